@@ -1,0 +1,239 @@
+"""Read customs-engine ICEGATE-style XML safely into the canonical model.
+
+Safety: a DOCTYPE is refused before parsing (no DTD is loaded, no entity is expanded, nothing is
+fetched from the network), files above :data:`MAX_BYTES` are refused, and lxml's own limits on
+depth and text size stay on (``huge_tree`` off). Every message is validated against the shipped
+XSD; schema errors become ``CORE-SYNTAX-001`` findings naming the line.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from datetime import date, datetime
+from decimal import Decimal
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from lxml import etree
+from pydantic import ValidationError
+
+from customs_engine.core.models import BillOfEntry, ImportGeneralManifest
+from customs_engine.core.parsing import ParsedMessage, syntax_finding, unparsable
+
+FORMAT = "icegate_xml"
+NAMESPACE = "urn:customs-engine:icegate:v1"
+NS = f"{{{NAMESPACE}}}"
+SCHEMA_FILE = "customs-engine-icegate-v1.xsd"
+MAX_BYTES = int(os.environ.get("CUSTOMS_ENGINE_MAX_XML_BYTES", 32 * 1024 * 1024))
+
+_DOCTYPE = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
+
+
+@cache
+def schema() -> etree.XMLSchema:
+    """The shipped XSD (read once per process)."""
+    path = resources.files("customs_engine.adapters.icegate_xml") / "schema" / SCHEMA_FILE
+    with path.open("rb") as handle:
+        return etree.XMLSchema(etree.parse(handle, _safe_parser()))
+
+
+def _safe_parser() -> etree.XMLParser:
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
+                           dtd_validation=False, huge_tree=False, remove_pis=True)
+
+
+def _position(data: bytes, offset: int) -> tuple[int, int]:
+    line = data.count(b"\n", 0, offset) + 1
+    column = offset - (data.rfind(b"\n", 0, offset) + 1) + 1
+    return line, column
+
+
+def read(data: bytes, source: str) -> list[ParsedMessage]:
+    if len(data) > MAX_BYTES:
+        return [unparsable(FORMAT, f"file is {len(data)} bytes, above the {MAX_BYTES}-byte bound "
+                                   "for XML messages", line=1, column=1)]
+    doctype = _DOCTYPE.search(data)
+    if doctype:
+        line, column = _position(data, doctype.start())
+        return [unparsable(FORMAT, "DOCTYPE and ENTITY declarations are not allowed (DTDs are "
+                                   "never loaded and entities never expanded)",
+                           line=line, column=column)]
+    try:
+        root = etree.fromstring(data, _safe_parser())
+    except etree.XMLSyntaxError as exc:
+        line, column = exc.position if exc.position else (None, None)
+        return [unparsable(FORMAT, f"XML not well-formed: {exc.msg}", line=line, column=column)]
+    except ValueError as exc:  # e.g. an encoding declaration lxml cannot honour
+        return [unparsable(FORMAT, f"XML not readable: {exc}", line=1, column=1)]
+
+    if root.tag == f"{NS}Messages":
+        children = [child for child in root if isinstance(child.tag, str)]
+        if not children:
+            return [unparsable(FORMAT, "<Messages> holds no message", line=root.sourceline)]
+        return [_read_message(child, index) for index, child in enumerate(children)]
+    return [_read_message(root, 0)]
+
+
+def _read_message(element: etree._Element, index: int) -> ParsedMessage:
+    reference = element.get("messageId")
+    name = etree.QName(element).localname if isinstance(element.tag, str) else "?"
+    kind = {"BillOfEntry": "bill_of_entry", "ImportGeneralManifest": "manifest"}.get(name)
+    if etree.QName(element).namespace != NAMESPACE or kind is None:
+        return unparsable(FORMAT, f"<{element.tag}> is not a message of {NAMESPACE} "
+                                  "(expected BillOfEntry or ImportGeneralManifest)",
+                          index=index, line=element.sourceline, reference=reference)
+    validator = schema()
+    if not validator.validate(element):
+        findings = [syntax_finding(f"schema: {error.message}", line=error.line or None,
+                                   column=error.column or None)
+                    for error in validator.error_log]
+        return ParsedMessage(index=index, format=FORMAT, type="unknown", reference=reference,
+                             findings=findings[:50])
+    try:
+        message = _to_bill_of_entry(element) if kind == "bill_of_entry" else _to_manifest(element)
+    except (ValidationError, ValueError) as exc:
+        return ParsedMessage(index=index, format=FORMAT, type="unknown", reference=reference,
+                             findings=[syntax_finding(f"not a valid {name}: {exc}",
+                                                      line=element.sourceline)])
+    return ParsedMessage(index=index, format=FORMAT, type=kind, reference=reference,
+                         message=message)
+
+
+# -- element → model ---------------------------------------------------------------------------
+
+def _child(parent: etree._Element, name: str) -> etree._Element | None:
+    return parent.find(f"{NS}{name}")
+
+
+def _text(parent: etree._Element, name: str) -> str | None:
+    node = _child(parent, name)
+    return None if node is None or node.text is None else node.text.strip()
+
+
+def _typed(parent: etree._Element, name: str, convert: Callable[[str], Any]) -> Any:
+    value = _text(parent, name)
+    return None if value is None else convert(value)
+
+
+def _bool(text: str) -> bool:
+    return text.strip() in ("true", "1")
+
+
+def _attr(element: etree._Element, name: str, convert: Callable[[str], Any] = str) -> Any:
+    value = element.get(name)
+    return None if value is None else convert(value.strip())
+
+
+def _to_bill_of_entry(root: etree._Element) -> BillOfEntry:
+    importer = _child(root, "Importer")
+    assert importer is not None  # the schema requires it
+    manifest = _child(root, "Manifest")
+    return BillOfEntry(
+        message_id=root.get("messageId"),
+        function=root.get("function", "original"),
+        port_code=_text(root, "PortCode"),
+        type=_text(root, "Type"),
+        number=_text(root, "Number"),
+        presented_at=_typed(root, "PresentedAt", datetime.fromisoformat),
+        prior=_typed(root, "Prior", _bool) or False,
+        mode=_text(root, "Mode"),
+        importer={
+            "iec": _text(importer, "IEC"), "gstin": _text(importer, "GSTIN"),
+            "pan": _text(importer, "PAN"), "name": _text(importer, "Name"),
+            "category": _text(importer, "Category"), "unit_type": _text(importer, "UnitType"),
+        },
+        broker=_text(root, "Broker"),
+        manifest=None if manifest is None else {
+            "igm_number": _text(manifest, "IGMNumber"),
+            "igm_date": _typed(manifest, "IGMDate", date.fromisoformat),
+            "line": _typed(manifest, "Line", int),
+            "subline": _typed(manifest, "SubLine", int),
+            "bl_number": _text(manifest, "BLNumber"),
+            "bl_date": _typed(manifest, "BLDate", date.fromisoformat),
+        },
+        expected_arrival=_typed(root, "ExpectedArrival", date.fromisoformat),
+        arrived_at=_typed(root, "ArrivedAt", datetime.fromisoformat),
+        consigned_from=_text(root, "ConsignedFrom"),
+        port_of_loading=_text(root, "PortOfLoading"),
+        ex_bond_of=_text(root, "ExBondOf"),
+        items=[_to_item(item) for item in root.iterfind(f"{NS}Items/{NS}Item")],
+    )
+
+
+def _to_item(item: etree._Element) -> dict[str, Any]:
+    quantity = _child(item, "Quantity")
+    foreign = _child(item, "ForeignValue")
+    assert quantity is not None
+    return {
+        "number": int(item.get("number")),
+        "hs_code": _text(item, "HSCode"),
+        "description": _text(item, "Description"),
+        "product_category": _text(item, "ProductCategory"),
+        "purpose": _text(item, "Purpose") or "COMMERCIAL",
+        "quantity": Decimal((quantity.text or "").strip()),
+        "unit": quantity.get("unit"),
+        "value_inr": _typed(item, "Value", Decimal),
+        "foreign_value": None if foreign is None else {
+            "amount": Decimal((foreign.text or "").strip()),
+            "currency": foreign.get("currency"),
+            "rate": _attr(foreign, "rate", Decimal),
+        },
+        "country_of_origin": _text(item, "CountryOfOrigin"),
+        "scrap_form": _text(item, "ScrapForm"),
+        "self_certified": _typed(item, "SelfCertified", _bool) or False,
+        "licences": [
+            {"scheme": lic.get("scheme"), "number": lic.get("number"),
+             "issued_on": _attr(lic, "issuedOn", date.fromisoformat),
+             "expires_on": _attr(lic, "expiresOn", date.fromisoformat)}
+            for lic in item.iterfind(f"{NS}Licence")
+        ],
+        "certificates": [
+            {"type": cert.get("type"), "number": cert.get("number"),
+             "issued_on": _attr(cert, "issuedOn", date.fromisoformat),
+             "agency": cert.get("agency"),
+             "background_usvh": _attr(cert, "backgroundUsvh", Decimal),
+             "max_usvh": _attr(cert, "maxUsvh", Decimal),
+             "no_radioactive": _attr(cert, "noRadioactive", _bool),
+             "no_explosives": _attr(cert, "noExplosives", _bool)}
+            for cert in item.iterfind(f"{NS}Certificate")
+        ],
+    }
+
+
+def _to_manifest(root: etree._Element) -> ImportGeneralManifest:
+    lines = []
+    for line in root.iterfind(f"{NS}Lines/{NS}Line"):
+        packages = _child(line, "Packages")
+        lines.append({
+            "line": int(line.get("number")),
+            "subline": int(line.get("subline", "0")),
+            "bl_number": _text(line, "BLNumber"),
+            "bl_date": _typed(line, "BLDate", date.fromisoformat),
+            "consignee_name": _text(line, "ConsigneeName"),
+            "consignee_iec": _text(line, "ConsigneeIEC"),
+            "packages": None if packages is None else int((packages.text or "0").strip()),
+            "package_kind": None if packages is None else packages.get("kind"),
+            "gross_weight_kg": _typed(line, "GrossWeightKg", Decimal),
+            "description": _text(line, "Description"),
+            "cargo_movement": _text(line, "CargoMovement"),
+        })
+    return ImportGeneralManifest(
+        message_id=root.get("messageId"),
+        function=root.get("function", "original"),
+        port_code=_text(root, "PortCode"),
+        igm_number=_text(root, "IGMNumber"),
+        igm_date=_typed(root, "IGMDate", date.fromisoformat),
+        filed_at=_typed(root, "FiledAt", datetime.fromisoformat),
+        conveyance=_text(root, "Conveyance"),
+        voyage=_text(root, "Voyage"),
+        vessel_name=_text(root, "VesselName"),
+        carrier=_text(root, "Carrier"),
+        expected_arrival=_typed(root, "ExpectedArrival", datetime.fromisoformat),
+        arrived_at=_typed(root, "ArrivedAt", datetime.fromisoformat),
+        entry_inwards_at=_typed(root, "EntryInwardsAt", datetime.fromisoformat),
+        last_port_of_call=_text(root, "LastPortOfCall"),
+        lines=lines,
+    )

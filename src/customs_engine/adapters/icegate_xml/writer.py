@@ -1,0 +1,134 @@
+"""Write canonical messages as customs-engine ICEGATE-style XML (the inverse of ``reader``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from decimal import Decimal
+
+from lxml import etree
+
+from customs_engine.adapters.icegate_xml.reader import NAMESPACE, NS
+from customs_engine.core.models import BillOfEntry, ImportGeneralManifest, Item
+
+
+def _format(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return str(getattr(value, "value", value))
+
+
+def _add(parent: etree._Element, name: str, value: object, **attrs: object) -> etree._Element | None:
+    if value is None:
+        return None
+    node = etree.SubElement(parent, f"{NS}{name}")
+    node.text = _format(value)
+    for key, attr in attrs.items():
+        if attr is not None:
+            node.set(key, _format(attr))
+    return node
+
+
+def _attrs(node: etree._Element, pairs: Iterable[tuple[str, object]]) -> None:
+    for key, value in pairs:
+        if value is not None:
+            node.set(key, _format(value))
+
+
+def bill_of_entry_element(boe: BillOfEntry) -> etree._Element:
+    root = etree.Element(f"{NS}BillOfEntry", nsmap={None: NAMESPACE})
+    _attrs(root, [("messageId", boe.message_id), ("function", boe.function)])
+    _add(root, "PortCode", boe.port_code)
+    _add(root, "Type", boe.type)
+    _add(root, "Number", boe.number)
+    _add(root, "PresentedAt", boe.presented_at)
+    _add(root, "Prior", boe.prior)
+    _add(root, "Mode", boe.mode)
+    importer = etree.SubElement(root, f"{NS}Importer")
+    imp = boe.importer
+    for name, value in (("IEC", imp.iec), ("GSTIN", imp.gstin), ("PAN", imp.pan),
+                        ("Name", imp.name), ("Category", imp.category),
+                        ("UnitType", imp.unit_type)):
+        _add(importer, name, value)
+    _add(root, "Broker", boe.broker)
+    if boe.manifest is not None:
+        ref = boe.manifest
+        manifest = etree.SubElement(root, f"{NS}Manifest")
+        for name, value in (("IGMNumber", ref.igm_number), ("IGMDate", ref.igm_date),
+                            ("Line", ref.line), ("SubLine", ref.subline),
+                            ("BLNumber", ref.bl_number), ("BLDate", ref.bl_date)):
+            _add(manifest, name, value)
+    _add(root, "ExpectedArrival", boe.expected_arrival)
+    _add(root, "ArrivedAt", boe.arrived_at)
+    _add(root, "ConsignedFrom", boe.consigned_from)
+    _add(root, "PortOfLoading", boe.port_of_loading)
+    _add(root, "ExBondOf", boe.ex_bond_of)
+    items = etree.SubElement(root, f"{NS}Items")
+    for item in boe.items:
+        _item(items, item)
+    return root
+
+
+def _item(parent: etree._Element, item: Item) -> None:
+    node = etree.SubElement(parent, f"{NS}Item")
+    node.set("number", str(item.number))
+    _add(node, "HSCode", item.hs_code)
+    _add(node, "Description", item.description)
+    _add(node, "ProductCategory", item.product_category)
+    _add(node, "Purpose", item.purpose)
+    _add(node, "Quantity", item.quantity, unit=item.unit)
+    _add(node, "Value", item.value_inr, currency="INR")
+    if item.foreign_value is not None:
+        fv = item.foreign_value
+        _add(node, "ForeignValue", fv.amount, currency=fv.currency, rate=fv.rate)
+    _add(node, "CountryOfOrigin", item.country_of_origin)
+    _add(node, "ScrapForm", item.scrap_form)
+    _add(node, "SelfCertified", item.self_certified)
+    for lic in item.licences:
+        el = etree.SubElement(node, f"{NS}Licence")
+        _attrs(el, [("scheme", lic.scheme), ("number", lic.number),
+                    ("issuedOn", lic.issued_on), ("expiresOn", lic.expires_on)])
+    for cert in item.certificates:
+        el = etree.SubElement(node, f"{NS}Certificate")
+        _attrs(el, [("type", cert.type), ("number", cert.number), ("issuedOn", cert.issued_on),
+                    ("agency", cert.agency), ("backgroundUsvh", cert.background_usvh),
+                    ("maxUsvh", cert.max_usvh), ("noRadioactive", cert.no_radioactive),
+                    ("noExplosives", cert.no_explosives)])
+
+
+def manifest_element(igm: ImportGeneralManifest) -> etree._Element:
+    root = etree.Element(f"{NS}ImportGeneralManifest", nsmap={None: NAMESPACE})
+    _attrs(root, [("messageId", igm.message_id), ("function", igm.function)])
+    for name, value in (("PortCode", igm.port_code), ("IGMNumber", igm.igm_number),
+                        ("IGMDate", igm.igm_date), ("FiledAt", igm.filed_at),
+                        ("Conveyance", igm.conveyance), ("Voyage", igm.voyage),
+                        ("VesselName", igm.vessel_name), ("Carrier", igm.carrier),
+                        ("ExpectedArrival", igm.expected_arrival), ("ArrivedAt", igm.arrived_at),
+                        ("EntryInwardsAt", igm.entry_inwards_at),
+                        ("LastPortOfCall", igm.last_port_of_call)):
+        _add(root, name, value)
+    lines = etree.SubElement(root, f"{NS}Lines")
+    for line in igm.lines:
+        node = etree.SubElement(lines, f"{NS}Line")
+        _attrs(node, [("number", line.line), ("subline", line.subline)])
+        _add(node, "BLNumber", line.bl_number)
+        _add(node, "BLDate", line.bl_date)
+        _add(node, "ConsigneeName", line.consignee_name)
+        _add(node, "ConsigneeIEC", line.consignee_iec)
+        _add(node, "Packages", line.packages, kind=line.package_kind)
+        _add(node, "GrossWeightKg", line.gross_weight_kg)
+        _add(node, "Description", line.description)
+        _add(node, "CargoMovement", line.cargo_movement)
+    return root
+
+
+def write(message: BillOfEntry | ImportGeneralManifest) -> bytes:
+    element = (bill_of_entry_element(message) if isinstance(message, BillOfEntry)
+               else manifest_element(message))
+    return etree.tostring(element, xml_declaration=True, encoding="UTF-8", pretty_print=True)

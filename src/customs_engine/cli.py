@@ -1,0 +1,183 @@
+"""The ``customs`` command line (SPEC §9).
+
+Exit codes of ``validate``: 0 every message accepted; 1 at least one message not accepted;
+2 usage error or unreadable path; 3 a plugin failed to load.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tomllib
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Any, BinaryIO, Iterator
+
+import click
+
+from customs_engine import __version__
+from customs_engine.core.context import CheckContext
+from customs_engine.core.dates import parse_iso_date
+from customs_engine.core.engine import Engine
+from customs_engine.core.inputs import InputError, check_paths, iter_inputs
+from customs_engine.core.plugin_manager import PluginHost, PluginLoadError
+from customs_engine.core.runner import run
+
+EXIT_ACCEPTED, EXIT_NOT_ACCEPTED, EXIT_USAGE, EXIT_PLUGIN = 0, 1, 2, 3
+
+
+def load_host() -> PluginHost:
+    """Load every plugin, or stop with exit code 3 naming the one that failed."""
+    try:
+        return PluginHost.from_entry_points()
+    except PluginLoadError as exc:
+        click.echo(f"customs: {exc}", err=True)
+        click.echo("customs: stopping — a missing scheme must never read as clear", err=True)
+        sys.exit(EXIT_PLUGIN)
+
+
+def _as_of(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return parse_iso_date(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
+
+
+def load_config(path: str | None) -> dict[str, Any]:
+    if path is None:
+        return {}
+    try:
+        with open(path, "rb") as handle:
+            data = tomllib.load(handle)
+    except OSError as exc:
+        raise click.BadParameter(f"cannot read {path}: {exc.strerror}", param_hint="--config")
+    except tomllib.TOMLDecodeError as exc:
+        raise click.BadParameter(f"{path} is not valid TOML: {exc}", param_hint="--config")
+    bad = [key for key, value in data.items() if not isinstance(value, dict)]
+    if bad:
+        raise click.BadParameter(f"{path}: expected one table per plugin, found keys {bad}",
+                                 param_hint="--config")
+    return data
+
+
+@contextmanager
+def output_stream(path: str | None) -> Iterator[BinaryIO]:
+    if path is None or path == "-":
+        yield sys.stdout.buffer
+        sys.stdout.flush()
+        return
+    try:
+        handle = open(path, "wb")
+    except OSError as exc:
+        raise click.BadParameter(f"cannot write {path}: {exc.strerror}", param_hint="--output")
+    with handle:
+        yield handle
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="customs-engine")
+def main() -> None:
+    """Check Indian import customs messages (IGM, Bill of Entry) before they are filed."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, metavar="PATH...")
+@click.option("--format", "fmt", default="text", show_default=True,
+              help="Response format: text, json, jsonl, csv, junit, cusres, xml, ices-ack "
+                   "(as the loaded plugins provide).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write here, not stdout.")
+@click.option("--db", envvar="CUSTOMS_DB", help="Registry database URL (default sqlite:///customs.db).")
+@click.option("--commit", is_flag=True, help="Persist IGMs and authorisation debits.")
+@click.option("--as-of", callback=_as_of, metavar="YYYY-MM-DD",
+              help="Apply the rules in force on this date to every message.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False),
+              help="TOML file: one table per plugin.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Worker processes for parsing and stateless checks.")
+@click.option("--progress/--no-progress", default=None,
+              help="Progress on stderr (default: on when stderr is a terminal).")
+def validate(paths: tuple[str, ...], fmt: str, output: str | None, db: str | None, commit: bool,
+             as_of: date | None, config_path: str | None, jobs: int,
+             progress: bool | None) -> None:
+    """Validate messages and write one customs response per message."""
+    config = load_config(config_path)
+    try:
+        check_paths(paths)
+    except InputError as exc:
+        raise click.UsageError(str(exc)) from exc
+    host = load_host()
+    if fmt not in host.output_formats():
+        raise click.BadParameter(f"{fmt!r} is not one of {', '.join(host.output_formats())}",
+                                 param_hint="--format")
+    engine = Engine(host, CheckContext(as_of=as_of, config=config))
+    with output_stream(output) as stream:
+        writer = host.hook.customs_response_writer(format=fmt, stream=stream)
+        summary = run(engine, iter_inputs(paths), writer)
+    sys.exit(EXIT_ACCEPTED if summary.all_accepted else EXIT_NOT_ACCEPTED)
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+def plugins(fmt: str) -> None:
+    """List loaded plugins, their versions and the hooks they implement."""
+    host = load_host()
+    infos = host.plugin_infos()
+    if fmt == "json":
+        click.echo(json.dumps([{"name": i.name, "version": i.version, "module": i.module,
+                                "hooks": list(i.hooks)} for i in infos], indent=2))
+        return
+    for info in infos:
+        click.echo(f"{info.name} {info.version} ({info.module})")
+        click.echo(f"    hooks: {', '.join(info.hooks)}")
+
+
+@main.command()
+@click.option("--scheme", help="Only this scheme's rules (e.g. ims, core).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+def rules(scheme: str | None, fmt: str) -> None:
+    """List every rule of every loaded plugin: ID, title, outcomes, reference, dates."""
+    host = load_host()
+    selected = [r for r in host.rules.values() if scheme is None or r.scheme == scheme.lower()]
+    if fmt == "json":
+        click.echo(json.dumps([r.model_dump(mode="json") for r in selected], indent=2))
+        return
+    for rule in selected:
+        dates = f"{rule.effective_from or '…'} – {rule.effective_until or '…'}"
+        click.echo(f"{rule.id:<20} {rule.scheme:<6} {'/'.join(rule.outcomes):<14} {rule.title}")
+        click.echo(f"{'':<20} in force {dates}; {rule.reference}")
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+@click.option("--to", "target", type=click.Choice(["edifact", "xml"]), required=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False))
+def convert(file: str, target: str, output: str | None) -> None:
+    """Convert a message file to another wire format (parse + write)."""
+    host = load_host()
+    engine = Engine(host)
+    data = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
+    parsed = engine.parse(data, file)
+    problems = [f for p in parsed for f in p.findings if p.message is None]
+    if problems:
+        for finding in problems:
+            click.echo(f"customs: {file}: {finding.message}", err=True)
+        sys.exit(EXIT_NOT_ACCEPTED)
+    chunks = []
+    for p in parsed:
+        assert p.message is not None
+        rendered = host.hook.customs_write_message(message=p.message, format=target)
+        if rendered is None:
+            raise click.UsageError(f"no loaded plugin writes {target}")
+        chunks.append(rendered)
+    with output_stream(output) as stream:
+        for chunk in chunks:
+            stream.write(chunk)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

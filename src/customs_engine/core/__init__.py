@@ -1,0 +1,1 @@
+"""The core: canonical model, pipeline, hookspecs, registry and ledger, reference data, core rules."""

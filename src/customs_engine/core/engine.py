@@ -1,0 +1,226 @@
+"""The pipeline: bytes → adapter → canonical model → checks → ledger → Response.
+
+:meth:`Engine.assess` is the stateless half (parse-independent, safe in worker processes);
+:meth:`Engine.complete` is the stateful half, applied in input order. :meth:`Engine.validate_bytes`
+does both for one file.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from customs_engine import __version__
+from customs_engine.core.context import CheckContext
+from customs_engine.core.ledger import RunState, message_key
+from customs_engine.core.models import BillOfEntry, ImportGeneralManifest
+from customs_engine.core.parsing import ParsedMessage, unparsable
+from customs_engine.core.plugin_manager import PluginHost
+from customs_engine.core.response import (
+    AuthorisationClaim,
+    DocumentInfo,
+    EngineInfo,
+    Fee,
+    Finding,
+    MessageInfo,
+    Response,
+    Routing,
+)
+
+HEAD_SIZE = 4096
+PLUGIN_ERROR_RULE = "CORE-PLUGIN-001"
+
+
+class Assessment(BaseModel):
+    """What the stateless checks said about one parsed message (picklable)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    findings: list[Finding] = Field(default_factory=list)
+    fees: list[Fee] = Field(default_factory=list)
+    claims: list[AuthorisationClaim] = Field(default_factory=list)
+    routing: Routing | None = None
+
+
+class Engine:
+    """Runs messages through the loaded plugins with one run's settings and state."""
+
+    def __init__(self, host: PluginHost, ctx: CheckContext | None = None,
+                 run: RunState | None = None):
+        self.host = host
+        base = ctx or CheckContext()
+        self.ctx = CheckContext(registry=base.registry, as_of=base.as_of, config=base.config,
+                                handled_schemes=host.handled_licence_schemes())
+        self.run = run or RunState()
+        self.engine_info = EngineInfo(version=__version__, as_of=self.ctx.as_of,
+                                      plugins=host.versions())
+
+    # -- parsing -------------------------------------------------------------------------------
+
+    def detect(self, data: bytes, source: str) -> str | None:
+        return self.host.hook.customs_detect_format(head=data[:HEAD_SIZE], name=source)
+
+    def parse(self, data: bytes, source: str) -> list[ParsedMessage]:
+        """Every message of one file; unreadable input becomes an ``unknown`` message."""
+        if not data.strip(b" \t\r\n\x00\xef\xbb\xbf"):
+            return [unparsable("unknown", "empty file: no message found", line=1, column=1)]
+        fmt = self.detect(data, source)
+        if fmt is None:
+            return [unparsable("unknown", "format not recognised (expected ICEGATE XML, UN/EDIFACT "
+                               "or an ICES 1.5 flat file)", line=1, column=1)]
+        try:
+            parsed = self.host.hook.customs_parse(format=fmt, data=data, source=source)
+        except Exception as exc:  # an adapter bug must still yield a response
+            return [unparsable(fmt, f"the {fmt} adapter failed: {type(exc).__name__}: {exc}")]
+        if not parsed:
+            return [unparsable(fmt, f"no {fmt} adapter could read this file")]
+        return list(parsed)
+
+    # -- stateless checks ----------------------------------------------------------------------
+
+    def assess(self, parsed: ParsedMessage) -> Assessment:
+        message = parsed.message
+        if message is None:
+            return Assessment()
+        findings: list[Finding] = []
+        fees: list[Fee] = []
+        claims: list[AuthorisationClaim] = []
+        routing: Routing | None = None
+        hook = self.host.hook
+        if isinstance(message, BillOfEntry):
+            findings += self._collect("customs_check_bill_of_entry", boe=message, ctx=self.ctx)
+            fees += self._collect("customs_fees", boe=message, ctx=self.ctx)
+            claims += self._collect("customs_authorisations", boe=message, ctx=self.ctx)
+            try:
+                routing = hook.customs_routing(boe=message, ctx=self.ctx)
+            except Exception as exc:
+                findings.append(self._plugin_failure("customs_routing", exc))
+        else:
+            findings += self._collect("customs_check_manifest", manifest=message, ctx=self.ctx)
+        return Assessment(findings=findings, fees=fees, claims=claims, routing=routing)
+
+    # -- stateful completion, in input order -------------------------------------------------------
+
+    def complete(self, parsed: ParsedMessage, assessment: Assessment, source: str) -> Response:
+        message = parsed.message
+        findings = list(parsed.findings) + list(assessment.findings)
+        fees = list(assessment.fees)
+        uses = []
+        rate_date = None
+        if message is not None:
+            for part in self._collect("customs_check_in_sequence", message=message, ctx=self.ctx,
+                                      run=self.run):
+                (fees if isinstance(part, Fee) else findings).append(part)
+            if isinstance(message, BillOfEntry):
+                try:
+                    rate_date = self.host.hook.customs_rate_date(boe=message, ctx=self.ctx,
+                                                                 run=self.run)
+                except Exception as exc:
+                    findings.append(self._plugin_failure("customs_rate_date", exc))
+                result = self.run.apply_claims(message_key(message), assessment.claims,
+                                               self.ctx.registry)
+                uses = result.uses
+                findings += [self._shortfall_finding(s) for s in result.shortfalls]
+                self.run.remember_uses(message)
+            else:
+                self.run.remember_manifest(message)
+        findings = self._checked(findings)
+        return Response(
+            message=MessageInfo(source=source, index=parsed.index, format=parsed.format,
+                                type=parsed.type,
+                                reference=message.message_id if message else parsed.reference),
+            document=_document(message),
+            findings=sorted(findings, key=_finding_order),
+            fees=sorted(fees, key=lambda f: (f.item is not None, f.item or 0)),
+            authorisations=uses,
+            routing=assessment.routing,
+            rate_date=rate_date,
+            engine=self.engine_info,
+        )
+
+    # -- one-shot helpers ------------------------------------------------------------------------
+
+    def validate_message(self, message: BillOfEntry | ImportGeneralManifest, *,
+                         source: str = "<api>", format: str = "model") -> Response:
+        """Check a canonical message built in Python (API and test fixtures)."""
+        kind = "bill_of_entry" if isinstance(message, BillOfEntry) else "manifest"
+        parsed = ParsedMessage(index=0, format=format, type=kind, reference=message.message_id,
+                               message=message)
+        return self.complete(parsed, self.assess(parsed), source)
+
+    def validate_bytes(self, data: bytes, source: str) -> list[Response]:
+        return [self.complete(p, self.assess(p), source) for p in self.parse(data, source)]
+
+    # -- internals --------------------------------------------------------------------------------
+
+    def _collect(self, hook_name: str, **kwargs: Any) -> list[Any]:
+        """Call a collected hook plugin by plugin, so one failing plugin is reported by name."""
+        caller = getattr(self.host.hook, hook_name)
+        out: list[Any] = []
+        for impl in reversed(caller.get_hookimpls()):
+            args = {name: kwargs[name] for name in impl.argnames}
+            try:
+                result = impl.function(*args.values())
+            except Exception as exc:
+                out.append(self._plugin_failure(hook_name, exc, impl.plugin_name))
+                continue
+            out.extend(result or ())
+        return out
+
+    def _plugin_failure(self, hook_name: str, exc: Exception, plugin: str = "?") -> Finding:
+        where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+        place = f" at {where.filename.rsplit('/', 1)[-1]}:{where.lineno}" if where else ""
+        return Finding(rule=PLUGIN_ERROR_RULE, scheme="core", outcome="reject",
+                       message=f"plugin {plugin!r} failed in {hook_name}: "
+                               f"{type(exc).__name__}: {exc}{place}; the message was not fully "
+                               "checked",
+                       reference="customs-engine fail-closed policy (SPEC §9 exit code 3)")
+
+    def _shortfall_finding(self, shortfall: Any) -> Finding:
+        claim = shortfall.claim
+        rule = self.host.rules.get(claim.shortfall_rule)
+        unit = f" {claim.unit}" if claim.unit else ""
+        left_q = "unlimited" if shortfall.remaining_quantity is None else (
+            f"{shortfall.remaining_quantity}{unit}")
+        left_v = "unlimited" if shortfall.remaining_value is None else (
+            f"INR {shortfall.remaining_value:.2f}")
+        text = (f"{claim.scheme.upper()} authorisation {claim.number} has {left_q} / {left_v} "
+                f"left; item needs {claim.quantity}{unit} / INR {claim.value_inr:.2f}")
+        if rule is None:
+            return self._plugin_failure("customs_authorisations",
+                                        KeyError(f"undeclared rule {claim.shortfall_rule}"))
+        return rule.finding("reject", text, item=claim.item, field=claim.field)
+
+    def _checked(self, findings: Iterable[Finding]) -> list[Finding]:
+        """Every finding must name a declared rule: an unknown one is a plugin bug, fail closed."""
+        out = []
+        for finding in findings:
+            if finding.rule in self.host.rules or finding.rule in (PLUGIN_ERROR_RULE,
+                                                                    "CORE-SYNTAX-001"):
+                out.append(finding)
+            else:
+                out.append(finding)
+                out.append(self._plugin_failure(
+                    "finding", KeyError(f"rule {finding.rule} is not declared by any plugin"),
+                    finding.scheme))
+        return out
+
+
+def _finding_order(finding: Finding) -> tuple[bool, int]:
+    return (finding.item is not None, finding.item or 0)
+
+
+def _document(message: BillOfEntry | ImportGeneralManifest | None) -> DocumentInfo:
+    if isinstance(message, BillOfEntry):
+        return DocumentInfo(number=message.number, port_code=message.port_code,
+                            date=message.presented_on, iec=message.importer.iec)
+    if isinstance(message, ImportGeneralManifest):
+        return DocumentInfo(number=message.igm_number, port_code=message.port_code,
+                            date=message.igm_date, iec=None)
+    return DocumentInfo()
+
+
+EngineFactory = Callable[[], Engine]

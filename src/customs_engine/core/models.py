@@ -1,0 +1,277 @@
+"""The canonical message model (SPEC §4).
+
+Adapters turn wire formats into these objects; every rule is written against them and never sees
+raw segments or XML elements. Field names are stable API: JSON output, the XML rendering and
+plugins all use them.
+
+Money is ``Decimal``. Date-times are timezone-aware: a naive value is taken as India time (IST).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from customs_engine.core.dates import IST, aware
+
+
+class Function(StrEnum):
+    ORIGINAL = "original"
+    AMENDMENT = "amendment"
+    CANCELLATION = "cancellation"
+
+
+class BillOfEntryType(StrEnum):
+    HOME_CONSUMPTION = "HOME_CONSUMPTION"
+    WAREHOUSING = "WAREHOUSING"
+    EX_BOND = "EX_BOND"
+
+
+class Mode(StrEnum):
+    SEA = "SEA"
+    AIR = "AIR"
+    ROAD = "ROAD"
+    RAIL = "RAIL"
+
+
+class Conveyance(StrEnum):
+    VESSEL = "VESSEL"
+    AIRCRAFT = "AIRCRAFT"
+    VEHICLE = "VEHICLE"
+
+
+class ProductCategory(StrEnum):
+    LAPTOP = "LAPTOP"
+    TABLET = "TABLET"
+    AIO_PC = "AIO_PC"
+    USFF = "USFF"
+    SERVER = "SERVER"
+    DESKTOP = "DESKTOP"
+    OTHER = "OTHER"
+
+
+class Purpose(StrEnum):
+    COMMERCIAL = "COMMERCIAL"
+    RND = "RND"
+    TESTING = "TESTING"
+    BENCHMARKING = "BENCHMARKING"
+    PRODUCT_DEVELOPMENT = "PRODUCT_DEVELOPMENT"
+    REPAIR_RETURN = "REPAIR_RETURN"
+    REPLACEMENT = "REPLACEMENT"
+    REIMPORT_AFTER_REPAIR = "REIMPORT_AFTER_REPAIR"
+    BAGGAGE = "BAGGAGE"
+    POST_COURIER = "POST_COURIER"
+    CAPITAL_GOOD_PART = "CAPITAL_GOOD_PART"
+    DEFENCE_SECURITY = "DEFENCE_SECURITY"
+    PACKAGING_REIMPORT = "PACKAGING_REIMPORT"
+
+
+class ScrapForm(StrEnum):
+    SHREDDED = "SHREDDED"
+    UNSHREDDED = "UNSHREDDED"
+    COMPRESSED = "COMPRESSED"
+    LOOSE = "LOOSE"
+
+
+class ImporterCategory(StrEnum):
+    COMMERCIAL = "COMMERCIAL"
+    GOVERNMENT = "GOVERNMENT"
+    DIPLOMAT = "DIPLOMAT"
+    BAGGAGE = "BAGGAGE"
+    PERSONAL = "PERSONAL"
+    NEPAL = "NEPAL"
+    MYANMAR = "MYANMAR"
+    ATA_CARNET = "ATA_CARNET"
+    BLOOD_GROUP = "BLOOD_GROUP"
+    RELIEF = "RELIEF"
+    CHINA_BORDER = "CHINA_BORDER"
+    RBI_AUTHORISED = "RBI_AUTHORISED"
+    STATE_GOVERNMENT = "STATE_GOVERNMENT"
+
+
+class UnitType(StrEnum):
+    DTA = "DTA"
+    SEZ = "SEZ"
+    EOU = "EOU"
+    EHTP = "EHTP"
+    STPI = "STPI"
+    BTP = "BTP"
+
+
+class CertificateType(StrEnum):
+    PSIC = "PSIC"
+    CONTRACT = "CONTRACT"
+    SUPPLIER_DECLARATION = "SUPPLIER_DECLARATION"
+    DEFENCE_SUPPLY = "DEFENCE_SUPPLY"
+
+
+class CargoMovement(StrEnum):
+    LC = "LC"  # local clearance
+    TI = "TI"  # transhipment to an inland container depot
+    TC = "TC"  # transhipment to another port
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False, validate_assignment=False)
+
+
+AwareDatetime = Annotated[datetime, Field(description="timezone-aware; naive values are IST")]
+
+
+class _HasDatetimes(_Model):
+    """Mixin: every datetime field without an offset is read as India time."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _ist_when_naive(cls, value: object) -> object:
+        if isinstance(value, datetime):
+            return aware(value)
+        return value
+
+
+class Licence(_Model):
+    scheme: str
+    number: str
+    issued_on: date | None = None
+    expires_on: date | None = None
+
+
+class Certificate(_Model):
+    type: CertificateType
+    number: str
+    issued_on: date | None = None
+    agency: str | None = None
+    background_usvh: Decimal | None = None
+    max_usvh: Decimal | None = None
+    no_radioactive: bool | None = None
+    no_explosives: bool | None = None
+
+
+class ForeignValue(_Model):
+    amount: Decimal
+    currency: str
+    rate: Decimal | None = None
+
+
+class Item(_Model):
+    number: int
+    hs_code: str
+    description: str | None = None
+    product_category: ProductCategory | None = None
+    purpose: Purpose = Purpose.COMMERCIAL
+    quantity: Decimal
+    unit: str
+    value_inr: Decimal | None = None
+    foreign_value: ForeignValue | None = None
+    country_of_origin: str | None = None
+    scrap_form: ScrapForm | None = None
+    self_certified: bool = False
+    licences: list[Licence] = Field(default_factory=list)
+    certificates: list[Certificate] = Field(default_factory=list)
+
+    def licences_for(self, scheme: str) -> list[Licence]:
+        """The item's licences of one scheme (RULES.md §0: "a line's licence for scheme S")."""
+        wanted = scheme.upper()
+        return [lic for lic in self.licences if lic.scheme.upper() == wanted]
+
+    def certificates_of(self, kind: CertificateType) -> list[Certificate]:
+        return [cert for cert in self.certificates if cert.type == kind]
+
+
+class Importer(_Model):
+    iec: str | None = None
+    gstin: str | None = None
+    pan: str | None = None
+    name: str | None = None
+    category: ImporterCategory | None = None
+    unit_type: UnitType | None = None
+
+
+class ManifestReference(_Model):
+    """Where a Bill of Entry's goods stand in an Import General Manifest."""
+
+    igm_number: str | None = None
+    igm_date: date | None = None
+    line: int | None = None
+    subline: int | None = None
+    bl_number: str | None = None
+    bl_date: date | None = None
+
+
+class BillOfEntry(_HasDatetimes):
+    kind: Literal["bill_of_entry"] = "bill_of_entry"
+    message_id: str
+    function: Function = Function.ORIGINAL
+    port_code: str
+    type: BillOfEntryType
+    number: str | None = None
+    presented_at: AwareDatetime
+    prior: bool = False
+    mode: Mode
+    importer: Importer
+    broker: str | None = None
+    manifest: ManifestReference | None = None
+    expected_arrival: date | None = None
+    arrived_at: AwareDatetime | None = None
+    consigned_from: str | None = None
+    port_of_loading: str | None = None
+    ex_bond_of: str | None = None
+    items: list[Item] = Field(default_factory=list)
+
+    @property
+    def presented_on(self) -> date:
+        """The presentation date in India."""
+        return self.presented_at.astimezone(IST).date()
+
+    @property
+    def total_value_inr(self) -> Decimal:
+        return sum((item.value_inr or Decimal(0) for item in self.items), Decimal(0))
+
+
+class ManifestLine(_Model):
+    line: int
+    subline: int = 0
+    bl_number: str | None = None
+    bl_date: date | None = None
+    consignee_name: str | None = None
+    consignee_iec: str | None = None
+    packages: int | None = None
+    package_kind: str | None = None
+    gross_weight_kg: Decimal | None = None
+    description: str | None = None
+    cargo_movement: CargoMovement | None = None
+
+
+class ImportGeneralManifest(_HasDatetimes):
+    kind: Literal["manifest"] = "manifest"
+    message_id: str
+    function: Function = Function.ORIGINAL
+    port_code: str
+    igm_number: str | None = None
+    igm_date: date | None = None
+    filed_at: AwareDatetime | None = None
+    conveyance: Conveyance
+    voyage: str | None = None
+    vessel_name: str | None = None
+    carrier: str | None = None
+    expected_arrival: AwareDatetime | None = None
+    arrived_at: AwareDatetime | None = None
+    entry_inwards_at: AwareDatetime | None = None
+    last_port_of_call: str | None = None
+    lines: list[ManifestLine] = Field(default_factory=list)
+
+    def find_line(self, line: int, subline: int = 0) -> ManifestLine | None:
+        return next((ml for ml in self.lines if ml.line == line and ml.subline == subline), None)
+
+    def find_by_bl(self, bl_number: str) -> ManifestLine | None:
+        wanted = bl_number.strip().upper()
+        return next(
+            (ml for ml in self.lines if (ml.bl_number or "").strip().upper() == wanted), None
+        )
+
+
+Message = Annotated[BillOfEntry | ImportGeneralManifest, Field(discriminator="kind")]

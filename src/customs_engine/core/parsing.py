@@ -1,0 +1,63 @@
+"""What format adapters hand to the engine, and what response writers receive."""
+
+from __future__ import annotations
+
+from typing import BinaryIO, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from customs_engine.core.models import BillOfEntry, ImportGeneralManifest
+from customs_engine.core.response import Finding, MessageType, Response
+
+SYNTAX_RULE = "CORE-SYNTAX-001"
+SYNTAX_REFERENCE = "Customs Act 1962 s.46 / s.30 and ICES message formats (CBIC); SPEC §5–§6"
+
+
+class ParsedMessage(BaseModel):
+    """One message an adapter found in a file: the canonical model, or why there is none.
+
+    ``findings`` carries syntax problems (always ``CORE-SYNTAX-001`` or a more specific rule). A
+    message with a model *and* findings was read but broke the format somewhere non-fatal.
+    """
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    index: int
+    format: str
+    type: MessageType
+    reference: str | None = None
+    message: BillOfEntry | ImportGeneralManifest | None = None
+    findings: list[Finding] = Field(default_factory=list)
+
+
+def syntax_finding(message: str, *, line: int | None = None, column: int | None = None,
+                   item: int | None = None, field: str | None = None) -> Finding:
+    """A ``CORE-SYNTAX-001`` finding whose message names the place (1-based line and column)."""
+    where = []
+    if line is not None:
+        where.append(f"line {line}")
+    if column is not None:
+        where.append(f"column {column}")
+    text = f"{', '.join(where)}: {message}" if where else message
+    return Finding(rule=SYNTAX_RULE, scheme="core", outcome="reject", item=item, field=field,
+                   message=text, reference=SYNTAX_REFERENCE)
+
+
+def unparsable(format: str, message: str, *, index: int = 0, line: int | None = None,
+               column: int | None = None, reference: str | None = None) -> ParsedMessage:
+    """A message that could not be read at all: type ``unknown``, one syntax finding."""
+    return ParsedMessage(index=index, format=format, type="unknown", reference=reference,
+                         findings=[syntax_finding(message, line=line, column=column)])
+
+
+class ResponseWriter(Protocol):
+    """Writes responses to a binary stream, one at a time, in input order."""
+
+    def write(self, response: Response) -> None: ...
+
+    def close(self) -> None:
+        """Finish the document (closing brackets, trailers). Does not close the stream."""
+
+
+class WriterFactory(Protocol):
+    def __call__(self, stream: BinaryIO) -> ResponseWriter: ...

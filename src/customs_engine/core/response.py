@@ -1,0 +1,157 @@
+"""The structured customs response (SPEC §7) and the records plugins contribute to it.
+
+Field names and value sets are stable API. Money is serialised as a string with two decimals,
+quantities as plain strings; ``status`` is derived from the findings, never set by hand.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, computed_field
+
+Outcome = Literal["reject", "hold", "query", "warn", "info"]
+Status = Literal["accepted", "query", "hold", "rejected"]
+MessageType = Literal["bill_of_entry", "manifest", "unknown"]
+
+#: outcome → the status it forces, worst first. warn/info leave a message accepted.
+_STATUS_BY_OUTCOME: tuple[tuple[str, Status], ...] = (
+    ("reject", "rejected"),
+    ("hold", "hold"),
+    ("query", "query"),
+)
+
+TWO_PLACES = Decimal("0.01")
+
+
+def money(value: Decimal) -> str:
+    """Two decimals, half-up: the one way money is written in a response."""
+    return str(value.quantize(TWO_PLACES, rounding=ROUND_HALF_UP))
+
+
+def quantity(value: Decimal) -> str:
+    """A quantity without exponent or trailing zeros beyond what was given."""
+    text = format(value, "f")
+    return text
+
+
+Money = Annotated[Decimal, PlainSerializer(money, return_type=str)]
+Quantity = Annotated[Decimal, PlainSerializer(quantity, return_type=str)]
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Finding(_Record):
+    """One rule's verdict on a message or an item."""
+
+    rule: str
+    scheme: str
+    outcome: Outcome
+    item: int | None = None
+    field: str | None = None
+    message: str
+    reference: str
+
+
+class Fee(_Record):
+    """A charge the message attracts (fees are not findings)."""
+
+    rule: str
+    scheme: str
+    kind: str
+    amount: Money
+    currency: str = "INR"
+    item: int | None = None
+    basis: str
+
+
+class AuthorisationClaim(_Record):
+    """What an item needs from an authorisation's balance; the core ledger checks and debits it.
+
+    ``shortfall_rule`` names the plugin's rule (e.g. IMS-BAL-001) that the core reports, with the
+    outcome ``reject``, when the balance cannot cover the claim. There is never a partial debit.
+    """
+
+    scheme: str
+    number: str
+    item: int
+    quantity: Decimal = Decimal(0)
+    unit: str | None = None
+    value_inr: Decimal = Decimal(0)
+    shortfall_rule: str
+    field: str | None = None
+
+
+class AuthorisationUse(_Record):
+    scheme: str
+    number: str
+    item: int
+    debited_quantity: Quantity
+    debited_value: Money
+    remaining_quantity: Quantity | None
+    remaining_value: Money | None
+
+
+class Routing(_Record):
+    nac: str
+    group: str
+
+
+class MessageInfo(_Record):
+    source: str
+    index: int
+    format: str
+    type: MessageType
+    reference: str | None
+
+
+class DocumentInfo(_Record):
+    number: str | None = None
+    port_code: str | None = None
+    date: dt.date | None = None
+    iec: str | None = None
+
+
+class EngineInfo(_Record):
+    version: str
+    as_of: dt.date | None = None
+    plugins: dict[str, str] = Field(default_factory=dict)
+
+
+def status_of(findings: list[Finding]) -> Status:
+    outcomes = {finding.outcome for finding in findings}
+    for outcome, status in _STATUS_BY_OUTCOME:
+        if outcome in outcomes:
+            return status
+    return "accepted"
+
+
+class Response(_Record):
+    message: MessageInfo
+    document: DocumentInfo
+    findings: list[Finding] = Field(default_factory=list)
+    fees: list[Fee] = Field(default_factory=list)
+    authorisations: list[AuthorisationUse] = Field(default_factory=list)
+    routing: Routing | None = None
+    rate_date: dt.date | None = None
+    engine: EngineInfo
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def status(self) -> Status:
+        return status_of(self.findings)
+
+    @property
+    def accepted(self) -> bool:
+        return self.status == "accepted"
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """The SPEC §7 object, keys in the documented order."""
+        data = self.model_dump(mode="json")
+        order = ("message", "document", "status", "findings", "fees", "authorisations",
+                 "routing", "rate_date", "engine")
+        return {key: data[key] for key in order}
