@@ -72,7 +72,8 @@ class Engine:
             return [unparsable("unknown", "format not recognised (expected ICEGATE XML, UN/EDIFACT "
                                "or an ICES 1.5 flat file)", line=1, column=1)]
         try:
-            parsed = self.host.hook.customs_parse(format=fmt, data=data, source=source)
+            parsed = self.host.hook.customs_parse(format=fmt, data=data, source=source,
+                                                  config=self.ctx.config)
         except Exception as exc:  # an adapter bug must still yield a response
             return [unparsable(fmt, f"the {fmt} adapter failed: {type(exc).__name__}: {exc}")]
         if not parsed:

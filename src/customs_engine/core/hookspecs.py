@@ -26,8 +26,9 @@ read-only registry): the output of a run is identical for any ``--jobs`` value.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import pluggy
 
@@ -82,8 +83,14 @@ def customs_detect_format(head: bytes, name: str) -> str | None:
 
 
 @hookspec(firstresult=True)
-def customs_parse(format: str, data: bytes, source: str) -> list[ParsedMessage] | None:
+def customs_parse(
+    format: str, data: bytes, source: str, config: Mapping[str, Mapping[str, Any]]
+) -> list[ParsedMessage] | None:
     """Parse a whole file of ``format`` into canonical messages.
+
+    ``config`` holds the ``--config`` tables; an adapter reads its own (e.g. ``[ices_flatfile]``)
+    and may ignore the argument altogether (pluggy passes only the arguments an implementation
+    names).
 
     Return ``None`` when ``format`` is not this plugin's. Otherwise return one
     :class:`ParsedMessage` per message in file order (at least one): malformed input becomes a
