@@ -20,8 +20,9 @@ from customs_engine import __version__
 from customs_engine.core.context import CheckContext
 from customs_engine.core.dates import parse_iso_date
 from customs_engine.core.engine import Engine
-from customs_engine.core.inputs import InputError, check_paths, iter_inputs
+from customs_engine.core.inputs import InputError, Limits, check_paths, count_files, iter_inputs
 from customs_engine.core.plugin_manager import PluginHost, PluginLoadError
+from customs_engine.core.progress import Progress, progress_wanted
 from customs_engine.core.runner import run
 
 EXIT_ACCEPTED, EXIT_NOT_ACCEPTED, EXIT_USAGE, EXIT_PLUGIN = 0, 1, 2, 3
@@ -106,6 +107,7 @@ def validate(paths: tuple[str, ...], fmt: str, output: str | None, db: str | Non
     config = load_config(config_path)
     try:
         check_paths(paths)
+        limits = Limits.from_env()
     except InputError as exc:
         raise click.UsageError(str(exc)) from exc
     host = load_host()
@@ -113,9 +115,12 @@ def validate(paths: tuple[str, ...], fmt: str, output: str | None, db: str | Non
         raise click.BadParameter(f"{fmt!r} is not one of {', '.join(host.output_formats())}",
                                  param_hint="--format")
     engine = Engine(host, CheckContext(as_of=as_of, config=config))
+    shown = progress_wanted(progress)
+    meter = Progress(sys.stderr, total_files=count_files(paths)) if shown else None
     with output_stream(output) as stream:
         writer = host.hook.customs_response_writer(format=fmt, stream=stream)
-        summary = run(engine, iter_inputs(paths), writer)
+        summary = run(engine, iter_inputs(paths, limits), writer, jobs=jobs, progress=meter)
+    click.echo(summary.render(), err=True, nl=False)
     sys.exit(EXIT_ACCEPTED if summary.all_accepted else EXIT_NOT_ACCEPTED)
 
 

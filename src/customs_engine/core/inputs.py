@@ -1,21 +1,41 @@
-"""Where messages come from: files, directories (recursive, sorted), or standard input.
+"""Where messages come from: files, directories (recursive), archives, or standard input.
 
-Paths are processed in the order given, a directory's files in sorted path order. Every path is
-checked before the run starts, so an unreadable one stops it with a usage error (exit code 2)
-instead of half a result.
+Paths are processed in the order given; a directory's files and an archive's members in sorted
+path order. Every path is checked before the run starts, so an unreadable one stops it with a usage
+error (exit code 2) instead of half a result. Inputs are produced one at a time, so memory does not
+grow with the size of a directory tree or an archive (see :mod:`customs_engine.core.archives`).
+
+Bounds (environment, read when a run starts):
+
+* ``CUSTOMS_ENGINE_MAX_FILE_BYTES`` (default 64 MiB) — a file or archive member above it gets a
+  rejected response instead of being read;
+* ``CUSTOMS_ENGINE_MAX_COMPRESSION_RATIO`` (default 200) and ``CUSTOMS_ENGINE_RATIO_FLOOR_BYTES``
+  (default 1 MiB) — a zip member larger than the floor that expands more than this is refused.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import sys
-from collections.abc import Iterator, Sequence
+import zipfile
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
+
+from customs_engine.core.archives import (
+    ArchiveReader,
+    archive_kind,
+    is_archive_name,
+    is_message_member,
+)
 
 STDIN = "-"
-#: files above this size are not read into memory; they get a rejected response instead
-MAX_FILE_BYTES = int(os.environ.get("CUSTOMS_ENGINE_MAX_FILE_BYTES", 64 * 1024 * 1024))
+STDIN_NAME = "<stdin>"
+MAX_FILE_ENV = "CUSTOMS_ENGINE_MAX_FILE_BYTES"
+MAX_RATIO_ENV = "CUSTOMS_ENGINE_MAX_COMPRESSION_RATIO"
+RATIO_FLOOR_ENV = "CUSTOMS_ENGINE_RATIO_FLOOR_BYTES"
 
 
 class InputError(Exception):
@@ -29,6 +49,34 @@ class InputFile:
     name: str
     data: bytes
     problem: str | None = None
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much one input may hold, and how far a compressed member may expand."""
+
+    max_file_bytes: int = 64 * 1024 * 1024
+    max_ratio: int = 200
+    ratio_floor: int = 1024 * 1024
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Limits:
+        env = os.environ if environ is None else environ
+        default = cls()
+        try:
+            return cls(
+                max_file_bytes=int(env.get(MAX_FILE_ENV, default.max_file_bytes)),
+                max_ratio=int(env.get(MAX_RATIO_ENV, default.max_ratio)),
+                ratio_floor=int(env.get(RATIO_FLOOR_ENV, default.ratio_floor)),
+            )
+        except ValueError as exc:
+            raise InputError(f"bad size bound in the environment: {exc}") from exc
+
+    def size_problem(self, size: int) -> str | None:
+        if size <= self.max_file_bytes:
+            return None
+        return (f"{size} bytes is above the {self.max_file_bytes}-byte bound "
+                f"({MAX_FILE_ENV})")
 
 
 def check_paths(paths: Sequence[str]) -> None:
@@ -45,38 +93,114 @@ def check_paths(paths: Sequence[str]) -> None:
 
 
 def _walk(directory: Path) -> Iterator[Path]:
-    """Regular files below ``directory`` in sorted path order; links are not followed."""
-    found = []
-    for root, dirs, files in os.walk(directory, followlinks=False):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
-        for name in files:
-            if name.startswith("."):
-                continue
-            candidate = Path(root, name)
-            if candidate.is_file() and not candidate.is_symlink():
-                found.append(candidate)
-    yield from sorted(found, key=lambda p: p.as_posix())
+    """Regular files below ``directory`` in sorted path order; links and dot-files are skipped.
 
-
-def read_file(path: Path, name: str) -> InputFile:
+    One directory's listing is held at a time. A sub-directory sorts as its name plus ``/``, so
+    the order equals sorting the full paths as strings (``a.txt`` before ``a/b``).
+    """
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            return InputFile(name, b"", f"file is {size} bytes, above the {MAX_FILE_BYTES}-byte "
-                                        "bound (CUSTOMS_ENGINE_MAX_FILE_BYTES)")
-        return InputFile(name, path.read_bytes())
+        entries = list(os.scandir(directory))
+    except OSError:
+        return
+    keyed = []
+    for entry in entries:
+        if entry.name.startswith(".") or entry.is_symlink():
+            continue
+        if entry.is_dir(follow_symlinks=False):
+            keyed.append((entry.name + "/", True))
+        elif entry.is_file(follow_symlinks=False):
+            keyed.append((entry.name, False))
+    del entries
+    for name, is_dir in sorted(keyed):
+        if is_dir:
+            yield from _walk(directory / name[:-1])
+        else:
+            yield directory / name
+
+
+def read_file(path: Path, name: str, limits: Limits | None = None) -> InputFile:
+    limits = limits or Limits.from_env()
+    try:
+        why = limits.size_problem(path.stat().st_size)
+        if why is not None:
+            return InputFile(name, b"", f"file {why}")
+        with path.open("rb") as handle:
+            data = handle.read(limits.max_file_bytes + 1)
     except OSError as exc:
         return InputFile(name, b"", f"cannot read file: {exc.strerror or exc}")
+    why = limits.size_problem(len(data))
+    return InputFile(name, b"", f"file {why}") if why else InputFile(name, data)
 
 
-def iter_inputs(paths: Sequence[str]) -> Iterator[InputFile]:
+def _archive(path: Path, name: str, limits: Limits) -> Iterator[InputFile]:
+    reader = ArchiveReader(name, limits, InputFile)
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(512)
+        size = path.stat().st_size
+    except OSError as exc:
+        yield InputFile(name, b"", f"cannot read archive: {exc.strerror or exc}")
+        return
+    if archive_kind(name, head) == "zip":
+        with path.open("rb") as handle:
+            yield from reader.zip_members(handle)
+    else:
+        yield from reader.tar_members(lambda: path.open("rb"), size)
+
+
+def _stdin(limits: Limits, stream: IO[bytes] | None = None) -> Iterator[InputFile]:
+    """Standard input: one message file, or an archive recognised by its first bytes."""
+    data = (stream or sys.stdin.buffer).read(limits.max_file_bytes + 1)
+    why = limits.size_problem(len(data))
+    if why is not None:
+        yield InputFile(STDIN_NAME, b"", f"standard input {why}")
+        return
+    kind = archive_kind("", data[:512])
+    if kind is None:
+        yield InputFile(STDIN_NAME, data)
+        return
+    reader = ArchiveReader(STDIN_NAME, limits, InputFile)
+    if kind == "zip":
+        yield from reader.zip_members(io.BytesIO(data))
+    else:
+        yield from reader.tar_members(lambda: io.BytesIO(data), len(data))
+
+
+def iter_inputs(paths: Sequence[str], limits: Limits | None = None,
+                stdin: IO[bytes] | None = None) -> Iterator[InputFile]:
+    """Every input file of ``paths``, one at a time, in the documented order."""
+    limits = limits or Limits.from_env()
     for raw in paths:
         if raw == STDIN:
-            yield InputFile("<stdin>", sys.stdin.buffer.read(MAX_FILE_BYTES + 1))
+            yield from _stdin(limits, stdin)
             continue
         path = Path(raw)
-        if path.is_dir():
-            for file in _walk(path):
-                yield read_file(file, file.as_posix())
-        else:
-            yield read_file(path, raw)
+        files = _walk(path) if path.is_dir() else iter([path])
+        for file in files:
+            name = raw if file is path else file.as_posix()
+            if is_archive_name(file.name):
+                yield from _archive(file, name, limits)
+            else:
+                yield read_file(file, name, limits)
+
+
+def count_files(paths: Sequence[str]) -> int | None:
+    """How many input files ``paths`` hold, for the progress ETA; ``None`` when only reading
+    would tell (standard input, tar archives)."""
+    total = 0
+    for raw in paths:
+        if raw == STDIN:
+            return None
+        path = Path(raw)
+        for file in _walk(path) if path.is_dir() else iter([path]):
+            if not is_archive_name(file.name):
+                total += 1
+                continue
+            if archive_kind(file.name, b"") != "zip":
+                return None
+            try:
+                with zipfile.ZipFile(file) as archive:
+                    total += sum(1 for i in archive.infolist() if is_message_member(i.filename))
+            except (zipfile.BadZipFile, OSError):
+                total += 1
+    return total
