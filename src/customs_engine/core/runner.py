@@ -1,8 +1,10 @@
 """A validation run: inputs through the engine, responses to a writer, a tally at the end.
 
 With ``jobs > 1`` parsing and the stateless checks (:meth:`Engine.parse`, :meth:`Engine.assess`)
-run in worker processes, each with its own :class:`Engine` built once from the entry points and
-the run's pickled :class:`CheckContext`. The stateful half (:meth:`Engine.complete`: IGM store,
+run in ``jobs - 1`` worker processes, each with its own :class:`Engine` built once from the entry
+points and the run's pickled :class:`CheckContext`, and in the main process, which takes the next
+batch itself whenever the next result in order is not ready — so ``jobs`` processes share the
+stateless work, as ``make -j`` counts jobs. The stateful half (:meth:`Engine.complete`: IGM store,
 noting, ledger) and writing stay in the main process, in input order. Files travel to the workers
 in small batches (fewer round trips), at most :data:`WINDOW_PER_JOB` batches per worker are in
 flight, and results are taken back in submission order — so memory does not grow with the number
@@ -28,10 +30,10 @@ from customs_engine.core.summary import RunSummary
 __all__ = ["RunSummary", "responses_for", "run"]
 
 #: a batch closes at this many files or bytes, whichever comes first
-BATCH_FILES = 32
+BATCH_FILES = 16
 BATCH_BYTES = 1024 * 1024
 #: batches in flight per worker: enough to keep workers busy while the main process writes
-WINDOW_PER_JOB = 3
+WINDOW_PER_JOB = 6
 
 Stateless = list[tuple[ParsedMessage, Assessment]]
 
@@ -116,23 +118,45 @@ def _batches(files: Iterable[InputFile]) -> Iterator[list[InputFile]]:
 def _in_workers(engine: Engine, files: Iterable[InputFile], jobs: int,
                 host_factory: Callable[[], PluginHost] | None
                 ) -> Iterator[tuple[str, Stateless]]:
+    """Results of every batch in input order, from ``jobs - 1`` workers and the main process.
+
+    The main process steals: whenever the next result in order is not ready, it takes the next
+    batch itself instead of waiting. It would otherwise compete with the workers for the cores
+    while blocked on the pipe, and every batch it keeps saves pickling the parsed messages.
+    """
     batches = _batches(files)
-    pending: deque[tuple[list[str], Future[list[Stateless]]]] = deque()
-    with ProcessPoolExecutor(max_workers=jobs, initializer=_start_worker,
+    workers = jobs - 1
+    worker_window = workers * WINDOW_PER_JOB
+    max_pending = worker_window + WINDOW_PER_JOB
+    pending: deque[tuple[list[str], Future[list[Stateless]] | list[Stateless]]] = deque()
+    in_flight = 0
+    exhausted = False
+    with ProcessPoolExecutor(max_workers=workers, initializer=_start_worker,
                              initargs=(engine.ctx, host_factory)) as pool:
-
-        def submit() -> bool:
-            batch = next(batches, None)
-            if batch is None:
-                return False
-            pending.append(([file.name for file in batch], pool.submit(_work, batch)))
-            return True
-
-        for _ in range(jobs * WINDOW_PER_JOB):
-            if not submit():
-                break
-        while pending:
-            names, future = pending.popleft()
-            results = future.result()
-            submit()  # keep the workers busy while this batch is completed and written
+        while True:
+            while not exhausted and in_flight < worker_window and len(pending) < max_pending:
+                batch = next(batches, None)
+                if batch is None:
+                    exhausted = True
+                    break
+                pending.append(([file.name for file in batch], pool.submit(_work, batch)))
+                in_flight += 1
+            if not pending:
+                return
+            names, head = pending[0]
+            if isinstance(head, Future) and not head.done() and not exhausted and (
+                    len(pending) < max_pending):
+                batch = next(batches, None)
+                if batch is None:
+                    exhausted = True
+                else:
+                    pending.append(([file.name for file in batch],
+                                    [stateless(engine, file) for file in batch]))
+                continue
+            pending.popleft()
+            if isinstance(head, Future):
+                in_flight -= 1
+                results = head.result()
+            else:
+                results = head
             yield from zip(names, results, strict=True)
