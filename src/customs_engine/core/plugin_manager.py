@@ -135,7 +135,7 @@ class PluginHost:
         owner: dict[str, str] = {}
         for impl in reversed(self.pm.hook.customs_rules.get_hookimpls()):
             try:
-                declared = impl.function() or []
+                declared: list[Rule] = impl.function() or []
             except Exception as exc:
                 raise PluginLoadError(impl.plugin_name, f"customs_rules failed: {exc}") from exc
             for rule in declared:
