@@ -161,9 +161,9 @@ class ArchiveReader:
             yield self.whole(f"is not a readable tar archive: {exc}")
             return
         with open_source() as raw, tarfile.open(fileobj=raw, mode="r:*") as tar:
-            members = (_headers(tar) if in_order
-                       else iter(sorted(_headers(tar, keep=True), key=lambda m: m.name)))
             try:
+                members = (_headers(tar) if in_order
+                           else iter(sorted(_headers(tar, keep=True), key=lambda m: m.name)))
                 for info in members:
                     if info.isdir() or not is_message_member(info.name):
                         continue
@@ -178,12 +178,19 @@ class ArchiveReader:
                 yield self.whole(f"is truncated or corrupt: {exc}")
 
     def _tar_in_order(self, open_source: Callable[[], IO[bytes]]) -> bool:
+        """Whether the members are already sorted; raises only if this is not a tar at all.
+
+        Damage further on is left to the second pass, which reports it after the members before.
+        """
         previous = ""
         with open_source() as raw, tarfile.open(fileobj=raw, mode="r:*") as tar:
-            for info in _headers(tar):
-                if info.name < previous:
-                    return False
-                previous = info.name
+            try:
+                for info in _headers(tar):
+                    if info.name < previous:
+                        return False
+                    previous = info.name
+            except (tarfile.TarError, OSError, EOFError):
+                pass
         return True
 
     def _tar_member(self, tar: tarfile.TarFile, info: tarfile.TarInfo) -> InputFile:
@@ -213,7 +220,7 @@ def _headers(tar: tarfile.TarFile, *, keep: bool = False) -> Iterator[tarfile.Ta
     kept: list[tarfile.TarInfo] = []
     while True:
         info = tar.next()
-        tar.members = []
+        tar.members = []  # type: ignore[attr-defined]
         if info is None:
             break
         if keep:

@@ -100,7 +100,8 @@ def _worst(response: Response) -> Finding:
     return min(response.findings, key=lambda f: _OUTCOME_RANK[f.outcome])
 
 
-_WRITERS = {"csv": CsvWriter, "junit": JUnitWriter}
+_WRITERS: dict[str, type[CsvWriter] | type[JUnitWriter]] = {"csv": CsvWriter,
+                                                             "junit": JUnitWriter}
 
 
 @hookimpl

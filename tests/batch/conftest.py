@@ -1,0 +1,61 @@
+"""Archives built in the test's temporary directory from the project's example messages."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+import tarfile
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples" / "messages"
+NOT_A_MESSAGE = b"this is a note, not a customs message\n"
+BROKEN_XML = b"<BillOfEntry xmlns='urn:customs-engine:icegate:v1'><PortCode>INNSA1"
+
+
+def mixed_members() -> list[tuple[str, bytes]]:
+    """Every example message (one in a nested directory), a non-XML and a broken member."""
+    members = [(f"2026/03/{p.name}", p.read_bytes()) for p in sorted(EXAMPLES.glob("*.xml"))]
+    members[0] = (f"2026/03/deeper/{Path(members[0][0]).name}", members[0][1])
+    members += [("2026/03/notes.txt", NOT_A_MESSAGE), ("2026/broken.xml", BROKEN_XML)]
+    return members
+
+
+def write_zip(path: Path, members: list[tuple[str, bytes]]) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members:
+            archive.writestr(name, data)
+    return path
+
+
+def write_tar(path: Path, members: list[tuple[str, bytes]],
+              special: Callable[[tarfile.TarFile], None] | None = None) -> Path:
+    with tarfile.open(path, "w:gz") as archive:
+        for name, data in members:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+        if special is not None:
+            special(archive)
+    return path
+
+
+def customs(*args: str, stdin: bytes | None = None, env: dict[str, str] | None = None,
+            cwd: Path | None = None) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run([sys.executable, "-m", "customs_engine.cli", *args], input=stdin,
+                          capture_output=True, env=env, cwd=cwd, timeout=120)
+
+
+@pytest.fixture
+def mixed_zip(tmp_path: Path) -> Path:
+    return write_zip(tmp_path / "mixed.zip", mixed_members())
+
+
+@pytest.fixture
+def mixed_tar(tmp_path: Path) -> Path:
+    return write_tar(tmp_path / "mixed.tar.gz", list(reversed(mixed_members())))

@@ -1,0 +1,111 @@
+"""``customs validate`` for batches: summary and progress on stderr, stdout machine-readable."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from decimal import Decimal
+from pathlib import Path
+
+from customs_engine.core.progress import Progress, progress_wanted
+from customs_engine.core.response import (
+    DocumentInfo,
+    EngineInfo,
+    Fee,
+    Finding,
+    MessageInfo,
+    Response,
+)
+from customs_engine.core.summary import RunSummary
+
+from .conftest import EXAMPLES, customs
+
+
+def test_summary_goes_to_stderr_and_stdout_stays_jsonl(mixed_zip: Path, tmp_path: Path) -> None:
+    result = customs("validate", "--format", "jsonl", "-j2", str(mixed_zip), cwd=tmp_path)
+    lines = result.stdout.decode().splitlines()
+    assert all(json.loads(line) for line in lines) and len(lines) == 8
+    err = result.stderr.decode()
+    assert "customs: 8 messages in" in err and "messages/s" in err
+    rejected = sum(json.loads(line)["status"] == "rejected" for line in lines)
+    assert f"rejected {rejected}" in err
+    assert "findings by rule:   CORE-SYNTAX-001 2" in err
+    assert "findings by scheme: core 2" in err
+
+
+def test_summary_also_when_output_goes_to_a_file(tmp_path: Path) -> None:
+    out = tmp_path / "r.csv"
+    result = customs("validate", "--format", "csv", "-o", str(out), str(EXAMPLES), cwd=tmp_path)
+    assert result.stdout == b""
+    assert b"customs: 6 messages" in result.stderr
+    assert out.read_text().count("\n") >= 7
+
+
+def test_standard_input_through_the_command_line(mixed_zip: Path, tmp_path: Path) -> None:
+    boe = (EXAMPLES / "02-be-laptops-ims.xml").read_bytes()
+    one = customs("validate", "--format", "jsonl", "-", stdin=boe, cwd=tmp_path)
+    assert json.loads(one.stdout)["message"]["source"] == "<stdin>"
+    many = customs("validate", "--format", "jsonl", "-j2", "-", stdin=mixed_zip.read_bytes(),
+                   cwd=tmp_path)
+    sources = [json.loads(line)["message"]["source"] for line in many.stdout.splitlines()]
+    assert len(sources) == 8 and all(s.startswith("<stdin>!2026/") for s in sources)
+
+
+def test_progress_is_forced_on_stderr_only(tmp_path: Path) -> None:
+    env = {**os.environ, "CI": "1"}
+    shown = customs("validate", "--format", "jsonl", "--progress", str(EXAMPLES), env=env,
+                    cwd=tmp_path)
+    quiet = customs("validate", "--format", "jsonl", str(EXAMPLES), env=env, cwd=tmp_path)
+    assert shown.stdout == quiet.stdout
+    assert b"\r" not in quiet.stderr
+    assert b"\rcustoms: " in shown.stderr and b"\r" not in shown.stdout
+
+
+class Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_defaults_to_terminals_outside_ci() -> None:
+    assert progress_wanted(None, Tty(), {}) is True
+    assert progress_wanted(None, io.StringIO(), {}) is False
+    assert progress_wanted(None, Tty(), {"CI": "true"}) is False
+    assert progress_wanted(True, io.StringIO(), {"CI": "true"}) is True
+    assert progress_wanted(False, Tty(), {}) is False
+
+
+def test_progress_line_shows_rate_and_eta_when_the_total_is_known() -> None:
+    progress = Progress(io.StringIO(), total_files=10)
+    progress.started -= 4.0
+    progress.update(files=4, messages=8)
+    line = progress.line()
+    assert "8 messages" in line and "4/10 files" in line and "ETA 0:06" in line
+    assert "ETA" not in Progress(io.StringIO()).line()
+
+
+def test_summary_tallies_statuses_rules_schemes_and_fees() -> None:
+    def response(findings: list[Finding], fees: list[Fee]) -> Response:
+        return Response(message=MessageInfo(source="s", index=0, format="f", type="unknown",
+                                            reference=None),
+                        document=DocumentInfo(), findings=findings, fees=fees,
+                        engine=EngineInfo(version="0"))
+
+    late = Fee(rule="CORE-BOE-LATE-001", scheme="core", kind="late_presentation",
+               amount=Decimal("5000"), basis="1 day")
+    reg = Fee(rule="AIMS-FEE-001", scheme="aims", kind="registration_fee",
+              amount=Decimal("12.345"), basis="value")
+    warn = Finding(rule="CORE-X-001", scheme="core", outcome="warn", message="m", reference="r")
+    hold = Finding(rule="SIMS-X-001", scheme="sims", outcome="hold", message="m", reference="r")
+    summary = RunSummary()
+    summary.add(response([warn], [late, reg]))
+    summary.add(response([warn, hold], [late]))
+    summary.finish()
+    text = summary.render()
+    assert "customs: 2 messages" in text
+    assert "status:  accepted 1, query 0, hold 1, rejected 0" in text
+    assert "findings by rule:   CORE-X-001 2, SIMS-X-001 1" in text
+    assert "findings by scheme: core 2, sims 1" in text
+    assert ("fees by kind:       late_presentation 2 (INR 10000.00), "
+            "registration_fee 1 (INR 12.35)") in text
+    assert not summary.all_accepted
