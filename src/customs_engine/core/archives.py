@@ -31,7 +31,6 @@ import tarfile
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 from typing import IO, TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -62,7 +61,7 @@ def member_problem(name: str) -> str | None:
     normal = name.replace("\\", "/")
     if normal.startswith("/") or (len(normal) > 1 and normal[1] == ":"):
         return "absolute path refused (archive members must be relative)"
-    if ".." in PurePosixPath(normal).parts:
+    if ".." in _parts(name):
         return "path traversal refused ('..' would leave the archive)"
     if is_archive_name(normal):
         return "nested archive not followed (archives are opened one level deep)"
@@ -71,9 +70,14 @@ def member_problem(name: str) -> str | None:
 
 def _skipped(name: str) -> bool:
     """Directories and hidden files (``.DS_Store``, ``__MACOSX/._x``) are not messages."""
-    parts = PurePosixPath(name.replace("\\", "/")).parts
+    parts = _parts(name)
     return not parts or name.endswith("/") or any(
         p.startswith(".") or p == "__MACOSX" for p in parts)
+
+
+def _parts(name: str) -> list[str]:
+    """Path components (``pathlib`` would intern every one: memory growing with the archive)."""
+    return [part for part in name.replace("\\", "/").split("/") if part not in ("", ".")]
 
 
 def is_message_member(name: str) -> bool:

@@ -21,6 +21,7 @@ import sys
 import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import IO
 
@@ -92,11 +93,12 @@ def check_paths(paths: Sequence[str]) -> None:
             raise InputError(f"path not readable: {raw}")
 
 
-def _walk(directory: Path) -> Iterator[Path]:
+def _walk(directory: str) -> Iterator[str]:
     """Regular files below ``directory`` in sorted path order; links and dot-files are skipped.
 
     One directory's listing is held at a time. A sub-directory sorts as its name plus ``/``, so
-    the order equals sorting the full paths as strings (``a.txt`` before ``a/b``).
+    the order equals sorting the full paths as strings (``a.txt`` before ``a/b``). Plain strings,
+    not ``pathlib`` (which interns every path component for the life of the process).
     """
     try:
         entries = list(os.scandir(directory))
@@ -111,20 +113,21 @@ def _walk(directory: Path) -> Iterator[Path]:
         elif entry.is_file(follow_symlinks=False):
             keyed.append((entry.name, False))
     del entries
+    base = directory.rstrip("/") + "/"
     for name, is_dir in sorted(keyed):
         if is_dir:
-            yield from _walk(directory / name[:-1])
+            yield from _walk(base + name[:-1])
         else:
-            yield directory / name
+            yield base + name
 
 
-def read_file(path: Path, name: str, limits: Limits | None = None) -> InputFile:
+def read_file(path: str | Path, name: str, limits: Limits | None = None) -> InputFile:
     limits = limits or Limits.from_env()
     try:
-        why = limits.size_problem(path.stat().st_size)
+        why = limits.size_problem(os.stat(path).st_size)
         if why is not None:
             return InputFile(name, b"", f"file {why}")
-        with path.open("rb") as handle:
+        with open(path, "rb") as handle:
             data = handle.read(limits.max_file_bytes + 1)
     except OSError as exc:
         return InputFile(name, b"", f"cannot read file: {exc.strerror or exc}")
@@ -132,20 +135,20 @@ def read_file(path: Path, name: str, limits: Limits | None = None) -> InputFile:
     return InputFile(name, b"", f"file {why}") if why else InputFile(name, data)
 
 
-def _archive(path: Path, name: str, limits: Limits) -> Iterator[InputFile]:
+def _archive(path: str, name: str, limits: Limits) -> Iterator[InputFile]:
     reader = ArchiveReader(name, limits, InputFile)
     try:
-        with path.open("rb") as handle:
+        with open(path, "rb") as handle:
             head = handle.read(512)
-        size = path.stat().st_size
+        size = os.stat(path).st_size
     except OSError as exc:
         yield InputFile(name, b"", f"cannot read archive: {exc.strerror or exc}")
         return
     if archive_kind(name, head) == "zip":
-        with path.open("rb") as handle:
+        with open(path, "rb") as handle:
             yield from reader.zip_members(handle)
     else:
-        yield from reader.tar_members(lambda: path.open("rb"), size)
+        yield from reader.tar_members(partial(open, path, "rb"), size)
 
 
 def _stdin(limits: Limits, stream: IO[bytes] | None = None) -> Iterator[InputFile]:
@@ -174,14 +177,11 @@ def iter_inputs(paths: Sequence[str], limits: Limits | None = None,
         if raw == STDIN:
             yield from _stdin(limits, stdin)
             continue
-        path = Path(raw)
-        files = _walk(path) if path.is_dir() else iter([path])
-        for file in files:
-            name = raw if file is path else file.as_posix()
-            if is_archive_name(file.name):
-                yield from _archive(file, name, limits)
+        for file in _walk(raw) if os.path.isdir(raw) else iter([raw]):
+            if is_archive_name(os.path.basename(file)):
+                yield from _archive(file, file, limits)
             else:
-                yield read_file(file, name, limits)
+                yield read_file(file, file, limits)
 
 
 def count_files(paths: Sequence[str]) -> int | None:
@@ -191,12 +191,11 @@ def count_files(paths: Sequence[str]) -> int | None:
     for raw in paths:
         if raw == STDIN:
             return None
-        path = Path(raw)
-        for file in _walk(path) if path.is_dir() else iter([path]):
-            if not is_archive_name(file.name):
+        for file in _walk(raw) if os.path.isdir(raw) else iter([raw]):
+            if not is_archive_name(os.path.basename(file)):
                 total += 1
                 continue
-            if archive_kind(file.name, b"") != "zip":
+            if archive_kind(file, b"") != "zip":
                 return None
             try:
                 with zipfile.ZipFile(file) as archive:

@@ -159,7 +159,8 @@ class RunState:
                 remaining_quantity=(None if left_quantity is None
                                     else left_quantity - claim.quantity),
                 remaining_value=None if left_value is None else left_value - claim.value_inr))
-        self._applied[key] = result.uses
+        if result.uses:  # no claims: a replay would find none either, so keep nothing
+            self._applied[key] = result.uses
         return result
 
     def _add_debit(self, debit: Debit) -> None:
