@@ -14,7 +14,7 @@ from customs_engine.core.inputs import InputFile, iter_inputs
 from customs_engine.core.plugin_manager import PluginHost
 from customs_engine.core.progress import Progress
 from customs_engine.core.rules import Rule
-from customs_engine.core.runner import _batches, run
+from customs_engine.core.runner import BATCH_FILES, WINDOW_PER_JOB, _batches, run
 from customs_engine.core.serializers import JsonLinesWriter
 
 from .conftest import EXAMPLES
@@ -81,7 +81,7 @@ def test_inputs_are_pulled_lazily_not_read_up_front(tmp_path: Path) -> None:
 
     def files():
         nonlocal pulled
-        for file in many_files(400):
+        for file in many_files(1000):
             pulled += 1
             yield file
 
@@ -100,7 +100,9 @@ def test_inputs_are_pulled_lazily_not_read_up_front(tmp_path: Path) -> None:
     host = PluginHost.from_entry_points(trace=False)
     with pytest.raises(Stop):
         run(Engine(host, CheckContext()), files(), Writer(io.BytesIO()), jobs=2)
-    assert pulled < 200  # a bounded window, not the whole input
+    # a bounded window (batches in flight plus the one being completed), not the whole input
+    window = (2 * WINDOW_PER_JOB + 1) * BATCH_FILES
+    assert pulled <= window + BATCH_FILES < 1000
 
 
 def test_progress_counts_files_and_messages() -> None:

@@ -135,6 +135,10 @@ def read_file(path: str | Path, name: str, limits: Limits | None = None) -> Inpu
     return InputFile(name, b"", f"file {why}") if why else InputFile(name, data)
 
 
+def _open_binary(path: str) -> IO[bytes]:
+    return open(path, "rb")
+
+
 def _archive(path: str, name: str, limits: Limits) -> Iterator[InputFile]:
     reader = ArchiveReader(name, limits, InputFile)
     try:
@@ -148,7 +152,7 @@ def _archive(path: str, name: str, limits: Limits) -> Iterator[InputFile]:
         with open(path, "rb") as handle:
             yield from reader.zip_members(handle)
     else:
-        yield from reader.tar_members(partial(open, path, "rb"), size)
+        yield from reader.tar_members(partial(_open_binary, path), size)
 
 
 def _stdin(limits: Limits, stream: IO[bytes] | None = None) -> Iterator[InputFile]:
