@@ -60,18 +60,18 @@ def run_with(jobs: int, files: list[InputFile]) -> tuple[bytes, list[str], int]:
 
 @pytest.mark.parametrize("jobs", [2, 3])
 def test_stateful_steps_run_in_input_order_and_output_matches_one_job(jobs: int) -> None:
-    files = many_files(150)  # several batches, so workers and the main process both take some
+    files = many_files(5 * BATCH_FILES)  # several batches, so workers and the main process both take some
     one, seen_one, count_one = run_with(1, files)
     many, seen_many, count_many = run_with(jobs, files)
-    assert count_one == count_many == 151
-    assert seen_many == seen_one and len(seen_one) == 150
+    assert count_one == count_many == 5 * BATCH_FILES + 1
+    assert seen_many == seen_one and len(seen_one) == 5 * BATCH_FILES
     assert many == one
-    assert b'"message 150 of the run"' in many
+    assert f'"message {5 * BATCH_FILES} of the run"'.encode() in many
 
 
 def test_batches_are_bounded_by_files_and_bytes() -> None:
-    small = [InputFile(str(i), b"x") for i in range(70)]
-    assert [len(b) for b in _batches(iter(small))] == [16, 16, 16, 16, 6]
+    small = [InputFile(str(i), b"x") for i in range(2 * BATCH_FILES + 5)]
+    assert [len(b) for b in _batches(iter(small))] == [BATCH_FILES, BATCH_FILES, 5]
     big = [InputFile(str(i), b"x" * (600 * 1024)) for i in range(3)]
     assert [len(b) for b in _batches(iter(big))] == [2, 1]
 

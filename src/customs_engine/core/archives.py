@@ -25,7 +25,6 @@ slow.
 
 from __future__ import annotations
 
-import io
 import stat
 import tarfile
 import zipfile
@@ -39,7 +38,6 @@ if TYPE_CHECKING:
 ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz")
 _ZIP_MAGIC = b"PK\x03\x04"
 _GZIP_MAGIC = b"\x1f\x8b"
-_CHUNK = 256 * 1024
 
 
 def is_archive_name(name: str) -> bool:
@@ -143,17 +141,18 @@ class ArchiveReader:
         return self.member(name, data)
 
     def _read_bounded(self, stream: IO[bytes], declared: int) -> bytes | str:
-        """The member's bytes, or why reading stopped: never more than the bound is held."""
+        """The member's bytes, or why not: never more than the declared size and the bound.
+
+        The declared size is checked against the bound before this is called, so one read of
+        at most ``bound + 1`` bytes is safe; a member producing more than it declared is refused.
+        """
         limit = min(declared, self.limits.max_file_bytes)
-        buffer = io.BytesIO()
-        while True:
-            chunk = stream.read(min(_CHUNK, limit + 1 - buffer.tell()))
-            if not chunk:
-                return buffer.getvalue()
-            buffer.write(chunk)
-            if buffer.tell() > limit:
-                return (f"decompresses beyond its declared {declared} bytes"
-                        if limit == declared else self.limits.size_problem(buffer.tell()) or "")
+        data = stream.read(limit + 1)
+        if len(data) <= limit:
+            return data
+        if limit == declared:
+            return f"decompresses beyond its declared {declared} bytes"
+        return self.limits.size_problem(len(data)) or "too large"
 
     # -- tar ------------------------------------------------------------------------------------
 

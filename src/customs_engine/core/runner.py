@@ -30,10 +30,10 @@ from customs_engine.core.summary import RunSummary
 __all__ = ["RunSummary", "responses_for", "run"]
 
 #: a batch closes at this many files or bytes, whichever comes first
-BATCH_FILES = 16
+BATCH_FILES = 32
 BATCH_BYTES = 1024 * 1024
 #: batches in flight per worker: enough to keep workers busy while the main process writes
-WINDOW_PER_JOB = 6
+WINDOW_PER_JOB = 4
 
 Stateless = list[tuple[ParsedMessage, Assessment]]
 
