@@ -60,7 +60,7 @@ def run_with(jobs: int, files: list[InputFile]) -> tuple[bytes, list[str], int]:
 
 @pytest.mark.parametrize("jobs", [2, 3])
 def test_stateful_steps_run_in_input_order_and_output_matches_one_job(jobs: int) -> None:
-    files = many_files(5 * BATCH_FILES)  # several batches, so workers and the main process both take some
+    files = many_files(5 * BATCH_FILES)  # several batches: workers and the main process take some
     one, seen_one, count_one = run_with(1, files)
     many, seen_many, count_many = run_with(jobs, files)
     assert count_one == count_many == 5 * BATCH_FILES + 1
