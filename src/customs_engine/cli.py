@@ -24,7 +24,7 @@ from customs_engine.core.engine import Engine
 from customs_engine.core.inputs import InputError, Limits, check_paths, count_files, iter_inputs
 from customs_engine.core.plugin_manager import PluginHost, PluginLoadError
 from customs_engine.core.progress import Progress, progress_wanted
-from customs_engine.core.runner import run
+from customs_engine.core.runner import RunError, run
 
 EXIT_ACCEPTED, EXIT_NOT_ACCEPTED, EXIT_USAGE, EXIT_PLUGIN = 0, 1, 2, 3
 
@@ -123,7 +123,11 @@ def validate(paths: tuple[str, ...], fmt: str, output: str | None, db: str | Non
     meter = Progress(sys.stderr, total_files=count_files(paths)) if shown else None
     with output_stream(output) as stream:
         writer = host.hook.customs_response_writer(format=fmt, stream=stream)
-        summary = run(engine, iter_inputs(paths, limits), writer, jobs=jobs, progress=meter)
+        try:
+            summary = run(engine, iter_inputs(paths, limits), writer, jobs=jobs, progress=meter)
+        except RunError as exc:
+            click.echo(f"customs: {exc}", err=True)
+            sys.exit(EXIT_PLUGIN)
     click.echo(summary.render(), err=True, nl=False)
     sys.exit(EXIT_ACCEPTED if summary.all_accepted else EXIT_NOT_ACCEPTED)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from customs_engine.core.inputs import InputFile, iter_inputs
 from customs_engine.core.plugin_manager import PluginHost
 from customs_engine.core.progress import Progress
 from customs_engine.core.rules import Rule
-from customs_engine.core.runner import BATCH_FILES, WINDOW_PER_JOB, _batches, run
+from customs_engine.core.runner import BATCH_FILES, WINDOW_PER_JOB, RunError, _batches, run
 from customs_engine.core.serializers import JsonLinesWriter
 
 from .conftest import EXAMPLES
@@ -113,3 +114,14 @@ def test_progress_counts_files_and_messages() -> None:
         progress=progress)
     assert progress.files == 5 and progress.messages == 6
     assert "customs: 6 messages" in progress.line()
+
+
+def _crash() -> PluginHost:
+    os._exit(9)
+
+
+def test_a_dying_worker_stops_the_run_with_a_clear_error() -> None:
+    host = PluginHost.from_entry_points(trace=False)
+    with pytest.raises(RunError, match=r"worker process died.*-j1"):
+        run(Engine(host, CheckContext()), iter(many_files(10 * BATCH_FILES)),
+            JsonLinesWriter(io.BytesIO()), jobs=2, host_factory=_crash)

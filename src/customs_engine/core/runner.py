@@ -17,6 +17,7 @@ import gc
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
 from customs_engine.core.context import CheckContext
 from customs_engine.core.engine import Assessment, Engine
@@ -27,7 +28,7 @@ from customs_engine.core.progress import Progress
 from customs_engine.core.response import Response
 from customs_engine.core.summary import RunSummary
 
-__all__ = ["RunSummary", "responses_for", "run"]
+__all__ = ["RunError", "RunSummary", "responses_for", "run"]
 
 #: a batch closes at this many files or bytes, whichever comes first
 BATCH_FILES = 32
@@ -36,6 +37,10 @@ BATCH_BYTES = 1024 * 1024
 WINDOW_PER_JOB = 4
 
 Stateless = list[tuple[ParsedMessage, Assessment]]
+
+
+class RunError(Exception):
+    """The run cannot go on (a worker process died); the output so far is incomplete."""
 
 
 def stateless(engine: Engine, file: InputFile) -> Stateless:
@@ -156,7 +161,12 @@ def _in_workers(engine: Engine, files: Iterable[InputFile], jobs: int,
             pending.popleft()
             if isinstance(head, Future):
                 in_flight -= 1
-                results = head.result()
+                try:
+                    results = head.result()
+                except BrokenProcessPool as exc:
+                    raise RunError(f"a worker process died while checking {names[0]} … "
+                                   f"{names[-1]} ({exc}); run again with -j1 to find the "
+                                   "input that causes it") from exc
             else:
                 results = head
             yield from zip(names, results, strict=True)
