@@ -15,13 +15,16 @@ How it measures:
 * peak RSS (largest process) — ``ru_maxrss`` from the same ``wait4``: the maximum over the process
   and its waited-for workers, not their sum;
 * peak tree RSS (sum) — ``/proc/<pid>/status`` VmRSS of the process and its children summed, sampled
-  every 20 ms (may miss a short spike).
+  every 20 ms (may miss a short spike);
+* ``--ceiling`` — two independent ``-j1`` runs at once versus one: the parallel gain the machine
+  offers at that moment (shared cores and other users' load keep it below 2x). ``-j2 / -j1`` can
+  only be judged against it.
 
 EDIFACT archives are generated always; they are benchmarked only when an ``edifact`` adapter is
 installed (``customs plugins``), otherwise skipped with a message.
 
     python benchmarks/bench_batch.py                       # 1k and 10k, XML and EDIFACT, -j1 -j2
-    python benchmarks/bench_batch.py --sizes 100000 --formats xml
+    python benchmarks/bench_batch.py --sizes 100000 --formats xml --ceiling
 """
 
 from __future__ import annotations
@@ -97,9 +100,24 @@ def tree_rss_kib(pid: int) -> int:
     return total
 
 
+def validate_command(archive: Path, jobs: int) -> list[str]:
+    return [*customs_command(), "validate", "--format", "jsonl", "-o", os.devnull,
+            "--no-progress", f"-j{jobs}", str(archive)]
+
+
+def ceiling(archive: Path, alone: float) -> float:
+    """What two independent ``-j1`` runs at once achieve over one: the most any parallel run can
+    gain on this machine right now (other users' load and shared cores lower it below 2)."""
+    started = time.perf_counter()
+    both = [subprocess.Popen(validate_command(archive, 1), stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL) for _ in range(2)]
+    for process in both:
+        process.wait()
+    return 2 * alone / (time.perf_counter() - started)
+
+
 def run_once(archive: Path, size: int, fmt: str, jobs: int) -> Result:
-    command = [*customs_command(), "validate", "--format", "jsonl", "-o", os.devnull,
-               "--no-progress", f"-j{jobs}", str(archive)]
+    command = validate_command(archive, jobs)
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     assert process.stderr is not None
@@ -134,6 +152,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="archive kind to generate")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/customs-bench"))
     parser.add_argument("--repeat", type=int, default=1, help="runs per point; the best is kept")
+    parser.add_argument("--ceiling", action="store_true",
+                        help="also run two -j1 at once: the parallel gain the machine allows now")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
     jobs = [int(j) for j in args.jobs.split(",")]
@@ -158,7 +178,11 @@ def main(argv: list[str] | None = None) -> int:
                 results.append(best)
                 print(f"{fmt:8} {size:>7} -j{n}: {best.rate:8.1f} msg/s  wall {best.wall:7.2f} s"
                       f"  cpu {best.cpu:7.2f} s  peak RSS {best.max_rss_kib / 1024:6.1f} MiB "
-                      f"(tree {best.tree_rss_kib / 1024:6.1f} MiB)", flush=True)
+                      f"(tree {best.tree_rss_kib / 1024:6.1f} MiB)  load "
+                      f"{os.getloadavg()[0]:.2f}", flush=True)
+                if args.ceiling and n == 1:
+                    print(f"{fmt:8} {size:>7} two -j1 at once: {ceiling(archive, best.wall):.2f}x "
+                          "the throughput of one (machine ceiling now)", flush=True)
     _ratios(results)
     return 0
 
