@@ -159,3 +159,13 @@ def test_truncated_tar_keeps_the_members_before_the_damage(tmp_path: Path) -> No
     sources = [json.loads(line)["message"]["source"] for line in result.stdout.splitlines()]
     assert sources[0] == f"{path}!a.xml"
     assert len(sources) >= 2  # b.xml cut short, or the archive reported as corrupt
+
+
+def test_small_compressible_members_are_not_mistaken_for_bombs(tmp_path: Path) -> None:
+    padded = GOOD.replace(b"</BillOfEntry>", b"<!--" + b" " * 600_000 + b"--></BillOfEntry>")
+    for archive in (write_zip(tmp_path / "a.zip", [("a.xml", padded)]),
+                    write_tar(tmp_path / "a.tar.gz", [("a.xml", padded)])):
+        assert archive.stat().st_size * 200 < len(padded) or archive.suffix == ".zip"
+        result = customs("validate", "--format", "jsonl", str(archive), cwd=tmp_path)
+        (line,) = result.stdout.splitlines()
+        assert json.loads(line)["message"]["type"] == "bill_of_entry"

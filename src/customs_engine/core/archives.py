@@ -9,8 +9,9 @@ path order. Anything hostile becomes an :class:`~customs_engine.core.inputs.Inpu
 * a member above the per-member size bound — checked against the declared size before reading and
   against the bytes actually produced while decompressing (a zip may lie about its size);
 * a zip member whose declared size is more than ``max_ratio`` times its compressed size (a zip
-  bomb), once it is above ``ratio_floor`` bytes; a tar member declaring more than ``max_ratio``
-  times the whole compressed archive stops the archive (skipping it would mean inflating it);
+  bomb); a tar member declaring more than ``max_ratio`` times the whole compressed archive stops
+  the archive (skipping it would mean inflating it). Both apply above ``ratio_floor`` bytes, so
+  small, very compressible messages are not mistaken for bombs;
 * encrypted or corrupt members, and archives that cannot be read at all;
 * an archive inside an archive: nested archives are **not followed** (depth 1), which also defuses
   recursive bombs such as 42.zip.
@@ -170,7 +171,8 @@ class ArchiveReader:
                 for info in members:
                     if info.isdir() or not is_message_member(info.name):
                         continue
-                    if info.size > self.limits.max_ratio * max(compressed_size, 1):
+                    if info.size > self.limits.ratio_floor and (
+                            info.size > self.limits.max_ratio * max(compressed_size, 1)):
                         yield self.refused(info.name, f"declares {info.size} bytes, more than "
                                            f"{self.limits.max_ratio} times the compressed "
                                            "archive: the rest of the archive is refused "
