@@ -159,16 +159,12 @@ class Engine:
 
     def _collect(self, hook_name: str, **kwargs: Any) -> list[Any]:
         """Call a collected hook plugin by plugin, so one failing plugin is reported by name."""
-        caller = getattr(self.host.hook, hook_name)
         out: list[Any] = []
-        for impl in reversed(caller.get_hookimpls()):
-            args = {name: kwargs[name] for name in impl.argnames}
-            try:
-                result = impl.function(*args.values())
-            except Exception as exc:
-                out.append(self._plugin_failure(hook_name, exc, impl.plugin_name))
+        for call in self.host.call_each(hook_name, **kwargs):
+            if call.error is not None:
+                out.append(self._plugin_failure(hook_name, call.error, call.plugin))
                 continue
-            out.extend(result or ())
+            out.extend(call.result or ())
         return out
 
     def _plugin_failure(self, hook_name: str, exc: Exception, plugin: str = "?") -> Finding:
