@@ -1,4 +1,4 @@
-"""NFMIMS copper: each rule fires, and stays quiet when it should (fixtures: customs_engine.testing)."""
+"""NFMIMS copper: each rule fires, and stays quiet when it should (customs_engine.testing)."""
 
 from __future__ import annotations
 
