@@ -51,6 +51,8 @@ DEFAULT_PORT = "INNSA1"
 #: other articles of plastics: no monitoring, licensing or scrap scheme covers the heading
 DEFAULT_HS = "39269099"
 DEFAULT_PRESENTED_AT = datetime(2026, 3, 9, 10, 0, tzinfo=IST)
+DEFAULT_ORIGIN = "KR"
+DEFAULT_PORT_OF_LOADING = "KRPUS"
 DEFAULT_IGM_NUMBER = "2234567"
 DEFAULT_IGM_DATE = date(2026, 3, 8)
 TEST_VERSION = "0.0.0+test"
@@ -87,6 +89,7 @@ def licence(scheme: str, number: str, *, issued_on: DateLike | None = None,
 
 def item(hs_code: str = DEFAULT_HS, *, number: int = 0, quantity: Amount = 1000,
          unit: str = "KGS", value_inr: Amount | None = "100000.00",
+         country_of_origin: str | None = DEFAULT_ORIGIN, description: str | None = None,
          licences: Iterable[Licence] = (), **fields: Any) -> Item:
     """A Bill of Entry line. ``number`` 0 means "its position in the Bill of Entry".
 
@@ -95,16 +98,22 @@ def item(hs_code: str = DEFAULT_HS, *, number: int = 0, quantity: Amount = 1000,
     """
     return Item.model_validate({"number": number, "hs_code": hs_code,
                                 "quantity": _decimal(quantity), "unit": unit,
-                                "value_inr": _decimal(value_inr), "licences": list(licences),
-                                **fields})
+                                "value_inr": _decimal(value_inr),
+                                "country_of_origin": country_of_origin,
+                                "description": description or f"TEST GOODS OF HS {hs_code}",
+                                "licences": list(licences), **fields})
 
 
 def bill_of_entry(*items: Item, message_id: str = "BE-TEST-0001", port_code: str = DEFAULT_PORT,
                   presented_at: datetime | date | str = DEFAULT_PRESENTED_AT,
                   mode: str = "SEA", type: str = "HOME_CONSUMPTION", iec: str | None = DEFAULT_IEC,
                   gstin: str | None = DEFAULT_GSTIN, importer: Importer | None = None,
+                  consigned_from: str | None = DEFAULT_ORIGIN,
+                  port_of_loading: str | None = DEFAULT_PORT_OF_LOADING,
                   **fields: Any) -> BillOfEntry:
     """A valid Bill of Entry for home consumption by sea at Nhava Sheva, presented 2026-03-09.
+
+    It is complete enough to be written as schema-valid ICEGATE XML (:func:`write_message`).
 
     With no items it carries one ordinary line (:data:`DEFAULT_HS`). Items whose ``number`` is 0
     are numbered by position. Other fields by keyword (``manifest=manifest_reference()``,
@@ -117,6 +126,7 @@ def bill_of_entry(*items: Item, message_id: str = "BE-TEST-0001", port_code: str
     return BillOfEntry.model_validate({
         "message_id": message_id, "port_code": port_code, "type": type,
         "presented_at": _moment(presented_at), "mode": mode, "importer": who,
+        "consigned_from": consigned_from, "port_of_loading": port_of_loading,
         "items": numbered, **fields})
 
 
@@ -129,7 +139,7 @@ def manifest_reference(*, igm_number: str = DEFAULT_IGM_NUMBER,
 
 
 def manifest_line(*, line: int = 0, bl_number: str | None = None, **fields: Any) -> ManifestLine:
-    """An IGM line; ``line`` 0 means "its position in the manifest"."""
+    """An IGM line; ``line`` 0 means "its position in the manifest" (and a B/L number)."""
     return ManifestLine.model_validate({"line": line, "bl_number": bl_number,
                                         "packages": 10, "package_kind": "PKG",
                                         "gross_weight_kg": Decimal(1000),
@@ -143,13 +153,18 @@ def manifest(*lines: ManifestLine, message_id: str = "IGM-TEST-0001",
              **fields: Any) -> ImportGeneralManifest:
     """An Import General Manifest for a vessel at Nhava Sheva, filed before arrival."""
     rows = list(lines) or [manifest_line()]
-    numbered = [row if row.line else row.model_copy(update={"line": position})
-                for position, row in enumerate(rows, start=1)]
+    numbered = []
+    for position, row in enumerate(rows, start=1):
+        number = row.line or position
+        numbered.append(row.model_copy(update={
+            "line": number, "bl_number": row.bl_number or f"TESTBL{number:06d}"}))
     return ImportGeneralManifest.model_validate({
         "message_id": message_id, "port_code": port_code, "igm_number": igm_number,
         "igm_date": igm_date, "conveyance": conveyance,
         "filed_at": None if filed_at is None else _moment(filed_at), "voyage": "V001",
-        "vessel_name": "TEST VESSEL", "lines": numbered, **fields})
+        "vessel_name": "TEST VESSEL", "carrier": "TESTLINE",
+        "expected_arrival": datetime(2026, 3, 8, 6, 0, tzinfo=IST),
+        "last_port_of_call": DEFAULT_PORT_OF_LOADING, "lines": numbered, **fields})
 
 
 # -- registry rows ---------------------------------------------------------------------------

@@ -147,7 +147,10 @@ class PluginHost:
         return infos
 
     def call_each(self, hook_name: str, **kwargs: Any) -> list[ImplCall]:
-        """Call a collected hook plugin by plugin, in registration order, catching each failure.
+        """Call a collected hook plugin by plugin, catching each failure.
+
+        The order is pluggy's own: the plugin registered last is called first (entry points
+        register in name order, ``extra`` plugins after them).
 
         The engine uses this so one failing plugin is reported by name while the others still
         answer. These calls bypass pluggy's own hook tracing, so they are traced here.
