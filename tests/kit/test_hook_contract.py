@@ -76,6 +76,15 @@ def test_hook_customs_schemes() -> None:
     assert [s.name for s in engine.host.schemes] == ["coal", "paper"]  # collected, sorted
     assert engine.ctx.handled_schemes == frozenset({"PIMS", "CIMS"})
 
+    class Broken:
+        @hookimpl
+        def customs_schemes(self) -> list[Scheme]:
+            raise OSError("scheme data missing")
+
+    with pytest.raises(PluginLoadError, match="scheme data missing") as exc:
+        engine_with(Paper(), Broken())
+    assert exc.value.plugin == "probe1"
+
 
 def test_hook_customs_rules() -> None:
     class Other:

@@ -202,8 +202,11 @@ class PluginHost:
 
     def _collect_schemes(self) -> list[Scheme]:
         schemes: list[Scheme] = []
-        for batch in self.hook.customs_schemes():
-            schemes.extend(batch or ())
+        for call in self.call_each("customs_schemes"):
+            if call.error is not None:
+                raise PluginLoadError(call.plugin,
+                                      f"customs_schemes failed: {call.error}") from call.error
+            schemes.extend(call.result or ())
         return sorted(schemes, key=lambda s: s.name)
 
 
