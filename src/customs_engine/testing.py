@@ -314,12 +314,14 @@ def assert_finding(response: Response | Mapping[str, Any], rule: str, *,
                if (field is None or f.field == field)
                and (message_contains is None or message_contains in f.message)]
     if len(matches) != 1:
-        wanted = ", ".join(f"{name} {value!r}" for name, value in (
-            ("outcome", outcome), ("item", item), ("field", field),
-            ("message containing", message_contains)) if value is not None and value is not ANY)
-        count = "no" if not matches else str(len(matches))
-        raise AssertionError(f"expected one {rule} finding{' with ' + wanted if wanted else ''}, "
-                             f"found {count}; the response:\n{describe(response)}")
+        wanted = [f"{name} {value!r}" for name, value in (
+            ("outcome", outcome), ("field", field), ("message containing", message_contains))
+            if value is not None]
+        if item is not ANY:
+            wanted.append("no item (message-level)" if item is None else f"item {item}")
+        with_ = f" with {', '.join(wanted)}" if wanted else ""
+        raise AssertionError(f"expected one {rule} finding{with_}, found {len(matches)}; "
+                             f"the response:\n{describe(response)}")
     return matches[0]
 
 
