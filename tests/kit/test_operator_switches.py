@@ -62,6 +62,15 @@ def test_blocked_plugin_is_not_loaded_by_the_cli(customs_cli, tmp_path: Path) ->
     assert customs_cli("validate", "--format", "json", str(boe)).exit_code == 0
 
 
+def test_a_misspelt_blocked_name_is_reported(customs_cli) -> None:
+    result = customs_cli("plugins", "--format", "json", block=["icegate_xlm"])
+    assert result.exit_code == 0
+    assert "CUSTOMS_ENGINE_BLOCK_PLUGINS names 'icegate_xlm', which is not an installed" in (
+        result.stderr)
+    assert "icegate_xml" in {entry["name"] for entry in json.loads(result.stdout)}
+    assert customs_cli("plugins", block=["icegate_xml"]).stderr == ""
+
+
 def test_trace_switch_shows_hook_calls_on_stderr(customs_cli, tmp_path: Path) -> None:
     boe = write_message(tmp_path / "be.xml", bill_of_entry())
     result = customs_cli("validate", "--format", "json", str(boe), trace=True)

@@ -107,7 +107,10 @@ class PluginHost:
         wanted = None if only is None else frozenset(only) - {name for name, _, _ in extra}
         loaded: list[tuple[str, object, str]] = []
         seen: set[str] = set()
-        for ep in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        entry_points = sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name)
+        if blocked is None:
+            _warn_unknown_blocked(skip - {ep.name for ep in entry_points})
+        for ep in entry_points:
             if ep.name in skip or ep.name in seen:
                 continue
             if wanted is not None and ep.name not in wanted:
@@ -208,6 +211,13 @@ class PluginHost:
                                       f"customs_schemes failed: {call.error}") from call.error
             schemes.extend(call.result or ())
         return sorted(schemes, key=lambda s: s.name)
+
+
+def _warn_unknown_blocked(names: Iterable[str]) -> None:
+    """A misspelt name in the block list would leave the plugin running: say so."""
+    for name in sorted(names):
+        sys.stderr.write(f"customs: {BLOCK_ENV} names {name!r}, which is not an installed "
+                         "plugin; nothing was blocked for it\n")
 
 
 def _plugin_name(pm: pluggy.PluginManager, plugin: object) -> str:
