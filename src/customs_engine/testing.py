@@ -404,20 +404,23 @@ if pytest is not None:
         return run_check
 
     @pytest.fixture
-    def customs_cli(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Any]:
+    def customs_cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Callable[..., Any]:
         """Run the ``customs`` command in-process: ``customs_cli("rules", "--format", "json")``.
 
         Returns click's ``Result`` (``exit_code``, ``stdout``, ``stderr``). ``block=`` and
-        ``trace=`` set the operator switches for that call; otherwise they are cleared.
+        ``trace=`` set the operator switches for that call; otherwise they are cleared. The
+        registry database (``CUSTOMS_DB``) is a fresh SQLite file under ``tmp_path`` unless
+        ``db=`` names another, so a test never touches the working directory's ``customs.db``.
         """
         from click.testing import CliRunner
 
         from customs_engine.cli import main
 
         def invoke(*args: str, block: Iterable[str] = (), trace: bool = False,
-                   input: bytes | str | None = None) -> Any:
+                   db: str | None = None, input: bytes | str | None = None) -> Any:
             monkeypatch.setenv(BLOCK_ENV, ",".join(block))
             monkeypatch.setenv(TRACE_ENV, "1" if trace else "")
+            monkeypatch.setenv("CUSTOMS_DB", db or f"sqlite:///{tmp_path / 'customs.db'}")
             return CliRunner().invoke(main, list(args), input=input, catch_exceptions=False)
 
         return invoke
