@@ -143,3 +143,9 @@ def test_every_rule_carries_a_legal_reference(customs_engine_factory):
              if rid.startswith("NFMIMS-CU-")}
     assert len(rules) == 7
     assert all(r.reference and r.scheme == "copper" for r in rules.values())
+
+
+def test_customs_lists_the_plugin_and_its_rules(customs_cli):
+    assert "copper 0.1.0 (customs_engine_copper.plugin)" in customs_cli("plugins").stdout
+    listed = customs_cli("rules", "--scheme", "copper").stdout
+    assert "NFMIMS-CU-COV-001" in listed and "NFMIMS-CU-FEE-001" in listed
