@@ -79,7 +79,7 @@ def test_sims_fee_002_paid_less_than_due():
     assert not found(sims_case("2000000"), "SIMS-FEE-002")  # nothing recorded: nothing to compare
 
 
-# -- AIMS ----------------------------------------------------------------------------------------------
+# -- AIMS
 
 
 def aims_case(config: dict | None = None, *, cif: int | str | None = None,

@@ -29,7 +29,7 @@ def authorisation(**fields: object):
     return registration("IMS", AUTH, **values)
 
 
-# -- coverage -----------------------------------------------------------------------------------
+# -- coverage
 
 
 def test_cov_001_fires_on_84713020_and_is_quiet_on_84713010():
@@ -70,7 +70,7 @@ def test_auth_001_quiet_with_licence():
     assert not found(check(bill(laptop(with_licence=True))), "IMS-AUTH-001")
 
 
-# -- validity -----------------------------------------------------------------------------------
+# -- validity
 
 
 def test_val_001_fires_when_shipped_after_expiry():
@@ -115,7 +115,7 @@ def test_val_002_warns_without_bl_date_and_uses_the_boe_date():
     assert not found(check(bill(laptop(with_licence=True))), "IMS-VAL-002")
 
 
-# -- balance through the core ledger ------------------------------------------------------------
+# -- balance through the core ledger
 
 
 def test_bal_001_balance_exhausted_to_zero_then_exceeded_in_the_same_run():
@@ -153,7 +153,7 @@ def test_bal_001_value_alone_can_fall_short():
     assert found(response, "IMS-BAL-001", "reject")
 
 
-# -- port ------------------------------------------------------------------------------------------
+# -- port
 
 
 def test_port_001_fires_at_another_port_and_is_quiet_at_the_registered_one():
@@ -162,7 +162,7 @@ def test_port_001_fires_at_another_port_and_is_quiet_at_the_registered_one():
     assert not found(check(boe, [authorisation(port_code="INNSA1")]), "IMS-PORT-001")
 
 
-# -- exemptions --------------------------------------------------------------------------------------
+# -- exemptions
 
 
 def assert_exempt(response, rule: str, outcome: str) -> None:

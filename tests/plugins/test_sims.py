@@ -42,7 +42,7 @@ def test_a_clean_registration_gives_no_sims_finding_and_lists_its_fee():
         "SIMS-FEE-001", "registration_fee", "500.00")
 
 
-# -- coverage -----------------------------------------------------------------------------------
+# -- coverage
 
 
 @pytest.mark.parametrize("hs", ["72085110", "73181500", "86071100"])
@@ -86,7 +86,7 @@ def test_exm_001_packaging_reimport_needs_no_registration():
     assert not found(check(bill(steel(number=None))), "SIMS-EXM-001")
 
 
-# -- the licence on the Bill of Entry ---------------------------------------------------------------
+# -- the licence on the Bill of Entry
 
 
 def test_boe_001_queries_a_missing_expiry_and_warns_on_a_foreign_prefix():
@@ -122,7 +122,7 @@ def test_val_002_declared_expiry_must_be_issue_plus_75_days():
     assert not found(check(bill(steel()), [reg()]), "SIMS-VAL-002")
 
 
-# -- window ---------------------------------------------------------------------------------------
+# -- window
 
 
 def window_case(issued: date, arrival: date):
@@ -159,7 +159,7 @@ def test_win_001_says_so_when_no_expected_arrival_is_known():
     assert found(response, "SIMS-WIN-001", "info")
 
 
-# -- one registration per Bill of Entry -----------------------------------------------------------
+# -- one registration per Bill of Entry
 
 
 def test_one_001_second_bill_of_entry_with_the_same_registration_is_queried():
@@ -180,7 +180,7 @@ def test_one_001_quiet_for_different_registrations_and_the_same_bill_again():
     assert not found(run.validate_message(again), "SIMS-ONE-001")
 
 
-# -- registry cross-checks ------------------------------------------------------------------------
+# -- registry cross-checks
 
 
 @pytest.mark.parametrize(("record", "needle"), [
