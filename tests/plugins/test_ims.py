@@ -250,3 +250,20 @@ def test_licensed_commercial_line_debits_and_lists_what_remains():
         "scheme": "ims", "number": AUTH, "item": 1, "debited_quantity": "60",
         "debited_value": "3000000.00", "remaining_quantity": "40",
         "remaining_value": "2000000.00"}
+
+
+def test_second_licence_used_when_the_first_expired():
+    lics = [licence("IMS", "IMS-2025-00001", date(2025, 1, 2), date(2025, 12, 31)),
+            licence("IMS", AUTH, date(2026, 1, 5), date(2026, 12, 31))]
+    response = check(bill(item("84713010", 3, product_category="LAPTOP", licences=lics)))
+    assert not found(response, "IMS-VAL-001")
+    use, = response.authorisations
+    assert use.number == AUTH
+
+
+def test_every_licence_expired_rejects_each():
+    lics = [licence("IMS", "IMS-2025-00001", date(2025, 1, 2), date(2025, 12, 31)),
+            licence("IMS", "IMS-2025-00002", date(2025, 3, 2), date(2025, 12, 31))]
+    response = check(bill(item("84713010", 3, product_category="LAPTOP", licences=lics)))
+    assert [f.field for f in found(response, "IMS-VAL-001", "reject")] == [
+        "items[0].licences[0]", "items[0].licences[1]"]

@@ -217,3 +217,9 @@ def test_fld_002_tolerance_from_config():
 def test_fld_002_queries_a_unit_it_cannot_compare():
     response = check(bill(steel(quantity=25)), [reg(unit="MTS")])
     assert "not compared" in found(response, "SIMS-FLD-002")[0].message
+
+
+def test_a_tolerance_that_is_not_a_number_is_a_clear_error_not_a_traceback():
+    response = check(bill(steel()), [reg()], config={"sims": {"quantity_tolerance_pct": "five"}})
+    failure, = found(response, "CORE-PLUGIN-001")
+    assert "quantity_tolerance_pct" in failure.message and "'five'" in failure.message

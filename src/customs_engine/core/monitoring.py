@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from customs_engine.core.context import CheckContext, Registry, RegistryRecord
@@ -165,6 +165,17 @@ class MonitoringScheme:
     def setting(self, ctx: CheckContext, key: str) -> Any:
         return ctx.settings(self.plugin).get(key, self.defaults.get(key))
 
+    def percentage(self, ctx: CheckContext, key: str) -> Decimal:
+        """A ``--config`` percentage; a value that is not a number >= 0 is a clear error."""
+        raw = self.setting(ctx, key)
+        try:
+            value = Decimal(str(raw if raw is not None else 0))
+        except InvalidOperation:
+            value = Decimal(-1)
+        if not value.is_finite() or value < 0:
+            raise ValueError(f"[{self.plugin}] {key} must be a number >= 0, got {raw!r}")
+        return value
+
     # -- coverage ----------------------------------------------------------------------------
 
     def in_chapters(self, item: Item) -> bool:
@@ -242,7 +253,7 @@ class MonitoringScheme:
     def _licence_checks(self, boe: BillOfEntry, occ: Occurrence, record: RegistryRecord | None
                         ) -> list[Finding]:
         lic, out = occ.licence, []
-        where = {"item": occ.item.number, "field": occ.field}
+        where: dict[str, Any] = {"item": occ.item.number, "field": occ.field}
         boe_rule = self.rule("BOE-001")
         if lic.expires_on is None:
             out.append(boe_rule.finding(
@@ -302,7 +313,7 @@ class MonitoringScheme:
                 occurrences: list[Occurrence], record: RegistryRecord) -> list[Finding]:
         rule, out = self.rule("FLD-002"), []
         items = [occ.item for occ in _distinct_items(occurrences)]
-        where = {"item": items[0].number if len(items) == 1 else None,
+        where: dict[str, Any] = {"item": items[0].number if len(items) == 1 else None,
                  "field": occurrences[0].field if len(items) == 1 else None}
         if record.quantity is not None:
             units = {item.unit.upper() for item in items}
@@ -314,7 +325,7 @@ class MonitoringScheme:
                     **where))
             else:
                 quantity = sum((item.quantity for item in items), Decimal(0))
-                pct = self.setting(ctx, "quantity_tolerance_pct")
+                pct = self.percentage(ctx, "quantity_tolerance_pct")
                 limit = _with_tolerance(record.quantity, pct)
                 if quantity > limit:
                     out.append(rule.finding(
@@ -325,7 +336,7 @@ class MonitoringScheme:
             values = [item_value_inr(item, ctx.registry, boe.presented_on) for item in items]
             known = [v for v in values if v is not None]
             value = sum(known, Decimal(0))
-            limit = _with_tolerance(record.value_inr, self.setting(ctx, "value_tolerance_pct"))
+            limit = _with_tolerance(record.value_inr, self.percentage(ctx, "value_tolerance_pct"))
             if value > limit:
                 out.append(rule.finding(
                     "query", f"value {inr(value)} exceeds the {inr(record.value_inr)} registered "
@@ -353,7 +364,7 @@ class MonitoringScheme:
         for number, occurrences in self.by_number(lines).items():
             record = ctx.registry.licence(self.scheme, number)
             occ = occurrences[0]
-            where = {"item": occ.item.number, "field": occ.field}
+            where: dict[str, Any] = {"item": occ.item.number, "field": occ.field}
             issued = self.issued_on(occ.licence, record)
             if issued is None:
                 continue  # VAL-001 already says the registration's dates are unknown
@@ -430,11 +441,13 @@ class MonitoringScheme:
              record: RegistryRecord | None) -> tuple[Decimal | None, str]:
         if record is not None and record.value_inr is not None:
             return record.value_inr, "registry"
-        values = [item_value_inr(occ.item, ctx.registry, boe.presented_on)
-                  for occ in _distinct_items(occurrences)]
-        if any(v is None for v in values):
-            return None, ""
-        return sum(values, Decimal(0)), "Bill of Entry lines"  # type: ignore[arg-type]
+        total = Decimal(0)
+        for occ in _distinct_items(occurrences):
+            value = item_value_inr(occ.item, ctx.registry, boe.presented_on)
+            if value is None:
+                return None, ""
+            total += value
+        return total, "Bill of Entry lines"
 
     def fees(self, boe: BillOfEntry, ctx: CheckContext, lines: list[tuple[int, Item]]
              ) -> tuple[list[Fee], list[Finding]]:
@@ -477,5 +490,5 @@ def _distinct_items(occurrences: Iterable[Occurrence]) -> list[Occurrence]:
     return out
 
 
-def _with_tolerance(limit: Decimal, pct: Any) -> Decimal:
-    return limit * (1 + Decimal(str(pct or 0)) / HUNDRED)
+def _with_tolerance(limit: Decimal, pct: Decimal) -> Decimal:
+    return limit * (1 + pct / HUNDRED)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from customs_engine.core.context import CheckContext, RegistryRecord
 from customs_engine.core.models import BillOfEntry, Item, Licence
@@ -40,7 +41,7 @@ def assess(boe: BillOfEntry, ctx: CheckContext, rules: RuleSet, policy: ImsPolic
             continue
         licences = [(j, lic) for j, lic in enumerate(item.licences) if lic.scheme.upper() == SCHEME]
         if licences:
-            _licence_route(boe, ctx, rules, policy, index, item, *licences[0], result)
+            _licence_route(boe, ctx, rules, policy, index, item, licences, result)
         elif decision is not None:
             result.findings.append(decision.finding(rules, item, index))
         else:
@@ -74,35 +75,42 @@ def _restricted_lines(boe: BillOfEntry, rules: RuleSet, policy: ImsPolicy,
 
 
 def _licence_route(boe: BillOfEntry, ctx: CheckContext, rules: RuleSet, policy: ImsPolicy,
-                   index: int, item: Item, position: int, licence: Licence,
+                   index: int, item: Item, licences: list[tuple[int, Licence]],
                    result: ImsResult) -> None:
-    where = {"item": item.number, "field": f"items[{index}].licences[{position}]"}
-    record = ctx.registry.licence(SCHEME, licence.number)
+    """Claim the line against the first licence valid on the date of import."""
     import_date = boe.manifest.bl_date if boe.manifest else None
     if import_date is None:
         import_date = boe.presented_on
         result.findings.append(rules["IMS-VAL-002"].finding(
             "warn", f"no B/L date: IMS validity reckoned from the Bill of Entry date {import_date} "
-                    "instead of the shipment date", **where))
-    expiry = _expiry(licence, record, policy)
-    if expiry is None:
-        result.findings.append(rules["IMS-VAL-001"].finding(
-            "query", f"IMS authorisation {licence.number}: no expiry or issue date on the message "
-                     "or in the registry; validity cannot be checked", **where))
-    elif import_date > expiry:
-        result.findings.append(rules["IMS-VAL-001"].finding(
-            "reject", f"IMS authorisation {licence.number} expired on {expiry}; date of import "
-                      f"(shipment) {import_date}", **where))
+                    "instead of the shipment date", item=item.number,
+            field=f"items[{index}].licences[{licences[0][0]}]"))
+    expired: list[Finding] = []
+    for position, licence in licences:
+        where: dict[str, Any] = {"item": item.number,
+                                 "field": f"items[{index}].licences[{position}]"}
+        record = ctx.registry.licence(SCHEME, licence.number)
+        expiry = _expiry(licence, record, policy)
+        if expiry is not None and import_date > expiry:
+            expired.append(rules["IMS-VAL-001"].finding(
+                "reject", f"IMS authorisation {licence.number} expired on {expiry}; date of "
+                          f"import (shipment) {import_date}", **where))
+            continue
+        if expiry is None:
+            result.findings.append(rules["IMS-VAL-001"].finding(
+                "query", f"IMS authorisation {licence.number}: no expiry or issue date on the "
+                         "message or in the registry; validity cannot be checked", **where))
+        if record is not None and record.port_code and record.port_code != boe.port_code:
+            result.findings.append(rules["IMS-PORT-001"].finding(
+                "query", f"IMS authorisation {licence.number} is registered at "
+                         f"{record.port_code}; the Bill of Entry is at {boe.port_code}", **where))
+        value = item_value_inr(item, ctx.registry, boe.presented_on)
+        result.claims.append(AuthorisationClaim(
+            scheme=SCHEME, number=licence.number, item=item.number, quantity=item.quantity,
+            unit=item.unit, value_inr=value if value is not None else Decimal(0),
+            shortfall_rule="IMS-BAL-001", field=where["field"]))
         return
-    if record is not None and record.port_code and record.port_code != boe.port_code:
-        result.findings.append(rules["IMS-PORT-001"].finding(
-            "query", f"IMS authorisation {licence.number} is registered at {record.port_code}; "
-                     f"the Bill of Entry is at {boe.port_code}", **where))
-    value = item_value_inr(item, ctx.registry, boe.presented_on)
-    result.claims.append(AuthorisationClaim(
-        scheme=SCHEME, number=licence.number, item=item.number, quantity=item.quantity,
-        unit=item.unit, value_inr=value if value is not None else Decimal(0),
-        shortfall_rule="IMS-BAL-001", field=where["field"]))
+    result.findings.extend(expired)
 
 
 def _expiry(licence: Licence, record: RegistryRecord | None, policy: ImsPolicy) -> date | None:
