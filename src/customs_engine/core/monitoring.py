@@ -348,12 +348,13 @@ class MonitoringScheme:
                   occurrences: list[Occurrence], record: RegistryRecord) -> list[Finding]:
         if record.fee_paid_inr is None:
             return []
-        due = self.registration_fee(boe, ctx, occurrences, record)
-        if due is None or due[0] is None or record.fee_paid_inr >= due[0]:
+        items = [occ.item for occ in _distinct_items(occurrences)]
+        due = self.registration_fee(boe, ctx, items, occurrences[0].licence, record)
+        if due is None or due.amount is None or record.fee_paid_inr >= due.amount:
             return []
         return [self.rule("FEE-002").finding(
             "query", f"{self.scheme} registration {number}: fee paid {inr(record.fee_paid_inr)} is "
-                     f"lower than the fee due {inr(due[0])} ({due[1]})",
+                     f"lower than the fee due {inr(due.amount)} ({due.basis})",
             item=occurrences[0].item.number, field=occurrences[0].field)]
 
     # -- in-sequence: the window needs the IGM when nothing else gives the expected arrival ----
@@ -407,43 +408,46 @@ class MonitoringScheme:
 
     # -- fees ------------------------------------------------------------------------------------
 
-    def fee_formula(self, ctx: CheckContext, on: date) -> tuple[FeeFormula | None, str | None]:
-        """The formula in force on ``on`` under the configured model, or an error text."""
+    def fee_formula(self, ctx: CheckContext, on: date) -> FeeFormula | None:
+        """The formula in force on ``on`` under the configured ``fee_model``."""
         model = str(self.setting(ctx, "fee_model"))
         schedule = self.fee_models.get(model)
         if schedule is None:
             known = ", ".join(sorted(self.fee_models))
-            return None, f"unknown fee_model {model!r} in [{self.plugin}] config (expected {known})"
-        return schedule.at(on), None
+            raise UnknownFeeModel(f"unknown fee_model {model!r} in the [{self.plugin}] config "
+                                  f"(expected {known})")
+        return schedule.at(on)
 
-    def registration_fee(self, boe: BillOfEntry, ctx: CheckContext,
-                         occurrences: list[Occurrence], record: RegistryRecord | None
-                         ) -> tuple[Decimal | None, str] | None:
-        """(amount, basis) of one registration's fee; ``None`` when no fee is in force."""
-        licence = occurrences[0].licence
-        issued = self.issued_on(licence, record) if licence.number else None
+    def registration_fee(self, boe: BillOfEntry, ctx: CheckContext, items: list[Item],
+                         licence: Licence | None, record: RegistryRecord | None) -> FeeDue | None:
+        """The fee of one registration (``licence`` None: the one the BoE lacks), if in force.
+
+        Keyed on the registration's issue date (a missing one: the BoE date), or ``--as-of``.
+        """
+        issued = None if licence is None else self.issued_on(licence, record)
         on = ctx.as_of or issued or boe.presented_on
-        formula, error = self.fee_formula(ctx, on)
-        if error is not None:
-            return None, error
+        try:
+            formula = self.fee_formula(ctx, on)
+        except UnknownFeeModel as exc:
+            return FeeDue(None, str(exc))
         if formula is None:
             return None
-        cif, cif_source = self._cif(boe, ctx, occurrences, record)
-        amount = formula.amount(cif)
+        cif, cif_source = self._cif(boe, ctx, items, record)
         keyed = "as-of date" if ctx.as_of else ("issue date" if issued else "Bill of Entry date")
         basis = f"{formula.describe()} ({keyed} {on})"
         if formula.needs_cif:
             basis += f" on CIF {inr(cif)} ({cif_source})" if cif is not None else (
                 "; CIF unknown, fee not computed")
-        return amount, basis
+        return FeeDue(formula.amount(cif), basis)
 
-    def _cif(self, boe: BillOfEntry, ctx: CheckContext, occurrences: list[Occurrence],
+    def _cif(self, boe: BillOfEntry, ctx: CheckContext, items: list[Item],
              record: RegistryRecord | None) -> tuple[Decimal | None, str]:
+        """Registry value, else the sum of the BoE lines the registration covers."""
         if record is not None and record.value_inr is not None:
             return record.value_inr, "registry"
         total = Decimal(0)
-        for occ in _distinct_items(occurrences):
-            value = item_value_inr(occ.item, ctx.registry, boe.presented_on)
+        for item in items:
+            value = item_value_inr(item, ctx.registry, boe.presented_on)
             if value is None:
                 return None, ""
             total += value
@@ -451,33 +455,45 @@ class MonitoringScheme:
 
     def fees(self, boe: BillOfEntry, ctx: CheckContext, lines: list[tuple[int, Item]]
              ) -> tuple[list[Fee], list[Finding]]:
-        """One fee per registration quoted, and one for the registration the BoE lacks."""
+        """One fee per registration quoted, and one for the registration the BoE lacks.
+
+        Returns the fees and ``info`` findings for fees that could not be computed.
+        """
         rule = self.rule("FEE-001")
         fees: list[Fee] = []
         notes: list[Finding] = []
-        wanted: list[tuple[str | None, list[Occurrence]]] = list(self.by_number(lines).items())
-        missing = [Occurrence(i, item, -1, Licence(scheme=self.scheme, number=""))
-                   for i, item in lines if not item.licences_for(self.scheme)]
+        wanted: list[tuple[Licence | None, list[Item]]] = [
+            (occurrences[0].licence, [occ.item for occ in _distinct_items(occurrences)])
+            for occurrences in self.by_number(lines).values()]
+        missing = [item for _, item in lines if not item.licences_for(self.scheme)]
         if missing:
             wanted.append((None, missing))
-        for number, occurrences in wanted:
-            record = None if number is None else ctx.registry.licence(self.scheme, number)
-            due = self.registration_fee(boe, ctx, occurrences, record)
+        for licence, items in wanted:
+            record = None if licence is None else ctx.registry.licence(self.scheme, licence.number)
+            due = self.registration_fee(boe, ctx, items, licence, record)
             if due is None:
                 continue
-            amount, basis = due
-            items = sorted({occ.item.number for occ in occurrences})
-            label = (f"{self.scheme} registration {number}" if number else
+            numbers = [item.number for item in items]
+            only = numbers[0] if len(numbers) == 1 else None
+            label = (f"{self.scheme} registration {licence.number}" if licence else
                      f"missing {self.scheme} registration "
-                     f"(item{'s' if len(items) > 1 else ''} {', '.join(map(str, items))})")
-            if amount is None:
-                notes.append(rule.finding("info", f"{label}: {basis}",
-                                          item=items[0] if len(items) == 1 else None))
+                     f"(item{'s' if len(numbers) > 1 else ''} {', '.join(map(str, numbers))})")
+            if due.amount is None:
+                notes.append(rule.finding("info", f"{label}: {due.basis}", item=only))
                 continue
             fees.append(Fee(rule=rule.id, scheme=rule.scheme, kind="registration_fee",
-                            amount=amount, item=items[0] if len(items) == 1 else None,
-                            basis=f"{label}: {basis}"))
+                            amount=due.amount, item=only, basis=f"{label}: {due.basis}"))
         return fees, notes
+
+
+class UnknownFeeModel(ValueError):
+    """The ``fee_model`` setting names no fee model of the scheme's data file."""
+
+
+@dataclass(frozen=True)
+class FeeDue:
+    amount: Decimal | None  # None: could not be computed, ``basis`` says why
+    basis: str
 
 
 def _distinct_items(occurrences: Iterable[Occurrence]) -> list[Occurrence]:
