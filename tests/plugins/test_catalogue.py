@@ -11,6 +11,9 @@ from click.testing import CliRunner
 
 from customs_engine.cli import main
 from customs_engine.core.rules import load_rules
+from customs_engine.plugins.aims.plugin import AIMS
+from customs_engine.plugins.ims.plugin import POLICY, RULES
+from customs_engine.plugins.sims.plugin import SIMS
 
 SCHEME_RULE = re.compile(r"\b(?:IMS|SIMS|AIMS|SCRAP)-[A-Z]+-\d{3}\b")
 PACKAGES = {"ims": "IMS-", "sims": "SIMS-", "aims": "AIMS-", "scrap": "SCRAP-"}
@@ -65,3 +68,10 @@ def test_plugins_are_registered_through_entry_points():
     names = {plugin["name"]: plugin for plugin in json.loads(result.output)}
     for package in PACKAGES:
         assert names[package]["module"] == f"customs_engine.plugins.{package}.plugin"
+
+
+def test_rule_dates_agree_with_the_data_files():
+    assert RULES["IMS-AUTH-001"].effective_from == POLICY.in_force_from
+    for scheme in (SIMS, AIMS):
+        covered_from = next(p.start for p in scheme.coverage.periods if p.value == "chapters")
+        assert scheme.rule("COV-001").effective_from == covered_from
