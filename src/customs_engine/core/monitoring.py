@@ -434,9 +434,9 @@ class MonitoringScheme:
             return None
         cif, cif_source = self._cif(boe, ctx, items, record)
         keyed = "as-of date" if ctx.as_of else ("issue date" if issued else "Bill of Entry date")
-        basis = f"{formula.describe()} ({keyed} {on})"
+        basis = f"{formula.describe()}, by {keyed} {on}"
         if formula.needs_cif:
-            basis += f" on CIF {inr(cif)} ({cif_source})" if cif is not None else (
+            basis += f"; CIF {inr(cif)} from the {cif_source}" if cif is not None else (
                 "; CIF unknown, fee not computed")
         return FeeDue(formula.amount(cif), basis)
 
