@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from customs_engine.cli import main
 from customs_engine.core.dates import IST
 from customs_engine.core.models import ForeignValue
+from customs_engine.core.monitoring import FeeFormula
 
 from .builders import bill, check, found, item, licence, registration
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def fee_of(response, rule: str):
@@ -126,3 +135,26 @@ def test_aims_fee_per_thousand_with_unknown_cif_is_reported():
 def test_aims_fee_002_paid_less_than_due():
     assert found(aims_case(fee_paid_inr=499), "AIMS-FEE-002", "query")
     assert not found(aims_case(fee_paid_inr=500), "AIMS-FEE-002")
+
+
+def test_cli_config_switches_the_aims_fee_model(tmp_path):
+    config = tmp_path / "customs.toml"
+    config.write_text('[aims]\nfee_model = "per-thousand"\n', encoding="utf-8")
+    example = EXAMPLES / "messages" / "05-be-scrap-and-aluminium.xml"
+    result = CliRunner().invoke(main, ["validate", "--format", "json", "--config", str(config),
+                                       str(example)])
+    aluminium = json.loads(result.output)[1]
+    assert [(f["rule"], f["amount"]) for f in aluminium["fees"]] == [("AIMS-FEE-001", "4745.00")]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.decimals(min_value=0, max_value=10**12, places=2),
+       st.decimals(min_value=0, max_value=10**6, places=2))
+def test_per_thousand_fee_is_clamped_monotonic_and_whole_rupees(cif, more):
+    formula = FeeFormula(per_thousand=Decimal(1), minimum=Decimal(500), maximum=Decimal(100000))
+    fee = formula.amount(cif)
+    assert fee is not None and Decimal(500) <= fee <= Decimal(100000)
+    assert fee == fee.to_integral_value()
+    assert formula.amount(cif + more) >= fee
+    if Decimal(500000) <= cif <= Decimal(100000000):
+        assert abs(fee - cif / 1000) <= Decimal("0.5")
