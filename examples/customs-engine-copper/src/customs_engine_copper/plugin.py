@@ -18,7 +18,7 @@ from customs_engine import hookimpl
 from customs_engine.core.context import CheckContext, RegistryRecord, Scheme
 from customs_engine.core.dates import valid_through
 from customs_engine.core.ledger import RunState
-from customs_engine.core.models import BillOfEntry, ImportGeneralManifest, Item, Licence, Mode
+from customs_engine.core.models import BillOfEntry, ImportGeneralManifest, Item, Licence
 from customs_engine.core.ports import station_type
 from customs_engine.core.response import Fee, Finding
 from customs_engine.core.rules import Period, Rule, Schedule, load_rules, read_toml
@@ -60,7 +60,8 @@ def covered_items(boe: BillOfEntry, ctx: CheckContext) -> list[Item]:
 
 
 def air_freight(boe: BillOfEntry) -> bool:
-    return boe.mode == Mode.AIR or station_type(boe.port_code) == "air"
+    rule = DATA["air_freight"]
+    return boe.mode.value in rule["modes"] or station_type(boe.port_code) in rule["station_types"]
 
 
 def _numbers(items: list[Item]) -> str:
