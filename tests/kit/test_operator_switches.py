@@ -124,3 +124,10 @@ def test_only_selects_entry_points_and_names_a_missing_one() -> None:
     host = PluginHost.from_entry_points(only=["paper"], blocked=(), extra=[("paper", object(),
                                                                             "1")])
     assert host.versions() == {"paper": "1"}
+
+
+@pytest.mark.parametrize(("value", "tracing"), [("1", True), ("yes", True), ("0", False),
+                                                ("", False)])
+def test_trace_switch_values(monkeypatch: pytest.MonkeyPatch, value: str, tracing: bool) -> None:
+    monkeypatch.setenv("CUSTOMS_ENGINE_TRACE", value)
+    assert PluginHost.from_entry_points(only=["core"], blocked=()).tracing is tracing
