@@ -7,10 +7,9 @@ from collections.abc import Iterator
 from urllib.parse import quote
 
 import pytest
+from core_helpers import PG_URL
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
-
-from core_helpers import PG_URL
 
 
 @pytest.fixture

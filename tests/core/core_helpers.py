@@ -9,7 +9,13 @@ from decimal import Decimal
 from typing import Any
 
 from customs_engine import hookimpl
-from customs_engine.core.context import CheckContext, MemoryRegistry, Registry, RegistryRecord, Scheme
+from customs_engine.core.context import (
+    CheckContext,
+    MemoryRegistry,
+    Registry,
+    RegistryRecord,
+    Scheme,
+)
 from customs_engine.core.dates import IST
 from customs_engine.core.engine import Engine
 from customs_engine.core.ledger import LedgerStore, RunState
