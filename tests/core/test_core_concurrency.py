@@ -59,7 +59,8 @@ def _bill_file(directory: Path, n: int) -> None:
   <PresentedAt>2026-03-09T11:30:00+05:30</PresentedAt><Prior>true</Prior><Mode>SEA</Mode>
   <Importer><IEC>AAPFU0939F</IEC><Name>ACME</Name></Importer>
   <ConsignedFrom>SG</ConsignedFrom><PortOfLoading>SGSIN</PortOfLoading>
-  <Items><Item number="1"><HSCode>84716040</HSCode><Description>KEYBOARDS</Description><Quantity unit="NOS">1</Quantity>
+  <Items><Item number="1"><HSCode>84716040</HSCode><Description>KEYBOARDS</Description>
+    <Quantity unit="NOS">1</Quantity>
     <Value currency="INR">1000.00</Value><CountryOfOrigin>CN</CountryOfOrigin>
     <Licence scheme="IMS" number="IMS-2026-00042"/>
     <Licence scheme="SIMS" number="STL2026020100417"/></Item></Items>

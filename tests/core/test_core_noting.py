@@ -1,4 +1,4 @@
-"""Port, type, noting against the IGM (CORE-BOE-NOTE-001…004) and prior entry (CORE-BOE-PRIOR-001)."""
+"""Port, type, noting against the IGM (CORE-BOE-NOTE-*) and prior entry (CORE-BOE-PRIOR-001)."""
 
 from __future__ import annotations
 

@@ -18,7 +18,8 @@ def noted_manifest(boe: BillOfEntry, run: RunState) -> ImportGeneralManifest | N
     candidates = [m for m in run.manifests_numbered(reference.igm_number)
                   if reference.igm_date is None or m.igm_date in (None, reference.igm_date)]
     same_port = [m for m in candidates if m.port_code == boe.port_code]
-    return (same_port or candidates or [None])[0]
+    found = same_port or candidates
+    return found[0] if found else None
 
 
 def arrival_date(boe: BillOfEntry, igm: ImportGeneralManifest | None) -> date | None:

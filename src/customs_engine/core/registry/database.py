@@ -28,8 +28,8 @@ def sqlite_file_exists(url: str) -> bool:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return True
-    return bool(parsed.database) and parsed.database != ":memory:" and Path(
-        parsed.database).exists()
+    database = parsed.database
+    return bool(database) and database != ":memory:" and Path(str(database)).exists()
 
 
 def create(url: str) -> Engine:
