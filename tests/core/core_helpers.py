@@ -75,7 +75,7 @@ class ClaimsPlugin:
     @hookimpl
     def customs_schemes(self) -> list[Scheme]:
         return [Scheme(name="testauth", title="test authorisations",
-                       licence_schemes=("TESTAUTH", "IMS", "SIMS", "AIMS"))]
+                       licence_schemes=("TESTAUTH",))]
 
     @hookimpl
     def customs_rules(self) -> list[Rule]:

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from customs_engine.core.registry import SqlRegistry
-from customs_engine.core.registry.tables import LicenceUseRow
+from customs_engine.core.registry.tables import DebitRow, LicenceUseRow, SubmissionRow
 
 PROCESSES = 8
 BILLS_PER_PROCESS = 5
@@ -38,14 +38,16 @@ def _commit_bills(url: str, worker: int) -> int:
     return debited
 
 
-@pytest.mark.postgres
-def test_eight_processes_never_over_debit(pg_url: str) -> None:
-    store = SqlRegistry.open(pg_url)
+@pytest.mark.parametrize("backend", ["sqlite_url",
+                                     pytest.param("pg_url", marks=pytest.mark.postgres)])
+def test_eight_processes_never_over_debit(backend: str, request: pytest.FixtureRequest) -> None:
+    url = request.getfixturevalue(backend)
+    store = SqlRegistry.open(url)
     # 40 bills of 10 units against 100 units: exactly 10 can be debited
     store.replace_records([authorisation(quantity="100", value="100000000.00")], "test")
     context = multiprocessing.get_context("fork")
     with context.Pool(PROCESSES) as pool:
-        reported = pool.starmap(_commit_bills, [(pg_url, w) for w in range(PROCESSES)])
+        reported = pool.starmap(_commit_bills, [(url, w) for w in range(PROCESSES)])
     quantity, _value = store.debited("TESTAUTH", "AUTH-1")
     store.close()
     assert quantity == 100
@@ -109,3 +111,68 @@ def _count_uses(url: str) -> int:
             return session.scalar(select(func.count()).select_from(LicenceUseRow)) or 0
     finally:
         store.close()
+
+
+COMMITTER = """
+import sys
+sys.path.insert(0, {here!r})
+from decimal import Decimal
+from core_helpers import boe, engine, with_licence
+from customs_engine.core.registry import SqlRegistry
+
+store = SqlRegistry.open({url!r})
+run = engine(registry=store.snapshot(), store=store, commit=True)
+for n in range({total}):
+    run.validate_message(boe(message_id=f"BE-{{n:04d}}", items=[with_licence(
+        "AUTH-1", quantity=Decimal(1), value_inr=Decimal(1000))]))
+"""
+
+
+def _ledger_state(url: str) -> tuple[int, Decimal, list[tuple[int, int]]]:
+    """(submissions, total debited quantity, per submission (debits, licence uses))."""
+    store = SqlRegistry.open(url)
+    try:
+        with Session(store.engine) as session:
+            ids = list(session.scalars(select(SubmissionRow.id)))
+            per_submission = [
+                (session.scalar(select(func.count()).select_from(DebitRow)
+                                .where(DebitRow.submission_id == sid)) or 0,
+                 session.scalar(select(func.count()).select_from(LicenceUseRow)
+                                .where(LicenceUseRow.submission_id == sid)) or 0)
+                for sid in ids]
+        return len(ids), store.debited("TESTAUTH", "AUTH-1")[0], per_submission
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite_url",
+                                     pytest.param("pg_url", marks=pytest.mark.postgres)])
+def test_killed_committer_keeps_debits_whole(backend: str, tmp_path: Path,
+                                             request: pytest.FixtureRequest) -> None:
+    """SIGKILL an engine committing one-unit debits against a 150-unit authorisation: each
+    committed bill has its debit and licence use, none has half; the rerun stops at the limit."""
+    url = request.getfixturevalue(backend)
+    store = SqlRegistry.open(url)
+    store.replace_records([authorisation(quantity="150", value="100000000.00")], "test")
+    store.close()
+    total = 200
+    script = tmp_path / "committer.py"
+    script.write_text(COMMITTER.format(here=str(Path(__file__).parent), url=url, total=total))
+    process = subprocess.Popen([sys.executable, str(script)], start_new_session=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None:
+        if _ledger_state(url)[0] >= 20:
+            break
+        time.sleep(0.05)
+    assert process.poll() is None, "the run finished before it could be killed"
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    submissions, debited, per_submission = _ledger_state(url)
+    assert 20 <= submissions < total
+    assert debited == submissions
+    assert set(per_submission) == {(1, 1)}
+    subprocess.run([sys.executable, str(script)], check=True, capture_output=True)
+    submissions, debited, per_submission = _ledger_state(url)
+    assert submissions == total  # every bill committed once: the re-run replayed the first ones
+    assert debited == 150  # never beyond the limit
+    assert per_submission.count((1, 1)) == 150 and per_submission.count((0, 1)) == 50

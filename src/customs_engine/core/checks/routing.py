@@ -27,10 +27,12 @@ def check_routing(boe: BillOfEntry, ctx: CheckContext) -> list[Finding]:
     if not boe.items or route(boe, ctx) is not None:
         return []
     hs_code = boe.items[0].hs_code
-    return [RULES["CORE-NAC-001"].finding(
-        "info", f"chapter {hs_code[:2]} (heading {hs_code[:4]}) of the first item is not mapped "
-                "to a faceless-assessment group: routing left to the port",
-        item=boe.items[0].number, field="items[0].hs_code")]
+    on = ctx.reference_date(boe)
+    why = (f"chapter {hs_code[:2]} (heading {hs_code[:4]}) of the first item is not mapped to a "
+           "faceless-assessment group" if routing_table().at(on) else
+           f"no faceless-assessment routing table is in force on {on}")
+    return [RULES["CORE-NAC-001"].finding("info", f"{why}: routing left to the port",
+                                          item=boe.items[0].number, field="items[0].hs_code")]
 
 
 def rate_date(boe: BillOfEntry, run: RunState) -> date:
