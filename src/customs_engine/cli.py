@@ -22,8 +22,8 @@ from customs_engine.core.context import CheckContext, MemoryRegistry
 from customs_engine.core.dates import parse_iso_date
 from customs_engine.core.engine import Engine
 from customs_engine.core.inputs import InputError, check_paths, iter_inputs
-from customs_engine.core.plugin_manager import PluginHost, PluginLoadError
 from customs_engine.core.ledger import RunState
+from customs_engine.core.plugin_manager import PluginHost, PluginLoadError
 from customs_engine.core.runner import run
 from customs_engine.registry_cli import open_registry, registry
 
