@@ -6,6 +6,7 @@ import sys
 from decimal import Decimal
 
 import click
+from alembic.util import CommandError
 from sqlalchemy.exc import SQLAlchemyError
 
 from customs_engine.core.context import RegistryRecord
@@ -23,7 +24,7 @@ def open_registry(db: str | None, *, for_run: bool = False,
         if for_run:
             return open_for_run(db, commit)
         return SqlRegistry.open(db)
-    except (SQLAlchemyError, OSError, ValueError) as exc:
+    except (SQLAlchemyError, CommandError, OSError, ValueError) as exc:
         reason = str(exc).splitlines()[0]
         click.echo(f"customs: cannot open registry {resolve_url(db)}: {reason}", err=True)
         sys.exit(EXIT_USAGE)
