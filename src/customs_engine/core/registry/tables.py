@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text, TypeDecorator
+from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -73,6 +73,7 @@ class SubmissionRow(Base):
 
 class DebitRow(Base):
     __tablename__ = "ledger_debit"
+    __table_args__ = (Index("ix_ledger_debit_licence", "scheme", "number"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     submission_id: Mapped[int] = mapped_column(ForeignKey("ledger_submission.id"), index=True)
@@ -85,6 +86,7 @@ class DebitRow(Base):
 
 class LicenceUseRow(Base):
     __tablename__ = "ledger_licence_use"
+    __table_args__ = (Index("ix_ledger_licence_use_licence", "scheme", "number"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     submission_id: Mapped[int] = mapped_column(ForeignKey("ledger_submission.id"), index=True)
