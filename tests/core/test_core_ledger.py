@@ -81,7 +81,6 @@ def test_commit_time_recheck_refuses_what_another_process_took(store) -> None:  
     fast = run_of(store, commit=True)
     assert debited(fast.validate_message(bill("BE-FAST", 70))) == 70
     # ... a debit it cannot see in its in-run tally; the store re-check must catch it
-    slow.run._applied.clear()
     original = store.debited
     store.debited = lambda scheme, number: (Decimal(0), Decimal(0))  # type: ignore[method-assign]
     try:

@@ -1,8 +1,10 @@
 """The pipeline: bytes → adapter → canonical model → checks → ledger → Response.
 
 :meth:`Engine.assess` is the stateless half (parse-independent, safe in worker processes);
-:meth:`Engine.complete` is the stateful half, applied in input order. :meth:`Engine.validate_bytes`
-does both for one file.
+:meth:`Engine.complete` is the stateful half, applied in input order: in-sequence checks, claims
+against the ledger, then :meth:`RunState.commit` (a no-op unless the run commits, ``--commit``).
+Bills of Entry are valued (:mod:`customs_engine.core.valuation`) before any check sees them.
+:meth:`Engine.validate_bytes` does both for one file.
 """
 
 from __future__ import annotations
