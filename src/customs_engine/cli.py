@@ -18,12 +18,14 @@ from typing import Any, BinaryIO
 import click
 
 from customs_engine import __version__
-from customs_engine.core.context import CheckContext
+from customs_engine.core.context import CheckContext, MemoryRegistry
 from customs_engine.core.dates import parse_iso_date
 from customs_engine.core.engine import Engine
 from customs_engine.core.inputs import InputError, check_paths, iter_inputs
+from customs_engine.core.ledger import RunState
 from customs_engine.core.plugin_manager import PluginHost, PluginLoadError
 from customs_engine.core.runner import run
+from customs_engine.registry_cli import open_registry, registry
 
 EXIT_ACCEPTED, EXIT_NOT_ACCEPTED, EXIT_USAGE, EXIT_PLUGIN = 0, 1, 2, 3
 
@@ -116,10 +118,19 @@ def validate(paths: tuple[str, ...], fmt: str, output: str | None, db: str | Non
     if fmt not in host.output_formats():
         raise click.BadParameter(f"{fmt!r} is not one of {', '.join(host.output_formats())}",
                                  param_hint="--format")
-    engine = Engine(host, CheckContext(as_of=as_of, config=config))
-    with output_stream(output) as stream:
-        writer = host.hook.customs_response_writer(format=fmt, stream=stream)
-        summary = run(engine, iter_inputs(paths), writer)
+    # checks read a snapshot of the registry (picklable for workers); the SQL ledger store is
+    # used only by the run state in this process
+    store = open_registry(db, for_run=True, commit=commit)
+    snapshot = store.snapshot() if store is not None else MemoryRegistry()
+    engine = Engine(host, CheckContext(registry=snapshot, as_of=as_of, config=config),
+                    RunState(store, commit=commit))
+    try:
+        with output_stream(output) as stream:
+            writer = host.hook.customs_response_writer(format=fmt, stream=stream)
+            summary = run(engine, iter_inputs(paths), writer)
+    finally:
+        if store is not None:
+            store.close()
     sys.exit(EXIT_ACCEPTED if summary.all_accepted else EXIT_NOT_ACCEPTED)
 
 
@@ -181,6 +192,9 @@ def convert(file: str, target: str, output: str | None) -> None:
     with output_stream(output) as stream:
         for chunk in chunks:
             stream.write(chunk)
+
+
+main.add_command(registry)
 
 
 if __name__ == "__main__":  # pragma: no cover
