@@ -182,14 +182,15 @@ def _for_items(envelope: Envelope, record: Record, numbers: dict[tuple[Any, Any]
 def _items(envelope: Envelope, settings: Settings, numbers: dict[int, int],
            values: valuation.Valuation, *, mode: str | None) -> list[dict[str, Any]]:
     items: dict[int, dict[str, Any]] = {}
-    by_key: dict[tuple[Any, Any], int] = {}
+    # every numbered ITEMS record, usable or not, so a bad item does not orphan its licences
+    by_key = {(r.get("invoice_sr"), r.get("item_sr")): numbers[r.line]
+              for r in envelope.table("ITEMS") if r.line in numbers}
     for record in envelope.table("ITEMS"):
         number = numbers.get(record.line)
         hs_code = record.text("cth") or record.text("ritc")
         quantity, unit = record.get("quantity"), record.text("unit")
         if number is None or hs_code is None or quantity is None or unit is None:
             continue  # the reader has reported why
-        by_key[(record.get("invoice_sr"), record.get("item_sr"))] = number
         description = " ".join(filter(None, (record.text("description1"),
                                              record.text("description2"))))
         items[number] = {
@@ -205,16 +206,19 @@ def _items(envelope: Envelope, settings: Settings, numbers: dict[int, int],
         code = (record.text("licence_code") or "").upper()
         if number_text is None or not code:
             continue
-        for n in _for_items(envelope, record, by_key):
+        for n in _usable(items, _for_items(envelope, record, by_key)):
             items[n]["licences"].append({
                 "scheme": settings.licence_schemes.get(code, code), "number": number_text,
                 "issued_on": record.get("registration_date")})
     for record in envelope.table("BE_ITEM_SW_INFO_TYPE"):
-        _single_window_info(envelope, settings, record, [items[n] for n in
-                                                        _for_items(envelope, record, by_key)],
-                            mode)
+        targets = _usable(items, _for_items(envelope, record, by_key))
+        _single_window_info(envelope, settings, record, [items[n] for n in targets], mode)
     _certificates(envelope, settings, items, by_key)
     return [items[n] for n in sorted(items)]
+
+
+def _usable(items: dict[int, dict[str, Any]], numbers: list[int]) -> list[int]:
+    return [n for n in numbers if n in items]
 
 
 _REGISTRATION_TEXT = re.compile(r"^(?P<number>[A-Z]+\d+)/(?P<expiry>\d{8})$")
@@ -267,7 +271,7 @@ def _certificates(envelope: Envelope, settings: Settings, items: dict[int, dict[
             continue
         cert = {"type": kind, "number": number, "issued_on": record.get("issued_on"),
                 "agency": record.text("issuer_name")}
-        for n in _for_items(envelope, record, by_key):
+        for n in _usable(items, _for_items(envelope, record, by_key)):
             items[n]["certificates"].append(dict(cert))
     for record in envelope.table("BE_ITEM_SW_CTRL"):
         kind = settings.control_certificate_types.get((record.text("control_type") or "").upper())
@@ -276,7 +280,7 @@ def _certificates(envelope: Envelope, settings: Settings, items: dict[int, dict[
             continue
         cert = {"type": kind, "number": number, "issued_on": record.get("control_start"),
                 "agency": record.text("control_location")}
-        for n in _for_items(envelope, record, by_key):
+        for n in _usable(items, _for_items(envelope, record, by_key)):
             items[n]["certificates"].append(dict(cert))
 
 
