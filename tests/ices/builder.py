@@ -67,6 +67,7 @@ def steel_be() -> dict[str, list[dict[str, Any]]]:
             "info_text": "STL2026030100099/14052026"}
     return copy.deepcopy({
         "BE": [{"be_type": "H", "iec": "ZZZAB1234C", "branch_sr": 1, "class": "N", "mode": "S",
+                "importer_name": "ZETA TEST IMPORTS",
                 "importer_type": "P", "kachcha": "N", "high_sea_sale": "N",
                 "port_of_origin": "JPYOK", "cha_code": "ZZZCB1234CCH001",
                 "country_of_origin": "JP", "country_of_consignment": "JP",

@@ -6,8 +6,9 @@
   still parses with ``igm_number`` ``None``: it cannot be noted against, which is the truth of a
   fresh IGM and not an error.
 * ``filed_at`` = HREC date and time, IST. ``expected_arrival`` = vesinfo 18. ``carrier`` = the
-  shipping line code, ``last_port_of_call`` = vesinfo 12; SACHI01 names no vessel, only IMO number
-  and call sign.
+  shipping line code, ``last_port_of_call`` = vesinfo 12. SACHI01 names the vessel only by IMO
+  number and call sign, so ``vessel_name`` is ``"IMO 9399117 / 9V3523"`` (either part may be
+  missing).
 * Lines: ``bl_number`` = the house B/L when one is given, else the B/L (field 10) — the same rule as
   the BE's ``manifest.bl_number``, so noting by B/L matches. ``gross_weight_kg`` converts MTS/TNE
   tonnes. ``consignee_iec`` stays empty: SACHI01 has no IEC field.
@@ -87,12 +88,18 @@ def to_manifest(envelope: Envelope, settings: Settings) -> ImportGeneralManifest
             igm_number=ves.text("igm_number") or settings.igm_number,
             igm_date=ves.get("igm_date") or settings.igm_date,
             filed_at=envelope.header.sent_at, conveyance="VESSEL", voyage=ves.text("voyage"),
-            carrier=ves.text("shipping_line"), expected_arrival=ves.get("expected_arrival"),
+            vessel_name=_vessel(ves), carrier=ves.text("shipping_line"), expected_arrival=ves.get("expected_arrival"),
             last_port_of_call=ves.text("last_port"), lines=lines)
     except (ValidationError, ValueError, TypeError) as exc:
         envelope.problem(f"the vesinfo record cannot make a manifest: {exc}"[:300],
                          table="vesinfo", line=ves.line)
         return None
+
+
+def _vessel(ves: Record) -> str | None:
+    imo, call_sign = ves.text("imo_code"), ves.text("call_sign")
+    parts = [f"IMO {imo}" if imo else None, call_sign]
+    return " / ".join(p for p in parts if p) or None
 
 
 def _lines(envelope: Envelope) -> list[dict[str, Any]]:
