@@ -73,7 +73,7 @@ class AckWriter:
     def close(self) -> None:
         header = ["HREC", "ZZ", self.port, "ZZ", "", "ICES1_5", "T", "", MESSAGE_ID,
                   str(self.messages), self.as_of, ""]
-        lines = [header] + self.records + [["TREC", str(self.messages)]]
+        lines = [header, *self.records, ["TREC", str(self.messages)]]
         self.stream.write(b"".join(GS.join(line).encode("ascii", "replace") + b"\r\n"
                                    for line in lines))
 

@@ -162,7 +162,8 @@ def _tag_items(envelope: Envelope, numbers: dict[int, int]) -> None:
     envelope.findings[:] = tagged
 
 
-def _for_items(envelope: Envelope, record: Record, numbers: dict[tuple[Any, Any], int]) -> list[int]:
+def _for_items(envelope: Envelope, record: Record,
+               numbers: dict[tuple[Any, Any], int]) -> list[int]:
     """The item numbers a keyed record applies to (serial 0 = every item of the invoice/BE)."""
     inv, item = record.get("invoice_sr"), record.get("item_sr")
     if inv is None or item is None:

@@ -240,47 +240,47 @@ def _read_chunk(chunk: list[tuple[int, str]], envelopes: list[Envelope],
 
 
 def _read_body(envelope: Envelope, body: list[tuple[int, str]]) -> None:
+    """Assign records to sections: ``<TABLE>NAME`` (CACHI01) or ``<name>`` … ``<END-name>``
+    inside ``<manifest>`` (SACHI01)."""
     tables = layouts(envelope.dialect)
     by_upper = {name.upper(): name for name in tables}
-    current: str | None = None
-    skipping = False  # inside an unknown table: its records are reported once, not each
-    opened: str | None = None
+    sachi01 = envelope.dialect == "sachi01"
+    current: str | None = None  # the table whose records follow
+    unknown = False  # inside an unknown table: reported once at its marker, not per record
     for number, line in body:
         marker = _marker(line)
-        if marker is not None:
-            kind, name = marker
-            if kind == "END":
-                if envelope.dialect == "sachi01" and name.upper() not in ("MANIFEST",) and (
-                        opened is None or name.upper() != opened.upper()):
-                    envelope.problem(f"<END-{name}> closes no open <{name}> section",
-                                     line=number)
-                if opened is not None and name.upper() == opened.upper():
-                    opened, current = None, None
-                continue
-            if envelope.dialect == "sachi01" and name.upper() == "MANIFEST":
-                continue
-            canonical = by_upper.get(name.upper())
-            if canonical is None:
-                envelope.problem(f"unknown table {name[:40]!r}", line=number)
-                current, skipping = None, True
-                continue
-            if envelope.dialect == "sachi01" and opened is not None:
-                envelope.problem(f"<{name}> opens before <END-{opened}>", line=number)
-            # SUPPORTINGDOCS and SUPPORTING_DOCS are one table
-            current, skipping = tables[canonical].name, False
-            opened = name
-            continue
-        if line.startswith(("HREC", "TREC")):
-            envelope.problem(f"{line[:4]} in the middle of the message", line=number)
-            continue
-        if current is None:
-            if not skipping:
+        if marker is None:
+            if line.startswith(("HREC", "TREC")):
+                envelope.problem(f"{line[:4]} in the middle of the message", line=number)
+            elif current is not None:
+                envelope.records.append(read_record(envelope, tables[current], current, number,
+                                                    line))
+            elif not unknown:
                 envelope.problem("data record outside any table section", line=number)
             continue
-        layout = tables[current]
-        envelope.records.append(read_record(envelope, layout, current, number, line))
-    if envelope.dialect == "sachi01" and opened is not None:
-        envelope.problem(f"section <{opened}> is never closed by <END-{opened}>")
+        kind, name = marker
+        if sachi01 and name.upper() == "MANIFEST":
+            continue  # the wrapper of the three sections
+        if kind == "END":
+            if current is None or name.upper() != current.upper():
+                envelope.problem(f"<END-{name[:40]}> closes no open section", line=number)
+            current, unknown = None, False
+            continue
+        if kind == "SECTION" and not sachi01:
+            envelope.problem(f"{line[:40]!r} is not a <TABLE> marker", line=number)
+            current, unknown = None, True
+            continue
+        if sachi01 and current is not None:
+            envelope.problem(f"<{name[:40]}> opens before <END-{current}>", line=number)
+        canonical = by_upper.get(name.upper())
+        if canonical is None:
+            envelope.problem(f"unknown table {name[:40]!r}", line=number)
+            current, unknown = None, True
+            continue
+        # SUPPORTINGDOCS is SUPPORTING_DOCS: records are filed under the layout's own name
+        current, unknown = tables[canonical].name, False
+    if sachi01 and current is not None:
+        envelope.problem(f"section <{current}> is never closed by <END-{current}>")
 
 
 def _marker(line: str) -> tuple[str, str] | None:
