@@ -25,3 +25,43 @@ def shared_dir() -> Path:
 @pytest.fixture(scope="session")
 def samples_dir(shared_dir: Path) -> Path:
     return shared_dir / "samples"
+
+
+class FakeDistributions:
+    """Plugin distributions made on the fly: a module plus a ``*.dist-info`` with entry points.
+
+    Putting the folder on ``sys.path`` (in-process) or ``PYTHONPATH`` (subprocess) makes
+    ``importlib.metadata`` see a real ``customs_engine`` entry point, exactly as an installed
+    third-party plugin would be seen.
+    """
+
+    def __init__(self, root: Path):
+        self.root = root
+
+    def add(self, dist: str, module: str, source: str, *, entry_name: str | None = None,
+            version: str = "9.9.9") -> None:
+        (self.root / f"{module}.py").write_text(source)
+        info = self.root / f"{dist}-{version}.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(
+            f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n")
+        (info / "entry_points.txt").write_text(
+            f"[customs_engine]\n{entry_name or module} = {module}\n")
+
+    @property
+    def env(self) -> dict[str, str]:
+        import os
+
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(self.root),
+                                                          env.get("PYTHONPATH", "")]))
+        env.pop("CUSTOMS_ENGINE_BLOCK_PLUGINS", None)
+        return env
+
+
+@pytest.fixture
+def fake_dists(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeDistributions:
+    root = tmp_path / "site"
+    root.mkdir()
+    monkeypatch.syspath_prepend(str(root))
+    return FakeDistributions(root)

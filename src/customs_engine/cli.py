@@ -9,10 +9,11 @@ from __future__ import annotations
 import json
 import sys
 import tomllib
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Any, BinaryIO, Iterator
+from typing import Any, BinaryIO
 
 import click
 
@@ -53,9 +54,11 @@ def load_config(path: str | None) -> dict[str, Any]:
         with open(path, "rb") as handle:
             data = tomllib.load(handle)
     except OSError as exc:
-        raise click.BadParameter(f"cannot read {path}: {exc.strerror}", param_hint="--config")
+        raise click.BadParameter(f"cannot read {path}: {exc.strerror}",
+                                 param_hint="--config") from exc
     except tomllib.TOMLDecodeError as exc:
-        raise click.BadParameter(f"{path} is not valid TOML: {exc}", param_hint="--config")
+        raise click.BadParameter(f"{path} is not valid TOML: {exc}",
+                                 param_hint="--config") from exc
     bad = [key for key, value in data.items() if not isinstance(value, dict)]
     if bad:
         raise click.BadParameter(f"{path}: expected one table per plugin, found keys {bad}",
@@ -70,9 +73,10 @@ def output_stream(path: str | None) -> Iterator[BinaryIO]:
         sys.stdout.flush()
         return
     try:
-        handle = open(path, "wb")
+        handle = open(path, "wb")  # noqa: SIM115 - closed below; the open error is a usage error
     except OSError as exc:
-        raise click.BadParameter(f"cannot write {path}: {exc.strerror}", param_hint="--output")
+        raise click.BadParameter(f"cannot write {path}: {exc.strerror}",
+                                 param_hint="--output") from exc
     with handle:
         yield handle
 

@@ -1,1 +1,1 @@
-"""The core: canonical model, pipeline, hookspecs, registry and ledger, reference data, core rules."""
+"""The core: canonical model, pipeline, hookspecs, registry and ledger, reference data, rules."""

@@ -90,7 +90,8 @@ class MemoryRegistry:
         return tuple(self._agencies)
 
     def exchange_rate(self, currency: str, on: date) -> RegistryRecord | None:
-        in_force = [r for r in self._rates.get(currency.upper(), ()) if (r.issued_on or date.min) <= on]
+        rates = self._rates.get(currency.upper(), ())
+        in_force = [r for r in rates if (r.issued_on or date.min) <= on]
         return in_force[-1] if in_force else None
 
     def records(self) -> list[RegistryRecord]:

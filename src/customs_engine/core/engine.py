@@ -26,6 +26,7 @@ from customs_engine.core.response import (
     Fee,
     Finding,
     MessageInfo,
+    MessageType,
     Response,
     Routing,
 )
@@ -147,7 +148,7 @@ class Engine:
     def validate_message(self, message: BillOfEntry | ImportGeneralManifest, *,
                          source: str = "<api>", format: str = "model") -> Response:
         """Check a canonical message built in Python (API and test fixtures)."""
-        kind = "bill_of_entry" if isinstance(message, BillOfEntry) else "manifest"
+        kind: MessageType = "bill_of_entry" if isinstance(message, BillOfEntry) else "manifest"
         parsed = ParsedMessage(index=0, format=format, type=kind, reference=message.message_id,
                                message=message)
         return self.complete(parsed, self.assess(parsed), source)

@@ -123,7 +123,9 @@ def customs_check_bill_of_entry(boe: BillOfEntry, ctx: CheckContext) -> list[Fin
 
 
 @hookspec
-def customs_check_manifest(manifest: ImportGeneralManifest, ctx: CheckContext) -> list[Finding] | None:
+def customs_check_manifest(
+    manifest: ImportGeneralManifest, ctx: CheckContext
+) -> list[Finding] | None:
     """Check an Import General Manifest on its own (stateless) and return findings.
 
     **Collected.** May run in a worker process.

@@ -90,7 +90,9 @@ class RunState:
             found.extend(self.store.find_manifests(igm_number))
         return found
 
-    def manifest(self, igm_number: str, igm_date: date | None = None) -> ImportGeneralManifest | None:
+    def manifest(
+        self, igm_number: str, igm_date: date | None = None
+    ) -> ImportGeneralManifest | None:
         for candidate in self.manifests_numbered(igm_number):
             if igm_date is None or candidate.igm_date in (None, igm_date):
                 return candidate
@@ -154,7 +156,8 @@ class RunState:
             result.uses.append(AuthorisationUse(
                 scheme=claim.scheme.lower(), number=claim.number, item=claim.item,
                 debited_quantity=claim.quantity, debited_value=claim.value_inr,
-                remaining_quantity=None if left_quantity is None else left_quantity - claim.quantity,
+                remaining_quantity=(None if left_quantity is None
+                                    else left_quantity - claim.quantity),
                 remaining_value=None if left_value is None else left_value - claim.value_inr))
         self._applied[key] = result.uses
         return result

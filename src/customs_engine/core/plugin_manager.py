@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import metadata
 from types import ModuleType
+from typing import cast
 
 import pluggy
 
@@ -135,7 +136,7 @@ class PluginHost:
         owner: dict[str, str] = {}
         for impl in reversed(self.pm.hook.customs_rules.get_hookimpls()):
             try:
-                declared = impl.function() or []
+                declared = cast("list[Rule]", impl.function() or [])
             except Exception as exc:
                 raise PluginLoadError(impl.plugin_name, f"customs_rules failed: {exc}") from exc
             for rule in declared:

@@ -18,7 +18,10 @@ def is_well_formed(port_code: str) -> bool:
 
 
 def station_type(port_code: str) -> StationType:
-    """Station type from the code's last character: 1 sea, 4 air cargo, 6 ICD/CFS, B land, 2 rail."""
+    """Station type from the code's last character.
+
+    1 sea port, 4 air cargo, 6 ICD/CFS, B land customs station, 2 rail.
+    """
     if not is_well_formed(port_code):
         return "unknown"
     return _BY_SUFFIX.get(port_code[-1], "unknown")

@@ -123,7 +123,9 @@ class Schedule(Generic[T]):
         self.periods = sorted(periods, key=lambda p: p.start or date.min)
 
     @classmethod
-    def from_entries(cls, entries: Iterable[Mapping[str, Any]], key: str = "value") -> Schedule[Any]:
+    def from_entries(
+        cls, entries: Iterable[Mapping[str, Any]], key: str = "value"
+    ) -> Schedule[Any]:
         """Build from TOML tables with ``from`` / ``until`` dates and a value key."""
         return cls(
             Period(entry[key], entry.get("from"), entry.get("until")) for entry in entries

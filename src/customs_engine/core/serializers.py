@@ -95,7 +95,8 @@ class TextWriter:
         pass
 
 
-_WRITERS = {"json": JsonWriter, "jsonl": JsonLinesWriter, "text": TextWriter}
+_WRITERS: dict[str, type[JsonWriter] | type[JsonLinesWriter] | type[TextWriter]] = {
+    "json": JsonWriter, "jsonl": JsonLinesWriter, "text": TextWriter}
 
 
 @hookimpl

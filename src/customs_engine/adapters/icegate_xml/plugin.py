@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from typing import BinaryIO
 
-from customs_engine.adapters.icegate_xml import reader, writer
+from customs_engine.adapters.icegate_xml import reader, responses, writer
 from customs_engine.core.hookspecs import hookimpl
 from customs_engine.core.models import BillOfEntry, ImportGeneralManifest
-from customs_engine.core.parsing import ParsedMessage
+from customs_engine.core.parsing import ParsedMessage, ResponseWriter
 
 FORMAT = reader.FORMAT
 _XML_START = re.compile(rb"^\s*<")
@@ -35,3 +36,13 @@ def customs_write_message(
     if format != "xml":
         return None
     return writer.write(message)
+
+
+@hookimpl
+def customs_output_formats() -> list[str]:
+    return ["xml"]
+
+
+@hookimpl
+def customs_response_writer(format: str, stream: BinaryIO) -> ResponseWriter | None:
+    return responses.XmlResponseWriter(stream) if format == "xml" else None

@@ -24,7 +24,9 @@ def _format(value: object) -> str:
     return str(getattr(value, "value", value))
 
 
-def _add(parent: etree._Element, name: str, value: object, **attrs: object) -> etree._Element | None:
+def _add(
+    parent: etree._Element, name: str, value: object, **attrs: object
+) -> etree._Element | None:
     if value is None:
         return None
     node = etree.SubElement(parent, f"{NS}{name}")

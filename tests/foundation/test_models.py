@@ -1,0 +1,119 @@
+"""The canonical model (SPEC §4) and the response (SPEC §7)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from pydantic import ValidationError
+
+from customs_engine.core.dates import IST, valid_through
+from customs_engine.core.models import BillOfEntry, ImportGeneralManifest, Item
+from customs_engine.core.response import (
+    DocumentInfo,
+    EngineInfo,
+    Fee,
+    Finding,
+    MessageInfo,
+    Response,
+    status_of,
+)
+
+
+def boe(**overrides: object) -> BillOfEntry:
+    data: dict[str, object] = {
+        "message_id": "BE-1", "port_code": "INNSA1", "type": "HOME_CONSUMPTION",
+        "presented_at": "2026-03-10T11:30:00+05:30", "mode": "SEA",
+        "importer": {"iec": "AAPFU0939F", "name": "ACME"},
+        "items": [{"number": 1, "hs_code": "84713010", "quantity": "60", "unit": "NOS",
+                   "value_inr": "3000000.00"}],
+    }
+    data.update(overrides)
+    return BillOfEntry.model_validate(data)
+
+
+def finding(outcome: str) -> Finding:
+    return Finding(rule="X-Y-001", scheme="x", outcome=outcome, message="m", reference="r")
+
+
+def test_naive_datetimes_are_india_time() -> None:
+    message = boe(presented_at="2026-03-10T23:30:00")
+    assert message.presented_at.utcoffset() == timedelta(hours=5, minutes=30)
+
+
+def test_presentation_date_is_the_india_calendar_date() -> None:
+    # 20:00 UTC on the 9th is 01:30 on the 10th in India
+    message = boe(presented_at=datetime(2026, 3, 9, 20, 0, tzinfo=UTC))
+    assert message.presented_on == date(2026, 3, 10)
+
+
+def test_money_and_quantities_are_decimal_not_float() -> None:
+    item = boe().items[0]
+    assert isinstance(item.value_inr, Decimal) and isinstance(item.quantity, Decimal)
+    assert item.value_inr == Decimal("3000000.00")
+
+
+def test_unknown_fields_and_bad_enumerations_are_refused() -> None:
+    with pytest.raises(ValidationError):
+        boe(colour="red")
+    with pytest.raises(ValidationError):
+        boe(mode="TELEPORT")
+    with pytest.raises(ValidationError):
+        Item.model_validate({"number": 1, "hs_code": "1", "quantity": "x", "unit": "NOS"})
+
+
+def test_licences_are_selected_by_scheme_case_insensitively() -> None:
+    item = Item.model_validate({
+        "number": 1, "hs_code": "72085110", "quantity": 1, "unit": "KGS",
+        "licences": [{"scheme": "sims", "number": "STL1"}, {"scheme": "IMS", "number": "I1"}],
+    })
+    assert [lic.number for lic in item.licences_for("SIMS")] == ["STL1"]
+
+
+def test_manifest_lines_are_found_by_line_and_by_bill_of_lading() -> None:
+    igm = ImportGeneralManifest.model_validate({
+        "message_id": "IGM-1", "port_code": "INNSA1", "conveyance": "VESSEL",
+        "lines": [{"line": 10, "bl_number": "MAEU1"}, {"line": 10, "subline": 1,
+                                                        "bl_number": "MAEU2"}],
+    })
+    assert igm.find_line(10, 1).bl_number == "MAEU2"
+    assert igm.find_by_bl(" maeu1 ").line == 10
+    assert igm.find_line(11) is None and igm.find_by_bl("NONE") is None
+
+
+def test_valid_n_days_counts_from_the_issue_date() -> None:
+    # RULES.md §0: issued 2026-01-10, valid 75 days → last valid day 2026-03-26
+    assert valid_through(date(2026, 1, 10), 75) == date(2026, 3, 26)
+
+
+@pytest.mark.parametrize(
+    ("outcomes", "status"),
+    [((), "accepted"), (("warn", "info"), "accepted"), (("query", "warn"), "query"),
+     (("query", "hold"), "hold"), (("hold", "reject", "info"), "rejected")],
+)
+def test_status_is_the_worst_outcome(outcomes: tuple[str, ...], status: str) -> None:
+    assert status_of([finding(o) for o in outcomes]) == status
+
+
+def test_response_json_has_every_key_money_as_two_decimal_strings() -> None:
+    response = Response(
+        message=MessageInfo(source="a.xml", index=0, format="icegate_xml",
+                            type="bill_of_entry", reference="BE-1"),
+        document=DocumentInfo(number=None, port_code="INNSA1", date=date(2026, 3, 10),
+                              iec="AAPFU0939F"),
+        findings=[finding("hold")],
+        fees=[Fee(rule="X-Y-001", scheme="x", kind="late_presentation",
+                  amount=Decimal("25000"), basis="4 days late")],
+        engine=EngineInfo(version="0.1.0"),
+    )
+    data = response.to_json_dict()
+    assert list(data) == ["message", "document", "status", "findings", "fees",
+                          "authorisations", "routing", "rate_date", "engine"]
+    assert data["status"] == "hold"
+    assert data["fees"][0]["amount"] == "25000.00"
+    assert data["document"]["date"] == "2026-03-10"
+
+
+def test_ist_zone_is_asia_kolkata() -> None:
+    assert datetime(2026, 1, 1, tzinfo=IST).utcoffset() == timedelta(hours=5, minutes=30)
