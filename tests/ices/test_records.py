@@ -165,3 +165,18 @@ def test_bad_config_is_reported_not_raised() -> None:
     [parsed] = parse(flat_file("sachi01", igm()), config)
     messages = _syntax([parsed])
     assert any("igm_date" in m for m in messages) and any("NOPE" in m for m in messages)
+
+
+def test_section_markers_are_checked() -> None:
+    data = flat_file("sachi01", igm()).replace(b"<END-cargo>\r\n", b"")
+    messages = _syntax(parse(data, {}))
+    assert any("<contain> opens before <END-cargo>" in m for m in messages)
+    assert any("<END-contain> closes" not in m for m in messages)
+    data = flat_file("cachi01", steel_be()).replace(b"<TABLE>BE\r\n", b"<BE>\r\n", 1)
+    [parsed] = parse(data, {})
+    assert parsed.type == "unknown"
+    assert "line 2: '<BE>' is not a <TABLE> marker" in _syntax([parsed])
+    data = flat_file("sachi01", igm()).replace(b"<vesinfo>\r\n", b"")
+    messages = _syntax(parse(data, {}))
+    assert "line 3: data record outside any table section" in messages
+    assert any("<END-vesinfo> closes no open section" in m for m in messages)

@@ -82,7 +82,7 @@ def to_bill_of_entry(envelope: Envelope, settings: Settings) -> BillOfEntry | No
         envelope.findings.append(finding.model_copy(update={"item": numbers.get(line)}))
     _tag_items(envelope, numbers)
     try:
-        return BillOfEntry(**_main(envelope, be), items=items)
+        return BillOfEntry.model_validate({**_main(envelope, be), "items": items})
     except (ValidationError, ValueError, TypeError) as exc:
         envelope.problem(f"the BE main record cannot make a Bill of Entry: {_first_error(exc)}",
                          table="BE", line=be.line)

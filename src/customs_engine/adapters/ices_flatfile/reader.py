@@ -8,6 +8,7 @@ from typing import Any
 from customs_engine.adapters.ices_flatfile import cachi01, sachi01, settings
 from customs_engine.adapters.ices_flatfile.records import Envelope, read_envelopes
 from customs_engine.core.parsing import ParsedMessage, syntax_finding, unparsable
+from customs_engine.core.response import MessageType
 
 FORMAT = "ices_flatfile"
 
@@ -38,11 +39,14 @@ def parse(data: bytes, config: Mapping[str, Mapping[str, Any]] | None) -> list[P
 
 
 def _message(index: int, envelope: Envelope, options: settings.Settings) -> ParsedMessage:
+    kind: MessageType
     if envelope.dialect == "cachi01":
         model: Any = cachi01.to_bill_of_entry(envelope, options)
         reference, kind = cachi01.message_id(envelope), "bill_of_entry"
     else:
         model = sachi01.to_manifest(envelope, options)
         reference, kind = sachi01.message_id(envelope), "manifest"
-    return ParsedMessage(index=index, format=FORMAT, type=kind if model else "unknown",
+    if model is None:
+        kind = "unknown"
+    return ParsedMessage(index=index, format=FORMAT, type=kind,
                          reference=reference, message=model, findings=list(envelope.findings))

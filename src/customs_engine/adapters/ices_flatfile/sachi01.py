@@ -82,15 +82,15 @@ def to_manifest(envelope: Envelope, settings: Settings) -> ImportGeneralManifest
     _check_containers(envelope, {(ln["line"], ln["subline"]) for ln in lines})
     function = _FUNCTIONS.get((ves.text("message_type") or "").upper(), "original")
     try:
-        return ImportGeneralManifest(
-            message_id=message_id(envelope), function=function,
-            port_code=ves.text("custom_house"),
-            igm_number=ves.text("igm_number") or settings.igm_number,
-            igm_date=ves.get("igm_date") or settings.igm_date,
-            filed_at=envelope.header.sent_at, conveyance="VESSEL", voyage=ves.text("voyage"),
-            vessel_name=_vessel(ves), carrier=ves.text("shipping_line"),
-            expected_arrival=ves.get("expected_arrival"),
-            last_port_of_call=ves.text("last_port"), lines=lines)
+        return ImportGeneralManifest.model_validate({
+            "message_id": message_id(envelope), "function": function,
+            "port_code": ves.text("custom_house"),
+            "igm_number": ves.text("igm_number") or settings.igm_number,
+            "igm_date": ves.get("igm_date") or settings.igm_date,
+            "filed_at": envelope.header.sent_at, "conveyance": "VESSEL",
+            "voyage": ves.text("voyage"), "vessel_name": _vessel(ves),
+            "carrier": ves.text("shipping_line"), "expected_arrival": ves.get("expected_arrival"),
+            "last_port_of_call": ves.text("last_port"), "lines": lines})
     except (ValidationError, ValueError, TypeError) as exc:
         envelope.problem(f"the vesinfo record cannot make a manifest: {exc}"[:300],
                          table="vesinfo", line=ves.line)
