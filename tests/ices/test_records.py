@@ -132,6 +132,7 @@ def test_sachi01_structure_errors() -> None:
     tables["contain"][0]["line_number"] = 9
     tables["vesinfo"][0]["total_lines"] = 3
     tables["cargo"][1]["line_number"] = 1
+    tables["contain"][1]["voyage"] = "102E"
     [parsed] = parse(flat_file("sachi01", tables), {})
     messages = _syntax([parsed])
     assert any("container ZZZU1234564 is on line 9/0, which has no cargo record" in m
@@ -139,6 +140,7 @@ def test_sachi01_structure_errors() -> None:
     assert any("total number of lines is 3 but the file has 2 cargo records" in m
                for m in messages)
     assert any("line 1/0 repeats the cargo record" in m for m in messages)
+    assert any("field 5: voyage '102E' differs from vesinfo's '101E'" in m for m in messages)
 
 
 def test_vesinfo_extension_fields_are_ignored_but_short_records_are_not() -> None:

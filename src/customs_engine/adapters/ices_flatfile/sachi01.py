@@ -73,6 +73,7 @@ def to_manifest(envelope: Envelope, settings: Settings) -> ImportGeneralManifest
     for extra in vesinfo[1:]:
         envelope.problem("second vesinfo record (one vessel per manifest)", table="vesinfo",
                          line=extra.line)
+    _same_voyage(envelope, ves)
     lines = _lines(envelope)
     declared = ves.get("total_lines")
     if declared is not None and int(declared) != len(envelope.table("cargo")):
@@ -95,6 +96,18 @@ def to_manifest(envelope: Envelope, settings: Settings) -> ImportGeneralManifest
         envelope.problem(f"the vesinfo record cannot make a manifest: {exc}"[:300],
                          table="vesinfo", line=ves.line)
         return None
+
+
+def _same_voyage(envelope: Envelope, ves: Record) -> None:
+    """Cargo and container records repeat the vessel's port, call sign, voyage and IGM no/date."""
+    shared = ("custom_house", "call_sign", "voyage", "igm_number", "igm_date")
+    for record in envelope.table("cargo") + envelope.table("contain"):
+        for name in shared:
+            mine, theirs = record.text(name), ves.text(name)
+            if record.values.get(name) is not None and mine != theirs:
+                envelope.problem(f"{name} {mine!r} differs from vesinfo's {theirs!r}",
+                                 table=record.table, line=record.line,
+                                 position=record.layout.position(name))
 
 
 def _vessel(ves: Record) -> str | None:
