@@ -112,3 +112,13 @@ def test_cli_writes_the_ack_and_json_still_works(tmp_path: Path) -> None:
     assert ack.output.startswith("HREC") and f"{GS}00{GS}" in ack.output
     result = runner.invoke(main, ["validate", "--format", "json", str(path)])
     assert result.exit_code == 0 and '"format": "ices_flatfile"' in result.output
+
+
+def test_amendment_ack_is_keyed_by_be_number() -> None:
+    tables = steel_be()
+    for rows in tables.values():
+        for row in rows:
+            row.update(message_type="A", job_no=None, job_date=None, be_number="1234567",
+                       be_date="20260311")
+    _, record, _ = _ack(flat_file("cachi01", tables, message_id="CACHI01_A"))
+    assert record[1:5] == ["INNSA1", "", "", "1234567"] and record[19] == "00"

@@ -8,6 +8,7 @@ shows up as an exception instead of a polite "reader failed" finding.
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 
@@ -15,8 +16,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from customs_engine.adapters.ices_flatfile.ack import AckWriter
 from customs_engine.adapters.ices_flatfile.plugin import customs_detect_format
 from customs_engine.adapters.ices_flatfile.reader import parse
+from customs_engine.core.engine import Engine
+from customs_engine.testing import make_engine
 
 from .builder import flat_file, igm, steel_be
 
@@ -122,6 +126,30 @@ def test_seeds_parse_cleanly(seeds: list[bytes]) -> None:
 def test_mutated_files_never_raise(seeds: list[bytes], data: st.DataObject) -> None:
     seed = data.draw(st.sampled_from(seeds))
     _check(mutate(seed, data.draw(_mutations())))
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    return make_engine(config=CONFIG)
+
+
+@settings(FUZZ, max_examples=max(EXAMPLES // 10, 20))
+@given(data=st.data())
+def test_mutated_files_through_the_engine_and_the_ack(seeds: list[bytes], engine: Engine,
+                                                      data: st.DataObject) -> None:
+    """The whole path: every mutated file gets responses, and the ack writer takes them."""
+    seed = data.draw(st.sampled_from(seeds))
+    mutated = mutate(seed, data.draw(_mutations()))
+    stream = io.BytesIO()
+    writer = AckWriter(stream)
+    responses = engine.validate_bytes(mutated, "fuzz")
+    assert responses
+    for response in responses:
+        writer.write(response)
+    writer.close()
+    lines = stream.getvalue().split(b"\r\n")
+    assert lines[0].startswith(b"HREC") and lines[-2].startswith(b"TREC")
+    assert len(lines) - 3 >= len(responses)
 
 
 @FUZZ

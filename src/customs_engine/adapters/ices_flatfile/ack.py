@@ -4,7 +4,8 @@ Layout: CACHI01_FORMAT.md §3.1 (BE Message Format v2.23 p.53–55), 24 GS-delim
 record, CRLF, inside an HREC … TREC envelope like every ICES message.
 
 * An **accepted** message (warn/info findings only) gets one positive record: message type ``F``,
-  custom house, user job number and date, error code ``00``, the rest empty. We are not ICES: BE
+  custom house, user job number and date (an amendment: its BE number instead), error code
+  ``00``, the rest empty. We are not ICES: BE
   number, BE date and appraising group, which ICES would allot, stay empty.
 * A message that is **not accepted** gets one negative record per failing input record — the
   record named by a syntax finding's locator (``ITEMS[line 12].field 9``), the ITEMS record of an
@@ -87,6 +88,8 @@ class AckWriter:
         if response.message.type == "manifest":
             record[13] = document.number or ""
             record[14] = _yyyymmdd(document.date)
+        elif (response.message.reference or "").startswith("CACHI01_A"):
+            record[4] = document.number or ""  # an amendment is keyed by BE number, not job
         else:
             key = match["key"] if match else ""
             record[2] = key if key.isdigit() else ""

@@ -51,9 +51,9 @@ def exchange_rates(envelope: Envelope) -> dict[str, Decimal | None]:
     rates: dict[str, Decimal | None] = {"INR": Decimal(1)}
     for record in envelope.table("EXCHANGE"):
         currency = (record.get("currency") or "").upper()
-        if not currency:
+        if not currency or currency == "INR":
             continue
-        if currency in rates and currency != "INR":
+        if currency in rates:
             envelope.problem(f"second EXCHANGE record for {currency}", table="EXCHANGE",
                              line=record.line, position=record.layout.position("currency"))
         rate, unit = record.get("rate"), record.get("unit_inr") or Decimal(1)
