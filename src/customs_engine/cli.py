@@ -171,10 +171,12 @@ def rules(scheme: str | None, fmt: str) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
 @click.option("--to", "target", type=click.Choice(["edifact", "xml"]), required=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False))
-def convert(file: str, target: str, output: str | None) -> None:
+@click.option("--config", "config_path", type=click.Path(dir_okay=False),
+              help="TOML file: one table per plugin (e.g. [ices_flatfile] igm_number).")
+def convert(file: str, target: str, output: str | None, config_path: str | None) -> None:
     """Convert a message file to another wire format (parse + write)."""
     host = load_host()
-    engine = Engine(host)
+    engine = Engine(host, CheckContext(config=load_config(config_path)))
     data = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
     parsed = engine.parse(data, file)
     problems = [f for p in parsed for f in p.findings if p.message is None]
