@@ -110,8 +110,11 @@ def bill_of_entry(*items: Item, message_id: str = "BE-TEST-0001", port_code: str
                   gstin: str | None = DEFAULT_GSTIN, importer: Importer | None = None,
                   consigned_from: str | None = DEFAULT_ORIGIN,
                   port_of_loading: str | None = DEFAULT_PORT_OF_LOADING,
-                  **fields: Any) -> BillOfEntry:
-    """A valid Bill of Entry for home consumption by sea at Nhava Sheva, presented 2026-03-09.
+                  prior: bool = True, **fields: Any) -> BillOfEntry:
+    """A valid prior Bill of Entry for home consumption by sea at Nhava Sheva, presented 2026-03-09.
+
+    It is a *prior* entry (filed before arrival) by default, so it needs no IGM to be noted
+    against; pass ``prior=False, manifest=manifest_reference()`` to test noting.
 
     It is complete enough to be written as schema-valid ICEGATE XML (:func:`write_message`).
 
@@ -125,7 +128,7 @@ def bill_of_entry(*items: Item, message_id: str = "BE-TEST-0001", port_code: str
     who = importer or Importer(iec=iec, gstin=gstin, name="TEST IMPORTS PVT LTD")
     return BillOfEntry.model_validate({
         "message_id": message_id, "port_code": port_code, "type": type,
-        "presented_at": _moment(presented_at), "mode": mode, "importer": who,
+        "presented_at": _moment(presented_at), "mode": mode, "importer": who, "prior": prior,
         "consigned_from": consigned_from, "port_of_loading": port_of_loading,
         "items": numbered, **fields})
 

@@ -64,7 +64,7 @@ def steel_be() -> dict[str, list[dict[str, Any]]]:
             "ceth": "NOEXCISE", "rsp_applicability": "N", "reimport": "N",
             "accessory_status": "0"}
     sims = {"invoice_sr": 1, "info_type": "PNM", "info_qualifier": "SIU", "info_code": "SIUNAPL",
-            "info_text": "STL2026030100099/14052026"}
+            "info_text": "STL2026030100099/15052026"}
     return copy.deepcopy({
         "BE": [{"be_type": "H", "iec": "ZZZAB1234C", "branch_sr": 1, "class": "N", "mode": "S",
                 "importer_name": "ZETA TEST IMPORTS",

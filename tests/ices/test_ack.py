@@ -11,12 +11,19 @@ from click.testing import CliRunner
 from customs_engine.adapters.ices_flatfile.ack import AckWriter
 from customs_engine.cli import main
 from customs_engine.core.response import DocumentInfo, EngineInfo, Finding, MessageInfo, Response
-from customs_engine.testing import make_engine
+from customs_engine.testing import make_engine, registration
 
 from .builder import GS, flat_file, igm, steel_be
 
+#: what makes the builder's steel BE acceptable: its IGM (number allotted by ICES, given by
+#: configuration) and its SIMS registration in the registry
+IGM_CONFIG = {"ices_flatfile": {"igm_number": "0012345", "igm_date": "2026-03-05"}}
+SIMS_ROW = registration("SIMS", "STL2026030100099", iec="ZZZAB1234C", issued_on="2026-03-01",
+                        hs_codes=("7208",))
+
 
 def _ack(*files: bytes, **ctx: object) -> list[list[str]]:
+    ctx = {"config": IGM_CONFIG, "records": [SIMS_ROW], **ctx}
     engine = make_engine(**ctx)
     stream = io.BytesIO()
     writer = engine.host.hook.customs_response_writer(format="ices-ack", stream=stream)
@@ -34,9 +41,9 @@ def test_ices_ack_is_an_output_format() -> None:
 
 
 def test_positive_ack_for_an_accepted_be_and_igm() -> None:
-    records = _ack(flat_file("cachi01", steel_be()), flat_file("sachi01", igm()),
+    records = _ack(flat_file("sachi01", igm()), flat_file("cachi01", steel_be()),
                    as_of=date(2026, 3, 10))
-    header, be, manifest, trailer = records
+    header, manifest, be, trailer = records
     assert header[:10] == ["HREC", "ZZ", "INNSA1", "ZZ", "", "ICES1_5", "T", "", "CHCAI02", "2"]
     assert header[10] == "20260310"
     assert len(be) == len(manifest) == 24
@@ -52,7 +59,7 @@ def test_negative_ack_has_one_record_per_failing_input_record() -> None:
     tables["ITEMS"][1]["unit_price"] = "y"
     tables["CTX"][0]["state_code"] = "277"
     data = flat_file("cachi01", tables)
-    _, *body, _ = _ack(data)
+    _, _manifest, *body, _ = _ack(flat_file("sachi01", igm()), data)
     assert [(r[7], r[8], r[19], r[23]) for r in body] == [
         ("", "", "CORE-SYNTAX-001", "CTX"), ("1", "2", "CORE-SYNTAX-001", "ITEMS")]
     assert all(r[:4] == ["F", "INNSA1", "7001", "20260310"] for r in body)
@@ -104,13 +111,25 @@ def test_error_codes_longer_than_the_field_are_split() -> None:
 
 
 def test_cli_writes_the_ack_and_json_still_works(tmp_path: Path) -> None:
-    path = tmp_path / "7001.be"
-    path.write_bytes(flat_file("cachi01", steel_be()))
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "1-vessel.igm").write_bytes(flat_file("sachi01", igm()))
+    (inbox / "2-7001.be").write_bytes(flat_file("cachi01", steel_be()))
+    (tmp_path / "ices.toml").write_text('[ices_flatfile]\nigm_number = "0012345"\n'
+                                        'igm_date = "2026-03-05"\n')
+    (tmp_path / "registry.csv").write_text(
+        "kind,scheme,number,iec,issued_on,hs_codes\n"
+        "registration,SIMS,STL2026030100099,ZZZAB1234C,2026-03-01,7208\n")
+    db = f"sqlite:///{tmp_path / 'r.db'}"
     runner = CliRunner()
-    ack = runner.invoke(main, ["validate", "--format", "ices-ack", str(path)])
+    imported = runner.invoke(main, ["registry", "import", "--db", db,
+                                    str(tmp_path / "registry.csv")])
+    assert imported.exit_code == 0, imported.output
+    args = ["validate", "--db", db, "--config", str(tmp_path / "ices.toml"), str(inbox)]
+    ack = runner.invoke(main, [*args, "--format", "ices-ack"])
     assert ack.exit_code == 0, ack.output
-    assert ack.output.startswith("HREC") and f"{GS}00{GS}" in ack.output
-    result = runner.invoke(main, ["validate", "--format", "json", str(path)])
+    assert ack.output.startswith("HREC") and ack.output.count(f"{GS}00{GS}") == 2
+    result = runner.invoke(main, [*args, "--format", "json"])
     assert result.exit_code == 0 and '"format": "ices_flatfile"' in result.output
 
 
@@ -120,5 +139,6 @@ def test_amendment_ack_is_keyed_by_be_number() -> None:
         for row in rows:
             row.update(message_type="A", job_no=None, job_date=None, be_number="1234567",
                        be_date="20260311")
-    _, record, _ = _ack(flat_file("cachi01", tables, message_id="CACHI01_A"))
+    _, _manifest, record, _ = _ack(flat_file("sachi01", igm()),
+                                   flat_file("cachi01", tables, message_id="CACHI01_A"))
     assert record[1:5] == ["INNSA1", "", "", "1234567"] and record[19] == "00"

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from customs_engine.testing import (
+    DEFAULT_IEC,
     assert_fee,
     assert_finding,
     assert_no_fee,
@@ -91,6 +92,10 @@ def test_valid_registration_stays_quiet_and_carries_the_fee(customs_cli,
     registered = item(CATHODES, licences=[licence("NFMIMS", "NFS2026022000123",
                                                   issued_on="2026-02-20",
                                                   expires_on="2026-05-06")])
+    rows = tmp_path / "registry.csv"
+    rows.write_text("kind,scheme,number,iec,issued_on,hs_codes\n"
+                    f"registration,NFMIMS,NFS2026022000123,{DEFAULT_IEC},2026-02-20,74\n")
+    assert customs_cli("registry", "import", str(rows)).exit_code == 0
     response = validate_json(customs_cli, tmp_path, bill_of_entry(registered))
     assert [f for f in response["findings"] if f["scheme"] == "copper"] == []
     assert_status(response, "accepted")
