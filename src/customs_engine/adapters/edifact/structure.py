@@ -95,6 +95,8 @@ def validate(segments: list[Segment], tree_name: str) -> list[Problem]:
     end = walker.group(tree(tree_name), 0, "message")
     if end < len(segments):
         tag = segments[end].tag
+        # what is "missing" from the stray segment on is a consequence, not a second problem
+        walker.problems = [p for p in walker.problems if p.index < end]
         walker.problems.append(Problem(
             end, f"{tag} is out of the {tree_name.replace('_', ' ')} branching order "
                  "(not allowed at this place)"))
