@@ -15,6 +15,7 @@ from customs_engine.adapters.edifact.reading import (
     attribute,
     joined_text,
 )
+from customs_engine.adapters.edifact.references import message_id
 from customs_engine.core.models import CargoMovement, Conveyance, Function, ImportGeneralManifest
 
 FUNCTIONS = {"9": Function.ORIGINAL, "4": Function.AMENDMENT, "1": Function.CANCELLATION}
@@ -27,12 +28,14 @@ class CuscarReader(MessageReader):
     def read(self) -> ImportGeneralManifest | None:
         self.igm: dict[str, Any] = {"message_id": self.raw.reference, "lines": []}
         self.line: dict[str, Any] | None = None
+        self.declarant_reference: str | None = None
         for index, seg in enumerate(self.raw.segments):
             self.index = index
             handler = getattr(self, f"_{seg.tag.lower()}", None)
             if handler is not None:
                 handler(seg)
         self._close_line()
+        self.igm["message_id"] = message_id(self.raw.reference, self.declarant_reference)
         return self._build()
 
     def _line_number(self) -> int | None:
@@ -91,6 +94,8 @@ class CuscarReader(MessageReader):
 
     def _rff(self, seg: Any) -> None:
         line = self.line
+        if line is None and component(seg, 0, 0) == "ABE":
+            self.declarant_reference = component(seg, 0, 1) or None
         if line is None or component(seg, 0, 0) != "BM":
             return
         line["bl_number"] = component(seg, 0, 1) or None

@@ -14,6 +14,7 @@ from customs_engine.adapters.edifact.reading import (
     attribute,
     joined_text,
 )
+from customs_engine.adapters.edifact.references import message_id
 from customs_engine.core.models import (
     BillOfEntry,
     BillOfEntryType,
@@ -48,18 +49,21 @@ class CusdecReader(MessageReader):
         self.flags: list[tuple[str, str, bool]] = []
         self.radiation: dict[str, Any] = {}
         self.count_items: tuple[int, int] | None = None
+        self.declarant_reference: str | None = None
         for index, seg in enumerate(self.raw.segments):
             self.index = index
             handler = getattr(self, f"_{seg.tag.lower()}", None)
             if handler is not None:
                 handler(seg)
         self._close_item()
+        self.boe["message_id"] = message_id(self.raw.reference, self.declarant_reference)
         return self._build()
 
     # -- header ---------------------------------------------------------------------------------
 
     def _bgm(self, seg: Any) -> None:
         code, subtype = component(seg, 0, 0), component(seg, 0, 3)
+        self.declarant_reference = text_of(seg, 1) or None
         if code != "929":
             self.problem(f"BGM document code (1001) must be 929 (goods declaration for "
                          f"importation), got {code!r}")

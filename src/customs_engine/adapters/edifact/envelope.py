@@ -13,11 +13,10 @@ from datetime import datetime
 from pydifact.segments import Segment
 
 from customs_engine.adapters.edifact.elements import component, text_of
+from customs_engine.adapters.edifact.references import MAX_REFERENCE
 from customs_engine.adapters.edifact.tokenizer import Tokens
 from customs_engine.core.parsing import syntax_finding
 from customs_engine.core.response import Finding
-
-MAX_REFERENCE = 14  # UNH 0062 an..14
 
 
 @dataclass

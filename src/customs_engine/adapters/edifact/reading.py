@@ -122,3 +122,4 @@ def as_datetime(value: date | datetime | None) -> datetime | None:
     if isinstance(value, datetime) or value is None:
         return value
     return datetime(value.year, value.month, value.day, tzinfo=IST)
+
