@@ -64,6 +64,9 @@ class _Splitter:
         self.data_sep = chars.data_separator
         self.comp_sep = chars.component_separator
         self._unescape = re.compile(re.escape(self.esc) + "(.)", re.DOTALL)
+        esc = re.escape(self.esc)
+        # a release character (an odd run of them) directly before a line break
+        self.escaped_newline = re.compile(f"(?<!{esc})(?:{esc}{esc})*{esc}\n")
 
     def join_escaped(self, parts: list[str], sep: str) -> list[str]:
         """Re-join pieces split at a separator that a release character escaped."""
@@ -186,14 +189,14 @@ def _split(text: str, pos: int, line: int, line_start: int, chars: Characters,
             if newlines:
                 line += newlines
                 line_start = text.rfind("\n", offset, start) + 1
+        if index and stripped.startswith("UNA"):
+            return start, line, line_start  # a new interchange with its own characters
         if index == last:
             if stripped:
                 raise EdifactSyntaxError(
                     "unexpected end of text: the last segment has no terminator "
                     f"{term!r}", line, start - line_start + 1)
             return len(text), line, line_start
-        if stripped.startswith("UNA") and index:
-            return start, line, line_start
         column = start - line_start + 1
         try:
             seg = segment(stripped)
@@ -205,8 +208,9 @@ def _split(text: str, pos: int, line: int, line_start: int, chars: Characters,
         append_chars(chars)
         end = start + len(stripped)
         if "\n" in stripped:
-            if splitter.esc + "\n" in stripped:
-                at = start + stripped.index(splitter.esc + "\n")
+            bad = splitter.escaped_newline.search(stripped)
+            if bad:
+                at = start + bad.end() - 2
                 raise EdifactSyntaxError(
                     "a release character may not be followed by a line break",
                     line + text.count("\n", start, at),
