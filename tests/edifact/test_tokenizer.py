@@ -72,8 +72,7 @@ def test_same_segments_as_pydifact_on_every_sample(samples_dir: Path) -> None:
 def test_positions_are_one_based_line_and_column() -> None:
     text = "UNA:+.? '\r\nUNB+UNOC:3+A+B+260101:1200+1'\r\nUNH+1+CUSDEC:D:96B:UN'BGM+929'\n"
     tokens = tokenize(text)
-    got = [(s.tag, line, col) for s, line, col in zip(tokens.segments, tokens.lines,
-                                                       tokens.columns, strict=True)]
+    got = [(s.tag, *tokens.position(i)) for i, s in enumerate(tokens.segments)]
     assert got == [("UNA", 1, 1), ("UNB", 2, 1), ("UNH", 3, 1), ("BGM", 3, 23)]
 
 

@@ -26,8 +26,8 @@ class RawMessage:
     reference: str
     identifier: list[str]
     segments: list[Segment]
-    lines: list[int]
-    columns: list[int]
+    tokens: Tokens
+    start: int  # index of the UNH in ``tokens``
     decimal_mark: str
     findings: list[Finding] = field(default_factory=list)
 
@@ -44,9 +44,9 @@ class RawMessage:
         """A syntax finding that names this message, the segment and where it stands."""
         index = min(max(index, 0), len(self.segments) - 1)
         tag = self.segments[index].tag
+        line, column = self.tokens.position(self.start + index)
         return syntax_finding(f"message {self.reference}, segment {tag} #{index + 1}: {text}",
-                              line=self.lines[index], column=self.columns[index],
-                              item=item, field=field)
+                              line=line, column=column, item=item, field=field)
 
 
 @dataclass
@@ -58,8 +58,8 @@ class Envelope:
 
 def _where(tokens: Tokens, index: int, text: str) -> Finding:
     seg = tokens.segments[index]
-    return syntax_finding(f"segment {seg.tag}: {text}", line=tokens.lines[index],
-                          column=tokens.columns[index])
+    line, column = tokens.position(index)
+    return syntax_finding(f"segment {seg.tag}: {text}", line=line, column=column)
 
 
 def _check_unb(tokens: Tokens, index: int) -> list[Finding]:
@@ -201,8 +201,7 @@ class _Reader:
         message = RawMessage(
             reference=reference[:MAX_REFERENCE] or f"#{len(self.envelope.messages) + 1}",
             identifier=identifier,
-            segments=segs[start:end], lines=tokens.lines[start:end],
-            columns=tokens.columns[start:end],
+            segments=segs[start:end], tokens=tokens, start=start,
             decimal_mark=tokens.characters[start].decimal_point,
         )
         if not reference:

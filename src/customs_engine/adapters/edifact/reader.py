@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from customs_engine.adapters.edifact.cuscar import CuscarReader
 from customs_engine.adapters.edifact.cusdec import CusdecReader
-from customs_engine.adapters.edifact.envelope import RawMessage, read_envelope
+from customs_engine.adapters.edifact.envelope import Envelope, RawMessage, read_envelope
 from customs_engine.adapters.edifact.structure import validate
-from customs_engine.adapters.edifact.tokenizer import EdifactSyntaxError, decode, tokenize
+from customs_engine.adapters.edifact.tokenizer import (
+    EdifactSyntaxError,
+    Tokens,
+    decode,
+    paused_gc,
+    tokenize,
+)
 from customs_engine.core.parsing import ParsedMessage, syntax_finding, unparsable
 
 FORMAT = "edifact"
@@ -20,9 +26,17 @@ MIG = {
 def read(data: bytes, source: str = "") -> list[ParsedMessage]:
     """Parse a whole EDIFACT file; never raises."""
     try:
-        return _read(data)
+        with paused_gc():
+            return _read(data)
     except Exception as exc:  # a bug here must still give the message a response
         return [unparsable(FORMAT, f"EDIFACT adapter error: {type(exc).__name__}: {exc}")]
+
+
+def ingest(text: str) -> tuple[Tokens, Envelope]:
+    """Text → segments (pydifact ``Segment`` objects) cut into checked messages."""
+    with paused_gc():
+        tokens = tokenize(text)
+        return tokens, read_envelope(tokens)
 
 
 def _read(data: bytes) -> list[ParsedMessage]:

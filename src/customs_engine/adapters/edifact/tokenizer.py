@@ -12,8 +12,11 @@ and accepts a UNA at the start of every interchange of a file (pydifact refuses 
 
 from __future__ import annotations
 
+import gc
 import re
-import warnings
+from bisect import bisect_right
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from pydifact.control import Characters
@@ -36,13 +39,51 @@ class EdifactSyntaxError(ValueError):
 
 @dataclass
 class Tokens:
-    """Segments of a file in order, with the position where each one starts."""
+    """Segments of a file in order, with the offset where each one starts in the text."""
 
+    text: str = ""
     segments: list[Segment] = field(default_factory=list)
-    lines: list[int] = field(default_factory=list)
-    columns: list[int] = field(default_factory=list)
     #: the characters in force for each segment (changes only at a UNA)
     characters: list[Characters] = field(default_factory=list)
+    #: (text offset, raw pieces split at the terminator — None for a UNA), in order; offsets
+    #: are worked out from them only when a finding needs a position
+    chunks: list[tuple[int, list[str] | None]] = field(default_factory=list)
+    _newlines: list[int] | None = None
+    _offsets: list[int] | None = None
+    _offsets_chunks: int = 0
+
+    @property
+    def offsets(self) -> list[int]:
+        """Text offset where each segment starts (after the blanks skipped after a terminator)."""
+        if self._offsets is None or self._offsets_chunks != len(self.chunks):
+            offsets: list[int] = []
+            for pos, parts in self.chunks:
+                if parts is None:
+                    offsets.append(pos)
+                    continue
+                for part in parts:
+                    offsets.append(pos + len(part) - len(part.lstrip(_AFTER_TERMINATOR)))
+                    pos += len(part) + 1
+            self._offsets, self._offsets_chunks = offsets, len(self.chunks)
+        return self._offsets
+
+    def position(self, index: int) -> tuple[int, int]:
+        """1-based (line, column) where segment ``index`` starts."""
+        return position_of(self.text, self.offsets[index], self)
+
+
+
+def position_of(text: str, offset: int, cache: Tokens | None = None) -> tuple[int, int]:
+    """1-based (line, column) of a text offset; positions are only needed for findings, so the
+    line index is built lazily, once per file."""
+    newlines = cache._newlines if cache is not None else None
+    if newlines is None:
+        newlines = [m.start() for m in re.finditer("\n", text)]
+        if cache is not None:
+            cache._newlines = newlines
+    line = bisect_right(newlines, offset - 1)
+    line_start = newlines[line - 1] + 1 if line else 0
+    return line + 1, offset - line_start + 1
 
 
 def decode(data: bytes) -> str:
@@ -113,16 +154,15 @@ class _Splitter:
         if has_esc:
             parts = self.join_escaped(parts, self.data_sep)
         tag = self.element(parts[0]) if has_esc or self.comp_sep in parts[0] else parts[0]
-        if not isinstance(tag, str) or not tag:
+        if not isinstance(tag, str):
             raise ValueError(f"invalid segment tag {parts[0]!r}")
-        if not tag.isalnum():
-            raise ValueError(f"tag {tag!r} must only contain alphanumeric characters")
+        _check_tag(tag)
         element = self.element
         if has_esc or self.comp_sep in raw:
             elements = [element(part) for part in parts[1:]]
         else:
             elements = parts[1:]
-        return Segment(tag, *elements)  # raises ValueError for a tag that is not 3 upper-case
+        return _new_segment(tag, elements)
 
 
 def tokenize(text: str) -> Tokens:
@@ -131,91 +171,153 @@ def tokenize(text: str) -> Tokens:
     Raises :class:`EdifactSyntaxError` naming line and column for text that is not a sequence
     of well-formed segments.
     """
-    tokens = Tokens()
+    with paused_gc():
+        return _tokenize(text)
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Tens of thousands of small lists and Segments in a row make the cyclic garbage collector
+    rescan the young heap again and again (about half the run time), yet none of them form
+    cycles: they are freed by reference counting. Pause it while a file is read, then hand the
+    survivors straight to the oldest generation (freeze + unfreeze moves them there without a
+    scan) so the first young collection afterwards does not walk them all either. Nothing is
+    kept from collection: the oldest generation is still collected as usual."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.freeze()
+            gc.unfreeze()
+            gc.enable()
+
+
+def _tokenize(text: str) -> Tokens:
+    tokens = Tokens(text=text)
     pos = len(text) - len(text.lstrip(" \t\r\n"))
-    line = 1 + text.count("\n", 0, pos)
-    line_start = text.rfind("\n", 0, pos) + 1
-    with warnings.catch_warnings():
-        # pydifact warns about segments without elements and missing directories; not findings.
-        warnings.simplefilter("ignore")
-        chars = Characters()
-        while pos < len(text):
-            if text.startswith("UNA", pos):
-                if len(text) < pos + 9:
-                    raise EdifactSyntaxError("UNA segment is shorter than 9 characters",
-                                             line, pos - line_start + 1)
-                chars = Characters.from_str(text[pos:pos + 9])
-                tokens.segments.append(Segment("UNA", text[pos + 3:pos + 9]))
-                tokens.lines.append(line)
-                tokens.columns.append(pos - line_start + 1)
-                tokens.characters.append(chars)
-                new_pos = pos + 9
-                while new_pos < len(text) and text[new_pos] in "\r\n":
-                    new_pos += 1
-                line += text.count("\n", pos, new_pos)
-                if line > tokens.lines[-1]:
-                    line_start = text.rfind("\n", pos, new_pos) + 1
-                pos = new_pos
-                continue
-            pos, line, line_start = _split(text, pos, line, line_start, chars, tokens)
+    chars = Characters()
+    while pos < len(text):
+        if text.startswith("UNA", pos):
+            if len(text) < pos + 9:
+                raise _error(tokens, "UNA segment is shorter than 9 characters", pos)
+            chars = Characters.from_str(text[pos:pos + 9])
+            tokens.segments.append(_new_segment("UNA", [text[pos + 3:pos + 9]]))
+            tokens.chunks.append((pos, None))
+            tokens.characters.append(chars)
+            pos += 9
+            while pos < len(text) and text[pos] in "\r\n":
+                pos += 1
+            continue
+        pos = _split(text, pos, chars, tokens)
     return tokens
 
 
-def _split(text: str, pos: int, line: int, line_start: int, chars: Characters,
-           tokens: Tokens) -> tuple[int, int, int]:
+def _error(tokens: Tokens, message: str, offset: int) -> EdifactSyntaxError:
+    line, column = position_of(tokens.text, offset, tokens)
+    return EdifactSyntaxError(message, line, column)
+
+
+_new = object.__new__
+_valid_tags: dict[str, bool] = {}
+
+
+def _new_segment(tag: str, elements: list[str | list[str]]) -> Segment:
+    """A ``Segment`` exactly as ``Segment(tag, *elements)`` builds it, without the per-call
+    checks and warnings (the tag is checked here, once per distinct tag)."""
+    seg = _new(Segment)
+    seg.tag = tag
+    seg.elements = elements
+    return seg
+
+
+def _check_tag(tag: str) -> None:
+    valid = _valid_tags.get(tag)
+    if valid is None:
+        valid = _valid_tags[tag] = (tag.isalnum() and len(tag) == 3 and tag.isupper())
+    if not valid:
+        if not tag:
+            raise ValueError("invalid segment tag ''")
+        raise ValueError(f"segment tag must be 3 upper-case letters or digits, not {tag!r}")
+
+
+def _split(text: str, pos: int, chars: Characters, tokens: Tokens) -> int:
     """Split segments from ``pos`` until the end or the next UNA; return where it stopped."""
     splitter = _Splitter(chars)
-    term = splitter.term
+    term, esc = splitter.term, splitter.esc
+    data_sep, comp_sep = splitter.data_sep, splitter.comp_sep
     body = text[pos:] if pos else text
     parts = body.split(term)
-    if splitter.esc in body:
+    if esc + term in body:
         parts = splitter.join_escaped(parts, term)
-    last = len(parts) - 1
-    append_segment = tokens.segments.append
-    append_line = tokens.lines.append
-    append_column = tokens.columns.append
-    append_chars = tokens.characters.append
-    offset = pos
-    segment = splitter.segment
-    for index, raw in enumerate(parts):
-        start = offset
-        if index:
-            stripped = raw.lstrip(_AFTER_TERMINATOR)
-            start += len(raw) - len(stripped)
-        else:
-            stripped = raw
-        if start > offset:
-            newlines = text.count("\n", offset, start)
-            if newlines:
-                line += newlines
-                line_start = text.rfind("\n", offset, start) + 1
-        if index and stripped.startswith("UNA"):
-            return start, line, line_start  # a new interchange with its own characters
-        if index == last:
-            if stripped:
-                raise EdifactSyntaxError(
-                    "unexpected end of text: the last segment has no terminator "
-                    f"{term!r}", line, start - line_start + 1)
-            return len(text), line, line_start
-        column = start - line_start + 1
-        try:
-            seg = segment(stripped)
-        except ValueError as exc:
-            raise EdifactSyntaxError(f"segment {stripped[:12]!r}: {exc}", line, column) from None
-        append_segment(seg)
-        append_line(line)
-        append_column(column)
-        append_chars(chars)
-        end = start + len(stripped)
-        if "\n" in stripped:
-            bad = splitter.escaped_newline.search(stripped)
+    tail = parts.pop()
+    if "UNA" in body:
+        for index, raw in enumerate(parts):
+            if index and raw.lstrip(_AFTER_TERMINATOR).startswith("UNA"):
+                tail = None  # a new interchange with its own service characters starts here
+                del parts[index:]
+                break
+        if tail is not None and tail.lstrip(_AFTER_TERMINATOR).startswith("UNA"):
+            tail = None
+    segments = tokens.segments
+    first = len(segments)
+    tokens.chunks.append((pos, parts))
+    new, valid_tags, blanks = _new, _valid_tags, _AFTER_TERMINATOR
+    append = segments.append
+    has_esc = esc in body
+    for raw in [part.lstrip(blanks) for part in parts]:
+        if (has_esc and esc in raw) or not raw:
+            append(_slow_segment(splitter, raw, tokens, len(segments)))
+            continue
+        tag, *elements = raw.split(data_sep)
+        if comp_sep in raw:
+            if comp_sep in tag:
+                append(_slow_segment(splitter, raw, tokens, len(segments)))
+                continue
+            # No release character here, so trailing empty components are trailing separators.
+            # (A plain loop: a comprehension costs a frame per segment on Python 3.11.)
+            i = 0
+            for element in elements:
+                if comp_sep in element:
+                    components = element.rstrip(comp_sep).split(comp_sep)
+                    elements[i] = components if len(components) > 1 else components[0]
+                i += 1  # noqa: SIM113 - enumerate() is measurably slower here
+        if not valid_tags.get(tag):
+            append(_slow_segment(splitter, raw, tokens, len(segments)))
+            continue
+        seg = new(Segment)
+        seg.tag = tag
+        seg.elements = elements
+        append(seg)
+    tokens.characters += [chars] * (len(segments) - first)
+    end = pos + sum(len(part) + 1 for part in parts)
+    if tail is None:
+        return end + len(text[end:]) - len(text[end:].lstrip(_AFTER_TERMINATOR))
+    if tail.strip(_AFTER_TERMINATOR):
+        raise _error(tokens, "unexpected end of text: the last segment has no terminator "
+                             f"{term!r}", end + len(tail) - len(tail.lstrip(_AFTER_TERMINATOR)))
+    return len(text)
+
+
+def _slow_segment(splitter: _Splitter, raw: str, tokens: Tokens, index: int) -> Segment:
+    """A segment with release characters, composites in the tag or an unchecked tag."""
+    try:
+        seg = splitter.segment(raw)
+        if "\n" in raw:
+            bad = splitter.escaped_newline.search(raw)
             if bad:
-                at = start + bad.end() - 2
-                raise EdifactSyntaxError(
-                    "a release character may not be followed by a line break",
-                    line + text.count("\n", start, at),
-                    at - (text.rfind("\n", 0, at) + 1) + 1)
-            line += stripped.count("\n")
-            line_start = text.rfind("\n", start, end) + 1
-        offset = end + 1
-    return len(text), line, line_start
+                raise _PositionedError("a release character may not be followed by a line "
+                                       "break", bad.end() - 2)
+        return seg
+    except (ValueError, _PositionedError) as exc:
+        offset = tokens.offsets[index]
+        if isinstance(exc, _PositionedError):
+            raise _error(tokens, exc.message, offset + exc.at) from None
+        raise _error(tokens, f"segment {raw[:12]!r}: {exc}", offset) from None
+
+
+class _PositionedError(Exception):
+    def __init__(self, message: str, at: int):
+        super().__init__(message)
+        self.message, self.at = message, at
