@@ -77,9 +77,10 @@ def test_positions_are_one_based_line_and_column() -> None:
 
 
 def test_release_characters_and_custom_service_characters() -> None:
-    tokens = tokenize("UNA*|.\\ ~UNB|A\\|B*C\\*|D\\\\~")
+    text = "UNA*|.\\ ~UNB|A\\|B*C\\*|D\\\\~"
+    tokens = tokenize(text)
     assert tokens.segments[1].elements == [["A|B", "C*"], "D\\"]
-    assert tokens.segments[1].elements == pydifact_segments("UNA*|.\\ ~UNB|A\\|B*C\\*|D\\\\~")[1].elements
+    assert tokens.segments == pydifact_segments(text)
 
 
 def test_bom_is_dropped_by_decode() -> None:
