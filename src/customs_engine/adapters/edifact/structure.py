@@ -72,7 +72,7 @@ class _Walker:
 
     def group(self, entries: list[Node], i: int, where: str) -> int:
         tags, n = self.tags, len(self.tags)
-        for entry in entries:
+        for position, entry in enumerate(entries):
             trigger = entry.tag
             count = 0
             while i < n and tags[i] == trigger and count < entry.max:
@@ -83,7 +83,8 @@ class _Walker:
                     min(i, n - 1), f"mandatory {entry.label()} missing"
                     + (f" in {where}" if where != "message" else "")
                     + (f" before {tags[i]}" if i < n else "")))
-            if count == entry.max and i < n and tags[i] == trigger:
+            if (count == entry.max and i < n and tags[i] == trigger
+                    and all(later.tag != trigger for later in entries[position + 1:])):
                 self.problems.append(Problem(
                     i, f"{entry.label()} repeated more than the {entry.max} times allowed"))
         return i
@@ -96,8 +97,10 @@ def validate(segments: list[Segment], tree_name: str) -> list[Problem]:
     if end < len(segments):
         tag = segments[end].tag
         # what is "missing" from the stray segment on is a consequence, not a second problem
-        walker.problems = [p for p in walker.problems if p.index < end]
-        walker.problems.append(Problem(
-            end, f"{tag} is out of the {tree_name.replace('_', ' ')} branching order "
-                 "(not allowed at this place)"))
+        walker.problems = [p for p in walker.problems if p.index <= end
+                           and not (p.index == end and p.text.startswith("mandatory"))]
+        if not any(p.index == end for p in walker.problems):
+            walker.problems.append(Problem(
+                end, f"{tag} is out of the {tree_name.replace('_', ' ')} branching order "
+                     "(not allowed at this place)"))
     return walker.problems
