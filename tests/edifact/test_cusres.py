@@ -79,7 +79,7 @@ def test_cusres_round_trips_through_pydifact() -> None:
 
 
 def test_cusres_envelope_counts_and_structure_are_right() -> None:
-    tokens, envelope = ingest(render(sample_responses()).decode())
+    _, envelope = ingest(render(sample_responses()).decode())
     assert envelope.fatal is None
     for message in envelope.messages:
         assert message.findings == []  # UNT counts, UNZ count and references all match

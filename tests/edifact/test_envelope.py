@@ -43,7 +43,7 @@ def test_unt_reference_must_match_unh() -> None:
 def test_functional_groups_are_honoured_and_counted() -> None:
     body = interchange(cusdec_segments(), cusdec_segments()).decode()
     head, rest = body.split("UNH+M1", 1)
-    rest, tail = ("UNH+M1" + rest).rsplit("UNZ", 1)
+    rest, _ = ("UNH+M1" + rest).rsplit("UNZ", 1)
     grouped = f"{head}UNG+CUSDEC+S+R+260309:1130+G1+UN+D:96B'\n{rest}UNE+2+G1'\nUNZ+1+REF1'\n"
     parsed = read(grouped.encode())
     assert [p.findings for p in parsed] == [[], []]

@@ -111,3 +111,22 @@ def test_malformed_text_raises_a_positioned_syntax_error(text, line, column, wor
 
 def test_escaped_release_character_before_a_line_break_is_fine() -> None:
     assert tokenize("BGM+A??\nB'").segments[0].elements == ["A?\nB"]
+
+
+@given(st.lists(bills_of_entry() | manifests(), min_size=1, max_size=3))
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_same_segments_as_pydifact_interchange_on_generated_interchanges(models) -> None:
+    """Whole CUSDEC/CUSCAR interchanges: identical to ``Interchange.from_str`` segments."""
+    messages = [(str(n), ["CUSDEC", "D", "96B", "UN"] if m.kind == "bill_of_entry"
+                 else ["CUSCAR", "D", "95B", "UN"],
+                 cusdec_body(m) if m.kind == "bill_of_entry" else cuscar_body(m))
+                for n, m in enumerate(models)]
+    text = writer_interchange(messages, date(2026, 3, 9), "REF").decode()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = Interchange.from_str(text)
+        assert len(list(expected.get_messages())) == len(models)
+    tokens = tokenize(text)
+    assert tokens.segments == pydifact_segments(text)
+    assert [s for s in tokens.segments if s.tag not in ("UNA", "UNB", "UNZ")] == \
+        expected.segments
