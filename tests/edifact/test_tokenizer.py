@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import warnings
+from datetime import date
 from pathlib import Path
 
 import pytest
-from edifact_strategies import segment_streams
-from hypothesis import given, settings
+from edifact_strategies import bills_of_entry, manifests, segment_streams
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydifact.exceptions import MissingImplementationWarning
 from pydifact.parser import Parser
 from pydifact.segmentcollection import Interchange
 
 from customs_engine.adapters.edifact.tokenizer import EdifactSyntaxError, decode, tokenize
+from customs_engine.adapters.edifact.writer import cuscar_body, cusdec_body
+from customs_engine.adapters.edifact.writer import interchange as writer_interchange
 
 
 def pydifact_segments(text: str) -> list:
