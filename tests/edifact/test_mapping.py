@@ -129,3 +129,18 @@ def test_missing_mandatory_data_leaves_no_model() -> None:
 
 def test_valid_cusdec_keeps_quiet() -> None:
     assert only(interchange(cusdec_segments())).findings == []
+
+
+def test_element_longer_than_the_directory_allows_is_reported() -> None:
+    parsed = only(interchange(cusdec_segments(LOC22="LOC+22+" + "X" * 26)))
+    assert any("segment LOC #3: data element 3225 has 26 characters, at most 25" in m
+               for m in messages(parsed))
+    quiet = only(interchange(cusdec_segments(LOC22="LOC+22+" + "X" * 25)))
+    assert not any("data element" in m for m in messages(quiet))
+
+
+def test_numeric_length_counts_digits_only() -> None:
+    parsed = only(interchange(cusdec_segments(MEA="MEA+AAE++NOS:-123456789012345678.5")))
+    assert any("data element 6314 has 19 digits, at most 18" in m for m in messages(parsed))
+    quiet = only(interchange(cusdec_segments(MEA="MEA+AAE++NOS:-12345678901234567.5")))
+    assert not any("data element" in m for m in messages(quiet))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from customs_engine.adapters.edifact.cuscar import CuscarReader
 from customs_engine.adapters.edifact.cusdec import CusdecReader
 from customs_engine.adapters.edifact.envelope import Envelope, RawMessage, read_envelope
-from customs_engine.adapters.edifact.structure import validate
+from customs_engine.adapters.edifact.structure import check_lengths, validate
 from customs_engine.adapters.edifact.tokenizer import (
     EdifactSyntaxError,
     Tokens,
@@ -62,6 +62,7 @@ def _message(raw: RawMessage, index: int) -> ParsedMessage:
     tree, reader_class, kind = mig
     findings = list(raw.findings)
     findings += [raw.finding(p.index, p.text) for p in validate(raw.segments, tree)]
+    findings += [raw.finding(p.index, p.text) for p in check_lengths(raw.segments)]
     reader = reader_class(raw)
     message = reader.read()
     findings += reader.findings

@@ -104,3 +104,48 @@ def validate(segments: list[Segment], tree_name: str) -> list[Problem]:
                 end, f"{tag} is out of the {tree_name.replace('_', ' ')} branching order "
                      "(not allowed at this place)"))
     return walker.problems
+
+
+@dataclass(frozen=True)
+class Length:
+    element: int
+    component: int
+    numeric: bool
+    max: int
+    data_element: str
+
+
+@cache
+def element_lengths() -> dict[str, list[Length]]:
+    """``mig/ELEMENT_LENGTHS.txt`` by segment tag."""
+    path = resources.files("customs_engine.adapters.edifact") / "mig" / "ELEMENT_LENGTHS.txt"
+    table: dict[str, list[Length]] = {}
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        if not raw.strip() or raw.startswith("#"):
+            continue
+        tag, element, component, fmt, data_element = raw.split()
+        kind, _, size = fmt.partition("..")
+        table.setdefault(tag, []).append(
+            Length(int(element), int(component), kind == "n", int(size), data_element))
+    return table
+
+
+def check_lengths(segments: list[Segment]) -> list[Problem]:
+    """Data elements longer than the directory allows."""
+    table = element_lengths()
+    problems = []
+    for index, seg in enumerate(segments):
+        for rule in table.get(seg.tag, ()):
+            if rule.element >= len(seg.elements):
+                continue
+            value = seg.elements[rule.element]
+            parts = value if isinstance(value, list) else [value]
+            if rule.component >= len(parts):
+                continue
+            text = parts[rule.component]
+            size = sum(ch.isdigit() for ch in text) if rule.numeric else len(text)
+            if size > rule.max:
+                kind = "digits" if rule.numeric else "characters"
+                problems.append(Problem(index, f"data element {rule.data_element} has {size} "
+                                               f"{kind}, at most {rule.max} allowed"))
+    return problems
