@@ -33,6 +33,8 @@ BE_TYPES = {"H": BillOfEntryType.HOME_CONSUMPTION, "W": BillOfEntryType.WAREHOUS
 FUNCTIONS = {"9": Function.ORIGINAL, "4": Function.AMENDMENT, "1": Function.CANCELLATION}
 MODES = {"1": Mode.SEA, "2": Mode.RAIL, "3": Mode.ROAD, "4": Mode.AIR}
 HS_LISTS = ("122", "108")
+#: the DTM that dates a header reference: group → (DTM qualifier, manifest field)
+RFF_DATES = {"RFF:AFB": ("171", "igm_date"), "RFF:BM": ("95", "bl_date")}
 HEADER_LOCATIONS = {"22": "port_code", "35": "consigned_from", "9": "port_of_loading"}
 ITEM_FLAGS = {"PNOR": (CertificateType.PSIC, "no_radioactive"),
               "PNOE": (CertificateType.PSIC, "no_explosives"),
@@ -98,9 +100,8 @@ class CusdecReader(MessageReader):
                 target["issued_on"] = as_date(value)
             elif qualifier == "36" and "expires_on" in target:
                 target["expires_on"] = as_date(value)
-        elif kind == "RFF" and target is not None:
-            if qualifier in target:
-                target[qualifier] = as_date(value)
+        elif kind in RFF_DATES and qualifier == RFF_DATES[kind][0]:
+            target[RFF_DATES[kind][1]] = as_date(value)
         elif kind == "" and self.item is None:
             if qualifier == "137":
                 self.boe["presented_at"] = as_datetime(value)
@@ -161,12 +162,12 @@ class CusdecReader(MessageReader):
             line, subline = component(seg, 0, 2), component(seg, 0, 3)
             manifest["line"] = self.integer(line, "IGM line (1156)") if line else None
             manifest["subline"] = self.integer(subline, "IGM subline (4000)") if subline else None
-            self.group = ("RFF", _DateSlot(manifest, "171", "igm_date"))
+            self.group = ("RFF:AFB", manifest)
             return
         if qualifier == "BM":
             manifest = self.boe.setdefault("manifest", {})
             manifest["bl_number"] = value or None
-            self.group = ("RFF", _DateSlot(manifest, "95", "bl_date"))
+            self.group = ("RFF:BM", manifest)
             return
         if qualifier == "ABT":
             self.boe["number"] = value
@@ -358,16 +359,4 @@ class CusdecReader(MessageReader):
                 where = ".".join(str(part) for part in error["loc"])
                 self.problem(f"{where}: {error['msg']}", index=0, field=where)
             return None
-
-
-class _DateSlot(dict):  # type: ignore[type-arg]
-    """Routes the DTM after an RFF (DTM+171 / DTM+95) to the manifest field it dates."""
-
-    def __init__(self, manifest: dict[str, Any], qualifier: str, field: str):
-        super().__init__({qualifier: None})
-        self.manifest, self.qualifier, self.field = manifest, qualifier, field
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        if key == self.qualifier:
-            self.manifest[self.field] = value
 
