@@ -7,6 +7,7 @@ messages it concerns, so a wrong UNT count still leaves the message readable.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -17,6 +18,8 @@ from customs_engine.adapters.edifact.references import MAX_REFERENCE
 from customs_engine.adapters.edifact.tokenizer import Tokens
 from customs_engine.core.parsing import syntax_finding
 from customs_engine.core.response import Finding
+
+SERVICE_TAGS = frozenset({"UNA", "UNB", "UNG", "UNH", "UNT", "UNE", "UNZ"})
 
 
 @dataclass
@@ -101,6 +104,7 @@ class _Reader:
         self.tokens = tokens
         self.segs = tokens.segments
         self.envelope = Envelope()
+        self.service = [i for i, seg in enumerate(self.segs) if seg.tag in SERVICE_TAGS]
 
     def read(self) -> Envelope:
         i, n = 0, len(self.segs)
@@ -187,16 +191,11 @@ class _Reader:
         unh = segs[start]
         reference = text_of(unh, 0)
         identifier = [c for c in (unh[1] if isinstance(unh[1], list) else [unh[1] or ""])]
-        end = start + 1
-        closed = False
-        while end < len(segs):
-            tag = segs[end].tag
-            if tag == "UNT":
-                closed = True
-                end += 1
-                break
-            if tag in ("UNH", "UNE", "UNZ", "UNB", "UNA", "UNG"):
-                break
+        # the message runs to the next service segment: UNT closes it, anything else cuts it
+        following = bisect_right(self.service, start)
+        end = self.service[following] if following < len(self.service) else len(segs)
+        closed = end < len(segs) and segs[end].tag == "UNT"
+        if closed:
             end += 1
         message = RawMessage(
             reference=reference[:MAX_REFERENCE] or f"#{len(self.envelope.messages) + 1}",

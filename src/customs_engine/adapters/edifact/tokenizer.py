@@ -23,6 +23,8 @@ from pydifact.control import Characters
 from pydifact.segments import Segment
 
 BOM = "\ufeff"
+#: private-use characters standing in for escaped service characters while splitting
+MARKS = "\ue000\ue001\ue002\ue003"
 #: pydifact skips these after a segment terminator (one-segment-per-line files).
 _AFTER_TERMINATOR = " \r\n"
 
@@ -105,9 +107,38 @@ class _Splitter:
         self.data_sep = chars.data_separator
         self.comp_sep = chars.component_separator
         self._unescape = re.compile(re.escape(self.esc) + "(.)", re.DOTALL)
+        self.marks = [(self.esc + char, mark) for char, mark in zip(
+            (self.esc, self.data_sep, self.comp_sep, self.term), MARKS, strict=True)]
+        self.restore = str.maketrans(dict(zip(MARKS, (self.esc, self.data_sep, self.comp_sep,
+                                                      self.term), strict=True)))
         esc = re.escape(self.esc)
         # a release character (an odd run of them) directly before a line break
         self.escaped_newline = re.compile(f"(?<!{esc})(?:{esc}{esc})*{esc}\n")
+
+    def marked_segment(self, raw: str) -> Segment | None:
+        """A segment whose release characters only escape service characters: swap each
+        escaped pair for a private-use mark, split like an ordinary segment, put them back.
+        ``None`` when something else follows a release character (the general path decides)."""
+        marked = raw
+        for pair, mark in self.marks:
+            marked = marked.replace(pair, mark)
+        if self.esc in marked:
+            return None
+        comp_sep, restore = self.comp_sep, self.restore
+        tag, *elements = marked.split(self.data_sep)
+        for i, element in enumerate(elements):
+            if comp_sep in element:
+                components = [c.translate(restore)
+                              for c in element.rstrip(comp_sep).split(comp_sep)]
+                elements[i] = components if len(components) > 1 else components[0]
+            else:
+                elements[i] = element.translate(restore)
+        if comp_sep in tag:
+            return None
+        tag = tag.translate(restore)
+        if not _valid_tags.get(tag):
+            return None  # the general path checks the tag and names the problem
+        return _new_segment(tag, elements)
 
     def join_escaped(self, parts: list[str], sep: str) -> list[str]:
         """Re-join pieces split at a separator that a release character escaped."""
@@ -266,9 +297,11 @@ def _split(text: str, pos: int, chars: Characters, tokens: Tokens) -> int:
     new, valid_tags, blanks = _new, _valid_tags, _AFTER_TERMINATOR
     append = segments.append
     has_esc = esc in body
+    can_mark = has_esc and not any(mark in body for mark in MARKS)
     for raw in [part.lstrip(blanks) for part in parts]:
         if (has_esc and esc in raw) or not raw:
-            append(_slow_segment(splitter, raw, tokens, len(segments)))
+            seg = splitter.marked_segment(raw) if can_mark and raw else None
+            append(seg or _slow_segment(splitter, raw, tokens, len(segments)))
             continue
         tag, *elements = raw.split(data_sep)
         if comp_sep in raw:
