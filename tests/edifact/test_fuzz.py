@@ -89,3 +89,13 @@ def test_mutated_interchanges_always_get_an_answer(samples_dir: Path, data: st.D
     base = data.draw(st.sampled_from(seeds(samples_dir)) | (bills_of_entry() | manifests()).map(
         write))
     assert_answers(data.draw(mutated(base)))
+
+
+@given(st.text(st.sampled_from(list(":+.,? '*|\\~\n\rAU0")), min_size=6, max_size=6),
+       st.data())
+@FUZZ
+def test_any_una_service_string_gets_an_answer(service: str, data: st.DataObject) -> None:
+    """Even service strings that reuse one character for two jobs (UNA:::::: etc.)."""
+    base = interchange(cusdec_segments()).decode().replace("UNA:+.? '", "UNA" + service, 1)
+    assert_answers(data.draw(mutated(base.encode())) if data.draw(st.booleans())
+                   else base.encode())

@@ -13,7 +13,7 @@ from customs_engine.adapters.edifact.tokenizer import (
     paused_gc,
     tokenize,
 )
-from customs_engine.core.parsing import ParsedMessage, syntax_finding, unparsable
+from customs_engine.core.parsing import ParsedMessage, unparsable
 
 FORMAT = "edifact"
 #: (type, directory version) → (structure tree, reader, canonical message type)
@@ -69,5 +69,3 @@ def _message(raw: RawMessage, index: int) -> ParsedMessage:
     return ParsedMessage(index=index, format=FORMAT, type=kind if message else "unknown",
                          reference=raw.reference, message=message, findings=findings)
 
-
-__all__ = ["FORMAT", "read", "syntax_finding"]
