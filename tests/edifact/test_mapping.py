@@ -144,3 +144,11 @@ def test_numeric_length_counts_digits_only() -> None:
     assert any("data element 6314 has 19 digits, at most 18" in m for m in messages(parsed))
     quiet = only(interchange(cusdec_segments(MEA="MEA+AAE++NOS:-12345678901234567.5")))
     assert not any("data element" in m for m in messages(quiet))
+
+
+def test_agency_after_a_licence_is_reported_not_crashed() -> None:
+    segs = cusdec_segments()
+    segs.insert(segs.index("DTM+36:20261231:102") + 1, "NAD+AM+PSIA-1")
+    parsed = only(interchange(segs))
+    assert any("NAD+AM (certifying agency) must follow a certificate" in m
+               for m in messages(parsed))

@@ -192,8 +192,13 @@ class CusdecReader(MessageReader):
 
     def _nad(self, seg: Any) -> None:
         qualifier = text_of(seg, 0)
-        if qualifier == "AM" and self.group[0] == "DOC" and self.group[1] is not None:
-            self.group[1]["agency"] = text_of(seg, 1)
+        if qualifier == "AM" and self.group[0] == "DOC":
+            document = self.group[1]
+            if document is not None and "type" in document:
+                document["agency"] = text_of(seg, 1)
+            else:
+                self.problem("NAD+AM (certifying agency) must follow a certificate DOC+ZZZ",
+                             item=self._item_number())
             return
         if self.item is not None:
             return
