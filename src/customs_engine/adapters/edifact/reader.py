@@ -5,6 +5,7 @@ from __future__ import annotations
 from customs_engine.adapters.edifact.cuscar import CuscarReader
 from customs_engine.adapters.edifact.cusdec import CusdecReader
 from customs_engine.adapters.edifact.envelope import Envelope, RawMessage, read_envelope
+from customs_engine.adapters.edifact.reading import MessageReader
 from customs_engine.adapters.edifact.structure import check_lengths, validate
 from customs_engine.adapters.edifact.tokenizer import (
     EdifactSyntaxError,
@@ -14,10 +15,11 @@ from customs_engine.adapters.edifact.tokenizer import (
     tokenize,
 )
 from customs_engine.core.parsing import ParsedMessage, unparsable
+from customs_engine.core.response import MessageType
 
 FORMAT = "edifact"
 #: (type, directory version) → (structure tree, reader, canonical message type)
-MIG = {
+MIG: dict[tuple[str, str], tuple[str, type[MessageReader], MessageType]] = {
     ("CUSDEC", "D:96B:UN"): ("CUSDEC_D96B", CusdecReader, "bill_of_entry"),
     ("CUSCAR", "D:95B:UN"): ("CUSCAR_D95B", CuscarReader, "manifest"),
 }

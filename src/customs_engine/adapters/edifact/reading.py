@@ -17,6 +17,7 @@ from pydifact.segments import Segment
 from customs_engine.adapters.edifact.elements import component, components
 from customs_engine.adapters.edifact.envelope import RawMessage
 from customs_engine.core.dates import IST
+from customs_engine.core.models import BillOfEntry, ImportGeneralManifest
 from customs_engine.core.response import Finding
 
 E = TypeVar("E", bound=StrEnum)
@@ -34,6 +35,10 @@ class MessageReader:
         self.raw = raw
         self.findings: list[Finding] = []
         self.index = 0  # segment being read (0-based, UNH = 0)
+
+    def read(self) -> BillOfEntry | ImportGeneralManifest | None:
+        """The canonical message, or ``None`` when mandatory data is missing (see findings)."""
+        raise NotImplementedError
 
     def problem(self, text: str, *, index: int | None = None, item: int | None = None,
                 field: str | None = None) -> None:

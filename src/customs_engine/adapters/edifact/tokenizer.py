@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from pydifact.constants import Element
 from pydifact.control import Characters
 from pydifact.segments import Segment
 
@@ -125,8 +126,9 @@ class _Splitter:
         if self.esc in marked:
             return None
         comp_sep, restore = self.comp_sep, self.restore
-        tag, *elements = marked.split(self.data_sep)
-        for i, element in enumerate(elements):
+        tag, *pieces = marked.split(self.data_sep)
+        elements: list[Element] = list(pieces)
+        for i, element in enumerate(pieces):
             if comp_sep in element:
                 components = [c.translate(restore)
                               for c in element.rstrip(comp_sep).split(comp_sep)]
@@ -189,10 +191,11 @@ class _Splitter:
             raise ValueError(f"invalid segment tag {parts[0]!r}")
         _check_tag(tag)
         element = self.element
+        elements: list[Element]
         if has_esc or self.comp_sep in raw:
             elements = [element(part) for part in parts[1:]]
         else:
-            elements = parts[1:]
+            elements = list(parts[1:])
         return _new_segment(tag, elements)
 
 
@@ -254,7 +257,7 @@ _new = object.__new__
 _valid_tags: dict[str, bool] = {}
 
 
-def _new_segment(tag: str, elements: list[str | list[str]]) -> Segment:
+def _new_segment(tag: str, elements: list[Element]) -> Segment:
     """A ``Segment`` exactly as ``Segment(tag, *elements)`` builds it, without the per-call
     checks and warnings (the tag is checked here, once per distinct tag)."""
     seg = _new(Segment)
@@ -282,7 +285,7 @@ def _split(text: str, pos: int, chars: Characters, tokens: Tokens) -> int:
     parts = body.split(term)
     if esc + term in body:
         parts = splitter.join_escaped(parts, term)
-    tail = parts.pop()
+    tail: str | None = parts.pop()
     if "UNA" in body:
         for index, raw in enumerate(parts):
             if index and raw.lstrip(_AFTER_TERMINATOR).startswith("UNA"):
@@ -314,14 +317,16 @@ def _split(text: str, pos: int, chars: Characters, tokens: Tokens) -> int:
             for element in elements:
                 if comp_sep in element:
                     components = element.rstrip(comp_sep).split(comp_sep)
-                    elements[i] = components if len(components) > 1 else components[0]
+                    elements[i] = (
+                        components if len(components) > 1  # type: ignore[assignment]
+                        else components[0])
                 i += 1  # noqa: SIM113 - enumerate() is measurably slower here
         if not valid_tags.get(tag):
             append(_slow_segment(splitter, raw, tokens, len(segments)))
             continue
         seg = new(Segment)
         seg.tag = tag
-        seg.elements = elements
+        seg.elements = elements  # type: ignore[assignment]
         append(seg)
     tokens.characters += [chars] * (len(segments) - first)
     end = pos + sum(len(part) + 1 for part in parts)
