@@ -184,16 +184,12 @@ def convert(file: str, target: str, output: str | None, config_path: str | None)
         for finding in problems:
             click.echo(f"customs: {file}: {finding.message}", err=True)
         sys.exit(EXIT_NOT_ACCEPTED)
-    chunks = []
-    for p in parsed:
-        assert p.message is not None
-        rendered = host.hook.customs_write_message(message=p.message, format=target)
-        if rendered is None:
-            raise click.UsageError(f"no loaded plugin writes {target}")
-        chunks.append(rendered)
+    messages = [p.message for p in parsed if p.message is not None]
+    rendered = host.hook.customs_write_messages(messages=messages, format=target)
+    if rendered is None:
+        raise click.UsageError(f"no loaded plugin writes {target}")
     with output_stream(output) as stream:
-        for chunk in chunks:
-            stream.write(chunk)
+        stream.write(rendered)
 
 
 main.add_command(registry)

@@ -151,3 +151,12 @@ def test_convert_xml_to_xml_round_trips(tmp_path: Path) -> None:
     second = json.loads(customs("validate", "--format", "json", str(out), cwd=tmp_path).stdout)
     assert first["findings"] == second["findings"]
     assert first["message"]["reference"] == second["message"]["reference"]
+
+
+def test_convert_of_several_messages_writes_one_valid_document(tmp_path: Path) -> None:
+    source = EXAMPLES / "05-be-scrap-and-aluminium.xml"
+    out = tmp_path / "both.xml"
+    assert customs("convert", str(source), "--to", "xml", "-o", str(out)).returncode == 0
+    result = customs("validate", "--format", "jsonl", str(out), cwd=tmp_path)
+    refs = [json.loads(line)["message"]["reference"] for line in result.stdout.splitlines()]
+    assert refs == ["BE-INNSA1-000126", "BE-INNSA1-000127"]

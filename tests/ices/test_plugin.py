@@ -69,7 +69,8 @@ def test_convert_flat_file_to_xml_round_trips(tmp_path: Path, dialect, tables, k
 def test_convert_flat_file_to_edifact(tmp_path: Path) -> None:
     engine = make_engine()
     [parsed] = engine.parse(flat_file("cachi01", steel_be()), "in")
-    if engine.host.hook.customs_write_message(message=parsed.message, format="edifact") is None:
+    if engine.host.hook.customs_write_messages(messages=[parsed.message],
+                                               format="edifact") is None:
         pytest.skip("no loaded plugin writes edifact yet")
     edifact = _convert(tmp_path, flat_file("cachi01", steel_be()), "edifact")
     [back] = engine.parse(edifact, "out.edi")

@@ -8,6 +8,7 @@ first-non-None). ``tests/test_docs.py`` fails if a hook has no test here.
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -135,9 +136,11 @@ class PaperFormat:
                 for n, line in enumerate(data.splitlines())]
 
     @hookimpl
-    def customs_write_message(self, message: BillOfEntry | ImportGeneralManifest,
-                              format: str) -> bytes | None:
-        return f"PAPER {message.message_id}\n".encode() if format == "paper" else None
+    def customs_write_messages(self, messages: Sequence[BillOfEntry | ImportGeneralManifest],
+                               format: str) -> bytes | None:
+        if format != "paper":
+            return None
+        return b"".join(f"PAPER {message.message_id}\n".encode() for message in messages)
 
 
 class Silent:
@@ -184,11 +187,12 @@ def test_hook_customs_parse() -> None:
     assert "paper adapter failed: ValueError: bad byte" in finding.message
 
 
-def test_hook_customs_write_message() -> None:
+def test_hook_customs_write_messages() -> None:
     host = engine_with(PaperFormat()).host
-    boe = bill_of_entry(message_id="BE-9")
-    assert host.hook.customs_write_message(message=boe, format="paper") == b"PAPER BE-9\n"
-    assert host.hook.customs_write_message(message=boe, format="edifact") is None
+    first, second = bill_of_entry(message_id="BE-9"), bill_of_entry(message_id="BE-10")
+    assert (host.hook.customs_write_messages(messages=[first, second], format="paper")
+            == b"PAPER BE-9\nPAPER BE-10\n")
+    assert host.hook.customs_write_messages(messages=[first], format="edifact") is None
 
 
 # -- checks ------------------------------------------------------------------------------------

@@ -16,7 +16,8 @@ from customs_engine.testing import bill_of_entry, make_engine, write_message
 
 BUILT_IN = {
     "core": ["customs_rules", "customs_schemes"],
-    "icegate_xml": ["customs_detect_format", "customs_parse", "customs_write_message"],
+    "icegate_xml": ["customs_detect_format", "customs_parse", "customs_write_messages",
+                    "customs_output_formats", "customs_response_writer"],
     "serializers": ["customs_output_formats", "customs_response_writer"],
 }
 

@@ -8,7 +8,7 @@ the document's own date, the control reference is derived from the message id.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -250,8 +250,8 @@ def interchange(messages: list[tuple[str, list[str], list[Segment]]], when: date
     return text.encode("utf-8")
 
 
-def write(message: BillOfEntry | ImportGeneralManifest) -> bytes:
-    """One interchange holding the message as CUSDEC D:96B or CUSCAR D:95B."""
+def _rendered(message: BillOfEntry | ImportGeneralManifest
+              ) -> tuple[tuple[str, list[str], list[Segment]], date | datetime]:
     if isinstance(message, BillOfEntry):
         body = cusdec_body(message)
         identifier = ["CUSDEC", "D", "96B", "UN"]
@@ -260,5 +260,16 @@ def write(message: BillOfEntry | ImportGeneralManifest) -> bytes:
         body = cuscar_body(message)
         identifier = ["CUSCAR", "D", "95B", "UN"]
         when = message.filed_at or message.igm_date or date(2000, 1, 1)
-    return interchange([(message_reference(message.message_id), identifier, body)], when,
-                       control_reference(message.message_id))
+    return (message_reference(message.message_id), identifier, body), when
+
+
+def write(message: BillOfEntry | ImportGeneralManifest) -> bytes:
+    """One interchange holding the message as CUSDEC D:96B or CUSCAR D:95B."""
+    return write_all([message])
+
+
+def write_all(messages: Sequence[BillOfEntry | ImportGeneralManifest]) -> bytes:
+    """One interchange holding every message; dated and referenced by the first."""
+    rendered = [_rendered(message) for message in messages]
+    return interchange([body for body, _ in rendered], rendered[0][1],
+                       control_reference(messages[0].message_id))
