@@ -18,13 +18,15 @@ from typing import Any, BinaryIO
 import click
 
 from customs_engine import __version__
-from customs_engine.core.context import CheckContext
+from customs_engine.core.context import CheckContext, MemoryRegistry
 from customs_engine.core.dates import parse_iso_date
 from customs_engine.core.engine import Engine
 from customs_engine.core.inputs import InputError, Limits, check_paths, count_files, iter_inputs
+from customs_engine.core.ledger import RunState
 from customs_engine.core.plugin_manager import PluginHost, PluginLoadError
 from customs_engine.core.progress import Progress, progress_wanted
 from customs_engine.core.runner import RunError, run
+from customs_engine.registry_cli import open_registry, registry
 
 EXIT_ACCEPTED, EXIT_NOT_ACCEPTED, EXIT_USAGE, EXIT_PLUGIN = 0, 1, 2, 3
 
@@ -118,16 +120,24 @@ def validate(paths: tuple[str, ...], fmt: str, output: str | None, db: str | Non
     if fmt not in host.output_formats():
         raise click.BadParameter(f"{fmt!r} is not one of {', '.join(host.output_formats())}",
                                  param_hint="--format")
-    engine = Engine(host, CheckContext(as_of=as_of, config=config))
+    # checks read a snapshot of the registry (picklable for workers); the SQL ledger store is
+    # used only by the run state in this process
+    store = open_registry(db, for_run=True, commit=commit)
+    snapshot = store.snapshot() if store is not None else MemoryRegistry()
+    engine = Engine(host, CheckContext(registry=snapshot, as_of=as_of, config=config),
+                    RunState(store, commit=commit))
     shown = progress_wanted(progress)
     meter = Progress(sys.stderr, total_files=count_files(paths)) if shown else None
-    with output_stream(output) as stream:
-        writer = host.hook.customs_response_writer(format=fmt, stream=stream)
-        try:
+    try:
+        with output_stream(output) as stream:
+            writer = host.hook.customs_response_writer(format=fmt, stream=stream)
             summary = run(engine, iter_inputs(paths, limits), writer, jobs=jobs, progress=meter)
-        except RunError as exc:
-            click.echo(f"customs: {exc}", err=True)
-            sys.exit(EXIT_PLUGIN)
+    except RunError as exc:
+        click.echo(f"customs: {exc}", err=True)
+        sys.exit(EXIT_PLUGIN)
+    finally:
+        if store is not None:
+            store.close()
     click.echo(summary.render(), err=True, nl=False)
     sys.exit(EXIT_ACCEPTED if summary.all_accepted else EXIT_NOT_ACCEPTED)
 
@@ -169,10 +179,12 @@ def rules(scheme: str | None, fmt: str) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
 @click.option("--to", "target", type=click.Choice(["edifact", "xml"]), required=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False))
-def convert(file: str, target: str, output: str | None) -> None:
+@click.option("--config", "config_path", type=click.Path(dir_okay=False),
+              help="TOML file: one table per plugin (e.g. [ices_flatfile] igm_number).")
+def convert(file: str, target: str, output: str | None, config_path: str | None) -> None:
     """Convert a message file to another wire format (parse + write)."""
     host = load_host()
-    engine = Engine(host)
+    engine = Engine(host, CheckContext(config=load_config(config_path)))
     data = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
     parsed = engine.parse(data, file)
     problems = [f for p in parsed for f in p.findings if p.message is None]
@@ -180,16 +192,15 @@ def convert(file: str, target: str, output: str | None) -> None:
         for finding in problems:
             click.echo(f"customs: {file}: {finding.message}", err=True)
         sys.exit(EXIT_NOT_ACCEPTED)
-    chunks = []
-    for p in parsed:
-        assert p.message is not None
-        rendered = host.hook.customs_write_message(message=p.message, format=target)
-        if rendered is None:
-            raise click.UsageError(f"no loaded plugin writes {target}")
-        chunks.append(rendered)
+    messages = [p.message for p in parsed if p.message is not None]
+    rendered = host.hook.customs_write_messages(messages=messages, format=target)
+    if rendered is None:
+        raise click.UsageError(f"no loaded plugin writes {target}")
     with output_stream(output) as stream:
-        for chunk in chunks:
-            stream.write(chunk)
+        stream.write(rendered)
+
+
+main.add_command(registry)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -12,17 +12,38 @@ from pathlib import Path
 
 import pytest
 
+from customs_engine.core.engine import Engine
+from customs_engine.core.plugin_manager import PluginHost
+
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples" / "messages"
 NOT_A_MESSAGE = b"this is a note, not a customs message\n"
 BROKEN_XML = b"<BillOfEntry xmlns='urn:customs-engine:icegate:v1'><PortCode>INNSA1"
+EXAMPLE_FILES = len(list(EXAMPLES.glob("*.xml")))
+#: messages in the examples: a file may hold several under <Messages>
+EXAMPLE_MESSAGES = sum(p.read_bytes().count(b"<BillOfEntry ") + p.read_bytes().count(
+    b"<ImportGeneralManifest ") for p in EXAMPLES.glob("*.xml"))
+#: the mixed archives: every example message, a non-message, a broken and an EDIFACT member
+MIXED_MESSAGES = EXAMPLE_MESSAGES + 3
+
+
+def as_edifact(path: Path) -> bytes:
+    """An example message rendered as UN/EDIFACT by the installed adapter (``customs convert``)."""
+    host = PluginHost.from_entry_points(trace=False)
+    (parsed,) = Engine(host).parse(path.read_bytes(), path.name)
+    assert parsed.message is not None
+    rendered = host.hook.customs_write_messages(messages=[parsed.message], format="edifact")
+    assert rendered is not None, "no edifact writer installed"
+    return rendered
 
 
 def mixed_members() -> list[tuple[str, bytes]]:
-    """Every example message (one in a nested directory), a non-XML and a broken member."""
+    """Every example message (one in a nested directory), one of them again as EDIFACT, a
+    non-message and a broken member."""
     members = [(f"2026/03/{p.name}", p.read_bytes()) for p in sorted(EXAMPLES.glob("*.xml"))]
     members[0] = (f"2026/03/deeper/{Path(members[0][0]).name}", members[0][1])
-    members += [("2026/03/notes.txt", NOT_A_MESSAGE), ("2026/broken.xml", BROKEN_XML)]
+    members += [("2026/03/notes.txt", NOT_A_MESSAGE), ("2026/broken.xml", BROKEN_XML),
+                ("2026/04/be-laptops.edi", as_edifact(EXAMPLES / "02-be-laptops-ims.xml"))]
     return members
 
 

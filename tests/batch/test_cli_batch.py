@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
@@ -19,27 +20,38 @@ from customs_engine.core.response import (
 )
 from customs_engine.core.summary import RunSummary
 
-from .conftest import EXAMPLES, customs
+from .conftest import EXAMPLE_MESSAGES, EXAMPLES, MIXED_MESSAGES, customs
 
 
 def test_summary_goes_to_stderr_and_stdout_stays_jsonl(mixed_zip: Path, tmp_path: Path) -> None:
     result = customs("validate", "--format", "jsonl", "-j2", str(mixed_zip), cwd=tmp_path)
     lines = result.stdout.decode().splitlines()
-    assert all(json.loads(line) for line in lines) and len(lines) == 8
+    assert all(json.loads(line) for line in lines) and len(lines) == MIXED_MESSAGES
     err = result.stderr.decode()
-    assert "customs: 8 messages in" in err and "messages/s" in err
-    rejected = sum(json.loads(line)["status"] == "rejected" for line in lines)
-    assert f"rejected {rejected}" in err
-    assert "findings by rule:   CORE-SYNTAX-001 2" in err
-    assert "findings by scheme: core 2" in err
+    assert f"customs: {MIXED_MESSAGES} messages in" in err and "messages/s" in err
+    responses = [json.loads(line) for line in lines]
+    statuses = Counter(r["status"] for r in responses)
+    assert "status:  " + ", ".join(
+        f"{s} {statuses[s]}" for s in ("accepted", "query", "hold", "rejected")) in err
+    rules = Counter(f["rule"] for r in responses for f in r["findings"])
+    schemes = Counter(f["scheme"] for r in responses for f in r["findings"])
+    assert rules["CORE-SYNTAX-001"] == 2
+    assert "findings by rule:   " + ", ".join(f"{k} {rules[k]}" for k in sorted(rules)) in err
+    assert "findings by scheme: " + ", ".join(f"{k} {schemes[k]}" for k in sorted(schemes)) in err
+    fees: dict[str, list[Decimal]] = {}
+    for r in responses:
+        for fee in r["fees"]:
+            fees.setdefault(fee["kind"], []).append(Decimal(fee["amount"]))
+    expected = ", ".join(f"{k} {len(v)} (INR {sum(v):.2f})" for k, v in sorted(fees.items()))
+    assert "fees by kind:       " + (expected or "none") in err
 
 
 def test_summary_also_when_output_goes_to_a_file(tmp_path: Path) -> None:
     out = tmp_path / "r.csv"
     result = customs("validate", "--format", "csv", "-o", str(out), str(EXAMPLES), cwd=tmp_path)
     assert result.stdout == b""
-    assert b"customs: 6 messages" in result.stderr
-    assert out.read_text().count("\n") >= 7
+    assert f"customs: {EXAMPLE_MESSAGES} messages".encode() in result.stderr
+    assert out.read_text().count("\n") >= EXAMPLE_MESSAGES + 1
 
 
 def test_standard_input_through_the_command_line(mixed_zip: Path, tmp_path: Path) -> None:
@@ -49,7 +61,7 @@ def test_standard_input_through_the_command_line(mixed_zip: Path, tmp_path: Path
     many = customs("validate", "--format", "jsonl", "-j2", "-", stdin=mixed_zip.read_bytes(),
                    cwd=tmp_path)
     sources = [json.loads(line)["message"]["source"] for line in many.stdout.splitlines()]
-    assert len(sources) == 8 and all(s.startswith("<stdin>!2026/") for s in sources)
+    assert len(sources) == MIXED_MESSAGES and all(s.startswith("<stdin>!2026/") for s in sources)
 
 
 def test_progress_is_forced_on_stderr_only(tmp_path: Path) -> None:

@@ -46,3 +46,5 @@ def test_mixed_archive_yields_every_member_in_order_with_the_broken_ones_rejecte
         "message"]
     assert by_member["2026/03/deeper/01-igm-innsa1-2234567.xml"]["message"]["type"] == (
         "manifest")
+    edifact = by_member["2026/04/be-laptops.edi"]["message"]
+    assert edifact["format"] == "edifact" and edifact["type"] == "bill_of_entry"

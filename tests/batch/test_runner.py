@@ -18,7 +18,7 @@ from customs_engine.core.rules import Rule
 from customs_engine.core.runner import BATCH_FILES, WINDOW_PER_JOB, RunError, _batches, run
 from customs_engine.core.serializers import JsonLinesWriter
 
-from .conftest import EXAMPLES
+from .conftest import EXAMPLE_FILES, EXAMPLE_MESSAGES, EXAMPLES
 
 SEQ_RULE = Rule(id="TEST-SEQ-001", scheme="test", title="position in the run", outcomes=("info",),
                 reference="test plugin")
@@ -112,8 +112,8 @@ def test_progress_counts_files_and_messages() -> None:
     host = PluginHost.from_entry_points(trace=False)
     run(Engine(host, CheckContext()), iter_inputs([str(EXAMPLES)]), JsonLinesWriter(io.BytesIO()),
         progress=progress)
-    assert progress.files == 5 and progress.messages == 6
-    assert "customs: 6 messages" in progress.line()
+    assert progress.files == EXAMPLE_FILES and progress.messages == EXAMPLE_MESSAGES
+    assert f"customs: {EXAMPLE_MESSAGES} messages" in progress.line()
 
 
 def _crash() -> PluginHost:

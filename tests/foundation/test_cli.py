@@ -42,14 +42,14 @@ def test_several_messages_in_json_are_an_array_in_input_order(tmp_path: Path) ->
     result = customs("validate", "--format", "json", str(EXAMPLES), cwd=tmp_path)
     data = json.loads(result.stdout)
     refs = [r["message"]["reference"] for r in data]
-    assert refs[0] == "IGM-INNSA1-2234567" and refs[-1] == "BE-INNSA1-000127"
-    assert len(refs) == 6
+    assert refs[0] == "IGM-INNSA1-2234567" and refs[-1] == "BE-INNSA1-000129"
+    assert len(refs) == 8
 
 
 def test_jsonl_is_one_object_per_line(tmp_path: Path) -> None:
     result = customs("validate", "--format", "jsonl", str(EXAMPLES), cwd=tmp_path)
     lines = result.stdout.decode().splitlines()
-    assert len(lines) == 6 and all(list(json.loads(line)) == SPEC_KEYS for line in lines)
+    assert len(lines) == 8 and all(list(json.loads(line)) == SPEC_KEYS for line in lines)
 
 
 @pytest.mark.parametrize(
@@ -151,3 +151,12 @@ def test_convert_xml_to_xml_round_trips(tmp_path: Path) -> None:
     second = json.loads(customs("validate", "--format", "json", str(out), cwd=tmp_path).stdout)
     assert first["findings"] == second["findings"]
     assert first["message"]["reference"] == second["message"]["reference"]
+
+
+def test_convert_of_several_messages_writes_one_valid_document(tmp_path: Path) -> None:
+    source = EXAMPLES / "05-be-scrap-and-aluminium.xml"
+    out = tmp_path / "both.xml"
+    assert customs("convert", str(source), "--to", "xml", "-o", str(out)).returncode == 0
+    result = customs("validate", "--format", "jsonl", str(out), cwd=tmp_path)
+    refs = [json.loads(line)["message"]["reference"] for line in result.stdout.splitlines()]
+    assert refs == ["BE-INNSA1-000126", "BE-INNSA1-000127"]

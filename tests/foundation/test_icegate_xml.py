@@ -47,7 +47,7 @@ def test_bill_of_entry_maps_to_the_canonical_model() -> None:
 def test_manifest_maps_to_the_canonical_model() -> None:
     igm = only(IGM).message
     assert isinstance(igm, ImportGeneralManifest)
-    assert igm.igm_number == "2234567" and len(igm.lines) == 4
+    assert igm.igm_number == "2234567" and len(igm.lines) == 6
     assert igm.lines[0].packages == 120 and igm.lines[0].package_kind == "PKG"
     assert igm.lines[0].gross_weight_kg == Decimal("4200.5")
 

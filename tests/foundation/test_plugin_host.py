@@ -35,6 +35,7 @@ def customs_check_bill_of_entry(boe, ctx):
 BOE = BillOfEntry.model_validate({
     "message_id": "BE-P", "port_code": "INNSA1", "type": "HOME_CONSUMPTION",
     "presented_at": "2026-03-10T10:00:00", "mode": "SEA", "importer": {"iec": "AAPFU0939F"},
+    "prior": True,  # filed before its IGM: the core noting rules have nothing to say
     "items": [{"number": 1, "hs_code": "48025690", "quantity": 10, "unit": "KGS",
                "value_inr": 1000}],
 })

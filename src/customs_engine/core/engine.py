@@ -1,8 +1,10 @@
 """The pipeline: bytes → adapter → canonical model → checks → ledger → Response.
 
 :meth:`Engine.assess` is the stateless half (parse-independent, safe in worker processes);
-:meth:`Engine.complete` is the stateful half, applied in input order. :meth:`Engine.validate_bytes`
-does both for one file.
+:meth:`Engine.complete` is the stateful half, applied in input order: in-sequence checks, claims
+against the ledger, then :meth:`RunState.commit` (a no-op unless the run commits, ``--commit``).
+Bills of Entry are valued (:mod:`customs_engine.core.valuation`) before any check sees them.
+:meth:`Engine.validate_bytes` does both for one file.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from customs_engine.core.response import (
     Response,
     Routing,
 )
+from customs_engine.core.valuation import value_bill_of_entry
 
 HEAD_SIZE = 4096
 PLUGIN_ERROR_RULE = "CORE-PLUGIN-001"
@@ -44,6 +47,8 @@ class Assessment(BaseModel):
     fees: list[Fee] = Field(default_factory=list)
     claims: list[AuthorisationClaim] = Field(default_factory=list)
     routing: Routing | None = None
+    #: the message the checks saw, when it differs from the parsed one (valued, see valuation.py)
+    message: BillOfEntry | ImportGeneralManifest | None = None
 
 
 class Engine:
@@ -92,7 +97,11 @@ class Engine:
         claims: list[AuthorisationClaim] = []
         routing: Routing | None = None
         hook = self.host.hook
+        valued = None
         if isinstance(message, BillOfEntry):
+            valued = value_bill_of_entry(message, self.ctx.registry,
+                                         self.ctx.reference_date(message))
+            message = valued
             findings += self._collect("customs_check_bill_of_entry", boe=message, ctx=self.ctx)
             fees += self._collect("customs_fees", boe=message, ctx=self.ctx)
             claims += self._collect("customs_authorisations", boe=message, ctx=self.ctx)
@@ -102,12 +111,13 @@ class Engine:
                 findings.append(self._plugin_failure("customs_routing", exc))
         else:
             findings += self._collect("customs_check_manifest", manifest=message, ctx=self.ctx)
-        return Assessment(findings=findings, fees=fees, claims=claims, routing=routing)
+        return Assessment(findings=findings, fees=fees, claims=claims, routing=routing,
+                          message=valued if valued is not parsed.message else None)
 
     # -- stateful completion, in input order -------------------------------------------------------
 
     def complete(self, parsed: ParsedMessage, assessment: Assessment, source: str) -> Response:
-        message = parsed.message
+        message = assessment.message or parsed.message
         findings = list(parsed.findings) + list(assessment.findings)
         fees = list(assessment.fees)
         uses = []
@@ -122,13 +132,17 @@ class Engine:
                                                                  run=self.run)
                 except Exception as exc:
                     findings.append(self._plugin_failure("customs_rate_date", exc))
-                result = self.run.apply_claims(message_key(message), assessment.claims,
-                                               self.ctx.registry)
+                key = message_key(parsed.message or message)
+                result = self.run.apply_claims(key, assessment.claims, self.ctx.registry)
+                self.run.remember_uses(message)
+                # --commit: persist the completed message; a failed balance re-check under lock
+                # comes back as shortfalls with nothing debited
+                result = self.run.commit(key, message, result) or result
                 uses = result.uses
                 findings += [self._shortfall_finding(s) for s in result.shortfalls]
-                self.run.remember_uses(message)
             else:
                 self.run.remember_manifest(message)
+                self.run.commit(message_key(message), message)
         findings = self._checked(findings)
         return Response(
             message=MessageInfo(source=source, index=parsed.index, format=parsed.format,
@@ -160,16 +174,12 @@ class Engine:
 
     def _collect(self, hook_name: str, **kwargs: Any) -> list[Any]:
         """Call a collected hook plugin by plugin, so one failing plugin is reported by name."""
-        caller = getattr(self.host.hook, hook_name)
         out: list[Any] = []
-        for impl in reversed(caller.get_hookimpls()):
-            args = {name: kwargs[name] for name in impl.argnames}
-            try:
-                result = impl.function(*args.values())
-            except Exception as exc:
-                out.append(self._plugin_failure(hook_name, exc, impl.plugin_name))
+        for call in self.host.call_each(hook_name, **kwargs):
+            if call.error is not None:
+                out.append(self._plugin_failure(hook_name, call.error, call.plugin))
                 continue
-            out.extend(result or ())
+            out.extend(call.result or ())
         return out
 
     def _plugin_failure(self, hook_name: str, exc: Exception, plugin: str = "?") -> Finding:

@@ -26,7 +26,7 @@ read-only registry): the output of a run is identical for any ``--jobs`` value.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -100,13 +100,15 @@ def customs_parse(
 
 
 @hookspec(firstresult=True)
-def customs_write_message(
-    message: BillOfEntry | ImportGeneralManifest, format: str
+def customs_write_messages(
+    messages: Sequence[BillOfEntry | ImportGeneralManifest], format: str
 ) -> bytes | None:
-    """Render a canonical message in wire format ``format`` (``"xml"``, ``"edifact"``).
+    """Render canonical messages as one document in wire format ``format`` (``"xml"``,
+    ``"edifact"``): a single message as itself, several in the format's own container (an XML
+    ``<Messages>`` wrapper, one EDIFACT interchange).
 
-    Used by ``customs convert``. Return ``None`` when ``format`` is not this plugin's.
-    **First-non-None.**
+    Used by ``customs convert``, which passes every message of one input file. Return ``None``
+    when ``format`` is not this plugin's. **First-non-None.**
     """
 
 

@@ -4,6 +4,12 @@ Within one run the ledger is always cumulative: a second Bill of Entry against a
 the first one's debit, and an IGM earlier in the run is visible for noting. What was committed by
 earlier runs comes from a :class:`LedgerStore` (the SQL registry); without one the run starts empty.
 Claims are all-or-nothing: a claim the balance cannot cover is not debited at all.
+
+With ``commit=True`` (``validate --commit``) :meth:`RunState.commit` persists each message once it
+is completed — its IGM, debits, licence uses and submission key — in one store transaction. The
+store re-checks every debited authorisation's balance under a row lock inside that transaction, so
+concurrent committers never over-debit; when the re-check fails nothing of the message is written
+and its claims come back as shortfalls. Without ``commit`` nothing is ever written.
 """
 
 from __future__ import annotations
@@ -39,6 +45,8 @@ class Debit:
     item: int
     quantity: Decimal
     value_inr: Decimal
+    #: the claim this debit answers (reported again if a commit-time re-check fails)
+    claim: AuthorisationClaim | None = field(default=None, compare=False)
 
 
 @dataclass
@@ -53,6 +61,30 @@ class ClaimResult:
     uses: list[AuthorisationUse] = field(default_factory=list)
     debits: list[Debit] = field(default_factory=list)
     shortfalls: list[Shortfall] = field(default_factory=list)
+    #: the same submission was seen before: ``uses`` are what it debited then, nothing new
+    replayed: bool = False
+
+
+@dataclass(frozen=True)
+class Submission:
+    """Everything one completed message leaves in the ledger, committed in one transaction."""
+
+    key: str
+    message_id: str
+    kind: str
+    manifest: ImportGeneralManifest | None
+    debits: tuple[Debit, ...]
+    licences: tuple[tuple[str, str], ...]
+    uses: tuple[AuthorisationUse, ...]
+
+
+@dataclass
+class CommitOutcome:
+    """What the store did with a submission: committed, refused (shortfalls) or already there."""
+
+    committed: bool
+    shortfalls: list[Shortfall] = field(default_factory=list)
+    replayed: list[AuthorisationUse] | None = None
 
 
 class LedgerStore(Protocol):
@@ -70,12 +102,18 @@ class LedgerStore(Protocol):
     def committed_uses(self, key: str) -> Sequence[AuthorisationUse] | None:
         """The authorisation uses recorded when this exact submission was committed, if it was."""
 
+    def commit(self, submission: Submission) -> CommitOutcome:
+        """Persist a submission atomically, re-checking debited balances under row locks."""
+
 
 class RunState:
     """The ledger as this run sees it: committed state plus what the run has applied so far."""
 
-    def __init__(self, store: LedgerStore | None = None):
+    def __init__(self, store: LedgerStore | None = None, *, commit: bool = False):
+        if commit and store is None:
+            raise ValueError("committing needs a ledger store")
         self.store = store
+        self.committing = commit
         self._manifests: list[ImportGeneralManifest] = []
         self._debits: dict[tuple[str, str], tuple[Decimal, Decimal]] = {}
         self._uses: dict[tuple[str, str], list[str]] = {}
@@ -131,7 +169,7 @@ class RunState:
             replay = list(committed) if committed is not None else None
         if replay is not None:
             # the same submission again: report what was debited, debit nothing new
-            return ClaimResult(uses=list(replay))
+            return ClaimResult(uses=list(replay), replayed=True)
         result = ClaimResult()
         for claim in claims:
             record = registry.licence(claim.scheme, claim.number)
@@ -150,7 +188,7 @@ class RunState:
                     remaining_quantity=left_quantity, remaining_value=left_value))
                 continue
             debit = Debit(claim.scheme.upper(), claim.number, claim.item, claim.quantity,
-                          claim.value_inr)
+                          claim.value_inr, claim)
             self._add_debit(debit)
             result.debits.append(debit)
             result.uses.append(AuthorisationUse(
@@ -163,7 +201,55 @@ class RunState:
             self._applied[key] = result.uses
         return result
 
-    def _add_debit(self, debit: Debit) -> None:
+    def commit(self, key: str, message: BillOfEntry | ImportGeneralManifest,
+               result: ClaimResult | None = None) -> ClaimResult | None:
+        """Persist a completed message (``--commit`` only); return the result to report.
+
+        Called by the engine after the message's checks and claims. A replayed submission is not
+        written again. If the store's re-check under lock fails, the run forgets the message's
+        debits and every claim is reported undebited, with the failing ones as shortfalls.
+        """
+        if not self.committing or self.store is None or (result is not None and result.replayed):
+            return result
+        debits = tuple(result.debits) if result else ()
+        licences: tuple[tuple[str, str], ...] = ()
+        if isinstance(message, BillOfEntry):
+            licences = tuple(sorted({(lic.scheme.upper(), lic.number)
+                                     for item in message.items for lic in item.licences}))
+        outcome = self.store.commit(Submission(
+            key=key, message_id=message.message_id,
+            kind="bill_of_entry" if isinstance(message, BillOfEntry) else "manifest",
+            manifest=message if isinstance(message, ImportGeneralManifest) else None,
+            debits=debits, licences=licences, uses=tuple(result.uses) if result else ()))
+        # committed or not, this run's own tally no longer holds these debits: the store does,
+        # or nobody does
+        for debit in debits:
+            self._add_debit(debit, sign=-1)
+        if outcome.committed or result is None:
+            return result
+        if outcome.replayed is not None:
+            self._applied[key] = outcome.replayed
+            return ClaimResult(uses=list(outcome.replayed), replayed=True)
+        self._applied.pop(key, None)
+        uses = _undebited(result.uses, outcome.shortfalls)
+        return ClaimResult(uses=uses, shortfalls=outcome.shortfalls)
+
+    def _add_debit(self, debit: Debit, sign: int = 1) -> None:
         key = (debit.scheme, debit.number)
         quantity, value = self._debits.get(key, (ZERO, ZERO))
-        self._debits[key] = (quantity + debit.quantity, value + debit.value_inr)
+        self._debits[key] = (quantity + sign * debit.quantity, value + sign * debit.value_inr)
+
+
+def _undebited(uses: Iterable[AuthorisationUse],
+               shortfalls: Sequence[Shortfall]) -> list[AuthorisationUse]:
+    """The uses of a refused commit: nothing debited; a shortfall shows what is really left."""
+    left = {(s.claim.scheme.upper(), s.claim.number, s.claim.item): s for s in shortfalls}
+    out = []
+    for use in uses:
+        shortfall = left.get((use.scheme.upper(), use.number, use.item))
+        update: dict[str, object] = {"debited_quantity": ZERO, "debited_value": ZERO}
+        if shortfall is not None:
+            update |= {"remaining_quantity": shortfall.remaining_quantity,
+                       "remaining_value": shortfall.remaining_value}
+        out.append(use.model_copy(update=update))
+    return out

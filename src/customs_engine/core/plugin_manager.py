@@ -7,7 +7,8 @@ missing scheme must never read as "clear".
 Operator switches (environment):
 
 * ``CUSTOMS_ENGINE_BLOCK_PLUGINS=name,name`` — do not load these entry points.
-* ``CUSTOMS_ENGINE_TRACE=1`` — write every hook call and result to stderr.
+* ``CUSTOMS_ENGINE_TRACE=1`` — write every hook call and result to stderr: calls made through
+  pluggy and the per-plugin calls of :meth:`PluginHost.call_each` alike.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import metadata
 from types import ModuleType
-from typing import cast
+from typing import Any
 
 import pluggy
 
@@ -48,6 +49,15 @@ class PluginInfo:
     hooks: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class ImplCall:
+    """One plugin's answer to a hook called plugin by plugin: its result, or what it raised."""
+
+    plugin: str
+    result: Any = None
+    error: Exception | None = None
+
+
 def blocked_from_env(environ: Mapping[str, str] | None = None) -> frozenset[str]:
     raw = (environ if environ is not None else os.environ).get(BLOCK_ENV, "")
     return frozenset(name.strip() for name in raw.split(",") if name.strip())
@@ -71,6 +81,8 @@ class PluginHost:
             self.pm.check_pending()
         except pluggy.PluginValidationError as exc:
             raise PluginLoadError(_plugin_name(self.pm, exc.plugin), str(exc)) from exc
+        self.tracing = trace
+        self._hooktrace = self.pm.trace.root.get("hook")
         if trace:
             self.pm.trace.root.setwriter(lambda text: sys.stderr.write(text))
             self.pm.enable_tracing()
@@ -82,14 +94,26 @@ class PluginHost:
     @classmethod
     def from_entry_points(
         cls, *, blocked: Iterable[str] | None = None, trace: bool | None = None,
-        extra: Iterable[tuple[str, object, str]] = (),
+        extra: Iterable[tuple[str, object, str]] = (), only: Iterable[str] | None = None,
     ) -> PluginHost:
-        """Load every ``customs_engine`` entry point (sorted by name), less the blocked ones."""
+        """Load every ``customs_engine`` entry point (sorted by name), less the blocked ones.
+
+        ``only`` restricts loading to the named entry points (test fixtures use it); naming one
+        that is not installed is a load error, so a test never silently runs without its plugin.
+        ``extra`` plugins are registered after the entry points whatever ``only`` says.
+        """
         skip = blocked_from_env() if blocked is None else frozenset(blocked)
+        extra = list(extra)
+        wanted = None if only is None else frozenset(only) - {name for name, _, _ in extra}
         loaded: list[tuple[str, object, str]] = []
         seen: set[str] = set()
-        for ep in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        entry_points = sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name)
+        if blocked is None:
+            _warn_unknown_blocked(skip - {ep.name for ep in entry_points})
+        for ep in entry_points:
             if ep.name in skip or ep.name in seen:
+                continue
+            if wanted is not None and ep.name not in wanted:
                 continue
             seen.add(ep.name)
             try:
@@ -98,6 +122,9 @@ class PluginHost:
                 raise PluginLoadError(ep.name, f"{type(exc).__name__}: {exc}") from exc
             version = ep.dist.version if ep.dist is not None else "unknown"
             loaded.append((ep.name, plugin, version))
+        missing = sorted((wanted or frozenset()) - seen - skip)
+        if missing:
+            raise PluginLoadError(missing[0], "not installed (no customs_engine entry point)")
         loaded.extend(extra)
         if trace is None:
             trace = os.environ.get(TRACE_ENV, "") not in ("", "0")
@@ -122,6 +149,34 @@ class PluginHost:
                                     hooks=tuple(sorted(c.name for c in callers))))
         return infos
 
+    def call_each(self, hook_name: str, **kwargs: Any) -> list[ImplCall]:
+        """Call a collected hook plugin by plugin, catching each failure.
+
+        The order is pluggy's own: the plugin registered last is called first (entry points
+        register in name order, ``extra`` plugins after them).
+
+        The engine uses this so one failing plugin is reported by name while the others still
+        answer. These calls bypass pluggy's own hook tracing, so they are traced here.
+        """
+        calls = []
+        for impl in reversed(getattr(self.pm.hook, hook_name).get_hookimpls()):
+            args = {name: kwargs[name] for name in impl.argnames}
+            if self.tracing:
+                self._hooktrace.root.indent += 1
+                self._hooktrace(hook_name, f"(plugin {impl.plugin_name})", args)
+            try:
+                call = ImplCall(impl.plugin_name, result=impl.function(**args))
+            except Exception as exc:  # isolated: the caller reports it against the plugin
+                call = ImplCall(impl.plugin_name, error=exc)
+            if self.tracing:
+                outcome = (call.result if call.error is None
+                           else f"raised {type(call.error).__name__}: {call.error}")
+                self._hooktrace("finish", hook_name, f"(plugin {impl.plugin_name})", "-->",
+                                outcome)
+                self._hooktrace.root.indent -= 1
+            calls.append(call)
+        return calls
+
     def handled_licence_schemes(self) -> frozenset[str]:
         return frozenset(s.upper() for scheme in self.schemes for s in scheme.licence_schemes)
 
@@ -134,26 +189,35 @@ class PluginHost:
     def _collect_rules(self) -> dict[str, Rule]:
         rules: dict[str, Rule] = {}
         owner: dict[str, str] = {}
-        for impl in reversed(self.pm.hook.customs_rules.get_hookimpls()):
-            try:
-                declared = cast("list[Rule]", impl.function() or [])
-            except Exception as exc:
-                raise PluginLoadError(impl.plugin_name, f"customs_rules failed: {exc}") from exc
-            for rule in declared:
+        for call in self.call_each("customs_rules"):
+            if call.error is not None:
+                raise PluginLoadError(call.plugin,
+                                      f"customs_rules failed: {call.error}") from call.error
+            for rule in call.result or []:
                 if rule.id in rules:
                     raise PluginLoadError(
-                        impl.plugin_name,
+                        call.plugin,
                         f"rule ID {rule.id} is already declared by plugin {owner[rule.id]!r}")
                 rules[rule.id] = rule
-                owner[rule.id] = impl.plugin_name
+                owner[rule.id] = call.plugin
         self.rule_owner = owner
         return dict(sorted(rules.items()))
 
     def _collect_schemes(self) -> list[Scheme]:
         schemes: list[Scheme] = []
-        for batch in self.hook.customs_schemes():
-            schemes.extend(batch or ())
+        for call in self.call_each("customs_schemes"):
+            if call.error is not None:
+                raise PluginLoadError(call.plugin,
+                                      f"customs_schemes failed: {call.error}") from call.error
+            schemes.extend(call.result or ())
         return sorted(schemes, key=lambda s: s.name)
+
+
+def _warn_unknown_blocked(names: Iterable[str]) -> None:
+    """A misspelt name in the block list would leave the plugin running: say so."""
+    for name in sorted(names):
+        sys.stderr.write(f"customs: {BLOCK_ENV} names {name!r}, which is not an installed "
+                         "plugin; nothing was blocked for it\n")
 
 
 def _plugin_name(pm: pluggy.PluginManager, plugin: object) -> str:

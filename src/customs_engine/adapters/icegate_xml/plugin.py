@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import BinaryIO
 
 from customs_engine.adapters.icegate_xml import reader, responses, writer
@@ -30,12 +31,12 @@ def customs_parse(format: str, data: bytes, source: str) -> list[ParsedMessage] 
 
 
 @hookimpl
-def customs_write_message(
-    message: BillOfEntry | ImportGeneralManifest, format: str
+def customs_write_messages(
+    messages: Sequence[BillOfEntry | ImportGeneralManifest], format: str
 ) -> bytes | None:
     if format != "xml":
         return None
-    return writer.write(message)
+    return writer.write_all(messages)
 
 
 @hookimpl

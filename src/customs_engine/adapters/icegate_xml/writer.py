@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -130,7 +130,20 @@ def manifest_element(igm: ImportGeneralManifest) -> etree._Element:
     return root
 
 
+def _element(message: BillOfEntry | ImportGeneralManifest) -> etree._Element:
+    return (bill_of_entry_element(message) if isinstance(message, BillOfEntry)
+            else manifest_element(message))
+
+
 def write(message: BillOfEntry | ImportGeneralManifest) -> bytes:
-    element = (bill_of_entry_element(message) if isinstance(message, BillOfEntry)
-               else manifest_element(message))
-    return etree.tostring(element, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    return etree.tostring(_element(message), xml_declaration=True, encoding="UTF-8",
+                          pretty_print=True)
+
+
+def write_all(messages: Sequence[BillOfEntry | ImportGeneralManifest]) -> bytes:
+    """One message as its own root; several under a ``<Messages>`` wrapper."""
+    if len(messages) == 1:
+        return write(messages[0])
+    root = etree.Element(f"{NS}Messages", nsmap={None: NAMESPACE})
+    root.extend(_element(message) for message in messages)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)

@@ -1,12 +1,24 @@
-"""The ``core`` plugin: its scheme, its rules and the hooks that run the core checks."""
+"""The ``core`` plugin: its scheme, its rules and the hooks that run the core checks.
+
+Stateless rules run in ``customs_check_bill_of_entry`` / ``customs_check_manifest``; rules that
+need the run's IGMs (noting, prior entry, late presentation) in ``customs_check_in_sequence``.
+"""
 
 from __future__ import annotations
 
-from customs_engine.core.context import Scheme
-from customs_engine.core.hookspecs import hookimpl
-from customs_engine.core.rules import Rule, load_rules
+from datetime import date
 
-RULES = load_rules("customs_engine.core.checks")
+from customs_engine.core.checks import deadlines, declaration, exchange, identity, licences, noting
+from customs_engine.core.checks import routing as nac
+from customs_engine.core.checks.catalogue import RULES
+from customs_engine.core.context import CheckContext, Scheme
+from customs_engine.core.hookspecs import hookimpl
+from customs_engine.core.ledger import RunState
+from customs_engine.core.models import BillOfEntry, ImportGeneralManifest
+from customs_engine.core.response import Fee, Finding, Routing
+from customs_engine.core.rules import Rule
+
+__all__ = ["RULES"]
 
 
 @hookimpl
@@ -17,3 +29,42 @@ def customs_schemes() -> list[Scheme]:
 @hookimpl
 def customs_rules() -> list[Rule]:
     return list(RULES.values())
+
+
+@hookimpl
+def customs_check_bill_of_entry(boe: BillOfEntry, ctx: CheckContext) -> list[Finding]:
+    return [
+        *declaration.check_port(boe),
+        *declaration.check_type(boe),
+        *identity.check_identity(boe, ctx),
+        *exchange.check_exchange(boe, ctx),
+        *licences.check_licences(boe, ctx),
+        *nac.check_routing(boe, ctx),
+    ]
+
+
+@hookimpl
+def customs_check_manifest(manifest: ImportGeneralManifest, ctx: CheckContext) -> list[Finding]:
+    return [*declaration.check_port(manifest), *deadlines.check_manifest_deadlines(manifest, ctx)]
+
+
+@hookimpl
+def customs_check_in_sequence(message: BillOfEntry | ImportGeneralManifest, ctx: CheckContext,
+                              run: RunState) -> list[Finding | Fee]:
+    if not isinstance(message, BillOfEntry):
+        return []
+    return [
+        *noting.check_noting(message, run),
+        *noting.check_prior(message, run),
+        *deadlines.check_late_presentation(message, ctx, run),
+    ]
+
+
+@hookimpl
+def customs_routing(boe: BillOfEntry, ctx: CheckContext) -> Routing | None:
+    return nac.route(boe, ctx)
+
+
+@hookimpl
+def customs_rate_date(boe: BillOfEntry, ctx: CheckContext, run: RunState) -> date:
+    return nac.rate_date(boe, run)

@@ -1,0 +1,20 @@
+"""UN/EDIFACT adapter: CUSDEC D:96B and CUSCAR D:95B in, CUSRES D:96B out (SPEC §6).
+
+Modules, in the order data flows:
+
+* ``tokenizer`` — text → pydifact ``Segment`` objects with 1-based positions (fast splitter);
+* ``envelope`` — UNA/UNB/UNG/UNE/UNH/UNT/UNZ, counts and references → one raw message each;
+* ``structure`` — branching order, mandatory segments and element lengths from ``mig/*.txt``;
+* ``cusdec`` / ``cuscar`` (with ``reading``) — raw message → canonical model, strictly;
+* ``reader`` — the whole file → ``ParsedMessage`` list, never raising;
+* ``writer`` — canonical model → CUSDEC/CUSCAR (``customs convert --to edifact``);
+* ``cusres`` — responses → one CUSRES interchange (``--format cusres``);
+* ``plugin`` — the hooks.
+
+Where SPEC §6 leaves a canonical field without a place, this adapter uses (and reads back):
+
+* message ids longer than UNH 0062 allows (14) — UNH carries a stable 14-character short form,
+  the full id travels as CUSDEC BGM 1004 (declarant's reference) / CUSCAR ``RFF+ABE``;
+* manifest line B/L date — ``FTX+ZZZ+++BLDT:<CCYYMMDD>`` after GID (generic attribute convention);
+* ``importer.pan`` has no place in the MIG and is not carried.
+"""

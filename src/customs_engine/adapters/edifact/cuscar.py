@@ -1,0 +1,172 @@
+"""CUSCAR D:95B (our MIG, SPEC §6.2) → :class:`ImportGeneralManifest`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from customs_engine.adapters.edifact.elements import component, text_of
+from customs_engine.adapters.edifact.reading import (
+    MessageReader,
+    as_date,
+    as_datetime,
+    attribute,
+    joined_text,
+)
+from customs_engine.adapters.edifact.references import message_id
+from customs_engine.core.models import CargoMovement, Conveyance, Function, ImportGeneralManifest
+
+FUNCTIONS = {"9": Function.ORIGINAL, "4": Function.AMENDMENT, "1": Function.CANCELLATION}
+CONVEYANCES = {"1": Conveyance.VESSEL, "4": Conveyance.AIRCRAFT, "3": Conveyance.VEHICLE}
+MANIFEST_CODES = ("85",)
+HEADER_DATES = {"132": "expected_arrival", "178": "arrived_at", "151": "entry_inwards_at"}
+
+
+class CuscarReader(MessageReader):
+    def read(self) -> ImportGeneralManifest | None:
+        self.igm: dict[str, Any] = {"message_id": self.raw.reference, "lines": []}
+        self.line: dict[str, Any] | None = None
+        self.declarant_reference: str | None = None
+        for index, seg in enumerate(self.raw.segments):
+            self.index = index
+            handler = getattr(self, f"_{seg.tag.lower()}", None)
+            if handler is not None:
+                handler(seg)
+        self._close_line()
+        self.igm["message_id"] = message_id(self.raw.reference, self.declarant_reference)
+        return self._build()
+
+    def _line_number(self) -> int | None:
+        return None if self.line is None else self.line.get("line")
+
+    def _bgm(self, seg: Any) -> None:
+        code = text_of(seg, 0)
+        if code not in MANIFEST_CODES:
+            self.problem(f"BGM document code (1001) must be 85 (customs manifest), got {code!r}")
+        self.igm["igm_number"] = text_of(seg, 1) or None
+        function = FUNCTIONS.get(text_of(seg, 2))
+        if function is None:
+            self.problem(f"BGM message function (1225) must be 9, 4 or 1, got {text_of(seg, 2)!r}")
+        else:
+            self.igm["function"] = function
+
+    def _dtm(self, seg: Any) -> None:
+        qualifier, value = self.dtm(seg, item=self._line_number())
+        if value is None or self.line is not None:
+            return
+        if qualifier == "137":
+            self.igm["igm_date"] = as_date(value)
+            if isinstance(value, datetime):
+                self.igm["filed_at"] = value
+        elif qualifier in HEADER_DATES:
+            self.igm[HEADER_DATES[qualifier]] = as_datetime(value)
+
+    def _tdt(self, seg: Any) -> None:
+        if self.line is not None:
+            return
+        if text_of(seg, 0) != "20":
+            self.problem(f"TDT transport stage (8051) must be 20 (main carriage), "
+                         f"got {text_of(seg, 0)!r}")
+        conveyance = CONVEYANCES.get(text_of(seg, 2))
+        if conveyance is None:
+            self.problem(f"TDT mode of transport (8067) must be 1 (sea), 4 (air) or 3 (road), "
+                         f"got {text_of(seg, 2)!r}")
+        self.igm["conveyance"] = conveyance
+        self.igm["voyage"] = text_of(seg, 1) or None
+        self.igm["carrier"] = text_of(seg, 4) or None
+        self.igm["vessel_name"] = component(seg, 7, 3) or None
+
+    def _loc(self, seg: Any) -> None:
+        if self.line is not None:
+            return
+        qualifier, place = text_of(seg, 0), text_of(seg, 1)
+        if qualifier == "60":
+            self.igm["port_code"] = place
+        elif qualifier == "125":
+            self.igm["last_port_of_call"] = place
+
+    def _cni(self, seg: Any) -> None:
+        self._close_line()
+        number = self.integer(text_of(seg, 0), "CNI consolidation item number (1490)")
+        self.line = {"line": number}
+
+    def _rff(self, seg: Any) -> None:
+        line = self.line
+        if line is None and component(seg, 0, 0) == "ABE":
+            self.declarant_reference = component(seg, 0, 1) or None
+        if line is None or component(seg, 0, 0) != "BM":
+            return
+        line["bl_number"] = component(seg, 0, 1) or None
+        subline = component(seg, 0, 3)
+        if subline:
+            line["subline"] = self.integer(subline, "B/L subline (4000)", item=line.get("line"))
+
+    def _nad(self, seg: Any) -> None:
+        if self.line is None or text_of(seg, 0) != "CN":
+            return
+        self.line["consignee_iec"] = text_of(seg, 1) or None
+        self.line["consignee_name"] = joined_text(seg, 3) or None
+
+    def _gid(self, seg: Any) -> None:
+        line = self.line
+        if line is None:
+            return
+        count, kind = component(seg, 1, 0), component(seg, 1, 1)
+        if count:
+            line["packages"] = self.integer(count, "GID number of packages (7224)",
+                                            item=line.get("line"))
+        line["package_kind"] = kind or None
+
+    def _ftx(self, seg: Any) -> None:
+        line = self.line
+        if line is None:
+            return
+        qualifier = text_of(seg, 0)
+        if qualifier == "AAA":
+            line["description"] = (line.get("description") or "") + joined_text(seg, 3)
+        elif qualifier == "ZZZ":
+            name, value = attribute(seg)
+            if name == "CMOV":
+                line["cargo_movement"] = self.enum(CargoMovement, value, "CMOV",
+                                                   item=line.get("line"))
+            elif name == "BLDT":
+                line["bl_date"] = self.ccyymmdd(value, "BLDT", item=line.get("line"))
+            else:
+                self.problem(f"unknown line attribute {name!r} (expected CMOV or BLDT)",
+                             item=line.get("line"))
+
+    def _mea(self, seg: Any) -> None:
+        line = self.line
+        if line is None:
+            return
+        if text_of(seg, 0) == "AAE" and text_of(seg, 1) == "G":
+            if component(seg, 2, 0) != "KGM":
+                self.problem(f"gross weight unit must be KGM, got {component(seg, 2, 0)!r}",
+                             item=line.get("line"))
+            line["gross_weight_kg"] = self.number(component(seg, 2, 1), "gross weight",
+                                                  item=line.get("line"))
+
+    def _close_line(self) -> None:
+        if self.line is not None:
+            self.igm["lines"].append({k: v for k, v in self.line.items() if v is not None
+                                      or k == "line"})
+            self.line = None
+
+    def _build(self) -> ImportGeneralManifest | None:
+        igm = self.igm
+        missing = [(what, field) for what, field in (
+            ("LOC+60 (port_code)", "port_code"), ("TDT+20 (conveyance)", "conveyance"))
+            if igm.get(field) is None]
+        for what, field in missing:
+            self.problem(f"mandatory {what} is missing or unreadable", index=0, field=field)
+        if missing or any(line.get("line") is None for line in igm["lines"]):
+            return None
+        try:
+            return ImportGeneralManifest.model_validate(igm)
+        except ValidationError as exc:
+            for error in exc.errors()[:10]:
+                where = ".".join(str(part) for part in error["loc"])
+                self.problem(f"{where}: {error['msg']}", index=0, field=where)
+            return None

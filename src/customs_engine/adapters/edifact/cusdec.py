@@ -1,0 +1,367 @@
+"""CUSDEC D:96B (our MIG, SPEC §6.1) → :class:`BillOfEntry`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+
+from customs_engine.adapters.edifact.elements import component, text_of
+from customs_engine.adapters.edifact.reading import (
+    MessageReader,
+    as_date,
+    as_datetime,
+    attribute,
+    joined_text,
+)
+from customs_engine.adapters.edifact.references import message_id
+from customs_engine.core.models import (
+    BillOfEntry,
+    BillOfEntryType,
+    CertificateType,
+    Function,
+    ImporterCategory,
+    Mode,
+    ProductCategory,
+    Purpose,
+    ScrapForm,
+    UnitType,
+)
+
+BE_TYPES = {"H": BillOfEntryType.HOME_CONSUMPTION, "W": BillOfEntryType.WAREHOUSING,
+            "X": BillOfEntryType.EX_BOND}
+FUNCTIONS = {"9": Function.ORIGINAL, "4": Function.AMENDMENT, "1": Function.CANCELLATION}
+MODES = {"1": Mode.SEA, "2": Mode.RAIL, "3": Mode.ROAD, "4": Mode.AIR}
+HS_LISTS = ("122", "108")
+#: the DTM that dates a header reference: group → (DTM qualifier, manifest field)
+RFF_DATES = {"RFF:AFB": ("171", "igm_date"), "RFF:BM": ("95", "bl_date")}
+HEADER_LOCATIONS = {"22": "port_code", "35": "consigned_from", "9": "port_of_loading"}
+ITEM_FLAGS = {"PNOR": (CertificateType.PSIC, "no_radioactive"),
+              "PNOE": (CertificateType.PSIC, "no_explosives"),
+              "CNOR": (CertificateType.CONTRACT, "no_radioactive"),
+              "CNOE": (CertificateType.CONTRACT, "no_explosives")}
+
+
+class CusdecReader(MessageReader):
+    def read(self) -> BillOfEntry | None:
+        self.boe: dict[str, Any] = {"message_id": self.raw.reference, "importer": {},
+                                    "items": []}
+        self.item: dict[str, Any] | None = None
+        self.group: tuple[str, Any] = ("", None)  # last group trigger and what it filled
+        self.flags: list[tuple[str, str, bool]] = []
+        self.radiation: dict[str, Any] = {}
+        self.count_items: tuple[int, int] | None = None
+        self.declarant_reference: str | None = None
+        for index, seg in enumerate(self.raw.segments):
+            self.index = index
+            handler = getattr(self, f"_{seg.tag.lower()}", None)
+            if handler is not None:
+                handler(seg)
+        self._close_item()
+        self.boe["message_id"] = message_id(self.raw.reference, self.declarant_reference)
+        return self._build()
+
+    # -- header ---------------------------------------------------------------------------------
+
+    def _bgm(self, seg: Any) -> None:
+        code, subtype = component(seg, 0, 0), component(seg, 0, 3)
+        self.declarant_reference = text_of(seg, 1) or None
+        if code != "929":
+            self.problem(f"BGM document code (1001) must be 929 (goods declaration for "
+                         f"importation), got {code!r}")
+        be_type = BE_TYPES.get(subtype)
+        if be_type is None:
+            self.problem(f"BGM declaration type (1000) must be H, W or X, got {subtype!r}")
+        self.boe["type"] = be_type
+        function = FUNCTIONS.get(text_of(seg, 2))
+        if function is None:
+            self.problem(f"BGM message function (1225) must be 9, 4 or 1, got {text_of(seg, 2)!r}")
+        else:
+            self.boe["function"] = function
+
+    def _loc(self, seg: Any) -> None:
+        qualifier, place = text_of(seg, 0), text_of(seg, 1)
+        if self.item is not None:
+            if qualifier == "27":
+                self.item["country_of_origin"] = place
+            return
+        field = HEADER_LOCATIONS.get(qualifier)
+        if field:
+            self.boe[field] = place
+
+    def _dtm(self, seg: Any) -> None:
+        item = self._item_number()
+        qualifier, value = self.dtm(seg, item=item)
+        kind, target = self.group
+        if value is None:
+            return
+        if kind == "DOC" and target is not None:
+            if qualifier == "182":
+                target["issued_on"] = as_date(value)
+            elif qualifier == "36" and "expires_on" in target:
+                target["expires_on"] = as_date(value)
+        elif kind in RFF_DATES and qualifier == RFF_DATES[kind][0]:
+            target[RFF_DATES[kind][1]] = as_date(value)
+        elif kind == "" and self.item is None:
+            if qualifier == "137":
+                self.boe["presented_at"] = as_datetime(value)
+            elif qualifier == "132":
+                self.boe["expected_arrival"] = as_date(value)
+            elif qualifier == "178":
+                self.boe["arrived_at"] = as_datetime(value)
+
+    def _ftx(self, seg: Any) -> None:
+        qualifier = text_of(seg, 0)
+        if qualifier == "AAA" and self.item is not None:
+            self.item["description"] = (self.item.get("description") or "") + joined_text(seg, 3)
+        elif qualifier == "ZZZ":
+            name, value = attribute(seg)
+            if self.item is None:
+                self._header_attribute(name, value)
+            else:
+                self._item_attribute(name, value)
+
+    def _header_attribute(self, name: str, value: str) -> None:
+        if name == "PRIOR":
+            self.boe["prior"] = self.yes_no(value, "attribute PRIOR")
+        elif name == "ICAT":
+            self.boe["importer"]["category"] = self.enum(ImporterCategory, value,
+                                                         "importer category ICAT")
+        elif name == "UNIT":
+            self.boe["importer"]["unit_type"] = self.enum(UnitType, value, "unit type UNIT")
+        else:
+            self.problem(f"unknown header attribute {name!r} (expected PRIOR, ICAT or UNIT)")
+
+    def _item_attribute(self, name: str, value: str) -> None:
+        item = self.item
+        assert item is not None
+        number = item.get("number")
+        if name == "PCAT":
+            item["product_category"] = self.enum(ProductCategory, value, "PCAT", item=number)
+        elif name == "PURP":
+            item["purpose"] = self.enum(Purpose, value, "PURP", item=number)
+        elif name == "SFRM":
+            item["scrap_form"] = self.enum(ScrapForm, value, "SFRM", item=number)
+        elif name == "SELF":
+            item["self_certified"] = self.yes_no(value, "SELF", item=number)
+        elif name in ITEM_FLAGS:
+            flag = self.yes_no(value, name, item=number)
+            if flag is not None:
+                self.flags.append((name, ITEM_FLAGS[name][1], flag))
+        else:
+            self.problem(f"unknown item attribute {name!r}", item=number)
+
+    def _rff(self, seg: Any) -> None:
+        qualifier, value = component(seg, 0, 0), component(seg, 0, 1)
+        if self.item is not None:
+            self.group = ("RFF", None)
+            return
+        if qualifier == "AFB":
+            manifest = self.boe.setdefault("manifest", {})
+            manifest["igm_number"] = value or None
+            line, subline = component(seg, 0, 2), component(seg, 0, 3)
+            manifest["line"] = self.integer(line, "IGM line (1156)") if line else None
+            manifest["subline"] = self.integer(subline, "IGM subline (4000)") if subline else None
+            self.group = ("RFF:AFB", manifest)
+            return
+        if qualifier == "BM":
+            manifest = self.boe.setdefault("manifest", {})
+            manifest["bl_number"] = value or None
+            self.group = ("RFF:BM", manifest)
+            return
+        if qualifier == "ABT":
+            self.boe["number"] = value
+        elif qualifier == "ACE":
+            self.boe["ex_bond_of"] = value
+        elif qualifier == "VA" and self.group[0] == "NAD:IM":
+            self.boe["importer"]["gstin"] = value
+        self.group = ("RFF", None) if qualifier != "VA" else self.group
+
+    def _tdt(self, seg: Any) -> None:
+        if self.item is not None:
+            return
+        if text_of(seg, 0) != "20":
+            self.problem(f"TDT transport stage (8051) must be 20 (main carriage), "
+                         f"got {text_of(seg, 0)!r}")
+        mode = MODES.get(text_of(seg, 2))
+        if mode is None:
+            self.problem(f"TDT mode of transport (8067) must be 1, 2, 3 or 4, "
+                         f"got {text_of(seg, 2)!r}")
+        self.boe["mode"] = mode
+        self.group = ("TDT", None)
+
+    def _nad(self, seg: Any) -> None:
+        qualifier = text_of(seg, 0)
+        if qualifier == "AM" and self.group[0] == "DOC":
+            document = self.group[1]
+            if document is not None and "type" in document:
+                document["agency"] = text_of(seg, 1)
+            else:
+                self.problem("NAD+AM (certifying agency) must follow a certificate DOC+ZZZ",
+                             item=self._item_number())
+            return
+        if self.item is not None:
+            return
+        if qualifier == "IM":
+            importer = self.boe["importer"]
+            importer["iec"] = text_of(seg, 1) or None
+            importer["name"] = joined_text(seg, 3) or None
+            self.group = ("NAD:IM", None)
+            return
+        if qualifier == "CB":
+            self.boe["broker"] = text_of(seg, 1) or None
+        self.group = ("NAD", None)
+
+    def _uns(self, seg: Any) -> None:
+        if text_of(seg, 0) == "S":
+            self._close_item()
+        elif text_of(seg, 0) != "D":
+            self.problem(f"UNS section (0081) must be D or S, got {text_of(seg, 0)!r}")
+        self.group = ("", None)
+
+    def _cnt(self, seg: Any) -> None:
+        if component(seg, 0, 0) == "5":
+            count = self.integer(component(seg, 0, 1), "CNT+5 number of items")
+            if count is not None:
+                self.count_items = (count, self.index)
+
+    # -- items -------------------------------------------------------------------------------
+
+    def _item_number(self) -> int | None:
+        return None if self.item is None else self.item.get("number")
+
+    def _cst(self, seg: Any) -> None:
+        self._close_item()
+        self.group = ("", None)
+        number = self.integer(text_of(seg, 0), "CST goods item number (1496)")
+        self.item = {"number": number, "licences": [], "certificates": []}
+        self.flags = []
+        self.radiation = {}
+        code, listed = component(seg, 1, 0), component(seg, 1, 1)
+        if listed not in HS_LISTS:
+            self.problem(f"CST code list (1131) must be 122 or 108, got {listed!r}", item=number)
+        if not (code.isdigit() and len(code) == 8):
+            self.problem(f"CST commodity code must be 8 digits, got {code!r}", item=number)
+        self.item["hs_code"] = code
+
+    def _mea(self, seg: Any) -> None:
+        item = self.item
+        if item is None:
+            return
+        number = item.get("number")
+        if text_of(seg, 0) != "AAE":
+            self.problem(f"MEA purpose (6311) must be AAE, got {text_of(seg, 0)!r}", item=number)
+            return
+        prop, unit, value = text_of(seg, 1), component(seg, 2, 0), component(seg, 2, 1)
+        amount = self.number(value, f"MEA {prop or 'quantity'} value", item=number)
+        if prop == "":
+            item["unit"], item["quantity"] = unit, amount
+        elif prop in ("BGR", "MXR"):
+            if unit != "USH":
+                self.problem(f"MEA {prop} unit must be USH (µSv/h), got {unit!r}", item=number)
+            self.radiation["background_usvh" if prop == "BGR" else "max_usvh"] = amount
+        else:
+            self.problem(f"MEA property (6313) {prop!r} is not part of the MIG", item=number)
+
+    def _moa(self, seg: Any) -> None:
+        item = self.item
+        if item is None:
+            return
+        number = item.get("number")
+        qualifier, value, currency = (component(seg, 0, k) for k in range(3))
+        amount = self.number(value, f"MOA+{qualifier} amount", item=number)
+        if qualifier == "40":
+            if currency != "INR":
+                self.problem(f"MOA+40 customs value must be in INR, got {currency!r}", item=number)
+            item["value_inr"] = amount
+        elif qualifier == "38":
+            item["foreign_value"] = {"amount": amount, "currency": currency}
+        self.group = ("MOA", None)
+
+    def _cux(self, seg: Any) -> None:
+        foreign = (self.item or {}).get("foreign_value")
+        number = self._item_number()
+        if foreign is None:
+            return
+        if component(seg, 0, 1) != foreign["currency"] or component(seg, 1, 1) != "INR":
+            self.problem("CUX must convert the MOA+38 currency (2:<currency>) to INR (3:INR)",
+                         item=number)
+        rate = text_of(seg, 2)
+        if rate:
+            foreign["rate"] = self.number(rate, "CUX exchange rate (5402)", item=number)
+
+    def _doc(self, seg: Any) -> None:
+        item = self.item
+        if item is None:
+            self.group = ("DOC", None)
+            return
+        code, kind, doc_number = component(seg, 0, 0), component(seg, 0, 3), text_of(seg, 1)
+        if code == "911":
+            target = {"scheme": kind, "number": doc_number, "expires_on": None}
+            item["licences"].append(target)
+        elif code == "ZZZ":
+            target = {"type": self.enum(CertificateType, kind, "certificate type",
+                                        item=item.get("number")), "number": doc_number}
+            item["certificates"].append(target)
+        else:
+            target = None
+        self.group = ("DOC", target)
+
+    def _close_item(self) -> None:
+        item = self.item
+        if item is None:
+            return
+        certificates = item["certificates"]
+        for name, field, flag in self.flags:
+            kind = ITEM_FLAGS[name][0]
+            holder = next((c for c in certificates if c["type"] == kind), None)
+            if holder is None:
+                self.problem(f"attribute {name} needs a {kind.value} certificate (DOC+ZZZ)",
+                             item=item.get("number"))
+            else:
+                holder.setdefault(field, flag)
+        if self.radiation:
+            psic = next((c for c in certificates if c["type"] == CertificateType.PSIC), None)
+            if psic is None:
+                self.problem("MEA BGR/MXR radiation levels need a PSIC certificate (DOC+ZZZ)",
+                             item=item.get("number"))
+            else:
+                psic.update(self.radiation)
+        for field in ("product_category", "purpose", "scrap_form", "self_certified"):
+            if field in item and item[field] is None:
+                del item[field]
+        self.boe["items"].append(item)
+        self.item = None
+
+    # -- the model ------------------------------------------------------------------------------
+
+    def _build(self) -> BillOfEntry | None:
+        boe = self.boe
+        if self.count_items is not None and self.count_items[0] != len(boe["items"]):
+            self.problem(f"CNT+5 says {self.count_items[0]} items, the message has "
+                         f"{len(boe['items'])}", index=self.count_items[1])
+        missing = [(what, field) for what, field in (
+            ("LOC+22 (port_code)", "port_code"), ("BGM (type)", "type"),
+            ("DTM+137 (presented_at)", "presented_at"), ("TDT+20 (mode)", "mode"))
+            if boe.get(field) is None]
+        for what, field in missing:
+            self.problem(f"mandatory {what} is missing or unreadable", index=0, field=field)
+        for item in boe["items"]:
+            if item.get("quantity") is None or not item.get("unit"):
+                self.problem("item quantity (MEA+AAE++<unit>:<quantity>) is missing or "
+                             "unreadable", index=0, item=item.get("number"))
+        if missing or any(i.get("number") is None or i.get("quantity") is None
+                          or not i.get("unit") for i in boe["items"]):
+            return None
+        for key in [k for k, v in boe["importer"].items() if v is None]:
+            del boe["importer"][key]
+        if boe.get("prior") is None:
+            boe.pop("prior", None)
+        try:
+            return BillOfEntry.model_validate(boe)
+        except ValidationError as exc:
+            for error in exc.errors()[:10]:
+                where = ".".join(str(part) for part in error["loc"])
+                self.problem(f"{where}: {error['msg']}", index=0, field=where)
+            return None
+

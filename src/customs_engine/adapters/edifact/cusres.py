@@ -1,0 +1,89 @@
+"""Responses → one CUSRES D:96B interchange (SPEC §6.3), written by pydifact's serializer.
+
+One UNH…UNT message per response: ``BGM+962+<document>+<AP|CA|RE>``, ``DTM+137`` (document
+date), ``RFF+ACW:<input reference>``, one ERP/ERC/FTX group per finding, then ``TAX+7``/``MOA+161``
+per fee. Nothing depends on the wall clock: the UNB date is the first response's document date.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+from typing import BinaryIO
+
+from pydifact.segments import Segment
+from pydifact.serializer import Serializer
+
+from customs_engine.adapters.edifact.writer import CHARACTERS, FREE_TEXT_WIDTH, RECIPIENT, chunks
+from customs_engine.core.response import Response, money
+
+FORMAT = "cusres"
+SENDER = "CUSTOMS-ENGINE"
+IDENTIFIER = ["CUSRES", "D", "96B", "UN"]
+RESPONSE_TYPES = {"accepted": "AP", "query": "CA", "hold": "CA", "rejected": "RE"}
+ERROR_CODES = {"reject": "REJ", "hold": "HLD", "query": "QRY", "warn": "WRN", "info": "INF"}
+#: used when no response carries a date (e.g. only unreadable files)
+FALLBACK_DATE = date(2000, 1, 1)
+TEXT_PARTS = 4  # C108 holds five components: the rule id and four parts of text
+
+
+def response_date(response: Response) -> date | None:
+    return response.document.date or response.rate_date
+
+
+def message_segments(response: Response, number: int) -> list[Segment]:
+    """The CUSRES body (BGM … MOA) of one response."""
+    reference = response.message.reference or f"{response.message.source}#{response.message.index}"
+    document = response.document.number or reference
+    segs = [Segment("BGM", "962", document[:35], RESPONSE_TYPES[response.status])]
+    when = response_date(response)
+    if when is not None:
+        segs.append(Segment("DTM", ["137", when.strftime("%Y%m%d"), "102"]))
+    segs.append(Segment("RFF", ["ACW", reference[:35]]))
+    for finding in response.findings:
+        segs.append(Segment("ERP", "" if finding.item is None else ["", str(finding.item)]))
+        segs.append(Segment("ERC", ERROR_CODES[finding.outcome]))
+        parts = chunks(finding.message, FREE_TEXT_WIDTH)
+        for start in range(0, len(parts), TEXT_PARTS):
+            segs.append(Segment("FTX", "AAO", "", "",
+                                [finding.rule, *parts[start:start + TEXT_PARTS]]))
+    for fee in response.fees:
+        segs.append(Segment("TAX", "7", ["", "", "", fee.rule]))
+        segs.append(Segment("MOA", ["161", money(fee.amount), fee.currency]))
+    return segs
+
+
+class CusresWriter:
+    """Streams one interchange: UNA/UNB before the first message, UNZ on close."""
+
+    def __init__(self, stream: BinaryIO):
+        self.stream = stream
+        self.serializer = Serializer(CHARACTERS)
+        self.count = 0
+        self.reference = ""
+
+    def _emit(self, segs: list[Segment]) -> None:
+        text = self.serializer.serialize(segs, with_una_header=False, break_lines=True)
+        self.stream.write(text.encode("utf-8"))
+
+    def _open(self, first: Response | None) -> None:
+        when = (response_date(first) if first else None) or FALLBACK_DATE
+        seed = first.message.reference or first.message.source if first else ""
+        self.reference = hashlib.sha1(seed.encode()).hexdigest()[:14].upper()
+        self.stream.write((CHARACTERS.service_string_advice + "\n").encode())
+        self._emit([Segment("UNB", ["UNOC", "3"], SENDER, RECIPIENT,
+                            [when.strftime("%y%m%d"), "0000"], self.reference)])
+
+    def write(self, response: Response) -> None:
+        if self.count == 0:
+            self._open(response)
+        self.count += 1
+        ref = str(self.count)
+        body = message_segments(response, self.count)
+        self._emit([Segment("UNH", ref, IDENTIFIER), *body,
+                    Segment("UNT", str(len(body) + 2), ref)])
+
+    def close(self) -> None:
+        if self.count == 0:
+            self._open(None)
+        self._emit([Segment("UNZ", str(self.count), self.reference)])

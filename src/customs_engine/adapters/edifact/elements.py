@@ -1,0 +1,24 @@
+"""Reading pydifact's element model: a simple element is a ``str``, a composite a ``list``."""
+
+from __future__ import annotations
+
+from pydifact.segments import Segment
+
+
+def components(segment: Segment, element: int) -> list[str]:
+    """The components of element ``element`` (0-based after the tag); ``[]`` when absent."""
+    if element >= len(segment.elements):
+        return []
+    value = segment.elements[element]
+    return value if isinstance(value, list) else [value]
+
+
+def component(segment: Segment, element: int, index: int) -> str:
+    """One component as text; ``''`` when the element or component is absent."""
+    parts = components(segment, element)
+    return parts[index] if index < len(parts) else ""
+
+
+def text_of(segment: Segment, element: int) -> str:
+    """The first component of an element (the whole value of a simple element)."""
+    return component(segment, element, 0)

@@ -1,0 +1,46 @@
+"""The ``edifact`` adapter plugin: detection, parsing, writing and the CUSRES response writer."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import BinaryIO
+
+from customs_engine.adapters.edifact import cusres, reader, writer
+from customs_engine.core.hookspecs import hookimpl
+from customs_engine.core.models import BillOfEntry, ImportGeneralManifest
+from customs_engine.core.parsing import ParsedMessage, ResponseWriter
+
+FORMAT = reader.FORMAT
+_START = re.compile(rb"^\s*UN[AB]")
+
+
+@hookimpl
+def customs_detect_format(head: bytes, name: str) -> str | None:
+    return FORMAT if _START.match(head.removeprefix(b"\xef\xbb\xbf")) else None
+
+
+@hookimpl
+def customs_parse(format: str, data: bytes, source: str) -> list[ParsedMessage] | None:
+    if format != FORMAT:
+        return None
+    return reader.read(data, source)
+
+
+@hookimpl
+def customs_write_messages(
+    messages: Sequence[BillOfEntry | ImportGeneralManifest], format: str
+) -> bytes | None:
+    if format != FORMAT:
+        return None
+    return writer.write_all(messages)
+
+
+@hookimpl
+def customs_output_formats() -> list[str]:
+    return [cusres.FORMAT]
+
+
+@hookimpl
+def customs_response_writer(format: str, stream: BinaryIO) -> ResponseWriter | None:
+    return cusres.CusresWriter(stream) if format == cusres.FORMAT else None

@@ -1,0 +1,130 @@
+"""Shared helpers for mapping one message's segments to the canonical model (CUSDEC, CUSCAR).
+
+Every problem becomes a ``CORE-SYNTAX-001`` finding naming message, segment, line and column;
+nothing here raises on bad input.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import TypeVar
+
+from pydifact.segments import Segment
+
+from customs_engine.adapters.edifact.elements import component, components
+from customs_engine.adapters.edifact.envelope import RawMessage
+from customs_engine.core.dates import IST
+from customs_engine.core.models import BillOfEntry, ImportGeneralManifest
+from customs_engine.core.response import Finding
+
+E = TypeVar("E", bound=StrEnum)
+
+_NUMBER = re.compile(r"-?(\d+([.,]\d*)?|[.,]\d+)")
+DATE_FORMATS = {"102": "%Y%m%d", "203": "%Y%m%d%H%M"}
+DATE_LENGTHS = {"102": 8, "203": 12}
+YES_NO = {"Y": True, "N": False}
+
+
+class MessageReader:
+    """Walks one message's segments and collects findings with their place."""
+
+    def __init__(self, raw: RawMessage):
+        self.raw = raw
+        self.findings: list[Finding] = []
+        self.index = 0  # segment being read (0-based, UNH = 0)
+
+    def read(self) -> BillOfEntry | ImportGeneralManifest | None:
+        """The canonical message, or ``None`` when mandatory data is missing (see findings)."""
+        raise NotImplementedError
+
+    def problem(self, text: str, *, index: int | None = None, item: int | None = None,
+                field: str | None = None) -> None:
+        self.findings.append(self.raw.finding(self.index if index is None else index, text,
+                                              item=item, field=field))
+
+    def number(self, text: str, what: str, *, item: int | None = None) -> Decimal | None:
+        """A numeric data element; either decimal mark is read (ISO 9735), UNA's first."""
+        value = text.strip()
+        if not _NUMBER.fullmatch(value):
+            self.problem(f"{what} must be a number, got {text!r}", item=item)
+            return None
+        try:
+            return Decimal(value.replace(self.raw.decimal_mark, ".").replace(",", "."))
+        except InvalidOperation:
+            self.problem(f"{what} must be a number, got {text!r}", item=item)
+            return None
+
+    def integer(self, text: str, what: str, *, item: int | None = None) -> int | None:
+        if not text.isdigit():
+            self.problem(f"{what} must be a whole number, got {text!r}", item=item)
+            return None
+        return int(text)
+
+    def dtm(self, seg: Segment, *, item: int | None = None) -> tuple[str, date | datetime | None]:
+        """DTM C507 → (qualifier, value): 102 gives a date, 203 an India-time date-time."""
+        qualifier, value, fmt = (component(seg, 0, k) for k in range(3))
+        if not fmt:
+            fmt = {8: "102", 12: "203"}.get(len(value), "")
+        pattern = DATE_FORMATS.get(fmt)
+        if pattern is None:
+            self.problem(f"DTM+{qualifier} date format {fmt!r} is not 102 (CCYYMMDD) or 203 "
+                         "(CCYYMMDDHHMM)", item=item)
+            return qualifier, None
+        try:
+            if len(value) != DATE_LENGTHS[fmt] or not value.isdigit():
+                raise ValueError
+            parsed = datetime.strptime(value, pattern)
+        except ValueError:
+            self.problem(f"DTM+{qualifier} value {value!r} is not a valid date in format {fmt}",
+                         item=item)
+            return qualifier, None
+        return qualifier, parsed.date() if fmt == "102" else parsed.replace(tzinfo=IST)
+
+    def ccyymmdd(self, value: str, what: str, *, item: int | None = None) -> date | None:
+        try:
+            if len(value) != 8 or not value.isdigit():
+                raise ValueError
+            return datetime.strptime(value, "%Y%m%d").date()
+        except ValueError:
+            self.problem(f"{what} {value!r} is not a date (CCYYMMDD)", item=item)
+            return None
+
+    def enum(self, kind: type[E], value: str, what: str, *, item: int | None = None) -> E | None:
+        try:
+            return kind(value)
+        except ValueError:
+            allowed = ", ".join(member.value for member in kind)
+            self.problem(f"{what} {value!r} is not one of {allowed}", item=item)
+            return None
+
+    def yes_no(self, value: str, what: str, *, item: int | None = None) -> bool | None:
+        if value not in YES_NO:
+            self.problem(f"{what} must be Y or N, got {value!r}", item=item)
+            return None
+        return YES_NO[value]
+
+
+def joined_text(seg: Segment, element: int) -> str:
+    """Free text spread over a composite's components (FTX C108, NAD C080), joined again."""
+    return "".join(components(seg, element))
+
+
+def attribute(seg: Segment) -> tuple[str, str]:
+    """``FTX+ZZZ+++<NAME>:<value>`` → (name, value)."""
+    return component(seg, 3, 0), "".join(components(seg, 3)[1:])
+
+
+def as_date(value: date | datetime | None) -> date | None:
+    if isinstance(value, datetime):
+        return value.astimezone(IST).date()
+    return value
+
+
+def as_datetime(value: date | datetime | None) -> datetime | None:
+    if isinstance(value, datetime) or value is None:
+        return value
+    return datetime(value.year, value.month, value.day, tzinfo=IST)
+

@@ -1,0 +1,275 @@
+"""Canonical model → CUSDEC D:96B / CUSCAR D:95B interchange text (SPEC §6.1/§6.2), for ``convert``.
+
+Segments are built as pydifact ``Segment`` objects and written by pydifact's serializer, so
+release characters are applied the one standard way. Output is deterministic: the UNB date is
+the document's own date, the control reference is derived from the message id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+
+from pydifact.control import Characters
+from pydifact.segments import Segment
+from pydifact.serializer import Serializer
+
+from customs_engine.adapters.edifact.references import message_reference
+from customs_engine.core.dates import IST
+from customs_engine.core.models import (
+    BillOfEntry,
+    BillOfEntryType,
+    CertificateType,
+    Conveyance,
+    Function,
+    ImportGeneralManifest,
+    Item,
+    Mode,
+)
+
+#: UNA with a point as decimal mark: the numbers we write use ``.``
+CHARACTERS = Characters.from_str("UNA:+.? '")
+SENDER = "CUSTOMS-ENGINE"
+RECIPIENT = "ICEGATE"
+FUNCTION_CODES = {Function.ORIGINAL: "9", Function.AMENDMENT: "4", Function.CANCELLATION: "1"}
+TYPE_CODES = {BillOfEntryType.HOME_CONSUMPTION: "H", BillOfEntryType.WAREHOUSING: "W",
+              BillOfEntryType.EX_BOND: "X"}
+MODE_CODES = {Mode.SEA: "1", Mode.RAIL: "2", Mode.ROAD: "3", Mode.AIR: "4"}
+CONVEYANCE_CODES = {Conveyance.VESSEL: "1", Conveyance.AIRCRAFT: "4", Conveyance.VEHICLE: "3"}
+FREE_TEXT_WIDTH = 70  # 4440 an..70, five per C108
+NAME_WIDTH = 35  # 3036 an..35, five per C080
+
+
+def chunks(text: str, width: int) -> list[str]:
+    return [text[i:i + width] for i in range(0, len(text), width)] or [""]
+
+
+def number(value: Decimal | int) -> str:
+    return format(value, "f") if isinstance(value, Decimal) else str(value)
+
+
+def dtm(qualifier: str, value: date | datetime) -> Segment:
+    if isinstance(value, datetime):
+        local = value.astimezone(IST)
+        return Segment("DTM", [qualifier, local.strftime("%Y%m%d%H%M"), "203"])
+    return Segment("DTM", [qualifier, value.strftime("%Y%m%d"), "102"])
+
+
+def free_text(qualifier: str, text: str) -> Iterator[Segment]:
+    parts = chunks(text, FREE_TEXT_WIDTH)
+    for start in range(0, len(parts), 5):
+        yield Segment("FTX", qualifier, "", "", _composite(parts[start:start + 5]))
+
+
+def attribute(name: str, value: object) -> Segment:
+    text = ("Y" if value else "N") if isinstance(value, bool) else str(
+        getattr(value, "value", value))
+    return Segment("FTX", "ZZZ", "", "", [name, text])
+
+
+def party(qualifier: str, code: str | None, name: str | None) -> Segment:
+    elements: list[str | list[str]] = [qualifier, [code or "", "", "ZZZ"]]
+    if name:
+        elements += ["", _composite(chunks(name, NAME_WIDTH)[:5])]
+    return Segment("NAD", *elements)
+
+
+def _composite(parts: list[str]) -> str | list[str]:
+    return parts[0] if len(parts) == 1 else parts
+
+
+# -- Bill of Entry --------------------------------------------------------------------------------
+
+def cusdec_body(boe: BillOfEntry) -> list[Segment]:
+    segs = [Segment("BGM", ["929", "", "", TYPE_CODES[boe.type]], boe.message_id,
+                    FUNCTION_CODES[boe.function]),
+            Segment("LOC", "22", boe.port_code)]
+    if boe.consigned_from:
+        segs.append(Segment("LOC", "35", boe.consigned_from))
+    if boe.port_of_loading:
+        segs.append(Segment("LOC", "9", boe.port_of_loading))
+    segs.append(dtm("137", boe.presented_at))
+    if boe.expected_arrival:
+        segs.append(dtm("132", boe.expected_arrival))
+    if boe.arrived_at:
+        segs.append(dtm("178", boe.arrived_at))
+    if boe.prior:
+        segs.append(attribute("PRIOR", True))
+    if boe.importer.category:
+        segs.append(attribute("ICAT", boe.importer.category))
+    if boe.importer.unit_type:
+        segs.append(attribute("UNIT", boe.importer.unit_type))
+    ref = boe.manifest
+    if ref is not None:
+        if ref.igm_number or ref.igm_date or ref.line is not None or ref.subline is not None:
+            segs.append(Segment("RFF", ["AFB", ref.igm_number or "",
+                                        "" if ref.line is None else str(ref.line),
+                                        "" if ref.subline is None else str(ref.subline)]))
+            if ref.igm_date:
+                segs.append(dtm("171", ref.igm_date))
+        if ref.bl_number or ref.bl_date:
+            segs.append(Segment("RFF", ["BM", ref.bl_number or ""]))
+            if ref.bl_date:
+                segs.append(dtm("95", ref.bl_date))
+    if boe.number:
+        segs.append(Segment("RFF", ["ABT", boe.number]))
+    if boe.ex_bond_of:
+        segs.append(Segment("RFF", ["ACE", boe.ex_bond_of]))
+    segs.append(Segment("TDT", "20", "", MODE_CODES[boe.mode]))
+    imp = boe.importer
+    if imp.iec or imp.name or imp.gstin:
+        segs.append(party("IM", imp.iec, imp.name))
+        if imp.gstin:
+            segs.append(Segment("RFF", ["VA", imp.gstin]))
+    if boe.broker:
+        segs.append(party("CB", boe.broker, None))
+    segs.append(Segment("UNS", "D"))
+    for item in boe.items:
+        segs += item_segments(item)
+    segs += [Segment("UNS", "S"), Segment("CNT", ["5", str(len(boe.items))])]
+    return segs
+
+
+def item_segments(item: Item) -> list[Segment]:
+    segs = [Segment("CST", str(item.number), [item.hs_code, "122"])]
+    if item.description:
+        segs += free_text("AAA", item.description)
+    if item.product_category:
+        segs.append(attribute("PCAT", item.product_category))
+    segs.append(attribute("PURP", item.purpose))
+    if item.scrap_form:
+        segs.append(attribute("SFRM", item.scrap_form))
+    if item.self_certified:
+        segs.append(attribute("SELF", True))
+    psic = next(iter(item.certificates_of(CertificateType.PSIC)), None)
+    contract = next(iter(item.certificates_of(CertificateType.CONTRACT)), None)
+    for name, cert, field in (("PNOR", psic, "no_radioactive"), ("PNOE", psic, "no_explosives"),
+                              ("CNOR", contract, "no_radioactive"),
+                              ("CNOE", contract, "no_explosives")):
+        if cert is not None and getattr(cert, field) is not None:
+            segs.append(attribute(name, getattr(cert, field)))
+    if item.country_of_origin:
+        segs.append(Segment("LOC", "27", item.country_of_origin))
+    segs.append(Segment("MEA", "AAE", "", [item.unit, number(item.quantity)]))
+    if psic is not None:
+        for prop, value in (("BGR", psic.background_usvh), ("MXR", psic.max_usvh)):
+            if value is not None:
+                segs.append(Segment("MEA", "AAE", prop, ["USH", number(value)]))
+    if item.value_inr is not None:
+        segs.append(Segment("MOA", ["40", number(item.value_inr), "INR"]))
+    if item.foreign_value is not None:
+        fv = item.foreign_value
+        segs.append(Segment("MOA", ["38", number(fv.amount), fv.currency]))
+        cux: list[str | list[str]] = [["2", fv.currency], ["3", "INR"]]
+        if fv.rate is not None:
+            cux.append(number(fv.rate))
+        segs.append(Segment("CUX", *cux))
+    for lic in item.licences:
+        segs.append(Segment("DOC", ["911", "", "", lic.scheme], lic.number))
+        if lic.issued_on:
+            segs.append(dtm("182", lic.issued_on))
+        if lic.expires_on:
+            segs.append(dtm("36", lic.expires_on))
+    for cert in item.certificates:
+        segs.append(Segment("DOC", ["ZZZ", "", "", cert.type.value], cert.number))
+        if cert.issued_on:
+            segs.append(dtm("182", cert.issued_on))
+        if cert.agency:
+            segs.append(Segment("NAD", "AM", cert.agency))
+    return segs
+
+
+# -- Import General Manifest ---------------------------------------------------------------------
+
+def cuscar_body(igm: ImportGeneralManifest) -> list[Segment]:
+    segs = [Segment("BGM", "85", igm.igm_number or "", FUNCTION_CODES[igm.function])]
+    if igm.filed_at:
+        segs.append(dtm("137", igm.filed_at))
+    elif igm.igm_date:
+        segs.append(dtm("137", igm.igm_date))
+    if message_reference(igm.message_id) != igm.message_id:
+        segs.append(Segment("RFF", ["ABE", igm.message_id]))
+    tdt: list[str | list[str]] = ["20", igm.voyage or "", CONVEYANCE_CODES[igm.conveyance], "",
+                                  igm.carrier or ""]
+    if igm.vessel_name:
+        tdt += ["", "", ["", "", "", igm.vessel_name]]
+    segs.append(Segment("TDT", *tdt))
+    segs.append(Segment("LOC", "60", igm.port_code))
+    if igm.last_port_of_call:
+        segs.append(Segment("LOC", "125", igm.last_port_of_call))
+    for qualifier, value in (("132", igm.expected_arrival), ("178", igm.arrived_at),
+                             ("151", igm.entry_inwards_at)):
+        if value is not None:
+            segs.append(dtm(qualifier, value))
+    for line in igm.lines:
+        segs.append(Segment("CNI", str(line.line)))
+        segs.append(Segment("RFF", ["BM", line.bl_number or "", "", str(line.subline)]))
+        if line.consignee_iec or line.consignee_name:
+            segs.append(party("CN", line.consignee_iec, line.consignee_name))
+        packages = "" if line.packages is None else str(line.packages)
+        if line.package_kind:
+            segs.append(Segment("GID", "1", [packages, line.package_kind]))
+        elif packages:
+            segs.append(Segment("GID", "1", packages))
+        else:
+            segs.append(Segment("GID", "1"))
+        if line.description:
+            segs += free_text("AAA", line.description)
+        if line.cargo_movement:
+            segs.append(attribute("CMOV", line.cargo_movement))
+        if line.bl_date:
+            segs.append(attribute("BLDT", line.bl_date.strftime("%Y%m%d")))
+        if line.gross_weight_kg is not None:
+            segs.append(Segment("MEA", "AAE", "G", ["KGM", number(line.gross_weight_kg)]))
+    return segs
+
+
+# -- envelope ------------------------------------------------------------------------------------
+
+def control_reference(message_id: str) -> str:
+    return hashlib.sha1(message_id.encode()).hexdigest()[:14].upper()
+
+
+def interchange(messages: list[tuple[str, list[str], list[Segment]]], when: date | datetime,
+                reference: str) -> bytes:
+    """UNA/UNB, one UNH…UNT per (reference, identifier, body), UNZ — serialized by pydifact."""
+    if isinstance(when, datetime):
+        when = when.astimezone(IST)
+        stamp = [when.strftime("%y%m%d"), when.strftime("%H%M")]
+    else:
+        stamp = [when.strftime("%y%m%d"), "0000"]
+    segs = [Segment("UNB", ["UNOC", "3"], SENDER, RECIPIENT, stamp, reference)]
+    for ref, identifier, body in messages:
+        segs.append(Segment("UNH", ref, identifier))
+        segs += body
+        segs.append(Segment("UNT", str(len(body) + 2), ref))
+    segs.append(Segment("UNZ", str(len(messages)), reference))
+    text = Serializer(CHARACTERS).serialize(segs, with_una_header=True, break_lines=True)
+    return text.encode("utf-8")
+
+
+def _rendered(message: BillOfEntry | ImportGeneralManifest
+              ) -> tuple[tuple[str, list[str], list[Segment]], date | datetime]:
+    if isinstance(message, BillOfEntry):
+        body = cusdec_body(message)
+        identifier = ["CUSDEC", "D", "96B", "UN"]
+        when: date | datetime = message.presented_at
+    else:
+        body = cuscar_body(message)
+        identifier = ["CUSCAR", "D", "95B", "UN"]
+        when = message.filed_at or message.igm_date or date(2000, 1, 1)
+    return (message_reference(message.message_id), identifier, body), when
+
+
+def write(message: BillOfEntry | ImportGeneralManifest) -> bytes:
+    """One interchange holding the message as CUSDEC D:96B or CUSCAR D:95B."""
+    return write_all([message])
+
+
+def write_all(messages: Sequence[BillOfEntry | ImportGeneralManifest]) -> bytes:
+    """One interchange holding every message; dated and referenced by the first."""
+    rendered = [_rendered(message) for message in messages]
+    return interchange([body for body, _ in rendered], rendered[0][1],
+                       control_reference(messages[0].message_id))

@@ -1,0 +1,51 @@
+"""The ``ices_flatfile`` adapter plugin: ICES 1.5 CACHI01 / SACHI01 in, CHCAI02 acks out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, BinaryIO
+
+from customs_engine.adapters.ices_flatfile import ack, reader
+from customs_engine.adapters.ices_flatfile.records import GS, MESSAGE_IDS
+from customs_engine.adapters.ices_flatfile.valuation import RULES
+from customs_engine.core.hookspecs import hookimpl
+from customs_engine.core.parsing import ParsedMessage, ResponseWriter
+from customs_engine.core.rules import Rule
+
+FORMAT = reader.FORMAT
+
+
+@hookimpl
+def customs_rules() -> list[Rule]:
+    return list(RULES.values())
+
+
+@hookimpl
+def customs_detect_format(head: bytes, name: str) -> str | None:
+    """An HREC header whose position 9 is CACHI01, CACHI01_A or SACHI01."""
+    text = head.removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n")
+    if not text.startswith(b"HREC"):
+        return None
+    first = text.split(b"\n", 1)[0].rstrip(b"\r").decode("ascii", errors="replace")
+    fields = first.split(GS)
+    if len(fields) > 8 and fields[8].strip().upper() in MESSAGE_IDS:
+        return FORMAT
+    return None
+
+
+@hookimpl
+def customs_parse(format: str, data: bytes, source: str,
+                  config: Mapping[str, Mapping[str, Any]]) -> list[ParsedMessage] | None:
+    if format != FORMAT:
+        return None
+    return reader.read(data, source, config)
+
+
+@hookimpl
+def customs_output_formats() -> list[str]:
+    return [ack.FORMAT]
+
+
+@hookimpl
+def customs_response_writer(format: str, stream: BinaryIO) -> ResponseWriter | None:
+    return ack.AckWriter(stream) if format == ack.FORMAT else None

@@ -1,0 +1,298 @@
+"""Read the ICES 1.5 envelope: HREC header, table sections, GS-delimited records, TREC trailer.
+
+Tolerated (the format's own ambiguities, CACHI01_FORMAT.md §1 and errata): CRLF or LF line ends,
+one trailing GS after the last field, the ``SUPPORTINGDOCS`` spelling, blank lines, lower/upper
+case section markers, a UTF-8 byte-order mark. Everything else that breaks the layout — a wrong
+field count, an over-long field, a bad date or number, an empty mandatory field, a record outside
+a section, an unknown table, a missing or mismatched trailer — becomes a ``CORE-SYNTAX-001``
+finding naming the table, the 1-based line of the file and the 1-based field position; the
+reader never raises on bad input and keeps going so one bad record does not hide the rest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from customs_engine.adapters.ices_flatfile.layouts import (
+    Dialect,
+    FieldProblem,
+    TableLayout,
+    Value,
+    convert,
+    layouts,
+)
+from customs_engine.core.parsing import syntax_finding
+from customs_engine.core.response import Finding
+
+GS = "\x1d"
+#: HREC position 9 → dialect; "CACHI01-A" is how the release history spells the amendment id
+MESSAGE_IDS: dict[str, Dialect] = {"CACHI01": "cachi01", "CACHI01_A": "cachi01",
+                                   "CACHI01-A": "cachi01", "SACHI01": "sachi01"}
+HEADER_FIELDS = 12
+#: findings kept per message, so a corrupted archive member cannot flood the response
+MAX_FINDINGS = 200
+
+
+def locator(table: str, line: int, position: int | None = None) -> str:
+    """The stable place of a record (or one of its fields), used in ``Finding.field`` and acks."""
+    place = f"{table}[line {line}]"
+    return place if position is None else f"{place}.field {position}"
+
+
+@dataclass(frozen=True)
+class Header:
+    line: int
+    sender: str
+    receiver: str
+    version: str
+    test: bool
+    message_id: str
+    control_no: str
+    sent_at: datetime | None
+
+
+@dataclass
+class Record:
+    """One data record: its table, 1-based line, raw fields and typed values by field name."""
+
+    table: str
+    line: int
+    raw: tuple[str, ...]
+    values: dict[str, Value]
+    layout: TableLayout
+
+    def get(self, name: str) -> Any:
+        return self.values.get(name)
+
+    def text(self, name: str) -> str | None:
+        """The field as written (identifiers such as licence or IGM numbers keep leading zeros),
+        or ``None`` when it is empty or broke the layout."""
+        if self.values.get(name) is None:
+            return None
+        return self.raw[self.layout.position(name) - 1].strip() or None
+
+    def where(self, name: str | None = None) -> str:
+        return locator(self.table, self.line,
+                       None if name is None else self.layout.position(name))
+
+
+@dataclass
+class Envelope:
+    """One HREC … TREC message of a file, read record by record."""
+
+    header: Header
+    dialect: Dialect
+    records: list[Record] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+    def table(self, name: str) -> list[Record]:
+        return [record for record in self.records if record.table == name]
+
+    def problem(self, text: str, *, table: str | None = None, line: int | None = None,
+                position: int | None = None) -> None:
+        self.findings.append(problem(text, table=table, line=line, position=position))
+
+
+def problem(text: str, *, table: str | None = None, line: int | None = None,
+            position: int | None = None) -> Finding:
+    """A syntax finding whose message starts "table T, line L, field F: …"."""
+    where = []
+    if table is not None:
+        where.append(f"table {table}")
+    if line is not None:
+        where.append(f"line {line}")
+    if position is not None:
+        where.append(f"field {position}")
+    place = None
+    if table is not None and line is not None:
+        place = locator(table, line, position)
+    elif table is not None:
+        place = table
+    message = f"{', '.join(where)}: {text}" if where else text
+    return syntax_finding(message, field=place)
+
+
+def split_lines(data: bytes) -> list[tuple[int, str]]:
+    """(1-based line number, text) of every non-blank line; CRLF, LF and a BOM are accepted."""
+    text = data.removeprefix(b"\xef\xbb\xbf").decode("utf-8", errors="replace")
+    out = []
+    for number, line in enumerate(text.split("\n"), 1):
+        line = line.rstrip("\r")
+        if line.strip():
+            out.append((number, line))
+    return out
+
+
+def read_header(number: int, line: str) -> tuple[Header | None, list[Finding]]:
+    """The HREC record; ``None`` when it cannot tell which message this is."""
+    fields = _fields(line, HEADER_FIELDS)
+    findings = []
+    if len(fields) != HEADER_FIELDS:
+        findings.append(problem(f"HREC has {len(fields)} fields, expected {HEADER_FIELDS}",
+                                table="HREC", line=number))
+    fields += [""] * (HEADER_FIELDS - len(fields))
+    message_id = fields[8].strip().upper()
+    if message_id not in MESSAGE_IDS:
+        findings.append(problem(f"message id {fields[8][:20]!r} is not CACHI01, CACHI01_A or "
+                                "SACHI01", table="HREC", line=number, position=9))
+        return None, findings
+    sent_at = None
+    try:
+        day = fields[10]
+        time = fields[11] or "0000"
+        if not (len(day) == 8 and day.isdigit() and len(time) == 4 and time.isdigit()):
+            raise ValueError
+        sent_at = datetime(int(day[:4]), int(day[4:6]), int(day[6:]), int(time[:2]),
+                           int(time[2:]))
+    except ValueError:
+        findings.append(problem(f"transmission date/time {fields[10][:12]!r} "
+                                f"{fields[11][:8]!r} is not YYYYMMDD HHMM", table="HREC",
+                                line=number, position=11))
+    if not fields[9].strip():
+        findings.append(problem("control number is empty", table="HREC", line=number,
+                                position=10))
+    header = Header(line=number, sender=fields[2], receiver=fields[4], version=fields[5],
+                    test=fields[6] == "T", message_id=message_id, control_no=fields[9].strip(),
+                    sent_at=sent_at)
+    return header, findings
+
+
+def _fields(line: str, expected: int) -> list[str]:
+    """Split on GS; one trailing GS beyond the layout is the format's known quirk, not a field."""
+    fields = line.split(GS)
+    if len(fields) == expected + 1 and fields[-1] == "":
+        fields.pop()
+    return fields
+
+
+def read_record(envelope: Envelope, layout: TableLayout, table: str, number: int,
+                line: str) -> Record:
+    """Split and type one data record, reporting every field that breaks the layout."""
+    expected = len(layout.fields)
+    raw = _fields(line, expected)
+    if len(raw) != expected and not (layout.extensible and len(raw) > expected):
+        envelope.problem(f"{len(raw)} fields, the layout has {expected}", table=table,
+                         line=number)
+    raw = raw[:expected] + [""] * (expected - len(raw))
+    fresh = raw[0].strip() == "F"
+    values: dict[str, Value] = {}
+    for spec, text in zip(layout.fields, raw, strict=True):
+        if text == "":
+            values[spec.name] = None
+            if fresh and spec.mandatory:
+                envelope.problem(f"{spec.name} is mandatory on a fresh record but empty",
+                                 table=table, line=number, position=spec.position)
+            continue
+        try:
+            values[spec.name] = convert(spec, text)
+        except FieldProblem as exc:
+            values[spec.name] = None
+            envelope.problem(f"{spec.name}: {exc}", table=table, line=number,
+                             position=spec.position)
+    return Record(table=table, line=number, raw=tuple(raw), values=values, layout=layout)
+
+
+def read_envelopes(data: bytes) -> tuple[list[Envelope], list[Finding]]:
+    """Every HREC … TREC message of a file; findings that belong to no message come apart."""
+    lines = split_lines(data)
+    envelopes: list[Envelope] = []
+    stray: list[Finding] = []
+    chunk: list[tuple[int, str]] = []
+    for number, line in lines:
+        if line.startswith("HREC") and chunk:
+            _read_chunk(chunk, envelopes, stray)
+            chunk = []
+        chunk.append((number, line))
+    if chunk:
+        _read_chunk(chunk, envelopes, stray)
+    return envelopes, stray
+
+
+def _read_chunk(chunk: list[tuple[int, str]], envelopes: list[Envelope],
+                stray: list[Finding]) -> None:
+    number, first = chunk[0]
+    if not first.startswith("HREC"):
+        stray.append(problem("expected the HREC header record", line=number))
+        return
+    header, findings = read_header(number, first)
+    if header is None:
+        stray.extend(findings)
+        return
+    envelope = Envelope(header=header, dialect=MESSAGE_IDS[header.message_id], findings=findings)
+    body = chunk[1:]
+    trailer = body.pop() if body and body[-1][1].startswith("TREC") else None
+    _read_body(envelope, body)
+    if trailer is None:
+        envelope.problem("the file does not end in a TREC trailer", line=chunk[-1][0])
+    else:
+        control = trailer[1].split(GS)
+        if len(control) < 2 or control[1].strip() != header.control_no:
+            envelope.problem(f"TREC control number {GS.join(control[1:])[:20]!r} differs from "
+                             f"HREC's {header.control_no!r}", table="TREC", line=trailer[0],
+                             position=2)
+    if len(envelope.findings) > MAX_FINDINGS:
+        extra = len(envelope.findings) - MAX_FINDINGS
+        envelope.findings = envelope.findings[:MAX_FINDINGS]
+        envelope.problem(f"{extra} more problems not listed")
+    envelopes.append(envelope)
+
+
+def _read_body(envelope: Envelope, body: list[tuple[int, str]]) -> None:
+    """Assign records to sections: ``<TABLE>NAME`` (CACHI01) or ``<name>`` … ``<END-name>``
+    inside ``<manifest>`` (SACHI01)."""
+    tables = layouts(envelope.dialect)
+    by_upper = {name.upper(): name for name in tables}
+    sachi01 = envelope.dialect == "sachi01"
+    current: str | None = None  # the table whose records follow
+    unknown = False  # inside an unknown table: reported once at its marker, not per record
+    for number, line in body:
+        marker = _marker(line)
+        if marker is None:
+            if line.startswith(("HREC", "TREC")):
+                envelope.problem(f"{line[:4]} in the middle of the message", line=number)
+            elif current is not None:
+                envelope.records.append(read_record(envelope, tables[current], current, number,
+                                                    line))
+            elif not unknown:
+                envelope.problem("data record outside any table section", line=number)
+            continue
+        kind, name = marker
+        if sachi01 and name.upper() == "MANIFEST":
+            continue  # the wrapper of the three sections
+        if kind == "END":
+            if current is None or name.upper() != current.upper():
+                envelope.problem(f"<END-{name[:40]}> closes no open section", line=number)
+            current, unknown = None, False
+            continue
+        if kind == "SECTION" and not sachi01:
+            envelope.problem(f"{line[:40]!r} is not a <TABLE> marker", line=number)
+            current, unknown = None, True
+            continue
+        if sachi01 and current is not None:
+            envelope.problem(f"<{name[:40]}> opens before <END-{current}>", line=number)
+        canonical = by_upper.get(name.upper())
+        if canonical is None:
+            envelope.problem(f"unknown table {name[:40]!r}", line=number)
+            current, unknown = None, True
+            continue
+        # SUPPORTINGDOCS is SUPPORTING_DOCS: records are filed under the layout's own name
+        current, unknown = tables[canonical].name, False
+    if sachi01 and current is not None:
+        envelope.problem(f"section <{current}> is never closed by <END-{current}>")
+
+
+def _marker(line: str) -> tuple[str, str] | None:
+    """("TABLE" | "SECTION" | "END", name) for a section marker line, else ``None``."""
+    text = line.strip()
+    if text.upper().startswith("<TABLE>"):
+        return "TABLE", text[7:].strip()
+    if not (text.startswith("<") and text.endswith(">")):
+        return None
+    inner = text[1:-1]
+    if "<" in inner or ">" in inner or GS in inner:
+        return None
+    if inner.upper().startswith("END-"):
+        return "END", inner[4:]
+    return "SECTION", inner

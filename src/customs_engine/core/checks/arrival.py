@@ -1,0 +1,38 @@
+"""When the goods arrived, as the run knows it: from the IGM the Bill of Entry is noted against,
+else from the Bill of Entry itself. Shared by noting, prior entry, deadlines and the rate date."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from customs_engine.core.dates import india_date
+from customs_engine.core.ledger import RunState
+from customs_engine.core.models import BillOfEntry, Conveyance, ImportGeneralManifest
+
+
+def noted_manifest(boe: BillOfEntry, run: RunState) -> ImportGeneralManifest | None:
+    """The IGM the Bill of Entry refers to (same port preferred), earlier in the run or stored."""
+    reference = boe.manifest
+    if reference is None or not reference.igm_number:
+        return None
+    candidates = [m for m in run.manifests_numbered(reference.igm_number)
+                  if reference.igm_date is None or m.igm_date in (None, reference.igm_date)]
+    same_port = [m for m in candidates if m.port_code == boe.port_code]
+    found = same_port or candidates
+    return found[0] if found else None
+
+
+def arrival_date(boe: BillOfEntry, igm: ImportGeneralManifest | None) -> date | None:
+    """IGM ``arrived_at``, else the Bill of Entry's ``arrived_at``, else the IGM's entry inwards."""
+    for moment in (igm.arrived_at if igm else None, boe.arrived_at,
+                   igm.entry_inwards_at if igm else None):
+        if moment is not None:
+            return india_date(moment)
+    return None
+
+
+def entry_inwards_date(igm: ImportGeneralManifest | None) -> date | None:
+    """Entry inwards of a vessel (s.15 proviso, legacy deadline at sea ports), when recorded."""
+    if igm is None or igm.entry_inwards_at is None or igm.conveyance != Conveyance.VESSEL:
+        return None
+    return india_date(igm.entry_inwards_at)

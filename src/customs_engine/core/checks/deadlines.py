@@ -1,0 +1,140 @@
+"""Filing deadlines: Bill of Entry late presentation (CORE-BOE-LATE-001, RULES.md §1.2) and IGM
+filing (CORE-IGM-001, CORE-IGM-002). Dates and amounts come from refdata/deadlines.toml."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from functools import cache
+
+import holidays
+
+from customs_engine.core.checks.arrival import arrival_date, entry_inwards_date, noted_manifest
+from customs_engine.core.checks.catalogue import RULES
+from customs_engine.core.context import CheckContext
+from customs_engine.core.dates import india_date
+from customs_engine.core.ledger import RunState
+from customs_engine.core.models import BillOfEntry, Conveyance, ImportGeneralManifest
+from customs_engine.core.ports import station_type
+from customs_engine.core.refdata import dated, deadlines, port
+from customs_engine.core.response import Fee, Finding
+
+SUNDAY = 6
+
+
+def check_late_presentation(boe: BillOfEntry, ctx: CheckContext,
+                            run: RunState) -> list[Finding | Fee]:
+    igm = noted_manifest(boe, run)
+    arrived = arrival_date(boe, igm)
+    if arrived is None:
+        return []
+    regime_on = ctx.as_of or arrived
+    regime = (dated("boe_regime", regime_on) or {}).get("regime", "none")
+    station = _station(boe.port_code)
+    if regime == "legacy":
+        if station == "sea":
+            arrived = entry_inwards_date(igm) or arrived
+        due = next_working_day(arrived, _state(boe.port_code))
+        basis = f"due by the end of {due}, the next working day after arrival on {arrived}"
+    elif regime == "current":
+        rules = deadlines()["current"]
+        neighbour = (boe.consigned_from or "").upper() in rules["neighbour_countries"]
+        if station in rules["day_before"] and not neighbour:
+            due = arrived - timedelta(days=1)
+            basis = f"due by the end of {due}, the day before arrival on {arrived}"
+        else:
+            due = arrived
+            basis = f"due by the end of the arrival day {arrived}"
+    else:
+        return []
+    late_days = (boe.presented_on - due).days
+    if late_days <= 0:
+        return []
+    amount = late_fee(late_days, regime_on)
+    rule = RULES["CORE-BOE-LATE-001"]
+    days = f"{late_days} day{'s' if late_days > 1 else ''} late"
+    return [
+        rule.finding("warn", f"Bill of Entry presented {boe.presented_on}, {basis}: {days}; "
+                             f"late-presentation charge INR {amount:.2f} unless waived",
+                     field="presented_at"),
+        Fee(rule=rule.id, scheme=rule.scheme, kind="late_presentation", amount=amount,
+            basis=days),
+    ]
+
+
+def late_fee(late_days: int, on: date) -> Decimal:
+    """₹5,000 for each of the first 3 days, ₹10,000 for each day after (no cap)."""
+    schedule = dated("late_fee", on)
+    if schedule is None:
+        return Decimal(0)
+    first_days = int(schedule["first_days"])
+    first = Decimal(schedule["first_rate"]) * min(late_days, first_days)
+    later = Decimal(schedule["later_rate"]) * max(late_days - first_days, 0)
+    return first + later
+
+
+def next_working_day(after: date, state: str | None) -> date:
+    """The first day after ``after`` that is neither a Sunday nor a holiday of the port's state."""
+    day = after + timedelta(days=1)
+    while day.weekday() == SUNDAY or day in _holidays(state, day.year):
+        day += timedelta(days=1)
+    return day
+
+
+@cache
+def _holidays(state: str | None, year: int) -> holidays.HolidayBase:
+    return holidays.India(subdiv=state or None, years=year)
+
+
+def _station(port_code: str) -> str:
+    known = port(port_code)
+    return known.station_type if known else station_type(port_code)
+
+
+def _state(port_code: str) -> str | None:
+    known = port(port_code)
+    return known.state if known else None
+
+
+# -- manifests ------------------------------------------------------------------------------------
+
+
+def check_manifest_deadlines(igm: ImportGeneralManifest, ctx: CheckContext) -> list[Finding]:
+    return _filing_deadline(igm, ctx) + _advance_filing(igm)
+
+
+def _filing_deadline(igm: ImportGeneralManifest, ctx: CheckContext) -> list[Finding]:
+    if igm.filed_at is None or igm.arrived_at is None:
+        return []
+    regime = dated("igm_regime", ctx.as_of or india_date(igm.arrived_at))
+    if regime is None:
+        return []
+    rule = RULES["CORE-IGM-001"]
+    kind = igm.conveyance.value
+    if kind in regime["before_arrival"]:
+        if igm.filed_at < igm.arrived_at:
+            return []
+        return [rule.finding("warn", f"{kind.lower()} manifest filed {igm.filed_at.isoformat()}, "
+                             f"not before arrival at {igm.arrived_at.isoformat()} (s.30: penalty "
+                             "up to INR 50000.00)", field="filed_at")]
+    hours = int(regime[f"{kind.lower()}_hours"])
+    deadline = igm.arrived_at + timedelta(hours=hours)
+    if igm.filed_at <= deadline:
+        return []
+    return [rule.finding("warn", f"{kind.lower()} manifest filed {igm.filed_at.isoformat()}, more "
+                         f"than {hours} hours after arrival at {igm.arrived_at.isoformat()}",
+                         field="filed_at")]
+
+
+def _advance_filing(igm: ImportGeneralManifest) -> list[Finding]:
+    if (igm.conveyance != Conveyance.VESSEL or igm.filed_at is None
+            or igm.expected_arrival is None):
+        return []
+    max_days = int(deadlines()["igm_advance"]["max_days"])
+    ahead = (india_date(igm.expected_arrival) - india_date(igm.filed_at)).days
+    if ahead <= max_days:
+        return []
+    return [RULES["CORE-IGM-002"].finding(
+        "query", f"vessel manifest filed {ahead} days before the expected arrival "
+                 f"{india_date(igm.expected_arrival)} (advance manifests are accepted within "
+                 f"{max_days} days)", field="filed_at")]

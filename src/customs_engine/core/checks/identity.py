@@ -1,0 +1,94 @@
+"""Who imports: IEC (CORE-IEC-001/002/003) and GSTIN/PAN (CORE-ID-001)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from stdnum.in_ import gstin as gstin_number
+from stdnum.in_ import pan as pan_number
+
+from customs_engine.core.checks.catalogue import RULES
+from customs_engine.core.context import CheckContext
+from customs_engine.core.dates import parse_iso_date
+from customs_engine.core.models import BillOfEntry
+from customs_engine.core.refdata import PermanentIec, iec_data, permanent_iecs
+from customs_engine.core.response import Finding
+
+PAN_FORMAT = re.compile(r"^[A-Z]{5}[0-9]{4}[A-Z]$")
+LEGACY_NUMERIC = re.compile(r"^[0-9]{10}$")
+
+
+def check_identity(boe: BillOfEntry, ctx: CheckContext) -> list[Finding]:
+    findings = _check_iec(boe, ctx)
+    findings += _check_gstin(boe)
+    return findings
+
+
+def _legacy_until(ctx: CheckContext) -> date | None:
+    default = iec_data()["legacy_numeric_iec_until"]
+    raw = ctx.settings("core").get("legacy_numeric_iec_until", default)
+    if isinstance(raw, date):
+        return raw
+    return parse_iso_date(str(raw)) if raw else None
+
+
+def _check_iec(boe: BillOfEntry, ctx: CheckContext) -> list[Finding]:
+    rule = RULES["CORE-IEC-001"]
+    iec = (boe.importer.iec or "").strip().upper()
+    where = "importer.iec"
+    if not iec:
+        return [rule.finding("reject", "no IEC on the Bill of Entry", field=where)]
+    permanent = permanent_iecs().get(iec)
+    on = ctx.reference_date(boe)
+    if permanent is not None and permanent.iec == iec:
+        return _check_permanent(boe, permanent, on)
+    if PAN_FORMAT.match(iec):
+        if pan_number.is_valid(iec):
+            return []
+        return [rule.finding("reject", f"IEC {iec} has the PAN format but fails the PAN check",
+                             field=where)]
+    if LEGACY_NUMERIC.match(iec):
+        until = _legacy_until(ctx)
+        current = f" (the current permanent IEC is {permanent.iec})" if permanent else ""
+        if until is not None and on > until:
+            return [rule.finding("reject", f"legacy numeric IEC {iec} is no longer accepted after "
+                                 f"{until}{current}; quote the PAN-based IEC", field=where)]
+        return [rule.finding("warn", f"legacy 10-digit numeric IEC {iec}{current}; DGFT has "
+                             "migrated IECs to the holder's PAN", field=where)]
+    return [rule.finding("reject", f"IEC {iec!r} is neither a permanent IEC, a PAN-format IEC "
+                         "nor a legacy 10-digit number", field=where)]
+
+
+def _check_permanent(boe: BillOfEntry, permanent: PermanentIec, on: date) -> list[Finding]:
+    findings = []
+    category = boe.importer.category
+    if category is not None and category.value != permanent.category:
+        findings.append(RULES["CORE-IEC-003"].finding(
+            "query", f"permanent IEC {permanent.iec} is for category {permanent.category}, "
+                     f"the Bill of Entry declares {category.value}", field="importer.category"))
+    ceiling = permanent.ceiling.at(on) if permanent.ceiling else None
+    total = boe.total_value_inr
+    if ceiling is not None and total > ceiling:
+        findings.append(RULES["CORE-IEC-002"].finding(
+            "reject", f"permanent IEC {permanent.iec} ({permanent.category}) covers consignments "
+                      f"up to INR {ceiling:.2f}; this one is INR {total:.2f}: a regular IEC is "
+                      "needed", field="importer.iec"))
+    return findings
+
+
+def _check_gstin(boe: BillOfEntry) -> list[Finding]:
+    raw = boe.importer.gstin
+    if raw is None or not raw.strip():
+        return []
+    rule = RULES["CORE-ID-001"]
+    gstin = raw.strip().upper()
+    if not gstin_number.is_valid(gstin):
+        return [rule.finding("reject", f"GSTIN {gstin} fails the GSTIN format or check digit",
+                             field="importer.gstin")]
+    embedded = gstin_number.to_pan(gstin)
+    iec = (boe.importer.iec or "").strip().upper()
+    if PAN_FORMAT.match(iec) and iec not in permanent_iecs() and embedded != iec:
+        return [rule.finding("query", f"GSTIN {gstin} belongs to PAN {embedded}, the IEC is {iec}",
+                             field="importer.gstin")]
+    return []

@@ -1,0 +1,36 @@
+"""Licence registry checks: scheme handled (CORE-LIC-001), number known (CORE-LIC-002), holder
+(CORE-LIC-003). Cross-checks of dates, limits and HS lists belong to the scheme plugins."""
+
+from __future__ import annotations
+
+from customs_engine.core.checks.catalogue import RULES
+from customs_engine.core.context import CheckContext
+from customs_engine.core.models import BillOfEntry
+from customs_engine.core.response import Finding
+
+
+def check_licences(boe: BillOfEntry, ctx: CheckContext) -> list[Finding]:
+    findings = []
+    iec = (boe.importer.iec or "").strip().upper()
+    for index, item in enumerate(boe.items):
+        for position, licence in enumerate(item.licences):
+            where = f"items[{index}].licences[{position}]"
+            scheme = licence.scheme.upper()
+            named = f"{scheme} licence {licence.number}"
+            if scheme not in ctx.handled_schemes:
+                findings.append(RULES["CORE-LIC-001"].finding(
+                    "query", f"{named}: no loaded plugin handles scheme {scheme}, so it was not "
+                             "evaluated", item=item.number, field=where))
+                continue
+            record = ctx.registry.licence(scheme, licence.number)
+            if record is None:
+                findings.append(RULES["CORE-LIC-002"].finding(
+                    "query", f"{named} is not in the registry: not verified",
+                    item=item.number, field=where))
+                continue
+            holder = (record.iec or "").strip().upper()
+            if holder and iec and holder != iec:
+                findings.append(RULES["CORE-LIC-003"].finding(
+                    "reject", f"{named} is held by IEC {holder}, the importer is {iec}",
+                    item=item.number, field=where))
+    return findings

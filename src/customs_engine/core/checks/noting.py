@@ -1,0 +1,91 @@
+"""Noting a Bill of Entry against its IGM (CORE-BOE-NOTE-001…004), prior entry (CORE-BOE-PRIOR-001).
+
+These need the run: the IGM may be earlier in the same run or stored by an earlier committed run.
+"""
+
+from __future__ import annotations
+
+from customs_engine.core.checks.arrival import arrival_date, noted_manifest
+from customs_engine.core.checks.catalogue import RULES
+from customs_engine.core.ledger import RunState
+from customs_engine.core.models import BillOfEntry, ImportGeneralManifest, ManifestLine
+from customs_engine.core.refdata import deadlines
+from customs_engine.core.response import Finding
+
+
+def check_noting(boe: BillOfEntry, run: RunState) -> list[Finding]:
+    reference = boe.manifest
+    has_reference = reference is not None and bool(reference.igm_number) and (
+        reference.line is not None or bool(reference.bl_number))
+    if not has_reference:
+        if boe.prior:
+            return []  # a prior Bill of Entry is filed before its IGM exists
+        return [RULES["CORE-BOE-NOTE-001"].finding(
+            "reject", "the Bill of Entry carries no manifest reference (IGM number and line or "
+                      "B/L number): it cannot be noted", field="manifest")]
+    assert reference is not None and reference.igm_number
+    igm = noted_manifest(boe, run)
+    if igm is None:
+        if boe.prior:
+            return []
+        dated_ = f" of {reference.igm_date}" if reference.igm_date else ""
+        return [RULES["CORE-BOE-NOTE-002"].finding(
+            "query", f"IGM {reference.igm_number}{dated_} is not known to the engine (not stored, "
+                     "not earlier in this run): noting not verified", field="manifest.igm_number")]
+    reject = RULES["CORE-BOE-NOTE-003"]
+    if igm.port_code != boe.port_code:
+        return [reject.finding("reject", f"IGM {igm.igm_number} was filed at {igm.port_code}, "
+                               f"the Bill of Entry is at {boe.port_code}",
+                               field="manifest.igm_number")]
+    line = _find_line(igm, reference.line, reference.subline, reference.bl_number)
+    if line is None:
+        wanted = (f"line {reference.line}/{reference.subline or 0}" if reference.line is not None
+                  else f"a line with B/L {reference.bl_number}")
+        return [reject.finding("reject", f"IGM {igm.igm_number} has no {wanted}",
+                               field="manifest.line" if reference.line is not None
+                               else "manifest.bl_number")]
+    return _compare_line(boe, igm, line)
+
+
+def _find_line(igm: ImportGeneralManifest, line: int | None, subline: int | None,
+               bl_number: str | None) -> ManifestLine | None:
+    if line is not None:
+        return igm.find_line(line, subline or 0)
+    return igm.find_by_bl(bl_number or "")
+
+
+def _compare_line(boe: BillOfEntry, igm: ImportGeneralManifest,
+                  line: ManifestLine) -> list[Finding]:
+    rule = RULES["CORE-BOE-NOTE-004"]
+    reference = boe.manifest
+    assert reference is not None
+    findings = []
+    where = f"IGM {igm.igm_number} line {line.line}/{line.subline}"
+    declared_bl = (reference.bl_number or "").strip().upper()
+    manifest_bl = (line.bl_number or "").strip().upper()
+    if declared_bl and manifest_bl and declared_bl != manifest_bl:
+        findings.append(rule.finding("query", f"{where} is B/L {manifest_bl}, the Bill of Entry "
+                                     f"says {declared_bl}", field="manifest.bl_number"))
+    iec = (boe.importer.iec or "").strip().upper()
+    consignee = (line.consignee_iec or "").strip().upper()
+    if iec and consignee and iec != consignee:
+        findings.append(rule.finding("query", f"{where} is consigned to IEC {consignee}, the "
+                                     f"importer is {iec}", field="importer.iec"))
+    return findings
+
+
+def check_prior(boe: BillOfEntry, run: RunState) -> list[Finding]:
+    if not boe.prior:
+        return []
+    arrived = arrival_date(boe, noted_manifest(boe, run))
+    if arrived is None:
+        return []
+    max_days = int(deadlines()["prior"]["max_days"])
+    days = (arrived - boe.presented_on).days
+    if days <= max_days:
+        return []
+    return [RULES["CORE-BOE-PRIOR-001"].finding(
+        "reject", f"prior Bill of Entry presented {boe.presented_on}, the conveyance arrived "
+                  f"{arrived} ({days} days later, more than {max_days}): it is void and must be "
+                  "refiled", field="prior")]
+

@@ -1,0 +1,42 @@
+"""Faceless-assessment routing by the first item's heading (RULES.md §1.3, CORE-NAC-001) and the
+rate date (Customs Act s.15)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from customs_engine.core.checks.arrival import arrival_date, entry_inwards_date, noted_manifest
+from customs_engine.core.checks.catalogue import RULES
+from customs_engine.core.context import CheckContext
+from customs_engine.core.ledger import RunState
+from customs_engine.core.models import BillOfEntry
+from customs_engine.core.refdata import routing_table
+from customs_engine.core.response import Finding, Routing
+
+
+def route(boe: BillOfEntry, ctx: CheckContext) -> Routing | None:
+    if not boe.items:
+        return None
+    hs_code = boe.items[0].hs_code
+    groups = routing_table().at(ctx.reference_date(boe)) or ()
+    found = next((g for g in groups if g.covers(hs_code)), None)
+    return Routing(nac=found.nac, group=found.group) if found else None
+
+
+def check_routing(boe: BillOfEntry, ctx: CheckContext) -> list[Finding]:
+    if not boe.items or route(boe, ctx) is not None:
+        return []
+    hs_code = boe.items[0].hs_code
+    on = ctx.reference_date(boe)
+    why = (f"chapter {hs_code[:2]} (heading {hs_code[:4]}) of the first item is not mapped to a "
+           "faceless-assessment group" if routing_table().at(on) else
+           f"no faceless-assessment routing table is in force on {on}")
+    return [RULES["CORE-NAC-001"].finding("info", f"{why}: routing left to the port",
+                                          item=boe.items[0].number, field="items[0].hs_code")]
+
+
+def rate_date(boe: BillOfEntry, run: RunState) -> date:
+    """Later of presentation and arrival (entry inwards for a vessel when known): s.15 proviso."""
+    igm = noted_manifest(boe, run)
+    arrived = entry_inwards_date(igm) or arrival_date(boe, igm)
+    return max(boe.presented_on, arrived) if arrived else boe.presented_on

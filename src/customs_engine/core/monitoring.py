@@ -1,0 +1,510 @@
+"""Import monitoring registrations (SIMS, AIMS and their kin): one helper, many thin plugins.
+
+A monitoring system (DGFT's SIMS for steel, NFMIMS/AIMS for aluminium, and the coal, paper and
+copper systems built the same way) asks for an automatic registration before import: coverage by
+chapter and BoE date, a registration valid N days from issue, a window relative to the expected
+arrival, cross-checks of the BoE against the registered data, and a registration fee. Only the
+numbers differ, so each plugin keeps them in its ``data.toml`` and its rules in ``rules.toml``;
+this module applies them. Rule IDs are ``<PREFIX>-<CHECK>-<NNN>`` (``SIMS-VAL-001``).
+
+Dates: rule versions (coverage) follow ``ctx.reference_date``; the facts compared (presentation
+against expiry, issue against expected arrival) are the message's own dates. The fee and window
+versions key on the registration's ``issued_on`` unless ``--as-of`` forces a date (RULES.md §0).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+from customs_engine.core.context import CheckContext, Registry, RegistryRecord
+from customs_engine.core.dates import india_date
+from customs_engine.core.ledger import RunState
+from customs_engine.core.models import BillOfEntry, Item, Licence
+from customs_engine.core.response import Fee, Finding
+from customs_engine.core.rules import Period, Rule, RuleSet, Schedule, load_rules, read_toml
+
+RUPEE = Decimal(1)
+THOUSAND = Decimal(1000)
+HUNDRED = Decimal(100)
+
+
+def rupees(amount: Decimal) -> Decimal:
+    """Half-up to the whole rupee (RULES.md §0 money convention)."""
+    return amount.quantize(RUPEE, rounding=ROUND_HALF_UP)
+
+
+def item_value_inr(item: Item, registry: Registry, on: date) -> Decimal | None:
+    """The line's CIF in INR: declared, else its foreign value at the message's or the CBIC rate."""
+    if item.value_inr is not None:
+        return item.value_inr
+    foreign = item.foreign_value
+    if foreign is None:
+        return None
+    rate = foreign.rate
+    if rate is None:
+        record = registry.exchange_rate(foreign.currency, on)
+        rate = None if record is None else record.rate
+    return None if rate is None else foreign.amount * rate
+
+
+def inr(amount: Decimal) -> str:
+    return f"INR {amount:,.2f}"
+
+
+# -- fees ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FeeFormula:
+    """A registration fee: flat, or per thousand of CIF clamped to [minimum, maximum]."""
+
+    flat: Decimal | None = None
+    per_thousand: Decimal | None = None
+    minimum: Decimal | None = None
+    maximum: Decimal | None = None
+    reference: str = ""
+
+    @classmethod
+    def from_entry(cls, entry: Mapping[str, Any]) -> FeeFormula:
+        def dec(key: str) -> Decimal | None:
+            return None if key not in entry else Decimal(str(entry[key]))
+
+        return cls(flat=dec("flat"), per_thousand=dec("per_thousand"), minimum=dec("minimum"),
+                   maximum=dec("maximum"), reference=entry.get("reference", ""))
+
+    @property
+    def needs_cif(self) -> bool:
+        return self.flat is None
+
+    def amount(self, cif: Decimal | None) -> Decimal | None:
+        """The fee in whole rupees; ``None`` when it depends on a CIF that is unknown."""
+        if self.flat is not None:
+            return rupees(self.flat)
+        if cif is None or self.per_thousand is None:
+            return None
+        fee = cif / THOUSAND * self.per_thousand
+        if self.minimum is not None:
+            fee = max(fee, self.minimum)
+        if self.maximum is not None:
+            fee = min(fee, self.maximum)
+        return rupees(fee)
+
+    def describe(self) -> str:
+        if self.flat is not None:
+            return f"flat INR {self.flat:,}"
+        return (f"INR {self.per_thousand} per INR 1,000 of CIF, min INR {self.minimum:,}, "
+                f"max INR {self.maximum:,}")
+
+
+# -- the scheme's data ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """One licence of the scheme quoted on one covered line."""
+
+    index: int
+    item: Item
+    position: int
+    licence: Licence
+
+    @property
+    def field(self) -> str:
+        return f"items[{self.index}].licences[{self.position}]"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What the scheme makes of a Bill of Entry: coverage findings and the lines it covers."""
+
+    findings: list[Finding]
+    lines: list[tuple[int, Item]]
+
+
+Exemption = Callable[[BillOfEntry, Item], str | None]
+
+
+def _periods(entries: Iterable[Mapping[str, Any]], make: Callable[[Mapping[str, Any]], Any]
+             ) -> Schedule[Any]:
+    return Schedule(Period(make(e), e.get("from"), e.get("until")) for e in entries)
+
+
+class MonitoringScheme:
+    """One monitoring-registration scheme, parameterised by a plugin's ``data.toml``."""
+
+    def __init__(self, plugin: str, rules: RuleSet, data: Mapping[str, Any]):
+        self.plugin = plugin
+        self.rules = rules
+        self.scheme: str = data["scheme"]
+        self.prefix: str = data.get("rule_prefix", self.scheme)
+        self.chapters: tuple[str, ...] = tuple(data["chapters"])
+        self.number_prefix: str = data["number_prefix"]
+        self.validity_days: int = int(data["validity_days"])
+        self.coverage: Schedule[str] = _periods(data["coverage"], lambda e: e["status"])
+        window = data["window"]
+        self.earliest_days: int = int(window["earliest_days_before_arrival"])
+        self.latest: Schedule[int | None] = _periods(
+            window.get("latest", ()), lambda e: e.get("days_before_arrival"))
+        self.fee_models: dict[str, Schedule[FeeFormula]] = {
+            name: _periods(entries, FeeFormula.from_entry)
+            for name, entries in data["fee_models"].items()
+        }
+        self.defaults: Mapping[str, Any] = data.get("defaults", {})
+
+    @classmethod
+    def load(cls, package: str, plugin: str) -> MonitoringScheme:
+        return cls(plugin, load_rules(package), read_toml(package, "data.toml"))
+
+    def rule(self, check: str) -> Rule:
+        return self.rules[f"{self.prefix}-{check}"]
+
+    def setting(self, ctx: CheckContext, key: str) -> Any:
+        return ctx.settings(self.plugin).get(key, self.defaults.get(key))
+
+    def percentage(self, ctx: CheckContext, key: str) -> Decimal:
+        """A ``--config`` percentage; a value that is not a number >= 0 is a clear error."""
+        raw = self.setting(ctx, key)
+        try:
+            value = Decimal(str(raw if raw is not None else 0))
+        except InvalidOperation:
+            value = Decimal(-1)
+        if not value.is_finite() or value < 0:
+            raise ValueError(f"[{self.plugin}] {key} must be a number >= 0, got {raw!r}")
+        return value
+
+    # -- coverage ----------------------------------------------------------------------------
+
+    def in_chapters(self, item: Item) -> bool:
+        return item.hs_code[:2] in self.chapters
+
+    def scope(self, boe: BillOfEntry, ctx: CheckContext, exemption: Exemption | None = None,
+              exemption_rule: str = "EXM-001") -> Scope:
+        """Which lines the scheme covers on the reference date, less the plugin's exemptions."""
+        status = self.coverage.at(ctx.reference_date(boe))
+        candidates = [(i, item) for i, item in enumerate(boe.items) if self.in_chapters(item)]
+        if status is None or not candidates:
+            return Scope([], [])
+        if status == "list_not_loaded":
+            rule = self.rule("COV-002")
+            return Scope([rule.finding(
+                "info", f"HS {item.hs_code}: on {ctx.reference_date(boe)} {self.scheme} covered "
+                        "only the lines of a notified list that is not loaded; coverage not "
+                        "checked",
+                item=item.number, field=f"items[{i}].hs_code") for i, item in candidates], [])
+        findings, lines = [], []
+        for i, item in candidates:
+            reason = exemption(boe, item) if exemption else None
+            if reason is None:
+                lines.append((i, item))
+            else:
+                findings.append(self.rule(exemption_rule).finding(
+                    "info", f"HS {item.hs_code}: {self.scheme} registration not required: {reason}",
+                    item=item.number, field=f"items[{i}]"))
+        return Scope(findings, lines)
+
+    def occurrences(self, lines: Iterable[tuple[int, Item]]) -> list[Occurrence]:
+        return [Occurrence(i, item, j, lic) for i, item in lines
+                for j, lic in enumerate(item.licences) if lic.scheme.upper() == self.scheme]
+
+    def by_number(self, lines: Iterable[tuple[int, Item]]) -> dict[str, list[Occurrence]]:
+        grouped: dict[str, list[Occurrence]] = {}
+        for occ in self.occurrences(lines):
+            grouped.setdefault(occ.licence.number, []).append(occ)
+        return grouped
+
+    # -- dates ---------------------------------------------------------------------------------
+
+    def issued_on(self, licence: Licence, record: RegistryRecord | None) -> date | None:
+        return licence.issued_on or (record.issued_on if record else None)
+
+    def expiry(self, licence: Licence, record: RegistryRecord | None) -> date | None:
+        """Declared expiry wins (message, then registry); else issued_on + validity days."""
+        if licence.expires_on is not None:
+            return licence.expires_on
+        if record is not None and record.valid_until is not None:
+            return record.valid_until
+        issued = self.issued_on(licence, record)
+        return None if issued is None else issued + timedelta(days=self.validity_days)
+
+    # -- stateless checks ------------------------------------------------------------------------
+
+    def check(self, boe: BillOfEntry, ctx: CheckContext, lines: list[tuple[int, Item]]
+              ) -> list[Finding]:
+        findings: list[Finding] = []
+        for i, item in lines:
+            if not item.licences_for(self.scheme):
+                findings.append(self.rule("COV-001").finding(
+                    "hold", f"HS {item.hs_code} (chapter {item.hs_code[:2]}) needs a "
+                            f"registration under {self.scheme} and none is quoted; the "
+                            "registration fee payable is listed under fees",
+                    item=item.number, field=f"items[{i}]"))
+        for number, occurrences in self.by_number(lines).items():
+            record = ctx.registry.licence(self.scheme, number)
+            for occ in occurrences:
+                findings += self._licence_checks(boe, occ, record)
+            if record is not None:
+                findings += self._registry_checks(boe, ctx, number, occurrences, record)
+        return findings
+
+    def _licence_checks(self, boe: BillOfEntry, occ: Occurrence, record: RegistryRecord | None
+                        ) -> list[Finding]:
+        lic, out = occ.licence, []
+        where: dict[str, Any] = {"item": occ.item.number, "field": occ.field}
+        boe_rule = self.rule("BOE-001")
+        if lic.expires_on is None:
+            out.append(boe_rule.finding(
+                "query", f"{self.scheme} registration {lic.number} is quoted without its expiry "
+                         "date; the Bill of Entry must carry both", **where))
+        if not lic.number.upper().startswith(self.number_prefix):
+            out.append(boe_rule.finding(
+                "warn", f"{self.scheme} registration number {lic.number} does not start with "
+                        f"{self.number_prefix!r}", **where))
+        issued = self.issued_on(lic, record)
+        expiry = self.expiry(lic, record)
+        if expiry is None:
+            out.append(self.rule("VAL-001").finding(
+                "info", f"{self.scheme} registration {lic.number}: neither issue nor expiry date "
+                        "is known (message or registry); validity not checked", **where))
+        elif boe.presented_on > expiry:
+            out.append(self.rule("VAL-001").finding(
+                "reject", f"{self.scheme} registration {lic.number} expired on {expiry}; the Bill "
+                          f"of Entry was presented on {boe.presented_on}; a fresh registration is "
+                          "needed", **where))
+        if lic.expires_on is not None and issued is not None:
+            computed = issued + timedelta(days=self.validity_days)
+            if lic.expires_on != computed:
+                out.append(self.rule("VAL-002").finding(
+                    "query", f"{self.scheme} registration {lic.number}: declared expiry "
+                             f"{lic.expires_on} differs from issue date {issued} + "
+                             f"{self.validity_days} days = {computed}", **where))
+        return out
+
+    def _registry_checks(self, boe: BillOfEntry, ctx: CheckContext, number: str,
+                         occurrences: list[Occurrence], record: RegistryRecord) -> list[Finding]:
+        fld, out = self.rule("FLD-001"), []
+        first = occurrences[0]
+        if record.port_code and record.port_code != boe.port_code:
+            out.append(fld.finding(
+                "query", f"{self.scheme} registration {number} is for port {record.port_code}; the "
+                         f"Bill of Entry is at {boe.port_code}",
+                item=first.item.number, field="port_code"))
+        for occ in _distinct_items(occurrences):
+            item = occ.item
+            if record.hs_codes and not record.covers_hs(item.hs_code):
+                out.append(fld.finding(
+                    "query", f"HS {item.hs_code} is not among the HS codes of {self.scheme} "
+                             f"registration {number} ({' '.join(record.hs_codes)})",
+                    item=item.number, field=f"items[{occ.index}].hs_code"))
+            origin = (item.country_of_origin or "").upper()
+            if record.country_of_origin and origin and origin != record.country_of_origin.upper():
+                out.append(fld.finding(
+                    "query", f"country of origin {origin} differs from {record.country_of_origin} "
+                             f"registered under {self.scheme} {number}",
+                    item=item.number, field=f"items[{occ.index}].country_of_origin"))
+        out += self._excess(boe, ctx, number, occurrences, record)
+        out += self._fee_paid(boe, ctx, number, occurrences, record)
+        return out
+
+    def _excess(self, boe: BillOfEntry, ctx: CheckContext, number: str,
+                occurrences: list[Occurrence], record: RegistryRecord) -> list[Finding]:
+        rule, out = self.rule("FLD-002"), []
+        items = [occ.item for occ in _distinct_items(occurrences)]
+        where: dict[str, Any] = {"item": items[0].number if len(items) == 1 else None,
+                 "field": occurrences[0].field if len(items) == 1 else None}
+        if record.quantity is not None:
+            units = {item.unit.upper() for item in items}
+            if record.unit and units != {record.unit.upper()}:
+                out.append(rule.finding(
+                    "query", f"{self.scheme} registration {number} is in {record.unit}; the "
+                             f"Bill of Entry quotes {', '.join(sorted(units))}: quantity not "
+                             "compared",
+                    **where))
+            else:
+                quantity = sum((item.quantity for item in items), Decimal(0))
+                pct = self.percentage(ctx, "quantity_tolerance_pct")
+                limit = _with_tolerance(record.quantity, pct)
+                if quantity > limit:
+                    out.append(rule.finding(
+                        "query", f"quantity {quantity} {record.unit or ''} exceeds the "
+                                 f"{record.quantity} registered under {self.scheme} {number} "
+                                 f"(limit with tolerance {limit})".replace("  ", " "), **where))
+        if record.value_inr is not None:
+            values = [item_value_inr(item, ctx.registry, boe.presented_on) for item in items]
+            known = [v for v in values if v is not None]
+            value = sum(known, Decimal(0))
+            limit = _with_tolerance(record.value_inr, self.percentage(ctx, "value_tolerance_pct"))
+            if value > limit:
+                out.append(rule.finding(
+                    "query", f"value {inr(value)} exceeds the {inr(record.value_inr)} registered "
+                             f"under {self.scheme} {number} (limit with tolerance {inr(limit)})",
+                    **where))
+        return out
+
+    def _fee_paid(self, boe: BillOfEntry, ctx: CheckContext, number: str,
+                  occurrences: list[Occurrence], record: RegistryRecord) -> list[Finding]:
+        if record.fee_paid_inr is None:
+            return []
+        items = [occ.item for occ in _distinct_items(occurrences)]
+        due = self.registration_fee(boe, ctx, items, occurrences[0].licence, record)
+        if due is None or due.amount is None or record.fee_paid_inr >= due.amount:
+            return []
+        return [self.rule("FEE-002").finding(
+            "query", f"{self.scheme} registration {number}: fee paid {inr(record.fee_paid_inr)} is "
+                     f"lower than the fee due {inr(due.amount)} ({due.basis})",
+            item=occurrences[0].item.number, field=occurrences[0].field)]
+
+    # -- in-sequence: the window needs the IGM when nothing else gives the expected arrival ----
+
+    def check_window(self, boe: BillOfEntry, ctx: CheckContext, run: RunState,
+                     lines: list[tuple[int, Item]]) -> list[Finding]:
+        rule, out = self.rule("WIN-001"), []
+        for number, occurrences in self.by_number(lines).items():
+            record = ctx.registry.licence(self.scheme, number)
+            occ = occurrences[0]
+            where: dict[str, Any] = {"item": occ.item.number, "field": occ.field}
+            issued = self.issued_on(occ.licence, record)
+            if issued is None:
+                continue  # VAL-001 already says the registration's dates are unknown
+            arrival, source = self._expected_arrival(boe, run, record)
+            if arrival is None:
+                out.append(rule.finding(
+                    "info", f"{self.scheme} registration {number}: expected arrival unknown "
+                            "(registry, Bill of Entry and IGM); registration window not checked",
+                    **where))
+                continue
+            earliest = arrival - timedelta(days=self.earliest_days)
+            if issued < earliest:
+                out.append(rule.finding(
+                    "query", f"{self.scheme} registration {number} was issued on {issued}, earlier "
+                             f"than {earliest} ({self.earliest_days} days before the expected "
+                             f"arrival {arrival} per the {source})", **where))
+            days = self.latest.at(ctx.as_of or issued)
+            if days is not None and issued > arrival - timedelta(days=days):
+                bound = "the arrival date" if days == 0 else f"{days} days before arrival"
+                out.append(rule.finding(
+                    "hold", f"{self.scheme} registration {number} was issued on {issued}, later "
+                            f"than {arrival - timedelta(days=days)} ({bound}, expected arrival "
+                            f"{arrival} per the {source}) as required for registrations of "
+                            "that date", **where))
+        return out
+
+    def _expected_arrival(self, boe: BillOfEntry, run: RunState,
+                          record: RegistryRecord | None) -> tuple[date | None, str]:
+        if record is not None and record.expected_arrival is not None:
+            return record.expected_arrival, "registry"
+        if boe.expected_arrival is not None:
+            return boe.expected_arrival, "Bill of Entry"
+        ref = boe.manifest
+        if ref is not None and ref.igm_number:
+            igm = run.manifest(ref.igm_number, ref.igm_date)
+            moment = None if igm is None else (igm.expected_arrival or igm.arrived_at)
+            if moment is not None:
+                return india_date(moment), f"IGM {ref.igm_number}"
+        return None, ""
+
+    # -- fees ------------------------------------------------------------------------------------
+
+    def fee_formula(self, ctx: CheckContext, on: date) -> FeeFormula | None:
+        """The formula in force on ``on`` under the configured ``fee_model``."""
+        model = str(self.setting(ctx, "fee_model"))
+        schedule = self.fee_models.get(model)
+        if schedule is None:
+            known = ", ".join(sorted(self.fee_models))
+            raise UnknownFeeModel(f"unknown fee_model {model!r} in the [{self.plugin}] config "
+                                  f"(expected {known})")
+        return schedule.at(on)
+
+    def registration_fee(self, boe: BillOfEntry, ctx: CheckContext, items: list[Item],
+                         licence: Licence | None, record: RegistryRecord | None) -> FeeDue | None:
+        """The fee of one registration (``licence`` None: the one the BoE lacks), if in force.
+
+        Keyed on the registration's issue date (a missing one: the BoE date), or ``--as-of``.
+        """
+        issued = None if licence is None else self.issued_on(licence, record)
+        on = ctx.as_of or issued or boe.presented_on
+        try:
+            formula = self.fee_formula(ctx, on)
+        except UnknownFeeModel as exc:
+            return FeeDue(None, str(exc))
+        if formula is None:
+            return None
+        cif, cif_source = self._cif(boe, ctx, items, record)
+        keyed = "as-of date" if ctx.as_of else ("issue date" if issued else "Bill of Entry date")
+        basis = f"{formula.describe()}, by {keyed} {on}"
+        if formula.needs_cif:
+            basis += f"; CIF {inr(cif)} from the {cif_source}" if cif is not None else (
+                "; CIF unknown, fee not computed")
+        return FeeDue(formula.amount(cif), basis)
+
+    def _cif(self, boe: BillOfEntry, ctx: CheckContext, items: list[Item],
+             record: RegistryRecord | None) -> tuple[Decimal | None, str]:
+        """Registry value, else the sum of the BoE lines the registration covers."""
+        if record is not None and record.value_inr is not None:
+            return record.value_inr, "registry"
+        total = Decimal(0)
+        for item in items:
+            value = item_value_inr(item, ctx.registry, boe.presented_on)
+            if value is None:
+                return None, ""
+            total += value
+        return total, "Bill of Entry lines"
+
+    def fees(self, boe: BillOfEntry, ctx: CheckContext, lines: list[tuple[int, Item]]
+             ) -> tuple[list[Fee], list[Finding]]:
+        """One fee per registration quoted, and one for the registration the BoE lacks.
+
+        Returns the fees and ``info`` findings for fees that could not be computed.
+        """
+        rule = self.rule("FEE-001")
+        fees: list[Fee] = []
+        notes: list[Finding] = []
+        wanted: list[tuple[Licence | None, list[Item]]] = [
+            (occurrences[0].licence, [occ.item for occ in _distinct_items(occurrences)])
+            for occurrences in self.by_number(lines).values()]
+        missing = [item for _, item in lines if not item.licences_for(self.scheme)]
+        if missing:
+            wanted.append((None, missing))
+        for licence, items in wanted:
+            record = None if licence is None else ctx.registry.licence(self.scheme, licence.number)
+            due = self.registration_fee(boe, ctx, items, licence, record)
+            if due is None:
+                continue
+            numbers = [item.number for item in items]
+            only = numbers[0] if len(numbers) == 1 else None
+            label = (f"{self.scheme} registration {licence.number}" if licence else
+                     f"missing {self.scheme} registration "
+                     f"(item{'s' if len(numbers) > 1 else ''} {', '.join(map(str, numbers))})")
+            if due.amount is None:
+                notes.append(rule.finding("info", f"{label}: {due.basis}", item=only))
+                continue
+            fees.append(Fee(rule=rule.id, scheme=rule.scheme, kind="registration_fee",
+                            amount=due.amount, item=only, basis=f"{label}: {due.basis}"))
+        return fees, notes
+
+
+class UnknownFeeModel(ValueError):
+    """The ``fee_model`` setting names no fee model of the scheme's data file."""
+
+
+@dataclass(frozen=True)
+class FeeDue:
+    amount: Decimal | None  # None: could not be computed, ``basis`` says why
+    basis: str
+
+
+def _distinct_items(occurrences: Iterable[Occurrence]) -> list[Occurrence]:
+    seen: set[int] = set()
+    out = []
+    for occ in occurrences:
+        if occ.index not in seen:
+            seen.add(occ.index)
+            out.append(occ)
+    return out
+
+
+def _with_tolerance(limit: Decimal, pct: Decimal) -> Decimal:
+    return limit * (1 + pct / HUNDRED)

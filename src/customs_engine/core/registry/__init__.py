@@ -1,0 +1,24 @@
+"""The registry: authorisations, registrations, agencies and exchange rates (SPEC §8), and the
+committed ledger (stored IGMs, debits, licence uses, submissions), on SQLAlchemy 2.
+
+SQLite file ``customs.db`` by default; any SQLAlchemy URL through ``--db`` or ``CUSTOMS_DB``.
+The schema is managed by the Alembic migrations in ``migrations/``, applied on open.
+"""
+
+from customs_engine.core.registry.database import DEFAULT_URL, resolve_url, sqlite_file_exists
+from customs_engine.core.registry.store import SqlRegistry
+
+__all__ = ["DEFAULT_URL", "SqlRegistry", "open_for_run", "resolve_url"]
+
+
+def open_for_run(url: str | None, commit: bool) -> SqlRegistry | None:
+    """The registry a ``validate`` run reads, or ``None`` when there is none to read.
+
+    Without ``--commit`` nothing is written, so a default SQLite file that does not exist yet is
+    not created: the run goes on with an empty registry (rules then say what they could not
+    verify). With ``--commit``, or for any other URL, the database is opened and migrated.
+    """
+    resolved = resolve_url(url)
+    if not commit and not sqlite_file_exists(resolved):
+        return None
+    return SqlRegistry.open(resolved)

@@ -1,0 +1,117 @@
+"""The registry's tables (SQLAlchemy 2 declarative). The schema itself is created and changed only
+by the Alembic migrations in ``migrations/``; keep both in step."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class DecimalText(TypeDecorator[Decimal]):
+    """Decimal stored as text: exact on every backend (SQLite has no decimal type)."""
+
+    impl = String(40)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> str | None:
+        return None if value is None else format(Decimal(value), "f")
+
+    def process_result_value(self, value: Any, dialect: Any) -> Decimal | None:
+        return None if value is None else Decimal(value)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class RecordRow(Base):
+    """One imported row of SPEC §8 (authorisation, registration, agency, exchange rate)."""
+
+    __tablename__ = "registry_record"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: identity of the row for re-imports and row locks, see :func:`record_key`
+    record_key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(20), index=True)
+    scheme: Mapped[str | None] = mapped_column(String(20))
+    number: Mapped[str] = mapped_column(String(100), index=True)
+    iec: Mapped[str | None] = mapped_column(String(20))
+    issued_on: Mapped[date | None] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date)
+    hs_codes: Mapped[str | None] = mapped_column(Text)
+    quantity: Mapped[Decimal | None] = mapped_column(DecimalText)
+    unit: Mapped[str | None] = mapped_column(String(10))
+    value_inr: Mapped[Decimal | None] = mapped_column(DecimalText)
+    country_of_origin: Mapped[str | None] = mapped_column(String(2))
+    port_code: Mapped[str | None] = mapped_column(String(10))
+    expected_arrival: Mapped[date | None] = mapped_column(Date)
+    fee_paid_inr: Mapped[Decimal | None] = mapped_column(DecimalText)
+    name: Mapped[str | None] = mapped_column(Text)
+    country: Mapped[str | None] = mapped_column(String(2))
+    currency: Mapped[str | None] = mapped_column(String(3))
+    rate: Mapped[Decimal | None] = mapped_column(DecimalText)
+    source: Mapped[str | None] = mapped_column(Text)
+
+
+class SubmissionRow(Base):
+    """A committed message: its submission key makes re-submission idempotent."""
+
+    __tablename__ = "ledger_submission"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_key: Mapped[str] = mapped_column(String(200), unique=True)
+    message_id: Mapped[str] = mapped_column(String(200), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    committed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    #: the authorisation uses reported when committed (JSON list), replayed on re-submission
+    uses_json: Mapped[str] = mapped_column(Text)
+
+
+class DebitRow(Base):
+    __tablename__ = "ledger_debit"
+    __table_args__ = (Index("ix_ledger_debit_licence", "scheme", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("ledger_submission.id"), index=True)
+    scheme: Mapped[str] = mapped_column(String(20))
+    number: Mapped[str] = mapped_column(String(100))
+    item: Mapped[int] = mapped_column(Integer)
+    quantity: Mapped[Decimal] = mapped_column(DecimalText)
+    value_inr: Mapped[Decimal] = mapped_column(DecimalText)
+
+
+class LicenceUseRow(Base):
+    __tablename__ = "ledger_licence_use"
+    __table_args__ = (Index("ix_ledger_licence_use_licence", "scheme", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("ledger_submission.id"), index=True)
+    scheme: Mapped[str] = mapped_column(String(20))
+    number: Mapped[str] = mapped_column(String(100))
+    message_id: Mapped[str] = mapped_column(String(200))
+
+
+class ManifestRow(Base):
+    __tablename__ = "ledger_manifest"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("ledger_submission.id"), index=True)
+    igm_number: Mapped[str | None] = mapped_column(String(50), index=True)
+    port_code: Mapped[str] = mapped_column(String(10))
+    igm_date: Mapped[date | None] = mapped_column(Date)
+    body: Mapped[str] = mapped_column(Text)
+
+
+def record_key(kind: str, scheme: str | None, number: str, currency: str | None,
+               issued_on: date | None) -> str:
+    """Authorisations and registrations by scheme and number, agencies by id, rates by currency
+    and date in force."""
+    if kind in ("authorisation", "registration"):
+        return f"licence:{(scheme or '').upper()}:{number}"
+    if kind == "exchange_rate":
+        return f"exchange_rate:{(currency or '').upper()}:{issued_on}"
+    return f"{kind}:{number}"

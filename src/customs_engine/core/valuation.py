@@ -1,0 +1,39 @@
+"""Valuation: the INR value of items that declare only a foreign value (Customs Act s.14).
+
+An adapter may leave ``value_inr`` empty when the message gives a foreign amount without a rate
+(ICES flat files). The engine values the Bill of Entry before any check runs, so every rule sees
+one INR value per item.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from customs_engine.core.context import Registry
+from customs_engine.core.models import BillOfEntry
+
+PAISE = Decimal("0.01")
+
+
+def value_bill_of_entry(boe: BillOfEntry, registry: Registry, on: date) -> BillOfEntry:
+    """A copy whose missing ``value_inr`` are ``foreign_value.amount × rate``.
+
+    The rate is the one declared on the item, else the registry's CBIC-notified import rate in
+    force on ``on``. Items with neither stay without a value (CORE-FX-002 reports them). The
+    message is returned unchanged when nothing needs valuing.
+    """
+    if all(item.value_inr is not None or item.foreign_value is None for item in boe.items):
+        return boe
+    valued = boe.model_copy(deep=True)
+    for item in valued.items:
+        foreign = item.foreign_value
+        if item.value_inr is not None or foreign is None:
+            continue
+        rate = foreign.rate
+        if rate is None:
+            notified = registry.exchange_rate(foreign.currency, on)
+            rate = notified.rate if notified is not None else None
+        if rate is not None:
+            item.value_inr = (foreign.amount * rate).quantize(PAISE, rounding=ROUND_HALF_UP)
+    return valued

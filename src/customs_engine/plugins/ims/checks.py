@@ -1,0 +1,123 @@
+"""IMS checks of one Bill of Entry: coverage, exemptions, licence validity and the claims to debit.
+
+One pass yields both the findings and the authorisation claims, so the two hooks can never
+disagree about which lines need a licence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from customs_engine.core.context import CheckContext, RegistryRecord
+from customs_engine.core.models import BillOfEntry, Item, Licence
+from customs_engine.core.monitoring import item_value_inr
+from customs_engine.core.response import AuthorisationClaim, Finding
+from customs_engine.core.rules import RuleSet
+from customs_engine.plugins.ims.exemptions import decide
+from customs_engine.plugins.ims.policy import ImsPolicy
+
+SCHEME = "IMS"
+
+
+@dataclass
+class ImsResult:
+    findings: list[Finding] = field(default_factory=list)
+    claims: list[AuthorisationClaim] = field(default_factory=list)
+
+
+def assess(boe: BillOfEntry, ctx: CheckContext, rules: RuleSet, policy: ImsPolicy) -> ImsResult:
+    result = ImsResult()
+    if ctx.reference_date(boe) < policy.in_force_from:
+        return result
+    restricted = _restricted_lines(boe, rules, policy, result)
+    units = sum((item.quantity for _, item in restricted), Decimal(0))
+    for index, item in restricted:
+        decision = decide(boe, item, units, policy)
+        if decision is not None and decision.exempt:
+            result.findings.append(decision.finding(rules, item, index))
+            continue
+        licences = [(j, lic) for j, lic in enumerate(item.licences) if lic.scheme.upper() == SCHEME]
+        if licences:
+            _licence_route(boe, ctx, rules, policy, index, item, licences, result)
+        elif decision is not None:
+            result.findings.append(decision.finding(rules, item, index))
+        else:
+            category = item.product_category.value if item.product_category else "?"
+            result.findings.append(rules["IMS-AUTH-001"].finding(
+                "reject", f"{category} under HS {item.hs_code} is restricted: no IMS "
+                          "authorisation is quoted and no exemption applies",
+                item=item.number, field=f"items[{index}].licences"))
+    return result
+
+
+def _restricted_lines(boe: BillOfEntry, rules: RuleSet, policy: ImsPolicy,
+                      result: ImsResult) -> list[tuple[int, Item]]:
+    restricted = []
+    for index, item in enumerate(boe.items):
+        where = {"item": item.number, "field": f"items[{index}].hs_code"}
+        if item.hs_code in policy.invalid_codes:
+            result.findings.append(rules["IMS-COV-001"].finding(
+                "query", f"HS {item.hs_code} is not an Indian tariff line; laptops and personal "
+                         "computers are 84713010", **where))
+        elif item.hs_code in policy.codes:
+            if item.product_category is None:
+                result.findings.append(rules["IMS-COV-002"].finding(
+                    "query", f"HS {item.hs_code} is covered by IMS but the line has no product "
+                             "category; restricted categories are "
+                             f"{', '.join(sorted(policy.restricted_categories))}",
+                    item=item.number, field=f"items[{index}].product_category"))
+            elif item.product_category.value in policy.restricted_categories:
+                restricted.append((index, item))
+    return restricted
+
+
+def _licence_route(boe: BillOfEntry, ctx: CheckContext, rules: RuleSet, policy: ImsPolicy,
+                   index: int, item: Item, licences: list[tuple[int, Licence]],
+                   result: ImsResult) -> None:
+    """Claim the line against the first licence valid on the date of import."""
+    import_date = boe.manifest.bl_date if boe.manifest else None
+    if import_date is None:
+        import_date = boe.presented_on
+        result.findings.append(rules["IMS-VAL-002"].finding(
+            "warn", f"no B/L date: IMS validity reckoned from the Bill of Entry date {import_date} "
+                    "instead of the shipment date", item=item.number,
+            field=f"items[{index}].licences[{licences[0][0]}]"))
+    expired: list[Finding] = []
+    for position, licence in licences:
+        where: dict[str, Any] = {"item": item.number,
+                                 "field": f"items[{index}].licences[{position}]"}
+        record = ctx.registry.licence(SCHEME, licence.number)
+        expiry = _expiry(licence, record, policy)
+        if expiry is not None and import_date > expiry:
+            expired.append(rules["IMS-VAL-001"].finding(
+                "reject", f"IMS authorisation {licence.number} expired on {expiry}; date of "
+                          f"import (shipment) {import_date}", **where))
+            continue
+        if expiry is None:
+            result.findings.append(rules["IMS-VAL-001"].finding(
+                "query", f"IMS authorisation {licence.number}: no expiry or issue date on the "
+                         "message or in the registry; validity cannot be checked", **where))
+        if record is not None and record.port_code and record.port_code != boe.port_code:
+            result.findings.append(rules["IMS-PORT-001"].finding(
+                "query", f"IMS authorisation {licence.number} is registered at "
+                         f"{record.port_code}; the Bill of Entry is at {boe.port_code}", **where))
+        value = item_value_inr(item, ctx.registry, boe.presented_on)
+        result.claims.append(AuthorisationClaim(
+            scheme=SCHEME, number=licence.number, item=item.number, quantity=item.quantity,
+            unit=item.unit, value_inr=value if value is not None else Decimal(0),
+            shortfall_rule="IMS-BAL-001", field=where["field"]))
+        return
+    result.findings.extend(expired)
+
+
+def _expiry(licence: Licence, record: RegistryRecord | None, policy: ImsPolicy) -> date | None:
+    """Declared expiry, else the registry's, else the calendar-year rule on the issue date."""
+    if licence.expires_on is not None:
+        return licence.expires_on
+    if record is not None and record.valid_until is not None:
+        return record.valid_until
+    issued = licence.issued_on or (record.issued_on if record else None)
+    return None if issued is None else policy.default_expiry(issued)

@@ -1,0 +1,33 @@
+"""The ``scrap`` plugin: metallic waste and scrap conditions (HBP 2.54).
+
+It declares a scheme with no licence schemes: scrap needs documents, not a licence. A steel or
+aluminium scrap line is also covered by SIMS or AIMS, whose plugins report on it independently.
+"""
+
+from __future__ import annotations
+
+from customs_engine import hookimpl
+from customs_engine.core.context import CheckContext, Scheme
+from customs_engine.core.models import BillOfEntry
+from customs_engine.core.response import Finding
+from customs_engine.core.rules import Rule, load_rules
+from customs_engine.plugins.scrap.checks import check_bill
+from customs_engine.plugins.scrap.policy import ScrapPolicy
+
+RULES = load_rules("customs_engine.plugins.scrap")
+POLICY = ScrapPolicy.load()
+
+
+@hookimpl
+def customs_schemes() -> list[Scheme]:
+    return [Scheme(name="scrap", title="Metallic waste and scrap (HBP 2.54)")]
+
+
+@hookimpl
+def customs_rules() -> list[Rule]:
+    return list(RULES.values())
+
+
+@hookimpl
+def customs_check_bill_of_entry(boe: BillOfEntry, ctx: CheckContext) -> list[Finding]:
+    return check_bill(boe, ctx, RULES, POLICY)

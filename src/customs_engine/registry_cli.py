@@ -1,0 +1,135 @@
+"""``customs registry import | show | list`` and opening the registry for ``validate``."""
+
+from __future__ import annotations
+
+import sys
+from decimal import Decimal
+
+import click
+from alembic.util import CommandError
+from sqlalchemy.exc import SQLAlchemyError
+
+from customs_engine.core.context import RegistryRecord
+from customs_engine.core.registry import SqlRegistry, open_for_run, resolve_url
+from customs_engine.core.registry.importer import ImportFileError, read_file
+
+DB_HELP = "Registry database URL (default: $CUSTOMS_DB, else sqlite:///customs.db)."
+EXIT_USAGE = 2
+
+
+def open_registry(db: str | None, *, for_run: bool = False,
+                  commit: bool = False) -> SqlRegistry | None:
+    """Open the registry or stop with exit code 2 and the reason."""
+    try:
+        if for_run:
+            return open_for_run(db, commit)
+        return SqlRegistry.open(db)
+    except (SQLAlchemyError, CommandError, OSError, ValueError) as exc:
+        reason = str(exc).splitlines()[0]
+        click.echo(f"customs: cannot open registry {resolve_url(db)}: {reason}", err=True)
+        sys.exit(EXIT_USAGE)
+
+
+@click.group()
+def registry() -> None:
+    """Authorisations, registrations, agencies and exchange rates (SPEC §8)."""
+
+
+@registry.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--db", envvar="CUSTOMS_DB", help=DB_HELP)
+def import_(files: tuple[str, ...], db: str | None) -> None:
+    """Import CSV (.csv) or JSON Lines (.jsonl) files; a file with a bad row imports nothing."""
+    store = open_registry(db)
+    assert store is not None
+    failed = False
+    try:
+        for path in files:
+            try:
+                records = read_file(path)
+            except ImportFileError as exc:
+                failed = True
+                for error in exc.errors:
+                    click.echo(f"customs: {error}", err=True)
+                click.echo(f"customs: {path}: nothing imported", err=True)
+                continue
+            count = store.replace_records(records, source=path)
+            click.echo(f"{path}: imported {count} row{'s' if count != 1 else ''}")
+    finally:
+        store.close()
+    sys.exit(1 if failed else 0)
+
+
+@registry.command()
+@click.argument("number")
+@click.option("--db", envvar="CUSTOMS_DB", help=DB_HELP)
+def show(number: str, db: str | None) -> None:
+    """Holder, validity, limits, committed debits and what remains of one number."""
+    store = open_registry(db)
+    assert store is not None
+    try:
+        found = store.records(number=number)
+        if not found:
+            click.echo(f"customs: {number} is not in the registry", err=True)
+            sys.exit(1)
+        for index, record in enumerate(found):
+            if index:
+                click.echo("")
+            _show(store, record)
+    finally:
+        store.close()
+
+
+def _show(store: SqlRegistry, record: RegistryRecord) -> None:
+    title = f"{record.kind} {record.scheme or ''} {record.number}".replace("  ", " ")
+    click.echo(title)
+    if record.kind == "exchange_rate":
+        click.echo(f"  rate:     {record.currency} = INR {record.rate} from {record.issued_on}")
+        return
+    if record.kind == "agency":
+        click.echo(f"  name:     {record.name or '-'} ({record.country or '-'})")
+    else:
+        click.echo(f"  holder:   {record.iec or '-'}")
+    until = record.valid_until or "(computed by the scheme's rules)"
+    click.echo(f"  validity: {record.issued_on or '-'} to {until}")
+    if record.kind == "agency":
+        return
+    if record.hs_codes:
+        click.echo(f"  hs codes: {' '.join(record.hs_codes)}")
+    unit = f" {record.unit}" if record.unit else ""
+    click.echo(f"  limits:   {_limit(record.quantity, unit)} / {_money(record.value_inr)}")
+    debits = store.debits_of(record.scheme or "", record.number)
+    quantity = sum((d[2] for d in debits), Decimal(0))
+    value = sum((d[3] for d in debits), Decimal(0))
+    click.echo(f"  debits:   {len(debits)} ({quantity}{unit} / INR {value:.2f})")
+    for message_id, item, debit_quantity, debit_value in debits:
+        click.echo(f"    {message_id} item {item}: {debit_quantity}{unit} / INR {debit_value:.2f}")
+    left_q = None if record.quantity is None else record.quantity - quantity
+    left_v = None if record.value_inr is None else record.value_inr - value
+    click.echo(f"  remaining: {_limit(left_q, unit)} / {_money(left_v)}")
+
+
+def _limit(value: Decimal | None, unit: str) -> str:
+    return "unlimited" if value is None else f"{value}{unit}"
+
+
+def _money(value: Decimal | None) -> str:
+    return "unlimited" if value is None else f"INR {value:.2f}"
+
+
+@registry.command("list")
+@click.option("--kind", type=click.Choice(["authorisation", "registration", "agency",
+                                           "exchange_rate"]))
+@click.option("--db", envvar="CUSTOMS_DB", help=DB_HELP)
+def list_(kind: str | None, db: str | None) -> None:
+    """Every row of the registry (or of one kind), one per line."""
+    store = open_registry(db)
+    assert store is not None
+    try:
+        for record in store.records(kind=kind):
+            detail = (f"{record.currency} {record.rate}" if record.kind == "exchange_rate"
+                      else record.iec or record.name or "-")
+            click.echo(f"{record.kind:<14} {record.scheme or '-':<6} {record.number:<24} "
+                       f"{detail:<14} {record.issued_on or '-'} to {record.valid_until or '-'}")
+    finally:
+        store.close()

@@ -1,0 +1,144 @@
+"""``--format ices-ack``: CHCAI02 records per message, failing records named by our rule IDs."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from customs_engine.adapters.ices_flatfile.ack import AckWriter
+from customs_engine.cli import main
+from customs_engine.core.response import DocumentInfo, EngineInfo, Finding, MessageInfo, Response
+from customs_engine.testing import make_engine, registration
+
+from .builder import GS, flat_file, igm, steel_be
+
+#: what makes the builder's steel BE acceptable: its IGM (number allotted by ICES, given by
+#: configuration) and its SIMS registration in the registry
+IGM_CONFIG = {"ices_flatfile": {"igm_number": "0012345", "igm_date": "2026-03-05"}}
+SIMS_ROW = registration("SIMS", "STL2026030100099", iec="ZZZAB1234C", issued_on="2026-03-01",
+                        hs_codes=("7208",))
+
+
+def _ack(*files: bytes, **ctx: object) -> list[list[str]]:
+    ctx = {"config": IGM_CONFIG, "records": [SIMS_ROW], **ctx}
+    engine = make_engine(**ctx)
+    stream = io.BytesIO()
+    writer = engine.host.hook.customs_response_writer(format="ices-ack", stream=stream)
+    for number, data in enumerate(files):
+        for response in engine.validate_bytes(data, f"file{number}"):
+            writer.write(response)
+    writer.close()
+    text = stream.getvalue().decode("ascii")
+    assert text.endswith("\r\n") and "\n" not in text.replace("\r\n", "")
+    return [line.split(GS) for line in text.split("\r\n")[:-1]]
+
+
+def test_ices_ack_is_an_output_format() -> None:
+    assert "ices-ack" in make_engine().host.output_formats()
+
+
+def test_positive_ack_for_an_accepted_be_and_igm() -> None:
+    records = _ack(flat_file("sachi01", igm()), flat_file("cachi01", steel_be()),
+                   as_of=date(2026, 3, 10))
+    header, manifest, be, trailer = records
+    assert header[:10] == ["HREC", "ZZ", "INNSA1", "ZZ", "", "ICES1_5", "T", "", "CHCAI02", "2"]
+    assert header[10] == "20260310"
+    assert len(be) == len(manifest) == 24
+    assert be[:4] == ["F", "INNSA1", "7001", "20260310"] and be[19] == "00"
+    assert set(be[4:19] + be[20:]) == {""}
+    assert manifest[1] == "INNSA1" and manifest[19] == "00"
+    assert trailer == ["TREC", "2"]
+
+
+def test_negative_ack_has_one_record_per_failing_input_record() -> None:
+    tables = steel_be()
+    tables["ITEMS"][1]["quantity"] = "x"
+    tables["ITEMS"][1]["unit_price"] = "y"
+    tables["CTX"][0]["state_code"] = "277"
+    data = flat_file("cachi01", tables)
+    _, _manifest, *body, _ = _ack(flat_file("sachi01", igm()), data)
+    assert [(r[7], r[8], r[19], r[23]) for r in body] == [
+        ("", "", "CORE-SYNTAX-001", "CTX"), ("1", "2", "CORE-SYNTAX-001", "ITEMS")]
+    assert all(r[:4] == ["F", "INNSA1", "7001", "20260310"] for r in body)
+
+
+def test_negative_ack_for_an_unreadable_message_keeps_its_keys() -> None:
+    tables = steel_be()
+    tables["BE"][0]["mode"] = "Q"
+    _, record, _ = _ack(flat_file("cachi01", tables))
+    assert record[1:3] == ["INNSA1", "7001"] and record[19] == "CORE-SYNTAX-001"
+    assert record[23] == "BE"
+
+
+def _response(findings: list[Finding]) -> Response:
+    return Response(message=MessageInfo(source="s", index=0, format="ices_flatfile",
+                                        type="bill_of_entry", reference="CACHI01-INNSA1-55"),
+                    document=DocumentInfo(port_code="INNSA1", date=date(2026, 1, 2)),
+                    findings=findings, engine=EngineInfo(version="0"))
+
+
+def _finding(rule: str, outcome: str = "reject", item: int | None = None) -> Finding:
+    return Finding(rule=rule, scheme="x", outcome=outcome, item=item, message="m", reference="r")
+
+
+def test_item_rule_findings_map_to_items_records_and_warnings_do_not_fail() -> None:
+    stream = io.BytesIO()
+    writer = AckWriter(stream)
+    writer.write(_response([_finding("CORE-X-001", "warn"), _finding("SIMS-VAL-001", item=20003),
+                            _finding("SIMS-BOE-001", "query", item=20003),
+                            _finding("CORE-BOE-NOTE-003")]))
+    writer.write(_response([_finding("CORE-X-001", "info")]))
+    writer.close()
+    rows = [r.split(GS) for r in stream.getvalue().decode().split("\r\n")[1:-2]]
+    assert [(r[2], r[3], r[7], r[8], r[19], r[23]) for r in rows] == [
+        ("55", "20260102", "2", "3", "SIMS-VAL-001|SIMS-BOE-001", "ITEMS"),
+        ("55", "20260102", "", "", "CORE-BOE-NOTE-003", "BE"),
+        ("55", "20260102", "", "", "00", "")]
+
+
+def test_error_codes_longer_than_the_field_are_split() -> None:
+    stream = io.BytesIO()
+    writer = AckWriter(stream)
+    rules = [f"PLUGIN{n:02d}-RULE-{n:03d}" for n in range(12)]
+    writer.write(_response([_finding(rule) for rule in rules]))
+    writer.close()
+    codes = [r.split(GS)[19] for r in stream.getvalue().decode().split("\r\n")[1:-2]]
+    assert len(codes) > 1 and all(len(code) <= 100 for code in codes)
+    assert "|".join(codes).split("|") == rules
+
+
+def test_cli_writes_the_ack_and_json_still_works(tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "1-vessel.igm").write_bytes(flat_file("sachi01", igm()))
+    (inbox / "2-7001.be").write_bytes(flat_file("cachi01", steel_be()))
+    (tmp_path / "ices.toml").write_text('[ices_flatfile]\nigm_number = "0012345"\n'
+                                        'igm_date = "2026-03-05"\n')
+    (tmp_path / "registry.csv").write_text(
+        "kind,scheme,number,iec,issued_on,hs_codes\n"
+        "registration,SIMS,STL2026030100099,ZZZAB1234C,2026-03-01,7208\n")
+    db = f"sqlite:///{tmp_path / 'r.db'}"
+    runner = CliRunner()
+    imported = runner.invoke(main, ["registry", "import", "--db", db,
+                                    str(tmp_path / "registry.csv")])
+    assert imported.exit_code == 0, imported.output
+    args = ["validate", "--db", db, "--config", str(tmp_path / "ices.toml"), str(inbox)]
+    ack = runner.invoke(main, [*args, "--format", "ices-ack"])
+    assert ack.exit_code == 0, ack.output
+    assert ack.output.startswith("HREC") and ack.output.count(f"{GS}00{GS}") == 2
+    result = runner.invoke(main, [*args, "--format", "json"])
+    assert result.exit_code == 0 and '"format": "ices_flatfile"' in result.output
+
+
+def test_amendment_ack_is_keyed_by_be_number() -> None:
+    tables = steel_be()
+    for rows in tables.values():
+        for row in rows:
+            row.update(message_type="A", job_no=None, job_date=None, be_number="1234567",
+                       be_date="20260311")
+    _, _manifest, record, _ = _ack(flat_file("sachi01", igm()),
+                                   flat_file("cachi01", tables, message_id="CACHI01_A"))
+    assert record[1:5] == ["INNSA1", "", "", "1234567"] and record[19] == "00"

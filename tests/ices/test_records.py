@@ -1,0 +1,184 @@
+"""Envelope and record reading: the format's quirks are tolerated, every other break is named."""
+
+from __future__ import annotations
+
+import pytest
+
+from customs_engine.adapters.ices_flatfile.reader import parse, read
+from customs_engine.core.models import BillOfEntry, ImportGeneralManifest
+
+from .builder import GS, flat_file, igm, steel_be
+
+
+def _syntax(parsed) -> list[str]:  # type: ignore[no-untyped-def]
+    return [f.message for p in parsed for f in p.findings if f.rule == "CORE-SYNTAX-001"]
+
+
+@pytest.mark.parametrize("newline", ["\r\n", "\n"])
+@pytest.mark.parametrize("trailing_gs", [False, True])
+def test_line_ends_and_trailing_delimiter_are_tolerated(newline: str, trailing_gs: bool) -> None:
+    for dialect, tables in (("cachi01", steel_be()), ("sachi01", igm())):
+        data = flat_file(dialect, tables, newline=newline, trailing_gs=trailing_gs)
+        parsed = parse(data, {})
+        assert _syntax(parsed) == []
+        assert parsed[0].message is not None
+
+
+def test_supportingdocs_spelling_is_one_table() -> None:
+    tables = steel_be()
+    tables["SUPPORTING_DOCS"] = [{
+        "declaration_type": "B", "invoice_sr": 1, "item_sr": 0, "icegate_user": "TESTCB0001",
+        "irn": "2026031000000001", "document_type": "861000", "issuer_name": "INSPECTION CO",
+        "document_reference": "PSIC-77", "place_of_issue": "YOKOHAMA", "issued_on": "20260220",
+        "beneficiary_name": "ZETA", "file_type": "pdf"}]
+    config = {"ices_flatfile": {"certificate_types": {"861000": "PSIC"}}}
+    for spelling in ("SUPPORTING_DOCS", "SUPPORTINGDOCS"):
+        data = flat_file("cachi01", tables, table_names={"SUPPORTING_DOCS": spelling})
+        [parsed] = parse(data, config)
+        assert _syntax([parsed]) == []
+        assert isinstance(parsed.message, BillOfEntry)
+        assert [c.number for i in parsed.message.items for c in i.certificates] == [
+            "PSIC-77", "PSIC-77"]
+
+
+def test_fresh_igm_with_empty_igm_number_parses() -> None:
+    [parsed] = parse(flat_file("sachi01", igm()), {})
+    assert isinstance(parsed.message, ImportGeneralManifest)
+    assert parsed.message.igm_number is None and _syntax([parsed]) == []
+    weights = [ln.gross_weight_kg for ln in parsed.message.lines]
+    assert [str(w) for w in weights] == ["3000.000", "4500.000"]
+
+
+def test_wrong_field_count_names_table_and_line() -> None:
+    data = flat_file("cachi01", steel_be())
+    lines = data.split(b"\r\n")
+    row = next(i for i, ln in enumerate(lines) if ln.startswith(b"F" + GS.encode() + b"INNSA1")
+               and i > lines.index(b"<TABLE>ITEMS"))
+    lines[row] = lines[row] + (GS + "X" + GS + "Y").encode()
+    [parsed] = parse(b"\r\n".join(lines), {})
+    assert f"table ITEMS, line {row + 1}: 94 fields, the layout has 92" in _syntax([parsed])
+    assert parsed.findings[0].field == f"ITEMS[line {row + 1}]"
+
+
+@pytest.mark.parametrize(("table", "field", "value", "position", "expected"), [
+    ("ITEMS", "quantity", "12,5", 9, "not a number"),
+    ("ITEMS", "unit_price", "1.1234567", 59, "7 decimals"),
+    ("ITEMS", "description1", "X" * 61, 12, "61 characters, longer than C60"),
+    ("IGMS", "igm_date", "20260231", 8, "not a valid date YYYYMMDD"),
+    ("IGMS", "igm_number", "12345678", 7, "too many digits for N7"),
+    ("BE", "iec", "", 8, "mandatory on a fresh record but empty"),
+])
+def test_bad_fields_are_named_by_table_line_and_position(table: str, field: str, value: str,
+                                                         position: int, expected: str) -> None:
+    tables = steel_be()
+    tables[table][0][field] = value
+    data = flat_file("cachi01", tables)
+    line = data.split(b"\r\n").index(f"<TABLE>{table}".encode()) + 2
+    [parsed] = parse(data, {})
+    messages = [m for m in _syntax([parsed]) if m.startswith(f"table {table}, line {line}, "
+                                                               f"field {position}:")]
+    assert messages and expected in messages[0], _syntax([parsed])
+    assert any(f.field == f"{table}[line {line}].field {position}" for f in parsed.findings)
+
+
+def test_several_bad_records_are_all_reported_and_the_rest_still_read() -> None:
+    tables = steel_be()
+    tables["ITEMS"][0]["quantity"] = "abc"
+    tables["ITEMS"][1]["country_of_origin"] = "JPN"
+    tables["CTX"][0]["registration_number"] = "X" * 21
+    [parsed] = parse(flat_file("cachi01", tables), {})
+    places = {f.field.split(".")[0] for f in parsed.findings if f.field}
+    assert {p.split("[")[0] for p in places} == {"ITEMS", "CTX"}
+    assert len(places) == 3
+    assert isinstance(parsed.message, BillOfEntry)
+    # item 1 has no usable quantity; item 2 is still there, with its finding tagged
+    assert [i.number for i in parsed.message.items] == [2]
+    assert {f.item for f in parsed.findings if f.field and f.field.startswith("ITEMS")} == {1, 2}
+
+
+def test_unusable_be_main_makes_an_unknown_message() -> None:
+    tables = steel_be()
+    tables["BE"][0]["mode"] = "Q"
+    tables["BE"][0]["job_date"] = "2026-03-10"
+    [parsed] = parse(flat_file("cachi01", tables), {})
+    assert parsed.type == "unknown" and parsed.message is None
+    assert parsed.reference == "CACHI01-INNSA1-7001"
+    assert any("mode of transport 'Q'" in m for m in _syntax([parsed]))
+
+
+def test_missing_mandatory_table_and_trailer() -> None:
+    tables = steel_be()
+    del tables["CTX"]
+    data = flat_file("cachi01", tables).replace(f"TREC{GS}7001".encode(), b"")
+    [parsed] = parse(data, {})
+    messages = _syntax([parsed])
+    assert "table CTX: <TABLE>CTX is mandatory for a fresh Bill of Entry but absent" in messages
+    assert any("does not end in a TREC trailer" in m for m in messages)
+
+
+def test_mismatched_trailer_and_unknown_table() -> None:
+    tables = steel_be()
+    data = flat_file("cachi01", tables).replace(f"TREC{GS}7001".encode(),
+                                                f"TREC{GS}7002".encode())
+    data = data.replace(b"<TABLE>CTX", b"<TABLE>CTXX")
+    messages = _syntax(parse(data, {}))
+    assert any("TREC control number '7002' differs from HREC's '7001'" in m for m in messages)
+    assert any("unknown table 'CTXX'" in m for m in messages)
+    assert any("<TABLE>CTX is mandatory" in m for m in messages)
+
+
+def test_sachi01_structure_errors() -> None:
+    tables = igm()
+    tables["contain"][0]["line_number"] = 9
+    tables["vesinfo"][0]["total_lines"] = 3
+    tables["cargo"][1]["line_number"] = 1
+    tables["contain"][1]["voyage"] = "102E"
+    [parsed] = parse(flat_file("sachi01", tables), {})
+    messages = _syntax([parsed])
+    assert any("container ZZZU1234564 is on line 9/0, which has no cargo record" in m
+               for m in messages)
+    assert any("total number of lines is 3 but the file has 2 cargo records" in m
+               for m in messages)
+    assert any("line 1/0 repeats the cargo record" in m for m in messages)
+    assert any("field 5: voyage '102E' differs from vesinfo's '101E'" in m for m in messages)
+
+
+def test_vesinfo_extension_fields_are_ignored_but_short_records_are_not() -> None:
+    data = flat_file("sachi01", igm())
+    lines = data.split(b"\r\n")
+    ves = lines.index(b"<vesinfo>") + 1
+    lines[ves] += (GS + "EXTRA" + GS + "MORE").encode()
+    assert _syntax(parse(b"\r\n".join(lines), {})) == []
+    cargo = lines.index(b"<cargo>") + 1
+    lines[cargo] = lines[cargo].rsplit(GS.encode(), 1)[0]
+    assert f"table cargo, line {cargo + 1}: 40 fields, the layout has 41" in _syntax(
+        parse(b"\r\n".join(lines), {}))
+
+
+def test_garbage_never_raises() -> None:
+    for data in (b"", b"HREC", b"\x00\xff" * 50, b"HREC" + GS.encode() * 8 + b"SACHI01\n<cargo>",
+                 b"<TABLE>BE\nTREC"):
+        parsed = read(data, "x")
+        assert parsed and all(p.type == "unknown" for p in parsed)
+
+
+def test_bad_config_is_reported_not_raised() -> None:
+    config = {"ices_flatfile": {"igm_date": "18.10.2025", "certificate_types": {"1": "NOPE"}}}
+    [parsed] = parse(flat_file("sachi01", igm()), config)
+    messages = _syntax([parsed])
+    assert any("igm_date" in m for m in messages) and any("NOPE" in m for m in messages)
+
+
+def test_section_markers_are_checked() -> None:
+    data = flat_file("sachi01", igm()).replace(b"<END-cargo>\r\n", b"")
+    messages = _syntax(parse(data, {}))
+    assert any("<contain> opens before <END-cargo>" in m for m in messages)
+    assert any("<END-contain> closes" not in m for m in messages)
+    data = flat_file("cachi01", steel_be()).replace(b"<TABLE>BE\r\n", b"<BE>\r\n", 1)
+    [parsed] = parse(data, {})
+    assert parsed.type == "unknown"
+    assert "line 2: '<BE>' is not a <TABLE> marker" in _syntax([parsed])
+    data = flat_file("sachi01", igm()).replace(b"<vesinfo>\r\n", b"")
+    messages = _syntax(parse(data, {}))
+    assert "line 3: data record outside any table section" in messages
+    assert any("<END-vesinfo> closes no open section" in m for m in messages)

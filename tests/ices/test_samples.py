@@ -1,0 +1,82 @@
+"""The shared ICEGATE samples, read in place: the synthetic BE noted against the synthetic IGM."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from customs_engine.adapters.ices_flatfile import sachi01
+from customs_engine.adapters.ices_flatfile.reader import parse
+from customs_engine.adapters.ices_flatfile.records import read_envelopes
+from customs_engine.core.models import BillOfEntry, ImportGeneralManifest
+from customs_engine.testing import make_engine
+
+IGM_CONFIG = {"ices_flatfile": {"igm_number": "2345678", "igm_date": "2025-10-18"}}
+
+
+def test_synthetic_be_and_igm_validate_together(icegate_dir: Path) -> None:
+    engine = make_engine(config=IGM_CONFIG)
+    igm_parsed = engine.parse((icegate_dir / "synthetic_sachi01_igm.igm").read_bytes(), "igm")
+    be_parsed = engine.parse((icegate_dir / "synthetic_cachi01_steel_be.be").read_bytes(), "be")
+    igm, be = igm_parsed[0].message, be_parsed[0].message
+    assert isinstance(igm, ImportGeneralManifest) and isinstance(be, BillOfEntry)
+    assert igm_parsed[0].findings == [] and be_parsed[0].findings == []
+
+    assert be.manifest is not None
+    assert (be.manifest.igm_number, be.manifest.igm_date) == (igm.igm_number, igm.igm_date)
+    assert be.manifest.igm_number == "2345678" and be.manifest.igm_date == date(2025, 10, 18)
+    assert be.manifest.line is None
+    line = igm.find_by_bl(be.manifest.bl_number or "")
+    assert line is not None and (line.line, line.subline) == (1, 0)
+    assert be.manifest.bl_number == igm.lines[0].bl_number == "EXLN25PUS0417"
+    assert be.importer.gstin == "27ZZZCK4321Q1ZI"
+    assert be.port_code == igm.port_code == "INNSA1"
+    for item in be.items:
+        sims = item.licences_for("SIMS")
+        assert [(lic.number, lic.expires_on) for lic in sims] == [
+            ("STL2025091500417", date(2025, 11, 29))]
+    # The IGM line carries what the BE's IGMS record declares.
+    assert line.packages == 10 and line.package_kind == "PKG"
+    assert line.gross_weight_kg == Decimal("25620.000")
+
+    responses = [engine.complete(p, engine.assess(p), name)
+                 for p, name in ((igm_parsed[0], "igm"), (be_parsed[0], "be"))]
+    noting = [f for r in responses for f in r.findings if f.rule.startswith("CORE-BOE-NOTE-")]
+    syntax = [f for r in responses for f in r.findings if f.rule == "CORE-SYNTAX-001"]
+    assert noting == [] and syntax == []
+
+
+def test_synthetic_be_values_wait_for_the_registry_rate(icegate_dir: Path) -> None:
+    """USD is a standard currency declared without a rate: INR value left to the core."""
+    [parsed] = parse((icegate_dir / "synthetic_cachi01_steel_be.be").read_bytes(), {})
+    be = parsed.message
+    assert isinstance(be, BillOfEntry)
+    assert [(i.foreign_value.amount, i.foreign_value.currency, i.foreign_value.rate, i.value_inr)
+            for i in be.items if i.foreign_value] == [
+        (Decimal("9030.00"), "USD", None, None), (Decimal("7590.00"), "USD", None, None)]
+    assert sum(i.foreign_value.amount for i in be.items if i.foreign_value) == Decimal("16620.00")
+    assert be.presented_at.isoformat() == "2025-10-20T10:15:00+05:30"
+    assert (be.type, be.mode, be.prior, be.consigned_from, be.port_of_loading) == (
+        "HOME_CONSUMPTION", "SEA", False, "KR", "KRPUS")
+
+
+def test_fresh_igm_without_config_has_no_igm_number(icegate_dir: Path) -> None:
+    [parsed] = parse((icegate_dir / "synthetic_sachi01_igm.igm").read_bytes(), {})
+    assert isinstance(parsed.message, ImportGeneralManifest)
+    assert parsed.message.igm_number is None and parsed.message.igm_date is None
+    assert parsed.findings == []
+
+
+def test_real_redacted_igm_excerpt_has_three_lines_and_four_containers(icegate_dir: Path) -> None:
+    data = (icegate_dir / "ices_sachi01_sea_igm_redacted_excerpt.igm").read_bytes()
+    [parsed] = parse(data, {})
+    igm = parsed.message
+    assert isinstance(igm, ImportGeneralManifest) and parsed.findings == []
+    assert [(ln.line, ln.subline, ln.cargo_movement) for ln in igm.lines] == [
+        (1, 0, "TC"), (3, 0, "LC"), (4, 0, "LC")]
+    assert igm.message_id == "SACHI01-INCCU1-22021W"
+    [envelope], _ = read_envelopes(data)
+    containers = sachi01.containers(envelope)
+    assert [(c.line, c.number) for c in containers] == [
+        (1, "MLCU2894978"), (3, "DRYU9441329"), (3, "DRYU9582219"), (4, "DFSU1443012")]
