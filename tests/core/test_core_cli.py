@@ -19,7 +19,7 @@ def validate(*args: str) -> list[dict]:  # type: ignore[type-arg]
     result = CliRunner().invoke(main, ["validate", "--format", "jsonl", *args],
                                 catch_exceptions=False)
     assert result.exit_code in (0, 1), result.output
-    return [json.loads(line) for line in result.output.splitlines()]
+    return [json.loads(line) for line in result.stdout.splitlines()]
 
 
 def test_without_commit_the_default_database_is_not_created(tmp_path: Path,

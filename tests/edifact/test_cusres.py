@@ -107,6 +107,6 @@ def test_validate_format_cusres_from_the_command_line(tmp_path: Path) -> None:
     assert result.exception is None or isinstance(result.exception, SystemExit), result.output
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        interchange_out = Interchange.from_str(result.output)
+        interchange_out = Interchange.from_str(result.stdout)
     refs = [m.get_segment("RFF").elements[0][1] for m in interchange_out.get_messages()]
     assert refs == ["M1", "M2"]

@@ -143,7 +143,7 @@ def test_cli_config_switches_the_aims_fee_model(tmp_path):
     example = EXAMPLES / "messages" / "05-be-scrap-and-aluminium.xml"
     result = CliRunner().invoke(main, ["validate", "--format", "json", "--config", str(config),
                                        str(example)])
-    aluminium = json.loads(result.output)[1]
+    aluminium = json.loads(result.stdout)[1]
     assert [(f["rule"], f["amount"]) for f in aluminium["fees"]] == [("AIMS-FEE-001", "4745.00")]
 
 
