@@ -23,6 +23,7 @@ from typing import Protocol
 
 from customs_engine.core.context import Registry
 from customs_engine.core.models import BillOfEntry, ImportGeneralManifest
+from customs_engine.core.replay import ReplayTable
 from customs_engine.core.response import AuthorisationClaim, AuthorisationUse
 
 ZERO = Decimal(0)
@@ -117,7 +118,8 @@ class RunState:
         self._manifests: list[ImportGeneralManifest] = []
         self._debits: dict[tuple[str, str], tuple[Decimal, Decimal]] = {}
         self._uses: dict[tuple[str, str], list[str]] = {}
-        self._applied: dict[str, list[AuthorisationUse]] = {}
+        #: per submission, what it debited (packed, spilled to a temporary database when large)
+        self._applied = ReplayTable()
 
     # -- what in-sequence checks read -------------------------------------------------------
 
