@@ -49,6 +49,9 @@ class Assessment(BaseModel):
     routing: Routing | None = None
     #: the message the checks saw, when it differs from the parsed one (valued, see valuation.py)
     message: BillOfEntry | ImportGeneralManifest | None = None
+    #: the submission key of the parsed message (``ledger.message_key``), computed here, off the
+    #: in-order path
+    key: str | None = None
 
 
 class Engine:
@@ -89,8 +92,8 @@ class Engine:
     # -- stateless checks ----------------------------------------------------------------------
 
     def assess(self, parsed: ParsedMessage) -> Assessment:
-        message = parsed.message
-        if message is None:
+        original = message = parsed.message
+        if original is None or message is None:
             return Assessment()
         findings: list[Finding] = []
         fees: list[Fee] = []
@@ -112,7 +115,8 @@ class Engine:
         else:
             findings += self._collect("customs_check_manifest", manifest=message, ctx=self.ctx)
         return Assessment(findings=findings, fees=fees, claims=claims, routing=routing,
-                          message=valued if valued is not parsed.message else None)
+                          message=valued if valued is not parsed.message else None,
+                          key=message_key(original))
 
     # -- stateful completion, in input order -------------------------------------------------------
 
@@ -132,7 +136,7 @@ class Engine:
                                                                  run=self.run)
                 except Exception as exc:
                     findings.append(self._plugin_failure("customs_rate_date", exc))
-                key = message_key(parsed.message or message)
+                key = assessment.key or message_key(parsed.message or message)
                 result = self.run.apply_claims(key, assessment.claims, self.ctx.registry)
                 self.run.remember_uses(message)
                 # --commit: persist the completed message; a failed balance re-check under lock
@@ -142,7 +146,7 @@ class Engine:
                 findings += [self._shortfall_finding(s) for s in result.shortfalls]
             else:
                 self.run.remember_manifest(message)
-                self.run.commit(message_key(message), message)
+                self.run.commit(assessment.key or message_key(message), message)
         findings = self._checked(findings)
         return Response(
             message=MessageInfo(source=source, index=parsed.index, format=parsed.format,

@@ -10,7 +10,7 @@ import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, computed_field
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, model_validator
 
 Outcome = Literal["reject", "hold", "query", "warn", "info"]
 Status = Literal["accepted", "query", "hold", "rejected"]
@@ -133,6 +133,8 @@ def status_of(findings: list[Finding]) -> Status:
 class Response(_Record):
     message: MessageInfo
     document: DocumentInfo
+    #: derived from ``findings`` on construction; a value passed in is ignored
+    status: Status = "accepted"
     findings: list[Finding] = Field(default_factory=list)
     fees: list[Fee] = Field(default_factory=list)
     authorisations: list[AuthorisationUse] = Field(default_factory=list)
@@ -140,18 +142,20 @@ class Response(_Record):
     rate_date: dt.date | None = None
     engine: EngineInfo
 
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def status(self) -> Status:
-        return status_of(self.findings)
+    @model_validator(mode="after")
+    def _derive_status(self) -> Response:
+        # frozen model: set the derived field once, here, so it can never disagree
+        object.__setattr__(self, "status", status_of(self.findings))
+        return self
 
     @property
     def accepted(self) -> bool:
         return self.status == "accepted"
 
     def to_json_dict(self) -> dict[str, Any]:
-        """The SPEC §7 object, keys in the documented order."""
-        data = self.model_dump(mode="json")
-        order = ("message", "document", "status", "findings", "fees", "authorisations",
-                 "routing", "rate_date", "engine")
-        return {key: data[key] for key in order}
+        """The SPEC §7 object, keys in the documented order (the field order)."""
+        return self.model_dump(mode="json")
+
+    def to_json(self, *, indent: int | None = None) -> str:
+        """The SPEC §7 object as JSON text (pydantic's serializer: non-ASCII kept as is)."""
+        return self.model_dump_json(indent=indent)

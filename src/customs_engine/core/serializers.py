@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import BinaryIO
 
 from customs_engine.core.hookspecs import hookimpl
@@ -17,9 +16,7 @@ from customs_engine.core.response import Response
 
 
 def _dumps(response: Response, *, indent: int | None) -> str:
-    separators = None if indent else (",", ":")
-    return json.dumps(response.to_json_dict(), ensure_ascii=False, indent=indent,
-                      separators=separators)
+    return response.to_json(indent=indent)
 
 
 class JsonWriter:
