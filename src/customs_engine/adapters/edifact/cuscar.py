@@ -66,14 +66,8 @@ class CuscarReader(MessageReader):
     def _tdt(self, seg: Any) -> None:
         if self.line is not None:
             return
-        if text_of(seg, 0) != "20":
-            self.problem(f"TDT transport stage (8051) must be 20 (main carriage), "
-                         f"got {text_of(seg, 0)!r}")
-        conveyance = CONVEYANCES.get(text_of(seg, 2))
-        if conveyance is None:
-            self.problem(f"TDT mode of transport (8067) must be 1 (sea), 4 (air) or 3 (road), "
-                         f"got {text_of(seg, 2)!r}")
-        self.igm["conveyance"] = conveyance
+        self.igm["conveyance"] = self.main_carriage(seg, CONVEYANCES,
+                                                    "1 (sea), 4 (air) or 3 (road)")
         self.igm["voyage"] = text_of(seg, 1) or None
         self.igm["carrier"] = text_of(seg, 4) or None
         self.igm["vessel_name"] = component(seg, 7, 3) or None

@@ -180,14 +180,7 @@ class CusdecReader(MessageReader):
     def _tdt(self, seg: Any) -> None:
         if self.item is not None:
             return
-        if text_of(seg, 0) != "20":
-            self.problem(f"TDT transport stage (8051) must be 20 (main carriage), "
-                         f"got {text_of(seg, 0)!r}")
-        mode = MODES.get(text_of(seg, 2))
-        if mode is None:
-            self.problem(f"TDT mode of transport (8067) must be 1, 2, 3 or 4, "
-                         f"got {text_of(seg, 2)!r}")
-        self.boe["mode"] = mode
+        self.boe["mode"] = self.main_carriage(seg, MODES, "1, 2, 3 or 4")
         self.group = ("TDT", None)
 
     def _nad(self, seg: Any) -> None:

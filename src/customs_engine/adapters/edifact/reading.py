@@ -14,7 +14,7 @@ from typing import TypeVar
 
 from pydifact.segments import Segment
 
-from customs_engine.adapters.edifact.elements import component, components
+from customs_engine.adapters.edifact.elements import component, components, text_of
 from customs_engine.adapters.edifact.envelope import RawMessage
 from customs_engine.core.dates import IST
 from customs_engine.core.models import BillOfEntry, ImportGeneralManifest
@@ -99,6 +99,17 @@ class MessageReader:
             allowed = ", ".join(member.value for member in kind)
             self.problem(f"{what} {value!r} is not one of {allowed}", item=item)
             return None
+
+    def main_carriage(self, seg: Segment, modes: dict[str, E], allowed: str) -> E | None:
+        """TDT+20 (main carriage) → the mode of transport (8067) our guide allows, or a finding."""
+        if text_of(seg, 0) != "20":
+            self.problem(f"TDT transport stage (8051) must be 20 (main carriage), "
+                         f"got {text_of(seg, 0)!r}")
+        mode = modes.get(text_of(seg, 2))
+        if mode is None:
+            self.problem(f"TDT mode of transport (8067) must be {allowed}, "
+                         f"got {text_of(seg, 2)!r}")
+        return mode
 
     def yes_no(self, value: str, what: str, *, item: int | None = None) -> bool | None:
         if value not in YES_NO:
