@@ -160,3 +160,16 @@ def test_convert_of_several_messages_writes_one_valid_document(tmp_path: Path) -
     result = customs("validate", "--format", "jsonl", str(out), cwd=tmp_path)
     refs = [json.loads(line)["message"]["reference"] for line in result.stdout.splitlines()]
     assert refs == ["BE-INNSA1-000126", "BE-INNSA1-000127"]
+
+
+def test_a_named_registry_that_does_not_exist_is_a_usage_error(tmp_path: Path) -> None:
+    missing = f"sqlite:///{tmp_path / 'typo.db'}"
+    result = customs("validate", "--db", missing, str(BOE), cwd=tmp_path)
+    assert result.returncode == 2 and b"no such SQLite database" in result.stderr
+    assert not (tmp_path / "typo.db").exists()
+
+
+def test_text_output_says_when_an_authorisation_has_no_limit_on_record(tmp_path: Path) -> None:
+    result = customs("validate", str(BOE), cwd=tmp_path)
+    debit = next(line for line in result.stdout.decode().splitlines() if "debit" in line)
+    assert "None" not in debit and "no limit on record" in debit

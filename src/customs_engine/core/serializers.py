@@ -83,7 +83,8 @@ class TextWriter:
             data = use.model_dump(mode="json")
             lines.append(f"  debit  {use.scheme.upper()} {use.number} item {use.item}: "
                          f"{data['debited_quantity']} / INR {data['debited_value']}, remaining "
-                         f"{data['remaining_quantity']} / INR {data['remaining_value']}")
+                         f"{data['remaining_quantity'] or 'no limit on record'} / "
+                         f"INR {data['remaining_value'] or 'no limit on record'}")
         if response.routing is not None:
             lines.append(f"  route  {response.routing.nac} group {response.routing.group}")
         self.stream.write(("\n".join(lines) + "\n").encode())
