@@ -22,7 +22,12 @@ def open_registry(db: str | None, *, for_run: bool = False,
     """Open the registry or stop with exit code 2 and the reason."""
     try:
         if for_run:
-            return open_for_run(db, commit)
+            store = open_for_run(db, commit)
+            if store is None:
+                click.echo(f"customs: no registry database at {resolve_url(db)}: checking "
+                           "against an empty registry (nothing is created without --commit)",
+                           err=True)
+            return store
         return SqlRegistry.open(db)
     except (SQLAlchemyError, CommandError, OSError, ValueError) as exc:
         reason = str(exc).splitlines()[0]

@@ -162,11 +162,13 @@ def test_convert_of_several_messages_writes_one_valid_document(tmp_path: Path) -
     assert refs == ["BE-INNSA1-000126", "BE-INNSA1-000127"]
 
 
-def test_a_named_registry_that_does_not_exist_is_a_usage_error(tmp_path: Path) -> None:
+def test_a_registry_database_that_does_not_exist_is_reported_not_created(
+        tmp_path: Path) -> None:
     missing = f"sqlite:///{tmp_path / 'typo.db'}"
     result = customs("validate", "--db", missing, str(BOE), cwd=tmp_path)
-    assert result.returncode == 2 and b"no such SQLite database" in result.stderr
+    assert b"no registry database at" in result.stderr and b"typo.db" in result.stderr
     assert not (tmp_path / "typo.db").exists()
+    assert b"CORE-LIC-002" in result.stdout  # licences then cannot be verified, and it says so
 
 
 def test_text_output_says_when_an_authorisation_has_no_limit_on_record(tmp_path: Path) -> None:

@@ -16,15 +16,10 @@ def open_for_run(url: str | None, commit: bool) -> SqlRegistry | None:
 
     Without ``--commit`` nothing is written, so the default SQLite file, when it does not exist
     yet, is not created: the run goes on with an empty registry (rules then say what they could
-    not verify). A database the user named (``--db`` / ``CUSTOMS_DB``) that does not exist is a
-    usage error (``FileNotFoundError``): a mistyped path must not read as an empty registry.
-    With ``--commit``, or for any other URL, the database is opened and migrated.
+    not verify; the CLI says so on stderr, so a mistyped path does not pass unnoticed). With
+    ``--commit``, or for any other URL, the database is opened and migrated.
     """
     resolved = resolve_url(url)
     if not commit and not sqlite_file_exists(resolved):
-        if resolved != DEFAULT_URL:
-            raise FileNotFoundError(
-                "no such SQLite database (create it with `customs registry import`, or run "
-                "with --commit)")
         return None
     return SqlRegistry.open(resolved)
