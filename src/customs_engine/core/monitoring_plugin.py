@@ -66,6 +66,8 @@ class MonitoringPlugin:
                                   ctx: CheckContext, run: RunState) -> list[Finding]:
         if not isinstance(message, BillOfEntry):
             return []
+        if not any(item.licences_for(self.monitoring.scheme) for item in message.items):
+            return []  # both run checks concern quoted registrations only
         lines = self.scope(message, ctx).lines
         return (self.monitoring.check_window(message, ctx, run, lines)
                 + self.in_sequence(message, run, lines))
