@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -136,8 +137,8 @@ def run_once(archive: Path, size: int, fmt: str, jobs: int) -> Result:
     code = os.waitstatus_to_exitcode(status)
     if code not in (0, 1):
         sys.exit(f"customs failed with exit code {code}:\n{captured.decode(errors='replace')}")
-    first = captured.decode().splitlines()[0] if captured else ""
-    messages = int(first.split()[1]) if first.startswith("customs:") else size
+    summary = re.search(r"^customs: (\d+) messages? in ", captured.decode(), re.MULTILINE)
+    messages = int(summary.group(1)) if summary else size
     return Result(size, fmt, jobs, messages, wall, usage.ru_utime + usage.ru_stime,
                   usage.ru_maxrss, peak_tree)
 
