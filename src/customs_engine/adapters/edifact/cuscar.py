@@ -29,11 +29,7 @@ class CuscarReader(MessageReader):
         self.igm: dict[str, Any] = {"message_id": self.raw.reference, "lines": []}
         self.line: dict[str, Any] | None = None
         self.declarant_reference: str | None = None
-        for index, seg in enumerate(self.raw.segments):
-            self.index = index
-            handler = getattr(self, f"_{seg.tag.lower()}", None)
-            if handler is not None:
-                handler(seg)
+        self.dispatch()
         self._close_line()
         self.igm["message_id"] = message_id(self.raw.reference, self.declarant_reference)
         return self._build()

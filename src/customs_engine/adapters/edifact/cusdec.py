@@ -52,11 +52,7 @@ class CusdecReader(MessageReader):
         self.radiation: dict[str, Any] = {}
         self.count_items: tuple[int, int] | None = None
         self.declarant_reference: str | None = None
-        for index, seg in enumerate(self.raw.segments):
-            self.index = index
-            handler = getattr(self, f"_{seg.tag.lower()}", None)
-            if handler is not None:
-                handler(seg)
+        self.dispatch()
         self._close_item()
         self.boe["message_id"] = message_id(self.raw.reference, self.declarant_reference)
         return self._build()

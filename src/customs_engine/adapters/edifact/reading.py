@@ -40,6 +40,14 @@ class MessageReader:
         """The canonical message, or ``None`` when mandatory data is missing (see findings)."""
         raise NotImplementedError
 
+    def dispatch(self) -> None:
+        """Hand every segment to its handler ``_<tag>`` (segments without one are skipped)."""
+        for index, seg in enumerate(self.raw.segments):
+            self.index = index
+            handler = getattr(self, f"_{seg.tag.lower()}", None)
+            if handler is not None:
+                handler(seg)
+
     def problem(self, text: str, *, index: int | None = None, item: int | None = None,
                 field: str | None = None) -> None:
         self.findings.append(self.raw.finding(self.index if index is None else index, text,
