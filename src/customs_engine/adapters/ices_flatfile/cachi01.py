@@ -65,15 +65,12 @@ def to_bill_of_entry(envelope: Envelope, settings: Settings) -> BillOfEntry | No
     amendment = envelope.header.message_id != "CACHI01"
     if not amendment:
         _required_tables(envelope)
-    main = envelope.table("BE")
-    if not main:
-        envelope.problem("no <TABLE>BE record: the Bill of Entry cannot be read"
-                         + (" (an amendment without BE main is not checked)" if amendment else ""))
+    be = envelope.single(
+        "BE", missing="no <TABLE>BE record: the Bill of Entry cannot be read"
+        + (" (an amendment without BE main is not checked)" if amendment else ""),
+        extra="second BE record (a file carries one Bill of Entry)")
+    if be is None:
         return None
-    be = main[0]
-    for extra in main[1:]:
-        envelope.problem("second BE record (a file carries one Bill of Entry)", table="BE",
-                         line=extra.line)
     _same_keys(envelope, be)
     numbers = _item_numbers(envelope)
     values = valuation.value_items(envelope, settings)
@@ -265,24 +262,24 @@ def _ddmmyyyy(text: str) -> date | None:
 
 def _certificates(envelope: Envelope, settings: Settings, items: dict[int, dict[str, Any]],
                   by_key: dict[tuple[Any, Any], int]) -> None:
-    for record in envelope.table("SUPPORTING_DOCS"):
-        kind = settings.certificate_types.get((record.text("document_type") or "").upper())
-        number = record.text("document_reference") or record.text("irn")
-        if kind is None or number is None:
-            continue
-        cert = {"type": kind, "number": number, "issued_on": record.get("issued_on"),
-                "agency": record.text("issuer_name")}
-        for n in _usable(items, _for_items(envelope, record, by_key)):
-            items[n]["certificates"].append(dict(cert))
-    for record in envelope.table("BE_ITEM_SW_CTRL"):
-        kind = settings.control_certificate_types.get((record.text("control_type") or "").upper())
-        number = record.text("result_code")
-        if kind is None or number is None:
-            continue
-        cert = {"type": kind, "number": number, "issued_on": record.get("control_start"),
-                "agency": record.text("control_location")}
-        for n in _usable(items, _for_items(envelope, record, by_key)):
-            items[n]["certificates"].append(dict(cert))
+    """Certificates from e-Sanchit documents and single-window control records, by code map."""
+    sources = (
+        # table, code map, code field, number fields (first present wins), issued, agency
+        ("SUPPORTING_DOCS", settings.certificate_types, "document_type",
+         ("document_reference", "irn"), "issued_on", "issuer_name"),
+        ("BE_ITEM_SW_CTRL", settings.control_certificate_types, "control_type",
+         ("result_code",), "control_start", "control_location"),
+    )
+    for table, kinds, code, numbers, issued, agency in sources:
+        for record in envelope.table(table):
+            kind = kinds.get((record.text(code) or "").upper())
+            number = next((record.text(f) for f in numbers if record.text(f)), None)
+            if kind is None or number is None:
+                continue
+            cert = {"type": kind, "number": number, "issued_on": record.get(issued),
+                    "agency": record.text(agency)}
+            for n in _usable(items, _for_items(envelope, record, by_key)):
+                items[n]["certificates"].append(dict(cert))
 
 
 def message_id(envelope: Envelope) -> str:

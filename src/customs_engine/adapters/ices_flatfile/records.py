@@ -94,6 +94,16 @@ class Envelope:
                 position: int | None = None) -> None:
         self.findings.append(problem(text, table=table, line=line, position=position))
 
+    def single(self, name: str, *, missing: str, extra: str) -> Record | None:
+        """The one record of a table that may hold only one; findings for none or several."""
+        records = self.table(name)
+        if not records:
+            self.problem(missing)
+            return None
+        for record in records[1:]:
+            self.problem(extra, table=name, line=record.line)
+        return records[0]
+
 
 def problem(text: str, *, table: str | None = None, line: int | None = None,
             position: int | None = None) -> Finding:

@@ -65,14 +65,10 @@ def containers(envelope: Envelope) -> list[Container]:
 
 
 def to_manifest(envelope: Envelope, settings: Settings) -> ImportGeneralManifest | None:
-    vesinfo = envelope.table("vesinfo")
-    if not vesinfo:
-        envelope.problem("no <vesinfo> record: the manifest cannot be read")
+    ves = envelope.single("vesinfo", missing="no <vesinfo> record: the manifest cannot be read",
+                          extra="second vesinfo record (one vessel per manifest)")
+    if ves is None:
         return None
-    ves = vesinfo[0]
-    for extra in vesinfo[1:]:
-        envelope.problem("second vesinfo record (one vessel per manifest)", table="vesinfo",
-                         line=extra.line)
     _same_voyage(envelope, ves)
     lines = _lines(envelope)
     declared = ves.get("total_lines")
