@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import sys
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import click
-from alembic.util import CommandError
-from sqlalchemy.exc import SQLAlchemyError
 
 from customs_engine.core.context import RegistryRecord
-from customs_engine.core.registry import SqlRegistry, open_for_run, resolve_url
-from customs_engine.core.registry.importer import ImportFileError, read_file
+from customs_engine.core.registry import resolve_url, url_for_run
+
+if TYPE_CHECKING:  # SQLAlchemy and Alembic load only when a database is opened
+    from customs_engine.core.registry.store import SqlRegistry
 
 DB_HELP = "Registry database URL (default: $CUSTOMS_DB, else sqlite:///customs.db)."
 EXIT_USAGE = 2
@@ -19,19 +20,26 @@ EXIT_USAGE = 2
 
 def open_registry(db: str | None, *, for_run: bool = False,
                   commit: bool = False) -> SqlRegistry | None:
-    """Open the registry or stop with exit code 2 and the reason."""
+    """Open the registry or stop with exit code 2 and the reason.
+
+    For a run (``for_run``) that has no database to read, ``None`` (and a warning on stderr):
+    SQLAlchemy and Alembic are then never imported.
+    """
+    url = resolve_url(db)
+    if for_run and url_for_run(url, commit) is None:
+        click.echo(f"customs: no registry database at {url}: checking against an empty "
+                   "registry (nothing is created without --commit)", err=True)
+        return None
+    from alembic.util import CommandError
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from customs_engine.core.registry.store import SqlRegistry
+
     try:
-        if for_run:
-            store = open_for_run(db, commit)
-            if store is None:
-                click.echo(f"customs: no registry database at {resolve_url(db)}: checking "
-                           "against an empty registry (nothing is created without --commit)",
-                           err=True)
-            return store
-        return SqlRegistry.open(db)
+        return SqlRegistry.open(url)
     except (SQLAlchemyError, CommandError, OSError, ValueError) as exc:
         reason = str(exc).splitlines()[0]
-        click.echo(f"customs: cannot open registry {resolve_url(db)}: {reason}", err=True)
+        click.echo(f"customs: cannot open registry {url}: {reason}", err=True)
         sys.exit(EXIT_USAGE)
 
 
@@ -45,6 +53,8 @@ def registry() -> None:
 @click.option("--db", envvar="CUSTOMS_DB", help=DB_HELP)
 def import_(files: tuple[str, ...], db: str | None) -> None:
     """Import CSV (.csv) or JSON Lines (.jsonl) files; a file with a bad row imports nothing."""
+    from customs_engine.core.registry.importer import ImportFileError, read_file
+
     store = open_registry(db)
     assert store is not None
     failed = False

@@ -359,8 +359,14 @@ class MonitoringScheme:
 
     # -- in-sequence: the window needs the IGM when nothing else gives the expected arrival ----
 
-    def check_window(self, boe: BillOfEntry, ctx: CheckContext, run: RunState,
+    def check_window(self, boe: BillOfEntry, ctx: CheckContext, run: RunState | None,
                      lines: list[tuple[int, Item]]) -> list[Finding]:
+        """The registration window against the expected arrival.
+
+        The registry's or the Bill of Entry's expected arrival needs no run state: those
+        registrations are checked in the stateless pass (``run`` is ``None``). The others wait
+        for the in-sequence pass, where the noted IGM may give the arrival.
+        """
         rule, out = self.rule("WIN-001"), []
         for number, occurrences in self.by_number(lines).items():
             record = ctx.registry.licence(self.scheme, number)
@@ -369,6 +375,10 @@ class MonitoringScheme:
             issued = self.issued_on(occ.licence, record)
             if issued is None:
                 continue  # VAL-001 already says the registration's dates are unknown
+            needs_igm = boe.expected_arrival is None and (
+                record is None or record.expected_arrival is None)
+            if needs_igm != (run is not None):
+                continue  # checked in the other pass
             arrival, source = self._expected_arrival(boe, run, record)
             if arrival is None:
                 out.append(rule.finding(
@@ -392,14 +402,14 @@ class MonitoringScheme:
                             "that date", **where))
         return out
 
-    def _expected_arrival(self, boe: BillOfEntry, run: RunState,
+    def _expected_arrival(self, boe: BillOfEntry, run: RunState | None,
                           record: RegistryRecord | None) -> tuple[date | None, str]:
         if record is not None and record.expected_arrival is not None:
             return record.expected_arrival, "registry"
         if boe.expected_arrival is not None:
             return boe.expected_arrival, "Bill of Entry"
         ref = boe.manifest
-        if ref is not None and ref.igm_number:
+        if run is not None and ref is not None and ref.igm_number:
             igm = run.manifest(ref.igm_number, ref.igm_date)
             moment = None if igm is None else (igm.expected_arrival or igm.arrived_at)
             if moment is not None:

@@ -54,7 +54,8 @@ class MonitoringPlugin:
     def customs_check_bill_of_entry(self, boe: BillOfEntry, ctx: CheckContext) -> list[Finding]:
         scope = self.scope(boe, ctx)
         _, notes = self.monitoring.fees(boe, ctx, scope.lines)
-        return scope.findings + self.monitoring.check(boe, ctx, scope.lines) + notes
+        return (scope.findings + self.monitoring.check(boe, ctx, scope.lines)
+                + self.monitoring.check_window(boe, ctx, None, scope.lines) + notes)
 
     @hookimpl
     def customs_fees(self, boe: BillOfEntry, ctx: CheckContext) -> list[Fee]:
@@ -68,6 +69,9 @@ class MonitoringPlugin:
             return []
         if not any(item.licences_for(self.monitoring.scheme) for item in message.items):
             return []  # both run checks concern quoted registrations only
+        window_open = message.expected_arrival is None  # else checked in the stateless pass
+        if not window_open and type(self).in_sequence is MonitoringPlugin.in_sequence:
+            return []  # nothing of this scheme's needs the run
         lines = self.scope(message, ctx).lines
-        return (self.monitoring.check_window(message, ctx, run, lines)
-                + self.in_sequence(message, run, lines))
+        window = self.monitoring.check_window(message, ctx, run, lines) if window_open else []
+        return window + self.in_sequence(message, run, lines)

@@ -27,6 +27,7 @@ from customs_engine.core.plugin_manager import PluginHost
 from customs_engine.core.progress import Progress
 from customs_engine.core.response import Response
 from customs_engine.core.summary import RunSummary
+from customs_engine.core.wire import Packed, compress, decompress, pack, unpack
 
 __all__ = ["RunError", "RunSummary", "responses_for", "run"]
 
@@ -102,9 +103,15 @@ def _start_worker(ctx: CheckContext, host_factory: Callable[[], PluginHost] | No
     gc.freeze()
 
 
-def _work(batch: list[InputFile]) -> list[Stateless]:
+def _ready() -> None:
+    """Nothing: submitted first so the worker processes start (and load plugins) at once."""
+
+
+def _work(batch: bytes) -> bytes:
+    """Check a compressed batch of files; their results, packed and compressed (see wire.py)."""
     assert _worker is not None, "worker not initialised"
-    return [stateless(_worker, file) for file in batch]
+    files: list[InputFile] = decompress(batch)
+    return compress([[pack(*pair) for pair in stateless(_worker, file)] for file in files])
 
 
 def _batches(files: Iterable[InputFile]) -> Iterator[list[InputFile]]:
@@ -127,46 +134,51 @@ def _in_workers(engine: Engine, files: Iterable[InputFile], jobs: int,
 
     The main process steals: whenever the next result in order is not ready, it takes the next
     batch itself instead of waiting. It would otherwise compete with the workers for the cores
-    while blocked on the pipe, and every batch it keeps saves pickling the parsed messages.
+    while blocked on the pipe, and every batch it keeps saves the trip through
+    :mod:`~customs_engine.core.wire` (batches travel compressed, results packed).
     """
     batches = _batches(files)
     workers = jobs - 1
     worker_window = workers * WINDOW_PER_JOB
     max_pending = worker_window + WINDOW_PER_JOB
-    pending: deque[tuple[list[str], Future[list[Stateless]] | list[Stateless]]] = deque()
+    pending: deque[tuple[list[str], Future[bytes] | list[Stateless]]] = deque()
     in_flight = 0
     exhausted = False
-    with ProcessPoolExecutor(max_workers=workers, initializer=_start_worker,
-                             initargs=(engine.ctx, host_factory)) as pool:
-        while True:
-            while not exhausted and in_flight < worker_window and len(pending) < max_pending:
-                batch = next(batches, None)
-                if batch is None:
-                    exhausted = True
-                    break
-                pending.append(([file.name for file in batch], pool.submit(_work, batch)))
-                in_flight += 1
-            if not pending:
-                return
-            names, head = pending[0]
-            if isinstance(head, Future) and not head.done() and not exhausted and (
-                    len(pending) < max_pending):
-                batch = next(batches, None)
-                if batch is None:
-                    exhausted = True
-                else:
+    names: list[str] = []
+    try:
+        with ProcessPoolExecutor(max_workers=workers, initializer=_start_worker,
+                                 initargs=(engine.ctx, host_factory)) as pool:
+            pool.submit(_ready)  # start the workers now: they load plugins while the main reads
+            while True:
+                while not exhausted and in_flight < worker_window and len(pending) < max_pending:
+                    batch = next(batches, None)
+                    if batch is None:
+                        exhausted = True
+                        break
                     pending.append(([file.name for file in batch],
-                                    [stateless(engine, file) for file in batch]))
-                continue
-            pending.popleft()
-            if isinstance(head, Future):
-                in_flight -= 1
-                try:
-                    results = head.result()
-                except BrokenProcessPool as exc:
-                    raise RunError(f"a worker process died while checking {names[0]} … "
-                                   f"{names[-1]} ({exc}); run again with -j1 to find the "
-                                   "input that causes it") from exc
-            else:
-                results = head
-            yield from zip(names, results, strict=True)
+                                    pool.submit(_work, compress(batch))))
+                    in_flight += 1
+                if not pending:
+                    return
+                names, head = pending[0]
+                if isinstance(head, Future) and not head.done() and not exhausted and (
+                        len(pending) < max_pending):
+                    batch = next(batches, None)
+                    if batch is None:
+                        exhausted = True
+                    else:
+                        pending.append(([file.name for file in batch],
+                                        [stateless(engine, file) for file in batch]))
+                    continue
+                pending.popleft()
+                if isinstance(head, Future):
+                    in_flight -= 1
+                    packed: list[list[Packed]] = decompress(head.result())
+                    results = [[unpack(pair) for pair in file] for file in packed]
+                else:
+                    results = head
+                yield from zip(names, results, strict=True)
+    except BrokenProcessPool as exc:
+        where = f" while checking {names[0]} … {names[-1]}" if names else ""
+        raise RunError(f"a worker process died{where} ({exc}); run again with -j1 to find the "
+                       "input that causes it") from exc

@@ -2,34 +2,18 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.engine import make_url
 
-DEFAULT_URL = "sqlite:///customs.db"
-ENV_VAR = "CUSTOMS_DB"
+from customs_engine.core.registry.urls import DEFAULT_URL, ENV_VAR, resolve_url, sqlite_file_exists
+
+__all__ = ["DEFAULT_URL", "ENV_VAR", "create", "migrate", "resolve_url", "sqlite_file_exists"]
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 #: pg_advisory_xact_lock key: one migrator at a time when several processes open the registry
 MIGRATION_LOCK = 0x637573746F6D73
-
-
-def resolve_url(url: str | None) -> str:
-    """``--db``, else ``CUSTOMS_DB``, else ``sqlite:///customs.db`` in the working directory."""
-    return url or os.environ.get(ENV_VAR) or DEFAULT_URL
-
-
-def sqlite_file_exists(url: str) -> bool:
-    """Whether a SQLite URL names an existing file (other backends: always true)."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite":
-        return True
-    database = parsed.database
-    return bool(database) and database != ":memory:" and Path(str(database)).exists()
 
 
 def create(url: str) -> Engine:
@@ -63,6 +47,9 @@ def _serialise_sqlite_writers(engine: Engine) -> None:
 
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest migration (Alembic, shipped in this package)."""
+    from alembic import command  # only runs that open a database pay for importing Alembic
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:

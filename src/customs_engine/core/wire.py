@@ -1,0 +1,77 @@
+"""What travels between the main process and the worker processes of a ``-jN`` run.
+
+Two costs decide how much a second core gains, and both fall on the main process, which also runs
+every stateful step:
+
+* **Rebuilding objects.** Unpickling the canonical model costs more than the checks the main
+  process runs on it: a 10-item Bill of Entry is some hundred pydantic objects, each rebuilt by a
+  Python-level ``__setstate__``. So the message travels as the JSON pydantic writes for it and is
+  rebuilt by pydantic-core's validator, in about a third of the time. Findings, fees, claims and
+  routing are small and stay pickled as they are, so their exact values (``Decimal`` places
+  included) are kept. Only the message the checks saw travels: the valued copy
+  (:attr:`Assessment.message`) when the engine made one, else the parsed message; it arrives as
+  :attr:`ParsedMessage.message`, which is what :meth:`Engine.complete
+  <customs_engine.core.engine.Engine.complete>` reads when the assessment carries no message of
+  its own (the submission key was computed before the journey).
+* **Pipes.** A pipe holds 64 KiB; a batch of 32 files or of their results is 130–240 KB. The
+  writer then waits, chunk by chunk, for the reader — and on the main process's side the reading
+  and writing threads of :mod:`concurrent.futures` each need the interpreter lock that the main
+  thread holds while it checks. Compressed (zlib level 1, about 0.6 ms for a batch of results)
+  a batch is 10–20 KB and passes in one write.
+"""
+
+from __future__ import annotations
+
+import pickle
+import zlib
+from typing import TYPE_CHECKING, Any
+
+from pydantic import TypeAdapter
+
+from customs_engine.core.models import BillOfEntry, ImportGeneralManifest, Message
+from customs_engine.core.parsing import ParsedMessage
+from customs_engine.core.response import AuthorisationClaim, Fee, Finding, Routing
+
+if TYPE_CHECKING:
+    from customs_engine.core.engine import Assessment
+
+__all__ = ["Packed", "compress", "decompress", "pack", "unpack"]
+
+#: one message on the wire: the parsed message's index, format, type and reference; the
+#: assessment's fees, claims, routing and key; and, as JSON, both lists of findings and the message
+Packed = tuple[int, str, str, "str | None", list[Fee], list[AuthorisationClaim], "Routing | None",
+               "str | None", bytes]
+
+_JSON: TypeAdapter[tuple[list[Finding], list[Finding], BillOfEntry | ImportGeneralManifest | None]]
+_JSON = TypeAdapter(tuple[list[Finding], list[Finding], Message | None])
+_LEVEL = 1  # fastest: the point is fitting the pipe, not the ratio
+
+
+def pack(parsed: ParsedMessage, assessment: Assessment) -> Packed:
+    message = assessment.message or parsed.message
+    return (parsed.index, parsed.format, parsed.type, parsed.reference, assessment.fees,
+            assessment.claims, assessment.routing, assessment.key,
+            _JSON.dump_json((parsed.findings, assessment.findings, message)))
+
+
+def unpack(packed: Packed) -> tuple[ParsedMessage, Assessment]:
+    from customs_engine.core.engine import Assessment
+
+    index, format, type_, reference, fees, claims, routing, key, json = packed
+    parsed_findings, findings, message = _JSON.validate_json(json)
+    # validated on the worker's side already: rebuilt without validating again
+    return (ParsedMessage.model_construct(index=index, format=format, type=type_,
+                                          reference=reference, message=message,
+                                          findings=parsed_findings),
+            Assessment.model_construct(findings=findings, fees=fees, claims=claims,
+                                       routing=routing, message=None, key=key))
+
+
+def compress(value: Any) -> bytes:
+    """``value`` pickled and compressed, small enough to pass a pipe in one write."""
+    return zlib.compress(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL), _LEVEL)
+
+
+def decompress(data: bytes) -> Any:
+    """The value :func:`compress` was given (only ever bytes this run's own processes made)."""
+    return pickle.loads(zlib.decompress(data))
