@@ -36,6 +36,10 @@ BATCH_FILES = 32
 BATCH_BYTES = 1024 * 1024
 #: batches in flight per worker: enough to keep workers busy while the main process writes
 WINDOW_PER_JOB = 4
+#: young-generation collection threshold during a run (Python's default is 700). Messages are
+#: hundreds of short-lived, acyclic objects each, so the default collects every few messages and
+#: rescans the batches in flight; -j2 measured about 2% fewer instructions with this setting
+GC_THRESHOLD = (50_000, 20, 100)
 
 Stateless = list[tuple[ParsedMessage, Assessment]]
 
@@ -68,6 +72,8 @@ def run(engine: Engine, files: Iterable[InputFile], writer: ResponseWriter, *, j
     summary = RunSummary()
     progress = progress or Progress.disabled()
     gc.freeze()  # start-up objects (plugins, schemas) need no more cyclic collection passes
+    thresholds = gc.get_threshold()
+    gc.set_threshold(*GC_THRESHOLD)
     try:
         results = (_in_process(engine, files) if jobs <= 1
                    else _in_workers(engine, files, jobs, host_factory))
@@ -79,6 +85,7 @@ def run(engine: Engine, files: Iterable[InputFile], writer: ResponseWriter, *, j
             progress.update(files=1, messages=len(pairs))
         writer.close()
     finally:
+        gc.set_threshold(*thresholds)
         gc.unfreeze()
         progress.close()
     summary.finish()
@@ -101,6 +108,7 @@ def _start_worker(ctx: CheckContext, host_factory: Callable[[], PluginHost] | No
         trace=False)
     _worker = Engine(host, ctx)
     gc.freeze()
+    gc.set_threshold(*GC_THRESHOLD)
 
 
 def _ready() -> None:

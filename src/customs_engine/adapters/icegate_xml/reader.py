@@ -22,6 +22,7 @@ from pydantic import ValidationError
 
 from customs_engine.core.models import BillOfEntry, ImportGeneralManifest
 from customs_engine.core.parsing import ParsedMessage, syntax_finding, unparsable
+from customs_engine.core.response import MessageType
 
 FORMAT = "icegate_xml"
 NAMESPACE = "urn:customs-engine:icegate:v1"
@@ -64,8 +65,8 @@ def read(data: bytes, source: str) -> list[ParsedMessage]:
     try:
         root = etree.fromstring(data, _safe_parser())
     except etree.XMLSyntaxError as exc:
-        line, column = exc.position if exc.position else (None, None)
-        return [unparsable(FORMAT, f"XML not well-formed: {exc.msg}", line=line, column=column)]
+        at: tuple[int | None, int | None] = exc.position or (None, None)
+        return [unparsable(FORMAT, f"XML not well-formed: {exc.msg}", line=at[0], column=at[1])]
     except ValueError as exc:  # e.g. an encoding declaration lxml cannot honour
         return [unparsable(FORMAT, f"XML not readable: {exc}", line=1, column=1)]
 
@@ -77,10 +78,14 @@ def read(data: bytes, source: str) -> list[ParsedMessage]:
     return [_read_message(root, 0)]
 
 
+_KINDS: dict[str, MessageType] = {"BillOfEntry": "bill_of_entry",
+                                  "ImportGeneralManifest": "manifest"}
+
+
 def _read_message(element: etree._Element, index: int) -> ParsedMessage:
     reference = element.get("messageId")
     name = etree.QName(element).localname if isinstance(element.tag, str) else "?"
-    kind = {"BillOfEntry": "bill_of_entry", "ImportGeneralManifest": "manifest"}.get(name)
+    kind: MessageType | None = _KINDS.get(name)
     if etree.QName(element).namespace != NAMESPACE or kind is None:
         return unparsable(FORMAT, f"<{element.tag}> is not a message of {NAMESPACE} "
                                   "(expected BillOfEntry or ImportGeneralManifest)",
@@ -131,7 +136,7 @@ def _to_bill_of_entry(root: etree._Element) -> BillOfEntry:
     importer = _child(root, "Importer")
     assert importer is not None  # the schema requires it
     manifest = _child(root, "Manifest")
-    return BillOfEntry(
+    return BillOfEntry.model_validate(dict(  # raw text: the model converts and checks it
         message_id=root.get("messageId"),
         function=root.get("function", "original"),
         port_code=_text(root, "PortCode"),
@@ -160,7 +165,7 @@ def _to_bill_of_entry(root: etree._Element) -> BillOfEntry:
         port_of_loading=_text(root, "PortOfLoading"),
         ex_bond_of=_text(root, "ExBondOf"),
         items=[_to_item(item) for item in root.iterfind(f"{NS}Items/{NS}Item")],
-    )
+    ))
 
 
 def _to_item(item: etree._Element) -> dict[str, Any]:
@@ -220,7 +225,7 @@ def _to_manifest(root: etree._Element) -> ImportGeneralManifest:
             "description": _text(line, "Description"),
             "cargo_movement": _text(line, "CargoMovement"),
         })
-    return ImportGeneralManifest(
+    return ImportGeneralManifest.model_validate(dict(
         message_id=root.get("messageId"),
         function=root.get("function", "original"),
         port_code=_text(root, "PortCode"),
@@ -236,4 +241,4 @@ def _to_manifest(root: etree._Element) -> ImportGeneralManifest:
         entry_inwards_at=_typed(root, "EntryInwardsAt", datetime.fromisoformat),
         last_port_of_call=_text(root, "LastPortOfCall"),
         lines=lines,
-    )
+    ))

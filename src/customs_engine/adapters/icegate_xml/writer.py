@@ -62,10 +62,11 @@ def bill_of_entry_element(boe: BillOfEntry) -> etree._Element:
     if boe.manifest is not None:
         ref = boe.manifest
         manifest = etree.SubElement(root, f"{NS}Manifest")
-        for name, value in (("IGMNumber", ref.igm_number), ("IGMDate", ref.igm_date),
-                            ("Line", ref.line), ("SubLine", ref.subline),
-                            ("BLNumber", ref.bl_number), ("BLDate", ref.bl_date)):
-            _add(manifest, name, value)
+        fields: tuple[tuple[str, object], ...] = (
+            ("IGMNumber", ref.igm_number), ("IGMDate", ref.igm_date), ("Line", ref.line),
+            ("SubLine", ref.subline), ("BLNumber", ref.bl_number), ("BLDate", ref.bl_date))
+        for tag, content in fields:
+            _add(manifest, tag, content)
     _add(root, "ExpectedArrival", boe.expected_arrival)
     _add(root, "ArrivedAt", boe.arrived_at)
     _add(root, "ConsignedFrom", boe.consigned_from)

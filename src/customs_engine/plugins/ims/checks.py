@@ -57,7 +57,7 @@ def _restricted_lines(boe: BillOfEntry, rules: RuleSet, policy: ImsPolicy,
                       result: ImsResult) -> list[tuple[int, Item]]:
     restricted = []
     for index, item in enumerate(boe.items):
-        where = {"item": item.number, "field": f"items[{index}].hs_code"}
+        where: dict[str, Any] = {"item": item.number, "field": f"items[{index}].hs_code"}
         if item.hs_code in policy.invalid_codes:
             result.findings.append(rules["IMS-COV-001"].finding(
                 "query", f"HS {item.hs_code} is not an Indian tariff line; laptops and personal "

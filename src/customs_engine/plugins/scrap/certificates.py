@@ -15,7 +15,8 @@ from customs_engine.core.rules import RuleSet
 def check_psic(rules: RuleSet, item: Item, index: int, psic: Certificate, position: int,
                shredded: bool | None, agencies: Sequence[RegistryRecord],
                fallback_date: date) -> list[Finding]:
-    where = {"item": item.number, "field": f"items[{index}].certificates[{position}]"}
+    where: dict[str, Any] = {"item": item.number,
+                             "field": f"items[{index}].certificates[{position}]"}
     out: list[Finding] = []
     if psic.max_usvh is None or psic.background_usvh is None:
         out.append(rules["SCRAP-PSIC-002"].finding(

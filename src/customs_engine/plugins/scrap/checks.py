@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from customs_engine.core.context import CheckContext
 from customs_engine.core.models import BillOfEntry, CertificateType, Item
 from customs_engine.core.response import Finding
@@ -67,7 +69,7 @@ def _listed(boe: BillOfEntry, ctx: CheckContext, rules: RuleSet, policy: ScrapPo
 def _safe_route(rules: RuleSet, index: int, item: Item, boe: BillOfEntry) -> list[Finding]:
     declarations = item.certificates_of(CertificateType.SUPPLIER_DECLARATION)
     rule = rules["SCRAP-SAFE-001"]
-    where = {"item": item.number, "field": f"items[{index}].certificates"}
+    where: dict[str, Any] = {"item": item.number, "field": f"items[{index}].certificates"}
     route = (f"origin {item.country_of_origin}, consigned from {boe.consigned_from}, "
              f"port {boe.port_code}")
     if declarations:
