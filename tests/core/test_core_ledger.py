@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from core_helpers import authorisation, boe, engine, igm, rules_of, with_licence
+from core_helpers import authorisation, boe, engine, igm, item, rules_of, with_licence
 
 from customs_engine.core.registry import SqlRegistry
 
@@ -59,7 +59,8 @@ def test_commit_persists_debits_and_igm(store) -> None:  # type: ignore[no-untyp
     noted = later.validate_message(bill("BE-3", 1))
     assert rules_of(noted, "CORE-BOE-NOTE") == {}  # the stored IGM is found
     assert rules_of(noted)["TESTAUTH-BAL-001"] == "reject"
-    assert store.uses("TESTAUTH", "AUTH-1") == ["BE-1", "BE-2", "BE-3"]
+    # BE-3 is rejected, so it will not be filed: it is not a use of the authorisation
+    assert store.uses("TESTAUTH", "AUTH-1") == ["BE-1", "BE-2"]
 
 
 def test_resubmission_never_debits_twice(store) -> None:  # type: ignore[no-untyped-def]
@@ -92,3 +93,49 @@ def test_commit_time_recheck_refuses_what_another_process_took(store) -> None:  
     assert refused.authorisations[0].remaining_quantity == 30
     assert store.debited("TESTAUTH", "AUTH-1")[0] == 70
     assert store.uses("TESTAUTH", "AUTH-1") == ["BE-FAST"]
+
+
+def unfileable(message_id: str, quantity: int):  # type: ignore[no-untyped-def]
+    """A bill whose claim the balance covers but which another rule rejects (importer IEC)."""
+    changed = bill(message_id, quantity).model_dump()
+    changed["importer"]["iec"] = "0000000000"
+    return boe(**{k: v for k, v in changed.items() if k != "kind"})
+
+
+def test_a_bill_rejected_for_another_reason_debits_nothing() -> None:
+    run = engine([authorisation(quantity="100", value="1000000.00")])
+    rejected = run.validate_message(unfileable("BE-1", 60))
+    assert rejected.status == "rejected" and "TESTAUTH-BAL-001" not in rules_of(rejected)
+    (use,) = rejected.authorisations
+    assert (use.debited_quantity, use.remaining_quantity) == (0, 100)
+    # the next bill sees the whole balance: 100 fits only because BE-1 took nothing
+    accepted = run.validate_message(bill("BE-2", 100))
+    assert "TESTAUTH-BAL-001" not in rules_of(accepted)
+    assert accepted.authorisations[0].remaining_quantity == 0
+
+
+def test_a_shortfall_on_one_line_debits_no_line_of_the_bill() -> None:
+    run = engine([authorisation(quantity="100", value="1000000.00")])
+    licences = [{"scheme": "TESTAUTH", "number": "AUTH-1"}]
+    two_lines = boe(message_id="BE-1", items=[
+        item(number=1, quantity=Decimal(60), value_inr=Decimal(600000), licences=licences),
+        item(number=2, quantity=Decimal(50), value_inr=Decimal(500000), licences=licences)])
+    response = run.validate_message(two_lines)
+    assert rules_of(response)["TESTAUTH-BAL-001"] == "reject"
+    shortfall = next(f for f in response.findings if f.rule == "TESTAUTH-BAL-001")
+    assert shortfall.item == 2 and "40 NOS" in shortfall.message  # after line 1's 60
+    # nothing debited; each use shows the balance as it stands
+    assert [(u.item, u.debited_quantity, u.remaining_quantity)
+            for u in response.authorisations] == [(1, 0, 100), (2, 0, 100)]
+    assert debited(run.validate_message(bill("BE-2", 100))) == 100
+
+
+def test_a_rejected_bill_is_not_committed(store) -> None:  # type: ignore[no-untyped-def]
+    run = run_of(store, commit=True)
+    run.validate_message(unfileable("BE-1", 60))
+    run.validate_message(bill("BE-2", 101))  # beyond the balance: rejected too
+    assert store.debited("TESTAUTH", "AUTH-1") == (0, 0)
+    assert store.uses("TESTAUTH", "AUTH-1") == []
+    # fixed and filed again, it debits
+    assert debited(run_of(store, commit=True).validate_message(bill("BE-1", 60))) == 60
+    assert store.uses("TESTAUTH", "AUTH-1") == ["BE-1"]

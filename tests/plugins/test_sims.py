@@ -173,6 +173,14 @@ def test_one_001_second_bill_of_entry_with_the_same_registration_is_queried():
     assert "BE-1" in finding.message
 
 
+def test_one_001_quiet_after_a_rejected_bill():
+    """A rejected Bill of Entry is not filed, so it has not used the registration."""
+    run = engine()
+    rejected = run.validate_message(bill(steel(expires=date(2026, 3, 1)), message_id="BE-1"))
+    assert found(rejected, "SIMS-VAL-001", "reject")
+    assert not found(run.validate_message(bill(steel(), message_id="BE-2")), "SIMS-ONE-001")
+
+
 def test_one_001_quiet_for_different_registrations_and_the_same_bill_again():
     run = engine()
     run.validate_message(bill(steel(), message_id="BE-1"))

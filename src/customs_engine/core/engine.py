@@ -136,18 +136,25 @@ class Engine:
                                                                  run=self.run)
                 except Exception as exc:
                     findings.append(self._plugin_failure("customs_rate_date", exc))
+                findings = self._checked(findings)
+                # a rejected Bill of Entry cannot proceed: it is not filed, so it debits nothing,
+                # uses none of its licences and is not committed
+                filed = not any(finding.outcome == "reject" for finding in findings)
                 key = assessment.key or message_key(parsed.message or message)
-                result = self.run.apply_claims(key, assessment.claims, self.ctx.registry)
-                self.run.remember_uses(message)
-                # --commit: persist the completed message; a failed balance re-check under lock
-                # comes back as shortfalls with nothing debited
-                result = self.run.commit(key, message, result) or result
+                result = self.run.apply_claims(key, assessment.claims, self.ctx.registry,
+                                               filed=filed)
+                if filed and not result.shortfalls:
+                    self.run.remember_uses(message)
+                    # --commit: persist the completed message; a failed balance re-check under
+                    # lock comes back as shortfalls with nothing debited
+                    result = self.run.commit(key, message, result) or result
                 uses = result.uses
                 findings += [self._shortfall_finding(s) for s in result.shortfalls]
             else:
                 self.run.remember_manifest(message)
                 self.run.commit(assessment.key or message_key(message), message)
-        findings = self._checked(findings)
+        if not isinstance(message, BillOfEntry):
+            findings = self._checked(findings)
         return Response(
             message=MessageInfo(source=source, index=parsed.index, format=parsed.format,
                                 type=parsed.type,

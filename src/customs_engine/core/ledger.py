@@ -3,7 +3,9 @@
 Within one run the ledger is always cumulative: a second Bill of Entry against an authorisation sees
 the first one's debit, and an IGM earlier in the run is visible for noting. What was committed by
 earlier runs comes from a :class:`LedgerStore` (the SQL registry); without one the run starts empty.
-Claims are all-or-nothing: a claim the balance cannot cover is not debited at all.
+Claims are all-or-nothing per Bill of Entry: if one claim cannot be covered, or the message is
+rejected for another reason (it cannot proceed, so it is not filed), nothing of it is debited and
+it does not count as a use of the licences it quotes.
 
 With ``commit=True`` (``validate --commit``) :meth:`RunState.commit` persists each message once it
 is completed — its IGM, debits, licence uses and submission key — in one store transaction. The
@@ -162,9 +164,16 @@ class RunState:
             self._uses.setdefault(scheme_number, []).append(boe.message_id)
 
     def apply_claims(
-        self, key: str, claims: Iterable[AuthorisationClaim], registry: Registry
+        self, key: str, claims: Iterable[AuthorisationClaim], registry: Registry, *,
+        filed: bool = True,
     ) -> ClaimResult:
-        """Check each claim against the balance and debit it if covered, in claim order."""
+        """Check each claim against the balance, in claim order; debit them if the message is filed.
+
+        A Bill of Entry is debited all or nothing: when one claim cannot be covered (a shortfall
+        rejects the message), or when the message is rejected for another reason (``filed`` is
+        false: it cannot proceed, so it will not be filed), nothing is debited and every use is
+        reported with a zero debit and the balance as it stands.
+        """
         replay = self._applied.get(key)
         if replay is None and self.store is not None:
             committed = self.store.committed_uses(key)
@@ -173,13 +182,20 @@ class RunState:
             # the same submission again: report what was debited, debit nothing new
             return ClaimResult(uses=list(replay), replayed=True)
         result = ClaimResult()
+        own: dict[tuple[str, str], tuple[Decimal, Decimal]] = {}  # this message's claims so far
+        standing: list[tuple[Decimal | None, Decimal | None]] = []  # balances without them
         for claim in claims:
             record = registry.licence(claim.scheme, claim.number)
-            debited_quantity, debited_value = self.debited(claim.scheme, claim.number)
-            left_quantity = None if record is None or record.quantity is None else (
-                record.quantity - debited_quantity)
-            left_value = None if record is None or record.value_inr is None else (
-                record.value_inr - debited_value)
+            number = (claim.scheme.upper(), claim.number)
+            debited_quantity, debited_value = self.debited(*number)
+            own_quantity, own_value = own.get(number, (ZERO, ZERO))
+            standing.append((
+                None if record is None or record.quantity is None else (
+                    record.quantity - debited_quantity),
+                None if record is None or record.value_inr is None else (
+                    record.value_inr - debited_value)))
+            left_quantity = None if standing[-1][0] is None else standing[-1][0] - own_quantity
+            left_value = None if standing[-1][1] is None else standing[-1][1] - own_value
             covered = (left_quantity is None or claim.quantity <= left_quantity) and (
                 left_value is None or claim.value_inr <= left_value)
             if not covered:
@@ -189,16 +205,23 @@ class RunState:
                     debited_quantity=ZERO, debited_value=ZERO,
                     remaining_quantity=left_quantity, remaining_value=left_value))
                 continue
-            debit = Debit(claim.scheme.upper(), claim.number, claim.item, claim.quantity,
-                          claim.value_inr, claim)
-            self._add_debit(debit)
-            result.debits.append(debit)
+            own[number] = (own_quantity + claim.quantity, own_value + claim.value_inr)
+            result.debits.append(Debit(*number, claim.item, claim.quantity, claim.value_inr,
+                                       claim))
             result.uses.append(AuthorisationUse(
                 scheme=claim.scheme.lower(), number=claim.number, item=claim.item,
                 debited_quantity=claim.quantity, debited_value=claim.value_inr,
                 remaining_quantity=(None if left_quantity is None
                                     else left_quantity - claim.quantity),
                 remaining_value=None if left_value is None else left_value - claim.value_inr))
+        if result.shortfalls or not filed:
+            uses = [use.model_copy(update={
+                "debited_quantity": ZERO, "debited_value": ZERO,
+                "remaining_quantity": quantity, "remaining_value": value})
+                for use, (quantity, value) in zip(result.uses, standing, strict=True)]
+            return ClaimResult(uses=uses, shortfalls=result.shortfalls)
+        for debit in result.debits:
+            self._add_debit(debit)
         if result.uses:  # no claims: a replay would find none either, so keep nothing
             self._applied[key] = result.uses
         return result
@@ -244,14 +267,20 @@ class RunState:
 
 def _undebited(uses: Iterable[AuthorisationUse],
                shortfalls: Sequence[Shortfall]) -> list[AuthorisationUse]:
-    """The uses of a refused commit: nothing debited; a shortfall shows what is really left."""
+    """The uses of a refused commit: nothing debited; what is left without this message's debits
+    (a shortfall's own figures, else the remainder before this use's debit)."""
     left = {(s.claim.scheme.upper(), s.claim.number, s.claim.item): s for s in shortfalls}
     out = []
     for use in uses:
         shortfall = left.get((use.scheme.upper(), use.number, use.item))
-        update: dict[str, object] = {"debited_quantity": ZERO, "debited_value": ZERO}
         if shortfall is not None:
-            update |= {"remaining_quantity": shortfall.remaining_quantity,
-                       "remaining_value": shortfall.remaining_value}
-        out.append(use.model_copy(update=update))
+            quantity, value = shortfall.remaining_quantity, shortfall.remaining_value
+        else:
+            quantity = None if use.remaining_quantity is None else (
+                use.remaining_quantity + use.debited_quantity)
+            value = None if use.remaining_value is None else (
+                use.remaining_value + use.debited_value)
+        out.append(use.model_copy(update={"debited_quantity": ZERO, "debited_value": ZERO,
+                                          "remaining_quantity": quantity,
+                                          "remaining_value": value}))
     return out
