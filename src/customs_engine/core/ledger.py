@@ -24,6 +24,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from customs_engine.core.context import Registry
+from customs_engine.core.journal import RunJournal
 from customs_engine.core.models import BillOfEntry, ImportGeneralManifest
 from customs_engine.core.replay import ReplayTable
 from customs_engine.core.response import AuthorisationClaim, AuthorisationUse
@@ -117,9 +118,9 @@ class RunState:
             raise ValueError("committing needs a ledger store")
         self.store = store
         self.committing = commit
-        self._manifests: list[ImportGeneralManifest] = []
+        #: the run's own IGMs and licence uses (bounded in memory, see journal.py)
+        self._journal = RunJournal()
         self._debits: dict[tuple[str, str], tuple[Decimal, Decimal]] = {}
-        self._uses: dict[tuple[str, str], list[str]] = {}
         #: per submission, what it debited (packed, spilled to a temporary database when large)
         self._applied = ReplayTable()
 
@@ -127,7 +128,7 @@ class RunState:
 
     def manifests_numbered(self, igm_number: str) -> list[ImportGeneralManifest]:
         """IGMs with this number, the run's latest first, then stored ones."""
-        found = [m for m in reversed(self._manifests) if m.igm_number == igm_number]
+        found = self._journal.manifests(igm_number)[::-1]
         if self.store is not None:
             found.extend(self.store.find_manifests(igm_number))
         return found
@@ -144,7 +145,7 @@ class RunState:
         """Other messages (earlier in the run or committed) that quoted this licence."""
         key = (scheme.upper(), number)
         seen = list(self.store.uses(*key)) if self.store is not None else []
-        seen.extend(self._uses.get(key, ()))
+        seen.extend(self._journal.uses(*key))
         return sorted({message_id for message_id in seen if message_id != excluding})
 
     def debited(self, scheme: str, number: str) -> tuple[Decimal, Decimal]:
@@ -156,12 +157,12 @@ class RunState:
     # -- what the engine applies, in input order ----------------------------------------------
 
     def remember_manifest(self, manifest: ImportGeneralManifest) -> None:
-        self._manifests.append(manifest)
+        self._journal.add_manifest(manifest)
 
     def remember_uses(self, boe: BillOfEntry) -> None:
         for scheme_number in sorted({(lic.scheme.upper(), lic.number)
                                      for item in boe.items for lic in item.licences}):
-            self._uses.setdefault(scheme_number, []).append(boe.message_id)
+            self._journal.add_use(*scheme_number, boe.message_id)
 
     def apply_claims(
         self, key: str, claims: Iterable[AuthorisationClaim], registry: Registry, *,

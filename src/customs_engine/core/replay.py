@@ -14,6 +14,7 @@ import pickle
 import sqlite3
 from collections.abc import Iterable
 
+from customs_engine.core.journal import temporary_database
 from customs_engine.core.response import AuthorisationUse
 
 #: submissions kept in process memory before the table moves to its temporary database
@@ -70,11 +71,8 @@ class ReplayTable:
 
     def _spilled(self) -> sqlite3.Connection:
         if self._db is None:
-            # "" is SQLite's private temporary on-disk database, removed when closed
-            self._db = sqlite3.connect("", isolation_level=None, check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode = OFF")
-            self._db.execute("PRAGMA synchronous = OFF")
-            self._db.execute("CREATE TABLE applied (key TEXT PRIMARY KEY, uses BLOB NOT NULL)")
+            self._db = temporary_database(
+                "CREATE TABLE applied (key TEXT PRIMARY KEY, uses BLOB NOT NULL)")
         return self._db
 
     def close(self) -> None:
