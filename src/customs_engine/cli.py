@@ -22,7 +22,7 @@ from customs_engine.core.context import CheckContext, MemoryRegistry
 from customs_engine.core.dates import parse_iso_date
 from customs_engine.core.engine import Engine
 from customs_engine.core.inputs import InputError, Limits, check_paths, count_files, iter_inputs
-from customs_engine.core.ledger import RunState
+from customs_engine.core.ledger import LedgerError, RunState
 from customs_engine.core.plugin_manager import PluginHost, PluginLoadError
 from customs_engine.core.progress import Progress, progress_wanted
 from customs_engine.core.runner import RunError, run
@@ -135,6 +135,12 @@ def validate(paths: tuple[str, ...], fmt: str, output: str | None, db: str | Non
     except RunError as exc:
         click.echo(f"customs: {exc}", err=True)
         sys.exit(EXIT_PLUGIN)
+    except LedgerError as exc:
+        done = "written and committed" if commit else "written"
+        click.echo(f"customs: stopped at {exc}. The responses before it were {done}; nothing "
+                   "of this message was stored. Run again once the database is back: committed "
+                   "messages are replayed, never debited twice.", err=True)
+        sys.exit(EXIT_USAGE)
     finally:
         if store is not None:
             store.close()

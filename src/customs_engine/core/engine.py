@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from customs_engine import __version__
 from customs_engine.core.context import CheckContext
-from customs_engine.core.ledger import RunState, message_key
+from customs_engine.core.ledger import LedgerError, RunState, message_key
 from customs_engine.core.models import BillOfEntry, ImportGeneralManifest
 from customs_engine.core.parsing import ParsedMessage, unparsable
 from customs_engine.core.plugin_manager import PluginHost
@@ -121,6 +121,16 @@ class Engine:
     # -- stateful completion, in input order -------------------------------------------------------
 
     def complete(self, parsed: ParsedMessage, assessment: Assessment, source: str) -> Response:
+        """The message's response, after its in-order steps; :class:`LedgerError` (naming the
+        message) when the ledger's database fails — the run cannot go on."""
+        try:
+            return self._complete(parsed, assessment, source)
+        except LedgerError as exc:
+            reference = parsed.message.message_id if parsed.message else parsed.reference
+            raise LedgerError(f"{source}, message {parsed.index + 1}"
+                              f"{f' ({reference})' if reference else ''}: {exc}") from exc
+
+    def _complete(self, parsed: ParsedMessage, assessment: Assessment, source: str) -> Response:
         message = assessment.message or parsed.message
         findings = list(parsed.findings) + list(assessment.findings)
         fees = list(assessment.fees)

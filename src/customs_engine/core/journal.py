@@ -16,7 +16,7 @@ from collections import OrderedDict
 
 from customs_engine.core.models import ImportGeneralManifest
 
-__all__ = ["RunJournal", "temporary_database"]
+__all__ = ["RunJournal", "TemporaryStore"]
 
 #: IGMs held in memory before they move to the temporary database (a large IGM is megabytes)
 MANIFESTS_IN_MEMORY = 200
@@ -26,17 +26,31 @@ USES_IN_MEMORY = 50_000
 MANIFEST_CACHE = 32
 
 
-def temporary_database(schema: str) -> sqlite3.Connection:
-    """SQLite's private temporary on-disk database ("" — removed when closed), for this thread's
-    use only, with durability off: nothing in it outlives the run."""
-    db = sqlite3.connect("", isolation_level=None, check_same_thread=False)
-    db.execute("PRAGMA journal_mode = OFF")
-    db.execute("PRAGMA synchronous = OFF")
-    db.executescript(schema)
-    return db
+class TemporaryStore:
+    """Something kept in SQLite's private temporary on-disk database ("": removed when closed),
+    created on first use with ``schema``; durability is off, nothing in it outlives the run."""
+
+    schema = ""
+    _db: sqlite3.Connection | None = None
+
+    def _database(self) -> sqlite3.Connection:
+        if self._db is None:
+            self._db = sqlite3.connect("", isolation_level=None, check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode = OFF")
+            self._db.execute("PRAGMA synchronous = OFF")
+            self._db.executescript(self.schema)
+        return self._db
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    def __del__(self) -> None:
+        self.close()
 
 
-_SCHEMA = """
+_JOURNAL = """
 CREATE TABLE manifests (seq INTEGER PRIMARY KEY, igm_number TEXT NOT NULL, json BLOB NOT NULL);
 CREATE INDEX manifests_by_number ON manifests (igm_number, seq);
 CREATE TABLE uses (seq INTEGER PRIMARY KEY, scheme TEXT NOT NULL, number TEXT NOT NULL,
@@ -45,8 +59,10 @@ CREATE INDEX uses_by_licence ON uses (scheme, number, seq);
 """
 
 
-class RunJournal:
+class RunJournal(TemporaryStore):
     """The run's own IGMs (by number) and licence uses (by licence), in the order they came."""
+
+    schema = _JOURNAL
 
     def __init__(self, manifests_in_memory: int = MANIFESTS_IN_MEMORY,
                  uses_in_memory: int = USES_IN_MEMORY):
@@ -57,7 +73,6 @@ class RunJournal:
         self._uses: dict[tuple[str, str], list[str]] = {}
         self._use_count = 0
         self._cache: OrderedDict[int, ImportGeneralManifest] = OrderedDict()
-        self._db: sqlite3.Connection | None = None
 
     # -- IGMs ------------------------------------------------------------------------------------
 
@@ -120,18 +135,3 @@ class RunJournal:
             (scheme, number))]
         found.extend(self._uses.get((scheme, number), ()))
         return found
-
-    # -- the temporary database --------------------------------------------------------------------
-
-    def _database(self) -> sqlite3.Connection:
-        if self._db is None:
-            self._db = temporary_database(_SCHEMA)
-        return self._db
-
-    def close(self) -> None:
-        if self._db is not None:
-            self._db.close()
-            self._db = None
-
-    def __del__(self) -> None:
-        self.close()

@@ -32,6 +32,14 @@ from customs_engine.core.response import AuthorisationClaim, AuthorisationUse
 ZERO = Decimal(0)
 
 
+class LedgerError(Exception):
+    """The ledger store failed (the database went away, a disk filled): the run cannot go on.
+
+    Not a verdict on a message, so never turned into a finding; the engine adds which message
+    was being completed. The store's transaction guarantees nothing of that message was stored.
+    """
+
+
 def message_key(message: BillOfEntry | ImportGeneralManifest) -> str:
     """Identity of a submission: its message id and a digest of its canonical content.
 

@@ -25,6 +25,7 @@ import pluggy
 
 from customs_engine.core import hookspecs
 from customs_engine.core.context import Scheme
+from customs_engine.core.ledger import LedgerError
 from customs_engine.core.rules import Rule
 
 ENTRY_POINT_GROUP = "customs_engine"
@@ -166,6 +167,8 @@ class PluginHost:
                 self._hooktrace(hook_name, f"(plugin {impl.plugin_name})", args)
             try:
                 call = ImplCall(impl.plugin_name, result=impl.function(**args))
+            except LedgerError:
+                raise  # the run's database failed: not the plugin's fault, and fatal
             except Exception as exc:  # isolated: the caller reports it against the plugin
                 call = ImplCall(impl.plugin_name, error=exc)
             if self.tracing:

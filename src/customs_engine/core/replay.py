@@ -11,10 +11,9 @@ so memory stays flat however long the run.
 from __future__ import annotations
 
 import pickle
-import sqlite3
 from collections.abc import Iterable
 
-from customs_engine.core.journal import temporary_database
+from customs_engine.core.journal import TemporaryStore
 from customs_engine.core.response import AuthorisationUse
 
 #: submissions kept in process memory before the table moves to its temporary database
@@ -36,13 +35,14 @@ def _unpack(packed: _Packed) -> list[AuthorisationUse]:
             for row in pickle.loads(packed)]
 
 
-class ReplayTable:
+class ReplayTable(TemporaryStore):
     """Submission key → the authorisation uses reported for it (a small mapping interface)."""
+
+    schema = "CREATE TABLE applied (key TEXT PRIMARY KEY, uses BLOB NOT NULL)"
 
     def __init__(self, in_memory: int = IN_MEMORY):
         self.in_memory = in_memory
         self._recent: dict[str, _Packed] = {}
-        self._db: sqlite3.Connection | None = None
 
     def get(self, key: str) -> list[AuthorisationUse] | None:
         packed = self._recent.get(key)
@@ -56,7 +56,7 @@ class ReplayTable:
         if key in self._recent or len(self._recent) < self.in_memory:
             self._recent[key] = packed
             return
-        self._spilled().execute("INSERT OR REPLACE INTO applied VALUES (?, ?)", (key, packed))
+        self._database().execute("INSERT OR REPLACE INTO applied VALUES (?, ?)", (key, packed))
 
     def pop(self, key: str, default: None = None) -> None:
         """Forget ``key`` (``default`` is accepted for ``dict.pop`` compatibility)."""
@@ -68,17 +68,3 @@ class ReplayTable:
         spilled = 0 if self._db is None else self._db.execute(
             "SELECT count(*) FROM applied").fetchone()[0]
         return len(self._recent) + spilled
-
-    def _spilled(self) -> sqlite3.Connection:
-        if self._db is None:
-            self._db = temporary_database(
-                "CREATE TABLE applied (key TEXT PRIMARY KEY, uses BLOB NOT NULL)")
-        return self._db
-
-    def close(self) -> None:
-        if self._db is not None:
-            self._db.close()
-            self._db = None
-
-    def __del__(self) -> None:
-        self.close()

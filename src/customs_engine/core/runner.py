@@ -153,6 +153,12 @@ def _in_workers(engine: Engine, files: Iterable[InputFile], jobs: int,
     in_flight = 0
     exhausted = False
     names: list[str] = []
+    # the first batch is checked here, before the workers fork: what the checks set up on first
+    # use (schemas, calendars, caches) is then inherited instead of built again in every worker
+    first = next(batches, None)
+    if first is None:
+        return
+    pending.append(([file.name for file in first], [stateless(engine, file) for file in first]))
     try:
         with ProcessPoolExecutor(max_workers=workers, initializer=_start_worker,
                                  initargs=(engine.ctx, host_factory)) as pool:

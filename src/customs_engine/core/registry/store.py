@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import ParamSpec, TypeVar
 
 from sqlalchemy import Engine, delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from customs_engine.core.context import MemoryRegistry, RegistryRecord
-from customs_engine.core.ledger import ZERO, CommitOutcome, Debit, Shortfall, Submission
+from customs_engine.core.ledger import (
+    ZERO,
+    CommitOutcome,
+    Debit,
+    LedgerError,
+    Shortfall,
+    Submission,
+)
 from customs_engine.core.models import ImportGeneralManifest
 from customs_engine.core.registry import database
 from customs_engine.core.registry.tables import (
@@ -26,6 +35,24 @@ from customs_engine.core.registry.tables import (
 from customs_engine.core.response import AuthorisationUse
 
 _RECORD_FIELDS = tuple(RegistryRecord.model_fields)
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _ledger_call(method: Callable[P, R]) -> Callable[P, R]:
+    """A database failure during a run is a :class:`LedgerError` naming the cause."""
+
+    @functools.wraps(method)
+    def call(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(*args, **kwargs)
+        except SQLAlchemyError as exc:
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise LedgerError(f"registry database failed: {reason}") from exc
+
+    return call
 
 
 class SqlRegistry:
@@ -92,6 +119,7 @@ class SqlRegistry:
 
     # -- LedgerStore ----------------------------------------------------------------------------
 
+    @_ledger_call
     def find_manifests(self, igm_number: str) -> Sequence[ImportGeneralManifest]:
         query = (select(ManifestRow.body).where(ManifestRow.igm_number == igm_number)
                  .order_by(ManifestRow.id.desc()))
@@ -99,16 +127,19 @@ class SqlRegistry:
             return [ImportGeneralManifest.model_validate_json(body)
                     for body in session.scalars(query)]
 
+    @_ledger_call
     def debited(self, scheme: str, number: str) -> tuple[Decimal, Decimal]:
         with Session(self.engine) as session:
             return _debited(session, scheme.upper(), number)
 
+    @_ledger_call
     def uses(self, scheme: str, number: str) -> Sequence[str]:
         query = select(LicenceUseRow.message_id).where(LicenceUseRow.scheme == scheme.upper(),
                                                        LicenceUseRow.number == number)
         with Session(self.engine) as session:
             return list(session.scalars(query))
 
+    @_ledger_call
     def committed_uses(self, key: str) -> Sequence[AuthorisationUse] | None:
         with Session(self.engine) as session:
             stored = session.scalars(select(SubmissionRow.uses_json)
@@ -117,6 +148,7 @@ class SqlRegistry:
             return None
         return [AuthorisationUse.model_validate(use) for use in json.loads(stored)]
 
+    @_ledger_call
     def commit(self, submission: Submission) -> CommitOutcome:
         """One transaction: lock the debited authorisations (sorted), re-check, write all."""
         connection = self.engine.connect().execution_options(sqlite_begin="IMMEDIATE")
