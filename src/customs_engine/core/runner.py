@@ -188,10 +188,11 @@ def _in_workers(engine: Engine, files: Iterable[InputFile], jobs: int,
                 if isinstance(head, Future):
                     in_flight -= 1
                     packed: list[list[Packed]] = decompress(head.result())
-                    results = [[unpack(pair) for pair in file] for file in packed]
+                    # rebuilt file by file, just before completion: fewer objects alive at once
+                    for name, file in zip(names, packed, strict=True):
+                        yield name, [unpack(pair) for pair in file]
                 else:
-                    results = head
-                yield from zip(names, results, strict=True)
+                    yield from zip(names, head, strict=True)
     except BrokenProcessPool as exc:
         where = f" while checking {names[0]} … {names[-1]}" if names else ""
         raise RunError(f"a worker process died{where} ({exc}); run again with -j1 to find the "
