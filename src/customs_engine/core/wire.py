@@ -5,14 +5,15 @@ every stateful step:
 
 * **Rebuilding objects.** Unpickling the canonical model costs more than the checks the main
   process runs on it: a 10-item Bill of Entry is some hundred pydantic objects, each rebuilt by a
-  Python-level ``__setstate__``. So the message travels as the JSON pydantic writes for it and is
-  rebuilt by pydantic-core's validator, in about a third of the time. Findings, fees, claims and
-  routing are small and stay pickled as they are, so their exact values (``Decimal`` places
-  included) are kept. Only the message the checks saw travels: the valued copy
-  (:attr:`Assessment.message`) when the engine made one, else the parsed message; it arrives as
-  :attr:`ParsedMessage.message`, which is what :meth:`Engine.complete
-  <customs_engine.core.engine.Engine.complete>` reads when the assessment carries no message of
-  its own (the submission key was computed before the journey).
+  Python-level ``__setstate__``. So the message and the findings travel as the JSON pydantic
+  writes for them and are rebuilt by pydantic-core's validator, in one call and about a third of
+  the time. Fees, claims and routing are few and stay pickled as they are, so their exact values
+  (``Decimal`` places included, which the response's money format would round) are kept. Only
+  the message the checks saw travels: the valued copy (:attr:`Assessment.message`) when the
+  engine made one, else the parsed message; it arrives as :attr:`ParsedMessage.message`, which
+  is what :meth:`Engine.complete <customs_engine.core.engine.Engine.complete>` reads when the
+  assessment carries no message of its own (the submission key was computed before the
+  journey).
 * **Pipes.** A pipe holds 64 KiB; a batch of 32 files or of their results is 130–330 KB. The
   writer then waits, chunk by chunk, for the reader — and on the main process's side the reading
   and writing threads of :mod:`concurrent.futures` each need the interpreter lock that the main
@@ -23,24 +24,22 @@ every stateful step:
 from __future__ import annotations
 
 import pickle
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import lz4.block
 from pydantic import TypeAdapter
 
+from customs_engine.core.engine import Assessment
 from customs_engine.core.models import BillOfEntry, ImportGeneralManifest, Message
 from customs_engine.core.parsing import ParsedMessage
 from customs_engine.core.response import AuthorisationClaim, Fee, Finding, Routing
-
-if TYPE_CHECKING:
-    from customs_engine.core.engine import Assessment
 
 __all__ = ["Packed", "compress", "decompress", "pack", "unpack"]
 
 #: one message on the wire: the parsed message's index, format, type and reference; the
 #: assessment's fees, claims, routing and key; and, as JSON, both lists of findings and the message
-Packed = tuple[int, str, str, "str | None", list[Fee], list[AuthorisationClaim], "Routing | None",
-               "str | None", bytes]
+Packed = tuple[int, str, str, str | None, list[Fee], list[AuthorisationClaim], Routing | None,
+               str | None, bytes]
 
 _JSON: TypeAdapter[tuple[list[Finding], list[Finding], BillOfEntry | ImportGeneralManifest | None]]
 _JSON = TypeAdapter(tuple[list[Finding], list[Finding], Message | None])
@@ -54,8 +53,6 @@ def pack(parsed: ParsedMessage, assessment: Assessment) -> Packed:
 
 
 def unpack(packed: Packed) -> tuple[ParsedMessage, Assessment]:
-    from customs_engine.core.engine import Assessment
-
     index, format, type_, reference, fees, claims, routing, key, json = packed
     parsed_findings, findings, message = _JSON.validate_json(json)
     # validated on the worker's side already: rebuilt without validating again
