@@ -124,7 +124,7 @@ def bills_of_entry(draw: st.DrawFn) -> BillOfEntry:
         number=draw(st.none() | CODE), presented_at=draw(MOMENT), prior=draw(st.booleans()),
         mode=draw(st.sampled_from(list(Mode))),
         importer=Importer(iec=draw(st.none() | CODE), gstin=draw(st.none() | CODE),
-                          name=draw(st.none() | TEXT),
+                          pan=draw(st.none() | CODE), name=draw(st.none() | TEXT),
                           category=draw(st.none() | st.sampled_from(list(ImporterCategory))),
                           unit_type=draw(st.none() | st.sampled_from(list(UnitType)))),
         broker=draw(st.none() | CODE), manifest=manifest,

@@ -16,5 +16,6 @@ Where SPEC §6 leaves a canonical field without a place, this adapter uses (and 
 * message ids longer than UNH 0062 allows (14) — UNH carries a stable 14-character short form,
   the full id travels as CUSDEC BGM 1004 (declarant's reference) / CUSCAR ``RFF+ABE``;
 * manifest line B/L date — ``FTX+ZZZ+++BLDT:<CCYYMMDD>`` after GID (generic attribute convention);
-* ``importer.pan`` has no place in the MIG and is not carried.
+* ``importer.pan`` — ``RFF+AHP:<PAN>`` (1153 AHP, tax registration number) after ``NAD+IM`` and its
+  ``RFF+VA`` (GSTIN).
 """

@@ -36,6 +36,9 @@ HS_LISTS = ("122", "108")
 #: the DTM that dates a header reference: group → (DTM qualifier, manifest field)
 RFF_DATES = {"RFF:AFB": ("171", "igm_date"), "RFF:BM": ("95", "bl_date")}
 HEADER_LOCATIONS = {"22": "port_code", "35": "consigned_from", "9": "port_of_loading"}
+#: RFF qualifiers under NAD+IM → importer field (1153 VA: VAT/GST registration, AHP: tax
+#: registration number, for the PAN)
+IMPORTER_REFERENCES = {"VA": "gstin", "AHP": "pan"}
 ITEM_FLAGS = {"PNOR": (CertificateType.PSIC, "no_radioactive"),
               "PNOE": (CertificateType.PSIC, "no_explosives"),
               "CNOR": (CertificateType.CONTRACT, "no_radioactive"),
@@ -169,9 +172,10 @@ class CusdecReader(MessageReader):
             self.boe["number"] = value
         elif qualifier == "ACE":
             self.boe["ex_bond_of"] = value
-        elif qualifier == "VA" and self.group[0] == "NAD:IM":
-            self.boe["importer"]["gstin"] = value
-        self.group = ("RFF", None) if qualifier != "VA" else self.group
+        elif qualifier in IMPORTER_REFERENCES and self.group[0] == "NAD:IM":
+            self.boe["importer"][IMPORTER_REFERENCES[qualifier]] = value
+            return  # still the importer's group: VA and AHP may both follow NAD+IM
+        self.group = ("RFF", None)
 
     def _tdt(self, seg: Any) -> None:
         if self.item is not None:

@@ -119,10 +119,12 @@ def cusdec_body(boe: BillOfEntry) -> list[Segment]:
         segs.append(Segment("RFF", ["ACE", boe.ex_bond_of]))
     segs.append(Segment("TDT", "20", "", MODE_CODES[boe.mode]))
     imp = boe.importer
-    if imp.iec or imp.name or imp.gstin:
+    if imp.iec or imp.name or imp.gstin or imp.pan:
         segs.append(party("IM", imp.iec, imp.name))
         if imp.gstin:
             segs.append(Segment("RFF", ["VA", imp.gstin]))
+        if imp.pan:
+            segs.append(Segment("RFF", ["AHP", imp.pan]))  # 1153 AHP: tax registration number
     if boe.broker:
         segs.append(party("CB", boe.broker, None))
     segs.append(Segment("UNS", "D"))
