@@ -143,20 +143,26 @@ class _Splitter:
         return _new_segment(tag, elements)
 
     def join_escaped(self, parts: list[str], sep: str) -> list[str]:
-        """Re-join pieces split at a separator that a release character escaped."""
+        """Re-join pieces split at a separator that a release character escaped.
+
+        Linear in the text: the pieces of one escaped run are collected and joined once (joining
+        them pairwise would copy the growing run again for every escaped separator). Only the
+        newest piece decides whether the run goes on: a separator ends any run of release
+        characters, so the trailing run always lies inside the newest piece."""
         esc = self.esc
         out: list[str] = []
-        pending: str | None = None
+        pending: list[str] = []
         for part in parts:
-            if pending is not None:
-                part = pending + sep + part
-                pending = None
             if part.endswith(esc) and (len(part) - len(part.rstrip(esc))) % 2 == 1:
-                pending = part
+                pending.append(part)
+            elif pending:
+                pending.append(part)
+                out.append(sep.join(pending))
+                pending = []
             else:
                 out.append(part)
-        if pending is not None:
-            out.append(pending)
+        if pending:
+            out.append(sep.join(pending))
         return out
 
     def element(self, text: str) -> str | list[str]:
@@ -179,7 +185,12 @@ class _Splitter:
             return text
         if text.endswith(self.esc) and (len(text) - len(text.rstrip(self.esc))) % 2 == 1:
             raise ValueError("release character at the end of a segment")
-        return self._unescape.sub(r"\1", text)
+        if MARKS[0] in text:
+            return self._unescape.sub(r"\1", text)
+        # Escaped release characters become a mark; every release character left escapes the
+        # character after it, so dropping them all unescapes the rest in one pass.
+        esc = self.esc
+        return text.replace(esc + esc, MARKS[0]).replace(esc, "").replace(MARKS[0], esc)
 
     def segment(self, raw: str) -> Segment:
         has_esc = self.esc in raw
