@@ -61,7 +61,8 @@ def segment_streams(draw: st.DrawFn) -> tuple[str, list[Segment]]:
 # -- canonical models --------------------------------------------------------------------------
 
 TEXT = st.text(st.sampled_from(list("ABCDEFGHIJ KLMNOP0123456789-/.+:'?")), min_size=1,
-               max_size=90).map(str.strip).filter(bool)
+               max_size=90).map(str.strip).filter(bool).filter(
+    lambda text: all(len(word) <= 70 for word in text.split(" ")))  # EDIFACT text lines: an..70
 CODE = st.text(st.sampled_from(list("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")), min_size=1,
                max_size=14)
 DAY = st.dates(min_value=date(2020, 1, 1), max_value=date(2030, 12, 31))

@@ -70,7 +70,9 @@ def test_every_cuscar_field_of_the_mig_is_mapped() -> None:
         "line": 10, "subline": 0, "bl_number": "MAEU123456", "bl_date": date(2026, 2, 20),
         "consignee_name": "ACME IMPORTS PVT LTD", "consignee_iec": "AAPFU0939F",
         "packages": 120, "package_kind": "PKG", "gross_weight_kg": Decimal("4200.5"),
-        "description": "LAPTOP COMPUTERS", "cargo_movement": "LC"}
+        "description": "LAPTOP COMPUTERS", "cargo_movement": "LC",
+        "goods_items": [{"packages": 120, "package_kind": "PKG", "hs_code": None,
+                         "gross_weight_kg": Decimal("4200.5"), "description": "LAPTOP COMPUTERS"}]}
 
 
 def test_decimal_mark_of_una_is_honoured() -> None:

@@ -12,9 +12,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from customs_engine.core.dates import IST, aware
 
@@ -232,7 +232,28 @@ class BillOfEntry(_HasDatetimes):
         return sum((item.value_inr or Decimal(0) for item in self.items), Decimal(0))
 
 
+class GoodsItem(_Model):
+    """One kind of goods under a manifest line (a CUSCAR GID, an SCMTR ``itemDtls`` entry)."""
+
+    packages: int | None = None
+    package_kind: str | None = None
+    gross_weight_kg: Decimal | None = None
+    description: str | None = None
+    hs_code: str | None = None
+
+    def is_empty(self) -> bool:
+        return all(value is None for value in self.__dict__.values())
+
+
 class ManifestLine(_Model):
+    """A B/L line of the manifest: its goods items, and the line totals.
+
+    ``packages``, ``package_kind``, ``gross_weight_kg`` and ``description`` are the line's
+    totals. A line given only totals gets them as its one goods item; a line given only goods
+    items gets the totals computed (sums; the kind and description when all items share one),
+    so every adapter yields the same canonical line whichever side its format carries.
+    """
+
     line: int
     subline: int = 0
     bl_number: str | None = None
@@ -244,6 +265,40 @@ class ManifestLine(_Model):
     gross_weight_kg: Decimal | None = None
     description: str | None = None
     cargo_movement: CargoMovement | None = None
+    goods_items: list[GoodsItem] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _goods_and_totals(self) -> ManifestLine:
+        goods = [item for item in self.goods_items if not item.is_empty()]
+        if not goods:
+            single = GoodsItem(packages=self.packages, package_kind=self.package_kind,
+                               gross_weight_kg=self.gross_weight_kg,
+                               description=self.description)
+            self.goods_items = [] if single.is_empty() else [single]
+            return self
+        self.goods_items = goods
+        if self.packages is None:
+            self.packages = _total([item.packages for item in goods])
+        if self.gross_weight_kg is None:
+            self.gross_weight_kg = _total([item.gross_weight_kg for item in goods])
+        if self.package_kind is None:
+            self.package_kind = _shared([item.package_kind for item in goods])
+        if self.description is None:
+            self.description = _shared([item.description for item in goods])
+        return self
+
+
+def _total(values: list[Any]) -> Any:
+    """The sum when every goods item gives a value, else ``None`` (a partial sum would mislead)."""
+    if not values or any(value is None for value in values):
+        return None
+    return sum(values[1:], values[0])
+
+
+def _shared(values: list[str | None]) -> str | None:
+    """The one value every goods item shares, else ``None``."""
+    distinct = set(values)
+    return values[0] if len(distinct) == 1 else None
 
 
 class ImportGeneralManifest(_HasDatetimes):

@@ -14,6 +14,7 @@ from customs_engine.adapters.edifact.reading import (
     as_datetime,
     attribute,
     joined_text,
+    more_text,
 )
 from customs_engine.adapters.edifact.references import message_id
 from customs_engine.core.models import CargoMovement, Conveyance, Function, ImportGeneralManifest
@@ -80,7 +81,7 @@ class CuscarReader(MessageReader):
     def _cni(self, seg: Any) -> None:
         self._close_line()
         number = self.integer(text_of(seg, 0), "CNI consolidation item number (1490)")
-        self.line = {"line": number}
+        self.line = {"line": number, "goods_items": []}
 
     def _rff(self, seg: Any) -> None:
         line = self.line
@@ -100,14 +101,26 @@ class CuscarReader(MessageReader):
         self.line["consignee_name"] = joined_text(seg, 3) or None
 
     def _gid(self, seg: Any) -> None:
+        """Each GID opens a goods item of the current line (SG10 repeats per line)."""
         line = self.line
         if line is None:
             return
+        goods: dict[str, Any] = {}
+        line["goods_items"].append(goods)
         count, kind = component(seg, 1, 0), component(seg, 1, 1)
         if count:
-            line["packages"] = self.integer(count, "GID number of packages (7224)",
-                                            item=line.get("line"))
-        line["package_kind"] = kind or None
+            goods["packages"] = self.integer(count, "GID number of packages (7224)",
+                                             item=line.get("line"))
+        goods["package_kind"] = kind or None
+
+    def _goods(self) -> dict[str, Any] | None:
+        """The goods item being read (one is opened when data comes before any GID)."""
+        if self.line is None:
+            return None
+        if not self.line["goods_items"]:
+            self.line["goods_items"].append({})
+        goods: dict[str, Any] = self.line["goods_items"][-1]
+        return goods
 
     def _ftx(self, seg: Any) -> None:
         line = self.line
@@ -115,7 +128,9 @@ class CuscarReader(MessageReader):
             return
         qualifier = text_of(seg, 0)
         if qualifier == "AAA":
-            line["description"] = (line.get("description") or "") + joined_text(seg, 3)
+            goods = self._goods()
+            assert goods is not None
+            goods["description"] = more_text(goods.get("description"), seg) or None
         elif qualifier == "ZZZ":
             name, value = attribute(seg)
             if name == "CMOV":
@@ -128,20 +143,28 @@ class CuscarReader(MessageReader):
                              item=line.get("line"))
 
     def _mea(self, seg: Any) -> None:
-        line = self.line
-        if line is None:
+        goods = self._goods()
+        if goods is None or self.line is None:
             return
         if text_of(seg, 0) == "AAE" and text_of(seg, 1) == "G":
             if component(seg, 2, 0) != "KGM":
                 self.problem(f"gross weight unit must be KGM, got {component(seg, 2, 0)!r}",
-                             item=line.get("line"))
-            line["gross_weight_kg"] = self.number(component(seg, 2, 1), "gross weight",
-                                                  item=line.get("line"))
+                             item=self.line.get("line"))
+            goods["gross_weight_kg"] = self.number(component(seg, 2, 1), "gross weight",
+                                                   item=self.line.get("line"))
+
+    def _cst(self, seg: Any) -> None:
+        """``CST++<hs code>:122`` in a goods item: its tariff heading."""
+        goods = self._goods()
+        if goods is not None:
+            goods["hs_code"] = component(seg, 1, 0) or None
 
     def _close_line(self) -> None:
         if self.line is not None:
-            self.igm["lines"].append({k: v for k, v in self.line.items() if v is not None
-                                      or k == "line"})
+            line = {k: v for k, v in self.line.items() if v is not None or k == "line"}
+            line["goods_items"] = [{k: v for k, v in goods.items() if v is not None}
+                                   for goods in line["goods_items"]]
+            self.igm["lines"].append(line)
             self.line = None
 
     def _build(self) -> ImportGeneralManifest | None:

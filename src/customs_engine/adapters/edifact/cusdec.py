@@ -13,6 +13,7 @@ from customs_engine.adapters.edifact.reading import (
     as_datetime,
     attribute,
     joined_text,
+    more_text,
 )
 from customs_engine.adapters.edifact.references import message_id
 from customs_engine.core.models import (
@@ -112,7 +113,7 @@ class CusdecReader(MessageReader):
     def _ftx(self, seg: Any) -> None:
         qualifier = text_of(seg, 0)
         if qualifier == "AAA" and self.item is not None:
-            self.item["description"] = (self.item.get("description") or "") + joined_text(seg, 3)
+            self.item["description"] = more_text(self.item.get("description"), seg)
         elif qualifier == "ZZZ":
             name, value = attribute(seg)
             if self.item is None:

@@ -127,8 +127,19 @@ class MessageReader:
 
 
 def joined_text(seg: Segment, element: int) -> str:
-    """Free text spread over a composite's components (FTX C108, NAD C080), joined again."""
+    """A name spread over a composite's components (NAD C080, cut at 35), joined again."""
     return "".join(components(seg, element))
+
+
+def free_text(seg: Segment) -> str:
+    """FTX C108: each 4440 component is a line of text; lines are kept apart by a space."""
+    return " ".join(part for part in components(seg, 3) if part)
+
+
+def more_text(text: str | None, seg: Segment) -> str:
+    """``text`` continued by one more FTX segment's lines (a space between them)."""
+    added = free_text(seg)
+    return " ".join(part for part in (text, added) if part)
 
 
 def attribute(seg: Segment) -> tuple[str, str]:

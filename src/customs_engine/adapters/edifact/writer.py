@@ -24,8 +24,10 @@ from customs_engine.core.models import (
     CertificateType,
     Conveyance,
     Function,
+    GoodsItem,
     ImportGeneralManifest,
     Item,
+    ManifestLine,
     Mode,
 )
 
@@ -57,8 +59,26 @@ def dtm(qualifier: str, value: date | datetime) -> Segment:
     return Segment("DTM", [qualifier, value.strftime("%Y%m%d"), "102"])
 
 
+def lines_of(text: str, width: int) -> list[str]:
+    """``text`` cut into lines of at most ``width`` at spaces (each cut space is dropped), so
+    that joining the lines with a space gives the text back; a word longer than a line is cut
+    inside."""
+    parts: list[str] = []
+    rest = text
+    while len(rest) > width:
+        cut = rest.rfind(" ", 1, width + 1)
+        if cut > 0:
+            parts.append(rest[:cut])
+            rest = rest[cut + 1:]
+        else:
+            parts.append(rest[:width])
+            rest = rest[width:]
+    return [*parts, rest]
+
+
 def free_text(qualifier: str, text: str) -> Iterator[Segment]:
-    parts = chunks(text, FREE_TEXT_WIDTH)
+    """FTX segments with the text in lines of 70 (five per C108), read back joined by spaces."""
+    parts = lines_of(text, FREE_TEXT_WIDTH)
     for start in range(0, len(parts), 5):
         yield Segment("FTX", qualifier, "", "", _composite(parts[start:start + 5]))
 
@@ -210,21 +230,35 @@ def cuscar_body(igm: ImportGeneralManifest) -> list[Segment]:
         segs.append(Segment("RFF", ["BM", line.bl_number or "", "", str(line.subline)]))
         if line.consignee_iec or line.consignee_name:
             segs.append(party("CN", line.consignee_iec, line.consignee_name))
-        packages = "" if line.packages is None else str(line.packages)
-        if line.package_kind:
-            segs.append(Segment("GID", "1", [packages, line.package_kind]))
+        segs += goods_segments(line)
+    return segs
+
+
+def goods_segments(line: ManifestLine) -> list[Segment]:
+    """One GID group per goods item; the line's attributes ride in the first (SG10 is
+    mandatory, so a line without goods data still gets a bare GID)."""
+    segs: list[Segment] = []
+    attributes = []
+    if line.cargo_movement:
+        attributes.append(attribute("CMOV", line.cargo_movement))
+    if line.bl_date:
+        attributes.append(attribute("BLDT", line.bl_date.strftime("%Y%m%d")))
+    for number_, goods in enumerate(line.goods_items or [GoodsItem()], start=1):
+        packages = "" if goods.packages is None else str(goods.packages)
+        if goods.package_kind:
+            segs.append(Segment("GID", str(number_), [packages, goods.package_kind]))
         elif packages:
-            segs.append(Segment("GID", "1", packages))
+            segs.append(Segment("GID", str(number_), packages))
         else:
-            segs.append(Segment("GID", "1"))
-        if line.description:
-            segs += free_text("AAA", line.description)
-        if line.cargo_movement:
-            segs.append(attribute("CMOV", line.cargo_movement))
-        if line.bl_date:
-            segs.append(attribute("BLDT", line.bl_date.strftime("%Y%m%d")))
-        if line.gross_weight_kg is not None:
-            segs.append(Segment("MEA", "AAE", "G", ["KGM", number(line.gross_weight_kg)]))
+            segs.append(Segment("GID", str(number_)))
+        if goods.description:
+            segs += free_text("AAA", goods.description)
+        segs += attributes
+        attributes = []
+        if goods.gross_weight_kg is not None:
+            segs.append(Segment("MEA", "AAE", "G", ["KGM", number(goods.gross_weight_kg)]))
+        if goods.hs_code:
+            segs.append(Segment("CST", "", [goods.hs_code, "122"]))
     return segs
 
 

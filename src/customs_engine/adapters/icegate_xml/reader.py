@@ -208,10 +208,21 @@ def _to_item(item: etree._Element) -> dict[str, Any]:
     }
 
 
+def _goods_fields(node: etree._Element) -> dict[str, Any]:
+    """Packages (count and kind), gross weight and description of a line or goods item."""
+    packages = _child(node, "Packages")
+    count = None if packages is None else (packages.text or "").strip()
+    return {
+        "packages": int(count) if count else None,
+        "package_kind": None if packages is None else packages.get("kind"),
+        "gross_weight_kg": _typed(node, "GrossWeightKg", Decimal),
+        "description": _text(node, "Description"),
+    }
+
+
 def _to_manifest(root: etree._Element) -> ImportGeneralManifest:
     lines = []
     for line in root.iterfind(f"{NS}Lines/{NS}Line"):
-        packages = _child(line, "Packages")
         lines.append({
             "line": int(line.get("number")),
             "subline": int(line.get("subline", "0")),
@@ -219,11 +230,10 @@ def _to_manifest(root: etree._Element) -> ImportGeneralManifest:
             "bl_date": _typed(line, "BLDate", date.fromisoformat),
             "consignee_name": _text(line, "ConsigneeName"),
             "consignee_iec": _text(line, "ConsigneeIEC"),
-            "packages": None if packages is None else int((packages.text or "0").strip()),
-            "package_kind": None if packages is None else packages.get("kind"),
-            "gross_weight_kg": _typed(line, "GrossWeightKg", Decimal),
-            "description": _text(line, "Description"),
+            **_goods_fields(line),
             "cargo_movement": _text(line, "CargoMovement"),
+            "goods_items": [{**_goods_fields(goods), "hs_code": _text(goods, "HSCode")}
+                            for goods in line.iterfind(f"{NS}GoodsItems/{NS}GoodsItem")],
         })
     return ImportGeneralManifest.model_validate(dict(
         message_id=root.get("messageId"),

@@ -9,7 +9,13 @@ from decimal import Decimal
 from lxml import etree
 
 from customs_engine.adapters.icegate_xml.reader import NAMESPACE, NS
-from customs_engine.core.models import BillOfEntry, ImportGeneralManifest, Item
+from customs_engine.core.models import (
+    BillOfEntry,
+    GoodsItem,
+    ImportGeneralManifest,
+    Item,
+    ManifestLine,
+)
 
 
 def _format(value: object) -> str:
@@ -124,11 +130,30 @@ def manifest_element(igm: ImportGeneralManifest) -> etree._Element:
         _add(node, "BLDate", line.bl_date)
         _add(node, "ConsigneeName", line.consignee_name)
         _add(node, "ConsigneeIEC", line.consignee_iec)
-        _add(node, "Packages", line.packages, kind=line.package_kind)
-        _add(node, "GrossWeightKg", line.gross_weight_kg)
-        _add(node, "Description", line.description)
+        _goods_fields(node, line)
         _add(node, "CargoMovement", line.cargo_movement)
+        if line.goods_items != ManifestLine(line=line.line, **_totals(line)).goods_items:
+            goods = etree.SubElement(node, f"{NS}GoodsItems")
+            for item in line.goods_items:
+                _goods_fields(etree.SubElement(goods, f"{NS}GoodsItem"), item)
     return root
+
+
+def _totals(line: ManifestLine) -> dict[str, object]:
+    return {"packages": line.packages, "package_kind": line.package_kind,
+            "gross_weight_kg": line.gross_weight_kg, "description": line.description}
+
+
+def _goods_fields(node: etree._Element, goods: ManifestLine | GoodsItem) -> None:
+    """Packages (a kind without a count is an empty element), weight, description, HS code."""
+    if goods.packages is not None or goods.package_kind is not None:
+        packages = etree.SubElement(node, f"{NS}Packages")
+        packages.text = "" if goods.packages is None else str(goods.packages)
+        _attrs(packages, [("kind", goods.package_kind)])
+    _add(node, "GrossWeightKg", goods.gross_weight_kg)
+    _add(node, "Description", goods.description)
+    if isinstance(goods, GoodsItem):
+        _add(node, "HSCode", goods.hs_code)
 
 
 def _element(message: BillOfEntry | ImportGeneralManifest) -> etree._Element:
