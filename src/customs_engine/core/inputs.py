@@ -173,6 +173,22 @@ def _stdin(limits: Limits, stream: IO[bytes] | None = None) -> Iterator[InputFil
         yield from reader.tar_members(lambda: io.BytesIO(data), len(data))
 
 
+def iter_file(path: str, name: str, limits: Limits | None = None) -> Iterator[InputFile]:
+    """One file on disk shown as ``name`` (an upload, a watched file): an archive, known by its
+    name or first bytes, member by member with every protection above; else the file itself."""
+    limits = limits or Limits.from_env()
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(512)
+    except OSError as exc:
+        yield InputFile(name, b"", f"cannot read file: {exc.strerror or exc}")
+        return
+    if archive_kind(name, head) is not None:
+        yield from _archive(path, name, limits)
+    else:
+        yield read_file(path, name, limits)
+
+
 def iter_inputs(paths: Sequence[str], limits: Limits | None = None,
                 stdin: IO[bytes] | None = None) -> Iterator[InputFile]:
     """Every input file of ``paths``, one at a time, in the documented order."""

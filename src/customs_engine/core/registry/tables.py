@@ -7,7 +7,17 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String, Text, TypeDecorator
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -103,6 +113,51 @@ class ManifestRow(Base):
     igm_number: Mapped[str | None] = mapped_column(String(50), index=True)
     port_code: Mapped[str] = mapped_column(String(10))
     igm_date: Mapped[date | None] = mapped_column(Date)
+    body: Mapped[str] = mapped_column(Text)
+
+
+
+class ServiceTokenRow(Base):
+    """An API token of ``customs serve``: only a SHA-256 digest of its secret is kept."""
+
+    __tablename__ = "service_token"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: the public part of the token (``ce_<token_id>_<secret>``), shown by ``tokens list``
+    token_id: Mapped[str] = mapped_column(String(32), unique=True)
+    secret_sha256: Mapped[str] = mapped_column(String(64))
+    scope: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ValidationRow(Base):
+    """One ``POST /v1/validations`` (or watched file): a run and when it was made."""
+
+    __tablename__ = "service_validation"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    validation_id: Mapped[str] = mapped_column(String(32), unique=True)
+    source: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    status: Mapped[str] = mapped_column(String(10))
+    committed: Mapped[bool] = mapped_column(Boolean)
+    messages: Mapped[int] = mapped_column(Integer)
+
+
+class ValidationMessageRow(Base):
+    """One response (SPEC §7 JSON) of a stored validation, with what the console filters on."""
+
+    __tablename__ = "service_validation_message"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    validation_id: Mapped[int] = mapped_column(
+        ForeignKey("service_validation.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(10), index=True)
+    #: space-separated rule ids of its findings, padded with spaces (filter by `` RULE ``)
+    rules: Mapped[str] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text)
 
 

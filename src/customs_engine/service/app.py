@@ -1,0 +1,491 @@
+"""The ASGI application of ``customs serve`` (FastAPI on uvicorn).
+
+FastAPI rather than bare Starlette: the engine's models are already pydantic, and FastAPI turns the
+routes and their query parameters into the OpenAPI document at ``/docs`` with no second
+description to keep in step; it is Starlette underneath, so the body limit and metrics are plain
+ASGI middleware. The Swagger UI files are served from the ``swagger-ui-bundle`` package: no page
+of the service loads anything from the internet.
+
+Every run goes through :class:`~customs_engine.service.runs.Validator` (the runner of
+``customs validate``); every error is an RFC 9457 problem document (:mod:`.problems`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import PurePosixPath, PureWindowsPath
+from typing import Any
+
+from fastapi import FastAPI, Query, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import Response as HttpResponse
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.staticfiles import StaticFiles
+
+from customs_engine import __version__
+from customs_engine.core.dates import parse_iso_date
+from customs_engine.core.inputs import Limits
+from customs_engine.core.ledger import LedgerError
+from customs_engine.core.plugin_manager import PluginHost
+from customs_engine.core.registry.store import SqlRegistry
+from customs_engine.core.response import Response
+from customs_engine.service.metrics import Metrics
+from customs_engine.service.problems import BodyTooLarge, Problem, problem_response
+from customs_engine.service.results import ResultStore
+from customs_engine.service.runs import MEDIA_TYPES, Validator
+from customs_engine.service.tokens import Scope, TokenInfo, TokenStore
+
+log = logging.getLogger("customs_engine.service")
+
+DEFAULT_MAX_BODY = 64 * 1024 * 1024
+DEFAULT_RETENTION_DAYS = 30.0
+#: the console keeps the token a user typed in this cookie (HttpOnly, SameSite=Strict)
+TOKEN_COOKIE = "customs_token"
+JSONL_TYPES = ("application/jsonl", "application/x-ndjson", "application/json-lines",
+               "application/x-jsonlines")
+PURGE_EVERY = 300.0  # seconds between retention sweeps in one process
+ENV = {"db": "CUSTOMS_DB", "require_token": "CUSTOMS_SERVE_REQUIRE_TOKEN",
+       "max_body": "CUSTOMS_SERVE_MAX_BODY", "retention_days": "CUSTOMS_SERVE_RETENTION_DAYS",
+       "config_path": "CUSTOMS_SERVE_CONFIG"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What ``customs serve`` was told (handed to uvicorn's worker processes by environment)."""
+
+    db: str | None = None
+    require_token: bool = False
+    max_body: int = DEFAULT_MAX_BODY
+    retention_days: float = DEFAULT_RETENTION_DAYS
+    config_path: str | None = None
+
+    def to_env(self) -> dict[str, str]:
+        env = {ENV["require_token"]: "1" if self.require_token else "0",
+               ENV["max_body"]: str(self.max_body),
+               ENV["retention_days"]: str(self.retention_days)}
+        if self.db:
+            env[ENV["db"]] = self.db
+        if self.config_path:
+            env[ENV["config_path"]] = self.config_path
+        return env
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        env = os.environ
+        return cls(db=env.get(ENV["db"]) or None,
+                   require_token=env.get(ENV["require_token"], "0") == "1",
+                   max_body=int(env.get(ENV["max_body"], DEFAULT_MAX_BODY)),
+                   retention_days=float(env.get(ENV["retention_days"], DEFAULT_RETENTION_DAYS)),
+                   config_path=env.get(ENV["config_path"]) or None)
+
+
+@dataclass
+class Service:
+    """Everything one process of the service shares between requests."""
+
+    settings: Settings
+    validator: Validator
+    tokens: TokenStore
+    results: ResultStore
+    metrics: Metrics = field(default_factory=Metrics)
+    _last_purge: float = 0.0
+
+    @classmethod
+    def open(cls, settings: Settings, host: PluginHost,
+             config: dict[str, Any] | None = None) -> Service:
+        registry = SqlRegistry.open(settings.db)
+        service = cls(settings, Validator(host, registry, Limits.from_env(), config or {}),
+                      TokenStore(registry.engine),
+                      ResultStore(registry.engine, timedelta(days=settings.retention_days)))
+        service.purge_if_due()
+        return service
+
+    def close(self) -> None:
+        self.validator.registry.close()
+
+    def purge_if_due(self) -> None:
+        now = time.monotonic()
+        if self._last_purge and now - self._last_purge < PURGE_EVERY:
+            return
+        self._last_purge = now
+        removed = self.results.purge()
+        if removed:
+            log.info("removed %d validations older than %s days", removed,
+                     self.settings.retention_days)
+
+    def validate(self, path: str, name: str, *, as_of: date | None,
+                 commit: bool) -> tuple[str, list[Response]]:
+        """One run of an uploaded file; stored, counted; returns (validation id, responses)."""
+        try:
+            responses = self.validator.run_path(path, name, as_of=as_of, commit=commit)
+        except LedgerError as exc:
+            done = "committed" if commit else "checked"
+            raise Problem(503, f"stopped at {exc}. The messages before it were {done}; nothing "
+                          "of this message was stored. Send the file again once the database "
+                          "is back: committed messages are replayed, never debited twice.",
+                          kind="registry-unavailable") from exc
+        validation_id = self.results.save(name, responses, committed=commit)
+        self.metrics.observe_responses(responses)
+        self.purge_if_due()
+        return validation_id, responses
+
+
+# -- authentication ----------------------------------------------------------------------------
+
+def presented_token(request: Request) -> str | None:
+    header = request.headers.get("authorization")
+    if header:
+        kind, _, value = header.partition(" ")
+        if kind.lower() != "bearer" or not value.strip():
+            raise Problem(401, "the Authorization header must read 'Bearer <token>'",
+                          kind="unauthorized", headers={"WWW-Authenticate": "Bearer"})
+        return value.strip()
+    return request.cookies.get(TOKEN_COOKIE)
+
+
+async def authorise(request: Request, needed: Scope | None) -> TokenInfo | None:
+    """The caller's token (checked when presented); a :class:`Problem` when ``needed`` (or the
+    service's ``--require-token``) calls for a scope the caller does not have."""
+    service: Service = request.app.state.service
+    if needed is None and service.settings.require_token:
+        needed = "validate"
+    token = presented_token(request)
+    info = await run_in_threadpool(service.tokens.check, token) if token else None
+    if token and info is None:
+        raise Problem(401, "the token is unknown or revoked", kind="unauthorized",
+                      headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+    if needed is None:
+        return info
+    if info is None:
+        raise Problem(401, f"this needs a bearer token with the {needed} scope "
+                      f"(customs tokens create --scope {needed})", kind="unauthorized",
+                      headers={"WWW-Authenticate": "Bearer"})
+    if not info.allows(needed):
+        raise Problem(403, f"token {info.token_id} has the {info.scope} scope; this needs "
+                      f"{needed}", kind="forbidden")
+    return info
+
+
+# -- request bodies and answers ----------------------------------------------------------------
+
+async def receive_body(request: Request, limit: int) -> str:
+    """The request body in a temporary file (its path); :class:`BodyTooLarge` as soon as it
+    passes ``limit``, without reading the rest."""
+    handle, path = tempfile.mkstemp(prefix="customs-upload-")
+    try:
+        size = 0
+        with os.fdopen(handle, "wb") as sink:
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise BodyTooLarge(limit)
+                sink.write(chunk)
+    except BaseException:
+        os.unlink(path)
+        raise
+    return path
+
+
+def upload_name(request: Request, name: str | None) -> str:
+    """The name an upload is shown (and its kind recognised) by: ``?name=``, else the
+    Content-Disposition filename, else ``upload``; never a path."""
+    if not name:
+        disposition = request.headers.get("content-disposition", "")
+        for part in disposition.split(";"):
+            key, _, value = part.strip().partition("=")
+            if key.lower() == "filename":
+                name = value.strip().strip('"')
+    base = PureWindowsPath(PurePosixPath(name or "").name).name.strip()
+    return base or "upload"
+
+
+def output_format(request: Request, fmt: str | None) -> str:
+    service: Service = request.app.state.service
+    if fmt is None:
+        accept = request.headers.get("accept", "")
+        fmt = "jsonl" if any(kind in accept for kind in JSONL_TYPES) else "json"
+    formats = service.validator.host.output_formats()
+    if fmt not in formats:
+        raise Problem(400, f"format {fmt!r} is not one of {', '.join(formats)}",
+                      kind="unknown-format", formats=formats)
+    return fmt
+
+
+def answer(service: Service, responses: list[Response], fmt: str, status: int,
+           validation_id: str) -> HttpResponse:
+    body = service.validator.render(responses, fmt)
+    location = f"/v1/validations/{validation_id}"
+    return HttpResponse(body, status_code=status,
+                        media_type=MEDIA_TYPES.get(fmt, "application/octet-stream"),
+                        headers={"Location": location, "X-Validation-Id": validation_id})
+
+
+def parse_as_of(value: str | None) -> date | None:
+    if value is None or value == "":
+        return None
+    try:
+        return parse_iso_date(value)
+    except ValueError as exc:
+        raise Problem(400, f"as_of: {exc}", kind="bad-parameter") from exc
+
+
+# -- middleware --------------------------------------------------------------------------------
+
+Scope_ = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+ASGIApp = Callable[[Scope_, Receive, Send], Awaitable[None]]
+
+
+class BodyLimit:
+    """413 for a body above the limit: at once from Content-Length, else as soon as the bytes
+    received pass it (the rest is never read)."""
+
+    def __init__(self, app: ASGIApp, limit: int):
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope_, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > self.limit:
+            response = BodyTooLarge(self.limit).response(scope.get("path"))
+            response.headers["Connection"] = "close"
+            await response(scope, receive, send)
+            return
+        received = 0
+
+        async def limited() -> MutableMapping[str, Any]:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise BodyTooLarge(self.limit)
+            return message
+
+        await self.app(scope, limited, send)
+
+
+class Measure:
+    """Counts every request and times it, labelled by route template (not by raw path)."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics):
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope_, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def sending(message: MutableMapping[str, Any]) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            route = scope.get("route")
+            template = getattr(route, "path", None) or "unmatched"
+            self.metrics.observe_request(scope.get("method", ""), template, status,
+                                         time.perf_counter() - started)
+
+
+# -- the application ---------------------------------------------------------------------------
+
+def create_app(service: Service) -> FastAPI:
+    app = FastAPI(title="customs-engine", version=__version__, docs_url=None, redoc_url=None,
+                  description="Checks Indian import customs messages (IGM, Bill of Entry) "
+                              "before they are filed. Errors are RFC 9457 problem documents.")
+    app.state.service = service
+    app.add_middleware(BodyLimit, limit=service.settings.max_body)
+    app.add_middleware(Measure, metrics=service.metrics)
+    _handlers(app)
+    _api(app)
+    _docs(app)
+    from customs_engine.service.console import router as console_router
+    from customs_engine.service.console import static_files
+
+    app.include_router(console_router)
+    app.mount("/static", static_files(), name="static")
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """The factory uvicorn's worker processes call (``customs serve --workers N``)."""
+    from customs_engine.cli import load_config
+
+    settings = Settings.from_env()
+    host = PluginHost.from_entry_points()
+    return create_app(Service.open(settings, host, load_config(settings.config_path)))
+
+
+def _handlers(app: FastAPI) -> None:
+    @app.exception_handler(Problem)
+    async def _problem(request: Request, exc: Problem) -> JSONResponse:
+        return exc.response(request.url.path)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = exc.detail if isinstance(exc.detail, str) else "request refused"
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = f"nothing at {request.url.path}"
+        return problem_response(exc.status_code, detail, instance=request.url.path,
+                                headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"loc": list(error.get("loc", ())), "msg": error.get("msg", "")}
+                  for error in exc.errors()]
+        where = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors)
+        return problem_response(422, f"invalid request: {where}", kind="invalid-request",
+                                instance=request.url.path, errors=jsonable_encoder(errors))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.error("unexpected error answering %s %s", request.method, request.url.path,
+                  exc_info=exc)
+        return problem_response(500, "the service failed to answer; the error is in its log",
+                                kind="internal-error", instance=request.url.path)
+
+
+def _api(app: FastAPI) -> None:
+    @app.post("/v1/validations", status_code=201, tags=["validations"],
+              summary="Validate one file (any input format) or a zip/tar archive",
+              responses={201: {"description": "SPEC §7 responses, one per message"},
+                         413: {"description": "body above the limit"}})
+    async def create_validation(
+            request: Request,
+            format: str | None = Query(None, description="Output format (default json; "
+                                       "jsonl when Accept asks for JSON Lines)"),
+            as_of: str | None = Query(None, description="Rules in force on YYYY-MM-DD"),
+            commit: bool = Query(False, description="Persist IGMs and debits (commit scope)"),
+            name: str | None = Query(None, description="File name (else Content-Disposition)"),
+    ) -> HttpResponse:
+        service: Service = request.app.state.service
+        await authorise(request, "commit" if commit else None)
+        fmt = output_format(request, format)
+        day = parse_as_of(as_of)
+        shown = upload_name(request, name)
+        path = await receive_body(request, service.settings.max_body)
+        try:
+            validation_id, responses = await run_in_threadpool(
+                service.validate, path, shown, as_of=day, commit=commit)
+        finally:
+            os.unlink(path)
+        return answer(service, responses, fmt, 201, validation_id)
+
+    @app.get("/v1/validations/{validation_id}", tags=["validations"],
+             summary="A stored validation's responses (kept for the retention period)")
+    async def get_validation(request: Request, validation_id: str,
+                             format: str | None = None) -> HttpResponse:
+        service: Service = request.app.state.service
+        await authorise(request, None)
+        fmt = output_format(request, format)
+        stored = await run_in_threadpool(service.results.get, validation_id)
+        if stored is None:
+            raise Problem(404, f"no stored validation {validation_id} (unknown, or older than "
+                          f"the {service.settings.retention_days:g}-day retention)",
+                          kind="not-found")
+        return answer(service, stored.responses, fmt, 200, validation_id)
+
+    @app.get("/v1/rules", tags=["reference"], summary="Every rule of every loaded plugin")
+    async def rules(request: Request, scheme: str | None = None) -> list[dict[str, Any]]:
+        await authorise(request, None)
+        host = request.app.state.service.validator.host
+        return [rule.model_dump(mode="json") for rule in host.rules.values()
+                if scheme is None or rule.scheme == scheme.lower()]
+
+    @app.get("/v1/plugins", tags=["reference"], summary="Loaded plugins, versions, hooks")
+    async def plugins(request: Request) -> list[dict[str, Any]]:
+        await authorise(request, None)
+        host = request.app.state.service.validator.host
+        return [{"name": i.name, "version": i.version, "module": i.module,
+                 "hooks": list(i.hooks)} for i in host.plugin_infos()]
+
+    @app.get("/v1/registry/{number}", tags=["reference"],
+             summary="A registry number: its rows, committed debits and what remains")
+    async def registry_number(request: Request, number: str) -> dict[str, Any]:
+        await authorise(request, None)
+        service: Service = request.app.state.service
+        found = await run_in_threadpool(registry_entry, service.validator.registry, number)
+        if found is None:
+            raise Problem(404, f"{number} is not in the registry", kind="not-found")
+        return found
+
+    @app.get("/healthz", tags=["operations"], summary="Liveness and database reachability")
+    async def healthz(request: Request) -> dict[str, str]:
+        service: Service = request.app.state.service
+        try:
+            await run_in_threadpool(_ping, service.validator.registry)
+        except SQLAlchemyError as exc:
+            raise Problem(503, "the registry database does not answer",
+                          kind="registry-unavailable") from exc
+        return {"status": "ok", "version": __version__}
+
+    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
+    async def metrics(request: Request) -> HttpResponse:
+        body, content_type = request.app.state.service.metrics.render()
+        return HttpResponse(body, media_type=content_type)
+
+
+def _ping(registry: SqlRegistry) -> None:
+    with registry.engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+
+
+def registry_entry(registry: SqlRegistry, number: str) -> dict[str, Any] | None:
+    """A number's registry rows with their committed debits and remaining balance (JSON)."""
+    records = registry.records(number=number)
+    if not records:
+        return None
+    rows = []
+    for record in records:
+        row = record.model_dump(mode="json")
+        debits = registry.debits_of(record.scheme or "", record.number) if record.kind in (
+            "authorisation", "registration") else []
+        row["debits"] = [{"message_id": m, "item": i, "quantity": str(q),
+                          "value_inr": f"{v:.2f}"} for m, i, q, v in debits]
+        spent_q = sum((d[2] for d in debits), start=0)
+        spent_v = sum((d[3] for d in debits), start=0)
+        row["remaining_quantity"] = (None if record.quantity is None
+                                     else str(record.quantity - spent_q))
+        row["remaining_value"] = (None if record.value_inr is None
+                                  else f"{record.value_inr - spent_v:.2f}")
+        rows.append(row)
+    return {"number": number, "records": rows}
+
+
+def _docs(app: FastAPI) -> None:
+    try:
+        import swagger_ui_bundle  # type: ignore[import-untyped]
+    except ImportError:  # pragma: no cover - a declared dependency
+        return
+    app.mount("/_swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path),
+              name="swagger")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="customs-engine API",
+                                   swagger_js_url="/_swagger/swagger-ui-bundle.js",
+                                   swagger_css_url="/_swagger/swagger-ui.css",
+                                   swagger_favicon_url="/_swagger/favicon-32x32.png")

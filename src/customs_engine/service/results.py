@@ -1,0 +1,121 @@
+"""Stored validation results: every answer of ``customs serve`` (and ``customs watch``) is kept in
+the registry database for ``GET /v1/validations/{id}`` and the console, for a retention period.
+
+A validation is one run (one request, one watched file); each of its responses is stored as its
+SPEC §7 JSON with the status and the rules of its findings, which the console filters on.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, delete, select
+from sqlalchemy.orm import Session
+
+from customs_engine.core.registry.tables import ValidationMessageRow, ValidationRow
+from customs_engine.core.response import Response
+from customs_engine.core.summary import STATUSES
+
+
+def worst_status(statuses: Sequence[str]) -> str:
+    """The run's status: its worst message's (``accepted`` when it held none)."""
+    return max(statuses, key=STATUSES.index, default="accepted")
+
+
+@dataclass(frozen=True)
+class StoredValidation:
+    validation_id: str
+    source: str
+    created_at: datetime
+    status: str
+    committed: bool
+    responses: list[Response]
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    """One response of a stored validation, as the console lists it."""
+
+    validation_id: str
+    source: str
+    created_at: datetime
+    committed: bool
+    response: dict[str, Any]
+
+
+class ResultStore:
+    def __init__(self, engine: Engine, retention: timedelta):
+        self.engine = engine
+        self.retention = retention
+
+    def save(self, source: str, responses: Sequence[Response], *, committed: bool) -> str:
+        """Store one run's responses; returns its new validation id."""
+        validation_id = uuid.uuid4().hex
+        row = ValidationRow(validation_id=validation_id, source=source,
+                            created_at=datetime.now(UTC),
+                            status=worst_status([r.status for r in responses]),
+                            committed=committed, messages=len(responses))
+        with Session(self.engine) as session, session.begin():
+            session.add(row)
+            session.flush()
+            session.add_all(ValidationMessageRow(
+                validation_id=row.id, position=position, status=response.status,
+                rules=" " + " ".join(sorted({f.rule for f in response.findings})) + " ",
+                body=response.to_json()) for position, response in enumerate(responses))
+        return validation_id
+
+    def get(self, validation_id: str) -> StoredValidation | None:
+        with Session(self.engine) as session:
+            row = session.scalars(select(ValidationRow).where(
+                ValidationRow.validation_id == validation_id,
+                ValidationRow.created_at >= self._cutoff())).first()
+            if row is None:
+                return None
+            bodies = session.scalars(select(ValidationMessageRow.body)
+                                     .where(ValidationMessageRow.validation_id == row.id)
+                                     .order_by(ValidationMessageRow.position)).all()
+            return StoredValidation(row.validation_id, row.source, _utc(row.created_at),
+                                    row.status, row.committed,
+                                    [Response.model_validate_json(body) for body in bodies])
+
+    def recent(self, *, status: str | None = None, rule: str | None = None,
+               limit: int = 100) -> list[StoredMessage]:
+        """The newest responses first, optionally only of one status or with one rule."""
+        query = (select(ValidationRow.validation_id, ValidationRow.source,
+                        ValidationRow.created_at, ValidationRow.committed,
+                        ValidationMessageRow.body)
+                 .join(ValidationRow, ValidationRow.id == ValidationMessageRow.validation_id)
+                 .where(ValidationRow.created_at >= self._cutoff())
+                 .order_by(ValidationRow.id.desc(), ValidationMessageRow.position)
+                 .limit(limit))
+        if status:
+            query = query.where(ValidationMessageRow.status == status)
+        if rule:
+            query = query.where(ValidationMessageRow.rules.contains(f" {rule} ",
+                                                                    autoescape=True))
+        with Session(self.engine) as session:
+            return [StoredMessage(vid, source, _utc(created), committed, json.loads(body))
+                    for vid, source, created, committed, body in session.execute(query)]
+
+    def purge(self) -> int:
+        """Delete the validations older than the retention period; returns how many."""
+        with Session(self.engine) as session, session.begin():
+            old = select(ValidationRow.id).where(ValidationRow.created_at < self._cutoff())
+            session.execute(delete(ValidationMessageRow)
+                            .where(ValidationMessageRow.validation_id.in_(old)))
+            result = session.execute(delete(ValidationRow)
+                                     .where(ValidationRow.created_at < self._cutoff()))
+            return int(getattr(result, "rowcount", 0) or 0)
+
+    def _cutoff(self) -> datetime:
+        return datetime.now(UTC) - self.retention
+
+
+def _utc(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes for timezone-aware columns: they were stored in UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
