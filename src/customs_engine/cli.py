@@ -23,7 +23,11 @@ from customs_engine.core.dates import parse_iso_date
 from customs_engine.core.engine import Engine
 from customs_engine.core.inputs import InputError, Limits, check_paths, count_files, iter_inputs
 from customs_engine.core.ledger import LedgerError, RunState
-from customs_engine.core.plugin_manager import PluginHost, PluginLoadError
+from customs_engine.core.plugin_manager import (
+    BlockedEssentialError,
+    PluginHost,
+    PluginLoadError,
+)
 from customs_engine.core.progress import Progress, progress_wanted
 from customs_engine.core.runner import RunError, run
 from customs_engine.registry_cli import open_registry, registry
@@ -33,9 +37,13 @@ EXIT_ACCEPTED, EXIT_NOT_ACCEPTED, EXIT_USAGE, EXIT_PLUGIN = 0, 1, 2, 3
 
 
 def load_host() -> PluginHost:
-    """Load every plugin, or stop with exit code 3 naming the one that failed."""
+    """Load every plugin, or stop with exit code 3 naming the one that failed (exit code 2 when
+    the block list names an essential plugin)."""
     try:
         return PluginHost.from_entry_points()
+    except BlockedEssentialError as exc:
+        click.echo(f"customs: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
     except PluginLoadError as exc:
         click.echo(f"customs: {exc}", err=True)
         click.echo("customs: stopping — a missing scheme must never read as clear", err=True)

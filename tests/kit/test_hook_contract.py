@@ -183,8 +183,8 @@ def test_hook_customs_parse() -> None:
             raise ValueError("bad byte")
 
     [response] = engine_with(Crashing()).validate_bytes(b"PAPER BE-1\n", "one.paper")
-    finding = assert_finding(response, "CORE-SYNTAX-001", outcome="reject")
-    assert "paper adapter failed: ValueError: bad byte" in finding.message
+    finding = assert_finding(response, "CORE-PLUGIN-001", outcome="reject")
+    assert "'probe0' failed in customs_parse: ValueError: bad byte" in finding.message
 
 
 def test_hook_customs_write_messages() -> None:

@@ -76,10 +76,11 @@ def test_trace_switch_shows_hook_calls_on_stderr(customs_cli, tmp_path: Path) ->
     boe = write_message(tmp_path / "be.xml", bill_of_entry())
     result = customs_cli("validate", "--format", "json", str(boe), trace=True)
     assert result.exit_code == 0
-    # pluggy's own tracing of hooks called through the relay ...
-    assert "customs_detect_format [hook]" in result.stderr
-    assert "finish customs_detect_format --> icegate_xml [hook]" in result.stderr
-    # ... and the plugin-by-plugin calls the host makes to isolate failures
+    # every hook is called plugin by plugin, first-non-None hooks too ...
+    assert "customs_detect_format (plugin icegate_xml) [hook]" in result.stderr
+    assert "finish customs_detect_format (plugin icegate_xml) --> icegate_xml [hook]" in (
+        result.stderr)
+    # ... as are collected ones
     assert "customs_rules (plugin core) [hook]" in result.stderr
     assert "finish customs_rules (plugin core) --> [Rule(id='CORE-" in result.stderr
     json.loads(result.stdout)  # stdout stays a clean JSON document

@@ -133,3 +133,6 @@ class Scheme(BaseModel):
     name: str
     title: str
     licence_schemes: tuple[str, ...] = Field(default=())
+    #: the rules this scheme's authorisation claims name as ``shortfall_rule``; checked at load
+    #: (declared, with the outcome ``reject``) so a shortfall can always be reported
+    shortfall_rules: tuple[str, ...] = Field(default=())

@@ -10,7 +10,7 @@ Bills of Entry are valued (:mod:`customs_engine.core.valuation`) before any chec
 from __future__ import annotations
 
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -20,7 +20,7 @@ from customs_engine.core.context import CheckContext
 from customs_engine.core.ledger import LedgerError, RunState, message_key
 from customs_engine.core.models import BillOfEntry, ImportGeneralManifest
 from customs_engine.core.parsing import ParsedMessage, unparsable
-from customs_engine.core.plugin_manager import PluginHost
+from customs_engine.core.plugin_manager import ImplCall, PluginHost
 from customs_engine.core.response import (
     AuthorisationClaim,
     DocumentInfo,
@@ -70,24 +70,38 @@ class Engine:
     # -- parsing -------------------------------------------------------------------------------
 
     def detect(self, data: bytes, source: str) -> str | None:
-        return self.host.hook.customs_detect_format(head=data[:HEAD_SIZE], name=source)
+        return self._detect(data, source)[0]
+
+    def _detect(self, data: bytes, source: str) -> tuple[str | None, list[Finding]]:
+        """The detected format and the failures of plugins that raised while detecting."""
+        answer = self.host.call_first("customs_detect_format", head=data[:HEAD_SIZE], name=source)
+        return answer.result, self._failures(answer.failures)
 
     def parse(self, data: bytes, source: str) -> list[ParsedMessage]:
-        """Every message of one file; unreadable input becomes an ``unknown`` message."""
+        """Every message of one file; unreadable input becomes an ``unknown`` message.
+
+        A plugin that fails while detecting or parsing is reported on every message of the file
+        as ``CORE-PLUGIN-001`` (the file was not fully checked); it never escapes as an exception.
+        """
         if not data.strip(b" \t\r\n\x00\xef\xbb\xbf"):
             return [unparsable("unknown", "empty file: no message found", line=1, column=1)]
-        fmt = self.detect(data, source)
+        fmt, failures = self._detect(data, source)
         if fmt is None:
-            return [unparsable("unknown", "format not recognised (expected ICEGATE XML, UN/EDIFACT "
-                               "or an ICES 1.5 flat file)", line=1, column=1)]
-        try:
-            parsed = self.host.hook.customs_parse(format=fmt, data=data, source=source,
-                                                  config=self.ctx.config)
-        except Exception as exc:  # an adapter bug must still yield a response
-            return [unparsable(fmt, f"the {fmt} adapter failed: {type(exc).__name__}: {exc}")]
-        if not parsed:
-            return [unparsable(fmt, f"no {fmt} adapter could read this file")]
-        return list(parsed)
+            parsed = [unparsable("unknown", "format not recognised (expected ICEGATE XML, "
+                                 "UN/EDIFACT or an ICES 1.5 flat file)", line=1, column=1)]
+        else:
+            answer = self.host.call_first("customs_parse", format=fmt, data=data, source=source,
+                                          config=self.ctx.config)
+            failures += self._failures(answer.failures)
+            if answer.result:
+                parsed = list(answer.result)
+            elif failures:
+                parsed = [ParsedMessage(index=0, format=fmt, type="unknown")]
+            else:
+                parsed = [unparsable(fmt, f"no {fmt} adapter could read this file")]
+        if not failures:
+            return parsed
+        return [p.model_copy(update={"findings": [*failures, *p.findings]}) for p in parsed]
 
     # -- stateless checks ----------------------------------------------------------------------
 
@@ -99,7 +113,6 @@ class Engine:
         fees: list[Fee] = []
         claims: list[AuthorisationClaim] = []
         routing: Routing | None = None
-        hook = self.host.hook
         valued = None
         if isinstance(message, BillOfEntry):
             valued = value_bill_of_entry(message, self.ctx.registry,
@@ -107,11 +120,11 @@ class Engine:
             message = valued
             findings += self._collect("customs_check_bill_of_entry", boe=message, ctx=self.ctx)
             fees += self._collect("customs_fees", boe=message, ctx=self.ctx)
-            claims += self._collect("customs_authorisations", boe=message, ctx=self.ctx)
-            try:
-                routing = hook.customs_routing(boe=message, ctx=self.ctx)
-            except Exception as exc:
-                findings.append(self._plugin_failure("customs_routing", exc))
+            for part in self._collect("customs_authorisations", boe=message, ctx=self.ctx):
+                (findings if isinstance(part, Finding) else claims).append(part)
+            answer = self.host.call_first("customs_routing", boe=message, ctx=self.ctx)
+            findings += self._failures(answer.failures)
+            routing = answer.result
         else:
             findings += self._collect("customs_check_manifest", manifest=message, ctx=self.ctx)
         return Assessment(findings=findings, fees=fees, claims=claims, routing=routing,
@@ -141,11 +154,10 @@ class Engine:
                                       run=self.run):
                 (fees if isinstance(part, Fee) else findings).append(part)
             if isinstance(message, BillOfEntry):
-                try:
-                    rate_date = self.host.hook.customs_rate_date(boe=message, ctx=self.ctx,
-                                                                 run=self.run)
-                except Exception as exc:
-                    findings.append(self._plugin_failure("customs_rate_date", exc))
+                answer = self.host.call_first("customs_rate_date", boe=message, ctx=self.ctx,
+                                              run=self.run)
+                findings += self._failures(answer.failures)
+                rate_date = answer.result
                 findings = self._checked(findings)
                 # a rejected Bill of Entry cannot proceed: it is not filed, so it debits nothing,
                 # uses none of its licences and is not committed
@@ -194,16 +206,28 @@ class Engine:
     # -- internals --------------------------------------------------------------------------------
 
     def _collect(self, hook_name: str, **kwargs: Any) -> list[Any]:
-        """Call a collected hook plugin by plugin, so one failing plugin is reported by name."""
+        """Call a collected hook plugin by plugin, so one failing plugin is reported by name.
+
+        An authorisation claim naming a shortfall rule that cannot be reported (undeclared, or
+        declared without the outcome ``reject``) is replaced by a ``CORE-PLUGIN-001`` finding.
+        """
         out: list[Any] = []
         for call in self.host.call_each(hook_name, **kwargs):
             if call.error is not None:
-                out.append(self._plugin_failure(hook_name, call.error, call.plugin))
+                out.append(self._plugin_failure(call.hook, call.error, call.plugin))
                 continue
-            out.extend(call.result or ())
+            for part in call.result or ():
+                problem = (self.host.shortfall_problem(part.shortfall_rule)
+                           if isinstance(part, AuthorisationClaim) else None)
+                out.append(part if problem is None else
+                           self._plugin_failure(call.hook, ValueError(problem), call.plugin))
         return out
 
-    def _plugin_failure(self, hook_name: str, exc: Exception, plugin: str = "?") -> Finding:
+    def _failures(self, calls: Iterable[ImplCall]) -> list[Finding]:
+        return [self._plugin_failure(call.hook, call.error, call.plugin)
+                for call in calls if call.error is not None]
+
+    def _plugin_failure(self, hook_name: str, exc: Exception, plugin: str) -> Finding:
         where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
         place = f" at {where.filename.rsplit('/', 1)[-1]}:{where.lineno}" if where else ""
         return Finding(rule=PLUGIN_ERROR_RULE, scheme="core", outcome="reject",
@@ -222,23 +246,27 @@ class Engine:
             f"INR {shortfall.remaining_value:.2f}")
         text = (f"{claim.scheme.upper()} authorisation {claim.number} has {left_q} / {left_v} "
                 f"left; item needs {claim.quantity}{unit} / INR {claim.value_inr:.2f}")
-        if rule is None:
-            return self._plugin_failure("customs_authorisations",
-                                        KeyError(f"undeclared rule {claim.shortfall_rule}"))
+        assert rule is not None, "claims are checked against the declared rules when collected"
         return rule.finding("reject", text, item=claim.item, field=claim.field)
 
     def _checked(self, findings: Iterable[Finding]) -> list[Finding]:
         """Every finding must name a declared rule: an unknown one is a plugin bug, fail closed."""
         out = []
         for finding in findings:
-            if finding.rule in self.host.rules or finding.rule in (PLUGIN_ERROR_RULE,
-                                                                    "CORE-SYNTAX-001"):
-                out.append(finding)
+            out.append(finding)
+            if finding.rule in (PLUGIN_ERROR_RULE, "CORE-SYNTAX-001"):
+                continue
+            rule = self.host.rules.get(finding.rule)
+            if rule is None:
+                problem = f"rule {finding.rule} is not declared by any plugin"
+            elif finding.outcome not in rule.outcomes:
+                problem = (f"rule {finding.rule} is not declared with the outcome "
+                           f"{finding.outcome!r} (declared: {', '.join(rule.outcomes)})")
             else:
-                out.append(finding)
-                out.append(self._plugin_failure(
-                    "finding", KeyError(f"rule {finding.rule} is not declared by any plugin"),
-                    finding.scheme))
+                continue
+            out.append(self._plugin_failure("finding", KeyError(problem),
+                                            self.host.rule_owner.get(finding.rule,
+                                                                     finding.scheme)))
         return out
 
 
@@ -255,5 +283,3 @@ def _document(message: BillOfEntry | ImportGeneralManifest | None) -> DocumentIn
                             date=message.igm_date, iec=None)
     return DocumentInfo()
 
-
-EngineFactory = Callable[[], Engine]

@@ -1,12 +1,19 @@
 """Loading plugins: entry points, start-up validation, operator switches.
 
-Fail closed: a plugin that cannot be imported, implements an unknown hook, or declares a rule ID
-that another plugin already declared stops the run (:class:`PluginLoadError`, exit code 3) — a
-missing scheme must never read as "clear".
+Fail closed: a plugin that cannot be imported, implements an unknown hook, implements a hook as a
+pluggy wrapper, declares a rule ID that another plugin already declared, or names a shortfall rule
+it does not declare with the outcome ``reject`` stops the run (:class:`PluginLoadError`, exit code
+3) — a missing scheme must never read as "clear".
+
+Every hook is called through :meth:`PluginHost.call_each` (collected hooks) or
+:meth:`PluginHost.call_first` (first-non-None hooks): each plugin is called on its own, a failure
+is kept with the plugin's name and the others still answer.
 
 Operator switches (environment):
 
-* ``CUSTOMS_ENGINE_BLOCK_PLUGINS=name,name`` — do not load these entry points.
+* ``CUSTOMS_ENGINE_BLOCK_PLUGINS=name,name`` — do not load these entry points. The essential
+  plugins (:data:`ESSENTIAL_PLUGINS`: the core checks, which are the fail-closed safety net, and
+  the JSON writer) cannot be blocked: naming one is a usage error (:class:`BlockedEssentialError`).
 * ``CUSTOMS_ENGINE_TRACE=1`` — write every hook call and result to stderr: calls made through
   pluggy and the per-plugin calls of :meth:`PluginHost.call_each` alike.
 """
@@ -15,7 +22,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from importlib import metadata
 from types import ModuleType
@@ -31,6 +38,9 @@ from customs_engine.core.rules import Rule
 ENTRY_POINT_GROUP = "customs_engine"
 BLOCK_ENV = "CUSTOMS_ENGINE_BLOCK_PLUGINS"
 TRACE_ENV = "CUSTOMS_ENGINE_TRACE"
+#: entry points that can never be blocked: the core checks (unhandled licence schemes, registry,
+#: FX — the safety net) and the serializers (the JSON response writer)
+ESSENTIAL_PLUGINS = frozenset({"core", "serializers"})
 
 
 class PluginLoadError(Exception):
@@ -40,6 +50,16 @@ class PluginLoadError(Exception):
         super().__init__(f"plugin {plugin!r} failed to load: {reason}")
         self.plugin = plugin
         self.reason = reason
+
+
+class BlockedEssentialError(Exception):
+    """The block list names an essential plugin: a usage error (exit code 2)."""
+
+    def __init__(self, names: Iterable[str]):
+        self.names = tuple(sorted(names))
+        super().__init__(
+            f"{BLOCK_ENV} names {', '.join(repr(n) for n in self.names)}, which cannot be "
+            "blocked: the core checks and the JSON writer are essential")
 
 
 @dataclass(frozen=True)
@@ -55,8 +75,19 @@ class ImplCall:
     """One plugin's answer to a hook called plugin by plugin: its result, or what it raised."""
 
     plugin: str
+    hook: str
     result: Any = None
     error: Exception | None = None
+
+
+@dataclass(frozen=True)
+class FirstResult:
+    """A first-non-None hook's answer: the winning plugin's result (``None``: nobody answered)
+    and the plugins that failed before it — their failures are reported, the chain went on."""
+
+    result: Any = None
+    plugin: str | None = None
+    failures: tuple[ImplCall, ...] = ()
 
 
 def blocked_from_env(environ: Mapping[str, str] | None = None) -> frozenset[str]:
@@ -82,6 +113,7 @@ class PluginHost:
             self.pm.check_pending()
         except pluggy.PluginValidationError as exc:
             raise PluginLoadError(_plugin_name(self.pm, exc.plugin), str(exc)) from exc
+        self._refuse_wrappers()
         self.tracing = trace
         self._hooktrace = self.pm.trace.root.get("hook")
         if trace:
@@ -89,6 +121,7 @@ class PluginHost:
             self.pm.enable_tracing()
         self.rules = self._collect_rules()
         self.schemes = self._collect_schemes()
+        self._check_shortfall_rules()
 
     # -- construction ------------------------------------------------------------------------
 
@@ -104,6 +137,8 @@ class PluginHost:
         ``extra`` plugins are registered after the entry points whatever ``only`` says.
         """
         skip = blocked_from_env() if blocked is None else frozenset(blocked)
+        if skip & ESSENTIAL_PLUGINS:
+            raise BlockedEssentialError(skip & ESSENTIAL_PLUGINS)
         extra = list(extra)
         wanted = None if only is None else frozenset(only) - {name for name, _, _ in extra}
         loaded: list[tuple[str, object, str]] = []
@@ -154,31 +189,48 @@ class PluginHost:
         """Call a collected hook plugin by plugin, catching each failure.
 
         The order is pluggy's own: the plugin registered last is called first (entry points
-        register in name order, ``extra`` plugins after them).
-
-        The engine uses this so one failing plugin is reported by name while the others still
-        answer. These calls bypass pluggy's own hook tracing, so they are traced here.
+        register in name order, ``extra`` plugins after them). One failing plugin is reported by
+        name while the others still answer.
         """
-        calls = []
+        return list(self._calls(hook_name, kwargs))
+
+    def call_first(self, hook_name: str, **kwargs: Any) -> FirstResult:
+        """Call a first-non-None hook plugin by plugin, in the same order as :meth:`call_each`.
+
+        The first result that is not ``None`` wins. A plugin that raises does not stop the chain:
+        its failure is kept (the caller reports it, fail closed) and the next plugin is asked.
+        """
+        failures: list[ImplCall] = []
+        for call in self._calls(hook_name, kwargs):
+            if call.error is not None:
+                failures.append(call)
+            elif call.result is not None:
+                return FirstResult(call.result, call.plugin, tuple(failures))
+        return FirstResult(failures=tuple(failures))
+
+    def _calls(self, hook_name: str, kwargs: dict[str, Any]) -> Iterator[ImplCall]:
+        """The one way hooks are called: plugin by plugin, each failure caught and named.
+
+        These calls bypass pluggy's own hook tracing, so they are traced here.
+        """
         for impl in reversed(getattr(self.pm.hook, hook_name).get_hookimpls()):
             args = {name: kwargs[name] for name in impl.argnames}
             if self.tracing:
                 self._hooktrace.root.indent += 1
                 self._hooktrace(hook_name, f"(plugin {impl.plugin_name})", args)
             try:
-                call = ImplCall(impl.plugin_name, result=impl.function(**args))
+                call = ImplCall(impl.plugin_name, hook_name, result=impl.function(**args))
             except LedgerError:
                 raise  # the run's database failed: not the plugin's fault, and fatal
             except Exception as exc:  # isolated: the caller reports it against the plugin
-                call = ImplCall(impl.plugin_name, error=exc)
+                call = ImplCall(impl.plugin_name, hook_name, error=exc)
             if self.tracing:
                 outcome = (call.result if call.error is None
                            else f"raised {type(call.error).__name__}: {call.error}")
                 self._hooktrace("finish", hook_name, f"(plugin {impl.plugin_name})", "-->",
                                 outcome)
                 self._hooktrace.root.indent -= 1
-            calls.append(call)
-        return calls
+            yield call
 
     def handled_licence_schemes(self) -> frozenset[str]:
         return frozenset(s.upper() for scheme in self.schemes for s in scheme.licence_schemes)
@@ -188,6 +240,41 @@ class PluginHost:
         for batch in self.hook.customs_output_formats():
             names.extend(batch or ())
         return sorted(set(names))
+
+    def _refuse_wrappers(self) -> None:
+        """Hooks are called plugin by plugin (:meth:`_calls`), so a pluggy wrapper would never
+        wrap anything: refuse it at load, named, rather than half-handle it."""
+        for caller in self._hookcallers():
+            for impl in caller.get_hookimpls():
+                if impl.wrapper or impl.hookwrapper:
+                    raise PluginLoadError(
+                        impl.plugin_name,
+                        f"{caller.name} is a wrapper (wrapper=True or hookwrapper=True); "
+                        "customs-engine calls each plugin on its own and supports no wrappers")
+
+    def _hookcallers(self) -> list[pluggy.HookCaller]:
+        return [getattr(self.pm.hook, name) for name in dir(self.pm.hook)
+                if name.startswith("customs_")]
+
+    def _check_shortfall_rules(self) -> None:
+        """Each scheme's shortfall rules must be declared by its plugin with outcome ``reject``:
+        the core reports them when a balance falls short, and must never fail mid-run."""
+        for call in self.call_each("customs_schemes"):
+            for scheme in call.result or ():
+                for rule_id in scheme.shortfall_rules:
+                    problem = self.shortfall_problem(rule_id)
+                    if problem:
+                        raise PluginLoadError(call.plugin, f"scheme {scheme.name!r}: {problem}")
+
+    def shortfall_problem(self, rule_id: str) -> str | None:
+        """Why ``rule_id`` cannot be reported as a balance shortfall, or ``None`` if it can."""
+        rule = self.rules.get(rule_id)
+        if rule is None:
+            return f"shortfall rule {rule_id} is not declared by any plugin"
+        if "reject" not in rule.outcomes:
+            return (f"shortfall rule {rule_id} is not declared with the outcome 'reject' "
+                    f"(declared: {', '.join(rule.outcomes)})")
+        return None
 
     def _collect_rules(self) -> dict[str, Rule]:
         rules: dict[str, Rule] = {}

@@ -1,0 +1,183 @@
+"""The plugin host fails closed: probes for each way a plugin could make a message read as clear.
+
+Each test registers a misbehaving probe plugin next to the installed ones and checks that the
+failure is named (plugin and hook), reported as ``CORE-PLUGIN-001`` or refused at load, and that
+the other plugins' answers are kept.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from customs_engine import hookimpl
+from customs_engine.core.context import Scheme
+from customs_engine.core.models import BillOfEntry
+from customs_engine.core.plugin_manager import BlockedEssentialError, PluginHost, PluginLoadError
+from customs_engine.core.response import AuthorisationClaim, Finding, Routing
+from customs_engine.core.rules import Rule
+from customs_engine.testing import (
+    assert_finding,
+    authorisation,
+    bill_of_entry,
+    item,
+    licence,
+    make_engine,
+    write_message,
+)
+
+HOLD_ONLY = Rule(id="PROBE-BAL-001", scheme="probe", title="Probe balance", outcomes=("hold",),
+                 reference="tests/contract probe plugin")
+
+
+class Wrapper:
+    @hookimpl(wrapper=True)
+    def customs_check_bill_of_entry(self, boe: BillOfEntry):  # type: ignore[no-untyped-def]
+        findings = yield
+        return findings
+
+
+class OldStyleWrapper:
+    @hookimpl(hookwrapper=True)
+    def customs_fees(self, boe: BillOfEntry):  # type: ignore[no-untyped-def]
+        yield
+
+
+@pytest.mark.parametrize("plugin", [Wrapper(), OldStyleWrapper()])
+def test_a_wrapper_hookimpl_is_refused_at_load_with_its_name(plugin: object) -> None:
+    with pytest.raises(PluginLoadError) as info:
+        make_engine(only=["core"], extra=[("wrapping", plugin)])
+    assert info.value.plugin == "wrapping"
+    assert "wrapper" in info.value.reason
+
+
+def test_a_wrapper_plugin_stops_the_cli_with_exit_3_naming_it(fake_dists, customs_cli) -> None:
+    fake_dists.add("customs-engine-wrap", "ce_wrapping", (
+        "from customs_engine import hookimpl\n"
+        "@hookimpl(wrapper=True)\n"
+        "def customs_check_bill_of_entry(boe, ctx):\n"
+        "    return (yield)\n"), entry_name="wrapping")
+    result = customs_cli("rules")
+    assert result.exit_code == 3
+    assert "plugin 'wrapping' failed to load" in result.stderr
+    assert "customs_check_bill_of_entry is a wrapper" in result.stderr
+
+
+class FailingRouting:
+    @hookimpl
+    def customs_routing(self, boe: BillOfEntry) -> Routing | None:
+        raise RuntimeError("routing table missing")
+
+
+def test_a_failing_routing_plugin_is_named_and_the_core_routing_is_kept() -> None:
+    boe = bill_of_entry(item("84713010"))
+    routed = make_engine(only=["core"]).validate_message(boe)
+    assert routed.routing is not None
+    response = make_engine(only=["core"], extra=[("router", FailingRouting())]).validate_message(
+        boe)
+    failure = assert_finding(response, "CORE-PLUGIN-001", outcome="reject")
+    assert "plugin 'router' failed in customs_routing: RuntimeError: routing table missing" in (
+        failure.message)
+    assert response.routing == routed.routing
+
+
+class FailingDetection:
+    @hookimpl
+    def customs_detect_format(self, head: bytes, name: str) -> str | None:
+        raise UnicodeDecodeError("utf-8", head, 0, 1, "probe cannot read this")
+
+
+def test_a_failing_format_detection_never_escapes_validate_bytes(tmp_path: Path) -> None:
+    path = write_message(tmp_path / "be.xml", bill_of_entry())
+    engine = make_engine(only=["core", "icegate_xml"], extra=[("sniffer", FailingDetection())])
+    [response] = engine.validate_bytes(path.read_bytes(), str(path))
+    failure = assert_finding(response, "CORE-PLUGIN-001")
+    assert "plugin 'sniffer' failed in customs_detect_format: UnicodeDecodeError" in (
+        failure.message)
+    # the ICEGATE XML adapter still detected and read the file
+    assert response.message.format == "icegate_xml" and response.message.reference == "BE-TEST-0001"
+    assert response.status == "rejected"
+
+    [alone] = make_engine(only=[], extra=[("sniffer", FailingDetection())]).validate_bytes(
+        b"anything", "x.bin")
+    assert_finding(alone, "CORE-PLUGIN-001", message_contains="'sniffer'")
+
+
+def test_the_core_checks_cannot_be_blocked(customs_cli, tmp_path: Path) -> None:
+    boe = bill_of_entry(item(licences=[licence("PIMS", "PIMS-2026-1")]))
+    path = write_message(tmp_path / "be.xml", boe)
+    unblocked = customs_cli("validate", "--format", "json", str(path))
+    assert unblocked.exit_code == 1 and '"CORE-LIC-001"' in unblocked.stdout
+    result = customs_cli("validate", "--format", "json", str(path), block=["core", "ims"])
+    assert result.exit_code == 2
+    assert "'core'" in result.stderr and "cannot be blocked" in result.stderr
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize("blocked", [("serializers",), ("core", "serializers")])
+def test_essential_plugins_are_named_when_blocked(blocked: tuple[str, ...]) -> None:
+    with pytest.raises(BlockedEssentialError) as info:
+        PluginHost.from_entry_points(blocked=blocked)
+    assert info.value.names == tuple(sorted(blocked))
+
+
+class ShortfallWithoutReject:
+    @hookimpl
+    def customs_rules(self) -> list[Rule]:
+        return [HOLD_ONLY]
+
+    @hookimpl
+    def customs_authorisations(self, boe: BillOfEntry) -> list[AuthorisationClaim]:
+        return [AuthorisationClaim(scheme="ims", number="IMS-2026-1", item=i.number,
+                                   quantity=i.quantity, unit=i.unit, value_inr=Decimal(10**9),
+                                   shortfall_rule=HOLD_ONLY.id) for i in boe.items]
+
+
+def test_a_shortfall_rule_without_reject_is_refused_at_load() -> None:
+    class Declares(ShortfallWithoutReject):
+        @hookimpl
+        def customs_schemes(self) -> list[Scheme]:
+            return [Scheme(name="probe", title="Probe", shortfall_rules=(HOLD_ONLY.id,))]
+
+    with pytest.raises(PluginLoadError) as info:
+        make_engine(only=[], extra=[("probe", Declares())])
+    assert info.value.plugin == "probe"
+    assert "PROBE-BAL-001 is not declared with the outcome 'reject'" in info.value.reason
+
+    class Undeclared(Declares):
+        @hookimpl
+        def customs_rules(self) -> list[Rule]:
+            return []
+
+    with pytest.raises(PluginLoadError, match="PROBE-BAL-001 is not declared by any plugin"):
+        make_engine(only=[], extra=[("probe", Undeclared())])
+
+
+def test_a_claim_naming_a_bad_shortfall_rule_fails_closed_not_mid_run() -> None:
+    records = [authorisation("IMS", "IMS-2026-1", quantity=1, value_inr=1)]
+    engine = make_engine(only=["core"], extra=[("probe", ShortfallWithoutReject())],
+                         records=records)
+    responses = [engine.validate_message(bill_of_entry(message_id=f"BE-{n}")) for n in (1, 2)]
+    for response in responses:  # the run went on
+        failure = assert_finding(response, "CORE-PLUGIN-001",
+                                 message_contains="failed in customs_authorisations")
+        assert "'probe'" in failure.message and "outcome 'reject'" in failure.message
+        assert response.status == "rejected" and response.authorisations == []
+
+
+def test_a_finding_with_an_undeclared_outcome_is_reported() -> None:
+    class Holds:
+        @hookimpl
+        def customs_rules(self) -> list[Rule]:
+            return [HOLD_ONLY]
+
+        @hookimpl
+        def customs_check_bill_of_entry(self, boe: BillOfEntry) -> list[Finding]:
+            return [Finding(rule=HOLD_ONLY.id, scheme="probe", outcome="info", message="m",
+                            reference="r")]
+
+    response = make_engine(only=[], extra=[("holds", Holds())]).validate_message(bill_of_entry())
+    failure = assert_finding(response, "CORE-PLUGIN-001", message_contains="'holds'")
+    assert "not declared with the outcome 'info'" in failure.message
