@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from customs_engine.core.context import RegistryRecord
+from customs_engine.core.money import inr
 from customs_engine.core.registry import resolve_url, url_for_run
 
 if TYPE_CHECKING:  # SQLAlchemy and Alembic load only when a database is opened
@@ -116,9 +117,9 @@ def _show(store: SqlRegistry, record: RegistryRecord) -> None:
     debits = store.debits_of(record.scheme or "", record.number)
     quantity = sum((d[2] for d in debits), Decimal(0))
     value = sum((d[3] for d in debits), Decimal(0))
-    click.echo(f"  debits:   {len(debits)} ({quantity}{unit} / INR {value:.2f})")
+    click.echo(f"  debits:   {len(debits)} ({quantity}{unit} / {inr(value)})")
     for message_id, item, debit_quantity, debit_value in debits:
-        click.echo(f"    {message_id} item {item}: {debit_quantity}{unit} / INR {debit_value:.2f}")
+        click.echo(f"    {message_id} item {item}: {debit_quantity}{unit} / {inr(debit_value)}")
     left_q = None if record.quantity is None else record.quantity - quantity
     left_v = None if record.value_inr is None else record.value_inr - value
     click.echo(f"  remaining: {_limit(left_q, unit)} / {_money(left_v)}")
@@ -129,7 +130,7 @@ def _limit(value: Decimal | None, unit: str) -> str:
 
 
 def _money(value: Decimal | None) -> str:
-    return "unlimited" if value is None else f"INR {value:.2f}"
+    return "unlimited" if value is None else inr(value)
 
 
 @registry.command("list")

@@ -19,6 +19,7 @@ from customs_engine import __version__
 from customs_engine.core.context import CheckContext
 from customs_engine.core.ledger import LedgerError, RunState, message_key
 from customs_engine.core.models import BillOfEntry, ImportGeneralManifest
+from customs_engine.core.money import inr
 from customs_engine.core.parsing import ParsedMessage, unparsable
 from customs_engine.core.plugin_manager import ImplCall, PluginHost
 from customs_engine.core.response import (
@@ -243,9 +244,9 @@ class Engine:
         left_q = "unlimited" if shortfall.remaining_quantity is None else (
             f"{shortfall.remaining_quantity}{unit}")
         left_v = "unlimited" if shortfall.remaining_value is None else (
-            f"INR {shortfall.remaining_value:.2f}")
+            inr(shortfall.remaining_value))
         text = (f"{claim.scheme.upper()} authorisation {claim.number} has {left_q} / {left_v} "
-                f"left; item needs {claim.quantity}{unit} / INR {claim.value_inr:.2f}")
+                f"left; item needs {claim.quantity}{unit} / {inr(claim.value_inr)}")
         assert rule is not None, "claims are checked against the declared rules when collected"
         return rule.finding("reject", text, item=claim.item, field=claim.field)
 

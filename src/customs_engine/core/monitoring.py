@@ -17,42 +17,24 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from customs_engine.core.context import CheckContext, Registry, RegistryRecord
+from customs_engine.core.context import CheckContext, RegistryRecord
 from customs_engine.core.dates import india_date
 from customs_engine.core.ledger import RunState
 from customs_engine.core.models import BillOfEntry, Item, Licence
+from customs_engine.core.money import inr as _inr
+from customs_engine.core.money import rupees
 from customs_engine.core.response import Fee, Finding
 from customs_engine.core.rules import Period, Rule, RuleSet, Schedule, load_rules, read_toml
 
-RUPEE = Decimal(1)
 THOUSAND = Decimal(1000)
 HUNDRED = Decimal(100)
 
 
-def rupees(amount: Decimal) -> Decimal:
-    """Half-up to the whole rupee (RULES.md §0 money convention)."""
-    return amount.quantize(RUPEE, rounding=ROUND_HALF_UP)
-
-
-def item_value_inr(item: Item, registry: Registry, on: date) -> Decimal | None:
-    """The line's CIF in INR: declared, else its foreign value at the message's or the CBIC rate."""
-    if item.value_inr is not None:
-        return item.value_inr
-    foreign = item.foreign_value
-    if foreign is None:
-        return None
-    rate = foreign.rate
-    if rate is None:
-        record = registry.exchange_rate(foreign.currency, on)
-        rate = None if record is None else record.rate
-    return None if rate is None else foreign.amount * rate
-
-
 def inr(amount: Decimal) -> str:
-    return f"INR {amount:,.2f}"
+    return _inr(amount, grouped=True)
 
 
 # -- fees ----------------------------------------------------------------------------------------
@@ -333,8 +315,8 @@ class MonitoringScheme:
                                  f"{record.quantity} registered under {self.scheme} {number} "
                                  f"(limit with tolerance {limit})".replace("  ", " "), **where))
         if record.value_inr is not None:
-            values = [item_value_inr(item, ctx.registry, boe.presented_on) for item in items]
-            known = [v for v in values if v is not None]
+            # the engine valued every item once (core/valuation.py): None means unknown
+            known = [item.value_inr for item in items if item.value_inr is not None]
             value = sum(known, Decimal(0))
             limit = _with_tolerance(record.value_inr, self.percentage(ctx, "value_tolerance_pct"))
             if value > limit:
@@ -457,7 +439,7 @@ class MonitoringScheme:
             return record.value_inr, "registry"
         total = Decimal(0)
         for item in items:
-            value = item_value_inr(item, ctx.registry, boe.presented_on)
+            value = item.value_inr  # valued once by the engine; None: unknown (CORE-FX-002)
             if value is None:
                 return None, ""
             total += value

@@ -7,10 +7,12 @@ quantities as plain strings; ``status`` is derived from the findings, never set 
 from __future__ import annotations
 
 import datetime as dt
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, model_validator
+
+from customs_engine.core.money import money
 
 Outcome = Literal["reject", "hold", "query", "warn", "info"]
 Status = Literal["accepted", "query", "hold", "rejected"]
@@ -22,14 +24,6 @@ _STATUS_BY_OUTCOME: tuple[tuple[str, Status], ...] = (
     ("hold", "hold"),
     ("query", "query"),
 )
-
-TWO_PLACES = Decimal("0.01")
-
-
-def money(value: Decimal) -> str:
-    """Two decimals, half-up: the one way money is written in a response."""
-    return str(value.quantize(TWO_PLACES, rounding=ROUND_HALF_UP))
-
 
 def quantity(value: Decimal) -> str:
     """A quantity without exponent or trailing zeros beyond what was given."""

@@ -8,12 +8,10 @@ one INR value per item.
 from __future__ import annotations
 
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
 
 from customs_engine.core.context import Registry
 from customs_engine.core.models import BillOfEntry
-
-PAISE = Decimal("0.01")
+from customs_engine.core.money import convert
 
 
 def value_bill_of_entry(boe: BillOfEntry, registry: Registry, on: date) -> BillOfEntry:
@@ -35,5 +33,5 @@ def value_bill_of_entry(boe: BillOfEntry, registry: Registry, on: date) -> BillO
             notified = registry.exchange_rate(foreign.currency, on)
             rate = notified.rate if notified is not None else None
         if rate is not None:
-            item.value_inr = (foreign.amount * rate).quantize(PAISE, rounding=ROUND_HALF_UP)
+            item.value_inr = convert(foreign.amount, rate)
     return valued

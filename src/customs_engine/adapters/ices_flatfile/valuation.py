@@ -16,24 +16,21 @@ core fills it from the registry's CBIC rate (or reports CORE-FX-002).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from customs_engine.adapters.ices_flatfile.records import Envelope, Record
 from customs_engine.adapters.ices_flatfile.settings import Settings
 from customs_engine.core.models import ForeignValue
+from customs_engine.core.money import convert
+from customs_engine.core.money import paise as cents
 from customs_engine.core.response import Finding
 from customs_engine.core.rules import load_rules
 
 RULES = load_rules("customs_engine.adapters.ices_flatfile")
-CENT = Decimal("0.01")
 HUNDRED = Decimal(100)
 #: which legs a term of invoice (INVOICE field 42) leaves out
 _MISSING = {"CIF": (), "FOB": ("freight", "insurance"), "CF": ("insurance",),
             "CI": ("freight",)}
-
-
-def cents(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 @dataclass
@@ -116,7 +113,7 @@ def _value_invoice(envelope: Envelope, invoice: Record, items: list[tuple[Record
             continue
         out.foreign[item.line] = ForeignValue(amount=amount, currency=currency, rate=rate)
         if rate is not None:
-            out.inr[item.line] = cents(amount * rate)
+            out.inr[item.line] = convert(amount, rate)  # as the engine values (core/valuation)
 
 
 def _leg(leg: str, invoice: Record, item: Record, base: Decimal, total: Decimal, currency: str,

@@ -15,6 +15,7 @@ from customs_engine.core.context import CheckContext
 from customs_engine.core.dates import india_date
 from customs_engine.core.ledger import RunState
 from customs_engine.core.models import BillOfEntry, Conveyance, ImportGeneralManifest
+from customs_engine.core.money import inr
 from customs_engine.core.ports import station_type
 from customs_engine.core.refdata import dated, deadlines, port
 from customs_engine.core.response import Fee, Finding
@@ -55,7 +56,7 @@ def check_late_presentation(boe: BillOfEntry, ctx: CheckContext,
     days = f"{late_days} day{'s' if late_days > 1 else ''} late"
     return [
         rule.finding("warn", f"Bill of Entry presented {boe.presented_on}, {basis}: {days}; "
-                             f"late-presentation charge INR {amount:.2f} unless waived",
+                             f"late-presentation charge {inr(amount)} unless waived",
                      field="presented_at"),
         Fee(rule=rule.id, scheme=rule.scheme, kind="late_presentation", amount=amount,
             basis=days),

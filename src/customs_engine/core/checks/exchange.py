@@ -11,6 +11,7 @@ from decimal import Decimal
 from customs_engine.core.checks.catalogue import RULES
 from customs_engine.core.context import CheckContext
 from customs_engine.core.models import BillOfEntry
+from customs_engine.core.money import inr
 from customs_engine.core.refdata import deadlines
 from customs_engine.core.response import Finding
 
@@ -27,8 +28,8 @@ def check_exchange(boe: BillOfEntry, ctx: CheckContext) -> list[Finding]:
             converted = foreign.amount * foreign.rate
             if abs(converted - item.value_inr) > tolerance:
                 findings.append(RULES["CORE-FX-001"].finding(
-                    "query", f"{foreign.currency} {foreign.amount} × {foreign.rate} = INR "
-                             f"{converted:.2f}, the declared value is INR {item.value_inr:.2f}",
+                    "query", f"{foreign.currency} {foreign.amount} × {foreign.rate} = "
+                             f"{inr(converted)}, the declared value is {inr(item.value_inr)}",
                     item=item.number, field=where))
         elif foreign.rate is None and item.value_inr is None:
             findings.append(RULES["CORE-FX-002"].finding(

@@ -12,6 +12,7 @@ from customs_engine.core.checks.catalogue import RULES
 from customs_engine.core.context import CheckContext
 from customs_engine.core.dates import parse_iso_date
 from customs_engine.core.models import BillOfEntry
+from customs_engine.core.money import inr
 from customs_engine.core.refdata import PermanentIec, iec_data, permanent_iecs
 from customs_engine.core.response import Finding
 
@@ -72,7 +73,7 @@ def _check_permanent(boe: BillOfEntry, permanent: PermanentIec, on: date) -> lis
     if ceiling is not None and total > ceiling:
         findings.append(RULES["CORE-IEC-002"].finding(
             "reject", f"permanent IEC {permanent.iec} ({permanent.category}) covers consignments "
-                      f"up to INR {ceiling:.2f}; this one is INR {total:.2f}: a regular IEC is "
+                      f"up to {inr(ceiling)}; this one is {inr(total)}: a regular IEC is "
                       "needed", field="importer.iec"))
     return findings
 

@@ -13,7 +13,6 @@ from typing import Any
 
 from customs_engine.core.context import CheckContext, RegistryRecord
 from customs_engine.core.models import BillOfEntry, Item, Licence
-from customs_engine.core.monitoring import item_value_inr
 from customs_engine.core.response import AuthorisationClaim, Finding
 from customs_engine.core.rules import RuleSet
 from customs_engine.plugins.ims.exemptions import decide
@@ -104,10 +103,10 @@ def _licence_route(boe: BillOfEntry, ctx: CheckContext, rules: RuleSet, policy: 
             result.findings.append(rules["IMS-PORT-001"].finding(
                 "query", f"IMS authorisation {licence.number} is registered at "
                          f"{record.port_code}; the Bill of Entry is at {boe.port_code}", **where))
-        value = item_value_inr(item, ctx.registry, boe.presented_on)
+        # the engine valued the item once; an unknown value (CORE-FX-002) debits no value
         result.claims.append(AuthorisationClaim(
             scheme=SCHEME, number=licence.number, item=item.number, quantity=item.quantity,
-            unit=item.unit, value_inr=value if value is not None else Decimal(0),
+            unit=item.unit, value_inr=item.value_inr if item.value_inr is not None else Decimal(0),
             shortfall_rule="IMS-BAL-001", field=where["field"]))
         return
     result.findings.extend(expired)
