@@ -34,11 +34,11 @@ import pluggy
 
 if TYPE_CHECKING:
     from customs_engine.core.context import CheckContext, Scheme
-    from customs_engine.core.ledger import RunState
     from customs_engine.core.models import BillOfEntry, ImportGeneralManifest
     from customs_engine.core.parsing import ParsedMessage, ResponseWriter
     from customs_engine.core.response import AuthorisationClaim, Fee, Finding, Routing
     from customs_engine.core.rules import Rule
+    from customs_engine.core.run_view import RunView
 
 PROJECT = "customs_engine"
 
@@ -160,18 +160,19 @@ def customs_routing(boe: BillOfEntry, ctx: CheckContext) -> Routing | None:
 
 @hookspec
 def customs_check_in_sequence(
-    message: BillOfEntry | ImportGeneralManifest, ctx: CheckContext, run: RunState
+    message: BillOfEntry | ImportGeneralManifest, ctx: CheckContext, run: RunView
 ) -> list[Finding | Fee] | None:
     """Checks that need the run's state, called in input order in the main process.
 
-    ``run`` shows IGMs earlier in the run or stored, authorisation debits so far and earlier uses
-    of a licence (``run.manifest``, ``run.prior_uses``, ``run.debited``); it is read-only here —
-    the engine records the message after this hook. Return findings and fees. **Collected.**
+    ``run`` (a read-only :class:`RunView`) shows IGMs earlier in the run or stored, authorisation
+    debits so far and earlier uses of a licence (``run.manifest``, ``run.prior_uses``,
+    ``run.debited``); the engine records the message after this hook. Return findings and fees.
+    **Collected.**
     """
 
 
 @hookspec(firstresult=True)
-def customs_rate_date(boe: BillOfEntry, ctx: CheckContext, run: RunState) -> date | None:
+def customs_rate_date(boe: BillOfEntry, ctx: CheckContext, run: RunView) -> date | None:
     """The date whose exchange and duty rates apply (Customs Act s.15). **First-non-None.**"""
 
 

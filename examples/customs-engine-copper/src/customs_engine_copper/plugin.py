@@ -14,14 +14,26 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from customs_engine import hookimpl
-from customs_engine.core.context import CheckContext, RegistryRecord, Scheme
-from customs_engine.core.dates import valid_through
-from customs_engine.core.ledger import RunState
-from customs_engine.core.models import BillOfEntry, ImportGeneralManifest, Item, Licence
-from customs_engine.core.ports import station_type
-from customs_engine.core.response import Fee, Finding
-from customs_engine.core.rules import Period, Rule, Schedule, load_rules, read_toml
+from customs_engine import (
+    BillOfEntry,
+    CheckContext,
+    Fee,
+    Finding,
+    ImportGeneralManifest,
+    Item,
+    Licence,
+    Period,
+    RegistryRecord,
+    Rule,
+    RunView,
+    Schedule,
+    Scheme,
+    hookimpl,
+    load_rules,
+    read_toml,
+    station_type,
+    valid_through,
+)
 
 PACKAGE = "customs_engine_copper"
 NAME = "copper"  # the entry-point name, the scheme name and the --config table
@@ -153,7 +165,7 @@ def registration_fee(on: date) -> DueFee | None:
 
 @hookimpl
 def customs_check_in_sequence(message: BillOfEntry | ImportGeneralManifest, ctx: CheckContext,
-                              run: RunState) -> list[Fee] | None:
+                              run: RunView) -> list[Fee] | None:
     if not isinstance(message, BillOfEntry):
         return None
     covered = covered_items(message, ctx)

@@ -8,11 +8,14 @@ is no one-per-Bill check.
 
 from __future__ import annotations
 
-from customs_engine.core.models import BillOfEntry, Item
-from customs_engine.core.monitoring import MonitoringScheme
-from customs_engine.core.monitoring_plugin import MonitoringPlugin
-from customs_engine.core.ports import station_type
-from customs_engine.core.rules import read_toml
+from customs_engine import (
+    BillOfEntry,
+    Item,
+    MonitoringPlugin,
+    MonitoringScheme,
+    read_toml,
+    station_type,
+)
 
 PACKAGE = "customs_engine.plugins.aims"
 AIMS = MonitoringScheme.load(PACKAGE, plugin="aims")

@@ -11,10 +11,16 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from customs_engine.core.context import CheckContext, RegistryRecord
-from customs_engine.core.models import BillOfEntry, Item, Licence
-from customs_engine.core.response import AuthorisationClaim, Finding
-from customs_engine.core.rules import RuleSet
+from customs_engine import (
+    AuthorisationClaim,
+    BillOfEntry,
+    CheckContext,
+    Finding,
+    Item,
+    Licence,
+    RegistryRecord,
+    RuleSet,
+)
 from customs_engine.plugins.ims.exemptions import decide
 from customs_engine.plugins.ims.policy import ImsPolicy
 

@@ -10,9 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from customs_engine.core.models import BillOfEntry, CertificateType, Item
-from customs_engine.core.response import Finding, Outcome
-from customs_engine.core.rules import RuleSet
+from customs_engine import BillOfEntry, CertificateType, Finding, Item, Outcome, RuleSet
 from customs_engine.plugins.ims.policy import ImsPolicy
 
 

@@ -1,17 +1,22 @@
 """The ``ims`` plugin: restricted IT hardware needs an IMS authorisation or an exemption.
 
 Balances are not debited here: each licensed line becomes an
-:class:`~customs_engine.core.response.AuthorisationClaim` that the core ledger checks and debits
+:class:`~customs_engine.AuthorisationClaim` that the core ledger checks and debits
 (IMS-BAL-001 on a shortfall).
 """
 
 from __future__ import annotations
 
-from customs_engine import hookimpl
-from customs_engine.core.context import CheckContext, Scheme
-from customs_engine.core.models import BillOfEntry
-from customs_engine.core.response import AuthorisationClaim, Finding
-from customs_engine.core.rules import Rule, load_rules
+from customs_engine import (
+    AuthorisationClaim,
+    BillOfEntry,
+    CheckContext,
+    Finding,
+    Rule,
+    Scheme,
+    hookimpl,
+    load_rules,
+)
 from customs_engine.plugins.ims.checks import assess
 from customs_engine.plugins.ims.policy import ImsPolicy
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from customs_engine.core.rules import Period, Schedule, read_toml
+from customs_engine import Period, Schedule, read_toml
 
 
 @dataclass(frozen=True)

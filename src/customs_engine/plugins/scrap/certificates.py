@@ -6,10 +6,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from customs_engine.core.context import RegistryRecord
-from customs_engine.core.models import Certificate, CertificateType, Item
-from customs_engine.core.response import Finding
-from customs_engine.core.rules import RuleSet
+from customs_engine import Certificate, CertificateType, Finding, Item, RegistryRecord, RuleSet
 
 
 def check_psic(rules: RuleSet, item: Item, index: int, psic: Certificate, position: int,

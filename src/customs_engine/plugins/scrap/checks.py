@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from customs_engine.core.context import CheckContext
-from customs_engine.core.models import BillOfEntry, CertificateType, Item
-from customs_engine.core.response import Finding
-from customs_engine.core.rules import RuleSet
+from customs_engine import BillOfEntry, CertificateType, CheckContext, Finding, Item, RuleSet
 from customs_engine.plugins.scrap.certificates import check_contract, check_psic
 from customs_engine.plugins.scrap.policy import ScrapPolicy
 

@@ -6,11 +6,7 @@ aluminium scrap line is also covered by SIMS or AIMS, whose plugins report on it
 
 from __future__ import annotations
 
-from customs_engine import hookimpl
-from customs_engine.core.context import CheckContext, Scheme
-from customs_engine.core.models import BillOfEntry
-from customs_engine.core.response import Finding
-from customs_engine.core.rules import Rule, load_rules
+from customs_engine import BillOfEntry, CheckContext, Finding, Rule, Scheme, hookimpl, load_rules
 from customs_engine.plugins.scrap.checks import check_bill
 from customs_engine.plugins.scrap.policy import ScrapPolicy
 

@@ -1,18 +1,22 @@
 """The ``sims`` plugin: steel monitoring registrations through the shared monitoring helper.
 
 Everything common to monitoring registrations (coverage, validity, window, registry
-cross-checks, fee) is :class:`~customs_engine.core.monitoring.MonitoringScheme` with this
+cross-checks, fee) is :class:`~customs_engine.MonitoringScheme` with this
 folder's ``data.toml``; what is SIMS's own is here: the packaging re-import exemption and one
 registration per Bill of Entry.
 """
 
 from __future__ import annotations
 
-from customs_engine.core.ledger import RunState
-from customs_engine.core.models import BillOfEntry, Item, Purpose
-from customs_engine.core.monitoring import MonitoringScheme
-from customs_engine.core.monitoring_plugin import MonitoringPlugin
-from customs_engine.core.response import Finding
+from customs_engine import (
+    BillOfEntry,
+    Finding,
+    Item,
+    MonitoringPlugin,
+    MonitoringScheme,
+    Purpose,
+    RunView,
+)
 
 SIMS = MonitoringScheme.load("customs_engine.plugins.sims", plugin="sims")
 
@@ -25,12 +29,12 @@ class SimsPlugin(MonitoringPlugin):
             return "steel re-imported for packaging (purpose PACKAGING_REIMPORT)"
         return None
 
-    def in_sequence(self, boe: BillOfEntry, run: RunState,
+    def in_sequence(self, boe: BillOfEntry, run: RunView,
                     lines: list[tuple[int, Item]]) -> list[Finding]:
         return _one_per_bill(boe, run, lines)
 
 
-def _one_per_bill(boe: BillOfEntry, run: RunState, lines: list[tuple[int, Item]]) -> list[Finding]:
+def _one_per_bill(boe: BillOfEntry, run: RunView, lines: list[tuple[int, Item]]) -> list[Finding]:
     """A SIMS registration serves one customs entry: a second Bill of Entry is queried."""
     rule = SIMS.rule("ONE-001")
     out = []
