@@ -114,15 +114,48 @@ def _show(store: SqlRegistry, record: RegistryRecord) -> None:
         click.echo(f"  hs codes: {' '.join(record.hs_codes)}")
     unit = f" {record.unit}" if record.unit else ""
     click.echo(f"  limits:   {_limit(record.quantity, unit)} / {_money(record.value_inr)}")
-    debits = store.debits_of(record.scheme or "", record.number)
-    quantity = sum((d[2] for d in debits), Decimal(0))
-    value = sum((d[3] for d in debits), Decimal(0))
-    click.echo(f"  debits:   {len(debits)} ({quantity}{unit} / {inr(value)})")
-    for message_id, item, debit_quantity, debit_value in debits:
-        click.echo(f"    {message_id} item {item}: {debit_quantity}{unit} / {inr(debit_value)}")
+    entries = store.entries_of(record.scheme or "", record.number)
+    quantity = sum((entry.quantity for entry in entries), Decimal(0))
+    value = sum((entry.value_inr for entry in entries), Decimal(0))
+    click.echo(f"  entries:  {len(entries)} (balance debited {quantity}{unit} / {inr(value)})")
+    for entry in entries:
+        when = entry.created_at.isoformat(timespec="seconds") if entry.created_at else "-"
+        click.echo(f"    {entry.kind:<8} {entry.message_id} ({entry.function}) item {entry.item}: "
+                   f"{entry.quantity}{f' {entry.unit}' if entry.unit else unit} / "
+                   f"{inr(entry.value_inr)}  at {when}  run {entry.run_id or '-'}")
     left_q = None if record.quantity is None else record.quantity - quantity
     left_v = None if record.value_inr is None else record.value_inr - value
     click.echo(f"  remaining: {_limit(left_q, unit)} / {_money(left_v)}")
+
+
+@registry.command()
+@click.argument("message_id")
+@click.option("--db", envvar="CUSTOMS_DB", help=DB_HELP)
+def history(message_id: str, db: str | None) -> None:
+    """A document's committed versions and what each did to which balance."""
+    store = open_registry(db)
+    assert store is not None
+    try:
+        versions = store.history(message_id)
+        if not versions:
+            click.echo(f"customs: no committed document {message_id}", err=True)
+            sys.exit(1)
+        kind = versions[0][0].kind.replace("_", " ")
+        click.echo(f"{kind} {message_id}: {len(versions)} version"
+                   f"{'s' if len(versions) != 1 else ''}")
+        for number, (version, entries) in enumerate(versions, start=1):
+            when = version.committed_at.isoformat(timespec="seconds")
+            click.echo(f"  {number}. {version.function} at {when} run {version.run_id or '-'}"
+                       f" ({version.message_key.split('#', 1)[-1]})")
+            if not entries:
+                click.echo("     no ledger entries")
+            for entry in entries:
+                click.echo(f"     {entry.kind:<8} {entry.scheme} {entry.number} item "
+                           f"{entry.item}: {entry.quantity}"
+                           f"{f' {entry.unit}' if entry.unit else ''} / "
+                           f"{inr(entry.value_inr)}")
+    finally:
+        store.close()
 
 
 def _limit(value: Decimal | None, unit: str) -> str:

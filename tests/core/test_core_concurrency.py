@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from customs_engine.core.registry import SqlRegistry
-from customs_engine.core.registry.tables import DebitRow, LicenceUseRow, SubmissionRow
+from customs_engine.core.registry.tables import EntryRow, LicenceUseRow, SubmissionRow
 
 PROCESSES = 8
 BILLS_PER_PROCESS = 5
@@ -135,8 +135,8 @@ def _ledger_state(url: str) -> tuple[int, Decimal, list[tuple[int, int]]]:
         with Session(store.engine) as session:
             ids = list(session.scalars(select(SubmissionRow.id)))
             per_submission = [
-                (session.scalar(select(func.count()).select_from(DebitRow)
-                                .where(DebitRow.submission_id == sid)) or 0,
+                (session.scalar(select(func.count()).select_from(EntryRow)
+                                .where(EntryRow.submission_id == sid)) or 0,
                  session.scalar(select(func.count()).select_from(LicenceUseRow)
                                 .where(LicenceUseRow.submission_id == sid)) or 0)
                 for sid in ids]

@@ -73,8 +73,13 @@ def test_resubmission_never_debits_twice(store) -> None:  # type: ignore[no-unty
     same_run.validate_message(bill("BE-1", 60))
     same_run.validate_message(bill("BE-1", 60))
     assert store.debited("TESTAUTH", "AUTH-1")[0] == 60
-    amended = run_of(store, commit=True).validate_message(bill("BE-1", 40))  # new content
-    assert debited(amended) == 40 and store.debited("TESTAUTH", "AUTH-1")[0] == 100
+    changed = run_of(store, commit=True).validate_message(bill("BE-1", 40))  # new content
+    assert rules_of(changed)["CORE-DOC-001"] == "reject"  # an original again: not an amendment
+    assert debited(changed) == 0 and store.debited("TESTAUTH", "AUTH-1")[0] == 60
+    amended = run_of(store, commit=True).validate_message(
+        bill("BE-1", 40).model_copy(update={"function": "amendment"}))
+    # the amendment replaces the original: 60 credited back, 40 debited
+    assert debited(amended) == 40 and store.debited("TESTAUTH", "AUTH-1")[0] == 40
 
 
 def test_commit_time_recheck_refuses_what_another_process_took(store) -> None:  # type: ignore[no-untyped-def]

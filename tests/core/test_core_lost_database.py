@@ -77,5 +77,5 @@ def test_the_cli_stops_with_exit_2_and_says_where(tmp_path: Path,
     # the first message's response was written and its debit committed, whole
     assert len(result.stdout.splitlines()) == 1
     store = SqlRegistry.open(db)
-    assert [row[0] for row in store.debits_of("IMS", "IMS-2026-00042")] == ["BE-INNSA1-000123"]
+    assert [e.message_id for e in store.entries_of("IMS", "IMS-2026-00042")] == ["BE-INNSA1-000123"]
     store.close()

@@ -14,7 +14,8 @@ EXAMPLES = ROOT / "examples" / "messages"
 BOE = EXAMPLES / "02-be-laptops-ims.xml"
 
 SPEC_KEYS = ["message", "document", "status", "findings", "fees", "authorisations", "routing",
-             "rate_date", "engine"]
+             "rate_date", "engine", "credited"]  # credited: what an amendment/cancellation
+#                                                  credited back (after the keys of release 0.1)
 
 
 def customs(*args: str, stdin: bytes | None = None, env: dict[str, str] | None = None,

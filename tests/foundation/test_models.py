@@ -109,7 +109,7 @@ def test_response_json_has_every_key_money_as_two_decimal_strings() -> None:
     )
     data = response.to_json_dict()
     assert list(data) == ["message", "document", "status", "findings", "fees",
-                          "authorisations", "routing", "rate_date", "engine"]
+                          "authorisations", "routing", "rate_date", "engine", "credited"]
     assert data["status"] == "hold"
     assert data["fees"][0]["amount"] == "25000.00"
     assert data["document"]["date"] == "2026-03-10"

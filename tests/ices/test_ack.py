@@ -133,7 +133,7 @@ def test_cli_writes_the_ack_and_json_still_works(tmp_path: Path) -> None:
     assert result.exit_code == 0 and '"format": "ices_flatfile"' in result.output
 
 
-def test_amendment_ack_is_keyed_by_be_number() -> None:
+def test_amendment_of_an_unknown_be_number_is_answered_doc_002() -> None:
     tables = steel_be()
     for rows in tables.values():
         for row in rows:
@@ -141,4 +141,16 @@ def test_amendment_ack_is_keyed_by_be_number() -> None:
                        be_date="20260311")
     _, _manifest, record, _ = _ack(flat_file("sachi01", igm()),
                                    flat_file("cachi01", tables, message_id="CACHI01_A"))
-    assert record[1:5] == ["INNSA1", "", "", "1234567"] and record[19] == "00"
+    # no original with that BE number is known: the amendment is answered with CORE-DOC-002
+    assert record[1] == "INNSA1" and record[19] == "CORE-DOC-002"
+
+
+def test_amendment_with_the_job_number_replaces_the_original() -> None:
+    tables = steel_be()
+    for rows in tables.values():
+        for row in rows:
+            row.update(message_type="A", be_number="1234567", be_date="20260311")
+    _, _manifest, original, record, _ = _ack(
+        flat_file("sachi01", igm()), flat_file("cachi01", steel_be()),
+        flat_file("cachi01", tables, message_id="CACHI01_A"))
+    assert original[19] == "00" and record[19] == "00"  # known document: replaced, accepted

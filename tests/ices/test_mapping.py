@@ -239,4 +239,4 @@ def test_amendment_file_is_an_amendment() -> None:
     be = parsed.message
     assert isinstance(be, BillOfEntry)
     assert (be.function, be.number, be.message_id) == (
-        "amendment", "1234567", "CACHI01_A-INNSA1-BE1234567-C7001")
+        "amendment", "1234567", "CACHI01-INNSA1-BE1234567")  # the document's id, not the file's

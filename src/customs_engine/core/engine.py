@@ -16,14 +16,16 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from customs_engine import __version__
+from customs_engine.core.checks.catalogue import RULES as CORE_RULES
 from customs_engine.core.context import CheckContext
-from customs_engine.core.ledger import LedgerError, RunState, message_key
-from customs_engine.core.models import BillOfEntry, ImportGeneralManifest
+from customs_engine.core.ledger import ClaimResult, LedgerError, RunState, message_key
+from customs_engine.core.models import BillOfEntry, Function, ImportGeneralManifest
 from customs_engine.core.money import inr
 from customs_engine.core.parsing import ParsedMessage, unparsable
 from customs_engine.core.plugin_manager import ImplCall, PluginHost
 from customs_engine.core.response import (
     AuthorisationClaim,
+    Credit,
     DocumentInfo,
     EngineInfo,
     Fee,
@@ -37,6 +39,8 @@ from customs_engine.core.valuation import value_bill_of_entry
 
 HEAD_SIZE = 4096
 PLUGIN_ERROR_RULE = "CORE-PLUGIN-001"
+#: the plugins that see a cancellation: only the core (it credits back; no scheme checks it)
+CANCELLATION_PLUGINS = ("core",)
 
 
 class Assessment(BaseModel):
@@ -115,7 +119,9 @@ class Engine:
         claims: list[AuthorisationClaim] = []
         routing: Routing | None = None
         valued = None
-        if isinstance(message, BillOfEntry):
+        if message.function == Function.CANCELLATION:
+            pass  # a cancellation withdraws the document: nothing of it is checked or claimed
+        elif isinstance(message, BillOfEntry):
             valued = value_bill_of_entry(message, self.ctx.registry,
                                          self.ctx.reference_date(message))
             message = valued
@@ -149,47 +155,71 @@ class Engine:
         findings = list(parsed.findings) + list(assessment.findings)
         fees = list(assessment.fees)
         uses = []
+        credits: list[Credit] = []
         rate_date = None
         if message is not None:
-            for part in self._collect("customs_check_in_sequence", message=message, ctx=self.ctx,
-                                      run=self.run):
+            key = assessment.key or message_key(parsed.message or message)
+            self.run.current_key = key
+            only = CANCELLATION_PLUGINS if message.function == Function.CANCELLATION else None
+            for part in self._collect("customs_check_in_sequence", only=only, message=message,
+                                      ctx=self.ctx, run=self.run):
                 (fees if isinstance(part, Fee) else findings).append(part)
+            claims: list[AuthorisationClaim] = []
             if isinstance(message, BillOfEntry):
-                answer = self.host.call_first("customs_rate_date", boe=message, ctx=self.ctx,
-                                              run=self.run)
-                findings += self._failures(answer.failures)
-                rate_date = answer.result
-                findings = self._checked(findings)
-                # a rejected Bill of Entry cannot proceed: it is not filed, so it debits nothing,
-                # uses none of its licences and is not committed
-                filed = not any(finding.outcome == "reject" for finding in findings)
-                key = assessment.key or message_key(parsed.message or message)
-                result = self.run.apply_claims(key, assessment.claims, self.ctx.registry,
-                                               filed=filed)
-                if filed and not result.shortfalls:
-                    self.run.remember_uses(message)
-                    # --commit: persist the completed message; a failed balance re-check under
-                    # lock comes back as shortfalls with nothing debited
-                    result = self.run.commit(key, message, result) or result
-                uses = result.uses
-                findings += [self._shortfall_finding(s) for s in result.shortfalls]
-            else:
-                self.run.remember_manifest(message)
-                self.run.commit(assessment.key or message_key(message), message)
-        if not isinstance(message, BillOfEntry):
+                if message.function != Function.CANCELLATION:
+                    answer = self.host.call_first("customs_rate_date", boe=message, ctx=self.ctx,
+                                                  run=self.run)
+                    findings += self._failures(answer.failures)
+                    rate_date = answer.result
+                claims = list(assessment.claims)
+            findings = self._checked(findings)
+            # a rejected message cannot proceed: it is not filed, so it debits and credits
+            # nothing, uses none of its licences, is not known to later messages and is not
+            # committed
+            filed = not any(finding.outcome == "reject" for finding in findings)
+            result = self.run.apply_claims(key, claims, self.ctx.registry, filed=filed,
+                                           message=message)
+            if filed and not result.shortfalls:
+                if not result.replayed:
+                    self._remember(message)
+                # --commit: persist the completed message; a failed balance re-check under
+                # lock comes back as shortfalls with nothing debited
+                result = self.run.commit(key, message, result) or result
+            uses = result.uses
+            credits = result.credits if not result.replayed else []
+            findings += [self._shortfall_finding(s) for s in result.shortfalls]
+            findings += self._conflict_findings(result)
+        if message is None:
             findings = self._checked(findings)
         return Response(
             message=MessageInfo(source=source, index=parsed.index, format=parsed.format,
                                 type=parsed.type,
-                                reference=message.message_id if message else parsed.reference),
+                                reference=message.message_id if message else parsed.reference,
+                                function=message.function if message else None),
             document=_document(message),
             findings=sorted(findings, key=_finding_order),
             fees=sorted(fees, key=lambda f: (f.item is not None, f.item or 0)),
             authorisations=uses,
+            credited=credits,
             routing=assessment.routing,
             rate_date=rate_date,
             engine=self.engine_info,
         )
+
+    def _remember(self, message: BillOfEntry | ImportGeneralManifest) -> None:
+        if isinstance(message, ImportGeneralManifest):
+            self.run.remember_manifest(message)
+        elif message.function != Function.CANCELLATION:
+            self.run.remember_uses(message)
+
+    @staticmethod
+    def _conflict_findings(result: ClaimResult) -> list[Finding]:
+        """The store found, under the document's lock, that the message no longer fits the
+        document's state (another committer got there first)."""
+        if result.conflict is None:
+            return []
+        rule, text = result.conflict
+        return [CORE_RULES[rule].finding("reject", text, field="function")]
 
     # -- one-shot helpers ------------------------------------------------------------------------
 
@@ -206,14 +236,16 @@ class Engine:
 
     # -- internals --------------------------------------------------------------------------------
 
-    def _collect(self, hook_name: str, **kwargs: Any) -> list[Any]:
+    def _collect(self, hook_name: str, *, only: tuple[str, ...] | None = None,
+                 **kwargs: Any) -> list[Any]:
         """Call a collected hook plugin by plugin, so one failing plugin is reported by name.
 
+        ``only`` names the plugins allowed to see the message (a cancellation: the core).
         An authorisation claim naming a shortfall rule that cannot be reported (undeclared, or
         declared without the outcome ``reject``) is replaced by a ``CORE-PLUGIN-001`` finding.
         """
         out: list[Any] = []
-        for call in self.host.call_each(hook_name, **kwargs):
+        for call in self.host.call_each(hook_name, only=only, **kwargs):
             if call.error is not None:
                 out.append(self._plugin_failure(call.hook, call.error, call.plugin))
                 continue

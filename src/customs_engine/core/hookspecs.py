@@ -22,6 +22,16 @@ When hooks run, per message of a run:
 
 Stateless hooks must depend only on the message and the :class:`CheckContext` (settings and the
 read-only registry): the output of a run is identical for any ``--jobs`` value.
+
+Which hooks see which ``function`` (``message.function``: original, amendment or cancellation):
+
+* an **original** and an **amendment** go through every hook above. An amendment is checked on its
+  own content, like an original; its claims are checked against balances with the replaced
+  version's debits already credited back (the core ledger does that; plugins claim as usual).
+* a **cancellation** withdraws its document: no stateless hook is called for it (no checks, fees,
+  claims or routing) and, of the in-sequence hooks, only the core plugin's
+  ``customs_check_in_sequence`` runs (``customs_rate_date`` is not called). The core credits back
+  everything the document holds. Scheme plugins never see a cancellation.
 """
 
 from __future__ import annotations

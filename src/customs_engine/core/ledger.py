@@ -12,22 +12,32 @@ is completed — its IGM, debits, licence uses and submission key — in one sto
 store re-checks every debited authorisation's balance under a row lock inside that transaction, so
 concurrent committers never over-debit; when the re-check fails nothing of the message is written
 and its claims come back as shortfalls. Without ``commit`` nothing is ever written.
+
+Documents have a life (RULES §1.4): a message's ``function`` says whether it files its document
+(``original``), replaces it whole (``amendment``) or withdraws it (``cancellation``). The ledger is
+append-only: an amendment writes reversal entries crediting back what the document's current
+version holds and then its own debits (its claims are checked with those released first); a
+cancellation writes reversals only. A balance is the sum of its entries.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Protocol
+from enum import Enum
+from typing import Any, Protocol
 
 from customs_engine.core.context import Registry
+from customs_engine.core.documents import Account, DocumentTable, DocumentVersion, Holdings
 from customs_engine.core.journal import RunJournal
-from customs_engine.core.models import BillOfEntry, ImportGeneralManifest
+from customs_engine.core.models import BillOfEntry, Function, ImportGeneralManifest
 from customs_engine.core.replay import ReplayTable
-from customs_engine.core.response import AuthorisationClaim, AuthorisationUse
+from customs_engine.core.response import AuthorisationClaim, AuthorisationUse, Credit
+from customs_engine.core.units import convert
 
 ZERO = Decimal(0)
 
@@ -43,11 +53,46 @@ class LedgerError(Exception):
 def message_key(message: BillOfEntry | ImportGeneralManifest) -> str:
     """Identity of a submission: its message id and a digest of its canonical content.
 
-    Re-submitting the same message (same id, same content) maps to the same key, so it is never
-    debited twice; an amended message with the same id is a different submission.
+    Equal declarations map to the same key however they were written: numbers are compared as
+    values (``30`` = ``30.0``), instants as instants (``11:30+05:30`` = ``06:00Z``), text with its
+    whitespace collapsed. Re-submitting the same message is never debited twice; an amendment (or
+    a changed original) with the same id is a different submission.
     """
+    canonical = json.dumps(_canonical(message.model_dump(mode="python")), sort_keys=True,
+                           separators=(",", ":"), ensure_ascii=False)
+    digest = hashlib.sha256(canonical.encode()).hexdigest()[:32]
+    return f"{message.message_id}#{digest}"
+
+
+def legacy_message_key(message: BillOfEntry | ImportGeneralManifest) -> str:
+    """The key release 0.1 committed a message under (a digest of its model JSON as written), so
+    that re-submitting a message committed by it is still recognised."""
     digest = hashlib.sha256(message.model_dump_json().encode()).hexdigest()[:32]
     return f"{message.message_id}#{digest}"
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {name: _canonical(item) for name, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_canonical(item) for item in value]
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            return str(value)
+        return "0" if value == 0 else format(value.normalize(), "f")
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        value = value.value
+    if isinstance(value, str):
+        return " ".join(value.split())
+    return value
+
+
+def kind_of(message: BillOfEntry | ImportGeneralManifest) -> str:
+    return "bill_of_entry" if isinstance(message, BillOfEntry) else "manifest"
 
 
 @dataclass(frozen=True)
@@ -55,10 +100,24 @@ class Debit:
     scheme: str
     number: str
     item: int
+    #: in the unit of the registry row's limit (converted, RULES §1.5), else the claim's
     quantity: Decimal
     value_inr: Decimal
     #: the claim this debit answers (reported again if a commit-time re-check fails)
     claim: AuthorisationClaim | None = field(default=None, compare=False)
+    unit: str | None = None
+
+    @property
+    def account(self) -> Account:
+        return (self.scheme, self.number, self.item, self.unit)
+
+
+def reversals(holdings: Holdings) -> list[Credit]:
+    """What crediting back a document's holdings writes: one reversal per account it holds."""
+    return [Credit(scheme=scheme, number=number, item=item, quantity=quantity, unit=unit,
+                   value_inr=value)
+            for (scheme, number, item, unit), (quantity, value) in sorted(
+                holdings.items(), key=lambda pair: (pair[0][0], pair[0][1], pair[0][2]))]
 
 
 @dataclass
@@ -75,11 +134,21 @@ class ClaimResult:
     shortfalls: list[Shortfall] = field(default_factory=list)
     #: the same submission was seen before: ``uses`` are what it debited then, nothing new
     replayed: bool = False
+    #: what the replaced version held and this message credits back (amendment, cancellation)
+    credits: list[Credit] = field(default_factory=list)
+    #: the message replaces a known document (its holdings are credited back first)
+    replaces: bool = False
+    #: the store found the document's state changed under lock: (rule, message); nothing stored
+    conflict: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
 class Submission:
-    """Everything one completed message leaves in the ledger, committed in one transaction."""
+    """Everything one completed message leaves in the ledger, committed in one transaction.
+
+    For an amendment or a cancellation of a known document (``replaces``) the store credits back
+    what the document holds *when it commits* (under the document's lock), then writes ``debits``.
+    """
 
     key: str
     message_id: str
@@ -88,15 +157,29 @@ class Submission:
     debits: tuple[Debit, ...]
     licences: tuple[tuple[str, str], ...]
     uses: tuple[AuthorisationUse, ...]
+    function: Function = Function.ORIGINAL
+    replaces: bool = False
+    #: the version's canonical model (JSON)
+    body: str | None = None
+    igm_number: str | None = None
+    document_number: str | None = None
+    run_id: str | None = None
+    #: other keys this exact submission may have been committed under (release 0.1's)
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass
 class CommitOutcome:
-    """What the store did with a submission: committed, refused (shortfalls) or already there."""
+    """What the store did with a submission: committed, refused (shortfalls or a conflicting
+    document state) or already there."""
 
     committed: bool
     shortfalls: list[Shortfall] = field(default_factory=list)
     replayed: list[AuthorisationUse] | None = None
+    #: the reversals written (what was credited back)
+    credits: list[Credit] = field(default_factory=list)
+    #: the document's state under lock does not allow the message: (rule, message)
+    conflict: tuple[str, str] | None = None
 
 
 class LedgerStore(Protocol):
@@ -114,6 +197,12 @@ class LedgerStore(Protocol):
     def committed_uses(self, key: str) -> Sequence[AuthorisationUse] | None:
         """The authorisation uses recorded when this exact submission was committed, if it was."""
 
+    def document(self, message_id: str) -> DocumentVersion | None:
+        """The latest committed version of a document."""
+
+    def holdings(self, message_id: str) -> Holdings:
+        """The net of a document's committed entries, per account."""
+
     def commit(self, submission: Submission) -> CommitOutcome:
         """Persist a submission atomically, re-checking debited balances under row locks."""
 
@@ -121,16 +210,23 @@ class LedgerStore(Protocol):
 class RunState:
     """The ledger as this run sees it: committed state plus what the run has applied so far."""
 
-    def __init__(self, store: LedgerStore | None = None, *, commit: bool = False):
+    def __init__(self, store: LedgerStore | None = None, *, commit: bool = False,
+                 run_id: str | None = None):
         if commit and store is None:
             raise ValueError("committing needs a ledger store")
         self.store = store
         self.committing = commit
+        self.run_id = run_id
         #: the run's own IGMs and licence uses (bounded in memory, see journal.py)
         self._journal = RunJournal()
+        #: net of the entries this run applied without committing them, per licence
         self._debits: dict[tuple[str, str], tuple[Decimal, Decimal]] = {}
         #: per submission, what it debited (packed, spilled to a temporary database when large)
         self._applied = ReplayTable()
+        #: the documents this run accepted without committing them (see documents.py)
+        self._documents = DocumentTable()
+        #: the submission key of the message being completed (set by the engine)
+        self.current_key: str | None = None
 
     # -- what in-sequence checks read -------------------------------------------------------
 
@@ -157,10 +253,48 @@ class RunState:
         return sorted({message_id for message_id in seen if message_id != excluding})
 
     def debited(self, scheme: str, number: str) -> tuple[Decimal, Decimal]:
+        """The balance's entries summed: committed ones and this run's own."""
         key = (scheme.upper(), number)
         quantity, value = self.store.debited(*key) if self.store is not None else (ZERO, ZERO)
         run_quantity, run_value = self._debits.get(key, (ZERO, ZERO))
         return quantity + run_quantity, value + run_value
+
+    def document(self, message_id: str) -> DocumentVersion | None:
+        """A document's latest version: accepted earlier in this run, else committed."""
+        found = self._documents.version(message_id)
+        if found is None and self.store is not None:
+            found = self.store.document(message_id)
+        return found
+
+    def holdings(self, message_id: str) -> Holdings:
+        """What a document holds of each account: its committed entries plus the run's own."""
+        held = dict(self.store.holdings(message_id)) if self.store is not None else {}
+        for account, (quantity, value) in self._documents.holdings(message_id).items():
+            held_q, held_v = held.get(account, (ZERO, ZERO))
+            held[account] = (held_q + quantity, value + held_v)
+        return {account: pair for account, pair in held.items() if pair != (ZERO, ZERO)}
+
+    def is_resubmission(self, key: str,
+                        message: BillOfEntry | ImportGeneralManifest | None = None) -> bool:
+        """Whether this exact submission was accepted before (this run or committed, also by
+        release 0.1 when ``message`` is given)."""
+        message_id = key.split("#", 1)[0]
+        if self._documents.has_key(message_id, key) or self._applied.get(key) is not None:
+            return True
+        if self.store is None:
+            return False
+        return self.store.committed_uses(key) is not None or (
+            message is not None
+            and self.store.committed_uses(legacy_message_key(message)) is not None)
+
+    def replaces(self, message: BillOfEntry | ImportGeneralManifest) -> DocumentVersion | None:
+        """The known, live version an amendment or a cancellation replaces (else ``None``)."""
+        if message.function == Function.ORIGINAL:
+            return None
+        current = self.document(message.message_id)
+        if current is None or current.cancelled or current.kind != kind_of(message):
+            return None
+        return current
 
     # -- what the engine applies, in input order ----------------------------------------------
 
@@ -174,7 +308,7 @@ class RunState:
 
     def apply_claims(
         self, key: str, claims: Iterable[AuthorisationClaim], registry: Registry, *,
-        filed: bool = True,
+        filed: bool = True, message: BillOfEntry | ImportGeneralManifest | None = None,
     ) -> ClaimResult:
         """Check each claim against the balance, in claim order; debit them if the message is filed.
 
@@ -182,21 +316,40 @@ class RunState:
         rejects the message), or when the message is rejected for another reason (``filed`` is
         false: it cannot proceed, so it will not be filed), nothing is debited and every use is
         reported with a zero debit and the balance as it stands.
+
+        An amendment or a cancellation of a known document first releases what the document holds
+        (its claims are checked with that credited back); when filed, reversal entries credit it
+        back. Without ``--commit`` the run keeps the new version and its entries; with it,
+        :meth:`commit` hands them to the store.
         """
         replay = self._applied.get(key)
         if replay is None and self.store is not None:
             committed = self.store.committed_uses(key)
+            if committed is None and message is not None:
+                committed = self.store.committed_uses(legacy_message_key(message))
             replay = list(committed) if committed is not None else None
+        if replay is None and message is not None and self._documents.has_key(
+                message.message_id, key):
+            replay = []
         if replay is not None:
             # the same submission again: report what was debited, debit nothing new
             return ClaimResult(uses=list(replay), replayed=True)
-        result = ClaimResult()
+        replaced = self.replaces(message) if message is not None else None
+        released = self.holdings(replaced.message_id) if replaced is not None else {}
+        freed: dict[tuple[str, str], tuple[Decimal, Decimal]] = {}
+        for (held_scheme, held_number, _item, _unit), (held_q, held_v) in released.items():
+            freed_q, freed_v = freed.get((held_scheme, held_number), (ZERO, ZERO))
+            freed[(held_scheme, held_number)] = (freed_q + held_q, freed_v + held_v)
+        result = ClaimResult(replaces=replaced is not None, credits=reversals(released))
         own: dict[tuple[str, str], tuple[Decimal, Decimal]] = {}  # this message's claims so far
         standing: list[tuple[Decimal | None, Decimal | None]] = []  # balances without them
         for claim in claims:
             record = registry.licence(claim.scheme, claim.number)
             number = (claim.scheme.upper(), claim.number)
             debited_quantity, debited_value = self.debited(*number)
+            freed_quantity, freed_value = freed.get(number, (ZERO, ZERO))
+            debited_quantity -= freed_quantity
+            debited_value -= freed_value
             own_quantity, own_value = own.get(number, (ZERO, ZERO))
             standing.append((
                 None if record is None or record.quantity is None else (
@@ -205,23 +358,26 @@ class RunState:
                     record.value_inr - debited_value)))
             left_quantity = None if standing[-1][0] is None else standing[-1][0] - own_quantity
             left_value = None if standing[-1][1] is None else standing[-1][1] - own_value
-            covered = (left_quantity is None or claim.quantity <= left_quantity) and (
+            unit = record.unit if record is not None and record.unit else claim.unit
+            amount = convert(claim.quantity, claim.unit, unit)
+            covered = amount is not None and (
+                left_quantity is None or amount <= left_quantity) and (
                 left_value is None or claim.value_inr <= left_value)
-            if not covered:
+            if amount is None or not covered:
                 result.shortfalls.append(Shortfall(claim, left_quantity, left_value))
                 result.uses.append(AuthorisationUse(
                     scheme=claim.scheme.lower(), number=claim.number, item=claim.item,
                     debited_quantity=ZERO, debited_value=ZERO,
                     remaining_quantity=left_quantity, remaining_value=left_value))
                 continue
-            own[number] = (own_quantity + claim.quantity, own_value + claim.value_inr)
-            result.debits.append(Debit(*number, claim.item, claim.quantity, claim.value_inr,
-                                       claim))
+            own[number] = (own_quantity + amount, own_value + claim.value_inr)
+            result.debits.append(Debit(*number, claim.item, amount, claim.value_inr, claim,
+                                       unit))
             result.uses.append(AuthorisationUse(
                 scheme=claim.scheme.lower(), number=claim.number, item=claim.item,
-                debited_quantity=claim.quantity, debited_value=claim.value_inr,
+                debited_quantity=amount, debited_value=claim.value_inr,
                 remaining_quantity=(None if left_quantity is None
-                                    else left_quantity - claim.quantity),
+                                    else left_quantity - amount),
                 remaining_value=None if left_value is None else left_value - claim.value_inr))
         if result.shortfalls or not filed:
             uses = [use.model_copy(update={
@@ -229,49 +385,77 @@ class RunState:
                 "remaining_quantity": quantity, "remaining_value": value})
                 for use, (quantity, value) in zip(result.uses, standing, strict=True)]
             return ClaimResult(uses=uses, shortfalls=result.shortfalls)
-        for debit in result.debits:
-            self._add_debit(debit)
-        if result.uses:  # no claims: a replay would find none either, so keep nothing
+        if not self.committing:
+            self._settle(key, message, result)
+        elif result.uses and message is None:
             self._applied[key] = result.uses
         return result
+
+    def _settle(self, key: str, message: BillOfEntry | ImportGeneralManifest | None,
+                result: ClaimResult) -> None:
+        """Keep an accepted message's version and entries in the run (not committing)."""
+        entries = [((c.scheme, c.number, c.item, c.unit), -c.quantity, -c.value_inr)
+                   for c in result.credits]
+        entries += [(d.account, d.quantity, d.value_inr) for d in result.debits]
+        for (scheme, number, _item, _unit), quantity, value in entries:
+            self._add((scheme, number), quantity, value)
+        if message is not None:
+            self._documents.record(version_of(key, message), entries)
+        if result.uses:  # no claims: a replay would find none either, so keep nothing
+            self._applied[key] = result.uses
 
     def commit(self, key: str, message: BillOfEntry | ImportGeneralManifest,
                result: ClaimResult | None = None) -> ClaimResult | None:
         """Persist a completed message (``--commit`` only); return the result to report.
 
         Called by the engine after the message's checks and claims. A replayed submission is not
-        written again. If the store's re-check under lock fails, the run forgets the message's
-        debits and every claim is reported undebited, with the failing ones as shortfalls.
+        written again. If the store's re-check under lock fails, every claim is reported
+        undebited, with the failing ones as shortfalls; if the document's state changed under the
+        lock so that the message no longer fits it, ``conflict`` names the rule.
         """
         if not self.committing or self.store is None or (result is not None and result.replayed):
             return result
         debits = tuple(result.debits) if result else ()
         licences: tuple[tuple[str, str], ...] = ()
-        if isinstance(message, BillOfEntry):
+        boe = message if isinstance(message, BillOfEntry) else None
+        if boe is not None:
             licences = tuple(sorted({(lic.scheme.upper(), lic.number)
-                                     for item in message.items for lic in item.licences}))
+                                     for item in boe.items for lic in item.licences}))
+            igm_number = boe.manifest.igm_number if boe.manifest else None
+        else:
+            igm_number = message.igm_number  # type: ignore[union-attr]
         outcome = self.store.commit(Submission(
-            key=key, message_id=message.message_id,
-            kind="bill_of_entry" if isinstance(message, BillOfEntry) else "manifest",
+            key=key, message_id=message.message_id, kind=kind_of(message),
             manifest=message if isinstance(message, ImportGeneralManifest) else None,
-            debits=debits, licences=licences, uses=tuple(result.uses) if result else ()))
-        # committed or not, this run's own tally no longer holds these debits: the store does,
-        # or nobody does
-        for debit in debits:
-            self._add_debit(debit, sign=-1)
-        if outcome.committed or result is None:
+            debits=debits, licences=licences, uses=tuple(result.uses) if result else (),
+            function=message.function, replaces=message.function != Function.ORIGINAL,
+            body=message.model_dump_json(),
+            igm_number=igm_number,
+            document_number=boe.number if boe is not None else None,
+            run_id=self.run_id, aliases=(legacy_message_key(message),)))
+        if outcome.committed:
+            if result is not None:
+                result.credits = outcome.credits
+                result.replaces = bool(outcome.credits) or result.replaces
+                if result.uses:
+                    self._applied[key] = result.uses
             return result
         if outcome.replayed is not None:
-            self._applied[key] = outcome.replayed
+            if outcome.replayed:
+                self._applied[key] = outcome.replayed
             return ClaimResult(uses=list(outcome.replayed), replayed=True)
-        self._applied.pop(key, None)
-        uses = _undebited(result.uses, outcome.shortfalls)
-        return ClaimResult(uses=uses, shortfalls=outcome.shortfalls)
+        uses = _undebited(result.uses if result else (), outcome.shortfalls)
+        return ClaimResult(uses=uses, shortfalls=outcome.shortfalls, conflict=outcome.conflict)
 
-    def _add_debit(self, debit: Debit, sign: int = 1) -> None:
-        key = (debit.scheme, debit.number)
-        quantity, value = self._debits.get(key, (ZERO, ZERO))
-        self._debits[key] = (quantity + sign * debit.quantity, value + sign * debit.value_inr)
+    def _add(self, account: tuple[str, str], quantity: Decimal, value: Decimal) -> None:
+        held_q, held_v = self._debits.get(account, (ZERO, ZERO))
+        self._debits[account] = (held_q + quantity, held_v + value)
+
+
+def version_of(key: str, message: BillOfEntry | ImportGeneralManifest) -> DocumentVersion:
+    return DocumentVersion(message_id=message.message_id, kind=kind_of(message),
+                           function=message.function, key=key,
+                           body=message.model_dump_json())
 
 
 def _undebited(uses: Iterable[AuthorisationUse],

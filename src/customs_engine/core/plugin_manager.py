@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from importlib import metadata
 from types import ModuleType
@@ -185,14 +185,15 @@ class PluginHost:
                                     hooks=tuple(sorted(c.name for c in callers))))
         return infos
 
-    def call_each(self, hook_name: str, **kwargs: Any) -> list[ImplCall]:
+    def call_each(self, hook_name: str, *, only: Collection[str] | None = None,
+                  **kwargs: Any) -> list[ImplCall]:
         """Call a collected hook plugin by plugin, catching each failure.
 
         The order is pluggy's own: the plugin registered last is called first (entry points
         register in name order, ``extra`` plugins after them). One failing plugin is reported by
         name while the others still answer.
         """
-        return list(self._calls(hook_name, kwargs))
+        return list(self._calls(hook_name, kwargs, only))
 
     def call_first(self, hook_name: str, **kwargs: Any) -> FirstResult:
         """Call a first-non-None hook plugin by plugin, in the same order as :meth:`call_each`.
@@ -208,12 +209,15 @@ class PluginHost:
                 return FirstResult(call.result, call.plugin, tuple(failures))
         return FirstResult(failures=tuple(failures))
 
-    def _calls(self, hook_name: str, kwargs: dict[str, Any]) -> Iterator[ImplCall]:
+    def _calls(self, hook_name: str, kwargs: dict[str, Any],
+               only: Collection[str] | None = None) -> Iterator[ImplCall]:
         """The one way hooks are called: plugin by plugin, each failure caught and named.
 
         These calls bypass pluggy's own hook tracing, so they are traced here.
         """
         for impl in reversed(getattr(self.pm.hook, hook_name).get_hookimpls()):
+            if only is not None and impl.plugin_name not in only:
+                continue  # ``only``: the plugins allowed to see this message (see hookspecs)
             args = {name: kwargs[name] for name in impl.argnames}
             if self.tracing:
                 self._hooktrace.root.indent += 1

@@ -90,6 +90,17 @@ class AuthorisationUse(_Record):
     remaining_value: Money | None
 
 
+class Credit(_Record):
+    """What an amendment or a cancellation credited back to an account (a reversal entry)."""
+
+    scheme: str
+    number: str
+    item: int
+    quantity: Quantity
+    unit: str | None = None
+    value_inr: Money
+
+
 class Routing(_Record):
     nac: str
     group: str
@@ -101,6 +112,8 @@ class MessageInfo(_Record):
     format: str
     type: MessageType
     reference: str | None
+    #: what the message does to its document: original, amendment or cancellation
+    function: str | None = None
 
 
 class DocumentInfo(_Record):
@@ -135,6 +148,9 @@ class Response(_Record):
     routing: Routing | None = None
     rate_date: dt.date | None = None
     engine: EngineInfo
+    #: what an amendment or a cancellation credited back (the replaced version's debits);
+    #: after ``engine`` so that the keys of release 0.1 keep their order
+    credited: list[Credit] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _derive_status(self) -> Response:

@@ -283,7 +283,11 @@ def _certificates(envelope: Envelope, settings: Settings, items: dict[int, dict[
 
 
 def message_id(envelope: Envelope) -> str:
-    """``CACHI01-INNSA1-4821`` — readable even when the BE record is unusable."""
+    """``CACHI01-INNSA1-4821`` — readable even when the BE record is unusable.
+
+    The document's identity for its whole life: an amendment (``CACHI01_A``) of job 4821 at
+    INNSA1 has the same id as the original, so it replaces it (the BE number stands in for the
+    job number when the amendment gives only that)."""
     header = envelope.header
     first = envelope.records[0] if envelope.records else None
     custom_house = (first.text("custom_house") if first else None) or header.receiver.strip()
@@ -292,8 +296,7 @@ def message_id(envelope: Envelope) -> str:
         key = first.text("job_no") or (f"BE{first.text('be_number')}"
                                        if first.text("be_number") else None)
     key = key or header.control_no
-    suffix = "" if header.control_no in ("", key) else f"-C{header.control_no}"
-    return f"{header.message_id}-{custom_house}-{key}{suffix}"[:80]
+    return f"{header.message_id.split('_', 1)[0]}-{custom_house}-{key}"[:80]
 
 
 def _presented_at(envelope: Envelope, be: Record) -> datetime | None:

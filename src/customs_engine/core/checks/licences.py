@@ -1,5 +1,6 @@
 """Licence registry checks: scheme handled (CORE-LIC-001), number known (CORE-LIC-002), holder
-(CORE-LIC-003). Cross-checks of dates, limits and HS lists belong to the scheme plugins."""
+(CORE-LIC-003), the line's unit convertible to the limit's (CORE-LIC-004). Cross-checks of dates,
+limits and HS lists belong to the scheme plugins."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from customs_engine.core.checks.catalogue import RULES
 from customs_engine.core.context import CheckContext
 from customs_engine.core.models import BillOfEntry
 from customs_engine.core.response import Finding
+from customs_engine.core.units import compatible
 
 
 def check_licences(boe: BillOfEntry, ctx: CheckContext) -> list[Finding]:
@@ -33,4 +35,9 @@ def check_licences(boe: BillOfEntry, ctx: CheckContext) -> list[Finding]:
                 findings.append(RULES["CORE-LIC-003"].finding(
                     "reject", f"{named} is held by IEC {holder}, the importer is {iec}",
                     item=item.number, field=where))
+            if record.quantity is not None and not compatible(item.unit, record.unit):
+                findings.append(RULES["CORE-LIC-004"].finding(
+                    "reject", f"item {item.number} is in {item.unit}, the limit of {named} is in "
+                              f"{record.unit}: the quantity cannot be debited against it",
+                    item=item.number, field=f"items[{index}].unit"))
     return findings

@@ -8,13 +8,21 @@ from __future__ import annotations
 
 from datetime import date
 
-from customs_engine.core.checks import deadlines, declaration, exchange, identity, licences, noting
+from customs_engine.core.checks import (
+    deadlines,
+    declaration,
+    exchange,
+    identity,
+    licences,
+    lifecycle,
+    noting,
+)
 from customs_engine.core.checks import routing as nac
 from customs_engine.core.checks.catalogue import RULES
 from customs_engine.core.context import CheckContext, Scheme
 from customs_engine.core.hookspecs import hookimpl
 from customs_engine.core.ledger import RunState
-from customs_engine.core.models import BillOfEntry, ImportGeneralManifest
+from customs_engine.core.models import BillOfEntry, Function, ImportGeneralManifest
 from customs_engine.core.response import Fee, Finding, Routing
 from customs_engine.core.rules import Rule
 
@@ -51,9 +59,11 @@ def customs_check_manifest(manifest: ImportGeneralManifest, ctx: CheckContext) -
 @hookimpl
 def customs_check_in_sequence(message: BillOfEntry | ImportGeneralManifest, ctx: CheckContext,
                               run: RunState) -> list[Finding | Fee]:
-    if not isinstance(message, BillOfEntry):
-        return []
+    documents = lifecycle.check_lifecycle(message, ctx, run)
+    if not isinstance(message, BillOfEntry) or message.function == Function.CANCELLATION:
+        return documents
     return [
+        *documents,
         *noting.check_noting(message, run),
         *noting.check_prior(message, run),
         *deadlines.check_late_presentation(message, ctx, run),

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import ParamSpec, TypeVar
 
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, delete, select, text
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from customs_engine.core.context import MemoryRegistry, RegistryRecord
+from customs_engine.core.documents import DocumentVersion, Holdings, add_holdings
 from customs_engine.core.ledger import (
     ZERO,
     CommitOutcome,
@@ -21,18 +23,19 @@ from customs_engine.core.ledger import (
     LedgerError,
     Shortfall,
     Submission,
+    reversals,
 )
-from customs_engine.core.models import ImportGeneralManifest
+from customs_engine.core.models import Function, ImportGeneralManifest
 from customs_engine.core.registry import database
 from customs_engine.core.registry.tables import (
-    DebitRow,
+    EntryRow,
     LicenceUseRow,
     ManifestRow,
     RecordRow,
     SubmissionRow,
     record_key,
 )
-from customs_engine.core.response import AuthorisationUse
+from customs_engine.core.response import AuthorisationUse, Credit
 
 _RECORD_FIELDS = tuple(RegistryRecord.model_fields)
 
@@ -107,15 +110,21 @@ class SqlRegistry:
         """Every reference row in memory: what checks read (picklable, worker-safe)."""
         return MemoryRegistry(self.records())
 
-    def debits_of(self, scheme: str, number: str) -> list[tuple[str, int, Decimal, Decimal]]:
-        """Committed debits of a licence: (message id, item, quantity, value), in commit order."""
-        query = (select(SubmissionRow.message_id, DebitRow.item, DebitRow.quantity,
-                        DebitRow.value_inr)
-                 .join(SubmissionRow, SubmissionRow.id == DebitRow.submission_id)
-                 .where(DebitRow.scheme == scheme.upper(), DebitRow.number == number)
-                 .order_by(DebitRow.id))
-        with Session(self.engine) as session:
-            return [tuple(row) for row in session.execute(query)]  # type: ignore[misc]
+    def entries_of(self, scheme: str, number: str) -> list[EntryRow]:
+        """Every ledger entry of an account (authorisation, registration or bond), in order."""
+        query = (select(EntryRow).where(EntryRow.scheme == scheme.upper(),
+                                        EntryRow.number == number).order_by(EntryRow.id))
+        with Session(self.engine, expire_on_commit=False) as session:
+            return list(session.scalars(query))
+
+    def history(self, message_id: str) -> list[tuple[SubmissionRow, list[EntryRow]]]:
+        """A document's versions, oldest first, each with the entries it wrote."""
+        with Session(self.engine, expire_on_commit=False) as session:
+            versions = list(session.scalars(select(SubmissionRow).where(
+                SubmissionRow.message_id == message_id).order_by(SubmissionRow.id)))
+            return [(version, list(session.scalars(select(EntryRow).where(
+                EntryRow.submission_id == version.id).order_by(EntryRow.id))))
+                for version in versions]
 
     # -- LedgerStore ----------------------------------------------------------------------------
 
@@ -142,27 +151,46 @@ class SqlRegistry:
     @_ledger_call
     def committed_uses(self, key: str) -> Sequence[AuthorisationUse] | None:
         with Session(self.engine) as session:
-            stored = session.scalars(select(SubmissionRow.uses_json)
-                                     .where(SubmissionRow.message_key == key)).first()
-        if stored is None:
-            return None
-        return [AuthorisationUse.model_validate(use) for use in json.loads(stored)]
+            return _committed_uses(session, (key,))
+
+    @_ledger_call
+    def document(self, message_id: str) -> DocumentVersion | None:
+        with Session(self.engine) as session:
+            return _document(session, message_id)
+
+    @_ledger_call
+    def holdings(self, message_id: str) -> Holdings:
+        with Session(self.engine) as session:
+            return _holdings(session, message_id)
 
     @_ledger_call
     def commit(self, submission: Submission) -> CommitOutcome:
-        """One transaction: lock the debited authorisations (sorted), re-check, write all."""
+        """One transaction: lock the document, answer a re-submission as a replay, check that the
+        message fits the document's state, credit back what it holds (amendment, cancellation),
+        lock the debited accounts (sorted), re-check their balances, write everything.
+
+        The document lock is taken before anything is read, so two committers of one document
+        are serialised: the second sees the first's submission (a replay) or its new state.
+        """
         connection = self.engine.connect().execution_options(sqlite_begin="IMMEDIATE")
         try:
             with Session(bind=connection) as session, session.begin():
-                if session.scalars(select(SubmissionRow.id).where(
-                        SubmissionRow.message_key == submission.key)).first() is not None:
-                    return CommitOutcome(committed=False,
-                                         replayed=list(self.committed_uses(submission.key) or ()))
-                shortfalls = _recheck(session, submission.debits)
+                _lock_document(session, submission.message_id)
+                replayed = _committed_uses(session, (submission.key, *submission.aliases))
+                if replayed is not None:
+                    return CommitOutcome(committed=False, replayed=list(replayed))
+                current = _document(session, submission.message_id)
+                conflict = _conflict(current, submission)
+                if conflict is not None:
+                    return CommitOutcome(committed=False, conflict=conflict)
+                credits: list[Credit] = []
+                if submission.replaces and current is not None:
+                    credits = reversals(_holdings(session, submission.message_id))
+                shortfalls = _recheck(session, submission.debits, credits)
                 if shortfalls:
                     raise _Refused(shortfalls)  # leaves the transaction by rolling it back
-                _write(session, submission)
-            return CommitOutcome(committed=True)
+                _write(session, submission, credits)
+            return CommitOutcome(committed=True, credits=credits)
         except _Refused as refused:
             return CommitOutcome(committed=False, shortfalls=refused.shortfalls)
         except IntegrityError:
@@ -175,10 +203,64 @@ class SqlRegistry:
     def clear_ledger(self) -> None:
         """Forget every committed submission (tests and maintenance; reference rows stay)."""
         with Session(self.engine) as session, session.begin():
-            for table in (ManifestRow, LicenceUseRow, DebitRow, SubmissionRow):
+            for table in (ManifestRow, LicenceUseRow, EntryRow, SubmissionRow):
                 session.execute(delete(table))
 
 
+def _lock_document(session: Session, message_id: str) -> None:
+    """PostgreSQL: a transaction-scoped advisory lock on the document (SQLite's ``BEGIN
+    IMMEDIATE`` already serialises every committer)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    digest = hashlib.sha256(f"document:{message_id}".encode()).digest()
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                    {"key": int.from_bytes(digest[:8], "big", signed=True)})
+
+
+def _committed_uses(session: Session, keys: Sequence[str]) -> list[AuthorisationUse] | None:
+    stored = session.scalars(select(SubmissionRow.uses_json)
+                             .where(SubmissionRow.message_key.in_(keys))).first()
+    if stored is None:
+        return None
+    return [AuthorisationUse.model_validate(use) for use in json.loads(stored)]
+
+
+def _document(session: Session, message_id: str) -> DocumentVersion | None:
+    row = session.scalars(select(SubmissionRow).where(SubmissionRow.message_id == message_id)
+                          .order_by(SubmissionRow.id.desc())).first()
+    if row is None:
+        return None
+    return DocumentVersion(message_id=row.message_id, kind=row.kind,
+                           function=Function(row.function), key=row.message_key, body=row.body)
+
+
+def _holdings(session: Session, message_id: str) -> Holdings:
+    held: Holdings = {}
+    rows = session.execute(select(EntryRow.scheme, EntryRow.number, EntryRow.item, EntryRow.unit,
+                                  EntryRow.quantity, EntryRow.value_inr)
+                           .where(EntryRow.message_id == message_id).order_by(EntryRow.id))
+    add_holdings(held, (((scheme, number, item, unit), quantity, value)
+                        for scheme, number, item, unit, quantity, value in rows))
+    return held
+
+
+def _conflict(current: DocumentVersion | None,
+              submission: Submission) -> tuple[str, str] | None:
+    """The document's committed state does not allow this message (RULES §1.4)."""
+    if current is None:
+        return None
+    if current.kind != submission.kind:
+        return ("CORE-DOC-003", f"document {submission.message_id} is a "
+                f"{current.kind.replace('_', ' ')}: a {submission.kind.replace('_', ' ')} "
+                "message cannot amend or cancel it")
+    if submission.function == Function.ORIGINAL:
+        return ("CORE-DOC-001", f"document {submission.message_id} is already filed with "
+                "other content: send an amendment")
+    if current.cancelled:
+        return ("CORE-DOC-003", f"document {submission.message_id} is cancelled: it cannot "
+                f"be {'amended' if submission.function == Function.AMENDMENT else 'cancelled'}"
+                " again")
+    return None
 class _Refused(Exception):
     def __init__(self, shortfalls: list[Shortfall]):
         super().__init__("balance re-check failed")
@@ -186,16 +268,23 @@ class _Refused(Exception):
 
 
 def _debited(session: Session, scheme: str, number: str) -> tuple[Decimal, Decimal]:
-    rows = session.execute(select(DebitRow.quantity, DebitRow.value_inr).where(
-        DebitRow.scheme == scheme, DebitRow.number == number)).all()
+    """An account's balance: the sum of its entries (debits less what was credited back)."""
+    rows = session.execute(select(EntryRow.quantity, EntryRow.value_inr).where(
+        EntryRow.scheme == scheme, EntryRow.number == number)).all()
     return (sum((q for q, _ in rows), ZERO), sum((v for _, v in rows), ZERO))
 
 
-def _recheck(session: Session, debits: Sequence[Debit]) -> list[Shortfall]:
-    """Re-check every debit against limit − committed debits, under row locks taken in key order
-    (deterministic, so two committers never deadlock)."""
+def _recheck(session: Session, debits: Sequence[Debit],
+             credits: Sequence[Credit] = ()) -> list[Shortfall]:
+    """Re-check every debit against limit − committed entries + what this message credits back,
+    under row locks taken in key order (deterministic, so two committers never deadlock)."""
     if not debits:
         return []
+    released: dict[tuple[str, str], tuple[Decimal, Decimal]] = {}
+    for credit in credits:
+        quantity, value = released.get((credit.scheme, credit.number), (ZERO, ZERO))
+        released[(credit.scheme, credit.number)] = (quantity + credit.quantity,
+                                                     value + credit.value_inr)
     keys = sorted({record_key("authorisation", d.scheme, d.number, None, None) for d in debits})
     locked = session.scalars(select(RecordRow).where(RecordRow.record_key.in_(keys))
                              .order_by(RecordRow.record_key).with_for_update()).all()
@@ -208,7 +297,9 @@ def _recheck(session: Session, debits: Sequence[Debit]) -> list[Shortfall]:
         if row is None:
             continue  # no registry limit: nothing to exhaust
         if key not in spent:
-            spent[key] = _debited(session, *key)
+            quantity, value = _debited(session, *key)
+            freed_q, freed_v = released.get(key, (ZERO, ZERO))
+            spent[key] = (quantity - freed_q, value - freed_v)
         quantity, value = spent[key]
         left_q = None if row.quantity is None else row.quantity - quantity
         left_v = None if row.value_inr is None else row.value_inr - value
@@ -221,15 +312,27 @@ def _recheck(session: Session, debits: Sequence[Debit]) -> list[Shortfall]:
     return shortfalls
 
 
-def _write(session: Session, submission: Submission) -> None:
+def _write(session: Session, submission: Submission, credits: Sequence[Credit]) -> None:
+    now = datetime.now(UTC)
     row = SubmissionRow(message_key=submission.key, message_id=submission.message_id,
-                        kind=submission.kind, committed_at=datetime.now(UTC),
-                        uses_json=json.dumps([u.model_dump(mode="json") for u in submission.uses]))
+                        kind=submission.kind, committed_at=now,
+                        uses_json=json.dumps([u.model_dump(mode="json") for u in submission.uses]),
+                        function=str(submission.function), run_id=submission.run_id,
+                        body=submission.body, igm_number=submission.igm_number,
+                        document_number=submission.document_number)
     session.add(row)
     session.flush()
+    common = {"submission_id": row.id, "message_id": submission.message_id,
+              "function": str(submission.function), "created_at": now,
+              "run_id": submission.run_id}
+    for credit in credits:
+        session.add(EntryRow(**common, kind="reversal", scheme=credit.scheme,
+                             number=credit.number, item=credit.item, quantity=-credit.quantity,
+                             unit=credit.unit, value_inr=-credit.value_inr))
     for debit in submission.debits:
-        session.add(DebitRow(submission_id=row.id, scheme=debit.scheme, number=debit.number,
-                             item=debit.item, quantity=debit.quantity, value_inr=debit.value_inr))
+        session.add(EntryRow(**common, kind="debit", scheme=debit.scheme, number=debit.number,
+                             item=debit.item, quantity=debit.quantity, unit=debit.unit,
+                             value_inr=debit.value_inr))
     for scheme, number in submission.licences:
         session.add(LicenceUseRow(submission_id=row.id, scheme=scheme, number=number,
                                   message_id=submission.message_id))

@@ -79,19 +79,44 @@ class SubmissionRow(Base):
     committed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     #: the authorisation uses reported when committed (JSON list), replayed on re-submission
     uses_json: Mapped[str] = mapped_column(Text)
+    #: what the message did to its document: original, amendment or cancellation (RULES §1.4);
+    #: the document's state is its latest version (submissions are never updated)
+    function: Mapped[str] = mapped_column(String(20), server_default="original")
+    #: the run that committed it (``customs validate --commit`` prints it)
+    run_id: Mapped[str | None] = mapped_column(String(64))
+    #: the version's canonical model (JSON): what an amendment is compared with
+    body: Mapped[str | None] = mapped_column(Text)
+    #: a Bill of Entry's noted IGM number, a manifest's own number (voiding on IGM cancellation)
+    igm_number: Mapped[str | None] = mapped_column(String(50), index=True)
+    #: a Bill of Entry's BE number (an ex-bond BoE names its warehousing BoE by it)
+    document_number: Mapped[str | None] = mapped_column(String(50), index=True)
 
 
-class DebitRow(Base):
-    __tablename__ = "ledger_debit"
-    __table_args__ = (Index("ix_ledger_debit_licence", "scheme", "number"),)
+class EntryRow(Base):
+    """One ledger entry. Entries are only ever inserted: a balance is the sum of its entries.
+
+    ``quantity`` and ``value_inr`` are signed: a debit consumes (positive), a reversal credits back
+    (negative), a bond entry opens a bond balance (negative: what may be cleared from it).
+    """
+
+    __tablename__ = "ledger_entry"
+    __table_args__ = (Index("ix_ledger_entry_account", "scheme", "number"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     submission_id: Mapped[int] = mapped_column(ForeignKey("ledger_submission.id"), index=True)
+    message_id: Mapped[str] = mapped_column(String(200), index=True)
+    function: Mapped[str] = mapped_column(String(20))
+    #: debit | reversal | bond
+    kind: Mapped[str] = mapped_column(String(20))
     scheme: Mapped[str] = mapped_column(String(20))
     number: Mapped[str] = mapped_column(String(100))
     item: Mapped[int] = mapped_column(Integer)
     quantity: Mapped[Decimal] = mapped_column(DecimalText)
+    #: the unit of ``quantity``: the limit's unit (claims are converted, RULES §1.5)
+    unit: Mapped[str | None] = mapped_column(String(10))
     value_inr: Mapped[Decimal] = mapped_column(DecimalText)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    run_id: Mapped[str | None] = mapped_column(String(64))
 
 
 class LicenceUseRow(Base):

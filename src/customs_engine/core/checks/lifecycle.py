@@ -1,0 +1,160 @@
+"""A document's life (CORE-DOC-001…003, CORE-BOE-AMD-001…003, CORE-BOE-CAN-001, CORE-IGM-003…005).
+
+A document is its ``message_id``; the run knows its latest version (accepted earlier in the run,
+or committed). These checks compare a message's ``function`` with that state; what the ledger then
+credits back and debits is :class:`~customs_engine.core.ledger.RunState`'s business.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from customs_engine.core.checks.catalogue import RULES
+from customs_engine.core.context import CheckContext
+from customs_engine.core.ledger import RunState, kind_of
+from customs_engine.core.models import (
+    BillOfEntry,
+    BillOfEntryType,
+    Function,
+    ImportGeneralManifest,
+)
+from customs_engine.core.refdata import dated
+from customs_engine.core.response import Fee, Finding
+
+_KIND_NAMES = {"bill_of_entry": "Bill of Entry", "manifest": "IGM"}
+_CONVERTIBLE = {BillOfEntryType.HOME_CONSUMPTION, BillOfEntryType.WAREHOUSING}
+
+
+def check_lifecycle(message: BillOfEntry | ImportGeneralManifest, ctx: CheckContext,
+                    run: RunState) -> list[Finding | Fee]:
+    """The message against its document's state; a re-submission of an accepted version (same
+    content) says nothing: it is replayed."""
+    key = run.current_key
+    if key is not None and key.split("#", 1)[0] == message.message_id and run.is_resubmission(
+            key, message):
+        return []
+    current = run.document(message.message_id)
+    name = _KIND_NAMES[kind_of(message)]
+    if message.function == Function.ORIGINAL:
+        if current is None:
+            return []
+        return [RULES["CORE-DOC-001"].finding(
+            "reject", f"{name} {message.message_id} is already filed with other content: send "
+                      "an amendment", field="message_id")]
+    verb = "amendment" if message.function == Function.AMENDMENT else "cancellation"
+    if current is None:
+        consequence = ("it is checked and debited as an original" if verb == "amendment"
+                       else "nothing is credited back")
+        return [RULES["CORE-DOC-002"].finding(
+            "query", f"{verb} of {name} {message.message_id}, which is not known (not stored, "
+                     f"not accepted earlier in this run): {consequence}", field="function")]
+    if current.kind != kind_of(message):
+        return [RULES["CORE-DOC-003"].finding(
+            "reject", f"document {message.message_id} is a {_KIND_NAMES[current.kind]}: a {name} "
+                      f"{verb} cannot replace it", field="function")]
+    if current.cancelled:
+        return [RULES["CORE-DOC-003"].finding(
+            "reject", f"{name} {message.message_id} is cancelled: it cannot take an {verb}"
+            if verb == "amendment" else f"{name} {message.message_id} is already cancelled",
+            field="function")]
+    previous = current.model()
+    on = ctx.reference_date(message)
+    if isinstance(message, BillOfEntry):
+        before = previous if isinstance(previous, BillOfEntry) else None
+        if message.function == Function.AMENDMENT:
+            return _boe_amendment(message, before, on)
+        return _boe_cancellation(message, on)
+    before_igm = previous if isinstance(previous, ImportGeneralManifest) else None
+    if message.function == Function.AMENDMENT:
+        return _igm_amendment(message, before_igm, on)
+    return []
+
+
+def _fee(kind: str, on: date) -> Decimal | None:
+    schedule = dated("document_fee", on)
+    if schedule is None or kind not in schedule:
+        return None
+    return Decimal(schedule[kind])
+
+
+def _boe_amendment(boe: BillOfEntry, before: BillOfEntry | None,
+                   on: date) -> list[Finding | Fee]:
+    rule = RULES["CORE-BOE-AMD-001"]
+    out: list[Finding | Fee] = []
+    fee = None if boe.prior else _fee("boe_amendment", on)
+    if boe.prior:
+        basis = "prior Bill of Entry: no amendment fee"
+    elif fee is None:
+        basis = f"no amendment fee is computed before 2017-04-11 (presented {on})"
+    else:
+        basis = f"amendment fee INR {fee:.2f}"
+    out.append(rule.finding("info", f"amendment of Bill of Entry {boe.message_id} (needs the "
+                                    f"proper officer's approval, s.149): it replaces the filed "
+                                    f"version; {basis}", field="function"))
+    if fee is not None:
+        out.append(Fee(rule=rule.id, scheme=rule.scheme, kind="amendment_fee", amount=fee,
+                       basis="Bill of Entry amendment"))
+    if before is None:
+        return out
+    if before.type != boe.type and {before.type, boe.type} <= _CONVERTIBLE:
+        out.append(RULES["CORE-BOE-AMD-002"].finding(
+            "hold", f"the amendment changes the type from {before.type} to {boe.type}: needs "
+                    "the Additional/Joint Commissioner's approval", field="type"))
+    old_iec = (before.importer.iec or "").strip().upper()
+    new_iec = (boe.importer.iec or "").strip().upper()
+    if old_iec != new_iec:
+        out.append(RULES["CORE-BOE-AMD-003"].finding(
+            "reject", f"the amendment changes the importer's IEC from {old_iec or '(none)'} to "
+                      f"{new_iec or '(none)'}: that is a different declaration, file it as an "
+                      "original", field="importer.iec"))
+    return out
+
+
+def _boe_cancellation(boe: BillOfEntry, on: date) -> list[Finding | Fee]:
+    rule = RULES["CORE-BOE-CAN-001"]
+    fee = _fee("boe_cancellation", on)
+    basis = ("no cancellation fee is computed before 2017-04-11" if fee is None
+             else f"cancellation fee INR {fee:.2f}")
+    out: list[Finding | Fee] = [rule.finding(
+        "info", f"cancellation of Bill of Entry {boe.message_id}: every debit of the document is "
+                f"credited back; {basis}", field="function")]
+    if fee is not None:
+        out.append(Fee(rule=rule.id, scheme=rule.scheme, kind="cancellation_fee", amount=fee,
+                       basis="Bill of Entry cancellation"))
+    return out
+
+
+def _igm_amendment(igm: ImportGeneralManifest, before: ImportGeneralManifest | None,
+                   on: date) -> list[Finding | Fee]:
+    rule = RULES["CORE-IGM-003"]
+    fee = _fee("igm_amendment", on)
+    out: list[Finding | Fee] = [rule.finding(
+        "info", f"amendment of IGM {igm.igm_number or igm.message_id} (s.30(3)): it replaces the "
+                f"filed version for all later noting"
+                f"{f'; amendment fee INR {fee:.2f}' if fee is not None else ''}",
+        field="function")]
+    if fee is not None:
+        out.append(Fee(rule=rule.id, scheme=rule.scheme, kind="amendment_fee", amount=fee,
+                       basis="IGM amendment"))
+    if before is None:
+        return out
+    kept = {(line.line, line.subline): line for line in igm.lines}
+    for old in before.lines:
+        new = kept.get((old.line, old.subline))
+        where = f"line {old.line}/{old.subline}"
+        if new is None:
+            out.append(RULES["CORE-IGM-004"].finding(
+                "hold", f"the amendment removes {where} (B/L {old.bl_number or '-'}): excising "
+                        "it needs the agent's application, proof of short shipment and the fee",
+                field="lines"))
+            continue
+        lowered = [f"{label} {was} → {now}" for label, was, now in (
+            ("packages", old.packages, new.packages),
+            ("gross weight (kg)", old.gross_weight_kg, new.gross_weight_kg))
+            if was is not None and now is not None and now < was]
+        if lowered:
+            out.append(RULES["CORE-IGM-005"].finding(
+                "hold", f"the amendment lowers {where}: {', '.join(lowered)}; allowed only once "
+                        "the excess is proved shown in error", field="lines"))
+    return out

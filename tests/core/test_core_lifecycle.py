@@ -1,0 +1,331 @@
+"""A document's life on the append-only ledger (RULES §1.4, §1.5): amendments, cancellations,
+re-submissions, units, and the migration from release 0.1's schema."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from core_helpers import at, authorisation, boe, engine, igm, rules_of, with_licence
+
+from customs_engine.cli import main
+from customs_engine.core.context import RegistryRecord
+from customs_engine.core.ledger import message_key
+from customs_engine.core.models import BillOfEntry
+from customs_engine.core.registry import SqlRegistry
+from customs_engine.core.units import convert
+
+BACKENDS = ["sqlite_url", pytest.param("pg_url", marks=pytest.mark.postgres)]
+FIXTURE_0001 = Path(__file__).resolve().parent / "fixtures" / "registry-0001.db"
+
+
+@pytest.fixture(params=BACKENDS)
+def url(request: pytest.FixtureRequest) -> str:
+    value: str = request.getfixturevalue(request.param)
+    store = SqlRegistry.open(value)
+    store.replace_records([authorisation(quantity="100", value="1000000.00")], "test")
+    store.close()
+    return value
+
+
+def bill(quantity: int | str, function: str = "original", message_id: str = "BE-1",
+         **changes: Any) -> BillOfEntry:
+    return boe(message_id=message_id, function=function, items=[with_licence(
+        "AUTH-1", quantity=Decimal(quantity), value_inr=Decimal(quantity) * 1000)], **changes)
+
+
+def debited(response: Any) -> Decimal:
+    return sum((use.debited_quantity for use in response.authorisations), Decimal(0))
+
+
+def credited(response: Any) -> Decimal:
+    return sum((credit.quantity for credit in response.credited), Decimal(0))
+
+
+def committed_run(url: str) -> Any:
+    store = SqlRegistry.open(url)
+    return store, engine(registry=store.snapshot(), store=store, commit=True)
+
+
+def balance(url: str) -> Decimal:
+    store = SqlRegistry.open(url)
+    try:
+        return store.debited("TESTAUTH", "AUTH-1")[0]
+    finally:
+        store.close()
+
+
+# -- the sequence of issue 14, across four separate runs ----------------------------------------
+
+
+def test_original_amendment_again_cancellation_in_four_runs(url: str) -> None:
+    steps = [bill(60), bill(30, "amendment"), bill(30, "amendment"), bill(30, "cancellation")]
+    responses = []
+    balances = []
+    for message in steps:
+        store, run = committed_run(url)
+        responses.append(run.validate_message(message))
+        store.close()
+        balances.append(balance(url))
+    original, amendment, again, cancellation = responses
+    assert (original.status, debited(original)) == ("query", 60)  # query: no IGM known
+    assert rules_of(amendment, "CORE-BOE-AMD") == {"CORE-BOE-AMD-001": "info"}
+    assert (debited(amendment), credited(amendment)) == (30, 60)
+    assert [fee.kind for fee in amendment.fees] == ["amendment_fee"]
+    assert rules_of(again, "CORE-BOE-AMD") == {} and again.fees == []  # replayed, not amended
+    assert (debited(again), credited(again)) == (30, 0)
+    assert rules_of(cancellation, "CORE-BOE-CAN") == {"CORE-BOE-CAN-001": "info"}
+    assert (debited(cancellation), credited(cancellation)) == (0, 30)
+    assert [(fee.kind, fee.amount) for fee in cancellation.fees] == [
+        ("cancellation_fee", Decimal("1000"))]
+    assert cancellation.message.function == "cancellation"
+    assert balances == [60, 30, 30, 0]
+    shown = CliRunner().invoke(main, ["registry", "show", "--db", url, "AUTH-1"])
+    assert shown.exit_code == 0, shown.output
+    lines = [line.split() for line in shown.output.splitlines() if "BE-1" in line]
+    assert [(line[0], line[2], line[5]) for line in lines] == [
+        ("debit", "(original)", "60"), ("reversal", "(amendment)", "-60"),
+        ("debit", "(amendment)", "30"), ("reversal", "(cancellation)", "-30")]
+    assert "remaining: 100 NOS" in shown.output
+    history = CliRunner().invoke(main, ["registry", "history", "--db", url, "BE-1"])
+    assert history.exit_code == 0, history.output
+    assert "3 versions" in history.output and "cancellation" in history.output
+
+
+def test_the_same_sequence_in_one_run_without_commit(url: str) -> None:
+    store = SqlRegistry.open(url)
+    run = engine(registry=store.snapshot(), store=store)
+    responses = [run.validate_message(m) for m in (
+        bill(60), bill(30, "amendment"), bill(30, "amendment"), bill(30, "cancellation"))]
+    assert [debited(r) for r in responses] == [60, 30, 30, 0]
+    assert [credited(r) for r in responses] == [0, 60, 0, 30]
+    assert run.run.debited("TESTAUTH", "AUTH-1")[0] == 0
+    assert store.debited("TESTAUTH", "AUTH-1")[0] == 0  # nothing written without --commit
+    # after the cancellation, the whole limit is there again for another document
+    assert debited(run.validate_message(bill(100, message_id="BE-2"))) == 100
+    store.close()
+
+
+def test_an_amendments_claims_are_checked_with_the_replaced_debits_released(url: str) -> None:
+    store, run = committed_run(url)
+    run.validate_message(bill(80))
+    amended = run.validate_message(bill(95, "amendment"))  # 100 - 80 + 80 released = 100 left
+    assert "TESTAUTH-BAL-001" not in rules_of(amended)
+    assert debited(amended) == 95 and amended.authorisations[0].remaining_quantity == 5
+    too_much = run.validate_message(bill(101, "amendment"))
+    assert rules_of(too_much)["TESTAUTH-BAL-001"] == "reject"
+    assert store.debited("TESTAUTH", "AUTH-1")[0] == 95  # the refused amendment changed nothing
+    store.close()
+
+
+def test_equal_declarations_written_differently_are_one_submission(url: str) -> None:
+    """Issue 18 item 2: 30 / 30.0 / the same instant in UTC are a re-submission, not a new one."""
+    first = bill(30)
+    rewritten = first.model_copy(update={
+        "presented_at": first.presented_at.astimezone(UTC),
+        "items": [first.items[0].model_copy(update={"quantity": Decimal("30.0"),
+                                                    "value_inr": Decimal("30000.000"),
+                                                    "description": " KEYBOARDS "})]})
+    assert message_key(first) == message_key(rewritten)
+    assert message_key(first) != message_key(bill(31))
+    for message in (first, rewritten, rewritten):
+        store, run = committed_run(url)
+        response = run.validate_message(message)
+        store.close()
+        assert "CORE-DOC-001" not in rules_of(response)
+    assert balance(url) == 30
+
+
+# -- CORE-DOC-001..003 ---------------------------------------------------------------------------
+
+
+def test_doc_001_a_changed_original_is_rejected(url: str) -> None:
+    store, run = committed_run(url)
+    assert "CORE-DOC-001" not in rules_of(run.validate_message(bill(10)))
+    changed = run.validate_message(bill(20))
+    assert rules_of(changed)["CORE-DOC-001"] == "reject" and debited(changed) == 0
+    assert store.debited("TESTAUTH", "AUTH-1")[0] == 10
+    store.close()
+
+
+def test_doc_002_amendment_or_cancellation_of_an_unknown_document(url: str) -> None:
+    store, run = committed_run(url)
+    amendment = run.validate_message(bill(10, "amendment"))
+    assert rules_of(amendment)["CORE-DOC-002"] == "query"
+    assert debited(amendment) == 10  # checked and debited as if original
+    cancellation = run.validate_message(bill(10, "cancellation", message_id="BE-9"))
+    assert rules_of(cancellation)["CORE-DOC-002"] == "query"
+    assert store.debited("TESTAUTH", "AUTH-1")[0] == 10
+    known = run.validate_message(bill(5, "amendment"))
+    assert "CORE-DOC-002" not in rules_of(known)
+    store.close()
+
+
+def test_doc_003_cancelled_documents_and_the_other_kind(url: str) -> None:
+    store, run = committed_run(url)
+    run.validate_message(bill(10))
+    assert "CORE-DOC-003" not in rules_of(run.validate_message(bill(10, "cancellation")))
+    again = run.validate_message(bill(10, "amendment"))
+    assert rules_of(again)["CORE-DOC-003"] == "reject" and debited(again) == 0
+    twice = run.validate_message(bill(11, "cancellation"))
+    assert rules_of(twice)["CORE-DOC-003"] == "reject"
+    other_kind = run.validate_message(igm(message_id="BE-1", function="amendment"))
+    assert rules_of(other_kind)["CORE-DOC-003"] == "reject"
+    assert store.debited("TESTAUTH", "AUTH-1")[0] == 0
+    store.close()
+
+
+# -- Bill of Entry amendment and cancellation rules ------------------------------------------
+
+
+def test_boe_amd_001_fee_from_2017_04_11_nil_for_prior_info_only_before() -> None:
+    run = engine([authorisation()])
+    run.validate_message(bill(10))
+    amended = run.validate_message(bill(9, "amendment"))
+    assert [(f.kind, f.amount) for f in amended.fees] == [("amendment_fee", Decimal("1000"))]
+    old = engine([authorisation()])
+    old.validate_message(bill(10, presented_at=at("2017-04-10")))
+    before = old.validate_message(bill(9, "amendment", presented_at=at("2017-04-10")))
+    assert rules_of(before)["CORE-BOE-AMD-001"] == "info" and before.fees == []
+    prior = engine([authorisation()])
+    prior.validate_message(bill(10, prior=True))
+    free = prior.validate_message(bill(9, "amendment", prior=True))
+    assert rules_of(free)["CORE-BOE-AMD-001"] == "info" and free.fees == []
+    assert "CORE-BOE-AMD-001" not in rules_of(run.validate_message(bill(5, message_id="BE-2")))
+
+
+def test_boe_amd_002_type_change_between_home_consumption_and_warehousing() -> None:
+    run = engine([authorisation()])
+    run.validate_message(bill(10))
+    same = run.validate_message(bill(9, "amendment"))
+    assert "CORE-BOE-AMD-002" not in rules_of(same)
+    changed = run.validate_message(bill(9, "amendment", type="WAREHOUSING"))
+    assert rules_of(changed)["CORE-BOE-AMD-002"] == "hold"
+
+
+def test_boe_amd_003_a_changed_iec_is_not_an_amendment() -> None:
+    run = engine([authorisation()])
+    run.validate_message(bill(10))
+    changed = run.validate_message(bill(9, "amendment", importer={
+        "iec": "ABCDE1234F", "name": "OTHER"}))
+    assert rules_of(changed)["CORE-BOE-AMD-003"] == "reject"
+    assert debited(changed) == 0 and run.run.debited("TESTAUTH", "AUTH-1")[0] == 10
+    assert "CORE-BOE-AMD-003" not in rules_of(run.validate_message(bill(9, "amendment")))
+
+
+def test_boe_can_001_credits_back_and_charges_the_fee() -> None:
+    run = engine([authorisation()])
+    run.validate_message(bill(40))
+    cancelled = run.validate_message(bill(40, "cancellation"))
+    assert rules_of(cancelled)["CORE-BOE-CAN-001"] == "info"
+    assert credited(cancelled) == 40 and run.run.debited("TESTAUTH", "AUTH-1")[0] == 0
+    assert "CORE-BOE-CAN-001" not in rules_of(run.validate_message(bill(5, message_id="BE-2")))
+
+
+def test_scheme_plugins_never_see_a_cancellation() -> None:
+    run = engine([authorisation()])
+    run.validate_message(bill(40))
+    # a cancellation carrying a line the scheme would refuse (over the limit) is not checked
+    cancelled = run.validate_message(bill(500, "cancellation"))
+    assert cancelled.authorisations == [] and "TESTAUTH-BAL-001" not in rules_of(cancelled)
+    assert cancelled.status == "accepted"
+
+
+# -- IGM amendments -----------------------------------------------------------------------------
+
+
+def test_igm_003_amendment_fee_and_the_amended_igm_is_used_for_noting() -> None:
+    run = engine([authorisation()])
+    run.validate_message(igm())
+    amended = run.validate_message(igm(function="amendment", lines=[
+        {"line": 10, "subline": 0, "bl_number": "MAEU123456", "consignee_iec": "AAPFU0939F"},
+        {"line": 11, "subline": 0, "bl_number": "MAEU999999"}]))
+    assert rules_of(amended)["CORE-IGM-003"] == "info"
+    assert [(f.kind, f.amount) for f in amended.fees] == [("amendment_fee", Decimal("1000"))]
+    noted = run.validate_message(bill(1, manifest={"igm_number": "2234567", "line": 11}))
+    assert rules_of(noted, "CORE-BOE-NOTE") == {}
+    old = engine()
+    old.validate_message(igm(filed_at=at("2017-01-05T09:00")))
+    ten = old.validate_message(igm(function="amendment", filed_at=at("2017-01-05T10:00")))
+    assert [(f.kind, f.amount) for f in ten.fees] == [("amendment_fee", Decimal("10"))]
+    assert "CORE-IGM-003" not in rules_of(engine().validate_message(igm()))
+
+
+def test_igm_004_and_005_excised_or_lowered_lines_are_held() -> None:
+    run = engine()
+    run.validate_message(igm(lines=[
+        {"line": 10, "subline": 0, "bl_number": "A", "packages": 10, "gross_weight_kg": "500"},
+        {"line": 11, "subline": 0, "bl_number": "B", "packages": 5}]))
+    same = run.validate_message(igm(function="amendment", voyage="V2", lines=[
+        {"line": 10, "subline": 0, "bl_number": "A", "packages": 12, "gross_weight_kg": "500"},
+        {"line": 11, "subline": 0, "bl_number": "B", "packages": 5}]))
+    assert rules_of(same, "CORE-IGM-00") == {"CORE-IGM-003": "info"}
+    lowered = run.validate_message(igm(function="amendment", lines=[
+        {"line": 10, "subline": 0, "bl_number": "A", "packages": 12, "gross_weight_kg": "450"}]))
+    assert rules_of(lowered)["CORE-IGM-004"] == "hold"  # line 11 excised
+    assert rules_of(lowered)["CORE-IGM-005"] == "hold"  # line 10 lighter
+
+
+# -- units (RULES §1.5) -----------------------------------------------------------------------
+
+
+def test_unit_conversion_table() -> None:
+    assert convert(Decimal(500), "GMS", "KGS") == Decimal("0.5")
+    assert convert(Decimal(2), "MTS", "KGS") == 2000
+    assert convert(Decimal(3), "QTL", "TNE") == Decimal("0.3")
+    assert convert(Decimal(1500), "MLT", "LTR") == Decimal("1.5")
+    assert convert(Decimal(1), "KLR", "LTR") == 1000
+    assert convert(Decimal(7), "PCS", "NOS") == 7 and convert(Decimal(7), "UNT", "PCS") == 7
+    assert convert(Decimal(1), "SET", "SET") == 1
+    assert convert(Decimal(1), "SET", "NOS") is None and convert(Decimal(1), "NOS", "KGS") is None
+
+
+def _kg_limit(unit: str = "MTS") -> RegistryRecord:
+    return authorisation(quantity="2").model_copy(update={"unit": unit})
+
+
+def test_lic_004_incompatible_units_are_rejected_and_compatible_ones_converted() -> None:
+    run = engine([_kg_limit()])
+    mass = run.validate_message(boe(items=[with_licence(quantity=Decimal(1500), unit="KGS",
+                                                        value_inr=Decimal(1000))]))
+    assert "CORE-LIC-004" not in rules_of(mass)
+    assert mass.authorisations[0].debited_quantity == Decimal("1.5")  # 1500 KGS = 1.5 MTS
+    assert mass.authorisations[0].remaining_quantity == Decimal("0.5")
+    sets = run.validate_message(boe(message_id="BE-2", items=[with_licence(
+        quantity=Decimal(1), unit="SET", value_inr=Decimal(1000))]))
+    assert rules_of(sets)["CORE-LIC-004"] == "reject" and debited(sets) == 0
+    assert run.run.debited("TESTAUTH", "AUTH-1")[0] == Decimal("1.5")
+
+
+# -- the migration from release 0.1 -------------------------------------------------------------
+
+
+def test_migration_keeps_every_debit_of_a_release_0_1_database(tmp_path: Path) -> None:
+    """tests/core/fixtures/registry-0001.db was written by release 0.1 (schema 0001, its commit
+    path): three debits (10, 25, 5 of AUTH-1's 100 NOS) and one IGM."""
+    copy = tmp_path / "old.db"
+    shutil.copy(FIXTURE_0001, copy)
+    url = f"sqlite:///{copy}"
+    store = SqlRegistry.open(url)  # migrates to the newest schema
+    entries = store.entries_of("TESTAUTH", "AUTH-1")
+    assert [(e.message_id, e.kind, e.function, e.quantity, e.unit) for e in entries] == [
+        ("BE-OLD-0", "debit", "original", 10, "NOS"), ("BE-OLD-1", "debit", "original", 25, "NOS"),
+        ("BE-OLD-2", "debit", "original", 5, "NOS")]
+    assert store.debited("TESTAUTH", "AUTH-1") == (40, 40000)
+    assert [m.igm_number for m in store.find_manifests("2234567")] == ["2234567"]
+    run = engine(registry=store.snapshot(), store=store, commit=True)
+    # re-submitting a message the old release committed is a replay, never a second debit
+    again = run.validate_message(boe(message_id="BE-OLD-1", items=[with_licence(
+        "AUTH-1", quantity=Decimal(25), value_inr=Decimal(25000))]))
+    assert "CORE-DOC-001" not in rules_of(again) and debited(again) == 25
+    # and an old document can be amended: its old debit is credited back
+    amended = run.validate_message(boe(message_id="BE-OLD-1", function="amendment", items=[
+        with_licence("AUTH-1", quantity=Decimal(20), value_inr=Decimal(20000))]))
+    assert credited(amended) == 25 and debited(amended) == 20
+    assert store.debited("TESTAUTH", "AUTH-1") == (35, 35000)
+    store.close()
