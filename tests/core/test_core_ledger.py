@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from core_helpers import authorisation, boe, engine, igm, item, rules_of, with_licence
 
+from customs_engine.core.models import Function
 from customs_engine.core.registry import SqlRegistry
 
 BACKENDS = ["sqlite_url", pytest.param("pg_url", marks=pytest.mark.postgres)]
@@ -77,7 +78,7 @@ def test_resubmission_never_debits_twice(store) -> None:  # type: ignore[no-unty
     assert rules_of(changed)["CORE-DOC-001"] == "reject"  # an original again: not an amendment
     assert debited(changed) == 0 and store.debited("TESTAUTH", "AUTH-1")[0] == 60
     amended = run_of(store, commit=True).validate_message(
-        bill("BE-1", 40).model_copy(update={"function": "amendment"}))
+        bill("BE-1", 40).model_copy(update={"function": Function.AMENDMENT}))
     # the amendment replaces the original: 60 credited back, 40 debited
     assert debited(amended) == 40 and store.debited("TESTAUTH", "AUTH-1")[0] == 40
 
