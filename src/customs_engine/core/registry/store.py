@@ -117,6 +117,12 @@ class SqlRegistry:
         with Session(self.engine, expire_on_commit=False) as session:
             return list(session.scalars(query))
 
+    def debits_of(self, scheme: str, number: str) -> list[tuple[str, int, Decimal, Decimal]]:
+        """An account's entries as (message id, item, quantity, value), in order: debits positive,
+        what was credited back negative (their sum is what is spent)."""
+        return [(entry.message_id, entry.item, entry.quantity, entry.value_inr)
+                for entry in self.entries_of(scheme, number)]
+
     def history(self, message_id: str) -> list[tuple[SubmissionRow, list[EntryRow]]]:
         """A document's versions, oldest first, each with the entries it wrote."""
         with Session(self.engine, expire_on_commit=False) as session:
