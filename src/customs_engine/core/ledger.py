@@ -379,6 +379,12 @@ class RunState:
                 remaining_quantity=(None if left_quantity is None
                                     else left_quantity - amount),
                 remaining_value=None if left_value is None else left_value - claim.value_inr))
+        if result.shortfalls and self.store is not None:
+            # another committer may have stored this very submission since it was looked up
+            # (its debits are what is now short): the answer is then a replay, as the ledger says
+            committed = self.store.committed_uses(key)
+            if committed is not None:
+                return ClaimResult(uses=list(committed), replayed=True)
         if result.shortfalls or not filed:
             uses = [use.model_copy(update={
                 "debited_quantity": ZERO, "debited_value": ZERO,

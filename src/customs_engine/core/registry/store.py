@@ -283,15 +283,18 @@ def _debited(session: Session, scheme: str, number: str) -> tuple[Decimal, Decim
 def _recheck(session: Session, debits: Sequence[Debit],
              credits: Sequence[Credit] = ()) -> list[Shortfall]:
     """Re-check every debit against limit − committed entries + what this message credits back,
-    under row locks taken in key order (deterministic, so two committers never deadlock)."""
-    if not debits:
+    under row locks taken in key order (deterministic, so two committers never deadlock). The
+    accounts credited back are locked too, so committers touching one account are serialised."""
+    if not debits and not credits:
         return []
     released: dict[tuple[str, str], tuple[Decimal, Decimal]] = {}
     for credit in credits:
         quantity, value = released.get((credit.scheme, credit.number), (ZERO, ZERO))
         released[(credit.scheme, credit.number)] = (quantity + credit.quantity,
                                                      value + credit.value_inr)
-    keys = sorted({record_key("authorisation", d.scheme, d.number, None, None) for d in debits})
+    accounts = {(d.scheme, d.number) for d in debits} | {(c.scheme, c.number) for c in credits}
+    keys = sorted(record_key("authorisation", scheme, number, None, None)
+                  for scheme, number in accounts)
     locked = session.scalars(select(RecordRow).where(RecordRow.record_key.in_(keys))
                              .order_by(RecordRow.record_key).with_for_update()).all()
     limits = {(row.scheme or "", row.number): row for row in locked}
