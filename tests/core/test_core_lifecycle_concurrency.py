@@ -67,7 +67,8 @@ def test_concurrent_resubmission_is_answered_as_a_replay(backend: str,
     results = [answers.get(timeout=120) for _ in workers]
     for worker in workers:
         worker.join(timeout=60)
-    assert all(status != "rejected" for status, _, _ in results), [r for r in results if r[0] == "rejected"]
+    rejected = [result for result in results if result[0] == "rejected"]
+    assert rejected == []
     assert all(not any(rule.endswith("BAL-001") for rule in rules) for _, rules, _ in results)
     assert all(debited == 30 for _, _, debited in results)  # each answer matches the ledger
     assert store.debited("TESTAUTH", "AUTH-1")[0] == 30
