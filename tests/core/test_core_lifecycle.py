@@ -329,3 +329,55 @@ def test_migration_keeps_every_debit_of_a_release_0_1_database(tmp_path: Path) -
     assert credited(amended) == 25 and debited(amended) == 20
     assert store.debited("TESTAUTH", "AUTH-1") == (35, 35000)
     store.close()
+
+
+# -- IGM cancellation: noted Bills of Entry void (CORE-IGM-008, CORE-BOE-NOTE-005, CORE-IGM-006) --
+
+
+def test_igm_008_cancellation_voids_the_noted_bills_and_credits_them_back(url: str) -> None:
+    store, run = committed_run(url)
+    run.validate_message(igm())
+    noted = run.validate_message(bill(30))
+    assert rules_of(noted, "CORE-BOE-NOTE") == {} and debited(noted) == 30
+    elsewhere = run.validate_message(bill(20, message_id="BE-2", manifest={
+        "igm_number": "9999999", "line": 1}))
+    assert debited(elsewhere) == 20
+    store.close()
+    store, run = committed_run(url)  # a later run: the IGM and the bills are known as committed
+    cancelled = run.validate_message(igm(function="cancellation"))
+    assert rules_of(cancelled)["CORE-IGM-008"] == "warn"
+    assert "BE-1" in cancelled.findings[0].message and "BE-2" not in cancelled.findings[0].message
+    assert credited(cancelled) == 30
+    assert store.debited("TESTAUTH", "AUTH-1")[0] == 20
+    voided = store.document("BE-1")
+    assert voided is not None and voided.cancelled
+    late = run.validate_message(bill(5, message_id="BE-3"))
+    assert rules_of(late)["CORE-BOE-NOTE-005"] == "reject" and debited(late) == 0
+    # a voided bill cannot be amended any more
+    assert rules_of(run.validate_message(bill(10, "amendment")))["CORE-DOC-003"] == "reject"
+    store.close()
+
+
+def test_igm_008_in_one_run_without_commit() -> None:
+    run = engine([authorisation()])
+    run.validate_message(igm())
+    run.validate_message(bill(30))
+    cancelled = run.validate_message(igm(function="cancellation"))
+    assert rules_of(cancelled)["CORE-IGM-008"] == "warn" and credited(cancelled) == 30
+    assert run.run.debited("TESTAUTH", "AUTH-1")[0] == 0
+    assert "CORE-BOE-NOTE-005" not in rules_of(engine([authorisation()]).validate_message(
+        bill(1)))
+
+
+def test_igm_006_late_amendment_of_a_noted_line_goes_to_manifest_clearance() -> None:
+    run = engine([authorisation()])
+    run.validate_message(igm())
+    run.validate_message(bill(3))
+    changed_line = [{"line": 10, "subline": 0, "bl_number": "MAEU123456",
+                     "consignee_iec": "AAPFU0939F", "packages": 4}]
+    early = run.validate_message(igm(function="amendment", filed_at=at("2026-05-10T09:00"),
+                                     lines=changed_line))
+    assert "CORE-IGM-006" not in rules_of(early)  # 2026-03-10 + 2 months = 2026-05-10
+    late = run.validate_message(igm(function="amendment", filed_at=at("2026-05-11T09:00"),
+                                    lines=[{**changed_line[0], "packages": 5}]))
+    assert rules_of(late)["CORE-IGM-006"] == "info"

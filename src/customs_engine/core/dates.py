@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -31,3 +32,12 @@ def parse_iso_date(text: str) -> date:
         return date.fromisoformat(text.strip())
     except ValueError as exc:
         raise ValueError(f"not a date (YYYY-MM-DD): {text!r}") from exc
+
+
+def add_months(start: date, months: int) -> date:
+    """The same day ``months`` calendar months later (the month's last day when it is shorter:
+    2026-12-31 + 2 months = 2027-02-28)."""
+    month_index = start.month - 1 + months
+    year, month = start.year + month_index // 12, month_index % 12 + 1
+    return start.replace(year=year, month=month,
+                         day=min(start.day, calendar.monthrange(year, month)[1]))

@@ -140,6 +140,8 @@ class ClaimResult:
     replaces: bool = False
     #: the store found the document's state changed under lock: (rule, message); nothing stored
     conflict: tuple[str, str] | None = None
+    #: an IGM cancellation: the Bills of Entry noted against it, now void (credited back)
+    voided: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -166,6 +168,8 @@ class Submission:
     run_id: str | None = None
     #: other keys this exact submission may have been committed under (release 0.1's)
     aliases: tuple[str, ...] = ()
+    #: an IGM cancellation: (igm number, port) whose noted Bills of Entry it voids
+    voids: tuple[str, str] | None = None
 
 
 @dataclass
@@ -180,6 +184,8 @@ class CommitOutcome:
     credits: list[Credit] = field(default_factory=list)
     #: the document's state under lock does not allow the message: (rule, message)
     conflict: tuple[str, str] | None = None
+    #: the Bills of Entry voided (IGM cancellation)
+    voided: list[str] = field(default_factory=list)
 
 
 class LedgerStore(Protocol):
@@ -202,6 +208,10 @@ class LedgerStore(Protocol):
 
     def holdings(self, message_id: str) -> Holdings:
         """The net of a document's committed entries, per account."""
+
+    def noted_against(self, igm_number: str) -> Sequence[str]:
+        """Message ids of committed Bills of Entry whose latest version is noted against this
+        IGM number (live or not)."""
 
     def commit(self, submission: Submission) -> CommitOutcome:
         """Persist a submission atomically, re-checking debited balances under row locks."""
@@ -227,6 +237,8 @@ class RunState:
         self._documents = DocumentTable()
         #: the submission key of the message being completed (set by the engine)
         self.current_key: str | None = None
+        #: IGM number → Bills of Entry this run accepted noted against it (not committing)
+        self._noted: dict[str, set[str]] = {}
 
     # -- what in-sequence checks read -------------------------------------------------------
 
@@ -296,6 +308,22 @@ class RunState:
             return None
         return current
 
+    def noted_documents(self, manifest: ImportGeneralManifest) -> list[BillOfEntry]:
+        """The live Bills of Entry (accepted earlier in the run or committed) noted against this
+        IGM: its number, at its port (what an IGM cancellation voids)."""
+        if not manifest.igm_number:
+            return []
+        candidates = set(self._noted.get(manifest.igm_number, ()))
+        if self.store is not None:
+            candidates.update(self.store.noted_against(manifest.igm_number))
+        found = []
+        for message_id in sorted(candidates):
+            version = self.document(message_id)
+            boe = version.model() if version is not None and not version.cancelled else None
+            if isinstance(boe, BillOfEntry) and notes(boe, manifest):
+                found.append(boe)
+        return found
+
     # -- what the engine applies, in input order ----------------------------------------------
 
     def remember_manifest(self, manifest: ImportGeneralManifest) -> None:
@@ -341,6 +369,13 @@ class RunState:
             freed_q, freed_v = freed.get((held_scheme, held_number), (ZERO, ZERO))
             freed[(held_scheme, held_number)] = (freed_q + held_q, freed_v + held_v)
         result = ClaimResult(replaces=replaced is not None, credits=reversals(released))
+        void_holdings: dict[str, Holdings] = {}
+        if (isinstance(message, ImportGeneralManifest) and replaced is not None
+                and message.function == Function.CANCELLATION):
+            for noted in self.noted_documents(message):
+                void_holdings[noted.message_id] = self.holdings(noted.message_id)
+                result.credits += reversals(void_holdings[noted.message_id])
+            result.voided = sorted(void_holdings)
         own: dict[tuple[str, str], tuple[Decimal, Decimal]] = {}  # this message's claims so far
         standing: list[tuple[Decimal | None, Decimal | None]] = []  # balances without them
         for claim in claims:
@@ -392,19 +427,33 @@ class RunState:
                 for use, (quantity, value) in zip(result.uses, standing, strict=True)]
             return ClaimResult(uses=uses, shortfalls=result.shortfalls)
         if not self.committing:
-            self._settle(key, message, result)
+            self._settle(key, message, result, released, void_holdings)
         elif result.uses and message is None:
             self._applied[key] = result.uses
         return result
 
     def _settle(self, key: str, message: BillOfEntry | ImportGeneralManifest | None,
-                result: ClaimResult) -> None:
-        """Keep an accepted message's version and entries in the run (not committing)."""
-        entries = [((c.scheme, c.number, c.item, c.unit), -c.quantity, -c.value_inr)
-                   for c in result.credits]
+                result: ClaimResult, released: Holdings | None = None,
+                voids: dict[str, Holdings] | None = None) -> None:
+        """Keep an accepted message's version and entries in the run (not committing): the
+        reversals of what it replaces, its debits, and the voiding of Bills of Entry noted
+        against an IGM it cancels."""
+        voids = voids or {}
+        entries = [(account, -quantity, -value)
+                   for account, (quantity, value) in (released or {}).items()]
         entries += [(d.account, d.quantity, d.value_inr) for d in result.debits]
         for (scheme, number, _item, _unit), quantity, value in entries:
             self._add((scheme, number), quantity, value)
+        for message_id, held in voids.items():
+            version = self._voided_version(message_id, key)
+            void_entries = [(account, -quantity, -value)
+                            for account, (quantity, value) in held.items()]
+            for (scheme, number, _item, _unit), quantity, value in void_entries:
+                self._add((scheme, number), quantity, value)
+            if version is not None:
+                self._documents.record(version, void_entries)
+        if isinstance(message, BillOfEntry) and message.manifest and message.manifest.igm_number:
+            self._noted.setdefault(message.manifest.igm_number, set()).add(message.message_id)
         if message is not None:
             self._documents.record(version_of(key, message), entries)
         if result.uses:  # no claims: a replay would find none either, so keep nothing
@@ -438,10 +487,14 @@ class RunState:
             body=message.model_dump_json(),
             igm_number=igm_number,
             document_number=boe.number if boe is not None else None,
-            run_id=self.run_id, aliases=(legacy_message_key(message),)))
+            run_id=self.run_id, aliases=(legacy_message_key(message),),
+            voids=((message.igm_number or "", message.port_code)
+                   if isinstance(message, ImportGeneralManifest)
+                   and message.function == Function.CANCELLATION else None)))
         if outcome.committed:
             if result is not None:
                 result.credits = outcome.credits
+                result.voided = outcome.voided
                 result.replaces = bool(outcome.credits) or result.replaces
                 if result.uses:
                     self._applied[key] = result.uses
@@ -453,9 +506,29 @@ class RunState:
         uses = _undebited(result.uses if result else (), outcome.shortfalls)
         return ClaimResult(uses=uses, shortfalls=outcome.shortfalls, conflict=outcome.conflict)
 
+    def _voided_version(self, message_id: str, igm_key: str) -> DocumentVersion | None:
+        current = self.document(message_id)
+        if current is None:
+            return None
+        return DocumentVersion(message_id=message_id, kind=current.kind,
+                               function=Function.CANCELLATION, key=void_key(message_id, igm_key),
+                               body=current.body)
+
     def _add(self, account: tuple[str, str], quantity: Decimal, value: Decimal) -> None:
         held_q, held_v = self._debits.get(account, (ZERO, ZERO))
         self._debits[account] = (held_q + quantity, held_v + value)
+
+
+def notes(boe: BillOfEntry, manifest: ImportGeneralManifest) -> bool:
+    """Whether a Bill of Entry is noted against this IGM (same number, same port)."""
+    reference = boe.manifest
+    return (reference is not None and reference.igm_number == manifest.igm_number
+            and boe.port_code == manifest.port_code)
+
+
+def void_key(message_id: str, igm_key: str) -> str:
+    """The submission key of a Bill of Entry voided by an IGM cancellation."""
+    return f"{message_id}#void-{igm_key.rsplit('#', 1)[-1]}"
 
 
 def version_of(key: str, message: BillOfEntry | ImportGeneralManifest) -> DocumentVersion:

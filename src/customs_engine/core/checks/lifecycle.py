@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from customs_engine.core.checks.catalogue import RULES
 from customs_engine.core.context import CheckContext
+from customs_engine.core.dates import add_months, india_date
 from customs_engine.core.ledger import RunState, kind_of
 from customs_engine.core.models import (
     BillOfEntry,
@@ -67,8 +68,17 @@ def check_lifecycle(message: BillOfEntry | ImportGeneralManifest, ctx: CheckCont
         return _boe_cancellation(message, on)
     before_igm = previous if isinstance(previous, ImportGeneralManifest) else None
     if message.function == Function.AMENDMENT:
-        return _igm_amendment(message, before_igm, on)
-    return []
+        return _igm_amendment(message, before_igm, on, run)
+    return _igm_cancellation(message, run)
+
+
+def _igm_cancellation(igm: ImportGeneralManifest, run: RunState) -> list[Finding | Fee]:
+    noted = [boe.message_id for boe in run.noted_documents(igm)]
+    void = (f"the Bills of Entry noted against it are void and their debits credited back: "
+            f"{', '.join(noted)}" if noted else "no known Bill of Entry is noted against it")
+    return [RULES["CORE-IGM-008"].finding(
+        "warn", f"cancellation of IGM {igm.igm_number or igm.message_id}: {void}",
+        field="function")]
 
 
 def _fee(kind: str, on: date) -> Decimal | None:
@@ -126,7 +136,7 @@ def _boe_cancellation(boe: BillOfEntry, on: date) -> list[Finding | Fee]:
 
 
 def _igm_amendment(igm: ImportGeneralManifest, before: ImportGeneralManifest | None,
-                   on: date) -> list[Finding | Fee]:
+                   on: date, run: RunState) -> list[Finding | Fee]:
     rule = RULES["CORE-IGM-003"]
     fee = _fee("igm_amendment", on)
     out: list[Finding | Fee] = [rule.finding(
@@ -157,4 +167,36 @@ def _igm_amendment(igm: ImportGeneralManifest, before: ImportGeneralManifest | N
             out.append(RULES["CORE-IGM-005"].finding(
                 "hold", f"the amendment lowers {where}: {', '.join(lowered)}; allowed only once "
                         "the excess is proved shown in error", field="lines"))
-    return out
+    return out + _late_change_of_noted_lines(igm, before, run)
+
+
+def _late_change_of_noted_lines(igm: ImportGeneralManifest, before: ImportGeneralManifest,
+                                run: RunState) -> list[Finding | Fee]:
+    """CORE-IGM-006: presented more than 2 calendar months after arrival, changing a line that a
+    known Bill of Entry was noted against."""
+    arrived = before.arrived_at or igm.arrived_at
+    presented = igm.filed_at
+    if arrived is None or presented is None:
+        return []
+    limit = add_months(india_date(arrived), 2)
+    if india_date(presented) <= limit:
+        return []
+    new_lines = {(line.line, line.subline): line for line in igm.lines}
+    changed = {(line.line, line.subline) for line in before.lines
+               if new_lines.get((line.line, line.subline)) != line}
+    by_bl = {(line.bl_number or "").strip().upper(): (line.line, line.subline)
+             for line in before.lines if line.bl_number}
+    hits = []
+    for boe in run.noted_documents(before):
+        reference = boe.manifest
+        assert reference is not None
+        noted_line = ((reference.line, reference.subline or 0) if reference.line is not None
+                      else by_bl.get((reference.bl_number or "").strip().upper()))
+        if noted_line in changed:
+            hits.append(f"{boe.message_id} (line {noted_line[0]}/{noted_line[1]})")
+    if not hits:
+        return []
+    return [RULES["CORE-IGM-006"].finding(
+        "info", f"amendment presented {india_date(presented)}, more than 2 calendar months after "
+                f"arrival on {india_date(arrived)}, changes lines noted by {', '.join(hits)}: "
+                "routed to the Manifest Clearance Section", field="lines")]

@@ -1,4 +1,4 @@
-"""Noting a Bill of Entry against its IGM (CORE-BOE-NOTE-001…004), prior entry (CORE-BOE-PRIOR-001).
+"""Noting a Bill of Entry against its IGM (CORE-BOE-NOTE-001…005), prior entry (CORE-BOE-PRIOR-001).
 
 These need the run: the IGM may be earlier in the same run or stored by an earlier committed run.
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 from customs_engine.core.checks.arrival import arrival_date, noted_manifest
 from customs_engine.core.checks.catalogue import RULES
 from customs_engine.core.ledger import RunState
-from customs_engine.core.models import BillOfEntry, ImportGeneralManifest, ManifestLine
+from customs_engine.core.models import BillOfEntry, Function, ImportGeneralManifest, ManifestLine
 from customs_engine.core.refdata import deadlines
 from customs_engine.core.response import Finding
 
@@ -32,6 +32,10 @@ def check_noting(boe: BillOfEntry, run: RunState) -> list[Finding]:
         return [RULES["CORE-BOE-NOTE-002"].finding(
             "query", f"IGM {reference.igm_number}{dated_} is not known to the engine (not stored, "
                      "not earlier in this run): noting not verified", field="manifest.igm_number")]
+    if igm.function == Function.CANCELLATION:
+        return [RULES["CORE-BOE-NOTE-005"].finding(
+            "reject", f"IGM {igm.igm_number} was cancelled: the Bill of Entry cannot be noted "
+                      "against it", field="manifest.igm_number")]
     reject = RULES["CORE-BOE-NOTE-003"]
     if igm.port_code != boe.port_code:
         return [reject.finding("reject", f"IGM {igm.igm_number} was filed at {igm.port_code}, "

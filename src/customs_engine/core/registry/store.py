@@ -24,8 +24,9 @@ from customs_engine.core.ledger import (
     Shortfall,
     Submission,
     reversals,
+    void_key,
 )
-from customs_engine.core.models import Function, ImportGeneralManifest
+from customs_engine.core.models import BillOfEntry, Function, ImportGeneralManifest
 from customs_engine.core.registry import database
 from customs_engine.core.registry.tables import (
     EntryRow,
@@ -170,6 +171,11 @@ class SqlRegistry:
             return _holdings(session, message_id)
 
     @_ledger_call
+    def noted_against(self, igm_number: str) -> Sequence[str]:
+        with Session(self.engine) as session:
+            return _noted_against(session, igm_number)
+
+    @_ledger_call
     def commit(self, submission: Submission) -> CommitOutcome:
         """One transaction: lock the document, answer a re-submission as a replay, check that the
         message fits the document's state, credit back what it holds (amendment, cancellation),
@@ -192,11 +198,21 @@ class SqlRegistry:
                 credits: list[Credit] = []
                 if submission.replaces and current is not None:
                     credits = reversals(_holdings(session, submission.message_id))
-                shortfalls = _recheck(session, submission.debits, credits)
+                voids: dict[str, tuple[DocumentVersion, list[Credit]]] = {}
+                if submission.voids is not None and current is not None:
+                    voids = _voidable(session, *submission.voids)
+                all_credits = credits + [c for _, held in voids.values() for c in held]
+                shortfalls = _recheck(session, submission.debits, all_credits)
                 if shortfalls:
                     raise _Refused(shortfalls)  # leaves the transaction by rolling it back
                 _write(session, submission, credits)
-            return CommitOutcome(committed=True, credits=credits)
+                for message_id, (version, held) in sorted(voids.items()):
+                    _write(session, Submission(
+                        key=void_key(message_id, submission.key), message_id=message_id,
+                        kind=version.kind, manifest=None, debits=(), licences=(), uses=(),
+                        function=Function.CANCELLATION, replaces=True, body=version.body,
+                        run_id=submission.run_id), held)
+            return CommitOutcome(committed=True, credits=all_credits, voided=sorted(voids))
         except _Refused as refused:
             return CommitOutcome(committed=False, shortfalls=refused.shortfalls)
         except IntegrityError:
@@ -221,6 +237,26 @@ def _lock_document(session: Session, message_id: str) -> None:
     digest = hashlib.sha256(f"document:{message_id}".encode()).digest()
     session.execute(text("SELECT pg_advisory_xact_lock(:key)"),
                     {"key": int.from_bytes(digest[:8], "big", signed=True)})
+
+
+def _noted_against(session: Session, igm_number: str) -> list[str]:
+    return sorted(set(session.scalars(select(SubmissionRow.message_id).where(
+        SubmissionRow.igm_number == igm_number, SubmissionRow.kind == "bill_of_entry"))))
+
+
+def _voidable(session: Session, igm_number: str,
+              port_code: str) -> dict[str, tuple[DocumentVersion, list[Credit]]]:
+    """The live Bills of Entry noted against an IGM being cancelled, each locked, with what
+    crediting it back writes."""
+    found = {}
+    for message_id in _noted_against(session, igm_number):
+        _lock_document(session, message_id)  # sorted: IGM first, then its BoEs in order
+        version = _document(session, message_id)
+        boe = version.model() if version is not None and not version.cancelled else None
+        if (version is not None and isinstance(boe, BillOfEntry) and boe.manifest is not None
+                and boe.manifest.igm_number == igm_number and boe.port_code == port_code):
+            found[message_id] = (version, reversals(_holdings(session, message_id)))
+    return found
 
 
 def _committed_uses(session: Session, keys: Sequence[str]) -> list[AuthorisationUse] | None:
