@@ -31,7 +31,7 @@ from customs_engine.core.plugin_manager import (
 from customs_engine.core.progress import Progress, progress_wanted
 from customs_engine.core.runner import RunError, run
 from customs_engine.registry_cli import open_registry, registry
-from customs_engine.service.commands import serve, tokens
+from customs_engine.service.commands import serve, tokens, watch
 
 EXIT_ACCEPTED, EXIT_NOT_ACCEPTED, EXIT_USAGE, EXIT_PLUGIN = 0, 1, 2, 3
 
@@ -218,6 +218,7 @@ def convert(file: str, target: str, output: str | None, config_path: str | None)
 main.add_command(registry)
 main.add_command(serve)
 main.add_command(tokens)
+main.add_command(watch)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -131,3 +131,62 @@ def tokens_revoke(token_id: str, db: str | None) -> None:
     finally:
         registry.close()
     click.echo(f"token {token_id} revoked")
+
+
+@click.command()
+@click.argument("inbox", type=click.Path(file_okay=False))
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False),
+              help="Where answers go: <name>.json and, where one exists, <name>.ack.")
+@click.option("--commit", is_flag=True, help="Persist IGMs and authorisation debits.")
+@click.option("--db", envvar="CUSTOMS_DB", help=DB_HELP)
+@click.option("--poll", is_flag=True,
+              help="Poll the folder instead of file events (network shares).")
+@click.option("--settle", type=click.FloatRange(min=0), default=1.0, show_default=True,
+              help="Seconds a file must stay unchanged before it is taken.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False),
+              help="TOML file: one table per plugin (as for validate).")
+def watch(inbox: str, out: str, commit: bool, db: str | None, poll: bool, settle: float,
+          config_path: str | None) -> None:
+    """Drop folder: validate each complete file of INBOX, answer in --out, move it on."""
+    import logging
+    import signal
+    import threading
+    from datetime import timedelta
+    from pathlib import Path
+
+    from customs_engine.cli import load_config, load_host
+    from customs_engine.core.inputs import Limits
+    from customs_engine.registry_cli import open_registry
+    from customs_engine.service.app import DEFAULT_RETENTION_DAYS
+    from customs_engine.service.results import ResultStore
+    from customs_engine.service.runs import Validator
+    from customs_engine.service.watch import DropFolder
+
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("customs watch: %(message)s"))
+    watch_log = logging.getLogger("customs_engine.watch")
+    watch_log.addHandler(handler)
+    watch_log.setLevel(logging.INFO)
+    config = load_config(config_path)
+    host = load_host()
+    registry = open_registry(db)
+    assert registry is not None
+    inbox_path = Path(inbox)
+    if not inbox_path.is_dir():
+        raise click.BadParameter(f"{inbox} is not a directory", param_hint="INBOX")
+    folder = DropFolder(inbox_path, Path(out),
+                        Validator(host, registry, Limits.from_env(), config),
+                        ResultStore(registry.engine, timedelta(days=DEFAULT_RETENTION_DAYS)),
+                        commit=commit, settle=settle, poll=poll)
+    stop = threading.Event()
+
+    def _stop(signum: int, _frame: object) -> None:
+        watch_log.info("%s: stopping after the file in hand", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    try:
+        folder.run(stop)
+    finally:
+        registry.close()

@@ -1,0 +1,178 @@
+"""``customs watch``: complete files only, atomic claim, answers through temp + rename, restart
+after kill -9 finishes ``.processing/`` without answering or debiting twice, SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from customs_engine.cli import main
+from customs_engine.core.plugin_manager import PluginHost
+from customs_engine.core.registry import SqlRegistry
+from customs_engine.service.runs import Validator
+from customs_engine.service.watch import DropFolder
+
+from .conftest import AUTHORISATION, IGM, bill
+
+ICES_BE = "synthetic_cachi01_steel_be.be"
+
+
+def _watch(url: str, inbox: Path, out: Path, *args: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", "customs_engine.cli", "watch", str(inbox),
+                             "--out", str(out), "--db", url, "--settle", "0.2", *args],
+                            stderr=subprocess.PIPE, start_new_session=True)
+
+
+def _old(path: Path) -> None:
+    """Written long ago: complete, taken at once."""
+    os.utime(path, (time.time() - 60, time.time() - 60))
+
+
+def _count(folder: Path) -> int:
+    return len(list(folder.iterdir())) if folder.exists() else 0
+
+
+def _wait_for(condition, timeout: float = 90) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+def test_only_complete_files_are_taken(tmp_path: Path, registry_url: str,
+                                       host: PluginHost) -> None:
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    store = SqlRegistry.open(registry_url)
+    folder = DropFolder(inbox, tmp_path / "out", Validator(host, store), settle=1.0)
+    folder.prepare()
+    for name in ("done.xml", "growing.xml", ".hidden.xml", "upload.xml.part"):
+        (inbox / name).write_bytes(IGM.read_bytes())
+    _old(inbox / "done.xml")
+    _old(inbox / ".hidden.xml")
+    _old(inbox / "upload.xml.part")
+    now = time.time()
+    assert folder.complete_files(now) == [inbox / "done.xml"]
+    assert folder.complete_files(now + 1.5) == [inbox / "done.xml", inbox / "growing.xml"]
+    claimed = folder.claim(inbox / "done.xml")
+    assert claimed == inbox / ".processing" / "done.xml" and claimed.exists()
+    assert folder.claim(inbox / "done.xml") is None  # taken already (another watcher, a rename)
+    store.close()
+
+
+def test_answers_and_ack_and_moves(tmp_path: Path, registry_url: str, samples_dir: Path) -> None:
+    inbox, out = tmp_path / "in", tmp_path / "out"
+    inbox.mkdir()
+    (inbox / "igm.xml").write_bytes(IGM.read_bytes())
+    (inbox / ICES_BE).write_bytes((samples_dir / "icegate" / ICES_BE).read_bytes())
+    (inbox / "junk.txt").write_bytes(b"not a message")
+    for path in inbox.iterdir():
+        _old(path)
+    watcher = _watch(registry_url, inbox, out, "--poll")
+    try:
+        _wait_for(lambda: _count(inbox / ".done") + _count(inbox / ".failed") == 3)
+        # a file dropped while it runs (polling: no file events needed)
+        (inbox / "later.xml").write_bytes(IGM.read_bytes())
+        _wait_for(lambda: (out / "later.xml.json").exists())
+    finally:
+        watcher.send_signal(signal.SIGTERM)
+        _, err = watcher.communicate(timeout=30)
+    assert watcher.returncode == 0, err
+    assert b"SIGTERM: stopping" in err
+    assert sorted(p.name for p in (inbox / ".done").iterdir()) == ["igm.xml", "later.xml"]
+    assert sorted(p.name for p in (inbox / ".failed").iterdir()) == sorted([ICES_BE, "junk.txt"])
+    assert [p.name for p in inbox.iterdir() if not p.name.startswith(".")] == []
+    assert json.loads((out / "igm.xml.json").read_text())["status"] == "accepted"
+    assert json.loads((out / "junk.txt.json").read_text())["findings"][0]["rule"] == \
+        "CORE-SYNTAX-001"
+    ack = (out / f"{ICES_BE}.ack").read_bytes()
+    assert b"CHCAI02" in ack and ack.startswith(b"HREC")
+    assert not (out / "igm.xml.ack").exists()  # no ICEGATE reply format for the XML rendering
+    assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []
+
+
+def test_a_restart_finishes_what_was_left_in_processing(tmp_path: Path,
+                                                        registry_url: str) -> None:
+    inbox, out = tmp_path / "in", tmp_path / "out"
+    (inbox / ".processing").mkdir(parents=True)
+    (inbox / ".processing" / "igm.xml").write_bytes(IGM.read_bytes())
+    out.mkdir()
+    (out / ".igm.xml.json.partial").write_bytes(b'{"half": ')  # a reply cut short by a kill
+    watcher = _watch(registry_url, inbox, out)
+    try:
+        _wait_for(lambda: (inbox / ".done" / "igm.xml").exists())
+    finally:
+        watcher.send_signal(signal.SIGTERM)
+        watcher.communicate(timeout=30)
+    assert json.loads((out / "igm.xml.json").read_text())["status"] == "accepted"
+    assert not (out / ".igm.xml.json.partial").exists()
+
+
+def test_forty_files_killed_twice_answer_once_and_debit_once(tmp_path: Path,
+                                                             registry_url: str) -> None:
+    """kill -9 twice mid-run, restart: all 40 answered, the inbox empty, nothing debited twice
+    (40 bills of 2 units against IMS-2026-00042's 100 units: 80 debited, each bill once)."""
+    CliRunner().invoke(main, ["validate", "--db", registry_url, "--commit", str(IGM)])
+    inbox, out = tmp_path / "in", tmp_path / "out"
+    inbox.mkdir()
+    total = 40
+    for n in range(total):
+        path = inbox / f"be-{n:02d}.xml"
+        path.write_bytes(bill(f"BE-WATCH-{n:02d}", quantity=2))
+        _old(path)
+
+    def done() -> int:
+        return _count(inbox / ".done")
+
+    def kill_after(answered: int) -> None:
+        watcher = _watch(registry_url, inbox, out, "--commit")
+        _wait_for(lambda: done() >= answered or watcher.poll() is not None)
+        assert watcher.poll() is None, "the watcher stopped before it could be killed"
+        os.kill(watcher.pid, signal.SIGKILL)
+        watcher.wait()
+        assert done() < total, "every file was answered before the kill"
+
+    kill_after(8)
+    kill_after(22)
+    watcher = _watch(registry_url, inbox, out, "--commit")
+    try:
+        _wait_for(lambda: done() == total)
+    finally:
+        watcher.send_signal(signal.SIGTERM)
+        watcher.communicate(timeout=30)
+    assert sorted(p.name for p in inbox.iterdir()) == [".done", ".failed", ".processing"]
+    assert list((inbox / ".processing").iterdir()) == []
+    assert list((inbox / ".failed").iterdir()) == []
+    assert sorted(p.name for p in (inbox / ".done").iterdir()) == [
+        f"be-{n:02d}.xml" for n in range(total)]  # none twice (a second would be be-NN.xml.1)
+    replies = sorted(p.name for p in out.iterdir())
+    assert replies == [f"be-{n:02d}.xml.json" for n in range(total)]
+    for n in range(total):
+        response = json.loads((out / f"be-{n:02d}.xml.json").read_text())
+        assert response["message"]["reference"] == f"BE-WATCH-{n:02d}"
+        assert response["status"] == "accepted"
+        assert response["authorisations"][0]["debited_quantity"] == "2"
+    store = SqlRegistry.open(registry_url)
+    debits = store.debits_of("IMS", AUTHORISATION)
+    store.close()
+    assert sorted(d[0] for d in debits) == [f"BE-WATCH-{n:02d}" for n in range(total)]
+    assert sum(d[2] for d in debits) == 2 * total
+
+
+def test_sigterm_stops_an_idle_watcher_at_once(tmp_path: Path, registry_url: str) -> None:
+    (tmp_path / "in").mkdir()
+    watcher = _watch(registry_url, tmp_path / "in", tmp_path / "out")
+    started = time.monotonic()
+    _wait_for(lambda: (tmp_path / "in" / ".processing").exists() or watcher.poll() is not None)
+    time.sleep(0.5)
+    watcher.send_signal(signal.SIGTERM)
+    watcher.communicate(timeout=30)
+    assert watcher.returncode == 0
+    assert time.monotonic() - started < 30
