@@ -1,19 +1,21 @@
 """The ``customs`` command line (SPEC §9).
 
 Exit codes of ``validate``: 0 every message accepted; 1 at least one message not accepted;
-2 usage error or unreadable path; 3 a plugin failed to load.
+2 usage error, unreadable path or output that cannot be written; 3 a plugin failed to load;
+4 a worker process died (``-j``).
 """
 
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sys
 import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
-from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NoReturn, cast
 
 import click
 
@@ -21,7 +23,14 @@ from customs_engine import __version__
 from customs_engine.core.context import CheckContext, MemoryRegistry
 from customs_engine.core.dates import parse_iso_date
 from customs_engine.core.engine import Engine
-from customs_engine.core.inputs import InputError, Limits, check_paths, count_files, iter_inputs
+from customs_engine.core.inputs import (
+    InputError,
+    Limits,
+    check_paths,
+    count_files,
+    iter_inputs,
+    read_bounded,
+)
 from customs_engine.core.ledger import LedgerError, RunState
 from customs_engine.core.plugin_manager import (
     BlockedEssentialError,
@@ -33,7 +42,12 @@ from customs_engine.core.runner import RunError, run
 from customs_engine.registry_cli import open_registry, registry
 from customs_engine.service.commands import serve, tokens, watch
 
-EXIT_ACCEPTED, EXIT_NOT_ACCEPTED, EXIT_USAGE, EXIT_PLUGIN = 0, 1, 2, 3
+EXIT_ACCEPTED, EXIT_NOT_ACCEPTED, EXIT_USAGE, EXIT_PLUGIN, EXIT_WORKER = 0, 1, 2, 3, 4
+EXIT_INTERRUPTED = 130
+#: ``--config`` files are small tables; anything larger is not one
+MAX_CONFIG_BYTES = 1024 * 1024
+#: ``-j`` above this many processes per core is capped (more only adds memory and switching)
+JOBS_PER_CORE = 4
 
 
 def load_host() -> PluginHost:
@@ -63,10 +77,16 @@ def load_config(path: str | None) -> dict[str, Any]:
     if path is None:
         return {}
     try:
-        with open(path, "rb") as handle:
-            data = tomllib.load(handle)
+        raw = read_bounded(path, MAX_CONFIG_BYTES)
+        if len(raw) > MAX_CONFIG_BYTES:
+            raise click.BadParameter(f"{path} is larger than {MAX_CONFIG_BYTES} bytes: not a "
+                                     "configuration file", param_hint="--config")
+        data = tomllib.loads(raw.decode("utf-8"))
     except OSError as exc:
-        raise click.BadParameter(f"cannot read {path}: {exc.strerror}",
+        raise click.BadParameter(f"cannot read {path}: {exc.strerror or exc}",
+                                 param_hint="--config") from exc
+    except UnicodeDecodeError as exc:
+        raise click.BadParameter(f"{path} is not UTF-8 text: {exc}",
                                  param_hint="--config") from exc
     except tomllib.TOMLDecodeError as exc:
         raise click.BadParameter(f"{path} is not valid TOML: {exc}",
@@ -78,19 +98,85 @@ def load_config(path: str | None) -> dict[str, Any]:
     return data
 
 
+class OutputError(Exception):
+    """The output cannot be written (a full disk, a closed or broken standard output)."""
+
+
+class _GuardedOutput:
+    """The output stream; a failed write or flush becomes an :class:`OutputError`."""
+
+    def __init__(self, stream: BinaryIO, name: str):
+        self.stream, self.name = stream, name
+
+    def _failed(self, exc: OSError) -> OutputError:
+        return OutputError(f"cannot write {self.name}: {exc.strerror or exc}")
+
+    def write(self, data: bytes) -> int:
+        try:
+            return self.stream.write(data)
+        except OSError as exc:
+            raise self._failed(exc) from exc
+
+    def flush(self) -> None:
+        try:
+            self.stream.flush()
+        except OSError as exc:
+            raise self._failed(exc) from exc
+
+
 @contextmanager
 def output_stream(path: str | None) -> Iterator[BinaryIO]:
+    """The output, guarded: write errors raise :class:`OutputError`, also at the final flush."""
     if path is None or path == "-":
-        yield sys.stdout.buffer
+        if sys.stdout is None:
+            raise OutputError("standard output is closed")
+        guarded = _GuardedOutput(sys.stdout.buffer, "standard output")
+        yield cast(BinaryIO, guarded)  # writes and flushes like the stream it wraps
         sys.stdout.flush()
+        guarded.flush()
         return
     try:
         handle = open(path, "wb")  # noqa: SIM115 - closed below; the open error is a usage error
     except OSError as exc:
         raise click.BadParameter(f"cannot write {path}: {exc.strerror}",
                                  param_hint="--output") from exc
-    with handle:
-        yield handle
+    guarded = _GuardedOutput(handle, path)
+    try:
+        yield cast(BinaryIO, guarded)
+        guarded.flush()
+    finally:
+        try:
+            handle.close()
+        except OSError as exc:
+            raise guarded._failed(exc) from exc
+
+
+def output_failed(exc: OutputError) -> NoReturn:
+    """Exit 2 naming the output error. Standard output is pointed at /dev/null first, so the
+    interpreter's own last flush at exit cannot fail again with a traceback."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+    except OSError:
+        pass
+    click.echo(f"customs: {exc}; the output is incomplete", err=True)
+    sys.exit(EXIT_USAGE)
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def capped_jobs(jobs: int) -> int:
+    """``jobs``, at most :data:`JOBS_PER_CORE` per usable core (said on standard error)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
+        os.cpu_count() or 1)
+    cap = JOBS_PER_CORE * cores
+    if jobs > cap:
+        click.echo(f"customs: -j {jobs} capped at {cap} ({JOBS_PER_CORE} per core, {cores} "
+                   f"core{'s' if cores != 1 else ''})", err=True)
+        return cap
+    return jobs
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -120,6 +206,7 @@ def validate(paths: tuple[str, ...], fmt: str, output: str | None, db: str | Non
              progress: bool | None) -> None:
     """Validate messages and write one customs response per message."""
     config = load_config(config_path)
+    jobs = capped_jobs(jobs)
     try:
         check_paths(paths)
         limits = Limits.from_env()
@@ -135,15 +222,22 @@ def validate(paths: tuple[str, ...], fmt: str, output: str | None, db: str | Non
     snapshot = store.snapshot() if store is not None else MemoryRegistry()
     engine = Engine(host, CheckContext(registry=snapshot, as_of=as_of, config=config),
                     RunState(store, commit=commit))
+    signal.signal(signal.SIGTERM, _interrupt)  # stop like Ctrl-C: output closed, not cut
     shown = progress_wanted(progress)
     meter = Progress(sys.stderr, total_files=count_files(paths)) if shown else None
     try:
         with output_stream(output) as stream:
             writer = host.hook.customs_response_writer(format=fmt, stream=stream)
-            summary = run(engine, iter_inputs(paths, limits), writer, jobs=jobs, progress=meter)
+            inputs = iter_inputs(paths, limits, is_manifest=engine.is_manifest)
+            summary = run(engine, inputs, writer, jobs=jobs, progress=meter)
+    except OutputError as exc:
+        output_failed(exc)
+    except KeyboardInterrupt:
+        click.echo("customs: interrupted; the responses before it were written", err=True)
+        sys.exit(EXIT_INTERRUPTED)
     except RunError as exc:
         click.echo(f"customs: {exc}", err=True)
-        sys.exit(EXIT_PLUGIN)
+        sys.exit(EXIT_WORKER)
     except LedgerError as exc:
         done = "written and committed" if commit else "written"
         click.echo(f"customs: stopped at {exc}. The responses before it were {done}; nothing "
@@ -200,7 +294,16 @@ def convert(file: str, target: str, output: str | None, config_path: str | None)
     """Convert a message file to another wire format (parse + write)."""
     host = load_host()
     engine = Engine(host, CheckContext(config=load_config(config_path)))
-    data = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
+    limits = Limits.from_env()
+    try:
+        data = (sys.stdin.buffer.read(limits.max_file_bytes + 1) if file == "-"
+                else read_bounded(file, limits.max_file_bytes))
+    except OSError as exc:
+        raise click.BadParameter(f"cannot read {file}: {exc.strerror or exc}",
+                                 param_hint="FILE") from exc
+    why = limits.size_problem(len(data))
+    if why is not None:
+        raise click.BadParameter(f"{file}: {why}", param_hint="FILE")
     parsed = engine.parse(data, file)
     problems = [f for p in parsed for f in p.findings if p.message is None]
     if problems:
@@ -211,8 +314,11 @@ def convert(file: str, target: str, output: str | None, config_path: str | None)
     rendered = host.hook.customs_write_messages(messages=messages, format=target)
     if rendered is None:
         raise click.UsageError(f"no loaded plugin writes {target}")
-    with output_stream(output) as stream:
-        stream.write(rendered)
+    try:
+        with output_stream(output) as stream:
+            stream.write(rendered)
+    except OutputError as exc:
+        output_failed(exc)
 
 
 main.add_command(registry)

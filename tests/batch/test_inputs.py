@@ -19,10 +19,13 @@ def test_directory_order_is_sorted_full_paths_with_dot_files_skipped(tmp_path: P
     for rel in ("b.xml", "a/z.xml", "a.txt", "a/b/c.xml", ".hidden.xml", "a/.git/x.xml"):
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_bytes(b"<x/>")
-    found = [Path(n).relative_to(tmp_path).as_posix()
-             for n in names(list(iter_inputs([str(tmp_path)])))]
+    files = list(iter_inputs([str(tmp_path)]))
+    found = [Path(f.name).relative_to(tmp_path).as_posix() for f in files if not f.skipped]
     assert found == sorted(["b.xml", "a/z.xml", "a.txt", "a/b/c.xml"])
     assert found == ["a.txt", "a/b/c.xml", "a/z.xml", "b.xml"]
+    skipped = [(Path(f.name).relative_to(tmp_path).as_posix(), f.skipped)
+               for f in files if f.skipped]
+    assert skipped == [(".hidden.xml", "hidden (dot-file)"), ("a/.git", "hidden (dot-file)")]
 
 
 def test_zip_and_tar_members_come_in_sorted_path_order_with_their_bytes(tmp_path: Path) -> None:

@@ -154,3 +154,13 @@ def test_agency_after_a_licence_is_reported_not_crashed() -> None:
     parsed = only(interchange(segs))
     assert any("NAD+AM (certifying agency) must follow a certificate" in m
                for m in messages(parsed))
+
+
+@pytest.mark.parametrize("digits", ["6\u00b2", "\u0666\u0660", "\u00b9"])
+def test_non_ascii_digits_in_numbers_are_refused_with_their_place(digits: str) -> None:
+    for overrides in ({"MEA": f"MEA+AAE++NOS:{digits}"}, {"CNT": f"CNT+5:{digits}"},
+                      {"DTM137": f"DTM+137:2026030911{digits}:203"}):
+        parsed = only(interchange(cusdec_segments(**overrides)))
+        assert parsed.message is None or any(digits in m for m in messages(parsed))
+        assert parsed.findings and all(f.rule == "CORE-SYNTAX-001" for f in parsed.findings)
+        assert any("line " in m and digits in m for m in messages(parsed)), messages(parsed)

@@ -101,6 +101,22 @@ def test_entity_bomb_is_refused_before_parsing() -> None:
     assert parsed.findings[0].message.startswith("line 2, column 1:")
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32"])
+def test_doctype_is_refused_in_any_encoding(encoding: str) -> None:
+    good = (EXAMPLES / "02-be-laptops-ims.xml").read_text()
+    document = good.replace('<?xml version="1.0" encoding="UTF-8"?>',
+                             f'<?xml version="1.0" encoding="{encoding.upper()}"?>\n'
+                             '<!DOCTYPE BillOfEntry [<!ENTITY who "EVIL CORP">]>', 1)
+    document = document.replace("ACME", "&who;", 1)
+    assert "&who;" in document
+    data = document.encode(encoding)
+    if encoding == "utf-16-be":
+        data = b"\xfe\xff" + data
+    parsed = only(data)
+    assert parsed.message is None and "EVIL" not in parsed.model_dump_json()
+    assert parsed.findings[0].message.startswith("line 2, column 1: DOCTYPE")
+
+
 def test_external_entities_are_never_fetched(tmp_path: Path) -> None:
     secret = tmp_path / "secret.txt"
     secret.write_text("TOP SECRET")

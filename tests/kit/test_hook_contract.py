@@ -11,6 +11,7 @@ import io
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,7 +19,7 @@ import pytest
 from customs_engine import hookimpl
 from customs_engine.core.context import CheckContext, Scheme
 from customs_engine.core.engine import Engine
-from customs_engine.core.inputs import InputFile
+from customs_engine.core.inputs import InputFile, iter_inputs
 from customs_engine.core.ledger import RunState
 from customs_engine.core.models import BillOfEntry, ImportGeneralManifest
 from customs_engine.core.parsing import ParsedMessage
@@ -166,6 +167,27 @@ def test_hook_customs_detect_format() -> None:
     assert silent.calls == 1
     [unknown] = engine.parse(b"<xml/>", "x.xml")
     assert unknown.type == "unknown" and unknown.findings[0].rule == "CORE-SYNTAX-001"
+
+
+class PaperKinds(PaperFormat):
+    @hookimpl
+    def customs_message_kind(self, format: str, head: bytes) -> str | None:
+        if format != "paper":
+            return None
+        return "manifest" if head.startswith(b"PAPER IGM") else "bill_of_entry"
+
+
+def test_hook_customs_message_kind(tmp_path: Path) -> None:
+    engine = engine_with(PaperKinds())
+    assert engine.is_manifest(b"PAPER IGM-1\n", "a.paper")
+    assert not engine.is_manifest(b"PAPER BE-1\n", "b.paper")
+    assert not engine.is_manifest(b"<xml/>", "c.xml")  # no format: read with the rest
+    for name, text in (("a-be.paper", b"PAPER BE-1\n"), ("b-igm.paper", b"PAPER IGM-1\n"),
+                       ("c-be.paper", b"PAPER BE-2\n")):
+        (tmp_path / name).write_bytes(text)
+    order = [Path(f.name).name for f in iter_inputs([str(tmp_path)],
+                                                    is_manifest=engine.is_manifest)]
+    assert order == ["b-igm.paper", "a-be.paper", "c-be.paper"]
 
 
 def test_hook_customs_parse() -> None:

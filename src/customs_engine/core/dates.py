@@ -7,6 +7,19 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 IST = ZoneInfo("Asia/Kolkata")
+#: the dates a message may carry. Outside them a date is a typing error, not a declaration — and
+#: near the ends of Python's calendar, moving an instant to India time overflows; before 1950
+#: Asia/Kolkata also had offsets in seconds (local mean time), which no wire format writes
+EARLIEST_DATE = date(1950, 1, 1)
+LATEST_DATE = date(2199, 12, 31)
+
+
+def check_in_range(value: date) -> None:
+    """Raise ``ValueError`` for a date or date-time (its own calendar date) outside the range."""
+    day = value.date() if isinstance(value, datetime) else value
+    if not EARLIEST_DATE <= day <= LATEST_DATE:
+        raise ValueError(f"date {day.isoformat()} is outside the accepted range "
+                         f"{EARLIEST_DATE.isoformat()} to {LATEST_DATE.isoformat()}")
 
 
 def aware(value: datetime) -> datetime:

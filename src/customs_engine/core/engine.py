@@ -82,6 +82,16 @@ class Engine:
         answer = self.host.call_first("customs_detect_format", head=data[:HEAD_SIZE], name=source)
         return answer.result, self._failures(answer.failures)
 
+    def is_manifest(self, head: bytes, name: str) -> bool:
+        """Whether a file starting with ``head`` holds a manifest (for the reading order)."""
+        fmt = self.detect(head, name)
+        if fmt is None:
+            return False
+        # a plugin failing here only moves the file to the second group: parsing reports it
+        answer = self.host.call_first("customs_message_kind", format=fmt, head=head[:HEAD_SIZE],
+                                      name=name)
+        return answer.result == "manifest"
+
     def parse(self, data: bytes, source: str) -> list[ParsedMessage]:
         """Every message of one file; unreadable input becomes an ``unknown`` message.
 

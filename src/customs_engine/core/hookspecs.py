@@ -93,6 +93,15 @@ def customs_detect_format(head: bytes, name: str) -> str | None:
 
 
 @hookspec(firstresult=True)
+def customs_message_kind(format: str, head: bytes, name: str) -> str | None:
+    """What kind of message a file of ``format`` holds, from its first 4 KiB: ``"manifest"``,
+    ``"bill_of_entry"``, or ``None`` when the head does not tell. Directories and archives are
+    read manifests first, so a Bill of Entry finds its manifest noted. Must be cheap (called
+    once more per file). **First-non-None.**
+    """
+
+
+@hookspec(firstresult=True)
 def customs_parse(
     format: str, data: bytes, source: str, config: Mapping[str, Mapping[str, Any]]
 ) -> list[ParsedMessage] | None:

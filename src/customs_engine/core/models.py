@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from customs_engine.core.dates import IST, aware
+from customs_engine.core.dates import IST, aware, check_in_range
 
 
 class Function(StrEnum):
@@ -123,13 +123,17 @@ AwareDatetime = Annotated[datetime, Field(description="timezone-aware; naive val
 
 
 class _HasDatetimes(_Model):
-    """Mixin: every datetime field without an offset is read as India time."""
+    """Mixin: every datetime field without an offset is read as India time; every date and
+    datetime must lie between :data:`~customs_engine.core.dates.EARLIEST_DATE` and
+    :data:`~customs_engine.core.dates.LATEST_DATE`."""
 
     @field_validator("*", mode="after")
     @classmethod
     def _ist_when_naive(cls, value: object) -> object:
-        if isinstance(value, datetime):
-            return aware(value)
+        if isinstance(value, date):
+            check_in_range(value)
+            if isinstance(value, datetime):
+                return aware(value)
         return value
 
 

@@ -14,10 +14,14 @@ of inputs and the output is byte-identical for any ``jobs``. ``jobs == 1`` runs 
 from __future__ import annotations
 
 import gc
+import os
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import suppress
 
 from customs_engine.core.context import CheckContext
 from customs_engine.core.engine import Assessment, Engine
@@ -42,6 +46,8 @@ WINDOW_PER_JOB = 4
 GC_THRESHOLD = (50_000, 20, 100)
 
 Stateless = list[tuple[ParsedMessage, Assessment]]
+#: exit status of a worker that outlived its main process
+EXIT_ORPHANED = 70
 
 
 class RunError(Exception):
@@ -75,6 +81,7 @@ def run(engine: Engine, files: Iterable[InputFile], writer: ResponseWriter, *, j
     thresholds = gc.get_threshold()
     gc.set_threshold(*GC_THRESHOLD)
     try:
+        files = _without_skipped(files, summary)
         results = (_in_process(engine, files) if jobs <= 1
                    else _in_workers(engine, files, jobs, host_factory))
         for name, pairs in results:
@@ -84,12 +91,28 @@ def run(engine: Engine, files: Iterable[InputFile], writer: ResponseWriter, *, j
                 summary.add(response)
             progress.update(files=1, messages=len(pairs))
         writer.close()
+    except BaseException:
+        # a run that stops (lost database, dead worker, interrupt) still leaves well-formed
+        # output for what was written: a JSON array is closed. If the output itself failed,
+        # closing fails too and the first error is the one reported.
+        with suppress(Exception):
+            writer.close()
+        raise
     finally:
         gc.set_threshold(*thresholds)
         gc.unfreeze()
         progress.close()
     summary.finish()
     return summary
+
+
+def _without_skipped(files: Iterable[InputFile], summary: RunSummary) -> Iterator[InputFile]:
+    """Entries that are not read (dot-files, links, special files) go to the summary only."""
+    for file in files:
+        if file.skipped is None:
+            yield file
+        else:
+            summary.skip(file.name, file.skipped)
 
 
 def _in_process(engine: Engine, files: Iterable[InputFile]) -> Iterator[tuple[str, Stateless]]:
@@ -104,11 +127,24 @@ _worker: Engine | None = None
 
 def _start_worker(ctx: CheckContext, host_factory: Callable[[], PluginHost] | None) -> None:
     global _worker
+    _die_with_parent(os.getppid())
     host = host_factory() if host_factory is not None else PluginHost.from_entry_points(
         trace=False)
     _worker = Engine(host, ctx)
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLD)
+
+
+def _die_with_parent(parent: int, every: float = 0.5) -> None:
+    """A worker whose main process is gone (killed with ``kill -9``) exits at once, whatever it
+    was doing: nothing would read its results, and it must not run on for ever. A daemon thread
+    watches the parent process id (re-parenting changes it)."""
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every)
+        os._exit(EXIT_ORPHANED)
+
+    threading.Thread(target=watch, name="customs-parent-watch", daemon=True).start()
 
 
 def _ready() -> None:

@@ -13,6 +13,7 @@ from typing import BinaryIO
 from customs_engine.core.hookspecs import hookimpl
 from customs_engine.core.parsing import ResponseWriter
 from customs_engine.core.response import Response
+from customs_engine.core.text import printable
 
 
 def _dumps(response: Response, *, indent: int | None) -> str:
@@ -87,7 +88,9 @@ class TextWriter:
                          f"INR {data['remaining_value'] or 'no limit on record'}")
         if response.routing is not None:
             lines.append(f"  route  {response.routing.nac} group {response.routing.group}")
-        self.stream.write(("\n".join(lines) + "\n").encode())
+        # names and values come from the input: no control character may reach the terminal
+        # or start a line of its own (a member named "x\nok.xml #0 ...: ACCEPTED")
+        self.stream.write(("\n".join(printable(line) for line in lines) + "\n").encode())
 
     def close(self) -> None:
         pass

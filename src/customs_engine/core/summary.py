@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from customs_engine.core.response import Response, money
+from customs_engine.core.text import printable
 
 STATUSES = ("accepted", "query", "hold", "rejected")
+SKIPPED_SHOWN = 20
 
 
 @dataclass
@@ -24,6 +26,10 @@ class RunSummary:
     findings_by_scheme: Counter[str] = field(default_factory=Counter)
     fee_count: Counter[str] = field(default_factory=Counter)
     fee_total: dict[str, Decimal] = field(default_factory=dict)
+    #: directory entries not read (dot-files, links, special files): count by reason, and the
+    #: first :data:`SKIPPED_SHOWN` by name
+    skipped: Counter[str] = field(default_factory=Counter)
+    skipped_names: list[tuple[str, str]] = field(default_factory=list)
     started: float = field(default_factory=time.perf_counter)
     elapsed: float | None = None
 
@@ -36,6 +42,11 @@ class RunSummary:
         for fee in response.fees:
             self.fee_count[fee.kind] += 1
             self.fee_total[fee.kind] = self.fee_total.get(fee.kind, Decimal(0)) + fee.amount
+
+    def skip(self, name: str, why: str) -> None:
+        self.skipped[why] += 1
+        if len(self.skipped_names) < SKIPPED_SHOWN:
+            self.skipped_names.append((name, why))
 
     def finish(self) -> None:
         self.elapsed = time.perf_counter() - self.started
@@ -62,6 +73,12 @@ class RunSummary:
         fees = ", ".join(f"{kind} {self.fee_count[kind]} (INR {money(self.fee_total[kind])})"
                          for kind in sorted(self.fee_count))
         lines.append("  fees by kind:       " + (fees or "none"))
+        if self.skipped:
+            total = sum(self.skipped.values())
+            lines.append(f"  skipped, not read:  {total} ({_counts(self.skipped)})")
+            lines += [f"    {printable(name)}: {why}" for name, why in self.skipped_names]
+            if total > len(self.skipped_names):
+                lines.append(f"    … and {total - len(self.skipped_names)} more")
         return "\n".join(lines) + "\n"
 
 

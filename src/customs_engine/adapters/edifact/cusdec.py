@@ -234,7 +234,7 @@ class CusdecReader(MessageReader):
         code, listed = component(seg, 1, 0), component(seg, 1, 1)
         if listed not in HS_LISTS:
             self.problem(f"CST code list (1131) must be 122 or 108, got {listed!r}", item=number)
-        if not (code.isdigit() and len(code) == 8):
+        if not (code.isascii() and code.isdigit() and len(code) == 8):
             self.problem(f"CST commodity code must be 8 digits, got {code!r}", item=number)
         self.item["hs_code"] = code
 

@@ -20,6 +20,20 @@ def customs_detect_format(head: bytes, name: str) -> str | None:
     return FORMAT if _START.match(head.removeprefix(b"\xef\xbb\xbf")) else None
 
 
+#: the message type of the first UNH (``UNH+ref+CUSCAR:D:95B:UN'``), any service characters
+_MESSAGE_TYPE = re.compile(rb"UNH.[^\x00-\x1f]{1,40}?.(CUSCAR|CUSDEC)\b")
+
+
+@hookimpl
+def customs_message_kind(format: str, head: bytes) -> str | None:
+    if format != FORMAT:
+        return None
+    match = _MESSAGE_TYPE.search(head)
+    if match is None:
+        return None
+    return "manifest" if match.group(1) == b"CUSCAR" else "bill_of_entry"
+
+
 @hookimpl
 def customs_parse(format: str, data: bytes, source: str) -> list[ParsedMessage] | None:
     if format != FORMAT:

@@ -22,7 +22,8 @@ from customs_engine.core.response import Finding
 
 E = TypeVar("E", bound=StrEnum)
 
-_NUMBER = re.compile(r"-?(\d+([.,]\d*)?|[.,]\d+)")
+#: ASCII digits only: ``\d`` and ``str.isdigit`` also take Arabic-Indic or superscript digits
+_NUMBER = re.compile(r"-?([0-9]+([.,][0-9]*)?|[.,][0-9]+)")
 DATE_FORMATS = {"102": "%Y%m%d", "203": "%Y%m%d%H%M"}
 DATE_LENGTHS = {"102": 8, "203": 12}
 YES_NO = {"Y": True, "N": False}
@@ -66,7 +67,7 @@ class MessageReader:
             return None
 
     def integer(self, text: str, what: str, *, item: int | None = None) -> int | None:
-        if not text.isdigit():
+        if not (text.isascii() and text.isdigit()):
             self.problem(f"{what} must be a whole number, got {text!r}", item=item)
             return None
         return int(text)
@@ -82,7 +83,7 @@ class MessageReader:
                          "(CCYYMMDDHHMM)", item=item)
             return qualifier, None
         try:
-            if len(value) != DATE_LENGTHS[fmt] or not value.isdigit():
+            if len(value) != DATE_LENGTHS[fmt] or not (value.isascii() and value.isdigit()):
                 raise ValueError
             parsed = datetime.strptime(value, pattern)
         except ValueError:
@@ -93,7 +94,7 @@ class MessageReader:
 
     def ccyymmdd(self, value: str, what: str, *, item: int | None = None) -> date | None:
         try:
-            if len(value) != 8 or not value.isdigit():
+            if len(value) != 8 or not (value.isascii() and value.isdigit()):
                 raise ValueError
             return datetime.strptime(value, "%Y%m%d").date()
         except ValueError:

@@ -23,6 +23,23 @@ def customs_detect_format(head: bytes, name: str) -> str | None:
     return None
 
 
+#: the first element that is not a comment, processing instruction or DOCTYPE
+_FIRST_ELEMENT = re.compile(rb"<([A-Za-z_][\w.:-]*)")
+_KINDS = {b"ImportGeneralManifest": "manifest", b"BillOfEntry": "bill_of_entry"}
+
+
+@hookimpl
+def customs_message_kind(format: str, head: bytes) -> str | None:
+    """The root element's local name; under a ``<Messages>`` wrapper, the first message's."""
+    if format != FORMAT:
+        return None
+    for match in _FIRST_ELEMENT.finditer(head):
+        kind = _KINDS.get(match.group(1).rpartition(b":")[2])
+        if kind is not None:
+            return kind
+    return None
+
+
 @hookimpl
 def customs_parse(format: str, data: bytes, source: str) -> list[ParsedMessage] | None:
     if format != FORMAT:

@@ -1,9 +1,10 @@
 """Read customs-engine ICEGATE-style XML safely into the canonical model.
 
-Safety: a DOCTYPE is refused before parsing (no DTD is loaded, no entity is expanded, nothing is
-fetched from the network), files above :data:`MAX_BYTES` are refused, and lxml's own limits on
-depth and text size stay on (``huge_tree`` off). Every message is validated against the shipped
-XSD; schema errors become ``CORE-SYNTAX-001`` findings naming the line.
+Safety: a DOCTYPE is refused — found in the raw bytes before parsing, or, in any other encoding
+(UTF-16, UTF-32), reported by lxml after decoding; no DTD is loaded, no entity is expanded,
+nothing is fetched from the network, files above :data:`MAX_BYTES` are refused, and lxml's own
+limits on depth and text size stay on (``huge_tree`` off). Every message is validated against the
+shipped XSD; schema errors become ``CORE-SYNTAX-001`` findings naming the line.
 """
 
 from __future__ import annotations
@@ -52,6 +53,19 @@ def _position(data: bytes, offset: int) -> tuple[int, int]:
     return line, column
 
 
+def _decoded_position(data: bytes, encoding: str | None) -> tuple[int, int]:
+    """Where the DOCTYPE starts in a document the byte scan could not read (UTF-16, UTF-32)."""
+    try:
+        text = data.decode(encoding or "utf-8")
+    except (LookupError, UnicodeDecodeError):
+        return 1, 1
+    match = re.search(r"<!\s*(DOCTYPE|ENTITY)", text, re.IGNORECASE)
+    if match is None:
+        return 1, 1
+    line = text.count("\n", 0, match.start()) + 1
+    return line, match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
+
+
 def read(data: bytes, source: str) -> list[ParsedMessage]:
     if len(data) > MAX_BYTES:
         return [unparsable(FORMAT, f"file is {len(data)} bytes, above the {MAX_BYTES}-byte bound "
@@ -69,6 +83,14 @@ def read(data: bytes, source: str) -> list[ParsedMessage]:
         return [unparsable(FORMAT, f"XML not well-formed: {exc.msg}", line=at[0], column=at[1])]
     except ValueError as exc:  # e.g. an encoding declaration lxml cannot honour
         return [unparsable(FORMAT, f"XML not readable: {exc}", line=1, column=1)]
+    # The byte scan above misses a DOCTYPE in UTF-16 or UTF-32: ask the parser, which decoded
+    # the document (with no DTD loaded and no entity resolved).
+    docinfo = root.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None:
+        line, column = _decoded_position(data, docinfo.encoding)
+        return [unparsable(FORMAT, "DOCTYPE and ENTITY declarations are not allowed (DTDs are "
+                                   "never loaded and entities never expanded)",
+                           line=line, column=column)]
 
     if root.tag == f"{NS}Messages":
         children = [child for child in root if isinstance(child.tag, str)]

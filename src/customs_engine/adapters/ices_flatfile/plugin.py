@@ -20,17 +20,32 @@ def customs_rules() -> list[Rule]:
     return list(RULES.values())
 
 
-@hookimpl
-def customs_detect_format(head: bytes, name: str) -> str | None:
-    """An HREC header whose position 9 is CACHI01, CACHI01_A or SACHI01."""
+def _message_id(head: bytes) -> str | None:
+    """Position 9 of the HREC header when it is CACHI01, CACHI01_A or SACHI01."""
     text = head.removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n")
     if not text.startswith(b"HREC"):
         return None
     first = text.split(b"\n", 1)[0].rstrip(b"\r").decode("ascii", errors="replace")
     fields = first.split(GS)
     if len(fields) > 8 and fields[8].strip().upper() in MESSAGE_IDS:
-        return FORMAT
+        return fields[8].strip().upper()
     return None
+
+
+@hookimpl
+def customs_detect_format(head: bytes, name: str) -> str | None:
+    """An HREC header whose position 9 is CACHI01, CACHI01_A or SACHI01."""
+    return FORMAT if _message_id(head) is not None else None
+
+
+@hookimpl
+def customs_message_kind(format: str, head: bytes) -> str | None:
+    if format != FORMAT:
+        return None
+    message_id = _message_id(head)
+    if message_id is None:
+        return None
+    return "manifest" if MESSAGE_IDS[message_id] == "sachi01" else "bill_of_entry"
 
 
 @hookimpl
