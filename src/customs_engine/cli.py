@@ -222,7 +222,9 @@ def validate(paths: tuple[str, ...], fmt: str, output: str | None, db: str | Non
     snapshot = store.snapshot() if store is not None else MemoryRegistry()
     engine = Engine(host, CheckContext(registry=snapshot, as_of=as_of, config=config),
                     RunState(store, commit=commit))
-    signal.signal(signal.SIGTERM, _interrupt)  # stop like Ctrl-C: output closed, not cut
+    # SIGTERM stops the run like Ctrl-C (output closed, not cut); the caller's handler comes back
+    # afterwards (the command may run inside another program, such as a test)
+    previous = signal.signal(signal.SIGTERM, _interrupt)
     shown = progress_wanted(progress)
     meter = Progress(sys.stderr, total_files=count_files(paths)) if shown else None
     try:
@@ -245,6 +247,7 @@ def validate(paths: tuple[str, ...], fmt: str, output: str | None, db: str | Non
                    "messages are replayed, never debited twice.", err=True)
         sys.exit(EXIT_USAGE)
     finally:
+        signal.signal(signal.SIGTERM, previous)
         if store is not None:
             store.close()
     click.echo(summary.render(), err=True, nl=False)

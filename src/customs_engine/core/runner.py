@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gc
 import os
+import signal
 import threading
 import time
 from collections import deque
@@ -127,6 +128,7 @@ _worker: Engine | None = None
 
 def _start_worker(ctx: CheckContext, host_factory: Callable[[], PluginHost] | None) -> None:
     global _worker
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the main process's handler is not ours
     _die_with_parent(os.getppid())
     host = host_factory() if host_factory is not None else PluginHost.from_entry_points(
         trace=False)
