@@ -37,3 +37,20 @@ def test_413_before_the_body_is_sent(registry_url: str,
                                  b"Transfer-Encoding: chunked\r\n\r\n", [chunk] * 3)
     assert streamed.startswith(b"HTTP/1.1 413")
     assert b"application/problem+json" in streamed
+
+
+def test_two_workers_share_their_metrics(registry_url: str,
+                                         serve: Callable[..., Server]) -> None:
+    """``--workers 2``: uvicorn worker processes built from the environment; /metrics adds up
+    every worker's counts (prometheus-client multiprocess mode)."""
+    import httpx
+
+    from .conftest import IGM
+
+    server = serve(registry_url, "--workers", "2").wait()
+    with httpx.Client(base_url=server.base, timeout=60) as client:
+        for _ in range(6):  # new connections: the kernel spreads them over both workers
+            with httpx.Client(base_url=server.base, timeout=60) as fresh:
+                assert fresh.post("/v1/validations", content=IGM.read_bytes()).status_code == 201
+        metrics = client.get("/metrics").text
+    assert 'customs_messages_total{status="accepted"} 6.0' in metrics
