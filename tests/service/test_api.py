@@ -153,8 +153,9 @@ def test_commit_needs_a_commit_token(client: TestClient, registry_url: str,
     # the registry endpoint shows the debit and what remains
     entry = client.get(f"/v1/registry/{AUTHORISATION}").json()
     (record,) = entry["records"]
-    assert record["debits"] == [{"message_id": "BE-COMMIT-1", "item": 1, "quantity": "20",
-                                 "value_inr": "1000000.00"}]
+    (entry,) = record["entries"]
+    assert (entry["kind"], entry["message_id"], entry["item"], entry["quantity"],
+            entry["value_inr"]) == ("debit", "BE-COMMIT-1", 1, "20", "1000000.00")
     assert (record["remaining_quantity"], record["remaining_value"]) == ("80", "4000000.00")
     # the secrets are stored hashed and never logged
     with store.engine.connect() as connection:

@@ -19,6 +19,7 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 
@@ -454,19 +455,23 @@ def _ping(registry: SqlRegistry) -> None:
 
 
 def registry_entry(registry: SqlRegistry, number: str) -> dict[str, Any] | None:
-    """A number's registry rows with their committed debits and remaining balance (JSON)."""
+    """A number's registry rows, each with its ledger entries (debits, reversals, bonds: signed,
+    in order) and the remaining balance (JSON)."""
     records = registry.records(number=number)
     if not records:
         return None
     rows = []
     for record in records:
         row = record.model_dump(mode="json")
-        debits = registry.debits_of(record.scheme or "", record.number) if record.kind in (
+        entries = registry.entries_of(record.scheme or "", record.number) if record.kind in (
             "authorisation", "registration") else []
-        row["debits"] = [{"message_id": m, "item": i, "quantity": str(q),
-                          "value_inr": f"{v:.2f}"} for m, i, q, v in debits]
-        spent_q = sum((d[2] for d in debits), start=0)
-        spent_v = sum((d[3] for d in debits), start=0)
+        row["entries"] = [{"kind": e.kind, "message_id": e.message_id, "function": e.function,
+                           "item": e.item, "quantity": str(e.quantity), "unit": e.unit,
+                           "value_inr": f"{e.value_inr:.2f}",
+                           "at": e.created_at.isoformat(timespec="seconds") if e.created_at
+                           else None, "run": e.run_id} for e in entries]
+        spent_q = sum((e.quantity for e in entries), start=Decimal(0))
+        spent_v = sum((e.value_inr for e in entries), start=Decimal(0))
         row["remaining_quantity"] = (None if record.quantity is None
                                      else str(record.quantity - spent_q))
         row["remaining_value"] = (None if record.value_inr is None
