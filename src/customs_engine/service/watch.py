@@ -41,8 +41,10 @@ from customs_engine.service.runs import Validator
 
 log = logging.getLogger("customs_engine.watch")
 
-#: input format → the output format of its ICEGATE reply (written as DIR/<name>.ack)
-REPLY_FORMATS = {"ices_flatfile": "ices-ack", "scmtr_json": "scmtr-ack"}
+#: input format → the output format of its ICEGATE reply (written as DIR/<name>.ack). ICEGATE's
+#: own reply formats only: the XML and EDIFACT renderings have none. The SCMTR adapter's ACK
+#: belongs here once that adapter ships one.
+REPLY_FORMATS = {"ices_flatfile": "ices-ack"}
 IGNORED_SUFFIXES = (".part", ".tmp", ".partial")
 PARTIAL = ".partial"
 LEDGER_RETRY_SECONDS = 5.0
