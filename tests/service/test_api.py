@@ -14,10 +14,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
-from sqlalchemy import text, update
+from sqlalchemy import create_engine, text, update
 from sqlalchemy.orm import Session
 
 from customs_engine.cli import main
+from customs_engine.core.ledger import LedgerError
 from customs_engine.core.registry import SqlRegistry
 from customs_engine.core.registry.tables import ValidationRow
 
@@ -130,6 +131,15 @@ def test_every_error_is_a_problem_document(make_client: Callable[..., TestClient
     service.validator.run_path = broken
     failed = problem(client.post("/v1/validations", content=b"x"), 500)
     assert "secret internals" not in failed["detail"]
+
+    def database_gone(*_args: object, **_kwargs: object) -> None:
+        raise LedgerError("message BE-1: registry database failed: connection refused")
+
+    service.validator.run_path = database_gone
+    gone = problem(client.post("/v1/validations", content=b"x"), 503)
+    assert gone["type"].endswith("registry-unavailable") and "BE-1" in gone["detail"]
+    service.validator.registry = SqlRegistry(create_engine("sqlite:////no/such/dir/x.db"))
+    problem(client.get("/healthz"), 503)
 
 
 def test_commit_needs_a_commit_token(client: TestClient, registry_url: str,
