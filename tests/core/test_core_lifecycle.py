@@ -4,7 +4,7 @@ re-submissions, units, and the migration from release 0.1's schema."""
 from __future__ import annotations
 
 import shutil
-from datetime import UTC
+from datetime import UTC, date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -381,3 +381,97 @@ def test_igm_006_late_amendment_of_a_noted_line_goes_to_manifest_clearance() -> 
     late = run.validate_message(igm(function="amendment", filed_at=at("2026-05-11T09:00"),
                                     lines=[{**changed_line[0], "packages": 5}]))
     assert rules_of(late)["CORE-IGM-006"] == "info"
+
+
+# -- warehousing and ex-bond (CORE-BOND-001..004) ------------------------------------------------
+
+
+def warehousing(quantity: int = 100, **changes: Any) -> BillOfEntry:
+    data: dict[str, Any] = {"message_id": "WH-1", "type": "WAREHOUSING", "number": "7000001",
+                            "items": [item_of(quantity)]}
+    data.update(changes)
+    return boe(**data)
+
+
+def item_of(quantity: int | str, **changes: Any) -> dict[str, Any]:
+    return {"number": 1, "hs_code": "84716040", "description": "KEYBOARDS",
+            "quantity": Decimal(quantity), "unit": "NOS", "value_inr": Decimal(1000),
+            "country_of_origin": "CN", **changes}
+
+
+def ex_bond(quantity: int | str, message_id: str = "XB-1", **changes: Any) -> BillOfEntry:
+    data: dict[str, Any] = {"message_id": message_id, "type": "EX_BOND", "ex_bond_of": "7000001",
+                            "manifest": None, "presented_at": at("2026-04-01"),
+                            "items": [item_of(quantity)]}
+    data.update(changes)
+    return boe(**data)
+
+
+def test_bond_003_ex_bond_depletes_the_bond_exactly_to_zero(url: str) -> None:
+    store, run = committed_run(url)
+    assert run.validate_message(warehousing()).status != "rejected"
+    first = run.validate_message(ex_bond(60))
+    assert rules_of(first, "CORE-BOND") == {} and rules_of(first, "CORE-BOE-NOTE") == {}
+    assert first.rate_date == date(2026, 4, 1)  # its own presentation date
+    store.close()
+    store, run = committed_run(url)
+    over = run.validate_message(ex_bond(41, message_id="XB-2"))
+    assert rules_of(over)["CORE-BOND-003"] == "reject"  # 40 left, no partial clearance
+    rest = run.validate_message(ex_bond(40, message_id="XB-3"))
+    assert "CORE-BOND-003" not in rules_of(rest) and rest.status != "rejected"  # exactly 0 left
+    # cancelling an ex-bond BoE puts its quantity back in bond
+    withdrawn = run.validate_message(ex_bond(40, message_id="XB-3", function="cancellation"))
+    assert credited(withdrawn) == 40, (withdrawn.findings, withdrawn.credited)
+    assert "CORE-BOND-003" not in rules_of(run.validate_message(ex_bond(40, message_id="XB-4")))
+    shown = CliRunner().invoke(main, ["registry", "history", "--db", url, "WH-1"])
+    assert "bond" in shown.output and "-100" in shown.output
+    store.close()
+
+
+def test_bond_001_unknown_warehousing_bill() -> None:
+    run = engine()
+    unknown = run.validate_message(ex_bond(1))
+    assert rules_of(unknown)["CORE-BOND-001"] == "query"
+    run.validate_message(warehousing())
+    assert "CORE-BOND-001" not in rules_of(run.validate_message(ex_bond(1, message_id="XB-2")))
+
+
+def test_bond_001_matches_the_message_id_when_no_be_number() -> None:
+    run = engine()
+    run.validate_message(warehousing(number=None))
+    found = run.validate_message(ex_bond(1, ex_bond_of="WH-1"))
+    assert rules_of(found, "CORE-BOND") == {}
+
+
+def test_bond_002_wrong_type_other_iec_or_hs_code() -> None:
+    run = engine()
+    run.validate_message(boe(message_id="HC-1", number="7000002"))
+    assert rules_of(run.validate_message(ex_bond(1, ex_bond_of="7000002")))[
+        "CORE-BOND-002"] == "reject"
+    run.validate_message(warehousing())
+    other_hs = run.validate_message(ex_bond(1, message_id="XB-2", items=[
+        item_of(1, hs_code="84717020")]))
+    assert rules_of(other_hs)["CORE-BOND-002"] == "reject"
+    other_iec = run.validate_message(ex_bond(1, message_id="XB-3", importer={
+        "iec": "ABCDE1234F", "name": "OTHER"}))
+    assert rules_of(other_iec)["CORE-BOND-002"] == "reject"
+    assert "CORE-BOND-002" not in rules_of(run.validate_message(ex_bond(1, message_id="XB-4")))
+
+
+def test_bond_004_warehousing_period_of_one_year() -> None:
+    run = engine()
+    run.validate_message(warehousing())  # presented 2026-03-09
+    on_time = run.validate_message(ex_bond(1, presented_at=at("2027-03-09")))
+    assert "CORE-BOND-004" not in rules_of(on_time)
+    late = run.validate_message(ex_bond(1, message_id="XB-2", presented_at=at("2027-03-10")))
+    assert rules_of(late)["CORE-BOND-004"] == "warn"
+
+
+def test_amending_the_warehousing_bill_changes_its_bond() -> None:
+    run = engine()
+    run.validate_message(warehousing(100))
+    run.validate_message(ex_bond(60))
+    run.validate_message(warehousing(70, function="amendment"))
+    assert rules_of(run.validate_message(ex_bond(11, message_id="XB-2")))[
+        "CORE-BOND-003"] == "reject"  # 70 - 60 = 10 left
+    assert "CORE-BOND-003" not in rules_of(run.validate_message(ex_bond(10, message_id="XB-3")))

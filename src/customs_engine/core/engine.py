@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from customs_engine import __version__
 from customs_engine.core.checks.catalogue import RULES as CORE_RULES
 from customs_engine.core.context import CheckContext
-from customs_engine.core.ledger import ClaimResult, LedgerError, RunState, message_key
+from customs_engine.core.ledger import BOND, ClaimResult, LedgerError, RunState, message_key
 from customs_engine.core.models import BillOfEntry, Function, ImportGeneralManifest
 from customs_engine.core.money import inr
 from customs_engine.core.parsing import ParsedMessage, unparsable
@@ -289,6 +289,10 @@ class Engine:
             inr(shortfall.remaining_value))
         text = (f"{claim.scheme.upper()} authorisation {claim.number} has {left_q} / {left_v} "
                 f"left; item needs {claim.quantity}{unit} / {inr(claim.value_inr)}")
+        if claim.scheme.upper() == BOND:
+            warehousing, hs_code = claim.number.rsplit("/", 1)
+            text = (f"{left_q} of HS {hs_code} left in bond under warehousing Bill of Entry "
+                    f"{warehousing}; item needs {claim.quantity}{unit} (no partial clearance)")
         assert rule is not None, "claims are checked against the declared rules when collected"
         return rule.finding("reject", text, item=claim.item, field=claim.field)
 

@@ -34,12 +34,19 @@ from typing import Any, Protocol
 from customs_engine.core.context import Registry
 from customs_engine.core.documents import Account, DocumentTable, DocumentVersion, Holdings
 from customs_engine.core.journal import RunJournal
-from customs_engine.core.models import BillOfEntry, Function, ImportGeneralManifest
+from customs_engine.core.models import BillOfEntry, BillOfEntryType, Function, ImportGeneralManifest
 from customs_engine.core.replay import ReplayTable
 from customs_engine.core.response import AuthorisationClaim, AuthorisationUse, Credit
 from customs_engine.core.units import convert
 
 ZERO = Decimal(0)
+#: the ledger scheme of bond balances: account ``<warehousing message id>/<hs code>``, limit 0,
+#: opened by negative ``bond`` entries and depleted by ex-bond debits (RULES §1.4)
+BOND = "BOND"
+
+
+def bond_account(warehousing_id: str, hs_code: str) -> str:
+    return f"{warehousing_id}/{hs_code}"
 
 
 class LedgerError(Exception):
@@ -106,6 +113,8 @@ class Debit:
     #: the claim this debit answers (reported again if a commit-time re-check fails)
     claim: AuthorisationClaim | None = field(default=None, compare=False)
     unit: str | None = None
+    #: ``debit``, or ``bond``: a warehousing Bill of Entry opening a bond balance (negative)
+    kind: str = "debit"
 
     @property
     def account(self) -> Account:
@@ -209,6 +218,9 @@ class LedgerStore(Protocol):
     def holdings(self, message_id: str) -> Holdings:
         """The net of a document's committed entries, per account."""
 
+    def numbered(self, number: str) -> str | None:
+        """The message id of the latest committed Bill of Entry with this BE number."""
+
     def noted_against(self, igm_number: str) -> Sequence[str]:
         """Message ids of committed Bills of Entry whose latest version is noted against this
         IGM number (live or not)."""
@@ -239,6 +251,8 @@ class RunState:
         self.current_key: str | None = None
         #: IGM number → Bills of Entry this run accepted noted against it (not committing)
         self._noted: dict[str, set[str]] = {}
+        #: BE number → message id of the Bill of Entry this run accepted with it
+        self._numbered: dict[str, str] = {}
 
     # -- what in-sequence checks read -------------------------------------------------------
 
@@ -324,6 +338,37 @@ class RunState:
                 found.append(boe)
         return found
 
+    def bond_claims(self, boe: BillOfEntry) -> list[AuthorisationClaim]:
+        """What an ex-bond Bill of Entry clears from its warehousing BoE's bond balances: one
+        claim per line whose HS code the warehousing BoE has, in that line's unit (the other
+        lines are refused by CORE-BOND-002 before anything is debited)."""
+        warehousing = self.bill_of_entry(boe.ex_bond_of) if boe.ex_bond_of else None
+        if warehousing is None or warehousing.type != BillOfEntryType.WAREHOUSING:
+            return []
+        units = {item.hs_code: item.unit for item in warehousing.items}
+        claims = []
+        for index, item in enumerate(boe.items):
+            quantity = convert(item.quantity, item.unit, units.get(item.hs_code))
+            if item.hs_code in units and quantity is not None:
+                claims.append(AuthorisationClaim(
+                    scheme=BOND, number=bond_account(warehousing.message_id, item.hs_code),
+                    item=item.number, quantity=quantity, unit=units[item.hs_code],
+                    shortfall_rule="CORE-BOND-003", field=f"items[{index}].quantity"))
+        return claims
+
+    def bill_of_entry(self, reference: str) -> BillOfEntry | None:
+        """The live Bill of Entry known by this BE number, else by this message id."""
+        candidates = [self._numbered.get(reference)]
+        if self.store is not None:
+            candidates.append(self.store.numbered(reference))
+        candidates.append(reference)
+        for message_id in candidates:
+            version = self.document(message_id) if message_id else None
+            boe = version.model() if version is not None and not version.cancelled else None
+            if isinstance(boe, BillOfEntry):
+                return boe
+        return None
+
     # -- what the engine applies, in input order ----------------------------------------------
 
     def remember_manifest(self, manifest: ImportGeneralManifest) -> None:
@@ -362,6 +407,10 @@ class RunState:
         if replay is not None:
             # the same submission again: report what was debited, debit nothing new
             return ClaimResult(uses=list(replay), replayed=True)
+        if message is not None and message.function == Function.CANCELLATION:
+            claims = []  # a cancellation only credits back
+        elif isinstance(message, BillOfEntry) and message.type == BillOfEntryType.EX_BOND:
+            claims = [*claims, *self.bond_claims(message)]
         replaced = self.replaces(message) if message is not None else None
         released = self.holdings(replaced.message_id) if replaced is not None else {}
         freed: dict[tuple[str, str], tuple[Decimal, Decimal]] = {}
@@ -379,7 +428,8 @@ class RunState:
         own: dict[tuple[str, str], tuple[Decimal, Decimal]] = {}  # this message's claims so far
         standing: list[tuple[Decimal | None, Decimal | None]] = []  # balances without them
         for claim in claims:
-            record = registry.licence(claim.scheme, claim.number)
+            bond = claim.scheme.upper() == BOND
+            record = None if bond else registry.licence(claim.scheme, claim.number)
             number = (claim.scheme.upper(), claim.number)
             debited_quantity, debited_value = self.debited(*number)
             freed_quantity, freed_value = freed.get(number, (ZERO, ZERO))
@@ -387,6 +437,7 @@ class RunState:
             debited_value -= freed_value
             own_quantity, own_value = own.get(number, (ZERO, ZERO))
             standing.append((
+                ZERO - debited_quantity if bond else
                 None if record is None or record.quantity is None else (
                     record.quantity - debited_quantity),
                 None if record is None or record.value_inr is None else (
@@ -426,6 +477,9 @@ class RunState:
                 "remaining_quantity": quantity, "remaining_value": value})
                 for use, (quantity, value) in zip(result.uses, standing, strict=True)]
             return ClaimResult(uses=uses, shortfalls=result.shortfalls)
+        if (isinstance(message, BillOfEntry) and message.type == BillOfEntryType.WAREHOUSING
+                and message.function != Function.CANCELLATION):
+            result.debits += bond_openings(message)
         if not self.committing:
             self._settle(key, message, result, released, void_holdings)
         elif result.uses and message is None:
@@ -454,6 +508,8 @@ class RunState:
                 self._documents.record(version, void_entries)
         if isinstance(message, BillOfEntry) and message.manifest and message.manifest.igm_number:
             self._noted.setdefault(message.manifest.igm_number, set()).add(message.message_id)
+        if isinstance(message, BillOfEntry) and message.number:
+            self._numbered[message.number] = message.message_id
         if message is not None:
             self._documents.record(version_of(key, message), entries)
         if result.uses:  # no claims: a replay would find none either, so keep nothing
@@ -517,6 +573,12 @@ class RunState:
     def _add(self, account: tuple[str, str], quantity: Decimal, value: Decimal) -> None:
         held_q, held_v = self._debits.get(account, (ZERO, ZERO))
         self._debits[account] = (held_q + quantity, held_v + value)
+
+
+def bond_openings(boe: BillOfEntry) -> list[Debit]:
+    """A warehousing Bill of Entry opens one bond balance per HS code, in the line's unit."""
+    return [Debit(BOND, bond_account(boe.message_id, item.hs_code), item.number, -item.quantity,
+                  ZERO, unit=item.unit, kind="bond") for item in boe.items]
 
 
 def notes(boe: BillOfEntry, manifest: ImportGeneralManifest) -> bool:

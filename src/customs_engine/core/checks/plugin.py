@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date
 
 from customs_engine.core.checks import (
+    bonds,
     deadlines,
     declaration,
     exchange,
@@ -22,7 +23,7 @@ from customs_engine.core.checks.catalogue import RULES
 from customs_engine.core.context import CheckContext, Scheme
 from customs_engine.core.hookspecs import hookimpl
 from customs_engine.core.ledger import RunState
-from customs_engine.core.models import BillOfEntry, Function, ImportGeneralManifest
+from customs_engine.core.models import BillOfEntry, BillOfEntryType, Function, ImportGeneralManifest
 from customs_engine.core.response import Fee, Finding, Routing
 from customs_engine.core.rules import Rule
 
@@ -62,6 +63,9 @@ def customs_check_in_sequence(message: BillOfEntry | ImportGeneralManifest, ctx:
     documents = lifecycle.check_lifecycle(message, ctx, run)
     if not isinstance(message, BillOfEntry) or message.function == Function.CANCELLATION:
         return documents
+    if message.type == BillOfEntryType.EX_BOND:
+        # an ex-bond BoE quotes no IGM line: no noting, prior-entry or late-presentation rule
+        return [*documents, *bonds.check_ex_bond(message, run)]
     return [
         *documents,
         *noting.check_noting(message, run),

@@ -9,7 +9,7 @@ from customs_engine.core.checks.arrival import arrival_date, entry_inwards_date,
 from customs_engine.core.checks.catalogue import RULES
 from customs_engine.core.context import CheckContext
 from customs_engine.core.ledger import RunState
-from customs_engine.core.models import BillOfEntry
+from customs_engine.core.models import BillOfEntry, BillOfEntryType
 from customs_engine.core.refdata import routing_table
 from customs_engine.core.response import Finding, Routing
 
@@ -36,7 +36,10 @@ def check_routing(boe: BillOfEntry, ctx: CheckContext) -> list[Finding]:
 
 
 def rate_date(boe: BillOfEntry, run: RunState) -> date:
-    """Later of presentation and arrival (entry inwards for a vessel when known): s.15 proviso."""
+    """Later of presentation and arrival (entry inwards for a vessel when known): s.15 proviso.
+    An ex-bond Bill of Entry: its own presentation date (s.15(1)(b))."""
+    if boe.type == BillOfEntryType.EX_BOND:
+        return boe.presented_on
     igm = noted_manifest(boe, run)
     arrived = entry_inwards_date(igm) or arrival_date(boe, igm)
     return max(boe.presented_on, arrived) if arrived else boe.presented_on

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from customs_engine.core.context import MemoryRegistry, RegistryRecord
 from customs_engine.core.documents import DocumentVersion, Holdings, add_holdings
 from customs_engine.core.ledger import (
+    BOND,
     ZERO,
     CommitOutcome,
     Debit,
@@ -169,6 +170,13 @@ class SqlRegistry:
     def holdings(self, message_id: str) -> Holdings:
         with Session(self.engine) as session:
             return _holdings(session, message_id)
+
+    @_ledger_call
+    def numbered(self, number: str) -> str | None:
+        with Session(self.engine) as session:
+            return session.scalars(select(SubmissionRow.message_id).where(
+                SubmissionRow.document_number == number, SubmissionRow.kind == "bill_of_entry")
+                .order_by(SubmissionRow.id.desc())).first()
 
     @_ledger_call
     def noted_against(self, igm_number: str) -> Sequence[str]:
@@ -328,6 +336,11 @@ def _recheck(session: Session, debits: Sequence[Debit],
         quantity, value = released.get((credit.scheme, credit.number), (ZERO, ZERO))
         released[(credit.scheme, credit.number)] = (quantity + credit.quantity,
                                                      value + credit.value_inr)
+    # a bond balance's clearances are serialised by its warehousing document's lock, taken
+    # before any row lock (document locks always come first)
+    for warehousing in sorted({d.number.rsplit("/", 1)[0] for d in debits
+                               if d.scheme == BOND and d.kind != "bond"}):
+        _lock_document(session, warehousing)
     accounts = {(d.scheme, d.number) for d in debits} | {(c.scheme, c.number) for c in credits}
     keys = sorted(record_key("authorisation", scheme, number, None, None)
                   for scheme, number in accounts)
@@ -338,7 +351,13 @@ def _recheck(session: Session, debits: Sequence[Debit],
     shortfalls = []
     for debit in debits:
         key = (debit.scheme, debit.number)
-        row = limits.get(key)
+        row: RecordRow | None
+        if debit.scheme == BOND:
+            if debit.kind == "bond":
+                continue  # opening a bond balance exhausts nothing
+            row = RecordRow(quantity=ZERO, value_inr=None)  # limit 0, opened by bond entries
+        else:
+            row = limits.get(key)
         if row is None:
             continue  # no registry limit: nothing to exhaust
         if key not in spent:
@@ -375,7 +394,7 @@ def _write(session: Session, submission: Submission, credits: Sequence[Credit]) 
                              number=credit.number, item=credit.item, quantity=-credit.quantity,
                              unit=credit.unit, value_inr=-credit.value_inr))
     for debit in submission.debits:
-        session.add(EntryRow(**common, kind="debit", scheme=debit.scheme, number=debit.number,
+        session.add(EntryRow(**common, kind=debit.kind, scheme=debit.scheme, number=debit.number,
                              item=debit.item, quantity=debit.quantity, unit=debit.unit,
                              value_inr=debit.value_inr))
     for scheme, number in submission.licences:
