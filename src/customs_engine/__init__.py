@@ -73,6 +73,8 @@ _EXPORTS: dict[str, str] = {
     "paise": "customs_engine.core.money",
     "rupees": "customs_engine.core.money",
     # format adapters
+    "ResponseFormat": "customs_engine.core.formats",
+    "WireFormat": "customs_engine.core.formats",
     "ParsedMessage": "customs_engine.core.parsing",
     "ResponseWriter": "customs_engine.core.parsing",
     "syntax_finding": "customs_engine.core.parsing",
@@ -118,6 +120,7 @@ __all__ = [
     "Registry",
     "RegistryRecord",
     "Response",
+    "ResponseFormat",
     "ResponseWriter",
     "Routing",
     "Rule",
@@ -129,6 +132,7 @@ __all__ = [
     "ScrapForm",
     "Status",
     "UnitType",
+    "WireFormat",
     "__version__",
     "convert",
     "hookimpl",
@@ -149,6 +153,7 @@ __all__ = [
 if TYPE_CHECKING:
     from customs_engine.core.context import CheckContext, Registry, RegistryRecord, Scheme
     from customs_engine.core.dates import india_date, parse_iso_date, valid_through
+    from customs_engine.core.formats import ResponseFormat, WireFormat
     from customs_engine.core.hookspecs import hookimpl
     from customs_engine.core.models import (
         BillOfEntry,

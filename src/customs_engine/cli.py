@@ -179,6 +179,27 @@ def capped_jobs(jobs: int) -> int:
     return jobs
 
 
+class LoadedFormats(click.Option):
+    """An option whose help lists the formats the loaded plugins provide (``kind``: the
+    response formats of ``validate``, or the wire formats ``convert`` writes)."""
+
+    def __init__(self, *args: Any, kind: str, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.kind = kind
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        record = super().get_help_record(ctx)
+        if record is None:
+            return None
+        try:
+            host = PluginHost.from_entry_points()
+        except (PluginLoadError, BlockedEssentialError):
+            return record
+        names = (host.output_formats() if self.kind == "response"
+                 else sorted(host.convert_targets()))
+        return record[0], f"{record[1]} One of: {', '.join(names)}."
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="customs-engine")
 def main() -> None:
@@ -187,9 +208,8 @@ def main() -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, metavar="PATH...")
-@click.option("--format", "fmt", default="text", show_default=True,
-              help="Response format: text, json, jsonl, csv, junit, cusres, xml, ices-ack "
-                   "(as the loaded plugins provide).")
+@click.option("--format", "fmt", default="text", show_default=True, cls=LoadedFormats,
+              kind="response", help="Response format, as the loaded plugins provide.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write here, not stdout.")
 @click.option("--db", envvar="CUSTOMS_DB", help="Registry database URL (default sqlite:///customs.db).")
 @click.option("--commit", is_flag=True, help="Persist IGMs and authorisation debits.")
@@ -229,7 +249,8 @@ def validate(paths: tuple[str, ...], fmt: str, output: str | None, db: str | Non
     meter = Progress(sys.stderr, total_files=count_files(paths)) if shown else None
     try:
         with output_stream(output) as stream:
-            writer = host.hook.customs_response_writer(format=fmt, stream=stream)
+            writer = host.response_writer(fmt, stream)
+            assert writer is not None, f"{fmt} is listed by host.output_formats()"
             inputs = iter_inputs(paths, limits, is_manifest=engine.is_manifest)
             summary = run(engine, inputs, writer, jobs=jobs, progress=meter)
     except OutputError as exc:
@@ -289,13 +310,18 @@ def rules(scheme: str | None, fmt: str) -> None:
 
 @main.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
-@click.option("--to", "target", type=click.Choice(["edifact", "xml"]), required=True)
+@click.option("--to", "target", required=True, cls=LoadedFormats, kind="wire",
+              help="Wire format to write, as the loaded plugins provide.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False))
 @click.option("--config", "config_path", type=click.Path(dir_okay=False),
               help="TOML file: one table per plugin (e.g. [ices_flatfile] igm_number).")
 def convert(file: str, target: str, output: str | None, config_path: str | None) -> None:
     """Convert a message file to another wire format (parse + write)."""
     host = load_host()
+    targets = sorted(host.convert_targets())
+    if target not in targets and not host.hook.customs_write_messages.get_hookimpls():
+        raise click.BadParameter(f"{target!r} is not one of {', '.join(targets)}",
+                                 param_hint="--to")
     engine = Engine(host, CheckContext(config=load_config(config_path)))
     limits = Limits.from_env()
     try:
@@ -314,9 +340,10 @@ def convert(file: str, target: str, output: str | None, config_path: str | None)
             click.echo(f"customs: {file}: {finding.message}", err=True)
         sys.exit(EXIT_NOT_ACCEPTED)
     messages = [p.message for p in parsed if p.message is not None]
-    rendered = host.hook.customs_write_messages(messages=messages, format=target)
+    rendered = host.write_messages(messages, target)
     if rendered is None:
-        raise click.UsageError(f"no loaded plugin writes {target}")
+        raise click.BadParameter(f"{target!r} is not one of {', '.join(targets)}",
+                                 param_hint="--to")
     try:
         with output_stream(output) as stream:
             stream.write(rendered)

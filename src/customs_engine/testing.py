@@ -255,7 +255,7 @@ def check(message: Message | Sequence[Message], **engine_options: Any
 def write_message(path: Path | str, message: Message, *, format: str = "xml") -> Path:
     """Write a message in a wire format through the installed adapters (for CLI tests)."""
     host = PluginHost.from_entry_points(blocked=(), trace=False)
-    rendered = host.hook.customs_write_messages(messages=[message], format=format)
+    rendered = host.write_messages([message], format)
     if rendered is None:
         raise LookupError(f"no installed plugin writes {format!r}")
     target = Path(path)

@@ -32,7 +32,7 @@ def as_edifact(path: Path) -> bytes:
     host = PluginHost.from_entry_points(trace=False)
     (parsed,) = Engine(host).parse(path.read_bytes(), path.name)
     assert parsed.message is not None
-    rendered = host.hook.customs_write_messages(messages=[parsed.message], format="edifact")
+    rendered = host.write_messages([parsed.message], "edifact")
     assert rendered is not None, "no edifact writer installed"
     return rendered
 

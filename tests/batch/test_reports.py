@@ -42,8 +42,7 @@ HOLD = Finding(rule="SIMS-REG-001", scheme="sims", outcome="hold", message="no r
 def test_writers_are_registered_through_the_plugin_hooks() -> None:
     host = PluginHost.from_entry_points(trace=False)
     assert {"csv", "junit"} <= set(host.output_formats())
-    assert isinstance(host.hook.customs_response_writer(format="csv", stream=io.BytesIO()),
-                      CsvWriter)
+    assert isinstance(host.response_writer("csv", io.BytesIO()), CsvWriter)
     assert "reports" in host.versions()
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from customs_engine import hookimpl
+from customs_engine import WireFormat, hookimpl
 from customs_engine.core.context import Scheme
 from customs_engine.core.models import BillOfEntry
 from customs_engine.core.plugin_manager import BlockedEssentialError, PluginHost, PluginLoadError
@@ -83,10 +83,23 @@ def test_a_failing_routing_plugin_is_named_and_the_core_routing_is_kept() -> Non
     assert response.routing == routed.routing
 
 
+def _sniff(head: bytes, name: str) -> bool:
+    raise UnicodeDecodeError("utf-8", head, 0, 1, "probe cannot read this")
+
+
 class FailingDetection:
+    """A format whose detection raises, asked first (formats are asked in name order)."""
+
+    @hookimpl
+    def customs_wire_formats(self) -> list[WireFormat]:
+        return [WireFormat(name="a_sniffed", title="sniffed", detect=_sniff,
+                           read=lambda data, source, config: [])]
+
+
+class FailingLegacyDetection:
     @hookimpl
     def customs_detect_format(self, head: bytes, name: str) -> str | None:
-        raise UnicodeDecodeError("utf-8", head, 0, 1, "probe cannot read this")
+        return "x" if _sniff(head, name) else None
 
 
 def test_a_failing_format_detection_never_escapes_validate_bytes(tmp_path: Path) -> None:
@@ -94,15 +107,17 @@ def test_a_failing_format_detection_never_escapes_validate_bytes(tmp_path: Path)
     engine = make_engine(only=["core", "icegate_xml"], extra=[("sniffer", FailingDetection())])
     [response] = engine.validate_bytes(path.read_bytes(), str(path))
     failure = assert_finding(response, "CORE-PLUGIN-001")
-    assert "plugin 'sniffer' failed in customs_detect_format: UnicodeDecodeError" in (
+    assert "plugin 'sniffer' failed in a_sniffed.detect: UnicodeDecodeError" in (
         failure.message)
     # the ICEGATE XML adapter still detected and read the file
     assert response.message.format == "icegate_xml" and response.message.reference == "BE-TEST-0001"
     assert response.status == "rejected"
 
-    [alone] = make_engine(only=[], extra=[("sniffer", FailingDetection())]).validate_bytes(
+    # the older first-non-None detection hook fails closed the same way
+    [alone] = make_engine(only=[], extra=[("legacy", FailingLegacyDetection())]).validate_bytes(
         b"anything", "x.bin")
-    assert_finding(alone, "CORE-PLUGIN-001", message_contains="'sniffer'")
+    assert_finding(alone, "CORE-PLUGIN-001",
+                   message_contains="'legacy' failed in customs_detect_format")
 
 
 def test_the_core_checks_cannot_be_blocked(customs_cli, tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from edifact_strategies import bills_of_entry, manifests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from customs_engine.adapters.edifact.plugin import customs_parse
+from customs_engine.adapters.edifact.plugin import read
 from customs_engine.adapters.edifact.writer import write
 
 EXAMPLES = int(os.environ.get("CUSTOMS_FUZZ_EXAMPLES", "400"))
@@ -67,7 +67,7 @@ def mutated(draw: st.DrawFn, base: bytes) -> bytes:
 
 
 def assert_answers(data: bytes) -> None:
-    parsed = customs_parse(format="edifact", data=data, source="fuzz.edi")
+    parsed = read(data, "fuzz.edi", {})
     assert parsed, "at least one ParsedMessage"
     for message in parsed:
         assert message.message is not None or message.findings

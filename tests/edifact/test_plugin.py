@@ -25,5 +25,4 @@ def test_other_formats_are_not_claimed() -> None:
     engine = Engine(load_host())
     assert engine.detect(b"<?xml version='1.0'?><BillOfEntry/>", "x.xml") != "edifact"
     host = load_host()
-    assert host.hook.customs_parse(format="icegate_xml", data=b"<x/>", source="x",
-                                   config={})[0].format == "icegate_xml"
+    assert host.read_format("icegate_xml", b"<x/>", "x", {}).result[0].format == "icegate_xml"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from customs_engine.adapters.edifact.plugin import customs_detect_format
+from customs_engine.adapters.edifact.plugin import detect
 from customs_engine.adapters.edifact.reader import read
 
 ENVELOPE_WORDS = ("UNB", "UNZ", "UNT", "UNE", "UNG", "UNH message", "not closed", "outside")
@@ -22,7 +22,7 @@ def envelope_findings(parsed) -> list[str]:
 
 def test_samples_are_detected_as_edifact(samples_dir: Path) -> None:
     for path in sorted((samples_dir / "edifact").glob("*.edi")):
-        assert customs_detect_format(path.read_bytes()[:4096], path.name) == "edifact"
+        assert detect(path.read_bytes()[:4096], path.name)
 
 
 def test_well_formed_samples_have_no_envelope_findings(samples_dir: Path) -> None:

@@ -26,7 +26,7 @@ def _ack(*files: bytes, **ctx: object) -> list[list[str]]:
     ctx = {"config": IGM_CONFIG, "records": [SIMS_ROW], **ctx}
     engine = make_engine(**ctx)
     stream = io.BytesIO()
-    writer = engine.host.hook.customs_response_writer(format="ices-ack", stream=stream)
+    writer = engine.host.response_writer("ices-ack", stream)
     for number, data in enumerate(files):
         for response in engine.validate_bytes(data, f"file{number}"):
             writer.write(response)

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from customs_engine.adapters.ices_flatfile.ack import AckWriter
-from customs_engine.adapters.ices_flatfile.plugin import customs_detect_format
+from customs_engine.adapters.ices_flatfile.plugin import detect
 from customs_engine.adapters.ices_flatfile.reader import parse
 from customs_engine.core.engine import Engine
 from customs_engine.testing import make_engine
@@ -98,7 +98,7 @@ def mutate(data: bytes, ops: list[tuple]) -> bytes:
 
 
 def _check(data: bytes) -> None:
-    customs_detect_format(head=data[:4096], name="fuzz")
+    detect(data[:4096], "fuzz")
     parsed = parse(data, CONFIG)
     assert parsed, "at least one ParsedMessage"
     for message in parsed:

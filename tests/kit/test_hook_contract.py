@@ -7,6 +7,7 @@ first-non-None). ``tests/test_docs.py`` fails if a hook has no test here.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from collections.abc import Sequence
 from datetime import date
@@ -19,6 +20,7 @@ import pytest
 from customs_engine import hookimpl
 from customs_engine.core.context import CheckContext, Scheme
 from customs_engine.core.engine import Engine
+from customs_engine.core.formats import ResponseFormat, WireFormat
 from customs_engine.core.inputs import InputFile, iter_inputs
 from customs_engine.core.ledger import RunState
 from customs_engine.core.models import BillOfEntry, ImportGeneralManifest
@@ -378,9 +380,18 @@ def test_hook_customs_output_formats() -> None:
     class Json:
         @hookimpl
         def customs_output_formats(self) -> list[str]:
-            return ["json", "paper-report"]
+            return ["json"]
 
     assert engine_with(Output(), Json()).host.output_formats() == ["json", "paper-report"]
+
+    class Shadowing(Json):
+        @hookimpl
+        def customs_output_formats(self) -> list[str]:
+            return ["paper-report"]
+
+    # a name two plugins claim would silently shadow one of them: refused at load
+    with pytest.raises(PluginLoadError, match="'paper-report' is already registered"):
+        engine_with(Output(), Shadowing())
 
 
 def test_hook_customs_response_writer() -> None:
@@ -391,3 +402,85 @@ def test_hook_customs_response_writer() -> None:
     assert stream.getvalue() == b"BE-1:accepted\nBE-2:accepted\nend\n"
     assert summary.messages == 2
     assert engine.host.hook.customs_response_writer(format="xml", stream=stream) is None
+
+
+# -- formats as records ------------------------------------------------------------------------
+
+
+def paper_record(name: str = "paper", *, title: str = "a paper list") -> WireFormat:
+    def detect(head: bytes, name: str) -> bool:
+        return head.startswith(b"PAPER")
+
+    def read(data: bytes, source: str, config: Any) -> list[ParsedMessage]:
+        return [ParsedMessage(index=n, format=name, type="bill_of_entry",
+                              message=bill_of_entry(message_id=line.split()[1].decode()))
+                for n, line in enumerate(data.splitlines())]
+
+    def write(messages: Sequence[BillOfEntry | ImportGeneralManifest]) -> bytes:
+        return b"".join(f"PAPER {message.message_id}\n".encode() for message in messages)
+
+    return WireFormat(name=name, title=title, detect=detect, read=read, write=write)
+
+
+class PaperRecords:
+    @hookimpl
+    def customs_wire_formats(self) -> list[WireFormat]:
+        return [paper_record()]
+
+
+def test_hook_customs_wire_formats() -> None:
+    engine = engine_with(PaperRecords())
+    assert list(engine.host.wire_formats) == ["paper"]
+    responses = engine.validate_bytes(b"PAPER BE-1\nPAPER BE-2\n", "two.paper")
+    assert [(r.message.format, r.message.reference) for r in responses] == [
+        ("paper", "BE-1"), ("paper", "BE-2")]
+    assert engine.host.write_messages([bill_of_entry(message_id="BE-9")], "paper") == (
+        b"PAPER BE-9\n")
+    # the "not recognised" message names the loaded formats, never a hand-written list
+    [unknown] = engine.validate_bytes(b"%PDF-1.7", "x.pdf")
+    assert "format not recognised (expected a paper list)" in unknown.findings[0].message
+
+    class Broken:
+        @hookimpl
+        def customs_wire_formats(self) -> list[WireFormat]:
+            def detect(head: bytes, name: str) -> bool:
+                raise ValueError("cannot sniff")
+            return [WireFormat(name="broken", title="t", detect=detect,
+                               read=lambda data, source, config: [])]
+
+    [response] = engine_with(PaperRecords(), Broken()).validate_bytes(b"PAPER BE-1\n", "x")
+    failure = assert_finding(response, "CORE-PLUGIN-001", message_contains="'probe1'")
+    assert "broken.detect: ValueError: cannot sniff" in failure.message
+    assert response.message.reference == "BE-1"  # the paper format still read it
+
+
+def test_a_wire_format_registered_twice_is_refused_naming_both_plugins() -> None:
+    with pytest.raises(PluginLoadError) as info:
+        engine_with(PaperRecords(), PaperRecords())
+    assert info.value.plugin == "probe0"
+    assert "wire format 'paper' is already registered by plugin 'probe1'" in info.value.reason
+
+    class XmlAgain:
+        @hookimpl
+        def customs_wire_formats(self) -> list[WireFormat]:
+            return [dataclasses.replace(paper_record("other_xml"), convert_name="xml")]
+
+    with pytest.raises(PluginLoadError, match="convert target 'xml' is already written"):
+        make_engine(only=["icegate_xml"], extra=[("xml2", XmlAgain())])
+
+
+def test_hook_customs_response_formats() -> None:
+    class Records:
+        @hookimpl
+        def customs_response_formats(self) -> list[ResponseFormat]:
+            return [ResponseFormat(name="paper-report", title="t", writer=Writer)]
+
+    engine = engine_with(Records(), PaperRecords())
+    assert engine.host.output_formats() == ["paper-report"]
+    stream = io.BytesIO()
+    writer = engine.host.response_writer("paper-report", stream)
+    assert writer is not None
+    run(engine, [InputFile("a.paper", b"PAPER BE-1\n")], writer)
+    assert stream.getvalue() == b"BE-1:accepted\nend\n"
+    with pytest.raises(PluginLoadError, match="response format 'paper-report' is already"):
+        engine_with(Records(), Output())

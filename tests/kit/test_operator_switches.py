@@ -16,9 +16,8 @@ from customs_engine.testing import bill_of_entry, make_engine, write_message
 
 BUILT_IN = {
     "core": ["customs_rules", "customs_schemes"],
-    "icegate_xml": ["customs_detect_format", "customs_parse", "customs_write_messages",
-                    "customs_output_formats", "customs_response_writer"],
-    "serializers": ["customs_output_formats", "customs_response_writer"],
+    "icegate_xml": ["customs_response_formats", "customs_wire_formats"],
+    "serializers": ["customs_response_formats"],
 }
 
 
@@ -77,9 +76,9 @@ def test_trace_switch_shows_hook_calls_on_stderr(customs_cli, tmp_path: Path) ->
     result = customs_cli("validate", "--format", "json", str(boe), trace=True)
     assert result.exit_code == 0
     # every hook is called plugin by plugin, first-non-None hooks too ...
-    assert "customs_detect_format (plugin icegate_xml) [hook]" in result.stderr
-    assert "finish customs_detect_format (plugin icegate_xml) --> icegate_xml [hook]" in (
-        result.stderr)
+    assert "icegate_xml.detect (plugin icegate_xml) [hook]" in result.stderr
+    assert "finish icegate_xml.detect (plugin icegate_xml) --> True [hook]" in result.stderr
+    assert "finish icegate_xml.read (plugin icegate_xml) --> [ParsedMessage(" in result.stderr
     # ... as are collected ones
     assert "customs_rules (plugin core) [hook]" in result.stderr
     assert "finish customs_rules (plugin core) --> [Rule(id='CORE-" in result.stderr

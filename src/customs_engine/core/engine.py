@@ -79,7 +79,7 @@ class Engine:
 
     def _detect(self, data: bytes, source: str) -> tuple[str | None, list[Finding]]:
         """The detected format and the failures of plugins that raised while detecting."""
-        answer = self.host.call_first("customs_detect_format", head=data[:HEAD_SIZE], name=source)
+        answer = self.host.detect_format(data[:HEAD_SIZE], source)
         return answer.result, self._failures(answer.failures)
 
     def is_manifest(self, head: bytes, name: str) -> bool:
@@ -102,11 +102,12 @@ class Engine:
             return [unparsable("unknown", "empty file: no message found", line=1, column=1)]
         fmt, failures = self._detect(data, source)
         if fmt is None:
-            parsed = [unparsable("unknown", "format not recognised (expected ICEGATE XML, "
-                                 "UN/EDIFACT or an ICES 1.5 flat file)", line=1, column=1)]
+            expected = _one_of(self.host.format_titles())
+            parsed = [unparsable("unknown", "format not recognised"
+                                 f"{f' (expected {expected})' if expected else ''}",
+                                 line=1, column=1)]
         else:
-            answer = self.host.call_first("customs_parse", format=fmt, data=data, source=source,
-                                          config=self.ctx.config)
+            answer = self.host.read_format(fmt, data, source, self.ctx.config)
             failures += self._failures(answer.failures)
             if answer.result:
                 parsed = list(answer.result)
@@ -315,6 +316,11 @@ class Engine:
                                             self.host.rule_owner.get(finding.rule,
                                                                      finding.scheme)))
         return out
+
+
+def _one_of(names: list[str]) -> str:
+    """``"A, B or C"``."""
+    return " or ".join(filter(None, [", ".join(names[:-1]), *names[-1:]]))
 
 
 def _finding_order(finding: Finding) -> tuple[bool, int]:

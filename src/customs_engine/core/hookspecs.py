@@ -44,6 +44,7 @@ import pluggy
 
 if TYPE_CHECKING:
     from customs_engine.core.context import CheckContext, Scheme
+    from customs_engine.core.formats import ResponseFormat, WireFormat
     from customs_engine.core.models import BillOfEntry, ImportGeneralManifest
     from customs_engine.core.parsing import ParsedMessage, ResponseWriter
     from customs_engine.core.response import AuthorisationClaim, Fee, Finding, Routing
@@ -82,9 +83,32 @@ def customs_rules() -> list[Rule] | None:
 # -- format adapters ---------------------------------------------------------------------------
 
 
+@hookspec
+def customs_wire_formats() -> list[WireFormat] | None:
+    """Register the message formats this plugin reads (and writes) as :class:`WireFormat`
+    records: name, title, ``detect``, ``read`` and optionally ``write``.
+
+    Called once at start-up. **Collected.** A format name registered by two plugins stops the
+    run (exit code 3). Detection asks the formats in name order; a failing ``detect`` or ``read``
+    becomes ``CORE-PLUGIN-001`` naming the plugin. ``customs convert --to`` offers every format
+    with a ``write``.
+    """
+
+
+@hookspec
+def customs_response_formats() -> list[ResponseFormat] | None:
+    """Register the response formats this plugin writes as :class:`ResponseFormat` records:
+    name, title and ``writer(stream)``.
+
+    Called once at start-up. **Collected.** A name registered twice stops the run (exit code 3);
+    ``customs validate --format`` accepts every registered name.
+    """
+
+
 @hookspec(firstresult=True)
 def customs_detect_format(head: bytes, name: str) -> str | None:
-    """Recognise the wire format of an input file.
+    """Recognise the wire format of an input file (older form of ``customs_wire_formats``,
+    asked after the registered formats).
 
     ``head`` is the first 4 KiB of the file (possibly with a UTF-8 BOM), ``name`` its path or
     archive member name. Return the format name this plugin parses (``"icegate_xml"``), or ``None``.
@@ -126,8 +150,9 @@ def customs_write_messages(
     ``"edifact"``): a single message as itself, several in the format's own container (an XML
     ``<Messages>`` wrapper, one EDIFACT interchange).
 
-    Used by ``customs convert``, which passes every message of one input file. Return ``None``
-    when ``format`` is not this plugin's. **First-non-None.**
+    Used by ``customs convert``, which passes every message of one input file, for a target no
+    registered :class:`WireFormat` writes (older form). Return ``None`` when ``format`` is not
+    this plugin's. **First-non-None.**
     """
 
 
@@ -200,7 +225,9 @@ def customs_rate_date(boe: BillOfEntry, ctx: CheckContext, run: RunView) -> date
 
 @hookspec
 def customs_output_formats() -> list[str] | None:
-    """Name the response formats this plugin can write (``"json"``, ``"cusres"``). **Collected.**"""
+    """Name the response formats this plugin can write with ``customs_response_writer`` (older
+    form of ``customs_response_formats``; names are checked for duplicates at start-up too).
+    **Collected.**"""
 
 
 @hookspec(firstresult=True)

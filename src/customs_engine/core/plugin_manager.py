@@ -22,17 +22,19 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from types import ModuleType
-from typing import Any
+from typing import Any, BinaryIO
 
 import pluggy
 
 from customs_engine.core import hookspecs
 from customs_engine.core.context import Scheme
+from customs_engine.core.formats import ResponseFormat, WireFormat
 from customs_engine.core.ledger import LedgerError
+from customs_engine.core.parsing import ResponseWriter
 from customs_engine.core.rules import Rule
 
 ENTRY_POINT_GROUP = "customs_engine"
@@ -122,6 +124,11 @@ class PluginHost:
         self.rules = self._collect_rules()
         self.schemes = self._collect_schemes()
         self._check_shortfall_rules()
+        self.wire_formats: dict[str, WireFormat] = {}
+        self.response_formats: dict[str, ResponseFormat] = {}
+        #: (``"wire"`` or ``"response"``, format name) → the plugin that registered it
+        self.format_owner: dict[tuple[str, str], str] = {}
+        self._collect_formats()
 
     # -- construction ------------------------------------------------------------------------
 
@@ -211,39 +218,141 @@ class PluginHost:
 
     def _calls(self, hook_name: str, kwargs: dict[str, Any],
                only: Collection[str] | None = None) -> Iterator[ImplCall]:
-        """The one way hooks are called: plugin by plugin, each failure caught and named.
-
-        These calls bypass pluggy's own hook tracing, so they are traced here.
-        """
+        """The one way hooks are called: plugin by plugin, each failure caught and named."""
         for impl in reversed(getattr(self.pm.hook, hook_name).get_hookimpls()):
             if only is not None and impl.plugin_name not in only:
                 continue  # ``only``: the plugins allowed to see this message (see hookspecs)
             args = {name: kwargs[name] for name in impl.argnames}
-            if self.tracing:
-                self._hooktrace.root.indent += 1
-                self._hooktrace(hook_name, f"(plugin {impl.plugin_name})", args)
-            try:
-                call = ImplCall(impl.plugin_name, hook_name, result=impl.function(**args))
-            except LedgerError:
-                raise  # the run's database failed: not the plugin's fault, and fatal
-            except Exception as exc:  # isolated: the caller reports it against the plugin
-                call = ImplCall(impl.plugin_name, hook_name, error=exc)
-            if self.tracing:
-                outcome = (call.result if call.error is None
-                           else f"raised {type(call.error).__name__}: {call.error}")
-                self._hooktrace("finish", hook_name, f"(plugin {impl.plugin_name})", "-->",
-                                outcome)
-                self._hooktrace.root.indent -= 1
-            yield call
+            yield self.invoke(hook_name, impl.plugin_name, impl.function, args)
+
+    def invoke(self, hook_name: str, plugin: str, function: Any,
+               args: dict[str, Any]) -> ImplCall:
+        """Call one plugin's function, traced, with its failure caught (a lost ledger database
+        is not the plugin's fault and is raised). Format records are called through it too.
+
+        These calls bypass pluggy's own hook tracing, so they are traced here.
+        """
+        if self.tracing:
+            self._hooktrace.root.indent += 1
+            self._hooktrace(hook_name, f"(plugin {plugin})", args)
+        try:
+            call = ImplCall(plugin, hook_name, result=function(**args))
+        except LedgerError:
+            raise  # the run's database failed: not the plugin's fault, and fatal
+        except Exception as exc:  # isolated: the caller reports it against the plugin
+            call = ImplCall(plugin, hook_name, error=exc)
+        if self.tracing:
+            outcome = (call.result if call.error is None
+                       else f"raised {type(call.error).__name__}: {call.error}")
+            self._hooktrace("finish", hook_name, f"(plugin {plugin})", "-->", outcome)
+            self._hooktrace.root.indent -= 1
+        return call
+
+    # -- formats -----------------------------------------------------------------------------
+
+    def detect_format(self, head: bytes, name: str) -> FirstResult:
+        """The wire format of a file: the registered formats in name order, then plugins that
+        still answer the older ``customs_detect_format`` hook. Failures are kept, not raised."""
+        failures: list[ImplCall] = []
+        for fmt in self.wire_formats.values():
+            call = self.invoke(f"{fmt.name}.detect", self.format_owner["wire", fmt.name],
+                               fmt.detect, {"head": head, "name": name})
+            if call.error is not None:
+                failures.append(call)
+            elif call.result:
+                return FirstResult(fmt.name, call.plugin, tuple(failures))
+        legacy = self.call_first("customs_detect_format", head=head, name=name)
+        return FirstResult(legacy.result, legacy.plugin, (*failures, *legacy.failures))
+
+    def read_format(self, fmt: str, data: bytes, source: str,
+                    config: Mapping[str, Mapping[str, Any]]) -> FirstResult:
+        """Every message of a file of format ``fmt`` (``result`` ``None``: nobody read it)."""
+        record = self.wire_formats.get(fmt)
+        if record is None:
+            return self.call_first("customs_parse", format=fmt, data=data, source=source,
+                                   config=config)
+        call = self.invoke(f"{fmt}.read", self.format_owner["wire", fmt], record.read,
+                           {"data": data, "source": source, "config": config})
+        if call.error is not None:
+            return FirstResult(failures=(call,))
+        return FirstResult(call.result, call.plugin)
+
+    def convert_targets(self) -> dict[str, WireFormat]:
+        """The wire formats ``customs convert --to`` can write, by the name it knows them by."""
+        return {fmt.target: fmt for fmt in self.wire_formats.values() if fmt.write is not None}
+
+    def format_titles(self) -> list[str]:
+        return [fmt.title for fmt in self.wire_formats.values()]
+
+    def write_messages(self, messages: Sequence[Any], target: str) -> bytes | None:
+        """``messages`` as one document of wire format ``target`` (``None``: no plugin writes
+        it). Raised errors propagate: ``convert`` has no response to put them in."""
+        record = self.convert_targets().get(target)
+        if record is not None and record.write is not None:
+            return record.write(messages)
+        result: bytes | None = self.pm.hook.customs_write_messages(messages=messages,
+                                                                   format=target)
+        return result
+
+    def response_writer(self, fmt: str, stream: BinaryIO) -> ResponseWriter | None:
+        record = self.response_formats.get(fmt)
+        if record is not None:
+            return record.writer(stream)
+        writer: ResponseWriter | None = self.pm.hook.customs_response_writer(format=fmt,
+                                                                            stream=stream)
+        return writer
 
     def handled_licence_schemes(self) -> frozenset[str]:
         return frozenset(s.upper() for scheme in self.schemes for s in scheme.licence_schemes)
 
     def output_formats(self) -> list[str]:
-        names: list[str] = []
-        for batch in self.hook.customs_output_formats():
-            names.extend(batch or ())
-        return sorted(set(names))
+        """Every response format ``validate --format`` accepts."""
+        return sorted(self.response_formats) + self._legacy_output_formats
+
+    def _collect_formats(self) -> None:
+        """Format records of every plugin; a name registered twice stops the run, naming both
+        plugins (a duplicate would silently shadow the other plugin's format)."""
+        for hook_name, table in (("customs_wire_formats", self.wire_formats),
+                                 ("customs_response_formats", self.response_formats)):
+            records: list[tuple[str, Any]] = []
+            for call in self.call_each(hook_name):
+                if call.error is not None:
+                    raise PluginLoadError(call.plugin,
+                                          f"{hook_name} failed: {call.error}") from call.error
+                records += [(call.plugin, record) for record in call.result or ()]
+            for plugin, record in sorted(records, key=lambda pair: pair[1].name):
+                self._register_format(table, plugin, record)
+        legacy: list[str] = []
+        for call in self.call_each("customs_output_formats"):
+            if call.error is not None:
+                raise PluginLoadError(call.plugin, f"customs_output_formats failed: "
+                                                   f"{call.error}") from call.error
+            for name in call.result or ():
+                if ("response", name) in self.format_owner:
+                    owner = self.format_owner["response", name]
+                    raise PluginLoadError(call.plugin, f"response format {name!r} is already "
+                                                       f"registered by plugin {owner!r}")
+                legacy.append(name)
+                self.format_owner["response", name] = call.plugin
+        self._legacy_output_formats = sorted(legacy)
+
+    def _register_format(self, table: dict[str, Any], plugin: str, record: Any) -> None:
+        kind = "wire" if isinstance(record, WireFormat) else "response"
+        expected = WireFormat if kind == "wire" else ResponseFormat
+        if not isinstance(record, expected):
+            raise PluginLoadError(plugin, f"returned {type(record).__name__}, not a "
+                                          f"{expected.__name__}")
+        if (kind, record.name) in self.format_owner:
+            raise PluginLoadError(plugin, f"{kind} format {record.name!r} is already registered "
+                                          f"by plugin {self.format_owner[kind, record.name]!r}")
+        if isinstance(record, WireFormat) and record.write is not None:
+            clash = next((f for f in self.wire_formats.values() if f.write is not None
+                          and f.target == record.target), None)
+            if clash is not None:
+                raise PluginLoadError(plugin, f"convert target {record.target!r} is already "
+                                              f"written by format {clash.name!r}")
+        table[record.name] = record
+        self.format_owner[kind, record.name] = plugin
 
     def _refuse_wrappers(self) -> None:
         """Hooks are called plugin by plugin (:meth:`_calls`), so a pluggy wrapper would never

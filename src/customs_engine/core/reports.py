@@ -19,8 +19,8 @@ import io
 from typing import BinaryIO
 from xml.sax.saxutils import escape, quoteattr
 
+from customs_engine.core.formats import ResponseFormat
 from customs_engine.core.hookspecs import hookimpl
-from customs_engine.core.parsing import ResponseWriter
 from customs_engine.core.response import Finding, Response
 
 CSV_COLUMNS = ("source", "index", "reference", "type", "status", "rule", "scheme", "outcome",
@@ -104,12 +104,11 @@ _WRITERS: dict[str, type[CsvWriter] | type[JUnitWriter]] = {"csv": CsvWriter,
                                                              "junit": JUnitWriter}
 
 
-@hookimpl
-def customs_output_formats() -> list[str]:
-    return sorted(_WRITERS)
+#: what ``customs validate --help`` says of each format
+_TITLES = {"csv": "one CSV row per finding", "junit": "JUnit XML for CI"}
 
 
 @hookimpl
-def customs_response_writer(format: str, stream: BinaryIO) -> ResponseWriter | None:
-    factory = _WRITERS.get(format)
-    return factory(stream) if factory else None
+def customs_response_formats() -> list[ResponseFormat]:
+    return [ResponseFormat(name=name, title=_TITLES[name], writer=writer)
+            for name, writer in sorted(_WRITERS.items())]

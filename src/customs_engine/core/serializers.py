@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import BinaryIO
 
+from customs_engine.core.formats import ResponseFormat
 from customs_engine.core.hookspecs import hookimpl
-from customs_engine.core.parsing import ResponseWriter
 from customs_engine.core.response import Response
 from customs_engine.core.text import printable
 
@@ -100,12 +100,12 @@ _WRITERS: dict[str, type[JsonWriter] | type[JsonLinesWriter] | type[TextWriter]]
     "json": JsonWriter, "jsonl": JsonLinesWriter, "text": TextWriter}
 
 
-@hookimpl
-def customs_output_formats() -> list[str]:
-    return sorted(_WRITERS)
+#: what ``customs validate --help`` says of each format
+_TITLES = {"json": "one JSON document", "jsonl": "one JSON object per line",
+           "text": "a readable report"}
 
 
 @hookimpl
-def customs_response_writer(format: str, stream: BinaryIO) -> ResponseWriter | None:
-    factory = _WRITERS.get(format)
-    return factory(stream) if factory else None
+def customs_response_formats() -> list[ResponseFormat]:
+    return [ResponseFormat(name=name, title=_TITLES[name], writer=writer)
+            for name, writer in sorted(_WRITERS.items())]

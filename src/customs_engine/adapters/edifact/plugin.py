@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from typing import BinaryIO
+from collections.abc import Mapping
+from typing import Any
 
 from customs_engine.adapters.edifact import cusres, reader, writer
+from customs_engine.core.formats import ResponseFormat, WireFormat
 from customs_engine.core.hookspecs import hookimpl
-from customs_engine.core.models import BillOfEntry, ImportGeneralManifest
-from customs_engine.core.parsing import ParsedMessage, ResponseWriter
+from customs_engine.core.parsing import ParsedMessage
 
 FORMAT = reader.FORMAT
 _START = re.compile(rb"^\s*UN[AB]")
 
 
-@hookimpl
-def customs_detect_format(head: bytes, name: str) -> str | None:
-    return FORMAT if _START.match(head.removeprefix(b"\xef\xbb\xbf")) else None
+def detect(head: bytes, name: str) -> bool:
+    """An interchange: ``UNA`` or ``UNB`` first (after a BOM and blanks)."""
+    return bool(_START.match(head.removeprefix(b"\xef\xbb\xbf")))
 
 
 #: the message type of the first UNH (``UNH+ref+CUSCAR:D:95B:UN'``), any service characters
@@ -34,27 +34,17 @@ def customs_message_kind(format: str, head: bytes) -> str | None:
     return "manifest" if match.group(1) == b"CUSCAR" else "bill_of_entry"
 
 
-@hookimpl
-def customs_parse(format: str, data: bytes, source: str) -> list[ParsedMessage] | None:
-    if format != FORMAT:
-        return None
+def read(data: bytes, source: str, config: Mapping[str, Mapping[str, Any]]) -> list[ParsedMessage]:
     return reader.read(data, source)
 
 
 @hookimpl
-def customs_write_messages(
-    messages: Sequence[BillOfEntry | ImportGeneralManifest], format: str
-) -> bytes | None:
-    if format != FORMAT:
-        return None
-    return writer.write_all(messages)
+def customs_wire_formats() -> list[WireFormat]:
+    return [WireFormat(name=FORMAT, title="UN/EDIFACT", detect=detect, read=read,
+                       write=writer.write_all)]
 
 
 @hookimpl
-def customs_output_formats() -> list[str]:
-    return [cusres.FORMAT]
-
-
-@hookimpl
-def customs_response_writer(format: str, stream: BinaryIO) -> ResponseWriter | None:
-    return cusres.CusresWriter(stream) if format == cusres.FORMAT else None
+def customs_response_formats() -> list[ResponseFormat]:
+    return [ResponseFormat(name=cusres.FORMAT, title="UN/EDIFACT CUSRES responses",
+                           writer=cusres.CusresWriter)]

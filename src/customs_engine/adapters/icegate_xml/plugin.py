@@ -1,26 +1,24 @@
-"""The ``icegate_xml`` adapter plugin: detection, parsing and writing of the XML rendering."""
+"""The ``icegate_xml`` adapter plugin: the XML rendering read and written, and XML responses."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from typing import BinaryIO
+from collections.abc import Mapping
+from typing import Any
 
 from customs_engine.adapters.icegate_xml import reader, responses, writer
+from customs_engine.core.formats import ResponseFormat, WireFormat
 from customs_engine.core.hookspecs import hookimpl
-from customs_engine.core.models import BillOfEntry, ImportGeneralManifest
-from customs_engine.core.parsing import ParsedMessage, ResponseWriter
+from customs_engine.core.parsing import ParsedMessage
 
 FORMAT = reader.FORMAT
 _XML_START = re.compile(rb"^\s*<")
 
 
-@hookimpl
-def customs_detect_format(head: bytes, name: str) -> str | None:
-    text = head.removeprefix(b"\xef\xbb\xbf")
-    if _XML_START.match(text) or name.lower().endswith(".xml"):
-        return FORMAT
-    return None
+def detect(head: bytes, name: str) -> bool:
+    """Starts with ``<`` (after a BOM and blanks), or is named ``*.xml``."""
+    return bool(_XML_START.match(head.removeprefix(b"\xef\xbb\xbf"))) or (
+        name.lower().endswith(".xml"))
 
 
 #: the first element that is not a comment, processing instruction or DOCTYPE
@@ -40,27 +38,17 @@ def customs_message_kind(format: str, head: bytes) -> str | None:
     return None
 
 
-@hookimpl
-def customs_parse(format: str, data: bytes, source: str) -> list[ParsedMessage] | None:
-    if format != FORMAT:
-        return None
+def read(data: bytes, source: str, config: Mapping[str, Mapping[str, Any]]) -> list[ParsedMessage]:
     return reader.read(data, source)
 
 
 @hookimpl
-def customs_write_messages(
-    messages: Sequence[BillOfEntry | ImportGeneralManifest], format: str
-) -> bytes | None:
-    if format != "xml":
-        return None
-    return writer.write_all(messages)
+def customs_wire_formats() -> list[WireFormat]:
+    return [WireFormat(name=FORMAT, title="ICEGATE XML", detect=detect, read=read,
+                       write=writer.write_all, convert_name="xml")]
 
 
 @hookimpl
-def customs_output_formats() -> list[str]:
-    return ["xml"]
-
-
-@hookimpl
-def customs_response_writer(format: str, stream: BinaryIO) -> ResponseWriter | None:
-    return responses.XmlResponseWriter(stream) if format == "xml" else None
+def customs_response_formats() -> list[ResponseFormat]:
+    return [ResponseFormat(name="xml", title="ICEGATE-style XML responses",
+                           writer=responses.XmlResponseWriter)]

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, BinaryIO
+from typing import Any
 
 from customs_engine.adapters.ices_flatfile import ack, reader
 from customs_engine.adapters.ices_flatfile.records import GS, MESSAGE_IDS
 from customs_engine.adapters.ices_flatfile.valuation import RULES
+from customs_engine.core.formats import ResponseFormat, WireFormat
 from customs_engine.core.hookspecs import hookimpl
-from customs_engine.core.parsing import ParsedMessage, ResponseWriter
+from customs_engine.core.parsing import ParsedMessage
 from customs_engine.core.rules import Rule
 
 FORMAT = reader.FORMAT
@@ -32,10 +33,9 @@ def _message_id(head: bytes) -> str | None:
     return None
 
 
-@hookimpl
-def customs_detect_format(head: bytes, name: str) -> str | None:
+def detect(head: bytes, name: str) -> bool:
     """An HREC header whose position 9 is CACHI01, CACHI01_A or SACHI01."""
-    return FORMAT if _message_id(head) is not None else None
+    return _message_id(head) is not None
 
 
 @hookimpl
@@ -48,19 +48,16 @@ def customs_message_kind(format: str, head: bytes) -> str | None:
     return "manifest" if MESSAGE_IDS[message_id] == "sachi01" else "bill_of_entry"
 
 
-@hookimpl
-def customs_parse(format: str, data: bytes, source: str,
-                  config: Mapping[str, Mapping[str, Any]]) -> list[ParsedMessage] | None:
-    if format != FORMAT:
-        return None
+def read(data: bytes, source: str, config: Mapping[str, Mapping[str, Any]]) -> list[ParsedMessage]:
     return reader.read(data, source, config)
 
 
 @hookimpl
-def customs_output_formats() -> list[str]:
-    return [ack.FORMAT]
+def customs_wire_formats() -> list[WireFormat]:
+    return [WireFormat(name=FORMAT, title="an ICES 1.5 flat file", detect=detect, read=read)]
 
 
 @hookimpl
-def customs_response_writer(format: str, stream: BinaryIO) -> ResponseWriter | None:
-    return ack.AckWriter(stream) if format == ack.FORMAT else None
+def customs_response_formats() -> list[ResponseFormat]:
+    return [ResponseFormat(name=ack.FORMAT, title="ICES CHCAI02 acknowledgements",
+                           writer=ack.AckWriter)]
