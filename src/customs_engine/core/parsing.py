@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import BinaryIO, Protocol
+from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -57,7 +57,3 @@ class ResponseWriter(Protocol):
 
     def close(self) -> None:
         """Finish the document (closing brackets, trailers). Does not close the stream."""
-
-
-class WriterFactory(Protocol):
-    def __call__(self, stream: BinaryIO) -> ResponseWriter: ...

@@ -47,7 +47,6 @@ _BE_TYPES = {"H": ("HOME_CONSUMPTION", None), "W": ("WAREHOUSING", None),
 _MODES = {"S": "SEA", "A": "AIR", "L": "ROAD"}
 _FUNCTIONS = {"F": "original", "A": "amendment", "S": "amendment", "D": "cancellation"}
 _CATEGORIES = {"G": "GOVERNMENT"}
-ITEM_KEYED = ("invoice_sr", "item_sr")
 ITEM_BASE = 10000
 
 
