@@ -72,7 +72,7 @@ class Validator:
     def render(self, responses: Sequence[Response], fmt: str) -> bytes:
         """The responses in an output format, exactly as ``customs validate --format`` writes."""
         stream = io.BytesIO()
-        writer = self.host.hook.customs_response_writer(format=fmt, stream=stream)
+        writer = self.host.response_writer(fmt, stream)
         if writer is None:
             raise ValueError(f"no loaded plugin writes {fmt}")
         for response in responses:
