@@ -1,4 +1,4 @@
-"""The ``customs`` command line (SPEC §9).
+"""The ``customs`` command line.
 
 Exit codes of ``validate``: 0 every message accepted; 1 at least one message not accepted;
 2 usage error, unreadable path or output that cannot be written; 3 a plugin failed to load;

@@ -46,7 +46,7 @@ def open_registry(db: str | None, *, for_run: bool = False,
 
 @click.group()
 def registry() -> None:
-    """Authorisations, registrations, agencies and exchange rates (SPEC §8)."""
+    """Authorisations, registrations, agencies and exchange rates."""
 
 
 @registry.command("import")

@@ -22,7 +22,7 @@ RecordKind = Literal["authorisation", "registration", "agency", "exchange_rate"]
 
 
 class RegistryRecord(BaseModel):
-    """One row of the registry (SPEC §8 columns)."""
+    """One row of the registry (see ``examples/registry/registry.csv`` for the columns)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 

@@ -35,7 +35,7 @@ def india_date(value: datetime | date) -> date:
 
 
 def valid_through(start: date, days: int) -> date:
-    """Last valid day of something "valid N days from X", that day included (RULES.md §0)."""
+    """Last valid day of something "valid N days from X", that day included."""
     return start + timedelta(days=days)
 
 

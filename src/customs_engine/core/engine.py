@@ -41,6 +41,8 @@ HEAD_SIZE = 4096
 PLUGIN_ERROR_RULE = "CORE-PLUGIN-001"
 #: the plugins that see a cancellation: only the core (it credits back; no scheme checks it)
 CANCELLATION_PLUGINS = ("core",)
+PLUGIN_ERROR_REFERENCE = ("customs-engine fail-closed policy: a missing or failing scheme must "
+                          "never read as clear")
 
 
 class Assessment(BaseModel):
@@ -278,7 +280,7 @@ class Engine:
                        message=f"plugin {plugin!r} failed in {hook_name}: "
                                f"{type(exc).__name__}: {exc}{place}; the message was not fully "
                                "checked",
-                       reference="customs-engine fail-closed policy (SPEC §9 exit code 3)")
+                       reference=PLUGIN_ERROR_REFERENCE)
 
     def _shortfall_finding(self, shortfall: Any) -> Finding:
         claim = shortfall.claim

@@ -1,4 +1,4 @@
-"""The canonical message model (SPEC §4).
+"""The canonical message model.
 
 Adapters turn wire formats into these objects; every rule is written against them and never sees
 raw segments or XML elements. Field names are stable API: JSON output, the XML rendering and
@@ -178,7 +178,7 @@ class Item(_Model):
     certificates: list[Certificate] = Field(default_factory=list)
 
     def licences_for(self, scheme: str) -> list[Licence]:
-        """The item's licences of one scheme (RULES.md §0: "a line's licence for scheme S")."""
+        """The item's licences of one scheme."""
         wanted = scheme.upper()
         return [lic for lic in self.licences if lic.scheme.upper() == wanted]
 

@@ -9,7 +9,7 @@ this module applies them. Rule IDs are ``<PREFIX>-<CHECK>-<NNN>`` (``SIMS-VAL-00
 
 Dates: rule versions (coverage) follow ``ctx.reference_date``; the facts compared (presentation
 against expiry, issue against expected arrival) are the message's own dates. The fee and window
-versions key on the registration's ``issued_on`` unless ``--as-of`` forces a date (RULES.md §0).
+versions key on the registration's ``issued_on`` unless ``--as-of`` forces a date.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from customs_engine.core.models import BillOfEntry, ImportGeneralManifest
 from customs_engine.core.response import Finding, MessageType, Response
 
 SYNTAX_RULE = "CORE-SYNTAX-001"
-SYNTAX_REFERENCE = "Customs Act 1962 s.46 / s.30 and ICES message formats (CBIC); SPEC §5–§6"
+SYNTAX_REFERENCE = "Customs Act 1962 s.46 / s.30 and ICES message formats (CBIC)"
 
 
 class ParsedMessage(BaseModel):

@@ -1,4 +1,4 @@
-"""What an ICEGATE location code says by itself (RULES.md §1.2, §6)."""
+"""What an ICEGATE location code says by itself."""
 
 from __future__ import annotations
 

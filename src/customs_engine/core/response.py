@@ -1,4 +1,4 @@
-"""The structured customs response (SPEC §7) and the records plugins contribute to it.
+"""The structured customs response and the records plugins contribute to it.
 
 Field names and value sets are stable API. Money is serialised as a string with two decimals,
 quantities as plain strings; ``status`` is derived from the findings, never set by hand.
@@ -163,9 +163,9 @@ class Response(_Record):
         return self.status == "accepted"
 
     def to_json_dict(self) -> dict[str, Any]:
-        """The SPEC §7 object, keys in the documented order (the field order)."""
+        """The response object, keys in the documented order (the field order)."""
         return self.model_dump(mode="json")
 
     def to_json(self, *, indent: int | None = None) -> str:
-        """The SPEC §7 object as JSON text (pydantic's serializer: non-ASCII kept as is)."""
+        """The response object as JSON text (pydantic's serializer: non-ASCII kept as is)."""
         return self.model_dump_json(indent=indent)

@@ -43,7 +43,8 @@ BATCH_BYTES = 1024 * 1024
 WINDOW_PER_JOB = 4
 #: young-generation collection threshold during a run (Python's default is 700). Messages are
 #: hundreds of short-lived, acyclic objects each, so the default collects every few messages and
-#: rescans the batches in flight; -j2 measured about 2% fewer instructions with this setting
+#: rescans the batches in flight (measured: benchmarks/RESULTS.md, "Figures behind design
+#: choices")
 GC_THRESHOLD = (50_000, 20, 100)
 
 Stateless = list[tuple[ParsedMessage, Assessment]]

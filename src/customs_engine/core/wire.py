@@ -14,11 +14,11 @@ every stateful step:
   is what :meth:`Engine.complete <customs_engine.core.engine.Engine.complete>` reads when the
   assessment carries no message of its own (the submission key was computed before the
   journey).
-* **Pipes.** A pipe holds 64 KiB; a batch of 32 files or of their results is 130–330 KB. The
+* **Pipes.** A pipe holds 64 KiB and an uncompressed batch of files or results is larger. The
   writer then waits, chunk by chunk, for the reader — and on the main process's side the reading
   and writing threads of :mod:`concurrent.futures` each need the interpreter lock that the main
-  thread holds while it checks. Compressed with LZ4 (about 0.07 ms for a batch of results, a
-  tenth of zlib's fastest level) a batch is 10–30 KB and passes in one write.
+  thread holds while it checks. Compressed with LZ4 (far cheaper than zlib's fastest level;
+  figures in ``benchmarks/RESULTS.md``) a batch passes in one write.
 """
 
 from __future__ import annotations

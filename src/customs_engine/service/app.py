@@ -372,7 +372,7 @@ def _handlers(app: FastAPI) -> None:
 def _api(app: FastAPI) -> None:
     @app.post("/v1/validations", status_code=201, tags=["validations"],
               summary="Validate one file (any input format) or a zip/tar archive",
-              responses={201: {"description": "SPEC §7 responses, one per message"},
+              responses={201: {"description": "structured responses, one per message"},
                          413: {"description": "body above the limit"}})
     async def create_validation(
             request: Request,

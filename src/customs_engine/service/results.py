@@ -2,7 +2,8 @@
 the registry database for ``GET /v1/validations/{id}`` and the console, for a retention period.
 
 A validation is one run (one request, one watched file); each of its responses is stored as its
-SPEC §7 JSON with the status and the rules of its findings, which the console filters on.
+structured JSON response with the status and the rules of its findings, which the console
+filters on.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""UN/EDIFACT adapter: CUSDEC D:96B and CUSCAR D:95B in, CUSRES D:96B out (SPEC §6).
+"""UN/EDIFACT adapter: CUSDEC D:96B and CUSCAR D:95B in, CUSRES D:96B out.
 
 Modules, in the order data flows:
 
@@ -11,7 +11,8 @@ Modules, in the order data flows:
 * ``cusres`` — responses → one CUSRES interchange (``--format cusres``);
 * ``plugin`` — the hooks.
 
-Where SPEC §6 leaves a canonical field without a place, this adapter uses (and reads back):
+Where the message implementation guide (``mig/``) leaves a canonical field without a place, this
+adapter uses (and reads back):
 
 * message ids longer than UNH 0062 allows (14) — UNH carries a stable 14-character short form,
   the full id travels as CUSDEC BGM 1004 (declarant's reference) / CUSCAR ``RFF+ABE``;

@@ -1,4 +1,4 @@
-"""CUSCAR D:95B (our MIG, SPEC §6.2) → :class:`ImportGeneralManifest`."""
+"""CUSCAR D:95B (our MIG) → :class:`ImportGeneralManifest`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""CUSDEC D:96B (our MIG, SPEC §6.1) → :class:`BillOfEntry`."""
+"""CUSDEC D:96B (our MIG) → :class:`BillOfEntry`."""
 
 from __future__ import annotations
 

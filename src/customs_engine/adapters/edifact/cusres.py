@@ -1,4 +1,4 @@
-"""Responses → one CUSRES D:96B interchange (SPEC §6.3), written by pydifact's serializer.
+"""Responses → one CUSRES D:96B interchange, written by pydifact's serializer.
 
 One UNH…UNT message per response: ``BGM+962+<document>+<AP|CA|RE>``, ``DTM+137`` (document
 date), ``RFF+ACW:<input reference>``, one ERP/ERC/FTX group per finding, then ``TAX+7``/``MOA+161``

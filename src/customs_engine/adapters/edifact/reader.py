@@ -1,4 +1,4 @@
-"""Bytes → one :class:`ParsedMessage` per UNH…UNT message (SPEC §6)."""
+"""Bytes → one :class:`ParsedMessage` per UNH…UNT message."""
 
 from __future__ import annotations
 

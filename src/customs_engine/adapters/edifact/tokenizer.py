@@ -1,6 +1,7 @@
 """A fast EDIFACT segment splitter that yields pydifact ``Segment`` objects with their position.
 
-pydifact's tokenizer walks the text one character at a time (≈0.5 MB/s). This one splits with
+pydifact's tokenizer walks the text one character at a time (slow on large files; figures in
+``benchmarks/RESULTS.md``). This one splits with
 ``str.split`` on the segment terminator, data separator and component separator, and only
 re-joins pieces where a release character escaped the separator, so ordinary files never touch a
 per-character loop. The segments it returns are identical to ``pydifact.parser.Parser().parse``

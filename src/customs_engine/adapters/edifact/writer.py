@@ -1,4 +1,4 @@
-"""Canonical model → CUSDEC D:96B / CUSCAR D:95B interchange text (SPEC §6.1/§6.2), for ``convert``.
+"""Canonical model → CUSDEC D:96B / CUSCAR D:95B interchange text, for ``convert``.
 
 Segments are built as pydifact ``Segment`` objects and written by pydifact's serializer, so
 release characters are applied the one standard way. Output is deterministic: the UNB date is

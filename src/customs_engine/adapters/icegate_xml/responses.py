@@ -2,7 +2,7 @@
 
 One ``<Responses>`` document per run, one ``<Response>`` per message in input order, written as
 each response arrives so memory does not grow with the run. Attribute and element names follow
-the JSON response of SPEC §7 in camelCase; money keeps its two decimals.
+the JSON response in camelCase; money keeps its two decimals.
 """
 
 from __future__ import annotations

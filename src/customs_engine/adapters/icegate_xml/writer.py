@@ -132,7 +132,8 @@ def manifest_element(igm: ImportGeneralManifest) -> etree._Element:
         _add(node, "ConsigneeIEC", line.consignee_iec)
         _goods_fields(node, line)
         _add(node, "CargoMovement", line.cargo_movement)
-        if line.goods_items != ManifestLine(line=line.line, **_totals(line)).goods_items:
+        if line.goods_items != ManifestLine.model_validate(
+                {"line": line.line, **_totals(line)}).goods_items:
             goods = etree.SubElement(node, f"{NS}GoodsItems")
             for item in line.goods_items:
                 _goods_fields(etree.SubElement(goods, f"{NS}GoodsItem"), item)

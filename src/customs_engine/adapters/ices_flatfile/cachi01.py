@@ -1,4 +1,4 @@
-"""CACHI01 / CACHI01_A Bill of Entry → canonical :class:`BillOfEntry` (SPEC §4).
+"""CACHI01 / CACHI01_A Bill of Entry → canonical :class:`BillOfEntry`.
 
 Choices the format leaves open (documented here because users see them):
 
@@ -16,7 +16,7 @@ Choices the format leaves open (documented here because users see them):
   L (land) → ROAD.
 * ``manifest``: the first IGMS record. ``bl_number`` is the house B/L when one is given (the IGM
   line of a house B/L carries it), else the master B/L; no line number (the core finds the line
-  by B/L, RULES.md CORE-BOE-NOTE-003). ``arrived_at`` = the IGMS inward date.
+  by B/L, CORE-BOE-NOTE-003). ``arrived_at`` = the IGMS inward date.
 * Registrations from BE_ITEM_SW_INFO_TYPE per ``maps.toml`` ``registrations`` (SIMS:
   ``PNM/SIU/SIUNAPL`` ``STL<n>/<DDMMYYYY>`` → licence ``STL<n>`` expiring that day). ``SIUNRR``
   (returnable racks) sets the item's purpose to PACKAGING_REIMPORT; ``SIUNAF`` (air shipment) on a

@@ -1,1 +1,1 @@
-"""The core checks (RULES.md §1): one module per concern, wired as hooks in ``plugin``."""
+"""The core checks: one module per concern, wired as hooks in ``plugin``."""

@@ -1,4 +1,4 @@
-"""Filing deadlines: Bill of Entry late presentation (CORE-BOE-LATE-001, RULES.md §1.2) and IGM
+"""Filing deadlines: Bill of Entry late presentation (CORE-BOE-LATE-001) and IGM
 filing (CORE-IGM-001, CORE-IGM-002). Dates and amounts come from refdata/deadlines.toml."""
 
 from __future__ import annotations

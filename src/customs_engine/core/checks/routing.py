@@ -1,4 +1,4 @@
-"""Faceless-assessment routing by the first item's heading (RULES.md §1.3, CORE-NAC-001) and the
+"""Faceless-assessment routing by the first item's heading (CORE-NAC-001) and the
 rate date (Customs Act s.15)."""
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ class Port:
 
 @cache
 def port_master() -> dict[str, Port]:
-    """The shipped port master (RULES.md §6), by ICEGATE location code."""
+    """The shipped port master, by ICEGATE location code."""
     with resources.files(PACKAGE).joinpath("ports.csv").open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     return {
@@ -65,7 +65,7 @@ def iec_data() -> dict[str, Any]:
 
 @cache
 def permanent_iecs() -> dict[str, PermanentIec]:
-    """Permanent IECs by code, current alphanumeric and legacy numeric both (RULES.md §1.1)."""
+    """Permanent IECs by code, current alphanumeric and legacy numeric both."""
     out: dict[str, PermanentIec] = {}
     for entry in iec_data()["permanent"]:
         ceiling = None

@@ -1,4 +1,4 @@
-"""The registry: authorisations, registrations, agencies and exchange rates (SPEC §8), and the
+"""The registry: authorisations, registrations, agencies and exchange rates, and the
 committed ledger (stored IGMs, debits, licence uses, submissions), on SQLAlchemy 2.
 
 SQLite file ``customs.db`` by default; any SQLAlchemy URL through ``--db`` or ``CUSTOMS_DB``.

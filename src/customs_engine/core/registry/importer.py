@@ -1,4 +1,4 @@
-"""``customs registry import``: CSV or JSON Lines files of SPEC §8 rows, all-or-nothing per file.
+"""``customs registry import``: CSV or JSON Lines files of registry rows, all-or-nothing per file.
 
 Every row is read and validated before anything is written; a bad row is reported with its file
 and line, and nothing of that file is imported.

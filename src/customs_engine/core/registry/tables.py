@@ -39,7 +39,7 @@ class Base(DeclarativeBase):
 
 
 class RecordRow(Base):
-    """One imported row of SPEC §8 (authorisation, registration, agency, exchange rate)."""
+    """One imported row of the registry (authorisation, registration, agency, exchange rate)."""
 
     __tablename__ = "registry_record"
 
@@ -172,7 +172,7 @@ class ValidationRow(Base):
 
 
 class ValidationMessageRow(Base):
-    """One response (SPEC §7 JSON) of a stored validation, with what the console filters on."""
+    """One response (structured JSON) of a stored validation, with what the console filters on."""
 
     __tablename__ = "service_validation_message"
 

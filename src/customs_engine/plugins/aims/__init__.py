@@ -1,1 +1,1 @@
-"""AIMS — Aluminium Import Monitoring System (RULES.md §4): registration for Chapter 76."""
+"""AIMS — Aluminium Import Monitoring System: registration for Chapter 76."""

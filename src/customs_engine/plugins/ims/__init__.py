@@ -1,1 +1,1 @@
-"""IMS — DGFT Import Management System for restricted IT hardware (RULES.md §2)."""
+"""IMS — DGFT Import Management System for restricted IT hardware."""

@@ -1,4 +1,4 @@
-"""IMS exemptions (RULES.md §2, IMS-EXM-001…006): which restricted lines need no authorisation.
+"""IMS exemptions (IMS-EXM-001…006): which restricted lines need no authorisation.
 
 An exemption either applies (an ``info``/``warn`` finding, the line is never debited) or was
 claimed and fails (a ``reject``/``hold`` finding, reported only when the line has no licence to

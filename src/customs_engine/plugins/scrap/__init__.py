@@ -1,1 +1,1 @@
-"""Metallic waste and scrap (RULES.md §5, HBP 2.54): form, origin, ports, PSIC, contract."""
+"""Metallic waste and scrap (HBP 2.54): form, origin, ports, PSIC, contract."""

@@ -1,4 +1,4 @@
-"""Scrap documents (RULES.md §5): PSIC, agency recognition, contract, supplier declaration."""
+"""Scrap documents: PSIC, agency recognition, contract, supplier declaration."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Scrap checks of one Bill of Entry line (RULES.md §5)."""
+"""Scrap checks of one Bill of Entry line."""
 
 from __future__ import annotations
 

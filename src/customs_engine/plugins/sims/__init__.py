@@ -1,1 +1,1 @@
-"""SIMS — Steel Import Monitoring System (RULES.md §3): registration for Chapters 72, 73, 86."""
+"""SIMS — Steel Import Monitoring System: registration for Chapters 72, 73, 86."""
