@@ -340,7 +340,14 @@ def convert(file: str, target: str, output: str | None, config_path: str | None)
             click.echo(f"customs: {file}: {finding.message}", err=True)
         sys.exit(EXIT_NOT_ACCEPTED)
     messages = [p.message for p in parsed if p.message is not None]
-    rendered = host.write_messages(messages, target)
+    try:
+        rendered = host.write_messages(messages, target)
+    except Exception as exc:  # a writer plugin's bug: named, never a traceback
+        record = host.convert_targets().get(target)
+        who = host.format_owner.get(("wire", record.name), "?") if record else "?"
+        click.echo(f"customs: plugin {who!r} failed writing {target}: {type(exc).__name__}: "
+                   f"{exc}", err=True)
+        sys.exit(EXIT_PLUGIN)
     if rendered is None:
         raise click.BadParameter(f"{target!r} is not one of {', '.join(targets)}",
                                  param_hint="--to")

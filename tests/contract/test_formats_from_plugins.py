@@ -16,6 +16,8 @@ def read(data, source, config):
     return []
 
 def write(messages):
+    if messages[0].message_id == "BE-CRASH":
+        raise RuntimeError("paper jam")
     return b"".join(f"PAPER {m.message_id}\\n".encode() for m in messages)
 
 class Lines:
@@ -62,3 +64,13 @@ def test_an_unknown_response_format_names_the_loaded_ones(customs_cli, tmp_path:
     listed = result.stderr.split("is not one of ")[1].splitlines()[0].rstrip(".")
     assert {"csv", "cusres", "ices-ack", "json", "jsonl", "junit", "text", "xml"} <= set(
         listed.split(", "))
+
+
+def test_a_failing_writer_is_named_not_a_traceback(fake_dists, customs_cli,
+                                                   tmp_path: Path) -> None:
+    fake_dists.add("customs-engine-paperfmt", "ce_paper_format_crash", PAPER,
+                   entry_name="paperfmt")
+    path = write_message(tmp_path / "be.xml", bill_of_entry(message_id="BE-CRASH"))
+    result = customs_cli("convert", str(path), "--to", "paper")
+    assert result.exit_code == 3
+    assert "plugin 'paperfmt' failed writing paper: RuntimeError: paper jam" in result.stderr
