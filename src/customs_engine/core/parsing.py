@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -28,6 +28,10 @@ class ParsedMessage(BaseModel):
     reference: str | None = None
     message: BillOfEntry | ImportGeneralManifest | None = None
     findings: list[Finding] = Field(default_factory=list)
+    #: what a reply in the input's own wire format must echo (its header, the keys of its
+    #: objects, the details of its structural errors), for that format's response writers; it
+    #: reaches them as :attr:`MessageInfo.echo <customs_engine.core.response.MessageInfo.echo>`
+    echo: dict[str, Any] | None = None
 
 
 def syntax_finding(message: str, *, line: int | None = None, column: int | None = None,

@@ -1,0 +1,145 @@
+"""A valid SCE declaration (or the lines of an SCA) → the canonical Import General Manifest.
+
+Mapping (SPEC §5.1): ``decRef.prtofRptng`` → ``port_code``; the CSN number and date that ICEGATE
+allots in its ACK (``decRef.csnNmbr``/``csnDt``, when the declaration quotes them) → ``igm_number``
+/ ``igm_date``, else none — a fresh declaration, noted against by B/L; each master consignment →
+a line (``MCRef.lineNo``, sub-line 0, master B/L); each house consignment under it → a line with
+``HCRef.subLineNo`` and the house B/L. Consignee, packages, gross weight (``MTS`` converted to kg)
+and cargo movement come from the line's own objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from customs_engine.core.dates import IST
+from customs_engine.core.models import (
+    CargoMovement,
+    Conveyance,
+    Function,
+    ImportGeneralManifest,
+    ManifestLine,
+)
+
+#: ``decRef.msgTyp`` → function (MIG §3.4.1: fresh, amendment, deletion)
+FUNCTIONS = {"F": Function.ORIGINAL, "A": Function.AMENDMENT, "D": Function.CANCELLATION}
+#: ``vesselDtls.modeOfTrnsprt`` → conveyance
+CONVEYANCES = {"1": Conveyance.VESSEL, "2": Conveyance.VEHICLE, "3": Conveyance.VEHICLE,
+               "4": Conveyance.AIRCRAFT}
+#: ``locCstm.crgoMvmt`` → cargo movement: local clearance; domestic transhipment and domestic
+#: transit go inland (TI); foreign transhipment and foreign transit leave for another port (TC)
+MOVEMENTS = {"LC": CargoMovement.LC, "TI": CargoMovement.TI, "DT": CargoMovement.TI,
+             "TC": CargoMovement.TC, "FT": CargoMovement.TC, "FI": CargoMovement.TC}
+#: party code types that are an Importer-Exporter Code (the IEC is the PAN since 2019)
+IEC_TYPES = ("IEC", "PAN")
+TONNES = ("MTS",)
+
+
+def message_id(document: Mapping[str, Any]) -> str:
+    """The declaration's identity: the CSN it is or amends when known, else the filer's job.
+
+    ``CSN-<port>-<csn number>-<csn date>`` for an SCA and for an SCE that quotes its CSN;
+    ``SACHM22-<event>-<port>-<sender>-<job no>-<job date>`` otherwise (ICEGATE's own key for a
+    declaration before it allots the CSN).
+    """
+    header, ref = document["headerField"], document["master"]["decRef"]
+    port = ref["prtofRptng"]
+    if "csnNmbr" in ref:
+        return f"CSN-{port}-{number(ref['csnNmbr'])}-{ref['csnDt']}"
+    return (f"SACHM22-{header['reportingEvent']}-{port}-{header['senderID'].strip()}-"
+            f"{number(ref['jobNo'])}-{ref['jobDt']}")[:64]
+
+
+def number(value: Any) -> str:
+    """A whole JSON number as digits (``1000126``, also when written ``1000126.0``)."""
+    return str(int(value))
+
+
+def yyyymmdd(value: str | None) -> date | None:
+    return datetime.strptime(value, "%Y%m%d").date() if value else None
+
+
+def filed_at(header: Mapping[str, Any]) -> datetime:
+    """``headerField.date`` + ``time`` (``T17:05``), India time."""
+    return datetime.strptime(header["date"] + header["time"], "%Y%m%dT%H:%M").replace(tzinfo=IST)
+
+
+def to_manifest(document: Mapping[str, Any]) -> ImportGeneralManifest:
+    """The manifest of a structurally valid SCE (or the lines an SCA names)."""
+    header, master = document["headerField"], document["master"]
+    ref = master["decRef"]
+    vessel = master.get("vesselDtls") or {}
+    voyage = master.get("voyageDtls") or {}
+    return ImportGeneralManifest(
+        message_id=message_id(document),
+        function=FUNCTIONS[ref["msgTyp"]],
+        port_code=ref["prtofRptng"],
+        igm_number=number(ref["csnNmbr"]) if "csnNmbr" in ref else None,
+        igm_date=yyyymmdd(ref.get("csnDt")),
+        filed_at=filed_at(header),
+        conveyance=CONVEYANCES.get(vessel.get("modeOfTrnsprt", "1"), Conveyance.VESSEL),
+        voyage=voyage.get("cnvnceRefNmbr"),
+        vessel_name=_vessel(vessel),
+        carrier=master["authPrsn"]["sbmtrCd"],
+        lines=[line for mc in master["mastrCnsgmtDec"] for line in _lines(mc)],
+    )
+
+
+def _vessel(vessel: Mapping[str, Any]) -> str | None:
+    ident = (vessel.get("trnsprtMeansId") or "").strip()
+    if not ident:
+        return None
+    return f"IMO {ident}" if vessel.get("typOfTrnsprtMeans") == "10" else ident
+
+
+def _lines(mc: Mapping[str, Any]) -> list[ManifestLine]:
+    ref = mc["MCRef"]
+    line_no = int(ref["lineNo"])
+    out = [_line(mc, line_no, 0, ref["mstrBlNo"], ref["mstrBlDt"])]
+    for hc in mc.get("houseCargoDec") or []:
+        house = hc["HCRef"]
+        out.append(_line(hc, line_no, int(house["subLineNo"]), house["blNo"], house["blDt"],
+                         parent=mc))
+    return out
+
+
+def _line(obj: Mapping[str, Any], line: int, subline: int, bl_number: str, bl_date: str,
+          parent: Mapping[str, Any] | None = None) -> ManifestLine:
+    doc = obj.get("trnsprtDoc") or {}
+    measures = obj.get("trnsprtDocMsr") or {}
+    location = obj.get("locCstm") or (parent or {}).get("locCstm") or {}
+    packages = measures.get("nmbrOfPkgs")
+    consignee_code = (doc.get("cnsgnesCd") or "").strip()
+    return ManifestLine(
+        line=line, subline=subline,
+        bl_number=bl_number.strip(), bl_date=yyyymmdd(bl_date),
+        consignee_name=_text(doc.get("cnsgnesName")),
+        consignee_iec=consignee_code or None if doc.get("typOfCd") in IEC_TYPES else None,
+        packages=None if packages is None else int(packages),
+        package_kind=_text(measures.get("typsOfPkgs")),
+        gross_weight_kg=_kilograms(measures),
+        description=_text(doc.get("goodsDescAsPerBl")),
+        cargo_movement=_movement(location),
+    )
+
+
+def _text(value: str | None) -> str | None:
+    return (value or "").strip() or None
+
+
+def _kilograms(measures: Mapping[str, Any]) -> Decimal | None:
+    weight = measures.get("grossWeight")
+    if weight is None:
+        return None
+    unit = (measures.get("unitOfWeight") or "KGS").upper()
+    return Decimal(weight) * 1000 if unit in TONNES else Decimal(weight)
+
+
+def _movement(location: Mapping[str, Any]) -> CargoMovement | None:
+    movement = MOVEMENTS.get(location.get("crgoMvmt", ""))
+    if movement is None and location.get("typOfCrgo") == "TR":
+        return CargoMovement.TC
+    return movement

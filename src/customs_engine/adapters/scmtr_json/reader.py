@@ -1,0 +1,203 @@
+"""Bytes → one :class:`ParsedMessage`: a SACHM22 declaration read, validated and mapped.
+
+1. The bytes must be UTF-8 JSON (a BOM is allowed): truncated or broken JSON, a number too long
+   to read, nesting too deep or a repeated key is ``CORE-SYNTAX-001`` naming line and column.
+2. The document must be one JSON object with ``headerField.messageID`` SACHM22 and a reporting
+   event this adapter reads (SCE, SCX, SCD, SCA). Another message or event, or one of ICEGATE's
+   own replies (SFL, ACK) fed back in, is reported by name.
+3. The declaration is validated against the project's schema (:mod:`.schema`), then for what a
+   schema cannot say (:mod:`.structure`); each failure is a finding naming its JSON pointer.
+4. A valid SCE becomes an Import General Manifest (:mod:`.manifest`). SCX (exit) and SCD
+   (domestic) declarations are validated and answered but are not manifests BoEs are noted
+   against; an SCA is validated and its line-level actions reported (:mod:`.amendment`).
+
+The reader never raises: the last-resort guard in :func:`read` turns a bug into a finding.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from customs_engine.adapters.scmtr_json import manifest as mapping
+from customs_engine.adapters.scmtr_json.fields import EVENTS
+from customs_engine.adapters.scmtr_json.schema import Variant
+from customs_engine.adapters.scmtr_json.structure import Problem, problems
+from customs_engine.core.parsing import ParsedMessage, syntax_finding, unparsable
+from customs_engine.core.response import Finding
+
+FORMAT = "scmtr_json"
+MESSAGE_ID = "SACHM22"
+#: events of SACHM22 (and its vessel sister SACHM23) that this adapter does not read
+OTHER_EVENTS = {"SCU": "the cargo identification number update (SCU)",
+                "SCC": "the sea cargo confirmation (SCC)"}
+
+
+class _Unreadable(Exception):
+    def __init__(self, message: str, line: int | None = None, column: int | None = None):
+        super().__init__(message)
+        self.line, self.column = line, column
+
+
+def read(data: bytes, source: str) -> list[ParsedMessage]:
+    try:
+        return [parse(data)]
+    except Exception as exc:  # a reader bug must still yield a response naming the file
+        return [unparsable(FORMAT, f"the scmtr_json reader failed on {source}: "
+                                   f"{type(exc).__name__}: {exc}")]
+
+
+def parse(data: bytes) -> ParsedMessage:
+    """Like :func:`read` without the last-resort guard (fuzzing calls this to see real bugs)."""
+    try:
+        document = decode(data)
+    except _Unreadable as exc:
+        return unparsable(FORMAT, str(exc), line=exc.line, column=exc.column)
+    if not isinstance(document, dict):
+        return _rejected(None, [_finding(Problem(
+            instance="", schema="", keyword="type",
+            message=f"a SACHM22 declaration is one JSON object; this document is a JSON "
+                    f"{_kind(document)}", members={"found": _kind(document),
+                                                  "expected": ["object"]}))])
+    header = document.get("headerField")
+    header = header if isinstance(header, dict) else {}
+    unsupported = _unsupported(document, header)
+    if unsupported:
+        return _rejected(document, [syntax_finding(unsupported, field="/headerField")])
+    event = _event(document, header)
+    variant: Variant = "A" if event == "SCA" else "D"
+    found = problems(document, variant)
+    echo = _echo(document, header, event, found)
+    if found:
+        return _rejected(document, [_finding(p) for p in found], echo=echo)
+    reference = mapping.message_id(document)
+    if event == "SCE":
+        return ParsedMessage(index=0, format=FORMAT, type="manifest", reference=reference,
+                             message=mapping.to_manifest(document), echo=echo)
+    return ParsedMessage(index=0, format=FORMAT, type="manifest", reference=reference, echo=echo)
+
+
+# -- decoding --------------------------------------------------------------------------------
+
+
+def decode(data: bytes) -> Any:
+    """The JSON value of ``data``: numbers with a fraction as ``Decimal``, never ``float``."""
+    raw = data.removeprefix(b"\xef\xbb\xbf")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line, column = _position(raw[:exc.start].decode("utf-8", "replace"), exc.start)
+        raise _Unreadable(f"not UTF-8 text: byte 0x{raw[exc.start]:02x}", line, column) from None
+    repeated: list[str] = []
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in items:
+            if key in out:
+                repeated.append(key)
+            out[key] = value
+        return out
+
+    try:
+        value = json.loads(text, parse_float=Decimal, object_pairs_hook=pairs,
+                           parse_constant=_no_constant)
+    except json.JSONDecodeError as exc:
+        # an unterminated string runs to the end of the text: the file was cut short too
+        truncated = exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string")
+        what = (f"the JSON ends too early (truncated file?): {exc.msg}" if truncated
+                else f"invalid JSON: {exc.msg}")
+        raise _Unreadable(what, exc.lineno, exc.colno) from None
+    except RecursionError:
+        raise _Unreadable("the JSON is nested too deeply to be a declaration") from None
+    except ValueError as exc:  # NaN/Infinity, or an integer too long to convert
+        raise _Unreadable(f"invalid JSON: {exc}") from None
+    if repeated:
+        raise _Unreadable(f"a JSON object repeats the key {repeated[0]!r}: which value counts "
+                          "is undefined")
+    return value
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _position(before: str, offset: int) -> tuple[int, int]:
+    line = before.count("\n") + 1
+    return line, offset - (before.rfind("\n") + 1) + 1
+
+
+def _kind(value: Any) -> str:
+    return {list: "array", str: "string", bool: "boolean", type(None): "null"}.get(
+        type(value), "number")
+
+
+# -- which message --------------------------------------------------------------------------
+
+
+def _unsupported(document: Mapping[str, Any], header: Mapping[str, Any]) -> str | None:
+    if "errorDetails" in document:
+        return "this is ICEGATE's structural-failure reply (SFL), not a declaration"
+    master = document.get("master")
+    ref = master.get("decRef") if isinstance(master, dict) else None
+    if isinstance(ref, dict) and {"csn_no", "decRefErrorCode", "errorCode"} & set(ref):
+        return "this is ICEGATE's acknowledgement (ACK), not a declaration"
+    message = header.get("messageID")
+    if isinstance(message, str) and message.strip() and message != MESSAGE_ID:
+        return (f"message {message!r} is not supported: this adapter reads SACHM22 cargo "
+                "declarations (SCE, SCX, SCD, SCA)")
+    event = header.get("reportingEvent")
+    if isinstance(event, str) and event in OTHER_EVENTS:
+        return (f"reporting event {event}: {OTHER_EVENTS[event]} is not supported; this adapter "
+                "reads SCE, SCX, SCD and SCA declarations")
+    return None
+
+
+def _event(document: Mapping[str, Any], header: Mapping[str, Any]) -> str:
+    """The reporting event from the JSON (never the file name): the header's, else decRef's."""
+    event = header.get("reportingEvent")
+    if event in EVENTS:
+        return str(event)
+    master = document.get("master")
+    ref = master.get("decRef") if isinstance(master, dict) else None
+    other = ref.get("rptngEvent") if isinstance(ref, dict) else None
+    return str(other) if other in EVENTS else "SCE"
+
+
+# -- results --------------------------------------------------------------------------------
+
+
+def _finding(problem: Problem) -> Finding:
+    return syntax_finding(f"{problem.where}: {problem.message}", field=problem.where)
+
+
+def _rejected(document: Any, findings: list[Finding],
+              echo: dict[str, Any] | None = None) -> ParsedMessage:
+    if echo is None and isinstance(document, dict):
+        header = document.get("headerField")
+        echo = {"headerField": header if isinstance(header, dict) else {}, "errors": []}
+    return ParsedMessage(index=0, format=FORMAT, type="unknown", findings=findings, echo=echo)
+
+
+def _echo(document: Mapping[str, Any], header: Mapping[str, Any], event: str,
+          found: list[Problem]) -> dict[str, Any]:
+    """What ICEGATE's replies repeat: the header, decRef and every object's key numbers."""
+    echo: dict[str, Any] = {"headerField": dict(header), "event": event,
+                            "errors": [p.sfl() for p in found]}
+    if found:
+        return echo
+    master = document["master"]
+    echo["decRef"] = dict(master["decRef"])
+    echo["lines"] = [_keys(mc, "MCRef", "lineNo") | {
+        "houses": [_keys(hc, "HCRef", "subLineNo") for hc in mc.get("houseCargoDec") or []]}
+        for mc in master["mastrCnsgmtDec"]]
+    return echo
+
+
+def _keys(obj: Mapping[str, Any], ref: str, key: str) -> dict[str, Any]:
+    return {key: obj[ref][key],
+            "present": sorted(k for k in obj if k != ref),
+            "items": [i["crgoItemSeqNmbr"] for i in obj.get("itemDtls") or []],
+            "equipment": [e["eqmtSeqNo"] for e in obj.get("trnsprtEqmt") or []],
+            "itinerary": [i["prtOfCallSeqNmbr"] for i in obj.get("itnry") or []]}

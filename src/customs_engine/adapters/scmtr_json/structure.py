@@ -1,0 +1,224 @@
+"""Structural validation of a decoded declaration: JSON Schema errors in ICEGATE's own terms.
+
+ICEGATE answers a declaration that fails its schema with an SFL file whose error objects are
+those of a draft-04 validator: ``level``, ``schema`` and ``instance`` pointers, ``domain``,
+``keyword``, ``message`` and members that depend on the keyword (``found``, ``maxLength``,
+``missing`` …). :func:`problems` reports ours the same way, so a :class:`Problem` is at once a
+finding (its message names the JSON pointer) and an entry of the SFL reply.
+
+Checks a schema cannot express follow the schema's: line numbers repeated in one declaration,
+sub-lines repeated under one master line, house lines under a straight (``S``) master B/L, and a
+house B/L (``H``) declared as a master line — a house B/L needs its consolidated master.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from jsonschema import ValidationError
+
+from customs_engine.adapters.scmtr_json.schema import Variant, validator
+
+#: at most this many problems are reported per declaration (a hostile file may have millions)
+LIMIT = 100
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One structural failure: where (JSON pointers), which keyword, and ICEGATE's message."""
+
+    instance: str
+    schema: str
+    keyword: str
+    message: str
+    members: dict[str, Any] = field(default_factory=dict)
+    domain: str = "validation"
+
+    @property
+    def where(self) -> str:
+        return self.instance or "/"
+
+    def sfl(self) -> dict[str, Any]:
+        """The SFL ``errorMessage`` entry."""
+        return {"level": "error", "schema": {"loadingURI": "#", "pointer": self.schema},
+                "instance": {"pointer": self.instance}, "domain": self.domain,
+                "keyword": self.keyword, "message": self.message, **self.members}
+
+
+def pointer(parts: Sequence[str | int]) -> str:
+    """A JSON pointer (RFC 6901) from path parts: ``""`` for the whole document."""
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+def problems(document: Mapping[str, Any], variant: Variant) -> list[Problem]:
+    """Every structural problem of ``document`` (at most :data:`LIMIT`), schema's first."""
+    out: list[Problem] = []
+    seen: set[tuple[str, str]] = set()
+    for error in validator(variant).iter_errors(document):
+        for problem in _problems(error):
+            key = (problem.instance, problem.keyword + _json(problem.members))
+            if key in seen:
+                continue
+            seen.add(key)
+            out.append(problem)
+            if len(out) >= LIMIT:
+                return out
+    if not out:
+        out.extend(_keys(document))
+    return out[:LIMIT]
+
+
+# -- schema errors in the validator's words ------------------------------------------------------
+
+
+def _type_name(value: Any) -> str:
+    """The validator's name for a JSON value's type (a number with a fraction is ``number``)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, Decimal | float):
+        return "number"
+    if isinstance(value, dict):
+        return "object"
+    return "array" if isinstance(value, list) else "string"
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, default=_plain, ensure_ascii=False, separators=(",", ":"))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    raise TypeError(type(value).__name__)
+
+
+def _text(value: Any) -> str:
+    """A number as the document wrote it (``26072.0``, ``0``)."""
+    return str(value)
+
+
+def _problems(error: ValidationError) -> list[Problem]:
+    keyword = str(error.validator)
+    schema_path = list(error.absolute_schema_path)
+    cut = len(schema_path) - 1 - schema_path[::-1].index(keyword) \
+        if keyword in schema_path else len(schema_path)
+    schema_at = pointer(schema_path[:cut])
+    at = pointer(list(error.absolute_path))
+    value, rule = error.instance, error.validator_value
+    members: dict[str, Any]
+    if keyword == "type":
+        expected = ["integer", "number"] if rule == "number" else [rule]
+        found = _type_name(value)
+        message = (f"instance type ({found}) does not match any allowed primitive type "
+                   f"(allowed: {_json(expected)})")
+        members = {"found": found, "expected": expected}
+    elif keyword in ("minLength", "maxLength"):
+        what = "too short" if keyword == "minLength" else "too long"
+        bound = "required minimum" if keyword == "minLength" else "maximum allowed"
+        message = f"string {_json(value)} is {what} (length: {len(value)}, {bound}: {rule})"
+        members = {"value": value, "found": len(value), keyword: rule}
+    elif keyword == "required":
+        missing = sorted(set(rule) - set(value))
+        message = f"object has missing required properties ({_json(missing)})"
+        members = {"required": sorted(rule), "missing": missing}
+    elif keyword == "additionalProperties":
+        allowed = set(error.schema.get("properties", {}))
+        unwanted = sorted(set(value) - allowed)
+        message = f"object instance has properties which are not allowed by the schema: " \
+                  f"{_json(unwanted)}"
+        members = {"unwanted": unwanted}
+    elif keyword == "pattern":
+        message = f"ECMA 262 regex {_json(rule)} does not match input string {_json(value)}"
+        members = {"regex": rule, "string": value}
+    elif keyword in ("minimum", "maximum"):
+        what, bound = (("lower", "minimum") if keyword == "minimum" else ("greater", "maximum"))
+        message = (f"numeric instance is {what} than the required {bound} "
+                   f"({bound}: {_text(rule)}, found: {_text(value)})")
+        members = {keyword: rule, "found": value}
+    elif keyword == "enum":
+        message = (f"instance value ({_json(value)}) not found in enum "
+                   f"(possible values: {_json(rule)})")
+        members = {"value": value, "enum": rule}
+    elif keyword == "multipleOf":
+        message = f"remainder of division is not zero ({_text(value)} / {_text(rule)})"
+        members = {"divisor": rule, "found": value}
+    elif keyword == "dependencies":
+        out = []
+        for prop, needed in rule.items():
+            missing = sorted(set(needed) - set(value))
+            if prop in value and missing:
+                out.append(Problem(
+                    instance=at, schema=schema_at, keyword=keyword,
+                    message=(f"property {_json(prop)} of object has missing property "
+                             f"dependencies (schema requires {_json(needed)}; missing: "
+                             f"{_json(missing)})"),
+                    members={"property": prop, "required": needed, "missing": missing}))
+        return out
+    elif keyword == "format":
+        message = f"string {_json(value)} is not a valid calendar date (format: {rule})"
+        members = {"value": value, "attribute": rule}
+    else:  # pragma: no cover - every keyword the schema uses is handled above
+        message, members = error.message, {}
+    return [Problem(instance=at, schema=schema_at, keyword=keyword, message=message,
+                    members=members)]
+
+
+# -- what a schema cannot say -----------------------------------------------------------------
+
+
+def _keys(document: Mapping[str, Any]) -> Iterator[Problem]:
+    """Repeated line and sub-line numbers; house lines under a master that is not consolidated."""
+    lines_schema = "/properties/master/properties/mastrCnsgmtDec/items"
+    masters = document["master"]["mastrCnsgmtDec"]
+    seen: dict[Any, int] = {}
+    for index, master in enumerate(masters):
+        ref = master["MCRef"]
+        at = pointer(["master", "mastrCnsgmtDec", index])
+        number = ref["lineNo"]
+        if number in seen:
+            yield _repeated(f"{at}/MCRef/lineNo", f"{lines_schema}/properties/MCRef",
+                            f"line number {_text(number)} is already master line "
+                            f"{pointer(['master', 'mastrCnsgmtDec', seen[number]])}",
+                            number)
+        else:
+            seen[number] = index
+        houses = master.get("houseCargoDec") or []
+        if houses and ref.get("consolidatedIndctr") == "S":
+            yield Problem(instance=f"{at}/houseCargoDec", schema=f"{lines_schema}/properties/"
+                          "houseCargoDec", keyword="masterLine",
+                          message=f"house lines need a consolidated master line "
+                                  f"(consolidatedIndctr C); master line {_text(number)} is "
+                                  f"{_json(ref.get('consolidatedIndctr'))}",
+                          members={"lineNo": number,
+                                   "consolidatedIndctr": ref.get("consolidatedIndctr")})
+        if ref.get("consolidatedIndctr") == "H":
+            yield Problem(instance=f"{at}/MCRef/consolidatedIndctr",
+                          schema=f"{lines_schema}/properties/MCRef/properties/consolidatedIndctr",
+                          keyword="masterLine",
+                          message=f"master line {_text(number)} is a house B/L (H) without its "
+                                  "master: declare it in houseCargoDec under its consolidated "
+                                  "master line",
+                          members={"lineNo": number, "consolidatedIndctr": "H"})
+        subs: dict[Any, int] = {}
+        for sub_index, house in enumerate(houses):
+            sub = house["HCRef"]["subLineNo"]
+            if sub in subs:
+                yield _repeated(f"{at}/houseCargoDec/{sub_index}/HCRef/subLineNo",
+                                f"{lines_schema}/properties/houseCargoDec/items/properties/HCRef",
+                                f"sub-line {_text(sub)} of line {_text(number)} is already "
+                                f"{at}/houseCargoDec/{subs[sub]}", sub)
+            else:
+                subs[sub] = sub_index
+
+
+def _repeated(at: str, schema: str, message: str, value: Any) -> Problem:
+    return Problem(instance=at, schema=schema, keyword="uniqueKey", message=message,
+                   members={"value": value})

@@ -1,0 +1,119 @@
+"""Hostile and broken SACHM22 input: a clear finding naming the place, never a traceback."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from customs_engine.adapters.scmtr_json.reader import parse
+from customs_engine.core.parsing import ParsedMessage
+
+from .conftest import SCE, dump
+
+
+def only_finding(parsed: ParsedMessage) -> tuple[str | None, str]:
+    assert parsed.message is None and parsed.type == "unknown"
+    assert [f.rule for f in parsed.findings] == ["CORE-SYNTAX-001"], parsed.findings
+    return parsed.findings[0].field, parsed.findings[0].message
+
+
+def test_truncated_json_names_line_and_column(sample_paths: dict[str, Path]) -> None:
+    data = sample_paths[SCE].read_bytes()
+    _, message = only_finding(parse(data[:1500]))
+    assert message.startswith("line ") and "ends too early" in message
+
+
+@pytest.mark.parametrize(("data", "expected"), [
+    (b"[1, 2]", "JSON array"),
+    (b'"SACHM22"', "JSON string"),
+    (b"null", "JSON null"),
+])
+def test_json_that_is_not_an_object(data: bytes, expected: str) -> None:
+    field, message = only_finding(parse(data))
+    assert field == "/" and expected in message
+
+
+@pytest.mark.parametrize(("data", "expected"), [
+    (b'{"headerField": {"messageID": "SACHM22"}, "a": 1, "a": 2}', "repeats the key 'a'"),
+    (b'{"headerField": {"messageID": "SACHM22", "x": NaN}}', "NaN is not a JSON number"),
+    (b'{"headerField": {"messageID": "SACHM22", "x": ' + b"9" * 5000 + b"}}", "invalid JSON"),
+    (b"[" * 100000 + b"]" * 100000, "nested too deeply"),
+    (b'{"headerField": {"messageID": "SACHM22", "senderID": "\xff"}}', "not UTF-8"),
+    (b'{"headerField": {"messageID": "SACHM23"}}', "'SACHM23' is not supported"),
+    (b'{"headerField": {"messageID": "SACHM22", "reportingEvent": "SCU"}}', "SCU"),
+    (b'{"headerField": {"messageID": "SACHM22"}, "errorDetails": {}}', "(SFL)"),
+])
+def test_unreadable_or_unsupported(data: bytes, expected: str) -> None:
+    _, message = only_finding(parse(data))
+    assert expected in message
+
+
+def pointers(parsed: ParsedMessage) -> dict[str, str]:
+    """Finding messages by JSON pointer (several at one pointer joined by newlines)."""
+    assert parsed.message is None and parsed.findings
+    assert {f.rule for f in parsed.findings} == {"CORE-SYNTAX-001"}
+    out: dict[str, str] = {}
+    for f in parsed.findings:
+        out[f.field or ""] = "\n".join(filter(None, [out.get(f.field or ""), f.message]))
+    return out
+
+
+def test_string_where_a_number_belongs_and_the_reverse(load: Any) -> None:
+    document = load(SCE)
+    document["master"]["decRef"]["jobNo"] = "2"
+    document["master"]["vesselDtls"]["modeOfTrnsprt"] = 1
+    found = pointers(parse(dump(document)))
+    assert found["/master/decRef/jobNo"].endswith(
+        'instance type (string) does not match any allowed primitive type '
+        '(allowed: ["integer","number"])')
+    assert 'instance type (integer)' in found["/master/vesselDtls/modeOfTrnsprt"]
+
+
+def test_repeated_line_numbers(load: Any) -> None:
+    document = load(SCE)
+    lines = document["master"]["mastrCnsgmtDec"]
+    lines.append(lines[0])
+    found = pointers(parse(dump(document)))
+    assert "line number 1 is already master line /master/mastrCnsgmtDec/0" in \
+        found["/master/mastrCnsgmtDec/1/MCRef/lineNo"]
+
+
+def house(sub: int) -> dict[str, Any]:
+    return {"HCRef": {"subLineNo": sub, "blNo": f"HBL{sub}", "blDt": "20200725",
+                      "consolidatedIndctr": "H", "consolidatorPan": "PAN:AADCC3951G",
+                      "prevDec": "N"},
+            "trnsprtDocMsr": {"nmbrOfPkgs": 1, "typsOfPkgs": "PKG", "marksNoOnPkgs": "NIL",
+                              "grossWeight": Decimal("1.5"), "unitOfWeight": "KGS"}}
+
+
+def test_repeated_sub_lines_under_one_master(load: Any) -> None:
+    document = load(SCE)
+    mc = document["master"]["mastrCnsgmtDec"][0]
+    mc["MCRef"]["consolidatedIndctr"] = "C"
+    mc["houseCargoDec"] = [house(1), house(1)]
+    found = pointers(parse(dump(document)))
+    assert "sub-line 1 of line 1 is already" in \
+        found["/master/mastrCnsgmtDec/0/houseCargoDec/1/HCRef/subLineNo"]
+
+
+def test_house_line_without_its_master(load: Any) -> None:
+    document = load(SCE)
+    mc = document["master"]["mastrCnsgmtDec"][0]
+    mc["houseCargoDec"] = [house(1)]  # under a straight (S) B/L
+    found = pointers(parse(dump(document)))
+    assert "house lines need a consolidated master line" in \
+        found["/master/mastrCnsgmtDec/0/houseCargoDec"]
+    document = load(SCE)
+    document["master"]["mastrCnsgmtDec"][0]["MCRef"]["consolidatedIndctr"] = "H"
+    found = pointers(parse(dump(document)))
+    assert "is a house B/L (H) without its master" in \
+        found["/master/mastrCnsgmtDec/0/MCRef/consolidatedIndctr"]
+
+
+def test_a_valid_sample_with_a_bom_and_crlf(sample_paths: dict[str, Path]) -> None:
+    data = b"\xef\xbb\xbf" + sample_paths[SCE].read_bytes().replace(b"\n", b"\r\n")
+    parsed = parse(data)
+    assert parsed.findings == [] and parsed.message is not None
