@@ -39,7 +39,7 @@ def test_sce_sample_maps_onto_the_manifest(sample_paths: dict[str, Path]) -> Non
     parsed = parse(sample_paths[SCE].read_bytes())
     igm = parsed.message
     assert isinstance(igm, ImportGeneralManifest) and parsed.findings == []
-    assert igm.message_id == "SACHM22-SCE-INMUN1-SOMESENDER-2-20200819"
+    assert igm.message_id == "SCE-INMUN1-2-20200819-SOMESENDER"
     assert (igm.port_code, igm.igm_number, igm.igm_date) == ("INMUN1", None, None)
     assert igm.function == "original" and igm.conveyance == "VESSEL"
     assert igm.filed_at == datetime(2020, 8, 19, 17, 5, tzinfo=IST)

@@ -36,21 +36,23 @@ MOVEMENTS = {"LC": CargoMovement.LC, "TI": CargoMovement.TI, "DT": CargoMovement
 #: party code types that are an Importer-Exporter Code (the IEC is the PAN since 2019)
 IEC_TYPES = ("IEC", "PAN")
 TONNES = ("MTS",)
+MESSAGE_ID_LENGTH = 35
 
 
 def message_id(document: Mapping[str, Any]) -> str:
     """The declaration's identity: the CSN it is or amends when known, else the filer's job.
 
     ``CSN-<port>-<csn number>-<csn date>`` for an SCA and for an SCE that quotes its CSN;
-    ``SACHM22-<event>-<port>-<sender>-<job no>-<job date>`` otherwise (ICEGATE's own key for a
-    declaration before it allots the CSN).
+    ``<event>-<port>-<job no>-<job date>-<sender>`` otherwise (ICEGATE's own key for a
+    declaration before it allots the CSN), at most 35 characters so that it travels whole in
+    EDIFACT (``RFF+ABE``).
     """
     header, ref = document["headerField"], document["master"]["decRef"]
     port = ref["prtofRptng"]
     if "csnNmbr" in ref:
         return f"CSN-{port}-{number(ref['csnNmbr'])}-{ref['csnDt']}"
-    return (f"SACHM22-{header['reportingEvent']}-{port}-{header['senderID'].strip()}-"
-            f"{number(ref['jobNo'])}-{ref['jobDt']}")[:64]
+    return (f"{header['reportingEvent']}-{port}-{number(ref['jobNo'])}-{ref['jobDt']}-"
+            f"{header['senderID'].strip()}")[:MESSAGE_ID_LENGTH]
 
 
 def number(value: Any) -> str:

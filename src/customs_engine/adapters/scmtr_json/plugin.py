@@ -1,12 +1,13 @@
-"""The ``scmtr_json`` adapter plugin: SCMTR SACHM22 sea cargo declarations (JSON) in."""
+"""The ``scmtr_json`` adapter plugin: SACHM22 declarations in, ICEGATE's SFL and ACK out."""
 
 from __future__ import annotations
 
 import re
+from typing import BinaryIO
 
-from customs_engine.adapters.scmtr_json import reader
+from customs_engine.adapters.scmtr_json import reader, replies
 from customs_engine.core.hookspecs import hookimpl
-from customs_engine.core.parsing import ParsedMessage
+from customs_engine.core.parsing import ParsedMessage, ResponseWriter
 
 FORMAT = reader.FORMAT
 #: ``"messageID" : "SACHM2x"`` near the start of a JSON document (the header comes first)
@@ -29,3 +30,17 @@ def customs_parse(format: str, data: bytes, source: str) -> list[ParsedMessage] 
     if format != FORMAT:
         return None
     return reader.read(data, source)
+
+
+@hookimpl
+def customs_output_formats() -> list[str]:
+    return [replies.SFL_FORMAT, replies.ACK_FORMAT]
+
+
+@hookimpl
+def customs_response_writer(format: str, stream: BinaryIO) -> ResponseWriter | None:
+    if format == replies.SFL_FORMAT:
+        return replies.SflWriter(stream)
+    if format == replies.ACK_FORMAT:
+        return replies.AckWriter(stream)
+    return None

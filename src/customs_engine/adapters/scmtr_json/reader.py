@@ -29,6 +29,8 @@ from customs_engine.core.parsing import ParsedMessage, syntax_finding, unparsabl
 from customs_engine.core.response import Finding
 
 FORMAT = "scmtr_json"
+#: the guide's limit on lines (and on any repeated object) of one declaration
+MAX_LINES = 99999
 MESSAGE_ID = "SACHM22"
 #: events of SACHM22 (and its vessel sister SACHM23) that this adapter does not read
 OTHER_EVENTS = {"SCU": "the cargo identification number update (SCU)",
@@ -182,22 +184,28 @@ def _rejected(document: Any, findings: list[Finding],
 
 def _echo(document: Mapping[str, Any], header: Mapping[str, Any], event: str,
           found: list[Problem]) -> dict[str, Any]:
-    """What ICEGATE's replies repeat: the header, decRef and every object's key numbers."""
-    echo: dict[str, Any] = {"headerField": dict(header), "event": event,
-                            "errors": [p.sfl() for p in found]}
-    if found:
-        return echo
-    master = document["master"]
-    echo["decRef"] = dict(master["decRef"])
-    echo["lines"] = [_keys(mc, "MCRef", "lineNo") | {
-        "houses": [_keys(hc, "HCRef", "subLineNo") for hc in mc.get("houseCargoDec") or []]}
-        for mc in master["mastrCnsgmtDec"]]
-    return echo
+    """What ICEGATE's replies repeat: the header, decRef and every object's key numbers (read
+    defensively: a structurally invalid declaration is answered too)."""
+    master = _object(document.get("master"))
+    masters = master.get("mastrCnsgmtDec")
+    return {"headerField": dict(header), "event": event, "errors": [p.sfl() for p in found],
+            "decRef": _object(master.get("decRef")),
+            "lines": [_keys(mc, "MCRef", "lineNo") | {"houses": [
+                _keys(hc, "HCRef", "subLineNo") for hc in _list(_object(mc).get("houseCargoDec"))]}
+                for mc in _list(masters)]}
 
 
-def _keys(obj: Mapping[str, Any], ref: str, key: str) -> dict[str, Any]:
-    return {key: obj[ref][key],
-            "present": sorted(k for k in obj if k != ref),
-            "items": [i["crgoItemSeqNmbr"] for i in obj.get("itemDtls") or []],
-            "equipment": [e["eqmtSeqNo"] for e in obj.get("trnsprtEqmt") or []],
-            "itinerary": [i["prtOfCallSeqNmbr"] for i in obj.get("itnry") or []]}
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value[:MAX_LINES] if isinstance(value, list) else []
+
+
+def _keys(obj: Any, ref: str, key: str) -> dict[str, Any]:
+    obj = _object(obj)
+    return {key: _object(obj.get(ref)).get(key),
+            "items": [_object(i).get("crgoItemSeqNmbr") for i in _list(obj.get("itemDtls"))],
+            "equipment": [_object(e).get("eqmtSeqNo") for e in _list(obj.get("trnsprtEqmt"))],
+            "itinerary": [_object(i).get("prtOfCallSeqNmbr") for i in _list(obj.get("itnry"))]}
