@@ -18,13 +18,18 @@ CONVERTIBLE = [SCE, SCD]  # the CBIC declaration samples that are arrival manife
 
 def same(back: ImportGeneralManifest | None, original: ImportGeneralManifest,
          target: str) -> None:
-    """Equal, but for the IGM date in EDIFACT: CUSCAR has none of its own (SPEC's guide takes it
-    from the filing time's date, DTM+137)."""
+    """Equal, but for what CUSCAR does not carry: the IGM date (the guide takes it from the
+    filing time's date, DTM+137) and, for a line with goods items, the B/L's own goods text
+    (FTX+AAA belongs to each GID)."""
     assert back is not None
     if target == "edifact":
         assert original.filed_at is not None
         assert back.igm_date == original.filed_at.date()
         back = back.model_copy(update={"igm_date": original.igm_date})
+        for theirs, ours in zip(back.lines, original.lines, strict=True):
+            assert theirs.description == "; ".join(
+                g.description for g in ours.goods_items if g.description) or ours.description
+            theirs.description = ours.description
     assert back == original
 
 

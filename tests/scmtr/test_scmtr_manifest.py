@@ -53,6 +53,9 @@ def test_sce_sample_maps_onto_the_manifest(sample_paths: dict[str, Path]) -> Non
                                                                         Decimal("26072.0"))
     assert line.description is not None and line.description.startswith("FREIGHT PREPAID")
     assert line.cargo_movement == "TC"  # transit (TR, FT) to Matadi: leaves for another port
+    [goods] = line.goods_items
+    assert (goods.hs_code, goods.description, goods.packages, goods.package_kind,
+            goods.gross_weight_kg) == ("630900", "CLOTHES", 482, "PKG", Decimal("26072.0"))
 
 
 def import_line(load: Any, *, csn: int | None = 1000007) -> dict[str, Any]:

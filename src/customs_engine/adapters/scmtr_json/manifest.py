@@ -5,7 +5,8 @@ allots in its ACK (``decRef.csnNmbr``/``csnDt``, when the declaration quotes the
 / ``igm_date``, else none — a fresh declaration, noted against by B/L; each master consignment →
 a line (``MCRef.lineNo``, sub-line 0, master B/L); each house consignment under it → a line with
 ``HCRef.subLineNo`` and the house B/L. Consignee, packages, gross weight (``MTS`` converted to kg)
-and cargo movement come from the line's own objects.
+and cargo movement come from the line's own objects, its goods items (HS code, description,
+packages) from ``itemDtls[]``.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from customs_engine.core.models import (
     CargoMovement,
     Conveyance,
     Function,
+    GoodsItem,
     ImportGeneralManifest,
     ManifestLine,
 )
@@ -125,7 +127,26 @@ def _line(obj: Mapping[str, Any], line: int, subline: int, bl_number: str, bl_da
         gross_weight_kg=_kilograms(measures),
         description=_text(doc.get("goodsDescAsPerBl")),
         cargo_movement=_movement(location),
+        goods_items=_goods_items(obj.get("itemDtls") or [], _kilograms(measures)),
     )
+
+
+def _goods_items(items: list[Mapping[str, Any]], line_weight: Decimal | None) -> list[GoodsItem]:
+    """The line's goods; a line of one kind of goods has the line's gross weight as its own."""
+    goods = [_goods(item) for item in items]
+    if len(goods) == 1 and line_weight is not None:
+        goods[0].gross_weight_kg = line_weight
+    return goods
+
+
+def _goods(item: Mapping[str, Any]) -> GoodsItem:
+    """One ``itemDtls`` entry: HS code, description and packages (the guide gives no weight per
+    item; the line's gross weight stays the line total)."""
+    packages = item.get("nmbrOfPkgs")
+    return GoodsItem(packages=None if packages is None else int(packages),
+                     package_kind=_text(item.get("typOfPkgs")),
+                     description=_text(item.get("crgoItemDesc")),
+                     hs_code=_text(item.get("hsCd")))
 
 
 def _text(value: str | None) -> str | None:
