@@ -341,6 +341,34 @@ def test_hook_customs_check_in_sequence() -> None:
     assert_finding(second, RULE.id, message_contains="already used by BE-1")
 
 
+def test_hook_customs_resolve_message() -> None:
+    class Whole:
+        @hookimpl
+        def customs_resolve_message(self, parsed: ParsedMessage,
+                                    run: RunState) -> ImportGeneralManifest | None:
+            partial = parsed.message
+            if not isinstance(partial, ImportGeneralManifest) or partial.function != "amendment":
+                return None
+            current = run.manifest(partial.igm_number or "")
+            assert current is not None
+            return current.model_copy(update={"function": partial.function,
+                                              "lines": current.lines + partial.lines})
+
+    engine = engine_with(Whole())
+    original = manifest(message_id="IGM-1")
+    engine.validate_message(original)
+    added = manifest(message_id="PART-1", function="amendment")
+    added.lines[0].line = 99
+    response = engine.validate_message(added)
+    assert response.message.reference == "IGM-1"  # the document it amends
+    noted = engine.run.manifest(original.igm_number or "")
+    assert noted is not None and [ln.line for ln in noted.lines] == [1, 99]
+    # nobody resolves: the message is taken as it came
+    plain = engine_with()
+    plain.validate_message(original)
+    assert plain.validate_message(added).message.reference == "PART-1"
+
+
 def test_hook_customs_rate_date() -> None:
     class RateDate:
         @hookimpl

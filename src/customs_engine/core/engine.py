@@ -170,6 +170,9 @@ class Engine:
         uses = []
         credits: list[Credit] = []
         rate_date = None
+        whole = self.host.call_first("customs_resolve_message", parsed=parsed, run=self.run)
+        findings += self._failures(whole.failures)
+        message = whole.result if whole.result is not None else message
         if message is not None:
             key = assessment.key or message_key(parsed.message or message)
             self.run.current_key = key

@@ -17,7 +17,8 @@ When hooks run, per message of a run:
 1. ``customs_detect_format`` then ``customs_parse`` (may run in a worker process);
 2. stateless checks — ``customs_check_bill_of_entry`` / ``customs_check_manifest``,
    ``customs_fees``, ``customs_authorisations``, ``customs_routing`` (may run in a worker);
-3. in input order, in the main process — ``customs_check_in_sequence`` and ``customs_rate_date``;
+3. in input order, in the main process — ``customs_resolve_message`` (a partial amendment made
+   whole), then ``customs_check_in_sequence`` and ``customs_rate_date``;
    then the core ledger applies the authorisation claims and the run state records the message.
 
 Stateless hooks must depend only on the message and the :class:`CheckContext` (settings and the
@@ -212,6 +213,23 @@ def customs_check_in_sequence(
     debits so far and earlier uses of a licence (``run.manifest``, ``run.prior_uses``,
     ``run.debited``); the engine records the message after this hook. Return findings and fees.
     **Collected.**
+    """
+
+
+@hookspec(firstresult=True)
+def customs_resolve_message(
+    parsed: ParsedMessage, run: RunView
+) -> BillOfEntry | ImportGeneralManifest | None:
+    """The whole document a partial amendment stands for, built on the run's current version.
+
+    Some wire formats amend a document by sending only what changes (an SCMTR SCA names its CSN
+    and adds, updates or deletes lines). Called once per message, in input order in the main
+    process, before ``customs_check_in_sequence``; ``parsed.message`` may be ``None`` (a partial
+    amendment is no document of its own: the adapter keeps it in ``parsed.echo``). Return the
+    complete new version —
+    same ``message_id`` as the document it amends, ``function`` amendment — and the engine checks,
+    records and commits that instead of ``parsed.message``. Return ``None`` when the message is
+    not yours or already whole. **First-non-None.**
     """
 
 

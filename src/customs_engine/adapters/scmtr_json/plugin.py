@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 from typing import BinaryIO
 
-from customs_engine.adapters.scmtr_json import reader, replies
+from customs_engine.adapters.scmtr_json import amendment, reader, replies
 from customs_engine.core.hookspecs import hookimpl
+from customs_engine.core.models import ImportGeneralManifest
 from customs_engine.core.parsing import ParsedMessage, ResponseWriter
+from customs_engine.core.run_view import RunView
 
 FORMAT = reader.FORMAT
 #: ``"messageID" : "SACHM2x"`` near the start of a JSON document (the header comes first)
@@ -44,3 +46,20 @@ def customs_response_writer(format: str, stream: BinaryIO) -> ResponseWriter | N
     if format == replies.ACK_FORMAT:
         return replies.AckWriter(stream)
     return None
+
+
+@hookimpl
+def customs_resolve_message(parsed: ParsedMessage, run: RunView) -> ImportGeneralManifest | None:
+    """An SCA applied to the manifest of the CSN it names, when the run knows that CSN (stored,
+    or earlier in the run, at the same port); else ``None``: the SCA is answered, not stored —
+    its own lines are not a manifest."""
+    echo = parsed.echo or {}
+    if parsed.format != FORMAT or echo.get("event") != "SCA" or "amendment" not in echo:
+        return None
+    sca = ImportGeneralManifest.model_validate(echo["amendment"])
+    if not sca.igm_number:
+        return None
+    current = run.manifest(sca.igm_number, sca.igm_date)
+    if current is None or current.port_code != sca.port_code:
+        return None
+    return amendment.apply(current, sca, echo.get("actions") or [])

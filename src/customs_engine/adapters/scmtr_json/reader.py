@@ -9,7 +9,8 @@
    schema cannot say (:mod:`.structure`); each failure is a finding naming its JSON pointer.
 4. A valid SCE becomes an Import General Manifest (:mod:`.manifest`). SCX (exit) and SCD
    (domestic) declarations are validated and answered but are not manifests BoEs are noted
-   against; an SCA is validated and its line-level actions reported (:mod:`.amendment`).
+   against. A valid SCA carries the manifest lines it sends in its echo; in input order the
+   plugin applies them to the CSN it names (:mod:`.amendment`); unapplied, it is not stored.
 
 The reader never raises: the last-resort guard in :func:`read` turns a bug into a finding.
 """
@@ -21,6 +22,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from customs_engine.adapters.scmtr_json import amendment
 from customs_engine.adapters.scmtr_json import manifest as mapping
 from customs_engine.adapters.scmtr_json.fields import EVENTS
 from customs_engine.adapters.scmtr_json.schema import Variant
@@ -74,10 +76,13 @@ def parse(data: bytes) -> ParsedMessage:
     echo = _echo(document, header, event, found)
     if found:
         return _rejected(document, [_finding(p) for p in found], echo=echo)
-    reference = mapping.message_id(document)
+    reference = echo["reference"] = mapping.message_id(document)
     if event == "SCE":
         return ParsedMessage(index=0, format=FORMAT, type="manifest", reference=reference,
                              message=mapping.to_manifest(document), echo=echo)
+    if event == "SCA":  # partial: made whole in input order (plugin.customs_resolve_message)
+        echo["actions"] = amendment.actions(document)
+        echo["amendment"] = mapping.to_manifest(document).model_dump(mode="json")
     return ParsedMessage(index=0, format=FORMAT, type="manifest", reference=reference, echo=echo)
 
 

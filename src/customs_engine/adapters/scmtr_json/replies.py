@@ -207,6 +207,9 @@ class _Placer:
     def __init__(self, response: Response):
         echo = response.message.echo or {}
         self.lines: list[dict[str, Any]] = list(echo.get("lines") or [])
+        #: the canonical lines are the declaration's own (not an amended manifest's, whose
+        #: line positions the declaration's skeleton does not follow)
+        self.whole = echo.get("reference") == response.message.reference
         self.canonical: list[tuple[int, int | None]] = []
         for mc_index, mc in enumerate(self.lines):
             self.canonical.append((mc_index, None))
@@ -219,7 +222,7 @@ class _Placer:
     def _where(self, finding: Finding) -> tuple[Any, ...]:
         field = finding.field or ""
         match = _LINE.match(field)
-        if match and int(match[1]) < len(self.canonical):
+        if match and int(match[1]) < len(self.canonical) and self.whole:
             mc, hc = self.canonical[int(match[1])]
             return (mc, hc, "ref", None)
         parts = field.split("/")[1:] if field.startswith("/") else []
