@@ -117,3 +117,10 @@ def test_a_valid_sample_with_a_bom_and_crlf(sample_paths: dict[str, Path]) -> No
     data = b"\xef\xbb\xbf" + sample_paths[SCE].read_bytes().replace(b"\n", b"\r\n")
     parsed = parse(data)
     assert parsed.findings == [] and parsed.message is not None
+
+
+def test_a_date_outside_the_engines_range_is_a_finding(load: Any) -> None:
+    document = load(SCE)
+    document["headerField"]["date"] = "00010101"
+    field, message = only_finding(parse(dump(document)))
+    assert field == "/master" and "cannot make a manifest" in message

@@ -176,3 +176,23 @@ def test_sigterm_stops_an_idle_watcher_at_once(tmp_path: Path, registry_url: str
     watcher.communicate(timeout=30)
     assert watcher.returncode == 0
     assert time.monotonic() - started < 30
+
+
+def test_scmtr_declarations_get_their_ack(tmp_path: Path, registry_url: str, host: PluginHost,
+                                          samples_dir: Path) -> None:
+    store = SqlRegistry.open(registry_url)
+    validator = Validator(host, store)
+    folder = DropFolder(tmp_path / "in", tmp_path / "out", validator)
+    sce = samples_dir / "icegate" / "scmtr" / "samples" / \
+        "F_SACHM22_SCE_SOMESENDER_2_190820201705_DEC.json"
+    responses = host_responses(host, sce.read_bytes())
+    assert folder.reply_format(responses) == "scmtr-ack"
+    [ack] = [json.loads(line) for line in validator.render(responses, "scmtr-ack").splitlines()]
+    assert ack["master"]["decRef"]["decRefErrorCode"][0]["errorCode"] == "000"
+    store.close()
+
+
+def host_responses(host: PluginHost, data: bytes) -> list:  # type: ignore[type-arg]
+    from customs_engine.core.engine import Engine
+
+    return Engine(host).validate_bytes(data, "sce.json")

@@ -29,6 +29,7 @@ MEDIA_TYPES = {
     "json": "application/json", "jsonl": "application/jsonl", "text": "text/plain",
     "csv": "text/csv", "junit": "application/xml", "xml": "application/xml",
     "cusres": "application/edifact", "ices-ack": "text/plain",
+    "scmtr-sfl": "application/jsonl", "scmtr-ack": "application/jsonl",
 }
 
 

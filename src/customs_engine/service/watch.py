@@ -11,7 +11,7 @@ The life of a file:
    member with the command line's protections; with ``--commit`` each message is committed).
 4. Its answers are written through a temporary file and a rename: ``DIR/<name>.json`` (what
    ``customs validate --format json`` writes) and, where its input format has an ICEGATE reply
-   format, ``DIR/<name>.ack`` (CHCAI02 for ICES flat files).
+   format, ``DIR/<name>.ack`` (CHCAI02 for ICES flat files, the ACK for SCMTR JSON).
 5. It is moved to ``INBOX/.done/`` (every message accepted) or ``INBOX/.failed/``.
 
 A crash or ``kill -9`` leaves a file in ``.processing/``; the next start finishes it first. Its
@@ -42,9 +42,9 @@ from customs_engine.service.runs import Validator
 log = logging.getLogger("customs_engine.watch")
 
 #: input format → the output format of its ICEGATE reply (written as DIR/<name>.ack). ICEGATE's
-#: own reply formats only: the XML and EDIFACT renderings have none. The SCMTR adapter's ACK
-#: belongs here once that adapter ships one.
-REPLY_FORMATS = {"ices_flatfile": "ices-ack"}
+#: own reply formats only: the XML and EDIFACT renderings have none. An SCMTR declaration gets
+#: its ACK (which also names every structural failure an SFL would).
+REPLY_FORMATS = {"ices_flatfile": "ices-ack", "scmtr_json": "scmtr-ack"}
 IGNORED_SUFFIXES = (".part", ".tmp", ".partial")
 PARTIAL = ".partial"
 LEDGER_RETRY_SECONDS = 5.0

@@ -28,6 +28,12 @@ def customs_detect_format(head: bytes, name: str) -> str | None:
 
 
 @hookimpl
+def customs_message_kind(format: str, head: bytes, name: str) -> str | None:
+    """Cargo declarations are manifests: read before the Bills of Entry noted against them."""
+    return "manifest" if format == FORMAT else None
+
+
+@hookimpl
 def customs_parse(format: str, data: bytes, source: str) -> list[ParsedMessage] | None:
     if format != FORMAT:
         return None

@@ -22,6 +22,8 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from pydantic import ValidationError
+
 from customs_engine.adapters.scmtr_json import amendment
 from customs_engine.adapters.scmtr_json import manifest as mapping
 from customs_engine.adapters.scmtr_json.fields import EVENTS
@@ -77,12 +79,19 @@ def parse(data: bytes) -> ParsedMessage:
     if found:
         return _rejected(document, [_finding(p) for p in found], echo=echo)
     reference = echo["reference"] = mapping.message_id(document)
-    if event == "SCE":
-        return ParsedMessage(index=0, format=FORMAT, type="manifest", reference=reference,
-                             message=mapping.to_manifest(document), echo=echo)
-    if event == "SCA":  # partial: made whole in input order (plugin.customs_resolve_message)
+    if event in ("SCE", "SCA"):
+        try:
+            igm = mapping.to_manifest(document)
+        except (ValidationError, ValueError) as exc:  # e.g. a date outside the engine's range
+            return _rejected(document, [syntax_finding(
+                f"the declaration cannot make a manifest: {exc}"[:300], field="/master")],
+                echo=echo)
+        if event == "SCE":
+            return ParsedMessage(index=0, format=FORMAT, type="manifest", reference=reference,
+                                 message=igm, echo=echo)
+        # SCA, partial: made whole in input order (plugin.customs_resolve_message)
         echo["actions"] = amendment.actions(document)
-        echo["amendment"] = mapping.to_manifest(document).model_dump(mode="json")
+        echo["amendment"] = igm.model_dump(mode="json")
     return ParsedMessage(index=0, format=FORMAT, type="manifest", reference=reference, echo=echo)
 
 
