@@ -48,7 +48,8 @@ def convert(data: bytes, target: str) -> tuple[ImportGeneralManifest, list[Any]]
     engine = make_engine()
     [parsed] = engine.parse(data, "dec.json")
     assert parsed.findings == [] and isinstance(parsed.message, ImportGeneralManifest)
-    rendered = engine.host.hook.customs_write_messages(messages=[parsed.message], format=target)
+    rendered = engine.host.write_messages([parsed.message], target)
+    assert rendered is not None
     [back] = engine.parse(rendered, f"converted.{target}")
     return parsed.message, [back]
 

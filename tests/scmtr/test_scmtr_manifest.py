@@ -7,7 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from customs_engine.adapters.scmtr_json.plugin import customs_detect_format
+from customs_engine.adapters.scmtr_json.plugin import detect
 from customs_engine.adapters.scmtr_json.reader import parse
 from customs_engine.core.dates import IST
 from customs_engine.core.models import ImportGeneralManifest
@@ -25,9 +25,8 @@ from .conftest import SCA, SCD, SCE, SCX, dump
 
 def test_detected_by_content_not_by_name(sample_paths: dict[str, Path]) -> None:
     head = sample_paths[SCE].read_bytes()[:4096]
-    assert customs_detect_format(head=head, name="whatever.txt") == "scmtr_json"
-    assert customs_detect_format(head=b'{"headerField": {"messageID": "CACHI01"}}',
-                                 name=SCE) is None
+    assert detect(head, "whatever.txt")
+    assert not detect(b'{"headerField": {"messageID": "CACHI01"}}', SCE)
     # the file named ..._SCD_... declares SCE inside: it is read as an arrival manifest
     parsed = parse(sample_paths[SCD].read_bytes())
     assert parsed.type == "manifest" and parsed.findings == []

@@ -1,6 +1,6 @@
 """A valid SCE declaration (or the lines of an SCA) → the canonical Import General Manifest.
 
-Mapping (SPEC §5.1): ``decRef.prtofRptng`` → ``port_code``; the CSN number and date that ICEGATE
+Mapping: ``decRef.prtofRptng`` → ``port_code``; the CSN number and date that ICEGATE
 allots in its ACK (``decRef.csnNmbr``/``csnDt``, when the declaration quotes them) → ``igm_number``
 / ``igm_date``, else none — a fresh declaration, noted against by B/L; each master consignment →
 a line (``MCRef.lineNo``, sub-line 0, master B/L); each house consignment under it → a line with

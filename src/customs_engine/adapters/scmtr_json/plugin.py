@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
-from typing import BinaryIO
+from collections.abc import Mapping
+from typing import Any
 
 from customs_engine.adapters.scmtr_json import amendment, reader, replies
+from customs_engine.core.formats import ResponseFormat, WireFormat
 from customs_engine.core.hookspecs import hookimpl
 from customs_engine.core.models import ImportGeneralManifest
-from customs_engine.core.parsing import ParsedMessage, ResponseWriter
+from customs_engine.core.parsing import ParsedMessage
 from customs_engine.core.run_view import RunView
 
 FORMAT = reader.FORMAT
@@ -17,41 +19,34 @@ _MESSAGE = re.compile(rb'"messageID"\s*:\s*"SACHM2[0-9]"')
 _JSON_START = re.compile(rb"^\s*[\[{]")
 
 
-@hookimpl
-def customs_detect_format(head: bytes, name: str) -> str | None:
+def detect(head: bytes, name: str) -> bool:
     """By content, never by file name: a JSON document whose header names SACHM22 (or its
     vessel sister SACHM23, which is then reported as not supported)."""
     text = head.removeprefix(b"\xef\xbb\xbf")
-    if _JSON_START.match(text) and _MESSAGE.search(text):
-        return FORMAT
-    return None
+    return bool(_JSON_START.match(text) and _MESSAGE.search(text))
+
+
+def read(data: bytes, source: str, config: Mapping[str, Mapping[str, Any]]) -> list[ParsedMessage]:
+    return reader.read(data, source)
 
 
 @hookimpl
-def customs_message_kind(format: str, head: bytes, name: str) -> str | None:
+def customs_wire_formats() -> list[WireFormat]:
+    return [WireFormat(name=FORMAT, title="SCMTR JSON (SACHM22)", detect=detect, read=read)]
+
+
+@hookimpl
+def customs_message_kind(format: str, head: bytes) -> str | None:
     """Cargo declarations are manifests: read before the Bills of Entry noted against them."""
     return "manifest" if format == FORMAT else None
 
 
 @hookimpl
-def customs_parse(format: str, data: bytes, source: str) -> list[ParsedMessage] | None:
-    if format != FORMAT:
-        return None
-    return reader.read(data, source)
-
-
-@hookimpl
-def customs_output_formats() -> list[str]:
-    return [replies.SFL_FORMAT, replies.ACK_FORMAT]
-
-
-@hookimpl
-def customs_response_writer(format: str, stream: BinaryIO) -> ResponseWriter | None:
-    if format == replies.SFL_FORMAT:
-        return replies.SflWriter(stream)
-    if format == replies.ACK_FORMAT:
-        return replies.AckWriter(stream)
-    return None
+def customs_response_formats() -> list[ResponseFormat]:
+    return [ResponseFormat(name=replies.SFL_FORMAT, title="ICEGATE SCMTR structural-failure "
+                           "replies (SFL)", writer=replies.SflWriter),
+            ResponseFormat(name=replies.ACK_FORMAT, title="ICEGATE SCMTR acknowledgements (ACK)",
+                           writer=replies.AckWriter)]
 
 
 @hookimpl
