@@ -3,6 +3,9 @@ re-submissions, units, and the migration from release 0.1's schema."""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import shutil
 from datetime import UTC, date
 from decimal import Decimal
@@ -22,6 +25,7 @@ from customs_engine.core.units import convert
 
 BACKENDS = ["sqlite_url", pytest.param("pg_url", marks=pytest.mark.postgres)]
 FIXTURE_0001 = Path(__file__).resolve().parent / "fixtures" / "registry-0001.db"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "messages"
 
 
 @pytest.fixture(params=BACKENDS)
@@ -475,3 +479,51 @@ def test_amending_the_warehousing_bill_changes_its_bond() -> None:
     assert rules_of(run.validate_message(ex_bond(11, message_id="XB-2")))[
         "CORE-BOND-003"] == "reject"  # 70 - 60 = 10 left
     assert "CORE-BOND-003" not in rules_of(run.validate_message(ex_bond(10, message_id="XB-3")))
+
+
+# -- writers and convert show the function and what was credited back ------------------------
+
+
+def _written(responses: list[Any], fmt: str, run: Any) -> str:
+    stream = io.BytesIO()
+    writer = run.host.hook.customs_response_writer(format=fmt, stream=stream)
+    for response in responses:
+        writer.write(response)
+    writer.close()
+    return stream.getvalue().decode()
+
+
+def test_writers_show_the_function_and_the_credits() -> None:
+    run = engine([authorisation()])
+    responses = [run.validate_message(bill(60)), run.validate_message(bill(60, "cancellation"))]
+    text = _written(responses, "text", run)
+    assert "BE-1 (cancellation): ACCEPTED" in text
+    assert "credit TESTAUTH AUTH-1 item 1: 60 NOS / INR 60000.00 (credited back)" in text
+    rows = list(csv.DictReader(io.StringIO(_written(responses, "csv", run))))
+    assert [row["function"] for row in rows][-1] == "cancellation"
+    assert rows[-1]["credited"] == "TESTAUTH AUTH-1 item 1: 60 NOS / INR 60000.00"
+    junit = _written(responses, "junit", run)
+    assert 'name="BE-1 (cancellation)"' in junit
+    assert "credited back TESTAUTH AUTH-1 item 1: 60 NOS" in junit
+    data = json.loads(_written(responses[1:], "json", run))
+    assert data["message"]["function"] == "cancellation"
+    assert data["credited"] == [{"scheme": "TESTAUTH", "number": "AUTH-1", "item": 1,
+                                 "quantity": "60", "unit": "NOS", "value_inr": "60000.00"}]
+
+
+@pytest.mark.parametrize("function", ["amendment", "cancellation"])
+def test_convert_keeps_the_function_both_ways(function: str, tmp_path: Path) -> None:
+    source = (EXAMPLES / "02-be-laptops-ims.xml").read_text()
+    source = source.replace('function="original"', f'function="{function}"', 1)
+    xml = tmp_path / "in.xml"
+    xml.write_text(source)
+    runner = CliRunner()
+    edifact = runner.invoke(main, ["convert", "--to", "edifact", str(xml)])
+    assert edifact.exit_code == 0, edifact.output
+    code = {"amendment": "4", "cancellation": "1"}[function]
+    assert f"+{code}'" in edifact.output.split("BGM+", 1)[1].split("'", 1)[0] + "'"
+    edi = tmp_path / "in.edi"
+    edi.write_text(edifact.output)
+    back = runner.invoke(main, ["convert", "--to", "xml", str(edi)])
+    assert back.exit_code == 0, back.output
+    assert f'function="{function}"' in back.output

@@ -1,8 +1,10 @@
 """Response writers for audits and CI: ``csv`` and ``junit`` (a plugin like any other).
 
 * ``csv`` — a header, then one row per finding: ``source, index, reference, type, status, rule,
-  scheme, outcome, item, field, message, reference_law``. A message without findings still gets
-  one row, with the rule columns empty, so every message of the run appears in the file.
+  scheme, outcome, item, field, message, reference_law, function, credited``. A message without
+  findings still gets one row, with the rule columns empty, so every message of the run appears in
+  the file. ``function`` is original, amendment or cancellation; ``credited`` lists what an
+  amendment or a cancellation credited back (``; ``-separated).
 * ``junit`` — JUnit XML for CI systems: one ``<testsuite name="customs validate">``, one
   ``<testcase>`` per message (``classname`` = source, ``name`` = message reference, else
   ``#index``). A rejected, held or queried message carries a ``<failure>`` whose text lists the
@@ -24,7 +26,7 @@ from customs_engine.core.hookspecs import hookimpl
 from customs_engine.core.response import Finding, Response
 
 CSV_COLUMNS = ("source", "index", "reference", "type", "status", "rule", "scheme", "outcome",
-               "item", "field", "message", "reference_law")
+               "item", "field", "message", "reference_law", "function", "credited")
 FAILING = {"rejected": "rejected", "hold": "hold", "query": "query"}
 
 
@@ -44,11 +46,12 @@ class CsvWriter:
     def write(self, response: Response) -> None:
         msg = response.message
         head = (msg.source, msg.index, msg.reference or "", msg.type, response.status)
+        tail = (msg.function or "", "; ".join(credit.text() for credit in response.credited))
         if not response.findings:
-            self._row((*head, "", "", "", "", "", "", ""))
+            self._row((*head, "", "", "", "", "", "", "", *tail))
         for f in response.findings:
             self._row((*head, f.rule, f.scheme, f.outcome, "" if f.item is None else f.item,
-                       f.field or "", f.message, f.reference))
+                       f.field or "", f.message, f.reference, *tail))
 
     def close(self) -> None:
         pass
@@ -74,8 +77,11 @@ class JUnitWriter:
         name = msg.reference or f"#{msg.index}"
         if msg.reference and msg.index:
             name = f"{msg.reference} #{msg.index}"
+        if msg.function not in (None, "original"):
+            name = f"{name} ({msg.function})"
         lines = [f'    <testcase classname={quoteattr(msg.source)} name={quoteattr(name)}>']
-        text = "\n".join(_finding_line(f) for f in response.findings)
+        text = "\n".join([*(_finding_line(f) for f in response.findings),
+                          *(f"credited back {credit.text()}" for credit in response.credited)])
         kind = FAILING.get(response.status)
         if kind is not None:
             self.failures += 1

@@ -100,6 +100,12 @@ class Credit(_Record):
     unit: str | None = None
     value_inr: Money
 
+    def text(self) -> str:
+        """``TESTAUTH AUTH-1 item 1: 60 NOS / INR 60000.00`` (the text, CSV and JUnit writers)."""
+        unit = f" {self.unit}" if self.unit else ""
+        return (f"{self.scheme.upper()} {self.number} item {self.item}: {quantity(self.quantity)}"
+                f"{unit} / INR {money(self.value_inr)}")
+
 
 class Routing(_Record):
     nac: str

@@ -70,7 +70,8 @@ class TextWriter:
 
     def write(self, response: Response) -> None:
         msg = response.message
-        head = (f"{msg.source} #{msg.index} {msg.type} {msg.reference or '-'}: "
+        function = f" ({msg.function})" if msg.function not in (None, "original") else ""
+        head = (f"{msg.source} #{msg.index} {msg.type} {msg.reference or '-'}{function}: "
                 f"{response.status.upper()}")
         lines = [head]
         for f in response.findings:
@@ -86,6 +87,8 @@ class TextWriter:
                          f"{data['debited_quantity']} / INR {data['debited_value']}, remaining "
                          f"{data['remaining_quantity'] or 'no limit on record'} / "
                          f"INR {data['remaining_value'] or 'no limit on record'}")
+        for credit in response.credited:
+            lines.append(f"  credit {credit.text()} (credited back)")
         if response.routing is not None:
             lines.append(f"  route  {response.routing.nac} group {response.routing.group}")
         # names and values come from the input: no control character may reach the terminal
