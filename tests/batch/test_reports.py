@@ -59,7 +59,8 @@ def test_csv_has_one_row_per_finding_and_one_for_a_message_without_any() -> None
                        "type": "bill_of_entry", "status": "rejected", "rule": "IMS-BAL-001",
                        "scheme": "ims", "outcome": "reject", "item": "2",
                        "field": "items[1].licences[0]", "message": REJECT.message,
-                       "reference_law": "Policy Circular 06/2023-24"}
+                       "reference_law": "Policy Circular 06/2023-24", "function": "",
+                       "credited": ""}
     assert rows[1]["rule"] == "CORE-IEC-002" and rows[1]["item"] == ""
     assert rows[2]["status"] == "accepted" and rows[2]["reference"] == ""
     assert all(rows[2][c] == "" for c in CSV_COLUMNS[5:])
