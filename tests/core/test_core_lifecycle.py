@@ -486,7 +486,8 @@ def test_amending_the_warehousing_bill_changes_its_bond() -> None:
 
 def _written(responses: list[Any], fmt: str, run: Any) -> str:
     stream = io.BytesIO()
-    writer = run.host.hook.customs_response_writer(format=fmt, stream=stream)
+    writer = run.host.response_writer(fmt, stream)
+    assert writer is not None, fmt
     for response in responses:
         writer.write(response)
     writer.close()
