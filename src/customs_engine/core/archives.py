@@ -21,13 +21,13 @@ reports it as a rejected message and carries on:
 
 Tar archives are read in one pass: a compressed tar is inflated once into an anonymous temporary
 file (never named on disk, gone when closed) while its integrity check is verified — the gzip
-CRC-32 and length, the xz and bzip2 checks. A compressed stream that fails its check rejects the
-whole archive (one rejected response, nothing in it checked: which member is damaged cannot be
-known); a stream that merely ends early keeps the members before the cut. The tar headers are then
-indexed by seeking (memory per member is a name and two numbers), extended headers (GNU long
-names, pax) above :data:`MAX_EXTENDED_HEADER` bytes refuse their member instead of being read, and a
-damaged header is answered with a rejected response naming its offset; reading goes on at the next
-valid header, as GNU tar does.
+CRC-32 and length, the xz and bzip2 checks. A compressed stream that fails its check, or ends
+before it, rejects the whole archive (one rejected response, nothing in it checked: which member
+is damaged cannot be known). An uncompressed tar that ends early keeps the members before the
+cut. The tar headers are then indexed by seeking (memory per member is a name and two numbers);
+extended headers (GNU long names, pax) above :data:`MAX_EXTENDED_HEADER` bytes refuse their
+member instead of being read, and a damaged header is answered with a rejected response naming
+its offset; reading goes on at the next valid header, as GNU tar does.
 """
 
 from __future__ import annotations
@@ -439,7 +439,8 @@ def _inflate(raw: IO[bytes], kind: str, spill: IO[bytes], budget: _Budget
                 written += len(chunk)
                 budget.left -= len(chunk)
     except EOFError as exc:
-        return f"the {kind} stream is truncated after {written} inflated bytes ({exc})", None
+        # the integrity check at the end was never reached: nothing before it is verified
+        return None, f"its {kind} stream ends early after {written} inflated bytes ({exc})"
     except _ZIP_ERRORS as exc:
         return None, f"its {kind} stream fails after {written} inflated bytes: {exc}"
 
