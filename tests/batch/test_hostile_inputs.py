@@ -348,3 +348,11 @@ def test_manifests_come_first_in_a_directory_and_an_archive(tmp_path: Path) -> N
         f"{archive}!igm-1.xml", f"{archive}!be-1.xml"]
     noted = next(r for r in out if r["message"]["source"] == f"{drop}/be-1.xml")
     assert not any(f["rule"] == "CORE-BOE-NOTE-002" for f in noted["findings"])
+
+
+def test_compressed_tar_ending_before_its_check_is_rejected_whole(tmp_path: Path) -> None:
+    data = gzip.compress(tar_bytes([("a.xml", GOOD), ("b.xml", GOOD)]), compresslevel=0)
+    path = tmp_path / "cut.tar.gz"
+    path.write_bytes(data[:len(data) - 600])  # a.xml whole, the CRC never reached
+    (only,) = members_of(path)
+    assert only.name == str(path) and "ends early" in (only.problem or "")
