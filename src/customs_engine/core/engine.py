@@ -300,6 +300,9 @@ class Engine:
             warehousing, hs_code = claim.number.rsplit("/", 1)
             text = (f"{left_q} of HS {hs_code} left in bond under warehousing Bill of Entry "
                     f"{warehousing}; item needs {claim.quantity}{unit} (no partial clearance)")
+        if shortfall.reason is not None:
+            text = (f"{claim.scheme.upper()} authorisation {claim.number}: {shortfall.reason}; "
+                    "nothing is debited")
         assert rule is not None, "claims are checked against the declared rules when collected"
         return rule.finding("reject", text, item=claim.item, field=claim.field)
 

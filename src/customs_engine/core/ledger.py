@@ -134,6 +134,21 @@ class Shortfall:
     claim: AuthorisationClaim
     remaining_quantity: Decimal | None
     remaining_value: Decimal | None
+    #: why the claim was refused when it is not the balance (a claim that is not a debit)
+    reason: str | None = None
+
+
+def improper(quantity: Decimal, value: Decimal) -> str | None:
+    """Why a claim or debit of this size cannot be debited, or ``None`` when it can.
+
+    A negative quantity or value would credit the authorisation, and a claim of nothing is not
+    a debit: the ledger refuses both whatever the reader or plugin let through.
+    """
+    if quantity < 0 or value < 0:
+        return f"a claim of {quantity} / INR {value} is negative and would credit the balance"
+    if quantity == 0 and value == 0:
+        return "a claim of nothing (zero quantity and zero value) is not a debit"
+    return None
 
 
 @dataclass
@@ -446,11 +461,12 @@ class RunState:
             left_value = None if standing[-1][1] is None else standing[-1][1] - own_value
             unit = record.unit if record is not None and record.unit else claim.unit
             amount = convert(claim.quantity, claim.unit, unit)
-            covered = amount is not None and (
+            reason = improper(claim.quantity, claim.value_inr)
+            covered = reason is None and amount is not None and (
                 left_quantity is None or amount <= left_quantity) and (
                 left_value is None or claim.value_inr <= left_value)
-            if amount is None or not covered:
-                result.shortfalls.append(Shortfall(claim, left_quantity, left_value))
+            if not covered:
+                result.shortfalls.append(Shortfall(claim, left_quantity, left_value, reason))
                 result.uses.append(AuthorisationUse(
                     scheme=claim.scheme.lower(), number=claim.number, item=claim.item,
                     debited_quantity=ZERO, debited_value=ZERO,

@@ -14,7 +14,14 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from customs_engine.core.dates import IST, aware, check_in_range
 
@@ -137,6 +144,32 @@ class _HasDatetimes(_Model):
         return value
 
 
+#: The largest item number a message may carry: it fits the ledger's 32-bit integer column on every
+#: database, and covers the ICES numbering of items (invoice serial × 10000 + item serial).
+MAX_ITEM_NUMBER = 999_999_999
+#: Quantities, amounts and weights stay below 10^18 with at most six decimals, so every one is
+#: stored exactly in the ledger's text columns (trailing zeros past the sixth place are dropped).
+MAX_MAGNITUDE = Decimal(10) ** 18
+DECIMAL_PLACES = 6
+_SIXTH = Decimal(1).scaleb(-DECIMAL_PLACES)
+
+
+def _at_most_six_places(value: Decimal) -> Decimal:
+    exponent = value.as_tuple().exponent
+    return value.quantize(_SIXTH) if isinstance(exponent, int) and exponent < -6 else value
+
+
+#: A goods item's number: 1 to :data:`MAX_ITEM_NUMBER`.
+ItemNumber = Annotated[int, Field(ge=1, le=MAX_ITEM_NUMBER)]
+#: A quantity, weight or rate: above zero (a line of nothing is meaningless, and a negative one
+#: would credit an authorisation).
+Positive = Annotated[Decimal, Field(gt=0, lt=MAX_MAGNITUDE, decimal_places=DECIMAL_PLACES),
+                     AfterValidator(_at_most_six_places)]
+#: An amount of money or a measured level: zero or more, never negative.
+NonNegative = Annotated[Decimal, Field(ge=0, lt=MAX_MAGNITUDE, decimal_places=DECIMAL_PLACES),
+                        AfterValidator(_at_most_six_places)]
+
+
 class Licence(_Model):
     scheme: str
     number: str
@@ -149,27 +182,27 @@ class Certificate(_Model):
     number: str
     issued_on: date | None = None
     agency: str | None = None
-    background_usvh: Decimal | None = None
-    max_usvh: Decimal | None = None
+    background_usvh: NonNegative | None = None
+    max_usvh: NonNegative | None = None
     no_radioactive: bool | None = None
     no_explosives: bool | None = None
 
 
 class ForeignValue(_Model):
-    amount: Decimal
+    amount: NonNegative
     currency: str
-    rate: Decimal | None = None
+    rate: Positive | None = None
 
 
 class Item(_Model):
-    number: int
+    number: ItemNumber
     hs_code: str
     description: str | None = None
     product_category: ProductCategory | None = None
     purpose: Purpose = Purpose.COMMERCIAL
-    quantity: Decimal
+    quantity: Positive
     unit: str
-    value_inr: Decimal | None = None
+    value_inr: NonNegative | None = None
     foreign_value: ForeignValue | None = None
     country_of_origin: str | None = None
     scrap_form: ScrapForm | None = None
@@ -239,9 +272,9 @@ class BillOfEntry(_HasDatetimes):
 class GoodsItem(_Model):
     """One kind of goods under a manifest line (a CUSCAR GID, an SCMTR ``itemDtls`` entry)."""
 
-    packages: int | None = None
+    packages: Annotated[int, Field(ge=0)] | None = None
     package_kind: str | None = None
-    gross_weight_kg: Decimal | None = None
+    gross_weight_kg: Positive | None = None
     description: str | None = None
     hs_code: str | None = None
 
@@ -264,9 +297,9 @@ class ManifestLine(_Model):
     bl_date: date | None = None
     consignee_name: str | None = None
     consignee_iec: str | None = None
-    packages: int | None = None
+    packages: Annotated[int, Field(ge=0)] | None = None
     package_kind: str | None = None
-    gross_weight_kg: Decimal | None = None
+    gross_weight_kg: Positive | None = None
     description: str | None = None
     cargo_movement: CargoMovement | None = None
     goods_items: list[GoodsItem] = Field(default_factory=list)

@@ -151,7 +151,7 @@ class CuscarReader(MessageReader):
                 self.problem(f"gross weight unit must be KGM, got {component(seg, 2, 0)!r}",
                              item=self.line.get("line"))
             goods["gross_weight_kg"] = self.number(component(seg, 2, 1), "gross weight",
-                                                   item=self.line.get("line"))
+                                                   item=self.line.get("line"), positive=True)
 
     def _cst(self, seg: Any) -> None:
         """``CST++<hs code>:122`` in a goods item: its tariff heading."""

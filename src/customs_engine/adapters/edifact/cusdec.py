@@ -17,6 +17,7 @@ from customs_engine.adapters.edifact.reading import (
 )
 from customs_engine.adapters.edifact.references import message_id
 from customs_engine.core.models import (
+    MAX_ITEM_NUMBER,
     BillOfEntry,
     BillOfEntryType,
     CertificateType,
@@ -227,7 +228,8 @@ class CusdecReader(MessageReader):
     def _cst(self, seg: Any) -> None:
         self._close_item()
         self.group = ("", None)
-        number = self.integer(text_of(seg, 0), "CST goods item number (1496)")
+        number = self.integer(text_of(seg, 0), "CST goods item number (1496)",
+                              bounds=(1, MAX_ITEM_NUMBER))
         self.item = {"number": number, "licences": [], "certificates": []}
         self.flags = []
         self.radiation = {}
@@ -247,7 +249,8 @@ class CusdecReader(MessageReader):
             self.problem(f"MEA purpose (6311) must be AAE, got {text_of(seg, 0)!r}", item=number)
             return
         prop, unit, value = text_of(seg, 1), component(seg, 2, 0), component(seg, 2, 1)
-        amount = self.number(value, f"MEA {prop or 'quantity'} value", item=number)
+        amount = self.number(value, f"MEA {prop or 'quantity'} value", item=number,
+                             positive=prop == "")
         if prop == "":
             item["unit"], item["quantity"] = unit, amount
         elif prop in ("BGR", "MXR"):
@@ -282,7 +285,8 @@ class CusdecReader(MessageReader):
                          item=number)
         rate = text_of(seg, 2)
         if rate:
-            foreign["rate"] = self.number(rate, "CUX exchange rate (5402)", item=number)
+            foreign["rate"] = self.number(rate, "CUX exchange rate (5402)", item=number,
+                                          positive=True)
 
     def _doc(self, seg: Any) -> None:
         item = self.item

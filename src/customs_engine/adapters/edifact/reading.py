@@ -54,23 +54,40 @@ class MessageReader:
         self.findings.append(self.raw.finding(self.index if index is None else index, text,
                                               item=item, field=field))
 
-    def number(self, text: str, what: str, *, item: int | None = None) -> Decimal | None:
-        """A numeric data element; either decimal mark is read (ISO 9735), UNA's first."""
+    def number(self, text: str, what: str, *, item: int | None = None,
+               positive: bool = False) -> Decimal | None:
+        """A numeric data element; either decimal mark is read (ISO 9735), UNA's first.
+
+        Never negative (a negative quantity or value would credit an authorisation); above zero
+        when ``positive`` (quantities, weights, rates: zero is meaningless there).
+        """
         value = text.strip()
         if not _NUMBER.fullmatch(value):
             self.problem(f"{what} must be a number, got {text!r}", item=item)
             return None
         try:
-            return Decimal(value.replace(self.raw.decimal_mark, ".").replace(",", "."))
+            amount = Decimal(value.replace(self.raw.decimal_mark, ".").replace(",", "."))
         except InvalidOperation:
             self.problem(f"{what} must be a number, got {text!r}", item=item)
             return None
+        if amount < 0 or value.startswith("-") or (positive and amount == 0):
+            self.problem(f"{what} must be {'above zero' if positive else 'zero or more'}, "
+                         f"got {text!r}", item=item)
+            return None
+        return amount
 
-    def integer(self, text: str, what: str, *, item: int | None = None) -> int | None:
+    def integer(self, text: str, what: str, *, item: int | None = None,
+                bounds: tuple[int, int] | None = None) -> int | None:
+        """A whole number; within ``bounds`` (inclusive) when given."""
         if not (text.isascii() and text.isdigit()):
             self.problem(f"{what} must be a whole number, got {text!r}", item=item)
             return None
-        return int(text)
+        number = int(text)
+        if bounds is not None and not bounds[0] <= number <= bounds[1]:
+            self.problem(f"{what} must be from {bounds[0]} to {bounds[1]}, got {text!r}",
+                         item=item)
+            return None
+        return number
 
     def dtm(self, seg: Segment, *, item: int | None = None) -> tuple[str, date | datetime | None]:
         """DTM C507 → (qualifier, value): 102 gives a date, 203 an India-time date-time."""

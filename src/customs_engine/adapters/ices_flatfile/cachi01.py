@@ -188,6 +188,10 @@ def _items(envelope: Envelope, settings: Settings, numbers: dict[int, int],
         quantity, unit = record.get("quantity"), record.text("unit")
         if number is None or hs_code is None or quantity is None or unit is None:
             continue  # the reader has reported why
+        if quantity <= 0:  # the layout admits no sign: zero is what is left to refuse
+            envelope.problem(f"quantity {quantity} must be above zero", table="ITEMS",
+                             line=record.line, position=record.layout.position("quantity"))
+            continue
         description = " ".join(filter(None, (record.text("description1"),
                                              record.text("description2"))))
         items[number] = {

@@ -130,6 +130,10 @@ def _lines(envelope: Envelope) -> list[dict[str, Any]]:
                              position=record.layout.position("line_number"))
             continue
         seen[key] = record.line
+        if record.get("gross_weight") == 0:
+            envelope.problem("gross weight 0 must be above zero", table="cargo",
+                             line=record.line, position=record.layout.position("gross_weight"))
+            continue
         out.append(_line(record, key))
     return out
 

@@ -24,6 +24,7 @@ from customs_engine.core.ledger import (
     LedgerError,
     Shortfall,
     Submission,
+    improper,
     reversals,
     void_key,
 )
@@ -351,6 +352,12 @@ def _recheck(session: Session, debits: Sequence[Debit],
     shortfalls = []
     for debit in debits:
         key = (debit.scheme, debit.number)
+        reason = improper(debit.quantity, debit.value_inr)
+        if reason is not None:  # never written, whatever the caller let through
+            if debit.claim is None:
+                raise LedgerError(f"{debit.scheme} {debit.number} item {debit.item}: {reason}")
+            shortfalls.append(Shortfall(debit.claim, None, None, reason))
+            continue
         row: RecordRow | None
         if debit.scheme == BOND:
             if debit.kind == "bond":
