@@ -159,8 +159,9 @@ def _at_most_six_places(value: Decimal) -> Decimal:
     return value.quantize(_SIXTH) if isinstance(exponent, int) and exponent < -6 else value
 
 
-#: A goods item's number: 1 to :data:`MAX_ITEM_NUMBER`.
-ItemNumber = Annotated[int, Field(ge=1, le=MAX_ITEM_NUMBER)]
+#: A goods item's number, at most :data:`MAX_ITEM_NUMBER` (readers number items from 1; the
+#: testing kit's 0 stands for "its position in the Bill of Entry").
+ItemNumber = Annotated[int, Field(ge=0, le=MAX_ITEM_NUMBER)]
 #: A quantity, weight or rate: above zero (a line of nothing is meaningless, and a negative one
 #: would credit an authorisation).
 Positive = Annotated[Decimal, Field(gt=0, lt=MAX_MAGNITUDE, decimal_places=DECIMAL_PLACES),
