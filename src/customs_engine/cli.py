@@ -15,6 +15,7 @@ import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
+from pathlib import Path
 from typing import Any, BinaryIO, NoReturn, cast
 
 import click
@@ -38,6 +39,7 @@ from customs_engine.core.plugin_manager import (
     PluginLoadError,
 )
 from customs_engine.core.progress import Progress, progress_wanted
+from customs_engine.core.registry.urls import resolve_url, sqlite_path
 from customs_engine.core.runner import RunError, run
 from customs_engine.registry_cli import open_registry, registry
 from customs_engine.service.commands import serve, tokens, watch
@@ -122,6 +124,33 @@ class _GuardedOutput:
             self.stream.flush()
         except OSError as exc:
             raise self._failed(exc) from exc
+
+
+def check_output(output: str | None, paths: tuple[str, ...], *others: str | None) -> None:
+    """Refuse an ``-o`` that would overwrite what the run reads, before anything is written:
+    an input file, a file inside an input directory (the walk would read it back), the
+    ``--config`` file or the registry database file."""
+    if output is None or output == "-":
+        return
+    target = Path(output)
+    for raw in (*paths, *others):
+        if raw is None or raw == "-":
+            continue
+        source = Path(raw)
+        if _same_file(target, source) or (source.is_dir() and _inside(target, source)):
+            raise click.UsageError(f"--output {output} would overwrite the input {raw}: "
+                                   "write the responses elsewhere")
+
+
+def _same_file(one: Path, other: Path) -> bool:
+    try:
+        return one.samefile(other)
+    except OSError:  # one does not exist yet: compare where they would be
+        return one.resolve() == other.resolve()
+
+
+def _inside(path: Path, directory: Path) -> bool:
+    return path.resolve().is_relative_to(directory.resolve())
 
 
 @contextmanager
@@ -225,6 +254,7 @@ def validate(paths: tuple[str, ...], fmt: str, output: str | None, db: str | Non
              as_of: date | None, config_path: str | None, jobs: int,
              progress: bool | None) -> None:
     """Validate messages and write one customs response per message."""
+    check_output(output, paths, config_path, sqlite_path(resolve_url(db)))
     config = load_config(config_path)
     jobs = capped_jobs(jobs)
     try:

@@ -15,6 +15,15 @@ def resolve_url(url: str | None) -> str:
     return url or os.environ.get(ENV_VAR) or DEFAULT_URL
 
 
+def sqlite_path(url: str) -> str | None:
+    """The file a SQLite URL names, or ``None`` (in-memory SQLite, other backends)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme.split("+", 1)[0].lower() != "sqlite":
+        return None
+    database = unquote(rest.partition("?")[0].removeprefix("/"))
+    return database if database and database != ":memory:" else None
+
+
 def sqlite_file_exists(url: str) -> bool:
     """Whether a SQLite URL names an existing file (other backends: always true).
 
@@ -22,8 +31,7 @@ def sqlite_file_exists(url: str) -> bool:
     (``sqlite:///customs.db``) or absolute (``sqlite:////var/customs.db``); an empty path or
     ``:memory:`` is an in-memory database, which never exists beforehand.
     """
-    scheme, sep, rest = url.partition("://")
-    if not sep or scheme.split("+", 1)[0].lower() != "sqlite":
+    if sqlite_path(url) is None and url.partition("://")[0].split("+", 1)[0].lower() != "sqlite":
         return True
-    database = unquote(rest.partition("?")[0].removeprefix("/"))
-    return bool(database) and database != ":memory:" and Path(database).exists()
+    database = sqlite_path(url)
+    return database is not None and Path(database).exists()
