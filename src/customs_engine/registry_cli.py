@@ -51,29 +51,33 @@ def registry() -> None:
 
 @registry.command("import")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--replace", is_flag=True,
+              help="Replace stored rows that differ (an amended authorisation); without it a "
+                   "differing row is a conflict and its file imports nothing.")
 @click.option("--db", envvar="CUSTOMS_DB", help=DB_HELP)
-def import_(files: tuple[str, ...], db: str | None) -> None:
-    """Import CSV (.csv) or JSON Lines (.jsonl) files; a file with a bad row imports nothing."""
-    from customs_engine.core.registry.importer import ImportFileError, read_file
+def import_(files: tuple[str, ...], replace: bool, db: str | None) -> None:
+    """Import CSV (.csv) or JSON Lines (.jsonl) files; a file with a bad or conflicting row
+    imports nothing."""
+    from customs_engine.core.registry.loader import Load
 
     store = open_registry(db)
     assert store is not None
-    failed = False
     try:
-        for path in files:
-            try:
-                records = read_file(path)
-            except ImportFileError as exc:
-                failed = True
-                for error in exc.errors:
-                    click.echo(f"customs: {error}", err=True)
-                click.echo(f"customs: {path}: nothing imported", err=True)
-                continue
-            count = store.replace_records(records, source=path)
-            click.echo(f"{path}: imported {count} row{'s' if count != 1 else ''}")
+        outcomes = Load(store, replace=replace).run(files)
     finally:
         store.close()
-    sys.exit(1 if failed else 0)
+    for outcome in outcomes:
+        if outcome.failed:
+            for problem in outcome.problems:
+                click.echo(f"customs: {problem}", err=True)
+            if outcome.more_problems:
+                click.echo(f"customs: {outcome.path}: {outcome.more_problems} more problem(s)",
+                           err=True)
+            click.echo(f"customs: {outcome.path}: nothing imported", err=True)
+        else:
+            count = outcome.imported
+            click.echo(f"{outcome.path}: imported {count} row{'s' if count != 1 else ''}")
+    sys.exit(1 if any(outcome.failed for outcome in outcomes) else 0)
 
 
 @registry.command()

@@ -35,13 +35,18 @@ def test_import_example_then_show_and_list(sqlite_url: str) -> None:
     assert any("exchange_rate" in line and "USD 83.25" in line for line in listed)
 
 
-def test_reimport_replaces_rows(sqlite_url: str, tmp_path: Path) -> None:
+def test_reimport_replaces_rows_only_when_asked(sqlite_url: str, tmp_path: Path) -> None:
     run("registry", "import", "--db", sqlite_url, str(EXAMPLES))
     changed = tmp_path / "more.jsonl"
     changed.write_text(json.dumps({"kind": "authorisation", "scheme": "IMS",
                                    "number": "IMS-2026-00042", "iec": "AAPFU0939F",
                                    "quantity": 150, "value_inr": "7500000.00"}) + "\n")
-    assert run("registry", "import", "--db", sqlite_url, str(changed)).exit_code == 0
+    refused = CliRunner().invoke(main, ["registry", "import", "--db", sqlite_url, str(changed)])
+    assert refused.exit_code == 1
+    assert f"{changed}:1: authorisation IMS IMS-2026-00042 differs from the stored row" in \
+        refused.output and "quantity 100 → 150" in refused.output
+    assert run("registry", "import", "--db", sqlite_url, "--replace",
+               str(changed)).exit_code == 0
     store = SqlRegistry.open(sqlite_url)
     record = store.snapshot().licence("IMS", "IMS-2026-00042")
     store.close()

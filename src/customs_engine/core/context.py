@@ -7,13 +7,14 @@ balances, earlier uses of a licence) is passed separately, and only to the in-se
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal, Protocol
+from typing import Annotated, Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from customs_engine.core.dates import india_date
 from customs_engine.core.models import BillOfEntry, ImportGeneralManifest
@@ -21,29 +22,100 @@ from customs_engine.core.models import BillOfEntry, ImportGeneralManifest
 RecordKind = Literal["authorisation", "registration", "agency", "exchange_rate"]
 
 
+#: a registry figure as written in an import file: ASCII digits, at most 18 before the point and 6
+#: after; no sign, exponent, digit separators or other scripts' digits
+_PLAIN_DECIMAL = re.compile(r"[0-9]{1,18}(?:\.[0-9]{1,6})?")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_HS_ENTRY = re.compile(r"[0-9]{2,8}")
+MAX_HS_ENTRIES = 1000
+
+
+def _registry_decimal(value: object) -> object:
+    """Limits, fees and rates: exact, non-negative, plain notation, bounded (both databases store
+    them as text of at most 40 characters)."""
+    if isinstance(value, bool | float):
+        raise ValueError("write numbers as strings or integers, not floats")
+    if isinstance(value, int | str):
+        text = str(value).strip()
+        if not _PLAIN_DECIMAL.fullmatch(text):
+            raise ValueError(f"{str(value)[:40]!r} is not a plain non-negative number (digits "
+                             "0-9, at most 18 before the point and 6 after; no sign, exponent "
+                             "or separators)")
+        return Decimal(text)
+    if isinstance(value, Decimal) and not _PLAIN_DECIMAL.fullmatch(format(value, "f")):
+        raise ValueError(f"{value} is not a non-negative number with at most 18 digits before "
+                         "the point and 6 after")
+    return value
+
+
+def _registry_date(value: object) -> object:
+    """Dates are ``YYYY-MM-DD``: a bare number is never read as a Unix time."""
+    if isinstance(value, str):
+        if not _ISO_DATE.fullmatch(value.strip()):
+            raise ValueError(f"{value[:40]!r} is not a date YYYY-MM-DD")
+        return date.fromisoformat(value.strip())
+    if not isinstance(value, date) or isinstance(value, datetime):
+        raise ValueError("write dates as text YYYY-MM-DD")
+    return value
+
+
+def _hs_codes(value: object) -> object:
+    codes = tuple(value.split()) if isinstance(value, str) else value
+    if isinstance(codes, list | tuple):
+        if len(codes) > MAX_HS_ENTRIES:
+            raise ValueError(f"{len(codes)} HS codes, more than {MAX_HS_ENTRIES}")
+        bad = [code for code in codes if not (isinstance(code, str) and _HS_ENTRY.fullmatch(code))]
+        if bad:
+            raise ValueError(f"{str(bad[0])[:20]!r} is not an HS code or prefix (2 to 8 digits)")
+    return codes
+
+
+RegistryDecimal = Annotated[Decimal, BeforeValidator(_registry_decimal)]
+RegistryDate = Annotated[date, BeforeValidator(_registry_date)]
+
+
+def _printable(value: str) -> str:
+    """No control characters (NUL included): checked before any database sees the text, so
+    SQLite and PostgreSQL give the same answer."""
+    if _CONTROL.search(value):
+        raise ValueError("contains a control character (NUL, tab, line break, …)")
+    return value
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# text of at most N characters: the registry's column widths
+Text2 = Annotated[str, Field(max_length=2), AfterValidator(_printable)]
+Text3 = Annotated[str, Field(max_length=3), AfterValidator(_printable)]
+Text10 = Annotated[str, Field(max_length=10), AfterValidator(_printable)]
+Text20 = Annotated[str, Field(max_length=20), AfterValidator(_printable)]
+Text100 = Annotated[str, Field(max_length=100), AfterValidator(_printable)]
+Text512 = Annotated[str, Field(max_length=512), AfterValidator(_printable)]
+
+
 class RegistryRecord(BaseModel):
-    """One row of the registry (see ``examples/registry/registry.csv`` for the columns)."""
+    """One row of the registry (see ``examples/registry/registry.csv`` for the columns). Lengths
+    fit the registry's columns."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     kind: RecordKind
-    scheme: str | None = None
-    number: str
-    iec: str | None = None
-    issued_on: date | None = None
-    valid_until: date | None = None
-    hs_codes: tuple[str, ...] = ()
-    quantity: Decimal | None = None
-    unit: str | None = None
-    value_inr: Decimal | None = None
-    country_of_origin: str | None = None
-    port_code: str | None = None
-    expected_arrival: date | None = None
-    fee_paid_inr: Decimal | None = None
-    name: str | None = None
-    country: str | None = None
-    currency: str | None = None
-    rate: Decimal | None = None
+    scheme: Text20 | None = None
+    number: Text100
+    iec: Text20 | None = None
+    issued_on: RegistryDate | None = None
+    valid_until: RegistryDate | None = None
+    hs_codes: Annotated[tuple[str, ...], BeforeValidator(_hs_codes)] = ()
+    quantity: RegistryDecimal | None = None
+    unit: Text10 | None = None
+    value_inr: RegistryDecimal | None = None
+    country_of_origin: Text2 | None = None
+    port_code: Text10 | None = None
+    expected_arrival: RegistryDate | None = None
+    fee_paid_inr: RegistryDecimal | None = None
+    name: Text512 | None = None
+    country: Text2 | None = None
+    currency: Text3 | None = None
+    rate: RegistryDecimal | None = None
 
     def covers_hs(self, hs_code: str) -> bool:
         """Whether an HS code falls under the record's list (entries may be prefixes)."""

@@ -1,22 +1,28 @@
-"""``customs registry import``: CSV or JSON Lines files of registry rows, all-or-nothing per file.
+"""``customs registry import``: CSV or JSON Lines files of registry rows, read as a stream.
 
-Every row is read and validated before anything is written; a bad row is reported with its file
-and line, and nothing of that file is imported.
+Each row becomes a :class:`RegistryRecord` or a problem naming its file and line; nothing here
+touches the database (see :mod:`loader` for staging, conflicts and the bulk insert). Reading is
+bounded: a line may hold at most :data:`MAX_LINE` characters, a quoted CSV field cannot span lines
+(a quote left open would otherwise swallow the rest of the file), and JSON is read without
+converting numbers (no 4,300-digit limit, no float rounding), refusing duplicate keys, NaN and
+nesting deeper than Python can parse.
 """
 
 from __future__ import annotations
 
 import csv
-import io
 import json
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from pydantic import ValidationError
 
 from customs_engine.core.context import RegistryRecord
 
 COLUMNS = tuple(RegistryRecord.model_fields)
+#: fields that hold figures: a JSON number is accepted there (kept as its digits)
+FIGURES = ("quantity", "value_inr", "fee_paid_inr", "rate")
 #: what each kind cannot do without
 REQUIRED: dict[str, tuple[str, ...]] = {
     "authorisation": ("scheme", "number"),
@@ -24,10 +30,14 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "agency": ("number",),
     "exchange_rate": ("number", "currency", "rate", "issued_on"),
 }
+#: the longest line read (a registry row is a few hundred characters)
+MAX_LINE = 64 * 1024
+
+Row = tuple[int, RegistryRecord | str]
 
 
 class ImportFileError(Exception):
-    """A file that cannot be imported; ``errors`` name its lines."""
+    """A file that cannot be imported at all (unknown extension, bad header); ``errors`` say why."""
 
     def __init__(self, path: str, errors: list[str]):
         super().__init__(f"{path}: {len(errors)} problem(s)")
@@ -35,85 +45,157 @@ class ImportFileError(Exception):
         self.errors = errors
 
 
-def read_file(path: str) -> list[RegistryRecord]:
-    """Every row of one import file as records, or :class:`ImportFileError` naming the lines."""
+def read_rows(path: str) -> Iterator[Row]:
+    """Every row of one import file in order: ``(line, record)`` or ``(line, problem)``.
+
+    :class:`ImportFileError` when the file cannot be read as rows at all.
+    """
     suffix = Path(path).suffix.lower()
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ImportFileError(path, [f"{path}: cannot read: {exc}"]) from exc
-    if suffix == ".csv":
-        rows = _csv_rows(path, text)
-    elif suffix == ".jsonl":
-        rows = _jsonl_rows(path, text)
-    else:
+    if suffix not in (".csv", ".jsonl"):
         raise ImportFileError(path, [f"{path}: unknown extension {suffix!r} (use .csv or .jsonl)"])
-    errors: list[str] = []
-    records: list[RegistryRecord] = []
-    for line, row in rows:
+    try:
+        handle = open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115 - closed below
+    except OSError as exc:
+        raise ImportFileError(path, [f"{path}: cannot read: {exc.strerror}"]) from exc
+    with handle:
+        lines = _lines(handle)
+        yield from (_csv_rows(path, lines) if suffix == ".csv" else _jsonl_rows(lines))
+
+
+def read_file(path: str) -> list[RegistryRecord]:
+    """Every row of a (small) file as records, or :class:`ImportFileError` naming the lines."""
+    records, errors = [], []
+    for line, row in read_rows(path):
         if isinstance(row, str):
             errors.append(f"{path}:{line}: {row}")
-            continue
-        try:
-            records.append(_record(row))
-        except (ValidationError, ValueError) as exc:
-            errors.append(f"{path}:{line}: {_describe(exc)}")
+        else:
+            records.append(row)
     if errors:
         raise ImportFileError(path, errors)
     return records
 
 
-def _csv_rows(path: str, text: str) -> list[tuple[int, dict[str, Any] | str]]:
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = reader.fieldnames or []
-    unknown = [name for name in header if name not in COLUMNS]
-    if unknown or "kind" not in header:
-        problem = f"unknown column(s) {unknown}" if unknown else "no 'kind' column"
-        raise ImportFileError(path, [f"{path}:1: header: {problem}; columns are {list(COLUMNS)}"])
-    rows: list[tuple[int, dict[str, Any] | str]] = []
-    line = reader.line_num
-    for row in reader:
-        if None in row:
-            rows.append((line + 1, f"more fields than the {len(header)} header columns"))
-        else:
-            rows.append((reader.line_num, {k: v for k, v in row.items() if v not in ("", None)}))
-        line = reader.line_num
-    return rows
+def _lines(handle: IO[str]) -> Iterator[tuple[int, str | None]]:
+    """``(number, text without its line break)``; ``None`` for a line above :data:`MAX_LINE`
+    (skipped without holding it) or text that is not UTF-8 (reading stops there)."""
+    number = 0
+    while True:
+        number += 1
+        try:
+            text = handle.readline(MAX_LINE + 1)
+        except UnicodeDecodeError:
+            yield number, None
+            return
+        if not text:
+            return
+        if len(text) > MAX_LINE and not text.endswith(("\n", "\r")):
+            while text and not text.endswith(("\n", "\r")):
+                text = handle.readline(MAX_LINE)
+            yield number, None
+            continue
+        yield number, text.rstrip("\r\n")
 
 
-def _jsonl_rows(path: str, text: str) -> list[tuple[int, dict[str, Any] | str]]:
-    rows: list[tuple[int, dict[str, Any] | str]] = []
-    for line, raw in enumerate(text.splitlines(), start=1):
-        if not raw.strip():
+UNREADABLE_LINE = f"longer than {MAX_LINE} characters, or not UTF-8 text"
+
+
+def _csv_rows(path: str, lines: Iterator[tuple[int, str | None]]) -> Iterator[Row]:
+    header: list[str] | None = None
+    for number, text in lines:
+        if text is None:
+            if header is None:
+                raise ImportFileError(path, [f"{path}:{number}: header {UNREADABLE_LINE}"])
+            yield number, UNREADABLE_LINE
+            continue
+        if not text.strip():
             continue
         try:
-            value = json.loads(raw)
+            fields = next(csv.reader((text,), strict=True))
+        except csv.Error as exc:
+            problem = ("a quote opened on this line is not closed on it (a quoted field cannot "
+                       "span lines)") if "end of data" in str(exc) else f"not CSV: {exc}"
+            if header is None:
+                raise ImportFileError(path, [f"{path}:{number}: header: {problem}"]) from exc
+            yield number, problem
+            continue
+        if header is None:
+            header = [name.strip() for name in fields]
+            unknown = [name for name in header if name not in COLUMNS]
+            if unknown or "kind" not in header or len(set(header)) != len(header):
+                problem = (f"unknown column(s) {unknown}" if unknown else "no 'kind' column"
+                           if "kind" not in header else "a column appears twice")
+                raise ImportFileError(path, [f"{path}:{number}: header: {problem}; columns are "
+                                             f"{list(COLUMNS)}"])
+            continue
+        if len(fields) > len(header):
+            yield number, f"more fields than the {len(header)} header columns"
+            continue
+        yield number, _record({name: value for name, value in zip(header, fields, strict=False)
+                               if value != ""})
+    if header is None:
+        raise ImportFileError(path, [f"{path}: empty file (no header row)"])
+
+
+class _JsonNumber(str):
+    """A JSON integer kept as its digits (never converted: no 4,300-digit limit)."""
+
+
+def _refuse_float(text: str) -> Any:
+    raise ValueError(f"{text[:40]}: write numbers with a fraction or exponent as strings")
+
+
+def _refuse_constant(text: str) -> Any:
+    raise ValueError(f"{text} is not a number")
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"key {key[:40]!r} appears twice")
+        out[key] = value
+    return out
+
+
+def _jsonl_rows(lines: Iterator[tuple[int, str | None]]) -> Iterator[Row]:
+    for number, text in lines:
+        if text is None:
+            yield number, UNREADABLE_LINE
+            continue
+        if not text.strip():
+            continue
+        try:
+            value = json.loads(text, parse_int=_JsonNumber, parse_float=_refuse_float,
+                               parse_constant=_refuse_constant,
+                               object_pairs_hook=_no_duplicate_keys)
         except json.JSONDecodeError as exc:
-            rows.append((line, f"not JSON: {exc.msg} at column {exc.colno}"))
+            yield number, f"not JSON: {exc.msg} at column {exc.colno}"
+            continue
+        except ValueError as exc:
+            yield number, f"not accepted: {exc}"
+            continue
+        except RecursionError:
+            yield number, "not accepted: JSON nested too deeply"
             continue
         if not isinstance(value, dict):
-            rows.append((line, "each line must be a JSON object"))
+            yield number, "each line must be a JSON object"
             continue
-        rows.append((line, {k: v for k, v in value.items() if v not in ("", None)}))
-    return rows
+        numbers = [key for key, item in value.items()
+                   if isinstance(item, _JsonNumber) and key not in FIGURES]
+        if numbers:
+            yield number, f"{numbers[0][:40]}: write it as a string"
+            continue
+        yield number, _record({key: item for key, item in value.items()
+                               if item not in ("", None)})
 
 
-def _record(row: dict[str, Any]) -> RegistryRecord:
-    hs_codes = row.get("hs_codes")
-    if isinstance(hs_codes, str):
-        row["hs_codes"] = tuple(hs_codes.split())
-    for money in ("quantity", "value_inr", "fee_paid_inr", "rate"):
-        if isinstance(row.get(money), float):
-            raise ValueError(f"{money}: write numbers as strings or integers, not floats")
-    record = RegistryRecord.model_validate(row)
+def _record(row: dict[str, Any]) -> RegistryRecord | str:
+    try:
+        record = RegistryRecord.model_validate(row)
+    except ValidationError as exc:
+        return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'row'}: "
+                         f"{e['msg'].removeprefix('Value error, ')}" for e in exc.errors())
     missing = [name for name in REQUIRED[record.kind] if getattr(record, name) in (None, "")]
     if missing:
-        raise ValueError(f"{record.kind} row without {', '.join(missing)}")
+        return f"{record.kind} row without {', '.join(missing)}"
     return record
-
-
-def _describe(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'row'}: {e['msg']}"
-                         for e in exc.errors())
-    return str(exc)

@@ -1,0 +1,245 @@
+"""Loading import files into the registry: staged, checked for conflicts, inserted in batches.
+
+Rows are streamed from the files into a temporary SQLite staging file (memory stays bounded
+whatever the file size), then:
+
+* two rows for one registry key (an authorisation and a registration of one number, two limits
+  for one authorisation) that differ are a **conflict**: every such row is reported as
+  ``FILE:LINE`` and the files holding them import nothing (identical repeats are fine);
+* a row that differs from the stored row of its key is a conflict too, unless ``replace`` is
+  asked for (``registry import --replace``); a row equal to the stored one is left as it is;
+* a file with a bad row or a conflict imports nothing; the rows of the other files are written in
+  one transaction, in batches.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import Session
+
+from customs_engine.core.context import RegistryRecord
+from customs_engine.core.registry.importer import ImportFileError, read_rows
+from customs_engine.core.registry.tables import RecordRow, record_key
+
+#: rows per staging or database batch
+BATCH = 5000
+#: problems printed per file (the rest are counted)
+MAX_REPORTED = 50
+_VALUE_COLUMNS = tuple(RegistryRecord.model_fields)
+_DATES = ("issued_on", "valid_until", "expected_arrival")
+
+
+@dataclass
+class FileOutcome:
+    path: str
+    rows: int = 0
+    problems: list[str] = field(default_factory=list)
+    more_problems: int = 0
+    imported: int = 0
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.problems)
+
+    def problem(self, text: str) -> None:
+        if len(self.problems) < MAX_REPORTED:
+            self.problems.append(text)
+        else:
+            self.more_problems += 1
+
+
+def row_values(record: RegistryRecord) -> dict[str, Any]:
+    """The registry columns of a record, as JSON-safe values (dates ISO, figures as text)."""
+    values: dict[str, Any] = {}
+    for name in _VALUE_COLUMNS:
+        value = getattr(record, name)
+        if name == "hs_codes":
+            value = " ".join(value) or None
+        elif name == "scheme" and value:
+            value = value.upper()
+        elif isinstance(value, Decimal):
+            value = format(value, "f")
+        elif isinstance(value, date):
+            value = value.isoformat()
+        values[name] = value
+    return values
+
+
+def _stored_values(row: RecordRow) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name in _VALUE_COLUMNS:
+        value = getattr(row, name)
+        if isinstance(value, Decimal):
+            value = format(value, "f")
+        elif isinstance(value, date):
+            value = value.isoformat()
+        values[name] = value
+    return values
+
+
+def _digest(values: dict[str, Any]) -> str:
+    """Equal for equal rows: figures compared by value (``100`` equals ``100.00``)."""
+    canonical = {name: (format(Decimal(value).normalize(), "f")
+                        if name in ("quantity", "value_inr", "fee_paid_inr", "rate")
+                        and value is not None else value) for name, value in values.items()}
+    return hashlib.sha256(json.dumps(canonical, sort_keys=True).encode()).hexdigest()
+
+
+def _describe(values: dict[str, Any]) -> str:
+    kind, scheme, number = values["kind"], values.get("scheme"), values["number"]
+    return f"{kind} {scheme + ' ' if scheme else ''}{number}"
+
+
+def _differences(one: dict[str, Any], other: dict[str, Any]) -> str:
+    changed = [name for name in _VALUE_COLUMNS if one.get(name) != other.get(name)]
+    return ", ".join(f"{name} {other.get(name)} → {one.get(name)}" for name in changed[:4])
+
+
+class Load:
+    """One ``registry import`` of several files into a :class:`SqlRegistry`'s engine."""
+
+    def __init__(self, store: Any, *, replace: bool = False):
+        self.store = store
+        self.replace = replace
+
+    def run(self, paths: Sequence[str]) -> list[FileOutcome]:
+        outcomes = [FileOutcome(path) for path in paths]
+        with tempfile.TemporaryDirectory(prefix="customs-import-") as folder:
+            staging = sqlite3.connect(Path(folder) / "staging.db")
+            try:
+                staging.execute("PRAGMA journal_mode = OFF")
+                staging.execute("PRAGMA synchronous = OFF")
+                staging.execute("CREATE TABLE staging (file INTEGER, line INTEGER, key TEXT, "
+                                "digest TEXT, body TEXT, action TEXT)")
+                for index, outcome in enumerate(outcomes):
+                    self._stage(staging, index, outcome)
+                staging.execute("CREATE INDEX staging_key ON staging (key)")
+                self._conflicts_between_rows(staging, outcomes)
+                self._compare_with_stored(staging, outcomes)
+                self._write(staging, outcomes)
+            finally:
+                staging.close()
+        return outcomes
+
+    # -- staging -------------------------------------------------------------------------------
+
+    def _stage(self, staging: sqlite3.Connection, index: int, outcome: FileOutcome) -> None:
+        batch: list[tuple[int, int, str, str, str]] = []
+        try:
+            for line, row in read_rows(outcome.path):
+                outcome.rows += 1
+                if isinstance(row, str):
+                    outcome.problem(f"{outcome.path}:{line}: {row}")
+                    continue
+                if outcome.failed:
+                    continue  # the file imports nothing: read on only to report its problems
+                values = row_values(row)
+                key = record_key(row.kind, row.scheme, row.number, row.currency, row.issued_on)
+                batch.append((index, line, key, _digest(values), json.dumps(values)))
+                if len(batch) >= BATCH:
+                    staging.executemany("INSERT INTO staging VALUES (?, ?, ?, ?, ?, NULL)", batch)
+                    batch.clear()
+        except ImportFileError as exc:
+            for error in exc.errors:
+                outcome.problem(error)
+        if outcome.failed:
+            staging.execute("DELETE FROM staging WHERE file = ?", (index,))
+        elif batch:
+            staging.executemany("INSERT INTO staging VALUES (?, ?, ?, ?, ?, NULL)", batch)
+
+    def _conflicts_between_rows(self, staging: sqlite3.Connection,
+                                outcomes: list[FileOutcome]) -> None:
+        keys = [key for (key,) in staging.execute(
+            "SELECT key FROM staging GROUP BY key HAVING COUNT(DISTINCT digest) > 1 "
+            "ORDER BY MIN(file), MIN(line)")]
+        for key in keys:
+            rows = staging.execute("SELECT file, line, digest, body FROM staging WHERE key = ? "
+                                   "ORDER BY file, line", (key,)).fetchall()
+            for file, line, digest, body in rows:
+                other = next(r for r in rows if r[2] != digest)
+                values, theirs = json.loads(body), json.loads(other[3])
+                outcomes[file].problem(
+                    f"{outcomes[file].path}:{line}: {_describe(values)} conflicts with "
+                    f"{outcomes[other[0]].path}:{other[1]} ({_differences(values, theirs)})")
+        self._drop_failed(staging, outcomes)
+
+    def _compare_with_stored(self, staging: sqlite3.Connection,
+                             outcomes: list[FileOutcome]) -> None:
+        """Mark each key ``insert``, ``replace`` or ``keep``; a stored row that differs is a
+        conflict without ``replace``."""
+        cursor = staging.execute("SELECT key, MIN(rowid) FROM staging GROUP BY key ORDER BY key")
+        while chunk := cursor.fetchmany(500):
+            firsts = {key: rowid for key, rowid in chunk}
+            with Session(self.store.engine) as session:
+                stored = {row.record_key: row for row in session.scalars(
+                    select(RecordRow).where(RecordRow.record_key.in_(firsts)))}
+            decisions = []
+            for key, rowid in firsts.items():
+                row = stored.get(key)
+                if row is None:
+                    decisions.append(("insert", key))
+                    continue
+                theirs = _stored_values(row)
+                digest, body = staging.execute(
+                    "SELECT digest, body FROM staging WHERE rowid = ?", (rowid,)).fetchone()
+                if _digest(theirs) == digest:
+                    decisions.append(("keep", key))
+                elif self.replace:
+                    decisions.append(("replace", key))
+                else:
+                    decisions.append(("conflict", key))
+                    for other_file, other_line in staging.execute(
+                            "SELECT file, line FROM staging WHERE key = ?", (key,)).fetchall():
+                        outcomes[other_file].problem(
+                            f"{outcomes[other_file].path}:{other_line}: "
+                            f"{_describe(json.loads(body))} differs from the stored row "
+                            f"(imported from {row.source}): "
+                            f"{_differences(json.loads(body), theirs)}; nothing is replaced "
+                            "without --replace")
+            staging.executemany("UPDATE staging SET action = ? WHERE key = ?", decisions)
+        self._drop_failed(staging, outcomes)
+
+    @staticmethod
+    def _drop_failed(staging: sqlite3.Connection, outcomes: list[FileOutcome]) -> None:
+        failed = [(index,) for index, outcome in enumerate(outcomes) if outcome.failed]
+        staging.executemany("DELETE FROM staging WHERE file = ?", failed)
+
+    # -- writing ---------------------------------------------------------------------------------
+
+    def _write(self, staging: sqlite3.Connection, outcomes: list[FileOutcome]) -> None:
+        for outcome in outcomes:
+            if not outcome.failed:
+                outcome.imported = outcome.rows
+        rows = staging.execute(
+            "SELECT key, action, file, body FROM staging WHERE rowid IN "
+            "(SELECT MIN(rowid) FROM staging GROUP BY key) AND action IN ('insert', 'replace') "
+            "ORDER BY rowid")
+        with Session(self.store.engine) as session, session.begin():
+            while chunk := rows.fetchmany(BATCH):
+                replaced = [key for key, action, _, _ in chunk if action == "replace"]
+                if replaced:
+                    session.execute(delete(RecordRow).where(RecordRow.record_key.in_(replaced)))
+                session.execute(insert(RecordRow), list(_inserts(chunk, outcomes)))
+
+
+def _inserts(chunk: Iterable[tuple[str, str, int, str]],
+             outcomes: list[FileOutcome]) -> Iterator[dict[str, Any]]:
+    for key, _, file, body in chunk:
+        values = json.loads(body)
+        for name in _DATES:
+            if values[name] is not None:
+                values[name] = date.fromisoformat(values[name])
+        values["record_key"] = key
+        values["source"] = outcomes[file].path
+        yield values
