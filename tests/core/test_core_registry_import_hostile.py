@@ -1,5 +1,5 @@
-"""``registry import`` refuses what it cannot import exactly, naming FILE:LINE, and imports nothing of
-that file; the same answer on SQLite and PostgreSQL (issue 18 items 3, 4 and 20)."""
+"""``registry import`` refuses what it cannot import exactly, naming FILE:LINE, and imports nothing
+of that file; the same answer on SQLite and PostgreSQL (issue 18 items 3, 4 and 20)."""
 
 from __future__ import annotations
 
