@@ -465,7 +465,7 @@ class RunState:
             covered = reason is None and amount is not None and (
                 left_quantity is None or amount <= left_quantity) and (
                 left_value is None or claim.value_inr <= left_value)
-            if not covered:
+            if amount is None or not covered:
                 result.shortfalls.append(Shortfall(claim, left_quantity, left_value, reason))
                 result.uses.append(AuthorisationUse(
                     scheme=claim.scheme.lower(), number=claim.number, item=claim.item,
