@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import os
+import sqlite3
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import SQLAlchemyError
 
-from customs_engine.core.registry.urls import DEFAULT_URL, ENV_VAR, resolve_url, sqlite_file_exists
+from customs_engine.core.registry.urls import (
+    DEFAULT_URL,
+    ENV_VAR,
+    resolve_url,
+    sqlite_file_exists,
+    sqlite_path,
+)
 
 __all__ = ["DEFAULT_URL", "ENV_VAR", "create", "migrate", "resolve_url", "sqlite_file_exists"]
 
@@ -16,33 +27,88 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 MIGRATION_LOCK = 0x637573746F6D73
 
 
+#: how long a SQLite connection waits for another process's lock (first opens, commits)
+BUSY_TIMEOUT_S = 30.0
+
+
+class DatabaseLost(SQLAlchemyError):
+    """The SQLite file this run opened was deleted or replaced: writing on would write to a file
+    nobody will ever read again (the pooled connections keep the unlinked one open)."""
+
+
 def create(url: str) -> Engine:
+    path = sqlite_path(url)
+    if path is not None:
+        _check_side_files(path)
     engine = create_engine(url, future=True)
     if engine.dialect.name == "sqlite":
-        _serialise_sqlite_writers(engine)
+        _serialise_sqlite_writers(engine, path)
     return engine
 
 
-def _serialise_sqlite_writers(engine: Engine) -> None:
+def _check_side_files(path: str) -> None:
+    """A ``-wal`` or ``-shm`` file SQLite cannot write (immutable, read-only) would end the
+    process with SIGBUS when SQLite maps it: refuse it with its name instead."""
+    for suffix in ("-wal", "-shm"):
+        side = Path(path + suffix)
+        if side.exists() and not os.access(side, os.W_OK):
+            raise DatabaseLost(f"{side} is not writable (read-only or immutable); SQLite needs "
+                               "to write it to use the database")
+
+
+def _file_identity(path: str) -> tuple[int, int] | None:
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    return status.st_dev, status.st_ino
+
+
+def _serialise_sqlite_writers(engine: Engine, path: str | None) -> None:
     """SQLite has no row locks: a committing transaction takes the write lock up front
-    (``BEGIN IMMEDIATE``) so its balance re-check cannot race another writer."""
+    (``BEGIN IMMEDIATE``) so its balance re-check cannot race another writer.
+
+    Every transaction first checks that the database file is still the one first opened: a file
+    deleted or replaced during a run stops it (:class:`DatabaseLost`) like any lost database.
+    """
+    opened: dict[str, tuple[int, int] | None] = {}
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # let the begin hook below emit BEGIN
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA busy_timeout = 30000")
+        cursor.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
         cursor.execute("PRAGMA foreign_keys = ON")
         # WAL: readers never wait for the committer; NORMAL sync survives a killed process
         # (only an OS crash may lose the last commits, never half of one)
-        cursor.execute("PRAGMA journal_mode = WAL")
+        _retry_while_locked(lambda: cursor.execute("PRAGMA journal_mode = WAL"))
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
+        if path is not None:
+            opened.setdefault("file", _file_identity(path))
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
+        if path is not None and "file" in opened and _file_identity(path) != opened["file"]:
+            raise DatabaseLost(f"the database file {path} was deleted or replaced during the run")
         mode = connection.get_execution_options().get("sqlite_begin", "")
         connection.exec_driver_sql(f"BEGIN {mode}".strip())
+
+
+def _retry_while_locked(statement: Callable[[], object]) -> None:
+    """Changing the journal mode needs a moment alone with the file, and SQLite answers "database
+    is locked" at once (no busy wait) while another process opens it: retry for a while."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    delay = 0.005
+    while True:
+        try:
+            statement()
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.2)
 
 
 def migrate(engine: Engine) -> None:
@@ -52,7 +118,10 @@ def migrate(engine: Engine) -> None:
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as connection:
+    # SQLite: take the write lock up front, so concurrent first opens wait their turn (busy
+    # timeout) instead of failing "database is locked" on a lock upgrade
+    with engine.connect().execution_options(sqlite_begin="IMMEDIATE") as connection, \
+            connection.begin():
         if engine.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
                                {"key": MIGRATION_LOCK})
