@@ -37,6 +37,14 @@ def open_registry(db: str | None, *, for_run: bool = False,
     from customs_engine.core.registry.store import SqlRegistry
 
     try:
+        if for_run and not commit:
+            # nothing is written without --commit: not a schema, not a journal mode
+            store = SqlRegistry.open_read_only(url)
+            if store is None:
+                click.echo(f"customs: the registry database at {url} holds no registry yet: "
+                           "checking against an empty registry (nothing is created without "
+                           "--commit)", err=True)
+            return store
         return SqlRegistry.open(url)
     except (SQLAlchemyError, CommandError, OSError, ValueError) as exc:
         reason = str(exc).splitlines()[0]

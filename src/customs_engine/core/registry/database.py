@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import SQLAlchemyError
@@ -36,14 +37,52 @@ class DatabaseLost(SQLAlchemyError):
     nobody will ever read again (the pooled connections keep the unlinked one open)."""
 
 
-def create(url: str) -> Engine:
+def create(url: str, *, read_only: bool = False) -> Engine:
+    """An engine for ``url``; ``read_only`` changes nothing in the database, byte for byte
+    (SQLite: opened ``mode=ro``, journal mode left as it is; PostgreSQL: read-only sessions)."""
     path = sqlite_path(url)
     if path is not None:
         _check_side_files(path)
-    engine = create_engine(url, future=True)
+    if path is not None and read_only:
+        engine = create_engine(f"sqlite:///file:{quote(os.path.abspath(path))}?mode=ro&uri=true",
+                               future=True)
+    else:
+        engine = create_engine(url, future=True)
     if engine.dialect.name == "sqlite":
-        _serialise_sqlite_writers(engine, path)
+        _serialise_sqlite_writers(engine, path, read_only=read_only)
+    elif read_only:
+        _read_only_sessions(engine)
     return engine
+
+
+def _read_only_sessions(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+        cursor.close()
+        dbapi_connection.commit()
+
+
+def schema_revision(engine: Engine) -> tuple[str | None, str]:
+    """(the database's schema revision or ``None`` when it has none, the newest revision)."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    config = _alembic_config()
+    head = ScriptDirectory.from_config(config).get_current_head()
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+    assert head is not None
+    return current, head
+
+
+def _alembic_config() -> Any:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
 
 
 def _check_side_files(path: str) -> None:
@@ -64,7 +103,8 @@ def _file_identity(path: str) -> tuple[int, int] | None:
     return status.st_dev, status.st_ino
 
 
-def _serialise_sqlite_writers(engine: Engine, path: str | None) -> None:
+def _serialise_sqlite_writers(engine: Engine, path: str | None, *,
+                              read_only: bool = False) -> None:
     """SQLite has no row locks: a committing transaction takes the write lock up front
     (``BEGIN IMMEDIATE``) so its balance re-check cannot race another writer.
 
@@ -79,10 +119,11 @@ def _serialise_sqlite_writers(engine: Engine, path: str | None) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
         cursor.execute("PRAGMA foreign_keys = ON")
-        # WAL: readers never wait for the committer; NORMAL sync survives a killed process
-        # (only an OS crash may lose the last commits, never half of one)
-        _retry_while_locked(lambda: cursor.execute("PRAGMA journal_mode = WAL"))
-        cursor.execute("PRAGMA synchronous = NORMAL")
+        if not read_only:
+            # WAL: readers never wait for the committer; NORMAL sync survives a killed process
+            # (only an OS crash may lose the last commits, never half of one)
+            _retry_while_locked(lambda: cursor.execute("PRAGMA journal_mode = WAL"))
+            cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
         if path is not None:
             opened.setdefault("file", _file_identity(path))
@@ -114,10 +155,8 @@ def _retry_while_locked(statement: Callable[[], object]) -> None:
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest migration (Alembic, shipped in this package)."""
     from alembic import command  # only runs that open a database pay for importing Alembic
-    from alembic.config import Config
 
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
+    config = _alembic_config()
     # SQLite: take the write lock up front, so concurrent first opens wait their turn (busy
     # timeout) instead of failing "database is locked" on a lock upgrade
     with engine.connect().execution_options(sqlite_begin="IMMEDIATE") as connection, \

@@ -74,6 +74,26 @@ class SqlRegistry:
         database.migrate(engine)
         return cls(engine)
 
+    @classmethod
+    def open_read_only(cls, url: str | None = None) -> SqlRegistry | None:
+        """Open ``url`` to read, changing nothing in it (``validate`` without ``--commit``):
+        no migration, no journal-mode switch. ``None`` when it holds no registry schema yet;
+        :class:`ValueError` when its schema is older or newer than this version's."""
+        engine = database.create(database.resolve_url(url), read_only=True)
+        try:
+            current, head = database.schema_revision(engine)
+        except Exception:
+            engine.dispose()
+            raise
+        if current is None:
+            engine.dispose()
+            return None
+        if current != head:
+            engine.dispose()
+            raise ValueError(f"its schema is at revision {current}, this version reads {head}: "
+                             "run 'customs registry list' once to migrate it")
+        return cls(engine)
+
     def close(self) -> None:
         self.engine.dispose()
 
