@@ -11,9 +11,14 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from customs_engine.adapters.edifact.reader import read as read_edifact
 from customs_engine.adapters.icegate_xml.reader import read as read_xml
@@ -225,3 +230,54 @@ def test_a_negative_line_cannot_bring_rnd_units_under_the_twenty_unit_cap(build)
     assert netted.status == "rejected"
     assert not any(f.rule == "IMS-EXM-003" and f.outcome == "warn" for f in netted.findings)
     assert any(f.rule == "CORE-SYNTAX-001" for f in netted.findings)
+
+
+# -- property: no sequence of messages moves a balance outside [0, limit] -----------------------
+
+QUANTITY_TEXT = st.one_of(
+    st.integers(-10**6, 10**6).map(str),
+    st.decimals(min_value=-1000, max_value=1000, places=3, allow_nan=False).map(str),
+    st.sampled_from(["0", "-0", "0.000", "-0.5", "0.0000001", "9" * 19, "9" * 40, "-" + "9" * 25,
+                     "100", "100.000000", "40", "60"]),
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.sampled_from(["edifact", "xml", "model"]), QUANTITY_TEXT),
+                min_size=1, max_size=6))
+def test_no_sequence_of_messages_leaves_a_balance_outside_zero_and_the_limit(
+        messages: list[tuple[str, str]]) -> None:
+    from customs_engine.core.context import RegistryRecord
+    from customs_engine.core.ledger import RunState
+    from customs_engine.testing import make_engine
+
+    record = RegistryRecord(kind="authorisation", scheme="IMS", number="IMS-2026-00042",
+                            iec="AAPFU0939F", issued_on=date(2026, 1, 5),
+                            valid_until=date(2026, 12, 31), hs_codes=("84713010",),
+                            quantity=Decimal(100), unit="NOS", value_inr=Decimal("500000000"),
+                            port_code="INNSA1")
+    run = RunState()
+    engine = make_engine(records=[record], run=run)
+    debited_in_responses = Decimal(0)
+    for n, (fmt, quantity) in enumerate(messages):
+        message_id = f"BE-P{n}"
+        if fmt == "model":
+            try:
+                (parsed,) = engine.parse(xml("60", message_id=message_id), "be.xml")
+                assert parsed.message is not None
+                data = parsed.message.model_dump()
+                data["items"][0]["quantity"] = quantity
+                message = type(parsed.message).model_validate(data)
+            except ValidationError:
+                continue  # the model refuses it: nothing can reach the ledger
+            responses = [engine.validate_message(message)]
+        else:
+            data = edifact(quantity, message_id=message_id) if fmt == "edifact" else xml(
+                quantity, message_id=message_id)
+            responses = engine.validate_bytes(data, f"be.{fmt}")
+        for response in responses:
+            debited_in_responses += sum((use.debited_quantity for use in response.authorisations),
+                                        Decimal(0))
+        debited = run.debited("IMS", "IMS-2026-00042")[0]
+        assert Decimal(0) <= debited <= Decimal(100), (messages, debited)
+        assert debited == debited_in_responses
