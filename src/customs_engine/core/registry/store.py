@@ -372,19 +372,16 @@ def _recheck(session: Session, debits: Sequence[Debit],
     shortfalls = []
     for debit in debits:
         key = (debit.scheme, debit.number)
+        if debit.scheme == BOND and debit.kind == "bond":
+            continue  # opening a bond balance (a negative entry by design) exhausts nothing
         reason = improper(debit.quantity, debit.value_inr)
         if reason is not None:  # never written, whatever the caller let through
             if debit.claim is None:
                 raise LedgerError(f"{debit.scheme} {debit.number} item {debit.item}: {reason}")
             shortfalls.append(Shortfall(debit.claim, None, None, reason))
             continue
-        row: RecordRow | None
-        if debit.scheme == BOND:
-            if debit.kind == "bond":
-                continue  # opening a bond balance exhausts nothing
-            row = RecordRow(quantity=ZERO, value_inr=None)  # limit 0, opened by bond entries
-        else:
-            row = limits.get(key)
+        # a bond's limit is 0, opened by its bond entries
+        row = RecordRow(quantity=ZERO, value_inr=None) if debit.scheme == BOND else limits.get(key)
         if row is None:
             continue  # no registry limit: nothing to exhaust
         if key not in spent:
