@@ -97,3 +97,57 @@ def test_prior_bill_uses_its_own_arrival_without_igm() -> None:
     assert rules_of(engine().validate_message(late))["CORE-BOE-PRIOR-001"] == "reject"
     unknown = boe(prior=True, manifest=None, presented_at=at("2026-02-01"))
     assert "CORE-BOE-PRIOR-001" not in rules_of(engine().validate_message(unknown))
+
+
+def fresh_igm(**changes) -> object:  # type: ignore[no-untyped-def]
+    """A manifest ICES has not numbered yet (a fresh SACHI01 or SCMTR declaration)."""
+    return igm(igm_number=None, igm_date=None, **changes)
+
+
+def by_bl(**changes) -> object:  # type: ignore[no-untyped-def]
+    return boe(manifest={"igm_number": "7654321", "bl_number": "MAEU123456"}, **changes)
+
+
+def test_note_006_an_unknown_igm_number_is_noted_by_bl_against_a_fresh_manifest() -> None:
+    run = engine()
+    assert rules_of(run.validate_message(by_bl()), "CORE-BOE-NOTE") == {
+        "CORE-BOE-NOTE-002": "query"}
+    run.validate_message(fresh_igm())
+    response = run.validate_message(by_bl())
+    assert rules_of(response, "CORE-BOE-NOTE") == {"CORE-BOE-NOTE-006": "info"}
+    (note,) = [f for f in response.findings if f.rule == "CORE-BOE-NOTE-006"]
+    assert "IGM-1" in note.message and "line 10/0" in note.message
+
+
+def test_note_006_compares_the_line_it_found() -> None:
+    run = engine()
+    run.validate_message(fresh_igm())
+    other_iec = by_bl(importer={"iec": "AABCB1234C"})
+    assert rules_of(run.validate_message(other_iec), "CORE-BOE-NOTE") == {
+        "CORE-BOE-NOTE-006": "info", "CORE-BOE-NOTE-004": "query"}
+
+
+@pytest.mark.parametrize("manifests", [
+    [{"port_code": "INMUN1"}],  # another port
+    [{}, {"message_id": "IGM-2"}],  # two lines with the B/L: ambiguous
+    [{"lines": [{"line": 1, "bl_number": "OTHER"}]}],  # no such B/L
+])
+def test_note_006_quiet_unless_exactly_one_line_of_the_port_matches(manifests) -> None:  # type: ignore[no-untyped-def]
+    run = engine()
+    for changes in manifests:
+        run.validate_message(fresh_igm(**changes))
+    assert rules_of(run.validate_message(by_bl()), "CORE-BOE-NOTE") == {
+        "CORE-BOE-NOTE-002": "query"}
+
+
+def test_note_006_finds_a_stored_fresh_manifest(sqlite_url) -> None:  # type: ignore[no-untyped-def]
+    from customs_engine.core.registry import SqlRegistry
+
+    store = SqlRegistry.open(sqlite_url)
+    try:
+        engine(registry=store.snapshot(), store=store, commit=True).validate_message(fresh_igm())
+        later = engine(registry=store.snapshot(), store=store)
+        assert rules_of(later.validate_message(by_bl()), "CORE-BOE-NOTE") == {
+            "CORE-BOE-NOTE-006": "info"}
+    finally:
+        store.close()

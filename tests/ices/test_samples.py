@@ -47,6 +47,19 @@ def test_synthetic_be_and_igm_validate_together(icegate_dir: Path) -> None:
     assert noting == [] and syntax == []
 
 
+def test_synthetic_be_is_noted_by_bl_against_the_fresh_igm_without_config(
+        icegate_dir: Path) -> None:
+    """No config names the IGM number: the BoE's IGM number is unknown, the fresh SACHI01
+    manifest of its port carries its B/L, so it is noted there (CORE-BOE-NOTE-006)."""
+    engine = make_engine()
+    responses = []
+    for name in ("synthetic_sachi01_igm.igm", "synthetic_cachi01_steel_be.be"):
+        (parsed,) = engine.parse((icegate_dir / name).read_bytes(), name)
+        responses.append(engine.complete(parsed, engine.assess(parsed), name))
+    noting = {f.rule: f.outcome for f in responses[1].findings if "NOTE" in f.rule}
+    assert noting == {"CORE-BOE-NOTE-006": "info"}
+
+
 def test_synthetic_be_values_wait_for_the_registry_rate(icegate_dir: Path) -> None:
     """USD is a standard currency declared without a rate: INR value left to the core."""
     [parsed] = parse((icegate_dir / "synthetic_cachi01_steel_be.be").read_bytes(), {})

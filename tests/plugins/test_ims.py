@@ -206,6 +206,30 @@ def test_exm_003_twenty_one_units_not_exempt():
     assert not found(response, "IMS-EXM-003", "warn")
 
 
+@pytest.mark.parametrize(("quantity", "category", "hs", "purpose"), [
+    (21, "SERVER", "84715000", "RND"),  # the acceptance case: a courier server, 21 units for R&D
+    (21, "LAPTOP", "84713010", "TESTING"),
+    (2, "LAPTOP", "84713010", "POST_COURIER"),
+    (1, "SERVER", "84715000", "POST_COURIER"),
+])
+def test_a_failed_exemption_without_licence_also_gives_auth_001(quantity, category, hs, purpose):
+    response = check(bill(laptop(quantity, category=category, hs=hs, purpose=purpose)))
+    assert [f.outcome for f in response.findings if f.rule.startswith("IMS-EXM")] == ["reject"]
+    (auth,) = found(response, "IMS-AUTH-001", "reject")
+    assert "exemption does not apply" in auth.message
+
+
+def test_a_failed_exemption_with_a_licence_gives_no_auth_001():
+    response = check(bill(laptop(21, purpose="RND", with_licence=True)))
+    assert not found(response, "IMS-AUTH-001")
+
+
+def test_a_curable_exemption_on_hold_gives_no_auth_001():
+    response = check(bill(laptop(3, purpose="REPAIR_RETURN")))
+    assert found(response, "IMS-EXM-004", "hold")
+    assert not found(response, "IMS-AUTH-001")
+
+
 def test_exm_003_counts_units_over_all_restricted_lines():
     boe = bill(laptop(10, purpose="RND"),
                laptop(11, number=2, category="TABLET", purpose="PRODUCT_DEVELOPMENT"))

@@ -1,6 +1,7 @@
 """What a run remembers of the messages it completed: its IGMs and who quoted which licence.
 
-In-sequence checks ask for them by key — the IGMs with a number (noting a Bill of Entry), the
+In-sequence checks ask for them by key — the IGMs with a number, or of a port when they have
+none yet (noting a Bill of Entry), the
 messages that quoted a licence (SIMS's one registration per Bill of Entry) — so both are indexed by
 that key, never scanned. A run over years of archives completes millions of messages, so neither
 may live in memory whole: past a bound, what is held moves to a private temporary SQLite database
@@ -24,6 +25,11 @@ MANIFESTS_IN_MEMORY = 200
 USES_IN_MEMORY = 50_000
 #: IGMs rebuilt from the temporary database and kept for the next lookups
 MANIFEST_CACHE = 32
+
+
+def _unnumbered(port_code: str) -> str:
+    """The key of a port's IGMs without a number (no IGM number has a space)."""
+    return f"unnumbered at {port_code}"
 
 
 class TemporaryStore:
@@ -77,9 +83,8 @@ class RunJournal(TemporaryStore):
     # -- IGMs ------------------------------------------------------------------------------------
 
     def add_manifest(self, manifest: ImportGeneralManifest) -> None:
-        if manifest.igm_number is None:
-            return  # only ever looked up by number
-        self._manifests.setdefault(manifest.igm_number, []).append(manifest)
+        key = manifest.igm_number or _unnumbered(manifest.port_code)
+        self._manifests.setdefault(key, []).append(manifest)
         self._manifest_count += 1
         if self._manifest_count > self.manifests_in_memory:
             self._spill_manifests()
@@ -94,6 +99,10 @@ class RunJournal(TemporaryStore):
                 found.append(self._rebuilt(seq, json))
         found.extend(self._manifests.get(igm_number, ()))
         return found
+
+    def unnumbered(self, port_code: str) -> list[ImportGeneralManifest]:
+        """IGMs of this port that have no number yet, in the order the run completed them."""
+        return self.manifests(_unnumbered(port_code))
 
     def _rebuilt(self, seq: int, json: bytes) -> ImportGeneralManifest:
         manifest = self._cache.get(seq)

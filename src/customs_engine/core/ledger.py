@@ -218,6 +218,9 @@ class LedgerStore(Protocol):
     def find_manifests(self, igm_number: str) -> Sequence[ImportGeneralManifest]:
         """Stored IGMs with this number (any port, any date)."""
 
+    def find_unnumbered_manifests(self, port_code: str) -> Sequence[ImportGeneralManifest]:
+        """Stored IGMs of this port that have no IGM number yet (ICES allots it later)."""
+
     def debited(self, scheme: str, number: str) -> tuple[Decimal, Decimal]:
         """Committed debits of an authorisation: (quantity, value)."""
 
@@ -276,6 +279,13 @@ class RunState:
         found = self._journal.manifests(igm_number)[::-1]
         if self.store is not None:
             found.extend(self.store.find_manifests(igm_number))
+        return found
+
+    def unnumbered_manifests(self, port_code: str) -> list[ImportGeneralManifest]:
+        """IGMs of this port without an IGM number, the run's latest first, then stored ones."""
+        found = self._journal.unnumbered(port_code)[::-1]
+        if self.store is not None:
+            found.extend(self.store.find_unnumbered_manifests(port_code))
         return found
 
     def manifest(

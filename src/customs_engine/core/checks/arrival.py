@@ -19,7 +19,21 @@ def noted_manifest(boe: BillOfEntry, run: RunState) -> ImportGeneralManifest | N
                   if reference.igm_date is None or m.igm_date in (None, reference.igm_date)]
     same_port = [m for m in candidates if m.port_code == boe.port_code]
     found = same_port or candidates
-    return found[0] if found else None
+    if found:
+        return found[0]
+    return noted_by_bl(boe, run)
+
+
+def noted_by_bl(boe: BillOfEntry, run: RunState) -> ImportGeneralManifest | None:
+    """A manifest of the BoE's port that has no IGM number yet (ICES allots it later) and
+    carries exactly one line with the BoE's B/L number (RULES.md CORE-BOE-NOTE-006)."""
+    bl_number = boe.manifest.bl_number if boe.manifest else None
+    if not bl_number:
+        return None
+    wanted = bl_number.strip().upper()
+    matches = [manifest for manifest in run.unnumbered_manifests(boe.port_code)
+               for line in manifest.lines if (line.bl_number or "").strip().upper() == wanted]
+    return matches[0] if len(matches) == 1 else None
 
 
 def arrival_date(boe: BillOfEntry, igm: ImportGeneralManifest | None) -> date | None:

@@ -1,4 +1,5 @@
-"""Noting a Bill of Entry against its IGM (CORE-BOE-NOTE-001…005), prior entry (CORE-BOE-PRIOR-001).
+"""Noting a Bill of Entry against its IGM (CORE-BOE-NOTE-001…006), prior entry
+(CORE-BOE-PRIOR-001).
 
 These need the run: the IGM may be earlier in the same run or stored by an earlier committed run.
 """
@@ -36,6 +37,15 @@ def check_noting(boe: BillOfEntry, run: RunState) -> list[Finding]:
         return [RULES["CORE-BOE-NOTE-005"].finding(
             "reject", f"IGM {igm.igm_number} was cancelled: the Bill of Entry cannot be noted "
                       "against it", field="manifest.igm_number")]
+    if igm.igm_number is None:  # found by B/L on a fresh manifest (RULES.md CORE-BOE-NOTE-006)
+        line = igm.find_by_bl(reference.bl_number or "")
+        assert line is not None
+        return [RULES["CORE-BOE-NOTE-006"].finding(
+            "info", f"IGM {reference.igm_number} is not known, but the manifest "
+                    f"{igm.message_id} of {igm.port_code}, which has no IGM number yet, carries "
+                    f"B/L {line.bl_number} at line {line.line}/{line.subline}: noted against "
+                    "that line", field="manifest.igm_number"),
+            *_compare_line(boe, igm, line)]
     reject = RULES["CORE-BOE-NOTE-003"]
     if igm.port_code != boe.port_code:
         return [reject.finding("reject", f"IGM {igm.igm_number} was filed at {igm.port_code}, "
@@ -64,7 +74,7 @@ def _compare_line(boe: BillOfEntry, igm: ImportGeneralManifest,
     reference = boe.manifest
     assert reference is not None
     findings = []
-    where = f"IGM {igm.igm_number} line {line.line}/{line.subline}"
+    where = f"IGM {igm.igm_number or igm.message_id} line {line.line}/{line.subline}"
     declared_bl = (reference.bl_number or "").strip().upper()
     manifest_bl = (line.bl_number or "").strip().upper()
     if declared_bl and manifest_bl and declared_bl != manifest_bl:

@@ -166,6 +166,15 @@ class SqlRegistry:
                     for body in session.scalars(query)]
 
     @_ledger_call
+    def find_unnumbered_manifests(self, port_code: str) -> Sequence[ImportGeneralManifest]:
+        query = (select(ManifestRow.body).where(ManifestRow.igm_number.is_(None),
+                                                ManifestRow.port_code == port_code)
+                 .order_by(ManifestRow.id.desc()))
+        with Session(self.engine) as session:
+            return [ImportGeneralManifest.model_validate_json(body)
+                    for body in session.scalars(query)]
+
+    @_ledger_call
     def debited(self, scheme: str, number: str) -> tuple[Decimal, Decimal]:
         with Session(self.engine) as session:
             return _debited(session, scheme.upper(), number)

@@ -21,7 +21,7 @@ from customs_engine import (
     RegistryRecord,
     RuleSet,
 )
-from customs_engine.plugins.ims.exemptions import decide
+from customs_engine.plugins.ims.exemptions import Decision, decide
 from customs_engine.plugins.ims.policy import ImsPolicy
 
 SCHEME = "IMS"
@@ -47,15 +47,23 @@ def assess(boe: BillOfEntry, ctx: CheckContext, rules: RuleSet, policy: ImsPolic
         licences = [(j, lic) for j, lic in enumerate(item.licences) if lic.scheme.upper() == SCHEME]
         if licences:
             _licence_route(boe, ctx, rules, policy, index, item, licences, result)
-        elif decision is not None:
-            result.findings.append(decision.finding(rules, item, index))
         else:
-            category = item.product_category.value if item.product_category else "?"
-            result.findings.append(rules["IMS-AUTH-001"].finding(
-                "reject", f"{category} under HS {item.hs_code} is restricted: no IMS "
-                          "authorisation is quoted and no exemption applies",
-                item=item.number, field=f"items[{index}].licences"))
+            if decision is not None:
+                result.findings.append(decision.finding(rules, item, index))
+            if decision is None or decision.outcome == "reject":
+                # an exemption that fails leaves a line like any other: it needs a licence
+                # (a curable "hold" exemption waits for its document instead)
+                result.findings.append(_no_licence(rules, item, index, decision))
     return result
+
+
+def _no_licence(rules: RuleSet, item: Item, index: int, failed: Decision | None) -> Finding:
+    category = item.product_category.value if item.product_category else "?"
+    why = (f"the {failed.rule} exemption does not apply" if failed is not None
+           else "no exemption applies")
+    return rules["IMS-AUTH-001"].finding(
+        "reject", f"{category} under HS {item.hs_code} is restricted: no IMS authorisation is "
+                  f"quoted and {why}", item=item.number, field=f"items[{index}].licences")
 
 
 def _restricted_lines(boe: BillOfEntry, rules: RuleSet, policy: ImsPolicy,
