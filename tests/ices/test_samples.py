@@ -93,3 +93,45 @@ def test_real_redacted_igm_excerpt_has_three_lines_and_four_containers(icegate_d
     containers = sachi01.containers(envelope)
     assert [(c.line, c.number) for c in containers] == [
         (1, "MLCU2894978"), (3, "DRYU9441329"), (3, "DRYU9582219"), (4, "DFSU1443012")]
+
+
+SIGNATURE_BLOCK = (
+    "<START-SIGNATURE>\n" + "QUJDRA==" * 43 + "\n</START-SIGNATURE>\n"
+    "<START-CERTIFICATE>\nMIIDdzCCAl+gAwIBAgIE\nbWFkZSB1cCBmb3IgdGVzdHM=\n</START-CERTIFICATE>\n"
+    "<SIGNER-VERSION>1.0</SIGNER-VERSION>\n")
+
+
+def signed(data: bytes) -> bytes:
+    """A file built like a real filed one: LF line ends, the signature block after TREC."""
+    return data.replace(b"\r\n", b"\n").rstrip(b"\n") + b"\n" + SIGNATURE_BLOCK.encode()
+
+
+def test_a_signed_ices_file_is_read_like_the_unsigned_one(icegate_dir: Path) -> None:
+    for name in ("synthetic_sachi01_igm.igm", "synthetic_cachi01_steel_be.be"):
+        data = (icegate_dir / name).read_bytes()
+        [plain] = parse(data, IGM_CONFIG)
+        [parsed] = parse(signed(data), IGM_CONFIG)
+        assert parsed.message == plain.message
+        assert [(f.rule, f.outcome) for f in parsed.findings] == [
+            *[(f.rule, f.outcome) for f in plain.findings], ("ICES-SIG-001", "info")]
+        assert "signer version 1.0" in parsed.findings[-1].message
+        assert "not verified" in parsed.findings[-1].message
+
+
+def test_a_one_line_signature_block_is_accepted_too(icegate_dir: Path) -> None:
+    data = (icegate_dir / "synthetic_sachi01_igm.igm").read_bytes().rstrip() + (
+        b"\n<START-SIGNATURE>QUJD</START-SIGNATURE>\n<START-CERTIFICATE>TUlJ"
+        b"</START-CERTIFICATE>\n<SIGNER-VERSION>V009SB\n")
+    [parsed] = parse(data, IGM_CONFIG)
+    assert [f.rule for f in parsed.findings] == ["ICES-SIG-001"]
+    assert "V009SB" in parsed.findings[0].message
+
+
+def test_an_incomplete_signature_block_is_a_syntax_finding(icegate_dir: Path) -> None:
+    data = (icegate_dir / "synthetic_sachi01_igm.igm").read_bytes().rstrip() + (
+        b"\n<START-SIGNATURE>QUJD</START-SIGNATURE>\n")
+    [parsed] = parse(data, IGM_CONFIG)
+    assert parsed.message is not None
+    (finding,) = parsed.findings
+    assert finding.outcome == "reject" and "signature block" in finding.message
+    assert "middle of the message" not in finding.message

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from customs_engine.adapters.ices_flatfile import cachi01, sachi01, settings
+from customs_engine.adapters.ices_flatfile.catalogue import RULES
 from customs_engine.adapters.ices_flatfile.records import Envelope, read_envelopes
 from customs_engine.core.parsing import ParsedMessage, syntax_finding, unparsable
 from customs_engine.core.response import MessageType
@@ -48,5 +49,12 @@ def _message(index: int, envelope: Envelope, options: settings.Settings) -> Pars
         reference, kind = sachi01.message_id(envelope), "manifest"
     if model is None:
         kind = "unknown"
+    findings = list(envelope.findings)
+    if envelope.signature is not None:
+        findings.append(RULES["ICES-SIG-001"].finding(
+            "info", f"line {envelope.signature.line}: the file is digitally signed (signer "
+                    f"version {envelope.signature.signer_version or 'not given'}); the "
+                    "signature is not verified", field=f"signature[line "
+                                                        f"{envelope.signature.line}]"))
     return ParsedMessage(index=index, format=FORMAT, type=kind,
-                         reference=reference, message=model, findings=list(envelope.findings))
+                         reference=reference, message=model, findings=findings)

@@ -2,15 +2,18 @@
 
 Tolerated (the format's own ambiguities, CACHI01_FORMAT.md §1 and errata): CRLF or LF line ends,
 one trailing GS after the last field, the ``SUPPORTINGDOCS`` spelling, blank lines, lower/upper
-case section markers, a UTF-8 byte-order mark. Everything else that breaks the layout — a wrong
-field count, an over-long field, a bad date or number, an empty mandatory field, a record outside
-a section, an unknown table, a missing or mismatched trailer — becomes a ``CORE-SYNTAX-001``
-finding naming the table, the 1-based line of the file and the 1-based field position; the
-reader never raises on bad input and keeps going so one bad record does not hide the rest.
+case section markers, a UTF-8 byte-order mark, and the digital-signature block every file filed
+with ICEGATE carries after TREC (recorded, not verified). Everything else that breaks the layout —
+a wrong field count, an over-long field, a bad date or number, an empty mandatory field, a record
+outside a section, an unknown table, a missing or mismatched trailer — becomes a
+``CORE-SYNTAX-001`` finding naming the table, the 1-based line of the file and the 1-based field
+position; the reader never raises on bad input and keeps going so one bad record does not hide the
+rest.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -33,6 +36,13 @@ MESSAGE_IDS: dict[str, Dialect] = {"CACHI01": "cachi01", "CACHI01_A": "cachi01",
 HEADER_FIELDS = 12
 #: findings kept per message, so a corrupted archive member cannot flood the response
 MAX_FINDINGS = 200
+
+
+#: ICEGATE's digital-signature block after TREC: signature, certificate, signer version
+_SIGNATURE = re.compile(
+    r"<START-SIGNATURE>(?P<signature>.*?)</START-SIGNATURE>\s*"
+    r"<START-CERTIFICATE>(?P<certificate>.*?)</START-CERTIFICATE>\s*"
+    r"<SIGNER-VERSION>(?P<version>[^<]*?)\s*(</SIGNER-VERSION>)?\s*", re.DOTALL)
 
 
 def locator(table: str, line: int, position: int | None = None) -> str:
@@ -78,6 +88,14 @@ class Record:
                        None if name is None else self.layout.position(name))
 
 
+@dataclass(frozen=True)
+class Signature:
+    """The digital-signature block ICEGATE files end with (kept as read, never verified)."""
+
+    line: int
+    signer_version: str
+
+
 @dataclass
 class Envelope:
     """One HREC … TREC message of a file, read record by record."""
@@ -86,6 +104,7 @@ class Envelope:
     dialect: Dialect
     records: list[Record] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    signature: Signature | None = None
 
     def table(self, name: str) -> list[Record]:
         return [record for record in self.records if record.table == name]
@@ -231,7 +250,7 @@ def _read_chunk(chunk: list[tuple[int, str]], envelopes: list[Envelope],
         stray.extend(findings)
         return
     envelope = Envelope(header=header, dialect=MESSAGE_IDS[header.message_id], findings=findings)
-    body = chunk[1:]
+    body = _without_signature(chunk[1:], envelope)
     trailer = body.pop() if body and body[-1][1].startswith("TREC") else None
     _read_body(envelope, body)
     if trailer is None:
@@ -247,6 +266,26 @@ def _read_chunk(chunk: list[tuple[int, str]], envelopes: list[Envelope],
         envelope.findings = envelope.findings[:MAX_FINDINGS]
         envelope.problem(f"{extra} more problems not listed")
     envelopes.append(envelope)
+
+
+def _without_signature(body: list[tuple[int, str]],
+                       envelope: Envelope) -> list[tuple[int, str]]:
+    """The body up to TREC; a signature block after TREC is taken off and recorded."""
+    start = next((k for k, (_, line) in enumerate(body)
+                  if line.lstrip().upper().startswith("<START-SIGNATURE>")), None)
+    if start is None or start == 0 or not body[start - 1][1].startswith("TREC"):
+        return body
+    number = body[start][0]
+    block = "\n".join(line.strip() for _, line in body[start:])
+    match = _SIGNATURE.fullmatch(block)
+    if match is None:
+        envelope.problem("the digital-signature block after TREC is incomplete: it needs "
+                         "<START-SIGNATURE>…</START-SIGNATURE>, <START-CERTIFICATE>…"
+                         "</START-CERTIFICATE> and <SIGNER-VERSION>", line=number)
+    else:
+        envelope.signature = Signature(line=number,
+                                       signer_version=match["version"].strip()[:40])
+    return body[:start]
 
 
 def _read_body(envelope: Envelope, body: list[tuple[int, str]]) -> None:

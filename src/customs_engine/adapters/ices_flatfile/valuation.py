@@ -18,15 +18,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from customs_engine.adapters.ices_flatfile.catalogue import RULES
 from customs_engine.adapters.ices_flatfile.records import Envelope, Record
 from customs_engine.adapters.ices_flatfile.settings import Settings
 from customs_engine.core.models import ForeignValue
 from customs_engine.core.money import convert
 from customs_engine.core.money import paise as cents
 from customs_engine.core.response import Finding
-from customs_engine.core.rules import load_rules
 
-RULES = load_rules("customs_engine.adapters.ices_flatfile")
 HUNDRED = Decimal(100)
 #: which legs a term of invoice (INVOICE field 42) leaves out
 _MISSING = {"CIF": (), "FOB": ("freight", "insurance"), "CF": ("insurance",),
