@@ -68,9 +68,13 @@ def test_missing_unt_and_missing_unz_are_findings() -> None:
 
 
 def test_unreadable_envelope_is_one_unparsable_message() -> None:
-    (parsed,) = read(b"UNH+1+CUSDEC:D:96B:UN'BGM+929'UNT+2+1'")
+    (parsed,) = read(b"BGM+929'UNH+1+CUSDEC:D:96B:UN'BGM+929'UNT+2+1'")
     assert parsed.type == "unknown" and parsed.message is None
     assert "must start with UNB" in parsed.findings[0].message
+    (parsed,) = read(b"UNH+1+CUSDEC:D:96B:UN'BGM+929'UNT+2+1'")  # bare, and broken inside
+    assert parsed.type == "unknown" and parsed.message is None
+    assert parsed.findings[0].rule == "EDIFACT-ENV-001"
+    assert any(f.outcome == "reject" for f in parsed.findings[1:])
     (parsed,) = read(b"UNB+UNOC:3+A+B+260101:1200+1'UNH+1+CUSDEC:D:96B:UN'BGM+929")
     assert parsed.findings[0].message.startswith("line 1, column ")
     assert "no terminator" in parsed.findings[0].message
@@ -82,3 +86,34 @@ def test_foreign_message_versions_get_a_clear_finding() -> None:
     assert parsed.type == "unknown"
     assert "CUSDEC D:99A:UN is not covered by our message implementation guide" in \
         parsed.findings[0].message
+
+
+def bare(*messages: list[str]) -> bytes:
+    """UNH…UNT messages as many systems store them: no UNA, UNB or UNZ."""
+    text = interchange(*messages).decode()
+    return "".join(line + "\n" for line in text.splitlines()
+                   if not line.startswith(("UNA", "UNB", "UNZ"))).encode()
+
+
+def test_bare_messages_without_unb_unz_are_read_with_a_warning() -> None:
+    parsed = read(bare(cusdec_segments(), cuscar_segments()))
+    assert [(p.reference, p.type) for p in parsed] == [("M1", "bill_of_entry"),
+                                                        ("M2", "manifest")]
+    for p in parsed:
+        assert p.message is not None
+        assert [(f.rule, f.outcome) for f in p.findings] == [("EDIFACT-ENV-001", "warn")]
+        assert "no UNB…UNZ interchange envelope" in p.findings[0].message
+    assert parsed[0].message == read(interchange(cusdec_segments()))[0].message
+
+
+def test_bare_messages_are_still_checked() -> None:
+    (parsed,) = read(bare(cusdec_segments()).replace(b"UNT+37+M1", b"UNT+36+M1"))
+    assert [f.outcome for f in parsed.findings] == ["warn", "reject"]
+    assert "UNT says 36 segments" in parsed.findings[1].message
+
+
+def test_bare_messages_are_detected_as_edifact() -> None:
+    from customs_engine.testing import make_engine
+
+    (parsed,) = make_engine().parse(bare(cusdec_segments()), "stored.txt")
+    assert parsed.format == "edifact" and parsed.type == "bill_of_entry"

@@ -148,3 +148,18 @@ def test_impossible_dates_that_pass_the_schema_are_findings_not_crashes() -> Non
     bad = BOE.replace(b"2026-03-09T11:30:00+05:30", b"99999-03-09T11:30:00+05:30")
     parsed = only(bad)
     assert parsed.message is None and parsed.findings[0].rule == "CORE-SYNTAX-001"
+
+
+def test_content_wins_over_a_xml_extension() -> None:
+    from customs_engine.testing import make_engine
+
+    edifact = (b"UNA:+.? 'UNB+UNOC:3+A+B+260101:1200+1'UNH+1+CUSDEC:D:96B:UN'BGM+929'"
+               b"UNT+2+1'UNZ+1+1'")
+    engine = make_engine()
+    assert engine.detect(edifact, "inbox/be-0001.xml") == "edifact"
+    (parsed,) = engine.parse(edifact, "inbox/be-0001.xml")
+    assert parsed.format == "edifact"
+    assert not any("XML" in f.message for f in parsed.findings)
+    # a .xml file that is not recognisable content is still answered as (broken) XML
+    (broken,) = engine.parse(b"garbage", "inbox/be-0002.xml")
+    assert broken.format == "icegate_xml" and "not well-formed" in broken.findings[0].message

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from pydifact.segments import Segment
 
+from customs_engine.adapters.edifact.catalogue import RULES
 from customs_engine.adapters.edifact.elements import component, text_of
 from customs_engine.adapters.edifact.references import MAX_REFERENCE
 from customs_engine.adapters.edifact.tokenizer import Tokens
@@ -114,6 +115,9 @@ class _Reader:
         while i < n:
             if self.segs[i].tag == "UNA":
                 i += 1
+            if i < n and self.segs[i].tag == "UNH":
+                i = self._bare(i)
+                continue
             if i >= n or self.segs[i].tag != "UNB":
                 at = min(i, n - 1)
                 tag = self.segs[at].tag if i < n else "end of file"
@@ -128,6 +132,28 @@ class _Reader:
         if not self.envelope.messages:
             self.envelope.fatal = _where(self.tokens, 0, "the interchange holds no UNH message")
         return self.envelope
+
+    def _bare(self, start: int) -> int:
+        """Read UNH…UNT messages stored without UNB/UNZ (as many systems keep EDIFACT) up to
+        the next interchange; each is read and checked, with a warning that the envelope is
+        missing."""
+        segs, i = self.segs, start
+        messages: list[RawMessage] = []
+        while i < len(segs) and segs[i].tag not in ("UNA", "UNB"):
+            if segs[i].tag == "UNH":
+                message, i = self._message(i)
+                line, column = self.tokens.position(message.start)
+                message.findings.insert(0, RULES["EDIFACT-ENV-001"].finding(
+                    "warn", f"line {line}, column {column}: message {message.reference} has no "
+                            "UNB…UNZ interchange envelope: sender, recipient and interchange "
+                            "control reference are not checked"))
+                messages.append(message)
+                continue
+            finding = _where(self.tokens, i, "segment outside a UNH…UNT message")
+            (messages[-1].findings if messages else []).append(finding)
+            i += 1
+        self.envelope.messages += messages
+        return i
 
     def _interchange(self, start: int) -> int:
         """Read UNB…UNZ from ``start``; return the index after it."""

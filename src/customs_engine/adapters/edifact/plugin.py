@@ -7,16 +7,25 @@ from collections.abc import Mapping
 from typing import Any
 
 from customs_engine.adapters.edifact import cusres, reader, writer
+from customs_engine.adapters.edifact.catalogue import RULES
 from customs_engine.core.formats import ResponseFormat, WireFormat
 from customs_engine.core.hookspecs import hookimpl
 from customs_engine.core.parsing import ParsedMessage
+from customs_engine.core.rules import Rule
 
 FORMAT = reader.FORMAT
-_START = re.compile(rb"^\s*UN[AB]")
+#: an interchange (UNA/UNB), or a bare message stored without its envelope (UNH+)
+_START = re.compile(rb"^\s*(UN[AB]|UNH\+)")
+
+
+@hookimpl
+def customs_rules() -> list[Rule]:
+    return list(RULES.values())
 
 
 def detect(head: bytes, name: str) -> bool:
-    """An interchange: ``UNA`` or ``UNB`` first (after a BOM and blanks)."""
+    """An interchange (``UNA`` or ``UNB`` first, after a BOM and blanks), or a bare ``UNH``
+    message stored without its envelope."""
     return bool(_START.match(head.removeprefix(b"\xef\xbb\xbf")))
 
 
