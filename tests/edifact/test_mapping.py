@@ -162,5 +162,15 @@ def test_non_ascii_digits_in_numbers_are_refused_with_their_place(digits: str) -
                       {"DTM137": f"DTM+137:2026030911{digits}:203"}):
         parsed = only(interchange(cusdec_segments(**overrides)))
         assert parsed.message is None or any(digits in m for m in messages(parsed))
-        assert parsed.findings and all(f.rule == "CORE-SYNTAX-001" for f in parsed.findings)
+        assert parsed.findings and all(f.rule.startswith("CORE-SYNTAX-") for f in parsed.findings)
         assert any("line " in m and digits in m for m in messages(parsed)), messages(parsed)
+
+
+def test_a_header_cst_is_read_at_header_level_not_as_an_item() -> None:
+    segs = cusdec_segments()
+    segs.insert(1, "CST++A:ZZZ")  # CUSDEC position 0030: right after BGM
+    parsed = only(interchange(segs))
+    assert parsed.findings == [], messages(parsed)
+    assert parsed.message is not None
+    assert [item.number for item in parsed.message.items] == [1]
+    assert parsed.message == only(interchange(cusdec_segments())).message

@@ -57,6 +57,10 @@ class CusdecReader(MessageReader):
         self.radiation: dict[str, Any] = {}
         self.count_items: tuple[int, int] | None = None
         self.declarant_reference: str | None = None
+        #: items start after UNS+D; before it a CST is the header's (position 0030). A message
+        #: without UNS+D (already a structure finding) has its items read from the first CST.
+        self.detail = not any(seg.tag == "UNS" and text_of(seg, 0) == "D"
+                              for seg in self.raw.segments)
         self.dispatch()
         self._close_item()
         self.boe["message_id"] = message_id(self.raw.reference, self.declarant_reference)
@@ -208,6 +212,8 @@ class CusdecReader(MessageReader):
         self.group = ("NAD", None)
 
     def _uns(self, seg: Any) -> None:
+        if text_of(seg, 0) == "D":
+            self.detail = True
         if text_of(seg, 0) == "S":
             self._close_item()
         elif text_of(seg, 0) != "D":
@@ -226,6 +232,8 @@ class CusdecReader(MessageReader):
         return None if self.item is None else self.item.get("number")
 
     def _cst(self, seg: Any) -> None:
+        if not self.detail:
+            return  # the header's customs status of goods: not part of our guide, no item
         self._close_item()
         self.group = ("", None)
         number = self.integer(text_of(seg, 0), "CST goods item number (1496)",
