@@ -76,7 +76,7 @@ def test_schema_errors_name_the_line() -> None:
     parsed = only(bad)
     assert parsed.message is None and parsed.type == "unknown"
     line = next(n for n, text in enumerate(bad.splitlines(), 1) if b"8471301<" in text)
-    assert parsed.findings[0].rule == "CORE-SYNTAX-001"
+    assert parsed.findings[0].rule == "CORE-SYNTAX-005"  # a value's format (the HS pattern)
     assert parsed.findings[0].message.startswith(f"line {line}:")
 
 
@@ -142,12 +142,13 @@ def test_oversized_file_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_foreign_root_element_is_a_syntax_finding() -> None:
     parsed = only(b'<Invoice xmlns="urn:other"/>')
     assert "not a message of" in parsed.findings[0].message
+    assert parsed.findings[0].rule == "CORE-SYNTAX-004"  # message type not supported
 
 
 def test_impossible_dates_that_pass_the_schema_are_findings_not_crashes() -> None:
     bad = BOE.replace(b"2026-03-09T11:30:00+05:30", b"99999-03-09T11:30:00+05:30")
     parsed = only(bad)
-    assert parsed.message is None and parsed.findings[0].rule == "CORE-SYNTAX-001"
+    assert parsed.message is None and parsed.findings[0].rule == "CORE-SYNTAX-005"
 
 
 def test_content_wins_over_a_xml_extension() -> None:

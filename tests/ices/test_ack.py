@@ -61,7 +61,7 @@ def test_negative_ack_has_one_record_per_failing_input_record() -> None:
     data = flat_file("cachi01", tables)
     _, _manifest, *body, _ = _ack(flat_file("sachi01", igm()), data)
     assert [(r[7], r[8], r[19], r[23]) for r in body] == [
-        ("", "", "CORE-SYNTAX-001", "CTX"), ("1", "2", "CORE-SYNTAX-001", "ITEMS")]
+        ("", "", "CORE-SYNTAX-005", "CTX"), ("1", "2", "CORE-SYNTAX-005", "ITEMS")]
     assert all(r[:4] == ["F", "INNSA1", "7001", "20260310"] for r in body)
 
 
@@ -69,7 +69,7 @@ def test_negative_ack_for_an_unreadable_message_keeps_its_keys() -> None:
     tables = steel_be()
     tables["BE"][0]["mode"] = "Q"
     _, record, _ = _ack(flat_file("cachi01", tables))
-    assert record[1:3] == ["INNSA1", "7001"] and record[19] == "CORE-SYNTAX-001"
+    assert record[1:3] == ["INNSA1", "7001"] and record[19].startswith("CORE-SYNTAX-005")
     assert record[23] == "BE"
 
 

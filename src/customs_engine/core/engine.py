@@ -21,7 +21,7 @@ from customs_engine.core.context import CheckContext
 from customs_engine.core.ledger import BOND, ClaimResult, LedgerError, RunState, message_key
 from customs_engine.core.models import BillOfEntry, Function, ImportGeneralManifest
 from customs_engine.core.money import inr
-from customs_engine.core.parsing import ParsedMessage, unparsable
+from customs_engine.core.parsing import SYNTAX_RULES, ParsedMessage, unparsable
 from customs_engine.core.plugin_manager import ImplCall, PluginHost
 from customs_engine.core.response import (
     AuthorisationClaim,
@@ -311,7 +311,7 @@ class Engine:
         out = []
         for finding in findings:
             out.append(finding)
-            if finding.rule in (PLUGIN_ERROR_RULE, "CORE-SYNTAX-001"):
+            if finding.rule == PLUGIN_ERROR_RULE or finding.rule in SYNTAX_RULES.values():
                 continue
             rule = self.host.rules.get(finding.rule)
             if rule is None:

@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from customs_engine.core.checks.catalogue import RULES
 from customs_engine.core.models import BillOfEntry, ImportGeneralManifest
 from customs_engine.core.response import Finding, MessageType, Response
 
-SYNTAX_RULE = "CORE-SYNTAX-001"
-SYNTAX_REFERENCE = "Customs Act 1962 s.46 / s.30 and ICES message formats (CBIC)"
+#: what kind of syntax problem a finding reports (RULES.md §1.6), so integrators can filter:
+#: input that cannot be read at all; envelope and counts; message structure; a message type or
+#: version not supported; a value's format
+SyntaxKind = Literal["unreadable", "envelope", "structure", "version", "value"]
+SYNTAX_RULES: dict[SyntaxKind, str] = {
+    "unreadable": "CORE-SYNTAX-001", "envelope": "CORE-SYNTAX-002",
+    "structure": "CORE-SYNTAX-003", "version": "CORE-SYNTAX-004", "value": "CORE-SYNTAX-005"}
+SYNTAX_RULE = SYNTAX_RULES["unreadable"]
 
 
 class ParsedMessage(BaseModel):
     """One message an adapter found in a file: the canonical model, or why there is none.
 
-    ``findings`` carries syntax problems (always ``CORE-SYNTAX-001`` or a more specific rule). A
+    ``findings`` carries syntax problems (``CORE-SYNTAX-001`` … ``005`` by kind, or an adapter's own
+rule). A
     message with a model *and* findings was read but broke the format somewhere non-fatal.
     """
 
@@ -34,17 +42,18 @@ class ParsedMessage(BaseModel):
     echo: dict[str, Any] | None = None
 
 
-def syntax_finding(message: str, *, line: int | None = None, column: int | None = None,
-                   item: int | None = None, field: str | None = None) -> Finding:
-    """A ``CORE-SYNTAX-001`` finding whose message names the place (1-based line and column)."""
+def syntax_finding(message: str, *, kind: SyntaxKind = "unreadable", line: int | None = None,
+                   column: int | None = None, item: int | None = None,
+                   field: str | None = None) -> Finding:
+    """A ``CORE-SYNTAX-00x`` finding of this kind whose message names the place (1-based line
+    and column); its legal reference is the rule's, from the core catalogue."""
     where = []
     if line is not None:
         where.append(f"line {line}")
     if column is not None:
         where.append(f"column {column}")
     text = f"{', '.join(where)}: {message}" if where else message
-    return Finding(rule=SYNTAX_RULE, scheme="core", outcome="reject", item=item, field=field,
-                   message=text, reference=SYNTAX_REFERENCE)
+    return RULES[SYNTAX_RULES[kind]].finding("reject", text, item=item, field=field)
 
 
 def unparsable(format: str, message: str, *, index: int = 0, line: int | None = None,

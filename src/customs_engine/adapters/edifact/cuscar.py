@@ -169,11 +169,12 @@ class CuscarReader(MessageReader):
 
     def _build(self) -> ImportGeneralManifest | None:
         igm = self.igm
-        missing = [(what, field) for what, field in (
-            ("LOC+60 (port_code)", "port_code"), ("TDT+20 (conveyance)", "conveyance"))
+        missing = [(what, field, tag, qualifier) for what, field, tag, qualifier in (
+            ("LOC+60 (port_code)", "port_code", "LOC", "60"),
+            ("TDT+20 (conveyance)", "conveyance", "TDT", "20"))
             if igm.get(field) is None]
-        for what, field in missing:
-            self.problem(f"mandatory {what} is missing or unreadable", index=0, field=field)
+        for what, field, tag, qualifier in missing:
+            self.missing(what, field, tag, qualifier)
         if missing or any(line.get("line") is None for line in igm["lines"]):
             return None
         try:

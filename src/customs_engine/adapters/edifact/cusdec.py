@@ -238,7 +238,8 @@ class CusdecReader(MessageReader):
         self.group = ("", None)
         number = self.integer(text_of(seg, 0), "CST goods item number (1496)",
                               bounds=(1, MAX_ITEM_NUMBER))
-        self.item = {"number": number, "licences": [], "certificates": []}
+        self.item = {"number": number, "licences": [], "certificates": [],
+                     "_at": self.index, "_mea": []}  # where it starts, its quantity MEAs
         self.flags = []
         self.radiation = {}
         code, listed = component(seg, 1, 0), component(seg, 1, 1)
@@ -261,6 +262,7 @@ class CusdecReader(MessageReader):
                              positive=prop == "")
         if prop == "":
             item["unit"], item["quantity"] = unit, amount
+            item["_mea"].append(self.index)
         elif prop in ("BGR", "MXR"):
             if unit != "USH":
                 self.problem(f"MEA {prop} unit must be USH (µSv/h), got {unit!r}", item=number)
@@ -345,17 +347,23 @@ class CusdecReader(MessageReader):
         boe = self.boe
         if self.count_items is not None and self.count_items[0] != len(boe["items"]):
             self.problem(f"CNT+5 says {self.count_items[0]} items, the message has "
-                         f"{len(boe['items'])}", index=self.count_items[1])
-        missing = [(what, field) for what, field in (
-            ("LOC+22 (port_code)", "port_code"), ("BGM (type)", "type"),
-            ("DTM+137 (presented_at)", "presented_at"), ("TDT+20 (mode)", "mode"))
+                         f"{len(boe['items'])}", kind="envelope", index=self.count_items[1])
+        missing = [(what, field, tag, qualifier) for what, field, tag, qualifier in (
+            ("LOC+22 (port_code)", "port_code", "LOC", "22"), ("BGM (type)", "type", "BGM", None),
+            ("DTM+137 (presented_at)", "presented_at", "DTM", "137"),
+            ("TDT+20 (mode)", "mode", "TDT", "20"))
             if boe.get(field) is None]
-        for what, field in missing:
-            self.problem(f"mandatory {what} is missing or unreadable", index=0, field=field)
+        for what, field, tag, qualifier in missing:
+            self.missing(what, field, tag, qualifier, mandatory_segment=tag == "BGM")
         for item in boe["items"]:
-            if item.get("quantity") is None or not item.get("unit"):
-                self.problem("item quantity (MEA+AAE++<unit>:<quantity>) is missing or "
-                             "unreadable", index=0, item=item.get("number"))
+            if item.get("quantity") is None and not item.get("unit") and not item["_mea"]:
+                self.problem("item quantity (MEA+AAE++<unit>:<quantity>) is missing",
+                             kind="structure", index=item["_at"], item=item.get("number"))
+            elif not item.get("unit") and item.get("quantity") is not None:
+                self.problem("item quantity (MEA+AAE++<unit>:<quantity>) has no unit",
+                             index=item["_mea"][0], item=item.get("number"))
+            item.pop("_at")
+            item.pop("_mea")
         if missing or any(i.get("number") is None or i.get("quantity") is None
                           or not i.get("unit") for i in boe["items"]):
             return None

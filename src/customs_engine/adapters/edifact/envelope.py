@@ -17,7 +17,7 @@ from customs_engine.adapters.edifact.catalogue import RULES
 from customs_engine.adapters.edifact.elements import component, text_of
 from customs_engine.adapters.edifact.references import MAX_REFERENCE
 from customs_engine.adapters.edifact.tokenizer import Tokens
-from customs_engine.core.parsing import syntax_finding
+from customs_engine.core.parsing import SyntaxKind, syntax_finding
 from customs_engine.core.response import Finding
 
 SERVICE_TAGS = frozenset({"UNA", "UNB", "UNG", "UNH", "UNT", "UNE", "UNZ"})
@@ -34,6 +34,8 @@ class RawMessage:
     start: int  # index of the UNH in ``tokens``
     decimal_mark: str
     findings: list[Finding] = field(default_factory=list)
+    #: False when the message is cut off before its UNT (truncated)
+    closed: bool = True
 
     @property
     def type(self) -> str:
@@ -43,14 +45,15 @@ class RawMessage:
     def version(self) -> str:
         return ":".join(self.identifier[1:4])
 
-    def finding(self, index: int, text: str, *, item: int | None = None,
-                field: str | None = None) -> Finding:
-        """A syntax finding that names this message, the segment and where it stands."""
+    def finding(self, index: int, text: str, *, kind: SyntaxKind = "value",
+                item: int | None = None, field: str | None = None) -> Finding:
+        """A syntax finding of this kind that names this message, the segment and where it
+        stands."""
         index = min(max(index, 0), len(self.segments) - 1)
         tag = self.segments[index].tag
         line, column = self.tokens.position(self.start + index)
         return syntax_finding(f"message {self.reference}, segment {tag} #{index + 1}: {text}",
-                              line=line, column=column, item=item, field=field)
+                              kind=kind, line=line, column=column, item=item, field=field)
 
 
 @dataclass
@@ -61,9 +64,11 @@ class Envelope:
 
 
 def _where(tokens: Tokens, index: int, text: str) -> Finding:
+    """An envelope finding (CORE-SYNTAX-002) at a service segment outside any message."""
     seg = tokens.segments[index]
     line, column = tokens.position(index)
-    return syntax_finding(f"segment {seg.tag}: {text}", line=line, column=column)
+    return syntax_finding(f"segment {seg.tag}: {text}", kind="envelope", line=line,
+                          column=column)
 
 
 def _check_unb(tokens: Tokens, index: int) -> list[Finding]:
@@ -227,27 +232,29 @@ class _Reader:
             reference=reference[:MAX_REFERENCE] or f"#{len(self.envelope.messages) + 1}",
             identifier=identifier,
             segments=segs[start:end], tokens=tokens, start=start,
-            decimal_mark=tokens.characters[start].decimal_point,
+            decimal_mark=tokens.characters[start].decimal_point, closed=closed,
         )
         if not reference:
-            message.findings.append(message.finding(0, "UNH message reference (0062) is missing"))
+            message.findings.append(message.finding(0, "UNH message reference (0062) is missing",
+                                                    kind="envelope"))
         elif len(reference) > MAX_REFERENCE:
             message.findings.append(message.finding(
-                0, f"UNH message reference (0062) is longer than {MAX_REFERENCE} characters"))
+                0, f"UNH message reference (0062) is longer than {MAX_REFERENCE} characters",
+                kind="envelope"))
         if len(identifier) < 4 or not all(identifier[:4]):
             message.findings.append(message.finding(
                 0, "UNH message identifier (S009) must name type, version, release and agency, "
-                   f"got {unh[1]!r}"))
+                   f"got {unh[1]!r}", kind="envelope"))
         if closed:
             unt_index = end - start - 1
             message.findings += [
-                message.finding(unt_index, text)
+                message.finding(unt_index, text, kind="envelope")
                 for text in _count_check(segs[end - 1], end - start, "segments in the message",
                                          reference, "UNH message reference")
             ]
         else:
             message.findings.append(message.finding(
-                len(message.segments) - 1, "message not closed by UNT"))
+                len(message.segments) - 1, "message not closed by UNT", kind="envelope"))
         return message, end
 
 

@@ -15,7 +15,7 @@ from customs_engine.adapters.edifact.tokenizer import (
     tokenize,
 )
 from customs_engine.core.parsing import ParsedMessage, unparsable
-from customs_engine.core.response import MessageType
+from customs_engine.core.response import Finding, MessageType
 
 FORMAT = "edifact"
 #: (type, directory version) → (structure tree, reader, canonical message type)
@@ -58,16 +58,34 @@ def _message(raw: RawMessage, index: int) -> ParsedMessage:
     if mig is None:
         raw.findings.append(raw.finding(
             0, f"{raw.type or '?'} {raw.version or '?'} is not covered by our message "
-               "implementation guide (CUSDEC D:96B:UN, CUSCAR D:95B:UN)"))
+               "implementation guide (CUSDEC D:96B:UN, CUSCAR D:95B:UN)", kind="version"))
+        return ParsedMessage(index=index, format=FORMAT, type="unknown",
+                             reference=raw.reference, findings=raw.findings)
+    if not raw.closed:
+        # truncated: the envelope finding says so; the guide's checks of what is left would
+        # only pile up consequences of the cut (missing UNS, UNT, CNT …)
         return ParsedMessage(index=index, format=FORMAT, type="unknown",
                              reference=raw.reference, findings=raw.findings)
     tree, reader_class, kind = mig
     findings = list(raw.findings)
-    findings += [raw.finding(p.index, p.text) for p in validate(raw.segments, tree)]
+    findings += [raw.finding(p.index, p.text, kind="structure")
+                 for p in validate(raw.segments, tree)]
     findings += [raw.finding(p.index, p.text) for p in check_lengths(raw.segments)]
     reader = reader_class(raw)
     message = reader.read()
     findings += reader.findings
     return ParsedMessage(index=index, format=FORMAT, type=kind if message else "unknown",
-                         reference=raw.reference, message=message, findings=findings)
+                         reference=raw.reference, message=message, findings=_once(findings))
+
+
+def _once(findings: list[Finding]) -> list[Finding]:
+    """One finding per problem: the same rule, place and text is reported once."""
+    seen: set[tuple[str, int | None, str]] = set()
+    out = []
+    for finding in findings:
+        key = (finding.rule, finding.item, finding.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(finding)
+    return out
 

@@ -1,7 +1,7 @@
 """Shared helpers for mapping one message's segments to the canonical model (CUSDEC, CUSCAR).
 
-Every problem becomes a ``CORE-SYNTAX-001`` finding naming message, segment, line and column;
-nothing here raises on bad input.
+Every problem becomes a ``CORE-SYNTAX`` finding of its kind naming message, segment, line and
+column; nothing here raises on bad input.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from customs_engine.adapters.edifact.elements import component, components, text
 from customs_engine.adapters.edifact.envelope import RawMessage
 from customs_engine.core.dates import IST
 from customs_engine.core.models import BillOfEntry, ImportGeneralManifest
+from customs_engine.core.parsing import SyntaxKind
 from customs_engine.core.response import Finding
 
 E = TypeVar("E", bound=StrEnum)
@@ -49,10 +50,25 @@ class MessageReader:
             if handler is not None:
                 handler(seg)
 
-    def problem(self, text: str, *, index: int | None = None, item: int | None = None,
-                field: str | None = None) -> None:
+    def problem(self, text: str, *, kind: SyntaxKind = "value", index: int | None = None,
+                item: int | None = None, field: str | None = None) -> None:
+        """A finding at the segment being read: by default a value's format (CORE-SYNTAX-005)."""
         self.findings.append(self.raw.finding(self.index if index is None else index, text,
-                                              item=item, field=field))
+                                              kind=kind, item=item, field=field))
+
+    def missing(self, what: str, field: str, tag: str, qualifier: str | None = None,
+                *, mandatory_segment: bool = False) -> None:
+        """A mandatory field the message does not give. When its segment is there, the value
+        was unreadable and already has a finding at that segment; when a segment the branching
+        diagram makes mandatory is absent, the structure check already said so. Otherwise the
+        finding goes to the header (BGM)."""
+        if mandatory_segment or any(
+                seg.tag == tag and (qualifier is None or text_of(seg, 0) == qualifier)
+                for seg in self.raw.segments):
+            return
+        header = next((k for k, seg in enumerate(self.raw.segments) if seg.tag == "BGM"), 0)
+        self.problem(f"mandatory {what} is missing", kind="structure", index=header,
+                     field=field)
 
     def number(self, text: str, what: str, *, item: int | None = None,
                positive: bool = False) -> Decimal | None:

@@ -4,7 +4,8 @@ Safety: a DOCTYPE is refused — found in the raw bytes before parsing, or, in a
 (UTF-16, UTF-32), reported by lxml after decoding; no DTD is loaded, no entity is expanded,
 nothing is fetched from the network, files above :data:`MAX_BYTES` are refused, and lxml's own
 limits on depth and text size stay on (``huge_tree`` off). Every message is validated against the
-shipped XSD; schema errors become ``CORE-SYNTAX-001`` findings naming the line.
+shipped XSD; schema errors become ``CORE-SYNTAX-003`` (structure) or ``-005`` (a value's format)
+findings naming the line; XML that is not well-formed is ``CORE-SYNTAX-001``.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from lxml import etree
 from pydantic import ValidationError
 
 from customs_engine.core.models import BillOfEntry, ImportGeneralManifest
-from customs_engine.core.parsing import ParsedMessage, syntax_finding, unparsable
+from customs_engine.core.parsing import ParsedMessage, SyntaxKind, syntax_finding, unparsable
 from customs_engine.core.response import MessageType
 
 FORMAT = "icegate_xml"
@@ -109,13 +110,15 @@ def _read_message(element: etree._Element, index: int) -> ParsedMessage:
     name = etree.QName(element).localname if isinstance(element.tag, str) else "?"
     kind: MessageType | None = _KINDS.get(name)
     if etree.QName(element).namespace != NAMESPACE or kind is None:
-        return unparsable(FORMAT, f"<{element.tag}> is not a message of {NAMESPACE} "
-                                  "(expected BillOfEntry or ImportGeneralManifest)",
-                          index=index, line=element.sourceline, reference=reference)
+        return ParsedMessage(index=index, format=FORMAT, type="unknown", reference=reference,
+                             findings=[syntax_finding(
+                                 f"<{element.tag}> is not a message of {NAMESPACE} (expected "
+                                 "BillOfEntry or ImportGeneralManifest)", kind="version",
+                                 line=element.sourceline)])
     validator = schema()
     if not validator.validate(element):
-        findings = [syntax_finding(f"schema: {error.message}", line=error.line or None,
-                                   column=error.column or None)
+        findings = [syntax_finding(f"schema: {error.message}", kind=_schema_kind(error),
+                                   line=error.line or None, column=error.column or None)
                     for error in validator.error_log]
         return ParsedMessage(index=index, format=FORMAT, type="unknown", reference=reference,
                              findings=findings[:50])
@@ -124,9 +127,20 @@ def _read_message(element: etree._Element, index: int) -> ParsedMessage:
     except (ValidationError, ValueError) as exc:
         return ParsedMessage(index=index, format=FORMAT, type="unknown", reference=reference,
                              findings=[syntax_finding(f"not a valid {name}: {exc}",
-                                                      line=element.sourceline)])
+                                                      kind="value", line=element.sourceline)])
     return ParsedMessage(index=index, format=FORMAT, type=kind, reference=reference,
                          message=message)
+
+
+#: libxml2 schema errors about a value (datatype, facet, enumeration), not the tree's structure
+_VALUE_ERRORS = ("DATATYPE", "FACET", "ENUMERATION", "PATTERN", "LENGTH", "INCLUSIVE",
+                 "EXCLUSIVE", "DIGITS", "VALUE")
+
+
+def _schema_kind(error: Any) -> SyntaxKind:
+    """A schema error about a value's format (CORE-SYNTAX-005) or the structure (-003)."""
+    name = str(getattr(error, "type_name", ""))
+    return "value" if any(part in name for part in _VALUE_ERRORS) else "structure"
 
 
 # -- element → model ---------------------------------------------------------------------------

@@ -240,7 +240,7 @@ def _single_window_info(envelope: Envelope, settings: Settings, record: Record,
             envelope.problem(f"info_text {text[:40]!r} is not {recipe.prefix}<number>/<DDMMYYYY> "
                              f"({recipe.scheme} registration and expiry)",
                              table=record.table, line=record.line,
-                             position=record.layout.position("info_text"))
+                             position=record.layout.position("info_text"), kind="value")
             return
         for item in items:
             item["licences"].append({"scheme": recipe.scheme, "number": match["number"],
@@ -316,11 +316,12 @@ def _main(envelope: Envelope, be: Record) -> dict[str, Any]:
     be_type, unit_type = _BE_TYPES.get((be.text("be_type") or "").upper(), (None, None))
     if be.text("be_type") and be_type is None:
         envelope.problem(f"BE type {be.text('be_type')!r} is not H, W, X, Z, T, M, V or S",
-                         table="BE", line=be.line, position=be.layout.position("be_type"))
+                         kind="value", table="BE", line=be.line,
+                         position=be.layout.position("be_type"))
     mode = _MODES.get((be.text("mode") or "").upper())
     if be.text("mode") and mode is None:
         envelope.problem(f"mode of transport {be.text('mode')!r} is not S, A or L", table="BE",
-                         line=be.line, position=be.layout.position("mode"))
+                         line=be.line, position=be.layout.position("mode"), kind="value")
     importer: dict[str, Any] = {"iec": be.text("iec"), "name": be.text("importer_name"),
                                 "category": _CATEGORIES.get(be.text("importer_type") or ""),
                                 "unit_type": unit_type}

@@ -26,7 +26,7 @@ from customs_engine.adapters.ices_flatfile.layouts import (
     convert,
     layouts,
 )
-from customs_engine.core.parsing import syntax_finding
+from customs_engine.core.parsing import SyntaxKind, syntax_finding
 from customs_engine.core.response import Finding
 
 GS = "\x1d"
@@ -109,9 +109,10 @@ class Envelope:
     def table(self, name: str) -> list[Record]:
         return [record for record in self.records if record.table == name]
 
-    def problem(self, text: str, *, table: str | None = None, line: int | None = None,
-                position: int | None = None) -> None:
-        self.findings.append(problem(text, table=table, line=line, position=position))
+    def problem(self, text: str, *, kind: SyntaxKind = "structure", table: str | None = None,
+                line: int | None = None, position: int | None = None) -> None:
+        self.findings.append(problem(text, kind=kind, table=table, line=line,
+                                     position=position))
 
     def single(self, name: str, *, missing: str, extra: str) -> Record | None:
         """The one record of a table that may hold only one; findings for none or several."""
@@ -124,9 +125,10 @@ class Envelope:
         return records[0]
 
 
-def problem(text: str, *, table: str | None = None, line: int | None = None,
-            position: int | None = None) -> Finding:
-    """A syntax finding whose message starts "table T, line L, field F: …"."""
+def problem(text: str, *, kind: SyntaxKind = "structure", table: str | None = None,
+            line: int | None = None, position: int | None = None) -> Finding:
+    """A syntax finding of this kind (a record's structure unless said) whose message starts
+    "table T, line L, field F: …"."""
     where = []
     if table is not None:
         where.append(f"table {table}")
@@ -140,7 +142,7 @@ def problem(text: str, *, table: str | None = None, line: int | None = None,
     elif table is not None:
         place = table
     message = f"{', '.join(where)}: {text}" if where else text
-    return syntax_finding(message, field=place)
+    return syntax_finding(message, kind=kind, field=place)
 
 
 def split_lines(data: bytes) -> list[tuple[int, str]]:
@@ -160,12 +162,12 @@ def read_header(number: int, line: str) -> tuple[Header | None, list[Finding]]:
     findings = []
     if len(fields) != HEADER_FIELDS:
         findings.append(problem(f"HREC has {len(fields)} fields, expected {HEADER_FIELDS}",
-                                table="HREC", line=number))
+                                table="HREC", line=number, kind="envelope"))
     fields += [""] * (HEADER_FIELDS - len(fields))
     message_id = fields[8].strip().upper()
     if message_id not in MESSAGE_IDS:
         findings.append(problem(f"message id {fields[8][:20]!r} is not CACHI01, CACHI01_A or "
-                                "SACHI01", table="HREC", line=number, position=9))
+                                "SACHI01", table="HREC", line=number, position=9, kind="version"))
         return None, findings
     sent_at = None
     try:
@@ -178,10 +180,10 @@ def read_header(number: int, line: str) -> tuple[Header | None, list[Finding]]:
     except ValueError:
         findings.append(problem(f"transmission date/time {fields[10][:12]!r} "
                                 f"{fields[11][:8]!r} is not YYYYMMDD HHMM", table="HREC",
-                                line=number, position=11))
+                                line=number, position=11, kind="envelope"))
     if not fields[9].strip():
         findings.append(problem("control number is empty", table="HREC", line=number,
-                                position=10))
+                                position=10, kind="envelope"))
     header = Header(line=number, sender=fields[2], receiver=fields[4], version=fields[5],
                     test=fields[6] == "T", message_id=message_id, control_no=fields[9].strip(),
                     sent_at=sent_at)
@@ -219,7 +221,7 @@ def read_record(envelope: Envelope, layout: TableLayout, table: str, number: int
         except FieldProblem as exc:
             values[spec.name] = None
             envelope.problem(f"{spec.name}: {exc}", table=table, line=number,
-                             position=spec.position)
+                             position=spec.position, kind="value")
     return Record(table=table, line=number, raw=tuple(raw), values=values, layout=layout)
 
 
@@ -243,7 +245,7 @@ def _read_chunk(chunk: list[tuple[int, str]], envelopes: list[Envelope],
                 stray: list[Finding]) -> None:
     number, first = chunk[0]
     if not first.startswith("HREC"):
-        stray.append(problem("expected the HREC header record", line=number))
+        stray.append(problem("expected the HREC header record", line=number, kind="envelope"))
         return
     header, findings = read_header(number, first)
     if header is None:
@@ -254,13 +256,14 @@ def _read_chunk(chunk: list[tuple[int, str]], envelopes: list[Envelope],
     trailer = body.pop() if body and body[-1][1].startswith("TREC") else None
     _read_body(envelope, body)
     if trailer is None:
-        envelope.problem("the file does not end in a TREC trailer", line=chunk[-1][0])
+        envelope.problem("the file does not end in a TREC trailer", kind="envelope",
+                         line=chunk[-1][0])
     else:
         control = trailer[1].split(GS)
         if len(control) < 2 or control[1].strip() != header.control_no:
             envelope.problem(f"TREC control number {GS.join(control[1:])[:20]!r} differs from "
                              f"HREC's {header.control_no!r}", table="TREC", line=trailer[0],
-                             position=2)
+                             position=2, kind="envelope")
     if len(envelope.findings) > MAX_FINDINGS:
         extra = len(envelope.findings) - MAX_FINDINGS
         envelope.findings = envelope.findings[:MAX_FINDINGS]
@@ -281,7 +284,7 @@ def _without_signature(body: list[tuple[int, str]],
     if match is None:
         envelope.problem("the digital-signature block after TREC is incomplete: it needs "
                          "<START-SIGNATURE>…</START-SIGNATURE>, <START-CERTIFICATE>…"
-                         "</START-CERTIFICATE> and <SIGNER-VERSION>", line=number)
+                         "</START-CERTIFICATE> and <SIGNER-VERSION>", line=number, kind="envelope")
     else:
         envelope.signature = Signature(line=number,
                                        signer_version=match["version"].strip()[:40])
@@ -300,7 +303,8 @@ def _read_body(envelope: Envelope, body: list[tuple[int, str]]) -> None:
         marker = _marker(line)
         if marker is None:
             if line.startswith(("HREC", "TREC")):
-                envelope.problem(f"{line[:4]} in the middle of the message", line=number)
+                envelope.problem(f"{line[:4]} in the middle of the message", kind="envelope",
+                                 line=number)
             elif current is not None:
                 envelope.records.append(read_record(envelope, tables[current], current, number,
                                                     line))

@@ -75,7 +75,8 @@ def to_manifest(envelope: Envelope, settings: Settings) -> ImportGeneralManifest
     if declared is not None and int(declared) != len(envelope.table("cargo")):
         envelope.problem(f"total number of lines is {declared} but the file has "
                          f"{len(envelope.table('cargo'))} cargo records", table="vesinfo",
-                         line=ves.line, position=ves.layout.position("total_lines"))
+                         kind="envelope", line=ves.line,
+                         position=ves.layout.position("total_lines"))
     _check_containers(envelope, {(ln["line"], ln["subline"]) for ln in lines})
     function = _FUNCTIONS.get((ves.text("message_type") or "").upper(), "original")
     try:
@@ -122,7 +123,7 @@ def _lines(envelope: Envelope) -> list[dict[str, Any]]:
         key = (int(line), int(sub))
         if key[0] < 1:
             envelope.problem("line number 0: lines start at 1", table="cargo", line=record.line,
-                             position=record.layout.position("line_number"))
+                             position=record.layout.position("line_number"), kind="value")
             continue
         if key in seen:
             envelope.problem(f"line {key[0]}/{key[1]} repeats the cargo record of line "

@@ -60,7 +60,8 @@ def exchange_rates(envelope: Envelope) -> dict[str, Decimal | None]:
         if record.get("standard_currency") == "N":
             envelope.problem(f"{currency} is not a standard currency: unit, rate, effective date, "
                              "bank and certificate must be declared", table="EXCHANGE",
-                             line=record.line, position=record.layout.position("rate"))
+                             kind="value", line=record.line,
+                             position=record.layout.position("rate"))
     return rates
 
 
@@ -98,7 +99,7 @@ def _value_invoice(envelope: Envelope, invoice: Record, items: list[tuple[Record
     if terms not in _MISSING:
         envelope.problem(f"terms of invoice {terms!r} is not CIF, CF, CI or FOB",
                          table="INVOICE", line=invoice.line,
-                         position=invoice.layout.position("terms"))
+                         position=invoice.layout.position("terms"), kind="value")
         return
     total = sum((base for _, base in items), Decimal(0))
     for item, base in items:
