@@ -140,6 +140,7 @@ def bills_of_entry(draw: st.DrawFn) -> BillOfEntry:
 @st.composite
 def manifests(draw: st.DrawFn) -> ImportGeneralManifest:
     filed = draw(st.none() | MOMENT)
+    number = draw(st.none() | CODE)  # ICES allots number and date together
     lines = [ManifestLine(
         line=n * 10, subline=draw(st.integers(0, 9)), bl_number=draw(st.none() | CODE),
         bl_date=draw(st.none() | DAY), consignee_name=draw(st.none() | TEXT),
@@ -152,7 +153,7 @@ def manifests(draw: st.DrawFn) -> ImportGeneralManifest:
         message_id=draw(st.text(st.sampled_from(list("IGM-0123456789")), min_size=1,
                                 max_size=24)),
         function=draw(st.sampled_from(list(Function))), port_code="INNSA1",
-        igm_number=draw(st.none() | CODE), igm_date=filed.date() if filed else draw(
+        igm_number=number, igm_date=None if number is None else filed.date() if filed else draw(
             st.none() | DAY), filed_at=filed,
         conveyance=draw(st.sampled_from(list(Conveyance))), voyage=draw(st.none() | CODE),
         vessel_name=draw(st.none() | TEXT.map(lambda t: t[:35].strip() or "X")),

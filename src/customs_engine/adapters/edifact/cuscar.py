@@ -54,7 +54,8 @@ class CuscarReader(MessageReader):
         if value is None or self.line is not None:
             return
         if qualifier == "137":
-            self.igm["igm_date"] = as_date(value)
+            if self.igm.get("igm_number"):  # a fresh manifest has neither number nor date
+                self.igm["igm_date"] = as_date(value)
             if isinstance(value, datetime):
                 self.igm["filed_at"] = value
         elif qualifier in HEADER_DATES:
