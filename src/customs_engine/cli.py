@@ -329,6 +329,11 @@ def rules(scheme: str | None, fmt: str) -> None:
     """List every rule of every loaded plugin: ID, title, outcomes, reference, dates."""
     host = load_host()
     selected = [r for r in host.rules.values() if scheme is None or r.scheme == scheme.lower()]
+    if scheme is not None and not selected:
+        loaded = ", ".join(sorted({r.scheme for r in host.rules.values()}))
+        click.echo(f"customs: no loaded plugin declares scheme {scheme!r}; loaded schemes: "
+                   f"{loaded}", err=True)
+        sys.exit(EXIT_USAGE)
     if fmt == "json":
         click.echo(json.dumps([r.model_dump(mode="json") for r in selected], indent=2))
         return
@@ -345,8 +350,15 @@ def rules(scheme: str | None, fmt: str) -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False))
 @click.option("--config", "config_path", type=click.Path(dir_okay=False),
               help="TOML file: one table per plugin (e.g. [ices_flatfile] igm_number).")
-def convert(file: str, target: str, output: str | None, config_path: str | None) -> None:
-    """Convert a message file to another wire format (parse + write)."""
+@click.option("--force", is_flag=True,
+              help="Write what could be converted even when reading found reject findings.")
+def convert(file: str, target: str, output: str | None, config_path: str | None,
+            force: bool) -> None:
+    """Convert a message file to another wire format (parse + write).
+
+    Every finding of reading the file goes to stderr. Exit 0: converted cleanly; 1: a reject
+    finding (nothing written unless --force); 2: nothing could be converted.
+    """
     host = load_host()
     targets = sorted(host.convert_targets())
     if target not in targets and not host.hook.customs_write_messages.get_hookimpls():
@@ -364,12 +376,21 @@ def convert(file: str, target: str, output: str | None, config_path: str | None)
     if why is not None:
         raise click.BadParameter(f"{file}: {why}", param_hint="FILE")
     parsed = engine.parse(data, file)
-    problems = [f for p in parsed for f in p.findings if p.message is None]
-    if problems:
-        for finding in problems:
-            click.echo(f"customs: {file}: {finding.message}", err=True)
-        sys.exit(EXIT_NOT_ACCEPTED)
+    for message in parsed:
+        for finding in message.findings:
+            where = f"message {message.reference or message.index + 1}"
+            item = f" item {finding.item}" if finding.item is not None else ""
+            click.echo(f"customs: {file}: {where}{item}: {finding.outcome} {finding.rule}: "
+                       f"{finding.message}", err=True)
     messages = [p.message for p in parsed if p.message is not None]
+    if not messages:
+        click.echo(f"customs: {file}: nothing could be converted", err=True)
+        sys.exit(EXIT_USAGE)
+    rejected = any(f.outcome == "reject" for p in parsed for f in p.findings)
+    if rejected and not force:
+        click.echo(f"customs: {file}: not converted: reject findings above (--force writes "
+                   "what could be read)", err=True)
+        sys.exit(EXIT_NOT_ACCEPTED)
     try:
         rendered = host.write_messages(messages, target)
     except Exception as exc:  # a writer plugin's bug: named, never a traceback
@@ -386,6 +407,8 @@ def convert(file: str, target: str, output: str | None, config_path: str | None)
             stream.write(rendered)
     except OutputError as exc:
         output_failed(exc)
+    if rejected:
+        sys.exit(EXIT_NOT_ACCEPTED)
 
 
 main.add_command(registry)

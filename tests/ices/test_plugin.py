@@ -81,4 +81,4 @@ def test_convert_refuses_an_unreadable_flat_file(tmp_path: Path) -> None:
     source = tmp_path / "bad.be"
     source.write_bytes(flat_file("cachi01", tables))
     result = CliRunner().invoke(main, ["convert", str(source), "--to", "xml"])
-    assert result.exit_code == 1 and "no <TABLE>BE record" in result.output
+    assert result.exit_code == 2 and "no <TABLE>BE record" in result.output  # nothing converted
