@@ -16,6 +16,17 @@ ROOT = Path(__file__).resolve().parents[1]
 PG_URL = os.environ.get("CUSTOMS_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
+@pytest.fixture(autouse=True)
+def _private_user_data_dir(tmp_path_factory: pytest.TempPathFactory,
+                           monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The default registry lives in the user data directory: every test gets its own, so
+    no test reads or writes the real one (``XDG_DATA_HOME`` is what platformdirs reads on
+    Linux; subprocesses inherit it)."""
+    path = tmp_path_factory.mktemp("user-data")
+    monkeypatch.setenv("XDG_DATA_HOME", str(path))
+    return path
+
+
 def find_shared_dir() -> Path:
     """``shared/`` beside the checkout (CI, worktrees) — read in place, never copied."""
     for candidate in (ROOT.parent / "shared", ROOT.parent.parent / "shared"):

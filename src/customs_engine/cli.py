@@ -39,7 +39,7 @@ from customs_engine.core.plugin_manager import (
     PluginLoadError,
 )
 from customs_engine.core.progress import Progress, progress_wanted
-from customs_engine.core.registry.urls import resolve_url, sqlite_path
+from customs_engine.core.registry.urls import DEFAULT_DESCRIPTION, resolve_url, sqlite_path
 from customs_engine.core.runner import RunError, run
 from customs_engine.registry_cli import open_registry, registry
 from customs_engine.service.commands import serve, tokens, watch
@@ -240,7 +240,8 @@ def main() -> None:
 @click.option("--format", "fmt", default="text", show_default=True, cls=LoadedFormats,
               kind="response", help="Response format, as the loaded plugins provide.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write here, not stdout.")
-@click.option("--db", envvar="CUSTOMS_DB", help="Registry database URL (default sqlite:///customs.db).")
+@click.option("--db", envvar="CUSTOMS_DB",
+              help=f"Registry database URL (default {DEFAULT_DESCRIPTION}).")
 @click.option("--commit", is_flag=True, help="Persist IGMs and authorisation debits.")
 @click.option("--as-of", callback=_as_of, metavar="YYYY-MM-DD",
               help="Apply the rules in force on this date to every message.")

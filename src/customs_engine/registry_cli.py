@@ -10,12 +10,13 @@ import click
 
 from customs_engine.core.context import RegistryRecord
 from customs_engine.core.money import inr
-from customs_engine.core.registry import resolve_url, url_for_run
+from customs_engine.core.registry import missing_driver_hint, resolve_url, url_for_run
+from customs_engine.core.registry.urls import DEFAULT_DESCRIPTION
 
 if TYPE_CHECKING:  # SQLAlchemy and Alembic load only when a database is opened
     from customs_engine.core.registry.store import SqlRegistry
 
-DB_HELP = "Registry database URL (default: $CUSTOMS_DB, else sqlite:///customs.db)."
+DB_HELP = f"Registry database URL (default: $CUSTOMS_DB, else {DEFAULT_DESCRIPTION})."
 EXIT_USAGE = 2
 
 
@@ -46,6 +47,10 @@ def open_registry(db: str | None, *, for_run: bool = False,
                            "--commit)", err=True)
             return store
         return SqlRegistry.open(url)
+    except ImportError as exc:  # the dialect's DBAPI driver is not installed
+        click.echo(f"customs: cannot open registry {url}: its database driver is not installed "
+                   f"({exc.name or exc}); {missing_driver_hint(url)}", err=True)
+        sys.exit(EXIT_USAGE)
     except (SQLAlchemyError, CommandError, OSError, ValueError) as exc:
         reason = str(exc).splitlines()[0]
         click.echo(f"customs: cannot open registry {url}: {reason}", err=True)
@@ -55,6 +60,13 @@ def open_registry(db: str | None, *, for_run: bool = False,
 @click.group()
 def registry() -> None:
     """Authorisations, registrations, agencies and exchange rates."""
+
+
+@registry.command("where")
+@click.option("--db", envvar="CUSTOMS_DB", help=DB_HELP)
+def where(db: str | None) -> None:
+    """Print the registry database URL in use (--db, else $CUSTOMS_DB, else the default)."""
+    click.echo(resolve_url(db))
 
 
 @registry.command("import")

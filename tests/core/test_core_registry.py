@@ -96,7 +96,45 @@ def test_customs_db_environment_and_default_file(tmp_path: Path, monkeypatch) ->
     assert (tmp_path / "env.db").exists() and not (tmp_path / "customs.db").exists()
     monkeypatch.delenv("CUSTOMS_DB", raising=False)
     assert run("registry", "list", env={"CUSTOMS_DB": ""}).exit_code == 0
-    assert (tmp_path / "customs.db").exists()
+    assert not (tmp_path / "customs.db").exists()  # the default is not the working directory
+
+
+def test_the_default_registry_follows_the_user_not_the_working_directory(
+        tmp_path: Path, monkeypatch, _private_user_data_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    default = _private_user_data_dir / "customs-engine" / "customs.db"
+    monkeypatch.delenv("CUSTOMS_DB", raising=False)
+    for where in (tmp_path / "a", tmp_path / "b"):
+        where.mkdir()
+        monkeypatch.chdir(where)
+        result = run("registry", "where")
+        assert result.exit_code == 0 and result.output.strip() == f"sqlite:///{default}"
+    assert run("registry", "import", str(EXAMPLES)).exit_code == 0
+    assert default.exists() and not list(tmp_path.rglob("customs.db"))
+    monkeypatch.chdir(tmp_path / "a")
+    assert "IMS-2026-00042" in run("registry", "list").output  # found from another directory
+
+
+def test_customs_db_and_db_option_win_over_the_default(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    env_url, option_url = f"sqlite:///{tmp_path / 'env.db'}", f"sqlite:///{tmp_path / 'opt.db'}"
+    assert run("registry", "where", env={"CUSTOMS_DB": env_url}).output.strip() == env_url
+    result = CliRunner().invoke(main, ["registry", "where", "--db", option_url],
+                                env={"CUSTOMS_DB": env_url})
+    assert result.output.strip() == option_url
+
+
+@pytest.mark.parametrize(("url", "hint"), [
+    ("postgresql+psycopg://u@127.0.0.1/db", "pip install 'customs-engine[postgres]'"),
+    ("mysql://u@127.0.0.1/db", "database driver for 'mysql'"),
+])
+def test_a_missing_database_driver_names_what_to_install(url, hint, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import sys
+
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # as if the extra were not installed
+    monkeypatch.setitem(sys.modules, "MySQLdb", None)
+    result = CliRunner().invoke(main, ["registry", "list", "--db", url])
+    assert result.exit_code == 2
+    assert hint in result.stderr and "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
 
 
 def test_show_unknown_number(sqlite_url: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import warnings
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -110,3 +110,17 @@ def test_validate_format_cusres_from_the_command_line(tmp_path: Path) -> None:
         interchange_out = Interchange.from_str(result.stdout)
     refs = [m.get_segment("RFF").elements[0][1] for m in interchange_out.get_messages()]
     assert refs == ["M1", "M2"]
+
+
+def test_without_any_dated_response_the_unb_date_is_the_run_time() -> None:
+    from customs_engine.core.dates import IST
+
+    stream = io.BytesIO()
+    writer = CusresWriter(stream, run_at=datetime(2026, 11, 27, 18, 5, tzinfo=UTC))
+    writer.close()
+    assert b"+261127:2335+" in stream.getvalue()  # 18:05 UTC is 23:35 in India
+    before = datetime.now(IST)
+    text = render([]).decode()
+    stamp = text.split("UNB+UNOC:3+CUSTOMS-ENGINE+ICEGATE+")[1][:11]
+    assert "000101" not in text
+    assert stamp[:6] in (before.strftime("%y%m%d"), datetime.now(IST).strftime("%y%m%d"))

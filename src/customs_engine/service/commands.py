@@ -13,7 +13,9 @@ import tempfile
 
 import click
 
-DB_HELP = "Registry database URL (default: $CUSTOMS_DB, else sqlite:///customs.db)."
+from customs_engine.core.registry.urls import DEFAULT_DESCRIPTION
+
+DB_HELP = f"Registry database URL (default: $CUSTOMS_DB, else {DEFAULT_DESCRIPTION})."
 
 
 @click.command()

@@ -2,19 +2,21 @@
 
 One UNH…UNT message per response: ``BGM+962+<document>+<AP|CA|RE>``, ``DTM+137`` (document
 date), ``RFF+ACW:<input reference>``, one ERP/ERC/FTX group per finding, then ``TAX+7``/``MOA+161``
-per fee. Nothing depends on the wall clock: the UNB date is the first response's document date.
+per fee. The UNB date of preparation is the first response's document date; when no response
+carries one (only unreadable files), it is the time of the run (when the writer was opened).
 """
 
 from __future__ import annotations
 
 import hashlib
-from datetime import date
+from datetime import date, datetime
 from typing import BinaryIO
 
 from pydifact.segments import Segment
 from pydifact.serializer import Serializer
 
 from customs_engine.adapters.edifact.writer import CHARACTERS, FREE_TEXT_WIDTH, RECIPIENT, chunks
+from customs_engine.core.dates import IST
 from customs_engine.core.response import Response, money
 
 FORMAT = "cusres"
@@ -22,8 +24,6 @@ SENDER = "CUSTOMS-ENGINE"
 IDENTIFIER = ["CUSRES", "D", "96B", "UN"]
 RESPONSE_TYPES = {"accepted": "AP", "query": "CA", "hold": "CA", "rejected": "RE"}
 ERROR_CODES = {"reject": "REJ", "hold": "HLD", "query": "QRY", "warn": "WRN", "info": "INF"}
-#: used when no response carries a date (e.g. only unreadable files)
-FALLBACK_DATE = date(2000, 1, 1)
 TEXT_PARTS = 4  # C108 holds five components: the rule id and four parts of text
 
 
@@ -56,8 +56,10 @@ def message_segments(response: Response, number: int) -> list[Segment]:
 class CusresWriter:
     """Streams one interchange: UNA/UNB before the first message, UNZ on close."""
 
-    def __init__(self, stream: BinaryIO):
+    def __init__(self, stream: BinaryIO, *, run_at: datetime | None = None):
         self.stream = stream
+        #: the run's time, India time: the date of preparation when no response has a date
+        self.run_at = (run_at or datetime.now(IST)).astimezone(IST)
         self.serializer = Serializer(CHARACTERS)
         self.count = 0
         self.reference = ""
@@ -67,12 +69,13 @@ class CusresWriter:
         self.stream.write(text.encode("utf-8"))
 
     def _open(self, first: Response | None) -> None:
-        when = (response_date(first) if first else None) or FALLBACK_DATE
+        dated = response_date(first) if first else None
+        stamp = ([dated.strftime("%y%m%d"), "0000"] if dated is not None
+                 else [self.run_at.strftime("%y%m%d"), self.run_at.strftime("%H%M")])
         seed = first.message.reference or first.message.source if first else ""
         self.reference = hashlib.sha1(seed.encode()).hexdigest()[:14].upper()
         self.stream.write((CHARACTERS.service_string_advice + "\n").encode())
-        self._emit([Segment("UNB", ["UNOC", "3"], SENDER, RECIPIENT,
-                            [when.strftime("%y%m%d"), "0000"], self.reference)])
+        self._emit([Segment("UNB", ["UNOC", "3"], SENDER, RECIPIENT, stamp, self.reference)])
 
     def write(self, response: Response) -> None:
         if self.count == 0:

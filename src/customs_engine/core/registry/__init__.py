@@ -1,7 +1,8 @@
 """The registry: authorisations, registrations, agencies and exchange rates, and the
 committed ledger (stored IGMs, debits, licence uses, submissions), on SQLAlchemy 2.
 
-SQLite file ``customs.db`` by default; any SQLAlchemy URL through ``--db`` or ``CUSTOMS_DB``.
+SQLite file ``customs.db`` in the user data directory by default; any SQLAlchemy URL through
+``--db`` or ``CUSTOMS_DB``.
 The schema is managed by the Alembic migrations in ``migrations/``, applied on open.
 """
 
@@ -9,12 +10,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from customs_engine.core.registry.urls import DEFAULT_URL, resolve_url, sqlite_file_exists
+from customs_engine.core.registry.urls import (
+    default_url,
+    missing_driver_hint,
+    resolve_url,
+    sqlite_file_exists,
+)
 
 if TYPE_CHECKING:
     from customs_engine.core.registry.store import SqlRegistry
 
-__all__ = ["DEFAULT_URL", "SqlRegistry", "resolve_url", "url_for_run"]
+__all__ = ["SqlRegistry", "default_url", "missing_driver_hint", "resolve_url", "url_for_run"]
 
 
 def __getattr__(name: str) -> Any:
@@ -30,7 +36,7 @@ def __getattr__(name: str) -> Any:
 def url_for_run(url: str | None, commit: bool) -> str | None:
     """The database a ``validate`` run reads, or ``None`` when there is none to read.
 
-    Without ``--commit`` nothing is written, so the default SQLite file, when it does not exist
+    Without ``--commit`` nothing is written, so a SQLite file, when it does not exist
     yet, is not created: the run goes on with an empty registry (rules then say what they could
     not verify; the CLI says so on stderr, so a mistyped path does not pass unnoticed). With
     ``--commit``, or for any other URL, the database is opened and migrated.

@@ -14,14 +14,15 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from customs_engine.core.registry.urls import (
-    DEFAULT_URL,
     ENV_VAR,
+    default_path,
+    default_url,
     resolve_url,
     sqlite_file_exists,
     sqlite_path,
 )
 
-__all__ = ["DEFAULT_URL", "ENV_VAR", "create", "migrate", "resolve_url", "sqlite_file_exists"]
+__all__ = ["ENV_VAR", "create", "default_url", "migrate", "resolve_url", "sqlite_file_exists"]
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 #: pg_advisory_xact_lock key: one migrator at a time when several processes open the registry
@@ -40,6 +41,8 @@ class DatabaseLost(SQLAlchemyError):
 def create(url: str, *, read_only: bool = False) -> Engine:
     """An engine for ``url``; ``read_only`` changes nothing in the database, byte for byte
     (SQLite: opened ``mode=ro``, journal mode left as it is; PostgreSQL: read-only sessions)."""
+    if url == default_url():  # the user data directory may not exist yet
+        default_path().parent.mkdir(parents=True, exist_ok=True)
     path = sqlite_path(url)
     if path is not None:
         _check_side_files(path)

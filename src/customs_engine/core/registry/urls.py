@@ -6,13 +6,39 @@ import os
 from pathlib import Path
 from urllib.parse import unquote
 
-DEFAULT_URL = "sqlite:///customs.db"
 ENV_VAR = "CUSTOMS_DB"
+APP_NAME = "customs-engine"
+#: what ``--db`` help texts call the default
+DEFAULT_DESCRIPTION = "sqlite:///<user data dir>/customs-engine/customs.db"
+
+
+def default_path() -> Path:
+    """``customs.db`` in the user's data directory (platformdirs: ``$XDG_DATA_HOME`` or
+    ``~/.local/share`` on Linux, ``~/Library/Application Support`` on macOS, ``%LOCALAPPDATA%``
+    on Windows), so that a run from any working directory finds the same registry."""
+    from platformdirs import user_data_path
+
+    return user_data_path(APP_NAME, appauthor=False) / "customs.db"
+
+
+def default_url() -> str:
+    return f"sqlite:///{default_path()}"
 
 
 def resolve_url(url: str | None) -> str:
-    """``--db``, else ``CUSTOMS_DB``, else ``sqlite:///customs.db`` in the working directory."""
-    return url or os.environ.get(ENV_VAR) or DEFAULT_URL
+    """``--db``, else ``CUSTOMS_DB``, else the default database in the user data directory."""
+    return url or os.environ.get(ENV_VAR) or default_url()
+
+
+#: the DBAPI driver SQLAlchemy imports for a dialect, and how to install it
+DRIVERS = {"postgresql": "pip install 'customs-engine[postgres]'"}
+
+
+def missing_driver_hint(url: str) -> str:
+    """What to install when the URL's database driver is not there."""
+    dialect = url.partition("://")[0].split("+", 1)[0].lower() or "?"
+    return DRIVERS.get(dialect, f"install the Python database driver for {dialect!r} (see "
+                                "SQLAlchemy's dialect documentation)")
 
 
 def sqlite_path(url: str) -> str | None:

@@ -3,7 +3,7 @@
 The engine runs the migrations on every open (:func:`customs_engine.core.registry.database.migrate`)
 and hands over its connection. A maintainer can also run Alembic by hand with
 ``alembic -c src/customs_engine/core/registry/alembic.ini upgrade head`` (database from
-``CUSTOMS_DB``, default ``sqlite:///customs.db``).
+``CUSTOMS_DB``, default ``customs.db`` in the user data directory).
 
 To change the schema: ``alembic -c …/alembic.ini revision -m "what changes"`` (or copy
 ``versions/0001_initial.py``, setting ``revision`` / ``down_revision``), write ``upgrade`` and
