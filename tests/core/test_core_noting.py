@@ -151,3 +151,11 @@ def test_note_006_finds_a_stored_fresh_manifest(sqlite_url) -> None:  # type: ig
             "CORE-BOE-NOTE-006": "info"}
     finally:
         store.close()
+
+
+def test_note_006_quiet_when_the_igm_number_is_known() -> None:
+    run = engine()
+    run.validate_message(igm())
+    run.validate_message(fresh_igm(message_id="IGM-2"))
+    known = boe(manifest={"igm_number": "2234567", "bl_number": "MAEU123456"})
+    assert "CORE-BOE-NOTE-006" not in rules_of(run.validate_message(known))

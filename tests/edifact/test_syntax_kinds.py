@@ -55,3 +55,12 @@ def test_a_truncated_message_gets_no_guide_findings_on_top() -> None:
     assert {f.rule for f in parsed.findings} == {"CORE-SYNTAX-002"}
     assert any("not closed by UNT" in f.message for f in parsed.findings)
     assert not any("missing" in f.message for f in parsed.findings)
+
+
+def test_a_clean_interchange_has_no_syntax_finding_of_any_kind() -> None:
+    found = rules(interchange(cusdec_segments()))
+    assert "CORE-SYNTAX-002" not in found
+    assert "CORE-SYNTAX-003" not in found
+    assert "CORE-SYNTAX-004" not in found
+    assert "CORE-SYNTAX-005" not in found
+    assert "EDIFACT-ENV-001" not in found

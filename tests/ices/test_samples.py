@@ -135,3 +135,8 @@ def test_an_incomplete_signature_block_is_a_syntax_finding(icegate_dir: Path) ->
     (finding,) = parsed.findings
     assert finding.outcome == "reject" and "signature block" in finding.message
     assert "middle of the message" not in finding.message
+
+
+def test_an_unsigned_file_gets_no_signature_finding(icegate_dir: Path) -> None:
+    [parsed] = parse((icegate_dir / "synthetic_sachi01_igm.igm").read_bytes(), IGM_CONFIG)
+    assert "ICES-SIG-001" not in [f.rule for f in parsed.findings]

@@ -10,7 +10,7 @@ from customs_engine.core.checks.catalogue import RULES
 from customs_engine.core.models import BillOfEntry, ImportGeneralManifest
 from customs_engine.core.response import Finding, MessageType, Response
 
-#: what kind of syntax problem a finding reports (RULES.md §1.6), so integrators can filter:
+#: what kind of syntax problem a finding reports, so integrators can filter them:
 #: input that cannot be read at all; envelope and counts; message structure; a message type or
 #: version not supported; a value's format
 SyntaxKind = Literal["unreadable", "envelope", "structure", "version", "value"]

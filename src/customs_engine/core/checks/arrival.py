@@ -26,7 +26,7 @@ def noted_manifest(boe: BillOfEntry, run: RunState) -> ImportGeneralManifest | N
 
 def noted_by_bl(boe: BillOfEntry, run: RunState) -> ImportGeneralManifest | None:
     """A manifest of the BoE's port that has no IGM number yet (ICES allots it later) and
-    carries exactly one line with the BoE's B/L number (RULES.md CORE-BOE-NOTE-006)."""
+    carries exactly one line with the BoE's B/L number (CORE-BOE-NOTE-006)."""
     bl_number = boe.manifest.bl_number if boe.manifest else None
     if not bl_number:
         return None

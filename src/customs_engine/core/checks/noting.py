@@ -37,7 +37,7 @@ def check_noting(boe: BillOfEntry, run: RunState) -> list[Finding]:
         return [RULES["CORE-BOE-NOTE-005"].finding(
             "reject", f"IGM {igm.igm_number} was cancelled: the Bill of Entry cannot be noted "
                       "against it", field="manifest.igm_number")]
-    if igm.igm_number is None:  # found by B/L on a fresh manifest (RULES.md CORE-BOE-NOTE-006)
+    if igm.igm_number is None:  # found by B/L on a fresh manifest (CORE-BOE-NOTE-006)
         line = igm.find_by_bl(reference.bl_number or "")
         assert line is not None
         return [RULES["CORE-BOE-NOTE-006"].finding(
