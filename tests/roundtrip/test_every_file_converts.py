@@ -44,8 +44,7 @@ def test_every_readable_file_converts_and_reads_back_unchanged(samples_dir: Path
     failures = []
     for path in inputs(samples_dir):
         for message in readable(path):
-            rendered = engine.host.hook.customs_write_messages(messages=[message],
-                                                                format=target)
+            rendered = engine.host.write_messages([message], target)
             assert rendered is not None
             back = engine.parse(rendered, f"{path.name}.{target}")
             syntax = [f.message for p in back for f in p.findings
