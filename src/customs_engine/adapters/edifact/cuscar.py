@@ -137,10 +137,12 @@ class CuscarReader(MessageReader):
             if name == "CMOV":
                 line["cargo_movement"] = self.enum(CargoMovement, value, "CMOV",
                                                    item=line.get("line"))
+            elif name == "LDSC":  # the line's own description, beside its goods items'
+                line["description"] = (line.get("description") or "") + value
             elif name == "BLDT":
                 line["bl_date"] = self.ccyymmdd(value, "BLDT", item=line.get("line"))
             else:
-                self.problem(f"unknown line attribute {name!r} (expected CMOV or BLDT)",
+                self.problem(f"unknown line attribute {name!r} (expected CMOV, BLDT or LDSC)",
                              item=line.get("line"))
 
     def _mea(self, seg: Any) -> None:

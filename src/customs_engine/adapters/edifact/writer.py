@@ -243,6 +243,12 @@ def goods_segments(line: ManifestLine) -> list[Segment]:
         attributes.append(attribute("CMOV", line.cargo_movement))
     if line.bl_date:
         attributes.append(attribute("BLDT", line.bl_date.strftime("%Y%m%d")))
+    derived = ManifestLine.model_validate({"line": line.line, "goods_items": line.goods_items})
+    if line.description and line.description != derived.description:
+        # the line's own description (marks and numbers) beside its goods items' ones
+        parts = chunks(line.description, FREE_TEXT_WIDTH)
+        attributes += [Segment("FTX", "ZZZ", "", "", ["LDSC", *parts[start:start + 4]])
+                       for start in range(0, len(parts), 4)]
     for number_, goods in enumerate(line.goods_items or [GoodsItem()], start=1):
         packages = "" if goods.packages is None else str(goods.packages)
         if goods.package_kind:
