@@ -13,7 +13,10 @@ How it measures:
 * CPU — ``os.wait4`` of the ``customs`` process: user + system time of it and of the worker
   processes it waited for;
 * peak RSS (largest process) — ``ru_maxrss`` from the same ``wait4``: the maximum over the process
-  and its waited-for workers, not their sum;
+  and its waited-for workers, not their sum. Linux counts into it the RSS of the forking parent
+  at ``fork`` time, so it is meaningful only while this script stays small;
+* peak RSS of the main process alone — its ``VmHWM`` (high-water mark since ``exec``), sampled
+  with the tree (immune to the parent's size; may miss growth in the last 20 ms);
 * peak tree RSS (sum) — ``/proc/<pid>/status`` VmRSS of the process and its children summed, sampled
   every 20 ms (may miss a short spike);
 * ``--ceiling`` — two independent ``-j1`` runs at once versus one: the parallel gain the machine
@@ -56,6 +59,7 @@ class Result:
     cpu: float
     max_rss_kib: int
     tree_rss_kib: int
+    hwm_kib: int = 0
 
     @property
     def rate(self) -> float:
@@ -82,10 +86,10 @@ def _children(pid: int) -> list[int]:
     return [int(child) for child in text.split()]
 
 
-def _rss_kib(pid: int) -> int:
+def _rss_kib(pid: int, field: str = "VmRSS:") -> int:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+            if line.startswith(field):
                 return int(line.split()[1])
     except OSError:
         pass
@@ -123,13 +127,14 @@ def run_once(archive: Path, size: int, fmt: str, jobs: int) -> Result:
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     assert process.stderr is not None
     os.set_blocking(process.stderr.fileno(), False)
-    peak_tree = 0
+    peak_tree = peak_hwm = 0
     captured = b""
     while True:
         pid, status, usage = os.wait4(process.pid, os.WNOHANG)
         if pid:
             break
         peak_tree = max(peak_tree, tree_rss_kib(process.pid))
+        peak_hwm = max(peak_hwm, _rss_kib(process.pid, "VmHWM:"))
         captured += process.stderr.read() or b""
         time.sleep(SAMPLE_SECONDS)
     wall = time.perf_counter() - started
@@ -140,7 +145,7 @@ def run_once(archive: Path, size: int, fmt: str, jobs: int) -> Result:
     summary = re.search(r"^customs: (\d+) messages? in ", captured.decode(), re.MULTILINE)
     messages = int(summary.group(1)) if summary else size
     return Result(size, fmt, jobs, messages, wall, usage.ru_utime + usage.ru_stime,
-                  usage.ru_maxrss, peak_tree)
+                  usage.ru_maxrss, peak_tree, peak_hwm)
 
 
 def main(argv: list[str] | None = None) -> int:
