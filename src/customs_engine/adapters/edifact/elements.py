@@ -15,8 +15,13 @@ def components(segment: Segment, element: int) -> list[str]:
 
 def component(segment: Segment, element: int, index: int) -> str:
     """One component as text; ``''`` when the element or component is absent."""
-    parts = components(segment, element)
-    return parts[index] if index < len(parts) else ""
+    elements = segment.elements
+    if element >= len(elements):
+        return ""
+    value = elements[element]
+    if isinstance(value, list):
+        return value[index] if index < len(value) else ""
+    return value if index == 0 else ""
 
 
 def text_of(segment: Segment, element: int) -> str:

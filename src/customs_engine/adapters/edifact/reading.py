@@ -7,10 +7,12 @@ column; nothing here raises on bad input.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
-from typing import TypeVar
+from functools import cache
+from typing import Any, TypeVar
 
 from pydifact.segments import Segment
 
@@ -25,8 +27,7 @@ E = TypeVar("E", bound=StrEnum)
 
 #: ASCII digits only: ``\d`` and ``str.isdigit`` also take Arabic-Indic or superscript digits
 _NUMBER = re.compile(r"-?([0-9]+([.,][0-9]*)?|[.,][0-9]+)")
-DATE_FORMATS = {"102": "%Y%m%d", "203": "%Y%m%d%H%M"}
-DATE_LENGTHS = {"102": 8, "203": 12}
+DATE_LENGTHS = {"102": 8, "203": 12}  # CCYYMMDD, CCYYMMDDHHMM
 YES_NO = {"Y": True, "N": False}
 
 
@@ -44,11 +45,12 @@ class MessageReader:
 
     def dispatch(self) -> None:
         """Hand every segment to its handler ``_<tag>`` (segments without one are skipped)."""
+        handlers = _handlers(type(self))
         for index, seg in enumerate(self.raw.segments):
             self.index = index
-            handler = getattr(self, f"_{seg.tag.lower()}", None)
+            handler = handlers.get(seg.tag)
             if handler is not None:
-                handler(seg)
+                handler(self, seg)
 
     def problem(self, text: str, *, kind: SyntaxKind = "value", index: int | None = None,
                 item: int | None = None, field: str | None = None) -> None:
@@ -110,15 +112,13 @@ class MessageReader:
         qualifier, value, fmt = (component(seg, 0, k) for k in range(3))
         if not fmt:
             fmt = {8: "102", 12: "203"}.get(len(value), "")
-        pattern = DATE_FORMATS.get(fmt)
-        if pattern is None:
+        length = DATE_LENGTHS.get(fmt)
+        if length is None:
             self.problem(f"DTM+{qualifier} date format {fmt!r} is not 102 (CCYYMMDD) or 203 "
                          "(CCYYMMDDHHMM)", item=item)
             return qualifier, None
         try:
-            if len(value) != DATE_LENGTHS[fmt] or not (value.isascii() and value.isdigit()):
-                raise ValueError
-            parsed = datetime.strptime(value, pattern)
+            parsed = _digits_datetime(value, length)
         except ValueError:
             self.problem(f"DTM+{qualifier} value {value!r} is not a valid date in format {fmt}",
                          item=item)
@@ -127,9 +127,7 @@ class MessageReader:
 
     def ccyymmdd(self, value: str, what: str, *, item: int | None = None) -> date | None:
         try:
-            if len(value) != 8 or not (value.isascii() and value.isdigit()):
-                raise ValueError
-            return datetime.strptime(value, "%Y%m%d").date()
+            return _digits_datetime(value, 8).date()
         except ValueError:
             self.problem(f"{what} {value!r} is not a date (CCYYMMDD)", item=item)
             return None
@@ -158,6 +156,23 @@ class MessageReader:
             self.problem(f"{what} must be Y or N, got {value!r}", item=item)
             return None
         return YES_NO[value]
+
+
+@cache
+def _handlers(reader: type[MessageReader]) -> dict[str, Callable[[Any, Segment], None]]:
+    """Segment tag (three capitals, as the tokenizer checks) → the reader's ``_<tag>`` method."""
+    return {name[1:].upper(): getattr(reader, name) for name in dir(reader)
+            if len(name) == 4 and name[0] == "_" and name[1:].isalpha()
+            and name[1:].islower() and callable(getattr(reader, name))}
+
+
+def _digits_datetime(value: str, length: int) -> datetime:
+    """CCYYMMDD (``length`` 8) or CCYYMMDDHHMM (12), ASCII digits only; ``ValueError`` when it
+    is not a real date (the checks of ``strptime``, without its cost on every DTM)."""
+    if len(value) != length or not (value.isascii() and value.isdigit()):
+        raise ValueError(value)
+    return datetime(int(value[:4]), int(value[4:6]), int(value[6:8]),
+                    *((int(value[8:10]), int(value[10:12])) if length == 12 else ()))
 
 
 def joined_text(seg: Segment, element: int) -> str:

@@ -10,7 +10,7 @@ that may still take it, groups start at their trigger segment.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 
 from pydifact.segments import Segment
@@ -25,7 +25,7 @@ class Node:
     max: int
     children: list[Node] = field(default_factory=list)
 
-    @property
+    @cached_property  # asked once per segment walked; trees are complete before any walk
     def tag(self) -> str:
         return self.children[0].tag if self.children else self.name
 
@@ -130,22 +130,40 @@ def element_lengths() -> dict[str, list[Length]]:
     return table
 
 
+@cache
+def _length_table() -> dict[str, tuple[tuple[int, int, int, bool, str], ...]]:
+    """``element_lengths()`` compiled: tag → (element, component, max, numeric, data element)."""
+    return {tag: tuple((r.element, r.component, r.max, r.numeric, r.data_element) for r in rules)
+            for tag, rules in element_lengths().items()}
+
+
 def check_lengths(segments: list[Segment]) -> list[Problem]:
     """Data elements longer than the directory allows."""
-    table = element_lengths()
+    table = _length_table()
     problems = []
     for index, seg in enumerate(segments):
-        for rule in table.get(seg.tag, ()):
-            if rule.element >= len(seg.elements):
+        rules = table.get(seg.tag)
+        if rules is None:
+            continue
+        elements = seg.elements
+        count = len(elements)
+        for element, component, most, numeric, data_element in rules:
+            if element >= count:
                 continue
-            value = seg.elements[rule.element]
-            parts = value if isinstance(value, list) else [value]
-            if rule.component >= len(parts):
+            value = elements[element]
+            if isinstance(value, list):
+                if component >= len(value):
+                    continue
+                text = value[component]
+            elif component:
                 continue
-            text = parts[rule.component]
-            size = sum(ch.isdigit() for ch in text) if rule.numeric else len(text)
-            if size > rule.max:
-                kind = "digits" if rule.numeric else "characters"
-                problems.append(Problem(index, f"data element {rule.data_element} has {size} "
-                                               f"{kind}, at most {rule.max} allowed"))
+            else:
+                text = value
+            if len(text) <= most:  # never more digits than characters
+                continue
+            size = sum(ch.isdigit() for ch in text) if numeric else len(text)
+            if size > most:
+                kind = "digits" if numeric else "characters"
+                problems.append(Problem(index, f"data element {data_element} has {size} "
+                                               f"{kind}, at most {most} allowed"))
     return problems
