@@ -100,9 +100,9 @@ def _versus(label: str, directory: Path, fmt: str, count: int, rounds: int,
     print(f"  customs validate -j1 wall s: {_spread(our_wall)}")
     print(f"  {reference_name} cpu s : {_spread(ref_cpu)}  -> {count / min(ref_cpu):.0f} msg/s")
     print(f"  {reference_name} wall s: {_spread(ref_wall)}")
+    per_round = [t.cpu / o.cpu for o, t in zip(ours, theirs, strict=True)]
     print(f"  ratio {reference_name} / customs (best cpu): {min(ref_cpu) / min(our_cpu):.2f}x; "
-          f"per round: {', '.join(f'{t.cpu / o.cpu:.2f}' for o, t in zip(ours, theirs, strict=True))}",
-          flush=True)
+          f"per round: {', '.join(f'{x:.2f}' for x in per_round)}", flush=True)
 
 
 def edifact(workdir: Path, count: int, rounds: int) -> None:
