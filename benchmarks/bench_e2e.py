@@ -27,6 +27,11 @@ users' load inflates wall time, not CPU time. ``-j2 / -j1`` uses wall time, as i
     python benchmarks/bench_e2e.py                                  # everything, 3 rounds
     python benchmarks/bench_e2e.py --sections edifact,xml --rounds 5
     python benchmarks/bench_e2e.py --sections archive --archive-sizes 1000,100000
+    git worktree add /tmp/before <commit>
+    python benchmarks/bench_e2e.py --baseline /tmp/before/src
+
+With ``--baseline`` the installed plugins' entry points load the baseline's modules (its ``src``
+comes first on ``PYTHONPATH``); a plugin module that exists only in the newer tree fails to load.
 """
 
 from __future__ import annotations
@@ -55,8 +60,22 @@ class Timing:
     cpu: float
 
 
-def _customs(path: Path, size: int, fmt: str, jobs: int = 1) -> Result:
-    return run_once(path, size, fmt, jobs)
+#: (label, source tree put first on PYTHONPATH or None for the installed one) of each contender
+VERSIONS: list[tuple[str, str | None]] = [("customs", None)]
+
+
+def _customs(path: Path, size: int, fmt: str, jobs: int = 1, src: str | None = None) -> Result:
+    saved = os.environ.get("PYTHONPATH")
+    if src is not None:
+        os.environ["PYTHONPATH"] = src
+    try:
+        return run_once(path, size, fmt, jobs)
+    finally:
+        if src is not None:
+            if saved is None:
+                del os.environ["PYTHONPATH"]
+            else:
+                os.environ["PYTHONPATH"] = saved
 
 
 def _in_process(work: Callable[[], object]) -> Timing:
@@ -86,23 +105,24 @@ def _spread(values: list[float]) -> str:
 
 def _versus(label: str, directory: Path, fmt: str, count: int, rounds: int,
             reference_name: str, reference: Callable[[], object]) -> None:
-    ours: list[Result] = []
+    ours: dict[str, list[Result]] = {name: [] for name, _ in VERSIONS}
     theirs: list[Timing] = []
     for _ in range(rounds):
-        ours.append(_customs(directory, count, fmt))
+        for name, src in VERSIONS:
+            ours[name].append(_customs(directory, count, fmt, src=src))
         theirs.append(_in_process(reference))
-    our_cpu = [r.cpu for r in ours]
-    our_wall = [r.wall for r in ours]
     ref_cpu = [t.cpu for t in theirs]
-    ref_wall = [t.wall for t in theirs]
     print(f"[{label}] {count} files, {rounds} rounds interleaved, load {os.getloadavg()[0]:.2f}")
-    print(f"  customs validate -j1 cpu s : {_spread(our_cpu)}  -> {count / min(our_cpu):.0f} msg/s")
-    print(f"  customs validate -j1 wall s: {_spread(our_wall)}")
     print(f"  {reference_name} cpu s : {_spread(ref_cpu)}  -> {count / min(ref_cpu):.0f} msg/s")
-    print(f"  {reference_name} wall s: {_spread(ref_wall)}")
-    per_round = [t.cpu / o.cpu for o, t in zip(ours, theirs, strict=True)]
-    print(f"  ratio {reference_name} / customs (best cpu): {min(ref_cpu) / min(our_cpu):.2f}x; "
-          f"per round: {', '.join(f'{x:.2f}' for x in per_round)}", flush=True)
+    print(f"  {reference_name} wall s: {_spread([t.wall for t in theirs])}")
+    for name, results in ours.items():
+        cpu = [r.cpu for r in results]
+        per_round = [t.cpu / o.cpu for o, t in zip(results, theirs, strict=True)]
+        print(f"  {name} validate -j1 cpu s : {_spread(cpu)}  -> {count / min(cpu):.0f} msg/s")
+        print(f"  {name} validate -j1 wall s: {_spread([r.wall for r in results])}")
+        print(f"  {name}: ratio {reference_name} / validate (best cpu): "
+              f"{min(ref_cpu) / min(cpu):.2f}x; per round: "
+              f"{', '.join(f'{x:.2f}' for x in per_round)}", flush=True)
 
 
 def edifact(workdir: Path, count: int, rounds: int) -> None:
@@ -160,56 +180,57 @@ def memory(workdir: Path, count: int, rounds: int) -> None:
     path = big_interchange(workdir, count)
     single = _dataset(workdir, "edifact", 1)
     size = path.stat().st_size
-    runs = []
-    for _ in range(rounds):
-        runs.append(_customs(path, count, "edifact"))
-        runs.append(_customs(single, 1, "edifact"))
-    big = [r for r in runs if r.size == count]
-    small = [r for r in runs if r.size == 1]
-    peak = min(r.hwm_kib for r in big) * 1024
-    base = min(r.hwm_kib for r in small) * 1024
     print(f"[memory] one interchange, {count} BoEs, {size / 1e6:.1f} MB, load "
           f"{os.getloadavg()[0]:.2f}")
-    print(f"  peak RSS {peak / 2**20:.1f} MiB = {peak / size:.1f}x the file "
-          f"(rounds: {', '.join(f'{r.hwm_kib / 1024:.0f}' for r in big)} MiB); "
-          f"{big[0].messages / min(r.wall for r in big):.0f} msg/s")
-    print(f"  one-message run peak RSS {base / 2**20:.1f} MiB (interpreter + plugins); "
-          f"above it: {(peak - base) / size:.1f}x the file", flush=True)
+    for name, src in VERSIONS:
+        big = [_customs(path, count, "edifact", src=src) for _ in range(rounds)]
+        small = _customs(single, 1, "edifact", src=src)
+        peak = min(r.hwm_kib for r in big) * 1024
+        base = small.hwm_kib * 1024
+        print(f"  {name}: peak RSS {peak / 2**20:.1f} MiB = {peak / size:.1f}x the file "
+              f"({big[0].messages / min(r.wall for r in big):.0f} msg/s, "
+              f"{big[0].messages / min(r.cpu for r in big):.0f} msg/s of CPU); one-message run "
+              f"{base / 2**20:.1f} MiB (interpreter + plugins); above it: "
+              f"{(peak - base) / size:.1f}x the file", flush=True)
 
 
 def archive(workdir: Path, sizes: list[int]) -> None:
-    results = []
-    for size in sizes:
-        path = workdir / f"be-xml-{size}.tar.gz"
-        if not path.exists():
-            write_archive(path, size, "xml")
-        results.append(_customs(path, size, "xml"))
-    smallest = results[0]
-    for r in results:
-        print(f"[archive] xml {r.size:>7} -j1: peak RSS {r.hwm_kib / 1024:.1f} MiB "
-              f"({r.hwm_kib / smallest.hwm_kib:.2f}x the {smallest.size} one), "
-              f"{r.rate:.0f} msg/s, load {os.getloadavg()[0]:.2f}", flush=True)
+    for name, src in VERSIONS:
+        results = []
+        for size in sizes:
+            path = workdir / f"be-xml-{size}.tar.gz"
+            if not path.exists():
+                write_archive(path, size, "xml")
+            results.append(_customs(path, size, "xml", src=src))
+        smallest = results[0]
+        for r in results:
+            print(f"[archive] {name} xml {r.size:>7} -j1: peak RSS {r.hwm_kib / 1024:.1f} MiB "
+                  f"({r.hwm_kib / smallest.hwm_kib:.2f}x the {smallest.size} one), "
+                  f"{r.rate:.0f} msg/s, load {os.getloadavg()[0]:.2f}", flush=True)
 
 
 def jobs(workdir: Path, size: int, rounds: int) -> None:
     path = workdir / f"be-edifact-{size}.tar.gz"
     if not path.exists():
         write_archive(path, size, "edifact")
-    one: list[Result] = []
-    two: list[Result] = []
+    one: dict[str, list[Result]] = {name: [] for name, _ in VERSIONS}
+    two: dict[str, list[Result]] = {name: [] for name, _ in VERSIONS}
     ceilings = []
     for _ in range(rounds):
-        one.append(_customs(path, size, "edifact", 1))
-        two.append(_customs(path, size, "edifact", 2))
-        ceilings.append(ceiling(path, one[-1].wall))
-    ratios = [b.rate / a.rate for a, b in zip(one, two, strict=True)]
-    print(f"[jobs] edifact {size}, {rounds} rounds, load {os.getloadavg()[0]:.2f}")
-    print(f"  -j1 wall s: {_spread([r.wall for r in one])}")
-    print(f"  -j2 wall s: {_spread([r.wall for r in two])}")
-    print(f"  -j2 / -j1 per round: {', '.join(f'{x:.2f}' for x in ratios)} "
-          f"(median {statistics.median(ratios):.2f}x); best/best "
-          f"{min(r.wall for r in one) / min(r.wall for r in two):.2f}x; machine ceiling "
-          f"(two -j1 at once): {', '.join(f'{c:.2f}' for c in ceilings)}", flush=True)
+        for name, src in VERSIONS:
+            one[name].append(_customs(path, size, "edifact", 1, src))
+            two[name].append(_customs(path, size, "edifact", 2, src))
+        ceilings.append(ceiling(path, one[VERSIONS[-1][0]][-1].wall))
+    print(f"[jobs] edifact {size}, {rounds} rounds, load {os.getloadavg()[0]:.2f}; machine "
+          f"ceiling (two -j1 at once): {', '.join(f'{c:.2f}' for c in ceilings)}")
+    for name, _ in VERSIONS:
+        ratios = [b.rate / a.rate for a, b in zip(one[name], two[name], strict=True)]
+        print(f"  {name} -j1 wall s: {_spread([r.wall for r in one[name]])}")
+        print(f"  {name} -j2 wall s: {_spread([r.wall for r in two[name]])}")
+        print(f"  {name} -j2 / -j1 per round: {', '.join(f'{x:.2f}' for x in ratios)} "
+              f"(median {statistics.median(ratios):.2f}x); best/best "
+              f"{min(r.wall for r in one[name]) / min(r.wall for r in two[name]):.2f}x",
+              flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -222,7 +243,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs-size", type=int, default=10000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/customs-bench"))
+    parser.add_argument("--baseline", metavar="SRC",
+                        help="also run, interleaved, the customs_engine of this source tree (e.g. "
+                             "a `git worktree add /tmp/before <commit>`'s src): before/after")
     args = parser.parse_args(argv)
+    # an installed customs has its bytecode cached; without this every run would compile every
+    # module again (about a third of start-up here)
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    if args.baseline:
+        VERSIONS[:] = [("before", args.baseline), ("after", None)]
     args.workdir.mkdir(parents=True, exist_ok=True)
     print(f"# {time.strftime('%Y-%m-%d %H:%M:%S')} UTC, {os.cpu_count()} CPUs, load "
           f"{os.getloadavg()[0]:.2f}", flush=True)
