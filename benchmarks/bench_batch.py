@@ -68,13 +68,18 @@ class Result:
 
 def customs_command() -> list[str]:
     found = shutil.which("customs", path=str(Path(sys.executable).parent)) or shutil.which(
-        "customs")
+        "customs"
+    )
     return [found] if found else [sys.executable, "-m", "customs_engine.cli"]
 
 
 def installed_formats() -> set[str]:
-    out = subprocess.run([*customs_command(), "plugins", "--format", "json"], check=True,
-                         capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [*customs_command(), "plugins", "--format", "json"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     return {plugin["name"] for plugin in json.loads(out)}
 
 
@@ -106,16 +111,29 @@ def tree_rss_kib(pid: int) -> int:
 
 
 def validate_command(archive: Path, jobs: int) -> list[str]:
-    return [*customs_command(), "validate", "--format", "jsonl", "-o", os.devnull,
-            "--no-progress", f"-j{jobs}", str(archive)]
+    return [
+        *customs_command(),
+        "validate",
+        "--format",
+        "jsonl",
+        "-o",
+        os.devnull,
+        "--no-progress",
+        f"-j{jobs}",
+        str(archive),
+    ]
 
 
 def ceiling(archive: Path, alone: float) -> float:
     """What two independent ``-j1`` runs at once achieve over one: the most any parallel run can
     gain on this machine right now (other users' load and shared cores lower it below 2)."""
     started = time.perf_counter()
-    both = [subprocess.Popen(validate_command(archive, 1), stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL) for _ in range(2)]
+    both = [
+        subprocess.Popen(
+            validate_command(archive, 1), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        for _ in range(2)
+    ]
     for process in both:
         process.wait()
     return 2 * alone / (time.perf_counter() - started)
@@ -144,30 +162,51 @@ def run_once(archive: Path, size: int, fmt: str, jobs: int) -> Result:
         sys.exit(f"customs failed with exit code {code}:\n{captured.decode(errors='replace')}")
     summary = re.search(r"^customs: (\d+) messages? in ", captured.decode(), re.MULTILINE)
     messages = int(summary.group(1)) if summary else size
-    return Result(size, fmt, jobs, messages, wall, usage.ru_utime + usage.ru_stime,
-                  usage.ru_maxrss, peak_tree, peak_hwm)
+    return Result(
+        size,
+        fmt,
+        jobs,
+        messages,
+        wall,
+        usage.ru_utime + usage.ru_stime,
+        usage.ru_maxrss,
+        peak_tree,
+        peak_hwm,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="1000,10000",
-                        help="comma-separated message counts (e.g. 1000,10000,100000)")
+    parser.add_argument(
+        "--sizes",
+        default="1000,10000",
+        help="comma-separated message counts (e.g. 1000,10000,100000)",
+    )
     parser.add_argument("--formats", default="xml,edifact")
     parser.add_argument("--jobs", default="1,2")
-    parser.add_argument("--kind", choices=["tar.gz", "zip", "dir"], default="tar.gz",
-                        help="archive kind to generate")
+    parser.add_argument(
+        "--kind",
+        choices=["tar.gz", "zip", "dir"],
+        default="tar.gz",
+        help="archive kind to generate",
+    )
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/customs-bench"))
     parser.add_argument("--repeat", type=int, default=1, help="runs per point; the best is kept")
-    parser.add_argument("--ceiling", action="store_true",
-                        help="also run two -j1 at once: the parallel gain the machine allows now")
+    parser.add_argument(
+        "--ceiling",
+        action="store_true",
+        help="also run two -j1 at once: the parallel gain the machine allows now",
+    )
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
     jobs = [int(j) for j in args.jobs.split(",")]
     formats = args.formats.split(",")
     installed = installed_formats()
     args.workdir.mkdir(parents=True, exist_ok=True)
-    print(f"# {time.strftime('%Y-%m-%d %H:%M:%S')}, {os.cpu_count()} CPUs, load "
-          f"{os.getloadavg()[0]:.2f}; {' '.join(customs_command())}")
+    print(
+        f"# {time.strftime('%Y-%m-%d %H:%M:%S')}, {os.cpu_count()} CPUs, load "
+        f"{os.getloadavg()[0]:.2f}; {' '.join(customs_command())}"
+    )
     results: list[Result] = []
     for fmt in formats:
         if fmt == "edifact" and "edifact" not in installed:
@@ -179,16 +218,24 @@ def main(argv: list[str] | None = None) -> int:
             if not archive.exists():
                 write_archive(archive, size, fmt)
             for n in jobs:
-                best = min((run_once(archive, size, fmt, n) for _ in range(args.repeat)),
-                           key=lambda r: r.wall)
+                best = min(
+                    (run_once(archive, size, fmt, n) for _ in range(args.repeat)),
+                    key=lambda r: r.wall,
+                )
                 results.append(best)
-                print(f"{fmt:8} {size:>7} -j{n}: {best.rate:8.1f} msg/s  wall {best.wall:7.2f} s"
-                      f"  cpu {best.cpu:7.2f} s  peak RSS {best.max_rss_kib / 1024:6.1f} MiB "
-                      f"(tree {best.tree_rss_kib / 1024:6.1f} MiB)  load "
-                      f"{os.getloadavg()[0]:.2f}", flush=True)
+                print(
+                    f"{fmt:8} {size:>7} -j{n}: {best.rate:8.1f} msg/s  wall {best.wall:7.2f} s"
+                    f"  cpu {best.cpu:7.2f} s  peak RSS {best.max_rss_kib / 1024:6.1f} MiB "
+                    f"(tree {best.tree_rss_kib / 1024:6.1f} MiB)  load "
+                    f"{os.getloadavg()[0]:.2f}",
+                    flush=True,
+                )
                 if args.ceiling and n == 1:
-                    print(f"{fmt:8} {size:>7} two -j1 at once: {ceiling(archive, best.wall):.2f}x "
-                          "the throughput of one (machine ceiling now)", flush=True)
+                    print(
+                        f"{fmt:8} {size:>7} two -j1 at once: {ceiling(archive, best.wall):.2f}x "
+                        "the throughput of one (machine ceiling now)",
+                        flush=True,
+                    )
     _ratios(results)
     return 0
 
@@ -200,12 +247,15 @@ def _ratios(results: list[Result]) -> None:
         if r.jobs != 1 and one is not None:
             print(f"{r.fmt} {r.size}: -j{r.jobs} / -j1 throughput = {r.rate / one.rate:.2f}x")
     for r in results:
-        smallest = min((x for x in results if x.fmt == r.fmt and x.jobs == r.jobs),
-                       key=lambda x: x.size)
+        smallest = min(
+            (x for x in results if x.fmt == r.fmt and x.jobs == r.jobs), key=lambda x: x.size
+        )
         if r.size != smallest.size:
-            print(f"{r.fmt} -j{r.jobs}: peak RSS {r.size} / {smallest.size} = "
-                  f"{r.max_rss_kib / smallest.max_rss_kib:.2f}x (largest process), "
-                  f"{r.tree_rss_kib / max(smallest.tree_rss_kib, 1):.2f}x (tree)")
+            print(
+                f"{r.fmt} -j{r.jobs}: peak RSS {r.size} / {smallest.size} = "
+                f"{r.max_rss_kib / smallest.max_rss_kib:.2f}x (largest process), "
+                f"{r.tree_rss_kib / max(smallest.tree_rss_kib, 1):.2f}x (tree)"
+            )
 
 
 if __name__ == "__main__":

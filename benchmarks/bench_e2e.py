@@ -99,12 +99,21 @@ def _dataset(workdir: Path, fmt: str, count: int) -> Path:
 
 def _spread(values: list[float]) -> str:
     best = min(values)
-    return f"best {best:.2f}, rounds {', '.join(f'{v:.2f}' for v in values)} " \
-           f"(+{(max(values) / best - 1) * 100:.0f}% worst/best)"
+    return (
+        f"best {best:.2f}, rounds {', '.join(f'{v:.2f}' for v in values)} "
+        f"(+{(max(values) / best - 1) * 100:.0f}% worst/best)"
+    )
 
 
-def _versus(label: str, directory: Path, fmt: str, count: int, rounds: int,
-            reference_name: str, reference: Callable[[], object]) -> None:
+def _versus(
+    label: str,
+    directory: Path,
+    fmt: str,
+    count: int,
+    rounds: int,
+    reference_name: str,
+    reference: Callable[[], object],
+) -> None:
     ours: dict[str, list[Result]] = {name: [] for name, _ in VERSIONS}
     theirs: list[Timing] = []
     for _ in range(rounds):
@@ -120,9 +129,12 @@ def _versus(label: str, directory: Path, fmt: str, count: int, rounds: int,
         per_round = [t.cpu / o.cpu for o, t in zip(results, theirs, strict=True)]
         print(f"  {name} validate -j1 cpu s : {_spread(cpu)}  -> {count / min(cpu):.0f} msg/s")
         print(f"  {name} validate -j1 wall s: {_spread([r.wall for r in results])}")
-        print(f"  {name}: ratio {reference_name} / validate (best cpu): "
-              f"{min(ref_cpu) / min(cpu):.2f}x; per round: "
-              f"{', '.join(f'{x:.2f}' for x in per_round)}", flush=True)
+        print(
+            f"  {name}: ratio {reference_name} / validate (best cpu): "
+            f"{min(ref_cpu) / min(cpu):.2f}x; per round: "
+            f"{', '.join(f'{x:.2f}' for x in per_round)}",
+            flush=True,
+        )
 
 
 def edifact(workdir: Path, count: int, rounds: int) -> None:
@@ -146,8 +158,11 @@ def xml(workdir: Path, count: int, rounds: int) -> None:
 
     directory = _dataset(workdir, "xml", count)
     paths = _files(directory)
-    xsd = resources("customs_engine.adapters.icegate_xml") / "schema" / \
-        "customs-engine-icegate-v1.xsd"
+    xsd = (
+        resources("customs_engine.adapters.icegate_xml")
+        / "schema"
+        / "customs-engine-icegate-v1.xsd"
+    )
     schema = etree.XMLSchema(etree.parse(str(xsd)))
     parser = etree.XMLParser(resolve_entities=False, no_network=True)
 
@@ -180,18 +195,23 @@ def memory(workdir: Path, count: int, rounds: int) -> None:
     path = big_interchange(workdir, count)
     single = _dataset(workdir, "edifact", 1)
     size = path.stat().st_size
-    print(f"[memory] one interchange, {count} BoEs, {size / 1e6:.1f} MB, load "
-          f"{os.getloadavg()[0]:.2f}")
+    print(
+        f"[memory] one interchange, {count} BoEs, {size / 1e6:.1f} MB, load "
+        f"{os.getloadavg()[0]:.2f}"
+    )
     for name, src in VERSIONS:
         big = [_customs(path, count, "edifact", src=src) for _ in range(rounds)]
         small = _customs(single, 1, "edifact", src=src)
         peak = min(r.hwm_kib for r in big) * 1024
         base = small.hwm_kib * 1024
-        print(f"  {name}: peak RSS {peak / 2**20:.1f} MiB = {peak / size:.1f}x the file "
-              f"({big[0].messages / min(r.wall for r in big):.0f} msg/s, "
-              f"{big[0].messages / min(r.cpu for r in big):.0f} msg/s of CPU); one-message run "
-              f"{base / 2**20:.1f} MiB (interpreter + plugins); above it: "
-              f"{(peak - base) / size:.1f}x the file", flush=True)
+        print(
+            f"  {name}: peak RSS {peak / 2**20:.1f} MiB = {peak / size:.1f}x the file "
+            f"({big[0].messages / min(r.wall for r in big):.0f} msg/s, "
+            f"{big[0].messages / min(r.cpu for r in big):.0f} msg/s of CPU); one-message run "
+            f"{base / 2**20:.1f} MiB (interpreter + plugins); above it: "
+            f"{(peak - base) / size:.1f}x the file",
+            flush=True,
+        )
 
 
 def archive(workdir: Path, sizes: list[int]) -> None:
@@ -204,9 +224,12 @@ def archive(workdir: Path, sizes: list[int]) -> None:
             results.append(_customs(path, size, "xml", src=src))
         smallest = results[0]
         for r in results:
-            print(f"[archive] {name} xml {r.size:>7} -j1: peak RSS {r.hwm_kib / 1024:.1f} MiB "
-                  f"({r.hwm_kib / smallest.hwm_kib:.2f}x the {smallest.size} one), "
-                  f"{r.rate:.0f} msg/s, load {os.getloadavg()[0]:.2f}", flush=True)
+            print(
+                f"[archive] {name} xml {r.size:>7} -j1: peak RSS {r.hwm_kib / 1024:.1f} MiB "
+                f"({r.hwm_kib / smallest.hwm_kib:.2f}x the {smallest.size} one), "
+                f"{r.rate:.0f} msg/s, load {os.getloadavg()[0]:.2f}",
+                flush=True,
+            )
 
 
 def jobs(workdir: Path, size: int, rounds: int) -> None:
@@ -221,31 +244,41 @@ def jobs(workdir: Path, size: int, rounds: int) -> None:
             one[name].append(_customs(path, size, "edifact", 1, src))
             two[name].append(_customs(path, size, "edifact", 2, src))
         ceilings.append(ceiling(path, one[VERSIONS[-1][0]][-1].wall))
-    print(f"[jobs] edifact {size}, {rounds} rounds, load {os.getloadavg()[0]:.2f}; machine "
-          f"ceiling (two -j1 at once): {', '.join(f'{c:.2f}' for c in ceilings)}")
+    print(
+        f"[jobs] edifact {size}, {rounds} rounds, load {os.getloadavg()[0]:.2f}; machine "
+        f"ceiling (two -j1 at once): {', '.join(f'{c:.2f}' for c in ceilings)}"
+    )
     for name, _ in VERSIONS:
         ratios = [b.rate / a.rate for a, b in zip(one[name], two[name], strict=True)]
         print(f"  {name} -j1 wall s: {_spread([r.wall for r in one[name]])}")
         print(f"  {name} -j2 wall s: {_spread([r.wall for r in two[name]])}")
-        print(f"  {name} -j2 / -j1 per round: {', '.join(f'{x:.2f}' for x in ratios)} "
-              f"(median {statistics.median(ratios):.2f}x); best/best "
-              f"{min(r.wall for r in one[name]) / min(r.wall for r in two[name]):.2f}x",
-              flush=True)
+        print(
+            f"  {name} -j2 / -j1 per round: {', '.join(f'{x:.2f}' for x in ratios)} "
+            f"(median {statistics.median(ratios):.2f}x); best/best "
+            f"{min(r.wall for r in one[name]) / min(r.wall for r in two[name]):.2f}x",
+            flush=True,
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sections", default=",".join(s for s in SECTIONS if s != "archive"),
-                        help=f"comma-separated, of {', '.join(SECTIONS)}")
+    parser.add_argument(
+        "--sections",
+        default=",".join(s for s in SECTIONS if s != "archive"),
+        help=f"comma-separated, of {', '.join(SECTIONS)}",
+    )
     parser.add_argument("--files", type=int, default=3000, help="files for edifact and xml")
     parser.add_argument("--interchange", type=int, default=20000, help="BoEs in the big one")
     parser.add_argument("--archive-sizes", default="1000,100000")
     parser.add_argument("--jobs-size", type=int, default=10000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/customs-bench"))
-    parser.add_argument("--baseline", metavar="SRC",
-                        help="also run, interleaved, the customs_engine of this source tree (e.g. "
-                             "a `git worktree add /tmp/before <commit>`'s src): before/after")
+    parser.add_argument(
+        "--baseline",
+        metavar="SRC",
+        help="also run, interleaved, the customs_engine of this source tree (e.g. "
+        "a `git worktree add /tmp/before <commit>`'s src): before/after",
+    )
     args = parser.parse_args(argv)
     # an installed customs has its bytecode cached; without this every run would compile every
     # module again (about a third of start-up here)
@@ -253,8 +286,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.baseline:
         VERSIONS[:] = [("before", args.baseline), ("after", None)]
     args.workdir.mkdir(parents=True, exist_ok=True)
-    print(f"# {time.strftime('%Y-%m-%d %H:%M:%S')} UTC, {os.cpu_count()} CPUs, load "
-          f"{os.getloadavg()[0]:.2f}", flush=True)
+    print(
+        f"# {time.strftime('%Y-%m-%d %H:%M:%S')} UTC, {os.cpu_count()} CPUs, load "
+        f"{os.getloadavg()[0]:.2f}",
+        flush=True,
+    )
     for section in args.sections.split(","):
         if section == "edifact":
             edifact(args.workdir, args.files, args.rounds)

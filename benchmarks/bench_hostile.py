@@ -45,9 +45,19 @@ def tar_bytes(members: list[tuple[str, bytes]]) -> bytes:
 
 
 def edifact_bill() -> bytes:
-    result = subprocess.run([sys.executable, "-m", "customs_engine.cli", "convert",
-                             str(EXAMPLES / "02-be-laptops-ims.xml"), "--to", "edifact"],
-                            capture_output=True, check=True)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "customs_engine.cli",
+            "convert",
+            str(EXAMPLES / "02-be-laptops-ims.xml"),
+            "--to",
+            "edifact",
+        ],
+        capture_output=True,
+        check=True,
+    )
     return result.stdout
 
 
@@ -91,15 +101,24 @@ def zip_overlap(tmp: Path) -> tuple[list[str], int]:
     """Item 14: 20,000 central-directory entries pointing at one 1 MiB member (20 GiB if each
     were inflated)."""
     path = tmp / "overlap.zip"
-    member = GOOD.replace(b"</BillOfEntry>", b"<!--" + b" " * (MIB - len(GOOD) - 30)
-                          + b"--></BillOfEntry>")
+    member = GOOD.replace(
+        b"</BillOfEntry>", b"<!--" + b" " * (MIB - len(GOOD) - 30) + b"--></BillOfEntry>"
+    )
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("a.xml", member)
         first = archive.filelist[0]
         for n in range(20_000):
             clone = zipfile.ZipInfo(f"copy{n:05d}.xml", first.date_time)
-            for attr in ("compress_type", "CRC", "compress_size", "file_size", "header_offset",
-                         "external_attr", "flag_bits", "create_system"):
+            for attr in (
+                "compress_type",
+                "CRC",
+                "compress_size",
+                "file_size",
+                "header_offset",
+                "external_attr",
+                "flag_bits",
+                "create_system",
+            ):
                 setattr(clone, attr, getattr(first, attr))
             archive.filelist.append(clone)
     return [str(path)], len(member)
@@ -119,7 +138,7 @@ def tar_damaged(tmp: Path) -> tuple[list[str], int]:
     raw = bytearray(tar_bytes([(f"m-{n:05d}.txt", NOTE) for n in range(2000)]))
     step = 512 + -(-len(NOTE) // 512) * 512
     for n in range(50, 2000, 100):
-        raw[n * step + 148:n * step + 156] = b"0000000\0"
+        raw[n * step + 148 : n * step + 156] = b"0000000\0"
     path = tmp / "damaged.tar"
     path.write_bytes(bytes(raw))
     return [str(path)], len(raw)
@@ -141,8 +160,9 @@ def zip_corrupt(tmp: Path) -> tuple[list[str], int]:
     path = tmp / "corrupt.zip"
     with zipfile.ZipFile(path, "w") as archive:
         for n in range(2000):
-            archive.writestr(f"be-{n:05d}.xml", GOOD,
-                             zipfile.ZIP_DEFLATED if n % 2 else zipfile.ZIP_LZMA)
+            archive.writestr(
+                f"be-{n:05d}.xml", GOOD, zipfile.ZIP_DEFLATED if n % 2 else zipfile.ZIP_LZMA
+            )
     raw = bytearray(path.read_bytes())
     for info in zipfile.ZipFile(path).infolist():
         start = info.header_offset + 30 + len(info.filename)
@@ -155,9 +175,18 @@ def zip_corrupt(tmp: Path) -> tuple[list[str], int]:
 def tar_xz_corrupt(tmp: Path) -> tuple[list[str], int]:
     """Item 15: a .tar.xz of 12,000 members (random comments keep it within the inflate budget)
     corrupted in the middle."""
-    raw = tar_bytes([(f"be-{n:05d}.xml", GOOD.replace(
-        b"</BillOfEntry>", b"<!--" + os.urandom(600).hex().encode() + b"--></BillOfEntry>"))
-        for n in range(12_000)])
+    raw = tar_bytes(
+        [
+            (
+                f"be-{n:05d}.xml",
+                GOOD.replace(
+                    b"</BillOfEntry>",
+                    b"<!--" + os.urandom(600).hex().encode() + b"--></BillOfEntry>",
+                ),
+            )
+            for n in range(12_000)
+        ]
+    )
     data = bytearray(lzma.compress(raw))
     for at in range(len(data) // 2, len(data) // 2 + 64):
         data[at] ^= 0x55
@@ -173,16 +202,21 @@ def extreme_dates(tmp: Path) -> tuple[list[str], int]:
     for n in range(1000):
         stamp = ("9999-12-31T23:59:59-12:00", "0001-01-01T00:00:00+14:00")[n % 2]
         (drop / f"be-{n:04d}.xml").write_bytes(
-            re.sub(rb"<PresentedAt>[^<]*", b"<PresentedAt>" + stamp.encode(), GOOD))
+            re.sub(rb"<PresentedAt>[^<]*", b"<PresentedAt>" + stamp.encode(), GOOD)
+        )
     return ["-j2", str(drop)], 1000 * len(GOOD)
 
 
 def utf16_doctype(tmp: Path) -> tuple[list[str], int]:
     """Item 21: a UTF-16 billion-laughs document."""
     entities = ['<!ENTITY lol0 "lol">'] + [
-        f'<!ENTITY lol{n} "{f"&lol{n - 1};" * 10}">' for n in range(1, 10)]
-    text = ('<?xml version="1.0" encoding="UTF-16"?>\n<!DOCTYPE lolz [' + "".join(entities)
-            + ']>\n<BillOfEntry xmlns="urn:customs-engine:icegate:v1">&lol9;</BillOfEntry>\n')
+        f'<!ENTITY lol{n} "{f"&lol{n - 1};" * 10}">' for n in range(1, 10)
+    ]
+    text = (
+        '<?xml version="1.0" encoding="UTF-16"?>\n<!DOCTYPE lolz ['
+        + "".join(entities)
+        + ']>\n<BillOfEntry xmlns="urn:customs-engine:icegate:v1">&lol9;</BillOfEntry>\n'
+    )
     path = tmp / "laughs16.xml"
     path.write_bytes(text.encode("utf-16"))
     return [str(path)], path.stat().st_size
@@ -201,11 +235,19 @@ def dev_zero(tmp: Path) -> tuple[list[str], int]:
 
 
 CASES: dict[str, Callable[[Path], tuple[list[str], int]]] = {
-    "edifact_escapes": edifact_escapes, "tar_long_name": tar_long_name, "pax_header": pax_header,
-    "zip_overlap": zip_overlap, "tar_gz_reverse": tar_gz_reverse, "tar_damaged": tar_damaged,
-    "tar_gz_crc": tar_gz_crc, "zip_corrupt": zip_corrupt, "tar_xz_corrupt": tar_xz_corrupt,
-    "extreme_dates": extreme_dates, "utf16_doctype": utf16_doctype,
-    "special_files": special_files, "dev_zero": dev_zero,
+    "edifact_escapes": edifact_escapes,
+    "tar_long_name": tar_long_name,
+    "pax_header": pax_header,
+    "zip_overlap": zip_overlap,
+    "tar_gz_reverse": tar_gz_reverse,
+    "tar_damaged": tar_damaged,
+    "tar_gz_crc": tar_gz_crc,
+    "zip_corrupt": zip_corrupt,
+    "tar_xz_corrupt": tar_xz_corrupt,
+    "extreme_dates": extreme_dates,
+    "utf16_doctype": utf16_doctype,
+    "special_files": special_files,
+    "dev_zero": dev_zero,
 }
 
 
@@ -234,10 +276,25 @@ print(status or os.waitstatus_to_exitcode(wait_status), wall, usage.ru_maxrss)
 def measure(args: list[str], cwd: Path) -> tuple[str, float, float, int]:
     """(exit status or TIMEOUT, wall seconds, peak RSS MiB, responses written)."""
     out = cwd / "out.jsonl"
-    command = [sys.executable, "-m", "customs_engine.cli", "validate", "--format", "jsonl",
-               "-o", str(out), "--no-progress", *args]
-    result = subprocess.run([sys.executable, "-c", WRAPPER, str(TIMEOUT), *command], cwd=cwd,
-                            capture_output=True, text=True, check=True)
+    command = [
+        sys.executable,
+        "-m",
+        "customs_engine.cli",
+        "validate",
+        "--format",
+        "jsonl",
+        "-o",
+        str(out),
+        "--no-progress",
+        *args,
+    ]
+    result = subprocess.run(
+        [sys.executable, "-c", WRAPPER, str(TIMEOUT), *command],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     status, wall, rss = result.stdout.split()
     lines = out.read_bytes().count(b"\n") if out.exists() else 0
     return status, float(wall), int(rss) / 1024, lines
@@ -251,11 +308,17 @@ def main(names: list[str]) -> None:
             tmp = Path(directory)
             args, inflated = CASES[name](tmp)
             assert inflated <= 64 * MIB, f"{name}: {inflated} bytes is above the 64 MiB budget"
-            size = sum(Path(a).stat().st_size for a in args
-                       if Path(a).is_file() and not a.startswith("/dev/"))
+            size = sum(
+                Path(a).stat().st_size
+                for a in args
+                if Path(a).is_file() and not a.startswith("/dev/")
+            )
             status, wall, rss, responses = measure(args, tmp)
-            print(f"| {name} | {size / MIB:.2f} MiB | {inflated / MIB:.2f} MiB | {status} | "
-                  f"{wall:.2f} | {rss:.0f} MiB | {responses} |", flush=True)
+            print(
+                f"| {name} | {size / MIB:.2f} MiB | {inflated / MIB:.2f} MiB | {status} | "
+                f"{wall:.2f} | {rss:.0f} MiB | {responses} |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

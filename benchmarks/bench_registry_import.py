@@ -29,9 +29,19 @@ def write(path: Path, rows: int, fmt: str) -> None:
         if fmt == "csv":
             handle.write(HEADER + "\n")
         for n in range(rows):
-            values = ["authorisation", "IMS", f"IMS-2026-{n:08}", "AAPFU0939F", "2026-01-05",
-                      "2026-12-31", "84713010 84713090", str(100 + n % 900), "NOS",
-                      f"{5000000 + n}.00", "INNSA1"]
+            values = [
+                "authorisation",
+                "IMS",
+                f"IMS-2026-{n:08}",
+                "AAPFU0939F",
+                "2026-01-05",
+                "2026-12-31",
+                "84713010 84713090",
+                str(100 + n % 900),
+                "NOS",
+                f"{5000000 + n}.00",
+                "INNSA1",
+            ]
             if fmt == "csv":
                 handle.write(",".join(values) + "\n")
             else:
@@ -50,14 +60,28 @@ def main() -> None:
         db = args.db or f"sqlite:///{Path(folder) / 'customs.db'}"
         load = os.getloadavg()[0]
         started = time.perf_counter()
-        result = subprocess.run([sys.executable, "-m", "customs_engine.cli", "registry", "import",
-                                 "--db", db, str(source)], capture_output=True, text=True)
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "customs_engine.cli",
+                "registry",
+                "import",
+                "--db",
+                db,
+                str(source),
+            ],
+            capture_output=True,
+            text=True,
+        )
         wall = time.perf_counter() - started
         peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     print(result.stdout.strip() or result.stderr.strip()[:500])
-    print(f"rows={args.rows} format={args.format} db={'given' if args.db else 'sqlite file'} "
-          f"exit={result.returncode} wall={wall:.1f}s peak_rss={peak_kib / 1024:.1f}MiB "
-          f"file={source.name} load_avg={load:.2f}")
+    print(
+        f"rows={args.rows} format={args.format} db={'given' if args.db else 'sqlite file'} "
+        f"exit={result.returncode} wall={wall:.1f}s peak_rss={peak_kib / 1024:.1f}MiB "
+        f"file={source.name} load_avg={load:.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -61,9 +61,23 @@ def free_port() -> int:
 def cli_baseline(url: str, folder: Path) -> tuple[float, float]:
     """(messages/s inside the run, wall seconds with start-up)."""
     started = time.perf_counter()
-    done = subprocess.run([*CUSTOMS, "validate", "--db", url, "--format", "json", "-o",
-                           os.devnull, "--no-progress", str(folder)], capture_output=True,
-                          text=True, check=False)
+    done = subprocess.run(
+        [
+            *CUSTOMS,
+            "validate",
+            "--db",
+            url,
+            "--format",
+            "json",
+            "-o",
+            os.devnull,
+            "--no-progress",
+            str(folder),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     wall = time.perf_counter() - started
     rate = re.search(r"\(([\d.]+) messages/s\)", done.stderr)
     if rate is None:
@@ -79,8 +93,9 @@ class Client:
 
     def post(self, body: bytes) -> float:
         started = time.perf_counter()
-        self.connection.request("POST", "/v1/validations", body=body,
-                                headers={"Content-Type": "application/xml"})
+        self.connection.request(
+            "POST", "/v1/validations", body=body, headers={"Content-Type": "application/xml"}
+        )
         answer = self.connection.getresponse()
         answer.read()
         if answer.status != 201:
@@ -139,9 +154,11 @@ def open_loop(port: int, bodies: list[bytes], rate: float) -> list[float]:
 
 def serve(url: str, workers: int) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
-    process = subprocess.Popen([*CUSTOMS, "serve", "--db", url, "--port", str(port),
-                                "--workers", str(workers)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [*CUSTOMS, "serve", "--db", url, "--port", str(port), "--workers", str(workers)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -163,8 +180,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="customs-bench-") as work:
         url = f"sqlite:///{Path(work) / 'registry.db'}"
-        subprocess.run([*CUSTOMS, "registry", "import", "--db", url, str(REGISTRY)],
-                       check=True, capture_output=True)
+        subprocess.run(
+            [*CUSTOMS, "registry", "import", "--db", url, str(REGISTRY)],
+            check=True,
+            capture_output=True,
+        )
         folder = Path(work) / "messages"
         folder.mkdir()
         bodies = [boe_xml(n) for n in range(args.requests)]
@@ -172,8 +192,11 @@ def main(argv: list[str] | None = None) -> int:
             (folder / f"be-{n:06d}.xml").write_bytes(body)
         rows: list[dict[str, object]] = []
         cli_rate, cli_wall = cli_baseline(url, folder)
-        print(f"customs validate: {cli_rate:.1f} messages/s in the run; "
-              f"{args.requests} messages in {cli_wall:.2f} s with start-up", flush=True)
+        print(
+            f"customs validate: {cli_rate:.1f} messages/s in the run; "
+            f"{args.requests} messages in {cli_wall:.2f} s with start-up",
+            flush=True,
+        )
         for workers in [int(w) for w in args.workers.split(",")]:
             process, port = serve(url, workers)
             try:
@@ -184,18 +207,29 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 process.terminate()
                 process.wait(timeout=30)
-            row = {"workers": workers, "validations_per_s": round(rate, 1),
-                   "vs_cli": round(rate / cli_rate, 3),
-                   "saturated_p50_ms": round(statistics.median(busy) * 1000, 1),
-                   "saturated_p99_ms": round(percentile(busy, 0.99) * 1000, 1),
-                   "half_rate_per_s": round(rate / 2, 1),
-                   "half_p50_ms": round(statistics.median(half) * 1000, 1),
-                   "half_p99_ms": round(percentile(half, 0.99) * 1000, 1)}
+            row = {
+                "workers": workers,
+                "validations_per_s": round(rate, 1),
+                "vs_cli": round(rate / cli_rate, 3),
+                "saturated_p50_ms": round(statistics.median(busy) * 1000, 1),
+                "saturated_p99_ms": round(percentile(busy, 0.99) * 1000, 1),
+                "half_rate_per_s": round(rate / 2, 1),
+                "half_p50_ms": round(statistics.median(half) * 1000, 1),
+                "half_p99_ms": round(percentile(half, 0.99) * 1000, 1),
+            }
             rows.append(row)
             print(json.dumps(row), flush=True)
-        print(json.dumps({"cli_messages_per_s": cli_rate, "cli_wall_s": round(cli_wall, 2),
-                          "requests": args.requests, "clients": args.clients,
-                          "load": os.getloadavg()[0]}))
+        print(
+            json.dumps(
+                {
+                    "cli_messages_per_s": cli_rate,
+                    "cli_wall_s": round(cli_wall, 2),
+                    "requests": args.requests,
+                    "clients": args.clients,
+                    "load": os.getloadavg()[0],
+                }
+            )
+        )
     return 0
 
 

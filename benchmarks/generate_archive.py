@@ -35,8 +35,9 @@ IMPORTERS = (
 BASE = datetime(2026, 3, 9, 11, 30)
 
 
-def _item_values(index: int, number: int) -> tuple[tuple[str, str, str | None, str, str | None],
-                                                  int, str]:
+def _item_values(
+    index: int, number: int
+) -> tuple[tuple[str, str, str | None, str, str | None], int, str]:
     goods = GOODS[(index + number) % len(GOODS)]
     quantity = 10 + (index * 7 + number * 13) % 490
     value = f"{quantity * (1000 + (index + number) % 9000)}.{(index * number) % 100:02d}"
@@ -49,8 +50,14 @@ def boe_xml(index: int) -> bytes:
     items = []
     for number in range(1, ITEMS + 1):
         (hs, description, category, unit, scheme), quantity, value = _item_values(index, number)
-        licence = (f'\n      <Licence scheme="{scheme}" number="{scheme}-2026-{index % 997:05d}"'
-                   ' issuedOn="2026-01-05" expiresOn="2026-12-31"/>') if scheme else ""
+        licence = (
+            (
+                f'\n      <Licence scheme="{scheme}" number="{scheme}-2026-{index % 997:05d}"'
+                ' issuedOn="2026-01-05" expiresOn="2026-12-31"/>'
+            )
+            if scheme
+            else ""
+        )
         cat = f"\n      <ProductCategory>{category}</ProductCategory>" if category else ""
         items.append(f"""    <Item number="{number}">
       <HSCode>{hs}</HSCode>
@@ -125,8 +132,11 @@ def boe_edifact(index: int) -> bytes:
             body.append(f"FTX+ZZZ+++PCAT:{category}")
         body += ["LOC+27+CN", f"MEA+AAE++{unit}:{quantity}", f"MOA+40:{value}:INR"]
         if scheme:
-            body += [f"DOC+911:::{scheme}+{scheme}-2026-{index % 997:05d}",
-                     "DTM+182:20260105:102", "DTM+36:20261231:102"]
+            body += [
+                f"DOC+911:::{scheme}+{scheme}-2026-{index % 997:05d}",
+                "DTM+182:20260105:102",
+                "DTM+36:20261231:102",
+            ]
     body += ["UNS+S", f"CNT+5:{ITEMS}"]
     body.append(f"UNT+{len(body) + 1}+{ref}")
     stamp = presented.strftime("%y%m%d:%H%M")
@@ -172,8 +182,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=1000)
     parser.add_argument("--format", choices=sorted(RENDERERS), default="xml")
-    parser.add_argument("--out", type=Path, required=True,
-                        help="x.tar.gz / x.tgz / x.zip, or a directory")
+    parser.add_argument(
+        "--out", type=Path, required=True, help="x.tar.gz / x.tgz / x.zip, or a directory"
+    )
     args = parser.parse_args(argv)
     write_archive(args.out, args.count, args.format)
     print(f"wrote {args.count} {args.format} Bills of Entry to {args.out}", file=sys.stderr)

@@ -17,8 +17,9 @@ PG_URL = os.environ.get("CUSTOMS_TEST_PG", "postgresql+psycopg://postgres@127.0.
 
 
 @pytest.fixture(autouse=True)
-def _private_user_data_dir(tmp_path_factory: pytest.TempPathFactory,
-                           monkeypatch: pytest.MonkeyPatch) -> Path:
+def _private_user_data_dir(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
     """The default registry lives in the user data directory: every test gets its own, so
     no test reads or writes the real one (``XDG_DATA_HOME`` is what platformdirs reads on
     Linux; subprocesses inherit it)."""
@@ -56,23 +57,31 @@ class FakeDistributions:
     def __init__(self, root: Path):
         self.root = root
 
-    def add(self, dist: str, module: str, source: str, *, entry_name: str | None = None,
-            version: str = "9.9.9") -> None:
+    def add(
+        self,
+        dist: str,
+        module: str,
+        source: str,
+        *,
+        entry_name: str | None = None,
+        version: str = "9.9.9",
+    ) -> None:
         (self.root / f"{module}.py").write_text(source)
         info = self.root / f"{dist}-{version}.dist-info"
         info.mkdir()
-        (info / "METADATA").write_text(
-            f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n")
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n")
         (info / "entry_points.txt").write_text(
-            f"[customs_engine]\n{entry_name or module} = {module}\n")
+            f"[customs_engine]\n{entry_name or module} = {module}\n"
+        )
 
     @property
     def env(self) -> dict[str, str]:
         import os
 
         env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(self.root),
-                                                          env.get("PYTHONPATH", "")]))
+        env["PYTHONPATH"] = os.pathsep.join(
+            filter(None, [str(self.root), env.get("PYTHONPATH", "")])
+        )
         env.pop("CUSTOMS_ENGINE_BLOCK_PLUGINS", None)
         return env
 

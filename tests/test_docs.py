@@ -53,8 +53,9 @@ def hook_specs() -> dict[str, HookSpec]:
         signature = inspect.signature(function)  # annotations are strings (PEP 563)
         params = ", ".join(f"{p.name}: {p.annotation}" for p in signature.parameters.values())
         marker = getattr(function, f"{hookspecs.PROJECT}_spec")
-        specs[name] = HookSpec(name, f"{name}({params}) -> {signature.return_annotation}",
-                               bool(marker["firstresult"]))
+        specs[name] = HookSpec(
+            name, f"{name}({params}) -> {signature.return_annotation}", bool(marker["firstresult"])
+        )
     return specs
 
 
@@ -80,11 +81,16 @@ def hook_doc_problems(docs: Path, hooks: dict[str, HookSpec] = HOOKS) -> list[st
         if body is None:
             problems.append(f"{name}: no '## {name}' section in hooks.md")
             continue
-        code_lines = {line.strip() for lang, _, code in FENCE.findall(body)
-                      if lang == "python" for line in code.splitlines()}
+        code_lines = {
+            line.strip()
+            for lang, _, code in FENCE.findall(body)
+            if lang == "python"
+            for line in code.splitlines()
+        }
         if spec.signature not in code_lines:
-            problems.append(f"{name}: signature line missing or different; expected "
-                            f"{spec.signature}")
+            problems.append(
+                f"{name}: signature line missing or different; expected {spec.signature}"
+            )
         wrong = "**Collected.**" if spec.firstresult else "**First-non-None.**"
         if spec.combination not in body or wrong in body:
             problems.append(f"{name}: must say {spec.combination} and not {wrong}")
@@ -102,7 +108,8 @@ def test_the_contract_has_hooks_of_both_kinds() -> None:
     assert any(s.firstresult for s in HOOKS.values())
     assert not all(s.firstresult for s in HOOKS.values())
     assert HOOKS["customs_detect_format"].signature == (
-        "customs_detect_format(head: bytes, name: str) -> str | None")
+        "customs_detect_format(head: bytes, name: str) -> str | None"
+    )
 
 
 @pytest.mark.parametrize("hook", sorted(HOOKS))
@@ -123,7 +130,8 @@ def hook_test_names() -> set[str]:
 @pytest.mark.parametrize("hook", sorted(HOOKS))
 def test_every_hook_has_a_test(hook: str) -> None:
     assert f"test_hook_{hook}" in hook_test_names(), (
-        f"add test_hook_{hook} to {HOOK_TESTS.relative_to(ROOT)}")
+        f"add test_hook_{hook} to {HOOK_TESTS.relative_to(ROOT)}"
+    )
 
 
 def doctored_docs(tmp_path: Path, change: Callable[[str], str]) -> Path:
@@ -144,27 +152,35 @@ def test_removing_a_hook_from_the_docs_fails(tmp_path: Path, hook: str) -> None:
 
 
 def test_a_changed_signature_or_combination_fails(tmp_path: Path) -> None:
-    renamed = doctored_docs(tmp_path, lambda t: t.replace(
-        "customs_fees(boe: BillOfEntry, ctx: CheckContext)",
-        "customs_fees(boe: BillOfEntry, context: CheckContext)"))
+    renamed = doctored_docs(
+        tmp_path,
+        lambda t: t.replace(
+            "customs_fees(boe: BillOfEntry, ctx: CheckContext)",
+            "customs_fees(boe: BillOfEntry, context: CheckContext)",
+        ),
+    )
     assert [p.split(":")[0] for p in hook_doc_problems(renamed)] == ["customs_fees"]
 
     def claim_first_result(text: str) -> str:
         head, _, rest = text.partition("## customs_fees\n")
-        return head + "## customs_fees\n" + rest.replace("**Collected.**",
-                                                         "**First-non-None.**", 1)
+        return head + "## customs_fees\n" + rest.replace("**Collected.**", "**First-non-None.**", 1)
 
     flipped = doctored_docs(tmp_path, claim_first_result)
     assert hook_doc_problems(flipped) == [
-        "customs_fees: must say **Collected.** and not **First-non-None.**"]
+        "customs_fees: must say **Collected.** and not **First-non-None.**"
+    ]
 
 
 def test_a_hook_added_to_the_contract_but_not_the_docs_fails() -> None:
-    new = HookSpec("customs_check_warehouse", "customs_check_warehouse(boe: BillOfEntry) -> "
-                   "list[Finding] | None", False)
+    new = HookSpec(
+        "customs_check_warehouse",
+        "customs_check_warehouse(boe: BillOfEntry) -> list[Finding] | None",
+        False,
+    )
     problems = hook_doc_problems(DOCS, {**HOOKS, new.name: new})
-    assert problems == ["customs_check_warehouse: no '## customs_check_warehouse' section in "
-                        "hooks.md"]
+    assert problems == [
+        "customs_check_warehouse: no '## customs_check_warehouse' section in hooks.md"
+    ]
 
 
 # -- the other pages ---------------------------------------------------------------------------
@@ -172,9 +188,11 @@ def test_a_hook_added_to_the_contract_but_not_the_docs_fails() -> None:
 
 def test_every_public_name_of_the_testing_kit_is_documented() -> None:
     text = (DOCS / "testing.md").read_text(encoding="utf-8")
-    public = [name for name, obj in vars(kit).items()
-              if not name.startswith("_") and inspect.isfunction(obj)
-              and obj.__module__ == kit.__name__]
+    public = [
+        name
+        for name, obj in vars(kit).items()
+        if not name.startswith("_") and inspect.isfunction(obj) and obj.__module__ == kit.__name__
+    ]
     fixtures = ["customs_check", "customs_engine_factory", "customs_plugins", "customs_cli"]
     missing = [name for name in public + fixtures if f"`{name}" not in text]
     assert missing == []
@@ -206,19 +224,26 @@ def install_metadata(project: Path, site: Path) -> None:
     meta = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     dist = site / f"{meta['name'].replace('-', '_')}-{meta['version']}.dist-info"
     dist.mkdir(parents=True)
-    (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {meta['name']}\n"
-                                   f"Version: {meta['version']}\n", encoding="utf-8")
+    (dist / "METADATA").write_text(
+        f"Metadata-Version: 2.1\nName: {meta['name']}\nVersion: {meta['version']}\n",
+        encoding="utf-8",
+    )
     groups = meta.get("entry-points", {})
-    (dist / "entry_points.txt").write_text("".join(
-        f"[{group}]\n" + "".join(f"{name} = {target}\n" for name, target in points.items())
-        for group, points in groups.items()), encoding="utf-8")
+    (dist / "entry_points.txt").write_text(
+        "".join(
+            f"[{group}]\n" + "".join(f"{name} = {target}\n" for name, target in points.items())
+            for group, points in groups.items()
+        ),
+        encoding="utf-8",
+    )
 
 
 def test_the_tutorial_plugin_passes_its_own_tests(tmp_path: Path) -> None:
     files = tutorial_files()
     project = tmp_path / "customs-engine-paper"
-    assert {"pyproject.toml", "src/customs_engine_paper/plugin.py",
-            "tests/test_paper.py"} <= {str(Path(p).relative_to(project.name)) for p in files}
+    assert {"pyproject.toml", "src/customs_engine_paper/plugin.py", "tests/test_paper.py"} <= {
+        str(Path(p).relative_to(project.name)) for p in files
+    }
     for relative, code in files.items():
         target = tmp_path / relative
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -228,7 +253,13 @@ def test_the_tutorial_plugin_passes_its_own_tests(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CUSTOMS_ENGINE_")}
     env["PYTHONPATH"] = os.pathsep.join([str(tmp_path / "site"), str(project / "src")])
     env["PYTHONDONTWRITEBYTECODE"] = "1"
-    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
-                            cwd=project, env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "4 passed" in result.stdout

@@ -81,22 +81,24 @@ def load_config(path: str | None) -> dict[str, Any]:
     try:
         raw = read_bounded(path, MAX_CONFIG_BYTES)
         if len(raw) > MAX_CONFIG_BYTES:
-            raise click.BadParameter(f"{path} is larger than {MAX_CONFIG_BYTES} bytes: not a "
-                                     "configuration file", param_hint="--config")
+            raise click.BadParameter(
+                f"{path} is larger than {MAX_CONFIG_BYTES} bytes: not a configuration file",
+                param_hint="--config",
+            )
         data = tomllib.loads(raw.decode("utf-8"))
     except OSError as exc:
-        raise click.BadParameter(f"cannot read {path}: {exc.strerror or exc}",
-                                 param_hint="--config") from exc
+        raise click.BadParameter(
+            f"cannot read {path}: {exc.strerror or exc}", param_hint="--config"
+        ) from exc
     except UnicodeDecodeError as exc:
-        raise click.BadParameter(f"{path} is not UTF-8 text: {exc}",
-                                 param_hint="--config") from exc
+        raise click.BadParameter(f"{path} is not UTF-8 text: {exc}", param_hint="--config") from exc
     except tomllib.TOMLDecodeError as exc:
-        raise click.BadParameter(f"{path} is not valid TOML: {exc}",
-                                 param_hint="--config") from exc
+        raise click.BadParameter(f"{path} is not valid TOML: {exc}", param_hint="--config") from exc
     bad = [key for key, value in data.items() if not isinstance(value, dict)]
     if bad:
-        raise click.BadParameter(f"{path}: expected one table per plugin, found keys {bad}",
-                                 param_hint="--config")
+        raise click.BadParameter(
+            f"{path}: expected one table per plugin, found keys {bad}", param_hint="--config"
+        )
     return data
 
 
@@ -138,8 +140,9 @@ def check_output(output: str | None, paths: tuple[str, ...], *others: str | None
             continue
         source = Path(raw)
         if _same_file(target, source) or (source.is_dir() and _inside(target, source)):
-            raise click.UsageError(f"--output {output} would overwrite the input {raw}: "
-                                   "write the responses elsewhere")
+            raise click.UsageError(
+                f"--output {output} would overwrite the input {raw}: write the responses elsewhere"
+            )
 
 
 def _same_file(one: Path, other: Path) -> bool:
@@ -167,8 +170,9 @@ def output_stream(path: str | None) -> Iterator[BinaryIO]:
     try:
         handle = open(path, "wb")  # noqa: SIM115 - closed below; the open error is a usage error
     except OSError as exc:
-        raise click.BadParameter(f"cannot write {path}: {exc.strerror}",
-                                 param_hint="--output") from exc
+        raise click.BadParameter(
+            f"cannot write {path}: {exc.strerror}", param_hint="--output"
+        ) from exc
     guarded = _GuardedOutput(handle, path)
     try:
         yield cast(BinaryIO, guarded)
@@ -198,12 +202,16 @@ def _interrupt(_signum: int, _frame: object) -> None:
 
 def capped_jobs(jobs: int) -> int:
     """``jobs``, at most :data:`JOBS_PER_CORE` per usable core (said on standard error)."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
-        os.cpu_count() or 1)
+    cores = (
+        len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    )
     cap = JOBS_PER_CORE * cores
     if jobs > cap:
-        click.echo(f"customs: -j {jobs} capped at {cap} ({JOBS_PER_CORE} per core, {cores} "
-                   f"core{'s' if cores != 1 else ''})", err=True)
+        click.echo(
+            f"customs: -j {jobs} capped at {cap} ({JOBS_PER_CORE} per core, {cores} "
+            f"core{'s' if cores != 1 else ''})",
+            err=True,
+        )
         return cap
     return jobs
 
@@ -224,8 +232,7 @@ class LoadedFormats(click.Option):
             host = PluginHost.from_entry_points()
         except (PluginLoadError, BlockedEssentialError):
             return record
-        names = (host.output_formats() if self.kind == "response"
-                 else sorted(host.convert_targets()))
+        names = host.output_formats() if self.kind == "response" else sorted(host.convert_targets())
         return record[0], f"{record[1]} One of: {', '.join(names)}."
 
 
@@ -237,23 +244,56 @@ def main() -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, metavar="PATH...")
-@click.option("--format", "fmt", default="text", show_default=True, cls=LoadedFormats,
-              kind="response", help="Response format, as the loaded plugins provide.")
+@click.option(
+    "--format",
+    "fmt",
+    default="text",
+    show_default=True,
+    cls=LoadedFormats,
+    kind="response",
+    help="Response format, as the loaded plugins provide.",
+)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write here, not stdout.")
-@click.option("--db", envvar="CUSTOMS_DB",
-              help=f"Registry database URL (default {DEFAULT_DESCRIPTION}).")
+@click.option(
+    "--db", envvar="CUSTOMS_DB", help=f"Registry database URL (default {DEFAULT_DESCRIPTION})."
+)
 @click.option("--commit", is_flag=True, help="Persist IGMs and authorisation debits.")
-@click.option("--as-of", callback=_as_of, metavar="YYYY-MM-DD",
-              help="Apply the rules in force on this date to every message.")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False),
-              help="TOML file: one table per plugin.")
-@click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Worker processes for parsing and stateless checks.")
-@click.option("--progress/--no-progress", default=None,
-              help="Progress on stderr (default: on when stderr is a terminal).")
-def validate(paths: tuple[str, ...], fmt: str, output: str | None, db: str | None, commit: bool,
-             as_of: date | None, config_path: str | None, jobs: int,
-             progress: bool | None) -> None:
+@click.option(
+    "--as-of",
+    callback=_as_of,
+    metavar="YYYY-MM-DD",
+    help="Apply the rules in force on this date to every message.",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="TOML file: one table per plugin.",
+)
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Worker processes for parsing and stateless checks.",
+)
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Progress on stderr (default: on when stderr is a terminal).",
+)
+def validate(
+    paths: tuple[str, ...],
+    fmt: str,
+    output: str | None,
+    db: str | None,
+    commit: bool,
+    as_of: date | None,
+    config_path: str | None,
+    jobs: int,
+    progress: bool | None,
+) -> None:
     """Validate messages and write one customs response per message."""
     check_output(output, paths, config_path, sqlite_path(resolve_url(db)))
     config = load_config(config_path)
@@ -265,14 +305,18 @@ def validate(paths: tuple[str, ...], fmt: str, output: str | None, db: str | Non
         raise click.UsageError(str(exc)) from exc
     host = load_host()
     if fmt not in host.output_formats():
-        raise click.BadParameter(f"{fmt!r} is not one of {', '.join(host.output_formats())}",
-                                 param_hint="--format")
+        raise click.BadParameter(
+            f"{fmt!r} is not one of {', '.join(host.output_formats())}", param_hint="--format"
+        )
     # checks read a snapshot of the registry (picklable for workers); the SQL ledger store is
     # used only by the run state in this process
     store = open_registry(db, for_run=True, commit=commit)
     snapshot = store.snapshot() if store is not None else MemoryRegistry()
-    engine = Engine(host, CheckContext(registry=snapshot, as_of=as_of, config=config),
-                    RunState(store, commit=commit))
+    engine = Engine(
+        host,
+        CheckContext(registry=snapshot, as_of=as_of, config=config),
+        RunState(store, commit=commit),
+    )
     # SIGTERM stops the run like Ctrl-C (output closed, not cut); the caller's handler comes back
     # afterwards (the command may run inside another program, such as a test)
     previous = signal.signal(signal.SIGTERM, _interrupt)
@@ -294,9 +338,12 @@ def validate(paths: tuple[str, ...], fmt: str, output: str | None, db: str | Non
         sys.exit(EXIT_WORKER)
     except LedgerError as exc:
         done = "written and committed" if commit else "written"
-        click.echo(f"customs: stopped at {exc}. The responses before it were {done}; nothing "
-                   "of this message was stored. Run again once the database is back: committed "
-                   "messages are replayed, never debited twice.", err=True)
+        click.echo(
+            f"customs: stopped at {exc}. The responses before it were {done}; nothing "
+            "of this message was stored. Run again once the database is back: committed "
+            "messages are replayed, never debited twice.",
+            err=True,
+        )
         sys.exit(EXIT_USAGE)
     finally:
         signal.signal(signal.SIGTERM, previous)
@@ -307,15 +354,28 @@ def validate(paths: tuple[str, ...], fmt: str, output: str | None, db: str | Non
 
 
 @main.command()
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
 def plugins(fmt: str) -> None:
     """List loaded plugins, their versions and the hooks they implement."""
     host = load_host()
     infos = host.plugin_infos()
     if fmt == "json":
-        click.echo(json.dumps([{"name": i.name, "version": i.version, "module": i.module,
-                                "hooks": list(i.hooks)} for i in infos], indent=2))
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "name": i.name,
+                        "version": i.version,
+                        "module": i.module,
+                        "hooks": list(i.hooks),
+                    }
+                    for i in infos
+                ],
+                indent=2,
+            )
+        )
         return
     for info in infos:
         click.echo(f"{info.name} {info.version} ({info.module})")
@@ -324,16 +384,19 @@ def plugins(fmt: str) -> None:
 
 @main.command()
 @click.option("--scheme", help="Only this scheme's rules (e.g. ims, core).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
 def rules(scheme: str | None, fmt: str) -> None:
     """List every rule of every loaded plugin: ID, title, outcomes, reference, dates."""
     host = load_host()
     selected = [r for r in host.rules.values() if scheme is None or r.scheme == scheme.lower()]
     if scheme is not None and not selected:
         loaded = ", ".join(sorted({r.scheme for r in host.rules.values()}))
-        click.echo(f"customs: no loaded plugin declares scheme {scheme!r}; loaded schemes: "
-                   f"{loaded}", err=True)
+        click.echo(
+            f"customs: no loaded plugin declares scheme {scheme!r}; loaded schemes: {loaded}",
+            err=True,
+        )
         sys.exit(EXIT_USAGE)
     if fmt == "json":
         click.echo(json.dumps([r.model_dump(mode="json") for r in selected], indent=2))
@@ -346,15 +409,29 @@ def rules(scheme: str | None, fmt: str) -> None:
 
 @main.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
-@click.option("--to", "target", required=True, cls=LoadedFormats, kind="wire",
-              help="Wire format to write, as the loaded plugins provide.")
+@click.option(
+    "--to",
+    "target",
+    required=True,
+    cls=LoadedFormats,
+    kind="wire",
+    help="Wire format to write, as the loaded plugins provide.",
+)
 @click.option("-o", "--output", type=click.Path(dir_okay=False))
-@click.option("--config", "config_path", type=click.Path(dir_okay=False),
-              help="TOML file: one table per plugin (e.g. [ices_flatfile] igm_number).")
-@click.option("--force", is_flag=True,
-              help="Write what could be converted even when reading found reject findings.")
-def convert(file: str, target: str, output: str | None, config_path: str | None,
-            force: bool) -> None:
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="TOML file: one table per plugin (e.g. [ices_flatfile] igm_number).",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Write what could be converted even when reading found reject findings.",
+)
+def convert(
+    file: str, target: str, output: str | None, config_path: str | None, force: bool
+) -> None:
     """Convert a message file to another wire format (parse + write).
 
     Every finding of reading the file goes to stderr. Exit 0: converted cleanly; 1: a reject
@@ -363,16 +440,21 @@ def convert(file: str, target: str, output: str | None, config_path: str | None,
     host = load_host()
     targets = sorted(host.convert_targets())
     if target not in targets and not host.hook.customs_write_messages.get_hookimpls():
-        raise click.BadParameter(f"{target!r} is not one of {', '.join(targets)}",
-                                 param_hint="--to")
+        raise click.BadParameter(
+            f"{target!r} is not one of {', '.join(targets)}", param_hint="--to"
+        )
     engine = Engine(host, CheckContext(config=load_config(config_path)))
     limits = Limits.from_env()
     try:
-        data = (sys.stdin.buffer.read(limits.max_file_bytes + 1) if file == "-"
-                else read_bounded(file, limits.max_file_bytes))
+        data = (
+            sys.stdin.buffer.read(limits.max_file_bytes + 1)
+            if file == "-"
+            else read_bounded(file, limits.max_file_bytes)
+        )
     except OSError as exc:
-        raise click.BadParameter(f"cannot read {file}: {exc.strerror or exc}",
-                                 param_hint="FILE") from exc
+        raise click.BadParameter(
+            f"cannot read {file}: {exc.strerror or exc}", param_hint="FILE"
+        ) from exc
     why = limits.size_problem(len(data))
     if why is not None:
         raise click.BadParameter(f"{file}: {why}", param_hint="FILE")
@@ -381,28 +463,37 @@ def convert(file: str, target: str, output: str | None, config_path: str | None,
         for finding in message.findings:
             where = f"message {message.reference or message.index + 1}"
             item = f" item {finding.item}" if finding.item is not None else ""
-            click.echo(f"customs: {file}: {where}{item}: {finding.outcome} {finding.rule}: "
-                       f"{finding.message}", err=True)
+            click.echo(
+                f"customs: {file}: {where}{item}: {finding.outcome} {finding.rule}: "
+                f"{finding.message}",
+                err=True,
+            )
     messages = [p.message for p in parsed if p.message is not None]
     if not messages:
         click.echo(f"customs: {file}: nothing could be converted", err=True)
         sys.exit(EXIT_USAGE)
     rejected = any(f.outcome == "reject" for p in parsed for f in p.findings)
     if rejected and not force:
-        click.echo(f"customs: {file}: not converted: reject findings above (--force writes "
-                   "what could be read)", err=True)
+        click.echo(
+            f"customs: {file}: not converted: reject findings above (--force writes "
+            "what could be read)",
+            err=True,
+        )
         sys.exit(EXIT_NOT_ACCEPTED)
     try:
         rendered = host.write_messages(messages, target)
     except Exception as exc:  # a writer plugin's bug: named, never a traceback
         record = host.convert_targets().get(target)
         who = host.format_owner.get(("wire", record.name), "?") if record else "?"
-        click.echo(f"customs: plugin {who!r} failed writing {target}: {type(exc).__name__}: "
-                   f"{exc}", err=True)
+        click.echo(
+            f"customs: plugin {who!r} failed writing {target}: {type(exc).__name__}: {exc}",
+            err=True,
+        )
         sys.exit(EXIT_PLUGIN)
     if rendered is None:
-        raise click.BadParameter(f"{target!r} is not one of {', '.join(targets)}",
-                                 param_hint="--to")
+        raise click.BadParameter(
+            f"{target!r} is not one of {', '.join(targets)}", param_hint="--to"
+        )
     try:
         with output_stream(output) as stream:
             stream.write(rendered)

@@ -20,8 +20,9 @@ DB_HELP = f"Registry database URL (default: $CUSTOMS_DB, else {DEFAULT_DESCRIPTI
 EXIT_USAGE = 2
 
 
-def open_registry(db: str | None, *, for_run: bool = False,
-                  commit: bool = False) -> SqlRegistry | None:
+def open_registry(
+    db: str | None, *, for_run: bool = False, commit: bool = False
+) -> SqlRegistry | None:
     """Open the registry or stop with exit code 2 and the reason.
 
     For a run (``for_run``) that has no database to read, ``None`` (and a warning on stderr):
@@ -29,8 +30,11 @@ def open_registry(db: str | None, *, for_run: bool = False,
     """
     url = resolve_url(db)
     if for_run and url_for_run(url, commit) is None:
-        click.echo(f"customs: no registry database at {url}: checking against an empty "
-                   "registry (nothing is created without --commit)", err=True)
+        click.echo(
+            f"customs: no registry database at {url}: checking against an empty "
+            "registry (nothing is created without --commit)",
+            err=True,
+        )
         return None
     from alembic.util import CommandError
     from sqlalchemy.exc import SQLAlchemyError
@@ -42,14 +46,20 @@ def open_registry(db: str | None, *, for_run: bool = False,
             # nothing is written without --commit: not a schema, not a journal mode
             store = SqlRegistry.open_read_only(url)
             if store is None:
-                click.echo(f"customs: the registry database at {url} holds no registry yet: "
-                           "checking against an empty registry (nothing is created without "
-                           "--commit)", err=True)
+                click.echo(
+                    f"customs: the registry database at {url} holds no registry yet: "
+                    "checking against an empty registry (nothing is created without "
+                    "--commit)",
+                    err=True,
+                )
             return store
         return SqlRegistry.open(url)
     except ImportError as exc:  # the dialect's DBAPI driver is not installed
-        click.echo(f"customs: cannot open registry {url}: its database driver is not installed "
-                   f"({exc.name or exc}); {missing_driver_hint(url)}", err=True)
+        click.echo(
+            f"customs: cannot open registry {url}: its database driver is not installed "
+            f"({exc.name or exc}); {missing_driver_hint(url)}",
+            err=True,
+        )
         sys.exit(EXIT_USAGE)
     except (SQLAlchemyError, CommandError, OSError, ValueError) as exc:
         reason = str(exc).splitlines()[0]
@@ -71,9 +81,12 @@ def where(db: str | None) -> None:
 
 @registry.command("import")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--replace", is_flag=True,
-              help="Replace stored rows that differ (an amended authorisation); without it a "
-                   "differing row is a conflict and its file imports nothing.")
+@click.option(
+    "--replace",
+    is_flag=True,
+    help="Replace stored rows that differ (an amended authorisation); without it a "
+    "differing row is a conflict and its file imports nothing.",
+)
 @click.option("--db", envvar="CUSTOMS_DB", help=DB_HELP)
 def import_(files: tuple[str, ...], replace: bool, db: str | None) -> None:
     """Import CSV (.csv) or JSON Lines (.jsonl) files; a file with a bad or conflicting row
@@ -91,8 +104,9 @@ def import_(files: tuple[str, ...], replace: bool, db: str | None) -> None:
             for problem in outcome.problems:
                 click.echo(f"customs: {problem}", err=True)
             if outcome.more_problems:
-                click.echo(f"customs: {outcome.path}: {outcome.more_problems} more problem(s)",
-                           err=True)
+                click.echo(
+                    f"customs: {outcome.path}: {outcome.more_problems} more problem(s)", err=True
+                )
             click.echo(f"customs: {outcome.path}: nothing imported", err=True)
         else:
             count = outcome.imported
@@ -144,9 +158,11 @@ def _show(store: SqlRegistry, record: RegistryRecord) -> None:
     click.echo(f"  entries:  {len(entries)} (balance debited {quantity}{unit} / {inr(value)})")
     for entry in entries:
         when = entry.created_at.isoformat(timespec="seconds") if entry.created_at else "-"
-        click.echo(f"    {entry.kind:<8} {entry.message_id} ({entry.function}) item {entry.item}: "
-                   f"{entry.quantity}{f' {entry.unit}' if entry.unit else unit} / "
-                   f"{inr(entry.value_inr)}  at {when}  run {entry.run_id or '-'}")
+        click.echo(
+            f"    {entry.kind:<8} {entry.message_id} ({entry.function}) item {entry.item}: "
+            f"{entry.quantity}{f' {entry.unit}' if entry.unit else unit} / "
+            f"{inr(entry.value_inr)}  at {when}  run {entry.run_id or '-'}"
+        )
     left_q = None if record.quantity is None else record.quantity - quantity
     left_v = None if record.value_inr is None else record.value_inr - value
     click.echo(f"  remaining: {_limit(left_q, unit)} / {_money(left_v)}")
@@ -165,19 +181,24 @@ def history(message_id: str, db: str | None) -> None:
             click.echo(f"customs: no committed document {message_id}", err=True)
             sys.exit(1)
         kind = versions[0][0].kind.replace("_", " ")
-        click.echo(f"{kind} {message_id}: {len(versions)} version"
-                   f"{'s' if len(versions) != 1 else ''}")
+        click.echo(
+            f"{kind} {message_id}: {len(versions)} version{'s' if len(versions) != 1 else ''}"
+        )
         for number, (version, entries) in enumerate(versions, start=1):
             when = version.committed_at.isoformat(timespec="seconds")
-            click.echo(f"  {number}. {version.function} at {when} run {version.run_id or '-'}"
-                       f" ({version.message_key.split('#', 1)[-1]})")
+            click.echo(
+                f"  {number}. {version.function} at {when} run {version.run_id or '-'}"
+                f" ({version.message_key.split('#', 1)[-1]})"
+            )
             if not entries:
                 click.echo("     no ledger entries")
             for entry in entries:
-                click.echo(f"     {entry.kind:<8} {entry.scheme} {entry.number} item "
-                           f"{entry.item}: {entry.quantity}"
-                           f"{f' {entry.unit}' if entry.unit else ''} / "
-                           f"{inr(entry.value_inr)}")
+                click.echo(
+                    f"     {entry.kind:<8} {entry.scheme} {entry.number} item "
+                    f"{entry.item}: {entry.quantity}"
+                    f"{f' {entry.unit}' if entry.unit else ''} / "
+                    f"{inr(entry.value_inr)}"
+                )
     finally:
         store.close()
 
@@ -191,8 +212,9 @@ def _money(value: Decimal | None) -> str:
 
 
 @registry.command("list")
-@click.option("--kind", type=click.Choice(["authorisation", "registration", "agency",
-                                           "exchange_rate"]))
+@click.option(
+    "--kind", type=click.Choice(["authorisation", "registration", "agency", "exchange_rate"])
+)
 @click.option("--db", envvar="CUSTOMS_DB", help=DB_HELP)
 def list_(kind: str | None, db: str | None) -> None:
     """Every row of the registry (or of one kind), one per line."""
@@ -200,9 +222,14 @@ def list_(kind: str | None, db: str | None) -> None:
     assert store is not None
     try:
         for record in store.records(kind=kind):
-            detail = (f"{record.currency} {record.rate}" if record.kind == "exchange_rate"
-                      else record.iec or record.name or "-")
-            click.echo(f"{record.kind:<14} {record.scheme or '-':<6} {record.number:<24} "
-                       f"{detail:<14} {record.issued_on or '-'} to {record.valid_until or '-'}")
+            detail = (
+                f"{record.currency} {record.rate}"
+                if record.kind == "exchange_rate"
+                else record.iec or record.name or "-"
+            )
+            click.echo(
+                f"{record.kind:<14} {record.scheme or '-':<6} {record.number:<24} "
+                f"{detail:<14} {record.issued_on or '-'} to {record.valid_until or '-'}"
+            )
     finally:
         store.close()

@@ -80,37 +80,66 @@ def _codes(value: str | Iterable[str]) -> tuple[str, ...]:
 # -- message builders ------------------------------------------------------------------------
 
 
-def licence(scheme: str, number: str, *, issued_on: DateLike | None = None,
-            expires_on: DateLike | None = None) -> Licence:
+def licence(
+    scheme: str,
+    number: str,
+    *,
+    issued_on: DateLike | None = None,
+    expires_on: DateLike | None = None,
+) -> Licence:
     """A licence or registration quoted on an item, e.g. ``licence("NFMIMS", "NFS123")``."""
-    return Licence.model_validate({"scheme": scheme, "number": number, "issued_on": issued_on,
-                                   "expires_on": expires_on})
+    return Licence.model_validate(
+        {"scheme": scheme, "number": number, "issued_on": issued_on, "expires_on": expires_on}
+    )
 
 
-def item(hs_code: str = DEFAULT_HS, *, number: int = 0, quantity: Amount = 1000,
-         unit: str = "KGS", value_inr: Amount | None = "100000.00",
-         country_of_origin: str | None = DEFAULT_ORIGIN, description: str | None = None,
-         licences: Iterable[Licence] = (), **fields: Any) -> Item:
+def item(
+    hs_code: str = DEFAULT_HS,
+    *,
+    number: int = 0,
+    quantity: Amount = 1000,
+    unit: str = "KGS",
+    value_inr: Amount | None = "100000.00",
+    country_of_origin: str | None = DEFAULT_ORIGIN,
+    description: str | None = None,
+    licences: Iterable[Licence] = (),
+    **fields: Any,
+) -> Item:
     """A Bill of Entry line. ``number`` 0 means "its position in the Bill of Entry".
 
     Any other :class:`~customs_engine.core.models.Item` field may be given by keyword
     (``country_of_origin="CL"``, ``purpose="RND"``, ``certificates=[...]``).
     """
-    return Item.model_validate({"number": number, "hs_code": hs_code,
-                                "quantity": _decimal(quantity), "unit": unit,
-                                "value_inr": _decimal(value_inr),
-                                "country_of_origin": country_of_origin,
-                                "description": description or f"TEST GOODS OF HS {hs_code}",
-                                "licences": list(licences), **fields})
+    return Item.model_validate(
+        {
+            "number": number,
+            "hs_code": hs_code,
+            "quantity": _decimal(quantity),
+            "unit": unit,
+            "value_inr": _decimal(value_inr),
+            "country_of_origin": country_of_origin,
+            "description": description or f"TEST GOODS OF HS {hs_code}",
+            "licences": list(licences),
+            **fields,
+        }
+    )
 
 
-def bill_of_entry(*items: Item, message_id: str = "BE-TEST-0001", port_code: str = DEFAULT_PORT,
-                  presented_at: datetime | date | str = DEFAULT_PRESENTED_AT,
-                  mode: str = "SEA", type: str = "HOME_CONSUMPTION", iec: str | None = DEFAULT_IEC,
-                  gstin: str | None = DEFAULT_GSTIN, importer: Importer | None = None,
-                  consigned_from: str | None = DEFAULT_ORIGIN,
-                  port_of_loading: str | None = DEFAULT_PORT_OF_LOADING,
-                  prior: bool = True, **fields: Any) -> BillOfEntry:
+def bill_of_entry(
+    *items: Item,
+    message_id: str = "BE-TEST-0001",
+    port_code: str = DEFAULT_PORT,
+    presented_at: datetime | date | str = DEFAULT_PRESENTED_AT,
+    mode: str = "SEA",
+    type: str = "HOME_CONSUMPTION",
+    iec: str | None = DEFAULT_IEC,
+    gstin: str | None = DEFAULT_GSTIN,
+    importer: Importer | None = None,
+    consigned_from: str | None = DEFAULT_ORIGIN,
+    port_of_loading: str | None = DEFAULT_PORT_OF_LOADING,
+    prior: bool = True,
+    **fields: Any,
+) -> BillOfEntry:
     """A valid prior Bill of Entry for home consumption by sea at Nhava Sheva, presented 2026-03-09.
 
     It is a *prior* entry (filed before arrival) by default, so it needs no IGM to be noted
@@ -123,51 +152,94 @@ def bill_of_entry(*items: Item, message_id: str = "BE-TEST-0001", port_code: str
     ``expected_arrival="2026-03-10"``, ``function="amendment"``).
     """
     lines = list(items) or [item()]
-    numbered = [line if line.number else line.model_copy(update={"number": position})
-                for position, line in enumerate(lines, start=1)]
+    numbered = [
+        line if line.number else line.model_copy(update={"number": position})
+        for position, line in enumerate(lines, start=1)
+    ]
     who = importer or Importer(iec=iec, gstin=gstin, name="TEST IMPORTS PVT LTD")
-    return BillOfEntry.model_validate({
-        "message_id": message_id, "port_code": port_code, "type": type,
-        "presented_at": _moment(presented_at), "mode": mode, "importer": who, "prior": prior,
-        "consigned_from": consigned_from, "port_of_loading": port_of_loading,
-        "items": numbered, **fields})
+    return BillOfEntry.model_validate(
+        {
+            "message_id": message_id,
+            "port_code": port_code,
+            "type": type,
+            "presented_at": _moment(presented_at),
+            "mode": mode,
+            "importer": who,
+            "prior": prior,
+            "consigned_from": consigned_from,
+            "port_of_loading": port_of_loading,
+            "items": numbered,
+            **fields,
+        }
+    )
 
 
-def manifest_reference(*, igm_number: str = DEFAULT_IGM_NUMBER,
-                       igm_date: DateLike = DEFAULT_IGM_DATE, line: int = 1, subline: int = 0,
-                       **fields: Any) -> ManifestReference:
+def manifest_reference(
+    *,
+    igm_number: str = DEFAULT_IGM_NUMBER,
+    igm_date: DateLike = DEFAULT_IGM_DATE,
+    line: int = 1,
+    subline: int = 0,
+    **fields: Any,
+) -> ManifestReference:
     """Where a Bill of Entry's goods stand in the manifest :func:`manifest` builds."""
-    return ManifestReference.model_validate({"igm_number": igm_number, "igm_date": igm_date,
-                                             "line": line, "subline": subline, **fields})
+    return ManifestReference.model_validate(
+        {"igm_number": igm_number, "igm_date": igm_date, "line": line, "subline": subline, **fields}
+    )
 
 
 def manifest_line(*, line: int = 0, bl_number: str | None = None, **fields: Any) -> ManifestLine:
     """An IGM line; ``line`` 0 means "its position in the manifest" (and a B/L number)."""
-    return ManifestLine.model_validate({"line": line, "bl_number": bl_number,
-                                        "packages": 10, "package_kind": "PKG",
-                                        "gross_weight_kg": Decimal(1000),
-                                        "consignee_iec": DEFAULT_IEC, **fields})
+    return ManifestLine.model_validate(
+        {
+            "line": line,
+            "bl_number": bl_number,
+            "packages": 10,
+            "package_kind": "PKG",
+            "gross_weight_kg": Decimal(1000),
+            "consignee_iec": DEFAULT_IEC,
+            **fields,
+        }
+    )
 
 
-def manifest(*lines: ManifestLine, message_id: str = "IGM-TEST-0001",
-             port_code: str = DEFAULT_PORT, igm_number: str = DEFAULT_IGM_NUMBER,
-             igm_date: DateLike = DEFAULT_IGM_DATE, conveyance: str = "VESSEL",
-             filed_at: datetime | date | str | None = datetime(2026, 3, 7, 18, 0, tzinfo=IST),
-             **fields: Any) -> ImportGeneralManifest:
+def manifest(
+    *lines: ManifestLine,
+    message_id: str = "IGM-TEST-0001",
+    port_code: str = DEFAULT_PORT,
+    igm_number: str = DEFAULT_IGM_NUMBER,
+    igm_date: DateLike = DEFAULT_IGM_DATE,
+    conveyance: str = "VESSEL",
+    filed_at: datetime | date | str | None = datetime(2026, 3, 7, 18, 0, tzinfo=IST),
+    **fields: Any,
+) -> ImportGeneralManifest:
     """An Import General Manifest for a vessel at Nhava Sheva, filed before arrival."""
     rows = list(lines) or [manifest_line()]
     numbered = []
     for position, row in enumerate(rows, start=1):
         number = row.line or position
-        numbered.append(row.model_copy(update={
-            "line": number, "bl_number": row.bl_number or f"TESTBL{number:06d}"}))
-    return ImportGeneralManifest.model_validate({
-        "message_id": message_id, "port_code": port_code, "igm_number": igm_number,
-        "igm_date": igm_date, "conveyance": conveyance,
-        "filed_at": None if filed_at is None else _moment(filed_at), "voyage": "V001",
-        "vessel_name": "TEST VESSEL", "carrier": "TESTLINE",
-        "expected_arrival": datetime(2026, 3, 8, 6, 0, tzinfo=IST),
-        "last_port_of_call": DEFAULT_PORT_OF_LOADING, "lines": numbered, **fields})
+        numbered.append(
+            row.model_copy(
+                update={"line": number, "bl_number": row.bl_number or f"TESTBL{number:06d}"}
+            )
+        )
+    return ImportGeneralManifest.model_validate(
+        {
+            "message_id": message_id,
+            "port_code": port_code,
+            "igm_number": igm_number,
+            "igm_date": igm_date,
+            "conveyance": conveyance,
+            "filed_at": None if filed_at is None else _moment(filed_at),
+            "voyage": "V001",
+            "vessel_name": "TEST VESSEL",
+            "carrier": "TESTLINE",
+            "expected_arrival": datetime(2026, 3, 8, 6, 0, tzinfo=IST),
+            "last_port_of_call": DEFAULT_PORT_OF_LOADING,
+            "lines": numbered,
+            **fields,
+        }
+    )
 
 
 # -- registry rows ---------------------------------------------------------------------------
@@ -182,32 +254,64 @@ def _record(kind: str, **fields: Any) -> RegistryRecord:
     return RegistryRecord.model_validate({"kind": kind, **fields})
 
 
-def registration(scheme: str, number: str, *, iec: str | None = DEFAULT_IEC,
-                 issued_on: DateLike | None = None, **fields: Any) -> RegistryRecord:
+def registration(
+    scheme: str,
+    number: str,
+    *,
+    iec: str | None = DEFAULT_IEC,
+    issued_on: DateLike | None = None,
+    **fields: Any,
+) -> RegistryRecord:
     """A monitoring-system registration row (SIMS, AIMS, NFMIMS…); ``hs_codes="7403 7404"``."""
-    return _record("registration", scheme=scheme, number=number, iec=iec, issued_on=issued_on,
-                   **fields)
+    return _record(
+        "registration", scheme=scheme, number=number, iec=iec, issued_on=issued_on, **fields
+    )
 
 
-def authorisation(scheme: str, number: str, *, iec: str | None = DEFAULT_IEC,
-                  issued_on: DateLike | None = None, **fields: Any) -> RegistryRecord:
+def authorisation(
+    scheme: str,
+    number: str,
+    *,
+    iec: str | None = DEFAULT_IEC,
+    issued_on: DateLike | None = None,
+    **fields: Any,
+) -> RegistryRecord:
     """An authorisation row with optional ``quantity`` / ``value_inr`` limits (IMS…)."""
-    return _record("authorisation", scheme=scheme, number=number, iec=iec, issued_on=issued_on,
-                   **fields)
+    return _record(
+        "authorisation", scheme=scheme, number=number, iec=iec, issued_on=issued_on, **fields
+    )
 
 
-def agency(number: str, *, name: str = "TEST INSPECTION AGENCY", country: str = "AE",
-           issued_on: DateLike | None = None, valid_until: DateLike | None = None,
-           **fields: Any) -> RegistryRecord:
+def agency(
+    number: str,
+    *,
+    name: str = "TEST INSPECTION AGENCY",
+    country: str = "AE",
+    issued_on: DateLike | None = None,
+    valid_until: DateLike | None = None,
+    **fields: Any,
+) -> RegistryRecord:
     """A pre-shipment inspection agency row."""
-    return _record("agency", number=number, name=name, country=country, issued_on=issued_on,
-                   valid_until=valid_until, **fields)
+    return _record(
+        "agency",
+        number=number,
+        name=name,
+        country=country,
+        issued_on=issued_on,
+        valid_until=valid_until,
+        **fields,
+    )
 
 
 def exchange_rate(currency: str, rate: Amount, *, issued_on: DateLike) -> RegistryRecord:
     """A CBIC-notified import exchange rate in force from ``issued_on``."""
-    return _record("exchange_rate", number=f"{currency}-{issued_on}", currency=currency,
-                   rate=rate, issued_on=issued_on)
+    return _record(
+        "exchange_rate",
+        number=f"{currency}-{issued_on}",
+        currency=currency,
+        rate=rate,
+        issued_on=issued_on,
+    )
 
 
 # -- engines and checking ----------------------------------------------------------------------
@@ -215,11 +319,17 @@ def exchange_rate(currency: str, rate: Amount, *, issued_on: DateLike) -> Regist
 ExtraPlugin = tuple[str, object] | tuple[str, object, str]
 
 
-def make_engine(*, only: Iterable[str] | None = None, blocked: Iterable[str] = (),
-                extra: Iterable[ExtraPlugin] = (), records: Iterable[RegistryRecord] = (),
-                as_of: DateLike | None = None,
-                config: Mapping[str, Mapping[str, Any]] | None = None,
-                run: RunState | None = None, trace: bool = False) -> Engine:
+def make_engine(
+    *,
+    only: Iterable[str] | None = None,
+    blocked: Iterable[str] = (),
+    extra: Iterable[ExtraPlugin] = (),
+    records: Iterable[RegistryRecord] = (),
+    as_of: DateLike | None = None,
+    config: Mapping[str, Mapping[str, Any]] | None = None,
+    run: RunState | None = None,
+    trace: bool = False,
+) -> Engine:
     """An engine over the installed plugins and a memory registry holding ``records``.
 
     ``only`` loads just these entry points (a name that is not installed is an error);
@@ -227,8 +337,9 @@ def make_engine(*, only: Iterable[str] | None = None, blocked: Iterable[str] = (
     ``(name, module_or_object)`` or ``(name, plugin, version)``. The operator's environment
     switches are ignored so that tests do not depend on the shell they run in.
     """
-    plugins = [(entry[0], entry[1], entry[2] if len(entry) == 3 else TEST_VERSION)
-               for entry in extra]
+    plugins = [
+        (entry[0], entry[1], entry[2] if len(entry) == 3 else TEST_VERSION) for entry in extra
+    ]
     host = PluginHost.from_entry_points(only=only, blocked=blocked, trace=trace, extra=plugins)
     when = date.fromisoformat(as_of) if isinstance(as_of, str) else as_of
     context = CheckContext(registry=MemoryRegistry(records), as_of=when, config=config or {})
@@ -239,8 +350,7 @@ def make_engine(*, only: Iterable[str] | None = None, blocked: Iterable[str] = (
 def check(message: Message, **engine_options: Any) -> Response: ...
 @overload
 def check(message: Sequence[Message], **engine_options: Any) -> list[Response]: ...
-def check(message: Message | Sequence[Message], **engine_options: Any
-          ) -> Response | list[Response]:
+def check(message: Message | Sequence[Message], **engine_options: Any) -> Response | list[Response]:
     """Run one message (→ its response) or several in order on one engine (→ a list).
 
     Several messages share one run: an IGM earlier in the list is seen by later Bills of Entry,
@@ -298,61 +408,102 @@ def describe(response: Response | Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def findings_of(response: Response | Mapping[str, Any], rule: str, *, item: Any = ANY,
-                outcome: str | None = None) -> list[Finding]:
+def findings_of(
+    response: Response | Mapping[str, Any],
+    rule: str,
+    *,
+    item: Any = ANY,
+    outcome: str | None = None,
+) -> list[Finding]:
     """The findings of one rule (optionally for one item, with one outcome)."""
-    return [f for f in as_response(response).findings
-            if f.rule == rule and (item is ANY or f.item == item)
-            and (outcome is None or f.outcome == outcome)]
+    return [
+        f
+        for f in as_response(response).findings
+        if f.rule == rule
+        and (item is ANY or f.item == item)
+        and (outcome is None or f.outcome == outcome)
+    ]
 
 
-def assert_finding(response: Response | Mapping[str, Any], rule: str, *,
-                   outcome: str | None = None, item: Any = ANY, field: str | None = None,
-                   message_contains: str | None = None) -> Finding:
+def assert_finding(
+    response: Response | Mapping[str, Any],
+    rule: str,
+    *,
+    outcome: str | None = None,
+    item: Any = ANY,
+    field: str | None = None,
+    message_contains: str | None = None,
+) -> Finding:
     """Exactly one finding of ``rule`` matches; it is returned for further checks.
 
     ``item=None`` asks for a message-level finding; ``ANY`` (default) accepts either.
     """
-    matches = [f for f in findings_of(response, rule, item=item, outcome=outcome)
-               if (field is None or f.field == field)
-               and (message_contains is None or message_contains in f.message)]
+    matches = [
+        f
+        for f in findings_of(response, rule, item=item, outcome=outcome)
+        if (field is None or f.field == field)
+        and (message_contains is None or message_contains in f.message)
+    ]
     if len(matches) != 1:
-        wanted = [f"{name} {value!r}" for name, value in (
-            ("outcome", outcome), ("field", field), ("message containing", message_contains))
-            if value is not None]
+        wanted = [
+            f"{name} {value!r}"
+            for name, value in (
+                ("outcome", outcome),
+                ("field", field),
+                ("message containing", message_contains),
+            )
+            if value is not None
+        ]
         if item is not ANY:
             wanted.append("no item (message-level)" if item is None else f"item {item}")
         with_ = f" with {', '.join(wanted)}" if wanted else ""
-        raise AssertionError(f"expected one {rule} finding{with_}, found {len(matches)}; "
-                             f"the response:\n{describe(response)}")
+        raise AssertionError(
+            f"expected one {rule} finding{with_}, found {len(matches)}; "
+            f"the response:\n{describe(response)}"
+        )
     return matches[0]
 
 
-def assert_no_finding(response: Response | Mapping[str, Any], rule: str, *,
-                      item: Any = ANY) -> None:
+def assert_no_finding(
+    response: Response | Mapping[str, Any], rule: str, *, item: Any = ANY
+) -> None:
     """No finding of ``rule`` (for ``item``, if given): the rule stayed quiet."""
     if findings_of(response, rule, item=item):
         where = "" if item is ANY else f" for item {item!r}"
-        raise AssertionError(f"expected no {rule} finding{where}; the response:\n"
-                             f"{describe(response)}")
+        raise AssertionError(
+            f"expected no {rule} finding{where}; the response:\n{describe(response)}"
+        )
 
 
-def assert_fee(response: Response | Mapping[str, Any], rule: str, amount: Amount, *,
-               item: Any = ANY, kind: str | None = None) -> Fee:
+def assert_fee(
+    response: Response | Mapping[str, Any],
+    rule: str,
+    amount: Amount,
+    *,
+    item: Any = ANY,
+    kind: str | None = None,
+) -> Fee:
     """Exactly one fee of ``rule`` (and ``kind``, ``item``) with this amount in INR."""
     due = _decimal(amount)
-    fees = [fee for fee in as_response(response).fees
-            if fee.rule == rule and (item is ANY or fee.item == item)
-            and (kind is None or fee.kind == kind)]
+    fees = [
+        fee
+        for fee in as_response(response).fees
+        if fee.rule == rule
+        and (item is ANY or fee.item == item)
+        and (kind is None or fee.kind == kind)
+    ]
     if len(fees) != 1 or fees[0].amount != due:
-        raise AssertionError(f"expected one {rule} fee of INR {money(due or Decimal(0))}, "
-                             f"found {len(fees)}; the response:\n{describe(response)}")
+        raise AssertionError(
+            f"expected one {rule} fee of INR {money(due or Decimal(0))}, "
+            f"found {len(fees)}; the response:\n{describe(response)}"
+        )
     return fees[0]
 
 
 def assert_no_fee(response: Response | Mapping[str, Any], rule: str, *, item: Any = ANY) -> None:
-    if any(fee.rule == rule and (item is ANY or fee.item == item)
-           for fee in as_response(response).fees):
+    if any(
+        fee.rule == rule and (item is ANY or fee.item == item) for fee in as_response(response).fees
+    ):
         raise AssertionError(f"expected no {rule} fee; the response:\n{describe(response)}")
 
 
@@ -360,8 +511,9 @@ def assert_status(response: Response | Mapping[str, Any], status: Status) -> Non
     """The response's status (``accepted``, ``query``, ``hold``, ``rejected``)."""
     actual = as_response(response).status
     if actual != status:
-        raise AssertionError(f"expected status {status}, got {actual}; the response:\n"
-                             f"{describe(response)}")
+        raise AssertionError(
+            f"expected status {status}, got {actual}; the response:\n{describe(response)}"
+        )
 
 
 # -- pytest fixtures ---------------------------------------------------------------------------
@@ -419,8 +571,13 @@ if pytest is not None:
 
         from customs_engine.cli import main
 
-        def invoke(*args: str, block: Iterable[str] = (), trace: bool = False,
-                   db: str | None = None, input: bytes | str | None = None) -> Any:
+        def invoke(
+            *args: str,
+            block: Iterable[str] = (),
+            trace: bool = False,
+            db: str | None = None,
+            input: bytes | str | None = None,
+        ) -> Any:
             monkeypatch.setenv(BLOCK_ENV, ",".join(block))
             monkeypatch.setenv(TRACE_ENV, "1" if trace else "")
             monkeypatch.setenv("CUSTOMS_DB", db or f"sqlite:///{tmp_path / 'customs.db'}")

@@ -21,8 +21,10 @@ NOT_A_MESSAGE = b"this is a note, not a customs message\n"
 BROKEN_XML = b"<BillOfEntry xmlns='urn:customs-engine:icegate:v1'><PortCode>INNSA1"
 EXAMPLE_FILES = len(list(EXAMPLES.glob("*.xml")))
 #: messages in the examples: a file may hold several under <Messages>
-EXAMPLE_MESSAGES = sum(p.read_bytes().count(b"<BillOfEntry ") + p.read_bytes().count(
-    b"<ImportGeneralManifest ") for p in EXAMPLES.glob("*.xml"))
+EXAMPLE_MESSAGES = sum(
+    p.read_bytes().count(b"<BillOfEntry ") + p.read_bytes().count(b"<ImportGeneralManifest ")
+    for p in EXAMPLES.glob("*.xml")
+)
 #: the mixed archives: every example message, a non-message, a broken and an EDIFACT member
 MIXED_MESSAGES = EXAMPLE_MESSAGES + 3
 
@@ -42,8 +44,11 @@ def mixed_members() -> list[tuple[str, bytes]]:
     non-message and a broken member."""
     members = [(f"2026/03/{p.name}", p.read_bytes()) for p in sorted(EXAMPLES.glob("*.xml"))]
     members[0] = (f"2026/03/deeper/{Path(members[0][0]).name}", members[0][1])
-    members += [("2026/03/notes.txt", NOT_A_MESSAGE), ("2026/broken.xml", BROKEN_XML),
-                ("2026/04/be-laptops.edi", as_edifact(EXAMPLES / "02-be-laptops-ims.xml"))]
+    members += [
+        ("2026/03/notes.txt", NOT_A_MESSAGE),
+        ("2026/broken.xml", BROKEN_XML),
+        ("2026/04/be-laptops.edi", as_edifact(EXAMPLES / "02-be-laptops-ims.xml")),
+    ]
     return members
 
 
@@ -54,8 +59,11 @@ def write_zip(path: Path, members: list[tuple[str, bytes]]) -> Path:
     return path
 
 
-def write_tar(path: Path, members: list[tuple[str, bytes]],
-              special: Callable[[tarfile.TarFile], None] | None = None) -> Path:
+def write_tar(
+    path: Path,
+    members: list[tuple[str, bytes]],
+    special: Callable[[tarfile.TarFile], None] | None = None,
+) -> Path:
     with tarfile.open(path, "w:gz") as archive:
         for name, data in members:
             info = tarfile.TarInfo(name)
@@ -66,10 +74,20 @@ def write_tar(path: Path, members: list[tuple[str, bytes]],
     return path
 
 
-def customs(*args: str, stdin: bytes | None = None, env: dict[str, str] | None = None,
-            cwd: Path | None = None) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run([sys.executable, "-m", "customs_engine.cli", *args], input=stdin,
-                          capture_output=True, env=env, cwd=cwd, timeout=120)
+def customs(
+    *args: str,
+    stdin: bytes | None = None,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-m", "customs_engine.cli", *args],
+        input=stdin,
+        capture_output=True,
+        env=env,
+        cwd=cwd,
+        timeout=120,
+    )
 
 
 @pytest.fixture

@@ -31,8 +31,11 @@ def test_summary_goes_to_stderr_and_stdout_stays_jsonl(mixed_zip: Path, tmp_path
     assert f"customs: {MIXED_MESSAGES} messages in" in err and "messages/s" in err
     responses = [json.loads(line) for line in lines]
     statuses = Counter(r["status"] for r in responses)
-    assert "status:  " + ", ".join(
-        f"{s} {statuses[s]}" for s in ("accepted", "query", "hold", "rejected")) in err
+    assert (
+        "status:  "
+        + ", ".join(f"{s} {statuses[s]}" for s in ("accepted", "query", "hold", "rejected"))
+        in err
+    )
     rules = Counter(f["rule"] for r in responses for f in r["findings"])
     schemes = Counter(f["scheme"] for r in responses for f in r["findings"])
     assert rules["CORE-SYNTAX-001"] == 2
@@ -58,16 +61,18 @@ def test_standard_input_through_the_command_line(mixed_zip: Path, tmp_path: Path
     boe = (EXAMPLES / "02-be-laptops-ims.xml").read_bytes()
     one = customs("validate", "--format", "jsonl", "-", stdin=boe, cwd=tmp_path)
     assert json.loads(one.stdout)["message"]["source"] == "<stdin>"
-    many = customs("validate", "--format", "jsonl", "-j2", "-", stdin=mixed_zip.read_bytes(),
-                   cwd=tmp_path)
+    many = customs(
+        "validate", "--format", "jsonl", "-j2", "-", stdin=mixed_zip.read_bytes(), cwd=tmp_path
+    )
     sources = [json.loads(line)["message"]["source"] for line in many.stdout.splitlines()]
     assert len(sources) == MIXED_MESSAGES and all(s.startswith("<stdin>!2026/") for s in sources)
 
 
 def test_progress_is_forced_on_stderr_only(tmp_path: Path) -> None:
     env = {**os.environ, "CI": "1"}
-    shown = customs("validate", "--format", "jsonl", "--progress", str(EXAMPLES), env=env,
-                    cwd=tmp_path)
+    shown = customs(
+        "validate", "--format", "jsonl", "--progress", str(EXAMPLES), env=env, cwd=tmp_path
+    )
     quiet = customs("validate", "--format", "jsonl", str(EXAMPLES), env=env, cwd=tmp_path)
     assert shown.stdout == quiet.stdout
     assert b"\r" not in quiet.stderr
@@ -98,15 +103,28 @@ def test_progress_line_shows_rate_and_eta_when_the_total_is_known() -> None:
 
 def test_summary_tallies_statuses_rules_schemes_and_fees() -> None:
     def response(findings: list[Finding], fees: list[Fee]) -> Response:
-        return Response(message=MessageInfo(source="s", index=0, format="f", type="unknown",
-                                            reference=None),
-                        document=DocumentInfo(), findings=findings, fees=fees,
-                        engine=EngineInfo(version="0"))
+        return Response(
+            message=MessageInfo(source="s", index=0, format="f", type="unknown", reference=None),
+            document=DocumentInfo(),
+            findings=findings,
+            fees=fees,
+            engine=EngineInfo(version="0"),
+        )
 
-    late = Fee(rule="CORE-BOE-LATE-001", scheme="core", kind="late_presentation",
-               amount=Decimal("5000"), basis="1 day")
-    reg = Fee(rule="AIMS-FEE-001", scheme="aims", kind="registration_fee",
-              amount=Decimal("12.345"), basis="value")
+    late = Fee(
+        rule="CORE-BOE-LATE-001",
+        scheme="core",
+        kind="late_presentation",
+        amount=Decimal("5000"),
+        basis="1 day",
+    )
+    reg = Fee(
+        rule="AIMS-FEE-001",
+        scheme="aims",
+        kind="registration_fee",
+        amount=Decimal("12.345"),
+        basis="value",
+    )
     warn = Finding(rule="CORE-X-001", scheme="core", outcome="warn", message="m", reference="r")
     hold = Finding(rule="SIMS-X-001", scheme="sims", outcome="hold", message="m", reference="r")
     summary = RunSummary()
@@ -118,6 +136,7 @@ def test_summary_tallies_statuses_rules_schemes_and_fees() -> None:
     assert "status:  accepted 1, query 0, hold 1, rejected 0" in text
     assert "findings by rule:   CORE-X-001 2, SIMS-X-001 1" in text
     assert "findings by scheme: core 2, sims 1" in text
-    assert ("fees by kind:       late_presentation 2 (INR 10000.00), "
-            "registration_fee 1 (INR 12.35)") in text
+    assert (
+        "fees by kind:       late_presentation 2 (INR 10000.00), registration_fee 1 (INR 12.35)"
+    ) in text
     assert not summary.all_accepted

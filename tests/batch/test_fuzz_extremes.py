@@ -25,14 +25,43 @@ from customs_engine.testing import make_engine
 from .conftest import EXAMPLES, as_edifact
 
 EXAMPLES_RUN = int(os.environ.get("CUSTOMS_FUZZ_EXAMPLES", "150"))
-FUZZ = settings(max_examples=EXAMPLES_RUN, deadline=None, database=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                       HealthCheck.function_scoped_fixture])
+FUZZ = settings(
+    max_examples=EXAMPLES_RUN,
+    deadline=None,
+    database=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.function_scoped_fixture,
+    ],
+)
 CONFIG = {"ices_flatfile": {"igm_number": "2345678", "igm_date": "2025-10-18"}}
 
-NUMBERS = ["-1", "-1000", "-0", "0", "-0.001", "0.0000001", "1e999", "-1e999", "1E5",
-           "99999999999999999999", "2147483648", "-2147483649", "9" * 40, "\u0661\u0662",
-           "6\u00b2", "NaN", "Infinity", "-Infinity", "1_000", ".5", "-.5", "5.", "00000000"]
+NUMBERS = [
+    "-1",
+    "-1000",
+    "-0",
+    "0",
+    "-0.001",
+    "0.0000001",
+    "1e999",
+    "-1e999",
+    "1E5",
+    "99999999999999999999",
+    "2147483648",
+    "-2147483649",
+    "9" * 40,
+    "\u0661\u0662",
+    "6\u00b2",
+    "NaN",
+    "Infinity",
+    "-Infinity",
+    "1_000",
+    ".5",
+    "-.5",
+    "5.",
+    "00000000",
+]
 YEARS = ["0001", "1000", "1949", "1950", "2199", "2200", "9999"]
 ZONES = ["-12:00", "+14:00", "Z", "+05:30", "+05:53", "-00:00"]
 #: a free-standing number: a run of digits, perhaps with a decimal part
@@ -44,12 +73,14 @@ _ZONE = re.compile(rb"(?<=\d\d:\d\d)([+-]\d\d:\d\d|Z)")
 
 def seeds(samples_dir: Path) -> list[tuple[str, bytes]]:
     icegate = samples_dir / "icegate"
-    return [("be.xml", (EXAMPLES / "02-be-laptops-ims.xml").read_bytes()),
-            ("igm.xml", (EXAMPLES / "01-igm-innsa1-2234567.xml").read_bytes()),
-            ("be.edi", as_edifact(EXAMPLES / "02-be-laptops-ims.xml")),
-            ("igm.edi", as_edifact(EXAMPLES / "01-igm-innsa1-2234567.xml")),
-            ("be.be", (icegate / "synthetic_cachi01_steel_be.be").read_bytes()),
-            ("igm.igm", (icegate / "synthetic_sachi01_igm.igm").read_bytes())]
+    return [
+        ("be.xml", (EXAMPLES / "02-be-laptops-ims.xml").read_bytes()),
+        ("igm.xml", (EXAMPLES / "01-igm-innsa1-2234567.xml").read_bytes()),
+        ("be.edi", as_edifact(EXAMPLES / "02-be-laptops-ims.xml")),
+        ("igm.edi", as_edifact(EXAMPLES / "01-igm-innsa1-2234567.xml")),
+        ("be.be", (icegate / "synthetic_cachi01_steel_be.be").read_bytes()),
+        ("igm.igm", (icegate / "synthetic_sachi01_igm.igm").read_bytes()),
+    ]
 
 
 @st.composite
@@ -68,20 +99,23 @@ def extreme(draw: st.DrawFn, data: bytes) -> bytes:
             new = draw(st.sampled_from(YEARS)).encode() + spot.group(2)
         else:
             new = draw(st.sampled_from(ZONES)).encode()
-        data = data[:spot.start()] + new + data[spot.end():]
+        data = data[: spot.start()] + new + data[spot.end() :]
     return data
 
 
 def answers(engine: Engine, name: str, data: bytes) -> list[str]:
     """The responses for one file, checked in this process."""
-    return [engine.complete(p, a, name).to_json(indent=None)
-            for p, a in stateless(engine, InputFile(name, data))]
+    return [
+        engine.complete(p, a, name).to_json(indent=None)
+        for p, a in stateless(engine, InputFile(name, data))
+    ]
 
 
 def answers_over_the_wire(engine: Engine, name: str, data: bytes) -> list[str]:
     """The same, with the stateless results packed and unpacked as a worker sends them."""
-    packed = decompress(compress([pack(*pair) for pair in stateless(engine, InputFile(name,
-                                                                                       data))]))
+    packed = decompress(
+        compress([pack(*pair) for pair in stateless(engine, InputFile(name, data))])
+    )
     return [engine.complete(*unpack(item), name).to_json(indent=None) for item in packed]
 
 
@@ -93,7 +127,8 @@ def engines() -> tuple[Engine, Engine]:
 @FUZZ
 @given(data=st.data())
 def test_extreme_numbers_and_dates_get_the_same_answer_in_any_process(
-        samples_dir: Path, engines: tuple[Engine, Engine], data: st.DataObject) -> None:
+    samples_dir: Path, engines: tuple[Engine, Engine], data: st.DataObject
+) -> None:
     name, seed = data.draw(st.sampled_from(seeds(samples_dir)))
     mutated = data.draw(extreme(seed))
     here = answers(engines[0], name, mutated)
@@ -105,7 +140,8 @@ def test_extreme_numbers_and_dates_get_the_same_answer_in_any_process(
 
 @pytest.mark.parametrize("year", ["0001", "9999", "1949", "2200"])
 def test_dates_outside_the_range_are_a_finding_in_every_format(
-        samples_dir: Path, engines: tuple[Engine, Engine], year: str) -> None:
+    samples_dir: Path, engines: tuple[Engine, Engine], year: str
+) -> None:
     for name, seed in seeds(samples_dir):
         mutated = _DATE.sub(lambda spot: year.encode() + spot.group(2), seed)
         responses = answers(engines[0], name, mutated)

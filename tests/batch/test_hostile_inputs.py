@@ -56,11 +56,10 @@ def members_of(path: Path, limits: Limits | None = None) -> list[InputFile]:
 # -- item 5: a damaged tar header -------------------------------------------------------------
 
 
-def test_damaged_tar_header_is_answered_with_its_offset_and_reading_goes_on(
-        tmp_path: Path) -> None:
+def test_damaged_tar_header_is_answered_with_its_offset_and_reading_goes_on(tmp_path: Path) -> None:
     raw = bytearray(tar_bytes([("a.xml", GOOD), ("b.xml", GOOD), ("c.xml", GOOD)]))
     second = 512 + -(-len(GOOD) // 512) * 512
-    raw[second + 148:second + 156] = b"0000000\0"  # wrong header checksum
+    raw[second + 148 : second + 156] = b"0000000\0"  # wrong header checksum
     path = tmp_path / "damaged.tar"
     path.write_bytes(bytes(raw))
     result, out = run_jsonl(str(path), cwd=tmp_path)
@@ -75,7 +74,7 @@ def test_damaged_tar_header_is_answered_with_its_offset_and_reading_goes_on(
 def test_data_after_a_zeroed_header_is_reported_not_dropped(tmp_path: Path) -> None:
     raw = bytearray(tar_bytes([("a.xml", GOOD), ("b.xml", GOOD)]))
     second = 512 + -(-len(GOOD) // 512) * 512
-    raw[second:second + 512] = bytes(512)  # looks like the end-of-archive marker
+    raw[second : second + 512] = bytes(512)  # looks like the end-of-archive marker
     path = tmp_path / "zeroed.tar"
     path.write_bytes(bytes(raw))
     _, out = run_jsonl(str(path), cwd=tmp_path)
@@ -106,14 +105,14 @@ def test_gzip_crc_of_a_tar_gz_is_checked_before_anything_is_used(tmp_path: Path)
 
 @pytest.mark.parametrize("kind", [tarfile.GNUTYPE_LONGNAME, tarfile.XHDTYPE])
 def test_oversized_long_name_or_pax_header_refuses_its_member_unread(
-        tmp_path: Path, kind: bytes) -> None:
+    tmp_path: Path, kind: bytes
+) -> None:
     size = 2 * MAX_EXTENDED_HEADER
     header = tarfile.TarInfo("././@LongLink")
     header.type = kind
     header.size = size
     bogus = header.tobuf(tarfile.USTAR_FORMAT) + b"a" * size
-    raw = (entry("a.xml", GOOD) + bogus + entry("victim.xml", GOOD)
-           + tar_bytes([("z.xml", GOOD)]))
+    raw = entry("a.xml", GOOD) + bogus + entry("victim.xml", GOOD) + tar_bytes([("z.xml", GOOD)])
     path = tmp_path / "long.tar"
     path.write_bytes(raw)
     files = members_of(path)
@@ -133,8 +132,16 @@ def test_overlapping_zip_entries_are_refused(tmp_path: Path) -> None:
         first = archive.filelist[0]
         for n in range(50):
             clone = zipfile.ZipInfo(f"copy{n:02d}.xml", first.date_time)
-            for attr in ("compress_type", "CRC", "compress_size", "file_size", "header_offset",
-                         "external_attr", "flag_bits", "create_system"):
+            for attr in (
+                "compress_type",
+                "CRC",
+                "compress_size",
+                "file_size",
+                "header_offset",
+                "external_attr",
+                "flag_bits",
+                "create_system",
+            ):
                 setattr(clone, attr, getattr(first, attr))
             archive.filelist.append(clone)
     files = members_of(path)
@@ -182,8 +189,7 @@ def test_reverse_sorted_tar_gz_is_inflated_once(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("method", [zipfile.ZIP_DEFLATED, zipfile.ZIP_LZMA, zipfile.ZIP_BZIP2])
-def test_corrupt_zip_member_stream_is_that_member_rejected(tmp_path: Path,
-                                                           method: int) -> None:
+def test_corrupt_zip_member_stream_is_that_member_rejected(tmp_path: Path, method: int) -> None:
     path = tmp_path / "corrupt.zip"
     with zipfile.ZipFile(path, "w", method) as archive:
         archive.writestr("a.xml", GOOD)
@@ -209,8 +215,10 @@ def test_corrupt_tar_xz_is_one_rejected_response_and_the_run_goes_on(tmp_path: P
     path = tmp_path / "corrupt.tar.xz"
     path.write_bytes(bytes(raw))
     _, out = run_jsonl(str(path), str(EXAMPLES / "02-be-laptops-ims.xml"), cwd=tmp_path)
-    assert [r["message"]["source"] for r in out] == [str(path),
-                                                     str(EXAMPLES / "02-be-laptops-ims.xml")]
+    assert [r["message"]["source"] for r in out] == [
+        str(path),
+        str(EXAMPLES / "02-be-laptops-ims.xml"),
+    ]
     assert "is corrupt" in out[0]["findings"][0]["message"]
 
 
@@ -264,8 +272,9 @@ def test_skipped_directory_entries_are_listed_in_the_summary(tmp_path: Path) -> 
     assert f"{tmp_path}/in/pipe.xml: FIFO, not a regular file" in summary
 
 
-def test_unreadable_sub_directory_is_a_rejected_response(tmp_path: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unreadable_sub_directory_is_a_rejected_response(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (tmp_path / "locked").mkdir()
     (tmp_path / "z.xml").write_bytes(GOOD)
     real = os.scandir
@@ -279,7 +288,8 @@ def test_unreadable_sub_directory_is_a_rejected_response(tmp_path: Path,
     files = list(iter_inputs([str(tmp_path)]))
     assert [(f.name, f.problem) for f in files] == [
         (f"{tmp_path}/locked", "cannot read directory: Permission denied"),
-        (f"{tmp_path}/z.xml", None)]
+        (f"{tmp_path}/z.xml", None),
+    ]
 
 
 @pytest.mark.parametrize("where", ["path", "config", "convert"])
@@ -287,10 +297,11 @@ def test_fifo_and_dev_zero_are_refused_without_hanging(tmp_path: Path, where: st
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)
     for special in (str(fifo), "/dev/zero"):
-        args = {"path": ["validate", special],
-                "config": ["validate", "--config", special,
-                           str(EXAMPLES / "02-be-laptops-ims.xml")],
-                "convert": ["convert", special, "--to", "xml"]}[where]
+        args = {
+            "path": ["validate", special],
+            "config": ["validate", "--config", special, str(EXAMPLES / "02-be-laptops-ims.xml")],
+            "convert": ["convert", special, "--to", "xml"],
+        }[where]
         started = time.monotonic()
         result = customs(*args, cwd=tmp_path)
         assert result.returncode == 2, result.stderr.decode()
@@ -302,14 +313,19 @@ def test_fifo_and_dev_zero_are_refused_without_hanging(tmp_path: Path, where: st
 
 
 def test_full_disk_output_is_exit_2_with_a_message(tmp_path: Path) -> None:
-    result = customs("validate", "-o", "/dev/full", str(EXAMPLES / "02-be-laptops-ims.xml"),
-                     cwd=tmp_path)
+    result = customs(
+        "validate", "-o", "/dev/full", str(EXAMPLES / "02-be-laptops-ims.xml"), cwd=tmp_path
+    )
     assert result.returncode == 2 and b"Traceback" not in result.stderr
     assert b"cannot write /dev/full: No space left on device" in result.stderr
     with open("/dev/full", "wb") as full:
         stdout_full = subprocess.run(
             [sys.executable, "-m", "customs_engine.cli", "validate", str(EXAMPLES)],
-            stdout=full, stderr=subprocess.PIPE, cwd=tmp_path, timeout=120)
+            stdout=full,
+            stderr=subprocess.PIPE,
+            cwd=tmp_path,
+            timeout=120,
+        )
     assert stdout_full.returncode == 2 and b"Traceback" not in stdout_full.stderr
     assert b"cannot write standard output" in stdout_full.stderr
 
@@ -317,15 +333,23 @@ def test_full_disk_output_is_exit_2_with_a_message(tmp_path: Path) -> None:
 def test_closed_or_broken_standard_output_is_exit_2(tmp_path: Path) -> None:
     closed = subprocess.run(
         [sys.executable, "-m", "customs_engine.cli", "validate", str(EXAMPLES)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=tmp_path, timeout=120,
-        preexec_fn=lambda: os.close(1))
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+        timeout=120,
+        preexec_fn=lambda: os.close(1),
+    )
     assert closed.returncode == 2 and b"Traceback" not in closed.stderr
     assert b"standard output is closed" in closed.stderr
     read_end, write_end = os.pipe()
     os.close(read_end)
     broken = subprocess.run(
         [sys.executable, "-m", "customs_engine.cli", "validate", str(EXAMPLES)],
-        stdout=write_end, stderr=subprocess.PIPE, cwd=tmp_path, timeout=120)
+        stdout=write_end,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+        timeout=120,
+    )
     os.close(write_end)
     assert broken.returncode == 2 and b"Traceback" not in broken.stderr, broken.stderr
 
@@ -344,8 +368,13 @@ def test_manifests_come_first_in_a_directory_and_an_archive(tmp_path: Path) -> N
     single.write_bytes(GOOD)
     _, out = run_jsonl(str(single), str(drop), str(archive), cwd=tmp_path)
     assert [r["message"]["source"] for r in out] == [
-        str(single), f"{drop}/igm-1.xml", f"{drop}/a-note.txt", f"{drop}/be-1.xml",
-        f"{archive}!igm-1.xml", f"{archive}!be-1.xml"]
+        str(single),
+        f"{drop}/igm-1.xml",
+        f"{drop}/a-note.txt",
+        f"{drop}/be-1.xml",
+        f"{archive}!igm-1.xml",
+        f"{archive}!be-1.xml",
+    ]
     noted = next(r for r in out if r["message"]["source"] == f"{drop}/be-1.xml")
     assert not any(f["rule"] == "CORE-BOE-NOTE-002" for f in noted["findings"])
 
@@ -353,6 +382,6 @@ def test_manifests_come_first_in_a_directory_and_an_archive(tmp_path: Path) -> N
 def test_compressed_tar_ending_before_its_check_is_rejected_whole(tmp_path: Path) -> None:
     data = gzip.compress(tar_bytes([("a.xml", GOOD), ("b.xml", GOOD)]), compresslevel=0)
     path = tmp_path / "cut.tar.gz"
-    path.write_bytes(data[:len(data) - 600])  # a.xml whole, the CRC never reached
+    path.write_bytes(data[: len(data) - 600])  # a.xml whole, the CRC never reached
     (only,) = members_of(path)
     assert only.name == str(path) and "ends early" in (only.problem or "")

@@ -31,15 +31,22 @@ GOOD = (EXAMPLES / "02-be-laptops-ims.xml").read_bytes()
 
 
 def test_jobs_are_capped_at_a_multiple_of_the_cores(tmp_path: Path) -> None:
-    result = customs("validate", "-j", "100000", "--no-progress",
-                     str(EXAMPLES / "02-be-laptops-ims.xml"), cwd=tmp_path)
+    result = customs(
+        "validate",
+        "-j",
+        "100000",
+        "--no-progress",
+        str(EXAMPLES / "02-be-laptops-ims.xml"),
+        cwd=tmp_path,
+    )
     cores = len(os.sched_getaffinity(0))
     assert f"-j 100000 capped at {4 * cores} (4 per core".encode() in result.stderr
     assert result.returncode == 1, result.stderr.decode()  # answered (QUERY), not stuck
 
 
-def test_a_dead_worker_has_its_own_exit_code(monkeypatch: pytest.MonkeyPatch,
-                                             tmp_path: Path) -> None:
+def test_a_dead_worker_has_its_own_exit_code(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     def dies(*args: object, **kwargs: object) -> None:
         raise RunError("a worker process died while checking x")
 
@@ -55,9 +62,21 @@ def test_killing_the_main_process_kills_its_workers(tmp_path: Path) -> None:
     drop.mkdir()
     for n in range(3000):
         (drop / f"be-{n:05d}.xml").write_bytes(GOOD)
-    main = subprocess.Popen([sys.executable, "-m", "customs_engine.cli", "validate", "-j", "3",
-                             "--no-progress", str(drop)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, cwd=tmp_path)
+    main = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "customs_engine.cli",
+            "validate",
+            "-j",
+            "3",
+            "--no-progress",
+            str(drop),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=tmp_path,
+    )
     workers: list[int] = []
     deadline = time.monotonic() + 60
     while len(workers) < 2 and time.monotonic() < deadline:
@@ -113,9 +132,22 @@ def test_sigterm_leaves_json_output_well_formed(tmp_path: Path) -> None:
     for n in range(2000):
         (drop / f"be-{n:05d}.xml").write_bytes(GOOD)
     out = tmp_path / "out.json"
-    main = subprocess.Popen([sys.executable, "-m", "customs_engine.cli", "validate", "--format",
-                             "json", "-o", str(out), "--no-progress", str(drop)],
-                            stderr=subprocess.PIPE, cwd=tmp_path)
+    main = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "customs_engine.cli",
+            "validate",
+            "--format",
+            "json",
+            "-o",
+            str(out),
+            "--no-progress",
+            str(drop),
+        ],
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+    )
     deadline = time.monotonic() + 60
     while (not out.exists() or out.stat().st_size < 10_000) and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -125,28 +157,50 @@ def test_sigterm_leaves_json_output_well_formed(tmp_path: Path) -> None:
     assert 0 < len(json.loads(out.read_bytes())) < 2000
 
 
-@pytest.mark.parametrize("stamp", ["9999-12-31T23:59:59-12:00", "0001-01-01T00:00:00+14:00",
-                                   "1949-12-31T23:59:59+05:30"])
+@pytest.mark.parametrize(
+    "stamp", ["9999-12-31T23:59:59-12:00", "0001-01-01T00:00:00+14:00", "1949-12-31T23:59:59+05:30"]
+)
 def test_extreme_timestamps_are_a_finding_under_any_jobs(tmp_path: Path, stamp: str) -> None:
     path = tmp_path / "extreme.xml"
     path.write_bytes(re.sub(rb"<PresentedAt>[^<]*", b"<PresentedAt>" + stamp.encode(), GOOD))
     outputs = []
     for jobs in ("-j1", "-j2"):
-        result = customs("validate", "--format", "jsonl", "--no-progress", jobs, str(path),
-                         str(path), cwd=tmp_path)
+        result = customs(
+            "validate",
+            "--format",
+            "jsonl",
+            "--no-progress",
+            jobs,
+            str(path),
+            str(path),
+            cwd=tmp_path,
+        )
         assert result.returncode == 1 and b"Traceback" not in result.stderr
         outputs.append(result.stdout)
     assert outputs[0] == outputs[1]
     finding = json.loads(outputs[0].splitlines()[0])["findings"][0]
-    assert finding["rule"] == "CORE-SYNTAX-001" and "outside the accepted range" in finding[
-        "message"]
+    assert (
+        finding["rule"] == "CORE-SYNTAX-001" and "outside the accepted range" in finding["message"]
+    )
 
 
 def test_edge_of_the_date_range_travels_the_worker_wire_exactly(tmp_path: Path) -> None:
     path = tmp_path / "edge.xml"
-    path.write_bytes(re.sub(rb"<PresentedAt>[^<]*", b"<PresentedAt>1950-01-01T00:00:00+05:30",
-                            GOOD))
-    outputs = [customs("validate", "--format", "jsonl", "--no-progress", jobs, str(path),
-                       str(path), cwd=tmp_path).stdout for jobs in ("-j1", "-j2")]
+    path.write_bytes(
+        re.sub(rb"<PresentedAt>[^<]*", b"<PresentedAt>1950-01-01T00:00:00+05:30", GOOD)
+    )
+    outputs = [
+        customs(
+            "validate",
+            "--format",
+            "jsonl",
+            "--no-progress",
+            jobs,
+            str(path),
+            str(path),
+            cwd=tmp_path,
+        ).stdout
+        for jobs in ("-j1", "-j2")
+    ]
     assert outputs[0] == outputs[1]
     assert b"outside the accepted range" not in outputs[0]

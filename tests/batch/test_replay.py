@@ -11,9 +11,15 @@ from customs_engine.core.response import AuthorisationClaim, AuthorisationUse
 
 
 def use(item: int, remaining: Decimal | None) -> AuthorisationUse:
-    return AuthorisationUse(scheme="ims", number="IMS-1", item=item,
-                            debited_quantity=Decimal("2.5"), debited_value=Decimal("10.10"),
-                            remaining_quantity=remaining, remaining_value=None)
+    return AuthorisationUse(
+        scheme="ims",
+        number="IMS-1",
+        item=item,
+        debited_quantity=Decimal("2.5"),
+        debited_value=Decimal("10.10"),
+        remaining_quantity=remaining,
+        remaining_value=None,
+    )
 
 
 def test_entries_round_trip_in_memory_and_after_spilling() -> None:
@@ -33,10 +39,12 @@ def test_entries_round_trip_in_memory_and_after_spilling() -> None:
 
 
 def test_a_resubmission_is_not_debited_twice_after_the_table_spilled() -> None:
-    registry = MemoryRegistry([RegistryRecord(kind="authorisation", scheme="IMS",
-                                              number="IMS-1", quantity=Decimal(100))])
-    claim = AuthorisationClaim(scheme="IMS", number="IMS-1", item=1, quantity=Decimal(1),
-                               shortfall_rule="IMS-BAL-001")
+    registry = MemoryRegistry(
+        [RegistryRecord(kind="authorisation", scheme="IMS", number="IMS-1", quantity=Decimal(100))]
+    )
+    claim = AuthorisationClaim(
+        scheme="IMS", number="IMS-1", item=1, quantity=Decimal(1), shortfall_rule="IMS-BAL-001"
+    )
     state = RunState()
     state._applied = ReplayTable(in_memory=2)
     first = [state.apply_claims(f"BE-{n}#d", [claim], registry) for n in range(5)]

@@ -22,21 +22,47 @@ from customs_engine.core.response import (
 
 def response(index: int, *findings: Finding, reference: str | None = "BE-1") -> Response:
     return Response(
-        message=MessageInfo(source="a.zip!x.xml", index=index, format="icegate_xml",
-                            type="bill_of_entry", reference=reference),
-        document=DocumentInfo(), findings=list(findings),
-        fees=[Fee(rule="CORE-BOE-LATE-001", scheme="core", kind="late", amount=Decimal("5"),
-                  basis="1 day")],
-        engine=EngineInfo(version="0"))
+        message=MessageInfo(
+            source="a.zip!x.xml",
+            index=index,
+            format="icegate_xml",
+            type="bill_of_entry",
+            reference=reference,
+        ),
+        document=DocumentInfo(),
+        findings=list(findings),
+        fees=[
+            Fee(
+                rule="CORE-BOE-LATE-001",
+                scheme="core",
+                kind="late",
+                amount=Decimal("5"),
+                basis="1 day",
+            )
+        ],
+        engine=EngineInfo(version="0"),
+    )
 
 
-REJECT = Finding(rule="IMS-BAL-001", scheme="ims", outcome="reject", item=2,
-                 field="items[1].licences[0]", message='short, by "40" NOS\nsee <ledger>',
-                 reference="Policy Circular 06/2023-24")
-WARN = Finding(rule="CORE-IEC-002", scheme="core", outcome="warn", message="legacy IEC",
-               reference="FTDR 1992")
-HOLD = Finding(rule="SIMS-REG-001", scheme="sims", outcome="hold", message="no registration",
-               reference="DGFT Notification 17/2015-20")
+REJECT = Finding(
+    rule="IMS-BAL-001",
+    scheme="ims",
+    outcome="reject",
+    item=2,
+    field="items[1].licences[0]",
+    message='short, by "40" NOS\nsee <ledger>',
+    reference="Policy Circular 06/2023-24",
+)
+WARN = Finding(
+    rule="CORE-IEC-002", scheme="core", outcome="warn", message="legacy IEC", reference="FTDR 1992"
+)
+HOLD = Finding(
+    rule="SIMS-REG-001",
+    scheme="sims",
+    outcome="hold",
+    message="no registration",
+    reference="DGFT Notification 17/2015-20",
+)
 
 
 def test_writers_are_registered_through_the_plugin_hooks() -> None:
@@ -55,12 +81,22 @@ def test_csv_has_one_row_per_finding_and_one_for_a_message_without_any() -> None
     rows = list(csv.DictReader(io.StringIO(out.getvalue().decode())))
     assert tuple(rows[0]) == CSV_COLUMNS
     assert len(rows) == 3
-    assert rows[0] == {"source": "a.zip!x.xml", "index": "0", "reference": "BE-1",
-                       "type": "bill_of_entry", "status": "rejected", "rule": "IMS-BAL-001",
-                       "scheme": "ims", "outcome": "reject", "item": "2",
-                       "field": "items[1].licences[0]", "message": REJECT.message,
-                       "reference_law": "Policy Circular 06/2023-24", "function": "",
-                       "credited": ""}
+    assert rows[0] == {
+        "source": "a.zip!x.xml",
+        "index": "0",
+        "reference": "BE-1",
+        "type": "bill_of_entry",
+        "status": "rejected",
+        "rule": "IMS-BAL-001",
+        "scheme": "ims",
+        "outcome": "reject",
+        "item": "2",
+        "field": "items[1].licences[0]",
+        "message": REJECT.message,
+        "reference_law": "Policy Circular 06/2023-24",
+        "function": "",
+        "credited": "",
+    }
     assert rows[1]["rule"] == "CORE-IEC-002" and rows[1]["item"] == ""
     assert rows[2]["status"] == "accepted" and rows[2]["reference"] == ""
     assert all(rows[2][c] == "" for c in CSV_COLUMNS[5:])
@@ -79,7 +115,10 @@ def test_junit_has_one_testcase_per_message_and_fails_the_not_accepted() -> None
     root = junit(response(0, REJECT, WARN), response(1, WARN), response(2, HOLD, reference=None))
     cases = root.findall("testsuite/testcase")
     assert [(c.get("classname"), c.get("name")) for c in cases] == [
-        ("a.zip!x.xml", "BE-1"), ("a.zip!x.xml", "BE-1 #1"), ("a.zip!x.xml", "#2")]
+        ("a.zip!x.xml", "BE-1"),
+        ("a.zip!x.xml", "BE-1 #1"),
+        ("a.zip!x.xml", "#2"),
+    ]
     failure = cases[0].find("failure")
     assert failure is not None and failure.get("type") == "rejected"
     assert failure.get("message", "").startswith("rejected: IMS-BAL-001")

@@ -20,8 +20,13 @@ from customs_engine.core.serializers import JsonLinesWriter
 
 from .conftest import EXAMPLE_FILES, EXAMPLE_MESSAGES, EXAMPLES
 
-SEQ_RULE = Rule(id="TEST-SEQ-001", scheme="test", title="position in the run", outcomes=("info",),
-                reference="test plugin")
+SEQ_RULE = Rule(
+    id="TEST-SEQ-001",
+    scheme="test",
+    title="position in the run",
+    outcomes=("info",),
+    reference="test plugin",
+)
 
 
 class Sequence:
@@ -110,8 +115,12 @@ def test_progress_counts_files_and_messages() -> None:
     stream = io.StringIO()
     progress = Progress(stream, total_files=None)
     host = PluginHost.from_entry_points(trace=False)
-    run(Engine(host, CheckContext()), iter_inputs([str(EXAMPLES)]), JsonLinesWriter(io.BytesIO()),
-        progress=progress)
+    run(
+        Engine(host, CheckContext()),
+        iter_inputs([str(EXAMPLES)]),
+        JsonLinesWriter(io.BytesIO()),
+        progress=progress,
+    )
     assert progress.files == EXAMPLE_FILES and progress.messages == EXAMPLE_MESSAGES
     assert f"customs: {EXAMPLE_MESSAGES} messages" in progress.line()
 
@@ -123,5 +132,10 @@ def _crash() -> PluginHost:
 def test_a_dying_worker_stops_the_run_with_a_clear_error() -> None:
     host = PluginHost.from_entry_points(trace=False)
     with pytest.raises(RunError, match=r"worker process died.*-j1"):
-        run(Engine(host, CheckContext()), iter(many_files(10 * BATCH_FILES)),
-            JsonLinesWriter(io.BytesIO()), jobs=2, host_factory=_crash)
+        run(
+            Engine(host, CheckContext()),
+            iter(many_files(10 * BATCH_FILES)),
+            JsonLinesWriter(io.BytesIO()),
+            jobs=2,
+            host_factory=_crash,
+        )

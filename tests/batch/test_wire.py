@@ -16,17 +16,24 @@ from customs_engine.core.wire import compress, decompress, pack, unpack
 
 from .conftest import BROKEN_XML, EXAMPLES, NOT_A_MESSAGE, as_edifact
 
-SAMPLES = ("edifact/smooks_cusdec_d96b_ncts_cd001a.edi", "edifact/smooks_cuscar_d99a_scprbl.edi",
-           "icegate/synthetic_cachi01_steel_be.be", "icegate/synthetic_sachi01_igm.igm",
-           "icegate/ices_sachi01_sea_igm_redacted_excerpt.igm")
+SAMPLES = (
+    "edifact/smooks_cusdec_d96b_ncts_cd001a.edi",
+    "edifact/smooks_cuscar_d99a_scprbl.edi",
+    "icegate/synthetic_cachi01_steel_be.be",
+    "icegate/synthetic_sachi01_igm.igm",
+    "icegate/ices_sachi01_sea_igm_redacted_excerpt.igm",
+)
 
 
 def _inputs(samples_dir: Path) -> list[InputFile]:
     files = [InputFile(p.name, p.read_bytes()) for p in sorted(EXAMPLES.glob("*.xml"))]
     files += [InputFile(name, (samples_dir / name).read_bytes()) for name in SAMPLES]
     files.append(InputFile("04.edi", as_edifact(EXAMPLES / "04-be-steel-sims.xml")))
-    files += [InputFile("note.txt", NOT_A_MESSAGE), InputFile("broken.xml", BROKEN_XML),
-              InputFile("refused", b"", problem="archive member 'x': refused")]
+    files += [
+        InputFile("note.txt", NOT_A_MESSAGE),
+        InputFile("broken.xml", BROKEN_XML),
+        InputFile("refused", b"", problem="archive member 'x': refused"),
+    ]
     return files
 
 
@@ -59,8 +66,10 @@ def test_the_message_the_checks_saw_is_the_one_that_arrives(name: str) -> None:
     assert arrived.message == seen
     assert arrived_assessment.message is None
     assert arrived_assessment.key == assessment.key
-    assert (arrived_assessment.fees, arrived_assessment.claims) == (assessment.fees,
-                                                                    assessment.claims)
+    assert (arrived_assessment.fees, arrived_assessment.claims) == (
+        assessment.fees,
+        assessment.claims,
+    )
     assert arrived.findings == parsed.findings
     assert arrived_assessment.findings == assessment.findings
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from customs_engine.testing import bill_of_entry, write_message
 
-PAPER = '''
+PAPER = """
 from customs_engine import ParsedMessage, ResponseFormat, WireFormat, hookimpl
 
 def detect(head, name):
@@ -35,11 +35,10 @@ def customs_wire_formats():
 @hookimpl
 def customs_response_formats():
     return [ResponseFormat(name="paper-lines", title="one line per message", writer=Lines)]
-'''
+"""
 
 
-def test_a_third_party_writer_is_a_convert_target(fake_dists, customs_cli,
-                                                  tmp_path: Path) -> None:
+def test_a_third_party_writer_is_a_convert_target(fake_dists, customs_cli, tmp_path: Path) -> None:
     fake_dists.add("customs-engine-paperfmt", "ce_paper_format", PAPER, entry_name="paperfmt")
     path = write_message(tmp_path / "be.xml", bill_of_entry(message_id="BE-77"))
     converted = customs_cli("convert", str(path), "--to", "paper")
@@ -49,7 +48,8 @@ def test_a_third_party_writer_is_a_convert_target(fake_dists, customs_cli,
     assert wrong.exit_code == 2
     assert "'pdf' is not one of " in wrong.stderr
     assert {"edifact", "paper", "xml"} <= set(
-        wrong.stderr.split("is not one of ")[1].split(".")[0].strip().split(", "))
+        wrong.stderr.split("is not one of ")[1].split(".")[0].strip().split(", ")
+    )
     validated = customs_cli("validate", "--format", "paper-lines", str(path))
     assert validated.stdout == "BE-77 accepted\n"
     help_text = customs_cli("validate", "--help").stdout
@@ -63,13 +63,12 @@ def test_an_unknown_response_format_names_the_loaded_ones(customs_cli, tmp_path:
     assert result.exit_code == 2
     listed = result.stderr.split("is not one of ")[1].splitlines()[0].rstrip(".")
     assert {"csv", "cusres", "ices-ack", "json", "jsonl", "junit", "text", "xml"} <= set(
-        listed.split(", "))
+        listed.split(", ")
+    )
 
 
-def test_a_failing_writer_is_named_not_a_traceback(fake_dists, customs_cli,
-                                                   tmp_path: Path) -> None:
-    fake_dists.add("customs-engine-paperfmt", "ce_paper_format_crash", PAPER,
-                   entry_name="paperfmt")
+def test_a_failing_writer_is_named_not_a_traceback(fake_dists, customs_cli, tmp_path: Path) -> None:
+    fake_dists.add("customs-engine-paperfmt", "ce_paper_format_crash", PAPER, entry_name="paperfmt")
     path = write_message(tmp_path / "be.xml", bill_of_entry(message_id="BE-CRASH"))
     result = customs_cli("convert", str(path), "--to", "paper")
     assert result.exit_code == 3

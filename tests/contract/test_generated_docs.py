@@ -25,7 +25,8 @@ def test_generated_page_is_current(page: str) -> None:
     render = generator().PAGES[page]
     checked_in = (ROOT / "docs" / page).read_text(encoding="utf-8")
     assert checked_in == render(), (
-        f"docs/{page} is out of date: run `python tools/generate_docs.py` and commit it")
+        f"docs/{page} is out of date: run `python tools/generate_docs.py` and commit it"
+    )
 
 
 def test_rule_catalogue_lists_every_built_in_rule_and_no_example_rule() -> None:
@@ -43,20 +44,37 @@ def test_model_reference_covers_the_public_models() -> None:
     import customs_engine
 
     text = (ROOT / "docs" / "model-reference.md").read_text(encoding="utf-8")
-    for name in ("BillOfEntry", "Item", "ImportGeneralManifest", "Finding", "Fee",
-                 "AuthorisationClaim", "Response", "RegistryRecord"):
+    for name in (
+        "BillOfEntry",
+        "Item",
+        "ImportGeneralManifest",
+        "Finding",
+        "Fee",
+        "AuthorisationClaim",
+        "Response",
+        "RegistryRecord",
+    ):
         assert f"### `{name}`" in text
         assert name in customs_engine.__all__
 
 
 def test_docs_and_sources_do_not_send_readers_to_files_they_do_not_have() -> None:
     """Users have the package and its docs, not the project's working notes."""
-    banned = re.compile(r"\bSPEC(?:\.md)?\s*§|\bSPEC\.md\b|\bRULES(?:-REFERENCE)?\.md\b|"
-                        r"\bRULES-REFERENCE\b")
+    banned = re.compile(
+        r"\bSPEC(?:\.md)?\s*§|\bSPEC\.md\b|\bRULES(?:-REFERENCE)?\.md\b|"
+        r"\bRULES-REFERENCE\b"
+    )
     offenders = []
-    for path in sorted([*(ROOT / "docs").rglob("*.md"), ROOT / "README.md",
-                        *(ROOT / "src").rglob("*.py"), *(ROOT / "src").rglob("*.toml"),
-                        *(ROOT / "src").rglob("*.html"), *(ROOT / "src").rglob("*.xsd")]):
+    for path in sorted(
+        [
+            *(ROOT / "docs").rglob("*.md"),
+            ROOT / "README.md",
+            *(ROOT / "src").rglob("*.py"),
+            *(ROOT / "src").rglob("*.toml"),
+            *(ROOT / "src").rglob("*.html"),
+            *(ROOT / "src").rglob("*.xsd"),
+        ]
+    ):
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             if banned.search(line):
                 offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")

@@ -28,8 +28,13 @@ from customs_engine.testing import (
     write_message,
 )
 
-HOLD_ONLY = Rule(id="PROBE-BAL-001", scheme="probe", title="Probe balance", outcomes=("hold",),
-                 reference="tests/contract probe plugin")
+HOLD_ONLY = Rule(
+    id="PROBE-BAL-001",
+    scheme="probe",
+    title="Probe balance",
+    outcomes=("hold",),
+    reference="tests/contract probe plugin",
+)
 
 
 class Wrapper:
@@ -54,11 +59,17 @@ def test_a_wrapper_hookimpl_is_refused_at_load_with_its_name(plugin: object) -> 
 
 
 def test_a_wrapper_plugin_stops_the_cli_with_exit_3_naming_it(fake_dists, customs_cli) -> None:
-    fake_dists.add("customs-engine-wrap", "ce_wrapping", (
-        "from customs_engine import hookimpl\n"
-        "@hookimpl(wrapper=True)\n"
-        "def customs_check_bill_of_entry(boe, ctx):\n"
-        "    return (yield)\n"), entry_name="wrapping")
+    fake_dists.add(
+        "customs-engine-wrap",
+        "ce_wrapping",
+        (
+            "from customs_engine import hookimpl\n"
+            "@hookimpl(wrapper=True)\n"
+            "def customs_check_bill_of_entry(boe, ctx):\n"
+            "    return (yield)\n"
+        ),
+        entry_name="wrapping",
+    )
     result = customs_cli("rules")
     assert result.exit_code == 3
     assert "plugin 'wrapping' failed to load" in result.stderr
@@ -76,10 +87,12 @@ def test_a_failing_routing_plugin_is_named_and_the_core_routing_is_kept() -> Non
     routed = make_engine(only=["core"]).validate_message(boe)
     assert routed.routing is not None
     response = make_engine(only=["core"], extra=[("router", FailingRouting())]).validate_message(
-        boe)
+        boe
+    )
     failure = assert_finding(response, "CORE-PLUGIN-001", outcome="reject")
     assert "plugin 'router' failed in customs_routing: RuntimeError: routing table missing" in (
-        failure.message)
+        failure.message
+    )
     assert response.routing == routed.routing
 
 
@@ -92,8 +105,14 @@ class FailingDetection:
 
     @hookimpl
     def customs_wire_formats(self) -> list[WireFormat]:
-        return [WireFormat(name="a_sniffed", title="sniffed", detect=_sniff,
-                           read=lambda data, source, config: [])]
+        return [
+            WireFormat(
+                name="a_sniffed",
+                title="sniffed",
+                detect=_sniff,
+                read=lambda data, source, config: [],
+            )
+        ]
 
 
 class FailingLegacyDetection:
@@ -107,17 +126,18 @@ def test_a_failing_format_detection_never_escapes_validate_bytes(tmp_path: Path)
     engine = make_engine(only=["core", "icegate_xml"], extra=[("sniffer", FailingDetection())])
     [response] = engine.validate_bytes(path.read_bytes(), str(path))
     failure = assert_finding(response, "CORE-PLUGIN-001")
-    assert "plugin 'sniffer' failed in a_sniffed.detect: UnicodeDecodeError" in (
-        failure.message)
+    assert "plugin 'sniffer' failed in a_sniffed.detect: UnicodeDecodeError" in (failure.message)
     # the ICEGATE XML adapter still detected and read the file
     assert response.message.format == "icegate_xml" and response.message.reference == "BE-TEST-0001"
     assert response.status == "rejected"
 
     # the older first-non-None detection hook fails closed the same way
     [alone] = make_engine(only=[], extra=[("legacy", FailingLegacyDetection())]).validate_bytes(
-        b"anything", "x.bin")
-    assert_finding(alone, "CORE-PLUGIN-001",
-                   message_contains="'legacy' failed in customs_detect_format")
+        b"anything", "x.bin"
+    )
+    assert_finding(
+        alone, "CORE-PLUGIN-001", message_contains="'legacy' failed in customs_detect_format"
+    )
 
 
 def test_the_core_checks_cannot_be_blocked(customs_cli, tmp_path: Path) -> None:
@@ -145,9 +165,18 @@ class ShortfallWithoutReject:
 
     @hookimpl
     def customs_authorisations(self, boe: BillOfEntry) -> list[AuthorisationClaim]:
-        return [AuthorisationClaim(scheme="ims", number="IMS-2026-1", item=i.number,
-                                   quantity=i.quantity, unit=i.unit, value_inr=Decimal(10**9),
-                                   shortfall_rule=HOLD_ONLY.id) for i in boe.items]
+        return [
+            AuthorisationClaim(
+                scheme="ims",
+                number="IMS-2026-1",
+                item=i.number,
+                quantity=i.quantity,
+                unit=i.unit,
+                value_inr=Decimal(10**9),
+                shortfall_rule=HOLD_ONLY.id,
+            )
+            for i in boe.items
+        ]
 
 
 def test_a_shortfall_rule_without_reject_is_refused_at_load() -> None:
@@ -172,12 +201,14 @@ def test_a_shortfall_rule_without_reject_is_refused_at_load() -> None:
 
 def test_a_claim_naming_a_bad_shortfall_rule_fails_closed_not_mid_run() -> None:
     records = [authorisation("IMS", "IMS-2026-1", quantity=1, value_inr=1)]
-    engine = make_engine(only=["core"], extra=[("probe", ShortfallWithoutReject())],
-                         records=records)
+    engine = make_engine(
+        only=["core"], extra=[("probe", ShortfallWithoutReject())], records=records
+    )
     responses = [engine.validate_message(bill_of_entry(message_id=f"BE-{n}")) for n in (1, 2)]
     for response in responses:  # the run went on
-        failure = assert_finding(response, "CORE-PLUGIN-001",
-                                 message_contains="failed in customs_authorisations")
+        failure = assert_finding(
+            response, "CORE-PLUGIN-001", message_contains="failed in customs_authorisations"
+        )
         assert "'probe'" in failure.message and "outcome 'reject'" in failure.message
         assert response.status == "rejected" and response.authorisations == []
 
@@ -190,8 +221,11 @@ def test_a_finding_with_an_undeclared_outcome_is_reported() -> None:
 
         @hookimpl
         def customs_check_bill_of_entry(self, boe: BillOfEntry) -> list[Finding]:
-            return [Finding(rule=HOLD_ONLY.id, scheme="probe", outcome="info", message="m",
-                            reference="r")]
+            return [
+                Finding(
+                    rule=HOLD_ONLY.id, scheme="probe", outcome="info", message="m", reference="r"
+                )
+            ]
 
     response = make_engine(only=[], extra=[("holds", Holds())]).validate_message(bill_of_entry())
     failure = assert_finding(response, "CORE-PLUGIN-001", message_contains="'holds'")

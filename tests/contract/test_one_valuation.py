@@ -21,16 +21,33 @@ from customs_engine.testing import (
 )
 
 USD_1000 = {"amount": Decimal(1000), "currency": "USD", "rate": None}
-RECORDS = [authorisation("IMS", "IMS-2026-00042", hs_codes="84713010", quantity=100,
-                         unit="NOS", value_inr="5000000.00", issued_on="2026-01-05",
-                         valid_until="2026-12-31"),
-           exchange_rate("USD", "83.00", issued_on="2026-03-01")]
+RECORDS = [
+    authorisation(
+        "IMS",
+        "IMS-2026-00042",
+        hs_codes="84713010",
+        quantity=100,
+        unit="NOS",
+        value_inr="5000000.00",
+        issued_on="2026-01-05",
+        valid_until="2026-12-31",
+    ),
+    exchange_rate("USD", "83.00", issued_on="2026-03-01"),
+]
 
 
 def laptops() -> object:
-    return bill_of_entry(item("84713010", quantity=10, unit="NOS", value_inr=None,
-                              foreign_value=USD_1000, product_category="LAPTOP",
-                              licences=[licence("IMS", "IMS-2026-00042")]))
+    return bill_of_entry(
+        item(
+            "84713010",
+            quantity=10,
+            unit="NOS",
+            value_inr=None,
+            foreign_value=USD_1000,
+            product_category="LAPTOP",
+            licences=[licence("IMS", "IMS-2026-00042")],
+        )
+    )
 
 
 def test_the_rate_in_force_values_the_item_for_checks_and_the_ledger() -> None:
@@ -53,9 +70,17 @@ def test_as_of_before_the_rate_leaves_the_value_unknown_for_every_reader() -> No
 
 def test_a_rate_on_the_message_wins_over_the_registry() -> None:
     declared = {"amount": Decimal(1000), "currency": "USD", "rate": Decimal("80.50")}
-    boe = bill_of_entry(item("84713010", quantity=10, unit="NOS", value_inr=None,
-                             foreign_value=declared, product_category="LAPTOP",
-                             licences=[licence("IMS", "IMS-2026-00042")]))
+    boe = bill_of_entry(
+        item(
+            "84713010",
+            quantity=10,
+            unit="NOS",
+            value_inr=None,
+            foreign_value=declared,
+            product_category="LAPTOP",
+            licences=[licence("IMS", "IMS-2026-00042")],
+        )
+    )
     response = make_engine(only=["core", "ims"], records=RECORDS).validate_message(boe)
     assert response.authorisations[0].debited_value == Decimal("80500.00")
 

@@ -66,24 +66,49 @@ def test_plugins_and_examples_import_only_the_public_api() -> None:
 def test_the_import_walk_catches_a_private_import(tmp_path: Path) -> None:
     bad = PLUGINS / "sims" / "probe_private_import.py"
     try:
-        bad.write_text("from customs_engine.core.ledger import RunState\n"
-                       "from customs_engine.plugins.ims.policy import ImsPolicy\n"
-                       "from customs_engine.plugins.sims.plugin import SIMS\n"
-                       "import customs_engine.core.models\n")
+        bad.write_text(
+            "from customs_engine.core.ledger import RunState\n"
+            "from customs_engine.plugins.ims.policy import ImsPolicy\n"
+            "from customs_engine.plugins.sims.plugin import SIMS\n"
+            "import customs_engine.core.models\n"
+        )
         problems = private_imports([bad])
     finally:
         bad.unlink()
     assert [p.split(" imports ")[1] for p in problems] == [
-        "customs_engine.core.ledger", "customs_engine.plugins.ims.policy",
-        "customs_engine.core.models"]
+        "customs_engine.core.ledger",
+        "customs_engine.plugins.ims.policy",
+        "customs_engine.core.models",
+    ]
 
 
 def test_all_lists_the_plugin_vocabulary_and_every_name_resolves() -> None:
-    vocabulary = {"hookimpl", "BillOfEntry", "ImportGeneralManifest", "Item", "Finding", "Fee",
-                  "AuthorisationClaim", "Routing", "Rule", "Scheme", "CheckContext",
-                  "RegistryRecord", "RunView", "load_rules", "read_toml", "Schedule",
-                  "india_date", "valid_through", "money", "inr", "rupees",
-                  "MonitoringScheme", "MonitoringPlugin", "ParsedMessage"}
+    vocabulary = {
+        "hookimpl",
+        "BillOfEntry",
+        "ImportGeneralManifest",
+        "Item",
+        "Finding",
+        "Fee",
+        "AuthorisationClaim",
+        "Routing",
+        "Rule",
+        "Scheme",
+        "CheckContext",
+        "RegistryRecord",
+        "RunView",
+        "load_rules",
+        "read_toml",
+        "Schedule",
+        "india_date",
+        "valid_through",
+        "money",
+        "inr",
+        "rupees",
+        "MonitoringScheme",
+        "MonitoringPlugin",
+        "ParsedMessage",
+    }
     assert vocabulary <= set(customs_engine.__all__)
     assert len(customs_engine.__all__) == len(set(customs_engine.__all__))
     for name in customs_engine.__all__:
@@ -105,7 +130,20 @@ def test_the_package_ships_a_py_typed_marker() -> None:
 
 def test_the_copper_example_passes_mypy_strict(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(tmp_path / "cache"),
-         "--config-file", "/dev/null", str(COPPER)],
-        capture_output=True, text=True, cwd=tmp_path, check=False)
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--strict",
+            "--cache-dir",
+            str(tmp_path / "cache"),
+            "--config-file",
+            "/dev/null",
+            str(COPPER),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout + result.stderr

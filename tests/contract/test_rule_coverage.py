@@ -27,26 +27,78 @@ QUIET = re.compile(r"assert_no_finding|assert_no_fee|\bnot in\b")
 FIRED = re.compile(r"assert_finding|assert_fee|findings_of|rules_of|\bassert\b|==|\bin\b")
 
 #: no test quotes them in an assertion that they fire (as of the check's introduction)
-KNOWN_NOT_FIRED = frozenset({
-    "AIMS-VAL-001",
-})
+KNOWN_NOT_FIRED = frozenset(
+    {
+        "AIMS-VAL-001",
+    }
+)
 #: no test quotes them in an assertion that they stay quiet (as of the check's introduction)
-KNOWN_NOT_QUIET = frozenset({
-    "AIMS-BOE-001", "AIMS-COV-001", "AIMS-EXM-001", "AIMS-FEE-001", "AIMS-FEE-002",
-    "AIMS-FLD-001", "AIMS-FLD-002", "AIMS-VAL-001", "AIMS-VAL-002", "AIMS-WIN-001",
-    "CORE-BOE-NOTE-002", "CORE-BOE-NOTE-003", "CORE-BOE-NOTE-004", "CORE-IEC-001", "CORE-IGM-001",
-    "CORE-IGM-002", "CORE-LIC-002", "CORE-LIC-003", "CORE-NAC-001", "CORE-PLUGIN-001",
-    "CORE-SYNTAX-001", "ICES-VAL-001", "IMS-AUTH-001", "IMS-BAL-001", "IMS-COV-001",
-    "IMS-COV-002", "IMS-EXM-001", "IMS-EXM-002", "IMS-EXM-003", "IMS-EXM-004", "IMS-EXM-005",
-    "IMS-EXM-006", "IMS-PORT-001", "IMS-VAL-001", "IMS-VAL-002", "NFMIMS-CU-BOE-001",
-    "SCRAP-CONTRACT-001", "SCRAP-FORM-001", "SCRAP-LIST-002", "SCRAP-ORIG-001", "SCRAP-PORT-001",
-    "SCRAP-PSIC-001", "SCRAP-PSIC-002", "SCRAP-PSIC-003", "SCRAP-PSIC-004", "SCRAP-SAFE-001",
-    "SIMS-BOE-001", "SIMS-COV-001", "SIMS-COV-002", "SIMS-EXM-001", "SIMS-FEE-001",
-    "SIMS-FEE-002", "SIMS-FLD-001", "SIMS-FLD-002", "SIMS-ONE-001", "SIMS-VAL-001",
-    "SIMS-VAL-002", "SIMS-WIN-001",
-    # declared by the lifecycle work, without a quiet test when this check landed
-    "CORE-IGM-004", "CORE-IGM-005", "CORE-IGM-008",
-})
+KNOWN_NOT_QUIET = frozenset(
+    {
+        "AIMS-BOE-001",
+        "AIMS-COV-001",
+        "AIMS-EXM-001",
+        "AIMS-FEE-001",
+        "AIMS-FEE-002",
+        "AIMS-FLD-001",
+        "AIMS-FLD-002",
+        "AIMS-VAL-001",
+        "AIMS-VAL-002",
+        "AIMS-WIN-001",
+        "CORE-BOE-NOTE-002",
+        "CORE-BOE-NOTE-003",
+        "CORE-BOE-NOTE-004",
+        "CORE-IEC-001",
+        "CORE-IGM-001",
+        "CORE-IGM-002",
+        "CORE-LIC-002",
+        "CORE-LIC-003",
+        "CORE-NAC-001",
+        "CORE-PLUGIN-001",
+        "CORE-SYNTAX-001",
+        "ICES-VAL-001",
+        "IMS-AUTH-001",
+        "IMS-BAL-001",
+        "IMS-COV-001",
+        "IMS-COV-002",
+        "IMS-EXM-001",
+        "IMS-EXM-002",
+        "IMS-EXM-003",
+        "IMS-EXM-004",
+        "IMS-EXM-005",
+        "IMS-EXM-006",
+        "IMS-PORT-001",
+        "IMS-VAL-001",
+        "IMS-VAL-002",
+        "NFMIMS-CU-BOE-001",
+        "SCRAP-CONTRACT-001",
+        "SCRAP-FORM-001",
+        "SCRAP-LIST-002",
+        "SCRAP-ORIG-001",
+        "SCRAP-PORT-001",
+        "SCRAP-PSIC-001",
+        "SCRAP-PSIC-002",
+        "SCRAP-PSIC-003",
+        "SCRAP-PSIC-004",
+        "SCRAP-SAFE-001",
+        "SIMS-BOE-001",
+        "SIMS-COV-001",
+        "SIMS-COV-002",
+        "SIMS-EXM-001",
+        "SIMS-FEE-001",
+        "SIMS-FEE-002",
+        "SIMS-FLD-001",
+        "SIMS-FLD-002",
+        "SIMS-ONE-001",
+        "SIMS-VAL-001",
+        "SIMS-VAL-002",
+        "SIMS-WIN-001",
+        # declared by the lifecycle work, without a quiet test when this check landed
+        "CORE-IGM-004",
+        "CORE-IGM-005",
+        "CORE-IGM-008",
+    }
+)
 
 
 def source_files() -> list[Path]:
@@ -79,7 +131,7 @@ def statement(lines: list[str], number: int) -> str:
     start = number
     while start > max(0, number - 2) and lines[start - 1].rstrip().endswith(("(", ",", "\\")):
         start -= 1
-    return " ".join(lines[start:number + 1])
+    return " ".join(lines[start : number + 1])
 
 
 @pytest.fixture(scope="module")
@@ -104,10 +156,12 @@ def test_every_rule_has_a_test_that_keeps_it_quiet(coverage) -> None:  # type: i
 
 def test_the_scan_tells_firing_from_quiet(tmp_path: Path) -> None:
     sample = tmp_path / "test_sample.py"
-    sample.write_text('assert_finding(response, "A-B-001")\n'
-                      'x = 1\n'
-                      'assert_no_finding(\n    response,\n    "A-B-002")\n'
-                      'assert "A-B-003" not in rules_of(response)\n'
-                      'RULE = "A-B-004"\n')
+    sample.write_text(
+        'assert_finding(response, "A-B-001")\n'
+        "x = 1\n"
+        'assert_no_finding(\n    response,\n    "A-B-002")\n'
+        'assert "A-B-003" not in rules_of(response)\n'
+        'RULE = "A-B-004"\n'
+    )
     fired, quiet = scan([sample], {"A-B-001", "A-B-002", "A-B-003", "A-B-004"})
     assert fired == {"A-B-001"} and quiet == {"A-B-002", "A-B-003"}

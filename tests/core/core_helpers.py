@@ -38,11 +38,19 @@ def at(text: str) -> datetime:
 def boe(**changes: Any) -> BillOfEntry:
     """A clean sea Bill of Entry at INNSA1 noted against IGM 2234567 line 10 (see :func:`igm`)."""
     data: dict[str, Any] = {
-        "message_id": "BE-1", "port_code": "INNSA1", "type": "HOME_CONSUMPTION",
-        "presented_at": at("2026-03-09"), "mode": "SEA",
+        "message_id": "BE-1",
+        "port_code": "INNSA1",
+        "type": "HOME_CONSUMPTION",
+        "presented_at": at("2026-03-09"),
+        "mode": "SEA",
         "importer": {"iec": IEC, "gstin": GSTIN, "name": "ACME", "category": "COMMERCIAL"},
-        "manifest": {"igm_number": "2234567", "igm_date": date(2026, 3, 8), "line": 10,
-                     "subline": 0, "bl_number": "MAEU123456"},
+        "manifest": {
+            "igm_number": "2234567",
+            "igm_date": date(2026, 3, 8),
+            "line": 10,
+            "subline": 0,
+            "bl_number": "MAEU123456",
+        },
         "consigned_from": "SG",
         "items": [item()],
     }
@@ -51,18 +59,29 @@ def boe(**changes: Any) -> BillOfEntry:
 
 
 def item(**changes: Any) -> dict[str, Any]:
-    data: dict[str, Any] = {"number": 1, "hs_code": "84716040", "description": "KEYBOARDS",
-                            "quantity": Decimal(10), "unit": "NOS",
-                            "value_inr": Decimal("100000.00"), "country_of_origin": "CN"}
+    data: dict[str, Any] = {
+        "number": 1,
+        "hs_code": "84716040",
+        "description": "KEYBOARDS",
+        "quantity": Decimal(10),
+        "unit": "NOS",
+        "value_inr": Decimal("100000.00"),
+        "country_of_origin": "CN",
+    }
     data.update(changes)
     return data
 
 
 def igm(**changes: Any) -> ImportGeneralManifest:
     data: dict[str, Any] = {
-        "message_id": "IGM-1", "port_code": "INNSA1", "igm_number": "2234567",
-        "igm_date": date(2026, 3, 8), "filed_at": at("2026-03-08T09:00"), "conveyance": "VESSEL",
-        "expected_arrival": at("2026-03-10T06:00"), "arrived_at": at("2026-03-10T06:00"),
+        "message_id": "IGM-1",
+        "port_code": "INNSA1",
+        "igm_number": "2234567",
+        "igm_date": date(2026, 3, 8),
+        "filed_at": at("2026-03-08T09:00"),
+        "conveyance": "VESSEL",
+        "expected_arrival": at("2026-03-10T06:00"),
+        "arrived_at": at("2026-03-10T06:00"),
         "lines": [{"line": 10, "subline": 0, "bl_number": "MAEU123456", "consignee_iec": IEC}],
     }
     data.update(changes)
@@ -74,38 +93,68 @@ class ClaimsPlugin:
 
     @hookimpl
     def customs_schemes(self) -> list[Scheme]:
-        return [Scheme(name="testauth", title="test authorisations",
-                       licence_schemes=("TESTAUTH",))]
+        return [Scheme(name="testauth", title="test authorisations", licence_schemes=("TESTAUTH",))]
 
     @hookimpl
     def customs_rules(self) -> list[Rule]:
-        return [Rule(id="TESTAUTH-BAL-001", scheme="testauth", title="balance",
-                     outcomes=("reject",), reference="test scheme")]
+        return [
+            Rule(
+                id="TESTAUTH-BAL-001",
+                scheme="testauth",
+                title="balance",
+                outcomes=("reject",),
+                reference="test scheme",
+            )
+        ]
 
     @hookimpl
-    def customs_authorisations(self, boe: BillOfEntry,
-                               ctx: CheckContext) -> list[AuthorisationClaim]:
-        return [AuthorisationClaim(scheme="TESTAUTH", number=lic.number, item=it.number,
-                                   quantity=it.quantity, unit=it.unit,
-                                   value_inr=it.value_inr or Decimal(0),
-                                   shortfall_rule="TESTAUTH-BAL-001")
-                for it in boe.items for lic in it.licences_for("TESTAUTH")]
+    def customs_authorisations(
+        self, boe: BillOfEntry, ctx: CheckContext
+    ) -> list[AuthorisationClaim]:
+        return [
+            AuthorisationClaim(
+                scheme="TESTAUTH",
+                number=lic.number,
+                item=it.number,
+                quantity=it.quantity,
+                unit=it.unit,
+                value_inr=it.value_inr or Decimal(0),
+                shortfall_rule="TESTAUTH-BAL-001",
+            )
+            for it in boe.items
+            for lic in it.licences_for("TESTAUTH")
+        ]
 
 
-def authorisation(number: str = "AUTH-1", quantity: str = "100",
-                  value: str = "1000000.00", iec: str = IEC) -> RegistryRecord:
-    return RegistryRecord(kind="authorisation", scheme="TESTAUTH", number=number, iec=iec,
-                          issued_on=date(2026, 1, 1), valid_until=date(2026, 12, 31),
-                          quantity=Decimal(quantity), unit="NOS", value_inr=Decimal(value))
+def authorisation(
+    number: str = "AUTH-1", quantity: str = "100", value: str = "1000000.00", iec: str = IEC
+) -> RegistryRecord:
+    return RegistryRecord(
+        kind="authorisation",
+        scheme="TESTAUTH",
+        number=number,
+        iec=iec,
+        issued_on=date(2026, 1, 1),
+        valid_until=date(2026, 12, 31),
+        quantity=Decimal(quantity),
+        unit="NOS",
+        value_inr=Decimal(value),
+    )
 
 
 def with_licence(number: str = "AUTH-1", **changes: Any) -> dict[str, Any]:
     return item(licences=[{"scheme": "TESTAUTH", "number": number}], **changes)
 
 
-def engine(records: Iterable[RegistryRecord] = (), *, registry: Registry | None = None,
-           store: LedgerStore | None = None, commit: bool = False, claims: bool = True,
-           **ctx: Any) -> Engine:
+def engine(
+    records: Iterable[RegistryRecord] = (),
+    *,
+    registry: Registry | None = None,
+    store: LedgerStore | None = None,
+    commit: bool = False,
+    claims: bool = True,
+    **ctx: Any,
+) -> Engine:
     extra = [("testauth", ClaimsPlugin(), "0")] if claims else []
     host = PluginHost.from_entry_points(blocked=(), trace=False, extra=extra)
     context = CheckContext(registry=registry or MemoryRegistry(records), **ctx)

@@ -11,7 +11,7 @@ from customs_engine.core.refdata import permanent_iecs, port_master
 
 def test_every_core_rule_of_the_catalogue_is_declared(shared_dir: Path) -> None:
     text = (shared_dir / "RULES.md").read_text()
-    section = text[text.index("## 1. Core"):text.index("## 2.")]
+    section = text[text.index("## 1. Core") : text.index("## 2.")]
     listed = set(re.findall(r"^\| (CORE-[A-Z0-9-]+) \|", section, re.MULTILINE))
     assert listed and listed <= set(RULES)
     assert all(rule.reference.strip() for rule in RULES.values())
@@ -26,7 +26,7 @@ def test_port_master_has_every_code_named_in_the_rules(shared_dir: Path) -> None
 
 def test_permanent_iecs(shared_dir: Path) -> None:
     text = (shared_dir / "RULES.md").read_text()
-    section = text[text.index("### 1.1"):text.index("### 1.2")]
+    section = text[text.index("### 1.1") : text.index("### 1.2")]
     listed = dict(re.findall(r"\b([A-Z]{5}[0-9]{4}[A-Z]) ([A-Z_]+)", section))
     assert len(listed) == 12
     assert {iec: permanent_iecs()[iec].category for iec in listed} == listed

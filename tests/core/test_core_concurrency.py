@@ -30,16 +30,19 @@ def _commit_bills(url: str, worker: int) -> int:
     run = engine(registry=store.snapshot(), store=store, commit=True)
     debited = 0
     for n in range(BILLS_PER_PROCESS):
-        message = boe(message_id=f"BE-{worker}-{n}", items=[with_licence(
-            "AUTH-1", quantity=Decimal(10), value_inr=Decimal(100000))])
+        message = boe(
+            message_id=f"BE-{worker}-{n}",
+            items=[with_licence("AUTH-1", quantity=Decimal(10), value_inr=Decimal(100000))],
+        )
         response = run.validate_message(message)
         debited += sum(int(use.debited_quantity) for use in response.authorisations)
     store.close()
     return debited
 
 
-@pytest.mark.parametrize("backend", ["sqlite_url",
-                                     pytest.param("pg_url", marks=pytest.mark.postgres)])
+@pytest.mark.parametrize(
+    "backend", ["sqlite_url", pytest.param("pg_url", marks=pytest.mark.postgres)]
+)
 def test_eight_processes_never_over_debit(backend: str, request: pytest.FixtureRequest) -> None:
     url = request.getfixturevalue(backend)
     store = SqlRegistry.open(url)
@@ -80,8 +83,20 @@ def test_killed_committer_leaves_a_consistent_ledger(tmp_path: Path) -> None:
     total = 200
     for n in range(total):
         _bill_file(inputs, n)
-    command = [sys.executable, "-m", "customs_engine.cli", "validate", "--commit", "--db", url,
-               "--format", "jsonl", "-o", str(tmp_path / "out.jsonl"), str(inputs)]
+    command = [
+        sys.executable,
+        "-m",
+        "customs_engine.cli",
+        "validate",
+        "--commit",
+        "--db",
+        url,
+        "--format",
+        "jsonl",
+        "-o",
+        str(tmp_path / "out.jsonl"),
+        str(inputs),
+    ]
     process = subprocess.Popen(command, start_new_session=True)
     deadline = time.monotonic() + 60
     committed = 0
@@ -135,20 +150,33 @@ def _ledger_state(url: str) -> tuple[int, Decimal, list[tuple[int, int]]]:
         with Session(store.engine) as session:
             ids = list(session.scalars(select(SubmissionRow.id)))
             per_submission = [
-                (session.scalar(select(func.count()).select_from(EntryRow)
-                                .where(EntryRow.submission_id == sid)) or 0,
-                 session.scalar(select(func.count()).select_from(LicenceUseRow)
-                                .where(LicenceUseRow.submission_id == sid)) or 0)
-                for sid in ids]
+                (
+                    session.scalar(
+                        select(func.count())
+                        .select_from(EntryRow)
+                        .where(EntryRow.submission_id == sid)
+                    )
+                    or 0,
+                    session.scalar(
+                        select(func.count())
+                        .select_from(LicenceUseRow)
+                        .where(LicenceUseRow.submission_id == sid)
+                    )
+                    or 0,
+                )
+                for sid in ids
+            ]
         return len(ids), store.debited("TESTAUTH", "AUTH-1")[0], per_submission
     finally:
         store.close()
 
 
-@pytest.mark.parametrize("backend", ["sqlite_url",
-                                     pytest.param("pg_url", marks=pytest.mark.postgres)])
-def test_killed_committer_keeps_debits_whole(backend: str, tmp_path: Path,
-                                             request: pytest.FixtureRequest) -> None:
+@pytest.mark.parametrize(
+    "backend", ["sqlite_url", pytest.param("pg_url", marks=pytest.mark.postgres)]
+)
+def test_killed_committer_keeps_debits_whole(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     """SIGKILL an engine committing one-unit debits against a 150-unit authorisation: each
     committed bill has its debit and licence use, none has half; the rerun stops at the limit."""
     url = request.getfixturevalue(backend)

@@ -40,11 +40,21 @@ def test_a_bill_is_noted_against_an_igm_that_moved_out_of_memory() -> None:
     run.run._journal = RunJournal(manifests_in_memory=1)
     run.validate_message(igm())  # IGM 2234567 of 2026-03-08, line 10
     for n in range(3):  # other manifests push it out of memory
-        run.validate_message(igm(message_id=f"IGM-X{n}", igm_number=f"99{n}",
-                                 igm_date=date(2026, 3, 1)))
+        run.validate_message(
+            igm(message_id=f"IGM-X{n}", igm_number=f"99{n}", igm_date=date(2026, 3, 1))
+        )
     assert not run.run._journal._manifests.get("2234567")
     noted = run.validate_message(boe())
     assert rules_of(noted, "CORE-BOE-NOTE") == {}
-    unknown = run.validate_message(boe(message_id="BE-2", manifest={
-        "igm_number": "7777777", "igm_date": date(2026, 3, 8), "line": 1, "subline": 0}))
+    unknown = run.validate_message(
+        boe(
+            message_id="BE-2",
+            manifest={
+                "igm_number": "7777777",
+                "igm_date": date(2026, 3, 8),
+                "line": 1,
+                "subline": 0,
+            },
+        )
+    )
     assert "CORE-BOE-NOTE-002" in rules_of(unknown)

@@ -22,8 +22,12 @@ def store(request):  # type: ignore[no-untyped-def]
 
 
 def bill(message_id: str, quantity: int, *, licence: str = "AUTH-1"):  # type: ignore[no-untyped-def]
-    return boe(message_id=message_id, items=[with_licence(
-        licence, quantity=Decimal(quantity), value_inr=Decimal(quantity * 10000))])
+    return boe(
+        message_id=message_id,
+        items=[
+            with_licence(licence, quantity=Decimal(quantity), value_inr=Decimal(quantity * 10000))
+        ],
+    )
 
 
 def debited(response) -> Decimal:  # type: ignore[no-untyped-def]
@@ -78,13 +82,14 @@ def test_resubmission_never_debits_twice(store) -> None:  # type: ignore[no-unty
     assert rules_of(changed)["CORE-DOC-001"] == "reject"  # an original again: not an amendment
     assert debited(changed) == 0 and store.debited("TESTAUTH", "AUTH-1")[0] == 60
     amended = run_of(store, commit=True).validate_message(
-        bill("BE-1", 40).model_copy(update={"function": Function.AMENDMENT}))
+        bill("BE-1", 40).model_copy(update={"function": Function.AMENDMENT})
+    )
     # the amendment replaces the original: 60 credited back, 40 debited
     assert debited(amended) == 40 and store.debited("TESTAUTH", "AUTH-1")[0] == 40
 
 
 def test_commit_time_recheck_refuses_what_another_process_took(store) -> None:  # type: ignore[no-untyped-def]
-    slow = run_of(store, commit=True)   # its snapshot and balance reads happen before...
+    slow = run_of(store, commit=True)  # its snapshot and balance reads happen before...
     fast = run_of(store, commit=True)
     assert debited(fast.validate_message(bill("BE-FAST", 70))) == 70
     # ... a debit it cannot see in its in-run tally; the store re-check must catch it
@@ -123,16 +128,21 @@ def test_a_bill_rejected_for_another_reason_debits_nothing() -> None:
 def test_a_shortfall_on_one_line_debits_no_line_of_the_bill() -> None:
     run = engine([authorisation(quantity="100", value="1000000.00")])
     licences = [{"scheme": "TESTAUTH", "number": "AUTH-1"}]
-    two_lines = boe(message_id="BE-1", items=[
-        item(number=1, quantity=Decimal(60), value_inr=Decimal(600000), licences=licences),
-        item(number=2, quantity=Decimal(50), value_inr=Decimal(500000), licences=licences)])
+    two_lines = boe(
+        message_id="BE-1",
+        items=[
+            item(number=1, quantity=Decimal(60), value_inr=Decimal(600000), licences=licences),
+            item(number=2, quantity=Decimal(50), value_inr=Decimal(500000), licences=licences),
+        ],
+    )
     response = run.validate_message(two_lines)
     assert rules_of(response)["TESTAUTH-BAL-001"] == "reject"
     shortfall = next(f for f in response.findings if f.rule == "TESTAUTH-BAL-001")
     assert shortfall.item == 2 and "40 NOS" in shortfall.message  # after line 1's 60
     # nothing debited; each use shows the balance as it stands
-    assert [(u.item, u.debited_quantity, u.remaining_quantity)
-            for u in response.authorisations] == [(1, 0, 100), (2, 0, 100)]
+    assert [
+        (u.item, u.debited_quantity, u.remaining_quantity) for u in response.authorisations
+    ] == [(1, 0, 100), (2, 0, 100)]
     assert debited(run.validate_message(bill("BE-2", 100))) == 100
 
 

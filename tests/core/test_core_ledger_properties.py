@@ -15,9 +15,13 @@ LIMIT = 50
 
 
 def _bills(sizes: list[int]) -> list:  # type: ignore[type-arg]
-    return [boe(message_id=f"BE-{n}", items=[with_licence(
-        "AUTH-1", quantity=Decimal(size), value_inr=Decimal(size * 1000))])
-        for n, size in enumerate(sizes)]
+    return [
+        boe(
+            message_id=f"BE-{n}",
+            items=[with_licence("AUTH-1", quantity=Decimal(size), value_inr=Decimal(size * 1000))],
+        )
+        for n, size in enumerate(sizes)
+    ]
 
 
 def _run(store: SqlRegistry, sizes: list[int]) -> Decimal:

@@ -37,10 +37,17 @@ def url(request: pytest.FixtureRequest) -> str:
     return value
 
 
-def bill(quantity: int | str, function: str = "original", message_id: str = "BE-1",
-         **changes: Any) -> BillOfEntry:
-    return boe(message_id=message_id, function=function, items=[with_licence(
-        "AUTH-1", quantity=Decimal(quantity), value_inr=Decimal(quantity) * 1000)], **changes)
+def bill(
+    quantity: int | str, function: str = "original", message_id: str = "BE-1", **changes: Any
+) -> BillOfEntry:
+    return boe(
+        message_id=message_id,
+        function=function,
+        items=[
+            with_licence("AUTH-1", quantity=Decimal(quantity), value_inr=Decimal(quantity) * 1000)
+        ],
+        **changes,
+    )
 
 
 def debited(response: Any) -> Decimal:
@@ -86,15 +93,19 @@ def test_original_amendment_again_cancellation_in_four_runs(url: str) -> None:
     assert rules_of(cancellation, "CORE-BOE-CAN") == {"CORE-BOE-CAN-001": "info"}
     assert (debited(cancellation), credited(cancellation)) == (0, 30)
     assert [(fee.kind, fee.amount) for fee in cancellation.fees] == [
-        ("cancellation_fee", Decimal("1000"))]
+        ("cancellation_fee", Decimal("1000"))
+    ]
     assert cancellation.message.function == "cancellation"
     assert balances == [60, 30, 30, 0]
     shown = CliRunner().invoke(main, ["registry", "show", "--db", url, "AUTH-1"])
     assert shown.exit_code == 0, shown.output
     lines = [line.split() for line in shown.output.splitlines() if "BE-1" in line]
     assert [(line[0], line[2], line[5]) for line in lines] == [
-        ("debit", "(original)", "60"), ("reversal", "(amendment)", "-60"),
-        ("debit", "(amendment)", "30"), ("reversal", "(cancellation)", "-30")]
+        ("debit", "(original)", "60"),
+        ("reversal", "(amendment)", "-60"),
+        ("debit", "(amendment)", "30"),
+        ("reversal", "(cancellation)", "-30"),
+    ]
     assert "remaining: 100 NOS" in shown.output
     history = CliRunner().invoke(main, ["registry", "history", "--db", url, "BE-1"])
     assert history.exit_code == 0, history.output
@@ -104,8 +115,10 @@ def test_original_amendment_again_cancellation_in_four_runs(url: str) -> None:
 def test_the_same_sequence_in_one_run_without_commit(url: str) -> None:
     store = SqlRegistry.open(url)
     run = engine(registry=store.snapshot(), store=store)
-    responses = [run.validate_message(m) for m in (
-        bill(60), bill(30, "amendment"), bill(30, "amendment"), bill(30, "cancellation"))]
+    responses = [
+        run.validate_message(m)
+        for m in (bill(60), bill(30, "amendment"), bill(30, "amendment"), bill(30, "cancellation"))
+    ]
     assert [debited(r) for r in responses] == [60, 30, 30, 0]
     assert [credited(r) for r in responses] == [0, 60, 0, 30]
     assert run.run.debited("TESTAUTH", "AUTH-1")[0] == 0
@@ -130,11 +143,20 @@ def test_an_amendments_claims_are_checked_with_the_replaced_debits_released(url:
 def test_equal_declarations_written_differently_are_one_submission(url: str) -> None:
     """Issue 18 item 2: 30 / 30.0 / the same instant in UTC are a re-submission, not a new one."""
     first = bill(30)
-    rewritten = first.model_copy(update={
-        "presented_at": first.presented_at.astimezone(UTC),
-        "items": [first.items[0].model_copy(update={"quantity": Decimal("30.0"),
-                                                    "value_inr": Decimal("30000.000"),
-                                                    "description": " KEYBOARDS "})]})
+    rewritten = first.model_copy(
+        update={
+            "presented_at": first.presented_at.astimezone(UTC),
+            "items": [
+                first.items[0].model_copy(
+                    update={
+                        "quantity": Decimal("30.0"),
+                        "value_inr": Decimal("30000.000"),
+                        "description": " KEYBOARDS ",
+                    }
+                )
+            ],
+        }
+    )
     assert message_key(first) == message_key(rewritten)
     assert message_key(first) != message_key(bill(31))
     for message in (first, rewritten, rewritten):
@@ -215,8 +237,9 @@ def test_boe_amd_002_type_change_between_home_consumption_and_warehousing() -> N
 def test_boe_amd_003_a_changed_iec_is_not_an_amendment() -> None:
     run = engine([authorisation()])
     run.validate_message(bill(10))
-    changed = run.validate_message(bill(9, "amendment", importer={
-        "iec": "ABCDE1234F", "name": "OTHER"}))
+    changed = run.validate_message(
+        bill(9, "amendment", importer={"iec": "ABCDE1234F", "name": "OTHER"})
+    )
     assert rules_of(changed)["CORE-BOE-AMD-003"] == "reject"
     assert debited(changed) == 0 and run.run.debited("TESTAUTH", "AUTH-1")[0] == 10
     assert "CORE-BOE-AMD-003" not in rules_of(run.validate_message(bill(9, "amendment")))
@@ -246,9 +269,20 @@ def test_scheme_plugins_never_see_a_cancellation() -> None:
 def test_igm_003_amendment_fee_and_the_amended_igm_is_used_for_noting() -> None:
     run = engine([authorisation()])
     run.validate_message(igm())
-    amended = run.validate_message(igm(function="amendment", lines=[
-        {"line": 10, "subline": 0, "bl_number": "MAEU123456", "consignee_iec": "AAPFU0939F"},
-        {"line": 11, "subline": 0, "bl_number": "MAEU999999"}]))
+    amended = run.validate_message(
+        igm(
+            function="amendment",
+            lines=[
+                {
+                    "line": 10,
+                    "subline": 0,
+                    "bl_number": "MAEU123456",
+                    "consignee_iec": "AAPFU0939F",
+                },
+                {"line": 11, "subline": 0, "bl_number": "MAEU999999"},
+            ],
+        )
+    )
     assert rules_of(amended)["CORE-IGM-003"] == "info"
     assert [(f.kind, f.amount) for f in amended.fees] == [("amendment_fee", Decimal("1000"))]
     noted = run.validate_message(bill(1, manifest={"igm_number": "2234567", "line": 11}))
@@ -262,15 +296,51 @@ def test_igm_003_amendment_fee_and_the_amended_igm_is_used_for_noting() -> None:
 
 def test_igm_004_and_005_excised_or_lowered_lines_are_held() -> None:
     run = engine()
-    run.validate_message(igm(lines=[
-        {"line": 10, "subline": 0, "bl_number": "A", "packages": 10, "gross_weight_kg": "500"},
-        {"line": 11, "subline": 0, "bl_number": "B", "packages": 5}]))
-    same = run.validate_message(igm(function="amendment", voyage="V2", lines=[
-        {"line": 10, "subline": 0, "bl_number": "A", "packages": 12, "gross_weight_kg": "500"},
-        {"line": 11, "subline": 0, "bl_number": "B", "packages": 5}]))
+    run.validate_message(
+        igm(
+            lines=[
+                {
+                    "line": 10,
+                    "subline": 0,
+                    "bl_number": "A",
+                    "packages": 10,
+                    "gross_weight_kg": "500",
+                },
+                {"line": 11, "subline": 0, "bl_number": "B", "packages": 5},
+            ]
+        )
+    )
+    same = run.validate_message(
+        igm(
+            function="amendment",
+            voyage="V2",
+            lines=[
+                {
+                    "line": 10,
+                    "subline": 0,
+                    "bl_number": "A",
+                    "packages": 12,
+                    "gross_weight_kg": "500",
+                },
+                {"line": 11, "subline": 0, "bl_number": "B", "packages": 5},
+            ],
+        )
+    )
     assert rules_of(same, "CORE-IGM-00") == {"CORE-IGM-003": "info"}
-    lowered = run.validate_message(igm(function="amendment", lines=[
-        {"line": 10, "subline": 0, "bl_number": "A", "packages": 12, "gross_weight_kg": "450"}]))
+    lowered = run.validate_message(
+        igm(
+            function="amendment",
+            lines=[
+                {
+                    "line": 10,
+                    "subline": 0,
+                    "bl_number": "A",
+                    "packages": 12,
+                    "gross_weight_kg": "450",
+                }
+            ],
+        )
+    )
     assert rules_of(lowered)["CORE-IGM-004"] == "hold"  # line 11 excised
     assert rules_of(lowered)["CORE-IGM-005"] == "hold"  # line 10 lighter
 
@@ -295,13 +365,18 @@ def _kg_limit(unit: str = "MTS") -> RegistryRecord:
 
 def test_lic_004_incompatible_units_are_rejected_and_compatible_ones_converted() -> None:
     run = engine([_kg_limit()])
-    mass = run.validate_message(boe(items=[with_licence(quantity=Decimal(1500), unit="KGS",
-                                                        value_inr=Decimal(1000))]))
+    mass = run.validate_message(
+        boe(items=[with_licence(quantity=Decimal(1500), unit="KGS", value_inr=Decimal(1000))])
+    )
     assert "CORE-LIC-004" not in rules_of(mass)
     assert mass.authorisations[0].debited_quantity == Decimal("1.5")  # 1500 KGS = 1.5 MTS
     assert mass.authorisations[0].remaining_quantity == Decimal("0.5")
-    sets = run.validate_message(boe(message_id="BE-2", items=[with_licence(
-        quantity=Decimal(1), unit="SET", value_inr=Decimal(1000))]))
+    sets = run.validate_message(
+        boe(
+            message_id="BE-2",
+            items=[with_licence(quantity=Decimal(1), unit="SET", value_inr=Decimal(1000))],
+        )
+    )
     assert rules_of(sets)["CORE-LIC-004"] == "reject" and debited(sets) == 0
     assert run.run.debited("TESTAUTH", "AUTH-1")[0] == Decimal("1.5")
 
@@ -318,18 +393,29 @@ def test_migration_keeps_every_debit_of_a_release_0_1_database(tmp_path: Path) -
     store = SqlRegistry.open(url)  # migrates to the newest schema
     entries = store.entries_of("TESTAUTH", "AUTH-1")
     assert [(e.message_id, e.kind, e.function, e.quantity, e.unit) for e in entries] == [
-        ("BE-OLD-0", "debit", "original", 10, "NOS"), ("BE-OLD-1", "debit", "original", 25, "NOS"),
-        ("BE-OLD-2", "debit", "original", 5, "NOS")]
+        ("BE-OLD-0", "debit", "original", 10, "NOS"),
+        ("BE-OLD-1", "debit", "original", 25, "NOS"),
+        ("BE-OLD-2", "debit", "original", 5, "NOS"),
+    ]
     assert store.debited("TESTAUTH", "AUTH-1") == (40, 40000)
     assert [m.igm_number for m in store.find_manifests("2234567")] == ["2234567"]
     run = engine(registry=store.snapshot(), store=store, commit=True)
     # re-submitting a message the old release committed is a replay, never a second debit
-    again = run.validate_message(boe(message_id="BE-OLD-1", items=[with_licence(
-        "AUTH-1", quantity=Decimal(25), value_inr=Decimal(25000))]))
+    again = run.validate_message(
+        boe(
+            message_id="BE-OLD-1",
+            items=[with_licence("AUTH-1", quantity=Decimal(25), value_inr=Decimal(25000))],
+        )
+    )
     assert "CORE-DOC-001" not in rules_of(again) and debited(again) == 25
     # and an old document can be amended: its old debit is credited back
-    amended = run.validate_message(boe(message_id="BE-OLD-1", function="amendment", items=[
-        with_licence("AUTH-1", quantity=Decimal(20), value_inr=Decimal(20000))]))
+    amended = run.validate_message(
+        boe(
+            message_id="BE-OLD-1",
+            function="amendment",
+            items=[with_licence("AUTH-1", quantity=Decimal(20), value_inr=Decimal(20000))],
+        )
+    )
     assert credited(amended) == 25 and debited(amended) == 20
     assert store.debited("TESTAUTH", "AUTH-1") == (35, 35000)
     store.close()
@@ -343,8 +429,9 @@ def test_igm_008_cancellation_voids_the_noted_bills_and_credits_them_back(url: s
     run.validate_message(igm())
     noted = run.validate_message(bill(30))
     assert rules_of(noted, "CORE-BOE-NOTE") == {} and debited(noted) == 30
-    elsewhere = run.validate_message(bill(20, message_id="BE-2", manifest={
-        "igm_number": "9999999", "line": 1}))
+    elsewhere = run.validate_message(
+        bill(20, message_id="BE-2", manifest={"igm_number": "9999999", "line": 1})
+    )
     assert debited(elsewhere) == 20
     store.close()
     store, run = committed_run(url)  # a later run: the IGM and the bills are known as committed
@@ -369,21 +456,33 @@ def test_igm_008_in_one_run_without_commit() -> None:
     cancelled = run.validate_message(igm(function="cancellation"))
     assert rules_of(cancelled)["CORE-IGM-008"] == "warn" and credited(cancelled) == 30
     assert run.run.debited("TESTAUTH", "AUTH-1")[0] == 0
-    assert "CORE-BOE-NOTE-005" not in rules_of(engine([authorisation()]).validate_message(
-        bill(1)))
+    assert "CORE-BOE-NOTE-005" not in rules_of(engine([authorisation()]).validate_message(bill(1)))
 
 
 def test_igm_006_late_amendment_of_a_noted_line_goes_to_manifest_clearance() -> None:
     run = engine([authorisation()])
     run.validate_message(igm())
     run.validate_message(bill(3))
-    changed_line = [{"line": 10, "subline": 0, "bl_number": "MAEU123456",
-                     "consignee_iec": "AAPFU0939F", "packages": 4}]
-    early = run.validate_message(igm(function="amendment", filed_at=at("2026-05-10T09:00"),
-                                     lines=changed_line))
+    changed_line = [
+        {
+            "line": 10,
+            "subline": 0,
+            "bl_number": "MAEU123456",
+            "consignee_iec": "AAPFU0939F",
+            "packages": 4,
+        }
+    ]
+    early = run.validate_message(
+        igm(function="amendment", filed_at=at("2026-05-10T09:00"), lines=changed_line)
+    )
     assert "CORE-IGM-006" not in rules_of(early)  # 2026-03-10 + 2 months = 2026-05-10
-    late = run.validate_message(igm(function="amendment", filed_at=at("2026-05-11T09:00"),
-                                    lines=[{**changed_line[0], "packages": 5}]))
+    late = run.validate_message(
+        igm(
+            function="amendment",
+            filed_at=at("2026-05-11T09:00"),
+            lines=[{**changed_line[0], "packages": 5}],
+        )
+    )
     assert rules_of(late)["CORE-IGM-006"] == "info"
 
 
@@ -391,22 +490,38 @@ def test_igm_006_late_amendment_of_a_noted_line_goes_to_manifest_clearance() -> 
 
 
 def warehousing(quantity: int = 100, **changes: Any) -> BillOfEntry:
-    data: dict[str, Any] = {"message_id": "WH-1", "type": "WAREHOUSING", "number": "7000001",
-                            "items": [item_of(quantity)]}
+    data: dict[str, Any] = {
+        "message_id": "WH-1",
+        "type": "WAREHOUSING",
+        "number": "7000001",
+        "items": [item_of(quantity)],
+    }
     data.update(changes)
     return boe(**data)
 
 
 def item_of(quantity: int | str, **changes: Any) -> dict[str, Any]:
-    return {"number": 1, "hs_code": "84716040", "description": "KEYBOARDS",
-            "quantity": Decimal(quantity), "unit": "NOS", "value_inr": Decimal(1000),
-            "country_of_origin": "CN", **changes}
+    return {
+        "number": 1,
+        "hs_code": "84716040",
+        "description": "KEYBOARDS",
+        "quantity": Decimal(quantity),
+        "unit": "NOS",
+        "value_inr": Decimal(1000),
+        "country_of_origin": "CN",
+        **changes,
+    }
 
 
 def ex_bond(quantity: int | str, message_id: str = "XB-1", **changes: Any) -> BillOfEntry:
-    data: dict[str, Any] = {"message_id": message_id, "type": "EX_BOND", "ex_bond_of": "7000001",
-                            "manifest": None, "presented_at": at("2026-04-01"),
-                            "items": [item_of(quantity)]}
+    data: dict[str, Any] = {
+        "message_id": message_id,
+        "type": "EX_BOND",
+        "ex_bond_of": "7000001",
+        "manifest": None,
+        "presented_at": at("2026-04-01"),
+        "items": [item_of(quantity)],
+    }
     data.update(changes)
     return boe(**data)
 
@@ -450,14 +565,18 @@ def test_bond_001_matches_the_message_id_when_no_be_number() -> None:
 def test_bond_002_wrong_type_other_iec_or_hs_code() -> None:
     run = engine()
     run.validate_message(boe(message_id="HC-1", number="7000002"))
-    assert rules_of(run.validate_message(ex_bond(1, ex_bond_of="7000002")))[
-        "CORE-BOND-002"] == "reject"
+    assert (
+        rules_of(run.validate_message(ex_bond(1, ex_bond_of="7000002")))["CORE-BOND-002"]
+        == "reject"
+    )
     run.validate_message(warehousing())
-    other_hs = run.validate_message(ex_bond(1, message_id="XB-2", items=[
-        item_of(1, hs_code="84717020")]))
+    other_hs = run.validate_message(
+        ex_bond(1, message_id="XB-2", items=[item_of(1, hs_code="84717020")])
+    )
     assert rules_of(other_hs)["CORE-BOND-002"] == "reject"
-    other_iec = run.validate_message(ex_bond(1, message_id="XB-3", importer={
-        "iec": "ABCDE1234F", "name": "OTHER"}))
+    other_iec = run.validate_message(
+        ex_bond(1, message_id="XB-3", importer={"iec": "ABCDE1234F", "name": "OTHER"})
+    )
     assert rules_of(other_iec)["CORE-BOND-002"] == "reject"
     assert "CORE-BOND-002" not in rules_of(run.validate_message(ex_bond(1, message_id="XB-4")))
 
@@ -476,8 +595,9 @@ def test_amending_the_warehousing_bill_changes_its_bond() -> None:
     run.validate_message(warehousing(100))
     run.validate_message(ex_bond(60))
     run.validate_message(warehousing(70, function="amendment"))
-    assert rules_of(run.validate_message(ex_bond(11, message_id="XB-2")))[
-        "CORE-BOND-003"] == "reject"  # 70 - 60 = 10 left
+    assert (
+        rules_of(run.validate_message(ex_bond(11, message_id="XB-2")))["CORE-BOND-003"] == "reject"
+    )  # 70 - 60 = 10 left
     assert "CORE-BOND-003" not in rules_of(run.validate_message(ex_bond(10, message_id="XB-3")))
 
 
@@ -508,8 +628,16 @@ def test_writers_show_the_function_and_the_credits() -> None:
     assert "credited back TESTAUTH AUTH-1 item 1: 60 NOS" in junit
     data = json.loads(_written(responses[1:], "json", run))
     assert data["message"]["function"] == "cancellation"
-    assert data["credited"] == [{"scheme": "TESTAUTH", "number": "AUTH-1", "item": 1,
-                                 "quantity": "60", "unit": "NOS", "value_inr": "60000.00"}]
+    assert data["credited"] == [
+        {
+            "scheme": "TESTAUTH",
+            "number": "AUTH-1",
+            "item": 1,
+            "quantity": "60",
+            "unit": "NOS",
+            "value_inr": "60000.00",
+        }
+    ]
 
 
 @pytest.mark.parametrize("function", ["amendment", "cancellation"])

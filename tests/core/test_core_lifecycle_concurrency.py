@@ -36,8 +36,13 @@ ROUNDS = 6
 
 
 def bill(message_id: str, quantity: int, function: str = "original") -> BillOfEntry:
-    return boe(message_id=message_id, function=function, items=[with_licence(
-        "AUTH-1", quantity=Decimal(quantity), value_inr=Decimal(quantity * 1000))])
+    return boe(
+        message_id=message_id,
+        function=function,
+        items=[
+            with_licence("AUTH-1", quantity=Decimal(quantity), value_inr=Decimal(quantity * 1000))
+        ],
+    )
 
 
 def _same_bill(url: str, barrier: Any, answers: Any) -> None:
@@ -45,14 +50,20 @@ def _same_bill(url: str, barrier: Any, answers: Any) -> None:
     run = engine(registry=store.snapshot(), store=store, commit=True)
     barrier.wait()
     response = run.validate_message(bill("BE-SAME", 30))
-    answers.put((response.status, [f.rule for f in response.findings],
-                 sum(use.debited_quantity for use in response.authorisations)))
+    answers.put(
+        (
+            response.status,
+            [f.rule for f in response.findings],
+            sum(use.debited_quantity for use in response.authorisations),
+        )
+    )
     store.close()
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_concurrent_resubmission_is_answered_as_a_replay(backend: str,
-                                                         request: pytest.FixtureRequest) -> None:
+def test_concurrent_resubmission_is_answered_as_a_replay(
+    backend: str, request: pytest.FixtureRequest
+) -> None:
     """Issue 18 item 9."""
     url = request.getfixturevalue(backend)
     store = SqlRegistry.open(url)
@@ -60,8 +71,9 @@ def test_concurrent_resubmission_is_answered_as_a_replay(backend: str,
     context = multiprocessing.get_context("fork")
     barrier = context.Barrier(PROCESSES)
     answers = context.Queue()
-    workers = [context.Process(target=_same_bill, args=(url, barrier, answers))
-               for _ in range(PROCESSES)]
+    workers = [
+        context.Process(target=_same_bill, args=(url, barrier, answers)) for _ in range(PROCESSES)
+    ]
     for worker in workers:
         worker.start()
     results = [answers.get(timeout=120) for _ in workers]
@@ -96,8 +108,9 @@ def _amend(url: str, worker: int) -> None:
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_concurrent_amendments_equal_a_serial_replay(backend: str,
-                                                     request: pytest.FixtureRequest) -> None:
+def test_concurrent_amendments_equal_a_serial_replay(
+    backend: str, request: pytest.FixtureRequest
+) -> None:
     url = request.getfixturevalue(backend)
     store = SqlRegistry.open(url)
     store.replace_records([authorisation(quantity="100", value="100000000.00")], "test")
@@ -108,8 +121,10 @@ def test_concurrent_amendments_equal_a_serial_replay(backend: str,
     with context.Pool(PROCESSES) as pool:
         pool.starmap(_amend, [(url, w) for w in range(PROCESSES)])
     with Session(store.engine) as session:
-        accepted = [BillOfEntry.model_validate_json(body) for body in session.scalars(
-            select(SubmissionRow.body).order_by(SubmissionRow.id))]
+        accepted = [
+            BillOfEntry.model_validate_json(body)
+            for body in session.scalars(select(SubmissionRow.body).order_by(SubmissionRow.id))
+        ]
     committed = store.debited("TESTAUTH", "AUTH-1")
     assert len(accepted) > DOCUMENTS  # some amendments got through
     # the serial replay, in commit order, accepts every one of them and ends at the same balance
@@ -148,8 +163,9 @@ for n in range({total}):
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_killed_amender_leaves_the_document_whole(backend: str, tmp_path: Path,
-                                                  request: pytest.FixtureRequest) -> None:
+def test_killed_amender_leaves_the_document_whole(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     url = request.getfixturevalue(backend)
     store = SqlRegistry.open(url)
     store.replace_records([authorisation(quantity="100", value="100000000.00")], "test")

@@ -22,8 +22,12 @@ MESSAGES = Path(__file__).resolve().parents[2] / "examples" / "messages"
 
 
 def bill(message_id: str, quantity: int):  # type: ignore[no-untyped-def]
-    return boe(message_id=message_id, items=[with_licence(
-        "AUTH-1", quantity=Decimal(quantity), value_inr=Decimal(quantity * 10000))])
+    return boe(
+        message_id=message_id,
+        items=[
+            with_licence("AUTH-1", quantity=Decimal(quantity), value_inr=Decimal(quantity * 10000))
+        ],
+    )
 
 
 @pytest.mark.postgres
@@ -35,8 +39,13 @@ def test_a_terminated_connection_is_a_ledger_error_naming_the_message(pg_url: st
     run.validate_message(bill("BE-1", 10))
     admin = create_engine(PG_URL)
     with admin.begin() as connection:  # the server drops the run's connections
-        connection.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                "WHERE application_name = :name"), {"name": name})
+        connection.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE application_name = :name"
+            ),
+            {"name": name},
+        )
     admin.dispose()
     with pytest.raises(LedgerError, match=r"<api>, message 1 \(BE-2\): registry database failed"):
         run.validate_message(bill("BE-2", 10))
@@ -47,11 +56,20 @@ def test_a_terminated_connection_is_a_ledger_error_naming_the_message(pg_url: st
     again.close()
 
 
-def test_the_cli_stops_with_exit_2_and_says_where(tmp_path: Path,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_cli_stops_with_exit_2_and_says_where(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     db = f"sqlite:///{tmp_path / 'customs.db'}"
-    CliRunner().invoke(main, ["registry", "import", "--db", db,
-                              str(MESSAGES.parent.parent / "registry" / "registry.csv")])
+    CliRunner().invoke(
+        main,
+        [
+            "registry",
+            "import",
+            "--db",
+            db,
+            str(MESSAGES.parent.parent / "registry" / "registry.csv"),
+        ],
+    )
     lost = {"yes": False}
     real_write, real_debited = store_module._write, store_module._debited
 
@@ -66,9 +84,19 @@ def test_the_cli_stops_with_exit_2_and_says_where(tmp_path: Path,
 
     monkeypatch.setattr(store_module, "_write", write_then_lose)
     monkeypatch.setattr(store_module, "_debited", failing)
-    result = CliRunner().invoke(main, ["validate", "--db", db, "--commit", "--format", "jsonl",
-                                       str(MESSAGES / "02-be-laptops-ims.xml"),
-                                       str(MESSAGES / "03-be-laptops-ims-exceeded.xml")])
+    result = CliRunner().invoke(
+        main,
+        [
+            "validate",
+            "--db",
+            db,
+            "--commit",
+            "--format",
+            "jsonl",
+            str(MESSAGES / "02-be-laptops-ims.xml"),
+            str(MESSAGES / "03-be-laptops-ims-exceeded.xml"),
+        ],
+    )
     assert result.exit_code == 2, result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert "stopped at" in result.stderr and "03-be-laptops-ims-exceeded.xml" in result.stderr

@@ -13,8 +13,9 @@ from customs_engine.core.registry.database import MIGRATIONS, migrate
 from customs_engine.core.registry.tables import Base
 
 
-@pytest.mark.parametrize("backend", ["sqlite_url",
-                                     pytest.param("pg_url", marks=pytest.mark.postgres)])
+@pytest.mark.parametrize(
+    "backend", ["sqlite_url", pytest.param("pg_url", marks=pytest.mark.postgres)]
+)
 def test_migrated_schema_matches_the_models(backend: str, request: pytest.FixtureRequest) -> None:
     store = SqlRegistry.open(request.getfixturevalue(backend))
     migrate(store.engine)  # a second open is a no-op

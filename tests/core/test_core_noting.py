@@ -8,9 +8,16 @@ import pytest
 from core_helpers import at, boe, engine, igm, rules_of
 
 
-@pytest.mark.parametrize("port, outcome", [("INNSA1", None), ("INPTPB", None),
-                                           ("INXYZ1", "query"), ("NSA1", "reject"),
-                                           ("innsa1", "reject")])
+@pytest.mark.parametrize(
+    "port, outcome",
+    [
+        ("INNSA1", None),
+        ("INPTPB", None),
+        ("INXYZ1", "query"),
+        ("NSA1", "reject"),
+        ("innsa1", "reject"),
+    ],
+)
 def test_port_code(port, outcome) -> None:  # type: ignore[no-untyped-def]
     response = engine().validate_message(boe(port_code=port, manifest=None, prior=True))
     assert rules_of(response).get("CORE-PORT-001") == outcome
@@ -33,8 +40,7 @@ def test_manifest_reference_required_unless_prior() -> None:
     assert rules_of(run.validate_message(boe(manifest=None)))["CORE-BOE-NOTE-001"] == "reject"
     no_line = boe(manifest={"igm_number": "2234567"})
     assert rules_of(run.validate_message(no_line))["CORE-BOE-NOTE-001"] == "reject"
-    assert "CORE-BOE-NOTE-001" not in rules_of(run.validate_message(boe(manifest=None,
-                                                                        prior=True)))
+    assert "CORE-BOE-NOTE-001" not in rules_of(run.validate_message(boe(manifest=None, prior=True)))
 
 
 def test_unknown_igm_is_a_query_and_an_earlier_igm_of_the_run_is_seen() -> None:
@@ -53,11 +59,14 @@ def test_noted_by_bl_number_when_no_line() -> None:
     assert rules_of(run.validate_message(unknown_bl))["CORE-BOE-NOTE-003"] == "reject"
 
 
-@pytest.mark.parametrize("changes", [
-    {"manifest": {"igm_number": "2234567", "line": 11, "bl_number": "MAEU123456"}},
-    {"manifest": {"igm_number": "2234567", "line": 10, "subline": 1}},
-    {"port_code": "INMUN1"},  # IGM filed at INNSA1
-])
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"manifest": {"igm_number": "2234567", "line": 11, "bl_number": "MAEU123456"}},
+        {"manifest": {"igm_number": "2234567", "line": 10, "subline": 1}},
+        {"port_code": "INMUN1"},  # IGM filed at INNSA1
+    ],
+)
 def test_no_such_line_or_other_port(changes) -> None:  # type: ignore[no-untyped-def]
     run = engine()
     run.validate_message(igm())
@@ -80,20 +89,23 @@ def test_line_mismatch_is_a_query() -> None:
     assert rules_of(run.validate_message(other_iec))["CORE-BOE-NOTE-004"] == "query"
 
 
-@pytest.mark.parametrize("arrived, fires", [("2026-03-03", False), ("2026-03-04", True),
-                                            ("2026-03-05", True)])
+@pytest.mark.parametrize(
+    "arrived, fires", [("2026-03-03", False), ("2026-03-04", True), ("2026-03-05", True)]
+)
 def test_prior_bill_void_after_30_days(arrived, fires) -> None:  # type: ignore[no-untyped-def]
     # T35: presented 2026-02-01; 30 days later passes, 31 and more fail
     run = engine()
-    run.validate_message(igm(arrived_at=at(arrived), expected_arrival=at(arrived),
-                             filed_at=at("2026-02-20")))
+    run.validate_message(
+        igm(arrived_at=at(arrived), expected_arrival=at(arrived), filed_at=at("2026-02-20"))
+    )
     response = run.validate_message(boe(prior=True, presented_at=at("2026-02-01")))
     assert ("CORE-BOE-PRIOR-001" in rules_of(response)) is fires
 
 
 def test_prior_bill_uses_its_own_arrival_without_igm() -> None:
-    late = boe(prior=True, manifest=None, presented_at=at("2026-02-01"),
-               arrived_at=at("2026-03-05"))
+    late = boe(
+        prior=True, manifest=None, presented_at=at("2026-02-01"), arrived_at=at("2026-03-05")
+    )
     assert rules_of(engine().validate_message(late))["CORE-BOE-PRIOR-001"] == "reject"
     unknown = boe(prior=True, manifest=None, presented_at=at("2026-02-01"))
     assert "CORE-BOE-PRIOR-001" not in rules_of(engine().validate_message(unknown))
@@ -111,7 +123,8 @@ def by_bl(**changes) -> object:  # type: ignore[no-untyped-def]
 def test_note_006_an_unknown_igm_number_is_noted_by_bl_against_a_fresh_manifest() -> None:
     run = engine()
     assert rules_of(run.validate_message(by_bl()), "CORE-BOE-NOTE") == {
-        "CORE-BOE-NOTE-002": "query"}
+        "CORE-BOE-NOTE-002": "query"
+    }
     run.validate_message(fresh_igm())
     response = run.validate_message(by_bl())
     assert rules_of(response, "CORE-BOE-NOTE") == {"CORE-BOE-NOTE-006": "info"}
@@ -124,20 +137,26 @@ def test_note_006_compares_the_line_it_found() -> None:
     run.validate_message(fresh_igm())
     other_iec = by_bl(importer={"iec": "AABCB1234C"})
     assert rules_of(run.validate_message(other_iec), "CORE-BOE-NOTE") == {
-        "CORE-BOE-NOTE-006": "info", "CORE-BOE-NOTE-004": "query"}
+        "CORE-BOE-NOTE-006": "info",
+        "CORE-BOE-NOTE-004": "query",
+    }
 
 
-@pytest.mark.parametrize("manifests", [
-    [{"port_code": "INMUN1"}],  # another port
-    [{}, {"message_id": "IGM-2"}],  # two lines with the B/L: ambiguous
-    [{"lines": [{"line": 1, "bl_number": "OTHER"}]}],  # no such B/L
-])
+@pytest.mark.parametrize(
+    "manifests",
+    [
+        [{"port_code": "INMUN1"}],  # another port
+        [{}, {"message_id": "IGM-2"}],  # two lines with the B/L: ambiguous
+        [{"lines": [{"line": 1, "bl_number": "OTHER"}]}],  # no such B/L
+    ],
+)
 def test_note_006_quiet_unless_exactly_one_line_of_the_port_matches(manifests) -> None:  # type: ignore[no-untyped-def]
     run = engine()
     for changes in manifests:
         run.validate_message(fresh_igm(**changes))
     assert rules_of(run.validate_message(by_bl()), "CORE-BOE-NOTE") == {
-        "CORE-BOE-NOTE-002": "query"}
+        "CORE-BOE-NOTE-002": "query"
+    }
 
 
 def test_note_006_finds_a_stored_fresh_manifest(sqlite_url) -> None:  # type: ignore[no-untyped-def]
@@ -148,7 +167,8 @@ def test_note_006_finds_a_stored_fresh_manifest(sqlite_url) -> None:  # type: ig
         engine(registry=store.snapshot(), store=store, commit=True).validate_message(fresh_igm())
         later = engine(registry=store.snapshot(), store=store)
         assert rules_of(later.validate_message(by_bl()), "CORE-BOE-NOTE") == {
-            "CORE-BOE-NOTE-006": "info"}
+            "CORE-BOE-NOTE-006": "info"
+        }
     finally:
         store.close()
 

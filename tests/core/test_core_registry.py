@@ -12,8 +12,10 @@ from customs_engine.cli import main
 from customs_engine.core.registry import SqlRegistry
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "registry" / "registry.csv"
-HEADER = ("kind,scheme,number,iec,issued_on,valid_until,hs_codes,quantity,unit,value_inr,"
-          "country_of_origin,port_code,expected_arrival,fee_paid_inr,name,country,currency,rate")
+HEADER = (
+    "kind,scheme,number,iec,issued_on,valid_until,hs_codes,quantity,unit,value_inr,"
+    "country_of_origin,port_code,expected_arrival,fee_paid_inr,name,country,currency,rate"
+)
 
 
 def run(*args: str, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
@@ -38,15 +40,27 @@ def test_import_example_then_show_and_list(sqlite_url: str) -> None:
 def test_reimport_replaces_rows_only_when_asked(sqlite_url: str, tmp_path: Path) -> None:
     run("registry", "import", "--db", sqlite_url, str(EXAMPLES))
     changed = tmp_path / "more.jsonl"
-    changed.write_text(json.dumps({"kind": "authorisation", "scheme": "IMS",
-                                   "number": "IMS-2026-00042", "iec": "AAPFU0939F",
-                                   "quantity": 150, "value_inr": "7500000.00"}) + "\n")
+    changed.write_text(
+        json.dumps(
+            {
+                "kind": "authorisation",
+                "scheme": "IMS",
+                "number": "IMS-2026-00042",
+                "iec": "AAPFU0939F",
+                "quantity": 150,
+                "value_inr": "7500000.00",
+            }
+        )
+        + "\n"
+    )
     refused = CliRunner().invoke(main, ["registry", "import", "--db", sqlite_url, str(changed)])
     assert refused.exit_code == 1
-    assert f"{changed}:1: authorisation IMS IMS-2026-00042 differs from the stored row" in \
-        refused.output and "quantity 100 → 150" in refused.output
-    assert run("registry", "import", "--db", sqlite_url, "--replace",
-               str(changed)).exit_code == 0
+    assert (
+        f"{changed}:1: authorisation IMS IMS-2026-00042 differs from the stored row"
+        in refused.output
+        and "quantity 100 → 150" in refused.output
+    )
+    assert run("registry", "import", "--db", sqlite_url, "--replace", str(changed)).exit_code == 0
     store = SqlRegistry.open(sqlite_url)
     record = store.snapshot().licence("IMS", "IMS-2026-00042")
     store.close()
@@ -54,17 +68,24 @@ def test_reimport_replaces_rows_only_when_asked(sqlite_url: str, tmp_path: Path)
 
 
 def test_bad_row_names_file_and_line_and_imports_nothing_of_that_file(
-        sqlite_url: str, tmp_path: Path) -> None:
+    sqlite_url: str, tmp_path: Path
+) -> None:
     bad = tmp_path / "bad.csv"
-    bad.write_text("\n".join([
-        HEADER,
-        "authorisation,IMS,IMS-1,AAPFU0939F,2026-01-05,,,10,NOS,100.00,,,,,,,,",
-        "authorisation,IMS,IMS-2,AAPFU0939F,2026-13-45,,,10,NOS,100.00,,,,,,,,",
-    ]) + "\n")
+    bad.write_text(
+        "\n".join(
+            [
+                HEADER,
+                "authorisation,IMS,IMS-1,AAPFU0939F,2026-01-05,,,10,NOS,100.00,,,,,,,,",
+                "authorisation,IMS,IMS-2,AAPFU0939F,2026-13-45,,,10,NOS,100.00,,,,,,,,",
+            ]
+        )
+        + "\n"
+    )
     good = tmp_path / "good.jsonl"
     good.write_text(json.dumps({"kind": "agency", "number": "PSIA-1", "name": "X"}) + "\n")
-    result = CliRunner().invoke(main, ["registry", "import", "--db", sqlite_url, str(bad),
-                                       str(good)])
+    result = CliRunner().invoke(
+        main, ["registry", "import", "--db", sqlite_url, str(bad), str(good)]
+    )
     assert result.exit_code == 1
     assert f"{bad}:3: issued_on" in result.output
     assert f"{bad}: nothing imported" in result.output
@@ -74,13 +95,16 @@ def test_bad_row_names_file_and_line_and_imports_nothing_of_that_file(
     assert numbers == ["PSIA-1"]
 
 
-@pytest.mark.parametrize("line, problem", [
-    ('{"kind": "licence", "number": "X"}', "kind"),
-    ('{"kind": "exchange_rate", "number": "N", "currency": "USD"}', "without rate, issued_on"),
-    ('{"kind": "authorisation", "number": "N", "colour": "red"}', "colour"),
-    ("[1, 2]", "JSON object"),
-    ("{not json", "not JSON"),
-])
+@pytest.mark.parametrize(
+    "line, problem",
+    [
+        ('{"kind": "licence", "number": "X"}', "kind"),
+        ('{"kind": "exchange_rate", "number": "N", "currency": "USD"}', "without rate, issued_on"),
+        ('{"kind": "authorisation", "number": "N", "colour": "red"}', "colour"),
+        ("[1, 2]", "JSON object"),
+        ("{not json", "not JSON"),
+    ],
+)
 def test_jsonl_problems(sqlite_url: str, tmp_path: Path, line: str, problem: str) -> None:
     path = tmp_path / "rows.jsonl"
     path.write_text('{"kind": "agency", "number": "PSIA-1"}\n' + line + "\n")
@@ -100,7 +124,8 @@ def test_customs_db_environment_and_default_file(tmp_path: Path, monkeypatch) ->
 
 
 def test_the_default_registry_follows_the_user_not_the_working_directory(
-        tmp_path: Path, monkeypatch, _private_user_data_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    tmp_path: Path, monkeypatch, _private_user_data_dir: Path
+) -> None:  # type: ignore[no-untyped-def]
     default = _private_user_data_dir / "customs-engine" / "customs.db"
     monkeypatch.delenv("CUSTOMS_DB", raising=False)
     for where in (tmp_path / "a", tmp_path / "b"):
@@ -117,15 +142,19 @@ def test_the_default_registry_follows_the_user_not_the_working_directory(
 def test_customs_db_and_db_option_win_over_the_default(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     env_url, option_url = f"sqlite:///{tmp_path / 'env.db'}", f"sqlite:///{tmp_path / 'opt.db'}"
     assert run("registry", "where", env={"CUSTOMS_DB": env_url}).output.strip() == env_url
-    result = CliRunner().invoke(main, ["registry", "where", "--db", option_url],
-                                env={"CUSTOMS_DB": env_url})
+    result = CliRunner().invoke(
+        main, ["registry", "where", "--db", option_url], env={"CUSTOMS_DB": env_url}
+    )
     assert result.output.strip() == option_url
 
 
-@pytest.mark.parametrize(("url", "hint"), [
-    ("postgresql+psycopg://u@127.0.0.1/db", "pip install 'customs-engine[postgres]'"),
-    ("mysql://u@127.0.0.1/db", "database driver for 'mysql'"),
-])
+@pytest.mark.parametrize(
+    ("url", "hint"),
+    [
+        ("postgresql+psycopg://u@127.0.0.1/db", "pip install 'customs-engine[postgres]'"),
+        ("mysql://u@127.0.0.1/db", "database driver for 'mysql'"),
+    ],
+)
 def test_a_missing_database_driver_names_what_to_install(url, hint, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     import sys
 

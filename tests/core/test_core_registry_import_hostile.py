@@ -24,8 +24,7 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 def run(db: str, *paths: Path, replace: bool = False) -> Result:
-    args = ["registry", "import", "--db", db, *(["--replace"] if replace else []),
-            *map(str, paths)]
+    args = ["registry", "import", "--db", db, *(["--replace"] if replace else []), *map(str, paths)]
     return CliRunner().invoke(main, args)
 
 
@@ -45,8 +44,10 @@ def csv_file(tmp_path: Path, *rows: str, name: str = "rows.csv") -> Path:
 
 # -- item 3: conflicting rows ---------------------------------------------------------------------
 
-def test_two_limits_for_one_authorisation_are_a_conflict_on_every_line(db: str,
-                                                                      tmp_path: Path) -> None:
+
+def test_two_limits_for_one_authorisation_are_a_conflict_on_every_line(
+    db: str, tmp_path: Path
+) -> None:
     path = csv_file(tmp_path, IMS_100, IMS_100.replace(",100,", ",999999,"))
     result = run(db, path)
     assert result.exit_code == 1
@@ -56,11 +57,11 @@ def test_two_limits_for_one_authorisation_are_a_conflict_on_every_line(db: str,
     assert stored(db) == []
 
 
-def test_an_authorisation_and_a_registration_of_one_number_conflict(db: str,
-                                                                    tmp_path: Path) -> None:
+def test_an_authorisation_and_a_registration_of_one_number_conflict(
+    db: str, tmp_path: Path
+) -> None:
     first = csv_file(tmp_path, IMS_100, name="a.csv")
-    second = csv_file(tmp_path, "registration,IMS,IMS-1,AAPFU0939F,2026-01-05,,,,",
-                      name="b.csv")
+    second = csv_file(tmp_path, "registration,IMS,IMS-1,AAPFU0939F,2026-01-05,,,,", name="b.csv")
     result = run(db, first, second)
     assert result.exit_code == 1
     assert f"{first}:2: authorisation IMS IMS-1 conflicts with {second}:2" in result.output
@@ -78,12 +79,12 @@ def test_identical_rows_and_reimports_are_fine(db: str, tmp_path: Path) -> None:
 
 
 def test_a_row_differing_from_the_stored_one_is_a_conflict_unless_replaced(
-        db: str, tmp_path: Path) -> None:
+    db: str, tmp_path: Path
+) -> None:
     assert run(db, csv_file(tmp_path, IMS_100)).exit_code == 0
     bigger = csv_file(tmp_path, IMS_100.replace(",100,", ",999999,"), name="bigger.csv")
     result = run(db, bigger)
-    assert result.exit_code == 1 and f"{bigger}:2: authorisation IMS IMS-1 differs" in \
-        result.output
+    assert result.exit_code == 1 and f"{bigger}:2: authorisation IMS IMS-1 differs" in result.output
     assert stored(db) == [("authorisation", "IMS-1", 100)]
     assert run(db, bigger, replace=True).exit_code == 0
     assert stored(db) == [("authorisation", "IMS-1", 999999)]
@@ -91,8 +92,10 @@ def test_a_row_differing_from_the_stored_one_is_a_conflict_unless_replaced(
 
 # -- item 4: an unterminated quote ----------------------------------------------------------------
 
-def test_an_unterminated_quote_is_refused_at_the_line_where_it_opened(db: str,
-                                                                     tmp_path: Path) -> None:
+
+def test_an_unterminated_quote_is_refused_at_the_line_where_it_opened(
+    db: str, tmp_path: Path
+) -> None:
     rows = [IMS_100.replace("IMS-1", f"IMS-{n}") for n in range(1, 7)]
     rows[2] = rows[2].replace("AAPFU0939F", '"AAPFU0939F')  # line 4
     path = csv_file(tmp_path, *rows)
@@ -111,20 +114,25 @@ def test_a_quoted_field_spanning_lines_is_refused(db: str, tmp_path: Path) -> No
 
 # -- item 20: lengths, characters and lenient numbers ---------------------------------------------
 
-@pytest.mark.parametrize(("field", "value", "needle"), [
-    ("quantity", "1_000", "not a plain non-negative number"),
-    ("quantity", "١٠٠", "not a plain non-negative number"),
-    ("quantity", "-100", "not a plain non-negative number"),
-    ("quantity", "1e999", "not a plain non-negative number"),
-    ("quantity", "9" * 60, "not a plain non-negative number"),
-    ("value_inr", "NaN", "not a plain non-negative number"),
-    ("issued_on", "1767225600", "not a date YYYY-MM-DD"),
-    ("number", "N" * 101, "at most 100 characters"),
-    ("unit", "NOSNOSNOSNOS", "at most 10 characters"),
-    ("iec", "AAP\x00FU", "control character"),
-])
+
+@pytest.mark.parametrize(
+    ("field", "value", "needle"),
+    [
+        ("quantity", "1_000", "not a plain non-negative number"),
+        ("quantity", "١٠٠", "not a plain non-negative number"),
+        ("quantity", "-100", "not a plain non-negative number"),
+        ("quantity", "1e999", "not a plain non-negative number"),
+        ("quantity", "9" * 60, "not a plain non-negative number"),
+        ("value_inr", "NaN", "not a plain non-negative number"),
+        ("issued_on", "1767225600", "not a date YYYY-MM-DD"),
+        ("number", "N" * 101, "at most 100 characters"),
+        ("unit", "NOSNOSNOSNOS", "at most 10 characters"),
+        ("iec", "AAP\x00FU", "control character"),
+    ],
+)
 def test_bad_values_are_refused_before_the_database_sees_them(
-        db: str, tmp_path: Path, field: str, value: str, needle: str) -> None:
+    db: str, tmp_path: Path, field: str, value: str, needle: str
+) -> None:
     row = dict(zip(HEADER.split(","), IMS_100.split(","), strict=True))
     row[field] = value
     path = tmp_path / "rows.jsonl"
@@ -135,23 +143,40 @@ def test_bad_values_are_refused_before_the_database_sees_them(
     assert "Traceback" not in result.output and stored(db) == []
 
 
-@pytest.mark.parametrize(("line", "needle"), [
-    ('{"kind": "authorisation", "scheme": "IMS", "number": "X", "quantity": 1' + "0" * 5000
-     + "}", "not a plain non-negative number"),
-    ("[" * 100_000 + "]" * 100_000, "longer than"),
-    ("[" * 20_000 + "]" * 20_000, "nested too deeply"),
-    ('{"kind": "authorisation", "scheme": "IMS", "number": "X", "quantity": "1", '
-     '"quantity": "99999"}', "key 'quantity' appears twice"),
-    ('{"kind": "authorisation", "scheme": "IMS", "number": "X", "quantity": 1e999}',
-     "as strings"),
-    ('{"kind": "authorisation", "scheme": "IMS", "number": "X", "quantity": NaN}',
-     "not a number"),
-    ('{"kind": "authorisation", "scheme": "IMS", "number": "X", "issued_on": 1767225600}',
-     "issued_on: write it as a string"),
-    ('{"kind": "authorisation", "scheme": "IMS", "number": 12345}', "write it as a string"),
-])
-def test_hostile_json_lines_are_answered_not_crashed(db: str, tmp_path: Path, line: str,
-                                                     needle: str) -> None:
+@pytest.mark.parametrize(
+    ("line", "needle"),
+    [
+        (
+            '{"kind": "authorisation", "scheme": "IMS", "number": "X", "quantity": 1'
+            + "0" * 5000
+            + "}",
+            "not a plain non-negative number",
+        ),
+        ("[" * 100_000 + "]" * 100_000, "longer than"),
+        ("[" * 20_000 + "]" * 20_000, "nested too deeply"),
+        (
+            '{"kind": "authorisation", "scheme": "IMS", "number": "X", "quantity": "1", '
+            '"quantity": "99999"}',
+            "key 'quantity' appears twice",
+        ),
+        (
+            '{"kind": "authorisation", "scheme": "IMS", "number": "X", "quantity": 1e999}',
+            "as strings",
+        ),
+        (
+            '{"kind": "authorisation", "scheme": "IMS", "number": "X", "quantity": NaN}',
+            "not a number",
+        ),
+        (
+            '{"kind": "authorisation", "scheme": "IMS", "number": "X", "issued_on": 1767225600}',
+            "issued_on: write it as a string",
+        ),
+        ('{"kind": "authorisation", "scheme": "IMS", "number": 12345}', "write it as a string"),
+    ],
+)
+def test_hostile_json_lines_are_answered_not_crashed(
+    db: str, tmp_path: Path, line: str, needle: str
+) -> None:
     path = tmp_path / "rows.jsonl"
     path.write_text('{"kind": "agency", "number": "PSIA-1"}\n' + line + "\n")
     result = run(db, path)
@@ -161,8 +186,7 @@ def test_hostile_json_lines_are_answered_not_crashed(db: str, tmp_path: Path, li
     assert stored(db) == []
 
 
-def test_a_csv_field_over_the_csv_module_limit_is_a_line_problem(db: str,
-                                                                 tmp_path: Path) -> None:
+def test_a_csv_field_over_the_csv_module_limit_is_a_line_problem(db: str, tmp_path: Path) -> None:
     path = csv_file(tmp_path, IMS_100.replace("AAPFU0939F", "A" * 140_000), IMS_100)
     result = run(db, path)
     assert result.exit_code == 1 and f"{path}:2: longer than 65536 characters" in result.output

@@ -19,8 +19,9 @@ REGISTRY = ROOT / "examples" / "registry" / "registry.csv"
 
 
 def customs(*args: str) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run([sys.executable, "-m", "customs_engine.cli", *args],
-                          capture_output=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "customs_engine.cli", *args], capture_output=True, timeout=120
+    )
 
 
 def validate(db: str) -> subprocess.CompletedProcess[bytes]:
@@ -34,8 +35,7 @@ def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
 
 
 def rollback_journal_registry(path: Path) -> None:
-    assert customs("registry", "import", "--db", f"sqlite:///{path}",
-                   str(REGISTRY)).returncode == 0
+    assert customs("registry", "import", "--db", f"sqlite:///{path}", str(REGISTRY)).returncode == 0
     connection = sqlite3.connect(path)
     connection.execute("PRAGMA journal_mode = DELETE")
     connection.close()

@@ -11,14 +11,24 @@ from core_helpers import IEC, at, authorisation, boe, engine, igm, item, rules_o
 from customs_engine.core.context import MemoryRegistry, RegistryRecord
 from customs_engine.core.valuation import value_bill_of_entry
 
-USD = RegistryRecord(kind="exchange_rate", number="CBIC-12/2026-CUS(NT)", currency="USD",
-                     rate=Decimal("83.25"), issued_on=date(2026, 3, 6))
+USD = RegistryRecord(
+    kind="exchange_rate",
+    number="CBIC-12/2026-CUS(NT)",
+    currency="USD",
+    rate=Decimal("83.25"),
+    issued_on=date(2026, 3, 6),
+)
 
 
 def foreign(amount: str, rate: str | None = None, value: str | None = None) -> dict[str, object]:
-    return item(value_inr=Decimal(value) if value else None,
-                foreign_value={"amount": Decimal(amount), "currency": "USD",
-                               "rate": Decimal(rate) if rate else None})
+    return item(
+        value_inr=Decimal(value) if value else None,
+        foreign_value={
+            "amount": Decimal(amount),
+            "currency": "USD",
+            "rate": Decimal(rate) if rate else None,
+        },
+    )
 
 
 def test_declared_rate_consistent_within_one_rupee() -> None:
@@ -67,13 +77,16 @@ def test_licence_not_in_registry_and_other_holder() -> None:
     assert rules_of(own, "CORE-LIC") == {}
 
 
-@pytest.mark.parametrize("hs_code, group", [
-    ("84713010", ("NAC Mechanical Machineries", "5E")),   # T42
-    ("85176290", ("NAC Electric Machineries", "5C")),
-    ("28011000", ("NAC Chemicals", "2")),
-    ("98010011", ("NAC Automobile, Instruments & Miscellaneous Products", "6")),
-    ("72083610", None),
-])
+@pytest.mark.parametrize(
+    "hs_code, group",
+    [
+        ("84713010", ("NAC Mechanical Machineries", "5E")),  # T42
+        ("85176290", ("NAC Electric Machineries", "5C")),
+        ("28011000", ("NAC Chemicals", "2")),
+        ("98010011", ("NAC Automobile, Instruments & Miscellaneous Products", "6")),
+        ("72083610", None),
+    ],
+)
 def test_routing(hs_code, group) -> None:  # type: ignore[no-untyped-def]
     response = engine().validate_message(boe(items=[item(hs_code=hs_code)]))
     routing = (response.routing.nac, response.routing.group) if response.routing else None
@@ -89,10 +102,17 @@ def test_routing_follows_the_first_item() -> None:
 def test_rate_date_is_the_later_of_presentation_and_entry_inwards() -> None:
     # T36: presented 2026-03-01, entry inwards 2026-03-04 → rate date 2026-03-04
     run = engine()
-    run.validate_message(igm(igm_date=date(2026, 2, 27), filed_at=at("2026-02-27"),
-                             expected_arrival=at("2026-03-03"), arrived_at=at("2026-03-03"),
-                             entry_inwards_at=at("2026-03-04")))
-    message = boe(prior=True, presented_at=at("2026-03-01"),
-                  manifest={"igm_number": "2234567", "line": 10})
+    run.validate_message(
+        igm(
+            igm_date=date(2026, 2, 27),
+            filed_at=at("2026-02-27"),
+            expected_arrival=at("2026-03-03"),
+            arrived_at=at("2026-03-03"),
+            entry_inwards_at=at("2026-03-04"),
+        )
+    )
+    message = boe(
+        prior=True, presented_at=at("2026-03-01"), manifest={"igm_number": "2234567", "line": 10}
+    )
     assert run.validate_message(message).rate_date == date(2026, 3, 4)
     assert engine().validate_message(boe()).rate_date == date(2026, 3, 9)

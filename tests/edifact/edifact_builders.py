@@ -49,8 +49,9 @@ def cusdec_segments(**overrides: str) -> list[str]:
     return [value for value in segs.values() if value]
 
 
-def interchange(*messages: list[str], ref: str = "REF1", unz: str | None = None,
-                una: bool = True) -> bytes:
+def interchange(
+    *messages: list[str], ref: str = "REF1", unz: str | None = None, una: bool = True
+) -> bytes:
     """UNA/UNB + one UNH…UNT per message (correct counts) + UNZ."""
     text = HEADER if una else HEADER.split("\n", 1)[1]
     for number, body in enumerate(messages, start=1):
@@ -64,10 +65,20 @@ def interchange(*messages: list[str], ref: str = "REF1", unz: str | None = None,
 
 def cuscar_segments() -> list[str]:
     return [
-        "BGM+85+2234567+9", "DTM+137:202603080900:203",
-        "TDT+20+V123+1++MAEU+++:::MAERSK ELBA", "LOC+60+INNSA1", "LOC+125+SGSIN",
-        "DTM+132:202603100600:203", "DTM+178:202603100600:203", "DTM+151:202603100800:203",
-        "CNI+10", "RFF+BM:MAEU123456::0", "NAD+CN+AAPFU0939F::ZZZ++ACME IMPORTS PVT LTD",
-        "GID+1+120:PKG", "FTX+AAA+++LAPTOP COMPUTERS", "FTX+ZZZ+++CMOV:LC",
-        "FTX+ZZZ+++BLDT:20260220", "MEA+AAE+G+KGM:4200,5",
+        "BGM+85+2234567+9",
+        "DTM+137:202603080900:203",
+        "TDT+20+V123+1++MAEU+++:::MAERSK ELBA",
+        "LOC+60+INNSA1",
+        "LOC+125+SGSIN",
+        "DTM+132:202603100600:203",
+        "DTM+178:202603100600:203",
+        "DTM+151:202603100800:203",
+        "CNI+10",
+        "RFF+BM:MAEU123456::0",
+        "NAD+CN+AAPFU0939F::ZZZ++ACME IMPORTS PVT LTD",
+        "GID+1+120:PKG",
+        "FTX+AAA+++LAPTOP COMPUTERS",
+        "FTX+ZZZ+++CMOV:LC",
+        "FTX+ZZZ+++BLDT:20260220",
+        "MEA+AAE+G+KGM:4200,5",
     ]

@@ -14,8 +14,9 @@ from customs_engine.cli import main
 def convert(tmp_path: Path, data: bytes, *extra: str):  # type: ignore[no-untyped-def]
     source, out = tmp_path / "in.edi", tmp_path / "out.xml"
     source.write_bytes(data)
-    result = CliRunner().invoke(main, ["convert", str(source), "--to", "xml", "-o", str(out),
-                                       *extra])
+    result = CliRunner().invoke(
+        main, ["convert", str(source), "--to", "xml", "-o", str(out), *extra]
+    )
     return result, out
 
 

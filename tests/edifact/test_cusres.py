@@ -29,19 +29,35 @@ LONG = "IMS authorisation IMS-2026-00042 has 40 NOS left; item needs 50 NOS " * 
 
 def response(reference: str, findings: list[Finding], fees: list[Fee]) -> Response:
     return Response(
-        message=MessageInfo(source="a.edi", index=0, format="edifact", type="bill_of_entry",
-                            reference=reference),
+        message=MessageInfo(
+            source="a.edi", index=0, format="edifact", type="bill_of_entry", reference=reference
+        ),
         document=DocumentInfo(number="7001234", port_code="INNSA1", date=date(2026, 3, 10)),
-        findings=findings, fees=fees, engine=EngineInfo(version="0.1.0"))
+        findings=findings,
+        fees=fees,
+        engine=EngineInfo(version="0.1.0"),
+    )
 
 
 def sample_responses() -> list[Response]:
-    reject = Finding(rule="IMS-BAL-001", scheme="ims", outcome="reject", item=1,
-                     message=LONG + "with 'quotes'+plus:colon?", reference="PC 06/2023-24")
-    warn = Finding(rule="CORE-X", scheme="core", outcome="warn", message="header note",
-                   reference="ref")
-    fee = Fee(rule="CORE-BOE-LATE-001", scheme="core", kind="late", amount=Decimal("25000"),
-              basis="4 days late")
+    reject = Finding(
+        rule="IMS-BAL-001",
+        scheme="ims",
+        outcome="reject",
+        item=1,
+        message=LONG + "with 'quotes'+plus:colon?",
+        reference="PC 06/2023-24",
+    )
+    warn = Finding(
+        rule="CORE-X", scheme="core", outcome="warn", message="header note", reference="ref"
+    )
+    fee = Fee(
+        rule="CORE-BOE-LATE-001",
+        scheme="core",
+        kind="late",
+        amount=Decimal("25000"),
+        basis="4 days late",
+    )
     return [response("BE-1", [reject, warn], [fee]), response("BE-2", [], [])]
 
 
@@ -102,8 +118,9 @@ def test_validate_format_cusres_from_the_command_line(tmp_path: Path) -> None:
 
     source = tmp_path / "be.edi"
     source.write_bytes(interchange(cusdec_segments(), cusdec_segments()))
-    result = CliRunner().invoke(main, ["validate", "--format", "cusres", "--db",
-                                       f"sqlite:///{tmp_path}/r.db", str(source)])
+    result = CliRunner().invoke(
+        main, ["validate", "--format", "cusres", "--db", f"sqlite:///{tmp_path}/r.db", str(source)]
+    )
     assert result.exception is None or isinstance(result.exception, SystemExit), result.output
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -14,7 +14,10 @@ def texts(parsed) -> list[str]:
 def test_one_response_per_message_of_a_multi_message_interchange() -> None:
     parsed = read(interchange(cusdec_segments(), cuscar_segments(), cusdec_segments()))
     assert [(p.reference, p.type) for p in parsed] == [
-        ("M1", "bill_of_entry"), ("M2", "manifest"), ("M3", "bill_of_entry")]
+        ("M1", "bill_of_entry"),
+        ("M2", "manifest"),
+        ("M3", "bill_of_entry"),
+    ]
     assert all(p.findings == [] for p in parsed)
 
 
@@ -60,8 +63,9 @@ def test_bom_crlf_and_no_una_are_accepted() -> None:
 
 
 def test_missing_unt_and_missing_unz_are_findings() -> None:
-    data = interchange(cusdec_segments()).replace(b"UNT+37+M1'\n", b"").replace(
-        b"UNZ+1+REF1'\n", b"")
+    data = (
+        interchange(cusdec_segments()).replace(b"UNT+37+M1'\n", b"").replace(b"UNZ+1+REF1'\n", b"")
+    )
     problems = texts(read(data)[0])
     assert any("message not closed by UNT" in t for t in problems)
     assert any("interchange not closed by UNZ" in t for t in problems)
@@ -84,21 +88,23 @@ def test_foreign_message_versions_get_a_clear_finding() -> None:
     data = interchange(cusdec_segments()).replace(b"CUSDEC:D:96B:UN", b"CUSDEC:D:99A:UN")
     (parsed,) = read(data)
     assert parsed.type == "unknown"
-    assert "CUSDEC D:99A:UN is not covered by our message implementation guide" in \
-        parsed.findings[0].message
+    assert (
+        "CUSDEC D:99A:UN is not covered by our message implementation guide"
+        in parsed.findings[0].message
+    )
 
 
 def bare(*messages: list[str]) -> bytes:
     """UNH…UNT messages as many systems store them: no UNA, UNB or UNZ."""
     text = interchange(*messages).decode()
-    return "".join(line + "\n" for line in text.splitlines()
-                   if not line.startswith(("UNA", "UNB", "UNZ"))).encode()
+    return "".join(
+        line + "\n" for line in text.splitlines() if not line.startswith(("UNA", "UNB", "UNZ"))
+    ).encode()
 
 
 def test_bare_messages_without_unb_unz_are_read_with_a_warning() -> None:
     parsed = read(bare(cusdec_segments(), cuscar_segments()))
-    assert [(p.reference, p.type) for p in parsed] == [("M1", "bill_of_entry"),
-                                                        ("M2", "manifest")]
+    assert [(p.reference, p.type) for p in parsed] == [("M1", "bill_of_entry"), ("M2", "manifest")]
     for p in parsed:
         assert p.message is not None
         assert [(f.rule, f.outcome) for f in p.findings] == [("EDIFACT-ENV-001", "warn")]

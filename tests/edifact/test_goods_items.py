@@ -13,8 +13,13 @@ from customs_engine.adapters.icegate_xml import reader as xml_reader
 from customs_engine.adapters.icegate_xml import writer as xml_writer
 from customs_engine.core.models import GoodsItem, ImportGeneralManifest, ManifestLine
 
-TWO_GIDS = [*cuscar_segments(), "CST++84713010:122",
-            "GID+2+5:CT", "FTX+AAA+++SECOND GOODS:ITEM", "MEA+AAE+G+KGM:99.5"]
+TWO_GIDS = [
+    *cuscar_segments(),
+    "CST++84713010:122",
+    "GID+2+5:CT",
+    "FTX+AAA+++SECOND GOODS:ITEM",
+    "MEA+AAE+G+KGM:99.5",
+]
 
 
 def manifest(data: bytes) -> ImportGeneralManifest:
@@ -27,10 +32,19 @@ def manifest(data: bytes) -> ImportGeneralManifest:
 def test_every_gid_of_a_line_is_a_goods_item_and_the_line_carries_the_totals() -> None:
     (line,) = manifest(interchange(TWO_GIDS)).lines
     assert line.goods_items == [
-        GoodsItem(packages=120, package_kind="PKG", gross_weight_kg=Decimal("4200.5"),
-                  description="LAPTOP COMPUTERS", hs_code="84713010"),
-        GoodsItem(packages=5, package_kind="CT", gross_weight_kg=Decimal("99.5"),
-                  description="SECOND GOODS ITEM"),
+        GoodsItem(
+            packages=120,
+            package_kind="PKG",
+            gross_weight_kg=Decimal("4200.5"),
+            description="LAPTOP COMPUTERS",
+            hs_code="84713010",
+        ),
+        GoodsItem(
+            packages=5,
+            package_kind="CT",
+            gross_weight_kg=Decimal("99.5"),
+            description="SECOND GOODS ITEM",
+        ),
     ]
     assert (line.packages, line.gross_weight_kg) == (125, Decimal("4300.0"))
     assert line.package_kind is None and line.description is None  # not shared by both
@@ -38,8 +52,10 @@ def test_every_gid_of_a_line_is_a_goods_item_and_the_line_carries_the_totals() -
 
 
 def test_ftx_text_lines_are_kept_apart() -> None:
-    segs = [seg if not seg.startswith("FTX+AAA") else "FTX+AAA+++IRON COIL:SHEET METAL"
-            for seg in cuscar_segments()]
+    segs = [
+        seg if not seg.startswith("FTX+AAA") else "FTX+AAA+++IRON COIL:SHEET METAL"
+        for seg in cuscar_segments()
+    ]
     (line,) = manifest(interchange(segs)).lines
     assert line.description == "IRON COIL SHEET METAL"
 
@@ -67,6 +83,7 @@ def test_a_long_description_is_cut_at_spaces_and_read_back_whole() -> None:
     segs = edifact_writer.goods_segments(line)
     ftx = [seg for seg in segs if seg.tag == "FTX"]
     assert all(len(part) <= 70 for seg in ftx for part in seg.elements[3])
-    igm = ImportGeneralManifest(message_id="IGM-1", port_code="INNSA1", conveyance="VESSEL",
-                                lines=[line])
+    igm = ImportGeneralManifest(
+        message_id="IGM-1", port_code="INNSA1", conveyance="VESSEL", lines=[line]
+    )
     assert manifest(edifact_writer.write(igm)).lines[0].description == text

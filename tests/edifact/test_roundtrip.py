@@ -52,8 +52,10 @@ def test_examples_exist() -> None:
 
 def test_convert_output_is_byte_identical_across_runs(tmp_path: Path) -> None:
     runner = CliRunner()
-    outputs = [runner.invoke(main, ["convert", str(EXAMPLES[1]), "--to", "edifact"]).output
-               for _ in range(2)]
+    outputs = [
+        runner.invoke(main, ["convert", str(EXAMPLES[1]), "--to", "edifact"]).output
+        for _ in range(2)
+    ]
     assert outputs[0] == outputs[1] and outputs[0]
 
 

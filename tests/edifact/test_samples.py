@@ -15,9 +15,13 @@ def sample(samples_dir: Path, name: str) -> bytes:
 
 
 def envelope_findings(parsed) -> list[str]:
-    return [f.message for p in parsed for f in p.findings
-            if any(word in f.message.split(": ", 1)[1] for word in ENVELOPE_WORDS)
-            and "not covered by our message implementation guide" not in f.message]
+    return [
+        f.message
+        for p in parsed
+        for f in p.findings
+        if any(word in f.message.split(": ", 1)[1] for word in ENVELOPE_WORDS)
+        and "not covered by our message implementation guide" not in f.message
+    ]
 
 
 def test_samples_are_detected_as_edifact(samples_dir: Path) -> None:
@@ -41,8 +45,7 @@ def test_foreign_versions_are_answered_not_mapped(samples_dir: Path) -> None:
     for name in ("smooks_cuscar_d99a_scprbl.edi", "edifabric_cuscar_d03b_cbp_ace.edi"):
         for parsed in read(sample(samples_dir, name)):
             assert parsed.type == "unknown"
-            assert "not covered by our message implementation guide" in \
-                parsed.findings[0].message
+            assert "not covered by our message implementation guide" in parsed.findings[0].message
             assert "segment UNH #1" in parsed.findings[0].message
 
 
@@ -60,4 +63,5 @@ def test_wrong_unt_count_sample_gets_a_finding_and_is_still_mapped(samples_dir: 
     assert parsed.message.port_code == "GBPME" and parsed.message.voyage == "TRANS1234"
     assert [f.message for f in parsed.findings] == [
         "line 31, column 1: message MREF123456, segment UNT #30: UNT says 313 segments in "
-        "the message, but there are 30"]
+        "the message, but there are 30"
+    ]

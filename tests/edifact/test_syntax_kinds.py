@@ -13,14 +13,19 @@ def rules(data: bytes) -> list[str]:
     return [f.rule for p in read(data) for f in p.findings]
 
 
-@pytest.mark.parametrize(("data", "rule"), [
-    (b"\x00\x01 nothing here", "CORE-SYNTAX-001"),
-    (interchange(cusdec_segments()).replace(b"UNT+37+M1", b"UNT+36+M1"), "CORE-SYNTAX-002"),
-    (interchange(cusdec_segments(UNSD="")), "CORE-SYNTAX-003"),
-    (interchange(cusdec_segments()).replace(b"CUSDEC:D:96B", b"CUSDEC:D:99A"),
-     "CORE-SYNTAX-004"),
-    (interchange(cusdec_segments(DTM137="DTM+137:20261345:102")), "CORE-SYNTAX-005"),
-])
+@pytest.mark.parametrize(
+    ("data", "rule"),
+    [
+        (b"\x00\x01 nothing here", "CORE-SYNTAX-001"),
+        (interchange(cusdec_segments()).replace(b"UNT+37+M1", b"UNT+36+M1"), "CORE-SYNTAX-002"),
+        (interchange(cusdec_segments(UNSD="")), "CORE-SYNTAX-003"),
+        (
+            interchange(cusdec_segments()).replace(b"CUSDEC:D:96B", b"CUSDEC:D:99A"),
+            "CORE-SYNTAX-004",
+        ),
+        (interchange(cusdec_segments(DTM137="DTM+137:20261345:102")), "CORE-SYNTAX-005"),
+    ],
+)
 def test_each_kind_of_syntax_problem_has_its_rule(data: bytes, rule: str) -> None:
     assert rule in rules(data)
 
@@ -31,8 +36,11 @@ def test_syntax_rules_are_declared_with_references_users_can_read() -> None:
         rule = declared[f"CORE-SYNTAX-00{number}"]
         assert rule.outcomes == ("reject",) or list(rule.outcomes) == ["reject"]
         assert "SPEC" not in rule.reference and "RULES.md" not in rule.reference
-    assert not [rule.id for rule in declared.values()
-                if "SPEC §" in rule.reference or "RULES.md" in rule.reference]
+    assert not [
+        rule.id
+        for rule in declared.values()
+        if "SPEC §" in rule.reference or "RULES.md" in rule.reference
+    ]
 
 
 def test_a_missing_bgm_element_is_one_finding_at_the_bgm() -> None:
@@ -50,7 +58,7 @@ def test_a_missing_item_quantity_is_one_finding_at_its_item() -> None:
 
 def test_a_truncated_message_gets_no_guide_findings_on_top() -> None:
     data = interchange(cusdec_segments())
-    (parsed,) = read(data[:data.index(b"MOA+40")])
+    (parsed,) = read(data[: data.index(b"MOA+40")])
     assert parsed.message is None
     assert {f.rule for f in parsed.findings} == {"CORE-SYNTAX-002"}
     assert any("not closed by UNT" in f.message for f in parsed.findings)

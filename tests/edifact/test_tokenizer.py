@@ -98,13 +98,16 @@ def test_second_interchange_may_bring_its_own_una() -> None:
     assert tokenize(text).segments[4].elements == [["X", "Y"]]
 
 
-@pytest.mark.parametrize(("text", "line", "column", "words"), [
-    ("UNB+A'\nUNH+1", 2, 1, "no terminator"),
-    ("UNB+A'\n  bgm+1'", 2, 3, "upper"),
-    ("UNB+A'UN:X+1'", 1, 7, "tag"),
-    ("UNB+A'BGM+A?\nB'", 1, 12, "line break"),
-    ("UNB+A''", 1, 7, "tag"),
-])
+@pytest.mark.parametrize(
+    ("text", "line", "column", "words"),
+    [
+        ("UNB+A'\nUNH+1", 2, 1, "no terminator"),
+        ("UNB+A'\n  bgm+1'", 2, 3, "upper"),
+        ("UNB+A'UN:X+1'", 1, 7, "tag"),
+        ("UNB+A'BGM+A?\nB'", 1, 12, "line break"),
+        ("UNB+A''", 1, 7, "tag"),
+    ],
+)
 def test_malformed_text_raises_a_positioned_syntax_error(text, line, column, words) -> None:
     with pytest.raises(EdifactSyntaxError) as info:
         tokenize(text)
@@ -120,10 +123,16 @@ def test_escaped_release_character_before_a_line_break_is_fine() -> None:
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_same_segments_as_pydifact_interchange_on_generated_interchanges(models) -> None:
     """Whole CUSDEC/CUSCAR interchanges: identical to ``Interchange.from_str`` segments."""
-    messages = [(str(n), ["CUSDEC", "D", "96B", "UN"] if m.kind == "bill_of_entry"
-                 else ["CUSCAR", "D", "95B", "UN"],
-                 cusdec_body(m) if m.kind == "bill_of_entry" else cuscar_body(m))
-                for n, m in enumerate(models)]
+    messages = [
+        (
+            str(n),
+            ["CUSDEC", "D", "96B", "UN"]
+            if m.kind == "bill_of_entry"
+            else ["CUSCAR", "D", "95B", "UN"],
+            cusdec_body(m) if m.kind == "bill_of_entry" else cuscar_body(m),
+        )
+        for n, m in enumerate(models)
+    ]
     text = writer_interchange(messages, date(2026, 3, 9), "REF").decode()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -131,8 +140,7 @@ def test_same_segments_as_pydifact_interchange_on_generated_interchanges(models)
         assert len(list(expected.get_messages())) == len(models)
     tokens = tokenize(text)
     assert tokens.segments == pydifact_segments(text)
-    assert [s for s in tokens.segments if s.tag not in ("UNA", "UNB", "UNZ")] == \
-        expected.segments
+    assert [s for s in tokens.segments if s.tag not in ("UNA", "UNB", "UNZ")] == expected.segments
 
 
 @pytest.mark.parametrize("run", ["a?'", "a?+", "a?:", "?'?+?:"])

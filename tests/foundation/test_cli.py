@@ -13,15 +13,35 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples" / "messages"
 BOE = EXAMPLES / "02-be-laptops-ims.xml"
 
-SPEC_KEYS = ["message", "document", "status", "findings", "fees", "authorisations", "routing",
-             "rate_date", "engine", "credited"]  # credited: what an amendment/cancellation
+SPEC_KEYS = [
+    "message",
+    "document",
+    "status",
+    "findings",
+    "fees",
+    "authorisations",
+    "routing",
+    "rate_date",
+    "engine",
+    "credited",
+]  # credited: what an amendment/cancellation
 #                                                  credited back (after the keys of release 0.1)
 
 
-def customs(*args: str, stdin: bytes | None = None, env: dict[str, str] | None = None,
-            cwd: Path | None = None) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run([sys.executable, "-m", "customs_engine.cli", *args], input=stdin,
-                          capture_output=True, env=env, cwd=cwd or ROOT, timeout=120)
+def customs(
+    *args: str,
+    stdin: bytes | None = None,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-m", "customs_engine.cli", *args],
+        input=stdin,
+        capture_output=True,
+        env=env,
+        cwd=cwd or ROOT,
+        timeout=120,
+    )
 
 
 def test_version() -> None:
@@ -58,14 +78,18 @@ def test_jsonl_is_one_object_per_line(tmp_path: Path) -> None:
     [
         (b"", "empty file"),
         (b"<BillOfEntry xmlns='urn:customs-engine:icegate:v1'><PortCode>", "not well-formed"),
-        (b'<?xml version="1.0"?>\n<!DOCTYPE a [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]>'
-         b"<BillOfEntry>&b;</BillOfEntry>", "DOCTYPE"),
+        (
+            b'<?xml version="1.0"?>\n<!DOCTYPE a [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]>'
+            b"<BillOfEntry>&b;</BillOfEntry>",
+            "DOCTYPE",
+        ),
         (b"\x00\x01\x02garbage", "format not recognised"),
     ],
     ids=["empty", "broken-xml", "entity-bomb", "binary"],
 )
 def test_bad_files_get_a_rejected_response_not_a_traceback(
-        tmp_path: Path, content: bytes, needle: str) -> None:
+    tmp_path: Path, content: bytes, needle: str
+) -> None:
     path = tmp_path / ("bad.xml" if content[:1] != b"\x00" else "bad.bin")
     path.write_bytes(content)
     result = customs("validate", "--format", "json", str(path), cwd=tmp_path)
@@ -118,8 +142,9 @@ def test_rejected_message_exits_1(tmp_path: Path) -> None:
 
 
 def test_plugin_that_fails_to_load_stops_validate_with_exit_3(fake_dists, tmp_path: Path) -> None:
-    fake_dists.add("customs-engine-broken", "ce_cli_broken", "import no_such_module_here",
-                   entry_name="broken")
+    fake_dists.add(
+        "customs-engine-broken", "ce_cli_broken", "import no_such_module_here", entry_name="broken"
+    )
     result = customs("validate", str(BOE), env=fake_dists.env, cwd=tmp_path)
     assert result.returncode == 3
     assert b"broken" in result.stderr and b"no_such_module_here" in result.stderr
@@ -127,8 +152,9 @@ def test_plugin_that_fails_to_load_stops_validate_with_exit_3(fake_dists, tmp_pa
 
 
 def test_blocking_the_broken_plugin_lets_the_run_proceed(fake_dists, tmp_path: Path) -> None:
-    fake_dists.add("customs-engine-broken", "ce_cli_broken2", "import no_such_module_here",
-                   entry_name="broken")
+    fake_dists.add(
+        "customs-engine-broken", "ce_cli_broken2", "import no_such_module_here", entry_name="broken"
+    )
     env = fake_dists.env | {"CUSTOMS_ENGINE_BLOCK_PLUGINS": "broken"}
     result = customs("validate", "--format", "jsonl", str(BOE), env=env, cwd=tmp_path)
     assert result.returncode in (0, 1) and b"broken" not in result.stdout
@@ -163,8 +189,7 @@ def test_convert_of_several_messages_writes_one_valid_document(tmp_path: Path) -
     assert refs == ["BE-INNSA1-000126", "BE-INNSA1-000127"]
 
 
-def test_a_registry_database_that_does_not_exist_is_reported_not_created(
-        tmp_path: Path) -> None:
+def test_a_registry_database_that_does_not_exist_is_reported_not_created(tmp_path: Path) -> None:
     missing = f"sqlite:///{tmp_path / 'typo.db'}"
     result = customs("validate", "--db", missing, str(BOE), cwd=tmp_path)
     assert b"no registry database at" in result.stderr and b"typo.db" in result.stderr

@@ -90,8 +90,10 @@ def billion_laughs() -> bytes:
     entities = ['<!ENTITY lol0 "lol">']
     for level in range(1, 10):
         entities.append(f'<!ENTITY lol{level} "{f"&lol{level - 1};" * 10}">')
-    return ('<?xml version="1.0"?>\n<!DOCTYPE lolz [' + "".join(entities) + "]>\n"
-            '<BillOfEntry xmlns="urn:customs-engine:icegate:v1">&lol9;</BillOfEntry>\n').encode()
+    return (
+        '<?xml version="1.0"?>\n<!DOCTYPE lolz [' + "".join(entities) + "]>\n"
+        '<BillOfEntry xmlns="urn:customs-engine:icegate:v1">&lol9;</BillOfEntry>\n'
+    ).encode()
 
 
 def test_entity_bomb_is_refused_before_parsing() -> None:
@@ -104,9 +106,12 @@ def test_entity_bomb_is_refused_before_parsing() -> None:
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32"])
 def test_doctype_is_refused_in_any_encoding(encoding: str) -> None:
     good = (EXAMPLES / "02-be-laptops-ims.xml").read_text()
-    document = good.replace('<?xml version="1.0" encoding="UTF-8"?>',
-                             f'<?xml version="1.0" encoding="{encoding.upper()}"?>\n'
-                             '<!DOCTYPE BillOfEntry [<!ENTITY who "EVIL CORP">]>', 1)
+    document = good.replace(
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        f'<?xml version="1.0" encoding="{encoding.upper()}"?>\n'
+        '<!DOCTYPE BillOfEntry [<!ENTITY who "EVIL CORP">]>',
+        1,
+    )
     document = document.replace("ACME", "&who;", 1)
     assert "&who;" in document
     data = document.encode(encoding)
@@ -120,8 +125,10 @@ def test_doctype_is_refused_in_any_encoding(encoding: str) -> None:
 def test_external_entities_are_never_fetched(tmp_path: Path) -> None:
     secret = tmp_path / "secret.txt"
     secret.write_text("TOP SECRET")
-    xxe = (f'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY s SYSTEM "file://{secret}">]>'
-           '<BillOfEntry xmlns="urn:customs-engine:icegate:v1">&s;</BillOfEntry>').encode()
+    xxe = (
+        f'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY s SYSTEM "file://{secret}">]>'
+        '<BillOfEntry xmlns="urn:customs-engine:icegate:v1">&s;</BillOfEntry>'
+    ).encode()
     parsed = only(xxe)
     assert "TOP SECRET" not in parsed.model_dump_json()
     assert parsed.findings[0].rule == "CORE-SYNTAX-001"
@@ -154,8 +161,9 @@ def test_impossible_dates_that_pass_the_schema_are_findings_not_crashes() -> Non
 def test_content_wins_over_a_xml_extension() -> None:
     from customs_engine.testing import make_engine
 
-    edifact = (b"UNA:+.? 'UNB+UNOC:3+A+B+260101:1200+1'UNH+1+CUSDEC:D:96B:UN'BGM+929'"
-               b"UNT+2+1'UNZ+1+1'")
+    edifact = (
+        b"UNA:+.? 'UNB+UNOC:3+A+B+260101:1200+1'UNH+1+CUSDEC:D:96B:UN'BGM+929'UNT+2+1'UNZ+1+1'"
+    )
     engine = make_engine()
     assert engine.detect(edifact, "inbox/be-0001.xml") == "edifact"
     (parsed,) = engine.parse(edifact, "inbox/be-0001.xml")

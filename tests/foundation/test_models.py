@@ -23,11 +23,21 @@ from customs_engine.core.response import (
 
 def boe(**overrides: object) -> BillOfEntry:
     data: dict[str, object] = {
-        "message_id": "BE-1", "port_code": "INNSA1", "type": "HOME_CONSUMPTION",
-        "presented_at": "2026-03-10T11:30:00+05:30", "mode": "SEA",
+        "message_id": "BE-1",
+        "port_code": "INNSA1",
+        "type": "HOME_CONSUMPTION",
+        "presented_at": "2026-03-10T11:30:00+05:30",
+        "mode": "SEA",
         "importer": {"iec": "AAPFU0939F", "name": "ACME"},
-        "items": [{"number": 1, "hs_code": "84713010", "quantity": "60", "unit": "NOS",
-                   "value_inr": "3000000.00"}],
+        "items": [
+            {
+                "number": 1,
+                "hs_code": "84713010",
+                "quantity": "60",
+                "unit": "NOS",
+                "value_inr": "3000000.00",
+            }
+        ],
     }
     data.update(overrides)
     return BillOfEntry.model_validate(data)
@@ -64,19 +74,30 @@ def test_unknown_fields_and_bad_enumerations_are_refused() -> None:
 
 
 def test_licences_are_selected_by_scheme_case_insensitively() -> None:
-    item = Item.model_validate({
-        "number": 1, "hs_code": "72085110", "quantity": 1, "unit": "KGS",
-        "licences": [{"scheme": "sims", "number": "STL1"}, {"scheme": "IMS", "number": "I1"}],
-    })
+    item = Item.model_validate(
+        {
+            "number": 1,
+            "hs_code": "72085110",
+            "quantity": 1,
+            "unit": "KGS",
+            "licences": [{"scheme": "sims", "number": "STL1"}, {"scheme": "IMS", "number": "I1"}],
+        }
+    )
     assert [lic.number for lic in item.licences_for("SIMS")] == ["STL1"]
 
 
 def test_manifest_lines_are_found_by_line_and_by_bill_of_lading() -> None:
-    igm = ImportGeneralManifest.model_validate({
-        "message_id": "IGM-1", "port_code": "INNSA1", "conveyance": "VESSEL",
-        "lines": [{"line": 10, "bl_number": "MAEU1"}, {"line": 10, "subline": 1,
-                                                        "bl_number": "MAEU2"}],
-    })
+    igm = ImportGeneralManifest.model_validate(
+        {
+            "message_id": "IGM-1",
+            "port_code": "INNSA1",
+            "conveyance": "VESSEL",
+            "lines": [
+                {"line": 10, "bl_number": "MAEU1"},
+                {"line": 10, "subline": 1, "bl_number": "MAEU2"},
+            ],
+        }
+    )
     assert igm.find_line(10, 1).bl_number == "MAEU2"
     assert igm.find_by_bl(" maeu1 ").line == 10
     assert igm.find_line(11) is None and igm.find_by_bl("NONE") is None
@@ -89,8 +110,13 @@ def test_valid_n_days_counts_from_the_issue_date() -> None:
 
 @pytest.mark.parametrize(
     ("outcomes", "status"),
-    [((), "accepted"), (("warn", "info"), "accepted"), (("query", "warn"), "query"),
-     (("query", "hold"), "hold"), (("hold", "reject", "info"), "rejected")],
+    [
+        ((), "accepted"),
+        (("warn", "info"), "accepted"),
+        (("query", "warn"), "query"),
+        (("query", "hold"), "hold"),
+        (("hold", "reject", "info"), "rejected"),
+    ],
 )
 def test_status_is_the_worst_outcome(outcomes: tuple[str, ...], status: str) -> None:
     assert status_of([finding(o) for o in outcomes]) == status
@@ -98,18 +124,37 @@ def test_status_is_the_worst_outcome(outcomes: tuple[str, ...], status: str) -> 
 
 def test_response_json_has_every_key_money_as_two_decimal_strings() -> None:
     response = Response(
-        message=MessageInfo(source="a.xml", index=0, format="icegate_xml",
-                            type="bill_of_entry", reference="BE-1"),
-        document=DocumentInfo(number=None, port_code="INNSA1", date=date(2026, 3, 10),
-                              iec="AAPFU0939F"),
+        message=MessageInfo(
+            source="a.xml", index=0, format="icegate_xml", type="bill_of_entry", reference="BE-1"
+        ),
+        document=DocumentInfo(
+            number=None, port_code="INNSA1", date=date(2026, 3, 10), iec="AAPFU0939F"
+        ),
         findings=[finding("hold")],
-        fees=[Fee(rule="X-Y-001", scheme="x", kind="late_presentation",
-                  amount=Decimal("25000"), basis="4 days late")],
+        fees=[
+            Fee(
+                rule="X-Y-001",
+                scheme="x",
+                kind="late_presentation",
+                amount=Decimal("25000"),
+                basis="4 days late",
+            )
+        ],
         engine=EngineInfo(version="0.1.0"),
     )
     data = response.to_json_dict()
-    assert list(data) == ["message", "document", "status", "findings", "fees",
-                          "authorisations", "routing", "rate_date", "engine", "credited"]
+    assert list(data) == [
+        "message",
+        "document",
+        "status",
+        "findings",
+        "fees",
+        "authorisations",
+        "routing",
+        "rate_date",
+        "engine",
+        "credited",
+    ]
     assert data["status"] == "hold"
     assert data["fees"][0]["amount"] == "25000.00"
     assert data["document"]["date"] == "2026-03-10"

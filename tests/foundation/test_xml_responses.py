@@ -23,26 +23,57 @@ from customs_engine.core.response import (
 
 
 def schema() -> etree.XMLSchema:
-    path = (resources.files("customs_engine.adapters.icegate_xml") / "schema"
-            / "customs-engine-response-v1.xsd")
+    path = (
+        resources.files("customs_engine.adapters.icegate_xml")
+        / "schema"
+        / "customs-engine-response-v1.xsd"
+    )
     return etree.XMLSchema(etree.fromstring(path.read_bytes()))
 
 
 def full_response() -> Response:
     return Response(
-        message=MessageInfo(source="a <&> b.xml", index=3, format="icegate_xml",
-                            type="bill_of_entry", reference="BE-1"),
-        document=DocumentInfo(number="7001234", port_code="INNSA1", date=date(2026, 3, 10),
-                              iec="AAPFU0939F"),
-        findings=[Finding(rule="IMS-BAL-001", scheme="ims", outcome="reject", item=1,
-                          field="items[0].licences[0]", message="needs 50 NOS & more",
-                          reference="Policy Circular 06/2023-24")],
-        fees=[Fee(rule="CORE-BOE-LATE-001", scheme="core", kind="late_presentation",
-                  amount=Decimal("25000"), basis="4 days late")],
-        authorisations=[AuthorisationUse(scheme="ims", number="IMS-1", item=1,
-                                         debited_quantity=Decimal(0), debited_value=Decimal(0),
-                                         remaining_quantity=Decimal(40),
-                                         remaining_value=Decimal("2000000"))],
+        message=MessageInfo(
+            source="a <&> b.xml",
+            index=3,
+            format="icegate_xml",
+            type="bill_of_entry",
+            reference="BE-1",
+        ),
+        document=DocumentInfo(
+            number="7001234", port_code="INNSA1", date=date(2026, 3, 10), iec="AAPFU0939F"
+        ),
+        findings=[
+            Finding(
+                rule="IMS-BAL-001",
+                scheme="ims",
+                outcome="reject",
+                item=1,
+                field="items[0].licences[0]",
+                message="needs 50 NOS & more",
+                reference="Policy Circular 06/2023-24",
+            )
+        ],
+        fees=[
+            Fee(
+                rule="CORE-BOE-LATE-001",
+                scheme="core",
+                kind="late_presentation",
+                amount=Decimal("25000"),
+                basis="4 days late",
+            )
+        ],
+        authorisations=[
+            AuthorisationUse(
+                scheme="ims",
+                number="IMS-1",
+                item=1,
+                debited_quantity=Decimal(0),
+                debited_value=Decimal(0),
+                remaining_quantity=Decimal(40),
+                remaining_value=Decimal("2000000"),
+            )
+        ],
         routing=Routing(nac="NAC Mechanical Machineries", group="5E"),
         rate_date=date(2026, 3, 10),
         engine=EngineInfo(version="0.1.0", as_of=date(2026, 3, 1), plugins={"ims": "0.1.0"}),

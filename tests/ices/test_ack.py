@@ -18,8 +18,9 @@ from .builder import GS, flat_file, igm, steel_be
 #: what makes the builder's steel BE acceptable: its IGM (number allotted by ICES, given by
 #: configuration) and its SIMS registration in the registry
 IGM_CONFIG = {"ices_flatfile": {"igm_number": "0012345", "igm_date": "2026-03-05"}}
-SIMS_ROW = registration("SIMS", "STL2026030100099", iec="ZZZAB1234C", issued_on="2026-03-01",
-                        hs_codes=("7208",))
+SIMS_ROW = registration(
+    "SIMS", "STL2026030100099", iec="ZZZAB1234C", issued_on="2026-03-01", hs_codes=("7208",)
+)
 
 
 def _ack(*files: bytes, **ctx: object) -> list[list[str]]:
@@ -41,8 +42,9 @@ def test_ices_ack_is_an_output_format() -> None:
 
 
 def test_positive_ack_for_an_accepted_be_and_igm() -> None:
-    records = _ack(flat_file("sachi01", igm()), flat_file("cachi01", steel_be()),
-                   as_of=date(2026, 3, 10))
+    records = _ack(
+        flat_file("sachi01", igm()), flat_file("cachi01", steel_be()), as_of=date(2026, 3, 10)
+    )
     header, manifest, be, trailer = records
     assert header[:10] == ["HREC", "ZZ", "INNSA1", "ZZ", "", "ICES1_5", "T", "", "CHCAI02", "2"]
     assert header[10] == "20260310"
@@ -61,7 +63,9 @@ def test_negative_ack_has_one_record_per_failing_input_record() -> None:
     data = flat_file("cachi01", tables)
     _, _manifest, *body, _ = _ack(flat_file("sachi01", igm()), data)
     assert [(r[7], r[8], r[19], r[23]) for r in body] == [
-        ("", "", "CORE-SYNTAX-005", "CTX"), ("1", "2", "CORE-SYNTAX-005", "ITEMS")]
+        ("", "", "CORE-SYNTAX-005", "CTX"),
+        ("1", "2", "CORE-SYNTAX-005", "ITEMS"),
+    ]
     assert all(r[:4] == ["F", "INNSA1", "7001", "20260310"] for r in body)
 
 
@@ -74,10 +78,18 @@ def test_negative_ack_for_an_unreadable_message_keeps_its_keys() -> None:
 
 
 def _response(findings: list[Finding]) -> Response:
-    return Response(message=MessageInfo(source="s", index=0, format="ices_flatfile",
-                                        type="bill_of_entry", reference="CACHI01-INNSA1-55"),
-                    document=DocumentInfo(port_code="INNSA1", date=date(2026, 1, 2)),
-                    findings=findings, engine=EngineInfo(version="0"))
+    return Response(
+        message=MessageInfo(
+            source="s",
+            index=0,
+            format="ices_flatfile",
+            type="bill_of_entry",
+            reference="CACHI01-INNSA1-55",
+        ),
+        document=DocumentInfo(port_code="INNSA1", date=date(2026, 1, 2)),
+        findings=findings,
+        engine=EngineInfo(version="0"),
+    )
 
 
 def _finding(rule: str, outcome: str = "reject", item: int | None = None) -> Finding:
@@ -87,16 +99,24 @@ def _finding(rule: str, outcome: str = "reject", item: int | None = None) -> Fin
 def test_item_rule_findings_map_to_items_records_and_warnings_do_not_fail() -> None:
     stream = io.BytesIO()
     writer = AckWriter(stream)
-    writer.write(_response([_finding("CORE-X-001", "warn"), _finding("SIMS-VAL-001", item=20003),
-                            _finding("SIMS-BOE-001", "query", item=20003),
-                            _finding("CORE-BOE-NOTE-003")]))
+    writer.write(
+        _response(
+            [
+                _finding("CORE-X-001", "warn"),
+                _finding("SIMS-VAL-001", item=20003),
+                _finding("SIMS-BOE-001", "query", item=20003),
+                _finding("CORE-BOE-NOTE-003"),
+            ]
+        )
+    )
     writer.write(_response([_finding("CORE-X-001", "info")]))
     writer.close()
     rows = [r.split(GS) for r in stream.getvalue().decode().split("\r\n")[1:-2]]
     assert [(r[2], r[3], r[7], r[8], r[19], r[23]) for r in rows] == [
         ("55", "20260102", "2", "3", "SIMS-VAL-001|SIMS-BOE-001", "ITEMS"),
         ("55", "20260102", "", "", "CORE-BOE-NOTE-003", "BE"),
-        ("55", "20260102", "", "", "00", "")]
+        ("55", "20260102", "", "", "00", ""),
+    ]
 
 
 def test_error_codes_longer_than_the_field_are_split() -> None:
@@ -115,15 +135,18 @@ def test_cli_writes_the_ack_and_json_still_works(tmp_path: Path) -> None:
     inbox.mkdir()
     (inbox / "1-vessel.igm").write_bytes(flat_file("sachi01", igm()))
     (inbox / "2-7001.be").write_bytes(flat_file("cachi01", steel_be()))
-    (tmp_path / "ices.toml").write_text('[ices_flatfile]\nigm_number = "0012345"\n'
-                                        'igm_date = "2026-03-05"\n')
+    (tmp_path / "ices.toml").write_text(
+        '[ices_flatfile]\nigm_number = "0012345"\nigm_date = "2026-03-05"\n'
+    )
     (tmp_path / "registry.csv").write_text(
         "kind,scheme,number,iec,issued_on,hs_codes\n"
-        "registration,SIMS,STL2026030100099,ZZZAB1234C,2026-03-01,7208\n")
+        "registration,SIMS,STL2026030100099,ZZZAB1234C,2026-03-01,7208\n"
+    )
     db = f"sqlite:///{tmp_path / 'r.db'}"
     runner = CliRunner()
-    imported = runner.invoke(main, ["registry", "import", "--db", db,
-                                    str(tmp_path / "registry.csv")])
+    imported = runner.invoke(
+        main, ["registry", "import", "--db", db, str(tmp_path / "registry.csv")]
+    )
     assert imported.exit_code == 0, imported.output
     args = ["validate", "--db", db, "--config", str(tmp_path / "ices.toml"), str(inbox)]
     ack = runner.invoke(main, [*args, "--format", "ices-ack"])
@@ -137,10 +160,16 @@ def test_amendment_of_an_unknown_be_number_is_answered_doc_002() -> None:
     tables = steel_be()
     for rows in tables.values():
         for row in rows:
-            row.update(message_type="A", job_no=None, job_date=None, be_number="1234567",
-                       be_date="20260311")
-    _, _manifest, record, _ = _ack(flat_file("sachi01", igm()),
-                                   flat_file("cachi01", tables, message_id="CACHI01_A"))
+            row.update(
+                message_type="A",
+                job_no=None,
+                job_date=None,
+                be_number="1234567",
+                be_date="20260311",
+            )
+    _, _manifest, record, _ = _ack(
+        flat_file("sachi01", igm()), flat_file("cachi01", tables, message_id="CACHI01_A")
+    )
     # no original with that BE number is known: the amendment is answered with CORE-DOC-002
     assert record[1] == "INNSA1" and record[19] == "CORE-DOC-002"
 
@@ -151,6 +180,8 @@ def test_amendment_with_the_job_number_replaces_the_original() -> None:
         for row in rows:
             row.update(message_type="A", be_number="1234567", be_date="20260311")
     _, _manifest, original, record, _ = _ack(
-        flat_file("sachi01", igm()), flat_file("cachi01", steel_be()),
-        flat_file("cachi01", tables, message_id="CACHI01_A"))
+        flat_file("sachi01", igm()),
+        flat_file("cachi01", steel_be()),
+        flat_file("cachi01", tables, message_id="CACHI01_A"),
+    )
     assert original[19] == "00" and record[19] == "00"  # known document: replaced, accepted

@@ -25,42 +25,78 @@ from customs_engine.testing import make_engine
 from .builder import flat_file, igm, steel_be
 
 EXAMPLES = int(os.environ.get("CUSTOMS_FUZZ_EXAMPLES", "300"))
-FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-CONFIG = {"ices_flatfile": {"igm_number": "2345678", "igm_date": "2025-10-18",
-                            "certificate_types": {"380000": "PSIC", "704000": "CONTRACT"},
-                            "licence_schemes": {"IM": "IMS"}}}
+FUZZ = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+CONFIG = {
+    "ices_flatfile": {
+        "igm_number": "2345678",
+        "igm_date": "2025-10-18",
+        "certificate_types": {"380000": "PSIC", "704000": "CONTRACT"},
+        "licence_schemes": {"IM": "IMS"},
+    }
+}
 GS = b"\x1d"
-BAD_VALUES = [b"", b"20251399", b"31022025", b"abc", b"1.2.3", b"-1", b"9" * 30, b"X" * 5000,
-              b"0.0000001", b"\x00", b"\xc3\xa9", b"STL1/99999999", b"<TABLE>ITEMS", b"HREC",
-              b"TREC", b"<END-cargo>", b"F", b"A", b" ", b"\r", GS]
+BAD_VALUES = [
+    b"",
+    b"20251399",
+    b"31022025",
+    b"abc",
+    b"1.2.3",
+    b"-1",
+    b"9" * 30,
+    b"X" * 5000,
+    b"0.0000001",
+    b"\x00",
+    b"\xc3\xa9",
+    b"STL1/99999999",
+    b"<TABLE>ITEMS",
+    b"HREC",
+    b"TREC",
+    b"<END-cargo>",
+    b"F",
+    b"A",
+    b" ",
+    b"\r",
+    GS,
+]
 
 
 def _built() -> list[bytes]:
     amend = steel_be()
     for rows in amend.values():
         for row in rows:
-            row.update(message_type="A", job_no=None, job_date=None, be_number="1",
-                       be_date="20260311")
-    return [flat_file("cachi01", steel_be()), flat_file("sachi01", igm(), newline="\n"),
-            flat_file("cachi01", steel_be(), trailing_gs=True,
-                      table_names={"ITEMS": "items"}),
-            flat_file("cachi01", amend, message_id="CACHI01_A")]
+            row.update(
+                message_type="A", job_no=None, job_date=None, be_number="1", be_date="20260311"
+            )
+    return [
+        flat_file("cachi01", steel_be()),
+        flat_file("sachi01", igm(), newline="\n"),
+        flat_file("cachi01", steel_be(), trailing_gs=True, table_names={"ITEMS": "items"}),
+        flat_file("cachi01", amend, message_id="CACHI01_A"),
+    ]
 
 
 def _mutations() -> st.SearchStrategy:
     index = st.integers(min_value=0, max_value=1 << 20)
-    return st.lists(st.one_of(
-        st.tuples(st.just("flip"), index, st.integers(0, 255)),
-        st.tuples(st.just("truncate"), index),
-        st.tuples(st.just("drop_gs"), index),
-        st.tuples(st.just("double_gs"), index),
-        st.tuples(st.just("insert_gs"), index),
-        st.tuples(st.just("swap_lines"), index, index),
-        st.tuples(st.just("drop_line"), index),
-        st.tuples(st.just("dup_line"), index),
-        st.tuples(st.just("field"), index, index, st.sampled_from(BAD_VALUES)),
-    ), min_size=1, max_size=6)
+    return st.lists(
+        st.one_of(
+            st.tuples(st.just("flip"), index, st.integers(0, 255)),
+            st.tuples(st.just("truncate"), index),
+            st.tuples(st.just("drop_gs"), index),
+            st.tuples(st.just("double_gs"), index),
+            st.tuples(st.just("insert_gs"), index),
+            st.tuples(st.just("swap_lines"), index, index),
+            st.tuples(st.just("drop_line"), index),
+            st.tuples(st.just("dup_line"), index),
+            st.tuples(st.just("field"), index, index, st.sampled_from(BAD_VALUES)),
+        ),
+        min_size=1,
+        max_size=6,
+    )
 
 
 def mutate(data: bytes, ops: list[tuple]) -> bytes:
@@ -68,7 +104,7 @@ def mutate(data: bytes, ops: list[tuple]) -> bytes:
         if op in ("flip", "truncate", "insert_gs"):
             at = args[0] % (len(data) + 1)
             if op == "flip":
-                data = data[:at] + bytes([args[1]]) + data[at + 1:]
+                data = data[:at] + bytes([args[1]]) + data[at + 1 :]
             elif op == "truncate":
                 data = data[:at]
             else:
@@ -78,7 +114,7 @@ def mutate(data: bytes, ops: list[tuple]) -> bytes:
             spots = [i for i, b in enumerate(data) if b == 0x1D]
             if spots:
                 at = spots[args[0] % len(spots)]
-                data = data[:at] + (GS + GS if op == "double_gs" else b"") + data[at + 1:]
+                data = data[:at] + (GS + GS if op == "double_gs" else b"") + data[at + 1 :]
             continue
         lines = data.split(b"\n")
         a = args[0] % len(lines)
@@ -135,8 +171,9 @@ def engine() -> Engine:
 
 @settings(FUZZ, max_examples=max(EXAMPLES // 10, 20))
 @given(data=st.data())
-def test_mutated_files_through_the_engine_and_the_ack(seeds: list[bytes], engine: Engine,
-                                                      data: st.DataObject) -> None:
+def test_mutated_files_through_the_engine_and_the_ack(
+    seeds: list[bytes], engine: Engine, data: st.DataObject
+) -> None:
     """The whole path: every mutated file gets responses, and the ack writer takes them."""
     seed = data.draw(st.sampled_from(seeds))
     mutated = mutate(seed, data.draw(_mutations()))
@@ -153,10 +190,15 @@ def test_mutated_files_through_the_engine_and_the_ack(seeds: list[bytes], engine
 
 
 @FUZZ
-@given(noise=st.binary(max_size=2000), prefix=st.sampled_from([b"", b"HREC\x1dZZ\x1dA\x1dZZ\x1dB"
-                                                               b"\x1dICES1_5\x1dT\x1d\x1d"
-                                                               b"CACHI01\x1d1\x1d20250101\x1d0000\n",
-                                                               b"HREC\x1d\x1d\x1d\x1d\x1d\x1d\x1d"
-                                                               b"\x1dSACHI01\x1d9\n<vesinfo>\n"]))
+@given(
+    noise=st.binary(max_size=2000),
+    prefix=st.sampled_from(
+        [
+            b"",
+            b"HREC\x1dZZ\x1dA\x1dZZ\x1dB\x1dICES1_5\x1dT\x1d\x1dCACHI01\x1d1\x1d20250101\x1d0000\n",
+            b"HREC\x1d\x1d\x1d\x1d\x1d\x1d\x1d\x1dSACHI01\x1d9\n<vesinfo>\n",
+        ]
+    ),
+)
 def test_noise_after_a_header_never_raises(noise: bytes, prefix: bytes) -> None:
     _check(prefix + noise)

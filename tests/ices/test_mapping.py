@@ -24,13 +24,15 @@ def test_declared_rate_gives_inr_value() -> None:
     assert findings == []
     assert [(i.foreign_value.amount, i.foreign_value.rate, i.value_inr) for i in be.items] == [
         (Decimal("1500.00"), Decimal("88.5000"), Decimal("132750.00")),
-        (Decimal("1500.00"), Decimal("88.5000"), Decimal("132750.00"))]
+        (Decimal("1500.00"), Decimal("88.5000"), Decimal("132750.00")),
+    ]
 
 
 def test_rate_per_hundred_units_and_half_up_rounding() -> None:
     tables = steel_be()
-    tables["EXCHANGE"] = [{"currency": "JPY", "standard_currency": "Y", "unit_inr": "100",
-                           "rate": "58.1250"}]
+    tables["EXCHANGE"] = [
+        {"currency": "JPY", "standard_currency": "Y", "unit_inr": "100", "rate": "58.1250"}
+    ]
     tables["INVOICE"][0]["currency"] = "JPY"
     tables["ITEMS"][0].update(quantity="1", unit_price="1001")
     be, _ = _be(tables)
@@ -59,7 +61,9 @@ def test_inr_invoice_has_no_foreign_value() -> None:
     tables["INVOICE"][0]["currency"] = "INR"
     be, _ = _be(tables)
     assert [(i.value_inr, i.foreign_value) for i in be.items] == [
-        (Decimal("1500.00"), None), (Decimal("1500.00"), None)]
+        (Decimal("1500.00"), None),
+        (Decimal("1500.00"), None),
+    ]
 
 
 def test_fob_adds_declared_freight_shared_by_value_and_insurance_rate() -> None:
@@ -96,8 +100,10 @@ def test_freight_in_a_second_currency_converts_with_declared_rates() -> None:
 
 def test_freight_in_a_second_currency_without_rates_is_queried() -> None:
     tables = steel_be()
-    tables["EXCHANGE"] = [{"currency": "USD", "standard_currency": "Y"},
-                          {"currency": "EUR", "standard_currency": "Y"}]
+    tables["EXCHANGE"] = [
+        {"currency": "USD", "standard_currency": "Y"},
+        {"currency": "EUR", "standard_currency": "Y"},
+    ]
     tables["INVOICE"][0].update(terms="CI", freight_value="100.00", freight_currency="EUR")
     be, findings = _be(tables)
     rule = [f for f in findings if f.rule == "ICES-VAL-001"]
@@ -118,12 +124,20 @@ def test_currency_without_exchange_record_and_unknown_terms() -> None:
 
 def test_licence_codes_map_to_schemes_through_config() -> None:
     tables = steel_be()
-    tables["LICENCE"] = [{"invoice_sr": 1, "item_sr": 2, "registration_number": "0000123456",
-                          "registration_date": "20260101", "licence_code": "IM",
-                          "registration_port": "INNSA1"}]
+    tables["LICENCE"] = [
+        {
+            "invoice_sr": 1,
+            "item_sr": 2,
+            "registration_number": "0000123456",
+            "registration_date": "20260101",
+            "licence_code": "IM",
+            "registration_port": "INNSA1",
+        }
+    ]
     be, _ = _be(tables)
-    assert [(lic.scheme, lic.number) for lic in be.items[1].licences
-            if lic.scheme != "SIMS"] == [("IM", "0000123456")]
+    assert [(lic.scheme, lic.number) for lic in be.items[1].licences if lic.scheme != "SIMS"] == [
+        ("IM", "0000123456")
+    ]
     be, _ = _be(tables, {"ices_flatfile": {"licence_schemes": {"IM": "IMS"}}})
     [ims] = be.items[1].licences_for("IMS")
     assert (ims.number, ims.issued_on) == ("0000123456", date(2026, 1, 1))
@@ -141,23 +155,39 @@ def test_sims_text_must_follow_the_recipe() -> None:
 
 def test_nfmims_recipe_comes_from_config() -> None:
     tables = steel_be()
-    tables["BE_ITEM_SW_INFO_TYPE"] = [{"invoice_sr": 1, "item_sr": 1, "info_type": "PNM",
-                                       "info_qualifier": "NFM", "info_code": "NFMAPL",
-                                       "info_text": "NFS2026000123/01062026"}]
-    recipe = {"info_type": "PNM", "qualifier": "NFM", "code": "NFMAPL", "prefix": "NFS",
-              "scheme": "AIMS"}
+    tables["BE_ITEM_SW_INFO_TYPE"] = [
+        {
+            "invoice_sr": 1,
+            "item_sr": 1,
+            "info_type": "PNM",
+            "info_qualifier": "NFM",
+            "info_code": "NFMAPL",
+            "info_text": "NFS2026000123/01062026",
+        }
+    ]
+    recipe = {
+        "info_type": "PNM",
+        "qualifier": "NFM",
+        "code": "NFMAPL",
+        "prefix": "NFS",
+        "scheme": "AIMS",
+    }
     be, _ = _be(tables)
     assert be.items[0].licences == []
     be, _ = _be(tables, {"ices_flatfile": {"registrations": [recipe]}})
     assert [(lic.scheme, lic.number, lic.expires_on) for lic in be.items[0].licences] == [
-        ("AIMS", "NFS2026000123", date(2026, 6, 1))]
+        ("AIMS", "NFS2026000123", date(2026, 6, 1))
+    ]
 
 
-@pytest.mark.parametrize(("code", "mode", "purpose", "flagged"), [
-    ("SIUNRR", "S", "PACKAGING_REIMPORT", False),
-    ("SIUNAF", "A", "COMMERCIAL", False),
-    ("SIUNAF", "S", "COMMERCIAL", True),
-])
+@pytest.mark.parametrize(
+    ("code", "mode", "purpose", "flagged"),
+    [
+        ("SIUNRR", "S", "PACKAGING_REIMPORT", False),
+        ("SIUNAF", "A", "COMMERCIAL", False),
+        ("SIUNAF", "S", "COMMERCIAL", True),
+    ],
+)
 def test_sims_not_applicable_codes(code: str, mode: str, purpose: str, flagged: bool) -> None:
     tables = steel_be()
     tables["BE"][0]["mode"] = mode
@@ -171,15 +201,26 @@ def test_sims_not_applicable_codes(code: str, mode: str, purpose: str, flagged: 
 
 def test_certificates_from_control_records_through_config() -> None:
     tables = steel_be()
-    tables["BE_ITEM_SW_CTRL"] = [{"invoice_sr": 1, "item_sr": 2, "control_type": "PSI",
-                                  "control_location": "JPYOK", "control_start": "20260215",
-                                  "result_code": "PSIC-2026-9"}]
+    tables["BE_ITEM_SW_CTRL"] = [
+        {
+            "invoice_sr": 1,
+            "item_sr": 2,
+            "control_type": "PSI",
+            "control_location": "JPYOK",
+            "control_start": "20260215",
+            "result_code": "PSIC-2026-9",
+        }
+    ]
     be, _ = _be(tables)
     assert all(i.certificates == [] for i in be.items)
     be, _ = _be(tables, {"ices_flatfile": {"control_certificate_types": {"PSI": "PSIC"}}})
     [cert] = be.items[1].certificates
     assert (cert.type, cert.number, cert.issued_on, cert.agency) == (
-        "PSIC", "PSIC-2026-9", date(2026, 2, 15), "JPYOK")
+        "PSIC",
+        "PSIC-2026-9",
+        date(2026, 2, 15),
+        "JPYOK",
+    )
     assert be.items[0].certificates == []
 
 
@@ -214,11 +255,18 @@ def test_be_main_fields() -> None:
     tables["IGMS"][0].update(house_bl_number="HBL77", house_bl_date="20260203")
     be, _ = _be(tables)
     assert (be.type, be.prior, be.mode, be.importer.category) == (
-        "WAREHOUSING", True, "ROAD", "GOVERNMENT")
+        "WAREHOUSING",
+        True,
+        "ROAD",
+        "GOVERNMENT",
+    )
     assert (be.importer.pan, be.importer.gstin) == ("ZZZAB1234C", None)
     assert be.manifest is not None
     assert (be.manifest.igm_number, be.manifest.bl_number, be.manifest.bl_date) == (
-        "0012345", "HBL77", date(2026, 2, 3))
+        "0012345",
+        "HBL77",
+        date(2026, 2, 3),
+    )
     assert be.arrived_at.date() == date(2026, 3, 6)
     # job date 10.03.2026 and the HREC was sent that day at 11:00
     assert be.presented_at.isoformat() == "2026-03-10T11:00:00+05:30"
@@ -233,10 +281,18 @@ def test_amendment_file_is_an_amendment() -> None:
     tables = steel_be()
     for rows in tables.values():
         for row in rows:
-            row.update(message_type="A", job_no=None, job_date=None, be_number="1234567",
-                       be_date="20260311")
+            row.update(
+                message_type="A",
+                job_no=None,
+                job_date=None,
+                be_number="1234567",
+                be_date="20260311",
+            )
     [parsed] = parse(flat_file("cachi01", tables, message_id="CACHI01_A"), {})
     be = parsed.message
     assert isinstance(be, BillOfEntry)
     assert (be.function, be.number, be.message_id) == (
-        "amendment", "1234567", "CACHI01-INNSA1-BE1234567")  # the document's id, not the file's
+        "amendment",
+        "1234567",
+        "CACHI01-INNSA1-BE1234567",
+    )  # the document's id, not the file's

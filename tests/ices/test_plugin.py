@@ -17,15 +17,18 @@ from customs_engine.testing import make_engine
 from .builder import GS, flat_file, igm, steel_be
 
 
-@pytest.mark.parametrize(("head", "expected"), [
-    (flat_file("cachi01", steel_be()), "ices_flatfile"),
-    (flat_file("cachi01", steel_be(), message_id="CACHI01_A"), "ices_flatfile"),
-    (b"\xef\xbb\xbf" + flat_file("sachi01", igm()), "ices_flatfile"),
-    (flat_file("cachi01", steel_be(), message_id="COCHE01"), None),
-    (f"HREC{GS}ZZ".encode(), None),
-    (b"<?xml version='1.0'?><x/>", None),
-    (b"UNA:+.? 'UNB+UNOC:3", None),
-])
+@pytest.mark.parametrize(
+    ("head", "expected"),
+    [
+        (flat_file("cachi01", steel_be()), "ices_flatfile"),
+        (flat_file("cachi01", steel_be(), message_id="CACHI01_A"), "ices_flatfile"),
+        (b"\xef\xbb\xbf" + flat_file("sachi01", igm()), "ices_flatfile"),
+        (flat_file("cachi01", steel_be(), message_id="COCHE01"), None),
+        (f"HREC{GS}ZZ".encode(), None),
+        (b"<?xml version='1.0'?><x/>", None),
+        (b"UNA:+.? 'UNB+UNOC:3", None),
+    ],
+)
 def test_detection_by_hrec_message_id(head: bytes, expected: str | None) -> None:
     assert detect(head[:4096], "f") is (expected is not None)
 
@@ -47,14 +50,17 @@ def _convert(tmp_path: Path, data: bytes, target: str) -> bytes:
     config = tmp_path / "config.toml"
     config.write_text(CONFIG)
     out = tmp_path / f"out.{target}"
-    result = CliRunner().invoke(main, ["convert", str(source), "--to", target, "-o", str(out),
-                                       "--config", str(config)])
+    result = CliRunner().invoke(
+        main, ["convert", str(source), "--to", target, "-o", str(out), "--config", str(config)]
+    )
     assert result.exit_code == 0, result.output
     return out.read_bytes()
 
 
-@pytest.mark.parametrize(("dialect", "tables", "kind"), [
-    ("cachi01", steel_be, BillOfEntry), ("sachi01", igm, ImportGeneralManifest)])
+@pytest.mark.parametrize(
+    ("dialect", "tables", "kind"),
+    [("cachi01", steel_be, BillOfEntry), ("sachi01", igm, ImportGeneralManifest)],
+)
 def test_convert_flat_file_to_xml_round_trips(tmp_path: Path, dialect, tables, kind) -> None:  # type: ignore[no-untyped-def]
     data = flat_file(dialect, tables())
     config = {"ices_flatfile": {"igm_number": "0012345", "igm_date": "2026-03-05"}}

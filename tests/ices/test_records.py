@@ -26,11 +26,22 @@ def test_line_ends_and_trailing_delimiter_are_tolerated(newline: str, trailing_g
 
 def test_supportingdocs_spelling_is_one_table() -> None:
     tables = steel_be()
-    tables["SUPPORTING_DOCS"] = [{
-        "declaration_type": "B", "invoice_sr": 1, "item_sr": 0, "icegate_user": "TESTCB0001",
-        "irn": "2026031000000001", "document_type": "861000", "issuer_name": "INSPECTION CO",
-        "document_reference": "PSIC-77", "place_of_issue": "YOKOHAMA", "issued_on": "20260220",
-        "beneficiary_name": "ZETA", "file_type": "pdf"}]
+    tables["SUPPORTING_DOCS"] = [
+        {
+            "declaration_type": "B",
+            "invoice_sr": 1,
+            "item_sr": 0,
+            "icegate_user": "TESTCB0001",
+            "irn": "2026031000000001",
+            "document_type": "861000",
+            "issuer_name": "INSPECTION CO",
+            "document_reference": "PSIC-77",
+            "place_of_issue": "YOKOHAMA",
+            "issued_on": "20260220",
+            "beneficiary_name": "ZETA",
+            "file_type": "pdf",
+        }
+    ]
     config = {"ices_flatfile": {"certificate_types": {"861000": "PSIC"}}}
     for spelling in ("SUPPORTING_DOCS", "SUPPORTINGDOCS"):
         data = flat_file("cachi01", tables, table_names={"SUPPORTING_DOCS": spelling})
@@ -38,7 +49,9 @@ def test_supportingdocs_spelling_is_one_table() -> None:
         assert _syntax([parsed]) == []
         assert isinstance(parsed.message, BillOfEntry)
         assert [c.number for i in parsed.message.items for c in i.certificates] == [
-            "PSIC-77", "PSIC-77"]
+            "PSIC-77",
+            "PSIC-77",
+        ]
 
 
 def test_fresh_igm_with_empty_igm_number_parses() -> None:
@@ -52,31 +65,41 @@ def test_fresh_igm_with_empty_igm_number_parses() -> None:
 def test_wrong_field_count_names_table_and_line() -> None:
     data = flat_file("cachi01", steel_be())
     lines = data.split(b"\r\n")
-    row = next(i for i, ln in enumerate(lines) if ln.startswith(b"F" + GS.encode() + b"INNSA1")
-               and i > lines.index(b"<TABLE>ITEMS"))
+    row = next(
+        i
+        for i, ln in enumerate(lines)
+        if ln.startswith(b"F" + GS.encode() + b"INNSA1") and i > lines.index(b"<TABLE>ITEMS")
+    )
     lines[row] = lines[row] + (GS + "X" + GS + "Y").encode()
     [parsed] = parse(b"\r\n".join(lines), {})
     assert f"table ITEMS, line {row + 1}: 94 fields, the layout has 92" in _syntax([parsed])
     assert parsed.findings[0].field == f"ITEMS[line {row + 1}]"
 
 
-@pytest.mark.parametrize(("table", "field", "value", "position", "expected"), [
-    ("ITEMS", "quantity", "12,5", 9, "not a number"),
-    ("ITEMS", "unit_price", "1.1234567", 59, "7 decimals"),
-    ("ITEMS", "description1", "X" * 61, 12, "61 characters, longer than C60"),
-    ("IGMS", "igm_date", "20260231", 8, "not a valid date YYYYMMDD"),
-    ("IGMS", "igm_number", "12345678", 7, "too many digits for N7"),
-    ("BE", "iec", "", 8, "mandatory on a fresh record but empty"),
-])
-def test_bad_fields_are_named_by_table_line_and_position(table: str, field: str, value: str,
-                                                         position: int, expected: str) -> None:
+@pytest.mark.parametrize(
+    ("table", "field", "value", "position", "expected"),
+    [
+        ("ITEMS", "quantity", "12,5", 9, "not a number"),
+        ("ITEMS", "unit_price", "1.1234567", 59, "7 decimals"),
+        ("ITEMS", "description1", "X" * 61, 12, "61 characters, longer than C60"),
+        ("IGMS", "igm_date", "20260231", 8, "not a valid date YYYYMMDD"),
+        ("IGMS", "igm_number", "12345678", 7, "too many digits for N7"),
+        ("BE", "iec", "", 8, "mandatory on a fresh record but empty"),
+    ],
+)
+def test_bad_fields_are_named_by_table_line_and_position(
+    table: str, field: str, value: str, position: int, expected: str
+) -> None:
     tables = steel_be()
     tables[table][0][field] = value
     data = flat_file("cachi01", tables)
     line = data.split(b"\r\n").index(f"<TABLE>{table}".encode()) + 2
     [parsed] = parse(data, {})
-    messages = [m for m in _syntax([parsed]) if m.startswith(f"table {table}, line {line}, "
-                                                               f"field {position}:")]
+    messages = [
+        m
+        for m in _syntax([parsed])
+        if m.startswith(f"table {table}, line {line}, field {position}:")
+    ]
     assert messages and expected in messages[0], _syntax([parsed])
     assert any(f.field == f"{table}[line {line}].field {position}" for f in parsed.findings)
 
@@ -118,8 +141,7 @@ def test_missing_mandatory_table_and_trailer() -> None:
 
 def test_mismatched_trailer_and_unknown_table() -> None:
     tables = steel_be()
-    data = flat_file("cachi01", tables).replace(f"TREC{GS}7001".encode(),
-                                                f"TREC{GS}7002".encode())
+    data = flat_file("cachi01", tables).replace(f"TREC{GS}7001".encode(), f"TREC{GS}7002".encode())
     data = data.replace(b"<TABLE>CTX", b"<TABLE>CTXX")
     messages = _syntax(parse(data, {}))
     assert any("TREC control number '7002' differs from HREC's '7001'" in m for m in messages)
@@ -135,10 +157,10 @@ def test_sachi01_structure_errors() -> None:
     tables["contain"][1]["voyage"] = "102E"
     [parsed] = parse(flat_file("sachi01", tables), {})
     messages = _syntax([parsed])
-    assert any("container ZZZU1234564 is on line 9/0, which has no cargo record" in m
-               for m in messages)
-    assert any("total number of lines is 3 but the file has 2 cargo records" in m
-               for m in messages)
+    assert any(
+        "container ZZZU1234564 is on line 9/0, which has no cargo record" in m for m in messages
+    )
+    assert any("total number of lines is 3 but the file has 2 cargo records" in m for m in messages)
     assert any("line 1/0 repeats the cargo record" in m for m in messages)
     assert any("field 5: voyage '102E' differs from vesinfo's '101E'" in m for m in messages)
 
@@ -152,12 +174,18 @@ def test_vesinfo_extension_fields_are_ignored_but_short_records_are_not() -> Non
     cargo = lines.index(b"<cargo>") + 1
     lines[cargo] = lines[cargo].rsplit(GS.encode(), 1)[0]
     assert f"table cargo, line {cargo + 1}: 40 fields, the layout has 41" in _syntax(
-        parse(b"\r\n".join(lines), {}))
+        parse(b"\r\n".join(lines), {})
+    )
 
 
 def test_garbage_never_raises() -> None:
-    for data in (b"", b"HREC", b"\x00\xff" * 50, b"HREC" + GS.encode() * 8 + b"SACHI01\n<cargo>",
-                 b"<TABLE>BE\nTREC"):
+    for data in (
+        b"",
+        b"HREC",
+        b"\x00\xff" * 50,
+        b"HREC" + GS.encode() * 8 + b"SACHI01\n<cargo>",
+        b"<TABLE>BE\nTREC",
+    ):
         parsed = read(data, "x")
         assert parsed and all(p.type == "unknown" for p in parsed)
 

@@ -35,20 +35,24 @@ def test_synthetic_be_and_igm_validate_together(icegate_dir: Path) -> None:
     for item in be.items:
         sims = item.licences_for("SIMS")
         assert [(lic.number, lic.expires_on) for lic in sims] == [
-            ("STL2025091500417", date(2025, 11, 29))]
+            ("STL2025091500417", date(2025, 11, 29))
+        ]
     # The IGM line carries what the BE's IGMS record declares.
     assert line.packages == 10 and line.package_kind == "PKG"
     assert line.gross_weight_kg == Decimal("25620.000")
 
-    responses = [engine.complete(p, engine.assess(p), name)
-                 for p, name in ((igm_parsed[0], "igm"), (be_parsed[0], "be"))]
+    responses = [
+        engine.complete(p, engine.assess(p), name)
+        for p, name in ((igm_parsed[0], "igm"), (be_parsed[0], "be"))
+    ]
     noting = [f for r in responses for f in r.findings if f.rule.startswith("CORE-BOE-NOTE-")]
     syntax = [f for r in responses for f in r.findings if f.rule.startswith("CORE-SYNTAX-")]
     assert noting == [] and syntax == []
 
 
 def test_synthetic_be_is_noted_by_bl_against_the_fresh_igm_without_config(
-        icegate_dir: Path) -> None:
+    icegate_dir: Path,
+) -> None:
     """No config names the IGM number: the BoE's IGM number is unknown, the fresh SACHI01
     manifest of its port carries its B/L, so it is noted there (CORE-BOE-NOTE-006)."""
     engine = make_engine()
@@ -65,13 +69,20 @@ def test_synthetic_be_values_wait_for_the_registry_rate(icegate_dir: Path) -> No
     [parsed] = parse((icegate_dir / "synthetic_cachi01_steel_be.be").read_bytes(), {})
     be = parsed.message
     assert isinstance(be, BillOfEntry)
-    assert [(i.foreign_value.amount, i.foreign_value.currency, i.foreign_value.rate, i.value_inr)
-            for i in be.items if i.foreign_value] == [
-        (Decimal("9030.00"), "USD", None, None), (Decimal("7590.00"), "USD", None, None)]
+    assert [
+        (i.foreign_value.amount, i.foreign_value.currency, i.foreign_value.rate, i.value_inr)
+        for i in be.items
+        if i.foreign_value
+    ] == [(Decimal("9030.00"), "USD", None, None), (Decimal("7590.00"), "USD", None, None)]
     assert sum(i.foreign_value.amount for i in be.items if i.foreign_value) == Decimal("16620.00")
     assert be.presented_at.isoformat() == "2025-10-20T10:15:00+05:30"
     assert (be.type, be.mode, be.prior, be.consigned_from, be.port_of_loading) == (
-        "HOME_CONSUMPTION", "SEA", False, "KR", "KRPUS")
+        "HOME_CONSUMPTION",
+        "SEA",
+        False,
+        "KR",
+        "KRPUS",
+    )
 
 
 def test_fresh_igm_without_config_has_no_igm_number(icegate_dir: Path) -> None:
@@ -87,18 +98,26 @@ def test_real_redacted_igm_excerpt_has_three_lines_and_four_containers(icegate_d
     igm = parsed.message
     assert isinstance(igm, ImportGeneralManifest) and parsed.findings == []
     assert [(ln.line, ln.subline, ln.cargo_movement) for ln in igm.lines] == [
-        (1, 0, "TC"), (3, 0, "LC"), (4, 0, "LC")]
+        (1, 0, "TC"),
+        (3, 0, "LC"),
+        (4, 0, "LC"),
+    ]
     assert igm.message_id == "SACHI01-INCCU1-22021W"
     [envelope], _ = read_envelopes(data)
     containers = sachi01.containers(envelope)
     assert [(c.line, c.number) for c in containers] == [
-        (1, "MLCU2894978"), (3, "DRYU9441329"), (3, "DRYU9582219"), (4, "DFSU1443012")]
+        (1, "MLCU2894978"),
+        (3, "DRYU9441329"),
+        (3, "DRYU9582219"),
+        (4, "DFSU1443012"),
+    ]
 
 
 SIGNATURE_BLOCK = (
     "<START-SIGNATURE>\n" + "QUJDRA==" * 43 + "\n</START-SIGNATURE>\n"
     "<START-CERTIFICATE>\nMIIDdzCCAl+gAwIBAgIE\nbWFkZSB1cCBmb3IgdGVzdHM=\n</START-CERTIFICATE>\n"
-    "<SIGNER-VERSION>1.0</SIGNER-VERSION>\n")
+    "<SIGNER-VERSION>1.0</SIGNER-VERSION>\n"
+)
 
 
 def signed(data: bytes) -> bytes:
@@ -113,7 +132,9 @@ def test_a_signed_ices_file_is_read_like_the_unsigned_one(icegate_dir: Path) -> 
         [parsed] = parse(signed(data), IGM_CONFIG)
         assert parsed.message == plain.message
         assert [(f.rule, f.outcome) for f in parsed.findings] == [
-            *[(f.rule, f.outcome) for f in plain.findings], ("ICES-SIG-001", "info")]
+            *[(f.rule, f.outcome) for f in plain.findings],
+            ("ICES-SIG-001", "info"),
+        ]
         assert "signer version 1.0" in parsed.findings[-1].message
         assert "not verified" in parsed.findings[-1].message
 
@@ -121,7 +142,8 @@ def test_a_signed_ices_file_is_read_like_the_unsigned_one(icegate_dir: Path) -> 
 def test_a_one_line_signature_block_is_accepted_too(icegate_dir: Path) -> None:
     data = (icegate_dir / "synthetic_sachi01_igm.igm").read_bytes().rstrip() + (
         b"\n<START-SIGNATURE>QUJD</START-SIGNATURE>\n<START-CERTIFICATE>TUlJ"
-        b"</START-CERTIFICATE>\n<SIGNER-VERSION>V009SB\n")
+        b"</START-CERTIFICATE>\n<SIGNER-VERSION>V009SB\n"
+    )
     [parsed] = parse(data, IGM_CONFIG)
     assert [f.rule for f in parsed.findings] == ["ICES-SIG-001"]
     assert "V009SB" in parsed.findings[0].message
@@ -129,7 +151,8 @@ def test_a_one_line_signature_block_is_accepted_too(icegate_dir: Path) -> None:
 
 def test_an_incomplete_signature_block_is_a_syntax_finding(icegate_dir: Path) -> None:
     data = (icegate_dir / "synthetic_sachi01_igm.igm").read_bytes().rstrip() + (
-        b"\n<START-SIGNATURE>QUJD</START-SIGNATURE>\n")
+        b"\n<START-SIGNATURE>QUJD</START-SIGNATURE>\n"
+    )
     [parsed] = parse(data, IGM_CONFIG)
     assert parsed.message is not None
     (finding,) = parsed.findings

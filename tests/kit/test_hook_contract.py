@@ -41,8 +41,13 @@ from customs_engine.testing import (
     manifest,
 )
 
-RULE = Rule(id="PROBE-CHK-001", scheme="probe", title="A probe rule",
-            outcomes=("query", "reject", "fee"), reference="tests/kit probe plugin")
+RULE = Rule(
+    id="PROBE-CHK-001",
+    scheme="probe",
+    title="A probe rule",
+    outcomes=("query", "reject", "fee"),
+    reference="tests/kit probe plugin",
+)
 
 
 class Probe:
@@ -129,18 +134,26 @@ class PaperFormat:
         return "paper" if head.startswith(b"PAPER") else None
 
     @hookimpl
-    def customs_parse(self, format: str, data: bytes, source: str,
-                      config: Any) -> list[ParsedMessage] | None:
+    def customs_parse(
+        self, format: str, data: bytes, source: str, config: Any
+    ) -> list[ParsedMessage] | None:
         if format != "paper":
             return None
         self.configs.append(config)
-        return [ParsedMessage(index=n, format="paper", type="bill_of_entry",
-                              message=bill_of_entry(message_id=line.split()[1].decode()))
-                for n, line in enumerate(data.splitlines())]
+        return [
+            ParsedMessage(
+                index=n,
+                format="paper",
+                type="bill_of_entry",
+                message=bill_of_entry(message_id=line.split()[1].decode()),
+            )
+            for n, line in enumerate(data.splitlines())
+        ]
 
     @hookimpl
-    def customs_write_messages(self, messages: Sequence[BillOfEntry | ImportGeneralManifest],
-                               format: str) -> bytes | None:
+    def customs_write_messages(
+        self, messages: Sequence[BillOfEntry | ImportGeneralManifest], format: str
+    ) -> bytes | None:
         if format != "paper":
             return None
         return b"".join(f"PAPER {message.message_id}\n".encode() for message in messages)
@@ -184,11 +197,15 @@ def test_hook_customs_message_kind(tmp_path: Path) -> None:
     assert engine.is_manifest(b"PAPER IGM-1\n", "a.paper")
     assert not engine.is_manifest(b"PAPER BE-1\n", "b.paper")
     assert not engine.is_manifest(b"<xml/>", "c.xml")  # no format: read with the rest
-    for name, text in (("a-be.paper", b"PAPER BE-1\n"), ("b-igm.paper", b"PAPER IGM-1\n"),
-                       ("c-be.paper", b"PAPER BE-2\n")):
+    for name, text in (
+        ("a-be.paper", b"PAPER BE-1\n"),
+        ("b-igm.paper", b"PAPER IGM-1\n"),
+        ("c-be.paper", b"PAPER BE-2\n"),
+    ):
         (tmp_path / name).write_bytes(text)
-    order = [Path(f.name).name for f in iter_inputs([str(tmp_path)],
-                                                    is_manifest=engine.is_manifest)]
+    order = [
+        Path(f.name).name for f in iter_inputs([str(tmp_path)], is_manifest=engine.is_manifest)
+    ]
     assert order == ["b-igm.paper", "a-be.paper", "c-be.paper"]
 
 
@@ -202,8 +219,9 @@ def test_hook_customs_parse() -> None:
 
     class Crashing(PaperFormat):
         @hookimpl
-        def customs_parse(self, format: str, data: bytes, source: str,
-                          config: Any) -> list[ParsedMessage] | None:
+        def customs_parse(
+            self, format: str, data: bytes, source: str, config: Any
+        ) -> list[ParsedMessage] | None:
             raise ValueError("bad byte")
 
     [response] = engine_with(Crashing()).validate_bytes(b"PAPER BE-1\n", "one.paper")
@@ -214,8 +232,10 @@ def test_hook_customs_parse() -> None:
 def test_hook_customs_write_messages() -> None:
     host = engine_with(PaperFormat()).host
     first, second = bill_of_entry(message_id="BE-9"), bill_of_entry(message_id="BE-10")
-    assert (host.hook.customs_write_messages(messages=[first, second], format="paper")
-            == b"PAPER BE-9\nPAPER BE-10\n")
+    assert (
+        host.hook.customs_write_messages(messages=[first, second], format="paper")
+        == b"PAPER BE-9\nPAPER BE-10\n"
+    )
     assert host.hook.customs_write_messages(messages=[first], format="edifact") is None
 
 
@@ -227,8 +247,7 @@ def test_hook_customs_check_bill_of_entry() -> None:
 
     class Checker(Probe):
         @hookimpl
-        def customs_check_bill_of_entry(self, boe: BillOfEntry,
-                                        ctx: CheckContext) -> list[Finding]:
+        def customs_check_bill_of_entry(self, boe: BillOfEntry, ctx: CheckContext) -> list[Finding]:
             seen.append((boe.message_id, ctx))
             return [query(f"line {i.number}", item=i.number) for i in boe.items]
 
@@ -240,8 +259,9 @@ def test_hook_customs_check_bill_of_entry() -> None:
     class Undeclared:
         @hookimpl
         def customs_check_bill_of_entry(self, boe: BillOfEntry) -> list[Finding]:
-            return [Finding(rule="NOPE-001", scheme="x", outcome="info", message="m",
-                            reference="r")]
+            return [
+                Finding(rule="NOPE-001", scheme="x", outcome="info", message="m", reference="r")
+            ]
 
     engine = engine_with(Checker(), Crashing(), Undeclared(), as_of=date(2026, 1, 1))
     response = engine.validate_message(bill_of_entry(item(), item()))
@@ -264,8 +284,7 @@ def test_hook_customs_check_manifest() -> None:
             return [query(f"{len(manifest.lines)} lines")]
 
     engine = engine_with(Checker())
-    assert_finding(engine.validate_message(manifest()), "PROBE-CHK-001",
-                   message_contains="1 lines")
+    assert_finding(engine.validate_message(manifest()), "PROBE-CHK-001", message_contains="1 lines")
     assert_no_finding(engine.validate_message(bill_of_entry()), "PROBE-CHK-001")
 
 
@@ -273,8 +292,16 @@ def test_hook_customs_fees() -> None:
     class Fees:
         @hookimpl
         def customs_fees(self, boe: BillOfEntry) -> list[Fee]:
-            return [Fee(rule=RULE.id, scheme="probe", kind="registration_fee",
-                        amount=Decimal("500"), item=1, basis="flat")]
+            return [
+                Fee(
+                    rule=RULE.id,
+                    scheme="probe",
+                    kind="registration_fee",
+                    amount=Decimal("500"),
+                    item=1,
+                    basis="flat",
+                )
+            ]
 
     response = engine_with(Probe(), Fees(), Fees()).validate_message(bill_of_entry())
     assert len(response.fees) == 2  # collected from both plugins
@@ -286,15 +313,24 @@ def test_hook_customs_authorisations() -> None:
     class Claims(Probe):
         @hookimpl
         def customs_authorisations(self, boe: BillOfEntry) -> list[AuthorisationClaim]:
-            return [AuthorisationClaim(scheme="PROBE", number="A-1", item=i.number,
-                                       quantity=i.quantity, unit=i.unit,
-                                       shortfall_rule=RULE.id) for i in boe.items]
+            return [
+                AuthorisationClaim(
+                    scheme="PROBE",
+                    number="A-1",
+                    item=i.number,
+                    quantity=i.quantity,
+                    unit=i.unit,
+                    shortfall_rule=RULE.id,
+                )
+                for i in boe.items
+            ]
 
     limit = authorisation("PROBE", "A-1", quantity=10, unit="KGS")
     engine = engine_with(Claims(), records=[limit])
     first = engine.validate_message(bill_of_entry(item(quantity=6), message_id="BE-1"))
     assert [(u.debited_quantity, u.remaining_quantity) for u in first.authorisations] == [
-        (Decimal(6), Decimal(4))]
+        (Decimal(6), Decimal(4))
+    ]
     second = engine.validate_message(bill_of_entry(item(quantity=6), message_id="BE-2"))
     shortfall = assert_finding(second, RULE.id, outcome="reject", item=1)
     assert "has 4 KGS" in shortfall.message
@@ -321,13 +357,15 @@ def test_hook_customs_routing() -> None:
 def test_hook_customs_check_in_sequence() -> None:
     class Sequence(Probe):
         @hookimpl
-        def customs_check_in_sequence(self, message: BillOfEntry | ImportGeneralManifest,
-                                      run: RunState) -> list[Finding | Fee] | None:
+        def customs_check_in_sequence(
+            self, message: BillOfEntry | ImportGeneralManifest, run: RunState
+        ) -> list[Finding | Fee] | None:
             if not isinstance(message, BillOfEntry):
                 return None
             earlier = run.prior_uses("PROBE", "R-1", excluding=message.message_id)
-            out: list[Finding | Fee] = [Fee(rule=RULE.id, scheme="probe", kind="k",
-                                            amount=Decimal(1), basis="b")]
+            out: list[Finding | Fee] = [
+                Fee(rule=RULE.id, scheme="probe", kind="k", amount=Decimal(1), basis="b")
+            ]
             if earlier:
                 out.append(query(f"R-1 already used by {', '.join(earlier)}"))
             return out
@@ -344,15 +382,17 @@ def test_hook_customs_check_in_sequence() -> None:
 def test_hook_customs_resolve_message() -> None:
     class Whole:
         @hookimpl
-        def customs_resolve_message(self, parsed: ParsedMessage,
-                                    run: RunState) -> ImportGeneralManifest | None:
+        def customs_resolve_message(
+            self, parsed: ParsedMessage, run: RunState
+        ) -> ImportGeneralManifest | None:
             partial = parsed.message
             if not isinstance(partial, ImportGeneralManifest) or partial.function != "amendment":
                 return None
             current = run.manifest(partial.igm_number or "")
             assert current is not None
-            return current.model_copy(update={"function": partial.function,
-                                              "lines": current.lines + partial.lines})
+            return current.model_copy(
+                update={"function": partial.function, "lines": current.lines + partial.lines}
+            )
 
     engine = engine_with(Whole())
     original = manifest(message_id="IGM-1")
@@ -440,9 +480,15 @@ def paper_record(name: str = "paper", *, title: str = "a paper list") -> WireFor
         return head.startswith(b"PAPER")
 
     def read(data: bytes, source: str, config: Any) -> list[ParsedMessage]:
-        return [ParsedMessage(index=n, format=name, type="bill_of_entry",
-                              message=bill_of_entry(message_id=line.split()[1].decode()))
-                for n, line in enumerate(data.splitlines())]
+        return [
+            ParsedMessage(
+                index=n,
+                format=name,
+                type="bill_of_entry",
+                message=bill_of_entry(message_id=line.split()[1].decode()),
+            )
+            for n, line in enumerate(data.splitlines())
+        ]
 
     def write(messages: Sequence[BillOfEntry | ImportGeneralManifest]) -> bytes:
         return b"".join(f"PAPER {message.message_id}\n".encode() for message in messages)
@@ -461,9 +507,12 @@ def test_hook_customs_wire_formats() -> None:
     assert list(engine.host.wire_formats) == ["paper"]
     responses = engine.validate_bytes(b"PAPER BE-1\nPAPER BE-2\n", "two.paper")
     assert [(r.message.format, r.message.reference) for r in responses] == [
-        ("paper", "BE-1"), ("paper", "BE-2")]
+        ("paper", "BE-1"),
+        ("paper", "BE-2"),
+    ]
     assert engine.host.write_messages([bill_of_entry(message_id="BE-9")], "paper") == (
-        b"PAPER BE-9\n")
+        b"PAPER BE-9\n"
+    )
     # the "not recognised" message names the loaded formats, never a hand-written list
     [unknown] = engine.validate_bytes(b"%PDF-1.7", "x.pdf")
     assert "format not recognised (expected a paper list)" in unknown.findings[0].message
@@ -473,8 +522,12 @@ def test_hook_customs_wire_formats() -> None:
         def customs_wire_formats(self) -> list[WireFormat]:
             def detect(head: bytes, name: str) -> bool:
                 raise ValueError("cannot sniff")
-            return [WireFormat(name="broken", title="t", detect=detect,
-                               read=lambda data, source, config: [])]
+
+            return [
+                WireFormat(
+                    name="broken", title="t", detect=detect, read=lambda data, source, config: []
+                )
+            ]
 
     [response] = engine_with(PaperRecords(), Broken()).validate_bytes(b"PAPER BE-1\n", "x")
     failure = assert_finding(response, "CORE-PLUGIN-001", message_contains="'probe1'")

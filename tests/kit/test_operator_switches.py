@@ -43,7 +43,9 @@ def test_plugins_text_lists_the_same_plugins(customs_cli) -> None:
 
 def test_block_switch_reads_a_comma_separated_list() -> None:
     assert blocked_from_env({"CUSTOMS_ENGINE_BLOCK_PLUGINS": " core, serializers ,,"}) == {
-        "core", "serializers"}
+        "core",
+        "serializers",
+    }
     assert blocked_from_env({}) == frozenset()
 
 
@@ -66,7 +68,8 @@ def test_a_misspelt_blocked_name_is_reported(customs_cli) -> None:
     result = customs_cli("plugins", "--format", "json", block=["icegate_xlm"])
     assert result.exit_code == 0
     assert "CUSTOMS_ENGINE_BLOCK_PLUGINS names 'icegate_xlm', which is not an installed" in (
-        result.stderr)
+        result.stderr
+    )
     assert "icegate_xml" in {entry["name"] for entry in json.loads(result.stdout)}
     assert customs_cli("plugins", block=["icegate_xml"]).stderr == ""
 
@@ -89,8 +92,9 @@ def test_trace_switch_shows_hook_calls_on_stderr(customs_cli, tmp_path: Path) ->
 
 
 def test_trace_reports_per_plugin_check_calls_and_failures(capsys) -> None:
-    rule = Rule(id="TRACE-CHK-001", scheme="trace", title="t", outcomes=("query",),
-                reference="tests")
+    rule = Rule(
+        id="TRACE-CHK-001", scheme="trace", title="t", outcomes=("query",), reference="tests"
+    )
 
     class Checker:
         @hookimpl
@@ -106,8 +110,9 @@ def test_trace_reports_per_plugin_check_calls_and_failures(capsys) -> None:
         def customs_check_bill_of_entry(self, boe: BillOfEntry) -> list[Finding]:
             raise ValueError("boom")
 
-    engine = make_engine(only=[], extra=[("checker", Checker()), ("crashing", Crashing())],
-                         trace=True)
+    engine = make_engine(
+        only=[], extra=[("checker", Checker()), ("crashing", Crashing())], trace=True
+    )
     engine.validate_message(bill_of_entry())
     err = capsys.readouterr().err
     assert "customs_check_bill_of_entry (plugin checker) [hook]" in err
@@ -122,13 +127,15 @@ def test_only_selects_entry_points_and_names_a_missing_one() -> None:
     with pytest.raises(PluginLoadError, match="'paper' failed to load: not installed"):
         PluginHost.from_entry_points(only=["core", "paper"], blocked=())
     # an extra plugin satisfies only= by its name
-    host = PluginHost.from_entry_points(only=["paper"], blocked=(), extra=[("paper", object(),
-                                                                            "1")])
+    host = PluginHost.from_entry_points(
+        only=["paper"], blocked=(), extra=[("paper", object(), "1")]
+    )
     assert host.versions() == {"paper": "1"}
 
 
-@pytest.mark.parametrize(("value", "tracing"), [("1", True), ("yes", True), ("0", False),
-                                                ("", False)])
+@pytest.mark.parametrize(
+    ("value", "tracing"), [("1", True), ("yes", True), ("0", False), ("", False)]
+)
 def test_trace_switch_values(monkeypatch: pytest.MonkeyPatch, value: str, tracing: bool) -> None:
     monkeypatch.setenv("CUSTOMS_ENGINE_TRACE", value)
     assert PluginHost.from_entry_points(only=["core"], blocked=()).tracing is tracing

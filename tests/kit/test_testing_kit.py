@@ -38,8 +38,13 @@ from customs_engine.testing import (
     write_message,
 )
 
-RULE = Rule(id="KIT-CHK-001", scheme="kit", title="kit probe", outcomes=("query", "hold", "fee"),
-            reference="tests/kit")
+RULE = Rule(
+    id="KIT-CHK-001",
+    scheme="kit",
+    title="kit probe",
+    outcomes=("query", "hold", "fee"),
+    reference="tests/kit",
+)
 
 
 class Flags:
@@ -51,13 +56,24 @@ class Flags:
 
     @hookimpl
     def customs_check_bill_of_entry(self, boe: BillOfEntry) -> list[Finding]:
-        return [RULE.finding("query", f"line {i.hs_code}", item=i.number, field="hs_code")
-                for i in boe.items if i.hs_code.startswith("74")]
+        return [
+            RULE.finding("query", f"line {i.hs_code}", item=i.number, field="hs_code")
+            for i in boe.items
+            if i.hs_code.startswith("74")
+        ]
 
     @hookimpl
     def customs_fees(self, boe: BillOfEntry) -> list[Fee]:
-        return [Fee(rule=RULE.id, scheme="kit", kind="registration_fee", amount=Decimal(500),
-                    item=1, basis="flat")]
+        return [
+            Fee(
+                rule=RULE.id,
+                scheme="kit",
+                kind="registration_fee",
+                amount=Decimal(500),
+                item=1,
+                basis="flat",
+            )
+        ]
 
 
 def flagged(*items):
@@ -84,9 +100,14 @@ def test_items_are_numbered_by_position_unless_numbered() -> None:
 
 
 def test_keyword_overrides_reach_the_model() -> None:
-    boe = bill_of_entry(item(purpose="RND", quantity="2.5", value_inr=Decimal("10.10")),
-                        presented_at=date(2025, 1, 2), mode="AIR", port_code="INBOM4",
-                        manifest=manifest_reference(line=3), expected_arrival="2025-01-01")
+    boe = bill_of_entry(
+        item(purpose="RND", quantity="2.5", value_inr=Decimal("10.10")),
+        presented_at=date(2025, 1, 2),
+        mode="AIR",
+        port_code="INBOM4",
+        manifest=manifest_reference(line=3),
+        expected_arrival="2025-01-01",
+    )
     assert boe.presented_on == date(2025, 1, 2) and boe.mode == "AIR"
     assert boe.items[0].quantity == Decimal("2.5") and boe.items[0].purpose == "RND"
     assert boe.manifest is not None and boe.manifest.line == 3
@@ -96,8 +117,9 @@ def test_keyword_overrides_reach_the_model() -> None:
 
 
 def test_registry_builders() -> None:
-    row = registration("NFMIMS", "NFS1", issued_on="2026-02-20", hs_codes="7403 7404",
-                       fee_paid_inr=500)
+    row = registration(
+        "NFMIMS", "NFS1", issued_on="2026-02-20", hs_codes="7403 7404", fee_paid_inr=500
+    )
     assert row.kind == "registration" and row.hs_codes == ("7403", "7404")
     assert row.fee_paid_inr == Decimal(500) and row.issued_on == date(2026, 2, 20)
     rate = exchange_rate("USD", "83.25", issued_on="2026-03-01")
@@ -107,8 +129,9 @@ def test_registry_builders() -> None:
 
 
 def test_written_messages_are_read_back_identically(tmp_path: Path) -> None:
-    boe = bill_of_entry(item("74031100", licences=[licence("NFMIMS", "NFS1",
-                                                            issued_on="2026-02-20")]))
+    boe = bill_of_entry(
+        item("74031100", licences=[licence("NFMIMS", "NFS1", issued_on="2026-02-20")])
+    )
     path = write_message(tmp_path / "be.xml", boe)
     [parsed] = make_engine(only=["icegate_xml"]).parse(path.read_bytes(), str(path))
     assert parsed.findings == [] and parsed.message == boe
@@ -121,8 +144,14 @@ def test_written_messages_are_read_back_identically(tmp_path: Path) -> None:
 
 def test_assert_finding_matches_and_returns_the_finding() -> None:
     response = flagged(item(), item("74031100"))
-    found = assert_finding(response, "KIT-CHK-001", outcome="query", item=2, field="hs_code",
-                           message_contains="74031100")
+    found = assert_finding(
+        response,
+        "KIT-CHK-001",
+        outcome="query",
+        item=2,
+        field="hs_code",
+        message_contains="74031100",
+    )
     assert found.item == 2
     assert findings_of(response, "KIT-CHK-001", item=ANY) == [found]
     assert_no_finding(response, "KIT-CHK-001", item=1)
@@ -182,8 +211,9 @@ def customs_plugins() -> list[str]:
     return ["core"]  # overriding the kit's default, as a plugin's conftest.py would
 
 
-def test_fixtures_use_the_overridden_plugin_selection(customs_engine_factory,
-                                                      customs_check) -> None:
+def test_fixtures_use_the_overridden_plugin_selection(
+    customs_engine_factory, customs_check
+) -> None:
     assert list(customs_engine_factory().host.versions()) == ["core"]
     assert list(customs_check(bill_of_entry()).engine.plugins) == ["core"]
     assert customs_check(bill_of_entry(), only=[]).engine.plugins == {}  # one call may differ

@@ -24,16 +24,32 @@ from customs_engine.testing import make_engine
 PRESENTED = datetime(2026, 3, 9, 11, 0, tzinfo=IST)
 
 
-def item(hs_code: str, quantity: int | str = 1, *, value: int | str | None = 100000,
-         unit: str = "NOS", number: int = 1, licences: Iterable[Licence] = (),
-         certificates: Iterable[Certificate] = (), **fields: Any) -> Item:
-    return Item(number=number, hs_code=hs_code, quantity=Decimal(str(quantity)), unit=unit,
-                value_inr=None if value is None else Decimal(str(value)),
-                licences=list(licences), certificates=list(certificates), **fields)
+def item(
+    hs_code: str,
+    quantity: int | str = 1,
+    *,
+    value: int | str | None = 100000,
+    unit: str = "NOS",
+    number: int = 1,
+    licences: Iterable[Licence] = (),
+    certificates: Iterable[Certificate] = (),
+    **fields: Any,
+) -> Item:
+    return Item(
+        number=number,
+        hs_code=hs_code,
+        quantity=Decimal(str(quantity)),
+        unit=unit,
+        value_inr=None if value is None else Decimal(str(value)),
+        licences=list(licences),
+        certificates=list(certificates),
+        **fields,
+    )
 
 
-def licence(scheme: str, number: str, issued_on: date | None = None,
-            expires_on: date | None = None) -> Licence:
+def licence(
+    scheme: str, number: str, issued_on: date | None = None, expires_on: date | None = None
+) -> Licence:
     return Licence(scheme=scheme, number=number, issued_on=issued_on, expires_on=expires_on)
 
 
@@ -41,20 +57,37 @@ def cert(kind: str, number: str = "C-1", **fields: Any) -> Certificate:
     return Certificate(type=kind, number=number, **fields)
 
 
-def bill(*items: Item, message_id: str = "BE-TEST-1", presented_at: datetime = PRESENTED,
-         bl_date: date | None = date(2026, 2, 20), unit_type: str | None = None,
-         **fields: Any) -> BillOfEntry:
+def bill(
+    *items: Item,
+    message_id: str = "BE-TEST-1",
+    presented_at: datetime = PRESENTED,
+    bl_date: date | None = date(2026, 2, 20),
+    unit_type: str | None = None,
+    **fields: Any,
+) -> BillOfEntry:
     values: dict[str, Any] = {
-        "port_code": "INNSA1", "type": "HOME_CONSUMPTION", "mode": "SEA",
-        "expected_arrival": date(2026, 3, 10), "consigned_from": "SG",
+        "port_code": "INNSA1",
+        "type": "HOME_CONSUMPTION",
+        "mode": "SEA",
+        "expected_arrival": date(2026, 3, 10),
+        "consigned_from": "SG",
         "port_of_loading": "SGSIN",
-        "manifest": ManifestReference(igm_number="2234567", igm_date=date(2026, 3, 8), line=10,
-                                      bl_number="MAEU123456", bl_date=bl_date),
+        "manifest": ManifestReference(
+            igm_number="2234567",
+            igm_date=date(2026, 3, 8),
+            line=10,
+            bl_number="MAEU123456",
+            bl_date=bl_date,
+        ),
     }
     values.update(fields)
-    return BillOfEntry(message_id=message_id, presented_at=presented_at,
-                       importer=Importer(iec="AAPFU0939F", unit_type=unit_type),
-                       items=list(items), **values)
+    return BillOfEntry(
+        message_id=message_id,
+        presented_at=presented_at,
+        importer=Importer(iec="AAPFU0939F", unit_type=unit_type),
+        items=list(items),
+        **values,
+    )
 
 
 def registration(scheme: str, number: str, **fields: Any) -> RegistryRecord:
@@ -76,8 +109,9 @@ def check(boe: BillOfEntry, records: Iterable[RegistryRecord] = (), **ctx: Any) 
 
 
 def found(response: Response, rule: str, outcome: str | None = None) -> list[Finding]:
-    return [f for f in response.findings
-            if f.rule == rule and (outcome is None or f.outcome == outcome)]
+    return [
+        f for f in response.findings if f.rule == rule and (outcome is None or f.outcome == outcome)
+    ]
 
 
 def rules_of(response: Response, prefix: str) -> set[str]:

@@ -44,8 +44,11 @@ def test_customs_rules_lists_every_scheme_rule_of_rules_md(rules_md):
 
 
 def test_plugins_declare_no_scheme_rule_outside_the_catalogue(rules_md):
-    declared = {rule_id for package in PACKAGES
-                for rule_id in load_rules(f"customs_engine.plugins.{package}")}
+    declared = {
+        rule_id
+        for package in PACKAGES
+        for rule_id in load_rules(f"customs_engine.plugins.{package}")
+    }
     assert declared == catalogue_ids(rules_md)
 
 

@@ -14,17 +14,32 @@ from .builders import bill, cert, check, engine, found, item, licence, registrat
 AUTH = "IMS-2026-00042"
 
 
-def laptop(quantity: int = 1, *, value: int = 50000, number: int = 1, with_licence: bool = False,
-           category: str | None = "LAPTOP", hs: str = "84713010", **fields: object):
+def laptop(
+    quantity: int = 1,
+    *,
+    value: int = 50000,
+    number: int = 1,
+    with_licence: bool = False,
+    category: str | None = "LAPTOP",
+    hs: str = "84713010",
+    **fields: object,
+):
     lics = [licence("IMS", AUTH, date(2026, 1, 5), date(2026, 12, 31))] if with_licence else []
-    return item(hs, quantity, value=value, number=number, product_category=category,
-                licences=lics, **fields)
+    return item(
+        hs, quantity, value=value, number=number, product_category=category, licences=lics, **fields
+    )
 
 
 def authorisation(**fields: object):
-    values = {"issued_on": date(2026, 1, 5), "valid_until": date(2026, 12, 31),
-              "hs_codes": "84713010 84713090", "quantity": 100, "unit": "NOS",
-              "value_inr": 5000000, "port_code": "INNSA1"}
+    values = {
+        "issued_on": date(2026, 1, 5),
+        "valid_until": date(2026, 12, 31),
+        "hs_codes": "84713010 84713090",
+        "quantity": 100,
+        "unit": "NOS",
+        "value_inr": 5000000,
+        "port_code": "INNSA1",
+    }
     values.update(fields)
     return registration("IMS", AUTH, **values)
 
@@ -50,7 +65,7 @@ def test_cov_002_quiet_with_category_or_outside_the_list():
 
 
 def test_auth_001_fires_for_restricted_line_without_licence():
-    finding, = found(check(bill(laptop(5))), "IMS-AUTH-001", "reject")
+    (finding,) = found(check(bill(laptop(5))), "IMS-AUTH-001", "reject")
     assert finding.item == 1 and "LAPTOP" in finding.message and finding.reference
 
 
@@ -74,32 +89,46 @@ def test_auth_001_quiet_with_licence():
 
 
 def test_val_001_fires_when_shipped_after_expiry():
-    late = bill(laptop(with_licence=True), bl_date=date(2027, 1, 2),
-                presented_at=datetime(2027, 1, 15, 10, 0, tzinfo=IST))
+    late = bill(
+        laptop(with_licence=True),
+        bl_date=date(2027, 1, 2),
+        presented_at=datetime(2027, 1, 15, 10, 0, tzinfo=IST),
+    )
     response = check(late, [authorisation()])
-    finding, = found(response, "IMS-VAL-001", "reject")
+    (finding,) = found(response, "IMS-VAL-001", "reject")
     assert "2026-12-31" in finding.message and "2027-01-02" in finding.message
     assert response.authorisations == []  # an expired licence is never debited
 
 
 def test_val_001_quiet_when_shipped_on_last_day_even_if_presented_later():
-    on_time = bill(laptop(with_licence=True), bl_date=date(2026, 12, 31),
-                   presented_at=datetime(2027, 1, 10, 10, 0, tzinfo=IST))
+    on_time = bill(
+        laptop(with_licence=True),
+        bl_date=date(2026, 12, 31),
+        presented_at=datetime(2027, 1, 10, 10, 0, tzinfo=IST),
+    )
     response = check(on_time, [authorisation()])
     assert not found(response, "IMS-VAL-001")
     assert response.authorisations[0].debited_quantity == 1
 
 
 def test_val_001_expiry_defaults_to_end_of_issue_year():
-    undeclared = item("84713010", 1, product_category="LAPTOP",
-                      licences=[licence("IMS", "IMS-X", issued_on=date(2026, 1, 5))])
+    undeclared = item(
+        "84713010",
+        1,
+        product_category="LAPTOP",
+        licences=[licence("IMS", "IMS-X", issued_on=date(2026, 1, 5))],
+    )
     assert found(check(bill(undeclared, bl_date=date(2027, 1, 1))), "IMS-VAL-001", "reject")
     assert not found(check(bill(undeclared, bl_date=date(2026, 12, 31))), "IMS-VAL-001")
 
 
 def test_val_001_authorisations_issued_before_2025_expire_2024_12_31():
-    old = item("84713010", 1, product_category="LAPTOP",
-               licences=[licence("IMS", "IMS-X", issued_on=date(2023, 11, 20))])
+    old = item(
+        "84713010",
+        1,
+        product_category="LAPTOP",
+        licences=[licence("IMS", "IMS-X", issued_on=date(2023, 11, 20))],
+    )
     assert found(check(bill(old, bl_date=date(2025, 1, 1))), "IMS-VAL-001", "reject")
     assert not found(check(bill(old, bl_date=date(2024, 12, 31))), "IMS-VAL-001")
 
@@ -120,13 +149,14 @@ def test_val_002_warns_without_bl_date_and_uses_the_boe_date():
 
 def test_bal_001_balance_exhausted_to_zero_then_exceeded_in_the_same_run():
     run = engine([authorisation()])
-    first = run.validate_message(bill(laptop(100, value=5000000, with_licence=True),
-                                      message_id="BE-1"))
+    first = run.validate_message(
+        bill(laptop(100, value=5000000, with_licence=True), message_id="BE-1")
+    )
     assert not found(first, "IMS-BAL-001")
-    use, = first.authorisations
+    (use,) = first.authorisations
     assert (use.remaining_quantity, use.remaining_value) == (Decimal(0), Decimal(0))
     second = run.validate_message(bill(laptop(1, value=1, with_licence=True), message_id="BE-2"))
-    finding, = found(second, "IMS-BAL-001", "reject")
+    (finding,) = found(second, "IMS-BAL-001", "reject")
     assert finding.field == "items[0].licences[0]"
     assert second.status == "rejected"
     assert second.authorisations[0].debited_quantity == 0
@@ -134,16 +164,19 @@ def test_bal_001_balance_exhausted_to_zero_then_exceeded_in_the_same_run():
 
 def test_bal_001_names_the_shortfall_and_never_debits_partially():
     run = engine([authorisation()])
-    first = run.validate_message(bill(laptop(60, value=3000000, with_licence=True),
-                                      message_id="BE-1"))
+    first = run.validate_message(
+        bill(laptop(60, value=3000000, with_licence=True), message_id="BE-1")
+    )
     assert first.authorisations[0].remaining_quantity == 40
     assert first.authorisations[0].remaining_value == Decimal(2000000)
-    second = run.validate_message(bill(laptop(50, value=2500000, with_licence=True),
-                                       message_id="BE-2"))
-    finding, = found(second, "IMS-BAL-001")
+    second = run.validate_message(
+        bill(laptop(50, value=2500000, with_licence=True), message_id="BE-2")
+    )
+    (finding,) = found(second, "IMS-BAL-001")
     assert "40" in finding.message and "50" in finding.message
-    third = run.validate_message(bill(laptop(40, value=2000000, with_licence=True),
-                                      message_id="BE-3"))
+    third = run.validate_message(
+        bill(laptop(40, value=2000000, with_licence=True), message_id="BE-3")
+    )
     assert not found(third, "IMS-BAL-001")  # the rejected BoE-2 debited nothing
     assert third.authorisations[0].remaining_quantity == 0
 
@@ -180,8 +213,9 @@ def test_exm_002_one_laptop_by_courier_is_exempt():
     assert_exempt(check(bill(laptop(1, purpose="POST_COURIER"))), "IMS-EXM-002", "info")
 
 
-@pytest.mark.parametrize(("quantity", "category", "hs"), [(2, "LAPTOP", "84713010"),
-                                                          (1, "SERVER", "84715000")])
+@pytest.mark.parametrize(
+    ("quantity", "category", "hs"), [(2, "LAPTOP", "84713010"), (1, "SERVER", "84715000")]
+)
 def test_exm_002_more_than_one_unit_or_a_server_is_not_exempt(quantity, category, hs):
     response = check(bill(laptop(quantity, category=category, hs=hs, purpose="POST_COURIER")))
     assert found(response, "IMS-EXM-002", "reject")
@@ -206,12 +240,20 @@ def test_exm_003_twenty_one_units_not_exempt():
     assert not found(response, "IMS-EXM-003", "warn")
 
 
-@pytest.mark.parametrize(("quantity", "category", "hs", "purpose"), [
-    (21, "SERVER", "84715000", "RND"),  # the acceptance case: a courier server, 21 units for R&D
-    (21, "LAPTOP", "84713010", "TESTING"),
-    (2, "LAPTOP", "84713010", "POST_COURIER"),
-    (1, "SERVER", "84715000", "POST_COURIER"),
-])
+@pytest.mark.parametrize(
+    ("quantity", "category", "hs", "purpose"),
+    [
+        (
+            21,
+            "SERVER",
+            "84715000",
+            "RND",
+        ),  # the acceptance case: a courier server, 21 units for R&D
+        (21, "LAPTOP", "84713010", "TESTING"),
+        (2, "LAPTOP", "84713010", "POST_COURIER"),
+        (1, "SERVER", "84715000", "POST_COURIER"),
+    ],
+)
 def test_a_failed_exemption_without_licence_also_gives_auth_001(quantity, category, hs, purpose):
     response = check(bill(laptop(quantity, category=category, hs=hs, purpose=purpose)))
     assert [f.outcome for f in response.findings if f.rule.startswith("IMS-EXM")] == ["reject"]
@@ -231,8 +273,10 @@ def test_a_curable_exemption_on_hold_gives_no_auth_001():
 
 
 def test_exm_003_counts_units_over_all_restricted_lines():
-    boe = bill(laptop(10, purpose="RND"),
-               laptop(11, number=2, category="TABLET", purpose="PRODUCT_DEVELOPMENT"))
+    boe = bill(
+        laptop(10, purpose="RND"),
+        laptop(11, number=2, category="TABLET", purpose="PRODUCT_DEVELOPMENT"),
+    )
     assert len(found(check(boe), "IMS-EXM-003", "reject")) == 2
 
 
@@ -269,25 +313,36 @@ def test_exm_006_defence_supply_needs_its_certificate():
 def test_licensed_commercial_line_debits_and_lists_what_remains():
     response = check(bill(laptop(60, value=3000000, with_licence=True)), [authorisation()])
     assert not rules_of(response, "IMS-")
-    use, = response.authorisations
+    (use,) = response.authorisations
     assert use.model_dump(mode="json") == {
-        "scheme": "ims", "number": AUTH, "item": 1, "debited_quantity": "60",
-        "debited_value": "3000000.00", "remaining_quantity": "40",
-        "remaining_value": "2000000.00"}
+        "scheme": "ims",
+        "number": AUTH,
+        "item": 1,
+        "debited_quantity": "60",
+        "debited_value": "3000000.00",
+        "remaining_quantity": "40",
+        "remaining_value": "2000000.00",
+    }
 
 
 def test_second_licence_used_when_the_first_expired():
-    lics = [licence("IMS", "IMS-2025-00001", date(2025, 1, 2), date(2025, 12, 31)),
-            licence("IMS", AUTH, date(2026, 1, 5), date(2026, 12, 31))]
+    lics = [
+        licence("IMS", "IMS-2025-00001", date(2025, 1, 2), date(2025, 12, 31)),
+        licence("IMS", AUTH, date(2026, 1, 5), date(2026, 12, 31)),
+    ]
     response = check(bill(item("84713010", 3, product_category="LAPTOP", licences=lics)))
     assert not found(response, "IMS-VAL-001")
-    use, = response.authorisations
+    (use,) = response.authorisations
     assert use.number == AUTH
 
 
 def test_every_licence_expired_rejects_each():
-    lics = [licence("IMS", "IMS-2025-00001", date(2025, 1, 2), date(2025, 12, 31)),
-            licence("IMS", "IMS-2025-00002", date(2025, 3, 2), date(2025, 12, 31))]
+    lics = [
+        licence("IMS", "IMS-2025-00001", date(2025, 1, 2), date(2025, 12, 31)),
+        licence("IMS", "IMS-2025-00002", date(2025, 3, 2), date(2025, 12, 31)),
+    ]
     response = check(bill(item("84713010", 3, product_category="LAPTOP", licences=lics)))
     assert [f.field for f in found(response, "IMS-VAL-001", "reject")] == [
-        "items[0].licences[0]", "items[0].licences[1]"]
+        "items[0].licences[0]",
+        "items[0].licences[1]",
+    ]

@@ -14,9 +14,15 @@ from .builders import bill, cert, check, found, item, licence, rules_of
 
 
 def psic(**fields: object):
-    values = {"number": "PSIC-1", "issued_on": date(2026, 2, 15), "agency": "PSIA-017",
-              "background_usvh": Decimal("0.08"), "max_usvh": Decimal("0.08"),
-              "no_radioactive": True, "no_explosives": True}
+    values = {
+        "number": "PSIC-1",
+        "issued_on": date(2026, 2, 15),
+        "agency": "PSIA-017",
+        "background_usvh": Decimal("0.08"),
+        "max_usvh": Decimal("0.08"),
+        "no_radioactive": True,
+        "no_explosives": True,
+    }
     values.update(fields)
     return cert("PSIC", **values)
 
@@ -27,15 +33,34 @@ def contract(**fields: object):
     return cert("CONTRACT", **values)
 
 
-def scrap(hs: str = "72044900", form: str | None = "UNSHREDDED", certificates=None,
-          origin: str = "AE", **fields: object):
+def scrap(
+    hs: str = "72044900",
+    form: str | None = "UNSHREDDED",
+    certificates=None,
+    origin: str = "AE",
+    **fields: object,
+):
     docs = [psic(), contract()] if certificates is None else certificates
-    return item(hs, 26000, unit="KGS", value=858000, scrap_form=form, certificates=docs,
-                country_of_origin=origin, **fields)
+    return item(
+        hs,
+        26000,
+        unit="KGS",
+        value=858000,
+        scrap_form=form,
+        certificates=docs,
+        country_of_origin=origin,
+        **fields,
+    )
 
 
-AGENCY = RegistryRecord(kind="agency", number="PSIA-017", issued_on=date(2024, 4, 1),
-                        valid_until=date(2027, 3, 31), name="GULF INSPECTION", country="AE")
+AGENCY = RegistryRecord(
+    kind="agency",
+    number="PSIA-017",
+    issued_on=date(2024, 4, 1),
+    valid_until=date(2027, 3, 31),
+    name="GULF INSPECTION",
+    country="AE",
+)
 
 
 def test_clean_unshredded_scrap_at_a_designated_port_gives_no_scrap_finding():
@@ -64,13 +89,15 @@ def test_form_001_queries_a_missing_form_and_skips_form_checks():
 
 @pytest.mark.parametrize("loading", ["IRBND", "YEHOD"])
 def test_orig_001_rejects_unshredded_scrap_from_bandar_abbas_or_hodeidah(loading):
-    assert found(check(bill(scrap(form="LOOSE"), port_of_loading=loading)), "SCRAP-ORIG-001",
-                 "reject")
+    assert found(
+        check(bill(scrap(form="LOOSE"), port_of_loading=loading)), "SCRAP-ORIG-001", "reject"
+    )
 
 
 def test_orig_001_quiet_for_shredded_or_other_ports():
-    shredded = bill(scrap(hs="76020010", form="SHREDDED"), port_code="INMUN1",
-                    port_of_loading="IRBND")
+    shredded = bill(
+        scrap(hs="76020010", form="SHREDDED"), port_code="INMUN1", port_of_loading="IRBND"
+    )
     assert not found(check(shredded), "SCRAP-ORIG-001")  # T27, second half
     assert not found(check(bill(scrap(), port_of_loading="AEJEA")), "SCRAP-ORIG-001")
 
@@ -81,23 +108,27 @@ def test_port_001_rejects_unshredded_scrap_at_an_icd():
 
 
 def test_port_001_icd_loni_designated_before_2016_10_06_but_not_after():
-    before = bill(scrap(), port_code="INLON6",
-                  presented_at=datetime(2016, 10, 5, 11, 0, tzinfo=IST))
-    after = bill(scrap(), port_code="INLON6",
-                 presented_at=datetime(2016, 10, 6, 11, 0, tzinfo=IST))
+    before = bill(
+        scrap(), port_code="INLON6", presented_at=datetime(2016, 10, 5, 11, 0, tzinfo=IST)
+    )
+    after = bill(scrap(), port_code="INLON6", presented_at=datetime(2016, 10, 6, 11, 0, tzinfo=IST))
     assert not found(check(before), "SCRAP-PORT-001")
-    finding, = found(check(after), "SCRAP-PORT-001", "reject")
+    (finding,) = found(check(after), "SCRAP-PORT-001", "reject")
     assert "INLON6" in finding.message and "2016-10-06" in finding.message
 
 
-@pytest.mark.parametrize(("port", "added"), [("INHZA1", date(2020, 12, 1)),
-                                             ("INGGV1", date(2024, 2, 14)),
-                                             ("INKRI1", date(2016, 10, 6))])
+@pytest.mark.parametrize(
+    ("port", "added"),
+    [("INHZA1", date(2020, 12, 1)), ("INGGV1", date(2024, 2, 14)), ("INKRI1", date(2016, 10, 6))],
+)
 def test_port_001_ports_added_later_count_from_their_date(port, added):
     day_before = date.fromordinal(added.toordinal() - 1)
     for day, fires in ((day_before, True), (added, False)):
-        boe = bill(scrap(), port_code=port,
-                   presented_at=datetime(day.year, day.month, day.day, 11, 0, tzinfo=IST))
+        boe = bill(
+            scrap(),
+            port_code=port,
+            presented_at=datetime(day.year, day.month, day.day, 11, 0, tzinfo=IST),
+        )
         assert bool(found(check(boe), "SCRAP-PORT-001")) is fires, (port, day)
 
 
@@ -107,13 +138,12 @@ def test_psic_001_holds_without_a_psic():
     assert not found(check(bill(scrap())), "SCRAP-PSIC-001")
 
 
-@pytest.mark.parametrize(("maximum", "outcome"), [(Decimal("0.12"), "reject"),
-                                                  (None, "query"),
-                                                  (Decimal("0.08"), None)])
+@pytest.mark.parametrize(
+    ("maximum", "outcome"), [(Decimal("0.12"), "reject"), (None, "query"), (Decimal("0.08"), None)]
+)
 def test_psic_002_radiation_against_background(maximum, outcome):
     response = check(bill(scrap(certificates=[psic(max_usvh=maximum), contract()])))
-    assert [f.outcome for f in found(response, "SCRAP-PSIC-002")] == (
-        [outcome] if outcome else [])
+    assert [f.outcome for f in found(response, "SCRAP-PSIC-002")] == ([outcome] if outcome else [])
 
 
 def test_psic_003_unshredded_needs_no_explosives_on_the_psic():
@@ -135,25 +165,39 @@ def test_psic_004_info_when_no_agencies_are_loaded():
     assert found(check(bill(scrap())), "SCRAP-PSIC-004", "info")
 
 
-@pytest.mark.parametrize(("form", "doc", "fires"), [
-    ("UNSHREDDED", None, True),
-    ("UNSHREDDED", contract(no_explosives=False), True),
-    ("SHREDDED", contract(no_explosives=False), False),
-    ("SHREDDED", contract(no_radioactive=None), True),
-    ("UNSHREDDED", contract(), False),
-])
+@pytest.mark.parametrize(
+    ("form", "doc", "fires"),
+    [
+        ("UNSHREDDED", None, True),
+        ("UNSHREDDED", contract(no_explosives=False), True),
+        ("SHREDDED", contract(no_explosives=False), False),
+        ("SHREDDED", contract(no_radioactive=None), True),
+        ("UNSHREDDED", contract(), False),
+    ],
+)
 def test_contract_001(form, doc, fires):
     docs = [psic()] + ([doc] if doc else [])
     response = check(bill(scrap(form=form, certificates=docs), port_code="INMUN1"))
     assert bool(found(response, "SCRAP-CONTRACT-001", "hold")) is fires
 
 
-def safe(port: str = "INNSA1", docs=None, day: date = date(2026, 3, 9), origin: str = "US",
-         consigned: str = "US"):
+def safe(
+    port: str = "INNSA1",
+    docs=None,
+    day: date = date(2026, 3, 9),
+    origin: str = "US",
+    consigned: str = "US",
+):
     certificates = [cert("SUPPLIER_DECLARATION", "SD-1"), contract()] if docs is None else docs
-    return check(bill(scrap(origin=origin, certificates=certificates), port_code=port,
-                      consigned_from=consigned, port_of_loading="USHOU",
-                      presented_at=datetime(day.year, day.month, day.day, 11, 0, tzinfo=IST)))
+    return check(
+        bill(
+            scrap(origin=origin, certificates=certificates),
+            port_code=port,
+            consigned_from=consigned,
+            port_of_loading="USHOU",
+            presented_at=datetime(day.year, day.month, day.day, 11, 0, tzinfo=IST),
+        )
+    )
 
 
 def test_safe_001_route_needs_no_psic():  # T29
@@ -167,12 +211,15 @@ def test_safe_001_holds_without_a_supplier_declaration():
     assert found(response, "SCRAP-SAFE-001", "hold") and not found(response, "SCRAP-PSIC-001")
 
 
-@pytest.mark.parametrize("case", [
-    {"port": "INCOK1"},                     # designated, not one of the 11
-    {"day": date(2024, 2, 13)},             # before the route existed
-    {"origin": "DE", "consigned": "AE"},    # trans-shipped through a non-safe country
-    {"origin": "AE", "consigned": "GB"},
-])
+@pytest.mark.parametrize(
+    "case",
+    [
+        {"port": "INCOK1"},  # designated, not one of the 11
+        {"day": date(2024, 2, 13)},  # before the route existed
+        {"origin": "DE", "consigned": "AE"},  # trans-shipped through a non-safe country
+        {"origin": "AE", "consigned": "GB"},
+    ],
+)
 def test_safe_001_quiet_and_psic_needed_off_the_route(case):
     response = safe(**case)
     assert not found(response, "SCRAP-SAFE-001")
@@ -180,8 +227,10 @@ def test_safe_001_quiet_and_psic_needed_off_the_route(case):
 
 
 def test_plugins_stack_a_steel_scrap_line_gets_sims_and_scrap_findings():
-    line = scrap(certificates=[contract()],
-                 licences=[licence("SIMS", "STL2026020500981", date(2026, 2, 5), None)])
+    line = scrap(
+        certificates=[contract()],
+        licences=[licence("SIMS", "STL2026020500981", date(2026, 2, 5), None)],
+    )
     response = check(bill(line, port_code="INTKD6"))
     assert {"SCRAP-PORT-001", "SCRAP-PSIC-001"} <= rules_of(response, "SCRAP-")
     assert found(response, "SIMS-BOE-001", "query")

@@ -18,18 +18,34 @@ def on(day: date, hour: int = 11) -> datetime:
     return datetime(day.year, day.month, day.day, hour, 0, tzinfo=IST)
 
 
-def steel(*, number: str = NUMBER, issued: date | None = date(2026, 1, 10),
-          expires: date | None = date(2026, 3, 26), hs: str = "72085110",
-          quantity: int = 25000, value: int | None = 1400000, **fields: object):
+def steel(
+    *,
+    number: str = NUMBER,
+    issued: date | None = date(2026, 1, 10),
+    expires: date | None = date(2026, 3, 26),
+    hs: str = "72085110",
+    quantity: int = 25000,
+    value: int | None = 1400000,
+    **fields: object,
+):
     lics = [] if number is None else [licence("SIMS", number, issued, expires)]
-    return item(hs, quantity, unit="KGS", value=value, licences=lics, country_of_origin="KR",
-                **fields)
+    return item(
+        hs, quantity, unit="KGS", value=value, licences=lics, country_of_origin="KR", **fields
+    )
 
 
 def reg(**fields: object):
-    values = {"issued_on": date(2026, 1, 10), "hs_codes": "7208", "quantity": 25000,
-              "unit": "KGS", "value_inr": 1400000, "country_of_origin": "KR",
-              "port_code": "INNSA1", "expected_arrival": date(2026, 3, 10), "fee_paid_inr": 500}
+    values = {
+        "issued_on": date(2026, 1, 10),
+        "hs_codes": "7208",
+        "quantity": 25000,
+        "unit": "KGS",
+        "value_inr": 1400000,
+        "country_of_origin": "KR",
+        "port_code": "INNSA1",
+        "expected_arrival": date(2026, 3, 10),
+        "fee_paid_inr": 500,
+    }
     values.update(fields)
     return registration("SIMS", NUMBER, **values)
 
@@ -37,9 +53,12 @@ def reg(**fields: object):
 def test_a_clean_registration_gives_no_sims_finding_and_lists_its_fee():
     response = check(bill(steel()), [reg()])
     assert not rules_of(response, "SIMS-")
-    fee, = response.fees
+    (fee,) = response.fees
     assert (fee.rule, fee.kind, fee.model_dump(mode="json")["amount"]) == (
-        "SIMS-FEE-001", "registration_fee", "500.00")
+        "SIMS-FEE-001",
+        "registration_fee",
+        "500.00",
+    )
 
 
 # -- coverage
@@ -48,9 +67,9 @@ def test_a_clean_registration_gives_no_sims_finding_and_lists_its_fee():
 @pytest.mark.parametrize("hs", ["72085110", "73181500", "86071100"])
 def test_cov_001_holds_chapters_72_73_86_without_registration(hs):
     response = check(bill(steel(number=None, hs=hs)))
-    finding, = found(response, "SIMS-COV-001", "hold")
+    (finding,) = found(response, "SIMS-COV-001", "hold")
     assert finding.item == 1
-    fee, = response.fees
+    (fee,) = response.fees
     assert fee.rule == "SIMS-FEE-001" and fee.amount == 500 and "missing" in fee.basis
 
 
@@ -63,10 +82,12 @@ def test_cov_001_quiet_just_outside_the_chapters(hs):
 
 
 def test_cov_001_starts_on_2020_10_16():
-    assert found(check(bill(steel(number=None), presented_at=on(date(2020, 10, 16)))),
-                 "SIMS-COV-001")
-    assert not found(check(bill(steel(number=None), presented_at=on(date(2020, 10, 15)))),
-                     "SIMS-COV-001")
+    assert found(
+        check(bill(steel(number=None), presented_at=on(date(2020, 10, 16)))), "SIMS-COV-001"
+    )
+    assert not found(
+        check(bill(steel(number=None), presented_at=on(date(2020, 10, 15)))), "SIMS-COV-001"
+    )
 
 
 def test_cov_002_info_while_the_284_line_list_applied_and_nothing_else():
@@ -102,7 +123,7 @@ def test_val_001_last_valid_day_passes_and_the_next_day_is_rejected():
     last_day = bill(steel(), presented_at=on(date(2026, 3, 26), 23))
     day_after = bill(steel(), presented_at=on(date(2026, 3, 27), 0))
     assert not found(check(last_day, [reg()]), "SIMS-VAL-001")
-    finding, = found(check(day_after, [reg()]), "SIMS-VAL-001", "reject")
+    (finding,) = found(check(day_after, [reg()]), "SIMS-VAL-001", "reject")
     assert "2026-03-26" in finding.message
 
 
@@ -118,8 +139,9 @@ def test_val_001_registry_valid_until_wins_over_the_computed_expiry():
 
 
 def test_val_002_declared_expiry_must_be_issue_plus_75_days():
-    finding, = found(check(bill(steel(expires=date(2026, 3, 27))), [reg()]), "SIMS-VAL-002",
-                     "query")
+    (finding,) = found(
+        check(bill(steel(expires=date(2026, 3, 27))), [reg()]), "SIMS-VAL-002", "query"
+    )
     assert "2026-03-26" in finding.message
     assert not found(check(bill(steel()), [reg()]), "SIMS-VAL-002")
 
@@ -128,8 +150,11 @@ def test_val_002_declared_expiry_must_be_issue_plus_75_days():
 
 
 def window_case(issued: date, arrival: date):
-    boe = bill(steel(issued=issued, expires=issued + timedelta(days=75)),
-               presented_at=on(arrival - timedelta(days=1)), expected_arrival=arrival)
+    boe = bill(
+        steel(issued=issued, expires=issued + timedelta(days=75)),
+        presented_at=on(arrival - timedelta(days=1)),
+        expected_arrival=arrival,
+    )
     return check(boe)
 
 
@@ -147,12 +172,17 @@ def test_win_001_holds_a_late_registration_under_the_2019_2022_15_day_rule():
 
 def test_win_001_takes_the_expected_arrival_from_an_igm_earlier_in_the_run():
     igm = ImportGeneralManifest(
-        message_id="IGM-1", port_code="INNSA1", igm_number="2234567", igm_date=date(2026, 3, 8),
-        conveyance="VESSEL", expected_arrival=on(date(2026, 5, 30)))
+        message_id="IGM-1",
+        port_code="INNSA1",
+        igm_number="2234567",
+        igm_date=date(2026, 3, 8),
+        conveyance="VESSEL",
+        expected_arrival=on(date(2026, 5, 30)),
+    )
     run = engine()
     run.validate_message(igm)
     boe = bill(steel(issued=date(2026, 3, 30), expires=date(2026, 6, 13)), expected_arrival=None)
-    finding, = found(run.validate_message(boe), "SIMS-WIN-001", "query")
+    (finding,) = found(run.validate_message(boe), "SIMS-WIN-001", "query")
     assert "IGM 2234567" in finding.message
 
 
@@ -169,7 +199,7 @@ def test_one_001_second_bill_of_entry_with_the_same_registration_is_queried():
     first = run.validate_message(bill(steel(), message_id="BE-1"))
     second = run.validate_message(bill(steel(), message_id="BE-2"))
     assert not found(first, "SIMS-ONE-001")
-    finding, = found(second, "SIMS-ONE-001", "query")
+    (finding,) = found(second, "SIMS-ONE-001", "query")
     assert "BE-1" in finding.message
 
 
@@ -193,13 +223,16 @@ def test_one_001_quiet_for_different_registrations_and_the_same_bill_again():
 # -- registry cross-checks
 
 
-@pytest.mark.parametrize(("record", "needle"), [
-    ({"hs_codes": "7210"}, "72085110"),
-    ({"port_code": "INMAA1"}, "INMAA1"),
-    ({"country_of_origin": "JP"}, "JP"),
-])
+@pytest.mark.parametrize(
+    ("record", "needle"),
+    [
+        ({"hs_codes": "7210"}, "72085110"),
+        ({"port_code": "INMAA1"}, "INMAA1"),
+        ({"country_of_origin": "JP"}, "JP"),
+    ],
+)
 def test_fld_001_queries_what_differs_from_the_registration(record, needle):
-    finding, = found(check(bill(steel()), [reg(**record)]), "SIMS-FLD-001", "query")
+    (finding,) = found(check(bill(steel()), [reg(**record)]), "SIMS-FLD-001", "query")
     assert needle in finding.message
 
 
@@ -207,10 +240,15 @@ def test_fld_001_quiet_when_everything_matches():
     assert not found(check(bill(steel()), [reg()]), "SIMS-FLD-001")
 
 
-@pytest.mark.parametrize(("quantity", "value", "fires"), [
-    (25000, 1400000, False), (25001, 1400000, True), (25000, 1400001, True),
-    (24000, 1000000, False),
-])
+@pytest.mark.parametrize(
+    ("quantity", "value", "fires"),
+    [
+        (25000, 1400000, False),
+        (25001, 1400000, True),
+        (25000, 1400001, True),
+        (24000, 1000000, False),
+    ],
+)
 def test_fld_002_quantity_and_value_above_the_registration(quantity, value, fires):
     response = check(bill(steel(quantity=quantity, value=value)), [reg()])
     assert bool(found(response, "SIMS-FLD-002", "query")) is fires
@@ -231,5 +269,5 @@ def test_fld_002_queries_a_unit_it_cannot_compare():
 
 def test_a_tolerance_that_is_not_a_number_is_a_clear_error_not_a_traceback():
     response = check(bill(steel()), [reg()], config={"sims": {"quantity_tolerance_pct": "five"}})
-    failure, = found(response, "CORE-PLUGIN-001")
+    (failure,) = found(response, "CORE-PLUGIN-001")
     assert "quantity_tolerance_pct" in failure.message and "'five'" in failure.message

@@ -38,8 +38,9 @@ def test_the_round_trip_covers_the_samples_and_examples(samples_dir: Path) -> No
 
 
 @pytest.mark.parametrize("target", TARGETS)
-def test_every_readable_file_converts_and_reads_back_unchanged(samples_dir: Path,
-                                                               target: str) -> None:
+def test_every_readable_file_converts_and_reads_back_unchanged(
+    samples_dir: Path, target: str
+) -> None:
     engine = make_engine()
     failures = []
     for path in inputs(samples_dir):
@@ -47,15 +48,18 @@ def test_every_readable_file_converts_and_reads_back_unchanged(samples_dir: Path
             rendered = engine.host.write_messages([message], target)
             assert rendered is not None
             back = engine.parse(rendered, f"{path.name}.{target}")
-            syntax = [f.message for p in back for f in p.findings
-                      if f.rule.startswith("CORE-SYNTAX")]
+            syntax = [
+                f.message for p in back for f in p.findings if f.rule.startswith("CORE-SYNTAX")
+            ]
             if syntax:
                 failures.append(f"{path.name} → {target}: {syntax[:3]}")
                 continue
             (again,) = [p.message for p in back]
             if again != message:
-                diff = {name: (getattr(message, name), getattr(again, name))
-                        for name in type(message).model_fields
-                        if getattr(message, name) != getattr(again, name)}
+                diff = {
+                    name: (getattr(message, name), getattr(again, name))
+                    for name in type(message).model_fields
+                    if getattr(message, name) != getattr(again, name)
+                }
                 failures.append(f"{path.name} → {target}: fields changed {diff}"[:2000])
     assert failures == [], "\n".join(failures)

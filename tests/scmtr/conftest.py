@@ -31,8 +31,9 @@ def sample_paths(scmtr_dir: Path) -> dict[str, Path]:
 @pytest.fixture(scope="session")
 def declarations(sample_paths: dict[str, Path]) -> dict[str, Path]:
     """Every declaration sample (DEC files and the SCC sample), by file name."""
-    return {name: p for name, p in sample_paths.items() if name.endswith("_DEC.json")
-            or name == SCC}
+    return {
+        name: p for name, p in sample_paths.items() if name.endswith("_DEC.json") or name == SCC
+    }
 
 
 @pytest.fixture

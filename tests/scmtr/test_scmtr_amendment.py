@@ -19,12 +19,14 @@ def sca(load: Any, *, csn: int = 1000007) -> dict[str, Any]:
     document["headerField"]["receiverID"] = "INMUN1"
     document["master"]["decRef"].update(prtofRptng="INMUN1", csnNmbr=csn, csnDt="20200820")
     template = document["master"]["mastrCnsgmtDec"][0]
-    deleted = {"MCRef": dict(template["MCRef"], lineNo=1, mstrBlNo="AKI0284326",
-                             mstrBlDt="20200726", amendment="D"),
-               "supRef": template["supRef"]}
+    deleted = {
+        "MCRef": dict(
+            template["MCRef"], lineNo=1, mstrBlNo="AKI0284326", mstrBlDt="20200726", amendment="D"
+        ),
+        "supRef": template["supRef"],
+    }
     added = copy.deepcopy(template)
-    added["MCRef"].update(lineNo=2, mstrBlNo="NEWBL001", amendment="S",
-                          consolidatedIndctr="C")
+    added["MCRef"].update(lineNo=2, mstrBlNo="NEWBL001", amendment="S", consolidatedIndctr="C")
     document["master"]["mastrCnsgmtDec"] = [deleted, added]
     return document
 
@@ -43,7 +45,9 @@ def test_sca_changes_what_later_boes_are_noted_against(load: Any) -> None:
     current = engine.run.manifest("1000007")
     assert isinstance(current, ImportGeneralManifest)
     assert [(ln.line, ln.subline, ln.bl_number) for ln in current.lines] == [
-        (2, 0, "NEWBL001"), (2, 3, "MBL000O2030079933")]
+        (2, 0, "NEWBL001"),
+        (2, 3, "MBL000O2030079933"),
+    ]
 
     gone = engine.validate_message(boe_by_bl("AKI0284326"))
     assert findings_of(gone, "CORE-BOE-NOTE-003"), gone.findings
@@ -57,13 +61,20 @@ def test_sca_update_keeps_what_it_does_not_send(load: Any) -> None:
     document = sca(load)
     update = document["master"]["mastrCnsgmtDec"][0]
     update["MCRef"]["amendment"] = "U"
-    update["trnsprtDocMsr"] = {"nmbrOfPkgs": 400, "typsOfPkgs": "PKG", "marksNoOnPkgs": "NIL",
-                               "amendment": "U"}
+    update["trnsprtDocMsr"] = {
+        "nmbrOfPkgs": 400,
+        "typsOfPkgs": "PKG",
+        "marksNoOnPkgs": "NIL",
+        "amendment": "U",
+    }
     document["master"]["mastrCnsgmtDec"] = [update]
     [amended] = engine.validate_bytes(dump(document), "sca.json")
     line = engine.run.manifest("1000007").lines[0]  # type: ignore[union-attr]
     assert (line.packages, line.bl_number, line.consignee_name) == (
-        400, "AKI0284326", "ETS BON BERGER CLOTHING")
+        400,
+        "AKI0284326",
+        "ETS BON BERGER CLOTHING",
+    )
     assert line.gross_weight_kg is None  # the new measures send no weight
     assert any(f.rule == "CORE-IGM-005" for f in amended.findings)  # fewer packages: hold
 

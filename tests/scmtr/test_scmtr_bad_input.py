@@ -26,26 +26,32 @@ def test_truncated_json_names_line_and_column(sample_paths: dict[str, Path]) -> 
     assert message.startswith("line ") and "ends too early" in message
 
 
-@pytest.mark.parametrize(("data", "expected"), [
-    (b"[1, 2]", "JSON array"),
-    (b'"SACHM22"', "JSON string"),
-    (b"null", "JSON null"),
-])
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b"[1, 2]", "JSON array"),
+        (b'"SACHM22"', "JSON string"),
+        (b"null", "JSON null"),
+    ],
+)
 def test_json_that_is_not_an_object(data: bytes, expected: str) -> None:
     field, message = only_finding(parse(data))
     assert field == "/" and expected in message
 
 
-@pytest.mark.parametrize(("data", "expected"), [
-    (b'{"headerField": {"messageID": "SACHM22"}, "a": 1, "a": 2}', "repeats the key 'a'"),
-    (b'{"headerField": {"messageID": "SACHM22", "x": NaN}}', "NaN is not a JSON number"),
-    (b'{"headerField": {"messageID": "SACHM22", "x": ' + b"9" * 5000 + b"}}", "invalid JSON"),
-    (b"[" * 100000 + b"]" * 100000, "nested too deeply"),
-    (b'{"headerField": {"messageID": "SACHM22", "senderID": "\xff"}}', "not UTF-8"),
-    (b'{"headerField": {"messageID": "SACHM23"}}', "'SACHM23' is not supported"),
-    (b'{"headerField": {"messageID": "SACHM22", "reportingEvent": "SCU"}}', "SCU"),
-    (b'{"headerField": {"messageID": "SACHM22"}, "errorDetails": {}}', "(SFL)"),
-])
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b'{"headerField": {"messageID": "SACHM22"}, "a": 1, "a": 2}', "repeats the key 'a'"),
+        (b'{"headerField": {"messageID": "SACHM22", "x": NaN}}', "NaN is not a JSON number"),
+        (b'{"headerField": {"messageID": "SACHM22", "x": ' + b"9" * 5000 + b"}}", "invalid JSON"),
+        (b"[" * 100000 + b"]" * 100000, "nested too deeply"),
+        (b'{"headerField": {"messageID": "SACHM22", "senderID": "\xff"}}', "not UTF-8"),
+        (b'{"headerField": {"messageID": "SACHM23"}}', "'SACHM23' is not supported"),
+        (b'{"headerField": {"messageID": "SACHM22", "reportingEvent": "SCU"}}', "SCU"),
+        (b'{"headerField": {"messageID": "SACHM22"}, "errorDetails": {}}', "(SFL)"),
+    ],
+)
 def test_unreadable_or_unsupported(data: bytes, expected: str) -> None:
     _, message = only_finding(parse(data))
     assert expected in message
@@ -67,9 +73,10 @@ def test_string_where_a_number_belongs_and_the_reverse(load: Any) -> None:
     document["master"]["vesselDtls"]["modeOfTrnsprt"] = 1
     found = pointers(parse(dump(document)))
     assert found["/master/decRef/jobNo"].endswith(
-        'instance type (string) does not match any allowed primitive type '
-        '(allowed: ["integer","number"])')
-    assert 'instance type (integer)' in found["/master/vesselDtls/modeOfTrnsprt"]
+        "instance type (string) does not match any allowed primitive type "
+        '(allowed: ["integer","number"])'
+    )
+    assert "instance type (integer)" in found["/master/vesselDtls/modeOfTrnsprt"]
 
 
 def test_repeated_line_numbers(load: Any) -> None:
@@ -77,16 +84,30 @@ def test_repeated_line_numbers(load: Any) -> None:
     lines = document["master"]["mastrCnsgmtDec"]
     lines.append(lines[0])
     found = pointers(parse(dump(document)))
-    assert "line number 1 is already master line /master/mastrCnsgmtDec/0" in \
-        found["/master/mastrCnsgmtDec/1/MCRef/lineNo"]
+    assert (
+        "line number 1 is already master line /master/mastrCnsgmtDec/0"
+        in found["/master/mastrCnsgmtDec/1/MCRef/lineNo"]
+    )
 
 
 def house(sub: int) -> dict[str, Any]:
-    return {"HCRef": {"subLineNo": sub, "blNo": f"HBL{sub}", "blDt": "20200725",
-                      "consolidatedIndctr": "H", "consolidatorPan": "PAN:AADCC3951G",
-                      "prevDec": "N"},
-            "trnsprtDocMsr": {"nmbrOfPkgs": 1, "typsOfPkgs": "PKG", "marksNoOnPkgs": "NIL",
-                              "grossWeight": Decimal("1.5"), "unitOfWeight": "KGS"}}
+    return {
+        "HCRef": {
+            "subLineNo": sub,
+            "blNo": f"HBL{sub}",
+            "blDt": "20200725",
+            "consolidatedIndctr": "H",
+            "consolidatorPan": "PAN:AADCC3951G",
+            "prevDec": "N",
+        },
+        "trnsprtDocMsr": {
+            "nmbrOfPkgs": 1,
+            "typsOfPkgs": "PKG",
+            "marksNoOnPkgs": "NIL",
+            "grossWeight": Decimal("1.5"),
+            "unitOfWeight": "KGS",
+        },
+    }
 
 
 def test_repeated_sub_lines_under_one_master(load: Any) -> None:
@@ -95,8 +116,10 @@ def test_repeated_sub_lines_under_one_master(load: Any) -> None:
     mc["MCRef"]["consolidatedIndctr"] = "C"
     mc["houseCargoDec"] = [house(1), house(1)]
     found = pointers(parse(dump(document)))
-    assert "sub-line 1 of line 1 is already" in \
-        found["/master/mastrCnsgmtDec/0/houseCargoDec/1/HCRef/subLineNo"]
+    assert (
+        "sub-line 1 of line 1 is already"
+        in found["/master/mastrCnsgmtDec/0/houseCargoDec/1/HCRef/subLineNo"]
+    )
 
 
 def test_house_line_without_its_master(load: Any) -> None:
@@ -104,13 +127,17 @@ def test_house_line_without_its_master(load: Any) -> None:
     mc = document["master"]["mastrCnsgmtDec"][0]
     mc["houseCargoDec"] = [house(1)]  # under a straight (S) B/L
     found = pointers(parse(dump(document)))
-    assert "house lines need a consolidated master line" in \
-        found["/master/mastrCnsgmtDec/0/houseCargoDec"]
+    assert (
+        "house lines need a consolidated master line"
+        in found["/master/mastrCnsgmtDec/0/houseCargoDec"]
+    )
     document = load(SCE)
     document["master"]["mastrCnsgmtDec"][0]["MCRef"]["consolidatedIndctr"] = "H"
     found = pointers(parse(dump(document)))
-    assert "is a house B/L (H) without its master" in \
-        found["/master/mastrCnsgmtDec/0/MCRef/consolidatedIndctr"]
+    assert (
+        "is a house B/L (H) without its master"
+        in found["/master/mastrCnsgmtDec/0/MCRef/consolidatedIndctr"]
+    )
 
 
 def test_a_valid_sample_with_a_bom_and_crlf(sample_paths: dict[str, Path]) -> None:

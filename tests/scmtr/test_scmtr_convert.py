@@ -16,8 +16,7 @@ from .test_scmtr_manifest import import_line
 CONVERTIBLE = [SCE, SCD]  # the CBIC declaration samples that are arrival manifests
 
 
-def same(back: ImportGeneralManifest | None, original: ImportGeneralManifest,
-         target: str) -> None:
+def same(back: ImportGeneralManifest | None, original: ImportGeneralManifest, target: str) -> None:
     """Equal, but for what CUSCAR does not carry: the IGM date (the guide takes it from the
     filing time's date, DTM+137) and, for a line with goods items, the B/L's own goods text
     (FTX+AAA belongs to each GID)."""
@@ -27,8 +26,11 @@ def same(back: ImportGeneralManifest | None, original: ImportGeneralManifest,
         assert back.igm_date == original.filed_at.date()
         back = back.model_copy(update={"igm_date": original.igm_date})
         for theirs, ours in zip(back.lines, original.lines, strict=True):
-            assert theirs.description == "; ".join(
-                g.description for g in ours.goods_items if g.description) or ours.description
+            assert (
+                theirs.description
+                == "; ".join(g.description for g in ours.goods_items if g.description)
+                or ours.description
+            )
             theirs.description = ours.description
     assert back == original
 
@@ -39,8 +41,10 @@ def awaiting_xsd(back: Any, target: str) -> None:
     writer makes for an SCE fails it there, and only there."""
     problems = [f.message for f in back.findings if f.rule.startswith("CORE-SYNTAX")]
     if target == "xml" and problems:
-        assert all("schema: Element" in p and ("Expected is ( {urn:customs-engine:icegate:v1}"
-                                               in p) for p in problems), problems
+        assert all(
+            "schema: Element" in p and ("Expected is ( {urn:customs-engine:icegate:v1}" in p)
+            for p in problems
+        ), problems
         pytest.xfail(f"XSD requires what an SCE lacks: {problems[0]}")
 
 
@@ -56,8 +60,9 @@ def convert(data: bytes, target: str) -> tuple[ImportGeneralManifest, list[Any]]
 
 @pytest.mark.parametrize("target", ["edifact", "xml"])
 @pytest.mark.parametrize("name", CONVERTIBLE)
-def test_cbic_samples_convert_without_a_syntax_finding(name: str, target: str,
-                                                       sample_paths: dict[str, Path]) -> None:
+def test_cbic_samples_convert_without_a_syntax_finding(
+    name: str, target: str, sample_paths: dict[str, Path]
+) -> None:
     original, [back] = convert(sample_paths[name].read_bytes(), target)
     awaiting_xsd(back, target)
     assert [f for f in back.findings if f.rule.startswith("CORE-SYNTAX")] == []

@@ -33,13 +33,17 @@ SLOW = bool(os.environ.get("CUSTOMS_SLOW"))
 pytestmark = pytest.mark.skipif(not SEEDS, reason="../shared SCMTR samples not beside checkout")
 
 JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers(-10**12, 10**12)
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**12), 10**12)
     | st.decimals(allow_nan=False, allow_infinity=False, places=3).map(Decimal)
-    | st.text(max_size=40) | st.sampled_from(["", "SCE", "SCA", "C", "H", "S", "20200231",
-                                               "T25:00", "INNSA1", "LC"]),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=12), inner,
-                                                                max_size=3),
-    max_leaves=8)
+    | st.text(max_size=40)
+    | st.sampled_from(["", "SCE", "SCA", "C", "H", "S", "20200231", "T25:00", "INNSA1", "LC"]),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=12), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
 
 
 def paths(node: Any, at: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -64,10 +68,13 @@ def mutated(draw: st.DrawFn) -> bytes:
             if kind == "flip":
                 data[at] = draw(st.integers(0, 255))
             elif kind == "cut":
-                del data[at:at + draw(st.integers(1, 30))]
+                del data[at : at + draw(st.integers(1, 30))]
             elif kind == "insert":
-                data[at:at] = draw(st.sampled_from([b"{", b"}", b"[", b",", b'"', b":", b"0",
-                                                    b"\xff", b"null", b'"x":1,']))
+                data[at:at] = draw(
+                    st.sampled_from(
+                        [b"{", b"}", b"[", b",", b'"', b":", b"0", b"\xff", b"null", b'"x":1,']
+                    )
+                )
             else:
                 del data[at:]
                 break
@@ -88,8 +95,9 @@ def mutated(draw: st.DrawFn) -> bytes:
         elif kind == "delete":
             del parent[last]
         elif isinstance(parent, list):
-            parent.insert(last, json.loads(json.dumps(parent[last], default=str),
-                                           parse_float=Decimal))
+            parent.insert(
+                last, json.loads(json.dumps(parent[last], default=str), parse_float=Decimal)
+            )
     return dump(document)
 
 
@@ -115,10 +123,16 @@ def check_one(data: bytes) -> None:
             json.loads(line)
 
 
-FAST = settings(max_examples=100, deadline=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-FULL = settings(max_examples=5000, deadline=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FAST = settings(
+    max_examples=100,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+FULL = settings(
+    max_examples=5000,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 @FAST

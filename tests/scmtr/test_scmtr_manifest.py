@@ -42,19 +42,34 @@ def test_sce_sample_maps_onto_the_manifest(sample_paths: dict[str, Path]) -> Non
     assert (igm.port_code, igm.igm_number, igm.igm_date) == ("INMUN1", None, None)
     assert igm.function == "original" and igm.conveyance == "VESSEL"
     assert igm.filed_at == datetime(2020, 8, 19, 17, 5, tzinfo=IST)
-    assert (igm.voyage, igm.vessel_name, igm.carrier) == ("INMUN120201796", "IMO 9618587",
-                                                          "AADCC3951G")
+    assert (igm.voyage, igm.vessel_name, igm.carrier) == (
+        "INMUN120201796",
+        "IMO 9618587",
+        "AADCC3951G",
+    )
     [line] = igm.lines
     assert (line.line, line.subline, line.bl_number, line.bl_date) == (
-        1, 0, "AKI0284326", date(2020, 7, 26))
+        1,
+        0,
+        "AKI0284326",
+        date(2020, 7, 26),
+    )
     assert (line.consignee_name, line.consignee_iec) == ("ETS BON BERGER CLOTHING", None)
-    assert (line.packages, line.package_kind, line.gross_weight_kg) == (482, "PKG",
-                                                                        Decimal("26072.0"))
+    assert (line.packages, line.package_kind, line.gross_weight_kg) == (
+        482,
+        "PKG",
+        Decimal("26072.0"),
+    )
     assert line.description is not None and line.description.startswith("FREIGHT PREPAID")
     assert line.cargo_movement == "TC"  # transit (TR, FT) to Matadi: leaves for another port
     [goods] = line.goods_items
-    assert (goods.hs_code, goods.description, goods.packages, goods.package_kind,
-            goods.gross_weight_kg) == ("630900", "CLOTHES", 482, "PKG", Decimal("26072.0"))
+    assert (
+        goods.hs_code,
+        goods.description,
+        goods.packages,
+        goods.package_kind,
+        goods.gross_weight_kg,
+    ) == ("630900", "CLOTHES", 482, "PKG", Decimal("26072.0"))
 
 
 def import_line(load: Any, *, csn: int | None = 1000007) -> dict[str, Any]:
@@ -63,8 +78,13 @@ def import_line(load: Any, *, csn: int | None = 1000007) -> dict[str, Any]:
     if csn is not None:
         document["master"]["decRef"].update(csnNmbr=csn, csnDt="20200820")
     mc = document["master"]["mastrCnsgmtDec"][0]
-    mc["locCstm"].update(firstPrtOfEntry="INMUN1", destPrt="INMUN1", nxtPrtOfUnlading="INMUN1",
-                         typOfCrgo="IM", crgoMvmt="LC")
+    mc["locCstm"].update(
+        firstPrtOfEntry="INMUN1",
+        destPrt="INMUN1",
+        nxtPrtOfUnlading="INMUN1",
+        typOfCrgo="IM",
+        crgoMvmt="LC",
+    )
     mc["trnsprtDoc"].update(cnsgnesCd=DEFAULT_IEC, typOfCd="IEC", cnsgneCntryCd="IN")
     mc["trnsprtDocMsr"].update(grossWeight=Decimal("26.072"), unitOfWeight="MTS")
     return document
@@ -75,9 +95,14 @@ def test_houses_csn_tonnes_and_movements(load: Any) -> None:
     mc = document["master"]["mastrCnsgmtDec"][0]
     mc["MCRef"]["consolidatedIndctr"] = "C"
     house = {key: mc[key] for key in ("locCstm", "trnsprtDoc", "trnsprtDocMsr")}
-    house["HCRef"] = {"subLineNo": 2, "blNo": "HBL-1".replace("-", ""), "blDt": "20200725",
-                      "consolidatedIndctr": "H", "consolidatorPan": "PAN:AADCC3951G",
-                      "prevDec": "N"}
+    house["HCRef"] = {
+        "subLineNo": 2,
+        "blNo": "HBL-1".replace("-", ""),
+        "blDt": "20200725",
+        "consolidatedIndctr": "H",
+        "consolidatorPan": "PAN:AADCC3951G",
+        "prevDec": "N",
+    }
     house["locCstm"] = dict(mc["locCstm"], crgoMvmt="DT")
     mc["houseCargoDec"] = [house]
     parsed = parse(dump(document))
@@ -92,10 +117,14 @@ def test_houses_csn_tonnes_and_movements(load: Any) -> None:
 
 
 def boe_by_bl(bl_number: str) -> Any:
-    return bill_of_entry(item(), port_code="INMUN1", presented_at="2020-08-21T10:00:00",
-                         manifest=manifest_reference(igm_number="1000007", igm_date=None,
-                                                     line=None, subline=None,
-                                                     bl_number=bl_number))
+    return bill_of_entry(
+        item(),
+        port_code="INMUN1",
+        presented_at="2020-08-21T10:00:00",
+        manifest=manifest_reference(
+            igm_number="1000007", igm_date=None, line=None, subline=None, bl_number=bl_number
+        ),
+    )
 
 
 def test_boe_noted_by_bl_against_an_sce_local_clearance_line(load: Any) -> None:
@@ -103,16 +132,19 @@ def test_boe_noted_by_bl_against_an_sce_local_clearance_line(load: Any) -> None:
     [sce] = engine.validate_bytes(dump(import_line(load)), "sce.json")
     assert sce.status == "accepted" and sce.document.number == "1000007"
     noted = engine.validate_message(boe_by_bl("AKI0284326"))
-    for rule in ("CORE-BOE-NOTE-001", "CORE-BOE-NOTE-002", "CORE-BOE-NOTE-003",
-                 "CORE-BOE-NOTE-004"):
+    for rule in (
+        "CORE-BOE-NOTE-001",
+        "CORE-BOE-NOTE-002",
+        "CORE-BOE-NOTE-003",
+        "CORE-BOE-NOTE-004",
+    ):
         assert findings_of(noted, rule) == [], noted.findings
     unknown = engine.validate_message(boe_by_bl("NOSUCHBL"))
     [finding] = findings_of(unknown, "CORE-BOE-NOTE-003")
     assert "B/L NOSUCHBL" in finding.message
 
 
-def test_scx_scd_and_sca_are_answered_not_stored(sample_paths: dict[str, Path],
-                                                 load: Any) -> None:
+def test_scx_scd_and_sca_are_answered_not_stored(sample_paths: dict[str, Path], load: Any) -> None:
     engine = make_engine()
     scd = load(SCE)
     scd["headerField"]["reportingEvent"] = scd["master"]["decRef"]["rptngEvent"] = "SCD"

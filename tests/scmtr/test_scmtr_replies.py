@@ -35,11 +35,17 @@ def with_house_items(document: dict[str, Any]) -> None:
     """A consolidated master with one house line carrying two goods items."""
     mc = document["master"]["mastrCnsgmtDec"][0]
     mc["MCRef"]["consolidatedIndctr"] = "C"
-    house = {key: mc[key] for key in ("locCstm", "trnsprtDoc", "trnsprtDocMsr", "trnsprtEqmt",
-                                      "itnry")}
-    house["HCRef"] = {"subLineNo": 1, "blNo": "HBL1", "blDt": "20200725",
-                      "consolidatedIndctr": "H", "consolidatorPan": "PAN:AADCC3951G",
-                      "prevDec": "N"}
+    house = {
+        key: mc[key] for key in ("locCstm", "trnsprtDoc", "trnsprtDocMsr", "trnsprtEqmt", "itnry")
+    }
+    house["HCRef"] = {
+        "subLineNo": 1,
+        "blNo": "HBL1",
+        "blDt": "20200725",
+        "consolidatedIndctr": "H",
+        "consolidatorPan": "PAN:AADCC3951G",
+        "prevDec": "N",
+    }
     item = dict(mc["itemDtls"][0])
     house["itemDtls"] = [item, {k: v for k, v in item.items() if k != "crgoItemSeqNmbr"}]
     mc["houseCargoDec"] = [house]
@@ -51,32 +57,56 @@ def set_in(path: list[Any], value: Any) -> Callable[[dict[str, Any]], None]:
         for part in path[:-1]:
             node = node[part]
         node[path[-1]] = value
+
     return mutate
 
 
 # sample → (the same mutation of a good declaration, ICEGATE's pointer and keyword, exact?)
 SFL_CASES: dict[str, tuple[Callable[[dict[str, Any]], None], str, str, bool]] = {
     "F_SACHM22_SCE_ICEGATEID_103_20200122_SFL.json": (
-        set_in(["headerField", "reportingEvent"], ""), "/headerField/reportingEvent",
-        "minLength", True),
+        set_in(["headerField", "reportingEvent"], ""),
+        "/headerField/reportingEvent",
+        "minLength",
+        True,
+    ),
     "F_SACHM22_SCE_ICEGATEID_10_20191022_SFL.json": (
         set_in(["master", "mastrCnsgmtDec", 0, "MCRef", "consolidatedIndctr"], "Cffkdsahlfk"),
-        "/master/mastrCnsgmtDec/0/MCRef/consolidatedIndctr", "maxLength", True),
+        "/master/mastrCnsgmtDec/0/MCRef/consolidatedIndctr",
+        "maxLength",
+        True,
+    ),
     "F_SACHM22_SCE_ICEGATEID_7_20191028_SFL.json": (
-        set_in(["master", "decRef", "jobNo"], "2"), "/master/decRef/jobNo", "type", True),
+        set_in(["master", "decRef", "jobNo"], "2"),
+        "/master/decRef/jobNo",
+        "type",
+        True,
+    ),
     "F_SACHM22_SCE_ICEGATEID_8_20191030_SFL.json": (
-        set_in(["master", "decRef", "jobDt"], "20191028d"), "/master/decRef/jobDt", "pattern",
-        True),
+        set_in(["master", "decRef", "jobDt"], "20191028d"),
+        "/master/decRef/jobDt",
+        "pattern",
+        True,
+    ),
     "F_SACHM22_SCE_ICEGATEID_12_20191024_SFL.json": (
-        with_house_items, "/master/mastrCnsgmtDec/0/houseCargoDec/0/itemDtls/1", "required",
-        True),
+        with_house_items,
+        "/master/mastrCnsgmtDec/0/houseCargoDec/0/itemDtls/1",
+        "required",
+        True,
+    ),
     # samples 9 and 11 illustrate with pointers that are not in the CSN schema
     # (/sequenceOrControlNumber, /phone_number): the same failure at the real place
     "F_SACHM22_SCE_ICEGATEID_9_20191021_SFL.json": (
         set_in(["headerField", "sequenceOrControlNumber"], 0),
-        "/headerField/sequenceOrControlNumber", "minimum", False),
+        "/headerField/sequenceOrControlNumber",
+        "minimum",
+        False,
+    ),
     "F_SACHM22_SCE_ICEGATEID_11_20191023_SFL.json": (
-        set_in(["master", "mastrCnsgmtDec"], {}), "/master/mastrCnsgmtDec", "type", False),
+        set_in(["master", "mastrCnsgmtDec"], {}),
+        "/master/mastrCnsgmtDec",
+        "type",
+        False,
+    ),
 }
 
 
@@ -92,14 +122,18 @@ def test_sfl_sample_reproduced(name: str, sample_paths: dict[str, Path], load: A
     mutate(document)
     [response] = responses(dump(document))
     assert response.status == "rejected"
-    assert any(f.field == pointer and f.rule.startswith("CORE-SYNTAX") for f in
-               response.findings)
+    assert any(f.field == pointer and f.rule.startswith("CORE-SYNTAX") for f in response.findings)
     [sfl] = write(SflWriter, [response])
     assert sfl["headerField"] == json.loads(dump(document))["headerField"]
     assert {k: v for k, v in sfl["errorDetails"].items() if k != "errorMessage"} == {
-        "status": "Schema validation failure", "errorCode": "ERR100"}
-    ours = [e for e in sfl["errorDetails"]["errorMessage"]
-            if e["instance"]["pointer"] == pointer and e["keyword"] == keyword]
+        "status": "Schema validation failure",
+        "errorCode": "ERR100",
+    }
+    ours = [
+        e
+        for e in sfl["errorDetails"]["errorMessage"]
+        if e["instance"]["pointer"] == pointer and e["keyword"] == keyword
+    ]
     assert len(ours) == 1, sfl["errorDetails"]["errorMessage"]
     assert set(ours[0]) == set(theirs)
     if exact:  # the same place in the same schema layout: the very same error object
@@ -148,8 +182,11 @@ def test_ack_of_the_sca_pads_house_lines_like_cbic(sample_paths: dict[str, Path]
     [ack] = write(AckWriter, responses(sample_paths[SCA].read_bytes()))
     cbic = json.loads(sample_paths[SCA.replace("_DEC", "_ACK")].read_bytes())
     ours, theirs = ack["master"]["mastrCnsgnmtDec"][0], cbic["master"]["mastrCnsgnmtDec"][0]
-    assert [h.get("HCRef", {}).get("subLineNo") for h in ours["hcargoDec"]] == \
-        [h.get("HCRef", {}).get("subLineNo") for h in theirs["hcargoDec"]] == [None, None, "3"]
+    assert (
+        [h.get("HCRef", {}).get("subLineNo") for h in ours["hcargoDec"]]
+        == [h.get("HCRef", {}).get("subLineNo") for h in theirs["hcargoDec"]]
+        == [None, None, "3"]
+    )
     assert ack["master"]["decRef"]["csn_no"] == cbic["master"]["decRef"]["csn_no"] == "1000126"
     assert ours["trnsprteqmt"] == theirs["trnsprteqmt"]
 
@@ -166,7 +203,8 @@ def test_ack_codes_failures_with_the_mig_list(load: Any) -> None:
     line = master["mastrCnsgnmtDec"][0]
     assert [e["errorCode"] for e in line["locCstmErrorCode"]] == ["064"]
     assert line["locCstmErrorCode"][0]["errorMessage"].startswith(
-        "Invalid Cargo Movement Type: /master/mastrCnsgmtDec/0/locCstm/crgoMvmt")
+        "Invalid Cargo Movement Type: /master/mastrCnsgmtDec/0/locCstm/crgoMvmt"
+    )
     assert [e["errorCode"] for e in line["trnsprteqmt"][0]["trnsprtEqpmtErrorCode"]] == ["076"]
     assert [e["errorCode"] for e in line["itemDtls"][0]["itemDtlsErrorCode"]] == ["000"]
     assert [e["errorCode"] for e in master["decRef"]["decRefErrorCode"]] == ["000"]
@@ -191,8 +229,9 @@ def test_writers_from_the_command_line(tmp_path: Path, load: Any) -> None:
     (tmp_path / "bad.json").write_bytes(dump(bad))
     (tmp_path / "good.json").write_bytes(dump(load(SCE)))
     for fmt, count in (("scmtr-sfl", 1), ("scmtr-ack", 2)):
-        result = CliRunner().invoke(main, ["validate", "--format", fmt, "--db", "sqlite://",
-                                           str(tmp_path)])
+        result = CliRunner().invoke(
+            main, ["validate", "--format", fmt, "--db", "sqlite://", str(tmp_path)]
+        )
         assert result.exit_code == 1, result.output
         docs = [json.loads(x) for x in result.stdout.splitlines() if x.startswith("{")]
         assert len(docs) == count

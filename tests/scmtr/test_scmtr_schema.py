@@ -32,8 +32,9 @@ def test_cbic_declaration_samples_are_all_here(declarations: dict[str, Path]) ->
     assert set(declarations) == {SCE, SCD, SCX, SCA, SCC}
 
 
-def test_every_sample_cbic_accepts_ours_accepts(scmtr_dir: Path,
-                                                declarations: dict[str, Path]) -> None:
+def test_every_sample_cbic_accepts_ours_accepts(
+    scmtr_dir: Path, declarations: dict[str, Path]
+) -> None:
     accepted_by_cbic = []
     for name, path in declarations.items():
         document = json.loads(path.read_bytes())
@@ -49,44 +50,81 @@ def test_samples_cbic_refuses_we_refuse_too(scmtr_dir: Path, load: Any) -> None:
     # SCX: house blDt written DDMMYYYY, consolidatorPan and trnsprtDocMsr missing
     found = {(p.instance, p.keyword) for p in problems(load(SCX), "D")}
     house = "/master/mastrCnsgmtDec/0/houseCargoDec/0"
-    assert {(f"{house}/HCRef/blDt", "pattern"), (f"{house}/HCRef", "required"),
-            (house, "required")} <= found
+    assert {
+        (f"{house}/HCRef/blDt", "pattern"),
+        (f"{house}/HCRef", "required"),
+        (house, "required"),
+    } <= found
     # SCC: "HeaderField" with a capital H, totals as a string
     found = {(p.instance, p.keyword) for p in problems(load(SCC), "D")}
     assert ("", "required") in found and ("", "additionalProperties") in found
     assert ("/master/voyageDtls/totalNoOfTrnsprtEqmtMnfsted", "type") in found
 
 
-@pytest.mark.parametrize(("mutate", "pointer", "keyword"), [
-    # unknown properties (CBIC's schema has no additionalProperties anywhere)
-    (lambda d: d["master"]["decRef"].update(extra="x"), "/master/decRef", "additionalProperties"),
-    # anchored patterns: CBIC's prtofRptng pattern is unanchored at the start
-    (lambda d: d["master"]["decRef"].update(prtofRptng="XXINMUN1"), "/master/decRef/prtofRptng",
-     "pattern"),
-    # code lists
-    (lambda d: d["master"]["mastrCnsgmtDec"][0]["locCstm"].update(crgoMvmt="XX"),
-     "/master/mastrCnsgmtDec/0/locCstm/crgoMvmt", "enum"),
-    # whole numbers
-    (lambda d: d["master"]["mastrCnsgmtDec"][0]["MCRef"].update(lineNo=Decimal("1.5")),
-     "/master/mastrCnsgmtDec/0/MCRef/lineNo", "multipleOf"),
-    # decimal places (MIG 12,3)
-    (lambda d: d["master"]["mastrCnsgmtDec"][0]["trnsprtDocMsr"].update(
-        grossWeight=Decimal("1.2345")), "/master/mastrCnsgmtDec/0/trnsprtDocMsr/grossWeight",
-     "multipleOf"),
-    # dates that do not exist
-    (lambda d: d["master"]["decRef"].update(jobDt="20200231"), "/master/decRef/jobDt", "format"),
-    # a measure needs its unit
-    (lambda d: d["master"]["mastrCnsgmtDec"][0]["trnsprtDocMsr"].pop("unitOfWeight"),
-     "/master/mastrCnsgmtDec/0/trnsprtDocMsr", "dependencies"),
-    # master-level item details are type-checked (CBIC puts them outside "properties")
-    (lambda d: d["master"]["mastrCnsgmtDec"][0]["itemDtls"][0].update(unoCd=5),
-     "/master/mastrCnsgmtDec/0/itemDtls/0/unoCd", "type"),
-    # an HS code is digits
-    (lambda d: d["master"]["mastrCnsgmtDec"][0]["itemDtls"][0].update(hsCd="ABCD"),
-     "/master/mastrCnsgmtDec/0/itemDtls/0/hsCd", "pattern"),
-])
-def test_stricter_than_cbic(scmtr_dir: Path, load: Any, mutate: Any, pointer: str,
-                            keyword: str) -> None:
+@pytest.mark.parametrize(
+    ("mutate", "pointer", "keyword"),
+    [
+        # unknown properties (CBIC's schema has no additionalProperties anywhere)
+        (
+            lambda d: d["master"]["decRef"].update(extra="x"),
+            "/master/decRef",
+            "additionalProperties",
+        ),
+        # anchored patterns: CBIC's prtofRptng pattern is unanchored at the start
+        (
+            lambda d: d["master"]["decRef"].update(prtofRptng="XXINMUN1"),
+            "/master/decRef/prtofRptng",
+            "pattern",
+        ),
+        # code lists
+        (
+            lambda d: d["master"]["mastrCnsgmtDec"][0]["locCstm"].update(crgoMvmt="XX"),
+            "/master/mastrCnsgmtDec/0/locCstm/crgoMvmt",
+            "enum",
+        ),
+        # whole numbers
+        (
+            lambda d: d["master"]["mastrCnsgmtDec"][0]["MCRef"].update(lineNo=Decimal("1.5")),
+            "/master/mastrCnsgmtDec/0/MCRef/lineNo",
+            "multipleOf",
+        ),
+        # decimal places (MIG 12,3)
+        (
+            lambda d: d["master"]["mastrCnsgmtDec"][0]["trnsprtDocMsr"].update(
+                grossWeight=Decimal("1.2345")
+            ),
+            "/master/mastrCnsgmtDec/0/trnsprtDocMsr/grossWeight",
+            "multipleOf",
+        ),
+        # dates that do not exist
+        (
+            lambda d: d["master"]["decRef"].update(jobDt="20200231"),
+            "/master/decRef/jobDt",
+            "format",
+        ),
+        # a measure needs its unit
+        (
+            lambda d: d["master"]["mastrCnsgmtDec"][0]["trnsprtDocMsr"].pop("unitOfWeight"),
+            "/master/mastrCnsgmtDec/0/trnsprtDocMsr",
+            "dependencies",
+        ),
+        # master-level item details are type-checked (CBIC puts them outside "properties")
+        (
+            lambda d: d["master"]["mastrCnsgmtDec"][0]["itemDtls"][0].update(unoCd=5),
+            "/master/mastrCnsgmtDec/0/itemDtls/0/unoCd",
+            "type",
+        ),
+        # an HS code is digits
+        (
+            lambda d: d["master"]["mastrCnsgmtDec"][0]["itemDtls"][0].update(hsCd="ABCD"),
+            "/master/mastrCnsgmtDec/0/itemDtls/0/hsCd",
+            "pattern",
+        ),
+    ],
+)
+def test_stricter_than_cbic(
+    scmtr_dir: Path, load: Any, mutate: Any, pointer: str, keyword: str
+) -> None:
     document = load(SCE)
     mutate(document)
     plain = json.loads(json.dumps(document, default=float))

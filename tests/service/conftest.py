@@ -27,11 +27,15 @@ def bill(message_id: str, quantity: int = 20) -> bytes:
     (INR 50000 a unit, so 20 units are INR 1000000.00: 5 of them exhaust the authorisation)."""
     text = BOE.read_text()
     text = text.replace('messageId="BE-INNSA1-000123"', f'messageId="{message_id}"')
-    text = re.sub(r'<Quantity unit="NOS">\d+</Quantity>',
-                  f'<Quantity unit="NOS">{quantity}</Quantity>', text)
-    text = re.sub(r'<Value currency="INR">[\d.]+</Value>',
-                  f'<Value currency="INR">{quantity * 50000}.00</Value>', text)
-    text = re.sub(r'<ForeignValue [^>]*>[\d.]+</ForeignValue>', "", text)
+    text = re.sub(
+        r'<Quantity unit="NOS">\d+</Quantity>', f'<Quantity unit="NOS">{quantity}</Quantity>', text
+    )
+    text = re.sub(
+        r'<Value currency="INR">[\d.]+</Value>',
+        f'<Value currency="INR">{quantity * 50000}.00</Value>',
+        text,
+    )
+    text = re.sub(r"<ForeignValue [^>]*>[\d.]+</ForeignValue>", "", text)
     return text.encode()
 
 
@@ -56,13 +60,14 @@ def registry_url(sqlite_url: str) -> str:
 
 
 @pytest.fixture
-def make_client(registry_url: str, host: PluginHost
-                ) -> Iterator[Callable[..., TestClient]]:
+def make_client(registry_url: str, host: PluginHost) -> Iterator[Callable[..., TestClient]]:
     services: list[Service] = []
 
     def make(raise_server_exceptions: bool = True, **settings: object) -> TestClient:
-        service = Service.open(Settings(db=registry_url, **settings),  # type: ignore[arg-type]
-                               host)
+        service = Service.open(
+            Settings(db=registry_url, **settings),  # type: ignore[arg-type]
+            host,
+        )
         services.append(service)
         return TestClient(create_app(service), raise_server_exceptions=raise_server_exceptions)
 
@@ -89,8 +94,20 @@ class Server:
             self.port = probe.getsockname()[1]
         self.base = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "customs_engine.cli", "serve", "--db", url, "--port",
-             str(self.port), *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            [
+                sys.executable,
+                "-m",
+                "customs_engine.cli",
+                "serve",
+                "--db",
+                url,
+                "--port",
+                str(self.port),
+                *args,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
 
     def wait(self, timeout: float = 60) -> Server:
         import time
@@ -100,8 +117,11 @@ class Server:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise AssertionError(f"customs serve exited: {self.process.stderr.read()!r}"
-                                     if self.process.stderr else "customs serve exited")
+                raise AssertionError(
+                    f"customs serve exited: {self.process.stderr.read()!r}"
+                    if self.process.stderr
+                    else "customs serve exited"
+                )
             try:
                 if httpx.get(f"{self.base}/healthz", timeout=1).status_code == 200:
                     return self

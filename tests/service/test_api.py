@@ -50,9 +50,22 @@ def test_post_answers_what_customs_validate_writes(client: TestClient, registry_
     posted = client.post("/v1/validations?name=02-be-laptops-ims.xml", content=BOE.read_bytes())
     assert posted.status_code == 201
     assert posted.headers["content-type"] == "application/json"
-    cli = subprocess.run([sys.executable, "-m", "customs_engine.cli", "validate", "--db",
-                          registry_url, "--format", "json", "02-be-laptops-ims.xml"],
-                         cwd=BOE.parent, capture_output=True, check=False)
+    cli = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "customs_engine.cli",
+            "validate",
+            "--db",
+            registry_url,
+            "--format",
+            "json",
+            "02-be-laptops-ims.xml",
+        ],
+        cwd=BOE.parent,
+        capture_output=True,
+        check=False,
+    )
     assert posted.content == cli.stdout
     response = posted.json()
     assert response["message"]["reference"] == "BE-INNSA1-000123"
@@ -64,15 +77,16 @@ def test_post_answers_what_customs_validate_writes(client: TestClient, registry_
 
 
 def test_json_lines_by_accept_and_other_formats(client: TestClient) -> None:
-    lines = client.post("/v1/validations", content=IGM.read_bytes() + b"",
-                        headers={"Accept": "application/jsonl"})
+    lines = client.post(
+        "/v1/validations", content=IGM.read_bytes() + b"", headers={"Accept": "application/jsonl"}
+    )
     assert lines.headers["content-type"] == "application/jsonl"
-    assert [json.loads(line)["message"]["type"] for line in lines.text.splitlines()] == [
-        "manifest"]
+    assert [json.loads(line)["message"]["type"] for line in lines.text.splitlines()] == ["manifest"]
     xml = client.post("/v1/validations?format=xml", content=BOE.read_bytes())
     assert xml.status_code == 201 and xml.text.startswith("<?xml")
-    assert problem(client.post("/v1/validations?format=pdf", content=b"x"), 400)[
-        "type"].endswith("unknown-format")
+    assert problem(client.post("/v1/validations?format=pdf", content=b"x"), 400)["type"].endswith(
+        "unknown-format"
+    )
 
 
 def test_an_archive_is_one_run_with_the_cli_protections(client: TestClient) -> None:
@@ -81,8 +95,11 @@ def test_an_archive_is_one_run_with_the_cli_protections(client: TestClient) -> N
         archive.writestr("a-igm.xml", IGM.read_bytes())
         archive.writestr("b-bill.xml", bill("BE-ZIP-1"))
         archive.writestr("../escape.xml", BOE.read_bytes())
-    answered = client.post("/v1/validations", content=buffer.getvalue(),
-                           headers={"Content-Disposition": 'attachment; filename="batch.zip"'})
+    answered = client.post(
+        "/v1/validations",
+        content=buffer.getvalue(),
+        headers={"Content-Disposition": 'attachment; filename="batch.zip"'},
+    )
     responses = {r["message"]["source"]: r for r in answered.json()}
     # the IGM earlier in the same request notes the bill (as in one CLI run)
     assert responses["batch.zip!b-bill.xml"]["status"] == "accepted"
@@ -100,7 +117,8 @@ def test_a_malformed_body_gets_a_rejected_response(client: TestClient, body: byt
 
 
 def test_a_body_over_the_limit_gets_413_without_being_read(
-        make_client: Callable[..., TestClient]) -> None:
+    make_client: Callable[..., TestClient],
+) -> None:
     client = make_client(max_body=1000)
     declared = client.post("/v1/validations", content=b"x" * 1001)
     assert problem(declared, 413)["limit"] == 1000
@@ -119,10 +137,13 @@ def test_every_error_is_a_problem_document(make_client: Callable[..., TestClient
     problem(client.get("/v1/validations/0123abcd"), 404)
     problem(client.get("/v1/registry/NO-SUCH-NUMBER"), 404)
     problem(client.put("/v1/validations"), 405)
-    assert "as_of" in problem(client.post("/v1/validations?as_of=10-03-2026", content=b"x"),
-                              400)["detail"]
-    assert problem(client.post("/v1/validations?commit=perhaps", content=b"x"),
-                   422)["errors"][0]["loc"] == ["query", "commit"]
+    assert (
+        "as_of"
+        in problem(client.post("/v1/validations?as_of=10-03-2026", content=b"x"), 400)["detail"]
+    )
+    assert problem(client.post("/v1/validations?commit=perhaps", content=b"x"), 422)["errors"][0][
+        "loc"
+    ] == ["query", "commit"]
     service = client.app.state.service  # type: ignore[attr-defined]
 
     def broken(*_args: object, **_kwargs: object) -> None:
@@ -142,35 +163,60 @@ def test_every_error_is_a_problem_document(make_client: Callable[..., TestClient
     problem(client.get("/healthz"), 503)
 
 
-def test_commit_needs_a_commit_token(client: TestClient, registry_url: str,
-                                     caplog: pytest.LogCaptureFixture) -> None:
+def test_commit_needs_a_commit_token(
+    client: TestClient, registry_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     validate_only, committer = token(registry_url, "validate"), token(registry_url, "commit")
     refused = problem(client.post("/v1/validations?commit=true", content=IGM.read_bytes()), 401)
     assert "commit scope" in refused["detail"]
-    problem(client.post("/v1/validations?commit=true", content=IGM.read_bytes(),
-                        headers=bearer(validate_only)), 403)
-    problem(client.post("/v1/validations", content=IGM.read_bytes(),
-                        headers=bearer(committer[:-2] + "xx")), 401)
-    problem(client.post("/v1/validations", content=IGM.read_bytes(),
-                        headers={"Authorization": f"Basic {committer}"}), 401)
+    problem(
+        client.post(
+            "/v1/validations?commit=true", content=IGM.read_bytes(), headers=bearer(validate_only)
+        ),
+        403,
+    )
+    problem(
+        client.post(
+            "/v1/validations", content=IGM.read_bytes(), headers=bearer(committer[:-2] + "xx")
+        ),
+        401,
+    )
+    problem(
+        client.post(
+            "/v1/validations",
+            content=IGM.read_bytes(),
+            headers={"Authorization": f"Basic {committer}"},
+        ),
+        401,
+    )
     store = SqlRegistry.open(registry_url)
     assert store.debits_of("IMS", AUTHORISATION) == []  # nothing refused reached the ledger
     for body in (IGM.read_bytes(), bill("BE-COMMIT-1")):
-        assert client.post("/v1/validations?commit=true", content=body,
-                           headers=bearer(committer)).status_code == 201
+        assert (
+            client.post(
+                "/v1/validations?commit=true", content=body, headers=bearer(committer)
+            ).status_code
+            == 201
+        )
     assert [d[0] for d in store.debits_of("IMS", AUTHORISATION)] == ["BE-COMMIT-1"]
     # the registry endpoint shows the debit and what remains
     entry = client.get(f"/v1/registry/{AUTHORISATION}").json()
     (record,) = entry["records"]
     (entry,) = record["entries"]
-    assert (entry["kind"], entry["message_id"], entry["item"], entry["quantity"],
-            entry["value_inr"]) == ("debit", "BE-COMMIT-1", 1, "20", "1000000.00")
+    assert (
+        entry["kind"],
+        entry["message_id"],
+        entry["item"],
+        entry["quantity"],
+        entry["value_inr"],
+    ) == ("debit", "BE-COMMIT-1", 1, "20", "1000000.00")
     assert (record["remaining_quantity"], record["remaining_value"]) == ("80", "4000000.00")
     # the secrets are stored hashed and never logged
     with store.engine.connect() as connection:
-        stored = " ".join(str(v) for row in connection.execute(
-            text("SELECT * FROM service_token")) for v in row)
+        stored = " ".join(
+            str(v) for row in connection.execute(text("SELECT * FROM service_token")) for v in row
+        )
     store.close()
     for secret in (validate_only, committer):
         assert secret.rsplit("_", 1)[1] not in stored
@@ -179,32 +225,48 @@ def test_commit_needs_a_commit_token(client: TestClient, registry_url: str,
 
 def test_a_revoked_token_is_refused(client: TestClient, registry_url: str) -> None:
     committer = token(registry_url, "admin")
-    assert client.post("/v1/validations?commit=true", content=IGM.read_bytes(),
-                       headers=bearer(committer)).status_code == 201
+    assert (
+        client.post(
+            "/v1/validations?commit=true", content=IGM.read_bytes(), headers=bearer(committer)
+        ).status_code
+        == 201
+    )
     token_id = committer.split("_")[1]
     listed = CliRunner().invoke(main, ["tokens", "list", "--db", registry_url]).stdout
     assert token_id in listed and committer.rsplit("_", 1)[1] not in listed
     revoked = CliRunner().invoke(main, ["tokens", "revoke", token_id, "--db", registry_url])
     assert revoked.exit_code == 0
     assert "revoked" in CliRunner().invoke(main, ["tokens", "list", "--db", registry_url]).stdout
-    problem(client.post("/v1/validations?commit=true", content=IGM.read_bytes(),
-                        headers=bearer(committer)), 401)
-    assert CliRunner().invoke(main, ["tokens", "revoke", "nope", "--db",
-                                     registry_url]).exit_code == 1
+    problem(
+        client.post(
+            "/v1/validations?commit=true", content=IGM.read_bytes(), headers=bearer(committer)
+        ),
+        401,
+    )
+    assert (
+        CliRunner().invoke(main, ["tokens", "revoke", "nope", "--db", registry_url]).exit_code == 1
+    )
 
 
-def test_require_token_closes_validation_too(make_client: Callable[..., TestClient],
-                                             registry_url: str) -> None:
+def test_require_token_closes_validation_too(
+    make_client: Callable[..., TestClient], registry_url: str
+) -> None:
     client = make_client(require_token=True)
     problem(client.post("/v1/validations", content=BOE.read_bytes()), 401)
     problem(client.get("/v1/rules"), 401)
     assert client.get("/").status_code == 401  # the console asks for a token
     assert client.get("/healthz").status_code == 200
     reader = token(registry_url, "validate")
-    assert client.post("/v1/validations", content=BOE.read_bytes(),
-                       headers=bearer(reader)).status_code == 201
-    problem(client.post("/v1/validations?commit=true", content=BOE.read_bytes(),
-                        headers=bearer(reader)), 403)
+    assert (
+        client.post("/v1/validations", content=BOE.read_bytes(), headers=bearer(reader)).status_code
+        == 201
+    )
+    problem(
+        client.post(
+            "/v1/validations?commit=true", content=BOE.read_bytes(), headers=bearer(reader)
+        ),
+        403,
+    )
 
 
 def test_reference_endpoints_match_the_cli(client: TestClient) -> None:
@@ -221,8 +283,9 @@ def test_health_metrics_and_docs(client: TestClient) -> None:
     metrics = client.get("/metrics").text
     assert 'customs_messages_total{status="query"} 1.0' in metrics
     assert 'customs_findings_total{rule="CORE-BOE-NOTE-002"} 1.0' in metrics
-    assert ('customs_http_requests_total{method="POST",route="/v1/validations",status="201"}'
-            ' 1.0') in metrics
+    assert (
+        'customs_http_requests_total{method="POST",route="/v1/validations",status="201"} 1.0'
+    ) in metrics
     assert 'customs_http_request_duration_seconds_count{route="/v1/validations"} 1.0' in metrics
     docs = client.get("/docs").text
     assert "/_swagger/swagger-ui-bundle.js" in docs and "cdn" not in docs.lower()
@@ -230,14 +293,16 @@ def test_health_metrics_and_docs(client: TestClient) -> None:
     assert "/v1/validations" in client.get("/openapi.json").json()["paths"]
 
 
-def test_results_are_kept_for_the_retention_period(client: TestClient,
-                                                   registry_url: str) -> None:
+def test_results_are_kept_for_the_retention_period(client: TestClient, registry_url: str) -> None:
     old = client.post("/v1/validations", content=BOE.read_bytes()).headers["x-validation-id"]
     new = client.post("/v1/validations", content=IGM.read_bytes()).headers["x-validation-id"]
     store = SqlRegistry.open(registry_url)
     with Session(store.engine) as session, session.begin():
-        session.execute(update(ValidationRow).where(ValidationRow.validation_id == old)
-                        .values(created_at=datetime.now(UTC) - timedelta(days=31)))
+        session.execute(
+            update(ValidationRow)
+            .where(ValidationRow.validation_id == old)
+            .values(created_at=datetime.now(UTC) - timedelta(days=31))
+        )
     problem(client.get(f"/v1/validations/{old}"), 404)
     assert client.get(f"/v1/validations/{new}").status_code == 200
     service = client.app.state.service  # type: ignore[attr-defined]

@@ -24,7 +24,8 @@ DRIVER = shutil.which("chromedriver")
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None or DRIVER is None,
     reason="Debian's chromium and chromium-driver are not installed "
-           "(apt-get install chromium chromium-driver; .ci/run does it)")
+    "(apt-get install chromium chromium-driver; .ci/run does it)",
+)
 
 
 @pytest.fixture
@@ -34,8 +35,13 @@ def browser() -> Iterator[object]:
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM  # type: ignore[assignment]
-    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                 "--window-size=1400,1000"):
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        "--window-size=1400,1000",
+    ):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=DriverService(executable_path=DRIVER), options=options)
     driver.set_page_load_timeout(60)
@@ -55,9 +61,12 @@ zone.dispatchEvent(new DragEvent("drop", {dataTransfer: transfer, bubbles: true}
 """
 
 
-def test_upload_then_findings_then_drop_then_ledger(browser, registry_url: str,  # type: ignore[no-untyped-def]
-                                                    serve: Callable[..., Server],
-                                                    tmp_path: Path) -> None:
+def test_upload_then_findings_then_drop_then_ledger(
+    browser,
+    registry_url: str,  # type: ignore[no-untyped-def]
+    serve: Callable[..., Server],
+    tmp_path: Path,
+) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
@@ -77,8 +86,12 @@ def test_upload_then_findings_then_drop_then_ledger(browser, registry_url: str, 
     # commit the IGM and a bill through the API, then drop a file on the console
     committer = token(registry_url, "commit")
     for name, body in (("igm.xml", IGM.read_bytes()), ("be-1.xml", bill("BE-BROWSER-1"))):
-        httpx.post(f"{server.base}/v1/validations?commit=true&name={name}", content=body,
-                   headers=bearer(committer), timeout=30).raise_for_status()
+        httpx.post(
+            f"{server.base}/v1/validations?commit=true&name={name}",
+            content=body,
+            headers=bearer(committer),
+            timeout=30,
+        ).raise_for_status()
     browser.get(server.base + "/")
     browser.execute_script(DROP, "dropped-bill.xml", bill("BE-BROWSER-2").decode())
     wait.until(ec.url_contains("/validations/"))

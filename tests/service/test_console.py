@@ -25,8 +25,9 @@ def test_recent_validations_filtered_by_status_and_rule(client: TestClient) -> N
 
 
 def test_upload_form_validates_and_shows_the_validation(client: TestClient) -> None:
-    answered = client.post("/upload", files={"file": ("be.xml", BOE.read_bytes())},
-                           follow_redirects=False)
+    answered = client.post(
+        "/upload", files={"file": ("be.xml", BOE.read_bytes())}, follow_redirects=False
+    )
     assert answered.status_code == 303
     page = client.get(answered.headers["location"]).text
     assert "Validation of be.xml" in page and "CORE-BOE-NOTE-002" in page
@@ -44,8 +45,9 @@ def test_authorisation_page_shows_ledger_entries(client: TestClient, registry_ur
     assert client.get("/authorisations/NOPE").status_code == 404
 
 
-def test_with_require_token_the_console_asks_for_one(make_client: Callable[..., TestClient],
-                                                     registry_url: str) -> None:
+def test_with_require_token_the_console_asks_for_one(
+    make_client: Callable[..., TestClient], registry_url: str
+) -> None:
     client = make_client(require_token=True)
     asked = client.get("/")
     assert asked.status_code == 401 and 'name="token"' in asked.text

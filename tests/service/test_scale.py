@@ -22,14 +22,15 @@ from .test_api import bearer, token
 CLIENTS = 8
 
 
-@pytest.mark.parametrize("backend", ["sqlite_url",
-                                     pytest.param("pg_url", marks=pytest.mark.postgres)])
+@pytest.mark.parametrize(
+    "backend", ["sqlite_url", pytest.param("pg_url", marks=pytest.mark.postgres)]
+)
 def test_eight_committing_clients_on_two_servers_never_over_debit(
-        backend: str, request: pytest.FixtureRequest, serve: Callable[..., Server]) -> None:
+    backend: str, request: pytest.FixtureRequest, serve: Callable[..., Server]
+) -> None:
     url = request.getfixturevalue(backend)
     seed(url)
-    assert CliRunner().invoke(main, ["validate", "--db", url, "--commit",
-                                     str(IGM)]).exit_code == 0
+    assert CliRunner().invoke(main, ["validate", "--db", url, "--commit", str(IGM)]).exit_code == 0
     committer = token(url, "commit")
     servers = [serve(url), serve(url)]
     for server in servers:
@@ -41,8 +42,12 @@ def test_eight_committing_clients_on_two_servers_never_over_debit(
         base = servers[n % 2].base
         body = bill(f"BE-SCALE-{n}", quantity=20)
         start.wait()
-        answered = httpx.post(f"{base}/v1/validations?commit=true", content=body,
-                              headers=bearer(committer), timeout=120)
+        answered = httpx.post(
+            f"{base}/v1/validations?commit=true",
+            content=body,
+            headers=bearer(committer),
+            timeout=120,
+        )
         assert answered.status_code == 201, answered.text
         statuses[n] = answered.json()["status"]
 

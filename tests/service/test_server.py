@@ -23,24 +23,28 @@ def _exchange(server: Server, head: bytes, chunks: list[bytes]) -> bytes:
     return answer
 
 
-def test_413_before_the_body_is_sent(registry_url: str,
-                                     serve: Callable[..., Server]) -> None:
+def test_413_before_the_body_is_sent(registry_url: str, serve: Callable[..., Server]) -> None:
     server = serve(registry_url, "--max-body", "1000").wait()
     # a declared length above the limit: answered before a byte of the body is sent
-    declared = _exchange(server, b"POST /v1/validations HTTP/1.1\r\nHost: x\r\n"
-                                 b"Content-Length: 1000000000\r\n\r\n", [])
+    declared = _exchange(
+        server,
+        b"POST /v1/validations HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000000\r\n\r\n",
+        [],
+    )
     assert declared.startswith(b"HTTP/1.1 413")
     assert json.loads(declared.split(b"\r\n\r\n", 1)[1])["limit"] == 1000
     # chunked, no length: refused once past the limit, while most of the body is never sent
     chunk = b"190\r\n" + b"y" * 400 + b"\r\n"
-    streamed = _exchange(server, b"POST /v1/validations HTTP/1.1\r\nHost: x\r\n"
-                                 b"Transfer-Encoding: chunked\r\n\r\n", [chunk] * 3)
+    streamed = _exchange(
+        server,
+        b"POST /v1/validations HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n",
+        [chunk] * 3,
+    )
     assert streamed.startswith(b"HTTP/1.1 413")
     assert b"application/problem+json" in streamed
 
 
-def test_two_workers_share_their_metrics(registry_url: str,
-                                         serve: Callable[..., Server]) -> None:
+def test_two_workers_share_their_metrics(registry_url: str, serve: Callable[..., Server]) -> None:
     """``--workers 2``: uvicorn worker processes built from the environment; /metrics adds up
     every worker's counts (prometheus-client multiprocess mode)."""
     import httpx

@@ -25,9 +25,24 @@ ICES_BE = "synthetic_cachi01_steel_be.be"
 
 
 def _watch(url: str, inbox: Path, out: Path, *args: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "customs_engine.cli", "watch", str(inbox),
-                             "--out", str(out), "--db", url, "--settle", "0.2", *args],
-                            stderr=subprocess.PIPE, start_new_session=True)
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "customs_engine.cli",
+            "watch",
+            str(inbox),
+            "--out",
+            str(out),
+            "--db",
+            url,
+            "--settle",
+            "0.2",
+            *args,
+        ],
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
 
 
 def _old(path: Path) -> None:
@@ -46,8 +61,7 @@ def _wait_for(condition, timeout: float = 90) -> None:  # type: ignore[no-untype
         time.sleep(0.01)
 
 
-def test_only_complete_files_are_taken(tmp_path: Path, registry_url: str,
-                                       host: PluginHost) -> None:
+def test_only_complete_files_are_taken(tmp_path: Path, registry_url: str, host: PluginHost) -> None:
     inbox = tmp_path / "in"
     inbox.mkdir()
     store = SqlRegistry.open(registry_url)
@@ -90,16 +104,16 @@ def test_answers_and_ack_and_moves(tmp_path: Path, registry_url: str, samples_di
     assert sorted(p.name for p in (inbox / ".failed").iterdir()) == sorted([ICES_BE, "junk.txt"])
     assert [p.name for p in inbox.iterdir() if not p.name.startswith(".")] == []
     assert json.loads((out / "igm.xml.json").read_text())["status"] == "accepted"
-    assert json.loads((out / "junk.txt.json").read_text())["findings"][0]["rule"] == \
-        "CORE-SYNTAX-001"
+    assert (
+        json.loads((out / "junk.txt.json").read_text())["findings"][0]["rule"] == "CORE-SYNTAX-001"
+    )
     ack = (out / f"{ICES_BE}.ack").read_bytes()
     assert b"CHCAI02" in ack and ack.startswith(b"HREC")
     assert not (out / "igm.xml.ack").exists()  # no ICEGATE reply format for the XML rendering
     assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []
 
 
-def test_a_restart_finishes_what_was_left_in_processing(tmp_path: Path,
-                                                        registry_url: str) -> None:
+def test_a_restart_finishes_what_was_left_in_processing(tmp_path: Path, registry_url: str) -> None:
     inbox, out = tmp_path / "in", tmp_path / "out"
     (inbox / ".processing").mkdir(parents=True)
     (inbox / ".processing" / "igm.xml").write_bytes(IGM.read_bytes())
@@ -115,8 +129,9 @@ def test_a_restart_finishes_what_was_left_in_processing(tmp_path: Path,
     assert not (out / ".igm.xml.json.partial").exists()
 
 
-def test_forty_files_killed_twice_answer_once_and_debit_once(tmp_path: Path,
-                                                             registry_url: str) -> None:
+def test_forty_files_killed_twice_answer_once_and_debit_once(
+    tmp_path: Path, registry_url: str
+) -> None:
     """kill -9 twice mid-run, restart: all 40 answered, the inbox empty, nothing debited twice
     (40 bills of 2 units against IMS-2026-00042's 100 units: 80 debited, each bill once)."""
     CliRunner().invoke(main, ["validate", "--db", registry_url, "--commit", str(IGM)])
@@ -151,7 +166,8 @@ def test_forty_files_killed_twice_answer_once_and_debit_once(tmp_path: Path,
     assert list((inbox / ".processing").iterdir()) == []
     assert list((inbox / ".failed").iterdir()) == []
     assert sorted(p.name for p in (inbox / ".done").iterdir()) == [
-        f"be-{n:02d}.xml" for n in range(total)]  # none twice (a second would be be-NN.xml.1)
+        f"be-{n:02d}.xml" for n in range(total)
+    ]  # none twice (a second would be be-NN.xml.1)
     replies = sorted(p.name for p in out.iterdir())
     assert replies == [f"be-{n:02d}.xml.json" for n in range(total)]
     for n in range(total):
@@ -178,13 +194,19 @@ def test_sigterm_stops_an_idle_watcher_at_once(tmp_path: Path, registry_url: str
     assert time.monotonic() - started < 30
 
 
-def test_scmtr_declarations_get_their_ack(tmp_path: Path, registry_url: str, host: PluginHost,
-                                          samples_dir: Path) -> None:
+def test_scmtr_declarations_get_their_ack(
+    tmp_path: Path, registry_url: str, host: PluginHost, samples_dir: Path
+) -> None:
     store = SqlRegistry.open(registry_url)
     validator = Validator(host, store)
     folder = DropFolder(tmp_path / "in", tmp_path / "out", validator)
-    sce = samples_dir / "icegate" / "scmtr" / "samples" / \
-        "F_SACHM22_SCE_SOMESENDER_2_190820201705_DEC.json"
+    sce = (
+        samples_dir
+        / "icegate"
+        / "scmtr"
+        / "samples"
+        / "F_SACHM22_SCE_SOMESENDER_2_190820201705_DEC.json"
+    )
     responses = host_responses(host, sce.read_bytes())
     assert folder.reply_format(responses) == "scmtr-ack"
     [ack] = [json.loads(line) for line in validator.render(responses, "scmtr-ack").splitlines()]

@@ -22,10 +22,18 @@ CATHODES = "74031100"  # refined copper cathodes, Chapter 74
 PRESENTED = date(2026, 3, 9)
 
 
-def registered(number: str = "NFS2026022000123", issued_on: str = "2026-02-20",
-               expires_on: str | None = "2026-05-06", hs_code: str = CATHODES, **fields: object):
-    return item(hs_code, licences=[licence("NFMIMS", number, issued_on=issued_on,
-                                           expires_on=expires_on)], **fields)
+def registered(
+    number: str = "NFS2026022000123",
+    issued_on: str = "2026-02-20",
+    expires_on: str | None = "2026-05-06",
+    hs_code: str = CATHODES,
+    **fields: object,
+):
+    return item(
+        hs_code,
+        licences=[licence("NFMIMS", number, issued_on=issued_on, expires_on=expires_on)],
+        **fields,
+    )
 
 
 def test_valid_registration_is_quiet_and_lists_the_fee(customs_check):
@@ -37,8 +45,9 @@ def test_valid_registration_is_quiet_and_lists_the_fee(customs_check):
 
 def test_missing_registration_holds_the_line_and_lists_the_fee(customs_check):
     response = customs_check(bill_of_entry(item(), item(CATHODES)))
-    assert_finding(response, "NFMIMS-CU-COV-001", outcome="hold", item=2,
-                   message_contains="INR 500.00")
+    assert_finding(
+        response, "NFMIMS-CU-COV-001", outcome="hold", item=2, message_contains="INR 500.00"
+    )
     assert_no_finding(response, "NFMIMS-CU-COV-001", item=1)
     assert_status(response, "hold")
     assert_fee(response, "NFMIMS-CU-FEE-001", 500, item=None)
@@ -59,8 +68,9 @@ def test_before_the_scheme_began_nothing_applies(customs_check):
     assert_finding(started, "NFMIMS-CU-COV-001", outcome="hold")
 
 
-@pytest.mark.parametrize("where", [{"mode": "AIR", "port_code": "INBOM4"},
-                                   {"mode": "SEA", "port_code": "INDEL4"}])
+@pytest.mark.parametrize(
+    "where", [{"mode": "AIR", "port_code": "INBOM4"}, {"mode": "SEA", "port_code": "INDEL4"}]
+)
 def test_air_freight_is_exempt(customs_check, where):
     response = customs_check(bill_of_entry(item(CATHODES), **where))
     assert_finding(response, "NFMIMS-CU-EXM-001", outcome="info", item=None)
@@ -75,8 +85,9 @@ def test_exemption_is_quiet_by_sea(customs_check):
 
 def test_registration_without_expiry_is_queried(customs_check):
     response = customs_check(bill_of_entry(registered(expires_on=None)))
-    assert_finding(response, "NFMIMS-CU-BOE-001", outcome="query", item=1,
-                   field="licences.expires_on")
+    assert_finding(
+        response, "NFMIMS-CU-BOE-001", outcome="query", item=1, field="licences.expires_on"
+    )
     assert_no_finding(response, "NFMIMS-CU-VAL-001")  # valid through issue + 75 days
 
 
@@ -91,34 +102,48 @@ def test_expired_registration_is_rejected_and_the_last_day_is_not(customs_check)
     on_last_day = customs_check(bill_of_entry(registered(), presented_at=date(2026, 5, 6)))
     assert_no_finding(on_last_day, "NFMIMS-CU-VAL-001")
     day_after = customs_check(bill_of_entry(registered(), presented_at=date(2026, 5, 7)))
-    assert_finding(day_after, "NFMIMS-CU-VAL-001", outcome="reject", item=1,
-                   message_contains="expired on 2026-05-06")
+    assert_finding(
+        day_after,
+        "NFMIMS-CU-VAL-001",
+        outcome="reject",
+        item=1,
+        message_contains="expired on 2026-05-06",
+    )
     assert_status(day_after, "rejected")
 
 
 def test_expiry_is_computed_when_not_declared(customs_check):
-    response = customs_check(bill_of_entry(registered(expires_on=None),
-                                           presented_at=date(2026, 5, 7)))
+    response = customs_check(
+        bill_of_entry(registered(expires_on=None), presented_at=date(2026, 5, 7))
+    )
     assert_finding(response, "NFMIMS-CU-VAL-001", outcome="reject")
 
 
 def test_declared_expiry_must_be_issue_plus_75_days(customs_check):
     response = customs_check(bill_of_entry(registered(expires_on="2026-05-20")))
-    assert_finding(response, "NFMIMS-CU-VAL-002", outcome="query", item=1,
-                   message_contains="is 2026-05-06")
+    assert_finding(
+        response, "NFMIMS-CU-VAL-002", outcome="query", item=1, message_contains="is 2026-05-06"
+    )
     assert_no_finding(customs_check(bill_of_entry(registered())), "NFMIMS-CU-VAL-002")
 
 
 def test_registry_cross_checks(customs_check):
-    row = registration("NFMIMS", "NFS2026022000123", issued_on="2026-02-20", hs_codes="7403",
-                       port_code="INMUN1", country_of_origin="CL")
+    row = registration(
+        "NFMIMS",
+        "NFS2026022000123",
+        issued_on="2026-02-20",
+        hs_codes="7403",
+        port_code="INMUN1",
+        country_of_origin="CL",
+    )
     boe = bill_of_entry(registered(), registered(hs_code="74040012", country_of_origin="PE"))
     response = customs_check(boe, records=[row])
     assert_finding(response, "NFMIMS-CU-FLD-001", item=2, field="hs_code")
     assert_finding(response, "NFMIMS-CU-FLD-001", item=2, field="country_of_origin")
     assert_finding(response, "NFMIMS-CU-FLD-001", item=1, field="port_code")
-    matching = registration("NFMIMS", "NFS2026022000123", issued_on="2026-02-20",
-                            hs_codes="74", port_code="INNSA1")
+    matching = registration(
+        "NFMIMS", "NFS2026022000123", issued_on="2026-02-20", hs_codes="74", port_code="INNSA1"
+    )
     assert_no_finding(customs_check(boe, records=[matching]), "NFMIMS-CU-FLD-001")
 
 
@@ -139,8 +164,11 @@ def test_config_can_load_the_notified_tariff_lines(customs_check):
 
 
 def test_every_rule_carries_a_legal_reference(customs_engine_factory):
-    rules = {rid: r for rid, r in customs_engine_factory().host.rules.items()
-             if rid.startswith("NFMIMS-CU-")}
+    rules = {
+        rid: r
+        for rid, r in customs_engine_factory().host.rules.items()
+        if rid.startswith("NFMIMS-CU-")
+    }
     assert len(rules) == 7
     assert all(r.reference and r.scheme == "copper" for r in rules.values())
 

@@ -51,14 +51,22 @@ ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".ta
 _ZIP_MAGIC = b"PK\x03\x04"
 #: compressed-stream magic numbers and the module that reads each
 _COMPRESSED: tuple[tuple[bytes, str], ...] = (
-    (b"\x1f\x8b", "gzip"), (b"BZh", "bzip2"), (b"\xfd7zXZ\x00", "xz"))
+    (b"\x1f\x8b", "gzip"),
+    (b"BZh", "bzip2"),
+    (b"\xfd7zXZ\x00", "xz"),
+)
 #: how many first bytes of a member are read to sniff what kind of message it holds
 HEAD_BYTES = 4096
 #: a GNU long-name/long-link or pax header above this is refused, not read (path names are at
 #: most a few KiB; nothing legitimate comes near this)
 MAX_EXTENDED_HEADER = 1024 * 1024
-_EXTENDED = (tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK, tarfile.XHDTYPE,
-             tarfile.XGLTYPE, tarfile.SOLARIS_XHDTYPE)
+_EXTENDED = (
+    tarfile.GNUTYPE_LONGNAME,
+    tarfile.GNUTYPE_LONGLINK,
+    tarfile.XHDTYPE,
+    tarfile.XGLTYPE,
+    tarfile.SOLARIS_XHDTYPE,
+)
 _CHUNK = 1024 * 1024
 _BLOCK = tarfile.BLOCKSIZE
 
@@ -99,8 +107,9 @@ def member_problem(name: str) -> str | None:
 def _skipped(name: str) -> bool:
     """Directories and hidden files (``.DS_Store``, ``__MACOSX/._x``) are not messages."""
     parts = _parts(name)
-    return not parts or name.endswith("/") or any(
-        p.startswith(".") or p == "__MACOSX" for p in parts)
+    return (
+        not parts or name.endswith("/") or any(p.startswith(".") or p == "__MACOSX" for p in parts)
+    )
 
 
 def _parts(name: str) -> list[str]:
@@ -121,10 +130,12 @@ class _Budget:
         self.left = self.total
 
     def refusal(self) -> str:
-        return (f"the archive inflates to more than {self.total} bytes (its size times "
-                "CUSTOMS_ENGINE_MAX_COMPRESSION_RATIO, at most CUSTOMS_ENGINE_MAX_ARCHIVE_BYTES): "
-                "the rest of the archive is refused, from this member on (decompression bomb "
-                "defence)")
+        return (
+            f"the archive inflates to more than {self.total} bytes (its size times "
+            "CUSTOMS_ENGINE_MAX_COMPRESSION_RATIO, at most CUSTOMS_ENGINE_MAX_ARCHIVE_BYTES): "
+            "the rest of the archive is refused, from this member on (decompression bomb "
+            "defence)"
+        )
 
 
 @dataclass(frozen=True)
@@ -143,8 +154,7 @@ class ArchiveReader:
         return self.member(member, problem=f"archive member {member!r} of {self.name}: {why}")
 
     def damaged(self, offset: int, why: str) -> InputFile:
-        return self.make_file(f"{self.name}!<offset {offset}>", b"",
-                              f"archive {self.name}: {why}")
+        return self.make_file(f"{self.name}!<offset {offset}>", b"", f"archive {self.name}: {why}")
 
     def whole(self, why: str) -> InputFile:
         return self.make_file(self.name, b"", f"archive {self.name} {why}")
@@ -169,8 +179,7 @@ class ArchiveReader:
                 if not is_message_member(info.filename):
                     continue
                 why = overlapping.get(index) or self._zip_problem(info)
-                rank = 1 if why is not None else self.rank(_zip_head(archive, info),
-                                                            info.filename)
+                rank = 1 if why is not None else self.rank(_zip_head(archive, info), info.filename)
                 ranked.append((rank, info.filename, index, why))
             ranked.sort()
             infos = archive.infolist()
@@ -191,18 +200,26 @@ class ArchiveReader:
         why = member_problem(name)
         if why is None and stat.S_ISLNK(mode):
             why = "symbolic link refused"
-        elif why is None and info.create_system == 3 and stat.S_IFMT(mode) not in (
-                0, stat.S_IFREG, stat.S_IFDIR):
+        elif (
+            why is None
+            and info.create_system == 3
+            and stat.S_IFMT(mode) not in (0, stat.S_IFREG, stat.S_IFDIR)
+        ):
             why = "special file refused (the zip marks it a device, FIFO or socket)"
         elif why is None and info.flag_bits & 0x1:
             why = "encrypted member refused"
         if why is None:
             why = self.limits.size_problem(info.file_size)
-        if why is None and info.file_size > self.limits.ratio_floor and (
-                info.file_size > self.limits.max_ratio * max(info.compress_size, 1)):
+        if (
+            why is None
+            and info.file_size > self.limits.ratio_floor
+            and (info.file_size > self.limits.max_ratio * max(info.compress_size, 1))
+        ):
             ratio = info.file_size // max(info.compress_size, 1)
-            why = (f"compression ratio {ratio}:1 is above {self.limits.max_ratio}:1 "
-                   "(zip bomb defence, CUSTOMS_ENGINE_MAX_COMPRESSION_RATIO)")
+            why = (
+                f"compression ratio {ratio}:1 is above {self.limits.max_ratio}:1 "
+                "(zip bomb defence, CUSTOMS_ENGINE_MAX_COMPRESSION_RATIO)"
+            )
         return why
 
     def _zip_member(self, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> InputFile:
@@ -232,8 +249,9 @@ class ArchiveReader:
 
     # -- tar ------------------------------------------------------------------------------------
 
-    def tar_members(self, open_source: Callable[[], IO[bytes]], compressed_size: int
-                    ) -> Iterator[InputFile]:
+    def tar_members(
+        self, open_source: Callable[[], IO[bytes]], compressed_size: int
+    ) -> Iterator[InputFile]:
         budget = _Budget(self.limits, compressed_size)
         with open_source() as raw:
             kind = _compression(raw.read(8))
@@ -285,9 +303,15 @@ class ArchiveReader:
             yield self.member(name, data)
         yield from trailing
 
-    def _tar_headers(self, tar: tarfile.TarFile, reader: _HeaderReader, end: int,
-                     cut: str | None, entries: list[tuple[int, str, int, int, str | None]],
-                     trailing: list[InputFile]) -> None:
+    def _tar_headers(
+        self,
+        tar: tarfile.TarFile,
+        reader: _HeaderReader,
+        end: int,
+        cut: str | None,
+        entries: list[tuple[int, str, int, int, str | None]],
+        trailing: list[InputFile],
+    ) -> None:
         while True:
             offset = tar.offset
             # (the first member was read when the archive was opened: tar.next() returns it)
@@ -306,8 +330,7 @@ class ArchiveReader:
                 info, error = None, str(exc)
             tar.members = []  # type: ignore[attr-defined]
             if info is None:
-                resume = self._after_last_header(tar.offset, end, cut, error, reader.raw,
-                                                 trailing)
+                resume = self._after_last_header(tar.offset, end, cut, error, reader.raw, trailing)
                 if resume is None:
                     return
                 tar.offset = resume
@@ -316,18 +339,39 @@ class ArchiveReader:
                 continue
             why = self._tar_problem(info)
             if why is None and info.offset_data + info.size > end:
-                entries.append((1, info.name, 0, 0, (
-                    f"{cut}" if cut else "is cut short: the archive ends inside it")))
+                entries.append(
+                    (
+                        1,
+                        info.name,
+                        0,
+                        0,
+                        (f"{cut}" if cut else "is cut short: the archive ends inside it"),
+                    )
+                )
                 return
             head = b""
             if why is None and self.is_manifest is not None:
                 reader.raw.seek(info.offset_data)
                 head = reader.raw.read(min(info.size, HEAD_BYTES))
-            entries.append((1 if why else self.rank(head, info.name), info.name,
-                            info.offset_data, info.size, why))
+            entries.append(
+                (
+                    1 if why else self.rank(head, info.name),
+                    info.name,
+                    info.offset_data,
+                    info.size,
+                    why,
+                )
+            )
 
-    def _after_last_header(self, offset: int, end: int, cut: str | None, error: str | None,
-                           raw: IO[bytes], trailing: list[InputFile]) -> int | None:
+    def _after_last_header(
+        self,
+        offset: int,
+        end: int,
+        cut: str | None,
+        error: str | None,
+        raw: IO[bytes],
+        trailing: list[InputFile],
+    ) -> int | None:
         """At a header tarfile could not read: the real end, or damage. Returns where the next
         valid header starts (read on), or ``None`` to stop."""
         raw.seek(offset)
@@ -338,40 +382,74 @@ class ArchiveReader:
         if not block.strip(b"\0") and error is None:
             garbage = _first_nonzero(raw, offset + len(block), end)
             if garbage is not None:
-                trailing.append(self.damaged(garbage, (
-                    f"{end - garbage} bytes of data follow the end-of-archive marker at offset "
-                    f"{offset} (a damaged or zeroed header?): not read")))
+                trailing.append(
+                    self.damaged(
+                        garbage,
+                        (
+                            f"{end - garbage} bytes of data follow the end-of-archive marker "
+                            "at offset "
+                            f"{offset} (a damaged or zeroed header?): not read"
+                        ),
+                    )
+                )
             return None
         if len(block) < _BLOCK:
-            trailing.append(self.damaged(offset, f"is truncated: {len(block)} bytes of a "
-                                                 f"header at offset {offset}"))
+            trailing.append(
+                self.damaged(
+                    offset, f"is truncated: {len(block)} bytes of a header at offset {offset}"
+                )
+            )
             return None
         header = _header_at(block)
         if header is not None and header.type in _EXTENDED:
             # a long-name or pax header chain tarfile could not read: skip it and its member
-            trailing.append(self.damaged(offset, (
-                f"the extended header at offset {offset} cannot be read ({error}): its member "
-                "is refused unread")))
+            trailing.append(
+                self.damaged(
+                    offset,
+                    (
+                        f"the extended header at offset {offset} cannot be read ({error}): "
+                        "its member "
+                        "is refused unread"
+                    ),
+                )
+            )
             after = _skip_member(raw, offset)
             return after if after < end else None
         resume = _next_header(raw, offset + _BLOCK, end)
         detail = f" ({error})" if error else ""
         if resume is None:
-            trailing.append(self.damaged(offset, (
-                f"damaged tar header at offset {offset}{detail}; no valid header follows "
-                f"({end - offset} bytes not read)")))
+            trailing.append(
+                self.damaged(
+                    offset,
+                    (
+                        f"damaged tar header at offset {offset}{detail}; no valid header follows "
+                        f"({end - offset} bytes not read)"
+                    ),
+                )
+            )
             return None
-        trailing.append(self.damaged(offset, (
-            f"damaged tar header at offset {offset}{detail}: the member it starts is refused; "
-            f"reading goes on at the next valid header, offset {resume}")))
+        trailing.append(
+            self.damaged(
+                offset,
+                (
+                    f"damaged tar header at offset {offset}{detail}: "
+                    "the member it starts is refused; "
+                    f"reading goes on at the next valid header, offset {resume}"
+                ),
+            )
+        )
         return resume
 
     def _skip_oversized(self, reader: _HeaderReader, offset: int, size: int) -> InputFile:
         """Skip an extended header too large to read and the member it belongs to."""
         reader.offset = _skip_member(reader.raw, offset)
-        return self.damaged(offset, (
-            f"the extended (long name or pax) header at offset {offset} is {size} bytes, above "
-            f"the {MAX_EXTENDED_HEADER}-byte bound: its member is refused unread"))
+        return self.damaged(
+            offset,
+            (
+                f"the extended (long name or pax) header at offset {offset} is {size} bytes, above "
+                f"the {MAX_EXTENDED_HEADER}-byte bound: its member is refused unread"
+            ),
+        )
 
     def _tar_problem(self, info: tarfile.TarInfo) -> str | None:
         why = member_problem(info.name)
@@ -409,22 +487,27 @@ def _overlapping(infos: list[zipfile.ZipInfo]) -> dict[int, str]:
     for index in order:
         info = infos[index]
         if previous is not None and info.header_offset < (
-                previous.header_offset + 30 + previous.compress_size):
-            problems[index] = (f"shares its data with member {previous.filename!r} "
-                               "(overlapping zip entries: zip bomb defence)")
+            previous.header_offset + 30 + previous.compress_size
+        ):
+            problems[index] = (
+                f"shares its data with member {previous.filename!r} "
+                "(overlapping zip entries: zip bomb defence)"
+            )
             continue
         previous = info
     return problems
 
 
-def _inflate(raw: IO[bytes], kind: str, spill: IO[bytes], budget: _Budget
-             ) -> tuple[str | None, str | None]:
+def _inflate(
+    raw: IO[bytes], kind: str, spill: IO[bytes], budget: _Budget
+) -> tuple[str | None, str | None]:
     """Decompress ``raw`` into ``spill`` within the budget. Returns (why the data stops early,
     why the stream is corrupt); the second means nothing of it may be used."""
     opener: Callable[[IO[bytes]], Any] = {
         "gzip": lambda f: gzip.GzipFile(fileobj=f, mode="rb"),
         "bzip2": lambda f: bz2.BZ2File(f),
-        "xz": lambda f: lzma.LZMAFile(f)}[kind]  # noqa: SIM115 - closed below
+        "xz": lambda f: lzma.LZMAFile(f),  # noqa: SIM115 - opened by the with below
+    }[kind]
     written = 0
     try:
         with opener(raw) as stream:
@@ -433,7 +516,7 @@ def _inflate(raw: IO[bytes], kind: str, spill: IO[bytes], budget: _Budget
                 if not chunk:
                     return None, None
                 if len(chunk) > budget.left:
-                    spill.write(chunk[:budget.left])
+                    spill.write(chunk[: budget.left])
                     return budget.refusal(), None
                 spill.write(chunk)
                 written += len(chunk)
@@ -494,8 +577,11 @@ def _skip_member(raw: IO[bytes], offset: int) -> int:
         info = _header_at(raw.read(_BLOCK))
         if info is None:
             return offset
-        offset += _BLOCK + (_padded(info.size) if info.type in _EXTENDED or info.isreg()
-                            or info.type not in tarfile.SUPPORTED_TYPES else 0)
+        offset += _BLOCK + (
+            _padded(info.size)
+            if info.type in _EXTENDED or info.isreg() or info.type not in tarfile.SUPPORTED_TYPES
+            else 0
+        )
         if info.type not in _EXTENDED:
             return offset
 

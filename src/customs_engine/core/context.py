@@ -38,13 +38,17 @@ def _registry_decimal(value: object) -> object:
     if isinstance(value, int | str):
         text = str(value).strip()
         if not _PLAIN_DECIMAL.fullmatch(text):
-            raise ValueError(f"{str(value)[:40]!r} is not a plain non-negative number (digits "
-                             "0-9, at most 18 before the point and 6 after; no sign, exponent "
-                             "or separators)")
+            raise ValueError(
+                f"{str(value)[:40]!r} is not a plain non-negative number (digits "
+                "0-9, at most 18 before the point and 6 after; no sign, exponent "
+                "or separators)"
+            )
         return Decimal(text)
     if isinstance(value, Decimal) and not _PLAIN_DECIMAL.fullmatch(format(value, "f")):
-        raise ValueError(f"{value} is not a non-negative number with at most 18 digits before "
-                         "the point and 6 after")
+        raise ValueError(
+            f"{value} is not a non-negative number with at most 18 digits before "
+            "the point and 6 after"
+        )
     return value
 
 

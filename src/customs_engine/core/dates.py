@@ -18,8 +18,10 @@ def check_in_range(value: date) -> None:
     """Raise ``ValueError`` for a date or date-time (its own calendar date) outside the range."""
     day = value.date() if isinstance(value, datetime) else value
     if not EARLIEST_DATE <= day <= LATEST_DATE:
-        raise ValueError(f"date {day.isoformat()} is outside the accepted range "
-                         f"{EARLIEST_DATE.isoformat()} to {LATEST_DATE.isoformat()}")
+        raise ValueError(
+            f"date {day.isoformat()} is outside the accepted range "
+            f"{EARLIEST_DATE.isoformat()} to {LATEST_DATE.isoformat()}"
+        )
 
 
 def aware(value: datetime) -> datetime:
@@ -52,5 +54,6 @@ def add_months(start: date, months: int) -> date:
     2026-12-31 + 2 months = 2027-02-28)."""
     month_index = start.month - 1 + months
     year, month = start.year + month_index // 12, month_index % 12 + 1
-    return start.replace(year=year, month=month,
-                         day=min(start.day, calendar.monthrange(year, month)[1]))
+    return start.replace(
+        year=year, month=month, day=min(start.day, calendar.monthrange(year, month)[1])
+    )

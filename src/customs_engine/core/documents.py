@@ -81,8 +81,9 @@ class DocumentTable(TemporaryStore):
     def _get(self, message_id: str) -> _Document | None:
         packed = self._recent.get(message_id)
         if packed is None and self._db is not None:
-            row = self._db.execute("SELECT packed FROM documents WHERE message_id = ?",
-                                   (message_id,)).fetchone()
+            row = self._db.execute(
+                "SELECT packed FROM documents WHERE message_id = ?", (message_id,)
+            ).fetchone()
             packed = row[0] if row else None
         return None if packed is None else pickle.loads(packed)
 
@@ -91,8 +92,9 @@ class DocumentTable(TemporaryStore):
         if message_id in self._recent or len(self._recent) < self.in_memory:
             self._recent[message_id] = packed
             return
-        self._database().execute("INSERT OR REPLACE INTO documents VALUES (?, ?)",
-                                 (message_id, packed))
+        self._database().execute(
+            "INSERT OR REPLACE INTO documents VALUES (?, ?)", (message_id, packed)
+        )
 
     def version(self, message_id: str) -> DocumentVersion | None:
         document = self._get(message_id)
@@ -106,8 +108,9 @@ class DocumentTable(TemporaryStore):
         document = self._get(message_id)
         return {} if document is None else dict(document.holdings)
 
-    def record(self, version: DocumentVersion,
-               entries: Iterable[tuple[Account, Decimal, Decimal]]) -> None:
+    def record(
+        self, version: DocumentVersion, entries: Iterable[tuple[Account, Decimal, Decimal]]
+    ) -> None:
         """A new latest version of a document and the entries it wrote."""
         document = self._get(version.message_id) or _Document(version)
         document.version = version

@@ -41,8 +41,9 @@ HEAD_SIZE = 4096
 PLUGIN_ERROR_RULE = "CORE-PLUGIN-001"
 #: the plugins that see a cancellation: only the core (it credits back; no scheme checks it)
 CANCELLATION_PLUGINS = ("core",)
-PLUGIN_ERROR_REFERENCE = ("customs-engine fail-closed policy: a missing or failing scheme must "
-                          "never read as clear")
+PLUGIN_ERROR_REFERENCE = (
+    "customs-engine fail-closed policy: a missing or failing scheme must never read as clear"
+)
 
 
 class Assessment(BaseModel):
@@ -64,15 +65,21 @@ class Assessment(BaseModel):
 class Engine:
     """Runs messages through the loaded plugins with one run's settings and state."""
 
-    def __init__(self, host: PluginHost, ctx: CheckContext | None = None,
-                 run: RunState | None = None):
+    def __init__(
+        self, host: PluginHost, ctx: CheckContext | None = None, run: RunState | None = None
+    ):
         self.host = host
         base = ctx or CheckContext()
-        self.ctx = CheckContext(registry=base.registry, as_of=base.as_of, config=base.config,
-                                handled_schemes=host.handled_licence_schemes())
+        self.ctx = CheckContext(
+            registry=base.registry,
+            as_of=base.as_of,
+            config=base.config,
+            handled_schemes=host.handled_licence_schemes(),
+        )
         self.run = run or RunState()
-        self.engine_info = EngineInfo(version=__version__, as_of=self.ctx.as_of,
-                                      plugins=host.versions())
+        self.engine_info = EngineInfo(
+            version=__version__, as_of=self.ctx.as_of, plugins=host.versions()
+        )
 
     # -- parsing -------------------------------------------------------------------------------
 
@@ -90,8 +97,9 @@ class Engine:
         if fmt is None:
             return False
         # a plugin failing here only moves the file to the second group: parsing reports it
-        answer = self.host.call_first("customs_message_kind", format=fmt, head=head[:HEAD_SIZE],
-                                      name=name)
+        answer = self.host.call_first(
+            "customs_message_kind", format=fmt, head=head[:HEAD_SIZE], name=name
+        )
         return answer.result == "manifest"
 
     def parse(self, data: bytes, source: str) -> list[ParsedMessage]:
@@ -105,9 +113,14 @@ class Engine:
         fmt, failures = self._detect(data, source)
         if fmt is None:
             expected = _one_of(self.host.format_titles())
-            parsed = [unparsable("unknown", "format not recognised"
-                                 f"{f' (expected {expected})' if expected else ''}",
-                                 line=1, column=1)]
+            parsed = [
+                unparsable(
+                    "unknown",
+                    f"format not recognised{f' (expected {expected})' if expected else ''}",
+                    line=1,
+                    column=1,
+                )
+            ]
         else:
             answer = self.host.read_format(fmt, data, source, self.ctx.config)
             failures += self._failures(answer.failures)
@@ -135,8 +148,9 @@ class Engine:
         if message.function == Function.CANCELLATION:
             pass  # a cancellation withdraws the document: nothing of it is checked or claimed
         elif isinstance(message, BillOfEntry):
-            valued = value_bill_of_entry(message, self.ctx.registry,
-                                         self.ctx.reference_date(message))
+            valued = value_bill_of_entry(
+                message, self.ctx.registry, self.ctx.reference_date(message)
+            )
             message = valued
             findings += self._collect("customs_check_bill_of_entry", boe=message, ctx=self.ctx)
             fees += self._collect("customs_fees", boe=message, ctx=self.ctx)
@@ -147,9 +161,14 @@ class Engine:
             routing = answer.result
         else:
             findings += self._collect("customs_check_manifest", manifest=message, ctx=self.ctx)
-        return Assessment(findings=findings, fees=fees, claims=claims, routing=routing,
-                          message=valued if valued is not parsed.message else None,
-                          key=message_key(original))
+        return Assessment(
+            findings=findings,
+            fees=fees,
+            claims=claims,
+            routing=routing,
+            message=valued if valued is not parsed.message else None,
+            key=message_key(original),
+        )
 
     # -- stateful completion, in input order -------------------------------------------------------
 
@@ -160,8 +179,10 @@ class Engine:
             return self._complete(parsed, assessment, source)
         except LedgerError as exc:
             reference = parsed.message.message_id if parsed.message else parsed.reference
-            raise LedgerError(f"{source}, message {parsed.index + 1}"
-                              f"{f' ({reference})' if reference else ''}: {exc}") from exc
+            raise LedgerError(
+                f"{source}, message {parsed.index + 1}"
+                f"{f' ({reference})' if reference else ''}: {exc}"
+            ) from exc
 
     def _complete(self, parsed: ParsedMessage, assessment: Assessment, source: str) -> Response:
         message = assessment.message or parsed.message
@@ -177,14 +198,16 @@ class Engine:
             key = assessment.key or message_key(parsed.message or message)
             self.run.current_key = key
             only = CANCELLATION_PLUGINS if message.function == Function.CANCELLATION else None
-            for part in self._collect("customs_check_in_sequence", only=only, message=message,
-                                      ctx=self.ctx, run=self.run):
+            for part in self._collect(
+                "customs_check_in_sequence", only=only, message=message, ctx=self.ctx, run=self.run
+            ):
                 (fees if isinstance(part, Fee) else findings).append(part)
             claims: list[AuthorisationClaim] = []
             if isinstance(message, BillOfEntry):
                 if message.function != Function.CANCELLATION:
-                    answer = self.host.call_first("customs_rate_date", boe=message, ctx=self.ctx,
-                                                  run=self.run)
+                    answer = self.host.call_first(
+                        "customs_rate_date", boe=message, ctx=self.ctx, run=self.run
+                    )
                     findings += self._failures(answer.failures)
                     rate_date = answer.result
                 claims = list(assessment.claims)
@@ -193,8 +216,9 @@ class Engine:
             # nothing, uses none of its licences, is not known to later messages and is not
             # committed
             filed = not any(finding.outcome == "reject" for finding in findings)
-            result = self.run.apply_claims(key, claims, self.ctx.registry, filed=filed,
-                                           message=message)
+            result = self.run.apply_claims(
+                key, claims, self.ctx.registry, filed=filed, message=message
+            )
             if filed and not result.shortfalls:
                 if not result.replayed:
                     self._remember(message)
@@ -208,11 +232,15 @@ class Engine:
         if message is None:
             findings = self._checked(findings)
         return Response(
-            message=MessageInfo(source=source, index=parsed.index, format=parsed.format,
-                                type=parsed.type,
-                                reference=message.message_id if message else parsed.reference,
-                                function=message.function if message else None,
-                                echo=parsed.echo),
+            message=MessageInfo(
+                source=source,
+                index=parsed.index,
+                format=parsed.format,
+                type=parsed.type,
+                reference=message.message_id if message else parsed.reference,
+                function=message.function if message else None,
+                echo=parsed.echo,
+            ),
             document=_document(message),
             findings=sorted(findings, key=_finding_order),
             fees=sorted(fees, key=lambda f: (f.item is not None, f.item or 0)),
@@ -240,12 +268,18 @@ class Engine:
 
     # -- one-shot helpers ------------------------------------------------------------------------
 
-    def validate_message(self, message: BillOfEntry | ImportGeneralManifest, *,
-                         source: str = "<api>", format: str = "model") -> Response:
+    def validate_message(
+        self,
+        message: BillOfEntry | ImportGeneralManifest,
+        *,
+        source: str = "<api>",
+        format: str = "model",
+    ) -> Response:
         """Check a canonical message built in Python (API and test fixtures)."""
         kind: MessageType = "bill_of_entry" if isinstance(message, BillOfEntry) else "manifest"
-        parsed = ParsedMessage(index=0, format=format, type=kind, reference=message.message_id,
-                               message=message)
+        parsed = ParsedMessage(
+            index=0, format=format, type=kind, reference=message.message_id, message=message
+        )
         return self.complete(parsed, self.assess(parsed), source)
 
     def validate_bytes(self, data: bytes, source: str) -> list[Response]:
@@ -253,8 +287,9 @@ class Engine:
 
     # -- internals --------------------------------------------------------------------------------
 
-    def _collect(self, hook_name: str, *, only: tuple[str, ...] | None = None,
-                 **kwargs: Any) -> list[Any]:
+    def _collect(
+        self, hook_name: str, *, only: tuple[str, ...] | None = None, **kwargs: Any
+    ) -> list[Any]:
         """Call a collected hook plugin by plugin, so one failing plugin is reported by name.
 
         ``only`` names the plugins allowed to see the message (a cancellation: the core).
@@ -267,42 +302,65 @@ class Engine:
                 out.append(self._plugin_failure(call.hook, call.error, call.plugin))
                 continue
             for part in call.result or ():
-                problem = (self.host.shortfall_problem(part.shortfall_rule)
-                           if isinstance(part, AuthorisationClaim) else None)
-                out.append(part if problem is None else
-                           self._plugin_failure(call.hook, ValueError(problem), call.plugin))
+                problem = (
+                    self.host.shortfall_problem(part.shortfall_rule)
+                    if isinstance(part, AuthorisationClaim)
+                    else None
+                )
+                out.append(
+                    part
+                    if problem is None
+                    else self._plugin_failure(call.hook, ValueError(problem), call.plugin)
+                )
         return out
 
     def _failures(self, calls: Iterable[ImplCall]) -> list[Finding]:
-        return [self._plugin_failure(call.hook, call.error, call.plugin)
-                for call in calls if call.error is not None]
+        return [
+            self._plugin_failure(call.hook, call.error, call.plugin)
+            for call in calls
+            if call.error is not None
+        ]
 
     def _plugin_failure(self, hook_name: str, exc: Exception, plugin: str) -> Finding:
         where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
         place = f" at {where.filename.rsplit('/', 1)[-1]}:{where.lineno}" if where else ""
-        return Finding(rule=PLUGIN_ERROR_RULE, scheme="core", outcome="reject",
-                       message=f"plugin {plugin!r} failed in {hook_name}: "
-                               f"{type(exc).__name__}: {exc}{place}; the message was not fully "
-                               "checked",
-                       reference=PLUGIN_ERROR_REFERENCE)
+        return Finding(
+            rule=PLUGIN_ERROR_RULE,
+            scheme="core",
+            outcome="reject",
+            message=f"plugin {plugin!r} failed in {hook_name}: "
+            f"{type(exc).__name__}: {exc}{place}; the message was not fully "
+            "checked",
+            reference=PLUGIN_ERROR_REFERENCE,
+        )
 
     def _shortfall_finding(self, shortfall: Any) -> Finding:
         claim = shortfall.claim
         rule = self.host.rules.get(claim.shortfall_rule)
         unit = f" {claim.unit}" if claim.unit else ""
-        left_q = "unlimited" if shortfall.remaining_quantity is None else (
-            f"{shortfall.remaining_quantity}{unit}")
-        left_v = "unlimited" if shortfall.remaining_value is None else (
-            inr(shortfall.remaining_value))
-        text = (f"{claim.scheme.upper()} authorisation {claim.number} has {left_q} / {left_v} "
-                f"left; item needs {claim.quantity}{unit} / {inr(claim.value_inr)}")
+        left_q = (
+            "unlimited"
+            if shortfall.remaining_quantity is None
+            else (f"{shortfall.remaining_quantity}{unit}")
+        )
+        left_v = (
+            "unlimited" if shortfall.remaining_value is None else (inr(shortfall.remaining_value))
+        )
+        text = (
+            f"{claim.scheme.upper()} authorisation {claim.number} has {left_q} / {left_v} "
+            f"left; item needs {claim.quantity}{unit} / {inr(claim.value_inr)}"
+        )
         if claim.scheme.upper() == BOND:
             warehousing, hs_code = claim.number.rsplit("/", 1)
-            text = (f"{left_q} of HS {hs_code} left in bond under warehousing Bill of Entry "
-                    f"{warehousing}; item needs {claim.quantity}{unit} (no partial clearance)")
+            text = (
+                f"{left_q} of HS {hs_code} left in bond under warehousing Bill of Entry "
+                f"{warehousing}; item needs {claim.quantity}{unit} (no partial clearance)"
+            )
         if shortfall.reason is not None:
-            text = (f"{claim.scheme.upper()} authorisation {claim.number}: {shortfall.reason}; "
-                    "nothing is debited")
+            text = (
+                f"{claim.scheme.upper()} authorisation {claim.number}: {shortfall.reason}; "
+                "nothing is debited"
+            )
         assert rule is not None, "claims are checked against the declared rules when collected"
         return rule.finding("reject", text, item=claim.item, field=claim.field)
 
@@ -317,13 +375,19 @@ class Engine:
             if rule is None:
                 problem = f"rule {finding.rule} is not declared by any plugin"
             elif finding.outcome not in rule.outcomes:
-                problem = (f"rule {finding.rule} is not declared with the outcome "
-                           f"{finding.outcome!r} (declared: {', '.join(rule.outcomes)})")
+                problem = (
+                    f"rule {finding.rule} is not declared with the outcome "
+                    f"{finding.outcome!r} (declared: {', '.join(rule.outcomes)})"
+                )
             else:
                 continue
-            out.append(self._plugin_failure("finding", KeyError(problem),
-                                            self.host.rule_owner.get(finding.rule,
-                                                                     finding.scheme)))
+            out.append(
+                self._plugin_failure(
+                    "finding",
+                    KeyError(problem),
+                    self.host.rule_owner.get(finding.rule, finding.scheme),
+                )
+            )
         return out
 
 
@@ -338,10 +402,14 @@ def _finding_order(finding: Finding) -> tuple[bool, int]:
 
 def _document(message: BillOfEntry | ImportGeneralManifest | None) -> DocumentInfo:
     if isinstance(message, BillOfEntry):
-        return DocumentInfo(number=message.number, port_code=message.port_code,
-                            date=message.presented_on, iec=message.importer.iec)
+        return DocumentInfo(
+            number=message.number,
+            port_code=message.port_code,
+            date=message.presented_on,
+            iec=message.importer.iec,
+        )
     if isinstance(message, ImportGeneralManifest):
-        return DocumentInfo(number=message.igm_number, port_code=message.port_code,
-                            date=message.igm_date, iec=None)
+        return DocumentInfo(
+            number=message.igm_number, port_code=message.port_code, date=message.igm_date, iec=None
+        )
     return DocumentInfo()
-

@@ -55,4 +55,3 @@ class ResponseFormat:
     name: str
     title: str
     writer: Callable[[BinaryIO], ResponseWriter]
-

@@ -91,23 +91,29 @@ class Limits:
 
     def archive_budget(self, compressed_size: int) -> int:
         """How many bytes an archive of ``compressed_size`` bytes may inflate to, in all."""
-        return min(self.max_archive_bytes,
-                   max(self.ratio_floor, self.max_ratio * compressed_size))
+        return min(self.max_archive_bytes, max(self.ratio_floor, self.max_ratio * compressed_size))
 
     def size_problem(self, size: int) -> str | None:
         if size <= self.max_file_bytes:
             return None
-        return (f"{size} bytes is above the {self.max_file_bytes}-byte bound "
-                f"({MAX_FILE_ENV})")
+        return f"{size} bytes is above the {self.max_file_bytes}-byte bound ({MAX_FILE_ENV})"
 
 
 def special_file_problem(mode: int) -> str | None:
     """Why a path of this ``st_mode`` is not read: only regular files (and directories) are."""
     if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
         return None
-    kind = ("FIFO" if stat.S_ISFIFO(mode) else "character device" if stat.S_ISCHR(mode)
-            else "block device" if stat.S_ISBLK(mode) else "socket" if stat.S_ISSOCK(mode)
-            else "special file")
+    kind = (
+        "FIFO"
+        if stat.S_ISFIFO(mode)
+        else "character device"
+        if stat.S_ISCHR(mode)
+        else "block device"
+        if stat.S_ISBLK(mode)
+        else "socket"
+        if stat.S_ISSOCK(mode)
+        else "special file"
+    )
     return f"{kind}, not a regular file"
 
 
@@ -206,8 +212,9 @@ def _open_binary(path: str) -> IO[bytes]:
     return open(path, "rb")
 
 
-def _archive(path: str, name: str, limits: Limits, is_manifest: Classifier | None
-             ) -> Iterator[InputFile]:
+def _archive(
+    path: str, name: str, limits: Limits, is_manifest: Classifier | None
+) -> Iterator[InputFile]:
     reader = ArchiveReader(name, limits, InputFile, is_manifest)
     try:
         head = read_bounded(path, 511)
@@ -222,8 +229,9 @@ def _archive(path: str, name: str, limits: Limits, is_manifest: Classifier | Non
         yield from reader.tar_members(partial(_open_binary, path), size)
 
 
-def _stdin(limits: Limits, stream: IO[bytes] | None, is_manifest: Classifier | None
-           ) -> Iterator[InputFile]:
+def _stdin(
+    limits: Limits, stream: IO[bytes] | None, is_manifest: Classifier | None
+) -> Iterator[InputFile]:
     """Standard input: one message file, or an archive recognised by its first bytes."""
     data = (stream or sys.stdin.buffer).read(limits.max_file_bytes + 1)
     why = limits.size_problem(len(data))
@@ -241,8 +249,9 @@ def _stdin(limits: Limits, stream: IO[bytes] | None, is_manifest: Classifier | N
         yield from reader.tar_members(lambda: io.BytesIO(data), len(data))
 
 
-def iter_file(path: str, name: str, limits: Limits | None = None,
-              is_manifest: Classifier | None = None) -> Iterator[InputFile]:
+def iter_file(
+    path: str, name: str, limits: Limits | None = None, is_manifest: Classifier | None = None
+) -> Iterator[InputFile]:
     """One file on disk shown as ``name`` (an upload, a watched file): an archive, known by its
     name or first bytes, member by member with every protection above; else the file itself."""
     limits = limits or Limits.from_env()
@@ -257,13 +266,17 @@ def iter_file(path: str, name: str, limits: Limits | None = None,
         yield read_file(path, name, limits)
 
 
-def _directory(directory: str, limits: Limits, is_manifest: Classifier | None
-               ) -> Iterator[InputFile]:
+def _directory(
+    directory: str, limits: Limits, is_manifest: Classifier | None
+) -> Iterator[InputFile]:
     """A directory tree: its manifests, then the rest (archives opened in their place)."""
     if is_manifest is not None:
         for item in _walk(directory):
-            if isinstance(item, str) and not is_archive_name(os.path.basename(item)) and (
-                    is_manifest(_head(item), item)):
+            if (
+                isinstance(item, str)
+                and not is_archive_name(os.path.basename(item))
+                and (is_manifest(_head(item), item))
+            ):
                 yield read_file(item, item, limits)
     for item in _walk(directory):
         if not isinstance(item, str):
@@ -274,9 +287,12 @@ def _directory(directory: str, limits: Limits, is_manifest: Classifier | None
             yield read_file(item, item, limits)
 
 
-def iter_inputs(paths: Sequence[str], limits: Limits | None = None,
-                stdin: IO[bytes] | None = None,
-                is_manifest: Classifier | None = None) -> Iterator[InputFile]:
+def iter_inputs(
+    paths: Sequence[str],
+    limits: Limits | None = None,
+    stdin: IO[bytes] | None = None,
+    is_manifest: Classifier | None = None,
+) -> Iterator[InputFile]:
     """Every input file of ``paths``, one at a time, in the documented order.
 
     ``is_manifest(head, name)`` tells manifests from the first bytes of a file; without it a

@@ -70,8 +70,9 @@ class RunJournal(TemporaryStore):
 
     schema = _JOURNAL
 
-    def __init__(self, manifests_in_memory: int = MANIFESTS_IN_MEMORY,
-                 uses_in_memory: int = USES_IN_MEMORY):
+    def __init__(
+        self, manifests_in_memory: int = MANIFESTS_IN_MEMORY, uses_in_memory: int = USES_IN_MEMORY
+    ):
         self.manifests_in_memory = manifests_in_memory
         self.uses_in_memory = uses_in_memory
         self._manifests: dict[str, list[ImportGeneralManifest]] = {}
@@ -94,8 +95,8 @@ class RunJournal(TemporaryStore):
         found = []
         if self._db is not None:
             for seq, json in self._db.execute(
-                    "SELECT seq, json FROM manifests WHERE igm_number = ? ORDER BY seq",
-                    (igm_number,)):
+                "SELECT seq, json FROM manifests WHERE igm_number = ? ORDER BY seq", (igm_number,)
+            ):
                 found.append(self._rebuilt(seq, json))
         found.extend(self._manifests.get(igm_number, ()))
         return found
@@ -117,10 +118,12 @@ class RunJournal(TemporaryStore):
 
     def _spill_manifests(self) -> None:
         # order matters only among IGMs of one number, and each list is in arrival order
-        rows = [(number, manifest.model_dump_json().encode())
-                for number, held in self._manifests.items() for manifest in held]
-        self._database().executemany(
-            "INSERT INTO manifests (igm_number, json) VALUES (?, ?)", rows)
+        rows = [
+            (number, manifest.model_dump_json().encode())
+            for number, held in self._manifests.items()
+            for manifest in held
+        ]
+        self._database().executemany("INSERT INTO manifests (igm_number, json) VALUES (?, ?)", rows)
         self._manifests.clear()
         self._manifest_count = 0
 
@@ -130,17 +133,27 @@ class RunJournal(TemporaryStore):
         self._uses.setdefault((scheme, number), []).append(message_id)
         self._use_count += 1
         if self._use_count > self.uses_in_memory:
-            rows = [(*licence, message_id) for licence, ids in self._uses.items()
-                    for message_id in ids]
+            rows = [
+                (*licence, message_id) for licence, ids in self._uses.items() for message_id in ids
+            ]
             self._database().executemany(
-                "INSERT INTO uses (scheme, number, message_id) VALUES (?, ?, ?)", rows)
+                "INSERT INTO uses (scheme, number, message_id) VALUES (?, ?, ?)", rows
+            )
             self._uses.clear()
             self._use_count = 0
 
     def uses(self, scheme: str, number: str) -> list[str]:
         """Message ids that quoted this licence, in the order the run completed them."""
-        found = [] if self._db is None else [row[0] for row in self._db.execute(
-            "SELECT message_id FROM uses WHERE scheme = ? AND number = ? ORDER BY seq",
-            (scheme, number))]
+        found = (
+            []
+            if self._db is None
+            else [
+                row[0]
+                for row in self._db.execute(
+                    "SELECT message_id FROM uses WHERE scheme = ? AND number = ? ORDER BY seq",
+                    (scheme, number),
+                )
+            ]
+        )
         found.extend(self._uses.get((scheme, number), ()))
         return found

@@ -65,8 +65,12 @@ def message_key(message: BillOfEntry | ImportGeneralManifest) -> str:
     whitespace collapsed. Re-submitting the same message is never debited twice; an amendment (or
     a changed original) with the same id is a different submission.
     """
-    canonical = json.dumps(_canonical(message.model_dump(mode="python")), sort_keys=True,
-                           separators=(",", ":"), ensure_ascii=False)
+    canonical = json.dumps(
+        _canonical(message.model_dump(mode="python")),
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
     digest = hashlib.sha256(canonical.encode()).hexdigest()[:32]
     return f"{message.message_id}#{digest}"
 
@@ -123,10 +127,14 @@ class Debit:
 
 def reversals(holdings: Holdings) -> list[Credit]:
     """What crediting back a document's holdings writes: one reversal per account it holds."""
-    return [Credit(scheme=scheme, number=number, item=item, quantity=quantity, unit=unit,
-                   value_inr=value)
-            for (scheme, number, item, unit), (quantity, value) in sorted(
-                holdings.items(), key=lambda pair: (pair[0][0], pair[0][1], pair[0][2]))]
+    return [
+        Credit(
+            scheme=scheme, number=number, item=item, quantity=quantity, unit=unit, value_inr=value
+        )
+        for (scheme, number, item, unit), (quantity, value) in sorted(
+            holdings.items(), key=lambda pair: (pair[0][0], pair[0][1], pair[0][2])
+        )
+    ]
 
 
 @dataclass
@@ -250,8 +258,9 @@ class LedgerStore(Protocol):
 class RunState:
     """The ledger as this run sees it: committed state plus what the run has applied so far."""
 
-    def __init__(self, store: LedgerStore | None = None, *, commit: bool = False,
-                 run_id: str | None = None):
+    def __init__(
+        self, store: LedgerStore | None = None, *, commit: bool = False, run_id: str | None = None
+    ):
         if commit and store is None:
             raise ValueError("committing needs a ledger store")
         self.store = store
@@ -325,8 +334,9 @@ class RunState:
             held[account] = (held_q + quantity, value + held_v)
         return {account: pair for account, pair in held.items() if pair != (ZERO, ZERO)}
 
-    def is_resubmission(self, key: str,
-                        message: BillOfEntry | ImportGeneralManifest | None = None) -> bool:
+    def is_resubmission(
+        self, key: str, message: BillOfEntry | ImportGeneralManifest | None = None
+    ) -> bool:
         """Whether this exact submission was accepted before (this run or committed, also by
         release 0.1 when ``message`` is given)."""
         message_id = key.split("#", 1)[0]
@@ -336,7 +346,8 @@ class RunState:
             return False
         return self.store.committed_uses(key) is not None or (
             message is not None
-            and self.store.committed_uses(legacy_message_key(message)) is not None)
+            and self.store.committed_uses(legacy_message_key(message)) is not None
+        )
 
     def replaces(self, message: BillOfEntry | ImportGeneralManifest) -> DocumentVersion | None:
         """The known, live version an amendment or a cancellation replaces (else ``None``)."""
@@ -375,10 +386,17 @@ class RunState:
         for index, item in enumerate(boe.items):
             quantity = convert(item.quantity, item.unit, units.get(item.hs_code))
             if item.hs_code in units and quantity is not None:
-                claims.append(AuthorisationClaim(
-                    scheme=BOND, number=bond_account(warehousing.message_id, item.hs_code),
-                    item=item.number, quantity=quantity, unit=units[item.hs_code],
-                    shortfall_rule="CORE-BOND-003", field=f"items[{index}].quantity"))
+                claims.append(
+                    AuthorisationClaim(
+                        scheme=BOND,
+                        number=bond_account(warehousing.message_id, item.hs_code),
+                        item=item.number,
+                        quantity=quantity,
+                        unit=units[item.hs_code],
+                        shortfall_rule="CORE-BOND-003",
+                        field=f"items[{index}].quantity",
+                    )
+                )
         return claims
 
     def bill_of_entry(self, reference: str) -> BillOfEntry | None:
@@ -400,13 +418,19 @@ class RunState:
         self._journal.add_manifest(manifest)
 
     def remember_uses(self, boe: BillOfEntry) -> None:
-        for scheme_number in sorted({(lic.scheme.upper(), lic.number)
-                                     for item in boe.items for lic in item.licences}):
+        for scheme_number in sorted(
+            {(lic.scheme.upper(), lic.number) for item in boe.items for lic in item.licences}
+        ):
             self._journal.add_use(*scheme_number, boe.message_id)
 
     def apply_claims(
-        self, key: str, claims: Iterable[AuthorisationClaim], registry: Registry, *,
-        filed: bool = True, message: BillOfEntry | ImportGeneralManifest | None = None,
+        self,
+        key: str,
+        claims: Iterable[AuthorisationClaim],
+        registry: Registry,
+        *,
+        filed: bool = True,
+        message: BillOfEntry | ImportGeneralManifest | None = None,
     ) -> ClaimResult:
         """Check each claim against the balance, in claim order; debit them if the message is filed.
 
@@ -426,8 +450,11 @@ class RunState:
             if committed is None and message is not None:
                 committed = self.store.committed_uses(legacy_message_key(message))
             replay = list(committed) if committed is not None else None
-        if replay is None and message is not None and self._documents.has_key(
-                message.message_id, key):
+        if (
+            replay is None
+            and message is not None
+            and self._documents.has_key(message.message_id, key)
+        ):
             replay = []
         if replay is not None:
             # the same submission again: report what was debited, debit nothing new
@@ -444,8 +471,11 @@ class RunState:
             freed[(held_scheme, held_number)] = (freed_q + held_q, freed_v + held_v)
         result = ClaimResult(replaces=replaced is not None, credits=reversals(released))
         void_holdings: dict[str, Holdings] = {}
-        if (isinstance(message, ImportGeneralManifest) and replaced is not None
-                and message.function == Function.CANCELLATION):
+        if (
+            isinstance(message, ImportGeneralManifest)
+            and replaced is not None
+            and message.function == Function.CANCELLATION
+        ):
             for noted in self.noted_documents(message):
                 void_holdings[noted.message_id] = self.holdings(noted.message_id)
                 result.credits += reversals(void_holdings[noted.message_id])
@@ -461,36 +491,56 @@ class RunState:
             debited_quantity -= freed_quantity
             debited_value -= freed_value
             own_quantity, own_value = own.get(number, (ZERO, ZERO))
-            standing.append((
-                ZERO - debited_quantity if bond else
-                None if record is None or record.quantity is None else (
-                    record.quantity - debited_quantity),
-                None if record is None or record.value_inr is None else (
-                    record.value_inr - debited_value)))
+            standing.append(
+                (
+                    ZERO - debited_quantity
+                    if bond
+                    else None
+                    if record is None or record.quantity is None
+                    else (record.quantity - debited_quantity),
+                    None
+                    if record is None or record.value_inr is None
+                    else (record.value_inr - debited_value),
+                )
+            )
             left_quantity = None if standing[-1][0] is None else standing[-1][0] - own_quantity
             left_value = None if standing[-1][1] is None else standing[-1][1] - own_value
             unit = record.unit if record is not None and record.unit else claim.unit
             amount = convert(claim.quantity, claim.unit, unit)
             reason = improper(claim.quantity, claim.value_inr)
-            covered = reason is None and amount is not None and (
-                left_quantity is None or amount <= left_quantity) and (
-                left_value is None or claim.value_inr <= left_value)
+            covered = (
+                reason is None
+                and amount is not None
+                and (left_quantity is None or amount <= left_quantity)
+                and (left_value is None or claim.value_inr <= left_value)
+            )
             if amount is None or not covered:
                 result.shortfalls.append(Shortfall(claim, left_quantity, left_value, reason))
-                result.uses.append(AuthorisationUse(
-                    scheme=claim.scheme.lower(), number=claim.number, item=claim.item,
-                    debited_quantity=ZERO, debited_value=ZERO,
-                    remaining_quantity=left_quantity, remaining_value=left_value))
+                result.uses.append(
+                    AuthorisationUse(
+                        scheme=claim.scheme.lower(),
+                        number=claim.number,
+                        item=claim.item,
+                        debited_quantity=ZERO,
+                        debited_value=ZERO,
+                        remaining_quantity=left_quantity,
+                        remaining_value=left_value,
+                    )
+                )
                 continue
             own[number] = (own_quantity + amount, own_value + claim.value_inr)
-            result.debits.append(Debit(*number, claim.item, amount, claim.value_inr, claim,
-                                       unit))
-            result.uses.append(AuthorisationUse(
-                scheme=claim.scheme.lower(), number=claim.number, item=claim.item,
-                debited_quantity=amount, debited_value=claim.value_inr,
-                remaining_quantity=(None if left_quantity is None
-                                    else left_quantity - amount),
-                remaining_value=None if left_value is None else left_value - claim.value_inr))
+            result.debits.append(Debit(*number, claim.item, amount, claim.value_inr, claim, unit))
+            result.uses.append(
+                AuthorisationUse(
+                    scheme=claim.scheme.lower(),
+                    number=claim.number,
+                    item=claim.item,
+                    debited_quantity=amount,
+                    debited_value=claim.value_inr,
+                    remaining_quantity=(None if left_quantity is None else left_quantity - amount),
+                    remaining_value=None if left_value is None else left_value - claim.value_inr,
+                )
+            )
         if result.shortfalls and self.store is not None:
             # another committer may have stored this very submission since it was looked up
             # (its debits are what is now short): the answer is then a replay, as the ledger says
@@ -498,13 +548,23 @@ class RunState:
             if committed is not None:
                 return ClaimResult(uses=list(committed), replayed=True)
         if result.shortfalls or not filed:
-            uses = [use.model_copy(update={
-                "debited_quantity": ZERO, "debited_value": ZERO,
-                "remaining_quantity": quantity, "remaining_value": value})
-                for use, (quantity, value) in zip(result.uses, standing, strict=True)]
+            uses = [
+                use.model_copy(
+                    update={
+                        "debited_quantity": ZERO,
+                        "debited_value": ZERO,
+                        "remaining_quantity": quantity,
+                        "remaining_value": value,
+                    }
+                )
+                for use, (quantity, value) in zip(result.uses, standing, strict=True)
+            ]
             return ClaimResult(uses=uses, shortfalls=result.shortfalls)
-        if (isinstance(message, BillOfEntry) and message.type == BillOfEntryType.WAREHOUSING
-                and message.function != Function.CANCELLATION):
+        if (
+            isinstance(message, BillOfEntry)
+            and message.type == BillOfEntryType.WAREHOUSING
+            and message.function != Function.CANCELLATION
+        ):
             result.debits += bond_openings(message)
         if not self.committing:
             self._settle(key, message, result, released, void_holdings)
@@ -512,22 +572,29 @@ class RunState:
             self._applied[key] = result.uses
         return result
 
-    def _settle(self, key: str, message: BillOfEntry | ImportGeneralManifest | None,
-                result: ClaimResult, released: Holdings | None = None,
-                voids: dict[str, Holdings] | None = None) -> None:
+    def _settle(
+        self,
+        key: str,
+        message: BillOfEntry | ImportGeneralManifest | None,
+        result: ClaimResult,
+        released: Holdings | None = None,
+        voids: dict[str, Holdings] | None = None,
+    ) -> None:
         """Keep an accepted message's version and entries in the run (not committing): the
         reversals of what it replaces, its debits, and the voiding of Bills of Entry noted
         against an IGM it cancels."""
         voids = voids or {}
-        entries = [(account, -quantity, -value)
-                   for account, (quantity, value) in (released or {}).items()]
+        entries = [
+            (account, -quantity, -value) for account, (quantity, value) in (released or {}).items()
+        ]
         entries += [(d.account, d.quantity, d.value_inr) for d in result.debits]
         for (scheme, number, _item, _unit), quantity, value in entries:
             self._add((scheme, number), quantity, value)
         for message_id, held in voids.items():
             version = self._voided_version(message_id, key)
-            void_entries = [(account, -quantity, -value)
-                            for account, (quantity, value) in held.items()]
+            void_entries = [
+                (account, -quantity, -value) for account, (quantity, value) in held.items()
+            ]
             for (scheme, number, _item, _unit), quantity, value in void_entries:
                 self._add((scheme, number), quantity, value)
             if version is not None:
@@ -541,8 +608,12 @@ class RunState:
         if result.uses:  # no claims: a replay would find none either, so keep nothing
             self._applied[key] = result.uses
 
-    def commit(self, key: str, message: BillOfEntry | ImportGeneralManifest,
-               result: ClaimResult | None = None) -> ClaimResult | None:
+    def commit(
+        self,
+        key: str,
+        message: BillOfEntry | ImportGeneralManifest,
+        result: ClaimResult | None = None,
+    ) -> ClaimResult | None:
         """Persist a completed message (``--commit`` only); return the result to report.
 
         Called by the engine after the message's checks and claims. A replayed submission is not
@@ -556,23 +627,42 @@ class RunState:
         licences: tuple[tuple[str, str], ...] = ()
         boe = message if isinstance(message, BillOfEntry) else None
         if boe is not None:
-            licences = tuple(sorted({(lic.scheme.upper(), lic.number)
-                                     for item in boe.items for lic in item.licences}))
+            licences = tuple(
+                sorted(
+                    {
+                        (lic.scheme.upper(), lic.number)
+                        for item in boe.items
+                        for lic in item.licences
+                    }
+                )
+            )
             igm_number = boe.manifest.igm_number if boe.manifest else None
         else:
             igm_number = message.igm_number  # type: ignore[union-attr]
-        outcome = self.store.commit(Submission(
-            key=key, message_id=message.message_id, kind=kind_of(message),
-            manifest=message if isinstance(message, ImportGeneralManifest) else None,
-            debits=debits, licences=licences, uses=tuple(result.uses) if result else (),
-            function=message.function, replaces=message.function != Function.ORIGINAL,
-            body=message.model_dump_json(),
-            igm_number=igm_number,
-            document_number=boe.number if boe is not None else None,
-            run_id=self.run_id, aliases=(legacy_message_key(message),),
-            voids=((message.igm_number or "", message.port_code)
-                   if isinstance(message, ImportGeneralManifest)
-                   and message.function == Function.CANCELLATION else None)))
+        outcome = self.store.commit(
+            Submission(
+                key=key,
+                message_id=message.message_id,
+                kind=kind_of(message),
+                manifest=message if isinstance(message, ImportGeneralManifest) else None,
+                debits=debits,
+                licences=licences,
+                uses=tuple(result.uses) if result else (),
+                function=message.function,
+                replaces=message.function != Function.ORIGINAL,
+                body=message.model_dump_json(),
+                igm_number=igm_number,
+                document_number=boe.number if boe is not None else None,
+                run_id=self.run_id,
+                aliases=(legacy_message_key(message),),
+                voids=(
+                    (message.igm_number or "", message.port_code)
+                    if isinstance(message, ImportGeneralManifest)
+                    and message.function == Function.CANCELLATION
+                    else None
+                ),
+            )
+        )
         if outcome.committed:
             if result is not None:
                 result.credits = outcome.credits
@@ -592,9 +682,13 @@ class RunState:
         current = self.document(message_id)
         if current is None:
             return None
-        return DocumentVersion(message_id=message_id, kind=current.kind,
-                               function=Function.CANCELLATION, key=void_key(message_id, igm_key),
-                               body=current.body)
+        return DocumentVersion(
+            message_id=message_id,
+            kind=current.kind,
+            function=Function.CANCELLATION,
+            key=void_key(message_id, igm_key),
+            body=current.body,
+        )
 
     def _add(self, account: tuple[str, str], quantity: Decimal, value: Decimal) -> None:
         held_q, held_v = self._debits.get(account, (ZERO, ZERO))
@@ -603,15 +697,28 @@ class RunState:
 
 def bond_openings(boe: BillOfEntry) -> list[Debit]:
     """A warehousing Bill of Entry opens one bond balance per HS code, in the line's unit."""
-    return [Debit(BOND, bond_account(boe.message_id, item.hs_code), item.number, -item.quantity,
-                  ZERO, unit=item.unit, kind="bond") for item in boe.items]
+    return [
+        Debit(
+            BOND,
+            bond_account(boe.message_id, item.hs_code),
+            item.number,
+            -item.quantity,
+            ZERO,
+            unit=item.unit,
+            kind="bond",
+        )
+        for item in boe.items
+    ]
 
 
 def notes(boe: BillOfEntry, manifest: ImportGeneralManifest) -> bool:
     """Whether a Bill of Entry is noted against this IGM (same number, same port)."""
     reference = boe.manifest
-    return (reference is not None and reference.igm_number == manifest.igm_number
-            and boe.port_code == manifest.port_code)
+    return (
+        reference is not None
+        and reference.igm_number == manifest.igm_number
+        and boe.port_code == manifest.port_code
+    )
 
 
 def void_key(message_id: str, igm_key: str) -> str:
@@ -620,13 +727,18 @@ def void_key(message_id: str, igm_key: str) -> str:
 
 
 def version_of(key: str, message: BillOfEntry | ImportGeneralManifest) -> DocumentVersion:
-    return DocumentVersion(message_id=message.message_id, kind=kind_of(message),
-                           function=message.function, key=key,
-                           body=message.model_dump_json())
+    return DocumentVersion(
+        message_id=message.message_id,
+        kind=kind_of(message),
+        function=message.function,
+        key=key,
+        body=message.model_dump_json(),
+    )
 
 
-def _undebited(uses: Iterable[AuthorisationUse],
-               shortfalls: Sequence[Shortfall]) -> list[AuthorisationUse]:
+def _undebited(
+    uses: Iterable[AuthorisationUse], shortfalls: Sequence[Shortfall]
+) -> list[AuthorisationUse]:
     """The uses of a refused commit: nothing debited; what is left without this message's debits
     (a shortfall's own figures, else the remainder before this use's debit)."""
     left = {(s.claim.scheme.upper(), s.claim.number, s.claim.item): s for s in shortfalls}
@@ -636,11 +748,22 @@ def _undebited(uses: Iterable[AuthorisationUse],
         if shortfall is not None:
             quantity, value = shortfall.remaining_quantity, shortfall.remaining_value
         else:
-            quantity = None if use.remaining_quantity is None else (
-                use.remaining_quantity + use.debited_quantity)
-            value = None if use.remaining_value is None else (
-                use.remaining_value + use.debited_value)
-        out.append(use.model_copy(update={"debited_quantity": ZERO, "debited_value": ZERO,
-                                          "remaining_quantity": quantity,
-                                          "remaining_value": value}))
+            quantity = (
+                None
+                if use.remaining_quantity is None
+                else (use.remaining_quantity + use.debited_quantity)
+            )
+            value = (
+                None if use.remaining_value is None else (use.remaining_value + use.debited_value)
+            )
+        out.append(
+            use.model_copy(
+                update={
+                    "debited_quantity": ZERO,
+                    "debited_value": ZERO,
+                    "remaining_quantity": quantity,
+                    "remaining_value": value,
+                }
+            )
+        )
     return out

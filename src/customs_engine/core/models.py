@@ -164,11 +164,17 @@ def _at_most_six_places(value: Decimal) -> Decimal:
 ItemNumber = Annotated[int, Field(ge=0, le=MAX_ITEM_NUMBER)]
 #: A quantity, weight or rate: above zero (a line of nothing is meaningless, and a negative one
 #: would credit an authorisation).
-Positive = Annotated[Decimal, Field(gt=0, lt=MAX_MAGNITUDE, decimal_places=DECIMAL_PLACES),
-                     AfterValidator(_at_most_six_places)]
+Positive = Annotated[
+    Decimal,
+    Field(gt=0, lt=MAX_MAGNITUDE, decimal_places=DECIMAL_PLACES),
+    AfterValidator(_at_most_six_places),
+]
 #: An amount of money or a measured level: zero or more, never negative.
-NonNegative = Annotated[Decimal, Field(ge=0, lt=MAX_MAGNITUDE, decimal_places=DECIMAL_PLACES),
-                        AfterValidator(_at_most_six_places)]
+NonNegative = Annotated[
+    Decimal,
+    Field(ge=0, lt=MAX_MAGNITUDE, decimal_places=DECIMAL_PLACES),
+    AfterValidator(_at_most_six_places),
+]
 
 
 class Licence(_Model):
@@ -309,9 +315,12 @@ class ManifestLine(_Model):
     def _goods_and_totals(self) -> ManifestLine:
         goods = [item for item in self.goods_items if not item.is_empty()]
         if not goods:
-            single = GoodsItem(packages=self.packages, package_kind=self.package_kind,
-                               gross_weight_kg=self.gross_weight_kg,
-                               description=self.description)
+            single = GoodsItem(
+                packages=self.packages,
+                package_kind=self.package_kind,
+                gross_weight_kg=self.gross_weight_kg,
+                description=self.description,
+            )
             self.goods_items = [] if single.is_empty() else [single]
             return self
         self.goods_items = goods

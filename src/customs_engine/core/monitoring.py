@@ -55,8 +55,13 @@ class FeeFormula:
         def dec(key: str) -> Decimal | None:
             return None if key not in entry else Decimal(str(entry[key]))
 
-        return cls(flat=dec("flat"), per_thousand=dec("per_thousand"), minimum=dec("minimum"),
-                   maximum=dec("maximum"), reference=entry.get("reference", ""))
+        return cls(
+            flat=dec("flat"),
+            per_thousand=dec("per_thousand"),
+            minimum=dec("minimum"),
+            maximum=dec("maximum"),
+            reference=entry.get("reference", ""),
+        )
 
     @property
     def needs_cif(self) -> bool:
@@ -78,8 +83,10 @@ class FeeFormula:
     def describe(self) -> str:
         if self.flat is not None:
             return f"flat INR {self.flat:,}"
-        return (f"INR {self.per_thousand} per INR 1,000 of CIF, min INR {self.minimum:,}, "
-                f"max INR {self.maximum:,}")
+        return (
+            f"INR {self.per_thousand} per INR 1,000 of CIF, min INR {self.minimum:,}, "
+            f"max INR {self.maximum:,}"
+        )
 
 
 # -- the scheme's data ------------------------------------------------------------------------
@@ -110,8 +117,9 @@ class Scope:
 Exemption = Callable[[BillOfEntry, Item], str | None]
 
 
-def _periods(entries: Iterable[Mapping[str, Any]], make: Callable[[Mapping[str, Any]], Any]
-             ) -> Schedule[Any]:
+def _periods(
+    entries: Iterable[Mapping[str, Any]], make: Callable[[Mapping[str, Any]], Any]
+) -> Schedule[Any]:
     return Schedule(Period(make(e), e.get("from"), e.get("until")) for e in entries)
 
 
@@ -130,7 +138,8 @@ class MonitoringScheme:
         window = data["window"]
         self.earliest_days: int = int(window["earliest_days_before_arrival"])
         self.latest: Schedule[int | None] = _periods(
-            window.get("latest", ()), lambda e: e.get("days_before_arrival"))
+            window.get("latest", ()), lambda e: e.get("days_before_arrival")
+        )
         self.fee_models: dict[str, Schedule[FeeFormula]] = {
             name: _periods(entries, FeeFormula.from_entry)
             for name, entries in data["fee_models"].items()
@@ -163,8 +172,13 @@ class MonitoringScheme:
     def in_chapters(self, item: Item) -> bool:
         return item.hs_code[:2] in self.chapters
 
-    def scope(self, boe: BillOfEntry, ctx: CheckContext, exemption: Exemption | None = None,
-              exemption_rule: str = "EXM-001") -> Scope:
+    def scope(
+        self,
+        boe: BillOfEntry,
+        ctx: CheckContext,
+        exemption: Exemption | None = None,
+        exemption_rule: str = "EXM-001",
+    ) -> Scope:
         """Which lines the scheme covers on the reference date, less the plugin's exemptions."""
         status = self.coverage.at(ctx.reference_date(boe))
         candidates = [(i, item) for i, item in enumerate(boe.items) if self.in_chapters(item)]
@@ -172,25 +186,43 @@ class MonitoringScheme:
             return Scope([], [])
         if status == "list_not_loaded":
             rule = self.rule("COV-002")
-            return Scope([rule.finding(
-                "info", f"HS {item.hs_code}: on {ctx.reference_date(boe)} {self.scheme} covered "
+            return Scope(
+                [
+                    rule.finding(
+                        "info",
+                        f"HS {item.hs_code}: on {ctx.reference_date(boe)} {self.scheme} covered "
                         "only the lines of a notified list that is not loaded; coverage not "
                         "checked",
-                item=item.number, field=f"items[{i}].hs_code") for i, item in candidates], [])
+                        item=item.number,
+                        field=f"items[{i}].hs_code",
+                    )
+                    for i, item in candidates
+                ],
+                [],
+            )
         findings, lines = [], []
         for i, item in candidates:
             reason = exemption(boe, item) if exemption else None
             if reason is None:
                 lines.append((i, item))
             else:
-                findings.append(self.rule(exemption_rule).finding(
-                    "info", f"HS {item.hs_code}: {self.scheme} registration not required: {reason}",
-                    item=item.number, field=f"items[{i}]"))
+                findings.append(
+                    self.rule(exemption_rule).finding(
+                        "info",
+                        f"HS {item.hs_code}: {self.scheme} registration not required: {reason}",
+                        item=item.number,
+                        field=f"items[{i}]",
+                    )
+                )
         return Scope(findings, lines)
 
     def occurrences(self, lines: Iterable[tuple[int, Item]]) -> list[Occurrence]:
-        return [Occurrence(i, item, j, lic) for i, item in lines
-                for j, lic in enumerate(item.licences) if lic.scheme.upper() == self.scheme]
+        return [
+            Occurrence(i, item, j, lic)
+            for i, item in lines
+            for j, lic in enumerate(item.licences)
+            if lic.scheme.upper() == self.scheme
+        ]
 
     def by_number(self, lines: Iterable[tuple[int, Item]]) -> dict[str, list[Occurrence]]:
         grouped: dict[str, list[Occurrence]] = {}
@@ -214,16 +246,22 @@ class MonitoringScheme:
 
     # -- stateless checks ------------------------------------------------------------------------
 
-    def check(self, boe: BillOfEntry, ctx: CheckContext, lines: list[tuple[int, Item]]
-              ) -> list[Finding]:
+    def check(
+        self, boe: BillOfEntry, ctx: CheckContext, lines: list[tuple[int, Item]]
+    ) -> list[Finding]:
         findings: list[Finding] = []
         for i, item in lines:
             if not item.licences_for(self.scheme):
-                findings.append(self.rule("COV-001").finding(
-                    "hold", f"HS {item.hs_code} (chapter {item.hs_code[:2]}) needs a "
-                            f"registration under {self.scheme} and none is quoted; the "
-                            "registration fee payable is listed under fees",
-                    item=item.number, field=f"items[{i}]"))
+                findings.append(
+                    self.rule("COV-001").finding(
+                        "hold",
+                        f"HS {item.hs_code} (chapter {item.hs_code[:2]}) needs a "
+                        f"registration under {self.scheme} and none is quoted; the "
+                        "registration fee payable is listed under fees",
+                        item=item.number,
+                        field=f"items[{i}]",
+                    )
+                )
         for number, occurrences in self.by_number(lines).items():
             record = ctx.registry.licence(self.scheme, number)
             for occ in occurrences:
@@ -232,117 +270,201 @@ class MonitoringScheme:
                 findings += self._registry_checks(boe, ctx, number, occurrences, record)
         return findings
 
-    def _licence_checks(self, boe: BillOfEntry, occ: Occurrence, record: RegistryRecord | None
-                        ) -> list[Finding]:
+    def _licence_checks(
+        self, boe: BillOfEntry, occ: Occurrence, record: RegistryRecord | None
+    ) -> list[Finding]:
         lic, out = occ.licence, []
         where: dict[str, Any] = {"item": occ.item.number, "field": occ.field}
         boe_rule = self.rule("BOE-001")
         if lic.expires_on is None:
-            out.append(boe_rule.finding(
-                "query", f"{self.scheme} registration {lic.number} is quoted without its expiry "
-                         "date; the Bill of Entry must carry both", **where))
+            out.append(
+                boe_rule.finding(
+                    "query",
+                    f"{self.scheme} registration {lic.number} is quoted without its expiry "
+                    "date; the Bill of Entry must carry both",
+                    **where,
+                )
+            )
         if not lic.number.upper().startswith(self.number_prefix):
-            out.append(boe_rule.finding(
-                "warn", f"{self.scheme} registration number {lic.number} does not start with "
-                        f"{self.number_prefix!r}", **where))
+            out.append(
+                boe_rule.finding(
+                    "warn",
+                    f"{self.scheme} registration number {lic.number} does not start with "
+                    f"{self.number_prefix!r}",
+                    **where,
+                )
+            )
         issued = self.issued_on(lic, record)
         expiry = self.expiry(lic, record)
         if expiry is None:
-            out.append(self.rule("VAL-001").finding(
-                "info", f"{self.scheme} registration {lic.number}: neither issue nor expiry date "
-                        "is known (message or registry); validity not checked", **where))
+            out.append(
+                self.rule("VAL-001").finding(
+                    "info",
+                    f"{self.scheme} registration {lic.number}: neither issue nor expiry date "
+                    "is known (message or registry); validity not checked",
+                    **where,
+                )
+            )
         elif boe.presented_on > expiry:
-            out.append(self.rule("VAL-001").finding(
-                "reject", f"{self.scheme} registration {lic.number} expired on {expiry}; the Bill "
-                          f"of Entry was presented on {boe.presented_on}; a fresh registration is "
-                          "needed", **where))
+            out.append(
+                self.rule("VAL-001").finding(
+                    "reject",
+                    f"{self.scheme} registration {lic.number} expired on {expiry}; the Bill "
+                    f"of Entry was presented on {boe.presented_on}; a fresh registration is "
+                    "needed",
+                    **where,
+                )
+            )
         if lic.expires_on is not None and issued is not None:
             computed = issued + timedelta(days=self.validity_days)
             if lic.expires_on != computed:
-                out.append(self.rule("VAL-002").finding(
-                    "query", f"{self.scheme} registration {lic.number}: declared expiry "
-                             f"{lic.expires_on} differs from issue date {issued} + "
-                             f"{self.validity_days} days = {computed}", **where))
+                out.append(
+                    self.rule("VAL-002").finding(
+                        "query",
+                        f"{self.scheme} registration {lic.number}: declared expiry "
+                        f"{lic.expires_on} differs from issue date {issued} + "
+                        f"{self.validity_days} days = {computed}",
+                        **where,
+                    )
+                )
         return out
 
-    def _registry_checks(self, boe: BillOfEntry, ctx: CheckContext, number: str,
-                         occurrences: list[Occurrence], record: RegistryRecord) -> list[Finding]:
+    def _registry_checks(
+        self,
+        boe: BillOfEntry,
+        ctx: CheckContext,
+        number: str,
+        occurrences: list[Occurrence],
+        record: RegistryRecord,
+    ) -> list[Finding]:
         fld, out = self.rule("FLD-001"), []
         first = occurrences[0]
         if record.port_code and record.port_code != boe.port_code:
-            out.append(fld.finding(
-                "query", f"{self.scheme} registration {number} is for port {record.port_code}; the "
-                         f"Bill of Entry is at {boe.port_code}",
-                item=first.item.number, field="port_code"))
+            out.append(
+                fld.finding(
+                    "query",
+                    f"{self.scheme} registration {number} is for port {record.port_code}; the "
+                    f"Bill of Entry is at {boe.port_code}",
+                    item=first.item.number,
+                    field="port_code",
+                )
+            )
         for occ in _distinct_items(occurrences):
             item = occ.item
             if record.hs_codes and not record.covers_hs(item.hs_code):
-                out.append(fld.finding(
-                    "query", f"HS {item.hs_code} is not among the HS codes of {self.scheme} "
-                             f"registration {number} ({' '.join(record.hs_codes)})",
-                    item=item.number, field=f"items[{occ.index}].hs_code"))
+                out.append(
+                    fld.finding(
+                        "query",
+                        f"HS {item.hs_code} is not among the HS codes of {self.scheme} "
+                        f"registration {number} ({' '.join(record.hs_codes)})",
+                        item=item.number,
+                        field=f"items[{occ.index}].hs_code",
+                    )
+                )
             origin = (item.country_of_origin or "").upper()
             if record.country_of_origin and origin and origin != record.country_of_origin.upper():
-                out.append(fld.finding(
-                    "query", f"country of origin {origin} differs from {record.country_of_origin} "
-                             f"registered under {self.scheme} {number}",
-                    item=item.number, field=f"items[{occ.index}].country_of_origin"))
+                out.append(
+                    fld.finding(
+                        "query",
+                        f"country of origin {origin} differs from {record.country_of_origin} "
+                        f"registered under {self.scheme} {number}",
+                        item=item.number,
+                        field=f"items[{occ.index}].country_of_origin",
+                    )
+                )
         out += self._excess(boe, ctx, number, occurrences, record)
         out += self._fee_paid(boe, ctx, number, occurrences, record)
         return out
 
-    def _excess(self, boe: BillOfEntry, ctx: CheckContext, number: str,
-                occurrences: list[Occurrence], record: RegistryRecord) -> list[Finding]:
+    def _excess(
+        self,
+        boe: BillOfEntry,
+        ctx: CheckContext,
+        number: str,
+        occurrences: list[Occurrence],
+        record: RegistryRecord,
+    ) -> list[Finding]:
         rule, out = self.rule("FLD-002"), []
         items = [occ.item for occ in _distinct_items(occurrences)]
-        where: dict[str, Any] = {"item": items[0].number if len(items) == 1 else None,
-                 "field": occurrences[0].field if len(items) == 1 else None}
+        where: dict[str, Any] = {
+            "item": items[0].number if len(items) == 1 else None,
+            "field": occurrences[0].field if len(items) == 1 else None,
+        }
         if record.quantity is not None:
             units = {item.unit.upper() for item in items}
             if record.unit and units != {record.unit.upper()}:
-                out.append(rule.finding(
-                    "query", f"{self.scheme} registration {number} is in {record.unit}; the "
-                             f"Bill of Entry quotes {', '.join(sorted(units))}: quantity not "
-                             "compared",
-                    **where))
+                out.append(
+                    rule.finding(
+                        "query",
+                        f"{self.scheme} registration {number} is in {record.unit}; the "
+                        f"Bill of Entry quotes {', '.join(sorted(units))}: quantity not "
+                        "compared",
+                        **where,
+                    )
+                )
             else:
                 quantity = sum((item.quantity for item in items), Decimal(0))
                 pct = self.percentage(ctx, "quantity_tolerance_pct")
                 limit = _with_tolerance(record.quantity, pct)
                 if quantity > limit:
-                    out.append(rule.finding(
-                        "query", f"quantity {quantity} {record.unit or ''} exceeds the "
-                                 f"{record.quantity} registered under {self.scheme} {number} "
-                                 f"(limit with tolerance {limit})".replace("  ", " "), **where))
+                    out.append(
+                        rule.finding(
+                            "query",
+                            f"quantity {quantity} {record.unit or ''} exceeds the "
+                            f"{record.quantity} registered under {self.scheme} {number} "
+                            f"(limit with tolerance {limit})".replace("  ", " "),
+                            **where,
+                        )
+                    )
         if record.value_inr is not None:
             # the engine valued every item once (core/valuation.py): None means unknown
             known = [item.value_inr for item in items if item.value_inr is not None]
             value = sum(known, Decimal(0))
             limit = _with_tolerance(record.value_inr, self.percentage(ctx, "value_tolerance_pct"))
             if value > limit:
-                out.append(rule.finding(
-                    "query", f"value {inr(value)} exceeds the {inr(record.value_inr)} registered "
-                             f"under {self.scheme} {number} (limit with tolerance {inr(limit)})",
-                    **where))
+                out.append(
+                    rule.finding(
+                        "query",
+                        f"value {inr(value)} exceeds the {inr(record.value_inr)} registered "
+                        f"under {self.scheme} {number} (limit with tolerance {inr(limit)})",
+                        **where,
+                    )
+                )
         return out
 
-    def _fee_paid(self, boe: BillOfEntry, ctx: CheckContext, number: str,
-                  occurrences: list[Occurrence], record: RegistryRecord) -> list[Finding]:
+    def _fee_paid(
+        self,
+        boe: BillOfEntry,
+        ctx: CheckContext,
+        number: str,
+        occurrences: list[Occurrence],
+        record: RegistryRecord,
+    ) -> list[Finding]:
         if record.fee_paid_inr is None:
             return []
         items = [occ.item for occ in _distinct_items(occurrences)]
         due = self.registration_fee(boe, ctx, items, occurrences[0].licence, record)
         if due is None or due.amount is None or record.fee_paid_inr >= due.amount:
             return []
-        return [self.rule("FEE-002").finding(
-            "query", f"{self.scheme} registration {number}: fee paid {inr(record.fee_paid_inr)} is "
-                     f"lower than the fee due {inr(due.amount)} ({due.basis})",
-            item=occurrences[0].item.number, field=occurrences[0].field)]
+        return [
+            self.rule("FEE-002").finding(
+                "query",
+                f"{self.scheme} registration {number}: fee paid {inr(record.fee_paid_inr)} is "
+                f"lower than the fee due {inr(due.amount)} ({due.basis})",
+                item=occurrences[0].item.number,
+                field=occurrences[0].field,
+            )
+        ]
 
     # -- in-sequence: the window needs the IGM when nothing else gives the expected arrival ----
 
-    def check_window(self, boe: BillOfEntry, ctx: CheckContext, run: RunState | None,
-                     lines: list[tuple[int, Item]]) -> list[Finding]:
+    def check_window(
+        self,
+        boe: BillOfEntry,
+        ctx: CheckContext,
+        run: RunState | None,
+        lines: list[tuple[int, Item]],
+    ) -> list[Finding]:
         """The registration window against the expected arrival.
 
         The registry's or the Bill of Entry's expected arrival needs no run state: those
@@ -358,34 +480,50 @@ class MonitoringScheme:
             if issued is None:
                 continue  # VAL-001 already says the registration's dates are unknown
             needs_igm = boe.expected_arrival is None and (
-                record is None or record.expected_arrival is None)
+                record is None or record.expected_arrival is None
+            )
             if needs_igm != (run is not None):
                 continue  # checked in the other pass
             arrival, source = self._expected_arrival(boe, run, record)
             if arrival is None:
-                out.append(rule.finding(
-                    "info", f"{self.scheme} registration {number}: expected arrival unknown "
-                            "(registry, Bill of Entry and IGM); registration window not checked",
-                    **where))
+                out.append(
+                    rule.finding(
+                        "info",
+                        f"{self.scheme} registration {number}: expected arrival unknown "
+                        "(registry, Bill of Entry and IGM); registration window not checked",
+                        **where,
+                    )
+                )
                 continue
             earliest = arrival - timedelta(days=self.earliest_days)
             if issued < earliest:
-                out.append(rule.finding(
-                    "query", f"{self.scheme} registration {number} was issued on {issued}, earlier "
-                             f"than {earliest} ({self.earliest_days} days before the expected "
-                             f"arrival {arrival} per the {source})", **where))
+                out.append(
+                    rule.finding(
+                        "query",
+                        f"{self.scheme} registration {number} was issued on {issued}, earlier "
+                        f"than {earliest} ({self.earliest_days} days before the expected "
+                        f"arrival {arrival} per the {source})",
+                        **where,
+                    )
+                )
             days = self.latest.at(ctx.as_of or issued)
             if days is not None and issued > arrival - timedelta(days=days):
                 bound = "the arrival date" if days == 0 else f"{days} days before arrival"
-                out.append(rule.finding(
-                    "hold", f"{self.scheme} registration {number} was issued on {issued}, later "
-                            f"than {arrival - timedelta(days=days)} ({bound}, expected arrival "
-                            f"{arrival} per the {source}) as required for registrations of "
-                            "that date", **where))
+                out.append(
+                    rule.finding(
+                        "hold",
+                        f"{self.scheme} registration {number} was issued on {issued}, later "
+                        f"than {arrival - timedelta(days=days)} ({bound}, expected arrival "
+                        f"{arrival} per the {source}) as required for registrations of "
+                        "that date",
+                        **where,
+                    )
+                )
         return out
 
-    def _expected_arrival(self, boe: BillOfEntry, run: RunState | None,
-                          record: RegistryRecord | None) -> tuple[date | None, str]:
+    def _expected_arrival(
+        self, boe: BillOfEntry, run: RunState | None, record: RegistryRecord | None
+    ) -> tuple[date | None, str]:
         if record is not None and record.expected_arrival is not None:
             return record.expected_arrival, "registry"
         if boe.expected_arrival is not None:
@@ -406,12 +544,19 @@ class MonitoringScheme:
         schedule = self.fee_models.get(model)
         if schedule is None:
             known = ", ".join(sorted(self.fee_models))
-            raise UnknownFeeModel(f"unknown fee_model {model!r} in the [{self.plugin}] config "
-                                  f"(expected {known})")
+            raise UnknownFeeModel(
+                f"unknown fee_model {model!r} in the [{self.plugin}] config (expected {known})"
+            )
         return schedule.at(on)
 
-    def registration_fee(self, boe: BillOfEntry, ctx: CheckContext, items: list[Item],
-                         licence: Licence | None, record: RegistryRecord | None) -> FeeDue | None:
+    def registration_fee(
+        self,
+        boe: BillOfEntry,
+        ctx: CheckContext,
+        items: list[Item],
+        licence: Licence | None,
+        record: RegistryRecord | None,
+    ) -> FeeDue | None:
         """The fee of one registration (``licence`` None: the one the BoE lacks), if in force.
 
         Keyed on the registration's issue date (a missing one: the BoE date), or ``--as-of``.
@@ -428,12 +573,16 @@ class MonitoringScheme:
         keyed = "as-of date" if ctx.as_of else ("issue date" if issued else "Bill of Entry date")
         basis = f"{formula.describe()}, by {keyed} {on}"
         if formula.needs_cif:
-            basis += f"; CIF {inr(cif)} from the {cif_source}" if cif is not None else (
-                "; CIF unknown, fee not computed")
+            basis += (
+                f"; CIF {inr(cif)} from the {cif_source}"
+                if cif is not None
+                else ("; CIF unknown, fee not computed")
+            )
         return FeeDue(formula.amount(cif), basis)
 
-    def _cif(self, boe: BillOfEntry, ctx: CheckContext, items: list[Item],
-             record: RegistryRecord | None) -> tuple[Decimal | None, str]:
+    def _cif(
+        self, boe: BillOfEntry, ctx: CheckContext, items: list[Item], record: RegistryRecord | None
+    ) -> tuple[Decimal | None, str]:
         """Registry value, else the sum of the BoE lines the registration covers."""
         if record is not None and record.value_inr is not None:
             return record.value_inr, "registry"
@@ -445,8 +594,9 @@ class MonitoringScheme:
             total += value
         return total, "Bill of Entry lines"
 
-    def fees(self, boe: BillOfEntry, ctx: CheckContext, lines: list[tuple[int, Item]]
-             ) -> tuple[list[Fee], list[Finding]]:
+    def fees(
+        self, boe: BillOfEntry, ctx: CheckContext, lines: list[tuple[int, Item]]
+    ) -> tuple[list[Fee], list[Finding]]:
         """One fee per registration quoted, and one for the registration the BoE lacks.
 
         Returns the fees and ``info`` findings for fees that could not be computed.
@@ -456,7 +606,8 @@ class MonitoringScheme:
         notes: list[Finding] = []
         wanted: list[tuple[Licence | None, list[Item]]] = [
             (occurrences[0].licence, [occ.item for occ in _distinct_items(occurrences)])
-            for occurrences in self.by_number(lines).values()]
+            for occurrences in self.by_number(lines).values()
+        ]
         missing = [item for _, item in lines if not item.licences_for(self.scheme)]
         if missing:
             wanted.append((None, missing))
@@ -467,14 +618,25 @@ class MonitoringScheme:
                 continue
             numbers = [item.number for item in items]
             only = numbers[0] if len(numbers) == 1 else None
-            label = (f"{self.scheme} registration {licence.number}" if licence else
-                     f"missing {self.scheme} registration "
-                     f"(item{'s' if len(numbers) > 1 else ''} {', '.join(map(str, numbers))})")
+            label = (
+                f"{self.scheme} registration {licence.number}"
+                if licence
+                else f"missing {self.scheme} registration "
+                f"(item{'s' if len(numbers) > 1 else ''} {', '.join(map(str, numbers))})"
+            )
             if due.amount is None:
                 notes.append(rule.finding("info", f"{label}: {due.basis}", item=only))
                 continue
-            fees.append(Fee(rule=rule.id, scheme=rule.scheme, kind="registration_fee",
-                            amount=due.amount, item=only, basis=f"{label}: {due.basis}"))
+            fees.append(
+                Fee(
+                    rule=rule.id,
+                    scheme=rule.scheme,
+                    kind="registration_fee",
+                    amount=due.amount,
+                    item=only,
+                    basis=f"{label}: {due.basis}",
+                )
+            )
         return fees, notes
 
 

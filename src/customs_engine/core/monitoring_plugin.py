@@ -31,8 +31,9 @@ class MonitoringPlugin:
         """Why a covered line needs no registration, or ``None``."""
         return None
 
-    def in_sequence(self, boe: BillOfEntry, run: RunState,
-                    lines: list[tuple[int, Item]]) -> list[Finding]:
+    def in_sequence(
+        self, boe: BillOfEntry, run: RunState, lines: list[tuple[int, Item]]
+    ) -> list[Finding]:
         """Scheme-specific checks against the run state (beyond the registration window)."""
         return []
 
@@ -43,8 +44,13 @@ class MonitoringPlugin:
 
     @hookimpl
     def customs_schemes(self) -> list[Scheme]:
-        return [Scheme(name=self.monitoring.plugin, title=self.title,
-                       licence_schemes=(self.monitoring.scheme,))]
+        return [
+            Scheme(
+                name=self.monitoring.plugin,
+                title=self.title,
+                licence_schemes=(self.monitoring.scheme,),
+            )
+        ]
 
     @hookimpl
     def customs_rules(self) -> list[Rule]:
@@ -54,8 +60,12 @@ class MonitoringPlugin:
     def customs_check_bill_of_entry(self, boe: BillOfEntry, ctx: CheckContext) -> list[Finding]:
         scope = self.scope(boe, ctx)
         _, notes = self.monitoring.fees(boe, ctx, scope.lines)
-        return (scope.findings + self.monitoring.check(boe, ctx, scope.lines)
-                + self.monitoring.check_window(boe, ctx, None, scope.lines) + notes)
+        return (
+            scope.findings
+            + self.monitoring.check(boe, ctx, scope.lines)
+            + self.monitoring.check_window(boe, ctx, None, scope.lines)
+            + notes
+        )
 
     @hookimpl
     def customs_fees(self, boe: BillOfEntry, ctx: CheckContext) -> list[Fee]:
@@ -63,8 +73,9 @@ class MonitoringPlugin:
         return fees
 
     @hookimpl
-    def customs_check_in_sequence(self, message: BillOfEntry | ImportGeneralManifest,
-                                  ctx: CheckContext, run: RunState) -> list[Finding]:
+    def customs_check_in_sequence(
+        self, message: BillOfEntry | ImportGeneralManifest, ctx: CheckContext, run: RunState
+    ) -> list[Finding]:
         if not isinstance(message, BillOfEntry):
             return []
         if not any(item.licences_for(self.monitoring.scheme) for item in message.items):

@@ -15,17 +15,21 @@ from customs_engine.core.response import Finding, MessageType, Response
 #: version not supported; a value's format
 SyntaxKind = Literal["unreadable", "envelope", "structure", "version", "value"]
 SYNTAX_RULES: dict[SyntaxKind, str] = {
-    "unreadable": "CORE-SYNTAX-001", "envelope": "CORE-SYNTAX-002",
-    "structure": "CORE-SYNTAX-003", "version": "CORE-SYNTAX-004", "value": "CORE-SYNTAX-005"}
+    "unreadable": "CORE-SYNTAX-001",
+    "envelope": "CORE-SYNTAX-002",
+    "structure": "CORE-SYNTAX-003",
+    "version": "CORE-SYNTAX-004",
+    "value": "CORE-SYNTAX-005",
+}
 SYNTAX_RULE = SYNTAX_RULES["unreadable"]
 
 
 class ParsedMessage(BaseModel):
     """One message an adapter found in a file: the canonical model, or why there is none.
 
-    ``findings`` carries syntax problems (``CORE-SYNTAX-001`` … ``005`` by kind, or an adapter's own
-rule). A
-    message with a model *and* findings was read but broke the format somewhere non-fatal.
+    ``findings`` carries syntax problems (``CORE-SYNTAX-001`` … ``005`` by kind, or an adapter's
+    own rule). A message with a model *and* findings was read but broke the format somewhere
+    non-fatal.
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -42,9 +46,15 @@ rule). A
     echo: dict[str, Any] | None = None
 
 
-def syntax_finding(message: str, *, kind: SyntaxKind = "unreadable", line: int | None = None,
-                   column: int | None = None, item: int | None = None,
-                   field: str | None = None) -> Finding:
+def syntax_finding(
+    message: str,
+    *,
+    kind: SyntaxKind = "unreadable",
+    line: int | None = None,
+    column: int | None = None,
+    item: int | None = None,
+    field: str | None = None,
+) -> Finding:
     """A ``CORE-SYNTAX-00x`` finding of this kind whose message names the place (1-based line
     and column); its legal reference is the rule's, from the core catalogue."""
     where = []
@@ -56,11 +66,23 @@ def syntax_finding(message: str, *, kind: SyntaxKind = "unreadable", line: int |
     return RULES[SYNTAX_RULES[kind]].finding("reject", text, item=item, field=field)
 
 
-def unparsable(format: str, message: str, *, index: int = 0, line: int | None = None,
-               column: int | None = None, reference: str | None = None) -> ParsedMessage:
+def unparsable(
+    format: str,
+    message: str,
+    *,
+    index: int = 0,
+    line: int | None = None,
+    column: int | None = None,
+    reference: str | None = None,
+) -> ParsedMessage:
     """A message that could not be read at all: type ``unknown``, one syntax finding."""
-    return ParsedMessage(index=index, format=format, type="unknown", reference=reference,
-                         findings=[syntax_finding(message, line=line, column=column)])
+    return ParsedMessage(
+        index=index,
+        format=format,
+        type="unknown",
+        reference=reference,
+        findings=[syntax_finding(message, line=line, column=column)],
+    )
 
 
 class ResponseWriter(Protocol):

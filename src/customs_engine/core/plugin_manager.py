@@ -61,7 +61,8 @@ class BlockedEssentialError(Exception):
         self.names = tuple(sorted(names))
         super().__init__(
             f"{BLOCK_ENV} names {', '.join(repr(n) for n in self.names)}, which cannot be "
-            "blocked: the core checks and the JSON writer are essential")
+            "blocked: the core checks and the JSON writer are essential"
+        )
 
 
 @dataclass(frozen=True)
@@ -134,8 +135,12 @@ class PluginHost:
 
     @classmethod
     def from_entry_points(
-        cls, *, blocked: Iterable[str] | None = None, trace: bool | None = None,
-        extra: Iterable[tuple[str, object, str]] = (), only: Iterable[str] | None = None,
+        cls,
+        *,
+        blocked: Iterable[str] | None = None,
+        trace: bool | None = None,
+        extra: Iterable[tuple[str, object, str]] = (),
+        only: Iterable[str] | None = None,
     ) -> PluginHost:
         """Load every ``customs_engine`` entry point (sorted by name), less the blocked ones.
 
@@ -188,12 +193,19 @@ class PluginHost:
             plugin = self.pm.get_plugin(name)
             callers = self.pm.get_hookcallers(plugin) or []
             module = getattr(plugin, "__name__", type(plugin).__module__)
-            infos.append(PluginInfo(name=name, version=self._versions[name], module=module,
-                                    hooks=tuple(sorted(c.name for c in callers))))
+            infos.append(
+                PluginInfo(
+                    name=name,
+                    version=self._versions[name],
+                    module=module,
+                    hooks=tuple(sorted(c.name for c in callers)),
+                )
+            )
         return infos
 
-    def call_each(self, hook_name: str, *, only: Collection[str] | None = None,
-                  **kwargs: Any) -> list[ImplCall]:
+    def call_each(
+        self, hook_name: str, *, only: Collection[str] | None = None, **kwargs: Any
+    ) -> list[ImplCall]:
         """Call a collected hook plugin by plugin, catching each failure.
 
         The order is pluggy's own: the plugin registered last is called first (entry points
@@ -216,8 +228,9 @@ class PluginHost:
                 return FirstResult(call.result, call.plugin, tuple(failures))
         return FirstResult(failures=tuple(failures))
 
-    def _calls(self, hook_name: str, kwargs: dict[str, Any],
-               only: Collection[str] | None = None) -> Iterator[ImplCall]:
+    def _calls(
+        self, hook_name: str, kwargs: dict[str, Any], only: Collection[str] | None = None
+    ) -> Iterator[ImplCall]:
         """The one way hooks are called: plugin by plugin, each failure caught and named."""
         for impl in reversed(getattr(self.pm.hook, hook_name).get_hookimpls()):
             if only is not None and impl.plugin_name not in only:
@@ -225,8 +238,7 @@ class PluginHost:
             args = {name: kwargs[name] for name in impl.argnames}
             yield self.invoke(hook_name, impl.plugin_name, impl.function, args)
 
-    def invoke(self, hook_name: str, plugin: str, function: Any,
-               args: dict[str, Any]) -> ImplCall:
+    def invoke(self, hook_name: str, plugin: str, function: Any, args: dict[str, Any]) -> ImplCall:
         """Call one plugin's function, traced, with its failure caught (a lost ledger database
         is not the plugin's fault and is raised). Format records are called through it too.
 
@@ -242,8 +254,11 @@ class PluginHost:
         except Exception as exc:  # isolated: the caller reports it against the plugin
             call = ImplCall(plugin, hook_name, error=exc)
         if self.tracing:
-            outcome = (call.result if call.error is None
-                       else f"raised {type(call.error).__name__}: {call.error}")
+            outcome = (
+                call.result
+                if call.error is None
+                else f"raised {type(call.error).__name__}: {call.error}"
+            )
             self._hooktrace("finish", hook_name, f"(plugin {plugin})", "-->", outcome)
             self._hooktrace.root.indent -= 1
         return call
@@ -255,8 +270,12 @@ class PluginHost:
         still answer the older ``customs_detect_format`` hook. Failures are kept, not raised."""
         failures: list[ImplCall] = []
         for fmt in self.wire_formats.values():
-            call = self.invoke(f"{fmt.name}.detect", self.format_owner["wire", fmt.name],
-                               fmt.detect, {"head": head, "name": name})
+            call = self.invoke(
+                f"{fmt.name}.detect",
+                self.format_owner["wire", fmt.name],
+                fmt.detect,
+                {"head": head, "name": name},
+            )
             if call.error is not None:
                 failures.append(call)
             elif call.result:
@@ -264,15 +283,21 @@ class PluginHost:
         legacy = self.call_first("customs_detect_format", head=head, name=name)
         return FirstResult(legacy.result, legacy.plugin, (*failures, *legacy.failures))
 
-    def read_format(self, fmt: str, data: bytes, source: str,
-                    config: Mapping[str, Mapping[str, Any]]) -> FirstResult:
+    def read_format(
+        self, fmt: str, data: bytes, source: str, config: Mapping[str, Mapping[str, Any]]
+    ) -> FirstResult:
         """Every message of a file of format ``fmt`` (``result`` ``None``: nobody read it)."""
         record = self.wire_formats.get(fmt)
         if record is None:
-            return self.call_first("customs_parse", format=fmt, data=data, source=source,
-                                   config=config)
-        call = self.invoke(f"{fmt}.read", self.format_owner["wire", fmt], record.read,
-                           {"data": data, "source": source, "config": config})
+            return self.call_first(
+                "customs_parse", format=fmt, data=data, source=source, config=config
+            )
+        call = self.invoke(
+            f"{fmt}.read",
+            self.format_owner["wire", fmt],
+            record.read,
+            {"data": data, "source": source, "config": config},
+        )
         if call.error is not None:
             return FirstResult(failures=(call,))
         return FirstResult(call.result, call.plugin)
@@ -290,16 +315,16 @@ class PluginHost:
         record = self.convert_targets().get(target)
         if record is not None and record.write is not None:
             return record.write(messages)
-        result: bytes | None = self.pm.hook.customs_write_messages(messages=messages,
-                                                                   format=target)
+        result: bytes | None = self.pm.hook.customs_write_messages(messages=messages, format=target)
         return result
 
     def response_writer(self, fmt: str, stream: BinaryIO) -> ResponseWriter | None:
         record = self.response_formats.get(fmt)
         if record is not None:
             return record.writer(stream)
-        writer: ResponseWriter | None = self.pm.hook.customs_response_writer(format=fmt,
-                                                                            stream=stream)
+        writer: ResponseWriter | None = self.pm.hook.customs_response_writer(
+            format=fmt, stream=stream
+        )
         return writer
 
     def handled_licence_schemes(self) -> frozenset[str]:
@@ -312,26 +337,32 @@ class PluginHost:
     def _collect_formats(self) -> None:
         """Format records of every plugin; a name registered twice stops the run, naming both
         plugins (a duplicate would silently shadow the other plugin's format)."""
-        for hook_name, table in (("customs_wire_formats", self.wire_formats),
-                                 ("customs_response_formats", self.response_formats)):
+        for hook_name, table in (
+            ("customs_wire_formats", self.wire_formats),
+            ("customs_response_formats", self.response_formats),
+        ):
             records: list[tuple[str, Any]] = []
             for call in self.call_each(hook_name):
                 if call.error is not None:
-                    raise PluginLoadError(call.plugin,
-                                          f"{hook_name} failed: {call.error}") from call.error
+                    raise PluginLoadError(
+                        call.plugin, f"{hook_name} failed: {call.error}"
+                    ) from call.error
                 records += [(call.plugin, record) for record in call.result or ()]
             for plugin, record in sorted(records, key=lambda pair: pair[1].name):
                 self._register_format(table, plugin, record)
         legacy: list[str] = []
         for call in self.call_each("customs_output_formats"):
             if call.error is not None:
-                raise PluginLoadError(call.plugin, f"customs_output_formats failed: "
-                                                   f"{call.error}") from call.error
+                raise PluginLoadError(
+                    call.plugin, f"customs_output_formats failed: {call.error}"
+                ) from call.error
             for name in call.result or ():
                 if ("response", name) in self.format_owner:
                     owner = self.format_owner["response", name]
-                    raise PluginLoadError(call.plugin, f"response format {name!r} is already "
-                                                       f"registered by plugin {owner!r}")
+                    raise PluginLoadError(
+                        call.plugin,
+                        f"response format {name!r} is already registered by plugin {owner!r}",
+                    )
                 legacy.append(name)
                 self.format_owner["response", name] = call.plugin
         self._legacy_output_formats = sorted(legacy)
@@ -340,17 +371,29 @@ class PluginHost:
         kind = "wire" if isinstance(record, WireFormat) else "response"
         expected = WireFormat if kind == "wire" else ResponseFormat
         if not isinstance(record, expected):
-            raise PluginLoadError(plugin, f"returned {type(record).__name__}, not a "
-                                          f"{expected.__name__}")
+            raise PluginLoadError(
+                plugin, f"returned {type(record).__name__}, not a {expected.__name__}"
+            )
         if (kind, record.name) in self.format_owner:
-            raise PluginLoadError(plugin, f"{kind} format {record.name!r} is already registered "
-                                          f"by plugin {self.format_owner[kind, record.name]!r}")
+            raise PluginLoadError(
+                plugin,
+                f"{kind} format {record.name!r} is already registered "
+                f"by plugin {self.format_owner[kind, record.name]!r}",
+            )
         if isinstance(record, WireFormat) and record.write is not None:
-            clash = next((f for f in self.wire_formats.values() if f.write is not None
-                          and f.target == record.target), None)
+            clash = next(
+                (
+                    f
+                    for f in self.wire_formats.values()
+                    if f.write is not None and f.target == record.target
+                ),
+                None,
+            )
             if clash is not None:
-                raise PluginLoadError(plugin, f"convert target {record.target!r} is already "
-                                              f"written by format {clash.name!r}")
+                raise PluginLoadError(
+                    plugin,
+                    f"convert target {record.target!r} is already written by format {clash.name!r}",
+                )
         table[record.name] = record
         self.format_owner[kind, record.name] = plugin
 
@@ -363,11 +406,13 @@ class PluginHost:
                     raise PluginLoadError(
                         impl.plugin_name,
                         f"{caller.name} is a wrapper (wrapper=True or hookwrapper=True); "
-                        "customs-engine calls each plugin on its own and supports no wrappers")
+                        "customs-engine calls each plugin on its own and supports no wrappers",
+                    )
 
     def _hookcallers(self) -> list[pluggy.HookCaller]:
-        return [getattr(self.pm.hook, name) for name in dir(self.pm.hook)
-                if name.startswith("customs_")]
+        return [
+            getattr(self.pm.hook, name) for name in dir(self.pm.hook) if name.startswith("customs_")
+        ]
 
     def _check_shortfall_rules(self) -> None:
         """Each scheme's shortfall rules must be declared by its plugin with outcome ``reject``:
@@ -385,8 +430,10 @@ class PluginHost:
         if rule is None:
             return f"shortfall rule {rule_id} is not declared by any plugin"
         if "reject" not in rule.outcomes:
-            return (f"shortfall rule {rule_id} is not declared with the outcome 'reject' "
-                    f"(declared: {', '.join(rule.outcomes)})")
+            return (
+                f"shortfall rule {rule_id} is not declared with the outcome 'reject' "
+                f"(declared: {', '.join(rule.outcomes)})"
+            )
         return None
 
     def _collect_rules(self) -> dict[str, Rule]:
@@ -394,13 +441,15 @@ class PluginHost:
         owner: dict[str, str] = {}
         for call in self.call_each("customs_rules"):
             if call.error is not None:
-                raise PluginLoadError(call.plugin,
-                                      f"customs_rules failed: {call.error}") from call.error
+                raise PluginLoadError(
+                    call.plugin, f"customs_rules failed: {call.error}"
+                ) from call.error
             for rule in call.result or []:
                 if rule.id in rules:
                     raise PluginLoadError(
                         call.plugin,
-                        f"rule ID {rule.id} is already declared by plugin {owner[rule.id]!r}")
+                        f"rule ID {rule.id} is already declared by plugin {owner[rule.id]!r}",
+                    )
                 rules[rule.id] = rule
                 owner[rule.id] = call.plugin
         self.rule_owner = owner
@@ -410,8 +459,9 @@ class PluginHost:
         schemes: list[Scheme] = []
         for call in self.call_each("customs_schemes"):
             if call.error is not None:
-                raise PluginLoadError(call.plugin,
-                                      f"customs_schemes failed: {call.error}") from call.error
+                raise PluginLoadError(
+                    call.plugin, f"customs_schemes failed: {call.error}"
+                ) from call.error
             schemes.extend(call.result or ())
         return sorted(schemes, key=lambda s: s.name)
 
@@ -419,8 +469,10 @@ class PluginHost:
 def _warn_unknown_blocked(names: Iterable[str]) -> None:
     """A misspelt name in the block list would leave the plugin running: say so."""
     for name in sorted(names):
-        sys.stderr.write(f"customs: {BLOCK_ENV} names {name!r}, which is not an installed "
-                         "plugin; nothing was blocked for it\n")
+        sys.stderr.write(
+            f"customs: {BLOCK_ENV} names {name!r}, which is not an installed "
+            "plugin; nothing was blocked for it\n"
+        )
 
 
 def _plugin_name(pm: pluggy.PluginManager, plugin: object) -> str:

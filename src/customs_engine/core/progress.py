@@ -16,8 +16,9 @@ from typing import TextIO
 REDRAW_SECONDS = 0.25
 
 
-def progress_wanted(forced: bool | None, stream: TextIO | None = None,
-                    environ: Mapping[str, str] | None = None) -> bool:
+def progress_wanted(
+    forced: bool | None, stream: TextIO | None = None, environ: Mapping[str, str] | None = None
+) -> bool:
     if forced is not None:
         return forced
     env = os.environ if environ is None else environ
@@ -59,8 +60,10 @@ class Progress:
         text = f"customs: {self.messages} messages, {rate:.0f}/s"
         if self.total_files and self.files:
             left = (self.total_files - self.files) * elapsed / self.files
-            text += (f", {self.files}/{self.total_files} files, "
-                     f"ETA {int(left) // 60}:{int(left) % 60:02d}")
+            text += (
+                f", {self.files}/{self.total_files} files, "
+                f"ETA {int(left) // 60}:{int(left) % 60:02d}"
+            )
         else:
             text += f", {self.files} files"
         return text

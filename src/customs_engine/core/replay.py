@@ -23,16 +23,34 @@ _Packed = bytes
 
 
 def _pack(uses: Iterable[AuthorisationUse]) -> _Packed:
-    return pickle.dumps(tuple((u.scheme, u.number, u.item, u.debited_quantity, u.debited_value,
-                               u.remaining_quantity, u.remaining_value) for u in uses),
-                        protocol=pickle.HIGHEST_PROTOCOL)
+    return pickle.dumps(
+        tuple(
+            (
+                u.scheme,
+                u.number,
+                u.item,
+                u.debited_quantity,
+                u.debited_value,
+                u.remaining_quantity,
+                u.remaining_value,
+            )
+            for u in uses
+        ),
+        protocol=pickle.HIGHEST_PROTOCOL,
+    )
 
 
 def _unpack(packed: _Packed) -> list[AuthorisationUse]:
-    fields = ("scheme", "number", "item", "debited_quantity", "debited_value",
-              "remaining_quantity", "remaining_value")
-    return [AuthorisationUse(**dict(zip(fields, row, strict=True)))
-            for row in pickle.loads(packed)]
+    fields = (
+        "scheme",
+        "number",
+        "item",
+        "debited_quantity",
+        "debited_value",
+        "remaining_quantity",
+        "remaining_value",
+    )
+    return [AuthorisationUse(**dict(zip(fields, row, strict=True))) for row in pickle.loads(packed)]
 
 
 class ReplayTable(TemporaryStore):
@@ -65,6 +83,9 @@ class ReplayTable(TemporaryStore):
             self._db.execute("DELETE FROM applied WHERE key = ?", (key,))
 
     def __len__(self) -> int:
-        spilled = 0 if self._db is None else self._db.execute(
-            "SELECT count(*) FROM applied").fetchone()[0]
+        spilled = (
+            0
+            if self._db is None
+            else self._db.execute("SELECT count(*) FROM applied").fetchone()[0]
+        )
         return len(self._recent) + spilled

@@ -25,8 +25,22 @@ from customs_engine.core.formats import ResponseFormat
 from customs_engine.core.hookspecs import hookimpl
 from customs_engine.core.response import Finding, Response
 
-CSV_COLUMNS = ("source", "index", "reference", "type", "status", "rule", "scheme", "outcome",
-               "item", "field", "message", "reference_law", "function", "credited")
+CSV_COLUMNS = (
+    "source",
+    "index",
+    "reference",
+    "type",
+    "status",
+    "rule",
+    "scheme",
+    "outcome",
+    "item",
+    "field",
+    "message",
+    "reference_law",
+    "function",
+    "credited",
+)
 FAILING = {"rejected": "rejected", "hold": "hold", "query": "query"}
 
 
@@ -50,8 +64,19 @@ class CsvWriter:
         if not response.findings:
             self._row((*head, "", "", "", "", "", "", "", *tail))
         for f in response.findings:
-            self._row((*head, f.rule, f.scheme, f.outcome, "" if f.item is None else f.item,
-                       f.field or "", f.message, f.reference, *tail))
+            self._row(
+                (
+                    *head,
+                    f.rule,
+                    f.scheme,
+                    f.outcome,
+                    "" if f.item is None else f.item,
+                    f.field or "",
+                    f.message,
+                    f.reference,
+                    *tail,
+                )
+            )
 
     def close(self) -> None:
         pass
@@ -68,8 +93,10 @@ class JUnitWriter:
         self.stream = stream
         self.tests = 0
         self.failures = 0
-        stream.write(b'<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="customs">\n'
-                     b'  <testsuite name="customs validate">\n')
+        stream.write(
+            b'<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="customs">\n'
+            b'  <testsuite name="customs validate">\n'
+        )
 
     def write(self, response: Response) -> None:
         msg = response.message
@@ -79,24 +106,32 @@ class JUnitWriter:
             name = f"{msg.reference} #{msg.index}"
         if msg.function not in (None, "original"):
             name = f"{name} ({msg.function})"
-        lines = [f'    <testcase classname={quoteattr(msg.source)} name={quoteattr(name)}>']
-        text = "\n".join([*(_finding_line(f) for f in response.findings),
-                          *(f"credited back {credit.text()}" for credit in response.credited)])
+        lines = [f"    <testcase classname={quoteattr(msg.source)} name={quoteattr(name)}>"]
+        text = "\n".join(
+            [
+                *(_finding_line(f) for f in response.findings),
+                *(f"credited back {credit.text()}" for credit in response.credited),
+            ]
+        )
         kind = FAILING.get(response.status)
         if kind is not None:
             self.failures += 1
             first = _worst(response)
-            lines.append(f"      <failure type={quoteattr(kind)} "
-                         f"message={quoteattr(f'{kind}: {first.rule}: {first.message}')}>"
-                         f"{escape(text)}</failure>")
+            lines.append(
+                f"      <failure type={quoteattr(kind)} "
+                f"message={quoteattr(f'{kind}: {first.rule}: {first.message}')}>"
+                f"{escape(text)}</failure>"
+            )
         elif text:
             lines.append(f"      <system-out>{escape(text)}</system-out>")
         lines.append("    </testcase>\n")
         self.stream.write("\n".join(lines).encode())
 
     def close(self) -> None:
-        self.stream.write(f"  </testsuite>\n  <!-- {self.tests} messages, {self.failures} not "
-                          "accepted -->\n</testsuites>\n".encode())
+        self.stream.write(
+            f"  </testsuite>\n  <!-- {self.tests} messages, {self.failures} not "
+            "accepted -->\n</testsuites>\n".encode()
+        )
 
 
 _OUTCOME_RANK = {"reject": 0, "hold": 1, "query": 2, "warn": 3, "info": 4}
@@ -106,8 +141,7 @@ def _worst(response: Response) -> Finding:
     return min(response.findings, key=lambda f: _OUTCOME_RANK[f.outcome])
 
 
-_WRITERS: dict[str, type[CsvWriter] | type[JUnitWriter]] = {"csv": CsvWriter,
-                                                             "junit": JUnitWriter}
+_WRITERS: dict[str, type[CsvWriter] | type[JUnitWriter]] = {"csv": CsvWriter, "junit": JUnitWriter}
 
 
 #: what ``customs validate --help`` says of each format
@@ -116,5 +150,7 @@ _TITLES = {"csv": "one CSV row per finding", "junit": "JUnit XML for CI"}
 
 @hookimpl
 def customs_response_formats() -> list[ResponseFormat]:
-    return [ResponseFormat(name=name, title=_TITLES[name], writer=writer)
-            for name, writer in sorted(_WRITERS.items())]
+    return [
+        ResponseFormat(name=name, title=_TITLES[name], writer=writer)
+        for name, writer in sorted(_WRITERS.items())
+    ]

@@ -25,6 +25,7 @@ _STATUS_BY_OUTCOME: tuple[tuple[str, Status], ...] = (
     ("query", "query"),
 )
 
+
 def quantity(value: Decimal) -> str:
     """A quantity without exponent or trailing zeros beyond what was given."""
     text = format(value, "f")
@@ -103,8 +104,10 @@ class Credit(_Record):
     def text(self) -> str:
         """``TESTAUTH AUTH-1 item 1: 60 NOS / INR 60000.00`` (the text, CSV and JUnit writers)."""
         unit = f" {self.unit}" if self.unit else ""
-        return (f"{self.scheme.upper()} {self.number} item {self.item}: {quantity(self.quantity)}"
-                f"{unit} / INR {money(self.value_inr)}")
+        return (
+            f"{self.scheme.upper()} {self.number} item {self.item}: {quantity(self.quantity)}"
+            f"{unit} / INR {money(self.value_inr)}"
+        )
 
 
 class Routing(_Record):

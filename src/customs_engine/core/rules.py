@@ -61,8 +61,13 @@ class Rule(BaseModel):
         if outcome not in self.outcomes:
             raise ValueError(f"{self.id} is not declared with outcome {outcome!r}")
         return Finding(
-            rule=self.id, scheme=self.scheme, outcome=outcome, item=item, field=field,
-            message=message, reference=self.reference,
+            rule=self.id,
+            scheme=self.scheme,
+            outcome=outcome,
+            item=item,
+            field=field,
+            message=message,
+            reference=self.reference,
         )
 
 
@@ -127,9 +132,7 @@ class Schedule(Generic[T]):
         cls, entries: Iterable[Mapping[str, Any]], key: str = "value"
     ) -> Schedule[Any]:
         """Build from TOML tables with ``from`` / ``until`` dates and a value key."""
-        return cls(
-            Period(entry[key], entry.get("from"), entry.get("until")) for entry in entries
-        )
+        return cls(Period(entry[key], entry.get("from"), entry.get("until")) for entry in entries)
 
     def at(self, on: date) -> T | None:
         for period in self.periods:

@@ -69,9 +69,15 @@ def responses_for(engine: Engine, file: InputFile) -> list[Response]:
     return [engine.complete(p, a, file.name) for p, a in stateless(engine, file)]
 
 
-def run(engine: Engine, files: Iterable[InputFile], writer: ResponseWriter, *, jobs: int = 1,
-        progress: Progress | None = None,
-        host_factory: Callable[[], PluginHost] | None = None) -> RunSummary:
+def run(
+    engine: Engine,
+    files: Iterable[InputFile],
+    writer: ResponseWriter,
+    *,
+    jobs: int = 1,
+    progress: Progress | None = None,
+    host_factory: Callable[[], PluginHost] | None = None,
+) -> RunSummary:
     """Validate ``files`` and write every response; ``jobs`` worker processes when above 1.
 
     ``host_factory`` builds each worker's plugins (default: every entry point, less those blocked
@@ -84,8 +90,11 @@ def run(engine: Engine, files: Iterable[InputFile], writer: ResponseWriter, *, j
     gc.set_threshold(*GC_THRESHOLD)
     try:
         files = _without_skipped(files, summary)
-        results = (_in_process(engine, files) if jobs <= 1
-                   else _in_workers(engine, files, jobs, host_factory))
+        results = (
+            _in_process(engine, files)
+            if jobs <= 1
+            else _in_workers(engine, files, jobs, host_factory)
+        )
         for name, pairs in results:
             for parsed, assessment in pairs:
                 response = engine.complete(parsed, assessment, name)
@@ -131,8 +140,7 @@ def _start_worker(ctx: CheckContext, host_factory: Callable[[], PluginHost] | No
     global _worker
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the main process's handler is not ours
     _die_with_parent(os.getppid())
-    host = host_factory() if host_factory is not None else PluginHost.from_entry_points(
-        trace=False)
+    host = host_factory() if host_factory is not None else PluginHost.from_entry_points(trace=False)
     _worker = Engine(host, ctx)
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLD)
@@ -142,6 +150,7 @@ def _die_with_parent(parent: int, every: float = 0.5) -> None:
     """A worker whose main process is gone (killed with ``kill -9``) exits at once, whatever it
     was doing: nothing would read its results, and it must not run on for ever. A daemon thread
     watches the parent process id (re-parenting changes it)."""
+
     def watch() -> None:
         while os.getppid() == parent:
             time.sleep(every)
@@ -174,9 +183,12 @@ def _batches(files: Iterable[InputFile]) -> Iterator[list[InputFile]]:
         yield batch
 
 
-def _in_workers(engine: Engine, files: Iterable[InputFile], jobs: int,
-                host_factory: Callable[[], PluginHost] | None
-                ) -> Iterator[tuple[str, Stateless]]:
+def _in_workers(
+    engine: Engine,
+    files: Iterable[InputFile],
+    jobs: int,
+    host_factory: Callable[[], PluginHost] | None,
+) -> Iterator[tuple[str, Stateless]]:
     """Results of every batch in input order, from ``jobs - 1`` workers and the main process.
 
     The main process steals: whenever the next result in order is not ready, it takes the next
@@ -199,8 +211,9 @@ def _in_workers(engine: Engine, files: Iterable[InputFile], jobs: int,
         return
     pending.append(([file.name for file in first], [stateless(engine, file) for file in first]))
     try:
-        with ProcessPoolExecutor(max_workers=workers, initializer=_start_worker,
-                                 initargs=(engine.ctx, host_factory)) as pool:
+        with ProcessPoolExecutor(
+            max_workers=workers, initializer=_start_worker, initargs=(engine.ctx, host_factory)
+        ) as pool:
             pool.submit(_ready)  # start the workers now: they load plugins while the main reads
             while True:
                 while not exhausted and in_flight < worker_window and len(pending) < max_pending:
@@ -208,20 +221,29 @@ def _in_workers(engine: Engine, files: Iterable[InputFile], jobs: int,
                     if batch is None:
                         exhausted = True
                         break
-                    pending.append(([file.name for file in batch],
-                                    pool.submit(_work, compress(batch))))
+                    pending.append(
+                        ([file.name for file in batch], pool.submit(_work, compress(batch)))
+                    )
                     in_flight += 1
                 if not pending:
                     return
                 names, head = pending[0]
-                if isinstance(head, Future) and not head.done() and not exhausted and (
-                        len(pending) < max_pending):
+                if (
+                    isinstance(head, Future)
+                    and not head.done()
+                    and not exhausted
+                    and (len(pending) < max_pending)
+                ):
                     batch = next(batches, None)
                     if batch is None:
                         exhausted = True
                     else:
-                        pending.append(([file.name for file in batch],
-                                        [stateless(engine, file) for file in batch]))
+                        pending.append(
+                            (
+                                [file.name for file in batch],
+                                [stateless(engine, file) for file in batch],
+                            )
+                        )
                     continue
                 pending.popleft()
                 if isinstance(head, Future):
@@ -234,5 +256,7 @@ def _in_workers(engine: Engine, files: Iterable[InputFile], jobs: int,
                     yield from zip(names, head, strict=True)
     except BrokenProcessPool as exc:
         where = f" while checking {names[0]} … {names[-1]}" if names else ""
-        raise RunError(f"a worker process died{where} ({exc}); run again with -j1 to find the "
-                       "input that causes it") from exc
+        raise RunError(
+            f"a worker process died{where} ({exc}); run again with -j1 to find the "
+            "input that causes it"
+        ) from exc

@@ -71,22 +71,28 @@ class TextWriter:
     def write(self, response: Response) -> None:
         msg = response.message
         function = f" ({msg.function})" if msg.function not in (None, "original") else ""
-        head = (f"{msg.source} #{msg.index} {msg.type} {msg.reference or '-'}{function}: "
-                f"{response.status.upper()}")
+        head = (
+            f"{msg.source} #{msg.index} {msg.type} {msg.reference or '-'}{function}: "
+            f"{response.status.upper()}"
+        )
         lines = [head]
         for f in response.findings:
             where = f" item {f.item}" if f.item is not None else ""
             lines.append(f"  {f.outcome:<6} {f.rule}{where}: {f.message} [{f.reference}]")
         for fee in response.fees:
             where = f" item {fee.item}" if fee.item is not None else ""
-            lines.append(f"  fee    {fee.rule}{where}: {fee.kind} {fee.currency} "
-                         f"{fee.model_dump(mode='json')['amount']} ({fee.basis})")
+            lines.append(
+                f"  fee    {fee.rule}{where}: {fee.kind} {fee.currency} "
+                f"{fee.model_dump(mode='json')['amount']} ({fee.basis})"
+            )
         for use in response.authorisations:
             data = use.model_dump(mode="json")
-            lines.append(f"  debit  {use.scheme.upper()} {use.number} item {use.item}: "
-                         f"{data['debited_quantity']} / INR {data['debited_value']}, remaining "
-                         f"{data['remaining_quantity'] or 'no limit on record'} / "
-                         f"INR {data['remaining_value'] or 'no limit on record'}")
+            lines.append(
+                f"  debit  {use.scheme.upper()} {use.number} item {use.item}: "
+                f"{data['debited_quantity']} / INR {data['debited_value']}, remaining "
+                f"{data['remaining_quantity'] or 'no limit on record'} / "
+                f"INR {data['remaining_value'] or 'no limit on record'}"
+            )
         for credit in response.credited:
             lines.append(f"  credit {credit.text()} (credited back)")
         if response.routing is not None:
@@ -100,15 +106,23 @@ class TextWriter:
 
 
 _WRITERS: dict[str, type[JsonWriter] | type[JsonLinesWriter] | type[TextWriter]] = {
-    "json": JsonWriter, "jsonl": JsonLinesWriter, "text": TextWriter}
+    "json": JsonWriter,
+    "jsonl": JsonLinesWriter,
+    "text": TextWriter,
+}
 
 
 #: what ``customs validate --help`` says of each format
-_TITLES = {"json": "one JSON document", "jsonl": "one JSON object per line",
-           "text": "a readable report"}
+_TITLES = {
+    "json": "one JSON document",
+    "jsonl": "one JSON object per line",
+    "text": "a readable report",
+}
 
 
 @hookimpl
 def customs_response_formats() -> list[ResponseFormat]:
-    return [ResponseFormat(name=name, title=_TITLES[name], writer=writer)
-            for name, writer in sorted(_WRITERS.items())]
+    return [
+        ResponseFormat(name=name, title=_TITLES[name], writer=writer)
+        for name, writer in sorted(_WRITERS.items())
+    ]

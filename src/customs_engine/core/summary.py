@@ -65,13 +65,17 @@ class RunSummary:
 
     def render(self) -> str:
         """Human-readable summary lines (for standard error; stdout stays machine-readable)."""
-        lines = [f"customs: {self.messages} message{'s' if self.messages != 1 else ''} in "
-                 f"{self.seconds:.2f} s ({self.rate:.1f} messages/s)",
-                 "  status:  " + ", ".join(f"{s} {self.by_status[s]}" for s in STATUSES)]
+        lines = [
+            f"customs: {self.messages} message{'s' if self.messages != 1 else ''} in "
+            f"{self.seconds:.2f} s ({self.rate:.1f} messages/s)",
+            "  status:  " + ", ".join(f"{s} {self.by_status[s]}" for s in STATUSES),
+        ]
         lines.append("  findings by rule:   " + _counts(self.findings_by_rule))
         lines.append("  findings by scheme: " + _counts(self.findings_by_scheme))
-        fees = ", ".join(f"{kind} {self.fee_count[kind]} (INR {money(self.fee_total[kind])})"
-                         for kind in sorted(self.fee_count))
+        fees = ", ".join(
+            f"{kind} {self.fee_count[kind]} (INR {money(self.fee_total[kind])})"
+            for kind in sorted(self.fee_count)
+        )
         lines.append("  fees by kind:       " + (fees or "none"))
         if self.skipped:
             total = sum(self.skipped.values())

@@ -11,11 +11,17 @@ from decimal import Decimal
 
 #: unit → (dimension, how many base units one of it is)
 _FACTORS: dict[str, tuple[str, Decimal]] = {
-    "GMS": ("mass", Decimal("0.001")), "KGS": ("mass", Decimal(1)),
-    "QTL": ("mass", Decimal(100)), "MTS": ("mass", Decimal(1000)), "TNE": ("mass", Decimal(1000)),
-    "MLT": ("volume", Decimal("0.001")), "LTR": ("volume", Decimal(1)),
+    "GMS": ("mass", Decimal("0.001")),
+    "KGS": ("mass", Decimal(1)),
+    "QTL": ("mass", Decimal(100)),
+    "MTS": ("mass", Decimal(1000)),
+    "TNE": ("mass", Decimal(1000)),
+    "MLT": ("volume", Decimal("0.001")),
+    "LTR": ("volume", Decimal(1)),
     "KLR": ("volume", Decimal(1000)),
-    "NOS": ("count", Decimal(1)), "PCS": ("count", Decimal(1)), "UNT": ("count", Decimal(1)),
+    "NOS": ("count", Decimal(1)),
+    "PCS": ("count", Decimal(1)),
+    "UNT": ("count", Decimal(1)),
 }
 
 

@@ -38,8 +38,18 @@ __all__ = ["Packed", "compress", "decompress", "pack", "unpack"]
 
 #: one message on the wire: the parsed message's index, format, type, reference and echo; the
 #: assessment's fees, claims, routing and key; and, as JSON, both lists of findings and the message
-Packed = tuple[int, str, str, str | None, dict[str, Any] | None, list[Fee],
-               list[AuthorisationClaim], Routing | None, str | None, bytes]
+Packed = tuple[
+    int,
+    str,
+    str,
+    str | None,
+    dict[str, Any] | None,
+    list[Fee],
+    list[AuthorisationClaim],
+    Routing | None,
+    str | None,
+    bytes,
+]
 
 _JSON: TypeAdapter[tuple[list[Finding], list[Finding], BillOfEntry | ImportGeneralManifest | None]]
 _JSON = TypeAdapter(tuple[list[Finding], list[Finding], Message | None])
@@ -47,21 +57,38 @@ _JSON = TypeAdapter(tuple[list[Finding], list[Finding], Message | None])
 
 def pack(parsed: ParsedMessage, assessment: Assessment) -> Packed:
     message = assessment.message or parsed.message
-    return (parsed.index, parsed.format, parsed.type, parsed.reference, parsed.echo,
-            assessment.fees,
-            assessment.claims, assessment.routing, assessment.key,
-            _JSON.dump_json((parsed.findings, assessment.findings, message)))
+    return (
+        parsed.index,
+        parsed.format,
+        parsed.type,
+        parsed.reference,
+        parsed.echo,
+        assessment.fees,
+        assessment.claims,
+        assessment.routing,
+        assessment.key,
+        _JSON.dump_json((parsed.findings, assessment.findings, message)),
+    )
 
 
 def unpack(packed: Packed) -> tuple[ParsedMessage, Assessment]:
     index, format, type_, reference, echo, fees, claims, routing, key, json = packed
     parsed_findings, findings, message = _JSON.validate_json(json)
     # validated on the worker's side already: rebuilt without validating again
-    return (ParsedMessage.model_construct(index=index, format=format, type=type_,
-                                          reference=reference, message=message,
-                                          findings=parsed_findings, echo=echo),
-            Assessment.model_construct(findings=findings, fees=fees, claims=claims,
-                                       routing=routing, message=None, key=key))
+    return (
+        ParsedMessage.model_construct(
+            index=index,
+            format=format,
+            type=type_,
+            reference=reference,
+            message=message,
+            findings=parsed_findings,
+            echo=echo,
+        ),
+        Assessment.model_construct(
+            findings=findings, fees=fees, claims=claims, routing=routing, message=None, key=key
+        ),
+    )
 
 
 def compress(value: Any) -> bytes:

@@ -54,12 +54,20 @@ DEFAULT_MAX_BODY = 64 * 1024 * 1024
 DEFAULT_RETENTION_DAYS = 30.0
 #: the console keeps the token a user typed in this cookie (HttpOnly, SameSite=Strict)
 TOKEN_COOKIE = "customs_token"
-JSONL_TYPES = ("application/jsonl", "application/x-ndjson", "application/json-lines",
-               "application/x-jsonlines")
+JSONL_TYPES = (
+    "application/jsonl",
+    "application/x-ndjson",
+    "application/json-lines",
+    "application/x-jsonlines",
+)
 PURGE_EVERY = 300.0  # seconds between retention sweeps in one process
-ENV = {"db": "CUSTOMS_DB", "require_token": "CUSTOMS_SERVE_REQUIRE_TOKEN",
-       "max_body": "CUSTOMS_SERVE_MAX_BODY", "retention_days": "CUSTOMS_SERVE_RETENTION_DAYS",
-       "config_path": "CUSTOMS_SERVE_CONFIG"}
+ENV = {
+    "db": "CUSTOMS_DB",
+    "require_token": "CUSTOMS_SERVE_REQUIRE_TOKEN",
+    "max_body": "CUSTOMS_SERVE_MAX_BODY",
+    "retention_days": "CUSTOMS_SERVE_RETENTION_DAYS",
+    "config_path": "CUSTOMS_SERVE_CONFIG",
+}
 
 
 @dataclass(frozen=True)
@@ -73,9 +81,11 @@ class Settings:
     config_path: str | None = None
 
     def to_env(self) -> dict[str, str]:
-        env = {ENV["require_token"]: "1" if self.require_token else "0",
-               ENV["max_body"]: str(self.max_body),
-               ENV["retention_days"]: str(self.retention_days)}
+        env = {
+            ENV["require_token"]: "1" if self.require_token else "0",
+            ENV["max_body"]: str(self.max_body),
+            ENV["retention_days"]: str(self.retention_days),
+        }
         if self.db:
             env[ENV["db"]] = self.db
         if self.config_path:
@@ -85,11 +95,13 @@ class Settings:
     @classmethod
     def from_env(cls) -> Settings:
         env = os.environ
-        return cls(db=env.get(ENV["db"]) or None,
-                   require_token=env.get(ENV["require_token"], "0") == "1",
-                   max_body=int(env.get(ENV["max_body"], DEFAULT_MAX_BODY)),
-                   retention_days=float(env.get(ENV["retention_days"], DEFAULT_RETENTION_DAYS)),
-                   config_path=env.get(ENV["config_path"]) or None)
+        return cls(
+            db=env.get(ENV["db"]) or None,
+            require_token=env.get(ENV["require_token"], "0") == "1",
+            max_body=int(env.get(ENV["max_body"], DEFAULT_MAX_BODY)),
+            retention_days=float(env.get(ENV["retention_days"], DEFAULT_RETENTION_DAYS)),
+            config_path=env.get(ENV["config_path"]) or None,
+        )
 
 
 @dataclass
@@ -104,12 +116,16 @@ class Service:
     _last_purge: float = 0.0
 
     @classmethod
-    def open(cls, settings: Settings, host: PluginHost,
-             config: dict[str, Any] | None = None) -> Service:
+    def open(
+        cls, settings: Settings, host: PluginHost, config: dict[str, Any] | None = None
+    ) -> Service:
         registry = SqlRegistry.open(settings.db)
-        service = cls(settings, Validator(host, registry, Limits.from_env(), config or {}),
-                      TokenStore(registry.engine),
-                      ResultStore(registry.engine, timedelta(days=settings.retention_days)))
+        service = cls(
+            settings,
+            Validator(host, registry, Limits.from_env(), config or {}),
+            TokenStore(registry.engine),
+            ResultStore(registry.engine, timedelta(days=settings.retention_days)),
+        )
         service.purge_if_due()
         return service
 
@@ -123,20 +139,25 @@ class Service:
         self._last_purge = now
         removed = self.results.purge()
         if removed:
-            log.info("removed %d validations older than %s days", removed,
-                     self.settings.retention_days)
+            log.info(
+                "removed %d validations older than %s days", removed, self.settings.retention_days
+            )
 
-    def validate(self, path: str, name: str, *, as_of: date | None,
-                 commit: bool) -> tuple[str, list[Response]]:
+    def validate(
+        self, path: str, name: str, *, as_of: date | None, commit: bool
+    ) -> tuple[str, list[Response]]:
         """One run of an uploaded file; stored, counted; returns (validation id, responses)."""
         try:
             responses = self.validator.run_path(path, name, as_of=as_of, commit=commit)
         except LedgerError as exc:
             done = "committed" if commit else "checked"
-            raise Problem(503, f"stopped at {exc}. The messages before it were {done}; nothing "
-                          "of this message was stored. Send the file again once the database "
-                          "is back: committed messages are replayed, never debited twice.",
-                          kind="registry-unavailable") from exc
+            raise Problem(
+                503,
+                f"stopped at {exc}. The messages before it were {done}; nothing "
+                "of this message was stored. Send the file again once the database "
+                "is back: committed messages are replayed, never debited twice.",
+                kind="registry-unavailable",
+            ) from exc
         validation_id = self.results.save(name, responses, committed=commit)
         self.metrics.observe_responses(responses)
         self.purge_if_due()
@@ -145,13 +166,18 @@ class Service:
 
 # -- authentication ----------------------------------------------------------------------------
 
+
 def presented_token(request: Request) -> str | None:
     header = request.headers.get("authorization")
     if header:
         kind, _, value = header.partition(" ")
         if kind.lower() != "bearer" or not value.strip():
-            raise Problem(401, "the Authorization header must read 'Bearer <token>'",
-                          kind="unauthorized", headers={"WWW-Authenticate": "Bearer"})
+            raise Problem(
+                401,
+                "the Authorization header must read 'Bearer <token>'",
+                kind="unauthorized",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         return value.strip()
     return request.cookies.get(TOKEN_COOKIE)
 
@@ -165,21 +191,33 @@ async def authorise(request: Request, needed: Scope | None) -> TokenInfo | None:
     token = presented_token(request)
     info = await run_in_threadpool(service.tokens.check, token) if token else None
     if token and info is None:
-        raise Problem(401, "the token is unknown or revoked", kind="unauthorized",
-                      headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        raise Problem(
+            401,
+            "the token is unknown or revoked",
+            kind="unauthorized",
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
     if needed is None:
         return info
     if info is None:
-        raise Problem(401, f"this needs a bearer token with the {needed} scope "
-                      f"(customs tokens create --scope {needed})", kind="unauthorized",
-                      headers={"WWW-Authenticate": "Bearer"})
+        raise Problem(
+            401,
+            f"this needs a bearer token with the {needed} scope "
+            f"(customs tokens create --scope {needed})",
+            kind="unauthorized",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     if not info.allows(needed):
-        raise Problem(403, f"token {info.token_id} has the {info.scope} scope; this needs "
-                      f"{needed}", kind="forbidden")
+        raise Problem(
+            403,
+            f"token {info.token_id} has the {info.scope} scope; this needs {needed}",
+            kind="forbidden",
+        )
     return info
 
 
 # -- request bodies and answers ----------------------------------------------------------------
+
 
 async def receive_body(request: Request, limit: int) -> str:
     """The request body in a temporary file (its path); :class:`BodyTooLarge` as soon as it
@@ -219,18 +257,26 @@ def output_format(request: Request, fmt: str | None) -> str:
         fmt = "jsonl" if any(kind in accept for kind in JSONL_TYPES) else "json"
     formats = service.validator.host.output_formats()
     if fmt not in formats:
-        raise Problem(400, f"format {fmt!r} is not one of {', '.join(formats)}",
-                      kind="unknown-format", formats=formats)
+        raise Problem(
+            400,
+            f"format {fmt!r} is not one of {', '.join(formats)}",
+            kind="unknown-format",
+            formats=formats,
+        )
     return fmt
 
 
-def answer(service: Service, responses: list[Response], fmt: str, status: int,
-           validation_id: str) -> HttpResponse:
+def answer(
+    service: Service, responses: list[Response], fmt: str, status: int, validation_id: str
+) -> HttpResponse:
     body = service.validator.render(responses, fmt)
     location = f"/v1/validations/{validation_id}"
-    return HttpResponse(body, status_code=status,
-                        media_type=MEDIA_TYPES.get(fmt, "application/octet-stream"),
-                        headers={"Location": location, "X-Validation-Id": validation_id})
+    return HttpResponse(
+        body,
+        status_code=status,
+        media_type=MEDIA_TYPES.get(fmt, "application/octet-stream"),
+        headers={"Location": location, "X-Validation-Id": validation_id},
+    )
 
 
 def parse_as_of(value: str | None) -> date | None:
@@ -307,16 +353,23 @@ class Measure:
         finally:
             route = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
-            self.metrics.observe_request(scope.get("method", ""), template, status,
-                                         time.perf_counter() - started)
+            self.metrics.observe_request(
+                scope.get("method", ""), template, status, time.perf_counter() - started
+            )
 
 
 # -- the application ---------------------------------------------------------------------------
 
+
 def create_app(service: Service) -> FastAPI:
-    app = FastAPI(title="customs-engine", version=__version__, docs_url=None, redoc_url=None,
-                  description="Checks Indian import customs messages (IGM, Bill of Entry) "
-                              "before they are filed. Errors are RFC 9457 problem documents.")
+    app = FastAPI(
+        title="customs-engine",
+        version=__version__,
+        docs_url=None,
+        redoc_url=None,
+        description="Checks Indian import customs messages (IGM, Bill of Entry) "
+        "before they are filed. Errors are RFC 9457 problem documents.",
+    )
     app.state.service = service
     app.add_middleware(BodyLimit, limit=service.settings.max_body)
     app.add_middleware(Measure, metrics=service.metrics)
@@ -350,37 +403,60 @@ def _handlers(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else "request refused"
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"nothing at {request.url.path}"
-        return problem_response(exc.status_code, detail, instance=request.url.path,
-                                headers=getattr(exc, "headers", None))
+        return problem_response(
+            exc.status_code,
+            detail,
+            instance=request.url.path,
+            headers=getattr(exc, "headers", None),
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [{"loc": list(error.get("loc", ())), "msg": error.get("msg", "")}
-                  for error in exc.errors()]
+        errors = [
+            {"loc": list(error.get("loc", ())), "msg": error.get("msg", "")}
+            for error in exc.errors()
+        ]
         where = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors)
-        return problem_response(422, f"invalid request: {where}", kind="invalid-request",
-                                instance=request.url.path, errors=jsonable_encoder(errors))
+        return problem_response(
+            422,
+            f"invalid request: {where}",
+            kind="invalid-request",
+            instance=request.url.path,
+            errors=jsonable_encoder(errors),
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.error("unexpected error answering %s %s", request.method, request.url.path,
-                  exc_info=exc)
-        return problem_response(500, "the service failed to answer; the error is in its log",
-                                kind="internal-error", instance=request.url.path)
+        log.error(
+            "unexpected error answering %s %s", request.method, request.url.path, exc_info=exc
+        )
+        return problem_response(
+            500,
+            "the service failed to answer; the error is in its log",
+            kind="internal-error",
+            instance=request.url.path,
+        )
 
 
 def _api(app: FastAPI) -> None:
-    @app.post("/v1/validations", status_code=201, tags=["validations"],
-              summary="Validate one file (any input format) or a zip/tar archive",
-              responses={201: {"description": "structured responses, one per message"},
-                         413: {"description": "body above the limit"}})
+    @app.post(
+        "/v1/validations",
+        status_code=201,
+        tags=["validations"],
+        summary="Validate one file (any input format) or a zip/tar archive",
+        responses={
+            201: {"description": "structured responses, one per message"},
+            413: {"description": "body above the limit"},
+        },
+    )
     async def create_validation(
-            request: Request,
-            format: str | None = Query(None, description="Output format (default json; "
-                                       "jsonl when Accept asks for JSON Lines)"),
-            as_of: str | None = Query(None, description="Rules in force on YYYY-MM-DD"),
-            commit: bool = Query(False, description="Persist IGMs and debits (commit scope)"),
-            name: str | None = Query(None, description="File name (else Content-Disposition)"),
+        request: Request,
+        format: str | None = Query(
+            None, description="Output format (default json; jsonl when Accept asks for JSON Lines)"
+        ),
+        as_of: str | None = Query(None, description="Rules in force on YYYY-MM-DD"),
+        commit: bool = Query(False, description="Persist IGMs and debits (commit scope)"),
+        name: str | None = Query(None, description="File name (else Content-Disposition)"),
     ) -> HttpResponse:
         service: Service = request.app.state.service
         await authorise(request, "commit" if commit else None)
@@ -390,41 +466,57 @@ def _api(app: FastAPI) -> None:
         path = await receive_body(request, service.settings.max_body)
         try:
             validation_id, responses = await run_in_threadpool(
-                service.validate, path, shown, as_of=day, commit=commit)
+                service.validate, path, shown, as_of=day, commit=commit
+            )
         finally:
             os.unlink(path)
         return answer(service, responses, fmt, 201, validation_id)
 
-    @app.get("/v1/validations/{validation_id}", tags=["validations"],
-             summary="A stored validation's responses (kept for the retention period)")
-    async def get_validation(request: Request, validation_id: str,
-                             format: str | None = None) -> HttpResponse:
+    @app.get(
+        "/v1/validations/{validation_id}",
+        tags=["validations"],
+        summary="A stored validation's responses (kept for the retention period)",
+    )
+    async def get_validation(
+        request: Request, validation_id: str, format: str | None = None
+    ) -> HttpResponse:
         service: Service = request.app.state.service
         await authorise(request, None)
         fmt = output_format(request, format)
         stored = await run_in_threadpool(service.results.get, validation_id)
         if stored is None:
-            raise Problem(404, f"no stored validation {validation_id} (unknown, or older than "
-                          f"the {service.settings.retention_days:g}-day retention)",
-                          kind="not-found")
+            raise Problem(
+                404,
+                f"no stored validation {validation_id} (unknown, or older than "
+                f"the {service.settings.retention_days:g}-day retention)",
+                kind="not-found",
+            )
         return answer(service, stored.responses, fmt, 200, validation_id)
 
     @app.get("/v1/rules", tags=["reference"], summary="Every rule of every loaded plugin")
     async def rules(request: Request, scheme: str | None = None) -> list[dict[str, Any]]:
         await authorise(request, None)
         host = request.app.state.service.validator.host
-        return [rule.model_dump(mode="json") for rule in host.rules.values()
-                if scheme is None or rule.scheme == scheme.lower()]
+        return [
+            rule.model_dump(mode="json")
+            for rule in host.rules.values()
+            if scheme is None or rule.scheme == scheme.lower()
+        ]
 
     @app.get("/v1/plugins", tags=["reference"], summary="Loaded plugins, versions, hooks")
     async def plugins(request: Request) -> list[dict[str, Any]]:
         await authorise(request, None)
         host = request.app.state.service.validator.host
-        return [{"name": i.name, "version": i.version, "module": i.module,
-                 "hooks": list(i.hooks)} for i in host.plugin_infos()]
+        return [
+            {"name": i.name, "version": i.version, "module": i.module, "hooks": list(i.hooks)}
+            for i in host.plugin_infos()
+        ]
 
-    @app.get("/v1/registry/{number}", tags=["reference"],
-             summary="A registry number: its rows, committed debits and what remains")
+    @app.get(
+        "/v1/registry/{number}",
+        tags=["reference"],
+        summary="A registry number: its rows, committed debits and what remains",
+    )
     async def registry_number(request: Request, number: str) -> dict[str, Any]:
         await authorise(request, None)
         service: Service = request.app.state.service
@@ -439,8 +531,9 @@ def _api(app: FastAPI) -> None:
         try:
             await run_in_threadpool(_ping, service.validator.registry)
         except SQLAlchemyError as exc:
-            raise Problem(503, "the registry database does not answer",
-                          kind="registry-unavailable") from exc
+            raise Problem(
+                503, "the registry database does not answer", kind="registry-unavailable"
+            ) from exc
         return {"status": "ok", "version": __version__}
 
     @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
@@ -463,19 +556,33 @@ def registry_entry(registry: SqlRegistry, number: str) -> dict[str, Any] | None:
     rows = []
     for record in records:
         row = record.model_dump(mode="json")
-        entries = registry.entries_of(record.scheme or "", record.number) if record.kind in (
-            "authorisation", "registration") else []
-        row["entries"] = [{"kind": e.kind, "message_id": e.message_id, "function": e.function,
-                           "item": e.item, "quantity": str(e.quantity), "unit": e.unit,
-                           "value_inr": f"{e.value_inr:.2f}",
-                           "at": e.created_at.isoformat(timespec="seconds") if e.created_at
-                           else None, "run": e.run_id} for e in entries]
+        entries = (
+            registry.entries_of(record.scheme or "", record.number)
+            if record.kind in ("authorisation", "registration")
+            else []
+        )
+        row["entries"] = [
+            {
+                "kind": e.kind,
+                "message_id": e.message_id,
+                "function": e.function,
+                "item": e.item,
+                "quantity": str(e.quantity),
+                "unit": e.unit,
+                "value_inr": f"{e.value_inr:.2f}",
+                "at": e.created_at.isoformat(timespec="seconds") if e.created_at else None,
+                "run": e.run_id,
+            }
+            for e in entries
+        ]
         spent_q = sum((e.quantity for e in entries), start=Decimal(0))
         spent_v = sum((e.value_inr for e in entries), start=Decimal(0))
-        row["remaining_quantity"] = (None if record.quantity is None
-                                     else str(record.quantity - spent_q))
-        row["remaining_value"] = (None if record.value_inr is None
-                                  else f"{record.value_inr - spent_v:.2f}")
+        row["remaining_quantity"] = (
+            None if record.quantity is None else str(record.quantity - spent_q)
+        )
+        row["remaining_value"] = (
+            None if record.value_inr is None else f"{record.value_inr - spent_v:.2f}"
+        )
         rows.append(row)
     return {"number": number, "records": rows}
 
@@ -485,12 +592,14 @@ def _docs(app: FastAPI) -> None:
         import swagger_ui_bundle  # type: ignore[import-untyped]
     except ImportError:  # pragma: no cover - a declared dependency
         return
-    app.mount("/_swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path),
-              name="swagger")
+    app.mount("/_swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger")
 
     @app.get("/docs", include_in_schema=False)
     async def docs() -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url="/openapi.json", title="customs-engine API",
-                                   swagger_js_url="/_swagger/swagger-ui-bundle.js",
-                                   swagger_css_url="/_swagger/swagger-ui.css",
-                                   swagger_favicon_url="/_swagger/favicon-32x32.png")
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="customs-engine API",
+            swagger_js_url="/_swagger/swagger-ui-bundle.js",
+            swagger_css_url="/_swagger/swagger-ui.css",
+            swagger_favicon_url="/_swagger/favicon-32x32.png",
+        )

@@ -22,18 +22,48 @@ DB_HELP = f"Registry database URL (default: $CUSTOMS_DB, else {DEFAULT_DESCRIPTI
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True)
 @click.option("--db", envvar="CUSTOMS_DB", help=DB_HELP)
-@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Worker processes (uvicorn).")
-@click.option("--require-token", is_flag=True,
-              help="Validation (and the console) need a token too, not only commit.")
-@click.option("--max-body", type=click.IntRange(min=1), default=64 * 1024 * 1024,
-              show_default=True, help="Largest request body in bytes (above it: 413).")
-@click.option("--retention-days", type=click.FloatRange(min=0, min_open=True), default=30.0,
-              show_default=True, help="Stored validation results are kept this long.")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False),
-              help="TOML file: one table per plugin (as for validate).")
-def serve(host: str, port: int, db: str | None, workers: int, require_token: bool,
-          max_body: int, retention_days: float, config_path: str | None) -> None:
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Worker processes (uvicorn).",
+)
+@click.option(
+    "--require-token",
+    is_flag=True,
+    help="Validation (and the console) need a token too, not only commit.",
+)
+@click.option(
+    "--max-body",
+    type=click.IntRange(min=1),
+    default=64 * 1024 * 1024,
+    show_default=True,
+    help="Largest request body in bytes (above it: 413).",
+)
+@click.option(
+    "--retention-days",
+    type=click.FloatRange(min=0, min_open=True),
+    default=30.0,
+    show_default=True,
+    help="Stored validation results are kept this long.",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="TOML file: one table per plugin (as for validate).",
+)
+def serve(
+    host: str,
+    port: int,
+    db: str | None,
+    workers: int,
+    require_token: bool,
+    max_body: int,
+    retention_days: float,
+    config_path: str | None,
+) -> None:
     """HTTP API, web console and metrics on the engine (uvicorn)."""
     import uvicorn
 
@@ -43,8 +73,13 @@ def serve(host: str, port: int, db: str | None, workers: int, require_token: boo
     from customs_engine.service.metrics import MULTIPROC_ENV
 
     config = load_config(config_path)
-    settings = Settings(db=db, require_token=require_token, max_body=max_body,
-                        retention_days=retention_days, config_path=config_path)
+    settings = Settings(
+        db=db,
+        require_token=require_token,
+        max_body=max_body,
+        retention_days=retention_days,
+        config_path=config_path,
+    )
     registry = open_registry(db)  # creates and migrates once, with a clear error if it cannot
     assert registry is not None
     registry.close()
@@ -62,8 +97,14 @@ def serve(host: str, port: int, db: str | None, workers: int, require_token: boo
         shared = tempfile.mkdtemp(prefix="customs-metrics-")
         os.environ[MULTIPROC_ENV] = shared
     try:
-        uvicorn.run("customs_engine.service.app:app_from_env", factory=True, host=host,
-                    port=port, workers=workers, log_level="info")
+        uvicorn.run(
+            "customs_engine.service.app:app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="info",
+        )
     finally:
         if shared is not None:
             shutil.rmtree(shared, ignore_errors=True)
@@ -75,8 +116,12 @@ def tokens() -> None:
 
 
 @tokens.command("create")
-@click.option("--scope", type=click.Choice(["validate", "commit", "admin"]), required=True,
-              help="validate < commit < admin (each includes the ones before).")
+@click.option(
+    "--scope",
+    type=click.Choice(["validate", "commit", "admin"]),
+    required=True,
+    help="validate < commit < admin (each includes the ones before).",
+)
 @click.option("--name", help="What the token is for (shown by tokens list).")
 @click.option("--db", envvar="CUSTOMS_DB", help=DB_HELP)
 def tokens_create(scope: str, name: str | None, db: str | None) -> None:
@@ -91,8 +136,9 @@ def tokens_create(scope: str, name: str | None, db: str | None) -> None:
     finally:
         registry.close()
     click.echo(token)
-    click.echo(f"customs: token {info.token_id} ({info.scope}) created; it is shown only now",
-               err=True)
+    click.echo(
+        f"customs: token {info.token_id} ({info.scope}) created; it is shown only now", err=True
+    )
 
 
 @tokens.command("list")
@@ -106,11 +152,11 @@ def tokens_list(db: str | None) -> None:
     assert registry is not None
     try:
         for info in TokenStore(registry.engine).list():
-            revoked = (f"revoked {info.revoked_at:%Y-%m-%d %H:%M}" if info.revoked_at
-                       else "active")
-            click.echo(f"{info.token_id}  {info.scope:<8} created "
-                       f"{info.created_at:%Y-%m-%d %H:%M}  {revoked:<24} {info.name or ''}"
-                       .rstrip())
+            revoked = f"revoked {info.revoked_at:%Y-%m-%d %H:%M}" if info.revoked_at else "active"
+            click.echo(
+                f"{info.token_id}  {info.scope:<8} created "
+                f"{info.created_at:%Y-%m-%d %H:%M}  {revoked:<24} {info.name or ''}".rstrip()
+            )
     finally:
         registry.close()
 
@@ -137,18 +183,40 @@ def tokens_revoke(token_id: str, db: str | None) -> None:
 
 @click.command()
 @click.argument("inbox", type=click.Path(file_okay=False))
-@click.option("--out", "out", required=True, type=click.Path(file_okay=False),
-              help="Where answers go: <name>.json and, where one exists, <name>.ack.")
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Where answers go: <name>.json and, where one exists, <name>.ack.",
+)
 @click.option("--commit", is_flag=True, help="Persist IGMs and authorisation debits.")
 @click.option("--db", envvar="CUSTOMS_DB", help=DB_HELP)
-@click.option("--poll", is_flag=True,
-              help="Poll the folder instead of file events (network shares).")
-@click.option("--settle", type=click.FloatRange(min=0), default=1.0, show_default=True,
-              help="Seconds a file must stay unchanged before it is taken.")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False),
-              help="TOML file: one table per plugin (as for validate).")
-def watch(inbox: str, out: str, commit: bool, db: str | None, poll: bool, settle: float,
-          config_path: str | None) -> None:
+@click.option(
+    "--poll", is_flag=True, help="Poll the folder instead of file events (network shares)."
+)
+@click.option(
+    "--settle",
+    type=click.FloatRange(min=0),
+    default=1.0,
+    show_default=True,
+    help="Seconds a file must stay unchanged before it is taken.",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="TOML file: one table per plugin (as for validate).",
+)
+def watch(
+    inbox: str,
+    out: str,
+    commit: bool,
+    db: str | None,
+    poll: bool,
+    settle: float,
+    config_path: str | None,
+) -> None:
     """Drop folder: validate each complete file of INBOX, answer in --out, move it on."""
     import logging
     import signal
@@ -176,10 +244,15 @@ def watch(inbox: str, out: str, commit: bool, db: str | None, poll: bool, settle
     inbox_path = Path(inbox)
     if not inbox_path.is_dir():
         raise click.BadParameter(f"{inbox} is not a directory", param_hint="INBOX")
-    folder = DropFolder(inbox_path, Path(out),
-                        Validator(host, registry, Limits.from_env(), config),
-                        ResultStore(registry.engine, timedelta(days=DEFAULT_RETENTION_DAYS)),
-                        commit=commit, settle=settle, poll=poll)
+    folder = DropFolder(
+        inbox_path,
+        Path(out),
+        Validator(host, registry, Limits.from_env(), config),
+        ResultStore(registry.engine, timedelta(days=DEFAULT_RETENTION_DAYS)),
+        commit=commit,
+        settle=settle,
+        poll=poll,
+    )
     stop = threading.Event()
 
     def _stop(signum: int, _frame: object) -> None:

@@ -56,8 +56,9 @@ async def _allowed(request: Request) -> HTMLResponse | None:
 
 
 @router.get("/", response_class=HTMLResponse)
-async def index(request: Request, status: str | None = None,
-                rule: str | None = None) -> HTMLResponse:
+async def index(
+    request: Request, status: str | None = None, rule: str | None = None
+) -> HTMLResponse:
     refused = await _allowed(request)
     if refused is not None:
         return refused
@@ -76,8 +77,7 @@ async def upload(request: Request) -> RedirectResponse:
     await authorise(request, "commit" if commit else None)
     picked = form.get("file")
     if not isinstance(picked, UploadFile) or not picked.filename:
-        raise Problem(400, "no file chosen: pick a file or drop one on the page",
-                      kind="no-file")
+        raise Problem(400, "no file chosen: pick a file or drop one on the page", kind="no-file")
     day = parse_as_of(str(form.get("as_of") or "") or None)
     name = upload_name(request, picked.filename)
     handle, path = tempfile.mkstemp(prefix="customs-upload-")
@@ -85,7 +85,8 @@ async def upload(request: Request) -> RedirectResponse:
         with os.fdopen(handle, "wb") as sink:
             await run_in_threadpool(shutil.copyfileobj, picked.file, sink)
         validation_id, _responses = await run_in_threadpool(
-            service.validate, path, name, as_of=day, commit=commit)
+            service.validate, path, name, as_of=day, commit=commit
+        )
     finally:
         os.unlink(path)
     return RedirectResponse(f"/validations/{validation_id}", status_code=303)

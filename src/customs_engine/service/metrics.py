@@ -26,15 +26,25 @@ class Metrics:
     def __init__(self) -> None:
         #: one registry per application (tests build many applications in one process)
         self.registry = CollectorRegistry(auto_describe=True)
-        self.requests = Counter("customs_http_requests", "HTTP requests answered",
-                                ["method", "route", "status"], registry=self.registry)
-        self.latency = Histogram("customs_http_request_duration_seconds",
-                                 "Time to answer an HTTP request", ["route"],
-                                 buckets=LATENCY_BUCKETS, registry=self.registry)
-        self.messages = Counter("customs_messages", "Messages validated, by status",
-                                ["status"], registry=self.registry)
-        self.findings = Counter("customs_findings", "Findings reported, by rule", ["rule"],
-                                registry=self.registry)
+        self.requests = Counter(
+            "customs_http_requests",
+            "HTTP requests answered",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "customs_http_request_duration_seconds",
+            "Time to answer an HTTP request",
+            ["route"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.messages = Counter(
+            "customs_messages", "Messages validated, by status", ["status"], registry=self.registry
+        )
+        self.findings = Counter(
+            "customs_findings", "Findings reported, by rule", ["rule"], registry=self.registry
+        )
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
         self.requests.labels(method, route, str(status)).inc()

@@ -14,8 +14,15 @@ TYPE_BASE = "urn:customs-engine:problem:"
 class Problem(Exception):
     """An error answered as a problem document (raised anywhere in a request)."""
 
-    def __init__(self, status: int, detail: str, *, kind: str | None = None,
-                 headers: dict[str, str] | None = None, **extensions: Any):
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        kind: str | None = None,
+        headers: dict[str, str] | None = None,
+        **extensions: Any,
+    ):
         super().__init__(detail)
         self.status = status
         self.detail = detail
@@ -24,27 +31,47 @@ class Problem(Exception):
         self.extensions = extensions
 
     def response(self, instance: str | None = None) -> JSONResponse:
-        return problem_response(self.status, self.detail, kind=self.kind, instance=instance,
-                                headers=self.headers, **self.extensions)
+        return problem_response(
+            self.status,
+            self.detail,
+            kind=self.kind,
+            instance=instance,
+            headers=self.headers,
+            **self.extensions,
+        )
 
 
 class BodyTooLarge(Problem):
     def __init__(self, limit: int):
-        super().__init__(413, f"the request body is above the {limit}-byte limit",
-                         kind="body-too-large", limit=limit)
+        super().__init__(
+            413,
+            f"the request body is above the {limit}-byte limit",
+            kind="body-too-large",
+            limit=limit,
+        )
 
 
-def problem_response(status: int, detail: str, *, kind: str | None = None,
-                     instance: str | None = None, headers: dict[str, str] | None = None,
-                     **extensions: Any) -> JSONResponse:
+def problem_response(
+    status: int,
+    detail: str,
+    *,
+    kind: str | None = None,
+    instance: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extensions: Any,
+) -> JSONResponse:
     """``type`` is ``about:blank`` (the status says it all) or a ``urn:customs-engine:problem:``
     name; ``title`` is the status phrase."""
     try:
         title = HTTPStatus(status).phrase
     except ValueError:
         title = "Error"
-    body: dict[str, Any] = {"type": TYPE_BASE + kind if kind else "about:blank",
-                            "title": title, "status": status, "detail": detail}
+    body: dict[str, Any] = {
+        "type": TYPE_BASE + kind if kind else "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
     if instance:
         body["instance"] = instance
     body.update(extensions)

@@ -57,60 +57,90 @@ class ResultStore:
     def save(self, source: str, responses: Sequence[Response], *, committed: bool) -> str:
         """Store one run's responses; returns its new validation id."""
         validation_id = uuid.uuid4().hex
-        row = ValidationRow(validation_id=validation_id, source=source,
-                            created_at=datetime.now(UTC),
-                            status=worst_status([r.status for r in responses]),
-                            committed=committed, messages=len(responses))
+        row = ValidationRow(
+            validation_id=validation_id,
+            source=source,
+            created_at=datetime.now(UTC),
+            status=worst_status([r.status for r in responses]),
+            committed=committed,
+            messages=len(responses),
+        )
         with Session(self.engine) as session, session.begin():
             session.add(row)
             session.flush()
-            session.add_all(ValidationMessageRow(
-                validation_id=row.id, position=position, status=response.status,
-                rules=" " + " ".join(sorted({f.rule for f in response.findings})) + " ",
-                body=response.to_json()) for position, response in enumerate(responses))
+            session.add_all(
+                ValidationMessageRow(
+                    validation_id=row.id,
+                    position=position,
+                    status=response.status,
+                    rules=" " + " ".join(sorted({f.rule for f in response.findings})) + " ",
+                    body=response.to_json(),
+                )
+                for position, response in enumerate(responses)
+            )
         return validation_id
 
     def get(self, validation_id: str) -> StoredValidation | None:
         with Session(self.engine) as session:
-            row = session.scalars(select(ValidationRow).where(
-                ValidationRow.validation_id == validation_id,
-                ValidationRow.created_at >= self._cutoff())).first()
+            row = session.scalars(
+                select(ValidationRow).where(
+                    ValidationRow.validation_id == validation_id,
+                    ValidationRow.created_at >= self._cutoff(),
+                )
+            ).first()
             if row is None:
                 return None
-            bodies = session.scalars(select(ValidationMessageRow.body)
-                                     .where(ValidationMessageRow.validation_id == row.id)
-                                     .order_by(ValidationMessageRow.position)).all()
-            return StoredValidation(row.validation_id, row.source, _utc(row.created_at),
-                                    row.status, row.committed,
-                                    [Response.model_validate_json(body) for body in bodies])
+            bodies = session.scalars(
+                select(ValidationMessageRow.body)
+                .where(ValidationMessageRow.validation_id == row.id)
+                .order_by(ValidationMessageRow.position)
+            ).all()
+            return StoredValidation(
+                row.validation_id,
+                row.source,
+                _utc(row.created_at),
+                row.status,
+                row.committed,
+                [Response.model_validate_json(body) for body in bodies],
+            )
 
-    def recent(self, *, status: str | None = None, rule: str | None = None,
-               limit: int = 100) -> list[StoredMessage]:
+    def recent(
+        self, *, status: str | None = None, rule: str | None = None, limit: int = 100
+    ) -> list[StoredMessage]:
         """The newest responses first, optionally only of one status or with one rule."""
-        query = (select(ValidationRow.validation_id, ValidationRow.source,
-                        ValidationRow.created_at, ValidationRow.committed,
-                        ValidationMessageRow.body)
-                 .join(ValidationRow, ValidationRow.id == ValidationMessageRow.validation_id)
-                 .where(ValidationRow.created_at >= self._cutoff())
-                 .order_by(ValidationRow.id.desc(), ValidationMessageRow.position)
-                 .limit(limit))
+        query = (
+            select(
+                ValidationRow.validation_id,
+                ValidationRow.source,
+                ValidationRow.created_at,
+                ValidationRow.committed,
+                ValidationMessageRow.body,
+            )
+            .join(ValidationRow, ValidationRow.id == ValidationMessageRow.validation_id)
+            .where(ValidationRow.created_at >= self._cutoff())
+            .order_by(ValidationRow.id.desc(), ValidationMessageRow.position)
+            .limit(limit)
+        )
         if status:
             query = query.where(ValidationMessageRow.status == status)
         if rule:
-            query = query.where(ValidationMessageRow.rules.contains(f" {rule} ",
-                                                                    autoescape=True))
+            query = query.where(ValidationMessageRow.rules.contains(f" {rule} ", autoescape=True))
         with Session(self.engine) as session:
-            return [StoredMessage(vid, source, _utc(created), committed, json.loads(body))
-                    for vid, source, created, committed, body in session.execute(query)]
+            return [
+                StoredMessage(vid, source, _utc(created), committed, json.loads(body))
+                for vid, source, created, committed, body in session.execute(query)
+            ]
 
     def purge(self) -> int:
         """Delete the validations older than the retention period; returns how many."""
         with Session(self.engine) as session, session.begin():
             old = select(ValidationRow.id).where(ValidationRow.created_at < self._cutoff())
-            session.execute(delete(ValidationMessageRow)
-                            .where(ValidationMessageRow.validation_id.in_(old)))
-            result = session.execute(delete(ValidationRow)
-                                     .where(ValidationRow.created_at < self._cutoff()))
+            session.execute(
+                delete(ValidationMessageRow).where(ValidationMessageRow.validation_id.in_(old))
+            )
+            result = session.execute(
+                delete(ValidationRow).where(ValidationRow.created_at < self._cutoff())
+            )
             return int(getattr(result, "rowcount", 0) or 0)
 
     def _cutoff(self) -> datetime:

@@ -26,10 +26,16 @@ from customs_engine.core.runner import run
 
 #: media type of each output format (anything else is sent as bytes)
 MEDIA_TYPES = {
-    "json": "application/json", "jsonl": "application/jsonl", "text": "text/plain",
-    "csv": "text/csv", "junit": "application/xml", "xml": "application/xml",
-    "cusres": "application/edifact", "ices-ack": "text/plain",
-    "scmtr-sfl": "application/jsonl", "scmtr-ack": "application/jsonl",
+    "json": "application/json",
+    "jsonl": "application/jsonl",
+    "text": "text/plain",
+    "csv": "text/csv",
+    "junit": "application/xml",
+    "xml": "application/xml",
+    "cusres": "application/edifact",
+    "ices-ack": "text/plain",
+    "scmtr-sfl": "application/jsonl",
+    "scmtr-ack": "application/jsonl",
 }
 
 
@@ -55,8 +61,9 @@ class Validator:
     limits: Limits = field(default_factory=Limits.from_env)
     config: dict[str, Any] = field(default_factory=dict)
 
-    def run_files(self, files: Iterable[InputFile], *, as_of: date | None = None,
-                  commit: bool = False) -> list[Response]:
+    def run_files(
+        self, files: Iterable[InputFile], *, as_of: date | None = None, commit: bool = False
+    ) -> list[Response]:
         """Validate ``files`` as one run; with ``commit`` each message is committed as it
         completes (a :class:`~customs_engine.core.ledger.LedgerError` stops the run)."""
         ctx = CheckContext(registry=self.registry.snapshot(), as_of=as_of, config=self.config)
@@ -65,8 +72,9 @@ class Validator:
         run(engine, files, collector)
         return collector.responses
 
-    def run_path(self, path: str, name: str, *, as_of: date | None = None,
-                 commit: bool = False) -> list[Response]:
+    def run_path(
+        self, path: str, name: str, *, as_of: date | None = None, commit: bool = False
+    ) -> list[Response]:
         """One file on disk shown as ``name``: a message file or an archive."""
         return self.run_files(iter_file(path, name, self.limits), as_of=as_of, commit=commit)
 

@@ -64,8 +64,13 @@ class TokenStore:
             raise TokenError(f"unknown scope {scope!r} (one of {', '.join(SCOPES)})")
         token_id = secrets.token_hex(6)
         secret = secrets.token_urlsafe(32)
-        row = ServiceTokenRow(token_id=token_id, secret_sha256=_digest(secret), scope=scope,
-                              name=name, created_at=datetime.now(UTC))
+        row = ServiceTokenRow(
+            token_id=token_id,
+            secret_sha256=_digest(secret),
+            scope=scope,
+            name=name,
+            created_at=datetime.now(UTC),
+        )
         with Session(self.engine) as session, session.begin():
             session.add(row)
             session.flush()
@@ -74,13 +79,16 @@ class TokenStore:
 
     def list(self) -> list[TokenInfo]:
         with Session(self.engine) as session:
-            return [_info(row) for row in session.scalars(
-                select(ServiceTokenRow).order_by(ServiceTokenRow.id))]
+            return [
+                _info(row)
+                for row in session.scalars(select(ServiceTokenRow).order_by(ServiceTokenRow.id))
+            ]
 
     def revoke(self, token_id: str) -> TokenInfo:
         with Session(self.engine) as session, session.begin():
-            row = session.scalars(select(ServiceTokenRow).where(
-                ServiceTokenRow.token_id == token_id)).first()
+            row = session.scalars(
+                select(ServiceTokenRow).where(ServiceTokenRow.token_id == token_id)
+            ).first()
             if row is None:
                 raise TokenError(f"no token with id {token_id!r}")
             if row.revoked_at is None:
@@ -92,8 +100,9 @@ class TokenStore:
         """The token's record when it is genuine and not revoked; else ``None``."""
         token_id, secret = _split(token)
         with Session(self.engine) as session:
-            row = session.scalars(select(ServiceTokenRow).where(
-                ServiceTokenRow.token_id == token_id)).first()
+            row = session.scalars(
+                select(ServiceTokenRow).where(ServiceTokenRow.token_id == token_id)
+            ).first()
             stored = row.secret_sha256 if row is not None else _digest("")
             genuine = hmac.compare_digest(stored, _digest(secret))
             if row is None or not genuine or row.revoked_at is not None:

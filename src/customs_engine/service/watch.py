@@ -116,8 +116,13 @@ class DropFolder:
         accepted = all(response.accepted for response in responses)
         os.replace(claimed, _free_name(self.done if accepted else self.failed, name))
         status = "accepted" if accepted else "not accepted"
-        log.info("answered %s: %d message%s, %s", name, len(responses),
-                 "" if len(responses) == 1 else "s", status)
+        log.info(
+            "answered %s: %d message%s, %s",
+            name,
+            len(responses),
+            "" if len(responses) == 1 else "s",
+            status,
+        )
         return status
 
     def reply_format(self, responses: Sequence[Response]) -> str | None:
@@ -154,10 +159,18 @@ class DropFolder:
         self.prepare()
         self.recover(stop)
         timeout_ms = max(50, int(self.settle * 1000))
-        changes = watchfiles.watch(self.inbox, stop_event=stop, yield_on_timeout=True,
-                                   rust_timeout=timeout_ms, debounce=timeout_ms,
-                                   force_polling=self.poll, poll_delay_ms=timeout_ms,
-                                   recursive=False, raise_interrupt=False, watch_filter=None)
+        changes = watchfiles.watch(
+            self.inbox,
+            stop_event=stop,
+            yield_on_timeout=True,
+            rust_timeout=timeout_ms,
+            debounce=timeout_ms,
+            force_polling=self.poll,
+            poll_delay_ms=timeout_ms,
+            recursive=False,
+            raise_interrupt=False,
+            watch_filter=None,
+        )
         self.take_complete(stop)
         for _ in changes:
             if stop.is_set():

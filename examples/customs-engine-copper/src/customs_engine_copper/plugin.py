@@ -44,13 +44,19 @@ LICENCE_SCHEME: str = DATA["licence_scheme"]
 VALIDITY_DAYS: int = DATA["validity_days"]
 COVERAGE: Schedule[list[str]] = Schedule.from_entries(DATA["coverage"], key="hs_prefixes")
 FEES: Schedule[dict[str, Any]] = Schedule(
-    Period(entry, entry.get("from"), entry.get("until")) for entry in DATA["fee"])
+    Period(entry, entry.get("from"), entry.get("until")) for entry in DATA["fee"]
+)
 
 
 @hookimpl
 def customs_schemes() -> list[Scheme]:
-    return [Scheme(name=NAME, title="NFMIMS copper (Non-Ferrous Metal Import Monitoring System, "
-                                    "Chapter 74)", licence_schemes=(LICENCE_SCHEME,))]
+    return [
+        Scheme(
+            name=NAME,
+            title="NFMIMS copper (Non-Ferrous Metal Import Monitoring System, Chapter 74)",
+            licence_schemes=(LICENCE_SCHEME,),
+        )
+    ]
 
 
 @hookimpl
@@ -89,25 +95,35 @@ def customs_check_bill_of_entry(boe: BillOfEntry, ctx: CheckContext) -> list[Fin
     if not covered:
         return None
     if air_freight(boe):
-        return [RULES["NFMIMS-CU-EXM-001"].finding(
-            "info", f"air freight: NFMIMS does not apply to the copper lines {_numbers(covered)}")]
+        return [
+            RULES["NFMIMS-CU-EXM-001"].finding(
+                "info",
+                f"air freight: NFMIMS does not apply to the copper lines {_numbers(covered)}",
+            )
+        ]
     findings: list[Finding] = []
     for item in covered:
         registrations = item.licences_for(LICENCE_SCHEME)
         if not registrations:
             fee = registration_fee(boe.presented_on)
             due = f"; registration fee INR {fee.amount}" if fee else ""
-            findings.append(RULES["NFMIMS-CU-COV-001"].finding(
-                "hold", f"HS {item.hs_code} (Chapter 74) needs an NFMIMS registration{due}",
-                item=item.number, field="licences"))
+            findings.append(
+                RULES["NFMIMS-CU-COV-001"].finding(
+                    "hold",
+                    f"HS {item.hs_code} (Chapter 74) needs an NFMIMS registration{due}",
+                    item=item.number,
+                    field="licences",
+                )
+            )
         for registration in registrations:
             record = ctx.registry.licence(LICENCE_SCHEME, registration.number)
             findings += check_registration(boe, item, registration, record)
     return findings
 
 
-def check_registration(boe: BillOfEntry, item: Item, registration: Licence,
-                       record: RegistryRecord | None) -> list[Finding]:
+def check_registration(
+    boe: BillOfEntry, item: Item, registration: Licence, record: RegistryRecord | None
+) -> list[Finding]:
     number = registration.number
     out: list[Finding] = []
 
@@ -115,38 +131,60 @@ def check_registration(boe: BillOfEntry, item: Item, registration: Licence,
         out.append(RULES[rule_id].finding(outcome, message, item=item.number, field=field))
 
     if registration.expires_on is None:
-        found("NFMIMS-CU-BOE-001", "query", f"registration {number} is quoted without its "
-              "expiry date", "licences.expires_on")
+        found(
+            "NFMIMS-CU-BOE-001",
+            "query",
+            f"registration {number} is quoted without its expiry date",
+            "licences.expires_on",
+        )
     if not number.upper().startswith(DATA["number_prefix"]):
-        found("NFMIMS-CU-BOE-001", "warn", f"registration number {number} does not start with "
-              f"{DATA['number_prefix']}", "licences.number")
+        found(
+            "NFMIMS-CU-BOE-001",
+            "warn",
+            f"registration number {number} does not start with {DATA['number_prefix']}",
+            "licences.number",
+        )
     issued = registration.issued_on or (record.issued_on if record else None)
     computed = valid_through(issued, VALIDITY_DAYS) if issued else None
     if registration.expires_on and computed and registration.expires_on != computed:
-        found("NFMIMS-CU-VAL-002", "query", f"registration {number} declares expiry "
-              f"{registration.expires_on}; issued {issued} + {VALIDITY_DAYS} days is {computed}",
-              "licences.expires_on")
+        found(
+            "NFMIMS-CU-VAL-002",
+            "query",
+            f"registration {number} declares expiry "
+            f"{registration.expires_on}; issued {issued} + {VALIDITY_DAYS} days is {computed}",
+            "licences.expires_on",
+        )
     expiry = registration.expires_on or (record.valid_until if record else None) or computed
     if expiry and boe.presented_on > expiry:
-        found("NFMIMS-CU-VAL-001", "reject", f"registration {number} expired on {expiry}; the "
-              f"Bill of Entry was presented on {boe.presented_on}", "licences.expires_on")
+        found(
+            "NFMIMS-CU-VAL-001",
+            "reject",
+            f"registration {number} expired on {expiry}; the "
+            f"Bill of Entry was presented on {boe.presented_on}",
+            "licences.expires_on",
+        )
     if record is not None:
         for problem, field in registry_mismatches(boe, item, record):
             found("NFMIMS-CU-FLD-001", "query", f"registration {number}: {problem}", field)
     return out
 
 
-def registry_mismatches(boe: BillOfEntry, item: Item,
-                        record: RegistryRecord) -> Iterator[tuple[str, str]]:
+def registry_mismatches(
+    boe: BillOfEntry, item: Item, record: RegistryRecord
+) -> Iterator[tuple[str, str]]:
     if record.hs_codes and not record.covers_hs(item.hs_code):
-        yield (f"HS {item.hs_code} is not among the registered {' '.join(record.hs_codes)}",
-               "hs_code")
+        yield (
+            f"HS {item.hs_code} is not among the registered {' '.join(record.hs_codes)}",
+            "hs_code",
+        )
     if record.port_code and record.port_code != boe.port_code:
         yield f"registered for port {record.port_code}, presented at {boe.port_code}", "port_code"
     origin = item.country_of_origin
     if record.country_of_origin and origin and origin != record.country_of_origin:
-        yield (f"registered origin {record.country_of_origin}, the line says {origin}",
-               "country_of_origin")
+        yield (
+            f"registered origin {record.country_of_origin}, the line says {origin}",
+            "country_of_origin",
+        )
 
 
 # -- the fee: once per registration, so it needs the run's state -------------------------------
@@ -164,8 +202,9 @@ def registration_fee(on: date) -> DueFee | None:
 
 
 @hookimpl
-def customs_check_in_sequence(message: BillOfEntry | ImportGeneralManifest, ctx: CheckContext,
-                              run: RunView) -> list[Fee] | None:
+def customs_check_in_sequence(
+    message: BillOfEntry | ImportGeneralManifest, ctx: CheckContext, run: RunView
+) -> list[Fee] | None:
     if not isinstance(message, BillOfEntry):
         return None
     covered = covered_items(message, ctx)
@@ -174,8 +213,11 @@ def customs_check_in_sequence(message: BillOfEntry | ImportGeneralManifest, ctx:
     fees: list[Fee] = []
     unregistered = [item for item in covered if not item.licences_for(LICENCE_SCHEME)]
     if unregistered:
-        fees += _fee(message.presented_on, f"registration still needed for lines "
-                     f"{_numbers(unregistered)}", item=None)
+        fees += _fee(
+            message.presented_on,
+            f"registration still needed for lines {_numbers(unregistered)}",
+            item=None,
+        )
     first_use: dict[str, tuple[Licence, Item]] = {}
     for item in covered:
         for registration in item.licences_for(LICENCE_SCHEME):
@@ -183,8 +225,11 @@ def customs_check_in_sequence(message: BillOfEntry | ImportGeneralManifest, ctx:
     for number, (registration, item) in sorted(first_use.items()):
         if run.prior_uses(LICENCE_SCHEME, number, excluding=message.message_id):
             continue  # an earlier Bill of Entry of this registration carried its fee
-        fees += _fee(registration.issued_on or message.presented_on,
-                     f"registration {number}", item=item.number)
+        fees += _fee(
+            registration.issued_on or message.presented_on,
+            f"registration {number}",
+            item=item.number,
+        )
     return fees
 
 
@@ -193,5 +238,13 @@ def _fee(on: date, what: str, *, item: int | None) -> list[Fee]:
     if due is None:
         return []
     rule = RULES["NFMIMS-CU-FEE-001"]
-    return [Fee(rule=rule.id, scheme=rule.scheme, kind="registration_fee", amount=due.amount,
-                item=item, basis=f"{due.basis}: {what}")]
+    return [
+        Fee(
+            rule=rule.id,
+            scheme=rule.scheme,
+            kind="registration_fee",
+            amount=due.amount,
+            item=item,
+            basis=f"{due.basis}: {what}",
+        )
+    ]

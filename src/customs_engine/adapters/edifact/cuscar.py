@@ -64,8 +64,9 @@ class CuscarReader(MessageReader):
     def _tdt(self, seg: Any) -> None:
         if self.line is not None:
             return
-        self.igm["conveyance"] = self.main_carriage(seg, CONVEYANCES,
-                                                    "1 (sea), 4 (air) or 3 (road)")
+        self.igm["conveyance"] = self.main_carriage(
+            seg, CONVEYANCES, "1 (sea), 4 (air) or 3 (road)"
+        )
         self.igm["voyage"] = text_of(seg, 1) or None
         self.igm["carrier"] = text_of(seg, 4) or None
         self.igm["vessel_name"] = component(seg, 7, 3) or None
@@ -110,8 +111,9 @@ class CuscarReader(MessageReader):
         line["goods_items"].append(goods)
         count, kind = component(seg, 1, 0), component(seg, 1, 1)
         if count:
-            goods["packages"] = self.integer(count, "GID number of packages (7224)",
-                                             item=line.get("line"))
+            goods["packages"] = self.integer(
+                count, "GID number of packages (7224)", item=line.get("line")
+            )
         goods["package_kind"] = kind or None
 
     def _goods(self) -> dict[str, Any] | None:
@@ -135,15 +137,18 @@ class CuscarReader(MessageReader):
         elif qualifier == "ZZZ":
             name, value = attribute(seg)
             if name == "CMOV":
-                line["cargo_movement"] = self.enum(CargoMovement, value, "CMOV",
-                                                   item=line.get("line"))
+                line["cargo_movement"] = self.enum(
+                    CargoMovement, value, "CMOV", item=line.get("line")
+                )
             elif name == "LDSC":  # the line's own description, beside its goods items'
                 line["description"] = (line.get("description") or "") + value
             elif name == "BLDT":
                 line["bl_date"] = self.ccyymmdd(value, "BLDT", item=line.get("line"))
             else:
-                self.problem(f"unknown line attribute {name!r} (expected CMOV, BLDT or LDSC)",
-                             item=line.get("line"))
+                self.problem(
+                    f"unknown line attribute {name!r} (expected CMOV, BLDT or LDSC)",
+                    item=line.get("line"),
+                )
 
     def _mea(self, seg: Any) -> None:
         goods = self._goods()
@@ -151,10 +156,13 @@ class CuscarReader(MessageReader):
             return
         if text_of(seg, 0) == "AAE" and text_of(seg, 1) == "G":
             if component(seg, 2, 0) != "KGM":
-                self.problem(f"gross weight unit must be KGM, got {component(seg, 2, 0)!r}",
-                             item=self.line.get("line"))
-            goods["gross_weight_kg"] = self.number(component(seg, 2, 1), "gross weight",
-                                                   item=self.line.get("line"), positive=True)
+                self.problem(
+                    f"gross weight unit must be KGM, got {component(seg, 2, 0)!r}",
+                    item=self.line.get("line"),
+                )
+            goods["gross_weight_kg"] = self.number(
+                component(seg, 2, 1), "gross weight", item=self.line.get("line"), positive=True
+            )
 
     def _cst(self, seg: Any) -> None:
         """``CST++<hs code>:122`` in a goods item: its tariff heading."""
@@ -165,17 +173,22 @@ class CuscarReader(MessageReader):
     def _close_line(self) -> None:
         if self.line is not None:
             line = {k: v for k, v in self.line.items() if v is not None or k == "line"}
-            line["goods_items"] = [{k: v for k, v in goods.items() if v is not None}
-                                   for goods in line["goods_items"]]
+            line["goods_items"] = [
+                {k: v for k, v in goods.items() if v is not None} for goods in line["goods_items"]
+            ]
             self.igm["lines"].append(line)
             self.line = None
 
     def _build(self) -> ImportGeneralManifest | None:
         igm = self.igm
-        missing = [(what, field, tag, qualifier) for what, field, tag, qualifier in (
-            ("LOC+60 (port_code)", "port_code", "LOC", "60"),
-            ("TDT+20 (conveyance)", "conveyance", "TDT", "20"))
-            if igm.get(field) is None]
+        missing = [
+            (what, field, tag, qualifier)
+            for what, field, tag, qualifier in (
+                ("LOC+60 (port_code)", "port_code", "LOC", "60"),
+                ("TDT+20 (conveyance)", "conveyance", "TDT", "20"),
+            )
+            if igm.get(field) is None
+        ]
         for what, field, tag, qualifier in missing:
             self.missing(what, field, tag, qualifier)
         if missing or any(line.get("line") is None for line in igm["lines"]):

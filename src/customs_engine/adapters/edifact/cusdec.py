@@ -30,8 +30,11 @@ from customs_engine.core.models import (
     UnitType,
 )
 
-BE_TYPES = {"H": BillOfEntryType.HOME_CONSUMPTION, "W": BillOfEntryType.WAREHOUSING,
-            "X": BillOfEntryType.EX_BOND}
+BE_TYPES = {
+    "H": BillOfEntryType.HOME_CONSUMPTION,
+    "W": BillOfEntryType.WAREHOUSING,
+    "X": BillOfEntryType.EX_BOND,
+}
 FUNCTIONS = {"9": Function.ORIGINAL, "4": Function.AMENDMENT, "1": Function.CANCELLATION}
 MODES = {"1": Mode.SEA, "2": Mode.RAIL, "3": Mode.ROAD, "4": Mode.AIR}
 HS_LISTS = ("122", "108")
@@ -41,16 +44,17 @@ HEADER_LOCATIONS = {"22": "port_code", "35": "consigned_from", "9": "port_of_loa
 #: RFF qualifiers under NAD+IM → importer field (1153 VA: VAT/GST registration, AHP: tax
 #: registration number, for the PAN)
 IMPORTER_REFERENCES = {"VA": "gstin", "AHP": "pan"}
-ITEM_FLAGS = {"PNOR": (CertificateType.PSIC, "no_radioactive"),
-              "PNOE": (CertificateType.PSIC, "no_explosives"),
-              "CNOR": (CertificateType.CONTRACT, "no_radioactive"),
-              "CNOE": (CertificateType.CONTRACT, "no_explosives")}
+ITEM_FLAGS = {
+    "PNOR": (CertificateType.PSIC, "no_radioactive"),
+    "PNOE": (CertificateType.PSIC, "no_explosives"),
+    "CNOR": (CertificateType.CONTRACT, "no_radioactive"),
+    "CNOE": (CertificateType.CONTRACT, "no_explosives"),
+}
 
 
 class CusdecReader(MessageReader):
     def read(self) -> BillOfEntry | None:
-        self.boe: dict[str, Any] = {"message_id": self.raw.reference, "importer": {},
-                                    "items": []}
+        self.boe: dict[str, Any] = {"message_id": self.raw.reference, "importer": {}, "items": []}
         self.item: dict[str, Any] | None = None
         self.group: tuple[str, Any] = ("", None)  # last group trigger and what it filled
         self.flags: list[tuple[str, str, bool]] = []
@@ -59,8 +63,9 @@ class CusdecReader(MessageReader):
         self.declarant_reference: str | None = None
         #: items start after UNS+D; before it a CST is the header's (position 0030). A message
         #: without UNS+D (already a structure finding) has its items read from the first CST.
-        self.detail = not any(seg.tag == "UNS" and text_of(seg, 0) == "D"
-                              for seg in self.raw.segments)
+        self.detail = not any(
+            seg.tag == "UNS" and text_of(seg, 0) == "D" for seg in self.raw.segments
+        )
         self.dispatch()
         self._close_item()
         self.boe["message_id"] = message_id(self.raw.reference, self.declarant_reference)
@@ -72,8 +77,10 @@ class CusdecReader(MessageReader):
         code, subtype = component(seg, 0, 0), component(seg, 0, 3)
         self.declarant_reference = text_of(seg, 1) or None
         if code != "929":
-            self.problem(f"BGM document code (1001) must be 929 (goods declaration for "
-                         f"importation), got {code!r}")
+            self.problem(
+                f"BGM document code (1001) must be 929 (goods declaration for "
+                f"importation), got {code!r}"
+            )
         be_type = BE_TYPES.get(subtype)
         if be_type is None:
             self.problem(f"BGM declaration type (1000) must be H, W or X, got {subtype!r}")
@@ -130,8 +137,9 @@ class CusdecReader(MessageReader):
         if name == "PRIOR":
             self.boe["prior"] = self.yes_no(value, "attribute PRIOR")
         elif name == "ICAT":
-            self.boe["importer"]["category"] = self.enum(ImporterCategory, value,
-                                                         "importer category ICAT")
+            self.boe["importer"]["category"] = self.enum(
+                ImporterCategory, value, "importer category ICAT"
+            )
         elif name == "UNIT":
             self.boe["importer"]["unit_type"] = self.enum(UnitType, value, "unit type UNIT")
         else:
@@ -196,8 +204,10 @@ class CusdecReader(MessageReader):
             if document is not None and "type" in document:
                 document["agency"] = text_of(seg, 1)
             else:
-                self.problem("NAD+AM (certifying agency) must follow a certificate DOC+ZZZ",
-                             item=self._item_number())
+                self.problem(
+                    "NAD+AM (certifying agency) must follow a certificate DOC+ZZZ",
+                    item=self._item_number(),
+                )
             return
         if self.item is not None:
             return
@@ -236,10 +246,16 @@ class CusdecReader(MessageReader):
             return  # the header's customs status of goods: not part of our guide, no item
         self._close_item()
         self.group = ("", None)
-        number = self.integer(text_of(seg, 0), "CST goods item number (1496)",
-                              bounds=(1, MAX_ITEM_NUMBER))
-        self.item = {"number": number, "licences": [], "certificates": [],
-                     "_at": self.index, "_mea": []}  # where it starts, its quantity MEAs
+        number = self.integer(
+            text_of(seg, 0), "CST goods item number (1496)", bounds=(1, MAX_ITEM_NUMBER)
+        )
+        self.item = {
+            "number": number,
+            "licences": [],
+            "certificates": [],
+            "_at": self.index,
+            "_mea": [],
+        }  # where it starts, its quantity MEAs
         self.flags = []
         self.radiation = {}
         code, listed = component(seg, 1, 0), component(seg, 1, 1)
@@ -258,8 +274,9 @@ class CusdecReader(MessageReader):
             self.problem(f"MEA purpose (6311) must be AAE, got {text_of(seg, 0)!r}", item=number)
             return
         prop, unit, value = text_of(seg, 1), component(seg, 2, 0), component(seg, 2, 1)
-        amount = self.number(value, f"MEA {prop or 'quantity'} value", item=number,
-                             positive=prop == "")
+        amount = self.number(
+            value, f"MEA {prop or 'quantity'} value", item=number, positive=prop == ""
+        )
         if prop == "":
             item["unit"], item["quantity"] = unit, amount
             item["_mea"].append(self.index)
@@ -291,12 +308,14 @@ class CusdecReader(MessageReader):
         if foreign is None:
             return
         if component(seg, 0, 1) != foreign["currency"] or component(seg, 1, 1) != "INR":
-            self.problem("CUX must convert the MOA+38 currency (2:<currency>) to INR (3:INR)",
-                         item=number)
+            self.problem(
+                "CUX must convert the MOA+38 currency (2:<currency>) to INR (3:INR)", item=number
+            )
         rate = text_of(seg, 2)
         if rate:
-            foreign["rate"] = self.number(rate, "CUX exchange rate (5402)", item=number,
-                                          positive=True)
+            foreign["rate"] = self.number(
+                rate, "CUX exchange rate (5402)", item=number, positive=True
+            )
 
     def _doc(self, seg: Any) -> None:
         item = self.item
@@ -308,8 +327,12 @@ class CusdecReader(MessageReader):
             target = {"scheme": kind, "number": doc_number, "expires_on": None}
             item["licences"].append(target)
         elif code == "ZZZ":
-            target = {"type": self.enum(CertificateType, kind, "certificate type",
-                                        item=item.get("number")), "number": doc_number}
+            target = {
+                "type": self.enum(
+                    CertificateType, kind, "certificate type", item=item.get("number")
+                ),
+                "number": doc_number,
+            }
             item["certificates"].append(target)
         else:
             target = None
@@ -324,15 +347,19 @@ class CusdecReader(MessageReader):
             kind = ITEM_FLAGS[name][0]
             holder = next((c for c in certificates if c["type"] == kind), None)
             if holder is None:
-                self.problem(f"attribute {name} needs a {kind.value} certificate (DOC+ZZZ)",
-                             item=item.get("number"))
+                self.problem(
+                    f"attribute {name} needs a {kind.value} certificate (DOC+ZZZ)",
+                    item=item.get("number"),
+                )
             else:
                 holder.setdefault(field, flag)
         if self.radiation:
             psic = next((c for c in certificates if c["type"] == CertificateType.PSIC), None)
             if psic is None:
-                self.problem("MEA BGR/MXR radiation levels need a PSIC certificate (DOC+ZZZ)",
-                             item=item.get("number"))
+                self.problem(
+                    "MEA BGR/MXR radiation levels need a PSIC certificate (DOC+ZZZ)",
+                    item=item.get("number"),
+                )
             else:
                 psic.update(self.radiation)
         for field in ("product_category", "purpose", "scrap_form", "self_certified"):
@@ -346,26 +373,43 @@ class CusdecReader(MessageReader):
     def _build(self) -> BillOfEntry | None:
         boe = self.boe
         if self.count_items is not None and self.count_items[0] != len(boe["items"]):
-            self.problem(f"CNT+5 says {self.count_items[0]} items, the message has "
-                         f"{len(boe['items'])}", kind="envelope", index=self.count_items[1])
-        missing = [(what, field, tag, qualifier) for what, field, tag, qualifier in (
-            ("LOC+22 (port_code)", "port_code", "LOC", "22"), ("BGM (type)", "type", "BGM", None),
-            ("DTM+137 (presented_at)", "presented_at", "DTM", "137"),
-            ("TDT+20 (mode)", "mode", "TDT", "20"))
-            if boe.get(field) is None]
+            self.problem(
+                f"CNT+5 says {self.count_items[0]} items, the message has {len(boe['items'])}",
+                kind="envelope",
+                index=self.count_items[1],
+            )
+        missing = [
+            (what, field, tag, qualifier)
+            for what, field, tag, qualifier in (
+                ("LOC+22 (port_code)", "port_code", "LOC", "22"),
+                ("BGM (type)", "type", "BGM", None),
+                ("DTM+137 (presented_at)", "presented_at", "DTM", "137"),
+                ("TDT+20 (mode)", "mode", "TDT", "20"),
+            )
+            if boe.get(field) is None
+        ]
         for what, field, tag, qualifier in missing:
             self.missing(what, field, tag, qualifier, mandatory_segment=tag == "BGM")
         for item in boe["items"]:
             if item.get("quantity") is None and not item.get("unit") and not item["_mea"]:
-                self.problem("item quantity (MEA+AAE++<unit>:<quantity>) is missing",
-                             kind="structure", index=item["_at"], item=item.get("number"))
+                self.problem(
+                    "item quantity (MEA+AAE++<unit>:<quantity>) is missing",
+                    kind="structure",
+                    index=item["_at"],
+                    item=item.get("number"),
+                )
             elif not item.get("unit") and item.get("quantity") is not None:
-                self.problem("item quantity (MEA+AAE++<unit>:<quantity>) has no unit",
-                             index=item["_mea"][0], item=item.get("number"))
+                self.problem(
+                    "item quantity (MEA+AAE++<unit>:<quantity>) has no unit",
+                    index=item["_mea"][0],
+                    item=item.get("number"),
+                )
             item.pop("_at")
             item.pop("_mea")
-        if missing or any(i.get("number") is None or i.get("quantity") is None
-                          or not i.get("unit") for i in boe["items"]):
+        if missing or any(
+            i.get("number") is None or i.get("quantity") is None or not i.get("unit")
+            for i in boe["items"]
+        ):
             return None
         for key in [k for k, v in boe["importer"].items() if v is None]:
             del boe["importer"][key]
@@ -378,4 +422,3 @@ class CusdecReader(MessageReader):
                 where = ".".join(str(part) for part in error["loc"])
                 self.problem(f"{where}: {error['msg']}", index=0, field=where)
             return None
-

@@ -45,8 +45,9 @@ def message_segments(response: Response, number: int) -> list[Segment]:
         segs.append(Segment("ERC", ERROR_CODES[finding.outcome]))
         parts = chunks(finding.message, FREE_TEXT_WIDTH)
         for start in range(0, len(parts), TEXT_PARTS):
-            segs.append(Segment("FTX", "AAO", "", "",
-                                [finding.rule, *parts[start:start + TEXT_PARTS]]))
+            segs.append(
+                Segment("FTX", "AAO", "", "", [finding.rule, *parts[start : start + TEXT_PARTS]])
+            )
     for fee in response.fees:
         segs.append(Segment("TAX", "7", ["", "", "", fee.rule]))
         segs.append(Segment("MOA", ["161", money(fee.amount), fee.currency]))
@@ -70,8 +71,11 @@ class CusresWriter:
 
     def _open(self, first: Response | None) -> None:
         dated = response_date(first) if first else None
-        stamp = ([dated.strftime("%y%m%d"), "0000"] if dated is not None
-                 else [self.run_at.strftime("%y%m%d"), self.run_at.strftime("%H%M")])
+        stamp = (
+            [dated.strftime("%y%m%d"), "0000"]
+            if dated is not None
+            else [self.run_at.strftime("%y%m%d"), self.run_at.strftime("%H%M")]
+        )
         seed = first.message.reference or first.message.source if first else ""
         self.reference = hashlib.sha1(seed.encode()).hexdigest()[:14].upper()
         self.stream.write((CHARACTERS.service_string_advice + "\n").encode())
@@ -83,8 +87,9 @@ class CusresWriter:
         self.count += 1
         ref = str(self.count)
         body = message_segments(response, self.count)
-        self._emit([Segment("UNH", ref, IDENTIFIER), *body,
-                    Segment("UNT", str(len(body) + 2), ref)])
+        self._emit(
+            [Segment("UNH", ref, IDENTIFIER), *body, Segment("UNT", str(len(body) + 2), ref)]
+        )
 
     def close(self) -> None:
         if self.count == 0:

@@ -45,15 +45,28 @@ class RawMessage:
     def version(self) -> str:
         return ":".join(self.identifier[1:4])
 
-    def finding(self, index: int, text: str, *, kind: SyntaxKind = "value",
-                item: int | None = None, field: str | None = None) -> Finding:
+    def finding(
+        self,
+        index: int,
+        text: str,
+        *,
+        kind: SyntaxKind = "value",
+        item: int | None = None,
+        field: str | None = None,
+    ) -> Finding:
         """A syntax finding of this kind that names this message, the segment and where it
         stands."""
         index = min(max(index, 0), len(self.segments) - 1)
         tag = self.segments[index].tag
         line, column = self.tokens.position(self.start + index)
-        return syntax_finding(f"message {self.reference}, segment {tag} #{index + 1}: {text}",
-                              kind=kind, line=line, column=column, item=item, field=field)
+        return syntax_finding(
+            f"message {self.reference}, segment {tag} #{index + 1}: {text}",
+            kind=kind,
+            line=line,
+            column=column,
+            item=item,
+            field=field,
+        )
 
 
 @dataclass
@@ -67,8 +80,7 @@ def _where(tokens: Tokens, index: int, text: str) -> Finding:
     """An envelope finding (CORE-SYNTAX-002) at a service segment outside any message."""
     seg = tokens.segments[index]
     line, column = tokens.position(index)
-    return syntax_finding(f"segment {seg.tag}: {text}", kind="envelope", line=line,
-                          column=column)
+    return syntax_finding(f"segment {seg.tag}: {text}", kind="envelope", line=line, column=column)
 
 
 def _check_unb(tokens: Tokens, index: int) -> list[Finding]:
@@ -76,8 +88,11 @@ def _check_unb(tokens: Tokens, index: int) -> list[Finding]:
     found = []
     syntax = component(unb, 0, 0), component(unb, 0, 1)
     if not syntax[0] or not syntax[1].isdecimal():
-        found.append(_where(tokens, index, "UNB syntax identifier (S001) must be like UNOC:3, "
-                                           f"got {unb[0]!r}"))
+        found.append(
+            _where(
+                tokens, index, f"UNB syntax identifier (S001) must be like UNOC:3, got {unb[0]!r}"
+            )
+        )
     date, time = component(unb, 3, 0), component(unb, 3, 1)
     formats = {6: "%y%m%d", 8: "%Y%m%d"}
     try:
@@ -85,23 +100,31 @@ def _check_unb(tokens: Tokens, index: int) -> list[Finding]:
             raise ValueError
         datetime.strptime(date + time, formats[len(date)] + "%H%M")
     except ValueError:
-        found.append(_where(tokens, index, "UNB date/time of preparation (S004) must be "
-                                           f"YYMMDD:HHMM or CCYYMMDD:HHMM, got {unb[3]!r}"))
+        found.append(
+            _where(
+                tokens,
+                index,
+                "UNB date/time of preparation (S004) must be "
+                f"YYMMDD:HHMM or CCYYMMDD:HHMM, got {unb[3]!r}",
+            )
+        )
     if not text_of(unb, 4):
         found.append(_where(tokens, index, "UNB interchange control reference (0020) is missing"))
     return found
 
 
-def _count_check(seg: Segment, expected: int, what: str, reference: str,
-                 ref_name: str) -> list[str]:
+def _count_check(
+    seg: Segment, expected: int, what: str, reference: str, ref_name: str
+) -> list[str]:
     """Problems with a trailer's count (element 1) and reference (element 2)."""
     found = []
     count = text_of(seg, 0)
     if count != str(expected):
         found.append(f"{seg.tag} says {count or 'nothing'} {what}, but there are {expected}")
     if text_of(seg, 1) != reference:
-        found.append(f"{seg.tag} reference {text_of(seg, 1)!r} does not match the {ref_name} "
-                     f"{reference!r}")
+        found.append(
+            f"{seg.tag} reference {text_of(seg, 1)!r} does not match the {ref_name} {reference!r}"
+        )
     return found
 
 
@@ -126,8 +149,11 @@ class _Reader:
             if i >= n or self.segs[i].tag != "UNB":
                 at = min(i, n - 1)
                 tag = self.segs[at].tag if i < n else "end of file"
-                finding = _where(self.tokens, at, f"an interchange must start with UNB (after an "
-                                                  f"optional UNA), found {tag}")
+                finding = _where(
+                    self.tokens,
+                    at,
+                    f"an interchange must start with UNB (after an optional UNA), found {tag}",
+                )
                 if not self.envelope.messages:
                     self.envelope.fatal = finding
                 else:
@@ -148,10 +174,15 @@ class _Reader:
             if segs[i].tag == "UNH":
                 message, i = self._message(i)
                 line, column = self.tokens.position(message.start)
-                message.findings.insert(0, RULES["EDIFACT-ENV-001"].finding(
-                    "warn", f"line {line}, column {column}: message {message.reference} has no "
-                            "UNB…UNZ interchange envelope: sender, recipient and interchange "
-                            "control reference are not checked"))
+                message.findings.insert(
+                    0,
+                    RULES["EDIFACT-ENV-001"].finding(
+                        "warn",
+                        f"line {line}, column {column}: message {message.reference} has no "
+                        "UNB…UNZ interchange envelope: sender, recipient and interchange "
+                        "control reference are not checked",
+                    ),
+                )
                 messages.append(message)
                 continue
             finding = _where(self.tokens, i, "segment outside a UNH…UNT message")
@@ -187,17 +218,28 @@ class _Reader:
                 if group is None:
                     common.append(_where(tokens, i, "UNE without a UNG"))
                 else:
-                    common += [_where(tokens, i, text) for text in _count_check(
-                        segs[i], group[1], "messages in the group", text_of(segs[group[0]], 4),
-                        "UNG group reference")]
+                    common += [
+                        _where(tokens, i, text)
+                        for text in _count_check(
+                            segs[i],
+                            group[1],
+                            "messages in the group",
+                            text_of(segs[group[0]], 4),
+                            "UNG group reference",
+                        )
+                    ]
                 group = None
             elif tag == "UNZ":
                 if group is not None:
                     common.append(_where(tokens, i, "UNZ before the UNE closing the group"))
                 expected = groups if groups else len(messages)
                 what = "groups" if groups else "messages"
-                common += [_where(tokens, i, text) for text in _count_check(
-                    segs[i], expected, what, reference, "UNB control reference")]
+                common += [
+                    _where(tokens, i, text)
+                    for text in _count_check(
+                        segs[i], expected, what, reference, "UNB control reference"
+                    )
+                ]
                 i += 1
                 break
             elif tag in ("UNB", "UNA"):
@@ -210,8 +252,11 @@ class _Reader:
             last = len(segs) - 1
             common.append(_where(tokens, last, "interchange not closed by UNZ"))
         if not messages and not self.envelope.messages:
-            self.envelope.fatal = common[0] if common else _where(
-                tokens, start, "the interchange holds no UNH message")
+            self.envelope.fatal = (
+                common[0]
+                if common
+                else _where(tokens, start, "the interchange holds no UNH message")
+            )
         for message in messages:
             message.findings[:0] = common
         self.envelope.messages += messages
@@ -231,30 +276,51 @@ class _Reader:
         message = RawMessage(
             reference=reference[:MAX_REFERENCE] or f"#{len(self.envelope.messages) + 1}",
             identifier=identifier,
-            segments=segs[start:end], tokens=tokens, start=start,
-            decimal_mark=tokens.characters[start].decimal_point, closed=closed,
+            segments=segs[start:end],
+            tokens=tokens,
+            start=start,
+            decimal_mark=tokens.characters[start].decimal_point,
+            closed=closed,
         )
         if not reference:
-            message.findings.append(message.finding(0, "UNH message reference (0062) is missing",
-                                                    kind="envelope"))
+            message.findings.append(
+                message.finding(0, "UNH message reference (0062) is missing", kind="envelope")
+            )
         elif len(reference) > MAX_REFERENCE:
-            message.findings.append(message.finding(
-                0, f"UNH message reference (0062) is longer than {MAX_REFERENCE} characters",
-                kind="envelope"))
+            message.findings.append(
+                message.finding(
+                    0,
+                    f"UNH message reference (0062) is longer than {MAX_REFERENCE} characters",
+                    kind="envelope",
+                )
+            )
         if len(identifier) < 4 or not all(identifier[:4]):
-            message.findings.append(message.finding(
-                0, "UNH message identifier (S009) must name type, version, release and agency, "
-                   f"got {unh[1]!r}", kind="envelope"))
+            message.findings.append(
+                message.finding(
+                    0,
+                    "UNH message identifier (S009) must name type, version, release and agency, "
+                    f"got {unh[1]!r}",
+                    kind="envelope",
+                )
+            )
         if closed:
             unt_index = end - start - 1
             message.findings += [
                 message.finding(unt_index, text, kind="envelope")
-                for text in _count_check(segs[end - 1], end - start, "segments in the message",
-                                         reference, "UNH message reference")
+                for text in _count_check(
+                    segs[end - 1],
+                    end - start,
+                    "segments in the message",
+                    reference,
+                    "UNH message reference",
+                )
             ]
         else:
-            message.findings.append(message.finding(
-                len(message.segments) - 1, "message not closed by UNT", kind="envelope"))
+            message.findings.append(
+                message.finding(
+                    len(message.segments) - 1, "message not closed by UNT", kind="envelope"
+                )
+            )
         return message, end
 
 

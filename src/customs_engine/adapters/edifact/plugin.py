@@ -49,11 +49,17 @@ def read(data: bytes, source: str, config: Mapping[str, Mapping[str, Any]]) -> l
 
 @hookimpl
 def customs_wire_formats() -> list[WireFormat]:
-    return [WireFormat(name=FORMAT, title="UN/EDIFACT", detect=detect, read=read,
-                       write=writer.write_all)]
+    return [
+        WireFormat(
+            name=FORMAT, title="UN/EDIFACT", detect=detect, read=read, write=writer.write_all
+        )
+    ]
 
 
 @hookimpl
 def customs_response_formats() -> list[ResponseFormat]:
-    return [ResponseFormat(name=cusres.FORMAT, title="UN/EDIFACT CUSRES responses",
-                           writer=cusres.CusresWriter)]
+    return [
+        ResponseFormat(
+            name=cusres.FORMAT, title="UN/EDIFACT CUSRES responses", writer=cusres.CusresWriter
+        )
+    ]

@@ -48,34 +48,55 @@ def _read(data: bytes) -> list[ParsedMessage]:
         return [unparsable(FORMAT, exc.message, line=exc.line, column=exc.column)]
     envelope = read_envelope(tokens)
     if envelope.fatal is not None:
-        return [ParsedMessage(index=0, format=FORMAT, type="unknown",
-                              findings=[envelope.fatal])]
+        return [ParsedMessage(index=0, format=FORMAT, type="unknown", findings=[envelope.fatal])]
     return [_message(raw, index) for index, raw in enumerate(envelope.messages)]
 
 
 def _message(raw: RawMessage, index: int) -> ParsedMessage:
     mig = MIG.get((raw.type, raw.version))
     if mig is None:
-        raw.findings.append(raw.finding(
-            0, f"{raw.type or '?'} {raw.version or '?'} is not covered by our message "
-               "implementation guide (CUSDEC D:96B:UN, CUSCAR D:95B:UN)", kind="version"))
-        return ParsedMessage(index=index, format=FORMAT, type="unknown",
-                             reference=raw.reference, findings=raw.findings)
+        raw.findings.append(
+            raw.finding(
+                0,
+                f"{raw.type or '?'} {raw.version or '?'} is not covered by our message "
+                "implementation guide (CUSDEC D:96B:UN, CUSCAR D:95B:UN)",
+                kind="version",
+            )
+        )
+        return ParsedMessage(
+            index=index,
+            format=FORMAT,
+            type="unknown",
+            reference=raw.reference,
+            findings=raw.findings,
+        )
     if not raw.closed:
         # truncated: the envelope finding says so; the guide's checks of what is left would
         # only pile up consequences of the cut (missing UNS, UNT, CNT …)
-        return ParsedMessage(index=index, format=FORMAT, type="unknown",
-                             reference=raw.reference, findings=raw.findings)
+        return ParsedMessage(
+            index=index,
+            format=FORMAT,
+            type="unknown",
+            reference=raw.reference,
+            findings=raw.findings,
+        )
     tree, reader_class, kind = mig
     findings = list(raw.findings)
-    findings += [raw.finding(p.index, p.text, kind="structure")
-                 for p in validate(raw.segments, tree)]
+    findings += [
+        raw.finding(p.index, p.text, kind="structure") for p in validate(raw.segments, tree)
+    ]
     findings += [raw.finding(p.index, p.text) for p in check_lengths(raw.segments)]
     reader = reader_class(raw)
     message = reader.read()
     findings += reader.findings
-    return ParsedMessage(index=index, format=FORMAT, type=kind if message else "unknown",
-                         reference=raw.reference, message=message, findings=_once(findings))
+    return ParsedMessage(
+        index=index,
+        format=FORMAT,
+        type=kind if message else "unknown",
+        reference=raw.reference,
+        message=message,
+        findings=_once(findings),
+    )
 
 
 def _once(findings: list[Finding]) -> list[Finding]:
@@ -88,4 +109,3 @@ def _once(findings: list[Finding]) -> list[Finding]:
             seen.add(key)
             out.append(finding)
     return out
-

@@ -45,35 +45,53 @@ class MessageReader:
 
     def dispatch(self) -> None:
         """Hand every segment to its handler ``_<tag>`` (segments without one are skipped)."""
-        handlers = _handlers(type(self))
+        handlers = _handlers(type(self))  # type: ignore[arg-type]  # classes hash by identity
         for index, seg in enumerate(self.raw.segments):
             self.index = index
             handler = handlers.get(seg.tag)
             if handler is not None:
                 handler(self, seg)
 
-    def problem(self, text: str, *, kind: SyntaxKind = "value", index: int | None = None,
-                item: int | None = None, field: str | None = None) -> None:
+    def problem(
+        self,
+        text: str,
+        *,
+        kind: SyntaxKind = "value",
+        index: int | None = None,
+        item: int | None = None,
+        field: str | None = None,
+    ) -> None:
         """A finding at the segment being read: by default a value's format (CORE-SYNTAX-005)."""
-        self.findings.append(self.raw.finding(self.index if index is None else index, text,
-                                              kind=kind, item=item, field=field))
+        self.findings.append(
+            self.raw.finding(
+                self.index if index is None else index, text, kind=kind, item=item, field=field
+            )
+        )
 
-    def missing(self, what: str, field: str, tag: str, qualifier: str | None = None,
-                *, mandatory_segment: bool = False) -> None:
+    def missing(
+        self,
+        what: str,
+        field: str,
+        tag: str,
+        qualifier: str | None = None,
+        *,
+        mandatory_segment: bool = False,
+    ) -> None:
         """A mandatory field the message does not give. When its segment is there, the value
         was unreadable and already has a finding at that segment; when a segment the branching
         diagram makes mandatory is absent, the structure check already said so. Otherwise the
         finding goes to the header (BGM)."""
         if mandatory_segment or any(
-                seg.tag == tag and (qualifier is None or text_of(seg, 0) == qualifier)
-                for seg in self.raw.segments):
+            seg.tag == tag and (qualifier is None or text_of(seg, 0) == qualifier)
+            for seg in self.raw.segments
+        ):
             return
         header = next((k for k, seg in enumerate(self.raw.segments) if seg.tag == "BGM"), 0)
-        self.problem(f"mandatory {what} is missing", kind="structure", index=header,
-                     field=field)
+        self.problem(f"mandatory {what} is missing", kind="structure", index=header, field=field)
 
-    def number(self, text: str, what: str, *, item: int | None = None,
-               positive: bool = False) -> Decimal | None:
+    def number(
+        self, text: str, what: str, *, item: int | None = None, positive: bool = False
+    ) -> Decimal | None:
         """A numeric data element; either decimal mark is read (ISO 9735), UNA's first.
 
         Never negative (a negative quantity or value would credit an authorisation); above zero
@@ -89,21 +107,28 @@ class MessageReader:
             self.problem(f"{what} must be a number, got {text!r}", item=item)
             return None
         if amount < 0 or value.startswith("-") or (positive and amount == 0):
-            self.problem(f"{what} must be {'above zero' if positive else 'zero or more'}, "
-                         f"got {text!r}", item=item)
+            self.problem(
+                f"{what} must be {'above zero' if positive else 'zero or more'}, got {text!r}",
+                item=item,
+            )
             return None
         return amount
 
-    def integer(self, text: str, what: str, *, item: int | None = None,
-                bounds: tuple[int, int] | None = None) -> int | None:
+    def integer(
+        self,
+        text: str,
+        what: str,
+        *,
+        item: int | None = None,
+        bounds: tuple[int, int] | None = None,
+    ) -> int | None:
         """A whole number; within ``bounds`` (inclusive) when given."""
         if not (text.isascii() and text.isdigit()):
             self.problem(f"{what} must be a whole number, got {text!r}", item=item)
             return None
         number = int(text)
         if bounds is not None and not bounds[0] <= number <= bounds[1]:
-            self.problem(f"{what} must be from {bounds[0]} to {bounds[1]}, got {text!r}",
-                         item=item)
+            self.problem(f"{what} must be from {bounds[0]} to {bounds[1]}, got {text!r}", item=item)
             return None
         return number
 
@@ -114,14 +139,17 @@ class MessageReader:
             fmt = {8: "102", 12: "203"}.get(len(value), "")
         length = DATE_LENGTHS.get(fmt)
         if length is None:
-            self.problem(f"DTM+{qualifier} date format {fmt!r} is not 102 (CCYYMMDD) or 203 "
-                         "(CCYYMMDDHHMM)", item=item)
+            self.problem(
+                f"DTM+{qualifier} date format {fmt!r} is not 102 (CCYYMMDD) or 203 (CCYYMMDDHHMM)",
+                item=item,
+            )
             return qualifier, None
         try:
             parsed = _digits_datetime(value, length)
         except ValueError:
-            self.problem(f"DTM+{qualifier} value {value!r} is not a valid date in format {fmt}",
-                         item=item)
+            self.problem(
+                f"DTM+{qualifier} value {value!r} is not a valid date in format {fmt}", item=item
+            )
             return qualifier, None
         return qualifier, parsed.date() if fmt == "102" else parsed.replace(tzinfo=IST)
 
@@ -143,12 +171,12 @@ class MessageReader:
     def main_carriage(self, seg: Segment, modes: dict[str, E], allowed: str) -> E | None:
         """TDT+20 (main carriage) → the mode of transport (8067) our guide allows, or a finding."""
         if text_of(seg, 0) != "20":
-            self.problem(f"TDT transport stage (8051) must be 20 (main carriage), "
-                         f"got {text_of(seg, 0)!r}")
+            self.problem(
+                f"TDT transport stage (8051) must be 20 (main carriage), got {text_of(seg, 0)!r}"
+            )
         mode = modes.get(text_of(seg, 2))
         if mode is None:
-            self.problem(f"TDT mode of transport (8067) must be {allowed}, "
-                         f"got {text_of(seg, 2)!r}")
+            self.problem(f"TDT mode of transport (8067) must be {allowed}, got {text_of(seg, 2)!r}")
         return mode
 
     def yes_no(self, value: str, what: str, *, item: int | None = None) -> bool | None:
@@ -161,9 +189,15 @@ class MessageReader:
 @cache
 def _handlers(reader: type[MessageReader]) -> dict[str, Callable[[Any, Segment], None]]:
     """Segment tag (three capitals, as the tokenizer checks) → the reader's ``_<tag>`` method."""
-    return {name[1:].upper(): getattr(reader, name) for name in dir(reader)
-            if len(name) == 4 and name[0] == "_" and name[1:].isalpha()
-            and name[1:].islower() and callable(getattr(reader, name))}
+    return {
+        name[1:].upper(): getattr(reader, name)
+        for name in dir(reader)
+        if len(name) == 4
+        and name[0] == "_"
+        and name[1:].isalpha()
+        and name[1:].islower()
+        and callable(getattr(reader, name))
+    }
 
 
 def _digits_datetime(value: str, length: int) -> datetime:
@@ -171,8 +205,12 @@ def _digits_datetime(value: str, length: int) -> datetime:
     is not a real date (the checks of ``strptime``, without its cost on every DTM)."""
     if len(value) != length or not (value.isascii() and value.isdigit()):
         raise ValueError(value)
-    return datetime(int(value[:4]), int(value[4:6]), int(value[6:8]),
-                    *((int(value[8:10]), int(value[10:12])) if length == 12 else ()))
+    return datetime(
+        int(value[:4]),
+        int(value[4:6]),
+        int(value[6:8]),
+        *((int(value[8:10]), int(value[10:12])) if length == 12 else ()),
+    )
 
 
 def joined_text(seg: Segment, element: int) -> str:
@@ -206,4 +244,3 @@ def as_datetime(value: date | datetime | None) -> datetime | None:
     if isinstance(value, datetime) or value is None:
         return value
     return datetime(value.year, value.month, value.day, tzinfo=IST)
-

@@ -79,14 +79,23 @@ class _Walker:
                 i = self.group(entry.children[1:], i + 1, entry.name) if entry.children else i + 1
                 count += 1
             if count == 0 and entry.required:
-                self.problems.append(Problem(
-                    min(i, n - 1), f"mandatory {entry.label()} missing"
-                    + (f" in {where}" if where != "message" else "")
-                    + (f" before {tags[i]}" if i < n else "")))
-            if (count == entry.max and i < n and tags[i] == trigger
-                    and all(later.tag != trigger for later in entries[position + 1:])):
-                self.problems.append(Problem(
-                    i, f"{entry.label()} repeated more than the {entry.max} times allowed"))
+                self.problems.append(
+                    Problem(
+                        min(i, n - 1),
+                        f"mandatory {entry.label()} missing"
+                        + (f" in {where}" if where != "message" else "")
+                        + (f" before {tags[i]}" if i < n else ""),
+                    )
+                )
+            if (
+                count == entry.max
+                and i < n
+                and tags[i] == trigger
+                and all(later.tag != trigger for later in entries[position + 1 :])
+            ):
+                self.problems.append(
+                    Problem(i, f"{entry.label()} repeated more than the {entry.max} times allowed")
+                )
         return i
 
 
@@ -97,12 +106,19 @@ def validate(segments: list[Segment], tree_name: str) -> list[Problem]:
     if end < len(segments):
         tag = segments[end].tag
         # what is "missing" from the stray segment on is a consequence, not a second problem
-        walker.problems = [p for p in walker.problems if p.index <= end
-                           and not (p.index == end and p.text.startswith("mandatory"))]
+        walker.problems = [
+            p
+            for p in walker.problems
+            if p.index <= end and not (p.index == end and p.text.startswith("mandatory"))
+        ]
         if not any(p.index == end for p in walker.problems):
-            walker.problems.append(Problem(
-                end, f"{tag} is out of the {tree_name.replace('_', ' ')} branching order "
-                     "(not allowed at this place)"))
+            walker.problems.append(
+                Problem(
+                    end,
+                    f"{tag} is out of the {tree_name.replace('_', ' ')} branching order "
+                    "(not allowed at this place)",
+                )
+            )
     return walker.problems
 
 
@@ -126,15 +142,18 @@ def element_lengths() -> dict[str, list[Length]]:
         tag, element, component, fmt, data_element = raw.split()
         kind, _, size = fmt.partition("..")
         table.setdefault(tag, []).append(
-            Length(int(element), int(component), kind == "n", int(size), data_element))
+            Length(int(element), int(component), kind == "n", int(size), data_element)
+        )
     return table
 
 
 @cache
 def _length_table() -> dict[str, tuple[tuple[int, int, int, bool, str], ...]]:
     """``element_lengths()`` compiled: tag → (element, component, max, numeric, data element)."""
-    return {tag: tuple((r.element, r.component, r.max, r.numeric, r.data_element) for r in rules)
-            for tag, rules in element_lengths().items()}
+    return {
+        tag: tuple((r.element, r.component, r.max, r.numeric, r.data_element) for r in rules)
+        for tag, rules in element_lengths().items()
+    }
 
 
 def check_lengths(segments: list[Segment]) -> list[Problem]:
@@ -164,6 +183,10 @@ def check_lengths(segments: list[Segment]) -> list[Problem]:
             size = sum(ch.isdigit() for ch in text) if numeric else len(text)
             if size > most:
                 kind = "digits" if numeric else "characters"
-                problems.append(Problem(index, f"data element {data_element} has {size} "
-                                               f"{kind}, at most {most} allowed"))
+                problems.append(
+                    Problem(
+                        index,
+                        f"data element {data_element} has {size} {kind}, at most {most} allowed",
+                    )
+                )
     return problems

@@ -76,7 +76,6 @@ class Tokens:
         return position_of(self.text, self.offsets[index], self)
 
 
-
 def position_of(text: str, offset: int, cache: Tokens | None = None) -> tuple[int, int]:
     """1-based (line, column) of a text offset; positions are only needed for findings, so the
     line index is built lazily, once per file."""
@@ -109,10 +108,15 @@ class _Splitter:
         self.data_sep = chars.data_separator
         self.comp_sep = chars.component_separator
         self._unescape = re.compile(re.escape(self.esc) + "(.)", re.DOTALL)
-        self.marks = [(self.esc + char, mark) for char, mark in zip(
-            (self.esc, self.data_sep, self.comp_sep, self.term), MARKS, strict=True)]
-        self.restore = str.maketrans(dict(zip(MARKS, (self.esc, self.data_sep, self.comp_sep,
-                                                      self.term), strict=True)))
+        self.marks = [
+            (self.esc + char, mark)
+            for char, mark in zip(
+                (self.esc, self.data_sep, self.comp_sep, self.term), MARKS, strict=True
+            )
+        ]
+        self.restore = str.maketrans(
+            dict(zip(MARKS, (self.esc, self.data_sep, self.comp_sep, self.term), strict=True))
+        )
         esc = re.escape(self.esc)
         # a release character (an odd run of them) directly before a line break
         self.escaped_newline = re.compile(f"(?<!{esc})(?:{esc}{esc})*{esc}\n")
@@ -131,8 +135,9 @@ class _Splitter:
         elements: list[Element] = list(pieces)
         for i, element in enumerate(pieces):
             if comp_sep in element:
-                components = [c.translate(restore)
-                              for c in element.rstrip(comp_sep).split(comp_sep)]
+                components = [
+                    c.translate(restore) for c in element.rstrip(comp_sep).split(comp_sep)
+                ]
                 elements[i] = components if len(components) > 1 else components[0]
             else:
                 elements[i] = element.translate(restore)
@@ -248,8 +253,8 @@ def _tokenize(text: str) -> Tokens:
         if text.startswith("UNA", pos):
             if len(text) < pos + 9:
                 raise _error(tokens, "UNA segment is shorter than 9 characters", pos)
-            chars = Characters.from_str(text[pos:pos + 9])
-            tokens.segments.append(_new_segment("UNA", [text[pos + 3:pos + 9]]))
+            chars = Characters.from_str(text[pos : pos + 9])
+            tokens.segments.append(_new_segment("UNA", [text[pos + 3 : pos + 9]]))
             tokens.chunks.append((pos, None))
             tokens.characters.append(chars)
             pos += 9
@@ -281,7 +286,7 @@ def _new_segment(tag: str, elements: list[Element]) -> Segment:
 def _check_tag(tag: str) -> None:
     valid = _valid_tags.get(tag)
     if valid is None:
-        valid = _valid_tags[tag] = (tag.isalnum() and len(tag) == 3 and tag.isupper())
+        valid = _valid_tags[tag] = tag.isalnum() and len(tag) == 3 and tag.isupper()
     if not valid:
         if not tag:
             raise ValueError("invalid segment tag ''")
@@ -330,8 +335,10 @@ def _split(text: str, pos: int, chars: Characters, tokens: Tokens) -> int:
                 if comp_sep in element:
                     components = element.rstrip(comp_sep).split(comp_sep)
                     elements[i] = (
-                        components if len(components) > 1  # type: ignore[assignment]
-                        else components[0])
+                        components
+                        if len(components) > 1  # type: ignore[assignment]
+                        else components[0]
+                    )
                 i += 1  # noqa: SIM113 - enumerate() is measurably slower here
         if not valid_tags.get(tag):
             append(_slow_segment(splitter, raw, tokens, len(segments)))
@@ -345,8 +352,11 @@ def _split(text: str, pos: int, chars: Characters, tokens: Tokens) -> int:
     if tail is None:
         return end + len(text[end:]) - len(text[end:].lstrip(_AFTER_TERMINATOR))
     if tail.strip(_AFTER_TERMINATOR):
-        raise _error(tokens, "unexpected end of text: the last segment has no terminator "
-                             f"{term!r}", end + len(tail) - len(tail.lstrip(_AFTER_TERMINATOR)))
+        raise _error(
+            tokens,
+            f"unexpected end of text: the last segment has no terminator {term!r}",
+            end + len(tail) - len(tail.lstrip(_AFTER_TERMINATOR)),
+        )
     return len(text)
 
 
@@ -357,8 +367,9 @@ def _slow_segment(splitter: _Splitter, raw: str, tokens: Tokens, index: int) -> 
         if "\n" in raw:
             bad = splitter.escaped_newline.search(raw)
             if bad:
-                raise _PositionedError("a release character may not be followed by a line "
-                                       "break", bad.end() - 2)
+                raise _PositionedError(
+                    "a release character may not be followed by a line break", bad.end() - 2
+                )
         return seg
     except (ValueError, _PositionedError) as exc:
         offset = tokens.offsets[index]

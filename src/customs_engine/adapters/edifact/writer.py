@@ -36,8 +36,11 @@ CHARACTERS = Characters.from_str("UNA:+.? '")
 SENDER = "CUSTOMS-ENGINE"
 RECIPIENT = "ICEGATE"
 FUNCTION_CODES = {Function.ORIGINAL: "9", Function.AMENDMENT: "4", Function.CANCELLATION: "1"}
-TYPE_CODES = {BillOfEntryType.HOME_CONSUMPTION: "H", BillOfEntryType.WAREHOUSING: "W",
-              BillOfEntryType.EX_BOND: "X"}
+TYPE_CODES = {
+    BillOfEntryType.HOME_CONSUMPTION: "H",
+    BillOfEntryType.WAREHOUSING: "W",
+    BillOfEntryType.EX_BOND: "X",
+}
 MODE_CODES = {Mode.SEA: "1", Mode.RAIL: "2", Mode.ROAD: "3", Mode.AIR: "4"}
 CONVEYANCE_CODES = {Conveyance.VESSEL: "1", Conveyance.AIRCRAFT: "4", Conveyance.VEHICLE: "3"}
 FREE_TEXT_WIDTH = 70  # 4440 an..70, five per C108
@@ -45,7 +48,7 @@ NAME_WIDTH = 35  # 3036 an..35, five per C080
 
 
 def chunks(text: str, width: int) -> list[str]:
-    return [text[i:i + width] for i in range(0, len(text), width)] or [""]
+    return [text[i : i + width] for i in range(0, len(text), width)] or [""]
 
 
 def number(value: Decimal | int) -> str:
@@ -69,7 +72,7 @@ def lines_of(text: str, width: int) -> list[str]:
         cut = rest.rfind(" ", 1, width + 1)
         if cut > 0:
             parts.append(rest[:cut])
-            rest = rest[cut + 1:]
+            rest = rest[cut + 1 :]
         else:
             parts.append(rest[:width])
             rest = rest[width:]
@@ -80,12 +83,13 @@ def free_text(qualifier: str, text: str) -> Iterator[Segment]:
     """FTX segments with the text in lines of 70 (five per C108), read back joined by spaces."""
     parts = lines_of(text, FREE_TEXT_WIDTH)
     for start in range(0, len(parts), 5):
-        yield Segment("FTX", qualifier, "", "", _composite(parts[start:start + 5]))
+        yield Segment("FTX", qualifier, "", "", _composite(parts[start : start + 5]))
 
 
 def attribute(name: str, value: object) -> Segment:
-    text = ("Y" if value else "N") if isinstance(value, bool) else str(
-        getattr(value, "value", value))
+    text = (
+        ("Y" if value else "N") if isinstance(value, bool) else str(getattr(value, "value", value))
+    )
     return Segment("FTX", "ZZZ", "", "", [name, text])
 
 
@@ -102,10 +106,17 @@ def _composite(parts: list[str]) -> str | list[str]:
 
 # -- Bill of Entry --------------------------------------------------------------------------------
 
+
 def cusdec_body(boe: BillOfEntry) -> list[Segment]:
-    segs = [Segment("BGM", ["929", "", "", TYPE_CODES[boe.type]], boe.message_id,
-                    FUNCTION_CODES[boe.function]),
-            Segment("LOC", "22", boe.port_code)]
+    segs = [
+        Segment(
+            "BGM",
+            ["929", "", "", TYPE_CODES[boe.type]],
+            boe.message_id,
+            FUNCTION_CODES[boe.function],
+        ),
+        Segment("LOC", "22", boe.port_code),
+    ]
     if boe.consigned_from:
         segs.append(Segment("LOC", "35", boe.consigned_from))
     if boe.port_of_loading:
@@ -124,9 +135,17 @@ def cusdec_body(boe: BillOfEntry) -> list[Segment]:
     ref = boe.manifest
     if ref is not None:
         if ref.igm_number or ref.igm_date or ref.line is not None or ref.subline is not None:
-            segs.append(Segment("RFF", ["AFB", ref.igm_number or "",
-                                        "" if ref.line is None else str(ref.line),
-                                        "" if ref.subline is None else str(ref.subline)]))
+            segs.append(
+                Segment(
+                    "RFF",
+                    [
+                        "AFB",
+                        ref.igm_number or "",
+                        "" if ref.line is None else str(ref.line),
+                        "" if ref.subline is None else str(ref.subline),
+                    ],
+                )
+            )
             if ref.igm_date:
                 segs.append(dtm("171", ref.igm_date))
         if ref.bl_number or ref.bl_date:
@@ -167,9 +186,12 @@ def item_segments(item: Item) -> list[Segment]:
         segs.append(attribute("SELF", True))
     psic = next(iter(item.certificates_of(CertificateType.PSIC)), None)
     contract = next(iter(item.certificates_of(CertificateType.CONTRACT)), None)
-    for name, cert, field in (("PNOR", psic, "no_radioactive"), ("PNOE", psic, "no_explosives"),
-                              ("CNOR", contract, "no_radioactive"),
-                              ("CNOE", contract, "no_explosives")):
+    for name, cert, field in (
+        ("PNOR", psic, "no_radioactive"),
+        ("PNOE", psic, "no_explosives"),
+        ("CNOR", contract, "no_radioactive"),
+        ("CNOE", contract, "no_explosives"),
+    ):
         if cert is not None and getattr(cert, field) is not None:
             segs.append(attribute(name, getattr(cert, field)))
     if item.country_of_origin:
@@ -205,6 +227,7 @@ def item_segments(item: Item) -> list[Segment]:
 
 # -- Import General Manifest ---------------------------------------------------------------------
 
+
 def cuscar_body(igm: ImportGeneralManifest) -> list[Segment]:
     segs = [Segment("BGM", "85", igm.igm_number or "", FUNCTION_CODES[igm.function])]
     if igm.filed_at:
@@ -213,16 +236,24 @@ def cuscar_body(igm: ImportGeneralManifest) -> list[Segment]:
         segs.append(dtm("137", igm.igm_date))
     if message_reference(igm.message_id) != igm.message_id:
         segs.append(Segment("RFF", ["ABE", igm.message_id]))
-    tdt: list[str | list[str]] = ["20", igm.voyage or "", CONVEYANCE_CODES[igm.conveyance], "",
-                                  igm.carrier or ""]
+    tdt: list[str | list[str]] = [
+        "20",
+        igm.voyage or "",
+        CONVEYANCE_CODES[igm.conveyance],
+        "",
+        igm.carrier or "",
+    ]
     if igm.vessel_name:
         tdt += ["", "", ["", "", "", igm.vessel_name]]
     segs.append(Segment("TDT", *tdt))
     segs.append(Segment("LOC", "60", igm.port_code))
     if igm.last_port_of_call:
         segs.append(Segment("LOC", "125", igm.last_port_of_call))
-    for qualifier, value in (("132", igm.expected_arrival), ("178", igm.arrived_at),
-                             ("151", igm.entry_inwards_at)):
+    for qualifier, value in (
+        ("132", igm.expected_arrival),
+        ("178", igm.arrived_at),
+        ("151", igm.entry_inwards_at),
+    ):
         if value is not None:
             segs.append(dtm(qualifier, value))
     for line in igm.lines:
@@ -247,8 +278,10 @@ def goods_segments(line: ManifestLine) -> list[Segment]:
     if line.description and line.description != derived.description:
         # the line's own description (marks and numbers) beside its goods items' ones
         parts = chunks(line.description, FREE_TEXT_WIDTH)
-        attributes += [Segment("FTX", "ZZZ", "", "", ["LDSC", *parts[start:start + 4]])
-                       for start in range(0, len(parts), 4)]
+        attributes += [
+            Segment("FTX", "ZZZ", "", "", ["LDSC", *parts[start : start + 4]])
+            for start in range(0, len(parts), 4)
+        ]
     for number_, goods in enumerate(line.goods_items or [GoodsItem()], start=1):
         packages = "" if goods.packages is None else str(goods.packages)
         if goods.package_kind:
@@ -270,12 +303,14 @@ def goods_segments(line: ManifestLine) -> list[Segment]:
 
 # -- envelope ------------------------------------------------------------------------------------
 
+
 def control_reference(message_id: str) -> str:
     return hashlib.sha1(message_id.encode()).hexdigest()[:14].upper()
 
 
-def interchange(messages: list[tuple[str, list[str], list[Segment]]], when: date | datetime,
-                reference: str) -> bytes:
+def interchange(
+    messages: list[tuple[str, list[str], list[Segment]]], when: date | datetime, reference: str
+) -> bytes:
     """UNA/UNB, one UNH…UNT per (reference, identifier, body), UNZ — serialized by pydifact."""
     if isinstance(when, datetime):
         when = when.astimezone(IST)
@@ -292,8 +327,9 @@ def interchange(messages: list[tuple[str, list[str], list[Segment]]], when: date
     return text.encode("utf-8")
 
 
-def _rendered(message: BillOfEntry | ImportGeneralManifest
-              ) -> tuple[tuple[str, list[str], list[Segment]], date | datetime]:
+def _rendered(
+    message: BillOfEntry | ImportGeneralManifest,
+) -> tuple[tuple[str, list[str], list[Segment]], date | datetime]:
     if isinstance(message, BillOfEntry):
         body = cusdec_body(message)
         identifier = ["CUSDEC", "D", "96B", "UN"]
@@ -313,5 +349,6 @@ def write(message: BillOfEntry | ImportGeneralManifest) -> bytes:
 def write_all(messages: Sequence[BillOfEntry | ImportGeneralManifest]) -> bytes:
     """One interchange holding every message; dated and referenced by the first."""
     rendered = [_rendered(message) for message in messages]
-    return interchange([body for body, _ in rendered], rendered[0][1],
-                       control_reference(messages[0].message_id))
+    return interchange(
+        [body for body, _ in rendered], rendered[0][1], control_reference(messages[0].message_id)
+    )

@@ -18,7 +18,8 @@ _XML_START = re.compile(rb"^\s*<")
 def detect(head: bytes, name: str) -> bool:
     """Starts with ``<`` (after a BOM and blanks), or is named ``*.xml``."""
     return bool(_XML_START.match(head.removeprefix(b"\xef\xbb\xbf"))) or (
-        name.lower().endswith(".xml"))
+        name.lower().endswith(".xml")
+    )
 
 
 #: the first element that is not a comment, processing instruction or DOCTYPE
@@ -44,11 +45,22 @@ def read(data: bytes, source: str, config: Mapping[str, Mapping[str, Any]]) -> l
 
 @hookimpl
 def customs_wire_formats() -> list[WireFormat]:
-    return [WireFormat(name=FORMAT, title="ICEGATE XML", detect=detect, read=read,
-                       write=writer.write_all, convert_name="xml")]
+    return [
+        WireFormat(
+            name=FORMAT,
+            title="ICEGATE XML",
+            detect=detect,
+            read=read,
+            write=writer.write_all,
+            convert_name="xml",
+        )
+    ]
 
 
 @hookimpl
 def customs_response_formats() -> list[ResponseFormat]:
-    return [ResponseFormat(name="xml", title="ICEGATE-style XML responses",
-                           writer=responses.XmlResponseWriter)]
+    return [
+        ResponseFormat(
+            name="xml", title="ICEGATE-style XML responses", writer=responses.XmlResponseWriter
+        )
+    ]

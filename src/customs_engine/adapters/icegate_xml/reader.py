@@ -44,8 +44,14 @@ def schema() -> etree.XMLSchema:
 
 
 def _safe_parser() -> etree.XMLParser:
-    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
-                           dtd_validation=False, huge_tree=False, remove_pis=True)
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_pis=True,
+    )
 
 
 def _position(data: bytes, offset: int) -> tuple[int, int]:
@@ -69,14 +75,26 @@ def _decoded_position(data: bytes, encoding: str | None) -> tuple[int, int]:
 
 def read(data: bytes, source: str) -> list[ParsedMessage]:
     if len(data) > MAX_BYTES:
-        return [unparsable(FORMAT, f"file is {len(data)} bytes, above the {MAX_BYTES}-byte bound "
-                                   "for XML messages", line=1, column=1)]
+        return [
+            unparsable(
+                FORMAT,
+                f"file is {len(data)} bytes, above the {MAX_BYTES}-byte bound for XML messages",
+                line=1,
+                column=1,
+            )
+        ]
     doctype = _DOCTYPE.search(data)
     if doctype:
         line, column = _position(data, doctype.start())
-        return [unparsable(FORMAT, "DOCTYPE and ENTITY declarations are not allowed (DTDs are "
-                                   "never loaded and entities never expanded)",
-                           line=line, column=column)]
+        return [
+            unparsable(
+                FORMAT,
+                "DOCTYPE and ENTITY declarations are not allowed (DTDs are "
+                "never loaded and entities never expanded)",
+                line=line,
+                column=column,
+            )
+        ]
     try:
         root = etree.fromstring(data, _safe_parser())
     except etree.XMLSyntaxError as exc:
@@ -89,9 +107,15 @@ def read(data: bytes, source: str) -> list[ParsedMessage]:
     docinfo = root.getroottree().docinfo
     if docinfo.doctype or docinfo.internalDTD is not None:
         line, column = _decoded_position(data, docinfo.encoding)
-        return [unparsable(FORMAT, "DOCTYPE and ENTITY declarations are not allowed (DTDs are "
-                                   "never loaded and entities never expanded)",
-                           line=line, column=column)]
+        return [
+            unparsable(
+                FORMAT,
+                "DOCTYPE and ENTITY declarations are not allowed (DTDs are "
+                "never loaded and entities never expanded)",
+                line=line,
+                column=column,
+            )
+        ]
 
     if root.tag == f"{NS}Messages":
         children = [child for child in root if isinstance(child.tag, str)]
@@ -101,8 +125,10 @@ def read(data: bytes, source: str) -> list[ParsedMessage]:
     return [_read_message(root, 0)]
 
 
-_KINDS: dict[str, MessageType] = {"BillOfEntry": "bill_of_entry",
-                                  "ImportGeneralManifest": "manifest"}
+_KINDS: dict[str, MessageType] = {
+    "BillOfEntry": "bill_of_entry",
+    "ImportGeneralManifest": "manifest",
+}
 
 
 def _read_message(element: etree._Element, index: int) -> ParsedMessage:
@@ -110,31 +136,63 @@ def _read_message(element: etree._Element, index: int) -> ParsedMessage:
     name = etree.QName(element).localname if isinstance(element.tag, str) else "?"
     kind: MessageType | None = _KINDS.get(name)
     if etree.QName(element).namespace != NAMESPACE or kind is None:
-        return ParsedMessage(index=index, format=FORMAT, type="unknown", reference=reference,
-                             findings=[syntax_finding(
-                                 f"<{element.tag}> is not a message of {NAMESPACE} (expected "
-                                 "BillOfEntry or ImportGeneralManifest)", kind="version",
-                                 line=element.sourceline)])
+        return ParsedMessage(
+            index=index,
+            format=FORMAT,
+            type="unknown",
+            reference=reference,
+            findings=[
+                syntax_finding(
+                    f"<{element.tag}> is not a message of {NAMESPACE} (expected "
+                    "BillOfEntry or ImportGeneralManifest)",
+                    kind="version",
+                    line=element.sourceline,
+                )
+            ],
+        )
     validator = schema()
     if not validator.validate(element):
-        findings = [syntax_finding(f"schema: {error.message}", kind=_schema_kind(error),
-                                   line=error.line or None, column=error.column or None)
-                    for error in validator.error_log]
-        return ParsedMessage(index=index, format=FORMAT, type="unknown", reference=reference,
-                             findings=findings[:50])
+        findings = [
+            syntax_finding(
+                f"schema: {error.message}",
+                kind=_schema_kind(error),
+                line=error.line or None,
+                column=error.column or None,
+            )
+            for error in validator.error_log
+        ]
+        return ParsedMessage(
+            index=index, format=FORMAT, type="unknown", reference=reference, findings=findings[:50]
+        )
     try:
         message = _to_bill_of_entry(element) if kind == "bill_of_entry" else _to_manifest(element)
     except (ValidationError, ValueError) as exc:
-        return ParsedMessage(index=index, format=FORMAT, type="unknown", reference=reference,
-                             findings=[syntax_finding(f"not a valid {name}: {exc}",
-                                                      kind="value", line=element.sourceline)])
-    return ParsedMessage(index=index, format=FORMAT, type=kind, reference=reference,
-                         message=message)
+        return ParsedMessage(
+            index=index,
+            format=FORMAT,
+            type="unknown",
+            reference=reference,
+            findings=[
+                syntax_finding(f"not a valid {name}: {exc}", kind="value", line=element.sourceline)
+            ],
+        )
+    return ParsedMessage(
+        index=index, format=FORMAT, type=kind, reference=reference, message=message
+    )
 
 
 #: libxml2 schema errors about a value (datatype, facet, enumeration), not the tree's structure
-_VALUE_ERRORS = ("DATATYPE", "FACET", "ENUMERATION", "PATTERN", "LENGTH", "INCLUSIVE",
-                 "EXCLUSIVE", "DIGITS", "VALUE")
+_VALUE_ERRORS = (
+    "DATATYPE",
+    "FACET",
+    "ENUMERATION",
+    "PATTERN",
+    "LENGTH",
+    "INCLUSIVE",
+    "EXCLUSIVE",
+    "DIGITS",
+    "VALUE",
+)
 
 
 def _schema_kind(error: Any) -> SyntaxKind:
@@ -144,6 +202,7 @@ def _schema_kind(error: Any) -> SyntaxKind:
 
 
 # -- element → model ---------------------------------------------------------------------------
+
 
 def _child(parent: etree._Element, name: str) -> etree._Element | None:
     return parent.find(f"{NS}{name}")
@@ -172,36 +231,43 @@ def _to_bill_of_entry(root: etree._Element) -> BillOfEntry:
     importer = _child(root, "Importer")
     assert importer is not None  # the schema requires it
     manifest = _child(root, "Manifest")
-    return BillOfEntry.model_validate(dict(  # raw text: the model converts and checks it
-        message_id=root.get("messageId"),
-        function=root.get("function", "original"),
-        port_code=_text(root, "PortCode"),
-        type=_text(root, "Type"),
-        number=_text(root, "Number"),
-        presented_at=_typed(root, "PresentedAt", datetime.fromisoformat),
-        prior=_typed(root, "Prior", _bool) or False,
-        mode=_text(root, "Mode"),
-        importer={
-            "iec": _text(importer, "IEC"), "gstin": _text(importer, "GSTIN"),
-            "pan": _text(importer, "PAN"), "name": _text(importer, "Name"),
-            "category": _text(importer, "Category"), "unit_type": _text(importer, "UnitType"),
-        },
-        broker=_text(root, "Broker"),
-        manifest=None if manifest is None else {
-            "igm_number": _text(manifest, "IGMNumber"),
-            "igm_date": _typed(manifest, "IGMDate", date.fromisoformat),
-            "line": _typed(manifest, "Line", int),
-            "subline": _typed(manifest, "SubLine", int),
-            "bl_number": _text(manifest, "BLNumber"),
-            "bl_date": _typed(manifest, "BLDate", date.fromisoformat),
-        },
-        expected_arrival=_typed(root, "ExpectedArrival", date.fromisoformat),
-        arrived_at=_typed(root, "ArrivedAt", datetime.fromisoformat),
-        consigned_from=_text(root, "ConsignedFrom"),
-        port_of_loading=_text(root, "PortOfLoading"),
-        ex_bond_of=_text(root, "ExBondOf"),
-        items=[_to_item(item) for item in root.iterfind(f"{NS}Items/{NS}Item")],
-    ))
+    return BillOfEntry.model_validate(
+        dict(  # raw text: the model converts and checks it
+            message_id=root.get("messageId"),
+            function=root.get("function", "original"),
+            port_code=_text(root, "PortCode"),
+            type=_text(root, "Type"),
+            number=_text(root, "Number"),
+            presented_at=_typed(root, "PresentedAt", datetime.fromisoformat),
+            prior=_typed(root, "Prior", _bool) or False,
+            mode=_text(root, "Mode"),
+            importer={
+                "iec": _text(importer, "IEC"),
+                "gstin": _text(importer, "GSTIN"),
+                "pan": _text(importer, "PAN"),
+                "name": _text(importer, "Name"),
+                "category": _text(importer, "Category"),
+                "unit_type": _text(importer, "UnitType"),
+            },
+            broker=_text(root, "Broker"),
+            manifest=None
+            if manifest is None
+            else {
+                "igm_number": _text(manifest, "IGMNumber"),
+                "igm_date": _typed(manifest, "IGMDate", date.fromisoformat),
+                "line": _typed(manifest, "Line", int),
+                "subline": _typed(manifest, "SubLine", int),
+                "bl_number": _text(manifest, "BLNumber"),
+                "bl_date": _typed(manifest, "BLDate", date.fromisoformat),
+            },
+            expected_arrival=_typed(root, "ExpectedArrival", date.fromisoformat),
+            arrived_at=_typed(root, "ArrivedAt", datetime.fromisoformat),
+            consigned_from=_text(root, "ConsignedFrom"),
+            port_of_loading=_text(root, "PortOfLoading"),
+            ex_bond_of=_text(root, "ExBondOf"),
+            items=[_to_item(item) for item in root.iterfind(f"{NS}Items/{NS}Item")],
+        )
+    )
 
 
 def _to_item(item: etree._Element) -> dict[str, Any]:
@@ -217,7 +283,9 @@ def _to_item(item: etree._Element) -> dict[str, Any]:
         "quantity": Decimal((quantity.text or "").strip()),
         "unit": quantity.get("unit"),
         "value_inr": _typed(item, "Value", Decimal),
-        "foreign_value": None if foreign is None else {
+        "foreign_value": None
+        if foreign is None
+        else {
             "amount": Decimal((foreign.text or "").strip()),
             "currency": foreign.get("currency"),
             "rate": _attr(foreign, "rate", Decimal),
@@ -226,19 +294,25 @@ def _to_item(item: etree._Element) -> dict[str, Any]:
         "scrap_form": _text(item, "ScrapForm"),
         "self_certified": _typed(item, "SelfCertified", _bool) or False,
         "licences": [
-            {"scheme": lic.get("scheme"), "number": lic.get("number"),
-             "issued_on": _attr(lic, "issuedOn", date.fromisoformat),
-             "expires_on": _attr(lic, "expiresOn", date.fromisoformat)}
+            {
+                "scheme": lic.get("scheme"),
+                "number": lic.get("number"),
+                "issued_on": _attr(lic, "issuedOn", date.fromisoformat),
+                "expires_on": _attr(lic, "expiresOn", date.fromisoformat),
+            }
             for lic in item.iterfind(f"{NS}Licence")
         ],
         "certificates": [
-            {"type": cert.get("type"), "number": cert.get("number"),
-             "issued_on": _attr(cert, "issuedOn", date.fromisoformat),
-             "agency": cert.get("agency"),
-             "background_usvh": _attr(cert, "backgroundUsvh", Decimal),
-             "max_usvh": _attr(cert, "maxUsvh", Decimal),
-             "no_radioactive": _attr(cert, "noRadioactive", _bool),
-             "no_explosives": _attr(cert, "noExplosives", _bool)}
+            {
+                "type": cert.get("type"),
+                "number": cert.get("number"),
+                "issued_on": _attr(cert, "issuedOn", date.fromisoformat),
+                "agency": cert.get("agency"),
+                "background_usvh": _attr(cert, "backgroundUsvh", Decimal),
+                "max_usvh": _attr(cert, "maxUsvh", Decimal),
+                "no_radioactive": _attr(cert, "noRadioactive", _bool),
+                "no_explosives": _attr(cert, "noExplosives", _bool),
+            }
             for cert in item.iterfind(f"{NS}Certificate")
         ],
     }
@@ -259,32 +333,38 @@ def _goods_fields(node: etree._Element) -> dict[str, Any]:
 def _to_manifest(root: etree._Element) -> ImportGeneralManifest:
     lines = []
     for line in root.iterfind(f"{NS}Lines/{NS}Line"):
-        lines.append({
-            "line": int(line.get("number")),
-            "subline": int(line.get("subline", "0")),
-            "bl_number": _text(line, "BLNumber"),
-            "bl_date": _typed(line, "BLDate", date.fromisoformat),
-            "consignee_name": _text(line, "ConsigneeName"),
-            "consignee_iec": _text(line, "ConsigneeIEC"),
-            **_goods_fields(line),
-            "cargo_movement": _text(line, "CargoMovement"),
-            "goods_items": [{**_goods_fields(goods), "hs_code": _text(goods, "HSCode")}
-                            for goods in line.iterfind(f"{NS}GoodsItems/{NS}GoodsItem")],
-        })
-    return ImportGeneralManifest.model_validate(dict(
-        message_id=root.get("messageId"),
-        function=root.get("function", "original"),
-        port_code=_text(root, "PortCode"),
-        igm_number=_text(root, "IGMNumber"),
-        igm_date=_typed(root, "IGMDate", date.fromisoformat),
-        filed_at=_typed(root, "FiledAt", datetime.fromisoformat),
-        conveyance=_text(root, "Conveyance"),
-        voyage=_text(root, "Voyage"),
-        vessel_name=_text(root, "VesselName"),
-        carrier=_text(root, "Carrier"),
-        expected_arrival=_typed(root, "ExpectedArrival", datetime.fromisoformat),
-        arrived_at=_typed(root, "ArrivedAt", datetime.fromisoformat),
-        entry_inwards_at=_typed(root, "EntryInwardsAt", datetime.fromisoformat),
-        last_port_of_call=_text(root, "LastPortOfCall"),
-        lines=lines,
-    ))
+        lines.append(
+            {
+                "line": int(line.get("number")),
+                "subline": int(line.get("subline", "0")),
+                "bl_number": _text(line, "BLNumber"),
+                "bl_date": _typed(line, "BLDate", date.fromisoformat),
+                "consignee_name": _text(line, "ConsigneeName"),
+                "consignee_iec": _text(line, "ConsigneeIEC"),
+                **_goods_fields(line),
+                "cargo_movement": _text(line, "CargoMovement"),
+                "goods_items": [
+                    {**_goods_fields(goods), "hs_code": _text(goods, "HSCode")}
+                    for goods in line.iterfind(f"{NS}GoodsItems/{NS}GoodsItem")
+                ],
+            }
+        )
+    return ImportGeneralManifest.model_validate(
+        dict(
+            message_id=root.get("messageId"),
+            function=root.get("function", "original"),
+            port_code=_text(root, "PortCode"),
+            igm_number=_text(root, "IGMNumber"),
+            igm_date=_typed(root, "IGMDate", date.fromisoformat),
+            filed_at=_typed(root, "FiledAt", datetime.fromisoformat),
+            conveyance=_text(root, "Conveyance"),
+            voyage=_text(root, "Voyage"),
+            vessel_name=_text(root, "VesselName"),
+            carrier=_text(root, "Carrier"),
+            expected_arrival=_typed(root, "ExpectedArrival", datetime.fromisoformat),
+            arrived_at=_typed(root, "ArrivedAt", datetime.fromisoformat),
+            entry_inwards_at=_typed(root, "EntryInwardsAt", datetime.fromisoformat),
+            last_port_of_call=_text(root, "LastPortOfCall"),
+            lines=lines,
+        )
+    )

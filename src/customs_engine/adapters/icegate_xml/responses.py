@@ -61,8 +61,10 @@ def response_element(response: Response) -> etree._Element:
 class XmlResponseWriter:
     def __init__(self, stream: BinaryIO):
         self.stream = stream
-        self.stream.write(b'<?xml version="1.0" encoding="UTF-8"?>\n'
-                          b'<Responses xmlns="' + RESPONSE_NAMESPACE.encode() + b'">\n')
+        self.stream.write(
+            b'<?xml version="1.0" encoding="UTF-8"?>\n'
+            b'<Responses xmlns="' + RESPONSE_NAMESPACE.encode() + b'">\n'
+        )
 
     def write(self, response: Response) -> None:
         text = etree.tostring(response_element(response), encoding="UTF-8", pretty_print=True)

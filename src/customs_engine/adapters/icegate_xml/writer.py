@@ -60,17 +60,27 @@ def bill_of_entry_element(boe: BillOfEntry) -> etree._Element:
     _add(root, "Mode", boe.mode)
     importer = etree.SubElement(root, f"{NS}Importer")
     imp = boe.importer
-    for name, value in (("IEC", imp.iec), ("GSTIN", imp.gstin), ("PAN", imp.pan),
-                        ("Name", imp.name), ("Category", imp.category),
-                        ("UnitType", imp.unit_type)):
+    for name, value in (
+        ("IEC", imp.iec),
+        ("GSTIN", imp.gstin),
+        ("PAN", imp.pan),
+        ("Name", imp.name),
+        ("Category", imp.category),
+        ("UnitType", imp.unit_type),
+    ):
         _add(importer, name, value)
     _add(root, "Broker", boe.broker)
     if boe.manifest is not None:
         ref = boe.manifest
         manifest = etree.SubElement(root, f"{NS}Manifest")
         fields: tuple[tuple[str, object], ...] = (
-            ("IGMNumber", ref.igm_number), ("IGMDate", ref.igm_date), ("Line", ref.line),
-            ("SubLine", ref.subline), ("BLNumber", ref.bl_number), ("BLDate", ref.bl_date))
+            ("IGMNumber", ref.igm_number),
+            ("IGMDate", ref.igm_date),
+            ("Line", ref.line),
+            ("SubLine", ref.subline),
+            ("BLNumber", ref.bl_number),
+            ("BLDate", ref.bl_date),
+        )
         for tag, content in fields:
             _add(manifest, tag, content)
     _add(root, "ExpectedArrival", boe.expected_arrival)
@@ -101,26 +111,49 @@ def _item(parent: etree._Element, item: Item) -> None:
     _add(node, "SelfCertified", item.self_certified)
     for lic in item.licences:
         el = etree.SubElement(node, f"{NS}Licence")
-        _attrs(el, [("scheme", lic.scheme), ("number", lic.number),
-                    ("issuedOn", lic.issued_on), ("expiresOn", lic.expires_on)])
+        _attrs(
+            el,
+            [
+                ("scheme", lic.scheme),
+                ("number", lic.number),
+                ("issuedOn", lic.issued_on),
+                ("expiresOn", lic.expires_on),
+            ],
+        )
     for cert in item.certificates:
         el = etree.SubElement(node, f"{NS}Certificate")
-        _attrs(el, [("type", cert.type), ("number", cert.number), ("issuedOn", cert.issued_on),
-                    ("agency", cert.agency), ("backgroundUsvh", cert.background_usvh),
-                    ("maxUsvh", cert.max_usvh), ("noRadioactive", cert.no_radioactive),
-                    ("noExplosives", cert.no_explosives)])
+        _attrs(
+            el,
+            [
+                ("type", cert.type),
+                ("number", cert.number),
+                ("issuedOn", cert.issued_on),
+                ("agency", cert.agency),
+                ("backgroundUsvh", cert.background_usvh),
+                ("maxUsvh", cert.max_usvh),
+                ("noRadioactive", cert.no_radioactive),
+                ("noExplosives", cert.no_explosives),
+            ],
+        )
 
 
 def manifest_element(igm: ImportGeneralManifest) -> etree._Element:
     root = etree.Element(f"{NS}ImportGeneralManifest", nsmap={None: NAMESPACE})
     _attrs(root, [("messageId", igm.message_id), ("function", igm.function)])
-    for name, value in (("PortCode", igm.port_code), ("IGMNumber", igm.igm_number),
-                        ("IGMDate", igm.igm_date), ("FiledAt", igm.filed_at),
-                        ("Conveyance", igm.conveyance), ("Voyage", igm.voyage),
-                        ("VesselName", igm.vessel_name), ("Carrier", igm.carrier),
-                        ("ExpectedArrival", igm.expected_arrival), ("ArrivedAt", igm.arrived_at),
-                        ("EntryInwardsAt", igm.entry_inwards_at),
-                        ("LastPortOfCall", igm.last_port_of_call)):
+    for name, value in (
+        ("PortCode", igm.port_code),
+        ("IGMNumber", igm.igm_number),
+        ("IGMDate", igm.igm_date),
+        ("FiledAt", igm.filed_at),
+        ("Conveyance", igm.conveyance),
+        ("Voyage", igm.voyage),
+        ("VesselName", igm.vessel_name),
+        ("Carrier", igm.carrier),
+        ("ExpectedArrival", igm.expected_arrival),
+        ("ArrivedAt", igm.arrived_at),
+        ("EntryInwardsAt", igm.entry_inwards_at),
+        ("LastPortOfCall", igm.last_port_of_call),
+    ):
         _add(root, name, value)
     lines = etree.SubElement(root, f"{NS}Lines")
     for line in igm.lines:
@@ -132,8 +165,10 @@ def manifest_element(igm: ImportGeneralManifest) -> etree._Element:
         _add(node, "ConsigneeIEC", line.consignee_iec)
         _goods_fields(node, line)
         _add(node, "CargoMovement", line.cargo_movement)
-        if line.goods_items != ManifestLine.model_validate(
-                {"line": line.line, **_totals(line)}).goods_items:
+        if (
+            line.goods_items
+            != ManifestLine.model_validate({"line": line.line, **_totals(line)}).goods_items
+        ):
             goods = etree.SubElement(node, f"{NS}GoodsItems")
             for item in line.goods_items:
                 _goods_fields(etree.SubElement(goods, f"{NS}GoodsItem"), item)
@@ -141,8 +176,12 @@ def manifest_element(igm: ImportGeneralManifest) -> etree._Element:
 
 
 def _totals(line: ManifestLine) -> dict[str, object]:
-    return {"packages": line.packages, "package_kind": line.package_kind,
-            "gross_weight_kg": line.gross_weight_kg, "description": line.description}
+    return {
+        "packages": line.packages,
+        "package_kind": line.package_kind,
+        "gross_weight_kg": line.gross_weight_kg,
+        "description": line.description,
+    }
 
 
 def _goods_fields(node: etree._Element, goods: ManifestLine | GoodsItem) -> None:
@@ -158,13 +197,17 @@ def _goods_fields(node: etree._Element, goods: ManifestLine | GoodsItem) -> None
 
 
 def _element(message: BillOfEntry | ImportGeneralManifest) -> etree._Element:
-    return (bill_of_entry_element(message) if isinstance(message, BillOfEntry)
-            else manifest_element(message))
+    return (
+        bill_of_entry_element(message)
+        if isinstance(message, BillOfEntry)
+        else manifest_element(message)
+    )
 
 
 def write(message: BillOfEntry | ImportGeneralManifest) -> bytes:
-    return etree.tostring(_element(message), xml_declaration=True, encoding="UTF-8",
-                          pretty_print=True)
+    return etree.tostring(
+        _element(message), xml_declaration=True, encoding="UTF-8", pretty_print=True
+    )
 
 
 def write_all(messages: Sequence[BillOfEntry | ImportGeneralManifest]) -> bytes:

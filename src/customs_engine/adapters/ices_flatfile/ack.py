@@ -72,11 +72,24 @@ class AckWriter:
                 self.records.append(record)
 
     def close(self) -> None:
-        header = ["HREC", "ZZ", self.port, "ZZ", "", "ICES1_5", "T", "", MESSAGE_ID,
-                  str(self.messages), self.as_of, ""]
+        header = [
+            "HREC",
+            "ZZ",
+            self.port,
+            "ZZ",
+            "",
+            "ICES1_5",
+            "T",
+            "",
+            MESSAGE_ID,
+            str(self.messages),
+            self.as_of,
+            "",
+        ]
         lines = [header, *self.records, ["TREC", str(self.messages)]]
-        self.stream.write(b"".join(GS.join(line).encode("ascii", "replace") + b"\r\n"
-                                   for line in lines))
+        self.stream.write(
+            b"".join(GS.join(line).encode("ascii", "replace") + b"\r\n" for line in lines)
+        )
 
     @staticmethod
     def _base(response: Response) -> list[str]:
@@ -104,8 +117,9 @@ class AckWriter:
         return record
 
 
-def _group(response: Response,
-           failing: list[Finding]) -> dict[tuple[str, int | None, int | None], list[str]]:
+def _group(
+    response: Response, failing: list[Finding]
+) -> dict[tuple[str, int | None, int | None], list[str]]:
     """Failing input record (table, file line, item number) → its rule IDs, in order seen.
 
     The ITEMS record of an item is one record whether a syntax finding names its line or a rule

@@ -42,8 +42,11 @@ from customs_engine.adapters.ices_flatfile.records import Envelope, Record
 from customs_engine.adapters.ices_flatfile.settings import Settings
 from customs_engine.core.models import BillOfEntry, Purpose
 
-_BE_TYPES = {"H": ("HOME_CONSUMPTION", None), "W": ("WAREHOUSING", None),
-             "X": ("EX_BOND", None)} | {code: ("HOME_CONSUMPTION", "SEZ") for code in "ZTMVS"}
+_BE_TYPES = {
+    "H": ("HOME_CONSUMPTION", None),
+    "W": ("WAREHOUSING", None),
+    "X": ("EX_BOND", None),
+} | {code: ("HOME_CONSUMPTION", "SEZ") for code in "ZTMVS"}
 _MODES = {"S": "SEA", "A": "AIR", "L": "ROAD"}
 _FUNCTIONS = {"F": "original", "A": "amendment", "S": "amendment", "D": "cancellation"}
 _CATEGORIES = {"G": "GOVERNMENT"}
@@ -65,9 +68,11 @@ def to_bill_of_entry(envelope: Envelope, settings: Settings) -> BillOfEntry | No
     if not amendment:
         _required_tables(envelope)
     be = envelope.single(
-        "BE", missing="no <TABLE>BE record: the Bill of Entry cannot be read"
+        "BE",
+        missing="no <TABLE>BE record: the Bill of Entry cannot be read"
         + (" (an amendment without BE main is not checked)" if amendment else ""),
-        extra="second BE record (a file carries one Bill of Entry)")
+        extra="second BE record (a file carries one Bill of Entry)",
+    )
     if be is None:
         return None
     _same_keys(envelope, be)
@@ -80,8 +85,11 @@ def to_bill_of_entry(envelope: Envelope, settings: Settings) -> BillOfEntry | No
     try:
         return BillOfEntry.model_validate({**_main(envelope, be), "items": items})
     except (ValidationError, ValueError, TypeError) as exc:
-        envelope.problem(f"the BE main record cannot make a Bill of Entry: {_first_error(exc)}",
-                         table="BE", line=be.line)
+        envelope.problem(
+            f"the BE main record cannot make a Bill of Entry: {_first_error(exc)}",
+            table="BE",
+            line=be.line,
+        )
         return None
 
 
@@ -100,8 +108,9 @@ def _required_tables(envelope: Envelope) -> None:
             continue
         if name == "CONTAINER" and air:
             continue  # "Segment <Container> is not required for Air consignments" (p.12)
-        envelope.problem(f"<TABLE>{name} is mandatory for a fresh Bill of Entry but absent",
-                         table=name)
+        envelope.problem(
+            f"<TABLE>{name} is mandatory for a fresh Bill of Entry but absent", table=name
+        )
 
 
 def _same_keys(envelope: Envelope, be: Record) -> None:
@@ -110,9 +119,12 @@ def _same_keys(envelope: Envelope, be: Record) -> None:
         for position, name in ((2, "custom_house"), (3, "job_no"), (4, "job_date")):
             mine, theirs = record.raw[position - 1], be.raw[position - 1]
             if record is not be and mine != theirs:
-                envelope.problem(f"{name} {mine[:20]!r} differs from the BE record's "
-                                 f"{theirs[:20]!r}", table=record.table, line=record.line,
-                                 position=position)
+                envelope.problem(
+                    f"{name} {mine[:20]!r} differs from the BE record's {theirs[:20]!r}",
+                    table=record.table,
+                    line=record.line,
+                    position=position,
+                )
 
 
 def _item_numbers(envelope: Envelope) -> dict[int, int]:
@@ -124,14 +136,20 @@ def _item_numbers(envelope: Envelope) -> dict[int, int]:
     seen: dict[tuple[Decimal, Decimal], int] = {}
     for record, inv, item in keyed:
         if item < 1 or inv < 1 or item >= ITEM_BASE:
-            envelope.problem(f"invoice/item serial {inv}/{item}: serials start at 1",
-                             table="ITEMS", line=record.line,
-                             position=record.layout.position("item_sr"))
+            envelope.problem(
+                f"invoice/item serial {inv}/{item}: serials start at 1",
+                table="ITEMS",
+                line=record.line,
+                position=record.layout.position("item_sr"),
+            )
             continue
         if (inv, item) in seen:
-            envelope.problem(f"item {inv}/{item} repeats the ITEMS record of line "
-                             f"{seen[(inv, item)]}", table="ITEMS", line=record.line,
-                             position=record.layout.position("item_sr"))
+            envelope.problem(
+                f"item {inv}/{item} repeats the ITEMS record of line {seen[(inv, item)]}",
+                table="ITEMS",
+                line=record.line,
+                position=record.layout.position("item_sr"),
+            )
             continue
         seen[(inv, item)] = record.line
         numbers[record.line] = item_number(inv, item, single)
@@ -140,8 +158,11 @@ def _item_numbers(envelope: Envelope) -> dict[int, int]:
 
 def _tag_items(envelope: Envelope, numbers: dict[int, int]) -> None:
     """Give item-keyed syntax findings their item number (the acknowledgement needs it)."""
-    keys = {(r.get("invoice_sr"), r.get("item_sr")): n
-            for r in envelope.table("ITEMS") if (n := numbers.get(r.line)) is not None}
+    keys = {
+        (r.get("invoice_sr"), r.get("item_sr")): n
+        for r in envelope.table("ITEMS")
+        if (n := numbers.get(r.line)) is not None
+    }
     by_line = {}
     for record in envelope.records:
         if "item_sr" in record.values and "invoice_sr" in record.values:
@@ -158,8 +179,9 @@ def _tag_items(envelope: Envelope, numbers: dict[int, int]) -> None:
     envelope.findings[:] = tagged
 
 
-def _for_items(envelope: Envelope, record: Record,
-               numbers: dict[tuple[Any, Any], int]) -> list[int]:
+def _for_items(
+    envelope: Envelope, record: Record, numbers: dict[tuple[Any, Any], int]
+) -> list[int]:
     """The item numbers a keyed record applies to (serial 0 = every item of the invoice/BE)."""
     inv, item = record.get("invoice_sr"), record.get("item_sr")
     if inv is None or item is None:
@@ -170,18 +192,31 @@ def _for_items(envelope: Envelope, record: Record,
         return sorted(n for (i, _), n in numbers.items() if i == inv)
     number = numbers.get((inv, item))
     if number is None:
-        envelope.problem(f"invoice/item {inv}/{item} has no ITEMS record", table=record.table,
-                         line=record.line, position=record.layout.position("item_sr"))
+        envelope.problem(
+            f"invoice/item {inv}/{item} has no ITEMS record",
+            table=record.table,
+            line=record.line,
+            position=record.layout.position("item_sr"),
+        )
         return []
     return [number]
 
 
-def _items(envelope: Envelope, settings: Settings, numbers: dict[int, int],
-           values: valuation.Valuation, *, mode: str | None) -> list[dict[str, Any]]:
+def _items(
+    envelope: Envelope,
+    settings: Settings,
+    numbers: dict[int, int],
+    values: valuation.Valuation,
+    *,
+    mode: str | None,
+) -> list[dict[str, Any]]:
     items: dict[int, dict[str, Any]] = {}
     # every numbered ITEMS record, usable or not, so a bad item does not orphan its licences
-    by_key = {(r.get("invoice_sr"), r.get("item_sr")): numbers[r.line]
-              for r in envelope.table("ITEMS") if r.line in numbers}
+    by_key = {
+        (r.get("invoice_sr"), r.get("item_sr")): numbers[r.line]
+        for r in envelope.table("ITEMS")
+        if r.line in numbers
+    }
     for record in envelope.table("ITEMS"):
         number = numbers.get(record.line)
         hs_code = record.text("cth") or record.text("ritc")
@@ -189,18 +224,27 @@ def _items(envelope: Envelope, settings: Settings, numbers: dict[int, int],
         if number is None or hs_code is None or quantity is None or unit is None:
             continue  # the reader has reported why
         if quantity <= 0:  # the layout admits no sign: zero is what is left to refuse
-            envelope.problem(f"quantity {quantity} must be above zero", table="ITEMS",
-                             line=record.line, position=record.layout.position("quantity"))
+            envelope.problem(
+                f"quantity {quantity} must be above zero",
+                table="ITEMS",
+                line=record.line,
+                position=record.layout.position("quantity"),
+            )
             continue
-        description = " ".join(filter(None, (record.text("description1"),
-                                             record.text("description2"))))
+        description = " ".join(
+            filter(None, (record.text("description1"), record.text("description2")))
+        )
         items[number] = {
-            "number": number, "hs_code": hs_code, "description": description or None,
-            "quantity": quantity, "unit": unit.upper(),
+            "number": number,
+            "hs_code": hs_code,
+            "description": description or None,
+            "quantity": quantity,
+            "unit": unit.upper(),
             "value_inr": values.inr.get(record.line),
             "foreign_value": values.foreign.get(record.line),
             "country_of_origin": record.text("country_of_origin"),
-            "licences": [], "certificates": [],
+            "licences": [],
+            "certificates": [],
         }
     for record in envelope.table("LICENCE"):
         number_text = record.text("registration_number")
@@ -208,9 +252,13 @@ def _items(envelope: Envelope, settings: Settings, numbers: dict[int, int],
         if number_text is None or not code:
             continue
         for n in _usable(items, _for_items(envelope, record, by_key)):
-            items[n]["licences"].append({
-                "scheme": settings.licence_schemes.get(code, code), "number": number_text,
-                "issued_on": record.get("registration_date")})
+            items[n]["licences"].append(
+                {
+                    "scheme": settings.licence_schemes.get(code, code),
+                    "number": number_text,
+                    "issued_on": record.get("registration_date"),
+                }
+            )
     for record in envelope.table("BE_ITEM_SW_INFO_TYPE"):
         targets = _usable(items, _for_items(envelope, record, by_key))
         _single_window_info(envelope, settings, record, [items[n] for n in targets], mode)
@@ -225,8 +273,13 @@ def _usable(items: dict[int, dict[str, Any]], numbers: list[int]) -> list[int]:
 _REGISTRATION_TEXT = re.compile(r"^(?P<number>[A-Z]+\d+)/(?P<expiry>\d{8})$")
 
 
-def _single_window_info(envelope: Envelope, settings: Settings, record: Record,
-                        items: list[dict[str, Any]], mode: str | None) -> None:
+def _single_window_info(
+    envelope: Envelope,
+    settings: Settings,
+    record: Record,
+    items: list[dict[str, Any]],
+    mode: str | None,
+) -> None:
     info_type = (record.text("info_type") or "").upper()
     qualifier = (record.text("info_qualifier") or "").upper()
     code = (record.text("info_code") or "").upper()
@@ -237,23 +290,31 @@ def _single_window_info(envelope: Envelope, settings: Settings, record: Record,
         match = _REGISTRATION_TEXT.match(text)
         expiry = _ddmmyyyy(match["expiry"]) if match else None
         if match is None or expiry is None or not match["number"].startswith(recipe.prefix):
-            envelope.problem(f"info_text {text[:40]!r} is not {recipe.prefix}<number>/<DDMMYYYY> "
-                             f"({recipe.scheme} registration and expiry)",
-                             table=record.table, line=record.line,
-                             position=record.layout.position("info_text"), kind="value")
+            envelope.problem(
+                f"info_text {text[:40]!r} is not {recipe.prefix}<number>/<DDMMYYYY> "
+                f"({recipe.scheme} registration and expiry)",
+                table=record.table,
+                line=record.line,
+                position=record.layout.position("info_text"),
+                kind="value",
+            )
             return
         for item in items:
-            item["licences"].append({"scheme": recipe.scheme, "number": match["number"],
-                                     "expires_on": expiry})
+            item["licences"].append(
+                {"scheme": recipe.scheme, "number": match["number"], "expires_on": expiry}
+            )
         return
     exemption = settings.exemptions.get(code)
     if exemption == "returnable_racks":
         for item in items:
             item["purpose"] = Purpose.PACKAGING_REIMPORT
     elif exemption == "air" and mode != "A":
-        envelope.problem(f"{code} declares an air shipment but the BE mode is {mode!r}",
-                         table=record.table, line=record.line,
-                         position=record.layout.position("info_code"))
+        envelope.problem(
+            f"{code} declares an air shipment but the BE mode is {mode!r}",
+            table=record.table,
+            line=record.line,
+            position=record.layout.position("info_code"),
+        )
 
 
 def _ddmmyyyy(text: str) -> date | None:
@@ -263,15 +324,31 @@ def _ddmmyyyy(text: str) -> date | None:
         return None
 
 
-def _certificates(envelope: Envelope, settings: Settings, items: dict[int, dict[str, Any]],
-                  by_key: dict[tuple[Any, Any], int]) -> None:
+def _certificates(
+    envelope: Envelope,
+    settings: Settings,
+    items: dict[int, dict[str, Any]],
+    by_key: dict[tuple[Any, Any], int],
+) -> None:
     """Certificates from e-Sanchit documents and single-window control records, by code map."""
     sources = (
         # table, code map, code field, number fields (first present wins), issued, agency
-        ("SUPPORTING_DOCS", settings.certificate_types, "document_type",
-         ("document_reference", "irn"), "issued_on", "issuer_name"),
-        ("BE_ITEM_SW_CTRL", settings.control_certificate_types, "control_type",
-         ("result_code",), "control_start", "control_location"),
+        (
+            "SUPPORTING_DOCS",
+            settings.certificate_types,
+            "document_type",
+            ("document_reference", "irn"),
+            "issued_on",
+            "issuer_name",
+        ),
+        (
+            "BE_ITEM_SW_CTRL",
+            settings.control_certificate_types,
+            "control_type",
+            ("result_code",),
+            "control_start",
+            "control_location",
+        ),
     )
     for table, kinds, code, numbers, issued, agency in sources:
         for record in envelope.table(table):
@@ -279,8 +356,12 @@ def _certificates(envelope: Envelope, settings: Settings, items: dict[int, dict[
             number = next((record.text(f) for f in numbers if record.text(f)), None)
             if kind is None or number is None:
                 continue
-            cert = {"type": kind, "number": number, "issued_on": record.get(issued),
-                    "agency": record.text(agency)}
+            cert = {
+                "type": kind,
+                "number": number,
+                "issued_on": record.get(issued),
+                "agency": record.text(agency),
+            }
             for n in _usable(items, _for_items(envelope, record, by_key)):
                 items[n]["certificates"].append(dict(cert))
 
@@ -296,8 +377,9 @@ def message_id(envelope: Envelope) -> str:
     custom_house = (first.text("custom_house") if first else None) or header.receiver.strip()
     key = None
     if first is not None:
-        key = first.text("job_no") or (f"BE{first.text('be_number')}"
-                                       if first.text("be_number") else None)
+        key = first.text("job_no") or (
+            f"BE{first.text('be_number')}" if first.text("be_number") else None
+        )
     key = key or header.control_no
     return f"{header.message_id.split('_', 1)[0]}-{custom_house}-{key}"[:80]
 
@@ -315,20 +397,35 @@ def _presented_at(envelope: Envelope, be: Record) -> datetime | None:
 def _main(envelope: Envelope, be: Record) -> dict[str, Any]:
     be_type, unit_type = _BE_TYPES.get((be.text("be_type") or "").upper(), (None, None))
     if be.text("be_type") and be_type is None:
-        envelope.problem(f"BE type {be.text('be_type')!r} is not H, W, X, Z, T, M, V or S",
-                         kind="value", table="BE", line=be.line,
-                         position=be.layout.position("be_type"))
+        envelope.problem(
+            f"BE type {be.text('be_type')!r} is not H, W, X, Z, T, M, V or S",
+            kind="value",
+            table="BE",
+            line=be.line,
+            position=be.layout.position("be_type"),
+        )
     mode = _MODES.get((be.text("mode") or "").upper())
     if be.text("mode") and mode is None:
-        envelope.problem(f"mode of transport {be.text('mode')!r} is not S, A or L", table="BE",
-                         line=be.line, position=be.layout.position("mode"), kind="value")
-    importer: dict[str, Any] = {"iec": be.text("iec"), "name": be.text("importer_name"),
-                                "category": _CATEGORIES.get(be.text("importer_type") or ""),
-                                "unit_type": unit_type}
+        envelope.problem(
+            f"mode of transport {be.text('mode')!r} is not S, A or L",
+            table="BE",
+            line=be.line,
+            position=be.layout.position("mode"),
+            kind="value",
+        )
+    importer: dict[str, Any] = {
+        "iec": be.text("iec"),
+        "name": be.text("importer_name"),
+        "category": _CATEGORIES.get(be.text("importer_type") or ""),
+        "unit_type": unit_type,
+    }
     ctx = envelope.table("CTX")
     for extra in ctx[1:]:
-        envelope.problem("a second CTX record (there should be only one per document)",
-                         table="CTX", line=extra.line)
+        envelope.problem(
+            "a second CTX record (there should be only one per document)",
+            table="CTX",
+            line=extra.line,
+        )
     for record in ctx[:1]:
         tax_type = (record.text("tax_type") or "").upper()
         if tax_type == "G":
@@ -341,20 +438,30 @@ def _main(envelope: Envelope, be: Record) -> dict[str, Any]:
     if igms:
         igm = igms[0]
         house = igm.text("house_bl_number")
-        manifest = {"igm_number": igm.text("igm_number"), "igm_date": igm.get("igm_date"),
-                    "bl_number": house or igm.text("bl_number"),
-                    "bl_date": igm.get("house_bl_date") if house else igm.get("bl_date")}
+        manifest = {
+            "igm_number": igm.text("igm_number"),
+            "igm_date": igm.get("igm_date"),
+            "bl_number": house or igm.text("bl_number"),
+            "bl_date": igm.get("house_bl_date") if house else igm.get("bl_date"),
+        }
         inward = igm.get("inward_date")
         arrived = datetime.combine(inward, time()) if inward else None
     function = _FUNCTIONS.get((be.text("message_type") or "").upper(), "original")
     if envelope.header.message_id != "CACHI01" and function == "original":
         function = "amendment"
     return {
-        "message_id": message_id(envelope), "function": function,
-        "port_code": be.text("custom_house"), "type": be_type,
-        "number": be.text("be_number"), "presented_at": _presented_at(envelope, be),
-        "prior": be.text("prior_be") == "Y", "mode": mode, "importer": importer,
-        "broker": be.text("cha_code"), "manifest": manifest, "arrived_at": arrived,
+        "message_id": message_id(envelope),
+        "function": function,
+        "port_code": be.text("custom_house"),
+        "type": be_type,
+        "number": be.text("be_number"),
+        "presented_at": _presented_at(envelope, be),
+        "prior": be.text("prior_be") == "Y",
+        "mode": mode,
+        "importer": importer,
+        "broker": be.text("cha_code"),
+        "manifest": manifest,
+        "arrived_at": arrived,
         "consigned_from": be.text("country_of_consignment"),
         "port_of_loading": be.text("port_of_shipment"),
         "ex_bond_of": be.text("warehouse_be_no"),

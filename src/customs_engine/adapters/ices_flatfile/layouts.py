@@ -50,8 +50,9 @@ class FieldSpec:
             return f"C{self.length}"
         if self.kind == "N":
             return f"N{self.precision},{self.scale}" if self.scale else f"N{self.precision}"
-        return {"D": "date YYYYMMDD", "DMY": "date DDMMYYYY",
-                "DMYHM": "date-time DDMMYYYY HH:MM"}[self.kind]
+        return {"D": "date YYYYMMDD", "DMY": "date DDMMYYYY", "DMYHM": "date-time DDMMYYYY HH:MM"}[
+            self.kind
+        ]
 
 
 @dataclass(frozen=True)
@@ -74,8 +75,9 @@ def _field(position: int, text: str) -> FieldSpec:
     if match["clen"]:
         return FieldSpec(position, name, "C", int(match["clen"]), None, 0, flag)
     if match["prec"]:
-        return FieldSpec(position, name, "N", None, int(match["prec"]), int(match["scale"] or 0),
-                         flag)
+        return FieldSpec(
+            position, name, "N", None, int(match["prec"]), int(match["scale"] or 0), flag
+        )
     return FieldSpec(position, name, match["kind"], None, None, 0, flag)
 
 
@@ -93,9 +95,12 @@ def layouts(dialect: Dialect) -> dict[str, TableLayout]:
     out: dict[str, TableLayout] = {}
     for name, table in data[dialect].items():  # type: ignore[attr-defined]
         entries = prefixes.get(table.get("prefix", ""), []) + table["fields"]
-        layout = TableLayout(name, tuple(_field(i, text) for i, text in enumerate(entries, 1)),
-                             fresh_required=table.get("fresh") == "M",
-                             extensible=bool(table.get("extensible", False)))
+        layout = TableLayout(
+            name,
+            tuple(_field(i, text) for i, text in enumerate(entries, 1)),
+            fresh_required=table.get("fresh") == "M",
+            extensible=bool(table.get("extensible", False)),
+        )
         out[name] = layout
         for alias in table.get("aliases", []):
             out[alias] = layout
@@ -118,8 +123,9 @@ def convert(spec: FieldSpec, raw: str) -> Value:
         if match is None:
             raise FieldProblem(f"{raw!r} is not a {spec.describe()}")
         day = _date(match[1], "DMY", spec)
-        return _checked(lambda: datetime(day.year, day.month, day.day, int(match[2]),
-                                         int(match[3])), raw, spec)
+        return _checked(
+            lambda: datetime(day.year, day.month, day.day, int(match[2]), int(match[3])), raw, spec
+        )
     return _date(raw, spec.kind, spec)
 
 

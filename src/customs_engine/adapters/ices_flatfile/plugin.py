@@ -59,5 +59,6 @@ def customs_wire_formats() -> list[WireFormat]:
 
 @hookimpl
 def customs_response_formats() -> list[ResponseFormat]:
-    return [ResponseFormat(name=ack.FORMAT, title="ICES CHCAI02 acknowledgements",
-                           writer=ack.AckWriter)]
+    return [
+        ResponseFormat(name=ack.FORMAT, title="ICES CHCAI02 acknowledgements", writer=ack.AckWriter)
+    ]

@@ -14,13 +14,17 @@ from customs_engine.core.response import MessageType
 FORMAT = "ices_flatfile"
 
 
-def read(data: bytes, source: str,
-         config: Mapping[str, Mapping[str, Any]] | None = None) -> list[ParsedMessage]:
+def read(
+    data: bytes, source: str, config: Mapping[str, Mapping[str, Any]] | None = None
+) -> list[ParsedMessage]:
     try:
         return parse(data, config)
     except Exception as exc:  # a reader bug must still yield a response naming the file
-        return [unparsable(FORMAT, f"the ices_flatfile reader failed on {source}: "
-                                   f"{type(exc).__name__}: {exc}")]
+        return [
+            unparsable(
+                FORMAT, f"the ices_flatfile reader failed on {source}: {type(exc).__name__}: {exc}"
+            )
+        ]
 
 
 def parse(data: bytes, config: Mapping[str, Mapping[str, Any]] | None) -> list[ParsedMessage]:
@@ -51,10 +55,15 @@ def _message(index: int, envelope: Envelope, options: settings.Settings) -> Pars
         kind = "unknown"
     findings = list(envelope.findings)
     if envelope.signature is not None:
-        findings.append(RULES["ICES-SIG-001"].finding(
-            "info", f"line {envelope.signature.line}: the file is digitally signed (signer "
-                    f"version {envelope.signature.signer_version or 'not given'}); the "
-                    "signature is not verified", field=f"signature[line "
-                                                        f"{envelope.signature.line}]"))
-    return ParsedMessage(index=index, format=FORMAT, type=kind,
-                         reference=reference, message=model, findings=findings)
+        findings.append(
+            RULES["ICES-SIG-001"].finding(
+                "info",
+                f"line {envelope.signature.line}: the file is digitally signed (signer "
+                f"version {envelope.signature.signer_version or 'not given'}); the "
+                "signature is not verified",
+                field=f"signature[line {envelope.signature.line}]",
+            )
+        )
+    return ParsedMessage(
+        index=index, format=FORMAT, type=kind, reference=reference, message=model, findings=findings
+    )

@@ -31,8 +31,12 @@ from customs_engine.core.response import Finding
 
 GS = "\x1d"
 #: HREC position 9 → dialect; "CACHI01-A" is how the release history spells the amendment id
-MESSAGE_IDS: dict[str, Dialect] = {"CACHI01": "cachi01", "CACHI01_A": "cachi01",
-                                   "CACHI01-A": "cachi01", "SACHI01": "sachi01"}
+MESSAGE_IDS: dict[str, Dialect] = {
+    "CACHI01": "cachi01",
+    "CACHI01_A": "cachi01",
+    "CACHI01-A": "cachi01",
+    "SACHI01": "sachi01",
+}
 HEADER_FIELDS = 12
 #: findings kept per message, so a corrupted archive member cannot flood the response
 MAX_FINDINGS = 200
@@ -42,7 +46,9 @@ MAX_FINDINGS = 200
 _SIGNATURE = re.compile(
     r"<START-SIGNATURE>(?P<signature>.*?)</START-SIGNATURE>\s*"
     r"<START-CERTIFICATE>(?P<certificate>.*?)</START-CERTIFICATE>\s*"
-    r"<SIGNER-VERSION>(?P<version>[^<]*?)\s*(</SIGNER-VERSION>)?\s*", re.DOTALL)
+    r"<SIGNER-VERSION>(?P<version>[^<]*?)\s*(</SIGNER-VERSION>)?\s*",
+    re.DOTALL,
+)
 
 
 def locator(table: str, line: int, position: int | None = None) -> str:
@@ -84,8 +90,7 @@ class Record:
         return self.raw[self.layout.position(name) - 1].strip() or None
 
     def where(self, name: str | None = None) -> str:
-        return locator(self.table, self.line,
-                       None if name is None else self.layout.position(name))
+        return locator(self.table, self.line, None if name is None else self.layout.position(name))
 
 
 @dataclass(frozen=True)
@@ -109,10 +114,16 @@ class Envelope:
     def table(self, name: str) -> list[Record]:
         return [record for record in self.records if record.table == name]
 
-    def problem(self, text: str, *, kind: SyntaxKind = "structure", table: str | None = None,
-                line: int | None = None, position: int | None = None) -> None:
-        self.findings.append(problem(text, kind=kind, table=table, line=line,
-                                     position=position))
+    def problem(
+        self,
+        text: str,
+        *,
+        kind: SyntaxKind = "structure",
+        table: str | None = None,
+        line: int | None = None,
+        position: int | None = None,
+    ) -> None:
+        self.findings.append(problem(text, kind=kind, table=table, line=line, position=position))
 
     def single(self, name: str, *, missing: str, extra: str) -> Record | None:
         """The one record of a table that may hold only one; findings for none or several."""
@@ -125,8 +136,14 @@ class Envelope:
         return records[0]
 
 
-def problem(text: str, *, kind: SyntaxKind = "structure", table: str | None = None,
-            line: int | None = None, position: int | None = None) -> Finding:
+def problem(
+    text: str,
+    *,
+    kind: SyntaxKind = "structure",
+    table: str | None = None,
+    line: int | None = None,
+    position: int | None = None,
+) -> Finding:
     """A syntax finding of this kind (a record's structure unless said) whose message starts
     "table T, line L, field F: …"."""
     where = []
@@ -161,13 +178,26 @@ def read_header(number: int, line: str) -> tuple[Header | None, list[Finding]]:
     fields = _fields(line, HEADER_FIELDS)
     findings = []
     if len(fields) != HEADER_FIELDS:
-        findings.append(problem(f"HREC has {len(fields)} fields, expected {HEADER_FIELDS}",
-                                table="HREC", line=number, kind="envelope"))
+        findings.append(
+            problem(
+                f"HREC has {len(fields)} fields, expected {HEADER_FIELDS}",
+                table="HREC",
+                line=number,
+                kind="envelope",
+            )
+        )
     fields += [""] * (HEADER_FIELDS - len(fields))
     message_id = fields[8].strip().upper()
     if message_id not in MESSAGE_IDS:
-        findings.append(problem(f"message id {fields[8][:20]!r} is not CACHI01, CACHI01_A or "
-                                "SACHI01", table="HREC", line=number, position=9, kind="version"))
+        findings.append(
+            problem(
+                f"message id {fields[8][:20]!r} is not CACHI01, CACHI01_A or SACHI01",
+                table="HREC",
+                line=number,
+                position=9,
+                kind="version",
+            )
+        )
         return None, findings
     sent_at = None
     try:
@@ -175,18 +205,34 @@ def read_header(number: int, line: str) -> tuple[Header | None, list[Finding]]:
         time = fields[11] or "0000"
         if not (len(day) == 8 and day.isdigit() and len(time) == 4 and time.isdigit()):
             raise ValueError
-        sent_at = datetime(int(day[:4]), int(day[4:6]), int(day[6:]), int(time[:2]),
-                           int(time[2:]))
+        sent_at = datetime(int(day[:4]), int(day[4:6]), int(day[6:]), int(time[:2]), int(time[2:]))
     except ValueError:
-        findings.append(problem(f"transmission date/time {fields[10][:12]!r} "
-                                f"{fields[11][:8]!r} is not YYYYMMDD HHMM", table="HREC",
-                                line=number, position=11, kind="envelope"))
+        findings.append(
+            problem(
+                f"transmission date/time {fields[10][:12]!r} "
+                f"{fields[11][:8]!r} is not YYYYMMDD HHMM",
+                table="HREC",
+                line=number,
+                position=11,
+                kind="envelope",
+            )
+        )
     if not fields[9].strip():
-        findings.append(problem("control number is empty", table="HREC", line=number,
-                                position=10, kind="envelope"))
-    header = Header(line=number, sender=fields[2], receiver=fields[4], version=fields[5],
-                    test=fields[6] == "T", message_id=message_id, control_no=fields[9].strip(),
-                    sent_at=sent_at)
+        findings.append(
+            problem(
+                "control number is empty", table="HREC", line=number, position=10, kind="envelope"
+            )
+        )
+    header = Header(
+        line=number,
+        sender=fields[2],
+        receiver=fields[4],
+        version=fields[5],
+        test=fields[6] == "T",
+        message_id=message_id,
+        control_no=fields[9].strip(),
+        sent_at=sent_at,
+    )
     return header, findings
 
 
@@ -198,14 +244,14 @@ def _fields(line: str, expected: int) -> list[str]:
     return fields
 
 
-def read_record(envelope: Envelope, layout: TableLayout, table: str, number: int,
-                line: str) -> Record:
+def read_record(
+    envelope: Envelope, layout: TableLayout, table: str, number: int, line: str
+) -> Record:
     """Split and type one data record, reporting every field that breaks the layout."""
     expected = len(layout.fields)
     raw = _fields(line, expected)
     if len(raw) != expected and not (layout.extensible and len(raw) > expected):
-        envelope.problem(f"{len(raw)} fields, the layout has {expected}", table=table,
-                         line=number)
+        envelope.problem(f"{len(raw)} fields, the layout has {expected}", table=table, line=number)
     raw = raw[:expected] + [""] * (expected - len(raw))
     fresh = raw[0].strip() == "F"
     values: dict[str, Value] = {}
@@ -213,15 +259,24 @@ def read_record(envelope: Envelope, layout: TableLayout, table: str, number: int
         if text == "":
             values[spec.name] = None
             if fresh and spec.mandatory:
-                envelope.problem(f"{spec.name} is mandatory on a fresh record but empty",
-                                 table=table, line=number, position=spec.position)
+                envelope.problem(
+                    f"{spec.name} is mandatory on a fresh record but empty",
+                    table=table,
+                    line=number,
+                    position=spec.position,
+                )
             continue
         try:
             values[spec.name] = convert(spec, text)
         except FieldProblem as exc:
             values[spec.name] = None
-            envelope.problem(f"{spec.name}: {exc}", table=table, line=number,
-                             position=spec.position, kind="value")
+            envelope.problem(
+                f"{spec.name}: {exc}",
+                table=table,
+                line=number,
+                position=spec.position,
+                kind="value",
+            )
     return Record(table=table, line=number, raw=tuple(raw), values=values, layout=layout)
 
 
@@ -241,8 +296,9 @@ def read_envelopes(data: bytes) -> tuple[list[Envelope], list[Finding]]:
     return envelopes, stray
 
 
-def _read_chunk(chunk: list[tuple[int, str]], envelopes: list[Envelope],
-                stray: list[Finding]) -> None:
+def _read_chunk(
+    chunk: list[tuple[int, str]], envelopes: list[Envelope], stray: list[Finding]
+) -> None:
     number, first = chunk[0]
     if not first.startswith("HREC"):
         stray.append(problem("expected the HREC header record", line=number, kind="envelope"))
@@ -256,14 +312,20 @@ def _read_chunk(chunk: list[tuple[int, str]], envelopes: list[Envelope],
     trailer = body.pop() if body and body[-1][1].startswith("TREC") else None
     _read_body(envelope, body)
     if trailer is None:
-        envelope.problem("the file does not end in a TREC trailer", kind="envelope",
-                         line=chunk[-1][0])
+        envelope.problem(
+            "the file does not end in a TREC trailer", kind="envelope", line=chunk[-1][0]
+        )
     else:
         control = trailer[1].split(GS)
         if len(control) < 2 or control[1].strip() != header.control_no:
-            envelope.problem(f"TREC control number {GS.join(control[1:])[:20]!r} differs from "
-                             f"HREC's {header.control_no!r}", table="TREC", line=trailer[0],
-                             position=2, kind="envelope")
+            envelope.problem(
+                f"TREC control number {GS.join(control[1:])[:20]!r} differs from "
+                f"HREC's {header.control_no!r}",
+                table="TREC",
+                line=trailer[0],
+                position=2,
+                kind="envelope",
+            )
     if len(envelope.findings) > MAX_FINDINGS:
         extra = len(envelope.findings) - MAX_FINDINGS
         envelope.findings = envelope.findings[:MAX_FINDINGS]
@@ -271,23 +333,31 @@ def _read_chunk(chunk: list[tuple[int, str]], envelopes: list[Envelope],
     envelopes.append(envelope)
 
 
-def _without_signature(body: list[tuple[int, str]],
-                       envelope: Envelope) -> list[tuple[int, str]]:
+def _without_signature(body: list[tuple[int, str]], envelope: Envelope) -> list[tuple[int, str]]:
     """The body up to TREC; a signature block after TREC is taken off and recorded."""
-    start = next((k for k, (_, line) in enumerate(body)
-                  if line.lstrip().upper().startswith("<START-SIGNATURE>")), None)
+    start = next(
+        (
+            k
+            for k, (_, line) in enumerate(body)
+            if line.lstrip().upper().startswith("<START-SIGNATURE>")
+        ),
+        None,
+    )
     if start is None or start == 0 or not body[start - 1][1].startswith("TREC"):
         return body
     number = body[start][0]
     block = "\n".join(line.strip() for _, line in body[start:])
     match = _SIGNATURE.fullmatch(block)
     if match is None:
-        envelope.problem("the digital-signature block after TREC is incomplete: it needs "
-                         "<START-SIGNATURE>…</START-SIGNATURE>, <START-CERTIFICATE>…"
-                         "</START-CERTIFICATE> and <SIGNER-VERSION>", line=number, kind="envelope")
+        envelope.problem(
+            "the digital-signature block after TREC is incomplete: it needs "
+            "<START-SIGNATURE>…</START-SIGNATURE>, <START-CERTIFICATE>…"
+            "</START-CERTIFICATE> and <SIGNER-VERSION>",
+            line=number,
+            kind="envelope",
+        )
     else:
-        envelope.signature = Signature(line=number,
-                                       signer_version=match["version"].strip()[:40])
+        envelope.signature = Signature(line=number, signer_version=match["version"].strip()[:40])
     return body[:start]
 
 
@@ -303,11 +373,13 @@ def _read_body(envelope: Envelope, body: list[tuple[int, str]]) -> None:
         marker = _marker(line)
         if marker is None:
             if line.startswith(("HREC", "TREC")):
-                envelope.problem(f"{line[:4]} in the middle of the message", kind="envelope",
-                                 line=number)
+                envelope.problem(
+                    f"{line[:4]} in the middle of the message", kind="envelope", line=number
+                )
             elif current is not None:
-                envelope.records.append(read_record(envelope, tables[current], current, number,
-                                                    line))
+                envelope.records.append(
+                    read_record(envelope, tables[current], current, number, line)
+                )
             elif not unknown:
                 envelope.problem("data record outside any table section", line=number)
             continue

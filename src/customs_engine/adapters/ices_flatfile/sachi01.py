@@ -54,44 +54,74 @@ def message_id(envelope: Envelope) -> str:
 def containers(envelope: Envelope) -> list[Container]:
     out = []
     for record in envelope.table("contain"):
-        line, sub, number = (record.get("line_number"), record.get("subline_number"),
-                             record.text("container_number"))
+        line, sub, number = (
+            record.get("line_number"),
+            record.get("subline_number"),
+            record.text("container_number"),
+        )
         if line is None or sub is None or number is None:
             continue
-        out.append(Container(int(line), int(sub), number, record.text("seal_number"),
-                             record.text("container_status"), record.get("packages"),
-                             record.get("weight_tonnes"), record.line))
+        out.append(
+            Container(
+                int(line),
+                int(sub),
+                number,
+                record.text("seal_number"),
+                record.text("container_status"),
+                record.get("packages"),
+                record.get("weight_tonnes"),
+                record.line,
+            )
+        )
     return out
 
 
 def to_manifest(envelope: Envelope, settings: Settings) -> ImportGeneralManifest | None:
-    ves = envelope.single("vesinfo", missing="no <vesinfo> record: the manifest cannot be read",
-                          extra="second vesinfo record (one vessel per manifest)")
+    ves = envelope.single(
+        "vesinfo",
+        missing="no <vesinfo> record: the manifest cannot be read",
+        extra="second vesinfo record (one vessel per manifest)",
+    )
     if ves is None:
         return None
     _same_voyage(envelope, ves)
     lines = _lines(envelope)
     declared = ves.get("total_lines")
     if declared is not None and int(declared) != len(envelope.table("cargo")):
-        envelope.problem(f"total number of lines is {declared} but the file has "
-                         f"{len(envelope.table('cargo'))} cargo records", table="vesinfo",
-                         kind="envelope", line=ves.line,
-                         position=ves.layout.position("total_lines"))
+        envelope.problem(
+            f"total number of lines is {declared} but the file has "
+            f"{len(envelope.table('cargo'))} cargo records",
+            table="vesinfo",
+            kind="envelope",
+            line=ves.line,
+            position=ves.layout.position("total_lines"),
+        )
     _check_containers(envelope, {(ln["line"], ln["subline"]) for ln in lines})
     function = _FUNCTIONS.get((ves.text("message_type") or "").upper(), "original")
     try:
-        return ImportGeneralManifest.model_validate({
-            "message_id": message_id(envelope), "function": function,
-            "port_code": ves.text("custom_house"),
-            "igm_number": ves.text("igm_number") or settings.igm_number,
-            "igm_date": ves.get("igm_date") or settings.igm_date,
-            "filed_at": envelope.header.sent_at, "conveyance": "VESSEL",
-            "voyage": ves.text("voyage"), "vessel_name": _vessel(ves),
-            "carrier": ves.text("shipping_line"), "expected_arrival": ves.get("expected_arrival"),
-            "last_port_of_call": ves.text("last_port"), "lines": lines})
+        return ImportGeneralManifest.model_validate(
+            {
+                "message_id": message_id(envelope),
+                "function": function,
+                "port_code": ves.text("custom_house"),
+                "igm_number": ves.text("igm_number") or settings.igm_number,
+                "igm_date": ves.get("igm_date") or settings.igm_date,
+                "filed_at": envelope.header.sent_at,
+                "conveyance": "VESSEL",
+                "voyage": ves.text("voyage"),
+                "vessel_name": _vessel(ves),
+                "carrier": ves.text("shipping_line"),
+                "expected_arrival": ves.get("expected_arrival"),
+                "last_port_of_call": ves.text("last_port"),
+                "lines": lines,
+            }
+        )
     except (ValidationError, ValueError, TypeError) as exc:
-        envelope.problem(f"the vesinfo record cannot make a manifest: {exc}"[:300],
-                         table="vesinfo", line=ves.line)
+        envelope.problem(
+            f"the vesinfo record cannot make a manifest: {exc}"[:300],
+            table="vesinfo",
+            line=ves.line,
+        )
         return None
 
 
@@ -102,9 +132,12 @@ def _same_voyage(envelope: Envelope, ves: Record) -> None:
         for name in shared:
             mine, theirs = record.text(name), ves.text(name)
             if record.values.get(name) is not None and mine != theirs:
-                envelope.problem(f"{name} {mine!r} differs from vesinfo's {theirs!r}",
-                                 table=record.table, line=record.line,
-                                 position=record.layout.position(name))
+                envelope.problem(
+                    f"{name} {mine!r} differs from vesinfo's {theirs!r}",
+                    table=record.table,
+                    line=record.line,
+                    position=record.layout.position(name),
+                )
 
 
 def _vessel(ves: Record) -> str | None:
@@ -122,18 +155,30 @@ def _lines(envelope: Envelope) -> list[dict[str, Any]]:
             continue  # reported by the reader
         key = (int(line), int(sub))
         if key[0] < 1:
-            envelope.problem("line number 0: lines start at 1", table="cargo", line=record.line,
-                             position=record.layout.position("line_number"), kind="value")
+            envelope.problem(
+                "line number 0: lines start at 1",
+                table="cargo",
+                line=record.line,
+                position=record.layout.position("line_number"),
+                kind="value",
+            )
             continue
         if key in seen:
-            envelope.problem(f"line {key[0]}/{key[1]} repeats the cargo record of line "
-                             f"{seen[key]}", table="cargo", line=record.line,
-                             position=record.layout.position("line_number"))
+            envelope.problem(
+                f"line {key[0]}/{key[1]} repeats the cargo record of line {seen[key]}",
+                table="cargo",
+                line=record.line,
+                position=record.layout.position("line_number"),
+            )
             continue
         seen[key] = record.line
         if record.get("gross_weight") == 0:
-            envelope.problem("gross weight 0 must be above zero", table="cargo",
-                             line=record.line, position=record.layout.position("gross_weight"))
+            envelope.problem(
+                "gross weight 0 must be above zero",
+                table="cargo",
+                line=record.line,
+                position=record.layout.position("gross_weight"),
+            )
             continue
         out.append(_line(record, key))
     return out
@@ -144,7 +189,8 @@ def _line(record: Record, key: tuple[int, int]) -> dict[str, Any]:
     movement = (record.text("cargo_movement") or "").upper()
     packages = record.get("packages")
     return {
-        "line": key[0], "subline": key[1],
+        "line": key[0],
+        "subline": key[1],
         "bl_number": house or record.text("bl_number"),
         "bl_date": record.get("house_bl_date") if house else record.get("bl_date"),
         "consignee_name": record.text("importer_name"),
@@ -168,7 +214,10 @@ def _kilograms(record: Record) -> Decimal | None:
 def _check_containers(envelope: Envelope, known: set[tuple[int, int]]) -> None:
     for container in containers(envelope):
         if (container.line, container.subline) not in known:
-            envelope.problem(f"container {container.number} is on line "
-                             f"{container.line}/{container.subline}, which has no cargo record",
-                             table="contain", line=container.record_line, position=8)
-
+            envelope.problem(
+                f"container {container.number} is on line "
+                f"{container.line}/{container.subline}, which has no cargo record",
+                table="contain",
+                line=container.record_line,
+                position=8,
+            )

@@ -67,8 +67,9 @@ def _table(name: str, own: Mapping[str, Any], problems: list[str]) -> dict[str, 
     return {str(k).strip().upper(): str(v).strip() for k, v in merged.items()}
 
 
-def _certificates(name: str, own: Mapping[str, Any],
-                  problems: list[str]) -> dict[str, CertificateType]:
+def _certificates(
+    name: str, own: Mapping[str, Any], problems: list[str]
+) -> dict[str, CertificateType]:
     out = {}
     for code, kind in _table(name, own, problems).items():
         try:
@@ -104,11 +105,19 @@ def load(config: Mapping[str, Mapping[str, Any]] | None) -> Settings:
     registrations = []
     for entry in list(_defaults().get("registrations", [])) + list(own.get("registrations", [])):
         try:
-            registrations.append(Registration(**{k: str(entry[k]).strip() for k in (
-                "info_type", "qualifier", "code", "prefix", "scheme")}))
+            registrations.append(
+                Registration(
+                    **{
+                        k: str(entry[k]).strip()
+                        for k in ("info_type", "qualifier", "code", "prefix", "scheme")
+                    }
+                )
+            )
         except (KeyError, TypeError):
-            problems.append(f"[{SECTION}] registrations: {entry!r} needs info_type, qualifier, "
-                            "code, prefix and scheme")
+            problems.append(
+                f"[{SECTION}] registrations: {entry!r} needs info_type, qualifier, "
+                "code, prefix and scheme"
+            )
     igm_number = own.get("igm_number")
     return Settings(
         licence_schemes=_table("licence_schemes", own, problems),

@@ -28,8 +28,7 @@ from customs_engine.core.response import Finding
 
 HUNDRED = Decimal(100)
 #: which legs a term of invoice (INVOICE field 42) leaves out
-_MISSING = {"CIF": (), "FOB": ("freight", "insurance"), "CF": ("insurance",),
-            "CI": ("freight",)}
+_MISSING = {"CIF": (), "FOB": ("freight", "insurance"), "CF": ("insurance",), "CI": ("freight",)}
 
 
 @dataclass
@@ -50,35 +49,53 @@ def exchange_rates(envelope: Envelope) -> dict[str, Decimal | None]:
         if not currency or currency == "INR":
             continue
         if currency in rates:
-            envelope.problem(f"second EXCHANGE record for {currency}", table="EXCHANGE",
-                             line=record.line, position=record.layout.position("currency"))
+            envelope.problem(
+                f"second EXCHANGE record for {currency}",
+                table="EXCHANGE",
+                line=record.line,
+                position=record.layout.position("currency"),
+            )
         rate, unit = record.get("rate"), record.get("unit_inr") or Decimal(1)
         if rate is not None and unit > 0:
             rates[currency] = rate / unit
             continue
         rates[currency] = None
         if record.get("standard_currency") == "N":
-            envelope.problem(f"{currency} is not a standard currency: unit, rate, effective date, "
-                             "bank and certificate must be declared", table="EXCHANGE",
-                             kind="value", line=record.line,
-                             position=record.layout.position("rate"))
+            envelope.problem(
+                f"{currency} is not a standard currency: unit, rate, effective date, "
+                "bank and certificate must be declared",
+                table="EXCHANGE",
+                kind="value",
+                line=record.line,
+                position=record.layout.position("rate"),
+            )
     return rates
 
 
 def value_items(envelope: Envelope, settings: Settings) -> Valuation:
     out = Valuation()
     rates = exchange_rates(envelope)
-    invoices = {record.get("invoice_sr"): record for record in envelope.table("INVOICE")
-                if record.get("invoice_sr") is not None}
+    invoices = {
+        record.get("invoice_sr"): record
+        for record in envelope.table("INVOICE")
+        if record.get("invoice_sr") is not None
+    }
     by_invoice: dict[Decimal, list[tuple[Record, Decimal]]] = {}
     for item in envelope.table("ITEMS"):
-        serial, price, quantity = item.get("invoice_sr"), item.get("unit_price"), item.get(
-            "quantity")
+        serial, price, quantity = (
+            item.get("invoice_sr"),
+            item.get("unit_price"),
+            item.get("quantity"),
+        )
         if serial is None or price is None or quantity is None:
             continue  # the reader has reported the empty or bad field
         if serial not in invoices:
-            envelope.problem(f"invoice serial {serial} has no INVOICE record", table="ITEMS",
-                             line=item.line, position=item.layout.position("invoice_sr"))
+            envelope.problem(
+                f"invoice serial {serial} has no INVOICE record",
+                table="ITEMS",
+                line=item.line,
+                position=item.layout.position("invoice_sr"),
+            )
             continue
         by_invoice.setdefault(serial, []).append((item, price * quantity))
     for serial, items in by_invoice.items():
@@ -86,20 +103,34 @@ def value_items(envelope: Envelope, settings: Settings) -> Valuation:
     return out
 
 
-def _value_invoice(envelope: Envelope, invoice: Record, items: list[tuple[Record, Decimal]],
-                   rates: dict[str, Decimal | None], settings: Settings, out: Valuation) -> None:
+def _value_invoice(
+    envelope: Envelope,
+    invoice: Record,
+    items: list[tuple[Record, Decimal]],
+    rates: dict[str, Decimal | None],
+    settings: Settings,
+    out: Valuation,
+) -> None:
     currency = (invoice.get("currency") or "").upper()
     terms = (invoice.get("terms") or "").upper()
     if not currency:
         return  # reported by the reader (mandatory field)
     if currency not in rates:
-        envelope.problem(f"invoice currency {currency} has no EXCHANGE record", table="INVOICE",
-                         line=invoice.line, position=invoice.layout.position("currency"))
+        envelope.problem(
+            f"invoice currency {currency} has no EXCHANGE record",
+            table="INVOICE",
+            line=invoice.line,
+            position=invoice.layout.position("currency"),
+        )
         return
     if terms not in _MISSING:
-        envelope.problem(f"terms of invoice {terms!r} is not CIF, CF, CI or FOB",
-                         table="INVOICE", line=invoice.line,
-                         position=invoice.layout.position("terms"), kind="value")
+        envelope.problem(
+            f"terms of invoice {terms!r} is not CIF, CF, CI or FOB",
+            table="INVOICE",
+            line=invoice.line,
+            position=invoice.layout.position("terms"),
+            kind="value",
+        )
         return
     total = sum((base for _, base in items), Decimal(0))
     for item, base in items:
@@ -116,8 +147,17 @@ def _value_invoice(envelope: Envelope, invoice: Record, items: list[tuple[Record
             out.inr[item.line] = convert(amount, rate)  # as the engine values (core/valuation)
 
 
-def _leg(leg: str, invoice: Record, item: Record, base: Decimal, total: Decimal, currency: str,
-         rates: dict[str, Decimal | None], settings: Settings, out: Valuation) -> Decimal:
+def _leg(
+    leg: str,
+    invoice: Record,
+    item: Record,
+    base: Decimal,
+    total: Decimal,
+    currency: str,
+    rates: dict[str, Decimal | None],
+    settings: Settings,
+    out: Valuation,
+) -> Decimal:
     """The item's share of freight or insurance, in the invoice currency."""
     declared = invoice.get(f"{leg}_value")
     if declared is not None and total > 0:
@@ -128,14 +168,23 @@ def _leg(leg: str, invoice: Record, item: Record, base: Decimal, total: Decimal,
         from_rate, to_rate = rates.get(leg_currency), rates.get(currency)
         if from_rate is not None and to_rate is not None and to_rate > 0:
             return share * from_rate / to_rate
-        out.findings.append((item.line, RULES["ICES-VAL-001"].finding(
-            "query", f"INVOICE line {invoice.line}: {leg} {declared} {leg_currency} on a "
-                     f"{currency} invoice has no declared exchange rate for both currencies; "
-                     f"{cents(share)} {leg_currency} is left out of this item's value",
-            field=f"INVOICE[line {invoice.line}].field {invoice.layout.position(leg + '_value')}")))
+        out.findings.append(
+            (
+                item.line,
+                RULES["ICES-VAL-001"].finding(
+                    "query",
+                    f"INVOICE line {invoice.line}: {leg} {declared} {leg_currency} on a "
+                    f"{currency} invoice has no declared exchange rate for both currencies; "
+                    f"{cents(share)} {leg_currency} is left out of this item's value",
+                    field=(
+                        f"INVOICE[line {invoice.line}].field "
+                        f"{invoice.layout.position(leg + '_value')}"
+                    ),
+                ),
+            )
+        )
         return Decimal(0)
     rate = invoice.get(f"{leg}_rate")
     if rate is None:
         rate = settings.freight_pct if leg == "freight" else settings.insurance_pct
     return base * rate / HUNDRED
-

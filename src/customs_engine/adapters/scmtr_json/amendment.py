@@ -34,16 +34,24 @@ def actions(document: dict[str, Any]) -> list[dict[str, Any]]:
     for mc in document["master"]["mastrCnsgmtDec"]:
         ref = mc["MCRef"]
         line = int(ref["lineNo"])
-        out.append({"line": line, "subline": 0, "action": ref.get("amendment", "U"),
-                    "sent": sorted(mc)})
+        out.append(
+            {"line": line, "subline": 0, "action": ref.get("amendment", "U"), "sent": sorted(mc)}
+        )
         for hc in mc.get("houseCargoDec") or []:
-            out.append({"line": line, "subline": int(hc["HCRef"]["subLineNo"]),
-                        "action": hc["HCRef"].get("amendment", "U"), "sent": sorted(hc)})
+            out.append(
+                {
+                    "line": line,
+                    "subline": int(hc["HCRef"]["subLineNo"]),
+                    "action": hc["HCRef"].get("amendment", "U"),
+                    "sent": sorted(hc),
+                }
+            )
     return out
 
 
-def apply(current: ImportGeneralManifest, sca: ImportGeneralManifest,
-          steps: list[dict[str, Any]]) -> ImportGeneralManifest:
+def apply(
+    current: ImportGeneralManifest, sca: ImportGeneralManifest, steps: list[dict[str, Any]]
+) -> ImportGeneralManifest:
     """``current`` with the SCA's line actions applied (``sca.lines`` parallel to ``steps``)."""
     lines = {(ln.line, ln.subline): ln for ln in current.lines}
     for step, new in zip(steps, sca.lines, strict=True):
@@ -56,9 +64,13 @@ def apply(current: ImportGeneralManifest, sca: ImportGeneralManifest,
             lines[key] = new
         else:
             lines[key] = _updated(lines[key], new, step["sent"])
-    return current.model_copy(update={
-        "function": Function.AMENDMENT, "filed_at": sca.filed_at or current.filed_at,
-        "lines": [lines[k] for k in sorted(lines)]})
+    return current.model_copy(
+        update={
+            "function": Function.AMENDMENT,
+            "filed_at": sca.filed_at or current.filed_at,
+            "lines": [lines[k] for k in sorted(lines)],
+        }
+    )
 
 
 def _updated(old: ManifestLine, new: ManifestLine, sent: list[str]) -> ManifestLine:

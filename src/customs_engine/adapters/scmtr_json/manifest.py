@@ -29,12 +29,22 @@ from customs_engine.core.models import (
 #: ``decRef.msgTyp`` → function (MIG §3.4.1: fresh, amendment, deletion)
 FUNCTIONS = {"F": Function.ORIGINAL, "A": Function.AMENDMENT, "D": Function.CANCELLATION}
 #: ``vesselDtls.modeOfTrnsprt`` → conveyance
-CONVEYANCES = {"1": Conveyance.VESSEL, "2": Conveyance.VEHICLE, "3": Conveyance.VEHICLE,
-               "4": Conveyance.AIRCRAFT}
+CONVEYANCES = {
+    "1": Conveyance.VESSEL,
+    "2": Conveyance.VEHICLE,
+    "3": Conveyance.VEHICLE,
+    "4": Conveyance.AIRCRAFT,
+}
 #: ``locCstm.crgoMvmt`` → cargo movement: local clearance; domestic transhipment and domestic
 #: transit go inland (TI); foreign transhipment and foreign transit leave for another port (TC)
-MOVEMENTS = {"LC": CargoMovement.LC, "TI": CargoMovement.TI, "DT": CargoMovement.TI,
-             "TC": CargoMovement.TC, "FT": CargoMovement.TC, "FI": CargoMovement.TC}
+MOVEMENTS = {
+    "LC": CargoMovement.LC,
+    "TI": CargoMovement.TI,
+    "DT": CargoMovement.TI,
+    "TC": CargoMovement.TC,
+    "FT": CargoMovement.TC,
+    "FI": CargoMovement.TC,
+}
 #: party code types that are an Importer-Exporter Code (the IEC is the PAN since 2019)
 IEC_TYPES = ("IEC", "PAN")
 TONNES = ("MTS",)
@@ -53,8 +63,10 @@ def message_id(document: Mapping[str, Any]) -> str:
     port = ref["prtofRptng"]
     if "csnNmbr" in ref:
         return f"CSN-{port}-{number(ref['csnNmbr'])}-{ref['csnDt']}"
-    return (f"{header['reportingEvent']}-{port}-{number(ref['jobNo'])}-{ref['jobDt']}-"
-            f"{header['senderID'].strip()}")[:MESSAGE_ID_LENGTH]
+    return (
+        f"{header['reportingEvent']}-{port}-{number(ref['jobNo'])}-{ref['jobDt']}-"
+        f"{header['senderID'].strip()}"
+    )[:MESSAGE_ID_LENGTH]
 
 
 def number(value: Any) -> str:
@@ -105,21 +117,30 @@ def _lines(mc: Mapping[str, Any]) -> list[ManifestLine]:
     out = [_line(mc, line_no, 0, ref["mstrBlNo"], ref["mstrBlDt"])]
     for hc in mc.get("houseCargoDec") or []:
         house = hc["HCRef"]
-        out.append(_line(hc, line_no, int(house["subLineNo"]), house["blNo"], house["blDt"],
-                         parent=mc))
+        out.append(
+            _line(hc, line_no, int(house["subLineNo"]), house["blNo"], house["blDt"], parent=mc)
+        )
     return out
 
 
-def _line(obj: Mapping[str, Any], line: int, subline: int, bl_number: str, bl_date: str,
-          parent: Mapping[str, Any] | None = None) -> ManifestLine:
+def _line(
+    obj: Mapping[str, Any],
+    line: int,
+    subline: int,
+    bl_number: str,
+    bl_date: str,
+    parent: Mapping[str, Any] | None = None,
+) -> ManifestLine:
     doc = obj.get("trnsprtDoc") or {}
     measures = obj.get("trnsprtDocMsr") or {}
     location = obj.get("locCstm") or (parent or {}).get("locCstm") or {}
     packages = measures.get("nmbrOfPkgs")
     consignee_code = (doc.get("cnsgnesCd") or "").strip()
     return ManifestLine(
-        line=line, subline=subline,
-        bl_number=bl_number.strip(), bl_date=yyyymmdd(bl_date),
+        line=line,
+        subline=subline,
+        bl_number=bl_number.strip(),
+        bl_date=yyyymmdd(bl_date),
         consignee_name=_text(doc.get("cnsgnesName")),
         consignee_iec=consignee_code or None if doc.get("typOfCd") in IEC_TYPES else None,
         packages=None if packages is None else int(packages),
@@ -143,10 +164,12 @@ def _goods(item: Mapping[str, Any]) -> GoodsItem:
     """One ``itemDtls`` entry: HS code, description and packages (the guide gives no weight per
     item; the line's gross weight stays the line total)."""
     packages = item.get("nmbrOfPkgs")
-    return GoodsItem(packages=None if packages is None else int(packages),
-                     package_kind=_text(item.get("typOfPkgs")),
-                     description=_text(item.get("crgoItemDesc")),
-                     hs_code=_text(item.get("hsCd")))
+    return GoodsItem(
+        packages=None if packages is None else int(packages),
+        package_kind=_text(item.get("typOfPkgs")),
+        description=_text(item.get("crgoItemDesc")),
+        hs_code=_text(item.get("hsCd")),
+    )
 
 
 def _text(value: str | None) -> str | None:

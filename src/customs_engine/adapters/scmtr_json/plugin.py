@@ -43,10 +43,18 @@ def customs_message_kind(format: str, head: bytes) -> str | None:
 
 @hookimpl
 def customs_response_formats() -> list[ResponseFormat]:
-    return [ResponseFormat(name=replies.SFL_FORMAT, title="ICEGATE SCMTR structural-failure "
-                           "replies (SFL)", writer=replies.SflWriter),
-            ResponseFormat(name=replies.ACK_FORMAT, title="ICEGATE SCMTR acknowledgements (ACK)",
-                           writer=replies.AckWriter)]
+    return [
+        ResponseFormat(
+            name=replies.SFL_FORMAT,
+            title="ICEGATE SCMTR structural-failure replies (SFL)",
+            writer=replies.SflWriter,
+        ),
+        ResponseFormat(
+            name=replies.ACK_FORMAT,
+            title="ICEGATE SCMTR acknowledgements (ACK)",
+            writer=replies.AckWriter,
+        ),
+    ]
 
 
 @hookimpl

@@ -37,8 +37,10 @@ FORMAT = "scmtr_json"
 MAX_LINES = 99999
 MESSAGE_ID = "SACHM22"
 #: events of SACHM22 (and its vessel sister SACHM23) that this adapter does not read
-OTHER_EVENTS = {"SCU": "the cargo identification number update (SCU)",
-                "SCC": "the sea cargo confirmation (SCC)"}
+OTHER_EVENTS = {
+    "SCU": "the cargo identification number update (SCU)",
+    "SCC": "the sea cargo confirmation (SCC)",
+}
 
 
 class _Unreadable(Exception):
@@ -51,8 +53,11 @@ def read(data: bytes, source: str) -> list[ParsedMessage]:
     try:
         return [parse(data)]
     except Exception as exc:  # a reader bug must still yield a response naming the file
-        return [unparsable(FORMAT, f"the scmtr_json reader failed on {source}: "
-                                   f"{type(exc).__name__}: {exc}")]
+        return [
+            unparsable(
+                FORMAT, f"the scmtr_json reader failed on {source}: {type(exc).__name__}: {exc}"
+            )
+        ]
 
 
 def parse(data: bytes) -> ParsedMessage:
@@ -62,11 +67,22 @@ def parse(data: bytes) -> ParsedMessage:
     except _Unreadable as exc:
         return unparsable(FORMAT, str(exc), line=exc.line, column=exc.column)
     if not isinstance(document, dict):
-        return _rejected(None, [_finding(Problem(
-            instance="", schema="", keyword="type",
-            message=f"a SACHM22 declaration is one JSON object; this document is a JSON "
-                    f"{_kind(document)}", members={"found": _kind(document),
-                                                  "expected": ["object"]}))])
+        return _rejected(
+            None,
+            [
+                _finding(
+                    Problem(
+                        instance="",
+                        schema="",
+                        keyword="type",
+                        message="a SACHM22 declaration is one JSON object; "
+                        f"this document is a JSON "
+                        f"{_kind(document)}",
+                        members={"found": _kind(document), "expected": ["object"]},
+                    )
+                )
+            ],
+        )
     header = document.get("headerField")
     header = header if isinstance(header, dict) else {}
     unsupported = _unsupported(document, header)
@@ -83,12 +99,19 @@ def parse(data: bytes) -> ParsedMessage:
         try:
             igm = mapping.to_manifest(document)
         except (ValidationError, ValueError) as exc:  # e.g. a date outside the engine's range
-            return _rejected(document, [syntax_finding(
-                f"the declaration cannot make a manifest: {exc}"[:300], field="/master")],
-                echo=echo)
+            return _rejected(
+                document,
+                [
+                    syntax_finding(
+                        f"the declaration cannot make a manifest: {exc}"[:300], field="/master"
+                    )
+                ],
+                echo=echo,
+            )
         if event == "SCE":
-            return ParsedMessage(index=0, format=FORMAT, type="manifest", reference=reference,
-                                 message=igm, echo=echo)
+            return ParsedMessage(
+                index=0, format=FORMAT, type="manifest", reference=reference, message=igm, echo=echo
+            )
         # SCA, partial: made whole in input order (plugin.customs_resolve_message)
         echo["actions"] = amendment.actions(document)
         echo["amendment"] = igm.model_dump(mode="json")
@@ -104,7 +127,7 @@ def decode(data: bytes) -> Any:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line, column = _position(raw[:exc.start].decode("utf-8", "replace"), exc.start)
+        line, column = _position(raw[: exc.start].decode("utf-8", "replace"), exc.start)
         raise _Unreadable(f"not UTF-8 text: byte 0x{raw[exc.start]:02x}", line, column) from None
     repeated: list[str] = []
 
@@ -117,21 +140,26 @@ def decode(data: bytes) -> Any:
         return out
 
     try:
-        value = json.loads(text, parse_float=Decimal, object_pairs_hook=pairs,
-                           parse_constant=_no_constant)
+        value = json.loads(
+            text, parse_float=Decimal, object_pairs_hook=pairs, parse_constant=_no_constant
+        )
     except json.JSONDecodeError as exc:
         # an unterminated string runs to the end of the text: the file was cut short too
         truncated = exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string")
-        what = (f"the JSON ends too early (truncated file?): {exc.msg}" if truncated
-                else f"invalid JSON: {exc.msg}")
+        what = (
+            f"the JSON ends too early (truncated file?): {exc.msg}"
+            if truncated
+            else f"invalid JSON: {exc.msg}"
+        )
         raise _Unreadable(what, exc.lineno, exc.colno) from None
     except RecursionError:
         raise _Unreadable("the JSON is nested too deeply to be a declaration") from None
     except ValueError as exc:  # NaN/Infinity, or an integer too long to convert
         raise _Unreadable(f"invalid JSON: {exc}") from None
     if repeated:
-        raise _Unreadable(f"a JSON object repeats the key {repeated[0]!r}: which value counts "
-                          "is undefined")
+        raise _Unreadable(
+            f"a JSON object repeats the key {repeated[0]!r}: which value counts is undefined"
+        )
     return value
 
 
@@ -146,7 +174,8 @@ def _position(before: str, offset: int) -> tuple[int, int]:
 
 def _kind(value: Any) -> str:
     return {list: "array", str: "string", bool: "boolean", type(None): "null"}.get(
-        type(value), "number")
+        type(value), "number"
+    )
 
 
 # -- which message --------------------------------------------------------------------------
@@ -161,12 +190,16 @@ def _unsupported(document: Mapping[str, Any], header: Mapping[str, Any]) -> str 
         return "this is ICEGATE's acknowledgement (ACK), not a declaration"
     message = header.get("messageID")
     if isinstance(message, str) and message.strip() and message != MESSAGE_ID:
-        return (f"message {message!r} is not supported: this adapter reads SACHM22 cargo "
-                "declarations (SCE, SCX, SCD, SCA)")
+        return (
+            f"message {message!r} is not supported: this adapter reads SACHM22 cargo "
+            "declarations (SCE, SCX, SCD, SCA)"
+        )
     event = header.get("reportingEvent")
     if isinstance(event, str) and event in OTHER_EVENTS:
-        return (f"reporting event {event}: {OTHER_EVENTS[event]} is not supported; this adapter "
-                "reads SCE, SCX, SCD and SCA declarations")
+        return (
+            f"reporting event {event}: {OTHER_EVENTS[event]} is not supported; this adapter "
+            "reads SCE, SCX, SCD and SCA declarations"
+        )
     return None
 
 
@@ -188,25 +221,38 @@ def _finding(problem: Problem) -> Finding:
     return syntax_finding(f"{problem.where}: {problem.message}", field=problem.where)
 
 
-def _rejected(document: Any, findings: list[Finding],
-              echo: dict[str, Any] | None = None) -> ParsedMessage:
+def _rejected(
+    document: Any, findings: list[Finding], echo: dict[str, Any] | None = None
+) -> ParsedMessage:
     if echo is None and isinstance(document, dict):
         header = document.get("headerField")
         echo = {"headerField": header if isinstance(header, dict) else {}, "errors": []}
     return ParsedMessage(index=0, format=FORMAT, type="unknown", findings=findings, echo=echo)
 
 
-def _echo(document: Mapping[str, Any], header: Mapping[str, Any], event: str,
-          found: list[Problem]) -> dict[str, Any]:
+def _echo(
+    document: Mapping[str, Any], header: Mapping[str, Any], event: str, found: list[Problem]
+) -> dict[str, Any]:
     """What ICEGATE's replies repeat: the header, decRef and every object's key numbers (read
     defensively: a structurally invalid declaration is answered too)."""
     master = _object(document.get("master"))
     masters = master.get("mastrCnsgmtDec")
-    return {"headerField": dict(header), "event": event, "errors": [p.sfl() for p in found],
-            "decRef": _object(master.get("decRef")),
-            "lines": [_keys(mc, "MCRef", "lineNo") | {"houses": [
-                _keys(hc, "HCRef", "subLineNo") for hc in _list(_object(mc).get("houseCargoDec"))]}
-                for mc in _list(masters)]}
+    return {
+        "headerField": dict(header),
+        "event": event,
+        "errors": [p.sfl() for p in found],
+        "decRef": _object(master.get("decRef")),
+        "lines": [
+            _keys(mc, "MCRef", "lineNo")
+            | {
+                "houses": [
+                    _keys(hc, "HCRef", "subLineNo")
+                    for hc in _list(_object(mc).get("houseCargoDec"))
+                ]
+            }
+            for mc in _list(masters)
+        ],
+    }
 
 
 def _object(value: Any) -> dict[str, Any]:
@@ -219,7 +265,9 @@ def _list(value: Any) -> list[Any]:
 
 def _keys(obj: Any, ref: str, key: str) -> dict[str, Any]:
     obj = _object(obj)
-    return {key: _object(obj.get(ref)).get(key),
-            "items": [_object(i).get("crgoItemSeqNmbr") for i in _list(obj.get("itemDtls"))],
-            "equipment": [_object(e).get("eqmtSeqNo") for e in _list(obj.get("trnsprtEqmt"))],
-            "itinerary": [_object(i).get("prtOfCallSeqNmbr") for i in _list(obj.get("itnry"))]}
+    return {
+        key: _object(obj.get(ref)).get(key),
+        "items": [_object(i).get("crgoItemSeqNmbr") for i in _list(obj.get("itemDtls"))],
+        "equipment": [_object(e).get("eqmtSeqNo") for e in _list(obj.get("trnsprtEqmt"))],
+        "itinerary": [_object(i).get("prtOfCallSeqNmbr") for i in _list(obj.get("itnry"))],
+    }

@@ -31,72 +31,170 @@ from customs_engine.core.response import Finding, Response
 
 SFL_FORMAT = "scmtr-sfl"
 ACK_FORMAT = "scmtr-ack"
-HEADER_KEYS = ("senderID", "receiverID", "versionNo", "indicator", "messageID", "date", "time",
-               "sequenceOrControlNumber", "reportingEvent")
+HEADER_KEYS = (
+    "senderID",
+    "receiverID",
+    "versionNo",
+    "indicator",
+    "messageID",
+    "date",
+    "time",
+    "sequenceOrControlNumber",
+    "reportingEvent",
+)
 DECREF_KEYS = ("msgTyp", "prtofRptng", "jobNo", "jobDt", "rptngEvent")
 _FAILING = ("reject", "hold", "query")
 _SUCCESS = "000"
 
 #: MIG §7 codes for a failure on a field, whatever the keyword (key: field, or object/field)
 FIELD_CODES = {
-    "msgTyp": "003", "rptngEvent": "004", "reportingEvent": "004", "prtofRptng": "005",
-    "sbmtrTyp": "008", "sbmtrCd": "009", "authReprsntvCd": "010", "modeOfTrnsprt": "014",
-    "typOfTrnsprtMeans": "015", "trnsprtMeansId": "016", "cnvnceRefNmbr": "020",
-    "prtOfCallSeqNmbr": "027", "prtOfCallCdd": "028", "nxtPrtOfCallCdd": "029",
-    "typsOfPkgs": "030", "typOfPkgs": "030", "hsCd": "031", "unoCd": "032", "imdgCd": "033",
-    "ucrTyp": "034", "ucrCd": "035", "trnshprCd": "036", "prtOfAcptCdd": "037",
-    "prtOfReceiptCdd": "038", "cnsgnrCdTyp": "039", "cnsgnrsCd": "040", "cnsgnrCntryCd": "043",
-    "typOfNotfdPartyCd": "045", "notfdPartyCntryCd": "046", "unitOfWeight": "048",
-    "unitOfVolume": "049", "crncyCd": "050", "nmbrOfPkgs": "051", "grossWeight": "052",
-    "netWeight": "053", "grossVolume": "054", "invoiceValueOfCnsgmt": "055",
-    "MCRef/consolidatedIndctr": "056", "MCRef/prevDec": "057", "firstPrtOfEntry": "058",
-    "destPrt": "060", "nxtPrtOfUnlading": "061", "typOfCrgo": "062", "itemTyp": "063",
-    "crgoMvmt": "064", "natrOfCrgo": "067", "eqmtSeqNo": "069", "eqmtTyp": "070",
-    "eqmtId": "071", "eqmtSize": "072", "eqmtLoadStatus": "073", "adtnlEqmtHold": "074",
-    "eqmtSealTyp": "075", "socFlag": "076", "totalNmbrOfPkgs": "078", "cntrWeight": "079",
-    "eqmtSealNmbr": "084", "totalNoOfTrnsprtEqmtMnfsted": "085", "totalNmbrOfLines": "086",
-    "consolidatorPan": "092", "trnshprBond": "095", "cinTyp": "099", "panOfNotfdParty": "111",
-    "nameOfAnyOtherNotfdParty": "112", "HCRef/consolidatedIndctr": "116",
-    "HCRef/prevDec": "117", "cnsgnrsName": "131", "cnsgnesName": "135", "typOfCd": "136",
-    "goodsDescAsPerBl": "145", "MCRef/lineNo": "363", "HCRef/subLineNo": "364",
+    "msgTyp": "003",
+    "rptngEvent": "004",
+    "reportingEvent": "004",
+    "prtofRptng": "005",
+    "sbmtrTyp": "008",
+    "sbmtrCd": "009",
+    "authReprsntvCd": "010",
+    "modeOfTrnsprt": "014",
+    "typOfTrnsprtMeans": "015",
+    "trnsprtMeansId": "016",
+    "cnvnceRefNmbr": "020",
+    "prtOfCallSeqNmbr": "027",
+    "prtOfCallCdd": "028",
+    "nxtPrtOfCallCdd": "029",
+    "typsOfPkgs": "030",
+    "typOfPkgs": "030",
+    "hsCd": "031",
+    "unoCd": "032",
+    "imdgCd": "033",
+    "ucrTyp": "034",
+    "ucrCd": "035",
+    "trnshprCd": "036",
+    "prtOfAcptCdd": "037",
+    "prtOfReceiptCdd": "038",
+    "cnsgnrCdTyp": "039",
+    "cnsgnrsCd": "040",
+    "cnsgnrCntryCd": "043",
+    "typOfNotfdPartyCd": "045",
+    "notfdPartyCntryCd": "046",
+    "unitOfWeight": "048",
+    "unitOfVolume": "049",
+    "crncyCd": "050",
+    "nmbrOfPkgs": "051",
+    "grossWeight": "052",
+    "netWeight": "053",
+    "grossVolume": "054",
+    "invoiceValueOfCnsgmt": "055",
+    "MCRef/consolidatedIndctr": "056",
+    "MCRef/prevDec": "057",
+    "firstPrtOfEntry": "058",
+    "destPrt": "060",
+    "nxtPrtOfUnlading": "061",
+    "typOfCrgo": "062",
+    "itemTyp": "063",
+    "crgoMvmt": "064",
+    "natrOfCrgo": "067",
+    "eqmtSeqNo": "069",
+    "eqmtTyp": "070",
+    "eqmtId": "071",
+    "eqmtSize": "072",
+    "eqmtLoadStatus": "073",
+    "adtnlEqmtHold": "074",
+    "eqmtSealTyp": "075",
+    "socFlag": "076",
+    "totalNmbrOfPkgs": "078",
+    "cntrWeight": "079",
+    "eqmtSealNmbr": "084",
+    "totalNoOfTrnsprtEqmtMnfsted": "085",
+    "totalNmbrOfLines": "086",
+    "consolidatorPan": "092",
+    "trnshprBond": "095",
+    "cinTyp": "099",
+    "panOfNotfdParty": "111",
+    "nameOfAnyOtherNotfdParty": "112",
+    "HCRef/consolidatedIndctr": "116",
+    "HCRef/prevDec": "117",
+    "cnsgnrsName": "131",
+    "cnsgnesName": "135",
+    "typOfCd": "136",
+    "goodsDescAsPerBl": "145",
+    "MCRef/lineNo": "363",
+    "HCRef/subLineNo": "364",
 }
 #: MIG §7 codes for failures of a kind rather than of a field
 KEYWORD_CODES = {"required": "002", "uniqueKey": "001"}
 LABELS = {
-    "001": "Duplicate Records", "002": "No Attribute Exists for Mandatory Object",
-    "003": "Invalid Message Type", "004": "Invalid Reporting Events",
-    "005": "Reporting Port Not Match with Submission Port", "008": "Invalid Submitter Type",
-    "009": "Invalid Submitter Type/Code", "010": "Invalid Authorized Person Code",
-    "014": "Invalid Mode of Transport", "015": "Invalid Transport Means",
-    "016": "Invalid Transport Means No/IMO Code", "020": "Invalid Voyage Call Number-VCN",
-    "027": "Invalid Ship Itinerary Sequence", "028": "Invalid Port of Call Code/Name",
-    "029": "Invalid Port of Next Call Code/Name", "030": "Invalid Type of Packet",
-    "031": "Invalid HS Code", "032": "Invalid UNO Code", "033": "Invalid IMDG Code",
-    "034": "Invalid UCR Type", "035": "Invalid UCR Code", "036": "Invalid Transhipper Code",
-    "037": "Invalid Acceptance Port Code", "038": "Invalid Receipt Port Code",
-    "039": "Invalid Consignor Code Type", "040": "Invalid Consignor Code",
-    "043": "Invalid Consignor Country Code", "045": "Invalid Notified Party Code Type",
-    "046": "Invalid Notified Party Country Code", "048": "Invalid Unit of Weight",
-    "049": "Invalid Unit of Volume", "050": "Invalid Currency Code",
-    "051": "Total Packets Can Not Be -Ve", "052": "Gross Weight Can Not Be -Ve",
-    "053": "Net Weight Can Not Be -Ve", "054": "Gross Volume Can Not Be -Ve",
-    "055": "Invoice Value Can Not Be -Ve", "056": "Invalid MC Consolidated Flag For CSN",
-    "057": "Invalid MC Previous Declaration Value", "058": "Invalid First Port Code",
-    "060": "Invalid Destination Port Code", "061": "Invalid Next Port Code",
-    "062": "Invalid Cargo Type", "063": "Invalid Item Type",
-    "064": "Invalid Cargo Movement Type", "067": "Invalid Nature of Cargo",
-    "069": "Invalid Equipment Serial Number", "070": "Invalid Equipment Type",
-    "071": "Invalid Equipment Identification", "072": "Invalid Equipment Size",
-    "073": "Invalid Load Status", "074": "Invalid Additional Hold", "075": "Invalid Seal Type",
-    "076": "Invalid SOC Flag", "078": "Total Packet Can Not Be -Ve in Equipment",
-    "079": "Weight Can Not Be -Ve in Equipment", "084": "Invalid Seal Number",
-    "085": "Wrong Total Number of Equipment Manifested", "086": "Invalid Total Number of Lines",
-    "092": "Invalid Consolidator PAN", "095": "Bond Number is Blank",
-    "099": "Invalid CIN Type for CSN", "111": "Invalid Notified Party PAN",
-    "112": "Notified Party Name is Null", "116": "Invalid HC Consolidated Value",
-    "117": "Invalid HC Previous Declaration Value", "131": "Consignor Name is Null",
-    "135": "Consignee Name is Null", "136": "Invalid Consignee Code Type",
-    "145": "Goods Description is NULL", "363": "Bl Can not have Line Number as Zero-0",
+    "001": "Duplicate Records",
+    "002": "No Attribute Exists for Mandatory Object",
+    "003": "Invalid Message Type",
+    "004": "Invalid Reporting Events",
+    "005": "Reporting Port Not Match with Submission Port",
+    "008": "Invalid Submitter Type",
+    "009": "Invalid Submitter Type/Code",
+    "010": "Invalid Authorized Person Code",
+    "014": "Invalid Mode of Transport",
+    "015": "Invalid Transport Means",
+    "016": "Invalid Transport Means No/IMO Code",
+    "020": "Invalid Voyage Call Number-VCN",
+    "027": "Invalid Ship Itinerary Sequence",
+    "028": "Invalid Port of Call Code/Name",
+    "029": "Invalid Port of Next Call Code/Name",
+    "030": "Invalid Type of Packet",
+    "031": "Invalid HS Code",
+    "032": "Invalid UNO Code",
+    "033": "Invalid IMDG Code",
+    "034": "Invalid UCR Type",
+    "035": "Invalid UCR Code",
+    "036": "Invalid Transhipper Code",
+    "037": "Invalid Acceptance Port Code",
+    "038": "Invalid Receipt Port Code",
+    "039": "Invalid Consignor Code Type",
+    "040": "Invalid Consignor Code",
+    "043": "Invalid Consignor Country Code",
+    "045": "Invalid Notified Party Code Type",
+    "046": "Invalid Notified Party Country Code",
+    "048": "Invalid Unit of Weight",
+    "049": "Invalid Unit of Volume",
+    "050": "Invalid Currency Code",
+    "051": "Total Packets Can Not Be -Ve",
+    "052": "Gross Weight Can Not Be -Ve",
+    "053": "Net Weight Can Not Be -Ve",
+    "054": "Gross Volume Can Not Be -Ve",
+    "055": "Invoice Value Can Not Be -Ve",
+    "056": "Invalid MC Consolidated Flag For CSN",
+    "057": "Invalid MC Previous Declaration Value",
+    "058": "Invalid First Port Code",
+    "060": "Invalid Destination Port Code",
+    "061": "Invalid Next Port Code",
+    "062": "Invalid Cargo Type",
+    "063": "Invalid Item Type",
+    "064": "Invalid Cargo Movement Type",
+    "067": "Invalid Nature of Cargo",
+    "069": "Invalid Equipment Serial Number",
+    "070": "Invalid Equipment Type",
+    "071": "Invalid Equipment Identification",
+    "072": "Invalid Equipment Size",
+    "073": "Invalid Load Status",
+    "074": "Invalid Additional Hold",
+    "075": "Invalid Seal Type",
+    "076": "Invalid SOC Flag",
+    "078": "Total Packet Can Not Be -Ve in Equipment",
+    "079": "Weight Can Not Be -Ve in Equipment",
+    "084": "Invalid Seal Number",
+    "085": "Wrong Total Number of Equipment Manifested",
+    "086": "Invalid Total Number of Lines",
+    "092": "Invalid Consolidator PAN",
+    "095": "Bond Number is Blank",
+    "099": "Invalid CIN Type for CSN",
+    "111": "Invalid Notified Party PAN",
+    "112": "Notified Party Name is Null",
+    "116": "Invalid HC Consolidated Value",
+    "117": "Invalid HC Previous Declaration Value",
+    "131": "Consignor Name is Null",
+    "135": "Consignee Name is Null",
+    "136": "Invalid Consignee Code Type",
+    "145": "Goods Description is NULL",
+    "363": "Bl Can not have Line Number as Zero-0",
     "364": "HBl Can not have Sub-Line Number as Zero-0",
 }
 _LINE = re.compile(r"^lines\[(\d+)\]")
@@ -110,8 +208,10 @@ def _plain(value: Any) -> Any:
 
 
 def _line(document: dict[str, Any]) -> bytes:
-    return json.dumps(document, default=_plain, ensure_ascii=False,
-                      separators=(",", ":")).encode() + b"\n"
+    return (
+        json.dumps(document, default=_plain, ensure_ascii=False, separators=(",", ":")).encode()
+        + b"\n"
+    )
 
 
 def _is_syntax(finding: Finding) -> bool:
@@ -136,14 +236,29 @@ class SflWriter:
             return
         errors = list((response.message.echo or {}).get("errors") or [])
         if not errors:
-            errors = [{"level": "error", "schema": {"loadingURI": "#", "pointer": ""},
-                       "instance": {"pointer": "" if f.field in (None, "/") else f.field},
-                       "domain": "syntax", "keyword": "syntax", "message": f.message}
-                      for f in failures]
-        self.stream.write(_line({
-            "headerField": _header(response),
-            "errorDetails": {"status": "Schema validation failure", "errorCode": "ERR100",
-                             "errorMessage": errors}}))
+            errors = [
+                {
+                    "level": "error",
+                    "schema": {"loadingURI": "#", "pointer": ""},
+                    "instance": {"pointer": "" if f.field in (None, "/") else f.field},
+                    "domain": "syntax",
+                    "keyword": "syntax",
+                    "message": f.message,
+                }
+                for f in failures
+            ]
+        self.stream.write(
+            _line(
+                {
+                    "headerField": _header(response),
+                    "errorDetails": {
+                        "status": "Schema validation failure",
+                        "errorCode": "ERR100",
+                        "errorMessage": errors,
+                    },
+                }
+            )
+        )
 
     def close(self) -> None:
         return None
@@ -152,13 +267,19 @@ class SflWriter:
 # -- ACK ------------------------------------------------------------------------------------
 
 #: DEC object → (ACK key of its error array, its pathName below the line)
-_SINGLE = (("prevRef", "prevRefErrorCode"), ("locCstm", "locCstmErrorCode"),
-           ("trnshpr", "trnshprErrorCode"), ("trnsprtDoc", "trnsprtDocErrorCode"),
-           ("trnsprtDocMsr", "trnsprtDocmsrErrorCode"))
+_SINGLE = (
+    ("prevRef", "prevRefErrorCode"),
+    ("locCstm", "locCstmErrorCode"),
+    ("trnshpr", "trnshprErrorCode"),
+    ("trnsprtDoc", "trnsprtDocErrorCode"),
+    ("trnsprtDocMsr", "trnsprtDocmsrErrorCode"),
+)
 #: DEC array → (ACK array key, its sequence-number key, the entry's error array key)
-_REPEATED = (("itemDtls", "itemDtls", "crgoItemSeqNmbr", "itemDtlsErrorCode", "items"),
-             ("trnsprtEqmt", "trnsprteqmt", "eqmtSeqNo", "trnsprtEqpmtErrorCode", "equipment"),
-             ("itnry", "itnry", "prtOfCallSeqNmbr", "itnryErrorCode", "itinerary"))
+_REPEATED = (
+    ("itemDtls", "itemDtls", "crgoItemSeqNmbr", "itemDtlsErrorCode", "items"),
+    ("trnsprtEqmt", "trnsprteqmt", "eqmtSeqNo", "trnsprtEqpmtErrorCode", "equipment"),
+    ("itnry", "itnry", "prtOfCallSeqNmbr", "itnryErrorCode", "itinerary"),
+)
 
 
 def code_of(finding: Finding) -> str:
@@ -229,8 +350,12 @@ class _Placer:
         if len(parts) >= 2 and parts[0] == "master":
             if parts[1] in ("authPrsn", "vesselDtls", "voyageDtls"):
                 return (parts[1],)
-            if parts[1] == "mastrCnsgmtDec" and len(parts) >= 3 and parts[2].isdigit() \
-                    and int(parts[2]) < len(self.lines):
+            if (
+                parts[1] == "mastrCnsgmtDec"
+                and len(parts) >= 3
+                and parts[2].isdigit()
+                and int(parts[2]) < len(self.lines)
+            ):
                 rest = parts[3:]
                 hc = None
                 if len(rest) >= 2 and rest[0] == "houseCargoDec" and rest[1].isdigit():
@@ -274,8 +399,9 @@ class AckWriter:
         header.setdefault("messageID", "SACHM22")
         found_ref = echo.get("decRef")
         raw_ref: dict[str, Any] = found_ref if isinstance(found_ref, dict) else {}
-        dec_ref: dict[str, Any] = {key: _string(raw_ref[key]) for key in DECREF_KEYS
-                                   if key in raw_ref}
+        dec_ref: dict[str, Any] = {
+            key: _string(raw_ref[key]) for key in DECREF_KEYS if key in raw_ref
+        }
         if "csnNmbr" in raw_ref:
             dec_ref["csn_no"] = _string(raw_ref["csnNmbr"])
             dec_ref["csn_dt"] = raw_ref.get("csnDt")
@@ -284,47 +410,76 @@ class AckWriter:
         master: dict[str, Any] = {"decRef": dec_ref}
         for name in ("authPrsn", "vesselDtls", "voyageDtls"):
             master[f"{name}ErrorCode"] = placer.entries((name,), f"/master/{name}", "Successful")
-        master["mastrCnsgnmtDec"] = [self._line(placer, index, line)
-                                     for index, line in enumerate(placer.lines)]
+        master["mastrCnsgnmtDec"] = [
+            self._line(placer, index, line) for index, line in enumerate(placer.lines)
+        ]
         own = placer.entries(("decRef",), "/master/decRef", "Successful")
         rest = [_entry("/master/decRef", finding, "") for finding in placer.leftovers()]
-        dec_ref["decRefErrorCode"] = [e for e in own if rest == [] or e["errorCode"] != _SUCCESS] \
-            + rest
+        dec_ref["decRefErrorCode"] = [
+            e for e in own if rest == [] or e["errorCode"] != _SUCCESS
+        ] + rest
         self.stream.write(_line({"headerField": header, "master": master}))
 
     def _line(self, placer: _Placer, index: int, line: dict[str, Any]) -> dict[str, Any]:
-        out = self._objects(placer, (index, None), line, "/master/mastrCnsgmtDec",
-                            "MCRef", "lineNo")
+        out = self._objects(
+            placer, (index, None), line, "/master/mastrCnsgmtDec", "MCRef", "lineNo"
+        )
         houses: list[dict[str, Any]] = []
         for hc_index, house in enumerate(line.get("houses") or []):
             sub = house.get("subLineNo")
-            at = int(sub) - 1 if isinstance(sub, int | Decimal) and not isinstance(sub, bool) \
-                and 0 < sub <= 9999 and sub == int(sub) else -1
+            at = (
+                int(sub) - 1
+                if isinstance(sub, int | Decimal)
+                and not isinstance(sub, bool)
+                and 0 < sub <= 9999
+                and sub == int(sub)
+                else -1
+            )
             if at > len(houses):  # ICEGATE places a house line at index sub-line - 1
                 houses += [{} for _ in range(at - len(houses))]
-            houses.append(self._objects(placer, (index, hc_index), house,
-                                        "/master/mastrCnsgmtDec/houseCargoDec", "HCRef",
-                                        "subLineNo"))
+            houses.append(
+                self._objects(
+                    placer,
+                    (index, hc_index),
+                    house,
+                    "/master/mastrCnsgmtDec/houseCargoDec",
+                    "HCRef",
+                    "subLineNo",
+                )
+            )
         if houses:
             out["hcargoDec"] = houses
         return out
 
     @staticmethod
-    def _objects(placer: _Placer, at: tuple[int, int | None], line: dict[str, Any], base: str,
-                 ref: str, number: str) -> dict[str, Any]:
+    def _objects(
+        placer: _Placer,
+        at: tuple[int, int | None],
+        line: dict[str, Any],
+        base: str,
+        ref: str,
+        number: str,
+    ) -> dict[str, Any]:
         done = "Successfull"  # sic: ICEGATE's word at line level
-        out: dict[str, Any] = {ref: {number: _string(line.get(number)),
-                                     f"{ref}ErrorCode": placer.entries((*at, "ref", None),
-                                                                       f"{base}/{ref}", done)}}
+        out: dict[str, Any] = {
+            ref: {
+                number: _string(line.get(number)),
+                f"{ref}ErrorCode": placer.entries((*at, "ref", None), f"{base}/{ref}", done),
+            }
+        }
         for name, key in _SINGLE:
             ack_key = "loccstmErrorCode" if ref == "HCRef" and name == "locCstm" else key
             out[ack_key] = placer.entries((*at, name, None), f"{base}/{name}", done)
         for name, ack, seq, errors, echo_key in _REPEATED:
             numbers = line.get(echo_key) or []
             if numbers:
-                out[ack] = [{seq: _string(n), errors: placer.entries((*at, name, i),
-                                                                     f"{base}/{name}", done)}
-                            for i, n in enumerate(numbers)]
+                out[ack] = [
+                    {
+                        seq: _string(n),
+                        errors: placer.entries((*at, name, i), f"{base}/{name}", done),
+                    }
+                    for i, n in enumerate(numbers)
+                ]
         return out
 
     def close(self) -> None:

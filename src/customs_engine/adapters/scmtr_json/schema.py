@@ -52,8 +52,12 @@ def _field(spec: Field, variant: Variant) -> dict[str, Any]:
         return {"type": "string", "pattern": DATETIME_PATTERN}
     low = spec.low_amendment if variant == "A" and spec.low_amendment is not None else spec.low
     if spec.kind == "number":
-        out: dict[str, Any] = {"type": "number", "minimum": low, "maximum": spec.high,
-                               "multipleOf": Decimal(1).scaleb(-spec.places)}
+        out: dict[str, Any] = {
+            "type": "number",
+            "minimum": low,
+            "maximum": spec.high,
+            "multipleOf": Decimal(1).scaleb(-spec.places),
+        }
         return out
     out = {"type": "string", "minLength": low, "maxLength": spec.high}
     if spec.codes:
@@ -70,16 +74,24 @@ def _object(spec: Obj, variant: Variant) -> dict[str, Any]:
     for child in spec.fields:
         if variant not in child.only:
             continue
-        properties[child.key] = (_object(child, variant) if isinstance(child, Obj)
-                                 else _field(child, variant))
+        properties[child.key] = (
+            _object(child, variant) if isinstance(child, Obj) else _field(child, variant)
+        )
         if variant in child.req:
             required.append(child.key)
     if variant == "A" and spec.actions:
-        properties["amendment"] = {"type": "string", "minLength": 1, "maxLength": 1,
-                                   "enum": list(spec.actions)}
+        properties["amendment"] = {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 1,
+            "enum": list(spec.actions),
+        }
         required.append("amendment")
-    node: dict[str, Any] = {"type": "object", "properties": properties,
-                            "additionalProperties": False}
+    node: dict[str, Any] = {
+        "type": "object",
+        "properties": properties,
+        "additionalProperties": False,
+    }
     if required:
         node["required"] = required
     needs = {key: [other] for key, other in spec.needs if key in properties}

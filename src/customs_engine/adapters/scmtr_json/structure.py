@@ -44,9 +44,15 @@ class Problem:
 
     def sfl(self) -> dict[str, Any]:
         """The SFL ``errorMessage`` entry."""
-        return {"level": "error", "schema": {"loadingURI": "#", "pointer": self.schema},
-                "instance": {"pointer": self.instance}, "domain": self.domain,
-                "keyword": self.keyword, "message": self.message, **self.members}
+        return {
+            "level": "error",
+            "schema": {"loadingURI": "#", "pointer": self.schema},
+            "instance": {"pointer": self.instance},
+            "domain": self.domain,
+            "keyword": self.keyword,
+            "message": self.message,
+            **self.members,
+        }
 
 
 def pointer(parts: Sequence[str | int]) -> str:
@@ -108,8 +114,11 @@ def _text(value: Any) -> str:
 def _problems(error: ValidationError) -> list[Problem]:
     keyword = str(error.validator)
     schema_path = list(error.absolute_schema_path)
-    cut = len(schema_path) - 1 - schema_path[::-1].index(keyword) \
-        if keyword in schema_path else len(schema_path)
+    cut = (
+        len(schema_path) - 1 - schema_path[::-1].index(keyword)
+        if keyword in schema_path
+        else len(schema_path)
+    )
     schema_at = pointer(schema_path[:cut])
     at = pointer(list(error.absolute_path))
     value, rule = error.instance, error.validator_value
@@ -117,8 +126,10 @@ def _problems(error: ValidationError) -> list[Problem]:
     if keyword == "type":
         expected = ["integer", "number"] if rule == "number" else [rule]
         found = _type_name(value)
-        message = (f"instance type ({found}) does not match any allowed primitive type "
-                   f"(allowed: {_json(expected)})")
+        message = (
+            f"instance type ({found}) does not match any allowed primitive type "
+            f"(allowed: {_json(expected)})"
+        )
         members = {"found": found, "expected": expected}
     elif keyword in ("minLength", "maxLength"):
         what = "too short" if keyword == "minLength" else "too long"
@@ -132,20 +143,24 @@ def _problems(error: ValidationError) -> list[Problem]:
     elif keyword == "additionalProperties":
         allowed = set(error.schema.get("properties", {}))
         unwanted = sorted(set(value) - allowed)
-        message = f"object instance has properties which are not allowed by the schema: " \
-                  f"{_json(unwanted)}"
+        message = (
+            f"object instance has properties which are not allowed by the schema: {_json(unwanted)}"
+        )
         members = {"unwanted": unwanted}
     elif keyword == "pattern":
         message = f"ECMA 262 regex {_json(rule)} does not match input string {_json(value)}"
         members = {"regex": rule, "string": value}
     elif keyword in ("minimum", "maximum"):
-        what, bound = (("lower", "minimum") if keyword == "minimum" else ("greater", "maximum"))
-        message = (f"numeric instance is {what} than the required {bound} "
-                   f"({bound}: {_text(rule)}, found: {_text(value)})")
+        what, bound = ("lower", "minimum") if keyword == "minimum" else ("greater", "maximum")
+        message = (
+            f"numeric instance is {what} than the required {bound} "
+            f"({bound}: {_text(rule)}, found: {_text(value)})"
+        )
         members = {keyword: rule, "found": value}
     elif keyword == "enum":
-        message = (f"instance value ({_json(value)}) not found in enum "
-                   f"(possible values: {_json(rule)})")
+        message = (
+            f"instance value ({_json(value)}) not found in enum (possible values: {_json(rule)})"
+        )
         members = {"value": value, "enum": rule}
     elif keyword == "multipleOf":
         message = f"remainder of division is not zero ({_text(value)} / {_text(rule)})"
@@ -155,20 +170,28 @@ def _problems(error: ValidationError) -> list[Problem]:
         for prop, needed in rule.items():
             missing = sorted(set(needed) - set(value))
             if prop in value and missing:
-                out.append(Problem(
-                    instance=at, schema=schema_at, keyword=keyword,
-                    message=(f"property {_json(prop)} of object has missing property "
-                             f"dependencies (schema requires {_json(needed)}; missing: "
-                             f"{_json(missing)})"),
-                    members={"property": prop, "required": needed, "missing": missing}))
+                out.append(
+                    Problem(
+                        instance=at,
+                        schema=schema_at,
+                        keyword=keyword,
+                        message=(
+                            f"property {_json(prop)} of object has missing property "
+                            f"dependencies (schema requires {_json(needed)}; missing: "
+                            f"{_json(missing)})"
+                        ),
+                        members={"property": prop, "required": needed, "missing": missing},
+                    )
+                )
         return out
     elif keyword == "format":
         message = f"string {_json(value)} is not a valid calendar date (format: {rule})"
         members = {"value": value, "attribute": rule}
     else:  # pragma: no cover - every keyword the schema uses is handled above
         message, members = error.message, {}
-    return [Problem(instance=at, schema=schema_at, keyword=keyword, message=message,
-                    members=members)]
+    return [
+        Problem(instance=at, schema=schema_at, keyword=keyword, message=message, members=members)
+    ]
 
 
 # -- what a schema cannot say -----------------------------------------------------------------
@@ -184,41 +207,52 @@ def _keys(document: Mapping[str, Any]) -> Iterator[Problem]:
         at = pointer(["master", "mastrCnsgmtDec", index])
         number = ref["lineNo"]
         if number in seen:
-            yield _repeated(f"{at}/MCRef/lineNo", f"{lines_schema}/properties/MCRef",
-                            f"line number {_text(number)} is already master line "
-                            f"{pointer(['master', 'mastrCnsgmtDec', seen[number]])}",
-                            number)
+            yield _repeated(
+                f"{at}/MCRef/lineNo",
+                f"{lines_schema}/properties/MCRef",
+                f"line number {_text(number)} is already master line "
+                f"{pointer(['master', 'mastrCnsgmtDec', seen[number]])}",
+                number,
+            )
         else:
             seen[number] = index
         houses = master.get("houseCargoDec") or []
         if houses and ref.get("consolidatedIndctr") == "S":
-            yield Problem(instance=f"{at}/houseCargoDec", schema=f"{lines_schema}/properties/"
-                          "houseCargoDec", keyword="masterLine",
-                          message=f"house lines need a consolidated master line "
-                                  f"(consolidatedIndctr C); master line {_text(number)} is "
-                                  f"{_json(ref.get('consolidatedIndctr'))}",
-                          members={"lineNo": number,
-                                   "consolidatedIndctr": ref.get("consolidatedIndctr")})
+            yield Problem(
+                instance=f"{at}/houseCargoDec",
+                schema=f"{lines_schema}/properties/houseCargoDec",
+                keyword="masterLine",
+                message=f"house lines need a consolidated master line "
+                f"(consolidatedIndctr C); master line {_text(number)} is "
+                f"{_json(ref.get('consolidatedIndctr'))}",
+                members={"lineNo": number, "consolidatedIndctr": ref.get("consolidatedIndctr")},
+            )
         if ref.get("consolidatedIndctr") == "H":
-            yield Problem(instance=f"{at}/MCRef/consolidatedIndctr",
-                          schema=f"{lines_schema}/properties/MCRef/properties/consolidatedIndctr",
-                          keyword="masterLine",
-                          message=f"master line {_text(number)} is a house B/L (H) without its "
-                                  "master: declare it in houseCargoDec under its consolidated "
-                                  "master line",
-                          members={"lineNo": number, "consolidatedIndctr": "H"})
+            yield Problem(
+                instance=f"{at}/MCRef/consolidatedIndctr",
+                schema=f"{lines_schema}/properties/MCRef/properties/consolidatedIndctr",
+                keyword="masterLine",
+                message=f"master line {_text(number)} is a house B/L (H) without its "
+                "master: declare it in houseCargoDec under its consolidated "
+                "master line",
+                members={"lineNo": number, "consolidatedIndctr": "H"},
+            )
         subs: dict[Any, int] = {}
         for sub_index, house in enumerate(houses):
             sub = house["HCRef"]["subLineNo"]
             if sub in subs:
-                yield _repeated(f"{at}/houseCargoDec/{sub_index}/HCRef/subLineNo",
-                                f"{lines_schema}/properties/houseCargoDec/items/properties/HCRef",
-                                f"sub-line {_text(sub)} of line {_text(number)} is already "
-                                f"{at}/houseCargoDec/{subs[sub]}", sub)
+                yield _repeated(
+                    f"{at}/houseCargoDec/{sub_index}/HCRef/subLineNo",
+                    f"{lines_schema}/properties/houseCargoDec/items/properties/HCRef",
+                    f"sub-line {_text(sub)} of line {_text(number)} is already "
+                    f"{at}/houseCargoDec/{subs[sub]}",
+                    sub,
+                )
             else:
                 subs[sub] = sub_index
 
 
 def _repeated(at: str, schema: str, message: str, value: Any) -> Problem:
-    return Problem(instance=at, schema=schema, keyword="uniqueKey", message=message,
-                   members={"value": value})
+    return Problem(
+        instance=at, schema=schema, keyword="uniqueKey", message=message, members={"value": value}
+    )

@@ -15,8 +15,11 @@ def noted_manifest(boe: BillOfEntry, run: RunState) -> ImportGeneralManifest | N
     reference = boe.manifest
     if reference is None or not reference.igm_number:
         return None
-    candidates = [m for m in run.manifests_numbered(reference.igm_number)
-                  if reference.igm_date is None or m.igm_date in (None, reference.igm_date)]
+    candidates = [
+        m
+        for m in run.manifests_numbered(reference.igm_number)
+        if reference.igm_date is None or m.igm_date in (None, reference.igm_date)
+    ]
     same_port = [m for m in candidates if m.port_code == boe.port_code]
     found = same_port or candidates
     if found:
@@ -31,15 +34,22 @@ def noted_by_bl(boe: BillOfEntry, run: RunState) -> ImportGeneralManifest | None
     if not bl_number:
         return None
     wanted = bl_number.strip().upper()
-    matches = [manifest for manifest in run.unnumbered_manifests(boe.port_code)
-               for line in manifest.lines if (line.bl_number or "").strip().upper() == wanted]
+    matches = [
+        manifest
+        for manifest in run.unnumbered_manifests(boe.port_code)
+        for line in manifest.lines
+        if (line.bl_number or "").strip().upper() == wanted
+    ]
     return matches[0] if len(matches) == 1 else None
 
 
 def arrival_date(boe: BillOfEntry, igm: ImportGeneralManifest | None) -> date | None:
     """IGM ``arrived_at``, else the Bill of Entry's ``arrived_at``, else the IGM's entry inwards."""
-    for moment in (igm.arrived_at if igm else None, boe.arrived_at,
-                   igm.entry_inwards_at if igm else None):
+    for moment in (
+        igm.arrived_at if igm else None,
+        boe.arrived_at,
+        igm.entry_inwards_at if igm else None,
+    ):
         if moment is not None:
             return india_date(moment)
     return None

@@ -23,8 +23,9 @@ from customs_engine.core.response import Fee, Finding
 SUNDAY = 6
 
 
-def check_late_presentation(boe: BillOfEntry, ctx: CheckContext,
-                            run: RunState) -> list[Finding | Fee]:
+def check_late_presentation(
+    boe: BillOfEntry, ctx: CheckContext, run: RunState
+) -> list[Finding | Fee]:
     igm = noted_manifest(boe, run)
     arrived = arrival_date(boe, igm)
     if arrived is None:
@@ -55,11 +56,13 @@ def check_late_presentation(boe: BillOfEntry, ctx: CheckContext,
     rule = RULES["CORE-BOE-LATE-001"]
     days = f"{late_days} day{'s' if late_days > 1 else ''} late"
     return [
-        rule.finding("warn", f"Bill of Entry presented {boe.presented_on}, {basis}: {days}; "
-                             f"late-presentation charge {inr(amount)} unless waived",
-                     field="presented_at"),
-        Fee(rule=rule.id, scheme=rule.scheme, kind="late_presentation", amount=amount,
-            basis=days),
+        rule.finding(
+            "warn",
+            f"Bill of Entry presented {boe.presented_on}, {basis}: {days}; "
+            f"late-presentation charge {inr(amount)} unless waived",
+            field="presented_at",
+        ),
+        Fee(rule=rule.id, scheme=rule.scheme, kind="late_presentation", amount=amount, basis=days),
     ]
 
 
@@ -115,27 +118,42 @@ def _filing_deadline(igm: ImportGeneralManifest, ctx: CheckContext) -> list[Find
     if kind in regime["before_arrival"]:
         if igm.filed_at < igm.arrived_at:
             return []
-        return [rule.finding("warn", f"{kind.lower()} manifest filed {igm.filed_at.isoformat()}, "
-                             f"not before arrival at {igm.arrived_at.isoformat()} (s.30: penalty "
-                             "up to INR 50000.00)", field="filed_at")]
+        return [
+            rule.finding(
+                "warn",
+                f"{kind.lower()} manifest filed {igm.filed_at.isoformat()}, "
+                f"not before arrival at {igm.arrived_at.isoformat()} (s.30: penalty "
+                "up to INR 50000.00)",
+                field="filed_at",
+            )
+        ]
     hours = int(regime[f"{kind.lower()}_hours"])
     deadline = igm.arrived_at + timedelta(hours=hours)
     if igm.filed_at <= deadline:
         return []
-    return [rule.finding("warn", f"{kind.lower()} manifest filed {igm.filed_at.isoformat()}, more "
-                         f"than {hours} hours after arrival at {igm.arrived_at.isoformat()}",
-                         field="filed_at")]
+    return [
+        rule.finding(
+            "warn",
+            f"{kind.lower()} manifest filed {igm.filed_at.isoformat()}, more "
+            f"than {hours} hours after arrival at {igm.arrived_at.isoformat()}",
+            field="filed_at",
+        )
+    ]
 
 
 def _advance_filing(igm: ImportGeneralManifest) -> list[Finding]:
-    if (igm.conveyance != Conveyance.VESSEL or igm.filed_at is None
-            or igm.expected_arrival is None):
+    if igm.conveyance != Conveyance.VESSEL or igm.filed_at is None or igm.expected_arrival is None:
         return []
     max_days = int(deadlines()["igm_advance"]["max_days"])
     ahead = (india_date(igm.expected_arrival) - india_date(igm.filed_at)).days
     if ahead <= max_days:
         return []
-    return [RULES["CORE-IGM-002"].finding(
-        "query", f"vessel manifest filed {ahead} days before the expected arrival "
-                 f"{india_date(igm.expected_arrival)} (advance manifests are accepted within "
-                 f"{max_days} days)", field="filed_at")]
+    return [
+        RULES["CORE-IGM-002"].finding(
+            "query",
+            f"vessel manifest filed {ahead} days before the expected arrival "
+            f"{india_date(igm.expected_arrival)} (advance manifests are accepted within "
+            f"{max_days} days)",
+            field="filed_at",
+        )
+    ]

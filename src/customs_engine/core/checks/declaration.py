@@ -13,17 +13,29 @@ def check_port(message: BillOfEntry | ImportGeneralManifest) -> list[Finding]:
     rule = RULES["CORE-PORT-001"]
     code = message.port_code
     if not is_well_formed(code):
-        return [rule.finding("reject", f"port code {code!r} is not IN + 3 letters + 1 suffix "
-                             "character", field="port_code")]
+        return [
+            rule.finding(
+                "reject",
+                f"port code {code!r} is not IN + 3 letters + 1 suffix character",
+                field="port_code",
+            )
+        ]
     if port(code) is None:
-        return [rule.finding("query", f"port code {code} is not in the shipped port master",
-                             field="port_code")]
+        return [
+            rule.finding(
+                "query", f"port code {code} is not in the shipped port master", field="port_code"
+            )
+        ]
     return []
 
 
 def check_type(boe: BillOfEntry) -> list[Finding]:
     if boe.type == BillOfEntryType.EX_BOND and not (boe.ex_bond_of or "").strip():
-        return [RULES["CORE-BOE-TYPE-001"].finding(
-            "reject", "an ex-bond Bill of Entry must name the warehousing Bill of Entry it clears",
-            field="ex_bond_of")]
+        return [
+            RULES["CORE-BOE-TYPE-001"].finding(
+                "reject",
+                "an ex-bond Bill of Entry must name the warehousing Bill of Entry it clears",
+                field="ex_bond_of",
+            )
+        ]
     return []

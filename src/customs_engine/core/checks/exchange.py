@@ -27,13 +27,24 @@ def check_exchange(boe: BillOfEntry, ctx: CheckContext) -> list[Finding]:
         if foreign.rate is not None and item.value_inr is not None:
             converted = foreign.amount * foreign.rate
             if abs(converted - item.value_inr) > tolerance:
-                findings.append(RULES["CORE-FX-001"].finding(
-                    "query", f"{foreign.currency} {foreign.amount} × {foreign.rate} = "
-                             f"{inr(converted)}, the declared value is {inr(item.value_inr)}",
-                    item=item.number, field=where))
+                findings.append(
+                    RULES["CORE-FX-001"].finding(
+                        "query",
+                        f"{foreign.currency} {foreign.amount} × {foreign.rate} = "
+                        f"{inr(converted)}, the declared value is {inr(item.value_inr)}",
+                        item=item.number,
+                        field=where,
+                    )
+                )
         elif foreign.rate is None and item.value_inr is None:
-            findings.append(RULES["CORE-FX-002"].finding(
-                "query", f"no {foreign.currency} rate on the message and none in the registry's "
-                         f"CBIC exchange rates for {ctx.reference_date(boe)}: the INR value is "
-                         "unknown", item=item.number, field=where))
+            findings.append(
+                RULES["CORE-FX-002"].finding(
+                    "query",
+                    f"no {foreign.currency} rate on the message and none in the registry's "
+                    f"CBIC exchange rates for {ctx.reference_date(boe)}: the INR value is "
+                    "unknown",
+                    item=item.number,
+                    field=where,
+                )
+            )
     return findings

@@ -47,34 +47,65 @@ def _check_iec(boe: BillOfEntry, ctx: CheckContext) -> list[Finding]:
     if PAN_FORMAT.match(iec):
         if pan_number.is_valid(iec):
             return []
-        return [rule.finding("reject", f"IEC {iec} has the PAN format but fails the PAN check",
-                             field=where)]
+        return [
+            rule.finding(
+                "reject", f"IEC {iec} has the PAN format but fails the PAN check", field=where
+            )
+        ]
     if LEGACY_NUMERIC.match(iec):
         until = _legacy_until(ctx)
         current = f" (the current permanent IEC is {permanent.iec})" if permanent else ""
         if until is not None and on > until:
-            return [rule.finding("reject", f"legacy numeric IEC {iec} is no longer accepted after "
-                                 f"{until}{current}; quote the PAN-based IEC", field=where)]
-        return [rule.finding("warn", f"legacy 10-digit numeric IEC {iec}{current}; DGFT has "
-                             "migrated IECs to the holder's PAN", field=where)]
-    return [rule.finding("reject", f"IEC {iec!r} is neither a permanent IEC, a PAN-format IEC "
-                         "nor a legacy 10-digit number", field=where)]
+            return [
+                rule.finding(
+                    "reject",
+                    f"legacy numeric IEC {iec} is no longer accepted after "
+                    f"{until}{current}; quote the PAN-based IEC",
+                    field=where,
+                )
+            ]
+        return [
+            rule.finding(
+                "warn",
+                f"legacy 10-digit numeric IEC {iec}{current}; DGFT has "
+                "migrated IECs to the holder's PAN",
+                field=where,
+            )
+        ]
+    return [
+        rule.finding(
+            "reject",
+            f"IEC {iec!r} is neither a permanent IEC, a PAN-format IEC "
+            "nor a legacy 10-digit number",
+            field=where,
+        )
+    ]
 
 
 def _check_permanent(boe: BillOfEntry, permanent: PermanentIec, on: date) -> list[Finding]:
     findings = []
     category = boe.importer.category
     if category is not None and category.value != permanent.category:
-        findings.append(RULES["CORE-IEC-003"].finding(
-            "query", f"permanent IEC {permanent.iec} is for category {permanent.category}, "
-                     f"the Bill of Entry declares {category.value}", field="importer.category"))
+        findings.append(
+            RULES["CORE-IEC-003"].finding(
+                "query",
+                f"permanent IEC {permanent.iec} is for category {permanent.category}, "
+                f"the Bill of Entry declares {category.value}",
+                field="importer.category",
+            )
+        )
     ceiling = permanent.ceiling.at(on) if permanent.ceiling else None
     total = boe.total_value_inr
     if ceiling is not None and total > ceiling:
-        findings.append(RULES["CORE-IEC-002"].finding(
-            "reject", f"permanent IEC {permanent.iec} ({permanent.category}) covers consignments "
-                      f"up to {inr(ceiling)}; this one is {inr(total)}: a regular IEC is "
-                      "needed", field="importer.iec"))
+        findings.append(
+            RULES["CORE-IEC-002"].finding(
+                "reject",
+                f"permanent IEC {permanent.iec} ({permanent.category}) covers consignments "
+                f"up to {inr(ceiling)}; this one is {inr(total)}: a regular IEC is "
+                "needed",
+                field="importer.iec",
+            )
+        )
     return findings
 
 
@@ -85,11 +116,21 @@ def _check_gstin(boe: BillOfEntry) -> list[Finding]:
     rule = RULES["CORE-ID-001"]
     gstin = raw.strip().upper()
     if not gstin_number.is_valid(gstin):
-        return [rule.finding("reject", f"GSTIN {gstin} fails the GSTIN format or check digit",
-                             field="importer.gstin")]
+        return [
+            rule.finding(
+                "reject",
+                f"GSTIN {gstin} fails the GSTIN format or check digit",
+                field="importer.gstin",
+            )
+        ]
     embedded = gstin_number.to_pan(gstin)
     iec = (boe.importer.iec or "").strip().upper()
     if PAN_FORMAT.match(iec) and iec not in permanent_iecs() and embedded != iec:
-        return [rule.finding("query", f"GSTIN {gstin} belongs to PAN {embedded}, the IEC is {iec}",
-                             field="importer.gstin")]
+        return [
+            rule.finding(
+                "query",
+                f"GSTIN {gstin} belongs to PAN {embedded}, the IEC is {iec}",
+                field="importer.gstin",
+            )
+        ]
     return []

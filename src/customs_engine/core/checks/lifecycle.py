@@ -27,38 +27,65 @@ _KIND_NAMES = {"bill_of_entry": "Bill of Entry", "manifest": "IGM"}
 _CONVERTIBLE = {BillOfEntryType.HOME_CONSUMPTION, BillOfEntryType.WAREHOUSING}
 
 
-def check_lifecycle(message: BillOfEntry | ImportGeneralManifest, ctx: CheckContext,
-                    run: RunState) -> list[Finding | Fee]:
+def check_lifecycle(
+    message: BillOfEntry | ImportGeneralManifest, ctx: CheckContext, run: RunState
+) -> list[Finding | Fee]:
     """The message against its document's state; a re-submission of an accepted version (same
     content) says nothing: it is replayed."""
     key = run.current_key
-    if key is not None and key.split("#", 1)[0] == message.message_id and run.is_resubmission(
-            key, message):
+    if (
+        key is not None
+        and key.split("#", 1)[0] == message.message_id
+        and run.is_resubmission(key, message)
+    ):
         return []
     current = run.document(message.message_id)
     name = _KIND_NAMES[kind_of(message)]
     if message.function == Function.ORIGINAL:
         if current is None:
             return []
-        return [RULES["CORE-DOC-001"].finding(
-            "reject", f"{name} {message.message_id} is already filed with other content: send "
-                      "an amendment", field="message_id")]
+        return [
+            RULES["CORE-DOC-001"].finding(
+                "reject",
+                f"{name} {message.message_id} is already filed with other content: send "
+                "an amendment",
+                field="message_id",
+            )
+        ]
     verb = "amendment" if message.function == Function.AMENDMENT else "cancellation"
     if current is None:
-        consequence = ("it is checked and debited as an original" if verb == "amendment"
-                       else "nothing is credited back")
-        return [RULES["CORE-DOC-002"].finding(
-            "query", f"{verb} of {name} {message.message_id}, which is not known (not stored, "
-                     f"not accepted earlier in this run): {consequence}", field="function")]
+        consequence = (
+            "it is checked and debited as an original"
+            if verb == "amendment"
+            else "nothing is credited back"
+        )
+        return [
+            RULES["CORE-DOC-002"].finding(
+                "query",
+                f"{verb} of {name} {message.message_id}, which is not known (not stored, "
+                f"not accepted earlier in this run): {consequence}",
+                field="function",
+            )
+        ]
     if current.kind != kind_of(message):
-        return [RULES["CORE-DOC-003"].finding(
-            "reject", f"document {message.message_id} is a {_KIND_NAMES[current.kind]}: a {name} "
-                      f"{verb} cannot replace it", field="function")]
+        return [
+            RULES["CORE-DOC-003"].finding(
+                "reject",
+                f"document {message.message_id} is a {_KIND_NAMES[current.kind]}: a {name} "
+                f"{verb} cannot replace it",
+                field="function",
+            )
+        ]
     if current.cancelled:
-        return [RULES["CORE-DOC-003"].finding(
-            "reject", f"{name} {message.message_id} is cancelled: it cannot take an {verb}"
-            if verb == "amendment" else f"{name} {message.message_id} is already cancelled",
-            field="function")]
+        return [
+            RULES["CORE-DOC-003"].finding(
+                "reject",
+                f"{name} {message.message_id} is cancelled: it cannot take an {verb}"
+                if verb == "amendment"
+                else f"{name} {message.message_id} is already cancelled",
+                field="function",
+            )
+        ]
     previous = current.model()
     on = ctx.reference_date(message)
     if isinstance(message, BillOfEntry):
@@ -74,11 +101,19 @@ def check_lifecycle(message: BillOfEntry | ImportGeneralManifest, ctx: CheckCont
 
 def _igm_cancellation(igm: ImportGeneralManifest, run: RunState) -> list[Finding | Fee]:
     noted = [boe.message_id for boe in run.noted_documents(igm)]
-    void = (f"the Bills of Entry noted against it are void and their debits credited back: "
-            f"{', '.join(noted)}" if noted else "no known Bill of Entry is noted against it")
-    return [RULES["CORE-IGM-008"].finding(
-        "warn", f"cancellation of IGM {igm.igm_number or igm.message_id}: {void}",
-        field="function")]
+    void = (
+        f"the Bills of Entry noted against it are void and their debits credited back: "
+        f"{', '.join(noted)}"
+        if noted
+        else "no known Bill of Entry is noted against it"
+    )
+    return [
+        RULES["CORE-IGM-008"].finding(
+            "warn",
+            f"cancellation of IGM {igm.igm_number or igm.message_id}: {void}",
+            field="function",
+        )
+    ]
 
 
 def _fee(kind: str, on: date) -> Decimal | None:
@@ -88,8 +123,7 @@ def _fee(kind: str, on: date) -> Decimal | None:
     return Decimal(schedule[kind])
 
 
-def _boe_amendment(boe: BillOfEntry, before: BillOfEntry | None,
-                   on: date) -> list[Finding | Fee]:
+def _boe_amendment(boe: BillOfEntry, before: BillOfEntry | None, on: date) -> list[Finding | Fee]:
     rule = RULES["CORE-BOE-AMD-001"]
     out: list[Finding | Fee] = []
     fee = None if boe.prior else _fee("boe_amendment", on)
@@ -99,54 +133,104 @@ def _boe_amendment(boe: BillOfEntry, before: BillOfEntry | None,
         basis = f"no amendment fee is computed before 2017-04-11 (presented {on})"
     else:
         basis = f"amendment fee INR {fee:.2f}"
-    out.append(rule.finding("info", f"amendment of Bill of Entry {boe.message_id} (needs the "
-                                    f"proper officer's approval, s.149): it replaces the filed "
-                                    f"version; {basis}", field="function"))
+    out.append(
+        rule.finding(
+            "info",
+            f"amendment of Bill of Entry {boe.message_id} (needs the "
+            f"proper officer's approval, s.149): it replaces the filed "
+            f"version; {basis}",
+            field="function",
+        )
+    )
     if fee is not None:
-        out.append(Fee(rule=rule.id, scheme=rule.scheme, kind="amendment_fee", amount=fee,
-                       basis="Bill of Entry amendment"))
+        out.append(
+            Fee(
+                rule=rule.id,
+                scheme=rule.scheme,
+                kind="amendment_fee",
+                amount=fee,
+                basis="Bill of Entry amendment",
+            )
+        )
     if before is None:
         return out
     if before.type != boe.type and {before.type, boe.type} <= _CONVERTIBLE:
-        out.append(RULES["CORE-BOE-AMD-002"].finding(
-            "hold", f"the amendment changes the type from {before.type} to {boe.type}: needs "
-                    "the Additional/Joint Commissioner's approval", field="type"))
+        out.append(
+            RULES["CORE-BOE-AMD-002"].finding(
+                "hold",
+                f"the amendment changes the type from {before.type} to {boe.type}: needs "
+                "the Additional/Joint Commissioner's approval",
+                field="type",
+            )
+        )
     old_iec = (before.importer.iec or "").strip().upper()
     new_iec = (boe.importer.iec or "").strip().upper()
     if old_iec != new_iec:
-        out.append(RULES["CORE-BOE-AMD-003"].finding(
-            "reject", f"the amendment changes the importer's IEC from {old_iec or '(none)'} to "
-                      f"{new_iec or '(none)'}: that is a different declaration, file it as an "
-                      "original", field="importer.iec"))
+        out.append(
+            RULES["CORE-BOE-AMD-003"].finding(
+                "reject",
+                f"the amendment changes the importer's IEC from {old_iec or '(none)'} to "
+                f"{new_iec or '(none)'}: that is a different declaration, file it as an "
+                "original",
+                field="importer.iec",
+            )
+        )
     return out
 
 
 def _boe_cancellation(boe: BillOfEntry, on: date) -> list[Finding | Fee]:
     rule = RULES["CORE-BOE-CAN-001"]
     fee = _fee("boe_cancellation", on)
-    basis = ("no cancellation fee is computed before 2017-04-11" if fee is None
-             else f"cancellation fee INR {fee:.2f}")
-    out: list[Finding | Fee] = [rule.finding(
-        "info", f"cancellation of Bill of Entry {boe.message_id}: every debit of the document is "
-                f"credited back; {basis}", field="function")]
+    basis = (
+        "no cancellation fee is computed before 2017-04-11"
+        if fee is None
+        else f"cancellation fee INR {fee:.2f}"
+    )
+    out: list[Finding | Fee] = [
+        rule.finding(
+            "info",
+            f"cancellation of Bill of Entry {boe.message_id}: every debit of the document is "
+            f"credited back; {basis}",
+            field="function",
+        )
+    ]
     if fee is not None:
-        out.append(Fee(rule=rule.id, scheme=rule.scheme, kind="cancellation_fee", amount=fee,
-                       basis="Bill of Entry cancellation"))
+        out.append(
+            Fee(
+                rule=rule.id,
+                scheme=rule.scheme,
+                kind="cancellation_fee",
+                amount=fee,
+                basis="Bill of Entry cancellation",
+            )
+        )
     return out
 
 
-def _igm_amendment(igm: ImportGeneralManifest, before: ImportGeneralManifest | None,
-                   on: date, run: RunState) -> list[Finding | Fee]:
+def _igm_amendment(
+    igm: ImportGeneralManifest, before: ImportGeneralManifest | None, on: date, run: RunState
+) -> list[Finding | Fee]:
     rule = RULES["CORE-IGM-003"]
     fee = _fee("igm_amendment", on)
-    out: list[Finding | Fee] = [rule.finding(
-        "info", f"amendment of IGM {igm.igm_number or igm.message_id} (s.30(3)): it replaces the "
-                f"filed version for all later noting"
-                f"{f'; amendment fee INR {fee:.2f}' if fee is not None else ''}",
-        field="function")]
+    out: list[Finding | Fee] = [
+        rule.finding(
+            "info",
+            f"amendment of IGM {igm.igm_number or igm.message_id} (s.30(3)): it replaces the "
+            f"filed version for all later noting"
+            f"{f'; amendment fee INR {fee:.2f}' if fee is not None else ''}",
+            field="function",
+        )
+    ]
     if fee is not None:
-        out.append(Fee(rule=rule.id, scheme=rule.scheme, kind="amendment_fee", amount=fee,
-                       basis="IGM amendment"))
+        out.append(
+            Fee(
+                rule=rule.id,
+                scheme=rule.scheme,
+                kind="amendment_fee",
+                amount=fee,
+                basis="IGM amendment",
+            )
+        )
     if before is None:
         return out
     kept = {(line.line, line.subline): line for line in igm.lines}
@@ -154,24 +238,38 @@ def _igm_amendment(igm: ImportGeneralManifest, before: ImportGeneralManifest | N
         new = kept.get((old.line, old.subline))
         where = f"line {old.line}/{old.subline}"
         if new is None:
-            out.append(RULES["CORE-IGM-004"].finding(
-                "hold", f"the amendment removes {where} (B/L {old.bl_number or '-'}): excising "
-                        "it needs the agent's application, proof of short shipment and the fee",
-                field="lines"))
+            out.append(
+                RULES["CORE-IGM-004"].finding(
+                    "hold",
+                    f"the amendment removes {where} (B/L {old.bl_number or '-'}): excising "
+                    "it needs the agent's application, proof of short shipment and the fee",
+                    field="lines",
+                )
+            )
             continue
-        lowered = [f"{label} {was} → {now}" for label, was, now in (
-            ("packages", old.packages, new.packages),
-            ("gross weight (kg)", old.gross_weight_kg, new.gross_weight_kg))
-            if was is not None and now is not None and now < was]
+        lowered = [
+            f"{label} {was} → {now}"
+            for label, was, now in (
+                ("packages", old.packages, new.packages),
+                ("gross weight (kg)", old.gross_weight_kg, new.gross_weight_kg),
+            )
+            if was is not None and now is not None and now < was
+        ]
         if lowered:
-            out.append(RULES["CORE-IGM-005"].finding(
-                "hold", f"the amendment lowers {where}: {', '.join(lowered)}; allowed only once "
-                        "the excess is proved shown in error", field="lines"))
+            out.append(
+                RULES["CORE-IGM-005"].finding(
+                    "hold",
+                    f"the amendment lowers {where}: {', '.join(lowered)}; allowed only once "
+                    "the excess is proved shown in error",
+                    field="lines",
+                )
+            )
     return out + _late_change_of_noted_lines(igm, before, run)
 
 
-def _late_change_of_noted_lines(igm: ImportGeneralManifest, before: ImportGeneralManifest,
-                                run: RunState) -> list[Finding | Fee]:
+def _late_change_of_noted_lines(
+    igm: ImportGeneralManifest, before: ImportGeneralManifest, run: RunState
+) -> list[Finding | Fee]:
     """CORE-IGM-006: presented more than 2 calendar months after arrival, changing a line that a
     known Bill of Entry was noted against."""
     arrived = before.arrived_at or igm.arrived_at
@@ -182,21 +280,35 @@ def _late_change_of_noted_lines(igm: ImportGeneralManifest, before: ImportGenera
     if india_date(presented) <= limit:
         return []
     new_lines = {(line.line, line.subline): line for line in igm.lines}
-    changed = {(line.line, line.subline) for line in before.lines
-               if new_lines.get((line.line, line.subline)) != line}
-    by_bl = {(line.bl_number or "").strip().upper(): (line.line, line.subline)
-             for line in before.lines if line.bl_number}
+    changed = {
+        (line.line, line.subline)
+        for line in before.lines
+        if new_lines.get((line.line, line.subline)) != line
+    }
+    by_bl = {
+        (line.bl_number or "").strip().upper(): (line.line, line.subline)
+        for line in before.lines
+        if line.bl_number
+    }
     hits = []
     for boe in run.noted_documents(before):
         reference = boe.manifest
         assert reference is not None
-        noted_line = ((reference.line, reference.subline or 0) if reference.line is not None
-                      else by_bl.get((reference.bl_number or "").strip().upper()))
+        noted_line = (
+            (reference.line, reference.subline or 0)
+            if reference.line is not None
+            else by_bl.get((reference.bl_number or "").strip().upper())
+        )
         if noted_line in changed:
             hits.append(f"{boe.message_id} (line {noted_line[0]}/{noted_line[1]})")
     if not hits:
         return []
-    return [RULES["CORE-IGM-006"].finding(
-        "info", f"amendment presented {india_date(presented)}, more than 2 calendar months after "
-                f"arrival on {india_date(arrived)}, changes lines noted by {', '.join(hits)}: "
-                "routed to the Manifest Clearance Section", field="lines")]
+    return [
+        RULES["CORE-IGM-006"].finding(
+            "info",
+            f"amendment presented {india_date(presented)}, more than 2 calendar months after "
+            f"arrival on {india_date(arrived)}, changes lines noted by {', '.join(hits)}: "
+            "routed to the Manifest Clearance Section",
+            field="lines",
+        )
+    ]

@@ -16,60 +16,96 @@ from customs_engine.core.response import Finding
 
 def check_noting(boe: BillOfEntry, run: RunState) -> list[Finding]:
     reference = boe.manifest
-    has_reference = reference is not None and bool(reference.igm_number) and (
-        reference.line is not None or bool(reference.bl_number))
+    has_reference = (
+        reference is not None
+        and bool(reference.igm_number)
+        and (reference.line is not None or bool(reference.bl_number))
+    )
     if not has_reference:
         if boe.prior:
             return []  # a prior Bill of Entry is filed before its IGM exists
-        return [RULES["CORE-BOE-NOTE-001"].finding(
-            "reject", "the Bill of Entry carries no manifest reference (IGM number and line or "
-                      "B/L number): it cannot be noted", field="manifest")]
+        return [
+            RULES["CORE-BOE-NOTE-001"].finding(
+                "reject",
+                "the Bill of Entry carries no manifest reference (IGM number and line or "
+                "B/L number): it cannot be noted",
+                field="manifest",
+            )
+        ]
     assert reference is not None and reference.igm_number
     igm = noted_manifest(boe, run)
     if igm is None:
         if boe.prior:
             return []
         dated_ = f" of {reference.igm_date}" if reference.igm_date else ""
-        return [RULES["CORE-BOE-NOTE-002"].finding(
-            "query", f"IGM {reference.igm_number}{dated_} is not known to the engine (not stored, "
-                     "not earlier in this run): noting not verified", field="manifest.igm_number")]
+        return [
+            RULES["CORE-BOE-NOTE-002"].finding(
+                "query",
+                f"IGM {reference.igm_number}{dated_} is not known to the engine (not stored, "
+                "not earlier in this run): noting not verified",
+                field="manifest.igm_number",
+            )
+        ]
     if igm.function == Function.CANCELLATION:
-        return [RULES["CORE-BOE-NOTE-005"].finding(
-            "reject", f"IGM {igm.igm_number} was cancelled: the Bill of Entry cannot be noted "
-                      "against it", field="manifest.igm_number")]
+        return [
+            RULES["CORE-BOE-NOTE-005"].finding(
+                "reject",
+                f"IGM {igm.igm_number} was cancelled: the Bill of Entry cannot be noted against it",
+                field="manifest.igm_number",
+            )
+        ]
     if igm.igm_number is None:  # found by B/L on a fresh manifest (CORE-BOE-NOTE-006)
         line = igm.find_by_bl(reference.bl_number or "")
         assert line is not None
-        return [RULES["CORE-BOE-NOTE-006"].finding(
-            "info", f"IGM {reference.igm_number} is not known, but the manifest "
-                    f"{igm.message_id} of {igm.port_code}, which has no IGM number yet, carries "
-                    f"B/L {line.bl_number} at line {line.line}/{line.subline}: noted against "
-                    "that line", field="manifest.igm_number"),
-            *_compare_line(boe, igm, line)]
+        return [
+            RULES["CORE-BOE-NOTE-006"].finding(
+                "info",
+                f"IGM {reference.igm_number} is not known, but the manifest "
+                f"{igm.message_id} of {igm.port_code}, which has no IGM number yet, carries "
+                f"B/L {line.bl_number} at line {line.line}/{line.subline}: noted against "
+                "that line",
+                field="manifest.igm_number",
+            ),
+            *_compare_line(boe, igm, line),
+        ]
     reject = RULES["CORE-BOE-NOTE-003"]
     if igm.port_code != boe.port_code:
-        return [reject.finding("reject", f"IGM {igm.igm_number} was filed at {igm.port_code}, "
-                               f"the Bill of Entry is at {boe.port_code}",
-                               field="manifest.igm_number")]
+        return [
+            reject.finding(
+                "reject",
+                f"IGM {igm.igm_number} was filed at {igm.port_code}, "
+                f"the Bill of Entry is at {boe.port_code}",
+                field="manifest.igm_number",
+            )
+        ]
     line = _find_line(igm, reference.line, reference.subline, reference.bl_number)
     if line is None:
-        wanted = (f"line {reference.line}/{reference.subline or 0}" if reference.line is not None
-                  else f"a line with B/L {reference.bl_number}")
-        return [reject.finding("reject", f"IGM {igm.igm_number} has no {wanted}",
-                               field="manifest.line" if reference.line is not None
-                               else "manifest.bl_number")]
+        wanted = (
+            f"line {reference.line}/{reference.subline or 0}"
+            if reference.line is not None
+            else f"a line with B/L {reference.bl_number}"
+        )
+        return [
+            reject.finding(
+                "reject",
+                f"IGM {igm.igm_number} has no {wanted}",
+                field="manifest.line" if reference.line is not None else "manifest.bl_number",
+            )
+        ]
     return _compare_line(boe, igm, line)
 
 
-def _find_line(igm: ImportGeneralManifest, line: int | None, subline: int | None,
-               bl_number: str | None) -> ManifestLine | None:
+def _find_line(
+    igm: ImportGeneralManifest, line: int | None, subline: int | None, bl_number: str | None
+) -> ManifestLine | None:
     if line is not None:
         return igm.find_line(line, subline or 0)
     return igm.find_by_bl(bl_number or "")
 
 
-def _compare_line(boe: BillOfEntry, igm: ImportGeneralManifest,
-                  line: ManifestLine) -> list[Finding]:
+def _compare_line(
+    boe: BillOfEntry, igm: ImportGeneralManifest, line: ManifestLine
+) -> list[Finding]:
     rule = RULES["CORE-BOE-NOTE-004"]
     reference = boe.manifest
     assert reference is not None
@@ -78,13 +114,23 @@ def _compare_line(boe: BillOfEntry, igm: ImportGeneralManifest,
     declared_bl = (reference.bl_number or "").strip().upper()
     manifest_bl = (line.bl_number or "").strip().upper()
     if declared_bl and manifest_bl and declared_bl != manifest_bl:
-        findings.append(rule.finding("query", f"{where} is B/L {manifest_bl}, the Bill of Entry "
-                                     f"says {declared_bl}", field="manifest.bl_number"))
+        findings.append(
+            rule.finding(
+                "query",
+                f"{where} is B/L {manifest_bl}, the Bill of Entry says {declared_bl}",
+                field="manifest.bl_number",
+            )
+        )
     iec = (boe.importer.iec or "").strip().upper()
     consignee = (line.consignee_iec or "").strip().upper()
     if iec and consignee and iec != consignee:
-        findings.append(rule.finding("query", f"{where} is consigned to IEC {consignee}, the "
-                                     f"importer is {iec}", field="importer.iec"))
+        findings.append(
+            rule.finding(
+                "query",
+                f"{where} is consigned to IEC {consignee}, the importer is {iec}",
+                field="importer.iec",
+            )
+        )
     return findings
 
 
@@ -98,8 +144,12 @@ def check_prior(boe: BillOfEntry, run: RunState) -> list[Finding]:
     days = (arrived - boe.presented_on).days
     if days <= max_days:
         return []
-    return [RULES["CORE-BOE-PRIOR-001"].finding(
-        "reject", f"prior Bill of Entry presented {boe.presented_on}, the conveyance arrived "
-                  f"{arrived} ({days} days later, more than {max_days}): it is void and must be "
-                  "refiled", field="prior")]
-
+    return [
+        RULES["CORE-BOE-PRIOR-001"].finding(
+            "reject",
+            f"prior Bill of Entry presented {boe.presented_on}, the conveyance arrived "
+            f"{arrived} ({days} days later, more than {max_days}): it is void and must be "
+            "refiled",
+            field="prior",
+        )
+    ]

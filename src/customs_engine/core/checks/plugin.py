@@ -58,8 +58,9 @@ def customs_check_manifest(manifest: ImportGeneralManifest, ctx: CheckContext) -
 
 
 @hookimpl
-def customs_check_in_sequence(message: BillOfEntry | ImportGeneralManifest, ctx: CheckContext,
-                              run: RunState) -> list[Finding | Fee]:
+def customs_check_in_sequence(
+    message: BillOfEntry | ImportGeneralManifest, ctx: CheckContext, run: RunState
+) -> list[Finding | Fee]:
     documents = lifecycle.check_lifecycle(message, ctx, run)
     if not isinstance(message, BillOfEntry) or message.function == Function.CANCELLATION:
         return documents

@@ -28,11 +28,20 @@ def check_routing(boe: BillOfEntry, ctx: CheckContext) -> list[Finding]:
         return []
     hs_code = boe.items[0].hs_code
     on = ctx.reference_date(boe)
-    why = (f"chapter {hs_code[:2]} (heading {hs_code[:4]}) of the first item is not mapped to a "
-           "faceless-assessment group" if routing_table().at(on) else
-           f"no faceless-assessment routing table is in force on {on}")
-    return [RULES["CORE-NAC-001"].finding("info", f"{why}: routing left to the port",
-                                          item=boe.items[0].number, field="items[0].hs_code")]
+    why = (
+        f"chapter {hs_code[:2]} (heading {hs_code[:4]}) of the first item is not mapped to a "
+        "faceless-assessment group"
+        if routing_table().at(on)
+        else f"no faceless-assessment routing table is in force on {on}"
+    )
+    return [
+        RULES["CORE-NAC-001"].finding(
+            "info",
+            f"{why}: routing left to the port",
+            item=boe.items[0].number,
+            field="items[0].hs_code",
+        )
+    ]
 
 
 def rate_date(boe: BillOfEntry, run: RunState) -> date:

@@ -36,9 +36,13 @@ def port_master() -> dict[str, Port]:
     with resources.files(PACKAGE).joinpath("ports.csv").open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     return {
-        row["code"]: Port(row["code"], row["name"], row["station_type"], row["state"],
-                          date.fromisoformat(row["effective_from"]) if row["effective_from"]
-                          else None)
+        row["code"]: Port(
+            row["code"],
+            row["name"],
+            row["station_type"],
+            row["state"],
+            date.fromisoformat(row["effective_from"]) if row["effective_from"] else None,
+        )
         for row in rows
     }
 
@@ -70,8 +74,10 @@ def permanent_iecs() -> dict[str, PermanentIec]:
     for entry in iec_data()["permanent"]:
         ceiling = None
         if "ceiling" in entry:
-            ceiling = Schedule(Period(Decimal(c["value_inr"]), c.get("from"), c.get("until"))
-                               for c in entry["ceiling"])
+            ceiling = Schedule(
+                Period(Decimal(c["value_inr"]), c.get("from"), c.get("until"))
+                for c in entry["ceiling"]
+            )
         record = PermanentIec(entry["iec"], entry["legacy"], entry["category"], ceiling)
         out[record.iec] = record
         out[record.legacy] = record
@@ -108,7 +114,8 @@ def deadlines() -> dict[str, Any]:
 def dated(table: str, on: date) -> dict[str, Any] | None:
     """The entry of an effective-dated ``[[table]]`` of deadlines.toml in force on ``on``."""
     schedule: Schedule[dict[str, Any]] = Schedule(
-        Period(entry, entry.get("from"), entry.get("until")) for entry in deadlines()[table])
+        Period(entry, entry.get("from"), entry.get("until")) for entry in deadlines()[table]
+    )
     return schedule.at(on)
 
 

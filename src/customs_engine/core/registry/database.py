@@ -47,8 +47,9 @@ def create(url: str, *, read_only: bool = False) -> Engine:
     if path is not None:
         _check_side_files(path)
     if path is not None and read_only:
-        engine = create_engine(f"sqlite:///file:{quote(os.path.abspath(path))}?mode=ro&uri=true",
-                               future=True)
+        engine = create_engine(
+            f"sqlite:///file:{quote(os.path.abspath(path))}?mode=ro&uri=true", future=True
+        )
     else:
         engine = create_engine(url, future=True)
     if engine.dialect.name == "sqlite":
@@ -94,8 +95,10 @@ def _check_side_files(path: str) -> None:
     for suffix in ("-wal", "-shm"):
         side = Path(path + suffix)
         if side.exists() and not os.access(side, os.W_OK):
-            raise DatabaseLost(f"{side} is not writable (read-only or immutable); SQLite needs "
-                               "to write it to use the database")
+            raise DatabaseLost(
+                f"{side} is not writable (read-only or immutable); SQLite needs "
+                "to write it to use the database"
+            )
 
 
 def _file_identity(path: str) -> tuple[int, int] | None:
@@ -106,8 +109,7 @@ def _file_identity(path: str) -> tuple[int, int] | None:
     return status.st_dev, status.st_ino
 
 
-def _serialise_sqlite_writers(engine: Engine, path: str | None, *,
-                              read_only: bool = False) -> None:
+def _serialise_sqlite_writers(engine: Engine, path: str | None, *, read_only: bool = False) -> None:
     """SQLite has no row locks: a committing transaction takes the write lock up front
     (``BEGIN IMMEDIATE``) so its balance re-check cannot race another writer.
 
@@ -162,10 +164,11 @@ def migrate(engine: Engine) -> None:
     config = _alembic_config()
     # SQLite: take the write lock up front, so concurrent first opens wait their turn (busy
     # timeout) instead of failing "database is locked" on a lock upgrade
-    with engine.connect().execution_options(sqlite_begin="IMMEDIATE") as connection, \
-            connection.begin():
+    with (
+        engine.connect().execution_options(sqlite_begin="IMMEDIATE") as connection,
+        connection.begin(),
+    ):
         if engine.dialect.name == "postgresql":
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
-                               {"key": MIGRATION_LOCK})
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         config.attributes["connection"] = connection
         command.upgrade(config, "head")

@@ -112,8 +112,14 @@ def _csv_rows(path: str, lines: Iterator[tuple[int, str | None]]) -> Iterator[Ro
         try:
             fields = next(csv.reader((text,), strict=True))
         except csv.Error as exc:
-            problem = ("a quote opened on this line is not closed on it (a quoted field cannot "
-                       "span lines)") if "end of data" in str(exc) else f"not CSV: {exc}"
+            problem = (
+                (
+                    "a quote opened on this line is not closed on it (a quoted field cannot "
+                    "span lines)"
+                )
+                if "end of data" in str(exc)
+                else f"not CSV: {exc}"
+            )
             if header is None:
                 raise ImportFileError(path, [f"{path}:{number}: header: {problem}"]) from exc
             yield number, problem
@@ -122,16 +128,26 @@ def _csv_rows(path: str, lines: Iterator[tuple[int, str | None]]) -> Iterator[Ro
             header = [name.strip() for name in fields]
             unknown = [name for name in header if name not in COLUMNS]
             if unknown or "kind" not in header or len(set(header)) != len(header):
-                problem = (f"unknown column(s) {unknown}" if unknown else "no 'kind' column"
-                           if "kind" not in header else "a column appears twice")
-                raise ImportFileError(path, [f"{path}:{number}: header: {problem}; columns are "
-                                             f"{list(COLUMNS)}"])
+                problem = (
+                    f"unknown column(s) {unknown}"
+                    if unknown
+                    else "no 'kind' column"
+                    if "kind" not in header
+                    else "a column appears twice"
+                )
+                raise ImportFileError(
+                    path, [f"{path}:{number}: header: {problem}; columns are {list(COLUMNS)}"]
+                )
             continue
         if len(fields) > len(header):
             yield number, f"more fields than the {len(header)} header columns"
             continue
-        yield number, _record({name: value for name, value in zip(header, fields, strict=False)
-                               if value != ""})
+        yield (
+            number,
+            _record(
+                {name: value for name, value in zip(header, fields, strict=False) if value != ""}
+            ),
+        )
     if header is None:
         raise ImportFileError(path, [f"{path}: empty file (no header row)"])
 
@@ -165,9 +181,13 @@ def _jsonl_rows(lines: Iterator[tuple[int, str | None]]) -> Iterator[Row]:
         if not text.strip():
             continue
         try:
-            value = json.loads(text, parse_int=_JsonNumber, parse_float=_refuse_float,
-                               parse_constant=_refuse_constant,
-                               object_pairs_hook=_no_duplicate_keys)
+            value = json.loads(
+                text,
+                parse_int=_JsonNumber,
+                parse_float=_refuse_float,
+                parse_constant=_refuse_constant,
+                object_pairs_hook=_no_duplicate_keys,
+            )
         except json.JSONDecodeError as exc:
             yield number, f"not JSON: {exc.msg} at column {exc.colno}"
             continue
@@ -180,21 +200,26 @@ def _jsonl_rows(lines: Iterator[tuple[int, str | None]]) -> Iterator[Row]:
         if not isinstance(value, dict):
             yield number, "each line must be a JSON object"
             continue
-        numbers = [key for key, item in value.items()
-                   if isinstance(item, _JsonNumber) and key not in FIGURES]
+        numbers = [
+            key
+            for key, item in value.items()
+            if isinstance(item, _JsonNumber) and key not in FIGURES
+        ]
         if numbers:
             yield number, f"{numbers[0][:40]}: write it as a string"
             continue
-        yield number, _record({key: item for key, item in value.items()
-                               if item not in ("", None)})
+        yield number, _record({key: item for key, item in value.items() if item not in ("", None)})
 
 
 def _record(row: dict[str, Any]) -> RegistryRecord | str:
     try:
         record = RegistryRecord.model_validate(row)
     except ValidationError as exc:
-        return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'row'}: "
-                         f"{e['msg'].removeprefix('Value error, ')}" for e in exc.errors())
+        return "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'row'}: "
+            f"{e['msg'].removeprefix('Value error, ')}"
+            for e in exc.errors()
+        )
     missing = [name for name in REQUIRED[record.kind] if getattr(record, name) in (None, "")]
     if missing:
         return f"{record.kind} row without {', '.join(missing)}"

@@ -95,9 +95,12 @@ _FIGURES = ("quantity", "value_inr", "fee_paid_inr", "rate")
 
 def _digest(values: dict[str, Any]) -> str:
     """Equal for equal rows: figures compared by value (``100`` equals ``100.00``)."""
-    canonical = tuple(format(Decimal(values[name]).normalize(), "f")
-                      if name in _FIGURES and values[name] is not None else values[name]
-                      for name in _VALUE_COLUMNS)
+    canonical = tuple(
+        format(Decimal(values[name]).normalize(), "f")
+        if name in _FIGURES and values[name] is not None
+        else values[name]
+        for name in _VALUE_COLUMNS
+    )
     return hashlib.sha1(repr(canonical).encode(), usedforsecurity=False).hexdigest()
 
 
@@ -125,8 +128,10 @@ class Load:
             try:
                 staging.execute("PRAGMA journal_mode = OFF")
                 staging.execute("PRAGMA synchronous = OFF")
-                staging.execute("CREATE TABLE staging (file INTEGER, line INTEGER, key TEXT, "
-                                "digest TEXT, body TEXT, action TEXT)")
+                staging.execute(
+                    "CREATE TABLE staging (file INTEGER, line INTEGER, key TEXT, "
+                    "digest TEXT, body TEXT, action TEXT)"
+                )
                 for index, outcome in enumerate(outcomes):
                     self._stage(staging, index, outcome)
                 staging.execute("CREATE INDEX staging_key ON staging (key)")
@@ -163,32 +168,45 @@ class Load:
         elif batch:
             staging.executemany("INSERT INTO staging VALUES (?, ?, ?, ?, ?, NULL)", batch)
 
-    def _conflicts_between_rows(self, staging: sqlite3.Connection,
-                                outcomes: list[FileOutcome]) -> None:
-        keys = [key for (key,) in staging.execute(
-            "SELECT key FROM staging GROUP BY key HAVING COUNT(DISTINCT digest) > 1 "
-            "ORDER BY MIN(file), MIN(line)")]
+    def _conflicts_between_rows(
+        self, staging: sqlite3.Connection, outcomes: list[FileOutcome]
+    ) -> None:
+        keys = [
+            key
+            for (key,) in staging.execute(
+                "SELECT key FROM staging GROUP BY key HAVING COUNT(DISTINCT digest) > 1 "
+                "ORDER BY MIN(file), MIN(line)"
+            )
+        ]
         for key in keys:
-            rows = staging.execute("SELECT file, line, digest, body FROM staging WHERE key = ? "
-                                   "ORDER BY file, line", (key,)).fetchall()
+            rows = staging.execute(
+                "SELECT file, line, digest, body FROM staging WHERE key = ? ORDER BY file, line",
+                (key,),
+            ).fetchall()
             for file, line, digest, body in rows:
                 other = next(r for r in rows if r[2] != digest)
                 values, theirs = json.loads(body), json.loads(other[3])
                 outcomes[file].problem(
                     f"{outcomes[file].path}:{line}: {_describe(values)} conflicts with "
-                    f"{outcomes[other[0]].path}:{other[1]} ({_differences(values, theirs)})")
+                    f"{outcomes[other[0]].path}:{other[1]} ({_differences(values, theirs)})"
+                )
         self._drop_failed(staging, outcomes)
 
-    def _compare_with_stored(self, staging: sqlite3.Connection,
-                             outcomes: list[FileOutcome]) -> None:
+    def _compare_with_stored(
+        self, staging: sqlite3.Connection, outcomes: list[FileOutcome]
+    ) -> None:
         """Mark each key ``insert``, ``replace`` or ``keep``; a stored row that differs is a
         conflict without ``replace``."""
         cursor = staging.execute("SELECT key, MIN(rowid) FROM staging GROUP BY key ORDER BY key")
         while chunk := cursor.fetchmany(500):
             firsts = {key: rowid for key, rowid in chunk}
             with Session(self.store.engine) as session:
-                stored = {row.record_key: row for row in session.scalars(
-                    select(RecordRow).where(RecordRow.record_key.in_(firsts)))}
+                stored = {
+                    row.record_key: row
+                    for row in session.scalars(
+                        select(RecordRow).where(RecordRow.record_key.in_(firsts))
+                    )
+                }
             decisions = []
             for key, rowid in firsts.items():
                 row = stored.get(key)
@@ -197,7 +215,8 @@ class Load:
                     continue
                 theirs = _stored_values(row)
                 digest, body = staging.execute(
-                    "SELECT digest, body FROM staging WHERE rowid = ?", (rowid,)).fetchone()
+                    "SELECT digest, body FROM staging WHERE rowid = ?", (rowid,)
+                ).fetchone()
                 if _digest(theirs) == digest:
                     decisions.append(("keep", key))
                 elif self.replace:
@@ -205,13 +224,15 @@ class Load:
                 else:
                     decisions.append(("conflict", key))
                     for other_file, other_line in staging.execute(
-                            "SELECT file, line FROM staging WHERE key = ?", (key,)).fetchall():
+                        "SELECT file, line FROM staging WHERE key = ?", (key,)
+                    ).fetchall():
                         outcomes[other_file].problem(
                             f"{outcomes[other_file].path}:{other_line}: "
                             f"{_describe(json.loads(body))} differs from the stored row "
                             f"(imported from {row.source}): "
                             f"{_differences(json.loads(body), theirs)}; nothing is replaced "
-                            "without --replace")
+                            "without --replace"
+                        )
             staging.executemany("UPDATE staging SET action = ? WHERE key = ?", decisions)
         self._drop_failed(staging, outcomes)
 
@@ -229,7 +250,8 @@ class Load:
         rows = staging.execute(
             "SELECT key, action, file, body FROM staging WHERE rowid IN "
             "(SELECT MIN(rowid) FROM staging GROUP BY key) AND action IN ('insert', 'replace') "
-            "ORDER BY rowid")
+            "ORDER BY rowid"
+        )
         with Session(self.store.engine) as session, session.begin():
             while chunk := rows.fetchmany(BATCH):
                 replaced = [key for key, action, _, _ in chunk if action == "replace"]
@@ -238,8 +260,9 @@ class Load:
                 session.execute(insert(RECORDS), list(_inserts(chunk, outcomes)))
 
 
-def _inserts(chunk: Iterable[tuple[str, str, int, str]],
-             outcomes: list[FileOutcome]) -> Iterator[dict[str, Any]]:
+def _inserts(
+    chunk: Iterable[tuple[str, str, int, str]], outcomes: list[FileOutcome]
+) -> Iterator[dict[str, Any]]:
     for key, _, file, body in chunk:
         values = json.loads(body)
         for name in _DATES:

@@ -90,8 +90,10 @@ class SqlRegistry:
             return None
         if current != head:
             engine.dispose()
-            raise ValueError(f"its schema is at revision {current}, this version reads {head}: "
-                             "run 'customs registry list' once to migrate it")
+            raise ValueError(
+                f"its schema is at revision {current}, this version reads {head}: "
+                "run 'customs registry list' once to migrate it"
+            )
         return cls(engine)
 
     def close(self) -> None:
@@ -104,8 +106,9 @@ class SqlRegistry:
         count = 0
         with Session(self.engine) as session, session.begin():
             for record in records:
-                key = record_key(record.kind, record.scheme, record.number, record.currency,
-                                 record.issued_on)
+                key = record_key(
+                    record.kind, record.scheme, record.number, record.currency, record.issued_on
+                )
                 row = session.scalars(select(RecordRow).where(RecordRow.record_key == key)).first()
                 if row is None:
                     row = RecordRow(record_key=key)
@@ -120,8 +123,9 @@ class SqlRegistry:
         return count
 
     def records(self, kind: str | None = None, number: str | None = None) -> list[RegistryRecord]:
-        query = select(RecordRow).order_by(RecordRow.kind, RecordRow.scheme, RecordRow.number,
-                                           RecordRow.issued_on)
+        query = select(RecordRow).order_by(
+            RecordRow.kind, RecordRow.scheme, RecordRow.number, RecordRow.issued_on
+        )
         if kind is not None:
             query = query.where(RecordRow.kind == kind)
         if number is not None:
@@ -135,44 +139,71 @@ class SqlRegistry:
 
     def entries_of(self, scheme: str, number: str) -> list[EntryRow]:
         """Every ledger entry of an account (authorisation, registration or bond), in order."""
-        query = (select(EntryRow).where(EntryRow.scheme == scheme.upper(),
-                                        EntryRow.number == number).order_by(EntryRow.id))
+        query = (
+            select(EntryRow)
+            .where(EntryRow.scheme == scheme.upper(), EntryRow.number == number)
+            .order_by(EntryRow.id)
+        )
         with Session(self.engine, expire_on_commit=False) as session:
             return list(session.scalars(query))
 
     def debits_of(self, scheme: str, number: str) -> list[tuple[str, int, Decimal, Decimal]]:
         """An account's entries as (message id, item, quantity, value), in order: debits positive,
         what was credited back negative (their sum is what is spent)."""
-        return [(entry.message_id, entry.item, entry.quantity, entry.value_inr)
-                for entry in self.entries_of(scheme, number)]
+        return [
+            (entry.message_id, entry.item, entry.quantity, entry.value_inr)
+            for entry in self.entries_of(scheme, number)
+        ]
 
     def history(self, message_id: str) -> list[tuple[SubmissionRow, list[EntryRow]]]:
         """A document's versions, oldest first, each with the entries it wrote."""
         with Session(self.engine, expire_on_commit=False) as session:
-            versions = list(session.scalars(select(SubmissionRow).where(
-                SubmissionRow.message_id == message_id).order_by(SubmissionRow.id)))
-            return [(version, list(session.scalars(select(EntryRow).where(
-                EntryRow.submission_id == version.id).order_by(EntryRow.id))))
-                for version in versions]
+            versions = list(
+                session.scalars(
+                    select(SubmissionRow)
+                    .where(SubmissionRow.message_id == message_id)
+                    .order_by(SubmissionRow.id)
+                )
+            )
+            return [
+                (
+                    version,
+                    list(
+                        session.scalars(
+                            select(EntryRow)
+                            .where(EntryRow.submission_id == version.id)
+                            .order_by(EntryRow.id)
+                        )
+                    ),
+                )
+                for version in versions
+            ]
 
     # -- LedgerStore ----------------------------------------------------------------------------
 
     @_ledger_call
     def find_manifests(self, igm_number: str) -> Sequence[ImportGeneralManifest]:
-        query = (select(ManifestRow.body).where(ManifestRow.igm_number == igm_number)
-                 .order_by(ManifestRow.id.desc()))
+        query = (
+            select(ManifestRow.body)
+            .where(ManifestRow.igm_number == igm_number)
+            .order_by(ManifestRow.id.desc())
+        )
         with Session(self.engine) as session:
-            return [ImportGeneralManifest.model_validate_json(body)
-                    for body in session.scalars(query)]
+            return [
+                ImportGeneralManifest.model_validate_json(body) for body in session.scalars(query)
+            ]
 
     @_ledger_call
     def find_unnumbered_manifests(self, port_code: str) -> Sequence[ImportGeneralManifest]:
-        query = (select(ManifestRow.body).where(ManifestRow.igm_number.is_(None),
-                                                ManifestRow.port_code == port_code)
-                 .order_by(ManifestRow.id.desc()))
+        query = (
+            select(ManifestRow.body)
+            .where(ManifestRow.igm_number.is_(None), ManifestRow.port_code == port_code)
+            .order_by(ManifestRow.id.desc())
+        )
         with Session(self.engine) as session:
-            return [ImportGeneralManifest.model_validate_json(body)
-                    for body in session.scalars(query)]
+            return [
+                ImportGeneralManifest.model_validate_json(body) for body in session.scalars(query)
+            ]
 
     @_ledger_call
     def debited(self, scheme: str, number: str) -> tuple[Decimal, Decimal]:
@@ -181,8 +212,9 @@ class SqlRegistry:
 
     @_ledger_call
     def uses(self, scheme: str, number: str) -> Sequence[str]:
-        query = select(LicenceUseRow.message_id).where(LicenceUseRow.scheme == scheme.upper(),
-                                                       LicenceUseRow.number == number)
+        query = select(LicenceUseRow.message_id).where(
+            LicenceUseRow.scheme == scheme.upper(), LicenceUseRow.number == number
+        )
         with Session(self.engine) as session:
             return list(session.scalars(query))
 
@@ -204,9 +236,13 @@ class SqlRegistry:
     @_ledger_call
     def numbered(self, number: str) -> str | None:
         with Session(self.engine) as session:
-            return session.scalars(select(SubmissionRow.message_id).where(
-                SubmissionRow.document_number == number, SubmissionRow.kind == "bill_of_entry")
-                .order_by(SubmissionRow.id.desc())).first()
+            return session.scalars(
+                select(SubmissionRow.message_id)
+                .where(
+                    SubmissionRow.document_number == number, SubmissionRow.kind == "bill_of_entry"
+                )
+                .order_by(SubmissionRow.id.desc())
+            ).first()
 
     @_ledger_call
     def noted_against(self, igm_number: str) -> Sequence[str]:
@@ -245,18 +281,31 @@ class SqlRegistry:
                     raise _Refused(shortfalls)  # leaves the transaction by rolling it back
                 _write(session, submission, credits)
                 for message_id, (version, held) in sorted(voids.items()):
-                    _write(session, Submission(
-                        key=void_key(message_id, submission.key), message_id=message_id,
-                        kind=version.kind, manifest=None, debits=(), licences=(), uses=(),
-                        function=Function.CANCELLATION, replaces=True, body=version.body,
-                        run_id=submission.run_id), held)
+                    _write(
+                        session,
+                        Submission(
+                            key=void_key(message_id, submission.key),
+                            message_id=message_id,
+                            kind=version.kind,
+                            manifest=None,
+                            debits=(),
+                            licences=(),
+                            uses=(),
+                            function=Function.CANCELLATION,
+                            replaces=True,
+                            body=version.body,
+                            run_id=submission.run_id,
+                        ),
+                        held,
+                    )
             return CommitOutcome(committed=True, credits=all_credits, voided=sorted(voids))
         except _Refused as refused:
             return CommitOutcome(committed=False, shortfalls=refused.shortfalls)
         except IntegrityError:
             # another process committed the same submission first: it is a re-submission
-            return CommitOutcome(committed=False,
-                                 replayed=list(self.committed_uses(submission.key) or ()))
+            return CommitOutcome(
+                committed=False, replayed=list(self.committed_uses(submission.key) or ())
+            )
         finally:
             connection.close()
 
@@ -273,17 +322,27 @@ def _lock_document(session: Session, message_id: str) -> None:
     if session.get_bind().dialect.name != "postgresql":
         return
     digest = hashlib.sha256(f"document:{message_id}".encode()).digest()
-    session.execute(text("SELECT pg_advisory_xact_lock(:key)"),
-                    {"key": int.from_bytes(digest[:8], "big", signed=True)})
+    session.execute(
+        text("SELECT pg_advisory_xact_lock(:key)"),
+        {"key": int.from_bytes(digest[:8], "big", signed=True)},
+    )
 
 
 def _noted_against(session: Session, igm_number: str) -> list[str]:
-    return sorted(set(session.scalars(select(SubmissionRow.message_id).where(
-        SubmissionRow.igm_number == igm_number, SubmissionRow.kind == "bill_of_entry"))))
+    return sorted(
+        set(
+            session.scalars(
+                select(SubmissionRow.message_id).where(
+                    SubmissionRow.igm_number == igm_number, SubmissionRow.kind == "bill_of_entry"
+                )
+            )
+        )
+    )
 
 
-def _voidable(session: Session, igm_number: str,
-              port_code: str) -> dict[str, tuple[DocumentVersion, list[Credit]]]:
+def _voidable(
+    session: Session, igm_number: str, port_code: str
+) -> dict[str, tuple[DocumentVersion, list[Credit]]]:
     """The live Bills of Entry noted against an IGM being cancelled, each locked, with what
     crediting it back writes."""
     found = {}
@@ -291,56 +350,94 @@ def _voidable(session: Session, igm_number: str,
         _lock_document(session, message_id)  # sorted: IGM first, then its BoEs in order
         version = _document(session, message_id)
         boe = version.model() if version is not None and not version.cancelled else None
-        if (version is not None and isinstance(boe, BillOfEntry) and boe.manifest is not None
-                and boe.manifest.igm_number == igm_number and boe.port_code == port_code):
+        if (
+            version is not None
+            and isinstance(boe, BillOfEntry)
+            and boe.manifest is not None
+            and boe.manifest.igm_number == igm_number
+            and boe.port_code == port_code
+        ):
             found[message_id] = (version, reversals(_holdings(session, message_id)))
     return found
 
 
 def _committed_uses(session: Session, keys: Sequence[str]) -> list[AuthorisationUse] | None:
-    stored = session.scalars(select(SubmissionRow.uses_json)
-                             .where(SubmissionRow.message_key.in_(keys))).first()
+    stored = session.scalars(
+        select(SubmissionRow.uses_json).where(SubmissionRow.message_key.in_(keys))
+    ).first()
     if stored is None:
         return None
     return [AuthorisationUse.model_validate(use) for use in json.loads(stored)]
 
 
 def _document(session: Session, message_id: str) -> DocumentVersion | None:
-    row = session.scalars(select(SubmissionRow).where(SubmissionRow.message_id == message_id)
-                          .order_by(SubmissionRow.id.desc())).first()
+    row = session.scalars(
+        select(SubmissionRow)
+        .where(SubmissionRow.message_id == message_id)
+        .order_by(SubmissionRow.id.desc())
+    ).first()
     if row is None:
         return None
-    return DocumentVersion(message_id=row.message_id, kind=row.kind,
-                           function=Function(row.function), key=row.message_key, body=row.body)
+    return DocumentVersion(
+        message_id=row.message_id,
+        kind=row.kind,
+        function=Function(row.function),
+        key=row.message_key,
+        body=row.body,
+    )
 
 
 def _holdings(session: Session, message_id: str) -> Holdings:
     held: Holdings = {}
-    rows = session.execute(select(EntryRow.scheme, EntryRow.number, EntryRow.item, EntryRow.unit,
-                                  EntryRow.quantity, EntryRow.value_inr)
-                           .where(EntryRow.message_id == message_id).order_by(EntryRow.id))
-    add_holdings(held, (((scheme, number, item, unit), quantity, value)
-                        for scheme, number, item, unit, quantity, value in rows))
+    rows = session.execute(
+        select(
+            EntryRow.scheme,
+            EntryRow.number,
+            EntryRow.item,
+            EntryRow.unit,
+            EntryRow.quantity,
+            EntryRow.value_inr,
+        )
+        .where(EntryRow.message_id == message_id)
+        .order_by(EntryRow.id)
+    )
+    add_holdings(
+        held,
+        (
+            ((scheme, number, item, unit), quantity, value)
+            for scheme, number, item, unit, quantity, value in rows
+        ),
+    )
     return held
 
 
-def _conflict(current: DocumentVersion | None,
-              submission: Submission) -> tuple[str, str] | None:
+def _conflict(current: DocumentVersion | None, submission: Submission) -> tuple[str, str] | None:
     """The document's committed state does not allow this message (RULES §1.4)."""
     if current is None:
         return None
     if current.kind != submission.kind:
-        return ("CORE-DOC-003", f"document {submission.message_id} is a "
-                f"{current.kind.replace('_', ' ')}: a {submission.kind.replace('_', ' ')} "
-                "message cannot amend or cancel it")
+        return (
+            "CORE-DOC-003",
+            f"document {submission.message_id} is a "
+            f"{current.kind.replace('_', ' ')}: a {submission.kind.replace('_', ' ')} "
+            "message cannot amend or cancel it",
+        )
     if submission.function == Function.ORIGINAL:
-        return ("CORE-DOC-001", f"document {submission.message_id} is already filed with "
-                "other content: send an amendment")
+        return (
+            "CORE-DOC-001",
+            f"document {submission.message_id} is already filed with "
+            "other content: send an amendment",
+        )
     if current.cancelled:
-        return ("CORE-DOC-003", f"document {submission.message_id} is cancelled: it cannot "
-                f"be {'amended' if submission.function == Function.AMENDMENT else 'cancelled'}"
-                " again")
+        return (
+            "CORE-DOC-003",
+            f"document {submission.message_id} is cancelled: it cannot "
+            f"be {'amended' if submission.function == Function.AMENDMENT else 'cancelled'}"
+            " again",
+        )
     return None
+
+
 class _Refused(Exception):
     def __init__(self, shortfalls: list[Shortfall]):
         super().__init__("balance re-check failed")
@@ -349,13 +446,17 @@ class _Refused(Exception):
 
 def _debited(session: Session, scheme: str, number: str) -> tuple[Decimal, Decimal]:
     """An account's balance: the sum of its entries (debits less what was credited back)."""
-    rows = session.execute(select(EntryRow.quantity, EntryRow.value_inr).where(
-        EntryRow.scheme == scheme, EntryRow.number == number)).all()
+    rows = session.execute(
+        select(EntryRow.quantity, EntryRow.value_inr).where(
+            EntryRow.scheme == scheme, EntryRow.number == number
+        )
+    ).all()
     return (sum((q for q, _ in rows), ZERO), sum((v for _, v in rows), ZERO))
 
 
-def _recheck(session: Session, debits: Sequence[Debit],
-             credits: Sequence[Credit] = ()) -> list[Shortfall]:
+def _recheck(
+    session: Session, debits: Sequence[Debit], credits: Sequence[Credit] = ()
+) -> list[Shortfall]:
     """Re-check every debit against limit − committed entries + what this message credits back,
     under row locks taken in key order (deterministic, so two committers never deadlock). The
     accounts credited back are locked too, so committers touching one account are serialised."""
@@ -364,18 +465,26 @@ def _recheck(session: Session, debits: Sequence[Debit],
     released: dict[tuple[str, str], tuple[Decimal, Decimal]] = {}
     for credit in credits:
         quantity, value = released.get((credit.scheme, credit.number), (ZERO, ZERO))
-        released[(credit.scheme, credit.number)] = (quantity + credit.quantity,
-                                                     value + credit.value_inr)
+        released[(credit.scheme, credit.number)] = (
+            quantity + credit.quantity,
+            value + credit.value_inr,
+        )
     # a bond balance's clearances are serialised by its warehousing document's lock, taken
     # before any row lock (document locks always come first)
-    for warehousing in sorted({d.number.rsplit("/", 1)[0] for d in debits
-                               if d.scheme == BOND and d.kind != "bond"}):
+    for warehousing in sorted(
+        {d.number.rsplit("/", 1)[0] for d in debits if d.scheme == BOND and d.kind != "bond"}
+    ):
         _lock_document(session, warehousing)
     accounts = {(d.scheme, d.number) for d in debits} | {(c.scheme, c.number) for c in credits}
-    keys = sorted(record_key("authorisation", scheme, number, None, None)
-                  for scheme, number in accounts)
-    locked = session.scalars(select(RecordRow).where(RecordRow.record_key.in_(keys))
-                             .order_by(RecordRow.record_key).with_for_update()).all()
+    keys = sorted(
+        record_key("authorisation", scheme, number, None, None) for scheme, number in accounts
+    )
+    locked = session.scalars(
+        select(RecordRow)
+        .where(RecordRow.record_key.in_(keys))
+        .order_by(RecordRow.record_key)
+        .with_for_update()
+    ).all()
     limits = {(row.scheme or "", row.number): row for row in locked}
     spent: dict[tuple[str, str], tuple[Decimal, Decimal]] = {}
     shortfalls = []
@@ -401,7 +510,8 @@ def _recheck(session: Session, debits: Sequence[Debit],
         left_q = None if row.quantity is None else row.quantity - quantity
         left_v = None if row.value_inr is None else row.value_inr - value
         if (left_q is not None and debit.quantity > left_q) or (
-                left_v is not None and debit.value_inr > left_v):
+            left_v is not None and debit.value_inr > left_v
+        ):
             if debit.claim is not None:
                 shortfalls.append(Shortfall(debit.claim, left_q, left_v))
             continue
@@ -411,37 +521,73 @@ def _recheck(session: Session, debits: Sequence[Debit],
 
 def _write(session: Session, submission: Submission, credits: Sequence[Credit]) -> None:
     now = datetime.now(UTC)
-    row = SubmissionRow(message_key=submission.key, message_id=submission.message_id,
-                        kind=submission.kind, committed_at=now,
-                        uses_json=json.dumps([u.model_dump(mode="json") for u in submission.uses]),
-                        function=str(submission.function), run_id=submission.run_id,
-                        body=submission.body, igm_number=submission.igm_number,
-                        document_number=submission.document_number)
+    row = SubmissionRow(
+        message_key=submission.key,
+        message_id=submission.message_id,
+        kind=submission.kind,
+        committed_at=now,
+        uses_json=json.dumps([u.model_dump(mode="json") for u in submission.uses]),
+        function=str(submission.function),
+        run_id=submission.run_id,
+        body=submission.body,
+        igm_number=submission.igm_number,
+        document_number=submission.document_number,
+    )
     session.add(row)
     session.flush()
-    common = {"submission_id": row.id, "message_id": submission.message_id,
-              "function": str(submission.function), "created_at": now,
-              "run_id": submission.run_id}
+    common = {
+        "submission_id": row.id,
+        "message_id": submission.message_id,
+        "function": str(submission.function),
+        "created_at": now,
+        "run_id": submission.run_id,
+    }
     for credit in credits:
-        session.add(EntryRow(**common, kind="reversal", scheme=credit.scheme,
-                             number=credit.number, item=credit.item, quantity=-credit.quantity,
-                             unit=credit.unit, value_inr=-credit.value_inr))
+        session.add(
+            EntryRow(
+                **common,
+                kind="reversal",
+                scheme=credit.scheme,
+                number=credit.number,
+                item=credit.item,
+                quantity=-credit.quantity,
+                unit=credit.unit,
+                value_inr=-credit.value_inr,
+            )
+        )
     for debit in submission.debits:
-        session.add(EntryRow(**common, kind=debit.kind, scheme=debit.scheme, number=debit.number,
-                             item=debit.item, quantity=debit.quantity, unit=debit.unit,
-                             value_inr=debit.value_inr))
+        session.add(
+            EntryRow(
+                **common,
+                kind=debit.kind,
+                scheme=debit.scheme,
+                number=debit.number,
+                item=debit.item,
+                quantity=debit.quantity,
+                unit=debit.unit,
+                value_inr=debit.value_inr,
+            )
+        )
     for scheme, number in submission.licences:
-        session.add(LicenceUseRow(submission_id=row.id, scheme=scheme, number=number,
-                                  message_id=submission.message_id))
+        session.add(
+            LicenceUseRow(
+                submission_id=row.id, scheme=scheme, number=number, message_id=submission.message_id
+            )
+        )
     manifest = submission.manifest
     if manifest is not None:
-        session.add(ManifestRow(submission_id=row.id, igm_number=manifest.igm_number,
-                                port_code=manifest.port_code, igm_date=manifest.igm_date,
-                                body=manifest.model_dump_json()))
+        session.add(
+            ManifestRow(
+                submission_id=row.id,
+                igm_number=manifest.igm_number,
+                port_code=manifest.port_code,
+                igm_date=manifest.igm_date,
+                body=manifest.model_dump_json(),
+            )
+        )
 
 
 def _to_record(row: RecordRow) -> RegistryRecord:
     values = {name: getattr(row, name) for name in _RECORD_FIELDS}
     values["hs_codes"] = tuple((row.hs_codes or "").split())
     return RegistryRecord(**values)
-

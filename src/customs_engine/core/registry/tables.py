@@ -141,7 +141,6 @@ class ManifestRow(Base):
     body: Mapped[str] = mapped_column(Text)
 
 
-
 class ServiceTokenRow(Base):
     """An API token of ``customs serve``: only a SHA-256 digest of its secret is kept."""
 
@@ -178,7 +177,8 @@ class ValidationMessageRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     validation_id: Mapped[int] = mapped_column(
-        ForeignKey("service_validation.id", ondelete="CASCADE"), index=True)
+        ForeignKey("service_validation.id", ondelete="CASCADE"), index=True
+    )
     position: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(10), index=True)
     #: space-separated rule ids of its findings, padded with spaces (filter by `` RULE ``)
@@ -186,8 +186,9 @@ class ValidationMessageRow(Base):
     body: Mapped[str] = mapped_column(Text)
 
 
-def record_key(kind: str, scheme: str | None, number: str, currency: str | None,
-               issued_on: date | None) -> str:
+def record_key(
+    kind: str, scheme: str | None, number: str, currency: str | None, issued_on: date | None
+) -> str:
     """Authorisations and registrations by scheme and number, agencies by id, rates by currency
     and date in force."""
     if kind in ("authorisation", "registration"):

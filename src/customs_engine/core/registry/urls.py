@@ -37,8 +37,11 @@ DRIVERS = {"postgresql": "pip install 'customs-engine[postgres]'"}
 def missing_driver_hint(url: str) -> str:
     """What to install when the URL's database driver is not there."""
     dialect = url.partition("://")[0].split("+", 1)[0].lower() or "?"
-    return DRIVERS.get(dialect, f"install the Python database driver for {dialect!r} (see "
-                                "SQLAlchemy's dialect documentation)")
+    return DRIVERS.get(
+        dialect,
+        f"install the Python database driver for {dialect!r} (see "
+        "SQLAlchemy's dialect documentation)",
+    )
 
 
 def sqlite_path(url: str) -> str | None:

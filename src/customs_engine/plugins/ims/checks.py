@@ -59,69 +59,124 @@ def assess(boe: BillOfEntry, ctx: CheckContext, rules: RuleSet, policy: ImsPolic
 
 def _no_licence(rules: RuleSet, item: Item, index: int, failed: Decision | None) -> Finding:
     category = item.product_category.value if item.product_category else "?"
-    why = (f"the {failed.rule} exemption does not apply" if failed is not None
-           else "no exemption applies")
+    why = (
+        f"the {failed.rule} exemption does not apply"
+        if failed is not None
+        else "no exemption applies"
+    )
     return rules["IMS-AUTH-001"].finding(
-        "reject", f"{category} under HS {item.hs_code} is restricted: no IMS authorisation is "
-                  f"quoted and {why}", item=item.number, field=f"items[{index}].licences")
+        "reject",
+        f"{category} under HS {item.hs_code} is restricted: no IMS authorisation is "
+        f"quoted and {why}",
+        item=item.number,
+        field=f"items[{index}].licences",
+    )
 
 
-def _restricted_lines(boe: BillOfEntry, rules: RuleSet, policy: ImsPolicy,
-                      result: ImsResult) -> list[tuple[int, Item]]:
+def _restricted_lines(
+    boe: BillOfEntry, rules: RuleSet, policy: ImsPolicy, result: ImsResult
+) -> list[tuple[int, Item]]:
     restricted = []
     for index, item in enumerate(boe.items):
         where: dict[str, Any] = {"item": item.number, "field": f"items[{index}].hs_code"}
         if item.hs_code in policy.invalid_codes:
-            result.findings.append(rules["IMS-COV-001"].finding(
-                "query", f"HS {item.hs_code} is not an Indian tariff line; laptops and personal "
-                         "computers are 84713010", **where))
+            result.findings.append(
+                rules["IMS-COV-001"].finding(
+                    "query",
+                    f"HS {item.hs_code} is not an Indian tariff line; laptops and personal "
+                    "computers are 84713010",
+                    **where,
+                )
+            )
         elif item.hs_code in policy.codes:
             if item.product_category is None:
-                result.findings.append(rules["IMS-COV-002"].finding(
-                    "query", f"HS {item.hs_code} is covered by IMS but the line has no product "
-                             "category; restricted categories are "
-                             f"{', '.join(sorted(policy.restricted_categories))}",
-                    item=item.number, field=f"items[{index}].product_category"))
+                result.findings.append(
+                    rules["IMS-COV-002"].finding(
+                        "query",
+                        f"HS {item.hs_code} is covered by IMS but the line has no product "
+                        "category; restricted categories are "
+                        f"{', '.join(sorted(policy.restricted_categories))}",
+                        item=item.number,
+                        field=f"items[{index}].product_category",
+                    )
+                )
             elif item.product_category.value in policy.restricted_categories:
                 restricted.append((index, item))
     return restricted
 
 
-def _licence_route(boe: BillOfEntry, ctx: CheckContext, rules: RuleSet, policy: ImsPolicy,
-                   index: int, item: Item, licences: list[tuple[int, Licence]],
-                   result: ImsResult) -> None:
+def _licence_route(
+    boe: BillOfEntry,
+    ctx: CheckContext,
+    rules: RuleSet,
+    policy: ImsPolicy,
+    index: int,
+    item: Item,
+    licences: list[tuple[int, Licence]],
+    result: ImsResult,
+) -> None:
     """Claim the line against the first licence valid on the date of import."""
     import_date = boe.manifest.bl_date if boe.manifest else None
     if import_date is None:
         import_date = boe.presented_on
-        result.findings.append(rules["IMS-VAL-002"].finding(
-            "warn", f"no B/L date: IMS validity reckoned from the Bill of Entry date {import_date} "
-                    "instead of the shipment date", item=item.number,
-            field=f"items[{index}].licences[{licences[0][0]}]"))
+        result.findings.append(
+            rules["IMS-VAL-002"].finding(
+                "warn",
+                f"no B/L date: IMS validity reckoned from the Bill of Entry date {import_date} "
+                "instead of the shipment date",
+                item=item.number,
+                field=f"items[{index}].licences[{licences[0][0]}]",
+            )
+        )
     expired: list[Finding] = []
     for position, licence in licences:
-        where: dict[str, Any] = {"item": item.number,
-                                 "field": f"items[{index}].licences[{position}]"}
+        where: dict[str, Any] = {
+            "item": item.number,
+            "field": f"items[{index}].licences[{position}]",
+        }
         record = ctx.registry.licence(SCHEME, licence.number)
         expiry = _expiry(licence, record, policy)
         if expiry is not None and import_date > expiry:
-            expired.append(rules["IMS-VAL-001"].finding(
-                "reject", f"IMS authorisation {licence.number} expired on {expiry}; date of "
-                          f"import (shipment) {import_date}", **where))
+            expired.append(
+                rules["IMS-VAL-001"].finding(
+                    "reject",
+                    f"IMS authorisation {licence.number} expired on {expiry}; date of "
+                    f"import (shipment) {import_date}",
+                    **where,
+                )
+            )
             continue
         if expiry is None:
-            result.findings.append(rules["IMS-VAL-001"].finding(
-                "query", f"IMS authorisation {licence.number}: no expiry or issue date on the "
-                         "message or in the registry; validity cannot be checked", **where))
+            result.findings.append(
+                rules["IMS-VAL-001"].finding(
+                    "query",
+                    f"IMS authorisation {licence.number}: no expiry or issue date on the "
+                    "message or in the registry; validity cannot be checked",
+                    **where,
+                )
+            )
         if record is not None and record.port_code and record.port_code != boe.port_code:
-            result.findings.append(rules["IMS-PORT-001"].finding(
-                "query", f"IMS authorisation {licence.number} is registered at "
-                         f"{record.port_code}; the Bill of Entry is at {boe.port_code}", **where))
+            result.findings.append(
+                rules["IMS-PORT-001"].finding(
+                    "query",
+                    f"IMS authorisation {licence.number} is registered at "
+                    f"{record.port_code}; the Bill of Entry is at {boe.port_code}",
+                    **where,
+                )
+            )
         # the engine valued the item once; an unknown value (CORE-FX-002) debits no value
-        result.claims.append(AuthorisationClaim(
-            scheme=SCHEME, number=licence.number, item=item.number, quantity=item.quantity,
-            unit=item.unit, value_inr=item.value_inr if item.value_inr is not None else Decimal(0),
-            shortfall_rule="IMS-BAL-001", field=where["field"]))
+        result.claims.append(
+            AuthorisationClaim(
+                scheme=SCHEME,
+                number=licence.number,
+                item=item.number,
+                quantity=item.quantity,
+                unit=item.unit,
+                value_inr=item.value_inr if item.value_inr is not None else Decimal(0),
+                shortfall_rule="IMS-BAL-001",
+                field=where["field"],
+            )
+        )
         return
     result.findings.extend(expired)
 

@@ -26,8 +26,14 @@ POLICY = ImsPolicy.load()
 
 @hookimpl
 def customs_schemes() -> list[Scheme]:
-    return [Scheme(name="ims", title="Import Management System: restricted IT hardware (DGFT)",
-                   licence_schemes=("IMS",), shortfall_rules=("IMS-BAL-001",))]
+    return [
+        Scheme(
+            name="ims",
+            title="Import Management System: restricted IT hardware (DGFT)",
+            licence_schemes=("IMS",),
+            shortfall_rules=("IMS-BAL-001",),
+        )
+    ]
 
 
 @hookimpl

@@ -40,8 +40,10 @@ class ImsPolicy:
             codes=frozenset(coverage["codes"]),
             invalid_codes=frozenset(coverage["invalid_codes"]),
             restricted_categories=frozenset(coverage["restricted_categories"]),
-            expiry=Schedule(Period(ExpiryRule(e["rule"], e.get("date")), e.get("from"),
-                                   e.get("until")) for e in data["expiry"]),
+            expiry=Schedule(
+                Period(ExpiryRule(e["rule"], e.get("date")), e.get("from"), e.get("until"))
+                for e in data["expiry"]
+            ),
             exemptions=data["exemptions"],
         )
 

@@ -26,10 +26,14 @@ class ScrapPolicy:
             listed=frozenset(data["listed"]["codes"]),
             other_headings=tuple(data["other"]["headings"]),
             free_forms=frozenset(data["form"]["free_forms"]),
-            barred_loading={code: data["origin"]["names"].get(code, code)
-                            for code in data["origin"]["ports_of_loading"]},
-            designated=[Period(frozenset(e["codes"]), e.get("from"), e.get("until"))
-                        for e in data["designated_port"]],
+            barred_loading={
+                code: data["origin"]["names"].get(code, code)
+                for code in data["origin"]["ports_of_loading"]
+            },
+            designated=[
+                Period(frozenset(e["codes"]), e.get("from"), e.get("until"))
+                for e in data["designated_port"]
+            ],
             safe_route=Schedule([Period(safe, safe.get("from"), safe.get("until"))]),
         )
 
@@ -39,11 +43,15 @@ class ScrapPolicy:
     def designated_on(self, on: date) -> frozenset[str]:
         return frozenset().union(*(p.value for p in self.designated if p.covers(on)))
 
-    def safe_route_applies(self, on: date, origin: str | None, consigned_from: str | None,
-                           port_code: str) -> bool:
+    def safe_route_applies(
+        self, on: date, origin: str | None, consigned_from: str | None, port_code: str
+    ) -> bool:
         route = self.safe_route.at(on)
         if route is None:
             return False
         countries = set(route["countries"])
-        return (origin or "").upper() in countries and (consigned_from or "").upper() in countries \
+        return (
+            (origin or "").upper() in countries
+            and (consigned_from or "").upper() in countries
             and port_code in route["ports"]
+        )

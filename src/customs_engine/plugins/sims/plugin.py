@@ -29,8 +29,9 @@ class SimsPlugin(MonitoringPlugin):
             return "steel re-imported for packaging (purpose PACKAGING_REIMPORT)"
         return None
 
-    def in_sequence(self, boe: BillOfEntry, run: RunView,
-                    lines: list[tuple[int, Item]]) -> list[Finding]:
+    def in_sequence(
+        self, boe: BillOfEntry, run: RunView, lines: list[tuple[int, Item]]
+    ) -> list[Finding]:
         return _one_per_bill(boe, run, lines)
 
 
@@ -42,10 +43,15 @@ def _one_per_bill(boe: BillOfEntry, run: RunView, lines: list[tuple[int, Item]])
         earlier = run.prior_uses(SIMS.scheme, number, excluding=boe.message_id)
         if earlier:
             occ = occurrences[0]
-            out.append(rule.finding(
-                "query", f"SIMS registration {number} was already quoted on Bill of Entry "
-                         f"{', '.join(earlier)}; one registration serves one Bill of Entry",
-                item=occ.item.number, field=occ.field))
+            out.append(
+                rule.finding(
+                    "query",
+                    f"SIMS registration {number} was already quoted on Bill of Entry "
+                    f"{', '.join(earlier)}; one registration serves one Bill of Entry",
+                    item=occ.item.number,
+                    field=occ.field,
+                )
+            )
     return out
 
 

@@ -20,8 +20,7 @@ from customs_engine.core.registry.database import create, resolve_url
 connection = context.config.attributes.get("connection")
 if connection is None:  # run from the alembic command line
     with create(resolve_url(None)).begin() as own_connection:
-        context.configure(connection=own_connection, target_metadata=None,
-                          render_as_batch=True)
+        context.configure(connection=own_connection, target_metadata=None, render_as_batch=True)
         with context.begin_transaction():
             context.run_migrations()
 else:

@@ -54,8 +54,13 @@ def upgrade() -> None:
     op.create_table(
         "ledger_debit",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("submission_id", sa.Integer, sa.ForeignKey("ledger_submission.id"),
-                  nullable=False, index=True),
+        sa.Column(
+            "submission_id",
+            sa.Integer,
+            sa.ForeignKey("ledger_submission.id"),
+            nullable=False,
+            index=True,
+        ),
         sa.Column("scheme", sa.String(20), nullable=False),
         sa.Column("number", sa.String(100), nullable=False),
         sa.Column("item", sa.Integer, nullable=False),
@@ -66,8 +71,13 @@ def upgrade() -> None:
     op.create_table(
         "ledger_licence_use",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("submission_id", sa.Integer, sa.ForeignKey("ledger_submission.id"),
-                  nullable=False, index=True),
+        sa.Column(
+            "submission_id",
+            sa.Integer,
+            sa.ForeignKey("ledger_submission.id"),
+            nullable=False,
+            index=True,
+        ),
         sa.Column("scheme", sa.String(20), nullable=False),
         sa.Column("number", sa.String(100), nullable=False),
         sa.Column("message_id", sa.String(200), nullable=False),
@@ -76,8 +86,13 @@ def upgrade() -> None:
     op.create_table(
         "ledger_manifest",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("submission_id", sa.Integer, sa.ForeignKey("ledger_submission.id"),
-                  nullable=False, index=True),
+        sa.Column(
+            "submission_id",
+            sa.Integer,
+            sa.ForeignKey("ledger_submission.id"),
+            nullable=False,
+            index=True,
+        ),
         sa.Column("igm_number", sa.String(50), index=True),
         sa.Column("port_code", sa.String(10), nullable=False),
         sa.Column("igm_date", sa.Date),
@@ -86,6 +101,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("ledger_manifest", "ledger_licence_use", "ledger_debit", "ledger_submission",
-                  "registry_record"):
+    for table in (
+        "ledger_manifest",
+        "ledger_licence_use",
+        "ledger_debit",
+        "ledger_submission",
+        "registry_record",
+    ):
         op.drop_table(table)

@@ -39,9 +39,13 @@ def upgrade() -> None:
     op.create_table(
         "service_validation_message",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("validation_id", sa.Integer,
-                  sa.ForeignKey("service_validation.id", ondelete="CASCADE"),
-                  nullable=False, index=True),
+        sa.Column(
+            "validation_id",
+            sa.Integer,
+            sa.ForeignKey("service_validation.id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        ),
         sa.Column("position", sa.Integer, nullable=False),
         sa.Column("status", sa.String(10), nullable=False, index=True),
         sa.Column("rules", sa.Text, nullable=False),

@@ -23,8 +23,9 @@ DECIMAL = sa.String(40)  # Decimal as text (tables.DecimalText)
 
 def upgrade() -> None:
     with op.batch_alter_table("ledger_submission") as batch:
-        batch.add_column(sa.Column("function", sa.String(20), nullable=False,
-                                   server_default="original"))
+        batch.add_column(
+            sa.Column("function", sa.String(20), nullable=False, server_default="original")
+        )
         batch.add_column(sa.Column("run_id", sa.String(64)))
         batch.add_column(sa.Column("body", sa.Text))
         batch.add_column(sa.Column("igm_number", sa.String(50)))
@@ -34,8 +35,13 @@ def upgrade() -> None:
     op.create_table(
         "ledger_entry",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("submission_id", sa.Integer, sa.ForeignKey("ledger_submission.id"),
-                  nullable=False, index=True),
+        sa.Column(
+            "submission_id",
+            sa.Integer,
+            sa.ForeignKey("ledger_submission.id"),
+            nullable=False,
+            index=True,
+        ),
         sa.Column("message_id", sa.String(200), nullable=False, index=True),
         sa.Column("function", sa.String(20), nullable=False),
         sa.Column("kind", sa.String(20), nullable=False),
@@ -57,14 +63,19 @@ def upgrade() -> None:
         " d.item, d.quantity, r.unit, d.value_inr, s.committed_at, NULL"
         " FROM ledger_debit d JOIN ledger_submission s ON s.id = d.submission_id"
         " LEFT JOIN registry_record r ON r.record_key = 'licence:' || d.scheme || ':' || d.number"
-        " ORDER BY d.id")
+        " ORDER BY d.id"
+    )
     if op.get_bind().dialect.name == "postgresql":
-        op.execute("SELECT setval(pg_get_serial_sequence('ledger_entry', 'id'),"
-                   " COALESCE((SELECT MAX(id) FROM ledger_entry), 0) + 1, false)")
+        op.execute(
+            "SELECT setval(pg_get_serial_sequence('ledger_entry', 'id'),"
+            " COALESCE((SELECT MAX(id) FROM ledger_entry), 0) + 1, false)"
+        )
     # a manifest's number, for IGM cancellations (Bills of Entry committed before carry no body)
-    op.execute("UPDATE ledger_submission SET igm_number = (SELECT m.igm_number FROM"
-               " ledger_manifest m WHERE m.submission_id = ledger_submission.id)"
-               " WHERE kind = 'manifest'")
+    op.execute(
+        "UPDATE ledger_submission SET igm_number = (SELECT m.igm_number FROM"
+        " ledger_manifest m WHERE m.submission_id = ledger_submission.id)"
+        " WHERE kind = 'manifest'"
+    )
     op.drop_index("ix_ledger_debit_licence", table_name="ledger_debit")
     op.drop_table("ledger_debit")
 
