@@ -40,7 +40,7 @@ from customs_engine.core.plugin_manager import (
 )
 from customs_engine.core.progress import Progress, progress_wanted
 from customs_engine.core.registry.urls import DEFAULT_DESCRIPTION, resolve_url, sqlite_path
-from customs_engine.core.runner import RunError, run
+from customs_engine.core.runner import STOP, RunError, run
 from customs_engine.registry_cli import open_registry, registry
 from customs_engine.service.commands import serve, tokens, watch
 
@@ -197,6 +197,7 @@ def output_failed(exc: OutputError) -> NoReturn:
 
 
 def _interrupt(_signum: int, _frame: object) -> None:
+    STOP.set()
     raise KeyboardInterrupt
 
 

@@ -180,7 +180,7 @@ def test_extreme_timestamps_are_a_finding_under_any_jobs(tmp_path: Path, stamp: 
     assert outputs[0] == outputs[1]
     finding = json.loads(outputs[0].splitlines()[0])["findings"][0]
     assert (
-        finding["rule"] == "CORE-SYNTAX-001" and "outside the accepted range" in finding["message"]
+        finding["rule"] == "CORE-SYNTAX-005" and "outside the accepted range" in finding["message"]
     )
 
 

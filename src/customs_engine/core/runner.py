@@ -69,6 +69,10 @@ def responses_for(engine: Engine, file: InputFile) -> list[Response]:
     return [engine.complete(p, a, file.name) for p, a in stateless(engine, file)]
 
 
+#: Set by a signal handler to stop the run after the file in hand (see ``customs validate``).
+STOP = threading.Event()
+
+
 def run(
     engine: Engine,
     files: Iterable[InputFile],
@@ -85,6 +89,7 @@ def run(
     """
     summary = RunSummary()
     progress = progress or Progress.disabled()
+    STOP.clear()
     gc.freeze()  # start-up objects (plugins, schemas) need no more cyclic collection passes
     thresholds = gc.get_threshold()
     gc.set_threshold(*GC_THRESHOLD)
@@ -101,6 +106,10 @@ def run(
                 writer.write(response)
                 summary.add(response)
             progress.update(files=1, messages=len(pairs))
+            if STOP.is_set():
+                # the signal's own KeyboardInterrupt can be swallowed when it lands in a
+                # finaliser or a garbage-collector callback; the flag is not
+                raise KeyboardInterrupt
         writer.close()
     except BaseException:
         # a run that stops (lost database, dead worker, interrupt) still leaves well-formed
