@@ -29,7 +29,7 @@ from customs_engine.adapters.scmtr_json import manifest as mapping
 from customs_engine.adapters.scmtr_json.fields import EVENTS
 from customs_engine.adapters.scmtr_json.schema import Variant
 from customs_engine.adapters.scmtr_json.structure import Problem, problems
-from customs_engine.core.parsing import ParsedMessage, syntax_finding, unparsable
+from customs_engine.core.parsing import ParsedMessage, SyntaxKind, syntax_finding, unparsable
 from customs_engine.core.response import Finding
 
 FORMAT = "scmtr_json"
@@ -87,7 +87,9 @@ def parse(data: bytes) -> ParsedMessage:
     header = header if isinstance(header, dict) else {}
     unsupported = _unsupported(document, header)
     if unsupported:
-        return _rejected(document, [syntax_finding(unsupported, field="/headerField")])
+        return _rejected(
+            document, [syntax_finding(unsupported, kind="version", field="/headerField")]
+        )
     event = _event(document, header)
     variant: Variant = "A" if event == "SCA" else "D"
     found = problems(document, variant)
@@ -103,7 +105,9 @@ def parse(data: bytes) -> ParsedMessage:
                 document,
                 [
                     syntax_finding(
-                        f"the declaration cannot make a manifest: {exc}"[:300], field="/master"
+                        f"the declaration cannot make a manifest: {exc}"[:300],
+                        kind="value",
+                        field="/master",
                     )
                 ],
                 echo=echo,
@@ -217,8 +221,30 @@ def _event(document: Mapping[str, Any], header: Mapping[str, Any]) -> str:
 # -- results --------------------------------------------------------------------------------
 
 
+#: JSON Schema keywords about a value's own form (CORE-SYNTAX-005); the others (required,
+#: additionalProperties, item counts, dependencies) are about the declaration's structure.
+VALUE_KEYWORDS = frozenset(
+    {
+        "type",
+        "pattern",
+        "format",
+        "enum",
+        "minLength",
+        "maxLength",
+        "minimum",
+        "maximum",
+        "exclusiveMinimum",
+        "exclusiveMaximum",
+        "multipleOf",
+    }
+)
+
+
 def _finding(problem: Problem) -> Finding:
-    return syntax_finding(f"{problem.where}: {problem.message}", field=problem.where)
+    kind: SyntaxKind = "value" if problem.keyword in VALUE_KEYWORDS else "structure"
+    if not problem.instance:  # the document itself is not a declaration object
+        kind = "unreadable"
+    return syntax_finding(f"{problem.where}: {problem.message}", kind=kind, field=problem.where)
 
 
 def _rejected(
