@@ -32,6 +32,10 @@ def check_lifecycle(
 ) -> list[Finding | Fee]:
     """The message against its document's state; a re-submission of an accepted version (same
     content) says nothing: it is replayed."""
+    # the document first, then its submissions: a committer elsewhere writes both in one
+    # transaction, so once the document is seen its submission is too (in the other order a
+    # commit landing between the two reads made a re-submission look like new content)
+    current = run.document(message.message_id)
     key = run.current_key
     if (
         key is not None
@@ -39,7 +43,6 @@ def check_lifecycle(
         and run.is_resubmission(key, message)
     ):
         return []
-    current = run.document(message.message_id)
     name = _KIND_NAMES[kind_of(message)]
     if message.function == Function.ORIGINAL:
         if current is None:
