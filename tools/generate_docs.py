@@ -22,7 +22,7 @@ from typing import Any
 from pydantic import BaseModel
 
 import customs_engine
-from customs_engine.core.plugin_manager import ENTRY_POINT_GROUP, PluginHost
+from customs_engine.core.plugin_host import ENTRY_POINT_GROUP, PluginHost
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 PACKAGE = "customs-engine"

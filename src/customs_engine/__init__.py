@@ -51,11 +51,11 @@ _EXPORTS: dict[str, str] = {
     "Routing": "customs_engine.core.response",
     "Status": "customs_engine.core.response",
     # what checks see
-    "CheckContext": "customs_engine.core.context",
-    "Registry": "customs_engine.core.context",
-    "RegistryRecord": "customs_engine.core.context",
-    "Scheme": "customs_engine.core.context",
-    "RunView": "customs_engine.core.run_view",
+    "CheckContext": "customs_engine.core.check_context",
+    "Registry": "customs_engine.core.registry.records",
+    "RegistryRecord": "customs_engine.core.registry.records",
+    "Scheme": "customs_engine.core.check_context",
+    "RunView": "customs_engine.core.ledger.run_view",
     # rules and effective-dated data
     "Period": "customs_engine.core.rules",
     "Rule": "customs_engine.core.rules",
@@ -67,7 +67,7 @@ _EXPORTS: dict[str, str] = {
     "india_date": "customs_engine.core.dates",
     "parse_iso_date": "customs_engine.core.dates",
     "valid_through": "customs_engine.core.dates",
-    "station_type": "customs_engine.core.ports",
+    "station_type": "customs_engine.core.refdata.ports",
     "convert": "customs_engine.core.money",
     "inr": "customs_engine.core.money",
     "money": "customs_engine.core.money",
@@ -76,16 +76,16 @@ _EXPORTS: dict[str, str] = {
     # format adapters
     "ResponseFormat": "customs_engine.core.formats",
     "WireFormat": "customs_engine.core.formats",
-    "ParsedMessage": "customs_engine.core.parsing",
-    "ResponseWriter": "customs_engine.core.parsing",
-    "syntax_finding": "customs_engine.core.parsing",
-    "unparsable": "customs_engine.core.parsing",
+    "ParsedMessage": "customs_engine.core.formats",
+    "ResponseWriter": "customs_engine.core.formats",
+    "syntax_finding": "customs_engine.core.formats",
+    "unparsable": "customs_engine.core.formats",
     # monitoring-registration schemes (SIMS, AIMS, …): data file + a thin plugin class
-    "FeeFormula": "customs_engine.core.monitoring",
-    "MonitoringScheme": "customs_engine.core.monitoring",
-    "Occurrence": "customs_engine.core.monitoring",
-    "Scope": "customs_engine.core.monitoring",
-    "MonitoringPlugin": "customs_engine.core.monitoring_plugin",
+    "FeeFormula": "customs_engine.core.monitoring.scheme",
+    "MonitoringScheme": "customs_engine.core.monitoring.scheme",
+    "Occurrence": "customs_engine.core.monitoring.scheme",
+    "Scope": "customs_engine.core.monitoring.scheme",
+    "MonitoringPlugin": "customs_engine.core.monitoring.plugin",
 }
 
 __all__ = [
@@ -153,10 +153,18 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from customs_engine.core.context import CheckContext, Registry, RegistryRecord, Scheme
+    from customs_engine.core.check_context import CheckContext, Scheme
     from customs_engine.core.dates import india_date, parse_iso_date, valid_through
-    from customs_engine.core.formats import ResponseFormat, WireFormat
+    from customs_engine.core.formats import (
+        ParsedMessage,
+        ResponseFormat,
+        ResponseWriter,
+        WireFormat,
+        syntax_finding,
+        unparsable,
+    )
     from customs_engine.core.hookspecs import hookimpl
+    from customs_engine.core.ledger.run_view import RunView
     from customs_engine.core.models import (
         BillOfEntry,
         BillOfEntryType,
@@ -181,15 +189,15 @@ if TYPE_CHECKING:
         UnitType,
     )
     from customs_engine.core.money import convert, inr, money, paise, rupees
-    from customs_engine.core.monitoring import FeeFormula, MonitoringScheme, Occurrence, Scope
-    from customs_engine.core.monitoring_plugin import MonitoringPlugin
-    from customs_engine.core.parsing import (
-        ParsedMessage,
-        ResponseWriter,
-        syntax_finding,
-        unparsable,
+    from customs_engine.core.monitoring.plugin import MonitoringPlugin
+    from customs_engine.core.monitoring.scheme import (
+        FeeFormula,
+        MonitoringScheme,
+        Occurrence,
+        Scope,
     )
-    from customs_engine.core.ports import station_type
+    from customs_engine.core.refdata.ports import station_type
+    from customs_engine.core.registry.records import Registry, RegistryRecord
     from customs_engine.core.response import (
         AuthorisationClaim,
         Fee,
@@ -200,7 +208,6 @@ if TYPE_CHECKING:
         Status,
     )
     from customs_engine.core.rules import Period, Rule, RuleSet, Schedule, load_rules, read_toml
-    from customs_engine.core.run_view import RunView
 
 
 def __getattr__(name: str) -> Any:

@@ -21,10 +21,7 @@ from typing import Any, BinaryIO, NoReturn, cast
 import click
 
 from customs_engine import __version__
-from customs_engine.core.context import CheckContext, MemoryRegistry
-from customs_engine.core.dates import parse_iso_date
-from customs_engine.core.engine import Engine
-from customs_engine.core.inputs import (
+from customs_engine.core.batch.inputs import (
     InputError,
     Limits,
     check_paths,
@@ -32,15 +29,19 @@ from customs_engine.core.inputs import (
     iter_inputs,
     read_bounded,
 )
-from customs_engine.core.ledger import LedgerError, RunState
-from customs_engine.core.plugin_manager import (
+from customs_engine.core.batch.progress import Progress, progress_wanted
+from customs_engine.core.batch.runner import STOP, RunError, run
+from customs_engine.core.check_context import CheckContext
+from customs_engine.core.dates import parse_iso_date
+from customs_engine.core.engine import Engine
+from customs_engine.core.ledger.run_state import LedgerError, RunState
+from customs_engine.core.plugin_host import (
     BlockedEssentialError,
     PluginHost,
     PluginLoadError,
 )
-from customs_engine.core.progress import Progress, progress_wanted
+from customs_engine.core.registry.records import MemoryRegistry
 from customs_engine.core.registry.urls import DEFAULT_DESCRIPTION, resolve_url, sqlite_path
-from customs_engine.core.runner import STOP, RunError, run
 from customs_engine.registry_cli import open_registry, registry
 from customs_engine.service.commands import serve, tokens, watch
 

@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING
 
 import click
 
-from customs_engine.core.context import RegistryRecord
 from customs_engine.core.money import inr
 from customs_engine.core.registry import missing_driver_hint, resolve_url, url_for_run
+from customs_engine.core.registry.records import RegistryRecord
 from customs_engine.core.registry.urls import DEFAULT_DESCRIPTION
 
 if TYPE_CHECKING:  # SQLAlchemy and Alembic load only when a database is opened

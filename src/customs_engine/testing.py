@@ -22,10 +22,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, overload
 
-from customs_engine.core.context import CheckContext, MemoryRegistry, RegistryRecord
+from customs_engine.core.check_context import CheckContext
 from customs_engine.core.dates import IST
 from customs_engine.core.engine import Engine
-from customs_engine.core.ledger import RunState
+from customs_engine.core.ledger.run_state import RunState
 from customs_engine.core.models import (
     BillOfEntry,
     Importer,
@@ -35,7 +35,8 @@ from customs_engine.core.models import (
     ManifestLine,
     ManifestReference,
 )
-from customs_engine.core.plugin_manager import BLOCK_ENV, TRACE_ENV, PluginHost
+from customs_engine.core.plugin_host import BLOCK_ENV, TRACE_ENV, PluginHost
+from customs_engine.core.registry.records import MemoryRegistry, RegistryRecord
 from customs_engine.core.response import Fee, Finding, Response, Status, money
 
 Message = BillOfEntry | ImportGeneralManifest

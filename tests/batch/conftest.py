@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from customs_engine.core.engine import Engine
-from customs_engine.core.plugin_manager import PluginHost
+from customs_engine.core.plugin_host import PluginHost
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples" / "messages"

@@ -9,7 +9,8 @@ from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
-from customs_engine.core.progress import Progress, progress_wanted
+from customs_engine.core.batch.progress import Progress, progress_wanted
+from customs_engine.core.batch.summary import RunSummary
 from customs_engine.core.response import (
     DocumentInfo,
     EngineInfo,
@@ -18,7 +19,6 @@ from customs_engine.core.response import (
     MessageInfo,
     Response,
 )
-from customs_engine.core.summary import RunSummary
 
 from .conftest import EXAMPLE_MESSAGES, EXAMPLES, MIXED_MESSAGES, customs
 

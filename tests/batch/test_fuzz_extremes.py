@@ -16,10 +16,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from customs_engine.core.batch.inputs import InputFile
+from customs_engine.core.batch.runner import stateless
+from customs_engine.core.batch.wire import compress, decompress, pack, unpack
 from customs_engine.core.engine import Engine
-from customs_engine.core.inputs import InputFile
-from customs_engine.core.runner import stateless
-from customs_engine.core.wire import compress, decompress, pack, unpack
 from customs_engine.testing import make_engine
 
 from .conftest import EXAMPLES, as_edifact

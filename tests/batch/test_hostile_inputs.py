@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from customs_engine.core.archives import MAX_EXTENDED_HEADER, ArchiveReader
-from customs_engine.core.inputs import InputFile, Limits, iter_inputs
+from customs_engine.core.batch.archives import MAX_EXTENDED_HEADER, ArchiveReader
+from customs_engine.core.batch.inputs import InputFile, Limits, iter_inputs
 
 from .conftest import EXAMPLES, customs, write_zip
 

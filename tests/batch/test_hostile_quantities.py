@@ -303,8 +303,8 @@ QUANTITY_TEXT = st.one_of(
 def test_no_sequence_of_messages_leaves_a_balance_outside_zero_and_the_limit(
     messages: list[tuple[str, str]],
 ) -> None:
-    from customs_engine.core.context import RegistryRecord
-    from customs_engine.core.ledger import RunState
+    from customs_engine.core.ledger.run_state import RunState
+    from customs_engine.core.registry.records import RegistryRecord
     from customs_engine.testing import make_engine
 
     record = RegistryRecord(

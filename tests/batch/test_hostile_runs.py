@@ -17,13 +17,13 @@ import pytest
 from click.testing import CliRunner
 
 from customs_engine import cli
-from customs_engine.core.context import CheckContext
+from customs_engine.core.batch.inputs import InputFile
+from customs_engine.core.batch.runner import RunError, run
+from customs_engine.core.check_context import CheckContext
 from customs_engine.core.engine import Engine
-from customs_engine.core.inputs import InputFile
-from customs_engine.core.ledger import LedgerError
-from customs_engine.core.plugin_manager import PluginHost
-from customs_engine.core.runner import RunError, run
-from customs_engine.core.serializers import JsonWriter
+from customs_engine.core.ledger.run_state import LedgerError
+from customs_engine.core.plugin_host import PluginHost
+from customs_engine.core.writers.json_text import JsonWriter
 
 from .conftest import EXAMPLES, customs
 

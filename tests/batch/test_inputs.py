@@ -6,7 +6,7 @@ import io
 import os
 from pathlib import Path
 
-from customs_engine.core.inputs import InputFile, Limits, count_files, iter_inputs
+from customs_engine.core.batch.inputs import InputFile, Limits, count_files, iter_inputs
 
 from .conftest import EXAMPLES, mixed_members, write_tar, write_zip
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from customs_engine.core.context import MemoryRegistry, RegistryRecord
-from customs_engine.core.ledger import RunState
-from customs_engine.core.replay import ReplayTable
+from customs_engine.core.ledger.replay import ReplayTable
+from customs_engine.core.ledger.run_state import RunState
+from customs_engine.core.registry.records import MemoryRegistry, RegistryRecord
 from customs_engine.core.response import AuthorisationClaim, AuthorisationUse
 
 

@@ -8,8 +8,7 @@ from decimal import Decimal
 
 from lxml import etree
 
-from customs_engine.core.plugin_manager import PluginHost
-from customs_engine.core.reports import CSV_COLUMNS, CsvWriter, JUnitWriter
+from customs_engine.core.plugin_host import PluginHost
 from customs_engine.core.response import (
     DocumentInfo,
     EngineInfo,
@@ -18,6 +17,7 @@ from customs_engine.core.response import (
     MessageInfo,
     Response,
 )
+from customs_engine.core.writers.reports import CSV_COLUMNS, CsvWriter, JUnitWriter
 
 
 def response(index: int, *findings: Finding, reference: str | None = "BE-1") -> Response:

@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 
 from customs_engine import hookimpl
-from customs_engine.core.context import CheckContext
+from customs_engine.core.batch.inputs import InputFile, iter_inputs
+from customs_engine.core.batch.progress import Progress
+from customs_engine.core.batch.runner import BATCH_FILES, WINDOW_PER_JOB, RunError, _batches, run
+from customs_engine.core.check_context import CheckContext
 from customs_engine.core.engine import Engine
-from customs_engine.core.inputs import InputFile, iter_inputs
-from customs_engine.core.plugin_manager import PluginHost
-from customs_engine.core.progress import Progress
+from customs_engine.core.plugin_host import PluginHost
 from customs_engine.core.rules import Rule
-from customs_engine.core.runner import BATCH_FILES, WINDOW_PER_JOB, RunError, _batches, run
-from customs_engine.core.serializers import JsonLinesWriter
+from customs_engine.core.writers.json_text import JsonLinesWriter
 
 from .conftest import EXAMPLE_FILES, EXAMPLE_MESSAGES, EXAMPLES
 

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from customs_engine.core.context import CheckContext
+from customs_engine.core.batch.inputs import InputFile
+from customs_engine.core.batch.runner import stateless
+from customs_engine.core.batch.wire import compress, decompress, pack, unpack
+from customs_engine.core.check_context import CheckContext
 from customs_engine.core.engine import Engine
-from customs_engine.core.inputs import InputFile
-from customs_engine.core.plugin_manager import PluginHost
-from customs_engine.core.runner import stateless
-from customs_engine.core.wire import compress, decompress, pack, unpack
+from customs_engine.core.plugin_host import PluginHost
 
 from .conftest import BROKEN_XML, EXAMPLES, NOT_A_MESSAGE, as_edifact
 

@@ -30,7 +30,7 @@ def test_generated_page_is_current(page: str) -> None:
 
 
 def test_rule_catalogue_lists_every_built_in_rule_and_no_example_rule() -> None:
-    from customs_engine.core.plugin_manager import PluginHost
+    from customs_engine.core.plugin_host import PluginHost
 
     module = generator()
     text = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")

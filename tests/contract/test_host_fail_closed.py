@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from customs_engine import WireFormat, hookimpl
-from customs_engine.core.context import Scheme
+from customs_engine.core.check_context import Scheme
 from customs_engine.core.models import BillOfEntry
-from customs_engine.core.plugin_manager import BlockedEssentialError, PluginHost, PluginLoadError
+from customs_engine.core.plugin_host import BlockedEssentialError, PluginHost, PluginLoadError
 from customs_engine.core.response import AuthorisationClaim, Finding, Routing
 from customs_engine.core.rules import Rule
 from customs_engine.testing import (

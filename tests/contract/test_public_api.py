@@ -67,7 +67,7 @@ def test_the_import_walk_catches_a_private_import(tmp_path: Path) -> None:
     bad = PLUGINS / "sims" / "probe_private_import.py"
     try:
         bad.write_text(
-            "from customs_engine.core.ledger import RunState\n"
+            "from customs_engine.core.ledger.run_state import RunState\n"
             "from customs_engine.plugins.ims.policy import ImsPolicy\n"
             "from customs_engine.plugins.sims.plugin import SIMS\n"
             "import customs_engine.core.models\n"
@@ -76,7 +76,7 @@ def test_the_import_walk_catches_a_private_import(tmp_path: Path) -> None:
     finally:
         bad.unlink()
     assert [p.split(" imports ")[1] for p in problems] == [
-        "customs_engine.core.ledger",
+        "customs_engine.core.ledger.run_state",
         "customs_engine.plugins.ims.policy",
         "customs_engine.core.models",
     ]

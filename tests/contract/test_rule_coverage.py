@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from customs_engine.core.plugin_manager import PluginHost
+from customs_engine.core.plugin_host import PluginHost
 
 ROOT = Path(__file__).resolve().parents[2]
 QUOTED_ID = re.compile(r"[\"']([A-Z][A-Z0-9]*(?:-[A-Z0-9]+)+)[\"']")

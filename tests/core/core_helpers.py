@@ -9,18 +9,13 @@ from decimal import Decimal
 from typing import Any
 
 from customs_engine import hookimpl
-from customs_engine.core.context import (
-    CheckContext,
-    MemoryRegistry,
-    Registry,
-    RegistryRecord,
-    Scheme,
-)
+from customs_engine.core.check_context import CheckContext, Scheme
 from customs_engine.core.dates import IST
 from customs_engine.core.engine import Engine
-from customs_engine.core.ledger import LedgerStore, RunState
+from customs_engine.core.ledger.run_state import LedgerStore, RunState
 from customs_engine.core.models import BillOfEntry, ImportGeneralManifest
-from customs_engine.core.plugin_manager import PluginHost
+from customs_engine.core.plugin_host import PluginHost
+from customs_engine.core.registry.records import MemoryRegistry, Registry, RegistryRecord
 from customs_engine.core.response import AuthorisationClaim, Response
 from customs_engine.core.rules import Rule
 

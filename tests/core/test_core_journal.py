@@ -6,7 +6,7 @@ from datetime import date
 
 from core_helpers import boe, engine, igm, rules_of
 
-from customs_engine.core.journal import RunJournal
+from customs_engine.core.ledger.journal import RunJournal
 
 
 def test_manifests_by_number_in_run_order_across_the_spill() -> None:

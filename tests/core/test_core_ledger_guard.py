@@ -11,11 +11,11 @@ from core_helpers import ClaimsPlugin, authorisation, boe, with_licence
 from pydantic import ValidationError
 
 from customs_engine import hookimpl
-from customs_engine.core.context import CheckContext
+from customs_engine.core.check_context import CheckContext
 from customs_engine.core.engine import Engine
-from customs_engine.core.ledger import Debit, LedgerError, RunState, Submission
+from customs_engine.core.ledger.run_state import Debit, LedgerError, RunState, Submission
 from customs_engine.core.models import BillOfEntry, Item
-from customs_engine.core.plugin_manager import PluginHost
+from customs_engine.core.plugin_host import PluginHost
 from customs_engine.core.registry import SqlRegistry
 from customs_engine.core.response import AuthorisationClaim
 

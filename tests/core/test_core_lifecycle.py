@@ -17,11 +17,11 @@ from click.testing import CliRunner
 from core_helpers import at, authorisation, boe, engine, igm, rules_of, with_licence
 
 from customs_engine.cli import main
-from customs_engine.core.context import RegistryRecord
-from customs_engine.core.ledger import message_key
+from customs_engine.core.ledger.run_state import message_key
+from customs_engine.core.ledger.units import convert
 from customs_engine.core.models import BillOfEntry
 from customs_engine.core.registry import SqlRegistry
-from customs_engine.core.units import convert
+from customs_engine.core.registry.records import RegistryRecord
 
 BACKENDS = ["sqlite_url", pytest.param("pg_url", marks=pytest.mark.postgres)]
 FIXTURE_0001 = Path(__file__).resolve().parent / "fixtures" / "registry-0001.db"

@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
 from customs_engine.cli import main
-from customs_engine.core.ledger import LedgerError
+from customs_engine.core.ledger.run_state import LedgerError
 from customs_engine.core.registry import SqlRegistry
 from customs_engine.core.registry import store as store_module
 

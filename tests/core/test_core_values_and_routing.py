@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from core_helpers import IEC, at, authorisation, boe, engine, igm, item, rules_of, with_licence
 
-from customs_engine.core.context import MemoryRegistry, RegistryRecord
+from customs_engine.core.registry.records import MemoryRegistry, RegistryRecord
 from customs_engine.core.valuation import value_bill_of_entry
 
 USD = RegistryRecord(

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from customs_engine.core.context import CheckContext
+from customs_engine.core.check_context import CheckContext
 from customs_engine.core.engine import Engine
 from customs_engine.core.models import BillOfEntry
-from customs_engine.core.plugin_manager import PluginHost, PluginLoadError
+from customs_engine.core.plugin_host import PluginHost, PluginLoadError
 
 GOOD_PLUGIN = """
 from customs_engine import hookimpl
-from customs_engine.core.context import Scheme
+from customs_engine.core.check_context import Scheme
 from customs_engine.core.rules import Rule
 
 RULE = Rule(id="PAPER-REG-001", scheme="paper", title="Paper import needs a PIMS registration",

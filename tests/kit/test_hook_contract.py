@@ -18,17 +18,16 @@ from typing import Any
 import pytest
 
 from customs_engine import hookimpl
-from customs_engine.core.context import CheckContext, Scheme
+from customs_engine.core.batch.inputs import InputFile, iter_inputs
+from customs_engine.core.batch.runner import run
+from customs_engine.core.check_context import CheckContext, Scheme
 from customs_engine.core.engine import Engine
-from customs_engine.core.formats import ResponseFormat, WireFormat
-from customs_engine.core.inputs import InputFile, iter_inputs
-from customs_engine.core.ledger import RunState
+from customs_engine.core.formats import ParsedMessage, ResponseFormat, WireFormat
+from customs_engine.core.ledger.run_state import RunState
 from customs_engine.core.models import BillOfEntry, ImportGeneralManifest
-from customs_engine.core.parsing import ParsedMessage
-from customs_engine.core.plugin_manager import PluginLoadError
+from customs_engine.core.plugin_host import PluginLoadError
 from customs_engine.core.response import AuthorisationClaim, Fee, Finding, Response, Routing
 from customs_engine.core.rules import Rule
-from customs_engine.core.runner import run
 from customs_engine.testing import (
     assert_fee,
     assert_finding,

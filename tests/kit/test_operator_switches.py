@@ -9,7 +9,7 @@ import pytest
 
 from customs_engine import __version__, hookimpl
 from customs_engine.core.models import BillOfEntry
-from customs_engine.core.plugin_manager import PluginHost, PluginLoadError, blocked_from_env
+from customs_engine.core.plugin_host import PluginHost, PluginLoadError, blocked_from_env
 from customs_engine.core.response import Finding
 from customs_engine.core.rules import Rule
 from customs_engine.testing import bill_of_entry, make_engine, write_message

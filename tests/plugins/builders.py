@@ -7,7 +7,6 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from customs_engine.core.context import RegistryRecord
 from customs_engine.core.dates import IST
 from customs_engine.core.engine import Engine
 from customs_engine.core.models import (
@@ -18,6 +17,7 @@ from customs_engine.core.models import (
     Licence,
     ManifestReference,
 )
+from customs_engine.core.registry.records import RegistryRecord
 from customs_engine.core.response import Finding, Response
 from customs_engine.testing import make_engine
 

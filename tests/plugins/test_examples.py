@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from customs_engine.core.context import RegistryRecord
+from customs_engine.core.registry.records import RegistryRecord
 from customs_engine.core.response import Response
 from customs_engine.testing import make_engine
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from customs_engine.cli import main
 from customs_engine.core.dates import IST
 from customs_engine.core.models import ForeignValue
-from customs_engine.core.monitoring import FeeFormula
+from customs_engine.core.monitoring.scheme import FeeFormula
 
 from .builders import bill, check, found, item, licence, registration
 

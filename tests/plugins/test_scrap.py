@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from customs_engine.core.context import RegistryRecord
 from customs_engine.core.dates import IST
+from customs_engine.core.registry.records import RegistryRecord
 
 from .builders import bill, cert, check, found, item, licence, rules_of
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from customs_engine.adapters.scmtr_json.reader import parse
-from customs_engine.core.parsing import ParsedMessage
+from customs_engine.core.formats import ParsedMessage
 
 from .conftest import SCE, dump
 

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from customs_engine.adapters.scmtr_json.reader import parse
 from customs_engine.adapters.scmtr_json.replies import AckWriter, SflWriter
 from customs_engine.core.engine import Engine
-from customs_engine.core.parsing import ParsedMessage
+from customs_engine.core.formats import ParsedMessage
 from customs_engine.testing import make_engine
 
 from .conftest import dump

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from customs_engine.core.plugin_manager import PluginHost
+from customs_engine.core.plugin_host import PluginHost
 from customs_engine.core.registry import SqlRegistry
 from customs_engine.core.registry.importer import read_file
 from customs_engine.service.app import Service, Settings, create_app

@@ -18,7 +18,7 @@ from sqlalchemy import create_engine, text, update
 from sqlalchemy.orm import Session
 
 from customs_engine.cli import main
-from customs_engine.core.ledger import LedgerError
+from customs_engine.core.ledger.run_state import LedgerError
 from customs_engine.core.registry import SqlRegistry
 from customs_engine.core.registry.tables import ValidationRow
 

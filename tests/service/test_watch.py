@@ -14,7 +14,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from customs_engine.cli import main
-from customs_engine.core.plugin_manager import PluginHost
+from customs_engine.core.plugin_host import PluginHost
 from customs_engine.core.registry import SqlRegistry
 from customs_engine.service.runs import Validator
 from customs_engine.service.watch import DropFolder

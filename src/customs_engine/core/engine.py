@@ -16,13 +16,19 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from customs_engine import __version__
+from customs_engine.core.check_context import CheckContext
 from customs_engine.core.checks.catalogue import RULES as CORE_RULES
-from customs_engine.core.context import CheckContext
-from customs_engine.core.ledger import BOND, ClaimResult, LedgerError, RunState, message_key
+from customs_engine.core.formats import SYNTAX_RULES, ParsedMessage, unparsable
+from customs_engine.core.ledger.run_state import (
+    BOND,
+    ClaimResult,
+    LedgerError,
+    RunState,
+    message_key,
+)
 from customs_engine.core.models import BillOfEntry, Function, ImportGeneralManifest
 from customs_engine.core.money import inr
-from customs_engine.core.parsing import SYNTAX_RULES, ParsedMessage, unparsable
-from customs_engine.core.plugin_manager import ImplCall, PluginHost
+from customs_engine.core.plugin_host import ImplCall, PluginHost
 from customs_engine.core.response import (
     AuthorisationClaim,
     Credit,

@@ -1,4 +1,5 @@
-"""Formats as typed records: what a format plugin registers, and the registry the engine reads.
+"""Formats: what a format adapter hands the engine (parsed messages, syntax findings), what a
+response writer is, and the typed records format plugins register.
 
 A wire-format plugin returns :class:`WireFormat` records from ``customs_wire_formats`` (name,
 detect, read, and optionally write); a response-format plugin returns :class:`ResponseFormat`
@@ -11,10 +12,97 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Literal, Protocol
 
+from pydantic import BaseModel, ConfigDict, Field
+
+from customs_engine.core.checks.catalogue import RULES
 from customs_engine.core.models import BillOfEntry, ImportGeneralManifest
-from customs_engine.core.parsing import ParsedMessage, ResponseWriter
+from customs_engine.core.response import Finding, MessageType, Response
+
+#: what kind of syntax problem a finding reports, so integrators can filter them:
+#: input that cannot be read at all; envelope and counts; message structure; a message type or
+#: version not supported; a value's format
+SyntaxKind = Literal["unreadable", "envelope", "structure", "version", "value"]
+SYNTAX_RULES: dict[SyntaxKind, str] = {
+    "unreadable": "CORE-SYNTAX-001",
+    "envelope": "CORE-SYNTAX-002",
+    "structure": "CORE-SYNTAX-003",
+    "version": "CORE-SYNTAX-004",
+    "value": "CORE-SYNTAX-005",
+}
+SYNTAX_RULE = SYNTAX_RULES["unreadable"]
+
+
+class ParsedMessage(BaseModel):
+    """One message an adapter found in a file: the canonical model, or why there is none.
+
+    ``findings`` carries syntax problems (``CORE-SYNTAX-001`` … ``005`` by kind, or an adapter's
+    own rule). A message with a model *and* findings was read but broke the format somewhere
+    non-fatal.
+    """
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    index: int
+    format: str
+    type: MessageType
+    reference: str | None = None
+    message: BillOfEntry | ImportGeneralManifest | None = None
+    findings: list[Finding] = Field(default_factory=list)
+    #: what a reply in the input's own wire format must echo (its header, the keys of its
+    #: objects, the details of its structural errors), for that format's response writers; it
+    #: reaches them as :attr:`MessageInfo.echo <customs_engine.core.response.MessageInfo.echo>`
+    echo: dict[str, Any] | None = None
+
+
+def syntax_finding(
+    message: str,
+    *,
+    kind: SyntaxKind = "unreadable",
+    line: int | None = None,
+    column: int | None = None,
+    item: int | None = None,
+    field: str | None = None,
+) -> Finding:
+    """A ``CORE-SYNTAX-00x`` finding of this kind whose message names the place (1-based line
+    and column); its legal reference is the rule's, from the core catalogue."""
+    where = []
+    if line is not None:
+        where.append(f"line {line}")
+    if column is not None:
+        where.append(f"column {column}")
+    text = f"{', '.join(where)}: {message}" if where else message
+    return RULES[SYNTAX_RULES[kind]].finding("reject", text, item=item, field=field)
+
+
+def unparsable(
+    format: str,
+    message: str,
+    *,
+    index: int = 0,
+    line: int | None = None,
+    column: int | None = None,
+    reference: str | None = None,
+) -> ParsedMessage:
+    """A message that could not be read at all: type ``unknown``, one syntax finding."""
+    return ParsedMessage(
+        index=index,
+        format=format,
+        type="unknown",
+        reference=reference,
+        findings=[syntax_finding(message, line=line, column=column)],
+    )
+
+
+class ResponseWriter(Protocol):
+    """Writes responses to a binary stream, one at a time, in input order."""
+
+    def write(self, response: Response) -> None: ...
+
+    def close(self) -> None:
+        """Finish the document (closing brackets, trailers). Does not close the stream."""
+
 
 Config = Mapping[str, Mapping[str, Any]]
 Messages = Sequence[BillOfEntry | ImportGeneralManifest]

@@ -44,13 +44,17 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 import pluggy
 
 if TYPE_CHECKING:
-    from customs_engine.core.context import CheckContext, Scheme
-    from customs_engine.core.formats import ResponseFormat, WireFormat
+    from customs_engine.core.check_context import CheckContext, Scheme
+    from customs_engine.core.formats import (
+        ParsedMessage,
+        ResponseFormat,
+        ResponseWriter,
+        WireFormat,
+    )
+    from customs_engine.core.ledger.run_view import RunView
     from customs_engine.core.models import BillOfEntry, ImportGeneralManifest
-    from customs_engine.core.parsing import ParsedMessage, ResponseWriter
     from customs_engine.core.response import AuthorisationClaim, Fee, Finding, Routing
     from customs_engine.core.rules import Rule
-    from customs_engine.core.run_view import RunView
 
 PROJECT = "customs_engine"
 

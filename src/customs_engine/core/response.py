@@ -123,7 +123,7 @@ class MessageInfo(_Record):
     reference: str | None
     #: what the message does to its document: original, amendment or cancellation
     function: str | None = None
-    #: the adapter's :attr:`ParsedMessage.echo <customs_engine.core.parsing.ParsedMessage.echo>`
+    #: the adapter's :attr:`ParsedMessage.echo <customs_engine.core.formats.ParsedMessage.echo>`
     #: for reply writers of the input's own format; never written to the JSON response
     echo: dict[str, Any] | None = Field(default=None, exclude=True, repr=False)
 

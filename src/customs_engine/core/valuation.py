@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from customs_engine.core.context import Registry
 from customs_engine.core.models import BillOfEntry
 from customs_engine.core.money import convert
+from customs_engine.core.registry.records import Registry
 
 
 def value_bill_of_entry(boe: BillOfEntry, registry: Registry, on: date) -> BillOfEntry:

@@ -36,10 +36,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.staticfiles import StaticFiles
 
 from customs_engine import __version__
+from customs_engine.core.batch.inputs import Limits
 from customs_engine.core.dates import parse_iso_date
-from customs_engine.core.inputs import Limits
-from customs_engine.core.ledger import LedgerError
-from customs_engine.core.plugin_manager import PluginHost
+from customs_engine.core.ledger.run_state import LedgerError
+from customs_engine.core.plugin_host import PluginHost
 from customs_engine.core.registry.store import SqlRegistry
 from customs_engine.core.response import Response
 from customs_engine.service.metrics import Metrics

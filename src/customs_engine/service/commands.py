@@ -225,7 +225,7 @@ def watch(
     from pathlib import Path
 
     from customs_engine.cli import load_config, load_host
-    from customs_engine.core.inputs import Limits
+    from customs_engine.core.batch.inputs import Limits
     from customs_engine.registry_cli import open_registry
     from customs_engine.service.app import DEFAULT_RETENTION_DAYS
     from customs_engine.service.results import ResultStore

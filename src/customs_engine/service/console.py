@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.staticfiles import StaticFiles
 
-from customs_engine.core.summary import STATUSES
+from customs_engine.core.batch.summary import STATUSES
 from customs_engine.service.app import (
     TOKEN_COOKIE,
     Service,

@@ -18,9 +18,9 @@ from typing import Any
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 
+from customs_engine.core.batch.summary import STATUSES
 from customs_engine.core.registry.tables import ValidationMessageRow, ValidationRow
 from customs_engine.core.response import Response
-from customs_engine.core.summary import STATUSES
 
 
 def worst_status(statuses: Sequence[str]) -> str:

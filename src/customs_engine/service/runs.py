@@ -1,7 +1,7 @@
 """One validation run for the service: an uploaded or watched file through the engine.
 
-The run is :func:`customs_engine.core.runner.run` with the inputs of
-:func:`customs_engine.core.inputs.iter_file` — the machinery of ``customs validate``, with its
+The run is :func:`customs_engine.core.batch.runner.run` with the inputs of
+:func:`customs_engine.core.batch.inputs.iter_file` — the machinery of ``customs validate``, with its
 archive protections (traversal, links, size and ratio bounds, no nesting) — so the messages of one
 request or file see each other as in one CLI run (an IGM earlier in an archive notes a later Bill
 of Entry; a second Bill of Entry sees the first one's debit).
@@ -15,14 +15,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from customs_engine.core.context import CheckContext
+from customs_engine.core.batch.inputs import InputFile, Limits, iter_file
+from customs_engine.core.batch.runner import run
+from customs_engine.core.check_context import CheckContext
 from customs_engine.core.engine import Engine
-from customs_engine.core.inputs import InputFile, Limits, iter_file
-from customs_engine.core.ledger import RunState
-from customs_engine.core.plugin_manager import PluginHost
+from customs_engine.core.ledger.run_state import RunState
+from customs_engine.core.plugin_host import PluginHost
 from customs_engine.core.registry.store import SqlRegistry
 from customs_engine.core.response import Response
-from customs_engine.core.runner import run
 
 #: media type of each output format (anything else is sent as bytes)
 MEDIA_TYPES = {
@@ -65,7 +65,7 @@ class Validator:
         self, files: Iterable[InputFile], *, as_of: date | None = None, commit: bool = False
     ) -> list[Response]:
         """Validate ``files`` as one run; with ``commit`` each message is committed as it
-        completes (a :class:`~customs_engine.core.ledger.LedgerError` stops the run)."""
+        completes (a :class:`~customs_engine.core.ledger.run_state.LedgerError` stops the run)."""
         ctx = CheckContext(registry=self.registry.snapshot(), as_of=as_of, config=self.config)
         engine = Engine(self.host, ctx, RunState(self.registry, commit=commit))
         collector = Collector()

@@ -34,7 +34,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from customs_engine.core.ledger import LedgerError
+from customs_engine.core.ledger.run_state import LedgerError
 from customs_engine.core.response import Response
 from customs_engine.service.results import ResultStore
 from customs_engine.service.runs import Validator

@@ -17,7 +17,7 @@ from customs_engine.adapters.edifact.catalogue import RULES
 from customs_engine.adapters.edifact.elements import component, text_of
 from customs_engine.adapters.edifact.references import MAX_REFERENCE
 from customs_engine.adapters.edifact.tokenizer import Tokens
-from customs_engine.core.parsing import SyntaxKind, syntax_finding
+from customs_engine.core.formats import SyntaxKind, syntax_finding
 from customs_engine.core.response import Finding
 
 SERVICE_TAGS = frozenset({"UNA", "UNB", "UNG", "UNH", "UNT", "UNE", "UNZ"})

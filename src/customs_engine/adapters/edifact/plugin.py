@@ -8,9 +8,8 @@ from typing import Any
 
 from customs_engine.adapters.edifact import cusres, reader, writer
 from customs_engine.adapters.edifact.catalogue import RULES
-from customs_engine.core.formats import ResponseFormat, WireFormat
+from customs_engine.core.formats import ParsedMessage, ResponseFormat, WireFormat
 from customs_engine.core.hookspecs import hookimpl
-from customs_engine.core.parsing import ParsedMessage
 from customs_engine.core.rules import Rule
 
 FORMAT = reader.FORMAT

@@ -14,7 +14,7 @@ from customs_engine.adapters.edifact.tokenizer import (
     paused_gc,
     tokenize,
 )
-from customs_engine.core.parsing import ParsedMessage, unparsable
+from customs_engine.core.formats import ParsedMessage, unparsable
 from customs_engine.core.response import Finding, MessageType
 
 FORMAT = "edifact"

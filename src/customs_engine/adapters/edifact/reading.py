@@ -19,8 +19,8 @@ from pydifact.segments import Segment
 from customs_engine.adapters.edifact.elements import component, components, text_of
 from customs_engine.adapters.edifact.envelope import RawMessage
 from customs_engine.core.dates import IST
+from customs_engine.core.formats import SyntaxKind
 from customs_engine.core.models import BillOfEntry, ImportGeneralManifest
-from customs_engine.core.parsing import SyntaxKind
 from customs_engine.core.response import Finding
 
 E = TypeVar("E", bound=StrEnum)

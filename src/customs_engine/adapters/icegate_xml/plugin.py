@@ -7,9 +7,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from customs_engine.adapters.icegate_xml import reader, responses, writer
-from customs_engine.core.formats import ResponseFormat, WireFormat
+from customs_engine.core.formats import ParsedMessage, ResponseFormat, WireFormat
 from customs_engine.core.hookspecs import hookimpl
-from customs_engine.core.parsing import ParsedMessage
 
 FORMAT = reader.FORMAT
 _XML_START = re.compile(rb"^\s*<")

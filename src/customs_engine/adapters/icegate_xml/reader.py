@@ -22,8 +22,8 @@ from typing import Any
 from lxml import etree
 from pydantic import ValidationError
 
+from customs_engine.core.formats import ParsedMessage, SyntaxKind, syntax_finding, unparsable
 from customs_engine.core.models import BillOfEntry, ImportGeneralManifest
-from customs_engine.core.parsing import ParsedMessage, SyntaxKind, syntax_finding, unparsable
 from customs_engine.core.response import MessageType
 
 FORMAT = "icegate_xml"

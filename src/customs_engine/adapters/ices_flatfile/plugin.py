@@ -8,9 +8,8 @@ from typing import Any
 from customs_engine.adapters.ices_flatfile import ack, reader
 from customs_engine.adapters.ices_flatfile.catalogue import RULES
 from customs_engine.adapters.ices_flatfile.records import GS, MESSAGE_IDS
-from customs_engine.core.formats import ResponseFormat, WireFormat
+from customs_engine.core.formats import ParsedMessage, ResponseFormat, WireFormat
 from customs_engine.core.hookspecs import hookimpl
-from customs_engine.core.parsing import ParsedMessage
 from customs_engine.core.rules import Rule
 
 FORMAT = reader.FORMAT

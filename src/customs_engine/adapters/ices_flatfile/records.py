@@ -26,7 +26,7 @@ from customs_engine.adapters.ices_flatfile.layouts import (
     convert,
     layouts,
 )
-from customs_engine.core.parsing import SyntaxKind, syntax_finding
+from customs_engine.core.formats import SyntaxKind, syntax_finding
 from customs_engine.core.response import Finding
 
 GS = "\x1d"

@@ -7,11 +7,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from customs_engine.adapters.scmtr_json import amendment, reader, replies
-from customs_engine.core.formats import ResponseFormat, WireFormat
+from customs_engine.core.formats import ParsedMessage, ResponseFormat, WireFormat
 from customs_engine.core.hookspecs import hookimpl
+from customs_engine.core.ledger.run_view import RunView
 from customs_engine.core.models import ImportGeneralManifest
-from customs_engine.core.parsing import ParsedMessage
-from customs_engine.core.run_view import RunView
 
 FORMAT = reader.FORMAT
 #: ``"messageID" : "SACHM2x"`` near the start of a JSON document (the header comes first)

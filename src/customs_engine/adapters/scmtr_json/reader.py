@@ -29,7 +29,7 @@ from customs_engine.adapters.scmtr_json import manifest as mapping
 from customs_engine.adapters.scmtr_json.fields import EVENTS
 from customs_engine.adapters.scmtr_json.schema import Variant
 from customs_engine.adapters.scmtr_json.structure import Problem, problems
-from customs_engine.core.parsing import ParsedMessage, SyntaxKind, syntax_finding, unparsable
+from customs_engine.core.formats import ParsedMessage, SyntaxKind, syntax_finding, unparsable
 from customs_engine.core.response import Finding
 
 FORMAT = "scmtr_json"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from customs_engine.core.dates import india_date
-from customs_engine.core.ledger import RunState
+from customs_engine.core.ledger.run_state import RunState
 from customs_engine.core.models import BillOfEntry, Conveyance, ImportGeneralManifest
 
 

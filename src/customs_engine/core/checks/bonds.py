@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from customs_engine.core.checks.catalogue import RULES
 from customs_engine.core.dates import add_months
-from customs_engine.core.ledger import RunState
+from customs_engine.core.ledger.run_state import RunState
+from customs_engine.core.ledger.units import compatible
 from customs_engine.core.models import BillOfEntry, BillOfEntryType
 from customs_engine.core.response import Finding
-from customs_engine.core.units import compatible
 
 
 def check_ex_bond(boe: BillOfEntry, run: RunState) -> list[Finding]:

@@ -9,15 +9,15 @@ from functools import cache
 
 import holidays
 
+from customs_engine.core.check_context import CheckContext
 from customs_engine.core.checks.arrival import arrival_date, entry_inwards_date, noted_manifest
 from customs_engine.core.checks.catalogue import RULES
-from customs_engine.core.context import CheckContext
 from customs_engine.core.dates import india_date
-from customs_engine.core.ledger import RunState
+from customs_engine.core.ledger.run_state import RunState
 from customs_engine.core.models import BillOfEntry, Conveyance, ImportGeneralManifest
 from customs_engine.core.money import inr
-from customs_engine.core.ports import station_type
 from customs_engine.core.refdata import dated, deadlines, port
+from customs_engine.core.refdata.ports import station_type
 from customs_engine.core.response import Fee, Finding
 
 SUNDAY = 6

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from customs_engine.core.checks.catalogue import RULES
 from customs_engine.core.models import BillOfEntry, BillOfEntryType, ImportGeneralManifest
-from customs_engine.core.ports import is_well_formed
 from customs_engine.core.refdata import port
+from customs_engine.core.refdata.ports import is_well_formed
 from customs_engine.core.response import Finding
 
 

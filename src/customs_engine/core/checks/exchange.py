@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from customs_engine.core.check_context import CheckContext
 from customs_engine.core.checks.catalogue import RULES
-from customs_engine.core.context import CheckContext
 from customs_engine.core.models import BillOfEntry
 from customs_engine.core.money import inr
 from customs_engine.core.refdata import deadlines

@@ -8,8 +8,8 @@ from datetime import date
 from stdnum.in_ import gstin as gstin_number
 from stdnum.in_ import pan as pan_number
 
+from customs_engine.core.check_context import CheckContext
 from customs_engine.core.checks.catalogue import RULES
-from customs_engine.core.context import CheckContext
 from customs_engine.core.dates import parse_iso_date
 from customs_engine.core.models import BillOfEntry
 from customs_engine.core.money import inr

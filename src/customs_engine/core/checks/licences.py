@@ -4,11 +4,11 @@ limits and HS lists belong to the scheme plugins."""
 
 from __future__ import annotations
 
+from customs_engine.core.check_context import CheckContext
 from customs_engine.core.checks.catalogue import RULES
-from customs_engine.core.context import CheckContext
+from customs_engine.core.ledger.units import compatible
 from customs_engine.core.models import BillOfEntry
 from customs_engine.core.response import Finding
-from customs_engine.core.units import compatible
 
 
 def check_licences(boe: BillOfEntry, ctx: CheckContext) -> list[Finding]:

@@ -2,7 +2,7 @@
 
 A document is its ``message_id``; the run knows its latest version (accepted earlier in the run,
 or committed). These checks compare a message's ``function`` with that state; what the ledger then
-credits back and debits is :class:`~customs_engine.core.ledger.RunState`'s business.
+credits back and debits is :class:`~customs_engine.core.ledger.run_state.RunState`'s business.
 """
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from customs_engine.core.check_context import CheckContext
 from customs_engine.core.checks.catalogue import RULES
-from customs_engine.core.context import CheckContext
 from customs_engine.core.dates import add_months, india_date
-from customs_engine.core.ledger import RunState, kind_of
+from customs_engine.core.ledger.run_state import RunState, kind_of
 from customs_engine.core.models import (
     BillOfEntry,
     BillOfEntryType,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from customs_engine.core.checks.arrival import arrival_date, noted_manifest
 from customs_engine.core.checks.catalogue import RULES
-from customs_engine.core.ledger import RunState
+from customs_engine.core.ledger.run_state import RunState
 from customs_engine.core.models import BillOfEntry, Function, ImportGeneralManifest, ManifestLine
 from customs_engine.core.refdata import deadlines
 from customs_engine.core.response import Finding

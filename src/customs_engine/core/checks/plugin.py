@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from customs_engine.core.check_context import CheckContext, Scheme
 from customs_engine.core.checks import (
     bonds,
     deadlines,
@@ -20,9 +21,8 @@ from customs_engine.core.checks import (
 )
 from customs_engine.core.checks import routing as nac
 from customs_engine.core.checks.catalogue import RULES
-from customs_engine.core.context import CheckContext, Scheme
 from customs_engine.core.hookspecs import hookimpl
-from customs_engine.core.ledger import RunState
+from customs_engine.core.ledger.run_state import RunState
 from customs_engine.core.models import BillOfEntry, BillOfEntryType, Function, ImportGeneralManifest
 from customs_engine.core.response import Fee, Finding, Routing
 from customs_engine.core.rules import Rule

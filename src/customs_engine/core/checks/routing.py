@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import date
 
+from customs_engine.core.check_context import CheckContext
 from customs_engine.core.checks.arrival import arrival_date, entry_inwards_date, noted_manifest
 from customs_engine.core.checks.catalogue import RULES
-from customs_engine.core.context import CheckContext
-from customs_engine.core.ledger import RunState
+from customs_engine.core.ledger.run_state import RunState
 from customs_engine.core.models import BillOfEntry, BillOfEntryType
 from customs_engine.core.refdata import routing_table
 from customs_engine.core.response import Finding, Routing

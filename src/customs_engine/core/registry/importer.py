@@ -18,7 +18,7 @@ from typing import IO, Any
 
 from pydantic import ValidationError
 
-from customs_engine.core.context import RegistryRecord
+from customs_engine.core.registry.records import RegistryRecord
 
 COLUMNS = tuple(RegistryRecord.model_fields)
 #: fields that hold figures: a JSON number is accepted there (kept as its digits)

@@ -28,8 +28,8 @@ from typing import Any, cast
 from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.orm import Session
 
-from customs_engine.core.context import RegistryRecord
 from customs_engine.core.registry.importer import ImportFileError, read_rows
+from customs_engine.core.registry.records import RegistryRecord
 from customs_engine.core.registry.tables import RecordRow, record_key
 
 #: rows per staging or database batch

@@ -14,9 +14,8 @@ from sqlalchemy import Engine, delete, select, text
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from customs_engine.core.context import MemoryRegistry, RegistryRecord
-from customs_engine.core.documents import DocumentVersion, Holdings, add_holdings
-from customs_engine.core.ledger import (
+from customs_engine.core.ledger.documents import DocumentVersion, Holdings, add_holdings
+from customs_engine.core.ledger.run_state import (
     BOND,
     ZERO,
     CommitOutcome,
@@ -30,6 +29,7 @@ from customs_engine.core.ledger import (
 )
 from customs_engine.core.models import BillOfEntry, Function, ImportGeneralManifest
 from customs_engine.core.registry import database
+from customs_engine.core.registry.records import MemoryRegistry, RegistryRecord
 from customs_engine.core.registry.tables import (
     EntryRow,
     LicenceUseRow,

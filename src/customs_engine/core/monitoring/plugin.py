@@ -3,16 +3,16 @@
 A scheme plugin subclasses :class:`MonitoringPlugin`, names its title, and overrides only what
 is its own: :meth:`exemption` (lines that need no registration) and :meth:`in_sequence` (checks
 against the run, such as SIMS's one registration per Bill of Entry). The checks themselves are
-:class:`~customs_engine.core.monitoring.MonitoringScheme`, driven by the plugin's data file.
+:class:`~customs_engine.core.monitoring.scheme.MonitoringScheme`, driven by the plugin's data file.
 """
 
 from __future__ import annotations
 
-from customs_engine.core.context import CheckContext, Scheme
+from customs_engine.core.check_context import CheckContext, Scheme
 from customs_engine.core.hookspecs import hookimpl
-from customs_engine.core.ledger import RunState
+from customs_engine.core.ledger.run_state import RunState
 from customs_engine.core.models import BillOfEntry, ImportGeneralManifest, Item
-from customs_engine.core.monitoring import MonitoringScheme, Scope
+from customs_engine.core.monitoring.scheme import MonitoringScheme, Scope
 from customs_engine.core.response import Fee, Finding
 from customs_engine.core.rules import Rule
 

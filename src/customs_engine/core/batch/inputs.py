@@ -9,7 +9,8 @@ not a regular file or directory (a FIFO, a device such as ``/dev/zero``), stops 
 error (exit code 2) instead of half a result. Inside a directory tree, an unreadable sub-directory
 or file is a rejected response naming it; dot-files, symbolic links and special files are skipped
 and listed in the run summary with the reason. Inputs are produced one at a time, so memory does
-not grow with the size of a directory tree or an archive (see :mod:`customs_engine.core.archives`).
+not grow with the size of a directory tree or an archive
+(see :mod:`customs_engine.core.batch.archives`).
 
 Bounds (environment, read when a run starts):
 
@@ -34,7 +35,7 @@ from functools import partial
 from pathlib import Path
 from typing import IO
 
-from customs_engine.core.archives import (
+from customs_engine.core.batch.archives import (
     HEAD_BYTES,
     ArchiveReader,
     Classifier,

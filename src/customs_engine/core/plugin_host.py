@@ -31,10 +31,9 @@ from typing import Any, BinaryIO
 import pluggy
 
 from customs_engine.core import hookspecs
-from customs_engine.core.context import Scheme
-from customs_engine.core.formats import ResponseFormat, WireFormat
-from customs_engine.core.ledger import LedgerError
-from customs_engine.core.parsing import ResponseWriter
+from customs_engine.core.check_context import Scheme
+from customs_engine.core.formats import ResponseFormat, ResponseWriter, WireFormat
+from customs_engine.core.ledger.run_state import LedgerError
 from customs_engine.core.rules import Rule
 
 ENTRY_POINT_GROUP = "customs_engine"

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from customs_engine.core.journal import TemporaryStore
+from customs_engine.core.ledger.journal import TemporaryStore
 from customs_engine.core.models import BillOfEntry, Function, ImportGeneralManifest
 
 #: documents kept in process memory before the table moves to its temporary database

@@ -13,7 +13,7 @@ from __future__ import annotations
 import pickle
 from collections.abc import Iterable
 
-from customs_engine.core.journal import TemporaryStore
+from customs_engine.core.ledger.journal import TemporaryStore
 from customs_engine.core.response import AuthorisationUse
 
 #: submissions kept in process memory before the table moves to its temporary database

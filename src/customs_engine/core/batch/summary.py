@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from customs_engine.core.response import Response, money
-from customs_engine.core.text import printable
+from customs_engine.core.writers.printable import printable
 
 STATUSES = ("accepted", "query", "hold", "rejected")
 SKIPPED_SHOWN = 20

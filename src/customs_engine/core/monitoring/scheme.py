@@ -20,12 +20,13 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from customs_engine.core.context import CheckContext, RegistryRecord
+from customs_engine.core.check_context import CheckContext
 from customs_engine.core.dates import india_date
-from customs_engine.core.ledger import RunState
+from customs_engine.core.ledger.run_state import RunState
 from customs_engine.core.models import BillOfEntry, Item, Licence
 from customs_engine.core.money import inr as _inr
 from customs_engine.core.money import rupees
+from customs_engine.core.registry.records import RegistryRecord
 from customs_engine.core.response import Fee, Finding
 from customs_engine.core.rules import Period, Rule, RuleSet, Schedule, load_rules, read_toml
 

@@ -30,8 +30,8 @@ import lz4.block
 from pydantic import TypeAdapter
 
 from customs_engine.core.engine import Assessment
+from customs_engine.core.formats import ParsedMessage
 from customs_engine.core.models import BillOfEntry, ImportGeneralManifest, Message
-from customs_engine.core.parsing import ParsedMessage
 from customs_engine.core.response import AuthorisationClaim, Fee, Finding, Routing
 
 __all__ = ["Packed", "compress", "decompress", "pack", "unpack"]

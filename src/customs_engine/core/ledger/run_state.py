@@ -31,13 +31,13 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any, Protocol
 
-from customs_engine.core.context import Registry
-from customs_engine.core.documents import Account, DocumentTable, DocumentVersion, Holdings
-from customs_engine.core.journal import RunJournal
+from customs_engine.core.ledger.documents import Account, DocumentTable, DocumentVersion, Holdings
+from customs_engine.core.ledger.journal import RunJournal
+from customs_engine.core.ledger.replay import ReplayTable
+from customs_engine.core.ledger.units import convert
 from customs_engine.core.models import BillOfEntry, BillOfEntryType, Function, ImportGeneralManifest
-from customs_engine.core.replay import ReplayTable
+from customs_engine.core.registry.records import Registry
 from customs_engine.core.response import AuthorisationClaim, AuthorisationUse, Credit
-from customs_engine.core.units import convert
 
 ZERO = Decimal(0)
 #: the ledger scheme of bond balances: account ``<warehousing message id>/<hs code>``, limit 0,

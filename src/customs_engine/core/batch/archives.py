@@ -3,8 +3,8 @@
 Members are read into memory one at a time and handed on manifests first, then everything else,
 each group in sorted path order (a Bill of Entry needs its manifest noted first); whether a member
 is a manifest is sniffed from its first bytes. Anything hostile becomes an
-:class:`~customs_engine.core.inputs.InputFile` with a ``problem`` naming the member, so the run
-reports it as a rejected message and carries on:
+:class:`~customs_engine.core.batch.inputs.InputFile` with a ``problem`` naming the member, so
+the run reports it as a rejected message and carries on:
 
 * a name that is absolute or climbs out of the archive (``..``), a symbolic or hard link, a device,
   FIFO or other special file (also a zip member whose Unix mode says so), a sparse tar member;
@@ -45,7 +45,7 @@ from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
-    from customs_engine.core.inputs import InputFile, Limits
+    from customs_engine.core.batch.inputs import InputFile, Limits
 
 ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz")
 _ZIP_MAGIC = b"PK\x03\x04"

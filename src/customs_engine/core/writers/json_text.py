@@ -13,7 +13,7 @@ from typing import BinaryIO
 from customs_engine.core.formats import ResponseFormat
 from customs_engine.core.hookspecs import hookimpl
 from customs_engine.core.response import Response
-from customs_engine.core.text import printable
+from customs_engine.core.writers.printable import printable
 
 
 def _dumps(response: Response, *, indent: int | None) -> str:

@@ -24,15 +24,15 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import suppress
 
-from customs_engine.core.context import CheckContext
+from customs_engine.core.batch.inputs import InputFile
+from customs_engine.core.batch.progress import Progress
+from customs_engine.core.batch.summary import RunSummary
+from customs_engine.core.batch.wire import Packed, compress, decompress, pack, unpack
+from customs_engine.core.check_context import CheckContext
 from customs_engine.core.engine import Assessment, Engine
-from customs_engine.core.inputs import InputFile
-from customs_engine.core.parsing import ParsedMessage, ResponseWriter, unparsable
-from customs_engine.core.plugin_manager import PluginHost
-from customs_engine.core.progress import Progress
+from customs_engine.core.formats import ParsedMessage, ResponseWriter, unparsable
+from customs_engine.core.plugin_host import PluginHost
 from customs_engine.core.response import Response
-from customs_engine.core.summary import RunSummary
-from customs_engine.core.wire import Packed, compress, decompress, pack, unpack
 
 __all__ = ["RunError", "RunSummary", "responses_for", "run"]
 
@@ -203,7 +203,7 @@ def _in_workers(
     The main process steals: whenever the next result in order is not ready, it takes the next
     batch itself instead of waiting. It would otherwise compete with the workers for the cores
     while blocked on the pipe, and every batch it keeps saves the trip through
-    :mod:`~customs_engine.core.wire` (batches travel compressed, results packed).
+    :mod:`~customs_engine.core.batch.wire` (batches travel compressed, results packed).
     """
     batches = _batches(files)
     workers = jobs - 1

@@ -1,0 +1,3 @@
+"""Import monitoring schemes (SIMS, AIMS and their kin): the data-driven scheme and the plugin
+class thin scheme plugins subclass.
+"""

@@ -1,0 +1,3 @@
+"""The built-in response writers (text, json, jsonl, csv, junit) and what makes untrusted text
+safe to print.
+"""
