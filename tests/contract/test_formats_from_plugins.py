@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from customs_engine.testing import bill_of_entry, write_message
@@ -73,3 +74,39 @@ def test_a_failing_writer_is_named_not_a_traceback(fake_dists, customs_cli, tmp_
     result = customs_cli("convert", str(path), "--to", "paper")
     assert result.exit_code == 3
     assert "plugin 'paperfmt' failed writing paper: RuntimeError: paper jam" in result.stderr
+
+
+SHARED_SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples" / "icegate"
+
+
+def test_content_decides_before_the_file_name(customs_cli, tmp_path: Path) -> None:
+    """An ICES flat file or an SCMTR document saved as ``*.xml`` is read as what it is, not
+    handed to the XML reader because of its name."""
+    for sample, expected in (
+        ("synthetic_cachi01_steel_be.be", "ices"),
+        ("icegate_scmtr_sachm22_sce_dec.json", "scmtr"),
+    ):
+        misnamed = tmp_path / f"{sample}.xml"
+        misnamed.write_bytes((SHARED_SAMPLES / sample).read_bytes())
+        result = customs_cli("validate", str(misnamed), "--format", "json")
+        assert result.exit_code in (0, 1), result.stderr
+        formats = {m["message"]["format"] for m in _responses(result.stdout)}
+        assert len(formats) == 1
+        assert next(iter(formats)).startswith(expected), formats
+
+
+def test_a_name_still_decides_when_no_content_matches(customs_cli, tmp_path: Path) -> None:
+    """A file no format recognises by its bytes is still offered by its name: text that is
+    not well-formed XML, named ``*.xml``, gets the XML reader's answer (a syntax finding)."""
+    broken = tmp_path / "broken.xml"
+    broken.write_text("this is not <xml")
+    result = customs_cli("validate", str(broken), "--format", "json")
+    assert result.exit_code == 1
+    (response,) = _responses(result.stdout)
+    assert response["message"]["format"] == "icegate_xml"
+
+
+def _responses(stdout: str) -> list[dict]:
+    """The responses of a ``--format json`` run: one object, or an array of them."""
+    document = json.loads(stdout)
+    return document if isinstance(document, list) else [document]

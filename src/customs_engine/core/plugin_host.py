@@ -266,19 +266,27 @@ class PluginHost:
 
     def detect_format(self, head: bytes, name: str) -> FirstResult:
         """The wire format of a file: the registered formats in name order, then plugins that
-        still answer the older ``customs_detect_format`` hook. Failures are kept, not raised."""
+        still answer the older ``customs_detect_format`` hook. Failures are kept, not raised.
+
+        Content decides before names: every format is first asked about the bytes alone (an
+        empty name), and only when none recognises them, with the file's name too. So an ICES
+        flat file or an SCMTR document that happens to be called ``*.xml`` is still read as
+        what it is."""
         failures: list[ImplCall] = []
-        for fmt in self.wire_formats.values():
-            call = self.invoke(
-                f"{fmt.name}.detect",
-                self.format_owner["wire", fmt.name],
-                fmt.detect,
-                {"head": head, "name": name},
-            )
-            if call.error is not None:
-                failures.append(call)
-            elif call.result:
-                return FirstResult(fmt.name, call.plugin, tuple(failures))
+        for by_name in ("", name) if name else ("",):
+            for fmt in self.wire_formats.values():
+                call = self.invoke(
+                    f"{fmt.name}.detect",
+                    self.format_owner["wire", fmt.name],
+                    fmt.detect,
+                    {"head": head, "name": by_name},
+                )
+                if call.error is not None:
+                    # a detector failing on both passes is reported once
+                    if all((f.plugin, f.hook) != (call.plugin, call.hook) for f in failures):
+                        failures.append(call)
+                elif call.result:
+                    return FirstResult(fmt.name, call.plugin, tuple(failures))
         legacy = self.call_first("customs_detect_format", head=head, name=name)
         return FirstResult(legacy.result, legacy.plugin, (*failures, *legacy.failures))
 
