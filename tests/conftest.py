@@ -1,8 +1,11 @@
-"""Shared fixtures: where the shared samples live; SQLite and PostgreSQL registry URLs."""
+"""Shared by every test folder: where things are (so no test counts ``parents[N]``), the
+``customs`` command as a subprocess, archive fixtures, SQLite and PostgreSQL registry URLs."""
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,7 +15,24 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
-ROOT = Path(__file__).resolve().parents[1]
+#: the checkout: src/, tests/, examples/, docs/
+PROJECT = Path(__file__).resolve().parents[1]
+EXAMPLES = PROJECT / "examples"
+#: the example messages (ICEGATE XML) and the example registry rows
+MESSAGES = EXAMPLES / "messages"
+REGISTRY_CSV = EXAMPLES / "registry" / "registry.csv"
+#: files the tests read that are not tests (an old registry database, …)
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+#: ``shared/`` beside the checkout (CI, worktrees): SPEC, rules and CBIC's samples, read in place
+SHARED = next(
+    (
+        candidate
+        for candidate in (PROJECT.parent / "shared", PROJECT.parent.parent / "shared")
+        if (candidate / "SPEC.md").is_file()
+    ),
+    PROJECT.parent / "shared",
+)
+SAMPLES = SHARED / "samples"
 PG_URL = os.environ.get("CUSTOMS_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
@@ -29,11 +49,10 @@ def _private_user_data_dir(
 
 
 def find_shared_dir() -> Path:
-    """``shared/`` beside the checkout (CI, worktrees) — read in place, never copied."""
-    for candidate in (ROOT.parent / "shared", ROOT.parent.parent / "shared"):
-        if (candidate / "SPEC.md").is_file():
-            return candidate
-    pytest.skip("../shared/ (SPEC and samples) is not beside this checkout")
+    """``shared/`` beside the checkout — read in place, never copied; skips when it is missing."""
+    if not (SHARED / "SPEC.md").is_file():
+        pytest.skip("../shared/ (SPEC and samples) is not beside this checkout")
+    return SHARED
 
 
 @pytest.fixture(scope="session")
@@ -44,6 +63,37 @@ def shared_dir() -> Path:
 @pytest.fixture(scope="session")
 def samples_dir(shared_dir: Path) -> Path:
     return shared_dir / "samples"
+
+
+def customs(
+    *args: str,
+    stdin: bytes | None = None,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+) -> subprocess.CompletedProcess[bytes]:
+    """``customs ARGS`` in a subprocess (signals, exit codes, real stdout/stderr)."""
+    return subprocess.run(
+        [sys.executable, "-m", "customs_engine.cli", *args],
+        input=stdin,
+        capture_output=True,
+        env=env,
+        cwd=cwd,
+        timeout=120,
+    )
+
+
+@pytest.fixture
+def mixed_zip(tmp_path: Path) -> Path:
+    from tests.archives import mixed_members, write_zip
+
+    return write_zip(tmp_path / "mixed.zip", mixed_members())
+
+
+@pytest.fixture
+def mixed_tar(tmp_path: Path) -> Path:
+    from tests.archives import mixed_members, write_tar
+
+    return write_tar(tmp_path / "mixed.tar.gz", list(reversed(mixed_members())))
 
 
 class FakeDistributions:

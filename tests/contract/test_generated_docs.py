@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import importlib.util
 import re
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-GENERATOR = ROOT / "tools" / "generate_docs.py"
+from tests.conftest import PROJECT
+
+GENERATOR = PROJECT / "tools" / "generate_docs.py"
 
 
 def generator():  # type: ignore[no-untyped-def]
@@ -23,7 +23,7 @@ def generator():  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize("page", ["model-reference.md", "rules.md"])
 def test_generated_page_is_current(page: str) -> None:
     render = generator().PAGES[page]
-    checked_in = (ROOT / "docs" / page).read_text(encoding="utf-8")
+    checked_in = (PROJECT / "docs" / page).read_text(encoding="utf-8")
     assert checked_in == render(), (
         f"docs/{page} is out of date: run `python tools/generate_docs.py` and commit it"
     )
@@ -33,7 +33,7 @@ def test_rule_catalogue_lists_every_built_in_rule_and_no_example_rule() -> None:
     from customs_engine.core.plugin_host import PluginHost
 
     module = generator()
-    text = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
+    text = (PROJECT / "docs" / "rules.md").read_text(encoding="utf-8")
     host = PluginHost.from_entry_points(only=module.built_in_plugins(), blocked=())
     listed = set(re.findall(r"^\| `([A-Z0-9-]+)` \|", text, re.MULTILINE))
     assert listed == set(host.rules) and len(listed) > 50
@@ -43,7 +43,7 @@ def test_rule_catalogue_lists_every_built_in_rule_and_no_example_rule() -> None:
 def test_model_reference_covers_the_public_models() -> None:
     import customs_engine
 
-    text = (ROOT / "docs" / "model-reference.md").read_text(encoding="utf-8")
+    text = (PROJECT / "docs" / "model-reference.md").read_text(encoding="utf-8")
     for name in (
         "BillOfEntry",
         "Item",
@@ -67,15 +67,15 @@ def test_docs_and_sources_do_not_send_readers_to_files_they_do_not_have() -> Non
     offenders = []
     for path in sorted(
         [
-            *(ROOT / "docs").rglob("*.md"),
-            ROOT / "README.md",
-            *(ROOT / "src").rglob("*.py"),
-            *(ROOT / "src").rglob("*.toml"),
-            *(ROOT / "src").rglob("*.html"),
-            *(ROOT / "src").rglob("*.xsd"),
+            *(PROJECT / "docs").rglob("*.md"),
+            PROJECT / "README.md",
+            *(PROJECT / "src").rglob("*.py"),
+            *(PROJECT / "src").rglob("*.toml"),
+            *(PROJECT / "src").rglob("*.html"),
+            *(PROJECT / "src").rglob("*.xsd"),
         ]
     ):
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             if banned.search(line):
-                offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
+                offenders.append(f"{path.relative_to(PROJECT)}:{number}: {line.strip()}")
     assert offenders == []

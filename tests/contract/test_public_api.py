@@ -15,10 +15,9 @@ from pathlib import Path
 import pytest
 
 import customs_engine
+from tests.conftest import EXAMPLES, PROJECT
 
-ROOT = Path(__file__).resolve().parents[2]
-PLUGINS = ROOT / "src" / "customs_engine" / "plugins"
-EXAMPLES = ROOT / "examples"
+PLUGINS = PROJECT / "src" / "customs_engine" / "plugins"
 COPPER = EXAMPLES / "customs-engine-copper" / "src"
 PUBLIC = {"customs_engine", "customs_engine.testing"}
 
@@ -50,7 +49,7 @@ def private_imports(paths: list[Path]) -> list[str]:
                 continue
             if module == own or module.startswith(own + "."):
                 continue
-            problems.append(f"{path.relative_to(ROOT)}:{line} imports {module}")
+            problems.append(f"{path.relative_to(PROJECT)}:{line} imports {module}")
     return problems
 
 

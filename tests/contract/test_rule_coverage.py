@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 
 from customs_engine.core.plugin_host import PluginHost
+from tests.conftest import PROJECT
 
-ROOT = Path(__file__).resolve().parents[2]
 QUOTED_ID = re.compile(r"[\"']([A-Z][A-Z0-9]*(?:-[A-Z0-9]+)+)[\"']")
 QUIET = re.compile(r"assert_no_finding|assert_no_fee|\bnot in\b")
 FIRED = re.compile(r"assert_finding|assert_fee|findings_of|rules_of|\bassert\b|==|\bin\b")
@@ -102,7 +102,7 @@ KNOWN_NOT_QUIET = frozenset(
 
 
 def source_files() -> list[Path]:
-    return sorted([*(ROOT / "tests").rglob("*.py"), *(ROOT / "examples").rglob("test*.py")])
+    return sorted([*(PROJECT / "tests").rglob("*.py"), *(PROJECT / "examples").rglob("test*.py")])
 
 
 def scan(paths: list[Path], rule_ids: set[str]) -> tuple[set[str], set[str]]:

@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import csv
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
 from customs_engine.core.registry.records import RegistryRecord
 from customs_engine.core.response import Response
 from customs_engine.testing import make_engine
-
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+from tests.conftest import EXAMPLES
 
 
 def registry_rows() -> list[RegistryRecord]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -13,10 +12,8 @@ from customs_engine.core.plugin_host import PluginHost
 from customs_engine.core.registry import SqlRegistry
 from customs_engine.core.registry.importer import read_file
 from customs_engine.service.app import Service, Settings, create_app
+from tests.conftest import MESSAGES, REGISTRY_CSV
 
-ROOT = Path(__file__).resolve().parents[2]
-MESSAGES = ROOT / "examples" / "messages"
-REGISTRY_CSV = ROOT / "examples" / "registry" / "registry.csv"
 IGM = MESSAGES / "01-igm-innsa1-2234567.xml"
 BOE = MESSAGES / "02-be-laptops-ims.xml"
 AUTHORISATION = "IMS-2026-00042"  # 100 NOS / INR 5000000.00 in the example registry

@@ -1,0 +1,143 @@
+"""CUSRES D:96B response output (SPEC §6.3)."""
+
+from __future__ import annotations
+
+import io
+import warnings
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from click.testing import CliRunner
+from pydifact.segmentcollection import Interchange
+
+from customs_engine.adapters.edifact.cusres import CusresWriter
+from customs_engine.adapters.edifact.reader import ingest
+from customs_engine.adapters.edifact.structure import validate
+from customs_engine.cli import main
+from customs_engine.core.response import (
+    DocumentInfo,
+    EngineInfo,
+    Fee,
+    Finding,
+    MessageInfo,
+    Response,
+)
+
+LONG = "IMS authorisation IMS-2026-00042 has 40 NOS left; item needs 50 NOS " * 4
+
+
+def response(reference: str, findings: list[Finding], fees: list[Fee]) -> Response:
+    return Response(
+        message=MessageInfo(
+            source="a.edi", index=0, format="edifact", type="bill_of_entry", reference=reference
+        ),
+        document=DocumentInfo(number="7001234", port_code="INNSA1", date=date(2026, 3, 10)),
+        findings=findings,
+        fees=fees,
+        engine=EngineInfo(version="0.1.0"),
+    )
+
+
+def sample_responses() -> list[Response]:
+    reject = Finding(
+        rule="IMS-BAL-001",
+        scheme="ims",
+        outcome="reject",
+        item=1,
+        message=LONG + "with 'quotes'+plus:colon?",
+        reference="PC 06/2023-24",
+    )
+    warn = Finding(
+        rule="CORE-X", scheme="core", outcome="warn", message="header note", reference="ref"
+    )
+    fee = Fee(
+        rule="CORE-BOE-LATE-001",
+        scheme="core",
+        kind="late",
+        amount=Decimal("25000"),
+        basis="4 days late",
+    )
+    return [response("BE-1", [reject, warn], [fee]), response("BE-2", [], [])]
+
+
+def render(responses: list[Response]) -> bytes:
+    stream = io.BytesIO()
+    writer = CusresWriter(stream)
+    for item in responses:
+        writer.write(item)
+    writer.close()
+    return stream.getvalue()
+
+
+def test_cusres_round_trips_through_pydifact() -> None:
+    text = render(sample_responses()).decode()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        interchange = Interchange.from_str(text)
+        reserialized = interchange.serialize(break_lines=True)
+    assert reserialized == text
+    messages = list(interchange.get_messages())
+    assert [m.type for m in messages] == ["CUSRES", "CUSRES"]
+    first = messages[0]
+    assert first.get_segment("BGM").elements == ["962", "7001234", "RE"]
+    assert first.get_segment("DTM").elements == [["137", "20260310", "102"]]
+    assert first.get_segment("RFF").elements == [["ACW", "BE-1"]]
+    assert [s.elements for s in first.get_segments("ERC")] == [["REJ"], ["WRN"]]
+    assert [s.elements for s in first.get_segments("ERP")] == [[["", "1"]], [""]]
+    ftx = [s.elements[3] for s in first.get_segments("FTX")]
+    assert ftx[0][0] == "IMS-BAL-001" and all(len(part) <= 70 for f in ftx for part in f)
+    rejoined = "".join("".join(f[1:]) for f in ftx if f[0] == "IMS-BAL-001")
+    assert rejoined == LONG + "with 'quotes'+plus:colon?"
+    assert first.get_segment("TAX").elements == ["7", ["", "", "", "CORE-BOE-LATE-001"]]
+    assert first.get_segment("MOA").elements == [["161", "25000.00", "INR"]]
+    assert messages[1].get_segment("BGM").elements == ["962", "7001234", "AP"]
+
+
+def test_cusres_envelope_counts_and_structure_are_right() -> None:
+    _, envelope = ingest(render(sample_responses()).decode())
+    assert envelope.fatal is None
+    for message in envelope.messages:
+        assert message.findings == []  # UNT counts, UNZ count and references all match
+        assert validate(message.segments, "CUSRES_D96B") == []
+
+
+def test_cusres_output_is_deterministic() -> None:
+    assert render(sample_responses()) == render(sample_responses())
+    assert b"UNB+UNOC:3+CUSTOMS-ENGINE+ICEGATE+260310:0000+" in render(sample_responses())
+
+
+def test_empty_run_still_writes_a_closed_interchange() -> None:
+    _, envelope = ingest(render([]).decode())
+    assert envelope.messages == [] and "no UNH" in envelope.fatal.message
+    assert render([]).endswith(b"UNZ+0+DA39A3EE5E6B4B'\n")
+
+
+def test_validate_format_cusres_from_the_command_line(tmp_path: Path) -> None:
+    from .builders import cusdec_segments, interchange
+
+    source = tmp_path / "be.edi"
+    source.write_bytes(interchange(cusdec_segments(), cusdec_segments()))
+    result = CliRunner().invoke(
+        main, ["validate", "--format", "cusres", "--db", f"sqlite:///{tmp_path}/r.db", str(source)]
+    )
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        interchange_out = Interchange.from_str(result.stdout)
+    refs = [m.get_segment("RFF").elements[0][1] for m in interchange_out.get_messages()]
+    assert refs == ["M1", "M2"]
+
+
+def test_without_any_dated_response_the_unb_date_is_the_run_time() -> None:
+    from customs_engine.core.dates import IST
+
+    stream = io.BytesIO()
+    writer = CusresWriter(stream, run_at=datetime(2026, 11, 27, 18, 5, tzinfo=UTC))
+    writer.close()
+    assert b"+261127:2335+" in stream.getvalue()  # 18:05 UTC is 23:35 in India
+    before = datetime.now(IST)
+    text = render([]).decode()
+    stamp = text.split("UNB+UNOC:3+CUSTOMS-ENGINE+ICEGATE+")[1][:11]
+    assert "000101" not in text
+    assert stamp[:6] in (before.strftime("%y%m%d"), datetime.now(IST).strftime("%y%m%d"))

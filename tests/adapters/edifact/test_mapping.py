@@ -1,0 +1,217 @@
+"""CUSDEC / CUSCAR of our MIG → canonical model, and the strictness findings (SPEC §6)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+import pytest
+
+from customs_engine.adapters.edifact.reader import read
+from customs_engine.core.dates import IST
+from customs_engine.core.models import BillOfEntry, ImportGeneralManifest
+
+from .builders import cuscar_segments, cusdec_segments, interchange
+
+
+def only(data: bytes):
+    parsed = read(data)
+    assert len(parsed) == 1
+    return parsed[0]
+
+
+def messages(parsed) -> list[str]:
+    return [finding.message for finding in parsed.findings]
+
+
+def test_every_cusdec_field_of_the_mig_is_mapped() -> None:
+    parsed = only(interchange(cusdec_segments()))
+    assert parsed.findings == []
+    boe = parsed.message
+    assert isinstance(boe, BillOfEntry)
+    assert (boe.message_id, boe.function, boe.type) == ("M1", "original", "HOME_CONSUMPTION")
+    assert (boe.port_code, boe.consigned_from, boe.port_of_loading) == ("INNSA1", "SG", "SGSIN")
+    assert boe.presented_at == datetime(2026, 3, 9, 11, 30, tzinfo=IST)
+    assert boe.expected_arrival == date(2026, 3, 10)
+    assert boe.prior is True and boe.mode == "SEA" and boe.number == "7001234"
+    assert boe.importer.model_dump(exclude_none=True) == {
+        "iec": "AAPFU0939F",
+        "gstin": "27AAPFU0939F1ZV",
+        "name": "ACME IMPORTS",
+        "category": "COMMERCIAL",
+    }
+    assert boe.broker == "CHA1"
+    assert boe.manifest.model_dump() == {
+        "igm_number": "2234567",
+        "igm_date": date(2026, 3, 8),
+        "line": 10,
+        "subline": 0,
+        "bl_number": "MAEU123456",
+        "bl_date": date(2026, 2, 20),
+    }
+    item = boe.items[0]
+    assert (item.number, item.hs_code, item.description) == (1, "84713010", "LAPTOPS")
+    assert (item.product_category, item.quantity, item.unit) == ("LAPTOP", Decimal(60), "NOS")
+    assert item.value_inr == Decimal("3000000.00") and item.country_of_origin == "CN"
+    assert item.foreign_value.model_dump() == {
+        "amount": Decimal("36036.04"),
+        "currency": "USD",
+        "rate": Decimal("83.25"),
+    }
+    assert [(lic.scheme, lic.number, lic.issued_on, lic.expires_on) for lic in item.licences] == [
+        ("IMS", "IMS-1", date(2026, 1, 5), date(2026, 12, 31))
+    ]
+    (cert,) = item.certificates
+    assert (cert.type, cert.number, cert.agency) == ("PSIC", "PSIC-9", "PSIA-017")
+    assert cert.no_radioactive is True and cert.background_usvh == Decimal("0.08")
+
+
+def test_every_cuscar_field_of_the_mig_is_mapped() -> None:
+    parsed = only(interchange(cuscar_segments()))
+    assert parsed.findings == []
+    igm = parsed.message
+    assert isinstance(igm, ImportGeneralManifest)
+    assert (igm.igm_number, igm.igm_date, igm.port_code) == ("2234567", date(2026, 3, 8), "INNSA1")
+    assert igm.filed_at == datetime(2026, 3, 8, 9, 0, tzinfo=IST)
+    assert (igm.conveyance, igm.voyage, igm.carrier, igm.vessel_name) == (
+        "VESSEL",
+        "V123",
+        "MAEU",
+        "MAERSK ELBA",
+    )
+    assert igm.last_port_of_call == "SGSIN"
+    assert igm.entry_inwards_at == datetime(2026, 3, 10, 8, 0, tzinfo=IST)
+    (line,) = igm.lines
+    assert line.model_dump() == {
+        "line": 10,
+        "subline": 0,
+        "bl_number": "MAEU123456",
+        "bl_date": date(2026, 2, 20),
+        "consignee_name": "ACME IMPORTS PVT LTD",
+        "consignee_iec": "AAPFU0939F",
+        "packages": 120,
+        "package_kind": "PKG",
+        "gross_weight_kg": Decimal("4200.5"),
+        "description": "LAPTOP COMPUTERS",
+        "cargo_movement": "LC",
+        "goods_items": [
+            {
+                "packages": 120,
+                "package_kind": "PKG",
+                "hs_code": None,
+                "gross_weight_kg": Decimal("4200.5"),
+                "description": "LAPTOP COMPUTERS",
+            }
+        ],
+    }
+
+
+def test_decimal_mark_of_una_is_honoured() -> None:
+    data = interchange(cusdec_segments(MEA="MEA+AAE++KGS:12,5")).replace(b"UNA:+.? '", b"UNA:+,? '")
+    assert only(data).message.items[0].quantity == Decimal("12.5")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "tag", "words"),
+    [
+        ({"DTM137": "DTM+137:20261345:102"}, "DTM", "not a valid date"),
+        ({"DTM132": "DTM+132:2026031:102"}, "DTM", "not a valid date"),
+        ({"DTM137": "DTM+137:202603091130:999"}, "DTM", "date format"),
+        ({"MEA": "MEA+AAE++NOS:6O"}, "MEA", "must be a number"),
+        ({"MOA40": "MOA+40:1.2.3:INR"}, "MOA", "must be a number"),
+        ({"BGM": "BGM+930:::H+BE-1+9"}, "BGM", "929"),
+        ({"BGM": "BGM+929:::Q+BE-1+9"}, "BGM", "H, W or X"),
+        ({"TDT": "TDT+20+V1+7"}, "TDT", "mode of transport"),
+        ({"CST": "CST+1+84713010:999"}, "CST", "code list"),
+        ({"FTXICAT": "FTX+ZZZ+++ICAT:KING"}, "FTX", "importer category"),
+        ({"CNT": "CNT+5:2"}, "CNT", "CNT+5 says 2 items"),
+    ],
+)
+def test_bad_values_give_a_positioned_syntax_finding(overrides, tag, words) -> None:
+    parsed = only(interchange(cusdec_segments(**overrides)))
+    hits = [f for f in parsed.findings if words in f.message]
+    assert hits, messages(parsed)
+    finding = hits[0]
+    # a value's format, except the item count, which is a control count
+    expected = "CORE-SYNTAX-002" if tag == "CNT" else "CORE-SYNTAX-005"
+    assert finding.rule == expected and finding.outcome == "reject"
+    assert f"message M1, segment {tag} #" in finding.message
+    assert finding.message.startswith("line ")
+
+
+def test_positions_point_at_the_offending_segment() -> None:
+    data = interchange(cusdec_segments(DTM137="DTM+137:20261345:102"))
+    finding = next(f for f in only(data).findings if "DTM+137" in f.message)
+    line_no = data.decode().splitlines().index("DTM+137:20261345:102'") + 1
+    assert finding.message.startswith(f"line {line_no}, column 1: message M1, segment DTM #6:")
+
+
+def test_segment_out_of_branching_order_is_reported() -> None:
+    segs = cusdec_segments()
+    segs.insert(1, segs.pop(segs.index("TDT+20+V1+1")))  # TDT before the LOCs
+    parsed = only(interchange(segs))
+    assert any("LOC is out of the CUSDEC D96B branching order" in m for m in messages(parsed))
+
+
+def test_missing_mandatory_segment_is_reported() -> None:
+    parsed = only(interchange(cusdec_segments(UNSD="")))
+    assert any("mandatory UNS missing" in m for m in messages(parsed))
+
+
+def test_missing_mandatory_data_leaves_no_model() -> None:
+    parsed = only(interchange(cusdec_segments(LOC22="")))
+    assert parsed.message is None and parsed.type == "unknown"
+    assert any("LOC+22 (port_code)" in m for m in messages(parsed))
+
+
+def test_valid_cusdec_keeps_quiet() -> None:
+    assert only(interchange(cusdec_segments())).findings == []
+
+
+def test_element_longer_than_the_directory_allows_is_reported() -> None:
+    parsed = only(interchange(cusdec_segments(LOC22="LOC+22+" + "X" * 26)))
+    assert any(
+        "segment LOC #3: data element 3225 has 26 characters, at most 25" in m
+        for m in messages(parsed)
+    )
+    quiet = only(interchange(cusdec_segments(LOC22="LOC+22+" + "X" * 25)))
+    assert not any("data element" in m for m in messages(quiet))
+
+
+def test_numeric_length_counts_digits_only() -> None:
+    parsed = only(interchange(cusdec_segments(MEA="MEA+AAE++NOS:-123456789012345678.5")))
+    assert any("data element 6314 has 19 digits, at most 18" in m for m in messages(parsed))
+    quiet = only(interchange(cusdec_segments(MEA="MEA+AAE++NOS:-12345678901234567.5")))
+    assert not any("data element" in m for m in messages(quiet))
+
+
+def test_agency_after_a_licence_is_reported_not_crashed() -> None:
+    segs = cusdec_segments()
+    segs.insert(segs.index("DTM+36:20261231:102") + 1, "NAD+AM+PSIA-1")
+    parsed = only(interchange(segs))
+    assert any(
+        "NAD+AM (certifying agency) must follow a certificate" in m for m in messages(parsed)
+    )
+
+
+@pytest.mark.parametrize("digits", ["6\u00b2", "\u0666\u0660", "\u00b9"])
+def test_non_ascii_digits_in_numbers_are_refused_with_their_place(digits: str) -> None:
+    for overrides in (
+        {"MEA": f"MEA+AAE++NOS:{digits}"},
+        {"CNT": f"CNT+5:{digits}"},
+        {"DTM137": f"DTM+137:2026030911{digits}:203"},
+    ):
+        parsed = only(interchange(cusdec_segments(**overrides)))
+        assert parsed.message is None or any(digits in m for m in messages(parsed))
+        assert parsed.findings and all(f.rule.startswith("CORE-SYNTAX-") for f in parsed.findings)
+        assert any("line " in m and digits in m for m in messages(parsed)), messages(parsed)
+
+
+def test_a_header_cst_is_read_at_header_level_not_as_an_item() -> None:
+    segs = cusdec_segments()
+    segs.insert(1, "CST++A:ZZZ")  # CUSDEC position 0030: right after BGM
+    parsed = only(interchange(segs))
+    assert parsed.findings == [], messages(parsed)
+    assert parsed.message is not None
+    assert [item.number for item in parsed.message.items] == [1]
+    assert parsed.message == only(interchange(cusdec_segments())).message

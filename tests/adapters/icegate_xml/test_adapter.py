@@ -1,0 +1,174 @@
+"""The icegate_xml adapter: XSD, safe parsing, mapping to the model, writing back."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from customs_engine.adapters.icegate_xml import reader, writer
+from customs_engine.core.models import BillOfEntry, ImportGeneralManifest
+from tests.conftest import MESSAGES
+
+BOE = (MESSAGES / "02-be-laptops-ims.xml").read_bytes()
+IGM = (MESSAGES / "01-igm-innsa1-2234567.xml").read_bytes()
+
+
+def only(data: bytes):  # type: ignore[no-untyped-def]
+    parsed = reader.read(data, "test.xml")
+    assert len(parsed) == 1
+    return parsed[0]
+
+
+def test_every_example_message_is_valid_against_the_shipped_xsd() -> None:
+    schema = reader.schema()
+    for path in sorted(MESSAGES.glob("*.xml")):
+        doc = etree.parse(str(path))
+        assert schema.validate(doc), (path.name, schema.error_log)
+
+
+def test_bill_of_entry_maps_to_the_canonical_model() -> None:
+    parsed = only(BOE)
+    assert parsed.findings == [] and parsed.type == "bill_of_entry"
+    boe = parsed.message
+    assert isinstance(boe, BillOfEntry)
+    assert boe.message_id == "BE-INNSA1-000123" and boe.port_code == "INNSA1"
+    assert boe.importer.gstin == "27AAPFU0939F1ZV"
+    assert boe.manifest is not None and boe.manifest.line == 10
+    item = boe.items[0]
+    assert item.hs_code == "84713010" and item.quantity == Decimal("60")
+    assert item.foreign_value is not None and item.foreign_value.rate == Decimal("83.25")
+    assert item.licences[0].number == "IMS-2026-00042"
+    assert str(item.licences[0].expires_on) == "2026-12-31"
+
+
+def test_manifest_maps_to_the_canonical_model() -> None:
+    igm = only(IGM).message
+    assert isinstance(igm, ImportGeneralManifest)
+    assert igm.igm_number == "2234567" and len(igm.lines) == 6
+    assert igm.lines[0].packages == 120 and igm.lines[0].package_kind == "PKG"
+    assert igm.lines[0].gross_weight_kg == Decimal("4200.5")
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in MESSAGES.glob("*.xml")))
+def test_writing_and_reading_back_gives_the_same_model(name: str) -> None:
+    for parsed in reader.read((MESSAGES / name).read_bytes(), name):
+        assert parsed.message is not None
+        again = only(writer.write(parsed.message))
+        assert again.findings == []
+        assert again.message == parsed.message
+
+
+def test_several_messages_under_messages_each_get_their_own_answer() -> None:
+    data = (MESSAGES / "05-be-scrap-and-aluminium.xml").read_bytes()
+    bad = data.replace(b"<Type>HOME_CONSUMPTION</Type>", b"<Type>NOPE</Type>", 1)
+    parsed = reader.read(bad, "x.xml")
+    assert [p.type for p in parsed] == ["unknown", "bill_of_entry"]
+    assert [p.index for p in parsed] == [0, 1]
+    assert parsed[0].reference == "BE-INNSA1-000126"
+    assert "NOPE" in parsed[0].findings[0].message
+
+
+def test_schema_errors_name_the_line() -> None:
+    bad = BOE.replace(b"<HSCode>84713010</HSCode>", b"<HSCode>8471301</HSCode>")
+    parsed = only(bad)
+    assert parsed.message is None and parsed.type == "unknown"
+    line = next(n for n, text in enumerate(bad.splitlines(), 1) if b"8471301<" in text)
+    assert parsed.findings[0].rule == "CORE-SYNTAX-005"  # a value's format (the HS pattern)
+    assert parsed.findings[0].message.startswith(f"line {line}:")
+
+
+def test_missing_required_element_is_a_schema_finding() -> None:
+    bad = BOE.replace(b"<Mode>SEA</Mode>", b"")
+    finding = only(bad).findings[0]
+    assert "Mode" in finding.message and finding.outcome == "reject"
+
+
+def billion_laughs() -> bytes:
+    entities = ['<!ENTITY lol0 "lol">']
+    for level in range(1, 10):
+        entities.append(f'<!ENTITY lol{level} "{f"&lol{level - 1};" * 10}">')
+    return (
+        '<?xml version="1.0"?>\n<!DOCTYPE lolz [' + "".join(entities) + "]>\n"
+        '<BillOfEntry xmlns="urn:customs-engine:icegate:v1">&lol9;</BillOfEntry>\n'
+    ).encode()
+
+
+def test_entity_bomb_is_refused_before_parsing() -> None:
+    parsed = only(billion_laughs())
+    assert parsed.message is None
+    assert "DOCTYPE" in parsed.findings[0].message
+    assert parsed.findings[0].message.startswith("line 2, column 1:")
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32"])
+def test_doctype_is_refused_in_any_encoding(encoding: str) -> None:
+    good = (MESSAGES / "02-be-laptops-ims.xml").read_text()
+    document = good.replace(
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        f'<?xml version="1.0" encoding="{encoding.upper()}"?>\n'
+        '<!DOCTYPE BillOfEntry [<!ENTITY who "EVIL CORP">]>',
+        1,
+    )
+    document = document.replace("ACME", "&who;", 1)
+    assert "&who;" in document
+    data = document.encode(encoding)
+    if encoding == "utf-16-be":
+        data = b"\xfe\xff" + data
+    parsed = only(data)
+    assert parsed.message is None and "EVIL" not in parsed.model_dump_json()
+    assert parsed.findings[0].message.startswith("line 2, column 1: DOCTYPE")
+
+
+def test_external_entities_are_never_fetched(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP SECRET")
+    xxe = (
+        f'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY s SYSTEM "file://{secret}">]>'
+        '<BillOfEntry xmlns="urn:customs-engine:icegate:v1">&s;</BillOfEntry>'
+    ).encode()
+    parsed = only(xxe)
+    assert "TOP SECRET" not in parsed.model_dump_json()
+    assert parsed.findings[0].rule == "CORE-SYNTAX-001"
+
+
+def test_not_well_formed_names_line_and_column() -> None:
+    parsed = only(b"<BillOfEntry xmlns='urn:customs-engine:icegate:v1'>\n  <PortCode>INNSA1\n")
+    assert parsed.findings[0].message.startswith("line 3")
+    assert "not well-formed" in parsed.findings[0].message
+
+
+def test_oversized_file_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(reader, "MAX_BYTES", 100)
+    parsed = only(BOE)
+    assert "bound" in parsed.findings[0].message
+
+
+def test_foreign_root_element_is_a_syntax_finding() -> None:
+    parsed = only(b'<Invoice xmlns="urn:other"/>')
+    assert "not a message of" in parsed.findings[0].message
+    assert parsed.findings[0].rule == "CORE-SYNTAX-004"  # message type not supported
+
+
+def test_impossible_dates_that_pass_the_schema_are_findings_not_crashes() -> None:
+    bad = BOE.replace(b"2026-03-09T11:30:00+05:30", b"99999-03-09T11:30:00+05:30")
+    parsed = only(bad)
+    assert parsed.message is None and parsed.findings[0].rule == "CORE-SYNTAX-005"
+
+
+def test_content_wins_over_a_xml_extension() -> None:
+    from customs_engine.testing import make_engine
+
+    edifact = (
+        b"UNA:+.? 'UNB+UNOC:3+A+B+260101:1200+1'UNH+1+CUSDEC:D:96B:UN'BGM+929'UNT+2+1'UNZ+1+1'"
+    )
+    engine = make_engine()
+    assert engine.detect(edifact, "inbox/be-0001.xml") == "edifact"
+    (parsed,) = engine.parse(edifact, "inbox/be-0001.xml")
+    assert parsed.format == "edifact"
+    assert not any("XML" in f.message for f in parsed.findings)
+    # a .xml file that is not recognisable content is still answered as (broken) XML
+    (broken,) = engine.parse(b"garbage", "inbox/be-0002.xml")
+    assert broken.format == "icegate_xml" and "not well-formed" in broken.findings[0].message

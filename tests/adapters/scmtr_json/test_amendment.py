@@ -1,0 +1,90 @@
+"""An SCA amends the CSN it names: later Bills of Entry are noted against the amended manifest."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from customs_engine.core.models import ImportGeneralManifest
+from customs_engine.testing import findings_of, make_engine
+
+from .conftest import SCA, dump
+from .test_manifest import boe_by_bl, import_line
+
+
+def sca(load: Any, *, csn: int = 1000007) -> dict[str, Any]:
+    """CBIC's SCA sample re-aimed at the Mundra CSN: line 1 deleted, line 2 added, sub-line 1/3
+    added under it."""
+    document = load(SCA)
+    document["headerField"]["receiverID"] = "INMUN1"
+    document["master"]["decRef"].update(prtofRptng="INMUN1", csnNmbr=csn, csnDt="20200820")
+    template = document["master"]["mastrCnsgmtDec"][0]
+    deleted = {
+        "MCRef": dict(
+            template["MCRef"], lineNo=1, mstrBlNo="AKI0284326", mstrBlDt="20200726", amendment="D"
+        ),
+        "supRef": template["supRef"],
+    }
+    added = copy.deepcopy(template)
+    added["MCRef"].update(lineNo=2, mstrBlNo="NEWBL001", amendment="S", consolidatedIndctr="C")
+    document["master"]["mastrCnsgmtDec"] = [deleted, added]
+    return document
+
+
+def test_sca_changes_what_later_boes_are_noted_against(load: Any) -> None:
+    engine = make_engine()
+    [sce] = engine.validate_bytes(dump(import_line(load)), "sce.json")
+    assert sce.status == "accepted"
+    before = engine.validate_message(boe_by_bl("AKI0284326"))
+    assert findings_of(before, "CORE-BOE-NOTE-003") == []
+
+    [amended] = engine.validate_bytes(dump(sca(load)), "sca.json")
+    assert amended.message.reference == sce.message.reference  # the document: the filed CSN
+    assert amended.message.function == "amendment"
+    assert [f.rule for f in amended.findings if f.outcome != "info"] == ["CORE-IGM-004"]
+    current = engine.run.manifest("1000007")
+    assert isinstance(current, ImportGeneralManifest)
+    assert [(ln.line, ln.subline, ln.bl_number) for ln in current.lines] == [
+        (2, 0, "NEWBL001"),
+        (2, 3, "MBL000O2030079933"),
+    ]
+
+    gone = engine.validate_message(boe_by_bl("AKI0284326"))
+    assert findings_of(gone, "CORE-BOE-NOTE-003"), gone.findings
+    new = engine.validate_message(boe_by_bl("MBL000O2030079933"))
+    assert findings_of(new, "CORE-BOE-NOTE-003") == []
+
+
+def test_sca_update_keeps_what_it_does_not_send(load: Any) -> None:
+    engine = make_engine()
+    engine.validate_bytes(dump(import_line(load)), "sce.json")
+    document = sca(load)
+    update = document["master"]["mastrCnsgmtDec"][0]
+    update["MCRef"]["amendment"] = "U"
+    update["trnsprtDocMsr"] = {
+        "nmbrOfPkgs": 400,
+        "typsOfPkgs": "PKG",
+        "marksNoOnPkgs": "NIL",
+        "amendment": "U",
+    }
+    document["master"]["mastrCnsgmtDec"] = [update]
+    [amended] = engine.validate_bytes(dump(document), "sca.json")
+    line = engine.run.manifest("1000007").lines[0]  # type: ignore[union-attr]
+    assert (line.packages, line.bl_number, line.consignee_name) == (
+        400,
+        "AKI0284326",
+        "ETS BON BERGER CLOTHING",
+    )
+    assert line.gross_weight_kg is None  # the new measures send no weight
+    assert any(f.rule == "CORE-IGM-005" for f in amended.findings)  # fewer packages: hold
+
+
+def test_sca_of_an_unknown_csn_is_answered_not_stored(load: Any) -> None:
+    engine = make_engine()
+    engine.validate_bytes(dump(import_line(load)), "sce.json")
+    [alone] = engine.validate_bytes(dump(sca(load, csn=1234567)), "sca.json")
+    assert alone.message.reference == "CSN-INMUN1-1234567-20200820"
+    assert alone.status == "accepted" and alone.document.number is None
+    assert engine.run.manifest("1234567") is None
+    noted = engine.run.manifest("1000007")
+    assert noted is not None and [ln.bl_number for ln in noted.lines] == ["AKI0284326"]

@@ -1,0 +1,176 @@
+"""``customs registry import | show | list`` and the database URL rules (SPEC §8)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from customs_engine.cli import main
+from customs_engine.core.registry import SqlRegistry
+from tests.conftest import REGISTRY_CSV
+
+HEADER = (
+    "kind,scheme,number,iec,issued_on,valid_until,hs_codes,quantity,unit,value_inr,"
+    "country_of_origin,port_code,expected_arrival,fee_paid_inr,name,country,currency,rate"
+)
+
+
+def run(*args: str, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+
+
+def test_import_example_then_show_and_list(sqlite_url: str) -> None:
+    result = run("registry", "import", "--db", sqlite_url, str(REGISTRY_CSV))
+    assert result.exit_code == 0, result.output
+    rows = len(REGISTRY_CSV.read_text().splitlines()) - 1
+    assert f"imported {rows} rows" in result.output
+    shown = run("registry", "show", "--db", sqlite_url, "IMS-2026-00042").output
+    assert "holder:   AAPFU0939F" in shown
+    assert "2026-01-05 to 2026-12-31" in shown
+    assert "limits:   100 NOS / INR 5000000.00" in shown
+    assert "remaining: 100 NOS / INR 5000000.00" in shown
+    listed = run("registry", "list", "--db", sqlite_url).output.splitlines()
+    assert len(listed) == rows
+    assert any("exchange_rate" in line and "USD 83.25" in line for line in listed)
+
+
+def test_reimport_replaces_rows_only_when_asked(sqlite_url: str, tmp_path: Path) -> None:
+    run("registry", "import", "--db", sqlite_url, str(REGISTRY_CSV))
+    changed = tmp_path / "more.jsonl"
+    changed.write_text(
+        json.dumps(
+            {
+                "kind": "authorisation",
+                "scheme": "IMS",
+                "number": "IMS-2026-00042",
+                "iec": "AAPFU0939F",
+                "quantity": 150,
+                "value_inr": "7500000.00",
+            }
+        )
+        + "\n"
+    )
+    refused = CliRunner().invoke(main, ["registry", "import", "--db", sqlite_url, str(changed)])
+    assert refused.exit_code == 1
+    assert (
+        f"{changed}:1: authorisation IMS IMS-2026-00042 differs from the stored row"
+        in refused.output
+        and "quantity 100 → 150" in refused.output
+    )
+    assert run("registry", "import", "--db", sqlite_url, "--replace", str(changed)).exit_code == 0
+    store = SqlRegistry.open(sqlite_url)
+    record = store.snapshot().licence("IMS", "IMS-2026-00042")
+    store.close()
+    assert record is not None and record.quantity == 150
+
+
+def test_bad_row_names_file_and_line_and_imports_nothing_of_that_file(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "\n".join(
+            [
+                HEADER,
+                "authorisation,IMS,IMS-1,AAPFU0939F,2026-01-05,,,10,NOS,100.00,,,,,,,,",
+                "authorisation,IMS,IMS-2,AAPFU0939F,2026-13-45,,,10,NOS,100.00,,,,,,,,",
+            ]
+        )
+        + "\n"
+    )
+    good = tmp_path / "good.jsonl"
+    good.write_text(json.dumps({"kind": "agency", "number": "PSIA-1", "name": "X"}) + "\n")
+    result = CliRunner().invoke(
+        main, ["registry", "import", "--db", sqlite_url, str(bad), str(good)]
+    )
+    assert result.exit_code == 1
+    assert f"{bad}:3: issued_on" in result.output
+    assert f"{bad}: nothing imported" in result.output
+    store = SqlRegistry.open(sqlite_url)
+    numbers = [r.number for r in store.records()]
+    store.close()
+    assert numbers == ["PSIA-1"]
+
+
+@pytest.mark.parametrize(
+    "line, problem",
+    [
+        ('{"kind": "licence", "number": "X"}', "kind"),
+        ('{"kind": "exchange_rate", "number": "N", "currency": "USD"}', "without rate, issued_on"),
+        ('{"kind": "authorisation", "number": "N", "colour": "red"}', "colour"),
+        ("[1, 2]", "JSON object"),
+        ("{not json", "not JSON"),
+    ],
+)
+def test_jsonl_problems(sqlite_url: str, tmp_path: Path, line: str, problem: str) -> None:
+    path = tmp_path / "rows.jsonl"
+    path.write_text('{"kind": "agency", "number": "PSIA-1"}\n' + line + "\n")
+    result = CliRunner().invoke(main, ["registry", "import", "--db", sqlite_url, str(path)])
+    assert result.exit_code == 1
+    assert f"{path}:2:" in result.output and problem in result.output
+
+
+def test_customs_db_environment_and_default_file(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(tmp_path)
+    url = f"sqlite:///{tmp_path / 'env.db'}"
+    assert run("registry", "import", str(REGISTRY_CSV), env={"CUSTOMS_DB": url}).exit_code == 0
+    assert (tmp_path / "env.db").exists() and not (tmp_path / "customs.db").exists()
+    monkeypatch.delenv("CUSTOMS_DB", raising=False)
+    assert run("registry", "list", env={"CUSTOMS_DB": ""}).exit_code == 0
+    assert not (tmp_path / "customs.db").exists()  # the default is not the working directory
+
+
+def test_the_default_registry_follows_the_user_not_the_working_directory(
+    tmp_path: Path, monkeypatch, _private_user_data_dir: Path
+) -> None:  # type: ignore[no-untyped-def]
+    default = _private_user_data_dir / "customs-engine" / "customs.db"
+    monkeypatch.delenv("CUSTOMS_DB", raising=False)
+    for where in (tmp_path / "a", tmp_path / "b"):
+        where.mkdir()
+        monkeypatch.chdir(where)
+        result = run("registry", "where")
+        assert result.exit_code == 0 and result.output.strip() == f"sqlite:///{default}"
+    assert run("registry", "import", str(REGISTRY_CSV)).exit_code == 0
+    assert default.exists() and not list(tmp_path.rglob("customs.db"))
+    monkeypatch.chdir(tmp_path / "a")
+    assert "IMS-2026-00042" in run("registry", "list").output  # found from another directory
+
+
+def test_customs_db_and_db_option_win_over_the_default(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    env_url, option_url = f"sqlite:///{tmp_path / 'env.db'}", f"sqlite:///{tmp_path / 'opt.db'}"
+    assert run("registry", "where", env={"CUSTOMS_DB": env_url}).output.strip() == env_url
+    result = CliRunner().invoke(
+        main, ["registry", "where", "--db", option_url], env={"CUSTOMS_DB": env_url}
+    )
+    assert result.output.strip() == option_url
+
+
+@pytest.mark.parametrize(
+    ("url", "hint"),
+    [
+        ("postgresql+psycopg://u@127.0.0.1/db", "pip install 'customs-engine[postgres]'"),
+        ("mysql://u@127.0.0.1/db", "database driver for 'mysql'"),
+    ],
+)
+def test_a_missing_database_driver_names_what_to_install(url, hint, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import sys
+
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # as if the extra were not installed
+    monkeypatch.setitem(sys.modules, "MySQLdb", None)
+    result = CliRunner().invoke(main, ["registry", "list", "--db", url])
+    assert result.exit_code == 2
+    assert hint in result.stderr and "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_show_unknown_number(sqlite_url: str) -> None:
+    result = CliRunner().invoke(main, ["registry", "show", "--db", sqlite_url, "NOPE"])
+    assert result.exit_code == 1 and "not in the registry" in result.output
+
+
+def test_unreachable_database_is_a_usage_error() -> None:
+    result = CliRunner().invoke(main, ["registry", "list", "--db", "nosuchdialect://x"])
+    assert result.exit_code == 2 and "cannot open registry" in result.output

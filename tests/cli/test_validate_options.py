@@ -1,0 +1,66 @@
+"""``customs validate`` with --db / --commit / --as-of / --config (SPEC §8–§9)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from customs_engine.cli import main
+from customs_engine.core.registry import SqlRegistry
+from tests.conftest import MESSAGES, REGISTRY_CSV
+
+
+def validate(*args: str) -> list[dict]:  # type: ignore[type-arg]
+    result = CliRunner().invoke(
+        main, ["validate", "--format", "jsonl", *args], catch_exceptions=False
+    )
+    assert result.exit_code in (0, 1), result.output
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def test_without_commit_the_default_database_is_not_created(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CUSTOMS_DB", raising=False)
+    responses = validate(str(MESSAGES / "02-be-laptops-ims.xml"))
+    assert not (tmp_path / "customs.db").exists()
+    assert "CORE-BOE-NOTE-002" in {f["rule"] for f in responses[0]["findings"]}
+
+
+def test_commit_stores_the_igm_for_a_later_run(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'customs.db'}"
+    CliRunner().invoke(main, ["registry", "import", "--db", url, str(REGISTRY_CSV)])
+    validate("--db", url, str(MESSAGES / "01-igm-innsa1-2234567.xml"))
+    unseen = validate("--db", url, str(MESSAGES / "02-be-laptops-ims.xml"))
+    assert "CORE-BOE-NOTE-002" in {f["rule"] for f in unseen[0]["findings"]}
+    validate("--db", url, "--commit", str(MESSAGES / "01-igm-innsa1-2234567.xml"))
+    noted = validate("--db", url, str(MESSAGES / "02-be-laptops-ims.xml"))
+    assert not {f["rule"] for f in noted[0]["findings"]} & {
+        "CORE-BOE-NOTE-002",
+        "CORE-BOE-NOTE-003",
+    }
+    store = SqlRegistry.open(url)
+    assert len(store.find_manifests("2234567")) == 1
+    store.close()
+
+
+def test_as_of_and_config(tmp_path: Path) -> None:
+    message = (
+        (MESSAGES / "02-be-laptops-ims.xml")
+        .read_text()
+        .replace("<IEC>AAPFU0939F</IEC>", "<IEC>0123456789</IEC>")
+        .replace("<GSTIN>27AAPFU0939F1ZV</GSTIN>", "")
+    )
+    path = tmp_path / "numeric-iec.xml"
+    path.write_text(message)
+    config = tmp_path / "customs.toml"
+    config.write_text('[core]\nlegacy_numeric_iec_until = "2019-12-31"\n')
+
+    def outcome(*args: str) -> str:
+        response = validate(*args, str(path))[0]
+        return next(f["outcome"] for f in response["findings"] if f["rule"] == "CORE-IEC-001")
+
+    assert outcome() == "warn"
+    assert outcome("--config", str(config)) == "reject"
+    assert outcome("--config", str(config), "--as-of", "2019-06-01") == "warn"

@@ -1,0 +1,657 @@
+"""A document's life on the append-only ledger (RULES §1.4, §1.5): amendments, cancellations,
+re-submissions, units, and the migration from release 0.1's schema."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+from datetime import UTC, date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from customs_engine.cli import main
+from customs_engine.core.ledger.run_state import message_key
+from customs_engine.core.ledger.units import convert
+from customs_engine.core.models import BillOfEntry
+from customs_engine.core.registry import SqlRegistry
+from customs_engine.core.registry.records import RegistryRecord
+from tests.conftest import FIXTURES, MESSAGES
+from tests.core.helpers import at, authorisation, boe, engine, igm, rules_of, with_licence
+
+BACKENDS = ["sqlite_url", pytest.param("pg_url", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=BACKENDS)
+def url(request: pytest.FixtureRequest) -> str:
+    value: str = request.getfixturevalue(request.param)
+    store = SqlRegistry.open(value)
+    store.replace_records([authorisation(quantity="100", value="1000000.00")], "test")
+    store.close()
+    return value
+
+
+def bill(
+    quantity: int | str, function: str = "original", message_id: str = "BE-1", **changes: Any
+) -> BillOfEntry:
+    return boe(
+        message_id=message_id,
+        function=function,
+        items=[
+            with_licence("AUTH-1", quantity=Decimal(quantity), value_inr=Decimal(quantity) * 1000)
+        ],
+        **changes,
+    )
+
+
+def debited(response: Any) -> Decimal:
+    return sum((use.debited_quantity for use in response.authorisations), Decimal(0))
+
+
+def credited(response: Any) -> Decimal:
+    return sum((credit.quantity for credit in response.credited), Decimal(0))
+
+
+def committed_run(url: str) -> Any:
+    store = SqlRegistry.open(url)
+    return store, engine(registry=store.snapshot(), store=store, commit=True)
+
+
+def balance(url: str) -> Decimal:
+    store = SqlRegistry.open(url)
+    try:
+        return store.debited("TESTAUTH", "AUTH-1")[0]
+    finally:
+        store.close()
+
+
+# -- the sequence of issue 14, across four separate runs ----------------------------------------
+
+
+def test_original_amendment_again_cancellation_in_four_runs(url: str) -> None:
+    steps = [bill(60), bill(30, "amendment"), bill(30, "amendment"), bill(30, "cancellation")]
+    responses = []
+    balances = []
+    for message in steps:
+        store, run = committed_run(url)
+        responses.append(run.validate_message(message))
+        store.close()
+        balances.append(balance(url))
+    original, amendment, again, cancellation = responses
+    assert (original.status, debited(original)) == ("query", 60)  # query: no IGM known
+    assert rules_of(amendment, "CORE-BOE-AMD") == {"CORE-BOE-AMD-001": "info"}
+    assert (debited(amendment), credited(amendment)) == (30, 60)
+    assert [fee.kind for fee in amendment.fees] == ["amendment_fee"]
+    assert rules_of(again, "CORE-BOE-AMD") == {} and again.fees == []  # replayed, not amended
+    assert (debited(again), credited(again)) == (30, 0)
+    assert rules_of(cancellation, "CORE-BOE-CAN") == {"CORE-BOE-CAN-001": "info"}
+    assert (debited(cancellation), credited(cancellation)) == (0, 30)
+    assert [(fee.kind, fee.amount) for fee in cancellation.fees] == [
+        ("cancellation_fee", Decimal("1000"))
+    ]
+    assert cancellation.message.function == "cancellation"
+    assert balances == [60, 30, 30, 0]
+    shown = CliRunner().invoke(main, ["registry", "show", "--db", url, "AUTH-1"])
+    assert shown.exit_code == 0, shown.output
+    lines = [line.split() for line in shown.output.splitlines() if "BE-1" in line]
+    assert [(line[0], line[2], line[5]) for line in lines] == [
+        ("debit", "(original)", "60"),
+        ("reversal", "(amendment)", "-60"),
+        ("debit", "(amendment)", "30"),
+        ("reversal", "(cancellation)", "-30"),
+    ]
+    assert "remaining: 100 NOS" in shown.output
+    history = CliRunner().invoke(main, ["registry", "history", "--db", url, "BE-1"])
+    assert history.exit_code == 0, history.output
+    assert "3 versions" in history.output and "cancellation" in history.output
+
+
+def test_the_same_sequence_in_one_run_without_commit(url: str) -> None:
+    store = SqlRegistry.open(url)
+    run = engine(registry=store.snapshot(), store=store)
+    responses = [
+        run.validate_message(m)
+        for m in (bill(60), bill(30, "amendment"), bill(30, "amendment"), bill(30, "cancellation"))
+    ]
+    assert [debited(r) for r in responses] == [60, 30, 30, 0]
+    assert [credited(r) for r in responses] == [0, 60, 0, 30]
+    assert run.run.debited("TESTAUTH", "AUTH-1")[0] == 0
+    assert store.debited("TESTAUTH", "AUTH-1")[0] == 0  # nothing written without --commit
+    # after the cancellation, the whole limit is there again for another document
+    assert debited(run.validate_message(bill(100, message_id="BE-2"))) == 100
+    store.close()
+
+
+def test_an_amendments_claims_are_checked_with_the_replaced_debits_released(url: str) -> None:
+    store, run = committed_run(url)
+    run.validate_message(bill(80))
+    amended = run.validate_message(bill(95, "amendment"))  # 100 - 80 + 80 released = 100 left
+    assert "TESTAUTH-BAL-001" not in rules_of(amended)
+    assert debited(amended) == 95 and amended.authorisations[0].remaining_quantity == 5
+    too_much = run.validate_message(bill(101, "amendment"))
+    assert rules_of(too_much)["TESTAUTH-BAL-001"] == "reject"
+    assert store.debited("TESTAUTH", "AUTH-1")[0] == 95  # the refused amendment changed nothing
+    store.close()
+
+
+def test_equal_declarations_written_differently_are_one_submission(url: str) -> None:
+    """Issue 18 item 2: 30 / 30.0 / the same instant in UTC are a re-submission, not a new one."""
+    first = bill(30)
+    rewritten = first.model_copy(
+        update={
+            "presented_at": first.presented_at.astimezone(UTC),
+            "items": [
+                first.items[0].model_copy(
+                    update={
+                        "quantity": Decimal("30.0"),
+                        "value_inr": Decimal("30000.000"),
+                        "description": " KEYBOARDS ",
+                    }
+                )
+            ],
+        }
+    )
+    assert message_key(first) == message_key(rewritten)
+    assert message_key(first) != message_key(bill(31))
+    for message in (first, rewritten, rewritten):
+        store, run = committed_run(url)
+        response = run.validate_message(message)
+        store.close()
+        assert "CORE-DOC-001" not in rules_of(response)
+    assert balance(url) == 30
+
+
+# -- CORE-DOC-001..003 ---------------------------------------------------------------------------
+
+
+def test_doc_001_a_changed_original_is_rejected(url: str) -> None:
+    store, run = committed_run(url)
+    assert "CORE-DOC-001" not in rules_of(run.validate_message(bill(10)))
+    changed = run.validate_message(bill(20))
+    assert rules_of(changed)["CORE-DOC-001"] == "reject" and debited(changed) == 0
+    assert store.debited("TESTAUTH", "AUTH-1")[0] == 10
+    store.close()
+
+
+def test_doc_002_amendment_or_cancellation_of_an_unknown_document(url: str) -> None:
+    store, run = committed_run(url)
+    amendment = run.validate_message(bill(10, "amendment"))
+    assert rules_of(amendment)["CORE-DOC-002"] == "query"
+    assert debited(amendment) == 10  # checked and debited as if original
+    cancellation = run.validate_message(bill(10, "cancellation", message_id="BE-9"))
+    assert rules_of(cancellation)["CORE-DOC-002"] == "query"
+    assert store.debited("TESTAUTH", "AUTH-1")[0] == 10
+    known = run.validate_message(bill(5, "amendment"))
+    assert "CORE-DOC-002" not in rules_of(known)
+    store.close()
+
+
+def test_doc_003_cancelled_documents_and_the_other_kind(url: str) -> None:
+    store, run = committed_run(url)
+    run.validate_message(bill(10))
+    assert "CORE-DOC-003" not in rules_of(run.validate_message(bill(10, "cancellation")))
+    again = run.validate_message(bill(10, "amendment"))
+    assert rules_of(again)["CORE-DOC-003"] == "reject" and debited(again) == 0
+    twice = run.validate_message(bill(11, "cancellation"))
+    assert rules_of(twice)["CORE-DOC-003"] == "reject"
+    other_kind = run.validate_message(igm(message_id="BE-1", function="amendment"))
+    assert rules_of(other_kind)["CORE-DOC-003"] == "reject"
+    assert store.debited("TESTAUTH", "AUTH-1")[0] == 0
+    store.close()
+
+
+# -- Bill of Entry amendment and cancellation rules ------------------------------------------
+
+
+def test_boe_amd_001_fee_from_2017_04_11_nil_for_prior_info_only_before() -> None:
+    run = engine([authorisation()])
+    run.validate_message(bill(10))
+    amended = run.validate_message(bill(9, "amendment"))
+    assert [(f.kind, f.amount) for f in amended.fees] == [("amendment_fee", Decimal("1000"))]
+    old = engine([authorisation()])
+    old.validate_message(bill(10, presented_at=at("2017-04-10")))
+    before = old.validate_message(bill(9, "amendment", presented_at=at("2017-04-10")))
+    assert rules_of(before)["CORE-BOE-AMD-001"] == "info" and before.fees == []
+    prior = engine([authorisation()])
+    prior.validate_message(bill(10, prior=True))
+    free = prior.validate_message(bill(9, "amendment", prior=True))
+    assert rules_of(free)["CORE-BOE-AMD-001"] == "info" and free.fees == []
+    assert "CORE-BOE-AMD-001" not in rules_of(run.validate_message(bill(5, message_id="BE-2")))
+
+
+def test_boe_amd_002_type_change_between_home_consumption_and_warehousing() -> None:
+    run = engine([authorisation()])
+    run.validate_message(bill(10))
+    same = run.validate_message(bill(9, "amendment"))
+    assert "CORE-BOE-AMD-002" not in rules_of(same)
+    changed = run.validate_message(bill(9, "amendment", type="WAREHOUSING"))
+    assert rules_of(changed)["CORE-BOE-AMD-002"] == "hold"
+
+
+def test_boe_amd_003_a_changed_iec_is_not_an_amendment() -> None:
+    run = engine([authorisation()])
+    run.validate_message(bill(10))
+    changed = run.validate_message(
+        bill(9, "amendment", importer={"iec": "ABCDE1234F", "name": "OTHER"})
+    )
+    assert rules_of(changed)["CORE-BOE-AMD-003"] == "reject"
+    assert debited(changed) == 0 and run.run.debited("TESTAUTH", "AUTH-1")[0] == 10
+    assert "CORE-BOE-AMD-003" not in rules_of(run.validate_message(bill(9, "amendment")))
+
+
+def test_boe_can_001_credits_back_and_charges_the_fee() -> None:
+    run = engine([authorisation()])
+    run.validate_message(bill(40))
+    cancelled = run.validate_message(bill(40, "cancellation"))
+    assert rules_of(cancelled)["CORE-BOE-CAN-001"] == "info"
+    assert credited(cancelled) == 40 and run.run.debited("TESTAUTH", "AUTH-1")[0] == 0
+    assert "CORE-BOE-CAN-001" not in rules_of(run.validate_message(bill(5, message_id="BE-2")))
+
+
+def test_scheme_plugins_never_see_a_cancellation() -> None:
+    run = engine([authorisation()])
+    run.validate_message(bill(40))
+    # a cancellation carrying a line the scheme would refuse (over the limit) is not checked
+    cancelled = run.validate_message(bill(500, "cancellation"))
+    assert cancelled.authorisations == [] and "TESTAUTH-BAL-001" not in rules_of(cancelled)
+    assert cancelled.status == "accepted"
+
+
+# -- IGM amendments -----------------------------------------------------------------------------
+
+
+def test_igm_003_amendment_fee_and_the_amended_igm_is_used_for_noting() -> None:
+    run = engine([authorisation()])
+    run.validate_message(igm())
+    amended = run.validate_message(
+        igm(
+            function="amendment",
+            lines=[
+                {
+                    "line": 10,
+                    "subline": 0,
+                    "bl_number": "MAEU123456",
+                    "consignee_iec": "AAPFU0939F",
+                },
+                {"line": 11, "subline": 0, "bl_number": "MAEU999999"},
+            ],
+        )
+    )
+    assert rules_of(amended)["CORE-IGM-003"] == "info"
+    assert [(f.kind, f.amount) for f in amended.fees] == [("amendment_fee", Decimal("1000"))]
+    noted = run.validate_message(bill(1, manifest={"igm_number": "2234567", "line": 11}))
+    assert rules_of(noted, "CORE-BOE-NOTE") == {}
+    old = engine()
+    old.validate_message(igm(filed_at=at("2017-01-05T09:00")))
+    ten = old.validate_message(igm(function="amendment", filed_at=at("2017-01-05T10:00")))
+    assert [(f.kind, f.amount) for f in ten.fees] == [("amendment_fee", Decimal("10"))]
+    assert "CORE-IGM-003" not in rules_of(engine().validate_message(igm()))
+
+
+def test_igm_004_and_005_excised_or_lowered_lines_are_held() -> None:
+    run = engine()
+    run.validate_message(
+        igm(
+            lines=[
+                {
+                    "line": 10,
+                    "subline": 0,
+                    "bl_number": "A",
+                    "packages": 10,
+                    "gross_weight_kg": "500",
+                },
+                {"line": 11, "subline": 0, "bl_number": "B", "packages": 5},
+            ]
+        )
+    )
+    same = run.validate_message(
+        igm(
+            function="amendment",
+            voyage="V2",
+            lines=[
+                {
+                    "line": 10,
+                    "subline": 0,
+                    "bl_number": "A",
+                    "packages": 12,
+                    "gross_weight_kg": "500",
+                },
+                {"line": 11, "subline": 0, "bl_number": "B", "packages": 5},
+            ],
+        )
+    )
+    assert rules_of(same, "CORE-IGM-00") == {"CORE-IGM-003": "info"}
+    lowered = run.validate_message(
+        igm(
+            function="amendment",
+            lines=[
+                {
+                    "line": 10,
+                    "subline": 0,
+                    "bl_number": "A",
+                    "packages": 12,
+                    "gross_weight_kg": "450",
+                }
+            ],
+        )
+    )
+    assert rules_of(lowered)["CORE-IGM-004"] == "hold"  # line 11 excised
+    assert rules_of(lowered)["CORE-IGM-005"] == "hold"  # line 10 lighter
+
+
+# -- units (RULES §1.5) -----------------------------------------------------------------------
+
+
+def test_unit_conversion_table() -> None:
+    assert convert(Decimal(500), "GMS", "KGS") == Decimal("0.5")
+    assert convert(Decimal(2), "MTS", "KGS") == 2000
+    assert convert(Decimal(3), "QTL", "TNE") == Decimal("0.3")
+    assert convert(Decimal(1500), "MLT", "LTR") == Decimal("1.5")
+    assert convert(Decimal(1), "KLR", "LTR") == 1000
+    assert convert(Decimal(7), "PCS", "NOS") == 7 and convert(Decimal(7), "UNT", "PCS") == 7
+    assert convert(Decimal(1), "SET", "SET") == 1
+    assert convert(Decimal(1), "SET", "NOS") is None and convert(Decimal(1), "NOS", "KGS") is None
+
+
+def _kg_limit(unit: str = "MTS") -> RegistryRecord:
+    return authorisation(quantity="2").model_copy(update={"unit": unit})
+
+
+def test_lic_004_incompatible_units_are_rejected_and_compatible_ones_converted() -> None:
+    run = engine([_kg_limit()])
+    mass = run.validate_message(
+        boe(items=[with_licence(quantity=Decimal(1500), unit="KGS", value_inr=Decimal(1000))])
+    )
+    assert "CORE-LIC-004" not in rules_of(mass)
+    assert mass.authorisations[0].debited_quantity == Decimal("1.5")  # 1500 KGS = 1.5 MTS
+    assert mass.authorisations[0].remaining_quantity == Decimal("0.5")
+    sets = run.validate_message(
+        boe(
+            message_id="BE-2",
+            items=[with_licence(quantity=Decimal(1), unit="SET", value_inr=Decimal(1000))],
+        )
+    )
+    assert rules_of(sets)["CORE-LIC-004"] == "reject" and debited(sets) == 0
+    assert run.run.debited("TESTAUTH", "AUTH-1")[0] == Decimal("1.5")
+
+
+# -- the migration from release 0.1 -------------------------------------------------------------
+
+
+def test_migration_keeps_every_debit_of_a_release_0_1_database(tmp_path: Path) -> None:
+    """tests/fixtures/registry-0001.db was written by release 0.1 (schema 0001, its commit
+    path): three debits (10, 25, 5 of AUTH-1's 100 NOS) and one IGM."""
+    copy = tmp_path / "old.db"
+    shutil.copy(FIXTURES / "registry-0001.db", copy)
+    url = f"sqlite:///{copy}"
+    store = SqlRegistry.open(url)  # migrates to the newest schema
+    entries = store.entries_of("TESTAUTH", "AUTH-1")
+    assert [(e.message_id, e.kind, e.function, e.quantity, e.unit) for e in entries] == [
+        ("BE-OLD-0", "debit", "original", 10, "NOS"),
+        ("BE-OLD-1", "debit", "original", 25, "NOS"),
+        ("BE-OLD-2", "debit", "original", 5, "NOS"),
+    ]
+    assert store.debited("TESTAUTH", "AUTH-1") == (40, 40000)
+    assert [m.igm_number for m in store.find_manifests("2234567")] == ["2234567"]
+    run = engine(registry=store.snapshot(), store=store, commit=True)
+    # re-submitting a message the old release committed is a replay, never a second debit
+    again = run.validate_message(
+        boe(
+            message_id="BE-OLD-1",
+            items=[with_licence("AUTH-1", quantity=Decimal(25), value_inr=Decimal(25000))],
+        )
+    )
+    assert "CORE-DOC-001" not in rules_of(again) and debited(again) == 25
+    # and an old document can be amended: its old debit is credited back
+    amended = run.validate_message(
+        boe(
+            message_id="BE-OLD-1",
+            function="amendment",
+            items=[with_licence("AUTH-1", quantity=Decimal(20), value_inr=Decimal(20000))],
+        )
+    )
+    assert credited(amended) == 25 and debited(amended) == 20
+    assert store.debited("TESTAUTH", "AUTH-1") == (35, 35000)
+    store.close()
+
+
+# -- IGM cancellation: noted Bills of Entry void (CORE-IGM-008, CORE-BOE-NOTE-005, CORE-IGM-006) --
+
+
+def test_igm_008_cancellation_voids_the_noted_bills_and_credits_them_back(url: str) -> None:
+    store, run = committed_run(url)
+    run.validate_message(igm())
+    noted = run.validate_message(bill(30))
+    assert rules_of(noted, "CORE-BOE-NOTE") == {} and debited(noted) == 30
+    elsewhere = run.validate_message(
+        bill(20, message_id="BE-2", manifest={"igm_number": "9999999", "line": 1})
+    )
+    assert debited(elsewhere) == 20
+    store.close()
+    store, run = committed_run(url)  # a later run: the IGM and the bills are known as committed
+    cancelled = run.validate_message(igm(function="cancellation"))
+    assert rules_of(cancelled)["CORE-IGM-008"] == "warn"
+    assert "BE-1" in cancelled.findings[0].message and "BE-2" not in cancelled.findings[0].message
+    assert credited(cancelled) == 30
+    assert store.debited("TESTAUTH", "AUTH-1")[0] == 20
+    voided = store.document("BE-1")
+    assert voided is not None and voided.cancelled
+    late = run.validate_message(bill(5, message_id="BE-3"))
+    assert rules_of(late)["CORE-BOE-NOTE-005"] == "reject" and debited(late) == 0
+    # a voided bill cannot be amended any more
+    assert rules_of(run.validate_message(bill(10, "amendment")))["CORE-DOC-003"] == "reject"
+    store.close()
+
+
+def test_igm_008_in_one_run_without_commit() -> None:
+    run = engine([authorisation()])
+    run.validate_message(igm())
+    run.validate_message(bill(30))
+    cancelled = run.validate_message(igm(function="cancellation"))
+    assert rules_of(cancelled)["CORE-IGM-008"] == "warn" and credited(cancelled) == 30
+    assert run.run.debited("TESTAUTH", "AUTH-1")[0] == 0
+    assert "CORE-BOE-NOTE-005" not in rules_of(engine([authorisation()]).validate_message(bill(1)))
+
+
+def test_igm_006_late_amendment_of_a_noted_line_goes_to_manifest_clearance() -> None:
+    run = engine([authorisation()])
+    run.validate_message(igm())
+    run.validate_message(bill(3))
+    changed_line = [
+        {
+            "line": 10,
+            "subline": 0,
+            "bl_number": "MAEU123456",
+            "consignee_iec": "AAPFU0939F",
+            "packages": 4,
+        }
+    ]
+    early = run.validate_message(
+        igm(function="amendment", filed_at=at("2026-05-10T09:00"), lines=changed_line)
+    )
+    assert "CORE-IGM-006" not in rules_of(early)  # 2026-03-10 + 2 months = 2026-05-10
+    late = run.validate_message(
+        igm(
+            function="amendment",
+            filed_at=at("2026-05-11T09:00"),
+            lines=[{**changed_line[0], "packages": 5}],
+        )
+    )
+    assert rules_of(late)["CORE-IGM-006"] == "info"
+
+
+# -- warehousing and ex-bond (CORE-BOND-001..004) ------------------------------------------------
+
+
+def warehousing(quantity: int = 100, **changes: Any) -> BillOfEntry:
+    data: dict[str, Any] = {
+        "message_id": "WH-1",
+        "type": "WAREHOUSING",
+        "number": "7000001",
+        "items": [item_of(quantity)],
+    }
+    data.update(changes)
+    return boe(**data)
+
+
+def item_of(quantity: int | str, **changes: Any) -> dict[str, Any]:
+    return {
+        "number": 1,
+        "hs_code": "84716040",
+        "description": "KEYBOARDS",
+        "quantity": Decimal(quantity),
+        "unit": "NOS",
+        "value_inr": Decimal(1000),
+        "country_of_origin": "CN",
+        **changes,
+    }
+
+
+def ex_bond(quantity: int | str, message_id: str = "XB-1", **changes: Any) -> BillOfEntry:
+    data: dict[str, Any] = {
+        "message_id": message_id,
+        "type": "EX_BOND",
+        "ex_bond_of": "7000001",
+        "manifest": None,
+        "presented_at": at("2026-04-01"),
+        "items": [item_of(quantity)],
+    }
+    data.update(changes)
+    return boe(**data)
+
+
+def test_bond_003_ex_bond_depletes_the_bond_exactly_to_zero(url: str) -> None:
+    store, run = committed_run(url)
+    assert run.validate_message(warehousing()).status != "rejected"
+    first = run.validate_message(ex_bond(60))
+    assert rules_of(first, "CORE-BOND") == {} and rules_of(first, "CORE-BOE-NOTE") == {}
+    assert first.rate_date == date(2026, 4, 1)  # its own presentation date
+    store.close()
+    store, run = committed_run(url)
+    over = run.validate_message(ex_bond(41, message_id="XB-2"))
+    assert rules_of(over)["CORE-BOND-003"] == "reject"  # 40 left, no partial clearance
+    rest = run.validate_message(ex_bond(40, message_id="XB-3"))
+    assert "CORE-BOND-003" not in rules_of(rest) and rest.status != "rejected"  # exactly 0 left
+    # cancelling an ex-bond BoE puts its quantity back in bond
+    withdrawn = run.validate_message(ex_bond(40, message_id="XB-3", function="cancellation"))
+    assert credited(withdrawn) == 40, (withdrawn.findings, withdrawn.credited)
+    assert "CORE-BOND-003" not in rules_of(run.validate_message(ex_bond(40, message_id="XB-4")))
+    shown = CliRunner().invoke(main, ["registry", "history", "--db", url, "WH-1"])
+    assert "bond" in shown.output and "-100" in shown.output
+    store.close()
+
+
+def test_bond_001_unknown_warehousing_bill() -> None:
+    run = engine()
+    unknown = run.validate_message(ex_bond(1))
+    assert rules_of(unknown)["CORE-BOND-001"] == "query"
+    run.validate_message(warehousing())
+    assert "CORE-BOND-001" not in rules_of(run.validate_message(ex_bond(1, message_id="XB-2")))
+
+
+def test_bond_001_matches_the_message_id_when_no_be_number() -> None:
+    run = engine()
+    run.validate_message(warehousing(number=None))
+    found = run.validate_message(ex_bond(1, ex_bond_of="WH-1"))
+    assert rules_of(found, "CORE-BOND") == {}
+
+
+def test_bond_002_wrong_type_other_iec_or_hs_code() -> None:
+    run = engine()
+    run.validate_message(boe(message_id="HC-1", number="7000002"))
+    assert (
+        rules_of(run.validate_message(ex_bond(1, ex_bond_of="7000002")))["CORE-BOND-002"]
+        == "reject"
+    )
+    run.validate_message(warehousing())
+    other_hs = run.validate_message(
+        ex_bond(1, message_id="XB-2", items=[item_of(1, hs_code="84717020")])
+    )
+    assert rules_of(other_hs)["CORE-BOND-002"] == "reject"
+    other_iec = run.validate_message(
+        ex_bond(1, message_id="XB-3", importer={"iec": "ABCDE1234F", "name": "OTHER"})
+    )
+    assert rules_of(other_iec)["CORE-BOND-002"] == "reject"
+    assert "CORE-BOND-002" not in rules_of(run.validate_message(ex_bond(1, message_id="XB-4")))
+
+
+def test_bond_004_warehousing_period_of_one_year() -> None:
+    run = engine()
+    run.validate_message(warehousing())  # presented 2026-03-09
+    on_time = run.validate_message(ex_bond(1, presented_at=at("2027-03-09")))
+    assert "CORE-BOND-004" not in rules_of(on_time)
+    late = run.validate_message(ex_bond(1, message_id="XB-2", presented_at=at("2027-03-10")))
+    assert rules_of(late)["CORE-BOND-004"] == "warn"
+
+
+def test_amending_the_warehousing_bill_changes_its_bond() -> None:
+    run = engine()
+    run.validate_message(warehousing(100))
+    run.validate_message(ex_bond(60))
+    run.validate_message(warehousing(70, function="amendment"))
+    assert (
+        rules_of(run.validate_message(ex_bond(11, message_id="XB-2")))["CORE-BOND-003"] == "reject"
+    )  # 70 - 60 = 10 left
+    assert "CORE-BOND-003" not in rules_of(run.validate_message(ex_bond(10, message_id="XB-3")))
+
+
+# -- writers and convert show the function and what was credited back ------------------------
+
+
+def _written(responses: list[Any], fmt: str, run: Any) -> str:
+    stream = io.BytesIO()
+    writer = run.host.response_writer(fmt, stream)
+    assert writer is not None, fmt
+    for response in responses:
+        writer.write(response)
+    writer.close()
+    return stream.getvalue().decode()
+
+
+def test_writers_show_the_function_and_the_credits() -> None:
+    run = engine([authorisation()])
+    responses = [run.validate_message(bill(60)), run.validate_message(bill(60, "cancellation"))]
+    text = _written(responses, "text", run)
+    assert "BE-1 (cancellation): ACCEPTED" in text
+    assert "credit TESTAUTH AUTH-1 item 1: 60 NOS / INR 60000.00 (credited back)" in text
+    rows = list(csv.DictReader(io.StringIO(_written(responses, "csv", run))))
+    assert [row["function"] for row in rows][-1] == "cancellation"
+    assert rows[-1]["credited"] == "TESTAUTH AUTH-1 item 1: 60 NOS / INR 60000.00"
+    junit = _written(responses, "junit", run)
+    assert 'name="BE-1 (cancellation)"' in junit
+    assert "credited back TESTAUTH AUTH-1 item 1: 60 NOS" in junit
+    data = json.loads(_written(responses[1:], "json", run))
+    assert data["message"]["function"] == "cancellation"
+    assert data["credited"] == [
+        {
+            "scheme": "TESTAUTH",
+            "number": "AUTH-1",
+            "item": 1,
+            "quantity": "60",
+            "unit": "NOS",
+            "value_inr": "60000.00",
+        }
+    ]
+
+
+@pytest.mark.parametrize("function", ["amendment", "cancellation"])
+def test_convert_keeps_the_function_both_ways(function: str, tmp_path: Path) -> None:
+    source = (MESSAGES / "02-be-laptops-ims.xml").read_text()
+    source = source.replace('function="original"', f'function="{function}"', 1)
+    xml = tmp_path / "in.xml"
+    xml.write_text(source)
+    runner = CliRunner()
+    edifact = runner.invoke(main, ["convert", "--to", "edifact", str(xml)])
+    assert edifact.exit_code == 0, edifact.output
+    code = {"amendment": "4", "cancellation": "1"}[function]
+    assert f"+{code}'" in edifact.output.split("BGM+", 1)[1].split("'", 1)[0] + "'"
+    edi = tmp_path / "in.edi"
+    edi.write_text(edifact.output)
+    back = runner.invoke(main, ["convert", "--to", "xml", str(edi)])
+    assert back.exit_code == 0, back.output
+    assert f'function="{function}"' in back.output

@@ -1,0 +1,182 @@
+"""Port, type, noting against the IGM (CORE-BOE-NOTE-*) and prior entry (CORE-BOE-PRIOR-001)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from tests.core.helpers import at, boe, engine, igm, rules_of
+
+
+@pytest.mark.parametrize(
+    "port, outcome",
+    [
+        ("INNSA1", None),
+        ("INPTPB", None),
+        ("INXYZ1", "query"),
+        ("NSA1", "reject"),
+        ("innsa1", "reject"),
+    ],
+)
+def test_port_code(port, outcome) -> None:  # type: ignore[no-untyped-def]
+    response = engine().validate_message(boe(port_code=port, manifest=None, prior=True))
+    assert rules_of(response).get("CORE-PORT-001") == outcome
+
+
+def test_port_code_of_manifest() -> None:
+    assert rules_of(engine().validate_message(igm(port_code="INQQQ1")))["CORE-PORT-001"] == "query"
+    assert "CORE-PORT-001" not in rules_of(engine().validate_message(igm()))
+
+
+def test_ex_bond_needs_warehousing_bill() -> None:
+    run = engine()
+    assert rules_of(run.validate_message(boe(type="EX_BOND")))["CORE-BOE-TYPE-001"] == "reject"
+    quiet = run.validate_message(boe(type="EX_BOND", ex_bond_of="6001234"))
+    assert "CORE-BOE-TYPE-001" not in rules_of(quiet)
+
+
+def test_manifest_reference_required_unless_prior() -> None:
+    run = engine()
+    assert rules_of(run.validate_message(boe(manifest=None)))["CORE-BOE-NOTE-001"] == "reject"
+    no_line = boe(manifest={"igm_number": "2234567"})
+    assert rules_of(run.validate_message(no_line))["CORE-BOE-NOTE-001"] == "reject"
+    assert "CORE-BOE-NOTE-001" not in rules_of(run.validate_message(boe(manifest=None, prior=True)))
+
+
+def test_unknown_igm_is_a_query_and_an_earlier_igm_of_the_run_is_seen() -> None:
+    run = engine()
+    assert rules_of(run.validate_message(boe()))["CORE-BOE-NOTE-002"] == "query"
+    run.validate_message(igm())
+    assert rules_of(run.validate_message(boe()), "CORE-BOE-NOTE") == {}
+
+
+def test_noted_by_bl_number_when_no_line() -> None:
+    run = engine()
+    run.validate_message(igm())
+    by_bl = boe(manifest={"igm_number": "2234567", "bl_number": "maeu123456"})
+    assert rules_of(run.validate_message(by_bl), "CORE-BOE-NOTE") == {}
+    unknown_bl = boe(manifest={"igm_number": "2234567", "bl_number": "NOPE1"})
+    assert rules_of(run.validate_message(unknown_bl))["CORE-BOE-NOTE-003"] == "reject"
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"manifest": {"igm_number": "2234567", "line": 11, "bl_number": "MAEU123456"}},
+        {"manifest": {"igm_number": "2234567", "line": 10, "subline": 1}},
+        {"port_code": "INMUN1"},  # IGM filed at INNSA1
+    ],
+)
+def test_no_such_line_or_other_port(changes) -> None:  # type: ignore[no-untyped-def]
+    run = engine()
+    run.validate_message(igm())
+    assert rules_of(run.validate_message(boe(**changes)))["CORE-BOE-NOTE-003"] == "reject"
+
+
+def test_igm_date_must_match() -> None:
+    run = engine()
+    run.validate_message(igm())
+    other_date = boe(manifest={"igm_number": "2234567", "igm_date": date(2026, 3, 1), "line": 10})
+    assert rules_of(run.validate_message(other_date))["CORE-BOE-NOTE-002"] == "query"
+
+
+def test_line_mismatch_is_a_query() -> None:
+    run = engine()
+    run.validate_message(igm())
+    other_bl = boe(manifest={"igm_number": "2234567", "line": 10, "bl_number": "MAEU999"})
+    assert rules_of(run.validate_message(other_bl))["CORE-BOE-NOTE-004"] == "query"
+    other_iec = boe(importer={"iec": "AABCB1234C"})
+    assert rules_of(run.validate_message(other_iec))["CORE-BOE-NOTE-004"] == "query"
+
+
+@pytest.mark.parametrize(
+    "arrived, fires", [("2026-03-03", False), ("2026-03-04", True), ("2026-03-05", True)]
+)
+def test_prior_bill_void_after_30_days(arrived, fires) -> None:  # type: ignore[no-untyped-def]
+    # T35: presented 2026-02-01; 30 days later passes, 31 and more fail
+    run = engine()
+    run.validate_message(
+        igm(arrived_at=at(arrived), expected_arrival=at(arrived), filed_at=at("2026-02-20"))
+    )
+    response = run.validate_message(boe(prior=True, presented_at=at("2026-02-01")))
+    assert ("CORE-BOE-PRIOR-001" in rules_of(response)) is fires
+
+
+def test_prior_bill_uses_its_own_arrival_without_igm() -> None:
+    late = boe(
+        prior=True, manifest=None, presented_at=at("2026-02-01"), arrived_at=at("2026-03-05")
+    )
+    assert rules_of(engine().validate_message(late))["CORE-BOE-PRIOR-001"] == "reject"
+    unknown = boe(prior=True, manifest=None, presented_at=at("2026-02-01"))
+    assert "CORE-BOE-PRIOR-001" not in rules_of(engine().validate_message(unknown))
+
+
+def fresh_igm(**changes) -> object:  # type: ignore[no-untyped-def]
+    """A manifest ICES has not numbered yet (a fresh SACHI01 or SCMTR declaration)."""
+    return igm(igm_number=None, igm_date=None, **changes)
+
+
+def by_bl(**changes) -> object:  # type: ignore[no-untyped-def]
+    return boe(manifest={"igm_number": "7654321", "bl_number": "MAEU123456"}, **changes)
+
+
+def test_note_006_an_unknown_igm_number_is_noted_by_bl_against_a_fresh_manifest() -> None:
+    run = engine()
+    assert rules_of(run.validate_message(by_bl()), "CORE-BOE-NOTE") == {
+        "CORE-BOE-NOTE-002": "query"
+    }
+    run.validate_message(fresh_igm())
+    response = run.validate_message(by_bl())
+    assert rules_of(response, "CORE-BOE-NOTE") == {"CORE-BOE-NOTE-006": "info"}
+    (note,) = [f for f in response.findings if f.rule == "CORE-BOE-NOTE-006"]
+    assert "IGM-1" in note.message and "line 10/0" in note.message
+
+
+def test_note_006_compares_the_line_it_found() -> None:
+    run = engine()
+    run.validate_message(fresh_igm())
+    other_iec = by_bl(importer={"iec": "AABCB1234C"})
+    assert rules_of(run.validate_message(other_iec), "CORE-BOE-NOTE") == {
+        "CORE-BOE-NOTE-006": "info",
+        "CORE-BOE-NOTE-004": "query",
+    }
+
+
+@pytest.mark.parametrize(
+    "manifests",
+    [
+        [{"port_code": "INMUN1"}],  # another port
+        [{}, {"message_id": "IGM-2"}],  # two lines with the B/L: ambiguous
+        [{"lines": [{"line": 1, "bl_number": "OTHER"}]}],  # no such B/L
+    ],
+)
+def test_note_006_quiet_unless_exactly_one_line_of_the_port_matches(manifests) -> None:  # type: ignore[no-untyped-def]
+    run = engine()
+    for changes in manifests:
+        run.validate_message(fresh_igm(**changes))
+    assert rules_of(run.validate_message(by_bl()), "CORE-BOE-NOTE") == {
+        "CORE-BOE-NOTE-002": "query"
+    }
+
+
+def test_note_006_finds_a_stored_fresh_manifest(sqlite_url) -> None:  # type: ignore[no-untyped-def]
+    from customs_engine.core.registry import SqlRegistry
+
+    store = SqlRegistry.open(sqlite_url)
+    try:
+        engine(registry=store.snapshot(), store=store, commit=True).validate_message(fresh_igm())
+        later = engine(registry=store.snapshot(), store=store)
+        assert rules_of(later.validate_message(by_bl()), "CORE-BOE-NOTE") == {
+            "CORE-BOE-NOTE-006": "info"
+        }
+    finally:
+        store.close()
+
+
+def test_note_006_quiet_when_the_igm_number_is_known() -> None:
+    run = engine()
+    run.validate_message(igm())
+    run.validate_message(fresh_igm(message_id="IGM-2"))
+    known = boe(manifest={"igm_number": "2234567", "bl_number": "MAEU123456"})
+    assert "CORE-BOE-NOTE-006" not in rules_of(run.validate_message(known))

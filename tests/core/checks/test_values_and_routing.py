@@ -1,0 +1,128 @@
+"""Valuation, CORE-FX-001/002, licence registry checks (CORE-LIC-*), routing, rate date."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from customs_engine.core.registry.records import MemoryRegistry, RegistryRecord
+from customs_engine.core.valuation import value_bill_of_entry
+from tests.core.helpers import (
+    IEC,
+    at,
+    authorisation,
+    boe,
+    engine,
+    igm,
+    item,
+    rules_of,
+    with_licence,
+)
+
+USD = RegistryRecord(
+    kind="exchange_rate",
+    number="CBIC-12/2026-CUS(NT)",
+    currency="USD",
+    rate=Decimal("83.25"),
+    issued_on=date(2026, 3, 6),
+)
+
+
+def foreign(amount: str, rate: str | None = None, value: str | None = None) -> dict[str, object]:
+    return item(
+        value_inr=Decimal(value) if value else None,
+        foreign_value={
+            "amount": Decimal(amount),
+            "currency": "USD",
+            "rate": Decimal(rate) if rate else None,
+        },
+    )
+
+
+def test_declared_rate_consistent_within_one_rupee() -> None:
+    run = engine()
+    ok = boe(items=[foreign("36036.04", "83.25", "3000000.00")])  # 2,999,999.83
+    assert "CORE-FX-001" not in rules_of(run.validate_message(ok))
+    off = boe(items=[foreign("36036.04", "83.25", "3000001.50")])
+    assert rules_of(run.validate_message(off))["CORE-FX-001"] == "query"
+
+
+def test_value_from_registry_rate_in_force() -> None:
+    message = boe(items=[foreign("57000")])
+    valued = value_bill_of_entry(message, MemoryRegistry([USD]), date(2026, 3, 9))
+    assert valued.items[0].value_inr == Decimal("4745250.00")  # T08
+    assert message.items[0].value_inr is None  # the parsed message is left alone
+    response = engine([USD]).validate_message(message)
+    assert "CORE-FX-002" not in rules_of(response)
+
+
+def test_no_rate_anywhere_is_a_query() -> None:
+    before_notification = boe(items=[foreign("57000")], presented_at=at("2026-03-05"))
+    assert rules_of(engine([USD]).validate_message(before_notification))["CORE-FX-002"] == "query"
+    assert rules_of(engine().validate_message(boe(items=[foreign("57000")])))["CORE-FX-002"]
+
+
+def test_valued_message_reaches_the_value_rules() -> None:
+    # a Nepal border IEC is capped at INR 25,000: USD 301 at 83.25 = 25,058.25 exceeds it
+    message = boe(importer={"iec": "IIEGN0161E", "category": "NEPAL"}, items=[foreign("301")])
+    assert rules_of(engine([USD]).validate_message(message))["CORE-IEC-002"] == "reject"
+    assert "CORE-IEC-002" not in rules_of(engine().validate_message(message))
+
+
+def test_licence_of_unhandled_scheme() -> None:
+    message = boe(items=[item(licences=[{"scheme": "PIMS", "number": "P-1"}])])
+    assert rules_of(engine().validate_message(message))["CORE-LIC-001"] == "query"
+    handled = boe(items=[with_licence()])
+    assert "CORE-LIC-001" not in rules_of(engine([authorisation()]).validate_message(handled))
+
+
+def test_licence_not_in_registry_and_other_holder() -> None:
+    message = boe(items=[with_licence("AUTH-9")])
+    assert rules_of(engine([authorisation()]).validate_message(message))["CORE-LIC-002"] == "query"
+    other = engine([authorisation("AUTH-9", iec="AABCB1234C")]).validate_message(message)
+    assert rules_of(other)["CORE-LIC-003"] == "reject"
+    own = engine([authorisation("AUTH-9", iec=IEC)]).validate_message(message)
+    assert rules_of(own, "CORE-LIC") == {}
+
+
+@pytest.mark.parametrize(
+    "hs_code, group",
+    [
+        ("84713010", ("NAC Mechanical Machineries", "5E")),  # T42
+        ("85176290", ("NAC Electric Machineries", "5C")),
+        ("28011000", ("NAC Chemicals", "2")),
+        ("98010011", ("NAC Automobile, Instruments & Miscellaneous Products", "6")),
+        ("72083610", None),
+    ],
+)
+def test_routing(hs_code, group) -> None:  # type: ignore[no-untyped-def]
+    response = engine().validate_message(boe(items=[item(hs_code=hs_code)]))
+    routing = (response.routing.nac, response.routing.group) if response.routing else None
+    assert routing == group
+    assert ("CORE-NAC-001" in rules_of(response)) is (group is None)
+
+
+def test_routing_follows_the_first_item() -> None:
+    message = boe(items=[item(hs_code="72083610"), item(number=2, hs_code="84713010")])
+    assert engine().validate_message(message).routing is None
+
+
+def test_rate_date_is_the_later_of_presentation_and_entry_inwards() -> None:
+    # T36: presented 2026-03-01, entry inwards 2026-03-04 → rate date 2026-03-04
+    run = engine()
+    run.validate_message(
+        igm(
+            igm_date=date(2026, 2, 27),
+            filed_at=at("2026-02-27"),
+            expected_arrival=at("2026-03-03"),
+            arrived_at=at("2026-03-03"),
+            entry_inwards_at=at("2026-03-04"),
+        )
+    )
+    message = boe(
+        prior=True, presented_at=at("2026-03-01"), manifest={"igm_number": "2234567", "line": 10}
+    )
+    assert run.validate_message(message).rate_date == date(2026, 3, 4)
+    assert engine().validate_message(boe()).rate_date == date(2026, 3, 9)

@@ -1,0 +1,129 @@
+"""The ledger itself refuses a claim that would credit an authorisation (defence in depth: the
+readers and the model refuse negative quantities first, but a plugin or an API caller may still
+hand the ledger a negative or empty claim)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from pydantic import ValidationError
+
+from customs_engine import hookimpl
+from customs_engine.core.check_context import CheckContext
+from customs_engine.core.engine import Engine
+from customs_engine.core.ledger.run_state import Debit, LedgerError, RunState, Submission
+from customs_engine.core.models import BillOfEntry, Item
+from customs_engine.core.plugin_host import PluginHost
+from customs_engine.core.registry import SqlRegistry
+from customs_engine.core.response import AuthorisationClaim
+from tests.core.helpers import ClaimsPlugin, authorisation, boe, with_licence
+
+
+class Crediting(ClaimsPlugin):
+    """A faulty scheme plugin: its claims are negative or empty whatever the item says."""
+
+    def __init__(self, quantity: Decimal, value: Decimal):
+        self.quantity, self.value = quantity, value
+
+    @hookimpl
+    def customs_authorisations(
+        self, boe: BillOfEntry, ctx: CheckContext
+    ) -> list[AuthorisationClaim]:
+        return [
+            AuthorisationClaim(
+                scheme="TESTAUTH",
+                number="AUTH-1",
+                item=it.number,
+                quantity=self.quantity,
+                unit=it.unit,
+                value_inr=self.value,
+                shortfall_rule="TESTAUTH-BAL-001",
+            )
+            for it in boe.items
+        ]
+
+
+def _engine(store: SqlRegistry, faulty: Crediting) -> Engine:
+    host = PluginHost.from_entry_points(blocked=(), trace=False, extra=[("testauth", faulty, "0")])
+    return Engine(host, CheckContext(registry=store.snapshot()), RunState(store, commit=True))
+
+
+@pytest.mark.parametrize(
+    ("quantity", "value", "why"),
+    [("-1000", "0", "negative"), ("10", "-5", "negative"), ("0", "0", "nothing")],
+)
+def test_the_ledger_refuses_a_claim_that_is_not_a_debit(
+    quantity: str, value: str, why: str
+) -> None:
+    store = SqlRegistry.open("sqlite://")
+    store.replace_records([authorisation(quantity="100")], "test")
+    run = _engine(store, Crediting(Decimal(quantity), Decimal(value)))
+    response = run.validate_message(boe(items=[with_licence(quantity=Decimal(10))]))
+    (finding,) = [f for f in response.findings if f.rule == "TESTAUTH-BAL-001"]
+    assert finding.outcome == "reject" and why in finding.message
+    assert "nothing is debited" in finding.message
+    assert store.debited("TESTAUTH", "AUTH-1") == (0, 0)
+    assert store.debits_of("TESTAUTH", "AUTH-1") == []
+    store.close()
+
+
+def test_the_store_never_writes_a_negative_debit() -> None:
+    store = SqlRegistry.open("sqlite://")
+    store.replace_records([authorisation(quantity="100")], "test")
+    claim = AuthorisationClaim(
+        scheme="TESTAUTH",
+        number="AUTH-1",
+        item=1,
+        quantity=Decimal(-1000),
+        shortfall_rule="TESTAUTH-BAL-001",
+    )
+    submission = Submission(
+        key="BE-X#1",
+        message_id="BE-X",
+        kind="bill_of_entry",
+        manifest=None,
+        debits=(Debit("TESTAUTH", "AUTH-1", 1, Decimal(-1000), Decimal(0), claim),),
+        licences=(),
+        uses=(),
+    )
+    outcome = store.commit(submission)
+    assert not outcome.committed and "negative" in (outcome.shortfalls[0].reason or "")
+    bare = Submission(
+        key="BE-Y#1",
+        message_id="BE-Y",
+        kind="bill_of_entry",
+        manifest=None,
+        debits=(Debit("TESTAUTH", "AUTH-1", 1, Decimal(-1), Decimal(0)),),
+        licences=(),
+        uses=(),
+    )
+    with pytest.raises(LedgerError, match="negative"):
+        store.commit(bare)
+    assert store.debits_of("TESTAUTH", "AUTH-1") == []
+    store.close()
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("quantity", Decimal(-1)),
+        ("quantity", Decimal(0)),
+        ("value_inr", Decimal("-0.01")),
+        ("number", -1),
+        ("number", 2**31),
+        ("quantity", Decimal("1E+18")),
+    ],
+)
+def test_the_model_refuses_what_the_ledger_cannot_hold(field: str, value: object) -> None:
+    with pytest.raises(ValidationError):
+        Item.model_validate(
+            {"number": 1, "hs_code": "84713010", "quantity": 1, "unit": "NOS", field: value}
+        )
+
+
+def test_past_six_places_trailing_zeros_are_dropped_so_the_ledger_column_holds_them() -> None:
+    quantity = Item(
+        number=1, hs_code="84713010", unit="NOS", quantity=Decimal("1." + "0" * 60)
+    ).quantity
+    assert quantity == 1 and len(format(quantity, "f")) <= 8

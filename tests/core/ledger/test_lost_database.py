@@ -1,0 +1,108 @@
+"""A registry database lost in the middle of a run stops it with a clear message, no traceback,
+and leaves every committed message whole (SPEC §8; the brief: nothing stored is half-written)."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
+
+from customs_engine.cli import main
+from customs_engine.core.ledger.run_state import LedgerError
+from customs_engine.core.registry import SqlRegistry
+from customs_engine.core.registry import store as store_module
+from tests.conftest import MESSAGES, REGISTRY_CSV
+from tests.core.helpers import PG_URL, authorisation, boe, engine, with_licence
+
+
+def bill(message_id: str, quantity: int):  # type: ignore[no-untyped-def]
+    return boe(
+        message_id=message_id,
+        items=[
+            with_licence("AUTH-1", quantity=Decimal(quantity), value_inr=Decimal(quantity * 10000))
+        ],
+    )
+
+
+@pytest.mark.postgres
+def test_a_terminated_connection_is_a_ledger_error_naming_the_message(pg_url: str) -> None:
+    name = f"customs-lost-{uuid.uuid4().hex[:8]}"
+    store = SqlRegistry.open(f"{pg_url}&application_name={name}")
+    store.replace_records([authorisation(quantity="100")], "test")
+    run = engine(registry=store.snapshot(), store=store, commit=True)
+    run.validate_message(bill("BE-1", 10))
+    admin = create_engine(PG_URL)
+    with admin.begin() as connection:  # the server drops the run's connections
+        connection.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE application_name = :name"
+            ),
+            {"name": name},
+        )
+    admin.dispose()
+    with pytest.raises(LedgerError, match=r"<api>, message 1 \(BE-2\): registry database failed"):
+        run.validate_message(bill("BE-2", 10))
+    store.close()
+    again = SqlRegistry.open(pg_url)
+    assert again.uses("TESTAUTH", "AUTH-1") == ["BE-1"]  # BE-1 whole, nothing of BE-2
+    assert again.debited("TESTAUTH", "AUTH-1")[0] == 10
+    again.close()
+
+
+def test_the_cli_stops_with_exit_2_and_says_where(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = f"sqlite:///{tmp_path / 'customs.db'}"
+    CliRunner().invoke(
+        main,
+        [
+            "registry",
+            "import",
+            "--db",
+            db,
+            str(REGISTRY_CSV),
+        ],
+    )
+    lost = {"yes": False}
+    real_write, real_debited = store_module._write, store_module._debited
+
+    def write_then_lose(*args, **kwargs):  # type: ignore[no-untyped-def]
+        real_write(*args, **kwargs)
+        lost["yes"] = True  # the connection goes once the first message is committed
+
+    def failing(*args, **kwargs):  # type: ignore[no-untyped-def]
+        if lost["yes"]:
+            raise OperationalError("SELECT …", {}, Exception("server closed the connection"))
+        return real_debited(*args, **kwargs)
+
+    monkeypatch.setattr(store_module, "_write", write_then_lose)
+    monkeypatch.setattr(store_module, "_debited", failing)
+    result = CliRunner().invoke(
+        main,
+        [
+            "validate",
+            "--db",
+            db,
+            "--commit",
+            "--format",
+            "jsonl",
+            str(MESSAGES / "02-be-laptops-ims.xml"),
+            str(MESSAGES / "03-be-laptops-ims-exceeded.xml"),
+        ],
+    )
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "stopped at" in result.stderr and "03-be-laptops-ims-exceeded.xml" in result.stderr
+    assert "server closed the connection" in result.stderr
+    assert "Traceback" not in result.output
+    # the first message's response was written and its debit committed, whole
+    assert len(result.stdout.splitlines()) == 1
+    store = SqlRegistry.open(db)
+    assert [e.message_id for e in store.entries_of("IMS", "IMS-2026-00042")] == ["BE-INNSA1-000123"]
+    store.close()

@@ -1,0 +1,95 @@
+"""AIMS registration fees (AIMS-FEE-001/002): effective dates, boundaries, rounding."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from click.testing import CliRunner
+
+from customs_engine.cli import main
+from customs_engine.core.models import ForeignValue
+from tests.conftest import EXAMPLES
+from tests.plugins.builders import bill, check, found, item, licence, registration
+
+
+def fee_of(response, rule: str):
+    fees = [fee for fee in response.fees if fee.rule == rule]
+    assert len(fees) == 1, response.fees
+    return fees[0]
+
+
+def aims_case(
+    config: dict | None = None,
+    *,
+    cif: int | str | None = None,
+    foreign: ForeignValue | None = None,
+    **record: object,
+):
+    number = "NFS2026020100001"
+    line = item(
+        "76011010",
+        1000,
+        unit="KGS",
+        value=None if foreign else 4745250,
+        foreign_value=foreign,
+        licences=[licence("AIMS", number, date(2026, 2, 1), date(2026, 4, 17))],
+    )
+    records = [registration("AIMS", number, issued_on=date(2026, 2, 1), value_inr=cif, **record)]
+    return check(bill(line), records, config=config or {})
+
+
+def test_aims_fee_flat_500_by_default():
+    fee = fee_of(aims_case(cif="250000000"), "AIMS-FEE-001")
+    assert fee.model_dump(mode="json")["amount"] == "500.00" and fee.kind == "registration_fee"
+
+
+def test_aims_fee_per_thousand_on_a_converted_cif():
+    usd = ForeignValue(amount=Decimal(57000), currency="USD", rate=Decimal("83.25"))
+    fee = fee_of(aims_case({"aims": {"fee_model": "per-thousand"}}, foreign=usd), "AIMS-FEE-001")
+    assert fee.amount == Decimal(4745)  # T08: 4,745.25 → 4,745
+
+
+@pytest.mark.parametrize(
+    ("cif", "fee"),
+    [
+        ("500000", 500),
+        ("499999", 500),
+        ("100000000", 100000),
+        ("100000001", 100000),
+        ("1234567", 1235),
+    ],
+)
+def test_aims_fee_per_thousand_boundaries(cif, fee):
+    response = aims_case({"aims": {"fee_model": "per-thousand"}}, cif=cif)
+    assert fee_of(response, "AIMS-FEE-001").amount == fee
+
+
+def test_aims_unknown_fee_model_is_reported_not_guessed():
+    response = aims_case({"aims": {"fee_model": "per-ton"}})
+    assert not response.fees
+    assert "per-ton" in found(response, "AIMS-FEE-001", "info")[0].message
+
+
+def test_aims_fee_per_thousand_with_unknown_cif_is_reported():
+    usd = ForeignValue(amount=Decimal(57000), currency="USD")  # no rate, none in the registry
+    response = aims_case({"aims": {"fee_model": "per-thousand"}}, foreign=usd)
+    assert not response.fees and found(response, "AIMS-FEE-001", "info")
+
+
+def test_aims_fee_002_paid_less_than_due():
+    assert found(aims_case(fee_paid_inr=499), "AIMS-FEE-002", "query")
+    assert not found(aims_case(fee_paid_inr=500), "AIMS-FEE-002")
+
+
+def test_cli_config_switches_the_aims_fee_model(tmp_path):
+    config = tmp_path / "customs.toml"
+    config.write_text('[aims]\nfee_model = "per-thousand"\n', encoding="utf-8")
+    example = EXAMPLES / "messages" / "05-be-scrap-and-aluminium.xml"
+    result = CliRunner().invoke(
+        main, ["validate", "--format", "json", "--config", str(config), str(example)]
+    )
+    aluminium = json.loads(result.stdout)[1]
+    assert [(f["rule"], f["amount"]) for f in aluminium["fees"]] == [("AIMS-FEE-001", "4745.00")]

@@ -1,0 +1,129 @@
+"""AIMS (RULES.md §4) through the shared monitoring helper: every rule fires and stays quiet."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pytest
+
+from customs_engine.core.dates import IST
+from tests.plugins.builders import bill, check, engine, found, item, licence, registration, rules_of
+
+NUMBER = "NFS2026010500001"
+
+
+def on(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, 11, 0, tzinfo=IST)
+
+
+def aluminium(
+    *,
+    number: str | None = NUMBER,
+    issued: date | None = date(2026, 1, 5),
+    expires: date | None = date(2026, 3, 21),
+    hs: str = "76061200",
+    quantity: int = 18000,
+    value: int = 4745250,
+):
+    lics = [] if number is None else [licence("AIMS", number, issued, expires)]
+    return item(hs, quantity, unit="KGS", value=value, licences=lics, country_of_origin="AE")
+
+
+def reg(**fields: object):
+    values = {
+        "issued_on": date(2026, 1, 5),
+        "hs_codes": "76",
+        "quantity": 18000,
+        "unit": "KGS",
+        "value_inr": 4745250,
+        "country_of_origin": "AE",
+        "port_code": "INNSA1",
+        "expected_arrival": date(2026, 2, 1),
+        "fee_paid_inr": 500,
+    }
+    values.update(fields)
+    return registration("AIMS", NUMBER, **values)
+
+
+def test_cov_001_holds_chapter_76_without_registration_and_lists_the_fee():
+    response = check(bill(aluminium(number=None)))
+    assert found(response, "AIMS-COV-001", "hold")
+    (fee,) = response.fees
+    assert (fee.rule, fee.amount) == ("AIMS-FEE-001", 500)
+
+
+def test_cov_001_quiet_with_registration_outside_chapter_76_and_before_2021_04_12():
+    assert not found(check(bill(aluminium()), [reg()]), "AIMS-COV-001")
+    assert not rules_of(check(bill(aluminium(number=None, hs="75089000"))), "AIMS-")
+    early = bill(aluminium(number=None), presented_at=on(date(2021, 4, 11)))
+    assert not rules_of(check(early), "AIMS-")
+    assert found(
+        check(bill(aluminium(number=None), presented_at=on(date(2021, 4, 12)))), "AIMS-COV-001"
+    )
+
+
+@pytest.mark.parametrize(("mode", "port"), [("AIR", "INNSA1"), ("SEA", "INDEL4")])
+def test_exm_001_air_freight_is_not_covered(mode, port):
+    response = check(bill(aluminium(number=None), mode=mode, port_code=port))
+    assert found(response, "AIMS-EXM-001", "info")
+    assert not found(response, "AIMS-COV-001") and not response.fees
+
+
+def test_exm_001_quiet_for_sea_freight():
+    assert not found(check(bill(aluminium(number=None))), "AIMS-EXM-001")
+
+
+def test_boe_001_expiry_missing_or_prefix_other_than_nfs():
+    assert found(check(bill(aluminium(expires=None)), [reg()]), "AIMS-BOE-001", "query")
+    assert found(check(bill(aluminium(number="AIM2026010500001"))), "AIMS-BOE-001", "warn")
+    assert not found(check(bill(aluminium()), [reg()]), "AIMS-BOE-001")
+
+
+def test_val_001_any_number_of_bills_within_validity_then_rejected():
+    run = engine([reg()])
+    first = run.validate_message(
+        bill(aluminium(), message_id="BE-1", presented_at=on(date(2026, 2, 1)))
+    )
+    second = run.validate_message(
+        bill(aluminium(), message_id="BE-2", presented_at=on(date(2026, 3, 21)))
+    )
+    third = run.validate_message(
+        bill(aluminium(), message_id="BE-3", presented_at=on(date(2026, 3, 22)))
+    )
+    assert not rules_of(first, "AIMS-") and not rules_of(second, "AIMS-")
+    (finding,) = found(third, "AIMS-VAL-001", "reject")
+    assert "2026-03-21" in finding.message
+
+
+def test_val_002_declared_expiry_differs_from_issue_plus_75():
+    assert found(check(bill(aluminium(expires=date(2026, 3, 20))), [reg()]), "AIMS-VAL-002")
+    assert not found(check(bill(aluminium()), [reg()]), "AIMS-VAL-002")
+
+
+def window(issued: date, arrival: date):
+    line = aluminium(issued=issued, expires=issued + timedelta(days=75))
+    return check(bill(line, presented_at=on(arrival), expected_arrival=arrival))
+
+
+@pytest.mark.parametrize(
+    ("issued", "arrival", "outcome"),
+    [
+        (date(2026, 1, 1), date(2026, 3, 2), None),  # exactly 60 days ahead
+        (date(2025, 12, 31), date(2026, 3, 2), "query"),  # 61 days ahead
+        (date(2021, 6, 23), date(2021, 6, 28), None),  # 2021-22: 5 days before arrival
+        (date(2021, 6, 24), date(2021, 6, 28), "hold"),  # 4 days before
+        (date(2024, 5, 10), date(2024, 5, 10), None),  # 2022-26: on the arrival date
+        (date(2024, 5, 11), date(2024, 5, 10), "hold"),  # after arrival
+        (date(2026, 7, 2), date(2026, 7, 1), None),  # from 2026-06-30: no bound at BoE stage
+    ],
+)
+def test_win_001_effective_dated_window(issued, arrival, outcome):
+    findings = [f for f in window(issued, arrival).findings if f.rule == "AIMS-WIN-001"]
+    assert [f.outcome for f in findings] == ([outcome] if outcome else [])
+
+
+def test_fld_001_and_002_against_the_registration():
+    response = check(bill(aluminium(quantity=18001)), [reg(country_of_origin="CN")])
+    assert found(response, "AIMS-FLD-001", "query") and found(response, "AIMS-FLD-002", "query")
+    clean = check(bill(aluminium()), [reg()])
+    assert not found(clean, "AIMS-FLD-001") and not found(clean, "AIMS-FLD-002")

@@ -1,0 +1,272 @@
+"""SIMS (RULES.md §3) through the shared monitoring helper: every rule fires and stays quiet."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pytest
+
+from customs_engine.core.dates import IST
+from customs_engine.core.models import ImportGeneralManifest
+from tests.plugins.builders import bill, check, engine, found, item, licence, registration, rules_of
+
+NUMBER = "STL2026011000001"
+
+
+def on(day: date, hour: int = 11) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, 0, tzinfo=IST)
+
+
+def steel(
+    *,
+    number: str = NUMBER,
+    issued: date | None = date(2026, 1, 10),
+    expires: date | None = date(2026, 3, 26),
+    hs: str = "72085110",
+    quantity: int = 25000,
+    value: int | None = 1400000,
+    **fields: object,
+):
+    lics = [] if number is None else [licence("SIMS", number, issued, expires)]
+    return item(
+        hs, quantity, unit="KGS", value=value, licences=lics, country_of_origin="KR", **fields
+    )
+
+
+def reg(**fields: object):
+    values = {
+        "issued_on": date(2026, 1, 10),
+        "hs_codes": "7208",
+        "quantity": 25000,
+        "unit": "KGS",
+        "value_inr": 1400000,
+        "country_of_origin": "KR",
+        "port_code": "INNSA1",
+        "expected_arrival": date(2026, 3, 10),
+        "fee_paid_inr": 500,
+    }
+    values.update(fields)
+    return registration("SIMS", NUMBER, **values)
+
+
+def test_a_clean_registration_gives_no_sims_finding_and_lists_its_fee():
+    response = check(bill(steel()), [reg()])
+    assert not rules_of(response, "SIMS-")
+    (fee,) = response.fees
+    assert (fee.rule, fee.kind, fee.model_dump(mode="json")["amount"]) == (
+        "SIMS-FEE-001",
+        "registration_fee",
+        "500.00",
+    )
+
+
+# -- coverage
+
+
+@pytest.mark.parametrize("hs", ["72085110", "73181500", "86071100"])
+def test_cov_001_holds_chapters_72_73_86_without_registration(hs):
+    response = check(bill(steel(number=None, hs=hs)))
+    (finding,) = found(response, "SIMS-COV-001", "hold")
+    assert finding.item == 1
+    (fee,) = response.fees
+    assert fee.rule == "SIMS-FEE-001" and fee.amount == 500 and "missing" in fee.basis
+
+
+@pytest.mark.parametrize("hs", ["74031100", "71189000", "85011000", "87089900"])
+def test_cov_001_quiet_just_outside_the_chapters(hs):
+    response = check(bill(steel(number=None, hs=hs)))
+    # other schemes (e.g. copper on Chapter 74) may charge; SIMS must not
+    assert not rules_of(response, "SIMS-")
+    assert not [fee for fee in response.fees if fee.scheme == "sims"]
+
+
+def test_cov_001_starts_on_2020_10_16():
+    assert found(
+        check(bill(steel(number=None), presented_at=on(date(2020, 10, 16)))), "SIMS-COV-001"
+    )
+    assert not found(
+        check(bill(steel(number=None), presented_at=on(date(2020, 10, 15)))), "SIMS-COV-001"
+    )
+
+
+def test_cov_002_info_while_the_284_line_list_applied_and_nothing_else():
+    response = check(bill(steel(number=None), presented_at=on(date(2020, 5, 4))))
+    assert rules_of(response, "SIMS-") == {"SIMS-COV-002"}
+    assert found(response, "SIMS-COV-002", "info")
+    assert not response.fees
+
+
+def test_cov_002_quiet_before_2019_11_01_and_after_2020_10_15():
+    assert not rules_of(check(bill(steel(), presented_at=on(date(2019, 10, 31)))), "SIMS-")
+    assert not found(check(bill(steel())), "SIMS-COV-002")
+
+
+def test_exm_001_packaging_reimport_needs_no_registration():
+    response = check(bill(steel(number=None, purpose="PACKAGING_REIMPORT")))
+    assert found(response, "SIMS-EXM-001", "info")
+    assert not found(response, "SIMS-COV-001") and not response.fees
+    assert not found(check(bill(steel(number=None))), "SIMS-EXM-001")
+
+
+# -- the licence on the Bill of Entry
+
+
+def test_boe_001_queries_a_missing_expiry_and_warns_on_a_foreign_prefix():
+    assert found(check(bill(steel(expires=None)), [reg()]), "SIMS-BOE-001", "query")
+    odd = check(bill(steel(number="ABC2026011000001")))
+    assert found(odd, "SIMS-BOE-001", "warn")
+    assert not found(check(bill(steel()), [reg()]), "SIMS-BOE-001")
+
+
+def test_val_001_last_valid_day_passes_and_the_next_day_is_rejected():
+    last_day = bill(steel(), presented_at=on(date(2026, 3, 26), 23))
+    day_after = bill(steel(), presented_at=on(date(2026, 3, 27), 0))
+    assert not found(check(last_day, [reg()]), "SIMS-VAL-001")
+    (finding,) = found(check(day_after, [reg()]), "SIMS-VAL-001", "reject")
+    assert "2026-03-26" in finding.message
+
+
+def test_val_001_computes_expiry_from_the_registry_issue_date_when_undeclared():
+    boe = bill(steel(issued=None, expires=None), presented_at=on(date(2026, 3, 27)))
+    assert found(check(boe, [reg()]), "SIMS-VAL-001", "reject")
+    assert not found(check(boe, [reg(issued_on=date(2026, 1, 11))]), "SIMS-VAL-001")
+
+
+def test_val_001_registry_valid_until_wins_over_the_computed_expiry():
+    boe = bill(steel(expires=None), presented_at=on(date(2026, 3, 27)))
+    assert not found(check(boe, [reg(valid_until=date(2026, 3, 31))]), "SIMS-VAL-001")
+
+
+def test_val_002_declared_expiry_must_be_issue_plus_75_days():
+    (finding,) = found(
+        check(bill(steel(expires=date(2026, 3, 27))), [reg()]), "SIMS-VAL-002", "query"
+    )
+    assert "2026-03-26" in finding.message
+    assert not found(check(bill(steel()), [reg()]), "SIMS-VAL-002")
+
+
+# -- window
+
+
+def window_case(issued: date, arrival: date):
+    boe = bill(
+        steel(issued=issued, expires=issued + timedelta(days=75)),
+        presented_at=on(arrival - timedelta(days=1)),
+        expected_arrival=arrival,
+    )
+    return check(boe)
+
+
+def test_win_001_queries_a_registration_more_than_60_days_ahead():
+    assert found(window_case(date(2026, 3, 30), date(2026, 5, 30)), "SIMS-WIN-001", "query")
+    assert not found(window_case(date(2026, 3, 31), date(2026, 5, 30)), "SIMS-WIN-001")
+
+
+def test_win_001_holds_a_late_registration_under_the_2019_2022_15_day_rule():
+    assert found(window_case(date(2021, 6, 20), date(2021, 6, 28)), "SIMS-WIN-001", "hold")
+    assert not found(window_case(date(2021, 6, 13), date(2021, 6, 28)), "SIMS-WIN-001")
+    # the same facts after 07.07.2022: no upper bound
+    assert not found(window_case(date(2023, 6, 20), date(2023, 6, 28)), "SIMS-WIN-001")
+
+
+def test_win_001_takes_the_expected_arrival_from_an_igm_earlier_in_the_run():
+    igm = ImportGeneralManifest(
+        message_id="IGM-1",
+        port_code="INNSA1",
+        igm_number="2234567",
+        igm_date=date(2026, 3, 8),
+        conveyance="VESSEL",
+        expected_arrival=on(date(2026, 5, 30)),
+    )
+    run = engine()
+    run.validate_message(igm)
+    boe = bill(steel(issued=date(2026, 3, 30), expires=date(2026, 6, 13)), expected_arrival=None)
+    (finding,) = found(run.validate_message(boe), "SIMS-WIN-001", "query")
+    assert "IGM 2234567" in finding.message
+
+
+def test_win_001_says_so_when_no_expected_arrival_is_known():
+    response = check(bill(steel(), expected_arrival=None, manifest=None))
+    assert found(response, "SIMS-WIN-001", "info")
+
+
+# -- one registration per Bill of Entry
+
+
+def test_one_001_second_bill_of_entry_with_the_same_registration_is_queried():
+    run = engine([reg()])
+    first = run.validate_message(bill(steel(), message_id="BE-1"))
+    second = run.validate_message(bill(steel(), message_id="BE-2"))
+    assert not found(first, "SIMS-ONE-001")
+    (finding,) = found(second, "SIMS-ONE-001", "query")
+    assert "BE-1" in finding.message
+
+
+def test_one_001_quiet_after_a_rejected_bill():
+    """A rejected Bill of Entry is not filed, so it has not used the registration."""
+    run = engine()
+    rejected = run.validate_message(bill(steel(expires=date(2026, 3, 1)), message_id="BE-1"))
+    assert found(rejected, "SIMS-VAL-001", "reject")
+    assert not found(run.validate_message(bill(steel(), message_id="BE-2")), "SIMS-ONE-001")
+
+
+def test_one_001_quiet_for_different_registrations_and_the_same_bill_again():
+    run = engine()
+    run.validate_message(bill(steel(), message_id="BE-1"))
+    other = bill(steel(number="STL2026011000002"), message_id="BE-2")
+    assert not found(run.validate_message(other), "SIMS-ONE-001")
+    again = bill(steel(), message_id="BE-1")  # the same submission, re-validated
+    assert not found(run.validate_message(again), "SIMS-ONE-001")
+
+
+# -- registry cross-checks
+
+
+@pytest.mark.parametrize(
+    ("record", "needle"),
+    [
+        ({"hs_codes": "7210"}, "72085110"),
+        ({"port_code": "INMAA1"}, "INMAA1"),
+        ({"country_of_origin": "JP"}, "JP"),
+    ],
+)
+def test_fld_001_queries_what_differs_from_the_registration(record, needle):
+    (finding,) = found(check(bill(steel()), [reg(**record)]), "SIMS-FLD-001", "query")
+    assert needle in finding.message
+
+
+def test_fld_001_quiet_when_everything_matches():
+    assert not found(check(bill(steel()), [reg()]), "SIMS-FLD-001")
+
+
+@pytest.mark.parametrize(
+    ("quantity", "value", "fires"),
+    [
+        (25000, 1400000, False),
+        (25001, 1400000, True),
+        (25000, 1400001, True),
+        (24000, 1000000, False),
+    ],
+)
+def test_fld_002_quantity_and_value_above_the_registration(quantity, value, fires):
+    response = check(bill(steel(quantity=quantity, value=value)), [reg()])
+    assert bool(found(response, "SIMS-FLD-002", "query")) is fires
+
+
+def test_fld_002_tolerance_from_config():
+    config = {"sims": {"quantity_tolerance_pct": 5, "value_tolerance_pct": "5"}}
+    within = bill(steel(quantity=26250, value=1470000))
+    beyond = bill(steel(quantity=26251, value=1470000))
+    assert not found(check(within, [reg()], config=config), "SIMS-FLD-002")
+    assert found(check(beyond, [reg()], config=config), "SIMS-FLD-002")
+
+
+def test_fld_002_queries_a_unit_it_cannot_compare():
+    response = check(bill(steel(quantity=25)), [reg(unit="MTS")])
+    assert "not compared" in found(response, "SIMS-FLD-002")[0].message
+
+
+def test_a_tolerance_that_is_not_a_number_is_a_clear_error_not_a_traceback():
+    response = check(bill(steel()), [reg()], config={"sims": {"quantity_tolerance_pct": "five"}})
+    (failure,) = found(response, "CORE-PLUGIN-001")
+    assert "quantity_tolerance_pct" in failure.message and "'five'" in failure.message
