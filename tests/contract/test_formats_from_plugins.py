@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from customs_engine.testing import bill_of_entry, write_message
+from tests.conftest import SAMPLES
 
 PAPER = """
 from customs_engine import ParsedMessage, ResponseFormat, WireFormat, hookimpl
@@ -76,7 +77,7 @@ def test_a_failing_writer_is_named_not_a_traceback(fake_dists, customs_cli, tmp_
     assert "plugin 'paperfmt' failed writing paper: RuntimeError: paper jam" in result.stderr
 
 
-SHARED_SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples" / "icegate"
+SHARED_SAMPLES = SAMPLES / "icegate"
 
 
 def test_content_decides_before_the_file_name(customs_cli, tmp_path: Path) -> None:
