@@ -10,6 +10,7 @@ import sys
 import zipfile
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -311,3 +312,39 @@ def test_results_are_kept_for_the_retention_period(client: TestClient, registry_
         left = connection.execute(text("SELECT count(*) FROM service_validation_message")).scalar()
     store.close()
     assert left == 1
+
+
+def test_an_archive_is_read_manifests_first_as_by_the_cli(
+    client: TestClient, registry_url: str, tmp_path: Path
+) -> None:
+    """A Bill of Entry packed before its IGM: both the CLI and the service read the IGM first,
+    so the bill is noted against it, and both answer byte for byte alike."""
+    archive = tmp_path / "bill-first.zip"
+    with zipfile.ZipFile(archive, "w") as packed:
+        packed.writestr("a-bill.xml", bill("BE-ORDER-1"))
+        packed.writestr("b-igm.xml", IGM.read_bytes())
+    cli = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "customs_engine.cli",
+            "validate",
+            "--db",
+            registry_url,
+            "--format",
+            "json",
+            archive.name,
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        check=False,
+    )
+    posted = client.post(f"/v1/validations?name={archive.name}", content=archive.read_bytes())
+    assert posted.status_code == 201
+    assert posted.content == cli.stdout
+    responses = posted.json()
+    assert [r["message"]["source"] for r in responses] == [
+        "bill-first.zip!b-igm.xml",
+        "bill-first.zip!a-bill.xml",
+    ]
+    assert responses[1]["status"] == "accepted"  # noted against the IGM read before it

@@ -61,13 +61,22 @@ class Validator:
     limits: Limits = field(default_factory=Limits.from_env)
     config: dict[str, Any] = field(default_factory=dict)
 
+    def engine(self, *, as_of: date | None = None, commit: bool = False) -> Engine:
+        """The engine of one run: a registry snapshot for its checks, a fresh run state."""
+        ctx = CheckContext(registry=self.registry.snapshot(), as_of=as_of, config=self.config)
+        return Engine(self.host, ctx, RunState(self.registry, commit=commit))
+
     def run_files(
-        self, files: Iterable[InputFile], *, as_of: date | None = None, commit: bool = False
+        self,
+        files: Iterable[InputFile],
+        *,
+        as_of: date | None = None,
+        commit: bool = False,
+        engine: Engine | None = None,
     ) -> list[Response]:
         """Validate ``files`` as one run; with ``commit`` each message is committed as it
         completes (a :class:`~customs_engine.core.ledger.run_state.LedgerError` stops the run)."""
-        ctx = CheckContext(registry=self.registry.snapshot(), as_of=as_of, config=self.config)
-        engine = Engine(self.host, ctx, RunState(self.registry, commit=commit))
+        engine = engine or self.engine(as_of=as_of, commit=commit)
         collector = Collector()
         run(engine, files, collector)
         return collector.responses
@@ -75,8 +84,12 @@ class Validator:
     def run_path(
         self, path: str, name: str, *, as_of: date | None = None, commit: bool = False
     ) -> list[Response]:
-        """One file on disk shown as ``name``: a message file or an archive."""
-        return self.run_files(iter_file(path, name, self.limits), as_of=as_of, commit=commit)
+        """One file on disk shown as ``name``: a message file, or an archive read exactly as
+        ``customs validate`` reads it — its manifests first, then the rest — so a Bill of Entry
+        packed before its IGM is noted against it all the same."""
+        engine = self.engine(as_of=as_of, commit=commit)
+        files = iter_file(path, name, self.limits, is_manifest=engine.is_manifest)
+        return self.run_files(files, engine=engine)
 
     def render(self, responses: Sequence[Response], fmt: str) -> bytes:
         """The responses in an output format, exactly as ``customs validate --format`` writes."""
