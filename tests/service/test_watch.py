@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -76,8 +77,9 @@ def test_only_complete_files_are_taken(tmp_path: Path, registry_url: str, host: 
     assert folder.complete_files(now) == [inbox / "done.xml"]
     assert folder.complete_files(now + 1.5) == [inbox / "done.xml", inbox / "growing.xml"]
     claimed = folder.claim(inbox / "done.xml")
-    assert claimed == inbox / ".processing" / "done.xml" and claimed.exists()
+    assert claimed == inbox / ".processing" / folder.token / "done.xml" and claimed.exists()
     assert folder.claim(inbox / "done.xml") is None  # taken already (another watcher, a rename)
+    folder.close()
     store.close()
 
 
@@ -218,3 +220,99 @@ def host_responses(host: PluginHost, data: bytes) -> list:  # type: ignore[type-
     from customs_engine.core.engine import Engine
 
     return Engine(host).validate_bytes(data, "sce.json")
+
+
+def test_a_watcher_never_takes_a_live_siblings_file(
+    tmp_path: Path, registry_url: str, host: PluginHost
+) -> None:
+    """Two watchers on one inbox: a starting one leaves the file a live one holds; once that
+    one has ended without finishing it (kill -9: its lock is released), the other takes it over
+    and answers it once."""
+    inbox, out = tmp_path / "in", tmp_path / "out"
+    inbox.mkdir()
+    store = SqlRegistry.open(registry_url)
+    first = DropFolder(inbox, out, Validator(host, store), settle=0)
+    second = DropFolder(inbox, out, Validator(host, store), settle=0)
+    assert first.token != second.token
+    first.prepare()
+    (inbox / "igm.xml").write_bytes(IGM.read_bytes())
+    claimed = first.claim(inbox / "igm.xml")
+    assert claimed is not None
+    (first.partials / "igm.xml.json.partial").write_bytes(b'{"half": ')  # writing its reply
+    stop = threading.Event()
+    second.prepare()
+    second.take_complete(stop)  # a restart's recovery and a pass: neither touches it
+    assert claimed.exists() and not (out / "igm.xml.json").exists()
+    assert (first.partials / "igm.xml.json.partial").exists()
+    first.close()  # ends with the file in hand: its lock is free (as after kill -9)
+    assert claimed.exists()
+    second.take_complete(stop)
+    assert not (inbox / ".processing" / first.token).exists()
+    assert not first.partials.exists()  # its reply cut short went with it
+    assert json.loads((out / "igm.xml.json").read_text())["status"] == "accepted"
+    assert [p.name for p in (inbox / ".done").iterdir()] == ["igm.xml"]
+    second.close()
+    assert list((inbox / ".processing").iterdir()) == []
+    assert [p.name for p in out.iterdir()] == ["igm.xml.json"]
+    store.close()
+
+
+def test_files_of_one_name_both_kept_in_done(tmp_path: Path) -> None:
+    from customs_engine.service.watch import _move_to_free_name
+
+    done = tmp_path / "done"
+    done.mkdir()
+    for n in range(3):
+        (tmp_path / "a.xml").write_text(str(n))
+        _move_to_free_name(tmp_path / "a.xml", done)
+    assert sorted(p.name for p in done.iterdir()) == ["a.xml", "a.xml.1", "a.xml.2"]
+    assert (done / "a.xml.2").read_text() == "2"
+
+
+def test_two_watchers_on_one_inbox_answer_each_file_once(tmp_path: Path, registry_url: str) -> None:
+    """Two ``customs watch --commit`` on one inbox, one of them killed with -9 mid-run and not
+    restarted: the live one takes over what the killed one held; every file is answered and
+    debited exactly once (30 bills of 2 units against IMS-2026-00042's 100 units)."""
+    CliRunner().invoke(main, ["validate", "--db", registry_url, "--commit", str(IGM)])
+    inbox, out = tmp_path / "in", tmp_path / "out"
+    inbox.mkdir()
+    total = 30
+    for n in range(total):
+        path = inbox / f"be-{n:02d}.xml"
+        path.write_bytes(bill(f"BE-PAIR-{n:02d}", quantity=2))
+        _old(path)
+
+    def done() -> int:
+        return _count(inbox / ".done")
+
+    survivor = _watch(registry_url, inbox, out, "--commit", "--poll")
+    doomed = _watch(registry_url, inbox, out, "--commit", "--poll")
+    try:
+        _wait_for(lambda: done() >= 8 or doomed.poll() is not None)
+        assert doomed.poll() is None and survivor.poll() is None
+        os.kill(doomed.pid, signal.SIGKILL)
+        doomed.wait()
+        assert done() < total, "every file was answered before the kill"
+        _wait_for(lambda: done() == total)
+    finally:
+        survivor.send_signal(signal.SIGTERM)
+        _, err = survivor.communicate(timeout=30)
+        if doomed.poll() is None:
+            doomed.kill()
+        doomed.communicate(timeout=30)
+    assert survivor.returncode == 0, err
+    assert sorted(p.name for p in inbox.iterdir()) == [".done", ".failed", ".processing"]
+    assert list((inbox / ".processing").iterdir()) == []
+    assert list((inbox / ".failed").iterdir()) == []
+    assert sorted(p.name for p in (inbox / ".done").iterdir()) == [
+        f"be-{n:02d}.xml" for n in range(total)
+    ]  # none twice
+    assert sorted(p.name for p in out.iterdir()) == [f"be-{n:02d}.xml.json" for n in range(total)]
+    for n in range(total):
+        response = json.loads((out / f"be-{n:02d}.xml.json").read_text())
+        assert response["status"] == "accepted"
+        assert response["authorisations"][0]["debited_quantity"] == "2"
+    store = SqlRegistry.open(registry_url)
+    debits = store.debits_of("IMS", AUTHORISATION)
+    store.close()
+    assert sorted(d[0] for d in debits) == [f"BE-PAIR-{n:02d}" for n in range(total)]

@@ -6,7 +6,9 @@ The life of a file:
    ``settle`` seconds (a file renamed into the inbox after being written elsewhere is complete
    at once, and taken after the same short wait). Names starting with a dot and names ending in
    ``.part``/``.tmp`` are never taken, so a writer may also write under such a name and rename.
-2. It is **claimed** by an atomic rename into ``INBOX/.processing/`` (same file system).
+2. It is **claimed** by an atomic rename into this watcher's own claim folder,
+   ``INBOX/.processing/<host>-<pid>-<random>/`` (same file system): a rename succeeds for one
+   process only, so two watchers never take the same file.
 3. It is validated as one run (:class:`~customs_engine.service.runs.Validator`: archives member by
    member with the command line's protections; with ``--commit`` each message is committed).
 4. Its answers are written through a temporary file and a rename: ``DIR/<name>.json`` (what
@@ -14,25 +16,40 @@ The life of a file:
    format, ``DIR/<name>.ack`` (CHCAI02 for ICES flat files, the ACK for SCMTR JSON).
 5. It is moved to ``INBOX/.done/`` (every message accepted) or ``INBOX/.failed/``.
 
-A crash or ``kill -9`` leaves a file in ``.processing/``; the next start finishes it first. Its
-answers are then written again whole (the same name, the same content: a client never sees two
-answers or half of one), and with ``--commit`` the ledger's submission keys replay what was
-committed instead of debiting it twice. SIGTERM or SIGINT stops after the file in hand.
+A watcher holds an exclusive ``flock`` on ``<claim folder>/.lock`` while it runs; the kernel
+releases it when the process ends, however it ends. A crash or ``kill -9`` leaves a file in a
+claim folder whose lock is free: the next watcher to look (a restart, or a live sibling on the
+same inbox, at every pass) takes that lock, moves the files into its own claim folder and
+finishes them first; a folder whose lock is held belongs to a live watcher and is never touched.
+The answers of an adopted file are written again whole (the same name, the same content: a client
+never sees two answers or half of one), and with ``--commit`` the ledger's submission keys replay
+what was committed instead of debiting it twice. SIGTERM or SIGINT stops after the file in hand.
 
-One watcher per inbox: to scale out, give each watcher its own inbox and share the registry.
+Several watchers may share one inbox (each file is answered by exactly one); files are then no
+longer answered strictly in name order, so an IGM and the Bills of Entry noted against it belong
+in one archive, or in one watcher's inbox.
 Changes are noticed through the operating system's file events (watchfiles); ``poll=True`` polls
 instead, for network shares where no events arrive.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import errno
+import fcntl
 import logging
 import os
+import re
+import secrets
+import shutil
+import socket
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from customs_engine.core.ledger.run_state import LedgerError
 from customs_engine.core.response import Response
@@ -48,6 +65,34 @@ REPLY_FORMATS = {"ices_flatfile": "ices-ack", "scmtr_json": "scmtr-ack"}
 IGNORED_SUFFIXES = (".part", ".tmp", ".partial")
 PARTIAL = ".partial"
 LEDGER_RETRY_SECONDS = 5.0
+#: the lock file of a claim folder (held, with flock, by the watcher that owns the folder)
+LOCK = ".lock"
+#: where a watcher writes its replies before renaming them: ``DIR/.partial-<token>/``
+PARTIAL_FOLDER = ".partial-"
+
+
+def new_token() -> str:
+    """A watcher's name for its claim folder: host, pid and a random part (pids are reused)."""
+    host = re.sub(r"[^A-Za-z0-9_]+", "_", socket.gethostname())[:40] or "host"
+    return f"{host}-{os.getpid()}-{secrets.token_hex(4)}"
+
+
+def try_lock(path: Path) -> int | None:
+    """An open descriptor holding an exclusive flock on ``path``; ``None`` when another
+    process holds it (or the file is gone: its folder is being taken over right now)."""
+    try:
+        handle = os.open(path, os.O_RDWR)
+    except FileNotFoundError:
+        return None
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(handle)
+        return None
+    except BaseException:
+        os.close(handle)
+        raise
+    return handle
 
 
 @dataclass
@@ -59,10 +104,23 @@ class DropFolder:
     commit: bool = False
     settle: float = 1.0
     poll: bool = False
+    #: names this watcher's claim folder and reply folder (see :func:`new_token`)
+    token: str = field(default_factory=new_token)
+    _lock: int | None = field(default=None, init=False, repr=False)
 
     @property
     def processing(self) -> Path:
         return self.inbox / ".processing"
+
+    @property
+    def claims(self) -> Path:
+        """This watcher's claim folder (its lock held while it runs)."""
+        return self.processing / self.token
+
+    @property
+    def partials(self) -> Path:
+        """Where this watcher writes replies before renaming them into ``out``."""
+        return self.out / f"{PARTIAL_FOLDER}{self.token}"
 
     @property
     def done(self) -> Path:
@@ -73,10 +131,83 @@ class DropFolder:
         return self.inbox / ".failed"
 
     def prepare(self) -> None:
+        """Create the folders and this watcher's locked claim folder, and take over what dead
+        watchers left (see :meth:`adopt`)."""
         for folder in (self.processing, self.done, self.failed, self.out):
             folder.mkdir(parents=True, exist_ok=True)
-        for stale in self.out.glob(f".*{PARTIAL}"):  # a reply cut short by a kill
-            stale.unlink(missing_ok=True)
+        if self._lock is None:
+            # locked before it gets its name: a sibling never sees it unlocked
+            staging = self.processing / f".new-{self.token}"
+            staging.mkdir()
+            (staging / LOCK).touch()
+            self._lock = try_lock(staging / LOCK)
+            assert self._lock is not None, "a folder nobody else knows of"
+            os.rename(staging, self.claims)
+        self.partials.mkdir(exist_ok=True)
+        for stale in self.out.glob(f".*{PARTIAL}"):  # an earlier version's reply cut short
+            if stale.is_file():
+                stale.unlink(missing_ok=True)
+        self.adopt()
+
+    def adopt(self) -> list[str]:
+        """Move into this watcher's claim folder the files of every claim folder whose lock is
+        free (its watcher ended: a crash, kill -9), and files left directly in ``.processing/``
+        (by an earlier version); returns their names. A folder whose lock is held belongs to a
+        live watcher and is left alone."""
+        taken: list[str] = []
+        for entry in sorted(os.scandir(self.processing), key=lambda e: e.name):
+            if entry.name.startswith("."):
+                continue  # a sibling's folder before it is named, or a hidden file
+            if entry.is_file(follow_symlinks=False):
+                if self._take(Path(entry.path)):
+                    taken.append(entry.name)
+                continue
+            if entry.name == self.token or not entry.is_dir(follow_symlinks=False):
+                continue
+            folder = Path(entry.path)
+            handle = try_lock(folder / LOCK)
+            if handle is None:
+                continue  # a live watcher's, or being taken over by another one right now
+            try:
+                for left in sorted(folder.iterdir()):
+                    if left.name != LOCK and self._take(left):
+                        taken.append(left.name)
+                        log.info(
+                            "taking over %s, left by the watcher %s (it ended)",
+                            left.name,
+                            entry.name,
+                        )
+                shutil.rmtree(self.out / f"{PARTIAL_FOLDER}{entry.name}", ignore_errors=True)
+                (folder / LOCK).unlink(missing_ok=True)
+                with contextlib.suppress(OSError):  # something new in it: the next pass
+                    folder.rmdir()
+            finally:
+                os.close(handle)
+        return taken
+
+    def _take(self, path: Path) -> bool:
+        target = self.claims / path.name
+        if target.exists():  # the same name already in hand: take it on a later pass
+            return False
+        try:
+            os.rename(path, target)
+        except FileNotFoundError:
+            return False  # another watcher took it first
+        return True
+
+    def close(self) -> None:
+        """Leave the inbox: remove the claim folder when it is empty (a file still in it —
+        stopped while the registry was down — is taken over by the next watcher), release
+        the lock."""
+        if self._lock is None:
+            return
+        shutil.rmtree(self.partials, ignore_errors=True)
+        if not [p for p in self.claims.iterdir() if p.name != LOCK]:
+            (self.claims / LOCK).unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                self.claims.rmdir()
+        os.close(self._lock)
+        self._lock = None
 
     # -- one pass -------------------------------------------------------------------------------
 
@@ -95,8 +226,11 @@ class DropFolder:
         return sorted(ready)
 
     def claim(self, path: Path) -> Path | None:
-        """Move ``path`` into ``.processing/`` (atomic); ``None`` if it is gone."""
-        target = self.processing / path.name
+        """Move ``path`` into this watcher's claim folder (atomic); ``None`` if it is gone
+        (another watcher took it) or a file of that name is still in hand."""
+        target = self.claims / path.name
+        if target.exists():
+            return None
         try:
             os.rename(path, target)
         except FileNotFoundError:
@@ -114,7 +248,7 @@ class DropFolder:
         if self.results is not None:
             self.results.save(name, responses, committed=self.commit)
         accepted = all(response.accepted for response in responses)
-        os.replace(claimed, _free_name(self.done if accepted else self.failed, name))
+        _move_to_free_name(claimed, self.done if accepted else self.failed)
         status = "accepted" if accepted else "not accepted"
         log.info(
             "answered %s: %d message%s, %s",
@@ -135,7 +269,7 @@ class DropFolder:
 
     def _reply(self, name: str, suffix: str, body: bytes) -> None:
         target = self.out / f"{name}{suffix}"
-        partial = self.out / f".{name}{suffix}{PARTIAL}"
+        partial = self.partials / f"{name}{suffix}{PARTIAL}"
         with open(partial, "wb") as handle:
             handle.write(body)
             handle.flush()
@@ -145,18 +279,28 @@ class DropFolder:
     # -- the loop -------------------------------------------------------------------------------
 
     def recover(self, stop: threading.Event) -> None:
-        """Finish what a previous run left in ``.processing/`` (crash, kill)."""
-        for claimed in sorted(p for p in self.processing.iterdir() if p.is_file()):
+        """Finish what ended watchers left in ``.processing/`` (crash, kill): take it over,
+        then answer everything in this watcher's claim folder."""
+        self.adopt()
+        for claimed in sorted(self.claims.iterdir()):
             if stop.is_set():
                 return
+            if claimed.name == LOCK or not claimed.is_file():
+                continue
             log.info("finishing %s, left in .processing by an earlier run", claimed.name)
             self._process_retrying(claimed, stop)
 
     def run(self, stop: threading.Event) -> None:
         """Watch until ``stop`` is set (the file in hand is finished first)."""
+        self.prepare()
+        try:
+            self._watch(stop)
+        finally:
+            self.close()
+
+    def _watch(self, stop: threading.Event) -> None:
         import watchfiles
 
-        self.prepare()
         self.recover(stop)
         timeout_ms = max(50, int(self.settle * 1000))
         changes = watchfiles.watch(
@@ -178,6 +322,7 @@ class DropFolder:
             self.take_complete(stop)
 
     def take_complete(self, stop: threading.Event) -> None:
+        self.recover(stop)  # a sibling watcher on this inbox may have ended since
         for path in self.complete_files():
             if stop.is_set():
                 return
@@ -197,11 +342,65 @@ class DropFolder:
                 stop.wait(LEDGER_RETRY_SECONDS)
 
 
-def _free_name(folder: Path, name: str) -> Path:
-    """``folder/name``, or ``name.1``, ``name.2``… when a file of that name is already there."""
-    target = folder / name
+def _move_to_free_name(path: Path, folder: Path) -> Path:
+    """Move ``path`` to ``folder/<name>``, or ``<name>.1``, ``<name>.2``… when that name is taken.
+    The rename never replaces a file (Linux ``renameat2(RENAME_NOREPLACE)``), so two watchers
+    moving files of one name at once both keep theirs; where the kernel or file system lacks it,
+    the first name free at the time of the rename."""
     n = 0
-    while target.exists():
-        n += 1
-        target = folder / f"{name}.{n}"
-    return target
+    while True:
+        target = folder / (path.name if n == 0 else f"{path.name}.{n}")
+        try:
+            moved = _rename_noreplace(path, target)
+        except FileExistsError:
+            n += 1
+            continue
+        if moved:
+            return target
+        if target.exists():
+            n += 1
+            continue
+        os.replace(path, target)
+        return target
+
+
+_RENAME_NOREPLACE = 1
+_AT_FDCWD = -100
+_renameat2: Any = None
+
+
+def _rename_noreplace(source: Path, target: Path) -> bool:
+    """Rename unless ``target`` exists (:class:`FileExistsError`); ``False`` when this kernel,
+    C library or file system cannot say (then nothing was done)."""
+    global _renameat2
+    if _renameat2 is None:
+        function: Any
+        try:
+            function = ctypes.CDLL(None, use_errno=True).renameat2
+        except (AttributeError, OSError):
+            function = False
+        else:
+            function.argtypes = [
+                ctypes.c_int,
+                ctypes.c_char_p,
+                ctypes.c_int,
+                ctypes.c_char_p,
+                ctypes.c_uint,
+            ]
+            function.restype = ctypes.c_int
+        _renameat2 = function
+    if _renameat2 is False:
+        return False
+    if (
+        _renameat2(
+            _AT_FDCWD, os.fsencode(source), _AT_FDCWD, os.fsencode(target), _RENAME_NOREPLACE
+        )
+        == 0
+    ):
+        return True
+    code = ctypes.get_errno()
+    if code == errno.EEXIST:
+        raise FileExistsError(code, os.strerror(code), str(target))
+    if code in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP):
+        return False
+    raise OSError(code, os.strerror(code), str(source))
