@@ -9,8 +9,9 @@ Bills of Entry are valued (:mod:`customs_engine.core.valuation`) before any chec
 
 from __future__ import annotations
 
+import re
 import traceback
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -28,7 +29,7 @@ from customs_engine.core.ledger.run_state import (
 )
 from customs_engine.core.models import BillOfEntry, Function, ImportGeneralManifest
 from customs_engine.core.money import inr
-from customs_engine.core.plugin_host import ImplCall, PluginHost
+from customs_engine.core.plugin_host import FirstResult, ImplCall, PluginHost
 from customs_engine.core.response import (
     AuthorisationClaim,
     Credit,
@@ -44,6 +45,8 @@ from customs_engine.core.response import (
 from customs_engine.core.valuation import value_bill_of_entry
 
 HEAD_SIZE = 4096
+#: a file of nothing but these bytes holds no message
+_BLANK = re.compile(rb"[ \t\r\n\x00\xef\xbb\xbf]*")
 PLUGIN_ERROR_RULE = "CORE-PLUGIN-001"
 #: the plugins that see a cancellation: only the core (it credits back; no scheme checks it)
 CANCELLATION_PLUGINS = ("core",)
@@ -114,12 +117,20 @@ class Engine:
         A plugin that fails while detecting or parsing is reported on every message of the file
         as ``CORE-PLUGIN-001`` (the file was not fully checked); it never escapes as an exception.
         """
-        if not data.strip(b" \t\r\n\x00\xef\xbb\xbf"):
-            return [unparsable("unknown", "empty file: no message found", line=1, column=1)]
+        return list(self.messages(data, source))
+
+    def messages(self, data: bytes, source: str) -> Iterator[ParsedMessage]:
+        """:meth:`parse`, one message at a time: a format whose ``read`` returns an iterator
+        (EDIFACT) hands each message on before it reads the next, so a large file is never held
+        parsed whole. A plugin whose iterator raises after some messages were handed on is
+        reported as ``CORE-PLUGIN-001`` on one more message, of type ``unknown``."""
+        if _BLANK.fullmatch(data):  # (no stripped copy of a large file)
+            yield unparsable("unknown", "empty file: no message found", line=1, column=1)
+            return
         fmt, failures = self._detect(data, source)
         if fmt is None:
             expected = _one_of(self.host.format_titles())
-            parsed = [
+            parsed: Iterable[ParsedMessage] = [
                 unparsable(
                     "unknown",
                     f"format not recognised{f' (expected {expected})' if expected else ''}",
@@ -130,15 +141,35 @@ class Engine:
         else:
             answer = self.host.read_format(fmt, data, source, self.ctx.config)
             failures += self._failures(answer.failures)
-            if answer.result:
-                parsed = list(answer.result)
-            elif failures:
-                parsed = [ParsedMessage(index=0, format=fmt, type="unknown")]
-            else:
-                parsed = [unparsable(fmt, f"no {fmt} adapter could read this file")]
-        if not failures:
-            return parsed
-        return [p.model_copy(update={"findings": [*failures, *p.findings]}) for p in parsed]
+            parsed = self._iterated(fmt, answer, failures)
+        for message in parsed:
+            if failures:
+                message = message.model_copy(update={"findings": [*failures, *message.findings]})
+            yield message
+
+    def _iterated(
+        self, fmt: str, answer: FirstResult, failures: list[Finding]
+    ) -> Iterator[ParsedMessage]:
+        """A format plugin's messages (a list, or an iterator); a failure while iterating ends
+        them with an ``unknown`` message that names it."""
+        count = 0
+        try:
+            for message in answer.result or ():
+                yield message
+                count += 1
+        except LedgerError:
+            raise
+        except Exception as exc:  # isolated: reported against the plugin, like a failed call
+            hook = f"{fmt}.read" if fmt in self.host.wire_formats else "customs_parse"
+            failure = self._plugin_failure(hook, exc, answer.plugin or fmt)
+            yield ParsedMessage(index=count, format=fmt, type="unknown", findings=[failure])
+            return
+        if count:
+            return
+        if failures:
+            yield ParsedMessage(index=0, format=fmt, type="unknown")
+        else:
+            yield unparsable(fmt, f"no {fmt} adapter could read this file")
 
     # -- stateless checks ----------------------------------------------------------------------
 

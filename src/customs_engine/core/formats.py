@@ -10,7 +10,7 @@ that two plugins register, as it refuses duplicate rule IDs. The CLI's ``--forma
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Literal, Protocol
 
@@ -118,7 +118,9 @@ class WireFormat:
       possibly with a UTF-8 BOM) and its path or archive member name;
     * ``read(data, source, config)`` — every message of the file, in order (at least one);
       malformed input becomes a message of type ``unknown`` with a ``CORE-SYNTAX-001`` finding;
-      ``config`` holds the ``--config`` tables;
+      ``config`` holds the ``--config`` tables. A list, or an iterator that reads each message
+      only when it is asked for the next (the engine then checks and writes one message before
+      the next is read, so a large file is never held parsed whole);
     * ``write(messages)`` — the messages as one document of this format (``None``: read only);
     * ``convert_name`` — the name ``customs convert --to`` knows it by (default: ``name``).
     """
@@ -126,7 +128,7 @@ class WireFormat:
     name: str
     title: str
     detect: Callable[[bytes, str], bool]
-    read: Callable[[bytes, str, Config], list[ParsedMessage]]
+    read: Callable[[bytes, str, Config], Iterable[ParsedMessage]]
     write: Callable[[Messages], bytes] | None = None
     convert_name: str | None = None
 

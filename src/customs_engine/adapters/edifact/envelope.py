@@ -3,24 +3,52 @@
 pydifact checks none of the counts and references and knows no functional groups; this module
 cuts the segment stream into messages and reports every envelope problem as a finding on the
 messages it concerns, so a wrong UNT count still leaves the message readable.
+
+A file is read in two passes over its blocks of segments (:func:`~.tokenizer.blocks`), so that a
+large interchange is never held whole: :func:`scan` checks the syntax of every segment and the
+whole envelope and keeps only what it found (an interchange's own problems, such as a wrong UNZ
+count, reach every one of its messages, so they must be known before the first message is handed
+on); :func:`cut` then reads the messages one at a time and gives each its findings.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 from pydifact.segments import Segment
 
 from customs_engine.adapters.edifact.catalogue import RULES
 from customs_engine.adapters.edifact.elements import component, text_of
 from customs_engine.adapters.edifact.references import MAX_REFERENCE
-from customs_engine.adapters.edifact.tokenizer import Tokens
+from customs_engine.adapters.edifact.tokenizer import SERVICE_TAGS, Block, Lines, Tokens
 from customs_engine.core.formats import SyntaxKind, syntax_finding
 from customs_engine.core.response import Finding
 
-SERVICE_TAGS = frozenset({"UNA", "UNB", "UNG", "UNH", "UNT", "UNE", "UNZ"})
+__all__ = ["SERVICE_TAGS", "Envelope", "Plan", "RawMessage", "cut", "read_envelope", "scan"]
+
+
+class Positions(Protocol):
+    def position(self, index: int) -> tuple[int, int]:
+        """1-based (line, column) of segment ``index`` of the file."""
+        ...
+
+
+class Span:
+    """Positions of the segments of the blocks a message spans."""
+
+    def __init__(self, blocks: list[Block], lines: Lines):
+        self.blocks = blocks
+        self.lines = lines
+
+    def position(self, index: int) -> tuple[int, int]:
+        for block in self.blocks:
+            if block.start <= index < block.end:
+                return self.lines.position(block.offsets[index - block.start])
+        raise IndexError(index)
 
 
 @dataclass
@@ -30,8 +58,8 @@ class RawMessage:
     reference: str
     identifier: list[str]
     segments: list[Segment]
-    tokens: Tokens
-    start: int  # index of the UNH in ``tokens``
+    span: Positions
+    start: int  # index of the UNH in the file
     decimal_mark: str
     findings: list[Finding] = field(default_factory=list)
     #: False when the message is cut off before its UNT (truncated)
@@ -58,7 +86,7 @@ class RawMessage:
         stands."""
         index = min(max(index, 0), len(self.segments) - 1)
         tag = self.segments[index].tag
-        line, column = self.tokens.position(self.start + index)
+        line, column = self.span.position(self.start + index)
         return syntax_finding(
             f"message {self.reference}, segment {tag} #{index + 1}: {text}",
             kind=kind,
@@ -76,23 +104,129 @@ class Envelope:
     fatal: Finding | None = None
 
 
-def _where(tokens: Tokens, index: int, text: str) -> Finding:
-    """An envelope finding (CORE-SYNTAX-002) at a service segment outside any message."""
-    seg = tokens.segments[index]
-    line, column = tokens.position(index)
-    return syntax_finding(f"segment {seg.tag}: {text}", kind="envelope", line=line, column=column)
+@dataclass
+class Plan:
+    """What :func:`scan` found: how many messages there are and their envelope findings."""
+
+    count: int = 0
+    #: problems that leave no message to attach to (no UNB, no UNH at all)
+    fatal: Finding | None = None
+    #: (first message, message after the last, findings) of each interchange with problems of
+    #: its own: every message of it carries them first
+    common: list[tuple[int, int, list[Finding]]] = field(default_factory=list)
+    #: the envelope findings of each message that has some, by its place in the file
+    own: dict[int, list[Finding]] = field(default_factory=dict)
+    #: the reference given to each message whose UNH names none
+    references: dict[int, str] = field(default_factory=dict)
+
+    def findings(self, ordinal: int) -> list[Finding]:
+        """The envelope findings of message ``ordinal`` (a new list)."""
+        found: list[Finding] = []
+        at = bisect_right(self.common, ordinal, key=lambda entry: entry[0]) - 1
+        if at >= 0 and ordinal < self.common[at][1]:
+            found += self.common[at][2]
+        found += self.own.get(ordinal, ())
+        return found
 
 
-def _check_unb(tokens: Tokens, index: int) -> list[Finding]:
-    unb = tokens.segments[index]
+class Cursor:
+    """The segments of a file one at a time, over its blocks; keeps the first block and the one
+    in hand (for positions), nothing else."""
+
+    def __init__(self, blocks: Iterable[Block], lines: Lines):
+        self._blocks = iter(blocks)
+        self.lines = lines
+        self.first: Block | None = None
+        self.block: Block | None = None
+        self._segments: list[Segment] = []
+        self._at = 0
+        #: index in the file of the segment in hand (the number of segments at the end)
+        self.index = 0
+        self._load()
+
+    def _load(self) -> bool:
+        for block in self._blocks:
+            if block.segments:
+                if self.first is None:
+                    self.first = block
+                self.block, self._segments, self._at = block, block.segments, 0
+                return True
+        self._segments, self._at = [], 0
+        return False
+
+    def peek(self) -> Segment | None:
+        """The segment in hand (``None`` at the end)."""
+        return self._segments[self._at] if self._at < len(self._segments) else None
+
+    def advance(self) -> None:
+        self._at += 1
+        self.index += 1
+        if self._at >= len(self._segments):
+            self._load()
+
+    def position(self, index: int) -> tuple[int, int]:
+        """Position of the segment in hand, the last one, or one of the first block."""
+        for block in (self.block, self.first):
+            if block is not None and block.start <= index < block.end:
+                return self.lines.position(block.offsets[index - block.start])
+        raise IndexError(index)
+
+    def take_message(self) -> tuple[list[Segment], list[Block], bool]:
+        """From the UNH in hand to the next service segment: UNT closes the message (it is
+        included), anything else cuts it. The segments, the blocks they lie in, and whether
+        the message is closed."""
+        assert self.block is not None
+        blocks = [self.block]
+        segments: list[Segment] = []
+        source, begin = self._segments, self._at
+        at = begin + 1  # past the UNH
+        while True:
+            end = len(source)
+            while at < end and source[at].tag not in SERVICE_TAGS:
+                at += 1
+            segments += source[begin:at]
+            self.index += at - begin
+            if at < end:
+                self._at = at
+                break
+            if not self._load():
+                break
+            source, begin, at = self._segments, 0, 0
+            blocks.append(self.block)  # type: ignore[arg-type]
+        seg = self.peek()
+        closed = seg is not None and seg.tag == "UNT"
+        if closed:
+            segments.append(seg)  # type: ignore[arg-type]
+            self.advance()
+        return segments, blocks, closed
+
+
+def _raw_message(
+    cursor: Cursor, fallback: str, findings: list[Finding] | None = None
+) -> RawMessage:
+    """The message whose UNH is in hand (``fallback``: its reference when the UNH names none)."""
+    unh = cursor.peek()
+    assert unh is not None
+    start = cursor.index
+    segments, blocks, closed = cursor.take_message()
+    reference = text_of(unh, 0)
+    return RawMessage(
+        reference=reference[:MAX_REFERENCE] or fallback,
+        identifier=[c for c in (unh[1] if isinstance(unh[1], list) else [unh[1] or ""])],
+        segments=segments,
+        span=Span(blocks, cursor.lines),
+        start=start,
+        decimal_mark=blocks[0].characters.decimal_point,
+        findings=[] if findings is None else findings,
+        closed=closed,
+    )
+
+
+def _check_unb(unb: Segment, where: _Where) -> list[Finding]:
     found = []
     syntax = component(unb, 0, 0), component(unb, 0, 1)
     if not syntax[0] or not syntax[1].isdecimal():
-        found.append(
-            _where(
-                tokens, index, f"UNB syntax identifier (S001) must be like UNOC:3, got {unb[0]!r}"
-            )
-        )
+        found.append(where(f"UNB syntax identifier (S001) must be like UNOC:3, got {unb[0]!r}"))
     date, time = component(unb, 3, 0), component(unb, 3, 1)
     formats = {6: "%y%m%d", 8: "%Y%m%d"}
     try:
@@ -101,16 +235,18 @@ def _check_unb(tokens: Tokens, index: int) -> list[Finding]:
         datetime.strptime(date + time, formats[len(date)] + "%H%M")
     except ValueError:
         found.append(
-            _where(
-                tokens,
-                index,
+            where(
                 "UNB date/time of preparation (S004) must be "
                 f"YYMMDD:HHMM or CCYYMMDD:HHMM, got {unb[3]!r}",
             )
         )
     if not text_of(unb, 4):
-        found.append(_where(tokens, index, "UNB interchange control reference (0020) is missing"))
+        found.append(where("UNB interchange control reference (0020) is missing"))
     return found
+
+
+class _Where(Protocol):
+    def __call__(self, text: str) -> Finding: ...
 
 
 def _count_check(
@@ -128,161 +264,99 @@ def _count_check(
     return found
 
 
-class _Reader:
-    def __init__(self, tokens: Tokens):
-        self.tokens = tokens
-        self.segs = tokens.segments
-        self.envelope = Envelope()
-        self.service = [i for i, seg in enumerate(self.segs) if seg.tag in SERVICE_TAGS]
+class _Scanner:
+    """The first pass: every envelope check, keeping findings but no message."""
 
-    def read(self) -> Envelope:
-        i, n = 0, len(self.segs)
-        if n == 0:
-            self.envelope.fatal = syntax_finding("no EDIFACT segment found", line=1, column=1)
-            return self.envelope
-        while i < n:
-            if self.segs[i].tag == "UNA":
-                i += 1
-            if i < n and self.segs[i].tag == "UNH":
-                i = self._bare(i)
-                continue
-            if i >= n or self.segs[i].tag != "UNB":
-                at = min(i, n - 1)
-                tag = self.segs[at].tag if i < n else "end of file"
-                finding = _where(
-                    self.tokens,
-                    at,
-                    f"an interchange must start with UNB (after an optional UNA), found {tag}",
-                )
-                if not self.envelope.messages:
-                    self.envelope.fatal = finding
-                else:
-                    self.envelope.messages[-1].findings.append(finding)
-                return self.envelope
-            i = self._interchange(i)
-        if not self.envelope.messages:
-            self.envelope.fatal = _where(self.tokens, 0, "the interchange holds no UNH message")
-        return self.envelope
+    def __init__(self, cursor: Cursor):
+        self.cursor = cursor
+        self.plan = Plan()
+        #: messages of the interchanges (or runs of bare messages) before the one being read
+        self.done = 0
+        self._last: int | None = None  # the latest message, while its findings may still grow
 
-    def _bare(self, start: int) -> int:
-        """Read UNH…UNT messages stored without UNB/UNZ (as many systems keep EDIFACT) up to
-        the next interchange; each is read and checked, with a warning that the envelope is
-        missing."""
-        segs, i = self.segs, start
-        messages: list[RawMessage] = []
-        while i < len(segs) and segs[i].tag not in ("UNA", "UNB"):
-            if segs[i].tag == "UNH":
-                message, i = self._message(i)
-                line, column = self.tokens.position(message.start)
-                message.findings.insert(
-                    0,
-                    RULES["EDIFACT-ENV-001"].finding(
-                        "warn",
-                        f"line {line}, column {column}: message {message.reference} has no "
-                        "UNB…UNZ interchange envelope: sender, recipient and interchange "
-                        "control reference are not checked",
-                    ),
-                )
-                messages.append(message)
-                continue
-            finding = _where(self.tokens, i, "segment outside a UNH…UNT message")
-            (messages[-1].findings if messages else []).append(finding)
-            i += 1
-        self.envelope.messages += messages
-        return i
-
-    def _interchange(self, start: int) -> int:
-        """Read UNB…UNZ from ``start``; return the index after it."""
-        segs, tokens = self.segs, self.tokens
-        unb = segs[start]
-        common = _check_unb(tokens, start)
-        reference = text_of(unb, 4)
-        messages: list[RawMessage] = []
-        groups = 0
-        group: tuple[int, int] | None = None  # (UNG index, messages in group)
-        i = start + 1
-        while i < len(segs):
-            tag = segs[i].tag
-            if tag == "UNH":
-                message, i = self._message(i)
-                messages.append(message)
-                if group is not None:
-                    group = (group[0], group[1] + 1)
-                continue
-            if tag == "UNG":
-                if group is not None:
-                    common.append(_where(tokens, i, "UNG before the UNE of the previous group"))
-                group = (i, 0)
-                groups += 1
-            elif tag == "UNE":
-                if group is None:
-                    common.append(_where(tokens, i, "UNE without a UNG"))
-                else:
-                    common += [
-                        _where(tokens, i, text)
-                        for text in _count_check(
-                            segs[i],
-                            group[1],
-                            "messages in the group",
-                            text_of(segs[group[0]], 4),
-                            "UNG group reference",
-                        )
-                    ]
-                group = None
-            elif tag == "UNZ":
-                if group is not None:
-                    common.append(_where(tokens, i, "UNZ before the UNE closing the group"))
-                expected = groups if groups else len(messages)
-                what = "groups" if groups else "messages"
-                common += [
-                    _where(tokens, i, text)
-                    for text in _count_check(
-                        segs[i], expected, what, reference, "UNB control reference"
-                    )
-                ]
-                i += 1
-                break
-            elif tag in ("UNB", "UNA"):
-                common.append(_where(tokens, i, "UNZ missing before the next interchange"))
-                break
-            else:
-                common.append(_where(tokens, i, "segment outside a UNH…UNT message"))
-            i += 1
-        else:
-            last = len(segs) - 1
-            common.append(_where(tokens, last, "interchange not closed by UNZ"))
-        if not messages and not self.envelope.messages:
-            self.envelope.fatal = (
-                common[0]
-                if common
-                else _where(tokens, start, "the interchange holds no UNH message")
-            )
-        for message in messages:
-            message.findings[:0] = common
-        self.envelope.messages += messages
-        return i
-
-    def _message(self, start: int) -> tuple[RawMessage, int]:
-        segs, tokens = self.segs, self.tokens
-        unh = segs[start]
-        reference = text_of(unh, 0)
-        identifier = [c for c in (unh[1] if isinstance(unh[1], list) else [unh[1] or ""])]
-        # the message runs to the next service segment: UNT closes it, anything else cuts it
-        following = bisect_right(self.service, start)
-        end = self.service[following] if following < len(self.service) else len(segs)
-        closed = end < len(segs) and segs[end].tag == "UNT"
-        if closed:
-            end += 1
-        message = RawMessage(
-            reference=reference[:MAX_REFERENCE] or f"#{len(self.envelope.messages) + 1}",
-            identifier=identifier,
-            segments=segs[start:end],
-            tokens=tokens,
-            start=start,
-            decimal_mark=tokens.characters[start].decimal_point,
-            closed=closed,
+    @staticmethod
+    def _at(seg: Segment, place: tuple[int, int], text: str) -> Finding:
+        line, column = place
+        return syntax_finding(
+            f"segment {seg.tag}: {text}", kind="envelope", line=line, column=column
         )
+
+    def here(self, text: str) -> Finding:
+        """An envelope finding at the segment in hand."""
+        seg = self.cursor.peek()
+        assert seg is not None
+        return self._at(seg, self.cursor.position(self.cursor.index), text)
+
+    def read(self) -> Plan:
+        cursor, plan = self.cursor, self.plan
+        if cursor.peek() is None:
+            plan.fatal = syntax_finding("no EDIFACT segment found", line=1, column=1)
+            return plan
+        while cursor.peek() is not None:
+            if cursor.peek().tag == "UNA":  # type: ignore[union-attr]
+                cursor.advance()
+            seg = cursor.peek()
+            if seg is not None and seg.tag == "UNH":
+                self._bare()
+                continue
+            if seg is None or seg.tag != "UNB":
+                if seg is None:
+                    finding = self._last_where(
+                        "an interchange must start with UNB (after an optional UNA), found "
+                        "end of file"
+                    )
+                else:
+                    finding = self.here(
+                        "an interchange must start with UNB (after an optional UNA), found "
+                        f"{seg.tag}"
+                    )
+                if not plan.count:
+                    plan.fatal = finding
+                else:
+                    self._own(plan.count - 1).append(finding)
+                return self._done()
+            self._interchange()
+        if not plan.count:
+            first = cursor.first
+            assert first is not None
+            plan.fatal = self._at(
+                first.segments[0],
+                cursor.lines.position(first.offsets[0]),
+                "the interchange holds no UNH message",
+            )
+        return self._done()
+
+    def _last_where(self, text: str) -> Finding:
+        """An envelope finding at the last segment of the file (the text is exhausted)."""
+        block = self.cursor.block
+        assert block is not None
+        return self._at(block.segments[-1], self.cursor.lines.position(block.offsets[-1]), text)
+
+    def _done(self) -> Plan:
+        self._settle()
+        return self.plan
+
+    def _own(self, ordinal: int) -> list[Finding]:
+        return self.plan.own.setdefault(ordinal, [])
+
+    def _settle(self) -> None:
+        """Forget the latest message's list of findings if it stayed empty."""
+        if self._last is not None and not self.plan.own.get(self._last, True):
+            del self.plan.own[self._last]
+        self._last = None
+
+    def _message(self) -> RawMessage:
+        """Read the message whose UNH is in hand and check its UNH and UNT."""
+        self._settle()
+        plan = self.plan
+        ordinal = plan.count
+        plan.count += 1
+        message = _raw_message(self.cursor, f"#{self.done + 1}", self._own(ordinal))
+        self._last = ordinal
+        unh = message.segments[0]
+        reference = text_of(unh, 0)
         if not reference:
+            plan.references[ordinal] = message.reference
             message.findings.append(
                 message.finding(0, "UNH message reference (0062) is missing", kind="envelope")
             )
@@ -294,6 +368,7 @@ class _Reader:
                     kind="envelope",
                 )
             )
+        identifier = message.identifier
         if len(identifier) < 4 or not all(identifier[:4]):
             message.findings.append(
                 message.finding(
@@ -303,13 +378,13 @@ class _Reader:
                     kind="envelope",
                 )
             )
-        if closed:
-            unt_index = end - start - 1
+        if message.closed:
+            segments = message.segments
             message.findings += [
-                message.finding(unt_index, text, kind="envelope")
+                message.finding(len(segments) - 1, text, kind="envelope")
                 for text in _count_check(
-                    segs[end - 1],
-                    end - start,
+                    segments[-1],
+                    len(segments),
                     "segments in the message",
                     reference,
                     "UNH message reference",
@@ -321,9 +396,127 @@ class _Reader:
                     len(message.segments) - 1, "message not closed by UNT", kind="envelope"
                 )
             )
-        return message, end
+        return message
+
+    def _bare(self) -> None:
+        """Read UNH…UNT messages stored without UNB/UNZ (as many systems keep EDIFACT) up to
+        the next interchange; each is read and checked, with a warning that the envelope is
+        missing."""
+        cursor = self.cursor
+        messages = 0
+        while (seg := cursor.peek()) is not None and seg.tag not in ("UNA", "UNB"):
+            if seg.tag == "UNH":
+                message = self._message()
+                line, column = message.span.position(message.start)
+                message.findings.insert(
+                    0,
+                    RULES["EDIFACT-ENV-001"].finding(
+                        "warn",
+                        f"line {line}, column {column}: message {message.reference} has no "
+                        "UNB…UNZ interchange envelope: sender, recipient and interchange "
+                        "control reference are not checked",
+                    ),
+                )
+                messages += 1
+                continue
+            finding = self.here("segment outside a UNH…UNT message")
+            if messages:
+                self._own(self.plan.count - 1).append(finding)
+            cursor.advance()
+        self.done = self.plan.count
+
+    def _interchange(self) -> None:
+        """Read UNB…UNZ from the UNB in hand."""
+        cursor, plan = self.cursor, self.plan
+        unb = cursor.peek()
+        assert unb is not None
+        place = cursor.position(cursor.index)
+        common = _check_unb(unb, lambda text: self._at(unb, place, text))
+        reference = text_of(unb, 4)
+        first = plan.count
+        groups = 0
+        group: tuple[Segment, int] | None = None  # (UNG, messages in group)
+        cursor.advance()
+        while (seg := cursor.peek()) is not None:
+            tag = seg.tag
+            if tag == "UNH":
+                self._message()
+                if group is not None:
+                    group = (group[0], group[1] + 1)
+                continue
+            if tag == "UNG":
+                if group is not None:
+                    common.append(self.here("UNG before the UNE of the previous group"))
+                group = (seg, 0)
+                groups += 1
+            elif tag == "UNE":
+                if group is None:
+                    common.append(self.here("UNE without a UNG"))
+                else:
+                    common += [
+                        self.here(text)
+                        for text in _count_check(
+                            seg,
+                            group[1],
+                            "messages in the group",
+                            text_of(group[0], 4),
+                            "UNG group reference",
+                        )
+                    ]
+                group = None
+            elif tag == "UNZ":
+                if group is not None:
+                    common.append(self.here("UNZ before the UNE closing the group"))
+                expected = groups if groups else plan.count - first
+                what = "groups" if groups else "messages"
+                common += [
+                    self.here(text)
+                    for text in _count_check(
+                        seg, expected, what, reference, "UNB control reference"
+                    )
+                ]
+                cursor.advance()
+                break
+            elif tag in ("UNB", "UNA"):
+                common.append(self.here("UNZ missing before the next interchange"))
+                break
+            else:
+                common.append(self.here("segment outside a UNH…UNT message"))
+            cursor.advance()
+        else:
+            common.append(self._last_where("interchange not closed by UNZ"))
+        if plan.count == first and not first:
+            plan.fatal = (
+                common[0]
+                if common
+                else self._at(unb, place, "the interchange holds no UNH message")
+            )
+        if common and plan.count > first:
+            plan.common.append((first, plan.count, common))
+        self.done = plan.count
+
+
+def scan(blocks: Iterable[Block], lines: Lines) -> Plan:
+    """The first pass over a file's segments (``blocks(light=True)`` will do): every envelope
+    count and reference checked, the findings kept, the messages counted but not kept."""
+    return _Scanner(Cursor(blocks, lines)).read()
+
+
+def cut(blocks: Iterable[Block], lines: Lines, plan: Plan) -> Iterator[RawMessage]:
+    """The second pass: the file's messages one at a time, each with its envelope findings
+    from ``plan`` (the :func:`scan` of the same text)."""
+    cursor = Cursor(blocks, lines)
+    for ordinal in range(plan.count):
+        while (seg := cursor.peek()) is not None and seg.tag != "UNH":
+            cursor.advance()
+        if seg is None:
+            return
+        yield _raw_message(
+            cursor, plan.references.get(ordinal, f"#{ordinal + 1}"), plan.findings(ordinal)
+        )
 
 
 def read_envelope(tokens: Tokens) -> Envelope:
     """Cut the file's segments into messages and check every envelope count and reference."""
-    return _Reader(tokens).read()
+    plan = scan(tokens.blocks, tokens.lines)
+    return Envelope(messages=list(cut(tokens.blocks, tokens.lines, plan)), fatal=plan.fatal)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from customs_engine.adapters.edifact import cusres, reader, writer
@@ -42,8 +42,11 @@ def customs_message_kind(format: str, head: bytes) -> str | None:
     return "manifest" if match.group(1) == b"CUSCAR" else "bill_of_entry"
 
 
-def read(data: bytes, source: str, config: Mapping[str, Mapping[str, Any]]) -> list[ParsedMessage]:
-    return reader.read(data, source)
+def read(
+    data: bytes, source: str, config: Mapping[str, Mapping[str, Any]]
+) -> Iterator[ParsedMessage]:
+    """The file's messages one at a time: a large interchange is never held parsed whole."""
+    return reader.messages(data, source)
 
 
 @hookimpl

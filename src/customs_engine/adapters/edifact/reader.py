@@ -1,15 +1,27 @@
-"""Bytes → one :class:`ParsedMessage` per UNH…UNT message."""
+"""Bytes → one :class:`ParsedMessage` per UNH…UNT message, handed on one at a time."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+
 from customs_engine.adapters.edifact.cuscar import CuscarReader
 from customs_engine.adapters.edifact.cusdec import CusdecReader
-from customs_engine.adapters.edifact.envelope import Envelope, RawMessage, read_envelope
+from customs_engine.adapters.edifact.envelope import (
+    Envelope,
+    RawMessage,
+    cut,
+    read_envelope,
+    scan,
+)
 from customs_engine.adapters.edifact.reading import MessageReader
 from customs_engine.adapters.edifact.structure import check_lengths, validate
 from customs_engine.adapters.edifact.tokenizer import (
+    BLOCK_CHARS,
+    Block,
     EdifactSyntaxError,
+    Lines,
     Tokens,
+    blocks,
     decode,
     paused_gc,
     tokenize,
@@ -23,15 +35,59 @@ MIG: dict[tuple[str, str], tuple[str, type[MessageReader], MessageType]] = {
     ("CUSDEC", "D:96B:UN"): ("CUSDEC_D96B", CusdecReader, "bill_of_entry"),
     ("CUSCAR", "D:95B:UN"): ("CUSCAR_D95B", CuscarReader, "manifest"),
 }
+#: a text up to this long is split into segments once and kept for both passes; a longer one is
+#: split again for the second pass, block by block, so it is never held as segments whole
+WHOLE_CHARS = 4 * BLOCK_CHARS
 
 
 def read(data: bytes, source: str = "") -> list[ParsedMessage]:
     """Parse a whole EDIFACT file; never raises."""
+    return list(messages(data, source))
+
+
+def messages(data: bytes, source: str = "") -> Iterator[ParsedMessage]:
+    """Every message of an EDIFACT file in order, one at a time; never raises.
+
+    A first pass checks the syntax of every segment and the envelope (counts and references
+    of interchanges, groups and messages), so a file that cannot be split into segments is one
+    unreadable message as before, and an interchange's problems reach every one of its
+    messages; the second pass reads, maps and hands on one message at a time, so memory does not
+    grow with the number of messages in the file.
+    """
+    light: Iterable[Block]
+    full: Iterable[Block]
     try:
-        with paused_gc():
-            return _read(data)
+        text = decode(data)
+        if len(text) <= WHOLE_CHARS:
+            with paused_gc():
+                tokens = tokenize(text)
+            lines, light, full = tokens.lines, tokens.blocks, tokens.blocks
+        else:
+            lines = Lines(text)
+            light, full = blocks(text, light=True, lines=lines), blocks(text, lines=lines)
+        plan = scan(light, lines)
+    except EdifactSyntaxError as exc:
+        yield unparsable(FORMAT, exc.message, line=exc.line, column=exc.column)
+        return
     except Exception as exc:  # a bug here must still give the message a response
-        return [unparsable(FORMAT, f"EDIFACT adapter error: {type(exc).__name__}: {exc}")]
+        yield _adapter_error(exc)
+        return
+    if plan.fatal is not None:
+        yield ParsedMessage(index=0, format=FORMAT, type="unknown", findings=[plan.fatal])
+        return
+    index = 0
+    try:
+        for raw in cut(full, lines, plan):
+            with paused_gc():
+                parsed = _message(raw, index)
+            yield parsed
+            index += 1
+    except Exception as exc:  # the messages before it were handed on already
+        yield _adapter_error(exc, index)
+
+
+def _adapter_error(exc: Exception, index: int = 0) -> ParsedMessage:
+    return unparsable(FORMAT, f"EDIFACT adapter error: {type(exc).__name__}: {exc}", index=index)
 
 
 def ingest(text: str) -> tuple[Tokens, Envelope]:
@@ -39,17 +95,6 @@ def ingest(text: str) -> tuple[Tokens, Envelope]:
     with paused_gc():
         tokens = tokenize(text)
         return tokens, read_envelope(tokens)
-
-
-def _read(data: bytes) -> list[ParsedMessage]:
-    try:
-        tokens = tokenize(decode(data))
-    except EdifactSyntaxError as exc:
-        return [unparsable(FORMAT, exc.message, line=exc.line, column=exc.column)]
-    envelope = read_envelope(tokens)
-    if envelope.fatal is not None:
-        return [ParsedMessage(index=0, format=FORMAT, type="unknown", findings=[envelope.fatal])]
-    return [_message(raw, index) for index, raw in enumerate(envelope.messages)]
 
 
 def _message(raw: RawMessage, index: int) -> ParsedMessage:

@@ -13,6 +13,7 @@ and accepts a UNA at the start of every interchange of a file (pydifact refuses 
 
 from __future__ import annotations
 
+import codecs
 import gc
 import re
 from bisect import bisect_right
@@ -25,6 +26,7 @@ from pydifact.control import Characters
 from pydifact.segments import Segment
 
 BOM = "\ufeff"
+BOM_BYTES = BOM.encode()
 #: private-use characters standing in for escaped service characters while splitting
 MARKS = "\ue000\ue001\ue002\ue003"
 #: pydifact skips these after a segment terminator (one-segment-per-line files).
@@ -41,61 +43,115 @@ class EdifactSyntaxError(ValueError):
         self.column = column
 
 
+#: a block of segments ends at the first unescaped segment terminator after this many characters:
+#: a file is split, checked and handed on one block at a time, so memory does not grow with it
+BLOCK_CHARS = 1 << 16
+
+
+class Lines:
+    """1-based (line, column) of offsets in a text. Positions are only needed for findings, so
+    lines are counted on demand, from the nearest offset already placed (no index of every line
+    break: that alone would hold more than the text)."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self._offsets = [0]
+        self._places = [(1, 1)]
+
+    def position(self, offset: int) -> tuple[int, int]:
+        text = self.text
+        at = bisect_right(self._offsets, offset) - 1
+        below = self._offsets[at]
+        if below == offset:
+            return self._places[at]
+        line, column = self._places[at]
+        breaks = text.count("\n", below, offset)
+        if breaks:
+            line += breaks
+            column = offset - text.rfind("\n", below, offset)
+        else:
+            column += offset - below
+        self._offsets.insert(at + 1, offset)
+        self._places.insert(at + 1, (line, column))
+        return line, column
+
+
+@dataclass(eq=False)
+class Block:
+    """Consecutive segments of a file that share service characters, split from one stretch of
+    its text (a UNA is a block of its own)."""
+
+    #: index in the file of the block's first segment
+    start: int
+    #: text offset where the block's text starts
+    pos: int
+    #: the raw pieces split at the terminator (``None`` for a UNA); offsets are worked out from
+    #: them only when a finding needs a position
+    parts: list[str] | None
+    segments: list[Segment]
+    #: the characters in force (they change only at a UNA)
+    characters: Characters
+    _offsets: list[int] | None = None
+
+    @property
+    def end(self) -> int:
+        """Index in the file after the block's last segment."""
+        return self.start + len(self.segments)
+
+    @property
+    def offsets(self) -> list[int]:
+        """Text offset where each segment starts (after the blanks skipped after a terminator)."""
+        if self._offsets is None:
+            if self.parts is None:
+                self._offsets = [self.pos]
+            else:
+                offsets = []
+                pos = self.pos
+                for part in self.parts:
+                    offsets.append(pos + len(part) - len(part.lstrip(_AFTER_TERMINATOR)))
+                    pos += len(part) + 1
+                self._offsets = offsets
+        return self._offsets
+
+
 @dataclass
 class Tokens:
-    """Segments of a file in order, with the offset where each one starts in the text."""
+    """Segments of a whole file in order, with their positions (see :func:`tokenize`; large
+    files are read block by block instead, :func:`blocks`)."""
 
     text: str = ""
     segments: list[Segment] = field(default_factory=list)
     #: the characters in force for each segment (changes only at a UNA)
     characters: list[Characters] = field(default_factory=list)
-    #: (text offset, raw pieces split at the terminator — None for a UNA), in order; offsets
-    #: are worked out from them only when a finding needs a position
-    chunks: list[tuple[int, list[str] | None]] = field(default_factory=list)
-    _newlines: list[int] | None = None
+    blocks: list[Block] = field(default_factory=list)
+    lines: Lines = field(default_factory=lambda: Lines(""))
     _offsets: list[int] | None = None
-    _offsets_chunks: int = 0
 
     @property
     def offsets(self) -> list[int]:
         """Text offset where each segment starts (after the blanks skipped after a terminator)."""
-        if self._offsets is None or self._offsets_chunks != len(self.chunks):
-            offsets: list[int] = []
-            for pos, parts in self.chunks:
-                if parts is None:
-                    offsets.append(pos)
-                    continue
-                for part in parts:
-                    offsets.append(pos + len(part) - len(part.lstrip(_AFTER_TERMINATOR)))
-                    pos += len(part) + 1
-            self._offsets, self._offsets_chunks = offsets, len(self.chunks)
+        if self._offsets is None:
+            self._offsets = [offset for block in self.blocks for offset in block.offsets]
         return self._offsets
 
     def position(self, index: int) -> tuple[int, int]:
         """1-based (line, column) where segment ``index`` starts."""
-        return position_of(self.text, self.offsets[index], self)
+        return self.lines.position(self.offsets[index])
 
 
-def position_of(text: str, offset: int, cache: Tokens | None = None) -> tuple[int, int]:
-    """1-based (line, column) of a text offset; positions are only needed for findings, so the
-    line index is built lazily, once per file."""
-    newlines = cache._newlines if cache is not None else None
-    if newlines is None:
-        newlines = [m.start() for m in re.finditer("\n", text)]
-        if cache is not None:
-            cache._newlines = newlines
-    line = bisect_right(newlines, offset - 1)
-    line_start = newlines[line - 1] + 1 if line else 0
-    return line + 1, offset - line_start + 1
+def position_of(text: str, offset: int) -> tuple[int, int]:
+    """1-based (line, column) of a text offset."""
+    return Lines(text).position(offset)
 
 
 def decode(data: bytes) -> str:
     """Bytes → text: UTF-8 (BOM dropped) when it decodes, else ISO 8859-1 like pydifact."""
     try:
-        text = data.decode("utf-8")
+        if data.startswith(BOM_BYTES):  # decoded without it: no second copy of a large text
+            return codecs.utf_8_decode(memoryview(data)[len(BOM_BYTES) :], "strict", True)[0]
+        return data.decode("utf-8")
     except UnicodeDecodeError:
-        text = data.decode("iso8859-1")
-    return text.removeprefix(BOM)
+        return data.decode("iso8859-1")
 
 
 class _Splitter:
@@ -120,6 +176,42 @@ class _Splitter:
         esc = re.escape(self.esc)
         # a release character (an odd run of them) directly before a line break
         self.escaped_newline = re.compile(f"(?<!{esc})(?:{esc}{esc})*{esc}\n")
+        # a terminator no release character escapes (a run of them before it is even); with the
+        # release character as terminator nothing is escaped
+        self.unescaped_term = (
+            re.compile(f"(?<!{esc})(?:{esc}{esc})*{re.escape(self.term)}")
+            if self.esc != self.term
+            else None
+        )
+
+    def cut(self, text: str, pos: int) -> int:
+        """Where a block from ``pos`` ends: after the first unescaped terminator at least
+        :data:`BLOCK_CHARS` on (a terminator found by the search is never an escaped one, though
+        the search may pass over the first unescaped one), or the end of the text."""
+        start = pos + BLOCK_CHARS
+        if start >= len(text):
+            return len(text)
+        if self.unescaped_term is None:
+            at = text.find(self.term, start)
+            return len(text) if at < 0 else at + 1
+        match = self.unescaped_term.search(text, start)
+        return match.end() if match else len(text)
+
+    def split_escaped(self, text: str, pos: int, stop: int) -> list[str]:
+        """``text[pos:stop]`` split at its unescaped terminators (the last piece is what
+        follows the last one), in one pass."""
+        if self.unescaped_term is None:
+            return text[pos:stop].split(self.term)
+        if pos and text[pos - 1] == self.esc:
+            # the search would count that character (a line break after a UNA that declares
+            # it as release character): nothing before the block escapes anything in it
+            text, pos, stop = text[pos:stop], 0, stop - pos
+        parts = []
+        for match in self.unescaped_term.finditer(text, pos, stop):
+            parts.append(text[pos : match.end() - 1])
+            pos = match.end()
+        parts.append(text[pos:stop])
+        return parts
 
     def marked_segment(self, raw: str) -> Segment | None:
         """A segment whose release characters only escape service characters: swap each
@@ -222,15 +314,54 @@ def tokenize(text: str) -> Tokens:
     Raises :class:`EdifactSyntaxError` naming line and column for text that is not a sequence
     of well-formed segments.
     """
-    with paused_gc():
-        return _tokenize(text)
+    tokens = Tokens(text=text, lines=Lines(text))
+    for block in blocks(text, lines=tokens.lines):
+        tokens.blocks.append(block)
+        tokens.segments += block.segments
+        tokens.characters += [block.characters] * len(block.segments)
+    return tokens
+
+
+def blocks(text: str, *, light: bool = False, lines: Lines | None = None) -> Iterator[Block]:
+    """The segments of a file (already decoded, BOM removed), one :class:`Block` at a time, so
+    that a large file is never held as segments all at once.
+
+    Raises :class:`EdifactSyntaxError` (naming line and column) at the block where the text stops
+    being a sequence of well-formed segments. With ``light``, only service segments (UNA, UNB,
+    UNG, UNH, UNT, UNE, UNZ) are split into elements; every other segment is checked as usual but
+    stands for itself as a shared placeholder with its tag and no elements (a first pass over the
+    envelope of a large file).
+    """
+    lines = lines or Lines(text)
+    pos = len(text) - len(text.lstrip(" \t\r\n"))
+    splitter = _Splitter(Characters())
+    index = 0
+    fresh = True  # ``pos`` starts a stretch of text: the file, after a UNA, or at a cut UNA
+    while pos < len(text):
+        if text.startswith("UNA", pos):
+            if len(text) < pos + 9:
+                raise _error(lines, "UNA segment is shorter than 9 characters", pos)
+            splitter = _Splitter(Characters.from_str(text[pos : pos + 9]))
+            una = _new_segment("UNA", [text[pos + 3 : pos + 9]])
+            yield Block(index, pos, None, [una], splitter.chars)
+            index += 1
+            pos += 9
+            while pos < len(text) and text[pos] in "\r\n":
+                pos += 1
+            fresh = True
+            continue
+        with paused_gc():
+            block, pos, fresh = _block(text, pos, splitter, index, fresh, light, lines)
+        if block.segments:
+            index += len(block.segments)
+            yield block
 
 
 @contextmanager
 def paused_gc() -> Iterator[None]:
     """Tens of thousands of small lists and Segments in a row make the cyclic garbage collector
     rescan the young heap again and again (about half the run time), yet none of them form
-    cycles: they are freed by reference counting. Pause it while a file is read, then hand the
+    cycles: they are freed by reference counting. Pause it while a block is read, then hand the
     survivors straight to the oldest generation (freeze + unfreeze moves them there without a
     scan) so the first young collection afterwards does not walk them all either. Nothing is
     kept from collection: the oldest generation is still collected as usual."""
@@ -245,33 +376,16 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
-def _tokenize(text: str) -> Tokens:
-    tokens = Tokens(text=text)
-    pos = len(text) - len(text.lstrip(" \t\r\n"))
-    chars = Characters()
-    while pos < len(text):
-        if text.startswith("UNA", pos):
-            if len(text) < pos + 9:
-                raise _error(tokens, "UNA segment is shorter than 9 characters", pos)
-            chars = Characters.from_str(text[pos : pos + 9])
-            tokens.segments.append(_new_segment("UNA", [text[pos + 3 : pos + 9]]))
-            tokens.chunks.append((pos, None))
-            tokens.characters.append(chars)
-            pos += 9
-            while pos < len(text) and text[pos] in "\r\n":
-                pos += 1
-            continue
-        pos = _split(text, pos, chars, tokens)
-    return tokens
-
-
-def _error(tokens: Tokens, message: str, offset: int) -> EdifactSyntaxError:
-    line, column = position_of(tokens.text, offset, tokens)
+def _error(lines: Lines, message: str, offset: int) -> EdifactSyntaxError:
+    line, column = lines.position(offset)
     return EdifactSyntaxError(message, line, column)
 
 
 _new = object.__new__
 _valid_tags: dict[str, bool] = {}
+_stubs: dict[str, Segment] = {}
+_BLANKS = re.compile(f"[{_AFTER_TERMINATOR}]*")
+SERVICE_TAGS = frozenset({"UNA", "UNB", "UNG", "UNH", "UNT", "UNE", "UNZ"})
 
 
 def _new_segment(tag: str, elements: list[Element]) -> Segment:
@@ -280,6 +394,14 @@ def _new_segment(tag: str, elements: list[Element]) -> Segment:
     seg = _new(Segment)
     seg.tag = tag
     seg.elements = elements
+    return seg
+
+
+def _stub(tag: str) -> Segment:
+    """The shared placeholder of a segment with this (valid) tag (``blocks(light=True)``)."""
+    seg = _stubs.get(tag)
+    if seg is None:
+        seg = _stubs[tag] = _new_segment(tag, [])
     return seg
 
 
@@ -293,40 +415,59 @@ def _check_tag(tag: str) -> None:
         raise ValueError(f"segment tag must be 3 upper-case letters or digits, not {tag!r}")
 
 
-def _split(text: str, pos: int, chars: Characters, tokens: Tokens) -> int:
-    """Split segments from ``pos`` until the end or the next UNA; return where it stopped."""
-    splitter = _Splitter(chars)
+def _block(
+    text: str,
+    pos: int,
+    splitter: _Splitter,
+    index: int,
+    fresh: bool,
+    light: bool,
+    lines: Lines,
+) -> tuple[Block, int, bool]:
+    """Split segments from ``pos`` up to the first unescaped terminator after
+    :data:`BLOCK_CHARS` characters, the end, or the next UNA. Returns the block, where the next
+    one starts and whether that starts a fresh stretch (a UNA)."""
     term, esc = splitter.term, splitter.esc
     data_sep, comp_sep = splitter.data_sep, splitter.comp_sep
-    body = text[pos:] if pos else text
-    parts = body.split(term)
-    if esc + term in body:
-        parts = splitter.join_escaped(parts, term)
+    stop = splitter.cut(text, pos)
+    has_esc = text.find(esc, pos, stop) >= 0
+    if has_esc and text.find(esc + term, pos, stop) >= 0:
+        # pieces between unescaped terminators, without a piece per escaped one (16 MiB of
+        # ``a?'`` would otherwise be millions of pieces before they are joined again)
+        parts = splitter.split_escaped(text, pos, stop)
+        can_mark = not any(text.find(mark, pos, stop) >= 0 for mark in MARKS)
+    else:
+        body = text[pos:stop] if pos or stop < len(text) else text
+        parts = body.split(term)
+        can_mark = has_esc and not any(mark in body for mark in MARKS)
     tail: str | None = parts.pop()
-    if "UNA" in body:
-        for index, raw in enumerate(parts):
-            if index and raw.lstrip(_AFTER_TERMINATOR).startswith("UNA"):
+    if text.find("UNA", pos, stop) >= 0:
+        for i, raw in enumerate(parts):
+            if (i or not fresh) and raw.lstrip(_AFTER_TERMINATOR).startswith("UNA"):
                 tail = None  # a new interchange with its own service characters starts here
-                del parts[index:]
+                del parts[i:]
                 break
         if tail is not None and tail.lstrip(_AFTER_TERMINATOR).startswith("UNA"):
             tail = None
-    segments = tokens.segments
-    first = len(segments)
-    tokens.chunks.append((pos, parts))
-    new, valid_tags, blanks = _new, _valid_tags, _AFTER_TERMINATOR
+    block = Block(index, pos, parts, [], splitter.chars)
+    segments = block.segments
+    new, valid_tags, blanks, stubs = _new, _valid_tags, _AFTER_TERMINATOR, _stubs
     append = segments.append
-    has_esc = esc in body
-    can_mark = has_esc and not any(mark in body for mark in MARKS)
     for raw in [part.lstrip(blanks) for part in parts]:
         if (has_esc and esc in raw) or not raw:
             seg = splitter.marked_segment(raw) if can_mark and raw else None
-            append(seg or _slow_segment(splitter, raw, tokens, len(segments)))
+            append(seg or _slow_segment(splitter, raw, block, len(segments), lines))
             continue
+        if light:
+            at = raw.find(data_sep)
+            tag = raw if at < 0 else raw[:at]
+            if valid_tags.get(tag) and tag not in SERVICE_TAGS and comp_sep not in tag:
+                append(stubs.get(tag) or _stub(tag))
+                continue
         tag, *elements = raw.split(data_sep)
         if comp_sep in raw:
             if comp_sep in tag:
-                append(_slow_segment(splitter, raw, tokens, len(segments)))
+                append(_slow_segment(splitter, raw, block, len(segments), lines))
                 continue
             # No release character here, so trailing empty components are trailing separators.
             # (A plain loop: a comprehension costs a frame per segment on Python 3.11.)
@@ -341,26 +482,26 @@ def _split(text: str, pos: int, chars: Characters, tokens: Tokens) -> int:
                     )
                 i += 1  # noqa: SIM113 - enumerate() is measurably slower here
         if not valid_tags.get(tag):
-            append(_slow_segment(splitter, raw, tokens, len(segments)))
+            append(_slow_segment(splitter, raw, block, len(segments), lines))
             continue
         seg = new(Segment)
         seg.tag = tag
         seg.elements = elements  # type: ignore[assignment]
         append(seg)
-    tokens.characters += [chars] * (len(segments) - first)
     end = pos + sum(len(part) + 1 for part in parts)
     if tail is None:
-        return end + len(text[end:]) - len(text[end:].lstrip(_AFTER_TERMINATOR))
+        match = _BLANKS.match(text, end)
+        return block, match.end() if match else end, True
     if tail.strip(_AFTER_TERMINATOR):
         raise _error(
-            tokens,
+            lines,
             f"unexpected end of text: the last segment has no terminator {term!r}",
             end + len(tail) - len(tail.lstrip(_AFTER_TERMINATOR)),
         )
-    return len(text)
+    return block, stop, False
 
 
-def _slow_segment(splitter: _Splitter, raw: str, tokens: Tokens, index: int) -> Segment:
+def _slow_segment(splitter: _Splitter, raw: str, block: Block, index: int, lines: Lines) -> Segment:
     """A segment with release characters, composites in the tag or an unchecked tag."""
     try:
         seg = splitter.segment(raw)
@@ -372,10 +513,10 @@ def _slow_segment(splitter: _Splitter, raw: str, tokens: Tokens, index: int) -> 
                 )
         return seg
     except (ValueError, _PositionedError) as exc:
-        offset = tokens.offsets[index]
+        offset = block.offsets[index]
         if isinstance(exc, _PositionedError):
-            raise _error(tokens, exc.message, offset + exc.at) from None
-        raise _error(tokens, f"segment {raw[:12]!r}: {exc}", offset) from None
+            raise _error(lines, exc.message, offset + exc.at) from None
+        raise _error(lines, f"segment {raw[:12]!r}: {exc}", offset) from None
 
 
 class _PositionedError(Exception):

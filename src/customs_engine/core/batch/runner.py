@@ -8,7 +8,9 @@ stateless work, as ``make -j`` counts jobs. The stateful half (:meth:`Engine.com
 noting, ledger) and writing stay in the main process, in input order. Files travel to the workers
 in small batches (fewer round trips), at most :data:`WINDOW_PER_JOB` batches per worker are in
 flight, and results are taken back in submission order — so memory does not grow with the number
-of inputs and the output is byte-identical for any ``jobs``. ``jobs == 1`` runs in-process.
+of inputs and the output is byte-identical for any ``jobs``. ``jobs == 1`` runs in-process, one
+message at a time: each is parsed, checked, completed and written before the next one of its file
+is read (:meth:`Engine.messages`), so a large interchange is never held parsed whole.
 """
 
 from __future__ import annotations
@@ -56,13 +58,20 @@ class RunError(Exception):
     """The run cannot go on (a worker process died); the output so far is incomplete."""
 
 
+def streamed(engine: Engine, file: InputFile) -> Iterator[tuple[ParsedMessage, Assessment]]:
+    """Parse one input file and run the stateless checks on each of its messages, one message
+    at a time (see :meth:`Engine.messages`)."""
+    if file.problem is not None:
+        parsed: Iterable[ParsedMessage] = [unparsable("unknown", file.problem, line=1, column=1)]
+    else:
+        parsed = engine.messages(file.data, file.name)
+    for message in parsed:
+        yield message, engine.assess(message)
+
+
 def stateless(engine: Engine, file: InputFile) -> Stateless:
     """Parse one input file and run the stateless checks on each of its messages."""
-    if file.problem is not None:
-        parsed = [unparsable("unknown", file.problem, line=1, column=1)]
-    else:
-        parsed = engine.parse(file.data, file.name)
-    return [(message, engine.assess(message)) for message in parsed]
+    return list(streamed(engine, file))
 
 
 def responses_for(engine: Engine, file: InputFile) -> list[Response]:
@@ -101,11 +110,13 @@ def run(
             else _in_workers(engine, files, jobs, host_factory)
         )
         for name, pairs in results:
+            count = 0
             for parsed, assessment in pairs:
                 response = engine.complete(parsed, assessment, name)
                 writer.write(response)
                 summary.add(response)
-            progress.update(files=1, messages=len(pairs))
+                count += 1
+            progress.update(files=1, messages=count)
             if STOP.is_set():
                 # the signal's own KeyboardInterrupt can be swallowed when it lands in a
                 # finaliser or a garbage-collector callback; the flag is not
@@ -135,9 +146,13 @@ def _without_skipped(files: Iterable[InputFile], summary: RunSummary) -> Iterato
             summary.skip(file.name, file.skipped)
 
 
-def _in_process(engine: Engine, files: Iterable[InputFile]) -> Iterator[tuple[str, Stateless]]:
+def _in_process(
+    engine: Engine, files: Iterable[InputFile]
+) -> Iterator[tuple[str, Iterable[tuple[ParsedMessage, Assessment]]]]:
+    """Each file's messages as they are read: each is completed and written before the next one
+    of the file is parsed."""
     for file in files:
-        yield file.name, stateless(engine, file)
+        yield file.name, streamed(engine, file)
 
 
 # -- worker processes --------------------------------------------------------------------------
