@@ -9,8 +9,7 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
-from customs_engine.core.engine import Engine
-from customs_engine.core.plugin_host import PluginHost
+from customs_engine.testing import make_engine, render
 from tests.conftest import MESSAGES
 
 NOT_A_MESSAGE = b"this is a note, not a customs message\n"
@@ -27,12 +26,9 @@ MIXED_MESSAGES = EXAMPLE_MESSAGES + 3
 
 def as_edifact(path: Path) -> bytes:
     """An example message rendered as UN/EDIFACT by the installed adapter (``customs convert``)."""
-    host = PluginHost.from_entry_points(trace=False)
-    (parsed,) = Engine(host).parse(path.read_bytes(), path.name)
+    (parsed,) = make_engine().parse(path.read_bytes(), path.name)
     assert parsed.message is not None
-    rendered = host.write_messages([parsed.message], "edifact")
-    assert rendered is not None, "no edifact writer installed"
-    return rendered
+    return render(parsed.message, "edifact")
 
 
 def mixed_members() -> list[tuple[str, bytes]]:

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, overload
+from typing import Any, get_args, overload
 
 from customs_engine.core.check_context import CheckContext
 from customs_engine.core.dates import IST
@@ -28,6 +28,7 @@ from customs_engine.core.engine import Engine
 from customs_engine.core.ledger.run_state import RunState
 from customs_engine.core.models import (
     BillOfEntry,
+    Certificate,
     Importer,
     ImportGeneralManifest,
     Item,
@@ -36,8 +37,8 @@ from customs_engine.core.models import (
     ManifestReference,
 )
 from customs_engine.core.plugin_host import BLOCK_ENV, TRACE_ENV, PluginHost
-from customs_engine.core.registry.records import MemoryRegistry, RegistryRecord
-from customs_engine.core.response import Fee, Finding, Response, Status, money
+from customs_engine.core.registry.records import MemoryRegistry, Registry, RegistryRecord
+from customs_engine.core.response import Fee, Finding, Outcome, Response, Status, money
 
 Message = BillOfEntry | ImportGeneralManifest
 Amount = Decimal | int | str
@@ -91,6 +92,29 @@ def licence(
     """A licence or registration quoted on an item, e.g. ``licence("NFMIMS", "NFS123")``."""
     return Licence.model_validate(
         {"scheme": scheme, "number": number, "issued_on": issued_on, "expires_on": expires_on}
+    )
+
+
+def certificate(
+    type: str,
+    number: str = "CERT-1",
+    *,
+    issued_on: DateLike | None = None,
+    agency: str | None = None,
+    **fields: Any,
+) -> Certificate:
+    """A certificate quoted on an item, e.g. a pre-shipment inspection certificate:
+    ``certificate("PSIC", "PSIC-1", agency="PSIA-017", max_usvh="0.10")``.
+
+    ``type`` is a :class:`~customs_engine.core.models.CertificateType` value (``PSIC``,
+    ``CONTRACT``, ``SUPPLIER_DECLARATION``, ``DEFENCE_SUPPLY``); other fields by keyword
+    (``background_usvh``, ``no_radioactive=True``, …).
+    """
+    for reading in ("background_usvh", "max_usvh"):
+        if reading in fields:
+            fields[reading] = _decimal(fields[reading])
+    return Certificate.model_validate(
+        {"type": type, "number": number, "issued_on": issued_on, "agency": agency, **fields}
     )
 
 
@@ -326,6 +350,7 @@ def make_engine(
     blocked: Iterable[str] = (),
     extra: Iterable[ExtraPlugin] = (),
     records: Iterable[RegistryRecord] = (),
+    registry: Registry | None = None,
     as_of: DateLike | None = None,
     config: Mapping[str, Mapping[str, Any]] | None = None,
     run: RunState | None = None,
@@ -336,14 +361,22 @@ def make_engine(
     ``only`` loads just these entry points (a name that is not installed is an error);
     ``blocked`` leaves some out; ``extra`` registers plugins that are not installed, as
     ``(name, module_or_object)`` or ``(name, plugin, version)``. The operator's environment
-    switches are ignored so that tests do not depend on the shell they run in.
+    switches are ignored so that tests do not depend on the shell they run in. ``registry``
+    replaces the memory registry (a database's snapshot, say; ``records`` must then be empty);
+    ``run`` is the run's ledger state (by default a fresh one that commits nothing).
     """
+    if registry is not None and records:
+        raise ValueError("give registry rows either as records or in a registry, not both")
     plugins = [
         (entry[0], entry[1], entry[2] if len(entry) == 3 else TEST_VERSION) for entry in extra
     ]
     host = PluginHost.from_entry_points(only=only, blocked=blocked, trace=trace, extra=plugins)
     when = date.fromisoformat(as_of) if isinstance(as_of, str) else as_of
-    context = CheckContext(registry=MemoryRegistry(records), as_of=when, config=config or {})
+    context = CheckContext(
+        registry=registry if registry is not None else MemoryRegistry(records),
+        as_of=when,
+        config=config or {},
+    )
     return Engine(host, context, run)
 
 
@@ -363,14 +396,21 @@ def check(message: Message | Sequence[Message], **engine_options: Any) -> Respon
     return [engine.validate_message(one) for one in message]
 
 
-def write_message(path: Path | str, message: Message, *, format: str = "xml") -> Path:
-    """Write a message in a wire format through the installed adapters (for CLI tests)."""
+def render(message: Message | Sequence[Message], format: str = "xml") -> bytes:
+    """The wire text of a message, or of several in one file, written by the installed writer
+    of ``format`` (``xml``, ``edifact``, … — what ``customs convert --to FORMAT`` writes)."""
+    messages = [message] if isinstance(message, BillOfEntry | ImportGeneralManifest) else message
     host = PluginHost.from_entry_points(blocked=(), trace=False)
-    rendered = host.write_messages([message], format)
+    rendered = host.write_messages(list(messages), format)
     if rendered is None:
         raise LookupError(f"no installed plugin writes {format!r}")
+    return rendered
+
+
+def write_message(path: Path | str, message: Message, *, format: str = "xml") -> Path:
+    """Write a message in a wire format through the installed adapters (for CLI tests)."""
     target = Path(path)
-    target.write_bytes(rendered)
+    target.write_bytes(render(message, format))
     return target
 
 
@@ -424,6 +464,22 @@ def findings_of(
         and (item is ANY or f.item == item)
         and (outcome is None or f.outcome == outcome)
     ]
+
+
+_WORST_FIRST: tuple[str, ...] = get_args(Outcome)
+
+
+def rules_of(response: Response | Mapping[str, Any], prefix: str = "") -> dict[str, str]:
+    """Rule ID → outcome of the findings whose rule ID starts with ``prefix``: ``not
+    rules_of(response, "NFMIMS-CU-")`` says a scheme stayed quiet altogether; when a rule
+    fires more than once, its most severe outcome."""
+    rules: dict[str, str] = {}
+    for f in as_response(response).findings:
+        if f.rule.startswith(prefix):
+            known = rules.get(f.rule)
+            if known is None or _WORST_FIRST.index(f.outcome) < _WORST_FIRST.index(known):
+                rules[f.rule] = f.outcome
+    return rules
 
 
 def assert_finding(

@@ -1,4 +1,5 @@
-"""Fixtures for the scheme-plugin tests (builders live in ``builders.py``)."""
+"""Fixtures for the scheme-plugin tests (messages and registry rows come from the public kit,
+``customs_engine.testing``)."""
 
 from __future__ import annotations
 

@@ -24,6 +24,7 @@ from customs_engine.testing import (
     assert_no_finding,
     assert_status,
     bill_of_entry,
+    certificate,
     check,
     describe,
     exchange_rate,
@@ -35,6 +36,8 @@ from customs_engine.testing import (
     manifest_line,
     manifest_reference,
     registration,
+    render,
+    rules_of,
     write_message,
 )
 
@@ -128,6 +131,46 @@ def test_registry_builders() -> None:
     assert engine.ctx.registry.exchange_rate("USD", date(2026, 3, 9)) == rate
 
 
+def test_certificates_are_typed_and_their_readings_decimal() -> None:
+    psic = certificate("PSIC", "PSIC-1", agency="PSIA-017", max_usvh="0.10", no_radioactive=True)
+    line = item("72044900", certificates=[psic, certificate("CONTRACT")])
+    assert [(c.type, c.number) for c in line.certificates] == [
+        ("PSIC", "PSIC-1"),
+        ("CONTRACT", "CERT-1"),
+    ]
+    assert psic.max_usvh == Decimal("0.10") and psic.agency == "PSIA-017"
+    with pytest.raises(ValueError, match="type"):
+        certificate("NOT-A-CERTIFICATE")
+
+
+def test_render_writes_through_the_format_writer_and_reads_back() -> None:
+    boe = bill_of_entry(item("74031100"))
+    igm = manifest()
+    [igm_back, boe_back] = make_engine().parse(render([igm, boe]), "both.xml")
+    assert (igm_back.message, boe_back.message) == (igm, boe)
+    edifact = render(boe, "edifact")
+    assert edifact.startswith(b"UNA")
+    [parsed] = make_engine().parse(edifact, "be.edi")
+    assert parsed.format == "edifact" and parsed.message == boe
+    with pytest.raises(LookupError, match="no installed plugin writes 'cusdec'"):
+        render(boe, "cusdec")
+
+
+def test_an_engine_over_a_given_registry_and_run(tmp_path: Path) -> None:
+    from customs_engine.core.ledger.run_state import RunState
+    from customs_engine.core.registry import SqlRegistry
+
+    store = SqlRegistry.open(f"sqlite:///{tmp_path / 'customs.db'}")
+    try:
+        store.replace_records([registration("NFMIMS", "NFS1")], "test")
+        engine = make_engine(only=[], registry=store.snapshot(), run=RunState(store, commit=False))
+        assert engine.ctx.registry.licence("NFMIMS", "NFS1") is not None
+    finally:
+        store.close()
+    with pytest.raises(ValueError, match="not both"):
+        make_engine(records=[registration("NFMIMS", "NFS1")], registry=store.snapshot())
+
+
 def test_written_messages_are_read_back_identically(tmp_path: Path) -> None:
     boe = bill_of_entry(
         item("74031100", licences=[licence("NFMIMS", "NFS1", issued_on="2026-02-20")])
@@ -186,6 +229,16 @@ def test_fee_and_status_assertions() -> None:
     assert_status(response, "accepted")
     with pytest.raises(AssertionError, match="expected status hold, got query"):
         assert_status(flagged(item("74031100")), "hold")
+
+
+def test_rules_of_maps_each_rule_to_its_worst_outcome() -> None:
+    response = flagged(item(), item("74031100"), item("74040010"))
+    assert rules_of(response) == {"KIT-CHK-001": "query"}
+    assert rules_of(response, "KIT-") == {"KIT-CHK-001": "query"}
+    assert rules_of(response, "SIMS-") == {}
+    hold = response.findings[0].model_copy(update={"outcome": "hold"})
+    worse = response.model_copy(update={"findings": [*response.findings, hold]})
+    assert rules_of(worse) == {"KIT-CHK-001": "hold"}
 
 
 def test_assertions_accept_the_printed_json() -> None:

@@ -11,14 +11,17 @@ from click.testing import CliRunner
 
 from customs_engine.cli import main
 from customs_engine.core.models import ForeignValue
+from customs_engine.testing import (
+    assert_fee,
+    assert_no_finding,
+    bill_of_entry,
+    check,
+    findings_of,
+    item,
+    licence,
+    registration,
+)
 from tests.conftest import EXAMPLES
-from tests.plugins.builders import bill, check, found, item, licence, registration
-
-
-def fee_of(response, rule: str):
-    fees = [fee for fee in response.fees if fee.rule == rule]
-    assert len(fees) == 1, response.fees
-    return fees[0]
 
 
 def aims_case(
@@ -31,25 +34,27 @@ def aims_case(
     number = "NFS2026020100001"
     line = item(
         "76011010",
-        1000,
+        quantity=1000,
         unit="KGS",
-        value=None if foreign else 4745250,
+        value_inr=None if foreign else 4745250,
         foreign_value=foreign,
-        licences=[licence("AIMS", number, date(2026, 2, 1), date(2026, 4, 17))],
+        licences=[
+            licence("AIMS", number, issued_on=date(2026, 2, 1), expires_on=date(2026, 4, 17))
+        ],
     )
     records = [registration("AIMS", number, issued_on=date(2026, 2, 1), value_inr=cif, **record)]
-    return check(bill(line), records, config=config or {})
+    return check(bill_of_entry(line), records=records, config=config or {})
 
 
 def test_aims_fee_flat_500_by_default():
-    fee = fee_of(aims_case(cif="250000000"), "AIMS-FEE-001")
-    assert fee.model_dump(mode="json")["amount"] == "500.00" and fee.kind == "registration_fee"
+    fee = assert_fee(aims_case(cif="250000000"), "AIMS-FEE-001", 500, kind="registration_fee")
+    assert fee.model_dump(mode="json")["amount"] == "500.00"
 
 
 def test_aims_fee_per_thousand_on_a_converted_cif():
     usd = ForeignValue(amount=Decimal(57000), currency="USD", rate=Decimal("83.25"))
-    fee = fee_of(aims_case({"aims": {"fee_model": "per-thousand"}}, foreign=usd), "AIMS-FEE-001")
-    assert fee.amount == Decimal(4745)  # T08: 4,745.25 → 4,745
+    response = aims_case({"aims": {"fee_model": "per-thousand"}}, foreign=usd)
+    assert_fee(response, "AIMS-FEE-001", 4745)  # T08: 4,745.25 → 4,745
 
 
 @pytest.mark.parametrize(
@@ -64,24 +69,24 @@ def test_aims_fee_per_thousand_on_a_converted_cif():
 )
 def test_aims_fee_per_thousand_boundaries(cif, fee):
     response = aims_case({"aims": {"fee_model": "per-thousand"}}, cif=cif)
-    assert fee_of(response, "AIMS-FEE-001").amount == fee
+    assert_fee(response, "AIMS-FEE-001", fee)
 
 
 def test_aims_unknown_fee_model_is_reported_not_guessed():
     response = aims_case({"aims": {"fee_model": "per-ton"}})
     assert not response.fees
-    assert "per-ton" in found(response, "AIMS-FEE-001", "info")[0].message
+    assert "per-ton" in findings_of(response, "AIMS-FEE-001", outcome="info")[0].message
 
 
 def test_aims_fee_per_thousand_with_unknown_cif_is_reported():
     usd = ForeignValue(amount=Decimal(57000), currency="USD")  # no rate, none in the registry
     response = aims_case({"aims": {"fee_model": "per-thousand"}}, foreign=usd)
-    assert not response.fees and found(response, "AIMS-FEE-001", "info")
+    assert not response.fees and findings_of(response, "AIMS-FEE-001", outcome="info")
 
 
 def test_aims_fee_002_paid_less_than_due():
-    assert found(aims_case(fee_paid_inr=499), "AIMS-FEE-002", "query")
-    assert not found(aims_case(fee_paid_inr=500), "AIMS-FEE-002")
+    assert findings_of(aims_case(fee_paid_inr=499), "AIMS-FEE-002", outcome="query")
+    assert_no_finding(aims_case(fee_paid_inr=500), "AIMS-FEE-002")
 
 
 def test_cli_config_switches_the_aims_fee_model(tmp_path):

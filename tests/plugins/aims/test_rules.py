@@ -7,7 +7,18 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from customs_engine.core.dates import IST
-from tests.plugins.builders import bill, check, engine, found, item, licence, registration, rules_of
+from customs_engine.testing import (
+    assert_finding,
+    assert_no_finding,
+    bill_of_entry,
+    check,
+    findings_of,
+    item,
+    licence,
+    make_engine,
+    registration,
+    rules_of,
+)
 
 NUMBER = "NFS2026010500001"
 
@@ -25,8 +36,10 @@ def aluminium(
     quantity: int = 18000,
     value: int = 4745250,
 ):
-    lics = [] if number is None else [licence("AIMS", number, issued, expires)]
-    return item(hs, quantity, unit="KGS", value=value, licences=lics, country_of_origin="AE")
+    lics = [] if number is None else [licence("AIMS", number, issued_on=issued, expires_on=expires)]
+    return item(
+        hs, quantity=quantity, unit="KGS", value_inr=value, licences=lics, country_of_origin="AE"
+    )
 
 
 def reg(**fields: object):
@@ -46,63 +59,72 @@ def reg(**fields: object):
 
 
 def test_cov_001_holds_chapter_76_without_registration_and_lists_the_fee():
-    response = check(bill(aluminium(number=None)))
-    assert found(response, "AIMS-COV-001", "hold")
+    response = check(bill_of_entry(aluminium(number=None)))
+    assert findings_of(response, "AIMS-COV-001", outcome="hold")
     (fee,) = response.fees
     assert (fee.rule, fee.amount) == ("AIMS-FEE-001", 500)
 
 
 def test_cov_001_quiet_with_registration_outside_chapter_76_and_before_2021_04_12():
-    assert not found(check(bill(aluminium()), [reg()]), "AIMS-COV-001")
-    assert not rules_of(check(bill(aluminium(number=None, hs="75089000"))), "AIMS-")
-    early = bill(aluminium(number=None), presented_at=on(date(2021, 4, 11)))
+    assert_no_finding(check(bill_of_entry(aluminium()), records=[reg()]), "AIMS-COV-001")
+    assert not rules_of(check(bill_of_entry(aluminium(number=None, hs="75089000"))), "AIMS-")
+    early = bill_of_entry(aluminium(number=None), presented_at=on(date(2021, 4, 11)))
     assert not rules_of(check(early), "AIMS-")
-    assert found(
-        check(bill(aluminium(number=None), presented_at=on(date(2021, 4, 12)))), "AIMS-COV-001"
+    assert findings_of(
+        check(bill_of_entry(aluminium(number=None), presented_at=on(date(2021, 4, 12)))),
+        "AIMS-COV-001",
     )
 
 
 @pytest.mark.parametrize(("mode", "port"), [("AIR", "INNSA1"), ("SEA", "INDEL4")])
 def test_exm_001_air_freight_is_not_covered(mode, port):
-    response = check(bill(aluminium(number=None), mode=mode, port_code=port))
-    assert found(response, "AIMS-EXM-001", "info")
-    assert not found(response, "AIMS-COV-001") and not response.fees
+    response = check(bill_of_entry(aluminium(number=None), mode=mode, port_code=port))
+    assert findings_of(response, "AIMS-EXM-001", outcome="info")
+    assert not findings_of(response, "AIMS-COV-001") and not response.fees
 
 
 def test_exm_001_quiet_for_sea_freight():
-    assert not found(check(bill(aluminium(number=None))), "AIMS-EXM-001")
+    assert_no_finding(check(bill_of_entry(aluminium(number=None))), "AIMS-EXM-001")
 
 
 def test_boe_001_expiry_missing_or_prefix_other_than_nfs():
-    assert found(check(bill(aluminium(expires=None)), [reg()]), "AIMS-BOE-001", "query")
-    assert found(check(bill(aluminium(number="AIM2026010500001"))), "AIMS-BOE-001", "warn")
-    assert not found(check(bill(aluminium()), [reg()]), "AIMS-BOE-001")
+    assert findings_of(
+        check(bill_of_entry(aluminium(expires=None)), records=[reg()]),
+        "AIMS-BOE-001",
+        outcome="query",
+    )
+    assert findings_of(
+        check(bill_of_entry(aluminium(number="AIM2026010500001"))), "AIMS-BOE-001", outcome="warn"
+    )
+    assert_no_finding(check(bill_of_entry(aluminium()), records=[reg()]), "AIMS-BOE-001")
 
 
 def test_val_001_any_number_of_bills_within_validity_then_rejected():
-    run = engine([reg()])
+    run = make_engine(records=[reg()])
     first = run.validate_message(
-        bill(aluminium(), message_id="BE-1", presented_at=on(date(2026, 2, 1)))
+        bill_of_entry(aluminium(), message_id="BE-1", presented_at=on(date(2026, 2, 1)))
     )
     second = run.validate_message(
-        bill(aluminium(), message_id="BE-2", presented_at=on(date(2026, 3, 21)))
+        bill_of_entry(aluminium(), message_id="BE-2", presented_at=on(date(2026, 3, 21)))
     )
     third = run.validate_message(
-        bill(aluminium(), message_id="BE-3", presented_at=on(date(2026, 3, 22)))
+        bill_of_entry(aluminium(), message_id="BE-3", presented_at=on(date(2026, 3, 22)))
     )
     assert not rules_of(first, "AIMS-") and not rules_of(second, "AIMS-")
-    (finding,) = found(third, "AIMS-VAL-001", "reject")
+    finding = assert_finding(third, "AIMS-VAL-001", outcome="reject")
     assert "2026-03-21" in finding.message
 
 
 def test_val_002_declared_expiry_differs_from_issue_plus_75():
-    assert found(check(bill(aluminium(expires=date(2026, 3, 20))), [reg()]), "AIMS-VAL-002")
-    assert not found(check(bill(aluminium()), [reg()]), "AIMS-VAL-002")
+    assert findings_of(
+        check(bill_of_entry(aluminium(expires=date(2026, 3, 20))), records=[reg()]), "AIMS-VAL-002"
+    )
+    assert_no_finding(check(bill_of_entry(aluminium()), records=[reg()]), "AIMS-VAL-002")
 
 
 def window(issued: date, arrival: date):
     line = aluminium(issued=issued, expires=issued + timedelta(days=75))
-    return check(bill(line, presented_at=on(arrival), expected_arrival=arrival))
+    return check(bill_of_entry(line, presented_at=on(arrival), expected_arrival=arrival))
 
 
 @pytest.mark.parametrize(
@@ -123,7 +145,11 @@ def test_win_001_effective_dated_window(issued, arrival, outcome):
 
 
 def test_fld_001_and_002_against_the_registration():
-    response = check(bill(aluminium(quantity=18001)), [reg(country_of_origin="CN")])
-    assert found(response, "AIMS-FLD-001", "query") and found(response, "AIMS-FLD-002", "query")
-    clean = check(bill(aluminium()), [reg()])
-    assert not found(clean, "AIMS-FLD-001") and not found(clean, "AIMS-FLD-002")
+    response = check(
+        bill_of_entry(aluminium(quantity=18001)), records=[reg(country_of_origin="CN")]
+    )
+    assert findings_of(response, "AIMS-FLD-001", outcome="query") and findings_of(
+        response, "AIMS-FLD-002", outcome="query"
+    )
+    clean = check(bill_of_entry(aluminium()), records=[reg()])
+    assert not findings_of(clean, "AIMS-FLD-001") and not findings_of(clean, "AIMS-FLD-002")

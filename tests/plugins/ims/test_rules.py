@@ -4,23 +4,43 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
+from customs_engine import BillOfEntry, Importer, Item
 from customs_engine.core.dates import IST
-from tests.plugins.builders import (
-    bill,
-    cert,
+from customs_engine.testing import (
+    DEFAULT_GSTIN,
+    DEFAULT_IEC,
+    assert_finding,
+    assert_no_finding,
+    bill_of_entry,
+    certificate,
     check,
-    engine,
-    found,
+    findings_of,
     item,
     licence,
-    registration,
+    make_engine,
+    manifest_reference,
     rules_of,
 )
+from customs_engine.testing import authorisation as authorisation_record
 
 AUTH = "IMS-2026-00042"
+
+
+def bill(
+    *items: Item,
+    bl_date: date | None = date(2026, 2, 20),
+    unit_type: str | None = None,
+    **fields: Any,
+) -> BillOfEntry:
+    """A Bill of Entry noted against the kit's manifest line, its goods shipped (the B/L date)
+    on ``bl_date``: an IMS licence's validity is judged on the day the goods were shipped."""
+    importer = Importer(iec=DEFAULT_IEC, gstin=DEFAULT_GSTIN, unit_type=unit_type)
+    manifest = manifest_reference(bl_date=bl_date)
+    return bill_of_entry(*items, prior=False, manifest=manifest, importer=importer, **fields)
 
 
 def laptop(
@@ -33,9 +53,20 @@ def laptop(
     hs: str = "84713010",
     **fields: object,
 ):
-    lics = [licence("IMS", AUTH, date(2026, 1, 5), date(2026, 12, 31))] if with_licence else []
+    lics = (
+        [licence("IMS", AUTH, issued_on=date(2026, 1, 5), expires_on=date(2026, 12, 31))]
+        if with_licence
+        else []
+    )
     return item(
-        hs, quantity, value=value, number=number, product_category=category, licences=lics, **fields
+        hs,
+        quantity=quantity,
+        value_inr=value,
+        number=number,
+        product_category=category,
+        licences=lics,
+        **fields,
+        unit="NOS",
     )
 
 
@@ -50,31 +81,31 @@ def authorisation(**fields: object):
         "port_code": "INNSA1",
     }
     values.update(fields)
-    return registration("IMS", AUTH, **values)
+    return authorisation_record("IMS", AUTH, **values)
 
 
 # -- coverage
 
 
 def test_cov_001_fires_on_84713020_and_is_quiet_on_84713010():
-    assert found(check(bill(laptop(hs="84713020"))), "IMS-COV-001", "query")
-    assert not found(check(bill(laptop(hs="84713010"))), "IMS-COV-001")
+    assert findings_of(check(bill(laptop(hs="84713020"))), "IMS-COV-001", outcome="query")
+    assert_no_finding(check(bill(laptop(hs="84713010"))), "IMS-COV-001")
 
 
 def test_cov_002_fires_on_covered_code_without_category():
     response = check(bill(laptop(category=None)))
-    assert found(response, "IMS-COV-002", "query")
-    assert not found(response, "IMS-AUTH-001")
+    assert findings_of(response, "IMS-COV-002", outcome="query")
+    assert_no_finding(response, "IMS-AUTH-001")
 
 
 def test_cov_002_quiet_with_category_or_outside_the_list():
-    assert not found(check(bill(laptop())), "IMS-COV-002")
-    keyboards = item("84716040", 50)  # 8471 60: I/O units, not IMS
+    assert_no_finding(check(bill(laptop())), "IMS-COV-002")
+    keyboards = item("84716040", quantity=50, unit="NOS")  # 8471 60: I/O units, not IMS
     assert not rules_of(check(bill(keyboards)), "IMS-")
 
 
 def test_auth_001_fires_for_restricted_line_without_licence():
-    (finding,) = found(check(bill(laptop(5))), "IMS-AUTH-001", "reject")
+    finding = assert_finding(check(bill(laptop(5))), "IMS-AUTH-001", outcome="reject")
     assert finding.item == 1 and "LAPTOP" in finding.message and finding.reference
 
 
@@ -87,11 +118,11 @@ def test_auth_001_quiet_before_2023_11_01_and_fires_from_it():
     before = bill(laptop(5), presented_at=datetime(2023, 10, 31, 12, 0, tzinfo=IST))
     first_day = bill(laptop(5), presented_at=datetime(2023, 11, 1, 12, 0, tzinfo=IST))
     assert not rules_of(check(before), "IMS-")
-    assert found(check(first_day), "IMS-AUTH-001")
+    assert findings_of(check(first_day), "IMS-AUTH-001")
 
 
 def test_auth_001_quiet_with_licence():
-    assert not found(check(bill(laptop(with_licence=True))), "IMS-AUTH-001")
+    assert_no_finding(check(bill(laptop(with_licence=True))), "IMS-AUTH-001")
 
 
 # -- validity
@@ -103,8 +134,8 @@ def test_val_001_fires_when_shipped_after_expiry():
         bl_date=date(2027, 1, 2),
         presented_at=datetime(2027, 1, 15, 10, 0, tzinfo=IST),
     )
-    response = check(late, [authorisation()])
-    (finding,) = found(response, "IMS-VAL-001", "reject")
+    response = check(late, records=[authorisation()])
+    finding = assert_finding(response, "IMS-VAL-001", outcome="reject")
     assert "2026-12-31" in finding.message and "2027-01-02" in finding.message
     assert response.authorisations == []  # an expired licence is never debited
 
@@ -115,64 +146,74 @@ def test_val_001_quiet_when_shipped_on_last_day_even_if_presented_later():
         bl_date=date(2026, 12, 31),
         presented_at=datetime(2027, 1, 10, 10, 0, tzinfo=IST),
     )
-    response = check(on_time, [authorisation()])
-    assert not found(response, "IMS-VAL-001")
+    response = check(on_time, records=[authorisation()])
+    assert_no_finding(response, "IMS-VAL-001")
     assert response.authorisations[0].debited_quantity == 1
 
 
 def test_val_001_expiry_defaults_to_end_of_issue_year():
     undeclared = item(
         "84713010",
-        1,
+        quantity=1,
         product_category="LAPTOP",
         licences=[licence("IMS", "IMS-X", issued_on=date(2026, 1, 5))],
+        unit="NOS",
     )
-    assert found(check(bill(undeclared, bl_date=date(2027, 1, 1))), "IMS-VAL-001", "reject")
-    assert not found(check(bill(undeclared, bl_date=date(2026, 12, 31))), "IMS-VAL-001")
+    assert findings_of(
+        check(bill(undeclared, bl_date=date(2027, 1, 1))), "IMS-VAL-001", outcome="reject"
+    )
+    assert_no_finding(check(bill(undeclared, bl_date=date(2026, 12, 31))), "IMS-VAL-001")
 
 
 def test_val_001_authorisations_issued_before_2025_expire_2024_12_31():
     old = item(
         "84713010",
-        1,
+        quantity=1,
         product_category="LAPTOP",
         licences=[licence("IMS", "IMS-X", issued_on=date(2023, 11, 20))],
+        unit="NOS",
     )
-    assert found(check(bill(old, bl_date=date(2025, 1, 1))), "IMS-VAL-001", "reject")
-    assert not found(check(bill(old, bl_date=date(2024, 12, 31))), "IMS-VAL-001")
+    assert findings_of(check(bill(old, bl_date=date(2025, 1, 1))), "IMS-VAL-001", outcome="reject")
+    assert_no_finding(check(bill(old, bl_date=date(2024, 12, 31))), "IMS-VAL-001")
 
 
 def test_val_001_queries_when_no_date_is_known():
-    bare = item("84713010", 1, product_category="LAPTOP", licences=[licence("IMS", "IMS-X")])
-    assert found(check(bill(bare)), "IMS-VAL-001", "query")
+    bare = item(
+        "84713010",
+        quantity=1,
+        product_category="LAPTOP",
+        licences=[licence("IMS", "IMS-X")],
+        unit="NOS",
+    )
+    assert findings_of(check(bill(bare)), "IMS-VAL-001", outcome="query")
 
 
 def test_val_002_warns_without_bl_date_and_uses_the_boe_date():
     response = check(bill(laptop(with_licence=True), bl_date=None))
-    assert found(response, "IMS-VAL-002", "warn")
-    assert not found(check(bill(laptop(with_licence=True))), "IMS-VAL-002")
+    assert findings_of(response, "IMS-VAL-002", outcome="warn")
+    assert_no_finding(check(bill(laptop(with_licence=True))), "IMS-VAL-002")
 
 
 # -- balance through the core ledger
 
 
 def test_bal_001_balance_exhausted_to_zero_then_exceeded_in_the_same_run():
-    run = engine([authorisation()])
+    run = make_engine(records=[authorisation()])
     first = run.validate_message(
         bill(laptop(100, value=5000000, with_licence=True), message_id="BE-1")
     )
-    assert not found(first, "IMS-BAL-001")
+    assert_no_finding(first, "IMS-BAL-001")
     (use,) = first.authorisations
     assert (use.remaining_quantity, use.remaining_value) == (Decimal(0), Decimal(0))
     second = run.validate_message(bill(laptop(1, value=1, with_licence=True), message_id="BE-2"))
-    (finding,) = found(second, "IMS-BAL-001", "reject")
+    finding = assert_finding(second, "IMS-BAL-001", outcome="reject")
     assert finding.field == "items[0].licences[0]"
     assert second.status == "rejected"
     assert second.authorisations[0].debited_quantity == 0
 
 
 def test_bal_001_names_the_shortfall_and_never_debits_partially():
-    run = engine([authorisation()])
+    run = make_engine(records=[authorisation()])
     first = run.validate_message(
         bill(laptop(60, value=3000000, with_licence=True), message_id="BE-1")
     )
@@ -181,18 +222,18 @@ def test_bal_001_names_the_shortfall_and_never_debits_partially():
     second = run.validate_message(
         bill(laptop(50, value=2500000, with_licence=True), message_id="BE-2")
     )
-    (finding,) = found(second, "IMS-BAL-001")
+    finding = assert_finding(second, "IMS-BAL-001")
     assert "40" in finding.message and "50" in finding.message
     third = run.validate_message(
         bill(laptop(40, value=2000000, with_licence=True), message_id="BE-3")
     )
-    assert not found(third, "IMS-BAL-001")  # the rejected BoE-2 debited nothing
+    assert_no_finding(third, "IMS-BAL-001")  # the rejected BoE-2 debited nothing
     assert third.authorisations[0].remaining_quantity == 0
 
 
 def test_bal_001_value_alone_can_fall_short():
-    response = check(bill(laptop(10, value=5000001, with_licence=True)), [authorisation()])
-    assert found(response, "IMS-BAL-001", "reject")
+    response = check(bill(laptop(10, value=5000001, with_licence=True)), records=[authorisation()])
+    assert findings_of(response, "IMS-BAL-001", outcome="reject")
 
 
 # -- port
@@ -200,22 +241,24 @@ def test_bal_001_value_alone_can_fall_short():
 
 def test_port_001_fires_at_another_port_and_is_quiet_at_the_registered_one():
     boe = bill(laptop(with_licence=True))
-    assert found(check(boe, [authorisation(port_code="INMAA1")]), "IMS-PORT-001", "query")
-    assert not found(check(boe, [authorisation(port_code="INNSA1")]), "IMS-PORT-001")
+    assert findings_of(
+        check(boe, records=[authorisation(port_code="INMAA1")]), "IMS-PORT-001", outcome="query"
+    )
+    assert_no_finding(check(boe, records=[authorisation(port_code="INNSA1")]), "IMS-PORT-001")
 
 
 # -- exemptions
 
 
 def assert_exempt(response, rule: str, outcome: str) -> None:
-    assert found(response, rule, outcome)
-    assert not found(response, "IMS-AUTH-001")
+    assert findings_of(response, rule, outcome=outcome)
+    assert_no_finding(response, "IMS-AUTH-001")
     assert response.authorisations == []
 
 
 def test_exm_001_baggage():
     assert_exempt(check(bill(laptop(purpose="BAGGAGE"))), "IMS-EXM-001", "info")
-    assert not found(check(bill(laptop())), "IMS-EXM-001")
+    assert_no_finding(check(bill(laptop())), "IMS-EXM-001")
 
 
 def test_exm_002_one_laptop_by_courier_is_exempt():
@@ -227,26 +270,26 @@ def test_exm_002_one_laptop_by_courier_is_exempt():
 )
 def test_exm_002_more_than_one_unit_or_a_server_is_not_exempt(quantity, category, hs):
     response = check(bill(laptop(quantity, category=category, hs=hs, purpose="POST_COURIER")))
-    assert found(response, "IMS-EXM-002", "reject")
-    assert not found(response, "IMS-EXM-002", "info")
+    assert findings_of(response, "IMS-EXM-002", outcome="reject")
+    assert not findings_of(response, "IMS-EXM-002", outcome="info")
 
 
 def test_exm_002_quiet_when_a_licence_covers_the_line():
     response = check(bill(laptop(2, purpose="POST_COURIER", with_licence=True)))
-    assert not found(response, "IMS-EXM-002")
+    assert_no_finding(response, "IMS-EXM-002")
     assert response.authorisations[0].debited_quantity == 2
 
 
 def test_exm_003_twenty_units_exempt_with_end_use_warning():
     response = check(bill(laptop(20, purpose="RND")))
     assert_exempt(response, "IMS-EXM-003", "warn")
-    assert "destroy" in found(response, "IMS-EXM-003")[0].message
+    assert "destroy" in findings_of(response, "IMS-EXM-003")[0].message
 
 
 def test_exm_003_twenty_one_units_not_exempt():
     response = check(bill(laptop(21, purpose="TESTING")))
-    assert found(response, "IMS-EXM-003", "reject")
-    assert not found(response, "IMS-EXM-003", "warn")
+    assert findings_of(response, "IMS-EXM-003", outcome="reject")
+    assert not findings_of(response, "IMS-EXM-003", outcome="warn")
 
 
 @pytest.mark.parametrize(
@@ -266,19 +309,19 @@ def test_exm_003_twenty_one_units_not_exempt():
 def test_a_failed_exemption_without_licence_also_gives_auth_001(quantity, category, hs, purpose):
     response = check(bill(laptop(quantity, category=category, hs=hs, purpose=purpose)))
     assert [f.outcome for f in response.findings if f.rule.startswith("IMS-EXM")] == ["reject"]
-    (auth,) = found(response, "IMS-AUTH-001", "reject")
+    auth = assert_finding(response, "IMS-AUTH-001", outcome="reject")
     assert "exemption does not apply" in auth.message
 
 
 def test_a_failed_exemption_with_a_licence_gives_no_auth_001():
     response = check(bill(laptop(21, purpose="RND", with_licence=True)))
-    assert not found(response, "IMS-AUTH-001")
+    assert_no_finding(response, "IMS-AUTH-001")
 
 
 def test_a_curable_exemption_on_hold_gives_no_auth_001():
     response = check(bill(laptop(3, purpose="REPAIR_RETURN")))
-    assert found(response, "IMS-EXM-004", "hold")
-    assert not found(response, "IMS-AUTH-001")
+    assert findings_of(response, "IMS-EXM-004", outcome="hold")
+    assert_no_finding(response, "IMS-AUTH-001")
 
 
 def test_exm_003_counts_units_over_all_restricted_lines():
@@ -286,11 +329,11 @@ def test_exm_003_counts_units_over_all_restricted_lines():
         laptop(10, purpose="RND"),
         laptop(11, number=2, category="TABLET", purpose="PRODUCT_DEVELOPMENT"),
     )
-    assert len(found(check(boe), "IMS-EXM-003", "reject")) == 2
+    assert len(findings_of(check(boe), "IMS-EXM-003", outcome="reject")) == 2
 
 
 def test_exm_003_quiet_for_commercial_imports():
-    assert not found(check(bill(laptop(5))), "IMS-EXM-003")
+    assert_no_finding(check(bill(laptop(5))), "IMS-EXM-003")
 
 
 def test_exm_004_repair_with_self_certification_is_exempt():
@@ -300,27 +343,30 @@ def test_exm_004_repair_with_self_certification_is_exempt():
 
 def test_exm_004_without_self_certification_is_held():
     response = check(bill(laptop(3, purpose="REPLACEMENT")))
-    assert found(response, "IMS-EXM-004", "hold") and response.status in ("hold", "rejected")
-    assert not found(response, "IMS-AUTH-001")
+    assert findings_of(response, "IMS-EXM-004", outcome="hold") and response.status in (
+        "hold",
+        "rejected",
+    )
+    assert_no_finding(response, "IMS-AUTH-001")
 
 
 def test_exm_005_captive_units_are_exempt_and_dta_is_not():
     assert_exempt(check(bill(laptop(50), unit_type="SEZ")), "IMS-EXM-005", "info")
     assert_exempt(check(bill(laptop(50), unit_type="STPI")), "IMS-EXM-005", "info")
     response = check(bill(laptop(50), unit_type="DTA"))
-    assert not found(response, "IMS-EXM-005") and found(response, "IMS-AUTH-001")
+    assert not findings_of(response, "IMS-EXM-005") and findings_of(response, "IMS-AUTH-001")
 
 
 def test_exm_006_defence_supply_needs_its_certificate():
-    with_cert = laptop(5, purpose="DEFENCE_SECURITY", certificates=[cert("DEFENCE_SUPPLY")])
+    with_cert = laptop(5, purpose="DEFENCE_SECURITY", certificates=[certificate("DEFENCE_SUPPLY")])
     assert_exempt(check(bill(with_cert)), "IMS-EXM-006", "info")
     without = check(bill(laptop(5, purpose="DEFENCE_SECURITY")))
-    assert found(without, "IMS-EXM-006", "hold")
-    assert not found(check(bill(laptop(5))), "IMS-EXM-006")
+    assert findings_of(without, "IMS-EXM-006", outcome="hold")
+    assert_no_finding(check(bill(laptop(5))), "IMS-EXM-006")
 
 
 def test_licensed_commercial_line_debits_and_lists_what_remains():
-    response = check(bill(laptop(60, value=3000000, with_licence=True)), [authorisation()])
+    response = check(bill(laptop(60, value=3000000, with_licence=True)), records=[authorisation()])
     assert not rules_of(response, "IMS-")
     (use,) = response.authorisations
     assert use.model_dump(mode="json") == {
@@ -336,22 +382,26 @@ def test_licensed_commercial_line_debits_and_lists_what_remains():
 
 def test_second_licence_used_when_the_first_expired():
     lics = [
-        licence("IMS", "IMS-2025-00001", date(2025, 1, 2), date(2025, 12, 31)),
-        licence("IMS", AUTH, date(2026, 1, 5), date(2026, 12, 31)),
+        licence("IMS", "IMS-2025-00001", issued_on=date(2025, 1, 2), expires_on=date(2025, 12, 31)),
+        licence("IMS", AUTH, issued_on=date(2026, 1, 5), expires_on=date(2026, 12, 31)),
     ]
-    response = check(bill(item("84713010", 3, product_category="LAPTOP", licences=lics)))
-    assert not found(response, "IMS-VAL-001")
+    response = check(
+        bill(item("84713010", quantity=3, product_category="LAPTOP", licences=lics, unit="NOS"))
+    )
+    assert_no_finding(response, "IMS-VAL-001")
     (use,) = response.authorisations
     assert use.number == AUTH
 
 
 def test_every_licence_expired_rejects_each():
     lics = [
-        licence("IMS", "IMS-2025-00001", date(2025, 1, 2), date(2025, 12, 31)),
-        licence("IMS", "IMS-2025-00002", date(2025, 3, 2), date(2025, 12, 31)),
+        licence("IMS", "IMS-2025-00001", issued_on=date(2025, 1, 2), expires_on=date(2025, 12, 31)),
+        licence("IMS", "IMS-2025-00002", issued_on=date(2025, 3, 2), expires_on=date(2025, 12, 31)),
     ]
-    response = check(bill(item("84713010", 3, product_category="LAPTOP", licences=lics)))
-    assert [f.field for f in found(response, "IMS-VAL-001", "reject")] == [
+    response = check(
+        bill(item("84713010", quantity=3, product_category="LAPTOP", licences=lics, unit="NOS"))
+    )
+    assert [f.field for f in findings_of(response, "IMS-VAL-001", outcome="reject")] == [
         "items[0].licences[0]",
         "items[0].licences[1]",
     ]

@@ -3,27 +3,35 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 
 import pytest
 
 from customs_engine.core.dates import IST
-from tests.plugins.builders import bill, check, found, item, licence, registration
-
-
-def fee_of(response, rule: str):
-    fees = [fee for fee in response.fees if fee.rule == rule]
-    assert len(fees) == 1, response.fees
-    return fees[0]
+from customs_engine.testing import (
+    assert_fee,
+    assert_finding,
+    assert_no_finding,
+    bill_of_entry,
+    check,
+    item,
+    licence,
+    registration,
+)
 
 
 def sims_case(cif: int | str, issued: date = date(2023, 6, 15), **record: object):
     number = "STL2023061500001"
     line = item(
-        "72083610", 1000, unit="KGS", value=1000, licences=[licence("SIMS", number, issued, None)]
+        "72083610",
+        quantity=1000,
+        unit="KGS",
+        value_inr=1000,
+        licences=[licence("SIMS", number, issued_on=issued, expires_on=None)],
     )
-    boe = bill(line, presented_at=datetime(2023, 7, 1, 11, 0, tzinfo=IST))
-    return check(boe, [registration("SIMS", number, issued_on=issued, value_inr=cif, **record)])
+    boe = bill_of_entry(line, presented_at=datetime(2023, 7, 1, 11, 0, tzinfo=IST))
+    return check(
+        boe, records=[registration("SIMS", number, issued_on=issued, value_inr=cif, **record)]
+    )
 
 
 @pytest.mark.parametrize(
@@ -40,15 +48,14 @@ def sims_case(cif: int | str, issued: date = date(2023, 6, 15), **record: object
     ],
 )
 def test_sims_fee_per_thousand_until_2023_08_27(cif, fee):
-    found_fee = fee_of(sims_case(cif), "SIMS-FEE-001")
-    assert found_fee.kind == "registration_fee"
+    found_fee = assert_fee(sims_case(cif), "SIMS-FEE-001", fee, kind="registration_fee")
     assert found_fee.model_dump(mode="json")["amount"] == fee
 
 
 def test_sims_fee_flat_from_2023_08_28_and_formula_the_day_before():
-    assert fee_of(sims_case("250000000", date(2023, 8, 27)), "SIMS-FEE-001").amount == 100000
-    assert fee_of(sims_case("250000000", date(2023, 8, 28)), "SIMS-FEE-001").amount == 500
-    assert fee_of(sims_case("250000000", date(2026, 2, 1)), "SIMS-FEE-001").amount == 500  # T07
+    assert_fee(sims_case("250000000", date(2023, 8, 27)), "SIMS-FEE-001", 100000)
+    assert_fee(sims_case("250000000", date(2023, 8, 28)), "SIMS-FEE-001", 500)
+    assert_fee(sims_case("250000000", date(2026, 2, 1)), "SIMS-FEE-001", 500)  # T07
 
 
 def test_sims_fee_cif_from_the_lines_when_the_registry_has_none():
@@ -56,39 +63,34 @@ def test_sims_fee_cif_from_the_lines_when_the_registry_has_none():
     lines = [
         item(
             "72083610",
-            10,
+            quantity=10,
             unit="KGS",
-            value=value,
+            value_inr=value,
             number=n,
-            licences=[licence("SIMS", number, date(2023, 6, 15), None)],
+            licences=[licence("SIMS", number, issued_on=date(2023, 6, 15), expires_on=None)],
         )
         for n, value in ((1, 4000000), (2, 2345600))
     ]
-    fee = fee_of(check(bill(*lines)), "SIMS-FEE-001")
-    assert fee.amount == Decimal(6346) and fee.item is None and "6,345,600.00" in fee.basis
+    fee = assert_fee(check(bill_of_entry(*lines)), "SIMS-FEE-001", 6346, item=None)
+    assert "6,345,600.00" in fee.basis
 
 
 def test_sims_fee_for_a_missing_registration_keys_on_the_boe_date():
-    line = item("72083610", 10, unit="KGS", value=2000000)
-    old = bill(line, presented_at=datetime(2023, 8, 27, 11, 0, tzinfo=IST))
-    new = bill(line, presented_at=datetime(2023, 8, 28, 11, 0, tzinfo=IST))
-    assert fee_of(check(old), "SIMS-FEE-001").amount == 2000
-    assert fee_of(check(new), "SIMS-FEE-001").amount == 500
+    line = item("72083610", quantity=10, unit="KGS", value_inr=2000000)
+    old = bill_of_entry(line, presented_at=datetime(2023, 8, 27, 11, 0, tzinfo=IST))
+    new = bill_of_entry(line, presented_at=datetime(2023, 8, 28, 11, 0, tzinfo=IST))
+    assert_fee(check(old), "SIMS-FEE-001", 2000)
+    assert_fee(check(new), "SIMS-FEE-001", 500)
 
 
 def test_as_of_forces_the_fee_version():
-    assert (
-        fee_of(
-            check(bill(item("72083610", 10, unit="KGS", value=2000000)), as_of=date(2023, 1, 1)),
-            "SIMS-FEE-001",
-        ).amount
-        == 2000
-    )
+    boe = bill_of_entry(item("72083610", quantity=10, unit="KGS", value_inr=2000000))
+    assert_fee(check(boe, as_of=date(2023, 1, 1)), "SIMS-FEE-001", 2000)
 
 
 def test_sims_fee_002_paid_less_than_due():
     response = sims_case("2000000", fee_paid_inr=1999)
-    (finding,) = found(response, "SIMS-FEE-002", "query")
+    finding = assert_finding(response, "SIMS-FEE-002", outcome="query")
     assert "2,000.00" in finding.message
-    assert not found(sims_case("2000000", fee_paid_inr=2000), "SIMS-FEE-002")
-    assert not found(sims_case("2000000"), "SIMS-FEE-002")  # nothing recorded: nothing to compare
+    assert_no_finding(sims_case("2000000", fee_paid_inr=2000), "SIMS-FEE-002")
+    assert_no_finding(sims_case("2000000"), "SIMS-FEE-002")  # nothing recorded: nothing to compare

@@ -7,8 +7,20 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from customs_engine.core.dates import IST
-from customs_engine.core.models import ImportGeneralManifest
-from tests.plugins.builders import bill, check, engine, found, item, licence, registration, rules_of
+from customs_engine.testing import (
+    assert_finding,
+    assert_no_finding,
+    bill_of_entry,
+    check,
+    findings_of,
+    item,
+    licence,
+    make_engine,
+    manifest,
+    manifest_reference,
+    registration,
+    rules_of,
+)
 
 NUMBER = "STL2026011000001"
 
@@ -27,9 +39,15 @@ def steel(
     value: int | None = 1400000,
     **fields: object,
 ):
-    lics = [] if number is None else [licence("SIMS", number, issued, expires)]
+    lics = [] if number is None else [licence("SIMS", number, issued_on=issued, expires_on=expires)]
     return item(
-        hs, quantity, unit="KGS", value=value, licences=lics, country_of_origin="KR", **fields
+        hs,
+        quantity=quantity,
+        unit="KGS",
+        value_inr=value,
+        licences=lics,
+        country_of_origin="KR",
+        **fields,
     )
 
 
@@ -50,7 +68,7 @@ def reg(**fields: object):
 
 
 def test_a_clean_registration_gives_no_sims_finding_and_lists_its_fee():
-    response = check(bill(steel()), [reg()])
+    response = check(bill_of_entry(steel()), records=[reg()])
     assert not rules_of(response, "SIMS-")
     (fee,) = response.fees
     assert (fee.rule, fee.kind, fee.model_dump(mode="json")["amount"]) == (
@@ -65,8 +83,8 @@ def test_a_clean_registration_gives_no_sims_finding_and_lists_its_fee():
 
 @pytest.mark.parametrize("hs", ["72085110", "73181500", "86071100"])
 def test_cov_001_holds_chapters_72_73_86_without_registration(hs):
-    response = check(bill(steel(number=None, hs=hs)))
-    (finding,) = found(response, "SIMS-COV-001", "hold")
+    response = check(bill_of_entry(steel(number=None, hs=hs)))
+    finding = assert_finding(response, "SIMS-COV-001", outcome="hold")
     assert finding.item == 1
     (fee,) = response.fees
     assert fee.rule == "SIMS-FEE-001" and fee.amount == 500 and "missing" in fee.basis
@@ -74,82 +92,88 @@ def test_cov_001_holds_chapters_72_73_86_without_registration(hs):
 
 @pytest.mark.parametrize("hs", ["74031100", "71189000", "85011000", "87089900"])
 def test_cov_001_quiet_just_outside_the_chapters(hs):
-    response = check(bill(steel(number=None, hs=hs)))
+    response = check(bill_of_entry(steel(number=None, hs=hs)))
     # other schemes (e.g. copper on Chapter 74) may charge; SIMS must not
     assert not rules_of(response, "SIMS-")
     assert not [fee for fee in response.fees if fee.scheme == "sims"]
 
 
 def test_cov_001_starts_on_2020_10_16():
-    assert found(
-        check(bill(steel(number=None), presented_at=on(date(2020, 10, 16)))), "SIMS-COV-001"
+    assert findings_of(
+        check(bill_of_entry(steel(number=None), presented_at=on(date(2020, 10, 16)))),
+        "SIMS-COV-001",
     )
-    assert not found(
-        check(bill(steel(number=None), presented_at=on(date(2020, 10, 15)))), "SIMS-COV-001"
+    assert not findings_of(
+        check(bill_of_entry(steel(number=None), presented_at=on(date(2020, 10, 15)))),
+        "SIMS-COV-001",
     )
 
 
 def test_cov_002_info_while_the_284_line_list_applied_and_nothing_else():
-    response = check(bill(steel(number=None), presented_at=on(date(2020, 5, 4))))
-    assert rules_of(response, "SIMS-") == {"SIMS-COV-002"}
-    assert found(response, "SIMS-COV-002", "info")
+    response = check(bill_of_entry(steel(number=None), presented_at=on(date(2020, 5, 4))))
+    assert rules_of(response, "SIMS-") == {"SIMS-COV-002": "info"}
+    assert findings_of(response, "SIMS-COV-002", outcome="info")
     assert not response.fees
 
 
 def test_cov_002_quiet_before_2019_11_01_and_after_2020_10_15():
-    assert not rules_of(check(bill(steel(), presented_at=on(date(2019, 10, 31)))), "SIMS-")
-    assert not found(check(bill(steel())), "SIMS-COV-002")
+    assert not rules_of(check(bill_of_entry(steel(), presented_at=on(date(2019, 10, 31)))), "SIMS-")
+    assert_no_finding(check(bill_of_entry(steel())), "SIMS-COV-002")
 
 
 def test_exm_001_packaging_reimport_needs_no_registration():
-    response = check(bill(steel(number=None, purpose="PACKAGING_REIMPORT")))
-    assert found(response, "SIMS-EXM-001", "info")
-    assert not found(response, "SIMS-COV-001") and not response.fees
-    assert not found(check(bill(steel(number=None))), "SIMS-EXM-001")
+    response = check(bill_of_entry(steel(number=None, purpose="PACKAGING_REIMPORT")))
+    assert findings_of(response, "SIMS-EXM-001", outcome="info")
+    assert not findings_of(response, "SIMS-COV-001") and not response.fees
+    assert_no_finding(check(bill_of_entry(steel(number=None))), "SIMS-EXM-001")
 
 
 # -- the licence on the Bill of Entry
 
 
 def test_boe_001_queries_a_missing_expiry_and_warns_on_a_foreign_prefix():
-    assert found(check(bill(steel(expires=None)), [reg()]), "SIMS-BOE-001", "query")
-    odd = check(bill(steel(number="ABC2026011000001")))
-    assert found(odd, "SIMS-BOE-001", "warn")
-    assert not found(check(bill(steel()), [reg()]), "SIMS-BOE-001")
+    assert findings_of(
+        check(bill_of_entry(steel(expires=None)), records=[reg()]), "SIMS-BOE-001", outcome="query"
+    )
+    odd = check(bill_of_entry(steel(number="ABC2026011000001")))
+    assert findings_of(odd, "SIMS-BOE-001", outcome="warn")
+    assert_no_finding(check(bill_of_entry(steel()), records=[reg()]), "SIMS-BOE-001")
 
 
 def test_val_001_last_valid_day_passes_and_the_next_day_is_rejected():
-    last_day = bill(steel(), presented_at=on(date(2026, 3, 26), 23))
-    day_after = bill(steel(), presented_at=on(date(2026, 3, 27), 0))
-    assert not found(check(last_day, [reg()]), "SIMS-VAL-001")
-    (finding,) = found(check(day_after, [reg()]), "SIMS-VAL-001", "reject")
+    last_day = bill_of_entry(steel(), presented_at=on(date(2026, 3, 26), 23))
+    day_after = bill_of_entry(steel(), presented_at=on(date(2026, 3, 27), 0))
+    assert_no_finding(check(last_day, records=[reg()]), "SIMS-VAL-001")
+    finding = assert_finding(check(day_after, records=[reg()]), "SIMS-VAL-001", outcome="reject")
     assert "2026-03-26" in finding.message
 
 
 def test_val_001_computes_expiry_from_the_registry_issue_date_when_undeclared():
-    boe = bill(steel(issued=None, expires=None), presented_at=on(date(2026, 3, 27)))
-    assert found(check(boe, [reg()]), "SIMS-VAL-001", "reject")
-    assert not found(check(boe, [reg(issued_on=date(2026, 1, 11))]), "SIMS-VAL-001")
+    boe = bill_of_entry(steel(issued=None, expires=None), presented_at=on(date(2026, 3, 27)))
+    assert findings_of(check(boe, records=[reg()]), "SIMS-VAL-001", outcome="reject")
+    assert_no_finding(check(boe, records=[reg(issued_on=date(2026, 1, 11))]), "SIMS-VAL-001")
 
 
 def test_val_001_registry_valid_until_wins_over_the_computed_expiry():
-    boe = bill(steel(expires=None), presented_at=on(date(2026, 3, 27)))
-    assert not found(check(boe, [reg(valid_until=date(2026, 3, 31))]), "SIMS-VAL-001")
+    boe = bill_of_entry(steel(expires=None), presented_at=on(date(2026, 3, 27)))
+    assert_no_finding(check(boe, records=[reg(valid_until=date(2026, 3, 31))]), "SIMS-VAL-001")
 
 
 def test_val_002_declared_expiry_must_be_issue_plus_75_days():
-    (finding,) = found(
-        check(bill(steel(expires=date(2026, 3, 27))), [reg()]), "SIMS-VAL-002", "query"
+    (finding,) = findings_of(
+        check(bill_of_entry(steel(expires=date(2026, 3, 27))), records=[reg()]),
+        "SIMS-VAL-002",
+        outcome="query",
     )
     assert "2026-03-26" in finding.message
-    assert not found(check(bill(steel()), [reg()]), "SIMS-VAL-002")
+    assert_no_finding(check(bill_of_entry(steel()), records=[reg()]), "SIMS-VAL-002")
 
 
 # -- window
 
 
 def window_case(issued: date, arrival: date):
-    boe = bill(
+    boe = bill_of_entry(
         steel(issued=issued, expires=issued + timedelta(days=75)),
         presented_at=on(arrival - timedelta(days=1)),
         expected_arrival=arrival,
@@ -158,65 +182,70 @@ def window_case(issued: date, arrival: date):
 
 
 def test_win_001_queries_a_registration_more_than_60_days_ahead():
-    assert found(window_case(date(2026, 3, 30), date(2026, 5, 30)), "SIMS-WIN-001", "query")
-    assert not found(window_case(date(2026, 3, 31), date(2026, 5, 30)), "SIMS-WIN-001")
+    assert findings_of(
+        window_case(date(2026, 3, 30), date(2026, 5, 30)), "SIMS-WIN-001", outcome="query"
+    )
+    assert_no_finding(window_case(date(2026, 3, 31), date(2026, 5, 30)), "SIMS-WIN-001")
 
 
 def test_win_001_holds_a_late_registration_under_the_2019_2022_15_day_rule():
-    assert found(window_case(date(2021, 6, 20), date(2021, 6, 28)), "SIMS-WIN-001", "hold")
-    assert not found(window_case(date(2021, 6, 13), date(2021, 6, 28)), "SIMS-WIN-001")
+    assert findings_of(
+        window_case(date(2021, 6, 20), date(2021, 6, 28)), "SIMS-WIN-001", outcome="hold"
+    )
+    assert_no_finding(window_case(date(2021, 6, 13), date(2021, 6, 28)), "SIMS-WIN-001")
     # the same facts after 07.07.2022: no upper bound
-    assert not found(window_case(date(2023, 6, 20), date(2023, 6, 28)), "SIMS-WIN-001")
+    assert_no_finding(window_case(date(2023, 6, 20), date(2023, 6, 28)), "SIMS-WIN-001")
 
 
 def test_win_001_takes_the_expected_arrival_from_an_igm_earlier_in_the_run():
-    igm = ImportGeneralManifest(
-        message_id="IGM-1",
-        port_code="INNSA1",
-        igm_number="2234567",
-        igm_date=date(2026, 3, 8),
-        conveyance="VESSEL",
-        expected_arrival=on(date(2026, 5, 30)),
-    )
-    run = engine()
+    igm = manifest(expected_arrival=on(date(2026, 5, 30)))
+    run = make_engine()
     run.validate_message(igm)
-    boe = bill(steel(issued=date(2026, 3, 30), expires=date(2026, 6, 13)), expected_arrival=None)
-    (finding,) = found(run.validate_message(boe), "SIMS-WIN-001", "query")
+    boe = bill_of_entry(
+        steel(issued=date(2026, 3, 30), expires=date(2026, 6, 13)),
+        prior=False,
+        manifest=manifest_reference(),
+    )
+    finding = assert_finding(run.validate_message(boe), "SIMS-WIN-001", outcome="query")
     assert "IGM 2234567" in finding.message
 
 
 def test_win_001_says_so_when_no_expected_arrival_is_known():
-    response = check(bill(steel(), expected_arrival=None, manifest=None))
-    assert found(response, "SIMS-WIN-001", "info")
+    response = check(bill_of_entry(steel(), expected_arrival=None, manifest=None))
+    assert findings_of(response, "SIMS-WIN-001", outcome="info")
 
 
 # -- one registration per Bill of Entry
 
 
 def test_one_001_second_bill_of_entry_with_the_same_registration_is_queried():
-    run = engine([reg()])
-    first = run.validate_message(bill(steel(), message_id="BE-1"))
-    second = run.validate_message(bill(steel(), message_id="BE-2"))
-    assert not found(first, "SIMS-ONE-001")
-    (finding,) = found(second, "SIMS-ONE-001", "query")
+    run = make_engine(records=[reg()])
+    first = run.validate_message(bill_of_entry(steel(), message_id="BE-1"))
+    second = run.validate_message(bill_of_entry(steel(), message_id="BE-2"))
+    assert_no_finding(first, "SIMS-ONE-001")
+    finding = assert_finding(second, "SIMS-ONE-001", outcome="query")
     assert "BE-1" in finding.message
 
 
 def test_one_001_quiet_after_a_rejected_bill():
     """A rejected Bill of Entry is not filed, so it has not used the registration."""
-    run = engine()
-    rejected = run.validate_message(bill(steel(expires=date(2026, 3, 1)), message_id="BE-1"))
-    assert found(rejected, "SIMS-VAL-001", "reject")
-    assert not found(run.validate_message(bill(steel(), message_id="BE-2")), "SIMS-ONE-001")
+    run = make_engine()
+    rejected = run.validate_message(
+        bill_of_entry(steel(expires=date(2026, 3, 1)), message_id="BE-1")
+    )
+    assert findings_of(rejected, "SIMS-VAL-001", outcome="reject")
+    assert_no_finding(
+        run.validate_message(bill_of_entry(steel(), message_id="BE-2")), "SIMS-ONE-001"
+    )
 
 
 def test_one_001_quiet_for_different_registrations_and_the_same_bill_again():
-    run = engine()
-    run.validate_message(bill(steel(), message_id="BE-1"))
-    other = bill(steel(number="STL2026011000002"), message_id="BE-2")
-    assert not found(run.validate_message(other), "SIMS-ONE-001")
-    again = bill(steel(), message_id="BE-1")  # the same submission, re-validated
-    assert not found(run.validate_message(again), "SIMS-ONE-001")
+    run = make_engine()
+    run.validate_message(bill_of_entry(steel(), message_id="BE-1"))
+    other = bill_of_entry(steel(number="STL2026011000002"), message_id="BE-2")
+    assert_no_finding(run.validate_message(other), "SIMS-ONE-001")
+    again = bill_of_entry(steel(), message_id="BE-1")  # the same submission, re-validated
+    assert_no_finding(run.validate_message(again), "SIMS-ONE-001")
 
 
 # -- registry cross-checks
@@ -231,12 +260,14 @@ def test_one_001_quiet_for_different_registrations_and_the_same_bill_again():
     ],
 )
 def test_fld_001_queries_what_differs_from_the_registration(record, needle):
-    (finding,) = found(check(bill(steel()), [reg(**record)]), "SIMS-FLD-001", "query")
+    finding = assert_finding(
+        check(bill_of_entry(steel()), records=[reg(**record)]), "SIMS-FLD-001", outcome="query"
+    )
     assert needle in finding.message
 
 
 def test_fld_001_quiet_when_everything_matches():
-    assert not found(check(bill(steel()), [reg()]), "SIMS-FLD-001")
+    assert_no_finding(check(bill_of_entry(steel()), records=[reg()]), "SIMS-FLD-001")
 
 
 @pytest.mark.parametrize(
@@ -249,24 +280,26 @@ def test_fld_001_quiet_when_everything_matches():
     ],
 )
 def test_fld_002_quantity_and_value_above_the_registration(quantity, value, fires):
-    response = check(bill(steel(quantity=quantity, value=value)), [reg()])
-    assert bool(found(response, "SIMS-FLD-002", "query")) is fires
+    response = check(bill_of_entry(steel(quantity=quantity, value=value)), records=[reg()])
+    assert bool(findings_of(response, "SIMS-FLD-002", outcome="query")) is fires
 
 
 def test_fld_002_tolerance_from_config():
     config = {"sims": {"quantity_tolerance_pct": 5, "value_tolerance_pct": "5"}}
-    within = bill(steel(quantity=26250, value=1470000))
-    beyond = bill(steel(quantity=26251, value=1470000))
-    assert not found(check(within, [reg()], config=config), "SIMS-FLD-002")
-    assert found(check(beyond, [reg()], config=config), "SIMS-FLD-002")
+    within = bill_of_entry(steel(quantity=26250, value=1470000))
+    beyond = bill_of_entry(steel(quantity=26251, value=1470000))
+    assert_no_finding(check(within, records=[reg()], config=config), "SIMS-FLD-002")
+    assert findings_of(check(beyond, records=[reg()], config=config), "SIMS-FLD-002")
 
 
 def test_fld_002_queries_a_unit_it_cannot_compare():
-    response = check(bill(steel(quantity=25)), [reg(unit="MTS")])
-    assert "not compared" in found(response, "SIMS-FLD-002")[0].message
+    response = check(bill_of_entry(steel(quantity=25)), records=[reg(unit="MTS")])
+    assert "not compared" in findings_of(response, "SIMS-FLD-002")[0].message
 
 
 def test_a_tolerance_that_is_not_a_number_is_a_clear_error_not_a_traceback():
-    response = check(bill(steel()), [reg()], config={"sims": {"quantity_tolerance_pct": "five"}})
-    (failure,) = found(response, "CORE-PLUGIN-001")
+    response = check(
+        bill_of_entry(steel()), records=[reg()], config={"sims": {"quantity_tolerance_pct": "five"}}
+    )
+    failure = assert_finding(response, "CORE-PLUGIN-001")
     assert "quantity_tolerance_pct" in failure.message and "'five'" in failure.message
