@@ -71,13 +71,14 @@ def customs(
     env: dict[str, str] | None = None,
     cwd: Path | None = None,
 ) -> subprocess.CompletedProcess[bytes]:
-    """``customs ARGS`` in a subprocess (signals, exit codes, real stdout/stderr)."""
+    """``customs ARGS`` in a subprocess (signals, exit codes, real stdout/stderr), run in
+    ``cwd`` (the checkout by default, wherever pytest was started)."""
     return subprocess.run(
         [sys.executable, "-m", "customs_engine.cli", *args],
         input=stdin,
         capture_output=True,
         env=env,
-        cwd=cwd,
+        cwd=cwd or PROJECT,
         timeout=120,
     )
 

@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from customs_engine.adapters.edifact.reader import read as read_edifact
 from customs_engine.adapters.icegate_xml.reader import read as read_xml
 from customs_engine.adapters.ices_flatfile.reader import parse as parse_ices
-from tests.adapters.ices_flatfile.builder import flat_file, igm, steel_be
+from tests.adapters.ices_flatfile.flat_files import flat_file, igm, steel_be
 from tests.archives import as_edifact
 from tests.conftest import MESSAGES, customs
 
@@ -304,20 +304,18 @@ def test_no_sequence_of_messages_leaves_a_balance_outside_zero_and_the_limit(
     messages: list[tuple[str, str]],
 ) -> None:
     from customs_engine.core.ledger.run_state import RunState
-    from customs_engine.core.registry.records import RegistryRecord
-    from customs_engine.testing import make_engine
+    from customs_engine.testing import authorisation, make_engine
 
-    record = RegistryRecord(
-        kind="authorisation",
-        scheme="IMS",
-        number="IMS-2026-00042",
+    record = authorisation(
+        "IMS",
+        "IMS-2026-00042",
         iec="AAPFU0939F",
         issued_on=date(2026, 1, 5),
         valid_until=date(2026, 12, 31),
-        hs_codes=("84713010",),
-        quantity=Decimal(100),
+        hs_codes="84713010",
+        quantity=100,
         unit="NOS",
-        value_inr=Decimal("500000000"),
+        value_inr="500000000",
         port_code="INNSA1",
     )
     run = RunState()

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import MESSAGES, PROJECT
+from tests.conftest import MESSAGES, customs
 
 BOE = MESSAGES / "02-be-laptops-ims.xml"
 
@@ -26,22 +24,6 @@ SPEC_KEYS = [
     "credited",
 ]  # credited: what an amendment/cancellation
 #                                                  credited back (after the keys of release 0.1)
-
-
-def customs(
-    *args: str,
-    stdin: bytes | None = None,
-    env: dict[str, str] | None = None,
-    cwd: Path | None = None,
-) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(
-        [sys.executable, "-m", "customs_engine.cli", *args],
-        input=stdin,
-        capture_output=True,
-        env=env,
-        cwd=cwd or PROJECT,
-        timeout=120,
-    )
 
 
 def test_version() -> None:

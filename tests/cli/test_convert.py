@@ -8,7 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from customs_engine.cli import main
-from tests.adapters.edifact.builders import cusdec_segments, interchange
+from tests.adapters.edifact.interchanges import cusdec_segments, interchange
 
 
 def convert(tmp_path: Path, data: bytes, *extra: str):  # type: ignore[no-untyped-def]

@@ -1,90 +1,118 @@
-"""Builders for core tests: canonical messages, a scheme plugin that claims balances, engines."""
+"""The core tests' scenario, built with the public kit (``customs_engine.testing``).
+
+One consignment throughout: keyboards from China by sea at Nhava Sheva, on IGM 2234567 line 10
+(B/L MAEU123456), for importer AAPFU0939F — so that a test states only what it changes. The
+kit builds and validates the messages and the engine; this module only fixes the scenario's
+values and adds a scheme plugin that claims authorisation balances (TESTAUTH), for the ledger.
+"""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from customs_engine import hookimpl
-from customs_engine.core.check_context import CheckContext, Scheme
+from customs_engine import AuthorisationClaim, BillOfEntry, CheckContext, Rule, Scheme, hookimpl
 from customs_engine.core.dates import IST
 from customs_engine.core.engine import Engine
 from customs_engine.core.ledger.run_state import LedgerStore, RunState
-from customs_engine.core.models import BillOfEntry, ImportGeneralManifest
-from customs_engine.core.plugin_host import PluginHost
-from customs_engine.core.registry.records import MemoryRegistry, Registry, RegistryRecord
-from customs_engine.core.response import AuthorisationClaim, Response
-from customs_engine.core.rules import Rule
+from customs_engine.core.models import ImportGeneralManifest, Item
+from customs_engine.core.registry.records import Registry, RegistryRecord
+from customs_engine.testing import (
+    authorisation as authorisation_row,
+)
+from customs_engine.testing import (
+    bill_of_entry,
+    licence,
+    make_engine,
+    manifest,
+    manifest_line,
+    manifest_reference,
+)
+from customs_engine.testing import item as kit_item
 
 IEC = "AAPFU0939F"
 GSTIN = "27AAPFU0939F1ZV"
-PG_URL = os.environ.get("CUSTOMS_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+IGM_DATE = date(2026, 3, 8)
 
 
 def at(text: str) -> datetime:
-    """An India-time moment from 'YYYY-MM-DD' or 'YYYY-MM-DDTHH:MM'."""
+    """An India-time moment from 'YYYY-MM-DD' (10:00) or 'YYYY-MM-DDTHH:MM'."""
     value = datetime.fromisoformat(text if "T" in text else f"{text}T10:00")
     return value.replace(tzinfo=IST)
 
 
-def boe(**changes: Any) -> BillOfEntry:
-    """A clean sea Bill of Entry at INNSA1 noted against IGM 2234567 line 10 (see :func:`igm`)."""
-    data: dict[str, Any] = {
-        "message_id": "BE-1",
-        "port_code": "INNSA1",
-        "type": "HOME_CONSUMPTION",
-        "presented_at": at("2026-03-09"),
-        "mode": "SEA",
-        "importer": {"iec": IEC, "gstin": GSTIN, "name": "ACME", "category": "COMMERCIAL"},
-        "manifest": {
-            "igm_number": "2234567",
-            "igm_date": date(2026, 3, 8),
-            "line": 10,
-            "subline": 0,
-            "bl_number": "MAEU123456",
-        },
-        "consigned_from": "SG",
-        "items": [item()],
-    }
-    data.update(changes)
-    return BillOfEntry.model_validate(data)
-
-
-def item(**changes: Any) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "number": 1,
+def item(**changes: Any) -> Any:
+    """Ten keyboards from China, INR 1,00,000 (item 1 unless ``number`` says otherwise)."""
+    fields: dict[str, Any] = {
         "hs_code": "84716040",
+        "number": 1,
         "description": "KEYBOARDS",
         "quantity": Decimal(10),
         "unit": "NOS",
         "value_inr": Decimal("100000.00"),
         "country_of_origin": "CN",
+        **changes,
     }
-    data.update(changes)
-    return data
+    return kit_item(**fields)
+
+
+def with_licence(number: str = "AUTH-1", **changes: Any) -> Any:
+    """:func:`item`, quoting TESTAUTH authorisation ``number``."""
+    return item(licences=[licence("TESTAUTH", number)], **changes)
+
+
+def boe(**changes: Any) -> BillOfEntry:
+    """A sea Bill of Entry at INNSA1, noted against IGM 2234567 line 10 (see :func:`igm`)."""
+    fields: dict[str, Any] = {
+        "message_id": "BE-1",
+        "presented_at": at("2026-03-09"),
+        "importer": {"iec": IEC, "gstin": GSTIN, "name": "ACME", "category": "COMMERCIAL"},
+        "prior": False,
+        "manifest": manifest_reference(igm_date=IGM_DATE, line=10, bl_number="MAEU123456"),
+        "consigned_from": "SG",
+        "port_of_loading": None,
+        "items": [item()],
+        **changes,
+    }
+    return bill_of_entry(**fields)
 
 
 def igm(**changes: Any) -> ImportGeneralManifest:
-    data: dict[str, Any] = {
+    """IGM 2234567 of INNSA1: the vessel arrived 2026-03-10 06:00; line 10 is B/L MAEU123456."""
+    fields: dict[str, Any] = {
         "message_id": "IGM-1",
-        "port_code": "INNSA1",
-        "igm_number": "2234567",
-        "igm_date": date(2026, 3, 8),
+        "igm_date": IGM_DATE,
         "filed_at": at("2026-03-08T09:00"),
-        "conveyance": "VESSEL",
         "expected_arrival": at("2026-03-10T06:00"),
         "arrived_at": at("2026-03-10T06:00"),
-        "lines": [{"line": 10, "subline": 0, "bl_number": "MAEU123456", "consignee_iec": IEC}],
+        "voyage": None,
+        "vessel_name": None,
+        "carrier": None,
+        "last_port_of_call": None,
+        "lines": [
+            manifest_line(
+                line=10,
+                bl_number="MAEU123456",
+                consignee_iec=IEC,
+                packages=None,
+                package_kind=None,
+                gross_weight_kg=None,
+            )
+        ],
+        **changes,
     }
-    data.update(changes)
-    return ImportGeneralManifest.model_validate(data)
+    return manifest(**fields)
 
 
 class ClaimsPlugin:
-    """A scheme plugin for tests: every TESTAUTH licence claims its item's quantity and value."""
+    """A scheme plugin for tests: every TESTAUTH licence claims its item's quantity and value
+    (a subclass may claim other amounts: :meth:`claimed`)."""
+
+    def claimed(self, it: Item) -> tuple[Decimal, Decimal]:
+        """The quantity and INR value an item's licence claims."""
+        return it.quantity, it.value_inr or Decimal(0)
 
     @hookimpl
     def customs_schemes(self) -> list[Scheme]:
@@ -111,34 +139,31 @@ class ClaimsPlugin:
                 scheme="TESTAUTH",
                 number=lic.number,
                 item=it.number,
-                quantity=it.quantity,
+                quantity=quantity,
                 unit=it.unit,
-                value_inr=it.value_inr or Decimal(0),
+                value_inr=value,
                 shortfall_rule="TESTAUTH-BAL-001",
             )
             for it in boe.items
             for lic in it.licences_for("TESTAUTH")
+            for quantity, value in [self.claimed(it)]
         ]
 
 
 def authorisation(
     number: str = "AUTH-1", quantity: str = "100", value: str = "1000000.00", iec: str = IEC
 ) -> RegistryRecord:
-    return RegistryRecord(
-        kind="authorisation",
-        scheme="TESTAUTH",
-        number=number,
+    """A TESTAUTH authorisation for 2026: ``quantity`` NOS and INR ``value``."""
+    return authorisation_row(
+        "TESTAUTH",
+        number,
         iec=iec,
         issued_on=date(2026, 1, 1),
         valid_until=date(2026, 12, 31),
-        quantity=Decimal(quantity),
+        quantity=quantity,
         unit="NOS",
-        value_inr=Decimal(value),
+        value_inr=value,
     )
-
-
-def with_licence(number: str = "AUTH-1", **changes: Any) -> dict[str, Any]:
-    return item(licences=[{"scheme": "TESTAUTH", "number": number}], **changes)
 
 
 def engine(
@@ -147,15 +172,18 @@ def engine(
     registry: Registry | None = None,
     store: LedgerStore | None = None,
     commit: bool = False,
-    claims: bool = True,
-    **ctx: Any,
+    claims: bool | ClaimsPlugin = True,
+    **options: Any,
 ) -> Engine:
-    extra = [("testauth", ClaimsPlugin(), "0")] if claims else []
-    host = PluginHost.from_entry_points(blocked=(), trace=False, extra=extra)
-    context = CheckContext(registry=registry or MemoryRegistry(records), **ctx)
-    return Engine(host, context, RunState(store, commit=commit))
-
-
-def rules_of(response: Response, prefix: str = "") -> dict[str, str]:
-    """Rule id → outcome of the findings whose id starts with ``prefix``."""
-    return {f.rule: f.outcome for f in response.findings if f.rule.startswith(prefix)}
+    """The kit's engine over every installed plugin and a :class:`ClaimsPlugin` (``claims``
+    may name another, or ``False`` for none), on a run whose ledger is ``store`` (committed
+    only with ``commit``)."""
+    plugin = ClaimsPlugin() if claims is True else claims
+    extra = [("testauth", plugin, "0")] if plugin else []
+    return make_engine(
+        records=records,
+        registry=registry,
+        extra=extra,
+        run=RunState(store, commit=commit),
+        **options,
+    )

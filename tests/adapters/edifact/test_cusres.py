@@ -114,7 +114,7 @@ def test_empty_run_still_writes_a_closed_interchange() -> None:
 
 
 def test_validate_format_cusres_from_the_command_line(tmp_path: Path) -> None:
-    from .builders import cusdec_segments, interchange
+    from .interchanges import cusdec_segments, interchange
 
     source = tmp_path / "be.edi"
     source.write_bytes(interchange(cusdec_segments(), cusdec_segments()))

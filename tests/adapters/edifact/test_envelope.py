@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from customs_engine.adapters.edifact.reader import read
 
-from .builders import cuscar_segments, cusdec_segments, interchange
+from .interchanges import cuscar_segments, cusdec_segments, interchange
 
 
 def texts(parsed) -> list[str]:

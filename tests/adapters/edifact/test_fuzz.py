@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from customs_engine.adapters.edifact.plugin import read
 from customs_engine.adapters.edifact.writer import write
 
-from .builders import cuscar_segments, cusdec_segments, interchange
+from .interchanges import cuscar_segments, cusdec_segments, interchange
 from .strategies import bills_of_entry, manifests
 
 EXAMPLES = int(os.environ.get("CUSTOMS_FUZZ_EXAMPLES", "400"))

@@ -12,7 +12,7 @@ from customs_engine.adapters.icegate_xml import reader as xml_reader
 from customs_engine.adapters.icegate_xml import writer as xml_writer
 from customs_engine.core.models import GoodsItem, ImportGeneralManifest, ManifestLine
 
-from .builders import cuscar_segments, interchange
+from .interchanges import cuscar_segments, interchange
 
 TWO_GIDS = [
     *cuscar_segments(),

@@ -11,7 +11,7 @@ from customs_engine.adapters.edifact.reader import read
 from customs_engine.core.dates import IST
 from customs_engine.core.models import BillOfEntry, ImportGeneralManifest
 
-from .builders import cuscar_segments, cusdec_segments, interchange
+from .interchanges import cuscar_segments, cusdec_segments, interchange
 
 
 def only(data: bytes):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from customs_engine.cli import load_host
 from customs_engine.core.engine import Engine
 
-from .builders import cusdec_segments, interchange
+from .interchanges import cusdec_segments, interchange
 
 
 def test_plugin_is_loaded_and_offers_cusres() -> None:

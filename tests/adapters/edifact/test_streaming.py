@@ -17,7 +17,7 @@ from customs_engine.adapters.edifact.tokenizer import EdifactSyntaxError, tokeni
 from customs_engine.adapters.edifact.writer import cuscar_body, cusdec_body
 from customs_engine.adapters.edifact.writer import interchange as writer_interchange
 
-from .builders import cuscar_segments, cusdec_segments, interchange
+from .interchanges import cuscar_segments, cusdec_segments, interchange
 from .strategies import bills_of_entry, manifests, segment_streams
 
 

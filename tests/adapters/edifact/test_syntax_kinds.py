@@ -7,7 +7,7 @@ import pytest
 from customs_engine.adapters.edifact.reader import read
 from customs_engine.testing import make_engine
 
-from .builders import cusdec_segments, interchange
+from .interchanges import cusdec_segments, interchange
 
 
 def rules(data: bytes) -> list[str]:

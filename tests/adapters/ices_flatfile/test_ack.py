@@ -13,7 +13,7 @@ from customs_engine.cli import main
 from customs_engine.core.response import DocumentInfo, EngineInfo, Finding, MessageInfo, Response
 from customs_engine.testing import make_engine, registration
 
-from .builder import GS, flat_file, igm, steel_be
+from .flat_files import GS, flat_file, igm, steel_be
 
 #: what makes the builder's steel BE acceptable: its IGM (number allotted by ICES, given by
 #: configuration) and its SIMS registration in the registry

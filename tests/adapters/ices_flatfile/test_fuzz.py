@@ -22,7 +22,7 @@ from customs_engine.adapters.ices_flatfile.reader import parse
 from customs_engine.core.engine import Engine
 from customs_engine.testing import make_engine
 
-from .builder import flat_file, igm, steel_be
+from .flat_files import flat_file, igm, steel_be
 
 EXAMPLES = int(os.environ.get("CUSTOMS_FUZZ_EXAMPLES", "300"))
 FUZZ = settings(

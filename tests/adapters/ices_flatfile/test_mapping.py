@@ -10,7 +10,7 @@ import pytest
 from customs_engine.adapters.ices_flatfile.reader import parse
 from customs_engine.core.models import BillOfEntry
 
-from .builder import flat_file, steel_be
+from .flat_files import flat_file, steel_be
 
 
 def _be(tables, config=None) -> tuple[BillOfEntry, list]:  # type: ignore[no-untyped-def]

@@ -14,7 +14,7 @@ from customs_engine.cli import main
 from customs_engine.core.models import BillOfEntry, ImportGeneralManifest
 from customs_engine.testing import make_engine
 
-from .builder import GS, flat_file, igm, steel_be
+from .flat_files import GS, flat_file, igm, steel_be
 
 
 @pytest.mark.parametrize(

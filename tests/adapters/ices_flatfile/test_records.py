@@ -7,7 +7,7 @@ import pytest
 from customs_engine.adapters.ices_flatfile.reader import parse, read
 from customs_engine.core.models import BillOfEntry, ImportGeneralManifest
 
-from .builder import GS, flat_file, igm, steel_be
+from .flat_files import GS, flat_file, igm, steel_be
 
 
 def _syntax(parsed) -> list[str]:  # type: ignore[no-untyped-def]

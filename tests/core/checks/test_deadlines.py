@@ -8,7 +8,8 @@ from decimal import Decimal
 import pytest
 
 from customs_engine.core.response import Response
-from tests.core.helpers import at, boe, engine, igm, rules_of
+from customs_engine.testing import rules_of
+from tests.core.helpers import at, boe, engine, igm
 
 
 def late_fee(response: Response) -> Decimal | None:

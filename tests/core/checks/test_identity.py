@@ -7,7 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from tests.core.helpers import boe, engine, item, rules_of
+from customs_engine.testing import rules_of
+from tests.core.helpers import boe, engine, item
 
 
 @pytest.fixture(scope="module")

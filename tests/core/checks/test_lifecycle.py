@@ -21,8 +21,9 @@ from customs_engine.core.ledger.units import convert
 from customs_engine.core.models import BillOfEntry
 from customs_engine.core.registry import SqlRegistry
 from customs_engine.core.registry.records import RegistryRecord
+from customs_engine.testing import rules_of
 from tests.conftest import FIXTURES, MESSAGES
-from tests.core.helpers import at, authorisation, boe, engine, igm, rules_of, with_licence
+from tests.core.helpers import at, authorisation, boe, engine, igm, with_licence
 
 BACKENDS = ["sqlite_url", pytest.param("pg_url", marks=pytest.mark.postgres)]
 

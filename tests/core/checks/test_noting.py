@@ -6,7 +6,8 @@ from datetime import date
 
 import pytest
 
-from tests.core.helpers import at, boe, engine, igm, rules_of
+from customs_engine.testing import rules_of
+from tests.core.helpers import at, boe, engine, igm
 
 
 @pytest.mark.parametrize(

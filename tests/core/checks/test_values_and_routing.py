@@ -9,6 +9,7 @@ import pytest
 
 from customs_engine.core.registry.records import MemoryRegistry, RegistryRecord
 from customs_engine.core.valuation import value_bill_of_entry
+from customs_engine.testing import rules_of
 from tests.core.helpers import (
     IEC,
     at,
@@ -17,7 +18,6 @@ from tests.core.helpers import (
     engine,
     igm,
     item,
-    rules_of,
     with_licence,
 )
 

@@ -9,15 +9,11 @@ from decimal import Decimal
 import pytest
 from pydantic import ValidationError
 
-from customs_engine import hookimpl
-from customs_engine.core.check_context import CheckContext
-from customs_engine.core.engine import Engine
-from customs_engine.core.ledger.run_state import Debit, LedgerError, RunState, Submission
-from customs_engine.core.models import BillOfEntry, Item
-from customs_engine.core.plugin_host import PluginHost
+from customs_engine.core.ledger.run_state import Debit, LedgerError, Submission
+from customs_engine.core.models import Item
 from customs_engine.core.registry import SqlRegistry
 from customs_engine.core.response import AuthorisationClaim
-from tests.core.helpers import ClaimsPlugin, authorisation, boe, with_licence
+from tests.core.helpers import ClaimsPlugin, authorisation, boe, engine, with_licence
 
 
 class Crediting(ClaimsPlugin):
@@ -26,27 +22,8 @@ class Crediting(ClaimsPlugin):
     def __init__(self, quantity: Decimal, value: Decimal):
         self.quantity, self.value = quantity, value
 
-    @hookimpl
-    def customs_authorisations(
-        self, boe: BillOfEntry, ctx: CheckContext
-    ) -> list[AuthorisationClaim]:
-        return [
-            AuthorisationClaim(
-                scheme="TESTAUTH",
-                number="AUTH-1",
-                item=it.number,
-                quantity=self.quantity,
-                unit=it.unit,
-                value_inr=self.value,
-                shortfall_rule="TESTAUTH-BAL-001",
-            )
-            for it in boe.items
-        ]
-
-
-def _engine(store: SqlRegistry, faulty: Crediting) -> Engine:
-    host = PluginHost.from_entry_points(blocked=(), trace=False, extra=[("testauth", faulty, "0")])
-    return Engine(host, CheckContext(registry=store.snapshot()), RunState(store, commit=True))
+    def claimed(self, it: Item) -> tuple[Decimal, Decimal]:
+        return self.quantity, self.value
 
 
 @pytest.mark.parametrize(
@@ -58,7 +35,8 @@ def test_the_ledger_refuses_a_claim_that_is_not_a_debit(
 ) -> None:
     store = SqlRegistry.open("sqlite://")
     store.replace_records([authorisation(quantity="100")], "test")
-    run = _engine(store, Crediting(Decimal(quantity), Decimal(value)))
+    faulty = Crediting(Decimal(quantity), Decimal(value))
+    run = engine(registry=store.snapshot(), store=store, commit=True, claims=faulty)
     response = run.validate_message(boe(items=[with_licence(quantity=Decimal(10))]))
     (finding,) = [f for f in response.findings if f.rule == "TESTAUTH-BAL-001"]
     assert finding.outcome == "reject" and why in finding.message

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 from customs_engine.core.ledger.journal import RunJournal
-from tests.core.helpers import boe, engine, igm, rules_of
+from customs_engine.testing import rules_of
+from tests.core.helpers import boe, engine, igm
 
 
 def test_manifests_by_number_in_run_order_across_the_spill() -> None:

@@ -16,8 +16,8 @@ from customs_engine.cli import main
 from customs_engine.core.ledger.run_state import LedgerError
 from customs_engine.core.registry import SqlRegistry
 from customs_engine.core.registry import store as store_module
-from tests.conftest import MESSAGES, REGISTRY_CSV
-from tests.core.helpers import PG_URL, authorisation, boe, engine, with_licence
+from tests.conftest import MESSAGES, PG_URL, REGISTRY_CSV
+from tests.core.helpers import authorisation, boe, engine, with_licence
 
 
 def bill(message_id: str, quantity: int):  # type: ignore[no-untyped-def]

@@ -8,7 +8,8 @@ import pytest
 
 from customs_engine.core.models import Function
 from customs_engine.core.registry import SqlRegistry
-from tests.core.helpers import authorisation, boe, engine, igm, item, rules_of, with_licence
+from customs_engine.testing import rules_of
+from tests.core.helpers import authorisation, boe, engine, igm, item, with_licence
 
 BACKENDS = ["sqlite_url", pytest.param("pg_url", marks=pytest.mark.postgres)]
 

@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 
 from customs_engine.core.dates import IST
-from customs_engine.core.registry.records import RegistryRecord
 from customs_engine.testing import (
+    agency,
     assert_finding,
     assert_no_finding,
     bill_of_entry,
@@ -62,13 +62,12 @@ def scrap(
     )
 
 
-AGENCY = RegistryRecord(
-    kind="agency",
-    number="PSIA-017",
-    issued_on=date(2024, 4, 1),
-    valid_until=date(2027, 3, 31),
+AGENCY = agency(
+    "PSIA-017",
     name="GULF INSPECTION",
     country="AE",
+    issued_on=date(2024, 4, 1),
+    valid_until=date(2027, 3, 31),
 )
 
 

@@ -1,4 +1,5 @@
-"""Small helpers to build EDIFACT test texts segment by segment."""
+"""Raw UN/EDIFACT wire text for the adapter tests, segment by segment (valid CUSDEC and CUSCAR
+of our MIG to break on purpose); canonical messages come from the public kit instead."""
 
 from __future__ import annotations
 
