@@ -61,12 +61,12 @@ def laptop(
     return item(
         hs,
         quantity=quantity,
+        unit="NOS",
         value_inr=value,
         number=number,
         product_category=category,
         licences=lics,
         **fields,
-        unit="NOS",
     )
 
 
