@@ -67,6 +67,7 @@ def test_customs_plugins_lists_copper_with_version_and_hooks(customs_cli) -> Non
     assert copper["hooks"] == [
         "customs_check_bill_of_entry",
         "customs_check_in_sequence",
+        "customs_fees",
         "customs_rules",
         "customs_schemes",
     ]
@@ -85,7 +86,7 @@ def test_chapter_74_without_registration_is_held_in_the_json_response(
 ) -> None:
     response = validate_json(customs_cli, tmp_path, bill_of_entry(item(CATHODES)))
     assert_finding(response, "NFMIMS-CU-COV-001", outcome="hold", item=1)
-    assert_fee(response, "NFMIMS-CU-FEE-001", "500.00", item=None)
+    assert_fee(response, "NFMIMS-CU-FEE-001", "500.00", item=1)
     assert response["status"] == "hold"
     assert response["engine"]["plugins"]["copper"] == "0.1.0"
     assert response["fees"][0]["amount"] == "500.00"
@@ -94,7 +95,7 @@ def test_chapter_74_without_registration_is_held_in_the_json_response(
 def test_air_freight_gets_the_exemption_info(customs_cli, tmp_path: Path) -> None:
     boe = bill_of_entry(item(CATHODES), mode="AIR", port_code="INBOM4")
     response = validate_json(customs_cli, tmp_path, boe)
-    assert_finding(response, "NFMIMS-CU-EXM-001", outcome="info", item=None)
+    assert_finding(response, "NFMIMS-CU-EXM-001", outcome="info", item=1)
     assert_status(response, "accepted")
     assert_no_fee(response, "NFMIMS-CU-FEE-001")
 

@@ -1,8 +1,9 @@
 """The hooks every monitoring-registration scheme (SIMS, AIMS, …) shares, as a plugin class.
 
 A scheme plugin subclasses :class:`MonitoringPlugin`, names its title, and overrides only what
-is its own: :meth:`exemption` (lines that need no registration) and :meth:`in_sequence` (checks
-against the run, such as SIMS's one registration per Bill of Entry). The checks themselves are
+is its own: :meth:`exemption` (lines that need no registration, beyond the data file's
+``[air_freight]``) and :meth:`in_sequence` (checks against the run, such as SIMS's one
+registration per Bill of Entry). The checks themselves are
 :class:`~customs_engine.core.monitoring.scheme.MonitoringScheme`, driven by the plugin's data file.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from customs_engine.core.check_context import CheckContext, Scheme
 from customs_engine.core.hookspecs import hookimpl
-from customs_engine.core.ledger.run_state import RunState
+from customs_engine.core.ledger.run_view import RunView
 from customs_engine.core.models import BillOfEntry, ImportGeneralManifest, Item
 from customs_engine.core.monitoring.scheme import MonitoringScheme, Scope
 from customs_engine.core.response import Fee, Finding
@@ -28,11 +29,12 @@ class MonitoringPlugin:
     # -- what a scheme overrides --------------------------------------------------------------
 
     def exemption(self, boe: BillOfEntry, item: Item) -> str | None:
-        """Why a covered line needs no registration, or ``None``."""
-        return None
+        """Why a covered line needs no registration, or ``None`` (default: the data file's
+        ``[air_freight]``)."""
+        return self.monitoring.exemption(boe, item)
 
     def in_sequence(
-        self, boe: BillOfEntry, run: RunState, lines: list[tuple[int, Item]]
+        self, boe: BillOfEntry, run: RunView, lines: list[tuple[int, Item]]
     ) -> list[Finding]:
         """Scheme-specific checks against the run state (beyond the registration window)."""
         return []
@@ -59,7 +61,7 @@ class MonitoringPlugin:
     @hookimpl
     def customs_check_bill_of_entry(self, boe: BillOfEntry, ctx: CheckContext) -> list[Finding]:
         scope = self.scope(boe, ctx)
-        _, notes = self.monitoring.fees(boe, ctx, scope.lines)
+        _, notes = self._stateless_fees(boe, ctx, scope)
         return (
             scope.findings
             + self.monitoring.check(boe, ctx, scope.lines)
@@ -69,20 +71,37 @@ class MonitoringPlugin:
 
     @hookimpl
     def customs_fees(self, boe: BillOfEntry, ctx: CheckContext) -> list[Fee]:
-        fees, _ = self.monitoring.fees(boe, ctx, self.scope(boe, ctx).lines)
+        fees, _ = self._stateless_fees(boe, ctx, self.scope(boe, ctx))
         return fees
+
+    def _stateless_fees(
+        self, boe: BillOfEntry, ctx: CheckContext, scope: Scope
+    ) -> tuple[list[Fee], list[Finding]]:
+        """Every fee, less those of quoted registrations when they are listed once per
+        registration (the in-sequence pass lists those)."""
+        once = self.monitoring.fee_once_per_registration
+        return self.monitoring.fees(boe, ctx, scope.lines, quoted=not once)
 
     @hookimpl
     def customs_check_in_sequence(
-        self, message: BillOfEntry | ImportGeneralManifest, ctx: CheckContext, run: RunState
-    ) -> list[Finding]:
+        self, message: BillOfEntry | ImportGeneralManifest, ctx: CheckContext, run: RunView
+    ) -> list[Finding | Fee]:
         if not isinstance(message, BillOfEntry):
             return []
         if not any(item.licences_for(self.monitoring.scheme) for item in message.items):
-            return []  # both run checks concern quoted registrations only
-        window_open = message.expected_arrival is None  # else checked in the stateless pass
-        if not window_open and type(self).in_sequence is MonitoringPlugin.in_sequence:
+            return []  # every run check concerns quoted registrations only
+        window_open = self.monitoring.has_window and message.expected_arrival is None
+        once = self.monitoring.fee_once_per_registration
+        own = type(self).in_sequence is not MonitoringPlugin.in_sequence
+        if not (window_open or once or own):
             return []  # nothing of this scheme's needs the run
         lines = self.scope(message, ctx).lines
-        window = self.monitoring.check_window(message, ctx, run, lines) if window_open else []
-        return window + self.in_sequence(message, run, lines)
+        out: list[Finding | Fee] = []
+        if window_open:  # else checked in the stateless pass
+            out += self.monitoring.check_window(message, ctx, run, lines)
+        out += self.in_sequence(message, run, lines)
+        if once:
+            fees, notes = self.monitoring.fees(message, ctx, lines, missing=False, run=run)
+            out += notes
+            out += fees
+        return out

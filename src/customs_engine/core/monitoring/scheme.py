@@ -22,10 +22,11 @@ from typing import Any
 
 from customs_engine.core.check_context import CheckContext
 from customs_engine.core.dates import india_date
-from customs_engine.core.ledger.run_state import RunState
+from customs_engine.core.ledger.run_view import RunView
 from customs_engine.core.models import BillOfEntry, Item, Licence
 from customs_engine.core.money import inr as _inr
 from customs_engine.core.money import rupees
+from customs_engine.core.refdata.ports import station_type
 from customs_engine.core.registry.records import RegistryRecord
 from customs_engine.core.response import Fee, Finding
 from customs_engine.core.rules import Period, Rule, RuleSet, Schedule, load_rules, read_toml
@@ -125,7 +126,12 @@ def _periods(
 
 
 class MonitoringScheme:
-    """One monitoring-registration scheme, parameterised by a plugin's ``data.toml``."""
+    """One monitoring-registration scheme, parameterised by a plugin's ``data.toml``.
+
+    The data file is checked when the scheme is built: an unknown ``[checks]`` key, or a rule
+    (or an outcome of it) that one of the scheme's checks reports and ``rules.toml`` does not
+    declare, is a :class:`ValueError` at load, not a failure in the middle of a run.
+    """
 
     def __init__(self, plugin: str, rules: RuleSet, data: Mapping[str, Any]):
         self.plugin = plugin
@@ -136,20 +142,62 @@ class MonitoringScheme:
         self.number_prefix: str = data["number_prefix"]
         self.validity_days: int = int(data["validity_days"])
         self.coverage: Schedule[str] = _periods(data["coverage"], lambda e: e["status"])
-        window = data["window"]
-        self.earliest_days: int = int(window["earliest_days_before_arrival"])
-        self.latest: Schedule[int | None] = _periods(
-            window.get("latest", ()), lambda e: e.get("days_before_arrival")
+        window = data.get("window")
+        #: ``None``: the scheme sets no registration window (no ``[window]`` table)
+        self.earliest_days: int | None = (
+            None if window is None else int(window["earliest_days_before_arrival"])
         )
+        self.latest: Schedule[int | None] = _periods(
+            (window or {}).get("latest", ()), lambda e: e.get("days_before_arrival")
+        )
+        self.air_freight: AirFreight | None = AirFreight.from_entry(data.get("air_freight"))
         self.fee_models: dict[str, Schedule[FeeFormula]] = {
             name: _periods(entries, FeeFormula.from_entry)
             for name, entries in data["fee_models"].items()
         }
+        #: the fee is listed on the first Bill of Entry quoting the registration, not on each
+        self.fee_once_per_registration: bool = bool(data.get("fee_once_per_registration", False))
+        self.checks: Mapping[str, bool] = _checks(plugin, data.get("checks", {}))
         self.defaults: Mapping[str, Any] = data.get("defaults", {})
+        self._check_rules(data)
 
     @classmethod
     def load(cls, package: str, plugin: str) -> MonitoringScheme:
         return cls(plugin, load_rules(package), read_toml(package, "data.toml"))
+
+    @property
+    def has_window(self) -> bool:
+        return self.earliest_days is not None
+
+    def _check_rules(self, data: Mapping[str, Any]) -> None:
+        """Every rule the configured checks report is declared, with the outcomes reported."""
+        wanted: dict[str, tuple[str, ...]] = {
+            "COV-001": ("hold",),
+            "BOE-001": ("query", "warn"),
+            "VAL-001": ("reject", "info"),
+            "VAL-002": ("query",),
+            "FLD-001": ("query",),
+            "FEE-001": ("fee", "info"),
+        }
+        if any(e["status"] == "list_not_loaded" for e in data["coverage"]):
+            wanted["COV-002"] = ("info",)
+        if self.air_freight is not None:
+            wanted["EXM-001"] = ("info",)
+        if self.has_window:
+            wanted["WIN-001"] = ("query", "hold", "info")
+        if self.checks["registered_quantity_and_value"]:
+            wanted["FLD-002"] = ("query",)
+        if self.checks["fee_paid"]:
+            wanted["FEE-002"] = ("query",)
+        for check, outcomes in wanted.items():
+            rule_id = f"{self.prefix}-{check}"
+            rule = self.rules.get(rule_id)
+            missing = [o for o in outcomes if rule is None or o not in rule.outcomes]
+            if missing:
+                raise ValueError(
+                    f"[{self.plugin}] rules.toml must declare {rule_id} with outcomes "
+                    f"{', '.join(outcomes)} (missing: {', '.join(missing)})"
+                )
 
     def rule(self, check: str) -> Rule:
         return self.rules[f"{self.prefix}-{check}"]
@@ -173,6 +221,24 @@ class MonitoringScheme:
     def in_chapters(self, item: Item) -> bool:
         return item.hs_code[:2] in self.chapters
 
+    def hs_prefixes(self, ctx: CheckContext) -> tuple[str, ...]:
+        """What the scheme covers: the ``hs_prefixes`` an operator loaded in the plugin's
+        ``--config`` table (the notified tariff lines), else the whole ``chapters``."""
+        loaded = self.setting(ctx, "hs_prefixes")
+        if loaded is None:
+            return self.chapters
+        if isinstance(loaded, str) or not all(isinstance(p, str) and p for p in loaded):
+            raise ValueError(
+                f"[{self.plugin}] hs_prefixes must be a list of HS code prefixes, got {loaded!r}"
+            )
+        return tuple(loaded)
+
+    def exemption(self, boe: BillOfEntry, item: Item) -> str | None:
+        """Why a covered line needs no registration under the data file (``[air_freight]``)."""
+        if self.air_freight is None:
+            return None
+        return self.air_freight.reason(boe)
+
     def scope(
         self,
         boe: BillOfEntry,
@@ -180,9 +246,14 @@ class MonitoringScheme:
         exemption: Exemption | None = None,
         exemption_rule: str = "EXM-001",
     ) -> Scope:
-        """Which lines the scheme covers on the reference date, less the plugin's exemptions."""
+        """Which lines the scheme covers on the reference date, less the exempt ones
+        (``exemption``: the plugin's; default: the data file's)."""
+        exempt = exemption or self.exemption
         status = self.coverage.at(ctx.reference_date(boe))
-        candidates = [(i, item) for i, item in enumerate(boe.items) if self.in_chapters(item)]
+        prefixes = self.hs_prefixes(ctx)
+        candidates = [
+            (i, item) for i, item in enumerate(boe.items) if item.hs_code.startswith(prefixes)
+        ]
         if status is None or not candidates:
             return Scope([], [])
         if status == "list_not_loaded":
@@ -203,7 +274,7 @@ class MonitoringScheme:
             )
         findings, lines = [], []
         for i, item in candidates:
-            reason = exemption(boe, item) if exemption else None
+            reason = exempt(boe, item)
             if reason is None:
                 lines.append((i, item))
             else:
@@ -373,8 +444,10 @@ class MonitoringScheme:
                         field=f"items[{occ.index}].country_of_origin",
                     )
                 )
-        out += self._excess(boe, ctx, number, occurrences, record)
-        out += self._fee_paid(boe, ctx, number, occurrences, record)
+        if self.checks["registered_quantity_and_value"]:
+            out += self._excess(boe, ctx, number, occurrences, record)
+        if self.checks["fee_paid"]:
+            out += self._fee_paid(boe, ctx, number, occurrences, record)
         return out
 
     def _excess(
@@ -463,7 +536,7 @@ class MonitoringScheme:
         self,
         boe: BillOfEntry,
         ctx: CheckContext,
-        run: RunState | None,
+        run: RunView | None,
         lines: list[tuple[int, Item]],
     ) -> list[Finding]:
         """The registration window against the expected arrival.
@@ -472,7 +545,9 @@ class MonitoringScheme:
         registrations are checked in the stateless pass (``run`` is ``None``). The others wait
         for the in-sequence pass, where the noted IGM may give the arrival.
         """
-        rule, out = self.rule("WIN-001"), []
+        if self.earliest_days is None:
+            return []  # the scheme sets no window
+        rule, out, earliest_days = self.rule("WIN-001"), [], self.earliest_days
         for number, occurrences in self.by_number(lines).items():
             record = ctx.registry.licence(self.scheme, number)
             occ = occurrences[0]
@@ -496,13 +571,13 @@ class MonitoringScheme:
                     )
                 )
                 continue
-            earliest = arrival - timedelta(days=self.earliest_days)
+            earliest = arrival - timedelta(days=earliest_days)
             if issued < earliest:
                 out.append(
                     rule.finding(
                         "query",
                         f"{self.scheme} registration {number} was issued on {issued}, earlier "
-                        f"than {earliest} ({self.earliest_days} days before the expected "
+                        f"than {earliest} ({earliest_days} days before the expected "
                         f"arrival {arrival} per the {source})",
                         **where,
                     )
@@ -523,7 +598,7 @@ class MonitoringScheme:
         return out
 
     def _expected_arrival(
-        self, boe: BillOfEntry, run: RunState | None, record: RegistryRecord | None
+        self, boe: BillOfEntry, run: RunView | None, record: RegistryRecord | None
     ) -> tuple[date | None, str]:
         if record is not None and record.expected_arrival is not None:
             return record.expected_arrival, "registry"
@@ -596,49 +671,103 @@ class MonitoringScheme:
         return total, "Bill of Entry lines"
 
     def fees(
-        self, boe: BillOfEntry, ctx: CheckContext, lines: list[tuple[int, Item]]
+        self,
+        boe: BillOfEntry,
+        ctx: CheckContext,
+        lines: list[tuple[int, Item]],
+        *,
+        quoted: bool = True,
+        missing: bool = True,
+        run: RunView | None = None,
     ) -> tuple[list[Fee], list[Finding]]:
-        """One fee per registration quoted, and one for the registration the BoE lacks.
+        """One fee per registration quoted (``quoted``), and one for the registration the BoE
+        lacks (``missing``). With ``run``, a registration an earlier Bill of Entry quoted (in the
+        run or committed) is left out: its fee was listed there (``fee_once_per_registration``).
 
         Returns the fees and ``info`` findings for fees that could not be computed.
         """
-        rule = self.rule("FEE-001")
+        wanted: list[tuple[Licence | None, list[Item]]] = []
+        if quoted:
+            wanted += [
+                (occurrences[0].licence, [occ.item for occ in _distinct_items(occurrences)])
+                for number, occurrences in self.by_number(lines).items()
+                if run is None or not run.prior_uses(self.scheme, number, excluding=boe.message_id)
+            ]
+        unregistered = [item for _, item in lines if not item.licences_for(self.scheme)]
+        if missing and unregistered:
+            wanted.append((None, unregistered))
         fees: list[Fee] = []
         notes: list[Finding] = []
-        wanted: list[tuple[Licence | None, list[Item]]] = [
-            (occurrences[0].licence, [occ.item for occ in _distinct_items(occurrences)])
-            for occurrences in self.by_number(lines).values()
-        ]
-        missing = [item for _, item in lines if not item.licences_for(self.scheme)]
-        if missing:
-            wanted.append((None, missing))
         for licence, items in wanted:
-            record = None if licence is None else ctx.registry.licence(self.scheme, licence.number)
-            due = self.registration_fee(boe, ctx, items, licence, record)
-            if due is None:
-                continue
-            numbers = [item.number for item in items]
-            only = numbers[0] if len(numbers) == 1 else None
-            label = (
-                f"{self.scheme} registration {licence.number}"
-                if licence
-                else f"missing {self.scheme} registration "
-                f"(item{'s' if len(numbers) > 1 else ''} {', '.join(map(str, numbers))})"
-            )
-            if due.amount is None:
-                notes.append(rule.finding("info", f"{label}: {due.basis}", item=only))
-                continue
-            fees.append(
-                Fee(
-                    rule=rule.id,
-                    scheme=rule.scheme,
-                    kind="registration_fee",
-                    amount=due.amount,
-                    item=only,
-                    basis=f"{label}: {due.basis}",
-                )
-            )
+            fee = self._fee(boe, ctx, licence, items)
+            if isinstance(fee, Fee):
+                fees.append(fee)
+            elif fee is not None:
+                notes.append(fee)
         return fees, notes
+
+    def _fee(
+        self, boe: BillOfEntry, ctx: CheckContext, licence: Licence | None, items: list[Item]
+    ) -> Fee | Finding | None:
+        """The fee of one registration (``licence`` None: the missing one) for these lines; an
+        ``info`` finding when it cannot be computed; ``None`` when no fee is in force."""
+        rule = self.rule("FEE-001")
+        record = None if licence is None else ctx.registry.licence(self.scheme, licence.number)
+        due = self.registration_fee(boe, ctx, items, licence, record)
+        if due is None:
+            return None
+        numbers = [item.number for item in items]
+        only = numbers[0] if len(numbers) == 1 else None
+        label = (
+            f"{self.scheme} registration {licence.number}"
+            if licence
+            else f"missing {self.scheme} registration "
+            f"(item{'s' if len(numbers) > 1 else ''} {', '.join(map(str, numbers))})"
+        )
+        if due.amount is None:
+            return rule.finding("info", f"{label}: {due.basis}", item=only)
+        return Fee(
+            rule=rule.id,
+            scheme=rule.scheme,
+            kind="registration_fee",
+            amount=due.amount,
+            item=only,
+            basis=f"{label}: {due.basis}",
+        )
+
+
+@dataclass(frozen=True)
+class AirFreight:
+    """``[air_freight]``: the scheme does not apply to goods that come by air."""
+
+    modes: frozenset[str]
+    station_types: frozenset[str]
+
+    @classmethod
+    def from_entry(cls, entry: Mapping[str, Any] | None) -> AirFreight | None:
+        if entry is None:
+            return None
+        return cls(frozenset(entry.get("modes", ())), frozenset(entry.get("station_types", ())))
+
+    def reason(self, boe: BillOfEntry) -> str | None:
+        if boe.mode.value in self.modes:
+            return f"air freight (mode {boe.mode.value})"
+        if station_type(boe.port_code) in self.station_types:
+            return f"air freight ({boe.port_code} is an air cargo station)"
+        return None
+
+
+#: the optional checks of ``[checks]`` (all on unless the data file turns them off)
+CHECKS = ("registered_quantity_and_value", "fee_paid")
+
+
+def _checks(plugin: str, entry: Mapping[str, Any]) -> dict[str, bool]:
+    unknown = sorted(set(entry) - set(CHECKS))
+    if unknown:
+        raise ValueError(
+            f"[{plugin}] unknown [checks] key {unknown[0]!r} (expected {', '.join(CHECKS)})"
+        )
+    return {name: bool(entry.get(name, True)) for name in CHECKS}
 
 
 class UnknownFeeModel(ValueError):

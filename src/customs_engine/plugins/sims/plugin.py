@@ -27,7 +27,7 @@ class SimsPlugin(MonitoringPlugin):
     def exemption(self, boe: BillOfEntry, item: Item) -> str | None:
         if item.purpose == Purpose.PACKAGING_REIMPORT:
             return "steel re-imported for packaging (purpose PACKAGING_REIMPORT)"
-        return None
+        return super().exemption(boe, item)
 
     def in_sequence(
         self, boe: BillOfEntry, run: RunView, lines: list[tuple[int, Item]]
