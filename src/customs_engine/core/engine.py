@@ -27,6 +27,7 @@ from customs_engine.core.ledger.run_state import (
     RunState,
     message_key,
 )
+from customs_engine.core.ledger.run_view import ReadOnlyRun
 from customs_engine.core.models import BillOfEntry, Function, ImportGeneralManifest
 from customs_engine.core.money import inr
 from customs_engine.core.plugin_host import FirstResult, ImplCall, PluginHost
@@ -86,6 +87,8 @@ class Engine:
             handled_schemes=host.handled_licence_schemes(),
         )
         self.run = run or RunState()
+        #: what hooks see of the run: its read methods, never apply_claims or commit
+        self.view = ReadOnlyRun(self.run)
         self.engine_info = EngineInfo(
             version=__version__, as_of=self.ctx.as_of, plugins=host.versions()
         )
@@ -228,7 +231,7 @@ class Engine:
         uses = []
         credits: list[Credit] = []
         rate_date = None
-        whole = self.host.call_first("customs_resolve_message", parsed=parsed, run=self.run)
+        whole = self.host.call_first("customs_resolve_message", parsed=parsed, run=self.view)
         findings += self._failures(whole.failures)
         message = whole.result if whole.result is not None else message
         if message is not None:
@@ -236,14 +239,14 @@ class Engine:
             self.run.current_key = key
             only = CANCELLATION_PLUGINS if message.function == Function.CANCELLATION else None
             for part in self._collect(
-                "customs_check_in_sequence", only=only, message=message, ctx=self.ctx, run=self.run
+                "customs_check_in_sequence", only=only, message=message, ctx=self.ctx, run=self.view
             ):
                 (fees if isinstance(part, Fee) else findings).append(part)
             claims: list[AuthorisationClaim] = []
             if isinstance(message, BillOfEntry):
                 if message.function != Function.CANCELLATION:
                     answer = self.host.call_first(
-                        "customs_rate_date", boe=message, ctx=self.ctx, run=self.run
+                        "customs_rate_date", boe=message, ctx=self.ctx, run=self.view
                     )
                     findings += self._failures(answer.failures)
                     rate_date = answer.result

@@ -22,7 +22,8 @@ from customs_engine.core.checks import (
 from customs_engine.core.checks import routing as nac
 from customs_engine.core.checks.catalogue import RULES
 from customs_engine.core.hookspecs import hookimpl
-from customs_engine.core.ledger.run_state import RunState
+from customs_engine.core.ledger.run_state import ledger_of
+from customs_engine.core.ledger.run_view import RunView
 from customs_engine.core.models import BillOfEntry, BillOfEntryType, Function, ImportGeneralManifest
 from customs_engine.core.response import Fee, Finding, Routing
 from customs_engine.core.rules import Rule
@@ -59,8 +60,9 @@ def customs_check_manifest(manifest: ImportGeneralManifest, ctx: CheckContext) -
 
 @hookimpl
 def customs_check_in_sequence(
-    message: BillOfEntry | ImportGeneralManifest, ctx: CheckContext, run: RunState
+    message: BillOfEntry | ImportGeneralManifest, ctx: CheckContext, run: RunView
 ) -> list[Finding | Fee]:
+    run = ledger_of(run)  # the core reads more of the run than plugins may
     documents = lifecycle.check_lifecycle(message, ctx, run)
     if not isinstance(message, BillOfEntry) or message.function == Function.CANCELLATION:
         return documents
@@ -81,5 +83,5 @@ def customs_routing(boe: BillOfEntry, ctx: CheckContext) -> Routing | None:
 
 
 @hookimpl
-def customs_rate_date(boe: BillOfEntry, ctx: CheckContext, run: RunState) -> date:
-    return nac.rate_date(boe, run)
+def customs_rate_date(boe: BillOfEntry, ctx: CheckContext, run: RunView) -> date:
+    return nac.rate_date(boe, ledger_of(run))

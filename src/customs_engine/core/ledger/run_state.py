@@ -34,6 +34,7 @@ from typing import Any, Protocol
 from customs_engine.core.ledger.documents import Account, DocumentTable, DocumentVersion, Holdings
 from customs_engine.core.ledger.journal import RunJournal
 from customs_engine.core.ledger.replay import ReplayTable
+from customs_engine.core.ledger.run_view import RunView, _wrapped
 from customs_engine.core.ledger.units import convert
 from customs_engine.core.models import BillOfEntry, BillOfEntryType, Function, ImportGeneralManifest
 from customs_engine.core.registry.records import Registry
@@ -767,3 +768,13 @@ def _undebited(
             )
         )
     return out
+
+
+def ledger_of(run: RunView) -> RunState:
+    """The ledger behind the read-only view the engine hands to hooks. For the core's own
+    in-sequence checks only, which read more of the run than :class:`RunView` shows (documents,
+    resubmissions, noted Bills of Entry); plugins get the view."""
+    ledger = _wrapped(run)
+    if not isinstance(ledger, RunState):
+        raise TypeError(f"not a run of the engine: {type(run).__name__}")
+    return ledger
