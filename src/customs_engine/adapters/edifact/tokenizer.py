@@ -427,28 +427,10 @@ def _block(
     """Split segments from ``pos`` up to the first unescaped terminator after
     :data:`BLOCK_CHARS` characters, the end, or the next UNA. Returns the block, where the next
     one starts and whether that starts a fresh stretch (a UNA)."""
-    term, esc = splitter.term, splitter.esc
-    data_sep, comp_sep = splitter.data_sep, splitter.comp_sep
+    esc, data_sep, comp_sep = splitter.esc, splitter.data_sep, splitter.comp_sep
     stop = splitter.cut(text, pos)
     has_esc = text.find(esc, pos, stop) >= 0
-    if has_esc and text.find(esc + term, pos, stop) >= 0:
-        # pieces between unescaped terminators, without a piece per escaped one (16 MiB of
-        # ``a?'`` would otherwise be millions of pieces before they are joined again)
-        parts = splitter.split_escaped(text, pos, stop)
-        can_mark = not any(text.find(mark, pos, stop) >= 0 for mark in MARKS)
-    else:
-        body = text[pos:stop] if pos or stop < len(text) else text
-        parts = body.split(term)
-        can_mark = has_esc and not any(mark in body for mark in MARKS)
-    tail: str | None = parts.pop()
-    if text.find("UNA", pos, stop) >= 0:
-        for i, raw in enumerate(parts):
-            if (i or not fresh) and raw.lstrip(_AFTER_TERMINATOR).startswith("UNA"):
-                tail = None  # a new interchange with its own service characters starts here
-                del parts[i:]
-                break
-        if tail is not None and tail.lstrip(_AFTER_TERMINATOR).startswith("UNA"):
-            tail = None
+    parts, tail, can_mark = _pieces(text, pos, stop, splitter, has_esc, fresh)
     block = Block(index, pos, parts, [], splitter.chars)
     segments = block.segments
     new, valid_tags, blanks, stubs = _new, _valid_tags, _AFTER_TERMINATOR, _stubs
@@ -495,10 +477,39 @@ def _block(
     if tail.strip(_AFTER_TERMINATOR):
         raise _error(
             lines,
-            f"unexpected end of text: the last segment has no terminator {term!r}",
+            f"unexpected end of text: the last segment has no terminator {splitter.term!r}",
             end + len(tail) - len(tail.lstrip(_AFTER_TERMINATOR)),
         )
     return block, stop, False
+
+
+def _pieces(
+    text: str, pos: int, stop: int, splitter: _Splitter, has_esc: bool, fresh: bool
+) -> tuple[list[str], str | None, bool]:
+    """The block's text from ``pos`` to ``stop`` cut at unescaped terminators: the whole
+    segments, what follows the last terminator (``None`` when a UNA starts a new interchange
+    there or earlier: the block ends before it), and whether escaped segments may be read by
+    their marks (:meth:`_Splitter.marked_segment`)."""
+    term, esc = splitter.term, splitter.esc
+    if has_esc and text.find(esc + term, pos, stop) >= 0:
+        # pieces between unescaped terminators, without a piece per escaped one (16 MiB of
+        # ``a?'`` would otherwise be millions of pieces before they are joined again)
+        parts = splitter.split_escaped(text, pos, stop)
+        can_mark = not any(text.find(mark, pos, stop) >= 0 for mark in MARKS)
+    else:
+        body = text[pos:stop] if pos or stop < len(text) else text
+        parts = body.split(term)
+        can_mark = has_esc and not any(mark in body for mark in MARKS)
+    tail: str | None = parts.pop()
+    if text.find("UNA", pos, stop) >= 0:
+        for i, raw in enumerate(parts):
+            if (i or not fresh) and raw.lstrip(_AFTER_TERMINATOR).startswith("UNA"):
+                tail = None  # a new interchange with its own service characters starts here
+                del parts[i:]
+                break
+        if tail is not None and tail.lstrip(_AFTER_TERMINATOR).startswith("UNA"):
+            tail = None
+    return parts, tail, can_mark
 
 
 def _slow_segment(splitter: _Splitter, raw: str, block: Block, index: int, lines: Lines) -> Segment:

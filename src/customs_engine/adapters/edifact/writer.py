@@ -21,6 +21,7 @@ from customs_engine.core.dates import IST
 from customs_engine.core.models import (
     BillOfEntry,
     BillOfEntryType,
+    Certificate,
     CertificateType,
     Conveyance,
     Function,
@@ -126,12 +127,33 @@ def cusdec_body(boe: BillOfEntry) -> list[Segment]:
         segs.append(dtm("132", boe.expected_arrival))
     if boe.arrived_at:
         segs.append(dtm("178", boe.arrived_at))
+    segs += _boe_attributes(boe)
+    segs += _boe_references(boe)
+    segs.append(Segment("TDT", "20", "", MODE_CODES[boe.mode]))
+    segs += _boe_parties(boe)
+    segs.append(Segment("UNS", "D"))
+    for item in boe.items:
+        segs += item_segments(item)
+    segs += [Segment("UNS", "S"), Segment("CNT", ["5", str(len(boe.items))])]
+    return segs
+
+
+def _boe_attributes(boe: BillOfEntry) -> list[Segment]:
+    """The prior flag and the importer's category and unit type, as attributes."""
+    segs = []
     if boe.prior:
         segs.append(attribute("PRIOR", True))
     if boe.importer.category:
         segs.append(attribute("ICAT", boe.importer.category))
     if boe.importer.unit_type:
         segs.append(attribute("UNIT", boe.importer.unit_type))
+    return segs
+
+
+def _boe_references(boe: BillOfEntry) -> list[Segment]:
+    """The IGM and B/L the Bill of Entry is noted against, its own number, the warehousing
+    entry it clears."""
+    segs = []
     ref = boe.manifest
     if ref is not None:
         if ref.igm_number or ref.igm_date or ref.line is not None or ref.subline is not None:
@@ -156,7 +178,12 @@ def cusdec_body(boe: BillOfEntry) -> list[Segment]:
         segs.append(Segment("RFF", ["ABT", boe.number]))
     if boe.ex_bond_of:
         segs.append(Segment("RFF", ["ACE", boe.ex_bond_of]))
-    segs.append(Segment("TDT", "20", "", MODE_CODES[boe.mode]))
+    return segs
+
+
+def _boe_parties(boe: BillOfEntry) -> list[Segment]:
+    """The importer (with its GSTIN and PAN) and the customs broker."""
+    segs = []
     imp = boe.importer
     if imp.iec or imp.name or imp.gstin or imp.pan:
         segs.append(party("IM", imp.iec, imp.name))
@@ -166,10 +193,6 @@ def cusdec_body(boe: BillOfEntry) -> list[Segment]:
             segs.append(Segment("RFF", ["AHP", imp.pan]))  # 1153 AHP: tax registration number
     if boe.broker:
         segs.append(party("CB", boe.broker, None))
-    segs.append(Segment("UNS", "D"))
-    for item in boe.items:
-        segs += item_segments(item)
-    segs += [Segment("UNS", "S"), Segment("CNT", ["5", str(len(boe.items))])]
     return segs
 
 
@@ -177,6 +200,23 @@ def item_segments(item: Item) -> list[Segment]:
     segs = [Segment("CST", str(item.number), [item.hs_code, "122"])]
     if item.description:
         segs += free_text("AAA", item.description)
+    psic = next(iter(item.certificates_of(CertificateType.PSIC)), None)
+    segs += _item_attributes(item, psic)
+    if item.country_of_origin:
+        segs.append(Segment("LOC", "27", item.country_of_origin))
+    segs.append(Segment("MEA", "AAE", "", [item.unit, number(item.quantity)]))
+    if psic is not None:
+        for prop, value in (("BGR", psic.background_usvh), ("MXR", psic.max_usvh)):
+            if value is not None:
+                segs.append(Segment("MEA", "AAE", prop, ["USH", number(value)]))
+    segs += _item_values(item)
+    segs += _item_documents(item)
+    return segs
+
+
+def _item_attributes(item: Item, psic: Certificate | None) -> list[Segment]:
+    """Category, purpose, scrap form, self-certification and the certificates' declarations."""
+    segs = []
     if item.product_category:
         segs.append(attribute("PCAT", item.product_category))
     segs.append(attribute("PURP", item.purpose))
@@ -184,7 +224,6 @@ def item_segments(item: Item) -> list[Segment]:
         segs.append(attribute("SFRM", item.scrap_form))
     if item.self_certified:
         segs.append(attribute("SELF", True))
-    psic = next(iter(item.certificates_of(CertificateType.PSIC)), None)
     contract = next(iter(item.certificates_of(CertificateType.CONTRACT)), None)
     for name, cert, field in (
         ("PNOR", psic, "no_radioactive"),
@@ -194,13 +233,12 @@ def item_segments(item: Item) -> list[Segment]:
     ):
         if cert is not None and getattr(cert, field) is not None:
             segs.append(attribute(name, getattr(cert, field)))
-    if item.country_of_origin:
-        segs.append(Segment("LOC", "27", item.country_of_origin))
-    segs.append(Segment("MEA", "AAE", "", [item.unit, number(item.quantity)]))
-    if psic is not None:
-        for prop, value in (("BGR", psic.background_usvh), ("MXR", psic.max_usvh)):
-            if value is not None:
-                segs.append(Segment("MEA", "AAE", prop, ["USH", number(value)]))
+    return segs
+
+
+def _item_values(item: Item) -> list[Segment]:
+    """The INR value, and the foreign value with its currency and rate."""
+    segs = []
     if item.value_inr is not None:
         segs.append(Segment("MOA", ["40", number(item.value_inr), "INR"]))
     if item.foreign_value is not None:
@@ -210,6 +248,12 @@ def item_segments(item: Item) -> list[Segment]:
         if fv.rate is not None:
             cux.append(number(fv.rate))
         segs.append(Segment("CUX", *cux))
+    return segs
+
+
+def _item_documents(item: Item) -> list[Segment]:
+    """Licences and certificates, each with its dates (and a certificate's agency)."""
+    segs = []
     for lic in item.licences:
         segs.append(Segment("DOC", ["911", "", "", lic.scheme], lic.number))
         if lic.issued_on:

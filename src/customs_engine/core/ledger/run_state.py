@@ -37,7 +37,7 @@ from customs_engine.core.ledger.replay import ReplayTable
 from customs_engine.core.ledger.run_view import RunView, _wrapped
 from customs_engine.core.ledger.units import convert
 from customs_engine.core.models import BillOfEntry, BillOfEntryType, Function, ImportGeneralManifest
-from customs_engine.core.registry.records import Registry
+from customs_engine.core.registry.records import Registry, RegistryRecord
 from customs_engine.core.response import AuthorisationClaim, AuthorisationUse, Credit
 
 ZERO = Decimal(0)
@@ -445,6 +445,41 @@ class RunState:
         back. Without ``--commit`` the run keeps the new version and its entries; with it,
         :meth:`commit` hands them to the store.
         """
+        replay = self._replayed(key, message)
+        if replay is not None:
+            # the same submission again: report what was debited, debit nothing new
+            return ClaimResult(uses=replay, replayed=True)
+        claims = self._claims_of(claims, message)
+        replaced = self.replaces(message) if message is not None else None
+        released = self.holdings(replaced.message_id) if replaced is not None else {}
+        result = ClaimResult(replaces=replaced is not None, credits=reversals(released))
+        void_holdings = self._void_noted(message, replaced, result)
+        standing = self._check_claims(claims, registry, _by_licence(released), result)
+        if result.shortfalls and self.store is not None:
+            # another committer may have stored this very submission since it was looked up
+            # (its debits are what is now short): the answer is then a replay, as the ledger says
+            committed = self.store.committed_uses(key)
+            if committed is not None:
+                return ClaimResult(uses=list(committed), replayed=True)
+        if result.shortfalls or not filed:
+            return _nothing_debited(result, standing)
+        if (
+            isinstance(message, BillOfEntry)
+            and message.type == BillOfEntryType.WAREHOUSING
+            and message.function != Function.CANCELLATION
+        ):
+            result.debits += bond_openings(message)
+        if not self.committing:
+            self._settle(key, message, result, released, void_holdings)
+        elif result.uses and message is None:
+            self._applied[key] = result.uses
+        return result
+
+    def _replayed(
+        self, key: str, message: BillOfEntry | ImportGeneralManifest | None
+    ) -> list[AuthorisationUse] | None:
+        """What this very submission debited when it was seen before (in the run, committed, or
+        accepted by the run without claims), or ``None`` when it is new."""
         replay = self._applied.get(key)
         if replay is None and self.store is not None:
             committed = self.store.committed_uses(key)
@@ -457,53 +492,60 @@ class RunState:
             and self._documents.has_key(message.message_id, key)
         ):
             replay = []
-        if replay is not None:
-            # the same submission again: report what was debited, debit nothing new
-            return ClaimResult(uses=list(replay), replayed=True)
+        return None if replay is None else list(replay)
+
+    def _claims_of(
+        self,
+        claims: Iterable[AuthorisationClaim],
+        message: BillOfEntry | ImportGeneralManifest | None,
+    ) -> list[AuthorisationClaim]:
+        """The claims to check: none for a cancellation (it only credits back); an ex-bond Bill
+        of Entry's draw on its bond besides the plugins' claims."""
         if message is not None and message.function == Function.CANCELLATION:
-            claims = []  # a cancellation only credits back
-        elif isinstance(message, BillOfEntry) and message.type == BillOfEntryType.EX_BOND:
-            claims = [*claims, *self.bond_claims(message)]
-        replaced = self.replaces(message) if message is not None else None
-        released = self.holdings(replaced.message_id) if replaced is not None else {}
-        freed: dict[tuple[str, str], tuple[Decimal, Decimal]] = {}
-        for (held_scheme, held_number, _item, _unit), (held_q, held_v) in released.items():
-            freed_q, freed_v = freed.get((held_scheme, held_number), (ZERO, ZERO))
-            freed[(held_scheme, held_number)] = (freed_q + held_q, freed_v + held_v)
-        result = ClaimResult(replaces=replaced is not None, credits=reversals(released))
-        void_holdings: dict[str, Holdings] = {}
-        if (
+            return []
+        if isinstance(message, BillOfEntry) and message.type == BillOfEntryType.EX_BOND:
+            return [*claims, *self.bond_claims(message)]
+        return list(claims)
+
+    def _void_noted(
+        self,
+        message: BillOfEntry | ImportGeneralManifest | None,
+        replaced: DocumentVersion | None,
+        result: ClaimResult,
+    ) -> dict[str, Holdings]:
+        """An IGM cancellation voids the known Bills of Entry noted against it: what each holds
+        is credited back (added to ``result``)."""
+        if not (
             isinstance(message, ImportGeneralManifest)
             and replaced is not None
             and message.function == Function.CANCELLATION
         ):
-            for noted in self.noted_documents(message):
-                void_holdings[noted.message_id] = self.holdings(noted.message_id)
-                result.credits += reversals(void_holdings[noted.message_id])
-            result.voided = sorted(void_holdings)
+            return {}
+        void_holdings: dict[str, Holdings] = {}
+        for noted in self.noted_documents(message):
+            void_holdings[noted.message_id] = self.holdings(noted.message_id)
+            result.credits += reversals(void_holdings[noted.message_id])
+        result.voided = sorted(void_holdings)
+        return void_holdings
+
+    def _check_claims(
+        self,
+        claims: list[AuthorisationClaim],
+        registry: Registry,
+        freed: dict[tuple[str, str], tuple[Decimal, Decimal]],
+        result: ClaimResult,
+    ) -> list[tuple[Decimal | None, Decimal | None]]:
+        """Each claim against what is left of its licence (less this message's earlier claims):
+        a use and a debit when covered, a use and a shortfall when not (added to ``result``).
+        Returns the balances each claim found before this message's claims."""
         own: dict[tuple[str, str], tuple[Decimal, Decimal]] = {}  # this message's claims so far
         standing: list[tuple[Decimal | None, Decimal | None]] = []  # balances without them
         for claim in claims:
             bond = claim.scheme.upper() == BOND
             record = None if bond else registry.licence(claim.scheme, claim.number)
             number = (claim.scheme.upper(), claim.number)
-            debited_quantity, debited_value = self.debited(*number)
-            freed_quantity, freed_value = freed.get(number, (ZERO, ZERO))
-            debited_quantity -= freed_quantity
-            debited_value -= freed_value
+            standing.append(self._balance(number, record, bond, freed))
             own_quantity, own_value = own.get(number, (ZERO, ZERO))
-            standing.append(
-                (
-                    ZERO - debited_quantity
-                    if bond
-                    else None
-                    if record is None or record.quantity is None
-                    else (record.quantity - debited_quantity),
-                    None
-                    if record is None or record.value_inr is None
-                    else (record.value_inr - debited_value),
-                )
-            )
             left_quantity = None if standing[-1][0] is None else standing[-1][0] - own_quantity
             left_value = None if standing[-1][1] is None else standing[-1][1] - own_value
             unit = record.unit if record is not None and record.unit else claim.unit
@@ -517,61 +559,45 @@ class RunState:
             )
             if amount is None or not covered:
                 result.shortfalls.append(Shortfall(claim, left_quantity, left_value, reason))
-                result.uses.append(
-                    AuthorisationUse(
-                        scheme=claim.scheme.lower(),
-                        number=claim.number,
-                        item=claim.item,
-                        debited_quantity=ZERO,
-                        debited_value=ZERO,
-                        remaining_quantity=left_quantity,
-                        remaining_value=left_value,
-                    )
-                )
+                result.uses.append(_use(claim, ZERO, ZERO, left_quantity, left_value))
                 continue
             own[number] = (own_quantity + amount, own_value + claim.value_inr)
             result.debits.append(Debit(*number, claim.item, amount, claim.value_inr, claim, unit))
             result.uses.append(
-                AuthorisationUse(
-                    scheme=claim.scheme.lower(),
-                    number=claim.number,
-                    item=claim.item,
-                    debited_quantity=amount,
-                    debited_value=claim.value_inr,
-                    remaining_quantity=(None if left_quantity is None else left_quantity - amount),
-                    remaining_value=None if left_value is None else left_value - claim.value_inr,
+                _use(
+                    claim,
+                    amount,
+                    claim.value_inr,
+                    None if left_quantity is None else left_quantity - amount,
+                    None if left_value is None else left_value - claim.value_inr,
                 )
             )
-        if result.shortfalls and self.store is not None:
-            # another committer may have stored this very submission since it was looked up
-            # (its debits are what is now short): the answer is then a replay, as the ledger says
-            committed = self.store.committed_uses(key)
-            if committed is not None:
-                return ClaimResult(uses=list(committed), replayed=True)
-        if result.shortfalls or not filed:
-            uses = [
-                use.model_copy(
-                    update={
-                        "debited_quantity": ZERO,
-                        "debited_value": ZERO,
-                        "remaining_quantity": quantity,
-                        "remaining_value": value,
-                    }
-                )
-                for use, (quantity, value) in zip(result.uses, standing, strict=True)
-            ]
-            return ClaimResult(uses=uses, shortfalls=result.shortfalls)
-        if (
-            isinstance(message, BillOfEntry)
-            and message.type == BillOfEntryType.WAREHOUSING
-            and message.function != Function.CANCELLATION
-        ):
-            result.debits += bond_openings(message)
-        if not self.committing:
-            self._settle(key, message, result, released, void_holdings)
-        elif result.uses and message is None:
-            self._applied[key] = result.uses
-        return result
+        return standing
+
+    def _balance(
+        self,
+        number: tuple[str, str],
+        record: RegistryRecord | None,
+        bond: bool,
+        freed: dict[tuple[str, str], tuple[Decimal, Decimal]],
+    ) -> tuple[Decimal | None, Decimal | None]:
+        """What is left of a licence (quantity, INR value; ``None``: no limit on record) with
+        what the replaced version held credited back. A bond holds what was debited as negative
+        entries: what is left is their opposite."""
+        debited_quantity, debited_value = self.debited(*number)
+        freed_quantity, freed_value = freed.get(number, (ZERO, ZERO))
+        debited_quantity -= freed_quantity
+        debited_value -= freed_value
+        if bond:
+            quantity: Decimal | None = ZERO - debited_quantity
+        elif record is None or record.quantity is None:
+            quantity = None
+        else:
+            quantity = record.quantity - debited_quantity
+        value = (
+            None if record is None or record.value_inr is None else record.value_inr - debited_value
+        )
+        return quantity, value
 
     def _settle(
         self,
@@ -778,3 +804,48 @@ def ledger_of(run: RunView) -> RunState:
     if not isinstance(ledger, RunState):
         raise TypeError(f"not a run of the engine: {type(run).__name__}")
     return ledger
+
+
+def _by_licence(held: Holdings) -> dict[tuple[str, str], tuple[Decimal, Decimal]]:
+    """Holdings summed per licence (scheme, number), over its items and units."""
+    freed: dict[tuple[str, str], tuple[Decimal, Decimal]] = {}
+    for (scheme, number, _item, _unit), (quantity, value) in held.items():
+        freed_q, freed_v = freed.get((scheme, number), (ZERO, ZERO))
+        freed[(scheme, number)] = (freed_q + quantity, freed_v + value)
+    return freed
+
+
+def _use(
+    claim: AuthorisationClaim,
+    quantity: Decimal,
+    value: Decimal,
+    remaining_quantity: Decimal | None,
+    remaining_value: Decimal | None,
+) -> AuthorisationUse:
+    return AuthorisationUse(
+        scheme=claim.scheme.lower(),
+        number=claim.number,
+        item=claim.item,
+        debited_quantity=quantity,
+        debited_value=value,
+        remaining_quantity=remaining_quantity,
+        remaining_value=remaining_value,
+    )
+
+
+def _nothing_debited(
+    result: ClaimResult, standing: list[tuple[Decimal | None, Decimal | None]]
+) -> ClaimResult:
+    """All or nothing: every use with a zero debit and the balance as it stands."""
+    uses = [
+        use.model_copy(
+            update={
+                "debited_quantity": ZERO,
+                "debited_value": ZERO,
+                "remaining_quantity": quantity,
+                "remaining_value": value,
+            }
+        )
+        for use, (quantity, value) in zip(result.uses, standing, strict=True)
+    ]
+    return ClaimResult(uses=uses, shortfalls=result.shortfalls)
