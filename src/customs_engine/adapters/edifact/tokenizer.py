@@ -360,7 +360,7 @@ def blocks(text: str, *, light: bool = False, lines: Lines | None = None) -> Ite
 @contextmanager
 def paused_gc() -> Iterator[None]:
     """Tens of thousands of small lists and Segments in a row make the cyclic garbage collector
-    rescan the young heap again and again (about half the run time), yet none of them form
+    rescan the young heap again and again (a large share of the run time), yet none of them form
     cycles: they are freed by reference counting. Pause it while a block is read, then hand the
     survivors straight to the oldest generation (freeze + unfreeze moves them there without a
     scan) so the first young collection afterwards does not walk them all either. Nothing is

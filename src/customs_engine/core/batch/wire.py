@@ -6,14 +6,14 @@ every stateful step:
 * **Rebuilding objects.** Unpickling the canonical model costs more than the checks the main
   process runs on it: a 10-item Bill of Entry is some hundred pydantic objects, each rebuilt by a
   Python-level ``__setstate__``. So the message and the findings travel as the JSON pydantic
-  writes for them and are rebuilt by pydantic-core's validator, in one call and about a third of
-  the time. Fees, claims and routing are few and stay pickled as they are, so their exact values
-  (``Decimal`` places included, which the response's money format would round) are kept. Only
-  the message the checks saw travels: the valued copy (:attr:`Assessment.message`) when the
-  engine made one, else the parsed message; it arrives as :attr:`ParsedMessage.message`, which
-  is what :meth:`Engine.complete <customs_engine.core.engine.Engine.complete>` reads when the
-  assessment carries no message of its own (the submission key was computed before the
-  journey).
+  writes for them and are rebuilt by pydantic-core's validator in one call, without a Python
+  frame per object (figures in ``benchmarks/RESULTS.md``). Fees, claims and routing are few and
+  stay pickled as they are, so their exact values (``Decimal`` places included, which the
+  response's money format would round) are kept. Only the message the checks saw travels: the
+  valued copy (:attr:`Assessment.message`) when the engine made one, else the parsed message; it
+  arrives as :attr:`ParsedMessage.message`, which is what :meth:`Engine.complete
+  <customs_engine.core.engine.Engine.complete>` reads when the assessment carries no message of
+  its own (the submission key was computed before the journey).
 * **Pipes.** A pipe holds 64 KiB and an uncompressed batch of files or results is larger. The
   writer then waits, chunk by chunk, for the reader — and on the main process's side the reading
   and writing threads of :mod:`concurrent.futures` each need the interpreter lock that the main

@@ -1,9 +1,9 @@
 """What each submission of a run debited, kept so a re-submission is reported, never re-debited.
 
 A run over a large archive completes hundreds of thousands of Bills of Entry, and the ledger must
-remember every one that claimed an authorisation. Held as response objects that is kilobytes per
-message, so memory would grow with the archive. :class:`ReplayTable` keeps each submission's
-authorisation uses packed (a few hundred bytes) and, past :data:`IN_MEMORY` submissions, moves
+remember every one that claimed an authorisation. Held as response objects, memory would grow
+with the archive. :class:`ReplayTable` keeps each submission's authorisation uses packed (a small
+fraction of the objects' size) and, past :data:`IN_MEMORY` submissions, moves
 them to a private temporary SQLite database (deleted when the run ends; its page cache is bounded),
 so memory stays flat however long the run.
 """

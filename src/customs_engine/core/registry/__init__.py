@@ -25,7 +25,7 @@ __all__ = ["SqlRegistry", "default_url", "missing_driver_hint", "resolve_url", "
 
 def __getattr__(name: str) -> Any:
     """``SqlRegistry`` is imported on first use: a run without a database never loads
-    SQLAlchemy (a fifth of a second of start-up)."""
+    SQLAlchemy, which would lengthen every start-up."""
     if name == "SqlRegistry":
         from customs_engine.core.registry.store import SqlRegistry
 

@@ -37,7 +37,7 @@ BATCH = 5000
 #: problems printed per file (the rest are counted)
 MAX_REPORTED = 50
 _VALUE_COLUMNS = tuple(RegistryRecord.model_fields)
-#: the table itself: a Core insert of plain dicts (the ORM's bulk path costs twice the time)
+#: the table itself: a Core insert of plain dicts (the ORM's bulk path builds an object per row)
 RECORDS = cast(Table, RecordRow.__table__)
 _DATES = ("issued_on", "valid_until", "expected_arrival")
 
