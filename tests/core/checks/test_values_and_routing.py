@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+import customs_engine.testing as kit
 from customs_engine.core.registry.records import MemoryRegistry, RegistryRecord
 from customs_engine.core.valuation import value_bill_of_entry
 from customs_engine.testing import rules_of
@@ -126,3 +127,30 @@ def test_rate_date_is_the_later_of_presentation_and_entry_inwards() -> None:
     )
     assert run.validate_message(message).rate_date == date(2026, 3, 4)
     assert engine().validate_message(boe()).rate_date == date(2026, 3, 9)
+
+
+def test_rate_002_an_ex_bond_bill_is_assessed_on_its_own_presentation_date() -> None:
+    ex_bond = kit.bill_of_entry(
+        kit.item(), type="EX_BOND", ex_bond_of="7000001", presented_at=at("2026-04-01")
+    )
+    response = kit.check(ex_bond, only=["core"])
+    found = kit.assert_finding(
+        response, "CORE-RATE-002", outcome="info", item=None, field="presented_at"
+    )
+    assert "2026-04-01" in found.message and "7000001" in found.message
+    assert "Customs Act 1962 s.15(1)(b)" in found.reference
+    assert response.rate_date == date(2026, 4, 1)
+
+
+@pytest.mark.parametrize(
+    ("kind", "presented"),
+    [
+        ("HOME_CONSUMPTION", "2026-04-01"),
+        ("WAREHOUSING", "2026-04-01"),
+        ("EX_BOND", "2003-05-13"),  # before s.15(1)(b) took its present form
+    ],
+)
+def test_rate_002_quiet_for_other_bills_and_before_14_may_2003(kind: str, presented: str) -> None:
+    extra = {"ex_bond_of": "7000001", "manifest": None} if kind == "EX_BOND" else {}
+    message = kit.bill_of_entry(kit.item(), type=kind, presented_at=at(presented), **extra)
+    kit.assert_no_finding(kit.check(message, only=["core"]), "CORE-RATE-002")

@@ -50,6 +50,7 @@ def customs_check_bill_of_entry(boe: BillOfEntry, ctx: CheckContext) -> list[Fin
         *exchange.check_exchange(boe, ctx),
         *licences.check_licences(boe, ctx),
         *nac.check_routing(boe, ctx),
+        *nac.check_ex_bond_rate_date(boe, ctx),
     ]
 
 

@@ -1,5 +1,5 @@
 """Faceless-assessment routing by the first item's heading (CORE-NAC-001) and the
-rate date (Customs Act s.15)."""
+rate date (Customs Act s.15; an ex-bond Bill of Entry's, CORE-RATE-002)."""
 
 from __future__ import annotations
 
@@ -40,6 +40,25 @@ def check_routing(boe: BillOfEntry, ctx: CheckContext) -> list[Finding]:
             f"{why}: routing left to the port",
             item=boe.items[0].number,
             field="items[0].hs_code",
+        )
+    ]
+
+
+def check_ex_bond_rate_date(boe: BillOfEntry, ctx: CheckContext) -> list[Finding]:
+    """An ex-bond Bill of Entry is assessed at the rates in force on the day it is presented,
+    not on the day the goods were warehoused (s.15(1)(b) since 14.05.2003): said as ``info``, as
+    the response's ``rate_date`` is then that day (:func:`rate_date`)."""
+    rule = RULES["CORE-RATE-002"]
+    if boe.type != BillOfEntryType.EX_BOND or not rule.in_force(ctx.reference_date(boe)):
+        return []
+    warehoused = f" {boe.ex_bond_of}" if boe.ex_bond_of else ""
+    return [
+        rule.finding(
+            "info",
+            f"rate of duty and tariff value as in force on {boe.presented_on}, the day this "
+            "ex-bond Bill of Entry for home consumption is presented, not those of the "
+            f"warehousing Bill of Entry{warehoused}",
+            field="presented_at",
         )
     ]
 
