@@ -21,6 +21,7 @@ from typing import Any, BinaryIO, NoReturn, cast
 import click
 
 from customs_engine import __version__
+from customs_engine.cli_options import commit_option, config_option, db_option
 from customs_engine.core.batch.inputs import (
     InputError,
     Limits,
@@ -41,7 +42,7 @@ from customs_engine.core.plugin_host import (
     PluginLoadError,
 )
 from customs_engine.core.registry.records import MemoryRegistry
-from customs_engine.core.registry.urls import DEFAULT_DESCRIPTION, resolve_url, sqlite_path
+from customs_engine.core.registry.urls import resolve_url, sqlite_path
 from customs_engine.registry_cli import open_registry, registry
 from customs_engine.service.commands import serve, tokens, watch
 
@@ -256,22 +257,15 @@ def main() -> None:
     help="Response format, as the loaded plugins provide.",
 )
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write here, not stdout.")
-@click.option(
-    "--db", envvar="CUSTOMS_DB", help=f"Registry database URL (default {DEFAULT_DESCRIPTION})."
-)
-@click.option("--commit", is_flag=True, help="Persist IGMs and authorisation debits.")
+@db_option
+@commit_option
 @click.option(
     "--as-of",
     callback=_as_of,
     metavar="YYYY-MM-DD",
     help="Apply the rules in force on this date to every message.",
 )
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False),
-    help="TOML file: one table per plugin.",
-)
+@config_option()
 @click.option(
     "-j",
     "--jobs",
@@ -420,12 +414,7 @@ def rules(scheme: str | None, fmt: str) -> None:
     help="Wire format to write, as the loaded plugins provide.",
 )
 @click.option("-o", "--output", type=click.Path(dir_okay=False))
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False),
-    help="TOML file: one table per plugin (e.g. [ices_flatfile] igm_number).",
-)
+@config_option("e.g. [ices_flatfile] igm_number")
 @click.option(
     "--force",
     is_flag=True,

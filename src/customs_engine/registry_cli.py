@@ -3,21 +3,34 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import click
 
+from customs_engine.cli_options import db_option
 from customs_engine.core.money import inr
 from customs_engine.core.registry import missing_driver_hint, resolve_url, url_for_run
 from customs_engine.core.registry.records import RegistryRecord
-from customs_engine.core.registry.urls import DEFAULT_DESCRIPTION
 
 if TYPE_CHECKING:  # SQLAlchemy and Alembic load only when a database is opened
     from customs_engine.core.registry.store import SqlRegistry
 
-DB_HELP = f"Registry database URL (default: $CUSTOMS_DB, else {DEFAULT_DESCRIPTION})."
 EXIT_USAGE = 2
+
+
+@contextmanager
+def opened_registry(db: str | None) -> Iterator[SqlRegistry]:
+    """The registry database for a command that reads or writes it (created and migrated when
+    needed; exit code 2 when it cannot be opened), closed when the command is done."""
+    store = open_registry(db)
+    assert store is not None  # only a run (``for_run``) may go without a database
+    try:
+        yield store
+    finally:
+        store.close()
 
 
 def open_registry(
@@ -73,7 +86,7 @@ def registry() -> None:
 
 
 @registry.command("where")
-@click.option("--db", envvar="CUSTOMS_DB", help=DB_HELP)
+@db_option
 def where(db: str | None) -> None:
     """Print the registry database URL in use (--db, else $CUSTOMS_DB, else the default)."""
     click.echo(resolve_url(db))
@@ -87,18 +100,14 @@ def where(db: str | None) -> None:
     help="Replace stored rows that differ (an amended authorisation); without it a "
     "differing row is a conflict and its file imports nothing.",
 )
-@click.option("--db", envvar="CUSTOMS_DB", help=DB_HELP)
+@db_option
 def import_(files: tuple[str, ...], replace: bool, db: str | None) -> None:
     """Import CSV (.csv) or JSON Lines (.jsonl) files; a file with a bad or conflicting row
     imports nothing."""
     from customs_engine.core.registry.loader import Load
 
-    store = open_registry(db)
-    assert store is not None
-    try:
+    with opened_registry(db) as store:
         outcomes = Load(store, replace=replace).run(files)
-    finally:
-        store.close()
     for outcome in outcomes:
         if outcome.failed:
             for problem in outcome.problems:
@@ -116,12 +125,10 @@ def import_(files: tuple[str, ...], replace: bool, db: str | None) -> None:
 
 @registry.command()
 @click.argument("number")
-@click.option("--db", envvar="CUSTOMS_DB", help=DB_HELP)
+@db_option
 def show(number: str, db: str | None) -> None:
     """Holder, validity, limits, committed debits and what remains of one number."""
-    store = open_registry(db)
-    assert store is not None
-    try:
+    with opened_registry(db) as store:
         found = store.records(number=number)
         if not found:
             click.echo(f"customs: {number} is not in the registry", err=True)
@@ -130,8 +137,6 @@ def show(number: str, db: str | None) -> None:
             if index:
                 click.echo("")
             _show(store, record)
-    finally:
-        store.close()
 
 
 def _show(store: SqlRegistry, record: RegistryRecord) -> None:
@@ -170,12 +175,10 @@ def _show(store: SqlRegistry, record: RegistryRecord) -> None:
 
 @registry.command()
 @click.argument("message_id")
-@click.option("--db", envvar="CUSTOMS_DB", help=DB_HELP)
+@db_option
 def history(message_id: str, db: str | None) -> None:
     """A document's committed versions and what each did to which balance."""
-    store = open_registry(db)
-    assert store is not None
-    try:
+    with opened_registry(db) as store:
         versions = store.history(message_id)
         if not versions:
             click.echo(f"customs: no committed document {message_id}", err=True)
@@ -199,8 +202,6 @@ def history(message_id: str, db: str | None) -> None:
                     f"{f' {entry.unit}' if entry.unit else ''} / "
                     f"{inr(entry.value_inr)}"
                 )
-    finally:
-        store.close()
 
 
 def _limit(value: Decimal | None, unit: str) -> str:
@@ -215,12 +216,10 @@ def _money(value: Decimal | None) -> str:
 @click.option(
     "--kind", type=click.Choice(["authorisation", "registration", "agency", "exchange_rate"])
 )
-@click.option("--db", envvar="CUSTOMS_DB", help=DB_HELP)
+@db_option
 def list_(kind: str | None, db: str | None) -> None:
     """Every row of the registry (or of one kind), one per line."""
-    store = open_registry(db)
-    assert store is not None
-    try:
+    with opened_registry(db) as store:
         for record in store.records(kind=kind):
             detail = (
                 f"{record.currency} {record.rate}"
@@ -231,5 +230,3 @@ def list_(kind: str | None, db: str | None) -> None:
                 f"{record.kind:<14} {record.scheme or '-':<6} {record.number:<24} "
                 f"{detail:<14} {record.issued_on or '-'} to {record.valid_until or '-'}"
             )
-    finally:
-        store.close()

@@ -288,9 +288,7 @@ def registration(
     **fields: Any,
 ) -> RegistryRecord:
     """A monitoring-system registration row (SIMS, AIMS, NFMIMS…); ``hs_codes="7403 7404"``."""
-    return _record(
-        "registration", scheme=scheme, number=number, iec=iec, issued_on=issued_on, **fields
-    )
+    return _held("registration", scheme, number, iec, issued_on, fields)
 
 
 def authorisation(
@@ -302,9 +300,19 @@ def authorisation(
     **fields: Any,
 ) -> RegistryRecord:
     """An authorisation row with optional ``quantity`` / ``value_inr`` limits (IMS…)."""
-    return _record(
-        "authorisation", scheme=scheme, number=number, iec=iec, issued_on=issued_on, **fields
-    )
+    return _held("authorisation", scheme, number, iec, issued_on, fields)
+
+
+def _held(
+    kind: str,
+    scheme: str,
+    number: str,
+    iec: str | None,
+    issued_on: DateLike | None,
+    fields: dict[str, Any],
+) -> RegistryRecord:
+    """A row of something an importer holds (registration, authorisation)."""
+    return _record(kind, scheme=scheme, number=number, iec=iec, issued_on=issued_on, **fields)
 
 
 def agency(

@@ -13,15 +13,13 @@ import tempfile
 
 import click
 
-from customs_engine.core.registry.urls import DEFAULT_DESCRIPTION
-
-DB_HELP = f"Registry database URL (default: $CUSTOMS_DB, else {DEFAULT_DESCRIPTION})."
+from customs_engine.cli_options import commit_option, config_option, db_option
 
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True)
-@click.option("--db", envvar="CUSTOMS_DB", help=DB_HELP)
+@db_option
 @click.option(
     "--workers",
     type=click.IntRange(min=1),
@@ -48,12 +46,7 @@ DB_HELP = f"Registry database URL (default: $CUSTOMS_DB, else {DEFAULT_DESCRIPTI
     show_default=True,
     help="Stored validation results are kept this long.",
 )
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False),
-    help="TOML file: one table per plugin (as for validate).",
-)
+@config_option("as for validate")
 def serve(
     host: str,
     port: int,
@@ -68,7 +61,7 @@ def serve(
     import uvicorn
 
     from customs_engine.cli import load_config, load_host
-    from customs_engine.registry_cli import open_registry
+    from customs_engine.registry_cli import opened_registry
     from customs_engine.service.app import Service, Settings, create_app
     from customs_engine.service.metrics import MULTIPROC_ENV
 
@@ -80,9 +73,8 @@ def serve(
         retention_days=retention_days,
         config_path=config_path,
     )
-    registry = open_registry(db)  # creates and migrates once, with a clear error if it cannot
-    assert registry is not None
-    registry.close()
+    with opened_registry(db):
+        pass  # creates and migrates once, with a clear error if it cannot
     if workers == 1:
         service = Service.open(settings, load_host(), config)
         try:
@@ -123,18 +115,14 @@ def tokens() -> None:
     help="validate < commit < admin (each includes the ones before).",
 )
 @click.option("--name", help="What the token is for (shown by tokens list).")
-@click.option("--db", envvar="CUSTOMS_DB", help=DB_HELP)
+@db_option
 def tokens_create(scope: str, name: str | None, db: str | None) -> None:
     """Create a token and print it once (only its digest is stored)."""
-    from customs_engine.registry_cli import open_registry
+    from customs_engine.registry_cli import opened_registry
     from customs_engine.service.tokens import TokenStore
 
-    registry = open_registry(db)
-    assert registry is not None
-    try:
+    with opened_registry(db) as registry:
         token, info = TokenStore(registry.engine).create(scope, name)  # type: ignore[arg-type]
-    finally:
-        registry.close()
     click.echo(token)
     click.echo(
         f"customs: token {info.token_id} ({info.scope}) created; it is shown only now", err=True
@@ -142,42 +130,35 @@ def tokens_create(scope: str, name: str | None, db: str | None) -> None:
 
 
 @tokens.command("list")
-@click.option("--db", envvar="CUSTOMS_DB", help=DB_HELP)
+@db_option
 def tokens_list(db: str | None) -> None:
     """Every token: id, scope, created, revoked, name (never the secret)."""
-    from customs_engine.registry_cli import open_registry
+    from customs_engine.registry_cli import opened_registry
     from customs_engine.service.tokens import TokenStore
 
-    registry = open_registry(db)
-    assert registry is not None
-    try:
+    with opened_registry(db) as registry:
         for info in TokenStore(registry.engine).list():
             revoked = f"revoked {info.revoked_at:%Y-%m-%d %H:%M}" if info.revoked_at else "active"
             click.echo(
                 f"{info.token_id}  {info.scope:<8} created "
                 f"{info.created_at:%Y-%m-%d %H:%M}  {revoked:<24} {info.name or ''}".rstrip()
             )
-    finally:
-        registry.close()
 
 
 @tokens.command("revoke")
 @click.argument("token_id")
-@click.option("--db", envvar="CUSTOMS_DB", help=DB_HELP)
+@db_option
 def tokens_revoke(token_id: str, db: str | None) -> None:
     """Revoke a token by its id (as tokens list shows it): refused from then on."""
-    from customs_engine.registry_cli import open_registry
+    from customs_engine.registry_cli import opened_registry
     from customs_engine.service.tokens import TokenError, TokenStore
 
-    registry = open_registry(db)
-    assert registry is not None
-    try:
-        TokenStore(registry.engine).revoke(token_id)
-    except TokenError as exc:
-        click.echo(f"customs: {exc}", err=True)
-        sys.exit(1)
-    finally:
-        registry.close()
+    with opened_registry(db) as registry:
+        try:
+            TokenStore(registry.engine).revoke(token_id)
+        except TokenError as exc:
+            click.echo(f"customs: {exc}", err=True)
+            sys.exit(1)
     click.echo(f"token {token_id} revoked")
 
 
@@ -190,8 +171,8 @@ def tokens_revoke(token_id: str, db: str | None) -> None:
     type=click.Path(file_okay=False),
     help="Where answers go: <name>.json and, where one exists, <name>.ack.",
 )
-@click.option("--commit", is_flag=True, help="Persist IGMs and authorisation debits.")
-@click.option("--db", envvar="CUSTOMS_DB", help=DB_HELP)
+@commit_option
+@db_option
 @click.option(
     "--poll", is_flag=True, help="Poll the folder instead of file events (network shares)."
 )
@@ -202,12 +183,7 @@ def tokens_revoke(token_id: str, db: str | None) -> None:
     show_default=True,
     help="Seconds a file must stay unchanged before it is taken.",
 )
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False),
-    help="TOML file: one table per plugin (as for validate).",
-)
+@config_option("as for validate")
 def watch(
     inbox: str,
     out: str,

@@ -265,6 +265,34 @@ LOCATION = Obj(
 
 TRANSHIPPER = Obj("trnshpr", (text("trnshprCd", 1, 10), text("trnshprBond", 1, 10)))
 
+
+def party(
+    prefix: str,
+    name: str,
+    code: str,
+    code_type: str,
+    subdivision: str,
+    *,
+    country_required: bool = True,
+) -> tuple[Field, ...]:
+    """A party of a transport document (consignor, consignee, notified party): nine fields of
+    the same lengths for each, named ``<prefix>City`` and so on, but for the four the MIG names
+    irregularly (``name``, ``code``, ``code_type``, ``subdivision``)."""
+    return (
+        text(name, 1, 70),
+        text(code, 0, 17, req=""),
+        text(code_type, 0, 3, req="", codes=PARTY_CODES),
+        text(f"{prefix}StreetAddress", 1, 70),
+        text(f"{prefix}City", 1, 70),
+        text(f"{prefix}CntrySubDivName", 0, 35, req=""),
+        text(subdivision, 0, 9, req=""),
+        text(f"{prefix}CntryCd", 1, 2)
+        if country_required
+        else text(f"{prefix}CntryCd", 0, 2, req=""),
+        text(f"{prefix}Pstcd", 0, 9, req=""),
+    )
+
+
 TRANSPORT_DOCUMENT = Obj(
     "trnsprtDoc",
     (
@@ -272,33 +300,16 @@ TRANSPORT_DOCUMENT = Obj(
         text("prtOfAcptName", 0, 256, req=""),
         text("prtOfReceiptCdd", 5, 10, pattern=PORT),
         text("prtOfReceiptName", 0, 256, req=""),
-        text("cnsgnrsName", 1, 70),
-        text("cnsgnrsCd", 0, 17, req=""),
-        text("cnsgnrCdTyp", 0, 3, req="", codes=PARTY_CODES),
-        text("cnsgnrStreetAddress", 1, 70),
-        text("cnsgnrCity", 1, 70),
-        text("cnsgnrCntrySubDivName", 0, 35, req=""),
-        text("cnsgnrCntrySubDivCd", 0, 9, req=""),
-        text("cnsgnrCntryCd", 1, 2),
-        text("cnsgnrPstcd", 0, 9, req=""),
-        text("cnsgnesName", 1, 70),
-        text("cnsgnesCd", 0, 17, req=""),
-        text("typOfCd", 0, 3, req="", codes=PARTY_CODES),
-        text("cnsgneStreetAddress", 1, 70),
-        text("cnsgneCity", 1, 70),
-        text("cnsgneCntrySubDivName", 0, 35, req=""),
-        text("cnsgneCntrySubDiv", 0, 9, req=""),
-        text("cnsgneCntryCd", 1, 2),
-        text("cnsgnePstcd", 0, 9, req=""),
-        text("nameOfAnyOtherNotfdParty", 1, 70),
-        text("panOfNotfdParty", 0, 17, req=""),
-        text("typOfNotfdPartyCd", 0, 3, req="", codes=PARTY_CODES),
-        text("notfdPartyStreetAddress", 1, 70),
-        text("notfdPartyCity", 1, 70),
-        text("notfdPartyCntrySubDivName", 0, 35, req=""),
-        text("notfdPartyCntrySubDiv", 0, 9, req=""),
-        text("notfdPartyCntryCd", 0, 2, req=""),
-        text("notfdPartyPstcd", 0, 9, req=""),
+        *party("cnsgnr", "cnsgnrsName", "cnsgnrsCd", "cnsgnrCdTyp", "cnsgnrCntrySubDivCd"),
+        *party("cnsgne", "cnsgnesName", "cnsgnesCd", "typOfCd", "cnsgneCntrySubDiv"),
+        *party(
+            "notfdParty",
+            "nameOfAnyOtherNotfdParty",
+            "panOfNotfdParty",
+            "typOfNotfdPartyCd",
+            "notfdPartyCntrySubDiv",
+            country_required=False,
+        ),
         text("goodsDescAsPerBl", 1, 512),
         text("ucrTyp", 0, 3, req=""),
         text("ucrCd", 0, 35, req=""),

@@ -22,6 +22,7 @@ from customs_engine.core.models import (
 )
 from customs_engine.core.refdata import dated
 from customs_engine.core.response import Fee, Finding
+from customs_engine.core.rules import Rule
 
 _KIND_NAMES = {"bill_of_entry": "Bill of Entry", "manifest": "IGM"}
 _CONVERTIBLE = {BillOfEntryType.HOME_CONSUMPTION, BillOfEntryType.WAREHOUSING}
@@ -126,9 +127,18 @@ def _fee(kind: str, on: date) -> Decimal | None:
     return Decimal(schedule[kind])
 
 
+def _noted(
+    rule: Rule, message: str, fee: Decimal | None, kind: str, basis: str
+) -> list[Finding | Fee]:
+    """A document change said as the rule's ``info`` finding, with its fee when one is due."""
+    out: list[Finding | Fee] = [rule.finding("info", message, field="function")]
+    if fee is not None:
+        out.append(Fee(rule=rule.id, scheme=rule.scheme, kind=kind, amount=fee, basis=basis))
+    return out
+
+
 def _boe_amendment(boe: BillOfEntry, before: BillOfEntry | None, on: date) -> list[Finding | Fee]:
     rule = RULES["CORE-BOE-AMD-001"]
-    out: list[Finding | Fee] = []
     fee = None if boe.prior else _fee("boe_amendment", on)
     if boe.prior:
         basis = "prior Bill of Entry: no amendment fee"
@@ -136,25 +146,14 @@ def _boe_amendment(boe: BillOfEntry, before: BillOfEntry | None, on: date) -> li
         basis = f"no amendment fee is computed before 2017-04-11 (presented {on})"
     else:
         basis = f"amendment fee INR {fee:.2f}"
-    out.append(
-        rule.finding(
-            "info",
-            f"amendment of Bill of Entry {boe.message_id} (needs the "
-            f"proper officer's approval, s.149): it replaces the filed "
-            f"version; {basis}",
-            field="function",
-        )
+    out = _noted(
+        rule,
+        f"amendment of Bill of Entry {boe.message_id} (needs the proper officer's approval, "
+        f"s.149): it replaces the filed version; {basis}",
+        fee,
+        "amendment_fee",
+        "Bill of Entry amendment",
     )
-    if fee is not None:
-        out.append(
-            Fee(
-                rule=rule.id,
-                scheme=rule.scheme,
-                kind="amendment_fee",
-                amount=fee,
-                basis="Bill of Entry amendment",
-            )
-        )
     if before is None:
         return out
     if before.type != boe.type and {before.type, boe.type} <= _CONVERTIBLE:
@@ -189,25 +188,14 @@ def _boe_cancellation(boe: BillOfEntry, on: date) -> list[Finding | Fee]:
         if fee is None
         else f"cancellation fee INR {fee:.2f}"
     )
-    out: list[Finding | Fee] = [
-        rule.finding(
-            "info",
-            f"cancellation of Bill of Entry {boe.message_id}: every debit of the document is "
-            f"credited back; {basis}",
-            field="function",
-        )
-    ]
-    if fee is not None:
-        out.append(
-            Fee(
-                rule=rule.id,
-                scheme=rule.scheme,
-                kind="cancellation_fee",
-                amount=fee,
-                basis="Bill of Entry cancellation",
-            )
-        )
-    return out
+    return _noted(
+        rule,
+        f"cancellation of Bill of Entry {boe.message_id}: every debit of the document is "
+        f"credited back; {basis}",
+        fee,
+        "cancellation_fee",
+        "Bill of Entry cancellation",
+    )
 
 
 def _igm_amendment(
@@ -215,25 +203,15 @@ def _igm_amendment(
 ) -> list[Finding | Fee]:
     rule = RULES["CORE-IGM-003"]
     fee = _fee("igm_amendment", on)
-    out: list[Finding | Fee] = [
-        rule.finding(
-            "info",
-            f"amendment of IGM {igm.igm_number or igm.message_id} (s.30(3)): it replaces the "
-            f"filed version for all later noting"
-            f"{f'; amendment fee INR {fee:.2f}' if fee is not None else ''}",
-            field="function",
-        )
-    ]
-    if fee is not None:
-        out.append(
-            Fee(
-                rule=rule.id,
-                scheme=rule.scheme,
-                kind="amendment_fee",
-                amount=fee,
-                basis="IGM amendment",
-            )
-        )
+    out = _noted(
+        rule,
+        f"amendment of IGM {igm.igm_number or igm.message_id} (s.30(3)): it replaces the "
+        f"filed version for all later noting"
+        f"{f'; amendment fee INR {fee:.2f}' if fee is not None else ''}",
+        fee,
+        "amendment_fee",
+        "IGM amendment",
+    )
     if before is None:
         return out
     kept = {(line.line, line.subline): line for line in igm.lines}

@@ -109,6 +109,28 @@ class Occurrence:
 
 
 @dataclass(frozen=True)
+class Quoted:
+    """One registration as the Bill of Entry quotes it, with the registry's record of it."""
+
+    number: str
+    occurrences: list[Occurrence]
+    record: RegistryRecord
+
+    @property
+    def first(self) -> Occurrence:
+        return self.occurrences[0]
+
+    @property
+    def lines(self) -> list[Occurrence]:
+        """The first occurrence on each line (a line may quote it twice)."""
+        return _distinct_items(self.occurrences)
+
+    @property
+    def items(self) -> list[Item]:
+        return [occ.item for occ in self.lines]
+
+
+@dataclass(frozen=True)
 class Scope:
     """What the scheme makes of a Bill of Entry: coverage findings and the lines it covers."""
 
@@ -339,7 +361,7 @@ class MonitoringScheme:
             for occ in occurrences:
                 findings += self._licence_checks(boe, occ, record)
             if record is not None:
-                findings += self._registry_checks(boe, ctx, number, occurrences, record)
+                findings += self._registry_checks(boe, ctx, Quoted(number, occurrences, record))
         return findings
 
     def _licence_checks(
@@ -402,15 +424,10 @@ class MonitoringScheme:
         return out
 
     def _registry_checks(
-        self,
-        boe: BillOfEntry,
-        ctx: CheckContext,
-        number: str,
-        occurrences: list[Occurrence],
-        record: RegistryRecord,
+        self, boe: BillOfEntry, ctx: CheckContext, quoted: Quoted
     ) -> list[Finding]:
         fld, out = self.rule("FLD-001"), []
-        first = occurrences[0]
+        number, record, first = quoted.number, quoted.record, quoted.first
         if record.port_code and record.port_code != boe.port_code:
             out.append(
                 fld.finding(
@@ -421,7 +438,7 @@ class MonitoringScheme:
                     field="port_code",
                 )
             )
-        for occ in _distinct_items(occurrences):
+        for occ in quoted.lines:
             item = occ.item
             if record.hs_codes and not record.covers_hs(item.hs_code):
                 out.append(
@@ -445,24 +462,17 @@ class MonitoringScheme:
                     )
                 )
         if self.checks["registered_quantity_and_value"]:
-            out += self._excess(boe, ctx, number, occurrences, record)
+            out += self._excess(ctx, quoted)
         if self.checks["fee_paid"]:
-            out += self._fee_paid(boe, ctx, number, occurrences, record)
+            out += self._fee_paid(boe, ctx, quoted)
         return out
 
-    def _excess(
-        self,
-        boe: BillOfEntry,
-        ctx: CheckContext,
-        number: str,
-        occurrences: list[Occurrence],
-        record: RegistryRecord,
-    ) -> list[Finding]:
+    def _excess(self, ctx: CheckContext, quoted: Quoted) -> list[Finding]:
         rule, out = self.rule("FLD-002"), []
-        items = [occ.item for occ in _distinct_items(occurrences)]
+        number, record, items = quoted.number, quoted.record, quoted.items
         where: dict[str, Any] = {
             "item": items[0].number if len(items) == 1 else None,
-            "field": occurrences[0].field if len(items) == 1 else None,
+            "field": quoted.first.field if len(items) == 1 else None,
         }
         if record.quantity is not None:
             units = {item.unit.upper() for item in items}
@@ -506,27 +516,21 @@ class MonitoringScheme:
                 )
         return out
 
-    def _fee_paid(
-        self,
-        boe: BillOfEntry,
-        ctx: CheckContext,
-        number: str,
-        occurrences: list[Occurrence],
-        record: RegistryRecord,
-    ) -> list[Finding]:
+    def _fee_paid(self, boe: BillOfEntry, ctx: CheckContext, quoted: Quoted) -> list[Finding]:
+        record = quoted.record
         if record.fee_paid_inr is None:
             return []
-        items = [occ.item for occ in _distinct_items(occurrences)]
-        due = self.registration_fee(boe, ctx, items, occurrences[0].licence, record)
+        due = self.registration_fee(boe, ctx, quoted.items, quoted.first.licence, record)
         if due is None or due.amount is None or record.fee_paid_inr >= due.amount:
             return []
         return [
             self.rule("FEE-002").finding(
                 "query",
-                f"{self.scheme} registration {number}: fee paid {inr(record.fee_paid_inr)} is "
-                f"lower than the fee due {inr(due.amount)} ({due.basis})",
-                item=occurrences[0].item.number,
-                field=occurrences[0].field,
+                f"{self.scheme} registration {quoted.number}: fee paid "
+                f"{inr(record.fee_paid_inr)} is lower than the fee due {inr(due.amount)} "
+                f"({due.basis})",
+                item=quoted.first.item.number,
+                field=quoted.first.field,
             )
         ]
 

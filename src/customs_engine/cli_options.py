@@ -1,0 +1,32 @@
+"""Options several ``customs`` commands share, declared once (click only: cheap to import)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from customs_engine.core.registry.urls import DEFAULT_DESCRIPTION
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+DB_HELP = f"Registry database URL (default: $CUSTOMS_DB, else {DEFAULT_DESCRIPTION})."
+
+#: ``--db`` (the registry database; ``$CUSTOMS_DB`` when not given)
+db_option = click.option("--db", envvar="CUSTOMS_DB", help=DB_HELP)
+#: ``--commit`` (keep what a run accepted in the registry database)
+commit_option = click.option(
+    "--commit", is_flag=True, help="Persist IGMs and authorisation debits."
+)
+
+
+def config_option(what: str = "") -> Callable[[F], F]:
+    """``--config FILE`` (one TOML table per plugin), read by ``cli.load_config``; ``what``
+    adds to the help (``"e.g. [ices_flatfile] igm_number"``)."""
+    return click.option(
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False),
+        help=f"TOML file: one table per plugin{f' ({what})' if what else ''}.",
+    )
