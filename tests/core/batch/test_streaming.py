@@ -7,12 +7,20 @@ import io
 from collections.abc import Iterator
 from typing import Any
 
+import pytest
+
 from customs_engine import hookimpl
+from customs_engine.core.batch import runner
 from customs_engine.core.batch.inputs import InputFile
 from customs_engine.core.batch.runner import run
+from customs_engine.core.check_context import CheckContext
+from customs_engine.core.engine import Engine
 from customs_engine.core.formats import ParsedMessage, WireFormat
+from customs_engine.core.plugin_host import PluginHost
 from customs_engine.core.writers.json_text import JsonLinesWriter
 from customs_engine.testing import bill_of_entry, make_engine
+from tests.adapters.edifact.interchanges import cusdec_segments, interchange
+from tests.conftest import MESSAGES
 
 
 class Lines:
@@ -89,3 +97,28 @@ def test_one_job_writes_each_message_before_reading_the_next() -> None:
         ("BE-3", ["BE-1", "BE-2", "BE-3"]),
         ("BE-4", ["BE-1", "BE-2", "BE-3", "BE-4"]),
     ]
+
+
+def test_a_large_file_is_read_in_the_main_process_and_the_output_matches_one_job(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    boe = (MESSAGES / "02-be-laptops-ims.xml").read_bytes()
+    large = interchange(cusdec_segments(), cusdec_segments(), cusdec_segments())
+    files = [InputFile(f"a{i:02d}.xml", boe.replace(b"000123", b"%06d" % i)) for i in range(40)]
+    files[3:3] = [InputFile("big1.edi", large)]
+    files[20:20] = [InputFile("big2.edi", large.replace(b"REF1", b"REF2")), files[0]]
+    monkeypatch.setattr(runner, "STREAM_BYTES", len(large))
+    batches = list(runner._batches(iter(files)))
+    assert [b.name for b in batches if isinstance(b, InputFile)] == ["big1.edi", "big2.edi"]
+    assert sum(len(b) for b in batches if not isinstance(b, InputFile)) == len(files) - 2
+
+    def output(jobs: int) -> bytes:
+        out = io.BytesIO()
+        host = PluginHost.from_entry_points(trace=False)
+        summary = run(Engine(host, CheckContext()), iter(files), JsonLinesWriter(out), jobs=jobs)
+        assert summary.messages == len(files) - 2 + 2 * 3
+        return out.getvalue()
+
+    one = output(1)
+    assert output(2) == one and output(3) == one
+    assert one.count(b'"source":"big2.edi"') == 3

@@ -41,6 +41,9 @@ __all__ = ["RunError", "RunSummary", "responses_for", "run"]
 #: a batch closes at this many files or bytes, whichever comes first
 BATCH_FILES = 32
 BATCH_BYTES = 1024 * 1024
+#: a file this large is not sent to a worker: the main process reads, checks and completes it one
+#: message at a time, as with one job (a large interchange is never held parsed whole)
+STREAM_BYTES = BATCH_BYTES
 #: batches in flight per worker: enough to keep workers busy while the main process writes
 WINDOW_PER_JOB = 4
 #: young-generation collection threshold during a run (Python's default is 700). Messages are
@@ -194,10 +197,18 @@ def _work(batch: bytes) -> bytes:
     return compress([[pack(*pair) for pair in stateless(_worker, file)] for file in files])
 
 
-def _batches(files: Iterable[InputFile]) -> Iterator[list[InputFile]]:
+def _batches(files: Iterable[InputFile]) -> Iterator[list[InputFile] | InputFile]:
+    """Small files in batches; a file of :data:`STREAM_BYTES` or more alone, as itself (it is
+    read in the main process, one message at a time: never held parsed whole, nor sent)."""
     batch: list[InputFile] = []
     size = 0
     for file in files:
+        if len(file.data) >= STREAM_BYTES:
+            if batch:
+                yield batch
+                batch, size = [], 0
+            yield file
+            continue
         batch.append(file)
         size += len(file.data)
         if len(batch) >= BATCH_FILES or size >= BATCH_BYTES:
@@ -212,7 +223,7 @@ def _in_workers(
     files: Iterable[InputFile],
     jobs: int,
     host_factory: Callable[[], PluginHost] | None,
-) -> Iterator[tuple[str, Stateless]]:
+) -> Iterator[tuple[str, Iterable[tuple[ParsedMessage, Assessment]]]]:
     """Results of every batch in input order, from ``jobs - 1`` workers and the main process.
 
     The main process steals: whenever the next result in order is not ready, it takes the next
@@ -224,16 +235,39 @@ def _in_workers(
     workers = jobs - 1
     worker_window = workers * WINDOW_PER_JOB
     max_pending = worker_window + WINDOW_PER_JOB
-    pending: deque[tuple[list[str], Future[bytes] | list[Stateless]]] = deque()
+    pending: deque[tuple[list[str], Future[bytes] | list[Stateless] | InputFile]] = deque()
     in_flight = 0
     exhausted = False
+    #: a large file waits in ``pending`` for its turn in the main process; a second one waits in
+    #: ``held`` until the first is done, so that at most one large file is held read ahead
+    large = False
+    held: list[InputFile] | InputFile | None = None
     names: list[str] = []
+
+    def take() -> list[InputFile] | InputFile | None:
+        """The next batch; ``None`` when none is left or a second large file must wait."""
+        nonlocal held, exhausted, large
+        if held is None:
+            held = next(batches, None)
+            if held is None:
+                exhausted = True
+                return None
+        if isinstance(held, InputFile):
+            if large:
+                return None
+            large = True
+        batch, held = held, None
+        return batch
+
     # the first batch is checked here, before the workers fork: what the checks set up on first
     # use (schemas, calendars, caches) is then inherited instead of built again in every worker
-    first = next(batches, None)
+    first = take()
     if first is None:
         return
-    pending.append(([file.name for file in first], [stateless(engine, file) for file in first]))
+    if isinstance(first, InputFile):
+        pending.append(([first.name], first))
+    else:
+        pending.append(([file.name for file in first], [stateless(engine, file) for file in first]))
     try:
         with ProcessPoolExecutor(
             max_workers=workers, initializer=_start_worker, initargs=(engine.ctx, host_factory)
@@ -241,14 +275,16 @@ def _in_workers(
             pool.submit(_ready)  # start the workers now: they load plugins while the main reads
             while True:
                 while not exhausted and in_flight < worker_window and len(pending) < max_pending:
-                    batch = next(batches, None)
+                    batch = take()
                     if batch is None:
-                        exhausted = True
                         break
-                    pending.append(
-                        ([file.name for file in batch], pool.submit(_work, compress(batch)))
-                    )
-                    in_flight += 1
+                    if isinstance(batch, InputFile):
+                        pending.append(([batch.name], batch))
+                    else:
+                        pending.append(
+                            ([file.name for file in batch], pool.submit(_work, compress(batch)))
+                        )
+                        in_flight += 1
                 if not pending:
                     return
                 names, head = pending[0]
@@ -258,17 +294,18 @@ def _in_workers(
                     and not exhausted
                     and (len(pending) < max_pending)
                 ):
-                    batch = next(batches, None)
-                    if batch is None:
-                        exhausted = True
-                    else:
-                        pending.append(
-                            (
-                                [file.name for file in batch],
-                                [stateless(engine, file) for file in batch],
+                    batch = take()
+                    if batch is not None:
+                        if isinstance(batch, InputFile):
+                            pending.append(([batch.name], batch))
+                        else:
+                            pending.append(
+                                (
+                                    [file.name for file in batch],
+                                    [stateless(engine, file) for file in batch],
+                                )
                             )
-                        )
-                    continue
+                        continue
                 pending.popleft()
                 if isinstance(head, Future):
                     in_flight -= 1
@@ -276,6 +313,9 @@ def _in_workers(
                     # rebuilt file by file, just before completion: fewer objects alive at once
                     for name, file in zip(names, packed, strict=True):
                         yield name, [unpack(pair) for pair in file]
+                elif isinstance(head, InputFile):
+                    large = False
+                    yield head.name, streamed(engine, head)
                 else:
                     yield from zip(names, head, strict=True)
     except BrokenProcessPool as exc:
