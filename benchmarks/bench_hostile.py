@@ -64,14 +64,19 @@ def edifact_bill() -> bytes:
 # -- the cases: each writes its input and returns (arguments, inflated bytes) -----------------
 
 
-def edifact_escapes(tmp: Path) -> tuple[list[str], int]:
+def edifact_escapes(tmp: Path, mib: int = 16) -> tuple[list[str], int]:
     """Item 12: 16 MiB of escaped segment terminators (``?'``) in one FTX."""
     bill = edifact_bill().decode()
-    body = "a?'" * (16 * MIB // 3)
+    body = "a?'" * (mib * MIB // 3)
     text = bill.replace("FTX+AAA+++", "FTX+AAA+++" + body, 1)
     path = tmp / "escapes.edi"
     path.write_text(text)
     return [str(path)], len(text)
+
+
+def edifact_escapes_48(tmp: Path) -> tuple[list[str], int]:
+    """Item 12, larger: 48 MiB of ``a?'`` in one FTX (did not finish in 30 s before streaming)."""
+    return edifact_escapes(tmp, 48)
 
 
 def tar_long_name(tmp: Path) -> tuple[list[str], int]:
@@ -236,6 +241,7 @@ def dev_zero(tmp: Path) -> tuple[list[str], int]:
 
 CASES: dict[str, Callable[[Path], tuple[list[str], int]]] = {
     "edifact_escapes": edifact_escapes,
+    "edifact_escapes_48": edifact_escapes_48,
     "tar_long_name": tar_long_name,
     "pax_header": pax_header,
     "zip_overlap": zip_overlap,
