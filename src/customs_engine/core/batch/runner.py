@@ -52,7 +52,8 @@ WINDOW_PER_JOB = 4
 #: choices")
 GC_THRESHOLD = (50_000, 20, 100)
 
-Stateless = list[tuple[ParsedMessage, Assessment]]
+Pair = tuple[ParsedMessage, Assessment]
+Stateless = list[Pair]
 #: exit status of a worker that outlived its main process
 EXIT_ORPHANED = 70
 
@@ -218,6 +219,66 @@ def _batches(files: Iterable[InputFile]) -> Iterator[list[InputFile] | InputFile
         yield batch
 
 
+class _Queue:
+    """The batches of :func:`_in_workers` in input order: sent to a worker (a future), checked in
+    the main process (results), or a large file waiting for its turn in the main process. A
+    second large file waits in ``held`` until the first is done, so that at most one is read
+    ahead."""
+
+    def __init__(self, engine: Engine, files: Iterable[InputFile]):
+        self.engine = engine
+        self.batches = _batches(files)
+        self.pending: deque[tuple[list[str], Future[bytes] | list[Stateless] | InputFile]] = deque()
+        self.in_flight = 0
+        self.exhausted = False
+        self.large = False
+        self.held: list[InputFile] | InputFile | None = None
+
+    def take(self) -> list[InputFile] | InputFile | None:
+        """The next batch; ``None`` when none is left or a second large file must wait."""
+        if self.held is None:
+            self.held = next(self.batches, None)
+            if self.held is None:
+                self.exhausted = True
+                return None
+        if isinstance(self.held, InputFile):
+            if self.large:
+                return None
+            self.large = True
+        batch, self.held = self.held, None
+        return batch
+
+    def put(self, batch: list[InputFile] | InputFile, pool: ProcessPoolExecutor | None) -> None:
+        """Queue a batch: small files go to a worker, or with no ``pool`` are checked here."""
+        engine = self.engine
+        if isinstance(batch, InputFile):
+            self.pending.append(([batch.name], batch))
+        elif pool is None:
+            self.pending.append(
+                ([file.name for file in batch], [stateless(engine, file) for file in batch])
+            )
+        else:
+            self.pending.append(
+                ([file.name for file in batch], pool.submit(_work, compress(batch)))
+            )
+            self.in_flight += 1
+
+    def pop(self) -> Iterator[tuple[str, Iterable[Pair]]]:
+        """The results of the first batch, file by file (waiting for its worker if need be)."""
+        names, head = self.pending.popleft()
+        if isinstance(head, Future):
+            self.in_flight -= 1
+            packed: list[list[Packed]] = decompress(head.result())
+            # rebuilt file by file, just before completion: fewer objects alive at once
+            for name, file in zip(names, packed, strict=True):
+                yield name, [unpack(pair) for pair in file]
+        elif isinstance(head, InputFile):
+            self.large = False
+            yield head.name, streamed(self.engine, head)
+        else:
+            yield from zip(names, head, strict=True)
+
+
 def _in_workers(
     engine: Engine,
     files: Iterable[InputFile],
@@ -231,93 +292,47 @@ def _in_workers(
     while blocked on the pipe, and every batch it keeps saves the trip through
     :mod:`~customs_engine.core.batch.wire` (batches travel compressed, results packed).
     """
-    batches = _batches(files)
     workers = jobs - 1
     worker_window = workers * WINDOW_PER_JOB
     max_pending = worker_window + WINDOW_PER_JOB
-    pending: deque[tuple[list[str], Future[bytes] | list[Stateless] | InputFile]] = deque()
-    in_flight = 0
-    exhausted = False
-    #: a large file waits in ``pending`` for its turn in the main process; a second one waits in
-    #: ``held`` until the first is done, so that at most one large file is held read ahead
-    large = False
-    held: list[InputFile] | InputFile | None = None
+    queue = _Queue(engine, files)
     names: list[str] = []
-
-    def take() -> list[InputFile] | InputFile | None:
-        """The next batch; ``None`` when none is left or a second large file must wait."""
-        nonlocal held, exhausted, large
-        if held is None:
-            held = next(batches, None)
-            if held is None:
-                exhausted = True
-                return None
-        if isinstance(held, InputFile):
-            if large:
-                return None
-            large = True
-        batch, held = held, None
-        return batch
-
     # the first batch is checked here, before the workers fork: what the checks set up on first
     # use (schemas, calendars, caches) is then inherited instead of built again in every worker
-    first = take()
+    first = queue.take()
     if first is None:
         return
-    if isinstance(first, InputFile):
-        pending.append(([first.name], first))
-    else:
-        pending.append(([file.name for file in first], [stateless(engine, file) for file in first]))
+    queue.put(first, None)
+    pending = queue.pending
     try:
         with ProcessPoolExecutor(
             max_workers=workers, initializer=_start_worker, initargs=(engine.ctx, host_factory)
         ) as pool:
             pool.submit(_ready)  # start the workers now: they load plugins while the main reads
             while True:
-                while not exhausted and in_flight < worker_window and len(pending) < max_pending:
-                    batch = take()
+                while (
+                    not queue.exhausted
+                    and queue.in_flight < worker_window
+                    and len(pending) < max_pending
+                ):
+                    batch = queue.take()
                     if batch is None:
                         break
-                    if isinstance(batch, InputFile):
-                        pending.append(([batch.name], batch))
-                    else:
-                        pending.append(
-                            ([file.name for file in batch], pool.submit(_work, compress(batch)))
-                        )
-                        in_flight += 1
+                    queue.put(batch, pool)
                 if not pending:
                     return
                 names, head = pending[0]
                 if (
                     isinstance(head, Future)
                     and not head.done()
-                    and not exhausted
+                    and not queue.exhausted
                     and (len(pending) < max_pending)
                 ):
-                    batch = take()
+                    batch = queue.take()
                     if batch is not None:
-                        if isinstance(batch, InputFile):
-                            pending.append(([batch.name], batch))
-                        else:
-                            pending.append(
-                                (
-                                    [file.name for file in batch],
-                                    [stateless(engine, file) for file in batch],
-                                )
-                            )
+                        queue.put(batch, None)
                         continue
-                pending.popleft()
-                if isinstance(head, Future):
-                    in_flight -= 1
-                    packed: list[list[Packed]] = decompress(head.result())
-                    # rebuilt file by file, just before completion: fewer objects alive at once
-                    for name, file in zip(names, packed, strict=True):
-                        yield name, [unpack(pair) for pair in file]
-                elif isinstance(head, InputFile):
-                    large = False
-                    yield head.name, streamed(engine, head)
-                else:
-                    yield from zip(names, head, strict=True)
+                yield from queue.pop()
     except BrokenProcessPool as exc:
         where = f" while checking {names[0]} … {names[-1]}" if names else ""
         raise RunError(
