@@ -16,7 +16,12 @@ of a directory, in one process: its own messages/s (measured inside the run, sta
 the most favourable figure for the command line) and its wall time with start-up.
 
 The load generator shares the machine's cores with the servers (a Python client costs CPU too):
-the figures are a floor for what a server on its own cores would do.
+the figures are a floor for what a server on its own cores would do. To tell what limited a
+run, each row also gives, for the saturated phase, the CPU time the server processes spent per
+request (from ``/proc``, per worker: an uneven split means the kernel handed the keep-alive
+connections to one worker), the client's own CPU per request, and how busy the whole machine
+was (``/proc/stat``: every process's share, and the hypervisor's steal). A server using less than
+its cores while the machine is not busy waits on something other than the CPU.
 
     python benchmarks/bench_service.py                      # workers 1 and 2, 400 requests
     python benchmarks/bench_service.py --workers 1 --requests 1000 --clients 6
@@ -56,6 +61,61 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far; 0 once it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def workers_of(pid: int) -> list[int]:
+    """The server's worker processes (uvicorn's children; none with one worker)."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as handle:
+            return [int(child) for child in handle.read().split()]
+    except OSError:
+        return []
+
+
+def machine_ticks() -> tuple[int, int, int]:
+    """(busy, steal, total) clock ticks of every CPU since boot (``/proc/stat``)."""
+    with open("/proc/stat") as handle:
+        values = [int(v) for v in handle.readline().split()[1:]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (values + [0] * 8)[:8]
+    return user + nice + system + irq + softirq, steal, sum(values[:8])
+
+
+class CpuMeter:
+    """CPU spent by the server's processes, this client and the whole machine over a phase."""
+
+    def __init__(self, server: int):
+        self.workers = workers_of(server)
+        self.server = server
+        self.started = self._read()
+
+    def _read(self) -> tuple[list[float], float, tuple[int, int, int]]:
+        return (
+            [process_cpu(pid) for pid in [self.server, *self.workers]],
+            time.process_time(),
+            machine_ticks(),
+        )
+
+    def report(self, requests: int) -> dict[str, object]:
+        (server0, client0, machine0), (server1, client1, machine1) = self.started, self._read()
+        spent = [after - before for before, after in zip(server0, server1, strict=True)]
+        busy, steal, total = (b - a for a, b in zip(machine0, machine1, strict=True))
+        return {
+            "server_cpu_ms_per_request": round(sum(spent) / requests * 1000, 1),
+            "worker_cpu_s": [round(s, 2) for s in spent[1:]] if len(spent) > 1 else None,
+            "client_cpu_ms_per_request": round((client1 - client0) / requests * 1000, 2),
+            "machine_busy": round(busy / max(total, 1), 2),
+            "machine_steal": round(steal / max(total, 1), 2),
+        }
 
 
 def cli_baseline(url: str, folder: Path) -> tuple[float, float]:
@@ -202,7 +262,9 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 Client(port).post(bodies[0])  # warm-up: first-use set-up in each worker
                 saturate(port, bodies[: 4 * workers * args.clients], args.clients)
+                meter = CpuMeter(process.pid)
                 rate, busy = saturate(port, bodies, args.clients)
+                cpu = meter.report(len(bodies))
                 half = open_loop(port, bodies, rate / 2)
             finally:
                 process.terminate()
@@ -216,6 +278,8 @@ def main(argv: list[str] | None = None) -> int:
                 "half_rate_per_s": round(rate / 2, 1),
                 "half_p50_ms": round(statistics.median(half) * 1000, 1),
                 "half_p99_ms": round(percentile(half, 0.99) * 1000, 1),
+                **cpu,
+                "load": round(os.getloadavg()[0], 2),
             }
             rows.append(row)
             print(json.dumps(row), flush=True)
