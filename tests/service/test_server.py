@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
+import subprocess
+import sys
 from collections.abc import Callable
+
+import pytest
 
 from .conftest import Server
 
@@ -58,3 +63,77 @@ def test_two_workers_share_their_metrics(registry_url: str, serve: Callable[...,
                 assert fresh.post("/v1/validations", content=IGM.read_bytes()).status_code == 201
         metrics = client.get("/metrics").text
     assert 'customs_messages_total{status="accepted"} 6.0' in metrics
+
+
+def _established(port: int) -> dict[int, int]:
+    """Linux: how many established connections to ``port`` each process holds."""
+    from pathlib import Path
+
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "01":
+                inodes.add(fields[9])
+    held: dict[int, int] = {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            links = [os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")]
+        except OSError:
+            continue
+        count = sum(link == f"socket:[{inode}]" for link in links for inode in inodes)
+        if count:
+            held[int(pid)] = count
+    return held
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc (Linux)")
+def test_two_workers_share_a_burst_of_keep_alive_connections(
+    registry_url: str, serve: Callable[..., Server]
+) -> None:
+    """Sixteen keep-alive connections opened at once reach both workers (each listens on its
+    own SO_REUSEPORT socket; with one shared socket the first worker to wake took them all)."""
+    server = serve(registry_url, "--workers", "2").wait()
+    connections = [
+        socket.create_connection(("127.0.0.1", server.port), timeout=30) for _ in range(16)
+    ]
+    try:
+        for connection in connections:
+            connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        for connection in connections:
+            assert connection.recv(65536).startswith(b"HTTP/1.1 200")
+        held = _established(server.port)
+        workers = {pid: n for pid, n in held.items() if pid != os.getpid()}
+        assert sum(workers.values()) == 16
+        assert len(workers) == 2, workers  # all on one worker: 2 chances in 65,536
+    finally:
+        for connection in connections:
+            connection.close()
+
+
+def test_a_second_server_on_a_port_in_use_stops(
+    registry_url: str, serve: Callable[..., Server]
+) -> None:
+    """SO_REUSEPORT never lets a second ``customs serve --workers`` share a busy port."""
+    first = serve(registry_url, "--workers", "2").wait()
+    second = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "customs_engine.cli",
+            "serve",
+            "--db",
+            registry_url,
+            "--port",
+            str(first.port),
+            "--workers",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert second.returncode == 3
+    assert "in use" in second.stderr
+    assert "Traceback" not in second.stderr

@@ -62,6 +62,7 @@ def serve(
 
     from customs_engine.cli import load_config, load_host
     from customs_engine.registry_cli import opened_registry
+    from customs_engine.service import workers as service_workers
     from customs_engine.service.app import Service, Settings, create_app
     from customs_engine.service.metrics import MULTIPROC_ENV
 
@@ -89,13 +90,16 @@ def serve(
         shared = tempfile.mkdtemp(prefix="customs-metrics-")
         os.environ[MULTIPROC_ENV] = shared
     try:
-        uvicorn.run(
-            "customs_engine.service.app:app_from_env",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            log_level="info",
+        # each worker on its own SO_REUSEPORT socket: the kernel spreads connections over them
+        service_workers.run(
+            uvicorn.Config(
+                "customs_engine.service.app:app_from_env",
+                factory=True,
+                host=host,
+                port=port,
+                workers=workers,
+                log_level="info",
+            )
         )
     finally:
         if shared is not None:
