@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 
 import pytest
@@ -65,16 +66,26 @@ def test_two_workers_share_their_metrics(registry_url: str, serve: Callable[...,
     assert 'customs_messages_total{status="accepted"} 6.0' in metrics
 
 
-def _established(port: int) -> dict[int, int]:
-    """Linux: how many established connections to ``port`` each process holds."""
+def _tcp_rows(port: int, state: str) -> list[list[str]]:
+    """Linux: the rows of /proc/net/tcp{,6} whose local port is ``port``, in ``state``."""
     from pathlib import Path
 
-    inodes = set()
+    rows = []
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         for line in Path(table).read_text().splitlines()[1:]:
             fields = line.split()
-            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "01":
-                inodes.add(fields[9])
+            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == state:
+                rows.append(fields)
+    return rows
+
+
+def _listeners(port: int) -> int:
+    return len(_tcp_rows(port, "0A"))
+
+
+def _established(port: int) -> dict[int, int]:
+    """Linux: how many established connections to ``port`` each process holds."""
+    inodes = {fields[9] for fields in _tcp_rows(port, "01")}
     held: dict[int, int] = {}
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
@@ -94,6 +105,10 @@ def test_two_workers_share_a_burst_of_keep_alive_connections(
     """Sixteen keep-alive connections opened at once reach both workers (each listens on its
     own SO_REUSEPORT socket; with one shared socket the first worker to wake took them all)."""
     server = serve(registry_url, "--workers", "2").wait()
+    deadline = time.monotonic() + 120
+    while _listeners(server.port) < 2:  # /healthz answers once the first worker is up
+        assert time.monotonic() < deadline, "the second worker never listened"
+        time.sleep(0.1)
     connections = [
         socket.create_connection(("127.0.0.1", server.port), timeout=30) for _ in range(16)
     ]
