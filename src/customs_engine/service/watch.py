@@ -196,11 +196,15 @@ class DropFolder:
         return True
 
     def close(self) -> None:
-        """Leave the inbox: remove the claim folder when it is empty (a file still in it —
-        stopped while the registry was down — is taken over by the next watcher), release
-        the lock."""
+        """Leave the inbox: take over ended watchers' folders, remove the claim folder when it
+        is empty (a file still in it — stopped while the registry was down, or just taken
+        over — is taken over by the next watcher), release the lock."""
         if self._lock is None:
             return
+        # a watcher that ended since the last pass leaves an empty folder (or a file, kept in
+        # this folder for the next watcher): not left behind by a clean stop
+        with contextlib.suppress(OSError):
+            self.adopt()
         shutil.rmtree(self.partials, ignore_errors=True)
         if not [p for p in self.claims.iterdir() if p.name != LOCK]:
             (self.claims / LOCK).unlink(missing_ok=True)
