@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -66,12 +66,7 @@ def message_key(message: BillOfEntry | ImportGeneralManifest) -> str:
     whitespace collapsed. Re-submitting the same message is never debited twice; an amendment (or
     a changed original) with the same id is a different submission.
     """
-    canonical = json.dumps(
-        _canonical(message.model_dump(mode="python")),
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-    )
+    canonical = _KEY_ENCODER.encode(_canonical(message.model_dump(mode="python")))
     digest = hashlib.sha256(canonical.encode()).hexdigest()[:32]
     return f"{message.message_id}#{digest}"
 
@@ -83,23 +78,96 @@ def legacy_message_key(message: BillOfEntry | ImportGeneralManifest) -> str:
     return f"{message.message_id}#{digest}"
 
 
+#: ``json.dumps(..., sort_keys=True, separators=(",", ":"), ensure_ascii=False)`` builds an
+#: encoder on every call; this one is built once. A canonical value has no cycles to look for.
+_KEY_ENCODER = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, check_circular=False
+)
+#: exact types a canonical value keeps as they are
+_KEPT = frozenset({int, bool, float, type(None)})
+#: exact type → its canonical form (:func:`_canonical_of`), filled on first sight of a type
+_CANONICAL_BY_TYPE: dict[type, Callable[[Any], Any]] = {}
+
+
 def _canonical(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {name: _canonical(item) for name, item in value.items()}
-    if isinstance(value, list | tuple):
+    """The canonical form of a ``model_dump(mode="python")`` value: numbers as normalised
+    decimal text, instants in UTC, dates in ISO form, enumerations by their value, text with
+    its whitespace collapsed. The text and plain scalars that fill most of a message are handled
+    inline; other types by a function chosen once per type (:func:`_canonical_of`)."""
+    kind = type(value)
+    if kind is dict:
+        out = {}
+        for name, item in value.items():
+            kind = type(item)
+            if kind is str:
+                out[name] = " ".join(item.split())
+            elif kind in _KEPT:
+                out[name] = item
+            elif kind is dict or kind is list:
+                out[name] = _canonical(item)
+            else:
+                out[name] = (_CANONICAL_BY_TYPE.get(kind) or _canonical_of(kind))(item)
+        return out
+    if kind is list:
         return [_canonical(item) for item in value]
-    if isinstance(value, Decimal):
-        if not value.is_finite():
-            return str(value)
-        return "0" if value == 0 else format(value.normalize(), "f")
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Enum):
-        value = value.value
-    if isinstance(value, str):
-        return " ".join(value.split())
+    return (_CANONICAL_BY_TYPE.get(kind) or _canonical_of(kind))(value)
+
+
+def _canonical_of(kind: type) -> Callable[[Any], Any]:
+    """How a value of exactly ``kind`` is made canonical (the first matching rule wins)."""
+    handler: Callable[[Any], Any]
+    if issubclass(kind, dict):
+        handler = _canonical_dict
+    elif issubclass(kind, list | tuple):
+        handler = _canonical_list
+    elif issubclass(kind, Decimal):
+        handler = _canonical_decimal
+    elif issubclass(kind, datetime):
+        handler = _canonical_instant
+    elif issubclass(kind, date):
+        handler = _canonical_date
+    elif issubclass(kind, Enum):
+        handler = _canonical_enum
+    elif issubclass(kind, str):
+        handler = _collapsed
+    else:
+        handler = _same
+    _CANONICAL_BY_TYPE[kind] = handler
+    return handler
+
+
+def _canonical_dict(value: dict[Any, Any]) -> dict[Any, Any]:
+    return {name: _canonical(item) for name, item in value.items()}
+
+
+def _canonical_list(value: Iterable[Any]) -> list[Any]:
+    return [_canonical(item) for item in value]
+
+
+def _canonical_decimal(value: Decimal) -> str:
+    if not value.is_finite():
+        return str(value)
+    return "0" if value == 0 else format(value.normalize(), "f")
+
+
+def _canonical_instant(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat()
+
+
+def _canonical_date(value: date) -> str:
+    return value.isoformat()
+
+
+def _canonical_enum(value: Enum) -> Any:
+    inner = value.value  # only text is collapsed: other values are kept as they are
+    return " ".join(inner.split()) if isinstance(inner, str) else inner
+
+
+def _collapsed(value: str) -> str:
+    return " ".join(value.split())
+
+
+def _same(value: Any) -> Any:
     return value
 
 
