@@ -204,17 +204,32 @@ def _schema_kind(error: Any) -> SyntaxKind:
 # -- element → model ---------------------------------------------------------------------------
 
 
-def _child(parent: etree._Element, name: str) -> etree._Element | None:
-    return parent.find(f"{NS}{name}")
+#: an element's child elements by tag, the first of each tag (what ``find`` would return)
+Children = dict[Any, etree._Element]
 
 
-def _text(parent: etree._Element, name: str) -> str | None:
-    node = _child(parent, name)
-    return None if node is None or node.text is None else node.text.strip()
+def _children(parent: etree._Element) -> Children:
+    """One pass over ``parent``'s children instead of a ``find`` per field."""
+    out: Children = {}
+    for child in parent:
+        out.setdefault(child.tag, child)
+    return out
 
 
-def _typed(parent: etree._Element, name: str, convert: Callable[[str], Any]) -> Any:
-    value = _text(parent, name)
+def _child(children: Children, name: str) -> etree._Element | None:
+    return children.get(NS + name)
+
+
+def _text(children: Children, name: str) -> str | None:
+    node = children.get(NS + name)
+    if node is None:
+        return None
+    text = node.text
+    return None if text is None else text.strip()
+
+
+def _typed(children: Children, name: str, convert: Callable[[str], Any]) -> Any:
+    value = _text(children, name)
     return None if value is None else convert(value)
 
 
@@ -227,14 +242,17 @@ def _attr(element: etree._Element, name: str, convert: Callable[[str], Any] = st
     return None if value is None else convert(value.strip())
 
 
-def _to_bill_of_entry(root: etree._Element) -> BillOfEntry:
-    importer = _child(root, "Importer")
-    assert importer is not None  # the schema requires it
-    manifest = _child(root, "Manifest")
+def _to_bill_of_entry(element: etree._Element) -> BillOfEntry:
+    root = _children(element)
+    importer_node = _child(root, "Importer")
+    assert importer_node is not None  # the schema requires it
+    importer = _children(importer_node)
+    manifest_node = _child(root, "Manifest")
+    manifest = None if manifest_node is None else _children(manifest_node)
     return BillOfEntry.model_validate(
         dict(  # raw text: the model converts and checks it
-            message_id=root.get("messageId"),
-            function=root.get("function", "original"),
+            message_id=element.get("messageId"),
+            function=element.get("function", "original"),
             port_code=_text(root, "PortCode"),
             type=_text(root, "Type"),
             number=_text(root, "Number"),
@@ -265,17 +283,18 @@ def _to_bill_of_entry(root: etree._Element) -> BillOfEntry:
             consigned_from=_text(root, "ConsignedFrom"),
             port_of_loading=_text(root, "PortOfLoading"),
             ex_bond_of=_text(root, "ExBondOf"),
-            items=[_to_item(item) for item in root.iterfind(f"{NS}Items/{NS}Item")],
+            items=[_to_item(item) for item in element.iterfind(f"{NS}Items/{NS}Item")],
         )
     )
 
 
-def _to_item(item: etree._Element) -> dict[str, Any]:
+def _to_item(element: etree._Element) -> dict[str, Any]:
+    item = _children(element)
     quantity = _child(item, "Quantity")
     foreign = _child(item, "ForeignValue")
     assert quantity is not None
     return {
-        "number": int(item.get("number")),
+        "number": int(element.get("number")),
         "hs_code": _text(item, "HSCode"),
         "description": _text(item, "Description"),
         "product_category": _text(item, "ProductCategory"),
@@ -300,7 +319,7 @@ def _to_item(item: etree._Element) -> dict[str, Any]:
                 "issued_on": _attr(lic, "issuedOn", date.fromisoformat),
                 "expires_on": _attr(lic, "expiresOn", date.fromisoformat),
             }
-            for lic in item.iterfind(f"{NS}Licence")
+            for lic in element.iterfind(f"{NS}Licence")
         ],
         "certificates": [
             {
@@ -313,12 +332,12 @@ def _to_item(item: etree._Element) -> dict[str, Any]:
                 "no_radioactive": _attr(cert, "noRadioactive", _bool),
                 "no_explosives": _attr(cert, "noExplosives", _bool),
             }
-            for cert in item.iterfind(f"{NS}Certificate")
+            for cert in element.iterfind(f"{NS}Certificate")
         ],
     }
 
 
-def _goods_fields(node: etree._Element) -> dict[str, Any]:
+def _goods_fields(node: Children) -> dict[str, Any]:
     """Packages (count and kind), gross weight and description of a line or goods item."""
     packages = _child(node, "Packages")
     count = None if packages is None else (packages.text or "").strip()
@@ -330,13 +349,15 @@ def _goods_fields(node: etree._Element) -> dict[str, Any]:
     }
 
 
-def _to_manifest(root: etree._Element) -> ImportGeneralManifest:
+def _to_manifest(element: etree._Element) -> ImportGeneralManifest:
+    root = _children(element)
     lines = []
-    for line in root.iterfind(f"{NS}Lines/{NS}Line"):
+    for line_node in element.iterfind(f"{NS}Lines/{NS}Line"):
+        line = _children(line_node)
         lines.append(
             {
-                "line": int(line.get("number")),
-                "subline": int(line.get("subline", "0")),
+                "line": int(line_node.get("number")),
+                "subline": int(line_node.get("subline", "0")),
                 "bl_number": _text(line, "BLNumber"),
                 "bl_date": _typed(line, "BLDate", date.fromisoformat),
                 "consignee_name": _text(line, "ConsigneeName"),
@@ -345,14 +366,14 @@ def _to_manifest(root: etree._Element) -> ImportGeneralManifest:
                 "cargo_movement": _text(line, "CargoMovement"),
                 "goods_items": [
                     {**_goods_fields(goods), "hs_code": _text(goods, "HSCode")}
-                    for goods in line.iterfind(f"{NS}GoodsItems/{NS}GoodsItem")
+                    for goods in map(_children, line_node.iterfind(f"{NS}GoodsItems/{NS}GoodsItem"))
                 ],
             }
         )
     return ImportGeneralManifest.model_validate(
         dict(
-            message_id=root.get("messageId"),
-            function=root.get("function", "original"),
+            message_id=element.get("messageId"),
+            function=element.get("function", "original"),
             port_code=_text(root, "PortCode"),
             igm_number=_text(root, "IGMNumber"),
             igm_date=_typed(root, "IGMDate", date.fromisoformat),
