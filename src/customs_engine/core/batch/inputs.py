@@ -50,6 +50,8 @@ MAX_FILE_ENV = "CUSTOMS_ENGINE_MAX_FILE_BYTES"
 MAX_RATIO_ENV = "CUSTOMS_ENGINE_MAX_COMPRESSION_RATIO"
 RATIO_FLOOR_ENV = "CUSTOMS_ENGINE_RATIO_FLOOR_BYTES"
 MAX_ARCHIVE_ENV = "CUSTOMS_ENGINE_MAX_ARCHIVE_BYTES"
+#: the least a read asks for (beyond the file's size when it grows while read)
+READ_CHUNK = 64 * 1024
 
 
 class InputError(Exception):
@@ -142,11 +144,25 @@ def read_bounded(path: str | Path, limit: int) -> bytes:
     swapped in after a check must not hang the run) and refused unless it is a regular file.
     Raises :class:`OSError`; a special file raises ``OSError`` with the reason as ``strerror``."""
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
-    with os.fdopen(fd, "rb") as handle:
-        why = special_file_problem(os.fstat(fd).st_mode)
+    try:
+        status = os.fstat(fd)
+        why = special_file_problem(status.st_mode)
         if why is not None:
             raise OSError(0, why)
-        return handle.read(limit + 1)
+        # reads sized by the file (one byte more, to see a file that grew), not by the bound: a
+        # read of ``limit + 1`` would allocate the whole bound for every small file
+        left = limit + 1
+        chunk_size = max(min(status.st_size + 1, left), READ_CHUNK)
+        chunks = []
+        while left > 0:
+            chunk = os.read(fd, min(left, chunk_size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def _walk(directory: str) -> Iterator[InputFile | str]:
@@ -270,7 +286,9 @@ def iter_file(
 def _directory(
     directory: str, limits: Limits, is_manifest: Classifier | None
 ) -> Iterator[InputFile]:
-    """A directory tree: its manifests, then the rest (archives opened in their place)."""
+    """A directory tree: its manifests, then the rest (archives opened in their place). Each
+    file is sniffed once: the second walk skips the manifests the first one read."""
+    manifests: set[str] = set()
     if is_manifest is not None:
         for item in _walk(directory):
             if (
@@ -278,13 +296,14 @@ def _directory(
                 and not is_archive_name(os.path.basename(item))
                 and (is_manifest(_head(item), item))
             ):
+                manifests.add(item)
                 yield read_file(item, item, limits)
     for item in _walk(directory):
         if not isinstance(item, str):
             yield item
         elif is_archive_name(os.path.basename(item)):
             yield from _archive(item, item, limits, is_manifest)
-        elif is_manifest is None or not is_manifest(_head(item), item):
+        elif item not in manifests:
             yield read_file(item, item, limits)
 
 
