@@ -14,9 +14,7 @@ import re
 from datetime import datetime
 from decimal import Decimal
 from functools import cache
-from typing import Any, Literal
-
-from jsonschema import Draft4Validator, FormatChecker
+from typing import TYPE_CHECKING, Any, Literal
 
 from customs_engine.adapters.scmtr_json.fields import (
     DATE_PATTERN,
@@ -27,14 +25,15 @@ from customs_engine.adapters.scmtr_json.fields import (
     Obj,
 )
 
+if TYPE_CHECKING:
+    from jsonschema import Draft4Validator, FormatChecker
+
 Variant = Literal["D", "A"]
 DATE_FORMAT = "yyyyMMdd"
 
-FORMATS = FormatChecker(formats=())
 _DATE = re.compile(DATE_PATTERN)
 
 
-@FORMATS.checks(DATE_FORMAT, raises=ValueError)
 def _is_calendar_date(value: object) -> bool:
     """A CCYYMMDD that exists (the pattern alone lets 20200231 through); other shapes are left
     to the pattern."""
@@ -111,4 +110,18 @@ def schema(variant: Variant) -> dict[str, Any]:
 
 @cache
 def validator(variant: Variant) -> Draft4Validator:
-    return Draft4Validator(schema(variant), format_checker=FORMATS)
+    # jsonschema is imported on first use: a run without SCMTR files never pays for it
+    from jsonschema import Draft4Validator
+
+    return Draft4Validator(schema(variant), format_checker=formats())
+
+
+@cache
+def formats() -> FormatChecker:
+    """The one format the schema names (:data:`DATE_FORMAT`), checked by
+    :func:`_is_calendar_date`."""
+    from jsonschema import FormatChecker
+
+    checker = FormatChecker(formats=())
+    checker.checks(DATE_FORMAT, raises=ValueError)(_is_calendar_date)
+    return checker

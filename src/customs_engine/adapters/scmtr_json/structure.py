@@ -17,11 +17,12 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
-
-from jsonschema import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from customs_engine.adapters.scmtr_json.schema import Variant, validator
+
+if TYPE_CHECKING:
+    from jsonschema import ValidationError
 
 #: at most this many problems are reported per declaration (a hostile file may have millions)
 LIMIT = 100

@@ -6,8 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import cache
-
-import holidays
+from typing import TYPE_CHECKING
 
 from customs_engine.core.check_context import CheckContext
 from customs_engine.core.checks.arrival import arrival_date, entry_inwards_date, noted_manifest
@@ -19,6 +18,9 @@ from customs_engine.core.money import inr
 from customs_engine.core.refdata import dated, deadlines, port
 from customs_engine.core.refdata.ports import station_type
 from customs_engine.core.response import Fee, Finding
+
+if TYPE_CHECKING:
+    import holidays
 
 SUNDAY = 6
 
@@ -87,6 +89,8 @@ def next_working_day(after: date, state: str | None) -> date:
 
 @cache
 def _holidays(state: str | None, year: int) -> holidays.HolidayBase:
+    import holidays  # on first use: most runs never compute a working day
+
     return holidays.India(subdiv=state or None, years=year)
 
 

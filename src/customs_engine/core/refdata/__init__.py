@@ -14,8 +14,6 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import pycountry
-
 from customs_engine.core.rules import Period, Schedule, read_toml
 
 PACKAGE = "customs_engine.core.refdata"
@@ -120,5 +118,7 @@ def dated(table: str, on: date) -> dict[str, Any] | None:
 
 
 def is_country(code: str) -> bool:
-    """An ISO 3166-1 alpha-2 country code (pycountry)."""
+    """An ISO 3166-1 alpha-2 country code (pycountry, imported on first use)."""
+    import pycountry
+
     return len(code) == 2 and pycountry.countries.get(alpha_2=code.upper()) is not None

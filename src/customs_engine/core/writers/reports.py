@@ -19,7 +19,6 @@ from __future__ import annotations
 import csv
 import io
 from typing import BinaryIO
-from xml.sax.saxutils import escape, quoteattr
 
 from customs_engine.core.formats import ResponseFormat
 from customs_engine.core.hookspecs import hookimpl
@@ -99,6 +98,10 @@ class JUnitWriter:
         )
 
     def write(self, response: Response) -> None:
+        # imported here: xml.sax.saxutils pulls in urllib.request and http.client, which no
+        # other output format needs
+        from xml.sax.saxutils import escape, quoteattr
+
         msg = response.message
         self.tests += 1
         name = msg.reference or f"#{msg.index}"
