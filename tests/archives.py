@@ -51,6 +51,31 @@ def write_zip(path: Path, members: list[tuple[str, bytes]]) -> Path:
     return path
 
 
+def write_overlapping_zip(path: Path, member: bytes, copies: int) -> Path:
+    """A zip whose central directory lists ``member`` (``a.xml``) and then ``copies`` more
+    entries (``copyNN.xml``) that all point at the same compressed bytes: a zip bomb by
+    overlapping entries."""
+    width = len(str(copies))
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("a.xml", member)
+        first = archive.filelist[0]
+        for n in range(copies):
+            clone = zipfile.ZipInfo(f"copy{n:0{width}d}.xml", first.date_time)
+            for attr in (
+                "compress_type",
+                "CRC",
+                "compress_size",
+                "file_size",
+                "header_offset",
+                "external_attr",
+                "flag_bits",
+                "create_system",
+            ):
+                setattr(clone, attr, getattr(first, attr))
+            archive.filelist.append(clone)
+    return path
+
+
 def write_tar(
     path: Path,
     members: list[tuple[str, bytes]],

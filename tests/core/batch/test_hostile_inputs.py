@@ -19,7 +19,7 @@ import pytest
 
 from customs_engine.core.batch.archives import MAX_EXTENDED_HEADER, ArchiveReader
 from customs_engine.core.batch.inputs import InputFile, Limits, iter_inputs
-from tests.archives import write_zip
+from tests.archives import write_overlapping_zip, write_zip
 from tests.conftest import MESSAGES, customs
 
 GOOD = (MESSAGES / "02-be-laptops-ims.xml").read_bytes()
@@ -126,24 +126,7 @@ def test_oversized_long_name_or_pax_header_refuses_its_member_unread(
 
 
 def test_overlapping_zip_entries_are_refused(tmp_path: Path) -> None:
-    path = tmp_path / "overlap.zip"
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("a.xml", GOOD)
-        first = archive.filelist[0]
-        for n in range(50):
-            clone = zipfile.ZipInfo(f"copy{n:02d}.xml", first.date_time)
-            for attr in (
-                "compress_type",
-                "CRC",
-                "compress_size",
-                "file_size",
-                "header_offset",
-                "external_attr",
-                "flag_bits",
-                "create_system",
-            ):
-                setattr(clone, attr, getattr(first, attr))
-            archive.filelist.append(clone)
+    path = write_overlapping_zip(tmp_path / "overlap.zip", GOOD, 50)
     files = members_of(path)
     assert files[0].name.endswith("!a.xml") and files[0].problem is None
     assert len(files) == 51
