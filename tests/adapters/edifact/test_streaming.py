@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from customs_engine.adapters.edifact import reader, tokenizer
-from customs_engine.adapters.edifact.tokenizer import EdifactSyntaxError, tokenize
+from customs_engine.adapters.edifact.tokenizer import MARK_CHOICES, EdifactSyntaxError, tokenize
 from customs_engine.adapters.edifact.writer import cuscar_body, cusdec_body
 from customs_engine.adapters.edifact.writer import interchange as writer_interchange
 
@@ -174,3 +174,61 @@ def test_a_syntax_error_at_the_end_makes_the_whole_file_unreadable_as_before() -
     with small_blocks(16):
         (parsed,) = reader.messages(data)
     assert parsed.type == "unknown" and "upper-case" in parsed.findings[0].message
+
+
+@contextmanager
+def small_windows(chars: int) -> Iterator[None]:
+    """Unescaped terminators searched ``chars`` characters at a time."""
+    saved = tokenizer.WINDOW_CHARS
+    tokenizer.WINDOW_CHARS = chars
+    try:
+        yield
+    finally:
+        tokenizer.WINDOW_CHARS = saved
+
+
+def unescaped_terminators(text: str, esc: str = "?", term: str = "'") -> list[int]:
+    """The plain definition, one character at a time."""
+    found, at = [], 0
+    while at < len(text):
+        if text[at] == esc:
+            at += 2
+            continue
+        if text[at] == term:
+            found.append(at)
+        at += 1
+    return found
+
+
+@given(st.text(st.sampled_from(list("??'a")), max_size=40), st.integers(2, 9))
+@settings(max_examples=300, deadline=None)
+def test_unescaped_terminators_are_found_across_windows(text: str, window: int) -> None:
+    splitter = tokenizer._Splitter(tokenizer.Characters())
+    with small_windows(window):
+        assert list(splitter.terminators(text, 0, len(text))) == unescaped_terminators(text)
+
+
+@given(segment_streams(), st.integers(1, 40), st.integers(2, 9))
+@settings(max_examples=200, deadline=None)
+def test_small_windows_split_exactly_like_the_whole_text(stream, chars: int, window: int) -> None:
+    text, _ = stream
+    whole = split(text)
+    with small_blocks(chars), small_windows(window):
+        assert split(text) == whole
+
+
+@pytest.mark.parametrize("present", ["", "\x01", "\x01\x02\x03\x04\x05", MARK_CHOICES])
+@pytest.mark.parametrize("chars", [4, 1 << 16])
+def test_escaped_segments_are_exact_whatever_characters_the_text_holds(
+    present: str, chars: int
+) -> None:
+    # the marks standing for escaped separators are characters the block does not hold; with
+    # every candidate in it, the general path reads the segments
+    value = "x?'y?+z?:w???'" + present + "?'"
+    text = f"UNB+UNOC:3+A+B+200101:1200+1'FTX+AAA+++{value}:{present}?:'UNZ+1+1'" * 3
+    whole = split(text)
+    with small_blocks(chars):
+        assert split(text) == whole
+    segments = whole[0]
+    assert isinstance(segments, list)
+    assert segments[1].elements[3] == ["x'y+z:w?'" + present + "'", present + ":"]

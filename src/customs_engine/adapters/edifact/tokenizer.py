@@ -29,6 +29,10 @@ BOM = "\ufeff"
 BOM_BYTES = BOM.encode()
 #: private-use characters standing in for escaped service characters while splitting
 MARKS = "\ue000\ue001\ue002\ue003"
+#: the marks of a block are the first four of these that neither occur in it nor serve as
+#: service characters: control characters first, as they keep a Latin-1 text one byte a
+#: character (a private-use mark makes every copy of a long value twice or four times as large)
+MARK_CHOICES = "\x01\x02\x03\x04\x05\x06\x07\x08\x0e\x0f\x10\x11" + MARKS
 #: pydifact skips these after a segment terminator (one-segment-per-line files).
 _AFTER_TERMINATOR = " \r\n"
 
@@ -46,6 +50,8 @@ class EdifactSyntaxError(ValueError):
 #: a block of segments ends at the first unescaped segment terminator after this many characters:
 #: a file is split, checked and handed on one block at a time, so memory does not grow with it
 BLOCK_CHARS = 1 << 16
+#: text searched at once for unescaped terminators where release characters escape some
+WINDOW_CHARS = 1 << 18
 
 
 class Lines:
@@ -164,85 +170,115 @@ class _Splitter:
         self.data_sep = chars.data_separator
         self.comp_sep = chars.component_separator
         self._unescape = re.compile(re.escape(self.esc) + "(.)", re.DOTALL)
-        self.marks = [
-            (self.esc + char, mark)
-            for char, mark in zip(
-                (self.esc, self.data_sep, self.comp_sep, self.term), MARKS, strict=True
-            )
-        ]
-        self.unmarks = list(
-            zip(MARKS, (self.esc, self.data_sep, self.comp_sep, self.term), strict=True)
-        )
+        #: the characters a release character may escape, in the order of their marks
+        self.service = (self.esc, self.data_sep, self.comp_sep, self.term)
         esc = re.escape(self.esc)
         # a release character (an odd run of them) directly before a line break
         self.escaped_newline = re.compile(f"(?<!{esc})(?:{esc}{esc})*{esc}\n")
-        # a terminator no release character escapes (a run of them before it is even); with the
-        # release character as terminator nothing is escaped
-        self.unescaped_term = (
-            re.compile(f"(?<!{esc})(?:{esc}{esc})*{re.escape(self.term)}")
-            if self.esc != self.term
-            else None
-        )
+        #: with the release character as terminator nothing is escaped
+        self.escapes_term = self.esc != self.term
+        #: overwrites escaped pairs in :meth:`terminators` (anything but the two characters)
+        self.filler = next(c for c in "\0\1\2" if c not in (self.esc, self.term)) * 2
 
     def cut(self, text: str, pos: int) -> int:
-        """Where a block from ``pos`` ends: after the first unescaped terminator at least
-        :data:`BLOCK_CHARS` on (a terminator found by the search is never an escaped one, though
-        the search may pass over the first unescaped one), or the end of the text."""
+        """Where a block from ``pos`` (where no release character is pending) ends: after the
+        first unescaped terminator at least :data:`BLOCK_CHARS` on, or the end of the text."""
         start = pos + BLOCK_CHARS
         if start >= len(text):
             return len(text)
-        if self.unescaped_term is None:
-            at = text.find(self.term, start)
-            return len(text) if at < 0 else at + 1
-        match = self.unescaped_term.search(text, start)
-        return match.end() if match else len(text)
+        at = text.find(self.term, start)
+        if at < 0:
+            return len(text)
+        if not self.escapes_term or text[at - 1] != self.esc:
+            return at + 1
+        for at in self.terminators(text, pos, len(text)):
+            if at >= start:
+                return at + 1
+        return len(text)
+
+    def terminators(self, text: str, begin: int, end: int) -> Iterator[int]:
+        """Offsets of the unescaped terminators in ``text[begin:end]`` (no release character is
+        pending at ``begin``), found a window of :data:`WINDOW_CHARS` at a time: in a copy of
+        the window, each escaped release character and escaped terminator is overwritten
+        together with its release character (every offset stays), so the terminators left are
+        the unescaped ones. Linear in the text with no per-character work in Python and memory
+        bounded by the window, however many release characters there are."""
+        esc, term, filler = self.esc, self.term, self.filler
+        escaped_esc, escaped_term = esc + esc, esc + term
+        while begin < end:
+            stop = min(begin + WINDOW_CHARS, end)
+            window = text[begin:stop]
+            if esc in window:
+                # pairs from the left of each run of release characters: each one that is
+                # left after the first replace escapes the character after it
+                window = window.replace(escaped_esc, filler).replace(escaped_term, filler)
+            at = window.find(term)
+            while at >= 0:
+                yield begin + at
+                at = window.find(term, at + 1)
+            # a release character left at the end escapes the first one of the next window:
+            # that window starts with it (nothing is pending before it)
+            begin = stop - 1 if stop < end and window.endswith(esc) else stop
 
     def split_escaped(self, text: str, pos: int, stop: int) -> list[str]:
         """``text[pos:stop]`` split at its unescaped terminators (the last piece is what
-        follows the last one), in one pass."""
-        if self.unescaped_term is None:
+        follows the last one); no release character is pending at ``pos``."""
+        if not self.escapes_term:
             return text[pos:stop].split(self.term)
-        if pos and text[pos - 1] == self.esc:
-            # the search would count that character (a line break after a UNA that declares
-            # it as release character): nothing before the block escapes anything in it
-            text, pos, stop = text[pos:stop], 0, stop - pos
         parts = []
-        for match in self.unescaped_term.finditer(text, pos, stop):
-            parts.append(text[pos : match.end() - 1])
-            pos = match.end()
+        for at in self.terminators(text, pos, stop):
+            parts.append(text[pos:at])
+            pos = at + 1
         parts.append(text[pos:stop])
         return parts
 
-    def restore(self, text: str) -> str:
+    def marks(self, text: str, pos: int, stop: int) -> str | None:
+        """Four characters (:data:`MARK_CHOICES`) that ``text[pos:stop]`` does not hold, to
+        stand for its escaped service characters; ``None`` if there are not four."""
+        found = ""
+        for mark in MARK_CHOICES:
+            if mark not in self.service and text.find(mark, pos, stop) < 0:
+                found += mark
+                if len(found) == 4:
+                    return found
+        return None
+
+    def restore(self, text: str, marks: str) -> str:
         """The service characters back in place of their marks (chained ``str.replace``:
         ``str.translate`` goes character by character, seconds on a 30-million-character
         value)."""
-        for mark, char in self.unmarks:
+        for mark, char in zip(marks, self.service):
             if mark in text:
                 text = text.replace(mark, char)
         return text
 
-    def marked_segment(self, raw: str) -> Segment | None:
+    def marked_segment(self, raw: str, marks: str) -> Segment | None:
         """A segment whose release characters only escape service characters: swap each
-        escaped pair for a private-use mark, split like an ordinary segment, put them back.
-        ``None`` when something else follows a release character (the general path decides)."""
+        escaped pair for its mark (:meth:`marks`, none of them in ``raw``), split like an
+        ordinary segment, put them back. ``None`` when something else follows a release
+        character (the general path decides)."""
+        esc = self.esc
         marked = raw
-        for pair, mark in self.marks:
-            marked = marked.replace(pair, mark)
-        if self.esc in marked:
+        for char, mark in zip(self.service, marks):
+            marked = marked.replace(esc + char, mark)
+        if esc in marked:
             return None
         comp_sep, restore = self.comp_sep, self.restore
         tag, *pieces = marked.split(self.data_sep)
+        del marked  # a long value is held once as pieces, not twice
         elements: list[Element] = list(pieces)
         for i, element in enumerate(pieces):
             if comp_sep in element:
-                components = [restore(c) for c in element.rstrip(comp_sep).split(comp_sep)]
+                components = [
+                    restore(c, marks) for c in element.rstrip(comp_sep).split(comp_sep)
+                ]
                 elements[i] = components if len(components) > 1 else components[0]
             else:
-                elements[i] = restore(element)
+                elements[i] = restore(element, marks)
+            pieces[i] = ""
         if comp_sep in tag:
             return None
-        tag = restore(tag)
+        tag = restore(tag, marks)
         if not _valid_tags.get(tag):
             return None  # the general path checks the tag and names the problem
         return _new_segment(tag, elements)
@@ -437,14 +473,23 @@ def _block(
     esc, data_sep, comp_sep = splitter.esc, splitter.data_sep, splitter.comp_sep
     stop = splitter.cut(text, pos)
     has_esc = text.find(esc, pos, stop) >= 0
-    parts, tail, can_mark = _pieces(text, pos, stop, splitter, has_esc, fresh)
+    parts, tail, marks = _pieces(text, pos, stop, splitter, has_esc, fresh)
     block = Block(index, pos, parts, [], splitter.chars)
     segments = block.segments
     new, valid_tags, blanks, stubs = _new, _valid_tags, _AFTER_TERMINATOR, _stubs
     append = segments.append
     for raw in [part.lstrip(blanks) for part in parts]:
         if (has_esc and esc in raw) or not raw:
-            seg = splitter.marked_segment(raw) if can_mark and raw else None
+            if light and raw and raw[-1] != esc and esc + "\n" not in raw:
+                # neither of the two errors a release character can cause (one at the end of
+                # the segment, one before a line break): only the tag is left to check
+                at = raw.find(data_sep)
+                tag = raw if at < 0 else raw[:at]
+                if valid_tags.get(tag) and tag not in SERVICE_TAGS and esc not in tag:
+                    if comp_sep not in tag:
+                        append(stubs.get(tag) or _stub(tag))
+                        continue
+            seg = splitter.marked_segment(raw, marks) if marks and raw else None
             append(seg or _slow_segment(splitter, raw, block, len(segments), lines))
             continue
         if light:
@@ -492,21 +537,21 @@ def _block(
 
 def _pieces(
     text: str, pos: int, stop: int, splitter: _Splitter, has_esc: bool, fresh: bool
-) -> tuple[list[str], str | None, bool]:
+) -> tuple[list[str], str | None, str | None]:
     """The block's text from ``pos`` to ``stop`` cut at unescaped terminators: the whole
     segments, what follows the last terminator (``None`` when a UNA starts a new interchange
-    there or earlier: the block ends before it), and whether escaped segments may be read by
-    their marks (:meth:`_Splitter.marked_segment`)."""
+    there or earlier: the block ends before it), and the marks its escaped segments are read
+    by (:meth:`_Splitter.marked_segment`; ``None``: the general path reads them)."""
     term, esc = splitter.term, splitter.esc
     if has_esc and text.find(esc + term, pos, stop) >= 0:
         # pieces between unescaped terminators, without a piece per escaped one (16 MiB of
         # ``a?'`` would otherwise be millions of pieces before they are joined again)
         parts = splitter.split_escaped(text, pos, stop)
-        can_mark = not any(text.find(mark, pos, stop) >= 0 for mark in MARKS)
+        marks = splitter.marks(text, pos, stop)
     else:
         body = text[pos:stop] if pos or stop < len(text) else text
         parts = body.split(term)
-        can_mark = has_esc and not any(mark in body for mark in MARKS)
+        marks = splitter.marks(text, pos, stop) if has_esc else None
     tail: str | None = parts.pop()
     if text.find("UNA", pos, stop) >= 0:
         for i, raw in enumerate(parts):
@@ -516,14 +561,14 @@ def _pieces(
                 break
         if tail is not None and tail.lstrip(_AFTER_TERMINATOR).startswith("UNA"):
             tail = None
-    return parts, tail, can_mark
+    return parts, tail, marks
 
 
 def _slow_segment(splitter: _Splitter, raw: str, block: Block, index: int, lines: Lines) -> Segment:
     """A segment with release characters, composites in the tag or an unchecked tag."""
     try:
         seg = splitter.segment(raw)
-        if "\n" in raw:
+        if splitter.esc + "\n" in raw:
             bad = splitter.escaped_newline.search(raw)
             if bad:
                 raise _PositionedError(
