@@ -228,12 +228,7 @@ def _check_unb(unb: Segment, where: _Where) -> list[Finding]:
     if not syntax[0] or not syntax[1].isdecimal():
         found.append(where(f"UNB syntax identifier (S001) must be like UNOC:3, got {unb[0]!r}"))
     date, time = component(unb, 3, 0), component(unb, 3, 1)
-    formats = {6: "%y%m%d", 8: "%Y%m%d"}
-    try:
-        if len(date) not in formats or len(time) != 4:
-            raise ValueError
-        datetime.strptime(date + time, formats[len(date)] + "%H%M")
-    except ValueError:
+    if not _unb_datetime(date, time):
         found.append(
             where(
                 "UNB date/time of preparation (S004) must be "
@@ -243,6 +238,27 @@ def _check_unb(unb: Segment, where: _Where) -> list[Finding]:
     if not text_of(unb, 4):
         found.append(where("UNB interchange control reference (0020) is missing"))
     return found
+
+
+def _unb_datetime(date: str, time: str) -> bool:
+    """Whether ``strptime`` reads YYMMDD or CCYYMMDD and HHMM (its ``%y`` century rule), by
+    hand for plain ASCII digits (``strptime`` costs more than the rest of the envelope)."""
+    if len(date) not in (6, 8) or len(time) != 4:
+        return False
+    if not (date.isascii() and date.isdigit() and time.isascii() and time.isdigit()):
+        try:  # other digits and blanks are as strptime's patterns take them
+            datetime.strptime(date + time, ("%y" if len(date) == 6 else "%Y") + "%m%d%H%M")
+        except ValueError:
+            return False
+        return True
+    year = int(date[:-4])
+    if len(date) == 6:
+        year += 2000 if year <= 68 else 1900
+    try:
+        datetime(year, int(date[-4:-2]), int(date[-2:]), int(time[:2]), int(time[2:]))
+    except ValueError:
+        return False
+    return True
 
 
 class _Where(Protocol):
@@ -430,8 +446,15 @@ class _Scanner:
         cursor, plan = self.cursor, self.plan
         unb = cursor.peek()
         assert unb is not None
-        place = cursor.position(cursor.index)
-        common = _check_unb(unb, lambda text: self._at(unb, place, text))
+        unb_block, unb_index = cursor.block, cursor.index
+        assert unb_block is not None
+
+        def at_unb(text: str) -> Finding:
+            # placed only when there is a finding: offsets are worked out per block
+            offset = unb_block.offsets[unb_index - unb_block.start]
+            return self._at(unb, cursor.lines.position(offset), text)
+
+        common = _check_unb(unb, at_unb)
         reference = text_of(unb, 4)
         first = plan.count
         groups = 0
@@ -489,7 +512,7 @@ class _Scanner:
             plan.fatal = (
                 common[0]
                 if common
-                else self._at(unb, place, "the interchange holds no UNH message")
+                else at_unb("the interchange holds no UNH message")
             )
         if common and plan.count > first:
             plan.common.append((first, plan.count, common))
