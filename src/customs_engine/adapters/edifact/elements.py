@@ -26,4 +26,23 @@ def component(segment: Segment, element: int, index: int) -> str:
 
 def text_of(segment: Segment, element: int) -> str:
     """The first component of an element (the whole value of a simple element)."""
-    return component(segment, element, 0)
+    elements = segment.elements
+    if element >= len(elements):
+        return ""
+    value = elements[element]
+    if isinstance(value, list):
+        return value[0] if value else ""
+    return value
+
+
+def first_components(segment: Segment, element: int) -> tuple[str, str, str]:
+    """The first three components of an element (``''`` where absent)."""
+    elements = segment.elements
+    if element >= len(elements):
+        return "", "", ""
+    value = elements[element]
+    if not isinstance(value, list):
+        return value, "", ""
+    if len(value) >= 3:
+        return value[0], value[1], value[2]
+    return (*value, "", "", "")[:3]  # type: ignore[return-value]

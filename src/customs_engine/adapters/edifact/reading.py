@@ -16,7 +16,12 @@ from typing import Any, TypeVar
 
 from pydifact.segments import Segment
 
-from customs_engine.adapters.edifact.elements import component, components, text_of
+from customs_engine.adapters.edifact.elements import (
+    component,
+    components,
+    first_components,
+    text_of,
+)
 from customs_engine.adapters.edifact.envelope import RawMessage
 from customs_engine.core.dates import IST
 from customs_engine.core.formats import SyntaxKind
@@ -134,24 +139,26 @@ class MessageReader:
 
     def dtm(self, seg: Segment, *, item: int | None = None) -> tuple[str, date | datetime | None]:
         """DTM C507 → (qualifier, value): 102 gives a date, 203 an India-time date-time."""
-        qualifier, value, fmt = (component(seg, 0, k) for k in range(3))
+        qualifier, value, fmt = first_components(seg, 0)
         if not fmt:
             fmt = {8: "102", 12: "203"}.get(len(value), "")
-        length = DATE_LENGTHS.get(fmt)
-        if length is None:
-            self.problem(
-                f"DTM+{qualifier} date format {fmt!r} is not 102 (CCYYMMDD) or 203 (CCYYMMDDHHMM)",
-                item=item,
-            )
+        parsed = _DTM_VALUES.get((value, fmt), _UNKNOWN)
+        if parsed is _UNKNOWN:
+            parsed = _dtm_value(value, fmt)
+        if parsed is None:
+            if fmt in DATE_LENGTHS:
+                self.problem(
+                    f"DTM+{qualifier} value {value!r} is not a valid date in format {fmt}",
+                    item=item,
+                )
+            else:
+                self.problem(
+                    f"DTM+{qualifier} date format {fmt!r} is not 102 (CCYYMMDD) or 203 "
+                    "(CCYYMMDDHHMM)",
+                    item=item,
+                )
             return qualifier, None
-        try:
-            parsed = _digits_datetime(value, length)
-        except ValueError:
-            self.problem(
-                f"DTM+{qualifier} value {value!r} is not a valid date in format {fmt}", item=item
-            )
-            return qualifier, None
-        return qualifier, parsed.date() if fmt == "102" else parsed.replace(tzinfo=IST)
+        return qualifier, parsed  # type: ignore[return-value]
 
     def ccyymmdd(self, value: str, what: str, *, item: int | None = None) -> date | None:
         try:
@@ -198,6 +205,30 @@ def _handlers(reader: type[MessageReader]) -> dict[str, Callable[[Any, Segment],
         and name[1:].islower()
         and callable(getattr(reader, name))
     }
+
+
+#: DTM (value, format) → its date or date-time (``None``: not one), as dates repeat
+_DTM_VALUES: dict[tuple[str, str], date | datetime | None] = {}
+_UNKNOWN = object()
+
+
+def _dtm_value(value: str, fmt: str) -> date | datetime | None:
+    """A DTM value in format 102 (a date) or 203 (an India-time date-time); ``None`` when it
+    is not one. Kept for the next DTM with the same value (a bounded number of them)."""
+    length = DATE_LENGTHS.get(fmt)
+    parsed: date | datetime | None = None
+    if length is not None:
+        try:
+            stamp = _digits_datetime(value, length)
+        except ValueError:
+            pass
+        else:
+            parsed = stamp.date() if fmt == "102" else stamp.replace(tzinfo=IST)
+    if len(value) <= 12 and len(fmt) <= 3:  # never hold a long value
+        if len(_DTM_VALUES) >= 4096:
+            _DTM_VALUES.clear()
+        _DTM_VALUES[value, fmt] = parsed
+    return parsed
 
 
 def _digits_datetime(value: str, length: int) -> datetime:
