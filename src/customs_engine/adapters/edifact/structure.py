@@ -9,9 +9,11 @@ that may still take it, groups start at their trigger segment.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from importlib import resources
+from itertools import groupby
 
 from pydifact.segments import Segment
 
@@ -65,44 +67,109 @@ class Problem:
     text: str
 
 
+@dataclass(frozen=True)
+class _Entry:
+    """A tree node compiled for the walk (see :class:`_Group`)."""
+
+    trigger: str
+    required: bool
+    max: int
+    name: str
+    label: str
+    #: the group it opens (``None`` for a segment)
+    children: _Group | None
+    #: no later entry of its group starts with the same segment
+    last_of_its_tag: bool
+
+
+@dataclass(frozen=True)
+class _Group:
+    """The entries of a group with, for each place in it, where each segment tag is next
+    taken: a walk jumps there instead of asking every entry in between."""
+
+    entries: tuple[_Entry, ...]
+    #: ``next_at[p][tag]``: the first entry from ``p`` on that starts with ``tag``
+    next_at: tuple[dict[str, int], ...]
+    #: ``required_from[p]``: the mandatory entries from ``p`` on
+    required_from: tuple[tuple[int, ...], ...]
+
+
+def _compile(nodes: list[Node]) -> _Group:
+    entries = tuple(
+        _Entry(
+            node.tag,
+            node.required,
+            node.max,
+            node.name,
+            node.label(),
+            _compile(node.children[1:]) if node.children else None,
+            all(later.tag != node.tag for later in nodes[position + 1 :]),
+        )
+        for position, node in enumerate(nodes)
+    )
+    next_at: list[dict[str, int]] = [{} for _ in range(len(entries) + 1)]
+    for position in reversed(range(len(entries))):
+        next_at[position] = {**next_at[position + 1], entries[position].trigger: position}
+    required = [position for position, entry in enumerate(entries) if entry.required]
+    return _Group(
+        entries,
+        tuple(next_at),
+        tuple(tuple(r for r in required if r >= p) for p in range(len(entries) + 1)),
+    )
+
+
+@cache
+def _compiled(name: str) -> _Group:
+    return _compile(tree(name))
+
+
 class _Walker:
     def __init__(self, segments: list[Segment]):
         self.tags = [seg.tag for seg in segments]
         self.problems: list[Problem] = []
 
-    def group(self, entries: list[Node], i: int, where: str) -> int:
+    def group(self, group: _Group, i: int, where: str) -> int:
         tags, n = self.tags, len(self.tags)
-        for position, entry in enumerate(entries):
-            trigger = entry.tag
+        entries, next_at = group.entries, group.next_at
+        end = len(entries)
+        position = 0
+        while position < end:
+            found = next_at[position].get(tags[i], end) if i < n else end
+            for missing in group.required_from[position]:
+                if missing >= found:
+                    break
+                self._missing(entries[missing], i, where)
+            if found == end:
+                break
+            entry = entries[found]
+            trigger, most, children = entry.trigger, entry.max, entry.children
             count = 0
-            while i < n and tags[i] == trigger and count < entry.max:
-                i = self.group(entry.children[1:], i + 1, entry.name) if entry.children else i + 1
+            while i < n and tags[i] == trigger and count < most:
+                i = self.group(children, i + 1, entry.name) if children else i + 1
                 count += 1
-            if count == 0 and entry.required:
+            if count == most and i < n and tags[i] == trigger and entry.last_of_its_tag:
                 self.problems.append(
-                    Problem(
-                        min(i, n - 1),
-                        f"mandatory {entry.label()} missing"
-                        + (f" in {where}" if where != "message" else "")
-                        + (f" before {tags[i]}" if i < n else ""),
-                    )
+                    Problem(i, f"{entry.label} repeated more than the {most} times allowed")
                 )
-            if (
-                count == entry.max
-                and i < n
-                and tags[i] == trigger
-                and all(later.tag != trigger for later in entries[position + 1 :])
-            ):
-                self.problems.append(
-                    Problem(i, f"{entry.label()} repeated more than the {entry.max} times allowed")
-                )
+            position = found + 1
         return i
+
+    def _missing(self, entry: _Entry, i: int, where: str) -> None:
+        tags, n = self.tags, len(self.tags)
+        self.problems.append(
+            Problem(
+                min(i, n - 1),
+                f"mandatory {entry.label} missing"
+                + (f" in {where}" if where != "message" else "")
+                + (f" before {tags[i]}" if i < n else ""),
+            )
+        )
 
 
 def validate(segments: list[Segment], tree_name: str) -> list[Problem]:
     """Structure problems of one message (UNH…UNT included), in order; ``[]`` when it fits."""
     walker = _Walker(segments)
-    end = walker.group(tree(tree_name), 0, "message")
+    end = walker.group(_compiled(tree_name), 0, "message")
     if end < len(segments):
         tag = segments[end].tag
         # what is "missing" from the stray segment on is a consequence, not a second problem
@@ -147,46 +214,75 @@ def element_lengths() -> dict[str, list[Length]]:
     return table
 
 
+#: checks the elements of one segment: (elements, index of the segment, problems found)
+_Check = Callable[[list, int, list[Problem]], None]
+
+
 @cache
-def _length_table() -> dict[str, tuple[tuple[int, int, int, bool, str], ...]]:
-    """``element_lengths()`` compiled: tag → (element, component, max, numeric, data element)."""
-    return {
-        tag: tuple((r.element, r.component, r.max, r.numeric, r.data_element) for r in rules)
-        for tag, rules in element_lengths().items()
-    }
+def _length_checks() -> dict[str, _Check]:
+    """``element_lengths()`` compiled: segment tag → a function checking exactly that tag's
+    rules, in their order, with the element and component places written into its code (no
+    per-rule loop, unpacking and tests of what the tag never has)."""
+    checks: dict[str, _Check] = {}
+    for tag, rules in element_lengths().items():
+        lines = ["def check(elements, index, problems):", "    count = len(elements)"]
+        for element, group in groupby(rules, key=lambda rule: rule.element):
+            same = list(group)
+            lines += [
+                f"    if count > {element}:",
+                f"        value = elements[{element}]",
+                "        if isinstance(value, list):",
+                "            size = len(value)",
+            ]
+            for rule in same:
+                place = f"{rule.max}, {rule.numeric}, {rule.data_element!r}"
+                lines += [
+                    f"            if size > {rule.component} and "
+                    f"len(value[{rule.component}]) > {rule.max}:",
+                    f"                too_long(value[{rule.component}], index, problems, {place})",
+                ]
+            simple = [rule for rule in same if rule.component == 0]
+            lines.append("        else:")
+            for rule in simple:
+                place = f"{rule.max}, {rule.numeric}, {rule.data_element!r}"
+                lines += [
+                    f"            if len(value) > {rule.max}:",
+                    f"                too_long(value, index, problems, {place})",
+                ]
+            if not simple:
+                lines.append("            pass")
+        namespace: dict[str, object] = {"too_long": _too_long}
+        exec("\n".join(lines), namespace)
+        checks[tag] = namespace["check"]  # type: ignore[assignment]
+    return checks
+
+
+def _too_long(
+    text: str,
+    index: int,
+    problems: list[Problem],
+    most: int,
+    numeric: bool,
+    data_element: str,
+) -> None:
+    """The problem of a value longer than ``most`` characters, if it has more than ``most``
+    digits (``numeric``) or characters."""
+    size = sum(ch.isdigit() for ch in text) if numeric else len(text)
+    if size > most:
+        kind = "digits" if numeric else "characters"
+        problems.append(
+            Problem(index, f"data element {data_element} has {size} {kind}, at most {most} allowed")
+        )
 
 
 def check_lengths(segments: list[Segment]) -> list[Problem]:
     """Data elements longer than the directory allows."""
-    table = _length_table()
-    problems = []
-    for index, seg in enumerate(segments):
-        rules = table.get(seg.tag)
-        if rules is None:
-            continue
-        elements = seg.elements
-        count = len(elements)
-        for element, component, most, numeric, data_element in rules:
-            if element >= count:
-                continue
-            value = elements[element]
-            if isinstance(value, list):
-                if component >= len(value):
-                    continue
-                text = value[component]
-            elif component:
-                continue
-            else:
-                text = value
-            if len(text) <= most:  # never more digits than characters
-                continue
-            size = sum(ch.isdigit() for ch in text) if numeric else len(text)
-            if size > most:
-                kind = "digits" if numeric else "characters"
-                problems.append(
-                    Problem(
-                        index,
-                        f"data element {data_element} has {size} {kind}, at most {most} allowed",
-                    )
-                )
+    checks = _length_checks()
+    problems: list[Problem] = []
+    index = 0
+    for seg in segments:
+        check = checks.get(seg.tag)
+        if check is not None:
+            check(seg.elements, index, problems)
+        index += 1
     return problems
