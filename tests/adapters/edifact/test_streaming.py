@@ -101,6 +101,10 @@ def envelope_cases() -> list[bytes]:
         b"UNA:+.? 'UNB+UNOC:3+A+B+260101:1200+1'UNZ+0+1'",
         b"BGM+929'UNH+1+CUSDEC:D:96B:UN'BGM+929'UNT+2+1'",
         b"UNB+UNOC:3+A+B+260101:1200+1'UNH+1+CUSDEC:D:96B:UN'BGM+929",
+        # escaped segments the first pass stands in for by their tag, and ones it must not
+        good.replace(b"FTX+AAA+++LAPTOPS", b"FTX+AAA+++LAP?'TOPS??"),
+        good.replace(b"FTX+AAA+++LAPTOPS", b"FTX+AAA+++LAP?'TOPS?\nX", 1),
+        b"UNAA+.? 'UNB+UNOC:3+A+B+260101:1200+1'FTA+x?'y'UNZ+0+1'",
     ]
 
 

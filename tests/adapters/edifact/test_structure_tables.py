@@ -138,7 +138,7 @@ values = st.text(st.sampled_from("A9.-٣"), max_size=90)
 elements = st.one_of(values, st.lists(values, max_size=9))
 segments = st.builds(
     lambda tag, parts: _new_segment(tag, parts),
-    st.sampled_from(sorted(structure.element_lengths()) + ["XYZ"]),
+    st.sampled_from([*sorted(structure.element_lengths()), "XYZ"]),
     st.lists(elements, max_size=9),
 )
 

@@ -509,11 +509,7 @@ class _Scanner:
         else:
             common.append(self._last_where("interchange not closed by UNZ"))
         if plan.count == first and not first:
-            plan.fatal = (
-                common[0]
-                if common
-                else at_unb("the interchange holds no UNH message")
-            )
+            plan.fatal = common[0] if common else at_unb("the interchange holds no UNH message")
         if common and plan.count > first:
             plan.common.append((first, plan.count, common))
         self.done = plan.count

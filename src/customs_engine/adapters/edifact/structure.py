@@ -279,10 +279,8 @@ def check_lengths(segments: list[Segment]) -> list[Problem]:
     """Data elements longer than the directory allows."""
     checks = _length_checks()
     problems: list[Problem] = []
-    index = 0
-    for seg in segments:
+    for index, seg in enumerate(segments):
         check = checks.get(seg.tag)
         if check is not None:
             check(seg.elements, index, problems)
-        index += 1
     return problems

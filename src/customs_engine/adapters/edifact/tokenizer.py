@@ -247,7 +247,7 @@ class _Splitter:
         """The service characters back in place of their marks (chained ``str.replace``:
         ``str.translate`` goes character by character, seconds on a 30-million-character
         value)."""
-        for mark, char in zip(marks, self.service):
+        for mark, char in zip(marks, self.service, strict=True):
             if mark in text:
                 text = text.replace(mark, char)
         return text
@@ -259,7 +259,7 @@ class _Splitter:
         character (the general path decides)."""
         esc = self.esc
         marked = raw
-        for char, mark in zip(self.service, marks):
+        for char, mark in zip(self.service, marks, strict=True):
             marked = marked.replace(esc + char, mark)
         if esc in marked:
             return None
@@ -269,9 +269,7 @@ class _Splitter:
         elements: list[Element] = list(pieces)
         for i, element in enumerate(pieces):
             if comp_sep in element:
-                components = [
-                    restore(c, marks) for c in element.rstrip(comp_sep).split(comp_sep)
-                ]
+                components = [restore(c, marks) for c in element.rstrip(comp_sep).split(comp_sep)]
                 elements[i] = components if len(components) > 1 else components[0]
             else:
                 elements[i] = restore(element, marks)
@@ -485,10 +483,14 @@ def _block(
                 # the segment, one before a line break): only the tag is left to check
                 at = raw.find(data_sep)
                 tag = raw if at < 0 else raw[:at]
-                if valid_tags.get(tag) and tag not in SERVICE_TAGS and esc not in tag:
-                    if comp_sep not in tag:
-                        append(stubs.get(tag) or _stub(tag))
-                        continue
+                if (
+                    valid_tags.get(tag)
+                    and tag not in SERVICE_TAGS
+                    and esc not in tag
+                    and comp_sep not in tag
+                ):
+                    append(stubs.get(tag) or _stub(tag))
+                    continue
             seg = splitter.marked_segment(raw, marks) if marks and raw else None
             append(seg or _slow_segment(splitter, raw, block, len(segments), lines))
             continue
