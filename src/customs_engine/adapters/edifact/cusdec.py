@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from customs_engine.adapters.edifact.elements import component, text_of
+from customs_engine.adapters.edifact.elements import component, first_components, text_of
 from customs_engine.adapters.edifact.reading import (
     MessageReader,
     as_date,
@@ -102,8 +102,9 @@ class CusdecReader(MessageReader):
             self.boe[field] = place
 
     def _dtm(self, seg: Any) -> None:
-        item = self._item_number()
-        qualifier, value = self.dtm(seg, item=item)
+        qualifier, value = self.dtm(
+            seg, item=None if self.item is None else self.item.get("number")
+        )
         kind, target = self.group
         if value is None:
             return
@@ -165,10 +166,10 @@ class CusdecReader(MessageReader):
             self.problem(f"unknown item attribute {name!r}", item=number)
 
     def _rff(self, seg: Any) -> None:
-        qualifier, value = component(seg, 0, 0), component(seg, 0, 1)
         if self.item is not None:
             self.group = ("RFF", None)
             return
+        qualifier, value, _ = first_components(seg, 0)
         if qualifier == "AFB":
             manifest = self.boe.setdefault("manifest", {})
             manifest["igm_number"] = value or None
@@ -258,7 +259,7 @@ class CusdecReader(MessageReader):
         }  # where it starts, its quantity MEAs
         self.flags = []
         self.radiation = {}
-        code, listed = component(seg, 1, 0), component(seg, 1, 1)
+        code, listed, _ = first_components(seg, 1)
         if listed not in HS_LISTS:
             self.problem(f"CST code list (1131) must be 122 or 108, got {listed!r}", item=number)
         if not (code.isascii() and code.isdigit() and len(code) == 8):
@@ -270,10 +271,12 @@ class CusdecReader(MessageReader):
         if item is None:
             return
         number = item.get("number")
-        if text_of(seg, 0) != "AAE":
-            self.problem(f"MEA purpose (6311) must be AAE, got {text_of(seg, 0)!r}", item=number)
+        purpose = text_of(seg, 0)
+        if purpose != "AAE":
+            self.problem(f"MEA purpose (6311) must be AAE, got {purpose!r}", item=number)
             return
-        prop, unit, value = text_of(seg, 1), component(seg, 2, 0), component(seg, 2, 1)
+        prop = text_of(seg, 1)
+        unit, value, _ = first_components(seg, 2)
         amount = self.number(
             value, f"MEA {prop or 'quantity'} value", item=number, positive=prop == ""
         )
@@ -292,7 +295,7 @@ class CusdecReader(MessageReader):
         if item is None:
             return
         number = item.get("number")
-        qualifier, value, currency = (component(seg, 0, k) for k in range(3))
+        qualifier, value, currency = first_components(seg, 0)
         amount = self.number(value, f"MOA+{qualifier} amount", item=number)
         if qualifier == "40":
             if currency != "INR":

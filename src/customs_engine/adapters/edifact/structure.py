@@ -92,6 +92,8 @@ class _Group:
     next_at: tuple[dict[str, int], ...]
     #: ``required_from[p]``: the mandatory entries from ``p`` on
     required_from: tuple[tuple[int, ...], ...]
+    #: ``first_required[p]``: the first of them (the number of entries if none)
+    first_required: tuple[int, ...]
 
 
 def _compile(nodes: list[Node]) -> _Group:
@@ -111,10 +113,12 @@ def _compile(nodes: list[Node]) -> _Group:
     for position in reversed(range(len(entries))):
         next_at[position] = {**next_at[position + 1], entries[position].trigger: position}
     required = [position for position, entry in enumerate(entries) if entry.required]
+    required_from = [tuple(r for r in required if r >= p) for p in range(len(entries) + 1)]
     return _Group(
         entries,
         tuple(next_at),
-        tuple(tuple(r for r in required if r >= p) for p in range(len(entries) + 1)),
+        tuple(required_from),
+        tuple(rest[0] if rest else len(entries) for rest in required_from),
     )
 
 
@@ -135,10 +139,11 @@ class _Walker:
         position = 0
         while position < end:
             found = next_at[position].get(tags[i], end) if i < n else end
-            for missing in group.required_from[position]:
-                if missing >= found:
-                    break
-                self._missing(entries[missing], i, where)
+            if group.first_required[position] < found:
+                for missing in group.required_from[position]:
+                    if missing >= found:
+                        break
+                    self._missing(entries[missing], i, where)
             if found == end:
                 break
             entry = entries[found]

@@ -20,6 +20,7 @@ from bisect import bisect_right
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from pydifact.constants import Element
 from pydifact.control import Characters
@@ -375,14 +376,14 @@ def blocks(text: str, *, light: bool = False, lines: Lines | None = None) -> Ite
     """
     lines = lines or Lines(text)
     pos = len(text) - len(text.lstrip(" \t\r\n"))
-    splitter = _Splitter(Characters())
+    splitter = _splitter("")
     index = 0
     fresh = True  # ``pos`` starts a stretch of text: the file, after a UNA, or at a cut UNA
     while pos < len(text):
         if text.startswith("UNA", pos):
             if len(text) < pos + 9:
                 raise _error(lines, "UNA segment is shorter than 9 characters", pos)
-            splitter = _Splitter(Characters.from_str(text[pos : pos + 9]))
+            splitter = _splitter(text[pos : pos + 9])
             una = _new_segment("UNA", [text[pos + 3 : pos + 9]])
             yield Block(index, pos, None, [una], splitter.chars)
             index += 1
@@ -396,6 +397,13 @@ def blocks(text: str, *, light: bool = False, lines: Lines | None = None) -> Ite
         if block.segments:
             index += len(block.segments)
             yield block
+
+
+@lru_cache(maxsize=64)
+def _splitter(una: str) -> _Splitter:
+    """The splitter of the service characters a UNA declares (``""``: the default ones),
+    made once (a file has one or a few)."""
+    return _Splitter(Characters.from_str(una) if una else Characters())
 
 
 @contextmanager
