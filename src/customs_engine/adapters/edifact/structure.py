@@ -67,7 +67,7 @@ class Problem:
     text: str
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class _Entry:
     """A tree node compiled for the walk (see :class:`_Group`)."""
 
@@ -79,25 +79,24 @@ class _Entry:
     #: the group it opens (``None`` for a segment)
     children: _Group | None
     #: no later entry of its group starts with the same segment
-    last_of_its_tag: bool
+    last_of_its_tag: bool = True
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class _Group:
-    """The entries of a group with, for each place in it, where each segment tag is next
-    taken: a walk jumps there instead of asking every entry in between."""
+    """The entries of a group with, for each segment tag, the entries that start with it: a
+    walk jumps to the next one instead of asking every entry in between."""
 
-    entries: tuple[_Entry, ...]
-    #: ``next_at[p][tag]``: the first entry from ``p`` on that starts with ``tag``
-    next_at: tuple[dict[str, int], ...]
-    #: ``required_from[p]``: the mandatory entries from ``p`` on
-    required_from: tuple[tuple[int, ...], ...]
-    #: ``first_required[p]``: the first of them (the number of entries if none)
-    first_required: tuple[int, ...]
+    entries: list[_Entry]
+    #: tag → the places of the entries that start with it, in order
+    at: dict[str, tuple[int, ...]]
+    #: ``first_required[p]``: the first mandatory entry from ``p`` on (the number of entries if
+    #: none)
+    first_required: list[int]
 
 
 def _compile(nodes: list[Node]) -> _Group:
-    entries = tuple(
+    entries = [
         _Entry(
             node.tag,
             node.required,
@@ -105,21 +104,20 @@ def _compile(nodes: list[Node]) -> _Group:
             node.name,
             node.label(),
             _compile(node.children[1:]) if node.children else None,
-            all(later.tag != node.tag for later in nodes[position + 1 :]),
         )
-        for position, node in enumerate(nodes)
-    )
-    next_at: list[dict[str, int]] = [{} for _ in range(len(entries) + 1)]
+        for node in nodes
+    ]
+    at: dict[str, tuple[int, ...]] = {}
+    for position, entry in enumerate(entries):
+        if entry.trigger in at:
+            entries[at[entry.trigger][-1]].last_of_its_tag = False
+        at[entry.trigger] = (*at.get(entry.trigger, ()), position)
+    first_required = [len(entries)] * (len(entries) + 1)
     for position in reversed(range(len(entries))):
-        next_at[position] = {**next_at[position + 1], entries[position].trigger: position}
-    required = [position for position, entry in enumerate(entries) if entry.required]
-    required_from = [tuple(r for r in required if r >= p) for p in range(len(entries) + 1)]
-    return _Group(
-        entries,
-        tuple(next_at),
-        tuple(required_from),
-        tuple(rest[0] if rest else len(entries) for rest in required_from),
-    )
+        first_required[position] = (
+            position if entries[position].required else first_required[position + 1]
+        )
+    return _Group(entries, at, first_required)
 
 
 @cache
@@ -134,16 +132,19 @@ class _Walker:
 
     def group(self, group: _Group, i: int, where: str) -> int:
         tags, n = self.tags, len(self.tags)
-        entries, next_at = group.entries, group.next_at
+        entries, at = group.entries, group.at
         end = len(entries)
         position = 0
         while position < end:
-            found = next_at[position].get(tags[i], end) if i < n else end
+            found = end
+            for place in at.get(tags[i], ()) if i < n else ():
+                if place >= position:
+                    found = place
+                    break
             if group.first_required[position] < found:
-                for missing in group.required_from[position]:
-                    if missing >= found:
-                        break
-                    self._missing(entries[missing], i, where)
+                for missing in range(position, found):
+                    if entries[missing].required:
+                        self._missing(entries[missing], i, where)
             if found == end:
                 break
             entry = entries[found]
