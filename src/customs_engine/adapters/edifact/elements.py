@@ -43,6 +43,9 @@ def first_components(segment: Segment, element: int) -> tuple[str, str, str]:
     value = elements[element]
     if not isinstance(value, list):
         return value, "", ""
-    if len(value) >= 3:
+    size = len(value)
+    if size >= 3:
         return value[0], value[1], value[2]
-    return (*value, "", "", "")[:3]  # type: ignore[return-value]
+    if size == 2:
+        return value[0], value[1], ""
+    return (value[0] if size else ""), "", ""

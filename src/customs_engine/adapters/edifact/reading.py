@@ -103,7 +103,7 @@ class MessageReader:
         when ``positive`` (quantities, weights, rates: zero is meaningless there).
         """
         value = text.strip()
-        if not _NUMBER.fullmatch(value):
+        if _NUMBER.fullmatch(value) is None:
             self.problem(f"{what} must be a number, got {text!r}", item=item)
             return None
         try:
@@ -111,7 +111,7 @@ class MessageReader:
         except InvalidOperation:
             self.problem(f"{what} must be a number, got {text!r}", item=item)
             return None
-        if amount < 0 or value.startswith("-") or (positive and amount == 0):
+        if value[0] == "-" or (positive and not amount):  # the pattern allows no other sign
             self.problem(
                 f"{what} must be {'above zero' if positive else 'zero or more'}, got {text!r}",
                 item=item,
@@ -251,13 +251,15 @@ def joined_text(seg: Segment, element: int) -> str:
 
 def free_text(seg: Segment) -> str:
     """FTX C108: each 4440 component is a line of text; lines are kept apart by a space."""
-    return " ".join(part for part in components(seg, 3) if part)
+    return " ".join(filter(None, components(seg, 3)))
 
 
 def more_text(text: str | None, seg: Segment) -> str:
     """``text`` continued by one more FTX segment's lines (a space between them)."""
     added = free_text(seg)
-    return " ".join(part for part in (text, added) if part)
+    if not text:
+        return added
+    return f"{text} {added}" if added else text
 
 
 def attribute(seg: Segment) -> tuple[str, str]:

@@ -532,7 +532,7 @@ def _block(
         seg.tag = tag
         seg.elements = elements  # type: ignore[assignment]
         append(seg)
-    end = pos + sum(len(part) + 1 for part in parts)
+    end = pos + sum(map(len, parts)) + len(parts)
     if tail is None:
         match = _BLANKS.match(text, end)
         return block, match.end() if match else end, True
