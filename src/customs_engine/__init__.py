@@ -55,6 +55,7 @@ _EXPORTS: dict[str, str] = {
     "Registry": "customs_engine.core.registry.records",
     "RegistryRecord": "customs_engine.core.registry.records",
     "Scheme": "customs_engine.core.check_context",
+    "once_per_message": "customs_engine.core.check_context",
     "RunView": "customs_engine.core.ledger.run_view",
     # rules and effective-dated data
     "Period": "customs_engine.core.rules",
@@ -142,6 +143,7 @@ __all__ = [
     "inr",
     "load_rules",
     "money",
+    "once_per_message",
     "paise",
     "parse_iso_date",
     "read_toml",
@@ -153,7 +155,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from customs_engine.core.check_context import CheckContext, Scheme
+    from customs_engine.core.check_context import CheckContext, Scheme, once_per_message
     from customs_engine.core.dates import india_date, parse_iso_date, valid_through
     from customs_engine.core.formats import (
         ParsedMessage,

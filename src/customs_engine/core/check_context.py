@@ -7,10 +7,12 @@ balances, earlier uses of a licence) is passed separately, and only to the in-se
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -43,6 +45,41 @@ class CheckContext:
     def settings(self, plugin: str) -> Mapping[str, Any]:
         """The ``--config`` table of one plugin (empty when none was given)."""
         return self.config.get(plugin, {})
+
+
+T = TypeVar("T")
+
+#: what the hooks of the message being assessed have worked out, for the others to reuse
+_MESSAGE_MEMO: ContextVar[dict[tuple[int, str, int], tuple[object, Any]] | None] = ContextVar(
+    "customs_message_memo", default=None
+)
+
+
+@contextmanager
+def one_message() -> Iterator[None]:
+    """While the engine runs the stateless hooks of one message: :func:`once_per_message` works
+    out each of its values once for all of them."""
+    token = _MESSAGE_MEMO.set({})
+    try:
+        yield
+    finally:
+        _MESSAGE_MEMO.reset(token)
+
+
+def once_per_message(owner: object, name: str, message: object, compute: Callable[[], T]) -> T:
+    """``compute()`` — what ``owner`` calls ``name`` of this very ``message`` object — worked
+    out once while the message is assessed (a plugin whose check and fee hooks need the same
+    scope, say). Outside an assessment (a hook called directly) it is computed every time."""
+    memo = _MESSAGE_MEMO.get()
+    if memo is None:
+        return compute()
+    key = (id(owner), name, id(message))
+    entry = memo.get(key)
+    if entry is not None and entry[0] is message:
+        return entry[1]  # type: ignore[no-any-return]
+    value = compute()
+    memo[key] = (message, value)
+    return value
 
 
 class Scheme(BaseModel):

@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from customs_engine import __version__
-from customs_engine.core.check_context import CheckContext
+from customs_engine.core.check_context import CheckContext, one_message
 from customs_engine.core.checks.catalogue import RULES as CORE_RULES
 from customs_engine.core.formats import SYNTAX_RULES, ParsedMessage, unparsable
 from customs_engine.core.ledger.run_state import (
@@ -177,6 +177,10 @@ class Engine:
     # -- stateless checks ----------------------------------------------------------------------
 
     def assess(self, parsed: ParsedMessage) -> Assessment:
+        with one_message():
+            return self._assess(parsed)
+
+    def _assess(self, parsed: ParsedMessage) -> Assessment:
         original = message = parsed.message
         if original is None or message is None:
             return Assessment()

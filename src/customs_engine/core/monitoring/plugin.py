@@ -9,7 +9,7 @@ registration per Bill of Entry). The checks themselves are
 
 from __future__ import annotations
 
-from customs_engine.core.check_context import CheckContext, Scheme
+from customs_engine.core.check_context import CheckContext, Scheme, once_per_message
 from customs_engine.core.hookspecs import hookimpl
 from customs_engine.core.ledger.run_view import RunView
 from customs_engine.core.models import BillOfEntry, ImportGeneralManifest, Item
@@ -42,7 +42,9 @@ class MonitoringPlugin:
     # -- hooks ----------------------------------------------------------------------------------
 
     def scope(self, boe: BillOfEntry, ctx: CheckContext) -> Scope:
-        return self.monitoring.scope(boe, ctx, self.exemption)
+        return once_per_message(
+            self, "scope", boe, lambda: self.monitoring.scope(boe, ctx, self.exemption)
+        )
 
     @hookimpl
     def customs_schemes(self) -> list[Scheme]:
@@ -72,7 +74,7 @@ class MonitoringPlugin:
     @hookimpl
     def customs_fees(self, boe: BillOfEntry, ctx: CheckContext) -> list[Fee]:
         fees, _ = self._stateless_fees(boe, ctx, self.scope(boe, ctx))
-        return fees
+        return list(fees)
 
     def _stateless_fees(
         self, boe: BillOfEntry, ctx: CheckContext, scope: Scope
@@ -80,7 +82,12 @@ class MonitoringPlugin:
         """Every fee, less those of quoted registrations when they are listed once per
         registration (the in-sequence pass lists those)."""
         once = self.monitoring.fee_once_per_registration
-        return self.monitoring.fees(boe, ctx, scope.lines, quoted=not once)
+        return once_per_message(
+            self,
+            "fees",
+            boe,
+            lambda: self.monitoring.fees(boe, ctx, scope.lines, quoted=not once),
+        )
 
     @hookimpl
     def customs_check_in_sequence(

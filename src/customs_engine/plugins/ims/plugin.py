@@ -16,8 +16,9 @@ from customs_engine import (
     Scheme,
     hookimpl,
     load_rules,
+    once_per_message,
 )
-from customs_engine.plugins.ims.checks import assess
+from customs_engine.plugins.ims.checks import ImsResult, assess
 from customs_engine.plugins.ims.policy import ImsPolicy
 
 RULES = load_rules("customs_engine.plugins.ims")
@@ -41,11 +42,16 @@ def customs_rules() -> list[Rule]:
     return list(RULES.values())
 
 
+def _assessed(boe: BillOfEntry, ctx: CheckContext) -> ImsResult:
+    """The IMS analysis of a Bill of Entry, shared by the two hooks below."""
+    return once_per_message(RULES, "ims", boe, lambda: assess(boe, ctx, RULES, POLICY))
+
+
 @hookimpl
 def customs_check_bill_of_entry(boe: BillOfEntry, ctx: CheckContext) -> list[Finding]:
-    return assess(boe, ctx, RULES, POLICY).findings
+    return list(_assessed(boe, ctx).findings)
 
 
 @hookimpl
 def customs_authorisations(boe: BillOfEntry, ctx: CheckContext) -> list[AuthorisationClaim]:
-    return assess(boe, ctx, RULES, POLICY).claims
+    return list(_assessed(boe, ctx).claims)
