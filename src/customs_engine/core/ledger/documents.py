@@ -4,8 +4,10 @@ A document is its ``message_id``; each accepted message is a version of it (``or
 ``amendment`` or ``cancellation``) and the latest version is its state. What a document holds of
 each ledger account (the net of its entries) is what an amendment or a cancellation credits back.
 The run keeps, per document it accepted, its latest version, the keys of every version it accepted
-(so a re-submission is recognised) and its net entries; past a bound they move to a private
-temporary SQLite database, so memory stays flat however long the run.
+(so a re-submission is recognised) and its net entries. Past a bound on their size (a version
+holds its whole message, so a count would not bound memory) further documents go to a private
+temporary SQLite database, so memory stays flat however long the run and however large its
+messages.
 """
 
 from __future__ import annotations
@@ -18,8 +20,11 @@ from decimal import Decimal
 from customs_engine.core.ledger.journal import TemporaryStore
 from customs_engine.core.models import BillOfEntry, Function, ImportGeneralManifest
 
-#: documents kept in process memory before the table moves to its temporary database
-IN_MEMORY = 5000
+#: about how many bytes of documents are kept in process memory (as objects, so not packed on
+#: every message) before further ones go to the temporary database, packed
+IN_MEMORY_BYTES = 16 * 2**20
+#: what a document costs besides its version's body (the objects, a key, a few holdings)
+_OVERHEAD = 1024
 
 #: a ledger account a document holds part of, and the item: (scheme, number, item, unit)
 Account = tuple[str, str, int, str | None]
@@ -74,24 +79,32 @@ class DocumentTable(TemporaryStore):
 
     schema = "CREATE TABLE documents (message_id TEXT PRIMARY KEY, packed BLOB NOT NULL)"
 
-    def __init__(self, in_memory: int = IN_MEMORY):
-        self.in_memory = in_memory
-        self._recent: dict[str, bytes] = {}
+    def __init__(self, in_memory_bytes: int = IN_MEMORY_BYTES):
+        self.in_memory_bytes = in_memory_bytes
+        #: documents in memory, and about what each costs
+        self._recent: dict[str, tuple[_Document, int]] = {}
+        self._held = 0
 
     def _get(self, message_id: str) -> _Document | None:
-        packed = self._recent.get(message_id)
-        if packed is None and self._db is not None:
-            row = self._db.execute(
-                "SELECT packed FROM documents WHERE message_id = ?", (message_id,)
-            ).fetchone()
-            packed = row[0] if row else None
-        return None if packed is None else pickle.loads(packed)
+        """The document (the one in memory itself: only :meth:`record` changes it)."""
+        entry = self._recent.get(message_id)
+        if entry is not None:
+            return entry[0]
+        if self._db is None:
+            return None
+        row = self._db.execute(
+            "SELECT packed FROM documents WHERE message_id = ?", (message_id,)
+        ).fetchone()
+        return None if row is None else pickle.loads(row[0])  # type: ignore[no-any-return]
 
     def _put(self, message_id: str, document: _Document) -> None:
-        packed = pickle.dumps(document, protocol=pickle.HIGHEST_PROTOCOL)
-        if message_id in self._recent or len(self._recent) < self.in_memory:
-            self._recent[message_id] = packed
+        size = _OVERHEAD + len(document.version.body or "") + 64 * len(document.keys)
+        held = self._recent.get(message_id)
+        if held is not None or self._held + size <= self.in_memory_bytes:
+            self._held += size - (held[1] if held is not None else 0)
+            self._recent[message_id] = (document, size)
             return
+        packed = pickle.dumps(document, protocol=pickle.HIGHEST_PROTOCOL)
         self._database().execute(
             "INSERT OR REPLACE INTO documents VALUES (?, ?)", (message_id, packed)
         )
