@@ -31,6 +31,8 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any, Protocol
 
+from pydantic_core import PydanticSerializationError, to_json
+
 from customs_engine.core.ledger.documents import Account, DocumentTable, DocumentVersion, Holdings
 from customs_engine.core.ledger.journal import RunJournal
 from customs_engine.core.ledger.replay import ReplayTable
@@ -66,8 +68,15 @@ def message_key(message: BillOfEntry | ImportGeneralManifest) -> str:
     whitespace collapsed. Re-submitting the same message is never debited twice; an amendment (or
     a changed original) with the same id is a different submission.
     """
-    canonical = _KEY_ENCODER.encode(_canonical(message.model_dump(mode="python")))
-    digest = hashlib.sha256(canonical.encode()).hexdigest()[:32]
+    canonical = _canonical(message.model_dump(mode="python"))
+    try:
+        # every dict of the canonical form is built in key order, so pydantic-core's encoder
+        # writes exactly what ``json.dumps(sort_keys=True, separators=(",", ":"),
+        # ensure_ascii=False)`` would, without sorting again
+        text = to_json(canonical)
+    except (PydanticSerializationError, ValueError):
+        text = _KEY_ENCODER.encode(canonical).encode()  # (raises as it always did)
+    digest = hashlib.sha256(text).hexdigest()[:32]
     return f"{message.message_id}#{digest}"
 
 
@@ -87,17 +96,32 @@ _KEY_ENCODER = json.JSONEncoder(
 _KEPT = frozenset({int, bool, float, type(None)})
 #: exact type → its canonical form (:func:`_canonical_of`), filled on first sight of a type
 _CANONICAL_BY_TYPE: dict[type, Callable[[Any], Any]] = {}
+#: the keys of a dict as dumped → the same keys sorted (a model's dump always has the same)
+_KEY_ORDER: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+_KEY_ORDERS_KEPT = 4096
+
+
+def _sorted_keys(value: dict[Any, Any]) -> tuple[Any, ...]:
+    keys = tuple(value)
+    order = _KEY_ORDER.get(keys)
+    if order is None:
+        order = tuple(sorted(keys))
+        if len(_KEY_ORDER) < _KEY_ORDERS_KEPT:
+            _KEY_ORDER[keys] = order
+    return order
 
 
 def _canonical(value: Any) -> Any:
     """The canonical form of a ``model_dump(mode="python")`` value: numbers as normalised
     decimal text, instants in UTC, dates in ISO form, enumerations by their value, text with
-    its whitespace collapsed. The text and plain scalars that fill most of a message are handled
-    inline; other types by a function chosen once per type (:func:`_canonical_of`)."""
+    its whitespace collapsed, and every dict in the order of its keys. The text and plain
+    scalars that fill most of a message are handled inline; other types by a function chosen
+    once per type (:func:`_canonical_of`)."""
     kind = type(value)
     if kind is dict:
         out = {}
-        for name, item in value.items():
+        for name in _sorted_keys(value):
+            item = value[name]
             kind = type(item)
             if kind is str:
                 out[name] = " ".join(item.split())
@@ -137,7 +161,7 @@ def _canonical_of(kind: type) -> Callable[[Any], Any]:
 
 
 def _canonical_dict(value: dict[Any, Any]) -> dict[Any, Any]:
-    return {name: _canonical(item) for name, item in value.items()}
+    return {name: _canonical(value[name]) for name in _sorted_keys(value)}
 
 
 def _canonical_list(value: Iterable[Any]) -> list[Any]:
