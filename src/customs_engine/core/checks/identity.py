@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from functools import lru_cache
 
 from stdnum.in_ import gstin as gstin_number
 from stdnum.in_ import pan as pan_number
@@ -18,6 +19,17 @@ from customs_engine.core.response import Finding
 
 PAN_FORMAT = re.compile(r"^[A-Z]{5}[0-9]{4}[A-Z]$")
 LEGACY_NUMERIC = re.compile(r"^[0-9]{10}$")
+
+
+# an archive names the same few importers again and again: each number is checked once
+@lru_cache(maxsize=4096)
+def _valid_pan(number: str) -> bool:
+    return bool(pan_number.is_valid(number))
+
+
+@lru_cache(maxsize=4096)
+def _valid_gstin(number: str) -> bool:
+    return bool(gstin_number.is_valid(number))
 
 
 def check_identity(boe: BillOfEntry, ctx: CheckContext) -> list[Finding]:
@@ -45,7 +57,7 @@ def _check_iec(boe: BillOfEntry, ctx: CheckContext) -> list[Finding]:
     if permanent is not None and permanent.iec == iec:
         return _check_permanent(boe, permanent, on)
     if PAN_FORMAT.match(iec):
-        if pan_number.is_valid(iec):
+        if _valid_pan(iec):
             return []
         return [
             rule.finding(
@@ -115,7 +127,7 @@ def _check_gstin(boe: BillOfEntry) -> list[Finding]:
         return []
     rule = RULES["CORE-ID-001"]
     gstin = raw.strip().upper()
-    if not gstin_number.is_valid(gstin):
+    if not _valid_gstin(gstin):
         return [
             rule.finding(
                 "reject",
