@@ -39,10 +39,18 @@ def _plugin(counter: list[int]) -> Any:
             shared(boe)
             return []
 
+        @hookimpl
+        def customs_check_in_sequence(
+            self, message: BillOfEntry, ctx: CheckContext, run: Any
+        ) -> list[Finding]:
+            shared(message)
+            return []
+
     return Plugin()
 
 
-def test_both_hooks_share_one_computation_per_assessment() -> None:
+def test_every_hook_shares_one_computation_per_message() -> None:
+    """The check, fee and in-sequence hooks of one message: worked out once."""
     counter: list[int] = []
     engine = make_engine(only=["core"], extra=[("shared", _plugin(counter))])
     boe = bill_of_entry(items=[item(number=1), item(number=2)])

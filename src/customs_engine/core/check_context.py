@@ -50,26 +50,26 @@ class CheckContext:
 T = TypeVar("T")
 
 #: what the hooks of the message being assessed have worked out, for the others to reuse
-_MESSAGE_MEMO: ContextVar[dict[tuple[int, str, int], tuple[object, Any]] | None] = ContextVar(
-    "customs_message_memo", default=None
-)
+Memo = dict[tuple[int, str, int], tuple[object, Any]]
+_MESSAGE_MEMO: ContextVar[Memo | None] = ContextVar("customs_message_memo", default=None)
 
 
 @contextmanager
-def one_message() -> Iterator[None]:
-    """While the engine runs the stateless hooks of one message: :func:`once_per_message` works
-    out each of its values once for all of them."""
-    token = _MESSAGE_MEMO.set({})
+def one_message(memo: Memo | None = None) -> Iterator[Memo]:
+    """While the engine runs the hooks of one message: :func:`once_per_message` works out each
+    of its values once for all of them (``memo``: what its stateless hooks worked out)."""
+    memo = {} if memo is None else memo
+    token = _MESSAGE_MEMO.set(memo)
     try:
-        yield
+        yield memo
     finally:
         _MESSAGE_MEMO.reset(token)
 
 
 def once_per_message(owner: object, name: str, message: object, compute: Callable[[], T]) -> T:
     """``compute()`` — what ``owner`` calls ``name`` of this very ``message`` object — worked
-    out once while the message is assessed (a plugin whose check and fee hooks need the same
-    scope, say). Outside an assessment (a hook called directly) it is computed every time."""
+    out once while the engine checks the message (a plugin whose check, fee and in-sequence
+    hooks need the same scope, say). Outside the engine's hooks it is computed every time."""
     memo = _MESSAGE_MEMO.get()
     if memo is None:
         return compute()

@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from customs_engine import __version__
-from customs_engine.core.check_context import CheckContext, one_message
+from customs_engine.core.check_context import CheckContext, Memo, one_message
 from customs_engine.core.checks.catalogue import RULES as CORE_RULES
 from customs_engine.core.formats import SYNTAX_RULES, ParsedMessage, unparsable
 from customs_engine.core.ledger.run_state import (
@@ -89,6 +89,8 @@ class Engine:
         self.run = run or RunState()
         #: what hooks see of the run: its read methods, never apply_claims or commit
         self.view = ReadOnlyRun(self.run)
+        #: the message last assessed and what its stateless hooks worked out (see assess)
+        self._last_memo: tuple[object, Memo | None] = (None, None)
         self.engine_info = EngineInfo(
             version=__version__, as_of=self.ctx.as_of, plugins=host.versions()
         )
@@ -177,8 +179,11 @@ class Engine:
     # -- stateless checks ----------------------------------------------------------------------
 
     def assess(self, parsed: ParsedMessage) -> Assessment:
-        with one_message():
-            return self._assess(parsed)
+        with one_message() as memo:
+            assessment = self._assess(parsed)
+        # kept for the in-sequence hooks when the message is completed next, in this process
+        self._last_memo = (parsed.message, memo)
+        return assessment
 
     def _assess(self, parsed: ParsedMessage) -> Assessment:
         original = message = parsed.message
@@ -242,9 +247,17 @@ class Engine:
             key = assessment.key or message_key(parsed.message or message)
             self.run.current_key = key
             only = CANCELLATION_PLUGINS if message.function == Function.CANCELLATION else None
-            for part in self._collect(
-                "customs_check_in_sequence", only=only, message=message, ctx=self.ctx, run=self.view
-            ):
+            assessed, memo = self._last_memo
+            with one_message(memo if assessed is parsed.message else None):
+                in_sequence = self._collect(
+                    "customs_check_in_sequence",
+                    only=only,
+                    message=message,
+                    ctx=self.ctx,
+                    run=self.view,
+                )
+            self._last_memo = (None, None)
+            for part in in_sequence:
                 (fees if isinstance(part, Fee) else findings).append(part)
             claims: list[AuthorisationClaim] = []
             if isinstance(message, BillOfEntry):
