@@ -84,12 +84,12 @@ class _Entry:
 
 @dataclass(slots=True)
 class _Group:
-    """The entries of a group with, for each segment tag, the entries that start with it: a
-    walk jumps to the next one instead of asking every entry in between."""
+    """The entries of a group with, for each place in it, where each segment tag is next
+    taken: a walk jumps there instead of asking every entry in between."""
 
     entries: list[_Entry]
-    #: tag → the places of the entries that start with it, in order
-    at: dict[str, tuple[int, ...]]
+    #: ``next_at[p][tag]``: the first entry from ``p`` on that starts with ``tag``
+    next_at: list[dict[str, int]]
     #: ``first_required[p]``: the first mandatory entry from ``p`` on (the number of entries if
     #: none)
     first_required: list[int]
@@ -107,17 +107,14 @@ def _compile(nodes: list[Node]) -> _Group:
         )
         for node in nodes
     ]
-    at: dict[str, tuple[int, ...]] = {}
-    for position, entry in enumerate(entries):
-        if entry.trigger in at:
-            entries[at[entry.trigger][-1]].last_of_its_tag = False
-        at[entry.trigger] = (*at.get(entry.trigger, ()), position)
+    next_at: list[dict[str, int]] = [{}] * (len(entries) + 1)
     first_required = [len(entries)] * (len(entries) + 1)
     for position in reversed(range(len(entries))):
-        first_required[position] = (
-            position if entries[position].required else first_required[position + 1]
-        )
-    return _Group(entries, at, first_required)
+        entry = entries[position]
+        entry.last_of_its_tag = entry.trigger not in next_at[position + 1]
+        next_at[position] = {**next_at[position + 1], entry.trigger: position}
+        first_required[position] = position if entry.required else first_required[position + 1]
+    return _Group(entries, next_at, first_required)
 
 
 @cache
@@ -132,15 +129,11 @@ class _Walker:
 
     def group(self, group: _Group, i: int, where: str) -> int:
         tags, n = self.tags, len(self.tags)
-        entries, at = group.entries, group.at
+        entries, next_at = group.entries, group.next_at
         end = len(entries)
         position = 0
         while position < end:
-            found = end
-            for place in at.get(tags[i], ()) if i < n else ():
-                if place >= position:
-                    found = place
-                    break
+            found = next_at[position].get(tags[i], end) if i < n else end
             if group.first_required[position] < found:
                 for missing in range(position, found):
                     if entries[missing].required:

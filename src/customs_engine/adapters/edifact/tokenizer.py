@@ -212,8 +212,14 @@ class _Splitter:
             if esc in window:
                 # pairs from the left of each run of release characters: each one that is
                 # left after the first replace escapes the character after it
-                window = window.replace(escaped_esc, filler).replace(escaped_term, filler)
-            at = window.find(term)
+                window = window.replace(escaped_esc, filler)
+                if window.count(term) == window.count(escaped_term):
+                    at = -1  # every terminator in it is escaped (no copy to find none)
+                else:
+                    window = window.replace(escaped_term, filler)
+                    at = window.find(term)
+            else:
+                at = window.find(term)
             while at >= 0:
                 yield begin + at
                 at = window.find(term, at + 1)
