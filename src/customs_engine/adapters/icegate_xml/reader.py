@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
@@ -52,6 +53,17 @@ def _safe_parser() -> etree.XMLParser:
         huge_tree=False,
         remove_pis=True,
     )
+
+
+_local = threading.local()
+
+
+def _parser() -> etree.XMLParser:
+    """This thread's parser, built once (an lxml parser is not shared between threads)."""
+    parser: etree.XMLParser | None = getattr(_local, "parser", None)
+    if parser is None:
+        parser = _local.parser = _safe_parser()
+    return parser
 
 
 def _position(data: bytes, offset: int) -> tuple[int, int]:
@@ -96,7 +108,7 @@ def read(data: bytes, source: str) -> list[ParsedMessage]:
             )
         ]
     try:
-        root = etree.fromstring(data, _safe_parser())
+        root = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as exc:
         at: tuple[int | None, int | None] = exc.position or (None, None)
         return [unparsable(FORMAT, f"XML not well-formed: {exc.msg}", line=at[0], column=at[1])]
@@ -202,34 +214,49 @@ def _schema_kind(error: Any) -> SyntaxKind:
 
 
 # -- element → model ---------------------------------------------------------------------------
+#
+# Only elements the schema accepted get here. Each element's children are read in one pass against
+# a table of the children wanted (the first of each tag counts, as ``find`` would return; a
+# repeated one such as Licence is collected in order); values are converted afterwards in the
+# order of the model's fields, so the first value that cannot be converted is the one reported.
+
+#: how a child is taken: its text stripped (``None`` when it has no text), the element itself, or
+#: every child of that tag, in order
+_TEXT, _NODE, _EACH = 0, 1, 2
+
+#: child tag (namespaced) → (key, how it is taken)
+Fields = dict[Any, tuple[str, int]]
 
 
-#: an element's child elements by tag, the first of each tag (what ``find`` would return)
-Children = dict[Any, etree._Element]
+def _table(**children: int) -> Fields:
+    """``Name=how`` for each child wanted; the key is the child's name."""
+    return {NS + name: (name, how) for name, how in children.items()}
 
 
-def _children(parent: etree._Element) -> Children:
-    """One pass over ``parent``'s children instead of a ``find`` per field."""
-    out: Children = {}
-    for child in parent:
-        out.setdefault(child.tag, child)
-    return out
+def _fields(element: etree._Element, table: Fields) -> dict[str, Any]:
+    """The children of ``element`` that ``table`` names, by name, in one pass over them."""
+    found: dict[str, Any] = {}
+    for child in element:
+        wanted = table.get(child.tag)
+        if wanted is None:
+            continue  # a comment, or a child not mapped
+        key, how = wanted
+        if how == _EACH:
+            if key in found:
+                found[key].append(child)
+            else:
+                found[key] = [child]
+        elif key in found:
+            continue
+        elif how == _NODE:
+            found[key] = child
+        else:
+            text = child.text
+            found[key] = None if text is None else text.strip()
+    return found
 
 
-def _child(children: Children, name: str) -> etree._Element | None:
-    return children.get(NS + name)
-
-
-def _text(children: Children, name: str) -> str | None:
-    node = children.get(NS + name)
-    if node is None:
-        return None
-    text = node.text
-    return None if text is None else text.strip()
-
-
-def _typed(children: Children, name: str, convert: Callable[[str], Any]) -> Any:
-    value = _text(children, name)
+def _typed(value: str | None, convert: Callable[[str], Any]) -> Any:
     return None if value is None else convert(value)
 
 
@@ -242,66 +269,108 @@ def _attr(element: etree._Element, name: str, convert: Callable[[str], Any] = st
     return None if value is None else convert(value.strip())
 
 
+_BOE = _table(
+    PortCode=_TEXT,
+    Type=_TEXT,
+    Number=_TEXT,
+    PresentedAt=_TEXT,
+    Prior=_TEXT,
+    Mode=_TEXT,
+    Importer=_NODE,
+    Broker=_TEXT,
+    Manifest=_NODE,
+    ExpectedArrival=_TEXT,
+    ArrivedAt=_TEXT,
+    ConsignedFrom=_TEXT,
+    PortOfLoading=_TEXT,
+    ExBondOf=_TEXT,
+    Items=_EACH,
+)
+_IMPORTER = _table(IEC=_TEXT, GSTIN=_TEXT, PAN=_TEXT, Name=_TEXT, Category=_TEXT, UnitType=_TEXT)
+_MANIFEST_REFERENCE = _table(
+    IGMNumber=_TEXT, IGMDate=_TEXT, Line=_TEXT, SubLine=_TEXT, BLNumber=_TEXT, BLDate=_TEXT
+)
+_ITEMS = _table(Item=_EACH)
+_ITEM = _table(
+    HSCode=_TEXT,
+    Description=_TEXT,
+    ProductCategory=_TEXT,
+    Purpose=_TEXT,
+    Quantity=_NODE,
+    Value=_TEXT,
+    ForeignValue=_NODE,
+    CountryOfOrigin=_TEXT,
+    ScrapForm=_TEXT,
+    SelfCertified=_TEXT,
+    Licence=_EACH,
+    Certificate=_EACH,
+)
+
+
 def _to_bill_of_entry(element: etree._Element) -> BillOfEntry:
-    root = _children(element)
-    importer_node = _child(root, "Importer")
+    root = _fields(element, _BOE)
+    importer_node = root.get("Importer")
     assert importer_node is not None  # the schema requires it
-    importer = _children(importer_node)
-    manifest_node = _child(root, "Manifest")
-    manifest = None if manifest_node is None else _children(manifest_node)
+    importer = _fields(importer_node, _IMPORTER)
+    manifest_node = root.get("Manifest")
+    manifest = None if manifest_node is None else _fields(manifest_node, _MANIFEST_REFERENCE)
     return BillOfEntry.model_validate(
         dict(  # raw text: the model converts and checks it
             message_id=element.get("messageId"),
             function=element.get("function", "original"),
-            port_code=_text(root, "PortCode"),
-            type=_text(root, "Type"),
-            number=_text(root, "Number"),
-            presented_at=_typed(root, "PresentedAt", datetime.fromisoformat),
-            prior=_typed(root, "Prior", _bool) or False,
-            mode=_text(root, "Mode"),
+            port_code=root.get("PortCode"),
+            type=root.get("Type"),
+            number=root.get("Number"),
+            presented_at=_typed(root.get("PresentedAt"), datetime.fromisoformat),
+            prior=_typed(root.get("Prior"), _bool) or False,
+            mode=root.get("Mode"),
             importer={
-                "iec": _text(importer, "IEC"),
-                "gstin": _text(importer, "GSTIN"),
-                "pan": _text(importer, "PAN"),
-                "name": _text(importer, "Name"),
-                "category": _text(importer, "Category"),
-                "unit_type": _text(importer, "UnitType"),
+                "iec": importer.get("IEC"),
+                "gstin": importer.get("GSTIN"),
+                "pan": importer.get("PAN"),
+                "name": importer.get("Name"),
+                "category": importer.get("Category"),
+                "unit_type": importer.get("UnitType"),
             },
-            broker=_text(root, "Broker"),
+            broker=root.get("Broker"),
             manifest=None
             if manifest is None
             else {
-                "igm_number": _text(manifest, "IGMNumber"),
-                "igm_date": _typed(manifest, "IGMDate", date.fromisoformat),
-                "line": _typed(manifest, "Line", int),
-                "subline": _typed(manifest, "SubLine", int),
-                "bl_number": _text(manifest, "BLNumber"),
-                "bl_date": _typed(manifest, "BLDate", date.fromisoformat),
+                "igm_number": manifest.get("IGMNumber"),
+                "igm_date": _typed(manifest.get("IGMDate"), date.fromisoformat),
+                "line": _typed(manifest.get("Line"), int),
+                "subline": _typed(manifest.get("SubLine"), int),
+                "bl_number": manifest.get("BLNumber"),
+                "bl_date": _typed(manifest.get("BLDate"), date.fromisoformat),
             },
-            expected_arrival=_typed(root, "ExpectedArrival", date.fromisoformat),
-            arrived_at=_typed(root, "ArrivedAt", datetime.fromisoformat),
-            consigned_from=_text(root, "ConsignedFrom"),
-            port_of_loading=_text(root, "PortOfLoading"),
-            ex_bond_of=_text(root, "ExBondOf"),
-            items=[_to_item(item) for item in element.iterfind(f"{NS}Items/{NS}Item")],
+            expected_arrival=_typed(root.get("ExpectedArrival"), date.fromisoformat),
+            arrived_at=_typed(root.get("ArrivedAt"), datetime.fromisoformat),
+            consigned_from=root.get("ConsignedFrom"),
+            port_of_loading=root.get("PortOfLoading"),
+            ex_bond_of=root.get("ExBondOf"),
+            items=[
+                _to_item(item)
+                for items in root.get("Items", ())
+                for item in _fields(items, _ITEMS).get("Item", ())
+            ],
         )
     )
 
 
 def _to_item(element: etree._Element) -> dict[str, Any]:
-    item = _children(element)
-    quantity = _child(item, "Quantity")
-    foreign = _child(item, "ForeignValue")
+    item = _fields(element, _ITEM)
+    quantity = item.get("Quantity")
+    foreign = item.get("ForeignValue")
     assert quantity is not None
     return {
         "number": int(element.get("number")),
-        "hs_code": _text(item, "HSCode"),
-        "description": _text(item, "Description"),
-        "product_category": _text(item, "ProductCategory"),
-        "purpose": _text(item, "Purpose") or "COMMERCIAL",
+        "hs_code": item.get("HSCode"),
+        "description": item.get("Description"),
+        "product_category": item.get("ProductCategory"),
+        "purpose": item.get("Purpose") or "COMMERCIAL",
         "quantity": Decimal((quantity.text or "").strip()),
         "unit": quantity.get("unit"),
-        "value_inr": _typed(item, "Value", Decimal),
+        "value_inr": _typed(item.get("Value"), Decimal),
         "foreign_value": None
         if foreign is None
         else {
@@ -309,9 +378,9 @@ def _to_item(element: etree._Element) -> dict[str, Any]:
             "currency": foreign.get("currency"),
             "rate": _attr(foreign, "rate", Decimal),
         },
-        "country_of_origin": _text(item, "CountryOfOrigin"),
-        "scrap_form": _text(item, "ScrapForm"),
-        "self_certified": _typed(item, "SelfCertified", _bool) or False,
+        "country_of_origin": item.get("CountryOfOrigin"),
+        "scrap_form": item.get("ScrapForm"),
+        "self_certified": _typed(item.get("SelfCertified"), _bool) or False,
         "licences": [
             {
                 "scheme": lic.get("scheme"),
@@ -319,7 +388,7 @@ def _to_item(element: etree._Element) -> dict[str, Any]:
                 "issued_on": _attr(lic, "issuedOn", date.fromisoformat),
                 "expires_on": _attr(lic, "expiresOn", date.fromisoformat),
             }
-            for lic in element.iterfind(f"{NS}Licence")
+            for lic in item.get("Licence", ())
         ],
         "certificates": [
             {
@@ -332,60 +401,97 @@ def _to_item(element: etree._Element) -> dict[str, Any]:
                 "no_radioactive": _attr(cert, "noRadioactive", _bool),
                 "no_explosives": _attr(cert, "noExplosives", _bool),
             }
-            for cert in element.iterfind(f"{NS}Certificate")
+            for cert in item.get("Certificate", ())
         ],
     }
 
 
-def _goods_fields(node: Children) -> dict[str, Any]:
+_IGM = _table(
+    PortCode=_TEXT,
+    IGMNumber=_TEXT,
+    IGMDate=_TEXT,
+    FiledAt=_TEXT,
+    Conveyance=_TEXT,
+    Voyage=_TEXT,
+    VesselName=_TEXT,
+    Carrier=_TEXT,
+    ExpectedArrival=_TEXT,
+    ArrivedAt=_TEXT,
+    EntryInwardsAt=_TEXT,
+    LastPortOfCall=_TEXT,
+    Lines=_EACH,
+)
+_LINES = _table(Line=_EACH)
+_LINE = _table(
+    BLNumber=_TEXT,
+    BLDate=_TEXT,
+    ConsigneeName=_TEXT,
+    ConsigneeIEC=_TEXT,
+    Packages=_NODE,
+    GrossWeightKg=_TEXT,
+    Description=_TEXT,
+    CargoMovement=_TEXT,
+    GoodsItems=_EACH,
+)
+_GOODS_ITEMS = _table(GoodsItem=_EACH)
+_GOODS_ITEM = _table(Packages=_NODE, GrossWeightKg=_TEXT, Description=_TEXT, HSCode=_TEXT)
+
+
+def _goods_fields(node: dict[str, Any]) -> dict[str, Any]:
     """Packages (count and kind), gross weight and description of a line or goods item."""
-    packages = _child(node, "Packages")
+    packages = node.get("Packages")
     count = None if packages is None else (packages.text or "").strip()
     return {
         "packages": int(count) if count else None,
         "package_kind": None if packages is None else packages.get("kind"),
-        "gross_weight_kg": _typed(node, "GrossWeightKg", Decimal),
-        "description": _text(node, "Description"),
+        "gross_weight_kg": _typed(node.get("GrossWeightKg"), Decimal),
+        "description": node.get("Description"),
     }
 
 
 def _to_manifest(element: etree._Element) -> ImportGeneralManifest:
-    root = _children(element)
+    root = _fields(element, _IGM)
     lines = []
-    for line_node in element.iterfind(f"{NS}Lines/{NS}Line"):
-        line = _children(line_node)
-        lines.append(
-            {
-                "line": int(line_node.get("number")),
-                "subline": int(line_node.get("subline", "0")),
-                "bl_number": _text(line, "BLNumber"),
-                "bl_date": _typed(line, "BLDate", date.fromisoformat),
-                "consignee_name": _text(line, "ConsigneeName"),
-                "consignee_iec": _text(line, "ConsigneeIEC"),
-                **_goods_fields(line),
-                "cargo_movement": _text(line, "CargoMovement"),
-                "goods_items": [
-                    {**_goods_fields(goods), "hs_code": _text(goods, "HSCode")}
-                    for goods in map(_children, line_node.iterfind(f"{NS}GoodsItems/{NS}GoodsItem"))
-                ],
-            }
-        )
+    for lines_node in root.get("Lines", ()):
+        for line_node in _fields(lines_node, _LINES).get("Line", ()):
+            line = _fields(line_node, _LINE)
+            goods = [
+                _fields(goods_node, _GOODS_ITEM)
+                for goods_items in line.get("GoodsItems", ())
+                for goods_node in _fields(goods_items, _GOODS_ITEMS).get("GoodsItem", ())
+            ]
+            lines.append(
+                {
+                    "line": int(line_node.get("number")),
+                    "subline": int(line_node.get("subline", "0")),
+                    "bl_number": line.get("BLNumber"),
+                    "bl_date": _typed(line.get("BLDate"), date.fromisoformat),
+                    "consignee_name": line.get("ConsigneeName"),
+                    "consignee_iec": line.get("ConsigneeIEC"),
+                    **_goods_fields(line),
+                    "cargo_movement": line.get("CargoMovement"),
+                    "goods_items": [
+                        {**_goods_fields(goods_item), "hs_code": goods_item.get("HSCode")}
+                        for goods_item in goods
+                    ],
+                }
+            )
     return ImportGeneralManifest.model_validate(
         dict(
             message_id=element.get("messageId"),
             function=element.get("function", "original"),
-            port_code=_text(root, "PortCode"),
-            igm_number=_text(root, "IGMNumber"),
-            igm_date=_typed(root, "IGMDate", date.fromisoformat),
-            filed_at=_typed(root, "FiledAt", datetime.fromisoformat),
-            conveyance=_text(root, "Conveyance"),
-            voyage=_text(root, "Voyage"),
-            vessel_name=_text(root, "VesselName"),
-            carrier=_text(root, "Carrier"),
-            expected_arrival=_typed(root, "ExpectedArrival", datetime.fromisoformat),
-            arrived_at=_typed(root, "ArrivedAt", datetime.fromisoformat),
-            entry_inwards_at=_typed(root, "EntryInwardsAt", datetime.fromisoformat),
-            last_port_of_call=_text(root, "LastPortOfCall"),
+            port_code=root.get("PortCode"),
+            igm_number=root.get("IGMNumber"),
+            igm_date=_typed(root.get("IGMDate"), date.fromisoformat),
+            filed_at=_typed(root.get("FiledAt"), datetime.fromisoformat),
+            conveyance=root.get("Conveyance"),
+            voyage=root.get("Voyage"),
+            vessel_name=root.get("VesselName"),
+            carrier=root.get("Carrier"),
+            expected_arrival=_typed(root.get("ExpectedArrival"), datetime.fromisoformat),
+            arrived_at=_typed(root.get("ArrivedAt"), datetime.fromisoformat),
+            entry_inwards_at=_typed(root.get("EntryInwardsAt"), datetime.fromisoformat),
+            last_port_of_call=root.get("LastPortOfCall"),
             lines=lines,
         )
     )
