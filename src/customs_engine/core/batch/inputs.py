@@ -143,26 +143,34 @@ def read_bounded(path: str | Path, limit: int) -> bytes:
     """At most ``limit + 1`` bytes of a regular file. The file is opened without blocking (a FIFO
     swapped in after a check must not hang the run) and refused unless it is a regular file.
     Raises :class:`OSError`; a special file raises ``OSError`` with the reason as ``strerror``."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    fd = _open_regular(path)
     try:
-        status = os.fstat(fd)
-        why = special_file_problem(status.st_mode)
-        if why is not None:
-            raise OSError(0, why)
-        # reads sized by the file (one byte more, to see a file that grew), not by the bound: a
-        # read of ``limit + 1`` would allocate the whole bound for every small file
-        left = limit + 1
-        chunk_size = max(min(status.st_size + 1, left), READ_CHUNK)
-        chunks = []
-        while left > 0:
-            chunk = os.read(fd, min(left, chunk_size))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            left -= len(chunk)
-        return b"".join(chunks)
+        return _read_fd(fd, os.fstat(fd), limit)
     finally:
         os.close(fd)
+
+
+def _open_regular(path: str | Path) -> int:
+    return os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+
+
+def _read_fd(fd: int, status: os.stat_result, limit: int) -> bytes:
+    """:func:`read_bounded` of an open file whose ``fstat`` is ``status``."""
+    why = special_file_problem(status.st_mode)
+    if why is not None:
+        raise OSError(0, why)
+    # reads sized by the file (one byte more, to see a file that grew), not by the bound: a
+    # read of ``limit + 1`` would allocate the whole bound for every small file
+    left = limit + 1
+    chunk_size = max(min(status.st_size + 1, left), READ_CHUNK)
+    chunks = []
+    while left > 0:
+        chunk = os.read(fd, min(left, chunk_size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
 
 
 def _walk(directory: str) -> Iterator[InputFile | str]:
@@ -190,6 +198,8 @@ def _walk(directory: str) -> Iterator[InputFile | str]:
             elif entry.is_dir(follow_symlinks=False):
                 keyed.append((entry.name + "/", None))
                 continue
+            elif entry.is_file(follow_symlinks=False):
+                why = None  # a regular file (known from the listing, without a stat call)
             else:
                 why = special_file_problem(entry.stat(follow_symlinks=False).st_mode)
         except OSError as exc:
@@ -208,14 +218,33 @@ def _walk(directory: str) -> Iterator[InputFile | str]:
 def read_file(path: str | Path, name: str, limits: Limits | None = None) -> InputFile:
     limits = limits or Limits.from_env()
     try:
-        why = limits.size_problem(os.stat(path).st_size)
+        fd = _open_regular(path)
+    except OSError as exc:
+        return _unopened(path, name, limits, exc)
+    try:
+        status = os.fstat(fd)
+        why = limits.size_problem(status.st_size)
         if why is not None:
             return InputFile(name, b"", f"file {why}")
-        data = read_bounded(path, limits.max_file_bytes)
+        data = _read_fd(fd, status, limits.max_file_bytes)
     except OSError as exc:
         return InputFile(name, b"", f"cannot read file: {exc.strerror or exc}")
+    finally:
+        os.close(fd)
     why = limits.size_problem(len(data))
     return InputFile(name, b"", f"file {why}") if why else InputFile(name, data)
+
+
+def _unopened(path: str | Path, name: str, limits: Limits, exc: OSError) -> InputFile:
+    """A file that cannot be opened: too large, if its size says so (what a ``stat`` sees without
+    opening it), else the reason it cannot be opened."""
+    try:
+        why = limits.size_problem(os.stat(path).st_size)
+    except OSError:
+        why = None
+    if why is not None:
+        return InputFile(name, b"", f"file {why}")
+    return InputFile(name, b"", f"cannot read file: {exc.strerror or exc}")
 
 
 def _head(path: str) -> bytes:
