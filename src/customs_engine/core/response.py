@@ -181,3 +181,7 @@ class Response(_Record):
     def to_json(self, *, indent: int | None = None) -> str:
         """The response object as JSON text (pydantic's serializer: non-ASCII kept as is)."""
         return self.model_dump_json(indent=indent)
+
+    def to_json_bytes(self, *, indent: int | None = None) -> bytes:
+        """:meth:`to_json` encoded as UTF-8, as the serializer writes it (no text in between)."""
+        return self.__pydantic_serializer__.to_json(self, indent=indent)

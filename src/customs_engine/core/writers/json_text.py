@@ -12,12 +12,19 @@ from typing import BinaryIO
 
 from customs_engine.core.formats import ResponseFormat
 from customs_engine.core.hookspecs import hookimpl
-from customs_engine.core.response import Response
+from customs_engine.core.money import money
+from customs_engine.core.response import Response, quantity
 from customs_engine.core.writers.printable import printable
 
 
-def _dumps(response: Response, *, indent: int | None) -> str:
-    return response.to_json(indent=indent)
+def _indented(text: bytes) -> bytes:
+    """Every line of an indented JSON document indented two more spaces (an array element)."""
+    if text.isascii() and not text.endswith(b"\n"):
+        # JSON escapes every control character inside a string, so the only line breaks of
+        # ASCII text are the serializer's own
+        return b"  " + text.replace(b"\n", b"\n  ")
+    # beyond ASCII, str.splitlines also breaks at U+0085, U+2028 and U+2029 (kept as they were)
+    return "\n".join("  " + line for line in text.decode().splitlines()).encode()
 
 
 class JsonWriter:
@@ -35,22 +42,17 @@ class JsonWriter:
             return
         if self._count == 2:
             assert self._pending is not None
-            self.stream.write(b"[\n" + self._indented(self._pending))
+            self.stream.write(b"[\n" + _indented(self._pending.to_json_bytes(indent=2)))
             self._pending = None
-        self.stream.write(b",\n" + self._indented(response))
+        self.stream.write(b",\n" + _indented(response.to_json_bytes(indent=2)))
 
     def close(self) -> None:
         if self._count == 0:
             self.stream.write(b"[]\n")
         elif self._count == 1 and self._pending is not None:
-            self.stream.write(_dumps(self._pending, indent=2).encode() + b"\n")
+            self.stream.write(self._pending.to_json_bytes(indent=2) + b"\n")
         else:
             self.stream.write(b"\n]\n")
-
-    @staticmethod
-    def _indented(response: Response) -> bytes:
-        text = _dumps(response, indent=2)
-        return "\n".join("  " + line for line in text.splitlines()).encode()
 
 
 class JsonLinesWriter:
@@ -58,7 +60,7 @@ class JsonLinesWriter:
         self.stream = stream
 
     def write(self, response: Response) -> None:
-        self.stream.write(_dumps(response, indent=None).encode() + b"\n")
+        self.stream.write(response.to_json_bytes() + b"\n")
 
     def close(self) -> None:
         pass
@@ -83,15 +85,17 @@ class TextWriter:
             where = f" item {fee.item}" if fee.item is not None else ""
             lines.append(
                 f"  fee    {fee.rule}{where}: {fee.kind} {fee.currency} "
-                f"{fee.model_dump(mode='json')['amount']} ({fee.basis})"
+                f"{money(fee.amount)} ({fee.basis})"
             )
         for use in response.authorisations:
-            data = use.model_dump(mode="json")
+            # as the JSON response writes them (the fields' serializers)
+            left = use.remaining_quantity
+            left_value = use.remaining_value
             lines.append(
                 f"  debit  {use.scheme.upper()} {use.number} item {use.item}: "
-                f"{data['debited_quantity']} / INR {data['debited_value']}, remaining "
-                f"{data['remaining_quantity'] or 'no limit on record'} / "
-                f"INR {data['remaining_value'] or 'no limit on record'}"
+                f"{quantity(use.debited_quantity)} / INR {money(use.debited_value)}, remaining "
+                f"{'no limit on record' if left is None else quantity(left)} / "
+                f"INR {'no limit on record' if left_value is None else money(left_value)}"
             )
         for credit in response.credited:
             lines.append(f"  credit {credit.text()} (credited back)")
