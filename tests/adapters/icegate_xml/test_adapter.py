@@ -172,3 +172,68 @@ def test_content_wins_over_a_xml_extension() -> None:
     # a .xml file that is not recognisable content is still answered as (broken) XML
     (broken,) = engine.parse(b"garbage", "inbox/be-0002.xml")
     assert broken.format == "icegate_xml" and "not well-formed" in broken.findings[0].message
+
+
+def test_comments_between_and_inside_elements_change_nothing() -> None:
+    commented = (
+        BOE.replace(b"<Items>", b"<!-- the goods --><Items><!-- first -->")
+        .replace(b"</HSCode>", b"</HSCode><!-- after the code -->")
+        .replace(b"<IEC>", b"<!-- importer --><IEC>")
+    )
+    assert commented != BOE
+    assert only(commented).message == only(BOE).message
+
+
+def test_repeated_licences_and_certificates_keep_their_order() -> None:
+    data = (MESSAGES / "07-be-scrap-safe-country.xml").read_bytes()
+    licence = b'<Licence scheme="SIMS" number="STL2026021800777"'
+    second = b'<Licence scheme="SIMS" number="STL2026021800999" issuedOn="2026-02-18"/>\n      '
+    assert licence in data
+    data = data.replace(licence, second + licence, 1)
+    (parsed,) = reader.read(data, "x.xml")
+    boe = parsed.message
+    assert isinstance(boe, BillOfEntry), parsed.findings
+    item = next(item for item in boe.items if len(item.licences) == 2)
+    assert [lic.number for lic in item.licences] == ["STL2026021800999", "STL2026021800777"]
+    assert [cert.type.value for cert in item.certificates] == ["SUPPLIER_DECLARATION", "CONTRACT"]
+
+
+def test_of_two_values_the_schema_takes_but_python_does_not_the_first_in_model_order_is_named() -> (
+    None
+):
+    # xs:date allows a time zone, date.fromisoformat does not; the manifest reference comes
+    # before the expected arrival in the model (and in the document)
+    bad = BOE.replace(b"<IGMDate>2026-03-08</IGMDate>", b"<IGMDate>2026-03-08Z</IGMDate>").replace(
+        b"<ExpectedArrival>2026-03-10</ExpectedArrival>",
+        b"<ExpectedArrival>2026-03-10+05:30</ExpectedArrival>",
+    )
+    parsed = only(bad)
+    assert parsed.message is None and parsed.findings[0].rule == "CORE-SYNTAX-005"
+    assert "2026-03-08Z" in parsed.findings[0].message
+    assert "05:30" not in parsed.findings[0].message
+
+
+def test_one_parser_per_thread_reads_any_sequence_of_files() -> None:
+    import threading
+
+    assert reader._parser() is reader._parser()
+    others: list[object] = []
+    thread = threading.Thread(target=lambda: others.append(reader._parser()))
+    thread.start()
+    thread.join()
+    assert others[0] is not reader._parser()
+    utf16 = BOE.decode().replace('encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16")
+    broken = BOE[:-40]
+    for data, readable in [
+        (broken, False),
+        (BOE, True),
+        (utf16, True),
+        (broken, False),
+        (BOE, True),
+    ]:
+        parsed = only(data)
+        assert (parsed.message is not None) is readable, parsed.findings
+        if readable:
+            assert parsed.message == only(BOE).message
+        else:
+            assert "not well-formed" in parsed.findings[0].message

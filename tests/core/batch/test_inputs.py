@@ -6,7 +6,16 @@ import io
 import os
 from pathlib import Path
 
-from customs_engine.core.batch.inputs import InputFile, Limits, count_files, iter_inputs
+import pytest
+
+from customs_engine.core.batch import inputs
+from customs_engine.core.batch.inputs import (
+    InputFile,
+    Limits,
+    count_files,
+    iter_inputs,
+    read_file,
+)
 from tests.archives import mixed_members, write_tar, write_zip
 from tests.conftest import MESSAGES
 
@@ -108,3 +117,45 @@ def test_reading_an_archive_writes_nothing_to_disk(
     finally:
         os.chdir(cwd)
     assert sorted(os.listdir(tmp_path)) == before
+
+
+def test_read_file_opens_once_and_reports_as_before(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    small = tmp_path / "small.xml"
+    small.write_bytes(b"<x/>")
+    big = tmp_path / "big.xml"
+    big.write_bytes(b"a" * 2000)
+    limits = Limits(max_file_bytes=1000)
+    assert read_file(small, "s", limits) == InputFile("s", b"<x/>")
+    assert read_file(big, "b", limits).problem == (
+        "file 2000 bytes is above the 1000-byte bound (CUSTOMS_ENGINE_MAX_FILE_BYTES)"
+    )
+    missing = read_file(tmp_path / "gone.xml", "g", limits)
+    assert missing.problem == "cannot read file: No such file or directory"
+    fifo = tmp_path / "pipe.xml"
+    os.mkfifo(fifo)
+    assert read_file(fifo, "p", limits).problem == "cannot read file: FIFO, not a regular file"
+
+    # a file that cannot be opened: its size is still checked first, as a stat sees it
+    def refused(path: object) -> int:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(inputs, "_open_regular", refused)
+    assert read_file(big, "b", limits).problem == (
+        "file 2000 bytes is above the 1000-byte bound (CUSTOMS_ENGINE_MAX_FILE_BYTES)"
+    )
+    assert read_file(small, "s", limits).problem == "cannot read file: Permission denied"
+
+
+def test_a_directory_listing_tells_regular_files_from_special_ones(tmp_path: Path) -> None:
+    for name in ("a.xml", "b.xml"):
+        (tmp_path / name).write_bytes(b"<x/>")
+    os.mkfifo(tmp_path / "c.xml")
+    (tmp_path / "d.xml").symlink_to(tmp_path / "a.xml")
+    walked = list(inputs._walk(str(tmp_path)))
+    assert walked[:2] == [f"{tmp_path}/a.xml", f"{tmp_path}/b.xml"]
+    assert [(f.name, f.skipped) for f in walked[2:] if isinstance(f, InputFile)] == [
+        (f"{tmp_path}/c.xml", "FIFO, not a regular file"),
+        (f"{tmp_path}/d.xml", "symbolic link, not followed"),
+    ]
