@@ -48,7 +48,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_batch import Result, ceiling, run_once
-from generate_archive import boe_edifact, write_archive
+from generate_archive import ITEMS, boe_edifact, write_archive
 
 warnings.filterwarnings("ignore")
 SECTIONS = ("edifact", "xml", "memory", "archive", "jobs")
@@ -175,14 +175,15 @@ def xml(workdir: Path, count: int, rounds: int) -> None:
     _versus("xml", directory, "xml", count, rounds, "lxml parse+XSD", lxml_all)
 
 
-def big_interchange(workdir: Path, count: int) -> Path:
-    """One UNB…UNZ interchange of ``count`` CUSDEC messages (generate_archive's layout)."""
-    target = workdir / f"interchange-{count}.edi"
+def big_interchange(workdir: Path, count: int, items: int = ITEMS) -> Path:
+    """One UNB…UNZ interchange of ``count`` CUSDEC messages of ``items`` goods items each
+    (generate_archive's layout)."""
+    target = workdir / f"interchange-{count}{'' if items == ITEMS else f'x{items}'}.edi"
     if target.exists():
         return target
     bodies = []
     for index in range(count):
-        lines = boe_edifact(index).decode().split("'\n")
+        lines = boe_edifact(index, items).decode().split("'\n")
         bodies.extend(lines[2:-2])  # drop UNA, UNB and UNZ (and the empty tail)
     head = boe_edifact(0).decode().split("'\n")[:2]
     unb = head[1].replace("BE0000000", "BIG")
@@ -191,12 +192,12 @@ def big_interchange(workdir: Path, count: int) -> Path:
     return target
 
 
-def memory(workdir: Path, count: int, rounds: int) -> None:
-    path = big_interchange(workdir, count)
+def memory(workdir: Path, count: int, rounds: int, items: int = ITEMS) -> None:
+    path = big_interchange(workdir, count, items)
     single = _dataset(workdir, "edifact", 1)
     size = path.stat().st_size
     print(
-        f"[memory] one interchange, {count} BoEs, {size / 1e6:.1f} MB, load "
+        f"[memory] one interchange, {count} BoEs of {items} items, {size / 1e6:.1f} MB, load "
         f"{os.getloadavg()[0]:.2f}"
     )
     for name, src in VERSIONS:
@@ -269,6 +270,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--files", type=int, default=3000, help="files for edifact and xml")
     parser.add_argument("--interchange", type=int, default=20000, help="BoEs in the big one")
+    parser.add_argument(
+        "--interchange-items",
+        type=int,
+        default=ITEMS,
+        help="goods items in each BoE of the big one (2: 20,000 BoEs make about 14 MB)",
+    )
     parser.add_argument("--archive-sizes", default="1000,100000")
     parser.add_argument("--jobs-size", type=int, default=10000)
     parser.add_argument("--rounds", type=int, default=3)
@@ -297,7 +304,7 @@ def main(argv: list[str] | None = None) -> int:
         elif section == "xml":
             xml(args.workdir, args.files, args.rounds)
         elif section == "memory":
-            memory(args.workdir, args.interchange, 1)
+            memory(args.workdir, args.interchange, 1, args.interchange_items)
         elif section == "archive":
             archive(args.workdir, [int(s) for s in args.archive_sizes.split(",")])
         elif section == "jobs":

@@ -100,8 +100,8 @@ def _edi_date(day: date) -> str:
     return day.strftime("%Y%m%d")
 
 
-def boe_edifact(index: int) -> bytes:
-    """One CUSDEC D:96B interchange in the SPEC §6.1 layout."""
+def boe_edifact(index: int, items: int = ITEMS) -> bytes:
+    """One CUSDEC D:96B interchange in the SPEC §6.1 layout, of ``items`` goods items."""
     iec, gstin, name = IMPORTERS[index % len(IMPORTERS)]
     presented = BASE + timedelta(minutes=index)
     ref = f"BE{index:07d}"
@@ -124,7 +124,7 @@ def boe_edifact(index: int) -> bytes:
     if gstin:
         body.append(f"RFF+VA:{gstin}")
     body.append("UNS+D")
-    for number in range(1, ITEMS + 1):
+    for number in range(1, items + 1):
         (hs, description, category, unit, scheme), quantity, value = _item_values(index, number)
         body.append(f"CST+{number}+{hs}:122")
         body.append(f"FTX+AAA+++{description}")
@@ -137,7 +137,7 @@ def boe_edifact(index: int) -> bytes:
                 "DTM+182:20260105:102",
                 "DTM+36:20261231:102",
             ]
-    body += ["UNS+S", f"CNT+5:{ITEMS}"]
+    body += ["UNS+S", f"CNT+5:{items}"]
     body.append(f"UNT+{len(body) + 1}+{ref}")
     stamp = presented.strftime("%y%m%d:%H%M")
     segments = [f"UNB+UNOC:3+SENDER:ZZZ+ICEGATE:ZZZ+{stamp}+{ref}", *body, f"UNZ+1+{ref}"]
