@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from customs_engine.core.batch import inputs
+from customs_engine.core.batch import archives, inputs
+from customs_engine.core.batch.archives import MemberOrder
 from customs_engine.core.batch.inputs import (
     InputFile,
     Limits,
@@ -159,3 +160,59 @@ def test_a_directory_listing_tells_regular_files_from_special_ones(tmp_path: Pat
         (f"{tmp_path}/c.xml", "FIFO, not a regular file"),
         (f"{tmp_path}/d.xml", "symbolic link, not followed"),
     ]
+
+
+ORDER_CASES = [
+    (1, "b.xml", 30, "b, not a manifest"),
+    (0, "z.xml", 50, "z, a manifest"),
+    (1, "a.xml", 70, "a, second copy"),
+    (1, "a.xml", 10, "a, first copy"),
+    (1, "\udcff-undecodable.xml", 5, "a name tarfile kept with surrogateescape"),
+    (1, "é.xml", 1, "non-ASCII"),
+    (0, "m.xml", 90, "m, a manifest"),
+]
+ORDER_EXPECTED = [
+    "m, a manifest",
+    "z, a manifest",
+    "a, first copy",
+    "a, second copy",
+    "b, not a manifest",
+    "non-ASCII",
+    "a name tarfile kept with surrogateescape",
+]
+
+
+@pytest.mark.parametrize("in_memory", [100, 3, 1])
+def test_member_order_is_manifests_then_name_then_place_in_memory_or_spilled(
+    in_memory: int,
+) -> None:
+    order = MemberOrder(in_memory)
+    for rank, name, place, detail in ORDER_CASES:
+        order.add(rank, name, place, (place, detail))
+    found = list(order)
+    assert [detail for _name, (_place, detail) in found] == ORDER_EXPECTED
+    assert ("\udcff-undecodable.xml", (5, ORDER_EXPECTED[-1])) in found
+
+
+@pytest.mark.filterwarnings("ignore:Duplicate name")
+def test_a_large_archive_index_is_sorted_on_disk_in_the_same_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    members = mixed_members() + [(f"2026/05/{n:03d}.xml", b"<x/>") for n in range(40, 0, -1)]
+    members += [("2026/05/007.xml", b"<second copy/>")]  # a name twice: archive order holds
+
+    def manifest(head: bytes, name: str) -> bool:
+        return b"ImportGeneralManifest" in head
+
+    for archive in (
+        write_zip(tmp_path / "m.zip", list(reversed(members))),
+        write_tar(tmp_path / "m.tar.gz", list(reversed(members))),
+    ):
+        held = [(f.name, f.data) for f in iter_inputs([str(archive)], is_manifest=manifest)]
+        monkeypatch.setattr(archives, "MEMBERS_IN_MEMORY", 4)
+        spilled = [(f.name, f.data) for f in iter_inputs([str(archive)], is_manifest=manifest)]
+        monkeypatch.undo()
+        assert spilled == held
+        assert len(held) == len(members)
+        firsts = [name for name, data in held if b"ImportGeneralManifest" in data]
+        assert firsts and [name for name, _ in held[: len(firsts)]] == firsts

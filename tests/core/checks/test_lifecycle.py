@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from customs_engine.cli import main
+from customs_engine.core.ledger.journal import RunJournal
 from customs_engine.core.ledger.run_state import message_key
 from customs_engine.core.ledger.units import convert
 from customs_engine.core.models import BillOfEntry
@@ -457,6 +458,20 @@ def test_igm_008_in_one_run_without_commit() -> None:
     assert rules_of(cancelled)["CORE-IGM-008"] == "warn" and credited(cancelled) == 30
     assert run.run.debited("TESTAUTH", "AUTH-1")[0] == 0
     assert "CORE-BOE-NOTE-005" not in rules_of(engine([authorisation()]).validate_message(bill(1)))
+
+
+def test_igm_008_and_bond_001_find_bills_the_run_moved_out_of_memory() -> None:
+    run = engine([authorisation()])
+    run.run._journal = RunJournal(ids_in_memory=1)  # every noting and number goes to disk
+    run.validate_message(igm())
+    run.validate_message(bill(30))
+    run.validate_message(warehousing())
+    assert run.run._journal._db is not None
+    found = run.validate_message(ex_bond(1))  # by BE number 7000001
+    assert rules_of(found, "CORE-BOND") == {}
+    cancelled = run.validate_message(igm(function="cancellation"))  # voids both noted bills
+    assert rules_of(cancelled)["CORE-IGM-008"] == "warn"
+    assert {c.scheme: c.quantity for c in cancelled.credited} == {"TESTAUTH": 30, "BOND": -100}
 
 
 def test_igm_006_late_amendment_of_a_noted_line_goes_to_manifest_clearance() -> None:

@@ -25,7 +25,7 @@ def test_manifests_by_number_in_run_order_across_the_spill() -> None:
 
 
 def test_uses_by_licence_in_run_order_across_the_spill() -> None:
-    journal = RunJournal(uses_in_memory=3)
+    journal = RunJournal(ids_in_memory=3)
     for n in range(10):
         journal.add_use("SIMS", f"R-{n % 2}", f"BE-{n}")
     assert journal._db is not None
@@ -58,3 +58,21 @@ def test_a_bill_is_noted_against_an_igm_that_moved_out_of_memory() -> None:
         )
     )
     assert "CORE-BOE-NOTE-002" in rules_of(unknown)
+
+
+def test_noted_and_numbered_bills_across_the_spill_each_list_apart() -> None:
+    journal = RunJournal(ids_in_memory=2)
+    for n in range(6):
+        journal.add_noted(f"IGM-{n % 2}", f"BE-{n}")
+    journal.add_numbered("7000001", "BE-A")
+    journal.add_numbered("7000002", "BE-B")
+    journal.add_numbered("7000001", "BE-C")  # an amendment's number: the latest wins
+    journal.add_use("", "IGM-0", "BE-USE")  # same key, another list
+    assert journal._db is not None and journal._id_count <= 2  # most moved out
+    assert journal.noted("IGM-0") == ["BE-0", "BE-2", "BE-4"]
+    assert journal.noted("IGM-1") == ["BE-1", "BE-3", "BE-5"]
+    assert journal.numbered("7000001") == "BE-C"
+    assert journal.numbered("7000002") == "BE-B"
+    assert journal.numbered("IGM-0") is None and journal.noted("7000001") == []
+    assert journal.uses("", "IGM-0") == ["BE-USE"]
+    journal.close()

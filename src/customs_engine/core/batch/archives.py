@@ -24,7 +24,8 @@ file (never named on disk, gone when closed) while its integrity check is verifi
 CRC-32 and length, the xz and bzip2 checks. A compressed stream that fails its check, or ends
 before it, rejects the whole archive (one rejected response, nothing in it checked: which member
 is damaged cannot be known). An uncompressed tar that ends early keeps the members before the
-cut. The tar headers are then indexed by seeking (memory per member is a name and two numbers);
+cut. The tar headers are then indexed by seeking (a name and two numbers per member, moved to a
+temporary database past :data:`MEMBERS_IN_MEMORY` members, so memory stays flat however many);
 extended headers (GNU long names, pax) above :data:`MAX_EXTENDED_HEADER` bytes refuse their
 member instead of being read, and a damaged header is answered with a rejected response naming
 its offset; reading goes on at the next valid header, as GNU tar does.
@@ -35,6 +36,7 @@ from __future__ import annotations
 import bz2
 import gzip
 import lzma
+import pickle
 import stat
 import tarfile
 import tempfile
@@ -43,6 +45,8 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any, cast
+
+from customs_engine.core.temporary import TemporaryStore
 
 if TYPE_CHECKING:
     from customs_engine.core.batch.inputs import InputFile, Limits
@@ -86,6 +90,64 @@ def archive_kind(name: str, head: bytes) -> str | None:
     if is_archive_name(lower) or _compression(head) is not None or head[257:262] == b"ustar":
         return "tar"
     return None
+
+
+#: archive members indexed in memory before the index moves to a temporary database
+MEMBERS_IN_MEMORY = 10_000
+
+
+class MemberOrder(TemporaryStore):
+    """The members of one archive, handed back manifests first, then by name, then by place in
+    the archive (``rank``, ``name``, ``place``), each with what its reader needs (``detail``).
+
+    Sorting needs every name at once; an archive of millions of members would hold them all, so
+    past :data:`MEMBERS_IN_MEMORY` the index moves to a private temporary SQLite database, which
+    sorts it (names stored as their UTF-8 bytes, undecodable ones kept with ``surrogatepass``: the
+    bytes compare in the same order as the names).
+    """
+
+    schema = (
+        "CREATE TABLE members (seq INTEGER PRIMARY KEY, rank INTEGER NOT NULL, name BLOB NOT NULL,"
+        " place INTEGER NOT NULL, detail BLOB NOT NULL)"
+    )
+    #: written once and read once in order: a small cache is enough (SQLite sorts on disk)
+    cache_kib = 512
+
+    def __init__(self, in_memory: int | None = None):
+        self.in_memory = in_memory or MEMBERS_IN_MEMORY
+        self._held: list[tuple[int, str, int, Any]] = []
+
+    def add(self, rank: int, name: str, place: int, detail: Any) -> None:
+        self._held.append((rank, name, place, detail))
+        if len(self._held) >= self.in_memory:
+            self._spill()
+
+    def _spill(self) -> None:
+        rows = [
+            (rank, name.encode("utf-8", "surrogatepass"), place, pickle.dumps(detail))
+            for rank, name, place, detail in self._held
+        ]
+        self._database().executemany(
+            "INSERT INTO members (rank, name, place, detail) VALUES (?, ?, ?, ?)", rows
+        )
+        self._held.clear()
+
+    def __iter__(self) -> Iterator[tuple[str, Any]]:
+        """``(name, detail)`` of every member, in order."""
+        try:
+            if self._db is None:
+                self._held.sort(key=lambda entry: entry[:3])
+                for _rank, name, _place, detail in self._held:
+                    yield name, detail
+                return
+            self._spill()
+            for name, detail in self._db.execute(
+                "SELECT name, detail FROM members ORDER BY rank, name, place, seq"
+            ):
+                yield name.decode("utf-8", "surrogatepass"), pickle.loads(detail)
+        finally:
+            self._held.clear()
+            self.close()
 
 
 def _compression(head: bytes) -> str | None:
@@ -174,16 +236,15 @@ class ArchiveReader:
         budget = _Budget(self.limits, compressed_size)
         with archive:
             overlapping = _overlapping(archive.infolist())
-            ranked = []
+            ranked = MemberOrder()
             for index, info in enumerate(archive.infolist()):
                 if not is_message_member(info.filename):
                     continue
                 why = overlapping.get(index) or self._zip_problem(info)
                 rank = 1 if why is not None else self.rank(_zip_head(archive, info), info.filename)
-                ranked.append((rank, info.filename, index, why))
-            ranked.sort()
+                ranked.add(rank, info.filename, index, (index, why))
             infos = archive.infolist()
-            for _rank, name, index, why in ranked:
+            for name, (index, why) in ranked:
                 info = infos[index]
                 if why is not None:
                     yield self.refused(name, why)
@@ -274,7 +335,7 @@ class ArchiveReader:
         """
         end = source.seek(0, 2)
         reader = _HeaderReader(source)
-        entries: list[tuple[int, str, int, int, str | None]] = []
+        entries = MemberOrder()
         trailing: list[InputFile] = []
         oversized = _oversized(source, 0)
         if oversized is not None:
@@ -290,8 +351,7 @@ class ArchiveReader:
         if tar is not None:
             tar.members = []  # type: ignore[attr-defined]  # one header at a time
             self._tar_headers(tar, reader, end, cut, entries, trailing)
-        entries.sort()
-        for _rank, name, offset, size, why in entries:
+        for name, (offset, size, why) in entries:
             if why is not None:
                 yield self.refused(name, why)
                 continue
@@ -309,7 +369,7 @@ class ArchiveReader:
         reader: _HeaderReader,
         end: int,
         cut: str | None,
-        entries: list[tuple[int, str, int, int, str | None]],
+        entries: MemberOrder,
         trailing: list[InputFile],
     ) -> None:
         while True:
@@ -339,29 +399,15 @@ class ArchiveReader:
                 continue
             why = self._tar_problem(info)
             if why is None and info.offset_data + info.size > end:
-                entries.append(
-                    (
-                        1,
-                        info.name,
-                        0,
-                        0,
-                        (f"{cut}" if cut else "is cut short: the archive ends inside it"),
-                    )
-                )
+                why = cut or "is cut short: the archive ends inside it"
+                entries.add(1, info.name, 0, (0, 0, why))
                 return
             head = b""
             if why is None and self.is_manifest is not None:
                 reader.raw.seek(info.offset_data)
                 head = reader.raw.read(min(info.size, HEAD_BYTES))
-            entries.append(
-                (
-                    1 if why else self.rank(head, info.name),
-                    info.name,
-                    info.offset_data,
-                    info.size,
-                    why,
-                )
-            )
+            rank = 1 if why else self.rank(head, info.name)
+            entries.add(rank, info.name, info.offset_data, (info.offset_data, info.size, why))
 
     def _after_last_header(
         self,

@@ -17,8 +17,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from customs_engine.core.ledger.journal import TemporaryStore
 from customs_engine.core.models import BillOfEntry, Function, ImportGeneralManifest
+from customs_engine.core.temporary import TemporaryStore
 
 #: about how many bytes of documents are kept in process memory (as objects, so not packed on
 #: every message) before further ones go to the temporary database, packed

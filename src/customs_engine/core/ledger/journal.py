@@ -1,28 +1,30 @@
-"""What a run remembers of the messages it completed: its IGMs and who quoted which licence.
+"""What a run remembers of the messages it completed: its IGMs, who quoted which licence, and
+which Bills of Entry it accepted noted against an IGM or under a BE number.
 
 In-sequence checks ask for them by key — the IGMs with a number, or of a port when they have
-none yet (noting a Bill of Entry), the
-messages that quoted a licence (SIMS's one registration per Bill of Entry) — so both are indexed by
-that key, never scanned. A run over years of archives completes millions of messages, so neither
-may live in memory whole: past a bound, what is held moves to a private temporary SQLite database
-(deleted when the run ends, its page cache bounded) and memory starts again from empty. IGMs are
-stored there as their JSON and rebuilt when asked for, through a small cache of the latest ones
-(Bills of Entry tend to follow their manifest).
+none yet (noting a Bill of Entry), the messages that quoted a licence (SIMS's one registration per
+Bill of Entry), the Bills of Entry an IGM cancellation voids, the warehousing Bill of Entry an
+ex-bond one names by its BE number — so each is indexed by that key, never scanned. A run over
+years of archives completes millions of messages, so none of them may live in memory whole: past
+a bound, what is held moves to a private temporary SQLite database (deleted when the run ends,
+its page cache bounded) and memory starts again from empty. IGMs are stored there as their JSON
+and rebuilt when asked for, through a small cache of the latest ones (Bills of Entry tend to
+follow their manifest).
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections import OrderedDict
 
 from customs_engine.core.models import ImportGeneralManifest
+from customs_engine.core.temporary import TemporaryStore
 
-__all__ = ["RunJournal", "TemporaryStore"]
+__all__ = ["RunJournal"]
 
 #: IGMs held in memory before they move to the temporary database (a large IGM is megabytes)
 MANIFESTS_IN_MEMORY = 200
-#: licence uses (licence, message id) held in memory before they move
-USES_IN_MEMORY = 50_000
+#: message ids of each list (licence uses, noted, numbered) held in memory before they move
+IDS_IN_MEMORY = 50_000
 #: IGMs rebuilt from the temporary database and kept for the next lookups
 MANIFEST_CACHE = 32
 
@@ -32,53 +34,31 @@ def _unnumbered(port_code: str) -> str:
     return f"unnumbered at {port_code}"
 
 
-class TemporaryStore:
-    """Something kept in SQLite's private temporary on-disk database ("": removed when closed),
-    created on first use with ``schema``; durability is off, nothing in it outlives the run."""
-
-    schema = ""
-    _db: sqlite3.Connection | None = None
-
-    def _database(self) -> sqlite3.Connection:
-        if self._db is None:
-            self._db = sqlite3.connect("", isolation_level=None, check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode = OFF")
-            self._db.execute("PRAGMA synchronous = OFF")
-            self._db.executescript(self.schema)
-        return self._db
-
-    def close(self) -> None:
-        if self._db is not None:
-            self._db.close()
-            self._db = None
-
-    def __del__(self) -> None:
-        self.close()
-
-
 _JOURNAL = """
 CREATE TABLE manifests (seq INTEGER PRIMARY KEY, igm_number TEXT NOT NULL, json BLOB NOT NULL);
 CREATE INDEX manifests_by_number ON manifests (igm_number, seq);
-CREATE TABLE uses (seq INTEGER PRIMARY KEY, scheme TEXT NOT NULL, number TEXT NOT NULL,
-                   message_id TEXT NOT NULL);
-CREATE INDEX uses_by_licence ON uses (scheme, number, seq);
+CREATE TABLE ids (seq INTEGER PRIMARY KEY, list TEXT NOT NULL, scope TEXT NOT NULL,
+                  key TEXT NOT NULL, message_id TEXT NOT NULL);
+CREATE INDEX ids_by_key ON ids (list, scope, key, seq);
 """
 
 
 class RunJournal(TemporaryStore):
-    """The run's own IGMs (by number) and licence uses (by licence), in the order they came."""
+    """The run's own IGMs (by number), licence uses (by licence) and the Bills of Entry it noted
+    against an IGM (by IGM number) or accepted under a BE number, in the order they came."""
 
     schema = _JOURNAL
 
     def __init__(
-        self, manifests_in_memory: int = MANIFESTS_IN_MEMORY, uses_in_memory: int = USES_IN_MEMORY
+        self, manifests_in_memory: int = MANIFESTS_IN_MEMORY, ids_in_memory: int = IDS_IN_MEMORY
     ):
         self.manifests_in_memory = manifests_in_memory
-        self.uses_in_memory = uses_in_memory
+        self.ids_in_memory = ids_in_memory
         self._manifests: dict[str, list[ImportGeneralManifest]] = {}
         self._manifest_count = 0
-        self._uses: dict[tuple[str, str], list[str]] = {}
-        self._use_count = 0
+        #: (list, scope, key) → message ids, for the lists ``use``, ``noted`` and ``numbered``
+        self._ids: dict[tuple[str, str, str], list[str]] = {}
+        self._id_count = 0
         self._cache: OrderedDict[int, ImportGeneralManifest] = OrderedDict()
 
     # -- IGMs ------------------------------------------------------------------------------------
@@ -127,33 +107,53 @@ class RunJournal(TemporaryStore):
         self._manifests.clear()
         self._manifest_count = 0
 
-    # -- licence uses ------------------------------------------------------------------------------
+    # -- licence uses, noted and numbered Bills of Entry -----------------------------------------
 
     def add_use(self, scheme: str, number: str, message_id: str) -> None:
-        self._uses.setdefault((scheme, number), []).append(message_id)
-        self._use_count += 1
-        if self._use_count > self.uses_in_memory:
-            rows = [
-                (*licence, message_id) for licence, ids in self._uses.items() for message_id in ids
-            ]
-            self._database().executemany(
-                "INSERT INTO uses (scheme, number, message_id) VALUES (?, ?, ?)", rows
-            )
-            self._uses.clear()
-            self._use_count = 0
+        self._add_id(("use", scheme, number), message_id)
 
     def uses(self, scheme: str, number: str) -> list[str]:
         """Message ids that quoted this licence, in the order the run completed them."""
+        return self._ids_of(("use", scheme, number))
+
+    def add_noted(self, igm_number: str, message_id: str) -> None:
+        self._add_id(("noted", "", igm_number), message_id)
+
+    def noted(self, igm_number: str) -> list[str]:
+        """Message ids of the Bills of Entry noted against this IGM number (repeats possible)."""
+        return self._ids_of(("noted", "", igm_number))
+
+    def add_numbered(self, be_number: str, message_id: str) -> None:
+        self._add_id(("numbered", "", be_number), message_id)
+
+    def numbered(self, be_number: str) -> str | None:
+        """The message id of the latest Bill of Entry accepted with this BE number."""
+        found = self._ids_of(("numbered", "", be_number))
+        return found[-1] if found else None
+
+    def _add_id(self, key: tuple[str, str, str], message_id: str) -> None:
+        self._ids.setdefault(key, []).append(message_id)
+        self._id_count += 1
+        if self._id_count > self.ids_in_memory:
+            rows = [(*key, message_id) for key, ids in self._ids.items() for message_id in ids]
+            self._database().executemany(
+                "INSERT INTO ids (list, scope, key, message_id) VALUES (?, ?, ?, ?)", rows
+            )
+            self._ids.clear()
+            self._id_count = 0
+
+    def _ids_of(self, key: tuple[str, str, str]) -> list[str]:
         found = (
             []
             if self._db is None
             else [
                 row[0]
                 for row in self._db.execute(
-                    "SELECT message_id FROM uses WHERE scheme = ? AND number = ? ORDER BY seq",
-                    (scheme, number),
+                    "SELECT message_id FROM ids WHERE list = ? AND scope = ? AND key = ?"
+                    " ORDER BY seq",
+                    key,
                 )
             ]
         )
-        found.extend(self._uses.get((scheme, number), ()))
+        found.extend(self._ids.get(key, ()))
         return found

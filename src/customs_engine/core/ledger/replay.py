@@ -13,8 +13,8 @@ from __future__ import annotations
 import pickle
 from collections.abc import Iterable
 
-from customs_engine.core.ledger.journal import TemporaryStore
 from customs_engine.core.response import AuthorisationUse
+from customs_engine.core.temporary import TemporaryStore
 
 #: submissions kept in process memory before the table moves to its temporary database
 IN_MEMORY = 2000

@@ -359,7 +359,8 @@ class RunState:
         self.store = store
         self.committing = commit
         self.run_id = run_id
-        #: the run's own IGMs and licence uses (bounded in memory, see journal.py)
+        #: the run's own IGMs, licence uses, and Bills of Entry it accepted noted against an IGM
+        #: or with a BE number (bounded in memory, see journal.py)
         self._journal = RunJournal()
         #: net of the entries this run applied without committing them, per licence
         self._debits: dict[tuple[str, str], tuple[Decimal, Decimal]] = {}
@@ -369,10 +370,6 @@ class RunState:
         self._documents = DocumentTable()
         #: the submission key of the message being completed (set by the engine)
         self.current_key: str | None = None
-        #: IGM number → Bills of Entry this run accepted noted against it (not committing)
-        self._noted: dict[str, set[str]] = {}
-        #: BE number → message id of the Bill of Entry this run accepted with it
-        self._numbered: dict[str, str] = {}
 
     # -- what in-sequence checks read -------------------------------------------------------
 
@@ -456,7 +453,7 @@ class RunState:
         IGM: its number, at its port (what an IGM cancellation voids)."""
         if not manifest.igm_number:
             return []
-        candidates = set(self._noted.get(manifest.igm_number, ()))
+        candidates = set(self._journal.noted(manifest.igm_number))
         if self.store is not None:
             candidates.update(self.store.noted_against(manifest.igm_number))
         found = []
@@ -494,7 +491,7 @@ class RunState:
 
     def bill_of_entry(self, reference: str) -> BillOfEntry | None:
         """The live Bill of Entry known by this BE number, else by this message id."""
-        candidates = [self._numbered.get(reference)]
+        candidates = [self._journal.numbered(reference)]
         if self.store is not None:
             candidates.append(self.store.numbered(reference))
         candidates.append(reference)
@@ -719,9 +716,9 @@ class RunState:
             if version is not None:
                 self._documents.record(version, void_entries)
         if isinstance(message, BillOfEntry) and message.manifest and message.manifest.igm_number:
-            self._noted.setdefault(message.manifest.igm_number, set()).add(message.message_id)
+            self._journal.add_noted(message.manifest.igm_number, message.message_id)
         if isinstance(message, BillOfEntry) and message.number:
-            self._numbered[message.number] = message.message_id
+            self._journal.add_numbered(message.number, message.message_id)
         if message is not None:
             self._documents.record(version_of(key, message), entries)
         if result.uses:  # no claims: a replay would find none either, so keep nothing
