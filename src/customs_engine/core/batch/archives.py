@@ -73,6 +73,8 @@ _EXTENDED = (
 )
 _CHUNK = 1024 * 1024
 _BLOCK = tarfile.BLOCKSIZE
+#: where a tar header keeps its type flag (one byte)
+_TYPE_FLAG = 156
 
 #: ``is_manifest(head, name)``: whether a member's first bytes are a manifest's
 Classifier = Callable[[bytes, str], bool]
@@ -597,7 +599,10 @@ class _HeaderReader:
 def _oversized(raw: IO[bytes], offset: int) -> int | None:
     """The size of the extended header at ``offset`` when it is above the bound."""
     raw.seek(offset)
-    info = _header_at(raw.read(_BLOCK))
+    block = raw.read(_BLOCK)
+    if block[_TYPE_FLAG : _TYPE_FLAG + 1] not in _EXTENDED:  # most members: no second parse
+        return None
+    info = _header_at(block)
     if info is not None and info.type in _EXTENDED and info.size > MAX_EXTENDED_HEADER:
         return info.size
     return None
