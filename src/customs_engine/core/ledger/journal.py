@@ -135,7 +135,7 @@ class RunJournal(TemporaryStore):
         self._ids.setdefault(key, []).append(message_id)
         self._id_count += 1
         if self._id_count > self.ids_in_memory:
-            rows = [(*key, message_id) for key, ids in self._ids.items() for message_id in ids]
+            rows = [(*held, one) for held, ids in self._ids.items() for one in ids]
             self._database().executemany(
                 "INSERT INTO ids (list, scope, key, message_id) VALUES (?, ?, ?, ?)", rows
             )
