@@ -1,9 +1,9 @@
 """A private temporary SQLite database for what a run must remember but may not hold in memory.
 
 SQLite's temporary on-disk database (opened with an empty name) lives in a file that is never
-named and is removed when the connection closes; its page cache is bounded (SQLite's default,
-about 2 MiB), so past that its pages go to disk. Durability is off: nothing in it outlives the
-run.
+named and is removed when the connection closes; its page cache is bounded (512 KiB unless a
+store says otherwise), so past that its pages go to disk. Durability is off: nothing in it
+outlives the run.
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ class TemporaryStore:
     created on first use with ``schema``; durability is off, nothing in it outlives the run."""
 
     schema = ""
-    #: its page cache in KiB (``None``: SQLite's default, about 2 MiB)
-    cache_kib: int | None = None
+    #: its page cache in KiB (``None``: SQLite's default, about 2 MiB); a run opens a few such
+    #: stores, each with its own cache
+    cache_kib: int | None = 512
     _db: sqlite3.Connection | None = None
 
     def _database(self) -> sqlite3.Connection:

@@ -13,7 +13,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from customs_engine.adapters.edifact import reader, tokenizer
-from customs_engine.adapters.edifact.tokenizer import MARK_CHOICES, EdifactSyntaxError, tokenize
+from customs_engine.adapters.edifact.tokenizer import (
+    MARK_CHOICES,
+    EdifactSyntaxError,
+    Lines,
+    blocks,
+    tokenize,
+)
 from customs_engine.adapters.edifact.writer import cuscar_body, cusdec_body
 from customs_engine.adapters.edifact.writer import interchange as writer_interchange
 
@@ -23,13 +29,14 @@ from .strategies import bills_of_entry, manifests, segment_streams
 
 @contextmanager
 def small_blocks(chars: int) -> Iterator[None]:
-    """Blocks of about ``chars`` characters, and every file read in two passes."""
-    saved = tokenizer.BLOCK_CHARS, reader.WHOLE_CHARS
-    tokenizer.BLOCK_CHARS, reader.WHOLE_CHARS = chars, 0
+    """Blocks of about ``chars`` characters, every file read in two passes, and an ASCII file
+    decoded from its bytes a window of about ``chars`` characters at a time."""
+    saved = tokenizer.BLOCK_CHARS, reader.WHOLE_CHARS, tokenizer.DECODE_CHARS
+    tokenizer.BLOCK_CHARS, reader.WHOLE_CHARS, tokenizer.DECODE_CHARS = chars, 0, chars
     try:
         yield
     finally:
-        tokenizer.BLOCK_CHARS, reader.WHOLE_CHARS = saved
+        tokenizer.BLOCK_CHARS, reader.WHOLE_CHARS, tokenizer.DECODE_CHARS = saved
 
 
 def split(text: str) -> tuple[list, list[tuple[int, int]]] | tuple[str, int, int]:
@@ -40,6 +47,18 @@ def split(text: str) -> tuple[list, list[tuple[int, int]]] | tuple[str, int, int
     return tokens.segments, [tokens.position(i) for i in range(len(tokens.segments))]
 
 
+def split_bytes(text: str) -> tuple[list, list[tuple[int, int]]] | tuple[str, int, int]:
+    """:func:`split` of an ASCII text given as its bytes (decoded a window at a time)."""
+    data = text.encode("ascii")
+    lines = Lines(data)
+    try:
+        found = list(blocks(data, lines=lines))
+    except EdifactSyntaxError as exc:
+        return exc.message, exc.line, exc.column
+    segments = [segment for block in found for segment in block.segments]
+    return segments, [lines.position(offset) for block in found for offset in block.offsets]
+
+
 @given(segment_streams(), st.integers(1, 40))
 @settings(max_examples=200, deadline=None)
 def test_blocks_split_exactly_like_the_whole_text(stream, chars: int) -> None:
@@ -47,6 +66,35 @@ def test_blocks_split_exactly_like_the_whole_text(stream, chars: int) -> None:
     whole = split(text)
     with small_blocks(chars):
         assert split(text) == whole
+        if text.isascii():
+            assert split_bytes(text) == whole
+
+
+def test_an_ascii_file_is_split_from_its_bytes_a_window_at_a_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A large ASCII file is never decoded whole: each window decoded is about DECODE_CHARS."""
+    data = interchange(*[cusdec_segments() for _ in range(40)])
+    assert data.isascii() and len(data) > 20_000
+    decoded: list[int] = []
+    original = tokenizer._Text.hold
+
+    def hold(self, offset: int, chars: int) -> int:  # type: ignore[no-untyped-def]
+        before = self.window
+        pos = original(self, offset, chars)
+        if self.window is not before:
+            decoded.append(len(self.window))
+        return pos
+
+    monkeypatch.setattr(tokenizer._Text, "hold", hold)
+    whole = reader.read(data)
+    assert decoded == []  # under WHOLE_CHARS: decoded whole, once
+    monkeypatch.setattr(reader, "WHOLE_CHARS", 0)
+    monkeypatch.setattr(tokenizer, "BLOCK_CHARS", 500)
+    monkeypatch.setattr(tokenizer, "DECODE_CHARS", 2000)
+    assert reader.read(data) == whole
+    assert len(decoded) > 2 * len(data) // 2000  # both passes, window by window
+    assert max(decoded) < 2600
 
 
 @pytest.mark.parametrize(
@@ -61,6 +109,11 @@ def test_blocks_split_exactly_like_the_whole_text(stream, chars: int) -> None:
         "UNA:+.? 'UNB+A'FTX+" + "a?'" * 50 + "b??'UNZ+0'",
         "UNA:+.? 'UNB+A'\r\n UNA:+.? 'UNZ+0'",
         "UNA:+.? 'UNB+A'UNZ+0'UNA:+.? 'UNB+B'UNH+1+X'UNA:+.",
+        # runs of blanks longer than a block (and than a window of the bytes)
+        "UNA:+.? 'UNB+A'" + "\r\n " * 20 + "UNA:+.? 'UNZ+0'",
+        "UNA:+.? '" + "\n" * 20 + "UNB+A'UNZ+0'",
+        " \t\n" * 20 + "UNB+A'UNZ+0'\n\n\n",
+        "UNB+A'" + " " * 40 + "UNZ+0",
     ],
 )
 def test_blocks_split_malformed_and_unusual_text_like_the_whole_text(text: str) -> None:
@@ -68,6 +121,7 @@ def test_blocks_split_malformed_and_unusual_text_like_the_whole_text(text: str) 
     for chars in (1, 2, 3, 5, 8, 13):
         with small_blocks(chars):
             assert split(text) == whole, chars
+            assert split_bytes(text) == whole, chars
 
 
 def envelope_cases() -> list[bytes]:

@@ -57,8 +57,10 @@ def messages(data: bytes, source: str = "") -> Iterator[ParsedMessage]:
     light: Iterable[Block]
     full: Iterable[Block]
     try:
-        text = decode(data)
-        if len(text) <= WHOLE_CHARS:
+        # a large ASCII file is split from its bytes, decoded a window at a time (one byte a
+        # character): it is not held a second time as text
+        text = data if len(data) > WHOLE_CHARS and data.isascii() else decode(data)
+        if isinstance(text, str) and len(text) <= WHOLE_CHARS:
             with paused_gc():
                 tokens = tokenize(text)
             lines, light, full = tokens.lines, tokens.blocks, tokens.blocks

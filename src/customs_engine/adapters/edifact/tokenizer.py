@@ -50,32 +50,38 @@ class EdifactSyntaxError(ValueError):
 
 #: a block of segments ends at the first unescaped segment terminator after this many characters:
 #: a file is split, checked and handed on one block at a time, so memory does not grow with it
-BLOCK_CHARS = 1 << 16
+BLOCK_CHARS = 1 << 14
 #: text searched at once for unescaped terminators where release characters escape some
 WINDOW_CHARS = 1 << 18
+#: characters of a large ASCII file decoded at a time (:class:`_Text`)
+DECODE_CHARS = 1 << 20
 
 
 class Lines:
     """1-based (line, column) of offsets in a text. Positions are only needed for findings, so
     lines are counted on demand, from the nearest offset already placed (no index of every line
-    break: that alone would hold more than the text)."""
+    break: that alone would hold more than the text).
 
-    def __init__(self, text: str):
+    The text may be given as the bytes of an ASCII file (one byte a character: the offsets are
+    the same), so that a large file is not held decoded as well."""
+
+    def __init__(self, text: str | bytes):
         self.text = text
+        self._newline: str | bytes = b"\n" if isinstance(text, bytes) else "\n"
         self._offsets = [0]
         self._places = [(1, 1)]
 
     def position(self, offset: int) -> tuple[int, int]:
-        text = self.text
+        text, newline = self.text, self._newline
         at = bisect_right(self._offsets, offset) - 1
         below = self._offsets[at]
         if below == offset:
             return self._places[at]
         line, column = self._places[at]
-        breaks = text.count("\n", below, offset)
+        breaks = text.count(newline, below, offset)  # type: ignore[arg-type]
         if breaks:
             line += breaks
-            column = offset - text.rfind("\n", below, offset)
+            column = offset - text.rfind(newline, below, offset)  # type: ignore[arg-type]
         else:
             column += offset - below
         self._offsets.insert(at + 1, offset)
@@ -370,9 +376,13 @@ def tokenize(text: str) -> Tokens:
     return tokens
 
 
-def blocks(text: str, *, light: bool = False, lines: Lines | None = None) -> Iterator[Block]:
+def blocks(
+    text: str | bytes, *, light: bool = False, lines: Lines | None = None
+) -> Iterator[Block]:
     """The segments of a file (already decoded, BOM removed), one :class:`Block` at a time, so
-    that a large file is never held as segments all at once.
+    that a large file is never held as segments all at once. The bytes of an ASCII file may be
+    given instead of its text: they are then decoded a window at a time (:class:`_Text`), so
+    the file is not held twice.
 
     Raises :class:`EdifactSyntaxError` (naming line and column) at the block where the text stops
     being a sequence of well-formed segments. With ``light``, only service segments (UNA, UNB,
@@ -381,28 +391,85 @@ def blocks(text: str, *, light: bool = False, lines: Lines | None = None) -> Ite
     envelope of a large file).
     """
     lines = lines or Lines(text)
-    pos = len(text) - len(text.lstrip(" \t\r\n"))
+    source = _Text(text)
+    at = source.skip(0, _LEADING)  # offsets in the file; ``pos`` is the same one in the window
     splitter = _splitter("")
     index = 0
-    fresh = True  # ``pos`` starts a stretch of text: the file, after a UNA, or at a cut UNA
-    while pos < len(text):
-        if text.startswith("UNA", pos):
-            if len(text) < pos + 9:
-                raise _error(lines, "UNA segment is shorter than 9 characters", pos)
-            splitter = _splitter(text[pos : pos + 9])
-            una = _new_segment("UNA", [text[pos + 3 : pos + 9]])
-            yield Block(index, pos, None, [una], splitter.chars)
+    fresh = True  # ``at`` starts a stretch of text: the file, after a UNA, or at a cut UNA
+    while at < source.size:
+        pos = source.hold(at, BLOCK_CHARS + UNA_CHARS)
+        window = source.window
+        if window.startswith("UNA", pos):
+            if len(window) < pos + UNA_CHARS:
+                raise _error(lines, "UNA segment is shorter than 9 characters", at)
+            splitter = _splitter(window[pos : pos + UNA_CHARS])
+            una = _new_segment("UNA", [window[pos + 3 : pos + UNA_CHARS]])
+            yield Block(index, at, None, [una], splitter.chars)
             index += 1
-            pos += 9
-            while pos < len(text) and text[pos] in "\r\n":
-                pos += 1
+            at = source.skip(at + UNA_CHARS, _LINE_BREAKS)
             fresh = True
             continue
+        stop = splitter.cut(window, pos)
+        while stop == len(window) and not source.whole:
+            # the block runs past the window: widen it until its end is in sight
+            pos = source.hold(at, 2 * (len(window) - pos))
+            window = source.window
+            stop = splitter.cut(window, pos)
         with paused_gc():
-            block, pos, fresh = _block(text, pos, splitter, index, fresh, light, lines)
+            block, pos, fresh = _block(
+                window, pos, stop, splitter, index, fresh, light, lines, source.base
+            )
+        at = source.base + pos
+        if fresh:  # blanks skipped up to a UNA may go on past the window
+            at = source.skip(at, _BLANKS)
         if block.segments:
             index += len(block.segments)
             yield block
+
+
+#: a UNA segment is always this long (tag and six service characters)
+UNA_CHARS = 9
+_LEADING = re.compile("[ \t\r\n]*")
+_LINE_BREAKS = re.compile("[\r\n]*")
+
+
+class _Text:
+    """The text :func:`blocks` splits: all of it, or, given the bytes of an ASCII file, a window
+    of at least :data:`DECODE_CHARS` characters decoded from them (one byte a character, so an
+    offset in the bytes is the same offset in the text), moved on as the blocks go."""
+
+    def __init__(self, text: str | bytes):
+        self.data = text
+        self.size = len(text)
+        self.base = 0  # the file offset where :attr:`window` starts
+        self.window = text if isinstance(text, str) else ""
+
+    @property
+    def whole(self) -> bool:
+        """Whether the window reaches the end of the text."""
+        return self.base + len(self.window) >= self.size
+
+    def hold(self, offset: int, chars: int) -> int:
+        """Make the window hold ``chars`` characters from ``offset`` (those there are); returns
+        where ``offset`` is in it."""
+        end = min(offset + chars, self.size)
+        if not self.base <= offset <= end <= self.base + len(self.window):
+            data = self.data
+            assert isinstance(data, bytes), "a text is held whole"
+            self.base = offset
+            self.window = str(memoryview(data)[offset : offset + max(chars, DECODE_CHARS)], "ascii")
+        return offset - self.base
+
+    def skip(self, offset: int, run: re.Pattern[str]) -> int:
+        """The offset after the ``run`` (of blanks) that starts at ``offset``."""
+        while offset < self.size:
+            pos = self.hold(offset, 1)
+            match = run.match(self.window, pos)
+            assert match is not None, "a run may be empty"
+            offset = self.base + match.end()
+            if match.end() < len(self.window):
+                break
+        return offset
 
 
 @lru_cache(maxsize=64)
@@ -473,20 +540,21 @@ def _check_tag(tag: str) -> None:
 def _block(
     text: str,
     pos: int,
+    stop: int,
     splitter: _Splitter,
     index: int,
     fresh: bool,
     light: bool,
     lines: Lines,
+    base: int = 0,
 ) -> tuple[Block, int, bool]:
-    """Split segments from ``pos`` up to the first unescaped terminator after
-    :data:`BLOCK_CHARS` characters, the end, or the next UNA. Returns the block, where the next
-    one starts and whether that starts a fresh stretch (a UNA)."""
+    """Split segments from ``pos`` up to ``stop`` (:meth:`_Splitter.cut`) or the next UNA;
+    ``text`` starts at offset ``base`` of the file. Returns the block, where the next one starts
+    in ``text`` and whether that starts a fresh stretch (a UNA)."""
     esc, data_sep, comp_sep = splitter.esc, splitter.data_sep, splitter.comp_sep
-    stop = splitter.cut(text, pos)
     has_esc = text.find(esc, pos, stop) >= 0
     parts, tail, marks = _pieces(text, pos, stop, splitter, has_esc, fresh)
-    block = Block(index, pos, parts, [], splitter.chars)
+    block = Block(index, base + pos, parts, [], splitter.chars)
     segments = block.segments
     new, valid_tags, blanks, stubs = _new, _valid_tags, _AFTER_TERMINATOR, _stubs
     append = segments.append
@@ -546,7 +614,7 @@ def _block(
         raise _error(
             lines,
             f"unexpected end of text: the last segment has no terminator {splitter.term!r}",
-            end + len(tail) - len(tail.lstrip(_AFTER_TERMINATOR)),
+            base + end + len(tail) - len(tail.lstrip(_AFTER_TERMINATOR)),
         )
     return block, stop, False
 

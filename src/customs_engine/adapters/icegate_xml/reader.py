@@ -23,11 +23,11 @@ from typing import Any
 from lxml import etree
 from pydantic import ValidationError
 
+from customs_engine.adapters.icegate_xml import FORMAT
 from customs_engine.core.formats import ParsedMessage, SyntaxKind, syntax_finding, unparsable
 from customs_engine.core.models import BillOfEntry, ImportGeneralManifest
 from customs_engine.core.response import MessageType
 
-FORMAT = "icegate_xml"
 NAMESPACE = "urn:customs-engine:icegate:v1"
 NS = f"{{{NAMESPACE}}}"
 SCHEMA_FILE = "customs-engine-icegate-v1.xsd"

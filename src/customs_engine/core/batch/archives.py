@@ -112,8 +112,6 @@ class MemberOrder(TemporaryStore):
         "CREATE TABLE members (seq INTEGER PRIMARY KEY, rank INTEGER NOT NULL, name BLOB NOT NULL,"
         " place INTEGER NOT NULL, detail BLOB NOT NULL)"
     )
-    #: written once and read once in order: a small cache is enough (SQLite sorts on disk)
-    cache_kib = 512
 
     def __init__(self, in_memory: int | None = None):
         self.in_memory = in_memory or MEMBERS_IN_MEMORY
