@@ -59,7 +59,8 @@ def messages(data: bytes, source: str = "") -> Iterator[ParsedMessage]:
     try:
         # a large ASCII file is split from its bytes, decoded a window at a time (one byte a
         # character): it is not held a second time as text
-        text = data if len(data) > WHOLE_CHARS and data.isascii() else decode(data)
+        large = isinstance(data, bytes) and len(data) > WHOLE_CHARS
+        text = data if large and data.isascii() else decode(data)
         if isinstance(text, str) and len(text) <= WHOLE_CHARS:
             with paused_gc():
                 tokens = tokenize(text)

@@ -50,11 +50,11 @@ class EdifactSyntaxError(ValueError):
 
 #: a block of segments ends at the first unescaped segment terminator after this many characters:
 #: a file is split, checked and handed on one block at a time, so memory does not grow with it
-BLOCK_CHARS = 1 << 14
+BLOCK_CHARS = 1 << 13
 #: text searched at once for unescaped terminators where release characters escape some
 WINDOW_CHARS = 1 << 18
 #: characters of a large ASCII file decoded at a time (:class:`_Text`)
-DECODE_CHARS = 1 << 20
+DECODE_CHARS = 1 << 18
 
 
 class Lines:
