@@ -15,6 +15,7 @@ from customs_engine.core.hookspecs import hookimpl
 
 if TYPE_CHECKING:
     from customs_engine.adapters.icegate_xml.responses import XmlResponseWriter
+
 _XML_START = re.compile(rb"^\s*<")
 
 

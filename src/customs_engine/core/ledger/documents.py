@@ -22,7 +22,7 @@ from customs_engine.core.temporary import TemporaryStore
 
 #: about how many bytes of documents are kept in process memory (as objects, so not packed on
 #: every message) before further ones go to the temporary database, packed
-IN_MEMORY_BYTES = 1 * 2**20
+IN_MEMORY_BYTES = 2**20
 #: what a document costs besides its version's body (the objects, a key, a few holdings)
 _OVERHEAD = 1024
 
