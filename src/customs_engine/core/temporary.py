@@ -1,9 +1,9 @@
 """A private temporary SQLite database for what a run must remember but may not hold in memory.
 
 SQLite's temporary on-disk database (opened with an empty name) lives in a file that is never
-named and is removed when the connection closes; its page cache is bounded (512 KiB unless a
-store says otherwise), so past that its pages go to disk. Durability is off: nothing in it
-outlives the run.
+named and is removed when the connection closes; its page cache is bounded (:data:`CACHE_KIB`:
+a run opens a few such stores), so past that its pages go to disk. Durability is off: nothing in
+it outlives the run.
 """
 
 from __future__ import annotations
@@ -12,15 +12,15 @@ import sqlite3
 
 __all__ = ["TemporaryStore"]
 
+#: each store's page cache in KiB (SQLite's default is about 2 MiB)
+CACHE_KIB = 512
+
 
 class TemporaryStore:
     """Something kept in SQLite's private temporary on-disk database ("": removed when closed),
     created on first use with ``schema``; durability is off, nothing in it outlives the run."""
 
     schema = ""
-    #: its page cache in KiB (``None``: SQLite's default, about 2 MiB); a run opens a few such
-    #: stores, each with its own cache
-    cache_kib: int | None = 512
     _db: sqlite3.Connection | None = None
 
     def _database(self) -> sqlite3.Connection:
@@ -28,8 +28,7 @@ class TemporaryStore:
             self._db = sqlite3.connect("", isolation_level=None, check_same_thread=False)
             self._db.execute("PRAGMA journal_mode = OFF")
             self._db.execute("PRAGMA synchronous = OFF")
-            if self.cache_kib is not None:
-                self._db.execute(f"PRAGMA cache_size = -{int(self.cache_kib)}")
+            self._db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
             self._db.executescript(self.schema)
         return self._db
 

@@ -420,17 +420,11 @@ def blocks(
                 window, pos, stop, splitter, index, fresh, light, lines, source.base
             )
         at = source.base + pos
-        if fresh:  # blanks skipped up to a UNA may go on past the window
+        if fresh:  # a UNA follows, after blanks that may go on past the window
             at = source.skip(at, _BLANKS)
         if block.segments:
             index += len(block.segments)
             yield block
-
-
-#: a UNA segment is always this long (tag and six service characters)
-UNA_CHARS = 9
-_LEADING = re.compile("[ \t\r\n]*")
-_LINE_BREAKS = re.compile("[\r\n]*")
 
 
 class _Text:
@@ -506,7 +500,12 @@ def _error(lines: Lines, message: str, offset: int) -> EdifactSyntaxError:
 _new = object.__new__
 _valid_tags: dict[str, bool] = {}
 _stubs: dict[str, Segment] = {}
+#: a UNA segment is always this long (tag and six service characters)
+UNA_CHARS = 9
+#: runs of blanks skipped: after a terminator, at the start of a file, after a UNA
 _BLANKS = re.compile(f"[{_AFTER_TERMINATOR}]*")
+_LEADING = re.compile("[ \t\r\n]*")
+_LINE_BREAKS = re.compile("[\r\n]*")
 SERVICE_TAGS = frozenset({"UNA", "UNB", "UNG", "UNH", "UNT", "UNE", "UNZ"})
 
 
@@ -549,8 +548,8 @@ def _block(
     base: int = 0,
 ) -> tuple[Block, int, bool]:
     """Split segments from ``pos`` up to ``stop`` (:meth:`_Splitter.cut`) or the next UNA;
-    ``text`` starts at offset ``base`` of the file. Returns the block, where the next one starts
-    in ``text`` and whether that starts a fresh stretch (a UNA)."""
+    ``text`` starts at offset ``base`` of the file. Returns the block, where it ends in ``text``
+    and whether a fresh stretch (a UNA, perhaps after blanks) follows."""
     esc, data_sep, comp_sep = splitter.esc, splitter.data_sep, splitter.comp_sep
     has_esc = text.find(esc, pos, stop) >= 0
     parts, tail, marks = _pieces(text, pos, stop, splitter, has_esc, fresh)
@@ -608,8 +607,7 @@ def _block(
         append(seg)
     end = pos + sum(map(len, parts)) + len(parts)
     if tail is None:
-        match = _BLANKS.match(text, end)
-        return block, match.end() if match else end, True
+        return block, end, True  # (the caller skips the blanks before the UNA)
     if tail.strip(_AFTER_TERMINATOR):
         raise _error(
             lines,
