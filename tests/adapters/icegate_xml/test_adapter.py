@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from lxml import etree
 
-from customs_engine.adapters.edifact.writer import write_all as writer_edifact
 from customs_engine.adapters.icegate_xml import reader, writer
 from customs_engine.core.models import BillOfEntry, ImportGeneralManifest
 from tests.conftest import MESSAGES
@@ -240,26 +237,3 @@ def test_one_parser_per_thread_reads_any_sequence_of_files() -> None:
             assert parsed.message == only(BOE).message
         else:
             assert "not well-formed" in parsed.findings[0].message
-
-
-def _modules_after_validate(path: Path, tmp_path: Path) -> set[str]:
-    """The modules a fresh ``customs validate`` of ``path`` has imported when it ends."""
-    listing = tmp_path / "modules.txt"
-    code = (
-        "import atexit, sys\n"
-        f"atexit.register(lambda: open({str(listing)!r}, 'w').write('\\n'.join(sys.modules)))\n"
-        "from customs_engine.cli import main\n"
-        f"main(['validate', '-o', {str(tmp_path / 'out.jsonl')!r}, {str(path)!r}])\n"
-    )
-    subprocess.run([sys.executable, "-c", code], cwd=tmp_path, check=False, timeout=120)
-    return set(listing.read_text().split("\n"))
-
-
-def test_lxml_is_loaded_only_when_a_run_meets_xml(tmp_path: Path) -> None:
-    """The XML reader and lxml (about 4 MiB) are imported when an XML file is read, not before."""
-    edifact = tmp_path / "be.edi"
-    edifact.write_bytes(writer_edifact([only(BOE).message]))
-    loaded = _modules_after_validate(edifact, tmp_path)
-    assert "customs_engine.cli" in loaded
-    assert "lxml.etree" not in loaded and "customs_engine.adapters.icegate_xml.reader" not in loaded
-    assert "lxml.etree" in _modules_after_validate(MESSAGES / "02-be-laptops-ims.xml", tmp_path)

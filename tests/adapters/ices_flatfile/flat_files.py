@@ -11,7 +11,8 @@ import copy
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from customs_engine.adapters.ices_flatfile.layouts import Dialect, layouts
+from customs_engine.adapters.ices_flatfile import Dialect
+from customs_engine.adapters.ices_flatfile.layouts import layouts
 
 GS = "\x1d"
 BE_KEY = {"message_type": "F", "custom_house": "INNSA1", "job_no": "7001", "job_date": "20260310"}

@@ -11,7 +11,8 @@ import pytest
 from customs_engine import hookimpl
 from customs_engine.core.batch.inputs import InputFile, iter_inputs
 from customs_engine.core.batch.progress import Progress
-from customs_engine.core.batch.runner import BATCH_FILES, WINDOW_PER_JOB, RunError, _batches, run
+from customs_engine.core.batch.runner import RunError, run
+from customs_engine.core.batch.workers import BATCH_FILES, WINDOW_PER_JOB, _batches
 from customs_engine.core.check_context import CheckContext
 from customs_engine.core.engine import Engine
 from customs_engine.core.plugin_host import PluginHost

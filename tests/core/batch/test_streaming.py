@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from customs_engine import hookimpl
-from customs_engine.core.batch import runner
+from customs_engine.core.batch import workers
 from customs_engine.core.batch.inputs import InputFile
 from customs_engine.core.batch.runner import run
 from customs_engine.core.check_context import CheckContext
@@ -107,8 +107,8 @@ def test_a_large_file_is_read_in_the_main_process_and_the_output_matches_one_job
     files = [InputFile(f"a{i:02d}.xml", boe.replace(b"000123", b"%06d" % i)) for i in range(40)]
     files[3:3] = [InputFile("big1.edi", large)]
     files[20:20] = [InputFile("big2.edi", large.replace(b"REF1", b"REF2")), files[0]]
-    monkeypatch.setattr(runner, "STREAM_BYTES", len(large))
-    batches = list(runner._batches(iter(files)))
+    monkeypatch.setattr(workers, "STREAM_BYTES", len(large))
+    batches = list(workers._batches(iter(files)))
     assert [b.name for b in batches if isinstance(b, InputFile)] == ["big1.edi", "big2.edi"]
     assert sum(len(b) for b in batches if not isinstance(b, InputFile)) == len(files) - 2
 

@@ -5,4 +5,25 @@ Format name ``ices_flatfile``. Detection: an HREC header whose position 9 is ``C
 SACHI01_FORMAT.md); code maps: ``maps.toml``, overridable through ``--config`` (keys documented
 in :mod:`.settings`). Mapping choices: :mod:`.cachi01`, :mod:`.sachi01`, :mod:`.valuation`;
 acknowledgement: :mod:`.ack`.
+
+The reader and the acknowledgement writer are imported when first used: a run that meets no
+flat file does not load them.
 """
+
+from __future__ import annotations
+
+from typing import Literal
+
+FORMAT = "ices_flatfile"
+#: the response format of CHCAI02 acknowledgements
+ACK_FORMAT = "ices-ack"
+#: the field separator (ASCII group separator)
+GS = "\x1d"
+Dialect = Literal["cachi01", "sachi01"]
+#: HREC position 9 → dialect; "CACHI01-A" is how the release history spells the amendment id
+MESSAGE_IDS: dict[str, Dialect] = {
+    "CACHI01": "cachi01",
+    "CACHI01_A": "cachi01",
+    "CACHI01-A": "cachi01",
+    "SACHI01": "sachi01",
+}

@@ -25,11 +25,10 @@ from __future__ import annotations
 import re
 from typing import BinaryIO
 
+from customs_engine.adapters.ices_flatfile import GS
 from customs_engine.adapters.ices_flatfile.cachi01 import decode_item_number
-from customs_engine.adapters.ices_flatfile.records import GS
 from customs_engine.core.response import Finding, Response
 
-FORMAT = "ices-ack"
 MESSAGE_ID = "CHCAI02"
 FIELDS = 24
 ERROR_CODE_LENGTH = 100

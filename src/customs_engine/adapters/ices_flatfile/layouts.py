@@ -14,9 +14,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
 from importlib import resources
-from typing import Literal
 
-Dialect = Literal["cachi01", "sachi01"]
+from customs_engine.adapters.ices_flatfile import Dialect
+
 Value = str | Decimal | date | datetime | None
 
 _TYPE = re.compile(r"^(?:C(?P<clen>\d+)|N(?P<prec>\d+)(?:,(?P<scale>\d+))?|(?P<kind>D|DMY|DMYHM))$")

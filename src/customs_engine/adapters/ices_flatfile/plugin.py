@@ -1,18 +1,20 @@
-"""The ``ices_flatfile`` adapter plugin: ICES 1.5 CACHI01 / SACHI01 in, CHCAI02 acks out."""
+"""The ``ices_flatfile`` adapter plugin: ICES 1.5 CACHI01 / SACHI01 in, CHCAI02 acks out.
+
+The reader and the acknowledgement writer are imported when first used (see the package)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
-from customs_engine.adapters.ices_flatfile import ack, reader
+from customs_engine.adapters.ices_flatfile import ACK_FORMAT, FORMAT, GS, MESSAGE_IDS
 from customs_engine.adapters.ices_flatfile.catalogue import RULES
-from customs_engine.adapters.ices_flatfile.records import GS, MESSAGE_IDS
 from customs_engine.core.formats import ParsedMessage, ResponseFormat, WireFormat
 from customs_engine.core.hookspecs import hookimpl
 from customs_engine.core.rules import Rule
 
-FORMAT = reader.FORMAT
+if TYPE_CHECKING:
+    from customs_engine.adapters.ices_flatfile.ack import AckWriter
 
 
 @hookimpl
@@ -48,7 +50,15 @@ def customs_message_kind(format: str, head: bytes) -> str | None:
 
 
 def read(data: bytes, source: str, config: Mapping[str, Mapping[str, Any]]) -> list[ParsedMessage]:
+    from customs_engine.adapters.ices_flatfile import reader
+
     return reader.read(data, source, config)
+
+
+def ack_writer(stream: BinaryIO) -> AckWriter:
+    from customs_engine.adapters.ices_flatfile import ack
+
+    return ack.AckWriter(stream)
 
 
 @hookimpl
@@ -59,5 +69,5 @@ def customs_wire_formats() -> list[WireFormat]:
 @hookimpl
 def customs_response_formats() -> list[ResponseFormat]:
     return [
-        ResponseFormat(name=ack.FORMAT, title="ICES CHCAI02 acknowledgements", writer=ack.AckWriter)
+        ResponseFormat(name=ACK_FORMAT, title="ICES CHCAI02 acknowledgements", writer=ack_writer)
     ]

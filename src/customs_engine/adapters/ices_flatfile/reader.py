@@ -5,13 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from customs_engine.adapters.ices_flatfile import cachi01, sachi01, settings
+from customs_engine.adapters.ices_flatfile import FORMAT, cachi01, sachi01, settings
 from customs_engine.adapters.ices_flatfile.catalogue import RULES
 from customs_engine.adapters.ices_flatfile.records import Envelope, read_envelopes
 from customs_engine.core.formats import ParsedMessage, syntax_finding, unparsable
 from customs_engine.core.response import MessageType
-
-FORMAT = "ices_flatfile"
 
 
 def read(

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from customs_engine.adapters.ices_flatfile import GS, MESSAGE_IDS, Dialect
 from customs_engine.adapters.ices_flatfile.layouts import (
-    Dialect,
     FieldProblem,
     TableLayout,
     Value,
@@ -29,14 +29,6 @@ from customs_engine.adapters.ices_flatfile.layouts import (
 from customs_engine.core.formats import SyntaxKind, syntax_finding
 from customs_engine.core.response import Finding
 
-GS = "\x1d"
-#: HREC position 9 → dialect; "CACHI01-A" is how the release history spells the amendment id
-MESSAGE_IDS: dict[str, Dialect] = {
-    "CACHI01": "cachi01",
-    "CACHI01_A": "cachi01",
-    "CACHI01-A": "cachi01",
-    "SACHI01": "sachi01",
-}
 HEADER_FIELDS = 12
 #: findings kept per message, so a corrupted archive member cannot flood the response
 MAX_FINDINGS = 200

@@ -1,18 +1,23 @@
-"""The ``scmtr_json`` adapter plugin: SACHM22 declarations in, ICEGATE's SFL and ACK out."""
+"""The ``scmtr_json`` adapter plugin: SACHM22 declarations in, ICEGATE's SFL and ACK out.
+
+The reader, the amendment and the reply writers are imported when first used (see the
+package)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
-from customs_engine.adapters.scmtr_json import amendment, reader, replies
+from customs_engine.adapters.scmtr_json import ACK_FORMAT, FORMAT, SFL_FORMAT
 from customs_engine.core.formats import ParsedMessage, ResponseFormat, WireFormat
 from customs_engine.core.hookspecs import hookimpl
 from customs_engine.core.ledger.run_view import RunView
 from customs_engine.core.models import ImportGeneralManifest
 
-FORMAT = reader.FORMAT
+if TYPE_CHECKING:
+    from customs_engine.adapters.scmtr_json.replies import AckWriter, SflWriter
+
 #: ``"messageID" : "SACHM2x"`` near the start of a JSON document (the header comes first)
 _MESSAGE = re.compile(rb'"messageID"\s*:\s*"SACHM2[0-9]"')
 _JSON_START = re.compile(rb"^\s*[\[{]")
@@ -26,7 +31,21 @@ def detect(head: bytes, name: str) -> bool:
 
 
 def read(data: bytes, source: str, config: Mapping[str, Mapping[str, Any]]) -> list[ParsedMessage]:
+    from customs_engine.adapters.scmtr_json import reader
+
     return reader.read(data, source)
+
+
+def sfl_writer(stream: BinaryIO) -> SflWriter:
+    from customs_engine.adapters.scmtr_json import replies
+
+    return replies.SflWriter(stream)
+
+
+def ack_writer(stream: BinaryIO) -> AckWriter:
+    from customs_engine.adapters.scmtr_json import replies
+
+    return replies.AckWriter(stream)
 
 
 @hookimpl
@@ -44,14 +63,14 @@ def customs_message_kind(format: str, head: bytes) -> str | None:
 def customs_response_formats() -> list[ResponseFormat]:
     return [
         ResponseFormat(
-            name=replies.SFL_FORMAT,
+            name=SFL_FORMAT,
             title="ICEGATE SCMTR structural-failure replies (SFL)",
-            writer=replies.SflWriter,
+            writer=sfl_writer,
         ),
         ResponseFormat(
-            name=replies.ACK_FORMAT,
+            name=ACK_FORMAT,
             title="ICEGATE SCMTR acknowledgements (ACK)",
-            writer=replies.AckWriter,
+            writer=ack_writer,
         ),
     ]
 
@@ -70,4 +89,6 @@ def customs_resolve_message(parsed: ParsedMessage, run: RunView) -> ImportGenera
     current = run.manifest(sca.igm_number, sca.igm_date)
     if current is None or current.port_code != sca.port_code:
         return None
+    from customs_engine.adapters.scmtr_json import amendment
+
     return amendment.apply(current, sca, echo.get("actions") or [])

@@ -24,7 +24,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from customs_engine.adapters.scmtr_json import amendment
+from customs_engine.adapters.scmtr_json import FORMAT, amendment
 from customs_engine.adapters.scmtr_json import manifest as mapping
 from customs_engine.adapters.scmtr_json.fields import EVENTS
 from customs_engine.adapters.scmtr_json.schema import Variant
@@ -32,7 +32,6 @@ from customs_engine.adapters.scmtr_json.structure import Problem, problems
 from customs_engine.core.formats import ParsedMessage, SyntaxKind, syntax_finding, unparsable
 from customs_engine.core.response import Finding
 
-FORMAT = "scmtr_json"
 #: the guide's limit on lines (and on any repeated object) of one declaration
 MAX_LINES = 99999
 MESSAGE_ID = "SACHM22"

@@ -29,8 +29,6 @@ from typing import Any, BinaryIO
 
 from customs_engine.core.response import Finding, Response
 
-SFL_FORMAT = "scmtr-sfl"
-ACK_FORMAT = "scmtr-ack"
 HEADER_KEYS = (
     "senderID",
     "receiverID",
