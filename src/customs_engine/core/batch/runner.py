@@ -4,13 +4,14 @@ With ``jobs > 1`` parsing and the stateless checks (:meth:`Engine.parse`, :meth:
 run in ``jobs - 1`` worker processes, each with its own :class:`Engine` built once from the entry
 points and the run's pickled :class:`CheckContext`, and in the main process, which takes the next
 batch itself whenever the next result in order is not ready — so ``jobs`` processes share the
-stateless work, as ``make -j`` counts jobs. The stateful half (:meth:`Engine.complete`: IGM store,
-noting, ledger) and writing stay in the main process, in input order. Files travel to the workers
-in small batches (fewer round trips), a few batches per worker are in
-flight, and results are taken back in submission order — so memory does not grow with the number
-of inputs and the output is byte-identical for any ``jobs``. ``jobs == 1`` runs in-process, one
-message at a time: each is parsed, checked, completed and written before the next one of its file
-is read (:meth:`Engine.messages`), so a large interchange is never held parsed whole.
+stateless work, as ``make -j`` counts jobs (:mod:`.workers`, imported only by such a run). The
+stateful half (:meth:`Engine.complete`: IGM store, noting, ledger) and writing stay in the main
+process, in input order. Files travel to the workers in small batches (fewer round trips), a few
+batches per worker are in flight, and results are taken back in submission order — so memory
+does not grow with the number of inputs and the output is byte-identical for any ``jobs``.
+``jobs == 1`` runs in-process, one message at a time: each is parsed, checked, completed and
+written before the next one of its file is read (:meth:`Engine.messages`), so a large interchange
+is never held parsed whole.
 """
 
 from __future__ import annotations
