@@ -45,7 +45,7 @@ class RunError(Exception):
     """The run cannot go on (a worker process died); the output so far is incomplete."""
 
 
-def streamed(engine: Engine, file: InputFile) -> Iterator[tuple[ParsedMessage, Assessment]]:
+def streamed(engine: Engine, file: InputFile) -> Iterator[Pair]:
     """Parse one input file and run the stateless checks on each of its messages, one message
     at a time (see :meth:`Engine.messages`)."""
     if file.problem is not None:
@@ -134,9 +134,7 @@ def _without_skipped(files: Iterable[InputFile], summary: RunSummary) -> Iterato
             summary.skip(file.name, file.skipped)
 
 
-def _in_process(
-    engine: Engine, files: Iterable[InputFile]
-) -> Iterator[tuple[str, Iterable[tuple[ParsedMessage, Assessment]]]]:
+def _in_process(engine: Engine, files: Iterable[InputFile]) -> Iterator[tuple[str, Iterable[Pair]]]:
     """Each file's messages as they are read: each is completed and written before the next one
     of the file is parsed."""
     for file in files:

@@ -29,8 +29,7 @@ from customs_engine.core.batch.runner import (
 )
 from customs_engine.core.batch.wire import Packed, compress, decompress, pack, unpack
 from customs_engine.core.check_context import CheckContext
-from customs_engine.core.engine import Assessment, Engine
-from customs_engine.core.formats import ParsedMessage
+from customs_engine.core.engine import Engine
 from customs_engine.core.plugin_host import PluginHost
 
 #: a batch closes at this many files or bytes, whichever comes first
@@ -169,7 +168,7 @@ def in_workers(
     files: Iterable[InputFile],
     jobs: int,
     host_factory: Callable[[], PluginHost] | None,
-) -> Iterator[tuple[str, Iterable[tuple[ParsedMessage, Assessment]]]]:
+) -> Iterator[tuple[str, Iterable[Pair]]]:
     """Results of every batch in input order, from ``jobs - 1`` workers and the main process.
 
     The main process steals: whenever the next result in order is not ready, it takes the next
