@@ -155,9 +155,10 @@ def test_a_date_outside_the_engines_range_is_a_finding(load: Any) -> None:
 
 
 def test_syntax_findings_by_kind(load: Any) -> None:
-    """Not a JSON object: 001; a message that is not SACHM22: 004; a missing object: 003; a
-    value of the wrong form: 005."""
+    """Not a JSON object: 001; a message that is not SACHM22: 004; a missing object (the
+    header included): 003; a value of the wrong form: 005."""
     assert parse(b"[1]").findings[0].rule == "CORE-SYNTAX-001"
+    assert {f.rule for f in parse(b'{"HeaderField": {}}').findings} == {"CORE-SYNTAX-003"}
     assert parse(b'{"headerField": {"messageID": "SACHM23"}}').findings[0].rule == (
         "CORE-SYNTAX-004"
     )
@@ -167,3 +168,31 @@ def test_syntax_findings_by_kind(load: Any) -> None:
     document = load(SCE)
     document["headerField"]["senderID"] = 12
     assert {f.rule for f in parse(dump(document)).findings} == {"CORE-SYNTAX-005"}
+
+
+def place(text: str, fragment: str, within: str = "") -> str:
+    """``line L, column C`` of where ``fragment`` starts (after ``within``, when given)."""
+    offset = text.index(fragment, text.index(within))
+    line = text.count("\n", 0, offset) + 1
+    return f"line {line}, column {offset - text.rfind(chr(10), 0, offset)}"
+
+
+def test_every_failure_names_its_line_and_column(load: Any) -> None:
+    """The value that fails, or the object that lacks a member, by line and column as well as
+    by pointer."""
+    document = load(SCE)
+    document["master"]["decRef"]["jobNo"] = "2"
+    del document["master"]["vesselDtls"]["modeOfTrnsprt"]
+    text = dump(document).decode()
+    found = pointers(parse(text.encode()))
+    job = place(text, '"2"', within='"jobNo"')
+    assert found["/master/decRef/jobNo"].startswith(f"{job}: /master/decRef/jobNo: ")
+    vessel = place(text, "{", within='"vesselDtls"')
+    assert found["/master/vesselDtls"].startswith(f"{vessel}: /master/vesselDtls: ")
+
+
+def test_a_reply_fed_back_is_placed_at_its_header(sample_paths: dict[str, Path]) -> None:
+    [sfl] = [name for name in sample_paths if name.endswith("_SFL.json")][:1]
+    text = sample_paths[sfl].read_text(encoding="utf-8-sig")
+    _, message = only_finding(parse(text.encode()))
+    assert message.startswith(place(text, "{", within='"headerField"') + ": ")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -202,8 +203,10 @@ def test_ack_codes_failures_with_the_mig_list(load: Any) -> None:
     assert [e["errorCode"] for e in master["vesselDtlsErrorCode"]] == ["014"]
     line = master["mastrCnsgnmtDec"][0]
     assert [e["errorCode"] for e in line["locCstmErrorCode"]] == ["064"]
-    assert line["locCstmErrorCode"][0]["errorMessage"].startswith(
-        "Invalid Cargo Movement Type: /master/mastrCnsgmtDec/0/locCstm/crgoMvmt"
+    assert re.match(
+        r"Invalid Cargo Movement Type: line \d+, column \d+: "
+        r"/master/mastrCnsgmtDec/0/locCstm/crgoMvmt: ",
+        line["locCstmErrorCode"][0]["errorMessage"],
     )
     assert [e["errorCode"] for e in line["trnsprteqmt"][0]["trnsprtEqpmtErrorCode"]] == ["076"]
     assert [e["errorCode"] for e in line["itemDtls"][0]["itemDtlsErrorCode"]] == ["000"]

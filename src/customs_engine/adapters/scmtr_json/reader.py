@@ -6,7 +6,9 @@
    event this adapter reads (SCE, SCX, SCD, SCA). Another message or event, or one of ICEGATE's
    own replies (SFL, ACK) fed back in, is reported by name.
 3. The declaration is validated against the project's schema (:mod:`.schema`), then for what a
-   schema cannot say (:mod:`.structure`); each failure is a finding naming its JSON pointer.
+   schema cannot say (:mod:`.structure`); each failure is a finding naming its JSON pointer
+   and the line and column where that value (or the object lacking it) starts
+   (:mod:`.positions`).
 4. A valid SCE becomes an Import General Manifest (:mod:`.manifest`). SCX (exit) and SCD
    (domestic) declarations are validated and answered but are not manifests BoEs are noted
    against. A valid SCA carries the manifest lines it sends in its echo; in input order the
@@ -24,7 +26,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from customs_engine.adapters.scmtr_json import FORMAT, amendment
+from customs_engine.adapters.scmtr_json import FORMAT, amendment, positions
 from customs_engine.adapters.scmtr_json import manifest as mapping
 from customs_engine.adapters.scmtr_json.fields import EVENTS
 from customs_engine.adapters.scmtr_json.schema import Variant
@@ -35,6 +37,7 @@ from customs_engine.core.response import Finding
 #: the guide's limit on lines (and on any repeated object) of one declaration
 MAX_LINES = 99999
 MESSAGE_ID = "SACHM22"
+_BOM = b"\xef\xbb\xbf"
 #: events of SACHM22 (and its vessel sister SACHM23) that this adapter does not read
 OTHER_EVENTS = {
     "SCU": "the cargo identification number update (SCU)",
@@ -68,8 +71,9 @@ def parse(data: bytes) -> ParsedMessage:
     if not isinstance(document, dict):
         return _rejected(
             None,
-            [
-                _finding(
+            _findings(
+                data,
+                [
                     Problem(
                         instance="",
                         schema="",
@@ -79,38 +83,38 @@ def parse(data: bytes) -> ParsedMessage:
                         f"{_kind(document)}",
                         members={"found": _kind(document), "expected": ["object"]},
                     )
-                )
-            ],
+                ],
+            ),
         )
     header = document.get("headerField")
     header = header if isinstance(header, dict) else {}
     unsupported = _unsupported(document, header)
     if unsupported:
-        return _rejected(
-            document, [syntax_finding(unsupported, kind="version", field="/headerField")]
+        ((line, column),) = _located(data, ["/headerField"]).values()
+        finding = syntax_finding(
+            unsupported, kind="version", field="/headerField", line=line, column=column
         )
+        return _rejected(document, [finding])
     event = _event(document, header)
     variant: Variant = "A" if event == "SCA" else "D"
     found = problems(document, variant)
     echo = _echo(document, header, event, found)
     if found:
-        return _rejected(document, [_finding(p) for p in found], echo=echo)
+        return _rejected(document, _findings(data, found), echo=echo)
     reference = echo["reference"] = mapping.message_id(document)
     if event in ("SCE", "SCA"):
         try:
             igm = mapping.to_manifest(document)
         except (ValidationError, ValueError) as exc:  # e.g. a date outside the engine's range
-            return _rejected(
-                document,
-                [
-                    syntax_finding(
-                        f"the declaration cannot make a manifest: {exc}"[:300],
-                        kind="value",
-                        field="/master",
-                    )
-                ],
-                echo=echo,
+            ((line, column),) = _located(data, ["/master"]).values()
+            finding = syntax_finding(
+                f"the declaration cannot make a manifest: {exc}"[:300],
+                kind="value",
+                field="/master",
+                line=line,
+                column=column,
             )
+            return _rejected(document, [finding], echo=echo)
         if event == "SCE":
             return ParsedMessage(
                 index=0, format=FORMAT, type="manifest", reference=reference, message=igm, echo=echo
@@ -126,7 +130,7 @@ def parse(data: bytes) -> ParsedMessage:
 
 def decode(data: bytes) -> Any:
     """The JSON value of ``data``: numbers with a fraction as ``Decimal``, never ``float``."""
-    raw = data.removeprefix(b"\xef\xbb\xbf")
+    raw = data.removeprefix(_BOM)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -239,11 +243,28 @@ VALUE_KEYWORDS = frozenset(
 )
 
 
-def _finding(problem: Problem) -> Finding:
+def _findings(data: bytes, found: list[Problem]) -> list[Finding]:
+    """One finding per problem, each naming its pointer, line and column."""
+    where = _located(data, [problem.where for problem in found])
+    return [_finding(problem, where[problem.where]) for problem in found]
+
+
+def _finding(problem: Problem, at: tuple[int, int]) -> Finding:
     kind: SyntaxKind = "value" if problem.keyword in VALUE_KEYWORDS else "structure"
-    if not problem.instance:  # the document itself is not a declaration object
+    if not problem.instance and problem.keyword == "type":  # not a JSON object at all
         kind = "unreadable"
-    return syntax_finding(f"{problem.where}: {problem.message}", kind=kind, field=problem.where)
+    return syntax_finding(
+        f"{problem.where}: {problem.message}",
+        kind=kind,
+        field=problem.where,
+        line=at[0],
+        column=at[1],
+    )
+
+
+def _located(data: bytes, pointers: list[str]) -> dict[str, tuple[int, int]]:
+    """Line and column of each pointer's value in ``data`` (JSON that :func:`decode` read)."""
+    return positions.locate(data.removeprefix(_BOM).decode("utf-8"), pointers)
 
 
 def _rejected(

@@ -1,0 +1,100 @@
+"""Where a JSON pointer's value starts in a declaration's text, as 1-based line and column.
+
+A schema failure is found on the decoded document and named by its JSON pointer (RFC 6901);
+the user's editor wants a line and a column. :func:`locate` finds every pointer of one
+declaration in a single pass over the text: the members on the way to a pointer are walked, the
+others skipped whole by the standard library's JSON scanner, so a declaration with a hundred
+failures is still read once. A pointer that leads past what the text holds (a missing member)
+is placed at the nearest value it names that exists: for ``required`` that is the object that
+lacks the member.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from contextlib import suppress
+
+_BLANK = re.compile(r"[ \t\n\r]*")
+_SKIP = json.JSONDecoder()
+
+#: one step of a pointer → the steps below it that some wanted pointer takes
+_Tree = dict[str, "_Tree"]
+
+
+def locate(text: str, pointers: Iterable[str]) -> dict[str, tuple[int, int]]:
+    """Each pointer → (line, column) where its value (or the nearest value on its way) starts
+    in ``text``, a JSON text that decodes. Columns count characters, not bytes."""
+    wanted = {pointer: _steps(pointer) for pointer in pointers}
+    tree: _Tree = {}
+    for steps in wanted.values():
+        node = tree
+        for step in steps:
+            node = node.setdefault(step, {})
+    offsets: dict[tuple[str, ...], int] = {}
+    with suppress(ValueError, IndexError):  # not JSON after all: what was placed stays placed
+        _walk(text, _blank(text, 0), tree, (), offsets)
+    found: dict[str, int] = {}
+    for pointer, steps in wanted.items():
+        while steps not in offsets and steps:
+            steps = steps[:-1]
+        found[pointer] = offsets.get(steps, 0)
+    return _lines_and_columns(text, found)
+
+
+def _steps(pointer: str) -> tuple[str, ...]:
+    if not pointer or pointer == "/":
+        return ()
+    return tuple(step.replace("~1", "/").replace("~0", "~") for step in pointer.split("/")[1:])
+
+
+def _walk(
+    text: str,
+    index: int,
+    tree: _Tree,
+    path: tuple[str, ...],
+    offsets: dict[tuple[str, ...], int],
+) -> int:
+    """Note where the value at ``index`` starts and return where it ends; descend only into
+    the members ``tree`` names."""
+    offsets[path] = index
+    opening = text[index : index + 1]
+    if not tree or opening not in ("{", "["):
+        return _SKIP.raw_decode(text, index)[1]
+    closing = "}" if opening == "{" else "]"
+    at = _blank(text, index + 1)
+    position = 0
+    while not text.startswith(closing, at):
+        if opening == "{":
+            step, at = _SKIP.raw_decode(text, at)  # a member's name is a JSON string
+            at = _blank(text, _blank(text, at) + 1)  # past ':'
+        else:
+            step = str(position)
+            position += 1
+        below = tree.get(step)
+        if below is None:
+            at = _SKIP.raw_decode(text, at)[1]
+        else:
+            at = _walk(text, at, below, (*path, step), offsets)
+        at = _blank(text, at)
+        if text.startswith(",", at):
+            at = _blank(text, at + 1)
+    return at + 1
+
+
+def _blank(text: str, at: int) -> int:
+    """Where the first character at or after ``at`` that is not JSON whitespace is."""
+    match = _BLANK.match(text, at)
+    return match.end() if match else at
+
+
+def _lines_and_columns(text: str, offsets: dict[str, int]) -> dict[str, tuple[int, int]]:
+    """Offsets → (line, column), counting the newlines once over the text in offset order."""
+    out: dict[str, tuple[int, int]] = {}
+    line, counted = 1, 0
+    for pointer, offset in sorted(offsets.items(), key=lambda item: item[1]):
+        line += text.count("\n", counted, offset)
+        counted = offset
+        out[pointer] = (line, offset - text.rfind("\n", 0, offset))
+    return out
