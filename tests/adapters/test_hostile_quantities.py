@@ -120,7 +120,7 @@ def test_xml_refuses_a_negative_or_zero_quantity_at_its_line(quantity: str) -> N
     assert parsed.message is None
     (finding,) = parsed.findings
     assert finding.message.startswith(
-        "line 33: schema: Element '{urn:customs-engine:icegate:v1}Quantity'"
+        "line 33, column 7: schema: Element '{urn:customs-engine:icegate:v1}Quantity'"
     ), finding.message
 
 
@@ -130,7 +130,8 @@ def test_xml_bounds_item_numbers(number: str) -> None:
     assert parsed.message is None
     (finding,) = parsed.findings
     assert finding.message.startswith(
-        "line 28: schema: Element '{urn:customs-engine:icegate:v1}Item', attribute 'number'"
+        "line 28, column 5: schema: Element '{urn:customs-engine:icegate:v1}Item', "
+        "attribute 'number'"
     ), finding.message
 
 

@@ -71,13 +71,39 @@ def test_several_messages_under_messages_each_get_their_own_answer() -> None:
     assert "NOPE" in parsed[0].findings[0].message
 
 
-def test_schema_errors_name_the_line() -> None:
+def place(data: bytes, fragment: bytes) -> str:
+    """``line L, column C`` of where ``fragment`` starts in ``data``."""
+    offset = data.index(fragment)
+    line = data.count(b"\n", 0, offset) + 1
+    column = offset - data.rfind(b"\n", 0, offset)
+    return f"line {line}, column {column}"
+
+
+def test_schema_errors_name_the_line_and_column_of_their_element() -> None:
     bad = BOE.replace(b"<HSCode>84713010</HSCode>", b"<HSCode>8471301</HSCode>")
     parsed = only(bad)
     assert parsed.message is None and parsed.type == "unknown"
-    line = next(n for n, text in enumerate(bad.splitlines(), 1) if b"8471301<" in text)
     assert parsed.findings[0].rule == "CORE-SYNTAX-005"  # a value's format (the HS pattern)
-    assert parsed.findings[0].message.startswith(f"line {line}:")
+    assert parsed.findings[0].message.startswith(place(bad, b"<HSCode>8471301<") + ": schema:")
+
+
+def test_a_one_line_message_places_each_failure_by_column() -> None:
+    """Minified XML is one line: the column tells the failures apart, the k-th element of its
+    name on that line at the k-th start tag of that name."""
+    one_line = b"".join(line.strip() for line in BOE.split(b"?>", 1)[1].splitlines())
+    bad = one_line.replace(b'<Quantity unit="NOS">', b'<Quantity unit="NOS">x')
+    [finding] = only(bad).findings
+    assert finding.message.startswith(place(bad, b'<Quantity unit="NOS">x') + ": schema:")
+    wrapped = (
+        b'<Messages xmlns="urn:customs-engine:icegate:v1">'
+        + one_line
+        + one_line.replace(b"<HSCode>84713010<", b"<HSCode>2<")
+        + b"</Messages>"
+    )
+    first, second = reader.read(wrapped, "wrapped.xml")
+    assert first.findings == []
+    [finding] = second.findings
+    assert finding.message.startswith(place(wrapped, b"<HSCode>2<") + ": schema:")
 
 
 def test_missing_required_element_is_a_schema_finding() -> None:

@@ -5,7 +5,8 @@ Safety: a DOCTYPE is refused — found in the raw bytes before parsing, or, in a
 nothing is fetched from the network, files above :data:`MAX_BYTES` are refused, and lxml's own
 limits on depth and text size stay on (``huge_tree`` off). Every message is validated against the
 shipped XSD; schema errors become ``CORE-SYNTAX-003`` (structure) or ``-005`` (a value's format)
-findings naming the line; XML that is not well-formed is ``CORE-SYNTAX-001``.
+findings naming the line and column of the element they are about; XML that is not well-formed
+is ``CORE-SYNTAX-001``.
 """
 
 from __future__ import annotations
@@ -24,9 +25,10 @@ from lxml import etree
 from pydantic import ValidationError
 
 from customs_engine.adapters.icegate_xml import FORMAT
+from customs_engine.adapters.icegate_xml.positions import start_tags
 from customs_engine.core.formats import ParsedMessage, SyntaxKind, syntax_finding, unparsable
 from customs_engine.core.models import BillOfEntry, ImportGeneralManifest
-from customs_engine.core.response import MessageType
+from customs_engine.core.response import Finding, MessageType
 
 NAMESPACE = "urn:customs-engine:icegate:v1"
 NS = f"{{{NAMESPACE}}}"
@@ -129,12 +131,19 @@ def read(data: bytes, source: str) -> list[ParsedMessage]:
             )
         ]
 
+    decoded: list[str] = []
+
+    def text() -> str:  # the document's text, decoded once if a failure needs a column
+        if not decoded:
+            decoded.append(data.decode(docinfo.encoding or "utf-8", "replace"))
+        return decoded[0]
+
     if root.tag == f"{NS}Messages":
         children = [child for child in root if isinstance(child.tag, str)]
         if not children:
             return [unparsable(FORMAT, "<Messages> holds no message", line=root.sourceline)]
-        return [_read_message(child, index) for index, child in enumerate(children)]
-    return [_read_message(root, 0)]
+        return [_read_message(child, index, text) for index, child in enumerate(children)]
+    return [_read_message(root, 0, text)]
 
 
 _KINDS: dict[str, MessageType] = {
@@ -143,7 +152,7 @@ _KINDS: dict[str, MessageType] = {
 }
 
 
-def _read_message(element: etree._Element, index: int) -> ParsedMessage:
+def _read_message(element: etree._Element, index: int, text: Callable[[], str]) -> ParsedMessage:
     reference = element.get("messageId")
     name = etree.QName(element).localname if isinstance(element.tag, str) else "?"
     kind: MessageType | None = _KINDS.get(name)
@@ -164,28 +173,25 @@ def _read_message(element: etree._Element, index: int) -> ParsedMessage:
         )
     validator = schema()
     if not validator.validate(element):
-        findings = [
-            syntax_finding(
-                f"schema: {error.message}",
-                kind=_schema_kind(error),
-                line=error.line or None,
-                column=error.column or None,
-            )
-            for error in validator.error_log
-        ]
         return ParsedMessage(
-            index=index, format=FORMAT, type="unknown", reference=reference, findings=findings[:50]
+            index=index,
+            format=FORMAT,
+            type="unknown",
+            reference=reference,
+            findings=_schema_findings(element, list(validator.error_log)[:MAX_SCHEMA_ERRORS], text),
         )
     try:
         message = _to_bill_of_entry(element) if kind == "bill_of_entry" else _to_manifest(element)
     except (ValidationError, ValueError) as exc:
+        [place] = start_tags([element], text)
+        line, column = place or (element.sourceline, None)
         return ParsedMessage(
             index=index,
             format=FORMAT,
             type="unknown",
             reference=reference,
             findings=[
-                syntax_finding(f"not a valid {name}: {exc}", kind="value", line=element.sourceline)
+                syntax_finding(f"not a valid {name}: {exc}", kind="value", line=line, column=column)
             ],
         )
     return ParsedMessage(
@@ -205,6 +211,48 @@ _VALUE_ERRORS = (
     "DIGITS",
     "VALUE",
 )
+
+
+#: schema errors reported per message
+MAX_SCHEMA_ERRORS = 50
+
+
+def _schema_findings(
+    element: etree._Element, errors: list[Any], text: Callable[[], str]
+) -> list[Finding]:
+    """One finding per schema error, placed at the start tag of the element it is about
+    (libxml2 names its line and path, not its column), else at the line libxml2 names."""
+    nodes = [_node_at(element, str(error.path or "")) for error in errors]
+    found = [node for node in nodes if node is not None]
+    places = dict(zip(map(id, found), start_tags(found, text), strict=True))
+    findings = []
+    for error, node in zip(errors, nodes, strict=True):
+        place = places.get(id(node)) if node is not None else None
+        line, column = place or (error.line or None, error.column or None)
+        findings.append(
+            syntax_finding(
+                f"schema: {error.message}", kind=_schema_kind(error), line=line, column=column
+            )
+        )
+    return findings
+
+
+def _node_at(element: etree._Element, path: str) -> etree._Element | None:
+    """The element a libxml2 node path names (``/*/*[2]``: lxml validates a message as the root
+    of a document of its own, so the path's first step is ``element`` itself)."""
+    if not path.startswith("/"):
+        return None
+    below = path.split("/")[2:]
+    if not below:
+        return element
+    namespaces = {prefix: uri for prefix, uri in element.nsmap.items() if prefix}
+    try:
+        found = element.xpath("./" + "/".join(below), namespaces=namespaces)
+    except etree.XPathError:
+        return None
+    if isinstance(found, list) and found and isinstance(found[0], etree._Element):
+        return found[0]
+    return None
 
 
 def _schema_kind(error: Any) -> SyntaxKind:
