@@ -96,14 +96,15 @@ def test_a_one_line_message_places_each_failure_by_column() -> None:
     assert finding.message.startswith(place(bad, b'<Quantity unit="NOS">x') + ": schema:")
     wrapped = (
         b'<Messages xmlns="urn:customs-engine:icegate:v1">'
+        + one_line.replace(b"<HSCode>84713010<", b"<HSCode>1<")
         + one_line
-        + one_line.replace(b"<HSCode>84713010<", b"<HSCode>2<")
+        + one_line.replace(b"<HSCode>84713010<", b"<HSCode>3<")
         + b"</Messages>"
     )
-    first, second = reader.read(wrapped, "wrapped.xml")
-    assert first.findings == []
-    [finding] = second.findings
-    assert finding.message.startswith(place(wrapped, b"<HSCode>2<") + ": schema:")
+    first, second, third = reader.read(wrapped, "wrapped.xml")
+    assert first.findings[0].message.startswith(place(wrapped, b"<HSCode>1<") + ": schema:")
+    assert second.findings == []
+    assert third.findings[0].message.startswith(place(wrapped, b"<HSCode>3<") + ": schema:")
 
 
 def test_missing_required_element_is_a_schema_finding() -> None:

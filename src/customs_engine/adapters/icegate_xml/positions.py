@@ -2,53 +2,62 @@
 
 libxml2 tells the line of a node but not its column, and reports schema errors with column 0. A
 one-line (minified) message, as integrators often send, then says "line 1" of every failure.
-:func:`start_tags` finds the column by counting: a node that is the k-th element of its name to
-start on its line is at the k-th ``<name`` of that line's text. The document is walked once for
-all the nodes asked about, and only up to the last of them.
+:class:`StartTags` finds the column by counting: a node that is the k-th element of its name to
+start on its line is at the k-th ``<name`` of that line's text.
+
+One :class:`StartTags` serves one document, and is asked about its messages in document order:
+its walk over the elements goes on from where the last question left it, and each line's start
+tags of one name are searched once, so placing the failures of every message of a large
+``<Messages>`` file reads it once, not once per message.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from lxml import etree
 
 
-def start_tags(
-    nodes: Sequence[etree._Element], text: Callable[[], str]
-) -> list[tuple[int, int] | None]:
-    """(line, column) of each node's start tag in the document's ``text()`` (called at most
-    once, only when there is a node to place); ``None`` where the text does not show it (a
-    start tag inside a comment or CDATA section on the same line throws the count off)."""
-    if not nodes:
-        return []
-    wanted = {id(node) for node in nodes}
-    rank: dict[int, int] = {}
-    seen: Counter[tuple[int | None, str]] = Counter()
-    for element in nodes[0].getroottree().getroot().iter():
-        if not isinstance(element.tag, str):  # comments, processing instructions
-            continue
-        key = (element.sourceline, element.tag)
-        if id(element) in wanted:
-            rank[id(element)] = seen[key]
-            if len(rank) == len(wanted):
+class StartTags:
+    """The start tags of one document's elements, found on demand."""
+
+    def __init__(self, root: etree._Element, text: Callable[[], str]):
+        self._text = text
+        self._lines: list[str] | None = None
+        self._walk: Iterator[etree._Element] = root.iter()
+        self._seen: Counter[tuple[int | None, str]] = Counter()  # (line, name) → elements
+        self._starts: dict[tuple[int, str], list[int]] = {}  # (line, name) → columns of '<'
+
+    def place(self, nodes: Sequence[etree._Element]) -> list[tuple[int, int] | None]:
+        """(line, column) of each node's start tag; ``None`` where the text does not show it
+        (a start tag inside a comment or CDATA section on the same line throws the count off)
+        or a node comes before those of an earlier question."""
+        wanted = {id(node) for node in nodes}
+        rank: dict[int, int] = {}  # id of a node asked about → its k on its line
+        for element in self._walk if wanted else ():
+            if not isinstance(element.tag, str):  # comments, processing instructions
+                continue
+            key = (element.sourceline, element.tag.rpartition("}")[2])
+            if id(element) in wanted:
+                rank[id(element)] = self._seen[key]
+                wanted.discard(id(element))
+            self._seen[key] += 1
+            if not wanted:
                 break
-        seen[key] += 1
-    lines = text().split("\n")
-    out: list[tuple[int, int] | None] = []
-    for node in nodes:
+        return [self._column(node, rank.get(id(node))) for node in nodes]
+
+    def _column(self, node: etree._Element, rank: int | None) -> tuple[int, int] | None:
         line = node.sourceline
-        if line is None or not 0 < line <= len(lines) or id(node) not in rank:
-            out.append(None)
-            continue
-        name = re.escape(etree.QName(node).localname)
-        starts = re.finditer(rf"<(?:[^\s<>/:]+:)?{name}(?=[\s/>])", lines[line - 1])
-        for k, match in enumerate(starts):
-            if k == rank[id(node)]:
-                out.append((line, match.start() + 1))
-                break
-        else:
-            out.append(None)
-    return out
+        if self._lines is None:
+            self._lines = self._text().split("\n")
+        if line is None or rank is None or not 0 < line <= len(self._lines):
+            return None
+        name = etree.QName(node).localname
+        starts = self._starts.get((line, name))
+        if starts is None:
+            pattern = rf"<(?:[^\s<>/:]+:)?{re.escape(name)}(?=[\s/>])"
+            found = re.finditer(pattern, self._lines[line - 1])
+            starts = self._starts[(line, name)] = [match.start() + 1 for match in found]
+        return (line, starts[rank]) if rank < len(starts) else None

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
@@ -25,7 +25,7 @@ from lxml import etree
 from pydantic import ValidationError
 
 from customs_engine.adapters.icegate_xml import FORMAT
-from customs_engine.adapters.icegate_xml.positions import start_tags
+from customs_engine.adapters.icegate_xml.positions import StartTags
 from customs_engine.core.formats import ParsedMessage, SyntaxKind, syntax_finding, unparsable
 from customs_engine.core.models import BillOfEntry, ImportGeneralManifest
 from customs_engine.core.response import Finding, MessageType
@@ -131,19 +131,14 @@ def read(data: bytes, source: str) -> list[ParsedMessage]:
             )
         ]
 
-    decoded: list[str] = []
-
-    def text() -> str:  # the document's text, decoded once if a failure needs a column
-        if not decoded:
-            decoded.append(data.decode(docinfo.encoding or "utf-8", "replace"))
-        return decoded[0]
-
+    # where failures are: the text decoded only if a message fails, and then once
+    tags = StartTags(root, lambda: data.decode(docinfo.encoding or "utf-8", "replace"))
     if root.tag == f"{NS}Messages":
         children = [child for child in root if isinstance(child.tag, str)]
         if not children:
             return [unparsable(FORMAT, "<Messages> holds no message", line=root.sourceline)]
-        return [_read_message(child, index, text) for index, child in enumerate(children)]
-    return [_read_message(root, 0, text)]
+        return [_read_message(child, index, tags) for index, child in enumerate(children)]
+    return [_read_message(root, 0, tags)]
 
 
 _KINDS: dict[str, MessageType] = {
@@ -152,7 +147,7 @@ _KINDS: dict[str, MessageType] = {
 }
 
 
-def _read_message(element: etree._Element, index: int, text: Callable[[], str]) -> ParsedMessage:
+def _read_message(element: etree._Element, index: int, tags: StartTags) -> ParsedMessage:
     reference = element.get("messageId")
     name = etree.QName(element).localname if isinstance(element.tag, str) else "?"
     kind: MessageType | None = _KINDS.get(name)
@@ -178,12 +173,12 @@ def _read_message(element: etree._Element, index: int, text: Callable[[], str]) 
             format=FORMAT,
             type="unknown",
             reference=reference,
-            findings=_schema_findings(element, list(validator.error_log)[:MAX_SCHEMA_ERRORS], text),
+            findings=_schema_findings(element, validator.error_log, tags),
         )
     try:
         message = _to_bill_of_entry(element) if kind == "bill_of_entry" else _to_manifest(element)
     except (ValidationError, ValueError) as exc:
-        [place] = start_tags([element], text)
+        [place] = tags.place([element])
         line, column = place or (element.sourceline, None)
         return ParsedMessage(
             index=index,
@@ -218,13 +213,14 @@ MAX_SCHEMA_ERRORS = 50
 
 
 def _schema_findings(
-    element: etree._Element, errors: list[Any], text: Callable[[], str]
+    element: etree._Element, errors: Iterable[Any], tags: StartTags
 ) -> list[Finding]:
     """One finding per schema error, placed at the start tag of the element it is about
     (libxml2 names its line and path, not its column), else at the line libxml2 names."""
+    errors = list(errors)[:MAX_SCHEMA_ERRORS]
     nodes = [_node_at(element, str(error.path or "")) for error in errors]
     found = [node for node in nodes if node is not None]
-    places = dict(zip(map(id, found), start_tags(found, text), strict=True))
+    places = dict(zip(map(id, found), tags.place(found), strict=True))
     findings = []
     for error, node in zip(errors, nodes, strict=True):
         place = places.get(id(node)) if node is not None else None
