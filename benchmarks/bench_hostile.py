@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
 import lzma
 import os
 import re
@@ -227,6 +228,38 @@ def dev_zero(tmp: Path) -> tuple[list[str], int]:
     return ["/dev/zero"], 0
 
 
+def xml_one_line_failures(tmp: Path) -> tuple[list[str], int]:
+    """One-line (minified) <Messages> of 24,000 Bills of Entry (30 MB, under the XML bound),
+    each failing the schema twice: every failure is placed by line and column."""
+    body = b"".join(line.strip() for line in GOOD.split(b"?>", 1)[1].splitlines())
+    bad = body.replace(b"<HSCode>84713010<", b"<HSCode>1<").replace(b"<Mode>SEA<", b"<Mode>X<")
+    data = b'<Messages xmlns="urn:customs-engine:icegate:v1">' + bad * 24000 + b"</Messages>"
+    path = tmp / "minified.xml"
+    path.write_bytes(data)
+    return [str(path)], len(data)
+
+
+def scmtr_many_failures(tmp: Path) -> tuple[list[str], int]:
+    """An SCE declaration of 20,000 manifest lines whose last 200 each break the schema: 100
+    failures reported, each placed by line and column in one pass over the text."""
+    line = {
+        "MCRef": {"lineNo": 0, "blNo": "BL", "blDt": "20200101", "consolidatedIndctr": "S"},
+        "trnsprtDocMsr": {"nmbrOfPkgs": 1, "typsOfPkgs": "PKG", "grossWeight": 1.5},
+    }
+    lines = []
+    for n in range(20000):
+        entry = json.loads(json.dumps(line))
+        entry["MCRef"]["lineNo"] = n + 1 if n < 19800 else str(n + 1)
+        lines.append(entry)
+    document = {
+        "headerField": {"messageID": "SACHM22", "reportingEvent": "SCE"},
+        "master": {"decRef": {"msgTyp": "F", "rptngEvent": "SCE"}, "mastrCnsgmtDec": lines},
+    }
+    path = tmp / "F_SACHM22_SCE_HOSTILE_1_20200101_DEC.json"
+    path.write_text(json.dumps(document, indent=2))
+    return [str(path)], path.stat().st_size
+
+
 CASES: dict[str, Callable[[Path], tuple[list[str], int]]] = {
     "edifact_escapes": edifact_escapes,
     "edifact_escapes_48": edifact_escapes_48,
@@ -242,6 +275,8 @@ CASES: dict[str, Callable[[Path], tuple[list[str], int]]] = {
     "utf16_doctype": utf16_doctype,
     "special_files": special_files,
     "dev_zero": dev_zero,
+    "xml_one_line_failures": xml_one_line_failures,
+    "scmtr_many_failures": scmtr_many_failures,
 }
 
 

@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -241,14 +241,20 @@ def _node_at(element: etree._Element, path: str) -> etree._Element | None:
     below = path.split("/")[2:]
     if not below:
         return element
-    namespaces = {prefix: uri for prefix, uri in element.nsmap.items() if prefix}
+    namespaces = tuple((prefix, uri) for prefix, uri in element.nsmap.items() if prefix)
     try:
-        found = element.xpath("./" + "/".join(below), namespaces=namespaces)
+        found = _xpath("./" + "/".join(below), namespaces)(element)
     except etree.XPathError:
         return None
     if isinstance(found, list) and found and isinstance(found[0], etree._Element):
         return found[0]
     return None
+
+
+@lru_cache(maxsize=256)
+def _xpath(path: str, namespaces: tuple[tuple[str, str], ...]) -> etree.XPath:
+    """A node path compiled once (the messages of one file fail at the same paths)."""
+    return etree.XPath(path, namespaces=dict(namespaces))
 
 
 def _schema_kind(error: Any) -> SyntaxKind:
