@@ -105,6 +105,14 @@ def test_routing(hs_code, group) -> None:  # type: ignore[no-untyped-def]
     assert ("CORE-NAC-001" in rules_of(response)) is (group is None)
 
 
+@pytest.mark.parametrize("presented", ["2016-03-01", "2023-05-30", "2023-05-31"])
+def test_routing_is_the_same_on_any_date(presented: str) -> None:
+    """The map carried (Circular 13/2023-Customs) routes Bills of Entry of any date."""
+    response = engine().validate_message(boe(presented_at=at(presented)))
+    assert response.routing is not None and response.routing.group == "5E"
+    assert "CORE-NAC-001" not in rules_of(response)
+
+
 def test_routing_follows_the_first_item() -> None:
     message = boe(items=[item(hs_code="72083610"), item(number=2, hs_code="84713010")])
     assert engine().validate_message(message).routing is None

@@ -13,6 +13,7 @@ from customs_engine.cli import main
 from customs_engine.core.models import ForeignValue
 from customs_engine.testing import (
     assert_fee,
+    assert_no_fee,
     assert_no_finding,
     bill_of_entry,
     check,
@@ -49,6 +50,38 @@ def aims_case(
 def test_aims_fee_flat_500_by_default():
     fee = assert_fee(aims_case(cif="250000000"), "AIMS-FEE-001", 500, kind="registration_fee")
     assert fee.model_dump(mode="json")["amount"] == "500.00"
+
+
+def test_aims_fee_is_listed_once_per_registration_not_per_bill():
+    """T15: one registration serves any number of Bills of Entry within its validity; its fee
+    is one, listed on the first; a Bill of Entry quoting another registration lists its own."""
+    number, other = "NFS2026010500001", "NFS2026010500002"
+
+    def boe(message_id: str, presented: date, registration_number: str):
+        line = item(
+            "76011010",
+            quantity=10,
+            unit="KGS",
+            value_inr=100000,
+            licences=[licence("AIMS", registration_number, issued_on=date(2026, 1, 5))],
+        )
+        return bill_of_entry(line, message_id=message_id, presented_at=presented)
+
+    records = [
+        registration("AIMS", n, issued_on=date(2026, 1, 5), quantity=None, value_inr=None)
+        for n in (number, other)
+    ]
+    first, second, third = check(
+        [
+            boe("BE-1", date(2026, 2, 1), number),
+            boe("BE-2", date(2026, 3, 10), number),
+            boe("BE-3", date(2026, 3, 10), other),
+        ],
+        records=records,
+    )
+    assert_fee(first, "AIMS-FEE-001", 500)
+    assert_no_fee(second, "AIMS-FEE-001")
+    assert_fee(third, "AIMS-FEE-001", 500)
 
 
 def test_aims_fee_per_thousand_on_a_converted_cif():

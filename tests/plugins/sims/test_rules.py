@@ -35,15 +35,16 @@ def steel(
     issued: date | None = date(2026, 1, 10),
     expires: date | None = date(2026, 3, 26),
     hs: str = "72085110",
-    quantity: int = 25000,
+    quantity: int | str = 25000,
     value: int | None = 1400000,
+    unit: str = "KGS",
     **fields: object,
 ):
     lics = [] if number is None else [licence("SIMS", number, issued_on=issued, expires_on=expires)]
     return item(
         hs,
         quantity=quantity,
-        unit="KGS",
+        unit=unit,
         value_inr=value,
         licences=lics,
         country_of_origin="KR",
@@ -293,8 +294,15 @@ def test_fld_002_tolerance_from_config():
 
 
 def test_fld_002_queries_a_unit_it_cannot_compare():
-    response = check(bill_of_entry(steel(quantity=25)), records=[reg(unit="MTS")])
+    response = check(bill_of_entry(steel(quantity=25)), records=[reg(unit="NOS")])
     assert "not compared" in findings_of(response, "SIMS-FLD-002")[0].message
+
+
+@pytest.mark.parametrize(("quantity", "fires"), [("25", False), ("25.001", True)])
+def test_fld_002_compares_mass_in_the_registrations_unit(quantity, fires):
+    """25 MTS is the 25,000 KGS registered; a tonne more by a kilogram is above it."""
+    response = check(bill_of_entry(steel(quantity=quantity, unit="MTS")), records=[reg()])
+    assert bool(findings_of(response, "SIMS-FLD-002", outcome="query")) is fires
 
 
 def test_a_tolerance_that_is_not_a_number_is_a_clear_error_not_a_traceback():

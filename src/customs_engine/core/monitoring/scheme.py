@@ -23,6 +23,7 @@ from typing import Any
 from customs_engine.core.check_context import CheckContext
 from customs_engine.core.dates import india_date
 from customs_engine.core.ledger.run_view import RunView
+from customs_engine.core.ledger.units import convert
 from customs_engine.core.models import BillOfEntry, Item, Licence
 from customs_engine.core.money import inr as _inr
 from customs_engine.core.money import rupees
@@ -475,19 +476,21 @@ class MonitoringScheme:
             "field": quoted.first.field if len(items) == 1 else None,
         }
         if record.quantity is not None:
-            units = {item.unit.upper() for item in items}
-            if record.unit and units != {record.unit.upper()}:
+            # each line in the registration's unit where it converts (25 MTS = 25000 KGS)
+            amounts = [convert(item.quantity, item.unit, record.unit) for item in items]
+            if any(amount is None for amount in amounts):
+                units = {item.unit.upper() for item in items}
                 out.append(
                     rule.finding(
                         "query",
                         f"{self.scheme} registration {number} is in {record.unit}; the "
-                        f"Bill of Entry quotes {', '.join(sorted(units))}: quantity not "
-                        "compared",
+                        f"Bill of Entry quotes {', '.join(sorted(units))}, which does not "
+                        "convert: quantity not compared",
                         **where,
                     )
                 )
             else:
-                quantity = sum((item.quantity for item in items), Decimal(0))
+                quantity = sum((amount for amount in amounts if amount is not None), Decimal(0))
                 pct = self.percentage(ctx, "quantity_tolerance_pct")
                 limit = _with_tolerance(record.quantity, pct)
                 if quantity > limit:
