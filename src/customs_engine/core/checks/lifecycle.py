@@ -139,9 +139,10 @@ def _noted(
 
 def _boe_amendment(boe: BillOfEntry, before: BillOfEntry | None, on: date) -> list[Finding | Fee]:
     rule = RULES["CORE-BOE-AMD-001"]
-    fee = None if boe.prior else _fee("boe_amendment", on)
-    if boe.prior:
-        basis = "prior Bill of Entry: no amendment fee"
+    fee = _fee("boe_amendment", on)
+    if boe.prior and fee is not None:  # the fee schedule in force says nil for a prior BoE
+        fee = Decimal(0)
+        basis = "prior Bill of Entry: amendment fee nil"
     elif fee is None:
         basis = f"no amendment fee is computed before 2017-04-11 (presented {on})"
     else:
