@@ -44,7 +44,7 @@ def open_registry(
     url = resolve_url(db)
     if for_run and url_for_run(url, commit) is None:
         click.echo(
-            f"customs: no registry database at {url}: checking against an empty "
+            f"customs: no registry database at {shown(url)}: checking against an empty "
             "registry (nothing is created without --commit)",
             err=True,
         )
@@ -60,7 +60,7 @@ def open_registry(
             store = SqlRegistry.open_read_only(url)
             if store is None:
                 click.echo(
-                    f"customs: the registry database at {url} holds no registry yet: "
+                    f"customs: the registry database at {shown(url)} holds no registry yet: "
                     "checking against an empty registry (nothing is created without "
                     "--commit)",
                     err=True,
@@ -69,15 +69,26 @@ def open_registry(
         return SqlRegistry.open(url)
     except ImportError as exc:  # the dialect's DBAPI driver is not installed
         click.echo(
-            f"customs: cannot open registry {url}: its database driver is not installed "
+            f"customs: cannot open registry {shown(url)}: its database driver is not installed "
             f"({exc.name or exc}); {missing_driver_hint(url)}",
             err=True,
         )
         sys.exit(EXIT_USAGE)
     except (SQLAlchemyError, CommandError, OSError, ValueError) as exc:
         reason = str(exc).splitlines()[0]
-        click.echo(f"customs: cannot open registry {url}: {reason}", err=True)
+        click.echo(f"customs: cannot open registry {shown(url)}: {reason}", err=True)
         sys.exit(EXIT_USAGE)
+
+
+def shown(url: str) -> str:
+    """``url`` as messages show it: a password in it is masked (``***``)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:  # not a URL SQLAlchemy reads: it holds no password it could find
+        return url
 
 
 @click.group()

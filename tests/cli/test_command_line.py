@@ -91,6 +91,11 @@ def test_missing_path_is_a_usage_error(tmp_path: Path) -> None:
 
 def test_bad_as_of_and_unknown_format_are_usage_errors(tmp_path: Path) -> None:
     assert customs("validate", "--as-of", "2026-13-01", str(BOE), cwd=tmp_path).returncode == 2
+    for other_iso_form in ("20260309", "2026-W10-1", "2026-3-9"):  # only YYYY-MM-DD
+        result = customs("validate", "--as-of", other_iso_form, str(BOE), cwd=tmp_path)
+        assert result.returncode == 2 and b"YYYY-MM-DD" in result.stderr
+    # a date in that form is taken: the run goes on (the BoE, without its IGM, is queried)
+    assert customs("validate", "--as-of", "2026-03-09", str(BOE), cwd=tmp_path).returncode == 1
     result = customs("validate", "--format", "pdf", str(BOE), cwd=tmp_path)
     assert result.returncode == 2 and b"pdf" in result.stderr
 

@@ -174,3 +174,10 @@ def test_show_unknown_number(sqlite_url: str) -> None:
 def test_unreachable_database_is_a_usage_error() -> None:
     result = CliRunner().invoke(main, ["registry", "list", "--db", "nosuchdialect://x"])
     assert result.exit_code == 2 and "cannot open registry" in result.output
+
+
+def test_a_password_in_the_database_url_is_never_printed() -> None:
+    url = "postgresql://someone:s3cret@127.0.0.1:1/nothing"
+    result = CliRunner().invoke(main, ["registry", "list", "--db", url])
+    assert result.exit_code == 2 and "cannot open registry" in result.output
+    assert "s3cret" not in result.output and "someone:***@127.0.0.1:1" in result.output

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import re
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -41,8 +42,14 @@ def valid_through(start: date, days: int) -> date:
     return start + timedelta(days=days)
 
 
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
 def parse_iso_date(text: str) -> date:
     """Parse YYYY-MM-DD strictly, with a message that names the value."""
+    # date.fromisoformat also takes 20260309 and 2026-W10-1 (Python 3.11): not what is asked
+    if not _ISO_DATE.fullmatch(text.strip()):
+        raise ValueError(f"not a date (YYYY-MM-DD): {text!r}")
     try:
         return date.fromisoformat(text.strip())
     except ValueError as exc:
