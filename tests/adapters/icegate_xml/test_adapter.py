@@ -107,6 +107,30 @@ def test_a_one_line_message_places_each_failure_by_column() -> None:
     assert third.findings[0].message.startswith(place(wrapped, b"<HSCode>3<") + ": schema:")
 
 
+def test_values_the_schema_allows_are_read() -> None:
+    """An ``xs:date`` with a timezone names its calendar day; ``24:00:00`` is the next day's
+    first instant (XML Schema 1.0)."""
+    dated = BOE.replace(b"<IGMDate>2026-03-08<", b"<IGMDate>2026-03-08+05:30<")
+    dated = dated.replace(b'issuedOn="2026-01-05"', b'issuedOn="2026-01-05Z"')
+    boe = only(dated).message
+    assert isinstance(boe, BillOfEntry) and boe.manifest is not None
+    assert boe.manifest.igm_date.isoformat() == "2026-03-08"
+    assert boe.items[0].licences[0].issued_on is not None
+    assert boe.items[0].licences[0].issued_on.isoformat() == "2026-01-05"
+    midnight = BOE.replace(b"2026-03-09T11:30:00+05:30", b"2026-03-08T24:00:00+05:30")
+    boe = only(midnight).message
+    assert isinstance(boe, BillOfEntry)
+    assert boe.presented_at.isoformat() == "2026-03-09T00:00:00+05:30"
+
+
+def test_a_value_the_model_refuses_is_placed_at_its_message() -> None:
+    """After the schema: the message's start tag, with the field the model names."""
+    bad = BOE.replace(b"<ExpectedArrival>2026-03-10<", b"<ExpectedArrival>1800-03-10<")
+    [finding] = only(bad).findings
+    assert finding.message.startswith(place(bad, b"<BillOfEntry") + ": not a valid BillOfEntry")
+    assert "expected_arrival" in finding.message
+
+
 def test_missing_required_element_is_a_schema_finding() -> None:
     bad = BOE.replace(b"<Mode>SEA</Mode>", b"")
     finding = only(bad).findings[0]
@@ -228,16 +252,16 @@ def test_repeated_licences_and_certificates_keep_their_order() -> None:
 def test_of_two_values_the_schema_takes_but_python_does_not_the_first_in_model_order_is_named() -> (
     None
 ):
-    # xs:date allows a time zone, date.fromisoformat does not; the manifest reference comes
-    # before the expected arrival in the model (and in the document)
-    bad = BOE.replace(b"<IGMDate>2026-03-08</IGMDate>", b"<IGMDate>2026-03-08Z</IGMDate>").replace(
+    # xs:date allows a five-digit year, date does not; the manifest reference comes before the
+    # expected arrival in the model (and in the document)
+    bad = BOE.replace(b"<IGMDate>2026-03-08</IGMDate>", b"<IGMDate>12026-03-08</IGMDate>").replace(
         b"<ExpectedArrival>2026-03-10</ExpectedArrival>",
-        b"<ExpectedArrival>2026-03-10+05:30</ExpectedArrival>",
+        b"<ExpectedArrival>12026-03-10</ExpectedArrival>",
     )
     parsed = only(bad)
     assert parsed.message is None and parsed.findings[0].rule == "CORE-SYNTAX-005"
-    assert "2026-03-08Z" in parsed.findings[0].message
-    assert "05:30" not in parsed.findings[0].message
+    assert "12026-03-08" in parsed.findings[0].message
+    assert "12026-03-10" not in parsed.findings[0].message
 
 
 def test_one_parser_per_thread_reads_any_sequence_of_files() -> None:

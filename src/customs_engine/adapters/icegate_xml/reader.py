@@ -15,7 +15,7 @@ import os
 import re
 import threading
 from collections.abc import Callable, Iterable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import cache, lru_cache
 from importlib import resources
@@ -310,6 +310,22 @@ def _typed(value: str | None, convert: Callable[[str], Any]) -> Any:
     return None if value is None else convert(value)
 
 
+def _xs_date(text: str) -> date:
+    """An ``xs:date``: its calendar date; a timezone it may carry (``Z``, ``+05:30``) does not
+    move the day it names."""
+    return date.fromisoformat(text[:10] if len(text) > 10 and text[10] in "Z+-" else text)
+
+
+def _xs_datetime(text: str) -> datetime:
+    """An ``xs:dateTime``; ``24:00:00`` is the first instant of the next day (XML Schema 1.0)."""
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        if "T24:00:00" not in text:
+            raise
+        return datetime.fromisoformat(text.replace("T24:00:00", "T00:00:00")) + timedelta(days=1)
+
+
 def _bool(text: str) -> bool:
     return text.strip() in ("true", "1")
 
@@ -371,7 +387,7 @@ def _to_bill_of_entry(element: etree._Element) -> BillOfEntry:
             port_code=root.get("PortCode"),
             type=root.get("Type"),
             number=root.get("Number"),
-            presented_at=_typed(root.get("PresentedAt"), datetime.fromisoformat),
+            presented_at=_typed(root.get("PresentedAt"), _xs_datetime),
             prior=_typed(root.get("Prior"), _bool) or False,
             mode=root.get("Mode"),
             importer={
@@ -387,14 +403,14 @@ def _to_bill_of_entry(element: etree._Element) -> BillOfEntry:
             if manifest is None
             else {
                 "igm_number": manifest.get("IGMNumber"),
-                "igm_date": _typed(manifest.get("IGMDate"), date.fromisoformat),
+                "igm_date": _typed(manifest.get("IGMDate"), _xs_date),
                 "line": _typed(manifest.get("Line"), int),
                 "subline": _typed(manifest.get("SubLine"), int),
                 "bl_number": manifest.get("BLNumber"),
-                "bl_date": _typed(manifest.get("BLDate"), date.fromisoformat),
+                "bl_date": _typed(manifest.get("BLDate"), _xs_date),
             },
-            expected_arrival=_typed(root.get("ExpectedArrival"), date.fromisoformat),
-            arrived_at=_typed(root.get("ArrivedAt"), datetime.fromisoformat),
+            expected_arrival=_typed(root.get("ExpectedArrival"), _xs_date),
+            arrived_at=_typed(root.get("ArrivedAt"), _xs_datetime),
             consigned_from=root.get("ConsignedFrom"),
             port_of_loading=root.get("PortOfLoading"),
             ex_bond_of=root.get("ExBondOf"),
@@ -435,8 +451,8 @@ def _to_item(element: etree._Element) -> dict[str, Any]:
             {
                 "scheme": lic.get("scheme"),
                 "number": lic.get("number"),
-                "issued_on": _attr(lic, "issuedOn", date.fromisoformat),
-                "expires_on": _attr(lic, "expiresOn", date.fromisoformat),
+                "issued_on": _attr(lic, "issuedOn", _xs_date),
+                "expires_on": _attr(lic, "expiresOn", _xs_date),
             }
             for lic in item.get("Licence", ())
         ],
@@ -444,7 +460,7 @@ def _to_item(element: etree._Element) -> dict[str, Any]:
             {
                 "type": cert.get("type"),
                 "number": cert.get("number"),
-                "issued_on": _attr(cert, "issuedOn", date.fromisoformat),
+                "issued_on": _attr(cert, "issuedOn", _xs_date),
                 "agency": cert.get("agency"),
                 "background_usvh": _attr(cert, "backgroundUsvh", Decimal),
                 "max_usvh": _attr(cert, "maxUsvh", Decimal),
@@ -515,7 +531,7 @@ def _to_manifest(element: etree._Element) -> ImportGeneralManifest:
                     "line": int(line_node.get("number")),
                     "subline": int(line_node.get("subline", "0")),
                     "bl_number": line.get("BLNumber"),
-                    "bl_date": _typed(line.get("BLDate"), date.fromisoformat),
+                    "bl_date": _typed(line.get("BLDate"), _xs_date),
                     "consignee_name": line.get("ConsigneeName"),
                     "consignee_iec": line.get("ConsigneeIEC"),
                     **_goods_fields(line),
@@ -532,15 +548,15 @@ def _to_manifest(element: etree._Element) -> ImportGeneralManifest:
             function=element.get("function", "original"),
             port_code=root.get("PortCode"),
             igm_number=root.get("IGMNumber"),
-            igm_date=_typed(root.get("IGMDate"), date.fromisoformat),
-            filed_at=_typed(root.get("FiledAt"), datetime.fromisoformat),
+            igm_date=_typed(root.get("IGMDate"), _xs_date),
+            filed_at=_typed(root.get("FiledAt"), _xs_datetime),
             conveyance=root.get("Conveyance"),
             voyage=root.get("Voyage"),
             vessel_name=root.get("VesselName"),
             carrier=root.get("Carrier"),
-            expected_arrival=_typed(root.get("ExpectedArrival"), datetime.fromisoformat),
-            arrived_at=_typed(root.get("ArrivedAt"), datetime.fromisoformat),
-            entry_inwards_at=_typed(root.get("EntryInwardsAt"), datetime.fromisoformat),
+            expected_arrival=_typed(root.get("ExpectedArrival"), _xs_datetime),
+            arrived_at=_typed(root.get("ArrivedAt"), _xs_datetime),
+            entry_inwards_at=_typed(root.get("EntryInwardsAt"), _xs_datetime),
             last_port_of_call=root.get("LastPortOfCall"),
             lines=lines,
         )
