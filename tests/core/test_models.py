@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 from pydantic import ValidationError
 
+from customs_engine.adapters.icegate_xml.reader import read as icegate_read
 from customs_engine.core.dates import IST, valid_through
-from customs_engine.core.models import BillOfEntry, ImportGeneralManifest, Item
+from customs_engine.core.models import (
+    BillOfEntry,
+    ImportGeneralManifest,
+    Item,
+    Licence,
+    ManifestReference,
+)
 from customs_engine.core.response import (
     DocumentInfo,
     EngineInfo,
@@ -19,6 +27,7 @@ from customs_engine.core.response import (
     Response,
     status_of,
 )
+from tests.conftest import MESSAGES
 
 
 def boe(**overrides: object) -> BillOfEntry:
@@ -162,3 +171,33 @@ def test_response_json_has_every_key_money_as_two_decimal_strings() -> None:
 
 def test_ist_zone_is_asia_kolkata() -> None:
     assert datetime(2026, 1, 1, tzinfo=IST).utcoffset() == timedelta(hours=5, minutes=30)
+
+
+@pytest.mark.parametrize(
+    ("model", "field"),
+    [
+        (Licence, {"scheme": "SIMS", "number": "STL1", "issued_on": "{}"}),
+        (Licence, {"scheme": "SIMS", "number": "STL1", "expires_on": "{}"}),
+        (ManifestReference, {"igm_date": "{}"}),
+        (ManifestReference, {"bl_date": "{}"}),
+    ],
+)
+def test_dates_of_a_messages_parts_keep_the_message_date_range(
+    model: type[Licence] | type[ManifestReference], field: dict[str, str]
+) -> None:
+    """A licence's or manifest reference's date outside 1950…2199 is refused when the message
+    is read (a typing error), not left for a scheme's date arithmetic to overflow on."""
+    for far in ("9999-12-31", "0001-01-01", "1949-12-31"):
+        with pytest.raises(ValidationError, match="outside the accepted range"):
+            model.model_validate({k: v.format(far) for k, v in field.items()})
+    for edge in ("1950-01-01", "2199-12-31"):
+        model.model_validate({k: v.format(edge) for k, v in field.items()})
+
+
+def test_a_licence_date_beyond_the_calendar_is_a_syntax_finding_not_a_plugin_failure() -> None:
+    data = (MESSAGES / "04-be-steel-sims.xml").read_bytes()
+    far = re.sub(rb'issuedOn="[0-9-]+"', b'issuedOn="9999-12-31"', data)
+    [parsed] = icegate_read(far, "far.xml")
+    assert parsed.message is None
+    assert [f.rule for f in parsed.findings] == ["CORE-SYNTAX-005"]
+    assert "items.0.licences.0.issued_on" in parsed.findings[0].message

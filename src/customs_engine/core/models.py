@@ -177,17 +177,27 @@ NonNegative = Annotated[
 ]
 
 
+def _in_range(value: date) -> date:
+    check_in_range(value)
+    return value
+
+
+#: a date of a part of a message (a licence's, a B/L's), in the range every message date keeps
+#: (the messages themselves check theirs in :class:`_HasDatetimes`)
+InRangeDate = Annotated[date, AfterValidator(_in_range)]
+
+
 class Licence(_Model):
     scheme: str
     number: str
-    issued_on: date | None = None
-    expires_on: date | None = None
+    issued_on: InRangeDate | None = None
+    expires_on: InRangeDate | None = None
 
 
 class Certificate(_Model):
     type: CertificateType
     number: str
-    issued_on: date | None = None
+    issued_on: InRangeDate | None = None
     agency: str | None = None
     background_usvh: NonNegative | None = None
     max_usvh: NonNegative | None = None
@@ -239,11 +249,11 @@ class ManifestReference(_Model):
     """Where a Bill of Entry's goods stand in an Import General Manifest."""
 
     igm_number: str | None = None
-    igm_date: date | None = None
+    igm_date: InRangeDate | None = None
     line: int | None = None
     subline: int | None = None
     bl_number: str | None = None
-    bl_date: date | None = None
+    bl_date: InRangeDate | None = None
 
 
 class BillOfEntry(_HasDatetimes):
@@ -301,7 +311,7 @@ class ManifestLine(_Model):
     line: int
     subline: int = 0
     bl_number: str | None = None
-    bl_date: date | None = None
+    bl_date: InRangeDate | None = None
     consignee_name: str | None = None
     consignee_iec: str | None = None
     packages: Annotated[int, Field(ge=0)] | None = None
