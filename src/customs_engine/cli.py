@@ -425,9 +425,13 @@ def convert(
 ) -> None:
     """Convert a message file to another wire format (parse + write).
 
-    Every finding of reading the file goes to stderr. Exit 0: converted cleanly; 1: a reject
-    finding (nothing written unless --force); 2: nothing could be converted.
+    Every finding of reading the file goes to stderr, and so does each message the target format
+    cannot hold (a value too long for its field, refused by the XML schema, or a character the
+    format cannot carry). Exit 0: converted cleanly; 1: a reject finding or a message that cannot
+    be written (nothing written unless --force, which writes the others); 2: nothing could be
+    converted, or a usage error (such as -o naming the input).
     """
+    check_output(output, (file,), config_path)
     host = load_host()
     targets = sorted(host.convert_targets())
     if target not in targets and not host.hook.customs_write_messages.get_hookimpls():
@@ -471,8 +475,38 @@ def convert(
             err=True,
         )
         sys.exit(EXIT_NOT_ACCEPTED)
+    rendered: bytes | None
+    try:
+        rendered, refused = _write_messages(host, messages, target), False
+    except ValueError as exc:
+        for line in str(exc).splitlines():
+            click.echo(f"customs: {file}: {line}", err=True)
+        writable = [m for m in messages if force and _writable(host, m, target)]
+        more = " (--force writes the others)" if len(messages) > 1 and not force else ""
+        click.echo(
+            f"customs: {file}: not converted: {target} cannot hold the message(s) above{more}",
+            err=True,
+        )
+        rendered = _write_messages(host, writable, target) if writable else None
+        refused = True
+    if rendered is not None:
+        try:
+            with output_stream(output) as stream:
+                stream.write(rendered)
+        except OutputError as exc:
+            output_failed(exc)
+    if rejected or refused:
+        sys.exit(EXIT_NOT_ACCEPTED)
+
+
+def _write_messages(host: PluginHost, messages: list[Any], target: str) -> bytes:
+    """``messages`` written as ``target`` by its plugin. A ``ValueError`` is the writer refusing
+    a message it cannot hold (a data problem, raised on); any other error is the plugin's bug
+    and ends the run with exit 3, naming the plugin."""
     try:
         rendered = host.write_messages(messages, target)
+    except ValueError:
+        raise
     except Exception as exc:  # a writer plugin's bug: named, never a traceback
         record = host.convert_targets().get(target)
         who = host.format_owner.get(("wire", record.name), "?") if record else "?"
@@ -483,15 +517,19 @@ def convert(
         sys.exit(EXIT_PLUGIN)
     if rendered is None:
         raise click.BadParameter(
-            f"{target!r} is not one of {', '.join(targets)}", param_hint="--to"
+            f"{target!r} is not one of {', '.join(sorted(host.convert_targets()))}",
+            param_hint="--to",
         )
+    return rendered
+
+
+def _writable(host: PluginHost, message: Any, target: str) -> bool:
+    """Whether ``target``'s writer holds ``message`` on its own (``--force`` after a refusal)."""
     try:
-        with output_stream(output) as stream:
-            stream.write(rendered)
-    except OutputError as exc:
-        output_failed(exc)
-    if rejected:
-        sys.exit(EXIT_NOT_ACCEPTED)
+        _write_messages(host, [message], target)
+    except ValueError:
+        return False
+    return True
 
 
 main.add_command(registry)

@@ -3,11 +3,18 @@
 Segments are built as pydifact ``Segment`` objects and written by pydifact's serializer, so
 release characters are applied the one standard way. Output is deterministic: the UNB date is
 the document's own date, the control reference is derived from the message id.
+
+Nothing is cut to fit: each message's segments go through the reader's own checks (branching
+order, repetitions, element lengths) before anything is serialized, and a value that does not fit
+— also one too long for the components and segments long text is spread over — is refused with a
+``ValueError`` naming the message, the field and the limit, as is a control character (EDIFACT
+text cannot carry one).
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -17,6 +24,7 @@ from pydifact.segments import Segment
 from pydifact.serializer import Serializer
 
 from customs_engine.adapters.edifact.references import message_reference
+from customs_engine.adapters.edifact.structure import check_lengths, validate
 from customs_engine.core.dates import IST
 from customs_engine.core.models import (
     BillOfEntry,
@@ -46,6 +54,44 @@ MODE_CODES = {Mode.SEA: "1", Mode.RAIL: "2", Mode.ROAD: "3", Mode.AIR: "4"}
 CONVEYANCE_CODES = {Conveyance.VESSEL: "1", Conveyance.AIRCRAFT: "4", Conveyance.VEHICLE: "3"}
 FREE_TEXT_WIDTH = 70  # 4440 an..70, five per C108
 NAME_WIDTH = 35  # 3036 an..35, five per C080
+NAME_PARTS = 5
+#: C0 controls and DEL: no EDIFACT character set carries them, and our reader refuses them
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+#: what a segment carries, by tag and qualifier (``None``: any qualifier), to name it in refusals
+FIELDS = {
+    ("BGM", "929"): "message id (declarant's reference)",
+    ("BGM", "85"): "IGM number",
+    ("LOC", "22"): "port code",
+    ("LOC", "60"): "port code",
+    ("LOC", "35"): "consigned from",
+    ("LOC", "9"): "port of loading",
+    ("LOC", "27"): "country of origin",
+    ("LOC", "125"): "last port of call",
+    ("RFF", "AFB"): "manifest IGM number, line and subline",
+    ("RFF", "BM"): "B/L number",
+    ("RFF", "ABT"): "Bill of Entry number",
+    ("RFF", "ACE"): "ex-bond of",
+    ("RFF", "VA"): "importer GSTIN",
+    ("RFF", "AHP"): "importer PAN",
+    ("RFF", "ABE"): "message id",
+    ("NAD", "IM"): "importer",
+    ("NAD", "CB"): "broker",
+    ("NAD", "CN"): "consignee",
+    ("NAD", "AM"): "certificate agency",
+    ("FTX", "AAA"): "description",
+    ("FTX", "ZZZ"): "attribute",
+    ("MOA", "40"): "value (INR)",
+    ("MOA", "38"): "foreign value",
+    ("DOC", "911"): "licence",
+    ("DOC", "ZZZ"): "certificate",
+    ("CST", None): "item number and HS code",
+    ("MEA", None): "quantity or weight and its unit",
+    ("CUX", None): "currency and exchange rate",
+    ("TDT", None): "voyage, carrier or vessel name",
+    ("GID", None): "packages and their kind",
+    ("CNI", None): "line number",
+    ("DTM", None): "date",
+}
 
 
 def chunks(text: str, width: int) -> list[str]:
@@ -97,7 +143,8 @@ def attribute(name: str, value: object) -> Segment:
 def party(qualifier: str, code: str | None, name: str | None) -> Segment:
     elements: list[str | list[str]] = [qualifier, [code or "", "", "ZZZ"]]
     if name:
-        elements += ["", _composite(chunks(name, NAME_WIDTH)[:5])]
+        # every part, also beyond the fifth: ``refusals`` names a name too long for C080
+        elements += ["", _composite(chunks(name, NAME_WIDTH))]
     return Segment("NAD", *elements)
 
 
@@ -363,26 +410,75 @@ def interchange(
         stamp = [when.strftime("%y%m%d"), "0000"]
     segs = [Segment("UNB", ["UNOC", "3"], SENDER, RECIPIENT, stamp, reference)]
     for ref, identifier, body in messages:
-        segs.append(Segment("UNH", ref, identifier))
-        segs += body
-        segs.append(Segment("UNT", str(len(body) + 2), ref))
+        segs += _enveloped(ref, identifier, body)
     segs.append(Segment("UNZ", str(len(messages)), reference))
     text = Serializer(CHARACTERS).serialize(segs, with_una_header=True, break_lines=True)
     return text.encode("utf-8")
 
 
+def _enveloped(ref: str, identifier: list[str], body: list[Segment]) -> list[Segment]:
+    return [Segment("UNH", ref, identifier), *body, Segment("UNT", str(len(body) + 2), ref)]
+
+
 def _rendered(
     message: BillOfEntry | ImportGeneralManifest,
 ) -> tuple[tuple[str, list[str], list[Segment]], date | datetime]:
+    """The message's reference, identifier and body, checked (``ValueError`` naming what cannot
+    be written)."""
     if isinstance(message, BillOfEntry):
         body = cusdec_body(message)
-        identifier = ["CUSDEC", "D", "96B", "UN"]
+        identifier, tree = ["CUSDEC", "D", "96B", "UN"], "CUSDEC_D96B"
         when: date | datetime = message.presented_at
     else:
         body = cuscar_body(message)
-        identifier = ["CUSCAR", "D", "95B", "UN"]
+        identifier, tree = ["CUSCAR", "D", "95B", "UN"], "CUSCAR_D95B"
         when = message.filed_at or message.igm_date or date(2000, 1, 1)
-    return (message_reference(message.message_id), identifier, body), when
+    ref = message_reference(message.message_id)
+    problems = refusals(_enveloped(ref, identifier, body), tree)
+    if problems:
+        raise ValueError("\n".join(f"message {message.message_id}: {p}" for p in problems))
+    return (ref, identifier, body), when
+
+
+def refusals(segments: list[Segment], tree: str) -> list[str]:
+    """Why ``segments`` (one message, UNH…UNT) cannot be written: what our reader would refuse
+    (branching order, repetitions, element lengths) and control characters."""
+    problems = [*validate(segments, tree), *check_lengths(segments)]
+    found = [(p.index, p.text) for p in problems]
+    for index, seg in enumerate(segments):
+        name = seg.elements[3] if seg.tag == "NAD" and len(seg.elements) > 3 else ""
+        if isinstance(name, list) and len(name) > NAME_PARTS:
+            size = len("".join(name))
+            found.append(
+                (
+                    index,
+                    f"the name has {size} characters, at most {NAME_PARTS * NAME_WIDTH} fit "
+                    f"(C080: {NAME_PARTS} × {NAME_WIDTH})",
+                )
+            )
+        for element in seg.elements:
+            for text in element if isinstance(element, list) else [element]:
+                control = _CONTROL.search(text)
+                if control is not None:
+                    code = f"U+{ord(control.group()):04X}"
+                    found.append((index, f"{text!r} holds the control character {code}"))
+    return [f"{_field(segments, index)}: {text}" for index, text in sorted(found)]
+
+
+def _field(segments: list[Segment], index: int) -> str:
+    """The field segment ``index`` carries, its item or line, and the segment as written."""
+    seg = segments[index]
+    qualifier = seg.elements[0] if seg.elements else ""
+    if isinstance(qualifier, list):
+        qualifier = qualifier[0] if qualifier else ""
+    name = FIELDS.get((seg.tag, qualifier)) or FIELDS.get((seg.tag, None)) or seg.tag
+    owner = next((s for s in reversed(segments[: index + 1]) if s.tag in ("CST", "CNI")), None)
+    if owner is not None and owner.elements and owner.elements[0]:
+        first = owner.elements[0]
+        name = f"{'item' if owner.tag == 'CST' else 'line'} {first}: {name}"
+    written = Serializer(CHARACTERS).serialize([seg], with_una_header=False).rstrip("'\n")
+    shown = _CONTROL.sub(lambda control: f"\\x{ord(control.group()):02x}", written)
+    return f"{name} ({shown[:60]}{'…' if len(shown) > 60 else ''})"
 
 
 def write(message: BillOfEntry | ImportGeneralManifest) -> bytes:
@@ -391,8 +487,16 @@ def write(message: BillOfEntry | ImportGeneralManifest) -> bytes:
 
 
 def write_all(messages: Sequence[BillOfEntry | ImportGeneralManifest]) -> bytes:
-    """One interchange holding every message; dated and referenced by the first."""
-    rendered = [_rendered(message) for message in messages]
+    """One interchange holding every message; dated and referenced by the first. A message that
+    cannot be written is a ``ValueError`` naming every such message and why."""
+    rendered, refused = [], []
+    for message in messages:
+        try:
+            rendered.append(_rendered(message))
+        except ValueError as exc:
+            refused.append(str(exc))
+    if refused:
+        raise ValueError("\n".join(refused))
     return interchange(
         [body for body, _ in rendered], rendered[0][1], control_reference(messages[0].message_id)
     )

@@ -1,4 +1,10 @@
-"""Write canonical messages as customs-engine ICEGATE-style XML (the inverse of ``reader``)."""
+"""Write canonical messages as customs-engine ICEGATE-style XML (the inverse of ``reader``).
+
+What is written always passes the shipped XSD: each message of the document is validated against
+it (as the reader does), and a message that fails — or holds a character XML cannot carry — is a
+``ValueError`` naming the message and, for each schema error, its line in the document and the
+schema's message (element and value).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,7 @@ from decimal import Decimal
 
 from lxml import etree
 
-from customs_engine.adapters.icegate_xml.reader import NAMESPACE, NS
+from customs_engine.adapters.icegate_xml.reader import NAMESPACE, NS, schema
 from customs_engine.core.models import (
     BillOfEntry,
     GoodsItem,
@@ -36,17 +42,26 @@ def _add(
     if value is None:
         return None
     node = etree.SubElement(parent, f"{NS}{name}")
-    node.text = _format(value)
-    for key, attr in attrs.items():
-        if attr is not None:
-            node.set(key, _format(attr))
+    text = _format(value)
+    try:
+        node.text = text
+    except ValueError as exc:  # lxml refuses control characters and the like
+        raise ValueError(f"<{name}> {text!r} holds a character XML cannot carry") from exc
+    _attrs(node, attrs.items())
     return node
 
 
 def _attrs(node: etree._Element, pairs: Iterable[tuple[str, object]]) -> None:
     for key, value in pairs:
         if value is not None:
-            node.set(key, _format(value))
+            text = _format(value)
+            try:
+                node.set(key, text)
+            except ValueError as exc:
+                raise ValueError(
+                    f"<{etree.QName(node).localname} {key}> {text!r} holds a character XML "
+                    "cannot carry"
+                ) from exc
 
 
 def bill_of_entry_element(boe: BillOfEntry) -> etree._Element:
@@ -197,23 +212,54 @@ def _goods_fields(node: etree._Element, goods: ManifestLine | GoodsItem) -> None
 
 
 def _element(message: BillOfEntry | ImportGeneralManifest) -> etree._Element:
-    return (
-        bill_of_entry_element(message)
-        if isinstance(message, BillOfEntry)
-        else manifest_element(message)
-    )
+    try:
+        return (
+            bill_of_entry_element(message)
+            if isinstance(message, BillOfEntry)
+            else manifest_element(message)
+        )
+    except ValueError as exc:
+        raise ValueError(f"message {message.message_id}: {exc}") from exc
 
 
 def write(message: BillOfEntry | ImportGeneralManifest) -> bytes:
-    return etree.tostring(
-        _element(message), xml_declaration=True, encoding="UTF-8", pretty_print=True
-    )
+    """The message as an XML document; ``ValueError`` when it would fail the XSD."""
+    return write_all([message])
 
 
 def write_all(messages: Sequence[BillOfEntry | ImportGeneralManifest]) -> bytes:
-    """One message as its own root; several under a ``<Messages>`` wrapper."""
-    if len(messages) == 1:
-        return write(messages[0])
-    root = etree.Element(f"{NS}Messages", nsmap={None: NAMESPACE})
-    root.extend(_element(message) for message in messages)
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    """One message as its own root; several under a ``<Messages>`` wrapper. ``ValueError``
+    naming every message that cannot be written, and why, when any cannot."""
+    elements, refused = [], []
+    for message in messages:
+        try:
+            elements.append(_element(message))
+        except ValueError as exc:
+            refused.append(str(exc))
+    if refused:
+        raise ValueError("\n".join(refused))
+    if len(elements) == 1:
+        [root] = elements
+    else:
+        root = etree.Element(f"{NS}Messages", nsmap={None: NAMESPACE})
+        root.extend(elements)
+    document = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    _check(document, messages)
+    return document
+
+
+def _check(document: bytes, messages: Sequence[BillOfEntry | ImportGeneralManifest]) -> None:
+    """Validate each message of ``document`` against the XSD, read back as written so that
+    errors carry the lines of the document."""
+    root = etree.fromstring(document)
+    written = [root] if len(messages) == 1 else list(root)
+    validator = schema()
+    refused = []
+    for message, element in zip(messages, written, strict=True):
+        if not validator.validate(element):
+            refused += [
+                f"message {message.message_id}: line {error.line}: {error.message.replace(NS, '')}"
+                for error in validator.error_log
+            ]
+    if refused:
+        raise ValueError("\n".join(refused))

@@ -1,0 +1,113 @@
+"""The wire-format writers refuse a message they cannot hold — a value the XSD refuses, a value
+too long for its EDIFACT element, a control character — with a ``ValueError`` naming the message,
+the field and the limit; they never write it cut or invalid. Valid messages are written as ever."""
+
+from __future__ import annotations
+
+import pytest
+
+from customs_engine.adapters.edifact import writer as edifact_writer
+from customs_engine.adapters.edifact.reader import read as read_edifact
+from customs_engine.adapters.icegate_xml import writer as xml_writer
+from customs_engine.adapters.icegate_xml.reader import read as read_xml
+from customs_engine.core.models import Importer
+from customs_engine.testing import bill_of_entry, item, manifest
+
+
+def _edifact_back(data: bytes) -> list:
+    parsed = read_edifact(data)
+    assert all(p.findings == [] for p in parsed), [p.findings for p in parsed]
+    return [p.message for p in parsed]
+
+
+# -- XML --------------------------------------------------------------------------------------
+
+
+def test_xml_a_valid_message_is_written_and_reads_back() -> None:
+    boe = bill_of_entry()
+    (parsed,) = read_xml(xml_writer.write(boe), "boe.xml")
+    assert parsed.findings == [] and parsed.message == boe
+
+
+@pytest.mark.parametrize(
+    ("fields", "element", "value"),
+    [
+        ({"consigned_from": "USA"}, "ConsignedFrom", "USA"),
+        ({"port_of_loading": "NEW YORK"}, "PortOfLoading", "NEW YORK"),
+    ],
+)
+def test_xml_a_value_the_schema_refuses_is_refused_with_its_line(
+    fields: dict[str, str], element: str, value: str
+) -> None:
+    with pytest.raises(ValueError) as refused:
+        xml_writer.write(bill_of_entry(message_id="BE-BAD", **fields))
+    text = str(refused.value)
+    assert "message BE-BAD: line " in text and f"'{element}'" in text and f"'{value}'" in text
+
+
+def test_xml_a_description_over_the_schema_length_is_refused() -> None:
+    boe = bill_of_entry(item(description="X" * 700))
+    with pytest.raises(ValueError, match="Description"):
+        xml_writer.write(boe)
+
+
+def test_xml_a_control_character_is_refused_naming_the_element() -> None:
+    boe = bill_of_entry(item(description="PART\x01ONE"), message_id="BE-CTL")
+    with pytest.raises(ValueError, match=r"message BE-CTL: <Description> .*cannot carry"):
+        xml_writer.write(boe)
+
+
+def test_xml_only_the_messages_that_fail_are_named() -> None:
+    good, bad = bill_of_entry(message_id="BE-GOOD"), bill_of_entry(message_id="BE-BAD", mode="SEA")
+    bad = bad.model_copy(update={"consigned_from": "USA"})
+    with pytest.raises(ValueError) as refused:
+        xml_writer.write_all([good, bad, manifest()])
+    assert "BE-BAD" in str(refused.value) and "BE-GOOD" not in str(refused.value)
+
+
+# -- EDIFACT ----------------------------------------------------------------------------------
+
+
+def _named(name: str) -> Importer:
+    return Importer(iec="AAPFU0939F", name=name)
+
+
+def test_edifact_a_name_that_fills_the_five_components_is_written_whole() -> None:
+    boe = bill_of_entry(importer=_named("N" * 175))
+    assert _edifact_back(edifact_writer.write(boe)) == [boe]
+
+
+def test_edifact_a_name_beyond_the_five_components_is_refused_not_cut() -> None:
+    boe = bill_of_entry(importer=_named("N" * 200), message_id="BE-NAME")
+    with pytest.raises(ValueError) as refused:
+        edifact_writer.write(boe)
+    text = str(refused.value)
+    assert "message BE-NAME: importer" in text and "200 characters" in text and "175" in text
+
+
+def test_edifact_a_long_description_is_spread_over_segments_not_refused() -> None:
+    words = " ".join(f"WORD{n:04d}" for n in range(150))  # about 1350 characters
+    boe = bill_of_entry(item(description=words))
+    assert _edifact_back(edifact_writer.write(boe)) == [boe]
+
+
+def test_edifact_a_message_id_too_long_for_bgm_is_refused() -> None:
+    boe = bill_of_entry(message_id="BE-" + "X" * 57)
+    with pytest.raises(ValueError, match=r"message id.*1004 has 60 characters, at most 35"):
+        edifact_writer.write(boe)
+
+
+def test_edifact_an_item_number_too_long_for_cst_is_refused() -> None:
+    boe = bill_of_entry(item(number=1_000_000))
+    with pytest.raises(ValueError, match=r"item 1000000: .*1496 has 7 characters, at most 6"):
+        edifact_writer.write(boe)
+
+
+def test_edifact_a_control_character_is_refused() -> None:
+    boe = bill_of_entry(item(description="LINE ONE\nLINE TWO"), message_id="BE-NL")
+    with pytest.raises(ValueError, match=r"message BE-NL: item 1: description .*U\+000A"):
+        edifact_writer.write(boe)
+
+
+def test_edifact_a_valid_manifest_is_written_and_reads_back_cleanly() -> None:
+    assert len(_edifact_back(edifact_writer.write(manifest()))) == 1
