@@ -122,6 +122,9 @@ class WireFormat:
       only when it is asked for the next (the engine then checks and writes one message before
       the next is read, so a large file is never held parsed whole);
     * ``write(messages)`` — the messages as one document of this format (``None``: read only);
+      it never writes what its own reader would refuse or what loses data: a message it cannot
+      hold (a value too long for its field, a character the format cannot carry) is a
+      ``ValueError`` naming the message and the field, which ``convert`` reports (exit 1);
     * ``convert_name`` — the name ``customs convert --to`` knows it by (default: ``name``).
     """
 
