@@ -464,6 +464,13 @@ def convert(
                 err=True,
             )
     messages = [p.message for p in parsed if p.message is not None]
+    for partial in (p for p in parsed if p.message is None and not p.findings):
+        click.echo(
+            f"customs: {file}: message {partial.reference or partial.index + 1} is a partial "
+            "amendment (only the lines it changes, as an SCMTR SCA sends them), not a whole "
+            "document: convert the document it amends",
+            err=True,
+        )
     if not messages:
         click.echo(f"customs: {file}: nothing could be converted", err=True)
         sys.exit(EXIT_USAGE)

@@ -273,6 +273,10 @@ class Engine:
             # nothing, uses none of its licences, is not known to later messages and is not
             # committed
             filed = not any(finding.outcome == "reject" for finding in findings)
+            # a partial amendment (no document of its own) is filed only as the new version of
+            # a known document: left partial, it is answered but its own lines are no document
+            if parsed.message is None and self.run.replaces(message) is None:
+                filed = False
             result = self.run.apply_claims(
                 key, claims, self.ctx.registry, filed=filed, message=message
             )

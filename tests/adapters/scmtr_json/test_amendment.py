@@ -84,7 +84,31 @@ def test_sca_of_an_unknown_csn_is_answered_not_stored(load: Any) -> None:
     engine.validate_bytes(dump(import_line(load)), "sce.json")
     [alone] = engine.validate_bytes(dump(sca(load, csn=1234567)), "sca.json")
     assert alone.message.reference == "CSN-INMUN1-1234567-20200820"
-    assert alone.status == "accepted" and alone.document.number is None
+    assert alone.message.function == "amendment"
+    assert (alone.document.port_code, alone.document.number) == ("INMUN1", "1234567")
+    assert str(alone.document.date) == "2020-08-20"
+    assert [(f.rule, f.outcome) for f in alone.findings] == [("CORE-DOC-002", "query")]
     assert engine.run.manifest("1234567") is None
+    assert engine.run.document("CSN-INMUN1-1234567-20200820") is None
     noted = engine.run.manifest("1000007")
     assert noted is not None and [ln.bl_number for ln in noted.lines] == ["AKI0284326"]
+
+
+def test_sca_of_a_csn_known_at_another_port_is_an_unknown_amendment(load: Any) -> None:
+    engine = make_engine()
+    engine.validate_bytes(dump(import_line(load)), "sce.json")  # CSN 1000007 at INMUN1
+    document = sca(load)
+    document["master"]["decRef"]["prtofRptng"] = "INNSA1"
+    [elsewhere] = engine.validate_bytes(dump(document), "sca.json")
+    assert elsewhere.document.port_code == "INNSA1"
+    assert findings_of(elsewhere, "CORE-DOC-002")
+    current = engine.run.manifest("1000007")
+    assert current is not None and [ln.bl_number for ln in current.lines] == ["AKI0284326"]
+
+
+def test_sca_of_a_known_csn_is_no_unknown_amendment(load: Any) -> None:
+    engine = make_engine()
+    engine.validate_bytes(dump(import_line(load)), "sce.json")
+    [amended] = engine.validate_bytes(dump(sca(load)), "sca.json")
+    assert findings_of(amended, "CORE-DOC-002") == []
+    assert findings_of(amended, "CORE-IGM-003")

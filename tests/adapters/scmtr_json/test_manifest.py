@@ -152,7 +152,7 @@ def test_scx_scd_and_sca_are_answered_not_stored(sample_paths: dict[str, Path], 
     assert domestic.status == "accepted" and domestic.message.type == "manifest"
     assert domestic.document.number is None
     [amendment] = engine.validate_bytes(sample_paths[SCA].read_bytes(), "sca.json")
-    assert amendment.status == "accepted"
+    assert amendment.status == "query"  # CORE-DOC-002: its CSN is not known
     assert amendment.message.reference == "CSN-INBOM1-1000126-20200721"
     [exit_] = engine.validate_bytes(sample_paths[SCX].read_bytes(), "scx.json")
     assert exit_.status == "rejected"  # CBIC's own SCX sample breaks CBIC's schema

@@ -13,7 +13,7 @@ from customs_engine.adapters.scmtr_json import ACK_FORMAT, FORMAT, SFL_FORMAT
 from customs_engine.core.formats import ParsedMessage, ResponseFormat, WireFormat
 from customs_engine.core.hookspecs import hookimpl
 from customs_engine.core.ledger.run_view import RunView
-from customs_engine.core.models import ImportGeneralManifest
+from customs_engine.core.models import Function, ImportGeneralManifest
 
 if TYPE_CHECKING:
     from customs_engine.adapters.scmtr_json.replies import AckWriter, SflWriter
@@ -78,17 +78,18 @@ def customs_response_formats() -> list[ResponseFormat]:
 @hookimpl
 def customs_resolve_message(parsed: ParsedMessage, run: RunView) -> ImportGeneralManifest | None:
     """An SCA applied to the manifest of the CSN it names, when the run knows that CSN (stored,
-    or earlier in the run, at the same port); else ``None``: the SCA is answered, not stored —
-    its own lines are not a manifest."""
+    or earlier in the run, at the same port). Else the SCA as it came, an amendment of that CSN
+    holding only the lines it sends: the engine answers it as an amendment of a document it
+    does not know and, as nothing of the CSN is known to replace, files none of it — its own
+    lines are not a manifest."""
     echo = parsed.echo or {}
     if parsed.format != FORMAT or echo.get("event") != "SCA" or "amendment" not in echo:
         return None
     sca = ImportGeneralManifest.model_validate(echo["amendment"])
-    if not sca.igm_number:
-        return None
-    current = run.manifest(sca.igm_number, sca.igm_date)
+    sca = sca.model_copy(update={"function": Function.AMENDMENT})
+    current = run.manifest(sca.igm_number, sca.igm_date) if sca.igm_number else None
     if current is None or current.port_code != sca.port_code:
-        return None
+        return sca
     from customs_engine.adapters.scmtr_json import amendment
 
     return amendment.apply(current, sca, echo.get("actions") or [])

@@ -58,11 +58,12 @@ def check_lifecycle(
         ]
     verb = "amendment" if message.function == Function.AMENDMENT else "cancellation"
     if current is None:
-        consequence = (
-            "it is checked and debited as an original"
-            if verb == "amendment"
-            else "nothing is credited back"
-        )
+        if verb == "cancellation":
+            consequence = "nothing is credited back"
+        elif isinstance(message, BillOfEntry):
+            consequence = "it is checked and debited as an original"
+        else:  # a manifest's amendment may hold only the lines it changes (an SCMTR SCA)
+            consequence = "it is checked as it came"
         return [
             RULES["CORE-DOC-002"].finding(
                 "query",
