@@ -232,8 +232,11 @@ def customs_resolve_message(
     amendment is no document of its own: the adapter keeps it in ``parsed.echo``). Return the
     complete new version —
     same ``message_id`` as the document it amends, ``function`` amendment — and the engine checks,
-    records and commits that instead of ``parsed.message``. Return ``None`` when the message is
-    not yours or already whole. **First-non-None.**
+    records and commits that instead of ``parsed.message``. When the run does not know the
+    document it amends, return the partial message itself as that amendment: the engine answers
+    it (an amendment of an unknown document) but never files or commits it, as it files a partial
+    amendment only over a known version. Return ``None`` when the message is not yours or already
+    whole. **First-non-None.**
     """
 
 
