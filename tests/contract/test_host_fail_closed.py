@@ -230,3 +230,79 @@ def test_a_finding_with_an_undeclared_outcome_is_reported() -> None:
     response = make_engine(only=[], extra=[("holds", Holds())]).validate_message(bill_of_entry())
     failure = assert_finding(response, "CORE-PLUGIN-001", message_contains="'holds'")
     assert "not declared with the outcome 'info'" in failure.message
+
+
+class Misbehaves:
+    """A probe whose hooks raise or answer with what the contract does not allow."""
+
+    def __init__(self, hook: str, answer: object) -> None:
+        self.hook, self.answer = hook, answer
+
+    @hookimpl
+    def customs_check_bill_of_entry(self, boe: BillOfEntry) -> object:
+        return self._answer("customs_check_bill_of_entry")
+
+    @hookimpl
+    def customs_fees(self, boe: BillOfEntry) -> object:
+        return self._answer("customs_fees")
+
+    @hookimpl
+    def customs_authorisations(self, boe: BillOfEntry) -> object:
+        return self._answer("customs_authorisations")
+
+    @hookimpl
+    def customs_routing(self, boe: BillOfEntry) -> object:
+        return self._answer("customs_routing")
+
+    @hookimpl
+    def customs_rate_date(self, boe: BillOfEntry) -> object:
+        return self._answer("customs_rate_date")
+
+    def _answer(self, hook: str) -> object:
+        if hook != self.hook:
+            return None
+        if isinstance(self.answer, Exception):
+            raise self.answer
+        return self.answer
+
+
+FINDING = Finding(rule="CORE-PLUGIN-001", scheme="core", outcome="info", message="m", reference="r")
+
+
+@pytest.mark.parametrize(
+    ("hook", "answer"),
+    [
+        ("customs_fees", RuntimeError("fees down")),
+        ("customs_fees", [FINDING]),
+        ("customs_fees", "oops"),
+        ("customs_check_bill_of_entry", "oops"),
+        ("customs_check_bill_of_entry", FINDING),
+        ("customs_check_bill_of_entry", [{"rule": "X"}]),
+        ("customs_check_bill_of_entry", 42),
+        ("customs_authorisations", [FINDING]),
+        ("customs_routing", "5E"),
+        ("customs_rate_date", "2026-03-09"),
+    ],
+)
+def test_a_hook_that_raises_or_answers_out_of_contract_fails_the_message_closed(
+    hook: str, answer: object
+) -> None:
+    """Never a crash of the run: the message gets CORE-PLUGIN-001 naming plugin and hook."""
+    engine = make_engine(only=["core"], extra=[("misbehaves", Misbehaves(hook, answer))])
+    response = engine.validate_message(bill_of_entry())
+    failure = assert_finding(response, "CORE-PLUGIN-001", outcome="reject")
+    assert "'misbehaves'" in failure.message and hook in failure.message
+    assert response.status == "rejected"
+
+
+def test_a_hook_answering_within_contract_is_quiet() -> None:
+    """An empty list, None and a tuple of the right kind are all fine."""
+    for hook, answer in [
+        ("customs_fees", []),
+        ("customs_check_bill_of_entry", ()),
+        ("customs_routing", None),
+    ]:
+        engine = make_engine(only=["core"], extra=[("fine", Misbehaves(hook, answer))])
+        assert "CORE-PLUGIN-001" not in {
+            f.rule for f in engine.validate_message(bill_of_entry()).findings
+        }

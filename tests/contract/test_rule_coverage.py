@@ -44,7 +44,6 @@ KNOWN_NOT_QUIET = frozenset(
         "CORE-IGM-002",
         "CORE-LIC-002",
         "CORE-LIC-003",
-        "CORE-PLUGIN-001",
         "CORE-SYNTAX-001",
         "ICES-VAL-001",
         "IMS-EXM-004",

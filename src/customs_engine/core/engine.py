@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import traceback
 from collections.abc import Iterable, Iterator
+from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -202,12 +203,12 @@ class Engine:
             )
             message = valued
             findings += self._collect("customs_check_bill_of_entry", boe=message, ctx=self.ctx)
-            fees += self._collect("customs_fees", boe=message, ctx=self.ctx)
+            for fee in self._collect("customs_fees", boe=message, ctx=self.ctx):
+                (findings if isinstance(fee, Finding) else fees).append(fee)
             for part in self._collect("customs_authorisations", boe=message, ctx=self.ctx):
                 (findings if isinstance(part, Finding) else claims).append(part)
-            answer = self.host.call_first("customs_routing", boe=message, ctx=self.ctx)
-            findings += self._failures(answer.failures)
-            routing = answer.result
+            routing, failures = self._first(Routing, "customs_routing", boe=message, ctx=self.ctx)
+            findings += failures
         else:
             findings += self._collect("customs_check_manifest", manifest=message, ctx=self.ctx)
         return Assessment(
@@ -240,9 +241,14 @@ class Engine:
         uses = []
         credits: list[Credit] = []
         rate_date = None
-        whole = self.host.call_first("customs_resolve_message", parsed=parsed, run=self.view)
-        findings += self._failures(whole.failures)
-        message = whole.result if whole.result is not None else message
+        whole, failures = self._first(
+            BillOfEntry | ImportGeneralManifest,
+            "customs_resolve_message",
+            parsed=parsed,
+            run=self.view,
+        )
+        findings += failures
+        message = whole if whole is not None else message
         if message is not None:
             key = assessment.key or message_key(parsed.message or message)
             self.run.current_key = key
@@ -262,11 +268,10 @@ class Engine:
             claims: list[AuthorisationClaim] = []
             if isinstance(message, BillOfEntry):
                 if message.function != Function.CANCELLATION:
-                    answer = self.host.call_first(
-                        "customs_rate_date", boe=message, ctx=self.ctx, run=self.view
+                    rate_date, failures = self._first(
+                        date, "customs_rate_date", boe=message, ctx=self.ctx, run=self.view
                     )
-                    findings += self._failures(answer.failures)
-                    rate_date = answer.result
+                    findings += failures
                 claims = list(assessment.claims)
             findings = self._checked(findings)
             # a rejected message cannot proceed: it is not filed, so it debits and credits
@@ -358,11 +363,16 @@ class Engine:
         declared without the outcome ``reject``) is replaced by a ``CORE-PLUGIN-001`` finding.
         """
         out: list[Any] = []
+        expected = _RETURNS[hook_name]
         for call in self.host.call_each(hook_name, only=only, **kwargs):
             if call.error is not None:
                 out.append(self._plugin_failure(call.hook, call.error, call.plugin))
                 continue
-            for part in call.result or ():
+            parts = _parts(call.result, expected)
+            if isinstance(parts, TypeError):  # fail closed: what it returned cannot be used
+                out.append(self._plugin_failure(call.hook, parts, call.plugin))
+                continue
+            for part in parts:
                 problem = (
                     self.host.shortfall_problem(part.shortfall_rule)
                     if isinstance(part, AuthorisationClaim)
@@ -374,6 +384,16 @@ class Engine:
                     else self._plugin_failure(call.hook, ValueError(problem), call.plugin)
                 )
         return out
+
+    def _first(self, kind: Any, hook_name: str, **kwargs: Any) -> tuple[Any, list[Finding]]:
+        """A first-non-None hook's answer when it is a ``kind`` (else ``None``), and the
+        failures: plugins that raised, and one whose answer is not a ``kind`` (fail closed)."""
+        answer = self.host.call_first(hook_name, **kwargs)
+        failures = self._failures(answer.failures)
+        if answer.result is None or isinstance(answer.result, kind):
+            return answer.result, failures
+        wrong = TypeError(f"returned {_shown(answer.result)}, not {_named(kind)}")
+        return None, [*failures, self._plugin_failure(hook_name, wrong, answer.plugin or "?")]
 
     def _failures(self, calls: Iterable[ImplCall]) -> list[Finding]:
         return [
@@ -474,3 +494,37 @@ def _document(message: BillOfEntry | ImportGeneralManifest | None) -> DocumentIn
             number=message.igm_number, port_code=message.port_code, date=message.igm_date, iec=None
         )
     return DocumentInfo()
+
+
+#: what each collected hook's list may hold (anything else fails the plugin closed)
+_RETURNS: dict[str, tuple[type, ...]] = {
+    "customs_check_bill_of_entry": (Finding,),
+    "customs_check_manifest": (Finding,),
+    "customs_fees": (Fee,),
+    "customs_authorisations": (AuthorisationClaim,),
+    "customs_check_in_sequence": (Finding, Fee),
+}
+
+
+def _parts(result: Any, expected: tuple[type, ...]) -> list[Any] | TypeError:
+    """A collected hook's answer as a list of ``expected`` items, or why it is not one (a
+    string, a mapping or a single model is not a list of them, though each can be iterated)."""
+    if result is None:
+        return []
+    if isinstance(result, str | bytes | BaseModel) or not isinstance(result, Iterable):
+        return TypeError(f"returned {_shown(result)}, not a list of {_named(expected)}")
+    parts = list(result)
+    wrong = next((part for part in parts if not isinstance(part, expected)), None)
+    if wrong is not None:
+        return TypeError(f"returned a list holding {_shown(wrong)}, not only {_named(expected)}")
+    return parts
+
+
+def _named(kind: Any) -> str:
+    kinds = kind if isinstance(kind, tuple) else getattr(kind, "__args__", (kind,))
+    return " or ".join(k.__name__ for k in kinds)
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return f"{type(value).__name__} {text[:80]}{'…' if len(text) > 80 else ''}"
