@@ -4,6 +4,7 @@ of that file; the same answer on SQLite and PostgreSQL (issue 18 items 3, 4 and 
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -161,7 +162,7 @@ def test_bad_values_are_refused_before_the_database_sees_them(
         ),
         (
             '{"kind": "authorisation", "scheme": "IMS", "number": "X", "quantity": 1e999}',
-            "as strings",
+            "not a plain non-negative number",
         ),
         (
             '{"kind": "authorisation", "scheme": "IMS", "number": "X", "quantity": NaN}',
@@ -192,3 +193,23 @@ def test_a_csv_field_over_the_csv_module_limit_is_a_line_problem(db: str, tmp_pa
     assert result.exit_code == 1 and f"{path}:2: longer than 65536 characters" in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert stored(db) == []
+
+
+def test_json_numbers_with_a_fraction_are_read_as_the_decimals_they_spell(
+    db: str, tmp_path: Path
+) -> None:
+    """``90.5`` and ``5000000.00`` as JSON numbers, not strings: exact, never via float."""
+    path = tmp_path / "rows.jsonl"
+    path.write_text(
+        '{"kind": "authorisation", "scheme": "IMS", "number": "IMS-F", "iec": "AAPFU0939F", '
+        '"issued_on": "2026-01-05", "quantity": 100.125, "unit": "NOS", '
+        '"value_inr": 5000000.10}\n'
+    )
+    result = run(db, path)
+    assert result.exit_code == 0, result.output
+    store = SqlRegistry.open(db)
+    try:
+        [record] = store.records(number="IMS-F")
+    finally:
+        store.close()
+    assert (record.quantity, record.value_inr) == (Decimal("100.125"), Decimal("5000000.10"))

@@ -153,11 +153,9 @@ def _csv_rows(path: str, lines: Iterator[tuple[int, str | None]]) -> Iterator[Ro
 
 
 class _JsonNumber(str):
-    """A JSON integer kept as its digits (never converted: no 4,300-digit limit)."""
-
-
-def _refuse_float(text: str) -> Any:
-    raise ValueError(f"{text[:40]}: write numbers with a fraction or exponent as strings")
+    """A JSON number kept as the text it was written as (never converted to ``int`` or
+    ``float``: no 4,300-digit limit, no binary rounding of ``90.5`` or ``5000000.00``); the
+    record reads it as the exact decimal it spells, as it reads a number written as a string."""
 
 
 def _refuse_constant(text: str) -> Any:
@@ -184,7 +182,7 @@ def _jsonl_rows(lines: Iterator[tuple[int, str | None]]) -> Iterator[Row]:
             value = json.loads(
                 text,
                 parse_int=_JsonNumber,
-                parse_float=_refuse_float,
+                parse_float=_JsonNumber,
                 parse_constant=_refuse_constant,
                 object_pairs_hook=_no_duplicate_keys,
             )
