@@ -105,32 +105,63 @@ def test_compiled_walk_finds_what_asking_every_entry_finds(case) -> None:
     assert structure.validate(segments, name) == expected_validate(tags, name)
 
 
-def expected_lengths(segments: list[Segment]) -> list[Problem]:
-    """Every rule asked in turn (the check before it was compiled)."""
+def expected_lengths(segments: list[Segment], directory: str | None = None) -> list[Problem]:
+    """Every rule asked in turn (the check before it was compiled): the segment's count of data
+    elements, then each element's count of components and its length rules."""
+    where = (
+        f"UNTDID D.{directory[1:]} segment directory"
+        if directory
+        else "UNTDID D.96B / D.95B segment directory"
+    )
     problems = []
     for index, seg in enumerate(segments):
-        for rule in structure.element_lengths().get(seg.tag, []):
-            if rule.element >= len(seg.elements):
-                continue
-            value = seg.elements[rule.element]
-            if isinstance(value, list):
-                if rule.component >= len(value):
-                    continue
-                text = value[rule.component]
-            elif rule.component:
-                continue
-            else:
-                text = value
-            size = sum(ch.isdigit() for ch in text) if rule.numeric else len(text)
-            if size > rule.max:
-                kind = "digits" if rule.numeric else "characters"
-                problems.append(
-                    Problem(
-                        index,
-                        f"data element {rule.data_element} has {size} {kind}, "
-                        f"at most {rule.max} allowed",
-                    )
+        layout = structure.segment_layouts(directory).get(seg.tag)
+        rules = structure.element_lengths().get(seg.tag, [])
+        if layout is not None and any(seg.elements[len(layout) :]):
+            count = max(k + 1 for k, value in enumerate(seg.elements) if value)
+            problems.append(
+                Problem(
+                    index,
+                    f"{seg.tag} has {count} data elements, at most {len(layout)} allowed ({where})",
+                    "structure",
                 )
+            )
+        for element in sorted({rule.element for rule in rules} | set(range(len(layout or ())))):
+            if element >= len(seg.elements):
+                continue
+            value = seg.elements[element]
+            part = layout[element] if layout is not None and element < len(layout) else None
+            if part is not None and isinstance(value, list) and len(value) > part.components:
+                if part.components == 1:
+                    text = (
+                        f"data element {part.name} ({seg.tag} element {element + 1}) is "
+                        f"simple, got {len(value)} components"
+                    )
+                else:
+                    text = (
+                        f"composite {part.name} ({seg.tag} element {element + 1}) has "
+                        f"{len(value)} components, at most {part.components} allowed"
+                    )
+                problems.append(Problem(index, f"{text} ({where})", "structure"))
+            for rule in (rule for rule in rules if rule.element == element):
+                if isinstance(value, list):
+                    if rule.component >= len(value):
+                        continue
+                    text = value[rule.component]
+                elif rule.component:
+                    continue
+                else:
+                    text = value
+                size = sum(ch.isdigit() for ch in text) if rule.numeric else len(text)
+                if size > rule.max:
+                    kind = "digits" if rule.numeric else "characters"
+                    problems.append(
+                        Problem(
+                            index,
+                            f"data element {rule.data_element} has {size} {kind}, "
+                            f"at most {rule.max} allowed",
+                        )
+                    )
     return problems
 
 
@@ -138,12 +169,14 @@ values = st.text(st.sampled_from("A9.-٣"), max_size=90)
 elements = st.one_of(values, st.lists(values, max_size=9))
 segments = st.builds(
     lambda tag, parts: _new_segment(tag, parts),
-    st.sampled_from([*sorted(structure.element_lengths()), "XYZ"]),
+    st.sampled_from([*sorted({*structure.element_lengths(), *structure.segment_layouts()}), "XYZ"]),
     st.lists(elements, max_size=9),
 )
 
 
-@given(st.lists(segments, max_size=12))
+@given(st.lists(segments, max_size=12), st.sampled_from([None, *structure.DIRECTORIES]))
 @settings(max_examples=500, deadline=None)
-def test_compiled_length_checks_find_what_every_rule_finds(segs: list[Segment]) -> None:
-    assert check_lengths(segs) == expected_lengths(segs)
+def test_compiled_length_checks_find_what_every_rule_finds(
+    segs: list[Segment], directory: str | None
+) -> None:
+    assert check_lengths(segs, directory) == expected_lengths(segs, directory)

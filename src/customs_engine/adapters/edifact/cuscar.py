@@ -23,6 +23,18 @@ FUNCTIONS = {"9": Function.ORIGINAL, "4": Function.AMENDMENT, "1": Function.CANC
 CONVEYANCES = {"1": Conveyance.VESSEL, "4": Conveyance.AIRCRAFT, "3": Conveyance.VEHICLE}
 MANIFEST_CODES = ("85",)
 HEADER_DATES = {"132": "expected_arrival", "178": "arrived_at", "151": "entry_inwards_at"}
+#: header field → the segment (tag, qualifier) that gives it
+HEADER_SEGMENTS: dict[str, tuple[str, str | None]] = {
+    **{field: ("DTM", qualifier) for qualifier, field in HEADER_DATES.items()},
+    "filed_at": ("DTM", "137"),
+    "igm_date": ("DTM", "137"),
+    "port_code": ("LOC", "60"),
+    "last_port_of_call": ("LOC", "125"),
+    "conveyance": ("TDT", "20"),
+    "voyage": ("TDT", "20"),
+    "carrier": ("TDT", "20"),
+    "vessel_name": ("TDT", "20"),
+}
 
 
 class CuscarReader(MessageReader):
@@ -196,7 +208,22 @@ class CuscarReader(MessageReader):
         try:
             return ImportGeneralManifest.model_validate(igm)
         except ValidationError as exc:
-            for error in exc.errors()[:10]:
-                where = ".".join(str(part) for part in error["loc"])
-                self.problem(f"{where}: {error['msg']}", index=0, field=where)
+            self.refused(exc, self._place)
             return None
+
+    def _place(self, loc: tuple[int | str, ...]) -> int:
+        """The segment that gave the field at ``loc``: a line's CNI, the header segment of a
+        header field, else BGM."""
+        segments = self.raw.segments
+        wanted: tuple[str, str | None] = ("BGM", None)
+        if loc[0] == "lines" and len(loc) > 1 and isinstance(loc[1], int):
+            cnis = [k for k, seg in enumerate(segments) if seg.tag == "CNI"]
+            if loc[1] < len(cnis):
+                return cnis[loc[1]]
+        elif isinstance(loc[0], str) and loc[0] in HEADER_SEGMENTS:
+            wanted = HEADER_SEGMENTS[loc[0]]
+        tag, qualifier = wanted
+        for index, seg in enumerate(segments):
+            if seg.tag == tag and (qualifier is None or component(seg, 0, 0) == qualifier):
+                return index
+        return 0

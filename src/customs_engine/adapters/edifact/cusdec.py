@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import ValidationError
+from pydifact.segments import Segment
 
 from customs_engine.adapters.edifact.elements import component, first_components, text_of
 from customs_engine.adapters.edifact.reading import (
@@ -41,6 +42,19 @@ HS_LISTS = ("122", "108")
 #: the DTM that dates a header reference: group → (DTM qualifier, manifest field)
 RFF_DATES = {"RFF:AFB": ("171", "igm_date"), "RFF:BM": ("95", "bl_date")}
 HEADER_LOCATIONS = {"22": "port_code", "35": "consigned_from", "9": "port_of_loading"}
+#: header field → the segment (tag, qualifier) that gives it
+HEADER_SEGMENTS = {
+    **{field: ("LOC", qualifier) for qualifier, field in HEADER_LOCATIONS.items()},
+    "presented_at": ("DTM", "137"),
+    "expected_arrival": ("DTM", "132"),
+    "arrived_at": ("DTM", "178"),
+    "manifest": ("RFF", "AFB"),
+    "number": ("RFF", "ABT"),
+    "ex_bond_of": ("RFF", "ACE"),
+    "mode": ("TDT", "20"),
+    "importer": ("NAD", "IM"),
+    "broker": ("NAD", "CB"),
+}
 #: RFF qualifiers under NAD+IM → importer field (1153 VA: VAT/GST registration, AHP: tax
 #: registration number, for the PAN)
 IMPORTER_REFERENCES = {"VA": "gstin", "AHP": "pan"}
@@ -375,6 +389,8 @@ class CusdecReader(MessageReader):
 
     def _build(self) -> BillOfEntry | None:
         boe = self.boe
+        #: each item's CST and quantity MEAs, for what the model refuses
+        self.item_places: list[tuple[int, list[int]]] = []
         if self.count_items is not None and self.count_items[0] != len(boe["items"]):
             self.problem(
                 f"CNT+5 says {self.count_items[0]} items, the message has {len(boe['items'])}",
@@ -407,8 +423,7 @@ class CusdecReader(MessageReader):
                     index=item["_mea"][0],
                     item=item.get("number"),
                 )
-            item.pop("_at")
-            item.pop("_mea")
+            self.item_places.append((item.pop("_at"), item.pop("_mea")))
         if missing or any(
             i.get("number") is None or i.get("quantity") is None or not i.get("unit")
             for i in boe["items"]
@@ -421,7 +436,26 @@ class CusdecReader(MessageReader):
         try:
             return BillOfEntry.model_validate(boe)
         except ValidationError as exc:
-            for error in exc.errors()[:10]:
-                where = ".".join(str(part) for part in error["loc"])
-                self.problem(f"{where}: {error['msg']}", index=0, field=where)
+            self.refused(exc, self._place)
             return None
+
+    def _place(self, loc: tuple[int | str, ...]) -> int:
+        """The segment that gave the field at ``loc``: an item's quantity MEA or its CST, the
+        header segment of a header field, else BGM."""
+        segments = self.raw.segments
+        if loc[0] == "items" and len(loc) > 1 and isinstance(loc[1], int):
+            if loc[1] < len(self.item_places):
+                start, quantities = self.item_places[loc[1]]
+                if loc[2:3] in (("quantity",), ("unit",)) and quantities:
+                    return quantities[0]
+                return start
+        elif isinstance(loc[0], str) and loc[0] in HEADER_SEGMENTS:
+            tag, qualifier = HEADER_SEGMENTS[loc[0]]
+            for index, seg in enumerate(segments):
+                if seg.tag == tag and _qualifier(seg) == qualifier:
+                    return index
+        return next((k for k, seg in enumerate(segments) if seg.tag == "BGM"), 0)
+
+
+def _qualifier(seg: Segment) -> str:
+    return component(seg, 0, 0)

@@ -40,6 +40,9 @@ class Positions(Protocol):
 class Span:
     """Positions of the segments of the blocks a message spans."""
 
+    blocks: list[Block]
+    lines: Lines
+
     def __init__(self, blocks: list[Block], lines: Lines):
         self.blocks = blocks
         self.lines = lines
@@ -81,12 +84,13 @@ class RawMessage:
         kind: SyntaxKind = "value",
         item: int | None = None,
         field: str | None = None,
+        at: tuple[int, int] | None = None,
     ) -> Finding:
         """A syntax finding of this kind that names this message, the segment and where it
-        stands."""
+        stands (``at``: the line and column of the fault inside it, if known)."""
         index = min(max(index, 0), len(self.segments) - 1)
         tag = self.segments[index].tag
-        line, column = self.span.position(self.start + index)
+        line, column = at or self.span.position(self.start + index)
         return syntax_finding(
             f"message {self.reference}, segment {tag} #{index + 1}: {text}",
             kind=kind,

@@ -9,6 +9,7 @@ from customs_engine.adapters.edifact.cusdec import CusdecReader
 from customs_engine.adapters.edifact.envelope import (
     Envelope,
     RawMessage,
+    Span,
     cut,
     read_envelope,
     scan,
@@ -133,7 +134,11 @@ def _message(raw: RawMessage, index: int) -> ParsedMessage:
     findings += [
         raw.finding(p.index, p.text, kind="structure") for p in validate(raw.segments, tree)
     ]
-    findings += [raw.finding(p.index, p.text) for p in check_lengths(raw.segments)]
+    findings += [
+        raw.finding(p.index, p.text, kind=p.kind)
+        for p in check_lengths(raw.segments, tree.rpartition("_")[2])
+    ]
+    findings += _controls(raw)
     reader = reader_class(raw)
     message = reader.read()
     findings += reader.findings
@@ -145,6 +150,27 @@ def _message(raw: RawMessage, index: int) -> ParsedMessage:
         message=message,
         findings=_once(findings),
     )
+
+
+def _controls(raw: RawMessage) -> list[Finding]:
+    """A finding at each segment of the message whose data holds a control character."""
+    span = raw.span
+    if not isinstance(span, Span):
+        return []
+    found = []
+    end = raw.start + len(raw.segments)
+    for block in span.blocks:
+        for at, offset, char in block.controls():
+            if raw.start <= block.start + at < end:
+                found.append(
+                    raw.finding(
+                        block.start + at - raw.start,
+                        f"the control character U+{ord(char):04X} is not allowed in data: no "
+                        "EDIFACT character repertoire (ISO 9735) carries control characters",
+                        at=span.lines.position(offset),
+                    )
+                )
+    return found
 
 
 def _once(findings: list[Finding]) -> list[Finding]:

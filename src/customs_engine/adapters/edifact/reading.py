@@ -14,6 +14,7 @@ from enum import StrEnum
 from functools import cache
 from typing import Any, TypeVar
 
+from pydantic import ValidationError
 from pydifact.segments import Segment
 
 from customs_engine.adapters.edifact.elements import (
@@ -23,9 +24,14 @@ from customs_engine.adapters.edifact.elements import (
     text_of,
 )
 from customs_engine.adapters.edifact.envelope import RawMessage
-from customs_engine.core.dates import IST
+from customs_engine.core.dates import IST, check_in_range
 from customs_engine.core.formats import SyntaxKind
-from customs_engine.core.models import BillOfEntry, ImportGeneralManifest
+from customs_engine.core.models import (
+    DECIMAL_PLACES,
+    MAX_MAGNITUDE,
+    BillOfEntry,
+    ImportGeneralManifest,
+)
 from customs_engine.core.response import Finding
 
 E = TypeVar("E", bound=StrEnum)
@@ -117,6 +123,17 @@ class MessageReader:
                 item=item,
             )
             return None
+        if amount >= MAX_MAGNITUDE:
+            # 19 digits or more: every number read here has a directory length of at most
+            # n..18, so the length check has already named this segment
+            return None
+        exponent = amount.normalize().as_tuple().exponent
+        if isinstance(exponent, int) and exponent < -DECIMAL_PLACES:
+            self.problem(
+                f"{what} may have at most {DECIMAL_PLACES} decimal places, got {text!r}",
+                item=item,
+            )
+            return None
         return amount
 
     def integer(
@@ -158,14 +175,32 @@ class MessageReader:
                     item=item,
                 )
             return qualifier, None
+        try:
+            check_in_range(parsed)  # type: ignore[arg-type]
+        except ValueError as exc:
+            self.problem(f"DTM+{qualifier} value {value!r}: {exc}", item=item)
+            return qualifier, None
         return qualifier, parsed  # type: ignore[return-value]
 
     def ccyymmdd(self, value: str, what: str, *, item: int | None = None) -> date | None:
         try:
-            return _digits_datetime(value, 8).date()
+            day = _digits_datetime(value, 8).date()
         except ValueError:
             self.problem(f"{what} {value!r} is not a date (CCYYMMDD)", item=item)
             return None
+        try:
+            check_in_range(day)
+        except ValueError as exc:
+            self.problem(f"{what} {value!r}: {exc}", item=item)
+            return None
+        return day
+
+    def refused(self, exc: ValidationError, place: Callable[[tuple[int | str, ...]], int]) -> None:
+        """What the model still refuses, each at the segment ``place`` gives for its location
+        (the readers check values as they read them; this is the net behind them)."""
+        for error in exc.errors()[:10]:
+            where = field_path(error["loc"])
+            self.problem(f"{where}: {error['msg']}", index=place(error["loc"]), field=where)
 
     def enum(self, kind: type[E], value: str, what: str, *, item: int | None = None) -> E | None:
         try:
@@ -241,6 +276,14 @@ def _digits_datetime(value: str, length: int) -> datetime:
         int(value[4:6]),
         int(value[6:8]),
         *((int(value[8:10]), int(value[10:12])) if length == 12 else ()),
+    )
+
+
+def field_path(loc: tuple[int | str, ...]) -> str:
+    """A model location as the response names fields: ``items[0].quantity``."""
+    return "".join(
+        f"[{part}]" if isinstance(part, int) else f".{part}" if at else str(part)
+        for at, part in enumerate(loc)
     )
 
 

@@ -17,6 +17,8 @@ from itertools import groupby
 
 from pydifact.segments import Segment
 
+from customs_engine.core.formats import SyntaxKind
+
 
 @dataclass
 class Node:
@@ -61,10 +63,13 @@ def tree(name: str) -> list[Node]:
 
 @dataclass
 class Problem:
-    """A structure problem at segment ``index`` of the message (0-based, UNH = 0)."""
+    """A problem at segment ``index`` of the message (0-based, UNH = 0)."""
 
     index: int
     text: str
+    #: what :func:`check_lengths` found: a value too long, or a segment or composite with more
+    #: parts than its directory layout (:func:`validate` finds only structure problems)
+    kind: SyntaxKind = "value"
 
 
 @dataclass(slots=True)
@@ -213,26 +218,88 @@ def element_lengths() -> dict[str, list[Length]]:
     return table
 
 
+#: the segment directories of our guides (``CUSDEC_D96B`` → ``D96B``)
+DIRECTORIES = ("D96B", "D95B")
+
+
+@dataclass(frozen=True)
+class Part:
+    """A data element of a segment's layout: a simple one (``components`` 1) or a composite."""
+
+    name: str
+    components: int
+
+
+@cache
+def segment_layouts(directory: str | None = None) -> dict[str, list[Part]]:
+    """``mig/SEGMENT_LAYOUTS.txt`` by segment tag for one directory (``None``: each element at
+    the widest either directory gives it, for a message of either)."""
+    path = resources.files("customs_engine.adapters.edifact") / "mig" / "SEGMENT_LAYOUTS.txt"
+    found: dict[str, dict[str, list[Part]]] = {name: {} for name in DIRECTORIES}
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        if not raw.strip() or raw.startswith("#"):
+            continue
+        tag, *parts = raw.split()
+        tag, _, only = tag.partition("/")
+        layout = [
+            Part(name, int(count or 1))
+            for name, _, count in (part.partition(":") for part in parts)
+        ]
+        for name in (only,) if only else DIRECTORIES:
+            found[name][tag] = layout
+    if directory is not None:
+        return found[directory]
+    widest: dict[str, list[Part]] = {}
+    for layouts in found.values():
+        for tag, layout in layouts.items():
+            known = widest.setdefault(tag, layout)
+            if known is not layout:
+                longer, shorter = (known, layout) if len(known) >= len(layout) else (layout, known)
+                widest[tag] = [
+                    max(part, *shorter[at : at + 1], key=lambda p: p.components)
+                    for at, part in enumerate(longer)
+                ]
+    return widest
+
+
 #: checks the elements of one segment: (elements, index of the segment, problems found)
 _Check = Callable[[list, int, list[Problem]], None]
 
 
 @cache
-def _length_checks() -> dict[str, _Check]:
-    """``element_lengths()`` compiled: segment tag → a function checking exactly that tag's
-    rules, in their order, with the element and component places written into its code (no
-    per-rule loop, unpacking and tests of what the tag never has)."""
+def _length_checks(directory: str | None = None) -> dict[str, _Check]:
+    """``element_lengths()`` and ``segment_layouts()`` compiled: segment tag → a function
+    checking exactly that tag's rules, in their order, with the element and component places
+    written into its code (no per-rule loop, unpacking and tests of what the tag never has).
+    The count of data elements and components is checked in the same walk."""
+    lengths = element_lengths()
+    layouts = segment_layouts(directory)
     checks: dict[str, _Check] = {}
-    for tag, rules in element_lengths().items():
+    for tag in sorted({*lengths, *layouts}):
+        rules = {
+            element: list(group)
+            for element, group in groupby(lengths.get(tag, []), key=lambda rule: rule.element)
+        }
+        layout = layouts.get(tag)
+        where = _directory_name(directory)
         lines = ["def check(elements, index, problems):", "    count = len(elements)"]
-        for element, group in groupby(rules, key=lambda rule: rule.element):
-            same = list(group)
+        if layout is not None:
             lines += [
-                f"    if count > {element}:",
-                f"        value = elements[{element}]",
-                "        if isinstance(value, list):",
-                "            size = len(value)",
+                f"    if count > {len(layout)} and any(elements[{len(layout)}:]):",
+                f"        too_many(elements, index, problems, {tag!r}, {len(layout)}, {where!r})",
             ]
+        places = sorted({*rules, *range(len(layout or ()))})
+        for element in places:
+            same = rules.get(element, [])
+            part = layout[element] if layout is not None and element < len(layout) else None
+            lines += [f"    if count > {element}:", f"        value = elements[{element}]"]
+            lines += ["        if isinstance(value, list):", "            size = len(value)"]
+            if part is not None:
+                lines += [
+                    f"            if size > {part.components}:",
+                    f"                too_wide(index, problems, {tag!r}, {element}, "
+                    f"{part.name!r}, size, {part.components}, {where!r})",
+                ]
             for rule in same:
                 place = f"{rule.max}, {rule.numeric}, {rule.data_element!r}"
                 lines += [
@@ -241,19 +308,68 @@ def _length_checks() -> dict[str, _Check]:
                     f"                too_long(value[{rule.component}], index, problems, {place})",
                 ]
             simple = [rule for rule in same if rule.component == 0]
-            lines.append("        else:")
+            if simple:
+                lines.append("        else:")
             for rule in simple:
                 place = f"{rule.max}, {rule.numeric}, {rule.data_element!r}"
                 lines += [
                     f"            if len(value) > {rule.max}:",
                     f"                too_long(value, index, problems, {place})",
                 ]
-            if not simple:
+            if part is None and not same:
                 lines.append("            pass")
-        namespace: dict[str, object] = {"too_long": _too_long}
+        namespace: dict[str, object] = {
+            "too_long": _too_long,
+            "too_many": _too_many,
+            "too_wide": _too_wide,
+        }
         exec("\n".join(lines), namespace)
         checks[tag] = namespace["check"]  # type: ignore[assignment]
     return checks
+
+
+def _directory_name(directory: str | None) -> str:
+    name = f"D.{directory[1:]}" if directory else "D.96B / D.95B"
+    return f"UNTDID {name} segment directory"
+
+
+def _too_many(
+    elements: list, index: int, problems: list[Problem], tag: str, most: int, where: str
+) -> None:
+    """The problem of a segment with more data elements than its layout (trailing empty ones
+    beyond it carry nothing and are let through)."""
+    count = len(elements)
+    while not elements[count - 1]:
+        count -= 1
+    problems.append(
+        Problem(
+            index,
+            f"{tag} has {count} data elements, at most {most} allowed ({where})",
+            kind="structure",
+        )
+    )
+
+
+def _too_wide(
+    index: int,
+    problems: list[Problem],
+    tag: str,
+    element: int,
+    name: str,
+    size: int,
+    most: int,
+    where: str,
+) -> None:
+    """The problem of a composite with more components than its layout, or of a simple data
+    element given as a composite."""
+    if most == 1:
+        text = f"data element {name} ({tag} element {element + 1}) is simple, got {size} components"
+    else:
+        text = (
+            f"composite {name} ({tag} element {element + 1}) has {size} components, "
+            f"at most {most} allowed"
+        )
+    problems.append(Problem(index, f"{text} ({where})", kind="structure"))
 
 
 def _too_long(
@@ -274,9 +390,10 @@ def _too_long(
         )
 
 
-def check_lengths(segments: list[Segment]) -> list[Problem]:
-    """Data elements longer than the directory allows."""
-    checks = _length_checks()
+def check_lengths(segments: list[Segment], directory: str | None = None) -> list[Problem]:
+    """Data elements longer than the directory allows, and segments or composites with more
+    parts than its layout (``directory``: ``D96B`` or ``D95B``; ``None``: either)."""
+    checks = _length_checks(directory)
     problems: list[Problem] = []
     for index, seg in enumerate(segments):
         check = checks.get(seg.tag)

@@ -105,11 +105,50 @@ class Block:
     #: the characters in force (they change only at a UNA)
     characters: Characters
     _offsets: list[int] | None = None
+    _controls: list[tuple[int, int, str]] | None = None
 
     @property
     def end(self) -> int:
         """Index in the file after the block's last segment."""
         return self.start + len(self.segments)
+
+    def controls(self) -> list[tuple[int, int, str]]:
+        """(index in the block, text offset, character) of the first control character in each
+        of its segments that holds one: C0 controls and DEL, other than the service characters
+        in force and the line breaks and blanks that may follow a segment terminator. No
+        EDIFACT character repertoire (ISO 9735) carries them. One scan of the block's text
+        decides; only a block that holds one is looked at segment by segment. Kept: every
+        message the block holds asks."""
+        if self._controls is None:
+            self._controls = self._find_controls()
+        return self._controls
+
+    def _find_controls(self) -> list[tuple[int, int, str]]:
+        parts = self.parts
+        if not parts:
+            return []
+        chars = self.characters
+        term = chars.segment_terminator
+        service = chars.component_separator + chars.data_separator + chars.escape_character + term
+        text = term.join(parts).lstrip(_AFTER_TERMINATOR)
+        # line breaks are data unless they follow a terminator: counted, then the rest searched
+        # (C-speed passes over the text, no copy of it per segment)
+        breaks_follow = text.count("\r") == text.count(term + "\r") and text.count(
+            "\n"
+        ) == text.count(term + "\n") + text.count(term + "\r\n")
+        if breaks_follow:
+            if _control_pattern(service + "\r\n").search(text) is None:
+                return []
+        elif _control_pattern(service).search(_after_terminator(term).sub("", text)) is None:
+            return []
+        control = _control_pattern(service)
+        found = []
+        for at, part in enumerate(parts):
+            raw = part.lstrip(_AFTER_TERMINATOR)
+            bad = control.search(raw)
+            if bad is not None:
+                found.append((at, self.offsets[at] + bad.start(), bad.group()))
+        return found
 
     @property
     def offsets(self) -> list[int]:
@@ -507,6 +546,22 @@ _BLANKS = re.compile(f"[{_AFTER_TERMINATOR}]*")
 _LEADING = re.compile("[ \t\r\n]*")
 _LINE_BREAKS = re.compile("[\r\n]*")
 SERVICE_TAGS = frozenset({"UNA", "UNB", "UNG", "UNH", "UNT", "UNE", "UNZ"})
+
+
+@lru_cache(maxsize=64)
+def _control_pattern(service: str) -> re.Pattern[str]:
+    """C0 controls and DEL, but for service characters that are control characters (syntax
+    level B separates with them)."""
+    allowed = set(service)
+    return re.compile(
+        "[" + "".join(re.escape(c) for c in map(chr, [*range(32), 127]) if c not in allowed) + "]"
+    )
+
+
+@lru_cache(maxsize=64)
+def _after_terminator(terminator: str) -> re.Pattern[str]:
+    """The blanks and line breaks after a segment terminator (skipped, not data)."""
+    return re.compile(f"(?<={re.escape(terminator)})[{_AFTER_TERMINATOR}]+")
 
 
 def _new_segment(tag: str, elements: list[Element]) -> Segment:

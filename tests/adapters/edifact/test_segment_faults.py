@@ -1,0 +1,185 @@
+"""Faults the reader names at the segment that carries them: values the model refuses, control
+characters in data, and segments or composites with more parts than their directory layout."""
+
+from __future__ import annotations
+
+import pytest
+
+from customs_engine.adapters.edifact.cusdec import CusdecReader
+from customs_engine.adapters.edifact.reader import ingest, read
+from customs_engine.adapters.edifact.reading import field_path
+from customs_engine.adapters.edifact.tokenizer import decode
+from tests.adapters.edifact.interchanges import cuscar_segments, cusdec_segments, interchange
+
+
+def findings(data: bytes) -> list[tuple[str, str]]:
+    (parsed,) = read(data)
+    return [(f.rule, f.message) for f in parsed.findings]
+
+
+def line_of(body: list[str], prefix: str) -> int:
+    """The line of the first segment starting with ``prefix`` (UNA, UNB and UNH come first)."""
+    return 4 + next(k for k, seg in enumerate(body) if seg.startswith(prefix))
+
+
+def test_the_valid_messages_read_clean() -> None:
+    assert findings(interchange(cusdec_segments())) == []
+    assert findings(interchange(cuscar_segments())) == []
+
+
+# -- values the model refuses are named where they are read -------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("overrides", "segment", "text"),
+    [
+        ({"MEA": "MEA+AAE++NOS:0.0000001"}, "MEA+AAE++", "at most 6 decimal places"),
+        ({"MOA40": "MOA+40:10.1234567:INR"}, "MOA+40", "at most 6 decimal places"),
+        ({"CUX": "CUX+2:USD+3:INR+83.1234567"}, "CUX", "at most 6 decimal places"),
+        ({"DTM137": "DTM+137:190001011130:203"}, "DTM+137", "outside the accepted range"),
+        ({"DTM132": "DTM+132:22000101:102"}, "DTM+132", "outside the accepted range"),
+        ({"DTM182": "DTM+182:99991231:102"}, "DTM+182", "outside the accepted range"),
+    ],
+)
+def test_a_value_the_model_refuses_is_named_at_its_segment(
+    overrides: dict[str, str], segment: str, text: str
+) -> None:
+    body = cusdec_segments(**overrides)
+    ((rule, message),) = findings(interchange(body))
+    assert rule == "CORE-SYNTAX-005"
+    tag = segment[:3]
+    assert message.startswith(f"line {line_of(body, segment)}, column 1: message M1, segment {tag}")
+    assert text in message and "UNH" not in message
+
+
+def test_six_decimals_and_dates_in_range_stay_quiet() -> None:
+    body = cusdec_segments(MEA="MEA+AAE++NOS:0.000001", MOA40="MOA+40:10.1234560000:INR")
+    assert findings(interchange(body)) == []
+    body = cusdec_segments(DTM137="DTM+137:195001010000:203", DTM132="DTM+132:21991231:102")
+    assert findings(interchange(body)) == []
+
+
+def test_a_huge_quantity_is_one_finding_at_its_mea() -> None:
+    body = cusdec_segments(MEA="MEA+AAE++NOS:" + "9" * 100_000)
+    ((rule, message),) = findings(interchange(body))
+    assert rule == "CORE-SYNTAX-005"
+    assert "segment MEA" in message and "data element 6314 has 100000 digits" in message
+
+
+def test_a_manifest_value_is_named_at_its_segment() -> None:
+    body = cuscar_segments()
+    body[-1] = "MEA+AAE+G+KGM:4200.1234567"
+    body[1] = "DTM+137:190003080900:203"
+    found = findings(interchange(body))
+    assert [rule for rule, _ in found] == ["CORE-SYNTAX-005"] * 2
+    assert "segment DTM #3: DTM+137 value '190003080900'" in found[0][1]  # once, not per field
+    assert "segment MEA" in found[1][1] and "at most 6 decimal places" in found[1][1]
+
+
+def test_what_the_model_still_refuses_maps_to_the_segment_that_gave_it() -> None:
+    text = decode(interchange(cusdec_segments()))
+    _, envelope = ingest(text)
+    (raw,) = envelope.messages
+    reader = CusdecReader(raw)
+    assert reader.read() is not None
+    tags = [seg.tag for seg in raw.segments]
+    dtm137 = next(
+        k for k, seg in enumerate(raw.segments) if seg.tag == "DTM" and seg.elements[0][0] == "137"
+    )
+    assert reader._place(("presented_at",)) == dtm137
+    first_cst = tags.index("CST")
+    assert reader._place(("items", 0, "quantity")) == tags.index("MEA", first_cst)
+    assert reader._place(("items", 0, "licences", 0, "expires_on")) == first_cst
+    assert reader._place(("no_such_field",)) == tags.index("BGM")
+
+
+def test_field_paths_are_spelled_like_the_response() -> None:
+    assert field_path(("items", 0, "quantity")) == "items[0].quantity"
+    assert field_path(("items", 2, "licences", 1)) == "items[2].licences[1]"
+    assert field_path(("presented_at",)) == "presented_at"
+
+
+# -- control characters ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("char", ["\x00", "\x0b", "\x0c", "\x7f", "\t", "\x1b", "\n"])
+def test_a_control_character_in_data_is_refused_at_its_place(char: str) -> None:
+    body = cusdec_segments(FTXAAA=f"FTX+AAA+++LAP{char}TOPS")
+    ((rule, message),) = findings(interchange(body))
+    assert rule == "CORE-SYNTAX-005"
+    column = len("FTX+AAA+++LAP") + 1
+    assert message.startswith(f"line {line_of(body, 'FTX+AAA')}, column {column}: message M1, ")
+    assert f"segment FTX #{line_of(body, 'FTX+AAA') - 2}" in message
+    assert f"U+{ord(char):04X}" in message
+
+
+def test_line_breaks_and_blanks_between_segments_stay_quiet() -> None:
+    text = interchange(cusdec_segments()).decode()
+    assert findings(text.replace("\n", "\r\n").encode()) == []
+    assert findings(text.replace("'\n", "'").encode()) == []
+    assert findings(text.replace("'\n", "' \r\n\n").encode()) == []
+
+
+def test_control_characters_as_service_characters_stay_quiet() -> None:
+    """Syntax level B separates with IS1, IS3 and IS4 (ISO 9735): they are not data."""
+    text = interchange(cusdec_segments()).decode().replace("UNA:+.? '\n", "UNA\x1f\x1d.? \x1c")
+    text = text.replace("'\n", "\x1c").replace("+", "\x1d").replace(":", "\x1f")
+    assert findings(text.encode()) == []
+
+
+def test_a_control_character_in_a_large_file_is_found_too() -> None:
+    body = cusdec_segments(FTXAAA="FTX+AAA+++LAP\x00TOPS")
+    message = interchange(body).decode()
+    head, _, rest = message.partition("UNH+")
+    messages = "UNH+" + rest.rsplit("UNZ", 1)[0]
+    data = (head + messages * 400 + "UNZ+400+REF1'\n").encode()
+    parsed = read(data)
+    assert len(parsed) == 400
+    assert all(
+        [f.rule for f in p.findings] == ["CORE-SYNTAX-005"] and "U+0000" in p.findings[0].message
+        for p in parsed
+    )
+
+
+# -- more data elements or components than the directory layout --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("overrides", "text"),
+    [
+        ({"CST": "CST+1+84713010:122+A+B+C+D+E+F+G"}, "CST has 9 data elements, at most 6"),
+        ({"CST": "CST+1+84713010:122" + "+A" * 50_000}, "CST has 50002 data elements"),
+        ({"LOC27": "LOC+27+CN:A:B:C:D:E:F:G:H"}, "composite C517 (LOC element 2) has 9"),
+        ({"MEA": "MEA+AAE++NOS:60:1:2:3:4"}, "composite C174 (MEA element 3) has 6"),
+        ({"BGM": "BGM+929:::H+BE-1+9+AB+X+Y+Z"}, "BGM has 7 data elements, at most 4"),
+        ({"BGM": "BGM+929:::H+BE-1+9:1"}, "data element 1225 (BGM element 3) is simple"),
+        ({"FTXAAA": "FTX+AAA+++A:B:C:D:E:F"}, "composite C108 (FTX element 4) has 6"),
+    ],
+)
+def test_more_parts_than_the_layout_are_refused(overrides: dict[str, str], text: str) -> None:
+    body = cusdec_segments(**overrides)
+    found = findings(interchange(body))
+    assert [rule for rule, _ in found] == ["CORE-SYNTAX-003"]
+    tag = next(iter(overrides.values()))[:3]
+    assert f"segment {tag}" in found[0][1] and text in found[0][1]
+    assert "UNTDID D.96B segment directory" in found[0][1]
+
+
+def test_the_layout_is_the_directory_of_the_message() -> None:
+    # C106 (document identification) is a composite in D.96B, 1004 a simple element in D.95B
+    assert findings(interchange(cusdec_segments(BGM="BGM+929:::H+BE-1:1:2+9"))) == []
+    body = cuscar_segments()
+    body[0] = "BGM+85+2234567:1+9"
+    ((rule, message),) = findings(interchange(body))
+    assert rule == "CORE-SYNTAX-003"
+    assert "data element 1004 (BGM element 2) is simple" in message and "D.95B" in message
+
+
+def test_every_part_the_layout_has_stays_quiet() -> None:
+    body = cusdec_segments(
+        CST="CST+1+84713010:122:5+A:1:2+B+C+D",
+        LOC27="LOC+27+CN:162:5:CHINA+X:1:2:Y+Z:1:2:W+1",
+    )
+    assert findings(interchange(body)) == []
+    # trailing empty data elements carry nothing (ISO 9735 truncation): let through
+    assert findings(interchange(cusdec_segments(LOC27="LOC+27+CN+++++"))) == []
