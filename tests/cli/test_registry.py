@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from customs_engine.cli import main
 from customs_engine.core.registry import SqlRegistry
-from tests.conftest import REGISTRY_CSV
+from tests.conftest import MESSAGES, REGISTRY_CSV
 
 HEADER = (
     "kind,scheme,number,iec,issued_on,valid_until,hs_codes,quantity,unit,value_inr,"
@@ -181,3 +181,24 @@ def test_a_password_in_the_database_url_is_never_printed() -> None:
     result = CliRunner().invoke(main, ["registry", "list", "--db", url])
     assert result.exit_code == 2 and "cannot open registry" in result.output
     assert "s3cret" not in result.output and "someone:***@127.0.0.1:1" in result.output
+
+
+def test_every_committed_entry_names_its_run(sqlite_url: str) -> None:
+    """The ledger says which run wrote each entry; two runs are told apart."""
+    runner = CliRunner()
+    assert runner.invoke(main, ["registry", "import", "--db", sqlite_url, str(REGISTRY_CSV)])
+    original = MESSAGES / "02-be-laptops-ims.xml"
+    runner.invoke(main, ["validate", "--db", sqlite_url, "--commit", str(original)])
+    text = original.read_text().replace('function="original"', 'function="amendment"')
+    amended = Path(sqlite_url.removeprefix("sqlite:///")).with_name("amended.xml")
+    amended.write_text(text.replace(">60<", ">50<"))
+    runner.invoke(main, ["validate", "--db", sqlite_url, "--commit", str(amended)])
+    store = SqlRegistry.open(sqlite_url)
+    try:
+        runs = [entry.run_id for entry in store.entries_of("IMS", "IMS-2026-00042")]
+    finally:
+        store.close()
+    assert len(runs) == 3 and all(runs)  # the debit, its reversal, the amended debit
+    assert runs[0] != runs[1] == runs[2]
+    shown = runner.invoke(main, ["registry", "show", "--db", sqlite_url, "IMS-2026-00042"])
+    assert f"run {runs[0]}" in shown.output and "run -" not in shown.output

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -348,6 +349,12 @@ class LedgerStore(Protocol):
         """Persist a submission atomically, re-checking debited balances under row locks."""
 
 
+def new_run_id() -> str:
+    """A run's name in the ledger: when it started (UTC) and a random suffix, so two runs
+    started in the same second by two processes are told apart (``20261129T015900Z-3fa2c1``)."""
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+
+
 class RunState:
     """The ledger as this run sees it: committed state plus what the run has applied so far."""
 
@@ -358,7 +365,8 @@ class RunState:
             raise ValueError("committing needs a ledger store")
         self.store = store
         self.committing = commit
-        self.run_id = run_id
+        #: names the run in every ledger entry and submission it commits
+        self.run_id = run_id or (new_run_id() if commit else None)
         #: the run's own IGMs, licence uses, and Bills of Entry it accepted noted against an IGM
         #: or with a BE number (bounded in memory, see journal.py)
         self._journal = RunJournal()
