@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, BinaryIO, Literal, Protocol
+from typing import Any, BinaryIO, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -148,3 +148,25 @@ class ResponseFormat:
     name: str
     title: str
     writer: Callable[[BinaryIO], ResponseWriter]
+
+
+Written = TypeVar("Written")
+
+
+def written_each(
+    messages: Sequence[BillOfEntry | ImportGeneralManifest],
+    write: Callable[[BillOfEntry | ImportGeneralManifest], Written],
+) -> list[Written]:
+    """Each message as ``write`` renders it; when ``write`` refuses any (``ValueError``), one
+    ``ValueError`` naming every refused message and why, a line each (a writer's refusal, which
+    ``convert`` reports: see :class:`WireFormat`)."""
+    out: list[Written] = []
+    refused: list[str] = []
+    for message in messages:
+        try:
+            out.append(write(message))
+        except ValueError as exc:
+            refused.append(str(exc))
+    if refused:
+        raise ValueError("\n".join(refused))
+    return out

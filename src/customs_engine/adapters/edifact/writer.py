@@ -26,6 +26,7 @@ from pydifact.serializer import Serializer
 from customs_engine.adapters.edifact.references import message_reference
 from customs_engine.adapters.edifact.structure import check_lengths, validate
 from customs_engine.core.dates import IST
+from customs_engine.core.formats import written_each
 from customs_engine.core.models import (
     BillOfEntry,
     BillOfEntryType,
@@ -489,14 +490,7 @@ def write(message: BillOfEntry | ImportGeneralManifest) -> bytes:
 def write_all(messages: Sequence[BillOfEntry | ImportGeneralManifest]) -> bytes:
     """One interchange holding every message; dated and referenced by the first. A message that
     cannot be written is a ``ValueError`` naming every such message and why."""
-    rendered, refused = [], []
-    for message in messages:
-        try:
-            rendered.append(_rendered(message))
-        except ValueError as exc:
-            refused.append(str(exc))
-    if refused:
-        raise ValueError("\n".join(refused))
+    rendered = written_each(messages, _rendered)
     return interchange(
         [body for body, _ in rendered], rendered[0][1], control_reference(messages[0].message_id)
     )

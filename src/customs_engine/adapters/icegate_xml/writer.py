@@ -15,6 +15,7 @@ from decimal import Decimal
 from lxml import etree
 
 from customs_engine.adapters.icegate_xml.reader import NAMESPACE, NS, schema
+from customs_engine.core.formats import written_each
 from customs_engine.core.models import (
     BillOfEntry,
     GoodsItem,
@@ -230,14 +231,7 @@ def write(message: BillOfEntry | ImportGeneralManifest) -> bytes:
 def write_all(messages: Sequence[BillOfEntry | ImportGeneralManifest]) -> bytes:
     """One message as its own root; several under a ``<Messages>`` wrapper. ``ValueError``
     naming every message that cannot be written, and why, when any cannot."""
-    elements, refused = [], []
-    for message in messages:
-        try:
-            elements.append(_element(message))
-        except ValueError as exc:
-            refused.append(str(exc))
-    if refused:
-        raise ValueError("\n".join(refused))
+    elements = written_each(messages, _element)
     if len(elements) == 1:
         [root] = elements
     else:
