@@ -24,7 +24,7 @@ from customs_engine.adapters.edifact.elements import (
     text_of,
 )
 from customs_engine.adapters.edifact.envelope import RawMessage
-from customs_engine.core.dates import IST, check_in_range
+from customs_engine.core.dates import EARLIEST_DATE, IST, LATEST_DATE, check_in_range
 from customs_engine.core.formats import SyntaxKind
 from customs_engine.core.models import (
     DECIMAL_PLACES,
@@ -127,8 +127,12 @@ class MessageReader:
             # 19 digits or more: every number read here has a directory length of at most
             # n..18, so the length check has already named this segment
             return None
-        exponent = amount.normalize().as_tuple().exponent
-        if isinstance(exponent, int) and exponent < -DECIMAL_PLACES:
+        exponent = amount.as_tuple().exponent  # as written; normalized only when it may be over
+        if (
+            isinstance(exponent, int)
+            and exponent < -DECIMAL_PLACES
+            and int(amount.normalize().as_tuple().exponent) < -DECIMAL_PLACES
+        ):
             self.problem(
                 f"{what} may have at most {DECIMAL_PLACES} decimal places, got {text!r}",
                 item=item,
@@ -175,8 +179,10 @@ class MessageReader:
                     item=item,
                 )
             return qualifier, None
+        day = parsed.date() if isinstance(parsed, datetime) else parsed
         try:
-            check_in_range(parsed)  # type: ignore[arg-type]
+            if not EARLIEST_DATE <= day <= LATEST_DATE:  # type: ignore[operator]
+                check_in_range(day)  # type: ignore[arg-type]  # raises, naming the range
         except ValueError as exc:
             self.problem(f"DTM+{qualifier} value {value!r}: {exc}", item=item)
             return qualifier, None
