@@ -214,16 +214,8 @@ class CuscarReader(MessageReader):
     def _place(self, loc: tuple[int | str, ...]) -> int:
         """The segment that gave the field at ``loc``: a line's CNI, the header segment of a
         header field, else BGM."""
-        segments = self.raw.segments
-        wanted: tuple[str, str | None] = ("BGM", None)
         if loc[0] == "lines" and len(loc) > 1 and isinstance(loc[1], int):
-            cnis = [k for k, seg in enumerate(segments) if seg.tag == "CNI"]
+            cnis = [k for k, seg in enumerate(self.raw.segments) if seg.tag == "CNI"]
             if loc[1] < len(cnis):
                 return cnis[loc[1]]
-        elif isinstance(loc[0], str) and loc[0] in HEADER_SEGMENTS:
-            wanted = HEADER_SEGMENTS[loc[0]]
-        tag, qualifier = wanted
-        for index, seg in enumerate(segments):
-            if seg.tag == tag and (qualifier is None or component(seg, 0, 0) == qualifier):
-                return index
-        return 0
+        return self.header_segment(loc[0], HEADER_SEGMENTS)

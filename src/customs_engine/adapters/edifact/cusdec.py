@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import ValidationError
-from pydifact.segments import Segment
 
 from customs_engine.adapters.edifact.elements import component, first_components, text_of
 from customs_engine.adapters.edifact.reading import (
@@ -442,20 +441,14 @@ class CusdecReader(MessageReader):
     def _place(self, loc: tuple[int | str, ...]) -> int:
         """The segment that gave the field at ``loc``: an item's quantity MEA or its CST, the
         header segment of a header field, else BGM."""
-        segments = self.raw.segments
-        if loc[0] == "items" and len(loc) > 1 and isinstance(loc[1], int):
-            if loc[1] < len(self.item_places):
-                start, quantities = self.item_places[loc[1]]
-                if loc[2:3] in (("quantity",), ("unit",)) and quantities:
-                    return quantities[0]
-                return start
-        elif isinstance(loc[0], str) and loc[0] in HEADER_SEGMENTS:
-            tag, qualifier = HEADER_SEGMENTS[loc[0]]
-            for index, seg in enumerate(segments):
-                if seg.tag == tag and _qualifier(seg) == qualifier:
-                    return index
-        return next((k for k, seg in enumerate(segments) if seg.tag == "BGM"), 0)
-
-
-def _qualifier(seg: Segment) -> str:
-    return component(seg, 0, 0)
+        if (
+            loc[0] == "items"
+            and len(loc) > 1
+            and isinstance(loc[1], int)
+            and loc[1] < len(self.item_places)
+        ):
+            start, quantities = self.item_places[loc[1]]
+            if loc[2:3] in (("quantity",), ("unit",)) and quantities:
+                return quantities[0]
+            return start
+        return self.header_segment(loc[0], HEADER_SEGMENTS)

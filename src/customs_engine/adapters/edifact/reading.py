@@ -7,7 +7,7 @@ column; nothing here raises on bad input.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
@@ -200,6 +200,16 @@ class MessageReader:
             self.problem(f"{what} {value!r}: {exc}", item=item)
             return None
         return day
+
+    def header_segment(self, field: object, segments: Mapping[str, tuple[str, str | None]]) -> int:
+        """Index of the segment (tag, qualifier) that ``segments`` says gives a header field;
+        BGM when it names none or the message lacks it (UNH when even BGM is missing)."""
+        wanted = segments.get(field, ("BGM", None)) if isinstance(field, str) else ("BGM", None)
+        for tag, qualifier in (wanted, ("BGM", None)):
+            for index, seg in enumerate(self.raw.segments):
+                if seg.tag == tag and (qualifier is None or component(seg, 0, 0) == qualifier):
+                    return index
+        return 0
 
     def refused(self, exc: ValidationError, place: Callable[[tuple[int | str, ...]], int]) -> None:
         """What the model still refuses, each at the segment ``place`` gives for its location
