@@ -26,6 +26,7 @@ from customs_engine.core.ledger.run_state import (
     ClaimResult,
     LedgerError,
     RunState,
+    Shortfall,
     message_key,
 )
 from customs_engine.core.ledger.run_view import ReadOnlyRun
@@ -293,7 +294,7 @@ class Engine:
                 result = self.run.commit(key, message, result) or result
             uses = result.uses
             credits = result.credits if not result.replayed else []
-            findings += [self._shortfall_finding(s) for s in result.shortfalls]
+            findings += self._shortfall_findings(result.shortfalls, findings)
             findings += self._conflict_findings(result)
         if message is None:
             findings = self._checked(findings)
@@ -415,7 +416,33 @@ class Engine:
             reference=PLUGIN_ERROR_REFERENCE,
         )
 
-    def _shortfall_finding(self, shortfall: Any) -> Finding:
+    def _shortfall_findings(
+        self, shortfalls: Iterable[Shortfall], findings: Iterable[Finding]
+    ) -> list[Finding]:
+        """A refused claim as its rule says; a unit that does not convert to the limit's is
+        CORE-LIC-004 (once per item: the licence check may have said it already), not a
+        shortfall of the balance."""
+        said = {f.item for f in findings if f.rule == "CORE-LIC-004"}
+        out = []
+        for shortfall in shortfalls:
+            claim = shortfall.claim
+            if shortfall.unit_of_limit is None:
+                out.append(self._shortfall_finding(shortfall))
+            elif claim.item not in said:
+                said.add(claim.item)
+                out.append(
+                    CORE_RULES["CORE-LIC-004"].finding(
+                        "reject",
+                        f"item {claim.item} is in {claim.unit}, the limit of "
+                        f"{claim.scheme.upper()} licence {claim.number} is in "
+                        f"{shortfall.unit_of_limit}: the quantity cannot be debited against it",
+                        item=claim.item,
+                        field=claim.field,
+                    )
+                )
+        return out
+
+    def _shortfall_finding(self, shortfall: Shortfall) -> Finding:
         claim = shortfall.claim
         rule = self.host.rules.get(claim.shortfall_rule)
         unit = f" {claim.unit}" if claim.unit else ""

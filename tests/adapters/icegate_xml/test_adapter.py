@@ -201,6 +201,15 @@ def test_foreign_root_element_is_a_syntax_finding() -> None:
     parsed = only(b'<Invoice xmlns="urn:other"/>')
     assert "not a message of" in parsed.findings[0].message
     assert parsed.findings[0].rule == "CORE-SYNTAX-004"  # message type not supported
+    # placed by line and column, like every other syntax finding
+    wrapped = only(b'<Invoice xmlns="urn:other">\n  <Total>1</Total>\n</Invoice>')
+    assert wrapped.findings[0].message.startswith("line 1, column 1: ")
+    nested = reader.read(
+        b'<Messages xmlns="urn:customs-engine:icegate:v1">\n  <x:Other xmlns:x="urn:v2"/>'
+        b"</Messages>",
+        "m.xml",
+    )
+    assert nested[0].findings[0].message.startswith("line 2, column 3: ")
 
 
 def test_impossible_dates_that_pass_the_schema_are_findings_not_crashes() -> None:

@@ -184,3 +184,42 @@ def test_advance_vessel_manifest(filed, conveyance, fires) -> None:  # type: ign
         arrived_at=None,
     )
     assert ("CORE-IGM-002" in rules_of(engine().validate_message(manifest))) is fires
+
+
+def _noted_at_sea(arrived: str | None, inwards: str, filed: str) -> Response:
+    """A vessel IGM at INNSA1 with the given arrival and entry inwards, and a Bill of Entry
+    noted against it (no arrival of its own)."""
+    run = engine()
+    run.validate_message(
+        igm(
+            igm_date=date.fromisoformat(inwards[:10]),
+            filed_at=at(inwards[:10]),
+            expected_arrival=at(inwards[:10]),
+            arrived_at=at(arrived) if arrived else None,
+            entry_inwards_at=at(inwards),
+        )
+    )
+    message = boe(
+        presented_at=at(filed),
+        manifest={
+            "igm_number": "2234567",
+            "igm_date": date.fromisoformat(inwards[:10]),
+            "line": 10,
+        },
+    )
+    return run.validate_message(message)
+
+
+def test_entry_inwards_on_the_first_day_of_the_charge_brings_the_legacy_regime() -> None:
+    # arrival 2017-03-30 (no charge by itself), entry inwards 2017-03-31: at a sea port the
+    # deadline counts from entry inwards → due Sat 2017-04-01, filed 04-06: 5 days, ₹35,000
+    assert late_fee(_noted_at_sea("2017-03-30", "2017-03-31", "2017-04-06")) == Decimal(35000)
+    # both before 2017-03-31: no charge
+    assert late_fee(_noted_at_sea("2017-03-29", "2017-03-30", "2017-04-06")) is None
+
+
+def test_entry_inwards_alone_is_no_arrival_for_the_current_regime() -> None:
+    # RULES §1.2: IGM arrived_at, else the BoE's; entry inwards counts only for the legacy one
+    assert late_fee(_noted_at_sea(None, "2026-03-10", "2026-03-13")) is None
+    # in the legacy years, entry inwards is the sea port's arrival: due Tue 02-04, filed 02-08
+    assert late_fee(_noted_at_sea(None, "2020-02-03", "2020-02-08")) == Decimal(25000)

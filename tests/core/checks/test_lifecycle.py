@@ -383,6 +383,23 @@ def test_lic_004_incompatible_units_are_rejected_and_compatible_ones_converted()
     assert run.run.debited("TESTAUTH", "AUTH-1")[0] == Decimal("1.5")
 
 
+@pytest.mark.parametrize("quantity", ["100", None], ids=["quantity-limit", "value-limit-only"])
+def test_lic_004_is_not_also_reported_as_a_shortfall(quantity: str | None) -> None:
+    """A line in SET against a limit in NOS is CORE-LIC-004 once, never the scheme's
+    shortfall rule with a balance that does not exist, even when only the value is limited."""
+    limit = authorisation().model_copy(
+        update={"quantity": None if quantity is None else Decimal(quantity)}
+    )
+    run = engine([limit])
+    sets = run.validate_message(
+        boe(items=[with_licence(quantity=Decimal(1), unit="SET", value_inr=Decimal(1000))])
+    )
+    rejects = [f for f in sets.findings if f.outcome == "reject"]
+    assert [f.rule for f in rejects] == ["CORE-LIC-004"], rejects
+    assert "NOS" in rejects[0].message and debited(sets) == 0
+    assert run.run.debited("TESTAUTH", "AUTH-1") == (0, 0)
+
+
 # -- the migration from release 0.1 -------------------------------------------------------------
 
 

@@ -175,6 +175,31 @@ def test_note_006_finds_a_stored_fresh_manifest(sqlite_url) -> None:  # type: ig
         store.close()
 
 
+def test_note_006_the_committing_run_and_an_amended_manifest_count_once(sqlite_url) -> None:  # type: ignore[no-untyped-def]
+    """A manifest the run has just committed is both the run's and the store's, and an amended
+    one has two versions: neither is a second line with the B/L (so --commit changes nothing)."""
+    from customs_engine.core.registry import SqlRegistry
+
+    store = SqlRegistry.open(sqlite_url)
+    try:
+        committing = engine(registry=store.snapshot(), store=store, commit=True)
+        committing.validate_message(fresh_igm())
+        assert rules_of(committing.validate_message(by_bl()), "CORE-BOE-NOTE") == {
+            "CORE-BOE-NOTE-006": "info"
+        }
+        committing.validate_message(fresh_igm(function="amendment"))
+        later = engine(registry=store.snapshot(), store=store)
+        assert rules_of(later.validate_message(by_bl(message_id="BE-2")), "CORE-BOE-NOTE") == {
+            "CORE-BOE-NOTE-006": "info"
+        }
+    finally:
+        store.close()
+    run = engine()
+    run.validate_message(fresh_igm())
+    run.validate_message(fresh_igm(function="amendment", vessel_name="RENAMED"))
+    assert rules_of(run.validate_message(by_bl()), "CORE-BOE-NOTE") == {"CORE-BOE-NOTE-006": "info"}
+
+
 def test_note_006_quiet_when_the_igm_number_is_known() -> None:
     run = engine()
     run.validate_message(igm())

@@ -152,6 +152,8 @@ def _read_message(element: etree._Element, index: int, tags: StartTags) -> Parse
     name = etree.QName(element).localname if isinstance(element.tag, str) else "?"
     kind: MessageType | None = _KINDS.get(name)
     if etree.QName(element).namespace != NAMESPACE or kind is None:
+        [place] = tags.place([element])
+        line, column = place or (element.sourceline, None)
         return ParsedMessage(
             index=index,
             format=FORMAT,
@@ -162,7 +164,8 @@ def _read_message(element: etree._Element, index: int, tags: StartTags) -> Parse
                     f"<{element.tag}> is not a message of {NAMESPACE} (expected "
                     "BillOfEntry or ImportGeneralManifest)",
                     kind="version",
-                    line=element.sourceline,
+                    line=line,
+                    column=column,
                 )
             ],
         )

@@ -44,12 +44,9 @@ def noted_by_bl(boe: BillOfEntry, run: RunState) -> ImportGeneralManifest | None
 
 
 def arrival_date(boe: BillOfEntry, igm: ImportGeneralManifest | None) -> date | None:
-    """IGM ``arrived_at``, else the Bill of Entry's ``arrived_at``, else the IGM's entry inwards."""
-    for moment in (
-        igm.arrived_at if igm else None,
-        boe.arrived_at,
-        igm.entry_inwards_at if igm else None,
-    ):
+    """IGM ``arrived_at``, else the Bill of Entry's ``arrived_at`` (entry inwards is not an
+    arrival: only the legacy deadline at a sea port and the rate date use it)."""
+    for moment in (igm.arrived_at if igm else None, boe.arrived_at):
         if moment is not None:
             return india_date(moment)
     return None

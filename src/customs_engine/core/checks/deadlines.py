@@ -29,15 +29,15 @@ def check_late_presentation(
     boe: BillOfEntry, ctx: CheckContext, run: RunState
 ) -> list[Finding | Fee]:
     igm = noted_manifest(boe, run)
-    arrived = arrival_date(boe, igm)
-    if arrived is None:
-        return []
-    regime_on = ctx.as_of or arrived
-    regime = (dated("boe_regime", regime_on) or {}).get("regime", "none")
     station = _station(boe.port_code)
+    arrived, regime_on, regime = _arrival_and_regime(
+        arrival_date(boe, igm),
+        entry_inwards_date(igm) if station == "sea" else None,
+        ctx.as_of,
+    )
+    if arrived is None or regime_on is None:
+        return []
     if regime == "legacy":
-        if station == "sea":
-            arrived = entry_inwards_date(igm) or arrived
         due = next_working_day(arrived, _state(boe.port_code))
         basis = f"due by the end of {due}, the next working day after arrival on {arrived}"
     elif regime == "current":
@@ -66,6 +66,28 @@ def check_late_presentation(
         ),
         Fee(rule=rule.id, scheme=rule.scheme, kind="late_presentation", amount=amount, basis=days),
     ]
+
+
+def _arrival_and_regime(
+    arrived: date | None, inwards: date | None, as_of: date | None
+) -> tuple[date | None, date | None, str]:
+    """The arrival the deadline counts from, the date that picks the regime, and the regime.
+
+    The legacy regime counts a sea port's deadline from entry inwards: it applies when the
+    arrival falls in its years, and also when only entry inwards does (no charge only if entry
+    inwards or cargo arrival came before 2017-03-31, the Finance Act 2017's assent). The current
+    regime counts from the arrival itself; no arrival known, no deadline.
+    """
+
+    def regime_of(day: date) -> str:
+        return str((dated("boe_regime", as_of or day) or {}).get("regime", "none"))
+
+    regime = regime_of(arrived) if arrived is not None else "none"
+    if inwards is not None and regime in ("none", "legacy") and regime_of(inwards) == "legacy":
+        return inwards, as_of or inwards, "legacy"
+    if arrived is None:
+        return None, None, "none"
+    return arrived, as_of or arrived, regime
 
 
 def late_fee(late_days: int, on: date) -> Decimal:

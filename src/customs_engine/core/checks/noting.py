@@ -83,7 +83,7 @@ def check_noting(boe: BillOfEntry, run: RunState) -> list[Finding]:
         wanted = (
             f"line {reference.line}/{reference.subline or 0}"
             if reference.line is not None
-            else f"a line with B/L {reference.bl_number}"
+            else f"line with B/L {reference.bl_number}"
         )
         return [
             reject.finding(

@@ -238,6 +238,9 @@ class Shortfall:
     remaining_value: Decimal | None
     #: why the claim was refused when it is not the balance (a claim that is not a debit)
     reason: str | None = None
+    #: the limit's unit, when the claim's unit does not convert to it (CORE-LIC-004, not a
+    #: shortfall of the balance)
+    unit_of_limit: str | None = None
 
 
 def improper(quantity: Decimal, value: Decimal) -> str | None:
@@ -382,18 +385,20 @@ class RunState:
     # -- what in-sequence checks read -------------------------------------------------------
 
     def manifests_numbered(self, igm_number: str) -> list[ImportGeneralManifest]:
-        """IGMs with this number, the run's latest first, then stored ones."""
+        """IGMs with this number, the latest version of each: the run's latest first, then
+        stored ones."""
         found = self._journal.manifests(igm_number)[::-1]
         if self.store is not None:
             found.extend(self.store.find_manifests(igm_number))
-        return found
+        return _latest_versions(found)
 
     def unnumbered_manifests(self, port_code: str) -> list[ImportGeneralManifest]:
-        """IGMs of this port without an IGM number, the run's latest first, then stored ones."""
+        """IGMs of this port without an IGM number, the latest version of each: the run's latest
+        first, then stored ones."""
         found = self._journal.unnumbered(port_code)[::-1]
         if self.store is not None:
             found.extend(self.store.find_unnumbered_manifests(port_code))
-        return found
+        return _latest_versions(found)
 
     def manifest(
         self, igm_number: str, igm_date: date | None = None
@@ -655,7 +660,15 @@ class RunState:
                 and (left_value is None or claim.value_inr <= left_value)
             )
             if amount is None or not covered:
-                result.shortfalls.append(Shortfall(claim, left_quantity, left_value, reason))
+                result.shortfalls.append(
+                    Shortfall(
+                        claim,
+                        left_quantity,
+                        left_value,
+                        reason,
+                        unit_of_limit=unit if amount is None else None,
+                    )
+                )
                 result.uses.append(_use(claim, ZERO, ZERO, left_quantity, left_value))
                 continue
             own[number] = (own_quantity + amount, own_value + claim.value_inr)
@@ -817,6 +830,18 @@ class RunState:
     def _add(self, account: tuple[str, str], quantity: Decimal, value: Decimal) -> None:
         held_q, held_v = self._debits.get(account, (ZERO, ZERO))
         self._debits[account] = (held_q + quantity, held_v + value)
+
+
+def _latest_versions(manifests: Iterable[ImportGeneralManifest]) -> list[ImportGeneralManifest]:
+    """The first (latest) of each document's versions, in order: a manifest the run committed is
+    both the run's and the store's, and an amended one is there once per version."""
+    seen: set[str] = set()
+    latest = []
+    for manifest in manifests:
+        if manifest.message_id not in seen:
+            seen.add(manifest.message_id)
+            latest.append(manifest)
+    return latest
 
 
 def bond_openings(boe: BillOfEntry) -> list[Debit]:
