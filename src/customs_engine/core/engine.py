@@ -30,6 +30,7 @@ from customs_engine.core.ledger.run_state import (
     message_key,
 )
 from customs_engine.core.ledger.run_view import ReadOnlyRun
+from customs_engine.core.ledger.units import convert
 from customs_engine.core.models import BillOfEntry, Function, ImportGeneralManifest
 from customs_engine.core.money import inr
 from customs_engine.core.plugin_host import FirstResult, ImplCall, PluginHost
@@ -426,7 +427,7 @@ class Engine:
         out = []
         for shortfall in shortfalls:
             claim = shortfall.claim
-            if shortfall.unit_of_limit is None:
+            if not shortfall.unconvertible:
                 out.append(self._shortfall_finding(shortfall))
             elif claim.item not in said:
                 said.add(claim.item)
@@ -435,7 +436,7 @@ class Engine:
                         "reject",
                         f"item {claim.item} is in {claim.unit}, the limit of "
                         f"{claim.scheme.upper()} licence {claim.number} is in "
-                        f"{shortfall.unit_of_limit}: the quantity cannot be debited against it",
+                        f"{shortfall.limit_unit}: the quantity cannot be debited against it",
                         item=claim.item,
                         field=claim.field,
                     )
@@ -446,17 +447,22 @@ class Engine:
         claim = shortfall.claim
         rule = self.host.rules.get(claim.shortfall_rule)
         unit = f" {claim.unit}" if claim.unit else ""
+        limit_unit = f" {shortfall.limit_unit}" if shortfall.limit_unit else unit
         left_q = (
             "unlimited"
             if shortfall.remaining_quantity is None
-            else (f"{shortfall.remaining_quantity}{unit}")
+            else (f"{shortfall.remaining_quantity}{limit_unit}")
         )
         left_v = (
             "unlimited" if shortfall.remaining_value is None else (inr(shortfall.remaining_value))
         )
+        needs = f"{claim.quantity}{unit}"
+        if limit_unit != unit:  # say it in the limit's unit too: 2 MTS (2000 KGS)
+            converted = convert(claim.quantity, claim.unit, shortfall.limit_unit)
+            needs += f" ({converted.normalize():f}{limit_unit})" if converted is not None else ""
         text = (
             f"{claim.scheme.upper()} authorisation {claim.number} has {left_q} / {left_v} "
-            f"left; item needs {claim.quantity}{unit} / {inr(claim.value_inr)}"
+            f"left; item needs {needs} / {inr(claim.value_inr)}"
         )
         if claim.scheme.upper() == BOND:
             warehousing, hs_code = claim.number.rsplit("/", 1)

@@ -400,6 +400,15 @@ def test_lic_004_is_not_also_reported_as_a_shortfall(quantity: str | None) -> No
     assert run.run.debited("TESTAUTH", "AUTH-1") == (0, 0)
 
 
+def test_a_shortfall_names_the_balance_in_the_limits_unit() -> None:
+    run = engine([authorisation(quantity="1000").model_copy(update={"unit": "KGS"})])
+    short = run.validate_message(
+        boe(items=[with_licence(quantity=Decimal(2), unit="MTS", value_inr=Decimal(1000))])
+    )
+    (finding,) = [f for f in short.findings if f.outcome == "reject"]
+    assert "has 1000 KGS / " in finding.message and "needs 2 MTS (2000 KGS) / " in finding.message
+
+
 # -- the migration from release 0.1 -------------------------------------------------------------
 
 

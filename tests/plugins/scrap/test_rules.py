@@ -241,6 +241,17 @@ def test_safe_001_holds_without_a_supplier_declaration():
     )
 
 
+def test_safe_001_quiet_when_a_psic_is_carried_instead():
+    """A safe-country line with a PSIC and no supplier declaration goes the ordinary route: its
+    PSIC is checked and nothing is held for want of the declaration the route would need."""
+    response = safe(docs=[contract(), psic()])
+    assert_no_finding(response, "SCRAP-SAFE-001")
+    assert_no_finding(response, "SCRAP-PSIC-001")
+    assert not [f for f in response.findings if f.rule.startswith("SCRAP-") and f.outcome == "hold"]
+    hot = safe(docs=[contract(), psic(max_usvh=Decimal("0.09"))])
+    assert findings_of(hot, "SCRAP-PSIC-002", outcome="reject")
+
+
 @pytest.mark.parametrize(
     "case",
     [

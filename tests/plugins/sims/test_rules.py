@@ -240,6 +240,24 @@ def test_one_001_quiet_after_a_rejected_bill():
     )
 
 
+def test_one_001_quiet_once_the_earlier_bill_is_cancelled_or_amended_away():
+    """A cancelled Bill of Entry, or one amended to quote another registration, no longer
+    uses the registration: a new Bill of Entry may quote it."""
+    run = make_engine(records=[reg()])
+    run.validate_message(bill_of_entry(steel(), message_id="BE-1"))
+    run.validate_message(bill_of_entry(steel(), message_id="BE-1", function="cancellation"))
+    assert_no_finding(
+        run.validate_message(bill_of_entry(steel(), message_id="BE-2")), "SIMS-ONE-001"
+    )
+    moved = bill_of_entry(steel(number="STL2026011000002"), message_id="BE-2", function="amendment")
+    assert findings_of(run.validate_message(moved), "CORE-BOE-AMD-001")
+    assert_no_finding(
+        run.validate_message(bill_of_entry(steel(), message_id="BE-3")), "SIMS-ONE-001"
+    )
+    taken = run.validate_message(bill_of_entry(steel(), message_id="BE-4"))
+    assert "BE-3" in assert_finding(taken, "SIMS-ONE-001", outcome="query").message
+
+
 def test_one_001_quiet_for_different_registrations_and_the_same_bill_again():
     run = make_engine()
     run.validate_message(bill_of_entry(steel(), message_id="BE-1"))

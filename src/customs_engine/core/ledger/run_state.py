@@ -238,9 +238,10 @@ class Shortfall:
     remaining_value: Decimal | None
     #: why the claim was refused when it is not the balance (a claim that is not a debit)
     reason: str | None = None
-    #: the limit's unit, when the claim's unit does not convert to it (CORE-LIC-004, not a
-    #: shortfall of the balance)
-    unit_of_limit: str | None = None
+    #: the unit of ``remaining_quantity`` (the limit's, which the claim is converted to)
+    limit_unit: str | None = None
+    #: the claim's unit does not convert to the limit's (CORE-LIC-004, not a shortfall)
+    unconvertible: bool = False
 
 
 def improper(quantity: Decimal, value: Decimal) -> str | None:
@@ -409,11 +410,29 @@ class RunState:
         return None
 
     def prior_uses(self, scheme: str, number: str, *, excluding: str) -> list[str]:
-        """Other messages (earlier in the run or committed) that quoted this licence."""
+        """Other Bills of Entry (earlier in the run or committed) that quote this licence: a
+        document cancelled since, or amended so that it no longer quotes it, does not."""
         key = (scheme.upper(), number)
         seen = list(self.store.uses(*key)) if self.store is not None else []
         seen.extend(self._journal.uses(*key))
-        return sorted({message_id for message_id in seen if message_id != excluding})
+        return [
+            message_id
+            for message_id in sorted({m for m in seen if m != excluding})
+            if self._still_quotes(message_id, key)
+        ]
+
+    def _still_quotes(self, message_id: str, licence: tuple[str, str]) -> bool:
+        version = self.document(message_id)
+        if version is None:  # what release 0.1 committed: no document, the use stands
+            return True
+        if version.cancelled:
+            return False
+        boe = version.model()
+        return not isinstance(boe, BillOfEntry) or any(
+            (lic.scheme.upper(), lic.number) == licence
+            for item in boe.items
+            for lic in item.licences
+        )
 
     def debited(self, scheme: str, number: str) -> tuple[Decimal, Decimal]:
         """The balance's entries summed: committed ones and this run's own."""
@@ -666,7 +685,8 @@ class RunState:
                         left_quantity,
                         left_value,
                         reason,
-                        unit_of_limit=unit if amount is None else None,
+                        limit_unit=unit,
+                        unconvertible=amount is None,
                     )
                 )
                 result.uses.append(_use(claim, ZERO, ZERO, left_quantity, left_value))

@@ -513,7 +513,7 @@ def _recheck(
             left_v is not None and debit.value_inr > left_v
         ):
             if debit.claim is not None:
-                shortfalls.append(Shortfall(debit.claim, left_q, left_v))
+                shortfalls.append(Shortfall(debit.claim, left_q, left_v, limit_unit=debit.unit))
             continue
         spent[key] = (quantity + debit.quantity, value + debit.value_inr)
     return shortfalls

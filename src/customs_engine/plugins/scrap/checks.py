@@ -69,9 +69,11 @@ def _listed(
                 )
             )
     safe = policy.safe_route_applies(on, item.country_of_origin, boe.consigned_from, boe.port_code)
-    if safe:
-        out += _safe_route(rules, index, item, boe)
     psics = [(j, c) for j, c in enumerate(item.certificates) if c.type == CertificateType.PSIC]
+    # the route spares the PSIC: a line that carries one without a supplier declaration goes
+    # the ordinary way (its PSIC is checked), it does not use the route
+    if safe and (not psics or item.certificates_of(CertificateType.SUPPLIER_DECLARATION)):
+        out += _safe_route(rules, index, item, boe)
     if not psics and not safe:
         out.append(
             rules["SCRAP-PSIC-001"].finding(
