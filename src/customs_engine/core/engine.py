@@ -251,6 +251,8 @@ class Engine:
         )
         findings += failures
         message = whole if whole is not None else message
+        if isinstance(message, ImportGeneralManifest):
+            message = self._cancelled_document(message)
         if message is not None:
             key = assessment.key or message_key(parsed.message or message)
             self.run.current_key = key
@@ -287,7 +289,7 @@ class Engine:
             result = self.run.apply_claims(
                 key, claims, self.ctx.registry, filed=filed, message=message
             )
-            if filed and not result.shortfalls:
+            if filed and not result.shortfalls and result.conflict is None:
                 if not result.replayed:
                     self._remember(message)
                 # --commit: persist the completed message; a failed balance re-check under
@@ -318,6 +320,18 @@ class Engine:
             rate_date=rate_date,
             engine=self.engine_info,
         )
+
+    def _cancelled_document(self, igm: ImportGeneralManifest) -> ImportGeneralManifest:
+        """An IGM cancellation names its document by message id: it cancels that document's
+        IGM number (which it may leave out, ICES having allotted it), not the one it carries."""
+        replaced = self.run.replaces(igm) if igm.function == Function.CANCELLATION else None
+        live = replaced.model() if replaced is not None else None
+        if not isinstance(live, ImportGeneralManifest) or (live.igm_number, live.igm_date) == (
+            igm.igm_number,
+            igm.igm_date,
+        ):
+            return igm
+        return igm.model_copy(update={"igm_number": live.igm_number, "igm_date": live.igm_date})
 
     def _remember(self, message: BillOfEntry | ImportGeneralManifest) -> None:
         if isinstance(message, ImportGeneralManifest):

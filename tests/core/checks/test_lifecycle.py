@@ -24,7 +24,7 @@ from customs_engine.core.registry import SqlRegistry
 from customs_engine.core.registry.records import RegistryRecord
 from customs_engine.testing import rules_of
 from tests.conftest import FIXTURES, MESSAGES
-from tests.core.helpers import at, authorisation, boe, engine, igm, with_licence
+from tests.core.helpers import IGM_DATE, at, authorisation, boe, engine, igm, with_licence
 
 BACKENDS = ["sqlite_url", pytest.param("pg_url", marks=pytest.mark.postgres)]
 
@@ -501,6 +501,48 @@ def test_igm_008_and_bond_001_find_bills_the_run_moved_out_of_memory() -> None:
     assert {c.scheme: c.quantity for c in cancelled.credited} == {"TESTAUTH": 30, "BOND": -100}
 
 
+@pytest.mark.parametrize("named", [None, "9999999"], ids=["no-number", "other-number"])
+def test_igm_008_a_cancellation_cancels_its_document_whatever_number_it_carries(
+    url: str, named: str | None
+) -> None:
+    """The document is its message id: a cancellation that leaves the IGM number out (ICES
+    allotted it) or carries another one still voids the bills noted against the document's
+    number, and later bills quoting that number get CORE-BOE-NOTE-005."""
+    store, run = committed_run(url)
+    run.validate_message(igm())
+    assert debited(run.validate_message(bill(30))) == 30
+    store.close()
+    store, run = committed_run(url)
+    cancelled = run.validate_message(
+        igm(function="cancellation", igm_number=named, igm_date=None if named is None else IGM_DATE)
+    )
+    assert "BE-1" in cancelled.findings[0].message and credited(cancelled) == 30
+    assert store.debited("TESTAUTH", "AUTH-1")[0] == 0
+    late = run.validate_message(bill(5, message_id="BE-3"))
+    assert rules_of(late)["CORE-BOE-NOTE-005"] == "reject" and debited(late) == 0
+    store.close()
+
+
+def test_an_igm_renumbered_by_its_amendment_is_not_found_under_its_old_number() -> None:
+    run = engine([authorisation()])
+    run.validate_message(igm())
+    run.validate_message(igm(function="amendment", igm_number="2234568"))
+    old = run.validate_message(bill(5))
+    assert rules_of(old, "CORE-BOE-NOTE") == {"CORE-BOE-NOTE-002": "query"}
+    new = bill(5, message_id="BE-2", manifest={"igm_number": "2234568", "line": 10})
+    assert rules_of(run.validate_message(new), "CORE-BOE-NOTE") == {}
+
+
+def test_igm_001_is_the_filing_deadline_not_an_amendments() -> None:
+    run = engine()
+    late = {"filed_at": at("2026-03-11T09:00")}  # after the arrival on 2026-03-10
+    assert rules_of(run.validate_message(igm(**late)))["CORE-IGM-001"] == "warn"
+    run = engine()
+    run.validate_message(igm())
+    amended = run.validate_message(igm(function="amendment", vessel_name="RENAMED", **late))
+    assert "CORE-IGM-001" not in rules_of(amended)
+
+
 def test_igm_006_late_amendment_of_a_noted_line_goes_to_manifest_clearance() -> None:
     run = engine([authorisation()])
     run.validate_message(igm())
@@ -641,6 +683,51 @@ def test_amending_the_warehousing_bill_changes_its_bond() -> None:
         rules_of(run.validate_message(ex_bond(11, message_id="XB-2")))["CORE-BOND-003"] == "reject"
     )  # 70 - 60 = 10 left
     assert "CORE-BOND-003" not in rules_of(run.validate_message(ex_bond(10, message_id="XB-3")))
+
+
+def test_a_bond_adds_its_lines_in_one_unit() -> None:
+    """Two lines of one HS code, 1 MTS and 500 KGS, open one bond of 1.5 MTS."""
+    run = engine()
+    run.validate_message(
+        warehousing(
+            items=[item_of(1, unit="MTS"), item_of(500, number=2, unit="KGS")],
+        )
+    )
+    over = run.validate_message(ex_bond(1501, items=[item_of(1501, unit="KGS")]))
+    assert rules_of(over)["CORE-BOND-003"] == "reject"
+    assert "1.5 MTS" in next(f.message for f in over.findings if f.rule == "CORE-BOND-003")
+    exact = run.validate_message(
+        ex_bond(1500, message_id="XB-2", items=[item_of(1500, unit="KGS")])
+    )
+    assert "CORE-BOND-003" not in rules_of(exact)
+    assert run.run.debited("BOND", "WH-1/84716040")[0] == 0
+
+
+@pytest.mark.parametrize("function", ["amendment", "cancellation"])
+def test_a_warehousing_bill_cannot_shrink_below_what_was_cleared(function: str) -> None:
+    run = engine()
+    run.validate_message(warehousing(100))
+    run.validate_message(ex_bond(60))
+    refused = run.validate_message(warehousing(50, function=function))
+    assert rules_of(refused)["CORE-BOND-003"] == "reject" and refused.status == "rejected"
+    assert "60 NOS have already been cleared" in refused.findings[-1].message
+    assert run.run.debited("BOND", "WH-1/84716040")[0] == -40  # nothing changed
+    assert "CORE-BOND-003" not in rules_of(run.validate_message(ex_bond(40, message_id="XB-2")))
+
+
+def test_an_ex_bond_of_a_cancelled_or_renumbered_warehousing_bill() -> None:
+    run = engine()
+    run.validate_message(warehousing(100))
+    run.validate_message(warehousing(100, function="cancellation"))
+    cancelled = run.validate_message(ex_bond(1))
+    assert rules_of(cancelled, "CORE-BOND") == {"CORE-BOND-003": "reject"}
+    assert "was cancelled" in cancelled.findings[-1].message
+    run = engine()
+    run.validate_message(warehousing(100))
+    run.validate_message(warehousing(100, function="amendment", number="7000002"))
+    assert rules_of(run.validate_message(ex_bond(1)), "CORE-BOND") == {"CORE-BOND-001": "query"}
+    renumbered = run.validate_message(ex_bond(1, message_id="XB-2", ex_bond_of="7000002"))
+    assert rules_of(renumbered, "CORE-BOND") == {}
 
 
 # -- writers and convert show the function and what was credited back ------------------------

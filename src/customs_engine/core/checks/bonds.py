@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from customs_engine.core.checks.catalogue import RULES
 from customs_engine.core.dates import add_months
-from customs_engine.core.ledger.run_state import RunState
+from customs_engine.core.ledger.run_state import RunState, bond_units
 from customs_engine.core.ledger.units import compatible
 from customs_engine.core.models import BillOfEntry, BillOfEntryType
 from customs_engine.core.response import Finding
@@ -19,6 +19,16 @@ def check_ex_bond(boe: BillOfEntry, run: RunState) -> list[Finding]:
         return []
     reference = (boe.ex_bond_of or "").strip()
     warehousing = run.bill_of_entry(reference)
+    version = run.bill_of_entry_version(reference) if warehousing is None else None
+    if version is not None and version.cancelled:
+        return [
+            RULES["CORE-BOND-003"].finding(
+                "reject",
+                f"the warehousing Bill of Entry {reference} was cancelled: nothing remains in "
+                "bond under it",
+                field="ex_bond_of",
+            )
+        ]
     if warehousing is None:
         return [
             RULES["CORE-BOND-001"].finding(
@@ -52,7 +62,7 @@ def check_ex_bond(boe: BillOfEntry, run: RunState) -> list[Finding]:
             )
         ]
     findings = []
-    units = {item.hs_code: item.unit for item in warehousing.items}
+    units = bond_units(warehousing)
     for index, item in enumerate(boe.items):
         if item.hs_code not in units:
             findings.append(

@@ -13,7 +13,7 @@ from customs_engine.core.checks.arrival import arrival_date, entry_inwards_date,
 from customs_engine.core.checks.catalogue import RULES
 from customs_engine.core.dates import india_date
 from customs_engine.core.ledger.run_state import RunState
-from customs_engine.core.models import BillOfEntry, Conveyance, ImportGeneralManifest
+from customs_engine.core.models import BillOfEntry, Conveyance, Function, ImportGeneralManifest
 from customs_engine.core.money import inr
 from customs_engine.core.refdata import dated, deadlines, port
 from customs_engine.core.refdata.ports import station_type
@@ -130,6 +130,9 @@ def _state(port_code: str) -> str | None:
 
 
 def check_manifest_deadlines(igm: ImportGeneralManifest, ctx: CheckContext) -> list[Finding]:
+    """The deadlines of filing a manifest: an amendment or a cancellation is not its filing."""
+    if igm.function != Function.ORIGINAL:
+        return []
     return _filing_deadline(igm, ctx) + _advance_filing(igm)
 
 

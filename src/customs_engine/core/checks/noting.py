@@ -50,7 +50,8 @@ def check_noting(boe: BillOfEntry, run: RunState) -> list[Finding]:
         return [
             RULES["CORE-BOE-NOTE-005"].finding(
                 "reject",
-                f"IGM {igm.igm_number} was cancelled: the Bill of Entry cannot be noted against it",
+                f"IGM {igm.igm_number or igm.message_id} was cancelled: the Bill of Entry "
+                "cannot be noted against it",
                 field="manifest.igm_number",
             )
         ]

@@ -42,6 +42,9 @@ class DocumentVersion:
     key: str
     #: the version's canonical model as JSON (None for what an older release committed)
     body: str | None = None
+    #: the document's number in this version: a manifest's IGM number, a Bill of Entry's BE
+    #: number (``None``: not allotted yet, or not recorded by an older release)
+    number: str | None = None
 
     @property
     def cancelled(self) -> bool:

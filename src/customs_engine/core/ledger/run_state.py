@@ -391,7 +391,7 @@ class RunState:
         found = self._journal.manifests(igm_number)[::-1]
         if self.store is not None:
             found.extend(self.store.find_manifests(igm_number))
-        return _latest_versions(found)
+        return self._still_numbered(found, igm_number)
 
     def unnumbered_manifests(self, port_code: str) -> list[ImportGeneralManifest]:
         """IGMs of this port without an IGM number, the latest version of each: the run's latest
@@ -399,7 +399,24 @@ class RunState:
         found = self._journal.unnumbered(port_code)[::-1]
         if self.store is not None:
             found.extend(self.store.find_unnumbered_manifests(port_code))
-        return _latest_versions(found)
+        return self._still_numbered(found, None)
+
+    def _still_numbered(
+        self, manifests: Iterable[ImportGeneralManifest], number: str | None
+    ) -> list[ImportGeneralManifest]:
+        """The latest version of each manifest found under ``number``, unless its document's
+        latest version has another number now (an amendment renumbered it)."""
+        kept = []
+        for manifest in _latest_versions(manifests):
+            version = self.document(manifest.message_id)
+            if (
+                version is None
+                or version.kind != "manifest"
+                or version.number == number
+                or (version.number is None and version.body is None)
+            ):
+                kept.append(manifest)
+        return kept
 
     def manifest(
         self, igm_number: str, igm_date: date | None = None
@@ -502,8 +519,8 @@ class RunState:
         lines are refused by CORE-BOND-002 before anything is debited)."""
         warehousing = self.bill_of_entry(boe.ex_bond_of) if boe.ex_bond_of else None
         if warehousing is None or warehousing.type != BillOfEntryType.WAREHOUSING:
-            return []
-        units = {item.hs_code: item.unit for item in warehousing.items}
+            return []  # a cancelled one is refused by CORE-BOND-003 without a claim
+        units = bond_units(warehousing)
         claims = []
         for index, item in enumerate(boe.items):
             quantity = convert(item.quantity, item.unit, units.get(item.hs_code))
@@ -523,15 +540,25 @@ class RunState:
 
     def bill_of_entry(self, reference: str) -> BillOfEntry | None:
         """The live Bill of Entry known by this BE number, else by this message id."""
-        candidates = [self._journal.numbered(reference)]
+        version = self.bill_of_entry_version(reference)
+        boe = version.model() if version is not None and not version.cancelled else None
+        return boe if isinstance(boe, BillOfEntry) else None
+
+    def bill_of_entry_version(self, reference: str) -> DocumentVersion | None:
+        """The latest version (live or cancelled) of the Bill of Entry known by this BE number
+        (one amended to another number is not), else by this message id."""
+        candidates = [(self._journal.numbered(reference), True)]
         if self.store is not None:
-            candidates.append(self.store.numbered(reference))
-        candidates.append(reference)
-        for message_id in candidates:
+            candidates.append((self.store.numbered(reference), True))
+        candidates.append((reference, False))
+        for message_id, by_number in candidates:
             version = self.document(message_id) if message_id else None
-            boe = version.model() if version is not None and not version.cancelled else None
-            if isinstance(boe, BillOfEntry):
-                return boe
+            if version is None or version.kind != "bill_of_entry":
+                continue
+            if by_number and version.number is not None and version.number != reference:
+                continue  # renumbered by an amendment
+            if version.cancelled or version.body is not None:
+                return version
         return None
 
     # -- what the engine applies, in input order ----------------------------------------------
@@ -584,17 +611,55 @@ class RunState:
                 return ClaimResult(uses=list(committed), replayed=True)
         if result.shortfalls or not filed:
             return _nothing_debited(result, standing)
-        if (
-            isinstance(message, BillOfEntry)
+        openings = (
+            bond_openings(message)
+            if isinstance(message, BillOfEntry)
             and message.type == BillOfEntryType.WAREHOUSING
             and message.function != Function.CANCELLATION
-        ):
-            result.debits += bond_openings(message)
+            else []
+        )
+        underflow = self._bond_underflow(message, released, openings)
+        if underflow is not None:
+            refused = _nothing_debited(result, standing)
+            refused.conflict = ("CORE-BOND-003", underflow)
+            return refused
+        result.debits += openings
         if not self.committing:
             self._settle(key, message, result, released, void_holdings)
         elif result.uses and message is None:
             self._applied[key] = result.uses
         return result
+
+    def _bond_underflow(
+        self,
+        message: BillOfEntry | ImportGeneralManifest | None,
+        released: Holdings,
+        openings: list[Debit],
+    ) -> str | None:
+        """Why amending or cancelling a warehousing Bill of Entry cannot be filed: it would
+        leave less in bond than has already been cleared ex-bond against it (``None``: it can)."""
+        held = {n: q for (scheme, n), (q, _v) in _by_licence(released).items() if scheme == BOND}
+        if not isinstance(message, BillOfEntry) or not held:
+            return None
+        opened: dict[str, Decimal] = {}
+        for debit in openings:
+            opened[debit.number] = opened.get(debit.number, ZERO) - debit.quantity
+        units = {account[1]: account[3] for account in released if account[0] == BOND}
+        for number in sorted(held):
+            # what this document's own openings held is in ``held`` (negative); the rest of the
+            # account's entries are the ex-bond clearances against it
+            cleared = self.debited(BOND, number)[0] - held[number]
+            left = opened.get(number, ZERO) - cleared
+            if left < 0:
+                unit = f" {units.get(number) or ''}".rstrip()
+                hs_code = number.rsplit("/", 1)[-1]
+                return (
+                    f"{message.function.value} of warehousing Bill of Entry "
+                    f"{message.message_id} would leave {opened.get(number, ZERO)}{unit} of HS "
+                    f"{hs_code} in bond, but {cleared}{unit} have already been cleared "
+                    "ex-bond against it: nothing is changed"
+                )
+        return None
 
     def _replayed(
         self, key: str, message: BillOfEntry | ImportGeneralManifest | None
@@ -643,7 +708,9 @@ class RunState:
         ):
             return {}
         void_holdings: dict[str, Holdings] = {}
-        for noted in self.noted_documents(message):
+        live = replaced.model()  # the document cancelled, whatever number the message carries
+        cancelled = live if isinstance(live, ImportGeneralManifest) and live.igm_number else message
+        for noted in self.noted_documents(cancelled):
             void_holdings[noted.message_id] = self.holdings(noted.message_id)
             result.credits += reversals(void_holdings[noted.message_id])
         result.voided = sorted(void_holdings)
@@ -845,6 +912,7 @@ class RunState:
             function=Function.CANCELLATION,
             key=void_key(message_id, igm_key),
             body=current.body,
+            number=current.number,
         )
 
     def _add(self, account: tuple[str, str], quantity: Decimal, value: Decimal) -> None:
@@ -864,20 +932,36 @@ def _latest_versions(manifests: Iterable[ImportGeneralManifest]) -> list[ImportG
     return latest
 
 
+def bond_units(boe: BillOfEntry) -> dict[str, str]:
+    """The unit of each HS code's bond balance: its first line's."""
+    units: dict[str, str] = {}
+    for item in boe.items:
+        units.setdefault(item.hs_code, item.unit)
+    return units
+
+
 def bond_openings(boe: BillOfEntry) -> list[Debit]:
-    """A warehousing Bill of Entry opens one bond balance per HS code, in the line's unit."""
-    return [
-        Debit(
-            BOND,
-            bond_account(boe.message_id, item.hs_code),
-            item.number,
-            -item.quantity,
-            ZERO,
-            unit=item.unit,
-            kind="bond",
-        )
-        for item in boe.items
-    ]
+    """A warehousing Bill of Entry opens one bond balance per HS code, in the unit of its first
+    line: every line of that HS code adds its quantity converted to that unit (a line whose unit
+    does not convert opens nothing)."""
+    units = bond_units(boe)
+    openings = []
+    for item in boe.items:
+        unit = units[item.hs_code]
+        quantity = convert(item.quantity, item.unit, unit)
+        if quantity is not None:
+            openings.append(
+                Debit(
+                    BOND,
+                    bond_account(boe.message_id, item.hs_code),
+                    item.number,
+                    -quantity,
+                    ZERO,
+                    unit=unit,
+                    kind="bond",
+                )
+            )
+    return openings
 
 
 def notes(boe: BillOfEntry, manifest: ImportGeneralManifest) -> bool:
@@ -902,6 +986,7 @@ def version_of(key: str, message: BillOfEntry | ImportGeneralManifest) -> Docume
         function=message.function,
         key=key,
         body=message.model_dump_json(),
+        number=message.igm_number if isinstance(message, ImportGeneralManifest) else message.number,
     )
 
 

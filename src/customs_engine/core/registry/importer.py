@@ -142,6 +142,10 @@ def _csv_rows(path: str, lines: Iterator[tuple[int, str | None]]) -> Iterator[Ro
         if len(fields) > len(header):
             yield number, f"more fields than the {len(header)} header columns"
             continue
+        if len(fields) < len(header):  # a row cut short: never read as empty trailing fields
+            missing = ", ".join(header[len(fields) :])
+            yield number, f"fewer fields than the {len(header)} header columns (none for {missing})"
+            continue
         yield (
             number,
             _record(
@@ -201,8 +205,8 @@ def _jsonl_rows(lines: Iterator[tuple[int, str | None]]) -> Iterator[Row]:
         numbers = [
             key
             for key, item in value.items()
-            if isinstance(item, _JsonNumber) and key not in FIGURES
-        ]
+            if isinstance(item, _JsonNumber) and key in COLUMNS and key not in FIGURES
+        ]  # an unknown key is refused as such by the record, whatever its value
         if numbers:
             yield number, f"{numbers[0][:40]}: write it as a string"
             continue
@@ -214,11 +218,23 @@ def _record(row: dict[str, Any]) -> RegistryRecord | str:
         record = RegistryRecord.model_validate(row)
     except ValidationError as exc:
         return "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'row'}: "
-            f"{e['msg'].removeprefix('Value error, ')}"
+            f"{'.'.join(str(p)[:40] for p in e['loc']) or 'row'}: "
+            + (
+                f"not a known column; columns are {list(COLUMNS)}"
+                if e["type"] == "extra_forbidden"
+                else e["msg"].removeprefix("Value error, ")
+            )
             for e in exc.errors()
         )
     missing = [name for name in REQUIRED[record.kind] if getattr(record, name) in (None, "")]
     if missing:
         return f"{record.kind} row without {', '.join(missing)}"
-    return record
+    problems = []
+    if record.issued_on and record.valid_until and record.valid_until < record.issued_on:
+        problems.append(f"valid_until: {record.valid_until} is before issued_on {record.issued_on}")
+    if record.quantity is not None and not record.unit:
+        problems.append(
+            f"unit: missing; a quantity limit ({record.quantity}) is counted in a unit "
+            "(NOS, KGS, …)"
+        )
+    return "; ".join(problems) if problems else record

@@ -274,7 +274,7 @@ class SqlRegistry:
                     credits = reversals(_holdings(session, submission.message_id))
                 voids: dict[str, tuple[DocumentVersion, list[Credit]]] = {}
                 if submission.voids is not None and current is not None:
-                    voids = _voidable(session, *submission.voids)
+                    voids = _voidable(session, *_cancelled_manifest(current, submission.voids))
                 all_credits = credits + [c for _, held in voids.values() for c in held]
                 shortfalls = _recheck(session, submission.debits, all_credits)
                 if shortfalls:
@@ -340,6 +340,16 @@ def _noted_against(session: Session, igm_number: str) -> list[str]:
     )
 
 
+def _cancelled_manifest(current: DocumentVersion, named: tuple[str, str]) -> tuple[str, str]:
+    """The IGM number and port whose noted Bills of Entry a cancellation voids: the live
+    document's (a cancellation names its document by message id; its own number may be
+    missing), else what the cancellation names."""
+    live = current.model() if not current.cancelled else None
+    if isinstance(live, ImportGeneralManifest) and live.igm_number:
+        return live.igm_number, live.port_code
+    return named
+
+
 def _voidable(
     session: Session, igm_number: str, port_code: str
 ) -> dict[str, tuple[DocumentVersion, list[Credit]]]:
@@ -384,6 +394,7 @@ def _document(session: Session, message_id: str) -> DocumentVersion | None:
         function=Function(row.function),
         key=row.message_key,
         body=row.body,
+        number=row.igm_number if row.kind == "manifest" else row.document_number,
     )
 
 
