@@ -22,10 +22,12 @@ EXIT_USAGE = 2
 
 
 @contextmanager
-def opened_registry(db: str | None) -> Iterator[SqlRegistry]:
+def opened_registry(db: str | None, *, create: bool = True) -> Iterator[SqlRegistry]:
     """The registry database for a command that reads or writes it (created and migrated when
-    needed; exit code 2 when it cannot be opened), closed when the command is done."""
-    store = open_registry(db)
+    needed; exit code 2 when it cannot be opened), closed when the command is done. A command
+    that only reads (``create=False``) creates nothing: a SQLite file that does not exist is
+    reported (exit code 2) instead of being created empty."""
+    store = open_registry(db, create=create)
     assert store is not None  # only a run (``for_run``) may go without a database
     try:
         yield store
@@ -34,18 +36,25 @@ def opened_registry(db: str | None) -> Iterator[SqlRegistry]:
 
 
 def open_registry(
-    db: str | None, *, for_run: bool = False, commit: bool = False
+    db: str | None, *, for_run: bool = False, commit: bool = False, create: bool = True
 ) -> SqlRegistry | None:
     """Open the registry or stop with exit code 2 and the reason.
 
     For a run (``for_run``) that has no database to read, ``None`` (and a warning on stderr):
-    SQLAlchemy and Alembic are then never imported.
+    SQLAlchemy and Alembic are then never imported. Without ``create``, a database that does
+    not exist (a SQLite file) stops the command with exit code 2; nothing is created.
     """
     url = resolve_url(db)
-    if for_run and url_for_run(url, commit) is None:
+    if (for_run or not create) and url_for_run(url, commit) is None:
+        missing = f"customs: no registry database at {shown(url)}"
+        if not for_run:
+            click.echo(
+                f"{missing} (nothing is created: 'customs registry import' creates it)",
+                err=True,
+            )
+            sys.exit(EXIT_USAGE)
         click.echo(
-            f"customs: no registry database at {shown(url)}: checking against an empty "
-            "registry (nothing is created without --commit)",
+            f"{missing}: checking against an empty registry (nothing is created without --commit)",
             err=True,
         )
         return None
@@ -139,7 +148,7 @@ def import_(files: tuple[str, ...], replace: bool, db: str | None) -> None:
 @db_option
 def show(number: str, db: str | None) -> None:
     """Holder, validity, limits, committed debits and what remains of one number."""
-    with opened_registry(db) as store:
+    with opened_registry(db, create=False) as store:
         found = store.records(number=number)
         if not found:
             click.echo(f"customs: {number} is not in the registry", err=True)
@@ -189,7 +198,7 @@ def _show(store: SqlRegistry, record: RegistryRecord) -> None:
 @db_option
 def history(message_id: str, db: str | None) -> None:
     """A document's committed versions and what each did to which balance."""
-    with opened_registry(db) as store:
+    with opened_registry(db, create=False) as store:
         versions = store.history(message_id)
         if not versions:
             click.echo(f"customs: no committed document {message_id}", err=True)
@@ -230,7 +239,7 @@ def _money(value: Decimal | None) -> str:
 @db_option
 def list_(kind: str | None, db: str | None) -> None:
     """Every row of the registry (or of one kind), one per line."""
-    with opened_registry(db) as store:
+    with opened_registry(db, create=False) as store:
         for record in store.records(kind=kind):
             detail = (
                 f"{record.currency} {record.rate}"

@@ -48,6 +48,7 @@ def test_reimport_replaces_rows_only_when_asked(sqlite_url: str, tmp_path: Path)
                 "number": "IMS-2026-00042",
                 "iec": "AAPFU0939F",
                 "quantity": 150,
+                "unit": "NOS",
                 "value_inr": "7500000.00",
             }
         )
@@ -119,8 +120,10 @@ def test_customs_db_environment_and_default_file(tmp_path: Path, monkeypatch) ->
     assert run("registry", "import", str(REGISTRY_CSV), env={"CUSTOMS_DB": url}).exit_code == 0
     assert (tmp_path / "env.db").exists() and not (tmp_path / "customs.db").exists()
     monkeypatch.delenv("CUSTOMS_DB", raising=False)
-    assert run("registry", "list", env={"CUSTOMS_DB": ""}).exit_code == 0
-    assert not (tmp_path / "customs.db").exists()  # the default is not the working directory
+    listed = CliRunner().invoke(main, ["registry", "list"], env={"CUSTOMS_DB": ""})
+    assert listed.exit_code == 2  # the default (not yet created) is not the working directory
+    assert "no registry database at sqlite:///" in listed.stderr and "env.db" not in listed.stderr
+    assert not (tmp_path / "customs.db").exists()
 
 
 def test_the_default_registry_follows_the_user_not_the_working_directory(
@@ -167,6 +170,7 @@ def test_a_missing_database_driver_names_what_to_install(url, hint, monkeypatch)
 
 
 def test_show_unknown_number(sqlite_url: str) -> None:
+    run("registry", "import", "--db", sqlite_url, str(REGISTRY_CSV))
     result = CliRunner().invoke(main, ["registry", "show", "--db", sqlite_url, "NOPE"])
     assert result.exit_code == 1 and "not in the registry" in result.output
 
@@ -202,3 +206,112 @@ def test_every_committed_entry_names_its_run(sqlite_url: str) -> None:
     assert runs[0] != runs[1] == runs[2]
     shown = runner.invoke(main, ["registry", "show", "--db", sqlite_url, "IMS-2026-00042"])
     assert f"run {runs[0]}" in shown.output and "run -" not in shown.output
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("registry", "list"),
+        ("registry", "show", "IMS-2026-00042"),
+        ("registry", "history", "BE-INNSA1-000123"),
+        ("tokens", "list"),
+        ("tokens", "revoke", "abc"),
+    ],
+)
+@pytest.mark.parametrize("by_env", [False, True])
+def test_reading_a_registry_that_does_not_exist_creates_nothing(
+    tmp_path: Path, args: tuple[str, ...], by_env: bool
+) -> None:
+    """A mistyped --db (or CUSTOMS_DB) is reported, not created empty and listed as nothing."""
+    url = f"sqlite:///{tmp_path / 'typo.db'}"
+    option = [] if by_env else ["--db", url]
+    result = CliRunner().invoke(main, [*args, *option], env={"CUSTOMS_DB": url} if by_env else {})
+    assert result.exit_code == 2, result.output
+    assert f"customs: no registry database at {url}" in result.stderr
+    assert "'customs registry import' creates it" in result.stderr
+    assert result.stdout == ""
+    assert not (tmp_path / "typo.db").exists()
+
+
+def test_import_and_tokens_create_still_create_the_database(tmp_path: Path) -> None:
+    first, second = f"sqlite:///{tmp_path / 'a.db'}", f"sqlite:///{tmp_path / 'b.db'}"
+    assert run("registry", "import", "--db", first, str(REGISTRY_CSV)).exit_code == 0
+    assert run("tokens", "create", "--scope", "validate", "--db", second).exit_code == 0
+    assert (tmp_path / "a.db").exists() and (tmp_path / "b.db").exists()
+    assert "IMS-2026-00042" in run("registry", "list", "--db", first).output
+    assert run("registry", "list", "--db", second).exit_code == 0  # empty, but it exists
+
+
+@pytest.mark.parametrize(
+    "row, problem",
+    [
+        (
+            "authorisation,IMS,IMS-9,AAPFU0939F,2026-01-05,2025-12-31,8471,10,NOS,100.00,,,,,,,,",
+            "valid_until: 2025-12-31 is before issued_on 2026-01-05",
+        ),
+        (
+            "authorisation,IMS,IMS-9,AAPFU0939F,2026-01-05,2026-12-31,8471,10,,100.00,,,,,,,,",
+            "unit: missing; a quantity limit (10) is counted in a unit",
+        ),
+        (
+            "authorisation,IMS,IMS-9,AAPFU0939F,2026-01-05",
+            "fewer fields than the 18 header columns (none for valid_until, hs_codes,",
+        ),
+    ],
+)
+def test_csv_rows_that_cannot_be_right_import_nothing(
+    sqlite_url: str, tmp_path: Path, row: str, problem: str
+) -> None:
+    path = tmp_path / "rows.csv"
+    good = "registration,SIMS,STL-1,AABCB1234C,2026-02-01,,7208,25000,KGS,1400000.00,,,,,,,,"
+    path.write_text("\n".join([HEADER, good, row]) + "\n")
+    result = CliRunner().invoke(main, ["registry", "import", "--db", sqlite_url, str(path)])
+    assert result.exit_code == 1
+    assert f"customs: {path}:3: {problem}" in result.stderr
+    assert f"{path}: nothing imported" in result.stderr
+    store = SqlRegistry.open(sqlite_url)
+    assert store.records() == []  # not even the good row before it
+    store.close()
+
+
+@pytest.mark.parametrize(
+    "line, problem",
+    [
+        (
+            '{"kind": "authorisation", "scheme": "IMS", "number": "A1", "issued_on": "2026-01-05",'
+            ' "valid_until": "2025-12-31", "quantity": 100, "unit": "NOS"}',
+            "valid_until: 2025-12-31 is before issued_on 2026-01-05",
+        ),
+        (
+            '{"kind": "authorisation", "scheme": "IMS", "number": "A1", "quantity": 100}',
+            "unit: missing; a quantity limit (100) is counted in a unit",
+        ),
+        ('{"kind": "agency", "number": "P", "bogus": 1}', "bogus: not a known column"),
+        ('{"kind": "agency", "number": "P", "bogus": "x"}', "bogus: not a known column"),
+        ('{"kind": "agency", "number": "P", "name": 1}', "name: write it as a string"),
+    ],
+)
+def test_jsonl_rows_that_cannot_be_right(
+    sqlite_url: str, tmp_path: Path, line: str, problem: str
+) -> None:
+    path = tmp_path / "rows.jsonl"
+    path.write_text('{"kind": "agency", "number": "PSIA-1"}\n' + line + "\n")
+    result = CliRunner().invoke(main, ["registry", "import", "--db", sqlite_url, str(path)])
+    assert result.exit_code == 1
+    assert f"customs: {path}:2: {problem}" in result.stderr
+    store = SqlRegistry.open(sqlite_url)
+    assert store.records() == []
+    store.close()
+
+
+def test_an_empty_valid_until_is_left_to_the_rules(sqlite_url: str, tmp_path: Path) -> None:
+    path = tmp_path / "rows.csv"
+    path.write_text(
+        HEADER
+        + "\nregistration,SIMS,STL-1,AABCB1234C,2026-02-01,,7208,25000,KGS,1400000.00,,,,,,,,\n"
+    )
+    assert run("registry", "import", "--db", sqlite_url, str(path)).exit_code == 0
+    assert (
+        "to (computed by the scheme's rules)"
+        in run("registry", "show", "--db", sqlite_url, "STL-1").output
+    )

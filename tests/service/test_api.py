@@ -348,3 +348,36 @@ def test_an_archive_is_read_manifests_first_as_by_the_cli(
         "bill-first.zip!a-bill.xml",
     ]
     assert responses[1]["status"] == "accepted"  # noted against the IGM read before it
+
+
+def test_a_registry_number_with_a_slash_is_reachable(client: TestClient) -> None:
+    """CBIC notification numbers contain "/": reachable as written and percent-encoded."""
+    for path in ("/v1/registry/CBIC-12/2026-CUS(NT)", "/v1/registry/CBIC-12%2F2026-CUS(NT)"):
+        response = client.get(path)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert body["number"] == "CBIC-12/2026-CUS(NT)"
+        [rate] = body["records"]
+        assert (rate["kind"], rate["currency"], rate["rate"]) == ("exchange_rate", "USD", "83.25")
+    missing = problem(client.get("/v1/registry/CBIC-99/2026-CUS(NT)"), 404)
+    assert missing["detail"] == "CBIC-99/2026-CUS(NT) is not in the registry"
+
+
+def test_rules_of_an_unknown_scheme_are_a_problem_like_the_cli(client: TestClient) -> None:
+    cli = CliRunner().invoke(main, ["rules", "--scheme", "nope"])
+    assert cli.exit_code == 2
+    body = problem(client.get("/v1/rules?scheme=nope"), 404)
+    assert body["detail"] == cli.stderr.strip().removeprefix("customs: ")
+    assert body["detail"].startswith("no loaded plugin declares scheme 'nope'; loaded schemes: ")
+
+
+def test_a_413_from_content_length_is_counted_under_its_route(
+    make_client: Callable[..., TestClient],
+) -> None:
+    client = make_client(max_body=1000)
+    problem(client.post("/v1/validations", content=b"x" * 1001), 413)
+    metrics = client.get("/metrics").text
+    assert (
+        'customs_http_requests_total{method="POST",route="/v1/validations",status="413"} 1.0'
+    ) in metrics
+    assert 'route="unmatched"' not in metrics

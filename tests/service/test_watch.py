@@ -12,13 +12,14 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from customs_engine.cli import main
 from customs_engine.core.plugin_host import PluginHost
 from customs_engine.core.registry import SqlRegistry
 from customs_engine.service.runs import Validator
-from customs_engine.service.watch import DropFolder
+from customs_engine.service.watch import NAMES_LOCK, DropFolder
 
 from .conftest import AUTHORISATION, IGM, bill
 
@@ -53,6 +54,11 @@ def _old(path: Path) -> None:
 
 def _count(folder: Path) -> int:
     return len(list(folder.iterdir())) if folder.exists() else 0
+
+
+def _in_hand(inbox: Path) -> list[Path]:
+    """What is left in ``.processing/`` (its names lock file aside)."""
+    return [p for p in (inbox / ".processing").iterdir() if p.name != NAMES_LOCK]
 
 
 def _wait_for(condition, timeout: float = 90) -> None:  # type: ignore[no-untyped-def]
@@ -165,7 +171,7 @@ def test_forty_files_killed_twice_answer_once_and_debit_once(
         watcher.send_signal(signal.SIGTERM)
         watcher.communicate(timeout=30)
     assert sorted(p.name for p in inbox.iterdir()) == [".done", ".failed", ".processing"]
-    assert list((inbox / ".processing").iterdir()) == []
+    assert _in_hand(inbox) == []
     assert list((inbox / ".failed").iterdir()) == []
     assert sorted(p.name for p in (inbox / ".done").iterdir()) == [
         f"be-{n:02d}.xml" for n in range(total)
@@ -252,7 +258,7 @@ def test_a_watcher_never_takes_a_live_siblings_file(
     assert json.loads((out / "igm.xml.json").read_text())["status"] == "accepted"
     assert [p.name for p in (inbox / ".done").iterdir()] == ["igm.xml"]
     second.close()
-    assert list((inbox / ".processing").iterdir()) == []
+    assert _in_hand(inbox) == []
     assert [p.name for p in out.iterdir()] == ["igm.xml.json"]
     store.close()
 
@@ -302,7 +308,7 @@ def test_two_watchers_on_one_inbox_answer_each_file_once(tmp_path: Path, registr
         doomed.communicate(timeout=30)
     assert survivor.returncode == 0, err
     assert sorted(p.name for p in inbox.iterdir()) == [".done", ".failed", ".processing"]
-    assert list((inbox / ".processing").iterdir()) == []
+    assert _in_hand(inbox) == []
     assert list((inbox / ".failed").iterdir()) == []
     assert sorted(p.name for p in (inbox / ".done").iterdir()) == [
         f"be-{n:02d}.xml" for n in range(total)
@@ -316,3 +322,98 @@ def test_two_watchers_on_one_inbox_answer_each_file_once(tmp_path: Path, registr
     debits = store.debits_of("IMS", AUTHORISATION)
     store.close()
     assert sorted(d[0] for d in debits) == [f"BE-PAIR-{n:02d}" for n in range(total)]
+
+
+def test_a_second_file_of_one_name_never_replaces_the_first_ones_answers(
+    tmp_path: Path, registry_url: str, host: PluginHost, samples_dir: Path
+) -> None:
+    """Three files named batch.be, one after another: each keeps its answers (.json and ICES
+    .ack) under the name it is kept under in .done/.failed."""
+    inbox, out = tmp_path / "in", tmp_path / "out"
+    inbox.mkdir()
+    store = SqlRegistry.open(registry_url)
+    folder = DropFolder(inbox, out, Validator(host, store), settle=0)
+    folder.prepare()
+    stop = threading.Event()
+    ices = (samples_dir / "icegate" / ICES_BE).read_bytes()
+    for body in (IGM.read_bytes(), b"not a message", ices):
+        (inbox / "batch.be").write_bytes(body)
+        folder.take_complete(stop)
+    folder.close()
+    store.close()
+    assert [p.name for p in (inbox / ".done").iterdir()] == ["batch.be"]
+    assert sorted(p.name for p in (inbox / ".failed").iterdir()) == ["batch.be.1", "batch.be.2"]
+    assert (inbox / ".failed" / "batch.be.1").read_bytes() == b"not a message"
+    assert sorted(p.name for p in out.iterdir()) == [
+        "batch.be.1.json",
+        "batch.be.2.ack",
+        "batch.be.2.json",
+        "batch.be.json",
+    ]
+    first = json.loads((out / "batch.be.json").read_text())
+    assert first["status"] == "accepted" and first["message"]["type"] == "manifest"
+    second = json.loads((out / "batch.be.1.json").read_text())
+    assert second["findings"][0]["rule"] == "CORE-SYNTAX-001"
+    assert second["message"]["source"] == "batch.be"  # validated under the name it was dropped with
+    assert (out / "batch.be.2.ack").read_bytes().startswith(b"HREC")
+
+
+def test_an_earlier_answer_keeps_its_name_when_done_was_emptied(
+    tmp_path: Path, registry_url: str, host: PluginHost
+) -> None:
+    """An answer left in DIR (its input cleared from .done by an operator) is not replaced."""
+    inbox, out = tmp_path / "in", tmp_path / "out"
+    inbox.mkdir()
+    out.mkdir()
+    (out / "igm.xml.json").write_text("yesterday's answer")
+    store = SqlRegistry.open(registry_url)
+    folder = DropFolder(inbox, out, Validator(host, store), settle=0)
+    folder.prepare()
+    (inbox / "igm.xml").write_bytes(IGM.read_bytes())
+    folder.take_complete(threading.Event())
+    folder.close()
+    store.close()
+    assert (out / "igm.xml.json").read_text() == "yesterday's answer"
+    assert json.loads((out / "igm.xml.1.json").read_text())["status"] == "accepted"
+    assert [p.name for p in (inbox / ".done").iterdir()] == ["igm.xml.1"]
+
+
+def test_a_second_file_of_one_name_cut_short_is_answered_once_under_its_kept_name(
+    tmp_path: Path, registry_url: str, host: PluginHost, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A watcher dies after writing the answers of a second igm.xml but before moving it on; the
+    watcher that takes it over answers it again under the same kept name (igm.xml.1), never
+    under a third one, and the first file's answer is left as it was."""
+    from customs_engine.service import watch
+
+    inbox, out = tmp_path / "in", tmp_path / "out"
+    inbox.mkdir()
+    store = SqlRegistry.open(registry_url)
+    first = DropFolder(inbox, out, Validator(host, store), settle=0)
+    first.prepare()
+    stop = threading.Event()
+    (inbox / "igm.xml").write_bytes(IGM.read_bytes())
+    first.take_complete(stop)
+    answer = (out / "igm.xml.json").read_bytes()
+    (inbox / "igm.xml").write_bytes(b"not a message")
+
+    def killed(*_args: object) -> None:
+        raise KeyboardInterrupt  # the process dies between the answers and the move
+
+    with monkeypatch.context() as patch:
+        patch.setattr(watch, "_move_to_free_name", killed)
+        with pytest.raises(KeyboardInterrupt):
+            first.take_complete(stop)
+    assert (out / "igm.xml.1.json").exists()
+    first.close()  # ends with the file in hand: its lock is free (as after kill -9)
+    second = DropFolder(inbox, out, Validator(host, store), settle=0)
+    second.prepare()
+    second.take_complete(stop)
+    second.close()
+    store.close()
+    assert sorted(p.name for p in out.iterdir()) == ["igm.xml.1.json", "igm.xml.json"]
+    assert (out / "igm.xml.json").read_bytes() == answer
+    assert json.loads((out / "igm.xml.1.json").read_text())["status"] == "rejected"
+    assert [p.name for p in (inbox / ".done").iterdir()] == ["igm.xml"]
+    assert [p.name for p in (inbox / ".failed").iterdir()] == ["igm.xml.1"]
+    assert _in_hand(inbox) == []

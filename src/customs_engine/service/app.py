@@ -33,6 +33,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute, Match, Router
 from starlette.staticfiles import StaticFiles
 
 from customs_engine import __version__
@@ -298,11 +299,14 @@ ASGIApp = Callable[[Scope_, Receive, Send], Awaitable[None]]
 
 class BodyLimit:
     """413 for a body above the limit: at once from Content-Length, else as soon as the bytes
-    received pass it (the rest is never read)."""
+    received pass it (the rest is never read). A request refused from its Content-Length is
+    given the route it was sent to (``scope["route"]``, as routing would), so the metrics count
+    it there rather than as unmatched."""
 
-    def __init__(self, app: ASGIApp, limit: int):
+    def __init__(self, app: ASGIApp, limit: int, router: Router | None = None):
         self.app = app
         self.limit = limit
+        self.router = router
 
     async def __call__(self, scope: Scope_, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -310,6 +314,9 @@ class BodyLimit:
             return
         declared = dict(scope.get("headers") or []).get(b"content-length", b"")
         if declared.isdigit() and int(declared) > self.limit:
+            route = self._route(scope)
+            if route is not None:
+                scope["route"] = route
             response = BodyTooLarge(self.limit).response(scope.get("path"))
             response.headers["Connection"] = "close"
             await response(scope, receive, send)
@@ -326,6 +333,13 @@ class BodyLimit:
             return message
 
         await self.app(scope, limited, send)
+
+    def _route(self, scope: Scope_) -> BaseRoute | None:
+        for route in self.router.routes if self.router is not None else ():
+            match, _ = route.matches(scope)
+            if match is Match.FULL:
+                return route
+        return None
 
 
 class Measure:
@@ -371,7 +385,7 @@ def create_app(service: Service) -> FastAPI:
         "before they are filed. Errors are RFC 9457 problem documents.",
     )
     app.state.service = service
-    app.add_middleware(BodyLimit, limit=service.settings.max_body)
+    app.add_middleware(BodyLimit, limit=service.settings.max_body, router=app.router)
     app.add_middleware(Measure, metrics=service.metrics)
     _handlers(app)
     _api(app)
@@ -497,11 +511,19 @@ def _api(app: FastAPI) -> None:
     async def rules(request: Request, scheme: str | None = None) -> list[dict[str, Any]]:
         await authorise(request, None)
         host = request.app.state.service.validator.host
-        return [
+        selected = [
             rule.model_dump(mode="json")
             for rule in host.rules.values()
             if scheme is None or rule.scheme == scheme.lower()
         ]
+        if scheme is not None and not selected:  # never an empty list that reads as "no rules"
+            loaded = ", ".join(sorted({rule.scheme for rule in host.rules.values()}))
+            raise Problem(
+                404,
+                f"no loaded plugin declares scheme {scheme!r}; loaded schemes: {loaded}",
+                kind="unknown-scheme",
+            )
+        return selected
 
     @app.get("/v1/plugins", tags=["reference"], summary="Loaded plugins, versions, hooks")
     async def plugins(request: Request) -> list[dict[str, Any]]:
@@ -513,7 +535,8 @@ def _api(app: FastAPI) -> None:
         ]
 
     @app.get(
-        "/v1/registry/{number}",
+        # a path: CBIC notification numbers (exchange rates) contain "/", e.g. 12/2026-CUS(NT)
+        "/v1/registry/{number:path}",
         tags=["reference"],
         summary="A registry number: its rows, committed debits and what remains",
     )

@@ -140,7 +140,7 @@ def tokens_list(db: str | None) -> None:
     from customs_engine.registry_cli import opened_registry
     from customs_engine.service.tokens import TokenStore
 
-    with opened_registry(db) as registry:
+    with opened_registry(db, create=False) as registry:
         for info in TokenStore(registry.engine).list():
             revoked = f"revoked {info.revoked_at:%Y-%m-%d %H:%M}" if info.revoked_at else "active"
             click.echo(
@@ -157,7 +157,7 @@ def tokens_revoke(token_id: str, db: str | None) -> None:
     from customs_engine.registry_cli import opened_registry
     from customs_engine.service.tokens import TokenError, TokenStore
 
-    with opened_registry(db) as registry:
+    with opened_registry(db, create=False) as registry:
         try:
             TokenStore(registry.engine).revoke(token_id)
         except TokenError as exc:

@@ -8,22 +8,32 @@ The life of a file:
    ``.part``/``.tmp`` are never taken, so a writer may also write under such a name and rename.
 2. It is **claimed** by an atomic rename into this watcher's own claim folder,
    ``INBOX/.processing/<host>-<pid>-<random>/`` (same file system): a rename succeeds for one
-   process only, so two watchers never take the same file.
+   process only, so two watchers never take the same file. The claim also fixes the name the
+   file is **kept** under: ``<name>``, or ``<name>.1``, ``<name>.2``… when an earlier file of that
+   name is in ``.done/`` or ``.failed/``, has answers in ``DIR``, or is in hand (in any claim
+   folder). A file kept under another name than its own is claimed as ``.<kept name>`` (an inbox
+   file never starts with a dot), so the kept name survives a crash and a takeover.
 3. It is validated as one run (:class:`~customs_engine.service.runs.Validator`: archives member by
    member with the command line's protections; with ``--commit`` each message is committed).
-4. Its answers are written through a temporary file and a rename: ``DIR/<name>.json`` (what
+4. Its answers are written through a temporary file and a rename: ``DIR/<kept>.json`` (what
    ``customs validate --format json`` writes) and, where its input format has an ICEGATE reply
-   format, ``DIR/<name>.ack`` (CHCAI02 for ICES flat files, the ACK for SCMTR JSON).
-5. It is moved to ``INBOX/.done/`` (every message accepted) or ``INBOX/.failed/``.
+   format, ``DIR/<kept>.ack`` (CHCAI02 for ICES flat files, the ACK for SCMTR JSON). A second
+   file of one name therefore never replaces the first one's answers.
+5. It is moved to ``INBOX/.done/<kept>`` (every message accepted) or ``INBOX/.failed/<kept>``.
+
+Choosing a kept name, and every move that could change the answer (a claim, a takeover, the move
+to ``.done/``/``.failed/``), happens under an exclusive ``flock`` on ``INBOX/.processing/.names``
+(held for a few renames, never while a file is validated), so two watchers never pick one name.
 
 A watcher holds an exclusive ``flock`` on ``<claim folder>/.lock`` while it runs; the kernel
 releases it when the process ends, however it ends. A crash or ``kill -9`` leaves a file in a
 claim folder whose lock is free: the next watcher to look (a restart, or a live sibling on the
 same inbox, at every pass) takes that lock, moves the files into its own claim folder and
 finishes them first; a folder whose lock is held belongs to a live watcher and is never touched.
-The answers of an adopted file are written again whole (the same name, the same content: a client
-never sees two answers or half of one), and with ``--commit`` the ledger's submission keys replay
-what was committed instead of debiting it twice. SIGTERM or SIGINT stops after the file in hand.
+The answers of an adopted file are written again whole (the same kept name, the same content: a
+client never sees two answers or half of one), and with ``--commit`` the ledger's submission keys
+replay what was committed instead of debiting it twice. SIGTERM or SIGINT stops after the file in
+hand.
 
 Several watchers may share one inbox (each file is answered by exactly one); files are then no
 longer answered strictly in name order, so an IGM and the Bills of Entry noted against it belong
@@ -46,7 +56,7 @@ import shutil
 import socket
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -69,6 +79,20 @@ LEDGER_RETRY_SECONDS = 5.0
 LOCK = ".lock"
 #: where a watcher writes its replies before renaming them: ``DIR/.partial-<token>/``
 PARTIAL_FOLDER = ".partial-"
+#: the lock file in ``.processing/`` held while a kept name is chosen or a file moved
+NAMES_LOCK = ".names"
+#: the answers a file may have in ``DIR``: ``<kept>.json``, ``<kept>.ack``
+ANSWER_SUFFIXES = (".json", ".ack")
+
+
+def kept_name(claimed: str) -> str:
+    """The name a claimed file is answered and kept under (see the module's step 2)."""
+    return claimed[1:] if claimed.startswith(".") else claimed
+
+
+def input_name(claimed: str) -> str:
+    """The name the file had in the inbox (``.batch.xml.1`` was ``batch.xml``)."""
+    return claimed[1:].rsplit(".", 1)[0] if claimed.startswith(".") else claimed
 
 
 def new_token() -> str:
@@ -130,6 +154,32 @@ class DropFolder:
     def failed(self) -> Path:
         return self.inbox / ".failed"
 
+    @contextlib.contextmanager
+    def _names(self) -> Iterator[None]:
+        """Hold the inbox's names lock (see the module's docstring)."""
+        handle = os.open(self.processing / NAMES_LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(handle)  # releases the lock
+
+    def _kept_name_free(self, kept: str) -> bool:
+        """No earlier file was kept, answered or is in hand under ``kept`` (names lock held)."""
+        if (self.done / kept).exists() or (self.failed / kept).exists():
+            return False
+        if any((self.out / f"{kept}{suffix}").exists() for suffix in ANSWER_SUFFIXES):
+            return False
+        if (self.processing / kept).exists():  # left there by an earlier version
+            return False
+        for entry in os.scandir(self.processing):
+            if entry.name.startswith(".") or not entry.is_dir(follow_symlinks=False):
+                continue
+            folder = Path(entry.path)
+            if (folder / kept).exists() or (folder / f".{kept}").exists():
+                return False
+        return True
+
     def prepare(self) -> None:
         """Create the folders and this watcher's locked claim folder, and take over what dead
         watchers left (see :meth:`adopt`)."""
@@ -154,6 +204,10 @@ class DropFolder:
         free (its watcher ended: a crash, kill -9), and files left directly in ``.processing/``
         (by an earlier version); returns their names. A folder whose lock is held belongs to a
         live watcher and is left alone."""
+        with self._names():
+            return self._adopt()
+
+    def _adopt(self) -> list[str]:
         taken: list[str] = []
         for entry in sorted(os.scandir(self.processing), key=lambda e: e.name):
             if entry.name.startswith("."):
@@ -230,33 +284,41 @@ class DropFolder:
         return sorted(ready)
 
     def claim(self, path: Path) -> Path | None:
-        """Move ``path`` into this watcher's claim folder (atomic); ``None`` if it is gone
-        (another watcher took it) or a file of that name is still in hand."""
-        target = self.claims / path.name
-        if target.exists():
-            return None
-        try:
-            os.rename(path, target)
-        except FileNotFoundError:
-            return None
-        return target
+        """Move ``path`` into this watcher's claim folder (atomic) under the kept name it is
+        given (see the module's step 2); ``None`` if it is gone (another watcher took it)."""
+        with self._names():
+            n = 0
+            while not self._kept_name_free(path.name if n == 0 else f"{path.name}.{n}"):
+                n += 1
+            target = self.claims / (path.name if n == 0 else f".{path.name}.{n}")
+            try:
+                os.rename(path, target)
+            except FileNotFoundError:
+                return None
+            return target
 
     def process(self, claimed: Path) -> str:
-        """Validate a claimed file, write its answers, move it on; returns its status."""
-        name = claimed.name
-        responses = self.validator.run_path(str(claimed), name, commit=self.commit)
-        self._reply(name, ".json", self.validator.render(responses, "json"))
+        """Validate a claimed file, write its answers under its kept name, move it on; returns
+        its status."""
+        kept = kept_name(claimed.name)
+        responses = self.validator.run_path(
+            str(claimed), input_name(claimed.name), commit=self.commit
+        )
+        self._reply(kept, ".json", self.validator.render(responses, "json"))
         reply = self.reply_format(responses)
         if reply is not None:
-            self._reply(name, ".ack", self.validator.render(responses, reply))
+            self._reply(kept, ".ack", self.validator.render(responses, reply))
         if self.results is not None:
-            self.results.save(name, responses, committed=self.commit)
+            self.results.save(kept, responses, committed=self.commit)
         accepted = all(response.accepted for response in responses)
-        _move_to_free_name(claimed, self.done if accepted else self.failed)
+        with self._names():
+            moved = _move_to_free_name(claimed, self.done if accepted else self.failed, kept)
+        if moved.name != kept:  # only a file put there by hand, or left by an earlier version
+            log.warning("%s: kept as %s, its answers are %s.*", kept, moved.name, kept)
         status = "accepted" if accepted else "not accepted"
         log.info(
             "answered %s: %d message%s, %s",
-            name,
+            kept,
             len(responses),
             "" if len(responses) == 1 else "s",
             status,
@@ -346,14 +408,16 @@ class DropFolder:
                 stop.wait(LEDGER_RETRY_SECONDS)
 
 
-def _move_to_free_name(path: Path, folder: Path) -> Path:
-    """Move ``path`` to ``folder/<name>``, or ``<name>.1``, ``<name>.2``… when that name is taken.
-    The rename never replaces a file (Linux ``renameat2(RENAME_NOREPLACE)``), so two watchers
-    moving files of one name at once both keep theirs; where the kernel or file system lacks it,
-    the first name free at the time of the rename."""
+def _move_to_free_name(path: Path, folder: Path, name: str | None = None) -> Path:
+    """Move ``path`` to ``folder/<name>`` (``name`` defaults to the file's own), or ``<name>.1``,
+    ``<name>.2``… when that name is taken. The rename never replaces a file (Linux
+    ``renameat2(RENAME_NOREPLACE)``), so two watchers moving files of one name at once both keep
+    theirs; where the kernel or file system lacks it, the first name free at the time of the
+    rename."""
+    name = path.name if name is None else name
     n = 0
     while True:
-        target = folder / (path.name if n == 0 else f"{path.name}.{n}")
+        target = folder / (name if n == 0 else f"{name}.{n}")
         try:
             moved = _rename_noreplace(path, target)
         except FileExistsError:
