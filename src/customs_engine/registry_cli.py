@@ -147,16 +147,51 @@ def import_(files: tuple[str, ...], replace: bool, db: str | None) -> None:
 @click.argument("number")
 @db_option
 def show(number: str, db: str | None) -> None:
-    """Holder, validity, limits, committed debits and what remains of one number."""
+    """Holder, validity, limits, committed debits and what remains of one number: an
+    authorisation, registration, agency or exchange rate; or the bond balances of a warehousing
+    Bill of Entry (its BE number or message id, or one balance ``<message id>/<HS code>``)."""
     with opened_registry(db, create=False) as store:
         found = store.records(number=number)
-        if not found:
+        bonds = [] if found else _bonds(store, number)
+        if not found and not bonds:
             click.echo(f"customs: {number} is not in the registry", err=True)
             sys.exit(1)
         for index, record in enumerate(found):
             if index:
                 click.echo("")
             _show(store, record)
+        for index, account in enumerate(bonds):
+            if index:
+                click.echo("")
+            _show_bond(store, account)
+
+
+def _bonds(store: SqlRegistry, number: str) -> list[str]:
+    """The bond balances ``number`` names: one balance, or a warehousing BoE's."""
+    from customs_engine.core.ledger.run_state import BOND
+
+    if "/" in number and store.entries_of(BOND, number):
+        return [number]
+    return store.bond_accounts(store.numbered(number) or number)
+
+
+def _show_bond(store: SqlRegistry, account: str) -> None:
+    from customs_engine.core.ledger.run_state import BOND
+
+    warehousing, hs_code = account.rsplit("/", 1)
+    click.echo(f"bond {account}: warehousing Bill of Entry {warehousing}, HS {hs_code}")
+    entries = store.entries_of(BOND, account)
+    unit = next((f" {entry.unit}" for entry in entries if entry.unit), "")
+    click.echo(f"  entries:  {len(entries)} (opened negative, cleared positive)")
+    for entry in entries:
+        when = entry.created_at.isoformat(timespec="seconds") if entry.created_at else "-"
+        click.echo(
+            f"    {entry.kind:<8} {entry.message_id} ({entry.function}) item {entry.item}: "
+            f"{entry.quantity}{f' {entry.unit}' if entry.unit else unit}  at {when}  "
+            f"run {entry.run_id or '-'}"
+        )
+    left = -sum((entry.quantity for entry in entries), Decimal(0))
+    click.echo(f"  remaining in bond: {left}{unit}")
 
 
 def _show(store: SqlRegistry, record: RegistryRecord) -> None:

@@ -631,6 +631,22 @@ def test_bond_003_ex_bond_depletes_the_bond_exactly_to_zero(url: str) -> None:
     store.close()
 
 
+def test_registry_show_prints_a_bond_and_its_movements(url: str) -> None:
+    """``registry show`` takes a warehousing BoE's BE number, its message id or one balance."""
+    store, run = committed_run(url)
+    run.validate_message(warehousing(100))
+    run.validate_message(ex_bond(60))
+    store.close()
+    for number in ("7000001", "WH-1", "WH-1/84716040"):
+        shown = CliRunner().invoke(main, ["registry", "show", "--db", url, number])
+        assert shown.exit_code == 0, shown.output
+        assert "bond WH-1/84716040" in shown.output
+        assert "-100 NOS" in shown.output and "XB-1 (original) item 1: 60 NOS" in shown.output
+        assert "remaining in bond: 40 NOS" in shown.output
+    missing = CliRunner().invoke(main, ["registry", "show", "--db", url, "WH-9"])
+    assert missing.exit_code == 1 and "not in the registry" in missing.output
+
+
 def test_bond_001_unknown_warehousing_bill() -> None:
     run = engine()
     unknown = run.validate_message(ex_bond(1))

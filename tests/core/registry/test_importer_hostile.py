@@ -213,3 +213,28 @@ def test_json_numbers_with_a_fraction_are_read_as_the_decimals_they_spell(
     finally:
         store.close()
     assert (record.quantity, record.value_inr) == (Decimal("100.125"), Decimal("5000000.10"))
+
+
+def test_codes_are_compared_in_capitals_and_values_without_surrounding_spaces(
+    db: str, tmp_path: Path
+) -> None:
+    """`` STLV`` is registration STLV and ``innsa1`` the port INNSA1, as the messages write
+    them: a registration imported so is found, and its port matches the Bill of Entry's."""
+    header = "kind,scheme,number,iec,issued_on,port_code,country_of_origin,unit,quantity"
+    row = "registration,sims, STLV ,aapfu0939f,2026-02-01, innsa1,kr,kgs,25000"
+    path = tmp_path / "codes.csv"
+    path.write_text(f"{header}\n{row}\n")
+    assert run(db, path).exit_code == 0
+    store = SqlRegistry.open(db)
+    try:
+        record = store.snapshot().licence("SIMS", "STLV")
+    finally:
+        store.close()
+    assert record is not None
+    assert (record.scheme, record.iec, record.port_code, record.country_of_origin, record.unit) == (
+        "SIMS",
+        "AAPFU0939F",
+        "INNSA1",
+        "KR",
+        "KGS",
+    )

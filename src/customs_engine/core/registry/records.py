@@ -93,6 +93,25 @@ Text100 = Annotated[str, Field(max_length=100), AfterValidator(_printable)]
 Text512 = Annotated[str, Field(max_length=512), AfterValidator(_printable)]
 
 
+def _trimmed(value: object) -> object:
+    """Spaces around a value are not part of it (`` STL1`` is the registration ``STL1``)."""
+    return value.strip(" ") if isinstance(value, str) else value
+
+
+def _code(value: object) -> object:
+    """Codes (scheme, IEC, port, country, currency, unit) are compared in capitals, as the
+    messages write them: ``innsa1`` is the port INNSA1."""
+    return value.strip(" ").upper() if isinstance(value, str) else value
+
+
+Number = Annotated[Text100, BeforeValidator(_trimmed)]
+Name = Annotated[Text512, BeforeValidator(_trimmed)]
+Code2 = Annotated[Text2, BeforeValidator(_code)]
+Code3 = Annotated[Text3, BeforeValidator(_code)]
+Code10 = Annotated[Text10, BeforeValidator(_code)]
+Code20 = Annotated[Text20, BeforeValidator(_code)]
+
+
 class RegistryRecord(BaseModel):
     """One row of the registry (see ``examples/registry/registry.csv`` for the columns). Lengths
     fit the registry's columns."""
@@ -100,22 +119,22 @@ class RegistryRecord(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     kind: RecordKind
-    scheme: Text20 | None = None
-    number: Text100
-    iec: Text20 | None = None
+    scheme: Code20 | None = None
+    number: Number
+    iec: Code20 | None = None
     issued_on: RegistryDate | None = None
     valid_until: RegistryDate | None = None
     hs_codes: Annotated[tuple[str, ...], BeforeValidator(_hs_codes)] = ()
     quantity: RegistryDecimal | None = None
-    unit: Text10 | None = None
+    unit: Code10 | None = None
     value_inr: RegistryDecimal | None = None
-    country_of_origin: Text2 | None = None
-    port_code: Text10 | None = None
+    country_of_origin: Code2 | None = None
+    port_code: Code10 | None = None
     expected_arrival: RegistryDate | None = None
     fee_paid_inr: RegistryDecimal | None = None
-    name: Text512 | None = None
-    country: Text2 | None = None
-    currency: Text3 | None = None
+    name: Name | None = None
+    country: Code2 | None = None
+    currency: Code3 | None = None
     rate: RegistryDecimal | None = None
 
     def covers_hs(self, hs_code: str) -> bool:

@@ -147,6 +147,21 @@ class SqlRegistry:
         with Session(self.engine, expire_on_commit=False) as session:
             return list(session.scalars(query))
 
+    def bond_accounts(self, warehousing_id: str) -> list[str]:
+        """The bond balances a warehousing Bill of Entry (its message id) opened, one per HS
+        code (``<message id>/<HS code>``), sorted."""
+        query = (
+            select(EntryRow.number)
+            .where(
+                EntryRow.scheme == BOND,
+                EntryRow.number.startswith(f"{warehousing_id}/", autoescape=True),
+            )
+            .distinct()
+            .order_by(EntryRow.number)
+        )
+        with Session(self.engine) as session:
+            return list(session.scalars(query))
+
     def debits_of(self, scheme: str, number: str) -> list[tuple[str, int, Decimal, Decimal]]:
         """An account's entries as (message id, item, quantity, value), in order: debits positive,
         what was credited back negative (their sum is what is spent)."""
