@@ -91,6 +91,8 @@ def open_registry(
 
 def shown(url: str) -> str:
     """``url`` as messages show it: a password in it is masked (``***``)."""
+    if "@" not in url:  # no credentials to mask (and SQLAlchemy, 13 MiB, not loaded for that)
+        return url
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 

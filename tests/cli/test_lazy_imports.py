@@ -46,6 +46,9 @@ def test_an_edifact_run_loads_no_other_reader_and_no_workers(tmp_path: Path) -> 
         assert module not in loaded, module
     assert "concurrent.futures.process" not in loaded and "multiprocessing" not in loaded
     assert WORKERS in _modules_after_validate(edifact, tmp_path, "-j2")
+    # no registry database: nothing to open, so no SQLAlchemy (saying so loads none either)
+    missing = f"sqlite:///{tmp_path / 'none.db'}"
+    assert "sqlalchemy" not in _modules_after_validate(edifact, tmp_path, "--db", missing)
 
 
 def test_each_reader_is_loaded_when_its_format_is_met(tmp_path: Path) -> None:
