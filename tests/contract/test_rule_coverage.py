@@ -40,7 +40,6 @@ KNOWN_NOT_QUIET = frozenset(
         "CORE-BOE-NOTE-003",
         "CORE-BOE-NOTE-004",
         "CORE-IEC-001",
-        "CORE-IGM-001",
         "CORE-IGM-002",
         "CORE-LIC-002",
         "CORE-LIC-003",

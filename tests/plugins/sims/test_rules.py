@@ -258,6 +258,35 @@ def test_one_001_quiet_once_the_earlier_bill_is_cancelled_or_amended_away():
     assert "BE-3" in assert_finding(taken, "SIMS-ONE-001", outcome="query").message
 
 
+def test_one_001_against_the_committed_ledger_counts_only_live_bills(sqlite_url):
+    """Committed: a Bill of Entry cancelled since (or amended away) releases its registration;
+    one whose latest version still quotes it does not. Each run commits its messages."""
+    from customs_engine.core.ledger.run_state import RunState
+    from customs_engine.core.registry import SqlRegistry
+
+    store = SqlRegistry.open(sqlite_url)
+
+    def committed(*messages):
+        run = make_engine(records=[reg()], run=RunState(store, commit=True))
+        return [run.validate_message(message) for message in messages]
+
+    try:
+        committed(bill_of_entry(steel(), message_id="BE-1"))
+        committed(bill_of_entry(steel(), message_id="BE-1", function="cancellation"))
+        (second,) = committed(bill_of_entry(steel(), message_id="BE-2"))
+        assert_no_finding(second, "SIMS-ONE-001")
+        (third,) = committed(bill_of_entry(steel(), message_id="BE-3"))
+        assert "BE-2" in assert_finding(third, "SIMS-ONE-001", outcome="query").message
+        assert "BE-1" not in assert_finding(third, "SIMS-ONE-001").message
+        other = steel(number="STL2026011000002")
+        committed(bill_of_entry(other, message_id="BE-2", function="amendment"))
+        (fourth,) = committed(bill_of_entry(steel(), message_id="BE-4"))
+        message = assert_finding(fourth, "SIMS-ONE-001").message
+        assert "BE-3" in message and "BE-2" not in message
+    finally:
+        store.close()
+
+
 def test_one_001_quiet_for_different_registrations_and_the_same_bill_again():
     run = make_engine()
     run.validate_message(bill_of_entry(steel(), message_id="BE-1"))

@@ -331,7 +331,7 @@ class LedgerStore(Protocol):
         """Committed debits of an authorisation: (quantity, value)."""
 
     def uses(self, scheme: str, number: str) -> Sequence[str]:
-        """Message ids of committed Bills of Entry that quoted this licence."""
+        """Message ids of committed Bills of Entry whose latest version quotes this licence."""
 
     def committed_uses(self, key: str) -> Sequence[AuthorisationUse] | None:
         """The authorisation uses recorded when this exact submission was committed, if it was."""
@@ -382,6 +382,9 @@ class RunState:
         self._documents = DocumentTable()
         #: the submission key of the message being completed (set by the engine)
         self.current_key: str | None = None
+        #: documents this run amended or cancelled without committing (few: an original's uses
+        #: stand without reading its document, see :meth:`_still_quotes`)
+        self._revised: set[str] = set()
 
     # -- what in-sequence checks read -------------------------------------------------------
 
@@ -430,17 +433,22 @@ class RunState:
         """Other Bills of Entry (earlier in the run or committed) that quote this licence: a
         document cancelled since, or amended so that it no longer quotes it, does not."""
         key = (scheme.upper(), number)
-        seen = list(self.store.uses(*key)) if self.store is not None else []
-        seen.extend(self._journal.uses(*key))
-        return [
-            message_id
-            for message_id in sorted({m for m in seen if m != excluding})
-            if self._still_quotes(message_id, key)
-        ]
+        # the store answers for what is committed (its latest versions); a committing run's
+        # own uses are committed, the others are this run's documents
+        seen = set(self.store.uses(*key)) if self.store is not None else set()
+        if not self.committing:
+            seen.update(self._journal.uses(*key))
+        seen.discard(excluding)
+        return [m for m in sorted(seen) if self._still_quotes(m, key)]
 
     def _still_quotes(self, message_id: str, licence: tuple[str, str]) -> bool:
-        version = self.document(message_id)
-        if version is None:  # what release 0.1 committed: no document, the use stands
+        """Whether the run's own latest version of a document (if it has one) quotes the licence:
+        an original does (its use was recorded from it), a cancellation does not, an amendment
+        is read (rare: only then is a version's body parsed)."""
+        if message_id not in self._revised:
+            return True
+        version = self._documents.version(message_id)
+        if version is None or version.function == Function.ORIGINAL:
             return True
         if version.cancelled:
             return False
@@ -823,12 +831,15 @@ class RunState:
                 self._add((scheme, number), quantity, value)
             if version is not None:
                 self._documents.record(version, void_entries)
+                self._revised.add(message_id)
         if isinstance(message, BillOfEntry) and message.manifest and message.manifest.igm_number:
             self._journal.add_noted(message.manifest.igm_number, message.message_id)
         if isinstance(message, BillOfEntry) and message.number:
             self._journal.add_numbered(message.number, message.message_id)
         if message is not None:
             self._documents.record(version_of(key, message), entries)
+            if message.function != Function.ORIGINAL:
+                self._revised.add(message.message_id)
         if result.uses:  # no claims: a replay would find none either, so keep nothing
             self._applied[key] = result.uses
 
@@ -851,15 +862,16 @@ class RunState:
         licences: tuple[tuple[str, str], ...] = ()
         boe = message if isinstance(message, BillOfEntry) else None
         if boe is not None:
-            licences = tuple(
-                sorted(
-                    {
-                        (lic.scheme.upper(), lic.number)
-                        for item in boe.items
-                        for lic in item.licences
-                    }
+            if boe.function != Function.CANCELLATION:  # a cancellation quotes nothing
+                licences = tuple(
+                    sorted(
+                        {
+                            (lic.scheme.upper(), lic.number)
+                            for item in boe.items
+                            for lic in item.licences
+                        }
+                    )
                 )
-            )
             igm_number = boe.manifest.igm_number if boe.manifest else None
         else:
             igm_number = message.igm_number  # type: ignore[union-attr]

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import ParamSpec, TypeVar
 
-from sqlalchemy import Engine, delete, select, text
+from sqlalchemy import Engine, delete, func, select, text
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -227,8 +227,24 @@ class SqlRegistry:
 
     @_ledger_call
     def uses(self, scheme: str, number: str) -> Sequence[str]:
-        query = select(LicenceUseRow.message_id).where(
-            LicenceUseRow.scheme == scheme.upper(), LicenceUseRow.number == number
+        # a use stands while it is on its document's latest version (every version that quotes
+        # the licence has its own use row; a cancellation quotes nothing)
+        latest = (
+            select(func.max(SubmissionRow.id))
+            .where(SubmissionRow.message_id == LicenceUseRow.message_id)
+            .correlate(LicenceUseRow)
+            .scalar_subquery()
+        )
+        query = (
+            select(LicenceUseRow.message_id)
+            .join(SubmissionRow, SubmissionRow.id == LicenceUseRow.submission_id)
+            .where(
+                LicenceUseRow.scheme == scheme.upper(),
+                LicenceUseRow.number == number,
+                LicenceUseRow.submission_id == latest,
+                SubmissionRow.function != Function.CANCELLATION.value,
+            )
+            .distinct()
         )
         with Session(self.engine) as session:
             return list(session.scalars(query))
