@@ -523,7 +523,7 @@ def test_igm_008_a_cancellation_cancels_its_document_whatever_number_it_carries(
     store.close()
 
 
-def test_an_igm_renumbered_by_its_amendment_is_not_found_under_its_old_number() -> None:
+def test_an_igm_renumbered_by_its_amendment_is_not_found_under_its_old_number(url: str) -> None:
     run = engine([authorisation()])
     run.validate_message(igm())
     run.validate_message(igm(function="amendment", igm_number="2234568"))
@@ -531,6 +531,16 @@ def test_an_igm_renumbered_by_its_amendment_is_not_found_under_its_old_number() 
     assert rules_of(old, "CORE-BOE-NOTE") == {"CORE-BOE-NOTE-002": "query"}
     new = bill(5, message_id="BE-2", manifest={"igm_number": "2234568", "line": 10})
     assert rules_of(run.validate_message(new), "CORE-BOE-NOTE") == {}
+    # committed, in one run and then read by the next
+    store, committing = committed_run(url)
+    committing.validate_message(igm())
+    committing.validate_message(igm(function="amendment", igm_number="2234568"))
+    assert rules_of(committing.validate_message(bill(5)))["CORE-BOE-NOTE-002"] == "query"
+    store.close()
+    store, later = committed_run(url)
+    assert rules_of(later.validate_message(bill(5, message_id="BE-3")))["CORE-BOE-NOTE-002"]
+    assert rules_of(later.validate_message(new), "CORE-BOE-NOTE") == {}
+    store.close()
 
 
 def test_igm_001_is_the_filing_deadline_not_an_amendments() -> None:

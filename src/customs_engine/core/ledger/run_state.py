@@ -382,8 +382,8 @@ class RunState:
         self._documents = DocumentTable()
         #: the submission key of the message being completed (set by the engine)
         self.current_key: str | None = None
-        #: documents this run amended or cancelled without committing (few: an original's uses
-        #: stand without reading its document, see :meth:`_still_quotes`)
+        #: documents this run amended, cancelled or voided (few: an original's uses and IGM
+        #: number stand without reading its document, see :meth:`_still_quotes`)
         self._revised: set[str] = set()
 
     # -- what in-sequence checks read -------------------------------------------------------
@@ -411,13 +411,10 @@ class RunState:
         latest version has another number now (an amendment renumbered it)."""
         kept = []
         for manifest in _latest_versions(manifests):
-            version = self.document(manifest.message_id)
-            if (
-                version is None
-                or version.kind != "manifest"
-                or version.number == number
-                or (version.number is None and version.body is None)
-            ):
+            # the store gives latest versions only; the run's own are read if it revised them
+            revised = manifest.message_id in self._revised
+            version = self.document(manifest.message_id) if revised else None
+            if version is None or version.kind != "manifest" or version.number == number:
                 kept.append(manifest)
         return kept
 
@@ -900,6 +897,9 @@ class RunState:
             )
         )
         if outcome.committed:
+            if message.function != Function.ORIGINAL:
+                self._revised.add(message.message_id)
+            self._revised.update(outcome.voided)
             if result is not None:
                 result.credits = outcome.credits
                 result.voided = outcome.voided

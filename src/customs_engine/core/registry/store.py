@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import ParamSpec, TypeVar
 
-from sqlalchemy import Engine, delete, func, select, text
+from sqlalchemy import ColumnElement, Engine, delete, func, select, text
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -200,7 +200,7 @@ class SqlRegistry:
     def find_manifests(self, igm_number: str) -> Sequence[ImportGeneralManifest]:
         query = (
             select(ManifestRow.body)
-            .where(ManifestRow.igm_number == igm_number)
+            .where(ManifestRow.igm_number == igm_number, _latest_version())
             .order_by(ManifestRow.id.desc())
         )
         with Session(self.engine) as session:
@@ -212,7 +212,11 @@ class SqlRegistry:
     def find_unnumbered_manifests(self, port_code: str) -> Sequence[ImportGeneralManifest]:
         query = (
             select(ManifestRow.body)
-            .where(ManifestRow.igm_number.is_(None), ManifestRow.port_code == port_code)
+            .where(
+                ManifestRow.igm_number.is_(None),
+                ManifestRow.port_code == port_code,
+                _latest_version(),
+            )
             .order_by(ManifestRow.id.desc())
         )
         with Session(self.engine) as session:
@@ -345,6 +349,16 @@ class SqlRegistry:
         with Session(self.engine) as session, session.begin():
             for table in (ManifestRow, LicenceUseRow, EntryRow, SubmissionRow):
                 session.execute(delete(table))
+
+
+def _latest_version() -> ColumnElement[bool]:
+    """A manifest row of its document's latest version (an amendment that renumbered the IGM
+    leaves its earlier rows under the old number)."""
+    document = select(SubmissionRow.message_id).where(SubmissionRow.id == ManifestRow.submission_id)
+    latest = select(func.max(SubmissionRow.id)).where(
+        SubmissionRow.message_id == document.scalar_subquery()
+    )
+    return ManifestRow.submission_id == latest.scalar_subquery()
 
 
 def _lock_document(session: Session, message_id: str) -> None:
