@@ -39,14 +39,17 @@ def test_xml_a_valid_message_is_written_and_reads_back() -> None:
 def test_xml_a_value_the_schema_refuses_is_refused_with_its_line(
     fields: dict[str, str], element: str, value: str
 ) -> None:
+    # the model refuses these shapes too: put them in unvalidated, as a buggy plugin might
+    boe = bill_of_entry(message_id="BE-BAD").model_copy(update=fields)
     with pytest.raises(ValueError) as refused:
-        xml_writer.write(bill_of_entry(message_id="BE-BAD", **fields))
+        xml_writer.write(boe)
     text = str(refused.value)
     assert "message BE-BAD: line " in text and f"'{element}'" in text and f"'{value}'" in text
 
 
 def test_xml_a_description_over_the_schema_length_is_refused() -> None:
-    boe = bill_of_entry(item(description="X" * 700))
+    boe = bill_of_entry()
+    boe.items[0] = boe.items[0].model_copy(update={"description": "X" * 700})
     with pytest.raises(ValueError, match="Description"):
         xml_writer.write(boe)
 
@@ -86,7 +89,7 @@ def test_edifact_a_name_beyond_the_five_components_is_refused_not_cut() -> None:
 
 
 def test_edifact_a_long_description_is_spread_over_segments_not_refused() -> None:
-    words = " ".join(f"WORD{n:04d}" for n in range(150))  # about 1350 characters
+    words = " ".join(f"WORD{n:04d}" for n in range(55))  # 494 characters: two FTX segments
     boe = bill_of_entry(item(description=words))
     assert _edifact_back(edifact_writer.write(boe)) == [boe]
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from customs_engine.adapters.icegate_xml.reader import NAMESPACE
 from customs_engine.cli import main
 from tests.adapters.edifact.interchanges import cusdec_segments, interchange
 from tests.conftest import MESSAGES
@@ -22,15 +23,17 @@ def convert(source: Path, target: str, out: Path, *extra: str) -> Result:
     )
 
 
-def test_edifact_values_the_xsd_refuses_are_not_written_as_xml(tmp_path: Path) -> None:
+def test_edifact_values_the_xsd_refuses_are_refused_when_read(tmp_path: Path) -> None:
+    """The canonical model holds the XSD's shapes: such a value never gets as far as a writer."""
     source, out = tmp_path / "in.edi", tmp_path / "out.xml"
     source.write_bytes(interchange(cusdec_segments(LOC35="LOC+35+USA", LOC9="LOC+9+NEW YORK")))
     result = convert(source, "xml", out)
-    assert result.exit_code == 1, result.stderr
-    assert "message M1: line " in result.stderr
-    assert "'ConsignedFrom'" in result.stderr and "'USA'" in result.stderr
-    assert "'PortOfLoading'" in result.stderr and "'NEW YORK'" in result.stderr
-    assert "not converted: xml cannot hold" in result.stderr
+    assert result.exit_code == 2, result.stderr
+    lines = result.stderr.splitlines()
+    for field in ("consigned_from", "port_of_loading"):
+        (line,) = [line for line in lines if f": {field}: " in line]
+        assert "message M1: reject CORE-SYNTAX-005: line " in line and "segment LOC #" in line
+    assert "nothing could be converted" in result.stderr
     assert not out.exists()
 
 
@@ -66,16 +69,21 @@ def test_an_xml_newline_is_refused_by_the_edifact_writer(tmp_path: Path) -> None
 
 
 def test_force_writes_the_messages_that_can_be_written(tmp_path: Path) -> None:
-    source, out = tmp_path / "in.edi", tmp_path / "out.xml"
-    bad = cusdec_segments(LOC35="LOC+35+USA")
-    source.write_bytes(interchange(cusdec_segments(), bad))
-    result = convert(source, "xml", out)
+    source, out = tmp_path / "in.xml", tmp_path / "out.edi"
+    good = BE_XML.read_text().split("?>", 1)[1]
+    bad = good.replace('messageId="', 'messageId="M2-', 1).replace("<Name>", "<Name>" + "N" * 190)
+    source.write_text(
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<Messages xmlns="{NAMESPACE}">{good}{bad}'
+        "</Messages>\n",
+        encoding="utf-8",
+    )
+    result = convert(source, "edifact", out)
     assert result.exit_code == 1 and "--force writes the others" in result.stderr
     assert not out.exists()
-    result = convert(source, "xml", out, "--force")
-    assert result.exit_code == 1 and "message M2" in result.stderr
+    result = convert(source, "edifact", out, "--force")
+    assert result.exit_code == 1 and "message M2-" in result.stderr
     written = out.read_bytes()
-    assert written.count(b"<BillOfEntry") == 1 and b'messageId="M1"' in written
+    assert written.count(b"UNH+") == 1 and b"M2-" not in written
 
 
 @pytest.mark.parametrize("example", sorted(MESSAGES.glob("*.xml")), ids=lambda p: p.name)

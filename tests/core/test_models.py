@@ -201,3 +201,140 @@ def test_a_licence_date_beyond_the_calendar_is_a_syntax_finding_not_a_plugin_fai
     assert parsed.message is None
     assert [f.rule for f in parsed.findings] == ["CORE-SYNTAX-005"]
     assert "items.0.licences.0.issued_on" in parsed.findings[0].message
+
+
+# -- the shapes of values: those of the XML schema, for every format ----------------------------
+
+
+def item_data(**overrides: object) -> dict[str, object]:
+    data: dict[str, object] = {
+        "number": 1,
+        "hs_code": "84713010",
+        "quantity": "60",
+        "unit": "NOS",
+        "country_of_origin": "CN",
+        "foreign_value": {"amount": "36036.04", "currency": "USD", "rate": "83.25"},
+        "licences": [{"scheme": "IMS", "number": "IMS-1"}],
+        "certificates": [{"type": "PSIC", "number": "PSIC-9", "agency": "PSIA-017"}],
+    }
+    data.update(overrides)
+    return data
+
+
+def igm(**overrides: object) -> ImportGeneralManifest:
+    data: dict[str, object] = {
+        "message_id": "IGM-1",
+        "port_code": "INNSA1",
+        "conveyance": "VESSEL",
+        "last_port_of_call": "SGSIN",
+        "lines": [{"line": 1, "bl_number": "MAEU1", "package_kind": "PKG"}],
+    }
+    data.update(overrides)
+    return ImportGeneralManifest.model_validate(data)
+
+
+def test_the_reference_message_has_every_shape_right() -> None:
+    message = boe(items=[item_data()], consigned_from="SG", port_of_loading="SGSIN")
+    assert message.items[0].licences[0].number == "IMS-1"
+    assert igm().last_port_of_call == "SGSIN"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "where"),
+    [
+        # what an outside audit found EDIFACT letting through while the XML refused it
+        ({"items": [item_data(licences=[{"scheme": "IMS", "number": ""}])]}, "number"),
+        ({"items": [item_data(licences=[{"scheme": " ", "number": "IMS-1"}])]}, "scheme"),
+        ({"items": [item_data(certificates=[{"type": "PSIC", "number": ""}])]}, "number"),
+        ({"items": [item_data(country_of_origin="CHN")]}, "country_of_origin"),
+        ({"consigned_from": "USA"}, "consigned_from"),
+        ({"consigned_from": "sg"}, "consigned_from"),
+        ({"items": [item_data(foreign_value={"amount": "1", "currency": "US"})]}, "currency"),
+        ({"port_of_loading": "AE"}, "port_of_loading"),
+        ({"port_of_loading": "NEW YORK"}, "port_of_loading"),
+        ({"items": [item_data(unit="mt")]}, "unit"),
+        ({"items": [item_data(unit="KILOGRAM")]}, "unit"),
+        # the other simple types of the schema
+        ({"items": [item_data(hs_code="7204490")]}, "hs_code"),
+        ({"items": [item_data(hs_code="8471301A")]}, "hs_code"),
+        ({"items": [item_data(description="X" * 513)]}, "description"),
+        ({"items": [item_data(description=" \t\n")]}, "description"),
+        ({"items": [item_data(number=0)]}, "items"),
+        ({"items": [item_data(number=i + 1) for i in range(10_000)]}, "items"),
+        ({"message_id": "M" * 65}, "message_id"),
+        ({"message_id": "  "}, "message_id"),
+        ({"port_code": "INNSA1INNSA1"}, "port_code"),
+        ({"number": "N" * 36}, "number"),
+        ({"broker": ""}, "broker"),
+        ({"ex_bond_of": ""}, "ex_bond_of"),
+        ({"importer": {"iec": ""}}, "iec"),
+        ({"importer": {"name": "N" * 513}}, "name"),
+        ({"manifest": {"line": 1_000_000}}, "line"),
+        ({"manifest": {"subline": -1}}, "subline"),
+        ({"manifest": {"bl_number": " "}}, "bl_number"),
+        (
+            {"items": [item_data(certificates=[{"type": "PSIC", "number": "P", "agency": ""}])]},
+            "agency",
+        ),
+    ],
+)
+def test_a_bill_of_entry_refuses_what_the_xml_schema_refuses(
+    overrides: dict[str, object], where: str
+) -> None:
+    with pytest.raises(ValidationError) as refused:
+        boe(**overrides)
+    assert where in {str(part) for error in refused.value.errors() for part in error["loc"]}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "where"),
+    [
+        ({"last_port_of_call": "AE"}, "last_port_of_call"),
+        ({"last_port_of_call": "INNSA1"}, "last_port_of_call"),
+        ({"igm_number": ""}, "igm_number"),
+        ({"voyage": "V" * 36}, "voyage"),
+        ({"carrier": " "}, "carrier"),
+        ({"vessel_name": ""}, "vessel_name"),
+        ({"lines": [{"line": 1_000_000}]}, "line"),
+        ({"lines": [{"line": 1, "bl_number": ""}]}, "bl_number"),
+        ({"lines": [{"line": 1, "consignee_iec": "I" * 36}]}, "consignee_iec"),
+        ({"lines": [{"line": 1, "consignee_name": ""}]}, "consignee_name"),
+        ({"lines": [{"line": 1, "package_kind": ""}]}, "package_kind"),
+        ({"lines": [{"line": 1, "goods_items": [{"hs_code": " "}]}]}, "hs_code"),
+        ({"lines": [{"line": 1, "goods_items": [{"description": "D" * 513}]}]}, "description"),
+        ({"lines": [{"line": n + 1} for n in range(100_000)]}, "lines"),
+    ],
+)
+def test_a_manifest_refuses_what_the_xml_schema_refuses(
+    overrides: dict[str, object], where: str
+) -> None:
+    with pytest.raises(ValidationError) as refused:
+        igm(**overrides)
+    assert where in {str(part) for error in refused.value.errors() for part in error["loc"]}
+
+
+def test_values_the_xml_schema_holds_are_kept_as_given() -> None:
+    """Tokens are measured as the schema does (spaces collapsed), and money and quantities keep
+    six decimals, which the schema now holds too."""
+    message = boe(
+        number=" 7001234 ",
+        importer={"iec": "AAPFU0939F", "name": "ACME   IMPORTS\tPVT LTD"},
+        items=[
+            item_data(
+                description="D" * 512,
+                licences=[{"scheme": "IMS", "number": "A" + " " * 40 + "B"}],
+                value_inr="0.123456",
+                unit="MT",
+            )
+        ],
+        manifest={"line": 999_999, "subline": 0},
+    )
+    assert message.number == " 7001234 " and message.items[0].value_inr == Decimal("0.123456")
+    assert message.items[0].licences[0].number == "A" + " " * 40 + "B"
+
+
+def test_the_testing_kit_still_numbers_items_by_position() -> None:
+    from customs_engine.testing import bill_of_entry, item
+
+    assert [i.number for i in bill_of_entry(item(), item()).items] == [1, 2]
+    assert Item.model_validate(item_data(number=0)).number == 0  # alone, a placeholder

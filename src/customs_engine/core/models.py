@@ -5,10 +5,17 @@ raw segments or XML elements. Field names are stable API: JSON output, the XML r
 plugins all use them.
 
 Money is ``Decimal``. Date-times are timezone-aware: a naive value is taken as India time (IST).
+
+Every value has the shape the XML rendering (``customs-engine-icegate-v1.xsd``) gives it — codes,
+lengths, digits, how many items — so a message any adapter reads can be written in every format,
+and the same data gets the same verdict whichever format carried it. A reader that meets a value
+of another shape reports it where it stands (the model refuses it); it never reaches the checks.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -22,6 +29,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticCustomError
 
 from customs_engine.core.dates import IST, aware, check_in_range
 
@@ -161,18 +170,30 @@ def _at_most_six_places(value: Decimal) -> Decimal:
 
 #: A goods item's number, at most :data:`MAX_ITEM_NUMBER` (readers number items from 1; the
 #: testing kit's 0 stands for "its position in the Bill of Entry").
-ItemNumber = Annotated[int, Field(ge=0, le=MAX_ITEM_NUMBER)]
+ItemNumber = Annotated[
+    int, Field(ge=0, le=MAX_ITEM_NUMBER, description=f"1 to {MAX_ITEM_NUMBER} in a Bill of Entry")
+]
 #: A quantity, weight or rate: above zero (a line of nothing is meaningless, and a negative one
 #: would credit an authorisation).
 Positive = Annotated[
     Decimal,
-    Field(gt=0, lt=MAX_MAGNITUDE, decimal_places=DECIMAL_PLACES),
+    Field(
+        gt=0,
+        lt=MAX_MAGNITUDE,
+        decimal_places=DECIMAL_PLACES,
+        description="above 0, below 10^18, at most 6 decimals",
+    ),
     AfterValidator(_at_most_six_places),
 ]
 #: An amount of money or a measured level: zero or more, never negative.
 NonNegative = Annotated[
     Decimal,
-    Field(ge=0, lt=MAX_MAGNITUDE, decimal_places=DECIMAL_PLACES),
+    Field(
+        ge=0,
+        lt=MAX_MAGNITUDE,
+        decimal_places=DECIMAL_PLACES,
+        description="0 or more, below 10^18, at most 6 decimals",
+    ),
     AfterValidator(_at_most_six_places),
 ]
 
@@ -187,41 +208,128 @@ def _in_range(value: date) -> date:
 InRangeDate = Annotated[date, AfterValidator(_in_range)]
 
 
+# -- the shapes of text and codes ----------------------------------------------------------------
+
+#: XML's white space: what ``xs:token`` collapses (other Unicode spaces are ordinary characters)
+_XML_SPACE = " \t\n\r"
+_XML_SPACE_RUN = re.compile("[ \t\n\r]+")
+
+
+def _token(most: int) -> Callable[[str], str]:
+    """An ``xs:token`` of 1 to ``most`` characters: non-blank, at most ``most`` characters once
+    runs of white space count as one and the ends are trimmed. The value is kept as given."""
+
+    def check(value: str) -> str:
+        length = len(_XML_SPACE_RUN.sub(" ", value.strip(_XML_SPACE)))
+        if length == 0:
+            raise PydanticCustomError("blank", "must not be blank")
+        if length > most:
+            raise PydanticCustomError(
+                "too_long",
+                "must be at most {most} characters, got {length}",
+                {"most": most, "length": length},
+            )
+        return value
+
+    return check
+
+
+def _text(most: int) -> Callable[[str], str]:
+    """Free text of 1 to ``most`` characters that is not all white space."""
+
+    def check(value: str) -> str:
+        if not value.strip(_XML_SPACE):
+            raise PydanticCustomError("blank", "must not be blank")
+        if len(value) > most:
+            raise PydanticCustomError(
+                "too_long",
+                "must be at most {most} characters, got {length}",
+                {"most": most, "length": len(value)},
+            )
+        return value
+
+    return check
+
+
+def _shape(pattern: str, description: str) -> Any:
+    """A code that matches ``pattern`` exactly (no spaces around it, upper case as written)."""
+    return Field(pattern=f"^{pattern}$", description=description)
+
+
+_TOKEN = "1 to {} characters (a run of white space counts as one), not blank"
+
+#: a message's own identifier
+MessageId = Annotated[str, AfterValidator(_token(64)), Field(description=_TOKEN.format(64))]
+#: a customs location (``INNSA1``); its exact shape is a rule (CORE-PORT-001)
+PortCode = Annotated[str, AfterValidator(_token(10)), Field(description=_TOKEN.format(10))]
+#: a reference, code or number: a licence, a B/L, an IEC, a voyage
+Token35 = Annotated[str, AfterValidator(_token(35)), Field(description=_TOKEN.format(35))]
+#: a name or a description
+Text512 = Annotated[
+    str, AfterValidator(_text(512)), Field(description="1 to 512 characters, not blank")
+]
+#: an ISO 3166-1 alpha-2 country code (``CN``)
+CountryCode = Annotated[str, _shape("[A-Z]{2}", "ISO 3166-1 alpha-2 country code (`CN`)")]
+#: an ISO 4217 currency code (``USD``)
+CurrencyCode = Annotated[str, _shape("[A-Z]{3}", "ISO 4217 currency code (`USD`)")]
+#: a UN/LOCODE (``SGSIN``): country and three letters or digits
+UNLocode = Annotated[str, _shape("[A-Z]{2}[A-Z0-9]{3}", "UN/LOCODE (`SGSIN`)")]
+#: an eight-digit Indian tariff item (ITC-HS)
+HSCode = Annotated[str, _shape("[0-9]{8}", "8-digit ITC-HS tariff item (`84713010`)")]
+#: a unit quantity code (``NOS``, ``KGS``, ``MT``): two or three capitals
+UnitCode = Annotated[str, _shape("[A-Z]{2,3}", "unit quantity code, 2 or 3 capitals (`KGS`)")]
+#: the highest IGM line or sub-line number
+MAX_LINE_NUMBER = 999_999
+#: an IGM line or sub-line number
+LineNumber = Annotated[int, Field(ge=0, le=MAX_LINE_NUMBER, description=f"0 to {MAX_LINE_NUMBER}")]
+#: the most items a Bill of Entry, and goods items a manifest line, may hold
+MAX_ITEMS = 9_999
+#: the most lines a manifest may hold
+MAX_LINES = 99_999
+
+
+def _optional(kind: Any) -> Any:
+    """The default (``None``) of an optional field of type ``kind``, described as ``kind`` is
+    (pydantic keeps the description of an ``Annotated`` type only when it is not in a union)."""
+    info = next(meta for meta in kind.__metadata__ if isinstance(meta, FieldInfo))
+    return Field(default=None, description=info.description)
+
+
 class Licence(_Model):
-    scheme: str
-    number: str
+    scheme: Token35
+    number: Token35
     issued_on: InRangeDate | None = None
     expires_on: InRangeDate | None = None
 
 
 class Certificate(_Model):
     type: CertificateType
-    number: str
+    number: Token35
     issued_on: InRangeDate | None = None
-    agency: str | None = None
-    background_usvh: NonNegative | None = None
-    max_usvh: NonNegative | None = None
+    agency: Token35 | None = _optional(Token35)
+    background_usvh: NonNegative | None = _optional(NonNegative)
+    max_usvh: NonNegative | None = _optional(NonNegative)
     no_radioactive: bool | None = None
     no_explosives: bool | None = None
 
 
 class ForeignValue(_Model):
     amount: NonNegative
-    currency: str
-    rate: Positive | None = None
+    currency: CurrencyCode
+    rate: Positive | None = _optional(Positive)
 
 
 class Item(_Model):
     number: ItemNumber
-    hs_code: str
-    description: str | None = None
+    hs_code: HSCode
+    description: Text512 | None = _optional(Text512)
     product_category: ProductCategory | None = None
     purpose: Purpose = Purpose.COMMERCIAL
     quantity: Positive
-    unit: str
-    value_inr: NonNegative | None = None
+    unit: UnitCode
+    value_inr: NonNegative | None = _optional(NonNegative)
     foreign_value: ForeignValue | None = None
-    country_of_origin: str | None = None
+    country_of_origin: CountryCode | None = _optional(CountryCode)
     scrap_form: ScrapForm | None = None
     self_certified: bool = False
     licences: list[Licence] = Field(default_factory=list)
@@ -237,10 +345,10 @@ class Item(_Model):
 
 
 class Importer(_Model):
-    iec: str | None = None
-    gstin: str | None = None
-    pan: str | None = None
-    name: str | None = None
+    iec: Token35 | None = _optional(Token35)
+    gstin: Token35 | None = _optional(Token35)
+    pan: Token35 | None = _optional(Token35)
+    name: Text512 | None = _optional(Text512)
     category: ImporterCategory | None = None
     unit_type: UnitType | None = None
 
@@ -248,33 +356,47 @@ class Importer(_Model):
 class ManifestReference(_Model):
     """Where a Bill of Entry's goods stand in an Import General Manifest."""
 
-    igm_number: str | None = None
+    igm_number: Token35 | None = _optional(Token35)
     igm_date: InRangeDate | None = None
-    line: int | None = None
-    subline: int | None = None
-    bl_number: str | None = None
+    line: LineNumber | None = _optional(LineNumber)
+    subline: LineNumber | None = _optional(LineNumber)
+    bl_number: Token35 | None = _optional(Token35)
     bl_date: InRangeDate | None = None
 
 
 class BillOfEntry(_HasDatetimes):
     kind: Literal["bill_of_entry"] = "bill_of_entry"
-    message_id: str
+    message_id: MessageId
     function: Function = Function.ORIGINAL
-    port_code: str
+    port_code: PortCode
     type: BillOfEntryType
-    number: str | None = None
+    number: Token35 | None = _optional(Token35)
     presented_at: AwareDatetime
     prior: bool = False
     mode: Mode
     importer: Importer
-    broker: str | None = None
+    broker: Token35 | None = _optional(Token35)
     manifest: ManifestReference | None = None
     expected_arrival: date | None = None
     arrived_at: AwareDatetime | None = None
-    consigned_from: str | None = None
-    port_of_loading: str | None = None
-    ex_bond_of: str | None = None
-    items: list[Item] = Field(default_factory=list)
+    consigned_from: CountryCode | None = _optional(CountryCode)
+    port_of_loading: UNLocode | None = _optional(UNLocode)
+    ex_bond_of: Token35 | None = _optional(Token35)
+    items: list[Item] = Field(
+        default_factory=list, max_length=MAX_ITEMS, description=f"at most {MAX_ITEMS}"
+    )
+
+    @field_validator("items")
+    @classmethod
+    def _numbered_from_one(cls, items: list[Item]) -> list[Item]:
+        """An item of a Bill of Entry is numbered from 1 (0 is only the testing kit's "number
+        it by its position", resolved before the Bill of Entry is made)."""
+        for item in items:
+            if item.number < 1:
+                raise PydanticCustomError(
+                    "item_number", "item number {number} must be from 1", {"number": item.number}
+                )
+        return items
 
     @property
     def presented_on(self) -> date:
@@ -290,10 +412,10 @@ class GoodsItem(_Model):
     """One kind of goods under a manifest line (a CUSCAR GID, an SCMTR ``itemDtls`` entry)."""
 
     packages: Annotated[int, Field(ge=0)] | None = None
-    package_kind: str | None = None
-    gross_weight_kg: Positive | None = None
-    description: str | None = None
-    hs_code: str | None = None
+    package_kind: Token35 | None = _optional(Token35)
+    gross_weight_kg: Positive | None = _optional(Positive)
+    description: Text512 | None = _optional(Text512)
+    hs_code: Token35 | None = _optional(Token35)
 
     def is_empty(self) -> bool:
         return all(value is None for value in self.__dict__.values())
@@ -308,18 +430,20 @@ class ManifestLine(_Model):
     so every adapter yields the same canonical line whichever side its format carries.
     """
 
-    line: int
-    subline: int = 0
-    bl_number: str | None = None
+    line: LineNumber
+    subline: LineNumber = 0
+    bl_number: Token35 | None = _optional(Token35)
     bl_date: InRangeDate | None = None
-    consignee_name: str | None = None
-    consignee_iec: str | None = None
+    consignee_name: Text512 | None = _optional(Text512)
+    consignee_iec: Token35 | None = _optional(Token35)
     packages: Annotated[int, Field(ge=0)] | None = None
-    package_kind: str | None = None
-    gross_weight_kg: Positive | None = None
-    description: str | None = None
+    package_kind: Token35 | None = _optional(Token35)
+    gross_weight_kg: Positive | None = _optional(Positive)
+    description: Text512 | None = _optional(Text512)
     cargo_movement: CargoMovement | None = None
-    goods_items: list[GoodsItem] = Field(default_factory=list)
+    goods_items: list[GoodsItem] = Field(
+        default_factory=list, max_length=MAX_ITEMS, description=f"at most {MAX_ITEMS}"
+    )
 
     @model_validator(mode="after")
     def _goods_and_totals(self) -> ManifestLine:
@@ -360,21 +484,23 @@ def _shared(values: list[str | None]) -> str | None:
 
 class ImportGeneralManifest(_HasDatetimes):
     kind: Literal["manifest"] = "manifest"
-    message_id: str
+    message_id: MessageId
     function: Function = Function.ORIGINAL
-    port_code: str
-    igm_number: str | None = None
+    port_code: PortCode
+    igm_number: Token35 | None = _optional(Token35)
     igm_date: date | None = None
     filed_at: AwareDatetime | None = None
     conveyance: Conveyance
-    voyage: str | None = None
-    vessel_name: str | None = None
-    carrier: str | None = None
+    voyage: Token35 | None = _optional(Token35)
+    vessel_name: Text512 | None = _optional(Text512)
+    carrier: Token35 | None = _optional(Token35)
     expected_arrival: AwareDatetime | None = None
     arrived_at: AwareDatetime | None = None
     entry_inwards_at: AwareDatetime | None = None
-    last_port_of_call: str | None = None
-    lines: list[ManifestLine] = Field(default_factory=list)
+    last_port_of_call: UNLocode | None = _optional(UNLocode)
+    lines: list[ManifestLine] = Field(
+        default_factory=list, max_length=MAX_LINES, description=f"at most {MAX_LINES}"
+    )
 
     def find_line(self, line: int, subline: int = 0) -> ManifestLine | None:
         return next((ml for ml in self.lines if ml.line == line and ml.subline == subline), None)

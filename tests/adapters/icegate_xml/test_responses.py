@@ -6,10 +6,14 @@ import io
 from datetime import date
 from decimal import Decimal
 from importlib import resources
+from pathlib import Path
 
+import pytest
+from click.testing import CliRunner
 from lxml import etree
 
 from customs_engine.adapters.icegate_xml.responses import RESPONSE_NAMESPACE, XmlResponseWriter
+from customs_engine.cli import main
 from customs_engine.core.response import (
     AuthorisationUse,
     DocumentInfo,
@@ -20,6 +24,9 @@ from customs_engine.core.response import (
     Response,
     Routing,
 )
+from tests.conftest import MESSAGES
+
+NS = {"r": RESPONSE_NAMESPACE}
 
 
 def schema() -> etree.XMLSchema:
@@ -100,3 +107,67 @@ def test_an_empty_run_is_a_valid_empty_document() -> None:
     out = io.BytesIO()
     XmlResponseWriter(out).close()
     assert schema().validate(etree.fromstring(out.getvalue()))
+
+
+def test_the_message_function_is_an_attribute_of_the_schema() -> None:
+    for function in ("original", "amendment", "cancellation", None):
+        response = full_response()
+        message = response.message.model_copy(update={"function": function})
+        out = io.BytesIO()
+        writer = XmlResponseWriter(out)
+        writer.write(response.model_copy(update={"message": message}))
+        writer.close()
+        doc = etree.fromstring(out.getvalue())
+        assert schema().validate(doc), schema().error_log
+        assert doc.find("r:Response/r:Message", NS).get("function") == function
+
+
+def validated_as_xml(path: Path, tmp_path: Path) -> etree._Element:
+    """``customs validate --format xml`` of ``path``: the document, checked against the schema."""
+    result = CliRunner().invoke(
+        main,
+        ["validate", "--format", "xml", "--as-of", "2026-03-12", str(path)],
+        env={"CUSTOMS_DB": f"sqlite:///{tmp_path / 'registry.db'}"},
+    )
+    assert result.exit_code in (0, 1), result.output
+    doc = etree.fromstring(result.stdout_bytes)
+    checker = schema()
+    errors = [] if checker.validate(doc) else [e.message for e in checker.error_log]
+    assert errors == [], f"{path.name}: {errors[:5]}"
+    return doc
+
+
+@pytest.mark.parametrize("example", sorted(MESSAGES.glob("*.xml")), ids=lambda p: p.name)
+def test_the_xml_response_of_every_example_passes_the_response_schema(
+    example: Path, tmp_path: Path
+) -> None:
+    doc = validated_as_xml(example, tmp_path)
+    messages = doc.findall("r:Response/r:Message", NS)
+    assert messages and all(m.get("function") == "original" for m in messages)
+
+
+@pytest.mark.parametrize(
+    "sample",
+    [
+        "icegate/synthetic_cachi01_steel_be.be",
+        "icegate/synthetic_sachi01_igm.igm",
+        "icegate/icegate_scmtr_sachm22_sce_dec.json",
+        "edifact/smooks_cuscar_d99a_scprbl.edi",
+        "edifact/smooks_cusdec_d96b_ncts_cd001a.edi",
+    ],
+)
+def test_the_xml_response_of_other_formats_passes_the_response_schema(
+    samples_dir: Path, sample: str, tmp_path: Path
+) -> None:
+    validated_as_xml(samples_dir / sample, tmp_path)
+
+
+@pytest.mark.parametrize("function", ["amendment", "cancellation"])
+def test_the_xml_response_of_an_amendment_and_a_cancellation_passes(
+    function: str, tmp_path: Path
+) -> None:
+    source = tmp_path / "message.xml"
+    text = (MESSAGES / "02-be-laptops-ims.xml").read_text(encoding="utf-8")
+    source.write_text(text.replace('function="original"', f'function="{function}"'), "utf-8")
+    doc = validated_as_xml(source, tmp_path)
+    assert doc.find("r:Response/r:Message", NS).get("function") == function

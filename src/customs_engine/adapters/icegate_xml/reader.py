@@ -273,6 +273,9 @@ def _schema_kind(error: Any) -> SyntaxKind:
 # repeated one such as Licence is collected in order); values are converted afterwards in the
 # order of the model's fields, so the first value that cannot be converted is the one reported.
 
+#: XML's white space, which the schema's tokens collapse (a no-break space is text)
+_SPACE = " \t\n\r"
+
 #: how a child is taken: its text stripped (``None`` when it has no text), the element itself, or
 #: every child of that tag, in order
 _TEXT, _NODE, _EACH = 0, 1, 2
@@ -305,7 +308,7 @@ def _fields(element: etree._Element, table: Fields) -> dict[str, Any]:
             found[key] = child
         else:
             text = child.text
-            found[key] = None if text is None else text.strip()
+            found[key] = None if text is None else text.strip(_SPACE)
     return found
 
 
@@ -330,12 +333,14 @@ def _xs_datetime(text: str) -> datetime:
 
 
 def _bool(text: str) -> bool:
-    return text.strip() in ("true", "1")
+    return text.strip(_SPACE) in ("true", "1")
 
 
 def _attr(element: etree._Element, name: str, convert: Callable[[str], Any] = str) -> Any:
+    """An attribute's value without the white space around it (every attribute is a token or a
+    code, whose value the schema reads that way)."""
     value = element.get(name)
-    return None if value is None else convert(value.strip())
+    return None if value is None else convert(value.strip(_SPACE))
 
 
 _BOE = _table(
@@ -437,14 +442,14 @@ def _to_item(element: etree._Element) -> dict[str, Any]:
         "description": item.get("Description"),
         "product_category": item.get("ProductCategory"),
         "purpose": item.get("Purpose") or "COMMERCIAL",
-        "quantity": Decimal((quantity.text or "").strip()),
-        "unit": quantity.get("unit"),
+        "quantity": Decimal((quantity.text or "").strip(_SPACE)),
+        "unit": _attr(quantity, "unit"),
         "value_inr": _typed(item.get("Value"), Decimal),
         "foreign_value": None
         if foreign is None
         else {
-            "amount": Decimal((foreign.text or "").strip()),
-            "currency": foreign.get("currency"),
+            "amount": Decimal((foreign.text or "").strip(_SPACE)),
+            "currency": _attr(foreign, "currency"),
             "rate": _attr(foreign, "rate", Decimal),
         },
         "country_of_origin": item.get("CountryOfOrigin"),
@@ -452,8 +457,8 @@ def _to_item(element: etree._Element) -> dict[str, Any]:
         "self_certified": _typed(item.get("SelfCertified"), _bool) or False,
         "licences": [
             {
-                "scheme": lic.get("scheme"),
-                "number": lic.get("number"),
+                "scheme": _attr(lic, "scheme"),
+                "number": _attr(lic, "number"),
                 "issued_on": _attr(lic, "issuedOn", _xs_date),
                 "expires_on": _attr(lic, "expiresOn", _xs_date),
             }
@@ -461,10 +466,10 @@ def _to_item(element: etree._Element) -> dict[str, Any]:
         ],
         "certificates": [
             {
-                "type": cert.get("type"),
-                "number": cert.get("number"),
+                "type": _attr(cert, "type"),
+                "number": _attr(cert, "number"),
                 "issued_on": _attr(cert, "issuedOn", _xs_date),
-                "agency": cert.get("agency"),
+                "agency": _attr(cert, "agency"),
                 "background_usvh": _attr(cert, "backgroundUsvh", Decimal),
                 "max_usvh": _attr(cert, "maxUsvh", Decimal),
                 "no_radioactive": _attr(cert, "noRadioactive", _bool),
@@ -509,10 +514,10 @@ _GOODS_ITEM = _table(Packages=_NODE, GrossWeightKg=_TEXT, Description=_TEXT, HSC
 def _goods_fields(node: dict[str, Any]) -> dict[str, Any]:
     """Packages (count and kind), gross weight and description of a line or goods item."""
     packages = node.get("Packages")
-    count = None if packages is None else (packages.text or "").strip()
+    count = None if packages is None else (packages.text or "").strip(_SPACE)
     return {
         "packages": int(count) if count else None,
-        "package_kind": None if packages is None else packages.get("kind"),
+        "package_kind": None if packages is None else _attr(packages, "kind"),
         "gross_weight_kg": _typed(node.get("GrossWeightKg"), Decimal),
         "description": node.get("Description"),
     }

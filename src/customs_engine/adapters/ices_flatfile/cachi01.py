@@ -25,18 +25,23 @@ Choices the format leaves open (documented here because users see them):
   document reference, else the IRN; issuing party = agency) and BE_ITEM_SW_CTRL (control type →
   type via ``control_certificate_types``; number = result code; start date = issue date;
   location = agency). Item serial 0 means every item of the invoice, invoice serial 0 every item.
+  An issuing party's name longer than the 35 characters an agency holds gives way to its code.
+* Codes are read in upper case; an Indian port of shipment given as its ICES location code
+  (``INMAA1``) is its UN/LOCODE (``INMAA``). A value the canonical model still refuses is reported
+  at the record and field that carried it (``shapes``).
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
 from pydantic import ValidationError
 
-from customs_engine.adapters.ices_flatfile import valuation
+from customs_engine.adapters.ices_flatfile import shapes, valuation
 from customs_engine.adapters.ices_flatfile.layouts import layouts
 from customs_engine.adapters.ices_flatfile.records import Envelope, Record
 from customs_engine.adapters.ices_flatfile.settings import Settings
@@ -50,7 +55,51 @@ _BE_TYPES = {
 _MODES = {"S": "SEA", "A": "AIR", "L": "ROAD"}
 _FUNCTIONS = {"F": "original", "A": "amendment", "S": "amendment", "D": "cancellation"}
 _CATEGORIES = {"G": "GOVERNMENT"}
+#: the most characters of a message id (the canonical model's bound)
+MESSAGE_ID_LENGTH = 64
 ITEM_BASE = 10000
+#: the most characters of an agency (a certificate's issuing party)
+AGENCY_LENGTH = 35
+
+
+@dataclass
+class _Sources:
+    """The records an item's values came from (for a value the model refuses): the ITEMS record,
+    and per licence and certificate its record and the field that gave its number."""
+
+    item: Record
+    licences: list[tuple[Record, str]] = field(default_factory=list)
+    certificates: list[tuple[Record, str]] = field(default_factory=list)
+
+
+#: item field → the ITEMS field that gives it
+_ITEM_FIELDS = {
+    "hs_code": "cth",
+    "description": "description1",
+    "quantity": "quantity",
+    "unit": "unit",
+    "value_inr": "unit_price",
+    "foreign_value": "unit_price",
+    "country_of_origin": "country_of_origin",
+}
+#: Bill of Entry field → the BE field that gives it
+_BE_FIELDS = {
+    "port_code": "custom_house",
+    "type": "be_type",
+    "number": "be_number",
+    "mode": "mode",
+    "broker": "cha_code",
+    "consigned_from": "country_of_consignment",
+    "port_of_loading": "port_of_shipment",
+    "ex_bond_of": "warehouse_be_no",
+}
+#: importer field → (table, field) that gives it
+_IMPORTER_FIELDS = {
+    "iec": ("BE", "iec"),
+    "name": ("BE", "importer_name"),
+    "gstin": ("CTX", "registration_number"),
+    "pan": ("CTX", "registration_number"),
+}
 
 
 def item_number(invoice: Decimal | int, item: Decimal | int, single_invoice: bool) -> int:
@@ -78,26 +127,56 @@ def to_bill_of_entry(envelope: Envelope, settings: Settings) -> BillOfEntry | No
     _same_keys(envelope, be)
     numbers = _item_numbers(envelope)
     values = valuation.value_items(envelope, settings)
-    items = _items(envelope, settings, numbers, values, mode=be.get("mode"))
+    sources: dict[int, _Sources] = {}
+    items = _items(envelope, settings, numbers, values, sources, mode=be.get("mode"))
     for line, finding in values.findings:
         envelope.findings.append(finding.model_copy(update={"item": numbers.get(line)}))
-    _tag_items(envelope, numbers)
     try:
         return BillOfEntry.model_validate({**_main(envelope, be), "items": items})
-    except (ValidationError, ValueError, TypeError) as exc:
+    except ValidationError as exc:
+        shapes.refused(envelope, exc, _places(envelope, be, items, sources))
+        return None
+    except (ValueError, TypeError) as exc:
         envelope.problem(
-            f"the BE main record cannot make a Bill of Entry: {_first_error(exc)}",
-            table="BE",
-            line=be.line,
+            f"the BE main record cannot make a Bill of Entry: {exc}", table="BE", line=be.line
         )
         return None
+    finally:
+        _tag_items(envelope, numbers)
 
 
-def _first_error(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        error = exc.errors()[0]
-        return f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}"
-    return str(exc)
+def _places(
+    envelope: Envelope, be: Record, items: list[dict[str, Any]], sources: dict[int, _Sources]
+) -> shapes.Place:
+    """Where each field of the Bill of Entry came from (see :func:`shapes.refused`)."""
+
+    def place(loc: tuple[int | str, ...]) -> tuple[Record | None, str | None]:
+        head = loc[0]
+        if head == "items" and len(loc) > 1 and isinstance(loc[1], int) and loc[1] < len(items):
+            source = sources[items[loc[1]]["number"]]
+            name = loc[2] if len(loc) > 2 else None
+            if name in ("licences", "certificates") and len(loc) > 3:
+                found = source.licences if name == "licences" else source.certificates
+                index = loc[3]
+                if isinstance(index, int) and index < len(found):
+                    return found[index]
+            if name == "hs_code" and source.item.text("cth") is None:
+                return source.item, "ritc"
+            return source.item, _ITEM_FIELDS.get(str(name))
+        if head == "importer" and len(loc) > 1 and str(loc[1]) in _IMPORTER_FIELDS:
+            table, name = _IMPORTER_FIELDS[str(loc[1])]
+            records = [be] if table == "BE" else envelope.table(table)
+            return (records[0], name) if records else (be, None)
+        if head == "manifest":
+            igms = envelope.table("IGMS")
+            wanted = str(loc[1]) if len(loc) > 1 else ""
+            if igms and wanted == "bl_number" and igms[0].text("house_bl_number"):
+                return igms[0], "house_bl_number"
+            if igms:
+                return igms[0], wanted if wanted in ("igm_number", "bl_number") else None
+        return be, _BE_FIELDS.get(str(head))
+
+    return place
 
 
 def _required_tables(envelope: Envelope) -> None:
@@ -207,9 +286,11 @@ def _items(
     settings: Settings,
     numbers: dict[int, int],
     values: valuation.Valuation,
+    sources: dict[int, _Sources],
     *,
     mode: str | None,
 ) -> list[dict[str, Any]]:
+    """The items (as the model reads them), and in ``sources`` the records each came from."""
     items: dict[int, dict[str, Any]] = {}
     # every numbered ITEMS record, usable or not, so a bad item does not orphan its licences
     by_key = {
@@ -239,13 +320,14 @@ def _items(
             "hs_code": hs_code,
             "description": description or None,
             "quantity": quantity,
-            "unit": unit.upper(),
+            "unit": shapes.code(unit),
             "value_inr": values.inr.get(record.line),
             "foreign_value": values.foreign.get(record.line),
-            "country_of_origin": record.text("country_of_origin"),
+            "country_of_origin": shapes.code(record.text("country_of_origin")),
             "licences": [],
             "certificates": [],
         }
+        sources[number] = _Sources(record)
     for record in envelope.table("LICENCE"):
         number_text = record.text("registration_number")
         code = (record.text("licence_code") or "").upper()
@@ -259,10 +341,13 @@ def _items(
                     "issued_on": record.get("registration_date"),
                 }
             )
+            sources[n].licences.append((record, "registration_number"))
     for record in envelope.table("BE_ITEM_SW_INFO_TYPE"):
         targets = _usable(items, _for_items(envelope, record, by_key))
-        _single_window_info(envelope, settings, record, [items[n] for n in targets], mode)
-    _certificates(envelope, settings, items, by_key)
+        if _single_window_info(envelope, settings, record, [items[n] for n in targets], mode):
+            for n in targets:
+                sources[n].licences.append((record, "info_text"))
+    _certificates(envelope, settings, items, by_key, sources)
     return [items[n] for n in sorted(items)]
 
 
@@ -279,7 +364,9 @@ def _single_window_info(
     record: Record,
     items: list[dict[str, Any]],
     mode: str | None,
-) -> None:
+) -> bool:
+    """Apply a single-window information record to its items; ``True`` when it added a licence
+    to each."""
     info_type = (record.text("info_type") or "").upper()
     qualifier = (record.text("info_qualifier") or "").upper()
     code = (record.text("info_code") or "").upper()
@@ -298,12 +385,12 @@ def _single_window_info(
                 position=record.layout.position("info_text"),
                 kind="value",
             )
-            return
+            return False
         for item in items:
             item["licences"].append(
                 {"scheme": recipe.scheme, "number": match["number"], "expires_on": expiry}
             )
-        return
+        return True
     exemption = settings.exemptions.get(code)
     if exemption == "returnable_racks":
         for item in items:
@@ -315,6 +402,7 @@ def _single_window_info(
             line=record.line,
             position=record.layout.position("info_code"),
         )
+    return False
 
 
 def _ddmmyyyy(text: str) -> date | None:
@@ -329,17 +417,19 @@ def _certificates(
     settings: Settings,
     items: dict[int, dict[str, Any]],
     by_key: dict[tuple[Any, Any], int],
+    sources: dict[int, _Sources],
 ) -> None:
     """Certificates from e-Sanchit documents and single-window control records, by code map."""
-    sources = (
+    tables = (
         # table, code map, code field, number fields (first present wins), issued, agency
+        # fields (the first that fits an agency wins)
         (
             "SUPPORTING_DOCS",
             settings.certificate_types,
             "document_type",
             ("document_reference", "irn"),
             "issued_on",
-            "issuer_name",
+            ("issuer_name", "issuer_code"),
         ),
         (
             "BE_ITEM_SW_CTRL",
@@ -347,23 +437,31 @@ def _certificates(
             "control_type",
             ("result_code",),
             "control_start",
-            "control_location",
+            ("control_location",),
         ),
     )
-    for table, kinds, code, numbers, issued, agency in sources:
+    for table, kinds, code, numbers, issued, agencies in tables:
         for record in envelope.table(table):
             kind = kinds.get((record.text(code) or "").upper())
-            number = next((record.text(f) for f in numbers if record.text(f)), None)
-            if kind is None or number is None:
+            given = next((f for f in numbers if record.text(f)), None)
+            if kind is None or given is None:
                 continue
             cert = {
                 "type": kind,
-                "number": number,
+                "number": record.text(given),
                 "issued_on": record.get(issued),
-                "agency": record.text(agency),
+                "agency": _agency(record, agencies),
             }
             for n in _usable(items, _for_items(envelope, record, by_key)):
                 items[n]["certificates"].append(dict(cert))
+                sources[n].certificates.append((record, given))
+
+
+def _agency(record: Record, fields: tuple[str, ...]) -> str | None:
+    """The first of ``fields`` that is given and fits an agency (a long name gives way to the
+    party's code)."""
+    given = [text for name in fields if (text := record.text(name))]
+    return next((text for text in given if len(text) <= AGENCY_LENGTH), None)
 
 
 def message_id(envelope: Envelope) -> str:
@@ -381,7 +479,7 @@ def message_id(envelope: Envelope) -> str:
             f"BE{first.text('be_number')}" if first.text("be_number") else None
         )
     key = key or header.control_no
-    return f"{header.message_id.split('_', 1)[0]}-{custom_house}-{key}"[:80]
+    return f"{header.message_id.split('_', 1)[0]}-{custom_house}-{key}"[:MESSAGE_ID_LENGTH]
 
 
 def _presented_at(envelope: Envelope, be: Record) -> datetime | None:
@@ -462,7 +560,7 @@ def _main(envelope: Envelope, be: Record) -> dict[str, Any]:
         "broker": be.text("cha_code"),
         "manifest": manifest,
         "arrived_at": arrived,
-        "consigned_from": be.text("country_of_consignment"),
-        "port_of_loading": be.text("port_of_shipment"),
+        "consigned_from": shapes.code(be.text("country_of_consignment")),
+        "port_of_loading": shapes.location(be.text("port_of_shipment")),
         "ex_bond_of": be.text("warehouse_be_no"),
     }

@@ -12,6 +12,9 @@
 * Lines: ``bl_number`` = the house B/L when one is given, else the B/L (field 10) — the same rule as
   the BE's ``manifest.bl_number``, so noting by B/L matches. ``gross_weight_kg`` converts MTS/TNE
   tonnes. ``consignee_iec`` stays empty: SACHI01 has no IEC field.
+* Codes are read in upper case; a last port of call given as an Indian ICES location code
+  (``INMAA1``) is its UN/LOCODE (``INMAA``). A value the canonical model still refuses is reported
+  at the record and field that carried it (``shapes``).
 * Containers are not in the canonical model; :func:`containers` returns them for callers that
   join BE ``CONTAINER`` records to IGM lines, and every ``<contain>`` record must belong to a
   cargo line of the file.
@@ -25,12 +28,36 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from customs_engine.adapters.ices_flatfile import shapes
 from customs_engine.adapters.ices_flatfile.records import Envelope, Record
 from customs_engine.adapters.ices_flatfile.settings import Settings
 from customs_engine.core.models import ImportGeneralManifest
 
 _TONNES = {"MTS", "TNE", "MTN", "TON"}
 _FUNCTIONS = {"F": "original", "A": "amendment"}
+#: the most characters of a message id (the canonical model's bound)
+MESSAGE_ID_LENGTH = 64
+#: manifest field → the vesinfo field that gives it
+_VESINFO_FIELDS = {
+    "port_code": "custom_house",
+    "igm_number": "igm_number",
+    "voyage": "voyage",
+    "vessel_name": "imo_code",
+    "carrier": "shipping_line",
+    "expected_arrival": "expected_arrival",
+    "last_port_of_call": "last_port",
+}
+#: manifest line (or goods item) field → the cargo field that gives it
+_CARGO_FIELDS = {
+    "line": "line_number",
+    "subline": "subline_number",
+    "bl_number": "bl_number",
+    "consignee_name": "importer_name",
+    "packages": "packages",
+    "package_kind": "package_type",
+    "gross_weight_kg": "gross_weight",
+    "description": "description",
+}
 
 
 @dataclass(frozen=True)
@@ -48,7 +75,7 @@ class Container:
 def message_id(envelope: Envelope) -> str:
     vesinfo = envelope.table("vesinfo")
     port = (vesinfo[0].text("custom_house") if vesinfo else None) or envelope.header.receiver
-    return f"SACHI01-{port.strip()}-{envelope.header.control_no}"[:80]
+    return f"SACHI01-{port.strip()}-{envelope.header.control_no}"[:MESSAGE_ID_LENGTH]
 
 
 def containers(envelope: Envelope) -> list[Container]:
@@ -85,7 +112,8 @@ def to_manifest(envelope: Envelope, settings: Settings) -> ImportGeneralManifest
     if ves is None:
         return None
     _same_voyage(envelope, ves)
-    lines = _lines(envelope)
+    cargo: list[Record] = []
+    lines = _lines(envelope, cargo)
     declared = ves.get("total_lines")
     if declared is not None and int(declared) != len(envelope.table("cargo")):
         envelope.problem(
@@ -112,11 +140,14 @@ def to_manifest(envelope: Envelope, settings: Settings) -> ImportGeneralManifest
                 "vessel_name": _vessel(ves),
                 "carrier": ves.text("shipping_line"),
                 "expected_arrival": ves.get("expected_arrival"),
-                "last_port_of_call": ves.text("last_port"),
+                "last_port_of_call": shapes.location(ves.text("last_port")),
                 "lines": lines,
             }
         )
-    except (ValidationError, ValueError, TypeError) as exc:
+    except ValidationError as exc:
+        shapes.refused(envelope, exc, _places(ves, cargo))
+        return None
+    except (ValueError, TypeError) as exc:
         envelope.problem(
             f"the vesinfo record cannot make a manifest: {exc}"[:300],
             table="vesinfo",
@@ -146,7 +177,23 @@ def _vessel(ves: Record) -> str | None:
     return " / ".join(p for p in parts if p) or None
 
 
-def _lines(envelope: Envelope) -> list[dict[str, Any]]:
+def _places(ves: Record, cargo: list[Record]) -> shapes.Place:
+    """Where each field of the manifest came from (see :func:`shapes.refused`)."""
+
+    def place(loc: tuple[int | str, ...]) -> tuple[Record | None, str | None]:
+        if loc[0] == "lines" and len(loc) > 1 and isinstance(loc[1], int) and loc[1] < len(cargo):
+            record = cargo[loc[1]]
+            name = str(loc[-1]) if len(loc) > 2 else ""
+            if name == "bl_number" and record.text("house_bl_number"):
+                return record, "house_bl_number"
+            return record, _CARGO_FIELDS.get(name)
+        return ves, _VESINFO_FIELDS.get(str(loc[0]))
+
+    return place
+
+
+def _lines(envelope: Envelope, records: list[Record]) -> list[dict[str, Any]]:
+    """The manifest lines (as the model reads them); ``records`` gets the cargo record of each."""
     out = []
     seen: dict[tuple[int, int], int] = {}
     for record in envelope.table("cargo"):
@@ -181,6 +228,7 @@ def _lines(envelope: Envelope) -> list[dict[str, Any]]:
             )
             continue
         out.append(_line(record, key))
+        records.append(record)
     return out
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from customs_engine.adapters.ices_flatfile import shapes
 from customs_engine.adapters.ices_flatfile.catalogue import RULES
 from customs_engine.adapters.ices_flatfile.records import Envelope, Record
 from customs_engine.adapters.ices_flatfile.settings import Settings
@@ -115,6 +116,15 @@ def _value_invoice(
     terms = (invoice.get("terms") or "").upper()
     if not currency:
         return  # reported by the reader (mandatory field)
+    if not shapes.is_currency(currency):
+        envelope.problem(
+            f"invoice currency {currency!r} is not an ISO 4217 code (three letters)",
+            table="INVOICE",
+            line=invoice.line,
+            position=invoice.layout.position("currency"),
+            kind="value",
+        )
+        return
     if currency not in rates:
         envelope.problem(
             f"invoice currency {currency} has no EXCHANGE record",
