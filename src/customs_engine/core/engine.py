@@ -296,7 +296,7 @@ class Engine:
                 # lock comes back as shortfalls with nothing debited
                 result = self.run.commit(key, message, result) or result
             uses = result.uses
-            credits = result.credits if not result.replayed else []
+            credits = result.credits if not result.replayed else self._credited_before(key, message)
             findings += self._shortfall_findings(result.shortfalls, findings)
             findings += self._conflict_findings(result)
         if message is None:
@@ -320,6 +320,16 @@ class Engine:
             rate_date=rate_date,
             engine=self.engine_info,
         )
+
+    def _credited_before(
+        self, key: str, message: BillOfEntry | ImportGeneralManifest
+    ) -> list[Credit]:
+        """What a re-submitted amendment or cancellation credited back when it was accepted
+        (a replay credits nothing again, but says what it did)."""
+        if message.function == Function.ORIGINAL:
+            return []
+        replayed = self.run.replayed(key, message.message_id)
+        return [] if replayed is None else list(replayed.credits)
 
     def _cancelled_document(self, igm: ImportGeneralManifest) -> ImportGeneralManifest:
         """An IGM cancellation names its document by message id: it cancels that document's

@@ -31,19 +31,26 @@ _CONVERTIBLE = {BillOfEntryType.HOME_CONSUMPTION, BillOfEntryType.WAREHOUSING}
 def check_lifecycle(
     message: BillOfEntry | ImportGeneralManifest, ctx: CheckContext, run: RunState
 ) -> list[Finding | Fee]:
-    """The message against its document's state; a re-submission of an accepted version (same
-    content) says nothing: it is replayed."""
+    """The message against its document's state. A re-submission of an accepted version (same
+    content) is replayed: an original says nothing, an amendment or a cancellation is answered
+    as it was when accepted (against the version it replaced, with its fee)."""
     # the document first, then its submissions: a committer elsewhere writes both in one
     # transaction, so once the document is seen its submission is too (in the other order a
     # commit landing between the two reads made a re-submission look like new content)
     current = run.document(message.message_id)
     key = run.current_key
+    voided: tuple[str, ...] | None = None
     if (
         key is not None
         and key.split("#", 1)[0] == message.message_id
         and run.is_resubmission(key, message)
     ):
-        return []
+        replayed = (
+            run.replayed(key, message.message_id) if message.function != Function.ORIGINAL else None
+        )
+        if replayed is None:
+            return []
+        current, voided = replayed.before, replayed.voided
     name = _KIND_NAMES[kind_of(message)]
     if message.function == Function.ORIGINAL:
         if current is None:
@@ -101,11 +108,14 @@ def check_lifecycle(
     before_igm = previous if isinstance(previous, ImportGeneralManifest) else None
     if message.function == Function.AMENDMENT:
         return _igm_amendment(message, before_igm, on, run)
-    return _igm_cancellation(message, run)
+    return _igm_cancellation(message, run, voided)
 
 
-def _igm_cancellation(igm: ImportGeneralManifest, run: RunState) -> list[Finding | Fee]:
-    noted = [boe.message_id for boe in run.noted_documents(igm)]
+def _igm_cancellation(
+    igm: ImportGeneralManifest, run: RunState, voided: tuple[str, ...] | None = None
+) -> list[Finding | Fee]:
+    """``voided``: what a re-submitted cancellation voided when it was accepted."""
+    noted = list(voided) if voided is not None else [b.message_id for b in run.noted_documents(igm)]
     void = (
         f"the Bills of Entry noted against it are void and their debits credited back: "
         f"{', '.join(noted)}"

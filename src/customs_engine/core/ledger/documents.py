@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from customs_engine.core.models import BillOfEntry, Function, ImportGeneralManifest
+from customs_engine.core.response import Credit
 from customs_engine.core.temporary import TemporaryStore
 
 #: about how many bytes of documents are kept in process memory (as objects, so not packed on
@@ -58,11 +59,24 @@ class DocumentVersion:
         return BillOfEntry.model_validate_json(self.body)
 
 
+@dataclass(frozen=True)
+class Replaced:
+    """What a submission did to its document when it was accepted, for answering it again the
+    same way when it is re-submitted: the version it replaced (``None``: it was the first one
+    known), what it credited back, and the Bills of Entry it voided (an IGM cancellation)."""
+
+    before: DocumentVersion | None
+    credits: tuple[Credit, ...] = ()
+    voided: tuple[str, ...] = ()
+
+
 @dataclass
 class _Document:
     version: DocumentVersion
     keys: set[str] = field(default_factory=set)
     holdings: Holdings = field(default_factory=dict)
+    #: per key of an amendment or a cancellation: what it replaced
+    replaced: dict[str, Replaced] = field(default_factory=dict)
 
 
 def add_holdings(holdings: Holdings, entries: Iterable[tuple[Account, Decimal, Decimal]]) -> None:
@@ -102,6 +116,10 @@ class DocumentTable(TemporaryStore):
 
     def _put(self, message_id: str, document: _Document) -> None:
         size = _OVERHEAD + len(document.version.body or "") + 64 * len(document.keys)
+        size += sum(
+            _OVERHEAD + len(r.before.body or "") if r.before else _OVERHEAD
+            for r in document.replaced.values()
+        )
         held = self._recent.get(message_id)
         if held is not None or self._held + size <= self.in_memory_bytes:
             self._held += size - (held[1] if held is not None else 0)
@@ -124,12 +142,23 @@ class DocumentTable(TemporaryStore):
         document = self._get(message_id)
         return {} if document is None else dict(document.holdings)
 
+    def replaced(self, message_id: str, key: str) -> Replaced | None:
+        """What the amendment or cancellation ``key`` replaced, if the run accepted it."""
+        document = self._get(message_id)
+        return None if document is None else document.replaced.get(key)
+
     def record(
-        self, version: DocumentVersion, entries: Iterable[tuple[Account, Decimal, Decimal]]
+        self,
+        version: DocumentVersion,
+        entries: Iterable[tuple[Account, Decimal, Decimal]],
+        replaced: Replaced | None = None,
     ) -> None:
-        """A new latest version of a document and the entries it wrote."""
+        """A new latest version of a document and the entries it wrote (and, for an amendment or
+        a cancellation, what it replaced)."""
         document = self._get(version.message_id) or _Document(version)
         document.version = version
         document.keys.add(version.key)
+        if replaced is not None:
+            document.replaced[version.key] = replaced
         add_holdings(document.holdings, entries)
         self._put(version.message_id, document)

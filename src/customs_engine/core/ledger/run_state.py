@@ -34,7 +34,13 @@ from typing import Any, Protocol
 
 from pydantic_core import PydanticSerializationError, to_json
 
-from customs_engine.core.ledger.documents import Account, DocumentTable, DocumentVersion, Holdings
+from customs_engine.core.ledger.documents import (
+    Account,
+    DocumentTable,
+    DocumentVersion,
+    Holdings,
+    Replaced,
+)
 from customs_engine.core.ledger.journal import RunJournal
 from customs_engine.core.ledger.replay import ReplayTable
 from customs_engine.core.ledger.run_view import RunView, _wrapped
@@ -342,6 +348,10 @@ class LedgerStore(Protocol):
     def holdings(self, message_id: str) -> Holdings:
         """The net of a document's committed entries, per account."""
 
+    def replaced_by(self, key: str) -> Replaced | None:
+        """What the committed amendment or cancellation ``key`` replaced, credited back and
+        voided (``None``: no such submission)."""
+
     def numbered(self, number: str) -> str | None:
         """The message id of the latest committed Bill of Entry with this BE number."""
 
@@ -477,6 +487,14 @@ class RunState:
             held_q, held_v = held.get(account, (ZERO, ZERO))
             held[account] = (held_q + quantity, value + held_v)
         return {account: pair for account, pair in held.items() if pair != (ZERO, ZERO)}
+
+    def replayed(self, key: str, message_id: str) -> Replaced | None:
+        """What an amendment or a cancellation accepted before (in this run, or committed) did to
+        its document, to answer its re-submission as it was answered (``None``: not known)."""
+        found = self._documents.replaced(message_id, key)
+        if found is None and self.store is not None:
+            found = self.store.replaced_by(key)
+        return found
 
     def is_resubmission(
         self, key: str, message: BillOfEntry | ImportGeneralManifest | None = None
@@ -834,7 +852,12 @@ class RunState:
         if isinstance(message, BillOfEntry) and message.number:
             self._journal.add_numbered(message.number, message.message_id)
         if message is not None:
-            self._documents.record(version_of(key, message), entries)
+            replaced = None
+            if message.function != Function.ORIGINAL:
+                replaced = Replaced(
+                    self.document(message.message_id), tuple(result.credits), tuple(result.voided)
+                )
+            self._documents.record(version_of(key, message), entries, replaced)
             if message.function != Function.ORIGINAL:
                 self._revised.add(message.message_id)
         if result.uses:  # no claims: a replay would find none either, so keep nothing

@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, Engine, delete, func, select, text
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from customs_engine.core.ledger.documents import DocumentVersion, Holdings, add_holdings
+from customs_engine.core.ledger.documents import DocumentVersion, Holdings, Replaced, add_holdings
 from customs_engine.core.ledger.run_state import (
     BOND,
     ZERO,
@@ -269,6 +269,54 @@ class SqlRegistry:
             return _holdings(session, message_id)
 
     @_ledger_call
+    def replaced_by(self, key: str) -> Replaced | None:
+        with Session(self.engine) as session:
+            row = session.scalars(
+                select(SubmissionRow).where(SubmissionRow.message_key == key)
+            ).first()
+            if row is None:
+                return None
+            before = session.scalars(
+                select(SubmissionRow)
+                .where(SubmissionRow.message_id == row.message_id, SubmissionRow.id < row.id)
+                .order_by(SubmissionRow.id.desc())
+            ).first()
+            # the Bills of Entry an IGM cancellation voided were written as submissions of
+            # their own, keyed after it (see ``void_key``)
+            voids = list(
+                session.scalars(
+                    select(SubmissionRow).where(
+                        SubmissionRow.message_key.endswith(
+                            f"#void-{key.rsplit('#', 1)[-1]}", autoescape=True
+                        )
+                    )
+                )
+            )
+            reversals = session.scalars(
+                select(EntryRow)
+                .where(
+                    EntryRow.kind == "reversal",
+                    EntryRow.submission_id.in_([row.id, *(void.id for void in voids)]),
+                )
+                .order_by(EntryRow.id)
+            )
+            return Replaced(
+                before=None if before is None else _version(before),
+                credits=tuple(
+                    Credit(
+                        scheme=entry.scheme,
+                        number=entry.number,
+                        item=entry.item,
+                        quantity=-entry.quantity,
+                        unit=entry.unit,
+                        value_inr=-entry.value_inr,
+                    )
+                    for entry in reversals
+                ),
+                voided=tuple(sorted(void.message_id for void in voids)),
+            )
+
+    @_ledger_call
     def numbered(self, number: str) -> str | None:
         with Session(self.engine) as session:
             return session.scalars(
@@ -431,8 +479,10 @@ def _document(session: Session, message_id: str) -> DocumentVersion | None:
         .where(SubmissionRow.message_id == message_id)
         .order_by(SubmissionRow.id.desc())
     ).first()
-    if row is None:
-        return None
+    return None if row is None else _version(row)
+
+
+def _version(row: SubmissionRow) -> DocumentVersion:
     return DocumentVersion(
         message_id=row.message_id,
         kind=row.kind,
