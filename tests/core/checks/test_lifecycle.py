@@ -140,6 +140,9 @@ def test_an_amendments_claims_are_checked_with_the_replaced_debits_released(url:
     too_much = run.validate_message(bill(101, "amendment"))
     assert rules_of(too_much)["TESTAUTH-BAL-001"] == "reject"
     assert store.debited("TESTAUTH", "AUTH-1")[0] == 95  # the refused amendment changed nothing
+    # it could have used 100 (95 released), but refused it releases nothing: 5 remain
+    assert "has 100 NOS" in next(f.message for f in too_much.findings if f.outcome == "reject")
+    assert too_much.authorisations[0].remaining_quantity == 5 and debited(too_much) == 0
     store.close()
 
 

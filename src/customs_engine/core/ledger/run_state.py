@@ -625,7 +625,10 @@ class RunState:
         released = self.holdings(replaced.message_id) if replaced is not None else {}
         result = ClaimResult(replaces=replaced is not None, credits=reversals(released))
         void_holdings = self._void_noted(message, replaced, result)
-        standing = self._check_claims(claims, registry, _by_licence(released), result)
+        freed = _by_licence(released)
+        standing = self._check_claims(claims, registry, freed, result)
+        # refused, the message releases nothing either: the balances as they stand
+        as_it_stands = _unreleased(claims, standing, freed)
         if result.shortfalls and self.store is not None:
             # another committer may have stored this very submission since it was looked up
             # (its debits are what is now short): the answer is then a replay, as the ledger says
@@ -633,7 +636,7 @@ class RunState:
             if committed is not None:
                 return ClaimResult(uses=list(committed), replayed=True)
         if result.shortfalls or not filed:
-            return _nothing_debited(result, standing)
+            return _nothing_debited(result, as_it_stands)
         openings = (
             bond_openings(message)
             if isinstance(message, BillOfEntry)
@@ -643,7 +646,7 @@ class RunState:
         )
         underflow = self._bond_underflow(message, released, openings)
         if underflow is not None:
-            refused = _nothing_debited(result, standing)
+            refused = _nothing_debited(result, as_it_stands)
             refused.conflict = ("CORE-BOND-003", underflow)
             return refused
         result.debits += openings
@@ -1093,6 +1096,25 @@ def _use(
         remaining_quantity=remaining_quantity,
         remaining_value=remaining_value,
     )
+
+
+def _unreleased(
+    claims: Sequence[AuthorisationClaim],
+    standing: list[tuple[Decimal | None, Decimal | None]],
+    freed: dict[tuple[str, str], tuple[Decimal, Decimal]],
+) -> list[tuple[Decimal | None, Decimal | None]]:
+    """The balances each claim found, without what the replaced version held: what is left when
+    an amendment is refused and releases nothing."""
+    out = []
+    for claim, (quantity, value) in zip(claims, standing, strict=True):
+        freed_q, freed_v = freed.get((claim.scheme.upper(), claim.number), (ZERO, ZERO))
+        out.append(
+            (
+                None if quantity is None else quantity - freed_q,
+                None if value is None else value - freed_v,
+            )
+        )
+    return out
 
 
 def _nothing_debited(
