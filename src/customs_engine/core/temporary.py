@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 
-__all__ = ["TemporaryStore"]
+__all__ = ["FirstSeen", "TemporaryStore"]
 
 #: each store's page cache in KiB (SQLite's default is about 2 MiB)
 CACHE_KIB = 512
@@ -39,3 +39,29 @@ class TemporaryStore:
 
     def __del__(self) -> None:
         self.close()
+
+
+class FirstSeen(TemporaryStore):
+    """The number first seen with each key: the first ``in_memory`` keys in a dict, the rest in
+    the temporary database, so remembering every message reference of a very large interchange
+    keeps memory flat."""
+
+    schema = "CREATE TABLE seen (key TEXT PRIMARY KEY, value INTEGER NOT NULL)"
+
+    def __init__(self, in_memory: int = 2000):
+        self.in_memory = in_memory
+        self._recent: dict[str, int] = {}
+
+    def first(self, key: str, value: int) -> int | None:
+        """The value ``key`` was first seen with; ``None`` (and ``value`` kept) if it is new."""
+        seen = self._recent.get(key)
+        if seen is None and self._db is not None:
+            row = self._db.execute("SELECT value FROM seen WHERE key = ?", (key,)).fetchone()
+            seen = None if row is None else int(row[0])
+        if seen is not None:
+            return seen
+        if len(self._recent) < self.in_memory:
+            self._recent[key] = value
+        else:
+            self._database().execute("INSERT INTO seen VALUES (?, ?)", (key, value))
+        return None

@@ -9,7 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from click.testing import CliRunner
-from pydifact.segmentcollection import Interchange
+from pydifact.segmentcollection import Interchange, Message
 
 from customs_engine.adapters.edifact.cusres import CusresWriter
 from customs_engine.adapters.edifact.reader import ingest
@@ -21,6 +21,7 @@ from customs_engine.core.response import (
     Fee,
     Finding,
     MessageInfo,
+    Outcome,
     Response,
 )
 
@@ -141,3 +142,81 @@ def test_without_any_dated_response_the_unb_date_is_the_run_time() -> None:
     stamp = text.split("UNB+UNOC:3+CUSTOMS-ENGINE+ICEGATE+")[1][:11]
     assert "000101" not in text
     assert stamp[:6] in (before.strftime("%y%m%d"), datetime.now(IST).strftime("%y%m%d"))
+
+
+def finding(number: int, outcome: Outcome = "reject", message: str | None = None) -> Finding:
+    return Finding(
+        rule=f"R-{number:03d}",
+        scheme="core",
+        outcome=outcome,
+        item=number,
+        message=message or f"finding {number}",
+        reference="ref",
+    )
+
+
+def parsed(responses: list[Response]) -> list[Message]:
+    """The messages of the rendered interchange, checked: pydifact reads and writes it back
+    unchanged, and every message keeps within the directory (our reader's checks)."""
+    text = render(responses).decode()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        interchange = Interchange.from_str(text)
+        assert interchange.serialize(break_lines=True) == text
+    _, envelope = ingest(text)
+    assert envelope.fatal is None
+    for message in envelope.messages:
+        assert message.findings == []
+        assert validate(message.segments, "CUSRES_D96B") == []
+    return list(interchange.get_messages())
+
+
+def test_more_findings_than_error_groups_keeps_to_99() -> None:
+    """SG4 (ERP) repeats at most 99 times: the first 98 findings in order, then one group
+    saying how many more there are and the worst of them."""
+    findings = [finding(n, "warn" if n % 2 else "query") for n in range(1, 151)]
+    findings[120] = finding(121, "reject")
+    [message] = parsed([response("BE-1", findings, [])])
+    erps = [s.elements for s in message.get_segments("ERP")]
+    assert len(erps) == 99
+    assert erps[:98] == [[["", str(n)]] for n in range(1, 99)]
+    assert erps[98] == [""]
+    ercs = [s.elements[0] for s in message.get_segments("ERC")]
+    assert ercs[:98] == [["WRN", "QRY"][n % 2 == 0] for n in range(1, 99)]
+    assert ercs[98] == "REJ"  # the worst of the findings not listed
+    texts = [s.elements[3] for s in message.get_segments("FTX")]
+    assert [t[0] for t in texts[:98]] == [f"R-{n:03d}" for n in range(1, 99)]
+    last = "".join(texts[98][1:])
+    assert texts[98][0] == ""
+    assert last.startswith("52 further findings (1 REJ, 26 QRY, 25 WRN) are not listed")
+    assert "all 150 findings" in last
+
+
+def test_exactly_99_findings_are_all_listed() -> None:
+    [message] = parsed([response("BE-1", [finding(n) for n in range(1, 100)], [])])
+    texts = [s.elements[3][0] for s in message.get_segments("FTX")]
+    assert texts == [f"R-{n:03d}" for n in range(1, 100)]
+
+
+def test_more_fees_than_tax_groups_keeps_to_99() -> None:
+    fees = [
+        Fee(rule=f"F-{n}", scheme="core", kind="fee", amount=Decimal(n), basis="b")
+        for n in range(1, 121)
+    ]
+    [message] = parsed([response("BE-1", [], fees)])
+    taxes = [s.elements for s in message.get_segments("TAX")]
+    assert len(taxes) == 99
+    assert taxes[:98] == [["7", ["", "", "", f"F-{n}"]] for n in range(1, 99)]
+    assert taxes[98] == ["7"]
+    amounts = [s.elements[0] for s in message.get_segments("MOA")]
+    assert amounts[97] == ["161", "98.00", "INR"]
+    assert amounts[98:] == [["161", f"{sum(range(99, 121))}.00", "INR"]]
+
+
+def test_a_finding_text_keeps_to_99_free_text_segments() -> None:
+    long = "x" * (100 * 4 * 70)
+    [message] = parsed([response("BE-1", [finding(1, message=long)], [])])
+    texts = [s.elements[3] for s in message.get_segments("FTX")]
+    assert len(texts) == 99
+    joined = "".join("".join(t[1:]) for t in texts)
+    assert joined == "x" * (99 * 4 * 70 - 1) + "…"

@@ -45,7 +45,6 @@ def test_json_that_is_not_an_object(data: bytes, expected: str) -> None:
     [
         (b'{"headerField": {"messageID": "SACHM22"}, "a": 1, "a": 2}', "repeats the key 'a'"),
         (b'{"headerField": {"messageID": "SACHM22", "x": NaN}}', "NaN is not a JSON number"),
-        (b'{"headerField": {"messageID": "SACHM22", "x": ' + b"9" * 5000 + b"}}", "invalid JSON"),
         (b"[" * 100000 + b"]" * 100000, "nested too deeply"),
         (b'{"headerField": {"messageID": "SACHM22", "senderID": "\xff"}}', "not UTF-8"),
         (b'{"headerField": {"messageID": "SACHM23"}}', "'SACHM23' is not supported"),

@@ -17,6 +17,10 @@ adapter uses (and reads back):
 * message ids longer than UNH 0062 allows (14) — UNH carries a stable 14-character short form,
   the full id travels as CUSDEC BGM 1004 (declarant's reference) / CUSCAR ``RFF+ABE``;
 * manifest line B/L date — ``FTX+ZZZ+++BLDT:<CCYYMMDD>`` after GID (generic attribute convention);
+* a manifest line's own totals beside its goods items, where the goods items do not imply them (a
+  package kind of its own, a count or weight that is not their sum) — ``FTX+ZZZ+++LPKG:<n>``,
+  ``LKND:<kind>``, ``LGWT:<kg>`` in the line's first GID group, as its own description
+  (``LDSC``);
 * ``importer.pan`` — ``RFF+AHP:<PAN>`` (1153 AHP, tax registration number) after ``NAD+IM`` and its
   ``RFF+VA`` (GSTIN).
 """

@@ -22,6 +22,8 @@ from customs_engine.core.models import CargoMovement, Conveyance, Function, Impo
 FUNCTIONS = {"9": Function.ORIGINAL, "4": Function.AMENDMENT, "1": Function.CANCELLATION}
 CONVEYANCES = {"1": Conveyance.VESSEL, "4": Conveyance.AIRCRAFT, "3": Conveyance.VEHICLE}
 MANIFEST_CODES = ("85",)
+#: a manifest line's own totals, as attributes: packages, their kind, gross weight (kg)
+LINE_TOTALS = ("LPKG", "LKND", "LGWT")
 HEADER_DATES = {"132": "expected_arrival", "178": "arrived_at", "151": "entry_inwards_at"}
 #: header field → the segment (tag, qualifier) that gives it
 HEADER_SEGMENTS: dict[str, tuple[str, str | None]] = {
@@ -41,6 +43,8 @@ class CuscarReader(MessageReader):
     def read(self) -> ImportGeneralManifest | None:
         self.igm: dict[str, Any] = {"message_id": self.raw.reference, "lines": []}
         self.line: dict[str, Any] | None = None
+        #: the attributes given so far in the line being read
+        self.line_attributes: dict[str, tuple[str, int]] = {}
         self.declarant_reference: str | None = None
         self.dispatch()
         self._close_line()
@@ -96,6 +100,7 @@ class CuscarReader(MessageReader):
         self._close_line()
         number = self.integer(text_of(seg, 0), "CNI consolidation item number (1490)")
         self.line = {"line": number, "goods_items": []}
+        self.line_attributes = {}
 
     def _rff(self, seg: Any) -> None:
         line = self.line
@@ -148,6 +153,8 @@ class CuscarReader(MessageReader):
             goods["description"] = more_text(goods.get("description"), seg) or None
         elif qualifier == "ZZZ":
             name, value = attribute(seg)
+            if name != "LDSC":  # a long line description takes several segments
+                self.once(self.line_attributes, name, value, item=line.get("line"))
             if name == "CMOV":
                 line["cargo_movement"] = self.enum(
                     CargoMovement, value, "CMOV", item=line.get("line")
@@ -156,11 +163,29 @@ class CuscarReader(MessageReader):
                 line["description"] = (line.get("description") or "") + value
             elif name == "BLDT":
                 line["bl_date"] = self.ccyymmdd(value, "BLDT", item=line.get("line"))
+            elif name in LINE_TOTALS:
+                self._line_total(name, value)
             else:
                 self.problem(
-                    f"unknown line attribute {name!r} (expected CMOV, BLDT or LDSC)",
+                    f"unknown line attribute {name!r} (expected CMOV, BLDT, LDSC, "
+                    f"{', '.join(LINE_TOTALS)})",
                     item=line.get("line"),
                 )
+
+    def _line_total(self, name: str, value: str) -> None:
+        """The line's own packages (LPKG), package kind (LKND) or gross weight in kg (LGWT),
+        beside its goods items' (which give the line's totals when it has none of its own)."""
+        line = self.line
+        assert line is not None
+        number = line.get("line")
+        if name == "LPKG":
+            line["packages"] = self.integer(value, "LPKG number of packages", item=number)
+        elif name == "LKND":
+            line["package_kind"] = value or None
+        else:
+            line["gross_weight_kg"] = self.number(
+                value, "LGWT gross weight", item=number, positive=True
+            )
 
     def _mea(self, seg: Any) -> None:
         goods = self._goods()

@@ -72,6 +72,9 @@ class CusdecReader(MessageReader):
         self.group: tuple[str, Any] = ("", None)  # last group trigger and what it filled
         self.flags: list[tuple[str, str, bool]] = []
         self.radiation: dict[str, Any] = {}
+        #: the attributes given so far in the header and in the item being read
+        self.header_attributes: dict[str, tuple[str, int]] = {}
+        self.item_attributes: dict[str, tuple[str, int]] = {}
         self.count_items: tuple[int, int] | None = None
         self.declarant_reference: str | None = None
         #: items start after UNS+D; before it a CST is the header's (position 0030). A message
@@ -148,6 +151,7 @@ class CusdecReader(MessageReader):
                 self._item_attribute(name, value)
 
     def _header_attribute(self, name: str, value: str) -> None:
+        self.once(self.header_attributes, name, value)
         if name == "PRIOR":
             self.boe["prior"] = self.yes_no(value, "attribute PRIOR")
         elif name == "ICAT":
@@ -163,6 +167,7 @@ class CusdecReader(MessageReader):
         item = self.item
         assert item is not None
         number = item.get("number")
+        self.once(self.item_attributes, name, value, item=number)
         if name == "PCAT":
             item["product_category"] = self.enum(ProductCategory, value, "PCAT", item=number)
         elif name == "PURP":
@@ -272,6 +277,7 @@ class CusdecReader(MessageReader):
         }  # where it starts, its quantity MEAs
         self.flags = []
         self.radiation = {}
+        self.item_attributes = {}
         code, listed, _ = first_components(seg, 1)
         if listed not in HS_LISTS:
             self.problem(f"CST code list (1131) must be 122 or 108, got {listed!r}", item=number)

@@ -4,12 +4,20 @@ One UNH…UNT message per response: ``BGM+962+<document>+<AP|CA|RE>``, ``DTM+137
 date), ``RFF+ACW:<input reference>``, one ERP/ERC/FTX group per finding, then ``TAX+7``/``MOA+161``
 per fee. The UNB date of preparation is the first response's document date; when no response
 carries one (only unreadable files), it is the time of the run (when the writer was opened).
+
+Every message stays within the D96B directory, whatever the response holds: segment group 4
+(ERP) repeats at most 99 times, so a response with more findings lists its first 98 in order and
+a 99th group saying how many further findings (and of which outcomes) are not listed — the JSON
+response has them all; segment group 5 (TAX) likewise, the 99th group carrying the further fees'
+total per currency; and one finding's text takes at most 99 FTX segments.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from datetime import date, datetime
+from decimal import Decimal
 from typing import BinaryIO
 
 from pydifact.segments import Segment
@@ -17,7 +25,7 @@ from pydifact.serializer import Serializer
 
 from customs_engine.adapters.edifact.writer import CHARACTERS, FREE_TEXT_WIDTH, RECIPIENT, chunks
 from customs_engine.core.dates import IST
-from customs_engine.core.response import Response, money
+from customs_engine.core.response import Fee, Finding, Response, money
 
 FORMAT = "cusres"
 SENDER = "CUSTOMS-ENGINE"
@@ -25,6 +33,9 @@ IDENTIFIER = ["CUSRES", "D", "96B", "UN"]
 RESPONSE_TYPES = {"accepted": "AP", "query": "CA", "hold": "CA", "rejected": "RE"}
 ERROR_CODES = {"reject": "REJ", "hold": "HLD", "query": "QRY", "warn": "WRN", "info": "INF"}
 TEXT_PARTS = 4  # C108 holds five components: the rule id and four parts of text
+GROUPS = 99  # SG4 (ERP) and SG5 (TAX) repeat at most 99 times
+TEXTS = 99  # FTX repeats at most 99 times in SG4
+MORE = "…"  # ends a finding's text cut to fit its group
 
 
 def response_date(response: Response) -> date | None:
@@ -40,18 +51,63 @@ def message_segments(response: Response, number: int) -> list[Segment]:
     if when is not None:
         segs.append(Segment("DTM", ["137", when.strftime("%Y%m%d"), "102"]))
     segs.append(Segment("RFF", ["ACW", reference[:35]]))
-    for finding in response.findings:
-        segs.append(Segment("ERP", "" if finding.item is None else ["", str(finding.item)]))
-        segs.append(Segment("ERC", ERROR_CODES[finding.outcome]))
-        parts = chunks(finding.message, FREE_TEXT_WIDTH)
-        for start in range(0, len(parts), TEXT_PARTS):
-            segs.append(
-                Segment("FTX", "AAO", "", "", [finding.rule, *parts[start : start + TEXT_PARTS]])
-            )
-    for fee in response.fees:
+    findings = response.findings
+    for finding in findings if len(findings) <= GROUPS else findings[: GROUPS - 1]:
+        segs += _error(finding)
+    if len(findings) > GROUPS:
+        segs += _further_findings(findings[GROUPS - 1 :], len(findings))
+    fees = response.fees
+    for fee in fees if len(fees) <= GROUPS else fees[: GROUPS - 1]:
         segs.append(Segment("TAX", "7", ["", "", "", fee.rule]))
         segs.append(Segment("MOA", ["161", money(fee.amount), fee.currency]))
+    if len(fees) > GROUPS:
+        segs += _further_fees(fees[GROUPS - 1 :])
     return segs
+
+
+def _error(finding: Finding) -> list[Segment]:
+    """One SG4 group: ERP (the item, empty for the header), ERC, the text in FTX segments."""
+    segs = [
+        Segment("ERP", "" if finding.item is None else ["", str(finding.item)]),
+        Segment("ERC", ERROR_CODES[finding.outcome]),
+    ]
+    return segs + _texts(finding.rule, finding.message)
+
+
+def _texts(rule: str, message: str) -> list[Segment]:
+    parts = chunks(message, FREE_TEXT_WIDTH)
+    if len(parts) > TEXTS * TEXT_PARTS:
+        parts = parts[: TEXTS * TEXT_PARTS]
+        parts[-1] = parts[-1][: FREE_TEXT_WIDTH - len(MORE)] + MORE
+    return [
+        Segment("FTX", "AAO", "", "", [rule, *parts[start : start + TEXT_PARTS]])
+        for start in range(0, len(parts), TEXT_PARTS)
+    ]
+
+
+def _further_findings(omitted: list[Finding], total: int) -> list[Segment]:
+    """The 99th SG4 group of a response with more findings than fit: a header ERP, the worst
+    outcome among the findings not listed, and what they are (its FTX names no rule)."""
+    worst = min(omitted, key=lambda f: list(ERROR_CODES).index(f.outcome)).outcome
+    counts = Counter(ERROR_CODES[f.outcome] for f in omitted)
+    kinds = ", ".join(f"{counts[code]} {code}" for code in ERROR_CODES.values() if counts[code])
+    text = (
+        f"{len(omitted)} further findings ({kinds}) are not listed, as a CUSRES message holds "
+        f"{GROUPS} error groups; the JSON response lists all {total} findings"
+    )
+    return [Segment("ERP", ""), Segment("ERC", ERROR_CODES[worst]), *_texts("", text)]
+
+
+def _further_fees(omitted: list[Fee]) -> list[Segment]:
+    """The 99th SG5 group of a response with more fees than fit: no rule, the further fees'
+    total in each currency (the JSON response lists each fee)."""
+    totals: dict[str, Decimal] = {}
+    for fee in omitted:
+        totals[fee.currency] = totals.get(fee.currency, Decimal(0)) + fee.amount
+    return [
+        Segment("TAX", "7"),
+        *(Segment("MOA", ["161", money(total), currency]) for currency, total in totals.items()),
+    ]
 
 
 class CusresWriter:

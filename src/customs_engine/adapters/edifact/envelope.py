@@ -27,6 +27,7 @@ from customs_engine.adapters.edifact.references import MAX_REFERENCE
 from customs_engine.adapters.edifact.tokenizer import SERVICE_TAGS, Block, Lines, Tokens
 from customs_engine.core.formats import SyntaxKind, syntax_finding
 from customs_engine.core.response import Finding
+from customs_engine.core.temporary import FirstSeen
 
 __all__ = ["SERVICE_TAGS", "Envelope", "Plan", "RawMessage", "cut", "read_envelope", "scan"]
 
@@ -293,6 +294,10 @@ class _Scanner:
         #: messages of the interchanges (or runs of bare messages) before the one being read
         self.done = 0
         self._last: int | None = None  # the latest message, while its findings may still grow
+        #: UNH message reference → the number in the file of the first message of the
+        #: interchange (or run of bare messages) being read that has it: a reference names one
+        #: message there (bounded in memory: an interchange may hold hundreds of thousands)
+        self.references = FirstSeen()
 
     @staticmethod
     def _at(seg: Segment, place: tuple[int, int], text: str) -> Finding:
@@ -388,6 +393,19 @@ class _Scanner:
                     kind="envelope",
                 )
             )
+        if reference:
+            # by number, not place: a place computed for every message would be kept for each
+            first = self.references.first(reference, ordinal + 1)
+            if first is not None:
+                message.findings.append(
+                    message.finding(
+                        0,
+                        f"UNH message reference (0062) {reference!r} is already that of "
+                        f"message {first} of the file: each message of an interchange needs "
+                        "its own reference",
+                        kind="envelope",
+                    )
+                )
         identifier = message.identifier
         if len(identifier) < 4 or not all(identifier[:4]):
             message.findings.append(
@@ -424,6 +442,7 @@ class _Scanner:
         missing."""
         cursor = self.cursor
         messages = 0
+        self.references = FirstSeen()
         while (seg := cursor.peek()) is not None and seg.tag not in ("UNA", "UNB"):
             if seg.tag == "UNH":
                 message = self._message()
@@ -460,6 +479,7 @@ class _Scanner:
 
         common = _check_unb(unb, at_unb)
         reference = text_of(unb, 4)
+        self.references = FirstSeen()
         first = plan.count
         groups = 0
         group: tuple[Segment, int] | None = None  # (UNG, messages in group)

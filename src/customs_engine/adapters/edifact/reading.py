@@ -79,6 +79,28 @@ class MessageReader:
             )
         )
 
+    def once(
+        self,
+        seen: dict[str, tuple[str, int]],
+        name: str,
+        value: str,
+        *,
+        item: int | None = None,
+    ) -> None:
+        """Note the attribute ``name`` = ``value`` at the segment being read, among those
+        ``seen`` in its header, item or line; given again with another value, it is a repetition
+        finding (CORE-SYNTAX-003) at this second segment: which value counts is undefined."""
+        first = seen.get(name)
+        if first is None:
+            seen[name] = (value, self.index)
+        elif first[0] != value:
+            self.problem(
+                f"attribute {name} is given again with another value: {value!r}, after "
+                f"{first[0]!r} at segment FTX #{first[1] + 1}; which one counts is undefined",
+                kind="structure",
+                item=item,
+            )
+
     def missing(
         self,
         what: str,

@@ -7,19 +7,36 @@ import hashlib
 MAX_REFERENCE = 14  # UNH 0062 an..14
 
 
-def message_reference(message_id: str) -> str:
+def message_reference(message_id: str, repeat: int = 0) -> str:
     """The UNH reference for a message id; a longer id gets a stable 14-character short form.
 
     The full id then travels as the declarant's reference (CUSDEC BGM 1004, CUSCAR RFF+ABE) and
-    :func:`message_id` restores it from there.
+    :func:`message_id` restores it from there. A reference names one message of an interchange:
+    the ``repeat``-th further message with the same id (or short form) ends in ``#<repeat + 1>``
+    instead, its full id travelling the same way.
     """
-    if len(message_id) <= MAX_REFERENCE:
-        return message_id
-    return message_id[:4] + hashlib.sha1(message_id.encode()).hexdigest()[:10].upper()
+    reference = message_id
+    if len(message_id) > MAX_REFERENCE:
+        reference = message_id[:4] + hashlib.sha1(message_id.encode()).hexdigest()[:10].upper()
+    if repeat:
+        tag = f"#{repeat + 1}"
+        reference = reference[: MAX_REFERENCE - len(tag)] + tag
+    return reference
 
 
 def message_id(unh_reference: str, declarant_reference: str | None) -> str:
     """The canonical message id: the UNH reference, or the declarant's reference it stands for."""
-    if declarant_reference and message_reference(declarant_reference) == unh_reference:
-        return declarant_reference
+    if declarant_reference:
+        if message_reference(declarant_reference) == unh_reference:
+            return declarant_reference
+        _, tag, number = unh_reference.rpartition("#")
+        if (
+            tag
+            and number.isascii()
+            and number.isdigit()
+            and len(number) <= 6
+            and int(number) >= 2
+            and message_reference(declarant_reference, int(number) - 1) == unh_reference
+        ):
+            return declarant_reference
     return unh_reference

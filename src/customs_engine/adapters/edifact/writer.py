@@ -8,7 +8,9 @@ Nothing is cut to fit: each message's segments go through the reader's own check
 order, repetitions, element lengths) before anything is serialized, and a value that does not fit
 — also one too long for the components and segments long text is spread over — is refused with a
 ``ValueError`` naming the message, the field and the limit, as is a control character (EDIFACT
-text cannot carry one).
+text cannot carry one). Free text (``FTX+AAA``) is cut into lines of 70 only at a space, which the
+reader puts back when it joins the lines; text with a longer run, which could only be cut
+elsewhere, is refused rather than changed.
 """
 
 from __future__ import annotations
@@ -111,20 +113,36 @@ def dtm(qualifier: str, value: date | datetime) -> Segment:
 
 
 def lines_of(text: str, width: int) -> list[str]:
-    """``text`` cut into lines of at most ``width`` at spaces (each cut space is dropped), so
-    that joining the lines with a space gives the text back; a word longer than a line is cut
-    inside."""
+    """``text`` cut at spaces into lines of at most ``width`` characters, none empty, each cut
+    space dropped: joining the lines with one space gives the text back, as the reader does.
+    Never cut inside a run of characters: where no space allows a cut (a run longer than a line,
+    or a space that would leave an empty line), the line is left longer than ``width`` and
+    :func:`refusals` refuses the message (see :func:`uncut`)."""
     parts: list[str] = []
     rest = text
     while len(rest) > width:
-        cut = rest.rfind(" ", 1, width + 1)
-        if cut > 0:
-            parts.append(rest[:cut])
-            rest = rest[cut + 1 :]
-        else:
-            parts.append(rest[:width])
-            rest = rest[width:]
+        # the latest space that leaves both sides non-empty: the line holds 1 to ``width``
+        cut = rest.rfind(" ", 1, min(width, len(rest) - 2) + 1)
+        if cut < 0:  # no space to cut at within a line: keep the run whole, refused later
+            cut = rest.find(" ", width + 1, len(rest) - 1)
+            if cut < 0:
+                break
+        parts.append(rest[:cut])
+        rest = rest[cut + 1 :]
     return [*parts, rest]
+
+
+def uncut(line: str, width: int = FREE_TEXT_WIDTH) -> str | None:
+    """Why a line of free text is longer than ``width`` (``None`` when it is not)."""
+    if len(line) <= width:
+        return None
+    shown = line if len(line) <= 40 else f"{line[:37]}…"
+    return (
+        f"free text is written in lines of at most {width} characters (4440 an..{width}) cut "
+        f"only at a space, and {shown!r} ({len(line)} characters) has no space to cut at "
+        "with text on both sides; cut elsewhere, the text would not read back as it is (the "
+        "lines are joined by one space)"
+    )
 
 
 def free_text(qualifier: str, text: str) -> Iterator[Segment]:
@@ -320,13 +338,16 @@ def _item_documents(item: Item) -> list[Segment]:
 # -- Import General Manifest ---------------------------------------------------------------------
 
 
-def cuscar_body(igm: ImportGeneralManifest) -> list[Segment]:
+def cuscar_body(igm: ImportGeneralManifest, reference: str | None = None) -> list[Segment]:
+    """The CUSCAR body; ``reference``: its UNH reference (the message id's, by default)."""
+    if reference is None:
+        reference = message_reference(igm.message_id)
     segs = [Segment("BGM", "85", igm.igm_number or "", FUNCTION_CODES[igm.function])]
     if igm.filed_at:
         segs.append(dtm("137", igm.filed_at))
     elif igm.igm_date:
         segs.append(dtm("137", igm.igm_date))
-    if message_reference(igm.message_id) != igm.message_id:
+    if reference != igm.message_id:
         segs.append(Segment("RFF", ["ABE", igm.message_id]))
     tdt: list[str | list[str]] = [
         "20",
@@ -367,6 +388,17 @@ def goods_segments(line: ManifestLine) -> list[Segment]:
     if line.bl_date:
         attributes.append(attribute("BLDT", line.bl_date.strftime("%Y%m%d")))
     derived = ManifestLine.model_validate({"line": line.line, "goods_items": line.goods_items})
+    # the line's own totals where its goods items do not give them (a kind of its own, a count
+    # or weight that is not their sum): written as attributes, or they would be lost
+    for name, value, implied in (
+        ("LPKG", line.packages, derived.packages),
+        ("LKND", line.package_kind, derived.package_kind),
+        ("LGWT", line.gross_weight_kg, derived.gross_weight_kg),
+    ):
+        if value is not None and value != implied:
+            attributes.append(
+                attribute(name, number(value) if isinstance(value, Decimal) else value)
+            )
     if line.description and line.description != derived.description:
         # the line's own description (marks and numbers) beside its goods items' ones
         parts = chunks(line.description, FREE_TEXT_WIDTH)
@@ -422,19 +454,18 @@ def _enveloped(ref: str, identifier: list[str], body: list[Segment]) -> list[Seg
 
 
 def _rendered(
-    message: BillOfEntry | ImportGeneralManifest,
+    message: BillOfEntry | ImportGeneralManifest, ref: str
 ) -> tuple[tuple[str, list[str], list[Segment]], date | datetime]:
-    """The message's reference, identifier and body, checked (``ValueError`` naming what cannot
-    be written)."""
+    """The message's reference (``ref``), identifier and body, checked (``ValueError`` naming
+    what cannot be written)."""
     if isinstance(message, BillOfEntry):
-        body = cusdec_body(message)
+        body = cusdec_body(message)  # BGM 1004 carries the whole message id
         identifier, tree = ["CUSDEC", "D", "96B", "UN"], "CUSDEC_D96B"
         when: date | datetime = message.presented_at
     else:
-        body = cuscar_body(message)
+        body = cuscar_body(message, ref)
         identifier, tree = ["CUSCAR", "D", "95B", "UN"], "CUSCAR_D95B"
         when = message.filed_at or message.igm_date or date(2000, 1, 1)
-    ref = message_reference(message.message_id)
     problems = refusals(_enveloped(ref, identifier, body), tree)
     if problems:
         raise ValueError("\n".join(f"message {message.message_id}: {p}" for p in problems))
@@ -444,8 +475,14 @@ def _rendered(
 def refusals(segments: list[Segment], tree: str) -> list[str]:
     """Why ``segments`` (one message, UNH…UNT) cannot be written: what our reader would refuse
     (branching order, repetitions, element lengths) and control characters."""
-    problems = [*validate(segments, tree), *check_lengths(segments)]
-    found = [(p.index, p.text) for p in problems]
+    found = [(p.index, p.text) for p in validate(segments, tree)]
+    texts = {index: _uncut(seg) for index, seg in enumerate(segments)}
+    found += [
+        (p.index, p.text)
+        for p in check_lengths(segments)
+        if not (texts[p.index] and p.text.startswith("data element 4440 "))  # said below
+    ]
+    found += [(index, text) for index, text in texts.items() if text]
     for index, seg in enumerate(segments):
         name = seg.elements[3] if seg.tag == "NAD" and len(seg.elements) > 3 else ""
         if isinstance(name, list) and len(name) > NAME_PARTS:
@@ -466,6 +503,14 @@ def refusals(segments: list[Segment], tree: str) -> list[str]:
     return [f"{_field(segments, index)}: {text}" for index, text in sorted(found)]
 
 
+def _uncut(seg: Segment) -> str | None:
+    """Why free text (``FTX+AAA``) could not be cut into lines that read back as it was."""
+    if seg.tag != "FTX" or len(seg.elements) < 4 or seg.elements[0] != "AAA":
+        return None
+    lines = seg.elements[3] if isinstance(seg.elements[3], list) else [seg.elements[3]]
+    return next(filter(None, map(uncut, lines)), None)
+
+
 def _field(segments: list[Segment], index: int) -> str:
     """The field segment ``index`` carries, its item or line, and the segment as written."""
     seg = segments[index]
@@ -482,6 +527,20 @@ def _field(segments: list[Segment], index: int) -> str:
     return f"{name} ({shown[:60]}{'…' if len(shown) > 60 else ''})"
 
 
+def _references(messages: Sequence[BillOfEntry | ImportGeneralManifest]) -> list[str]:
+    """Each message's UNH reference, none repeated in the interchange: a message whose id (or
+    its short form) an earlier one has gets the next free ``#<n>`` form of it."""
+    used: set[str] = set()
+    out: list[str] = []
+    for message in messages:
+        repeat = 0
+        while (ref := message_reference(message.message_id, repeat)) in used:
+            repeat += 1
+        used.add(ref)
+        out.append(ref)
+    return out
+
+
 def write(message: BillOfEntry | ImportGeneralManifest) -> bytes:
     """One interchange holding the message as CUSDEC D:96B or CUSCAR D:95B."""
     return write_all([message])
@@ -490,7 +549,8 @@ def write(message: BillOfEntry | ImportGeneralManifest) -> bytes:
 def write_all(messages: Sequence[BillOfEntry | ImportGeneralManifest]) -> bytes:
     """One interchange holding every message; dated and referenced by the first. A message that
     cannot be written is a ``ValueError`` naming every such message and why."""
-    rendered = written_each(messages, _rendered)
+    references = iter(_references(messages))
+    rendered = written_each(messages, lambda message: _rendered(message, next(references)))
     return interchange(
         [body for body, _ in rendered], rendered[0][1], control_reference(messages[0].message_id)
     )

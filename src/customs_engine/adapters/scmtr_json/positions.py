@@ -17,7 +17,8 @@ from collections.abc import Iterable
 from contextlib import suppress
 
 _BLANK = re.compile(r"[ \t\n\r]*")
-_SKIP = json.JSONDecoder()
+#: skips a value whole: numbers are kept as their text (an integer of 5000 digits is no error)
+_SKIP = json.JSONDecoder(parse_int=str, parse_float=str, parse_constant=str)
 
 #: one step of a pointer → the steps below it that some wanted pointer takes
 _Tree = dict[str, "_Tree"]
@@ -26,6 +27,39 @@ _Tree = dict[str, "_Tree"]
 def locate(text: str, pointers: Iterable[str]) -> dict[str, tuple[int, int]]:
     """Each pointer → (line, column) where its value (or the nearest value on its way) starts
     in ``text``, a JSON text that decodes. Columns count characters, not bytes."""
+    return _lines_and_columns(text, _offsets(text, pointers))
+
+
+def repeated(text: str, pointer: str) -> tuple[int, int]:
+    """(line, column) of the second member named by the last step of ``pointer`` in the object
+    the rest of it names: where a key an object already has is written again (else, as
+    :func:`locate`, the nearest value on the way)."""
+    steps = _steps(pointer)
+    parent = "".join("/" + s.replace("~", "~0").replace("/", "~1") for s in steps[:-1])
+    at = _offsets(text, [parent])[parent]
+    if steps and text.startswith("{", at):
+        with suppress(ValueError, IndexError):
+            at = _member(text, at, steps[-1], at)
+    return _lines_and_columns(text, {pointer: at})[pointer]
+
+
+def _member(text: str, index: int, name: str, fallback: int) -> int:
+    """Where the second member called ``name`` of the object at ``index`` starts."""
+    at = _blank(text, index + 1)
+    seen = False
+    while not text.startswith("}", at):
+        step, end = _SKIP.raw_decode(text, at)
+        if step == name:
+            if seen:
+                return at
+            seen = True
+        at = _blank(text, _SKIP.raw_decode(text, _blank(text, _blank(text, end) + 1))[1])
+        if text.startswith(",", at):
+            at = _blank(text, at + 1)
+    return fallback
+
+
+def _offsets(text: str, pointers: Iterable[str]) -> dict[str, int]:
     wanted = {pointer: _steps(pointer) for pointer in pointers}
     tree: _Tree = {}
     for steps in wanted.values():
@@ -40,7 +74,7 @@ def locate(text: str, pointers: Iterable[str]) -> dict[str, tuple[int, int]]:
         while steps not in offsets and steps:
             steps = steps[:-1]
         found[pointer] = offsets.get(steps, 0)
-    return _lines_and_columns(text, found)
+    return found
 
 
 def _steps(pointer: str) -> tuple[str, ...]:

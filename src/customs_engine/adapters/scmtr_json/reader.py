@@ -1,7 +1,9 @@
 """Bytes → one :class:`ParsedMessage`: a SACHM22 declaration read, validated and mapped.
 
-1. The bytes must be UTF-8 JSON (a BOM is allowed): truncated or broken JSON, a number too long
-   to read, nesting too deep or a repeated key is ``CORE-SYNTAX-001`` naming line and column.
+1. The bytes must be UTF-8 JSON (a BOM is allowed): truncated or broken JSON, ``NaN`` or nesting
+   too deep is ``CORE-SYNTAX-001`` naming line and column; a key repeated in one object is
+   ``CORE-SYNTAX-003`` where it is written again. Numbers of any size are read exactly, as
+   ``Decimal`` when ``int`` cannot hold them, and left to the schema's range checks.
 2. The document must be one JSON object with ``headerField.messageID`` SACHM22 and a reporting
    event this adapter reads (SCE, SCX, SCD, SCA). Another message or event, or one of ICEGATE's
    own replies (SFL, ACK) fed back in, is reported by name.
@@ -30,7 +32,7 @@ from customs_engine.adapters.scmtr_json import FORMAT, amendment, positions
 from customs_engine.adapters.scmtr_json import manifest as mapping
 from customs_engine.adapters.scmtr_json.fields import EVENTS
 from customs_engine.adapters.scmtr_json.schema import Variant
-from customs_engine.adapters.scmtr_json.structure import Problem, problems
+from customs_engine.adapters.scmtr_json.structure import Problem, pointer, problems
 from customs_engine.core.formats import ParsedMessage, SyntaxKind, syntax_finding, unparsable
 from customs_engine.core.response import Finding
 
@@ -46,9 +48,17 @@ OTHER_EVENTS = {
 
 
 class _Unreadable(Exception):
-    def __init__(self, message: str, line: int | None = None, column: int | None = None):
+    def __init__(
+        self,
+        message: str,
+        line: int | None = None,
+        column: int | None = None,
+        *,
+        kind: SyntaxKind = "unreadable",
+        field: str | None = None,
+    ):
         super().__init__(message)
-        self.line, self.column = line, column
+        self.line, self.column, self.kind, self.field = line, column, kind, field
 
 
 def read(data: bytes, source: str) -> list[ParsedMessage]:
@@ -67,7 +77,12 @@ def parse(data: bytes) -> ParsedMessage:
     try:
         document = decode(data)
     except _Unreadable as exc:
-        return unparsable(FORMAT, str(exc), line=exc.line, column=exc.column)
+        if exc.kind == "unreadable":
+            return unparsable(FORMAT, str(exc), line=exc.line, column=exc.column)
+        finding = syntax_finding(
+            str(exc), kind=exc.kind, field=exc.field, line=exc.line, column=exc.column
+        )
+        return _rejected(None, [finding])
     if not isinstance(document, dict):
         return _rejected(
             None,
@@ -129,26 +144,42 @@ def parse(data: bytes) -> ParsedMessage:
 
 
 def decode(data: bytes) -> Any:
-    """The JSON value of ``data``: numbers with a fraction as ``Decimal``, never ``float``."""
+    """The JSON value of ``data``: numbers with a fraction as ``Decimal``, never ``float``; an
+    integer too long for ``int`` (over 4300 digits) as ``Decimal`` too, left to the schema's
+    range check like any other number out of range."""
     raw = data.removeprefix(_BOM)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line, column = _position(raw[: exc.start].decode("utf-8", "replace"), exc.start)
         raise _Unreadable(f"not UTF-8 text: byte 0x{raw[exc.start]:02x}", line, column) from None
-    repeated: list[str] = []
+    faulty = False
 
     def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        nonlocal faulty
         out: dict[str, Any] = {}
+        repeated: str | None = None
         for key, value in items:
-            if key in out:
-                repeated.append(key)
+            if key in out and repeated is None:
+                repeated = key
             out[key] = value
-        return out
+        if repeated is None:
+            return out
+        faulty = True
+        return _Repeated(out, repeated)
+
+    def constant(name: str) -> _Constant:
+        nonlocal faulty
+        faulty = True
+        return _Constant(name)
 
     try:
         value = json.loads(
-            text, parse_float=Decimal, object_pairs_hook=pairs, parse_constant=_no_constant
+            text,
+            parse_float=Decimal,
+            parse_int=_integer,
+            object_pairs_hook=pairs,
+            parse_constant=constant,
         )
     except json.JSONDecodeError as exc:
         # an unterminated string runs to the end of the text: the file was cut short too
@@ -161,17 +192,68 @@ def decode(data: bytes) -> Any:
         raise _Unreadable(what, exc.lineno, exc.colno) from None
     except RecursionError:
         raise _Unreadable("the JSON is nested too deeply to be a declaration") from None
-    except ValueError as exc:  # NaN/Infinity, or an integer too long to convert
-        raise _Unreadable(f"invalid JSON: {exc}") from None
-    if repeated:
-        raise _Unreadable(
-            f"a JSON object repeats the key {repeated[0]!r}: which value counts is undefined"
-        )
+    if faulty:
+        raise _fault(text, value)
     return value
 
 
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
+class _Constant:
+    """``NaN``, ``Infinity`` or ``-Infinity`` where the JSON had it: not JSON, placed later."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+
+class _Repeated(dict[str, Any]):
+    """A JSON object that repeats ``key`` (the last value kept, as ``json`` does)."""
+
+    def __init__(self, members: dict[str, Any], key: str):
+        super().__init__(members)
+        self.key = key
+
+
+def _integer(digits: str) -> int | Decimal:
+    try:
+        return int(digits)
+    except ValueError:  # longer than the interpreter converts: still a number, out of range
+        return Decimal(digits)
+
+
+def _fault(text: str, value: Any) -> _Unreadable:
+    """The first (in document order) ``NaN`` or repeated key in ``value``, placed in ``text``."""
+    faults: list[tuple[str, _Constant | _Repeated]] = []
+    stack: list[tuple[tuple[str, ...], Any]] = [((), value)]
+    while stack and len(faults) < 100:  # a walk, not a recursion: the nesting may be deep
+        steps, node = stack.pop()
+        if isinstance(node, _Repeated):
+            faults.append((pointer([*steps, node.key]), node))
+        elif isinstance(node, _Constant):
+            faults.append((pointer(steps), node))
+        if isinstance(node, dict):
+            children = [((*steps, key), child) for key, child in node.items()]
+        elif isinstance(node, list):
+            children = [((*steps, str(i)), child) for i, child in enumerate(node)]
+        else:
+            continue
+        stack.extend(reversed(children))
+    found: list[tuple[tuple[int, int], str, _Constant | _Repeated]] = []
+    constants = [at for at, node in faults if isinstance(node, _Constant)]
+    where = positions.locate(text, constants)
+    for at, node in faults:
+        if isinstance(node, _Repeated):  # the second time the key is written
+            found.append((positions.repeated(text, at), at, node))
+        else:
+            found.append((where[at], at, node))
+    (line, column), at, node = min(found, key=lambda fault: fault[0])
+    if isinstance(node, _Constant):
+        return _Unreadable(f"invalid JSON: {node.name} is not a JSON number", line, column)
+    return _Unreadable(
+        f"{at}: the object repeats the key {node.key!r}: which value counts is undefined",
+        line,
+        column,
+        kind="structure",
+        field=at,
+    )
 
 
 def _position(before: str, offset: int) -> tuple[int, int]:

@@ -27,6 +27,7 @@ import re
 from decimal import Decimal
 from typing import Any, BinaryIO
 
+from customs_engine.adapters.scmtr_json.structure import plain
 from customs_engine.core.response import Finding, Response
 
 HEADER_KEYS = (
@@ -199,15 +200,9 @@ _LINE = re.compile(r"^lines\[(\d+)\]")
 _INDEX = re.compile(r"/\d+(?=/|$)")
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    raise TypeError(type(value).__name__)
-
-
 def _line(document: dict[str, Any]) -> bytes:
     return (
-        json.dumps(document, default=_plain, ensure_ascii=False, separators=(",", ":")).encode()
+        json.dumps(document, default=plain, ensure_ascii=False, separators=(",", ":")).encode()
         + b"\n"
     )
 
@@ -315,8 +310,11 @@ def _entry(path: str, finding: Finding | None, success: str) -> dict[str, str]:
 def _string(value: Any) -> Any:
     if isinstance(value, bool) or value is None:
         return value
-    if isinstance(value, int | Decimal):
-        return str(int(value)) if value == int(value) else str(value)
+    if isinstance(value, Decimal):
+        number = plain(value)
+        return str(number) if isinstance(number, int) else str(value)
+    if isinstance(value, int):
+        return str(value)
     return value
 
 

@@ -26,7 +26,9 @@ from customs_engine.adapters.scmtr_json.fields import (
 )
 
 if TYPE_CHECKING:
-    from jsonschema import Draft4Validator, FormatChecker
+    from collections.abc import Iterator
+
+    from jsonschema import Draft4Validator, FormatChecker, ValidationError
 
 Variant = Literal["D", "A"]
 DATE_FORMAT = "yyyyMMdd"
@@ -112,8 +114,35 @@ def schema(variant: Variant) -> dict[str, Any]:
 def validator(variant: Variant) -> Draft4Validator:
     # jsonschema is imported on first use: a run without SCMTR files never pays for it
     from jsonschema import Draft4Validator
+    from jsonschema.validators import extend
 
-    return Draft4Validator(schema(variant), format_checker=formats())
+    checked = extend(Draft4Validator, {"multipleOf": _multiple_of})
+    return checked(schema(variant), format_checker=formats())
+
+
+def _multiple_of(
+    checker: Any, step: Decimal, instance: Any, _schema: Any
+) -> Iterator[ValidationError]:
+    """``multipleOf`` counted in decimal places, never by division: the schema's steps are
+    powers of ten (``1``, ``0.001``), and ``value % step`` on a ``Decimal`` fails outright once
+    the quotient passes the decimal context's 28 digits (``1E+30``, a 30-digit line number) —
+    such a value is refused by ``maximum`` instead."""
+    if not checker.is_type(instance, "number") or _places(instance) <= _places(step):
+        return
+    from jsonschema import ValidationError
+
+    yield ValidationError(f"{instance!r} is not a multiple of {step}")
+
+
+def _places(value: int | float | Decimal) -> int:
+    """How many decimal places ``value`` needs (``1.50`` → 1, ``1E+30`` → 0)."""
+    number = value if isinstance(value, Decimal) else Decimal(value)  # exact, any size
+    if not number.is_finite():
+        return 0
+    _, digits, exponent = number.as_tuple()
+    assert isinstance(exponent, int)  # finite
+    kept = len(digits) - len(bytes(digits).rstrip(b"\x00"))  # trailing zeros
+    return max(0, -(exponent + kept)) if any(digits) else 0
 
 
 @cache

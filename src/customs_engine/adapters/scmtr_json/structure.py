@@ -98,18 +98,31 @@ def _type_name(value: Any) -> str:
 
 
 def _json(value: Any) -> str:
-    return json.dumps(value, default=_plain, ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(value, default=plain, ensure_ascii=False, separators=(",", ":"))
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    raise TypeError(type(value).__name__)
+def plain(value: Any) -> Any:
+    """A ``Decimal`` as JSON writes it: a whole number as an integer, else a float; a number no
+    JSON reader would take back as it is (``1E+999``, 5000 digits) as its text."""
+    if not isinstance(value, Decimal):
+        raise TypeError(type(value).__name__)
+    if not value.is_finite() or abs(value.adjusted()) > _PLAIN_DIGITS:
+        return str(value)
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+#: beyond this exponent a number is written as text (``int`` would be huge, ``float`` infinite)
+_PLAIN_DIGITS = 300
+#: a number longer than this is shortened in messages
+_TEXT_LENGTH = 40
 
 
 def _text(value: Any) -> str:
-    """A number as the document wrote it (``26072.0``, ``0``)."""
-    return str(value)
+    """A number as the document wrote it (``26072.0``, ``0``); a very long one shortened."""
+    text = str(value)
+    if len(text) <= _TEXT_LENGTH:
+        return text
+    return f"{text[:20]}… ({len(text)} characters)"
 
 
 def _problems(error: ValidationError) -> list[Problem]:
