@@ -282,15 +282,19 @@ class SqlRegistry:
                 .order_by(SubmissionRow.id.desc())
             ).first()
             # the Bills of Entry an IGM cancellation voided were written as submissions of
-            # their own, keyed after it (see ``void_key``)
-            voids = list(
-                session.scalars(
-                    select(SubmissionRow).where(
-                        SubmissionRow.message_key.endswith(
-                            f"#void-{key.rsplit('#', 1)[-1]}", autoescape=True
+            # their own, keyed after it (see ``void_key``; a scan, so only for those)
+            voids = (
+                list(
+                    session.scalars(
+                        select(SubmissionRow).where(
+                            SubmissionRow.message_key.endswith(
+                                f"#void-{key.rsplit('#', 1)[-1]}", autoescape=True
+                            )
                         )
                     )
                 )
+                if row.kind == "manifest" and row.function == Function.CANCELLATION.value
+                else []
             )
             reversals = session.scalars(
                 select(EntryRow)
