@@ -5,18 +5,24 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from customs_engine.adapters.icegate_xml.reader import read as icegate_read
 from customs_engine.core.dates import IST, valid_through
 from customs_engine.core.models import (
     BillOfEntry,
+    CountryCode,
+    CurrencyCode,
+    HSCode,
     ImportGeneralManifest,
     Item,
     Licence,
     ManifestReference,
+    UnitCode,
+    UNLocode,
 )
 from customs_engine.core.response import (
     DocumentInfo,
@@ -311,6 +317,45 @@ def test_a_manifest_refuses_what_the_xml_schema_refuses(
     with pytest.raises(ValidationError) as refused:
         igm(**overrides)
     assert where in {str(part) for error in refused.value.errors() for part in error["loc"]}
+
+
+@pytest.mark.parametrize(
+    ("code", "value", "words"),
+    [
+        (
+            CountryCode,
+            "CHN",
+            "'CHN' is not an ISO 3166-1 alpha-2 country code (two capital letters)",
+        ),
+        (CountryCode, "cn", "'cn' is not an ISO 3166-1 alpha-2 country code (two capital letters)"),
+        (CurrencyCode, "US", "'US' is not an ISO 4217 currency code (three capital letters)"),
+        (UNLocode, "AE", "'AE' is not a UN/LOCODE (country code and 3 capitals or digits)"),
+        (HSCode, "7208361", "'7208361' is not an 8-digit ITC-HS code"),
+        (HSCode, "", "'' is not an 8-digit ITC-HS code"),
+        (UnitCode, "nos", "'nos' is not a unit quantity code (2 or 3 capitals)"),
+    ],
+)
+def test_a_code_of_another_shape_is_refused_in_words(code: Any, value: str, words: str) -> None:
+    """Not the pattern (``String should match pattern '^[A-Z]{2}$'``): what the code is."""
+    with pytest.raises(ValidationError) as refused:
+        TypeAdapter(code).validate_python(value)
+    [error] = refused.value.errors()
+    assert error["msg"] == words and error["input"] == value
+    with pytest.raises(ValidationError) as not_text:
+        TypeAdapter(code).validate_python(5)
+    assert not_text.value.errors()[0]["type"] == "string_type"
+
+
+def test_a_message_names_the_field_and_the_code_it_refuses() -> None:
+    with pytest.raises(ValidationError) as refused:
+        boe(items=[item_data(country_of_origin="CHN")], port_of_loading="AE")
+    assert {(e["loc"], e["msg"]) for e in refused.value.errors()} == {
+        (("port_of_loading",), "'AE' is not a UN/LOCODE (country code and 3 capitals or digits)"),
+        (
+            ("items", 0, "country_of_origin"),
+            "'CHN' is not an ISO 3166-1 alpha-2 country code (two capital letters)",
+        ),
+    }
 
 
 def test_values_the_xml_schema_holds_are_kept_as_given() -> None:

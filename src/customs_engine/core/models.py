@@ -26,6 +26,9 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
     field_validator,
     model_validator,
 )
@@ -252,8 +255,27 @@ def _text(most: int) -> Callable[[str], str]:
 
 
 def _shape(pattern: str, description: str) -> Any:
-    """A code that matches ``pattern`` exactly (no spaces around it, upper case as written)."""
+    """A code that matches ``pattern`` exactly (no spaces around it, upper case as written): the
+    constraint pydantic checks (fast) and the JSON schema states."""
     return Field(pattern=f"^{pattern}$", description=description)
+
+
+def _refused_as(kind: str, refusal: str) -> Any:
+    """A value that does not match its code's pattern is refused as ``{value!r} {refusal}``
+    (error type ``kind``), in words an integrator reads rather than the pattern's; any other
+    error (not a string) stays as pydantic words it. The pattern is still what checks a value:
+    a valid one costs a call of this wrapper, no second match."""
+    template = "{value} " + refusal
+
+    def reworded(value: object, handler: ValidatorFunctionWrapHandler) -> object:
+        try:
+            return handler(value)
+        except ValidationError as exc:
+            if isinstance(value, str) and exc.errors()[0]["type"] == "string_pattern_mismatch":
+                raise PydanticCustomError(kind, template, {"value": repr(value)}) from None
+            raise
+
+    return WrapValidator(reworded)
 
 
 _TOKEN = "1 to {} characters (a run of white space counts as one), not blank"
@@ -269,15 +291,35 @@ Text512 = Annotated[
     str, AfterValidator(_text(512)), Field(description="1 to 512 characters, not blank")
 ]
 #: an ISO 3166-1 alpha-2 country code (``CN``)
-CountryCode = Annotated[str, _shape("[A-Z]{2}", "ISO 3166-1 alpha-2 country code (`CN`)")]
+CountryCode = Annotated[
+    str,
+    _shape("[A-Z]{2}", "ISO 3166-1 alpha-2 country code (`CN`)"),
+    _refused_as("country_code", "is not an ISO 3166-1 alpha-2 country code (two capital letters)"),
+]
 #: an ISO 4217 currency code (``USD``)
-CurrencyCode = Annotated[str, _shape("[A-Z]{3}", "ISO 4217 currency code (`USD`)")]
+CurrencyCode = Annotated[
+    str,
+    _shape("[A-Z]{3}", "ISO 4217 currency code (`USD`)"),
+    _refused_as("currency_code", "is not an ISO 4217 currency code (three capital letters)"),
+]
 #: a UN/LOCODE (``SGSIN``): country and three letters or digits
-UNLocode = Annotated[str, _shape("[A-Z]{2}[A-Z0-9]{3}", "UN/LOCODE (`SGSIN`)")]
+UNLocode = Annotated[
+    str,
+    _shape("[A-Z]{2}[A-Z0-9]{3}", "UN/LOCODE (`SGSIN`)"),
+    _refused_as("un_locode", "is not a UN/LOCODE (country code and 3 capitals or digits)"),
+]
 #: an eight-digit Indian tariff item (ITC-HS)
-HSCode = Annotated[str, _shape("[0-9]{8}", "8-digit ITC-HS tariff item (`84713010`)")]
+HSCode = Annotated[
+    str,
+    _shape("[0-9]{8}", "8-digit ITC-HS tariff item (`84713010`)"),
+    _refused_as("hs_code", "is not an 8-digit ITC-HS code"),
+]
 #: a unit quantity code (``NOS``, ``KGS``, ``MT``): two or three capitals
-UnitCode = Annotated[str, _shape("[A-Z]{2,3}", "unit quantity code, 2 or 3 capitals (`KGS`)")]
+UnitCode = Annotated[
+    str,
+    _shape("[A-Z]{2,3}", "unit quantity code, 2 or 3 capitals (`KGS`)"),
+    _refused_as("unit_code", "is not a unit quantity code (2 or 3 capitals)"),
+]
 #: the highest IGM line or sub-line number
 MAX_LINE_NUMBER = 999_999
 #: an IGM line or sub-line number

@@ -86,11 +86,141 @@ def test_what_the_model_still_refuses_maps_to_the_segment_that_gave_it() -> None
     dtm137 = next(
         k for k, seg in enumerate(raw.segments) if seg.tag == "DTM" and seg.elements[0][0] == "137"
     )
-    assert reader._place(("presented_at",)) == dtm137
+    assert reader._place(("presented_at",)) == (dtm137, None)
     first_cst = tags.index("CST")
-    assert reader._place(("items", 0, "quantity")) == tags.index("MEA", first_cst)
-    assert reader._place(("items", 0, "licences", 0, "expires_on")) == first_cst
-    assert reader._place(("no_such_field",)) == tags.index("BGM")
+    assert reader._place(("items", 0, "quantity")) == (tags.index("MEA", first_cst), 1)
+    assert reader._place(("items", 0, "licences", 0, "expires_on")) == (tags.index("DOC"), 1)
+    assert reader._place(("items", 0, "no_such_field")) == (first_cst, 1)
+    assert reader._place(("no_such_field",)) == (tags.index("BGM"), None)
+
+
+#: (segment overrides, the field, the segment that carries it): values only the model refuses
+REFUSED = [
+    ({"LOC27": "LOC+27+CHN"}, "items[0].country_of_origin", "LOC+27"),
+    (
+        {"MOA38": "MOA+38:1:US", "CUX": "CUX+2:US+3:INR+83"},
+        "items[0].foreign_value.currency",
+        "MOA+38",
+    ),
+    ({"MEA": "MEA+AAE++nos:60"}, "items[0].unit", "MEA+AAE++"),
+    ({"FTXAAA": "FTX+AAA+++ "}, "items[0].description", "FTX+AAA"),
+    ({"DOC911": "DOC+911:::IMS"}, "items[0].licences[0].number", "DOC+911"),
+    ({"DOC911": "DOC+911+IMS-1"}, "items[0].licences[0].scheme", "DOC+911"),
+    ({"DOCPSIC": "DOC+ZZZ:::PSIC"}, "items[0].certificates[0].number", "DOC+ZZZ"),
+    ({"NADAM": "NAD+AM+ "}, "items[0].certificates[0].agency", "NAD+AM"),
+    ({"LOC9": "LOC+9+AE"}, "port_of_loading", "LOC+9"),
+    ({"LOC35": "LOC+35+USA"}, "consigned_from", "LOC+35"),
+    ({"RFFBM": "RFF+BM: "}, "manifest.bl_number", "RFF+BM"),
+    ({"RFFVA": "RFF+VA: "}, "importer.gstin", "RFF+VA"),
+]
+
+
+@pytest.mark.parametrize(("overrides", "field", "segment"), REFUSED, ids=lambda c: str(c))
+def test_a_value_only_the_model_refuses_is_named_at_its_segment_with_its_item(
+    overrides: dict[str, str], field: str, segment: str
+) -> None:
+    body = cusdec_segments(**overrides)
+    (parsed,) = read(interchange(body))
+    [finding] = parsed.findings
+    assert finding.rule == "CORE-SYNTAX-005" and finding.field == field
+    assert finding.item == (1 if field.startswith("items[") else None)
+    assert finding.message.startswith(
+        f"line {line_of(body, segment)}, column 1: message M1, segment {segment[:3]} "
+        f"#{line_of(body, segment) - 2}: {field}: "
+    )
+
+
+def test_the_nth_licence_of_the_nth_item_is_named_at_its_own_doc() -> None:
+    body = cusdec_segments(CNT="CNT+5:2")
+    second = body.index("UNS+S")
+    body[second:second] = [
+        "CST+2+84713010:122",
+        "MEA+AAE++NOS:5",
+        "DOC+911:::IMS+IMS-2",
+        "DOC+911:::IMS+ ",
+    ]
+    (parsed,) = read(interchange(body))
+    [finding] = parsed.findings
+    assert finding.field == "items[1].licences[1].number" and finding.item == 2
+    line = 4 + body.index("DOC+911:::IMS+ ")
+    assert finding.message.startswith(
+        f"line {line}, column 1: message M1, segment DOC #{line - 2}:"
+    )
+
+
+def test_a_manifest_value_only_the_model_refuses_is_named_at_its_segment_with_its_line() -> None:
+    body = cuscar_segments()
+    body[body.index("LOC+125+SGSIN")] = "LOC+125+AE"
+    body[body.index("RFF+BM:MAEU123456::0")] = "RFF+BM: ::0"
+    body[body.index("GID+1+120:PKG")] = "GID+1+120: "
+    body[body.index("FTX+ZZZ+++CMOV:LC")] = "FTX+ZZZ+++LKND: "
+    (parsed,) = read(interchange(body))
+    placed = [(f.field, f.item, f.message.split(": ")[0:2]) for f in parsed.findings]
+    at = [
+        ("last_port_of_call", None, "LOC+125"),
+        ("lines[0].bl_number", 10, "RFF+BM"),
+        ("lines[0].package_kind", 10, "FTX+ZZZ+++LKND"),
+        ("lines[0].goods_items[0].package_kind", 10, "GID"),
+    ]
+    assert placed == [
+        (
+            field,
+            item,
+            [
+                f"line {line_of(body, segment)}, column 1",
+                f"message M1, segment {segment[:3]} #{line_of(body, segment) - 2}",
+            ],
+        )
+        for field, item, segment in at
+    ]
+
+
+# -- one fault, one finding --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("overrides", "segment", "text"),
+    [
+        ({"CST": "CST+1+8471301:122"}, "CST", "CST commodity code must be 8 digits, got '8471301'"),
+        ({"CST": "CST+1+:122"}, "CST", "CST commodity code must be 8 digits, got ''"),
+        (
+            {"DOCPSIC": "DOC+ZZZ:::PSI+PSIC-9", "FTXPNOR": "", "MEABGR": ""},
+            "DOC+ZZZ",
+            "certificate type 'PSI' is not one of",
+        ),
+        ({"RFFAFB": "RFF+AFB:2234567:1234567:0"}, "RFF+AFB", "data element 1156 has 7 characters"),
+        ({"RFFBM": "RFF+BM:" + "B" * 36}, "RFF+BM", "data element 1154 has 36 characters"),
+        ({"LOC22": "LOC+22+" + "P" * 26}, "LOC+22", "data element 3225 has 26 characters"),
+        ({"DOC911": "DOC+911:::IMS+" + "L" * 36}, "DOC+911", "data element 1004 has 36"),
+        ({"NADIM": "NAD+IM+" + "I" * 36 + "::ZZZ++ACME"}, "NAD+IM", "data element 3039 has 36"),
+    ],
+)
+def test_a_value_the_reader_has_reported_is_not_reported_again_by_the_model(
+    overrides: dict[str, str], segment: str, text: str
+) -> None:
+    body = cusdec_segments(**overrides)
+    (parsed,) = read(interchange(body))
+    [finding] = parsed.findings
+    assert finding.rule == "CORE-SYNTAX-005" and text in finding.message
+    assert finding.message.startswith(f"line {line_of(body, segment)}, column 1: ")
+    assert parsed.message is None or "data element" in text
+
+
+def test_a_value_the_reader_has_reported_leaves_the_other_faults_to_the_model() -> None:
+    body = cusdec_segments(CST="CST+1+8471301:122", LOC27="LOC+27+CHN")
+    (parsed,) = read(interchange(body))
+    assert [(f.field, f.item) for f in parsed.findings] == [
+        (None, 1),
+        ("items[0].country_of_origin", 1),
+    ]
+
+
+def test_a_manifest_value_the_reader_has_reported_is_not_reported_again() -> None:
+    body = cuscar_segments()
+    body[body.index("RFF+BM:MAEU123456::0")] = "RFF+BM:" + "B" * 36 + "::0"
+    (parsed,) = read(interchange(body))
+    [finding] = parsed.findings
+    assert "data element 1154 has 36 characters" in finding.message
 
 
 def test_field_paths_are_spelled_like_the_response() -> None:

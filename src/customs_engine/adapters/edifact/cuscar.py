@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from customs_engine.adapters.edifact.elements import component, text_of
 from customs_engine.adapters.edifact.reading import (
     MessageReader,
+    Spot,
     as_date,
     as_datetime,
     attribute,
@@ -26,8 +27,9 @@ MANIFEST_CODES = ("85",)
 LINE_TOTALS = ("LPKG", "LKND", "LGWT")
 HEADER_DATES = {"132": "expected_arrival", "178": "arrived_at", "151": "entry_inwards_at"}
 #: header field → the segment (tag, qualifier) that gives it
-HEADER_SEGMENTS: dict[str, tuple[str, str | None]] = {
+HEADER_SEGMENTS: dict[str, Spot] = {
     **{field: ("DTM", qualifier) for qualifier, field in HEADER_DATES.items()},
+    "message_id": ("RFF", "ABE"),
     "filed_at": ("DTM", "137"),
     "igm_date": ("DTM", "137"),
     "port_code": ("LOC", "60"),
@@ -38,6 +40,28 @@ HEADER_SEGMENTS: dict[str, tuple[str, str | None]] = {
     "vessel_name": ("TDT", "20"),
 }
 
+#: line field → the segment (tag, qualifier) of the line that gives it (its CNI gives the number)
+LINE_SEGMENTS: dict[str, Spot] = {
+    "bl_number": ("RFF", "BM"),
+    "subline": ("RFF", "BM"),
+    "consignee_iec": ("NAD", "CN"),
+    "consignee_name": ("NAD", "CN"),
+    "cargo_movement": ("FTX", "ZZZ", "CMOV"),
+    "bl_date": ("FTX", "ZZZ", "BLDT"),
+    "description": ("FTX", "ZZZ", "LDSC"),
+    "packages": ("FTX", "ZZZ", "LPKG"),
+    "package_kind": ("FTX", "ZZZ", "LKND"),
+    "gross_weight_kg": ("FTX", "ZZZ", "LGWT"),
+}
+#: goods item field → the segment of the goods item that gives it (its GID gives the packages)
+GOODS_SEGMENTS: dict[str, Spot] = {
+    "description": ("FTX", "AAA"),
+    "gross_weight_kg": ("MEA", "AAE"),
+    "hs_code": ("CST", None),
+}
+#: the segments that open a goods item when the line has none yet (data before any GID)
+GOODS_DATA = ("FTX", "MEA", "CST")
+
 
 class CuscarReader(MessageReader):
     def read(self) -> ImportGeneralManifest | None:
@@ -46,6 +70,8 @@ class CuscarReader(MessageReader):
         #: the attributes given so far in the line being read
         self.line_attributes: dict[str, tuple[str, int]] = {}
         self.declarant_reference: str | None = None
+        #: where each line's CNI is, once the model has refused a value
+        self.cnis: list[int] | None = None
         self.dispatch()
         self._close_line()
         self.igm["message_id"] = message_id(self.raw.reference, self.declarant_reference)
@@ -236,11 +262,50 @@ class CuscarReader(MessageReader):
             self.refused(exc, self._place)
             return None
 
-    def _place(self, loc: tuple[int | str, ...]) -> int:
-        """The segment that gave the field at ``loc``: a line's CNI, the header segment of a
-        header field, else BGM."""
+    def _place(self, loc: tuple[int | str, ...]) -> tuple[int, int | None]:
+        """The segment that gave the field at ``loc``, and its line's number: a line field at its
+        line's segment (see :meth:`_line_segment`), a header field at its header segment, else
+        BGM."""
         if loc[0] == "lines" and len(loc) > 1 and isinstance(loc[1], int):
-            cnis = [k for k, seg in enumerate(self.raw.segments) if seg.tag == "CNI"]
+            if self.cnis is None:  # asked per refusal: found once
+                self.cnis = [k for k, seg in enumerate(self.raw.segments) if seg.tag == "CNI"]
+            cnis = self.cnis
             if loc[1] < len(cnis):
-                return cnis[loc[1]]
-        return self.header_segment(loc[0], HEADER_SEGMENTS)
+                number = self.igm["lines"][loc[1]].get("line")
+                return self._line_segment(cnis[loc[1]], loc[2:]), number
+        return self.header_segment(loc, HEADER_SEGMENTS), None
+
+    def _line_segment(self, start: int, loc: tuple[int | str, ...]) -> int:
+        """The segment of the line whose CNI is at ``start`` that gave its field at ``loc``: a
+        goods item's GID, FTX+AAA, MEA or CST, the RFF, NAD or attribute ``LINE_SEGMENTS``
+        names, else the CNI."""
+        end = self.next_of(start, ("CNI", "AUT", "UNT"))
+        field = loc[0] if loc and isinstance(loc[0], str) else ""
+        if field == "goods_items" and len(loc) > 1 and isinstance(loc[1], int):
+            # as the reader opened them: at each GID, and at the first data before any GID
+            segments = self.raw.segments
+            starts: list[int] = []
+            for index in range(start + 1, end):
+                seg = segments[index]
+                if seg.tag == "GID" or (
+                    not starts
+                    and seg.tag in GOODS_DATA
+                    and (seg.tag != "FTX" or text_of(seg, 0) == "AAA")
+                ):
+                    starts.append(index)
+            if loc[1] >= len(starts):
+                return start
+            goods = starts[loc[1]]
+            spot = GOODS_SEGMENTS.get(str(loc[2])) if len(loc) > 2 else None
+            goods_end = starts[loc[1] + 1] if loc[1] + 1 < len(starts) else end
+            # a description is the text of all its FTX+AAA: placed at the first
+            nth = 0 if loc[2:3] == ("description",) else -1
+            found = None if spot is None else self.find(spot, goods, goods_end, nth=nth)
+            return goods if found is None else found
+        spot = LINE_SEGMENTS.get(field)
+        found = (
+            None
+            if spot is None
+            else self.find(spot, start, end, nth=0 if field == "description" else -1)
+        )
+        return start if found is None else found

@@ -9,6 +9,7 @@ from pydantic import ValidationError
 from customs_engine.adapters.edifact.elements import component, first_components, text_of
 from customs_engine.adapters.edifact.reading import (
     MessageReader,
+    Spot,
     as_date,
     as_datetime,
     attribute,
@@ -41,22 +42,46 @@ HS_LISTS = ("122", "108")
 #: the DTM that dates a header reference: group → (DTM qualifier, manifest field)
 RFF_DATES = {"RFF:AFB": ("171", "igm_date"), "RFF:BM": ("95", "bl_date")}
 HEADER_LOCATIONS = {"22": "port_code", "35": "consigned_from", "9": "port_of_loading"}
-#: header field → the segment (tag, qualifier) that gives it
-HEADER_SEGMENTS = {
+#: header field (or part of one) → the segment (tag, qualifier) that gives it
+HEADER_SEGMENTS: dict[str, Spot] = {
     **{field: ("LOC", qualifier) for qualifier, field in HEADER_LOCATIONS.items()},
     "presented_at": ("DTM", "137"),
     "expected_arrival": ("DTM", "132"),
     "arrived_at": ("DTM", "178"),
+    "prior": ("FTX", "ZZZ", "PRIOR"),
     "manifest": ("RFF", "AFB"),
+    "manifest.igm_date": ("DTM", "171"),
+    "manifest.bl_number": ("RFF", "BM"),
+    "manifest.bl_date": ("DTM", "95"),
     "number": ("RFF", "ABT"),
     "ex_bond_of": ("RFF", "ACE"),
     "mode": ("TDT", "20"),
     "importer": ("NAD", "IM"),
+    "importer.gstin": ("RFF", "VA"),
+    "importer.pan": ("RFF", "AHP"),
+    "importer.category": ("FTX", "ZZZ", "ICAT"),
+    "importer.unit_type": ("FTX", "ZZZ", "UNIT"),
     "broker": ("NAD", "CB"),
 }
 #: RFF qualifiers under NAD+IM → importer field (1153 VA: VAT/GST registration, AHP: tax
 #: registration number, for the PAN)
 IMPORTER_REFERENCES = {"VA": "gstin", "AHP": "pan"}
+#: item field → the segment (tag, qualifier) of the item that gives it (its CST gives the
+#: number and HS code; the quantity MEA the quantity and unit)
+ITEM_SEGMENTS: dict[str, Spot] = {
+    "description": ("FTX", "AAA"),
+    "product_category": ("FTX", "ZZZ", "PCAT"),
+    "purpose": ("FTX", "ZZZ", "PURP"),
+    "scrap_form": ("FTX", "ZZZ", "SFRM"),
+    "self_certified": ("FTX", "ZZZ", "SELF"),
+    "country_of_origin": ("LOC", "27"),
+    "value_inr": ("MOA", "40"),
+    "foreign_value": ("MOA", "38"),
+    "foreign_value.rate": ("CUX", None),
+    "licences": ("DOC", "911"),
+    "certificates": ("DOC", "ZZZ"),
+    "certificates.agency": ("NAD", "AM"),
+}
 ITEM_FLAGS = {
     "PNOR": (CertificateType.PSIC, "no_radioactive"),
     "PNOE": (CertificateType.PSIC, "no_explosives"),
@@ -281,9 +306,11 @@ class CusdecReader(MessageReader):
         code, listed, _ = first_components(seg, 1)
         if listed not in HS_LISTS:
             self.problem(f"CST code list (1131) must be 122 or 108, got {listed!r}", item=number)
-        if not (code.isascii() and code.isdigit() and len(code) == 8):
+        if code.isascii() and code.isdigit() and len(code) == 8:
+            self.item["hs_code"] = code
+        else:  # None: reported here, not again by the model
             self.problem(f"CST commodity code must be 8 digits, got {code!r}", item=number)
-        self.item["hs_code"] = code
+            self.item["hs_code"] = None
 
     def _mea(self, seg: Any) -> None:
         item = self.item
@@ -444,9 +471,10 @@ class CusdecReader(MessageReader):
             self.refused(exc, self._place)
             return None
 
-    def _place(self, loc: tuple[int | str, ...]) -> int:
-        """The segment that gave the field at ``loc``: an item's quantity MEA or its CST, the
-        header segment of a header field, else BGM."""
+    def _place(self, loc: tuple[int | str, ...]) -> tuple[int, int | None]:
+        """The segment that gave the field at ``loc``, and its item's number: an item field at
+        its item's segment (see :meth:`_item_segment`), a header field at its header segment,
+        else BGM."""
         if (
             loc[0] == "items"
             and len(loc) > 1
@@ -454,7 +482,32 @@ class CusdecReader(MessageReader):
             and loc[1] < len(self.item_places)
         ):
             start, quantities = self.item_places[loc[1]]
-            if loc[2:3] in (("quantity",), ("unit",)) and quantities:
-                return quantities[0]
-            return start
-        return self.header_segment(loc[0], HEADER_SEGMENTS)
+            number = self.boe["items"][loc[1]].get("number")
+            return self._item_segment(start, quantities, loc[2:]), number
+        return self.header_segment(loc, HEADER_SEGMENTS), None
+
+    def _item_segment(self, start: int, quantities: list[int], loc: tuple[int | str, ...]) -> int:
+        """The segment of the item whose CST is at ``start`` that gave its field at ``loc``: the
+        quantity MEA, the n-th licence's or certificate's DOC (a certificate's agency at its NAD
+        +AM), the FTX, LOC, MOA or CUX ``ITEM_SEGMENTS`` names, else the CST."""
+        field = loc[0] if loc and isinstance(loc[0], str) else ""
+        if field in ("quantity", "unit"):
+            return quantities[-1] if quantities else start
+        end = self.next_of(start, ("CST", "UNS"))
+        if field in ("licences", "certificates") and len(loc) > 1 and isinstance(loc[1], int):
+            doc = self.find(ITEM_SEGMENTS[field], start, end, nth=loc[1])
+            if doc is None:
+                return start
+            if field == "certificates" and loc[2:3] == ("agency",):
+                group_end = self.next_of(doc, ("DOC", "CST", "UNS"))
+                agency = self.find(ITEM_SEGMENTS["certificates.agency"], doc, group_end)
+                return doc if agency is None else agency
+            return doc
+        spot = ITEM_SEGMENTS.get(".".join(map(str, loc[:2])), ITEM_SEGMENTS.get(field))
+        # a description is the text of all its FTX+AAA: placed at the first
+        found = (
+            None
+            if spot is None
+            else self.find(spot, start, end, nth=0 if field == "description" else -1)
+        )
+        return start if found is None else found

@@ -24,6 +24,7 @@ from customs_engine.adapters.edifact.elements import (
     text_of,
 )
 from customs_engine.adapters.edifact.envelope import RawMessage
+from customs_engine.adapters.edifact.structure import element_lengths
 from customs_engine.core.dates import EARLIEST_DATE, IST, LATEST_DATE, check_in_range
 from customs_engine.core.formats import SyntaxKind
 from customs_engine.core.models import (
@@ -35,6 +36,14 @@ from customs_engine.core.models import (
 from customs_engine.core.response import Finding
 
 E = TypeVar("E", bound=StrEnum)
+
+#: a segment that gives a field: (tag, qualifier — its first component, ``None``: any) or, for
+#: an attribute, ``("FTX", "ZZZ", <attribute name>)``
+Spot = tuple[str, str | None] | tuple[str, str | None, str]
+#: where the value at a model location was read: (segment index, the number of its item or line)
+Place = Callable[[tuple[int | str, ...]], tuple[int, int | None]]
+#: the model's refusals reported per message (it names every bad value; ten show the pattern)
+MAX_REFUSALS = 10
 
 #: ASCII digits only: ``\d`` and ``str.isdigit`` also take Arabic-Indic or superscript digits
 _NUMBER = re.compile(r"-?([0-9]+([.,][0-9]*)?|[.,][0-9]+)")
@@ -223,22 +232,79 @@ class MessageReader:
             return None
         return day
 
-    def header_segment(self, field: object, segments: Mapping[str, tuple[str, str | None]]) -> int:
-        """Index of the segment (tag, qualifier) that ``segments`` says gives a header field;
-        BGM when it names none or the message lacks it (UNH when even BGM is missing)."""
-        wanted = segments.get(field, ("BGM", None)) if isinstance(field, str) else ("BGM", None)
-        for tag, qualifier in (wanted, ("BGM", None)):
-            for index, seg in enumerate(self.raw.segments):
-                if seg.tag == tag and (qualifier is None or component(seg, 0, 0) == qualifier):
-                    return index
+    def header_segment(self, loc: tuple[int | str, ...], segments: Mapping[str, Spot]) -> int:
+        """Index of the segment that ``segments`` says gives the header field at ``loc`` (a
+        part of a header field, ``manifest.bl_number``, before the field as a whole); BGM when
+        it names none or the message lacks it (UNH when even BGM is missing)."""
+        names = [part for part in loc[:2] if isinstance(part, str)]
+        keys = [".".join(names[:2]), names[0]] if len(names) > 1 else names
+        for spot in [segments[key] for key in keys if key in segments] + [("BGM", None)]:
+            found = self.find(spot, nth=0)
+            if found is not None:
+                return found
         return 0
 
-    def refused(self, exc: ValidationError, place: Callable[[tuple[int | str, ...]], int]) -> None:
-        """What the model still refuses, each at the segment ``place`` gives for its location
-        (the readers check values as they read them; this is the net behind them)."""
-        for error in exc.errors()[:10]:
+    def find(
+        self, spot: Spot, start: int = 0, end: int | None = None, *, nth: int = -1
+    ) -> int | None:
+        """The ``nth`` segment (the last by default: the one whose value stands) that ``spot``
+        names, from ``start`` to before ``end``; ``None`` when there is none."""
+        segments = self.raw.segments
+        found = [
+            index
+            for index in range(start, len(segments) if end is None else end)
+            if _gives(segments[index], spot)
+        ]
+        return found[nth] if -len(found) <= nth < len(found) else None
+
+    def next_of(self, start: int, tags: tuple[str, ...]) -> int:
+        """Index of the first segment after ``start`` with one of ``tags`` (where the section
+        that starts there ends); the number of segments when none follows."""
+        segments = self.raw.segments
+        return next(
+            (index for index in range(start + 1, len(segments)) if segments[index].tag in tags),
+            len(segments),
+        )
+
+    def refused(self, exc: ValidationError, place: Place) -> None:
+        """What the model still refuses, each at the segment ``place`` gives for its location and
+        with the number of its item or line (the readers check values as they read them; this
+        is the net behind them).
+
+        A value already reported is not reported again: the reader leaves ``None`` where it
+        refused a value (its finding says why), and a value longer than its data element
+        allows has the length check's finding at that segment.
+        """
+        shown = 0
+        for error in exc.errors():
+            value = error["input"]
+            if value is None:
+                continue
+            index, item = place(error["loc"])
+            if self.named_by_length(index, value):
+                continue
             where = field_path(error["loc"])
-            self.problem(f"{where}: {error['msg']}", index=place(error["loc"]), field=where)
+            self.problem(f"{where}: {error['msg']}", index=index, item=item, field=where)
+            shown += 1
+            if shown == MAX_REFUSALS:
+                return
+
+    def named_by_length(self, index: int, value: object) -> bool:
+        """Whether ``value`` holds a data element of segment ``index`` that is longer than the
+        directory allows (so the length check has reported it there)."""
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            return False
+        seg = self.raw.segments[index]
+        for rule in element_lengths().get(seg.tag, ()):
+            part = component(seg, rule.element, rule.component)
+            size = sum(ch.isdigit() for ch in part) if rule.numeric else len(part)
+            if size > rule.max and (
+                part in value
+                if isinstance(value, str)
+                else part.isascii() and part.isdigit() and int(part) == value
+            ):
+                return True
+        return False
 
     def enum(self, kind: type[E], value: str, what: str, *, item: int | None = None) -> E | None:
         try:
@@ -278,6 +344,15 @@ def _handlers(reader: type[MessageReader]) -> dict[str, Callable[[Any, Segment],
         and name[1:].islower()
         and callable(getattr(reader, name))
     }
+
+
+def _gives(seg: Segment, spot: Spot) -> bool:
+    """Whether ``seg`` is the segment ``spot`` names."""
+    if seg.tag != spot[0]:
+        return False
+    if spot[1] is not None and component(seg, 0, 0) != spot[1]:
+        return False
+    return len(spot) < 3 or component(seg, 3, 0) == spot[-1]
 
 
 #: DTM (value, format) → its date or date-time (``None``: not one), as dates repeat
