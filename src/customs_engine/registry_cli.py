@@ -17,6 +17,7 @@ from customs_engine.core.registry.records import RegistryRecord
 
 if TYPE_CHECKING:  # SQLAlchemy and Alembic load only when a database is opened
     from customs_engine.core.registry.store import SqlRegistry
+    from customs_engine.core.registry.tables import EntryRow
 
 EXIT_USAGE = 2
 
@@ -186,14 +187,22 @@ def _show_bond(store: SqlRegistry, account: str) -> None:
     unit = next((f" {entry.unit}" for entry in entries if entry.unit), "")
     click.echo(f"  entries:  {len(entries)} (opened negative, cleared positive)")
     for entry in entries:
-        when = entry.created_at.isoformat(timespec="seconds") if entry.created_at else "-"
-        click.echo(
-            f"    {entry.kind:<8} {entry.message_id} ({entry.function}) item {entry.item}: "
-            f"{entry.quantity}{f' {entry.unit}' if entry.unit else unit}  at {when}  "
-            f"run {entry.run_id or '-'}"
-        )
+        click.echo(_entry(entry, unit))
     left = -sum((entry.quantity for entry in entries), Decimal(0))
     click.echo(f"  remaining in bond: {left}{unit}")
+
+
+def _entry(entry: EntryRow, unit: str, *, value: bool = False) -> str:
+    """One ledger entry as ``registry show`` lists it (``unit``: the account's, when the entry
+    names none; ``value``: with its INR value)."""
+    when = entry.created_at.isoformat(timespec="seconds") if entry.created_at else "-"
+    amount = f"{entry.quantity}{f' {entry.unit}' if entry.unit else unit}"
+    if value:
+        amount += f" / {inr(entry.value_inr)}"
+    return (
+        f"    {entry.kind:<8} {entry.message_id} ({entry.function}) item {entry.item}: "
+        f"{amount}  at {when}  run {entry.run_id or '-'}"
+    )
 
 
 def _show(store: SqlRegistry, record: RegistryRecord) -> None:
@@ -219,12 +228,7 @@ def _show(store: SqlRegistry, record: RegistryRecord) -> None:
     value = sum((entry.value_inr for entry in entries), Decimal(0))
     click.echo(f"  entries:  {len(entries)} (balance debited {quantity}{unit} / {inr(value)})")
     for entry in entries:
-        when = entry.created_at.isoformat(timespec="seconds") if entry.created_at else "-"
-        click.echo(
-            f"    {entry.kind:<8} {entry.message_id} ({entry.function}) item {entry.item}: "
-            f"{entry.quantity}{f' {entry.unit}' if entry.unit else unit} / "
-            f"{inr(entry.value_inr)}  at {when}  run {entry.run_id or '-'}"
-        )
+        click.echo(_entry(entry, unit, value=True))
     left_q = None if record.quantity is None else record.quantity - quantity
     left_v = None if record.value_inr is None else record.value_inr - value
     click.echo(f"  remaining: {_limit(left_q, unit)} / {_money(left_v)}")
