@@ -757,6 +757,37 @@ def test_a_warehousing_bill_cannot_shrink_below_what_was_cleared(function: str) 
     assert "CORE-BOND-003" not in rules_of(run.validate_message(ex_bond(40, message_id="XB-2")))
 
 
+def test_the_store_refuses_a_warehousing_amendment_below_what_was_cleared(url: str) -> None:
+    """Under the warehousing document's lock (which every clearance takes too) the store checks
+    the bond again: a committer that judged the amendment before a clearance landed is refused."""
+    from customs_engine.core.ledger.run_state import Submission, bond_openings, message_key
+
+    store, run = committed_run(url)
+    run.validate_message(warehousing(100))
+    run.validate_message(ex_bond(60))
+    smaller = warehousing(50, function="amendment")
+    outcome = store.commit(
+        Submission(
+            key=message_key(smaller),
+            message_id="WH-1",
+            kind="bill_of_entry",
+            manifest=None,
+            debits=tuple(bond_openings(smaller)),
+            licences=(),
+            uses=(),
+            function=smaller.function,
+            replaces=True,
+            body=smaller.model_dump_json(),
+        )
+    )
+    assert not outcome.committed and outcome.conflict is not None
+    assert outcome.conflict[0] == "CORE-BOND-003" and "10 less in bond" in outcome.conflict[1]
+    assert store.debited("BOND", "WH-1/84716040")[0] == -40  # nothing written
+    latest = store.document("WH-1")
+    assert latest is not None and latest.function == "original"
+    store.close()
+
+
 def test_an_ex_bond_of_a_cancelled_or_renumbered_warehousing_bill() -> None:
     run = engine()
     run.validate_message(warehousing(100))
