@@ -30,8 +30,9 @@ class RunView(Protocol):
         ...
 
     def prior_uses(self, scheme: str, number: str, *, excluding: str) -> list[str]:
-        """Message IDs of other Bills of Entry (earlier in the run or committed) quoting this
-        licence, ``excluding`` the asking message's own ID."""
+        """Message IDs of other Bills of Entry (earlier in the run or committed) whose latest
+        version quotes this licence (a cancelled one does not), ``excluding`` the asking
+        message's own ID."""
         ...
 
     def debited(self, scheme: str, number: str) -> tuple[Decimal, Decimal]:
