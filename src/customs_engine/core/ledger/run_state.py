@@ -644,7 +644,17 @@ class RunState:
             and message.function != Function.CANCELLATION
             else []
         )
-        underflow = self._bond_underflow(message, released, openings)
+        underflow = (
+            bond_underflow(
+                message.message_id,
+                message.function,
+                reversals(released),
+                openings,
+                lambda number: self.debited(BOND, number)[0],
+            )
+            if isinstance(message, BillOfEntry)
+            else None
+        )
         if underflow is not None:
             refused = _nothing_debited(result, as_it_stands)
             refused.conflict = ("CORE-BOND-003", underflow)
@@ -655,37 +665,6 @@ class RunState:
         elif result.uses and message is None:
             self._applied[key] = result.uses
         return result
-
-    def _bond_underflow(
-        self,
-        message: BillOfEntry | ImportGeneralManifest | None,
-        released: Holdings,
-        openings: list[Debit],
-    ) -> str | None:
-        """Why amending or cancelling a warehousing Bill of Entry cannot be filed: it would
-        leave less in bond than has already been cleared ex-bond against it (``None``: it can)."""
-        held = {n: q for (scheme, n), (q, _v) in _by_licence(released).items() if scheme == BOND}
-        if not isinstance(message, BillOfEntry) or not held:
-            return None
-        opened: dict[str, Decimal] = {}
-        for debit in openings:
-            opened[debit.number] = opened.get(debit.number, ZERO) - debit.quantity
-        units = {account[1]: account[3] for account in released if account[0] == BOND}
-        for number in sorted(held):
-            # what this document's own openings held is in ``held`` (negative); the rest of the
-            # account's entries are the ex-bond clearances against it
-            cleared = self.debited(BOND, number)[0] - held[number]
-            left = opened.get(number, ZERO) - cleared
-            if left < 0:
-                unit = f" {units.get(number) or ''}".rstrip()
-                hs_code = number.rsplit("/", 1)[-1]
-                return (
-                    f"{message.function.value} of warehousing Bill of Entry "
-                    f"{message.message_id} would leave {opened.get(number, ZERO)}{unit} of HS "
-                    f"{hs_code} in bond, but {cleared}{unit} have already been cleared "
-                    "ex-bond against it: nothing is changed"
-                )
-        return None
 
     def _replayed(
         self, key: str, message: BillOfEntry | ImportGeneralManifest | None
@@ -961,13 +940,46 @@ class RunState:
 def _latest_versions(manifests: Iterable[ImportGeneralManifest]) -> list[ImportGeneralManifest]:
     """The first (latest) of each document's versions, in order: a manifest the run committed is
     both the run's and the store's, and an amended one is there once per version."""
-    seen: set[str] = set()
-    latest = []
+    latest: dict[str, ImportGeneralManifest] = {}
     for manifest in manifests:
-        if manifest.message_id not in seen:
-            seen.add(manifest.message_id)
-            latest.append(manifest)
-    return latest
+        latest.setdefault(manifest.message_id, manifest)
+    return list(latest.values())
+
+
+def bond_underflow(
+    message_id: str,
+    function: Function,
+    credits: Iterable[Credit],
+    openings: Iterable[Debit],
+    balance: Callable[[str], Decimal],
+) -> str | None:
+    """Why an amendment or a cancellation of a warehousing Bill of Entry cannot be filed: what it
+    credits back of its bonds (their openings, negative) and opens anew would leave less in
+    bond than has already been cleared ex-bond against it (``balance``: an account's entries
+    summed, before this message). ``None``: it can."""
+    held: dict[str, Decimal] = {}
+    units: dict[str, str | None] = {}
+    for credit in credits:
+        if credit.scheme == BOND:
+            held[credit.number] = held.get(credit.number, ZERO) + credit.quantity
+            units[credit.number] = credit.unit
+    opened: dict[str, Decimal] = {}
+    for debit in openings:
+        if debit.scheme == BOND and debit.kind == "bond":
+            opened[debit.number] = opened.get(debit.number, ZERO) - debit.quantity
+    for number in sorted(held):
+        # the account's entries other than this document's own openings are its clearances
+        cleared = balance(number) - held[number]
+        left = opened.get(number, ZERO) - cleared
+        if left < 0:
+            unit = f" {units.get(number) or ''}".rstrip()
+            return (
+                f"{function.value} of warehousing Bill of Entry {message_id} would leave "
+                f"{opened.get(number, ZERO)}{unit} of HS {number.rsplit('/', 1)[-1]} in bond, "
+                f"but {cleared}{unit} have already been cleared ex-bond against it ({-left} "
+                "less in bond than cleared): nothing is changed"
+            )
+    return None
 
 
 def bond_units(boe: BillOfEntry) -> dict[str, str]:

@@ -23,6 +23,7 @@ from customs_engine.core.ledger.run_state import (
     LedgerError,
     Shortfall,
     Submission,
+    bond_underflow,
     improper,
     reversals,
     void_key,
@@ -359,7 +360,13 @@ class SqlRegistry:
                 credits: list[Credit] = []
                 if submission.replaces and current is not None:
                     credits = reversals(_holdings(session, submission.message_id))
-                underflow = _bond_underflow(session, submission, credits)
+                underflow = bond_underflow(
+                    submission.message_id,
+                    submission.function,
+                    credits,
+                    submission.debits,
+                    lambda number: _debited(session, BOND, number)[0],
+                )
                 if underflow is not None:
                     return CommitOutcome(committed=False, conflict=("CORE-BOND-003", underflow))
                 voids: dict[str, tuple[DocumentVersion, list[Credit]]] = {}
@@ -565,31 +572,6 @@ def _debited(session: Session, scheme: str, number: str) -> tuple[Decimal, Decim
         )
     ).all()
     return (sum((q for q, _ in rows), ZERO), sum((v for _, v in rows), ZERO))
-
-
-def _bond_underflow(
-    session: Session, submission: Submission, credits: Sequence[Credit]
-) -> str | None:
-    """A warehousing Bill of Entry amended or cancelled below what was cleared ex-bond against
-    it, as the ledger stands under its document's lock (which every clearance of its bonds takes
-    too): why it cannot be committed, else ``None``."""
-    change: dict[str, Decimal] = {}
-    for credit in credits:
-        if credit.scheme == BOND:  # its reversal entry is the opposite of what it held
-            change[credit.number] = change.get(credit.number, ZERO) - credit.quantity
-    for debit in submission.debits:
-        if debit.scheme == BOND and debit.kind == "bond":
-            change[debit.number] = change.get(debit.number, ZERO) + debit.quantity
-    for number in sorted(change):
-        over = _debited(session, BOND, number)[0] + change[number]
-        if over > 0:
-            return (
-                f"{submission.function.value} of warehousing Bill of Entry "
-                f"{submission.message_id} would leave {over} less in bond of HS "
-                f"{number.rsplit('/', 1)[-1]} than has already been cleared ex-bond against it: "
-                "nothing is changed"
-            )
-    return None
 
 
 def _recheck(
