@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from customs_engine import __version__
 from customs_engine.core.check_context import CheckContext, Memo, one_message
+from customs_engine.core.checks.arrival import noted_by_bl
 from customs_engine.core.checks.catalogue import RULES as CORE_RULES
 from customs_engine.core.formats import SYNTAX_RULES, ParsedMessage, unparsable
 from customs_engine.core.ledger.run_state import (
@@ -287,7 +288,12 @@ class Engine:
             if parsed.message is None and self.run.replaces(message) is None:
                 filed = False
             result = self.run.apply_claims(
-                key, claims, self.ctx.registry, filed=filed, message=message
+                key,
+                claims,
+                self.ctx.registry,
+                filed=filed,
+                message=message,
+                noted_manifest=self._noted_by_bl(message, findings),
             )
             if filed and not result.shortfalls and result.conflict is None:
                 if not result.replayed:
@@ -330,6 +336,18 @@ class Engine:
             return []
         replayed = self.run.replayed(key, message.message_id)
         return [] if replayed is None else list(replayed.credits)
+
+    def _noted_by_bl(
+        self, message: BillOfEntry | ImportGeneralManifest, findings: list[Finding]
+    ) -> str | None:
+        """The manifest without IGM number that a Bill of Entry was noted against by its B/L
+        (``CORE-BOE-NOTE-006``): kept with the BoE, so that cancelling the manifest voids it."""
+        if not isinstance(message, BillOfEntry) or not any(
+            finding.rule == "CORE-BOE-NOTE-006" for finding in findings
+        ):
+            return None
+        manifest = noted_by_bl(message, self.run)
+        return manifest.message_id if manifest is not None else None
 
     def _cancelled_document(self, igm: ImportGeneralManifest) -> ImportGeneralManifest:
         """An IGM cancellation names its document by message id: it cancels that document's

@@ -539,6 +539,57 @@ def test_igm_008_a_cancellation_cancels_its_document_whatever_number_it_carries(
     store.close()
 
 
+def fresh_manifest(**changes: Any) -> Any:
+    """A manifest ICES has not numbered yet: Bills of Entry are noted against it by B/L."""
+    return igm(igm_number=None, igm_date=None, **changes)
+
+
+def bill_by_bl(quantity: int, message_id: str = "BE-1", bl_number: str = "MAEU123456") -> Any:
+    return bill(
+        quantity,
+        message_id=message_id,
+        manifest={"igm_number": "7654321", "bl_number": bl_number},
+    )
+
+
+def test_igm_008_cancelling_a_fresh_manifest_voids_the_bills_noted_by_bl(url: str) -> None:
+    """A Bill of Entry noted by its B/L against a manifest without IGM number
+    (CORE-BOE-NOTE-006) is void when that manifest is cancelled, committed or not."""
+    run = engine([authorisation()])
+    run.validate_message(fresh_manifest())
+    noted = run.validate_message(bill_by_bl(30))
+    assert rules_of(noted, "CORE-BOE-NOTE") == {"CORE-BOE-NOTE-006": "info"}
+    other = run.validate_message(bill_by_bl(20, message_id="BE-2", bl_number="OTHER"))
+    assert rules_of(other, "CORE-BOE-NOTE") == {"CORE-BOE-NOTE-002": "query"}
+    cancelled = run.validate_message(fresh_manifest(function="cancellation", lines=[]))
+    assert rules_of(cancelled)["CORE-IGM-008"] == "warn" and credited(cancelled) == 30
+    assert "BE-1" in cancelled.findings[0].message and "BE-2" not in cancelled.findings[0].message
+    assert run.run.debited("TESTAUTH", "AUTH-1")[0] == 20
+    # committed by one run, cancelled by the next
+    store, committing = committed_run(url)
+    committing.validate_message(fresh_manifest())
+    assert debited(committing.validate_message(bill_by_bl(30))) == 30
+    store.close()
+    store, later = committed_run(url)
+    cancelled = later.validate_message(fresh_manifest(function="cancellation", lines=[]))
+    assert rules_of(cancelled)["CORE-IGM-008"] == "warn" and credited(cancelled) == 30
+    assert store.debited("TESTAUTH", "AUTH-1")[0] == 0
+    voided = store.document("BE-1")
+    assert voided is not None and voided.cancelled
+    store.close()
+
+
+def test_igm_008_a_bill_amended_off_the_fresh_manifest_is_not_voided_with_it() -> None:
+    run = engine([authorisation()])
+    run.validate_message(fresh_manifest())
+    run.validate_message(bill_by_bl(30))
+    moved = bill(30, "amendment", manifest={"igm_number": "7654321", "bl_number": "OTHER"})
+    assert rules_of(run.validate_message(moved), "CORE-BOE-NOTE") == {"CORE-BOE-NOTE-002": "query"}
+    cancelled = run.validate_message(fresh_manifest(function="cancellation", lines=[]))
+    assert "CORE-IGM-008" in rules_of(cancelled) and credited(cancelled) == 0
+    assert run.run.debited("TESTAUTH", "AUTH-1")[0] == 30
+
+
 def test_an_igm_renumbered_by_its_amendment_is_not_found_under_its_old_number(url: str) -> None:
     run = engine([authorisation()])
     run.validate_message(igm())
@@ -591,6 +642,19 @@ def test_igm_006_late_amendment_of_a_noted_line_goes_to_manifest_clearance() -> 
             function="amendment",
             filed_at=at("2026-05-11T09:00"),
             lines=[{**changed_line[0], "packages": 5}],
+        )
+    )
+    assert rules_of(late)["CORE-IGM-006"] == "info"
+
+
+def test_igm_006_counts_a_bill_noted_by_bl_against_the_fresh_manifest() -> None:
+    run = engine([authorisation()])
+    run.validate_message(fresh_manifest())
+    run.validate_message(bill_by_bl(3))
+    line = {"line": 10, "subline": 0, "bl_number": "MAEU123456", "consignee_iec": "AAPFU0939F"}
+    late = run.validate_message(
+        fresh_manifest(
+            function="amendment", filed_at=at("2026-05-11T09:00"), lines=[{**line, "packages": 5}]
         )
     )
     assert rules_of(late)["CORE-IGM-006"] == "info"

@@ -108,14 +108,22 @@ def check_lifecycle(
     before_igm = previous if isinstance(previous, ImportGeneralManifest) else None
     if message.function == Function.AMENDMENT:
         return _igm_amendment(message, before_igm, on, run)
-    return _igm_cancellation(message, run, voided)
+    return _igm_cancellation(message, before_igm, run, voided)
 
 
 def _igm_cancellation(
-    igm: ImportGeneralManifest, run: RunState, voided: tuple[str, ...] | None = None
+    igm: ImportGeneralManifest,
+    before: ImportGeneralManifest | None,
+    run: RunState,
+    voided: tuple[str, ...] | None = None,
 ) -> list[Finding | Fee]:
-    """``voided``: what a re-submitted cancellation voided when it was accepted."""
-    noted = list(voided) if voided is not None else [b.message_id for b in run.noted_documents(igm)]
+    """``before``: the manifest as it stood; ``voided``: what a re-submitted cancellation voided
+    when it was accepted."""
+    noted = (
+        list(voided)
+        if voided is not None
+        else [b.message_id for b in run.noted_documents(igm, before)]
+    )
     void = (
         f"the Bills of Entry noted against it are void and their debits credited back: "
         f"{', '.join(noted)}"
@@ -284,7 +292,7 @@ def _late_change_of_noted_lines(
         if line.bl_number
     }
     hits = []
-    for boe in run.noted_documents(before):
+    for boe in run.noted_documents(before, before):
         reference = boe.manifest
         assert reference is not None
         noted_line = (

@@ -123,6 +123,14 @@ class RunJournal(TemporaryStore):
         """Message ids of the Bills of Entry noted against this IGM number (repeats possible)."""
         return self._ids_of(("noted", "", igm_number))
 
+    def add_noted_by_bl(self, manifest_id: str, message_id: str) -> None:
+        self._add_id(("noted", "manifest", manifest_id), message_id)
+
+    def noted_by_bl(self, manifest_id: str) -> list[str]:
+        """Message ids of the Bills of Entry noted by their B/L against this manifest (message
+        id) while it had no IGM number (repeats possible)."""
+        return self._ids_of(("noted", "manifest", manifest_id))
+
     def add_numbered(self, be_number: str, message_id: str) -> None:
         self._add_id(("numbered", "", be_number), message_id)
 

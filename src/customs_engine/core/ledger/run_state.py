@@ -278,6 +278,8 @@ class ClaimResult:
     conflict: tuple[str, str] | None = None
     #: an IGM cancellation: the Bills of Entry noted against it, now void (credited back)
     voided: list[str] = field(default_factory=list)
+    #: a Bill of Entry noted by its B/L against a manifest without IGM number: its message id
+    noted_manifest: str | None = None
 
 
 @dataclass(frozen=True)
@@ -306,6 +308,8 @@ class Submission:
     aliases: tuple[str, ...] = ()
     #: an IGM cancellation: (igm number, port) whose noted Bills of Entry it voids
     voids: tuple[str, str] | None = None
+    #: a Bill of Entry noted by its B/L against a manifest without IGM number: its message id
+    noted_manifest: str | None = None
 
 
 @dataclass
@@ -358,6 +362,10 @@ class LedgerStore(Protocol):
     def noted_against(self, igm_number: str) -> Sequence[str]:
         """Message ids of committed Bills of Entry whose latest version is noted against this
         IGM number (live or not)."""
+
+    def noted_by_bl(self, manifest_id: str) -> Sequence[str]:
+        """Message ids of committed Bills of Entry noted by their B/L against this manifest
+        (message id) while it had no IGM number (live or not)."""
 
     def commit(self, submission: Submission) -> CommitOutcome:
         """Persist a submission atomically, re-checking debited balances under row locks."""
@@ -520,19 +528,32 @@ class RunState:
             return None
         return current
 
-    def noted_documents(self, manifest: ImportGeneralManifest) -> list[BillOfEntry]:
+    def noted_documents(
+        self, manifest: ImportGeneralManifest, document: ImportGeneralManifest | None = None
+    ) -> list[BillOfEntry]:
         """The live Bills of Entry (accepted earlier in the run or committed) noted against this
-        IGM: its number, at its port (what an IGM cancellation voids)."""
-        if not manifest.igm_number:
-            return []
-        candidates = set(self._journal.noted(manifest.igm_number))
-        if self.store is not None:
-            candidates.update(self.store.noted_against(manifest.igm_number))
+        IGM: its number, at its port, and — when ``document`` (the manifest as it stands) is
+        given — those noted by their B/L against it while it had no IGM number
+        (CORE-BOE-NOTE-006). What an IGM cancellation voids."""
+        candidates: set[str] = set()
+        if manifest.igm_number:
+            candidates.update(self._journal.noted(manifest.igm_number))
+            if self.store is not None:
+                candidates.update(self.store.noted_against(manifest.igm_number))
+        by_bl: set[str] = set()
+        if document is not None:
+            by_bl.update(self._journal.noted_by_bl(document.message_id))
+            if self.store is not None:
+                by_bl.update(self.store.noted_by_bl(document.message_id))
         found = []
-        for message_id in sorted(candidates):
+        for message_id in sorted(candidates | by_bl):
             version = self.document(message_id)
             boe = version.model() if version is not None and not version.cancelled else None
-            if isinstance(boe, BillOfEntry) and notes(boe, manifest):
+            if not isinstance(boe, BillOfEntry):
+                continue
+            if (manifest.igm_number and notes(boe, manifest)) or (
+                document is not None and message_id in by_bl and notes_by_bl(boe, document)
+            ):
                 found.append(boe)
         return found
 
@@ -603,6 +624,7 @@ class RunState:
         *,
         filed: bool = True,
         message: BillOfEntry | ImportGeneralManifest | None = None,
+        noted_manifest: str | None = None,
     ) -> ClaimResult:
         """Check each claim against the balance, in claim order; debit them if the message is filed.
 
@@ -614,7 +636,8 @@ class RunState:
         An amendment or a cancellation of a known document first releases what the document holds
         (its claims are checked with that credited back); when filed, reversal entries credit it
         back. Without ``--commit`` the run keeps the new version and its entries; with it,
-        :meth:`commit` hands them to the store.
+        :meth:`commit` hands them to the store. ``noted_manifest`` names the manifest without IGM
+        number that a Bill of Entry was noted against by its B/L (cancelling it voids the BoE).
         """
         replay = self._replayed(key, message)
         if replay is not None:
@@ -623,7 +646,11 @@ class RunState:
         claims = self._claims_of(claims, message)
         replaced = self.replaces(message) if message is not None else None
         released = self.holdings(replaced.message_id) if replaced is not None else {}
-        result = ClaimResult(replaces=replaced is not None, credits=reversals(released))
+        result = ClaimResult(
+            replaces=replaced is not None,
+            credits=reversals(released),
+            noted_manifest=noted_manifest,
+        )
         void_holdings = self._void_noted(message, replaced, result)
         freed = _by_licence(released)
         standing = self._check_claims(claims, registry, freed, result)
@@ -714,8 +741,9 @@ class RunState:
             return {}
         void_holdings: dict[str, Holdings] = {}
         live = replaced.model()  # the document cancelled, whatever number the message carries
-        cancelled = live if isinstance(live, ImportGeneralManifest) and live.igm_number else message
-        for noted in self.noted_documents(cancelled):
+        document = live if isinstance(live, ImportGeneralManifest) else None
+        cancelled = document if document is not None and document.igm_number else message
+        for noted in self.noted_documents(cancelled, document):
             void_holdings[noted.message_id] = self.holdings(noted.message_id)
             result.credits += reversals(void_holdings[noted.message_id])
         result.voided = sorted(void_holdings)
@@ -831,6 +859,8 @@ class RunState:
                 self._revised.add(message_id)
         if isinstance(message, BillOfEntry) and message.manifest and message.manifest.igm_number:
             self._journal.add_noted(message.manifest.igm_number, message.message_id)
+        if isinstance(message, BillOfEntry) and result.noted_manifest:
+            self._journal.add_noted_by_bl(result.noted_manifest, message.message_id)
         if isinstance(message, BillOfEntry) and message.number:
             self._journal.add_numbered(message.number, message.message_id)
         if message is not None:
@@ -891,6 +921,7 @@ class RunState:
                 body=message.model_dump_json(),
                 igm_number=igm_number,
                 document_number=boe.number if boe is not None else None,
+                noted_manifest=result.noted_manifest if result is not None else None,
                 run_id=self.run_id,
                 aliases=(legacy_message_key(message),),
                 voids=(
@@ -1021,6 +1052,18 @@ def notes(boe: BillOfEntry, manifest: ImportGeneralManifest) -> bool:
         reference is not None
         and reference.igm_number == manifest.igm_number
         and boe.port_code == manifest.port_code
+    )
+
+
+def notes_by_bl(boe: BillOfEntry, manifest: ImportGeneralManifest) -> bool:
+    """Whether a Bill of Entry's B/L is on this manifest, at its port (how a Bill of Entry is
+    noted against a manifest that has no IGM number yet, CORE-BOE-NOTE-006)."""
+    reference = boe.manifest
+    wanted = (reference.bl_number or "").strip().upper() if reference is not None else ""
+    return (
+        bool(wanted)
+        and boe.port_code == manifest.port_code
+        and any((line.bl_number or "").strip().upper() == wanted for line in manifest.lines)
     )
 
 

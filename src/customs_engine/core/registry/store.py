@@ -25,6 +25,7 @@ from customs_engine.core.ledger.run_state import (
     Submission,
     bond_underflow,
     improper,
+    notes_by_bl,
     reversals,
     void_key,
 )
@@ -338,6 +339,13 @@ class SqlRegistry:
             return _noted_against(session, igm_number)
 
     @_ledger_call
+    def noted_by_bl(self, manifest_id: str) -> Sequence[str]:
+        """Bills of Entry noted by their B/L against this manifest (message id) while it had no
+        IGM number."""
+        with Session(self.engine) as session:
+            return _noted_by_bl(session, manifest_id)
+
+    @_ledger_call
     def commit(self, submission: Submission) -> CommitOutcome:
         """One transaction: lock the document, answer a re-submission as a replay, check that the
         message fits the document's state, credit back what it holds (amendment, cancellation),
@@ -371,7 +379,7 @@ class SqlRegistry:
                     return CommitOutcome(committed=False, conflict=("CORE-BOND-003", underflow))
                 voids: dict[str, tuple[DocumentVersion, list[Credit]]] = {}
                 if submission.voids is not None and current is not None:
-                    voids = _voidable(session, *_cancelled_manifest(current, submission.voids))
+                    voids = _voidable(session, current, submission.voids)
                 all_credits = credits + [c for _, held in voids.values() for c in held]
                 shortfalls = _recheck(session, submission.debits, all_credits)
                 if shortfalls:
@@ -447,32 +455,50 @@ def _noted_against(session: Session, igm_number: str) -> list[str]:
     )
 
 
-def _cancelled_manifest(current: DocumentVersion, named: tuple[str, str]) -> tuple[str, str]:
-    """The IGM number and port whose noted Bills of Entry a cancellation voids: the live
-    document's (a cancellation names its document by message id; its own number may be
-    missing), else what the cancellation names."""
-    live = current.model() if not current.cancelled else None
-    if isinstance(live, ImportGeneralManifest) and live.igm_number:
-        return live.igm_number, live.port_code
-    return named
+def _noted_by_bl(session: Session, manifest_id: str) -> list[str]:
+    return sorted(
+        set(
+            session.scalars(
+                select(SubmissionRow.message_id).where(
+                    SubmissionRow.noted_manifest == manifest_id,
+                    SubmissionRow.kind == "bill_of_entry",
+                )
+            )
+        )
+    )
 
 
 def _voidable(
-    session: Session, igm_number: str, port_code: str
+    session: Session, current: DocumentVersion, named: tuple[str, str]
 ) -> dict[str, tuple[DocumentVersion, list[Credit]]]:
     """The live Bills of Entry noted against an IGM being cancelled, each locked, with what
-    crediting it back writes."""
+    crediting it back writes: those quoting its number at its port (the live document's number;
+    a cancellation names its document by message id and its own number may be missing, else
+    what the cancellation names), and those noted by their B/L against it while it had no IGM
+    number."""
+    live = current.model() if not current.cancelled else None
+    document = live if isinstance(live, ImportGeneralManifest) else None
+    igm_number, port_code = (
+        (document.igm_number, document.port_code)
+        if document is not None and document.igm_number
+        else named
+    )
+    by_number = _noted_against(session, igm_number) if igm_number else []
+    by_bl = _noted_by_bl(session, current.message_id) if document is not None else []
     found = {}
-    for message_id in _noted_against(session, igm_number):
+    for message_id in sorted({*by_number, *by_bl}):
         _lock_document(session, message_id)  # sorted: IGM first, then its BoEs in order
         version = _document(session, message_id)
         boe = version.model() if version is not None and not version.cancelled else None
-        if (
-            version is not None
-            and isinstance(boe, BillOfEntry)
-            and boe.manifest is not None
+        if not isinstance(boe, BillOfEntry) or version is None:
+            continue
+        quotes = (
+            boe.manifest is not None
             and boe.manifest.igm_number == igm_number
             and boe.port_code == port_code
+        )
+        if quotes or (
+            document is not None and message_id in by_bl and notes_by_bl(boe, document)
         ):
             found[message_id] = (version, reversals(_holdings(session, message_id)))
     return found
@@ -652,6 +678,7 @@ def _write(session: Session, submission: Submission, credits: Sequence[Credit]) 
         body=submission.body,
         igm_number=submission.igm_number,
         document_number=submission.document_number,
+        noted_manifest=submission.noted_manifest,
     )
     session.add(row)
     session.flush()

@@ -90,6 +90,9 @@ class SubmissionRow(Base):
     igm_number: Mapped[str | None] = mapped_column(String(50), index=True)
     #: a Bill of Entry's BE number (an ex-bond BoE names its warehousing BoE by it)
     document_number: Mapped[str | None] = mapped_column(String(50), index=True)
+    #: a Bill of Entry noted by its B/L against a manifest that had no IGM number yet: that
+    #: manifest's message id (cancelling the manifest voids the Bill of Entry)
+    noted_manifest: Mapped[str | None] = mapped_column(String(200), index=True)
 
 
 class EntryRow(Base):
