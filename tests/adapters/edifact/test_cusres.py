@@ -219,4 +219,4 @@ def test_a_finding_text_keeps_to_99_free_text_segments() -> None:
     texts = [s.elements[3] for s in message.get_segments("FTX")]
     assert len(texts) == 99
     joined = "".join("".join(t[1:]) for t in texts)
-    assert joined == "x" * (99 * 4 * 70 - 1) + "…"
+    assert joined == "x" * (99 * 4 * 70 - 3) + "..."

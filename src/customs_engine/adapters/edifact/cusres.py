@@ -23,6 +23,7 @@ from typing import BinaryIO
 from pydifact.segments import Segment
 from pydifact.serializer import Serializer
 
+from customs_engine.adapters.edifact.charset import LATIN_1, in_latin_1
 from customs_engine.adapters.edifact.writer import CHARACTERS, FREE_TEXT_WIDTH, RECIPIENT, chunks
 from customs_engine.core.dates import IST
 from customs_engine.core.response import Fee, Finding, Response, money
@@ -35,7 +36,7 @@ ERROR_CODES = {"reject": "REJ", "hold": "HLD", "query": "QRY", "warn": "WRN", "i
 TEXT_PARTS = 4  # C108 holds five components: the rule id and four parts of text
 GROUPS = 99  # SG4 (ERP) and SG5 (TAX) repeat at most 99 times
 TEXTS = 99  # FTX repeats at most 99 times in SG4
-MORE = "…"  # ends a finding's text cut to fit its group
+MORE = "..."  # ends a finding's text cut to fit its group
 
 
 def response_date(response: Response) -> date | None:
@@ -44,8 +45,10 @@ def response_date(response: Response) -> date | None:
 
 def message_segments(response: Response, number: int) -> list[Segment]:
     """The CUSRES body (BGM … MOA) of one response."""
-    reference = response.message.reference or f"{response.message.source}#{response.message.index}"
-    document = response.document.number or reference
+    reference = in_latin_1(
+        response.message.reference or f"{response.message.source}#{response.message.index}"
+    )
+    document = in_latin_1(response.document.number or "") or reference
     segs = [Segment("BGM", "962", document[:35], RESPONSE_TYPES[response.status])]
     when = response_date(response)
     if when is not None:
@@ -75,12 +78,12 @@ def _error(finding: Finding) -> list[Segment]:
 
 
 def _texts(rule: str, message: str) -> list[Segment]:
-    parts = chunks(message, FREE_TEXT_WIDTH)
+    parts = chunks(in_latin_1(message), FREE_TEXT_WIDTH)
     if len(parts) > TEXTS * TEXT_PARTS:
         parts = parts[: TEXTS * TEXT_PARTS]
         parts[-1] = parts[-1][: FREE_TEXT_WIDTH - len(MORE)] + MORE
     return [
-        Segment("FTX", "AAO", "", "", [rule, *parts[start : start + TEXT_PARTS]])
+        Segment("FTX", "AAO", "", "", [in_latin_1(rule), *parts[start : start + TEXT_PARTS]])
         for start in range(0, len(parts), TEXT_PARTS)
     ]
 
@@ -123,7 +126,9 @@ class CusresWriter:
 
     def _emit(self, segs: list[Segment]) -> None:
         text = self.serializer.serialize(segs, with_una_header=False, break_lines=True)
-        self.stream.write(text.encode("utf-8"))
+        # every text is spelled in Latin-1 before it is cut to width (:func:`in_latin_1`); a
+        # character that slipped past would be a ``?`` here rather than a failed run
+        self.stream.write(text.encode("latin-1", "replace"))
 
     def _open(self, first: Response | None) -> None:
         dated = response_date(first) if first else None
@@ -135,7 +140,7 @@ class CusresWriter:
         seed = first.message.reference or first.message.source if first else ""
         self.reference = hashlib.sha1(seed.encode()).hexdigest()[:14].upper()
         self.stream.write((CHARACTERS.service_string_advice + "\n").encode())
-        self._emit([Segment("UNB", ["UNOC", "3"], SENDER, RECIPIENT, stamp, self.reference)])
+        self._emit([Segment("UNB", LATIN_1, SENDER, RECIPIENT, stamp, self.reference)])
 
     def write(self, response: Response) -> None:
         if self.count == 0:

@@ -196,14 +196,33 @@ def position_of(text: str, offset: int) -> tuple[int, int]:
     return Lines(text).position(offset)
 
 
+#: the ISO 8859 part each UNB syntax identifier (S001, ISO 9735 code list 0001) declares
+_DECLARED_PARTS = {
+    b"UNOC": "iso8859-1",
+    b"UNOD": "iso8859-2",
+    b"UNOE": "iso8859-5",
+    b"UNOF": "iso8859-7",
+    b"UNOG": "iso8859-3",
+    b"UNOH": "iso8859-4",
+    b"UNOI": "iso8859-6",
+    b"UNOJ": "iso8859-8",
+    b"UNOK": "iso8859-9",
+}
+_SYNTAX_IDENTIFIER = re.compile(rb"UNB.(UNO[A-Z])")
+
+
 def decode(data: bytes) -> str:
-    """Bytes → text: UTF-8 (BOM dropped) when it decodes, else ISO 8859-1 like pydifact."""
+    """Bytes → text: UTF-8 (BOM dropped) when it decodes — what most files are, whatever their
+    UNB declares — else the ISO 8859 part the UNB's syntax identifier names (UNOD Latin-2, UNOE
+    Cyrillic …), else ISO 8859-1 like pydifact."""
     try:
         if data.startswith(BOM_BYTES):  # decoded without it: no second copy of a large text
             return codecs.utf_8_decode(memoryview(data)[len(BOM_BYTES) :], "strict", True)[0]
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        return data.decode("iso8859-1")
+        declared = _SYNTAX_IDENTIFIER.search(data, 0, 1024)
+        part = _DECLARED_PARTS.get(declared.group(1), "iso8859-1") if declared else "iso8859-1"
+        return data.decode(part, "replace")
 
 
 class _Splitter:

@@ -25,6 +25,7 @@ from pydifact.control import Characters
 from pydifact.segments import Segment
 from pydifact.serializer import Serializer
 
+from customs_engine.adapters.edifact.charset import LATIN_1, encoded
 from customs_engine.adapters.edifact.references import message_reference
 from customs_engine.adapters.edifact.structure import check_lengths, validate
 from customs_engine.core.dates import IST
@@ -441,12 +442,16 @@ def interchange(
         stamp = [when.strftime("%y%m%d"), when.strftime("%H%M")]
     else:
         stamp = [when.strftime("%y%m%d"), "0000"]
-    segs = [Segment("UNB", ["UNOC", "3"], SENDER, RECIPIENT, stamp, reference)]
+    segs = [Segment("UNB", LATIN_1, SENDER, RECIPIENT, stamp, reference)]
     for ref, identifier, body in messages:
         segs += _enveloped(ref, identifier, body)
     segs.append(Segment("UNZ", str(len(messages)), reference))
-    text = Serializer(CHARACTERS).serialize(segs, with_una_header=True, break_lines=True)
-    return text.encode("utf-8")
+    serializer = Serializer(CHARACTERS)
+    syntax, data = encoded(serializer.serialize(segs, with_una_header=True, break_lines=True))
+    if syntax != LATIN_1:  # text beyond Latin-1: declared as UTF-8, which it is written in
+        segs[0] = Segment("UNB", syntax, SENDER, RECIPIENT, stamp, reference)
+        data = serializer.serialize(segs, with_una_header=True, break_lines=True).encode()
+    return data
 
 
 def _enveloped(ref: str, identifier: list[str], body: list[Segment]) -> list[Segment]:

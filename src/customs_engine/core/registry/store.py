@@ -497,9 +497,7 @@ def _voidable(
             and boe.manifest.igm_number == igm_number
             and boe.port_code == port_code
         )
-        if quotes or (
-            document is not None and message_id in by_bl and notes_by_bl(boe, document)
-        ):
+        if quotes or (document is not None and message_id in by_bl and notes_by_bl(boe, document)):
             found[message_id] = (version, reversals(_holdings(session, message_id)))
     return found
 
