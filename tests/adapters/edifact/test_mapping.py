@@ -178,6 +178,15 @@ def test_element_longer_than_the_directory_allows_is_reported() -> None:
     assert not any("data element" in m for m in messages(quiet))
 
 
+def test_a_structure_or_length_fault_in_an_item_names_the_item() -> None:
+    parsed = only(interchange(cusdec_segments(MEA="MEA+AAE++NOS:-123456789012345678.5")))
+    (found,) = [f for f in parsed.findings if "data element 6314" in f.message]
+    assert found.item == 1
+    header = only(interchange(cusdec_segments(LOC22="LOC+22+" + "X" * 26)))
+    (found,) = [f for f in header.findings if "data element 3225" in f.message]
+    assert found.item is None
+
+
 def test_numeric_length_counts_digits_only() -> None:
     parsed = only(interchange(cusdec_segments(MEA="MEA+AAE++NOS:-123456789012345678.5")))
     assert any("data element 6314 has 19 digits, at most 18" in m for m in messages(parsed))

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Iterator
+
+from pydifact.segments import Segment
 
 from customs_engine.adapters.edifact.cuscar import CuscarReader
 from customs_engine.adapters.edifact.cusdec import CusdecReader
+from customs_engine.adapters.edifact.elements import text_of
 from customs_engine.adapters.edifact.envelope import (
     Envelope,
     RawMessage,
@@ -27,7 +31,7 @@ from customs_engine.adapters.edifact.tokenizer import (
     paused_gc,
     tokenize,
 )
-from customs_engine.core.formats import ParsedMessage, unparsable
+from customs_engine.core.formats import ParsedMessage, SyntaxKind, unparsable
 from customs_engine.core.response import Finding, MessageType
 
 FORMAT = "edifact"
@@ -131,13 +135,18 @@ def _message(raw: RawMessage, index: int) -> ParsedMessage:
         )
     tree, reader_class, kind = mig
     findings = list(raw.findings)
-    findings += [
-        raw.finding(p.index, p.text, kind="structure") for p in validate(raw.segments, tree)
+    problems: list[tuple[int, str, SyntaxKind]] = [
+        (p.index, p.text, "structure") for p in validate(raw.segments, tree)
     ]
-    findings += [
-        raw.finding(p.index, p.text, kind=p.kind)
-        for p in check_lengths(raw.segments, tree.rpartition("_")[2])
+    problems += [
+        (p.index, p.text, p.kind) for p in check_lengths(raw.segments, tree.rpartition("_")[2])
     ]
+    if problems:
+        item_of = _items(raw.segments, ITEM_TAGS[kind])
+        findings += [
+            raw.finding(index, text, kind=fault, item=item_of(index))
+            for index, text, fault in problems
+        ]
     findings += _controls(raw)
     reader = reader_class(raw)
     message = reader.read()
@@ -150,6 +159,29 @@ def _message(raw: RawMessage, index: int) -> ParsedMessage:
         message=message,
         findings=_once(findings),
     )
+
+
+#: the segment that starts a goods item (CUSDEC) or a manifest line (CUSCAR), its number first
+ITEM_TAGS: dict[MessageType, str] = {"bill_of_entry": "CST", "manifest": "CNI"}
+
+
+def _items(segments: list[Segment], tag: str) -> Callable[[int], int | None]:
+    """Segment index → the number of the item (or manifest line) it belongs to: from its
+    ``CST``/``CNI`` to the next one, or to the summary section (``UNS``); ``None`` for the
+    header, the summary and an item whose number does not read."""
+    starts: list[tuple[int, int | None]] = []
+    for index, seg in enumerate(segments):
+        if seg.tag == tag:
+            number = text_of(seg, 0)
+            starts.append((index, int(number) if number.isdecimal() else None))
+        elif seg.tag == "UNS" and starts:
+            starts.append((index, None))
+
+    def item_of(index: int) -> int | None:
+        at = bisect_right(starts, index, key=lambda start: start[0]) - 1
+        return starts[at][1] if at >= 0 else None
+
+    return item_of
 
 
 def _controls(raw: RawMessage) -> list[Finding]:
