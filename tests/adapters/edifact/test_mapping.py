@@ -187,6 +187,19 @@ def test_a_structure_or_length_fault_in_an_item_names_the_item() -> None:
     assert found.item is None
 
 
+def test_a_mistyped_certificate_is_one_finding_not_three() -> None:
+    parsed = only(interchange(cusdec_segments(DOCPSIC="DOC+ZZZ:::PSICX+PSIC-9")))
+    assert [f.message.rsplit(": ", 1)[-1] for f in parsed.findings] == [
+        "certificate type 'PSICX' is not one of PSIC, CONTRACT, SUPPLIER_DECLARATION, "
+        "DEFENCE_SUPPLY"
+    ]
+    missing = only(interchange(cusdec_segments(DOCPSIC="DOC+ZZZ:::CONTRACT+C-1")))
+    assert {f.message.rsplit(": ", 1)[-1] for f in missing.findings} == {
+        "attribute PNOR needs a PSIC certificate (DOC+ZZZ)",
+        "MEA BGR/MXR radiation levels need a PSIC certificate (DOC+ZZZ)",
+    }
+
+
 def test_numeric_length_counts_digits_only() -> None:
     parsed = only(interchange(cusdec_segments(MEA="MEA+AAE++NOS:-123456789012345678.5")))
     assert any("data element 6314 has 19 digits, at most 18" in m for m in messages(parsed))

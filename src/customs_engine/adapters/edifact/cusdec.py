@@ -392,24 +392,27 @@ class CusdecReader(MessageReader):
         if item is None:
             return
         certificates = item["certificates"]
+        # a certificate whose type did not read (already reported) may be the one wanted: no
+        # second finding that it is missing
+        untyped = any(c["type"] is None for c in certificates)
         for name, field, flag in self.flags:
             kind = ITEM_FLAGS[name][0]
             holder = next((c for c in certificates if c["type"] == kind), None)
-            if holder is None:
+            if holder is not None:
+                holder.setdefault(field, flag)
+            elif not untyped:
                 self.problem(
                     f"attribute {name} needs a {kind.value} certificate (DOC+ZZZ)",
                     item=item.get("number"),
                 )
-            else:
-                holder.setdefault(field, flag)
         if self.radiation:
             psic = next((c for c in certificates if c["type"] == CertificateType.PSIC), None)
-            if psic is None:
+            if psic is None and not untyped:
                 self.problem(
                     "MEA BGR/MXR radiation levels need a PSIC certificate (DOC+ZZZ)",
                     item=item.get("number"),
                 )
-            else:
+            elif psic is not None:
                 psic.update(self.radiation)
         for field in ("product_category", "purpose", "scrap_form", "self_certified"):
             if field in item and item[field] is None:
