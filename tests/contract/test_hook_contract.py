@@ -269,7 +269,10 @@ def test_hook_customs_check_bill_of_entry() -> None:
     assert_finding(response, "PROBE-CHK-001", item=2)
     crash = assert_finding(response, "CORE-PLUGIN-001", message_contains="'probe1'")
     assert "customs_check_bill_of_entry: KeyError" in crash.message
-    assert_finding(response, "CORE-PLUGIN-001", message_contains="NOPE-001 is not declared")
+    undeclared = assert_finding(
+        response, "CORE-PLUGIN-001", message_contains="NOPE-001, which no plugin declares"
+    )
+    assert "'probe2' failed in customs_check_bill_of_entry" in undeclared.message
     assert response.status == "rejected"
     assert seen[0][1].as_of == date(2026, 1, 1)
     engine.validate_message(manifest())
@@ -287,25 +290,92 @@ def test_hook_customs_check_manifest() -> None:
     assert_no_finding(engine.validate_message(bill_of_entry()), "PROBE-CHK-001")
 
 
-def test_hook_customs_fees() -> None:
-    class Fees:
-        @hookimpl
-        def customs_fees(self, boe: BillOfEntry) -> list[Fee]:
-            return [
-                Fee(
-                    rule=RULE.id,
-                    scheme="probe",
-                    kind="registration_fee",
-                    amount=Decimal("500"),
-                    item=1,
-                    basis="flat",
-                )
-            ]
+class Fees:
+    """Declares its own fee rule and charges it (or, with ``rule``, names another one)."""
 
-    response = engine_with(Probe(), Fees(), Fees()).validate_message(bill_of_entry())
+    def __init__(self, own: str, rule: str | None = None, **fee: Any) -> None:
+        self.own = RULE.model_copy(update={"id": own})
+        self.fee = {
+            "rule": rule or own,
+            "scheme": "probe",
+            "kind": "registration_fee",
+            "amount": Decimal("500"),
+            "item": 1,
+            "basis": "flat",
+            **fee,
+        }
+
+    @hookimpl
+    def customs_rules(self) -> list[Rule]:
+        return [self.own]
+
+    @hookimpl
+    def customs_fees(self, boe: BillOfEntry) -> list[Fee]:
+        return [Fee(**self.fee)]
+
+
+def test_hook_customs_fees() -> None:
+    response = engine_with(Fees("PROBE-FEE-001"), Fees("PROBE-FEE-002")).validate_message(
+        bill_of_entry()
+    )
     assert len(response.fees) == 2  # collected from both plugins
     assert response.to_json_dict()["fees"][0]["amount"] == "500.00"
     assert response.status == "accepted"  # fees are not findings
+
+
+@pytest.mark.parametrize(
+    ("plugin", "problem"),
+    [
+        (Fees("PROBE-FEE-002", rule="PROBE-FEE-001"), "PROBE-FEE-001, which plugin 'probe0'"),
+        (Fees("PROBE-FEE-002", scheme="core"), "says scheme 'core'; the rule's scheme is"),
+        (Fees("PROBE-FEE-002", amount=Decimal("-5")), "fee of rule PROBE-FEE-002 is negative"),
+    ],
+    ids=["another-plugins-rule", "another-scheme", "negative"],
+)
+def test_a_fee_must_be_the_plugins_own_and_not_negative(plugin: Fees, problem: str) -> None:
+    response = engine_with(Fees("PROBE-FEE-001"), plugin).validate_message(bill_of_entry())
+    failure = assert_finding(response, "CORE-PLUGIN-001", message_contains=problem)
+    assert "plugin 'probe1' failed in customs_fees" in failure.message
+    assert [fee.rule for fee in response.fees] == ["PROBE-FEE-001"]  # the bad one is not charged
+    assert response.status == "rejected"
+
+
+@pytest.mark.parametrize(
+    ("finding", "problem"),
+    [
+        ({"rule": "PROBE-CHK-001"}, "PROBE-CHK-001, which plugin 'probe0' declares"),
+        ({"scheme": "core"}, "says scheme 'core'"),
+        ({"reference": " "}, "has no message or no legal reference"),
+        ({"outcome": "hold"}, "not declared with the outcome 'hold'"),
+    ],
+    ids=["another-plugins-rule", "another-scheme", "no-reference", "undeclared-outcome"],
+)
+def test_a_finding_must_name_the_plugins_own_rule_as_declared(
+    finding: dict[str, Any], problem: str
+) -> None:
+    own = RULE.model_copy(update={"id": "PROBE-CHK-002"})
+
+    class Spoofer:
+        @hookimpl
+        def customs_rules(self) -> list[Rule]:
+            return [own]
+
+        @hookimpl
+        def customs_check_bill_of_entry(self, boe: BillOfEntry) -> list[Finding]:
+            fields = {
+                "rule": own.id,
+                "scheme": "probe",
+                "outcome": "query",
+                "message": "m",
+                "reference": "r",
+                **finding,
+            }
+            return [Finding(**fields)]
+
+    response = engine_with(Probe(), Spoofer()).validate_message(bill_of_entry())
+    failure = assert_finding(response, "CORE-PLUGIN-001", message_contains=problem)
+    assert "plugin 'probe1' failed in customs_check_bill_of_entry" in failure.message
+    assert_no_finding(response, finding.get("rule", own.id))
 
 
 def test_hook_customs_authorisations() -> None:

@@ -7,8 +7,12 @@ the other plugins' answers are kept.
 
 from __future__ import annotations
 
+import pickle
+from collections.abc import Iterator
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -282,6 +286,10 @@ FINDING = Finding(rule="CORE-PLUGIN-001", scheme="core", outcome="info", message
         ("customs_authorisations", [FINDING]),
         ("customs_routing", "5E"),
         ("customs_rate_date", "2026-03-09"),
+        ("customs_rate_date", datetime(2026, 3, 9, 10, 0)),  # a date has no time of day
+        ("customs_check_bill_of_entry", [None]),
+        ("customs_fees", [None]),
+        ("customs_authorisations", [None]),
     ],
 )
 def test_a_hook_that_raises_or_answers_out_of_contract_fails_the_message_closed(
@@ -306,3 +314,119 @@ def test_a_hook_answering_within_contract_is_quiet() -> None:
         assert "CORE-PLUGIN-001" not in {
             f.rule for f in engine.validate_message(bill_of_entry()).findings
         }
+
+
+# -- a plugin that changes what it is given --------------------------------------------------
+
+
+class Changes:
+    """Changes the message it is given to check (``how``), from a check hook or in sequence."""
+
+    def __init__(self, how: str, hook: str = "customs_check_bill_of_entry") -> None:
+        self.how, self.hook = how, hook
+
+    @hookimpl(tryfirst=True)
+    def customs_check_bill_of_entry(self, boe: BillOfEntry) -> list[Finding]:
+        if self.hook == "customs_check_bill_of_entry":
+            self._change(boe)
+        return []
+
+    @hookimpl
+    def customs_check_in_sequence(self, message: Any) -> list[Finding]:
+        if self.hook == "customs_check_in_sequence":
+            self._change(message)
+        return []
+
+    def _change(self, boe: BillOfEntry) -> None:
+        if self.how == "items":
+            boe.items.clear()
+        elif self.how == "hs_code":
+            boe.items[0].hs_code = "01011010"
+        else:
+            boe.message_id = "HACKED"
+
+
+@pytest.mark.parametrize("hook", ["customs_check_bill_of_entry", "customs_check_in_sequence"])
+@pytest.mark.parametrize("how", ["items", "hs_code", "message_id"])
+def test_a_plugin_that_changes_the_message_fails_it_closed(how: str, hook: str) -> None:
+    """A laptop line without licence is rejected by IMS; a plugin emptying the items (or making
+    the line a horse) must not turn that into "accepted"."""
+    engine = make_engine(extra=[("changes", Changes(how, hook))])
+    laptop = bill_of_entry(item(hs_code="84713010", product_category="LAPTOP"), message_id="BE-7")
+    response = engine.validate_message(laptop)
+    failure = assert_finding(response, "CORE-PLUGIN-001", outcome="reject")
+    assert "a plugin changed the message" in failure.message
+    assert response.status == "rejected"
+    assert response.message.reference == "BE-7"  # answered as it came
+    assert engine.run.document("BE-7") is None  # not filed
+
+
+def test_a_plugin_that_only_reads_the_message_is_quiet() -> None:
+    engine = make_engine(extra=[("reads", Changes("none", hook="nowhere"))])
+    response = engine.validate_message(bill_of_entry())
+    assert "CORE-PLUGIN-001" not in {f.rule for f in response.findings}
+
+
+class Reconfigures:
+    """Writes into the run's --config table while checking one message."""
+
+    @hookimpl
+    def customs_check_bill_of_entry(self, boe: BillOfEntry, ctx: Any) -> list[Finding]:
+        ctx.config["sims"]["quantity_tolerance_pct"] = 50
+        return []
+
+
+def test_the_run_settings_cannot_be_changed_by_a_check() -> None:
+    engine = make_engine(
+        extra=[("reconfigures", Reconfigures())],
+        config={"sims": {"quantity_tolerance_pct": 5, "hs_prefixes": ["7208"]}},
+    )
+    response = engine.validate_message(bill_of_entry())
+    failure = assert_finding(response, "CORE-PLUGIN-001", message_contains="'reconfigures'")
+    assert "read-only" in failure.message
+    assert engine.ctx.settings("sims") == {"quantity_tolerance_pct": 5, "hs_prefixes": ("7208",)}
+    # still a mapping for every reader, and picklable for worker processes
+    assert pickle.loads(pickle.dumps(engine.ctx)).settings("sims")["quantity_tolerance_pct"] == 5
+
+
+class Formats:
+    """A wire format whose detection or reading answers out of contract."""
+
+    def __init__(self, detected: object = "odd", read: object = ()) -> None:
+        self.detected, self.read = detected, read
+
+    @hookimpl
+    def customs_wire_formats(self) -> list[WireFormat]:
+        def read(data: bytes, source: str, config: object) -> Any:
+            return self.read
+
+        return [WireFormat(name="odd", title="odd", detect=lambda h, n: h == b"ODD", read=read)]
+
+    @hookimpl
+    def customs_detect_format(self, head: bytes) -> object:
+        return self.detected if head == b"LEGACY" else None
+
+
+def _messages_then_junk() -> Iterator[object]:
+    yield from ()
+    yield "junk"
+
+
+@pytest.mark.parametrize(
+    ("formats", "data", "problem"),
+    [
+        (Formats(detected=5), b"LEGACY", "returned int 5, not a format name"),
+        (Formats(read="x"), b"ODD", "returned str 'x', not a list of ParsedMessage"),
+        (Formats(read=[object()]), b"ODD", "not a ParsedMessage"),
+        (Formats(read=_messages_then_junk()), b"ODD", "gave str 'junk', not a ParsedMessage"),
+    ],
+    ids=["detect-int", "read-str", "read-object", "iterator-junk"],
+)
+def test_a_format_answering_out_of_contract_fails_the_file_closed(
+    formats: Formats, data: bytes, problem: str
+) -> None:
+    engine = make_engine(only=["core"], extra=[("formats", formats)])
+    (response,) = engine.validate_bytes(data, "f.odd")
+    failure = assert_finding(response, "CORE-PLUGIN-001", message_contains=problem)
+    assert "'formats'" in failure.message
+    assert response.status == "rejected"

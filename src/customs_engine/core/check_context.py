@@ -31,6 +31,11 @@ class CheckContext:
     #: schemes (upper case licence scheme names, e.g. "IMS") some loaded plugin handles
     handled_schemes: frozenset[str] = frozenset()
 
+    def __post_init__(self) -> None:
+        # shared by every message of the run (and every worker): no check may change it for
+        # the next message
+        object.__setattr__(self, "config", _read_only(self.config))
+
     def reference_date(self, message: BillOfEntry | ImportGeneralManifest) -> date:
         """The date a rule's version is chosen by: ``--as-of``, else the message's own date."""
         if self.as_of is not None:
@@ -45,6 +50,28 @@ class CheckContext:
     def settings(self, plugin: str) -> Mapping[str, Any]:
         """The ``--config`` table of one plugin (empty when none was given)."""
         return self.config.get(plugin, {})
+
+
+class ReadOnlyTable(dict[str, Any]):
+    """A ``--config`` table that cannot be changed (a dict, so it reads and pickles as one)."""
+
+    def _refused(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError("the run's --config settings are read-only")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _refused  # type: ignore[assignment]
+    __ior__ = _refused  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return ReadOnlyTable, (dict(self),)
+
+
+def _read_only(value: Any) -> Any:
+    """``value`` with every table read-only and every array a tuple."""
+    if isinstance(value, Mapping):
+        return ReadOnlyTable({key: _read_only(item) for key, item in value.items()})
+    if isinstance(value, list | tuple):
+        return tuple(_read_only(item) for item in value)
+    return value
 
 
 T = TypeVar("T")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import traceback
 from collections.abc import Iterable, Iterator
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -72,8 +72,10 @@ class Assessment(BaseModel):
     #: the message the checks saw, when it differs from the parsed one (valued, see valuation.py)
     message: BillOfEntry | ImportGeneralManifest | None = None
     #: the submission key of the parsed message (``ledger.message_key``), computed here, off the
-    #: in-order path
+    #: in-order path, before any plugin saw the message
     key: str | None = None
+    #: the message as the plugins were given it (its JSON): a plugin must not change it
+    given: bytes | None = None
 
 
 class Engine:
@@ -107,7 +109,14 @@ class Engine:
     def _detect(self, data: bytes, source: str) -> tuple[str | None, list[Finding]]:
         """The detected format and the failures of plugins that raised while detecting."""
         answer = self.host.detect_format(data[:HEAD_SIZE], source)
-        return answer.result, self._failures(answer.failures)
+        failures = self._failures(answer.failures)
+        if answer.result is None or isinstance(answer.result, str):
+            return answer.result, failures
+        wrong = TypeError(f"returned {_shown(answer.result)}, not a format name")
+        return None, [
+            *failures,
+            self._plugin_failure("customs_detect_format", wrong, answer.plugin or "?"),
+        ]
 
     def is_manifest(self, head: bytes, name: str) -> bool:
         """Whether a file starting with ``head`` holds a manifest (for the reading order)."""
@@ -159,18 +168,28 @@ class Engine:
     def _iterated(
         self, fmt: str, answer: FirstResult, failures: list[Finding]
     ) -> Iterator[ParsedMessage]:
-        """A format plugin's messages (a list, or an iterator); a failure while iterating ends
-        them with an ``unknown`` message that names it."""
+        """A format plugin's messages (a list, or an iterator); a failure while iterating, or
+        something that is not a message, ends them with an ``unknown`` message that names it."""
+        hook = f"{fmt}.read" if fmt in self.host.wire_formats else "customs_parse"
         count = 0
+        result = answer.result
+        wrong: Exception | None = None
+        if isinstance(result, str | bytes | BaseModel) or not isinstance(result, Iterable | None):
+            wrong = TypeError(f"returned {_shown(result)}, not a list of ParsedMessage")
+            result = None
         try:
-            for message in answer.result or ():
+            for message in result or ():
+                if not isinstance(message, ParsedMessage):
+                    wrong = TypeError(f"gave {_shown(message)}, not a ParsedMessage")
+                    break
                 yield message
                 count += 1
         except LedgerError:
             raise
         except Exception as exc:  # isolated: reported against the plugin, like a failed call
-            hook = f"{fmt}.read" if fmt in self.host.wire_formats else "customs_parse"
-            failure = self._plugin_failure(hook, exc, answer.plugin or fmt)
+            wrong = exc
+        if wrong is not None:
+            failure = self._plugin_failure(hook, wrong, answer.plugin or fmt)
             yield ParsedMessage(index=count, format=fmt, type="unknown", findings=[failure])
             return
         if count:
@@ -193,11 +212,13 @@ class Engine:
         original = message = parsed.message
         if original is None or message is None:
             return Assessment()
+        key = message_key(original)
         findings: list[Finding] = []
         fees: list[Fee] = []
         claims: list[AuthorisationClaim] = []
         routing: Routing | None = None
         valued = None
+        given: bytes | None = None
         if message.function == Function.CANCELLATION:
             pass  # a cancellation withdraws the document: nothing of it is checked or claimed
         elif isinstance(message, BillOfEntry):
@@ -205,6 +226,7 @@ class Engine:
                 message, self.ctx.registry, self.ctx.reference_date(message)
             )
             message = valued
+            given = _as_given(message)
             findings += self._collect("customs_check_bill_of_entry", boe=message, ctx=self.ctx)
             for fee in self._collect("customs_fees", boe=message, ctx=self.ctx):
                 (findings if isinstance(fee, Finding) else fees).append(fee)
@@ -213,6 +235,7 @@ class Engine:
             routing, failures = self._first(Routing, "customs_routing", boe=message, ctx=self.ctx)
             findings += failures
         else:
+            given = _as_given(message)
             findings += self._collect("customs_check_manifest", manifest=message, ctx=self.ctx)
         return Assessment(
             findings=findings,
@@ -220,7 +243,8 @@ class Engine:
             claims=claims,
             routing=routing,
             message=valued if valued is not parsed.message else None,
-            key=message_key(original),
+            key=key,
+            given=given if message.function != Function.CANCELLATION else None,
         )
 
     # -- stateful completion, in input order -------------------------------------------------------
@@ -251,9 +275,17 @@ class Engine:
             run=self.view,
         )
         findings += failures
+        assessed_message = message
         message = whole if whole is not None else message
         if isinstance(message, ImportGeneralManifest):
             message = self._cancelled_document(message)
+        given = (
+            assessment.given
+            if message is assessed_message
+            else _as_given(message)
+            if message is not None and message.function != Function.CANCELLATION
+            else None
+        )
         if message is not None:
             key = assessment.key or message_key(parsed.message or message)
             self.run.current_key = key
@@ -278,6 +310,11 @@ class Engine:
                     )
                     findings += failures
                 claims = list(assessment.claims)
+            if given is not None and _as_given(message) != given:
+                # fail closed: what was checked is not what was given; the message goes on as
+                # it came (in the response and, rejected, nowhere else)
+                findings.append(_changed_by_a_plugin())
+                message = type(message).model_validate_json(given)
             findings = self._checked(findings)
             # a rejected message cannot proceed: it is not filed, so it debits and credits
             # nothing, uses none of its licences, is not known to later messages and is not
@@ -420,7 +457,7 @@ class Engine:
                 problem = (
                     self.host.shortfall_problem(part.shortfall_rule)
                     if isinstance(part, AuthorisationClaim)
-                    else None
+                    else self._not_its_own(part, call.plugin)
                 )
                 out.append(
                     part
@@ -429,12 +466,39 @@ class Engine:
                 )
         return out
 
+    def _not_its_own(self, part: Finding | Fee, plugin: str) -> str | None:
+        """Why a plugin's finding or fee cannot be reported as it stands (``None``: it can): it
+        must name a rule that plugin declared, under the rule's scheme, with a declared outcome,
+        a message and a legal reference (a finding), an amount that is not negative (a fee)."""
+        what = "finding" if isinstance(part, Finding) else "fee"
+        rule = self.host.rules.get(part.rule)
+        if rule is None:
+            return f"its {what} names rule {part.rule}, which no plugin declares"
+        owner = self.host.rule_owner.get(part.rule)
+        if owner != plugin:
+            return f"its {what} names rule {part.rule}, which plugin {owner!r} declares"
+        if part.scheme != rule.scheme:
+            return (
+                f"its {what} of rule {part.rule} says scheme {part.scheme!r}; the rule's "
+                f"scheme is {rule.scheme!r}"
+            )
+        if isinstance(part, Fee):
+            return f"its fee of rule {part.rule} is negative" if part.amount < 0 else None
+        if part.outcome not in rule.outcomes:
+            return (
+                f"rule {part.rule} is not declared with the outcome {part.outcome!r} "
+                f"(declared: {', '.join(rule.outcomes)})"
+            )
+        if not part.message.strip() or not part.reference.strip():
+            return f"its finding of rule {part.rule} has no message or no legal reference"
+        return None
+
     def _first(self, kind: Any, hook_name: str, **kwargs: Any) -> tuple[Any, list[Finding]]:
         """A first-non-None hook's answer when it is a ``kind`` (else ``None``), and the
         failures: plugins that raised, and one whose answer is not a ``kind`` (fail closed)."""
         answer = self.host.call_first(hook_name, **kwargs)
         failures = self._failures(answer.failures)
-        if answer.result is None or isinstance(answer.result, kind):
+        if answer.result is None or _is_a(answer.result, kind):
             return answer.result, failures
         wrong = TypeError(f"returned {_shown(answer.result)}, not {_named(kind)}")
         return None, [*failures, self._plugin_failure(hook_name, wrong, answer.plugin or "?")]
@@ -589,10 +653,34 @@ def _parts(result: Any, expected: tuple[type, ...]) -> list[Any] | TypeError:
     if isinstance(result, str | bytes | BaseModel) or not isinstance(result, Iterable):
         return TypeError(f"returned {_shown(result)}, not a list of {_named(expected)}")
     parts = list(result)
-    wrong = next((part for part in parts if not isinstance(part, expected)), None)
-    if wrong is not None:
-        return TypeError(f"returned a list holding {_shown(wrong)}, not only {_named(expected)}")
+    for part in parts:
+        if not isinstance(part, expected):
+            return TypeError(f"returned a list holding {_shown(part)}, not only {_named(expected)}")
     return parts
+
+
+def _as_given(message: BillOfEntry | ImportGeneralManifest) -> bytes:
+    """The message as the plugins are given it, to find out whether one changed it."""
+    return message.__pydantic_serializer__.to_json(message)
+
+
+def _changed_by_a_plugin() -> Finding:
+    return Finding(
+        rule=PLUGIN_ERROR_RULE,
+        scheme="core",
+        outcome="reject",
+        message="a plugin changed the message while it was being checked (plugins must not "
+        "modify the message they are given): the checks cannot be trusted; the message was "
+        "not fully checked",
+        reference=PLUGIN_ERROR_REFERENCE,
+    )
+
+
+def _is_a(value: Any, kind: Any) -> bool:
+    """``isinstance``, except that a datetime is not a date (a rate date has no time of day)."""
+    if isinstance(value, datetime) and kind is date:
+        return False
+    return isinstance(value, kind)
 
 
 def _named(kind: Any) -> str:
