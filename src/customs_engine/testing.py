@@ -69,7 +69,13 @@ def _decimal(value: Amount | None) -> Decimal | None:
 
 
 def _moment(value: datetime | date | str) -> datetime | str:
-    """A plain date means 10:00 India time that day; strings are left to the model to parse."""
+    """A plain date — a ``date`` or a ``"YYYY-MM-DD"`` string — means 10:00 India time that day;
+    other strings (with a time) are left to the model to parse."""
+    if isinstance(value, str) and len(value) == 10:
+        try:
+            value = date.fromisoformat(value)
+        except ValueError:
+            return value  # the model says what is wrong with it
     if isinstance(value, date) and not isinstance(value, datetime):
         return datetime.combine(value, time(10, 0), tzinfo=IST)
     return value
