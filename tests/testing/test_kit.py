@@ -276,3 +276,11 @@ def test_fixtures_use_the_overridden_plugin_selection(
 def test_customs_cli_runs_the_command(customs_cli) -> None:
     result = customs_cli("--version")
     assert result.exit_code == 0 and "customs-engine" in result.stdout
+
+
+def test_a_date_string_is_the_same_moment_as_a_date() -> None:
+    as_text = bill_of_entry(presented_at="2024-04-01").presented_at
+    assert as_text == bill_of_entry(presented_at=date(2024, 4, 1)).presented_at
+    assert as_text.hour == 10  # 10:00 India time, not midnight
+    timed = bill_of_entry(presented_at="2024-04-01T08:30:00+05:30").presented_at
+    assert (timed.hour, timed.minute) == (8, 30)
