@@ -40,6 +40,7 @@ from customs_engine.core.plugin_host import (
     BlockedEssentialError,
     PluginHost,
     PluginLoadError,
+    PluginWriterError,
 )
 from customs_engine.core.registry.records import MemoryRegistry
 from customs_engine.core.registry.urls import resolve_url, sqlite_path
@@ -320,8 +321,11 @@ def validate(
     meter = Progress(sys.stderr, total_files=count_files(paths)) if shown else None
     try:
         with output_stream(output) as stream:
-            writer = host.response_writer(fmt, stream)
-            assert writer is not None, f"{fmt} is listed by host.output_formats()"
+            # a writer plugin's failure is a PluginWriterError naming it; the output's own
+            # failures stay OutputErrors
+            writer = host.named_response_writer(fmt, stream, keep=(OutputError,))
+            if writer is None:  # listed by host.output_formats(), so some plugin owns it
+                raise PluginWriterError("?", fmt, "no plugin returned a writer")
             inputs = iter_inputs(paths, limits, is_manifest=engine.is_manifest)
             summary = run(engine, inputs, writer, jobs=jobs, progress=meter)
     except OutputError as exc:
@@ -329,6 +333,10 @@ def validate(
     except KeyboardInterrupt:
         click.echo("customs: interrupted; the responses before it were written", err=True)
         sys.exit(EXIT_INTERRUPTED)
+    except PluginWriterError as exc:
+        click.echo(f"customs: {exc}", err=True)
+        click.echo("customs: stopping — the responses cannot be written as asked", err=True)
+        sys.exit(EXIT_PLUGIN)
     except RunError as exc:
         click.echo(f"customs: {exc}", err=True)
         sys.exit(EXIT_WORKER)
@@ -514,6 +522,9 @@ def _write_messages(host: PluginHost, messages: list[Any], target: str) -> bytes
         rendered = host.write_messages(messages, target)
     except ValueError:
         raise
+    except PluginWriterError as exc:  # a writer plugin's bug, or a wrong answer: named
+        click.echo(f"customs: {exc}", err=True)
+        sys.exit(EXIT_PLUGIN)
     except Exception as exc:  # a writer plugin's bug: named, never a traceback
         record = host.convert_targets().get(target)
         who = host.format_owner.get(("wire", record.name), "?") if record else "?"

@@ -71,13 +71,15 @@ def _decimal(value: Amount | None) -> Decimal | None:
 def _moment(value: datetime | date | str) -> datetime | str:
     """A plain date — a ``date`` or a ``"YYYY-MM-DD"`` string — means 10:00 India time that day;
     other strings (with a time) are left to the model to parse."""
-    if isinstance(value, str) and len(value) == 10:
-        try:
-            value = date.fromisoformat(value)
-        except ValueError:
-            return value  # the model says what is wrong with it
-    if isinstance(value, date) and not isinstance(value, datetime):
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, date):
         return datetime.combine(value, time(10, 0), tzinfo=IST)
+    if len(value) == 10:
+        try:
+            return datetime.combine(date.fromisoformat(value), time(10, 0), tzinfo=IST)
+        except ValueError:
+            pass  # the model says what is wrong with it
     return value
 
 

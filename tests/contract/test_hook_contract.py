@@ -106,7 +106,7 @@ def test_hook_customs_rules() -> None:
 
     with pytest.raises(PluginLoadError, match="PROBE-CHK-001 is already declared") as exc:
         engine_with(Probe(), Probe())
-    assert exc.value.plugin == "probe0"  # called last, as pluggy calls the last registered first
+    assert exc.value.plugin == "probe1"  # the plugin that declared it second
 
     class Broken:
         @hookimpl

@@ -26,9 +26,10 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from types import ModuleType
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 import pluggy
+from pydantic import ValidationError
 
 from customs_engine.core import hookspecs
 from customs_engine.core.check_context import Scheme
@@ -50,6 +51,17 @@ class PluginLoadError(Exception):
     def __init__(self, plugin: str, reason: str):
         super().__init__(f"plugin {plugin!r} failed to load: {reason}")
         self.plugin = plugin
+        self.reason = reason
+
+
+class PluginWriterError(Exception):
+    """A plugin's writer failed (``customs_response_writer``, a response format's writer, or a
+    wire format's ``write``): the run cannot produce its output (exit code 3, naming it)."""
+
+    def __init__(self, plugin: str, fmt: str, reason: str):
+        super().__init__(f"plugin {plugin!r} failed writing {fmt}: {reason}")
+        self.plugin = plugin
+        self.format = fmt
         self.reason = reason
 
 
@@ -166,7 +178,7 @@ class PluginHost:
             try:
                 plugin = ep.load()
             except Exception as exc:  # any import-time failure must stop the run, named
-                raise PluginLoadError(ep.name, f"{type(exc).__name__}: {exc}") from exc
+                raise PluginLoadError(ep.name, describe_error(exc)) from exc
             version = ep.dist.version if ep.dist is not None else "unknown"
             loaded.append((ep.name, plugin, version))
         missing = sorted((wanted or frozenset()) - seen - skip)
@@ -241,13 +253,17 @@ class PluginHost:
         """Call one plugin's function, traced, with its failure caught (a lost ledger database
         is not the plugin's fault and is raised). Format records are called through it too.
 
-        These calls bypass pluggy's own hook tracing, so they are traced here.
+        These calls bypass pluggy's own hook tracing, so they are traced here. ``args`` are
+        passed by position, in their order: a hook implementation's own argument names (as
+        pluggy passes them), a format record's callables in their documented order
+        (``detect(head, name)``, ``read(data, source, config)``, ``writer(stream)``) whatever
+        the plugin named its parameters.
         """
         if self.tracing:
             self._hooktrace.root.indent += 1
             self._hooktrace(hook_name, f"(plugin {plugin})", args)
         try:
-            call = ImplCall(plugin, hook_name, result=function(**args))
+            call = ImplCall(plugin, hook_name, result=function(*args.values()))
         except LedgerError:
             raise  # the run's database failed: not the plugin's fault, and fatal
         except Exception as exc:  # isolated: the caller reports it against the plugin
@@ -318,21 +334,100 @@ class PluginHost:
 
     def write_messages(self, messages: Sequence[Any], target: str) -> bytes | None:
         """``messages`` as one document of wire format ``target`` (``None``: no plugin writes
-        it). Raised errors propagate: ``convert`` has no response to put them in."""
+        it). A ``ValueError`` is the writer refusing a message it cannot hold and is raised as
+        it is; any other failure, or an answer that is not bytes, is the plugin's
+        (:class:`PluginWriterError`). ``convert`` has no response to put them in."""
         record = self.convert_targets().get(target)
         if record is not None and record.write is not None:
-            return record.write(messages)
-        result: bytes | None = self.pm.hook.customs_write_messages(messages=messages, format=target)
-        return result
+            calls: Iterable[ImplCall] = [
+                self.invoke(
+                    f"{record.name}.write",
+                    self.format_owner["wire", record.name],
+                    record.write,
+                    {"messages": messages},
+                )
+            ]
+        else:
+            calls = self._calls("customs_write_messages", {"messages": messages, "format": target})
+        for call in calls:
+            if isinstance(call.error, ValueError):
+                raise call.error
+            if call.error is not None:
+                raise PluginWriterError(
+                    call.plugin, target, describe_error(call.error)
+                ) from call.error
+            # a record's write must answer; the older hook's None means "not my format"
+            if call.result is not None or record is not None:
+                if not isinstance(call.result, bytes | bytearray):
+                    raise PluginWriterError(
+                        call.plugin, target, f"returned {_shown(call.result)}, not bytes"
+                    )
+                return bytes(call.result)
+        return None
 
     def response_writer(self, fmt: str, stream: BinaryIO) -> ResponseWriter | None:
+        """The plugin's writer of response format ``fmt`` on ``stream`` (``None``: no plugin
+        lists the format). A writer factory or ``customs_response_writer`` that raises or
+        answers something without ``write`` and ``close``, and a format listed by
+        ``customs_output_formats`` that no plugin returns a writer for, raise
+        :class:`PluginWriterError` naming the plugin."""
+        found = self._response_writer(fmt, stream, ())
+        return None if found is None else found[1]
+
+    def named_response_writer(
+        self, fmt: str, stream: BinaryIO, *, keep: tuple[type[Exception], ...] = ()
+    ) -> ResponseWriter | None:
+        """As :meth:`response_writer`, and the writer's own ``write`` and ``close`` failures
+        become :class:`PluginWriterError` naming the plugin and the format too (what a run
+        writes through). Exceptions of the ``keep`` types (the output stream's own failures,
+        which are not the plugin's) pass unchanged."""
+        found = self._response_writer(fmt, stream, keep)
+        return None if found is None else _NamedWriter(found[1], found[0], fmt, keep)
+
+    def _response_writer(
+        self, fmt: str, stream: BinaryIO, keep: tuple[type[Exception], ...]
+    ) -> tuple[str, ResponseWriter] | None:
+        """(plugin, writer) of response format ``fmt``; see :meth:`response_writer`."""
         record = self.response_formats.get(fmt)
         if record is not None:
-            return record.writer(stream)
-        writer: ResponseWriter | None = self.pm.hook.customs_response_writer(
-            format=fmt, stream=stream
-        )
-        return writer
+            call = self.invoke(
+                f"{fmt}.writer",
+                self.format_owner["response", fmt],
+                record.writer,
+                {"stream": stream},
+            )
+            if call.error is not None:
+                _raise_kept(call.error, keep)
+                raise PluginWriterError(
+                    call.plugin, fmt, f"writer failed: {describe_error(call.error)}"
+                ) from call.error
+            plugin, writer, hook = call.plugin, call.result, "its writer"
+        else:
+            owner = self.format_owner.get(("response", fmt))
+            if owner is None:
+                return None
+            answer = self.call_first("customs_response_writer", format=fmt, stream=stream)
+            for failure in answer.failures:
+                assert failure.error is not None
+                _raise_kept(failure.error, keep)
+                raise PluginWriterError(
+                    failure.plugin,
+                    fmt,
+                    f"customs_response_writer failed: {describe_error(failure.error)}",
+                ) from failure.error
+            if answer.plugin is None:
+                raise PluginWriterError(
+                    owner,
+                    fmt,
+                    "it lists the format in customs_output_formats, but no plugin's "
+                    "customs_response_writer returned a writer for it",
+                )
+            plugin, writer, hook = answer.plugin, answer.result, "customs_response_writer"
+        if not all(callable(getattr(writer, name, None)) for name in ("write", "close")):
+            raise PluginWriterError(
+                plugin, fmt, f"{hook} returned {_shown(writer)}, not a writer (write and close)"
+            )
+        return plugin, writer
 
     def handled_licence_schemes(self) -> frozenset[str]:
         return frozenset(s.upper() for scheme in self.schemes for s in scheme.licence_schemes)
@@ -348,22 +443,27 @@ class PluginHost:
             ("customs_wire_formats", self.wire_formats),
             ("customs_response_formats", self.response_formats),
         ):
+            expected: type[WireFormat | ResponseFormat] = (
+                WireFormat if table is self.wire_formats else ResponseFormat
+            )
             records: list[tuple[str, Any]] = []
             for call in self.call_each(hook_name):
-                if call.error is not None:
-                    raise PluginLoadError(
-                        call.plugin, f"{hook_name} failed: {call.error}"
-                    ) from call.error
-                records += [(call.plugin, record) for record in call.result or ()]
+                for record in _records(call, expected):
+                    problem = _record_problem(record)
+                    if problem is not None:
+                        raise PluginLoadError(
+                            call.plugin, f"{hook_name} returned a {expected.__name__} {problem}"
+                        )
+                    records.append((call.plugin, record))
             for plugin, record in sorted(records, key=lambda pair: pair[1].name):
                 self._register_format(table, plugin, record)
         legacy: list[str] = []
         for call in self.call_each("customs_output_formats"):
-            if call.error is not None:
-                raise PluginLoadError(
-                    call.plugin, f"customs_output_formats failed: {call.error}"
-                ) from call.error
-            for name in call.result or ():
+            for name in _records(call, str):
+                if not name.strip():
+                    raise PluginLoadError(
+                        call.plugin, "customs_output_formats returned an empty format name"
+                    )
                 if ("response", name) in self.format_owner:
                     owner = self.format_owner["response", name]
                     raise PluginLoadError(
@@ -424,12 +524,11 @@ class PluginHost:
     def _check_shortfall_rules(self) -> None:
         """Each scheme's shortfall rules must be declared by its plugin with outcome ``reject``:
         the core reports them when a balance falls short, and must never fail mid-run."""
-        for call in self.call_each("customs_schemes"):
-            for scheme in call.result or ():
-                for rule_id in scheme.shortfall_rules:
-                    problem = self.shortfall_problem(rule_id)
-                    if problem:
-                        raise PluginLoadError(call.plugin, f"scheme {scheme.name!r}: {problem}")
+        for plugin, scheme in self._scheme_plugins:
+            for rule_id in scheme.shortfall_rules:
+                problem = self.shortfall_problem(rule_id)
+                if problem:
+                    raise PluginLoadError(plugin, f"scheme {scheme.name!r}: {problem}")
 
     def shortfall_problem(self, rule_id: str) -> str | None:
         """Why ``rule_id`` cannot be reported as a balance shortfall, or ``None`` if it can."""
@@ -444,14 +543,17 @@ class PluginHost:
         return None
 
     def _collect_rules(self) -> dict[str, Rule]:
+        """Every plugin's rules. A rule ID declared twice stops the run naming the plugin that
+        declared it second: the built-in plugins first, then the others in registration order
+        (entry points by name, ``extra`` plugins after them) — so a third-party plugin that
+        reuses a built-in rule's ID is the one named, whatever its name."""
         rules: dict[str, Rule] = {}
         owner: dict[str, str] = {}
-        for call in self.call_each("customs_rules"):
-            if call.error is not None:
-                raise PluginLoadError(
-                    call.plugin, f"customs_rules failed: {call.error}"
-                ) from call.error
-            for rule in call.result or []:
+        # call_each asks the plugin registered last first: reversed, registration order
+        calls = list(reversed(self.call_each("customs_rules")))
+        calls.sort(key=lambda call: not self._is_builtin(call.plugin))
+        for call in calls:
+            for rule in _records(call, Rule):
                 if rule.id in rules:
                     raise PluginLoadError(
                         call.plugin,
@@ -463,14 +565,135 @@ class PluginHost:
         return dict(sorted(rules.items()))
 
     def _collect_schemes(self) -> list[Scheme]:
-        schemes: list[Scheme] = []
-        for call in self.call_each("customs_schemes"):
-            if call.error is not None:
-                raise PluginLoadError(
-                    call.plugin, f"customs_schemes failed: {call.error}"
-                ) from call.error
-            schemes.extend(call.result or ())
-        return sorted(schemes, key=lambda s: s.name)
+        #: (plugin, scheme) for each declared scheme, for the start-up checks
+        self._scheme_plugins: list[tuple[str, Scheme]] = [
+            (call.plugin, scheme)
+            for call in self.call_each("customs_schemes")
+            for scheme in _records(call, Scheme)
+        ]
+        return sorted((scheme for _, scheme in self._scheme_plugins), key=lambda s: s.name)
+
+    def _is_builtin(self, name: str) -> bool:
+        """Whether plugin ``name`` is one of customs-engine's own (its code is in the package)."""
+        plugin = self.pm.get_plugin(name)
+        module = getattr(plugin, "__name__", None)
+        if not isinstance(module, str):
+            module = type(plugin).__module__
+        return module.startswith("customs_engine.")
+
+
+Record = TypeVar("Record")
+
+
+def _records(call: ImplCall, expected: type[Record]) -> list[Record]:
+    """A start-up hook's answer as a list of ``expected`` records. A hook that raised, or that
+    answered anything but ``None`` or a list (or tuple) of them, stops the run naming the plugin,
+    the hook and what it returned — as any load failure does (exit code 3)."""
+    if call.error is not None:
+        raise PluginLoadError(
+            call.plugin, f"{call.hook} failed: {describe_error(call.error)}"
+        ) from call.error
+    if call.result is None:
+        return []
+    if not isinstance(call.result, list | tuple):
+        raise PluginLoadError(
+            call.plugin,
+            f"{call.hook} returned {_shown(call.result)}, not a list of {expected.__name__}",
+        )
+    wrong = [part for part in call.result if not isinstance(part, expected)]
+    if wrong:
+        raise PluginLoadError(
+            call.plugin,
+            f"{call.hook} returned a list holding {_shown(wrong[0])}, not only {expected.__name__}",
+        )
+    return list(call.result)
+
+
+def _record_problem(record: WireFormat | ResponseFormat) -> str | None:
+    """What is wrong with a format record's fields (records are plain dataclasses, unchecked
+    when built), or ``None``."""
+    if not isinstance(record.name, str) or not record.name.strip():
+        return f"whose name is {_shown(record.name)}, not a non-empty str"
+    if not isinstance(record.title, str):
+        return f"{record.name!r} whose title is {_shown(record.title)}, not a str"
+    if isinstance(record, WireFormat):
+        callables = {"detect": record.detect, "read": record.read}
+        if record.write is not None:
+            callables["write"] = record.write
+        if record.convert_name is not None and not isinstance(record.convert_name, str):
+            return f"{record.name!r} whose convert_name is {_shown(record.convert_name)}, not a str"
+    else:
+        callables = {"writer": record.writer}
+    for field, value in callables.items():
+        if not callable(value):
+            return f"{record.name!r} whose {field} is {_shown(value)}, not callable"
+    return None
+
+
+class _NamedWriter:
+    """A plugin's response writer whose failures name the plugin and the format
+    (:class:`PluginWriterError`); ``close`` reaches the plugin once."""
+
+    def __init__(
+        self, writer: ResponseWriter, plugin: str, fmt: str, keep: tuple[type[Exception], ...]
+    ):
+        self.writer, self.plugin, self.format, self.keep = writer, plugin, fmt, keep
+        self.closed = False
+
+    def write(self, response: Any) -> None:
+        try:
+            self.writer.write(response)
+        except self.keep:
+            raise
+        except Exception as exc:  # the plugin's failure: named, never a traceback
+            raise PluginWriterError(
+                self.plugin, self.format, f"write failed: {describe_error(exc)}"
+            ) from exc
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            self.writer.close()
+        except self.keep:
+            raise
+        except Exception as exc:  # the plugin's failure: named, never a traceback
+            raise PluginWriterError(
+                self.plugin, self.format, f"close failed: {describe_error(exc)}"
+            ) from exc
+
+
+def _raise_kept(error: Exception, keep: tuple[type[Exception], ...]) -> None:
+    if isinstance(error, keep):
+        raise error
+
+
+def describe_error(exc: BaseException) -> str:
+    """One line saying what went wrong, for an operator: a validation error as the model, the
+    field and the message (not pydantic's several lines and documentation link); any other
+    exception as its type and the first line of its message."""
+    if isinstance(exc, ValidationError):
+        errors = exc.errors(include_url=False)
+        if errors:
+            first = errors[0]
+            field = ".".join(str(part) for part in first["loc"]) or "value"
+            message = first["msg"].removeprefix("Value error, ")
+            given = first.get("input")
+            if first["type"] not in ("missing", "value_error") and not isinstance(given, dict):
+                shown = repr(given)
+                message += f" (got {shown[:60]}{'…' if len(shown) > 60 else ''})"
+            more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+            return f"invalid {exc.title}: {field}: {message}{more}"
+    lines = str(exc).strip().splitlines()
+    text = f"{lines[0]}{' …' if len(lines) > 1 else ''}" if lines else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _shown(value: Any) -> str:
+    """A value as a message shows it: its type and the start of its ``repr``."""
+    text = repr(value)
+    return f"{type(value).__name__} {text[:60]}{'…' if len(text) > 60 else ''}"
 
 
 def _warn_unknown_blocked(names: Iterable[str]) -> None:
