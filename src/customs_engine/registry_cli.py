@@ -23,17 +23,43 @@ EXIT_USAGE = 2
 
 
 @contextmanager
-def opened_registry(db: str | None, *, create: bool = True) -> Iterator[SqlRegistry]:
+def opened_registry(
+    db: str | None, *, create: bool = True, failure: str = "cannot read the registry"
+) -> Iterator[SqlRegistry]:
     """The registry database for a command that reads or writes it (created and migrated when
     needed; exit code 2 when it cannot be opened), closed when the command is done. A command
-    that only reads (``create=False``) creates nothing: a SQLite file that does not exist is
-    reported (exit code 2) instead of being created empty."""
+    that only reads (``create=False``) creates nothing: a SQLite file that does not exist, or a
+    database that holds no registry schema, is reported (exit code 2) instead of being created.
+
+    A database failure while the command works with it (a full disk, a read-only database, a
+    lost connection) stops it with one line on stderr, ``customs: <failure> <URL>: <reason>``,
+    and exit code 2: never a traceback. ``failure`` says what could not be done, and what was
+    left as it was (``cannot import into the registry``, ``…; nothing imported``).
+    """
     store = open_registry(db, create=create)
     assert store is not None  # only a run (``for_run``) may go without a database
+    from sqlalchemy.exc import SQLAlchemyError  # loaded already: the store is open
+
     try:
         yield store
+    except SQLAlchemyError as exc:
+        lead, _, outcome = failure.partition(";")
+        click.echo(
+            f"customs: {lead} {shown(resolve_url(db))}: {database_reason(exc)}"
+            f"{';' + outcome if outcome else ''}",
+            err=True,
+        )
+        sys.exit(EXIT_USAGE)
     finally:
         store.close()
+
+
+def database_reason(exc: BaseException) -> str:
+    """What the database said, in one line: the driver's words without SQLAlchemy's wrapping
+    (the exception class, the SQL and its parameters)."""
+    cause = getattr(exc, "orig", None) or exc
+    lines = str(cause).strip().splitlines()
+    return lines[0].strip() if lines else type(cause).__name__
 
 
 def open_registry(
@@ -43,16 +69,14 @@ def open_registry(
 
     For a run (``for_run``) that has no database to read, ``None`` (and a warning on stderr):
     SQLAlchemy and Alembic are then never imported. Without ``create``, a database that does
-    not exist (a SQLite file) stops the command with exit code 2; nothing is created.
+    not exist (a SQLite file) or holds no registry schema stops the command with exit code 2;
+    nothing is created (a registry at an older schema revision is migrated, as on every open).
     """
     url = resolve_url(db)
     if (for_run or not create) and url_for_run(url, commit) is None:
         missing = f"customs: no registry database at {shown(url)}"
         if not for_run:
-            click.echo(
-                f"{missing} (nothing is created: 'customs registry import' creates it)",
-                err=True,
-            )
+            click.echo(f"{missing} ({NOTHING_CREATED})", err=True)
             sys.exit(EXIT_USAGE)
         click.echo(
             f"{missing}: checking against an empty registry (nothing is created without --commit)",
@@ -76,6 +100,15 @@ def open_registry(
                     err=True,
                 )
             return store
+        if not create:
+            found = SqlRegistry.open_existing(url)
+            if found is None:
+                click.echo(
+                    f"customs: the database at {shown(url)} holds no registry ({NOTHING_CREATED})",
+                    err=True,
+                )
+                sys.exit(EXIT_USAGE)
+            return found
         return SqlRegistry.open(url)
     except ImportError as exc:  # the dialect's DBAPI driver is not installed
         click.echo(
@@ -85,9 +118,12 @@ def open_registry(
         )
         sys.exit(EXIT_USAGE)
     except (SQLAlchemyError, CommandError, OSError, ValueError) as exc:
-        reason = str(exc).splitlines()[0]
-        click.echo(f"customs: cannot open registry {shown(url)}: {reason}", err=True)
+        click.echo(f"customs: cannot open registry {shown(url)}: {database_reason(exc)}", err=True)
         sys.exit(EXIT_USAGE)
+
+
+#: what a command that only reads says of a database it does not find
+NOTHING_CREATED = "nothing is created: 'customs registry import' creates it"
 
 
 def shown(url: str) -> str:
@@ -111,8 +147,9 @@ def registry() -> None:
 @registry.command("where")
 @db_option
 def where(db: str | None) -> None:
-    """Print the registry database URL in use (--db, else $CUSTOMS_DB, else the default)."""
-    click.echo(resolve_url(db))
+    """Print the registry database URL in use (--db, else $CUSTOMS_DB, else the default); a
+    password in it is shown as ``***``."""
+    click.echo(shown(resolve_url(db)))
 
 
 @registry.command("import")
@@ -127,10 +164,14 @@ def where(db: str | None) -> None:
 def import_(files: tuple[str, ...], replace: bool, db: str | None) -> None:
     """Import CSV (.csv) or JSON Lines (.jsonl) files; a file with a bad or conflicting row
     imports nothing."""
-    from customs_engine.core.registry.loader import Load
+    from customs_engine.core.registry.loader import Load, StagingError
 
-    with opened_registry(db) as store:
-        outcomes = Load(store, replace=replace).run(files)
+    with opened_registry(db, failure="cannot import into the registry; nothing imported") as store:
+        try:
+            outcomes = Load(store, replace=replace).run(files)
+        except StagingError as exc:
+            click.echo(f"customs: {exc}; nothing imported", err=True)
+            sys.exit(EXIT_USAGE)
     for outcome in outcomes:
         if outcome.failed:
             for problem in outcome.problems:

@@ -222,6 +222,24 @@ def test_scmtr_declarations_get_their_ack(
     store.close()
 
 
+def test_an_scmtr_file_that_cannot_be_read_gets_no_ack(
+    tmp_path: Path, registry_url: str, host: PluginHost
+) -> None:
+    """An ACK acknowledges a declaration that was read: a broken SCMTR file gets its JSON answer
+    (rejected) and no .ack file, not an empty one."""
+    store = SqlRegistry.open(registry_url)
+    folder = DropFolder(tmp_path / "in", tmp_path / "out", Validator(host, store))
+    folder.prepare()
+    name = "F_SACHM22_SCE_SOMESENDER_2_190820201705_DEC.json"
+    (folder.inbox / name).write_bytes(b'{"headerField": {"messageID": "SACHM22"')
+    claimed = folder.claim(folder.inbox / name)
+    assert claimed is not None
+    assert folder.process(claimed) == "not accepted"
+    assert json.loads((tmp_path / "out" / f"{name}.json").read_text())["status"] == "rejected"
+    assert not (tmp_path / "out" / f"{name}.ack").exists()
+    store.close()
+
+
 def host_responses(host: PluginHost, data: bytes) -> list:  # type: ignore[type-arg]
     from customs_engine.core.engine import Engine
 

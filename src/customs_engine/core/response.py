@@ -10,7 +10,14 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    field_serializer,
+    model_validator,
+)
 
 from customs_engine.core.money import money
 
@@ -92,7 +99,12 @@ class AuthorisationUse(_Record):
 
 
 class Credit(_Record):
-    """What an amendment or a cancellation credited back to an account (a reversal entry)."""
+    """What an amendment or a cancellation credited back to an account (a reversal entry).
+
+    ``scheme`` is the ledger's account key (``IMS``, ``BOND``: upper case, as the ledger keys
+    its balances); the response writes it in lower case, as it writes ``authorisations[].scheme``
+    (``ims``, ``bond``), so one account reads the same in both lists.
+    """
 
     scheme: str
     number: str
@@ -100,6 +112,10 @@ class Credit(_Record):
     quantity: Quantity
     unit: str | None = None
     value_inr: Money
+
+    @field_serializer("scheme", when_used="json")
+    def _scheme_as_written(self, scheme: str) -> str:
+        return scheme.lower()
 
     def text(self) -> str:
         """``TESTAUTH AUTH-1 item 1: 60 NOS / INR 60000.00`` (the text, CSV and JUnit writers)."""

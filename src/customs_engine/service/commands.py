@@ -125,7 +125,9 @@ def tokens_create(scope: str, name: str | None, db: str | None) -> None:
     from customs_engine.registry_cli import opened_registry
     from customs_engine.service.tokens import TokenStore
 
-    with opened_registry(db) as registry:
+    with opened_registry(
+        db, failure="cannot create a token in the registry; none created"
+    ) as registry:
         token, info = TokenStore(registry.engine).create(scope, name)  # type: ignore[arg-type]
     click.echo(token)
     click.echo(
@@ -157,7 +159,9 @@ def tokens_revoke(token_id: str, db: str | None) -> None:
     from customs_engine.registry_cli import opened_registry
     from customs_engine.service.tokens import TokenError, TokenStore
 
-    with opened_registry(db, create=False) as registry:
+    with opened_registry(
+        db, create=False, failure="cannot revoke the token in the registry; nothing revoked"
+    ) as registry:
         try:
             TokenStore(registry.engine).revoke(token_id)
         except TokenError as exc:

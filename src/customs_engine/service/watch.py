@@ -306,8 +306,9 @@ class DropFolder:
         )
         self._reply(kept, ".json", self.validator.render(responses, "json"))
         reply = self.reply_format(responses)
-        if reply is not None:
-            self._reply(kept, ".ack", self.validator.render(responses, reply))
+        rendered = self.validator.render(responses, reply) if reply is not None else b""
+        if rendered:  # nothing to acknowledge (an SCMTR file that could not be read): no .ack
+            self._reply(kept, ".ack", rendered)
         if self.results is not None:
             self.results.save(kept, responses, committed=self.commit)
         accepted = all(response.accepted for response in responses)

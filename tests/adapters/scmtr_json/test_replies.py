@@ -213,13 +213,23 @@ def test_ack_codes_failures_with_the_mig_list(load: Any) -> None:
     assert [e["errorCode"] for e in master["decRef"]["decRefErrorCode"]] == ["000"]
 
 
-def test_ack_without_an_mig_code_names_our_rule(load: Any) -> None:
-    [response] = responses(b'[{"headerField": {"messageID": "SACHM22"}}]')
+def test_ack_without_an_mig_code_names_our_rule(sample_paths: dict[str, Path]) -> None:
+    """An SCA of a CSN the engine does not know: CORE-DOC-002, which the guide has no code
+    for, goes to ``decRef`` under our rule ID."""
+    [response] = responses(sample_paths[SCA].read_bytes())
     [ack] = write(AckWriter, [response])
     [entry] = ack["master"]["decRef"]["decRefErrorCode"]
-    assert entry["errorCode"] == "CORE-SYNTAX-001" and "JSON array" in entry["errorMessage"]
+    assert entry["errorCode"] == "CORE-DOC-002" and "not known" in entry["errorMessage"]
+    assert code_of(response.findings[0]) == "CORE-DOC-002"
+
+
+def test_a_json_array_gets_an_sfl_not_an_ack() -> None:
+    """Not a declaration: nothing an ACK could acknowledge (see test_ack_scope.py)."""
+    [response] = responses(b'[{"headerField": {"messageID": "SACHM22"}}]')
     assert code_of(response.findings[0]) == "CORE-SYNTAX-001"
-    assert ack["master"]["mastrCnsgnmtDec"] == []
+    assert write(AckWriter, [response]) == []
+    [sfl] = write(SflWriter, [response])
+    assert "JSON array" in sfl["errorDetails"]["errorMessage"][0]["message"]
 
 
 def test_writers_from_the_command_line(tmp_path: Path, load: Any) -> None:

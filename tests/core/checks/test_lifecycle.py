@@ -896,7 +896,7 @@ def test_writers_show_the_function_and_the_credits() -> None:
     assert data["message"]["function"] == "cancellation"
     assert data["credited"] == [
         {
-            "scheme": "TESTAUTH",
+            "scheme": "testauth",  # as authorisations[].scheme
             "number": "AUTH-1",
             "item": 1,
             "quantity": "60",

@@ -105,10 +105,10 @@ def test_aims_fee_per_thousand_boundaries(cif, fee):
     assert_fee(response, "AIMS-FEE-001", fee)
 
 
-def test_aims_unknown_fee_model_is_reported_not_guessed():
+def test_aims_unknown_fee_model_fails_the_message_closed_not_guessed():
     response = aims_case({"aims": {"fee_model": "per-ton"}})
     assert not response.fees
-    assert "per-ton" in findings_of(response, "AIMS-FEE-001", outcome="info")[0].message
+    assert "per-ton" in findings_of(response, "CORE-PLUGIN-001", outcome="reject")[0].message
 
 
 def test_aims_fee_per_thousand_with_unknown_cif_is_reported():

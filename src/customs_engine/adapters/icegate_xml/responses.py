@@ -2,7 +2,9 @@
 
 One ``<Responses>`` document per run, one ``<Response>`` per message in input order, written as
 each response arrives so memory does not grow with the run. Attribute and element names follow
-the JSON response in camelCase; money keeps its two decimals.
+the JSON response in camelCase; money keeps its two decimals. What an amendment or a
+cancellation credited back (JSON ``credited``) is ``<Credited>``, after ``<Engine>`` as in the
+JSON, and only when there is something: a response without it is written as before.
 """
 
 from __future__ import annotations
@@ -55,6 +57,10 @@ def response_element(response: Response) -> etree._Element:
     _set(engine, data["engine"], skip=("plugins",))
     for name, version in data["engine"]["plugins"].items():
         etree.SubElement(engine, f"{_NS}Plugin", name=name, version=version)
+    if data["credited"]:  # only an amendment or a cancellation credits anything back
+        credited = etree.SubElement(root, f"{_NS}Credited")
+        for credit in data["credited"]:
+            _set(etree.SubElement(credited, f"{_NS}Credit"), credit)
     return root
 
 

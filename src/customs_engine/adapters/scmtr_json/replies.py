@@ -8,7 +8,9 @@
   declaration gets no SFL (ICEGATE sends none); input that is not JSON at all gets an SFL whose
   entries have domain ``syntax``.
 * ``--format scmtr-ack`` — the **business-validation** acknowledgement (layout of ICEGATE's SCE
-  and SCA ACKs) for every message: the header and ``decRef`` echoed with numbers as strings, one
+  and SCA ACKs) for every SACHM22 declaration read as one (structurally valid or not; any other
+  input — a Bill of Entry, unreadable bytes, another message or event — gets no ACK, only an
+  SFL where it has syntax findings): the header and ``decRef`` echoed with numbers as strings, one
   ``…ErrorCode`` array per object (``000`` Successful when nothing failed), ``itemDtls``,
   ``trnsprteqmt`` and ``itnry`` per sequence number, house lines in ``hcargoDec`` at index
   sub-line − 1. A failing finding (reject, hold or query) is placed on the object its JSON
@@ -27,6 +29,7 @@ import re
 from decimal import Decimal
 from typing import Any, BinaryIO
 
+from customs_engine.adapters.scmtr_json import FORMAT
 from customs_engine.adapters.scmtr_json.structure import plain
 from customs_engine.core.response import Finding, Response
 
@@ -382,13 +385,27 @@ class _Placer:
         return [finding for found in self.placed.values() for finding in found]
 
 
+def acknowledges(response: Response) -> bool:
+    """Whether an ACK answers this message: a SACHM22 declaration of a supported event that was
+    read as one (its objects, even invalid ones, are what an ACK reports on). Input that is not
+    a declaration — a Bill of Entry, another format, bytes that are not JSON or not a JSON
+    object, another message or event, one of ICEGATE's replies — has no vessel, voyage or lines
+    to call successful: it gets no ACK (ICEGATE answers what fails before business validation
+    with an SFL and stops; ``--format scmtr-sfl`` writes that)."""
+    echo = response.message.echo
+    return response.message.format == FORMAT and isinstance(echo, dict) and "event" in echo
+
+
 class AckWriter:
-    """One ACK per message, in input order."""
+    """One ACK per SACHM22 declaration (:func:`acknowledges`), in input order; other messages
+    get none."""
 
     def __init__(self, stream: BinaryIO):
         self.stream = stream
 
     def write(self, response: Response) -> None:
+        if not acknowledges(response):
+            return
         echo = response.message.echo or {}
         placer = _Placer(response)
         header = {key: _string(value) for key, value in _header(response).items()}

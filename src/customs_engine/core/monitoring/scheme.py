@@ -622,14 +622,17 @@ class MonitoringScheme:
     # -- fees ------------------------------------------------------------------------------------
 
     def fee_formula(self, ctx: CheckContext, on: date) -> FeeFormula | None:
-        """The formula in force on ``on`` under the configured ``fee_model``."""
-        model = str(self.setting(ctx, "fee_model"))
-        schedule = self.fee_models.get(model)
+        """The formula in force on ``on`` under the configured ``fee_model``.
+
+        A ``fee_model`` the data file does not define is a :class:`UnknownFeeModel` (a
+        :class:`ValueError`), like any other bad ``--config`` value of the scheme: it fails
+        closed (the plugin's failure, ``CORE-PLUGIN-001``), never a fee silently left out.
+        """
+        raw = self.setting(ctx, "fee_model")
+        schedule = self.fee_models.get(raw) if isinstance(raw, str) else None
         if schedule is None:
             known = ", ".join(sorted(self.fee_models))
-            raise UnknownFeeModel(
-                f"unknown fee_model {model!r} in the [{self.plugin}] config (expected {known})"
-            )
+            raise UnknownFeeModel(f"[{self.plugin}] fee_model must be one of {known}, got {raw!r}")
         return schedule.at(on)
 
     def registration_fee(
@@ -646,10 +649,7 @@ class MonitoringScheme:
         """
         issued = None if licence is None else self.issued_on(licence, record)
         on = ctx.as_of or issued or boe.presented_on
-        try:
-            formula = self.fee_formula(ctx, on)
-        except UnknownFeeModel as exc:
-            return FeeDue(None, str(exc))
+        formula = self.fee_formula(ctx, on)  # an unknown fee_model fails closed
         if formula is None:
             return None
         cif, cif_source = self._cif(boe, ctx, items, record)
@@ -778,7 +778,8 @@ def _checks(plugin: str, entry: Mapping[str, Any]) -> dict[str, bool]:
 
 
 class UnknownFeeModel(ValueError):
-    """The ``fee_model`` setting names no fee model of the scheme's data file."""
+    """The ``fee_model`` setting names no fee model of the scheme's data file (a bad
+    ``--config`` value: the plugin fails closed, ``CORE-PLUGIN-001``)."""
 
 
 @dataclass(frozen=True)

@@ -81,6 +81,35 @@ def schema_revision(engine: Engine) -> tuple[str | None, str]:
     return current, head
 
 
+def known_revision(revision: str) -> bool:
+    """Whether ``revision`` is one of this version's migrations (an unknown one was written by a
+    newer customs-engine, or by another application's Alembic)."""
+    from alembic.script import ScriptDirectory
+
+    try:
+        return ScriptDirectory.from_config(_alembic_config()).get_revision(revision) is not None
+    except Exception:  # alembic: "Can't locate revision", or a malformed identifier
+        return False
+
+
+def newer_schema(current: str) -> str:
+    """Why a database whose schema revision this version does not know cannot be used."""
+    return (
+        f"its schema is at revision {current}, which this version of customs-engine does not "
+        "know: the database was written by a newer customs-engine (or by another application), "
+        "and an older one cannot migrate it"
+    )
+
+
+def check_revision(engine: Engine) -> tuple[str | None, str]:
+    """:func:`schema_revision`, and :class:`ValueError` when the database's revision is one
+    this version does not know: a newer schema is never "migrated" by an older program."""
+    current, head = schema_revision(engine)
+    if current is not None and current != head and not known_revision(current):
+        raise ValueError(newer_schema(current))
+    return current, head
+
+
 def _alembic_config() -> Any:
     from alembic.config import Config
 

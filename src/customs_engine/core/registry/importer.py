@@ -13,16 +13,24 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
 from pydantic import ValidationError
 
+from customs_engine.core.checks.identity import LEGACY_NUMERIC, PAN_FORMAT
+from customs_engine.core.refdata import is_country, permanent_iecs
 from customs_engine.core.registry.records import RegistryRecord
 
 COLUMNS = tuple(RegistryRecord.model_fields)
 #: fields that hold figures: a JSON number is accepted there (kept as its digits)
 FIGURES = ("quantity", "value_inr", "fee_paid_inr", "rate")
+#: figures that are amounts of money: rupees and paise, at most 2 decimals
+MONEY = ("value_inr", "fee_paid_inr")
+PAISA = Decimal("0.01")
+#: fields that hold an ISO 3166-1 alpha-2 country code
+COUNTRIES = ("country", "country_of_origin")
 #: what each kind cannot do without
 REQUIRED: dict[str, tuple[str, ...]] = {
     "authorisation": ("scheme", "number"),
@@ -237,4 +245,30 @@ def _record(row: dict[str, Any]) -> RegistryRecord | str:
             f"unit: missing; a quantity limit ({record.quantity}) is counted in a unit "
             "(NOS, KGS, …)"
         )
+    if record.rate is not None and record.rate <= 0:
+        problems.append(
+            f"rate: {record.rate:f} is not an exchange rate (INR per unit of the currency, "
+            "more than 0)"
+        )
+    for name in MONEY:
+        amount = getattr(record, name)
+        if amount is not None and amount != amount.quantize(PAISA):
+            problems.append(
+                f"{name}: {amount:f} has more than 2 decimals (an amount in rupees and paise)"
+            )
+    for name in COUNTRIES:
+        code = getattr(record, name)
+        if code is not None and not is_country(code):
+            problems.append(f"{name}: {code!r} is not an ISO 3166-1 alpha-2 country code")
+    if record.iec is not None and not _iec_shape(record.iec):
+        problems.append(
+            f"iec: {record.iec!r} is neither a PAN-format IEC, a permanent IEC nor a legacy "
+            "10-digit number"
+        )
     return "; ".join(problems) if problems else record
+
+
+def _iec_shape(iec: str) -> bool:
+    """An IEC the core's IEC check (CORE-IEC-001) would not refuse for its form: a permanent
+    IEC (current or legacy), a PAN-format IEC or a legacy 10-digit number."""
+    return iec in permanent_iecs() or bool(PAN_FORMAT.match(iec) or LEGACY_NUMERIC.match(iec))

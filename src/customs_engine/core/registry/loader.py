@@ -114,6 +114,11 @@ def _differences(one: dict[str, Any], other: dict[str, Any]) -> str:
     return ", ".join(f"{name} {other.get(name)} → {one.get(name)}" for name in changed[:4])
 
 
+class StagingError(Exception):
+    """The import's temporary staging file could not be written (a full temporary directory):
+    nothing was imported."""
+
+
 class Load:
     """One ``registry import`` of several files into a :class:`SqlRegistry`'s engine."""
 
@@ -122,8 +127,23 @@ class Load:
         self.replace = replace
 
     def run(self, paths: Sequence[str]) -> list[FileOutcome]:
+        """Import ``paths``: every file that has no bad or conflicting row, in one transaction
+        (a database failure raises SQLAlchemy's error and writes nothing); :class:`StagingError`
+        when the temporary staging file cannot be written (nothing written either)."""
+        try:
+            return self._run(paths)
+        except sqlite3.Error as exc:  # the registry's own errors are SQLAlchemy's, never these
+            raise StagingError(f"cannot stage the import in a temporary file: {exc}") from exc
+
+    def _run(self, paths: Sequence[str]) -> list[FileOutcome]:
         outcomes = [FileOutcome(path) for path in paths]
-        with tempfile.TemporaryDirectory(prefix="customs-import-") as folder:
+        try:
+            temporary = tempfile.TemporaryDirectory(prefix="customs-import-")
+        except OSError as exc:
+            raise StagingError(
+                f"cannot stage the import in a temporary directory: {exc.strerror or exc}"
+            ) from exc
+        with temporary as folder:
             staging = sqlite3.connect(Path(folder) / "staging.db")
             try:
                 staging.execute("PRAGMA journal_mode = OFF")

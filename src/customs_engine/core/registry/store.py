@@ -71,10 +71,31 @@ class SqlRegistry:
 
     @classmethod
     def open(cls, url: str | None = None) -> SqlRegistry:
-        """Open (creating and migrating as needed) the database at ``url`` (see resolve_url)."""
+        """Open (creating and migrating as needed) the database at ``url`` (see resolve_url).
+        :class:`ValueError` when its schema is newer than this version's (never touched)."""
         engine = database.create(database.resolve_url(url))
-        database.migrate(engine)
+        try:
+            database.check_revision(engine)
+            database.migrate(engine)
+        except Exception:
+            engine.dispose()
+            raise
         return cls(engine)
+
+    @classmethod
+    def open_existing(cls, url: str | None = None) -> SqlRegistry | None:
+        """Open ``url`` when it already holds a registry, creating nothing otherwise (the
+        commands that only read, and ``tokens revoke``): ``None`` when it holds no registry
+        schema (an empty file or schema, another application's database), looked at without
+        writing a byte. A registry at an older schema revision is migrated, as :meth:`open`
+        does; :class:`ValueError` when its schema is newer than this version's."""
+        resolved = database.resolve_url(url)
+        probe = database.create(resolved, read_only=True)
+        try:
+            current, _head = database.check_revision(probe)
+        finally:
+            probe.dispose()
+        return None if current is None else cls.open(resolved)
 
     @classmethod
     def open_read_only(cls, url: str | None = None) -> SqlRegistry | None:
@@ -83,7 +104,7 @@ class SqlRegistry:
         :class:`ValueError` when its schema is older or newer than this version's."""
         engine = database.create(database.resolve_url(url), read_only=True)
         try:
-            current, head = database.schema_revision(engine)
+            current, head = database.check_revision(engine)
         except Exception:
             engine.dispose()
             raise

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from urllib.parse import unquote
+from urllib.parse import parse_qs, unquote
 
 ENV_VAR = "CUSTOMS_DB"
 APP_NAME = "customs-engine"
@@ -45,11 +45,24 @@ def missing_driver_hint(url: str) -> str:
 
 
 def sqlite_path(url: str) -> str | None:
-    """The file a SQLite URL names, or ``None`` (in-memory SQLite, other backends)."""
+    """The file a SQLite URL names, or ``None`` (in-memory SQLite, other backends).
+
+    With ``uri=true`` the database is an SQLite URI filename
+    (``sqlite:///file:/var/customs.db?mode=ro&uri=true``): its path is the file's.
+    """
     scheme, sep, rest = url.partition("://")
     if not sep or scheme.split("+", 1)[0].lower() != "sqlite":
         return None
-    database = unquote(rest.partition("?")[0].removeprefix("/"))
+    path, _, query = rest.partition("?")
+    database = path.removeprefix("/")
+    options = parse_qs(query)
+    if options.get("uri", [""])[-1].lower() == "true" and database.startswith("file:"):
+        if options.get("mode", [""])[-1] == "memory":
+            return None
+        database = database.removeprefix("file:")
+        if database.startswith("//"):  # file://host/path: the host is empty or localhost
+            database = "/" + database[2:].partition("/")[2]
+    database = unquote(database)
     return database if database and database != ":memory:" else None
 
 
