@@ -282,6 +282,7 @@ FINDING = Finding(rule="CORE-PLUGIN-001", scheme="core", outcome="info", message
         ("customs_check_bill_of_entry", "oops"),
         ("customs_check_bill_of_entry", FINDING),
         ("customs_check_bill_of_entry", [{"rule": "X"}]),
+        ("customs_check_bill_of_entry", {"rule": "X"}),  # a mapping is not a list of findings
         ("customs_check_bill_of_entry", 42),
         ("customs_authorisations", [FINDING]),
         ("customs_routing", "5E"),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import traceback
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -650,7 +650,7 @@ def _parts(result: Any, expected: tuple[type, ...]) -> list[Any] | TypeError:
     string, a mapping or a single model is not a list of them, though each can be iterated)."""
     if result is None:
         return []
-    if isinstance(result, str | bytes | BaseModel) or not isinstance(result, Iterable):
+    if isinstance(result, str | bytes | BaseModel | Mapping) or not isinstance(result, Iterable):
         return TypeError(f"returned {_shown(result)}, not a list of {_named(expected)}")
     parts = list(result)
     for part in parts:

@@ -116,6 +116,10 @@ class Period(Generic[T]):
         return (self.start is None or on >= self.start) and (self.end is None or on <= self.end)
 
 
+def _span(period: Period[Any]) -> str:
+    return f"{period.start or '…'} – {period.end or '…'}"
+
+
 class Schedule(Generic[T]):
     """A value that changes by notification: periods ``[from, until]`` (either end open).
 
@@ -125,7 +129,18 @@ class Schedule(Generic[T]):
     """
 
     def __init__(self, periods: Iterable[Period[T]]):
+        """``ValueError`` when two periods overlap (which would be in force on a shared day?) or
+        one ends before it starts."""
         self.periods = sorted(periods, key=lambda p: p.start or date.min)
+        for period in self.periods:
+            if period.start and period.end and period.end < period.start:
+                raise ValueError(f"a period runs from {period.start} until {period.end}")
+        for earlier, later in zip(self.periods, self.periods[1:], strict=False):
+            if earlier.end is None or (later.start or date.min) <= earlier.end:
+                raise ValueError(
+                    f"periods overlap: {_span(earlier)} and {_span(later)} "
+                    "(close the earlier one the day before the later one starts)"
+                )
 
     @classmethod
     def from_entries(
