@@ -216,6 +216,24 @@ def test_win_001_says_so_when_no_expected_arrival_is_known():
     assert findings_of(response, "SIMS-WIN-001", outcome="info")
 
 
+def test_win_001_says_so_when_the_issue_date_is_unknown():
+    """Declared expiry, no issue date anywhere: the window and VAL-002 cannot be checked, and
+    the response says so once (not silently passed)."""
+    unknown = bill_of_entry(
+        steel(issued=None, expires=date(2026, 3, 26)), expected_arrival=date(2026, 3, 1)
+    )
+    (finding,) = findings_of(check(unknown), "SIMS-WIN-001", outcome="info")
+    assert "issue date unknown" in finding.message and "not checked" in finding.message
+    # both dates unknown: VAL-001 says it, no second finding
+    neither = bill_of_entry(steel(issued=None, expires=None), expected_arrival=date(2026, 3, 1))
+    assert_no_finding(check(neither), "SIMS-WIN-001")
+    assert findings_of(check(neither), "SIMS-VAL-001", outcome="info")
+    # issue date known: quiet
+    assert_no_finding(
+        check(bill_of_entry(steel(), expected_arrival=date(2026, 3, 1))), "SIMS-WIN-001"
+    )
+
+
 # -- one registration per Bill of Entry
 
 

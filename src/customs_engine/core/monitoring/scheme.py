@@ -561,7 +561,19 @@ class MonitoringScheme:
             where: dict[str, Any] = {"item": occ.item.number, "field": occ.field}
             issued = self.issued_on(occ.licence, record)
             if issued is None:
-                continue  # VAL-001 already says the registration's dates are unknown
+                # with no expiry either, VAL-001 says the dates are unknown; otherwise say here
+                # what the missing issue date leaves unchecked (once: in the stateless pass)
+                if run is None and self.expiry(occ.licence, record) is not None:
+                    out.append(
+                        rule.finding(
+                            "info",
+                            f"{self.scheme} registration {number}: issue date unknown (message "
+                            "and registry); registration window and declared expiry (issue "
+                            f"date + {self.validity_days} days) not checked",
+                            **where,
+                        )
+                    )
+                continue
             needs_igm = boe.expected_arrival is None and (
                 record is None or record.expected_arrival is None
             )
