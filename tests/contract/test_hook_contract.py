@@ -634,3 +634,17 @@ def test_hook_customs_response_formats() -> None:
     assert stream.getvalue() == b"BE-1:accepted\nend\n"
     with pytest.raises(PluginLoadError, match="response format 'paper-report' is already"):
         engine_with(Records(), Output())
+
+
+def test_rule_fee_builds_an_exact_fee_of_its_rule() -> None:
+    fee = RULE.fee("registration_fee", "500", basis="flat", item=1)
+    assert (fee.rule, fee.scheme, fee.amount, fee.currency) == (
+        RULE.id,
+        "probe",
+        Decimal(500),
+        "INR",
+    )
+    with pytest.raises(ValueError, match="not float"):
+        RULE.fee("registration_fee", 1.5, basis="flat")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="not float"):
+        Fee(rule=RULE.id, scheme="probe", kind="k", amount=0.1, basis="b")  # type: ignore[arg-type]

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PlainSerializer,
@@ -39,8 +40,17 @@ def quantity(value: Decimal) -> str:
     return text
 
 
-Money = Annotated[Decimal, PlainSerializer(money, return_type=str)]
-Quantity = Annotated[Decimal, PlainSerializer(quantity, return_type=str)]
+def _not_float(value: Any) -> Any:
+    """Money and quantities are exact: a float has already lost the paise (0.1 + 0.2)."""
+    if isinstance(value, float):
+        raise ValueError(f"use Decimal, int or str, not float ({value!r})")
+    return value
+
+
+#: an exact amount a plugin or the ledger gives (never a float)
+Exact = Annotated[Decimal, BeforeValidator(_not_float)]
+Money = Annotated[Exact, PlainSerializer(money, return_type=str)]
+Quantity = Annotated[Exact, PlainSerializer(quantity, return_type=str)]
 
 
 class _Record(BaseModel):
@@ -81,9 +91,9 @@ class AuthorisationClaim(_Record):
     scheme: str
     number: str
     item: int
-    quantity: Decimal = Decimal(0)
+    quantity: Exact = Decimal(0)
     unit: str | None = None
-    value_inr: Decimal = Decimal(0)
+    value_inr: Exact = Decimal(0)
     shortfall_rule: str
     field: str | None = None
 

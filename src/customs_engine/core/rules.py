@@ -11,12 +11,13 @@ import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from importlib import resources
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from customs_engine.core.response import Finding, Outcome
+from customs_engine.core.response import Fee, Finding, Outcome
 
 RULE_ID_PATTERN = r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$"
 
@@ -68,6 +69,28 @@ class Rule(BaseModel):
             field=field,
             message=message,
             reference=self.reference,
+        )
+
+    def fee(
+        self,
+        kind: str,
+        amount: Decimal | int | str,
+        *,
+        basis: str,
+        item: int | None = None,
+        currency: str = "INR",
+    ) -> Fee:
+        """A fee of this rule, carrying its scheme (``amount`` exact: never a float)."""
+        return Fee.model_validate(
+            {
+                "rule": self.id,
+                "scheme": self.scheme,
+                "kind": kind,
+                "amount": amount,
+                "currency": currency,
+                "item": item,
+                "basis": basis,
+            }
         )
 
 
