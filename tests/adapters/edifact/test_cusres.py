@@ -220,3 +220,13 @@ def test_a_finding_text_keeps_to_99_free_text_segments() -> None:
     assert len(texts) == 99
     joined = "".join("".join(t[1:]) for t in texts)
     assert joined == "x" * (99 * 4 * 70 - 3) + "..."
+
+
+def test_a_long_input_reference_is_kept_whole_in_the_rff() -> None:
+    """A message id may have 64 characters; 1154 holds 35: the rest goes on in 4000, so two
+    replies to ids sharing their first 35 characters can still be told apart."""
+    long_id = "BE-" + "X" * 40 + "-0001"
+    [message] = parsed([response(long_id, [], [])])
+    assert message.get_segment("RFF").elements == [["ACW", long_id[:35], "", long_id[35:]]]
+    [short] = parsed([response("BE-1", [], [])])
+    assert short.get_segment("RFF").elements == [["ACW", "BE-1"]]

@@ -53,7 +53,7 @@ def message_segments(response: Response, number: int) -> list[Segment]:
     when = response_date(response)
     if when is not None:
         segs.append(Segment("DTM", ["137", when.strftime("%Y%m%d"), "102"]))
-    segs.append(Segment("RFF", ["ACW", reference[:35]]))
+    segs.append(Segment("RFF", _input_reference(reference)))
     findings = response.findings
     for finding in findings if len(findings) <= GROUPS else findings[: GROUPS - 1]:
         segs += _error(finding)
@@ -66,6 +66,15 @@ def message_segments(response: Response, number: int) -> list[Segment]:
     if len(fees) > GROUPS:
         segs += _further_fees(fees[GROUPS - 1 :])
     return segs
+
+
+def _input_reference(reference: str) -> list[str]:
+    """C506 of ``RFF+ACW``: the input's reference in 1154 (an..35); a longer one (a message id
+    may have 64 characters) goes on in 4000, the reference version (an..35), so the reply can
+    still be matched to its input: ``RFF+ACW:<first 35>::<the rest>``."""
+    if len(reference) <= 35:
+        return ["ACW", reference]
+    return ["ACW", reference[:35], "", reference[35:70]]
 
 
 def _error(finding: Finding) -> list[Segment]:
