@@ -97,6 +97,8 @@ class Engine:
         self.view = ReadOnlyRun(self.run)
         #: the message last assessed and what its stateless hooks worked out (see assess)
         self._last_memo: tuple[object, Memo | None] = (None, None)
+        #: (plugin, rule, scheme, outcome) → why such a finding or fee is refused (None: fine)
+        self._declared: dict[tuple[str, str, str, str | None], object] = {}
         self.engine_info = EngineInfo(
             version=__version__, as_of=self.ctx.as_of, plugins=host.versions()
         )
@@ -470,27 +472,43 @@ class Engine:
         """Why a plugin's finding or fee cannot be reported as it stands (``None``: it can): it
         must name a rule that plugin declared, under the rule's scheme, with a declared outcome,
         a message and a legal reference (a finding), an amount that is not negative (a fee)."""
-        what = "finding" if isinstance(part, Finding) else "fee"
-        rule = self.host.rules.get(part.rule)
+        key = (plugin, part.rule, part.scheme, part.outcome if isinstance(part, Finding) else None)
+        problem = self._declared.get(key, _UNSEEN)
+        if problem is _UNSEEN:  # the same few combinations come back on every message
+            problem = self._declaration_problem(*key)
+            if len(self._declared) < _DECLARED_KEPT:
+                self._declared[key] = problem
+        if problem is not None:
+            return problem  # type: ignore[return-value]
+        if isinstance(part, Finding):
+            if not part.message.strip() or not part.reference.strip():
+                return f"its finding of rule {part.rule} has no message or no legal reference"
+        elif part.amount < 0:
+            return f"its fee of rule {part.rule} is negative"
+        return None
+
+    def _declaration_problem(
+        self, plugin: str, rule_id: str, scheme: str, outcome: str | None
+    ) -> str | None:
+        """Whether ``plugin`` declared ``rule_id`` under ``scheme`` (with ``outcome``; ``None``:
+        a fee, which has none)."""
+        what = "fee" if outcome is None else "finding"
+        rule = self.host.rules.get(rule_id)
         if rule is None:
-            return f"its {what} names rule {part.rule}, which no plugin declares"
-        owner = self.host.rule_owner.get(part.rule)
+            return f"its {what} names rule {rule_id}, which no plugin declares"
+        owner = self.host.rule_owner.get(rule_id)
         if owner != plugin:
-            return f"its {what} names rule {part.rule}, which plugin {owner!r} declares"
-        if part.scheme != rule.scheme:
+            return f"its {what} names rule {rule_id}, which plugin {owner!r} declares"
+        if scheme != rule.scheme:
             return (
-                f"its {what} of rule {part.rule} says scheme {part.scheme!r}; the rule's "
+                f"its {what} of rule {rule_id} says scheme {scheme!r}; the rule's "
                 f"scheme is {rule.scheme!r}"
             )
-        if isinstance(part, Fee):
-            return f"its fee of rule {part.rule} is negative" if part.amount < 0 else None
-        if part.outcome not in rule.outcomes:
+        if outcome is not None and outcome not in rule.outcomes:
             return (
-                f"rule {part.rule} is not declared with the outcome {part.outcome!r} "
+                f"rule {rule_id} is not declared with the outcome {outcome!r} "
                 f"(declared: {', '.join(rule.outcomes)})"
             )
-        if not part.message.strip() or not part.reference.strip():
-            return f"its finding of rule {part.rule} has no message or no legal reference"
         return None
 
     def _first(self, kind: Any, hook_name: str, **kwargs: Any) -> tuple[Any, list[Finding]]:
@@ -650,13 +668,21 @@ def _parts(result: Any, expected: tuple[type, ...]) -> list[Any] | TypeError:
     string, a mapping or a single model is not a list of them, though each can be iterated)."""
     if result is None:
         return []
-    if isinstance(result, str | bytes | BaseModel | Mapping) or not isinstance(result, Iterable):
+    if not isinstance(result, list | tuple) and (
+        isinstance(result, str | bytes | BaseModel | Mapping) or not isinstance(result, Iterable)
+    ):
         return TypeError(f"returned {_shown(result)}, not a list of {_named(expected)}")
     parts = list(result)
     for part in parts:
         if not isinstance(part, expected):
             return TypeError(f"returned a list holding {_shown(part)}, not only {_named(expected)}")
     return parts
+
+
+_UNSEEN = object()
+#: verdicts on (plugin, rule, scheme, outcome) kept per engine (a plugin inventing rule IDs
+#: cannot grow it without bound)
+_DECLARED_KEPT = 4096
 
 
 def _as_given(message: BillOfEntry | ImportGeneralManifest) -> bytes:
