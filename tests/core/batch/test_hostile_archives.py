@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import sqlite3
 import stat
 import tarfile
 import zipfile
@@ -133,15 +134,41 @@ def test_zip_member_lying_about_its_size_is_refused(tmp_path: Path) -> None:
     assert_refused(out["liar.xml"], "liar.xml")
 
 
-def test_tar_member_far_larger_than_the_archive_stops_the_archive(tmp_path: Path) -> None:
+@pytest.mark.parametrize("corrupt", [False, True], ids=["sound", "bad-crc"])
+def test_a_compressed_tar_inflating_past_its_budget_is_refused_whole(
+    tmp_path: Path, corrupt: bool
+) -> None:
+    """Its integrity check, at the end of the stream, is never reached: no member of it may be
+    used — not even with --commit (a corrupt bomb once had its first members stored)."""
     archive = write_tar(
         tmp_path / "bomb.tar.gz",
         [("a.xml", GOOD), ("b.xml", b"\0" * (2 * 1024 * 1024)), ("c.xml", GOOD)],
     )
-    out = responses(archive, env={"CUSTOMS_ENGINE_MAX_COMPRESSION_RATIO": "50"}, cwd=tmp_path)
-    assert out["a.xml"]["message"]["type"] == "bill_of_entry"
-    assert_refused(out["b.xml"], "b.xml", "the rest of the archive is refused")
-    assert "c.xml" not in out
+    if corrupt:
+        raw = bytearray(archive.read_bytes())
+        raw[-8] ^= 0xFF  # the gzip CRC-32
+        archive.write_bytes(bytes(raw))
+    db = tmp_path / "r.db"
+    result = customs(
+        "validate",
+        "--format",
+        "jsonl",
+        "--no-progress",
+        "--commit",
+        "--db",
+        f"sqlite:///{db}",
+        str(archive),
+        env={**os.environ, "CUSTOMS_ENGINE_MAX_COMPRESSION_RATIO": "50"},
+        cwd=tmp_path,
+    )
+    assert result.returncode == 1 and b"Traceback" not in result.stderr
+    (line,) = result.stdout.decode().splitlines()
+    response = json.loads(line)
+    assert response["message"]["source"] == str(archive) and response["status"] == "rejected"
+    message = response["findings"][0]["message"]
+    assert "inflates to more than" in message and "nothing in it was checked" in message
+    with sqlite3.connect(db) as stored:  # nothing of it was committed
+        assert stored.execute("SELECT count(*) FROM ledger_submission").fetchone() == (0,)
 
 
 @pytest.mark.parametrize("kind", ["zip", "tar.gz"])

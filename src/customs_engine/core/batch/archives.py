@@ -21,9 +21,10 @@ the run reports it as a rejected message and carries on:
 
 Tar archives are read in one pass: a compressed tar is inflated once into an anonymous temporary
 file (never named on disk, gone when closed) while its integrity check is verified — the gzip
-CRC-32 and length, the xz and bzip2 checks. A compressed stream that fails its check, or ends
-before it, rejects the whole archive (one rejected response, nothing in it checked: which member
-is damaged cannot be known). An uncompressed tar that ends early keeps the members before the
+CRC-32 and length, the xz and bzip2 checks. A compressed stream that fails its check, ends
+before it, or inflates beyond the archive's budget (so that its check is never reached) rejects
+the whole archive (one rejected response, nothing in it checked: which member is damaged cannot be
+known). An uncompressed tar that ends early keeps the members before the
 cut. The tar headers are then indexed by seeking (a name and two numbers per member, moved to a
 temporary database past :data:`MEMBERS_IN_MEMORY` members, so memory stays flat however many);
 extended headers (GNU long names, pax) above :data:`MAX_EXTENDED_HEADER` bytes refuse their
@@ -191,12 +192,18 @@ class _Budget:
         self.total = limits.archive_budget(compressed_size)
         self.left = self.total
 
-    def refusal(self) -> str:
+    def limit(self) -> str:
         return (
-            f"the archive inflates to more than {self.total} bytes (its size times "
-            "CUSTOMS_ENGINE_MAX_COMPRESSION_RATIO, at most CUSTOMS_ENGINE_MAX_ARCHIVE_BYTES): "
-            "the rest of the archive is refused, from this member on (decompression bomb "
-            "defence)"
+            f"inflates to more than {self.total} bytes (its size times "
+            "CUSTOMS_ENGINE_MAX_COMPRESSION_RATIO, at most CUSTOMS_ENGINE_MAX_ARCHIVE_BYTES)"
+        )
+
+    def refusal(self) -> str:
+        """A zip member past the budget: the members before it were each verified (a zip member
+        carries its own CRC), the rest is refused."""
+        return (
+            f"the archive {self.limit()}: the rest of the archive is refused, from this member "
+            "on (decompression bomb defence)"
         )
 
 
@@ -318,21 +325,18 @@ class ArchiveReader:
             kind = _compression(raw.read(8))
             raw.seek(0)
             if kind is None:
-                yield from self._tar_index(raw, None)
+                yield from self._tar_index(raw)
                 return
             with tempfile.TemporaryFile() as spill:
-                cut, fatal = _inflate(raw, kind, spill, budget)
+                fatal = _inflate(raw, kind, spill, budget)
                 if fatal is not None:
-                    yield self.whole(f"is corrupt: {fatal}; nothing in it was checked")
+                    yield self.whole(f"{fatal}; nothing in it was checked")
                     return
                 spill.seek(0)
-                yield from self._tar_index(spill, cut)
+                yield from self._tar_index(spill)
 
-    def _tar_index(self, source: IO[bytes], cut: str | None) -> Iterator[InputFile]:
-        """Index the headers of an uncompressed, seekable tar, then yield members in order.
-
-        ``cut`` says why the data stops early (a truncated stream, the inflate budget), if so.
-        """
+    def _tar_index(self, source: IO[bytes]) -> Iterator[InputFile]:
+        """Index the headers of an uncompressed, seekable tar, then yield members in order."""
         end = source.seek(0, 2)
         reader = _HeaderReader(source)
         entries = MemberOrder()
@@ -350,7 +354,7 @@ class ArchiveReader:
             tar = None
         if tar is not None:
             tar.members = []  # type: ignore[attr-defined]  # one header at a time
-            self._tar_headers(tar, reader, end, cut, entries, trailing)
+            self._tar_headers(tar, reader, end, entries, trailing)
         for name, (offset, size, why) in entries:
             if why is not None:
                 yield self.refused(name, why)
@@ -368,7 +372,6 @@ class ArchiveReader:
         tar: tarfile.TarFile,
         reader: _HeaderReader,
         end: int,
-        cut: str | None,
         entries: MemberOrder,
         trailing: list[InputFile],
     ) -> None:
@@ -390,7 +393,7 @@ class ArchiveReader:
                 info, error = None, str(exc)
             tar.members = []  # type: ignore[attr-defined]
             if info is None:
-                resume = self._after_last_header(tar.offset, end, cut, error, reader.raw, trailing)
+                resume = self._after_last_header(tar.offset, end, error, reader.raw, trailing)
                 if resume is None:
                     return
                 tar.offset = resume
@@ -399,7 +402,7 @@ class ArchiveReader:
                 continue
             why = self._tar_problem(info)
             if why is None and info.offset_data + info.size > end:
-                why = cut or "is cut short: the archive ends inside it"
+                why = "is cut short: the archive ends inside it"
                 entries.add(1, info.name, 0, (0, 0, why))
                 return
             head = b""
@@ -413,7 +416,6 @@ class ArchiveReader:
         self,
         offset: int,
         end: int,
-        cut: str | None,
         error: str | None,
         raw: IO[bytes],
         trailing: list[InputFile],
@@ -422,9 +424,6 @@ class ArchiveReader:
         valid header starts (read on), or ``None`` to stop."""
         raw.seek(offset)
         block = raw.read(_BLOCK)
-        if cut is not None and offset + _BLOCK > end:
-            trailing.append(self.damaged(offset, f"ends at offset {offset}: {cut}"))
-            return None
         if not block.strip(b"\0") and error is None:
             garbage = _first_nonzero(raw, offset + len(block), end)
             if garbage is not None:
@@ -544,11 +543,10 @@ def _overlapping(infos: list[zipfile.ZipInfo]) -> dict[int, str]:
     return problems
 
 
-def _inflate(
-    raw: IO[bytes], kind: str, spill: IO[bytes], budget: _Budget
-) -> tuple[str | None, str | None]:
-    """Decompress ``raw`` into ``spill`` within the budget. Returns (why the data stops early,
-    why the stream is corrupt); the second means nothing of it may be used."""
+def _inflate(raw: IO[bytes], kind: str, spill: IO[bytes], budget: _Budget) -> str | None:
+    """Decompress ``raw`` into ``spill`` within the budget. Returns why nothing of it may be
+    used (``None``: all of it may): the stream is corrupt, or it inflates beyond the budget —
+    its integrity check, at the end, is then never reached."""
     opener: Callable[[IO[bytes]], Any] = {
         "gzip": lambda f: gzip.GzipFile(fileobj=f, mode="rb"),
         "bzip2": lambda f: bz2.BZ2File(f),
@@ -560,18 +558,20 @@ def _inflate(
             while True:
                 chunk = stream.read(min(_CHUNK, budget.left + 1))
                 if not chunk:
-                    return None, None
+                    return None
                 if len(chunk) > budget.left:
-                    spill.write(chunk[: budget.left])
-                    return budget.refusal(), None
+                    return (
+                        f"{budget.limit()}, so its {kind} integrity check is never reached "
+                        "(decompression bomb defence)"
+                    )
                 spill.write(chunk)
                 written += len(chunk)
                 budget.left -= len(chunk)
     except EOFError as exc:
         # the integrity check at the end was never reached: nothing before it is verified
-        return None, f"its {kind} stream ends early after {written} inflated bytes ({exc})"
+        return f"is corrupt: its {kind} stream ends early after {written} inflated bytes ({exc})"
     except _ZIP_ERRORS as exc:
-        return None, f"its {kind} stream fails after {written} inflated bytes: {exc}"
+        return f"is corrupt: its {kind} stream fails after {written} inflated bytes: {exc}"
 
 
 class _HeaderReader:
