@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Literal, Protocol, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from customs_engine.core.checks.catalogue import RULES
 from customs_engine.core.models import BillOfEntry, ImportGeneralManifest
@@ -54,6 +54,30 @@ class ParsedMessage(BaseModel):
     #: objects, the details of its structural errors), for that format's response writers; it
     #: reaches them as :attr:`MessageInfo.echo <customs_engine.core.response.MessageInfo.echo>`
     echo: dict[str, Any] | None = None
+
+
+#: at most this many values the canonical model refuses are reported for one message
+MAX_REFUSALS = 10
+
+
+def field_path(loc: Sequence[int | str]) -> str:
+    """A model location as the response names fields: ``items[0].licences[1].number``."""
+    return "".join(
+        f"[{part}]" if isinstance(part, int) else f".{part}" if at else str(part)
+        for at, part in enumerate(loc)
+    )
+
+
+def refusals(exc: ValidationError) -> str:
+    """What the canonical model refused, in words: ``field: reason`` for each value (at most
+    :data:`MAX_REFUSALS`), without pydantic's input echo and documentation links."""
+    errors = exc.errors(include_url=False)
+    shown = [
+        f"{field_path(error['loc']) or 'message'}: {error['msg'].removeprefix('Value error, ')}"
+        for error in errors[:MAX_REFUSALS]
+    ]
+    more = len(errors) - len(shown)
+    return "; ".join(shown) + (f" (and {more} more)" if more else "")
 
 
 def syntax_finding(

@@ -26,7 +26,7 @@ from customs_engine.adapters.edifact.elements import (
 from customs_engine.adapters.edifact.envelope import RawMessage
 from customs_engine.adapters.edifact.structure import element_lengths
 from customs_engine.core.dates import EARLIEST_DATE, IST, LATEST_DATE, check_in_range
-from customs_engine.core.formats import SyntaxKind
+from customs_engine.core.formats import MAX_REFUSALS, SyntaxKind, field_path
 from customs_engine.core.models import (
     DECIMAL_PLACES,
     MAX_MAGNITUDE,
@@ -43,7 +43,6 @@ Spot = tuple[str, str | None] | tuple[str, str | None, str]
 #: where the value at a model location was read: (segment index, the number of its item or line)
 Place = Callable[[tuple[int | str, ...]], tuple[int, int | None]]
 #: the model's refusals reported per message (it names every bad value; ten show the pattern)
-MAX_REFUSALS = 10
 
 #: ASCII digits only: ``\d`` and ``str.isdigit`` also take Arabic-Indic or superscript digits
 _NUMBER = re.compile(r"-?([0-9]+([.,][0-9]*)?|[.,][0-9]+)")
@@ -389,14 +388,6 @@ def _digits_datetime(value: str, length: int) -> datetime:
         int(value[4:6]),
         int(value[6:8]),
         *((int(value[8:10]), int(value[10:12])) if length == 12 else ()),
-    )
-
-
-def field_path(loc: tuple[int | str, ...]) -> str:
-    """A model location as the response names fields: ``items[0].quantity``."""
-    return "".join(
-        f"[{part}]" if isinstance(part, int) else f".{part}" if at else str(part)
-        for at, part in enumerate(loc)
     )
 
 

@@ -26,7 +26,13 @@ from pydantic import ValidationError
 
 from customs_engine.adapters.icegate_xml import FORMAT
 from customs_engine.adapters.icegate_xml.positions import StartTags
-from customs_engine.core.formats import ParsedMessage, SyntaxKind, syntax_finding, unparsable
+from customs_engine.core.formats import (
+    ParsedMessage,
+    SyntaxKind,
+    refusals,
+    syntax_finding,
+    unparsable,
+)
 from customs_engine.core.models import BillOfEntry, ImportGeneralManifest
 from customs_engine.core.response import Finding, MessageType
 
@@ -183,13 +189,14 @@ def _read_message(element: etree._Element, index: int, tags: StartTags) -> Parse
     except (ValidationError, ValueError) as exc:
         [place] = tags.place([element])
         line, column = place or (element.sourceline, None)
+        why = refusals(exc) if isinstance(exc, ValidationError) else str(exc)
         return ParsedMessage(
             index=index,
             format=FORMAT,
             type="unknown",
             reference=reference,
             findings=[
-                syntax_finding(f"not a valid {name}: {exc}", kind="value", line=line, column=column)
+                syntax_finding(f"not a valid {name}: {why}", kind="value", line=line, column=column)
             ],
         )
     return ParsedMessage(

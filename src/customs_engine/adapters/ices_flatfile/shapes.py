@@ -15,11 +15,11 @@ from collections.abc import Callable
 from pydantic import ValidationError
 
 from customs_engine.adapters.ices_flatfile.records import Envelope, Record
+from customs_engine.core.formats import MAX_REFUSALS, field_path
 
 _UN_LOCODE = re.compile(r"[A-Z]{2}[A-Z0-9]{3}")
 _CURRENCY = re.compile(r"[A-Z]{3}")
 #: refusals reported per message (the model names every bad value; ten show the pattern)
-MAX_REFUSALS = 10
 
 #: where a model field (its location in the model's error) came from: the record and the name of
 #: its field in the layout (``None``: the record as a whole), or ``None`` when no record gave it
@@ -43,14 +43,6 @@ def location(text: str | None) -> str | None:
 def is_currency(value: str) -> bool:
     """An ISO 4217 code in the model's shape (three capitals)."""
     return _CURRENCY.fullmatch(value) is not None
-
-
-def field_path(loc: tuple[int | str, ...]) -> str:
-    """``items[0].licences[1].number``: a model location spelled as the response spells fields."""
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
 
 
 def refused(envelope: Envelope, exc: ValidationError, place: Place) -> None:

@@ -33,7 +33,13 @@ from customs_engine.adapters.scmtr_json import manifest as mapping
 from customs_engine.adapters.scmtr_json.fields import EVENTS
 from customs_engine.adapters.scmtr_json.schema import Variant
 from customs_engine.adapters.scmtr_json.structure import Problem, pointer, problems
-from customs_engine.core.formats import ParsedMessage, SyntaxKind, syntax_finding, unparsable
+from customs_engine.core.formats import (
+    ParsedMessage,
+    SyntaxKind,
+    refusals,
+    syntax_finding,
+    unparsable,
+)
 from customs_engine.core.response import Finding
 
 #: the guide's limit on lines (and on any repeated object) of one declaration
@@ -122,8 +128,9 @@ def parse(data: bytes) -> ParsedMessage:
             igm = mapping.to_manifest(document)
         except (ValidationError, ValueError) as exc:  # e.g. a date outside the engine's range
             ((line, column),) = _located(data, ["/master"]).values()
+            why = refusals(exc) if isinstance(exc, ValidationError) else str(exc)
             finding = syntax_finding(
-                f"the declaration cannot make a manifest: {exc}"[:300],
+                f"the declaration cannot make a manifest: {why}"[:600],
                 kind="value",
                 field="/master",
                 line=line,
