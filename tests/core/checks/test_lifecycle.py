@@ -590,6 +590,23 @@ def test_igm_008_a_bill_amended_off_the_fresh_manifest_is_not_voided_with_it() -
     assert run.run.debited("TESTAUTH", "AUTH-1")[0] == 30
 
 
+def test_a_stored_igm_is_found_after_other_manifests_were_committed(url: str) -> None:
+    """Each stored manifest is found by its number, whatever was committed after it (only the
+    manifest committed last to the database was found), and its amendment replaces it."""
+    store, run = committed_run(url)
+    run.validate_message(igm())
+    run.validate_message(igm(message_id="IGM-2", igm_number="3333333"))
+    run.validate_message(fresh_manifest(message_id="IGM-3", port_code="INMAA1"))
+    store.close()
+    store, later = committed_run(url)
+    assert rules_of(later.validate_message(bill(5)), "CORE-BOE-NOTE") == {}
+    other = bill(5, message_id="BE-2", manifest={"igm_number": "3333333", "line": 10})
+    assert rules_of(later.validate_message(other), "CORE-BOE-NOTE") == {}
+    assert [m.message_id for m in store.find_manifests("2234567")] == ["IGM-1"]
+    assert [m.message_id for m in store.find_unnumbered_manifests("INMAA1")] == ["IGM-3"]
+    store.close()
+
+
 def test_an_igm_renumbered_by_its_amendment_is_not_found_under_its_old_number(url: str) -> None:
     run = engine([authorisation()])
     run.validate_message(igm())

@@ -12,7 +12,7 @@ from typing import ParamSpec, TypeVar
 
 from sqlalchemy import ColumnElement, Engine, delete, func, select, text
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from customs_engine.core.ledger.documents import DocumentVersion, Holdings, Replaced, add_holdings
 from customs_engine.core.ledger.run_state import (
@@ -445,11 +445,17 @@ class SqlRegistry:
 def _latest_version() -> ColumnElement[bool]:
     """A manifest row of its document's latest version (an amendment that renumbered the IGM
     leaves its earlier rows under the old number)."""
-    document = select(SubmissionRow.message_id).where(SubmissionRow.id == ManifestRow.submission_id)
-    latest = select(func.max(SubmissionRow.id)).where(
-        SubmissionRow.message_id == document.scalar_subquery()
+    # two aliases, one subquery correlated to the outer query's manifest row: the row's own
+    # submission and every version of its document (one SubmissionRow for both, nested, tied
+    # them to each other: only the manifest committed last to the database was ever found)
+    own, versions = aliased(SubmissionRow), aliased(SubmissionRow)
+    latest = (
+        select(func.max(versions.id))
+        .join(own, own.message_id == versions.message_id)
+        .where(own.id == ManifestRow.submission_id)
+        .scalar_subquery()
     )
-    return ManifestRow.submission_id == latest.scalar_subquery()
+    return ManifestRow.submission_id == latest
 
 
 def _lock_document(session: Session, message_id: str) -> None:
