@@ -48,7 +48,9 @@ SECTIONS = (
     ("What checks see", ("RegistryRecord",)),
     ("The response", ("Response",)),
 )
-RESPONSE_PARTS = ("MessageInfo", "DocumentInfo", "AuthorisationUse", "EngineInfo")
+#: the types of some of ``Response``'s fields: documented, but not exported by ``customs_engine``
+#: (a plugin never builds them; an integrator reads them as parts of a response)
+RESPONSE_PARTS = ("MessageInfo", "DocumentInfo", "AuthorisationUse", "Credit", "EngineInfo")
 
 
 def type_name(annotation: Any) -> str:
@@ -89,6 +91,8 @@ def model_section(model: type[BaseModel]) -> list[str]:
         else:
             default = f"`{field.default!r}`"
         text = (field.description or "").replace("|", "\\|")
+        if field.exclude:
+            text = "; ".join(filter(None, ("never written to the JSON response", text)))
         lines.append(f"| `{name}` | `{type_name(field.annotation)}` | {default} | {text} |")
     return [*lines, ""]
 
@@ -103,7 +107,11 @@ def model_reference() -> str:
         "# Model reference",
         "",
         "Generated from the pydantic models by `tools/generate_docs.py` — do not edit by "
-        "hand. Every name is importable from `customs_engine`. Field names are those of "
+        "hand. The models of the first four sections and the value sets are importable from "
+        "`customs_engine` (`from customs_engine import BillOfEntry, Response`); the parts of "
+        f"the response ({', '.join(f'`{name}`' for name in RESPONSE_PARTS)}) are not: they "
+        "are documented only as the types of `Response`'s fields, to be read from a response. "
+        "Field names are those of "
         "the JSON response, the XML rendering and the plugin API; dates are India-local, "
         "datetimes carry a time zone (naive values are read as IST), money and quantities are "
         "decimals.",
@@ -115,8 +123,17 @@ def model_reference() -> str:
             lines += model_section(getattr(customs_engine, name))
     from customs_engine.core import response
 
-    lines += ["## Parts of the response", ""]
+    lines += [
+        "## Parts of the response",
+        "",
+        "The types of `Response.message`, `.document`, `.authorisations[]`, `.credited[]` and "
+        "`.engine`. They are not importable from `customs_engine`. In the JSON response "
+        "`authorisations[].scheme` and `credited[].scheme` are written in lower case "
+        "(`ims`), so one account reads the same in both lists.",
+        "",
+    ]
     for name in RESPONSE_PARTS:
+        assert not hasattr(customs_engine, name), f"{name} is exported: document it above"
         lines += model_section(getattr(response, name))
     lines += ["## Value sets", ""]
     enums = sorted(

@@ -7,8 +7,8 @@ import pytest
 
 from customs_engine.adapters.edifact.cusdec import CusdecReader
 from customs_engine.adapters.edifact.reader import ingest, read
-from customs_engine.core.formats import field_path
 from customs_engine.adapters.edifact.tokenizer import decode
+from customs_engine.core.formats import field_path
 from tests.adapters.edifact.interchanges import cuscar_segments, cusdec_segments, interchange
 
 
