@@ -607,6 +607,30 @@ def test_a_stored_igm_is_found_after_other_manifests_were_committed(url: str) ->
     store.close()
 
 
+def test_igm_008_voids_the_bills_noted_under_a_number_the_igm_had_before(url: str) -> None:
+    """An IGM renumbered by its amendment, then cancelled: the Bill of Entry noted under its
+    old number is void too (it stayed live with its debit)."""
+    run = engine([authorisation()])
+    run.validate_message(igm())
+    run.validate_message(bill(10))  # noted under 2234567
+    run.validate_message(igm(function="amendment", igm_number="2234568"))
+    cancelled = run.validate_message(igm(function="cancellation", igm_number="2234568"))
+    assert "BE-1" in cancelled.findings[0].message and credited(cancelled) == 10
+    assert run.run.debited("TESTAUTH", "AUTH-1")[0] == 0
+    # committed, run by run
+    for step in (igm(), bill(10), igm(function="amendment", igm_number="2234568")):
+        store, committing = committed_run(url)
+        committing.validate_message(step)
+        store.close()
+    store, later = committed_run(url)
+    cancelled = later.validate_message(igm(function="cancellation", igm_number="2234568"))
+    assert "BE-1" in cancelled.findings[0].message and credited(cancelled) == 10
+    assert store.debited("TESTAUTH", "AUTH-1")[0] == 0
+    voided = store.document("BE-1")
+    assert voided is not None and voided.cancelled
+    store.close()
+
+
 def test_an_igm_renumbered_by_its_amendment_is_not_found_under_its_old_number(url: str) -> None:
     run = engine([authorisation()])
     run.validate_message(igm())

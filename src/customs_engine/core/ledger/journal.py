@@ -123,6 +123,13 @@ class RunJournal(TemporaryStore):
         """Message ids of the Bills of Entry noted against this IGM number (repeats possible)."""
         return self._ids_of(("noted", "", igm_number))
 
+    def add_igm_number(self, manifest_id: str, igm_number: str) -> None:
+        self._add_id(("igm-number", "", manifest_id), igm_number)
+
+    def igm_numbers(self, manifest_id: str) -> list[str]:
+        """Every IGM number this manifest (message id) had in the run (repeats possible)."""
+        return self._ids_of(("igm-number", "", manifest_id))
+
     def add_noted_by_bl(self, manifest_id: str, message_id: str) -> None:
         self._add_id(("noted", "manifest", manifest_id), message_id)
 

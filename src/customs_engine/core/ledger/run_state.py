@@ -367,6 +367,9 @@ class LedgerStore(Protocol):
         """Message ids of committed Bills of Entry noted by their B/L against this manifest
         (message id) while it had no IGM number (live or not)."""
 
+    def igm_numbers(self, manifest_id: str) -> Sequence[str]:
+        """Every IGM number a committed version of this manifest (message id) carried."""
+
     def commit(self, submission: Submission) -> CommitOutcome:
         """Persist a submission atomically, re-checking debited balances under row locks."""
 
@@ -533,13 +536,19 @@ class RunState:
     ) -> list[BillOfEntry]:
         """The live Bills of Entry (accepted earlier in the run or committed) noted against this
         IGM: its number, at its port, and — when ``document`` (the manifest as it stands) is
-        given — those noted by their B/L against it while it had no IGM number
-        (CORE-BOE-NOTE-006). What an IGM cancellation voids."""
-        candidates: set[str] = set()
-        if manifest.igm_number:
-            candidates.update(self._journal.noted(manifest.igm_number))
+        given — any number the document had before (an amendment may renumber it) and those
+        noted by their B/L against it while it had no IGM number (CORE-BOE-NOTE-006). What an
+        IGM cancellation voids."""
+        numbers = {manifest.igm_number} if manifest.igm_number else set()
+        if document is not None:
+            numbers.update(self._journal.igm_numbers(document.message_id))
             if self.store is not None:
-                candidates.update(self.store.noted_against(manifest.igm_number))
+                numbers.update(self.store.igm_numbers(document.message_id))
+        candidates: set[str] = set()
+        for number in sorted(numbers):
+            candidates.update(self._journal.noted(number))
+            if self.store is not None:
+                candidates.update(self.store.noted_against(number))
         by_bl: set[str] = set()
         if document is not None:
             by_bl.update(self._journal.noted_by_bl(document.message_id))
@@ -551,7 +560,8 @@ class RunState:
             boe = version.model() if version is not None and not version.cancelled else None
             if not isinstance(boe, BillOfEntry):
                 continue
-            if (manifest.igm_number and notes(boe, manifest)) or (
+            quoted = boe.manifest.igm_number if boe.manifest is not None else None
+            if (quoted in numbers and boe.port_code == manifest.port_code) or (
                 document is not None and message_id in by_bl and notes_by_bl(boe, document)
             ):
                 found.append(boe)
@@ -861,6 +871,8 @@ class RunState:
             self._journal.add_noted(message.manifest.igm_number, message.message_id)
         if isinstance(message, BillOfEntry) and result.noted_manifest:
             self._journal.add_noted_by_bl(result.noted_manifest, message.message_id)
+        if isinstance(message, ImportGeneralManifest) and message.igm_number:
+            self._journal.add_igm_number(message.message_id, message.igm_number)
         if isinstance(message, BillOfEntry) and message.number:
             self._journal.add_numbered(message.number, message.message_id)
         if message is not None:

@@ -360,6 +360,12 @@ class SqlRegistry:
             return _noted_against(session, igm_number)
 
     @_ledger_call
+    def igm_numbers(self, manifest_id: str) -> Sequence[str]:
+        """Every IGM number a committed version of this manifest carried."""
+        with Session(self.engine) as session:
+            return _igm_numbers(session, manifest_id)
+
+    @_ledger_call
     def noted_by_bl(self, manifest_id: str) -> Sequence[str]:
         """Bills of Entry noted by their B/L against this manifest (message id) while it had no
         IGM number."""
@@ -482,6 +488,20 @@ def _noted_against(session: Session, igm_number: str) -> list[str]:
     )
 
 
+def _igm_numbers(session: Session, manifest_id: str) -> list[str]:
+    return sorted(
+        set(
+            session.scalars(
+                select(SubmissionRow.igm_number).where(
+                    SubmissionRow.message_id == manifest_id,
+                    SubmissionRow.kind == "manifest",
+                    SubmissionRow.igm_number.is_not(None),
+                )
+            )
+        )
+    )
+
+
 def _noted_by_bl(session: Session, manifest_id: str) -> list[str]:
     return sorted(
         set(
@@ -499,10 +519,10 @@ def _voidable(
     session: Session, current: DocumentVersion, named: tuple[str, str]
 ) -> dict[str, tuple[DocumentVersion, list[Credit]]]:
     """The live Bills of Entry noted against an IGM being cancelled, each locked, with what
-    crediting it back writes: those quoting its number at its port (the live document's number;
-    a cancellation names its document by message id and its own number may be missing, else
-    what the cancellation names), and those noted by their B/L against it while it had no IGM
-    number."""
+    crediting it back writes: those quoting its number at its port (the live document's number
+    and any it had before an amendment renumbered it; a cancellation names its document by
+    message id and its own number may be missing, else what the cancellation names), and those
+    noted by their B/L against it while it had no IGM number."""
     live = current.model() if not current.cancelled else None
     document = live if isinstance(live, ImportGeneralManifest) else None
     igm_number, port_code = (
@@ -510,7 +530,10 @@ def _voidable(
         if document is not None and document.igm_number
         else named
     )
-    by_number = _noted_against(session, igm_number) if igm_number else []
+    numbers = {igm_number} if igm_number else set()
+    if document is not None:
+        numbers.update(_igm_numbers(session, current.message_id))
+    by_number = [noted for number in sorted(numbers) for noted in _noted_against(session, number)]
     by_bl = _noted_by_bl(session, current.message_id) if document is not None else []
     found = {}
     for message_id in sorted({*by_number, *by_bl}):
@@ -521,7 +544,7 @@ def _voidable(
             continue
         quotes = (
             boe.manifest is not None
-            and boe.manifest.igm_number == igm_number
+            and boe.manifest.igm_number in numbers
             and boe.port_code == port_code
         )
         if quotes or (document is not None and message_id in by_bl and notes_by_bl(boe, document)):
