@@ -512,6 +512,8 @@ def test_igm_008_and_bond_001_find_bills_the_run_moved_out_of_memory() -> None:
     assert run.run._journal._db is not None
     found = run.validate_message(ex_bond(1))  # by BE number 7000001
     assert rules_of(found, "CORE-BOND") == {}
+    # (with the clearance standing, the IGM could not void the warehousing bill: CORE-BOND-003)
+    run.validate_message(ex_bond(1, function="cancellation"))
     cancelled = run.validate_message(igm(function="cancellation"))  # voids both noted bills
     assert rules_of(cancelled)["CORE-IGM-008"] == "warn"
     assert {c.scheme: c.quantity for c in cancelled.credited} == {"TESTAUTH": 30, "BOND": -100}
@@ -963,3 +965,30 @@ def test_convert_keeps_the_function_both_ways(function: str, tmp_path: Path) -> 
     back = runner.invoke(main, ["convert", "--to", "xml", str(edi)])
     assert back.exit_code == 0, back.output
     assert f'function="{function}"' in back.output
+
+
+def test_an_igm_cancellation_cannot_void_a_warehousing_bill_already_cleared_ex_bond(
+    url: str,
+) -> None:
+    """Voiding the warehousing Bill of Entry would leave less in bond than was cleared (the bond
+    went to -4): refused like its own cancellation (CORE-BOND-003), nothing changed."""
+    run = engine([authorisation()])
+    run.validate_message(igm())
+    run.validate_message(warehousing(10))
+    assert rules_of(run.validate_message(ex_bond(4)), "CORE-BOND") == {}
+    refused = run.validate_message(igm(function="cancellation"))
+    assert rules_of(refused)["CORE-BOND-003"] == "reject" and credited(refused) == 0
+    assert run.run.debited("BOND", "WH-1/84716040")[0] == -6  # 10 opened, 4 cleared
+    assert rules_of(run.validate_message(ex_bond(6, message_id="XB-2")), "CORE-BOND") == {}
+    # committed, run by run: the store re-checks under the lock
+    for step in (igm(), warehousing(10), ex_bond(4)):
+        store, committing = committed_run(url)
+        committing.validate_message(step)
+        store.close()
+    store, later = committed_run(url)
+    refused = later.validate_message(igm(function="cancellation"))
+    assert rules_of(refused)["CORE-BOND-003"] == "reject"
+    assert store.debited("BOND", "WH-1/84716040")[0] == -6
+    live = store.document("WH-1")
+    assert live is not None and not live.cancelled
+    store.close()

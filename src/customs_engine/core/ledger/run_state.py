@@ -25,7 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -690,7 +690,10 @@ class RunState:
                 lambda number: self.debited(BOND, number)[0],
             )
             if isinstance(message, BillOfEntry)
-            else None
+            else voided_underflow(
+                {voided: reversals(held) for voided, held in void_holdings.items()},
+                lambda number: self.debited(BOND, number)[0],
+            )
         )
         if underflow is not None:
             refused = _nothing_debited(result, as_it_stands)
@@ -1022,6 +1025,19 @@ def bond_underflow(
                 f"but {cleared}{unit} have already been cleared ex-bond against it ({-left} "
                 "less in bond than cleared): nothing is changed"
             )
+    return None
+
+
+def voided_underflow(
+    voided: Mapping[str, Sequence[Credit]], balance: Callable[[str], Decimal]
+) -> str | None:
+    """Why an IGM cancellation cannot void the Bills of Entry noted against it: one is a
+    warehousing Bill of Entry already cleared ex-bond (its bond would go below what was
+    cleared, as its own cancellation would). ``None``: it can."""
+    for message_id in sorted(voided):
+        problem = bond_underflow(message_id, Function.CANCELLATION, voided[message_id], (), balance)
+        if problem is not None:
+            return f"the IGM cancellation voids the Bills of Entry noted against it: {problem}"
     return None
 
 

@@ -28,6 +28,7 @@ from customs_engine.core.ledger.run_state import (
     notes_by_bl,
     reversals,
     void_key,
+    voided_underflow,
 )
 from customs_engine.core.models import BillOfEntry, Function, ImportGeneralManifest
 from customs_engine.core.registry import database
@@ -407,6 +408,12 @@ class SqlRegistry:
                 voids: dict[str, tuple[DocumentVersion, list[Credit]]] = {}
                 if submission.voids is not None and current is not None:
                     voids = _voidable(session, current, submission.voids)
+                    underflow = voided_underflow(
+                        {message_id: held for message_id, (_, held) in voids.items()},
+                        lambda number: _debited(session, BOND, number)[0],
+                    )
+                    if underflow is not None:
+                        return CommitOutcome(committed=False, conflict=("CORE-BOND-003", underflow))
                 all_credits = credits + [c for _, held in voids.values() for c in held]
                 shortfalls = _recheck(session, submission.debits, all_credits)
                 if shortfalls:
