@@ -21,6 +21,7 @@ from customs_engine import __version__
 from customs_engine.core.check_context import CheckContext, Memo, one_message
 from customs_engine.core.checks.arrival import noted_by_bl
 from customs_engine.core.checks.catalogue import RULES as CORE_RULES
+from customs_engine.core.checks.lifecycle import igm_cancellation_finding
 from customs_engine.core.formats import SYNTAX_RULES, ParsedMessage, unparsable
 from customs_engine.core.ledger.run_state import (
     BOND,
@@ -340,6 +341,7 @@ class Engine:
                 # --commit: persist the completed message; a failed balance re-check under
                 # lock comes back as shortfalls with nothing debited
                 result = self.run.commit(key, message, result) or result
+                findings = _as_voided(findings, message, result)
             uses = result.uses
             credits = result.credits if not result.replayed else self._credited_before(key, message)
             findings += self._shortfall_findings(result.shortfalls, findings)
@@ -683,6 +685,23 @@ _UNSEEN = object()
 #: verdicts on (plugin, rule, scheme, outcome) kept per engine (a plugin inventing rule IDs
 #: cannot grow it without bound)
 _DECLARED_KEPT = 4096
+
+
+def _as_voided(
+    findings: list[Finding], message: BillOfEntry | ImportGeneralManifest, result: ClaimResult
+) -> list[Finding]:
+    """An IGM cancellation's CORE-IGM-008 names what the store voided under its lock (another
+    committer may have filed a Bill of Entry against the IGM since the run looked)."""
+    if not (
+        isinstance(message, ImportGeneralManifest)
+        and message.function == Function.CANCELLATION
+        and not result.replayed
+        and result.conflict is None
+        and not result.shortfalls
+    ):
+        return findings
+    said = igm_cancellation_finding(message, result.voided)
+    return [said if finding.rule == said.rule else finding for finding in findings]
 
 
 def _as_given(message: BillOfEntry | ImportGeneralManifest) -> bytes:

@@ -992,3 +992,38 @@ def test_an_igm_cancellation_cannot_void_a_warehousing_bill_already_cleared_ex_b
     live = store.document("WH-1")
     assert live is not None and not live.cancelled
     store.close()
+
+
+def test_a_bill_whose_igm_was_cancelled_after_it_was_checked_is_not_stored(url: str) -> None:
+    """Another committer cancels the IGM between this Bill of Entry's checks and its commit: the
+    store re-reads the IGM under its lock and refuses (CORE-BOE-NOTE-005); nothing is debited."""
+    store, first = committed_run(url)
+    first.validate_message(igm())
+    store.close()
+    store, late = committed_run(url)
+    as_checked = late.run.manifests_numbered("2234567")
+    other, canceller = committed_run(url)
+    assert "CORE-IGM-008" in rules_of(canceller.validate_message(igm(function="cancellation")))
+    other.close()
+    late.run.manifests_numbered = lambda number: as_checked  # type: ignore[method-assign]
+    answer = late.validate_message(bill(10))
+    assert rules_of(answer)["CORE-BOE-NOTE-005"] == "reject" and debited(answer) == 0
+    assert store.document("BE-1") is None
+    assert store.debited("TESTAUTH", "AUTH-1")[0] == 0
+    store.close()
+
+
+def test_igm_008_names_what_the_store_voided_under_its_lock(url: str) -> None:
+    """A Bill of Entry committed against the IGM after the cancellation's run looked is voided
+    by the store under the IGM's lock; the finding says so (it said none was noted)."""
+    store, first = committed_run(url)
+    first.validate_message(igm())
+    first.validate_message(bill(10))
+    store.close()
+    store, late = committed_run(url)
+    late.run.noted_documents = lambda *args: []  # type: ignore[method-assign]  # as it looked
+    cancelled = late.validate_message(igm(function="cancellation"))
+    (finding,) = [f for f in cancelled.findings if f.rule == "CORE-IGM-008"]
+    assert "void and their debits credited back: BE-1" in finding.message
+    assert credited(cancelled) == 10 and store.debited("TESTAUTH", "AUTH-1")[0] == 0
+    store.close()

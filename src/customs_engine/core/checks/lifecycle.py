@@ -7,6 +7,7 @@ credits back and debits is :class:`~customs_engine.core.ledger.run_state.RunStat
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 
@@ -124,19 +125,21 @@ def _igm_cancellation(
         if voided is not None
         else [b.message_id for b in run.noted_documents(igm, before)]
     )
+    return [igm_cancellation_finding(igm, noted)]
+
+
+def igm_cancellation_finding(igm: ImportGeneralManifest, voided: Sequence[str]) -> Finding:
+    """CORE-IGM-008 naming the Bills of Entry the cancellation voids (the engine says it again
+    with what the store voided under its lock, when that differs from what the run saw)."""
     void = (
         f"the Bills of Entry noted against it are void and their debits credited back: "
-        f"{', '.join(noted)}"
-        if noted
+        f"{', '.join(voided)}"
+        if voided
         else "no known Bill of Entry is noted against it"
     )
-    return [
-        RULES["CORE-IGM-008"].finding(
-            "warn",
-            f"cancellation of IGM {igm.igm_number or igm.message_id}: {void}",
-            field="function",
-        )
-    ]
+    return RULES["CORE-IGM-008"].finding(
+        "warn", f"cancellation of IGM {igm.igm_number or igm.message_id}: {void}", field="function"
+    )
 
 
 def _fee(kind: str, on: date) -> Decimal | None:

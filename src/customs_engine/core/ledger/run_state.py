@@ -310,6 +310,8 @@ class Submission:
     voids: tuple[str, str] | None = None
     #: a Bill of Entry noted by its B/L against a manifest without IGM number: its message id
     noted_manifest: str | None = None
+    #: a Bill of Entry quoting an IGM: (IGM number, port), re-checked under the IGM's lock
+    noted_igm: tuple[str, str] | None = None
 
 
 @dataclass
@@ -937,6 +939,7 @@ class RunState:
                 igm_number=igm_number,
                 document_number=boe.number if boe is not None else None,
                 noted_manifest=result.noted_manifest if result is not None else None,
+                noted_igm=_noted_igm(boe),
                 run_id=self.run_id,
                 aliases=(legacy_message_key(message),),
                 voids=(
@@ -1026,6 +1029,20 @@ def bond_underflow(
                 "less in bond than cleared): nothing is changed"
             )
     return None
+
+
+def _noted_igm(boe: BillOfEntry | None) -> tuple[str, str] | None:
+    """(IGM number, port) a Bill of Entry being filed is noted against (an ex-bond one and a
+    cancellation are noted against none)."""
+    if (
+        boe is None
+        or boe.function == Function.CANCELLATION
+        or boe.type == BillOfEntryType.EX_BOND
+        or boe.manifest is None
+        or not boe.manifest.igm_number
+    ):
+        return None
+    return boe.manifest.igm_number, boe.port_code
 
 
 def voided_underflow(

@@ -385,12 +385,17 @@ class SqlRegistry:
         connection = self.engine.connect().execution_options(sqlite_begin="IMMEDIATE")
         try:
             with Session(bind=connection) as session, session.begin():
+                noted = submission.noted_igm
+                if noted is not None:  # the IGM first (see _lock_igm_number), then the BoE
+                    _lock_igm_number(session, noted[1], noted[0])
+                if submission.noted_manifest is not None:
+                    _lock_document(session, submission.noted_manifest)
                 _lock_document(session, submission.message_id)
                 replayed = _committed_uses(session, (submission.key, *submission.aliases))
                 if replayed is not None:
                     return CommitOutcome(committed=False, replayed=list(replayed))
                 current = _document(session, submission.message_id)
-                conflict = _conflict(current, submission)
+                conflict = _conflict(current, submission) or _noted_cancelled(session, submission)
                 if conflict is not None:
                     return CommitOutcome(committed=False, conflict=conflict)
                 credits: list[Credit] = []
@@ -474,9 +479,20 @@ def _latest_version() -> ColumnElement[bool]:
 def _lock_document(session: Session, message_id: str) -> None:
     """PostgreSQL: a transaction-scoped advisory lock on the document (SQLite's ``BEGIN
     IMMEDIATE`` already serialises every committer)."""
+    _lock(session, f"document:{message_id}")
+
+
+def _lock_igm_number(session: Session, port_code: str, igm_number: str) -> None:
+    """The lock a Bill of Entry noted against an IGM number takes before its own document's, and
+    an IGM cancellation after its own and before the Bills of Entry it voids (so neither waits
+    for the other holding what the other needs)."""
+    _lock(session, f"igm:{port_code}:{igm_number}")
+
+
+def _lock(session: Session, name: str) -> None:
     if session.get_bind().dialect.name != "postgresql":
         return
-    digest = hashlib.sha256(f"document:{message_id}".encode()).digest()
+    digest = hashlib.sha256(name.encode()).digest()
     session.execute(
         text("SELECT pg_advisory_xact_lock(:key)"),
         {"key": int.from_bytes(digest[:8], "big", signed=True)},
@@ -540,6 +556,8 @@ def _voidable(
     numbers = {igm_number} if igm_number else set()
     if document is not None:
         numbers.update(_igm_numbers(session, current.message_id))
+    for number in sorted(numbers):  # after the IGM's own lock, before its Bills of Entry'
+        _lock_igm_number(session, port_code, number)
     by_number = [noted for number in sorted(numbers) for noted in _noted_against(session, number)]
     by_bl = _noted_by_bl(session, current.message_id) if document is not None else []
     found = {}
@@ -635,6 +653,40 @@ def _conflict(current: DocumentVersion | None, submission: Submission) -> tuple[
             f"document {submission.message_id} is cancelled: it cannot "
             f"be {'amended' if submission.function == Function.AMENDMENT else 'cancelled'}"
             " again",
+        )
+    return None
+
+
+def _noted_cancelled(session: Session, submission: Submission) -> tuple[str, str] | None:
+    """A Bill of Entry whose IGM was cancelled (and committed) after the run checked it: it can
+    no longer be noted against it (CORE-BOE-NOTE-005). Read under the IGM's lock."""
+    if submission.noted_manifest is not None:
+        manifest = _document(session, submission.noted_manifest)
+        if manifest is not None and manifest.cancelled:
+            return (
+                "CORE-BOE-NOTE-005",
+                f"the manifest {submission.noted_manifest} it is noted against by B/L was "
+                "cancelled while this Bill of Entry was checked: nothing is stored",
+            )
+    if submission.noted_igm is None:
+        return None
+    igm_number, port_code = submission.noted_igm
+    functions = set(
+        session.scalars(
+            select(SubmissionRow.function)
+            .join(ManifestRow, ManifestRow.submission_id == SubmissionRow.id)
+            .where(
+                ManifestRow.igm_number == igm_number,
+                ManifestRow.port_code == port_code,
+                _latest_version(),
+            )
+        )
+    )
+    if functions and functions <= {Function.CANCELLATION.value}:
+        return (
+            "CORE-BOE-NOTE-005",
+            f"IGM {igm_number} was cancelled while this Bill of Entry was checked: it cannot be "
+            "noted against it; nothing is stored",
         )
     return None
 
