@@ -208,6 +208,8 @@ def test_doc_003_cancelled_documents_and_the_other_kind(url: str) -> None:
     assert rules_of(twice)["CORE-DOC-003"] == "reject"
     other_kind = run.validate_message(igm(message_id="BE-1", function="amendment"))
     assert rules_of(other_kind)["CORE-DOC-003"] == "reject"
+    (said,) = [f.message for f in other_kind.findings if f.rule == "CORE-DOC-003"]
+    assert "is a Bill of Entry: an IGM amendment cannot replace it" in said
     assert store.debited("TESTAUTH", "AUTH-1")[0] == 0
     store.close()
 

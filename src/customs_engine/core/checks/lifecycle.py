@@ -26,6 +26,13 @@ from customs_engine.core.response import Fee, Finding
 from customs_engine.core.rules import Rule
 
 _KIND_NAMES = {"bill_of_entry": "Bill of Entry", "manifest": "IGM"}
+
+
+def _an(name: str) -> str:
+    """``name`` with its article: "an IGM", "a Bill of Entry"."""
+    return f"{'an' if name[0] in 'AEIOU' else 'a'} {name}"
+
+
 _CONVERTIBLE = {BillOfEntryType.HOME_CONSUMPTION, BillOfEntryType.WAREHOUSING}
 
 
@@ -84,8 +91,8 @@ def check_lifecycle(
         return [
             RULES["CORE-DOC-003"].finding(
                 "reject",
-                f"document {message.message_id} is a {_KIND_NAMES[current.kind]}: a {name} "
-                f"{verb} cannot replace it",
+                f"document {message.message_id} is {_an(_KIND_NAMES[current.kind])}: "
+                f"{_an(name)} {verb} cannot replace it",
                 field="function",
             )
         ]
