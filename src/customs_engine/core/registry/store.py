@@ -556,7 +556,7 @@ def _voidable(
     numbers = {igm_number} if igm_number else set()
     if document is not None:
         numbers.update(_igm_numbers(session, current.message_id))
-    for number in sorted(numbers):  # after the IGM's own lock, before its Bills of Entry'
+    for number in sorted(numbers):  # after the IGM's own lock, before its Bills of Entry
         _lock_igm_number(session, port_code, number)
     by_number = [noted for number in sorted(numbers) for noted in _noted_against(session, number)]
     by_bl = _noted_by_bl(session, current.message_id) if document is not None else []
