@@ -385,11 +385,13 @@ class SqlRegistry:
         connection = self.engine.connect().execution_options(sqlite_begin="IMMEDIATE")
         try:
             with Session(bind=connection) as session, session.begin():
-                noted = submission.noted_igm
-                if noted is not None:  # the IGM first (see _lock_igm_number), then the BoE
-                    _lock_igm_number(session, noted[1], noted[0])
+                # in the order every committer takes them: a manifest's document, then IGM
+                # numbers, then Bills of Entry (see _lock_igm_number)
                 if submission.noted_manifest is not None:
                     _lock_document(session, submission.noted_manifest)
+                noted = submission.noted_igm
+                if noted is not None:
+                    _lock_igm_number(session, noted[1], noted[0])
                 _lock_document(session, submission.message_id)
                 replayed = _committed_uses(session, (submission.key, *submission.aliases))
                 if replayed is not None:
