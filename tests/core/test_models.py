@@ -206,7 +206,7 @@ def test_a_licence_date_beyond_the_calendar_is_a_syntax_finding_not_a_plugin_fai
     [parsed] = icegate_read(far, "far.xml")
     assert parsed.message is None
     assert [f.rule for f in parsed.findings] == ["CORE-SYNTAX-005"]
-    assert "items.0.licences.0.issued_on" in parsed.findings[0].message
+    assert "items[0].licences[0].issued_on" in parsed.findings[0].message
 
 
 # -- the shapes of values: those of the XML schema, for every format ----------------------------
