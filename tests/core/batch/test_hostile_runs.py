@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from customs_engine import cli
 from customs_engine.core.batch.inputs import InputFile
-from customs_engine.core.batch.runner import RunError, run
+from customs_engine.core.batch.runner import STOP, RunError, run
 from customs_engine.core.check_context import CheckContext
 from customs_engine.core.engine import Engine
 from customs_engine.core.ledger.run_state import LedgerError
@@ -123,6 +123,23 @@ def test_json_output_is_closed_when_a_run_stops() -> None:
     with pytest.raises(LedgerError):
         run(Engine(host, CheckContext()), files(), JsonWriter(out))
     assert len(json.loads(out.getvalue())) == 3
+
+
+def test_an_error_raised_while_the_run_is_being_stopped_is_the_interruption() -> None:
+    """A signal's KeyboardInterrupt can come back as another error (pydantic-core turns one raised
+    while it serialises into a PydanticSerializationError): once the stop flag is set, the run
+    ends as interrupted (exit 130), not as a failure of the writer or a traceback."""
+    host = PluginHost.from_entry_points(trace=False)
+    out = io.BytesIO()
+
+    class Stopped(JsonWriter):
+        def write(self, response):  # type: ignore[no-untyped-def]
+            STOP.set()  # what the SIGTERM handler does first
+            raise ValueError("Error serializing to JSON: KeyboardInterrupt")
+
+    with pytest.raises(KeyboardInterrupt):
+        run(Engine(host, CheckContext()), [InputFile("a.xml", GOOD)], Stopped(out))
+    assert json.loads(out.getvalue()) == []  # still a closed JSON array
 
 
 def test_sigterm_leaves_json_output_well_formed(tmp_path: Path) -> None:

@@ -110,12 +110,16 @@ def run(
                 # finaliser or a garbage-collector callback; the flag is not
                 raise KeyboardInterrupt
         writer.close()
-    except BaseException:
+    except BaseException as exc:
         # a run that stops (lost database, dead worker, interrupt) still leaves well-formed
         # output for what was written: a JSON array is closed. If the output itself failed,
         # closing fails too and the first error is the one reported.
         with suppress(Exception):
             writer.close()
+        if STOP.is_set() and not isinstance(exc, KeyboardInterrupt):
+            # the signal's KeyboardInterrupt can come back as another error: pydantic-core
+            # turns one raised while it serialises into a PydanticSerializationError
+            raise KeyboardInterrupt from exc
         raise
     finally:
         gc.set_threshold(*thresholds)
