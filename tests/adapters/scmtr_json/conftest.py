@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import io
 import json
 from collections.abc import Callable
 from decimal import Decimal
@@ -10,6 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from customs_engine.adapters.scmtr_json.replies import AckWriter, SflWriter
+from customs_engine.core.response import Response
 
 SCE = "F_SACHM22_SCE_SOMESENDER_2_190820201705_DEC.json"
 SCD = "F_SACHM22_SCD_SOMEUSER_1_190820201640_DEC.json"
@@ -58,3 +62,13 @@ def _number(value: Any) -> Any:
     if isinstance(value, Decimal):
         return float(value)
     raise TypeError(type(value).__name__)
+
+
+def replies(writer: type[SflWriter] | type[AckWriter], found: list[Response]) -> list[Any]:
+    """What a reply writer writes for these responses, one JSON document a line."""
+    stream = io.BytesIO()
+    out = writer(stream)
+    for response in found:
+        out.write(response)
+    out.close()
+    return [json.loads(line) for line in stream.getvalue().splitlines()]

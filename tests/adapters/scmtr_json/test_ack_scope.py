@@ -4,7 +4,6 @@ ACK would call their vessel, voyage and authorised person "Successful")."""
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 from typing import Any
@@ -18,20 +17,14 @@ from customs_engine.core.response import Response
 from customs_engine.testing import make_engine
 from tests.conftest import MESSAGES
 
-from .conftest import SCA, SCD, SCE, SCX, dump
+from .conftest import SCA, SCD, SCE, SCX, dump, replies
 
 
 def responses(data: bytes, name: str = "dec.json") -> list[Response]:
     return make_engine().validate_bytes(data, name)
 
 
-def written(writer: type[AckWriter] | type[SflWriter], found: list[Response]) -> list[Any]:
-    stream = io.BytesIO()
-    out = writer(stream)
-    for response in found:
-        out.write(response)
-    out.close()
-    return [json.loads(line) for line in stream.getvalue().splitlines()]
+written = replies
 
 
 NOT_DECLARATIONS = {

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import re
 from collections.abc import Callable
@@ -16,20 +15,14 @@ from customs_engine.adapters.scmtr_json.replies import AckWriter, SflWriter, cod
 from customs_engine.core.response import Response
 from customs_engine.testing import make_engine
 
-from .conftest import SCA, SCE, dump
+from .conftest import SCA, SCE, dump, replies
 
 
 def responses(data: bytes) -> list[Response]:
     return make_engine().validate_bytes(data, "dec.json")
 
 
-def write(writer: type[SflWriter] | type[AckWriter], found: list[Response]) -> list[Any]:
-    stream = io.BytesIO()
-    out = writer(stream)
-    for response in found:
-        out.write(response)
-    out.close()
-    return [json.loads(line) for line in stream.getvalue().splitlines()]
+write = replies
 
 
 def with_house_items(document: dict[str, Any]) -> None:

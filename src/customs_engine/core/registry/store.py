@@ -8,7 +8,7 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import ColumnElement, Engine, delete, func, select, text
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -502,42 +502,36 @@ def _lock(session: Session, name: str) -> None:
 
 
 def _noted_against(session: Session, igm_number: str) -> list[str]:
-    return sorted(
-        set(
-            session.scalars(
-                select(SubmissionRow.message_id).where(
-                    SubmissionRow.igm_number == igm_number, SubmissionRow.kind == "bill_of_entry"
-                )
-            )
-        )
+    return _distinct(
+        session,
+        SubmissionRow.message_id,
+        SubmissionRow.igm_number == igm_number,
+        SubmissionRow.kind == "bill_of_entry",
     )
 
 
 def _igm_numbers(session: Session, manifest_id: str) -> list[str]:
-    return sorted(
-        set(
-            session.scalars(
-                select(SubmissionRow.igm_number).where(
-                    SubmissionRow.message_id == manifest_id,
-                    SubmissionRow.kind == "manifest",
-                    SubmissionRow.igm_number.is_not(None),
-                )
-            )
-        )
+    return _distinct(
+        session,
+        SubmissionRow.igm_number,
+        SubmissionRow.message_id == manifest_id,
+        SubmissionRow.kind == "manifest",
+        SubmissionRow.igm_number.is_not(None),
     )
 
 
 def _noted_by_bl(session: Session, manifest_id: str) -> list[str]:
-    return sorted(
-        set(
-            session.scalars(
-                select(SubmissionRow.message_id).where(
-                    SubmissionRow.noted_manifest == manifest_id,
-                    SubmissionRow.kind == "bill_of_entry",
-                )
-            )
-        )
+    return _distinct(
+        session,
+        SubmissionRow.message_id,
+        SubmissionRow.noted_manifest == manifest_id,
+        SubmissionRow.kind == "bill_of_entry",
     )
+
+
+def _distinct(session: Session, column: Any, *where: ColumnElement[bool]) -> list[str]:
+    """The distinct values of a submission ``column`` where every condition holds, sorted."""
+    return sorted(set(session.scalars(select(column).where(*where))))
 
 
 def _voidable(
