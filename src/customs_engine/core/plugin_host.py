@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from types import ModuleType
@@ -641,26 +641,22 @@ class _NamedWriter:
         self.closed = False
 
     def write(self, response: Any) -> None:
-        try:
-            self.writer.write(response)
-        except self.keep:
-            raise
-        except Exception as exc:  # the plugin's failure: named, never a traceback
-            raise PluginWriterError(
-                self.plugin, self.format, f"write failed: {describe_error(exc)}"
-            ) from exc
+        self._named("write", self.writer.write, response)
 
     def close(self) -> None:
         if self.closed:
             return
         self.closed = True
+        self._named("close", self.writer.close)
+
+    def _named(self, what: str, call: Callable[..., None], *args: Any) -> None:
         try:
-            self.writer.close()
+            call(*args)
         except self.keep:
             raise
         except Exception as exc:  # the plugin's failure: named, never a traceback
             raise PluginWriterError(
-                self.plugin, self.format, f"close failed: {describe_error(exc)}"
+                self.plugin, self.format, f"{what} failed: {describe_error(exc)}"
             ) from exc
 
 
