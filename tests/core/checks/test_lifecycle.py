@@ -371,6 +371,23 @@ def test_unit_conversion_table() -> None:
     assert convert(Decimal(1), "SET", "NOS") is None and convert(Decimal(1), "NOS", "KGS") is None
 
 
+@pytest.mark.parametrize(
+    ("quantity", "unit", "limit_unit", "written"),
+    [
+        ("1.5", "MTS", "KGS", "1500"),
+        ("1500", "KGS", "MTS", "1.5"),
+        ("1234.5678", "GMS", "KGS", "1.2345678"),
+        ("2.50", "KGS", "KGS", "2.50"),  # the same unit: as the message gave it
+        ("1E+26", "MTS", "KGS", "1.000E+29"),  # beyond the context's precision: not rounded
+    ],
+)
+def test_a_converted_quantity_is_written_without_appended_digits(
+    quantity: str, unit: str, limit_unit: str, written: str
+) -> None:
+    """What the ledger stores and the response shows: 1.5 MTS is 1500 KGS, not 1500.0."""
+    assert str(convert(Decimal(quantity), unit, limit_unit)) == written
+
+
 def _kg_limit(unit: str = "MTS") -> RegistryRecord:
     return authorisation(quantity="2").model_copy(update={"unit": unit})
 

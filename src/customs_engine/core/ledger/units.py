@@ -7,7 +7,7 @@ incompatible (``CORE-LIC-004``): ``None``.
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import Decimal, getcontext
 
 #: unit → (dimension, how many base units one of it is)
 _FACTORS: dict[str, tuple[str, Decimal]] = {
@@ -43,4 +43,10 @@ def convert(quantity: Decimal, unit: str | None, limit_unit: str | None) -> Deci
     target = _FACTORS.get(_canonical(limit_unit))
     if source is None or target is None or source[0] != target[0]:
         return None
-    return quantity * source[1] / target[1]
+    converted = quantity * source[1] / target[1]
+    # 1.5 MTS is 1500 KGS, not 1500.0: no digits the conversion only appended, no exponent
+    if converted.adjusted() >= getcontext().prec:  # too large to write out: as computed
+        return converted
+    if converted == converted.to_integral_value():
+        return converted.quantize(Decimal(1))
+    return converted.normalize()
