@@ -155,6 +155,8 @@ def test_customs_db_and_db_option_win_over_the_default(tmp_path: Path, monkeypat
     ("url", "hint"),
     [
         ("postgresql+psycopg://u@127.0.0.1/db", "pip install 'customs-engine[postgres]'"),
+        ("postgresql+psycopg2://u@127.0.0.1/db", "pip install psycopg2-binary"),
+        ("postgresql+asyncpg://u@127.0.0.1/db", "asynchronous driver"),
         ("mysql://u@127.0.0.1/db", "database driver for 'mysql'"),
     ],
 )
@@ -163,6 +165,8 @@ def test_a_missing_database_driver_names_what_to_install(url, hint, monkeypatch)
 
     monkeypatch.setitem(sys.modules, "psycopg", None)  # as if the extra were not installed
     monkeypatch.setitem(sys.modules, "MySQLdb", None)
+    monkeypatch.setitem(sys.modules, "psycopg2", None)
+    monkeypatch.setitem(sys.modules, "asyncpg", None)
     result = CliRunner().invoke(main, ["registry", "list", "--db", url])
     assert result.exit_code == 2
     assert hint in result.stderr and "Traceback" not in result.output

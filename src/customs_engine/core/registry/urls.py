@@ -30,17 +30,28 @@ def resolve_url(url: str | None) -> str:
     return url or os.environ.get(ENV_VAR) or default_url()
 
 
-#: the DBAPI driver SQLAlchemy imports for a dialect, and how to install it
-DRIVERS = {"postgresql": "pip install 'customs-engine[postgres]'"}
+_EXTRA = "pip install 'customs-engine[postgres]'"
+#: ``dialect[+driver]`` of a URL → how to install its driver
+DRIVERS = {
+    "postgresql+psycopg": _EXTRA,
+    "postgresql+psycopg2": "pip install psycopg2-binary (the postgres extra installs psycopg 3, "
+    "for postgresql+psycopg:// URLs)",
+    # SQLAlchemy's default PostgreSQL driver: psycopg 3 from SQLAlchemy 2.1, psycopg2 before
+    "postgresql": f"write postgresql+psycopg:// and {_EXTRA}",
+}
+#: drivers that cannot work: the engine uses its database synchronously
+_ASYNCHRONOUS = ("asyncpg", "aiosqlite", "psycopg_async", "asyncmy", "aiomysql")
 
 
 def missing_driver_hint(url: str) -> str:
     """What to install when the URL's database driver is not there."""
-    dialect = url.partition("://")[0].split("+", 1)[0].lower() or "?"
+    scheme = url.partition("://")[0].lower() or "?"
+    if scheme.partition("+")[2] in _ASYNCHRONOUS:
+        return f"{scheme}:// is an asynchronous driver, which the engine cannot use"
     return DRIVERS.get(
-        dialect,
-        f"install the Python database driver for {dialect!r} (see "
-        "SQLAlchemy's dialect documentation)",
+        scheme,
+        f"install the Python database driver for {scheme!r} (see SQLAlchemy's dialect "
+        "documentation)",
     )
 
 
