@@ -161,8 +161,9 @@ def _goods_items(items: list[Mapping[str, Any]], line_weight: Decimal | None) ->
 
 
 def _goods(item: Mapping[str, Any]) -> GoodsItem:
-    """One ``itemDtls`` entry: HS code, description and packages (the guide gives no weight per
-    item; the line's gross weight stays the line total)."""
+    """One ``itemDtls`` entry: HS code, description and packages. The guide gives no weight per
+    item, so an item has none of its own (:func:`_goods_items` gives a line's only item the
+    line's gross weight; several items leave it on the line)."""
     packages = item.get("nmbrOfPkgs")
     return GoodsItem(
         packages=None if packages is None else int(packages),
