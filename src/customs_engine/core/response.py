@@ -116,12 +116,21 @@ class Credit(_Record):
     (``ims``, ``bond``), so one account reads the same in both lists.
     """
 
-    scheme: str
-    number: str
-    item: int
-    quantity: Quantity
+    scheme: str = Field(
+        description="The account: a scheme (`ims`), or `bond` for the goods a warehousing Bill "
+        "of Entry holds in bond"
+    )
+    number: str = Field(
+        description="The authorisation's number; for `bond`, the warehousing Bill of Entry's "
+        "message id and the HS code (`BE-1/72085110`)"
+    )
+    item: int = Field(description="The line of the replaced or cancelled document")
+    quantity: Quantity = Field(
+        description="What goes back to the account, in `unit`. A bond's is negative: its "
+        "opening is reversed, so those goods leave the bond"
+    )
     unit: str | None = None
-    value_inr: Money
+    value_inr: Money = Field(description="What goes back to the account's value limit")
 
     @field_serializer("scheme", when_used="json")
     def _scheme_as_written(self, scheme: str) -> str:
