@@ -4,12 +4,15 @@ the field and the limit; they never write it cut or invalid. Valid messages are 
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+
 import pytest
 
 from customs_engine.adapters.edifact import writer as edifact_writer
 from customs_engine.adapters.edifact.reader import read as read_edifact
 from customs_engine.adapters.icegate_xml import writer as xml_writer
 from customs_engine.adapters.icegate_xml.reader import read as read_xml
+from customs_engine.core.dates import IST
 from customs_engine.core.models import Importer
 from customs_engine.testing import bill_of_entry, item, manifest
 
@@ -113,4 +116,30 @@ def test_edifact_a_control_character_is_refused() -> None:
 
 
 def test_edifact_a_valid_manifest_is_written_and_reads_back_cleanly() -> None:
-    assert len(_edifact_back(edifact_writer.write(manifest()))) == 1
+    filed = datetime(2026, 3, 8, 9, 0, tzinfo=IST)  # the IGM date is its filing date
+    [back] = _edifact_back(edifact_writer.write(manifest(filed_at=filed)))
+    assert back.igm_date == date(2026, 3, 8)
+
+
+@pytest.mark.parametrize(
+    ("fields", "said"),
+    [
+        ({"filed_at": datetime(2026, 3, 7, 18, 0, tzinfo=IST)}, "filed on 2026-03-07"),
+        ({"igm_number": None}, "without an IGM number"),
+    ],
+)
+def test_edifact_refuses_an_igm_date_it_would_read_back_changed(
+    fields: dict[str, object], said: str
+) -> None:
+    """CUSCAR carries one manifest date, the filing time (DTM+137), read back as the IGM date
+    of a numbered manifest: another IGM date would come back changed, and the Bills of Entry
+    quoting it would no longer be noted, so the message is refused, naming the date."""
+    refused = rf"message IGM-TEST-0001: the IGM date 2026-03-08 .*{said}"
+    with pytest.raises(ValueError, match=refused):
+        edifact_writer.write(manifest(**fields))  # type: ignore[arg-type]
+
+
+def test_edifact_reads_the_igm_date_as_the_filing_time_s_india_date() -> None:
+    filed = datetime(2026, 3, 7, 23, 30, tzinfo=UTC)  # 05:00 on the 8th in India
+    [back] = _edifact_back(edifact_writer.write(manifest(filed_at=filed)))
+    assert back.igm_date == date(2026, 3, 8)

@@ -28,7 +28,7 @@ from pydifact.serializer import Serializer
 from customs_engine.adapters.edifact.charset import LATIN_1, encoded
 from customs_engine.adapters.edifact.references import message_reference
 from customs_engine.adapters.edifact.structure import check_lengths, validate
-from customs_engine.core.dates import IST
+from customs_engine.core.dates import IST, india_date
 from customs_engine.core.formats import written_each
 from customs_engine.core.models import (
     BillOfEntry,
@@ -472,9 +472,32 @@ def _rendered(
         identifier, tree = ["CUSCAR", "D", "95B", "UN"], "CUSCAR_D95B"
         when = message.filed_at or message.igm_date or date(2000, 1, 1)
     problems = refusals(_enveloped(ref, identifier, body), tree)
+    if isinstance(message, ImportGeneralManifest):
+        problems += _igm_date_refusal(message)
     if problems:
         raise ValueError("\n".join(f"message {message.message_id}: {p}" for p in problems))
     return (ref, identifier, body), when
+
+
+def _igm_date_refusal(igm: ImportGeneralManifest) -> list[str]:
+    """The guide gives a manifest one date, ``DTM+137``: the filing time, whose India date is
+    read as the IGM date of a numbered manifest (a manifest without number has none). An IGM
+    date that would read back otherwise (an amendment filed after the IGM, a declaration quoting
+    its CSN's date) is refused: Bills of Entry quoting it would no longer be noted against it."""
+    if igm.igm_date is None:
+        return []
+    if not igm.igm_number:
+        return [
+            f"the IGM date {igm.igm_date} cannot be written without an IGM number: a CUSCAR "
+            "without one is read as a fresh manifest, which has no IGM date"
+        ]
+    if igm.filed_at is not None and india_date(igm.filed_at) != igm.igm_date:
+        return [
+            f"the IGM date {igm.igm_date} cannot be written: CUSCAR carries one date, the "
+            f"filing time (DTM+137), which is read back as the IGM date, and this manifest was "
+            f"filed on {india_date(igm.filed_at)}"
+        ]
+    return []
 
 
 def refusals(segments: list[Segment], tree: str) -> list[str]:
