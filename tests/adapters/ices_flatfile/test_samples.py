@@ -6,6 +6,8 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+
 from customs_engine.adapters.ices_flatfile import sachi01
 from customs_engine.adapters.ices_flatfile.reader import parse
 from customs_engine.adapters.ices_flatfile.records import read_envelopes
@@ -158,6 +160,58 @@ def test_an_incomplete_signature_block_is_a_syntax_finding(icegate_dir: Path) ->
     (finding,) = parsed.findings
     assert finding.outcome == "reject" and "signature block" in finding.message
     assert "middle of the message" not in finding.message
+
+
+_SIG, _CERT, _VERSION = (
+    "<START-SIGNATURE>QUJD</START-SIGNATURE>",
+    "<START-CERTIFICATE>TUlJ</START-CERTIFICATE>",
+    "<SIGNER-VERSION>V1.0.3</SIGNER-VERSION>",
+)
+
+
+@pytest.mark.parametrize(
+    "block",
+    [
+        f"\n{_CERT}\n{_SIG}\n{_VERSION}\n",  # the certificate first
+        f"{_SIG}\n{_CERT}\n{_VERSION}\n",  # on the TREC line: the signer found no line break
+        f"\n{_SIG.lower()}\n{_CERT.lower()}\n{_VERSION.lower()}\n",  # any case, as table markers
+        f"\n\n{_SIG}  \n\n{_CERT}\t\n{_VERSION}\n\n",  # blank lines, trailing white space
+    ],
+    ids=["certificate-first", "on-the-trec-line", "lower-case", "spaced"],
+)
+def test_a_signature_block_in_another_shape_is_still_the_signature(
+    icegate_dir: Path, block: str
+) -> None:
+    data = (icegate_dir / "synthetic_sachi01_igm.igm").read_bytes()
+    [plain] = parse(data, IGM_CONFIG)
+    [parsed] = parse(data.rstrip() + block.encode(), IGM_CONFIG)
+    assert parsed.message == plain.message
+    assert [f.rule for f in parsed.findings] == ["ICES-SIG-001"]
+    assert "v1.0.3" in parsed.findings[0].message.lower()
+
+
+@pytest.mark.parametrize(
+    ("block", "said"),
+    [
+        ("\n<START-CMS-SIGNATURE>QUJD</START-CMS-SIGNATURE>\n", "it holds '<START-CMS-SIGNATURE>'"),
+        (f"\n{_SIG}\n{_CERT}\n", "no <SIGNER-VERSION>"),
+        (f"\n{_SIG}\n{_SIG}\n{_CERT}\n{_VERSION}\n", "<START-SIGNATURE> twice"),
+    ],
+)
+def test_a_block_after_trec_that_is_not_the_signature_is_said_once_at_its_line(
+    icegate_dir: Path, block: str, said: str
+) -> None:
+    """One finding naming what is wrong with the block, never "TREC in the middle of the
+    message" or records "outside any table section" for a block of another shape."""
+    data = (icegate_dir / "synthetic_sachi01_igm.igm").read_bytes().rstrip()
+    lines = data.count(b"\n") + 1
+    [parsed] = parse(data + block.encode(), IGM_CONFIG)
+    assert parsed.message is not None
+    (finding,) = parsed.findings
+    assert finding.outcome == "reject" and "signature block after TREC is not ICEGATE's" in (
+        finding.message
+    )
+    assert said in finding.message and finding.message.startswith(f"line {lines + 1}:")
 
 
 def test_an_unsigned_file_gets_no_signature_finding(icegate_dir: Path) -> None:

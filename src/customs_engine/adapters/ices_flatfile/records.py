@@ -34,13 +34,23 @@ HEADER_FIELDS = 12
 MAX_FINDINGS = 200
 
 
-#: ICEGATE's digital-signature block after TREC: signature, certificate, signer version
-_SIGNATURE = re.compile(
-    r"<START-SIGNATURE>(?P<signature>.*?)</START-SIGNATURE>\s*"
-    r"<START-CERTIFICATE>(?P<certificate>.*?)</START-CERTIFICATE>\s*"
-    r"<SIGNER-VERSION>(?P<version>[^<]*?)\s*(</SIGNER-VERSION>)?\s*",
-    re.DOTALL,
+#: ICEGATE's digital-signature block after TREC: signature, certificate, signer version, each
+#: once, in any order and any case (a signer's tool writes them as it likes)
+_SIGNATURE_PARTS = {
+    "signature": re.compile(r"<START-SIGNATURE>(.*?)</START-SIGNATURE>", re.DOTALL | re.I),
+    "certificate": re.compile(r"<START-CERTIFICATE>(.*?)</START-CERTIFICATE>", re.DOTALL | re.I),
+    "version": re.compile(r"<SIGNER-VERSION>([^<]*?)\s*(?:</SIGNER-VERSION>|$)", re.I),
+}
+_SIGNATURE_NEEDS = (
+    "<START-SIGNATURE>…</START-SIGNATURE>, <START-CERTIFICATE>…</START-CERTIFICATE> and "
+    "<SIGNER-VERSION>…</SIGNER-VERSION>"
 )
+_SIGNATURE_TAGS = {
+    "signature": "<START-SIGNATURE>",
+    "certificate": "<START-CERTIFICATE>",
+    "version": "<SIGNER-VERSION>",
+}
+_TAG = re.compile(r"<[^<>\s]{1,40}>?")
 
 
 def locator(table: str, line: int, position: int | None = None) -> str:
@@ -326,31 +336,40 @@ def _read_chunk(
 
 
 def _without_signature(body: list[tuple[int, str]], envelope: Envelope) -> list[tuple[int, str]]:
-    """The body up to TREC; a signature block after TREC is taken off and recorded."""
-    start = next(
-        (
-            k
-            for k, (_, line) in enumerate(body)
-            if line.lstrip().upper().startswith("<START-SIGNATURE>")
-        ),
-        None,
-    )
-    if start is None or start == 0 or not body[start - 1][1].startswith("TREC"):
+    """The body up to TREC; what follows TREC (on its own lines, or on the TREC line itself
+    when the signer found no line break) is the digital-signature block: taken off and
+    recorded, or reported once at its line when it is not one."""
+    trec = next((k for k in range(len(body) - 1, -1, -1) if body[k][1].startswith("TREC")), None)
+    if trec is None:
         return body
-    number = body[start][0]
-    block = "\n".join(line.strip() for _, line in body[start:])
-    match = _SIGNATURE.fullmatch(block)
-    if match is None:
-        envelope.problem(
-            "the digital-signature block after TREC is incomplete: it needs "
-            "<START-SIGNATURE>…</START-SIGNATURE>, <START-CERTIFICATE>…"
-            "</START-CERTIFICATE> and <SIGNER-VERSION>",
-            line=number,
-            kind="envelope",
+    number, line = body[trec]
+    after = [(number, line[line.index("<") :])] if "<" in line else []
+    after += [(n, text) for n, text in body[trec + 1 :]]
+    if not after or not after[0][1].lstrip().startswith("<"):
+        return body  # no block; text after TREC is reported as misplaced by the body's reader
+    kept = [*body[:trec], (number, line.partition("<")[0])]
+    block = "\n".join(text.strip() for _, text in after)
+    found = {name: part.findall(block) for name, part in _SIGNATURE_PARTS.items()}
+    rest = block
+    for part in _SIGNATURE_PARTS.values():
+        rest = part.sub("", rest)
+    if all(len(values) == 1 for values in found.values()) and not rest.strip():
+        envelope.signature = Signature(
+            line=after[0][0], signer_version=found["version"][0].strip()[:40]
         )
-    else:
-        envelope.signature = Signature(line=number, signer_version=match["version"].strip()[:40])
-    return body[:start]
+        return kept
+    other = _TAG.search(rest)
+    said = [f"it holds {(other.group() if other else rest.strip())[:40]!r}"] if rest.strip() else []
+    said += [f"no {_SIGNATURE_TAGS[name]}" for name, values in found.items() if not values]
+    said += [f"{_SIGNATURE_TAGS[name]} twice" for name, values in found.items() if len(values) > 1]
+    why = "; ".join(said)
+    envelope.problem(
+        f"the digital-signature block after TREC is not ICEGATE's ({why}): it needs "
+        f"{_SIGNATURE_NEEDS}, once each",
+        line=after[0][0],
+        kind="envelope",
+    )
+    return kept
 
 
 def _read_body(envelope: Envelope, body: list[tuple[int, str]]) -> None:
