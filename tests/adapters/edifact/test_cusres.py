@@ -230,3 +230,23 @@ def test_a_long_input_reference_is_kept_whole_in_the_rff() -> None:
     assert message.get_segment("RFF").elements == [["ACW", long_id[:35], "", long_id[35:]]]
     [short] = parsed([response("BE-1", [], [])])
     assert short.get_segment("RFF").elements == [["ACW", "BE-1"]]
+
+
+def test_an_unreadable_input_is_named_by_its_file_and_dated_by_the_run(tmp_path: Path) -> None:
+    """BGM 1004 (an..35) gets the file's own name, not the first characters of a long path, and
+    DTM+137 the run's date, since the input has no document date of its own."""
+    from customs_engine.core.dates import IST
+
+    deep = tmp_path / ("inbound-" + "x" * 40) / "today"
+    deep.mkdir(parents=True)
+    (deep / "garbage.edi").write_bytes(b"\x00\x01 not a message")
+    days = {datetime.now(IST).strftime("%Y%m%d")}
+    result = CliRunner().invoke(
+        main, ["validate", "--format", "cusres", "--db", f"sqlite:///{tmp_path}/r.db", str(deep)]
+    )
+    assert result.exit_code == 1, result.output
+    [message] = Interchange.from_str(result.stdout).get_messages()
+    assert message.get_segment("BGM").elements[1] == "garbage.edi#0"
+    dtm = message.get_segment("DTM").elements[0]
+    assert dtm[0] == "137" and dtm[2] == "102"
+    assert dtm[1] in days | {datetime.now(IST).strftime("%Y%m%d")}  # the run may span midnight

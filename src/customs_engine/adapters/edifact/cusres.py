@@ -1,9 +1,10 @@
 """Responses → one CUSRES D:96B interchange, written by pydifact's serializer.
 
 One UNH…UNT message per response: ``BGM+962+<document>+<AP|CA|RE>``, ``DTM+137`` (document
-date), ``RFF+ACW:<input reference>``, one ERP/ERC/FTX group per finding, then ``TAX+7``/``MOA+161``
-per fee. The UNB date of preparation is the first response's document date; when no response
-carries one (only unreadable files), it is the time of the run (when the writer was opened).
+date, else the run's), ``RFF+ACW:<input reference>``, one ERP/ERC/FTX group per finding, then
+``TAX+7``/``MOA+161`` per fee. The UNB date of preparation is the first response's document
+date; when no response carries one (only unreadable files), it is the time of the run (when the
+writer was opened).
 
 Every message stays within the D96B directory, whatever the response holds: segment group 4
 (ERP) repeats at most 99 times, so a response with more findings lists its first 98 in order and
@@ -18,6 +19,7 @@ import hashlib
 from collections import Counter
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import PurePath
 from typing import BinaryIO
 
 from pydifact.segments import Segment
@@ -43,16 +45,19 @@ def response_date(response: Response) -> date | None:
     return response.document.date or response.rate_date
 
 
-def message_segments(response: Response, number: int) -> list[Segment]:
-    """The CUSRES body (BGM … MOA) of one response."""
-    reference = in_latin_1(
-        response.message.reference or f"{response.message.source}#{response.message.index}"
-    )
-    document = in_latin_1(response.document.number or "") or reference
+def message_segments(response: Response, run_date: date) -> list[Segment]:
+    """The CUSRES body (BGM … MOA) of one response. ``BGM`` names the document (its number, else
+    the message's reference, else the input file and the message's place in it); ``DTM+137`` is
+    the document's date, else ``run_date`` (an input that could not be read has none)."""
+    message = response.message
+    reference = in_latin_1(message.reference or f"{message.source}#{message.index}")
+    document = in_latin_1(response.document.number or message.reference or "")
+    if not document:  # the file's own name, not the start of its path (1004 is an..35)
+        document = in_latin_1(f"{PurePath(message.source).name or message.source}#{message.index}")
+        document = document[-35:]
     segs = [Segment("BGM", "962", document[:35], RESPONSE_TYPES[response.status])]
-    when = response_date(response)
-    if when is not None:
-        segs.append(Segment("DTM", ["137", when.strftime("%Y%m%d"), "102"]))
+    when = response_date(response) or run_date
+    segs.append(Segment("DTM", ["137", when.strftime("%Y%m%d"), "102"]))
     segs.append(Segment("RFF", _input_reference(reference)))
     findings = response.findings
     for finding in findings if len(findings) <= GROUPS else findings[: GROUPS - 1]:
@@ -156,7 +161,7 @@ class CusresWriter:
             self._open(response)
         self.count += 1
         ref = str(self.count)
-        body = message_segments(response, self.count)
+        body = message_segments(response, self.run_at.date())
         self._emit(
             [Segment("UNH", ref, IDENTIFIER), *body, Segment("UNT", str(len(body) + 2), ref)]
         )
