@@ -80,6 +80,15 @@ def test_positions_are_one_based_line_and_column() -> None:
     assert got == [("UNA", 1, 1), ("UNB", 2, 1), ("UNH", 3, 1), ("BGM", 3, 23)]
 
 
+def test_blanks_a_pretty_printer_leaves_after_a_terminator_are_layout() -> None:
+    """Spaces and tabs at the end of a line are skipped like the line break, and positions
+    still count them."""
+    text = "UNA:+.? ' \t\r\nUNB+UNOC:3+A+B+260101:1200+1'\t\nUNH+1+CUSDEC:D:96B:UN'  \tBGM+929'\n"
+    tokens = tokenize(text)
+    got = [(s.tag, *tokens.position(i)) for i, s in enumerate(tokens.segments)]
+    assert got == [("UNA", 1, 1), ("UNB", 2, 1), ("UNH", 3, 1), ("BGM", 3, 26)]
+
+
 def test_release_characters_and_custom_service_characters() -> None:
     text = "UNA*|.\\ ~UNB|A\\|B*C\\*|D\\\\~"
     tokens = tokenize(text)

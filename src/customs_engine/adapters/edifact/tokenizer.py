@@ -34,8 +34,9 @@ MARKS = "\ue000\ue001\ue002\ue003"
 #: service characters: control characters first, as they keep a Latin-1 text one byte a
 #: character (a private-use mark makes every copy of a long value twice or four times as large)
 MARK_CHOICES = "\x01\x02\x03\x04\x05\x06\x07\x08\x0e\x0f\x10\x11" + MARKS
-#: pydifact skips these after a segment terminator (one-segment-per-line files).
-_AFTER_TERMINATOR = " \r\n"
+#: layout skipped after a segment terminator: line breaks (one-segment-per-line files) and the
+#: blanks a pretty-printer leaves at the end of a line (pydifact skips the first three)
+_AFTER_TERMINATOR = " \t\r\n"
 
 
 class EdifactSyntaxError(ValueError):
