@@ -11,7 +11,7 @@ import pytest
 from customs_engine.adapters.scmtr_json.reader import parse
 from customs_engine.core.formats import ParsedMessage
 
-from .conftest import SCE, dump
+from .conftest import SCC, SCE, dump
 
 
 def only_finding(parsed: ParsedMessage) -> tuple[str | None, str]:
@@ -55,6 +55,17 @@ def test_json_that_is_not_an_object(data: bytes, expected: str) -> None:
 def test_unreadable_or_unsupported(data: bytes, expected: str) -> None:
     _, message = only_finding(parse(data))
     assert expected in message
+
+
+def test_cbic_s_own_scc_sample_is_said_to_be_an_scc(sample_paths: dict[str, Path]) -> None:
+    """It spells the header ``HeaderField``: it is still told to be an SCC (not supported), not
+    read as the SCE its ``decRef`` names and rejected for its structure."""
+    field, message = only_finding(parse(sample_paths[SCC].read_bytes()))
+    assert (
+        field == "/HeaderField"
+        and "reporting event SCC" in message
+        and "not supported" in (message)
+    )
 
 
 def pointers(parsed: ParsedMessage) -> dict[str, str]:

@@ -107,13 +107,12 @@ def parse(data: bytes) -> ParsedMessage:
                 ],
             ),
         )
-    header = document.get("headerField")
-    header = header if isinstance(header, dict) else {}
+    key, header = _header(document)
     unsupported = _unsupported(document, header)
     if unsupported:
-        ((line, column),) = _located(data, ["/headerField"]).values()
+        ((line, column),) = _located(data, [f"/{key}"]).values()
         finding = syntax_finding(
-            unsupported, kind="version", field="/headerField", line=line, column=column
+            unsupported, kind="version", field=f"/{key}", line=line, column=column
         )
         return _rejected(document, [finding])
     event = _event(document, header)
@@ -275,6 +274,19 @@ def _kind(value: Any) -> str:
 
 
 # -- which message --------------------------------------------------------------------------
+
+
+def _header(document: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]]:
+    """``headerField`` and its key; else a member so named in another case (CBIC's own SCC
+    sample spells it ``HeaderField``), so that what the document is can still be told — the
+    schema then says the key is misspelt, if the document is one this adapter reads."""
+    for key, value in document.items():
+        if key == "headerField" and isinstance(value, dict):
+            return key, value
+    for key, value in document.items():
+        if key.lower() == "headerfield" and isinstance(value, dict):
+            return key, value
+    return "headerField", {}
 
 
 def _unsupported(document: Mapping[str, Any], header: Mapping[str, Any]) -> str | None:
