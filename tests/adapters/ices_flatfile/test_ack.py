@@ -172,6 +172,10 @@ def test_amendment_of_an_unknown_be_number_is_answered_doc_002() -> None:
     )
     # no original with that BE number is known: the amendment is answered with CORE-DOC-002
     assert record[1] == "INNSA1" and record[19] == "CORE-DOC-002"
+    # keyed by its BE number (field 5): it has no user job number or date
+    assert record[4] == "1234567" and record[2] == record[3] == ""
+    # CORE-DOC-002's field is the model's `function`, no input record: the BE record fails
+    assert record[23] == "BE"
 
 
 def test_amendment_with_the_job_number_replaces_the_original() -> None:
@@ -185,3 +189,5 @@ def test_amendment_with_the_job_number_replaces_the_original() -> None:
         flat_file("cachi01", tables, message_id="CACHI01_A"),
     )
     assert original[19] == "00" and record[19] == "00"  # known document: replaced, accepted
+    assert original[4] == "" and record[4] == "1234567"  # the amendment names its BE number
+    assert record[2] == original[2] != ""  # and the job number it shares with the original

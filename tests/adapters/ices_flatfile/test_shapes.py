@@ -4,6 +4,8 @@ model refuses is a ``CORE-SYNTAX-005`` finding at its record and field, and no m
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from customs_engine.adapters.icegate_xml import writer as xml_writer
 from customs_engine.adapters.ices_flatfile.reader import parse
 from customs_engine.core.models import BillOfEntry, ImportGeneralManifest
@@ -102,3 +104,32 @@ def test_a_manifest_last_port_reads_as_a_un_locode_or_is_reported() -> None:
     assert [(f.rule, f.field) for f in parsed.findings] == [
         ("CORE-SYNTAX-005", "vesinfo[line 4].field 12")
     ]
+
+
+def test_a_cargo_value_the_line_cannot_hold_is_said_not_dropped() -> None:
+    """ICES-VAL-002: a weight in pounds and an unknown cargo movement are left out of the line,
+    each with a warning at its field; the manifest is still made."""
+    tables = igm()
+    tables["cargo"][0].update(weight_unit="LBS", cargo_movement="XX")
+    [parsed] = parse(flat_file("sachi01", tables), {})
+    manifest = parsed.message
+    assert isinstance(manifest, ImportGeneralManifest)
+    line = manifest.lines[0]
+    assert line.gross_weight_kg is None and line.cargo_movement is None
+    assert [f.rule for f in parsed.findings] == ["ICES-VAL-002", "ICES-VAL-002"]
+    assert [(f.outcome, f.field) for f in parsed.findings] == [
+        ("warn", "cargo[line 7].field 31"),  # the weight unit
+        ("warn", "cargo[line 7].field 26"),  # the cargo movement
+    ]
+    assert "1/0: gross weight 3000.000 LBS" in parsed.findings[0].message
+
+
+def test_kilograms_and_tonnes_in_any_spelling_are_held() -> None:
+    tables = igm()
+    tables["cargo"][0]["weight_unit"] = "KGM"
+    tables["cargo"][1]["weight_unit"] = "TNE"
+    [parsed] = parse(flat_file("sachi01", tables), {})
+    assert "ICES-VAL-002" not in [f.rule for f in parsed.findings]
+    assert isinstance(parsed.message, ImportGeneralManifest)
+    weights = [line.gross_weight_kg for line in parsed.message.lines]
+    assert weights == [Decimal("3000.000"), Decimal("4500.000")]

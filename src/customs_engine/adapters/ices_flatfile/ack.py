@@ -1,11 +1,11 @@
 """``--format ices-ack``: the run's responses as one ICES CHCAI02 acknowledgement file.
 
-Layout: CACHI01_FORMAT.md §3.1 (BE Message Format v2.23 p.53–55), 24 GS-delimited fields per
-record, CRLF, inside an HREC … TREC envelope like every ICES message.
+Layout: NIC/CBIC's ICES/IMPORTS 1.5 BE Message Exchange Document v2.23, p.53–55: 24
+GS-delimited fields per record, CRLF, inside an HREC … TREC envelope like every ICES message.
 
 * An **accepted** message (warn/info findings only) gets one positive record: message type ``F``,
-  custom house, user job number and date (an amendment: its BE number instead), error code
-  ``00``, the rest empty. We are not ICES: BE
+  custom house, user job number and date (when the message has them), an amendment's or
+  cancellation's BE number, error code ``00``, the rest empty. We are not ICES: BE
   number, BE date and appraising group, which ICES would allot, stay empty.
 * A message that is **not accepted** gets one negative record per failing input record — the
   record named by a syntax finding's locator (``ITEMS[line 12].field 9``), the ITEMS record of an
@@ -23,10 +23,12 @@ record, CRLF, inside an HREC … TREC envelope like every ICES message.
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import BinaryIO
 
 from customs_engine.adapters.ices_flatfile import GS
 from customs_engine.adapters.ices_flatfile.cachi01 import decode_item_number
+from customs_engine.adapters.ices_flatfile.layouts import layouts
 from customs_engine.core.response import Finding, Response
 
 MESSAGE_ID = "CHCAI02"
@@ -100,12 +102,13 @@ class AckWriter:
         if response.message.type == "manifest":
             record[13] = document.number or ""
             record[14] = _yyyymmdd(document.date)
-        elif (response.message.reference or "").startswith("CACHI01_A"):
-            record[4] = document.number or ""  # an amendment is keyed by BE number, not job
         else:
             key = match["key"] if match else ""
-            record[2] = key if key.isdigit() else ""
-            record[3] = _yyyymmdd(document.date)
+            if key.isdigit():  # the user job number and date ICES keys a Bill of Entry by
+                record[2] = key
+                record[3] = _yyyymmdd(document.date)
+            if response.message.function not in (None, "original"):
+                record[4] = document.number or ""  # an amendment is keyed by its BE number
         return record
 
     @staticmethod
@@ -128,7 +131,11 @@ def _group(
     groups: dict[tuple[str, int | None, int | None], list[str]] = {}
     for finding in failing:
         match = _LOCATOR.match(finding.field or "")
-        if match and (match["line"] or finding.field == match["table"]):
+        if (
+            match
+            and match["table"] in _tables()
+            and (match["line"] or finding.field == match["table"])
+        ):
             table = match["table"]
             line = int(match["line"]) if match["line"] else None
             key = (table, None if table == "ITEMS" and finding.item else line, finding.item)
@@ -140,6 +147,16 @@ def _group(
         if finding.rule not in rules:
             rules.append(finding.rule)
     return groups
+
+
+@cache
+def _tables() -> frozenset[str]:
+    """The record names a locator may start with: the envelope's and every table's (a core
+    finding's field, such as ``function``, names no input record)."""
+    names = {"HREC", "TREC", "signature"}
+    for dialect in ("cachi01", "sachi01"):
+        names.update(layouts(dialect))
+    return frozenset(names)
 
 
 def _club(rules: list[str]) -> list[str]:

@@ -3,8 +3,8 @@
 Choices the format leaves open (documented here because users see them):
 
 * ``message_id`` = ``<message id>-<custom house>-<user job no>`` (``CACHI01-INNSA1-4821``); an
-  amendment, which has no job number, uses the BE number. When the HREC control number differs
-  from that key it is appended (``…-4821-C9001``), so the id names the transmission too.
+  amendment, which has no job number, uses the BE number (``CACHI01-INNSA1-BE1234567``); with
+  neither, the HREC control number.
 * ``presented_at`` = the User Job Date (BE field 4, the date ICES keys the BE by and echoes in its
   acknowledgement) at the HREC transmission time when the file was sent that day, else at 00:00;
   IST. An amendment (no job date) uses the HREC date and time.

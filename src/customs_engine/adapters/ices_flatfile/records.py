@@ -1,14 +1,14 @@
 """Read the ICES 1.5 envelope: HREC header, table sections, GS-delimited records, TREC trailer.
 
-Tolerated (the format's own ambiguities, CACHI01_FORMAT.md §1 and errata): CRLF or LF line ends,
-one trailing GS after the last field, the ``SUPPORTINGDOCS`` spelling, blank lines, lower/upper
-case section markers, a UTF-8 byte-order mark, and the digital-signature block every file filed
-with ICEGATE carries after TREC (recorded, not verified). Everything else that breaks the layout —
-a wrong field count, an over-long field, a bad date or number, an empty mandatory field, a record
-outside a section, an unknown table, a missing or mismatched trailer — becomes a
-``CORE-SYNTAX-001`` finding naming the table, the 1-based line of the file and the 1-based field
-position; the reader never raises on bad input and keeps going so one bad record does not hide the
-rest.
+Tolerated (the format's own ambiguities and errata): CRLF or LF line ends, one trailing GS
+after the last field, the ``SUPPORTINGDOCS`` spelling, blank lines, lower/upper case section
+markers, a UTF-8 byte-order mark, and the digital-signature block every file filed with ICEGATE
+carries after TREC (recorded, not verified). Everything else that breaks the layout — a wrong
+field count, an over-long field, a bad date or number, an empty mandatory field, a record outside
+a section, an unknown table, a missing or mismatched trailer — becomes a ``CORE-SYNTAX-00x``
+finding of its kind (envelope, structure, value) naming the table, the 1-based line of the file
+and the 1-based field position; the reader never raises on bad input and keeps going so one bad
+record does not hide the rest.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""SACHI01 sea IGM → canonical :class:`ImportGeneralManifest` (SACHI01_FORMAT.md).
+"""SACHI01 sea IGM → canonical :class:`ImportGeneralManifest` (layout reconstructed from files in
+use: ``docs/formats/ices-flatfile.md``).
 
 * ``message_id`` = ``SACHI01-<port>-<HREC control no>``; ``port_code`` = vesinfo custom house.
 * ``igm_number`` / ``igm_date`` = vesinfo fields 3–4; a fresh IGM leaves them empty (ICES allots
@@ -11,7 +12,8 @@
   missing).
 * Lines: ``bl_number`` = the house B/L when one is given, else the B/L (field 10) — the same rule as
   the BE's ``manifest.bl_number``, so noting by B/L matches. ``gross_weight_kg`` converts MTS/TNE
-  tonnes. ``consignee_iec`` stays empty: SACHI01 has no IEC field.
+  tonnes; a weight in another unit, or a cargo movement other than LC/TI/TC, is left out with
+  an ``ICES-VAL-002`` warning. ``consignee_iec`` stays empty: SACHI01 has no IEC field.
 * Codes are read in upper case; a last port of call given as an Indian ICES location code
   (``INMAA1``) is its UN/LOCODE (``INMAA``). A value the canonical model still refuses is reported
   at the record and field that carried it (``shapes``).
@@ -29,11 +31,13 @@ from typing import Any
 from pydantic import ValidationError
 
 from customs_engine.adapters.ices_flatfile import shapes
+from customs_engine.adapters.ices_flatfile.catalogue import RULES
 from customs_engine.adapters.ices_flatfile.records import Envelope, Record
 from customs_engine.adapters.ices_flatfile.settings import Settings
 from customs_engine.core.models import ImportGeneralManifest
 
 _TONNES = {"MTS", "TNE", "MTN", "TON"}
+_KILOGRAMS = {"KGS", "KGM", "KG"}
 _FUNCTIONS = {"F": "original", "A": "amendment"}
 #: the most characters of a message id (the canonical model's bound)
 MESSAGE_ID_LENGTH = 64
@@ -229,7 +233,39 @@ def _lines(envelope: Envelope, records: list[Record]) -> list[dict[str, Any]]:
             continue
         out.append(_line(record, key))
         records.append(record)
+        _unheld(envelope, record, out[-1])
     return out
+
+
+def _unheld(envelope: Envelope, record: Record, line: dict[str, Any]) -> None:
+    """ICES-VAL-002 for a cargo value the line cannot hold: said, not dropped in silence."""
+    dropped = []
+    if line["gross_weight_kg"] is None and record.get("gross_weight") is not None:
+        unit = record.text("weight_unit")
+        dropped.append(
+            (
+                "weight_unit",
+                f"gross weight {record.get('gross_weight')} {unit}: the unit is neither "
+                "kilograms (KGS) nor tonnes (MTS, TNE), so the line's weight is left out",
+            )
+        )
+    movement = record.text("cargo_movement")
+    if movement and line["cargo_movement"] is None:
+        dropped.append(
+            (
+                "cargo_movement",
+                f"cargo movement {movement!r} is none of LC (local cargo), TI and TC "
+                "(transhipment), so the line's cargo movement is left out",
+            )
+        )
+    for name, text in dropped:
+        envelope.findings.append(
+            RULES["ICES-VAL-002"].finding(
+                "warn",
+                f"cargo line {line['line']}/{line['subline']}: {text}",
+                field=f"cargo[line {record.line}].field {record.layout.position(name)}",
+            )
+        )
 
 
 def _line(record: Record, key: tuple[int, int]) -> dict[str, Any]:
@@ -254,7 +290,7 @@ def _kilograms(record: Record) -> Decimal | None:
     weight, unit = record.get("gross_weight"), (record.text("weight_unit") or "").upper()
     if weight is None:
         return None
-    if unit == "KGS":
+    if unit in _KILOGRAMS:
         return weight
     return weight * 1000 if unit in _TONNES else None
 

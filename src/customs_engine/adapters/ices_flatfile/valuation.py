@@ -1,4 +1,5 @@
-"""Item values of a CACHI01 Bill of Entry, in invoice currency and INR (CACHI01_FORMAT.md §2.2–2.4).
+"""Item values of a CACHI01 Bill of Entry, in invoice currency and INR (BE Message Exchange
+Document v2.23: ITEMS, INVOICE and EXCHANGE).
 
 An item's value is its unit price × quantity (ITEMS 59 × 9) in the invoice currency (INVOICE 43).
 For invoice terms other than CIF the missing legs are added (Customs Valuation Rules 2007 rule
