@@ -485,6 +485,11 @@ def _igm_date_refusal(igm: ImportGeneralManifest) -> list[str]:
     date that would read back otherwise (an amendment filed after the IGM, a declaration quoting
     its CSN's date) is refused: Bills of Entry quoting it would no longer be noted against it."""
     if igm.igm_date is None:
+        if igm.igm_number and igm.filed_at is not None:
+            return [
+                f"IGM {igm.igm_number} has no IGM date, which CUSCAR cannot say: its filing "
+                f"time (DTM+137) would be read back as the IGM date {india_date(igm.filed_at)}"
+            ]
         return []
     if not igm.igm_number:
         return [
