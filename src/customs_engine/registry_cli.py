@@ -38,10 +38,23 @@ def opened_registry(
     """
     store = open_registry(db, create=create)
     assert store is not None  # only a run (``for_run``) may go without a database
-    from sqlalchemy.exc import SQLAlchemyError  # loaded already: the store is open
+    try:
+        with database_failures_reported(db, failure):
+            yield store
+    finally:
+        store.close()
+
+
+@contextmanager
+def database_failures_reported(db: str | None, failure: str) -> Iterator[None]:
+    """A database failure in the block stops the command with one line on stderr,
+    ``customs: <failure> <URL>: <reason>``, and exit code 2 (see :func:`opened_registry`)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from customs_engine.core.registry.database import database_reason
 
     try:
-        yield store
+        yield
     except SQLAlchemyError as exc:
         lead, _, outcome = failure.partition(";")
         click.echo(
@@ -50,16 +63,6 @@ def opened_registry(
             err=True,
         )
         sys.exit(EXIT_USAGE)
-    finally:
-        store.close()
-
-
-def database_reason(exc: BaseException) -> str:
-    """What the database said, in one line: the driver's words without SQLAlchemy's wrapping
-    (the exception class, the SQL and its parameters)."""
-    cause = getattr(exc, "orig", None) or exc
-    lines = str(cause).strip().splitlines()
-    return lines[0].strip() if lines else type(cause).__name__
 
 
 def open_registry(
@@ -86,6 +89,7 @@ def open_registry(
     from alembic.util import CommandError
     from sqlalchemy.exc import SQLAlchemyError
 
+    from customs_engine.core.registry.database import database_reason
     from customs_engine.core.registry.store import SqlRegistry
 
     try:

@@ -11,6 +11,9 @@ import time
 from collections.abc import Callable
 
 import pytest
+from click.testing import CliRunner
+
+from customs_engine.cli import main
 
 from .conftest import Server
 
@@ -152,3 +155,24 @@ def test_a_second_server_on_a_port_in_use_stops(
     assert second.returncode == 3
     assert "in use" in second.stderr
     assert "Traceback" not in second.stderr
+
+
+def test_serve_on_a_database_it_cannot_write_stops_with_one_line(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A read-only registry (as the service finds it when it opens it to write results and the
+    ledger): one line naming the database and its reason, exit code 2, no traceback."""
+    from sqlalchemy.exc import OperationalError
+
+    from customs_engine.service.app import Service
+
+    def refused(*args: object, **kwargs: object) -> None:
+        raise OperationalError("INSERT", {}, Exception("attempt to write a readonly database"))
+
+    monkeypatch.setattr(Service, "open", refused)
+    result = CliRunner().invoke(main, ["serve", "--db", sqlite_url, "--port", "0"])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.strip().splitlines() == [
+        f"customs: cannot serve from the registry {sqlite_url}: "
+        "attempt to write a readonly database"
+    ]

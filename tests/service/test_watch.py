@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -435,3 +436,86 @@ def test_a_second_file_of_one_name_cut_short_is_answered_once_under_its_kept_nam
     assert [p.name for p in (inbox / ".done").iterdir()] == ["igm.xml"]
     assert [p.name for p in (inbox / ".failed").iterdir()] == ["igm.xml.1"]
     assert _in_hand(inbox) == []
+
+
+def _folder_with(tmp_path: Path, registry_url: str, host: PluginHost, *names: str) -> DropFolder:
+    """A prepared drop folder (settled at once) holding the example IGM under ``names``."""
+    folder = DropFolder(
+        tmp_path / "in",
+        tmp_path / "out",
+        Validator(host, SqlRegistry.open(registry_url)),
+        settle=0,
+    )
+    folder.prepare()
+    for name in names:
+        (folder.inbox / name).write_bytes(IGM.read_bytes())
+        _old(folder.inbox / name)
+    return folder
+
+
+def test_a_file_that_can_never_be_answered_is_failed_and_the_next_one_answered(
+    tmp_path: Path, registry_url: str, host: PluginHost, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A name too long for its answers' (``<name>.json.partial``), and a fault of the engine,
+    send the file to ``.failed/`` with a log line: the watcher goes on, and a restart does not
+    meet it again."""
+    long_name = "L" * 246 + ".xml"  # 250 bytes: legal, but not with ".json.partial" after it
+    folder = _folder_with(tmp_path, registry_url, host, long_name, "bad.xml", "zz-after.xml")
+    run_path = folder.validator.run_path
+
+    def failing(path: str, name: str, **kwargs: object) -> list:  # type: ignore[type-arg]
+        if name == "bad.xml":
+            raise RuntimeError("a plugin bug")
+        return run_path(path, name, **kwargs)  # type: ignore[arg-type]
+
+    folder.validator.run_path = failing  # type: ignore[method-assign]
+    with caplog.at_level("ERROR", logger="customs_engine.watch"):
+        folder.take_complete(threading.Event())
+    failed = sorted(p.name for p in (folder.inbox / ".failed").iterdir())
+    assert failed == sorted([long_name, "bad.xml"])
+    answers = [p.name for p in (tmp_path / "out").iterdir() if not p.name.startswith(".")]
+    assert answers == ["zz-after.xml.json"]
+    assert [p.name for p in folder.claims.iterdir()] == [".lock"]  # nothing left in hand
+    said = caplog.text
+    assert "not answered: its name is too long" in said
+    assert "bad.xml: not answered: the engine failed on it (RuntimeError)" in said
+    folder.close()
+    folder.validator.registry.close()
+
+
+def test_a_registry_that_refuses_the_stored_result_is_retried_not_fatal(
+    tmp_path: Path, registry_url: str, host: PluginHost, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The result store failing (a read-only database) keeps the file claimed and retries it,
+    as a ledger failure does; once the database takes writes again, the file is answered."""
+    from sqlalchemy.exc import OperationalError
+
+    from customs_engine.service.results import ResultStore
+
+    store = SqlRegistry.open(registry_url)
+    results = ResultStore(store.engine, timedelta(days=1))
+    folder = DropFolder(
+        tmp_path / "in", tmp_path / "out", Validator(host, store), results, settle=0
+    )
+    folder.prepare()
+    (folder.inbox / "igm.xml").write_bytes(IGM.read_bytes())
+    claimed = folder.claim(folder.inbox / "igm.xml")
+    assert claimed is not None
+    save, refusals = results.save, iter([True])
+    stop = threading.Event()
+
+    def refusing(*args: object, **kwargs: object) -> str:
+        if next(refusals, False):
+            raise OperationalError("INSERT", {}, Exception("attempt to write a readonly database"))
+        return save(*args, **kwargs)  # type: ignore[arg-type]
+
+    results.save = refusing  # type: ignore[method-assign]
+    waited: list[float] = []
+    stop.wait = lambda seconds=None: waited.append(seconds) or False  # type: ignore[assignment,func-returns-value]
+    with caplog.at_level("ERROR", logger="customs_engine.watch"):
+        folder._process_retrying(claimed, stop)
+    assert waited == [5.0]  # one retry
+    assert "igm.xml: attempt to write a readonly database; retrying in 5 s" in caplog.text
+    assert [p.name for p in (folder.inbox / ".done").iterdir()] == ["igm.xml"]
+    folder.close()
+    store.close()

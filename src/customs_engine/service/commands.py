@@ -61,7 +61,7 @@ def serve(
     import uvicorn
 
     from customs_engine.cli import load_config, load_host
-    from customs_engine.registry_cli import opened_registry
+    from customs_engine.registry_cli import database_failures_reported, opened_registry
     from customs_engine.service import workers as service_workers
     from customs_engine.service.app import Service, Settings, create_app
     from customs_engine.service.metrics import MULTIPROC_ENV
@@ -76,14 +76,18 @@ def serve(
     )
     with opened_registry(db):
         pass  # creates and migrates once, with a clear error if it cannot
+    plugins = load_host()  # a plugin that fails to load stops here (exit 3), not in every worker
+    # the service writes (results, tokens' last use, the ledger): a database it cannot write to
+    # (a read-only file) stops it here with one line, not in every request or worker
+    with database_failures_reported(db, "cannot serve from the registry"):
+        service = Service.open(settings, plugins, config)
     if workers == 1:
-        service = Service.open(settings, load_host(), config)
         try:
             uvicorn.run(create_app(service), host=host, port=port, log_level="info")
         finally:
             service.close()
         return
-    load_host()  # a plugin that fails to load stops here (exit 3), not in every worker
+    service.close()
     os.environ.update(settings.to_env())
     shared = None
     if not os.environ.get(MULTIPROC_ENV):

@@ -62,6 +62,7 @@ from pathlib import Path
 from typing import Any
 
 from customs_engine.core.ledger.run_state import LedgerError
+from customs_engine.core.registry.database import database_reason
 from customs_engine.core.response import Response
 from customs_engine.service.results import ResultStore
 from customs_engine.service.runs import Validator
@@ -398,15 +399,42 @@ class DropFolder:
                 self._process_retrying(claimed, stop)
 
     def _process_retrying(self, claimed: Path, stop: threading.Event) -> None:
-        """A registry failure leaves the file claimed and retries it (nothing of the failed
-        message was stored; what was committed before it is replayed, not debited again)."""
+        """A failure that may pass leaves the file claimed and retries it: the registry database
+        (the ledger or the stored results: nothing of the failed message was stored, and what
+        was committed before it is replayed, not debited again), or the answer folder (a full
+        disk, a permission). A file that can never be answered — its name too long for an
+        answer's, or a fault of the engine itself — goes to ``.failed/`` with a log line, so
+        that it cannot stop the files after it (nor the next start, which would adopt it)."""
+        from sqlalchemy.exc import SQLAlchemyError
+
         while not stop.is_set():
             try:
                 self.process(claimed)
                 return
-            except LedgerError as exc:
-                log.error("%s: %s; retrying in %.0f s", claimed.name, exc, LEDGER_RETRY_SECONDS)
-                stop.wait(LEDGER_RETRY_SECONDS)
+            except (LedgerError, SQLAlchemyError) as exc:
+                reason = database_reason(exc)
+                log.error("%s: %s; retrying in %.0f s", claimed.name, reason, LEDGER_RETRY_SECONDS)
+            except OSError as exc:
+                if exc.errno == errno.ENAMETOOLONG:
+                    self._give_up(claimed, "its name is too long for the names of its answers")
+                    return
+                log.error(
+                    "%s: cannot write its answers (%s); retrying in %.0f s",
+                    claimed.name,
+                    exc.strerror or exc,
+                    LEDGER_RETRY_SECONDS,
+                )
+            except Exception as exc:  # a fault of the engine or a plugin: never a poison pill
+                log.error("%s: %s: %s", claimed.name, type(exc).__name__, exc, exc_info=exc)
+                self._give_up(claimed, f"the engine failed on it ({type(exc).__name__})")
+                return
+            stop.wait(LEDGER_RETRY_SECONDS)
+
+    def _give_up(self, claimed: Path, why: str) -> None:
+        kept = kept_name(claimed.name)
+        with self._names():
+            moved = _move_to_free_name(claimed, self.failed, kept)
+        log.error("%s: not answered: %s; moved to %s", kept, why, moved)
 
 
 def _move_to_free_name(path: Path, folder: Path, name: str | None = None) -> Path:

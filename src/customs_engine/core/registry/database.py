@@ -29,6 +29,14 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 MIGRATION_LOCK = 0x637573746F6D73
 
 
+def database_reason(exc: BaseException) -> str:
+    """What the database said, in one line: the driver's words without SQLAlchemy's wrapping
+    (the exception class, the SQL and its parameters)."""
+    cause = getattr(exc, "orig", None) or exc
+    lines = str(cause).strip().splitlines()
+    return lines[0].strip() if lines else type(cause).__name__
+
+
 #: how long a SQLite connection waits for another process's lock (first opens, commits)
 BUSY_TIMEOUT_S = 30.0
 
