@@ -223,21 +223,34 @@ def test_scmtr_declarations_get_their_ack(
     store.close()
 
 
-def test_an_scmtr_file_that_cannot_be_read_gets_no_ack(
-    tmp_path: Path, registry_url: str, host: PluginHost
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'{"headerField": {"messageID": "SACHM22"',  # cannot be read: cut short
+        b'{"headerField": {"messageID": "SACHM22", "reportingEvent": "SCE"}, "master": {}}',
+    ],
+    ids=["unreadable", "fails-the-schema"],
+)
+def test_an_scmtr_declaration_that_fails_structurally_gets_its_sfl_not_an_ack(
+    tmp_path: Path, registry_url: str, host: PluginHost, data: bytes
 ) -> None:
-    """An ACK acknowledges a declaration that was read: a broken SCMTR file gets its JSON answer
-    (rejected) and no .ack file, not an empty one."""
+    """ICEGATE answers a declaration that is not structurally valid with an SFL and stops: the
+    drop folder's .ack holds that SFL (never an ACK, never an empty file)."""
     store = SqlRegistry.open(registry_url)
     folder = DropFolder(tmp_path / "in", tmp_path / "out", Validator(host, store))
     folder.prepare()
     name = "F_SACHM22_SCE_SOMESENDER_2_190820201705_DEC.json"
-    (folder.inbox / name).write_bytes(b'{"headerField": {"messageID": "SACHM22"')
+    (folder.inbox / name).write_bytes(data)
     claimed = folder.claim(folder.inbox / name)
     assert claimed is not None
     assert folder.process(claimed) == "not accepted"
     assert json.loads((tmp_path / "out" / f"{name}.json").read_text())["status"] == "rejected"
-    assert not (tmp_path / "out" / f"{name}.ack").exists()
+    [reply] = [
+        json.loads(line) for line in (tmp_path / "out" / f"{name}.ack").read_text().splitlines()
+    ]
+    assert reply["errorDetails"]["status"] == "Schema validation failure"
+    assert "master" not in reply  # not an ACK
+    folder.close()
     store.close()
 
 

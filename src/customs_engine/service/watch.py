@@ -17,7 +17,8 @@ The life of a file:
    member with the command line's protections; with ``--commit`` each message is committed).
 4. Its answers are written through a temporary file and a rename: ``DIR/<kept>.json`` (what
    ``customs validate --format json`` writes) and, where its input format has an ICEGATE reply
-   format, ``DIR/<kept>.ack`` (CHCAI02 for ICES flat files, the ACK for SCMTR JSON). A second
+   format, ``DIR/<kept>.ack`` (CHCAI02 for ICES flat files; for SCMTR JSON the SFL of a
+   declaration that fails structurally, else its ACK). A second
    file of one name therefore never replaces the first one's answers.
 5. It is moved to ``INBOX/.done/<kept>`` (every message accepted) or ``INBOX/.failed/<kept>``.
 
@@ -70,9 +71,12 @@ from customs_engine.service.runs import Validator
 log = logging.getLogger("customs_engine.watch")
 
 #: input format → the output format of its ICEGATE reply (written as DIR/<name>.ack). ICEGATE's
-#: own reply formats only: the XML and EDIFACT renderings have none. An SCMTR declaration gets
-#: its ACK (which also names every structural failure an SFL would).
+#: own reply formats only: the XML and EDIFACT renderings have none.
 REPLY_FORMATS = {"ices_flatfile": "ices-ack", "scmtr_json": "scmtr-ack"}
+#: input format → the reply ICEGATE sends instead to a message that fails structurally (a
+#: syntax finding): an SCMTR declaration that fails the schema, or cannot be read, gets its SFL
+#: and no ACK, as ICEGATE stops there
+STRUCTURAL_REPLIES = {"scmtr_json": "scmtr-sfl"}
 IGNORED_SUFFIXES = (".part", ".tmp", ".partial")
 PARTIAL = ".partial"
 LEDGER_RETRY_SECONDS = 5.0
@@ -306,9 +310,8 @@ class DropFolder:
             str(claimed), input_name(claimed.name), commit=self.commit
         )
         self._reply(kept, ".json", self.validator.render(responses, "json"))
-        reply = self.reply_format(responses)
-        rendered = self.validator.render(responses, reply) if reply is not None else b""
-        if rendered:  # nothing to acknowledge (an SCMTR file that could not be read): no .ack
+        rendered = self.replies(responses)
+        if rendered:  # nothing to acknowledge: no .ack
             self._reply(kept, ".ack", rendered)
         if self.results is not None:
             self.results.save(kept, responses, committed=self.commit)
@@ -334,6 +337,26 @@ class DropFolder:
             return None
         reply = REPLY_FORMATS.get(formats.pop())
         return reply if reply in self.validator.host.output_formats() else None
+
+    def replies(self, responses: Sequence[Response]) -> bytes:
+        """What ``DIR/<kept>.ack`` holds: the file's ICEGATE replies (empty: none). Where the
+        input format has a reply of its own for structural failures (SCMTR's SFL), each message
+        that fails structurally gets that one, in input order, and the others their ACK."""
+        reply = self.reply_format(responses)
+        if reply is None:
+            return b""
+        structural = STRUCTURAL_REPLIES.get(responses[0].message.format)
+        if structural is None or structural not in self.validator.host.output_formats():
+            return self.validator.render(responses, reply)
+        return b"".join(
+            self.validator.render(
+                [response],
+                structural
+                if any(f.rule.startswith("CORE-SYNTAX-") for f in response.findings)
+                else reply,
+            )
+            for response in responses
+        )
 
     def _reply(self, name: str, suffix: str, body: bytes) -> None:
         target = self.out / f"{name}{suffix}"
