@@ -117,6 +117,25 @@ def test_a_malformed_body_gets_a_rejected_response(client: TestClient, body: byt
     assert rule == "CORE-SYNTAX-001" and answered.json()["status"] == "rejected"
 
 
+def test_a_form_upload_is_refused_with_415_and_nothing_stored(
+    client: TestClient, registry_url: str
+) -> None:
+    """``curl -F file=@be.xml`` sends a form: read as the file, a good Bill of Entry would be
+    answered "rejected" and stored so; the API says how to send it instead."""
+    answered = client.post("/v1/validations", files={"file": ("be.xml", BOE.read_bytes())})
+    refused = problem(answered, 415)
+    assert "--data-binary" in refused["detail"]
+    form = client.post("/v1/validations", data={"file": "x"})
+    problem(form, 415)
+    store = SqlRegistry.open(registry_url)
+    with store.engine.connect() as connection:
+        stored = connection.execute(text("SELECT count(*) FROM service_validation")).scalar()
+    store.close()
+    assert stored == 0
+    sent = client.post("/v1/validations?name=be.xml", content=BOE.read_bytes())
+    assert sent.status_code == 201 and sent.json()["status"] != "rejected"
+
+
 def test_a_body_over_the_limit_gets_413_without_being_read(
     make_client: Callable[..., TestClient],
 ) -> None:

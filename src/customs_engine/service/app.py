@@ -238,6 +238,24 @@ async def receive_body(request: Request, limit: int) -> str:
     return path
 
 
+#: request bodies that are a form, not a file: the API takes the file itself as the body
+FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
+
+
+def refuse_forms(request: Request) -> None:
+    """A form upload (``curl -F``, an HTML form) would be read as a file that is not a message
+    and answered "rejected": refused with 415 instead, before anything is read or stored."""
+    kind = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if kind in FORM_TYPES:
+        raise Problem(
+            415,
+            f"a {kind} body is a form, not a file: send the file itself as the request body "
+            "(curl --data-binary @FILE, with ?name=FILE to name it); the web console at / "
+            "takes form uploads",
+            kind="unsupported-media-type",
+        )
+
+
 def upload_name(request: Request, name: str | None) -> str:
     """The name an upload is shown (and its kind recognised) by: ``?name=``, else the
     Content-Disposition filename, else ``upload``; never a path."""
@@ -476,6 +494,7 @@ def _api(app: FastAPI) -> None:
         await authorise(request, "commit" if commit else None)
         fmt = output_format(request, format)
         day = parse_as_of(as_of)
+        refuse_forms(request)
         shown = upload_name(request, name)
         path = await receive_body(request, service.settings.max_body)
         try:

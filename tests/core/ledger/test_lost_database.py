@@ -29,15 +29,10 @@ def bill(message_id: str, quantity: int):  # type: ignore[no-untyped-def]
     )
 
 
-@pytest.mark.postgres
-def test_a_terminated_connection_is_a_ledger_error_naming_the_message(pg_url: str) -> None:
-    name = f"customs-lost-{uuid.uuid4().hex[:8]}"
-    store = SqlRegistry.open(f"{pg_url}&application_name={name}")
-    store.replace_records([authorisation(quantity="100")], "test")
-    run = engine(registry=store.snapshot(), store=store, commit=True)
-    run.validate_message(bill("BE-1", 10))
+def _terminate(name: str) -> None:
+    """The server drops the connections of the application ``name``."""
     admin = create_engine(PG_URL)
-    with admin.begin() as connection:  # the server drops the run's connections
+    with admin.begin() as connection:
         connection.execute(
             text(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
@@ -46,12 +41,48 @@ def test_a_terminated_connection_is_a_ledger_error_naming_the_message(pg_url: st
             {"name": name},
         )
     admin.dispose()
+
+
+@pytest.mark.postgres
+def test_a_connection_lost_while_a_message_is_committed_is_a_ledger_error_naming_it(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    name = f"customs-lost-{uuid.uuid4().hex[:8]}"
+    store = SqlRegistry.open(f"{pg_url}&application_name={name}")
+    store.replace_records([authorisation(quantity="100")], "test")
+    run = engine(registry=store.snapshot(), store=store, commit=True)
+    run.validate_message(bill("BE-1", 10))
+    real_write = store_module._write
+
+    def lost_while_writing(*args, **kwargs):  # type: ignore[no-untyped-def]
+        _terminate(name)  # inside the message's transaction, past the pool's check
+        real_write(*args, **kwargs)
+
+    monkeypatch.setattr(store_module, "_write", lost_while_writing)
     with pytest.raises(LedgerError, match=r"<api>, message 1 \(BE-2\): registry database failed"):
         run.validate_message(bill("BE-2", 10))
     store.close()
     again = SqlRegistry.open(pg_url)
     assert again.uses("TESTAUTH", "AUTH-1") == ["BE-1"]  # BE-1 whole, nothing of BE-2
     assert again.debited("TESTAUTH", "AUTH-1")[0] == 10
+    again.close()
+
+
+@pytest.mark.postgres
+def test_connections_the_server_dropped_between_messages_are_replaced(pg_url: str) -> None:
+    """A restart or failover of PostgreSQL between two messages (or two requests of ``customs
+    serve``) costs nothing: the pool finds its dropped connections out before use."""
+    name = f"customs-lost-{uuid.uuid4().hex[:8]}"
+    store = SqlRegistry.open(f"{pg_url}&application_name={name}")
+    store.replace_records([authorisation(quantity="100")], "test")
+    run = engine(registry=store.snapshot(), store=store, commit=True)
+    run.validate_message(bill("BE-1", 10))
+    _terminate(name)
+    run.validate_message(bill("BE-2", 10))
+    store.close()
+    again = SqlRegistry.open(pg_url)
+    assert again.uses("TESTAUTH", "AUTH-1") == ["BE-1", "BE-2"]
+    assert again.debited("TESTAUTH", "AUTH-1")[0] == 20
     again.close()
 
 

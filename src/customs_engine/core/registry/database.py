@@ -58,8 +58,12 @@ def create(url: str, *, read_only: bool = False) -> Engine:
         engine = create_engine(
             f"sqlite:///file:{quote(os.path.abspath(path))}?mode=ro&uri=true", future=True
         )
-    else:
+    elif url.partition("://")[0].split("+", 1)[0].lower() == "sqlite":
         engine = create_engine(url, future=True)
+    else:
+        # a server database: a pooled connection the server dropped (a restart, a failover) is
+        # found out before use and replaced, instead of failing the next request or run
+        engine = create_engine(url, future=True, pool_pre_ping=True)
     if engine.dialect.name == "sqlite":
         _serialise_sqlite_writers(engine, path, read_only=read_only)
     elif read_only:
