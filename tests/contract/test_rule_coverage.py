@@ -30,34 +30,7 @@ FIRED = re.compile(r"assert_\w+|findings_of|rules_of|\bassert\b|==|\bin\b")
 #: no test quotes them in an assertion that they fire (as of the check's introduction)
 KNOWN_NOT_FIRED: frozenset[str] = frozenset()
 #: no test quotes them in an assertion that they stay quiet (as of the check's introduction)
-KNOWN_NOT_QUIET = frozenset(
-    {
-        "AIMS-FLD-001",
-        "AIMS-FLD-002",
-        "AIMS-VAL-001",
-        "AIMS-WIN-001",
-        "CORE-BOE-NOTE-002",
-        "CORE-BOE-NOTE-003",
-        "CORE-BOE-NOTE-004",
-        "CORE-IEC-001",
-        "CORE-IGM-002",
-        "CORE-LIC-002",
-        "CORE-LIC-003",
-        "CORE-SYNTAX-001",
-        "ICES-VAL-001",
-        "IMS-EXM-004",
-        "IMS-EXM-005",
-        "NFMIMS-CU-BOE-001",
-        "SCRAP-CONTRACT-001",
-        "SCRAP-PSIC-002",
-        "SIMS-COV-001",
-        "SIMS-FEE-001",
-        # declared by the lifecycle work, without a quiet test when this check landed
-        "CORE-IGM-004",
-        "CORE-IGM-005",
-        "CORE-IGM-008",
-    }
-)
+KNOWN_NOT_QUIET: frozenset[str] = frozenset()
 
 
 def source_files() -> list[Path]:

@@ -97,6 +97,24 @@ def test_number_without_nfs_prefix_is_a_warning(customs_check):
     assert_status(response, "accepted")
 
 
+@pytest.mark.parametrize(
+    ("quoted", "instead"),
+    [
+        # the number with its NFS prefix and the expiry date, as the notification asks
+        (registered(), None),
+        # an expiry date is quoted, only not issue + 75 days: NFMIMS-CU-VAL-002's business
+        (registered(expires_on="2026-05-20"), "NFMIMS-CU-VAL-002"),
+    ],
+    ids=["number-and-expiry", "expiry-quoted-but-wrong"],
+)
+def test_registration_quoted_with_nfs_number_and_expiry_is_not_queried(
+    customs_check, quoted, instead
+):
+    response = customs_check(bill_of_entry(quoted))
+    assert_no_finding(response, "NFMIMS-CU-BOE-001")
+    assert [f.rule for f in response.findings] == ([instead] if instead else [])
+
+
 def test_expired_registration_is_rejected_and_the_last_day_is_not(customs_check):
     # issued 2026-02-20: valid through 2026-05-06
     on_last_day = customs_check(bill_of_entry(registered(), presented_at=date(2026, 5, 6)))

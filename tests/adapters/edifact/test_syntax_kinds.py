@@ -14,21 +14,32 @@ def rules(data: bytes) -> list[str]:
     return [f.rule for p in read(data) for f in p.findings]
 
 
+#: input that reads as segments, each with one kind of problem
+READABLE = [
+    (interchange(cusdec_segments()).replace(b"UNT+37+M1", b"UNT+36+M1"), "CORE-SYNTAX-002"),
+    (interchange(cusdec_segments(UNSD="")), "CORE-SYNTAX-003"),
+    (
+        interchange(cusdec_segments()).replace(b"CUSDEC:D:96B", b"CUSDEC:D:99A"),
+        "CORE-SYNTAX-004",
+    ),
+    (interchange(cusdec_segments(DTM137="DTM+137:20261345:102")), "CORE-SYNTAX-005"),
+]
+
+
 @pytest.mark.parametrize(
-    ("data", "rule"),
-    [
-        (b"\x00\x01 nothing here", "CORE-SYNTAX-001"),
-        (interchange(cusdec_segments()).replace(b"UNT+37+M1", b"UNT+36+M1"), "CORE-SYNTAX-002"),
-        (interchange(cusdec_segments(UNSD="")), "CORE-SYNTAX-003"),
-        (
-            interchange(cusdec_segments()).replace(b"CUSDEC:D:96B", b"CUSDEC:D:99A"),
-            "CORE-SYNTAX-004",
-        ),
-        (interchange(cusdec_segments(DTM137="DTM+137:20261345:102")), "CORE-SYNTAX-005"),
-    ],
+    ("data", "rule"), [(b"\x00\x01 nothing here", "CORE-SYNTAX-001"), *READABLE]
 )
 def test_each_kind_of_syntax_problem_has_its_rule(data: bytes, rule: str) -> None:
     assert rule in rules(data)
+
+
+@pytest.mark.parametrize(("data", "rule"), READABLE)
+def test_syntax_001_quiet_for_input_that_can_be_read(data: bytes, rule: str) -> None:
+    """CORE-SYNTAX-001 is for input that cannot be read at all: an interchange that reads as
+    segments, however broken, gets the rule of its problem's kind instead."""
+    found = rules(data)
+    assert "CORE-SYNTAX-001" not in found
+    assert rule in found
 
 
 def test_syntax_rules_are_declared_with_references_users_can_read() -> None:
@@ -68,6 +79,7 @@ def test_a_truncated_message_gets_no_guide_findings_on_top() -> None:
 
 def test_a_clean_interchange_has_no_syntax_finding_of_any_kind() -> None:
     found = rules(interchange(cusdec_segments()))
+    assert "CORE-SYNTAX-001" not in found
     assert "CORE-SYNTAX-002" not in found
     assert "CORE-SYNTAX-003" not in found
     assert "CORE-SYNTAX-004" not in found

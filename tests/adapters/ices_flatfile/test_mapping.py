@@ -93,9 +93,30 @@ def test_freight_in_a_second_currency_converts_with_declared_rates() -> None:
     tables["EXCHANGE"].append({"currency": "EUR", "standard_currency": "Y", "rate": "97.3500"})
     tables["INVOICE"][0].update(terms="CI", freight_value="100.00", freight_currency="EUR")
     be, findings = _be(tables)
-    assert not [f for f in findings if f.rule == "ICES-VAL-001"]
+    assert "ICES-VAL-001" not in [f.rule for f in findings]
     # 50 EUR per item × 97.35 / 88.5 = 55.00 USD
     assert be.items[0].foreign_value.amount == Decimal("1555.00")
+
+
+@pytest.mark.parametrize(
+    ("terms", "freight_currency", "amount"),
+    [
+        ("CI", "INR", Decimal("1500.56")),  # 50 INR per item / 88.5 = 0.56 USD: INR needs no rate
+        ("CIF", "EUR", Decimal("1500.00")),  # freight already in a CIF price: not added
+    ],
+    ids=["freight-in-inr", "cif-invoice"],
+)
+def test_freight_in_a_second_currency_without_its_rate_is_not_queried_when_not_needed(
+    terms: str, freight_currency: str, amount: Decimal
+) -> None:
+    tables = steel_be()  # USD at 88.5; no EXCHANGE record for EUR
+    tables["INVOICE"][0].update(
+        terms=terms, freight_value="100.00", freight_currency=freight_currency
+    )
+    be, findings = _be(tables)
+    assert "ICES-VAL-001" not in [f.rule for f in findings]
+    assert findings == []
+    assert be.items[0].foreign_value.amount == amount
 
 
 def test_freight_in_a_second_currency_without_rates_is_queried() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -184,6 +184,29 @@ def test_advance_vessel_manifest(filed, conveyance, fires) -> None:  # type: ign
         arrived_at=None,
     )
     assert ("CORE-IGM-002" in rules_of(engine().validate_message(manifest))) is fires
+
+
+@pytest.mark.parametrize(
+    "filed, expected, conveyance",
+    [
+        # 14 calendar days ahead, though nearly 15 × 24 hours
+        (at("2026-03-02T00:05"), at("2026-03-16T23:55"), "VESSEL"),
+        # 20:00 UTC on 2026-03-01 is 01:30 on 2026-03-02 in India: 14 days ahead
+        (datetime(2026, 3, 1, 20, 0, tzinfo=UTC), at("2026-03-16T06:00"), "VESSEL"),
+        # far ahead, but only a vessel's advance manifest is bounded
+        (at("2026-02-01"), at("2026-03-16"), "AIRCRAFT"),
+        (at("2026-02-01"), at("2026-03-16"), "VEHICLE"),
+    ],
+    ids=["14-calendar-days", "14-days-in-india", "aircraft", "vehicle"],
+)
+def test_igm_002_quiet_within_14_days_and_for_other_conveyances(
+    filed: datetime, expected: datetime, conveyance: str
+) -> None:
+    manifest = igm(
+        conveyance=conveyance, filed_at=filed, expected_arrival=expected, arrived_at=None
+    )
+    response = engine().validate_message(manifest)
+    assert "CORE-IGM-002" not in rules_of(response)
 
 
 def _noted_at_sea(arrived: str | None, inwards: str, filed: str) -> Response:

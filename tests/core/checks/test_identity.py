@@ -6,7 +6,9 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from stdnum.in_ import pan
 
+from customs_engine.core.engine import Engine
 from customs_engine.testing import rules_of
 from tests.core.helpers import boe, engine, item
 
@@ -48,6 +50,28 @@ def test_iec_forms(checker, iec, outcome) -> None:  # type: ignore[no-untyped-de
         boe(importer=importer(iec=iec, gstin=None, category=category))
     )
     assert rules_of(response, "CORE-IEC").get("CORE-IEC-001") == outcome
+
+
+@pytest.mark.parametrize(
+    "iec, category",
+    [
+        ("DCUNO0137E", "DIPLOMAT"),
+        ("IIHIE0153E", "PERSONAL"),
+        ("ATAEF1096E", "ATA_CARNET"),
+        ("ICIRN1126E", "RELIEF"),
+        ("NCIEE1169E", "RBI_AUTHORISED"),
+    ],
+)
+def test_iec_001_quiet_for_the_permanent_iecs_that_fail_the_pan_check(
+    checker: Engine, iec: str, category: str
+) -> None:
+    """The permanent list is read before the PAN checksum: these five are PAN-shaped, fail it,
+    and are valid IECs all the same."""
+    assert not pan.is_valid(iec)  # the nearest case: CORE-IEC-001 would reject a PAN like it
+    message = boe(importer=importer(iec=iec, gstin=None, category=category))
+    response = checker.validate_message(message)
+    assert "CORE-IEC-001" not in rules_of(response)
+    assert rules_of(response, "CORE-IEC") == {}
 
 
 def test_legacy_numeric_iec_cut_off_from_config(checker) -> None:  # type: ignore[no-untyped-def]

@@ -357,6 +357,58 @@ def test_igm_004_and_005_excised_or_lowered_lines_are_held() -> None:
     assert rules_of(lowered)["CORE-IGM-005"] == "hold"  # line 10 lighter
 
 
+def _line(line: int, bl: str, **changes: Any) -> dict[str, Any]:
+    return {"line": line, "subline": 0, "bl_number": bl, **changes}
+
+
+FILED_LINES = [
+    _line(10, "A", packages=10, gross_weight_kg="500"),
+    _line(11, "B", packages=5, gross_weight_kg=None),
+]
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        # every line kept, in another order, and a line added
+        [FILED_LINES[1], _line(12, "C", packages=1), FILED_LINES[0]],
+        # every line kept, its B/L corrected
+        [_line(10, "A2", packages=10, gross_weight_kg="500"), FILED_LINES[1]],
+    ],
+    ids=["reordered-and-added", "bl-corrected"],
+)
+def test_igm_004_quiet_when_the_amendment_keeps_every_line(lines: list[dict[str, Any]]) -> None:
+    run = engine()
+    run.validate_message(igm(lines=FILED_LINES))
+    amended = run.validate_message(igm(function="amendment", lines=lines))
+    assert "CORE-IGM-004" not in rules_of(amended)
+    assert rules_of(amended, "CORE-IGM-00") == {"CORE-IGM-003": "info"}
+
+
+@pytest.mark.parametrize(
+    "line_10, line_11",
+    [
+        # the same packages and weight, the weight written with decimals
+        ({"packages": 10, "gross_weight_kg": "500.000"}, {"packages": 5}),
+        # raised
+        ({"packages": 11, "gross_weight_kg": "500.5"}, {"packages": 6}),
+        # a weight given where none was filed: nothing to compare it with
+        ({"packages": 10, "gross_weight_kg": "500"}, {"packages": 5, "gross_weight_kg": "1"}),
+    ],
+    ids=["equal", "raised", "weight-newly-given"],
+)
+def test_igm_005_quiet_unless_packages_or_weight_go_down(
+    line_10: dict[str, Any], line_11: dict[str, Any]
+) -> None:
+    run = engine()
+    run.validate_message(igm(lines=FILED_LINES))
+    amended = run.validate_message(
+        igm(function="amendment", lines=[_line(10, "A", **line_10), _line(11, "B", **line_11)])
+    )
+    assert "CORE-IGM-005" not in rules_of(amended)
+    assert rules_of(amended, "CORE-IGM-00") == {"CORE-IGM-003": "info"}
+
+
 # -- units (RULES §1.5) -----------------------------------------------------------------------
 
 
@@ -520,6 +572,21 @@ def test_igm_008_in_one_run_without_commit() -> None:
     assert again.model_dump() == cancelled.model_dump()
     assert run.run.debited("TESTAUTH", "AUTH-1")[0] == 0
     assert "CORE-BOE-NOTE-005" not in rules_of(engine([authorisation()]).validate_message(bill(1)))
+
+
+def test_igm_008_quiet_for_an_amendment_and_for_a_cancellation_of_an_unknown_igm() -> None:
+    """Only the cancellation of a known IGM voids its bills: an amendment of it replaces it (the
+    bill noted against it stands), and a cancellation of an IGM that is not known has nothing
+    to void (CORE-DOC-002)."""
+    run = engine([authorisation()])
+    run.validate_message(igm())
+    run.validate_message(bill(30))
+    amended = run.validate_message(igm(function="amendment", vessel_name="RENAMED"))
+    assert "CORE-IGM-008" not in rules_of(amended)
+    assert credited(amended) == 0 and run.run.debited("TESTAUTH", "AUTH-1")[0] == 30
+    unknown = engine([authorisation()]).validate_message(igm(function="cancellation"))
+    assert "CORE-IGM-008" not in rules_of(unknown)
+    assert rules_of(unknown) == {"CORE-DOC-002": "query"}
 
 
 def test_igm_008_and_bond_001_find_bills_the_run_moved_out_of_memory() -> None:

@@ -52,6 +52,28 @@ def test_unknown_igm_is_a_query_and_an_earlier_igm_of_the_run_is_seen() -> None:
     assert rules_of(run.validate_message(boe()), "CORE-BOE-NOTE") == {}
 
 
+def test_note_002_quiet_when_the_igm_is_known_or_not_yet_needed(sqlite_url) -> None:  # type: ignore[no-untyped-def]
+    """The IGM earlier in the run, stored by an earlier committed run, or quoted by a prior Bill
+    of Entry (filed before its IGM exists): nothing to query."""
+    from customs_engine.core.registry import SqlRegistry
+
+    run = engine()
+    run.validate_message(igm())
+    earlier_in_the_run = run.validate_message(boe())
+    assert "CORE-BOE-NOTE-002" not in rules_of(earlier_in_the_run)
+    assert rules_of(earlier_in_the_run, "CORE-BOE-NOTE") == {}
+    prior = engine().validate_message(boe(prior=True))
+    assert "CORE-BOE-NOTE-002" not in rules_of(prior)
+    store = SqlRegistry.open(sqlite_url)
+    try:
+        engine(registry=store.snapshot(), store=store, commit=True).validate_message(igm())
+        later = engine(registry=store.snapshot(), store=store).validate_message(boe())
+        assert "CORE-BOE-NOTE-002" not in rules_of(later)
+        assert rules_of(later, "CORE-BOE-NOTE") == {}
+    finally:
+        store.close()
+
+
 def test_noted_by_bl_number_when_no_line() -> None:
     run = engine()
     run.validate_message(igm())
@@ -75,6 +97,27 @@ def test_no_such_line_or_other_port(changes) -> None:  # type: ignore[no-untyped
     assert rules_of(run.validate_message(boe(**changes)))["CORE-BOE-NOTE-003"] == "reject"
 
 
+@pytest.mark.parametrize(
+    "manifest",
+    [
+        {"igm_number": "2234567", "line": 10, "subline": 0},  # the line, subline given as 0
+        {"igm_number": "2234567", "line": 10},  # the line, subline left out
+        {"igm_number": "2234567", "bl_number": "maeu123456"},  # by B/L, in another case
+        {"igm_number": "2234567", "line": 11, "subline": 2},  # another line of the same IGM
+    ],
+)
+def test_note_003_quiet_when_the_line_exists_at_the_same_port(manifest) -> None:  # type: ignore[no-untyped-def]
+    run = engine()
+    lines = [
+        *igm().lines,
+        igm().lines[0].model_copy(update={"line": 11, "subline": 2, "bl_number": None}),
+    ]
+    run.validate_message(igm(lines=lines))
+    response = run.validate_message(boe(manifest=manifest))
+    assert "CORE-BOE-NOTE-003" not in rules_of(response)
+    assert rules_of(response, "CORE-BOE-NOTE") == {}
+
+
 def test_igm_date_must_match() -> None:
     run = engine()
     run.validate_message(igm())
@@ -89,6 +132,25 @@ def test_line_mismatch_is_a_query() -> None:
     assert rules_of(run.validate_message(other_bl))["CORE-BOE-NOTE-004"] == "query"
     other_iec = boe(importer={"iec": "AABCB1234C"})
     assert rules_of(run.validate_message(other_iec))["CORE-BOE-NOTE-004"] == "query"
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        # the B/L number in another case and padded: the same B/L
+        {"manifest": {"igm_number": "2234567", "line": 10, "bl_number": " maeu123456 "}},
+        # no B/L number on the Bill of Entry: nothing to compare
+        {"manifest": {"igm_number": "2234567", "line": 10}},
+        # the importer's IEC in another case: the consignee
+        {"importer": {"iec": "aapfu0939f", "gstin": None, "category": "COMMERCIAL"}},
+    ],
+)
+def test_note_004_quiet_when_bl_and_consignee_match(changes) -> None:  # type: ignore[no-untyped-def]
+    run = engine()
+    run.validate_message(igm())
+    response = run.validate_message(boe(**changes))
+    assert "CORE-BOE-NOTE-004" not in rules_of(response)
+    assert rules_of(response, "CORE-BOE-NOTE") == {}
 
 
 @pytest.mark.parametrize(

@@ -88,6 +88,32 @@ def test_licence_not_in_registry_and_other_holder() -> None:
     assert rules_of(own, "CORE-LIC") == {}
 
 
+def test_lic_002_quiet_for_a_registered_number_and_for_an_unhandled_scheme() -> None:
+    """In the registry, whichever case the scheme is written in: verified. Of a scheme no
+    plugin handles: CORE-LIC-001 says it was not evaluated, not that it is unregistered."""
+    lower = boe(items=[item(licences=[{"scheme": "testauth", "number": "AUTH-1"}])])
+    response = engine([authorisation()]).validate_message(lower)
+    assert "CORE-LIC-002" not in rules_of(response)
+    assert rules_of(response, "CORE-LIC") == {}
+    unhandled = boe(items=[item(licences=[{"scheme": "PIMS", "number": "P-1"}])])
+    response = engine([authorisation()]).validate_message(unhandled)
+    assert "CORE-LIC-002" not in rules_of(response)
+    assert rules_of(response, "CORE-LIC") == {"CORE-LIC-001": "query"}
+
+
+@pytest.mark.parametrize(
+    "holder, importer_iec",
+    [(" aapfu0939f ", IEC), (IEC, IEC.lower())],
+    ids=["holder-in-another-case", "importer-in-another-case"],
+)
+def test_lic_003_quiet_when_the_holder_is_the_importer(holder: str, importer_iec: str) -> None:
+    importer = {"iec": importer_iec, "gstin": None, "category": "COMMERCIAL"}
+    message = boe(importer=importer, items=[with_licence("AUTH-9")])
+    response = engine([authorisation("AUTH-9", iec=holder)]).validate_message(message)
+    assert "CORE-LIC-003" not in rules_of(response)
+    assert rules_of(response, "CORE-LIC") == {}
+
+
 @pytest.mark.parametrize(
     "hs_code, group",
     [

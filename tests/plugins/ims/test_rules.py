@@ -350,11 +350,47 @@ def test_exm_004_without_self_certification_is_held():
     assert_no_finding(response, "IMS-AUTH-001")
 
 
+@pytest.mark.parametrize(
+    ("line", "records", "instead"),
+    [
+        # a licence to fall back on: the line is debited, nothing is held
+        (laptop(3, purpose="REPAIR_RETURN", with_licence=True), [authorisation()], {}),
+        # a desktop is free: no exemption is needed
+        (laptop(3, purpose="REPLACEMENT", category="DESKTOP"), [], {}),
+        # the same laptop imported commercially needs a licence
+        (laptop(3), [], {"IMS-AUTH-001": "reject"}),
+    ],
+    ids=["licence-quoted", "free-category", "commercial"],
+)
+def test_exm_004_quiet_without_a_repair_claim_to_decide(line, records, instead):
+    response = check(bill(line), records=records)
+    assert_no_finding(response, "IMS-EXM-004")
+    assert rules_of(response, "IMS-") == instead
+
+
 def test_exm_005_captive_units_are_exempt_and_dta_is_not():
     assert_exempt(check(bill(laptop(50), unit_type="SEZ")), "IMS-EXM-005", "info")
     assert_exempt(check(bill(laptop(50), unit_type="STPI")), "IMS-EXM-005", "info")
-    response = check(bill(laptop(50), unit_type="DTA"))
-    assert not findings_of(response, "IMS-EXM-005") and findings_of(response, "IMS-AUTH-001")
+
+
+@pytest.mark.parametrize(
+    ("unit_type", "line", "instead"),
+    [
+        # a unit in the Domestic Tariff Area: no exemption, a licence is needed
+        ("DTA", laptop(50), {"IMS-AUTH-001": "reject"}),
+        # no unit type given: the same
+        (None, laptop(50), {"IMS-AUTH-001": "reject"}),
+        # an SEZ unit importing a free category: nothing to exempt
+        ("SEZ", laptop(50, category="DESKTOP"), {}),
+        # an SEZ unit's repair import: the purpose's own exemption applies first
+        ("SEZ", laptop(3, purpose="REPAIR_RETURN", self_certified=True), {"IMS-EXM-004": "info"}),
+    ],
+    ids=["dta", "no-unit-type", "sez-free-category", "sez-self-certified-repair"],
+)
+def test_exm_005_quiet_unless_a_captive_unit_needs_it(unit_type, line, instead):
+    response = check(bill(line, unit_type=unit_type))
+    assert_no_finding(response, "IMS-EXM-005")
+    assert rules_of(response, "IMS-") == instead
 
 
 def test_exm_006_defence_supply_needs_its_certificate():

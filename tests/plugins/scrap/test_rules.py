@@ -159,13 +159,34 @@ def test_psic_001_holds_without_a_psic():
 
 
 @pytest.mark.parametrize(
-    ("maximum", "outcome"), [(Decimal("0.12"), "reject"), (None, "query"), (Decimal("0.08"), None)]
+    ("background", "maximum", "outcome"),
+    [
+        (Decimal("0.08"), Decimal("0.12"), "reject"),
+        (Decimal("0.08"), Decimal("0.081"), "reject"),
+        (Decimal("0.08"), None, "query"),
+        (None, Decimal("0.08"), "query"),
+    ],
 )
-def test_psic_002_radiation_against_background(maximum, outcome):
-    response = check(bill_of_entry(scrap(certificates=[psic(max_usvh=maximum), contract()])))
-    assert [f.outcome for f in findings_of(response, "SCRAP-PSIC-002")] == (
-        [outcome] if outcome else []
-    )
+def test_psic_002_radiation_against_background(background, maximum, outcome):
+    certificates = [psic(background_usvh=background, max_usvh=maximum), contract()]
+    response = check(bill_of_entry(scrap(certificates=certificates)))
+    assert [f.outcome for f in findings_of(response, "SCRAP-PSIC-002")] == [outcome]
+
+
+@pytest.mark.parametrize(
+    ("background", "maximum"),
+    [
+        (Decimal("0.08"), Decimal("0.08")),  # equal passes
+        (Decimal("0.08"), Decimal("0.080")),  # equal, written with another precision
+        (Decimal("0.08"), Decimal("0.05")),  # below the background
+    ],
+    ids=["equal", "equal-other-precision", "below"],
+)
+def test_psic_002_quiet_up_to_the_background(background, maximum):
+    certificates = [psic(background_usvh=background, max_usvh=maximum), contract()]
+    response = check(bill_of_entry(scrap(certificates=certificates)), records=[AGENCY])
+    assert_no_finding(response, "SCRAP-PSIC-002")
+    assert not rules_of(response, "SCRAP-")
 
 
 def test_psic_003_unshredded_needs_no_explosives_on_the_psic():
@@ -192,19 +213,40 @@ def test_psic_004_info_when_no_agencies_are_loaded():
 
 
 @pytest.mark.parametrize(
-    ("form", "doc", "fires"),
+    ("form", "doc"),
     [
-        ("UNSHREDDED", None, True),
-        ("UNSHREDDED", contract(no_explosives=False), True),
-        ("SHREDDED", contract(no_explosives=False), False),
-        ("SHREDDED", contract(no_radioactive=None), True),
-        ("UNSHREDDED", contract(), False),
+        ("UNSHREDDED", None),
+        ("UNSHREDDED", contract(no_explosives=False)),
+        ("COMPRESSED", contract(no_explosives=None)),
+        ("SHREDDED", contract(no_radioactive=None)),
+        ("SHREDDED", contract(no_radioactive=False)),
     ],
 )
-def test_contract_001(form, doc, fires):
+def test_contract_001(form, doc):
     docs = [psic()] + ([doc] if doc else [])
     response = check(bill_of_entry(scrap(form=form, certificates=docs), port_code="INMUN1"))
-    assert bool(findings_of(response, "SCRAP-CONTRACT-001", outcome="hold")) is fires
+    assert_finding(response, "SCRAP-CONTRACT-001", outcome="hold")
+
+
+@pytest.mark.parametrize(
+    ("form", "docs"),
+    [
+        # shredded scrap needs only the radioactivity clause
+        ("SHREDDED", [contract(no_explosives=False)]),
+        ("SHREDDED", [contract(no_explosives=None)]),
+        # unshredded needs both
+        ("UNSHREDDED", [contract()]),
+        ("LOOSE", [contract()]),
+        # one contract of two lacks the explosives clause, the other has it
+        ("UNSHREDDED", [contract(no_explosives=None), contract(number="K-2")]),
+    ],
+    ids=["shredded", "shredded-silent-on-explosives", "unshredded", "loose", "second-contract"],
+)
+def test_contract_001_quiet_with_the_clauses_the_form_needs(form, docs):
+    response = check(
+        bill_of_entry(scrap(form=form, certificates=[psic(), *docs]), port_code="INMUN1")
+    )
+    assert_no_finding(response, "SCRAP-CONTRACT-001")
 
 
 def safe(

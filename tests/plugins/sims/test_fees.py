@@ -10,6 +10,7 @@ from customs_engine.core.dates import IST
 from customs_engine.testing import (
     assert_fee,
     assert_finding,
+    assert_no_fee,
     assert_no_finding,
     bill_of_entry,
     check,
@@ -81,6 +82,35 @@ def test_sims_fee_for_a_missing_registration_keys_on_the_boe_date():
     new = bill_of_entry(line, presented_at=datetime(2023, 8, 28, 11, 0, tzinfo=IST))
     assert_fee(check(old), "SIMS-FEE-001", 2000)
     assert_fee(check(new), "SIMS-FEE-001", 500)
+
+
+@pytest.mark.parametrize(
+    ("line", "presented", "instead"),
+    [
+        # re-imported for packaging: no registration, so no fee for a missing one
+        (
+            item("72083610", quantity=10, unit="KGS", purpose="PACKAGING_REIMPORT"),
+            datetime(2023, 8, 28, 11, 0, tzinfo=IST),
+            "SIMS-EXM-001",
+        ),
+        # the last day of the 284-line list, which is not loaded: coverage (and fee) unknown
+        (
+            item("72083610", quantity=10, unit="KGS"),
+            datetime(2020, 10, 15, 11, 0, tzinfo=IST),
+            "SIMS-COV-002",
+        ),
+        # Chapter 71 sits just outside the steel chapters
+        (item("71189000", quantity=10, unit="KGS"), datetime(2023, 8, 28, 11, 0, tzinfo=IST), None),
+    ],
+    ids=["packaging-reimport", "list-not-loaded", "outside-the-chapters"],
+)
+def test_sims_fee_001_not_listed_for_a_line_that_needs_no_registration(line, presented, instead):
+    response = check(bill_of_entry(line, presented_at=presented))
+    assert_no_fee(response, "SIMS-FEE-001")
+    assert_no_finding(response, "SIMS-FEE-001")  # nor the info of a fee it cannot compute
+    assert [f.rule for f in response.findings if f.rule.startswith("SIMS-")] == (
+        [instead] if instead else []
+    )
 
 
 def test_as_of_forces_the_fee_version():

@@ -104,10 +104,30 @@ def test_cov_001_starts_on_2020_10_16():
         check(bill_of_entry(steel(number=None), presented_at=on(date(2020, 10, 16)))),
         "SIMS-COV-001",
     )
-    assert not findings_of(
-        check(bill_of_entry(steel(number=None), presented_at=on(date(2020, 10, 15)))),
-        "SIMS-COV-001",
-    )
+
+
+@pytest.mark.parametrize(
+    ("line", "presented", "instead"),
+    [
+        # the day before Chapters 72, 73 and 86 were covered: the 284-line list is not loaded
+        (steel(number=None), date(2020, 10, 15), {"SIMS-COV-002": "info"}),
+        # re-imported for packaging: exempt
+        (
+            steel(number=None, purpose="PACKAGING_REIMPORT"),
+            date(2026, 3, 9),
+            {"SIMS-EXM-001": "info"},
+        ),
+        # the same line quoting its registration
+        (steel(), date(2026, 3, 9), {}),
+    ],
+    ids=["day-before-coverage", "packaging-reimport", "registration-quoted"],
+)
+def test_cov_001_quiet_for_a_steel_line_that_needs_no_registration_or_has_one(
+    line, presented, instead
+):
+    response = check(bill_of_entry(line, presented_at=on(presented)), records=[reg()])
+    assert_no_finding(response, "SIMS-COV-001")
+    assert rules_of(response, "SIMS-") == instead
 
 
 def test_cov_002_info_while_the_284_line_list_applied_and_nothing_else():
