@@ -220,10 +220,13 @@ _XML_SPACE_RUN = re.compile("[ \t\n\r]+")
 
 def _token(most: int) -> Callable[[str], str]:
     """An ``xs:token`` of 1 to ``most`` characters: non-blank, at most ``most`` characters once
-    runs of white space count as one and the ends are trimmed. The value is kept as given."""
+    runs of white space count as one. The value is kept with its ends trimmed, as the XML reader
+    reads it, so that a number is the same key whichever format brought it (`` IMS-1`` in an
+    EDIFACT element is the registry's ``IMS-1``, and one ledger account, never a second)."""
 
     def check(value: str) -> str:
-        length = len(_XML_SPACE_RUN.sub(" ", value.strip(_XML_SPACE)))
+        value = value.strip(_XML_SPACE)
+        length = len(_XML_SPACE_RUN.sub(" ", value))
         if length == 0:
             raise PydanticCustomError("blank", "must not be blank")
         if length > most:

@@ -237,3 +237,57 @@ def test_a_header_cst_is_read_at_header_level_not_as_an_item() -> None:
     assert parsed.message is not None
     assert [item.number for item in parsed.message.items] == [1]
     assert parsed.message == only(interchange(cusdec_segments())).message
+
+
+def test_a_licence_number_padded_with_spaces_is_the_registry_s_and_one_account() -> None:
+    """An EDIFACT element keeps its spaces; the number they pad is still the registered one
+    (as the XML reader reads it), found in the registry and debited on its own account."""
+    from customs_engine.testing import (
+        authorisation,
+        bill_of_entry,
+        item,
+        licence,
+        make_engine,
+        render,
+    )
+
+    bill = bill_of_entry(
+        item(
+            "84713010",
+            quantity=1,
+            unit="NOS",
+            product_category="LAPTOP",
+            licences=[
+                licence(
+                    "IMS",
+                    "IMS-2026-00042",
+                    issued_on=date(2026, 1, 5),
+                    expires_on=date(2026, 12, 31),
+                )
+            ],
+        )
+    )
+    data = render(bill, "edifact").replace(
+        b"DOC+911:::IMS+IMS-2026-00042", b"DOC+911:::IMS+ IMS-2026-00042 "
+    )
+    assert b"+ IMS-2026-00042 " in data
+    engine = make_engine(
+        records=[
+            authorisation(
+                "IMS",
+                "IMS-2026-00042",
+                issued_on="2026-01-05",
+                valid_until="2026-12-31",
+                quantity=100,
+                unit="NOS",
+                value_inr=5000000,
+            )
+        ]
+    )
+    [parsed] = engine.parse(data, "padded.edi")
+    assert parsed.message is not None
+    response = engine.validate_message(parsed.message)
+    assert "CORE-LIC-002" not in [f.rule for f in response.findings]
+    assert [(use.number, use.debited_quantity) for use in response.authorisations] == [
+        ("IMS-2026-00042", Decimal(1))
+    ]
