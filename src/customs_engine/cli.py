@@ -31,7 +31,7 @@ from customs_engine.core.batch.inputs import (
     read_bounded,
 )
 from customs_engine.core.batch.progress import Progress, progress_wanted
-from customs_engine.core.batch.runner import STOP, RunError, run
+from customs_engine.core.batch.runner import IN_HAND, STOP, RunError, run
 from customs_engine.core.check_context import CheckContext
 from customs_engine.core.dates import parse_iso_date
 from customs_engine.core.engine import Engine
@@ -200,8 +200,11 @@ def output_failed(exc: OutputError) -> NoReturn:
 
 
 def _interrupt(_signum: int, _frame: object) -> None:
+    """SIGTERM or SIGINT: stop the run. Between a message's commit and its response being
+    written (:data:`IN_HAND`) only the flag is set; the run stops right after that response."""
     STOP.set()
-    raise KeyboardInterrupt
+    if not IN_HAND.is_set():
+        raise KeyboardInterrupt
 
 
 def capped_jobs(jobs: int) -> int:
@@ -317,6 +320,7 @@ def validate(
     # SIGTERM stops the run like Ctrl-C (output closed, not cut); the caller's handler comes back
     # afterwards (the command may run inside another program, such as a test)
     previous = signal.signal(signal.SIGTERM, _interrupt)
+    previous_int = signal.signal(signal.SIGINT, _interrupt)
     shown = progress_wanted(progress)
     meter = Progress(sys.stderr, total_files=count_files(paths)) if shown else None
     try:
@@ -351,6 +355,7 @@ def validate(
         sys.exit(EXIT_USAGE)
     finally:
         signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, previous_int)
         if store is not None:
             store.close()
     click.echo(summary.render(), err=True, nl=False)

@@ -142,6 +142,32 @@ def test_an_error_raised_while_the_run_is_being_stopped_is_the_interruption() ->
     assert json.loads(out.getvalue()) == []  # still a closed JSON array
 
 
+def test_a_signal_while_a_message_is_in_hand_lets_its_response_out_then_stops() -> None:
+    """SIGTERM landing after a message's completion (its commit, with --commit) and before its
+    response is written: the response is still written, and the run stops right after it, so
+    nothing is committed without its response."""
+    host = PluginHost.from_entry_points(trace=False)
+    engine = Engine(host, CheckContext())
+    complete = engine.complete
+
+    def completed_then_signalled(*args, **kwargs):  # type: ignore[no-untyped-def]
+        response = complete(*args, **kwargs)
+        os.kill(os.getpid(), signal.SIGTERM)  # delivered here, before the response is written
+        return response
+
+    engine.complete = completed_then_signalled  # type: ignore[method-assign]
+    previous = signal.signal(signal.SIGTERM, cli._interrupt)
+    out = io.BytesIO()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run(engine, [InputFile(f"{n}.xml", GOOD) for n in range(3)], JsonWriter(out))
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        STOP.clear()
+    written = json.loads(out.getvalue())  # one response: written as one object
+    assert written["message"]["source"] == "0.xml"
+
+
 def test_sigterm_leaves_json_output_well_formed(tmp_path: Path) -> None:
     drop = tmp_path / "drop"
     drop.mkdir()

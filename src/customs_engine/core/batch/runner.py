@@ -67,6 +67,10 @@ def responses_for(engine: Engine, file: InputFile) -> list[Response]:
 
 #: Set by a signal handler to stop the run after the file in hand (see ``customs validate``).
 STOP = threading.Event()
+#: Set while a message is completed (perhaps committed) and its response written: a stop
+#: signal then only sets :data:`STOP`, and the run stops once that response is out, so that
+#: nothing is committed without its response written.
+IN_HAND = threading.Event()
 
 
 def run(
@@ -100,10 +104,16 @@ def run(
         for name, pairs in results:
             count = 0
             for parsed, assessment in pairs:
-                response = engine.complete(parsed, assessment, name)
-                writer.write(response)
+                IN_HAND.set()
+                try:
+                    response = engine.complete(parsed, assessment, name)
+                    writer.write(response)
+                finally:
+                    IN_HAND.clear()
                 summary.add(response)
                 count += 1
+                if STOP.is_set():  # a signal came while this message was in hand
+                    raise KeyboardInterrupt
             progress.update(files=1, messages=count)
             if STOP.is_set():
                 # the signal's own KeyboardInterrupt can be swallowed when it lands in a
