@@ -131,3 +131,25 @@ def test_junit_output_has_no_clock_in_it() -> None:
     first = etree.tostring(junit(response(0, REJECT)))
     assert first == etree.tostring(junit(response(0, REJECT)))
     assert b"timestamp" not in first and b"time=" not in first
+
+
+def test_csv_cells_a_spreadsheet_would_run_as_formulas_are_written_as_text() -> None:
+    """A message id or a licence number from the input such as ``=HYPERLINK(…)`` must not run
+    when the report is opened in a spreadsheet: such text gets a leading ``'``."""
+    stream = io.BytesIO()
+    writer = CsvWriter(stream)
+    hostile = Finding(
+        rule="CORE-LIC-002",
+        scheme="core",
+        outcome="query",
+        field="items[0].licences[0]",
+        message='=HYPERLINK("http://x")',
+        reference="ref",
+    )
+    writer.write(response(0, hostile, reference="+1+2"))
+    writer.write(response(1, reference="@SUM(A1)"))
+    writer.close()
+    rows = list(csv.DictReader(io.StringIO(stream.getvalue().decode())))
+    assert [row["reference"] for row in rows] == ["'+1+2", "'@SUM(A1)"]
+    assert rows[0]["message"] == '\'=HYPERLINK("http://x")'
+    assert rows[0]["index"] == "0" and rows[0]["rule"] == "CORE-LIC-002"  # the rest as it was

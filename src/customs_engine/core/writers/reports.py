@@ -4,7 +4,10 @@
   scheme, outcome, item, field, message, reference_law, function, credited``. A message without
   findings still gets one row, with the rule columns empty, so every message of the run appears in
   the file. ``function`` is original, amendment or cancellation; ``credited`` lists what an
-  amendment or a cancellation credited back (``; ``-separated).
+  amendment or a cancellation credited back (``; ``-separated). A text cell that a spreadsheet
+  would run as a formula (it starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
+  return: a message id or licence number from the input) is written with a leading ``'``, which
+  spreadsheets show as text (OWASP's advice on CSV injection).
 * ``junit`` — JUnit XML for CI systems: one ``<testsuite name="customs validate">``, one
   ``<testcase>`` per message (``classname`` = source, ``name`` = message reference, else
   ``#index``). A rejected, held or queried message carries a ``<failure>`` whose text lists the
@@ -51,7 +54,7 @@ class CsvWriter:
         self._row(CSV_COLUMNS)
 
     def _row(self, row: tuple[object, ...]) -> None:
-        self._csv.writerow(row)
+        self._csv.writerow([_inert(cell) for cell in row])
         self.stream.write(self._buffer.getvalue().encode())
         self._buffer.seek(0)
         self._buffer.truncate()
@@ -79,6 +82,17 @@ class CsvWriter:
 
     def close(self) -> None:
         pass
+
+
+#: what makes a spreadsheet read a cell as a formula
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _inert(cell: object) -> object:
+    """Text a spreadsheet would run as a formula, prefixed with ``'`` (numbers are kept)."""
+    if isinstance(cell, str) and cell.startswith(_FORMULA_STARTS):
+        return "'" + cell
+    return cell
 
 
 def _finding_line(f: Finding) -> str:
