@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 from datetime import date
 from pathlib import Path
@@ -167,3 +168,21 @@ def test_escaped_separators_are_joined_in_linear_time(run: str, extra: str) -> N
     if extra:
         unescaped = "x" + (run * count).replace("?", "")
     assert segments[1].elements[3] == unescaped
+
+
+@pytest.mark.parametrize(
+    ("una", "said"),
+    [
+        ("UNA++.? '", "'+' as both the component separator and the data element separator"),
+        ("UNA:+.''" + "'", '"\'" as both the release character and the segment terminator'),
+    ],
+)
+def test_a_una_giving_one_character_two_roles_is_refused_at_the_una(una: str, said: str) -> None:
+    with pytest.raises(EdifactSyntaxError, match=re.escape(said)) as refused:
+        tokenize(una + "UNB+UNOC:3+A+B+260101:1200+1'")
+    assert (refused.value.line, refused.value.column) == (1, 1)
+
+
+def test_a_una_without_a_release_character_is_read() -> None:
+    tokens = tokenize("UNA:+.  'UNB+UNOC?:3+A'")  # a space: no release character
+    assert tokens.segments[1].elements[0] == ["UNOC?", "3"]

@@ -461,6 +461,9 @@ def blocks(
         if window.startswith("UNA", pos):
             if len(window) < pos + UNA_CHARS:
                 raise _error(lines, "UNA segment is shorter than 9 characters", at)
+            clash = _una_clash(window[pos : pos + UNA_CHARS])
+            if clash:
+                raise _error(lines, clash, at)
             splitter = _splitter(window[pos : pos + UNA_CHARS])
             una = _new_segment("UNA", [window[pos + 3 : pos + UNA_CHARS]])
             yield Block(index, at, None, [una], splitter.chars)
@@ -523,6 +526,32 @@ class _Text:
             if match.end() < len(self.window):
                 break
         return offset
+
+
+#: the UNA's service characters that must tell text apart, by their place in ``UNA:+.? '``
+_UNA_ROLES = {
+    3: "component separator",
+    4: "data element separator",
+    6: "release character",
+    8: "segment terminator",
+}
+
+
+def _una_clash(una: str) -> str | None:
+    """Why a UNA's service characters cannot be read (one character in two roles), or ``None``;
+    a space as release character means none is used."""
+    seen: dict[str, str] = {}
+    for place, role in _UNA_ROLES.items():
+        char = una[place]
+        if place == 6 and char == " ":
+            continue
+        if char in seen:
+            return (
+                f"UNA declares {char!r} as both the {seen[char]} and the {role}: each service "
+                "character must differ from the others"
+            )
+        seen[char] = role
+    return None
 
 
 @lru_cache(maxsize=64)
