@@ -77,6 +77,22 @@ def test_post_answers_what_customs_validate_writes(client: TestClient, registry_
     assert posted.headers["x-validation-id"] in posted.headers["location"]
 
 
+@pytest.mark.parametrize(
+    ("accept", "media_type"),
+    [
+        ("application/x-ndjson, */*;q=0.1", "application/jsonl"),
+        ("application/jsonl;q=0, application/json", "application/json"),  # q=0: not acceptable
+        ("application/json, application/jsonl;q=0.5", "application/json"),  # JSON preferred
+        ("*/*", "application/json"),
+    ],
+)
+def test_accept_chooses_json_lines_by_its_quality(
+    client: TestClient, accept: str, media_type: str
+) -> None:
+    answered = client.post("/v1/validations", content=IGM.read_bytes(), headers={"Accept": accept})
+    assert answered.status_code == 201 and answered.headers["content-type"] == media_type
+
+
 def test_json_lines_by_accept_and_other_formats(client: TestClient) -> None:
     lines = client.post(
         "/v1/validations", content=IGM.read_bytes() + b"", headers={"Accept": "application/jsonl"}

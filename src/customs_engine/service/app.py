@@ -269,11 +269,32 @@ def upload_name(request: Request, name: str | None) -> str:
     return base or "upload"
 
 
+def wants_json_lines(accept: str) -> bool:
+    """Whether an ``Accept`` header prefers JSON Lines to JSON: a JSON Lines type with a quality
+    above 0 and no lower than JSON's (``application/json``, else ``application/*`` or ``*/*``).
+    Other formats are asked for with ``?format=``."""
+    quality: dict[str, float] = {}
+    for entry in accept.split(","):
+        kind, *params = (part.strip() for part in entry.split(";"))
+        q = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        kind = kind.lower()
+        quality[kind] = max(q, quality.get(kind, 0.0))
+    lines = max((quality.get(kind, 0.0) for kind in JSONL_TYPES), default=0.0)
+    json = quality.get("application/json", quality.get("application/*", quality.get("*/*", 0.0)))
+    return lines > 0 and lines >= json
+
+
 def output_format(request: Request, fmt: str | None) -> str:
     service: Service = request.app.state.service
     if fmt is None:
-        accept = request.headers.get("accept", "")
-        fmt = "jsonl" if any(kind in accept for kind in JSONL_TYPES) else "json"
+        fmt = "jsonl" if wants_json_lines(request.headers.get("accept", "")) else "json"
     formats = service.validator.host.output_formats()
     if fmt not in formats:
         raise Problem(
