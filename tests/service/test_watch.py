@@ -532,3 +532,21 @@ def test_a_registry_that_refuses_the_stored_result_is_retried_not_fatal(
     assert [p.name for p in (folder.inbox / ".done").iterdir()] == ["igm.xml"]
     folder.close()
     store.close()
+
+
+def test_links_and_folders_in_the_inbox_are_said_once_and_never_taken(
+    tmp_path: Path, registry_url: str, host: PluginHost, caplog: pytest.LogCaptureFixture
+) -> None:
+    folder = _folder_with(tmp_path, registry_url, host, "igm.xml")
+    (folder.inbox / "link.xml").symlink_to(IGM)
+    (folder.inbox / "sub").mkdir()
+    with caplog.at_level("WARNING", logger="customs_engine.watch"):
+        assert folder.complete_files() == [folder.inbox / "igm.xml"]
+        assert folder.complete_files() == [folder.inbox / "igm.xml"]  # said once, not per pass
+    said = [r.getMessage() for r in caplog.records]
+    assert sorted(said) == [
+        "link.xml: a symbolic link, not taken (drop regular files into the inbox)",
+        "sub: a folder, not taken (drop regular files into the inbox)",
+    ]
+    folder.close()
+    folder.validator.registry.close()

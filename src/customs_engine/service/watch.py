@@ -136,6 +136,8 @@ class DropFolder:
     #: names this watcher's claim folder and reply folder (see :func:`new_token`)
     token: str = field(default_factory=new_token)
     _lock: int | None = field(default=None, init=False, repr=False)
+    #: inbox entries that are not files (said once each in the log, never taken)
+    _passed_over: set[str] = field(default_factory=set, init=False, repr=False)
 
     @property
     def processing(self) -> Path:
@@ -283,10 +285,26 @@ class DropFolder:
                 if entry.name.startswith(".") or entry.name.endswith(IGNORED_SUFFIXES):
                     continue
                 if not entry.is_file(follow_symlinks=False):
+                    self._pass_over(entry)
                     continue
                 if now - entry.stat(follow_symlinks=False).st_mtime >= self.settle:
                     ready.append(Path(entry.path))
         return sorted(ready)
+
+    def _pass_over(self, entry: os.DirEntry[str]) -> None:
+        """A symbolic link or a folder is never taken (a link could name any file of the
+        machine; the inbox is read flat): said once, so that nobody waits for its answer."""
+        if entry.name in self._passed_over:
+            return
+        self._passed_over.add(entry.name)
+        kind = (
+            "a symbolic link"
+            if entry.is_symlink()
+            else "a folder"
+            if entry.is_dir()
+            else "not a file"
+        )
+        log.warning("%s: %s, not taken (drop regular files into the inbox)", entry.name, kind)
 
     def claim(self, path: Path) -> Path | None:
         """Move ``path`` into this watcher's claim folder (atomic) under the kept name it is
