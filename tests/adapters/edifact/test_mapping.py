@@ -106,6 +106,11 @@ def test_every_cuscar_field_of_the_mig_is_mapped() -> None:
     }
 
 
+def test_spaces_around_a_number_are_layout() -> None:
+    data = interchange(cusdec_segments(MEA="MEA+AAE++NOS: 60 "))
+    assert only(data).message.items[0].quantity == Decimal(60)
+
+
 def test_decimal_mark_of_una_is_honoured() -> None:
     data = interchange(cusdec_segments(MEA="MEA+AAE++KGS:12,5")).replace(b"UNA:+.? '", b"UNA:+,? '")
     assert only(data).message.items[0].quantity == Decimal("12.5")
@@ -119,6 +124,7 @@ def test_decimal_mark_of_una_is_honoured() -> None:
         ({"DTM137": "DTM+137:202603091130:999"}, "DTM", "date format"),
         ({"MEA": "MEA+AAE++NOS:6O"}, "MEA", "must be a number"),
         ({"MOA40": "MOA+40:1.2.3:INR"}, "MOA", "must be a number"),
+        ({"MEA": "MEA+AAE++NOS:60\u00a0"}, "MEA", "must be a number"),  # a no-break space
         ({"BGM": "BGM+930:::H+BE-1+9"}, "BGM", "929"),
         ({"BGM": "BGM+929:::Q+BE-1+9"}, "BGM", "H, W or X"),
         ({"TDT": "TDT+20+V1+7"}, "TDT", "mode of transport"),

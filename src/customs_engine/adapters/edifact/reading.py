@@ -138,7 +138,7 @@ class MessageReader:
         Never negative (a negative quantity or value would credit an authorisation); above zero
         when ``positive`` (quantities, weights, rates: zero is meaningless there).
         """
-        value = text.strip()
+        value = text.strip(" \t\r\n")  # layout, as XML's reader trims; a no-break space is text
         if _NUMBER.fullmatch(value) is None:
             self.problem(f"{what} must be a number, got {text!r}", item=item)
             return None
