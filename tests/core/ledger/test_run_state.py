@@ -156,3 +156,30 @@ def test_a_rejected_bill_is_not_committed(store) -> None:  # type: ignore[no-unt
     # fixed and filed again, it debits
     assert debited(run_of(store, commit=True).validate_message(bill("BE-1", 60))) == 60
     assert store.uses("TESTAUTH", "AUTH-1") == ["BE-1"]
+
+
+def test_one_message_asks_the_store_each_question_once_and_the_next_asks_again(
+    store: SqlRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The noting, arrival and rate-date checks each look for the IGM a Bill of Entry is noted
+    against, and a replay is looked for twice: the store is asked once per message (every
+    call is a transaction), and afresh for the next message, which must see what was committed
+    in between."""
+    run_of(store, commit=True).validate_message(igm())
+    asked: list[tuple[str, str]] = []
+    for name in ("find_manifests", "committed_uses"):
+        real = getattr(store, name)
+
+        def counting(*args, _name=name, _real=real):  # type: ignore[no-untyped-def]
+            asked.append((_name, args[0]))
+            return _real(*args)
+
+        monkeypatch.setattr(store, name, counting)
+    run = run_of(store, commit=True)
+    first = run.validate_message(bill("BE-1", 10))
+    assert rules_of(first, "CORE-BOE-NOTE") == {}  # noted against the stored IGM
+    assert sorted(name for name, _ in asked) == ["committed_uses", "find_manifests"]
+    assert ("find_manifests", "2234567") in asked
+    asked.clear()
+    run.validate_message(bill("BE-2", 10))
+    assert [name for name, _ in sorted(asked)] == ["committed_uses", "find_manifests"]

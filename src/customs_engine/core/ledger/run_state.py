@@ -345,8 +345,9 @@ class LedgerStore(Protocol):
     def uses(self, scheme: str, number: str) -> Sequence[str]:
         """Message ids of committed Bills of Entry whose latest version quotes this licence."""
 
-    def committed_uses(self, key: str) -> Sequence[AuthorisationUse] | None:
-        """The authorisation uses recorded when this exact submission was committed, if it was."""
+    def committed_uses(self, key: str, *aliases: str) -> Sequence[AuthorisationUse] | None:
+        """The authorisation uses recorded when this exact submission was committed (under
+        ``key`` or one of its ``aliases``), if it was."""
 
     def document(self, message_id: str) -> DocumentVersion | None:
         """The latest committed version of a document."""
@@ -403,11 +404,43 @@ class RunState:
         self._applied = ReplayTable()
         #: the documents this run accepted without committing them (see documents.py)
         self._documents = DocumentTable()
-        #: the submission key of the message being completed (set by the engine)
-        self.current_key: str | None = None
+        self._current_key: str | None = None
+        #: what the store answered while the current message is completed (see :meth:`_stored`)
+        self._reads: dict[tuple[str, ...], Any] = {}
         #: documents this run amended, cancelled or voided (few: an original's uses and IGM
         #: number stand without reading its document, see :meth:`_still_quotes`)
         self._revised: set[str] = set()
+
+    @property
+    def current_key(self) -> str | None:
+        """The submission key of the message being completed (set by the engine, which starts
+        each message's completion so)."""
+        return self._current_key
+
+    @current_key.setter
+    def current_key(self, key: str | None) -> None:
+        self._current_key = key
+        self._reads.clear()
+
+    def _stored(self, look_up: str, *arguments: str) -> Any:
+        """``store.<look_up>(argument)``, asked once while one message is completed: its
+        in-sequence checks ask the same (the noting, arrival and rate-date checks each find the
+        IGM a Bill of Entry is noted against; a replay is looked for twice), and every store
+        call costs a transaction. Forgotten when the next message starts and after a commit; a
+        decision taken under the commit's locks reads the store itself."""
+        key = (look_up, *arguments)
+        if key not in self._reads:
+            self._reads[key] = getattr(self.store, look_up)(*arguments)
+        return self._reads[key]
+
+    def _committed(
+        self, key: str, message: BillOfEntry | ImportGeneralManifest | None
+    ) -> Sequence[AuthorisationUse] | None:
+        """What this submission debited when it was committed (also by release 0.1, under its
+        own key, when ``message`` is given), or ``None``."""
+        if message is None:
+            return self._stored("committed_uses", key)  # type: ignore[no-any-return]
+        return self._stored("committed_uses", key, legacy_message_key(message))  # type: ignore[no-any-return]
 
     # -- what in-sequence checks read -------------------------------------------------------
 
@@ -416,7 +449,7 @@ class RunState:
         stored ones."""
         found = self._journal.manifests(igm_number)[::-1]
         if self.store is not None:
-            found.extend(self.store.find_manifests(igm_number))
+            found.extend(self._stored("find_manifests", igm_number))
         return self._still_numbered(found, igm_number)
 
     def unnumbered_manifests(self, port_code: str) -> list[ImportGeneralManifest]:
@@ -424,7 +457,7 @@ class RunState:
         first, then stored ones."""
         found = self._journal.unnumbered(port_code)[::-1]
         if self.store is not None:
-            found.extend(self.store.find_unnumbered_manifests(port_code))
+            found.extend(self._stored("find_unnumbered_manifests", port_code))
         return self._still_numbered(found, None)
 
     def _still_numbered(
@@ -519,10 +552,7 @@ class RunState:
             return True
         if self.store is None:
             return False
-        return self.store.committed_uses(key) is not None or (
-            message is not None
-            and self.store.committed_uses(legacy_message_key(message)) is not None
-        )
+        return self._committed(key, message) is not None
 
     def replaces(self, message: BillOfEntry | ImportGeneralManifest) -> DocumentVersion | None:
         """The known, live version an amendment or a cancellation replaces (else ``None``)."""
@@ -715,9 +745,7 @@ class RunState:
         accepted by the run without claims), or ``None`` when it is new."""
         replay = self._applied.get(key)
         if replay is None and self.store is not None:
-            committed = self.store.committed_uses(key)
-            if committed is None and message is not None:
-                committed = self.store.committed_uses(legacy_message_key(message))
+            committed = self._committed(key, message)
             replay = list(committed) if committed is not None else None
         if (
             replay is None
@@ -924,6 +952,7 @@ class RunState:
             igm_number = boe.manifest.igm_number if boe.manifest else None
         else:
             igm_number = message.igm_number  # type: ignore[union-attr]
+        self._reads.clear()  # what the commit stores is read afresh
         outcome = self.store.commit(
             Submission(
                 key=key,

@@ -278,9 +278,11 @@ class SqlRegistry:
             return list(session.scalars(query))
 
     @_ledger_call
-    def committed_uses(self, key: str) -> Sequence[AuthorisationUse] | None:
+    def committed_uses(self, key: str, *aliases: str) -> Sequence[AuthorisationUse] | None:
+        """What the submission stored under ``key`` (or one of its ``aliases``, such as the
+        key release 0.1 used) debited, or ``None`` when none is stored."""
         with Session(self.engine) as session:
-            return _committed_uses(session, (key,))
+            return _committed_uses(session, (key, *aliases))
 
     @_ledger_call
     def document(self, message_id: str) -> DocumentVersion | None:
