@@ -423,7 +423,7 @@ class RunState:
         self._reads.clear()
 
     def _stored(self, look_up: str, *arguments: str) -> Any:
-        """``store.<look_up>(argument)``, asked once while one message is completed: its
+        """``store.<look_up>(*arguments)``, asked once while one message is completed: its
         in-sequence checks ask the same (the noting, arrival and rate-date checks each find the
         IGM a Bill of Entry is noted against; a replay is looked for twice), and every store
         call costs a transaction. Forgotten when the next message starts and after a commit; a
