@@ -6,11 +6,22 @@ import functools
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, Protocol, TypeVar
 
-from sqlalchemy import ColumnElement, Engine, delete, func, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Select,
+    bindparam,
+    delete,
+    func,
+    select,
+    text,
+)
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, aliased
 
@@ -222,36 +233,24 @@ class SqlRegistry:
 
     @_ledger_call
     def find_manifests(self, igm_number: str) -> Sequence[ImportGeneralManifest]:
-        query = (
-            select(ManifestRow.body)
-            .where(ManifestRow.igm_number == igm_number, _latest_version())
-            .order_by(ManifestRow.id.desc())
-        )
-        with Session(self.engine) as session:
+        with self.engine.connect() as connection:  # a read of columns: no ORM session needed
             return [
-                ImportGeneralManifest.model_validate_json(body) for body in session.scalars(query)
+                ImportGeneralManifest.model_validate_json(body)
+                for body in connection.scalars(_statements().manifests, {"igm": igm_number})
             ]
 
     @_ledger_call
     def find_unnumbered_manifests(self, port_code: str) -> Sequence[ImportGeneralManifest]:
-        query = (
-            select(ManifestRow.body)
-            .where(
-                ManifestRow.igm_number.is_(None),
-                ManifestRow.port_code == port_code,
-                _latest_version(),
-            )
-            .order_by(ManifestRow.id.desc())
-        )
-        with Session(self.engine) as session:
+        with self.engine.connect() as connection:
             return [
-                ImportGeneralManifest.model_validate_json(body) for body in session.scalars(query)
+                ImportGeneralManifest.model_validate_json(body)
+                for body in connection.scalars(_statements().unnumbered, {"port": port_code})
             ]
 
     @_ledger_call
     def debited(self, scheme: str, number: str) -> tuple[Decimal, Decimal]:
-        with Session(self.engine) as session:
-            return _debited(session, scheme.upper(), number)
+        with self.engine.connect() as connection:
+            return _debited(connection, scheme.upper(), number)
 
     @_ledger_call
     def uses(self, scheme: str, number: str) -> Sequence[str]:
@@ -281,13 +280,13 @@ class SqlRegistry:
     def committed_uses(self, key: str, *aliases: str) -> Sequence[AuthorisationUse] | None:
         """What the submission stored under ``key`` (or one of its ``aliases``, such as the
         key release 0.1 used) debited, or ``None`` when none is stored."""
-        with Session(self.engine) as session:
-            return _committed_uses(session, (key, *aliases))
+        with self.engine.connect() as connection:
+            return _committed_uses(connection, (key, *aliases))
 
     @_ledger_call
     def document(self, message_id: str) -> DocumentVersion | None:
-        with Session(self.engine) as session:
-            return _document(session, message_id)
+        with self.engine.connect() as connection:
+            return _document(connection, message_id)
 
     @_ledger_call
     def holdings(self, message_id: str) -> Holdings:
@@ -464,6 +463,52 @@ class SqlRegistry:
                 session.execute(delete(table))
 
 
+@dataclass(frozen=True)
+class _Statements:
+    """The ledger's reads of every message, built once (a statement built per call costs more
+    than SQLite takes to answer it); their values are bound parameters."""
+
+    manifests: Select[str]
+    unnumbered: Select[str]
+    committed_uses: Select[str]
+    entries: Select[Decimal, Decimal]
+    document: Select[str, str, str, str, str | None, str | None, str | None]
+
+
+@functools.cache
+def _statements() -> _Statements:
+    return _Statements(
+        manifests=select(ManifestRow.body)
+        .where(ManifestRow.igm_number == bindparam("igm"), _latest_version())
+        .order_by(ManifestRow.id.desc()),
+        unnumbered=select(ManifestRow.body)
+        .where(
+            ManifestRow.igm_number.is_(None),
+            ManifestRow.port_code == bindparam("port"),
+            _latest_version(),
+        )
+        .order_by(ManifestRow.id.desc()),
+        committed_uses=select(SubmissionRow.uses_json).where(
+            SubmissionRow.message_key.in_(bindparam("keys", expanding=True))
+        ),
+        entries=select(EntryRow.quantity, EntryRow.value_inr).where(
+            EntryRow.scheme == bindparam("scheme"), EntryRow.number == bindparam("number")
+        ),
+        # a document's latest version: the columns :func:`_version` reads
+        document=select(
+            SubmissionRow.message_id,
+            SubmissionRow.kind,
+            SubmissionRow.function,
+            SubmissionRow.message_key,
+            SubmissionRow.body,
+            SubmissionRow.igm_number,
+            SubmissionRow.document_number,
+        )
+        .where(SubmissionRow.message_id == bindparam("message_id"))
+        .order_by(SubmissionRow.id.desc()),
+    )
+
+
 @functools.cache
 def _latest_version() -> ColumnElement[bool]:
     """A manifest row of its document's latest version (an amendment that renumbered the IGM
@@ -578,25 +623,33 @@ def _voidable(
     return found
 
 
-def _committed_uses(session: Session, keys: Sequence[str]) -> list[AuthorisationUse] | None:
-    stored = session.scalars(
-        select(SubmissionRow.uses_json).where(SubmissionRow.message_key.in_(keys))
-    ).first()
+def _committed_uses(
+    session: Session | Connection, keys: Sequence[str]
+) -> list[AuthorisationUse] | None:
+    stored = session.scalars(_statements().committed_uses, {"keys": list(keys)}).first()
     if stored is None:
         return None
     return [AuthorisationUse.model_validate(use) for use in json.loads(stored)]
 
 
-def _document(session: Session, message_id: str) -> DocumentVersion | None:
-    row = session.scalars(
-        select(SubmissionRow)
-        .where(SubmissionRow.message_id == message_id)
-        .order_by(SubmissionRow.id.desc())
-    ).first()
+def _document(session: Session | Connection, message_id: str) -> DocumentVersion | None:
+    row = session.execute(_statements().document, {"message_id": message_id}).first()
     return None if row is None else _version(row)
 
 
-def _version(row: SubmissionRow) -> DocumentVersion:
+class _Versioned(Protocol):
+    """What :func:`_version` reads of a submission: an ORM row, or the columns of one."""
+
+    message_id: str
+    kind: str
+    function: str
+    message_key: str
+    body: str | None
+    igm_number: str | None
+    document_number: str | None
+
+
+def _version(row: _Versioned) -> DocumentVersion:
     return DocumentVersion(
         message_id=row.message_id,
         kind=row.kind,
@@ -698,13 +751,9 @@ class _Refused(Exception):
         self.shortfalls = shortfalls
 
 
-def _debited(session: Session, scheme: str, number: str) -> tuple[Decimal, Decimal]:
+def _debited(session: Session | Connection, scheme: str, number: str) -> tuple[Decimal, Decimal]:
     """An account's balance: the sum of its entries (debits less what was credited back)."""
-    rows = session.execute(
-        select(EntryRow.quantity, EntryRow.value_inr).where(
-            EntryRow.scheme == scheme, EntryRow.number == number
-        )
-    ).all()
+    rows = session.execute(_statements().entries, {"scheme": scheme, "number": number}).all()
     return (sum((q for q, _ in rows), ZERO), sum((v for _, v in rows), ZERO))
 
 
