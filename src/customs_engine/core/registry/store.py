@@ -6,6 +6,7 @@ import functools
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -231,9 +232,17 @@ class SqlRegistry:
 
     # -- LedgerStore ----------------------------------------------------------------------------
 
+    def _reading(self) -> AbstractContextManager[Connection]:
+        """A connection for one read of columns (no ORM session): a pooled one, or the
+        connection this registry was opened on (a service run reads the ledger in one
+        transaction of its own)."""
+        if isinstance(self.engine, Connection):
+            return nullcontext(self.engine)
+        return self.engine.connect()
+
     @_ledger_call
     def find_manifests(self, igm_number: str) -> Sequence[ImportGeneralManifest]:
-        with self.engine.connect() as connection:  # a read of columns: no ORM session needed
+        with self._reading() as connection:  # a read of columns: no ORM session needed
             return [
                 ImportGeneralManifest.model_validate_json(body)
                 for body in connection.scalars(_statements().manifests, {"igm": igm_number})
@@ -241,7 +250,7 @@ class SqlRegistry:
 
     @_ledger_call
     def find_unnumbered_manifests(self, port_code: str) -> Sequence[ImportGeneralManifest]:
-        with self.engine.connect() as connection:
+        with self._reading() as connection:
             return [
                 ImportGeneralManifest.model_validate_json(body)
                 for body in connection.scalars(_statements().unnumbered, {"port": port_code})
@@ -249,7 +258,7 @@ class SqlRegistry:
 
     @_ledger_call
     def debited(self, scheme: str, number: str) -> tuple[Decimal, Decimal]:
-        with self.engine.connect() as connection:
+        with self._reading() as connection:
             return _debited(connection, scheme.upper(), number)
 
     @_ledger_call
@@ -280,12 +289,12 @@ class SqlRegistry:
     def committed_uses(self, key: str, *aliases: str) -> Sequence[AuthorisationUse] | None:
         """What the submission stored under ``key`` (or one of its ``aliases``, such as the
         key release 0.1 used) debited, or ``None`` when none is stored."""
-        with self.engine.connect() as connection:
+        with self._reading() as connection:
             return _committed_uses(connection, (key, *aliases))
 
     @_ledger_call
     def document(self, message_id: str) -> DocumentVersion | None:
-        with self.engine.connect() as connection:
+        with self._reading() as connection:
             return _document(connection, message_id)
 
     @_ledger_call
