@@ -73,9 +73,9 @@ log = logging.getLogger("customs_engine.watch")
 #: input format → the output format of its ICEGATE reply (written as DIR/<name>.ack). ICEGATE's
 #: own reply formats only: the XML and EDIFACT renderings have none.
 REPLY_FORMATS = {"ices_flatfile": "ices-ack", "scmtr_json": "scmtr-ack"}
-#: input format → the reply ICEGATE sends instead to a message that fails structurally (a
-#: syntax finding): an SCMTR declaration that fails the schema, or cannot be read, gets its SFL
-#: and no ACK, as ICEGATE stops there
+#: input format → the reply ICEGATE sends instead to a message that fails structurally: an
+#: SCMTR declaration that fails the schema, or cannot be read, gets its SFL and no ACK, as
+#: ICEGATE stops there
 STRUCTURAL_REPLIES = {"scmtr_json": "scmtr-sfl"}
 IGNORED_SUFFIXES = (".part", ".tmp", ".partial")
 PARTIAL = ".partial"
@@ -358,22 +358,18 @@ class DropFolder:
 
     def replies(self, responses: Sequence[Response]) -> bytes:
         """What ``DIR/<kept>.ack`` holds: the file's ICEGATE replies (empty: none). Where the
-        input format has a reply of its own for structural failures (SCMTR's SFL), each message
-        that fails structurally gets that one, in input order, and the others their ACK."""
+        input format has a reply of its own for structural failures (SCMTR's SFL, which its
+        writer writes only for a message that fails so), each message gets that one when it
+        is written, else its ACK, in input order."""
         reply = self.reply_format(responses)
         if reply is None:
             return b""
         structural = STRUCTURAL_REPLIES.get(responses[0].message.format)
         if structural is None or structural not in self.validator.host.output_formats():
             return self.validator.render(responses, reply)
+        render = self.validator.render
         return b"".join(
-            self.validator.render(
-                [response],
-                structural
-                if any(f.rule.startswith("CORE-SYNTAX-") for f in response.findings)
-                else reply,
-            )
-            for response in responses
+            render([response], structural) or render([response], reply) for response in responses
         )
 
     def _reply(self, name: str, suffix: str, body: bytes) -> None:
