@@ -263,6 +263,8 @@ class Engine:
                 f"{source}, message {parsed.index + 1}"
                 f"{f' ({reference})' if reference else ''}: {exc}"
             ) from exc
+        finally:
+            self.run.message_done()
 
     def _complete(self, parsed: ParsedMessage, assessment: Assessment, source: str) -> Response:
         message = assessment.message or parsed.message

@@ -168,13 +168,13 @@ def test_one_message_asks_the_store_each_question_once_and_the_next_asks_again(
     run_of(store, commit=True).validate_message(igm())
     asked: list[tuple[str, str]] = []
     for name in ("find_manifests", "committed_uses"):
-        real = getattr(store, name)
+        real = getattr(SqlRegistry, name)  # a message's reads use the store on one connection
 
-        def counting(*args, _name=name, _real=real):  # type: ignore[no-untyped-def]
+        def counting(self, *args, _name=name, _real=real):  # type: ignore[no-untyped-def]
             asked.append((_name, args[0]))
-            return _real(*args)
+            return _real(self, *args)
 
-        monkeypatch.setattr(store, name, counting)
+        monkeypatch.setattr(SqlRegistry, name, counting)
     run = run_of(store, commit=True)
     first = run.validate_message(bill("BE-1", 10))
     assert rules_of(first, "CORE-BOE-NOTE") == {}  # noted against the stored IGM
@@ -183,3 +183,28 @@ def test_one_message_asks_the_store_each_question_once_and_the_next_asks_again(
     asked.clear()
     run.validate_message(bill("BE-2", 10))
     assert [name for name, _ in sorted(asked)] == ["committed_uses", "find_manifests"]
+
+
+@pytest.mark.parametrize("commit", [False, True])
+def test_one_message_reads_the_store_on_one_connection(store: SqlRegistry, commit: bool) -> None:
+    """A message's completion asks the ledger several questions (its IGM, its replay, its
+    document, each licence's balance and uses): one connection checked out for all of them (a
+    check-out, BEGIN and ROLLBACK each cost more than SQLite takes to answer), and one more for
+    the commit."""
+    from sqlalchemy import event
+
+    run_of(store, commit=True).validate_message(igm())
+    run = run_of(store, commit=commit)
+    checkouts: list[object] = []
+
+    def checked_out(*args: object) -> None:
+        checkouts.append(args)
+
+    event.listen(store.engine, "checkout", checked_out)
+    try:
+        response = run.validate_message(bill("BE-1", 10))
+    finally:
+        event.remove(store.engine, "checkout", checked_out)
+    assert rules_of(response, "CORE-BOE-NOTE") == {}  # it did read the stored IGM
+    assert debited(response) == 10  # and the licence's balance
+    assert len(checkouts) == (2 if commit else 1)

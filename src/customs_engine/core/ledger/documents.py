@@ -1,4 +1,4 @@
-"""Documents and their versions (RULES §1.4): what the run knows of each ``message_id``.
+"""Documents and their versions (docs/core-checks.md): what the run knows of each ``message_id``.
 
 A document is its ``message_id``; each accepted message is a version of it (``original``,
 ``amendment`` or ``cancellation``) and the latest version is its state. What a document holds of

@@ -13,10 +13,10 @@ store re-checks every debited authorisation's balance under a row lock inside th
 concurrent committers never over-debit; when the re-check fails nothing of the message is written
 and its claims come back as shortfalls. Without ``commit`` nothing is ever written.
 
-Documents have a life (RULES §1.4): a message's ``function`` says whether it files its document
-(``original``), replaces it whole (``amendment``) or withdraws it (``cancellation``). The ledger is
-append-only: an amendment writes reversal entries crediting back what the document's current
-version holds and then its own debits (its claims are checked with those released first); a
+Documents have a life (docs/core-checks.md): a message's ``function`` says whether it files its
+document (``original``), replaces it whole (``amendment``) or withdraws it (``cancellation``). The
+ledger is append-only: an amendment writes reversal entries crediting back what the document's
+current version holds and then its own debits (its claims are checked with those released first); a
 cancellation writes reversals only. A balance is the sum of its entries.
 """
 
@@ -26,6 +26,7 @@ import hashlib
 import json
 import secrets
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -51,7 +52,7 @@ from customs_engine.core.response import AuthorisationClaim, AuthorisationUse, C
 
 ZERO = Decimal(0)
 #: the ledger scheme of bond balances: account ``<warehousing message id>/<hs code>``, limit 0,
-#: opened by negative ``bond`` entries and depleted by ex-bond debits (RULES §1.4)
+#: opened by negative ``bond`` entries and depleted by ex-bond debits (docs/core-checks.md)
 BOND = "BOND"
 
 
@@ -211,7 +212,7 @@ class Debit:
     scheme: str
     number: str
     item: int
-    #: in the unit of the registry row's limit (converted, RULES §1.5), else the claim's
+    #: in the unit of the registry row's limit (converted, docs/core-checks.md), else the claim's
     quantity: Decimal
     value_inr: Decimal
     #: the claim this debit answers (reported again if a commit-time re-check fails)
@@ -352,6 +353,9 @@ class LedgerStore(Protocol):
     def document(self, message_id: str) -> DocumentVersion | None:
         """The latest committed version of a document."""
 
+    def reading_together(self) -> AbstractContextManager[LedgerStore]:
+        """This store for reads on one connection (nothing is committed through it)."""
+
     def holdings(self, message_id: str) -> Holdings:
         """The net of a document's committed entries, per account."""
 
@@ -407,6 +411,10 @@ class RunState:
         self._current_key: str | None = None
         #: what the store answered while the current message is completed (see :meth:`_stored`)
         self._reads: dict[tuple[str, ...], Any] = {}
+        #: holds the store's one connection for the current message's reads (see
+        #: :meth:`reading_together`)
+        self._together = ExitStack()
+        self._reader: LedgerStore | None = None
         #: documents this run amended, cancelled or voided (few: an original's uses and IGM
         #: number stand without reading its document, see :meth:`_still_quotes`)
         self._revised: set[str] = set()
@@ -419,8 +427,23 @@ class RunState:
 
     @current_key.setter
     def current_key(self, key: str | None) -> None:
+        """Starts a message's completion: its reads of the store share one connection until
+        :meth:`message_done` or the commit."""
         self._current_key = key
         self._reads.clear()
+        self.message_done()
+        if self.store is not None:
+            self._reader = self._together.enter_context(self.store.reading_together())
+
+    def message_done(self) -> None:
+        """The current message's completion is over: its reads' connection goes back."""
+        self._reader = None
+        self._together.close()
+
+    @property
+    def _ledger(self) -> LedgerStore | None:
+        """The store to read: on the current message's one connection while it holds one."""
+        return self._reader if self._reader is not None else self.store
 
     def _stored(self, look_up: str, *arguments: str) -> Any:
         """``store.<look_up>(*arguments)``, asked once while one message is completed: its
@@ -430,7 +453,7 @@ class RunState:
         decision taken under the commit's locks reads the store itself."""
         key = (look_up, *arguments)
         if key not in self._reads:
-            self._reads[key] = getattr(self.store, look_up)(*arguments)
+            self._reads[key] = getattr(self._ledger, look_up)(*arguments)
         return self._reads[key]
 
     def _committed(
@@ -488,7 +511,7 @@ class RunState:
         key = (scheme.upper(), number)
         # the store answers for what is committed (its latest versions); a committing run's
         # own uses are committed, the others are this run's documents
-        seen = set(self.store.uses(*key)) if self.store is not None else set()
+        seen = set(self._stored("uses", *key)) if self.store is not None else set()
         if not self.committing:
             seen.update(self._journal.uses(*key))
         seen.discard(excluding)
@@ -515,20 +538,20 @@ class RunState:
     def debited(self, scheme: str, number: str) -> tuple[Decimal, Decimal]:
         """The balance's entries summed: committed ones and this run's own."""
         key = (scheme.upper(), number)
-        quantity, value = self.store.debited(*key) if self.store is not None else (ZERO, ZERO)
+        quantity, value = self._ledger.debited(*key) if self._ledger is not None else (ZERO, ZERO)
         run_quantity, run_value = self._debits.get(key, (ZERO, ZERO))
         return quantity + run_quantity, value + run_value
 
     def document(self, message_id: str) -> DocumentVersion | None:
         """A document's latest version: accepted earlier in this run, else committed."""
         found = self._documents.version(message_id)
-        if found is None and self.store is not None:
-            found = self.store.document(message_id)
+        if found is None and self._ledger is not None:
+            found = self._ledger.document(message_id)
         return found
 
     def holdings(self, message_id: str) -> Holdings:
         """What a document holds of each account: its committed entries plus the run's own."""
-        held = dict(self.store.holdings(message_id)) if self.store is not None else {}
+        held = dict(self._ledger.holdings(message_id)) if self._ledger is not None else {}
         for account, (quantity, value) in self._documents.holdings(message_id).items():
             held_q, held_v = held.get(account, (ZERO, ZERO))
             held[account] = (held_q + quantity, value + held_v)
@@ -538,8 +561,8 @@ class RunState:
         """What an amendment or a cancellation accepted before (in this run, or committed) did to
         its document, to answer its re-submission as it was answered (``None``: not known)."""
         found = self._documents.replaced(message_id, key)
-        if found is None and self.store is not None:
-            found = self.store.replaced_by(key)
+        if found is None and self._ledger is not None:
+            found = self._ledger.replaced_by(key)
         return found
 
     def is_resubmission(
@@ -574,18 +597,18 @@ class RunState:
         numbers = {manifest.igm_number} if manifest.igm_number else set()
         if document is not None:
             numbers.update(self._journal.igm_numbers(document.message_id))
-            if self.store is not None:
-                numbers.update(self.store.igm_numbers(document.message_id))
+            if self._ledger is not None:
+                numbers.update(self._ledger.igm_numbers(document.message_id))
         candidates: set[str] = set()
         for number in sorted(numbers):
             candidates.update(self._journal.noted(number))
-            if self.store is not None:
-                candidates.update(self.store.noted_against(number))
+            if self._ledger is not None:
+                candidates.update(self._ledger.noted_against(number))
         by_bl: set[str] = set()
         if document is not None:
             by_bl.update(self._journal.noted_by_bl(document.message_id))
-            if self.store is not None:
-                by_bl.update(self.store.noted_by_bl(document.message_id))
+            if self._ledger is not None:
+                by_bl.update(self._ledger.noted_by_bl(document.message_id))
         found = []
         for message_id in sorted(candidates | by_bl):
             version = self.document(message_id)
@@ -634,8 +657,8 @@ class RunState:
         """The latest version (live or cancelled) of the Bill of Entry known by this BE number
         (one amended to another number is not), else by this message id."""
         candidates = [(self._journal.numbered(reference), True)]
-        if self.store is not None:
-            candidates.append((self.store.numbered(reference), True))
+        if self._ledger is not None:
+            candidates.append((self._ledger.numbered(reference), True))
         candidates.append((reference, False))
         for message_id, by_number in candidates:
             version = self.document(message_id) if message_id else None
@@ -698,10 +721,10 @@ class RunState:
         standing = self._check_claims(claims, registry, freed, result)
         # refused, the message releases nothing either: the balances as they stand
         as_it_stands = _unreleased(claims, standing, freed)
-        if result.shortfalls and self.store is not None:
+        if result.shortfalls and self._ledger is not None:
             # another committer may have stored this very submission since it was looked up
             # (its debits are what is now short): the answer is then a replay, as the ledger says
-            committed = self.store.committed_uses(key)
+            committed = self._ledger.committed_uses(key)
             if committed is not None:
                 return ClaimResult(uses=list(committed), replayed=True)
         if result.shortfalls or not filed:
@@ -953,6 +976,7 @@ class RunState:
         else:
             igm_number = message.igm_number  # type: ignore[union-attr]
         self._reads.clear()  # what the commit stores is read afresh
+        self.message_done()  # the commit writes: no read of ours may hold it back
         outcome = self.store.commit(
             Submission(
                 key=key,

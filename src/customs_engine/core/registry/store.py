@@ -5,12 +5,12 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, ParamSpec, Protocol, TypeVar
+from typing import Any, ParamSpec, Protocol, TypeVar, cast
 
 from sqlalchemy import (
     ColumnElement,
@@ -233,12 +233,27 @@ class SqlRegistry:
     # -- LedgerStore ----------------------------------------------------------------------------
 
     def _reading(self) -> AbstractContextManager[Connection]:
-        """A connection for one read of columns (no ORM session): a pooled one, or the
-        connection this registry was opened on (a service run reads the ledger in one
-        transaction of its own)."""
+        """A connection for one read of columns (no ORM session): the connection this registry
+        was opened on (see :meth:`reading_together`), or a pooled one."""
         if isinstance(self.engine, Connection):
             return nullcontext(self.engine)
         return self.engine.connect()
+
+    @contextmanager
+    def reading_together(self) -> Iterator[SqlRegistry]:
+        """This registry for reads on one connection in one transaction: a message's completion
+        asks the ledger several questions, and a connection's check-out, BEGIN and ROLLBACK for
+        each cost more than SQLite takes to answer them. Nothing may be committed through it
+        (on SQLite its open read would hold back a writer: leave it before committing)."""
+        if isinstance(self.engine, Connection):  # already one connection (a service run)
+            yield self
+            return
+        try:
+            with self.engine.connect() as connection, connection.begin():
+                # the ORM reads open a Session on it: they join its transaction
+                yield SqlRegistry(cast(Engine, connection))
+        except SQLAlchemyError as exc:
+            raise LedgerError(f"registry database failed: {database.database_reason(exc)}") from exc
 
     @_ledger_call
     def find_manifests(self, igm_number: str) -> Sequence[ImportGeneralManifest]:
@@ -263,27 +278,9 @@ class SqlRegistry:
 
     @_ledger_call
     def uses(self, scheme: str, number: str) -> Sequence[str]:
-        # a use stands while it is on its document's latest version (every version that quotes
-        # the licence has its own use row; a cancellation quotes nothing)
-        latest = (
-            select(func.max(SubmissionRow.id))
-            .where(SubmissionRow.message_id == LicenceUseRow.message_id)
-            .correlate(LicenceUseRow)
-            .scalar_subquery()
-        )
-        query = (
-            select(LicenceUseRow.message_id)
-            .join(SubmissionRow, SubmissionRow.id == LicenceUseRow.submission_id)
-            .where(
-                LicenceUseRow.scheme == scheme.upper(),
-                LicenceUseRow.number == number,
-                LicenceUseRow.submission_id == latest,
-                SubmissionRow.function != Function.CANCELLATION.value,
-            )
-            .distinct()
-        )
-        with Session(self.engine) as session:
-            return list(session.scalars(query))
+        with self._reading() as connection:
+            bound = {"scheme": scheme.upper(), "number": number}
+            return list(connection.scalars(_statements().uses, bound))
 
     @_ledger_call
     def committed_uses(self, key: str, *aliases: str) -> Sequence[AuthorisationUse] | None:
@@ -403,11 +400,14 @@ class SqlRegistry:
                 if noted is not None:
                     _lock_igm_number(session, noted[1], noted[0])
                 _lock_document(session, submission.message_id)
-                replayed = _committed_uses(session, (submission.key, *submission.aliases))
+                # the session's own connection and transaction, for reads of columns (an ORM
+                # execution of a prebuilt statement costs several times the read itself)
+                reading = session.connection()
+                replayed = _committed_uses(reading, (submission.key, *submission.aliases))
                 if replayed is not None:
                     return CommitOutcome(committed=False, replayed=list(replayed))
-                current = _document(session, submission.message_id)
-                conflict = _conflict(current, submission) or _noted_cancelled(session, submission)
+                current = _document(reading, submission.message_id)
+                conflict = _conflict(current, submission) or _noted_cancelled(reading, submission)
                 if conflict is not None:
                     return CommitOutcome(committed=False, conflict=conflict)
                 credits: list[Credit] = []
@@ -418,7 +418,7 @@ class SqlRegistry:
                     submission.function,
                     credits,
                     submission.debits,
-                    lambda number: _debited(session, BOND, number)[0],
+                    lambda number: _debited(reading, BOND, number)[0],
                 )
                 if underflow is not None:
                     return CommitOutcome(committed=False, conflict=("CORE-BOND-003", underflow))
@@ -427,7 +427,7 @@ class SqlRegistry:
                     voids = _voidable(session, current, submission.voids)
                     underflow = voided_underflow(
                         {message_id: held for message_id, (_, held) in voids.items()},
-                        lambda number: _debited(session, BOND, number)[0],
+                        lambda number: _debited(reading, BOND, number)[0],
                     )
                     if underflow is not None:
                         return CommitOutcome(committed=False, conflict=("CORE-BOND-003", underflow))
@@ -481,6 +481,9 @@ class _Statements:
     unnumbered: Select[str]
     committed_uses: Select[str]
     entries: Select[Decimal, Decimal]
+    uses: Select[str]
+    #: the functions of the latest versions of the manifests with an IGM number at a port
+    manifest_functions: Select[str]
     document: Select[str, str, str, str, str | None, str | None, str | None]
 
 
@@ -503,6 +506,14 @@ def _statements() -> _Statements:
         entries=select(EntryRow.quantity, EntryRow.value_inr).where(
             EntryRow.scheme == bindparam("scheme"), EntryRow.number == bindparam("number")
         ),
+        uses=_uses(),
+        manifest_functions=select(SubmissionRow.function)
+        .join(ManifestRow, ManifestRow.submission_id == SubmissionRow.id)
+        .where(
+            ManifestRow.igm_number == bindparam("igm"),
+            ManifestRow.port_code == bindparam("port"),
+            _latest_version(),
+        ),
         # a document's latest version: the columns :func:`_version` reads
         document=select(
             SubmissionRow.message_id,
@@ -515,6 +526,29 @@ def _statements() -> _Statements:
         )
         .where(SubmissionRow.message_id == bindparam("message_id"))
         .order_by(SubmissionRow.id.desc()),
+    )
+
+
+def _uses() -> Select[str]:
+    """The documents whose latest version quotes a licence: a use stands while it is on its
+    document's latest version (every version that quotes the licence has its own use row; a
+    cancellation quotes nothing)."""
+    latest = (
+        select(func.max(SubmissionRow.id))
+        .where(SubmissionRow.message_id == LicenceUseRow.message_id)
+        .correlate(LicenceUseRow)
+        .scalar_subquery()
+    )
+    return (
+        select(LicenceUseRow.message_id)
+        .join(SubmissionRow, SubmissionRow.id == LicenceUseRow.submission_id)
+        .where(
+            LicenceUseRow.scheme == bindparam("scheme"),
+            LicenceUseRow.number == bindparam("number"),
+            LicenceUseRow.submission_id == latest,
+            SubmissionRow.function != Function.CANCELLATION.value,
+        )
+        .distinct()
     )
 
 
@@ -694,7 +728,7 @@ def _holdings(session: Session, message_id: str) -> Holdings:
 
 
 def _conflict(current: DocumentVersion | None, submission: Submission) -> tuple[str, str] | None:
-    """The document's committed state does not allow this message (RULES §1.4)."""
+    """The document's committed state does not allow this message (docs/core-checks.md)."""
     if current is None:
         return None
     if current.kind != submission.kind:
@@ -720,11 +754,11 @@ def _conflict(current: DocumentVersion | None, submission: Submission) -> tuple[
     return None
 
 
-def _noted_cancelled(session: Session, submission: Submission) -> tuple[str, str] | None:
+def _noted_cancelled(reading: Connection, submission: Submission) -> tuple[str, str] | None:
     """A Bill of Entry whose IGM was cancelled (and committed) after the run checked it: it can
     no longer be noted against it (CORE-BOE-NOTE-005). Read under the IGM's lock."""
     if submission.noted_manifest is not None:
-        manifest = _document(session, submission.noted_manifest)
+        manifest = _document(reading, submission.noted_manifest)
         if manifest is not None and manifest.cancelled:
             return (
                 "CORE-BOE-NOTE-005",
@@ -734,17 +768,8 @@ def _noted_cancelled(session: Session, submission: Submission) -> tuple[str, str
     if submission.noted_igm is None:
         return None
     igm_number, port_code = submission.noted_igm
-    functions = set(
-        session.scalars(
-            select(SubmissionRow.function)
-            .join(ManifestRow, ManifestRow.submission_id == SubmissionRow.id)
-            .where(
-                ManifestRow.igm_number == igm_number,
-                ManifestRow.port_code == port_code,
-                _latest_version(),
-            )
-        )
-    )
+    bound = {"igm": igm_number, "port": port_code}
+    functions = set(reading.scalars(_statements().manifest_functions, bound))
     if functions and functions <= {Function.CANCELLATION.value}:
         return (
             "CORE-BOE-NOTE-005",

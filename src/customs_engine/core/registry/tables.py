@@ -79,8 +79,9 @@ class SubmissionRow(Base):
     committed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     #: the authorisation uses reported when committed (JSON list), replayed on re-submission
     uses_json: Mapped[str] = mapped_column(Text)
-    #: what the message did to its document: original, amendment or cancellation (RULES §1.4);
-    #: the document's state is its latest version (submissions are never updated)
+    #: what the message did to its document: original, amendment or cancellation
+    #: (docs/core-checks.md); the document's state is its latest version (submissions are
+    #: never updated)
     function: Mapped[str] = mapped_column(String(20), server_default="original")
     #: the run that committed it (``customs validate --commit`` prints it)
     run_id: Mapped[str | None] = mapped_column(String(64))
@@ -115,7 +116,7 @@ class EntryRow(Base):
     number: Mapped[str] = mapped_column(String(100))
     item: Mapped[int] = mapped_column(Integer)
     quantity: Mapped[Decimal] = mapped_column(DecimalText)
-    #: the unit of ``quantity``: the limit's unit (claims are converted, RULES §1.5)
+    #: the unit of ``quantity``: the limit's unit (claims are converted, docs/core-checks.md)
     unit: Mapped[str | None] = mapped_column(String(10))
     value_inr: Mapped[Decimal] = mapped_column(DecimalText)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
