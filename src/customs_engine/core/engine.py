@@ -21,7 +21,7 @@ from customs_engine import __version__
 from customs_engine.core.check_context import CheckContext, Memo, one_message
 from customs_engine.core.checks.arrival import noted_by_bl
 from customs_engine.core.checks.catalogue import RULES as CORE_RULES
-from customs_engine.core.checks.lifecycle import igm_cancellation_finding
+from customs_engine.core.checks.lifecycle import as_rejected, igm_cancellation_finding
 from customs_engine.core.formats import SYNTAX_RULES, ParsedMessage, unparsable
 from customs_engine.core.ledger.run_state import (
     BOND,
@@ -348,6 +348,10 @@ class Engine:
             credits = result.credits if not result.replayed else self._credited_before(key, message)
             findings += self._shortfall_findings(result.shortfalls, findings)
             findings += self._conflict_findings(result)
+            if any(finding.outcome == "reject" for finding in findings):
+                # a rejected amendment or cancellation took no effect: neither its fee nor a
+                # finding saying it replaced, credited back or voided anything
+                findings, fees = as_rejected(findings, fees, message, self.run)
         if message is None:
             findings = self._checked(findings)
         return Response(

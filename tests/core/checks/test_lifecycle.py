@@ -214,6 +214,32 @@ def test_doc_003_cancelled_documents_and_the_other_kind(url: str) -> None:
     store.close()
 
 
+def test_doc_001_a_cancelled_document_needs_a_new_message_id(url: str) -> None:
+    """A cancellation of a document never filed (CORE-DOC-002) is stored as its only version: an
+    original under that id is not "filed with other content", and an amendment would be refused
+    (CORE-DOC-003). CORE-DOC-001 says so, as it does for a document filed, then cancelled."""
+    store, run = committed_run(url)
+    unknown = run.validate_message(bill(10, "cancellation"))
+    assert rules_of(unknown) == {"CORE-DOC-002": "query"}
+    original = run.validate_message(bill(10))
+    assert rules_of(original)["CORE-DOC-001"] == "reject" and debited(original) == 0
+    (said,) = [f.message for f in original.findings if f.rule == "CORE-DOC-001"]
+    assert "Bill of Entry BE-1 is cancelled" in said and "new message_id" in said
+    assert "send an amendment" not in said and "filed with other content" not in said
+    assert rules_of(run.validate_message(bill(10, "amendment")))["CORE-DOC-003"] == "reject"
+    run.validate_message(bill(10, message_id="BE-2"))
+    run.validate_message(bill(10, "cancellation", message_id="BE-2"))
+    again = run.validate_message(bill(20, message_id="BE-2"))
+    (said,) = [f.message for f in again.findings if f.rule == "CORE-DOC-001"]
+    assert "Bill of Entry BE-2 is cancelled" in said and "send an amendment" not in said
+    run.validate_message(bill(10, message_id="BE-3"))
+    live = run.validate_message(bill(20, message_id="BE-3"))  # filed and live: amend it
+    (said,) = [f.message for f in live.findings if f.rule == "CORE-DOC-001"]
+    assert said.endswith("is already filed with other content: send an amendment")
+    assert store.debited("TESTAUTH", "AUTH-1")[0] == 10
+    store.close()
+
+
 # -- Bill of Entry amendment and cancellation rules ------------------------------------------
 
 
@@ -273,6 +299,88 @@ def test_scheme_plugins_never_see_a_cancellation() -> None:
     cancelled = run.validate_message(bill(500, "cancellation"))
     assert cancelled.authorisations == [] and "TESTAUTH-BAL-001" not in rules_of(cancelled)
     assert cancelled.status == "accepted"
+
+
+# -- a rejected amendment or cancellation takes no effect: no fee, nothing said replaced ------
+
+
+def _no_effect_said(response: Any) -> None:
+    assert response.status == "rejected"
+    assert response.fees == [] and response.credited == []
+    for rule in ("CORE-BOE-AMD-001", "CORE-BOE-CAN-001", "CORE-IGM-003"):
+        assert rule not in rules_of(response), response.findings
+
+
+@pytest.mark.parametrize(
+    ("case", "rejected_by"),
+    [
+        ("other IEC", "CORE-BOE-AMD-003"),
+        ("amended below what was cleared", "CORE-BOND-003"),
+        ("cancelled after a clearance", "CORE-BOND-003"),
+        ("already cancelled", "CORE-DOC-003"),
+    ],
+)
+def test_a_rejected_boe_amendment_or_cancellation_lists_no_fee(case: str, rejected_by: str) -> None:
+    """Whatever rule rejects it, a Bill of Entry amendment or cancellation that is rejected was
+    never filed: no CORE-BOE-AMD-001 / CORE-BOE-CAN-001 fee, and no finding saying that it
+    replaced the filed version or credited anything back."""
+    run = engine([authorisation()])
+    run.validate_message(warehousing(100))
+    run.validate_message(ex_bond(60))
+    message = {
+        "other IEC": warehousing(
+            100, function="amendment", importer={"iec": "ABCDE1234F", "name": "OTHER"}
+        ),
+        "amended below what was cleared": warehousing(50, function="amendment"),
+        "cancelled after a clearance": warehousing(100, function="cancellation"),
+    }.get(case)
+    if message is None:
+        run.validate_message(ex_bond(60, function="cancellation"))
+        run.validate_message(warehousing(100, function="cancellation"))
+        message = warehousing(100, function="amendment")
+    refused = run.validate_message(message)
+    assert rules_of(refused)[rejected_by] == "reject"
+    _no_effect_said(refused)
+    again = run.validate_message(message)  # deterministic: answered the same way again
+    assert again.model_dump(exclude={"engine"}) == refused.model_dump(exclude={"engine"})
+    # the accepted amendment still says it took effect, with its fee
+    if case != "already cancelled":
+        accepted = run.validate_message(warehousing(80, function="amendment"))
+        assert rules_of(accepted)["CORE-BOE-AMD-001"] == "info"
+        assert [f.kind for f in accepted.fees] == ["amendment_fee"]
+
+
+def test_a_rejected_igm_amendment_lists_no_fee() -> None:
+    """CORE-IGM-003's fee is left out of a rejected IGM amendment (here: a malformed port
+    code, CORE-PORT-001); the holds on its content still show what else is wrong."""
+    run = engine()
+    run.validate_message(igm())
+    refused = run.validate_message(igm(function="amendment", port_code="XX", lines=[]))
+    assert rules_of(refused)["CORE-PORT-001"] == "reject"
+    assert rules_of(refused)["CORE-IGM-004"] == "hold"  # line 10 removed: still said
+    _no_effect_said(refused)
+    accepted = run.validate_message(igm(function="amendment", vessel_name="RENAMED"))
+    assert rules_of(accepted)["CORE-IGM-003"] == "info" and len(accepted.fees) == 1
+
+
+@pytest.mark.parametrize("function", ["amendment", "cancellation"])
+def test_a_boe_refused_by_the_store_under_lock_lists_no_fee(url: str, function: str) -> None:
+    """The run judged the change fine (it did not see a clearance committed meanwhile); the
+    store's re-check under the lock refuses it (CORE-BOND-003): no fee is listed either."""
+    for step in (warehousing(100), ex_bond(60)):
+        store, committing = committed_run(url)
+        committing.validate_message(step)
+        store.close()
+    store, late = committed_run(url)
+    as_seen = late.run.debited
+    late.run.debited = lambda scheme, number: (  # type: ignore[method-assign]
+        (Decimal(-100), Decimal(0)) if scheme == "BOND" else as_seen(scheme, number)
+    )  # as it looked before the clearance was committed
+    refused = late.validate_message(warehousing(50, function=function))
+    assert rules_of(refused)["CORE-BOND-003"] == "reject"
+    _no_effect_said(refused)
+    assert store.debited("BOND", "WH-1/84716040")[0] == -40  # nothing written
+    store.close()
 
 
 # -- IGM amendments -----------------------------------------------------------------------------
@@ -938,6 +1046,35 @@ def test_a_bond_adds_its_lines_in_one_unit() -> None:
     assert run.run.debited("BOND", "WH-1/84716040")[0] == 0
 
 
+def test_an_amended_warehousing_bill_keeps_its_bond_in_the_unit_it_was_opened_in(
+    url: str,
+) -> None:
+    """An account's entries are summed, so they share one unit: an amendment stating the goods
+    in another mass unit is converted to the bond's (100 KGS opened, 60 KGS cleared, amended
+    to 0.1 MTS: 40 KGS remain), and one in a unit that does not convert is refused, nothing
+    changed."""
+    store, run = committed_run(url)
+    run.validate_message(warehousing(items=[item_of(100, unit="KGS")]))
+    run.validate_message(ex_bond(60, items=[item_of(60, unit="KGS")]))
+    in_tonnes = run.validate_message(
+        warehousing(function="amendment", items=[item_of("0.1", unit="MTS")])
+    )
+    assert in_tonnes.status != "rejected", in_tonnes.findings
+    assert store.debited("BOND", "WH-1/84716040")[0] == -40
+    counted = run.validate_message(
+        warehousing(function="amendment", items=[item_of(100, unit="NOS")], number="7000001")
+    )
+    assert rules_of(counted)["CORE-BOND-003"] == "reject" and counted.status == "rejected"
+    assert "kept in KGS" in next(f.message for f in counted.findings if f.rule == "CORE-BOND-003")
+    assert store.debited("BOND", "WH-1/84716040")[0] == -40  # nothing written
+    rest = run.validate_message(ex_bond(40, message_id="XB-2", items=[item_of(40, unit="KGS")]))
+    assert "CORE-BOND-003" not in rules_of(rest) and "CORE-BOND-002" not in rules_of(rest)
+    shown = CliRunner().invoke(main, ["registry", "show", "--db", url, "WH-1/84716040"])
+    assert "remaining in bond: 0 KGS" in shown.output, shown.output
+    assert " MTS" not in shown.output and " NOS" not in shown.output
+    store.close()
+
+
 @pytest.mark.parametrize("function", ["amendment", "cancellation"])
 def test_a_warehousing_bill_cannot_shrink_below_what_was_cleared(function: str) -> None:
     run = engine()
@@ -1112,4 +1249,40 @@ def test_igm_008_names_what_the_store_voided_under_its_lock(url: str) -> None:
     (finding,) = [f for f in cancelled.findings if f.rule == "CORE-IGM-008"]
     assert "void and their debits credited back: BE-1" in finding.message
     assert credited(cancelled) == 10 and store.debited("TESTAUTH", "AUTH-1")[0] == 0
+    store.close()
+
+
+def test_igm_008_a_rejected_cancellation_says_nothing_was_voided(url: str) -> None:
+    """A refused IGM cancellation (here: it would void a warehousing Bill of Entry already
+    cleared ex-bond) voided nothing and credited nothing back: CORE-IGM-008 says so, and names
+    the Bills of Entry it would have voided."""
+    run = engine([authorisation()])
+    run.validate_message(igm())
+    run.validate_message(warehousing(10))
+    run.validate_message(bill(5))
+    run.validate_message(ex_bond(4))
+    refused = run.validate_message(igm(function="cancellation"))
+    assert rules_of(refused)["CORE-BOND-003"] == "reject" and refused.credited == []
+    (said,) = [f for f in refused.findings if f.rule == "CORE-IGM-008"]
+    assert said.outcome == "warn"
+    assert "void and their debits credited back" not in said.message
+    assert "is rejected: nothing is voided or credited back" in said.message
+    assert said.message.endswith("would have been void: BE-1, WH-1")
+    assert rules_of(run.validate_message(bill(1, message_id="BE-2")), "CORE-BOE-NOTE") == {}
+    # refused by the store under its lock (the run did not see the clearance): the same
+    for step in (igm(), warehousing(10), ex_bond(4)):
+        store, committing = committed_run(url)
+        committing.validate_message(step)
+        store.close()
+    store, late = committed_run(url)
+    as_seen = late.run.debited
+    late.run.debited = lambda scheme, number: (  # type: ignore[method-assign]
+        (Decimal(-10), Decimal(0)) if scheme == "BOND" else as_seen(scheme, number)
+    )
+    refused = late.validate_message(igm(function="cancellation"))
+    assert rules_of(refused)["CORE-BOND-003"] == "reject" and refused.credited == []
+    (said,) = [f.message for f in refused.findings if f.rule == "CORE-IGM-008"]
+    assert "is rejected: nothing is voided" in said and said.endswith("would have been void: WH-1")
+    live = store.document("WH-1")
+    assert live is not None and not live.cancelled
     store.close()

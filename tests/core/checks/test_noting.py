@@ -52,9 +52,17 @@ def test_unknown_igm_is_a_query_and_an_earlier_igm_of_the_run_is_seen() -> None:
     assert rules_of(run.validate_message(boe()), "CORE-BOE-NOTE") == {}
 
 
+def test_note_002_fires_for_a_prior_bill_quoting_an_unknown_igm() -> None:
+    """A prior Bill of Entry need not quote an IGM (CORE-BOE-NOTE-001 spares it), but one that
+    does quote an IGM the engine does not know gets the honest gap like any other: noting not
+    verified."""
+    response = engine().validate_message(boe(prior=True))
+    assert rules_of(response)["CORE-BOE-NOTE-002"] == "query"
+
+
 def test_note_002_quiet_when_the_igm_is_known_or_not_yet_needed(sqlite_url) -> None:  # type: ignore[no-untyped-def]
-    """The IGM earlier in the run, stored by an earlier committed run, or quoted by a prior Bill
-    of Entry (filed before its IGM exists): nothing to query."""
+    """The IGM earlier in the run, stored by an earlier committed run, or none quoted by a prior
+    Bill of Entry (filed before its IGM exists): nothing to query."""
     from customs_engine.core.registry import SqlRegistry
 
     run = engine()
@@ -62,7 +70,7 @@ def test_note_002_quiet_when_the_igm_is_known_or_not_yet_needed(sqlite_url) -> N
     earlier_in_the_run = run.validate_message(boe())
     assert "CORE-BOE-NOTE-002" not in rules_of(earlier_in_the_run)
     assert rules_of(earlier_in_the_run, "CORE-BOE-NOTE") == {}
-    prior = engine().validate_message(boe(prior=True))
+    prior = engine().validate_message(boe(prior=True, manifest=None))
     assert "CORE-BOE-NOTE-002" not in rules_of(prior)
     store = SqlRegistry.open(sqlite_url)
     try:

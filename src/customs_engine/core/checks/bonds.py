@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from customs_engine.core.checks.catalogue import RULES
 from customs_engine.core.dates import add_months
-from customs_engine.core.ledger.run_state import RunState, bond_units
+from customs_engine.core.ledger.run_state import RunState
 from customs_engine.core.ledger.units import compatible
 from customs_engine.core.models import BillOfEntry, BillOfEntryType
 from customs_engine.core.response import Finding
@@ -62,7 +62,7 @@ def check_ex_bond(boe: BillOfEntry, run: RunState) -> list[Finding]:
             )
         ]
     findings = []
-    units = bond_units(warehousing)
+    units = run.bond_units_of(warehousing)
     for index, item in enumerate(boe.items):
         if item.hs_code not in units:
             findings.append(

@@ -66,7 +66,12 @@ def check_lifecycle(
         return [
             RULES["CORE-DOC-001"].finding(
                 "reject",
-                f"{name} {message.message_id} is already filed with other content: send "
+                # a cancelled document (also one cancelled before it was ever filed, CORE-DOC-002,
+                # or voided with its IGM) takes no amendment (CORE-DOC-003): only a new id helps
+                f"{name} {message.message_id} is cancelled: its message_id cannot be filed "
+                "again, file the document under a new message_id"
+                if current.cancelled
+                else f"{name} {message.message_id} is already filed with other content: send "
                 "an amendment",
                 field="message_id",
             )
@@ -135,9 +140,27 @@ def _igm_cancellation(
     return [igm_cancellation_finding(igm, noted)]
 
 
-def igm_cancellation_finding(igm: ImportGeneralManifest, voided: Sequence[str]) -> Finding:
+def igm_cancellation_finding(
+    igm: ImportGeneralManifest, voided: Sequence[str], *, rejected: bool = False
+) -> Finding:
     """CORE-IGM-008 naming the Bills of Entry the cancellation voids (the engine says it again
-    with what the store voided under its lock, when that differs from what the run saw)."""
+    with what the store voided under its lock, when that differs from what the run saw).
+
+    ``rejected``: the cancellation was refused, so it voided nothing; the finding still names the
+    Bills of Entry it would have voided (what the filer must deal with before cancelling)."""
+    name = f"IGM {igm.igm_number or igm.message_id}"
+    if rejected:
+        noted = (
+            f"the Bills of Entry noted against it would have been void: {', '.join(voided)}"
+            if voided
+            else "no known Bill of Entry is noted against it"
+        )
+        return RULES["CORE-IGM-008"].finding(
+            "warn",
+            f"cancellation of {name} is rejected: nothing is voided or credited back, the IGM "
+            f"stands; {noted}",
+            field="function",
+        )
     void = (
         f"the Bills of Entry noted against it are void and their debits credited back: "
         f"{', '.join(voided)}"
@@ -145,8 +168,50 @@ def igm_cancellation_finding(igm: ImportGeneralManifest, voided: Sequence[str]) 
         else "no known Bill of Entry is noted against it"
     )
     return RULES["CORE-IGM-008"].finding(
-        "warn", f"cancellation of IGM {igm.igm_number or igm.message_id}: {void}", field="function"
+        "warn", f"cancellation of {name}: {void}", field="function"
     )
+
+
+#: the rules that say an amendment or a cancellation took effect, each with its fee
+_TAKING_EFFECT = frozenset({"CORE-BOE-AMD-001", "CORE-BOE-CAN-001", "CORE-IGM-003"})
+
+
+def as_rejected(
+    findings: Sequence[Finding],
+    fees: Sequence[Fee],
+    message: BillOfEntry | ImportGeneralManifest,
+    run: RunState,
+) -> tuple[list[Finding], list[Fee]]:
+    """A rejected amendment or cancellation was never filed: it replaced, credited back and
+    voided nothing, and no fee is due for it. Its ``CORE-BOE-AMD-001`` / ``CORE-BOE-CAN-001`` /
+    ``CORE-IGM-003`` findings (which say it took effect) and their fees are left out, whatever
+    rule rejected it (also a rejection that only the store's re-check under lock found), as
+    they are when ``CORE-DOC-003`` refuses it before they are made. An IGM cancellation's
+    ``CORE-IGM-008`` stays, saying that nothing was voided and naming the Bills of Entry that
+    would have been. Other findings (``CORE-BOE-AMD-002``, ``CORE-IGM-004`` …) are checks of
+    the content and stay as they are."""
+    if message.function == Function.ORIGINAL:
+        return list(findings), list(fees)
+    out: list[Finding] = []
+    for finding in findings:
+        if finding.rule in _TAKING_EFFECT and finding.outcome == "info":
+            continue
+        if (
+            finding.rule == "CORE-IGM-008"
+            and isinstance(message, ImportGeneralManifest)
+            and message.function == Function.CANCELLATION
+        ):
+            finding = igm_cancellation_finding(message, _would_void(message, run), rejected=True)
+        out.append(finding)
+    return out, [fee for fee in fees if fee.rule not in _TAKING_EFFECT]
+
+
+def _would_void(igm: ImportGeneralManifest, run: RunState) -> list[str]:
+    """The Bills of Entry an IGM cancellation would void (the run's view; nothing changed)."""
+    current = run.replaces(igm)
+    before = current.model() if current is not None else None
+    manifest = before if isinstance(before, ImportGeneralManifest) else None
+    return [boe.message_id for boe in run.noted_documents(igm, manifest)]
 
 
 def _fee(kind: str, on: date) -> Decimal | None:

@@ -34,9 +34,7 @@ def check_noting(boe: BillOfEntry, run: RunState) -> list[Finding]:
         ]
     assert reference is not None and reference.igm_number
     igm = noted_manifest(boe, run)
-    if igm is None:
-        if boe.prior:
-            return []
+    if igm is None:  # a prior Bill of Entry too: the IGM it quotes is not verified
         dated_ = f" of {reference.igm_date}" if reference.igm_date else ""
         return [
             RULES["CORE-BOE-NOTE-002"].finding(

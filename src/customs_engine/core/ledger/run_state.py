@@ -629,7 +629,7 @@ class RunState:
         warehousing = self.bill_of_entry(boe.ex_bond_of) if boe.ex_bond_of else None
         if warehousing is None or warehousing.type != BillOfEntryType.WAREHOUSING:
             return []  # a cancelled one is refused by CORE-BOND-003 without a claim
-        units = bond_units(warehousing)
+        units = self.bond_units_of(warehousing)
         claims = []
         for index, item in enumerate(boe.items):
             quantity = convert(item.quantity, item.unit, units.get(item.hs_code))
@@ -646,6 +646,11 @@ class RunState:
                     )
                 )
         return claims
+
+    def bond_units_of(self, warehousing: BillOfEntry) -> dict[str, str]:
+        """The unit each HS code's bond balance of a warehousing Bill of Entry is kept in: the
+        unit its account was opened in, else its first line's."""
+        return bond_units(warehousing, kept_bond_units(self.holdings(warehousing.message_id)))
 
     def bill_of_entry(self, reference: str) -> BillOfEntry | None:
         """The live Bill of Entry known by this BE number, else by this message id."""
@@ -729,13 +734,19 @@ class RunState:
                 return ClaimResult(uses=list(committed), replayed=True)
         if result.shortfalls or not filed:
             return _nothing_debited(result, as_it_stands)
-        openings = (
-            bond_openings(message)
-            if isinstance(message, BillOfEntry)
+        openings: list[Debit] = []
+        if (
+            isinstance(message, BillOfEntry)
             and message.type == BillOfEntryType.WAREHOUSING
             and message.function != Function.CANCELLATION
-            else []
-        )
+        ):
+            kept = kept_bond_units(released)  # an amendment keeps its accounts' units
+            changed = bond_unit_change(message, kept)
+            if changed is not None:
+                refused = _nothing_debited(result, as_it_stands)
+                refused.conflict = ("CORE-BOND-003", changed)
+                return refused
+            openings = bond_openings(message, kept)
         underflow = (
             bond_underflow(
                 message.message_id,
@@ -1111,19 +1122,47 @@ def voided_underflow(
     return None
 
 
-def bond_units(boe: BillOfEntry) -> dict[str, str]:
-    """The unit of each HS code's bond balance: its first line's."""
+def bond_units(boe: BillOfEntry, kept: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The unit of each HS code's bond balance: the unit it was opened in when ``kept`` names
+    it (an amendment keeps its document's accounts in one unit), else its first line's."""
     units: dict[str, str] = {}
     for item in boe.items:
-        units.setdefault(item.hs_code, item.unit)
+        units.setdefault(item.hs_code, (kept or {}).get(item.hs_code) or item.unit)
     return units
 
 
-def bond_openings(boe: BillOfEntry) -> list[Debit]:
+def kept_bond_units(holdings: Holdings) -> dict[str, str]:
+    """The unit each HS code's bond account of a warehousing document is kept in (its
+    openings' unit), from what the document holds."""
+    return {
+        number.rsplit("/", 1)[-1]: unit
+        for (scheme, number, _item, unit) in sorted(holdings, key=lambda a: (a[1], a[2]))
+        if scheme == BOND and unit
+    }
+
+
+def bond_unit_change(boe: BillOfEntry, kept: Mapping[str, str]) -> str | None:
+    """Why an amendment of a warehousing Bill of Entry cannot be filed: a line of an HS code
+    whose bond is kept in a unit its own does not convert to (an account's entries are summed,
+    so they must share one unit). ``None``: it can."""
+    for item in boe.items:
+        unit = kept.get(item.hs_code)
+        if unit is not None and convert(item.quantity, item.unit, unit) is None:
+            return (
+                f"{boe.function.value} of warehousing Bill of Entry {boe.message_id} states HS "
+                f"{item.hs_code} in {item.unit}, but its bond is kept in {unit}, which "
+                f"{item.unit} does not convert to: nothing is changed (cancel it and file a new "
+                "one to change the unit)"
+            )
+    return None
+
+
+def bond_openings(boe: BillOfEntry, kept: Mapping[str, str] | None = None) -> list[Debit]:
     """A warehousing Bill of Entry opens one bond balance per HS code, in the unit of its first
-    line: every line of that HS code adds its quantity converted to that unit (a line whose unit
-    does not convert opens nothing)."""
-    units = bond_units(boe)
+    line (or, amended, the unit its account was opened in: ``kept``): every line of that HS
+    code adds its quantity converted to that unit (a line whose unit does not convert opens
+    nothing)."""
+    units = bond_units(boe, kept)
     openings = []
     for item in boe.items:
         unit = units[item.hs_code]

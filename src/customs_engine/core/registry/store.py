@@ -741,8 +741,11 @@ def _conflict(current: DocumentVersion | None, submission: Submission) -> tuple[
     if submission.function == Function.ORIGINAL:
         return (
             "CORE-DOC-001",
-            f"document {submission.message_id} is already filed with "
-            "other content: send an amendment",
+            f"document {submission.message_id} is cancelled: its message_id cannot be filed "
+            "again, file the document under a new message_id"
+            if current.cancelled
+            else f"document {submission.message_id} is already filed with other content: send "
+            "an amendment",
         )
     if current.cancelled:
         return (
