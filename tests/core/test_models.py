@@ -346,6 +346,25 @@ def test_a_code_of_another_shape_is_refused_in_words(code: Any, value: str, word
     assert not_text.value.errors()[0]["type"] == "string_type"
 
 
+@pytest.mark.parametrize("value", ["UK", "EU", "XX", "ZZ"])
+def test_a_country_code_must_be_assigned_by_iso_3166(value: str) -> None:
+    """Two capitals are not enough: ``UK`` (the United Kingdom is ``GB``) and ``EU`` would
+    silently leave a line off a country list (the scrap safe-country route)."""
+    with pytest.raises(ValidationError) as refused:
+        TypeAdapter(CountryCode).validate_python(value)
+    [error] = refused.value.errors()
+    assert error["type"] == "country_code" and "ISO 3166-1" in error["msg"]
+    assert TypeAdapter(CountryCode).validate_python("GB") == "GB"
+
+
+def test_the_shipped_country_list_is_pycountrys() -> None:
+    import pycountry
+
+    from customs_engine.core.refdata import country_codes
+
+    assert country_codes() == {country.alpha_2 for country in pycountry.countries}
+
+
 def test_a_message_names_the_field_and_the_code_it_refuses() -> None:
     with pytest.raises(ValidationError) as refused:
         boe(items=[item_data(country_of_origin="CHN")], port_of_loading="AE")

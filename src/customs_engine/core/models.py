@@ -281,6 +281,20 @@ def _refused_as(kind: str, refusal: str) -> Any:
     return WrapValidator(reworded)
 
 
+def _assigned_country(code: str) -> str:
+    """Two capital letters that ISO 3166-1 assigns to a country (not ``UK``, ``EU`` or ``XX``)."""
+    from customs_engine.core.refdata import is_country  # reference data, read on first use
+
+    if not is_country(code):
+        raise PydanticCustomError(
+            "country_code",
+            "{value} is not an ISO 3166-1 alpha-2 country code (the United Kingdom is GB; "
+            "the EU has none)",
+            {"value": repr(code)},
+        )
+    return code
+
+
 _TOKEN = "1 to {} characters (a run of white space counts as one), not blank"
 
 #: a message's own identifier
@@ -298,6 +312,7 @@ CountryCode = Annotated[
     str,
     _shape("[A-Z]{2}", "ISO 3166-1 alpha-2 country code (`CN`)"),
     _refused_as("country_code", "is not an ISO 3166-1 alpha-2 country code (two capital letters)"),
+    AfterValidator(_assigned_country),
 ]
 #: an ISO 4217 currency code (``USD``)
 CurrencyCode = Annotated[

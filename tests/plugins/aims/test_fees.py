@@ -117,6 +117,29 @@ def test_aims_fee_per_thousand_with_unknown_cif_is_reported():
     assert not response.fees and findings_of(response, "AIMS-FEE-001", outcome="info")
 
 
+def test_aims_fee_before_the_first_schedule_is_reported_not_dropped():
+    """A registration dated before any fee schedule (AIMS opened on 2021-04-05): the fee cannot
+    be computed, and the response says so instead of listing nothing."""
+    number = "NFS2021040400001"
+    line = item(
+        "76011010",
+        quantity=1000,
+        unit="KGS",
+        value_inr=4745250,
+        licences=[
+            licence("AIMS", number, issued_on=date(2021, 4, 4), expires_on=date(2021, 6, 18))
+        ],
+    )
+    boe = bill_of_entry(line, presented_at=date(2021, 4, 12))
+    response = check(boe, records=[registration("AIMS", number, issued_on=date(2021, 4, 4))])
+    assert not response.fees
+    (finding,) = findings_of(response, "AIMS-FEE-001", outcome="info")
+    assert "no fee schedule is in force on its issue date 2021-04-04" in finding.message
+    assert "fee not computed" in finding.message
+    opened = registration("AIMS", number, issued_on=date(2021, 4, 5))
+    assert_fee(check(boe, records=[opened]), "AIMS-FEE-001", 500)
+
+
 def test_aims_fee_002_paid_less_than_due():
     assert findings_of(aims_case(fee_paid_inr=499), "AIMS-FEE-002", outcome="query")
     assert_no_finding(aims_case(fee_paid_inr=500), "AIMS-FEE-002")

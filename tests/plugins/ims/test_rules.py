@@ -177,6 +177,23 @@ def test_val_001_authorisations_issued_before_2025_expire_2024_12_31():
     assert_no_finding(check(bill(old, bl_date=date(2024, 12, 31))), "IMS-VAL-001")
 
 
+def test_val_001_issue_year_from_the_registry_when_it_holds_the_authorisation():
+    """No expiry declared anywhere: the year comes from the registry's issue date, not from a
+    later one the Bill of Entry declares."""
+    declared_later = item(
+        "84713010",
+        quantity=1,
+        product_category="LAPTOP",
+        licences=[licence("IMS", AUTH, issued_on=date(2026, 1, 5))],
+        unit="NOS",
+    )
+    registered = authorisation(issued_on=date(2025, 12, 30), valid_until=None)
+    shipped = bill(declared_later, bl_date=date(2026, 1, 10))
+    assert findings_of(check(shipped, records=[registered]), "IMS-VAL-001", outcome="reject")
+    same_year = authorisation(issued_on=date(2026, 1, 2), valid_until=None)
+    assert_no_finding(check(shipped, records=[same_year]), "IMS-VAL-001")
+
+
 def test_val_001_queries_when_no_date_is_known():
     bare = item(
         "84713010",

@@ -208,6 +208,16 @@ def test_psic_004_agency_unknown_or_not_recognised_on_the_psic_date():
     assert_no_finding(check(bill_of_entry(scrap()), records=[AGENCY]), "SCRAP-PSIC-004")
 
 
+def test_psic_004_an_undated_psic_is_judged_on_the_bill_date_and_says_so():
+    lapsed = agency("PSIA-017", name="GULF INSPECTION", country="AE", valid_until=date(2025, 1, 1))
+    undated = bill_of_entry(scrap(certificates=[psic(issued_on=None), contract()]))
+    (finding,) = findings_of(check(undated, records=[lapsed]), "SCRAP-PSIC-004", outcome="reject")
+    assert "PSIC PSIC-1 (undated; judged on 2026-03-09)" in finding.message
+    dated = bill_of_entry(scrap())
+    (finding,) = findings_of(check(dated, records=[lapsed]), "SCRAP-PSIC-004", outcome="reject")
+    assert "PSIC PSIC-1 dated 2026-02-15" in finding.message
+
+
 def test_psic_004_info_when_no_agencies_are_loaded():
     assert findings_of(check(bill_of_entry(scrap())), "SCRAP-PSIC-004", outcome="info")
 

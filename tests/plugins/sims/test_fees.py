@@ -59,6 +59,24 @@ def test_sims_fee_flat_from_2023_08_28_and_formula_the_day_before():
     assert_fee(sims_case("250000000", date(2026, 2, 1)), "SIMS-FEE-001", 500)  # T07
 
 
+def test_sims_fee_keys_on_the_registry_issue_date_not_the_declared_one():
+    """The registry holds the registration: its issue date decides the fee, whatever the Bill of
+    Entry declares (a filer cannot move into the flat fee by quoting a later date)."""
+    number = "STL2023061500001"
+    line = item(
+        "72083610",
+        quantity=1000,
+        unit="KGS",
+        value_inr=1000,
+        licences=[licence("SIMS", number, issued_on=date(2023, 8, 28), expires_on=None)],
+    )
+    boe = bill_of_entry(line, presented_at=datetime(2023, 9, 1, 11, 0, tzinfo=IST))
+    record = registration("SIMS", number, issued_on=date(2023, 8, 27), value_inr="4745250")
+    assert_fee(check(boe, records=[record]), "SIMS-FEE-001", "4745.00")
+    flat = registration("SIMS", number, issued_on=date(2023, 8, 28), value_inr="4745250")
+    assert_fee(check(boe, records=[flat]), "SIMS-FEE-001", "500.00")
+
+
 def test_sims_fee_cif_from_the_lines_when_the_registry_has_none():
     number = "STL2023061500001"
     lines = [

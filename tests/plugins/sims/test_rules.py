@@ -209,6 +209,19 @@ def test_win_001_queries_a_registration_more_than_60_days_ahead():
     assert_no_finding(window_case(date(2026, 3, 31), date(2026, 5, 30)), "SIMS-WIN-001")
 
 
+def test_win_001_measures_from_the_registry_issue_date_not_the_declared_one():
+    """The registry holds the registration: a Bill of Entry declaring a later issue date does
+    not slip it into the window."""
+    boe = bill_of_entry(
+        steel(issued=date(2026, 3, 31), expires=date(2026, 6, 14)),
+        expected_arrival=date(2026, 5, 30),
+    )
+    registered = reg(issued_on=date(2026, 3, 30), expected_arrival=date(2026, 5, 30))
+    assert findings_of(check(boe, records=[registered]), "SIMS-WIN-001", outcome="query")
+    in_window = reg(issued_on=date(2026, 3, 31), expected_arrival=date(2026, 5, 30))
+    assert_no_finding(check(boe, records=[in_window]), "SIMS-WIN-001")
+
+
 def test_win_001_holds_a_late_registration_under_the_2019_2022_15_day_rule():
     assert findings_of(
         window_case(date(2021, 6, 20), date(2021, 6, 28)), "SIMS-WIN-001", outcome="hold"

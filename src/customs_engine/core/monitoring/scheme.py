@@ -328,7 +328,10 @@ class MonitoringScheme:
     # -- dates ---------------------------------------------------------------------------------
 
     def issued_on(self, licence: Licence, record: RegistryRecord | None) -> date | None:
-        return licence.issued_on or (record.issued_on if record else None)
+        """The registration's issue date: the registry's when it holds one (its data is what the
+        message is checked against, so a declared date cannot move the window or the fee),
+        else the one declared on the message."""
+        return (record.issued_on if record else None) or licence.issued_on
 
     def expiry(self, licence: Licence, record: RegistryRecord | None) -> date | None:
         """Declared expiry wins (message, then registry); else issued_on + validity days."""
@@ -662,10 +665,12 @@ class MonitoringScheme:
         issued = None if licence is None else self.issued_on(licence, record)
         on = ctx.as_of or issued or boe.presented_on
         formula = self.fee_formula(ctx, on)  # an unknown fee_model fails closed
-        if formula is None:
-            return None
-        cif, cif_source = self._cif(boe, ctx, items, record)
         keyed = "as-of date" if ctx.as_of else ("issue date" if issued else "Bill of Entry date")
+        if formula is None:  # dated before the first schedule: an honest gap, not a nil fee
+            return FeeDue(
+                None, f"no fee schedule is in force on its {keyed} {on}: fee not computed"
+            )
+        cif, cif_source = self._cif(boe, ctx, items, record)
         basis = f"{formula.describe()}, by {keyed} {on}"
         if formula.needs_cif:
             basis += (

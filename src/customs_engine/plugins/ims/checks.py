@@ -182,10 +182,11 @@ def _licence_route(
 
 
 def _expiry(licence: Licence, record: RegistryRecord | None, policy: ImsPolicy) -> date | None:
-    """Declared expiry, else the registry's, else the calendar-year rule on the issue date."""
+    """Declared expiry, else the registry's, else the calendar-year rule on the issue date (the
+    registry's when it holds one: the authority's record, not the filer's)."""
     if licence.expires_on is not None:
         return licence.expires_on
     if record is not None and record.valid_until is not None:
         return record.valid_until
-    issued = licence.issued_on or (record.issued_on if record else None)
+    issued = (record.issued_on if record else None) or licence.issued_on
     return None if issued is None else policy.default_expiry(issued)

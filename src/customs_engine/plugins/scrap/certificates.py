@@ -89,7 +89,9 @@ def _agency(
         return [
             rule.finding(
                 "reject",
-                f"PSIC {psic.number} dated {on}: recognition of agency "
+                f"PSIC {psic.number} "
+                f"{f'dated {on}' if psic.issued_on else f'(undated; judged on {on})'}"
+                f": recognition of agency "
                 f"{record.number} runs {starts or '…'} – {ends or '…'}",
                 **where,
             )
