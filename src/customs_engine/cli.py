@@ -105,6 +105,18 @@ def load_config(path: str | None) -> dict[str, Any]:
     return data
 
 
+def warn_unknown_tables(config: dict[str, Any], host: PluginHost) -> None:
+    """A ``--config`` table that names no loaded plugin is a typo or a plugin not installed:
+    its settings would be ignored in silence, so say so (the run goes on)."""
+    loaded = host.versions()
+    for table in sorted(set(config) - set(loaded)):
+        click.echo(
+            f"customs: --config table [{table}] names no loaded plugin, its settings are "
+            f"ignored (loaded: {', '.join(sorted(loaded))})",
+            err=True,
+        )
+
+
 class OutputError(Exception):
     """The output cannot be written (a full disk, a closed or broken standard output)."""
 
@@ -308,6 +320,7 @@ def validate(
         raise click.BadParameter(
             f"{fmt!r} is not one of {', '.join(host.output_formats())}", param_hint="--format"
         )
+    warn_unknown_tables(config, host)
     # checks read a snapshot of the registry (picklable for workers); the SQL ledger store is
     # used only by the run state in this process
     store = open_registry(db, for_run=True, commit=commit)
@@ -451,7 +464,9 @@ def convert(
         raise click.BadParameter(
             f"{target!r} is not one of {', '.join(targets)}", param_hint="--to"
         )
-    engine = Engine(host, CheckContext(config=load_config(config_path)))
+    config = load_config(config_path)
+    warn_unknown_tables(config, host)
+    engine = Engine(host, CheckContext(config=config))
     limits = Limits.from_env()
     try:
         data = (

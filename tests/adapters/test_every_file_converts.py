@@ -63,3 +63,55 @@ def test_every_readable_file_converts_and_reads_back_unchanged(
                 }
                 failures.append(f"{path.name} → {target}: fields changed {diff}"[:2000])
     assert failures == [], "\n".join(failures)
+
+
+def _ices_amendment(function: str, tables: tuple[str, ...] | None, priced: bool = True) -> bytes:
+    """A CACHI01_A file of the steel Bill of Entry: records of ``function`` (A amendment, D
+    delete), only ``tables`` of them (all when ``None``), ITEMS without unit price unless
+    ``priced``."""
+    from tests.adapters.ices_flatfile.flat_files import flat_file, steel_be
+
+    kept = steel_be()
+    for rows in kept.values():
+        for row in rows:
+            row.update(
+                message_type=function,
+                job_no=None,
+                job_date=None,
+                be_number="1234567",
+                be_date="20260311",
+            )
+            if not priced and "unit_price" in row:
+                row["unit_price"] = None
+    if tables is not None:
+        kept = {name: rows for name, rows in kept.items() if name in tables}
+    return flat_file("cachi01", kept, message_id="CACHI01_A")
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize(
+    ("data", "items"),
+    [
+        (_ices_amendment("A", ("BE",)), 0),
+        (_ices_amendment("D", ("BE",)), 0),
+        (_ices_amendment("A", None, priced=False), 2),
+    ],
+    ids=["amendment-of-the-be-record-only", "cancellation", "amendment-of-items-without-price"],
+)
+def test_an_amendment_or_cancellation_without_goods_converts_and_reads_back(
+    data: bytes, items: int, target: str
+) -> None:
+    """An ICES amendment file carries only the records it changes and a cancellation none of
+    the goods: read as a Bill of Entry without items, or with items without a value, it is
+    still written in every format (the XML passes the shipped XSD) and read back unchanged.
+    Only an original must declare its items and their values."""
+    engine = make_engine()
+    (parsed,) = engine.parse(data, "amend.be")
+    message = parsed.message
+    assert isinstance(message, BillOfEntry) and message.function != "original"
+    assert parsed.findings == [] and len(message.items) == items
+    assert all((i.value_inr, i.foreign_value) == (None, None) for i in message.items)
+    rendered = engine.host.write_messages([message], target)
+    assert rendered is not None
+    (back,) = engine.parse(rendered, f"amend.{target}")
+    assert back.findings == [] and back.message == message

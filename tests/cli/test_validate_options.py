@@ -64,3 +64,35 @@ def test_as_of_and_config(tmp_path: Path) -> None:
     assert outcome() == "warn"
     assert outcome("--config", str(config)) == "reject"
     assert outcome("--config", str(config), "--as-of", "2019-06-01") == "warn"
+
+
+def test_a_config_table_naming_no_loaded_plugin_is_reported(tmp_path: Path) -> None:
+    """``[aimz]`` for ``[aims]``: its settings would be ignored in silence; the run says so on
+    stderr and goes on. A table of a loaded plugin is not reported."""
+    config = tmp_path / "customs.toml"
+    config.write_text('[aimz]\nfee_model = "per-thousand"\n[aims]\nfee_model = "flat"\n')
+    result = CliRunner().invoke(
+        main,
+        [
+            "validate",
+            "--no-progress",
+            "--config",
+            str(config),
+            str(MESSAGES / "01-igm-innsa1-2234567.xml"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "--config table [aimz] names no loaded plugin" in result.stderr
+    assert "[aims]" not in result.stderr
+    converted = CliRunner().invoke(
+        main,
+        [
+            "convert",
+            "--config",
+            str(config),
+            str(MESSAGES / "01-igm-innsa1-2234567.xml"),
+            "--to",
+            "edifact",
+        ],
+    )
+    assert "--config table [aimz]" in converted.stderr

@@ -141,8 +141,7 @@ def test_a_form_upload_is_refused_with_415_and_nothing_stored(
     answered = client.post("/v1/validations", files={"file": ("be.xml", BOE.read_bytes())})
     refused = problem(answered, 415)
     assert "--data-binary" in refused["detail"]
-    form = client.post("/v1/validations", data={"file": "x"})
-    problem(form, 415)
+    assert refused["detail"].startswith("a multipart/form-data body is a form upload")
     store = SqlRegistry.open(registry_url)
     with store.engine.connect() as connection:
         stored = connection.execute(text("SELECT count(*) FROM service_validation")).scalar()
@@ -150,6 +149,30 @@ def test_a_form_upload_is_refused_with_415_and_nothing_stored(
     assert stored == 0
     sent = client.post("/v1/validations?name=be.xml", content=BOE.read_bytes())
     assert sent.status_code == 201 and sent.json()["status"] != "rejected"
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["application/x-www-form-urlencoded", "application/x-www-form-urlencoded; charset=UTF-8"],
+)
+def test_curl_data_binary_default_content_type_is_read_as_the_file(
+    client: TestClient, content_type: str
+) -> None:
+    """``curl --data-binary @FILE`` (what the 415 advice says) sends the file as the body under
+    curl's default ``application/x-www-form-urlencoded``: that body is the file itself, not a
+    form upload, and is validated as any other body is."""
+    sent = client.post(
+        "/v1/validations?name=be.xml",
+        content=BOE.read_bytes(),
+        headers={"Content-Type": content_type},
+    )
+    assert sent.status_code == 201
+    assert sent.json()["message"]["type"] == "bill_of_entry"
+    assert sent.json()["status"] != "rejected"
+    assert "CORE-SYNTAX-001" not in {f["rule"] for f in sent.json()["findings"]}
+    # a url-encoded form's fields are the bytes of the body, read as a (malformed) file
+    form = client.post("/v1/validations", data={"file": "x"})
+    assert form.status_code == 201 and form.json()["status"] == "rejected"
 
 
 def test_a_body_over_the_limit_gets_413_without_being_read(

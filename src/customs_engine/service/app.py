@@ -238,20 +238,23 @@ async def receive_body(request: Request, limit: int) -> str:
     return path
 
 
-#: request bodies that are a form, not a file: the API takes the file itself as the body
-FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
+#: a request body that is a form upload, not a file: the API takes the file itself as the body.
+#: Only multipart/form-data: ``application/x-www-form-urlencoded`` is what curl sends by default
+#: with ``--data-binary @FILE``, so such a body is read as the raw file, as any other type is.
+FORM_TYPE = "multipart/form-data"
 
 
 def refuse_forms(request: Request) -> None:
-    """A form upload (``curl -F``, an HTML form) would be read as a file that is not a message
-    and answered "rejected": refused with 415 instead, before anything is read or stored."""
+    """A multipart form upload (``curl -F``, an HTML file upload) would be read as a file that
+    is not a message and answered "rejected": refused with 415 instead, before anything is read
+    or stored."""
     kind = request.headers.get("content-type", "").partition(";")[0].strip().lower()
-    if kind in FORM_TYPES:
+    if kind == FORM_TYPE:
         raise Problem(
             415,
-            f"a {kind} body is a form, not a file: send the file itself as the request body "
-            "(curl --data-binary @FILE, with ?name=FILE to name it); the web console at / "
-            "takes form uploads",
+            f"a {FORM_TYPE} body is a form upload, not a file: send the file itself as the "
+            "request body (curl --data-binary @FILE, with ?name=FILE to name it); the web "
+            "console at / takes form uploads",
             kind="unsupported-media-type",
         )
 

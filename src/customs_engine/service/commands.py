@@ -60,7 +60,7 @@ def serve(
     """HTTP API, web console and metrics on the engine (uvicorn)."""
     import uvicorn
 
-    from customs_engine.cli import load_config, load_host
+    from customs_engine.cli import load_config, load_host, warn_unknown_tables
     from customs_engine.registry_cli import database_failures_reported, opened_registry
     from customs_engine.service import workers as service_workers
     from customs_engine.service.app import Service, Settings, create_app
@@ -77,6 +77,7 @@ def serve(
     with opened_registry(db):
         pass  # creates and migrates once, with a clear error if it cannot
     plugins = load_host()  # a plugin that fails to load stops here (exit 3), not in every worker
+    warn_unknown_tables(config, plugins)
     # the service writes (results, tokens' last use, the ledger): a database it cannot write to
     # (a read-only file) stops it here with one line, not in every request or worker
     with database_failures_reported(db, "cannot serve from the registry"):
@@ -212,7 +213,7 @@ def watch(
     from datetime import timedelta
     from pathlib import Path
 
-    from customs_engine.cli import load_config, load_host
+    from customs_engine.cli import load_config, load_host, warn_unknown_tables
     from customs_engine.core.batch.inputs import Limits
     from customs_engine.registry_cli import open_registry
     from customs_engine.service.app import DEFAULT_RETENTION_DAYS
@@ -227,6 +228,7 @@ def watch(
     watch_log.setLevel(logging.INFO)
     config = load_config(config_path)
     host = load_host()
+    warn_unknown_tables(config, host)
     registry = open_registry(db)
     assert registry is not None
     inbox_path = Path(inbox)

@@ -87,7 +87,9 @@ QUANTITY = st.decimals(min_value=Decimal("0.001"), max_value=Decimal("999999"), 
 
 
 @st.composite
-def items(draw: st.DrawFn, number: int) -> Item:
+def items(draw: st.DrawFn, number: int, valued: bool = False) -> Item:
+    """An item; ``valued``: with its INR value, its foreign value or both (as an original Bill
+    of Entry's items must be)."""
     certificates = []
     for kind in draw(st.lists(st.sampled_from(list(CertificateType)), max_size=3)):
         certificates.append(
@@ -116,6 +118,9 @@ def items(draw: st.DrawFn, number: int) -> Item:
             rate=st.none() | AMOUNT,
         )
     )
+    value_inr = draw(st.none() | AMOUNT)
+    if valued and value_inr is None and foreign is None:
+        value_inr = draw(AMOUNT)
     return Item(
         number=number,
         hs_code=draw(st.from_regex(r"\A[0-9]{8}\Z")),
@@ -124,7 +129,7 @@ def items(draw: st.DrawFn, number: int) -> Item:
         purpose=draw(st.sampled_from(list(Purpose))),
         quantity=draw(QUANTITY),
         unit=draw(st.sampled_from(["NOS", "KGS", "MTS"])),
-        value_inr=draw(st.none() | AMOUNT),
+        value_inr=value_inr,
         foreign_value=foreign,
         country_of_origin=draw(st.none() | st.sampled_from(["CN", "SG", "US"])),
         scrap_form=draw(st.none() | st.sampled_from(list(ScrapForm))),
@@ -161,10 +166,14 @@ def bills_of_entry(draw: st.DrawFn) -> BillOfEntry:
     )
     if manifest is not None and manifest.bl_number is None:
         manifest.bl_date = None
-    count = draw(st.integers(0, 4))
+    # an original declares at least one item, each with a value; an amendment or a
+    # cancellation may leave them out
+    function = draw(st.sampled_from(list(Function)))
+    original = function == Function.ORIGINAL
+    count = draw(st.integers(1 if original else 0, 4))
     return BillOfEntry(
         message_id=draw(st.text(st.sampled_from(list("ABC-0123456789")), min_size=1, max_size=24)),
-        function=draw(st.sampled_from(list(Function))),
+        function=function,
         port_code="INNSA1",
         type=draw(st.sampled_from(["HOME_CONSUMPTION", "WAREHOUSING", "EX_BOND"])),
         number=draw(st.none() | CODE),
@@ -186,7 +195,7 @@ def bills_of_entry(draw: st.DrawFn) -> BillOfEntry:
         consigned_from=draw(st.none() | st.sampled_from(["SG", "CN"])),
         port_of_loading=draw(st.none() | st.sampled_from(["SGSIN", "CNSHA"])),
         ex_bond_of=draw(st.none() | CODE),
-        items=[draw(items(n)) for n in range(1, count + 1)],
+        items=[draw(items(n, valued=original)) for n in range(1, count + 1)],
     )
 
 

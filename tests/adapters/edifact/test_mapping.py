@@ -297,3 +297,59 @@ def test_a_licence_number_padded_with_spaces_is_the_registry_s_and_one_account()
     assert [(use.number, use.debited_quantity) for use in response.authorisations] == [
         ("IMS-2026-00042", Decimal(1))
     ]
+
+
+def _without_items(**overrides: str) -> list[str]:
+    """The valid CUSDEC with no item group (no CST group after UNS+D) and CNT+5:0."""
+    item = ("CST", "FTXAAA", "FTXPCAT", "FTXPNOR", "LOC27", "MEA", "MEABGR", "MOA40", "MOA38")
+    item += ("CUX", "DOC911", "DTM182", "DTM36", "DOCPSIC", "NADAM")
+    return cusdec_segments(**{key: "" for key in item}, CNT="CNT+5:0", **overrides)
+
+
+def test_an_original_bill_of_entry_without_items_is_a_missing_segment_group() -> None:
+    body = _without_items()
+    parsed = only(interchange(body))
+    [finding] = parsed.findings
+    summary = body.index("UNS+S")
+    assert (finding.rule, finding.outcome, finding.item) == ("CORE-SYNTAX-003", "reject", None)
+    assert finding.message.startswith(
+        f"line {summary + 4}, column 1: message M1, segment UNS #{summary + 2}: "
+        "mandatory SG30 (CST) missing before UNS"
+    )
+
+
+@pytest.mark.parametrize("function", ["4", "1"])
+def test_an_amendment_or_cancellation_may_carry_no_items(function: str) -> None:
+    """An amendment or a cancellation of a filed Bill of Entry need not repeat its goods (an ICES
+    1.5 amendment file carries only the records it changes; a cancellation withdraws it)."""
+    parsed = only(interchange(_without_items(BGM=f"BGM+929:::H+BE-1+{function}")))
+    assert parsed.findings == []
+    assert isinstance(parsed.message, BillOfEntry) and parsed.message.items == []
+
+
+def test_an_item_of_an_original_without_any_value_is_a_missing_element() -> None:
+    body = cusdec_segments(MOA40="", MOA38="", CUX="")
+    parsed = only(interchange(body))
+    [finding] = parsed.findings
+    cst = body.index("CST+1+84713010:122")
+    assert (finding.rule, finding.outcome, finding.item) == ("CORE-SYNTAX-003", "reject", 1)
+    assert finding.field == "items[0].value_inr"
+    assert finding.message.startswith(
+        f"line {cst + 4}, column 1: message M1, segment CST #{cst + 2}: item value (MOA+40"
+    )
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [{"MOA38": "", "CUX": ""}, {"MOA40": ""}],
+    ids=["inr-value-only", "foreign-value-only"],
+)
+def test_either_value_of_an_item_is_enough(overrides: dict[str, str]) -> None:
+    assert only(interchange(cusdec_segments(**overrides))).findings == []
+
+
+def test_an_amendment_item_may_leave_its_value_out() -> None:
+    body = cusdec_segments(BGM="BGM+929:::H+BE-1+4", MOA40="", MOA38="", CUX="")
+    parsed = only(interchange(body))
+    assert parsed.findings == []
+    assert parsed.message.items[0].value_inr is None

@@ -136,6 +136,7 @@ def test_the_nth_licence_of_the_nth_item_is_named_at_its_own_doc() -> None:
     body[second:second] = [
         "CST+2+84713010:122",
         "MEA+AAE++NOS:5",
+        "MOA+40:250000.00:INR",
         "DOC+911:::IMS+IMS-2",
         "DOC+911:::IMS+ ",
     ]
@@ -310,3 +311,29 @@ def test_every_part_the_layout_has_stays_quiet() -> None:
     assert findings(interchange(body)) == []
     # trailing empty data elements carry nothing (ISO 9735 truncation): let through
     assert findings(interchange(cusdec_segments(LOC27="LOC+27+CN+++++"))) == []
+
+
+# -- a mandatory value where the guide does not read it ---------------------------------------
+
+
+def test_a_header_date_inside_a_reference_group_is_named_not_lost() -> None:
+    """The branching diagram lets SG3's RFF take a DTM of any qualifier: a DTM+137 moved after
+    RFF+AFB was read nowhere, and the message came back with no message and no finding."""
+    body = cusdec_segments(DTM137="DTM+171:20260308:102", DTM171="DTM+137:202603091130:203")
+    ((rule, message),) = findings(interchange(body))
+    assert rule == "CORE-SYNTAX-003"
+    assert message.startswith(f"line {line_of(body, 'DTM+137')}, column 1: message M1, segment DTM")
+    assert "DTM+137 (presented_at) is inside the RFF+AFB group" in message
+
+
+def test_a_mandatory_value_read_nowhere_is_named_at_its_segment() -> None:
+    """The port's LOC+22 inside the goods item (the item group takes a LOC; the guide reads only
+    LOC+27 there): the message is not read, and its finding says where the port stands."""
+    body = cusdec_segments(LOC22="")
+    body.insert(body.index("LOC+27+CN"), "LOC+22+INNSA1")
+    (parsed,) = read(interchange(body))
+    assert parsed.message is None
+    ((rule, message),) = findings(interchange(body))
+    assert rule == "CORE-SYNTAX-003"
+    assert message.startswith(f"line {line_of(body, 'LOC+22')}, column 1: message M1, segment LOC")
+    assert "mandatory LOC+22 (port_code) is not read here" in message

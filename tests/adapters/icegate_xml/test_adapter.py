@@ -137,6 +137,32 @@ def test_missing_required_element_is_a_schema_finding() -> None:
     assert "Mode" in finding.message and finding.outcome == "reject"
 
 
+def test_an_original_bill_of_entry_declares_an_item_and_each_items_value() -> None:
+    """The schema lets both go (an ICES amendment or cancellation carries only what it changes);
+    an original does not: CORE-SYNTAX-003 at the element."""
+    start = BOE.index(b"<Items>") + len(b"<Items>")
+    no_items = BOE[:start] + BOE[BOE.index(b"</Items>") :]
+    [finding] = only(no_items).findings
+    assert finding.rule == "CORE-SYNTAX-003" and finding.outcome == "reject"
+    assert finding.message.startswith(place(no_items, b"<Items>") + ": <Items> holds no <Item>")
+    unvalued = BOE.replace(b'<Value currency="INR">3000000.00</Value>', b"").replace(
+        b'<ForeignValue currency="USD" rate="83.25">36036.04</ForeignValue>', b""
+    )
+    [finding] = only(unvalued).findings
+    assert finding.rule == "CORE-SYNTAX-003" and finding.field == "items[0].value_inr"
+    assert finding.message.startswith(place(unvalued, b'<Item number="1">'))
+    foreign_only = BOE.replace(b'<Value currency="INR">3000000.00</Value>', b"")
+    assert only(foreign_only).message is not None
+    for function in (b"amendment", b"cancellation"):
+        partial = no_items.replace(b'function="original"', b'function="' + function + b'"')
+        assert only(partial).message is not None, function
+
+
+def test_an_empty_messages_wrapper_names_line_and_column() -> None:
+    [finding] = only(b'<Messages xmlns="urn:customs-engine:icegate:v1"></Messages>').findings
+    assert finding.rule == "CORE-SYNTAX-001" and "line 1, column 1:" in finding.message
+
+
 def billion_laughs() -> bytes:
     entities = ['<!ENTITY lol0 "lol">']
     for level in range(1, 10):

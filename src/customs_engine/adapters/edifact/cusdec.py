@@ -42,6 +42,8 @@ HS_LISTS = ("122", "108")
 #: the DTM that dates a header reference: group → (DTM qualifier, manifest field)
 RFF_DATES = {"RFF:AFB": ("171", "igm_date"), "RFF:BM": ("95", "bl_date")}
 HEADER_LOCATIONS = {"22": "port_code", "35": "consigned_from", "9": "port_of_loading"}
+#: the header's dates: qualifier → field
+HEADER_DATES = {"137": "presented_at", "132": "expected_arrival", "178": "arrived_at"}
 #: header field (or part of one) → the segment (tag, qualifier) that gives it
 HEADER_SEGMENTS: dict[str, Spot] = {
     **{field: ("LOC", qualifier) for qualifier, field in HEADER_LOCATIONS.items()},
@@ -163,6 +165,17 @@ class CusdecReader(MessageReader):
                 self.boe["expected_arrival"] = as_date(value)
             elif qualifier == "178":
                 self.boe["arrived_at"] = as_datetime(value)
+        elif qualifier in HEADER_DATES:
+            # a header's date inside a group (the branching diagram lets SG3's RFF take a
+            # DTM of any qualifier): read nowhere, so say so rather than lose it
+            self.problem(
+                f"DTM+{qualifier} ({HEADER_DATES[qualifier]}) is inside the "
+                f"{'item' if self.item is not None else kind.replace(':', '+')} group: it belongs "
+                "to the message header, before the first RFF group, and is not read here",
+                kind="structure",
+                item=None if self.item is None else self.item.get("number"),
+                field=HEADER_DATES[qualifier],
+            )
 
     def _ftx(self, seg: Any) -> None:
         qualifier = text_of(seg, 0)
@@ -459,6 +472,7 @@ class CusdecReader(MessageReader):
                     item=item.get("number"),
                 )
             self.item_places.append((item.pop("_at"), item.pop("_mea")))
+        self._goods_required()
         if missing or any(
             i.get("number") is None or i.get("quantity") is None or not i.get("unit")
             for i in boe["items"]
@@ -473,6 +487,43 @@ class CusdecReader(MessageReader):
         except ValidationError as exc:
             self.refused(exc, self._place)
             return None
+
+    def _goods_required(self) -> None:
+        """An original Bill of Entry declares goods: at least one item (segment group 30, CST)
+        and, for each, its value (MOA+40 customs value in INR, MOA+38 foreign value, or both).
+        An amendment or a cancellation may leave them out (it amends or withdraws a filed
+        document: an ICES 1.5 amendment file carries only the records it changes), as every
+        other adapter reads them."""
+        if self.boe.get("function", Function.ORIGINAL) != Function.ORIGINAL:
+            return
+        items, places = self.boe["items"], self.item_places
+        if not items:
+            segments = self.raw.segments
+            # where the group belongs: before the summary section's UNS+S (else before UNT)
+            summary = next(
+                (
+                    k
+                    for k, seg in enumerate(segments)
+                    if seg.tag == "UNS" and text_of(seg, 0) == "S"
+                ),
+                len(segments) - 1,
+            )
+            self.problem(
+                f"mandatory SG30 (CST) missing before {segments[summary].tag}: a Bill of Entry "
+                "declares at least one goods item",
+                kind="structure",
+                index=summary,
+                field="items",
+            )
+        for position, (item, (start, _)) in enumerate(zip(items, places, strict=True)):
+            if item.get("value_inr") is None and item.get("foreign_value") is None:
+                self.problem(
+                    "item value (MOA+40 customs value in INR, or MOA+38 foreign value) is missing",
+                    kind="structure",
+                    index=start,
+                    item=item.get("number"),
+                    field=f"items[{position}].value_inr",
+                )
 
     def _place(self, loc: tuple[int | str, ...]) -> tuple[int, int | None]:
         """The segment that gave the field at ``loc``, and its item's number: an item field at

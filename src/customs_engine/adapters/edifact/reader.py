@@ -151,6 +151,26 @@ def _message(raw: RawMessage, index: int) -> ParsedMessage:
     reader = reader_class(raw)
     message = reader.read()
     findings += reader.findings
+    if message is None and not findings:
+        # never an answer without a reason: a mandatory value whose segment stands where the
+        # structure allows it but the guide does not read it (a header's LOC+22 in an item)
+        findings += [
+            raw.finding(
+                index,
+                f"mandatory {what} is not read here: the message implementation guide reads it "
+                "in the message header",
+                kind="structure",
+                field=field,
+            )
+            for what, field, index in reader.unread
+        ] or [
+            raw.finding(
+                0,
+                f"the {kind.replace('_', ' ')} cannot be read: a mandatory value is not where "
+                "the message implementation guide reads it",
+                kind="structure",
+            )
+        ]
     return ParsedMessage(
         index=index,
         format=FORMAT,

@@ -57,6 +57,9 @@ class MessageReader:
         self.raw = raw
         self.findings: list[Finding] = []
         self.index = 0  # segment being read (0-based, UNH = 0)
+        #: mandatory values whose segment is there but was not read (see :meth:`missing`):
+        #: (what, field, segment index)
+        self.unread: list[tuple[str, str, int]] = []
 
     def read(self) -> BillOfEntry | ImportGeneralManifest | None:
         """The canonical message, or ``None`` when mandatory data is missing (see findings)."""
@@ -122,10 +125,18 @@ class MessageReader:
         was unreadable and already has a finding at that segment; when a segment the branching
         diagram makes mandatory is absent, the structure check already said so. Otherwise the
         finding goes to the header (BGM)."""
-        if mandatory_segment or any(
-            seg.tag == tag and (qualifier is None or text_of(seg, 0) == qualifier)
-            for seg in self.raw.segments
-        ):
+        if mandatory_segment:
+            return
+        present = next(
+            (
+                k
+                for k, seg in enumerate(self.raw.segments)
+                if seg.tag == tag and (qualifier is None or text_of(seg, 0) == qualifier)
+            ),
+            None,
+        )
+        if present is not None:
+            self.unread.append((what, field, present))  # said only if nothing else is
             return
         header = next((k for k, seg in enumerate(self.raw.segments) if seg.tag == "BGM"), 0)
         self.problem(f"mandatory {what} is missing", kind="structure", index=header, field=field)

@@ -142,7 +142,11 @@ def read(data: bytes, source: str) -> list[ParsedMessage]:
     if root.tag == f"{NS}Messages":
         children = [child for child in root if isinstance(child.tag, str)]
         if not children:
-            return [unparsable(FORMAT, "<Messages> holds no message", line=root.sourceline)]
+            [place] = tags.place([root])
+            where = place or (root.sourceline, None)
+            return [
+                unparsable(FORMAT, "<Messages> holds no message", line=where[0], column=where[1])
+            ]
         return [_read_message(child, index, tags) for index, child in enumerate(children)]
     return [_read_message(root, 0, tags)]
 
@@ -184,6 +188,11 @@ def _read_message(element: etree._Element, index: int, tags: StartTags) -> Parse
             reference=reference,
             findings=_schema_findings(element, validator.error_log, tags),
         )
+    missing = _goods_missing(element, tags) if kind == "bill_of_entry" else []
+    if missing:
+        return ParsedMessage(
+            index=index, format=FORMAT, type="unknown", reference=reference, findings=missing
+        )
     try:
         message = _to_bill_of_entry(element) if kind == "bill_of_entry" else _to_manifest(element)
     except (ValidationError, ValueError) as exc:
@@ -202,6 +211,49 @@ def _read_message(element: etree._Element, index: int, tags: StartTags) -> Parse
     return ParsedMessage(
         index=index, format=FORMAT, type=kind, reference=reference, message=message
     )
+
+
+def _goods_missing(element: etree._Element, tags: StartTags) -> list[Finding]:
+    """An original Bill of Entry declares goods: at least one ``Item``, each with its ``Value``
+    or its ``ForeignValue``. (The schema lets both go, for the amendments and cancellations of
+    ICES flat files, which carry only the records they change.)"""
+    if (element.get("function") or "original") != "original":
+        return []
+    items = element.find(f"{NS}Items")
+    lines = [] if items is None else items.findall(f"{NS}Item")
+    if items is not None and not lines:
+        [place] = tags.place([items])
+        line, column = place or (items.sourceline, None)
+        return [
+            syntax_finding(
+                "<Items> holds no <Item>: an original Bill of Entry declares at least one item",
+                kind="structure",
+                line=line,
+                column=column,
+            )
+        ]
+    unvalued = [
+        (index, item)
+        for index, item in enumerate(lines)
+        if item.find(f"{NS}Value") is None and item.find(f"{NS}ForeignValue") is None
+    ]
+    places = tags.place([item for _, item in unvalued]) if unvalued else []
+    findings = []
+    for (index, item), place in zip(unvalued, places, strict=True):
+        line, column = place or (item.sourceline, None)
+        number = item.get("number")
+        findings.append(
+            syntax_finding(
+                f'<Item number="{number}"> has neither <Value> nor <ForeignValue>: an item '
+                "of an original Bill of Entry states its value",
+                kind="structure",
+                line=line,
+                column=column,
+                item=int(number) if number and number.isdigit() else None,
+                field=f"items[{index}].value_inr",
+            )
+        )
+    return findings
 
 
 #: libxml2 schema errors about a value (datatype, facet, enumeration), not the tree's structure
