@@ -20,7 +20,7 @@ from customs_engine import WireFormat, hookimpl
 from customs_engine.core.check_context import Scheme
 from customs_engine.core.models import BillOfEntry
 from customs_engine.core.plugin_host import BlockedEssentialError, PluginHost, PluginLoadError
-from customs_engine.core.response import AuthorisationClaim, Finding, Routing
+from customs_engine.core.response import AuthorisationClaim, Fee, Finding, Routing
 from customs_engine.core.rules import Rule
 from customs_engine.testing import (
     assert_finding,
@@ -29,6 +29,7 @@ from customs_engine.testing import (
     item,
     licence,
     make_engine,
+    render,
     write_message,
 )
 
@@ -217,6 +218,58 @@ def test_a_claim_naming_a_bad_shortfall_rule_fails_closed_not_mid_run() -> None:
         assert response.status == "rejected" and response.authorisations == []
 
 
+OWN_BALANCE = Rule(
+    id="PROBE-BAL-002",
+    scheme="probe",
+    title="Probe balance",
+    outcomes=("reject",),
+    reference="tests/contract probe plugin",
+)
+
+
+class ClaimsOthers:
+    """Files a claim against an IMS authorisation the line never quotes (``rule``: under IMS's
+    own shortfall rule, or under its own)."""
+
+    def __init__(self, rule: str) -> None:
+        self.rule = rule
+
+    @hookimpl
+    def customs_rules(self) -> list[Rule]:
+        return [OWN_BALANCE]
+
+    @hookimpl
+    def customs_authorisations(self, boe: BillOfEntry) -> list[AuthorisationClaim]:
+        return [
+            AuthorisationClaim(
+                scheme="IMS",
+                number="IMS-2026-1",
+                item=1,
+                quantity=Decimal(5),
+                unit="NOS",
+                shortfall_rule=self.rule,
+            )
+        ]
+
+
+@pytest.mark.parametrize(
+    ("rule", "problem"),
+    [
+        ("IMS-BAL-001", "names shortfall rule IMS-BAL-001, which plugin 'ims' declares"),
+        (OWN_BALANCE.id, "debits IMS licence IMS-2026-1, which plugin 'ims' handles"),
+    ],
+)
+def test_a_plugin_cannot_debit_another_plugins_licences(rule: str, problem: str) -> None:
+    """A claim is refused unless its shortfall rule is the claiming plugin's own and no other
+    plugin's scheme handles its licence scheme: before, any plugin could debit IMS-2026-1."""
+    records = [authorisation("IMS", "IMS-2026-1", quantity=100, value_inr=10**7)]
+    engine = make_engine(extra=[("claims", ClaimsOthers(rule))], records=records)
+    response = engine.validate_message(bill_of_entry(item("39269099")))
+    failure = assert_finding(response, "CORE-PLUGIN-001", message_contains="'claims'")
+    assert problem in failure.message
+    assert response.authorisations == []
+
+
 def test_a_finding_with_an_undeclared_outcome_is_reported() -> None:
     class Holds:
         @hookimpl
@@ -234,6 +287,64 @@ def test_a_finding_with_an_undeclared_outcome_is_reported() -> None:
     response = make_engine(only=[], extra=[("holds", Holds())]).validate_message(bill_of_entry())
     failure = assert_finding(response, "CORE-PLUGIN-001", message_contains="'holds'")
     assert "not declared with the outcome 'info'" in failure.message
+
+
+FEE_RULE = Rule(
+    id="PROBE-FEE-001",
+    scheme="probe",
+    title="Probe fee",
+    outcomes=("fee",),
+    reference="tests/contract probe plugin",
+)
+
+
+class Charges:
+    """Returns one fee as ``how`` builds it."""
+
+    def __init__(self, how: str) -> None:
+        self.how = how
+
+    @hookimpl
+    def customs_rules(self) -> list[Rule]:
+        return [FEE_RULE, HOLD_ONLY]
+
+    @hookimpl
+    def customs_fees(self, boe: BillOfEntry) -> list[Fee]:
+        fields = {"rule": FEE_RULE.id, "scheme": "probe", "kind": "probe", "basis": "b"}
+        if self.how == "float":  # past validation, as ``model_construct`` builds it
+            return [Fee.model_construct(**fields, amount=500.1, currency="INR", item=None)]
+        if self.how == "usd":
+            return [FEE_RULE.fee("probe", 5, basis="b", currency="USD")]
+        if self.how == "not a fee rule":
+            return [Fee(**{**fields, "rule": HOLD_ONLY.id}, amount=Decimal(5))]
+        return [FEE_RULE.fee("probe", 5, basis="b")]
+
+
+@pytest.mark.parametrize(
+    ("how", "problem"),
+    [
+        ("float", "has the amount 500.1, not a Decimal"),
+        ("usd", "is in 'USD': fees are in INR"),
+        ("not a fee rule", "is not declared with the outcome 'fee'"),
+    ],
+)
+def test_a_fee_the_contract_does_not_allow_fails_the_message_not_the_run(
+    how: str, problem: str
+) -> None:
+    """Checked by the host however it was built: a float past validation crashed the run's
+    summary; a USD fee was added to the INR total; a rule without the ``fee`` outcome charged."""
+    engine = make_engine(only=["core"], extra=[("charges", Charges(how))])
+    response = engine.validate_message(bill_of_entry())
+    failure = assert_finding(response, "CORE-PLUGIN-001", message_contains="'charges'")
+    assert problem in failure.message
+    assert response.fees == []
+    fine = make_engine(only=["core"], extra=[("charges", Charges("fine"))])
+    assert [fee.amount for fee in fine.validate_message(bill_of_entry()).fees] == [Decimal(5)]
+
+
+def test_rule_fee_refuses_a_rule_without_the_fee_outcome() -> None:
+    with pytest.raises(ValueError, match="PROBE-BAL-001 is not declared with outcome 'fee'"):
+        HOLD_ONLY.fee("probe", 5, basis="b")
 
 
 class Misbehaves:
@@ -304,6 +415,21 @@ def test_a_hook_that_raises_or_answers_out_of_contract_fails_the_message_closed(
     assert response.status == "rejected"
 
 
+@pytest.mark.parametrize(
+    ("hook", "answer"), [("customs_routing", "5E"), ("customs_rate_date", "2026-03-09")]
+)
+def test_an_answer_out_of_contract_does_not_stop_the_chain(hook: str, answer: object) -> None:
+    """Like a plugin that raises, one answering out of contract is reported and the next plugin
+    is asked: the core's routing and rate date stand (they were left empty)."""
+    boe = bill_of_entry(item("84713010"))
+    plain = make_engine(only=["core"]).validate_message(boe)
+    assert plain.routing is not None and plain.rate_date is not None
+    engine = make_engine(only=["core"], extra=[("misbehaves", Misbehaves(hook, answer))])
+    response = engine.validate_message(boe)
+    assert_finding(response, "CORE-PLUGIN-001", message_contains="'misbehaves'")
+    assert response.routing == plain.routing and response.rate_date == plain.rate_date
+
+
 def test_a_hook_answering_within_contract_is_quiet() -> None:
     """An empty list, None and a tuple of the right kind are all fine."""
     for hook, answer in [
@@ -360,6 +486,50 @@ def test_a_plugin_that_changes_the_message_fails_it_closed(how: str, hook: str) 
     assert response.status == "rejected"
     assert response.message.reference == "BE-7"  # answered as it came
     assert engine.run.document("BE-7") is None  # not filed
+
+
+@pytest.mark.parametrize("hook", ["customs_check_bill_of_entry", "customs_check_in_sequence"])
+def test_a_changed_message_fails_closed_in_a_worker_process_too(hook: str) -> None:
+    """``-j N``: the checks run in a worker and their results cross a pipe; the message as the
+    plugins were given it must cross too, or a change goes unseen (and ``-j1`` and ``-j2``
+    answer differently)."""
+    from customs_engine.core.batch.inputs import InputFile
+    from customs_engine.core.batch.runner import stateless
+    from customs_engine.core.batch.wire import compress, decompress, pack, unpack
+
+    engine = make_engine(extra=[("changes", Changes("items", hook))])
+    laptop = bill_of_entry(item(hs_code="84713010", product_category="LAPTOP"), message_id="BE-7")
+    file = InputFile("be-7.xml", render(laptop))
+    wire = decompress(compress([pack(*pair) for pair in stateless(engine, file)]))
+    (response,) = [engine.complete(*unpack(packed), file.name) for packed in wire]
+    failure = assert_finding(response, "CORE-PLUGIN-001", outcome="reject")
+    assert "a plugin changed the message" in failure.message
+    assert response.status == "rejected" and response.message.reference == "BE-7"
+
+
+class Exits:
+    """Raises what ``Exception`` does not catch, as careless library code does."""
+
+    def __init__(self, raised: BaseException) -> None:
+        self.raised = raised
+
+    @hookimpl
+    def customs_check_bill_of_entry(self, boe: BillOfEntry) -> list[Finding]:
+        raise self.raised
+
+
+class _Odd(BaseException):
+    pass
+
+
+@pytest.mark.parametrize("raised", [SystemExit(0), SystemExit("done"), _Odd("odd")])
+def test_a_plugin_raising_system_exit_fails_the_message_not_the_run(raised: BaseException) -> None:
+    """``sys.exit()`` in a hook ended the run with exit 0 and no answers (a silent "clear")."""
+    engine = make_engine(extra=[("exits", Exits(raised))])
+    response = engine.validate_message(bill_of_entry(message_id="BE-8"))
+    failure = assert_finding(response, "CORE-PLUGIN-001", outcome="reject")
+    assert "plugin 'exits' failed in customs_check_bill_of_entry" in failure.message
+    assert type(raised).__name__ in failure.message
 
 
 def test_a_plugin_that_only_reads_the_message_is_quiet() -> None:

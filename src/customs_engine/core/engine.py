@@ -13,6 +13,7 @@ import re
 import traceback
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -176,7 +177,7 @@ class Engine:
         hook = f"{fmt}.read" if fmt in self.host.wire_formats else "customs_parse"
         count = 0
         result = answer.result
-        wrong: Exception | None = None
+        wrong: BaseException | None = None
         if isinstance(result, str | bytes | BaseModel) or not isinstance(result, Iterable | None):
             wrong = TypeError(f"returned {_shown(result)}, not a list of ParsedMessage")
             result = None
@@ -187,9 +188,9 @@ class Engine:
                     break
                 yield message
                 count += 1
-        except LedgerError:
+        except (LedgerError, KeyboardInterrupt, GeneratorExit):
             raise
-        except Exception as exc:  # isolated: reported against the plugin, like a failed call
+        except BaseException as exc:  # isolated: reported against the plugin, like a failed call
             wrong = exc
         if wrong is not None:
             failure = self._plugin_failure(hook, wrong, answer.plugin or fmt)
@@ -465,7 +466,7 @@ class Engine:
                 continue
             for part in parts:
                 problem = (
-                    self.host.shortfall_problem(part.shortfall_rule)
+                    self.host.claim_problem(call.plugin, part)
                     if isinstance(part, AuthorisationClaim)
                     else self._not_its_own(part, call.plugin)
                 )
@@ -480,7 +481,7 @@ class Engine:
         """Why a plugin's finding or fee cannot be reported as it stands (``None``: it can): it
         must name a rule that plugin declared, under the rule's scheme, with a declared outcome,
         a message and a legal reference (a finding), an amount that is not negative (a fee)."""
-        key = (plugin, part.rule, part.scheme, part.outcome if isinstance(part, Finding) else None)
+        key = (plugin, part.rule, part.scheme, part.outcome if isinstance(part, Finding) else "fee")
         problem = self._declared.get(key, _UNSEEN)
         if problem is _UNSEEN:  # the same few combinations come back on every message
             problem = self._declaration_problem(*key)
@@ -491,16 +492,25 @@ class Engine:
         if isinstance(part, Finding):
             if not part.message.strip() or not part.reference.strip():
                 return f"its finding of rule {part.rule} has no message or no legal reference"
-        elif part.amount < 0:
+            return None
+        # a fee built without validation (``model_construct``) is checked here all the same
+        if not isinstance(part.amount, Decimal) or not part.amount.is_finite():
+            return (
+                f"its fee of rule {part.rule} has the amount {part.amount!r}, not a Decimal "
+                "(a float has lost the paise)"
+            )
+        if part.amount < 0:
             return f"its fee of rule {part.rule} is negative"
+        if part.currency != "INR":
+            return f"its fee of rule {part.rule} is in {part.currency!r}: fees are in INR"
         return None
 
     def _declaration_problem(
         self, plugin: str, rule_id: str, scheme: str, outcome: str | None
     ) -> str | None:
-        """Whether ``plugin`` declared ``rule_id`` under ``scheme`` (with ``outcome``; ``None``:
-        a fee, which has none)."""
-        what = "fee" if outcome is None else "finding"
+        """Whether ``plugin`` declared ``rule_id`` under ``scheme`` with ``outcome`` (``fee``:
+        a fee)."""
+        what = "fee" if outcome == "fee" else "finding"
         rule = self.host.rules.get(rule_id)
         if rule is None:
             return f"its {what} names rule {rule_id}, which no plugin declares"
@@ -512,7 +522,7 @@ class Engine:
                 f"its {what} of rule {rule_id} says scheme {scheme!r}; the rule's "
                 f"scheme is {rule.scheme!r}"
             )
-        if outcome is not None and outcome not in rule.outcomes:
+        if outcome not in rule.outcomes:
             return (
                 f"rule {rule_id} is not declared with the outcome {outcome!r} "
                 f"(declared: {', '.join(rule.outcomes)})"
@@ -520,14 +530,17 @@ class Engine:
         return None
 
     def _first(self, kind: Any, hook_name: str, **kwargs: Any) -> tuple[Any, list[Finding]]:
-        """A first-non-None hook's answer when it is a ``kind`` (else ``None``), and the
-        failures: plugins that raised, and one whose answer is not a ``kind`` (fail closed)."""
-        answer = self.host.call_first(hook_name, **kwargs)
-        failures = self._failures(answer.failures)
-        if answer.result is None or _is_a(answer.result, kind):
-            return answer.result, failures
-        wrong = TypeError(f"returned {_shown(answer.result)}, not {_named(kind)}")
-        return None, [*failures, self._plugin_failure(hook_name, wrong, answer.plugin or "?")]
+        """A first-non-None hook's answer (a ``kind``, or ``None``), and the failures: plugins
+        that raised or answered something that is not a ``kind`` (fail closed; the next
+        plugin is asked, so the core's answer is kept)."""
+
+        def refuse(answer: Any) -> Exception | None:
+            if _is_a(answer, kind):
+                return None
+            return TypeError(f"returned {_shown(answer)}, not {_named(kind)}")
+
+        answer = self.host.call_first(hook_name, refuse=refuse, **kwargs)
+        return answer.result, self._failures(answer.failures)
 
     def _failures(self, calls: Iterable[ImplCall]) -> list[Finding]:
         return [
@@ -536,7 +549,7 @@ class Engine:
             if call.error is not None
         ]
 
-    def _plugin_failure(self, hook_name: str, exc: Exception, plugin: str) -> Finding:
+    def _plugin_failure(self, hook_name: str, exc: BaseException, plugin: str) -> Finding:
         where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
         place = f" at {where.filename.rsplit('/', 1)[-1]}:{where.lineno}" if where else ""
         return Finding(

@@ -35,6 +35,7 @@ from customs_engine.core import hookspecs
 from customs_engine.core.check_context import Scheme
 from customs_engine.core.formats import ResponseFormat, ResponseWriter, WireFormat
 from customs_engine.core.ledger.run_state import LedgerError
+from customs_engine.core.response import AuthorisationClaim
 from customs_engine.core.rules import Rule
 
 ENTRY_POINT_GROUP = "customs_engine"
@@ -91,7 +92,7 @@ class ImplCall:
     plugin: str
     hook: str
     result: Any = None
-    error: Exception | None = None
+    error: BaseException | None = None
 
 
 @dataclass(frozen=True)
@@ -225,18 +226,29 @@ class PluginHost:
         """
         return list(self._calls(hook_name, kwargs, only))
 
-    def call_first(self, hook_name: str, **kwargs: Any) -> FirstResult:
+    def call_first(
+        self,
+        hook_name: str,
+        *,
+        refuse: Callable[[Any], Exception | None] | None = None,
+        **kwargs: Any,
+    ) -> FirstResult:
         """Call a first-non-None hook plugin by plugin, in the same order as :meth:`call_each`.
 
         The first result that is not ``None`` wins. A plugin that raises does not stop the chain:
         its failure is kept (the caller reports it, fail closed) and the next plugin is asked.
+        So does one whose answer ``refuse`` refuses (the error it gives is kept as the plugin's
+        failure): an answer out of contract is not an answer.
         """
         failures: list[ImplCall] = []
         for call in self._calls(hook_name, kwargs):
             if call.error is not None:
                 failures.append(call)
             elif call.result is not None:
-                return FirstResult(call.result, call.plugin, tuple(failures))
+                wrong = refuse(call.result) if refuse is not None else None
+                if wrong is None:
+                    return FirstResult(call.result, call.plugin, tuple(failures))
+                failures.append(ImplCall(call.plugin, call.hook, error=wrong))
         return FirstResult(failures=tuple(failures))
 
     def _calls(
@@ -264,9 +276,10 @@ class PluginHost:
             self._hooktrace(hook_name, f"(plugin {plugin})", args)
         try:
             call = ImplCall(plugin, hook_name, result=function(*args.values()))
-        except LedgerError:
-            raise  # the run's database failed: not the plugin's fault, and fatal
-        except Exception as exc:  # isolated: the caller reports it against the plugin
+        except (LedgerError, KeyboardInterrupt, GeneratorExit):
+            raise  # the run's database failed, or the run is stopped: not the plugin's doing
+        except BaseException as exc:  # isolated (a SystemExit too: a plugin cannot end the run
+            # or end it "clear"): the caller reports it against the plugin
             call = ImplCall(plugin, hook_name, error=exc)
         if self.tracing:
             outcome = (
@@ -530,6 +543,31 @@ class PluginHost:
                 if problem:
                     raise PluginLoadError(plugin, f"scheme {scheme.name!r}: {problem}")
 
+    def claim_problem(self, plugin: str, claim: AuthorisationClaim) -> str | None:
+        """Why ``plugin`` may not file ``claim`` (``None``: it may): its shortfall rule must be
+        reportable and the plugin's own, and a licence scheme another plugin's scheme handles
+        is that plugin's to debit."""
+        problem = self.shortfall_problem(claim.shortfall_rule)
+        if problem is not None:
+            return problem
+        owner = self.rule_owner.get(claim.shortfall_rule)
+        if owner != plugin:
+            return (
+                f"its claim names shortfall rule {claim.shortfall_rule}, which plugin "
+                f"{owner!r} declares"
+            )
+        handlers = {
+            name
+            for name, scheme in self._scheme_plugins
+            if claim.scheme.upper() in (s.upper() for s in scheme.licence_schemes)
+        }
+        if handlers and plugin not in handlers:
+            return (
+                f"its claim debits {claim.scheme} licence {claim.number}, which plugin "
+                f"{', '.join(repr(name) for name in sorted(handlers))} handles"
+            )
+        return None
+
     def shortfall_problem(self, rule_id: str) -> str | None:
         """Why ``rule_id`` cannot be reported as a balance shortfall, or ``None`` if it can."""
         rule = self.rules.get(rule_id)
@@ -652,15 +690,17 @@ class _NamedWriter:
     def _named(self, what: str, call: Callable[..., None], *args: Any) -> None:
         try:
             call(*args)
+        except (KeyboardInterrupt, GeneratorExit):
+            raise
         except self.keep:
             raise
-        except Exception as exc:  # the plugin's failure: named, never a traceback
+        except BaseException as exc:  # the plugin's failure (a SystemExit too): named
             raise PluginWriterError(
                 self.plugin, self.format, f"{what} failed: {describe_error(exc)}"
             ) from exc
 
 
-def _raise_kept(error: Exception, keep: tuple[type[Exception], ...]) -> None:
+def _raise_kept(error: BaseException, keep: tuple[type[Exception], ...]) -> None:
     if isinstance(error, keep):
         raise error
 

@@ -80,7 +80,11 @@ class Rule(BaseModel):
         item: int | None = None,
         currency: str = "INR",
     ) -> Fee:
-        """A fee of this rule, carrying its scheme (``amount`` exact: never a float)."""
+        """A fee of this rule, carrying its scheme (``amount`` exact: never a float; INR).
+        Refuses a rule not declared with the outcome ``fee``, as :meth:`finding` refuses an
+        outcome the rule did not declare."""
+        if "fee" not in self.outcomes:
+            raise ValueError(f"{self.id} is not declared with outcome 'fee'")
         return Fee.model_validate(
             {
                 "rule": self.id,

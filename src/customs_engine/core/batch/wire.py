@@ -37,7 +37,8 @@ from customs_engine.core.response import AuthorisationClaim, Fee, Finding, Routi
 __all__ = ["Packed", "compress", "decompress", "pack", "unpack"]
 
 #: one message on the wire: the parsed message's index, format, type, reference and echo; the
-#: assessment's fees, claims, routing and key; and, as JSON, both lists of findings and the message
+#: assessment's fees, claims, routing, key and the message as the plugins were given it (to
+#: find a plugin that changed it); and, as JSON, both lists of findings and the message
 Packed = tuple[
     int,
     str,
@@ -48,6 +49,7 @@ Packed = tuple[
     list[AuthorisationClaim],
     Routing | None,
     str | None,
+    bytes | None,
     bytes,
 ]
 
@@ -67,12 +69,13 @@ def pack(parsed: ParsedMessage, assessment: Assessment) -> Packed:
         assessment.claims,
         assessment.routing,
         assessment.key,
+        assessment.given,
         _JSON.dump_json((parsed.findings, assessment.findings, message)),
     )
 
 
 def unpack(packed: Packed) -> tuple[ParsedMessage, Assessment]:
-    index, format, type_, reference, echo, fees, claims, routing, key, json = packed
+    index, format, type_, reference, echo, fees, claims, routing, key, given, json = packed
     parsed_findings, findings, message = _JSON.validate_json(json)
     # validated on the worker's side already: rebuilt without validating again
     return (
@@ -86,7 +89,13 @@ def unpack(packed: Packed) -> tuple[ParsedMessage, Assessment]:
             echo=echo,
         ),
         Assessment.model_construct(
-            findings=findings, fees=fees, claims=claims, routing=routing, message=None, key=key
+            findings=findings,
+            fees=fees,
+            claims=claims,
+            routing=routing,
+            message=None,
+            key=key,
+            given=given,
         ),
     )
 
