@@ -123,3 +123,14 @@ def test_bare_messages_are_detected_as_edifact() -> None:
 
     (parsed,) = make_engine().parse(bare(cusdec_segments()), "stored.txt")
     assert parsed.format == "edifact" and parsed.type == "bill_of_entry"
+
+
+def test_an_over_long_unh_reference_is_refused_and_answered_as_written() -> None:
+    """0062 holds 14 characters: a longer reference is a finding, and the reply names it as the
+    input wrote it (cut to 14, it named a message that is not in the file)."""
+    data = interchange(cusdec_segments()).replace(b"M1", b"ABCDEFGHIJKLMNO")
+    (parsed,) = read(data)
+    assert parsed.reference == "ABCDEFGHIJKLMNO"
+    assert any("UNH message reference (0062) is longer than 14" in t for t in texts(parsed))
+    (hostile,) = read(interchange(cusdec_segments()).replace(b"M1", b"R" * 5000))
+    assert hostile.reference == "R" * 64

@@ -348,6 +348,15 @@ def test_either_value_of_an_item_is_enough(overrides: dict[str, str]) -> None:
     assert only(interchange(cusdec_segments(**overrides))).findings == []
 
 
+@pytest.mark.parametrize("amount", ["1.1234567", "-5.00"])
+def test_a_refused_value_is_one_finding_not_also_a_missing_one(amount: str) -> None:
+    """One fault, one finding: a malformed MOA+40 is refused at its segment and is not also
+    reported as an item value that is missing."""
+    body = cusdec_segments(MOA40=f"MOA+40:{amount}:INR", MOA38="", CUX="")
+    [finding] = only(interchange(body)).findings
+    assert "segment MOA" in finding.message and "missing" not in finding.message
+
+
 def test_an_amendment_item_may_leave_its_value_out() -> None:
     body = cusdec_segments(BGM="BGM+929:::H+BE-1+4", MOA40="", MOA38="", CUX="")
     parsed = only(interchange(body))

@@ -158,6 +158,20 @@ def test_an_original_bill_of_entry_declares_an_item_and_each_items_value() -> No
         assert only(partial).message is not None, function
 
 
+def test_free_text_is_read_as_written_spaces_at_its_ends_included() -> None:
+    """Descriptions and names are ``xs:string``: EDIFACT keeps their end spaces and the writer
+    writes them, so reading them back must too (EDIFACT -> XML -> EDIFACT changed nothing);
+    codes and numbers are still read without the spaces around them."""
+    padded = BOE.replace(
+        b"<Description>LAPTOP COMPUTERS 14 INCH</Description>",
+        b"<Description>  LAPTOP COMPUTERS 14 INCH </Description>",
+    ).replace(b"<HSCode>84713010</HSCode>", b"<HSCode> 84713010 </HSCode>")
+    message = only(padded).message
+    assert message.items[0].description == "  LAPTOP COMPUTERS 14 INCH "
+    assert message.items[0].hs_code == "84713010"
+    assert only(writer.write(message)).message == message
+
+
 def test_an_empty_messages_wrapper_names_line_and_column() -> None:
     [finding] = only(b'<Messages xmlns="urn:customs-engine:icegate:v1"></Messages>').findings
     assert finding.rule == "CORE-SYNTAX-001" and "line 1, column 1:" in finding.message

@@ -180,6 +180,22 @@ def test_val_001_registry_valid_until_wins_over_the_computed_expiry():
     assert_no_finding(check(boe, records=[reg(valid_until=date(2026, 3, 31))]), "SIMS-VAL-001")
 
 
+def test_validity_days_can_be_changed_by_the_config_table():
+    """Rule data that changes by notification can be overridden by ``--config``: with
+    ``[sims] validity_days = 90`` a registration issued 2026-01-10 is valid through 04-10, and
+    the declared expiry VAL-002 expects moves with it."""
+    config = {"sims": {"validity_days": 90}}
+    boe = bill_of_entry(steel(issued=None, expires=None), presented_at=on(date(2026, 4, 10)))
+    assert findings_of(check(boe, records=[reg()]), "SIMS-VAL-001", outcome="reject")
+    assert_no_finding(check(boe, records=[reg()], config=config), "SIMS-VAL-001")
+    later = bill_of_entry(steel(issued=None, expires=None), presented_at=on(date(2026, 4, 11)))
+    assert findings_of(check(later, records=[reg()], config=config), "SIMS-VAL-001")
+    declared = bill_of_entry(steel(expires=date(2026, 4, 10)))
+    assert_no_finding(check(declared, records=[reg()], config=config), "SIMS-VAL-002")
+    bad = check(boe, records=[reg()], config={"sims": {"validity_days": "ninety"}})
+    assert "validity_days must be a whole number" in findings_of(bad, "CORE-PLUGIN-001")[0].message
+
+
 def test_val_002_declared_expiry_must_be_issue_plus_75_days():
     (finding,) = findings_of(
         check(bill_of_entry(steel(expires=date(2026, 3, 27))), records=[reg()]),

@@ -516,7 +516,8 @@ class CusdecReader(MessageReader):
                 field="items",
             )
         for position, (item, (start, _)) in enumerate(zip(items, places, strict=True)):
-            if item.get("value_inr") is None and item.get("foreign_value") is None:
+            # absent, not refused: a value the reader refused has its own finding at its MOA
+            if "value_inr" not in item and "foreign_value" not in item:
                 self.problem(
                     "item value (MOA+40 customs value in INR, or MOA+38 foreign value) is missing",
                     kind="structure",

@@ -23,7 +23,7 @@ from pydifact.segments import Segment
 
 from customs_engine.adapters.edifact.catalogue import RULES
 from customs_engine.adapters.edifact.elements import component, text_of
-from customs_engine.adapters.edifact.references import MAX_REFERENCE
+from customs_engine.adapters.edifact.references import MAX_REFERENCE, MAX_SHOWN_REFERENCE
 from customs_engine.adapters.edifact.tokenizer import SERVICE_TAGS, Block, Lines, Tokens
 from customs_engine.core.formats import SyntaxKind, syntax_finding
 from customs_engine.core.response import Finding
@@ -216,7 +216,9 @@ def _raw_message(
     segments, blocks, closed = cursor.take_message()
     reference = text_of(unh, 0)
     return RawMessage(
-        reference=reference[:MAX_REFERENCE] or fallback,
+        # as written, so that a reply names what the input said (an over-long one has its own
+        # finding); bounded, as a message id is, against a hostile one
+        reference=reference[:MAX_SHOWN_REFERENCE] or fallback,
         identifier=[c for c in (unh[1] if isinstance(unh[1], list) else [unh[1] or ""])],
         segments=segments,
         span=Span(blocks, cursor.lines),

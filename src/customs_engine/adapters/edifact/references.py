@@ -5,6 +5,9 @@ from __future__ import annotations
 import hashlib
 
 MAX_REFERENCE = 14  # UNH 0062 an..14
+#: the longest UNH reference a reply names as written (a message id's length): an over-long one
+#: is refused, and named as the input wrote it
+MAX_SHOWN_REFERENCE = 64
 
 
 def message_reference(message_id: str, repeat: int = 0) -> str:

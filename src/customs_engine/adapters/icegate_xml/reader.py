@@ -335,9 +335,10 @@ def _schema_kind(error: Any) -> SyntaxKind:
 #: XML's white space, which the schema's tokens collapse (a no-break space is text)
 _SPACE = " \t\n\r"
 
-#: how a child is taken: its text stripped (``None`` when it has no text), the element itself, or
-#: every child of that tag, in order
-_TEXT, _NODE, _EACH = 0, 1, 2
+#: how a child is taken: its text stripped (``None`` when it has no text), the element itself,
+#: every child of that tag, in order, or its text as written (free text, ``xs:string``: spaces at
+#: its ends are part of it, as EDIFACT and the writer keep them)
+_TEXT, _NODE, _EACH, _FREE = 0, 1, 2, 3
 
 #: child tag (namespaced) → (key, how it is taken)
 Fields = dict[Any, tuple[str, int]]
@@ -367,7 +368,7 @@ def _fields(element: etree._Element, table: Fields) -> dict[str, Any]:
             found[key] = child
         else:
             text = child.text
-            found[key] = None if text is None else text.strip(_SPACE)
+            found[key] = text if text is None or how == _FREE else text.strip(_SPACE)
     return found
 
 
@@ -419,14 +420,14 @@ _BOE = _table(
     ExBondOf=_TEXT,
     Items=_EACH,
 )
-_IMPORTER = _table(IEC=_TEXT, GSTIN=_TEXT, PAN=_TEXT, Name=_TEXT, Category=_TEXT, UnitType=_TEXT)
+_IMPORTER = _table(IEC=_TEXT, GSTIN=_TEXT, PAN=_TEXT, Name=_FREE, Category=_TEXT, UnitType=_TEXT)
 _MANIFEST_REFERENCE = _table(
     IGMNumber=_TEXT, IGMDate=_TEXT, Line=_TEXT, SubLine=_TEXT, BLNumber=_TEXT, BLDate=_TEXT
 )
 _ITEMS = _table(Item=_EACH)
 _ITEM = _table(
     HSCode=_TEXT,
-    Description=_TEXT,
+    Description=_FREE,
     ProductCategory=_TEXT,
     Purpose=_TEXT,
     Quantity=_NODE,
@@ -546,7 +547,7 @@ _IGM = _table(
     FiledAt=_TEXT,
     Conveyance=_TEXT,
     Voyage=_TEXT,
-    VesselName=_TEXT,
+    VesselName=_FREE,
     Carrier=_TEXT,
     ExpectedArrival=_TEXT,
     ArrivedAt=_TEXT,
@@ -558,16 +559,16 @@ _LINES = _table(Line=_EACH)
 _LINE = _table(
     BLNumber=_TEXT,
     BLDate=_TEXT,
-    ConsigneeName=_TEXT,
+    ConsigneeName=_FREE,
     ConsigneeIEC=_TEXT,
     Packages=_NODE,
     GrossWeightKg=_TEXT,
-    Description=_TEXT,
+    Description=_FREE,
     CargoMovement=_TEXT,
     GoodsItems=_EACH,
 )
 _GOODS_ITEMS = _table(GoodsItem=_EACH)
-_GOODS_ITEM = _table(Packages=_NODE, GrossWeightKg=_TEXT, Description=_TEXT, HSCode=_TEXT)
+_GOODS_ITEM = _table(Packages=_NODE, GrossWeightKg=_TEXT, Description=_FREE, HSCode=_TEXT)
 
 
 def _goods_fields(node: dict[str, Any]) -> dict[str, Any]:

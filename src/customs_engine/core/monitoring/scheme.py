@@ -228,6 +228,19 @@ class MonitoringScheme:
     def setting(self, ctx: CheckContext, key: str) -> Any:
         return ctx.settings(self.plugin).get(key, self.defaults.get(key))
 
+    def validity(self, ctx: CheckContext) -> int:
+        """Days a registration is valid from its issue date: the data file's ``validity_days``,
+        or the ``--config`` table's (a notification that changes it); a value that is not a
+        whole number of days above 0 is a clear error."""
+        raw = self.setting(ctx, "validity_days")
+        if raw is None:
+            return self.validity_days
+        if isinstance(raw, bool) or not isinstance(raw, int) or raw <= 0:
+            raise ValueError(
+                f"[{self.plugin}] validity_days must be a whole number of days above 0, got {raw!r}"
+            )
+        return raw
+
     def percentage(self, ctx: CheckContext, key: str) -> Decimal:
         """A ``--config`` percentage; a value that is not a number >= 0 is a clear error."""
         raw = self.setting(ctx, key)
@@ -333,14 +346,18 @@ class MonitoringScheme:
         else the one declared on the message."""
         return (record.issued_on if record else None) or licence.issued_on
 
-    def expiry(self, licence: Licence, record: RegistryRecord | None) -> date | None:
-        """Declared expiry wins (message, then registry); else issued_on + validity days."""
+    def expiry(
+        self, licence: Licence, record: RegistryRecord | None, days: int | None = None
+    ) -> date | None:
+        """Declared expiry wins (message, then registry); else issued_on + ``days`` (the run's
+        validity, :meth:`validity`; the data file's when not given)."""
         if licence.expires_on is not None:
             return licence.expires_on
         if record is not None and record.valid_until is not None:
             return record.valid_until
         issued = self.issued_on(licence, record)
-        return None if issued is None else issued + timedelta(days=self.validity_days)
+        valid = self.validity_days if days is None else days
+        return None if issued is None else issued + timedelta(days=valid)
 
     # -- stateless checks ------------------------------------------------------------------------
 
@@ -363,13 +380,13 @@ class MonitoringScheme:
         for number, occurrences in self.by_number(lines).items():
             record = ctx.registry.licence(self.scheme, number)
             for occ in occurrences:
-                findings += self._licence_checks(boe, occ, record)
+                findings += self._licence_checks(boe, occ, record, self.validity(ctx))
             if record is not None:
                 findings += self._registry_checks(boe, ctx, Quoted(number, occurrences, record))
         return findings
 
     def _licence_checks(
-        self, boe: BillOfEntry, occ: Occurrence, record: RegistryRecord | None
+        self, boe: BillOfEntry, occ: Occurrence, record: RegistryRecord | None, days: int
     ) -> list[Finding]:
         lic, out = occ.licence, []
         where: dict[str, Any] = {"item": occ.item.number, "field": occ.field}
@@ -393,7 +410,7 @@ class MonitoringScheme:
                 )
             )
         issued = self.issued_on(lic, record)
-        expiry = self.expiry(lic, record)
+        expiry = self.expiry(lic, record, days)
         if expiry is None:
             out.append(
                 self.rule("VAL-001").finding(
@@ -414,14 +431,14 @@ class MonitoringScheme:
                 )
             )
         if lic.expires_on is not None and issued is not None:
-            computed = issued + timedelta(days=self.validity_days)
+            computed = issued + timedelta(days=days)
             if lic.expires_on != computed:
                 out.append(
                     self.rule("VAL-002").finding(
                         "query",
                         f"{self.scheme} registration {lic.number}: declared expiry "
                         f"{lic.expires_on} differs from issue date {issued} + "
-                        f"{self.validity_days} days = {computed}",
+                        f"{days} days = {computed}",
                         **where,
                     )
                 )
@@ -566,13 +583,14 @@ class MonitoringScheme:
             if issued is None:
                 # with no expiry either, VAL-001 says the dates are unknown; otherwise say here
                 # what the missing issue date leaves unchecked (once: in the stateless pass)
-                if run is None and self.expiry(occ.licence, record) is not None:
+                valid = self.validity(ctx)
+                if run is None and self.expiry(occ.licence, record, valid) is not None:
                     out.append(
                         rule.finding(
                             "info",
                             f"{self.scheme} registration {number}: issue date unknown (message "
                             "and registry); registration window and declared expiry (issue "
-                            f"date + {self.validity_days} days) not checked",
+                            f"date + {valid} days) not checked",
                             **where,
                         )
                     )
