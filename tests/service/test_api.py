@@ -222,6 +222,28 @@ def test_every_error_is_a_problem_document(make_client: Callable[..., TestClient
     problem(client.get("/healthz"), 503)
 
 
+def test_a_registry_database_that_fails_under_any_request_is_503(
+    client: TestClient, registry_url: str
+) -> None:
+    """Not only a run: a token's look-up, a stored result, the registry and the console read
+    the database too; when it fails the answer is 503 (send again), not 500 — above all for a
+    committing client, the one told to send again on 503."""
+    committer = token(registry_url, "commit")
+    service = client.app.state.service  # type: ignore[attr-defined]
+    service.tokens.engine = create_engine("sqlite:////no/such/dir/x.db")
+    for reply in (
+        client.post(
+            "/v1/validations?commit=true", content=IGM.read_bytes(), headers=bearer(committer)
+        ),
+        client.post("/v1/validations", content=IGM.read_bytes(), headers=bearer(committer)),
+    ):
+        gone = problem(reply, 503)
+        assert gone["type"].endswith("registry-unavailable")
+        assert "send the request again" in gone["detail"]
+    service.results.engine = create_engine("sqlite:////no/such/dir/x.db")
+    assert problem(client.get("/v1/validations/abc"), 503)["type"].endswith("registry-unavailable")
+
+
 def test_commit_needs_a_commit_token(
     client: TestClient, registry_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -45,6 +45,26 @@ def test_authorisation_page_shows_ledger_entries(client: TestClient, registry_ur
     assert client.get("/authorisations/NOPE").status_code == 404
 
 
+def test_an_authorisation_whose_number_holds_a_slash_has_its_page(
+    client: TestClient, registry_url: str
+) -> None:
+    """Registry numbers may hold ``/`` (the API takes them as they are or as ``%2F``): the
+    console's page for one was a 404, though the console links to it."""
+    from customs_engine.core.registry import SqlRegistry
+    from customs_engine.testing import authorisation
+
+    store = SqlRegistry.open(registry_url)
+    try:
+        record = authorisation("IMS", "IMS/AUD/0004", quantity=10, value_inr=1000)
+        store.replace_records([record], source="test")
+    finally:
+        store.close()
+    for path in ("/authorisations/IMS/AUD/0004", "/authorisations/IMS%2FAUD%2F0004"):
+        page = client.get(path)
+        assert page.status_code == 200, page.text
+        assert "IMS/AUD/0004" in page.text
+
+
 def test_with_require_token_the_console_asks_for_one(
     make_client: Callable[..., TestClient], registry_url: str
 ) -> None:

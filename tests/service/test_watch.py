@@ -466,13 +466,19 @@ def _folder_with(tmp_path: Path, registry_url: str, host: PluginHost, *names: st
     return folder
 
 
+@pytest.mark.parametrize("length", [250, 251, 255])
 def test_a_file_that_can_never_be_answered_is_failed_and_the_next_one_answered(
-    tmp_path: Path, registry_url: str, host: PluginHost, caplog: pytest.LogCaptureFixture
+    tmp_path: Path,
+    registry_url: str,
+    host: PluginHost,
+    caplog: pytest.LogCaptureFixture,
+    length: int,
 ) -> None:
-    """A name too long for its answers' (``<name>.json.partial``), and a fault of the engine,
-    send the file to ``.failed/`` with a log line: the watcher goes on, and a restart does not
-    meet it again."""
-    long_name = "L" * 246 + ".xml"  # 250 bytes: legal, but not with ".json.partial" after it
+    """A name too long for its answers' (``<name>.json.partial``; from 251 bytes even
+    ``<name>.json``, which the watcher asks about before it claims the file), and a fault of
+    the engine, send the file to ``.failed/`` with a log line: the watcher goes on, and a
+    restart does not meet it again."""
+    long_name = "L" * (length - 4) + ".xml"  # legal, but not with ".json.partial" after it
     folder = _folder_with(tmp_path, registry_url, host, long_name, "bad.xml", "zz-after.xml")
     run_path = folder.validator.run_path
 

@@ -41,6 +41,7 @@ from customs_engine.core.batch.inputs import Limits
 from customs_engine.core.dates import parse_iso_date
 from customs_engine.core.ledger.run_state import LedgerError
 from customs_engine.core.plugin_host import PluginHost
+from customs_engine.core.registry.database import database_reason
 from customs_engine.core.registry.store import SqlRegistry
 from customs_engine.core.response import Response
 from customs_engine.service.metrics import Metrics
@@ -479,6 +480,25 @@ def _handlers(app: FastAPI) -> None:
             kind="invalid-request",
             instance=request.url.path,
             errors=jsonable_encoder(errors),
+        )
+
+    @app.exception_handler(SQLAlchemyError)
+    @app.exception_handler(LedgerError)
+    async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+        # the registry database failed under any request (a token's look-up, a stored result,
+        # the registry, the console): 503, which tells a client to send again, not 500
+        log.warning(
+            "registry database failed answering %s %s: %s",
+            request.method,
+            request.url.path,
+            database_reason(exc),
+        )
+        return problem_response(
+            503,
+            "the registry database does not answer: send the request again once it is back "
+            "(messages already committed are replayed, never debited twice)",
+            kind="registry-unavailable",
+            instance=request.url.path,
         )
 
     @app.exception_handler(Exception)

@@ -105,7 +105,7 @@ async def validation(request: Request, validation_id: str) -> HTMLResponse:
     return _page(request, "validation.html", stored=stored, responses=responses)
 
 
-@router.get("/authorisations/{number}", response_class=HTMLResponse)
+@router.get("/authorisations/{number:path}", response_class=HTMLResponse)
 async def authorisation(request: Request, number: str) -> HTMLResponse:
     refused = await _allowed(request)
     if refused is not None:

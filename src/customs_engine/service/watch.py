@@ -173,17 +173,17 @@ class DropFolder:
 
     def _kept_name_free(self, kept: str) -> bool:
         """No earlier file was kept, answered or is in hand under ``kept`` (names lock held)."""
-        if (self.done / kept).exists() or (self.failed / kept).exists():
+        if _exists(self.done / kept) or _exists(self.failed / kept):
             return False
-        if any((self.out / f"{kept}{suffix}").exists() for suffix in ANSWER_SUFFIXES):
+        if any(_exists(self.out / f"{kept}{suffix}") for suffix in ANSWER_SUFFIXES):
             return False
-        if (self.processing / kept).exists():  # left there by an earlier version
+        if _exists(self.processing / kept):  # left there by an earlier version
             return False
         for entry in os.scandir(self.processing):
             if entry.name.startswith(".") or not entry.is_dir(follow_symlinks=False):
                 continue
             folder = Path(entry.path)
-            if (folder / kept).exists() or (folder / f".{kept}").exists():
+            if _exists(folder / kept) or _exists(folder / f".{kept}"):
                 return False
         return True
 
@@ -538,3 +538,15 @@ def _rename_noreplace(source: Path, target: Path) -> bool:
     if code in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP):
         return False
     raise OSError(code, os.strerror(code), str(source))
+
+
+def _exists(path: Path) -> bool:
+    """Whether ``path`` exists; a name longer than the file system allows never does (asking
+    raises ``ENAMETOOLONG``: a file whose answers' names would be too long is given up later,
+    with a log line, and must not stop the watcher first)."""
+    try:
+        return path.exists()
+    except OSError as exc:
+        if exc.errno == errno.ENAMETOOLONG:
+            return False
+        raise

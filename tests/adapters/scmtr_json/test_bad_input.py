@@ -57,6 +57,14 @@ def test_unreadable_or_unsupported(data: bytes, expected: str) -> None:
     assert expected in message
 
 
+def test_a_too_deeply_nested_document_is_placed_where_it_goes_too_deep() -> None:
+    """Every syntax finding names line and column, this one too: the bracket opening the
+    101st level."""
+    data = b'{"headerField": {"messageID": "SACHM22"},\n "jobNo": ' + b"[" * 100000 + b"]" * 100000
+    _, message = only_finding(parse(data + b"}"))
+    assert message.startswith("line 2, column 110: the JSON is nested too deeply")
+
+
 def test_cbic_s_own_scc_sample_is_said_to_be_an_scc(sample_paths: dict[str, Path]) -> None:
     """It spells the header ``HeaderField``: it is still told to be an SCC (not supported), not
     read as the SCE its ``decRef`` names and rejected for its structure."""

@@ -197,7 +197,14 @@ def decode(data: bytes) -> Any:
         )
         raise _Unreadable(what, exc.lineno, exc.colno) from None
     except RecursionError:
-        raise _Unreadable("the JSON is nested too deeply to be a declaration") from None
+        offset = _too_deep(text)
+        line, column = _position(text[:offset], offset)
+        raise _Unreadable(
+            f"the JSON is nested too deeply to be a declaration (more than {MAX_DEPTH} levels "
+            "of arrays and objects here)",
+            line,
+            column,
+        ) from None
     if faulty:
         raise _fault(text, value)
     return value
@@ -260,6 +267,33 @@ def _fault(text: str, value: Any) -> _Unreadable:
         kind="structure",
         field=at,
     )
+
+
+#: nesting a declaration never comes near (SACHM22 nests about six levels)
+MAX_DEPTH = 100
+
+
+def _too_deep(text: str) -> int:
+    """Where ``text`` first opens an array or object more than :data:`MAX_DEPTH` levels deep
+    (strings skipped), else 0: the place a too-deeply-nested document is refused at."""
+    depth, in_string, escaped = 0, False, False
+    for offset, char in enumerate(text):
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return offset
+        elif char in "]}":
+            depth -= 1
+    return 0
 
 
 def _position(before: str, offset: int) -> tuple[int, int]:
