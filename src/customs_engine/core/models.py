@@ -19,6 +19,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from functools import cache
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -283,9 +284,7 @@ def _refused_as(kind: str, refusal: str) -> Any:
 
 def _assigned_country(code: str) -> str:
     """Two capital letters that ISO 3166-1 assigns to a country (not ``UK``, ``EU`` or ``XX``)."""
-    from customs_engine.core.refdata import is_country  # reference data, read on first use
-
-    if not is_country(code):
+    if code not in _countries():
         raise PydanticCustomError(
             "country_code",
             "{value} is not an ISO 3166-1 alpha-2 country code (the United Kingdom is GB; "
@@ -293,6 +292,13 @@ def _assigned_country(code: str) -> str:
             {"value": repr(code)},
         )
     return code
+
+
+@cache
+def _countries() -> frozenset[str]:
+    from customs_engine.core.refdata import country_codes  # reference data, read on first use
+
+    return country_codes()
 
 
 _TOKEN = "1 to {} characters (a run of white space counts as one), not blank"

@@ -556,17 +556,26 @@ class PluginHost:
                 f"its claim names shortfall rule {claim.shortfall_rule}, which plugin "
                 f"{owner!r} declares"
             )
-        handlers = {
-            name
-            for name, scheme in self._scheme_plugins
-            if claim.scheme.upper() in (s.upper() for s in scheme.licence_schemes)
-        }
+        handlers = self._licence_handlers().get(claim.scheme.upper(), ())
         if handlers and plugin not in handlers:
             return (
                 f"its claim debits {claim.scheme} licence {claim.number}, which plugin "
-                f"{', '.join(repr(name) for name in sorted(handlers))} handles"
+                f"{', '.join(repr(name) for name in handlers)} handles"
             )
         return None
+
+    #: licence scheme (upper case) → the plugins whose schemes handle it
+    _handlers: dict[str, tuple[str, ...]] | None
+
+    def _licence_handlers(self) -> dict[str, tuple[str, ...]]:
+        """Licence scheme (upper case) → the plugins whose schemes handle it (worked out once)."""
+        if self._handlers is None:
+            found: dict[str, set[str]] = {}
+            for name, scheme in self._scheme_plugins:
+                for licence in scheme.licence_schemes:
+                    found.setdefault(licence.upper(), set()).add(name)
+            self._handlers = {key: tuple(sorted(names)) for key, names in found.items()}
+        return self._handlers
 
     def shortfall_problem(self, rule_id: str) -> str | None:
         """Why ``rule_id`` cannot be reported as a balance shortfall, or ``None`` if it can."""
@@ -604,6 +613,7 @@ class PluginHost:
 
     def _collect_schemes(self) -> list[Scheme]:
         #: (plugin, scheme) for each declared scheme, for the start-up checks
+        self._handlers = None  # see _licence_handlers
         self._scheme_plugins: list[tuple[str, Scheme]] = [
             (call.plugin, scheme)
             for call in self.call_each("customs_schemes")

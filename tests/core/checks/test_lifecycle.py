@@ -363,19 +363,27 @@ def test_a_rejected_igm_amendment_lists_no_fee() -> None:
     assert rules_of(accepted)["CORE-IGM-003"] == "info" and len(accepted.fees) == 1
 
 
-@pytest.mark.parametrize("function", ["amendment", "cancellation"])
-def test_a_boe_refused_by_the_store_under_lock_lists_no_fee(url: str, function: str) -> None:
-    """The run judged the change fine (it did not see a clearance committed meanwhile); the
-    store's re-check under the lock refuses it (CORE-BOND-003): no fee is listed either."""
-    for step in (warehousing(100), ex_bond(60)):
+def blind_to_clearances(url: str, steps: list[Any], *, opened: int) -> Any:
+    """Commit ``steps`` one run each, then a committing run whose view of the bond is as it
+    looked before the clearances were committed (``opened`` in bond): what it judges fine, the
+    store's re-check under the lock refuses."""
+    for step in steps:
         store, committing = committed_run(url)
         committing.validate_message(step)
         store.close()
     store, late = committed_run(url)
     as_seen = late.run.debited
     late.run.debited = lambda scheme, number: (  # type: ignore[method-assign]
-        (Decimal(-100), Decimal(0)) if scheme == "BOND" else as_seen(scheme, number)
-    )  # as it looked before the clearance was committed
+        (Decimal(-opened), Decimal(0)) if scheme == "BOND" else as_seen(scheme, number)
+    )
+    return store, late
+
+
+@pytest.mark.parametrize("function", ["amendment", "cancellation"])
+def test_a_boe_refused_by_the_store_under_lock_lists_no_fee(url: str, function: str) -> None:
+    """The run judged the change fine (it did not see a clearance committed meanwhile); the
+    store's re-check under the lock refuses it (CORE-BOND-003): no fee is listed either."""
+    store, late = blind_to_clearances(url, [warehousing(100), ex_bond(60)], opened=100)
     refused = late.validate_message(warehousing(50, function=function))
     assert rules_of(refused)["CORE-BOND-003"] == "reject"
     _no_effect_said(refused)
@@ -1270,15 +1278,7 @@ def test_igm_008_a_rejected_cancellation_says_nothing_was_voided(url: str) -> No
     assert said.message.endswith("would have been void: BE-1, WH-1")
     assert rules_of(run.validate_message(bill(1, message_id="BE-2")), "CORE-BOE-NOTE") == {}
     # refused by the store under its lock (the run did not see the clearance): the same
-    for step in (igm(), warehousing(10), ex_bond(4)):
-        store, committing = committed_run(url)
-        committing.validate_message(step)
-        store.close()
-    store, late = committed_run(url)
-    as_seen = late.run.debited
-    late.run.debited = lambda scheme, number: (  # type: ignore[method-assign]
-        (Decimal(-10), Decimal(0)) if scheme == "BOND" else as_seen(scheme, number)
-    )
+    store, late = blind_to_clearances(url, [igm(), warehousing(10), ex_bond(4)], opened=10)
     refused = late.validate_message(igm(function="cancellation"))
     assert rules_of(refused)["CORE-BOND-003"] == "reject" and refused.credited == []
     (said,) = [f.message for f in refused.findings if f.rule == "CORE-IGM-008"]

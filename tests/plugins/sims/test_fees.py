@@ -20,16 +20,25 @@ from customs_engine.testing import (
 )
 
 
-def sims_case(cif: int | str, issued: date = date(2023, 6, 15), **record: object):
+def sims_case(
+    cif: int | str,
+    issued: date = date(2023, 6, 15),
+    *,
+    declared: date | None = None,
+    presented: datetime = datetime(2023, 7, 1, 11, 0, tzinfo=IST),
+    **record: object,
+):
+    """A steel line quoting a registration issued on ``issued`` (the Bill of Entry declaring
+    ``declared``, when given, instead) with that CIF in the registry."""
     number = "STL2023061500001"
     line = item(
         "72083610",
         quantity=1000,
         unit="KGS",
         value_inr=1000,
-        licences=[licence("SIMS", number, issued_on=issued, expires_on=None)],
+        licences=[licence("SIMS", number, issued_on=declared or issued, expires_on=None)],
     )
-    boe = bill_of_entry(line, presented_at=datetime(2023, 7, 1, 11, 0, tzinfo=IST))
+    boe = bill_of_entry(line, presented_at=presented)
     return check(
         boe, records=[registration("SIMS", number, issued_on=issued, value_inr=cif, **record)]
     )
@@ -62,19 +71,10 @@ def test_sims_fee_flat_from_2023_08_28_and_formula_the_day_before():
 def test_sims_fee_keys_on_the_registry_issue_date_not_the_declared_one():
     """The registry holds the registration: its issue date decides the fee, whatever the Bill of
     Entry declares (a filer cannot move into the flat fee by quoting a later date)."""
-    number = "STL2023061500001"
-    line = item(
-        "72083610",
-        quantity=1000,
-        unit="KGS",
-        value_inr=1000,
-        licences=[licence("SIMS", number, issued_on=date(2023, 8, 28), expires_on=None)],
-    )
-    boe = bill_of_entry(line, presented_at=datetime(2023, 9, 1, 11, 0, tzinfo=IST))
-    record = registration("SIMS", number, issued_on=date(2023, 8, 27), value_inr="4745250")
-    assert_fee(check(boe, records=[record]), "SIMS-FEE-001", "4745.00")
-    flat = registration("SIMS", number, issued_on=date(2023, 8, 28), value_inr="4745250")
-    assert_fee(check(boe, records=[flat]), "SIMS-FEE-001", "500.00")
+    presented = datetime(2023, 9, 1, 11, 0, tzinfo=IST)
+    later = {"declared": date(2023, 8, 28), "presented": presented}
+    assert_fee(sims_case("4745250", date(2023, 8, 27), **later), "SIMS-FEE-001", "4745.00")
+    assert_fee(sims_case("4745250", date(2023, 8, 28), **later), "SIMS-FEE-001", "500.00")
 
 
 def test_sims_fee_cif_from_the_lines_when_the_registry_has_none():
