@@ -89,6 +89,19 @@ def test_places_are_still_checked(load: Any, raw: str) -> None:
     assert "remainder of division is not zero" in finding.message
 
 
+@pytest.mark.parametrize("raw", ["0e0", "-0.0"])  # text found nowhere else in the sample
+def test_a_value_the_model_refuses_is_placed_at_the_value(load: Any, raw: str) -> None:
+    """The schemas allow a gross weight of 0; the canonical model does not: the refusal is
+    placed at that value (it was at ``/master``, and the ACK marked the object holding the
+    value "Successful")."""
+    pointer = "/master/mastrCnsgmtDec/0/trnsprtDocMsr/grossWeight"
+    data, line, column = with_value(load, pointer, raw)
+    [finding] = parse(data).findings
+    assert finding.rule == "CORE-SYNTAX-005" and finding.field == pointer
+    assert finding.message.startswith(f"line {line}, column {column}: ")
+    assert "grossWeight: Input should be greater than 0" in finding.message
+
+
 @pytest.mark.parametrize("raw", ["12.345", "12.3450000", "1.2E+3"])
 def test_numbers_in_range_with_their_places_pass(load: Any, raw: str) -> None:
     data, _, _ = with_value(load, "/master/mastrCnsgmtDec/0/trnsprtDocMsr/grossWeight", raw)

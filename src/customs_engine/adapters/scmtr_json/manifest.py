@@ -16,6 +16,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from pydantic import ValidationError
+
 from customs_engine.core.dates import IST
 from customs_engine.core.models import (
     CargoMovement,
@@ -100,8 +102,38 @@ def to_manifest(document: Mapping[str, Any]) -> ImportGeneralManifest:
         voyage=voyage.get("cnvnceRefNmbr"),
         vessel_name=_vessel(vessel),
         carrier=master["authPrsn"]["sbmtrCd"],
-        lines=[line for mc in master["mastrCnsgmtDec"] for line in _lines(mc)],
+        lines=[
+            line
+            for index, mc in enumerate(master["mastrCnsgmtDec"])
+            for line in _lines(mc, f"/master/mastrCnsgmtDec/{index}")
+        ],
     )
+
+
+class LineRefused(ValueError):
+    """A consignment whose values the canonical model refuses: ``pointer`` is the JSON pointer
+    of the value (else of its consignment), ``why`` the refusal in words."""
+
+    def __init__(self, pointer: str, why: str):
+        super().__init__(why)
+        self.pointer, self.why = pointer, why
+
+
+#: a manifest line's field → where a consignment gives it (master ``MCRef``, house ``HCRef``)
+_LINE_POINTERS = {
+    "packages": "trnsprtDocMsr/nmbrOfPkgs",
+    "package_kind": "trnsprtDocMsr/typsOfPkgs",
+    "gross_weight_kg": "trnsprtDocMsr/grossWeight",
+    "consignee_name": "trnsprtDoc/cnsgnesName",
+    "consignee_iec": "trnsprtDoc/cnsgnesCd",
+    "description": "trnsprtDoc/goodsDescAsPerBl",
+}
+_GOODS_POINTERS = {
+    "packages": "nmbrOfPkgs",
+    "package_kind": "typOfPkgs",
+    "description": "crgoItemDesc",
+    "hs_code": "hsCd",
+}
 
 
 def _vessel(vessel: Mapping[str, Any]) -> str | None:
@@ -111,16 +143,48 @@ def _vessel(vessel: Mapping[str, Any]) -> str | None:
     return f"IMO {ident}" if vessel.get("typOfTrnsprtMeans") == "10" else ident
 
 
-def _lines(mc: Mapping[str, Any]) -> list[ManifestLine]:
+def _lines(mc: Mapping[str, Any], pointer: str) -> list[ManifestLine]:
     ref = mc["MCRef"]
     line_no = int(ref["lineNo"])
-    out = [_line(mc, line_no, 0, ref["mstrBlNo"], ref["mstrBlDt"])]
-    for hc in mc.get("houseCargoDec") or []:
+    out = [_placed(pointer, mc, line_no, 0, ref["mstrBlNo"], ref["mstrBlDt"])]
+    for index, hc in enumerate(mc.get("houseCargoDec") or []):
         house = hc["HCRef"]
         out.append(
-            _line(hc, line_no, int(house["subLineNo"]), house["blNo"], house["blDt"], parent=mc)
+            _placed(
+                f"{pointer}/houseCargoDec/{index}",
+                hc,
+                line_no,
+                int(house["subLineNo"]),
+                house["blNo"],
+                house["blDt"],
+                parent=mc,
+            )
         )
     return out
+
+
+def _placed(pointer: str, obj: Mapping[str, Any], *args: Any, **kwargs: Any) -> ManifestLine:
+    """:func:`_line`, a refusal placed at the value it is about (:class:`LineRefused`)."""
+    try:
+        return _line(obj, *args, **kwargs)
+    except _GoodsRefused as refused:
+        error = refused.error
+        goods = f"{pointer}/itemDtls/{refused.index}"
+        field = str(error["loc"][0]) if error["loc"] else ""
+        where = f"{goods}/{_GOODS_POINTERS[field]}" if field in _GOODS_POINTERS else goods
+        raise LineRefused(where, f"{_GOODS_POINTERS.get(field, field)}: {error['msg']}") from None
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = str(error["loc"][0]) if error["loc"] else ""
+        where = f"{pointer}/{_LINE_POINTERS[field]}" if field in _LINE_POINTERS else pointer
+        key = _LINE_POINTERS[field].rsplit("/", 1)[-1] if field in _LINE_POINTERS else field
+        raise LineRefused(where, f"{key}: {error['msg']}") from None
+
+
+class _GoodsRefused(Exception):
+    def __init__(self, index: int, error: Any):
+        super().__init__(str(error))
+        self.index, self.error = index, error
 
 
 def _line(
@@ -154,7 +218,12 @@ def _line(
 
 def _goods_items(items: list[Mapping[str, Any]], line_weight: Decimal | None) -> list[GoodsItem]:
     """The line's goods; a line of one kind of goods has the line's gross weight as its own."""
-    goods = [_goods(item) for item in items]
+    goods = []
+    for index, item in enumerate(items):
+        try:
+            goods.append(_goods(item))
+        except ValidationError as exc:
+            raise _GoodsRefused(index, exc.errors()[0]) from None
     if len(goods) == 1 and line_weight is not None:
         goods[0].gross_weight_kg = line_weight
     return goods

@@ -125,6 +125,16 @@ def parse(data: bytes) -> ParsedMessage:
     if event in ("SCE", "SCA"):
         try:
             igm = mapping.to_manifest(document)
+        except mapping.LineRefused as refused:  # at the value (a weight of 0, say)
+            ((line, column),) = _located(data, [refused.pointer]).values()
+            finding = syntax_finding(
+                f"the declaration cannot make a manifest: {refused.why}"[:600],
+                kind="value",
+                field=refused.pointer,
+                line=line,
+                column=column,
+            )
+            return _rejected(document, [finding], echo=echo)
         except (ValidationError, ValueError) as exc:  # e.g. a date outside the engine's range
             ((line, column),) = _located(data, ["/master"]).values()
             why = refusals(exc) if isinstance(exc, ValidationError) else str(exc)
