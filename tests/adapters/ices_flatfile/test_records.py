@@ -24,6 +24,30 @@ def test_line_ends_and_trailing_delimiter_are_tolerated(newline: str, trailing_g
         assert parsed[0].message is not None
 
 
+@pytest.mark.parametrize("newline", ["\r\n", "\n"])
+def test_blanks_around_fields_and_at_line_ends_are_padding(newline: str) -> None:
+    """Fixed-width exporters pad values and editors leave blanks at line ends: every field is
+    read without the blanks around it (a padded IGM number, date or one-letter code was refused,
+    a padded name or quantity read; blanks before the line end broke the HREC time)."""
+    for dialect, tables in (("cachi01", steel_be()), ("sachi01", igm())):
+        clean = parse(flat_file(dialect, tables, newline=newline), {})
+        padded_data = flat_file(dialect, tables, newline=newline)
+        lines = padded_data.decode().split(newline)
+        padded = newline.join(
+            GS.join(
+                f" {field}  " if field and position else field  # the record's tag is not padded
+                for position, field in enumerate(line.split(GS))
+            )
+            + "   "
+            if line and not line.startswith("<")
+            else line
+            for line in lines
+        )
+        parsed = parse(padded.encode(), {})
+        assert _syntax(parsed) == [], dialect
+        assert parsed[0].message == clean[0].message
+
+
 def test_supportingdocs_spelling_is_one_table() -> None:
     tables = steel_be()
     tables["SUPPORTING_DOCS"] = [

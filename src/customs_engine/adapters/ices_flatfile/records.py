@@ -239,8 +239,11 @@ def read_header(number: int, line: str) -> tuple[Header | None, list[Finding]]:
 
 
 def _fields(line: str, expected: int) -> list[str]:
-    """Split on GS; one trailing GS beyond the layout is the format's known quirk, not a field."""
-    fields = line.split(GS)
+    """Split on GS; one trailing GS beyond the layout is the format's known quirk, not a field.
+    Each field is taken without the blanks around it, whatever its type: fixed-width exporters
+    pad values, and editors leave blanks at line ends (a padded number or date was refused
+    while a padded name or quantity was read)."""
+    fields = [field.strip(" \t") for field in line.split(GS)]
     if len(fields) == expected + 1 and fields[-1] == "":
         fields.pop()
     return fields
