@@ -489,6 +489,21 @@ def test_a_plugin_that_changes_the_message_fails_it_closed(how: str, hook: str) 
 
 
 @pytest.mark.parametrize("hook", ["customs_check_bill_of_entry", "customs_check_in_sequence"])
+def test_what_was_said_of_a_changed_message_is_not_reported(hook: str) -> None:
+    """The checks saw a horse where the importer declared a laptop: what they said of it (its
+    routing group, fees, licence uses) is not the importer's message and is left out; the
+    response says the message was changed, and what reading it found."""
+    engine = make_engine(extra=[("changes", Changes("hs_code", hook))])
+    laptop = bill_of_entry(
+        item(hs_code="84713010", product_category="LAPTOP", licences=[licence("IMS", "IMS-1")]),
+        message_id="BE-9",
+    )
+    response = engine.validate_message(laptop)
+    assert {finding.rule for finding in response.findings} == {"CORE-PLUGIN-001"}
+    assert response.fees == [] and response.authorisations == []
+
+
+@pytest.mark.parametrize("hook", ["customs_check_bill_of_entry", "customs_check_in_sequence"])
 def test_a_changed_message_fails_closed_in_a_worker_process_too(hook: str) -> None:
     """``-j N``: the checks run in a worker and their results cross a pipe; the message as the
     plugins were given it must cross too, or a change goes unseen (and ``-j1`` and ``-j2``

@@ -318,8 +318,13 @@ class Engine:
                 claims = list(assessment.claims)
             if given is not None and _as_given(message) != given:
                 # fail closed: what was checked is not what was given; the message goes on as
-                # it came (in the response and, rejected, nowhere else)
-                findings.append(_changed_by_a_plugin())
+                # it came (in the response and, rejected, nowhere else). What the checks said
+                # of the changed message is not reported (it may name a licence the importer
+                # never quoted): only how it was read and what failed
+                findings = [
+                    finding for finding in findings if finding.rule in _KEPT_WHEN_CHANGED
+                ] + [_changed_by_a_plugin()]
+                fees, claims = [], []
                 message = type(message).model_validate_json(given)
             findings = self._checked(findings)
             # a rejected message cannot proceed: it is not filed, so it debits and credits
@@ -726,6 +731,10 @@ def _as_voided(
 def _as_given(message: BillOfEntry | ImportGeneralManifest) -> bytes:
     """The message as the plugins are given it, to find out whether one changed it."""
     return message.__pydantic_serializer__.to_json(message)
+
+
+#: the findings a message changed by a plugin keeps: how it was read, and plugin failures
+_KEPT_WHEN_CHANGED = frozenset({*SYNTAX_RULES.values(), PLUGIN_ERROR_RULE})
 
 
 def _changed_by_a_plugin() -> Finding:
