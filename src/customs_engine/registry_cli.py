@@ -224,9 +224,9 @@ def _bonds(store: SqlRegistry, number: str) -> list[str]:
 
 
 def _show_bond(store: SqlRegistry, account: str) -> None:
-    from customs_engine.core.ledger.run_state import BOND
+    from customs_engine.core.ledger.run_state import BOND, bond_parts
 
-    warehousing, hs_code = account.rsplit("/", 1)
+    warehousing, hs_code = bond_parts(account)
     click.echo(f"bond {account}: warehousing Bill of Entry {warehousing}, HS {hs_code}")
     entries = store.entries_of(BOND, account)
     unit = next((f" {entry.unit}" for entry in entries if entry.unit), "")

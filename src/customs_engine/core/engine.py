@@ -30,13 +30,14 @@ from customs_engine.core.ledger.run_state import (
     LedgerError,
     RunState,
     Shortfall,
+    bond_parts,
     message_key,
 )
 from customs_engine.core.ledger.run_view import ReadOnlyRun
 from customs_engine.core.ledger.units import convert
 from customs_engine.core.models import BillOfEntry, Function, ImportGeneralManifest
 from customs_engine.core.money import inr
-from customs_engine.core.plugin_host import FirstResult, ImplCall, PluginHost
+from customs_engine.core.plugin_host import STOPS_THE_RUN, FirstResult, ImplCall, PluginHost
 from customs_engine.core.response import (
     AuthorisationClaim,
     Credit,
@@ -188,7 +189,7 @@ class Engine:
                     break
                 yield message
                 count += 1
-        except (LedgerError, KeyboardInterrupt, GeneratorExit):
+        except (LedgerError, *STOPS_THE_RUN):
             raise
         except BaseException as exc:  # isolated: reported against the plugin, like a failed call
             wrong = exc
@@ -484,8 +485,9 @@ class Engine:
 
     def _not_its_own(self, part: Finding | Fee, plugin: str) -> str | None:
         """Why a plugin's finding or fee cannot be reported as it stands (``None``: it can): it
-        must name a rule that plugin declared, under the rule's scheme, with a declared outcome,
-        a message and a legal reference (a finding), an amount that is not negative (a fee)."""
+        must name a rule that plugin declared, under the rule's scheme, with a declared outcome
+        (``fee`` for a fee), a message and a legal reference (a finding), a finite ``Decimal``
+        amount in INR that is not negative (a fee)."""
         key = (plugin, part.rule, part.scheme, part.outcome if isinstance(part, Finding) else "fee")
         problem = self._declared.get(key, _UNSEEN)
         if problem is _UNSEEN:  # the same few combinations come back on every message
@@ -511,7 +513,7 @@ class Engine:
         return None
 
     def _declaration_problem(
-        self, plugin: str, rule_id: str, scheme: str, outcome: str | None
+        self, plugin: str, rule_id: str, scheme: str, outcome: str
     ) -> str | None:
         """Whether ``plugin`` declared ``rule_id`` under ``scheme`` with ``outcome`` (``fee``:
         a fee)."""
@@ -615,7 +617,7 @@ class Engine:
             f"left; item needs {needs} / {inr(claim.value_inr)}"
         )
         if claim.scheme.upper() == BOND:
-            warehousing, hs_code = claim.number.rsplit("/", 1)
+            warehousing, hs_code = bond_parts(claim.number)
             text = (
                 f"{left_q} of HS {hs_code} left in bond under warehousing Bill of Entry "
                 f"{warehousing}; item needs {claim.quantity}{unit} (no partial clearance)"

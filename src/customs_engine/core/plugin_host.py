@@ -85,6 +85,11 @@ class PluginInfo:
     hooks: tuple[str, ...]
 
 
+#: what a plugin's call lets through: the run being stopped (Ctrl-C, SIGTERM) or a generator
+#: closed; anything else it raises, ``SystemExit`` included, is the plugin's failure
+STOPS_THE_RUN = (KeyboardInterrupt, GeneratorExit)
+
+
 @dataclass(frozen=True)
 class ImplCall:
     """One plugin's answer to a hook called plugin by plugin: its result, or what it raised."""
@@ -276,7 +281,7 @@ class PluginHost:
             self._hooktrace(hook_name, f"(plugin {plugin})", args)
         try:
             call = ImplCall(plugin, hook_name, result=function(*args.values()))
-        except (LedgerError, KeyboardInterrupt, GeneratorExit):
+        except (LedgerError, *STOPS_THE_RUN):
             raise  # the run's database failed, or the run is stopped: not the plugin's doing
         except BaseException as exc:  # isolated (a SystemExit too: a plugin cannot end the run
             # or end it "clear"): the caller reports it against the plugin
@@ -556,26 +561,13 @@ class PluginHost:
                 f"its claim names shortfall rule {claim.shortfall_rule}, which plugin "
                 f"{owner!r} declares"
             )
-        handlers = self._licence_handlers().get(claim.scheme.upper(), ())
+        handlers = self._licence_handlers.get(claim.scheme.upper(), ())
         if handlers and plugin not in handlers:
             return (
                 f"its claim debits {claim.scheme} licence {claim.number}, which plugin "
                 f"{', '.join(repr(name) for name in handlers)} handles"
             )
         return None
-
-    #: licence scheme (upper case) → the plugins whose schemes handle it
-    _handlers: dict[str, tuple[str, ...]] | None
-
-    def _licence_handlers(self) -> dict[str, tuple[str, ...]]:
-        """Licence scheme (upper case) → the plugins whose schemes handle it (worked out once)."""
-        if self._handlers is None:
-            found: dict[str, set[str]] = {}
-            for name, scheme in self._scheme_plugins:
-                for licence in scheme.licence_schemes:
-                    found.setdefault(licence.upper(), set()).add(name)
-            self._handlers = {key: tuple(sorted(names)) for key, names in found.items()}
-        return self._handlers
 
     def shortfall_problem(self, rule_id: str) -> str | None:
         """Why ``rule_id`` cannot be reported as a balance shortfall, or ``None`` if it can."""
@@ -613,12 +605,17 @@ class PluginHost:
 
     def _collect_schemes(self) -> list[Scheme]:
         #: (plugin, scheme) for each declared scheme, for the start-up checks
-        self._handlers = None  # see _licence_handlers
         self._scheme_plugins: list[tuple[str, Scheme]] = [
             (call.plugin, scheme)
             for call in self.call_each("customs_schemes")
             for scheme in _records(call, Scheme)
         ]
+        handlers: dict[str, set[str]] = {}
+        for name, scheme in self._scheme_plugins:
+            for licence in scheme.licence_schemes:
+                handlers.setdefault(licence.upper(), set()).add(name)
+        #: licence scheme (upper case) → the plugins whose schemes handle it (claim_problem)
+        self._licence_handlers = {key: tuple(sorted(names)) for key, names in handlers.items()}
         return sorted((scheme for _, scheme in self._scheme_plugins), key=lambda s: s.name)
 
     def _is_builtin(self, name: str) -> bool:
@@ -700,7 +697,7 @@ class _NamedWriter:
     def _named(self, what: str, call: Callable[..., None], *args: Any) -> None:
         try:
             call(*args)
-        except (KeyboardInterrupt, GeneratorExit):
+        except STOPS_THE_RUN:
             raise
         except self.keep:
             raise

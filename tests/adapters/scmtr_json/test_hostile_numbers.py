@@ -77,16 +77,22 @@ def _written(writer: type[SflWriter] | type[AckWriter], response: Any) -> str:
     return stream.getvalue().decode()
 
 
+def value_finding(load: Any, pointer: str, raw: str) -> Any:
+    """The one finding of the SCE sample with ``raw`` at ``pointer``: a value's format
+    (CORE-SYNTAX-005) at that pointer, its message starting with the value's line and column."""
+    data, line, column = with_value(load, pointer, raw)
+    [finding] = parse(data).findings
+    assert finding.rule == "CORE-SYNTAX-005" and finding.field == pointer
+    assert finding.message.startswith(f"line {line}, column {column}: ")
+    return finding
+
+
 @pytest.mark.parametrize("raw", ["1.5", "0.0001", "1E-999999999"])
 def test_places_are_still_checked(load: Any, raw: str) -> None:
     pointer = "/master/mastrCnsgmtDec/0/trnsprtDocMsr/grossWeight"
     if raw == "1.5":
         pointer = "/master/mastrCnsgmtDec/0/MCRef/lineNo"
-    data, line, column = with_value(load, pointer, raw)
-    [finding] = parse(data).findings
-    assert finding.rule == "CORE-SYNTAX-005" and finding.field == pointer
-    assert finding.message.startswith(f"line {line}, column {column}: ")
-    assert "remainder of division is not zero" in finding.message
+    assert "remainder of division is not zero" in value_finding(load, pointer, raw).message
 
 
 @pytest.mark.parametrize("raw", ["0e0", "-0.0"])  # text found nowhere else in the sample
@@ -95,10 +101,7 @@ def test_a_value_the_model_refuses_is_placed_at_the_value(load: Any, raw: str) -
     placed at that value (it was at ``/master``, and the ACK marked the object holding the
     value "Successful")."""
     pointer = "/master/mastrCnsgmtDec/0/trnsprtDocMsr/grossWeight"
-    data, line, column = with_value(load, pointer, raw)
-    [finding] = parse(data).findings
-    assert finding.rule == "CORE-SYNTAX-005" and finding.field == pointer
-    assert finding.message.startswith(f"line {line}, column {column}: ")
+    finding = value_finding(load, pointer, raw)
     assert "grossWeight: Input should be greater than 0" in finding.message
 
 

@@ -168,17 +168,20 @@ def _placed(pointer: str, obj: Mapping[str, Any], *args: Any, **kwargs: Any) -> 
     try:
         return _line(obj, *args, **kwargs)
     except _GoodsRefused as refused:
-        error = refused.error
         goods = f"{pointer}/itemDtls/{refused.index}"
-        field = str(error["loc"][0]) if error["loc"] else ""
-        where = f"{goods}/{_GOODS_POINTERS[field]}" if field in _GOODS_POINTERS else goods
-        raise LineRefused(where, f"{_GOODS_POINTERS.get(field, field)}: {error['msg']}") from None
+        raise _refusal(goods, _GOODS_POINTERS, refused.error) from None
     except ValidationError as exc:
-        error = exc.errors()[0]
-        field = str(error["loc"][0]) if error["loc"] else ""
-        where = f"{pointer}/{_LINE_POINTERS[field]}" if field in _LINE_POINTERS else pointer
-        key = _LINE_POINTERS[field].rsplit("/", 1)[-1] if field in _LINE_POINTERS else field
-        raise LineRefused(where, f"{key}: {error['msg']}") from None
+        raise _refusal(pointer, _LINE_POINTERS, exc.errors()[0]) from None
+
+
+def _refusal(base: str, pointers: Mapping[str, str], error: Any) -> LineRefused:
+    """The model's ``error`` of an object at ``base``, placed at its value when ``pointers``
+    knows where the object gives the field, and named by the JSON key."""
+    field = str(error["loc"][0]) if error["loc"] else ""
+    key = pointers.get(field)
+    if key is None:
+        return LineRefused(base, f"{field}: {error['msg']}")
+    return LineRefused(f"{base}/{key}", f"{key.rsplit('/', 1)[-1]}: {error['msg']}")
 
 
 class _GoodsRefused(Exception):

@@ -60,6 +60,12 @@ def bond_account(warehousing_id: str, hs_code: str) -> str:
     return f"{warehousing_id}/{hs_code}"
 
 
+def bond_parts(account: str) -> tuple[str, str]:
+    """(warehousing message id, HS code) of a bond account (:func:`bond_account`)."""
+    warehousing_id, _, hs_code = account.rpartition("/")
+    return warehousing_id, hs_code
+
+
 class LedgerError(Exception):
     """The ledger store failed (the database went away, a disk filled): the run cannot go on.
 
@@ -1088,7 +1094,7 @@ def bond_underflow(
             unit = f" {units.get(number) or ''}".rstrip()
             return (
                 f"{function.value} of warehousing Bill of Entry {message_id} would leave "
-                f"{opened.get(number, ZERO)}{unit} of HS {number.rsplit('/', 1)[-1]} in bond, "
+                f"{opened.get(number, ZERO)}{unit} of HS {bond_parts(number)[1]} in bond, "
                 f"but {cleared}{unit} have already been cleared ex-bond against it ({-left} "
                 "less in bond than cleared): nothing is changed"
             )
@@ -1135,7 +1141,7 @@ def kept_bond_units(holdings: Holdings) -> dict[str, str]:
     """The unit each HS code's bond account of a warehousing document is kept in (its
     openings' unit), from what the document holds."""
     return {
-        number.rsplit("/", 1)[-1]: unit
+        bond_parts(number)[1]: unit
         for (scheme, number, _item, unit) in sorted(holdings, key=lambda a: (a[1], a[2]))
         if scheme == BOND and unit
     }

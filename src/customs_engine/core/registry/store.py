@@ -36,6 +36,7 @@ from customs_engine.core.ledger.run_state import (
     LedgerError,
     Shortfall,
     Submission,
+    bond_parts,
     bond_underflow,
     improper,
     notes_by_bl,
@@ -653,7 +654,7 @@ def _voidable(
     found = {}
     for message_id in sorted({*by_number, *by_bl}):
         _lock_document(session, message_id)  # sorted: IGM first, then its BoEs in order
-        version = _document(session, message_id)
+        version = _document(session.connection(), message_id)
         boe = version.model() if version is not None and not version.cancelled else None
         if not isinstance(boe, BillOfEntry) or version is None:
             continue
@@ -667,17 +668,15 @@ def _voidable(
     return found
 
 
-def _committed_uses(
-    session: Session | Connection, keys: Sequence[str]
-) -> list[AuthorisationUse] | None:
-    stored = session.scalars(_statements().committed_uses, {"keys": list(keys)}).first()
+def _committed_uses(reading: Connection, keys: Sequence[str]) -> list[AuthorisationUse] | None:
+    stored = reading.scalars(_statements().committed_uses, {"keys": list(keys)}).first()
     if stored is None:
         return None
     return [AuthorisationUse.model_validate(use) for use in json.loads(stored)]
 
 
-def _document(session: Session | Connection, message_id: str) -> DocumentVersion | None:
-    row = session.execute(_statements().document, {"message_id": message_id}).first()
+def _document(reading: Connection, message_id: str) -> DocumentVersion | None:
+    row = reading.execute(_statements().document, {"message_id": message_id}).first()
     return None if row is None else _version(row)
 
 
@@ -789,9 +788,9 @@ class _Refused(Exception):
         self.shortfalls = shortfalls
 
 
-def _debited(session: Session | Connection, scheme: str, number: str) -> tuple[Decimal, Decimal]:
+def _debited(reading: Connection, scheme: str, number: str) -> tuple[Decimal, Decimal]:
     """An account's balance: the sum of its entries (debits less what was credited back)."""
-    rows = session.execute(_statements().entries, {"scheme": scheme, "number": number}).all()
+    rows = reading.execute(_statements().entries, {"scheme": scheme, "number": number}).all()
     return (sum((q for q, _ in rows), ZERO), sum((v for _, v in rows), ZERO))
 
 
@@ -813,7 +812,7 @@ def _recheck(
     # a bond balance's clearances are serialised by its warehousing document's lock, taken
     # before any row lock (document locks always come first)
     for warehousing in sorted(
-        {d.number.rsplit("/", 1)[0] for d in debits if d.scheme == BOND and d.kind != "bond"}
+        {bond_parts(d.number)[0] for d in debits if d.scheme == BOND and d.kind != "bond"}
     ):
         _lock_document(session, warehousing)
     accounts = {(d.scheme, d.number) for d in debits} | {(c.scheme, c.number) for c in credits}
