@@ -461,3 +461,16 @@ def test_a_413_from_content_length_is_counted_under_its_route(
         'customs_http_requests_total{method="POST",route="/v1/validations",status="413"} 1.0'
     ) in metrics
     assert 'route="unmatched"' not in metrics
+
+
+def test_a_413_on_a_console_page_is_counted_under_its_route(
+    make_client: Callable[..., TestClient],
+) -> None:
+    # the console's routes come from a router included in the app: routing looks into it, and
+    # so must the refusal from Content-Length
+    client = make_client(max_body=1000)
+    refused = client.post("/upload", files={"file": ("big.xml", b"x" * 5000)})
+    assert refused.status_code == 413
+    metrics = client.get("/metrics").text
+    assert 'customs_http_requests_total{method="POST",route="/upload",status="413"} 1.0' in metrics
+    assert 'route="unmatched"' not in metrics

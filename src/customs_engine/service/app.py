@@ -16,7 +16,7 @@ import logging
 import os
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -378,11 +378,21 @@ class BodyLimit:
         await self.app(scope, limited, send)
 
     def _route(self, scope: Scope_) -> BaseRoute | None:
-        for route in self.router.routes if self.router is not None else ():
-            match, _ = route.matches(scope)
-            if match is Match.FULL:
-                return route
-        return None
+        return _matching(self.router.routes, scope) if self.router is not None else None
+
+
+def _matching(routes: Sequence[BaseRoute], scope: Scope_) -> BaseRoute | None:
+    """The route routing would pick for ``scope``. A router added with ``include_router`` is one
+    entry of its parent's routes in recent FastAPI releases (its routes are not copied in): the
+    route is looked for among its own."""
+    for route in routes:
+        match, child = route.matches(scope)
+        if match is Match.FULL:
+            included = getattr(route, "original_router", None)
+            if isinstance(included, Router):
+                return _matching(included.routes, {**scope, **child})
+            return route
+    return None
 
 
 class Measure:

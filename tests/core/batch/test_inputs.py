@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import bz2
+import gzip
 import io
+import lzma
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -80,6 +84,53 @@ def test_standard_input_is_one_file_or_an_archive(tmp_path: Path) -> None:
         "<stdin>!a.xml",
         "<stdin>!b.xml",
     ]
+
+
+@pytest.mark.parametrize(
+    ("suffix", "compress"),
+    [(".gz", gzip.compress), (".bz2", bz2.compress), (".xz", lzma.compress)],
+)
+def test_a_compressed_single_file_is_read_as_the_file_it_holds(
+    tmp_path: Path, suffix: str, compress: Callable[[bytes], bytes]
+) -> None:
+    message = (MESSAGES / "02-be-laptops-ims.xml").read_bytes()
+    (tmp_path / "drop").mkdir()
+    packed = tmp_path / "drop" / f"be.xml{suffix}"
+    packed.write_bytes(compress(message))
+    unnamed = tmp_path / "be.bin"  # known by its first bytes, as an upload or standard input
+    unnamed.write_bytes(compress(message))
+    for file in (
+        *iter_inputs([str(packed)]),
+        *iter_inputs([str(tmp_path / "drop")]),
+        *inputs.iter_file(str(unnamed), "upload"),
+        *iter_inputs(["-"], stdin=io.BytesIO(compress(message))),
+    ):
+        assert file.problem is None and file.data == message
+    # the names the answers carry: the compressed file's own
+    assert names(list(iter_inputs([str(packed)]))) == [str(packed)]
+
+
+def test_a_compressed_single_file_keeps_every_bound(tmp_path: Path) -> None:
+    big = tmp_path / "big.xml.gz"
+    big.write_bytes(gzip.compress(b"<x>" + b"a" * 5000 + b"</x>"))
+    (file,) = iter_inputs([str(big)], Limits(max_file_bytes=1000, max_ratio=1000))
+    assert file.data == b""
+    assert file.problem == (
+        f"{big} inflates to 5007 bytes is above the 1000-byte bound (CUSTOMS_ENGINE_MAX_FILE_BYTES)"
+    )
+    (bomb,) = iter_inputs([str(big)], Limits(max_ratio=2, ratio_floor=0))
+    assert bomb.data == b"" and "decompression bomb defence" in (bomb.problem or "")
+    cut = tmp_path / "cut.xml.gz"
+    cut.write_bytes(gzip.compress(b"<x/>" * 100)[:-6])
+    (damaged,) = iter_inputs([str(cut)])
+    assert damaged.data == b"" and "stream ends early" in (damaged.problem or "")
+
+
+def test_a_compressed_tar_is_still_an_archive_even_when_empty(tmp_path: Path) -> None:
+    empty = write_tar(tmp_path / "empty.tar.gz", [])
+    assert list(iter_inputs([str(empty)])) == []
+    one = write_tar(tmp_path / "one.tgz", [("a.xml", b"<a/>")])
+    assert names(list(iter_inputs([str(one)]))) == [f"{one}!a.xml"]
 
 
 def test_oversize_file_and_standard_input_are_refused_not_read(tmp_path: Path) -> None:

@@ -1,4 +1,5 @@
-"""Reading ``.zip`` and ``.tar[.gz|.bz2|.xz]`` archives member by member, without unpacking them.
+"""Reading ``.zip`` and ``.tar[.gz|.bz2|.xz]`` archives member by member, without unpacking them,
+and single compressed files (``.gz``, ``.bz2``, ``.xz``) as the one file they hold.
 
 Members are read into memory one at a time and handed on manifests first, then everything else,
 each group in sorted path order (a Bill of Entry needs its manifest noted first); whether a member
@@ -52,7 +53,21 @@ from customs_engine.core.temporary import TemporaryStore
 if TYPE_CHECKING:
     from customs_engine.core.batch.inputs import InputFile, Limits
 
-ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz")
+#: names read as archives; a single compressed file (``.gz`` that holds no tar) is read as the one
+#: file it holds, with the same inflation bounds
+ARCHIVE_SUFFIXES = (
+    ".zip",
+    ".tar",
+    ".tar.gz",
+    ".tgz",
+    ".tar.bz2",
+    ".tbz2",
+    ".tar.xz",
+    ".txz",
+    ".gz",
+    ".bz2",
+    ".xz",
+)
 _ZIP_MAGIC = b"PK\x03\x04"
 #: compressed-stream magic numbers and the module that reads each
 _COMPRESSED: tuple[tuple[bytes, str], ...] = (
@@ -333,7 +348,21 @@ class ArchiveReader:
                     yield self.whole(f"{fatal}; nothing in it was checked")
                     return
                 spill.seek(0)
+                if not _holds_tar(spill.read(_BLOCK)):
+                    yield self._single(spill)
+                    return
+                spill.seek(0)
                 yield from self._tar_index(spill)
+
+    def _single(self, spill: IO[bytes]) -> InputFile:
+        """A compressed file that holds no tar archive (``be-0001.edi.gz``): the one message file
+        it holds, answered under the compressed file's own name."""
+        size = spill.seek(0, 2)
+        why = self.limits.size_problem(size)
+        if why is not None:
+            return self.make_file(self.name, b"", f"{self.name} inflates to {why}")
+        spill.seek(0)
+        return self.make_file(self.name, spill.read())
 
     def _tar_index(self, source: IO[bytes]) -> Iterator[InputFile]:
         """Index the headers of an uncompressed, seekable tar, then yield members in order."""
@@ -541,6 +570,18 @@ def _overlapping(infos: list[zipfile.ZipInfo]) -> dict[int, str]:
             continue
         previous = info
     return problems
+
+
+def _holds_tar(block: bytes) -> bool:
+    """Whether an inflated stream starting with ``block`` is a tar archive: a POSIX or GNU
+    header, an old-style header whose checksum holds, or the zero blocks of an empty archive."""
+    if block[257:262] == b"ustar" or (len(block) == _BLOCK and not block.strip(b"\0")):
+        return True
+    try:
+        tarfile.TarInfo.frombuf(block, "utf-8", "surrogateescape")
+    except _TAR_ERRORS:
+        return False
+    return True
 
 
 def _inflate(raw: IO[bytes], kind: str, spill: IO[bytes], budget: _Budget) -> str | None:
