@@ -8,6 +8,7 @@ one INR value per item.
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 from customs_engine.core.models import BillOfEntry
 from customs_engine.core.money import convert
@@ -17,8 +18,8 @@ from customs_engine.core.registry.records import Registry
 def value_bill_of_entry(boe: BillOfEntry, registry: Registry, on: date) -> BillOfEntry:
     """A copy whose missing ``value_inr`` are ``foreign_value.amount × rate``.
 
-    The rate is the one declared on the item, else the registry's CBIC-notified import rate in
-    force on ``on``. Items with neither stay without a value (CORE-FX-002 reports them). The
+    The rate is the one declared on the item, else 1 for an amount in INR, else the registry's
+    CBIC-notified import rate in force on ``on``. Items with neither stay without a value (CORE-FX-002 reports them). The
     message is returned unchanged when nothing needs valuing.
     """
     if all(item.value_inr is not None or item.foreign_value is None for item in boe.items):
@@ -29,6 +30,8 @@ def value_bill_of_entry(boe: BillOfEntry, registry: Registry, on: date) -> BillO
         if item.value_inr is not None or foreign is None:
             continue
         rate = foreign.rate
+        if rate is None and foreign.currency == "INR":
+            rate = Decimal(1)  # an amount in rupees is its own INR value: no rate to look up
         if rate is None:
             notified = registry.exchange_rate(foreign.currency, on)
             rate = notified.rate if notified is not None else None

@@ -103,6 +103,47 @@ def test_border_iec_ceiling(checker, iec, category, value, fires) -> None:  # ty
     assert ("CORE-IEC-002" in rules_of(checker.validate_message(message))) is fires
 
 
+@pytest.mark.parametrize(
+    "iec, category, value, fires",
+    [
+        ("0100000061", "NEPAL", "25000", False),  # the old number of IIEGN0161E
+        ("0100000061", "NEPAL", "5000000", True),
+        ("0100000070", "MYANMAR", "25000.01", True),
+        ("0100000134", "CHINA_BORDER", "100000.01", True),
+        ("0123456789", "COMMERCIAL", "5000000", False),  # a legacy number of no permanent IEC
+    ],
+)
+def test_a_legacy_number_of_a_border_iec_keeps_its_ceiling(  # type: ignore[no-untyped-def]
+    checker, iec, category, value, fires
+) -> None:
+    message = boe(
+        importer=importer(iec=iec, gstin=None, category=category),
+        items=[item(value_inr=Decimal(value))],
+    )
+    found = rules_of(checker.validate_message(message))
+    assert found["CORE-IEC-001"] == "warn"  # the legacy number is still only warned
+    assert ("CORE-IEC-002" in found) is fires
+
+
+def test_a_legacy_number_of_a_permanent_iec_keeps_its_category(checker) -> None:  # type: ignore[no-untyped-def]
+    wrong = boe(importer=importer(iec="0100000037", gstin=None, category="COMMERCIAL"))
+    assert rules_of(checker.validate_message(wrong))["CORE-IEC-003"] == "query"
+    right = boe(importer=importer(iec="0100000037", gstin=None, category="DIPLOMAT"))
+    assert "CORE-IEC-003" not in rules_of(checker.validate_message(right))
+
+
+@pytest.mark.parametrize("presented", ["2012-06-01", "2015-03-31", "2015-04-01", "2026-03-09"])
+def test_the_border_ceilings_apply_whatever_the_date(presented: str) -> None:
+    message = boe(
+        presented_at=f"{presented}T10:00:00+05:30",
+        manifest=None,
+        prior=True,
+        importer=importer(iec="IIEGC1134E", gstin=None, category="CHINA_BORDER"),
+        items=[item(value_inr=Decimal("10000000"))],
+    )
+    assert rules_of(engine().validate_message(message))["CORE-IEC-002"] == "reject"
+
+
 def test_permanent_iec_category(checker) -> None:  # type: ignore[no-untyped-def]
     wrong = boe(importer=importer(iec="DCUNO0137E", gstin=None, category="COMMERCIAL"))
     assert rules_of(checker.validate_message(wrong))["CORE-IEC-003"] == "query"

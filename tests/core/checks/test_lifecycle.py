@@ -240,6 +240,31 @@ def test_doc_001_a_cancelled_document_needs_a_new_message_id(url: str) -> None:
     store.close()
 
 
+def test_doc_001_an_original_under_another_kind_of_documents_id_needs_a_new_message_id(
+    url: str,
+) -> None:
+    """An amendment would be refused (CORE-DOC-003): CORE-DOC-001 says whose id it is and asks
+    for a new one, in this run and in the committed ledger alike."""
+    store, run = committed_run(url)
+    run.validate_message(igm(message_id="SHARED-1"))
+    bill_under_it = run.validate_message(bill(10, message_id="SHARED-1"))
+    (said,) = [f.message for f in bill_under_it.findings if f.rule == "CORE-DOC-001"]
+    assert (
+        said
+        == "message_id SHARED-1 is already an IGM's: file the Bill of Entry under a new message_id"
+    )
+    assert debited(bill_under_it) == 0
+    run.validate_message(bill(10, message_id="SHARED-2"))
+    igm_under_it = run.validate_message(igm(message_id="SHARED-2", igm_number="2234999"))
+    (said,) = [f.message for f in igm_under_it.findings if f.rule == "CORE-DOC-001"]
+    assert (
+        said
+        == "message_id SHARED-2 is already a Bill of Entry's: file the IGM under a new message_id"
+    )
+    assert store.debited("TESTAUTH", "AUTH-1")[0] == 10
+    store.close()
+
+
 # -- Bill of Entry amendment and cancellation rules ------------------------------------------
 
 
@@ -1286,3 +1311,12 @@ def test_igm_008_a_rejected_cancellation_says_nothing_was_voided(url: str) -> No
     live = store.document("WH-1")
     assert live is not None and not live.cancelled
     store.close()
+
+
+def test_the_manifest_rules_say_what_date_they_are_keyed_on() -> None:
+    """A manifest has no presented_at: the rules of an IGM's life name the date they use."""
+    from customs_engine.core.checks.catalogue import RULES
+
+    for rule_id in ("CORE-IGM-003", "CORE-IGM-004", "CORE-IGM-005", "CORE-IGM-006", "CORE-IGM-008"):
+        assert "presented_at" not in RULES[rule_id].keyed_on, rule_id
+        assert "filed_at" in RULES[rule_id].keyed_on or "arrival" in RULES[rule_id].keyed_on

@@ -60,6 +60,24 @@ def test_note_002_fires_for_a_prior_bill_quoting_an_unknown_igm() -> None:
     assert rules_of(response)["CORE-BOE-NOTE-002"] == "query"
 
 
+def test_a_prior_bill_quoting_the_igm_number_alone_is_checked_against_that_igm() -> None:
+    """No line and no B/L yet (the IGM's lines may not exist when a prior Bill of Entry is
+    filed), but the IGM it names is still looked up: unknown, cancelled, or at another port."""
+    alone = {"igm_number": "2234567", "igm_date": date(2026, 3, 8)}
+    unknown = engine().validate_message(boe(prior=True, manifest=alone))
+    assert rules_of(unknown, "CORE-BOE-NOTE") == {"CORE-BOE-NOTE-002": "query"}
+    run = engine()
+    run.validate_message(igm())
+    assert rules_of(run.validate_message(boe(prior=True, manifest=alone)), "CORE-BOE-NOTE") == {}
+    elsewhere = boe(prior=True, manifest=alone, port_code="INMAA1", message_id="BE-2")
+    assert rules_of(run.validate_message(elsewhere), "CORE-BOE-NOTE") == {
+        "CORE-BOE-NOTE-003": "reject"
+    }
+    run.validate_message(igm(function="cancellation"))
+    cancelled = run.validate_message(boe(prior=True, manifest=alone, message_id="BE-3"))
+    assert rules_of(cancelled, "CORE-BOE-NOTE") == {"CORE-BOE-NOTE-005": "reject"}
+
+
 def test_note_002_quiet_when_the_igm_is_known_or_not_yet_needed(sqlite_url) -> None:  # type: ignore[no-untyped-def]
     """The IGM earlier in the run, stored by an earlier committed run, or none quoted by a prior
     Bill of Entry (filed before its IGM exists): nothing to query."""

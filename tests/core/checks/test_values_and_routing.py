@@ -65,6 +65,14 @@ def test_no_rate_anywhere_is_a_query() -> None:
     assert rules_of(engine().validate_message(boe(items=[foreign("57000")])))["CORE-FX-002"]
 
 
+def test_an_amount_in_rupees_is_its_own_inr_value() -> None:
+    rupees = item(value_inr=None, foreign_value={"amount": Decimal("1500.50"), "currency": "INR"})
+    message = boe(items=[rupees])
+    valued = value_bill_of_entry(message, MemoryRegistry([]), date(2026, 3, 9))
+    assert valued.items[0].value_inr == Decimal("1500.50")
+    assert "CORE-FX-002" not in rules_of(engine().validate_message(message))
+
+
 def test_valued_message_reaches_the_value_rules() -> None:
     # a Nepal border IEC is capped at INR 25,000: USD 301 at 83.25 = 25,058.25 exceeds it
     message = boe(importer={"iec": "IIEGN0161E", "category": "NEPAL"}, items=[foreign("301")])

@@ -10,6 +10,8 @@ from customs_engine.adapters.edifact import cusres, reader, writer
 from customs_engine.adapters.edifact.catalogue import RULES
 from customs_engine.core.formats import ParsedMessage, ResponseFormat, WireFormat
 from customs_engine.core.hookspecs import hookimpl
+from customs_engine.core.ledger.run_view import RunView
+from customs_engine.core.models import Function, ImportGeneralManifest
 from customs_engine.core.rules import Rule
 
 FORMAT = reader.FORMAT
@@ -65,3 +67,28 @@ def customs_response_formats() -> list[ResponseFormat]:
             name=cusres.FORMAT, title="UN/EDIFACT CUSRES responses", writer=cusres.CusresWriter
         )
     ]
+
+
+@hookimpl
+def customs_resolve_message(parsed: ParsedMessage, run: RunView) -> ImportGeneralManifest | None:
+    """A CUSCAR amendment of a manifest the run knows keeps that manifest's IGM date.
+
+    CUSCAR gives a manifest one date, its filing time (``DTM+137``), which the reader takes as the
+    IGM date; an amendment filed on a later day would re-date the IGM, and the Bills of Entry
+    quoting its real date would no longer be noted against it. The IGM date is allotted with the
+    IGM number and no amendment changes it, so the known document's date is kept (a cancellation
+    is matched to its document by the engine)."""
+    amendment = parsed.message
+    if (
+        parsed.format != FORMAT
+        or not isinstance(amendment, ImportGeneralManifest)
+        or amendment.function != Function.AMENDMENT
+        or not amendment.igm_number
+    ):
+        return None
+    for known in run.manifests_numbered(amendment.igm_number):
+        if known.message_id == amendment.message_id and known.port_code == amendment.port_code:
+            if known.igm_date is None or known.igm_date == amendment.igm_date:
+                return None
+            return amendment.model_copy(update={"igm_date": known.igm_date})
+    return None

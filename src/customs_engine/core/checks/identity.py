@@ -76,14 +76,14 @@ def _check_iec(boe: BillOfEntry, ctx: CheckContext) -> list[Finding]:
                     field=where,
                 )
             ]
-        return [
-            rule.finding(
-                "warn",
-                f"legacy 10-digit numeric IEC {iec}{current}; DGFT has "
-                "migrated IECs to the holder's PAN",
-                field=where,
-            )
-        ]
+        legacy = rule.finding(
+            "warn",
+            f"legacy 10-digit numeric IEC {iec}{current}; DGFT has "
+            "migrated IECs to the holder's PAN",
+            field=where,
+        )
+        # the old number of a permanent IEC is that IEC: its category and ceiling still apply
+        return [legacy, *(_check_permanent(boe, permanent, on) if permanent else [])]
     return [
         rule.finding(
             "reject",

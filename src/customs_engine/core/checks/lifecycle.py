@@ -14,6 +14,7 @@ from decimal import Decimal
 from customs_engine.core.check_context import CheckContext
 from customs_engine.core.checks.catalogue import RULES
 from customs_engine.core.dates import add_months, india_date
+from customs_engine.core.ledger.documents import KIND_NAMES, an, refiled
 from customs_engine.core.ledger.run_state import RunState, kind_of
 from customs_engine.core.models import (
     BillOfEntry,
@@ -24,14 +25,6 @@ from customs_engine.core.models import (
 from customs_engine.core.refdata import dated
 from customs_engine.core.response import Fee, Finding
 from customs_engine.core.rules import Rule
-
-_KIND_NAMES = {"bill_of_entry": "Bill of Entry", "manifest": "IGM"}
-
-
-def _an(name: str) -> str:
-    """``name`` with its article: "an IGM", "a Bill of Entry"."""
-    return f"{'an' if name[0] in 'AEIOU' else 'a'} {name}"
-
 
 _CONVERTIBLE = {BillOfEntryType.HOME_CONSUMPTION, BillOfEntryType.WAREHOUSING}
 
@@ -59,20 +52,14 @@ def check_lifecycle(
         if replayed is None:
             return []
         current, voided = replayed.before, replayed.voided
-    name = _KIND_NAMES[kind_of(message)]
+    name = KIND_NAMES[kind_of(message)]
     if message.function == Function.ORIGINAL:
         if current is None:
             return []
         return [
             RULES["CORE-DOC-001"].finding(
                 "reject",
-                # a cancelled document (also one cancelled before it was ever filed, CORE-DOC-002,
-                # or voided with its IGM) takes no amendment (CORE-DOC-003): only a new id helps
-                f"{name} {message.message_id} is cancelled: its message_id cannot be filed "
-                "again, file the document under a new message_id"
-                if current.cancelled
-                else f"{name} {message.message_id} is already filed with other content: send "
-                "an amendment",
+                refiled(message.message_id, kind_of(message), current),
                 field="message_id",
             )
         ]
@@ -96,8 +83,8 @@ def check_lifecycle(
         return [
             RULES["CORE-DOC-003"].finding(
                 "reject",
-                f"document {message.message_id} is {_an(_KIND_NAMES[current.kind])}: "
-                f"{_an(name)} {verb} cannot replace it",
+                f"document {message.message_id} is {an(KIND_NAMES[current.kind])}: "
+                f"{an(name)} {verb} cannot replace it",
                 field="function",
             )
         ]

@@ -16,14 +16,9 @@ from customs_engine.core.response import Finding
 
 def check_noting(boe: BillOfEntry, run: RunState) -> list[Finding]:
     reference = boe.manifest
-    has_reference = (
-        reference is not None
-        and bool(reference.igm_number)
-        and (reference.line is not None or bool(reference.bl_number))
-    )
-    if not has_reference:
-        if boe.prior:
-            return []  # a prior Bill of Entry is filed before its IGM exists
+    numbered = reference is not None and bool(reference.igm_number)
+    located = numbered and (reference.line is not None or bool(reference.bl_number))
+    if not located and not boe.prior:
         return [
             RULES["CORE-BOE-NOTE-001"].finding(
                 "reject",
@@ -32,6 +27,8 @@ def check_noting(boe: BillOfEntry, run: RunState) -> list[Finding]:
                 field="manifest",
             )
         ]
+    if not numbered:
+        return []  # a prior Bill of Entry is filed before its IGM exists
     assert reference is not None and reference.igm_number
     igm = noted_manifest(boe, run)
     if igm is None:  # a prior Bill of Entry too: the IGM it quotes is not verified
@@ -77,6 +74,8 @@ def check_noting(boe: BillOfEntry, run: RunState) -> list[Finding]:
                 field="manifest.igm_number",
             )
         ]
+    if not located:
+        return []  # a prior Bill of Entry quoting the IGM alone: no line to compare yet
     line = _find_line(igm, reference.line, reference.subline, reference.bl_number)
     if line is None:
         wanted = (

@@ -79,6 +79,34 @@ class _Document:
     replaced: dict[str, Replaced] = field(default_factory=dict)
 
 
+#: what the documents are called in answers
+KIND_NAMES = {"bill_of_entry": "Bill of Entry", "manifest": "IGM"}
+
+
+def an(name: str) -> str:
+    """``name`` with its article: "an IGM", "a Bill of Entry"."""
+    return f"{'an' if name[0] in 'AEIOU' else 'a'} {name}"
+
+
+def refiled(message_id: str, kind: str, current: DocumentVersion) -> str:
+    """Why an original (of ``kind``) cannot be filed under a ``message_id`` that ``current``
+    holds (CORE-DOC-001), and what to do: an amendment only helps a document of the same kind
+    that is not cancelled (anything else, CORE-DOC-003 refuses); else a new message_id."""
+    name = KIND_NAMES[kind]
+    if current.kind != kind:
+        return (
+            f"message_id {message_id} is already {an(KIND_NAMES[current.kind])}'s: "
+            f"file the {name} under a new message_id"
+        )
+    if current.cancelled:
+        # (also a document cancelled before it was ever filed, or voided with its IGM)
+        return (
+            f"{name} {message_id} is cancelled: its message_id cannot be filed again, file "
+            "the document under a new message_id"
+        )
+    return f"{name} {message_id} is already filed with other content: send an amendment"
+
+
 def add_holdings(holdings: Holdings, entries: Iterable[tuple[Account, Decimal, Decimal]]) -> None:
     """Add signed (account, quantity, value) entries to ``holdings``; accounts netting to zero
     are dropped."""

@@ -27,7 +27,13 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, aliased
 
-from customs_engine.core.ledger.documents import DocumentVersion, Holdings, Replaced, add_holdings
+from customs_engine.core.ledger.documents import (
+    DocumentVersion,
+    Holdings,
+    Replaced,
+    add_holdings,
+    refiled,
+)
 from customs_engine.core.ledger.run_state import (
     BOND,
     ZERO,
@@ -731,21 +737,14 @@ def _conflict(current: DocumentVersion | None, submission: Submission) -> tuple[
     """The document's committed state does not allow this message (docs/core-checks.md)."""
     if current is None:
         return None
+    if submission.function == Function.ORIGINAL:
+        return ("CORE-DOC-001", refiled(submission.message_id, submission.kind, current))
     if current.kind != submission.kind:
         return (
             "CORE-DOC-003",
             f"document {submission.message_id} is a "
             f"{current.kind.replace('_', ' ')}: a {submission.kind.replace('_', ' ')} "
             "message cannot amend or cancel it",
-        )
-    if submission.function == Function.ORIGINAL:
-        return (
-            "CORE-DOC-001",
-            f"document {submission.message_id} is cancelled: its message_id cannot be filed "
-            "again, file the document under a new message_id"
-            if current.cancelled
-            else f"document {submission.message_id} is already filed with other content: send "
-            "an amendment",
         )
     if current.cancelled:
         return (
