@@ -19,8 +19,8 @@ def value_bill_of_entry(boe: BillOfEntry, registry: Registry, on: date) -> BillO
     """A copy whose missing ``value_inr`` are ``foreign_value.amount × rate``.
 
     The rate is the one declared on the item, else 1 for an amount in INR, else the registry's
-    CBIC-notified import rate in force on ``on``. Items with neither stay without a value (CORE-FX-002 reports them). The
-    message is returned unchanged when nothing needs valuing.
+    CBIC-notified import rate in force on ``on``. Items with neither stay without a value
+    (CORE-FX-002 reports them). The message is returned unchanged when nothing needs valuing.
     """
     if all(item.value_inr is not None or item.foreign_value is None for item in boe.items):
         return boe
