@@ -10,15 +10,13 @@ from pathlib import Path
 from customs_engine.adapters.edifact.writer import write_all as writer_edifact
 from customs_engine.adapters.icegate_xml import reader
 from tests.adapters.ices_flatfile.flat_files import flat_file, steel_be
-from tests.conftest import MESSAGES, SAMPLES
+from tests.conftest import MESSAGES
 
 XML_READER = "customs_engine.adapters.icegate_xml.reader"
 SCMTR_READER = "customs_engine.adapters.scmtr_json.reader"
 FLAT_FILE_READER = "customs_engine.adapters.ices_flatfile.reader"
 WORKERS = "customs_engine.core.batch.workers"
-SCMTR_SCE = (
-    SAMPLES / "icegate" / "scmtr" / "samples" / "F_SACHM22_SCE_SOMESENDER_2_190820201705_DEC.json"
-)
+SCMTR_SCE = "icegate/scmtr/samples/F_SACHM22_SCE_SOMESENDER_2_190820201705_DEC.json"
 
 
 def _modules_after_validate(path: Path, tmp_path: Path, *options: str) -> set[str]:
@@ -51,11 +49,11 @@ def test_an_edifact_run_loads_no_other_reader_and_no_workers(tmp_path: Path) -> 
     assert "sqlalchemy" not in _modules_after_validate(edifact, tmp_path, "--db", missing)
 
 
-def test_each_reader_is_loaded_when_its_format_is_met(tmp_path: Path) -> None:
+def test_each_reader_is_loaded_when_its_format_is_met(tmp_path: Path, samples_dir: Path) -> None:
     assert {"lxml.etree", XML_READER} <= _modules_after_validate(
         MESSAGES / "02-be-laptops-ims.xml", tmp_path
     )
     flat = tmp_path / "be.flat"
     flat.write_bytes(flat_file("cachi01", steel_be()))
     assert FLAT_FILE_READER in _modules_after_validate(flat, tmp_path)
-    assert SCMTR_READER in _modules_after_validate(SCMTR_SCE, tmp_path)
+    assert SCMTR_READER in _modules_after_validate(samples_dir / SCMTR_SCE, tmp_path)

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 from customs_engine.testing import bill_of_entry, write_message
-from tests.conftest import SAMPLES
 
 PAPER = """
 from customs_engine import ParsedMessage, ResponseFormat, WireFormat, hookimpl
@@ -77,10 +76,9 @@ def test_a_failing_writer_is_named_not_a_traceback(fake_dists, customs_cli, tmp_
     assert "plugin 'paperfmt' failed writing paper: RuntimeError: paper jam" in result.stderr
 
 
-SHARED_SAMPLES = SAMPLES / "icegate"
-
-
-def test_content_decides_before_the_file_name(customs_cli, tmp_path: Path) -> None:
+def test_content_decides_before_the_file_name(
+    customs_cli, tmp_path: Path, samples_dir: Path
+) -> None:
     """An ICES flat file or an SCMTR document saved as ``*.xml`` is read as what it is, not
     handed to the XML reader because of its name."""
     for sample, expected in (
@@ -88,7 +86,7 @@ def test_content_decides_before_the_file_name(customs_cli, tmp_path: Path) -> No
         ("icegate_scmtr_sachm22_sce_dec.json", "scmtr"),
     ):
         misnamed = tmp_path / f"{sample}.xml"
-        misnamed.write_bytes((SHARED_SAMPLES / sample).read_bytes())
+        misnamed.write_bytes((samples_dir / "icegate" / sample).read_bytes())
         result = customs_cli("validate", str(misnamed), "--format", "json")
         assert result.exit_code in (0, 1), result.stderr
         formats = {m["message"]["format"] for m in _responses(result.stdout)}
