@@ -317,6 +317,8 @@ class Charges:
             return [FEE_RULE.fee("probe", 5, basis="b", currency="USD")]
         if self.how == "not a fee rule":
             return [Fee(**{**fields, "rule": HOLD_ONLY.id}, amount=Decimal(5))]
+        if self.how == "huge":  # finite, but no answer could write it to the paisa
+            return [FEE_RULE.fee("probe", Decimal("1E+30"), basis="b")]
         return [FEE_RULE.fee("probe", 5, basis="b")]
 
 
@@ -326,6 +328,7 @@ class Charges:
         ("float", "has the amount 500.1, not a Decimal"),
         ("usd", "is in 'USD': fees are in INR"),
         ("not a fee rule", "is not declared with the outcome 'fee'"),
+        ("huge", "is INR 1E+30, not below 10^18"),
     ],
 )
 def test_a_fee_the_contract_does_not_allow_fails_the_message_not_the_run(

@@ -91,3 +91,39 @@ def test_money_is_rounded_half_up_and_written_in_one_way() -> None:
     assert money(Decimal("1234.5")) == "1234.50"
     assert inr(Decimal("1234.005")) == "INR 1234.01"
     assert inr(Decimal("1234567.5"), grouped=True) == "INR 1,234,567.50"
+    # zero is never written negative, whatever the input's sign
+    assert money(Decimal("-0")) == "0.00" and money(Decimal("-0.004")) == "0.00"
+    assert str(rupees(Decimal("-0.4"))) == "0"
+
+
+def test_a_declared_value_is_debited_in_the_paise_every_answer_writes() -> None:
+    """A declared INR value with more decimals than paise: what the answer says is left is what
+    the next line may take (the ledger once kept 2000000.125 while the answer wrote .13)."""
+    engine = make_engine(only=["core", "ims"], records=RECORDS)
+
+    def laptops_worth(quantity: int, value: str, message_id: str) -> object:
+        return bill_of_entry(
+            item(
+                "84713010",
+                quantity=quantity,
+                unit="NOS",
+                value_inr=Decimal(value),
+                product_category="LAPTOP",
+                licences=[licence("IMS", "IMS-2026-00042")],
+            ),
+            message_id=message_id,
+        )
+
+    first = engine.validate_message(laptops_worth(60, "2000000.125", "BE-1"))
+    [use] = first.authorisations
+    assert (use.debited_value, use.remaining_value) == (
+        Decimal("2000000.13"),
+        Decimal("2999999.87"),
+    )
+    rest = engine.validate_message(laptops_worth(40, "2999999.87", "BE-2"))
+    assert_no_finding(rest, "IMS-BAL-001")
+    assert rest.authorisations[0].remaining_value == 0
+    exact = make_engine(only=["core", "ims"], records=RECORDS)
+    assert_no_finding(
+        exact.validate_message(laptops_worth(100, "5000000.004", "BE-3")), "IMS-BAL-001"
+    )

@@ -35,7 +35,12 @@ from customs_engine.core.ledger.run_state import (
 )
 from customs_engine.core.ledger.run_view import ReadOnlyRun
 from customs_engine.core.ledger.units import convert
-from customs_engine.core.models import BillOfEntry, Function, ImportGeneralManifest
+from customs_engine.core.models import (
+    MAX_MAGNITUDE,
+    BillOfEntry,
+    Function,
+    ImportGeneralManifest,
+)
 from customs_engine.core.money import inr
 from customs_engine.core.plugin_host import STOPS_THE_RUN, FirstResult, ImplCall, PluginHost
 from customs_engine.core.response import (
@@ -508,6 +513,8 @@ class Engine:
             )
         if part.amount < 0:
             return f"its fee of rule {part.rule} is negative"
+        if part.amount >= MAX_MAGNITUDE:  # (no response could write it to the paisa)
+            return f"its fee of rule {part.rule} is INR {part.amount}, not below 10^18"
         if part.currency != "INR":
             return f"its fee of rule {part.rule} is in {part.currency!r}: fees are in INR"
         return None

@@ -14,13 +14,13 @@ RUPEE = Decimal(1)
 
 
 def paise(amount: Decimal) -> Decimal:
-    """Half-up to the paisa (two decimals)."""
-    return amount.quantize(PAISA, rounding=ROUND_HALF_UP)
+    """Half-up to the paisa (two decimals); zero is never negative (``-0`` is ``0.00``)."""
+    return amount.quantize(PAISA, rounding=ROUND_HALF_UP) + 0
 
 
 def rupees(amount: Decimal) -> Decimal:
-    """Half-up to the whole rupee (fees stated in rupees)."""
-    return amount.quantize(RUPEE, rounding=ROUND_HALF_UP)
+    """Half-up to the whole rupee (fees stated in rupees); zero is never negative."""
+    return amount.quantize(RUPEE, rounding=ROUND_HALF_UP) + 0
 
 
 def convert(amount: Decimal, rate: Decimal) -> Decimal:

@@ -10,24 +10,29 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from customs_engine.core.models import BillOfEntry
-from customs_engine.core.money import convert
+from customs_engine.core.models import BillOfEntry, Item
+from customs_engine.core.money import convert, paise
 from customs_engine.core.registry.records import Registry
 
 
 def value_bill_of_entry(boe: BillOfEntry, registry: Registry, on: date) -> BillOfEntry:
-    """A copy whose missing ``value_inr`` are ``foreign_value.amount × rate``.
+    """A copy whose ``value_inr`` are in paise: missing ones ``foreign_value.amount × rate``,
+    declared ones with more decimals rounded half-up to the paisa (what every answer writes is
+    then what the rules compare and the ledger debits).
 
     The rate is the one declared on the item, else 1 for an amount in INR, else the registry's
     CBIC-notified import rate in force on ``on``. Items with neither stay without a value
     (CORE-FX-002 reports them). The message is returned unchanged when nothing needs valuing.
     """
-    if all(item.value_inr is not None or item.foreign_value is None for item in boe.items):
+    if all(_settled(item) for item in boe.items):
         return boe
     valued = boe.model_copy(deep=True)
     for item in valued.items:
         foreign = item.foreign_value
-        if item.value_inr is not None or foreign is None:
+        if item.value_inr is not None:
+            item.value_inr = paise(item.value_inr)
+            continue
+        if foreign is None:
             continue
         rate = foreign.rate
         if rate is None and foreign.currency == "INR":
@@ -38,3 +43,13 @@ def value_bill_of_entry(boe: BillOfEntry, registry: Registry, on: date) -> BillO
         if rate is not None:
             item.value_inr = convert(foreign.amount, rate)
     return valued
+
+
+def _settled(item: Item) -> bool:
+    """Whether an item needs no valuing: a declared value already in paise, or no value to
+    declare or compute."""
+    value = item.value_inr
+    if value is None:
+        return item.foreign_value is None
+    exponent = value.as_tuple().exponent
+    return isinstance(exponent, int) and (exponent >= -2 or value == paise(value))
