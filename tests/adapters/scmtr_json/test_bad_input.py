@@ -214,3 +214,48 @@ def test_a_reply_fed_back_is_placed_at_its_header(sample_paths: dict[str, Path])
     text = sample_paths[sfl].read_text(encoding="utf-8-sig")
     _, message = only_finding(parse(text.encode()))
     assert message.startswith(place(text, "{", within='"headerField"') + ": ")
+
+
+@pytest.mark.parametrize(
+    ("text", "rule", "said"),
+    [
+        (
+            "ETS\ud800BON",
+            "CORE-SYNTAX-001",
+            "the escape \\ud800 is half of a UTF-16 surrogate pair",
+        ),
+        (
+            "ETS\udfffBON",
+            "CORE-SYNTAX-001",
+            "the escape \\udfff is half of a UTF-16 surrogate pair",
+        ),
+        ("ETS\x00BON", "CORE-SYNTAX-005", "holds the control character U+0000"),
+        ("ETS\x1bBON", "CORE-SYNTAX-005", "holds the control character U+001B"),
+    ],
+)
+def test_a_name_holding_what_no_text_may_hold_is_refused_at_its_place(
+    load: Any, text: str, rule: str, said: str
+) -> None:
+    """A lone surrogate (valid JSON escape, no character: it crashed the run when the message was
+    keyed) or a control character (refused by every other format) in a declaration's text."""
+    from tests.core.helpers import engine
+
+    document = load(SCE)
+    document["master"]["mastrCnsgmtDec"][0]["trnsprtDoc"]["cnsgnesName"] = text
+    data = dump(document)
+    parsed = parse(data)
+    (finding,) = parsed.findings
+    at = "/master/mastrCnsgmtDec/0/trnsprtDoc/cnsgnesName"
+    assert finding.rule == rule and f"{at}: {said}" in finding.message
+    assert finding.message.startswith(place(data.decode(), '"ETS', within='"cnsgnesName"'))
+    assert parsed.message is None
+    (response,) = engine().validate_bytes(data, "surrogate.json")
+    assert response.status == "rejected"
+    response.to_json_dict()  # writable
+
+
+def test_tabs_line_feeds_and_surrogate_pairs_are_text(load: Any) -> None:
+    document = load(SCE)
+    document["master"]["mastrCnsgmtDec"][0]["trnsprtDoc"]["cnsgnesName"] = "ETS\tBON \U0001f600"
+    messages = [f.message for f in parse(dump(document)).findings]
+    assert not any("surrogate" in m or "control character" in m for m in messages)

@@ -22,6 +22,7 @@ The reader never raises: the last-resort guard in :func:`read` turns a bug into 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -217,7 +218,53 @@ def decode(data: bytes) -> Any:
         ) from None
     if faulty:
         raise _fault(text, value)
+    if _ESCAPED_SUSPECT.search(text):
+        _refuse_characters(text, value)
     return value
+
+
+#: a ``\u`` escape of a control character or of half a surrogate pair (raw ones are not JSON)
+_ESCAPED_SUSPECT = re.compile(r"\\u(?:00[01][0-9a-fA-F]|007[fF]|[dD][89a-fA-F][0-9a-fA-F]{2})")
+#: what no declaration's text may hold: control characters (tab, line feed and carriage return
+#: aside, as in XML) and lone surrogates, which are no characters at all
+_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def _refuse_characters(text: str, value: Any) -> None:
+    """Refuse, at its place, the first name or text (in document order) holding a character
+    :data:`_FORBIDDEN`: every other input format refuses them, and a lone surrogate cannot even
+    be written back as UTF-8."""
+    stack: list[tuple[tuple[str, ...], Any]] = [((), value)]
+    while stack:
+        steps, node = stack.pop()
+        if isinstance(node, dict):
+            children = []
+            for key, child in node.items():
+                children.append(((*steps, key), child))
+                if _FORBIDDEN.search(key):
+                    children[-1] = ((*steps, key), key)  # the name is reported, not its value
+            stack.extend(reversed(children))
+        elif isinstance(node, list):
+            stack.extend(reversed([((*steps, str(i)), child) for i, child in enumerate(node)]))
+        elif isinstance(node, str) and (bad := _FORBIDDEN.search(node)):
+            at = pointer(steps)
+            ((line, column),) = positions.locate(text, [at]).values()
+            code = ord(bad.group())
+            if 0xD800 <= code <= 0xDFFF:
+                raise _Unreadable(
+                    f"{at}: the escape \\u{code:04x} is half of a UTF-16 surrogate pair, not a "
+                    "character",
+                    line,
+                    column,
+                )
+            raise _Unreadable(
+                f"{at}: holds the control character U+{code:04X}, which no declaration's text "
+                "may hold",
+                line,
+                column,
+                kind="value",
+                field=at,
+            )
 
 
 class _Constant:
