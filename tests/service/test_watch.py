@@ -75,14 +75,25 @@ def test_only_complete_files_are_taken(tmp_path: Path, registry_url: str, host: 
     store = SqlRegistry.open(registry_url)
     folder = DropFolder(inbox, tmp_path / "out", Validator(host, store), settle=1.0)
     folder.prepare()
-    for name in ("done.xml", "growing.xml", ".hidden.xml", "upload.xml.part"):
+    for name in ("done.xml", "growing.xml", ".hidden.xml", "upload.xml.part", "SMB.XML.PART"):
         (inbox / name).write_bytes(IGM.read_bytes())
     _old(inbox / "done.xml")
     _old(inbox / ".hidden.xml")
     _old(inbox / "upload.xml.part")
-    now = time.time()
-    assert folder.complete_files(now) == [inbox / "done.xml"]
-    assert folder.complete_files(now + 1.5) == [inbox / "done.xml", inbox / "growing.xml"]
+    _old(inbox / "SMB.XML.PART")  # (a share that is not case-sensitive writes it so)
+    now = time.monotonic()
+    assert folder.complete_files(now) == []  # seen once: nothing is known to be complete yet
+    with open(inbox / "growing.xml", "ab") as handle:
+        handle.write(b"\n")  # still written, whatever its clock says of the time
+    os.utime(inbox / "growing.xml", (time.time() - 60, time.time() - 60))
+    assert folder.complete_files(now + 0.6) == []
+    assert folder.complete_files(now + 1.2) == [inbox / "done.xml"]
+    assert folder.complete_files(now + 1.7) == [inbox / "done.xml", inbox / "growing.xml"]
+    future = inbox / "future.xml"  # a writer whose clock is an hour ahead
+    future.write_bytes(IGM.read_bytes())
+    os.utime(future, (time.time() + 3600, time.time() + 3600))
+    assert future not in folder.complete_files(now + 2)
+    assert future in folder.complete_files(now + 3.1)
     claimed = folder.claim(inbox / "done.xml")
     assert claimed == inbox / ".processing" / folder.token / "done.xml" and claimed.exists()
     assert folder.claim(inbox / "done.xml") is None  # taken already (another watcher, a rename)
@@ -556,3 +567,32 @@ def test_links_and_folders_in_the_inbox_are_said_once_and_never_taken(
     ]
     folder.close()
     folder.validator.registry.close()
+
+
+@pytest.mark.parametrize("mode", [(), ("--poll",)])
+def test_a_file_name_that_is_not_utf8_is_answered_and_the_watcher_goes_on(
+    tmp_path: Path, registry_url: str, mode: tuple[str, ...]
+) -> None:
+    """watchfiles cannot tell a change of such a name (it killed the watcher), and the answer's
+    source could not be written as JSON: the name is shown with a \\xNN escape."""
+    inbox, out = tmp_path / "in", tmp_path / "out"
+    inbox.mkdir()
+    watcher = _watch(registry_url, inbox, out, *mode)
+    try:
+        time.sleep(1)  # watching
+        odd = os.path.join(os.fsencode(inbox), b"be\xff\nline.xml")
+        with open(odd, "wb") as handle:
+            handle.write(IGM.read_bytes())
+        os.utime(odd, (time.time() - 60, time.time() - 60))
+        _wait_for(lambda: _count(inbox / ".done") == 1)
+        (inbox / "later.xml").write_bytes(IGM.read_bytes())
+        _old(inbox / "later.xml")
+        _wait_for(lambda: (out / "later.xml.json").exists())
+    finally:
+        watcher.send_signal(signal.SIGTERM)
+        _, err = watcher.communicate(timeout=30)
+    assert watcher.returncode == 0, err
+    answered = [p for p in out.iterdir() if p.name != "later.xml.json"]
+    assert len(answered) == 1
+    assert json.loads(answered[0].read_bytes())["message"]["source"] == "be\\xff\\x0aline.xml"
+    assert b"be\\xff\\x0aline.xml" in err and b"be\xff" not in err  # one log line, writable

@@ -62,6 +62,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from customs_engine.core.batch.inputs import shown_name
 from customs_engine.core.ledger.run_state import LedgerError
 from customs_engine.core.registry.database import database_reason
 from customs_engine.core.response import Response
@@ -69,6 +70,22 @@ from customs_engine.service.results import ResultStore
 from customs_engine.service.runs import Validator
 
 log = logging.getLogger("customs_engine.watch")
+
+
+class _ShownNames(logging.Filter):
+    """File names in the watcher's log lines as answers show them (``shown_name``): a name holding
+    a line feed or bytes that are not UTF-8 stays on one line and can be written."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                shown_name(str(arg)) if isinstance(arg, str | os.PathLike) else arg
+                for arg in record.args
+            )
+        return True
+
+
+log.addFilter(_ShownNames())
 
 #: input format → the output format of its ICEGATE reply (written as DIR/<name>.ack). ICEGATE's
 #: own reply formats only: the XML and EDIFACT renderings have none.
@@ -138,6 +155,8 @@ class DropFolder:
     _lock: int | None = field(default=None, init=False, repr=False)
     #: inbox entries that are not files (said once each in the log, never taken)
     _passed_over: set[str] = field(default_factory=set, init=False, repr=False)
+    #: inbox name → (size, modification time, when this watcher first saw that pair)
+    _looks: dict[str, tuple[int, int, float]] = field(default_factory=dict, init=False, repr=False)
 
     @property
     def processing(self) -> Path:
@@ -277,18 +296,30 @@ class DropFolder:
     # -- one pass -------------------------------------------------------------------------------
 
     def complete_files(self, now: float | None = None) -> list[Path]:
-        """Files of the inbox untouched for ``settle`` seconds, in name order."""
-        now = time.time() if now is None else now
+        """Files of the inbox whose size and modification time this watcher has seen unchanged
+        for ``settle`` seconds (of its own clock: a writer's clock, on a share, may be behind or
+        ahead), in name order."""
+        now = time.monotonic() if now is None else now
         ready = []
+        looks: dict[str, tuple[int, int, float]] = {}
         with os.scandir(self.inbox) as entries:
             for entry in entries:
-                if entry.name.startswith(".") or entry.name.endswith(IGNORED_SUFFIXES):
+                if entry.name.startswith(".") or entry.name.lower().endswith(IGNORED_SUFFIXES):
                     continue
                 if not entry.is_file(follow_symlinks=False):
                     self._pass_over(entry)
                     continue
-                if now - entry.stat(follow_symlinks=False).st_mtime >= self.settle:
+                try:
+                    status = entry.stat(follow_symlinks=False)
+                except FileNotFoundError:
+                    continue  # taken meanwhile
+                size, modified = status.st_size, status.st_mtime_ns
+                earlier = self._looks.get(entry.name)
+                since = earlier[2] if earlier and earlier[:2] == (size, modified) else now
+                looks[entry.name] = (size, modified, since)
+                if now - since >= self.settle:
                     ready.append(Path(entry.path))
+        self._looks = looks  # (names gone from the inbox are forgotten)
         return sorted(ready)
 
     def _pass_over(self, entry: os.DirEntry[str]) -> None:
@@ -332,7 +363,7 @@ class DropFolder:
         if rendered:  # nothing to acknowledge: no .ack
             self._reply(kept, ".ack", rendered)
         if self.results is not None:
-            self.results.save(kept, responses, committed=self.commit)
+            self.results.save(shown_name(kept), responses, committed=self.commit)
         accepted = all(response.accepted for response in responses)
         with self._names():
             moved = _move_to_free_name(claimed, self.done if accepted else self.failed, kept)
@@ -408,23 +439,31 @@ class DropFolder:
 
         self.recover(stop)
         timeout_ms = max(50, int(self.settle * 1000))
-        changes = watchfiles.watch(
-            self.inbox,
-            stop_event=stop,
-            yield_on_timeout=True,
-            rust_timeout=timeout_ms,
-            debounce=timeout_ms,
-            force_polling=self.poll,
-            poll_delay_ms=timeout_ms,
-            recursive=False,
-            raise_interrupt=False,
-            watch_filter=None,
-        )
         self.take_complete(stop)
-        for _ in changes:
-            if stop.is_set():
-                break
-            self.take_complete(stop)
+        while not stop.is_set():
+            changes = watchfiles.watch(
+                self.inbox,
+                stop_event=stop,
+                yield_on_timeout=True,
+                rust_timeout=timeout_ms,
+                debounce=timeout_ms,
+                force_polling=self.poll,
+                poll_delay_ms=timeout_ms,
+                recursive=False,
+                raise_interrupt=False,
+                watch_filter=None,
+            )
+            try:
+                for _ in changes:
+                    if stop.is_set():
+                        return
+                    self.take_complete(stop)
+                return
+            except RuntimeError as exc:
+                # watchfiles cannot tell a change whose file name is not UTF-8: watch again (the
+                # inbox is read by listing it, so that file is taken like any other)
+                log.warning("watching the inbox again: %s", exc)
+                self.take_complete(stop)
 
     def take_complete(self, stop: threading.Event) -> None:
         self.recover(stop)  # a sibling watcher on this inbox may have ended since

@@ -267,3 +267,39 @@ def test_a_large_archive_index_is_sorted_on_disk_in_the_same_order(
         assert len(held) == len(members)
         firsts = [name for name, data in held if b"ImportGeneralManifest" in data]
         assert firsts and [name for name, _ in held[: len(firsts)]] == firsts
+
+
+def test_names_that_are_not_utf8_are_shown_with_escapes(tmp_path: Path) -> None:
+    """A name the file system or a tar keeps as bytes that are not UTF-8 could not be written in
+    a JSON answer: the run stopped after committing. It is shown with ``\\xNN`` escapes."""
+    import json
+    import tarfile
+
+    from tests.conftest import customs
+
+    message = (MESSAGES / "02-be-laptops-ims.xml").read_bytes()
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    with open(os.path.join(os.fsencode(folder), b"be\xff.xml"), "wb") as handle:
+        handle.write(message)
+    packed = tmp_path / "odd.tar"
+    with tarfile.open(packed, "w", format=tarfile.GNU_FORMAT, errors="surrogateescape") as tar:
+        member = tarfile.TarInfo("b\udcfe\nx.xml")
+        member.size = len(message)
+        tar.addfile(member, io.BytesIO(message))
+    assert names(list(iter_inputs([str(folder), str(packed)]))) == [
+        f"{folder}/be\\xff.xml",
+        f"{packed}!b\\xfe\\x0ax.xml",
+    ]
+    result = customs(
+        "validate",
+        "--format",
+        "json",
+        "--db",
+        f"sqlite:///{tmp_path / 'r.db'}",
+        str(folder),
+        str(packed),
+    )
+    assert result.returncode == 1, result.stderr  # answered (queried), not stopped (exit 3)
+    sources = [r["message"]["source"] for r in json.loads(result.stdout)]
+    assert sources == [f"{folder}/be\\xff.xml", f"{packed}!b\\xfe\\x0ax.xml"]

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import stat
 import sys
 import zipfile
@@ -67,6 +68,32 @@ class InputFile:
     problem: str | None = None
     #: why this directory entry is not read at all (no response; listed in the run summary)
     skipped: str | None = None
+
+    def __post_init__(self) -> None:
+        shown = shown_name(self.name)
+        if shown is not self.name:
+            object.__setattr__(self, "name", shown)
+
+
+#: what a name cannot show as it is: control characters, and the surrogates by which Python
+#: keeps the bytes of a file name that are not UTF-8
+_UNSHOWABLE = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
+
+
+def shown_name(name: str) -> str:
+    r"""A file or member name as answers and logs show it: bytes that are not UTF-8 (``b\xff.xml``
+    on disk, in a tar) and control characters (a line feed) written as ``\xNN`` escapes, so
+    that every writer can write it and a log line stays one line."""
+    if not _UNSHOWABLE.search(name):
+        return name
+
+    def escaped(found: re.Match[str]) -> str:
+        code = ord(found.group())
+        if 0xDC80 <= code <= 0xDCFF:  # an undecodable byte (os and tarfile: surrogateescape)
+            return f"\\x{code - 0xDC00:02x}"
+        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+    return _UNSHOWABLE.sub(escaped, name)
 
 
 @dataclass(frozen=True)
