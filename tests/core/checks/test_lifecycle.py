@@ -1320,3 +1320,36 @@ def test_the_manifest_rules_say_what_date_they_are_keyed_on() -> None:
     for rule_id in ("CORE-IGM-003", "CORE-IGM-004", "CORE-IGM-005", "CORE-IGM-006", "CORE-IGM-008"):
         assert "presented_at" not in RULES[rule_id].keyed_on, rule_id
         assert "filed_at" in RULES[rule_id].keyed_on or "arrival" in RULES[rule_id].keyed_on
+
+
+def test_an_amendment_repeating_a_superseded_version_is_refused_not_replayed(url: str) -> None:
+    """60 → 100 → 60, another bill takes the last 40, then the 100 is sent again: it was
+    answered "accepted" as a replay while the ledger kept 60 (140 of a 100 authorisation). A
+    retry of the current version is still a replay."""
+    store, run = committed_run(url)
+    run.validate_message(bill(60))
+    run.validate_message(bill(100, "amendment"))
+    back = run.validate_message(bill(60, "amendment", message_id="BE-1", broker="CB-2"))
+    assert back.status != "rejected"
+    run.validate_message(bill(40, message_id="BE-2"))
+    again = run.validate_message(bill(100, "amendment"))
+    assert rules_of(again)["CORE-DOC-003"] == "reject"
+    (said,) = [f.message for f in again.findings if f.rule == "CORE-DOC-003"]
+    assert "repeats an earlier version of BE-1, which a later version replaced" in said
+    assert debited(again) == 0 and credited(again) == 0
+    assert "CORE-BOE-AMD-001" not in rules_of(again) and again.fees == []
+    assert store.debited("TESTAUTH", "AUTH-1")[0] == 100
+    retry = run.validate_message(bill(60, "amendment", message_id="BE-1", broker="CB-2"))
+    assert retry.status == back.status and "CORE-DOC-003" not in rules_of(retry)
+    assert store.debited("TESTAUTH", "AUTH-1")[0] == 100
+    store.close()
+
+
+def test_a_superseded_amendment_is_refused_within_one_run_too() -> None:
+    run = engine([authorisation(quantity="100", value="1000000.00")])
+    run.validate_message(bill(10))
+    run.validate_message(bill(30, "amendment"))
+    run.validate_message(bill(5, "amendment"))
+    again = run.validate_message(bill(30, "amendment"))
+    assert rules_of(again)["CORE-DOC-003"] == "reject" and debited(again) == 0
+    assert run.run.debited("TESTAUTH", "AUTH-1")[0] == 5

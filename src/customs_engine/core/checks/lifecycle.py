@@ -46,6 +46,17 @@ def check_lifecycle(
         and key.split("#", 1)[0] == message.message_id
         and run.is_resubmission(key, message)
     ):
+        if run.superseded(key, message):
+            return [
+                RULES["CORE-DOC-003"].finding(
+                    "reject",
+                    f"this amendment repeats an earlier version of {message.message_id}, which a "
+                    "later version replaced: it is not taken as a retry, nor filed again; to "
+                    "return to that content, send it as a new amendment that differs from it "
+                    "(in any field)",
+                    field="function",
+                )
+            ]
         replayed = (
             run.replayed(key, message.message_id) if message.function != Function.ORIGINAL else None
         )

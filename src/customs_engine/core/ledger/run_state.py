@@ -583,6 +583,19 @@ class RunState:
             return False
         return self._committed(key, message) is not None
 
+    def superseded(self, key: str, message: BillOfEntry | ImportGeneralManifest) -> bool:
+        """Whether this amendment was accepted before and a later version has replaced it since:
+        neither a retry (the document no longer stands so) nor a new version the ledger could
+        file under the same submission (it is refused, CORE-DOC-003)."""
+        if message.function != Function.AMENDMENT:
+            return False
+        current = self.document(message.message_id)
+        return (
+            current is not None
+            and current.key not in (key, legacy_message_key(message))
+            and self.is_resubmission(key, message)
+        )
+
     def replaces(self, message: BillOfEntry | ImportGeneralManifest) -> DocumentVersion | None:
         """The known, live version an amendment or a cancellation replaces (else ``None``)."""
         if message.function == Function.ORIGINAL:
@@ -715,7 +728,8 @@ class RunState:
         :meth:`commit` hands them to the store. ``noted_manifest`` names the manifest without IGM
         number that a Bill of Entry was noted against by its B/L (cancelling it voids the BoE).
         """
-        replay = self._replayed(key, message)
+        superseded = message is not None and self.superseded(key, message)
+        replay = None if superseded else self._replayed(key, message)
         if replay is not None:
             # the same submission again: report what was debited, debit nothing new
             return ClaimResult(uses=replay, replayed=True)
@@ -732,7 +746,7 @@ class RunState:
         standing = self._check_claims(claims, registry, freed, result)
         # refused, the message releases nothing either: the balances as they stand
         as_it_stands = _unreleased(claims, standing, freed)
-        if result.shortfalls and self._ledger is not None:
+        if result.shortfalls and self._ledger is not None and not superseded:
             # another committer may have stored this very submission since it was looked up
             # (its debits are what is now short): the answer is then a replay, as the ledger says
             committed = self._ledger.committed_uses(key)
