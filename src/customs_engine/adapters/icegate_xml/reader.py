@@ -60,6 +60,9 @@ def _safe_parser() -> etree.XMLParser:
         dtd_validation=False,
         huge_tree=False,
         remove_pis=True,
+        # a comment inside a value (<Quantity>6<!-- -->00</Quantity>) is not part of it: the
+        # schema validates 600, and .text would stop at the comment (6)
+        remove_comments=True,
     )
 
 
