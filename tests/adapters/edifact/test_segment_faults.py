@@ -337,3 +337,15 @@ def test_a_mandatory_value_read_nowhere_is_named_at_its_segment() -> None:
     assert rule == "CORE-SYNTAX-003"
     assert message.startswith(f"line {line_of(body, 'LOC+22')}, column 1: message M1, segment LOC")
     assert "mandatory LOC+22 (port_code) is not read here" in message
+
+
+@pytest.mark.parametrize("char", ["\ufffe", "\uffff"])
+def test_a_noncharacter_in_utf8_data_is_refused_at_its_place(char: str) -> None:
+    """UTF-8 (UNOW) can spell U+FFFE and U+FFFF, but no text may hold them and XML cannot
+    carry them: a value quoting one stopped an XML answer."""
+    body = cusdec_segments(FTXAAA=f"FTX+AAA+++LAP{char}TOPS")
+    data = interchange(body).replace(b"UNOC:3", b"UNOW:4")
+    ((rule, message),) = findings(data)
+    assert rule == "CORE-SYNTAX-005"
+    assert f"the noncharacter U+{ord(char):04X} is not allowed in data" in message
+    assert message.startswith(f"line {line_of(body, 'FTX+AAA')}, column 14: message M1, ")

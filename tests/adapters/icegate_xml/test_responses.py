@@ -171,3 +171,31 @@ def test_the_xml_response_of_an_amendment_and_a_cancellation_passes(
     source.write_text(text.replace('function="original"', f'function="{function}"'), "utf-8")
     doc = validated_as_xml(source, tmp_path)
     assert doc.find("r:Response/r:Message", NS).get("function") == function
+
+
+def test_a_value_xml_cannot_carry_never_stops_an_xml_or_junit_answer() -> None:
+    """A finding quoting a control character or a noncharacter of the input (a message id, an
+    IEC) stopped ``--format xml`` (exit 3) and made ``--format junit`` malformed."""
+    from customs_engine.core.writers.reports import JUnitWriter
+
+    odd = full_response().model_copy(
+        update={
+            "message": full_response().message.model_copy(update={"reference": "BE\x01\uffff"}),
+            "findings": [
+                full_response().findings[0].model_copy(update={"message": "IEC AAPFU\uffff9F"})
+            ],
+        }
+    )
+    out = io.BytesIO()
+    writer = XmlResponseWriter(out)
+    writer.write(odd)
+    writer.close()
+    doc = etree.fromstring(out.getvalue())
+    ns = {"r": RESPONSE_NAMESPACE}
+    assert doc.find("r:Response/r:Findings/r:Finding/r:Text", ns).text == "IEC AAPFU\\uffff9F"
+    assert doc.find("r:Response/r:Message", ns).get("reference") == "BE\\x01\\uffff"
+    report = io.BytesIO()
+    junit = JUnitWriter(report)
+    junit.write(odd)
+    junit.close()
+    etree.fromstring(report.getvalue())  # well-formed

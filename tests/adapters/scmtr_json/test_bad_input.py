@@ -231,6 +231,7 @@ def test_a_reply_fed_back_is_placed_at_its_header(sample_paths: dict[str, Path])
         ),
         ("ETS\x00BON", "CORE-SYNTAX-005", "holds the control character U+0000"),
         ("ETS\x1bBON", "CORE-SYNTAX-005", "holds the control character U+001B"),
+        ("ETS\uffffBON", "CORE-SYNTAX-005", "holds the noncharacter U+FFFF"),
     ],
 )
 def test_a_name_holding_what_no_text_may_hold_is_refused_at_its_place(

@@ -218,7 +218,10 @@ def _controls(raw: RawMessage) -> list[Finding]:
                     raw.finding(
                         block.start + at - raw.start,
                         f"the control character U+{ord(char):04X} is not allowed in data: no "
-                        "EDIFACT character repertoire (ISO 9735) carries control characters",
+                        "EDIFACT character repertoire (ISO 9735) carries control characters"
+                        if ord(char) < 0x100
+                        else f"the noncharacter U+{ord(char):04X} is not allowed in data: it is "
+                        "no character of any repertoire, and XML cannot carry it",
                         at=span.lines.position(offset),
                     )
                 )

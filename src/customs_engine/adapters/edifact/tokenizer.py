@@ -600,10 +600,12 @@ SERVICE_TAGS = frozenset({"UNA", "UNB", "UNG", "UNH", "UNT", "UNE", "UNZ"})
 @lru_cache(maxsize=64)
 def _control_pattern(service: str) -> re.Pattern[str]:
     """C0 controls and DEL, but for service characters that are control characters (syntax
-    level B separates with them)."""
+    level B separates with them); and the noncharacters U+FFFE and U+FFFF, which UTF-8 (UNOW)
+    can spell but no text may hold (XML cannot carry them)."""
     allowed = set(service)
+    forbidden = [*range(32), 127, 0xFFFE, 0xFFFF]
     return re.compile(
-        "[" + "".join(re.escape(c) for c in map(chr, [*range(32), 127]) if c not in allowed) + "]"
+        "[" + "".join(re.escape(c) for c in map(chr, forbidden) if c not in allowed) + "]"
     )
 
 

@@ -14,6 +14,7 @@ from typing import Any, BinaryIO
 from lxml import etree
 
 from customs_engine.core.response import Response
+from customs_engine.core.writers.printable import xml_safe
 
 RESPONSE_NAMESPACE = "urn:customs-engine:response:v1"
 _NS = f"{{{RESPONSE_NAMESPACE}}}"
@@ -28,7 +29,7 @@ def _set(node: etree._Element, values: dict[str, Any], skip: tuple[str, ...] = (
     for key, value in values.items():
         if key in skip or value is None:
             continue
-        node.set(_camel(key), str(value))
+        node.set(_camel(key), xml_safe(str(value)))
 
 
 def response_element(response: Response) -> etree._Element:
@@ -41,8 +42,8 @@ def response_element(response: Response) -> etree._Element:
     for finding in data["findings"]:
         node = etree.SubElement(findings, f"{_NS}Finding")
         _set(node, finding, skip=("message", "reference"))
-        etree.SubElement(node, f"{_NS}Text").text = finding["message"]
-        etree.SubElement(node, f"{_NS}Reference").text = finding["reference"]
+        etree.SubElement(node, f"{_NS}Text").text = xml_safe(finding["message"])
+        etree.SubElement(node, f"{_NS}Reference").text = xml_safe(finding["reference"])
     fees = etree.SubElement(root, f"{_NS}Fees")
     for fee in data["fees"]:
         _set(etree.SubElement(fees, f"{_NS}Fee"), fee)

@@ -223,11 +223,15 @@ def decode(data: bytes) -> Any:
     return value
 
 
-#: a ``\u`` escape of a control character or of half a surrogate pair (raw ones are not JSON)
-_ESCAPED_SUSPECT = re.compile(r"\\u(?:00[01][0-9a-fA-F]|007[fF]|[dD][89a-fA-F][0-9a-fA-F]{2})")
+#: a ``\u`` escape of a control character, of half a surrogate pair or of a noncharacter (raw
+#: control characters are not JSON; raw noncharacters are)
+_ESCAPED_SUSPECT = re.compile(
+    r"\\u(?:00[01][0-9a-fA-F]|007[fF]|[dD][89a-fA-F][0-9a-fA-F]{2}|[fF]{3}[eEfF])|[\ufffe\uffff]"
+)
 #: what no declaration's text may hold: control characters (tab, line feed and carriage return
-#: aside, as in XML) and lone surrogates, which are no characters at all
-_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+#: aside, as in XML), lone surrogates and the noncharacters U+FFFE and U+FFFF (XML cannot carry
+#: them)
+_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 
 
 def _refuse_characters(text: str, value: Any) -> None:
@@ -257,9 +261,9 @@ def _refuse_characters(text: str, value: Any) -> None:
                     line,
                     column,
                 )
+            what = "control character" if code < 0x100 else "noncharacter"
             raise _Unreadable(
-                f"{at}: holds the control character U+{code:04X}, which no declaration's text "
-                "may hold",
+                f"{at}: holds the {what} U+{code:04X}, which no declaration's text may hold",
                 line,
                 column,
                 kind="value",

@@ -17,7 +17,11 @@ from customs_engine.core.response import Finding
 def check_noting(boe: BillOfEntry, run: RunState) -> list[Finding]:
     reference = boe.manifest
     numbered = reference is not None and bool(reference.igm_number)
-    located = numbered and (reference.line is not None or bool(reference.bl_number))
+    located = (
+        reference is not None
+        and numbered
+        and (reference.line is not None or bool(reference.bl_number))
+    )
     if not located and not boe.prior:
         return [
             RULES["CORE-BOE-NOTE-001"].finding(

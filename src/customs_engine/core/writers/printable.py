@@ -1,6 +1,12 @@
-"""Untrusted text made safe for a terminal or a line-oriented report."""
+"""Untrusted text made safe for a terminal, a line-oriented report or an XML document."""
 
 from __future__ import annotations
+
+import re
+
+#: what XML 1.0 cannot carry: C0 controls but tab, line feed and carriage return; surrogates;
+#: the noncharacters U+FFFE and U+FFFF
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def printable(text: str) -> str:
@@ -10,3 +16,12 @@ def printable(text: str) -> str:
     if text.isprintable():
         return text
     return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+
+
+def xml_safe(text: str) -> str:
+    """``text`` with every character XML 1.0 cannot carry written as a Python escape
+    (``\\x01``, ``\\uffff``): a value quoted in a finding never stops an XML answer. Other
+    text is unchanged."""
+    if not _NOT_XML.search(text):
+        return text
+    return _NOT_XML.sub(lambda found: repr(found.group())[1:-1], text)

@@ -26,6 +26,7 @@ from typing import BinaryIO
 from customs_engine.core.formats import ResponseFormat
 from customs_engine.core.hookspecs import hookimpl
 from customs_engine.core.response import Finding, Response
+from customs_engine.core.writers.printable import xml_safe
 
 CSV_COLUMNS = (
     "source",
@@ -114,7 +115,14 @@ class JUnitWriter:
     def write(self, response: Response) -> None:
         # imported here: xml.sax.saxutils pulls in urllib.request and http.client, which no
         # other output format needs
-        from xml.sax.saxutils import escape, quoteattr
+        from xml.sax.saxutils import escape as escape_text
+        from xml.sax.saxutils import quoteattr as quote_text
+
+        def escape(text: str) -> str:
+            return escape_text(xml_safe(text))
+
+        def quoteattr(text: str) -> str:
+            return quote_text(xml_safe(text))
 
         msg = response.message
         self.tests += 1
