@@ -349,3 +349,47 @@ def test_a_noncharacter_in_utf8_data_is_refused_at_its_place(char: str) -> None:
     assert rule == "CORE-SYNTAX-005"
     assert f"the noncharacter U+{ord(char):04X} is not allowed in data" in message
     assert message.startswith(f"line {line_of(body, 'FTX+AAA')}, column 14: message M1, ")
+
+
+# -- numbers that name one item or line -----------------------------------------------------------
+
+
+def test_a_goods_item_number_given_twice_is_refused_at_the_second_cst() -> None:
+    """Findings, debits and replies name items by number: two items 1 would be ambiguous (XML's
+    schema, ICES and SCMTR refuse it too)."""
+    body = cusdec_segments(CNT="")
+    item = body[body.index("CST+1+84713010:122") : body.index("UNS+S")]
+    body[body.index("UNS+S") : body.index("UNS+S")] = item
+    second = len(body) - body[::-1].index("CST+1+84713010:122") - 1
+    ((rule, message),) = findings(interchange(body))
+    assert rule == "CORE-SYNTAX-003"
+    assert message.startswith(
+        f"line {second + 4}, column 1: message M1, segment CST #{second + 2}: "
+    )
+    first = body.index("CST+1+84713010:122") + 2
+    assert message.endswith(
+        f"goods item number 1 is given twice (the first CST is segment #{first}): an item "
+        "number names one item"
+    )
+    assert findings(interchange(cusdec_segments())) == []
+
+
+def test_a_line_number_given_twice_is_refused_at_the_second_cni() -> None:
+    body = cuscar_segments()
+    line = body[body.index("CNI+10") :]
+    twice = [*body, *line]
+    ((rule, message),) = findings(interchange(twice))
+    assert rule == "CORE-SYNTAX-003"
+    assert f"segment CNI #{len(body) + 2}: line 10/0 is given twice" in message
+    other = [*body, *[seg.replace("RFF+BM:MAEU123456::0", "RFF+BM:MAEU123456::1") for seg in line]]
+    assert findings(interchange(other)) == []  # another sub-line of line 10
+
+
+def test_a_certificate_attribute_without_its_certificate_is_placed_at_its_own_segment() -> None:
+    """Not at the next item's CST (or UNS+S), where the item is closed."""
+    body = cusdec_segments(DOCPSIC="", NADAM="")
+    messages = [message for _, message in findings(interchange(body))]
+    assert len(messages) == 2
+    pnor, bgr = line_of(body, "FTX+ZZZ+++PNOR"), line_of(body, "MEA+AAE+BGR")
+    assert any(m.startswith(f"line {pnor}, column 1:") and "attribute PNOR" in m for m in messages)
+    assert any(m.startswith(f"line {bgr}, column 1:") and "MEA BGR/MXR" in m for m in messages)

@@ -340,3 +340,23 @@ def test_one_parser_per_thread_reads_any_sequence_of_files() -> None:
             assert parsed.message == only(BOE).message
         else:
             assert "not well-formed" in parsed.findings[0].message
+
+
+def test_a_line_or_item_number_given_twice_is_refused_by_the_schema() -> None:
+    """A line and sub-line number name one B/L line (a Bill of Entry is noted against it), an
+    item number one item: given twice, the second is refused where it is written."""
+    lines = IGM.replace(b'<Line number="20" subline="0">', b'<Line number="10">')
+    (finding,) = only(lines).findings
+    assert finding.rule == "CORE-SYNTAX-003" and "OneLinePerNumber" in finding.message
+    second = IGM[: IGM.index(b'<Line number="20"')].count(b"\n") + 1
+    assert finding.message.startswith(f"line {second}, column 5: ")
+    assert (
+        only(
+            IGM.replace(b'<Line number="20" subline="0">', b'<Line number="10" subline="1">')
+        ).findings
+        == []
+    )
+    start, end = BOE.index(b"<Item "), BOE.index(b"</Item>") + len(b"</Item>")
+    items = BOE[:end] + BOE[start:end] + BOE[end:]
+    (finding,) = only(items).findings
+    assert finding.rule == "CORE-SYNTAX-003" and "OneItemPerNumber" in finding.message

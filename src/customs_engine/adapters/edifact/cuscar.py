@@ -72,6 +72,9 @@ class CuscarReader(MessageReader):
         self.declarant_reference: str | None = None
         #: where each line's CNI is, once the model has refused a value
         self.cnis: list[int] | None = None
+        #: (line, sub-line) → the segment of its CNI; the CNI of the line being read
+        self.line_numbers: dict[tuple[int, int], int] = {}
+        self.line_at = 0
         self.dispatch()
         self._close_line()
         self.igm["message_id"] = message_id(self.raw.reference, self.declarant_reference)
@@ -126,6 +129,7 @@ class CuscarReader(MessageReader):
         self._close_line()
         number = self.integer(text_of(seg, 0), "CNI consolidation item number (1490)")
         self.line = {"line": number, "goods_items": []}
+        self.line_at = self.index
         self.line_attributes = {}
 
     def _rff(self, seg: Any) -> None:
@@ -236,6 +240,18 @@ class CuscarReader(MessageReader):
     def _close_line(self) -> None:
         if self.line is not None:
             line = {k: v for k, v in self.line.items() if v is not None or k == "line"}
+            number = (line["line"], line.get("subline") or 0)
+            if line["line"] is not None and number in self.line_numbers:
+                self.problem(
+                    f"line {number[0]}/{number[1]} is given twice (the first CNI is segment "
+                    f"#{self.line_numbers[number] + 1}): a line and sub-line number name one B/L "
+                    "line",
+                    kind="structure",
+                    index=self.line_at,
+                    item=number[0],
+                )
+            elif line["line"] is not None:
+                self.line_numbers[number] = self.line_at
             line["goods_items"] = [
                 {k: v for k, v in goods.items() if v is not None} for goods in line["goods_items"]
             ]

@@ -97,8 +97,13 @@ class CusdecReader(MessageReader):
         self.boe: dict[str, Any] = {"message_id": self.raw.reference, "importer": {}, "items": []}
         self.item: dict[str, Any] | None = None
         self.group: tuple[str, Any] = ("", None)  # last group trigger and what it filled
-        self.flags: list[tuple[str, str, bool]] = []
+        #: the item's certificate flags: (attribute, certificate field, value, its segment)
+        self.flags: list[tuple[str, str, bool, int]] = []
         self.radiation: dict[str, Any] = {}
+        #: the segment of the item's first radiation MEA (a finding about it is placed there)
+        self.radiation_at: int | None = None
+        #: the item numbers read so far, and the CST of each
+        self.item_numbers: dict[int, int] = {}
         #: the attributes given so far in the header and in the item being read
         self.header_attributes: dict[str, tuple[str, int]] = {}
         self.item_attributes: dict[str, tuple[str, int]] = {}
@@ -217,7 +222,7 @@ class CusdecReader(MessageReader):
         elif name in ITEM_FLAGS:
             flag = self.yes_no(value, name, item=number)
             if flag is not None:
-                self.flags.append((name, ITEM_FLAGS[name][1], flag))
+                self.flags.append((name, ITEM_FLAGS[name][1], flag, self.index))
         else:
             self.problem(f"unknown item attribute {name!r}", item=number)
 
@@ -315,7 +320,18 @@ class CusdecReader(MessageReader):
         }  # where it starts, its quantity MEAs
         self.flags = []
         self.radiation = {}
+        self.radiation_at = None
         self.item_attributes = {}
+        if number is not None:
+            if number in self.item_numbers:
+                self.problem(
+                    f"goods item number {number} is given twice (the first CST is segment "
+                    f"#{self.item_numbers[number] + 1}): an item number names one item",
+                    kind="structure",
+                    item=number,
+                )
+            else:
+                self.item_numbers[number] = self.index
         code, listed, _ = first_components(seg, 1)
         if listed not in HS_LISTS:
             self.problem(f"CST code list (1131) must be 122 or 108, got {listed!r}", item=number)
@@ -346,6 +362,8 @@ class CusdecReader(MessageReader):
             if unit != "USH":
                 self.problem(f"MEA {prop} unit must be USH (µSv/h), got {unit!r}", item=number)
             self.radiation["background_usvh" if prop == "BGR" else "max_usvh"] = amount
+            if self.radiation_at is None:
+                self.radiation_at = self.index
         else:
             self.problem(f"MEA property (6313) {prop!r} is not part of the MIG", item=number)
 
@@ -408,7 +426,7 @@ class CusdecReader(MessageReader):
         # a certificate whose type did not read (already reported) may be the one wanted: no
         # second finding that it is missing
         untyped = any(c["type"] is None for c in certificates)
-        for name, field, flag in self.flags:
+        for name, field, flag, at in self.flags:
             kind = ITEM_FLAGS[name][0]
             holder = next((c for c in certificates if c["type"] == kind), None)
             if holder is not None:
@@ -416,6 +434,7 @@ class CusdecReader(MessageReader):
             elif not untyped:
                 self.problem(
                     f"attribute {name} needs a {kind.value} certificate (DOC+ZZZ)",
+                    index=at,
                     item=item.get("number"),
                 )
         if self.radiation:
@@ -423,6 +442,7 @@ class CusdecReader(MessageReader):
             if psic is None and not untyped:
                 self.problem(
                     "MEA BGR/MXR radiation levels need a PSIC certificate (DOC+ZZZ)",
+                    index=self.radiation_at,
                     item=item.get("number"),
                 )
             elif psic is not None:
