@@ -289,7 +289,7 @@ def test_names_that_are_not_utf8_are_shown_with_escapes(tmp_path: Path) -> None:
         tar.addfile(member, io.BytesIO(message))
     assert names(list(iter_inputs([str(folder), str(packed)]))) == [
         f"{folder}/be\\xff.xml",
-        f"{packed}!b\\xfe\\x0ax.xml",
+        f"{packed}!b\\xfe\\nx.xml",
     ]
     result = customs(
         "validate",
@@ -302,4 +302,4 @@ def test_names_that_are_not_utf8_are_shown_with_escapes(tmp_path: Path) -> None:
     )
     assert result.returncode == 1, result.stderr  # answered (queried), not stopped (exit 3)
     sources = [r["message"]["source"] for r in json.loads(result.stdout)]
-    assert sources == [f"{folder}/be\\xff.xml", f"{packed}!b\\xfe\\x0ax.xml"]
+    assert sources == [f"{folder}/be\\xff.xml", f"{packed}!b\\xfe\\nx.xml"]

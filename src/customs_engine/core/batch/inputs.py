@@ -82,7 +82,7 @@ _UNSHOWABLE = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
 
 def shown_name(name: str) -> str:
     r"""A file or member name as answers and logs show it: bytes that are not UTF-8 (``b\xff.xml``
-    on disk, in a tar) and control characters (a line feed) written as ``\xNN`` escapes, so
+    on disk, in a tar) and control characters (a line feed) written as escapes (``\n``), so
     that every writer can write it and a log line stays one line."""
     if not _UNSHOWABLE.search(name):
         return name
@@ -91,7 +91,7 @@ def shown_name(name: str) -> str:
         code = ord(found.group())
         if 0xDC80 <= code <= 0xDCFF:  # an undecodable byte (os and tarfile: surrogateescape)
             return f"\\x{code - 0xDC00:02x}"
-        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+        return repr(found.group())[1:-1]  # as the text answers write it: \\n, \\x1b
 
     return _UNSHOWABLE.sub(escaped, name)
 
