@@ -1353,3 +1353,33 @@ def test_a_superseded_amendment_is_refused_within_one_run_too() -> None:
     again = run.validate_message(bill(30, "amendment"))
     assert rules_of(again)["CORE-DOC-003"] == "reject" and debited(again) == 0
     assert run.run.debited("TESTAUTH", "AUTH-1")[0] == 5
+
+
+@pytest.mark.parametrize("prior", [False, True])
+def test_an_amendment_is_held_to_the_deadline_of_the_first_presentation(
+    url: str, prior: bool
+) -> None:
+    """The vessel arrives 2026-03-10 (due by the end of 03-09). A Bill of Entry presented on time
+    and amended on 03-12 restates itself with the amendment's date: it was not presented late,
+    so no late-presentation charge, committed or within the run."""
+    presented = "2026-03-01" if prior else "2026-03-09"
+    for committing in (True, False):
+        if committing:
+            store, run = committed_run(url)
+        else:
+            store, run = None, engine([authorisation(quantity="100", value="1000000.00")])
+        run.validate_message(igm())
+        first = run.validate_message(bill(10, presented_at=at(presented), prior=prior))
+        assert "CORE-BOE-LATE-001" not in rules_of(first)
+        amended = run.validate_message(
+            bill(12, "amendment", presented_at=at("2026-03-12"), prior=prior)
+        )
+        assert "CORE-BOE-LATE-001" not in rules_of(amended)
+        assert [fee.kind for fee in amended.fees] == ["amendment_fee"]
+        # an amendment of a document the engine does not know is checked as an original
+        unknown = run.validate_message(
+            bill(5, "amendment", message_id="BE-9", presented_at=at("2026-03-12"), prior=prior)
+        )
+        assert rules_of(unknown)["CORE-BOE-LATE-001"] == "warn"
+        if store is not None:
+            store.close()

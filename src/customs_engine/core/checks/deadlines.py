@@ -26,8 +26,11 @@ SUNDAY = 6
 
 
 def check_late_presentation(
-    boe: BillOfEntry, ctx: CheckContext, run: RunState
+    boe: BillOfEntry, ctx: CheckContext, run: RunState, presented: date | None = None
 ) -> list[Finding | Fee]:
+    """CORE-BOE-LATE-001 for a Bill of Entry presented on ``presented`` (the date it was first
+    presented; by default its own)."""
+    presented = presented or boe.presented_on
     igm = noted_manifest(boe, run)
     station = _station(boe.port_code)
     arrived, regime_on, regime = _arrival_and_regime(
@@ -51,7 +54,7 @@ def check_late_presentation(
             basis = f"due by the end of the arrival day {arrived}"
     else:
         return []
-    late_days = (boe.presented_on - due).days
+    late_days = (presented - due).days
     if late_days <= 0:
         return []
     amount = late_fee(late_days, regime_on)
@@ -60,7 +63,7 @@ def check_late_presentation(
     return [
         rule.finding(
             "warn",
-            f"Bill of Entry presented {boe.presented_on}, {basis}: {days}; "
+            f"Bill of Entry presented {presented}, {basis}: {days}; "
             f"late-presentation charge {inr(amount)} unless waived",
             field="presented_at",
         ),

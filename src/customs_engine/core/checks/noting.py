@@ -6,6 +6,8 @@ These need the run: the IGM may be earlier in the same run or stored by an earli
 
 from __future__ import annotations
 
+from datetime import date
+
 from customs_engine.core.checks.arrival import arrival_date, noted_manifest
 from customs_engine.core.checks.catalogue import RULES
 from customs_engine.core.ledger.run_state import RunState
@@ -136,20 +138,23 @@ def _compare_line(
     return findings
 
 
-def check_prior(boe: BillOfEntry, run: RunState) -> list[Finding]:
+def check_prior(boe: BillOfEntry, run: RunState, presented: date | None = None) -> list[Finding]:
+    """CORE-BOE-PRIOR-001, counted from ``presented`` (the date the Bill of Entry was first
+    presented; by default its own)."""
     if not boe.prior:
         return []
     arrived = arrival_date(boe, noted_manifest(boe, run))
     if arrived is None:
         return []
+    presented = presented or boe.presented_on
     max_days = int(deadlines()["prior"]["max_days"])
-    days = (arrived - boe.presented_on).days
+    days = (arrived - presented).days
     if days <= max_days:
         return []
     return [
         RULES["CORE-BOE-PRIOR-001"].finding(
             "reject",
-            f"prior Bill of Entry presented {boe.presented_on}, the conveyance arrived "
+            f"prior Bill of Entry presented {presented}, the conveyance arrived "
             f"{arrived} ({days} days later, more than {max_days}): it is void and must be "
             "refiled",
             field="prior",

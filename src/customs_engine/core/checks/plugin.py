@@ -70,11 +70,16 @@ def customs_check_in_sequence(
     if message.type == BillOfEntryType.EX_BOND:
         # an ex-bond BoE quotes no IGM line: no noting, prior-entry or late-presentation rule
         return [*documents, *bonds.check_ex_bond(message, run)]
+    # an amendment restates the Bill of Entry with the date it is made: the prior-entry and
+    # filing deadlines run from when the document was first presented
+    presented = (
+        run.first_presented(message.message_id) if message.function == Function.AMENDMENT else None
+    ) or message.presented_on
     return [
         *documents,
         *noting.check_noting(message, run),
-        *noting.check_prior(message, run),
-        *deadlines.check_late_presentation(message, ctx, run),
+        *noting.check_prior(message, run, presented),
+        *deadlines.check_late_presentation(message, ctx, run, presented),
     ]
 
 

@@ -77,6 +77,8 @@ class _Document:
     holdings: Holdings = field(default_factory=dict)
     #: per key of an amendment or a cancellation: what it replaced
     replaced: dict[str, Replaced] = field(default_factory=dict)
+    #: the first version the run accepted (None: the same as ``version``)
+    first: DocumentVersion | None = None
 
 
 #: what the documents are called in answers
@@ -162,6 +164,11 @@ class DocumentTable(TemporaryStore):
         document = self._get(message_id)
         return None if document is None else document.version
 
+    def first(self, message_id: str) -> DocumentVersion | None:
+        """The first version of the document the run accepted."""
+        document = self._get(message_id)
+        return None if document is None else document.first or document.version
+
     def has_key(self, message_id: str, key: str) -> bool:
         document = self._get(message_id)
         return document is not None and key in document.keys
@@ -184,6 +191,8 @@ class DocumentTable(TemporaryStore):
         """A new latest version of a document and the entries it wrote (and, for an amendment or
         a cancellation, what it replaced)."""
         document = self._get(version.message_id) or _Document(version)
+        if document.first is None:
+            document.first = document.version
         document.version = version
         document.keys.add(version.key)
         if replaced is not None:

@@ -359,6 +359,9 @@ class LedgerStore(Protocol):
     def document(self, message_id: str) -> DocumentVersion | None:
         """The latest committed version of a document."""
 
+    def first_document(self, message_id: str) -> DocumentVersion | None:
+        """The first committed version of a document."""
+
     def reading_together(self) -> AbstractContextManager[LedgerStore]:
         """This store for reads on one connection (nothing is committed through it)."""
 
@@ -554,6 +557,16 @@ class RunState:
         if found is None and self._ledger is not None:
             found = self._ledger.document(message_id)
         return found
+
+    def first_presented(self, message_id: str) -> date | None:
+        """The date a Bill of Entry was first presented: its first version's, committed or
+        accepted earlier in this run (``None``: not known). An amendment restates the document
+        with the date it is made; the deadlines run from the presentation."""
+        first = self._ledger.first_document(message_id) if self._ledger is not None else None
+        if first is None:
+            first = self._documents.first(message_id)
+        model = first.model() if first is not None else None
+        return model.presented_on if isinstance(model, BillOfEntry) else None
 
     def holdings(self, message_id: str) -> Holdings:
         """What a document holds of each account: its committed entries plus the run's own."""

@@ -303,6 +303,14 @@ class SqlRegistry:
             return _document(connection, message_id)
 
     @_ledger_call
+    def first_document(self, message_id: str) -> DocumentVersion | None:
+        with self._reading() as connection:
+            row = connection.execute(
+                _statements().first_document, {"message_id": message_id}
+            ).first()
+            return None if row is None else _version(row)
+
+    @_ledger_call
     def holdings(self, message_id: str) -> Holdings:
         with Session(self.engine) as session:
             return _holdings(session, message_id)
@@ -493,6 +501,8 @@ class _Statements:
     #: the functions of the latest versions of the manifests with an IGM number at a port
     manifest_functions: Select[str]
     document: Select[str, str, str, str, str | None, str | None, str | None]
+    #: a document's first version: the same columns
+    first_document: Select[str, str, str, str, str | None, str | None, str | None]
 
 
 @functools.cache
@@ -523,18 +533,22 @@ def _statements() -> _Statements:
             _latest_version(),
         ),
         # a document's latest version: the columns :func:`_version` reads
-        document=select(
-            SubmissionRow.message_id,
-            SubmissionRow.kind,
-            SubmissionRow.function,
-            SubmissionRow.message_key,
-            SubmissionRow.body,
-            SubmissionRow.igm_number,
-            SubmissionRow.document_number,
-        )
-        .where(SubmissionRow.message_id == bindparam("message_id"))
-        .order_by(SubmissionRow.id.desc()),
+        document=_versions().order_by(SubmissionRow.id.desc()),
+        first_document=_versions().order_by(SubmissionRow.id),
     )
+
+
+def _versions() -> Select[str, str, str, str, str | None, str | None, str | None]:
+    """A document's versions: the columns :func:`_version` reads."""
+    return select(
+        SubmissionRow.message_id,
+        SubmissionRow.kind,
+        SubmissionRow.function,
+        SubmissionRow.message_key,
+        SubmissionRow.body,
+        SubmissionRow.igm_number,
+        SubmissionRow.document_number,
+    ).where(SubmissionRow.message_id == bindparam("message_id"))
 
 
 def _uses() -> Select[str]:
