@@ -128,7 +128,8 @@ def test_a_compressed_single_file_keeps_every_bound(tmp_path: Path) -> None:
 
 def test_a_compressed_tar_is_still_an_archive_even_when_empty(tmp_path: Path) -> None:
     empty = write_tar(tmp_path / "empty.tar.gz", [])
-    assert list(iter_inputs([str(empty)])) == []
+    (file,) = iter_inputs([str(empty)])
+    assert file.name == str(empty) and "holds no message file" in (file.problem or "")
     one = write_tar(tmp_path / "one.tgz", [("a.xml", b"<a/>")])
     assert names(list(iter_inputs([str(one)]))) == [f"{one}!a.xml"]
 
@@ -303,3 +304,21 @@ def test_names_that_are_not_utf8_are_shown_with_escapes(tmp_path: Path) -> None:
     assert result.returncode == 1, result.stderr  # answered (queried), not stopped (exit 3)
     sources = [r["message"]["source"] for r in json.loads(result.stdout)]
     assert sources == [f"{folder}/be\\xff.xml", f"{packed}!b\\xfe\\nx.xml"]
+
+
+def test_an_archive_without_a_message_file_is_answered_not_passed_over(tmp_path: Path) -> None:
+    """Empty, or holding only what is never read (folders, dot-files, ``__MACOSX``): answered as
+    a file holding no message (it was "0 messages, every one accepted", moved to ``.done``)."""
+    hidden = [(".hidden.xml", b"<x/>"), ("__MACOSX/be.xml", b"<x/>"), ("dir/.x/be.xml", b"<x/>")]
+    for archive in (
+        write_zip(tmp_path / "empty.zip", []),
+        write_zip(tmp_path / "hidden.zip", hidden),
+        write_tar(tmp_path / "hidden.tar", hidden),
+    ):
+        (file,) = iter_inputs([str(archive)])
+        assert file.data == b"" and file.problem == (
+            f"archive {archive} holds no message file (an archive's folders, dot-files and "
+            "__MACOSX entries are not read)"
+        )
+    (stdin,) = iter_inputs(["-"], stdin=io.BytesIO((tmp_path / "hidden.zip").read_bytes()))
+    assert "holds no message file" in (stdin.problem or "")

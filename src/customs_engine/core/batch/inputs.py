@@ -297,9 +297,24 @@ def _archive(
         return
     if archive_kind(name, head) == "zip":
         with open(path, "rb") as handle:
-            yield from reader.zip_members(handle, size)
+            yield from _some(reader, reader.zip_members(handle, size))
     else:
-        yield from reader.tar_members(partial(_open_binary, path), size)
+        yield from _some(reader, reader.tar_members(partial(_open_binary, path), size))
+
+
+def _some(reader: ArchiveReader, files: Iterator[InputFile]) -> Iterator[InputFile]:
+    """An archive's files; an archive that yields none (empty, or only folders, dot-files and
+    ``__MACOSX`` entries) is answered as a file holding no message, never as a run that
+    checked nothing and found nothing wrong."""
+    empty = True
+    for file in files:
+        empty = False
+        yield file
+    if empty:
+        yield reader.whole(
+            "holds no message file (an archive's folders, dot-files and __MACOSX entries are "
+            "not read)"
+        )
 
 
 def _stdin(
@@ -317,9 +332,9 @@ def _stdin(
         return
     reader = ArchiveReader(STDIN_NAME, limits, InputFile, is_manifest)
     if kind == "zip":
-        yield from reader.zip_members(io.BytesIO(data), len(data))
+        yield from _some(reader, reader.zip_members(io.BytesIO(data), len(data)))
     else:
-        yield from reader.tar_members(lambda: io.BytesIO(data), len(data))
+        yield from _some(reader, reader.tar_members(lambda: io.BytesIO(data), len(data)))
 
 
 def iter_file(
