@@ -275,6 +275,8 @@ _VALUE_ERRORS = (
 
 #: schema errors reported per message
 MAX_SCHEMA_ERRORS = 50
+#: libxml2's note on a uniqueness constraint whose field failed its type: not a fault of its own
+_FOLLOW_ON = "No precomputed value available"
 
 
 def _schema_findings(
@@ -282,7 +284,11 @@ def _schema_findings(
 ) -> list[Finding]:
     """One finding per schema error, placed at the start tag of the element it is about
     (libxml2 names its line and path, not its column), else at the line libxml2 names."""
-    errors = list(errors)[:MAX_SCHEMA_ERRORS]
+    # an identity constraint (one item per number) on a value already refused for its type
+    # warns that it has no value to compare: the value's own error says it all
+    errors = [error for error in errors if _FOLLOW_ON not in str(error.message)][
+        :MAX_SCHEMA_ERRORS
+    ]
     nodes = [_node_at(element, str(error.path or "")) for error in errors]
     found = [node for node in nodes if node is not None]
     places = dict(zip(map(id, found), tags.place(found), strict=True))
