@@ -1383,3 +1383,17 @@ def test_an_amendment_is_held_to_the_deadline_of_the_first_presentation(
         assert rules_of(unknown)["CORE-BOE-LATE-001"] == "warn"
         if store is not None:
             store.close()
+
+
+def test_an_amendment_declaring_no_goods_item_is_refused(url: str) -> None:
+    """It would replace the Bill of Entry whole with nothing: every debit credited back and a
+    live document without goods, a cancellation without CORE-BOE-CAN-001 (an ICES amendment
+    that carries only the tables it changes reads so)."""
+    store, run = committed_run(url)
+    run.validate_message(bill(10))
+    empty = run.validate_message(boe(message_id="BE-1", function="amendment", items=[]))
+    assert rules_of(empty)["CORE-DOC-003"] == "reject"
+    (said,) = [f.message for f in empty.findings if f.rule == "CORE-DOC-003"]
+    assert "declares no goods item" in said and credited(empty) == 0
+    assert store.debited("TESTAUTH", "AUTH-1")[0] == 10
+    store.close()

@@ -109,6 +109,20 @@ def check_lifecycle(
                 field="function",
             )
         ]
+    if (
+        isinstance(message, BillOfEntry)
+        and message.function == Function.AMENDMENT
+        and not message.items
+    ):
+        return [
+            RULES["CORE-DOC-003"].finding(
+                "reject",
+                f"this amendment of {name} {message.message_id} declares no goods item: an "
+                "amendment replaces the document whole, so it would withdraw every item and "
+                "credit back every debit; send the whole amended document, or a cancellation",
+                field="items",
+            )
+        ]
     previous = current.model()
     on = ctx.reference_date(message)
     if isinstance(message, BillOfEntry):
