@@ -393,3 +393,49 @@ def test_a_certificate_attribute_without_its_certificate_is_placed_at_its_own_se
     pnor, bgr = line_of(body, "FTX+ZZZ+++PNOR"), line_of(body, "MEA+AAE+BGR")
     assert any(m.startswith(f"line {pnor}, column 1:") and "attribute PNOR" in m for m in messages)
     assert any(m.startswith(f"line {bgr}, column 1:") and "MEA BGR/MXR" in m for m in messages)
+
+
+@pytest.mark.parametrize(
+    ("after", "again", "shown"),
+    [
+        ("MEA+AAE++NOS:60", "MEA+AAE++NOS:600", "MEA+AAE"),
+        ("MOA+40:3000000.00:INR", "MOA+40:30.00:INR", "MOA+40"),
+        ("LOC+27+CN", "LOC+27+SG", "LOC+27"),
+        ("LOC+22+INNSA1", "LOC+22+INMAA1", "LOC+22"),
+        ("TDT+20+V1+1", "TDT+20+V1+4", "TDT+20"),
+        ("DTM+36:20261231:102", "DTM+36:20201231:102", "DTM+36"),
+    ],
+)
+def test_a_segment_given_again_in_its_group_with_other_content_is_refused(
+    after: str, again: str, shown: str
+) -> None:
+    """Read on, the second silently replaced the first (600 laptops became 60)."""
+    body = cusdec_segments()
+    body.insert(body.index(after) + 1, again)
+    ((rule, message),) = findings(interchange(body))
+    assert rule == "CORE-SYNTAX-003"
+    second = body.index(again)
+    assert message == (
+        f"line {second + 4}, column 1: message M1, segment {again[:3]} #{second + 2}: {shown} is "
+        f"given again in its group with other content (the first is segment "
+        f"#{body.index(after) + 2}): which one counts is undefined"
+    )
+    body[second] = after  # the same segment twice says nothing new
+    assert findings(interchange(body)) == []
+
+
+def test_a_second_item_or_certificate_has_groups_of_its_own() -> None:
+    body = cusdec_segments(CNT="CNT+5:2")
+    item = body[body.index("CST+1+84713010:122") : body.index("UNS+S")]
+    second = [seg.replace("CST+1+", "CST+2+").replace("NOS:60", "NOS:7") for seg in item]
+    body[body.index("UNS+S") : body.index("UNS+S")] = second
+    assert findings(interchange(body)) == []
+
+
+def test_a_manifest_segment_given_again_with_other_content_is_refused() -> None:
+    body = cuscar_segments()
+    body.insert(body.index("LOC+60+INNSA1") + 1, "LOC+60+INMAA1")
+    body.insert(body.index("MEA+AAE+G+KGM:4200,5") + 1, "MEA+AAE+G+KGM:1")
+    found = findings(interchange(body))
+    assert [rule for rule, _ in found] == ["CORE-SYNTAX-003", "CORE-SYNTAX-003"]
+    assert "LOC+60 is given again" in found[0][1] and "MEA+AAE+G is given again" in found[1][1]

@@ -64,6 +64,27 @@ GOODS_DATA = ("FTX", "MEA", "CST")
 
 
 class CuscarReader(MessageReader):
+    ONCE = frozenset(
+        {
+            *(("DTM", qualifier) for qualifier in ("137", "132", "178", "151")),
+            ("TDT", "20"),
+            ("LOC", "60"),
+            ("LOC", "125"),
+            ("RFF", "BM"),
+            ("NAD", "CN"),
+            ("MEA", "AAE", "G"),
+        }
+    )
+
+    def scope(self, seg: Any) -> object:
+        """A goods item's weight is its own; a line's B/L and consignee the line's; else the
+        header's."""
+        if self.line is None:
+            return "header"
+        if seg.tag == "MEA":
+            return ("goods", self.line_at, len(self.line["goods_items"]))
+        return ("line", self.line_at)
+
     def read(self) -> ImportGeneralManifest | None:
         self.igm: dict[str, Any] = {"message_id": self.raw.reference, "lines": []}
         self.line: dict[str, Any] | None = None

@@ -93,6 +93,31 @@ ITEM_FLAGS = {
 
 
 class CusdecReader(MessageReader):
+    ONCE = frozenset(
+        {
+            *(("LOC", qualifier) for qualifier in ("22", "35", "9", "27")),
+            *(("DTM", qualifier) for qualifier in ("137", "132", "178", "171", "95", "182", "36")),
+            *(("RFF", qualifier) for qualifier in ("AFB", "BM", "ABT", "ACE", "VA", "AHP")),
+            ("TDT", "20"),
+            ("NAD", "IM"),
+            ("NAD", "CB"),
+            ("MEA", "AAE", ""),
+            ("MEA", "AAE", "BGR"),
+            ("MEA", "AAE", "MXR"),
+            ("MOA", "40"),
+            ("MOA", "38"),
+            ("CNT", "5"),
+        }
+    )
+
+    def scope(self, seg: Any) -> object:
+        """A certificate's or licence's dates are its DOC group's; else the item's, or the
+        header's."""
+        kind, target = self.group
+        if seg.tag == "DTM" and kind == "DOC" and target is not None:
+            return ("DOC", id(target))
+        return "header" if self.item is None else ("item", self.item["_at"])
+
     def read(self) -> BillOfEntry | None:
         self.boe: dict[str, Any] = {"message_id": self.raw.reference, "importer": {}, "items": []}
         self.item: dict[str, Any] | None = None

@@ -65,14 +65,46 @@ class MessageReader:
         """The canonical message, or ``None`` when mandatory data is missing (see findings)."""
         raise NotImplementedError
 
+    #: segments the guide gives once in their group, by (tag, qualifier) — a MEA's by (tag,
+    #: qualifier, property): given again with other content, which one counts is undefined
+    ONCE: frozenset[tuple[str, ...]] = frozenset()
+
+    def scope(self, seg: Segment) -> object:
+        """The group a segment of :data:`ONCE` belongs to (header, item, line ...)."""
+        return None
+
     def dispatch(self) -> None:
         """Hand every segment to its handler ``_<tag>`` (segments without one are skipped)."""
         handlers = _handlers(type(self))  # type: ignore[arg-type]  # classes hash by identity
+        given: dict[tuple[object, tuple[str, ...]], int] = {}
         for index, seg in enumerate(self.raw.segments):
             self.index = index
+            if self.ONCE:
+                self._given_once(seg, given)
             handler = handlers.get(seg.tag)
             if handler is not None:
                 handler(self, seg)
+
+    def _given_once(self, seg: Segment, given: dict[tuple[object, tuple[str, ...]], int]) -> None:
+        """A segment of :data:`ONCE` given a second time in its group with other content is a
+        repetition finding (CORE-SYNTAX-003) at the second: read on, the last would silently
+        replace the first (a quantity, a value, a port)."""
+        signature: tuple[str, ...] = (seg.tag, text_of(seg, 0))
+        if seg.tag == "MEA":
+            signature = (*signature, text_of(seg, 1))
+        if signature not in self.ONCE:
+            return
+        key = (self.scope(seg), signature)
+        first = given.get(key)
+        if first is None:
+            given[key] = self.index
+        elif self.raw.segments[first].elements != seg.elements:
+            shown = "+".join(part for part in signature if part)
+            self.problem(
+                f"{shown} is given again in its group with other content (the first is segment "
+                f"#{first + 1}): which one counts is undefined",
+                kind="structure",
+            )
 
     def problem(
         self,
