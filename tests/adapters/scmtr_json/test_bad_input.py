@@ -260,3 +260,21 @@ def test_tabs_line_feeds_and_surrogate_pairs_are_text(load: Any) -> None:
     document["master"]["mastrCnsgmtDec"][0]["trnsprtDoc"]["cnsgnesName"] = "ETS\tBON \U0001f600"
     messages = [f.message for f in parse(dump(document)).findings]
     assert not any("surrogate" in m or "control character" in m for m in messages)
+
+
+def test_a_header_event_the_declaration_contradicts_is_refused_at_the_declarations(
+    load: Any,
+) -> None:
+    """Trust the JSON, and flag a mismatch: an SCE said to be an SCX in its header was answered
+    as an exit declaration (no manifest, nothing noted against it)."""
+    document = load(SCE)
+    document["headerField"]["reportingEvent"] = "SCX"
+    data = dump(document)
+    field, message = only_finding(parse(data))
+    assert field == "/master/decRef/rptngEvent"
+    assert message.endswith(
+        '/master/decRef/rptngEvent: the declaration\'s reporting event "SCE" is not the '
+        'header\'s "SCX": which one the declaration is, is undefined'
+    )
+    assert message.startswith(place(data.decode(), '"SCE"', within='"rptngEvent"'))
+    assert parse(dump(load(SCE))).findings == []

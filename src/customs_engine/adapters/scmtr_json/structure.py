@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from customs_engine.adapters.scmtr_json.fields import EVENTS
 from customs_engine.adapters.scmtr_json.schema import Variant, validator
 
 if TYPE_CHECKING:
@@ -212,7 +213,20 @@ def _problems(error: ValidationError) -> list[Problem]:
 
 
 def _keys(document: Mapping[str, Any]) -> Iterator[Problem]:
-    """Repeated line and sub-line numbers; house lines under a master that is not consolidated."""
+    """The reporting event said twice two ways; repeated line and sub-line numbers; house lines
+    under a master that is not consolidated."""
+    said = document["headerField"].get("reportingEvent")
+    declared = document["master"].get("decRef") or {}
+    told = declared.get("rptngEvent")
+    if said in EVENTS and told in EVENTS and said != told:
+        yield Problem(
+            instance="/master/decRef/rptngEvent",
+            schema="/properties/master/properties/decRef/properties/rptngEvent",
+            keyword="const",
+            message=f"the declaration's reporting event {_json(told)} is not the header's "
+            f"{_json(said)}: which one the declaration is, is undefined",
+            members={"expected": said, "found": told},
+        )
     lines_schema = "/properties/master/properties/mastrCnsgmtDec/items"
     masters = document["master"]["mastrCnsgmtDec"]
     seen: dict[Any, int] = {}
