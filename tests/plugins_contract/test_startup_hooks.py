@@ -4,6 +4,7 @@ the plugin that declared it second; validation errors read as one line."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -261,3 +262,47 @@ def test_a_validation_error_at_import_is_one_line_with_exit_3(
         "['fee', 'hold', 'info', 'query', 'reject', 'warn'], got ['fatal']"
     )
     assert "pydantic.dev" not in result.stderr
+
+
+# -- rule declarations the host cannot use ----------------------------------------------------
+
+
+def declares(**fields: Any) -> object:
+    """A plugin declaring one rule built without the model's checks (``model_construct``), as a
+    plugin may."""
+    values = {"id": "COAL-X-001", "scheme": "coal", "title": "t", "outcomes": ("hold",)}
+    values |= {"reference": "Coal Order 2026", **fields}
+
+    class Declares:
+        @hookimpl
+        def customs_rules(self) -> list[Rule]:
+            return [Rule.model_construct(**values)]
+
+    return Declares()
+
+
+@pytest.mark.parametrize(
+    ("fields", "reason"),
+    [
+        ({"reference": "   "}, "rule COAL-X-001 has no legal reference"),
+        ({"scheme": ""}, "rule COAL-X-001 names no scheme"),
+        (
+            {"effective_from": date(2026, 1, 1), "effective_until": date(2020, 1, 1)},
+            "rule COAL-X-001 is in force from 2026-01-01 until 2020-01-01: its period ends "
+            "before it starts",
+        ),
+        (
+            {"scheme": "ims"},
+            "rule COAL-X-001 is declared under scheme 'ims', which plugin 'ims' declares",
+        ),
+    ],
+)
+def test_a_rule_declaration_the_host_cannot_use_stops_the_run_at_start_up(
+    fields: dict[str, Any], reason: str
+) -> None:
+    """Caught at start-up (exit code 3), not message by message, nor reported under a scheme
+    whose findings would then seem another plugin's."""
+    with pytest.raises(PluginLoadError) as info:
+        make_engine(only=["core", "ims"], extra=[("coal", declares(**fields))])
+    assert (info.value.plugin, info.value.reason) == ("coal", reason)
+    make_engine(only=["core", "ims"], extra=[("coal", declares())])  # a usable one loads

@@ -139,8 +139,8 @@ class PluginHost:
         if trace:
             self.pm.trace.root.setwriter(lambda text: sys.stderr.write(text))
             self.pm.enable_tracing()
-        self.rules = self._collect_rules()
         self.schemes = self._collect_schemes()
+        self.rules = self._collect_rules()
         self._check_shortfall_rules()
         self.wire_formats: dict[str, WireFormat] = {}
         self.response_formats: dict[str, ResponseFormat] = {}
@@ -591,6 +591,7 @@ class PluginHost:
         # call_each asks the plugin registered last first: reversed, registration order
         calls = list(reversed(self.call_each("customs_rules")))
         calls.sort(key=lambda call: not self._is_builtin(call.plugin))
+        schemes = {scheme.name: plugin for plugin, scheme in self._scheme_plugins}
         for call in calls:
             for rule in _records(call, Rule):
                 if rule.id in rules:
@@ -598,6 +599,9 @@ class PluginHost:
                         call.plugin,
                         f"rule ID {rule.id} is already declared by plugin {owner[rule.id]!r}",
                     )
+                problem = _declaration_problem(rule, call.plugin, schemes)
+                if problem is not None:
+                    raise PluginLoadError(call.plugin, f"rule {rule.id} {problem}")
                 rules[rule.id] = rule
                 owner[rule.id] = call.plugin
         self.rule_owner = owner
@@ -625,6 +629,23 @@ class PluginHost:
         if not isinstance(module, str):
             module = type(plugin).__module__
         return module.startswith("customs_engine.")
+
+
+def _declaration_problem(rule: Rule, plugin: str, schemes: Mapping[str, str]) -> str | None:
+    """What makes a rule's declaration unusable, whoever built it (``model_construct`` skips
+    the model's own checks): no legal reference, no scheme, a period ending before it starts, or
+    a scheme another plugin declares as its own (its findings would be that plugin's)."""
+    if not isinstance(rule.reference, str) or not rule.reference.strip():
+        return "has no legal reference"
+    if not isinstance(rule.scheme, str) or not rule.scheme.strip():
+        return "names no scheme"
+    start, end = rule.effective_from, rule.effective_until
+    if start is not None and end is not None and end < start:
+        return f"is in force from {start} until {end}: its period ends before it starts"
+    owner = schemes.get(rule.scheme)
+    if owner is not None and owner != plugin:
+        return f"is declared under scheme {rule.scheme!r}, which plugin {owner!r} declares"
+    return None
 
 
 Record = TypeVar("Record")
