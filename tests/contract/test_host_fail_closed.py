@@ -619,3 +619,43 @@ def test_a_format_answering_out_of_contract_fails_the_file_closed(
     failure = assert_finding(response, "CORE-PLUGIN-001", message_contains=problem)
     assert "'formats'" in failure.message
     assert response.status == "rejected"
+
+
+class ForcesARecord:
+    """Forces a change on a frozen registry record (``object.__setattr__``): 999,999 left."""
+
+    @hookimpl
+    def customs_check_bill_of_entry(self, boe: BillOfEntry, ctx: Any) -> list[Finding]:
+        record = ctx.registry.licence("IMS", "IMS-2026-00042")
+        if record is not None:
+            object.__setattr__(record, "quantity", Decimal(999999))
+        return []
+
+
+def test_a_registry_record_forced_by_a_plugin_is_not_what_later_messages_are_checked_against() -> (
+    None
+):
+    """In ``customs serve`` one snapshot serves every request: a record changed through it once
+    answered every later client "accepted" against a limit that was not the registry's."""
+    records = [
+        authorisation("IMS", "IMS-2026-00042", quantity=100, unit="NOS", value_inr="5000000")
+    ]
+    engine = make_engine(only=["core", "ims"], extra=[("forces", ForcesARecord())], records=records)
+
+    def laptops(message_id: str, quantity: int) -> BillOfEntry:
+        return bill_of_entry(
+            item(
+                "84713010",
+                quantity=quantity,
+                unit="NOS",
+                value_inr=Decimal(quantity * 1000),
+                product_category="LAPTOP",
+                licences=[licence("IMS", "IMS-2026-00042")],
+            ),
+            message_id=message_id,
+        )
+
+    engine.validate_message(laptops("BE-1", 10))
+    over = engine.validate_message(laptops("BE-2", 500))
+    assert_finding(over, "IMS-BAL-001", outcome="reject")
+    assert engine.ctx.registry.licence("IMS", "IMS-2026-00042").quantity == 100

@@ -175,16 +175,21 @@ class MemoryRegistry:
             self._rates.setdefault(key, []).append(record)
             self._rates[key].sort(key=lambda r: r.issued_on or date.min)
 
+    # Each answer is a copy: a record is frozen, but a hook that forces a change on one (with
+    # ``object.__setattr__``) changes only its copy, never what later messages (and, in
+    # ``customs serve``, later requests) are checked against.
+
     def licence(self, scheme: str, number: str) -> RegistryRecord | None:
-        return self._licences.get((scheme.upper(), number))
+        record = self._licences.get((scheme.upper(), number))
+        return None if record is None else record.model_copy()
 
     def agencies(self) -> Sequence[RegistryRecord]:
-        return tuple(self._agencies)
+        return tuple(record.model_copy() for record in self._agencies)
 
     def exchange_rate(self, currency: str, on: date) -> RegistryRecord | None:
         rates = self._rates.get(currency.upper(), ())
         in_force = [r for r in rates if (r.issued_on or date.min) <= on]
-        return in_force[-1] if in_force else None
+        return in_force[-1].model_copy() if in_force else None
 
     def records(self) -> list[RegistryRecord]:
         rates = [r for group in self._rates.values() for r in group]
