@@ -144,3 +144,21 @@ def test_edifact_reads_the_igm_date_as_the_filing_time_s_india_date() -> None:
     filed = datetime(2026, 3, 7, 23, 30, tzinfo=UTC)  # 05:00 on the 8th in India
     [back] = _edifact_back(edifact_writer.write(manifest(filed_at=filed)))
     assert back.igm_date == date(2026, 3, 8)
+
+
+def test_edifact_a_second_psic_with_its_own_readings_is_refused_not_dropped() -> None:
+    """CUSDEC carries one set of radiation levels and declarations per item: a second PSIC's
+    would be dropped, and a radioactive reading (a reject) would read back as a hold."""
+    first = {"type": "PSIC", "number": "P1", "background_usvh": "0.08", "max_usvh": "0.08"}
+    second = {"type": "PSIC", "number": "P2", "background_usvh": "0.08", "max_usvh": "0.30"}
+    boe = bill_of_entry(item("72044900", certificates=[first, second]), message_id="BE-PSIC2")
+    with pytest.raises(
+        ValueError,
+        match=r"message BE-PSIC2: item 1: PSIC P2 gives background_usvh, max_usvh, which CUSDEC "
+        r"carries for one PSIC of an item only \(the first\)",
+    ):
+        edifact_writer.write(boe)
+    bare = {"type": "PSIC", "number": "P2"}  # a second PSIC without readings is carried whole
+    written = edifact_writer.write(bill_of_entry(item("72044900", certificates=[first, bare])))
+    (parsed,) = read_edifact(written, "x.edi")
+    assert [c.number for c in parsed.message.items[0].certificates] == ["P1", "P2"]

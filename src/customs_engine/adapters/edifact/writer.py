@@ -474,9 +474,34 @@ def _rendered(
     problems = refusals(_enveloped(ref, identifier, body), tree)
     if isinstance(message, ImportGeneralManifest):
         problems += _igm_date_refusal(message)
+    else:
+        problems += _certificate_refusals(message)
     if problems:
         raise ValueError("\n".join(f"message {message.message_id}: {p}" for p in problems))
     return (ref, identifier, body), when
+
+
+def _certificate_refusals(boe: BillOfEntry) -> list[str]:
+    """The guide gives an item one set of radiation levels (``MEA+AAE+BGR/MXR``) and one of each
+    declaration (``PNOR``/``PNOE`` for the PSIC, ``CNOR``/``CNOE`` for the contract): an item
+    whose second PSIC or contract carries its own would lose them (a radioactive reading
+    dropped, a reject read back as a hold), so it is refused."""
+    problems = []
+    carried = {
+        CertificateType.PSIC: ("background_usvh", "max_usvh", "no_radioactive", "no_explosives"),
+        CertificateType.CONTRACT: ("no_radioactive", "no_explosives"),
+    }
+    for item in boe.items:
+        for kind, fields in carried.items():
+            for extra in list(item.certificates_of(kind))[1:]:
+                given = [name for name in fields if getattr(extra, name) is not None]
+                if given:
+                    problems.append(
+                        f"item {item.number}: {kind.value} {extra.number} gives "
+                        f"{', '.join(given)}, which CUSDEC carries for one {kind.value} of an "
+                        "item only (the first)"
+                    )
+    return problems
 
 
 def _igm_date_refusal(igm: ImportGeneralManifest) -> list[str]:
