@@ -493,10 +493,16 @@ def convert(
             )
     messages = [p.message for p in parsed if p.message is not None]
     for partial in (p for p in parsed if p.message is None and not p.findings):
+        event = (partial.echo or {}).get("event")
+        what = (
+            f"an SCMTR {event} declaration (exit or domestic cargo), which is validated and "
+            "answered but is no manifest the other formats carry"
+            if event in ("SCX", "SCD")
+            else "a partial amendment (only the lines it changes, as an SCMTR SCA sends them), "
+            "not a whole document: convert the document it amends"
+        )
         click.echo(
-            f"customs: {file}: message {partial.reference or partial.index + 1} is a partial "
-            "amendment (only the lines it changes, as an SCMTR SCA sends them), not a whole "
-            "document: convert the document it amends",
+            f"customs: {file}: message {partial.reference or partial.index + 1} is {what}",
             err=True,
         )
     if not messages:

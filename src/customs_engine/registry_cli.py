@@ -260,7 +260,9 @@ def _show(store: SqlRegistry, record: RegistryRecord) -> None:
         click.echo(f"  name:     {record.name or '-'} ({record.country or '-'})")
     else:
         click.echo(f"  holder:   {record.iec or '-'}")
-    until = record.valid_until or "(computed by the scheme's rules)"
+    until = record.valid_until or (
+        "not on record" if record.kind == "agency" else "not on record (the scheme's rules date it)"
+    )
     click.echo(f"  validity: {record.issued_on or '-'} to {until}")
     if record.kind == "agency":
         return

@@ -316,6 +316,6 @@ def test_an_empty_valid_until_is_left_to_the_rules(sqlite_url: str, tmp_path: Pa
     )
     assert run("registry", "import", "--db", sqlite_url, str(path)).exit_code == 0
     assert (
-        "to (computed by the scheme's rules)"
+        "to not on record (the scheme's rules date it)"
         in run("registry", "show", "--db", sqlite_url, "STL-1").output
     )

@@ -229,6 +229,11 @@ def test_not_well_formed_names_line_and_column() -> None:
     parsed = only(b"<BillOfEntry xmlns='urn:customs-engine:icegate:v1'>\n  <PortCode>INNSA1\n")
     assert parsed.findings[0].message.startswith("line 3")
     assert "not well-formed" in parsed.findings[0].message
+    (cut,) = only(b"<BillOfEntry").findings
+    # the place is said once, where every finding says it (lxml also appends it to its text)
+    assert cut.message == (
+        "line 1, column 13: XML not well-formed: Couldn't find end of Start Tag BillOfEntry line 1"
+    )
 
 
 def test_oversized_file_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:

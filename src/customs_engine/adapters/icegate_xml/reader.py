@@ -122,7 +122,8 @@ def read(data: bytes, source: str) -> list[ParsedMessage]:
         root = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as exc:
         at: tuple[int | None, int | None] = exc.position or (None, None)
-        return [unparsable(FORMAT, f"XML not well-formed: {exc.msg}", line=at[0], column=at[1])]
+        said = _PLACE_SUFFIX.sub("", str(exc.msg))  # the place leads the finding already
+        return [unparsable(FORMAT, f"XML not well-formed: {said}", line=at[0], column=at[1])]
     except ValueError as exc:  # e.g. an encoding declaration lxml cannot honour
         return [unparsable(FORMAT, f"XML not readable: {exc}", line=1, column=1)]
     # The byte scan above misses a DOCTYPE in UTF-16 or UTF-32: ask the parser, which decoded
@@ -273,6 +274,8 @@ _VALUE_ERRORS = (
 )
 
 
+#: lxml's ", line L, column C" at the end of a parse error's message
+_PLACE_SUFFIX = re.compile(r",? line \d+, column \d+$")
 #: schema errors reported per message
 MAX_SCHEMA_ERRORS = 50
 #: libxml2's note on a uniqueness constraint whose field failed its type: not a fault of its own
@@ -286,9 +289,7 @@ def _schema_findings(
     (libxml2 names its line and path, not its column), else at the line libxml2 names."""
     # an identity constraint (one item per number) on a value already refused for its type
     # warns that it has no value to compare: the value's own error says it all
-    errors = [error for error in errors if _FOLLOW_ON not in str(error.message)][
-        :MAX_SCHEMA_ERRORS
-    ]
+    errors = [error for error in errors if _FOLLOW_ON not in str(error.message)][:MAX_SCHEMA_ERRORS]
     nodes = [_node_at(element, str(error.path or "")) for error in errors]
     found = [node for node in nodes if node is not None]
     places = dict(zip(map(id, found), tags.place(found), strict=True))

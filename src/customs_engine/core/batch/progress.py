@@ -57,7 +57,7 @@ class Progress:
     def line(self, now: float | None = None) -> str:
         elapsed = max((now or time.monotonic()) - self.started, 1e-9)
         rate = self.messages / elapsed
-        text = f"customs: {self.messages} messages, {rate:.0f}/s"
+        text = f"customs: {self.messages} message{'s' if self.messages != 1 else ''}, {rate:.0f}/s"
         if self.total_files and self.files:
             left = (self.total_files - self.files) * elapsed / self.files
             text += (

@@ -77,7 +77,10 @@ def check_lifecycle(
     verb = "amendment" if message.function == Function.AMENDMENT else "cancellation"
     if current is None:
         if verb == "cancellation":
-            consequence = "nothing is credited back"
+            consequence = (
+                "nothing is credited back, and the message_id is closed: a document filed "
+                "under it later is refused (CORE-DOC-001)"
+            )
         elif isinstance(message, BillOfEntry):
             consequence = "it is checked and debited as an original"
         else:  # a manifest's amendment may hold only the lines it changes (an SCMTR SCA)
