@@ -223,7 +223,8 @@ def test_doc_001_a_cancelled_document_needs_a_new_message_id(url: str) -> None:
     assert rules_of(unknown) == {"CORE-DOC-002": "query"}
     (said,) = [f.message for f in unknown.findings if f.rule == "CORE-DOC-002"]
     assert said.endswith(
-        "nothing is credited back, and the message_id is closed: a document filed under it later is refused (CORE-DOC-001)"
+        "nothing is credited back, and the message_id is closed: a document filed under it "
+        "later is refused (CORE-DOC-001)"
     )
     original = run.validate_message(bill(10))
     assert rules_of(original)["CORE-DOC-001"] == "reject" and debited(original) == 0
