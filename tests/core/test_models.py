@@ -403,3 +403,25 @@ def test_the_testing_kit_still_numbers_items_by_position() -> None:
 
     assert [i.number for i in bill_of_entry(item(), item()).items] == [1, 2]
     assert Item.model_validate(item_data(number=0)).number == 0  # alone, a placeholder
+
+
+@pytest.mark.parametrize(
+    ("instant", "refused"),
+    [
+        ("2199-12-31T23:30:00-12:00", True),  # 2200-01-01 in India
+        ("2199-12-31T12:00:00+05:30", False),
+        ("1950-01-01T00:00:00+14:00", True),  # 1949-12-31 in India
+        ("1950-01-01T10:00:00+05:30", False),
+        ("2199-12-31T23:59:00", False),  # naive: India time
+    ],
+)
+def test_an_instant_is_in_range_by_its_date_in_india(instant: str, refused: bool) -> None:
+    """Dates are calendar dates in India: an instant dated in range in its own offset but not in
+    India was read, then written to EDIFACT (in India time) as a date our reader refuses."""
+    from customs_engine.core.dates import check_in_range
+
+    if refused:
+        with pytest.raises(ValueError, match="outside the accepted range"):
+            check_in_range(datetime.fromisoformat(instant))
+    else:
+        check_in_range(datetime.fromisoformat(instant))

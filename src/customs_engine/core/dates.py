@@ -16,8 +16,15 @@ LATEST_DATE = date(2199, 12, 31)
 
 
 def check_in_range(value: date) -> None:
-    """Raise ``ValueError`` for a date or date-time (its own calendar date) outside the range."""
+    """Raise ``ValueError`` for a date, or a date-time whose calendar date in India, outside the
+    range (a time at the far end of another offset may fall on the next day in India)."""
     day = value.date() if isinstance(value, datetime) else value
+    if (
+        isinstance(value, datetime)
+        and value.tzinfo is not None
+        and EARLIEST_DATE - timedelta(days=1) <= day <= LATEST_DATE + timedelta(days=1)
+    ):
+        day = value.astimezone(IST).date()  # (safe: nowhere near the calendar's ends)
     if not EARLIEST_DATE <= day <= LATEST_DATE:
         raise ValueError(
             f"date {day.isoformat()} is outside the accepted range "
