@@ -133,3 +133,16 @@ def test_kilograms_and_tonnes_in_any_spelling_are_held() -> None:
     assert isinstance(parsed.message, ImportGeneralManifest)
     weights = [line.gross_weight_kg for line in parsed.message.lines]
     assert weights == [Decimal("3000.000"), Decimal("4500.000")]
+
+
+def test_a_code_the_reader_cannot_map_is_one_finding_not_two() -> None:
+    """The reader names the code; the model's own refusal of the empty field that follows (in
+    pydantic's words) is not said again."""
+    tables = steel_be()
+    tables["BE"][0]["be_type"] = "Q"
+    tables["BE"][0]["mode"] = "X"
+    [parsed] = parse(flat_file("cachi01", tables), {})
+    assert [f.message for f in parsed.findings] == [
+        "table BE, line 3, field 7: BE type 'Q' is not H, W, X, Z, T, M, V or S",
+        "table BE, line 3, field 17: mode of transport 'X' is not S, A or L",
+    ]

@@ -112,6 +112,8 @@ class Envelope:
     records: list[Record] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     signature: Signature | None = None
+    #: the fields a finding was made at: (table, line, field position)
+    faulted: set[tuple[str | None, int | None, int | None]] = field(default_factory=set)
 
     def table(self, name: str) -> list[Record]:
         return [record for record in self.records if record.table == name]
@@ -126,6 +128,8 @@ class Envelope:
         position: int | None = None,
     ) -> None:
         self.findings.append(problem(text, kind=kind, table=table, line=line, position=position))
+        if position is not None:
+            self.faulted.add((table, line, position))
 
     def single(self, name: str, *, missing: str, extra: str) -> Record | None:
         """The one record of a table that may hold only one; findings for none or several."""

@@ -51,10 +51,13 @@ def refused(envelope: Envelope, exc: ValidationError, place: Place) -> None:
     for error in exc.errors()[:MAX_REFUSALS]:
         loc = tuple(error["loc"])
         record, name = place(loc)
+        position = None if record is None or name is None else record.layout.position(name)
+        if record is not None and (record.table, record.line, position) in envelope.faulted:
+            continue  # the field's own finding said it (a code the reader could not map)
         envelope.problem(
             f"{field_path(loc)}: {error['msg']}",
             kind="value",
             table=None if record is None else record.table,
             line=None if record is None else record.line,
-            position=None if record is None or name is None else record.layout.position(name),
+            position=position,
         )
