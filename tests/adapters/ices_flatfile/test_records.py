@@ -234,3 +234,15 @@ def test_section_markers_are_checked() -> None:
     messages = _syntax(parse(data, {}))
     assert "line 3: data record outside any table section" in messages
     assert any("<END-vesinfo> closes no open section" in m for m in messages)
+
+
+def test_a_container_on_a_line_whose_cargo_value_was_refused_has_its_cargo_record() -> None:
+    """A cargo record refused for its weight is still the line's record: its container is not
+    said to be on a line without one."""
+    tables = igm()
+    line = tables["contain"][0]["line_number"]
+    next(c for c in tables["cargo"] if c["line_number"] == line)["gross_weight"] = "0"
+    [parsed] = parse(flat_file("sachi01", tables), {})
+    messages = _syntax([parsed])
+    assert any("gross weight 0 must be above zero" in m for m in messages)
+    assert not any("which has no cargo record" in m for m in messages)

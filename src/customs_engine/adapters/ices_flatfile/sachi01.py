@@ -128,7 +128,13 @@ def to_manifest(envelope: Envelope, settings: Settings) -> ImportGeneralManifest
             line=ves.line,
             position=ves.layout.position("total_lines"),
         )
-    _check_containers(envelope, {(ln["line"], ln["subline"]) for ln in lines})
+    # a container's line has a cargo record even when a value of that record was refused
+    with_cargo = {
+        (int(record.get("line_number")), int(record.get("subline_number")))
+        for record in envelope.table("cargo")
+        if record.get("line_number") is not None and record.get("subline_number") is not None
+    }
+    _check_containers(envelope, with_cargo)
     function = _FUNCTIONS.get((ves.text("message_type") or "").upper(), "original")
     try:
         return ImportGeneralManifest.model_validate(
