@@ -322,3 +322,12 @@ def test_an_archive_without_a_message_file_is_answered_not_passed_over(tmp_path:
         )
     (stdin,) = iter_inputs(["-"], stdin=io.BytesIO((tmp_path / "hidden.zip").read_bytes()))
     assert "holds no message file" in (stdin.problem or "")
+
+
+def test_standard_input_given_twice_is_a_usage_error() -> None:
+    """The second ``-`` was answered as an empty file (rejected, exit 1)."""
+    from customs_engine.core.batch.inputs import InputError, check_paths
+
+    check_paths(["-"])
+    with pytest.raises(InputError, match=r"standard input\) is given more than once"):
+        check_paths(["-", str(MESSAGES), "-"])

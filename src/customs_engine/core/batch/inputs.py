@@ -150,6 +150,8 @@ def special_file_problem(mode: int) -> str | None:
 def check_paths(paths: Sequence[str]) -> None:
     if not paths:
         raise InputError("no PATH given (use - for standard input)")
+    if list(paths).count(STDIN) > 1:
+        raise InputError("- (standard input) is given more than once: it can be read once")
     for raw in paths:
         if raw == STDIN:
             continue
