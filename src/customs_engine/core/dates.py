@@ -15,6 +15,10 @@ EARLIEST_DATE = date(1950, 1, 1)
 LATEST_DATE = date(2199, 12, 31)
 
 
+_NEAR_EARLIEST = (EARLIEST_DATE - timedelta(days=1), EARLIEST_DATE)
+_NEAR_LATEST = (LATEST_DATE, LATEST_DATE + timedelta(days=1))
+
+
 def check_in_range(value: date) -> None:
     """Raise ``ValueError`` for a date, or a date-time whose calendar date in India, outside the
     range (a time at the far end of another offset may fall on the next day in India)."""
@@ -22,9 +26,14 @@ def check_in_range(value: date) -> None:
     if (
         isinstance(value, datetime)
         and value.tzinfo is not None
-        and EARLIEST_DATE - timedelta(days=1) <= day <= LATEST_DATE + timedelta(days=1)
+        and (
+            _NEAR_EARLIEST[0] <= day <= _NEAR_EARLIEST[1]
+            or _NEAR_LATEST[0] <= day <= _NEAR_LATEST[1]
+        )
     ):
-        day = value.astimezone(IST).date()  # (safe: nowhere near the calendar's ends)
+        # only a day from either end can move across it (and is safe to move: nowhere near the
+        # ends of Python's calendar)
+        day = value.astimezone(IST).date()
     if not EARLIEST_DATE <= day <= LATEST_DATE:
         raise ValueError(
             f"date {day.isoformat()} is outside the accepted range "

@@ -76,10 +76,11 @@ class MessageReader:
     def dispatch(self) -> None:
         """Hand every segment to its handler ``_<tag>`` (segments without one are skipped)."""
         handlers = _handlers(type(self))  # type: ignore[arg-type]  # classes hash by identity
+        once_tags = _once_tags(self.ONCE)
         given: dict[tuple[object, tuple[str, ...]], int] = {}
         for index, seg in enumerate(self.raw.segments):
             self.index = index
-            if self.ONCE:
+            if seg.tag in once_tags:
                 self._given_once(seg, given)
             handler = handlers.get(seg.tag)
             if handler is not None:
@@ -373,6 +374,12 @@ class MessageReader:
             return None
         return YES_NO[value]
 
+
+
+@cache
+def _once_tags(once: frozenset[tuple[str, ...]]) -> frozenset[str]:
+    """The tags of :attr:`MessageReader.ONCE`: a segment of another tag is not looked at."""
+    return frozenset(signature[0] for signature in once)
 
 @cache
 def _handlers(reader: type[MessageReader]) -> dict[str, Callable[[Any, Segment], None]]:
