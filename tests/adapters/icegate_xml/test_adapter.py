@@ -261,6 +261,13 @@ def test_impossible_dates_that_pass_the_schema_are_findings_not_crashes() -> Non
     bad = BOE.replace(b"2026-03-09T11:30:00+05:30", b"99999-03-09T11:30:00+05:30")
     parsed = only(bad)
     assert parsed.message is None and parsed.findings[0].rule == "CORE-SYNTAX-005"
+    # said in the engine's words, not Python's ("Invalid isoformat string")
+    assert parsed.findings[0].message.endswith(
+        "'99999-03-09T11:30:00+05:30' is no date-time the engine reads: its year must have four "
+        "digits, from 1950 to 2199"
+    )
+    negative = only(BOE.replace(b"<ExpectedArrival>2026-03-10<", b"<ExpectedArrival>-2026-03-10<"))
+    assert "'-2026-03-10' is no date the engine reads" in negative.findings[0].message
 
 
 def test_content_wins_over_a_xml_extension() -> None:

@@ -389,7 +389,10 @@ def _typed(value: str | None, convert: Callable[[str], Any]) -> Any:
 def _xs_date(text: str) -> date:
     """An ``xs:date``: its calendar date; a timezone it may carry (``Z``, ``+05:30``) does not
     move the day it names."""
-    return date.fromisoformat(text[:10] if len(text) > 10 and text[10] in "Z+-" else text)
+    try:
+        return date.fromisoformat(text[:10] if len(text) > 10 and text[10] in "Z+-" else text)
+    except ValueError:
+        raise ValueError(f"{text!r} is no date the engine reads: {_YEARS}") from None
 
 
 def _xs_datetime(text: str) -> datetime:
@@ -398,8 +401,12 @@ def _xs_datetime(text: str) -> datetime:
         return datetime.fromisoformat(text)
     except ValueError:
         if "T24:00:00" not in text:
-            raise
+            raise ValueError(f"{text!r} is no date-time the engine reads: {_YEARS}") from None
         return datetime.fromisoformat(text.replace("T24:00:00", "T00:00:00")) + timedelta(days=1)
+
+
+#: what the schema's dates allow and the engine does not (a year of five digits, a negative one)
+_YEARS = "its year must have four digits, from 1950 to 2199"
 
 
 def _bool(text: str) -> bool:
