@@ -375,11 +375,11 @@ class MessageReader:
         return YES_NO[value]
 
 
-
 @cache
 def _once_tags(once: frozenset[tuple[str, ...]]) -> frozenset[str]:
     """The tags of :attr:`MessageReader.ONCE`: a segment of another tag is not looked at."""
     return frozenset(signature[0] for signature in once)
+
 
 @cache
 def _handlers(reader: type[MessageReader]) -> dict[str, Callable[[Any, Segment], None]]:
