@@ -106,8 +106,9 @@ def load_config(path: str | None) -> dict[str, Any]:
 
 
 def warn_unknown_tables(config: dict[str, Any], host: PluginHost) -> None:
-    """A ``--config`` table that names no loaded plugin is a typo or a plugin not installed:
-    its settings would be ignored in silence, so say so (the run goes on)."""
+    """A ``--config`` table that names no loaded plugin is a typo or a plugin not installed, and
+    a key that is no setting of a plugin that says its settings is a typo: either would be
+    ignored in silence, so say so (the run goes on)."""
     loaded = host.versions()
     for table in sorted(set(config) - set(loaded)):
         click.echo(
@@ -115,6 +116,17 @@ def warn_unknown_tables(config: dict[str, Any], host: PluginHost) -> None:
             f"ignored (loaded: {', '.join(sorted(loaded))})",
             err=True,
         )
+    for table in sorted(set(config) & set(loaded)):
+        known = host.settings_of(table)
+        values = config[table]
+        if known is None or not isinstance(values, dict):
+            continue
+        for key in sorted(set(values) - set(known)):
+            click.echo(
+                f"customs: --config [{table}] {key} is no setting of plugin {table!r}, it is "
+                f"ignored (its settings: {', '.join(known) or 'none'})",
+                err=True,
+            )
 
 
 class OutputError(Exception):

@@ -96,3 +96,35 @@ def test_a_config_table_naming_no_loaded_plugin_is_reported(tmp_path: Path) -> N
         ],
     )
     assert "--config table [aimz]" in converted.stderr
+
+
+def test_a_misspelt_setting_of_a_loaded_plugin_is_said(tmp_path: Path) -> None:
+    """``quantity_tolerance_pctt`` was ignored in silence, and the customs answer changed; a
+    plugin whose scheme says its settings has any other key of its table reported."""
+    config = tmp_path / "customs.toml"
+    config.write_text(
+        "[sims]\nquantity_tolerance_pctt = 5\nvalidity_days = 75\n"
+        '[core]\nlegacy_numeric_iec_untill = "2019-12-31"\n'
+    )
+    result = CliRunner().invoke(
+        main,
+        [
+            "validate",
+            "--no-progress",
+            "--config",
+            str(config),
+            str(MESSAGES / "01-igm-innsa1-2234567.xml"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    said = result.stderr.splitlines()
+    assert (
+        "customs: --config [sims] quantity_tolerance_pctt is no setting of plugin 'sims', it is "
+        "ignored (its settings: fee_model, hs_prefixes, quantity_tolerance_pct, validity_days, "
+        "value_tolerance_pct)"
+    ) in said
+    assert (
+        "customs: --config [core] legacy_numeric_iec_untill is no setting of plugin 'core', it is "
+        "ignored (its settings: legacy_numeric_iec_until)"
+    ) in said
+    assert not any("validity_days is no setting" in line for line in said)

@@ -120,3 +120,6 @@ class Scheme(BaseModel):
     #: the rules this scheme's authorisation claims name as ``shortfall_rule``; checked at load
     #: (declared, with the outcome ``reject``) so a shortfall can always be reported
     shortfall_rules: tuple[str, ...] = Field(default=())
+    #: the keys of the plugin's ``--config`` table it reads (``None``: not said); when said,
+    #: another key in that table is reported, as a misspelt setting would be ignored in silence
+    settings: tuple[str, ...] | None = None

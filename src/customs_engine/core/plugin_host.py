@@ -204,6 +204,14 @@ class PluginHost:
     def versions(self) -> dict[str, str]:
         return dict(sorted(self._versions.items()))
 
+    def settings_of(self, plugin: str) -> tuple[str, ...] | None:
+        """The ``--config`` keys plugin ``plugin`` reads, as its schemes say them (``None``: none
+        of its schemes says)."""
+        said = [s.settings for name, s in self._scheme_plugins if name == plugin]
+        if all(settings is None for settings in said):
+            return None
+        return tuple(sorted({key for settings in said if settings for key in settings}))
+
     def plugin_infos(self) -> list[PluginInfo]:
         infos = []
         for name in sorted(self._versions):

@@ -33,7 +33,13 @@ __all__ = ["RULES"]
 
 @hookimpl
 def customs_schemes() -> list[Scheme]:
-    return [Scheme(name="core", title="Core customs checks (IEC, noting, deadlines, routing)")]
+    return [
+        Scheme(
+            name="core",
+            title="Core customs checks (IEC, noting, deadlines, routing)",
+            settings=("legacy_numeric_iec_until",),
+        )
+    ]
 
 
 @hookimpl

@@ -13,7 +13,7 @@ from customs_engine.core.check_context import CheckContext, Scheme, once_per_mes
 from customs_engine.core.hookspecs import hookimpl
 from customs_engine.core.ledger.run_view import RunView
 from customs_engine.core.models import BillOfEntry, ImportGeneralManifest, Item
-from customs_engine.core.monitoring.scheme import MonitoringScheme, Scope
+from customs_engine.core.monitoring.scheme import SETTINGS, MonitoringScheme, Scope
 from customs_engine.core.response import Fee, Finding
 from customs_engine.core.rules import Rule
 
@@ -53,6 +53,7 @@ class MonitoringPlugin:
                 name=self.monitoring.plugin,
                 title=self.title,
                 licence_schemes=(self.monitoring.scheme,),
+                settings=SETTINGS,
             )
         ]
 

@@ -148,6 +148,15 @@ def _periods(
     return Schedule(Period(make(e), e.get("from"), e.get("until")) for e in entries)
 
 
+#: the keys of a monitoring scheme's ``--config`` table (``[sims]``, ``[aims]`` ...)
+SETTINGS = (
+    "fee_model",
+    "quantity_tolerance_pct",
+    "value_tolerance_pct",
+    "validity_days",
+    "hs_prefixes",
+)
+
 class MonitoringScheme:
     """One monitoring-registration scheme, parameterised by a plugin's ``data.toml``.
 
@@ -226,6 +235,8 @@ class MonitoringScheme:
         return self.rules[f"{self.prefix}-{check}"]
 
     def setting(self, ctx: CheckContext, key: str) -> Any:
+        """A setting of the plugin's ``--config`` table (one of :data:`SETTINGS`), else the
+        data file's default."""
         return ctx.settings(self.plugin).get(key, self.defaults.get(key))
 
     def validity(self, ctx: CheckContext) -> int:
