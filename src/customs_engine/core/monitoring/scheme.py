@@ -157,6 +157,7 @@ SETTINGS = (
     "hs_prefixes",
 )
 
+
 class MonitoringScheme:
     """One monitoring-registration scheme, parameterised by a plugin's ``data.toml``.
 
