@@ -463,6 +463,7 @@ class DropFolder:
                 # watchfiles cannot tell a change whose file name is not UTF-8: watch again (the
                 # inbox is read by listing it, so that file is taken like any other)
                 log.warning("watching the inbox again: %s", exc)
+                stop.wait(max(self.settle, 0.5))  # (never a busy loop, whatever keeps failing)
                 self.take_complete(stop)
 
     def take_complete(self, stop: threading.Event) -> None:
