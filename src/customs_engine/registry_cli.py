@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import click
 
 from customs_engine.cli_options import db_option
+from customs_engine.core.ledger.units import in_limit_unit
 from customs_engine.core.money import inr
 from customs_engine.core.registry import missing_driver_hint, resolve_url, url_for_run
 from customs_engine.core.registry.records import RegistryRecord
@@ -271,7 +272,11 @@ def _show(store: SqlRegistry, record: RegistryRecord) -> None:
     unit = f" {record.unit}" if record.unit else ""
     click.echo(f"  limits:   {_limit(record.quantity, unit)} / {_money(record.value_inr)}")
     entries = store.entries_of(record.scheme or "", record.number)
-    quantity = sum((entry.quantity for entry in entries), Decimal(0))
+    # each entry in the limit's unit (one written before the limit was restated, or put on
+    # record, may be in another)
+    quantity = sum(
+        (in_limit_unit(entry.quantity, entry.unit, record.unit) for entry in entries), Decimal(0)
+    )
     value = sum((entry.value_inr for entry in entries), Decimal(0))
     click.echo(f"  entries:  {len(entries)} (balance debited {quantity}{unit} / {inr(value)})")
     for entry in entries:

@@ -1402,3 +1402,41 @@ def test_an_amendment_declaring_no_goods_item_is_refused(url: str) -> None:
     assert "declares no goods item" in said and credited(empty) == 0
     assert store.debited("TESTAUTH", "AUTH-1")[0] == 10
     store.close()
+
+
+def _tonnes_or_kilograms(quantity: str, unit: str) -> RegistryRecord:
+    from tests.core.helpers import IEC, authorisation_row
+
+    return authorisation_row(
+        "TESTAUTH",
+        "AUTH-9",
+        iec=IEC,
+        issued_on=date(2026, 1, 1),
+        valid_until=date(2026, 12, 31),
+        quantity=quantity,
+        unit=unit,
+        value_inr="100000000.00",
+    )
+
+
+@pytest.mark.parametrize("first", ["restated", "unrecorded"])
+def test_a_balance_counts_every_entry_in_the_limits_unit(url: str, first: str) -> None:
+    """0.6 MTS debited while the limit was 1 MTS (or before the row was on record), then the
+    limit stated as 1000 KGS: 400 KGS are left, not 999.4 (the entries' numbers were added as
+    they were written, whatever their unit: 1,500 kg cleared against 1,000)."""
+    store = SqlRegistry.open(url)
+    store.replace_records([_tonnes_or_kilograms("1", "MTS")] if first == "restated" else [], "test")
+    run = engine(registry=store.snapshot(), store=store, commit=True)
+    tonnes = with_licence("AUTH-9", quantity=Decimal("0.6"), unit="MTS", value_inr=Decimal(1000))
+    run.validate_message(boe(items=[tonnes]))
+    store.replace_records([_tonnes_or_kilograms("1000", "KGS")], "test")
+    later = engine(registry=store.snapshot(), store=store, commit=True)
+    kilograms = with_licence("AUTH-9", quantity=Decimal(900), unit="KGS", value_inr=Decimal(1000))
+    over = later.validate_message(boe(message_id="BE-2", items=[kilograms]))
+    assert rules_of(over)["TESTAUTH-BAL-001"] == "reject"
+    assert over.authorisations[0].remaining_quantity == 400
+    fits = with_licence("AUTH-9", quantity=Decimal(400), unit="KGS", value_inr=Decimal(1000))
+    assert "TESTAUTH-BAL-001" not in rules_of(
+        later.validate_message(boe(message_id="BE-3", items=[fits]))
+    )
+    store.close()

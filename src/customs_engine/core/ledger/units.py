@@ -50,3 +50,11 @@ def convert(quantity: Decimal, unit: str | None, limit_unit: str | None) -> Deci
     if converted == converted.to_integral_value():
         return converted.quantize(Decimal(1))
     return converted.normalize()
+
+
+def in_limit_unit(quantity: Decimal, unit: str | None, limit_unit: str | None) -> Decimal:
+    """A ledger entry's quantity in the unit of its account's limit, to be summed with the
+    others: an entry written in another unit (before the limit was restated, or before the row
+    was on record) converted, one that does not convert as it was written."""
+    converted = convert(quantity, unit, limit_unit)
+    return quantity if converted is None else converted

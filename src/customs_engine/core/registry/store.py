@@ -50,6 +50,7 @@ from customs_engine.core.ledger.run_state import (
     void_key,
     voided_underflow,
 )
+from customs_engine.core.ledger.units import in_limit_unit
 from customs_engine.core.models import BillOfEntry, Function, ImportGeneralManifest
 from customs_engine.core.registry import database
 from customs_engine.core.registry.records import MemoryRegistry, RegistryRecord
@@ -496,7 +497,9 @@ class _Statements:
     manifests: Select[str]
     unnumbered: Select[str]
     committed_uses: Select[str]
-    entries: Select[Decimal, Decimal]
+    entries: Select[Decimal, Decimal, str | None]
+    #: the unit of an account's limit (its registry row's)
+    limit_unit: Select[str | None]
     uses: Select[str]
     #: the functions of the latest versions of the manifests with an IGM number at a port
     manifest_functions: Select[str]
@@ -521,9 +524,10 @@ def _statements() -> _Statements:
         committed_uses=select(SubmissionRow.uses_json).where(
             SubmissionRow.message_key.in_(bindparam("keys", expanding=True))
         ),
-        entries=select(EntryRow.quantity, EntryRow.value_inr).where(
+        entries=select(EntryRow.quantity, EntryRow.value_inr, EntryRow.unit).where(
             EntryRow.scheme == bindparam("scheme"), EntryRow.number == bindparam("number")
         ),
+        limit_unit=select(RecordRow.unit).where(RecordRow.record_key == bindparam("key")),
         uses=_uses(),
         manifest_functions=select(SubmissionRow.function)
         .join(ManifestRow, ManifestRow.submission_id == SubmissionRow.id)
@@ -801,10 +805,28 @@ class _Refused(Exception):
         self.shortfalls = shortfalls
 
 
-def _debited(reading: Connection, scheme: str, number: str) -> tuple[Decimal, Decimal]:
-    """An account's balance: the sum of its entries (debits less what was credited back)."""
+#: ``_debited``'s unit when the caller has not read it: looked up
+_LIMIT_UNIT = object()
+
+
+def _debited(
+    reading: Connection, scheme: str, number: str, unit: str | object | None = _LIMIT_UNIT
+) -> tuple[Decimal, Decimal]:
+    """An account's balance: the sum of its entries (debits less what was credited back), each
+    quantity in the unit of the account's limit (``unit``, else its registry row's): a limit
+    restated in another unit, or put on record after debits in another, must not add kilograms
+    to tonnes. A bond's entries are in its opening unit already."""
     rows = reading.execute(_statements().entries, {"scheme": scheme, "number": number}).all()
-    return (sum((q for q, _ in rows), ZERO), sum((v for _, v in rows), ZERO))
+    if scheme == BOND:
+        unit = None
+    elif unit is _LIMIT_UNIT:
+        key = record_key("authorisation", scheme, number, None, None)
+        unit = reading.execute(_statements().limit_unit, {"key": key}).scalar()
+    limit = unit if isinstance(unit, str) else None
+    return (
+        sum((in_limit_unit(q, u, limit) for q, _, u in rows), ZERO),
+        sum((v for _, v, _ in rows), ZERO),
+    )
 
 
 def _recheck(
@@ -834,14 +856,21 @@ def _recheck(
     )
     reading = session.connection()  # the transaction's own, for reads of columns
     locked = reading.execute(
-        select(RecordRow.scheme, RecordRow.number, RecordRow.quantity, RecordRow.value_inr)
+        select(
+            RecordRow.scheme,
+            RecordRow.number,
+            RecordRow.quantity,
+            RecordRow.value_inr,
+            RecordRow.unit,
+        )
         .where(RecordRow.record_key.in_(keys))
         .order_by(RecordRow.record_key)
         .with_for_update()
     ).all()
     limits = {
-        (scheme or "", number): (quantity, value) for scheme, number, quantity, value in locked
+        (scheme or "", number): (quantity, value) for scheme, number, quantity, value, _ in locked
     }
+    units = {(scheme or "", number): unit for scheme, number, _, _, unit in locked}
     spent: dict[tuple[str, str], tuple[Decimal, Decimal]] = {}
     shortfalls = []
     for debit in debits:
@@ -859,7 +888,7 @@ def _recheck(
         if limit is None:
             continue  # no registry limit: nothing to exhaust
         if key not in spent:
-            quantity, value = _debited(reading, *key)
+            quantity, value = _debited(reading, *key, units.get(key))
             freed_q, freed_v = released.get(key, (ZERO, ZERO))
             spent[key] = (quantity - freed_q, value - freed_v)
         quantity, value = spent[key]
