@@ -319,3 +319,18 @@ def test_an_empty_valid_until_is_left_to_the_rules(sqlite_url: str, tmp_path: Pa
         "to not on record (the scheme's rules date it)"
         in run("registry", "show", "--db", sqlite_url, "STL-1").output
     )
+
+
+@pytest.mark.parametrize("far", ["9999-12-01", "0001-01-01", "2200-01-01", "1949-12-31"])
+def test_a_registry_date_outside_the_message_range_is_refused(
+    sqlite_url: str, tmp_path: Path, far: str
+) -> None:
+    """The schemes take issue dates from the registry: 9999-12-01 overflowed SIMS's validity
+    arithmetic (CORE-PLUGIN-001 blamed the plugin)."""
+    rows = tmp_path / "far.csv"
+    rows.write_text(
+        HEADER + f"\nregistration,SIMS,STL-1,AABCB1234C,{far},,7208,25000,KGS,1400000.00,,,,,,,,\n"
+    )
+    result = run("registry", "import", "--db", sqlite_url, str(rows))
+    assert result.exit_code == 1
+    assert f"{rows}:2: issued_on" in result.output and "outside the accepted range" in result.output

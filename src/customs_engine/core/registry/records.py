@@ -16,6 +16,8 @@ from typing import Annotated, Literal, Protocol
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
+from customs_engine.core.dates import check_in_range
+
 RecordKind = Literal["authorisation", "registration", "agency", "exchange_rate"]
 
 
@@ -50,13 +52,16 @@ def _registry_decimal(value: object) -> object:
 
 
 def _registry_date(value: object) -> object:
-    """Dates are ``YYYY-MM-DD``: a bare number is never read as a Unix time."""
+    """Dates are ``YYYY-MM-DD``: a bare number is never read as a Unix time; and lie in the
+    range a message's dates do (a registry date of 9999-12-01 overflowed a scheme's validity
+    arithmetic)."""
     if isinstance(value, str):
         if not _ISO_DATE.fullmatch(value.strip()):
             raise ValueError(f"{value[:40]!r} is not a date YYYY-MM-DD")
-        return date.fromisoformat(value.strip())
+        value = date.fromisoformat(value.strip())
     if not isinstance(value, date) or isinstance(value, datetime):
         raise ValueError("write dates as text YYYY-MM-DD")
+    check_in_range(value)
     return value
 
 

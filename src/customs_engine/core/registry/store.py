@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, ParamSpec, Protocol, TypeVar, cast
 
+from pydantic import ValidationError
 from sqlalchemy import (
     ColumnElement,
     Connection,
@@ -991,4 +992,9 @@ def _write(connection: Connection, submission: Submission, credits: Sequence[Cre
 def _to_record(row: RecordRow) -> RegistryRecord:
     values = {name: getattr(row, name) for name in _RECORD_FIELDS}
     values["hs_codes"] = tuple((row.hs_codes or "").split())
-    return RegistryRecord(**values)
+    try:
+        return RegistryRecord(**values)
+    except ValidationError:
+        # a row an earlier release imported that the import now refuses (a date outside the
+        # message range): kept as stored, rather than no registry at all
+        return RegistryRecord.model_construct(**values)
