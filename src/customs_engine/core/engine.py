@@ -262,16 +262,25 @@ class Engine:
     def complete(self, parsed: ParsedMessage, assessment: Assessment, source: str) -> Response:
         """The message's response, after its in-order steps; :class:`LedgerError` (naming the
         message) when the ledger's database fails — the run cannot go on."""
+        reference = parsed.message.message_id if parsed.message else parsed.reference
+        named = f"{source}, message {parsed.index + 1}{f' ({reference})' if reference else ''}"
+        failed = False
         try:
             return self._complete(parsed, assessment, source)
         except LedgerError as exc:
-            reference = parsed.message.message_id if parsed.message else parsed.reference
-            raise LedgerError(
-                f"{source}, message {parsed.index + 1}"
-                f"{f' ({reference})' if reference else ''}: {exc}"
-            ) from exc
+            failed = True
+            raise LedgerError(f"{named}: {exc}") from exc
+        except BaseException:
+            failed = True
+            raise
         finally:
-            self.run.message_done()
+            try:
+                self.run.message_done()
+            except LedgerError as exc:
+                # the message's reads end on a connection that may be dead by now: a failure
+                # there must not hide the one that stopped the message (nor its name)
+                if not failed:
+                    raise LedgerError(f"{named}: {exc}") from exc
 
     def _complete(self, parsed: ParsedMessage, assessment: Assessment, source: str) -> Response:
         message = assessment.message or parsed.message

@@ -137,3 +137,36 @@ def test_the_cli_stops_with_exit_2_and_says_where(
     store = SqlRegistry.open(db)
     assert [e.message_id for e in store.entries_of("IMS", "IMS-2026-00042")] == ["BE-INNSA1-000123"]
     store.close()
+
+
+def test_the_end_of_a_failed_messages_reads_does_not_hide_which_message_failed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The message's reads end (``message_done``) on a connection that is dead by then: that
+    second failure replaced the first, and the stop named no message."""
+    run = engine([authorisation()])
+
+    def lost(*args: object, **kwargs: object) -> None:
+        raise LedgerError("server closed the connection unexpectedly")
+
+    def cannot_end() -> None:
+        raise LedgerError("Can't reconnect until invalid transaction is rolled back")
+
+    monkeypatch.setattr(run, "_complete", lost)
+    monkeypatch.setattr(run.run, "message_done", cannot_end)
+    (parsed,) = run.parse(b"<x/>", "be.xml")
+    with pytest.raises(LedgerError) as stopped:
+        run.complete(parsed, run.assess(parsed), "be.xml")
+    assert str(stopped.value) == "be.xml, message 1: server closed the connection unexpectedly"
+
+
+def test_sqlalchemys_link_is_not_part_of_what_the_database_said() -> None:
+    from customs_engine.core.registry.database import database_reason
+
+    said = database_reason(
+        RuntimeError(
+            "Can't reconnect until invalid transaction is rolled back. (Background on this "
+            "error at: https://sqlalche.me/e/21/8s2b)"
+        )
+    )
+    assert said == "Can't reconnect until invalid transaction is rolled back."

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import time
 from collections.abc import Callable
@@ -34,7 +35,14 @@ def database_reason(exc: BaseException) -> str:
     (the exception class, the SQL and its parameters)."""
     cause = getattr(exc, "orig", None) or exc
     lines = str(cause).strip().splitlines()
-    return lines[0].strip() if lines else type(cause).__name__
+    if not lines:
+        return type(cause).__name__
+    # (SQLAlchemy's own errors end with a link to its documentation: not the database's words)
+    return _BACKGROUND.sub("", lines[0]).strip()
+
+
+#: SQLAlchemy's "(Background on this error at: https://sqlalche.me/…)"
+_BACKGROUND = re.compile(r"\s*\(Background on this error at: [^)]*\)")
 
 
 #: how long a SQLite connection waits for another process's lock (first opens, commits)
