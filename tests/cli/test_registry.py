@@ -334,3 +334,19 @@ def test_a_registry_date_outside_the_message_range_is_refused(
     result = run("registry", "import", "--db", sqlite_url, str(rows))
     assert result.exit_code == 1
     assert f"{rows}:2: issued_on" in result.output and "outside the accepted range" in result.output
+
+
+def test_a_fifo_or_a_device_is_refused_not_read_forever(sqlite_url: str, tmp_path: Path) -> None:
+    """A FIFO may never end and /dev/zero never gives a line break: the import hung."""
+    import os
+
+    fifo = tmp_path / "rows.csv"
+    os.mkfifo(fifo)
+    zero = tmp_path / "zero.csv"
+    zero.symlink_to("/dev/zero")
+    result = run("registry", "import", "--db", sqlite_url, str(fifo), str(zero))
+    assert result.exit_code == 1
+    assert (
+        f"{fifo}: FIFO, not a regular file (refused: it could block or never end)" in result.output
+    )
+    assert f"{zero}: character device, not a regular file" in result.output

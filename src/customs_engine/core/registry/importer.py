@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import IO, Any
 
 from pydantic import ValidationError
 
+from customs_engine.core.batch.inputs import special_file_problem
 from customs_engine.core.checks.identity import LEGACY_NUMERIC, PAN_FORMAT
 from customs_engine.core.refdata import is_country, permanent_iecs
 from customs_engine.core.registry.records import RegistryRecord
@@ -61,6 +63,12 @@ def read_rows(path: str) -> Iterator[Row]:
     suffix = Path(path).suffix.lower()
     if suffix not in (".csv", ".jsonl"):
         raise ImportFileError(path, [f"{path}: unknown extension {suffix!r} (use .csv or .jsonl)"])
+    try:
+        why = special_file_problem(os.stat(path).st_mode)
+    except OSError as exc:
+        raise ImportFileError(path, [f"{path}: cannot read: {exc.strerror}"]) from exc
+    if why is not None:  # a FIFO may never end, a device never gives a line break
+        raise ImportFileError(path, [f"{path}: {why} (refused: it could block or never end)"])
     try:
         handle = open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115 - closed below
     except OSError as exc:
