@@ -350,3 +350,14 @@ def test_a_fifo_or_a_device_is_refused_not_read_forever(sqlite_url: str, tmp_pat
         f"{fifo}: FIFO, not a regular file (refused: it could block or never end)" in result.output
     )
     assert f"{zero}: character device, not a regular file" in result.output
+
+
+def test_a_token_name_on_two_lines_is_refused(sqlite_url: str) -> None:
+    """``tokens list`` prints one token a line: a name holding a line break read as another."""
+    result = run("tokens", "create", "--db", sqlite_url, "--scope", "validate", "--name", "a\nb")
+    assert result.exit_code == 2
+    assert "must be printable text on one line" in result.output
+    assert (
+        run("tokens", "create", "--db", sqlite_url, "--scope", "validate", "--name", "ci").exit_code
+        == 0
+    )

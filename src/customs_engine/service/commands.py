@@ -130,6 +130,10 @@ def tokens_create(scope: str, name: str | None, db: str | None) -> None:
     from customs_engine.registry_cli import opened_registry
     from customs_engine.service.tokens import TokenStore
 
+    if name is not None and not name.isprintable():
+        # a line break would start what reads as another token's line in `tokens list`
+        raise click.BadParameter("must be printable text on one line", param_hint="--name")
+
     with opened_registry(
         db, failure="cannot create a token in the registry; none created"
     ) as registry:
