@@ -203,7 +203,10 @@ def show(number: str, db: str | None) -> None:
         found = store.records(number=number)
         bonds = [] if found else _bonds(store, number)
         if not found and not bonds:
+            loose = store.entries_numbered(number)
             click.echo(f"customs: {number} is not in the registry", err=True)
+            if loose:  # quoted on committed Bills of Entry before its row was imported
+                _show_unrecorded(number, loose)
             sys.exit(1)
         for index, record in enumerate(found):
             if index:
@@ -213,6 +216,16 @@ def show(number: str, db: str | None) -> None:
             if index:
                 click.echo("")
             _show_bond(store, account)
+
+
+def _show_unrecorded(number: str, entries: list[EntryRow]) -> None:
+    """The ledger entries of a licence with no registry row: no holder, dates or limits to show,
+    but what committed Bills of Entry debited of it (it counts once the row is imported)."""
+    schemes = sorted({entry.scheme for entry in entries})
+    click.echo(f"{' / '.join(schemes)} {number}: no registry row (no holder, dates or limits)")
+    click.echo(f"  entries:  {len(entries)}")
+    for entry in entries:
+        click.echo(_entry(entry, "", value=True))
 
 
 def _bonds(store: SqlRegistry, number: str) -> list[str]:

@@ -361,3 +361,21 @@ def test_a_token_name_on_two_lines_is_refused(sqlite_url: str) -> None:
         run("tokens", "create", "--db", sqlite_url, "--scope", "validate", "--name", "ci").exit_code
         == 0
     )
+
+
+def test_show_lists_what_was_debited_of_a_licence_not_on_record(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    """Committed Bills of Entry debit a licence the registry does not hold yet: its entries
+    were invisible until its row was imported (and then silently counted)."""
+    store = SqlRegistry.open(sqlite_url)  # a registry, without the example rows
+    store.close()
+    committed = run(
+        "validate", "--commit", "--db", sqlite_url, str(MESSAGES / "02-be-laptops-ims.xml")
+    )
+    assert committed.exit_code == 1, committed.output  # queried: the licence is not on record
+    shown = run("registry", "show", "--db", sqlite_url, "IMS-2026-00042")
+    assert shown.exit_code == 1
+    assert "IMS-2026-00042 is not in the registry" in shown.stderr
+    assert "IMS IMS-2026-00042: no registry row (no holder, dates or limits)" in shown.stdout
+    assert "debit    BE-INNSA1-000123 (original) item 1: 60 NOS / INR 3000000.00" in shown.stdout

@@ -193,6 +193,17 @@ class SqlRegistry:
         with Session(self.engine, expire_on_commit=False) as session:
             return list(session.scalars(query))
 
+    def entries_numbered(self, number: str) -> list[EntryRow]:
+        """Every ledger entry of an account ``number`` of any scheme but a bond, in order: what
+        was debited of a licence that has no registry row (yet)."""
+        query = (
+            select(EntryRow)
+            .where(EntryRow.number == number, EntryRow.scheme != BOND)
+            .order_by(EntryRow.id)
+        )
+        with Session(self.engine, expire_on_commit=False) as session:
+            return list(session.scalars(query))
+
     def bond_accounts(self, warehousing_id: str) -> list[str]:
         """The bond balances a warehousing Bill of Entry (its message id) opened, one per HS
         code (``<message id>/<HS code>``), sorted."""
