@@ -439,3 +439,38 @@ def test_a_manifest_segment_given_again_with_other_content_is_refused() -> None:
     found = findings(interchange(body))
     assert [rule for rule, _ in found] == ["CORE-SYNTAX-003", "CORE-SYNTAX-003"]
     assert "LOC+60 is given again" in found[0][1] and "MEA+AAE+G is given again" in found[1][1]
+
+
+@pytest.mark.parametrize(
+    ("after", "added"),
+    [
+        # the broker's own GSTIN (its NAD+CB group), not the importer's
+        ("NAD+CB+CHA1::ZZZ", ["RFF+VA:27AAACB1234C1Z5"]),
+        # other documents of an item, each with its issue date (no licence, no certificate)
+        (
+            "DTM+36:20261231:102",
+            ["DOC+380+INV-1", "DTM+182:20260201:102", "DOC+271+PL-1", "DTM+182:20260202:102"],
+        ),
+        # the same amount written another way
+        ("MOA+40:3000000.00:INR", ["MOA+40:3000000:INR"]),
+    ],
+)
+def test_segments_the_guide_does_not_read_where_they_stand_are_never_compared(
+    after: str, added: list[str]
+) -> None:
+    body = cusdec_segments()
+    at = body.index(after) + 1
+    body[at:at] = added
+    assert not any(rule == "CORE-SYNTAX-003" for rule, _ in findings(interchange(body)))
+
+
+def test_a_manifests_container_weights_are_never_compared() -> None:
+    body = cuscar_segments()
+    at = body.index("CNI+10")
+    body[at:at] = [
+        "EQD+CN+MSKU1234567+22G1",
+        "MEA+AAE+G+KGM:12000",
+        "EQD+CN+MSKU7654321+22G1",
+        "MEA+AAE+G+KGM:8000",
+    ]
+    assert not any(rule == "CORE-SYNTAX-003" for rule, _ in findings(interchange(body)))

@@ -77,13 +77,19 @@ class CuscarReader(MessageReader):
     )
 
     def scope(self, seg: Any) -> object:
-        """A goods item's weight is its own; a line's B/L and consignee the line's; else the
-        header's."""
+        """Where a segment of :attr:`ONCE` is read once: the header's dates, conveyance and
+        places; a line's B/L and consignee; a goods item's weight. A segment the guide does not
+        read where it stands (a line's dates, a container's weight in its EQD group) is in a
+        scope of its own: never compared."""
+        if seg.tag == "MEA":
+            if self.line is None or self.last_seen.get("EQD", -1) > self.last_seen.get("GID", -1):
+                return self.index  # a container's (EQD group), not a goods item's
+            return ("goods", self.line_at, len(self.line["goods_items"]))
         if self.line is None:
             return "header"
-        if seg.tag == "MEA":
-            return ("goods", self.line_at, len(self.line["goods_items"]))
-        return ("line", self.line_at)
+        if seg.tag in ("RFF", "NAD"):
+            return ("line", self.line_at)
+        return self.index  # a line's DTM, TDT, LOC: passed over by the reader
 
     def read(self) -> ImportGeneralManifest | None:
         self.igm: dict[str, Any] = {"message_id": self.raw.reference, "lines": []}

@@ -78,10 +78,13 @@ class MessageReader:
         handlers = _handlers(type(self))  # type: ignore[arg-type]  # classes hash by identity
         once_tags = _once_tags(self.ONCE)
         given: dict[tuple[object, tuple[str, ...]], int] = {}
+        #: the index of the last segment of each tag read so far (which group a segment is in)
+        self.last_seen: dict[str, int] = {}
         for index, seg in enumerate(self.raw.segments):
             self.index = index
             if seg.tag in once_tags:
                 self._given_once(seg, given)
+            self.last_seen[seg.tag] = index
             handler = handlers.get(seg.tag)
             if handler is not None:
                 handler(self, seg)
@@ -99,7 +102,7 @@ class MessageReader:
         first = given.get(key)
         if first is None:
             given[key] = self.index
-        elif self.raw.segments[first].elements != seg.elements:
+        elif _as_values(self.raw.segments[first].elements) != _as_values(seg.elements):
             shown = "+".join(part for part in signature if part)
             self.problem(
                 f"{shown} is given again in its group with other content (the first is segment "
@@ -373,6 +376,19 @@ class MessageReader:
             self.problem(f"{what} must be Y or N, got {value!r}", item=item)
             return None
         return YES_NO[value]
+
+
+def _as_values(elements: Any) -> Any:
+    """A segment's elements with every number as its value (``3000000.00`` = ``3000000``), to
+    tell other content from the same content written another way."""
+    if isinstance(elements, list):
+        return [_as_values(element) for element in elements]
+    if isinstance(elements, str) and _NUMBER.fullmatch(elements):
+        try:
+            return Decimal(elements.replace(",", ".")).normalize()
+        except InvalidOperation:
+            return elements
+    return elements
 
 
 @cache
