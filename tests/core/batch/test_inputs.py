@@ -331,3 +331,31 @@ def test_standard_input_given_twice_is_a_usage_error() -> None:
     check_paths(["-"])
     with pytest.raises(InputError, match=r"standard input\) is given more than once"):
         check_paths(["-", str(MESSAGES), "-"])
+
+
+def test_a_plain_message_named_as_compressed_is_still_read(tmp_path: Path) -> None:
+    """``be.xml.gz`` that holds the message uncompressed was read before single compressed files
+    were: it still is, on every path (the name was taken for the format)."""
+    message = (MESSAGES / "02-be-laptops-ims.xml").read_bytes()
+    for suffix in (".gz", ".BZ2", ".xz"):
+        named = tmp_path / f"be.xml{suffix}"
+        named.write_bytes(message)
+        (file,) = iter_inputs([str(named)])
+        assert file.problem is None and file.data == message
+        (upload,) = inputs.iter_file(str(named), f"upload{suffix}")
+        assert upload.problem is None and upload.data == message
+    broken = tmp_path / "not.tar.gz"  # a tar's name is still a tar's
+    broken.write_bytes(message)
+    (file,) = iter_inputs([str(broken)])
+    assert "is not a readable tar archive" in (file.problem or "")
+
+
+def test_an_empty_zip_on_standard_input_is_known_as_a_zip() -> None:
+    """A zip holding nothing starts with its end record, not a member's header: it was "format
+    not recognised" on standard input and in the service."""
+    empty = io.BytesIO()
+    import zipfile
+
+    zipfile.ZipFile(empty, "w").close()
+    (file,) = iter_inputs(["-"], stdin=io.BytesIO(empty.getvalue()))
+    assert "holds no message file" in (file.problem or "")

@@ -39,6 +39,7 @@ import bz2
 import gzip
 import lzma
 import pickle
+import re
 import stat
 import tarfile
 import tempfile
@@ -69,6 +70,10 @@ ARCHIVE_SUFFIXES = (
     ".xz",
 )
 _ZIP_MAGIC = b"PK\x03\x04"
+#: a zip holding nothing starts with its end record
+_EMPTY_ZIP_MAGIC = b"PK\x05\x06"
+#: a single compressed file's name (``be.edi.gz``), not a compressed tar's
+_COMPRESSED_NAME = re.compile(r"(?<!\.tar)\.(gz|bz2|xz)$", re.IGNORECASE)
 #: compressed-stream magic numbers and the module that reads each
 _COMPRESSED: tuple[tuple[bytes, str], ...] = (
     (b"\x1f\x8b", "gzip"),
@@ -103,7 +108,7 @@ def is_archive_name(name: str) -> bool:
 def archive_kind(name: str, head: bytes) -> str | None:
     """``"zip"``, ``"tar"`` or ``None``, from the name or (for standard input) the first bytes."""
     lower = name.lower()
-    if lower.endswith(".zip") or head.startswith(_ZIP_MAGIC):
+    if lower.endswith(".zip") or head.startswith((_ZIP_MAGIC, _EMPTY_ZIP_MAGIC)):
         return "zip"
     if is_archive_name(lower) or _compression(head) is not None or head[257:262] == b"ustar":
         return "tar"
@@ -340,6 +345,12 @@ class ArchiveReader:
             kind = _compression(raw.read(8))
             raw.seek(0)
             if kind is None:
+                if _COMPRESSED_NAME.search(self.name) and not _holds_tar(raw.read(_BLOCK)):
+                    # named as compressed but not: the message file it is (it was read so)
+                    raw.seek(0)
+                    yield self._single(raw)
+                    return
+                raw.seek(0)
                 yield from self._tar_index(raw)
                 return
             with tempfile.TemporaryFile() as spill:
