@@ -1440,3 +1440,21 @@ def test_a_balance_counts_every_entry_in_the_limits_unit(url: str, first: str) -
         later.validate_message(boe(message_id="BE-3", items=[fits]))
     )
     store.close()
+
+
+def test_an_original_resent_after_it_was_amended_is_refused_not_replayed(url: str) -> None:
+    """It was answered "accepted" with its old debit and what was left then (40), while the
+    document stood amended and the ledger had 0 left."""
+    store, run = committed_run(url)
+    run.validate_message(bill(60))
+    run.validate_message(bill(100, "amendment"))
+    again = run.validate_message(bill(60))
+    assert rules_of(again)["CORE-DOC-001"] == "reject"
+    (said,) = [f.message for f in again.findings if f.rule == "CORE-DOC-001"]
+    assert said.endswith("is already filed with other content: send an amendment")
+    assert debited(again) == 0 and store.debited("TESTAUTH", "AUTH-1")[0] == 100
+    # a retry of the original before anything replaced it is still a replay
+    first = run.validate_message(boe(message_id="BE-7"))
+    retry = run.validate_message(boe(message_id="BE-7"))
+    assert "CORE-DOC-001" not in rules_of(retry) and retry.status == first.status
+    store.close()

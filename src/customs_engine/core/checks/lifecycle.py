@@ -46,6 +46,15 @@ def check_lifecycle(
         and key.split("#", 1)[0] == message.message_id
         and run.is_resubmission(key, message)
     ):
+        if run.superseded(key, message) and message.function == Function.ORIGINAL:
+            assert current is not None  # (superseded: the document has a later version)
+            return [
+                RULES["CORE-DOC-001"].finding(
+                    "reject",
+                    refiled(message.message_id, kind_of(message), current),
+                    field="message_id",
+                )
+            ]
         if run.superseded(key, message):
             return [
                 RULES["CORE-DOC-003"].finding(

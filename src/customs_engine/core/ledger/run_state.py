@@ -597,10 +597,11 @@ class RunState:
         return self._committed(key, message) is not None
 
     def superseded(self, key: str, message: BillOfEntry | ImportGeneralManifest) -> bool:
-        """Whether this amendment was accepted before and a later version has replaced it since:
-        neither a retry (the document no longer stands so) nor a new version the ledger could
-        file under the same submission (it is refused, CORE-DOC-003)."""
-        if message.function != Function.AMENDMENT:
+        """Whether this original or amendment was accepted before and a later version has
+        replaced it since: neither a retry (the document no longer stands so) nor a new version
+        the ledger could file under the same submission (it is refused: CORE-DOC-001 for an
+        original, CORE-DOC-003 for an amendment)."""
+        if message.function == Function.CANCELLATION:
             return False
         current = self.document(message.message_id)
         return (
