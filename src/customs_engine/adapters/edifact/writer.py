@@ -493,8 +493,15 @@ def _certificate_refusals(boe: BillOfEntry) -> list[str]:
     }
     for item in boe.items:
         for kind, fields in carried.items():
-            for extra in list(item.certificates_of(kind))[1:]:
-                given = [name for name in fields if getattr(extra, name) is not None]
+            given_ones = list(item.certificates_of(kind))
+            for extra in given_ones[1:]:
+                # what the first already says is not lost; anything else would be
+                given = [
+                    name
+                    for name in fields
+                    if getattr(extra, name) is not None
+                    and getattr(extra, name) != getattr(given_ones[0], name)
+                ]
                 if given:
                     problems.append(
                         f"item {item.number}: {kind.value} {extra.number} gives "

@@ -14,7 +14,7 @@ from decimal import Decimal
 from customs_engine.core.check_context import CheckContext
 from customs_engine.core.checks.catalogue import RULES
 from customs_engine.core.dates import add_months, india_date
-from customs_engine.core.ledger.documents import KIND_NAMES, an, refiled
+from customs_engine.core.ledger.documents import KIND_NAMES, DocumentVersion, an, refiled
 from customs_engine.core.ledger.run_state import RunState, kind_of
 from customs_engine.core.models import (
     BillOfEntry,
@@ -27,6 +27,28 @@ from customs_engine.core.response import Fee, Finding
 from customs_engine.core.rules import Rule
 
 _CONVERTIBLE = {BillOfEntryType.HOME_CONSUMPTION, BillOfEntryType.WAREHOUSING}
+
+
+def _superseded(
+    message: BillOfEntry | ImportGeneralManifest, current: DocumentVersion
+) -> list[Finding | Fee]:
+    """An original or amendment accepted before, which a later version has replaced since:
+    neither a retry nor a version the ledger could file again under the same submission."""
+    if message.function == Function.ORIGINAL:
+        return [
+            RULES["CORE-DOC-001"].finding(
+                "reject", refiled(message.message_id, kind_of(message), current), field="message_id"
+            )
+        ]
+    return [
+        RULES["CORE-DOC-003"].finding(
+            "reject",
+            f"this amendment repeats an earlier version of {message.message_id}, which a later "
+            "version replaced: it is not taken as a retry, nor filed again; to return to that "
+            "content, send it as a new amendment that differs from it (in any field)",
+            field="function",
+        )
+    ]
 
 
 def check_lifecycle(
@@ -46,26 +68,8 @@ def check_lifecycle(
         and key.split("#", 1)[0] == message.message_id
         and run.is_resubmission(key, message)
     ):
-        if run.superseded(key, message) and message.function == Function.ORIGINAL:
-            assert current is not None  # (superseded: the document has a later version)
-            return [
-                RULES["CORE-DOC-001"].finding(
-                    "reject",
-                    refiled(message.message_id, kind_of(message), current),
-                    field="message_id",
-                )
-            ]
-        if run.superseded(key, message):
-            return [
-                RULES["CORE-DOC-003"].finding(
-                    "reject",
-                    f"this amendment repeats an earlier version of {message.message_id}, which a "
-                    "later version replaced: it is not taken as a retry, nor filed again; to "
-                    "return to that content, send it as a new amendment that differs from it "
-                    "(in any field)",
-                    field="function",
-                )
-            ]
+        if current is not None and run.superseded(key, message):
+            return _superseded(message, current)
         replayed = (
             run.replayed(key, message.message_id) if message.function != Function.ORIGINAL else None
         )
