@@ -115,12 +115,14 @@ class CusdecReader(MessageReader):
         its DOC group, the importer's references in its NAD+IM group, the rest in its item or
         the header. A segment in a group the guide does not read there (another document's
         date, the broker's GSTIN) is in a scope of its own: never compared."""
-        kind, target = self.group
-        qualifier = text_of(seg, 0)
-        if seg.tag == "DTM" and qualifier in ("182", "36"):
-            return ("DOC", id(target)) if kind == "DOC" and target is not None else self.index
-        if seg.tag == "RFF" and qualifier in ("VA", "AHP"):
-            return "importer" if kind == "NAD:IM" else self.index
+        tag = seg.tag
+        if tag == "DTM" or tag == "RFF":
+            kind, target = self.group
+            qualifier = text_of(seg, 0)
+            if tag == "DTM" and qualifier in ("182", "36"):
+                return ("DOC", id(target)) if kind == "DOC" and target is not None else self.index
+            if tag == "RFF" and qualifier in ("VA", "AHP"):
+                return "importer" if kind == "NAD:IM" else self.index
         return "header" if self.item is None else ("item", self.item["_at"])
 
     def read(self) -> BillOfEntry | None:

@@ -76,33 +76,40 @@ class MessageReader:
     def dispatch(self) -> None:
         """Hand every segment to its handler ``_<tag>`` (segments without one are skipped)."""
         handlers = _handlers(type(self))  # type: ignore[arg-type]  # classes hash by identity
-        once_tags = _once_tags(self.ONCE)
+        once = _once_qualifiers(self.ONCE)
         given: dict[tuple[object, tuple[str, ...]], int] = {}
         #: the index of the last segment of each tag read so far (which group a segment is in)
         self.last_seen: dict[str, int] = {}
+        last_seen = self.last_seen
         for index, seg in enumerate(self.raw.segments):
             self.index = index
-            if seg.tag in once_tags:
-                self._given_once(seg, given)
-            self.last_seen[seg.tag] = index
+            tag = seg.tag
+            qualifiers = once.get(tag)
+            if qualifiers is not None:
+                qualifier = text_of(seg, 0)
+                if qualifier in qualifiers:
+                    self._given_once(seg, qualifier, given)
+            last_seen[tag] = index
             handler = handlers.get(seg.tag)
             if handler is not None:
                 handler(self, seg)
 
-    def _given_once(self, seg: Segment, given: dict[tuple[object, tuple[str, ...]], int]) -> None:
+    def _given_once(
+        self, seg: Segment, qualifier: str, given: dict[tuple[object, tuple[str, ...]], int]
+    ) -> None:
         """A segment of :data:`ONCE` given a second time in its group with other content is a
         repetition finding (CORE-SYNTAX-003) at the second: read on, the last would silently
         replace the first (a quantity, a value, a port)."""
-        signature: tuple[str, ...] = (seg.tag, text_of(seg, 0))
+        signature: tuple[str, ...] = (seg.tag, qualifier)
         if seg.tag == "MEA":
-            signature = (*signature, text_of(seg, 1))
-        if signature not in self.ONCE:
-            return
+            signature = (seg.tag, qualifier, text_of(seg, 1))
+            if signature not in self.ONCE:
+                return
         key = (self.scope(seg), signature)
-        first = given.get(key)
-        if first is None:
-            given[key] = self.index
-        elif _as_values(self.raw.segments[first].elements) != _as_values(seg.elements):
+        first = given.setdefault(key, self.index)
+        if first != self.index and _as_values(self.raw.segments[first].elements) != _as_values(
+            seg.elements
+        ):
             shown = "+".join(part for part in signature if part)
             self.problem(
                 f"{shown} is given again in its group with other content (the first is segment "
@@ -392,9 +399,13 @@ def _as_values(elements: Any) -> Any:
 
 
 @cache
-def _once_tags(once: frozenset[tuple[str, ...]]) -> frozenset[str]:
-    """The tags of :attr:`MessageReader.ONCE`: a segment of another tag is not looked at."""
-    return frozenset(signature[0] for signature in once)
+def _once_qualifiers(once: frozenset[tuple[str, ...]]) -> dict[str, frozenset[str]]:
+    """The tags of :attr:`MessageReader.ONCE` and their qualifiers: a segment of another tag or
+    qualifier is not looked at further."""
+    out: dict[str, set[str]] = {}
+    for signature in once:
+        out.setdefault(signature[0], set()).add(signature[1])
+    return {tag: frozenset(qualifiers) for tag, qualifiers in out.items()}
 
 
 @cache
