@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -157,6 +158,10 @@ def where(db: str | None) -> None:
     click.echo(shown(resolve_url(db)))
 
 
+def _stopped(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 @registry.command("import")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option(
@@ -171,12 +176,26 @@ def import_(files: tuple[str, ...], replace: bool, db: str | None) -> None:
     imports nothing."""
     from customs_engine.core.registry.loader import Load, StagingError
 
-    with opened_registry(db, failure="cannot import into the registry; nothing imported") as store:
-        try:
-            outcomes = Load(store, replace=replace).run(files)
-        except StagingError as exc:
-            click.echo(f"customs: {exc}; nothing imported", err=True)
-            sys.exit(EXIT_USAGE)
+    # SIGTERM stops the import as Ctrl-C does: the file in hand is rolled back and its staging
+    # copy (several times the file's size) removed, instead of left behind in the temp folder
+    previous = signal.signal(signal.SIGTERM, _stopped)
+    try:
+        with opened_registry(
+            db, failure="cannot import into the registry; nothing imported"
+        ) as store:
+            try:
+                outcomes = Load(store, replace=replace).run(files)
+            except StagingError as exc:
+                click.echo(f"customs: {exc}; nothing imported", err=True)
+                sys.exit(EXIT_USAGE)
+    except KeyboardInterrupt:
+        click.echo(
+            "customs: stopped: the file in hand imported nothing; files imported before it stay",
+            err=True,
+        )
+        sys.exit(130)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     for outcome in outcomes:
         if outcome.failed:
             for problem in outcome.problems:

@@ -186,3 +186,45 @@ def test_a_read_only_postgresql_session_names_the_database_without_its_password(
     assert line.startswith("customs: cannot import into the registry postgresql")
     assert line.endswith("; nothing imported")
     assert "PSIA-NEW" not in numbers(pg_url)
+
+
+def test_an_import_stopped_by_sigterm_leaves_no_staging_copy_and_imports_nothing(
+    tmp_path: Path,
+) -> None:
+    """SIGTERM killed the import without unwinding: its staging copy (several times the file)
+    stayed in the temp folder."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    rows = tmp_path / "big.csv"
+    with rows.open("w") as handle:
+        handle.write(
+            "kind,scheme,number,iec,issued_on,valid_until,hs_codes,quantity,unit,value_inr\n"
+        )
+        for n in range(150_000):
+            handle.write(f"authorisation,IMS,IMS-{n},AAPFU0939F,2026-01-05,,8471,1,NOS,1.00\n")
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    importing = subprocess.Popen(
+        [sys.executable, "-m", "customs_engine.cli", "registry", "import", "--db", url, str(rows)],
+        env={**os.environ, "TMPDIR": str(temp)},
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 60
+    while not any(temp.iterdir()):  # staging has begun
+        assert time.monotonic() < deadline and importing.poll() is None
+        time.sleep(0.01)
+    importing.send_signal(signal.SIGTERM)
+    _, err = importing.communicate(timeout=60)
+    assert importing.returncode == 130, err
+    assert b"stopped: the file in hand imported nothing" in err
+    assert list(temp.iterdir()) == []
+    store = SqlRegistry.open(url)
+    try:
+        assert store.records() == []
+    finally:
+        store.close()
