@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from customs_engine.cli import main
 from customs_engine.core.registry import SqlRegistry
@@ -66,12 +66,9 @@ def test_as_of_and_config(tmp_path: Path) -> None:
     assert outcome("--config", str(config), "--as-of", "2019-06-01") == "warn"
 
 
-def test_a_config_table_naming_no_loaded_plugin_is_reported(tmp_path: Path) -> None:
-    """``[aimz]`` for ``[aims]``: its settings would be ignored in silence; the run says so on
-    stderr and goes on. A table of a loaded plugin is not reported."""
-    config = tmp_path / "customs.toml"
-    config.write_text('[aimz]\nfee_model = "per-thousand"\n[aims]\nfee_model = "flat"\n')
-    result = CliRunner().invoke(
+def validate_the_igm_with(config: Path) -> Result:
+    """``customs validate --config CONFIG`` of the example IGM."""
+    return CliRunner().invoke(
         main,
         [
             "validate",
@@ -81,6 +78,14 @@ def test_a_config_table_naming_no_loaded_plugin_is_reported(tmp_path: Path) -> N
             str(MESSAGES / "01-igm-innsa1-2234567.xml"),
         ],
     )
+
+
+def test_a_config_table_naming_no_loaded_plugin_is_reported(tmp_path: Path) -> None:
+    """``[aimz]`` for ``[aims]``: its settings would be ignored in silence; the run says so on
+    stderr and goes on. A table of a loaded plugin is not reported."""
+    config = tmp_path / "customs.toml"
+    config.write_text('[aimz]\nfee_model = "per-thousand"\n[aims]\nfee_model = "flat"\n')
+    result = validate_the_igm_with(config)
     assert result.exit_code == 0, result.output
     assert "--config table [aimz] names no loaded plugin" in result.stderr
     assert "[aims]" not in result.stderr
@@ -106,16 +111,7 @@ def test_a_misspelt_setting_of_a_loaded_plugin_is_said(tmp_path: Path) -> None:
         "[sims]\nquantity_tolerance_pctt = 5\nvalidity_days = 75\n"
         '[core]\nlegacy_numeric_iec_untill = "2019-12-31"\n'
     )
-    result = CliRunner().invoke(
-        main,
-        [
-            "validate",
-            "--no-progress",
-            "--config",
-            str(config),
-            str(MESSAGES / "01-igm-innsa1-2234567.xml"),
-        ],
-    )
+    result = validate_the_igm_with(config)
     assert result.exit_code == 0, result.output
     said = result.stderr.splitlines()
     assert (

@@ -82,7 +82,7 @@ class CuscarReader(MessageReader):
         read where it stands (a line's dates, a container's weight in its EQD group) is in a
         scope of its own: never compared."""
         if seg.tag == "MEA":
-            if self.line is None or self.last_seen.get("EQD", -1) > self.last_seen.get("GID", -1):
+            if self.line is None or self.in_equipment:
                 return self.index  # a container's (EQD group), not a goods item's
             return ("goods", self.line_at, len(self.line["goods_items"]))
         if self.line is None:
@@ -102,6 +102,8 @@ class CuscarReader(MessageReader):
         #: (line, sub-line) → the segment of its CNI; the CNI of the line being read
         self.line_numbers: dict[tuple[int, int], int] = {}
         self.line_at = 0
+        #: whether the segments being read are a container's (its EQD group), not a goods item's
+        self.in_equipment = False
         self.dispatch()
         self._close_line()
         self.igm["message_id"] = message_id(self.raw.reference, self.declarant_reference)
@@ -158,6 +160,11 @@ class CuscarReader(MessageReader):
         self.line = {"line": number, "goods_items": []}
         self.line_at = self.index
         self.line_attributes = {}
+        self.in_equipment = False
+
+    def _eqd(self, seg: Any) -> None:
+        """A container's group (not read: the canonical model holds no equipment)."""
+        self.in_equipment = True
 
     def _rff(self, seg: Any) -> None:
         line = self.line
@@ -178,6 +185,7 @@ class CuscarReader(MessageReader):
 
     def _gid(self, seg: Any) -> None:
         """Each GID opens a goods item of the current line (SG10 repeats per line)."""
+        self.in_equipment = False
         line = self.line
         if line is None:
             return

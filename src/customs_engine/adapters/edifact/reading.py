@@ -78,9 +78,6 @@ class MessageReader:
         handlers = _handlers(type(self))  # type: ignore[arg-type]  # classes hash by identity
         once = _once_qualifiers(self.ONCE)
         given: dict[tuple[object, tuple[str, ...]], int] = {}
-        #: the index of the last segment of each tag read so far (which group a segment is in)
-        self.last_seen: dict[str, int] = {}
-        last_seen = self.last_seen
         for index, seg in enumerate(self.raw.segments):
             self.index = index
             tag = seg.tag
@@ -89,7 +86,6 @@ class MessageReader:
                 qualifier = text_of(seg, 0)
                 if qualifier in qualifiers:
                     self._given_once(seg, qualifier, given)
-            last_seen[tag] = index
             handler = handlers.get(seg.tag)
             if handler is not None:
                 handler(self, seg)

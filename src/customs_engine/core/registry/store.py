@@ -295,7 +295,8 @@ class SqlRegistry:
     @_ledger_call
     def debited(self, scheme: str, number: str) -> tuple[Decimal, Decimal]:
         with self._reading() as connection:
-            return _debited(connection, scheme.upper(), number)
+            scheme = scheme.upper()
+            return _debited(connection, scheme, number, _limit_unit(connection, scheme, number))
 
     @_ledger_call
     def uses(self, scheme: str, number: str) -> Sequence[str]:
@@ -447,7 +448,7 @@ class SqlRegistry:
                     submission.function,
                     credits,
                     submission.debits,
-                    lambda number: _debited(reading, BOND, number)[0],
+                    lambda number: _debited(reading, BOND, number, None)[0],
                 )
                 if underflow is not None:
                     return CommitOutcome(committed=False, conflict=("CORE-BOND-003", underflow))
@@ -456,7 +457,7 @@ class SqlRegistry:
                     voids = _voidable(session, current, submission.voids)
                     underflow = voided_underflow(
                         {message_id: held for message_id, (_, held) in voids.items()},
-                        lambda number: _debited(reading, BOND, number)[0],
+                        lambda number: _debited(reading, BOND, number, None)[0],
                     )
                     if underflow is not None:
                         return CommitOutcome(committed=False, conflict=("CORE-BOND-003", underflow))
@@ -817,26 +818,24 @@ class _Refused(Exception):
         self.shortfalls = shortfalls
 
 
-#: ``_debited``'s unit when the caller has not read it: looked up
-_LIMIT_UNIT = object()
+def _limit_unit(reading: Connection, scheme: str, number: str) -> str | None:
+    """The unit of an account's limit: its registry row's (``None``: no row, or a bond)."""
+    if scheme == BOND:
+        return None
+    key = record_key("authorisation", scheme, number, None, None)
+    return reading.execute(_statements().limit_unit, {"key": key}).scalar()
 
 
 def _debited(
-    reading: Connection, scheme: str, number: str, unit: str | object | None = _LIMIT_UNIT
+    reading: Connection, scheme: str, number: str, unit: str | None
 ) -> tuple[Decimal, Decimal]:
     """An account's balance: the sum of its entries (debits less what was credited back), each
-    quantity in the unit of the account's limit (``unit``, else its registry row's): a limit
-    restated in another unit, or put on record after debits in another, must not add kilograms
-    to tonnes. A bond's entries are in its opening unit already."""
+    quantity in ``unit``, its limit's (:func:`_limit_unit`): a limit restated in another unit, or
+    put on record after debits in another, must not add kilograms to tonnes. A bond's entries
+    are in its opening unit already (``unit`` ``None``)."""
     rows = reading.execute(_statements().entries, {"scheme": scheme, "number": number}).all()
-    if scheme == BOND:
-        unit = None
-    elif unit is _LIMIT_UNIT:
-        key = record_key("authorisation", scheme, number, None, None)
-        unit = reading.execute(_statements().limit_unit, {"key": key}).scalar()
-    limit = unit if isinstance(unit, str) else None
     return (
-        sum((in_limit_unit(q, u, limit) for q, _, u in rows), ZERO),
+        sum((in_limit_unit(q, u, unit) for q, _, u in rows), ZERO),
         sum((v for _, v, _ in rows), ZERO),
     )
 
