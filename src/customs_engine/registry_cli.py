@@ -18,6 +18,7 @@ from customs_engine.core.registry import missing_driver_hint, resolve_url, url_f
 from customs_engine.core.registry.records import RegistryRecord
 
 if TYPE_CHECKING:  # SQLAlchemy and Alembic load only when a database is opened
+    from customs_engine.core.registry.loader import FileOutcome
     from customs_engine.core.registry.store import SqlRegistry
     from customs_engine.core.registry.tables import EntryRow
 
@@ -158,6 +159,23 @@ def where(db: str | None) -> None:
     click.echo(shown(resolve_url(db)))
 
 
+def _rows(count: int) -> str:
+    return f"{count} row{'s' if count != 1 else ''}"
+
+
+def _imported(outcome: FileOutcome) -> str:
+    """``imported 3 rows (1 replacing a stored row); 2 unchanged; 1 repeated``."""
+    text = f"imported {_rows(outcome.imported)}"
+    if outcome.replaced:
+        stored = "a stored row" if outcome.replaced == 1 else "stored rows"
+        text += f" ({outcome.replaced} replacing {stored})"
+    if outcome.unchanged:
+        text += f"; {_rows(outcome.unchanged)} unchanged (already stored)"
+    if outcome.repeated:
+        text += f"; {_rows(outcome.repeated)} repeating an earlier row (written once)"
+    return text
+
+
 def _stopped(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
@@ -206,8 +224,7 @@ def import_(files: tuple[str, ...], replace: bool, db: str | None) -> None:
                 )
             click.echo(f"customs: {outcome.path}: nothing imported", err=True)
         else:
-            count = outcome.imported
-            click.echo(f"{outcome.path}: imported {count} row{'s' if count != 1 else ''}")
+            click.echo(f"{outcome.path}: {_imported(outcome)}")
     sys.exit(1 if any(outcome.failed for outcome in outcomes) else 0)
 
 

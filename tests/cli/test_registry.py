@@ -68,6 +68,27 @@ def test_reimport_replaces_rows_only_when_asked(sqlite_url: str, tmp_path: Path)
     assert record is not None and record.quantity == 150
 
 
+def test_import_counts_only_rows_it_wrote(sqlite_url: str, tmp_path: Path) -> None:
+    """A row repeated in the file, or equal to the stored one, is not counted as imported: the
+    message used to say "imported 2 rows" for a file holding one row twice."""
+    row = "authorisation,IMS,IMS-1,AAPFU0939F,2026-01-05,,,10,NOS,100.00,,,,,,,,"
+    twice = tmp_path / "twice.csv"
+    twice.write_text(f"{HEADER}\n{row}\n{row}\n")
+    first = run("registry", "import", "--db", sqlite_url, str(twice))
+    assert first.exit_code == 0, first.output
+    assert first.output == (
+        f"{twice}: imported 1 row; 1 row repeating an earlier row (written once)\n"
+    )
+    changed = tmp_path / "changed.csv"
+    changed.write_text(
+        f"{HEADER}\n{row.replace(',10,', ',20,')}\n{row.replace('IMS-1', 'IMS-2')}\n"
+    )
+    replaced = run("registry", "import", "--db", sqlite_url, "--replace", str(changed))
+    assert replaced.output == f"{changed}: imported 2 rows (1 replacing a stored row)\n"
+    again = run("registry", "import", "--db", sqlite_url, str(changed))
+    assert again.output == f"{changed}: imported 0 rows; 2 rows unchanged (already stored)\n"
+
+
 def test_bad_row_names_file_and_line_and_imports_nothing_of_that_file(
     sqlite_url: str, tmp_path: Path
 ) -> None:

@@ -145,6 +145,58 @@ def test_bad_values_are_refused_before_the_database_sees_them(
 
 
 @pytest.mark.parametrize(
+    ("row", "needle"),
+    [
+        (
+            {"kind": "agency", "number": "AG-1", "name": "X", "quantity": "5", "unit": "KGS"},
+            "quantity, unit: not read for an agency row (its columns are country, issued_on, "
+            "name, number, valid_until); leave them empty",
+        ),
+        (
+            {"kind": "exchange_rate", "number": "N/1", "currency": "USD", "rate": "83.25",
+             "issued_on": "2026-01-01", "country": "US"},
+            "country: not read for an exchange_rate row",
+        ),
+        (
+            {"kind": "authorisation", "scheme": "IMS", "number": "IMS-9", "rate": "1"},
+            "rate: not read for an authorisation row",
+        ),
+        (
+            {"kind": "exchange_rate", "number": "N/1", "currency": "US$", "rate": "83.25",
+             "issued_on": "2026-01-01"},
+            "currency: 'US$' is not an ISO 4217 currency code (three letters)",
+        ),
+    ],
+)  # fmt: skip
+def test_a_value_the_row_kind_never_reads_is_refused_not_ignored(
+    tmp_path: Path, row: dict[str, str], needle: str
+) -> None:
+    """An agency row with a quantity limit, or a rate on an authorisation, was stored and never
+    read: the operator believed a limit was in force."""
+    path = tmp_path / "rows.jsonl"
+    path.write_text(json.dumps(row) + "\n")
+    db = f"sqlite:///{tmp_path / 'customs.db'}"
+    result = run(db, path)
+    assert result.exit_code == 1
+    assert f"{path}:1: {needle}" in result.output, result.output
+    assert stored(db) == []
+
+
+def test_every_kind_imports_with_the_columns_it_reads(tmp_path: Path) -> None:
+    rows = [
+        {"kind": "agency", "number": "AG-1", "name": "Inspect Ltd", "country": "AE",
+         "issued_on": "2026-01-01", "valid_until": "2026-12-31"},
+        {"kind": "exchange_rate", "number": "N/1", "currency": "usd", "rate": "83.25",
+         "issued_on": "2026-01-01"},
+    ]  # fmt: skip
+    path = tmp_path / "rows.jsonl"
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    db = f"sqlite:///{tmp_path / 'customs.db'}"
+    assert run(db, path).exit_code == 0
+    assert stored(db) == [("agency", "AG-1", None), ("exchange_rate", "N/1", None)]
+
+
+@pytest.mark.parametrize(
     ("line", "needle"),
     [
         (
@@ -193,6 +245,28 @@ def test_a_csv_field_over_the_csv_module_limit_is_a_line_problem(db: str, tmp_pa
     assert result.exit_code == 1 and f"{path}:2: longer than 65536 characters" in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert stored(db) == []
+
+
+def test_a_byte_that_is_not_utf8_is_named_at_its_own_line(tmp_path: Path) -> None:
+    """A text stream decodes ahead in blocks: the bad byte on line 300 was reported at the
+    line being read when its block was decoded (line 1 or so), and nothing after it was read."""
+    rows = [IMS_100.replace("IMS-1,", f"IMS-{n},") for n in range(1, 400)]
+    rows[298] = rows[298].replace("AAPFU0939F", "AAPFU0939\xe9")  # line 300 (after the header)
+    rows[350] = rows[350].replace("NOS", "NOS\xff")  # line 352
+    path = tmp_path / "latin.csv"
+    path.write_bytes(("\n".join([HEADER, *rows]) + "\n").encode("latin-1"))
+    result = run(f"sqlite:///{tmp_path / 'customs.db'}", path)
+    assert result.exit_code == 1
+    named = [line for line in result.output.splitlines() if "not UTF-8" in line]
+    assert [line.split(": ")[1] for line in named] == [f"{path}:300", f"{path}:352"], named
+
+
+def test_bare_carriage_returns_and_a_byte_order_mark_still_read(tmp_path: Path) -> None:
+    path = tmp_path / "mac.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + "\r".join([HEADER, IMS_100, ""]).encode())
+    db = f"sqlite:///{tmp_path / 'customs.db'}"
+    assert run(db, path).exit_code == 0
+    assert stored(db) == [("authorisation", "IMS-1", Decimal(100))]
 
 
 def test_json_numbers_with_a_fraction_are_read_as_the_decimals_they_spell(

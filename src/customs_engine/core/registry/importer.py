@@ -10,9 +10,11 @@ nesting deeper than Python can parse.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import json
 import os
+import re
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -40,8 +42,25 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "agency": ("number",),
     "exchange_rate": ("number", "currency", "rate", "issued_on"),
 }
+#: the columns a licence uses (an authorisation or a registration; ``name`` may name its holder)
+_LICENCE = frozenset(
+    (
+        "scheme", "number", "iec", "issued_on", "valid_until", "hs_codes", "quantity", "unit",
+        "value_inr", "country_of_origin", "port_code", "expected_arrival", "fee_paid_inr", "name",
+    )
+)  # fmt: skip
+#: what each kind of row is read for: a value in any other column would be silently ignored
+USED: dict[str, frozenset[str]] = {
+    "authorisation": _LICENCE,
+    "registration": _LICENCE,
+    "agency": frozenset(("number", "name", "country", "issued_on", "valid_until")),
+    "exchange_rate": frozenset(("number", "currency", "rate", "issued_on")),
+}
+_CURRENCY = re.compile(r"[A-Z]{3}")
 #: the longest line read (a registry row is a few hundred characters)
 MAX_LINE = 64 * 1024
+#: the most bytes such a line takes in UTF-8
+_MAX_LINE_BYTES = 4 * MAX_LINE
 
 Row = tuple[int, RegistryRecord | str]
 
@@ -70,7 +89,7 @@ def read_rows(path: str) -> Iterator[Row]:
     if why is not None:  # a FIFO may never end, a device never gives a line break
         raise ImportFileError(path, [f"{path}: {why} (refused: it could block or never end)"])
     try:
-        handle = open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115 - closed below
+        handle = open(path, "rb")  # noqa: SIM115 - closed below
     except OSError as exc:
         raise ImportFileError(path, [f"{path}: cannot read: {exc.strerror}"]) from exc
     with handle:
@@ -91,25 +110,37 @@ def read_file(path: str) -> list[RegistryRecord]:
     return records
 
 
-def _lines(handle: IO[str]) -> Iterator[tuple[int, str | None]]:
+def _lines(handle: IO[bytes]) -> Iterator[tuple[int, str | None]]:
     """``(number, text without its line break)``; ``None`` for a line above :data:`MAX_LINE`
-    (skipped without holding it) or text that is not UTF-8 (reading stops there)."""
+    (skipped without holding it) or a line that is not UTF-8 text.
+
+    Each line is decoded on its own, so a byte that is not UTF-8 is reported at its own line
+    (a text stream decodes ahead in blocks and failed lines before it); line breaks are
+    ``\\n``, ``\\r\\n`` or a bare ``\\r``.
+    """
     number = 0
+    first = True
     while True:
-        number += 1
-        try:
-            text = handle.readline(MAX_LINE + 1)
-        except UnicodeDecodeError:
-            yield number, None
+        raw = handle.readline(_MAX_LINE_BYTES + 1)
+        if not raw:
             return
-        if not text:
-            return
-        if len(text) > MAX_LINE and not text.endswith(("\n", "\r")):
-            while text and not text.endswith(("\n", "\r")):
-                text = handle.readline(MAX_LINE)
+        if len(raw) > _MAX_LINE_BYTES and not raw.endswith(b"\n"):
+            while raw and not raw.endswith(b"\n"):
+                raw = handle.readline(_MAX_LINE_BYTES)
+            number += 1
             yield number, None
             continue
-        yield number, text.rstrip("\r\n")
+        if first:
+            raw, first = raw.removeprefix(codecs.BOM_UTF8), False
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            number += 1
+            yield number, None
+            continue
+        for piece in text.removesuffix("\n").removesuffix("\r").split("\r"):
+            number += 1
+            yield number, (piece if len(piece) <= MAX_LINE else None)
 
 
 UNREADABLE_LINE = f"longer than {MAX_LINE} characters, or not UTF-8 text"
@@ -245,7 +276,23 @@ def _record(row: dict[str, Any]) -> RegistryRecord | str:
     missing = [name for name in REQUIRED[record.kind] if getattr(record, name) in (None, "")]
     if missing:
         return f"{record.kind} row without {', '.join(missing)}"
+    unused = [
+        name
+        for name in COLUMNS
+        if name != "kind" and name not in USED[record.kind] and getattr(record, name)
+    ]
+    if unused:
+        article = "a" if record.kind == "registration" else "an"
+        return (
+            f"{', '.join(unused)}: not read for {article} {record.kind} row (its columns are "
+            f"{', '.join(sorted(USED[record.kind]))}); leave {'it' if len(unused) == 1 else 'them'}"
+            " empty"
+        )
     problems = []
+    if record.currency is not None and not _CURRENCY.fullmatch(record.currency):
+        problems.append(
+            f"currency: {record.currency!r} is not an ISO 4217 currency code (three letters)"
+        )
     if record.issued_on and record.valid_until and record.valid_until < record.issued_on:
         problems.append(f"valid_until: {record.valid_until} is before issued_on {record.issued_on}")
     if record.quantity is not None and not record.unit:

@@ -48,7 +48,14 @@ class FileOutcome:
     rows: int = 0
     problems: list[str] = field(default_factory=list)
     more_problems: int = 0
+    #: rows written: new keys and, with ``replace``, keys whose stored row differed
     imported: int = 0
+    #: of ``imported``, the rows that replaced a stored row
+    replaced: int = 0
+    #: rows equal to the stored row of their key, left as they were
+    unchanged: int = 0
+    #: rows repeating an earlier row of the import (same key, same values): written once
+    repeated: int = 0
 
     @property
     def failed(self) -> bool:
@@ -264,9 +271,7 @@ class Load:
     # -- writing ---------------------------------------------------------------------------------
 
     def _write(self, staging: sqlite3.Connection, outcomes: list[FileOutcome]) -> None:
-        for outcome in outcomes:
-            if not outcome.failed:
-                outcome.imported = outcome.rows
+        self._count(staging, outcomes)
         rows = staging.execute(
             "SELECT key, action, file, body FROM staging WHERE rowid IN "
             "(SELECT MIN(rowid) FROM staging GROUP BY key) AND action IN ('insert', 'replace') "
@@ -278,6 +283,26 @@ class Load:
                 if replaced:
                     session.execute(delete(RecordRow).where(RecordRow.record_key.in_(replaced)))
                 session.execute(insert(RECORDS), list(_inserts(chunk, outcomes)))
+
+    @staticmethod
+    def _count(staging: sqlite3.Connection, outcomes: list[FileOutcome]) -> None:
+        """What each file's rows came to: written, replacing, unchanged, or repeating a row
+        before them (a key's first row is the one written)."""
+        firsts = staging.execute(
+            "SELECT file, action, COUNT(*) FROM staging WHERE rowid IN "
+            "(SELECT MIN(rowid) FROM staging GROUP BY key) GROUP BY file, action"
+        )
+        for file, action, count in firsts:
+            outcome = outcomes[file]
+            if action in ("insert", "replace"):
+                outcome.imported += count
+                if action == "replace":
+                    outcome.replaced += count
+            else:
+                outcome.unchanged += count
+        for outcome in outcomes:
+            if not outcome.failed:
+                outcome.repeated = outcome.rows - outcome.imported - outcome.unchanged
 
 
 def _inserts(
