@@ -124,3 +124,18 @@ def test_a_misspelt_setting_of_a_loaded_plugin_is_said(tmp_path: Path) -> None:
         "ignored (its settings: legacy_numeric_iec_until)"
     ) in said
     assert not any("validity_days is no setting" in line for line in said)
+
+
+def test_a_misspelt_setting_of_a_format_adapter_is_said(tmp_path: Path) -> None:
+    """A format adapter's table (``[ices_flatfile]``) says its keys on its ``WireFormat``:
+    ``licence_scheme`` (for ``licence_schemes``) left every ICES licence code unmapped, in
+    silence."""
+    config = tmp_path / "customs.toml"
+    config.write_text('[ices_flatfile]\nlicence_scheme = { IM = "IMS" }\nigm_number = "2234567"\n')
+    said = validate_the_igm_with(config).stderr.splitlines()
+    assert [line for line in said if "is no setting" in line] == [
+        "customs: --config [ices_flatfile] licence_scheme is no setting of plugin "
+        "'ices_flatfile', it is ignored (its settings: certificate_types, "
+        "control_certificate_types, default_freight_pct, default_insurance_pct, igm_date, "
+        "igm_number, licence_schemes, registration_exemptions, registrations)"
+    ]

@@ -98,6 +98,11 @@ def test_a_start_up_hook_returning_the_wrong_type_is_a_load_error(
             "detect",
         ),  # type: ignore[arg-type]
         ("customs_wire_formats", WireFormat(name="w", title="t", detect=len, read="r"), "read"),  # type: ignore[arg-type]
+        (
+            "customs_wire_formats",
+            WireFormat(name="w", title="t", detect=len, read=_read, settings="igm_date"),  # type: ignore[arg-type]
+            "settings",
+        ),
         ("customs_response_formats", ResponseFormat(name="", title="t", writer=len), "name"),  # type: ignore[arg-type]
         ("customs_response_formats", ResponseFormat(name="r", title="t", writer="w"), "writer"),  # type: ignore[arg-type]
     ],

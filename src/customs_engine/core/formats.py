@@ -149,7 +149,10 @@ class WireFormat:
       it never writes what its own reader would refuse or what loses data: a message it cannot
       hold (a value too long for its field, a character the format cannot carry) is a
       ``ValueError`` naming the message and the field, which ``convert`` reports (exit 1);
-    * ``convert_name`` — the name ``customs convert --to`` knows it by (default: ``name``).
+    * ``convert_name`` — the name ``customs convert --to`` knows it by (default: ``name``);
+    * ``settings`` — the keys of its plugin's ``--config`` table ``read`` uses (``None``: not
+      said); when said, another key in that table is reported when a run starts, as a misspelt
+      setting would be ignored in silence (as :class:`Scheme`'s ``settings``).
     """
 
     name: str
@@ -158,6 +161,7 @@ class WireFormat:
     read: Callable[[bytes, str, Config], Iterable[ParsedMessage]]
     write: Callable[[Messages], bytes] | None = None
     convert_name: str | None = None
+    settings: tuple[str, ...] | None = None
 
     @property
     def target(self) -> str:

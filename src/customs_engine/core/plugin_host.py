@@ -205,9 +205,13 @@ class PluginHost:
         return dict(sorted(self._versions.items()))
 
     def settings_of(self, plugin: str) -> tuple[str, ...] | None:
-        """The ``--config`` keys plugin ``plugin`` reads, as its schemes say them (``None``: none
-        of its schemes says)."""
-        said = [s.settings for name, s in self._scheme_plugins if name == plugin]
+        """The ``--config`` keys plugin ``plugin`` reads, as its schemes and wire formats say
+        them (``None``: none of them says)."""
+        said = [s.settings for name, s in self._scheme_plugins if name == plugin] + [
+            fmt.settings
+            for fmt in self.wire_formats.values()
+            if self.format_owner.get(("wire", fmt.name)) == plugin
+        ]
         if all(settings is None for settings in said):
             return None
         return tuple(sorted({key for settings in said if settings for key in settings}))
@@ -696,6 +700,13 @@ def _record_problem(record: WireFormat | ResponseFormat) -> str | None:
             callables["write"] = record.write
         if record.convert_name is not None and not isinstance(record.convert_name, str):
             return f"{record.name!r} whose convert_name is {_shown(record.convert_name)}, not a str"
+        if record.settings is not None and not (
+            isinstance(record.settings, tuple)
+            and all(isinstance(key, str) for key in record.settings)
+        ):
+            return (
+                f"{record.name!r} whose settings is {_shown(record.settings)}, not a tuple of str"
+            )
     else:
         callables = {"writer": record.writer}
     for field, value in callables.items():

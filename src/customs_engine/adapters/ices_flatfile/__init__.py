@@ -28,3 +28,16 @@ MESSAGE_IDS: dict[str, Dialect] = {
     "CACHI01-A": "cachi01",
     "SACHI01": "sachi01",
 }
+
+#: the keys of the ``[ices_flatfile]`` table (another one is reported when a run starts)
+SETTINGS = (
+    "certificate_types",
+    "control_certificate_types",
+    "default_freight_pct",
+    "default_insurance_pct",
+    "igm_date",
+    "igm_number",
+    "licence_schemes",
+    "registration_exemptions",
+    "registrations",
+)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from customs_engine.adapters.ices_flatfile import ACK_FORMAT, FORMAT, GS, MESSAGE_IDS
+from customs_engine.adapters.ices_flatfile import ACK_FORMAT, FORMAT, GS, MESSAGE_IDS, SETTINGS
 from customs_engine.adapters.ices_flatfile.catalogue import RULES
 from customs_engine.core.formats import ParsedMessage, ResponseFormat, WireFormat
 from customs_engine.core.hookspecs import hookimpl
@@ -63,7 +63,15 @@ def ack_writer(stream: BinaryIO) -> AckWriter:
 
 @hookimpl
 def customs_wire_formats() -> list[WireFormat]:
-    return [WireFormat(name=FORMAT, title="an ICES 1.5 flat file", detect=detect, read=read)]
+    return [
+        WireFormat(
+            name=FORMAT,
+            title="an ICES 1.5 flat file",
+            detect=detect,
+            read=read,
+            settings=SETTINGS,
+        )
+    ]
 
 
 @hookimpl
