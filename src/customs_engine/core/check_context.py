@@ -30,6 +30,9 @@ class CheckContext:
     config: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     #: schemes (upper case licence scheme names, e.g. "IMS") some loaded plugin handles
     handled_schemes: frozenset[str] = frozenset()
+    #: the day whose CBIC-notified exchange rates value the message, when not its reference
+    #: date: set by the engine for an amendment, valued as its document was first presented
+    valued_on: date | None = None
 
     def __post_init__(self) -> None:
         # shared by every message of the run (and every worker): no check may change it for
@@ -46,6 +49,12 @@ class CheckContext:
             if moment is not None:
                 return india_date(moment)
         return message.igm_date or date.today()
+
+    def valuation_date(self, boe: BillOfEntry) -> date:
+        """The day whose CBIC-notified import exchange rates value ``boe`` (s.14: those in
+        force when the Bill of Entry is presented): for an amendment, the day its document was
+        first presented; ``--as-of`` when given; else its own date."""
+        return self.valued_on or self.reference_date(boe)
 
     def settings(self, plugin: str) -> Mapping[str, Any]:
         """The ``--config`` table of one plugin (empty when none was given)."""

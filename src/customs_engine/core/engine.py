@@ -9,6 +9,7 @@ Bills of Entry are valued (:mod:`customs_engine.core.valuation`) before any chec
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import traceback
 from collections.abc import Iterable, Iterator, Mapping
@@ -55,7 +56,7 @@ from customs_engine.core.response import (
     Response,
     Routing,
 )
-from customs_engine.core.valuation import value_bill_of_entry
+from customs_engine.core.valuation import notified_currencies, value_bill_of_entry
 
 HEAD_SIZE = 4096
 #: a file of nothing but these bytes holds no message
@@ -218,7 +219,8 @@ class Engine:
         self._last_memo = (parsed.message, memo)
         return assessment
 
-    def _assess(self, parsed: ParsedMessage) -> Assessment:
+    def _assess(self, parsed: ParsedMessage, ctx: CheckContext | None = None) -> Assessment:
+        ctx = ctx or self.ctx
         original = message = parsed.message
         if original is None or message is None:
             return Assessment()
@@ -232,21 +234,19 @@ class Engine:
         if message.function == Function.CANCELLATION:
             pass  # a cancellation withdraws the document: nothing of it is checked or claimed
         elif isinstance(message, BillOfEntry):
-            valued = value_bill_of_entry(
-                message, self.ctx.registry, self.ctx.reference_date(message)
-            )
+            valued = value_bill_of_entry(message, ctx.registry, ctx.valuation_date(message))
             message = valued
             given = _as_given(message)
-            findings += self._collect("customs_check_bill_of_entry", boe=message, ctx=self.ctx)
-            for fee in self._collect("customs_fees", boe=message, ctx=self.ctx):
+            findings += self._collect("customs_check_bill_of_entry", boe=message, ctx=ctx)
+            for fee in self._collect("customs_fees", boe=message, ctx=ctx):
                 (findings if isinstance(fee, Finding) else fees).append(fee)
-            for part in self._collect("customs_authorisations", boe=message, ctx=self.ctx):
+            for part in self._collect("customs_authorisations", boe=message, ctx=ctx):
                 (findings if isinstance(part, Finding) else claims).append(part)
-            routing, failures = self._first(Routing, "customs_routing", boe=message, ctx=self.ctx)
+            routing, failures = self._first(Routing, "customs_routing", boe=message, ctx=ctx)
             findings += failures
         else:
             given = _as_given(message)
-            findings += self._collect("customs_check_manifest", manifest=message, ctx=self.ctx)
+            findings += self._collect("customs_check_manifest", manifest=message, ctx=ctx)
         return Assessment(
             findings=findings,
             fees=fees,
@@ -283,6 +283,7 @@ class Engine:
                     raise LedgerError(f"{named}: {exc}") from exc
 
     def _complete(self, parsed: ParsedMessage, assessment: Assessment, source: str) -> Response:
+        assessment = self._valued_as_first_presented(parsed, assessment)
         message = assessment.message or parsed.message
         findings = list(parsed.findings) + list(assessment.findings)
         fees = list(assessment.fees)
@@ -394,6 +395,40 @@ class Engine:
             rate_date=rate_date,
             engine=self.engine_info,
         )
+
+    def _valued_as_first_presented(
+        self, parsed: ParsedMessage, assessment: Assessment
+    ) -> Assessment:
+        """An amendment restates a Bill of Entry already presented: its goods are valued at the
+        CBIC-notified rates in force when the document was first presented (s.14), not on the
+        day the amendment is made. Its stateless checks are made again on those rates, here in
+        input order, when they differ from the rates of its own date (only then: the first
+        presentation is known from the ledger, which the stateless stage does not read)."""
+        boe = parsed.message
+        if (
+            not isinstance(boe, BillOfEntry)
+            or boe.function != Function.AMENDMENT
+            or self.ctx.as_of is not None
+        ):
+            return assessment
+        currencies = notified_currencies(boe)
+        if not currencies:
+            return assessment
+        first = self.run.first_presented(boe.message_id)
+        if first is None or first == boe.presented_on:
+            return assessment
+        registry = self.ctx.registry
+
+        def rate(currency: str, on: date) -> Decimal | None:
+            notified = registry.exchange_rate(currency, on)
+            return notified.rate if notified is not None else None
+
+        if all(rate(c, first) == rate(c, boe.presented_on) for c in sorted(currencies)):
+            return assessment
+        with one_message() as memo:
+            again = self._assess(parsed, dataclasses.replace(self.ctx, valued_on=first))
+        self._last_memo = (parsed.message, memo)
+        return again
 
     def _credited_before(
         self, key: str, message: BillOfEntry | ImportGeneralManifest

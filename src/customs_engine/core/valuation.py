@@ -45,6 +45,18 @@ def value_bill_of_entry(boe: BillOfEntry, registry: Registry, on: date) -> BillO
     return valued
 
 
+def notified_currencies(boe: BillOfEntry) -> frozenset[str]:
+    """The currencies of foreign values that declare no rate: valued (or their declared INR
+    value checked) at the registry's CBIC-notified rate."""
+    return frozenset(
+        item.foreign_value.currency
+        for item in boe.items
+        if item.foreign_value is not None
+        and item.foreign_value.rate is None
+        and item.foreign_value.currency != "INR"
+    )
+
+
 def _settled(item: Item) -> bool:
     """Whether an item needs no valuing: a declared value already in paise, or no value to
     declare or compute."""

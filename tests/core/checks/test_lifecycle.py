@@ -24,7 +24,7 @@ from customs_engine.core.registry import SqlRegistry
 from customs_engine.core.registry.records import RegistryRecord
 from customs_engine.testing import rules_of
 from tests.conftest import FIXTURES, MESSAGES
-from tests.core.helpers import IGM_DATE, at, authorisation, boe, engine, igm, with_licence
+from tests.core.helpers import IGM_DATE, at, authorisation, boe, engine, igm, item, with_licence
 
 BACKENDS = ["sqlite_url", pytest.param("pg_url", marks=pytest.mark.postgres)]
 
@@ -1388,6 +1388,59 @@ def test_an_amendment_is_held_to_the_deadline_of_the_first_presentation(
         assert rules_of(unknown)["CORE-BOE-LATE-001"] == "warn"
         if store is not None:
             store.close()
+
+
+RATES = [
+    RegistryRecord(
+        kind="exchange_rate",
+        number=number,
+        currency="USD",
+        rate=Decimal(rate),
+        issued_on=date.fromisoformat(issued_on),
+    )
+    for number, rate, issued_on in (("N/1", "83", "2026-03-01"), ("N/2", "84", "2026-03-10"))
+]
+
+
+@pytest.mark.parametrize("across_runs", [False, True])
+def test_an_amendment_is_valued_and_rate_dated_as_first_presented(
+    url: str, across_runs: bool
+) -> None:
+    """USD 300 on a Nepal border IEC (ceiling INR 25,000), presented 03-09 at 83 = 24,900. An
+    amendment on 03-12 changing nothing was valued at the rate of its own day (84: 25,200,
+    rejected under CORE-IEC-002) and rate-dated 03-12: the presentation fixes both (s.14, s.15),
+    and an amendment does not present the Bill of Entry again."""
+    nepal = {"iec": "IIEGN0161E", "category": "NEPAL"}
+    usd = {"amount": Decimal(300), "currency": "USD"}
+
+    def bill_on(day: str, function: str) -> BillOfEntry:
+        return boe(
+            importer=nepal,
+            presented_at=at(day),
+            function=function,
+            items=[item(value_inr=None, foreign_value=usd)],
+            manifest=None,
+            prior=True,
+        )
+
+    store = SqlRegistry.open(url)
+    try:
+        run = engine(RATES, store=store, commit=True)
+        first = run.validate_message(bill_on("2026-03-09", "original"))
+        assert first.status == "accepted", first.findings
+        if across_runs:
+            run = engine(RATES, store=store, commit=True)
+        amended = run.validate_message(bill_on("2026-03-12", "amendment"))
+        assert "CORE-IEC-002" not in rules_of(amended), amended.findings
+        assert amended.rate_date == date(2026, 3, 9)
+        # an amendment of a document nobody knows is valued on its own date, as an original
+        unknown = run.validate_message(
+            bill_on("2026-03-12", "amendment").model_copy(update={"message_id": "BE-9"})
+        )
+        assert rules_of(unknown)["CORE-IEC-002"] == "reject"
+        assert unknown.rate_date == date(2026, 3, 12)
+    finally:
+        store.close()
 
 
 def test_an_amendment_declaring_no_goods_item_is_refused(url: str) -> None:

@@ -77,7 +77,39 @@ def test_valued_message_reaches_the_value_rules() -> None:
     # a Nepal border IEC is capped at INR 25,000: USD 301 at 83.25 = 25,058.25 exceeds it
     message = boe(importer={"iec": "IIEGN0161E", "category": "NEPAL"}, items=[foreign("301")])
     assert rules_of(engine([USD]).validate_message(message))["CORE-IEC-002"] == "reject"
-    assert "CORE-IEC-002" not in rules_of(engine().validate_message(message))
+    # with no rate the ceiling cannot be checked: said, never passed in silence
+    unknown = engine().validate_message(message)
+    assert rules_of(unknown)["CORE-IEC-002"] == "info"
+    said = next(f for f in unknown.findings if f.rule == "CORE-IEC-002")
+    assert "not verified, the INR value of item 1 is unknown" in said.message
+
+
+def test_the_border_ceiling_counts_the_known_part_of_a_partly_valued_message() -> None:
+    nepal = {"iec": "IIEGN0161E", "category": "NEPAL"}
+    known = item(number=1, value_inr=Decimal("25000.01"))
+    unvalued = item(number=2, value_inr=None, foreign_value={"amount": 5, "currency": "USD"})
+    response = engine().validate_message(boe(importer=nepal, items=[known, unvalued]))
+    assert rules_of(response)["CORE-IEC-002"] == "reject"
+    said = next(f for f in response.findings if f.rule == "CORE-IEC-002")
+    assert "this one is at least INR 25000.01" in said.message
+    within = boe(importer=nepal, items=[item(number=1, value_inr=Decimal("25000.00"))])
+    assert "CORE-IEC-002" not in rules_of(engine().validate_message(within))
+
+
+def test_a_declared_value_without_a_rate_is_checked_at_the_notified_rate() -> None:
+    """USD 100 declared as INR 9,000 with no rate on the message: the CBIC rate (83.25) gives
+    8,325; the declared value was never compared."""
+    off = boe(items=[foreign("100", value="9000.00")])
+    response = engine([USD]).validate_message(off)
+    assert rules_of(response)["CORE-FX-001"] == "query"
+    said = next(f for f in response.findings if f.rule == "CORE-FX-001")
+    assert said.message == (
+        "USD 100 × 83.25 (the CBIC-notified rate in force on 2026-03-09, CBIC-12/2026-CUS(NT)) "
+        "= INR 8325.00, the declared value is INR 9000.00"
+    )
+    within = boe(items=[foreign("100", value="8326.00")])  # ₹1 off: within the tolerance
+    assert "CORE-FX-001" not in rules_of(engine([USD]).validate_message(within))
+    assert "CORE-FX-001" not in rules_of(engine().validate_message(off))  # no rate known
 
 
 def test_licence_of_unhandled_scheme() -> None:

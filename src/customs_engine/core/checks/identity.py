@@ -108,13 +108,26 @@ def _check_permanent(boe: BillOfEntry, permanent: PermanentIec, on: date) -> lis
         )
     ceiling = permanent.ceiling.at(on) if permanent.ceiling else None
     total = boe.total_value_inr
+    unvalued = [item.number for item in boe.items if item.value_inr is None]
     if ceiling is not None and total > ceiling:
         findings.append(
             RULES["CORE-IEC-002"].finding(
                 "reject",
                 f"permanent IEC {permanent.iec} ({permanent.category}) covers consignments "
-                f"up to {inr(ceiling)}; this one is {inr(total)}: a regular IEC is "
-                "needed",
+                f"up to {inr(ceiling)}; this one is "
+                f"{'at least ' if unvalued else ''}{inr(total)}: a regular IEC is needed",
+                field="importer.iec",
+            )
+        )
+    elif ceiling is not None and unvalued:
+        # never a silent pass: the ceiling is a bar, and part of the value is unknown
+        findings.append(
+            RULES["CORE-IEC-002"].finding(
+                "info",
+                f"permanent IEC {permanent.iec} ({permanent.category}) covers consignments "
+                f"up to {inr(ceiling)}: not verified, the INR value of item"
+                f"{'s' if len(unvalued) > 1 else ''} {', '.join(map(str, unvalued))} is "
+                f"unknown (the known part is {inr(total)})",
                 field="importer.iec",
             )
         )

@@ -9,7 +9,7 @@ from customs_engine.core.check_context import CheckContext
 from customs_engine.core.checks.arrival import arrival_date, entry_inwards_date, noted_manifest
 from customs_engine.core.checks.catalogue import RULES
 from customs_engine.core.ledger.run_state import RunState
-from customs_engine.core.models import BillOfEntry, BillOfEntryType
+from customs_engine.core.models import BillOfEntry, BillOfEntryType, Function
 from customs_engine.core.refdata import routing_table
 from customs_engine.core.response import Finding, Routing
 
@@ -65,9 +65,13 @@ def check_ex_bond_rate_date(boe: BillOfEntry, ctx: CheckContext) -> list[Finding
 
 def rate_date(boe: BillOfEntry, run: RunState) -> date:
     """Later of presentation and arrival (entry inwards for a vessel when known): s.15 proviso.
-    An ex-bond Bill of Entry: its own presentation date (s.15(1)(b))."""
+    An ex-bond Bill of Entry: its own presentation date (s.15(1)(b)). An amendment does not
+    present the Bill of Entry again: the date its document was first presented counts."""
+    presented = (
+        run.first_presented(boe.message_id) if boe.function == Function.AMENDMENT else None
+    ) or boe.presented_on
     if boe.type == BillOfEntryType.EX_BOND:
-        return boe.presented_on
+        return presented
     igm = noted_manifest(boe, run)
     arrived = entry_inwards_date(igm) or arrival_date(boe, igm)
-    return max(boe.presented_on, arrived) if arrived else boe.presented_on
+    return max(presented, arrived) if arrived else presented
