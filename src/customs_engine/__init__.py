@@ -64,6 +64,9 @@ _EXPORTS: dict[str, str] = {
     "Schedule": "customs_engine.core.rules",
     "load_rules": "customs_engine.core.rules",
     "read_toml": "customs_engine.core.rules",
+    "overlay": "customs_engine.core.rules",
+    "PerSettings": "customs_engine.core.rules",
+    "checked_strings": "customs_engine.core.rules",
     # dates, ports and money
     "india_date": "customs_engine.core.dates",
     "parse_iso_date": "customs_engine.core.dates",
@@ -117,6 +120,7 @@ __all__ = [
     "Occurrence",
     "Outcome",
     "ParsedMessage",
+    "PerSettings",
     "Period",
     "ProductCategory",
     "Purpose",
@@ -137,6 +141,7 @@ __all__ = [
     "UnitType",
     "WireFormat",
     "__version__",
+    "checked_strings",
     "convert",
     "hookimpl",
     "india_date",
@@ -144,6 +149,7 @@ __all__ = [
     "load_rules",
     "money",
     "once_per_message",
+    "overlay",
     "paise",
     "parse_iso_date",
     "read_toml",
@@ -209,7 +215,17 @@ if TYPE_CHECKING:
         Routing,
         Status,
     )
-    from customs_engine.core.rules import Period, Rule, RuleSet, Schedule, load_rules, read_toml
+    from customs_engine.core.rules import (
+        Period,
+        PerSettings,
+        Rule,
+        RuleSet,
+        Schedule,
+        checked_strings,
+        load_rules,
+        overlay,
+        read_toml,
+    )
 
 
 def __getattr__(name: str) -> Any:

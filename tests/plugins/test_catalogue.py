@@ -74,7 +74,7 @@ def test_plugins_are_registered_through_entry_points():
 
 
 def test_rule_dates_agree_with_the_data_files():
-    assert RULES["IMS-AUTH-001"].effective_from == POLICY.in_force_from
+    assert RULES["IMS-AUTH-001"].effective_from == POLICY({}).in_force_from
     for scheme in (SIMS, AIMS):
         covered_from = next(p.start for p in scheme.coverage.periods if p.value == "chapters")
         assert scheme.rule("COV-001").effective_from == covered_from

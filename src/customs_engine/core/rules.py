@@ -7,10 +7,11 @@ files beside their code; :func:`load_rules` and :class:`Schedule` read them.
 
 from __future__ import annotations
 
+import re
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from importlib import resources
 from typing import Any, Generic, TypeVar
@@ -181,3 +182,107 @@ class Schedule(Generic[T]):
             if period.covers(on):
                 return period.value
         return None
+
+
+def overlay(data: Mapping[str, Any], table: Mapping[str, Any], plugin: str) -> dict[str, Any]:
+    """A plugin's data file with its ``--config`` table laid over it (a notification that
+    changed the data since the release, applied without one).
+
+    A table merges key by key; any other value (a list, a date, an array of tables) replaces the
+    data file's whole. A key the data file does not have, or a value of another kind than the
+    data file's (a string for a list, a table for a date), is a :class:`ValueError` naming
+    ``[plugin] key``: an override the plugin would ignore must never read as applied. What the
+    values must be beyond their kind, the plugin checks when it builds its data from the result.
+    """
+    merged = dict(data)
+    for key, value in table.items():
+        where = f"[{plugin}] {key}"
+        if key not in data:
+            raise ValueError(f"{where}: no such key in {plugin}'s data (its keys: "
+                             f"{', '.join(sorted(data))})")  # fmt: skip
+        current = data[key]
+        if isinstance(current, Mapping):
+            if not isinstance(value, Mapping):
+                raise ValueError(f"{where} must be a table, got {value!r}")
+            merged[key] = overlay(current, value, where.strip("[]").replace("] ", "."))
+        elif _kind(value) != _kind(current):
+            raise ValueError(f"{where} must be {_kind(current)}, got {value!r}")
+        else:
+            merged[key] = value
+    return merged
+
+
+def _kind(value: object) -> str:
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, int | float | Decimal):
+        return "a number"
+    if isinstance(value, datetime):
+        return "a date and time"
+    if isinstance(value, date):
+        return "a date (YYYY-MM-DD)"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list | tuple):  # a run's --config table is read-only: lists are tuples
+        return "a list"
+    return type(value).__name__
+
+
+def checked_strings(value: object, where: str, pattern: str = ".+") -> tuple[str, ...]:
+    """A list of strings from a data file or a ``--config`` override, each matching
+    ``pattern`` (``"[0-9]{8}"`` for tariff lines); anything else is a :class:`ValueError`
+    naming ``where``: a code no message can match would switch a check off in silence."""
+    if not isinstance(value, list | tuple) or not all(
+        isinstance(entry, str) and re.fullmatch(pattern, entry) for entry in value
+    ):
+        raise ValueError(f"{where} must be a list of strings matching {pattern}, got {value!r}")
+    return tuple(value)
+
+
+class PerSettings(Generic[T]):
+    """What a plugin builds from its ``--config`` table, built once per table: every message of
+    a run passes the same table. Without a table, the value built from an empty one, once. A
+    build that fails raises again for every message (the plugin then fails closed,
+    ``CORE-PLUGIN-001``)."""
+
+    def __init__(self, build: Callable[[Mapping[str, Any]], T]):
+        self._build = build
+        self._default: T | None = None
+        self._last: tuple[Mapping[str, Any], T] | None = None
+
+    @classmethod
+    def overlaid(
+        cls, data: Mapping[str, Any], plugin: str, build: Callable[[Mapping[str, Any]], T]
+    ) -> PerSettings[T]:
+        """``build`` called on the data file with the ``--config`` table laid over it
+        (:func:`overlay`). A top-level key the data file does not have is left out: declare
+        ``Scheme(settings=tuple(data))`` and the host reports it when a run starts. A build that
+        fails on the values (a ``KeyError`` or ``TypeError`` of a malformed entry) is a
+        :class:`ValueError` naming the plugin's table."""
+
+        def built(table: Mapping[str, Any]) -> T:
+            known = {key: value for key, value in table.items() if key in data}
+            merged = overlay(data, known, plugin)
+            try:
+                return build(merged)
+            except (KeyError, TypeError, AttributeError) as exc:
+                if not known:
+                    raise  # the shipped data file itself: a defect, not an operator's mistake
+                raise ValueError(
+                    f"[{plugin}] cannot be applied: {type(exc).__name__}: {exc} "
+                    f"(overriding {', '.join(sorted(known))})"
+                ) from exc
+
+        return cls(built)
+
+    def __call__(self, table: Mapping[str, Any]) -> T:
+        if not table:
+            if self._default is None:
+                self._default = self._build({})
+            return self._default
+        last = self._last
+        if last is not None and last[0] is table:
+            return last[1]
+        value = self._build(table)
+        self._last = (table, value)  # holds the table, so its id is never another's meanwhile
+        return value

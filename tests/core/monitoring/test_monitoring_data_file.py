@@ -145,6 +145,23 @@ def test_fee_once_per_registration_lists_it_on_the_first_bill_only() -> None:
     assert all(r.fees for r in run(tin(fee_once_per_registration=True), missing))
 
 
+def test_fee_once_is_listed_where_the_registration_is_first_used_in_scope() -> None:
+    """A first Bill of Entry quoting the registration only on a line the scheme does not cover
+    (steel, Chapter 72) lists no fee; the next, which uses it for tin, used to list none either
+    ("an earlier Bill of Entry quoted it"), so the fee was listed nowhere."""
+    plugin = tin(fee_once_per_registration=True)
+    steel = bill_of_entry(
+        item("72081000", licences=[licence("TIN", "TIN2026022000001", issued_on="2026-02-20")]),
+        message_id="BE-1",
+    )
+    used = bill_of_entry(quoted(), message_id="BE-2", presented_at=date(2026, 4, 1))
+    again = bill_of_entry(quoted(), message_id="BE-3", presented_at=date(2026, 4, 2))
+    first, second, third = run(plugin, [steel, used, again])
+    assert_no_fee(first, "TIN-FEE-001")
+    assert_fee(second, "TIN-FEE-001", 500, item=1)
+    assert_no_fee(third, "TIN-FEE-001")
+
+
 def test_checks_table_turns_off_the_registry_quantity_value_and_fee_paid_checks() -> None:
     row = registration(
         "TIN", "TIN2026022000001", issued_on="2026-02-20", quantity=1, unit="KGS", fee_paid_inr=1
@@ -168,5 +185,7 @@ def test_hs_prefixes_setting_narrows_coverage_to_the_loaded_tariff_lines() -> No
     both = run(tin(), boe)
     assert_finding(both, "TIN-COV-001", item=2)
     scheme = tin().monitoring
-    with pytest.raises(ValueError, match="hs_prefixes must be a list"):
-        scheme.hs_prefixes(CheckContext(config={"tin": {"hs_prefixes": "8001"}}))
+    # an empty list or a prefix no HS code starts with would switch the scheme off in silence
+    for wrong in ("8001", [], ["8001.10"], ["ch80"], ["8"], [8001]):
+        with pytest.raises(ValueError, match="hs_prefixes must be a non-empty list"):
+            scheme.hs_prefixes(CheckContext(config={"tin": {"hs_prefixes": wrong}}))

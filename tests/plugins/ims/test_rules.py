@@ -137,6 +137,7 @@ def test_val_001_fires_when_shipped_after_expiry():
     response = check(late, records=[authorisation()])
     finding = assert_finding(response, "IMS-VAL-001", outcome="reject")
     assert "2026-12-31" in finding.message and "2027-01-02" in finding.message
+    assert "date of import (shipment, the B/L date) 2027-01-02" in finding.message
     assert response.authorisations == []  # an expired licence is never debited
 
 
@@ -209,6 +210,12 @@ def test_val_002_warns_without_bl_date_and_uses_the_boe_date():
     response = check(bill(laptop(with_licence=True), bl_date=None))
     assert findings_of(response, "IMS-VAL-002", outcome="warn")
     assert_no_finding(check(bill(laptop(with_licence=True))), "IMS-VAL-002")
+    # judged on the Bill of Entry date, the reject says so: it is no shipment date
+    late = check(bill(laptop(with_licence=True), bl_date=None, presented_at=date(2027, 1, 4)))
+    expired = assert_finding(late, "IMS-VAL-001", outcome="reject")
+    assert expired.message.endswith(
+        "expired on 2026-12-31; reckoned from the Bill of Entry date (no B/L date) 2027-01-04"
+    )
 
 
 # -- balance through the core ledger
@@ -388,6 +395,9 @@ def test_exm_004_quiet_without_a_repair_claim_to_decide(line, records, instead):
 def test_exm_005_captive_units_are_exempt_and_dta_is_not():
     assert_exempt(check(bill(laptop(50), unit_type="SEZ")), "IMS-EXM-005", "info")
     assert_exempt(check(bill(laptop(50), unit_type="STPI")), "IMS-EXM-005", "info")
+    # the exemption rests on the importer's unit type, not on the line's purpose
+    sez = assert_finding(check(bill(laptop(50), unit_type="SEZ")), "IMS-EXM-005")
+    assert sez.field == "importer.unit_type"
 
 
 @pytest.mark.parametrize(

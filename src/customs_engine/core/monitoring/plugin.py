@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from customs_engine.core.check_context import CheckContext, Scheme, once_per_message
 from customs_engine.core.hookspecs import hookimpl
+from customs_engine.core.ledger.run_state import ledger_of
 from customs_engine.core.ledger.run_view import RunView
 from customs_engine.core.models import BillOfEntry, ImportGeneralManifest, Item
 from customs_engine.core.monitoring.scheme import SETTINGS, MonitoringScheme, Scope
@@ -45,6 +46,33 @@ class MonitoringPlugin:
         return once_per_message(
             self, "scope", boe, lambda: self.monitoring.scope(boe, ctx, self.exemption)
         )
+
+    def _fee_listed_before(
+        self, boe: BillOfEntry, ctx: CheckContext, run: RunView, number: str
+    ) -> bool:
+        """Whether an earlier Bill of Entry (in the run or committed) listed the fee of
+        registration ``number``: one whose latest version quotes it on a line this scheme
+        covers. One that quoted it only on lines the scheme does not cover, or exempts (air
+        freight), listed no fee, so the fee is not yet listed."""
+        earlier = run.prior_uses(self.monitoring.scheme, number, excluding=boe.message_id)
+        if not earlier:
+            return False
+        try:
+            ledger = ledger_of(run)
+        except TypeError:
+            return True  # a run of no engine (a test's): its documents cannot be read
+        for message_id in earlier:
+            version = ledger.document(message_id)
+            other = version.model() if version is not None and not version.cancelled else None
+            if not isinstance(other, BillOfEntry):
+                return True
+            if any(
+                licence.number == number
+                for _, item in self.scope(other, ctx).lines
+                for licence in item.licences_for(self.monitoring.scheme)
+            ):
+                return True
+        return False
 
     @hookimpl
     def customs_schemes(self) -> list[Scheme]:
@@ -109,7 +137,13 @@ class MonitoringPlugin:
             out += self.monitoring.check_window(message, ctx, run, lines)
         out += self.in_sequence(message, run, lines)
         if once:
-            fees, notes = self.monitoring.fees(message, ctx, lines, missing=False, run=run)
+            fees, notes = self.monitoring.fees(
+                message,
+                ctx,
+                lines,
+                missing=False,
+                listed_before=lambda number: self._fee_listed_before(message, ctx, run, number),
+            )
             out += notes
             out += fees
         return out

@@ -14,6 +14,7 @@ versions key on the registration's ``issued_on`` unless ``--as-of`` forces a dat
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -148,6 +149,8 @@ def _periods(
     return Schedule(Period(make(e), e.get("from"), e.get("until")) for e in entries)
 
 
+_HS_PREFIX = re.compile(r"[0-9]{2,8}")
+
 #: the keys of a monitoring scheme's ``--config`` table (``[sims]``, ``[aims]`` ...)
 SETTINGS = (
     "fee_model",
@@ -275,9 +278,15 @@ class MonitoringScheme:
         loaded = self.setting(ctx, "hs_prefixes")
         if loaded is None:
             return self.chapters
-        if isinstance(loaded, str) or not all(isinstance(p, str) and p for p in loaded):
+        # an empty list, or "7208.51" (no code starts so), would switch the scheme off in silence
+        if (
+            not isinstance(loaded, list | tuple)
+            or not loaded
+            or not all(isinstance(p, str) and _HS_PREFIX.fullmatch(p) for p in loaded)
+        ):
             raise ValueError(
-                f"[{self.plugin}] hs_prefixes must be a list of HS code prefixes, got {loaded!r}"
+                f"[{self.plugin}] hs_prefixes must be a non-empty list of HS code prefixes "
+                f'(2 to 8 digits, as "7208" or "72085110"), got {loaded!r}'
             )
         return tuple(loaded)
 
@@ -732,11 +741,11 @@ class MonitoringScheme:
         *,
         quoted: bool = True,
         missing: bool = True,
-        run: RunView | None = None,
+        listed_before: Callable[[str], bool] | None = None,
     ) -> tuple[list[Fee], list[Finding]]:
         """One fee per registration quoted (``quoted``), and one for the registration the BoE
-        lacks (``missing``). With ``run``, a registration an earlier Bill of Entry quoted (in the
-        run or committed) is left out: its fee was listed there (``fee_once_per_registration``).
+        lacks (``missing``). A registration ``listed_before`` says an earlier Bill of Entry
+        listed the fee of is left out (``fee_once_per_registration``).
 
         Returns the fees and ``info`` findings for fees that could not be computed.
         """
@@ -745,7 +754,7 @@ class MonitoringScheme:
             wanted += [
                 (occurrences[0].licence, [occ.item for occ in _distinct_items(occurrences)])
                 for number, occurrences in self.by_number(lines).items()
-                if run is None or not run.prior_uses(self.scheme, number, excluding=boe.message_id)
+                if listed_before is None or not listed_before(number)
             ]
         unregistered = [item for _, item in lines if not item.licences_for(self.scheme)]
         if missing and unregistered:

@@ -117,8 +117,10 @@ def _licence_route(
 ) -> None:
     """Claim the line against the first licence valid on the date of import."""
     import_date = boe.manifest.bl_date if boe.manifest else None
+    reckoned = "date of import (shipment, the B/L date)"
     if import_date is None:
         import_date = boe.presented_on
+        reckoned = "reckoned from the Bill of Entry date (no B/L date)"
         result.findings.append(
             rules["IMS-VAL-002"].finding(
                 "warn",
@@ -140,8 +142,8 @@ def _licence_route(
             expired.append(
                 rules["IMS-VAL-001"].finding(
                     "reject",
-                    f"IMS authorisation {licence.number} expired on {expiry}; date of "
-                    f"import (shipment) {import_date}",
+                    f"IMS authorisation {licence.number} expired on {expiry}; {reckoned} "
+                    f"{import_date}",
                     **where,
                 )
             )

@@ -20,10 +20,15 @@ class Decision:
     outcome: Outcome
     message: str
     exempt: bool
+    #: what the exemption rests on: the line's ``purpose``, else the importer's field named
+    field: str | None = None
 
     def finding(self, rules: RuleSet, item: Item, index: int) -> Finding:
         return rules[self.rule].finding(
-            self.outcome, self.message, item=item.number, field=f"items[{index}].purpose"
+            self.outcome,
+            self.message,
+            item=item.number,
+            field=self.field or f"items[{index}].purpose",
         )
 
 
@@ -41,6 +46,7 @@ def decide(
             "info",
             f"exempt: importer is a {unit_type.value} unit importing for captive consumption",
             exempt=True,
+            field="importer.unit_type",
         )
     return claimed
 

@@ -12,17 +12,21 @@ from customs_engine import (
     BillOfEntry,
     CheckContext,
     Finding,
+    PerSettings,
     Rule,
     Scheme,
     hookimpl,
     load_rules,
     once_per_message,
+    read_toml,
 )
 from customs_engine.plugins.ims.checks import ImsResult, assess
 from customs_engine.plugins.ims.policy import ImsPolicy
 
 RULES = load_rules("customs_engine.plugins.ims")
-POLICY = ImsPolicy.load()
+DATA = read_toml("customs_engine.plugins.ims", "data.toml")
+#: the policy of the data file, with the run's ``[ims]`` table of ``--config`` laid over it
+POLICY = PerSettings.overlaid(DATA, "ims", ImsPolicy.from_data)
 
 
 @hookimpl
@@ -33,6 +37,7 @@ def customs_schemes() -> list[Scheme]:
             title="Import Management System: restricted IT hardware (DGFT)",
             licence_schemes=("IMS",),
             shortfall_rules=("IMS-BAL-001",),
+            settings=tuple(DATA),
         )
     ]
 
@@ -44,7 +49,9 @@ def customs_rules() -> list[Rule]:
 
 def _assessed(boe: BillOfEntry, ctx: CheckContext) -> ImsResult:
     """The IMS analysis of a Bill of Entry, shared by the two hooks below."""
-    return once_per_message(RULES, "ims", boe, lambda: assess(boe, ctx, RULES, POLICY))
+    return once_per_message(
+        RULES, "ims", boe, lambda: assess(boe, ctx, RULES, POLICY(ctx.settings("ims")))
+    )
 
 
 @hookimpl

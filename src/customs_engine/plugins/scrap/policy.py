@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from customs_engine import Period, Schedule, read_toml
+from customs_engine import Period, Schedule, checked_strings, read_toml
+
+#: an ICEGATE location code (INNSA1)
+_PORT = "[A-Z]{2}[A-Z0-9]{4}"
 
 
 @dataclass(frozen=True)
@@ -20,18 +24,39 @@ class ScrapPolicy:
 
     @classmethod
     def load(cls, package: str = "customs_engine.plugins.scrap") -> ScrapPolicy:
-        data = read_toml(package, "data.toml")
+        return cls.from_data(read_toml(package, "data.toml"))
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> ScrapPolicy:
+        """The policy of ``data.toml`` (or of it with the ``[scrap]`` table of ``--config`` laid
+        over it: a port designated since the release, say); values no message could match are
+        a :class:`ValueError`."""
         safe = data["safe_country_route"]
+        checked_strings(safe["countries"], "[scrap.safe_country_route] countries", "[A-Z]{2}")
+        checked_strings(safe["ports"], "[scrap.safe_country_route] ports", _PORT)
+        origin = data["origin"]
+        loading = checked_strings(
+            origin["ports_of_loading"], "[scrap.origin] ports_of_loading", "[A-Z]{5}"
+        )
         return cls(
-            listed=frozenset(data["listed"]["codes"]),
-            other_headings=tuple(data["other"]["headings"]),
-            free_forms=frozenset(data["form"]["free_forms"]),
-            barred_loading={
-                code: data["origin"]["names"].get(code, code)
-                for code in data["origin"]["ports_of_loading"]
-            },
+            listed=frozenset(
+                checked_strings(data["listed"]["codes"], "[scrap.listed] codes", "[0-9]{8}")
+            ),
+            other_headings=checked_strings(
+                data["other"]["headings"], "[scrap.other] headings", "[0-9]{4}"
+            ),
+            free_forms=frozenset(
+                checked_strings(data["form"]["free_forms"], "[scrap.form] free_forms", "[A-Z]+")
+            ),
+            barred_loading={code: origin["names"].get(code, code) for code in loading},
             designated=[
-                Period(frozenset(e["codes"]), e.get("from"), e.get("until"))
+                Period(
+                    frozenset(
+                        checked_strings(e["codes"], "[[scrap.designated_port]] codes", _PORT)
+                    ),
+                    e.get("from"),
+                    e.get("until"),
+                )
                 for e in data["designated_port"]
             ],
             safe_route=Schedule([Period(safe, safe.get("from"), safe.get("until"))]),
