@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import click
 
 from customs_engine.cli_options import db_option
+from customs_engine.core.dates import shown_instant
 from customs_engine.core.ledger.units import in_limit_unit
 from customs_engine.core.money import inr
 from customs_engine.core.registry import missing_driver_hint, resolve_url, url_for_run
@@ -290,7 +291,7 @@ def _show_bond(store: SqlRegistry, account: str) -> None:
 def _entry(entry: EntryRow, unit: str, *, value: bool = False) -> str:
     """One ledger entry as ``registry show`` lists it (``unit``: the account's, when the entry
     names none; ``value``: with its INR value)."""
-    when = entry.created_at.isoformat(timespec="seconds") if entry.created_at else "-"
+    when = shown_instant(entry.created_at) if entry.created_at else "-"
     amount = f"{entry.quantity}{f' {entry.unit}' if entry.unit else unit}"
     if value:
         amount += f" / {inr(entry.value_inr)}"
@@ -350,7 +351,7 @@ def history(message_id: str, db: str | None) -> None:
             f"{kind} {message_id}: {len(versions)} version{'s' if len(versions) != 1 else ''}"
         )
         for number, (version, entries) in enumerate(versions, start=1):
-            when = version.committed_at.isoformat(timespec="seconds")
+            when = shown_instant(version.committed_at)
             click.echo(
                 f"  {number}. {version.function} at {when} run {version.run_id or '-'}"
                 f" ({version.message_key.split('#', 1)[-1]})"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -231,6 +232,12 @@ def test_every_committed_entry_names_its_run(sqlite_url: str) -> None:
     assert runs[0] != runs[1] == runs[2]
     shown = runner.invoke(main, ["registry", "show", "--db", sqlite_url, "IMS-2026-00042"])
     assert f"run {runs[0]}" in shown.output and "run -" not in shown.output
+    # the time of each entry is India time with its offset, on SQLite too (it kept no zone and
+    # printed the UTC wall-clock time as if it were local)
+    times = re.findall(r" at (\S+)", shown.output)
+    assert len(times) == 3 and all(t.endswith("+05:30") for t in times), shown.output
+    history = runner.invoke(main, ["registry", "history", "--db", sqlite_url, "BE-INNSA1-000123"])
+    assert "+05:30" in history.output and "+00:00" not in history.output, history.output
 
 
 @pytest.mark.parametrize(

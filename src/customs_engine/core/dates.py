@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 IST = ZoneInfo("Asia/Kolkata")
@@ -44,6 +44,13 @@ def check_in_range(value: date) -> None:
 def aware(value: datetime) -> datetime:
     """A naive date-time is India time; an aware one is kept as given."""
     return value.replace(tzinfo=IST) if value.tzinfo is None else value
+
+
+def shown_instant(value: datetime, timespec: str = "seconds") -> str:
+    """An instant as people here read it: India time with its offset
+    (``2026-11-29T23:30:23+05:30``); a naive value is taken as UTC (as the registry stores)."""
+    instant = value.replace(tzinfo=UTC) if value.tzinfo is None else value
+    return instant.astimezone(IST).isoformat(timespec=timespec)
 
 
 def india_date(value: datetime | date) -> date:

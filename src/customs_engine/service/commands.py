@@ -14,6 +14,7 @@ import tempfile
 import click
 
 from customs_engine.cli_options import commit_option, config_option, db_option
+from customs_engine.core.dates import shown_instant
 
 
 @click.command()
@@ -153,10 +154,15 @@ def tokens_list(db: str | None) -> None:
 
     with opened_registry(db, create=False) as registry:
         for info in TokenStore(registry.engine).list():
-            revoked = f"revoked {info.revoked_at:%Y-%m-%d %H:%M}" if info.revoked_at else "active"
+            revoked = (
+                f"revoked {shown_instant(info.revoked_at, 'minutes')}"
+                if info.revoked_at
+                else "active"
+            )
+            created = shown_instant(info.created_at, "minutes")
             click.echo(
-                f"{info.token_id}  {info.scope:<8} created "
-                f"{info.created_at:%Y-%m-%d %H:%M}  {revoked:<24} {info.name or ''}".rstrip()
+                f"{info.token_id}  {info.scope:<8} created {created}  {revoked:<30} "
+                f"{info.name or ''}".rstrip()
             )
 
 

@@ -3,7 +3,7 @@ by the Alembic migrations in ``migrations/``; keep both in step."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -32,6 +32,25 @@ class DecimalText(TypeDecorator[Decimal]):
 
     def process_result_value(self, value: Any, dialect: Any) -> Decimal | None:
         return None if value is None else Decimal(value)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """An instant stored in UTC and read back with its zone on every backend: SQLite keeps no
+    zone and handed back naive values (``registry show`` printed 18:00 for 23:30 in India,
+    where PostgreSQL printed ``+00:00``)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    def process_result_value(self, value: Any, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
@@ -76,7 +95,7 @@ class SubmissionRow(Base):
     message_key: Mapped[str] = mapped_column(String(200), unique=True)
     message_id: Mapped[str] = mapped_column(String(200), index=True)
     kind: Mapped[str] = mapped_column(String(20))
-    committed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    committed_at: Mapped[datetime] = mapped_column(UtcDateTime())
     #: the authorisation uses reported when committed (JSON list), replayed on re-submission
     uses_json: Mapped[str] = mapped_column(Text)
     #: what the message did to its document: original, amendment or cancellation
@@ -119,7 +138,7 @@ class EntryRow(Base):
     #: the unit of ``quantity``: the limit's unit (claims are converted, docs/core-checks.md)
     unit: Mapped[str | None] = mapped_column(String(10))
     value_inr: Mapped[Decimal] = mapped_column(DecimalText)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     run_id: Mapped[str | None] = mapped_column(String(64))
 
 
@@ -156,8 +175,8 @@ class ServiceTokenRow(Base):
     secret_sha256: Mapped[str] = mapped_column(String(64))
     scope: Mapped[str] = mapped_column(String(20))
     name: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class ValidationRow(Base):
@@ -168,7 +187,7 @@ class ValidationRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     validation_id: Mapped[str] = mapped_column(String(32), unique=True)
     source: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     status: Mapped[str] = mapped_column(String(10))
     committed: Mapped[bool] = mapped_column(Boolean)
     messages: Mapped[int] = mapped_column(Integer)
