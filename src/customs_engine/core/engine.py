@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from customs_engine import __version__
 from customs_engine.core.check_context import CheckContext, Memo, one_message
-from customs_engine.core.checks.arrival import noted_by_bl
+from customs_engine.core.checks.arrival import noted_by_bl, noted_manifest
 from customs_engine.core.checks.catalogue import RULES as CORE_RULES
 from customs_engine.core.checks.lifecycle import as_rejected, igm_cancellation_finding
 from customs_engine.core.formats import SYNTAX_RULES, ParsedMessage, unparsable
@@ -39,6 +39,7 @@ from customs_engine.core.ledger.units import convert
 from customs_engine.core.models import (
     MAX_MAGNITUDE,
     BillOfEntry,
+    BillOfEntryType,
     Function,
     ImportGeneralManifest,
 )
@@ -357,7 +358,7 @@ class Engine:
                 self.ctx.registry,
                 filed=filed,
                 message=message,
-                noted_manifest=self._noted_by_bl(message, findings),
+                noted_manifest=self._noted_manifest(message, findings),
             )
             if filed and not result.shortfalls and result.conflict is None:
                 if not result.replayed:
@@ -440,16 +441,21 @@ class Engine:
         replayed = self.run.replayed(key, message.message_id)
         return [] if replayed is None else list(replayed.credits)
 
-    def _noted_by_bl(
+    def _noted_manifest(
         self, message: BillOfEntry | ImportGeneralManifest, findings: list[Finding]
     ) -> str | None:
-        """The manifest without IGM number that a Bill of Entry was noted against by its B/L
-        (``CORE-BOE-NOTE-006``): kept with the BoE, so that cancelling the manifest voids it."""
-        if not isinstance(message, BillOfEntry) or not any(
-            finding.rule == "CORE-BOE-NOTE-006" for finding in findings
-        ):
+        """The manifest (message id) a Bill of Entry is noted against, when it is known: by its
+        IGM number, or by its B/L while the manifest has no IGM number (``CORE-BOE-NOTE-006``).
+        Kept with the BoE's version, so that cancelling that manifest voids it, and cancelling
+        another one that has (or had) its number does not."""
+        if not isinstance(message, BillOfEntry) or message.type == BillOfEntryType.EX_BOND:
             return None
-        manifest = noted_by_bl(message, self.run)
+        if any(finding.rule == "CORE-BOE-NOTE-006" for finding in findings):
+            manifest = noted_by_bl(message, self.run)
+        elif message.manifest is not None and message.manifest.igm_number:
+            manifest = noted_manifest(message, self.run)
+        else:
+            return None
         return manifest.message_id if manifest is not None else None
 
     def _cancelled_document(self, igm: ImportGeneralManifest) -> ImportGeneralManifest:

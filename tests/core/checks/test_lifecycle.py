@@ -720,6 +720,48 @@ def test_igm_008_in_one_run_without_commit() -> None:
     assert "CORE-BOE-NOTE-005" not in rules_of(engine([authorisation()]).validate_message(bill(1)))
 
 
+@pytest.mark.parametrize("committing", [False, True])
+def test_igm_008_voids_only_what_was_noted_against_the_cancelled_document(
+    url: str, committing: bool
+) -> None:
+    """IGM-1 is filed as 2234567 and BE-1 noted against it; IGM-1 is renumbered 3333333 and
+    another manifest, IGM-2, is filed as 2234567 with BE-2 noted against it. Cancelling IGM-1
+    voided BE-2 too (the void matched any number IGM-1 ever had) and credited back its debit."""
+    store, run = committed_run(url) if committing else (None, engine([authorisation()]))
+    run.validate_message(igm())
+    assert debited(run.validate_message(bill(30))) == 30
+    run.validate_message(igm(function="amendment", igm_number="3333333"))
+    run.validate_message(igm(message_id="IGM-2"))
+    assert debited(run.validate_message(bill(20, message_id="BE-2"))) == 20
+    cancelled = run.validate_message(igm(function="cancellation", igm_number="3333333"))
+    said = next(f for f in cancelled.findings if f.rule == "CORE-IGM-008")
+    assert "BE-1" in said.message and "BE-2" not in said.message, said.message
+    assert credited(cancelled) == 30
+    assert run.run.debited("TESTAUTH", "AUTH-1")[0] == 20
+    # BE-2 is live: it may still be amended
+    assert "CORE-DOC-003" not in rules_of(run.validate_message(bill(15, "amendment", "BE-2")))
+    if store is not None:
+        store.close()
+
+
+@pytest.mark.parametrize("committing", [False, True])
+def test_igm_008_voids_the_bills_noted_against_a_document_whose_port_was_amended(
+    url: str, committing: bool
+) -> None:
+    """The IGM's port is amended after BE-1 was noted against it: the cancellation matched the
+    current port only, voided nothing and left BE-1's debit standing."""
+    store, run = committed_run(url) if committing else (None, engine([authorisation()]))
+    run.validate_message(igm())
+    assert debited(run.validate_message(bill(30))) == 30
+    run.validate_message(igm(function="amendment", port_code="INMAA1"))
+    cancelled = run.validate_message(igm(function="cancellation", port_code="INMAA1"))
+    said = next(f for f in cancelled.findings if f.rule == "CORE-IGM-008")
+    assert "BE-1" in said.message and credited(cancelled) == 30, said.message
+    assert run.run.debited("TESTAUTH", "AUTH-1")[0] == 0
+    if store is not None:
+        store.close()
+
+
 def test_igm_008_quiet_for_an_amendment_and_for_a_cancellation_of_an_unknown_igm() -> None:
     """Only the cancellation of a known IGM voids its bills: an amendment of it replaces it (the
     bill noted against it stands), and a cancellation of an IGM that is not known has nothing

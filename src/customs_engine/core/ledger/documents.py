@@ -46,6 +46,9 @@ class DocumentVersion:
     #: the document's number in this version: a manifest's IGM number, a Bill of Entry's BE
     #: number (``None``: not allotted yet, or not recorded by an older release)
     number: str | None = None
+    #: a Bill of Entry's: the manifest (message id) this version was noted against, when it was
+    #: known (``None``: not known then, or not recorded by an older release)
+    noted_manifest: str | None = None
 
     @property
     def cancelled(self) -> bool:

@@ -623,10 +623,13 @@ class RunState:
         self, manifest: ImportGeneralManifest, document: ImportGeneralManifest | None = None
     ) -> list[BillOfEntry]:
         """The live Bills of Entry (accepted earlier in the run or committed) noted against this
-        IGM: its number, at its port, and — when ``document`` (the manifest as it stands) is
-        given — any number the document had before (an amendment may renumber it) and those
-        noted by their B/L against it while it had no IGM number (CORE-BOE-NOTE-006). What an
-        IGM cancellation voids."""
+        IGM: what an IGM cancellation voids. A Bill of Entry whose version records the manifest
+        it was noted against (``noted_manifest``) is this IGM's exactly when that is the
+        document's message id — whatever number or port either has since (an amendment may
+        renumber an IGM, and another manifest take its old number). One that records none (its
+        IGM was not known when it was filed, or an older release stored it) is matched by its
+        IGM number at the IGM's port: the number the document has, or — ``document``, the
+        manifest as it stands — any number it had before."""
         numbers = {manifest.igm_number} if manifest.igm_number else set()
         if document is not None:
             numbers.update(self._journal.igm_numbers(document.message_id))
@@ -637,21 +640,17 @@ class RunState:
             candidates.update(self._journal.noted(number))
             if self._ledger is not None:
                 candidates.update(self._ledger.noted_against(number))
-        by_bl: set[str] = set()
         if document is not None:
-            by_bl.update(self._journal.noted_by_bl(document.message_id))
+            candidates.update(self._journal.noted_by_bl(document.message_id))
             if self._ledger is not None:
-                by_bl.update(self._ledger.noted_by_bl(document.message_id))
+                candidates.update(self._ledger.noted_by_bl(document.message_id))
         found = []
-        for message_id in sorted(candidates | by_bl):
+        for message_id in sorted(candidates):
             version = self.document(message_id)
             boe = version.model() if version is not None and not version.cancelled else None
-            if not isinstance(boe, BillOfEntry):
+            if not isinstance(boe, BillOfEntry) or version is None:
                 continue
-            quoted = boe.manifest.igm_number if boe.manifest is not None else None
-            if (quoted in numbers and boe.port_code == manifest.port_code) or (
-                document is not None and message_id in by_bl and notes_by_bl(boe, document)
-            ):
+            if noted_against(version, boe, numbers, manifest.port_code, document):
                 found.append(boe)
         return found
 
@@ -982,7 +981,8 @@ class RunState:
                 replaced = Replaced(
                     self.document(message.message_id), tuple(result.credits), tuple(result.voided)
                 )
-            self._documents.record(version_of(key, message), entries, replaced)
+            noted = result.noted_manifest if isinstance(message, BillOfEntry) else None
+            self._documents.record(version_of(key, message, noted), entries, replaced)
             if message.function != Function.ORIGINAL:
                 self._revised.add(message.message_id)
         if result.uses:  # no claims: a replay would find none either, so keep nothing
@@ -1238,12 +1238,30 @@ def notes_by_bl(boe: BillOfEntry, manifest: ImportGeneralManifest) -> bool:
     )
 
 
+def noted_against(
+    version: DocumentVersion,
+    boe: BillOfEntry,
+    numbers: set[str],
+    port_code: str,
+    document: ImportGeneralManifest | None,
+) -> bool:
+    """Whether a live Bill of Entry (its latest ``version``) is noted against the manifest
+    ``document``: by the link its version records, else by one of the manifest's IGM
+    ``numbers`` at its port (a Bill of Entry filed before its IGM was known)."""
+    if version.noted_manifest is not None:
+        return document is not None and version.noted_manifest == document.message_id
+    quoted = boe.manifest.igm_number if boe.manifest is not None else None
+    return quoted in numbers and boe.port_code == port_code
+
+
 def void_key(message_id: str, igm_key: str) -> str:
     """The submission key of a Bill of Entry voided by an IGM cancellation."""
     return f"{message_id}#void-{igm_key.rsplit('#', 1)[-1]}"
 
 
-def version_of(key: str, message: BillOfEntry | ImportGeneralManifest) -> DocumentVersion:
+def version_of(
+    key: str, message: BillOfEntry | ImportGeneralManifest, noted_manifest: str | None = None
+) -> DocumentVersion:
     return DocumentVersion(
         message_id=message.message_id,
         kind=kind_of(message),
@@ -1251,6 +1269,7 @@ def version_of(key: str, message: BillOfEntry | ImportGeneralManifest) -> Docume
         key=key,
         body=message.model_dump_json(),
         number=message.igm_number if isinstance(message, ImportGeneralManifest) else message.number,
+        noted_manifest=noted_manifest,
     )
 
 

@@ -46,7 +46,7 @@ from customs_engine.core.ledger.run_state import (
     bond_parts,
     bond_underflow,
     improper,
-    notes_by_bl,
+    noted_against,
     reversals,
     void_key,
     voided_underflow,
@@ -502,6 +502,10 @@ class SqlRegistry:
                 session.execute(delete(table))
 
 
+#: the columns of a submission :func:`_version` reads
+_VersionColumns = Select[str, str, str, str, str | None, str | None, str | None, str | None]
+
+
 @dataclass(frozen=True)
 class _Statements:
     """The ledger's reads of every message, built once (a statement built per call costs more
@@ -516,9 +520,9 @@ class _Statements:
     uses: Select[str]
     #: the functions of the latest versions of the manifests with an IGM number at a port
     manifest_functions: Select[str]
-    document: Select[str, str, str, str, str | None, str | None, str | None]
+    document: _VersionColumns
     #: a document's first version: the same columns
-    first_document: Select[str, str, str, str, str | None, str | None, str | None]
+    first_document: _VersionColumns
 
 
 @functools.cache
@@ -555,7 +559,7 @@ def _statements() -> _Statements:
     )
 
 
-def _versions() -> Select[str, str, str, str, str | None, str | None, str | None]:
+def _versions() -> _VersionColumns:
     """A document's versions: the columns :func:`_version` reads."""
     return select(
         SubmissionRow.message_id,
@@ -565,6 +569,7 @@ def _versions() -> Select[str, str, str, str, str | None, str | None, str | None
         SubmissionRow.body,
         SubmissionRow.igm_number,
         SubmissionRow.document_number,
+        SubmissionRow.noted_manifest,
     ).where(SubmissionRow.message_id == bindparam("message_id"))
 
 
@@ -687,20 +692,15 @@ def _voidable(
     for number in sorted(numbers):  # after the IGM's own lock, before its Bills of Entry
         _lock_igm_number(session, port_code, number)
     by_number = [noted for number in sorted(numbers) for noted in _noted_against(session, number)]
-    by_bl = _noted_by_bl(session, current.message_id) if document is not None else []
+    linked = _noted_by_bl(session, current.message_id) if document is not None else []
     found = {}
-    for message_id in sorted({*by_number, *by_bl}):
+    for message_id in sorted({*by_number, *linked}):
         _lock_document(session, message_id)  # sorted: IGM first, then its BoEs in order
         version = _document(session.connection(), message_id)
         boe = version.model() if version is not None and not version.cancelled else None
         if not isinstance(boe, BillOfEntry) or version is None:
             continue
-        quotes = (
-            boe.manifest is not None
-            and boe.manifest.igm_number in numbers
-            and boe.port_code == port_code
-        )
-        if quotes or (document is not None and message_id in by_bl and notes_by_bl(boe, document)):
+        if noted_against(version, boe, numbers, port_code, document):
             found[message_id] = (version, reversals(_holdings(session, message_id)))
     return found
 
@@ -727,6 +727,7 @@ class _Versioned(Protocol):
     body: str | None
     igm_number: str | None
     document_number: str | None
+    noted_manifest: str | None
 
 
 def _version(row: _Versioned) -> DocumentVersion:
@@ -737,6 +738,7 @@ def _version(row: _Versioned) -> DocumentVersion:
         key=row.message_key,
         body=row.body,
         number=row.igm_number if row.kind == "manifest" else row.document_number,
+        noted_manifest=row.noted_manifest if row.kind == "bill_of_entry" else None,
     )
 
 
@@ -795,8 +797,8 @@ def _noted_cancelled(reading: Connection, submission: Submission) -> tuple[str, 
         if manifest is not None and manifest.cancelled:
             return (
                 "CORE-BOE-NOTE-005",
-                f"the manifest {submission.noted_manifest} it is noted against by B/L was "
-                "cancelled while this Bill of Entry was checked: nothing is stored",
+                f"the manifest {submission.noted_manifest} it is noted against was cancelled "
+                "while this Bill of Entry was checked: nothing is stored",
             )
     if submission.noted_igm is None:
         return None
