@@ -168,6 +168,18 @@ def test_igm_filing_deadline(conveyance, filed, arrived, fires) -> None:  # type
     assert (rules_of(response).get("CORE-IGM-001") == "warn") is fires
 
 
+def test_igm_filing_deadline_not_checkable_without_a_filing_time_is_said() -> None:
+    """An XML manifest may leave FiledAt out: one filed late then passed without a word."""
+    arrived = igm(filed_at=None, arrived_at=at("2026-03-10T06:00"))
+    response = engine().validate_message(arrived)
+    assert rules_of(response)["CORE-IGM-001"] == "info"
+    said = next(f for f in response.findings if f.rule == "CORE-IGM-001")
+    assert "declares no filing time" in said.message and said.field == "filed_at"
+    # not arrived yet: no deadline has passed, nothing to say
+    ahead = igm(filed_at=None, arrived_at=None)
+    assert "CORE-IGM-001" not in rules_of(engine().validate_message(ahead))
+
+
 @pytest.mark.parametrize(
     "filed, conveyance, fires",
     [

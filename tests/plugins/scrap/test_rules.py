@@ -108,6 +108,15 @@ def test_orig_001_rejects_unshredded_scrap_from_bandar_abbas_or_hodeidah(loading
     )
 
 
+def test_orig_001_queries_unshredded_scrap_with_no_port_of_loading():
+    """Left out, the port of loading let unshredded scrap from Bandar Abbas through unasked."""
+    unknown = check(bill_of_entry(scrap(form="LOOSE"), port_of_loading=None))
+    finding = assert_finding(unknown, "SCRAP-ORIG-001", outcome="query")
+    assert "no port of loading declared" in finding.message and finding.field == "port_of_loading"
+    shredded = check(bill_of_entry(scrap(form="SHREDDED"), port_of_loading=None))
+    assert_no_finding(shredded, "SCRAP-ORIG-001")
+
+
 def test_orig_001_quiet_for_shredded_or_other_ports():
     shredded = bill_of_entry(
         scrap(hs="76020010", form="SHREDDED"), port_code="INMUN1", port_of_loading="IRBND"

@@ -140,12 +140,21 @@ def check_manifest_deadlines(igm: ImportGeneralManifest, ctx: CheckContext) -> l
 
 
 def _filing_deadline(igm: ImportGeneralManifest, ctx: CheckContext) -> list[Finding]:
-    if igm.filed_at is None or igm.arrived_at is None:
-        return []
+    if igm.arrived_at is None:
+        return []  # not arrived yet: no deadline has passed
     regime = dated("igm_regime", ctx.as_of or india_date(igm.arrived_at))
     if regime is None:
         return []
     rule = RULES["CORE-IGM-001"]
+    if igm.filed_at is None:  # never a silent pass: the deadline cannot be checked
+        return [
+            rule.finding(
+                "info",
+                f"the manifest declares no filing time: its filing deadline after arrival at "
+                f"{igm.arrived_at.isoformat()} was not checked",
+                field="filed_at",
+            )
+        ]
     kind = igm.conveyance.value
     if kind in regime["before_arrival"]:
         if igm.filed_at < igm.arrived_at:

@@ -48,7 +48,18 @@ def _listed(
     elif not shredded:
         form = item.scrap_form.value if item.scrap_form else ""
         loading = (boe.port_of_loading or "").upper()
-        if loading in policy.barred_loading:
+        if not loading:  # never a silent pass: the origin bar cannot be checked
+            out.append(
+                rules["SCRAP-ORIG-001"].finding(
+                    "query",
+                    f"{form} scrap and no port of loading declared: whether it was loaded at "
+                    f"{' or '.join(sorted(policy.barred_loading.values()))} (where it must be "
+                    "shredded) was not checked",
+                    item=item.number,
+                    field="port_of_loading",
+                )
+            )
+        elif loading in policy.barred_loading:
             out.append(
                 rules["SCRAP-ORIG-001"].finding(
                     "reject",
