@@ -23,6 +23,7 @@ from customs_engine import __version__
 from customs_engine.core.check_context import CheckContext, Memo, one_message
 from customs_engine.core.checks.arrival import noted_by_bl, noted_manifest
 from customs_engine.core.checks.catalogue import RULES as CORE_RULES
+from customs_engine.core.checks.licences import check_unrecorded_claims
 from customs_engine.core.checks.lifecycle import as_rejected, igm_cancellation_finding
 from customs_engine.core.formats import SYNTAX_RULES, ParsedMessage, unparsable
 from customs_engine.core.ledger.run_state import (
@@ -243,6 +244,7 @@ class Engine:
                 (findings if isinstance(fee, Finding) else fees).append(fee)
             for part in self._collect("customs_authorisations", boe=message, ctx=ctx):
                 (findings if isinstance(part, Finding) else claims).append(part)
+            findings += check_unrecorded_claims(message, claims, ctx)
             routing, failures = self._first(Routing, "customs_routing", boe=message, ctx=ctx)
             findings += failures
         else:

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
 import customs_engine.testing as kit
+from customs_engine import AuthorisationClaim, BillOfEntry, CheckContext, hookimpl
 from customs_engine.core.registry.records import MemoryRegistry, RegistryRecord
 from customs_engine.core.valuation import value_bill_of_entry
 from customs_engine.testing import rules_of
 from tests.core.helpers import (
     IEC,
+    ClaimsPlugin,
     at,
     authorisation,
     boe,
@@ -126,6 +129,39 @@ def test_licence_not_in_registry_and_other_holder() -> None:
     assert rules_of(other)["CORE-LIC-003"] == "reject"
     own = engine([authorisation("AUTH-9", iec=IEC)]).validate_message(message)
     assert rules_of(own, "CORE-LIC") == {}
+
+
+class LookedUpClaims(ClaimsPlugin):
+    """Claims against the importer's authorisation it looks up itself (quoted nowhere)."""
+
+    number = "AUTH-1"
+
+    @hookimpl
+    def customs_authorisations(self, boe: BillOfEntry, ctx: CheckContext) -> list[Any]:
+        return [
+            AuthorisationClaim(
+                scheme="TESTAUTH",
+                number=self.number,
+                item=it.number,
+                quantity=it.quantity,
+                unit=it.unit,
+                value_inr=it.value_inr or Decimal(0),
+                shortfall_rule="TESTAUTH-BAL-001",
+            )
+            for it in boe.items
+        ]
+
+
+def test_lic_002_queries_a_claim_against_an_unrecorded_licence_the_item_does_not_quote() -> None:
+    """It was debited with "no limit on record" and the message accepted (and committed)."""
+    typo = LookedUpClaims()
+    typo.number = "AUTH-TYPO"
+    response = engine([authorisation()], claims=typo).validate_message(boe())
+    assert rules_of(response)["CORE-LIC-002"] == "query"
+    said = next(f for f in response.findings if f.rule == "CORE-LIC-002")
+    assert "AUTH-TYPO, claimed for item 1 though the item does not quote it" in said.message
+    recorded = engine([authorisation()], claims=LookedUpClaims()).validate_message(boe())
+    assert "CORE-LIC-002" not in rules_of(recorded)
 
 
 def test_lic_002_quiet_for_a_registered_number_and_for_an_unhandled_scheme() -> None:

@@ -4,11 +4,13 @@ limits and HS lists belong to the scheme plugins."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from customs_engine.core.check_context import CheckContext
 from customs_engine.core.checks.catalogue import RULES
 from customs_engine.core.ledger.units import compatible
 from customs_engine.core.models import BillOfEntry
-from customs_engine.core.response import Finding
+from customs_engine.core.response import AuthorisationClaim, Finding
 
 
 def check_licences(boe: BillOfEntry, ctx: CheckContext) -> list[Finding]:
@@ -61,4 +63,36 @@ def check_licences(boe: BillOfEntry, ctx: CheckContext) -> list[Finding]:
                         field=f"items[{index}].unit",
                     )
                 )
+    return findings
+
+
+def check_unrecorded_claims(
+    boe: BillOfEntry, claims: Iterable[AuthorisationClaim], ctx: CheckContext
+) -> list[Finding]:
+    """CORE-LIC-002 for a plugin's claim against a licence its item does not quote and the
+    registry does not hold (one the item quotes is reported by :func:`check_licences`): the
+    ledger debits such a claim with no limit to compare, so it would read as covered."""
+    findings = []
+    seen: set[tuple[str, str, int]] = set()
+    for claim in claims:
+        scheme = claim.scheme.upper()
+        key = (scheme, claim.number, claim.item)
+        if key in seen:
+            continue
+        seen.add(key)
+        item = next((i for i in boe.items if i.number == claim.item), None)
+        quoted = item is not None and any(
+            lic.scheme.upper() == scheme and lic.number == claim.number for lic in item.licences
+        )
+        if quoted or ctx.registry.licence(scheme, claim.number) is not None:
+            continue
+        findings.append(
+            RULES["CORE-LIC-002"].finding(
+                "query",
+                f"{scheme} licence {claim.number}, claimed for item {claim.item} though the "
+                "item does not quote it, is not in the registry: not verified",
+                item=claim.item,
+                field=claim.field,
+            )
+        )
     return findings
