@@ -25,7 +25,7 @@ from customs_engine.core.checks.arrival import noted_by_bl, noted_manifest
 from customs_engine.core.checks.catalogue import RULES as CORE_RULES
 from customs_engine.core.checks.licences import check_unrecorded_claims
 from customs_engine.core.checks.lifecycle import as_rejected, igm_cancellation_finding
-from customs_engine.core.formats import SYNTAX_RULES, ParsedMessage, unparsable
+from customs_engine.core.formats import SYNTAX_RULES, ParsedMessage, Unapplied, unparsable
 from customs_engine.core.ledger.run_state import (
     BOND,
     ClaimResult,
@@ -294,12 +294,17 @@ class Engine:
         credits: list[Credit] = []
         rate_date = None
         whole, failures = self._first(
-            BillOfEntry | ImportGeneralManifest,
+            BillOfEntry | ImportGeneralManifest | Unapplied,
             "customs_resolve_message",
             parsed=parsed,
             run=self.view,
         )
         findings += failures
+        # a partial amendment that does not fit its document: answered, never filed
+        unapplied = isinstance(whole, Unapplied)
+        if isinstance(whole, Unapplied):
+            findings += whole.findings
+            whole = whole.message
         assessed_message = message
         message = whole if whole is not None else message
         if isinstance(message, ImportGeneralManifest):
@@ -352,7 +357,7 @@ class Engine:
             filed = not any(finding.outcome == "reject" for finding in findings)
             # a partial amendment (no document of its own) is filed only as the new version of
             # a known document: left partial, it is answered but its own lines are no document
-            if parsed.message is None and self.run.replaces(message) is None:
+            if unapplied or (parsed.message is None and self.run.replaces(message) is None):
                 filed = False
             result = self.run.apply_claims(
                 key,

@@ -56,6 +56,16 @@ class ParsedMessage(BaseModel):
     echo: dict[str, Any] | None = None
 
 
+class Unapplied(BaseModel):
+    """What ``customs_resolve_message`` answers when a partial amendment does not fit the
+    document it amends (an SCMTR SCA updating a line the manifest does not have, or adding one
+    it has): the version the message is answered as, and the rejecting findings that say why.
+    The engine answers that version with those findings and never files or commits it."""
+
+    message: BillOfEntry | ImportGeneralManifest
+    findings: list[Finding]
+
+
 #: at most this many values the canonical model refuses are reported for one message
 MAX_REFUSALS = 10
 

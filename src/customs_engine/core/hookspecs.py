@@ -49,6 +49,7 @@ if TYPE_CHECKING:
         ParsedMessage,
         ResponseFormat,
         ResponseWriter,
+        Unapplied,
         WireFormat,
     )
     from customs_engine.core.ledger.run_view import RunView
@@ -223,7 +224,7 @@ def customs_check_in_sequence(
 @hookspec(firstresult=True)
 def customs_resolve_message(
     parsed: ParsedMessage, run: RunView
-) -> BillOfEntry | ImportGeneralManifest | None:
+) -> BillOfEntry | ImportGeneralManifest | Unapplied | None:
     """The whole document a partial amendment stands for, built on the run's current version.
 
     Some wire formats amend a document by sending only what changes (an SCMTR SCA names its CSN
@@ -235,8 +236,11 @@ def customs_resolve_message(
     records and commits that instead of ``parsed.message``. When the run does not know the
     document it amends, return the partial message itself as that amendment: the engine answers
     it (an amendment of an unknown document) but never files or commits it, as it files a partial
-    amendment only over a known version. Return ``None`` when the message is not yours or already
-    whole. **First-non-None.**
+    amendment only over a known version. When the amendment does not fit the known version (it
+    updates or deletes a part the document does not have, or adds one it has), return
+    :class:`~customs_engine.core.formats.Unapplied`: the version to answer it as and the
+    rejecting findings that say why; the engine answers it and never files or commits it.
+    Return ``None`` when the message is not yours or already whole. **First-non-None.**
     """
 
 

@@ -250,3 +250,19 @@ def test_an_unreadable_input_is_named_by_its_file_and_dated_by_the_run(tmp_path:
     dtm = message.get_segment("DTM").elements[0]
     assert dtm[0] == "137" and dtm[2] == "102"
     assert dtm[1] in days | {datetime.now(IST).strftime("%Y%m%d")}  # the run may span midnight
+
+
+def test_control_characters_of_a_finding_are_written_escaped() -> None:
+    """UNOC carries only ISO 8859-1's graphic characters: a plugin's NUL, line feed, tab, ESC or
+    BEL (or a C1 control) in a finding's text is written as the text writer writes it
+    (``\\x1b``), never raw; a character outside Latin-1 is still ``?``."""
+    text = "a\x00b\nc\td\x1be\x07f\x85g\x7fh \u202e é"
+    data = render([response("BE-\x1b1", [finding(1, message=text)], [])])
+    assert not any(byte < 0x20 and byte not in b"\n\r" for byte in data)
+    assert not any(0x7F <= byte <= 0x9F for byte in data)
+    assert data.count(b"\n") == data.count(b"'\n")  # line breaks only after a segment
+    assert rb"BE-\x1b1" in data and "? é".encode("latin-1") in data
+    ascii_only = text.removesuffix(" é")  # parsed() reads the interchange as UTF-8
+    [message] = parsed([response("BE-1", [finding(1, message=ascii_only)], [])])
+    [ftx] = [s for s in message.get_segments("FTX") if s.elements[3][0] == "R-001"]
+    assert "".join(ftx.elements[3][1:]) == r"a\x00b\nc\td\x1be\x07f\x85g\x7fh ?"

@@ -246,3 +246,41 @@ def test_a_container_on_a_line_whose_cargo_value_was_refused_has_its_cargo_recor
     messages = _syntax([parsed])
     assert any("gross weight 0 must be above zero" in m for m in messages)
     assert not any("which has no cargo record" in m for m in messages)
+
+
+@pytest.mark.parametrize(
+    ("dialect", "tables", "code", "table", "said"),
+    [
+        ("cachi01", steel_be, "X", "BE", "is not F, A, S or D"),
+        ("sachi01", igm, "Q", "vesinfo", "is not F or A"),
+    ],
+)
+def test_an_unknown_message_type_is_refused_not_read_as_an_original(  # type: ignore[no-untyped-def]
+    dialect, tables, code, table, said
+) -> None:
+    """Field 1 (the message type) of every record holds an unknown code: a mistyped
+    cancellation or amendment is a finding at the BE / vesinfo record, never a fresh filing."""
+    data = tables()
+    for records in data.values():
+        for values in records:
+            values["message_type"] = code
+    [parsed] = parse(flat_file(dialect, data), {})
+    [finding] = [f for f in parsed.findings if "message type" in f.message]
+    assert finding.rule == "CORE-SYNTAX-005" and finding.outcome == "reject"
+    assert f"message type {code!r} {said}" in finding.message
+    assert finding.field is not None and finding.field.startswith(f"{table}[line ")
+    assert finding.field.endswith(".field 1")
+    assert len([f for f in parsed.findings if f.field and f.field.endswith(".field 1")]) == 1
+
+
+def test_a_be_of_unknown_message_type_is_not_filed() -> None:
+    from customs_engine.testing import make_engine
+
+    data = steel_be()
+    for records in data.values():
+        for values in records:
+            values["message_type"] = "X"
+    engine = make_engine()
+    [response] = engine.validate_bytes(flat_file("cachi01", data), "x.be")
+    assert response.status == "rejected"
+    assert engine.run.document(response.message.reference) is None

@@ -42,6 +42,8 @@ def test_sca_changes_what_later_boes_are_noted_against(load: Any) -> None:
     assert amended.message.reference == sce.message.reference  # the document: the filed CSN
     assert amended.message.function == "amendment"
     assert [f.rule for f in amended.findings if f.outcome != "info"] == ["CORE-IGM-004"]
+    rules = {f.rule for f in amended.findings}
+    assert "SCMTR-SCA-001" not in rules and "SCMTR-SCA-002" not in rules
     current = engine.run.manifest("1000007")
     assert isinstance(current, ImportGeneralManifest)
     assert [(ln.line, ln.subline, ln.bl_number) for ln in current.lines] == [
@@ -112,3 +114,98 @@ def test_sca_of_a_known_csn_is_no_unknown_amendment(load: Any) -> None:
     [amended] = engine.validate_bytes(dump(sca(load)), "sca.json")
     assert findings_of(amended, "CORE-DOC-002") == []
     assert findings_of(amended, "CORE-IGM-003")
+
+
+def _update_of_line_1(load: Any) -> dict[str, Any]:
+    """An SCA updating only the measures of master line 1 (B/L AKI0284326)."""
+    document = sca(load)
+    update = document["master"]["mastrCnsgmtDec"][0]
+    update["MCRef"]["amendment"] = "U"
+    update["trnsprtDocMsr"] = {
+        "nmbrOfPkgs": 400,
+        "typsOfPkgs": "PKG",
+        "marksNoOnPkgs": "NIL",
+        "amendment": "U",
+    }
+    document["master"]["mastrCnsgmtDec"] = [update]
+    return document
+
+
+def test_sca_update_of_a_line_the_csn_does_not_have_is_refused(load: Any) -> None:
+    """Guide error 306: an earlier SCA deleted line 1; updating it does not bring it back."""
+    engine = make_engine()
+    engine.validate_bytes(dump(import_line(load)), "sce.json")
+    engine.validate_bytes(dump(sca(load)), "sca.json")  # line 1 deleted, line 2 added
+    [update] = engine.validate_bytes(dump(_update_of_line_1(load)), "sca-u.json")
+    assert update.status == "rejected"
+    [refusal] = findings_of(update, "SCMTR-SCA-001")
+    assert refusal.outcome == "reject" and "306" in refusal.message
+    assert refusal.field == "/master/mastrCnsgmtDec/0/MCRef/amendment"
+    assert findings_of(update, "CORE-IGM-003") == []  # it took no effect
+    current = engine.run.manifest("1000007")
+    assert current is not None
+    assert [(ln.line, ln.subline) for ln in current.lines] == [(2, 0), (2, 3)]
+    gone = engine.validate_message(boe_by_bl("AKI0284326"))
+    assert findings_of(gone, "CORE-BOE-NOTE-003"), gone.findings
+
+
+def test_sca_addition_of_a_line_the_csn_has_is_refused(load: Any) -> None:
+    """Guide error 307: ``S`` of line 1, which the CSN has, does not silently replace it."""
+    engine = make_engine()
+    engine.validate_bytes(dump(import_line(load)), "sce.json")
+    document = sca(load)
+    added = document["master"]["mastrCnsgmtDec"][1]
+    added["MCRef"]["lineNo"] = 1
+    document["master"]["mastrCnsgmtDec"] = [added]
+    [again] = engine.validate_bytes(dump(document), "sca-s.json")
+    assert again.status == "rejected"
+    [refusal] = findings_of(again, "SCMTR-SCA-002")
+    assert "307" in refusal.message
+    current = engine.run.manifest("1000007")
+    assert current is not None and [ln.bl_number for ln in current.lines] == ["AKI0284326"]
+
+
+def test_sca_deletion_of_a_line_the_csn_does_not_have_is_refused(load: Any) -> None:
+    """Guide error 306 for ``D``; the valid actions of the same SCA are not filed either."""
+    engine = make_engine()
+    engine.validate_bytes(dump(import_line(load)), "sce.json")
+    document = sca(load)
+    document["master"]["mastrCnsgmtDec"][0]["MCRef"]["lineNo"] = 9
+    [deletion] = engine.validate_bytes(dump(document), "sca-d.json")
+    assert deletion.status == "rejected"
+    assert findings_of(deletion, "SCMTR-SCA-001")
+    current = engine.run.manifest("1000007")
+    assert current is not None and [ln.bl_number for ln in current.lines] == ["AKI0284326"]
+
+
+def test_sca_refusal_is_acknowledged_with_the_guide_code(load: Any) -> None:
+    import io
+    import json
+
+    from customs_engine.adapters.scmtr_json.replies import AckWriter
+
+    engine = make_engine()
+    engine.validate_bytes(dump(import_line(load)), "sce.json")
+    engine.validate_bytes(dump(sca(load)), "sca.json")
+    [update] = engine.validate_bytes(dump(_update_of_line_1(load)), "sca-u.json")
+    out = io.BytesIO()
+    AckWriter(out).write(update)
+    assert '"306"' in json.dumps(json.loads(out.getvalue()))
+
+
+def test_sca_may_list_the_houses_of_a_master_it_deletes(load: Any) -> None:
+    """Deleting master line 2 takes sub-line 2/3 with it; ``D`` of 2/3 in the same SCA fits."""
+    engine = make_engine()
+    engine.validate_bytes(dump(import_line(load)), "sce.json")
+    engine.validate_bytes(dump(sca(load)), "sca.json")  # line 2 and sub-line 2/3 added
+    document = sca(load)
+    master = document["master"]["mastrCnsgmtDec"][1]
+    master["MCRef"]["amendment"] = "D"
+    for house in master.get("houseCargoDec") or []:
+        house["HCRef"]["amendment"] = "D"
+    document["master"]["mastrCnsgmtDec"] = [master]
+    [deletion] = engine.validate_bytes(dump(document), "sca-dd.json")
+    assert "SCMTR-SCA-001" not in {f.rule for f in deletion.findings}, deletion.findings
+    assert deletion.status != "rejected"
+    current = engine.run.manifest("1000007")
+    assert current is not None and current.lines == []

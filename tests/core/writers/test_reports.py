@@ -153,3 +153,25 @@ def test_csv_cells_a_spreadsheet_would_run_as_formulas_are_written_as_text() -> 
     assert [row["reference"] for row in rows] == ["'+1+2", "'@SUM(A1)"]
     assert rows[0]["message"] == '\'=HYPERLINK("http://x")'
     assert rows[0]["index"] == "0" and rows[0]["rule"] == "CORE-LIC-002"  # the rest as it was
+
+
+def test_csv_cells_carry_no_raw_control_character() -> None:
+    """NUL, ESC, BEL or U+202E in a finding or a reference is written as the text writer
+    writes it (``\\x1b``); line breaks and tabs stay in their quoted cell, and the formula
+    guard still applies."""
+    stream = io.BytesIO()
+    writer = CsvWriter(stream)
+    nasty = Finding(
+        rule="CORE-LIC-002",
+        scheme="core",
+        outcome="query",
+        message="a\x00b\x1b[31mc\x07d\u202ee\nf\tg",
+        reference="ref",
+    )
+    writer.write(response(0, nasty, reference="=\x1b1"))
+    writer.close()
+    data = stream.getvalue()
+    assert not any(byte < 0x20 and byte not in b"\t\n\r" for byte in data)
+    [row] = list(csv.DictReader(io.StringIO(data.decode())))
+    assert row["message"] == "a\\x00b\\x1b[31mc\\x07d\\u202ee\nf\tg"
+    assert row["reference"] == "'=\\x1b1"

@@ -4,10 +4,13 @@ ISO 9735 names the repertoire in the UNB syntax identifier (S001): ``UNOC`` is I
 (Latin alphabet No. 1), the repertoire most EDI partners take; ``UNOW`` is ISO/IEC 10646 in
 UTF-8, from syntax version 4. A converted message is written in UNOC when all its text fits,
 else in UNOW (nothing of the declaration is lost); a CUSRES response is always UNOC, its own
-wording spelled in Latin-1 (the JSON response keeps the text as it is).
+wording spelled in Latin-1 and control characters escaped (the JSON response keeps the text as
+it is).
 """
 
 from __future__ import annotations
+
+import re
 
 #: ISO/IEC 8859-1, syntax version 3
 LATIN_1 = ["UNOC", "3"]
@@ -35,8 +38,18 @@ _SPELLED = str.maketrans(
 )
 
 
+#: what UNOC cannot carry as data although ISO 8859-1 codes it: the C0 controls (NUL, tab, line
+#: feed, ESC …), DEL and the C1 controls — UNOC's repertoire is 8859-1's graphic characters
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
 def in_latin_1(text: str) -> str:
-    """``text`` with only ISO 8859-1 characters: typography spelled out, anything else ``?``."""
+    """``text`` with only ISO 8859-1 graphic characters: a control character written as a
+    Python escape (``\\n``, ``\\x1b``, as the text writer writes it; the XML and JUnit
+    writers write ``\\x1b`` too), typography spelled out, anything else ``?``."""
+    if text.isascii() and text.isprintable():
+        return text
+    text = _CONTROLS.sub(lambda found: repr(found.group())[1:-1], text)
     if text.isascii():
         return text
     return text.translate(_SPELLED).encode("latin-1", "replace").decode("latin-1")

@@ -10,10 +10,11 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from customs_engine.adapters.scmtr_json import ACK_FORMAT, FORMAT, SFL_FORMAT
-from customs_engine.core.formats import ParsedMessage, ResponseFormat, WireFormat
+from customs_engine.core.formats import ParsedMessage, ResponseFormat, Unapplied, WireFormat
 from customs_engine.core.hookspecs import hookimpl
 from customs_engine.core.ledger.run_view import RunView
 from customs_engine.core.models import Function, ImportGeneralManifest
+from customs_engine.core.rules import Rule
 
 if TYPE_CHECKING:
     from customs_engine.adapters.scmtr_json.replies import AckWriter, SflWriter
@@ -49,6 +50,13 @@ def ack_writer(stream: BinaryIO) -> AckWriter:
 
 
 @hookimpl
+def customs_rules() -> list[Rule]:
+    from customs_engine.adapters.scmtr_json.amendment import RULES
+
+    return list(RULES.values())
+
+
+@hookimpl
 def customs_wire_formats() -> list[WireFormat]:
     return [WireFormat(name=FORMAT, title="SCMTR JSON (SACHM22)", detect=detect, read=read)]
 
@@ -76,12 +84,15 @@ def customs_response_formats() -> list[ResponseFormat]:
 
 
 @hookimpl
-def customs_resolve_message(parsed: ParsedMessage, run: RunView) -> ImportGeneralManifest | None:
+def customs_resolve_message(
+    parsed: ParsedMessage, run: RunView
+) -> ImportGeneralManifest | Unapplied | None:
     """An SCA applied to the manifest of the CSN it names, when the run knows that CSN (stored,
     or earlier in the run, at the same port). Else the SCA as it came, an amendment of that CSN
     holding only the lines it sends: the engine answers it as an amendment of a document it
     does not know and, as nothing of the CSN is known to replace, files none of it — its own
-    lines are not a manifest."""
+    lines are not a manifest. An SCA whose line actions do not fit the known manifest (guide
+    errors 306, 307) is :class:`Unapplied`: answered with ``SCMTR-SCA-001``/``002``, not filed."""
     echo = parsed.echo or {}
     if parsed.format != FORMAT or echo.get("event") != "SCA" or "amendment" not in echo:
         return None

@@ -125,6 +125,8 @@ FIELD_CODES = {
 }
 #: MIG §7 codes for failures of a kind rather than of a field
 KEYWORD_CODES = {"required": "002", "uniqueKey": "001"}
+#: MIG §7 codes of the adapter's own rules (an SCA line action that does not fit the CSN)
+RULE_CODES = {"SCMTR-SCA-001": "306", "SCMTR-SCA-002": "307"}
 LABELS = {
     "001": "Duplicate Records",
     "002": "No Attribute Exists for Mandatory Object",
@@ -196,6 +198,8 @@ LABELS = {
     "135": "Consignee Name is Null",
     "136": "Invalid Consignee Code Type",
     "145": "Goods Description is NULL",
+    "306": "Line_No+Sline_No Not Exists For Update/Delete",
+    "307": "Line_No+Sline_No Already Exists For Addition",
     "363": "Bl Can not have Line Number as Zero-0",
     "364": "HBl Can not have Sub-Line Number as Zero-0",
 }
@@ -289,7 +293,7 @@ def code_of(finding: Finding) -> str:
         keyword = _keyword(finding)
         if keyword in KEYWORD_CODES:
             return KEYWORD_CODES[keyword]
-    return finding.rule
+    return RULE_CODES.get(finding.rule, finding.rule)
 
 
 def _keyword(finding: Finding) -> str | None:

@@ -1,4 +1,5 @@
-"""Untrusted text made safe for a terminal, a line-oriented report or an XML document."""
+"""Untrusted text made safe for a terminal, a line-oriented report, a CSV file or an XML
+document."""
 
 from __future__ import annotations
 
@@ -16,6 +17,19 @@ def printable(text: str) -> str:
     if text.isprintable():
         return text
     return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+
+
+#: what a quoted CSV cell carries as it is, printable or not
+_CSV_KEPT = frozenset("\t\n\r")
+
+
+def csv_safe(text: str) -> str:
+    """``text`` as :func:`printable` writes it, except tab, line feed and carriage return, which
+    a quoted CSV cell carries: NUL, ESC, BEL or U+202E never reach a spreadsheet or a terminal
+    that shows the file. Printable text is unchanged."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() or ch in _CSV_KEPT else repr(ch)[1:-1] for ch in text)
 
 
 def xml_safe(text: str) -> str:

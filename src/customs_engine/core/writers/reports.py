@@ -7,7 +7,9 @@
   amendment or a cancellation credited back (``; ``-separated). A text cell that a spreadsheet
   would run as a formula (it starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
   return: a message id or licence number from the input) is written with a leading ``'``, which
-  spreadsheets show as text (OWASP's advice on CSV injection).
+  spreadsheets show as text (OWASP's advice on CSV injection). A character that is not printable
+  (NUL, ESC, BEL, U+202E …) is written as a Python escape (``\\x1b``), as the text writer writes
+  it; tab, line feed and carriage return stay as they are, in a quoted cell.
 * ``junit`` — JUnit XML for CI systems: one ``<testsuite name="customs validate">``, one
   ``<testcase>`` per message (``classname`` = source, ``name`` = message reference, else
   ``#index``). A rejected, held or queried message carries a ``<failure>`` whose text lists the
@@ -26,7 +28,7 @@ from typing import BinaryIO
 from customs_engine.core.formats import ResponseFormat
 from customs_engine.core.hookspecs import hookimpl
 from customs_engine.core.response import Finding, Response
-from customs_engine.core.writers.printable import xml_safe
+from customs_engine.core.writers.printable import csv_safe, xml_safe
 
 CSV_COLUMNS = (
     "source",
@@ -90,8 +92,12 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _inert(cell: object) -> object:
-    """Text a spreadsheet would run as a formula, prefixed with ``'`` (numbers are kept)."""
-    if isinstance(cell, str) and cell.startswith(_FORMULA_STARTS):
+    """Text with its non-printable characters escaped (:func:`csv_safe`), and prefixed with
+    ``'`` when a spreadsheet would run it as a formula (numbers are kept)."""
+    if not isinstance(cell, str):
+        return cell
+    cell = csv_safe(cell)
+    if cell.startswith(_FORMULA_STARTS):
         return "'" + cell
     return cell
 
