@@ -47,8 +47,7 @@ def steel(
         unit=unit,
         value_inr=value,
         licences=lics,
-        country_of_origin="KR",
-        **fields,
+        **{"country_of_origin": "KR", **fields},
     )
 
 
@@ -379,6 +378,13 @@ def test_fld_001_queries_what_differs_from_the_registration(record, needle):
         check(bill_of_entry(steel()), records=[reg(**record)]), "SIMS-FLD-001", outcome="query"
     )
     assert needle in finding.message
+
+
+def test_fld_001_says_the_origin_was_not_compared_when_the_line_declares_none():
+    undeclared = bill_of_entry(steel(country_of_origin=None))
+    finding = assert_finding(check(undeclared, records=[reg()]), "SIMS-FLD-001", outcome="query")
+    assert finding.message.startswith("no country of origin declared")
+    assert finding.field == "items[0].country_of_origin"
 
 
 def test_fld_001_quiet_when_everything_matches():

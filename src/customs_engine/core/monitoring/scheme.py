@@ -493,12 +493,15 @@ class MonitoringScheme:
                     )
                 )
             origin = (item.country_of_origin or "").upper()
-            if record.country_of_origin and origin and origin != record.country_of_origin.upper():
+            if record.country_of_origin and origin != record.country_of_origin.upper():
                 out.append(
                     fld.finding(
                         "query",
                         f"country of origin {origin} differs from {record.country_of_origin} "
-                        f"registered under {self.scheme} {number}",
+                        f"registered under {self.scheme} {number}"
+                        if origin
+                        else f"no country of origin declared: the origin registered under "
+                        f"{self.scheme} {number} ({record.country_of_origin}) was not compared",
                         item=item.number,
                         field=f"items[{occ.index}].country_of_origin",
                     )
