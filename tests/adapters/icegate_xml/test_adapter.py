@@ -372,3 +372,28 @@ def test_a_line_or_item_number_given_twice_is_refused_by_the_schema() -> None:
     items = BOE[:end] + BOE[start:end] + BOE[end:]
     (finding,) = only(items).findings
     assert finding.rule == "CORE-SYNTAX-003" and "OneItemPerNumber" in finding.message
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-be"])
+def test_wide_xml_is_known_by_content_whatever_its_name(encoding: str) -> None:
+    """UTF-16 XML was read when named ``*.xml`` and refused as "format not recognised" when
+    named otherwise, sent on standard input or to the service; a UTF-16 manifest was not known
+    as one, so it was processed after the Bills of Entry noted against it."""
+    from customs_engine.adapters.icegate_xml.plugin import customs_message_kind, detect
+
+    for document, kind in ((BOE, "bill_of_entry"), (IGM, "manifest")):
+        text = document.decode().replace('encoding="UTF-8"', f'encoding="{encoding.upper()}"')
+        data = text.encode(encoding)
+        assert detect(data[:4096], ""), encoding
+        assert customs_message_kind("icegate_xml", data[:4096]) == kind
+
+
+def test_a_comment_naming_another_root_does_not_change_the_kind() -> None:
+    from customs_engine.adapters.icegate_xml.plugin import customs_message_kind
+
+    commented = IGM.replace(
+        b"<ImportGeneralManifest", b"<!-- see <BillOfEntry> below -->\n<ImportGeneralManifest", 1
+    )
+    assert customs_message_kind("icegate_xml", commented[:4096]) == "manifest"
+    processed = b'<?xml version="1.0"?><?note <BillOfEntry>?>' + IGM[IGM.index(b"<Import") :]
+    assert customs_message_kind("icegate_xml", processed[:4096]) == "manifest"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -27,6 +28,13 @@ def test_detected_by_content_not_by_name(sample_paths: dict[str, Path]) -> None:
     head = sample_paths[SCE].read_bytes()[:4096]
     assert detect(head, "whatever.txt")
     assert not detect(b'{"headerField": {"messageID": "CACHI01"}}', SCE)
+    # JSON keys have no order: a declaration writing its master before its header, whose
+    # messageID then lies past the first 4 KiB, was refused as "format not recognised"
+    document = json.loads(sample_paths[SCE].read_bytes())
+    master_first = json.dumps({"master": document["master"], **document}, indent=4).encode()
+    assert master_first.index(b'"messageID"') > 4096
+    assert detect(master_first[:4096], "")
+    assert isinstance(parse(master_first).message, ImportGeneralManifest)
     # the file named ..._SCD_... declares SCE inside: it is read as an arrival manifest
     parsed = parse(sample_paths[SCD].read_bytes())
     assert parsed.type == "manifest" and parsed.findings == []

@@ -17,26 +17,50 @@ if TYPE_CHECKING:
     from customs_engine.adapters.icegate_xml.responses import XmlResponseWriter
 
 _XML_START = re.compile(rb"^\s*<")
+#: XML in UTF-16 or UTF-32, told by its byte-order mark or by its first ``<`` (XML 1.0 F.1);
+#: longest first (UTF-32 LE's mark starts as UTF-16 LE's)
+_WIDE = (
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\xfe\xff", "utf-16-be"),
+    (b"<\x00\x00\x00", "utf-32-le"),
+    (b"\x00\x00\x00<", "utf-32-be"),
+    (b"<\x00", "utf-16-le"),
+    (b"\x00<", "utf-16-be"),
+)
+
+
+def _ascii_view(head: bytes) -> bytes:
+    """The head as UTF-8 bytes (BOM dropped): a UTF-16 or UTF-32 head is decoded, so that a
+    file is known as XML, and its root found, by content in every encoding the reader takes."""
+    for mark, codec in _WIDE:
+        if head.startswith(mark):
+            text = head.decode(codec, errors="ignore")  # a cut last character is dropped
+            return text.removeprefix("\ufeff").encode("utf-8", errors="ignore")
+    return head.removeprefix(b"\xef\xbb\xbf")
 
 
 def detect(head: bytes, name: str) -> bool:
-    """Starts with ``<`` (after a BOM and blanks), or is named ``*.xml``."""
-    return bool(_XML_START.match(head.removeprefix(b"\xef\xbb\xbf"))) or (
-        name.lower().endswith(".xml")
-    )
+    """Starts with ``<`` (after a BOM and blanks, in UTF-8, UTF-16 or UTF-32), or is named
+    ``*.xml``."""
+    return bool(_XML_START.match(_ascii_view(head))) or name.lower().endswith(".xml")
 
 
-#: the first element that is not a comment, processing instruction or DOCTYPE
+#: a start tag's name
 _FIRST_ELEMENT = re.compile(rb"<([A-Za-z_][\w.:-]*)")
+#: what comes before the root and is no element: comments, processing instructions, DOCTYPE
+_NOT_ELEMENTS = re.compile(rb"<!--.*?(?:-->|\Z)|<\?.*?(?:\?>|\Z)|<!.*?(?:>|\Z)", re.DOTALL)
 _KINDS = {b"ImportGeneralManifest": "manifest", b"BillOfEntry": "bill_of_entry"}
 
 
 @hookimpl
 def customs_message_kind(format: str, head: bytes) -> str | None:
-    """The root element's local name; under a ``<Messages>`` wrapper, the first message's."""
+    """The root element's local name; under a ``<Messages>`` wrapper, the first message's. A
+    comment before it that mentions ``<BillOfEntry>`` is no element."""
     if format != FORMAT:
         return None
-    for match in _FIRST_ELEMENT.finditer(head):
+    for match in _FIRST_ELEMENT.finditer(_NOT_ELEMENTS.sub(b" ", _ascii_view(head))):
         kind = _KINDS.get(match.group(1).rpartition(b":")[2])
         if kind is not None:
             return kind

@@ -21,14 +21,18 @@ if TYPE_CHECKING:
 
 #: ``"messageID" : "SACHM2x"`` near the start of a JSON document (the header comes first)
 _MESSAGE = re.compile(rb'"messageID"\s*:\s*"SACHM2[0-9]"')
+#: keys only an SCMTR declaration has: JSON keys have no order, and a declaration that writes
+#: its ``master`` before its ``headerField`` may not name its message within the first 4 KiB
+_KEYS = re.compile(rb'"(?:decRef|mastrCnsgmtDec|vesselDtls|voyageDtls)"\s*:')
 _JSON_START = re.compile(rb"^\s*[\[{]")
 
 
 def detect(head: bytes, name: str) -> bool:
     """By content, never by file name: a JSON document whose header names SACHM22 (or its
-    vessel sister SACHM23, which is then reported as not supported)."""
+    vessel sister SACHM23, which is then reported as not supported), or that holds the keys of
+    an SCMTR declaration in whatever order (the reader then checks its header)."""
     text = head.removeprefix(b"\xef\xbb\xbf")
-    return bool(_JSON_START.match(text) and _MESSAGE.search(text))
+    return bool(_JSON_START.match(text) and (_MESSAGE.search(text) or _KEYS.search(text)))
 
 
 def read(data: bytes, source: str, config: Mapping[str, Mapping[str, Any]]) -> list[ParsedMessage]:
