@@ -33,6 +33,25 @@ def test_a_repeated_unh_reference_is_an_envelope_finding_on_the_second_message()
     assert second.message is not None  # still read
 
 
+def test_a_refused_repeat_of_a_message_debits_nothing_and_says_so() -> None:
+    """The same CUSDEC twice under one reference: the second is refused, and its answer
+    showed the first copy's debit (an integrator booking debits from answers booked it twice)."""
+    from customs_engine.core.formats import ParsedMessage
+    from customs_engine.testing import make_engine
+
+    data = interchange(cusdec_segments(), cusdec_segments())
+    data = data.replace(b"+M2+", b"+M1+").replace(b"UNT+37+M2", b"UNT+37+M1")
+    engine = make_engine()
+    answers = []
+    for parsed in read(data):
+        assert isinstance(parsed, ParsedMessage)
+        answers.append(engine.complete(parsed, engine.assess(parsed), "dup.edi"))
+    first, second = answers
+    assert second.status == "rejected"
+    assert first.authorisations and all(u.debited_quantity > 0 for u in first.authorisations)
+    assert second.authorisations and all(u.debited_quantity == 0 for u in second.authorisations)
+
+
 def test_references_are_remembered_past_memory_in_the_temporary_database() -> None:
     from customs_engine.core.temporary import FirstSeen
 

@@ -743,6 +743,11 @@ class RunState:
         """
         superseded = message is not None and self.superseded(key, message)
         replay = None if superseded else self._replayed(key, message)
+        if replay is not None and not filed:
+            # the same content, refused now for another reason (a duplicate message reference
+            # in its interchange): it is no re-submission of what was filed, it debits nothing
+            nothing = {"debited_quantity": ZERO, "debited_value": ZERO}
+            return ClaimResult(uses=[use.model_copy(update=nothing) for use in replay])
         if replay is not None:
             # the same submission again: report what was debited, debit nothing new
             return ClaimResult(uses=replay, replayed=True)
