@@ -659,3 +659,121 @@ def test_a_registry_record_forced_by_a_plugin_is_not_what_later_messages_are_che
     over = engine.validate_message(laptops("BE-2", 500))
     assert_finding(over, "IMS-BAL-001", outcome="reject")
     assert engine.ctx.registry.licence("IMS", "IMS-2026-00042").quantity == 100
+
+
+# -- answers built without validation (``model_construct``) -----------------------------------
+
+CHECK_RULE = Rule(
+    id="PROBE-CHK-001",
+    scheme="probe",
+    title="Probe check",
+    outcomes=("warn",),
+    reference="tests/contract probe plugin",
+)
+_FINDING = {"rule": CHECK_RULE.id, "scheme": "probe", "outcome": "warn", "message": "m"}
+_FINDING |= {"reference": "r", "item": None, "field": None}
+_FEE = {"rule": FEE_RULE.id, "scheme": "probe", "kind": "probe", "amount": Decimal(5)}
+_FEE |= {"currency": "INR", "item": None, "basis": "b"}
+_CLAIM = {"scheme": "PROBE", "number": "P-1", "item": 1, "quantity": Decimal(1), "unit": "KGS"}
+_CLAIM |= {"value_inr": Decimal(0), "shortfall_rule": OWN_BALANCE.id, "field": None}
+
+
+class Constructs:
+    """Answers one record built with ``model_construct`` (no validation), one field changed."""
+
+    def __init__(self, hook: str, model: type[Any], fields: dict[str, Any]) -> None:
+        self.hook, self.model, self.fields = hook, model, fields
+
+    @hookimpl
+    def customs_rules(self) -> list[Rule]:
+        return [CHECK_RULE, FEE_RULE, OWN_BALANCE]
+
+    @hookimpl
+    def customs_schemes(self) -> list[Scheme]:
+        return [
+            Scheme(
+                name="probe",
+                title="Probe",
+                licence_schemes=("PROBE",),
+                shortfall_rules=(OWN_BALANCE.id,),
+            )
+        ]
+
+    def _answer(self, hook: str) -> Any:
+        if hook != self.hook:
+            return None
+        built = self.model.model_construct(**self.fields)
+        return built if hook == "customs_routing" else [built]
+
+    @hookimpl
+    def customs_check_bill_of_entry(self, boe: BillOfEntry) -> Any:
+        return self._answer("customs_check_bill_of_entry")
+
+    @hookimpl
+    def customs_fees(self, boe: BillOfEntry) -> Any:
+        return self._answer("customs_fees")
+
+    @hookimpl
+    def customs_authorisations(self, boe: BillOfEntry) -> Any:
+        return self._answer("customs_authorisations")
+
+    @hookimpl
+    def customs_check_in_sequence(self, message: Any) -> Any:
+        return self._answer("customs_check_in_sequence")
+
+    @hookimpl
+    def customs_routing(self, boe: BillOfEntry) -> Any:
+        return self._answer("customs_routing")
+
+
+Claim = AuthorisationClaim
+_CONSTRUCTED = [
+    ("customs_check_bill_of_entry", Finding, _FINDING | {"item": "1"}, "item"),
+    ("customs_check_bill_of_entry", Finding, _FINDING | {"message": 12345}, "message"),
+    ("customs_check_bill_of_entry", Finding, _FINDING | {"outcome": ["warn"]}, "outcome"),
+    ("customs_check_bill_of_entry", Finding, _FINDING | {"rule": None}, "rule"),
+    ("customs_check_in_sequence", Finding, _FINDING | {"item": 1.0}, "item"),
+    ("customs_fees", Fee, _FEE | {"kind": None}, "kind"),
+    ("customs_fees", Fee, _FEE | {"item": "2"}, "item"),
+    ("customs_check_in_sequence", Fee, _FEE | {"basis": b"b"}, "basis"),
+    ("customs_authorisations", Claim, _CLAIM | {"quantity": Decimal("NaN")}, "quantity"),
+    ("customs_authorisations", Claim, _CLAIM | {"quantity": 1.5}, "quantity"),
+    ("customs_authorisations", Claim, _CLAIM | {"value_inr": Decimal("NaN")}, "value_inr"),
+    ("customs_authorisations", Claim, _CLAIM | {"scheme": None}, "scheme"),
+    ("customs_authorisations", Claim, _CLAIM | {"item": "1"}, "item"),
+    ("customs_routing", Routing, {"nac": None, "group": "5E"}, "nac"),
+]
+
+
+@pytest.mark.parametrize(("hook", "model", "fields", "field"), _CONSTRUCTED)
+def test_an_answer_built_with_a_wrong_typed_field_fails_the_message_not_the_run(
+    hook: str, model: type[Any], fields: dict[str, Any], field: str
+) -> None:
+    """hooks.md: answers are checked "however built, ``model_construct`` too". A wrong-typed
+    field crashed the whole run with a traceback (sorting findings by item, ``.strip()`` on a
+    message, the ledger adding a float, the run's summary sorting fee kinds)."""
+    engine = make_engine(only=["core"], extra=[("constructs", Constructs(hook, model, fields))])
+    responses = [engine.validate_message(bill_of_entry(message_id=f"BE-{n}")) for n in (1, 2)]
+    for response in responses:  # the run went on
+        failure = assert_finding(response, "CORE-PLUGIN-001", outcome="reject")
+        assert f"plugin 'constructs' failed in {hook}" in failure.message
+        assert f"its answer is an invalid {model.__name__}: {field}:" in failure.message
+        assert response.status == "rejected"
+        assert response.fees == [] and response.authorisations == []
+        assert all(isinstance(f.item, int | None) for f in response.findings)
+
+
+@pytest.mark.parametrize(
+    ("hook", "model", "fields"),
+    [
+        ("customs_check_bill_of_entry", Finding, _FINDING | {"item": 1}),
+        ("customs_fees", Fee, _FEE),
+        ("customs_routing", Routing, {"nac": "NAC1", "group": "5E"}),
+    ],
+)
+def test_an_answer_built_with_model_construct_and_right_types_is_kept(
+    hook: str, model: type[Any], fields: dict[str, Any]
+) -> None:
+    engine = make_engine(only=["core"], extra=[("constructs", Constructs(hook, model, fields))])
+    response = engine.validate_message(bill_of_entry())
+    assert "CORE-PLUGIN-001" not in {f.rule for f in response.findings}

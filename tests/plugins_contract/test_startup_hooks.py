@@ -311,3 +311,56 @@ def test_a_rule_declaration_the_host_cannot_use_stops_the_run_at_start_up(
         make_engine(only=["core", "ims"], extra=[("coal", declares(**fields))])
     assert (info.value.plugin, info.value.reason) == ("coal", reason)
     make_engine(only=["core", "ims"], extra=[("coal", declares())])  # a usable one loads
+
+
+@pytest.mark.parametrize(
+    ("fields", "reason"),
+    [
+        (
+            {"outcomes": ("block",)},
+            "customs_rules returned an invalid Rule: outcomes: outcomes must be among ['fee', "
+            "'hold', 'info', 'query', 'reject', 'warn'], got ['block']",
+        ),
+        (
+            {"id": "bad id"},
+            "customs_rules returned an invalid Rule: id: String should match pattern "
+            "'^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$' (got 'bad id')",
+        ),
+        (
+            {"id": ["COAL-X-001"]},
+            "customs_rules returned an invalid Rule: id: Input should be a valid string "
+            "(got ['COAL-X-001'])",
+        ),
+        ({"title": ""}, "rule COAL-X-001 has no title"),
+        ({"title": "  "}, "rule COAL-X-001 has no title"),
+        (
+            {"effective_from": "2026-01-01"},
+            "customs_rules returned an invalid Rule: effective_from: Input should be a valid "
+            "date (got '2026-01-01')",
+        ),
+    ],
+)
+def test_a_rule_built_past_validation_is_validated_at_start_up(
+    fields: dict[str, Any], reason: str
+) -> None:
+    """A ``model_construct`` rule with the outcome ``block`` loaded, was listed by ``customs
+    rules`` and its finding reported in an *accepted* response; a bad ID or an empty title
+    loaded too. Every field is checked as the model checks it (exit code 3, naming the
+    plugin)."""
+    with pytest.raises(PluginLoadError) as info:
+        make_engine(only=["core"], extra=[("coal", declares(**fields))])
+    assert (info.value.plugin, info.value.reason) == ("coal", reason)
+
+
+def test_a_scheme_built_past_validation_is_validated_at_start_up() -> None:
+    class Declares:
+        @hookimpl
+        def customs_schemes(self) -> list[Scheme]:
+            return [Scheme.model_construct(name="coal", title="Coal", licence_schemes=None)]
+
+    with pytest.raises(PluginLoadError) as info:
+        make_engine(only=["core"], extra=[("coal", Declares())])
+    assert info.value.plugin == "coal"
+    assert info.value.reason.startswith(
+        "customs_schemes returned an invalid Scheme: licence_schemes: Input should be a valid tuple"
+    )

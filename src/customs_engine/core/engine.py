@@ -43,7 +43,13 @@ from customs_engine.core.models import (
     ImportGeneralManifest,
 )
 from customs_engine.core.money import inr
-from customs_engine.core.plugin_host import STOPS_THE_RUN, FirstResult, ImplCall, PluginHost
+from customs_engine.core.plugin_host import (
+    STOPS_THE_RUN,
+    FirstResult,
+    ImplCall,
+    PluginHost,
+    answer_problem,
+)
 from customs_engine.core.response import (
     AuthorisationClaim,
     Credit,
@@ -536,7 +542,18 @@ class Engine:
         """Why a plugin's finding or fee cannot be reported as it stands (``None``: it can): it
         must name a rule that plugin declared, under the rule's scheme, with a declared outcome
         (``fee`` for a fee), a message and a legal reference (a finding), a finite ``Decimal``
-        amount in INR that is not negative (a fee)."""
+        amount in INR that is not negative (a fee); and every field must be what the model says,
+        however the finding or fee was built (``model_construct`` too: :func:`answer_problem`)."""
+        if isinstance(part, Fee) and (
+            not isinstance(part.amount, Decimal) or not part.amount.is_finite()
+        ):
+            return (
+                f"its fee of rule {part.rule} has the amount {part.amount!r}, not a Decimal "
+                "(a float has lost the paise)"
+            )
+        invalid = answer_problem(part)  # before its fields are used: they may be of any type
+        if invalid is not None:
+            return invalid
         key = (plugin, part.rule, part.scheme, part.outcome if isinstance(part, Finding) else "fee")
         problem = self._declared.get(key, _UNSEEN)
         if problem is _UNSEEN:  # the same few combinations come back on every message
@@ -549,12 +566,6 @@ class Engine:
             if not part.message.strip() or not part.reference.strip():
                 return f"its finding of rule {part.rule} has no message or no legal reference"
             return None
-        # a fee built without validation (``model_construct``) is checked here all the same
-        if not isinstance(part.amount, Decimal) or not part.amount.is_finite():
-            return (
-                f"its fee of rule {part.rule} has the amount {part.amount!r}, not a Decimal "
-                "(a float has lost the paise)"
-            )
         if part.amount < 0:
             return f"its fee of rule {part.rule} is negative"
         if part.amount >= MAX_MAGNITUDE:  # (no response could write it to the paisa)
@@ -593,9 +604,11 @@ class Engine:
         plugin is asked, so the core's answer is kept)."""
 
         def refuse(answer: Any) -> Exception | None:
-            if _is_a(answer, kind):
-                return None
-            return TypeError(f"returned {_shown(answer)}, not {_named(kind)}")
+            if not _is_a(answer, kind):
+                return TypeError(f"returned {_shown(answer)}, not {_named(kind)}")
+            # a routing built without validation (``model_construct``) is checked all the same
+            invalid = answer_problem(answer) if isinstance(answer, Routing) else None
+            return None if invalid is None else ValueError(invalid)
 
         answer = self.host.call_first(hook_name, refuse=refuse, **kwargs)
         return answer.result, self._failures(answer.failures)

@@ -29,13 +29,13 @@ from types import ModuleType
 from typing import Any, BinaryIO, TypeVar
 
 import pluggy
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from customs_engine.core import hookspecs
 from customs_engine.core.check_context import Scheme
 from customs_engine.core.formats import ResponseFormat, ResponseWriter, WireFormat
 from customs_engine.core.ledger.run_state import LedgerError
-from customs_engine.core.response import AuthorisationClaim
+from customs_engine.core.response import AuthorisationClaim, Fee, Finding, Routing
 from customs_engine.core.rules import Rule
 
 ENTRY_POINT_GROUP = "customs_engine"
@@ -563,8 +563,9 @@ class PluginHost:
     def claim_problem(self, plugin: str, claim: AuthorisationClaim) -> str | None:
         """Why ``plugin`` may not file ``claim`` (``None``: it may): its shortfall rule must be
         reportable and the plugin's own, and a licence scheme another plugin's scheme handles
-        is that plugin's to debit."""
-        problem = self.shortfall_problem(claim.shortfall_rule)
+        is that plugin's to debit; and every field must be what the model says (however the
+        claim was built: :func:`answer_problem`)."""
+        problem = answer_problem(claim) or self.shortfall_problem(claim.shortfall_rule)
         if problem is not None:
             return problem
         owner = self.rule_owner.get(claim.shortfall_rule)
@@ -606,6 +607,9 @@ class PluginHost:
         schemes = {scheme.name: plugin for plugin, scheme in self._scheme_plugins}
         for call in calls:
             for rule in _records(call, Rule):
+                invalid = record_problem(rule)  # before its ID is used: it may be no str
+                if invalid is not None:
+                    raise PluginLoadError(call.plugin, f"customs_rules returned {invalid}")
                 if rule.id in rules:
                     raise PluginLoadError(
                         call.plugin,
@@ -626,6 +630,10 @@ class PluginHost:
             for call in self.call_each("customs_schemes")
             for scheme in _records(call, Scheme)
         ]
+        for plugin, scheme in self._scheme_plugins:
+            invalid = record_problem(scheme)
+            if invalid is not None:
+                raise PluginLoadError(plugin, f"customs_schemes returned {invalid}")
         handlers: dict[str, set[str]] = {}
         for name, scheme in self._scheme_plugins:
             for licence in scheme.licence_schemes:
@@ -643,14 +651,45 @@ class PluginHost:
         return module.startswith("customs_engine.")
 
 
+#: what a plugin answers per message, checked field by field however it was built
+_ANSWERS: tuple[type[BaseModel], ...] = (Finding, Fee, AuthorisationClaim, Routing)
+
+
+def record_problem(record: BaseModel) -> str | None:
+    """Why ``record`` is not what its model allows (``None``: it is), whoever built it:
+    ``model_construct`` skips the model's own checks, so its fields are validated again, in
+    strict mode (a field of the wrong type is refused, not converted). Cheap: one pass of the
+    model's compiled validator over the object's own fields, no copy of the plugin's object."""
+    model = type(record)
+    fields = record.__dict__
+    if model not in _ANSWERS:  # a subclass: its base model's fields, checked as the base's
+        model = next((base for base in _ANSWERS if isinstance(record, base)), model)
+        fields = {name: value for name, value in fields.items() if name in model.model_fields}
+    try:
+        model.model_validate(fields, strict=True)
+    except ValidationError as exc:
+        return f"an {describe_error(exc)}"
+    return None
+
+
+def answer_problem(record: BaseModel) -> str | None:
+    """:func:`record_problem`, as the reason a plugin's answer (a finding, fee, claim or
+    routing) is refused: ``its answer is an invalid Finding: item: …``."""
+    problem = record_problem(record)
+    return None if problem is None else f"its answer is {problem}"
+
+
 def _declaration_problem(rule: Rule, plugin: str, schemes: Mapping[str, str]) -> str | None:
     """What makes a rule's declaration unusable, whoever built it (``model_construct`` skips
-    the model's own checks): no legal reference, no scheme, a period ending before it starts, or
-    a scheme another plugin declares as its own (its findings would be that plugin's)."""
+    the model's own checks; :func:`record_problem` has checked its fields already): no legal
+    reference, no scheme, no title, a period ending before it starts, or a scheme another
+    plugin declares as its own (its findings would be that plugin's)."""
     if not isinstance(rule.reference, str) or not rule.reference.strip():
         return "has no legal reference"
     if not isinstance(rule.scheme, str) or not rule.scheme.strip():
         return "names no scheme"
+    if not isinstance(rule.title, str) or not rule.title.strip():
+        return "has no title"
     start, end = rule.effective_from, rule.effective_until
     if start is not None and end is not None and end < start:
         return f"is in force from {start} until {end}: its period ends before it starts"
