@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import traceback
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -20,7 +20,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from customs_engine import __version__
-from customs_engine.core.check_context import CheckContext, Memo, one_message
+from customs_engine.core.check_context import CheckContext, ContextGuard, Memo, one_message
 from customs_engine.core.checks.arrival import noted_by_bl
 from customs_engine.core.checks.catalogue import RULES as CORE_RULES
 from customs_engine.core.checks.lifecycle import as_rejected, igm_cancellation_finding
@@ -107,6 +107,12 @@ class Engine:
             config=base.config,
             handled_schemes=host.handled_licence_schemes(),
         )
+        #: the context as the run began: a plugin that forces a change on it (it is shared by
+        #: every check and message) is found out after its hook call, and the context put back
+        self._guard = ContextGuard(self.ctx)
+        self._after = _left_intact(self._guard)
+        #: the same for the one other context hooks may be given (an amendment's, valued_on)
+        self._other: tuple[ContextGuard, Callable[[ImplCall], ImplCall]] | None = None
         self.run = run or RunState()
         #: what hooks see of the run: its read methods, never apply_claims or commit
         self.view = ReadOnlyRun(self.run)
@@ -227,11 +233,12 @@ class Engine:
 
     def _assess(self, parsed: ParsedMessage, ctx: CheckContext | None = None) -> Assessment:
         ctx = ctx or self.ctx
+        # changed since the last hook call (while reading, say): put back before any check
+        findings: list[Finding] = self._context_failures()
         original = message = parsed.message
         if original is None or message is None:
-            return Assessment()
+            return Assessment(findings=findings)
         key = message_key(original)
-        findings: list[Finding] = []
         fees: list[Fee] = []
         claims: list[AuthorisationClaim] = []
         routing: Routing | None = None
@@ -291,7 +298,7 @@ class Engine:
     def _complete(self, parsed: ParsedMessage, assessment: Assessment, source: str) -> Response:
         assessment = self._valued_as_first_presented(parsed, assessment)
         message = assessment.message or parsed.message
-        findings = list(parsed.findings) + list(assessment.findings)
+        findings = list(parsed.findings) + list(assessment.findings) + self._context_failures()
         fees = list(assessment.fees)
         uses = []
         credits: list[Credit] = []
@@ -517,7 +524,8 @@ class Engine:
         """
         out: list[Any] = []
         expected = _RETURNS[hook_name]
-        for call in self.host.call_each(hook_name, only=only, **kwargs):
+        after = self._after_each_call(kwargs.get("ctx"))
+        for call in self.host.call_each(hook_name, only=only, after=after, **kwargs):
             if call.error is not None:
                 out.append(self._plugin_failure(call.hook, call.error, call.plugin))
                 continue
@@ -610,8 +618,38 @@ class Engine:
             invalid = answer_problem(answer) if isinstance(answer, Routing) else None
             return None if invalid is None else ValueError(invalid)
 
-        answer = self.host.call_first(hook_name, refuse=refuse, **kwargs)
+        after = self._after_each_call(kwargs.get("ctx"))
+        answer = self.host.call_first(hook_name, refuse=refuse, after=after, **kwargs)
         return answer.result, self._failures(answer.failures)
+
+    def _after_each_call(self, ctx: CheckContext | None) -> Callable[[ImplCall], ImplCall]:
+        """What checks, after each plugin's call, that the context it was given (or the run's,
+        when the hook is given none) is as it was: cheap, by identity and equality."""
+        if ctx is None or ctx is self.ctx:
+            return self._after
+        if self._other is None or self._other[0].ctx is not ctx:
+            guard = ContextGuard(ctx)
+            self._other = (guard, _left_intact(guard))
+        return self._other[1]
+
+    def _context_failures(self) -> list[Finding]:
+        """The run's context changed outside any hook call the engine checked (a plugin kept it
+        and changed it later, or changed the ``--config`` tables a format's ``read`` is given):
+        put back, and the message fails closed (no plugin can be named)."""
+        if self._guard.intact():
+            return []
+        changed = ", ".join(self._guard.restore())
+        return [
+            Finding(
+                rule=PLUGIN_ERROR_RULE,
+                scheme="core",
+                outcome="reject",
+                message=f"a plugin changed the run's CheckContext ({changed}), which is "
+                "read-only and the same for every message: put back as it was; the message "
+                "was not fully checked",
+                reference=PLUGIN_ERROR_REFERENCE,
+            )
+        ]
 
     def _failures(self, calls: Iterable[ImplCall]) -> list[Finding]:
         return [
@@ -792,6 +830,26 @@ def _as_voided(
         return findings
     said = igm_cancellation_finding(message, result.voided)
     return [said if finding.rule == said.rule else finding for finding in findings]
+
+
+def _left_intact(guard: ContextGuard) -> Callable[[ImplCall], ImplCall]:
+    """A plugin's call, or its failure when it forced a change on the context (then put back:
+    the next plugin and the next message see the run's own)."""
+
+    def after(call: ImplCall) -> ImplCall:
+        if guard.intact():
+            return call
+        changed = ", ".join(guard.restore())
+        return ImplCall(
+            call.plugin,
+            call.hook,
+            error=RuntimeError(
+                f"it changed the run's CheckContext ({changed}), which is read-only and the "
+                "same for every message: put back as it was"
+            ),
+        )
+
+    return after
 
 
 def _as_given(message: BillOfEntry | ImportGeneralManifest) -> bytes:

@@ -233,21 +233,29 @@ class PluginHost:
         return infos
 
     def call_each(
-        self, hook_name: str, *, only: Collection[str] | None = None, **kwargs: Any
+        self,
+        hook_name: str,
+        *,
+        only: Collection[str] | None = None,
+        after: Callable[[ImplCall], ImplCall] | None = None,
+        **kwargs: Any,
     ) -> list[ImplCall]:
         """Call a collected hook plugin by plugin, catching each failure.
 
         The order is pluggy's own: the plugin registered last is called first (entry points
         register in name order, ``extra`` plugins after them). One failing plugin is reported by
-        name while the others still answer.
+        name while the others still answer. ``after`` sees each plugin's answer before the next
+        plugin is called, and may turn it into a failure (the engine's check that the plugin
+        left the run's context as it was).
         """
-        return list(self._calls(hook_name, kwargs, only))
+        return list(self._calls(hook_name, kwargs, only, after))
 
     def call_first(
         self,
         hook_name: str,
         *,
         refuse: Callable[[Any], Exception | None] | None = None,
+        after: Callable[[ImplCall], ImplCall] | None = None,
         **kwargs: Any,
     ) -> FirstResult:
         """Call a first-non-None hook plugin by plugin, in the same order as :meth:`call_each`.
@@ -255,10 +263,11 @@ class PluginHost:
         The first result that is not ``None`` wins. A plugin that raises does not stop the chain:
         its failure is kept (the caller reports it, fail closed) and the next plugin is asked.
         So does one whose answer ``refuse`` refuses (the error it gives is kept as the plugin's
-        failure): an answer out of contract is not an answer.
+        failure): an answer out of contract is not an answer. ``after``: as for
+        :meth:`call_each`.
         """
         failures: list[ImplCall] = []
-        for call in self._calls(hook_name, kwargs):
+        for call in self._calls(hook_name, kwargs, None, after):
             if call.error is not None:
                 failures.append(call)
             elif call.result is not None:
@@ -269,14 +278,19 @@ class PluginHost:
         return FirstResult(failures=tuple(failures))
 
     def _calls(
-        self, hook_name: str, kwargs: dict[str, Any], only: Collection[str] | None = None
+        self,
+        hook_name: str,
+        kwargs: dict[str, Any],
+        only: Collection[str] | None = None,
+        after: Callable[[ImplCall], ImplCall] | None = None,
     ) -> Iterator[ImplCall]:
         """The one way hooks are called: plugin by plugin, each failure caught and named."""
         for impl in reversed(getattr(self.pm.hook, hook_name).get_hookimpls()):
             if only is not None and impl.plugin_name not in only:
                 continue  # ``only``: the plugins allowed to see this message (see hookspecs)
             args = {name: kwargs[name] for name in impl.argnames}
-            yield self.invoke(hook_name, impl.plugin_name, impl.function, args)
+            call = self.invoke(hook_name, impl.plugin_name, impl.function, args)
+            yield call if after is None else after(call)
 
     def invoke(self, hook_name: str, plugin: str, function: Any, args: dict[str, Any]) -> ImplCall:
         """Call one plugin's function, traced, with its failure caught (a lost ledger database
