@@ -364,3 +364,75 @@ def test_a_scheme_built_past_validation_is_validated_at_start_up() -> None:
     assert info.value.reason.startswith(
         "customs_schemes returned an invalid Scheme: licence_schemes: Input should be a valid tuple"
     )
+
+
+# -- functions named customs_… that pluggy would not register -----------------------------------
+
+UNMARKED = """
+import customs_engine
+from customs_engine import Rule, Scheme, hookimpl
+
+RULE = Rule(id='CO-REG-001', scheme='cobalt', title='t', outcomes=('hold',), reference='x')
+customs_setting = 5  # not a function: no hook either
+
+@hookimpl
+def customs_rules():
+    return [RULE]
+
+def {name}(boe, ctx):  # @hookimpl forgotten
+    return [RULE.finding('hold', 'cobalt needs a registration')]
+"""
+
+
+@pytest.mark.parametrize(
+    ("name", "known"),
+    [("customs_check_bill_of_entry", True), ("customs_fess", False)],
+)
+def test_an_unmarked_customs_function_stops_the_run_at_start_up(
+    fake_dists: Any, customs_cli: Any, name: str, known: bool
+) -> None:
+    """A hook function without ``@hookimpl`` (rightly named, or misspelt) was ignored in
+    silence: the scheme's rule was declared and never reported, its Bills of Entry "accepted"."""
+    fake_dists.add(
+        "customs-engine-cobalt",
+        f"ce_cobalt_{name}",
+        UNMARKED.format(name=name),
+        entry_name="cobalt",
+    )
+    result = customs_cli("plugins")
+    assert result.exit_code == 3
+    no_hook = "" if known else ", and no hook has that name"
+    assert result.stderr.splitlines()[0] == (
+        f"customs: plugin 'cobalt' failed to load: {name} is not marked @hookimpl{no_hook}: "
+        "customs-engine would never call it (decorate it with @hookimpl from customs_engine, "
+        "or rename it)"
+    )
+
+
+def test_an_unmarked_customs_method_of_a_plugin_object_is_refused_too() -> None:
+    class Forgets:
+        @hookimpl
+        def customs_rules(self) -> list[Rule]:
+            return [PROBE_RULE]
+
+        def customs_fees(self, boe: Any) -> list[Any]:
+            return []
+
+    with pytest.raises(PluginLoadError) as info:
+        make_engine(only=["core"], extra=[("forgets", Forgets())])
+    assert info.value.plugin == "forgets"
+    assert info.value.reason.startswith("customs_fees is not marked @hookimpl:")
+
+
+def test_attributes_named_customs_that_are_not_functions_are_no_hooks() -> None:
+    """A module imported as ``customs_engine``, a setting, a class: only functions count."""
+    import types
+
+    import customs_engine
+
+    module = types.ModuleType("ce_plain")
+    module.customs_engine = customs_engine  # type: ignore[attr-defined]
+    module.customs_setting = 5  # type: ignore[attr-defined]
+    module.customs_Record = type("customs_Record", (), {})  # type: ignore[attr-defined]
+    module.customs_rules = hookimpl(lambda: [PROBE_RULE])  # type: ignore[attr-defined]
+    make_engine(only=["core"], extra=[("plain", module)])

@@ -20,6 +20,7 @@ Operator switches (environment):
 
 from __future__ import annotations
 
+import inspect
 import os
 import sys
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
@@ -128,6 +129,7 @@ class PluginHost:
                 self.pm.register(plugin, name=name)
             except (ValueError, pluggy.PluginValidationError) as exc:
                 raise PluginLoadError(name, str(exc)) from exc
+            self._refuse_unmarked(name, plugin)
             self._versions[name] = version
         try:
             self.pm.check_pending()
@@ -547,6 +549,32 @@ class PluginHost:
                 )
         table[record.name] = record
         self.format_owner[kind, record.name] = plugin
+
+    def _refuse_unmarked(self, name: str, plugin: object) -> None:
+        """A function or method named ``customs_…`` that is not marked ``@hookimpl`` would never
+        be called (pluggy only registers marked ones): a forgotten decorator, or a misspelt hook
+        name without one, must stop the run, named, not leave the scheme unchecked in silence.
+        Only functions and methods count (a module imported as ``customs_engine`` is no hook)."""
+        for attribute in dir(plugin):
+            if not attribute.startswith("customs_"):
+                continue
+            try:
+                value = getattr(plugin, attribute)
+            except Exception:  # a property that raises: no function
+                continue
+            if not inspect.isroutine(value):
+                continue
+            if self.pm.parse_hookimpl_opts(plugin, attribute) is not None:
+                continue
+            caller = getattr(self.pm.hook, attribute, None)
+            known = caller is not None and caller.spec is not None
+            raise PluginLoadError(
+                name,
+                f"{attribute} is not marked @hookimpl"
+                + ("" if known else ", and no hook has that name")
+                + ": customs-engine would never call it (decorate it with @hookimpl from "
+                "customs_engine, or rename it)",
+            )
 
     def _refuse_wrappers(self) -> None:
         """Hooks are called plugin by plugin (:meth:`_calls`), so a pluggy wrapper would never
