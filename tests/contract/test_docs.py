@@ -263,3 +263,30 @@ def test_the_tutorial_plugin_passes_its_own_tests(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "4 passed" in result.stdout
+
+
+def test_the_testing_kit_calls_testing_md_shows_fit_their_signatures() -> None:
+    """``write_message(path, message, "edifact")`` as a reader writes it after ``render(boe,
+    "edifact")`` raised TypeError: every call of a kit function shown in the page binds."""
+    text = (DOCS / "testing.md").read_text(encoding="utf-8")
+    checked = []
+    for snippet in re.findall(r"`([a-z_]+\([^`]*\))`", text):
+        try:
+            call = ast.parse(snippet, mode="eval").body
+        except SyntaxError:
+            continue  # prose with an ellipsis, not a call as written
+        if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Name):
+            continue
+        function = getattr(kit, call.func.id, None)
+        if not inspect.isfunction(function) or any(
+            isinstance(arg, ast.Starred) for arg in call.args
+        ):
+            continue
+        signature = inspect.signature(function)
+        try:
+            signature.bind(*call.args, **{k.arg: k.value for k in call.keywords if k.arg})
+        except TypeError as exc:
+            pytest.fail(f"testing.md shows `{snippet}`: {exc}")
+        checked.append(call.func.id)
+    assert {"render", "write_message"} <= set(checked)
+
