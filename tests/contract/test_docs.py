@@ -290,3 +290,14 @@ def test_the_testing_kit_calls_testing_md_shows_fit_their_signatures() -> None:
         checked.append(call.func.id)
     assert {"render", "write_message"} <= set(checked)
 
+
+def test_the_hooks_page_names_what_a_plugin_raising_ends_the_run_with() -> None:
+    """hooks.md said "whatever it raises … does not crash or end the run"; Ctrl-C's
+    ``KeyboardInterrupt`` (and ``GeneratorExit``) are let through on purpose."""
+    from customs_engine.core.plugin_host import STOPS_THE_RUN
+
+    text = (DOCS / "hooks.md").read_text(encoding="utf-8")
+    failures = next(part for part in text.split("\n- ") if part.startswith("**Failures.**"))
+    for exc in STOPS_THE_RUN:
+        assert f"`{exc.__name__}`" in failures
+
