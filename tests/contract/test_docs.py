@@ -301,3 +301,20 @@ def test_the_hooks_page_names_what_a_plugin_raising_ends_the_run_with() -> None:
     for exc in STOPS_THE_RUN:
         assert f"`{exc.__name__}`" in failures
 
+
+def test_the_operators_page_shows_plugins_as_customs_plugins_lists_them() -> None:
+    """The sample ``customs plugins`` output missed the EDIFACT adapter's
+    ``customs_resolve_message``: each plugin it shows is shown as listed now."""
+    from customs_engine.core.plugin_host import PluginHost
+
+    text = (DOCS / "operators.md").read_text(encoding="utf-8")
+    sample = text.split("$ customs plugins\n", 1)[1].split("\n...\n", 1)[0]
+    shown = re.findall(r"^(\S+) (\S+) \((\S+)\)\n    hooks: (.*)$", sample, re.MULTILINE)
+    assert [name for name, *_ in shown] == ["aims", "copper", "core", "edifact"]
+    listed = {
+        info.name: (info.name, info.version, info.module, ", ".join(info.hooks))
+        for info in PluginHost.from_entry_points(blocked=(), trace=False).plugin_infos()
+    }
+    for entry in shown:
+        if entry[0] in listed:  # copper: only when the example plugin is installed
+            assert entry == listed[entry[0]]
