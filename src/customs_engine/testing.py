@@ -423,8 +423,9 @@ def render(message: Message | Sequence[Message], format: str = "xml") -> bytes:
     return rendered
 
 
-def write_message(path: Path | str, message: Message, *, format: str = "xml") -> Path:
-    """Write a message in a wire format through the installed adapters (for CLI tests)."""
+def write_message(path: Path | str, message: Message, format: str = "xml") -> Path:
+    """Write a message in a wire format through the installed adapters (for CLI tests);
+    ``format`` as :func:`render` takes it, by position or by name."""
     target = Path(path)
     target.write_bytes(render(message, format))
     return target

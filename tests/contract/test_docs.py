@@ -263,3 +263,58 @@ def test_the_tutorial_plugin_passes_its_own_tests(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "4 passed" in result.stdout
+
+
+def test_the_testing_kit_calls_testing_md_shows_fit_their_signatures() -> None:
+    """``write_message(path, message, "edifact")`` as a reader writes it after ``render(boe,
+    "edifact")`` raised TypeError: every call of a kit function shown in the page binds."""
+    text = (DOCS / "testing.md").read_text(encoding="utf-8")
+    checked = []
+    for snippet in re.findall(r"`([a-z_]+\([^`]*\))`", text):
+        try:
+            call = ast.parse(snippet, mode="eval").body
+        except SyntaxError:
+            continue  # prose with an ellipsis, not a call as written
+        if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Name):
+            continue
+        function = getattr(kit, call.func.id, None)
+        if not inspect.isfunction(function) or any(
+            isinstance(arg, ast.Starred) for arg in call.args
+        ):
+            continue
+        signature = inspect.signature(function)
+        try:
+            signature.bind(*call.args, **{k.arg: k.value for k in call.keywords if k.arg})
+        except TypeError as exc:
+            pytest.fail(f"testing.md shows `{snippet}`: {exc}")
+        checked.append(call.func.id)
+    assert {"render", "write_message"} <= set(checked)
+
+
+def test_the_hooks_page_names_what_a_plugin_raising_ends_the_run_with() -> None:
+    """hooks.md said "whatever it raises … does not crash or end the run"; Ctrl-C's
+    ``KeyboardInterrupt`` (and ``GeneratorExit``) are let through on purpose."""
+    from customs_engine.core.plugin_host import STOPS_THE_RUN
+
+    text = (DOCS / "hooks.md").read_text(encoding="utf-8")
+    failures = next(part for part in text.split("\n- ") if part.startswith("**Failures.**"))
+    for exc in STOPS_THE_RUN:
+        assert f"`{exc.__name__}`" in failures
+
+
+def test_the_operators_page_shows_plugins_as_customs_plugins_lists_them() -> None:
+    """The sample ``customs plugins`` output missed the EDIFACT adapter's
+    ``customs_resolve_message``: each plugin it shows is shown as listed now."""
+    from customs_engine.core.plugin_host import PluginHost
+
+    text = (DOCS / "operators.md").read_text(encoding="utf-8")
+    sample = text.split("$ customs plugins\n", 1)[1].split("\n...\n", 1)[0]
+    shown = re.findall(r"^(\S+) (\S+) \((\S+)\)\n    hooks: (.*)$", sample, re.MULTILINE)
+    assert [name for name, *_ in shown] == ["aims", "copper", "core", "edifact"]
+    listed = {
+        info.name: (info.name, info.version, info.module, ", ".join(info.hooks))
+        for info in PluginHost.from_entry_points(blocked=(), trace=False).plugin_infos()
+    }
+    for entry in shown:
+        if entry[0] in listed:  # copper: only when the example plugin is installed
+            assert entry == listed[entry[0]]

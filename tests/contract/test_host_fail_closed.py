@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pickle
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ from customs_engine import WireFormat, hookimpl
 from customs_engine.core.check_context import Scheme
 from customs_engine.core.models import BillOfEntry
 from customs_engine.core.plugin_host import BlockedEssentialError, PluginHost, PluginLoadError
+from customs_engine.core.registry.records import MemoryRegistry
 from customs_engine.core.response import AuthorisationClaim, Fee, Finding, Routing
 from customs_engine.core.rules import Rule
 from customs_engine.testing import (
@@ -659,3 +660,254 @@ def test_a_registry_record_forced_by_a_plugin_is_not_what_later_messages_are_che
     over = engine.validate_message(laptops("BE-2", 500))
     assert_finding(over, "IMS-BAL-001", outcome="reject")
     assert engine.ctx.registry.licence("IMS", "IMS-2026-00042").quantity == 100
+
+
+# -- answers built without validation (``model_construct``) -----------------------------------
+
+CHECK_RULE = Rule(
+    id="PROBE-CHK-001",
+    scheme="probe",
+    title="Probe check",
+    outcomes=("warn",),
+    reference="tests/contract probe plugin",
+)
+_FINDING = {"rule": CHECK_RULE.id, "scheme": "probe", "outcome": "warn", "message": "m"}
+_FINDING |= {"reference": "r", "item": None, "field": None}
+_FEE = {"rule": FEE_RULE.id, "scheme": "probe", "kind": "probe", "amount": Decimal(5)}
+_FEE |= {"currency": "INR", "item": None, "basis": "b"}
+_CLAIM = {"scheme": "PROBE", "number": "P-1", "item": 1, "quantity": Decimal(1), "unit": "KGS"}
+_CLAIM |= {"value_inr": Decimal(0), "shortfall_rule": OWN_BALANCE.id, "field": None}
+
+
+class Constructs:
+    """Answers one record built with ``model_construct`` (no validation), one field changed."""
+
+    def __init__(self, hook: str, model: type[Any], fields: dict[str, Any]) -> None:
+        self.hook, self.model, self.fields = hook, model, fields
+
+    @hookimpl
+    def customs_rules(self) -> list[Rule]:
+        return [CHECK_RULE, FEE_RULE, OWN_BALANCE]
+
+    @hookimpl
+    def customs_schemes(self) -> list[Scheme]:
+        return [
+            Scheme(
+                name="probe",
+                title="Probe",
+                licence_schemes=("PROBE",),
+                shortfall_rules=(OWN_BALANCE.id,),
+            )
+        ]
+
+    def _answer(self, hook: str) -> Any:
+        if hook != self.hook:
+            return None
+        built = self.model.model_construct(**self.fields)
+        return built if hook == "customs_routing" else [built]
+
+    @hookimpl
+    def customs_check_bill_of_entry(self, boe: BillOfEntry) -> Any:
+        return self._answer("customs_check_bill_of_entry")
+
+    @hookimpl
+    def customs_fees(self, boe: BillOfEntry) -> Any:
+        return self._answer("customs_fees")
+
+    @hookimpl
+    def customs_authorisations(self, boe: BillOfEntry) -> Any:
+        return self._answer("customs_authorisations")
+
+    @hookimpl
+    def customs_check_in_sequence(self, message: Any) -> Any:
+        return self._answer("customs_check_in_sequence")
+
+    @hookimpl
+    def customs_routing(self, boe: BillOfEntry) -> Any:
+        return self._answer("customs_routing")
+
+
+Claim = AuthorisationClaim
+_CONSTRUCTED = [
+    ("customs_check_bill_of_entry", Finding, _FINDING | {"item": "1"}, "item"),
+    ("customs_check_bill_of_entry", Finding, _FINDING | {"message": 12345}, "message"),
+    ("customs_check_bill_of_entry", Finding, _FINDING | {"outcome": ["warn"]}, "outcome"),
+    ("customs_check_bill_of_entry", Finding, _FINDING | {"rule": None}, "rule"),
+    ("customs_check_in_sequence", Finding, _FINDING | {"item": 1.0}, "item"),
+    ("customs_fees", Fee, _FEE | {"kind": None}, "kind"),
+    ("customs_fees", Fee, _FEE | {"item": "2"}, "item"),
+    ("customs_check_in_sequence", Fee, _FEE | {"basis": b"b"}, "basis"),
+    ("customs_authorisations", Claim, _CLAIM | {"quantity": Decimal("NaN")}, "quantity"),
+    ("customs_authorisations", Claim, _CLAIM | {"quantity": 1.5}, "quantity"),
+    ("customs_authorisations", Claim, _CLAIM | {"value_inr": Decimal("NaN")}, "value_inr"),
+    ("customs_authorisations", Claim, _CLAIM | {"scheme": None}, "scheme"),
+    ("customs_authorisations", Claim, _CLAIM | {"item": "1"}, "item"),
+    ("customs_routing", Routing, {"nac": None, "group": "5E"}, "nac"),
+]
+
+
+@pytest.mark.parametrize(("hook", "model", "fields", "field"), _CONSTRUCTED)
+def test_an_answer_built_with_a_wrong_typed_field_fails_the_message_not_the_run(
+    hook: str, model: type[Any], fields: dict[str, Any], field: str
+) -> None:
+    """hooks.md: answers are checked "however built, ``model_construct`` too". A wrong-typed
+    field crashed the whole run with a traceback (sorting findings by item, ``.strip()`` on a
+    message, the ledger adding a float, the run's summary sorting fee kinds)."""
+    engine = make_engine(only=["core"], extra=[("constructs", Constructs(hook, model, fields))])
+    responses = [engine.validate_message(bill_of_entry(message_id=f"BE-{n}")) for n in (1, 2)]
+    for response in responses:  # the run went on
+        failure = assert_finding(response, "CORE-PLUGIN-001", outcome="reject")
+        assert f"plugin 'constructs' failed in {hook}" in failure.message
+        assert f"its answer is an invalid {model.__name__}: {field}:" in failure.message
+        assert response.status == "rejected"
+        assert response.fees == [] and response.authorisations == []
+        assert all(isinstance(f.item, int | None) for f in response.findings)
+
+
+@pytest.mark.parametrize(
+    ("hook", "model", "fields"),
+    [
+        ("customs_check_bill_of_entry", Finding, _FINDING | {"item": 1}),
+        ("customs_fees", Fee, _FEE),
+        ("customs_routing", Routing, {"nac": "NAC1", "group": "5E"}),
+    ],
+)
+def test_an_answer_built_with_model_construct_and_right_types_is_kept(
+    hook: str, model: type[Any], fields: dict[str, Any]
+) -> None:
+    engine = make_engine(only=["core"], extra=[("constructs", Constructs(hook, model, fields))])
+    response = engine.validate_message(bill_of_entry())
+    assert "CORE-PLUGIN-001" not in {f.rule for f in response.findings}
+
+
+# -- the shared CheckContext -------------------------------------------------------------------
+
+
+class ForcesTheContext:
+    """Forces a change on the run's shared context (frozen, its tables read-only) in its check
+    hook: ``how`` says which. ``times``: on how many messages (per process)."""
+
+    def __init__(self, how: str, times: int = 1) -> None:
+        self.how, self.times = how, times
+
+    @hookimpl
+    def customs_check_bill_of_entry(self, boe: BillOfEntry, ctx: Any) -> list[Finding]:
+        if self.times <= 0:
+            return []
+        self.times -= 1
+        if self.how == "as_of":  # no rule is in force in 2020: every later message clear
+            object.__setattr__(ctx, "as_of", date(2020, 1, 1))
+        elif self.how == "registry":
+            object.__setattr__(ctx, "registry", MemoryRegistry())
+        elif self.how == "handled_schemes":
+            object.__setattr__(ctx, "handled_schemes", frozenset({"IMS", "NFMIMS"}))
+        elif self.how == "new attribute":
+            object.__setattr__(ctx, "extra", 1)
+        elif self.how == "config":
+            dict.__setitem__(ctx.config, "copper", {"off": True})
+        elif self.how == "config table":
+            dict.__setitem__(ctx.config["sims"], "quantity_tolerance_pct", 50)
+        return []
+
+
+def _copper(message_id: str) -> BillOfEntry:
+    """Copper cathodes with no registration on record: held by the copper plugin."""
+    return bill_of_entry(item("74031100"), message_id=message_id)
+
+
+CONFIG = {"sims": {"quantity_tolerance_pct": 5, "hs_prefixes": ["7208"]}}
+
+
+@pytest.mark.parametrize(
+    "how", ["as_of", "registry", "handled_schemes", "new attribute", "config", "config table"]
+)
+def test_a_context_forced_by_a_plugin_fails_that_message_and_is_put_back(how: str) -> None:
+    """``object.__setattr__(ctx, "as_of", ...)`` by one plugin switched the copper plugin's
+    rules off for the rest of the run ("accepted" instead of "hold"), and
+    ``dict.__setitem__(ctx.config, ...)`` went past the read-only tables the same way."""
+    engine = make_engine(
+        only=["core", "copper"], extra=[("forces", ForcesTheContext(how))], config=CONFIG
+    )
+    before = (engine.ctx.registry, engine.ctx.handled_schemes)
+    first, second = (engine.validate_message(_copper(f"BE-CU-{n}")) for n in (1, 2))
+    failure = assert_finding(first, "CORE-PLUGIN-001", outcome="reject")
+    assert "plugin 'forces' failed in customs_check_bill_of_entry" in failure.message
+    assert "changed the run's CheckContext" in failure.message
+    field = how.split()[0] if how != "new attribute" else "extra"
+    assert f"({field})" in failure.message
+    # the other plugins were called with the context put back, and so is every later message
+    assert_finding(first, "NFMIMS-CU-COV-001", outcome="hold")
+    assert_finding(second, "NFMIMS-CU-COV-001", outcome="hold")
+    assert "CORE-PLUGIN-001" not in {f.rule for f in second.findings}
+    assert second.status == "hold"
+    assert engine.ctx.as_of is None and not hasattr(engine.ctx, "extra")
+    assert (engine.ctx.registry, engine.ctx.handled_schemes) == before
+    assert engine.ctx.config == {"sims": {"quantity_tolerance_pct": 5, "hs_prefixes": ("7208",)}}
+    with pytest.raises(TypeError, match="read-only"):  # still read-only once put back
+        engine.ctx.config["sims"]["quantity_tolerance_pct"] = 1  # type: ignore[index]
+
+
+class KeepsTheContext:
+    """Keeps the context it is given and forces a change on it later, in a hook given none."""
+
+    ctx: Any = None
+
+    @hookimpl
+    def customs_check_bill_of_entry(self, boe: BillOfEntry, ctx: Any) -> list[Finding]:
+        self.ctx = ctx
+        return []
+
+    @hookimpl
+    def customs_response_formats(self) -> list[Any]:
+        return []
+
+    def later(self) -> None:
+        object.__setattr__(self.ctx, "as_of", date(2020, 1, 1))
+
+
+def test_a_context_changed_outside_a_hook_call_fails_the_next_message_closed() -> None:
+    keeps = KeepsTheContext()
+    engine = make_engine(only=["core", "copper"], extra=[("keeps", keeps)])
+    assert engine.validate_message(_copper("BE-CU-1")).status == "hold"
+    keeps.later()
+    second = engine.validate_message(_copper("BE-CU-2"))
+    failure = assert_finding(second, "CORE-PLUGIN-001", outcome="reject")
+    assert "a plugin changed the run's CheckContext (as_of)" in failure.message
+    assert_finding(second, "NFMIMS-CU-COV-001", outcome="hold")
+    assert engine.ctx.as_of is None
+    assert engine.validate_message(_copper("BE-CU-3")).status == "hold"
+
+
+def _forcing_host() -> PluginHost:
+    """Each worker's plugins: the copper scheme and one that forces ``as_of`` once."""
+    return PluginHost.from_entry_points(
+        only=["core", "copper", "icegate_xml"],
+        extra=[("forces", ForcesTheContext("as_of"), "1")],
+        trace=False,
+    )
+
+
+def test_a_context_forced_in_a_worker_process_is_put_back_there_too() -> None:
+    """``-j2``: each worker checks with its own copy of the context; a change forced on it
+    there was never seen by the main process."""
+    import io
+    import json
+
+    from customs_engine.core.batch.inputs import InputFile
+    from customs_engine.core.batch.runner import run
+    from customs_engine.core.batch.workers import BATCH_FILES
+    from customs_engine.core.engine import Engine
+    from customs_engine.core.writers.json_text import JsonLinesWriter
+
+    files = [
+        InputFile(f"be-{n}.xml", render(_copper(f"BE-CU-{n}"))) for n in range(6 * BATCH_FILES)
+    ]
+    out = io.BytesIO()
+    engine = Engine(_forcing_host())
+    run(engine, iter(files), JsonLinesWriter(out), jobs=2, host_factory=_forcing_host)
+    responses = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert len(responses) == len(files)
+    assert all(r["status"] != "accepted" for r in responses)
+    assert all("NFMIMS-CU-COV-001" in {f["rule"] for f in r["findings"]} for r in responses)
+    failed = [r for r in responses if r["status"] == "rejected"]
+    assert 1 <= len(failed) <= 2  # the first message each process checked, no more

@@ -311,3 +311,128 @@ def test_a_rule_declaration_the_host_cannot_use_stops_the_run_at_start_up(
         make_engine(only=["core", "ims"], extra=[("coal", declares(**fields))])
     assert (info.value.plugin, info.value.reason) == ("coal", reason)
     make_engine(only=["core", "ims"], extra=[("coal", declares())])  # a usable one loads
+
+
+@pytest.mark.parametrize(
+    ("fields", "reason"),
+    [
+        (
+            {"outcomes": ("block",)},
+            "customs_rules returned an invalid Rule: outcomes: outcomes must be among ['fee', "
+            "'hold', 'info', 'query', 'reject', 'warn'], got ['block']",
+        ),
+        (
+            {"id": "bad id"},
+            "customs_rules returned an invalid Rule: id: String should match pattern "
+            "'^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$' (got 'bad id')",
+        ),
+        (
+            {"id": ["COAL-X-001"]},
+            "customs_rules returned an invalid Rule: id: Input should be a valid string "
+            "(got ['COAL-X-001'])",
+        ),
+        ({"title": ""}, "rule COAL-X-001 has no title"),
+        ({"title": "  "}, "rule COAL-X-001 has no title"),
+        (
+            {"effective_from": "2026-01-01"},
+            "customs_rules returned an invalid Rule: effective_from: Input should be a valid "
+            "date (got '2026-01-01')",
+        ),
+    ],
+)
+def test_a_rule_built_past_validation_is_validated_at_start_up(
+    fields: dict[str, Any], reason: str
+) -> None:
+    """A ``model_construct`` rule with the outcome ``block`` loaded, was listed by ``customs
+    rules`` and its finding reported in an *accepted* response; a bad ID or an empty title
+    loaded too. Every field is checked as the model checks it (exit code 3, naming the
+    plugin)."""
+    with pytest.raises(PluginLoadError) as info:
+        make_engine(only=["core"], extra=[("coal", declares(**fields))])
+    assert (info.value.plugin, info.value.reason) == ("coal", reason)
+
+
+def test_a_scheme_built_past_validation_is_validated_at_start_up() -> None:
+    class Declares:
+        @hookimpl
+        def customs_schemes(self) -> list[Scheme]:
+            return [Scheme.model_construct(name="coal", title="Coal", licence_schemes=None)]
+
+    with pytest.raises(PluginLoadError) as info:
+        make_engine(only=["core"], extra=[("coal", Declares())])
+    assert info.value.plugin == "coal"
+    assert info.value.reason.startswith(
+        "customs_schemes returned an invalid Scheme: licence_schemes: Input should be a valid tuple"
+    )
+
+
+# -- functions named customs_… that pluggy would not register -----------------------------------
+
+UNMARKED = """
+import customs_engine
+from customs_engine import Rule, Scheme, hookimpl
+
+RULE = Rule(id='CO-REG-001', scheme='cobalt', title='t', outcomes=('hold',), reference='x')
+customs_setting = 5  # not a function: no hook either
+
+@hookimpl
+def customs_rules():
+    return [RULE]
+
+def {name}(boe, ctx):  # @hookimpl forgotten
+    return [RULE.finding('hold', 'cobalt needs a registration')]
+"""
+
+
+@pytest.mark.parametrize(
+    ("name", "known"),
+    [("customs_check_bill_of_entry", True), ("customs_fess", False)],
+)
+def test_an_unmarked_customs_function_stops_the_run_at_start_up(
+    fake_dists: Any, customs_cli: Any, name: str, known: bool
+) -> None:
+    """A hook function without ``@hookimpl`` (rightly named, or misspelt) was ignored in
+    silence: the scheme's rule was declared and never reported, its Bills of Entry "accepted"."""
+    fake_dists.add(
+        "customs-engine-cobalt",
+        f"ce_cobalt_{name}",
+        UNMARKED.format(name=name),
+        entry_name="cobalt",
+    )
+    result = customs_cli("plugins")
+    assert result.exit_code == 3
+    no_hook = "" if known else ", and no hook has that name"
+    assert result.stderr.splitlines()[0] == (
+        f"customs: plugin 'cobalt' failed to load: {name} is not marked @hookimpl{no_hook}: "
+        "customs-engine would never call it (decorate it with @hookimpl from customs_engine, "
+        "or rename it)"
+    )
+
+
+def test_an_unmarked_customs_method_of_a_plugin_object_is_refused_too() -> None:
+    class Forgets:
+        @hookimpl
+        def customs_rules(self) -> list[Rule]:
+            return [PROBE_RULE]
+
+        def customs_fees(self, boe: Any) -> list[Any]:
+            return []
+
+    with pytest.raises(PluginLoadError) as info:
+        make_engine(only=["core"], extra=[("forgets", Forgets())])
+    assert info.value.plugin == "forgets"
+    assert info.value.reason.startswith("customs_fees is not marked @hookimpl:")
+
+
+def test_attributes_named_customs_that_are_not_functions_are_no_hooks() -> None:
+    """A module imported as ``customs_engine``, a setting, a class: only functions count."""
+    import types
+
+    import customs_engine
+
+    module = types.ModuleType("ce_plain")
+    module.customs_engine = customs_engine  # type: ignore[attr-defined]
+    module.customs_setting = 5  # type: ignore[attr-defined]
+    module.customs_Record = type("customs_Record", (), {})  # type: ignore[attr-defined]
+    module.customs_rules = hookimpl(lambda: [PROBE_RULE])  # type: ignore[attr-defined]
+    make_engine(only=["core"], extra=[("plain", module)])

@@ -284,3 +284,11 @@ def test_a_date_string_is_the_same_moment_as_a_date() -> None:
     assert as_text.hour == 10  # 10:00 India time, not midnight
     timed = bill_of_entry(presented_at="2024-04-01T08:30:00+05:30").presented_at
     assert (timed.hour, timed.minute) == (8, 30)
+
+
+def test_write_message_takes_the_format_by_position_as_render_does(tmp_path: Path) -> None:
+    """``render(boe, "edifact")`` works, so a reader writes ``write_message(path, boe,
+    "edifact")``: that raised TypeError (keyword-only)."""
+    boe = bill_of_entry()
+    path = write_message(tmp_path / "be.edi", boe, "edifact")
+    assert path.read_bytes() == render(boe, "edifact")

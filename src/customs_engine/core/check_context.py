@@ -83,6 +83,51 @@ def _read_only(value: Any) -> Any:
     return value
 
 
+def _plain(value: Any) -> Any:
+    """A private copy of a read-only ``--config`` value: its tables as plain dicts (a tuple, and
+    what it holds, cannot be changed and is shared)."""
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
+    return value
+
+
+class ContextGuard:
+    """What a :class:`CheckContext` held when the run began, to find out whether a plugin forced
+    a change on it (``object.__setattr__(ctx, ...)``, ``dict.__setitem__(ctx.config, ...)``)
+    and to put it back: the context is shared by every check and every message of the run, so a
+    change would switch other plugins' rules off for the rest of it.
+
+    :meth:`intact` is cheap enough to ask after every hook call: two dictionary comparisons,
+    whose values are mostly the very objects kept (compared by identity)."""
+
+    def __init__(self, ctx: CheckContext) -> None:
+        self.ctx = ctx
+        self._fields = dict(vars(ctx))
+        self._config = _plain(ctx.config)
+
+    def intact(self) -> bool:
+        ctx = self.ctx
+        return vars(ctx) == self._fields and ctx.config == self._config
+
+    def restore(self) -> list[str]:
+        """Put the context back as it was; what had changed (field names, ``config``)."""
+        ctx = self.ctx
+        now = vars(ctx)
+        changed = sorted(
+            name
+            for name in now.keys() | self._fields.keys()
+            if name not in now or name not in self._fields or now[name] != self._fields[name]
+        )
+        now.clear()
+        now.update(self._fields)
+        if ctx.config != self._config:
+            # a table was changed in place: the run goes on with a new copy of what it held
+            object.__setattr__(ctx, "config", _read_only(self._config))
+            self._fields["config"] = ctx.config
+            changed = sorted({*changed, "config"})
+        return changed
+
+
 T = TypeVar("T")
 
 #: what the hooks of the message being assessed have worked out, for the others to reuse

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import traceback
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -20,7 +20,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from customs_engine import __version__
-from customs_engine.core.check_context import CheckContext, Memo, one_message
+from customs_engine.core.check_context import CheckContext, ContextGuard, Memo, one_message
 from customs_engine.core.checks.arrival import noted_by_bl, noted_manifest
 from customs_engine.core.checks.catalogue import RULES as CORE_RULES
 from customs_engine.core.checks.licences import check_unrecorded_claims
@@ -45,7 +45,13 @@ from customs_engine.core.models import (
     ImportGeneralManifest,
 )
 from customs_engine.core.money import inr
-from customs_engine.core.plugin_host import STOPS_THE_RUN, FirstResult, ImplCall, PluginHost
+from customs_engine.core.plugin_host import (
+    STOPS_THE_RUN,
+    FirstResult,
+    ImplCall,
+    PluginHost,
+    answer_problem,
+)
 from customs_engine.core.response import (
     AuthorisationClaim,
     Credit,
@@ -103,6 +109,12 @@ class Engine:
             config=base.config,
             handled_schemes=host.handled_licence_schemes(),
         )
+        #: the context as the run began: a plugin that forces a change on it (it is shared by
+        #: every check and message) is found out after its hook call, and the context put back
+        self._guard = ContextGuard(self.ctx)
+        self._after = _left_intact(self._guard)
+        #: the same for the one other context hooks may be given (an amendment's, valued_on)
+        self._other: tuple[ContextGuard, Callable[[ImplCall], ImplCall]] | None = None
         self.run = run or RunState()
         #: what hooks see of the run: its read methods, never apply_claims or commit
         self.view = ReadOnlyRun(self.run)
@@ -223,11 +235,12 @@ class Engine:
 
     def _assess(self, parsed: ParsedMessage, ctx: CheckContext | None = None) -> Assessment:
         ctx = ctx or self.ctx
+        # changed since the last hook call (while reading, say): put back before any check
+        findings: list[Finding] = self._context_failures()
         original = message = parsed.message
         if original is None or message is None:
-            return Assessment()
+            return Assessment(findings=findings)
         key = message_key(original)
-        findings: list[Finding] = []
         fees: list[Fee] = []
         claims: list[AuthorisationClaim] = []
         routing: Routing | None = None
@@ -288,7 +301,7 @@ class Engine:
     def _complete(self, parsed: ParsedMessage, assessment: Assessment, source: str) -> Response:
         assessment = self._valued_as_first_presented(parsed, assessment)
         message = assessment.message or parsed.message
-        findings = list(parsed.findings) + list(assessment.findings)
+        findings = list(parsed.findings) + list(assessment.findings) + self._context_failures()
         fees = list(assessment.fees)
         uses = []
         credits: list[Credit] = []
@@ -524,7 +537,8 @@ class Engine:
         """
         out: list[Any] = []
         expected = _RETURNS[hook_name]
-        for call in self.host.call_each(hook_name, only=only, **kwargs):
+        after = self._after_each_call(kwargs.get("ctx"))
+        for call in self.host.call_each(hook_name, only=only, after=after, **kwargs):
             if call.error is not None:
                 out.append(self._plugin_failure(call.hook, call.error, call.plugin))
                 continue
@@ -549,7 +563,18 @@ class Engine:
         """Why a plugin's finding or fee cannot be reported as it stands (``None``: it can): it
         must name a rule that plugin declared, under the rule's scheme, with a declared outcome
         (``fee`` for a fee), a message and a legal reference (a finding), a finite ``Decimal``
-        amount in INR that is not negative (a fee)."""
+        amount in INR that is not negative (a fee); and every field must be what the model says,
+        however the finding or fee was built (``model_construct`` too: :func:`answer_problem`)."""
+        if isinstance(part, Fee) and (
+            not isinstance(part.amount, Decimal) or not part.amount.is_finite()
+        ):
+            return (
+                f"its fee of rule {part.rule} has the amount {part.amount!r}, not a Decimal "
+                "(a float has lost the paise)"
+            )
+        invalid = answer_problem(part)  # before its fields are used: they may be of any type
+        if invalid is not None:
+            return invalid
         key = (plugin, part.rule, part.scheme, part.outcome if isinstance(part, Finding) else "fee")
         problem = self._declared.get(key, _UNSEEN)
         if problem is _UNSEEN:  # the same few combinations come back on every message
@@ -562,12 +587,6 @@ class Engine:
             if not part.message.strip() or not part.reference.strip():
                 return f"its finding of rule {part.rule} has no message or no legal reference"
             return None
-        # a fee built without validation (``model_construct``) is checked here all the same
-        if not isinstance(part.amount, Decimal) or not part.amount.is_finite():
-            return (
-                f"its fee of rule {part.rule} has the amount {part.amount!r}, not a Decimal "
-                "(a float has lost the paise)"
-            )
         if part.amount < 0:
             return f"its fee of rule {part.rule} is negative"
         if part.amount >= MAX_MAGNITUDE:  # (no response could write it to the paisa)
@@ -606,12 +625,44 @@ class Engine:
         plugin is asked, so the core's answer is kept)."""
 
         def refuse(answer: Any) -> Exception | None:
-            if _is_a(answer, kind):
-                return None
-            return TypeError(f"returned {_shown(answer)}, not {_named(kind)}")
+            if not _is_a(answer, kind):
+                return TypeError(f"returned {_shown(answer)}, not {_named(kind)}")
+            # a routing built without validation (``model_construct``) is checked all the same
+            invalid = answer_problem(answer) if isinstance(answer, Routing) else None
+            return None if invalid is None else ValueError(invalid)
 
-        answer = self.host.call_first(hook_name, refuse=refuse, **kwargs)
+        after = self._after_each_call(kwargs.get("ctx"))
+        answer = self.host.call_first(hook_name, refuse=refuse, after=after, **kwargs)
         return answer.result, self._failures(answer.failures)
+
+    def _after_each_call(self, ctx: CheckContext | None) -> Callable[[ImplCall], ImplCall]:
+        """What checks, after each plugin's call, that the context it was given (or the run's,
+        when the hook is given none) is as it was: cheap, by identity and equality."""
+        if ctx is None or ctx is self.ctx:
+            return self._after
+        if self._other is None or self._other[0].ctx is not ctx:
+            guard = ContextGuard(ctx)
+            self._other = (guard, _left_intact(guard))
+        return self._other[1]
+
+    def _context_failures(self) -> list[Finding]:
+        """The run's context changed outside any hook call the engine checked (a plugin kept it
+        and changed it later, or changed the ``--config`` tables a format's ``read`` is given):
+        put back, and the message fails closed (no plugin can be named)."""
+        if self._guard.intact():
+            return []
+        changed = ", ".join(self._guard.restore())
+        return [
+            Finding(
+                rule=PLUGIN_ERROR_RULE,
+                scheme="core",
+                outcome="reject",
+                message=f"a plugin changed the run's CheckContext ({changed}), which is "
+                "read-only and the same for every message: put back as it was; the message "
+                "was not fully checked",
+                reference=PLUGIN_ERROR_REFERENCE,
+            )
+        ]
 
     def _failures(self, calls: Iterable[ImplCall]) -> list[Finding]:
         return [
@@ -792,6 +843,26 @@ def _as_voided(
         return findings
     said = igm_cancellation_finding(message, result.voided)
     return [said if finding.rule == said.rule else finding for finding in findings]
+
+
+def _left_intact(guard: ContextGuard) -> Callable[[ImplCall], ImplCall]:
+    """A plugin's call, or its failure when it forced a change on the context (then put back:
+    the next plugin and the next message see the run's own)."""
+
+    def after(call: ImplCall) -> ImplCall:
+        if guard.intact():
+            return call
+        changed = ", ".join(guard.restore())
+        return ImplCall(
+            call.plugin,
+            call.hook,
+            error=RuntimeError(
+                f"it changed the run's CheckContext ({changed}), which is read-only and the "
+                "same for every message: put back as it was"
+            ),
+        )
+
+    return after
 
 
 def _as_given(message: BillOfEntry | ImportGeneralManifest) -> bytes:

@@ -20,6 +20,7 @@ Operator switches (environment):
 
 from __future__ import annotations
 
+import inspect
 import os
 import sys
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
@@ -29,13 +30,13 @@ from types import ModuleType
 from typing import Any, BinaryIO, TypeVar
 
 import pluggy
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from customs_engine.core import hookspecs
 from customs_engine.core.check_context import Scheme
 from customs_engine.core.formats import ResponseFormat, ResponseWriter, WireFormat
 from customs_engine.core.ledger.run_state import LedgerError
-from customs_engine.core.response import AuthorisationClaim
+from customs_engine.core.response import AuthorisationClaim, Fee, Finding, Routing
 from customs_engine.core.rules import Rule
 
 ENTRY_POINT_GROUP = "customs_engine"
@@ -128,6 +129,7 @@ class PluginHost:
                 self.pm.register(plugin, name=name)
             except (ValueError, pluggy.PluginValidationError) as exc:
                 raise PluginLoadError(name, str(exc)) from exc
+            self._refuse_unmarked(name, plugin)
             self._versions[name] = version
         try:
             self.pm.check_pending()
@@ -233,21 +235,29 @@ class PluginHost:
         return infos
 
     def call_each(
-        self, hook_name: str, *, only: Collection[str] | None = None, **kwargs: Any
+        self,
+        hook_name: str,
+        *,
+        only: Collection[str] | None = None,
+        after: Callable[[ImplCall], ImplCall] | None = None,
+        **kwargs: Any,
     ) -> list[ImplCall]:
         """Call a collected hook plugin by plugin, catching each failure.
 
         The order is pluggy's own: the plugin registered last is called first (entry points
         register in name order, ``extra`` plugins after them). One failing plugin is reported by
-        name while the others still answer.
+        name while the others still answer. ``after`` sees each plugin's answer before the next
+        plugin is called, and may turn it into a failure (the engine's check that the plugin
+        left the run's context as it was).
         """
-        return list(self._calls(hook_name, kwargs, only))
+        return list(self._calls(hook_name, kwargs, only, after))
 
     def call_first(
         self,
         hook_name: str,
         *,
         refuse: Callable[[Any], Exception | None] | None = None,
+        after: Callable[[ImplCall], ImplCall] | None = None,
         **kwargs: Any,
     ) -> FirstResult:
         """Call a first-non-None hook plugin by plugin, in the same order as :meth:`call_each`.
@@ -255,10 +265,11 @@ class PluginHost:
         The first result that is not ``None`` wins. A plugin that raises does not stop the chain:
         its failure is kept (the caller reports it, fail closed) and the next plugin is asked.
         So does one whose answer ``refuse`` refuses (the error it gives is kept as the plugin's
-        failure): an answer out of contract is not an answer.
+        failure): an answer out of contract is not an answer. ``after``: as for
+        :meth:`call_each`.
         """
         failures: list[ImplCall] = []
-        for call in self._calls(hook_name, kwargs):
+        for call in self._calls(hook_name, kwargs, None, after):
             if call.error is not None:
                 failures.append(call)
             elif call.result is not None:
@@ -269,14 +280,19 @@ class PluginHost:
         return FirstResult(failures=tuple(failures))
 
     def _calls(
-        self, hook_name: str, kwargs: dict[str, Any], only: Collection[str] | None = None
+        self,
+        hook_name: str,
+        kwargs: dict[str, Any],
+        only: Collection[str] | None = None,
+        after: Callable[[ImplCall], ImplCall] | None = None,
     ) -> Iterator[ImplCall]:
         """The one way hooks are called: plugin by plugin, each failure caught and named."""
         for impl in reversed(getattr(self.pm.hook, hook_name).get_hookimpls()):
             if only is not None and impl.plugin_name not in only:
                 continue  # ``only``: the plugins allowed to see this message (see hookspecs)
             args = {name: kwargs[name] for name in impl.argnames}
-            yield self.invoke(hook_name, impl.plugin_name, impl.function, args)
+            call = self.invoke(hook_name, impl.plugin_name, impl.function, args)
+            yield call if after is None else after(call)
 
     def invoke(self, hook_name: str, plugin: str, function: Any, args: dict[str, Any]) -> ImplCall:
         """Call one plugin's function, traced, with its failure caught (a lost ledger database
@@ -534,6 +550,32 @@ class PluginHost:
         table[record.name] = record
         self.format_owner[kind, record.name] = plugin
 
+    def _refuse_unmarked(self, name: str, plugin: object) -> None:
+        """A function or method named ``customs_…`` that is not marked ``@hookimpl`` would never
+        be called (pluggy only registers marked ones): a forgotten decorator, or a misspelt hook
+        name without one, must stop the run, named, not leave the scheme unchecked in silence.
+        Only functions and methods count (a module imported as ``customs_engine`` is no hook)."""
+        for attribute in dir(plugin):
+            if not attribute.startswith("customs_"):
+                continue
+            try:
+                value = getattr(plugin, attribute)
+            except Exception:  # a property that raises: no function
+                continue
+            if not inspect.isroutine(value):
+                continue
+            if self.pm.parse_hookimpl_opts(plugin, attribute) is not None:
+                continue
+            caller = getattr(self.pm.hook, attribute, None)
+            known = caller is not None and caller.spec is not None
+            raise PluginLoadError(
+                name,
+                f"{attribute} is not marked @hookimpl"
+                + ("" if known else ", and no hook has that name")
+                + ": customs-engine would never call it (decorate it with @hookimpl from "
+                "customs_engine, or rename it)",
+            )
+
     def _refuse_wrappers(self) -> None:
         """Hooks are called plugin by plugin (:meth:`_calls`), so a pluggy wrapper would never
         wrap anything: refuse it at load, named, rather than half-handle it."""
@@ -563,8 +605,9 @@ class PluginHost:
     def claim_problem(self, plugin: str, claim: AuthorisationClaim) -> str | None:
         """Why ``plugin`` may not file ``claim`` (``None``: it may): its shortfall rule must be
         reportable and the plugin's own, and a licence scheme another plugin's scheme handles
-        is that plugin's to debit."""
-        problem = self.shortfall_problem(claim.shortfall_rule)
+        is that plugin's to debit; and every field must be what the model says (however the
+        claim was built: :func:`answer_problem`)."""
+        problem = answer_problem(claim) or self.shortfall_problem(claim.shortfall_rule)
         if problem is not None:
             return problem
         owner = self.rule_owner.get(claim.shortfall_rule)
@@ -606,6 +649,9 @@ class PluginHost:
         schemes = {scheme.name: plugin for plugin, scheme in self._scheme_plugins}
         for call in calls:
             for rule in _records(call, Rule):
+                invalid = record_problem(rule)  # before its ID is used: it may be no str
+                if invalid is not None:
+                    raise PluginLoadError(call.plugin, f"customs_rules returned {invalid}")
                 if rule.id in rules:
                     raise PluginLoadError(
                         call.plugin,
@@ -626,6 +672,10 @@ class PluginHost:
             for call in self.call_each("customs_schemes")
             for scheme in _records(call, Scheme)
         ]
+        for plugin, scheme in self._scheme_plugins:
+            invalid = record_problem(scheme)
+            if invalid is not None:
+                raise PluginLoadError(plugin, f"customs_schemes returned {invalid}")
         handlers: dict[str, set[str]] = {}
         for name, scheme in self._scheme_plugins:
             for licence in scheme.licence_schemes:
@@ -643,14 +693,45 @@ class PluginHost:
         return module.startswith("customs_engine.")
 
 
+#: what a plugin answers per message, checked field by field however it was built
+_ANSWERS: tuple[type[BaseModel], ...] = (Finding, Fee, AuthorisationClaim, Routing)
+
+
+def record_problem(record: BaseModel) -> str | None:
+    """Why ``record`` is not what its model allows (``None``: it is), whoever built it:
+    ``model_construct`` skips the model's own checks, so its fields are validated again, in
+    strict mode (a field of the wrong type is refused, not converted). Cheap: one pass of the
+    model's compiled validator over the object's own fields, no copy of the plugin's object."""
+    model = type(record)
+    fields = record.__dict__
+    if model not in _ANSWERS:  # a subclass: its base model's fields, checked as the base's
+        model = next((base for base in _ANSWERS if isinstance(record, base)), model)
+        fields = {name: value for name, value in fields.items() if name in model.model_fields}
+    try:
+        model.model_validate(fields, strict=True)
+    except ValidationError as exc:
+        return f"an {describe_error(exc)}"
+    return None
+
+
+def answer_problem(record: BaseModel) -> str | None:
+    """:func:`record_problem`, as the reason a plugin's answer (a finding, fee, claim or
+    routing) is refused: ``its answer is an invalid Finding: item: …``."""
+    problem = record_problem(record)
+    return None if problem is None else f"its answer is {problem}"
+
+
 def _declaration_problem(rule: Rule, plugin: str, schemes: Mapping[str, str]) -> str | None:
     """What makes a rule's declaration unusable, whoever built it (``model_construct`` skips
-    the model's own checks): no legal reference, no scheme, a period ending before it starts, or
-    a scheme another plugin declares as its own (its findings would be that plugin's)."""
+    the model's own checks; :func:`record_problem` has checked its fields already): no legal
+    reference, no scheme, no title, a period ending before it starts, or a scheme another
+    plugin declares as its own (its findings would be that plugin's)."""
     if not isinstance(rule.reference, str) or not rule.reference.strip():
         return "has no legal reference"
     if not isinstance(rule.scheme, str) or not rule.scheme.strip():
         return "names no scheme"
+    if not isinstance(rule.title, str) or not rule.title.strip():
+        return "has no title"
     start, end = rule.effective_from, rule.effective_until
     if start is not None and end is not None and end < start:
         return f"is in force from {start} until {end}: its period ends before it starts"
