@@ -572,7 +572,8 @@ class Engine:
                 f"its fee of rule {part.rule} has the amount {part.amount!r}, not a Decimal "
                 "(a float has lost the paise)"
             )
-        invalid = answer_problem(part)  # before its fields are used: they may be of any type
+        # before its fields are used: a third party's may be of any type
+        invalid = None if self.host.is_builtin(plugin) else answer_problem(part)
         if invalid is not None:
             return invalid
         key = (plugin, part.rule, part.scheme, part.outcome if isinstance(part, Finding) else "fee")

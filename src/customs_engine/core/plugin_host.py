@@ -124,6 +124,7 @@ class PluginHost:
         self.pm = pluggy.PluginManager(hookspecs.PROJECT)
         self.pm.add_hookspecs(hookspecs)
         self._versions: dict[str, str] = {}
+        self._builtin: dict[str, bool] = {}
         for name, plugin, version in plugins:
             try:
                 self.pm.register(plugin, name=name)
@@ -607,7 +608,9 @@ class PluginHost:
         reportable and the plugin's own, and a licence scheme another plugin's scheme handles
         is that plugin's to debit; and every field must be what the model says (however the
         claim was built: :func:`answer_problem`)."""
-        problem = answer_problem(claim) or self.shortfall_problem(claim.shortfall_rule)
+        problem = (
+            None if self.is_builtin(plugin) else answer_problem(claim)
+        ) or self.shortfall_problem(claim.shortfall_rule)
         if problem is not None:
             return problem
         owner = self.rule_owner.get(claim.shortfall_rule)
@@ -645,7 +648,7 @@ class PluginHost:
         owner: dict[str, str] = {}
         # call_each asks the plugin registered last first: reversed, registration order
         calls = list(reversed(self.call_each("customs_rules")))
-        calls.sort(key=lambda call: not self._is_builtin(call.plugin))
+        calls.sort(key=lambda call: not self.is_builtin(call.plugin))
         schemes = {scheme.name: plugin for plugin, scheme in self._scheme_plugins}
         for call in calls:
             for rule in _records(call, Rule):
@@ -684,8 +687,16 @@ class PluginHost:
         self._licence_handlers = {key: tuple(sorted(names)) for key, names in handlers.items()}
         return sorted((scheme for _, scheme in self._scheme_plugins), key=lambda s: s.name)
 
+    def is_builtin(self, name: str) -> bool:
+        """Whether plugin ``name`` is one of customs-engine's own (its code is in the package):
+        its answers are built by the models' own validation, tested with the package, so they
+        are not validated a second time (:func:`answer_problem` is for third-party plugins)."""
+        known = self._builtin.get(name)
+        if known is None:
+            known = self._builtin[name] = self._is_builtin(name)
+        return known
+
     def _is_builtin(self, name: str) -> bool:
-        """Whether plugin ``name`` is one of customs-engine's own (its code is in the package)."""
         plugin = self.pm.get_plugin(name)
         module = getattr(plugin, "__name__", None)
         if not isinstance(module, str):

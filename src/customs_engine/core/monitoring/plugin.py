@@ -18,6 +18,9 @@ from customs_engine.core.monitoring.scheme import SETTINGS, MonitoringScheme, Sc
 from customs_engine.core.response import Fee, Finding
 from customs_engine.core.rules import Rule
 
+#: registrations whose listing Bill of Entry a plugin keeps (then it starts again)
+_LISTED_KEPT = 10_000
+
 
 class MonitoringPlugin:
     """Register an instance through the ``customs_engine`` entry-point group."""
@@ -26,6 +29,8 @@ class MonitoringPlugin:
 
     def __init__(self, monitoring: MonitoringScheme):
         self.monitoring = monitoring
+        #: (run, registration) → (the run, the Bill of Entry that listed its fee)
+        self._listed_on: dict[tuple[int, str], tuple[object, str]] = {}
 
     # -- what a scheme overrides --------------------------------------------------------------
 
@@ -61,16 +66,22 @@ class MonitoringPlugin:
             ledger = ledger_of(run)
         except TypeError:
             return True  # a run of no engine (a test's): its documents cannot be read
+        # the Bill of Entry found listing it before, while it still quotes the registration:
+        # asked again for every later one, found without reading it again
+        listed = self._listed_on.get((id(ledger), number))
+        if listed is not None and listed[0] is ledger and listed[1] in earlier:
+            return True
         for message_id in earlier:
             version = ledger.document(message_id)
             other = version.model() if version is not None and not version.cancelled else None
-            if not isinstance(other, BillOfEntry):
-                return True
-            if any(
+            if not isinstance(other, BillOfEntry) or any(
                 licence.number == number
                 for _, item in self.scope(other, ctx).lines
                 for licence in item.licences_for(self.monitoring.scheme)
             ):
+                if len(self._listed_on) >= _LISTED_KEPT:
+                    self._listed_on.clear()
+                self._listed_on[(id(ledger), number)] = (ledger, message_id)
                 return True
         return False
 
