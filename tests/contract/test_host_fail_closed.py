@@ -486,7 +486,8 @@ def test_a_plugin_that_changes_the_message_fails_it_closed(how: str, hook: str) 
     laptop = bill_of_entry(item(hs_code="84713010", product_category="LAPTOP"), message_id="BE-7")
     response = engine.validate_message(laptop)
     failure = assert_finding(response, "CORE-PLUGIN-001", outcome="reject")
-    assert "a plugin changed the message" in failure.message
+    # the plugin and the hook are named, so an operator knows which one to block
+    assert f"plugin 'changes' in {hook} changed the message" in failure.message
     assert response.status == "rejected"
     assert response.message.reference == "BE-7"  # answered as it came
     assert engine.run.document("BE-7") is None  # not filed
@@ -522,7 +523,7 @@ def test_a_changed_message_fails_closed_in_a_worker_process_too(hook: str) -> No
     wire = decompress(compress([pack(*pair) for pair in stateless(engine, file)]))
     (response,) = [engine.complete(*unpack(packed), file.name) for packed in wire]
     failure = assert_finding(response, "CORE-PLUGIN-001", outcome="reject")
-    assert "a plugin changed the message" in failure.message
+    assert f"plugin 'changes' in {hook} changed the message" in failure.message
     assert response.status == "rejected" and response.message.reference == "BE-7"
 
 

@@ -358,11 +358,12 @@ class Engine:
                 # it came (in the response and, rejected, nowhere else). What the checks said
                 # of the changed message is not reported (it may name a licence the importer
                 # never quoted): only how it was read and what failed
+                kind = type(message)
                 findings = [
                     finding for finding in findings if finding.rule in _KEPT_WHEN_CHANGED
-                ] + [_changed_by_a_plugin()]
+                ] + [_changed_by_a_plugin(self._changer(kind, given))]
                 fees, claims = [], []
-                message = type(message).model_validate_json(given)
+                message = kind.model_validate_json(given)
             findings = self._checked(findings)
             # a rejected message cannot proceed: it is not filed, so it debits and credits
             # nothing, uses none of its licences, is not known to later messages and is not
@@ -450,6 +451,31 @@ class Engine:
             again = self._assess(parsed, dataclasses.replace(self.ctx, valued_on=first))
         self._last_memo = (parsed.message, memo)
         return again
+
+    def _changer(
+        self, kind: type[BillOfEntry] | type[ImportGeneralManifest], given: bytes
+    ) -> str | None:
+        """Which plugin and hook changed a message (``'x' in customs_fees``), found only once a
+        change is seen (rare; comparing after every call would cost every message): each hook
+        that is given the message is called again, plugin by plugin, on a fresh copy, until
+        one changes it. ``None`` when none does so again (a change made only sometimes)."""
+        for hook_name, argument in _GIVEN_THE_MESSAGE:
+            if kind is ImportGeneralManifest and argument == "boe":
+                continue
+            if kind is BillOfEntry and argument == "manifest":
+                continue
+            for impl in getattr(self.host.pm.hook, hook_name).get_hookimpls():
+                copy = kind.model_validate_json(given)
+                offered = {argument: copy, "ctx": self.ctx, "run": self.view}
+                try:
+                    impl.function(**{name: offered[name] for name in impl.argnames})
+                except STOPS_THE_RUN:
+                    raise
+                except BaseException:  # its failure was reported already
+                    pass
+                if _as_given(copy) != given:
+                    return f"{impl.plugin_name!r} in {hook_name}"
+        return None
 
     def _credited_before(
         self, key: str, message: BillOfEntry | ImportGeneralManifest
@@ -875,16 +901,29 @@ def _as_given(message: BillOfEntry | ImportGeneralManifest) -> bytes:
 _KEPT_WHEN_CHANGED = frozenset({*SYNTAX_RULES.values(), PLUGIN_ERROR_RULE})
 
 
-def _changed_by_a_plugin() -> Finding:
+def _changed_by_a_plugin(changer: str | None) -> Finding:
+    who = f"plugin {changer}" if changer else "a plugin"
     return Finding(
         rule=PLUGIN_ERROR_RULE,
         scheme="core",
         outcome="reject",
-        message="a plugin changed the message while it was being checked (plugins must not "
+        message=f"{who} changed the message while it was being checked (plugins must not "
         "modify the message they are given): the checks cannot be trusted; the message was "
         "not fully checked",
         reference=PLUGIN_ERROR_REFERENCE,
     )
+
+
+#: the hooks given the message, in the order a message meets them, and the argument naming it
+_GIVEN_THE_MESSAGE = (
+    ("customs_check_bill_of_entry", "boe"),
+    ("customs_fees", "boe"),
+    ("customs_authorisations", "boe"),
+    ("customs_routing", "boe"),
+    ("customs_check_manifest", "manifest"),
+    ("customs_check_in_sequence", "message"),
+    ("customs_rate_date", "boe"),
+)
 
 
 def _is_a(value: Any, kind: Any) -> bool:
