@@ -126,6 +126,20 @@ class Server:
                 time.sleep(0.1)
         raise AssertionError("customs serve did not answer /healthz")
 
+    def log(self) -> str:
+        """What the server wrote to stderr, stopping it first (for a failure's message: a
+        client that saw the connection dropped needs the server's side of the story)."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except Exception:
+                self.process.kill()
+                self.process.wait()
+        if self.process.stderr is None or self.process.stderr.closed:
+            return ""
+        return self.process.stderr.read().decode(errors="replace")[-4000:]
+
     def stop(self) -> None:
         self.process.terminate()
         try:

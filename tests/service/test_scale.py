@@ -63,7 +63,10 @@ def test_eight_committing_clients_on_two_servers_never_over_debit(
     for thread in threads:
         thread.join()
     assert len(statuses) == CLIENTS
-    assert set(statuses.values()) <= {"accepted", "rejected"}, statuses
+    assert set(statuses.values()) <= {"accepted", "rejected"}, (
+        statuses,
+        [server.log() for server in servers],
+    )
     accepted = sorted(n for n, status in statuses.items() if status == "accepted")
     assert len(accepted) == 5  # never more; and no fewer, since nothing else can refuse them
     assert {status for status in statuses.values()} == {"accepted", "rejected"}
