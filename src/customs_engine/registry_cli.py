@@ -173,7 +173,7 @@ def _imported(outcome: FileOutcome) -> str:
     if outcome.unchanged:
         text += f"; {_rows(outcome.unchanged)} unchanged (already stored)"
     if outcome.repeated:
-        text += f"; {_rows(outcome.repeated)} repeating an earlier row (written once)"
+        text += f"; {_rows(outcome.repeated)} repeating an earlier row of this import"
     return text
 
 

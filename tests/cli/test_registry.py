@@ -78,7 +78,7 @@ def test_import_counts_only_rows_it_wrote(sqlite_url: str, tmp_path: Path) -> No
     first = run("registry", "import", "--db", sqlite_url, str(twice))
     assert first.exit_code == 0, first.output
     assert first.output == (
-        f"{twice}: imported 1 row; 1 row repeating an earlier row (written once)\n"
+        f"{twice}: imported 1 row; 1 row repeating an earlier row of this import\n"
     )
     changed = tmp_path / "changed.csv"
     changed.write_text(

@@ -94,7 +94,14 @@ def test_a_port_designated_since_the_release_is_applied_from_the_scrap_table() -
     designated = check(unshredded_at("INTKD6"), config={"scrap": {"designated_port": ports}})
     assert_no_finding(designated, "SCRAP-PORT-001")
     barred = {"scrap": {"origin": {"ports_of_loading": ["IRBND", "YEHOD", "AEJEA"]}}}
-    assert_finding(check(unshredded_at("INNSA1"), config=barred), "SCRAP-ORIG-001")
+    unnamed = assert_finding(check(unshredded_at("INNSA1"), config=barred), "SCRAP-ORIG-001")
+    assert "loaded at AEJEA must be shredded" in unnamed.message
+    # a table of codes (the ports' names) takes a new code: it failed every Bill of Entry
+    named = {"scrap": {"origin": {**barred["scrap"]["origin"], "names": {"AEJEA": "Jebel Ali"}}}}
+    finding = assert_finding(check(unshredded_at("INNSA1"), config=named), "SCRAP-ORIG-001")
+    assert "loaded at AEJEA (Jebel Ali) must be shredded" in finding.message
+    wrong = {"scrap": {"origin": {"names": {"AEJEA": 7}}}}
+    assert rules_of(check(unshredded_at("INNSA1"), config=wrong))["CORE-PLUGIN-001"] == "reject"
 
 
 def test_an_unknown_key_of_the_ims_or_scrap_table_is_said_when_the_run_starts(

@@ -191,22 +191,33 @@ def overlay(data: Mapping[str, Any], table: Mapping[str, Any], plugin: str) -> d
     A table merges key by key; any other value (a list, a date, an array of tables) replaces the
     data file's whole. A key the data file does not have, or a value of another kind than the
     data file's (a string for a list, a table for a date), is a :class:`ValueError` naming
-    ``[plugin] key``: an override the plugin would ignore must never read as applied. What the
-    values must be beyond their kind, the plugin checks when it builds its data from the result.
+    ``[plugin] key``: an override the plugin would ignore must never read as applied. A table
+    within a table (``[scrap.origin.names]``) maps codes to values: a code may be added, with a
+    value of the kind its others have. What the values must be beyond their kind, the plugin
+    checks when it builds its data from the result.
     """
+    return _overlay(data, table, plugin, depth=0)
+
+
+def _overlay(
+    data: Mapping[str, Any], table: Mapping[str, Any], where: str, depth: int
+) -> dict[str, Any]:
     merged = dict(data)
+    kinds = {_kind(value) for value in data.values()}
     for key, value in table.items():
-        where = f"[{plugin}] {key}"
+        named = f"[{where}] {key}"
         if key not in data:
-            raise ValueError(f"{where}: no such key in {plugin}'s data (its keys: "
-                             f"{', '.join(sorted(data))})")  # fmt: skip
+            if depth >= 2 and _kind(value) in kinds and len(kinds) == 1:
+                merged[key] = value  # a code added to a map of codes
+                continue
+            raise ValueError(f"{named}: no such key (the keys are {', '.join(sorted(data))})")
         current = data[key]
         if isinstance(current, Mapping):
             if not isinstance(value, Mapping):
-                raise ValueError(f"{where} must be a table, got {value!r}")
-            merged[key] = overlay(current, value, where.strip("[]").replace("] ", "."))
+                raise ValueError(f"{named} must be a table, got {value!r}")
+            merged[key] = _overlay(current, value, f"{where}.{key}", depth + 1)
         elif _kind(value) != _kind(current):
-            raise ValueError(f"{where} must be {_kind(current)}, got {value!r}")
+            raise ValueError(f"{named} must be {_kind(current)}, got {value!r}")
         else:
             merged[key] = value
     return merged

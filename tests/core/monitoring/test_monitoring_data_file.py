@@ -162,6 +162,24 @@ def test_fee_once_is_listed_where_the_registration_is_first_used_in_scope() -> N
     assert_no_fee(third, "TIN-FEE-001")
 
 
+def test_fee_once_follows_the_latest_version_of_the_bill_that_listed_it() -> None:
+    """BE-1 lists the fee and BE-2 none; BE-1 is then amended to use the registration only on
+    a line the scheme does not cover: an amendment of BE-2 lists it again, as a run that starts
+    after BE-1's amendment does (a remembered answer kept BE-1 as the bill that listed it)."""
+    plugin = tin(fee_once_per_registration=True)
+    used = bill_of_entry(quoted(), message_id="BE-1")
+    second = bill_of_entry(quoted(), message_id="BE-2", presented_at=date(2026, 4, 1))
+    steel = item("72081000", licences=[licence("TIN", "TIN2026022000001", issued_on="2026-02-20")])
+    moved = bill_of_entry(steel, message_id="BE-1", function="amendment")
+    again = bill_of_entry(
+        quoted(), message_id="BE-2", function="amendment", presented_at=date(2026, 4, 2)
+    )
+    answers = run(plugin, [used, second, moved, again])
+    assert_fee(answers[0], "TIN-FEE-001", 500, item=1)
+    assert_no_fee(answers[1], "TIN-FEE-001")
+    assert_fee(answers[3], "TIN-FEE-001", 500, item=1)
+
+
 def test_checks_table_turns_off_the_registry_quantity_value_and_fee_paid_checks() -> None:
     row = registration(
         "TIN", "TIN2026022000001", issued_on="2026-02-20", quantity=1, unit="KGS", fee_paid_inr=1

@@ -29,8 +29,8 @@ class MonitoringPlugin:
 
     def __init__(self, monitoring: MonitoringScheme):
         self.monitoring = monitoring
-        #: (run, registration) → (the run, the Bill of Entry that listed its fee)
-        self._listed_on: dict[tuple[int, str], tuple[object, str]] = {}
+        #: (run, registration) → (the run, the Bill of Entry that listed its fee, its version)
+        self._listed_on: dict[tuple[int, str], tuple[object, str, str]] = {}
 
     # -- what a scheme overrides --------------------------------------------------------------
 
@@ -66,11 +66,13 @@ class MonitoringPlugin:
             ledger = ledger_of(run)
         except TypeError:
             return True  # a run of no engine (a test's): its documents cannot be read
-        # the Bill of Entry found listing it before, while it still quotes the registration:
-        # asked again for every later one, found without reading it again
+        # the Bill of Entry found listing it before, in the version it had then, while it still
+        # quotes the registration: asked again for every later one, found without reading it
         listed = self._listed_on.get((id(ledger), number))
         if listed is not None and listed[0] is ledger and listed[1] in earlier:
-            return True
+            version = ledger.document(listed[1])
+            if version is not None and version.key == listed[2]:
+                return True
         for message_id in earlier:
             version = ledger.document(message_id)
             other = version.model() if version is not None and not version.cancelled else None
@@ -81,7 +83,8 @@ class MonitoringPlugin:
             ):
                 if len(self._listed_on) >= _LISTED_KEPT:
                     self._listed_on.clear()
-                self._listed_on[(id(ledger), number)] = (ledger, message_id)
+                if version is not None:
+                    self._listed_on[(id(ledger), number)] = (ledger, message_id, version.key)
                 return True
         return False
 

@@ -63,8 +63,7 @@ def _listed(
             out.append(
                 rules["SCRAP-ORIG-001"].finding(
                     "reject",
-                    f"{form} scrap loaded at {loading} ({policy.barred_loading[loading]}) "
-                    "must be shredded",
+                    f"{form} scrap loaded at {loading}{_named(loading, policy)} must be shredded",
                     item=item.number,
                     field="port_of_loading",
                 )
@@ -129,3 +128,9 @@ def _safe_route(rules: RuleSet, index: int, item: Item, boe: BillOfEntry) -> lis
             **where,
         )
     ]
+
+
+def _named(code: str, policy: ScrapPolicy) -> str:
+    """`` (Bandar Abbas, Iran)``: the port's name, when the data gives one."""
+    name = policy.barred_loading.get(code, code)
+    return f" ({name})" if name != code else ""
