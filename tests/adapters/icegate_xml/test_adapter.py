@@ -397,3 +397,20 @@ def test_a_comment_naming_another_root_does_not_change_the_kind() -> None:
     assert customs_message_kind("icegate_xml", commented[:4096]) == "manifest"
     processed = b'<?xml version="1.0"?><?note <BillOfEntry>?>' + IGM[IGM.index(b"<Import") :]
     assert customs_message_kind("icegate_xml", processed[:4096]) == "manifest"
+
+
+def test_each_thread_validates_with_its_own_schema() -> None:
+    """``customs serve`` reads requests in a thread pool: one validator shared by two threads
+    kept both documents' errors in one log, and the server process died ("double free or
+    corruption") under eight concurrent clients. A thread keeps its own, compiled once."""
+    import threading
+
+    from customs_engine.adapters.icegate_xml.reader import schema
+
+    seen: list[object] = []
+    thread = threading.Thread(target=lambda: seen.extend([schema(), schema()]))
+    thread.start()
+    thread.join()
+    assert seen[0] is seen[1]  # compiled once in its thread
+    assert seen[0] is not schema()  # not the one this thread validates with
+    assert [parsed.message is not None for parsed in reader.read(BOE, "a.xml")] == [True]

@@ -44,12 +44,22 @@ MAX_BYTES = int(os.environ.get("CUSTOMS_ENGINE_MAX_XML_BYTES", 32 * 1024 * 1024)
 _DOCTYPE = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 
 
-@cache
 def schema() -> etree.XMLSchema:
-    """The shipped XSD (read once per process)."""
+    """The shipped XSD, compiled once per thread: a validator keeps its error log on itself, so
+    one shared by threads (``customs serve`` checks requests in a thread pool) validated two
+    documents at once into one log, and the server process died ("double free or corruption")."""
+    validator: etree.XMLSchema | None = getattr(_local, "schema", None)
+    if validator is None:
+        document = etree.fromstring(_schema_bytes(), _safe_parser())
+        validator = _local.schema = etree.XMLSchema(document)
+    return validator
+
+
+@cache
+def _schema_bytes() -> bytes:
+    """The XSD as shipped, read once per process (each thread parses and compiles its own)."""
     path = resources.files("customs_engine.adapters.icegate_xml") / "schema" / SCHEMA_FILE
-    with path.open("rb") as handle:
-        return etree.XMLSchema(etree.parse(handle, _safe_parser()))
+    return path.read_bytes()
 
 
 def _safe_parser() -> etree.XMLParser:
