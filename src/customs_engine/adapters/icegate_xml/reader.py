@@ -325,7 +325,7 @@ def _node_at(element: etree._Element, path: str) -> etree._Element | None:
         return element
     namespaces = tuple((prefix, uri) for prefix, uri in element.nsmap.items() if prefix)
     try:
-        found = _xpath("./" + "/".join(below), namespaces)(element)
+        found = _xpath("./" + "/".join(below), namespaces, threading.get_ident())(element)
     except etree.XPathError:
         return None
     if isinstance(found, list) and found and isinstance(found[0], etree._Element):
@@ -334,8 +334,9 @@ def _node_at(element: etree._Element, path: str) -> etree._Element | None:
 
 
 @lru_cache(maxsize=256)
-def _xpath(path: str, namespaces: tuple[tuple[str, str], ...]) -> etree.XPath:
-    """A node path compiled once (the messages of one file fail at the same paths)."""
+def _xpath(path: str, namespaces: tuple[tuple[str, str], ...], thread: int) -> etree.XPath:
+    """A node path compiled once per thread (the messages of one file fail at the same paths;
+    a compiled XPath, like a schema, is not evaluated by two threads at once)."""
     return etree.XPath(path, namespaces=dict(namespaces))
 
 
