@@ -9,16 +9,18 @@ registration per Bill of Entry). The checks themselves are
 
 from __future__ import annotations
 
+from weakref import WeakKeyDictionary
+
 from customs_engine.core.check_context import CheckContext, Scheme, once_per_message
 from customs_engine.core.hookspecs import hookimpl
-from customs_engine.core.ledger.run_state import ledger_of
+from customs_engine.core.ledger.run_state import RunState, ledger_of
 from customs_engine.core.ledger.run_view import RunView
 from customs_engine.core.models import BillOfEntry, ImportGeneralManifest, Item
 from customs_engine.core.monitoring.scheme import SETTINGS, MonitoringScheme, Scope
 from customs_engine.core.response import Fee, Finding
 from customs_engine.core.rules import Rule
 
-#: registrations whose listing Bill of Entry a plugin keeps (then it starts again)
+#: registrations whose listing Bill of Entry a plugin keeps for a run (then it starts again)
 _LISTED_KEPT = 10_000
 
 
@@ -29,8 +31,11 @@ class MonitoringPlugin:
 
     def __init__(self, monitoring: MonitoringScheme):
         self.monitoring = monitoring
-        #: (run, registration) → (the run, the Bill of Entry that listed its fee, its version)
-        self._listed_on: dict[tuple[int, str], tuple[object, str, str]] = {}
+        #: per run (forgotten with it): registration → (the Bill of Entry that listed its fee,
+        #: the version it had then)
+        self._listed_on: WeakKeyDictionary[RunState, dict[str, tuple[str, str]]] = (
+            WeakKeyDictionary()
+        )
 
     # -- what a scheme overrides --------------------------------------------------------------
 
@@ -68,10 +73,11 @@ class MonitoringPlugin:
             return True  # a run of no engine (a test's): its documents cannot be read
         # the Bill of Entry found listing it before, in the version it had then, while it still
         # quotes the registration: asked again for every later one, found without reading it
-        listed = self._listed_on.get((id(ledger), number))
-        if listed is not None and listed[0] is ledger and listed[1] in earlier:
-            version = ledger.document(listed[1])
-            if version is not None and version.key == listed[2]:
+        remembered = self._listed_on.setdefault(ledger, {})
+        listed = remembered.get(number)
+        if listed is not None and listed[0] in earlier:
+            version = ledger.document(listed[0])
+            if version is not None and version.key == listed[1]:
                 return True
         for message_id in earlier:
             version = ledger.document(message_id)
@@ -81,10 +87,10 @@ class MonitoringPlugin:
                 for _, item in self.scope(other, ctx).lines
                 for licence in item.licences_for(self.monitoring.scheme)
             ):
-                if len(self._listed_on) >= _LISTED_KEPT:
-                    self._listed_on.clear()
+                if len(remembered) >= _LISTED_KEPT:
+                    remembered.clear()
                 if version is not None:
-                    self._listed_on[(id(ledger), number)] = (ledger, message_id, version.key)
+                    remembered[number] = (message_id, version.key)
                 return True
         return False
 
