@@ -544,17 +544,7 @@ def _main(envelope: Envelope, be: Record) -> dict[str, Any]:
         }
         inward = igm.get("inward_date")
         arrived = datetime.combine(inward, time()) if inward else None
-    code = (be.text("message_type") or "").upper()
-    if code and code not in _FUNCTIONS:
-        # a mistyped cancellation or amendment must not be filed as a fresh Bill of Entry
-        envelope.problem(
-            f"message type {be.text('message_type')!r} is not F, A, S or D",
-            kind="value",
-            table="BE",
-            line=be.line,
-            position=be.layout.position("message_type"),
-        )
-    function = _FUNCTIONS.get(code, "original")
+    function = envelope.function(be, _FUNCTIONS)
     if envelope.header.message_id != "CACHI01" and function == "original":
         function = "amendment"
     return {

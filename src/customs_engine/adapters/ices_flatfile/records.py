@@ -14,6 +14,7 @@ record does not hide the rest.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -130,6 +131,23 @@ class Envelope:
         self.findings.append(problem(text, kind=kind, table=table, line=line, position=position))
         if position is not None:
             self.faulted.add((table, line, position))
+
+    def function(self, record: Record, functions: Mapping[str, str]) -> str:
+        """The message's function by its record's ``message_type`` code (empty: an original);
+        a code that is none of ``functions`` is a problem at that field, so that a mistyped
+        amendment or cancellation is refused, never filed as a fresh document."""
+        code = (record.text("message_type") or "").upper()
+        if code and code not in functions:
+            *others, last = functions
+            self.problem(
+                f"message type {record.text('message_type')!r} is not "
+                f"{', '.join(others)} or {last}",
+                kind="value",
+                table=record.table,
+                line=record.line,
+                position=record.layout.position("message_type"),
+            )
+        return functions.get(code, "original")
 
     def single(self, name: str, *, missing: str, extra: str) -> Record | None:
         """The one record of a table that may hold only one; findings for none or several."""

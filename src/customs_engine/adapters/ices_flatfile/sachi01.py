@@ -135,17 +135,7 @@ def to_manifest(envelope: Envelope, settings: Settings) -> ImportGeneralManifest
         if record.get("line_number") is not None and record.get("subline_number") is not None
     }
     _check_containers(envelope, with_cargo)
-    code = (ves.text("message_type") or "").upper()
-    if code and code not in _FUNCTIONS:
-        # a mistyped amendment must not be filed as a fresh manifest
-        envelope.problem(
-            f"message type {ves.text('message_type')!r} is not F or A",
-            kind="value",
-            table="vesinfo",
-            line=ves.line,
-            position=ves.layout.position("message_type"),
-        )
-    function = _FUNCTIONS.get(code, "original")
+    function = envelope.function(ves, _FUNCTIONS)
     try:
         return ImportGeneralManifest.model_validate(
             {

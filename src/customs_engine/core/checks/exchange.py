@@ -26,53 +26,48 @@ def check_exchange(boe: BillOfEntry, ctx: CheckContext) -> list[Finding]:
         if foreign is None:
             continue
         where = f"items[{index}].foreign_value"
-        if foreign.rate is not None and item.value_inr is not None:
-            converted = foreign.amount * foreign.rate
-            if abs(converted - item.value_inr) > tolerance:
+        if item.value_inr is None:
+            if foreign.rate is None:
                 findings.append(
-                    RULES["CORE-FX-001"].finding(
+                    RULES["CORE-FX-002"].finding(
                         "query",
-                        f"{foreign.currency} {foreign.amount} × {foreign.rate} = "
-                        f"{inr(converted)}, the declared value is {inr(item.value_inr)}",
+                        f"no {foreign.currency} rate on the message and none in the registry's "
+                        f"CBIC exchange rates for {ctx.valuation_date(boe)}: the INR value is "
+                        "unknown",
                         item=item.number,
                         field=where,
                     )
                 )
-        elif foreign.rate is None and item.value_inr is None:
+            continue
+        rate, source = _rate_of(foreign.currency, foreign.rate, boe, ctx)
+        if rate is None:
+            continue
+        converted = foreign.amount * rate
+        if abs(converted - item.value_inr) > tolerance:
             findings.append(
-                RULES["CORE-FX-002"].finding(
+                RULES["CORE-FX-001"].finding(
                     "query",
-                    f"no {foreign.currency} rate on the message and none in the registry's "
-                    f"CBIC exchange rates for {ctx.valuation_date(boe)}: the INR value is "
-                    "unknown",
+                    f"{foreign.currency} {foreign.amount} × {rate}{source} = "
+                    f"{inr(converted)}, the declared value is {inr(item.value_inr)}",
                     item=item.number,
                     field=where,
                 )
             )
-        elif foreign.rate is None and item.value_inr is not None:
-            on = ctx.valuation_date(boe)
-            notified = (
-                None
-                if foreign.currency == "INR"
-                else ctx.registry.exchange_rate(foreign.currency, on)
-            )
-            rate = Decimal(1) if foreign.currency == "INR" else notified.rate if notified else None
-            if rate is None:
-                continue
-            converted = foreign.amount * rate
-            if abs(converted - item.value_inr) > tolerance:
-                source = (
-                    "an amount in rupees"
-                    if notified is None
-                    else f"the CBIC-notified rate in force on {on}, {notified.number}"
-                )
-                findings.append(
-                    RULES["CORE-FX-001"].finding(
-                        "query",
-                        f"{foreign.currency} {foreign.amount} × {rate} ({source}) = "
-                        f"{inr(converted)}, the declared value is {inr(item.value_inr)}",
-                        item=item.number,
-                        field=where,
-                    )
-                )
     return findings
+
+
+def _rate_of(
+    currency: str, declared: Decimal | None, boe: BillOfEntry, ctx: CheckContext
+) -> tuple[Decimal | None, str]:
+    """The rate a declared INR value is compared at, and how the finding names it: the rate
+    declared with it, else 1 for rupees, else the CBIC-notified rate of the registry (``None``:
+    none known, nothing to compare)."""
+    if declared is not None:
+        return declared, ""
+    if currency == "INR":
+        return Decimal(1), " (an amount in rupees)"
+    on = ctx.valuation_date(boe)
+    notified = ctx.registry.exchange_rate(currency, on)
+    if notified is None or notified.rate is None:
+        return None, ""
+    return notified.rate, f" (the CBIC-notified rate in force on {on}, {notified.number})"
