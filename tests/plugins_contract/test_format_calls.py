@@ -85,3 +85,30 @@ def test_the_writers_are_called_positionally() -> None:
     writer.close()
     assert stream.getvalue() == b"end\n"
     assert host.write_messages([bill_of_entry(message_id="BE-9")], "tiny") == b"TINY BE-9\n"
+
+
+def test_a_finding_a_third_party_adapter_built_without_validation_fails_closed() -> None:
+    """A format's read may attach findings to a message; one built with ``model_construct`` and
+    an item '1' ended the run with a traceback (sorting the findings) instead of being refused
+    against its plugin."""
+    from customs_engine import Finding
+
+    def read(d: bytes, s: str, c: Any) -> list[ParsedMessage]:
+        bad = Finding.model_construct(
+            rule="CORE-SYNTAX-001", scheme="core", outcome="reject", item="1", message="x",
+            reference="r",
+        )  # fmt: skip
+        message = bill_of_entry(message_id="BE-1")
+        return [ParsedMessage(index=0, format="tiny", type="bill_of_entry", message=message)
+                .model_copy(update={"findings": [bad]})]  # fmt: skip
+
+    class Careless(Tiny):
+        @hookimpl
+        def customs_wire_formats(self) -> list[WireFormat]:
+            return [WireFormat(name="tiny", title="t", detect=lambda h, n: True, read=read)]
+
+    engine = make_engine(only=["core"], extra=[("careless", Careless())])
+    (response,) = engine.validate_bytes(b"TINY BE-1\n", "one.tiny")
+    assert response.status == "rejected"
+    (failure,) = [f for f in response.findings if f.rule == "CORE-PLUGIN-001"]
+    assert "plugin 'careless'" in failure.message and "item" in failure.message, failure.message

@@ -202,10 +202,16 @@ class Engine:
         if isinstance(result, str | bytes | BaseModel) or not isinstance(result, Iterable | None):
             wrong = TypeError(f"returned {_shown(result)}, not a list of ParsedMessage")
             result = None
+        # a third party's findings may have been built without validation (model_construct)
+        trusted = answer.plugin is None or self.host.is_builtin(answer.plugin)
         try:
             for message in result or ():
                 if not isinstance(message, ParsedMessage):
                     wrong = TypeError(f"gave {_shown(message)}, not a ParsedMessage")
+                    break
+                invalid = None if trusted else _findings_problem(message)
+                if invalid is not None:
+                    wrong = ValueError(invalid)
                     break
                 yield message
                 count += 1
@@ -899,6 +905,18 @@ def _as_given(message: BillOfEntry | ImportGeneralManifest) -> bytes:
 
 #: the findings a message changed by a plugin keeps: how it was read, and plugin failures
 _KEPT_WHEN_CHANGED = frozenset({*SYNTAX_RULES.values(), PLUGIN_ERROR_RULE})
+
+
+def _findings_problem(message: ParsedMessage) -> str | None:
+    """Why the findings a format adapter read with a message cannot be reported (``None``: they
+    can): each must be a :class:`Finding` whose fields are what the model says."""
+    for finding in message.findings:
+        if not isinstance(finding, Finding):
+            return f"gave a message whose findings hold {_shown(finding)}, not a Finding"
+        problem = answer_problem(finding)
+        if problem is not None:
+            return f"gave a message whose finding is invalid: {problem.removeprefix('its ')}"
+    return None
 
 
 def _changed_by_a_plugin(changer: str | None) -> Finding:
