@@ -129,26 +129,26 @@ class Server:
     def log(self) -> str:
         """What the server wrote to stderr, stopping it first (for a failure's message: a
         client that saw the connection dropped needs the server's side of the story)."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except Exception:
-                self.process.kill()
-                self.process.wait()
+        self._end()
         if self.process.stderr is None or self.process.stderr.closed:
             return ""
         return self.process.stderr.read().decode(errors="replace")[-4000:]
 
     def stop(self) -> None:
+        self._end()
+        if self.process.stderr:
+            self.process.stderr.close()
+
+    def _end(self) -> None:
+        """Ask the server to stop, and kill it if it has not within 20 seconds."""
+        if self.process.poll() is not None:
+            return
         self.process.terminate()
         try:
             self.process.wait(timeout=20)
         except Exception:
             self.process.kill()
             self.process.wait()
-        if self.process.stderr:
-            self.process.stderr.close()
 
 
 @pytest.fixture

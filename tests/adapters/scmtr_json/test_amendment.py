@@ -31,6 +31,20 @@ def sca(load: Any, *, csn: int = 1000007) -> dict[str, Any]:
     return document
 
 
+def with_known_csn(load: Any) -> Any:
+    """An engine whose run knows the SCE of CSN 1000007 (one line, B/L AKI0284326)."""
+    engine = make_engine()
+    engine.validate_bytes(dump(import_line(load)), "sce.json")
+    return engine
+
+
+def lines_of_csn(engine: Any) -> list[str | None]:
+    """The B/L numbers of CSN 1000007's lines as the run now holds it."""
+    current = engine.run.manifest("1000007")
+    assert current is not None
+    return [line.bl_number for line in current.lines]
+
+
 def test_sca_changes_what_later_boes_are_noted_against(load: Any) -> None:
     engine = make_engine()
     [sce] = engine.validate_bytes(dump(import_line(load)), "sce.json")
@@ -58,8 +72,7 @@ def test_sca_changes_what_later_boes_are_noted_against(load: Any) -> None:
 
 
 def test_sca_update_keeps_what_it_does_not_send(load: Any) -> None:
-    engine = make_engine()
-    engine.validate_bytes(dump(import_line(load)), "sce.json")
+    engine = with_known_csn(load)
     document = sca(load)
     update = document["master"]["mastrCnsgmtDec"][0]
     update["MCRef"]["amendment"] = "U"
@@ -82,8 +95,7 @@ def test_sca_update_keeps_what_it_does_not_send(load: Any) -> None:
 
 
 def test_sca_of_an_unknown_csn_is_answered_not_stored(load: Any) -> None:
-    engine = make_engine()
-    engine.validate_bytes(dump(import_line(load)), "sce.json")
+    engine = with_known_csn(load)
     [alone] = engine.validate_bytes(dump(sca(load, csn=1234567)), "sca.json")
     assert alone.message.reference == "CSN-INMUN1-1234567-20200820"
     assert alone.message.function == "amendment"
@@ -97,20 +109,17 @@ def test_sca_of_an_unknown_csn_is_answered_not_stored(load: Any) -> None:
 
 
 def test_sca_of_a_csn_known_at_another_port_is_an_unknown_amendment(load: Any) -> None:
-    engine = make_engine()
-    engine.validate_bytes(dump(import_line(load)), "sce.json")  # CSN 1000007 at INMUN1
+    engine = with_known_csn(load)  # CSN 1000007 at INMUN1
     document = sca(load)
     document["master"]["decRef"]["prtofRptng"] = "INNSA1"
     [elsewhere] = engine.validate_bytes(dump(document), "sca.json")
     assert elsewhere.document.port_code == "INNSA1"
     assert findings_of(elsewhere, "CORE-DOC-002")
-    current = engine.run.manifest("1000007")
-    assert current is not None and [ln.bl_number for ln in current.lines] == ["AKI0284326"]
+    assert lines_of_csn(engine) == ["AKI0284326"]
 
 
 def test_sca_of_a_known_csn_is_no_unknown_amendment(load: Any) -> None:
-    engine = make_engine()
-    engine.validate_bytes(dump(import_line(load)), "sce.json")
+    engine = with_known_csn(load)
     [amended] = engine.validate_bytes(dump(sca(load)), "sca.json")
     assert findings_of(amended, "CORE-DOC-002") == []
     assert findings_of(amended, "CORE-IGM-003")
@@ -133,8 +142,7 @@ def _update_of_line_1(load: Any) -> dict[str, Any]:
 
 def test_sca_update_of_a_line_the_csn_does_not_have_is_refused(load: Any) -> None:
     """Guide error 306: an earlier SCA deleted line 1; updating it does not bring it back."""
-    engine = make_engine()
-    engine.validate_bytes(dump(import_line(load)), "sce.json")
+    engine = with_known_csn(load)
     engine.validate_bytes(dump(sca(load)), "sca.json")  # line 1 deleted, line 2 added
     [update] = engine.validate_bytes(dump(_update_of_line_1(load)), "sca-u.json")
     assert update.status == "rejected"
@@ -151,8 +159,7 @@ def test_sca_update_of_a_line_the_csn_does_not_have_is_refused(load: Any) -> Non
 
 def test_sca_addition_of_a_line_the_csn_has_is_refused(load: Any) -> None:
     """Guide error 307: ``S`` of line 1, which the CSN has, does not silently replace it."""
-    engine = make_engine()
-    engine.validate_bytes(dump(import_line(load)), "sce.json")
+    engine = with_known_csn(load)
     document = sca(load)
     added = document["master"]["mastrCnsgmtDec"][1]
     added["MCRef"]["lineNo"] = 1
@@ -161,21 +168,18 @@ def test_sca_addition_of_a_line_the_csn_has_is_refused(load: Any) -> None:
     assert again.status == "rejected"
     [refusal] = findings_of(again, "SCMTR-SCA-002")
     assert "307" in refusal.message
-    current = engine.run.manifest("1000007")
-    assert current is not None and [ln.bl_number for ln in current.lines] == ["AKI0284326"]
+    assert lines_of_csn(engine) == ["AKI0284326"]
 
 
 def test_sca_deletion_of_a_line_the_csn_does_not_have_is_refused(load: Any) -> None:
     """Guide error 306 for ``D``; the valid actions of the same SCA are not filed either."""
-    engine = make_engine()
-    engine.validate_bytes(dump(import_line(load)), "sce.json")
+    engine = with_known_csn(load)
     document = sca(load)
     document["master"]["mastrCnsgmtDec"][0]["MCRef"]["lineNo"] = 9
     [deletion] = engine.validate_bytes(dump(document), "sca-d.json")
     assert deletion.status == "rejected"
     assert findings_of(deletion, "SCMTR-SCA-001")
-    current = engine.run.manifest("1000007")
-    assert current is not None and [ln.bl_number for ln in current.lines] == ["AKI0284326"]
+    assert lines_of_csn(engine) == ["AKI0284326"]
 
 
 def test_sca_refusal_is_acknowledged_with_the_guide_code(load: Any) -> None:
@@ -184,8 +188,7 @@ def test_sca_refusal_is_acknowledged_with_the_guide_code(load: Any) -> None:
 
     from customs_engine.adapters.scmtr_json.replies import AckWriter
 
-    engine = make_engine()
-    engine.validate_bytes(dump(import_line(load)), "sce.json")
+    engine = with_known_csn(load)
     engine.validate_bytes(dump(sca(load)), "sca.json")
     [update] = engine.validate_bytes(dump(_update_of_line_1(load)), "sca-u.json")
     out = io.BytesIO()
@@ -195,8 +198,7 @@ def test_sca_refusal_is_acknowledged_with_the_guide_code(load: Any) -> None:
 
 def test_sca_may_list_the_houses_of_a_master_it_deletes(load: Any) -> None:
     """Deleting master line 2 takes sub-line 2/3 with it; ``D`` of 2/3 in the same SCA fits."""
-    engine = make_engine()
-    engine.validate_bytes(dump(import_line(load)), "sce.json")
+    engine = with_known_csn(load)
     engine.validate_bytes(dump(sca(load)), "sca.json")  # line 2 and sub-line 2/3 added
     document = sca(load)
     master = document["master"]["mastrCnsgmtDec"][1]
