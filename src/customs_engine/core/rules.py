@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -184,7 +184,9 @@ class Schedule(Generic[T]):
         return None
 
 
-def overlay(data: Mapping[str, Any], table: Mapping[str, Any], plugin: str) -> dict[str, Any]:
+def overlay(
+    data: Mapping[str, Any], table: Mapping[str, Any], plugin: str, codes: Collection[str] = ()
+) -> dict[str, Any]:
     """A plugin's data file with its ``--config`` table laid over it (a notification that
     changed the data since the release, applied without one).
 
@@ -193,21 +195,26 @@ def overlay(data: Mapping[str, Any], table: Mapping[str, Any], plugin: str) -> d
     data file's (a string for a list, a table for a date), is a :class:`ValueError` naming
     ``[plugin] key``: an override the plugin would ignore must never read as applied. A table
     within a table (``[scrap.origin.names]``) maps codes to values: a code may be added, with a
-    value of the kind its others have. What the values must be beyond their kind, the plugin
-    checks when it builds its data from the result.
+    value of the kind its others have; so may one of a table named in ``codes`` by its dotted
+    name (``"core.ports"``: port codes, each a table). What the values must be beyond their kind,
+    the plugin checks when it builds its data from the result.
     """
-    return _overlay(data, table, plugin, depth=0)
+    return _overlay(data, table, plugin, depth=0, codes=frozenset(codes))
 
 
 def _overlay(
-    data: Mapping[str, Any], table: Mapping[str, Any], where: str, depth: int
+    data: Mapping[str, Any],
+    table: Mapping[str, Any],
+    where: str,
+    depth: int,
+    codes: frozenset[str],
 ) -> dict[str, Any]:
     merged = dict(data)
     kinds = {_kind(value) for value in data.values()}
     for key, value in table.items():
         named = f"[{where}] {key}"
         if key not in data:
-            if depth >= 2 and _kind(value) in kinds and len(kinds) == 1:
+            if (depth >= 2 or where in codes) and _kind(value) in kinds and len(kinds) == 1:
                 merged[key] = value  # a code added to a map of codes
                 continue
             raise ValueError(f"{named}: no such key (the keys are {', '.join(sorted(data))})")
@@ -215,7 +222,7 @@ def _overlay(
         if isinstance(current, Mapping):
             if not isinstance(value, Mapping):
                 raise ValueError(f"{named} must be a table, got {value!r}")
-            merged[key] = _overlay(current, value, f"{where}.{key}", depth + 1)
+            merged[key] = _overlay(current, value, f"{where}.{key}", depth + 1, codes)
         elif _kind(value) != _kind(current):
             raise ValueError(f"{named} must be {_kind(current)}, got {value!r}")
         else:
@@ -263,17 +270,21 @@ class PerSettings(Generic[T]):
 
     @classmethod
     def overlaid(
-        cls, data: Mapping[str, Any], plugin: str, build: Callable[[Mapping[str, Any]], T]
+        cls,
+        data: Mapping[str, Any],
+        plugin: str,
+        build: Callable[[Mapping[str, Any]], T],
+        codes: Collection[str] = (),
     ) -> PerSettings[T]:
         """``build`` called on the data file with the ``--config`` table laid over it
-        (:func:`overlay`). A top-level key the data file does not have is left out: declare
-        ``Scheme(settings=tuple(data))`` and the host reports it when a run starts. A build that
-        fails on the values (a ``KeyError`` or ``TypeError`` of a malformed entry) is a
-        :class:`ValueError` naming the plugin's table."""
+        (:func:`overlay`, given ``codes``). A top-level key the data file does not have is left
+        out: declare ``Scheme(settings=tuple(data))`` and the host reports it when a run starts.
+        A build that fails on the values (a ``KeyError`` or ``TypeError`` of a malformed entry)
+        is a :class:`ValueError` naming the plugin's table."""
 
         def built(table: Mapping[str, Any]) -> T:
             known = {key: value for key, value in table.items() if key in data}
-            merged = overlay(data, known, plugin)
+            merged = overlay(data, known, plugin, codes)
             try:
                 return build(merged)
             except (KeyError, TypeError, AttributeError) as exc:

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from customs_engine.core.checks.catalogue import RULES
-from customs_engine.core.refdata import permanent_iecs, port_master
+from customs_engine.core.refdata import permanent_iecs, reference
 
 
 def test_every_core_rule_of_the_catalogue_is_declared(shared_dir: Path) -> None:
@@ -20,8 +20,8 @@ def test_every_core_rule_of_the_catalogue_is_declared(shared_dir: Path) -> None:
 def test_port_master_has_every_code_named_in_the_rules(shared_dir: Path) -> None:
     text = (shared_dir / "RULES.md").read_text()
     named = set(re.findall(r"\bIN[A-Z]{3}[0-9A-Z]\b", text))
-    assert named <= set(port_master())
-    assert port_master()["INPTPB"].station_type == "land"
+    assert named <= set(reference().ports)
+    assert reference().ports["INPTPB"].station_type == "land"
 
 
 def test_permanent_iecs(shared_dir: Path) -> None:

@@ -15,7 +15,7 @@ from customs_engine.core.dates import india_date
 from customs_engine.core.ledger.run_state import RunState
 from customs_engine.core.models import BillOfEntry, Conveyance, Function, ImportGeneralManifest
 from customs_engine.core.money import inr
-from customs_engine.core.refdata import dated, deadlines, port
+from customs_engine.core.refdata import CoreReference, reference
 from customs_engine.core.refdata.ports import station_type
 from customs_engine.core.response import Fee, Finding
 
@@ -32,8 +32,10 @@ def check_late_presentation(
     presented; by default its own)."""
     presented = presented or boe.presented_on
     igm = noted_manifest(boe, run)
-    station = _station(boe.port_code)
+    ref = reference(ctx.settings("core"))
+    station = _station(ref, boe.port_code)
     arrived, regime_on, regime = _arrival_and_regime(
+        ref,
         arrival_date(boe, igm),
         entry_inwards_date(igm) if station == "sea" else None,
         ctx.as_of,
@@ -41,10 +43,10 @@ def check_late_presentation(
     if arrived is None or regime_on is None:
         return []
     if regime == "legacy":
-        due = next_working_day(arrived, _state(boe.port_code))
+        due = next_working_day(arrived, _state(ref, boe.port_code))
         basis = f"due by the end of {due}, the next working day after arrival on {arrived}"
     elif regime == "current":
-        rules = deadlines()["current"]
+        rules = ref.deadlines["current"]
         neighbour = (boe.consigned_from or "").upper() in rules["neighbour_countries"]
         if station in rules["day_before"] and not neighbour:
             due = arrived - timedelta(days=1)
@@ -57,7 +59,7 @@ def check_late_presentation(
     late_days = (presented - due).days
     if late_days <= 0:
         return []
-    amount = late_fee(late_days, regime_on)
+    amount = late_fee(ref, late_days, regime_on)
     rule = RULES["CORE-BOE-LATE-001"]
     days = f"{late_days} day{'s' if late_days > 1 else ''} late"
     return [
@@ -72,7 +74,7 @@ def check_late_presentation(
 
 
 def _arrival_and_regime(
-    arrived: date | None, inwards: date | None, as_of: date | None
+    ref: CoreReference, arrived: date | None, inwards: date | None, as_of: date | None
 ) -> tuple[date | None, date | None, str]:
     """The arrival the deadline counts from, the date that picks the regime, and the regime.
 
@@ -83,7 +85,7 @@ def _arrival_and_regime(
     """
 
     def regime_of(day: date) -> str:
-        return str((dated("boe_regime", as_of or day) or {}).get("regime", "none"))
+        return str((ref.dated("boe_regime", as_of or day) or {}).get("regime", "none"))
 
     regime = regime_of(arrived) if arrived is not None else "none"
     if inwards is not None and regime in ("none", "legacy") and regime_of(inwards) == "legacy":
@@ -93,9 +95,10 @@ def _arrival_and_regime(
     return arrived, as_of or arrived, regime
 
 
-def late_fee(late_days: int, on: date) -> Decimal:
-    """₹5,000 for each of the first 3 days, ₹10,000 for each day after (no cap)."""
-    schedule = dated("late_fee", on)
+def late_fee(ref: CoreReference, late_days: int, on: date) -> Decimal:
+    """₹5,000 for each of the first 3 days, ₹10,000 for each day after (no cap), or the
+    schedule in force on ``on``."""
+    schedule = ref.dated("late_fee", on)
     if schedule is None:
         return Decimal(0)
     first_days = int(schedule["first_days"])
@@ -119,13 +122,13 @@ def _holidays(state: str | None, year: int) -> holidays.HolidayBase:
     return holidays.India(subdiv=state or None, years=year)
 
 
-def _station(port_code: str) -> str:
-    known = port(port_code)
+def _station(ref: CoreReference, port_code: str) -> str:
+    known = ref.port(port_code)
     return known.station_type if known else station_type(port_code)
 
 
-def _state(port_code: str) -> str | None:
-    known = port(port_code)
+def _state(ref: CoreReference, port_code: str) -> str | None:
+    known = ref.port(port_code)
     return known.state if known else None
 
 
@@ -136,13 +139,16 @@ def check_manifest_deadlines(igm: ImportGeneralManifest, ctx: CheckContext) -> l
     """The deadlines of filing a manifest: an amendment or a cancellation is not its filing."""
     if igm.function != Function.ORIGINAL:
         return []
-    return _filing_deadline(igm, ctx) + _advance_filing(igm)
+    ref = reference(ctx.settings("core"))
+    return _filing_deadline(igm, ref, ctx) + _advance_filing(igm, ref)
 
 
-def _filing_deadline(igm: ImportGeneralManifest, ctx: CheckContext) -> list[Finding]:
+def _filing_deadline(
+    igm: ImportGeneralManifest, ref: CoreReference, ctx: CheckContext
+) -> list[Finding]:
     if igm.arrived_at is None:
         return []  # not arrived yet: no deadline has passed
-    regime = dated("igm_regime", ctx.as_of or india_date(igm.arrived_at))
+    regime = ref.dated("igm_regime", ctx.as_of or india_date(igm.arrived_at))
     if regime is None:
         return []
     rule = RULES["CORE-IGM-001"]
@@ -182,10 +188,10 @@ def _filing_deadline(igm: ImportGeneralManifest, ctx: CheckContext) -> list[Find
     ]
 
 
-def _advance_filing(igm: ImportGeneralManifest) -> list[Finding]:
+def _advance_filing(igm: ImportGeneralManifest, ref: CoreReference) -> list[Finding]:
     if igm.conveyance != Conveyance.VESSEL or igm.filed_at is None or igm.expected_arrival is None:
         return []
-    max_days = int(deadlines()["igm_advance"]["max_days"])
+    max_days = int(ref.deadlines["igm_advance"]["max_days"])
     ahead = (india_date(igm.expected_arrival) - india_date(igm.filed_at)).days
     if ahead <= max_days:
         return []

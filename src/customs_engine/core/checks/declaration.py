@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from customs_engine.core.check_context import CheckContext
 from customs_engine.core.checks.catalogue import RULES
 from customs_engine.core.models import BillOfEntry, BillOfEntryType, ImportGeneralManifest
-from customs_engine.core.refdata import port
+from customs_engine.core.refdata import reference
 from customs_engine.core.refdata.ports import is_well_formed
 from customs_engine.core.response import Finding
 
 
-def check_port(message: BillOfEntry | ImportGeneralManifest) -> list[Finding]:
+def check_port(message: BillOfEntry | ImportGeneralManifest, ctx: CheckContext) -> list[Finding]:
     rule = RULES["CORE-PORT-001"]
     code = message.port_code
     if not is_well_formed(code):
@@ -20,7 +21,7 @@ def check_port(message: BillOfEntry | ImportGeneralManifest) -> list[Finding]:
                 field="port_code",
             )
         ]
-    if port(code) is None:
+    if reference(ctx.settings("core")).port(code) is None:
         return [
             rule.finding(
                 "query", f"port code {code} is not in the shipped port master", field="port_code"

@@ -14,7 +14,7 @@ from customs_engine.core.checks.catalogue import RULES
 from customs_engine.core.dates import parse_iso_date
 from customs_engine.core.models import BillOfEntry
 from customs_engine.core.money import inr
-from customs_engine.core.refdata import PermanentIec, iec_data, permanent_iecs
+from customs_engine.core.refdata import PermanentIec, iec_data, reference
 from customs_engine.core.response import Finding
 
 PAN_FORMAT = re.compile(r"^[A-Z]{5}[0-9]{4}[A-Z]$")
@@ -34,7 +34,7 @@ def _valid_gstin(number: str) -> bool:
 
 def check_identity(boe: BillOfEntry, ctx: CheckContext) -> list[Finding]:
     findings = _check_iec(boe, ctx)
-    findings += _check_gstin(boe)
+    findings += _check_gstin(boe, ctx)
     return findings
 
 
@@ -52,7 +52,7 @@ def _check_iec(boe: BillOfEntry, ctx: CheckContext) -> list[Finding]:
     where = "importer.iec"
     if not iec:
         return [rule.finding("reject", "no IEC on the Bill of Entry", field=where)]
-    permanent = permanent_iecs().get(iec)
+    permanent = reference(ctx.settings("core")).permanent_iecs.get(iec)
     on = ctx.reference_date(boe)
     if permanent is not None and permanent.iec == iec:
         return _check_permanent(boe, permanent, on)
@@ -134,7 +134,7 @@ def _check_permanent(boe: BillOfEntry, permanent: PermanentIec, on: date) -> lis
     return findings
 
 
-def _check_gstin(boe: BillOfEntry) -> list[Finding]:
+def _check_gstin(boe: BillOfEntry, ctx: CheckContext) -> list[Finding]:
     raw = boe.importer.gstin
     if raw is None or not raw.strip():
         return []
@@ -150,7 +150,8 @@ def _check_gstin(boe: BillOfEntry) -> list[Finding]:
         ]
     embedded = gstin_number.to_pan(gstin)
     iec = (boe.importer.iec or "").strip().upper()
-    if PAN_FORMAT.match(iec) and iec not in permanent_iecs() and embedded != iec:
+    permanent = reference(ctx.settings("core")).permanent_iecs
+    if PAN_FORMAT.match(iec) and iec not in permanent and embedded != iec:
         return [
             rule.finding(
                 "query",

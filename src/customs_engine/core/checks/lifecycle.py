@@ -22,7 +22,7 @@ from customs_engine.core.models import (
     Function,
     ImportGeneralManifest,
 )
-from customs_engine.core.refdata import dated
+from customs_engine.core.refdata import CoreReference, reference
 from customs_engine.core.response import Fee, Finding
 from customs_engine.core.rules import Rule
 
@@ -141,14 +141,15 @@ def check_lifecycle(
         ]
     previous = current.model()
     on = ctx.reference_date(message)
+    ref = reference(ctx.settings("core"))
     if isinstance(message, BillOfEntry):
         before = previous if isinstance(previous, BillOfEntry) else None
         if message.function == Function.AMENDMENT:
-            return _boe_amendment(message, before, on)
-        return _boe_cancellation(message, on)
+            return _boe_amendment(message, before, _fee(ref, "boe_amendment", on), on)
+        return _boe_cancellation(message, _fee(ref, "boe_cancellation", on))
     before_igm = previous if isinstance(previous, ImportGeneralManifest) else None
     if message.function == Function.AMENDMENT:
-        return _igm_amendment(message, before_igm, on, run)
+        return _igm_amendment(message, before_igm, _fee(ref, "igm_amendment", on), run)
     return _igm_cancellation(message, before_igm, run, voided)
 
 
@@ -242,8 +243,8 @@ def _would_void(igm: ImportGeneralManifest, run: RunState) -> list[str]:
     return [boe.message_id for boe in run.noted_documents(igm, manifest)]
 
 
-def _fee(kind: str, on: date) -> Decimal | None:
-    schedule = dated("document_fee", on)
+def _fee(ref: CoreReference, kind: str, on: date) -> Decimal | None:
+    schedule = ref.dated("document_fee", on)
     if schedule is None or kind not in schedule:
         return None
     return Decimal(schedule[kind])
@@ -259,9 +260,10 @@ def _noted(
     return out
 
 
-def _boe_amendment(boe: BillOfEntry, before: BillOfEntry | None, on: date) -> list[Finding | Fee]:
+def _boe_amendment(
+    boe: BillOfEntry, before: BillOfEntry | None, fee: Decimal | None, on: date
+) -> list[Finding | Fee]:
     rule = RULES["CORE-BOE-AMD-001"]
-    fee = _fee("boe_amendment", on)
     if boe.prior and fee is not None:  # the fee schedule in force says nil for a prior BoE
         fee = Decimal(0)
         basis = "prior Bill of Entry: amendment fee nil"
@@ -303,9 +305,8 @@ def _boe_amendment(boe: BillOfEntry, before: BillOfEntry | None, on: date) -> li
     return out
 
 
-def _boe_cancellation(boe: BillOfEntry, on: date) -> list[Finding | Fee]:
+def _boe_cancellation(boe: BillOfEntry, fee: Decimal | None) -> list[Finding | Fee]:
     rule = RULES["CORE-BOE-CAN-001"]
-    fee = _fee("boe_cancellation", on)
     basis = (
         "no cancellation fee is computed before 2017-04-11"
         if fee is None
@@ -322,10 +323,12 @@ def _boe_cancellation(boe: BillOfEntry, on: date) -> list[Finding | Fee]:
 
 
 def _igm_amendment(
-    igm: ImportGeneralManifest, before: ImportGeneralManifest | None, on: date, run: RunState
+    igm: ImportGeneralManifest,
+    before: ImportGeneralManifest | None,
+    fee: Decimal | None,
+    run: RunState,
 ) -> list[Finding | Fee]:
     rule = RULES["CORE-IGM-003"]
-    fee = _fee("igm_amendment", on)
     out = _noted(
         rule,
         f"amendment of IGM {igm.igm_number or igm.message_id} (s.30(3)): it replaces the "

@@ -12,7 +12,7 @@ from customs_engine.core.checks.arrival import arrival_date, noted_manifest
 from customs_engine.core.checks.catalogue import RULES
 from customs_engine.core.ledger.run_state import RunState
 from customs_engine.core.models import BillOfEntry, Function, ImportGeneralManifest, ManifestLine
-from customs_engine.core.refdata import deadlines
+from customs_engine.core.refdata import CoreReference
 from customs_engine.core.response import Finding
 
 
@@ -138,7 +138,9 @@ def _compare_line(
     return findings
 
 
-def check_prior(boe: BillOfEntry, run: RunState, presented: date | None = None) -> list[Finding]:
+def check_prior(
+    boe: BillOfEntry, run: RunState, ref: CoreReference, presented: date | None = None
+) -> list[Finding]:
     """CORE-BOE-PRIOR-001, counted from ``presented`` (the date the Bill of Entry was first
     presented; by default its own)."""
     if not boe.prior:
@@ -147,7 +149,7 @@ def check_prior(boe: BillOfEntry, run: RunState, presented: date | None = None) 
     if arrived is None:
         return []
     presented = presented or boe.presented_on
-    max_days = int(deadlines()["prior"]["max_days"])
+    max_days = int(ref.deadlines["prior"]["max_days"])
     days = (arrived - presented).days
     if days <= max_days:
         return []

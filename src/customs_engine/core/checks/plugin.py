@@ -25,6 +25,7 @@ from customs_engine.core.hookspecs import hookimpl
 from customs_engine.core.ledger.run_state import ledger_of
 from customs_engine.core.ledger.run_view import RunView
 from customs_engine.core.models import BillOfEntry, BillOfEntryType, Function, ImportGeneralManifest
+from customs_engine.core.refdata import reference, shipped_data
 from customs_engine.core.response import Fee, Finding, Routing
 from customs_engine.core.rules import Rule
 
@@ -37,7 +38,7 @@ def customs_schemes() -> list[Scheme]:
         Scheme(
             name="core",
             title="Core customs checks (IEC, noting, deadlines, routing)",
-            settings=("legacy_numeric_iec_until",),
+            settings=("legacy_numeric_iec_until", *shipped_data()),
         )
     ]
 
@@ -50,7 +51,7 @@ def customs_rules() -> list[Rule]:
 @hookimpl
 def customs_check_bill_of_entry(boe: BillOfEntry, ctx: CheckContext) -> list[Finding]:
     return [
-        *declaration.check_port(boe),
+        *declaration.check_port(boe, ctx),
         *declaration.check_type(boe),
         *identity.check_identity(boe, ctx),
         *exchange.check_exchange(boe, ctx),
@@ -62,7 +63,10 @@ def customs_check_bill_of_entry(boe: BillOfEntry, ctx: CheckContext) -> list[Fin
 
 @hookimpl
 def customs_check_manifest(manifest: ImportGeneralManifest, ctx: CheckContext) -> list[Finding]:
-    return [*declaration.check_port(manifest), *deadlines.check_manifest_deadlines(manifest, ctx)]
+    return [
+        *declaration.check_port(manifest, ctx),
+        *deadlines.check_manifest_deadlines(manifest, ctx),
+    ]
 
 
 @hookimpl
@@ -84,7 +88,7 @@ def customs_check_in_sequence(
     return [
         *documents,
         *noting.check_noting(message, run),
-        *noting.check_prior(message, run, presented),
+        *noting.check_prior(message, run, reference(ctx.settings("core")), presented),
         *deadlines.check_late_presentation(message, ctx, run, presented),
     ]
 
