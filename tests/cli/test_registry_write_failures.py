@@ -228,3 +228,41 @@ def test_an_import_stopped_by_sigterm_leaves_no_staging_copy_and_imports_nothing
         assert store.records() == []
     finally:
         store.close()
+
+
+def test_a_stop_landing_as_the_staging_folder_is_made_leaves_nothing_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A SIGTERM that landed after ``mkdtemp`` made the staging folder and before the folder's
+    clean-up was registered left it behind for good (a flaky failure of the test above)."""
+    import gc
+    import os
+    import signal
+    import tempfile
+
+    from customs_engine.core.registry.loader import Load
+
+    made = tempfile.mkdtemp
+
+    def made_then_stopped(*args: Any, **kwargs: Any) -> str:
+        folder = made(*args, **kwargs)
+        os.kill(os.getpid(), signal.SIGTERM)  # lands here, at the worst moment
+        return folder
+
+    def stopped(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    monkeypatch.setattr(tempfile, "mkdtemp", made_then_stopped)
+    previous = signal.signal(signal.SIGTERM, stopped)
+    store = SqlRegistry.open(f"sqlite:///{tmp_path / 'r.db'}")
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            Load(store).run([str(REGISTRY_CSV)])
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        store.close()
+    gc.collect()  # the interrupted frames, as the process's exit releases them
+    assert list(temp.iterdir()) == []

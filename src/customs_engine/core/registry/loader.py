@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import signal
 import sqlite3
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -126,6 +128,20 @@ class StagingError(Exception):
     nothing was imported."""
 
 
+@contextmanager
+def _stops_held() -> Iterator[None]:
+    """SIGINT and SIGTERM held back until the block ends (delivered then): a stop that landed
+    after the staging folder was made and before its clean-up was registered left it behind."""
+    if not hasattr(signal, "pthread_sigmask"):  # Windows: no signal masks
+        yield
+        return
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
 class Load:
     """One ``registry import`` of several files into a :class:`SqlRegistry`'s engine."""
 
@@ -145,7 +161,8 @@ class Load:
     def _run(self, paths: Sequence[str]) -> list[FileOutcome]:
         outcomes = [FileOutcome(path) for path in paths]
         try:
-            temporary = tempfile.TemporaryDirectory(prefix="customs-import-")
+            with _stops_held():
+                temporary = tempfile.TemporaryDirectory(prefix="customs-import-")
         except OSError as exc:
             raise StagingError(
                 f"cannot stage the import in a temporary directory: {exc.strerror or exc}"
