@@ -107,6 +107,29 @@ def test_commit_time_recheck_refuses_what_another_process_took(store) -> None:  
     assert store.uses("TESTAUTH", "AUTH-1") == ["BE-FAST"]
 
 
+def test_a_commit_reports_the_balance_it_left_not_the_one_it_read(store) -> None:  # type: ignore[no-untyped-def]
+    """Concurrent committers each reported the balance read before taking the lock: four
+    Bills of Entry of 10 against 40 all said 30 left (the ledger itself was right)."""
+    slow = run_of(store, commit=True)
+    fast = run_of(store, commit=True)
+    committing = slow.run.commit
+
+    def fast_commits_first(*args, **kwargs):  # type: ignore[no-untyped-def]
+        fast_use = fast.validate_message(bill("BE-FAST", 30)).authorisations[0]
+        assert fast_use.remaining_quantity == 70
+        return committing(*args, **kwargs)
+
+    slow.run.commit = fast_commits_first  # slow has read the balance (100), fast commits, then slow
+    covered = slow.validate_message(bill("BE-SLOW", 40))
+    (use,) = covered.authorisations
+    assert use.debited_quantity == 40
+    assert (use.remaining_quantity, use.remaining_value) == (30, Decimal("300000.00"))
+    assert store.debited("TESTAUTH", "AUTH-1")[0] == 70
+    # a re-submission replays the answer as committed, not as first read
+    again = run_of(store, commit=True).validate_message(bill("BE-SLOW", 40))
+    assert again.authorisations[0].remaining_quantity == 30
+
+
 def unfileable(message_id: str, quantity: int):  # type: ignore[no-untyped-def]
     """A bill whose claim the balance covers but which another rule rejects (importer IEC)."""
     changed = bill(message_id, quantity).model_dump()

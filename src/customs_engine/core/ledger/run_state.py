@@ -335,6 +335,9 @@ class CommitOutcome:
     conflict: tuple[str, str] | None = None
     #: the Bills of Entry voided (IGM cancellation)
     voided: list[str] = field(default_factory=list)
+    #: what each debited account with a limit had left after the commit, read under its lock:
+    #: (scheme, number) → (quantity, INR value), ``None`` where the limit has none
+    left: dict[tuple[str, str], tuple[Decimal | None, Decimal | None]] = field(default_factory=dict)
 
 
 class LedgerStore(Protocol):
@@ -1061,6 +1064,7 @@ class RunState:
                 result.credits = outcome.credits
                 result.voided = outcome.voided
                 result.replaces = bool(outcome.credits) or result.replaces
+                result.uses = as_committed(result.uses, outcome.left)
                 if result.uses:
                     self._applied[key] = result.uses
             return result
@@ -1308,6 +1312,42 @@ def _undebited(
                 }
             )
         )
+    return out
+
+
+def as_committed(
+    uses: Sequence[AuthorisationUse],
+    left: Mapping[tuple[str, str], tuple[Decimal | None, Decimal | None]],
+) -> list[AuthorisationUse]:
+    """The uses with their remaining balances as the commit found them under lock. The run
+    worked them out from the balance it read before: another process may have committed against
+    the same account meanwhile (within the limit, or the commit would have been refused), and
+    every use of the account is then off by what that process debited."""
+    shift: dict[tuple[str, str], tuple[Decimal | None, Decimal | None]] = {}
+    for use in uses:
+        key = (use.scheme.upper(), use.number)
+        if key in left and (use.debited_quantity or use.debited_value):
+            # the last use that debits the account: what the run thought is left after all
+            committed_q, committed_v = left[key]
+            shift[key] = (
+                None
+                if committed_q is None or use.remaining_quantity is None
+                else use.remaining_quantity - committed_q,
+                None
+                if committed_v is None or use.remaining_value is None
+                else use.remaining_value - committed_v,
+            )
+    if not any(q or v for q, v in shift.values()):
+        return list(uses)
+    out = []
+    for use in uses:
+        off_q, off_v = shift.get((use.scheme.upper(), use.number), (None, None))
+        update: dict[str, Decimal] = {}
+        if off_q and use.remaining_quantity is not None:
+            update["remaining_quantity"] = use.remaining_quantity - off_q
+        if off_v and use.remaining_value is not None:
+            update["remaining_value"] = use.remaining_value - off_v
+        out.append(use.model_copy(update=update) if update else use)
     return out
 
 

@@ -7,7 +7,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, ParamSpec, Protocol, TypeVar, cast
@@ -43,6 +43,7 @@ from customs_engine.core.ledger.run_state import (
     LedgerError,
     Shortfall,
     Submission,
+    as_committed,
     bond_parts,
     bond_underflow,
     improper,
@@ -462,9 +463,13 @@ class SqlRegistry:
                     if underflow is not None:
                         return CommitOutcome(committed=False, conflict=("CORE-BOND-003", underflow))
                 all_credits = credits + [c for _, held in voids.values() for c in held]
-                shortfalls = _recheck(session, submission.debits, all_credits)
+                shortfalls, left = _recheck(session, submission.debits, all_credits)
                 if shortfalls:
                     raise _Refused(shortfalls)  # leaves the transaction by rolling it back
+                # the balances its uses report, as committed (the run read them before the lock)
+                submission = replace(
+                    submission, uses=tuple(as_committed(list(submission.uses), left))
+                )
                 _write(reading, submission, credits)
                 for message_id, (version, held) in sorted(voids.items()):
                     _write(
@@ -484,7 +489,9 @@ class SqlRegistry:
                         ),
                         held,
                     )
-            return CommitOutcome(committed=True, credits=all_credits, voided=sorted(voids))
+            return CommitOutcome(
+                committed=True, credits=all_credits, voided=sorted(voids), left=left
+            )
         except _Refused as refused:
             return CommitOutcome(committed=False, shortfalls=refused.shortfalls)
         except IntegrityError:
@@ -844,12 +851,15 @@ def _debited(
 
 def _recheck(
     session: Session, debits: Sequence[Debit], credits: Sequence[Credit] = ()
-) -> list[Shortfall]:
+) -> tuple[list[Shortfall], dict[tuple[str, str], tuple[Decimal | None, Decimal | None]]]:
     """Re-check every debit against limit − committed entries + what this message credits back,
     under row locks taken in key order (deterministic, so two committers never deadlock). The
-    accounts credited back are locked too, so committers touching one account are serialised."""
+    accounts credited back are locked too, so committers touching one account are serialised.
+    Returns the shortfalls, and what each debited account with a limit has left after the
+    debits (the balance as committed, which a committer that read it before the lock may not
+    have seen)."""
     if not debits and not credits:
-        return []
+        return [], {}
     released: dict[tuple[str, str], tuple[Decimal, Decimal]] = {}
     for credit in credits:
         quantity, value = released.get((credit.scheme, credit.number), (ZERO, ZERO))
@@ -885,6 +895,7 @@ def _recheck(
     }
     units = {(scheme or "", number): unit for scheme, number, _, _, unit in locked}
     spent: dict[tuple[str, str], tuple[Decimal, Decimal]] = {}
+    left: dict[tuple[str, str], tuple[Decimal | None, Decimal | None]] = {}
     shortfalls = []
     for debit in debits:
         key = (debit.scheme, debit.number)
@@ -915,7 +926,11 @@ def _recheck(
                 shortfalls.append(Shortfall(debit.claim, left_q, left_v, limit_unit=debit.unit))
             continue
         spent[key] = (quantity + debit.quantity, value + debit.value_inr)
-    return shortfalls
+        left[key] = (
+            None if limit_q is None else limit_q - spent[key][0],
+            None if limit_v is None else limit_v - spent[key][1],
+        )
+    return shortfalls, left
 
 
 def _write(connection: Connection, submission: Submission, credits: Sequence[Credit]) -> None:
