@@ -163,6 +163,19 @@ def test_missing_mandatory_table_and_trailer() -> None:
     assert any("does not end in a TREC trailer" in m for m in messages)
 
 
+@pytest.mark.parametrize("be_type, required", [("X", False), ("W", True), ("H", True)])
+def test_an_ex_bond_bill_needs_no_igm_or_container_table(be_type: str, required: bool) -> None:
+    """An ex-bond Bill of Entry (type X) quotes no IGM line and clears goods out of a
+    warehouse, not out of containers: its IGMS and CONTAINER tables were demanded."""
+    tables = steel_be()
+    tables["BE"][0]["be_type"] = be_type
+    del tables["IGMS"], tables["CONTAINER"]
+    messages = _syntax(parse(flat_file("cachi01", tables), {}))
+    for table in ("IGMS", "CONTAINER"):
+        said = f"table {table}: <TABLE>{table} is mandatory for a fresh Bill of Entry but absent"
+        assert (said in messages) is required
+
+
 def test_mismatched_trailer_and_unknown_table() -> None:
     tables = steel_be()
     data = flat_file("cachi01", tables).replace(f"TREC{GS}7001".encode(), f"TREC{GS}7002".encode())

@@ -182,11 +182,16 @@ def _places(
 def _required_tables(envelope: Envelope) -> None:
     present = {record.table for record in envelope.records}
     air = any(record.get("mode") == "A" for record in envelope.table("BE"))
+    # an ex-bond Bill of Entry clears goods from a warehouse: it quotes no IGM line, and the
+    # goods are no longer in the containers they arrived in
+    ex_bond = any((record.text("be_type") or "").upper() == "X" for record in envelope.table("BE"))
     for name, layout in layouts("cachi01").items():
         if name != layout.name or not layout.fresh_required or name in present:
             continue
         if name == "CONTAINER" and air:
             continue  # "Segment <Container> is not required for Air consignments" (p.12)
+        if name in ("IGMS", "CONTAINER") and ex_bond:
+            continue
         envelope.problem(
             f"<TABLE>{name} is mandatory for a fresh Bill of Entry but absent", table=name
         )
