@@ -1097,6 +1097,62 @@ def test_bond_004_warehousing_period_of_one_year() -> None:
     assert rules_of(late)["CORE-BOND-004"] == "warn"
 
 
+def test_bond_004_counts_from_the_first_presentation_of_the_warehousing_bill() -> None:
+    """An amendment of the warehousing Bill of Entry does not present it again: the one-year
+    period still runs from 2026-03-09 (it restarted at the amendment's date)."""
+    run = engine()
+    run.validate_message(warehousing(100))  # presented 2026-03-09
+    run.validate_message(warehousing(90, function="amendment", presented_at=at("2026-06-01")))
+    late = run.validate_message(ex_bond(1, presented_at=at("2027-03-10")))
+    assert rules_of(late)["CORE-BOND-004"] == "warn"
+    assert "(2026-03-09)" in next(f.message for f in late.findings if f.rule == "CORE-BOND-004")
+    on_time = run.validate_message(ex_bond(1, message_id="XB-2", presented_at=at("2027-03-09")))
+    assert "CORE-BOND-004" not in rules_of(on_time)
+
+
+def test_a_resubmitted_ex_bond_filed_before_its_bond_was_known_is_not_read_as_cleared(
+    url: str,
+) -> None:
+    """Filed before its warehousing Bill of Entry was known, an ex-bond Bill of Entry debited
+    nothing; sent again later it was answered "accepted" (its first answer's nothing replayed)
+    while its goods were never deducted from the bond."""
+    store, run = committed_run(url)
+    assert rules_of(run.validate_message(ex_bond(40)))["CORE-BOND-001"] == "query"
+    run.validate_message(warehousing(100))
+    again = run.validate_message(ex_bond(40))
+    assert rules_of(again)["CORE-BOND-001"] == "query" and again.status == "query"
+    assert "not deducted from the bond" in again.findings[-1].message
+    assert store.debited("BOND", "WH-1/84716040")[0] == -100
+    # the amendment it is told to send deducts it
+    amended = run.validate_message(ex_bond("40.0", function="amendment"))
+    assert rules_of(amended, "CORE-BOND") == {}
+    assert store.debited("BOND", "WH-1/84716040")[0] == -60
+    over = run.validate_message(ex_bond(61, message_id="XB-2"))
+    assert rules_of(over)["CORE-BOND-003"] == "reject"
+    # a re-submission of a clearance that was deducted stays quiet
+    store.close()
+    store, run = committed_run(url)
+    assert rules_of(run.validate_message(ex_bond("40.0", function="amendment")), "CORE-BOND") == {}
+    store.close()
+
+
+def test_lic_004_a_line_whose_unit_the_bond_cannot_hold() -> None:
+    """RULES §1.5: a unit that does not convert is CORE-LIC-004, for a bond as for a licence:
+    a warehousing line that would open nothing (its goods could never be cleared) and an
+    ex-bond line against a bond kept in another unit."""
+    run = engine()
+    mixed = warehousing(items=[item_of(500, unit="KGS"), item_of(5, number=2, unit="NOS")])
+    refused = run.validate_message(mixed)
+    assert rules_of(refused)["CORE-LIC-004"] == "reject" and refused.status == "rejected"
+    assert [f.item for f in refused.findings if f.rule == "CORE-LIC-004"] == [2]
+    mass = warehousing(items=[item_of(1, unit="MTS"), item_of(500, number=2, unit="KGS")])
+    kept = run.validate_message(mass)
+    assert "CORE-LIC-004" not in rules_of(kept) and kept.status != "rejected"
+    counted = run.validate_message(ex_bond(1, items=[item_of(1, unit="NOS")]))
+    assert rules_of(counted)["CORE-LIC-004"] == "reject"
+    assert "CORE-BOND-002" not in rules_of(counted)
+
+
 def test_amending_the_warehousing_bill_changes_its_bond() -> None:
     run = engine()
     run.validate_message(warehousing(100))

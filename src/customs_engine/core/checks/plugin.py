@@ -90,6 +90,7 @@ def customs_check_in_sequence(
         *noting.check_noting(message, run),
         *noting.check_prior(message, run, reference(ctx.settings("core")), presented),
         *deadlines.check_late_presentation(message, ctx, run, presented),
+        *bonds.check_warehousing(message, run),
     ]
 
 

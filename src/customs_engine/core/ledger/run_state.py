@@ -813,6 +813,13 @@ class RunState:
             self._applied[key] = result.uses
         return result
 
+    def replayed_uses(
+        self, key: str, message: BillOfEntry | ImportGeneralManifest
+    ) -> list[AuthorisationUse] | None:
+        """What this very submission debited when it was seen before, or ``None`` when it is
+        new: a re-submission is answered with these, and debits nothing again."""
+        return self._replayed(key, message)
+
     def _replayed(
         self, key: str, message: BillOfEntry | ImportGeneralManifest | None
     ) -> list[AuthorisationUse] | None:
