@@ -121,7 +121,7 @@ def test_a_misspelt_setting_of_a_loaded_plugin_is_said(tmp_path: Path) -> None:
     ) in said
     assert (
         "customs: --config [core] legacy_numeric_iec_untill is no setting of plugin 'core', it is "
-        "ignored (its settings: legacy_numeric_iec_until)"
+        "ignored (its settings: deadlines, iec, legacy_numeric_iec_until, ports, routing)"
     ) in said
     assert not any("validity_days is no setting" in line for line in said)
 
