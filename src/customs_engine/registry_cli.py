@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -243,7 +243,7 @@ def show(number: str, db: str | None) -> None:
             loose = store.entries_numbered(number)
             click.echo(f"customs: {number} is not in the registry", err=True)
             if loose:  # quoted on committed Bills of Entry before its row was imported
-                _show_unrecorded(number, loose)
+                _show_unrecorded(store, number, loose)
             sys.exit(1)
         for index, record in enumerate(found):
             if index:
@@ -255,14 +255,15 @@ def show(number: str, db: str | None) -> None:
             _show_bond(store, account)
 
 
-def _show_unrecorded(number: str, entries: list[EntryRow]) -> None:
+def _show_unrecorded(store: SqlRegistry, number: str, entries: list[EntryRow]) -> None:
     """The ledger entries of a licence with no registry row: no holder, dates or limits to show,
     but what committed Bills of Entry debited of it (it counts once the row is imported)."""
     schemes = sorted({entry.scheme for entry in entries})
     click.echo(f"{' / '.join(schemes)} {number}: no registry row (no holder, dates or limits)")
     click.echo(f"  entries:  {len(entries)}")
+    voided = _voided(store, entries)
     for entry in entries:
-        click.echo(_entry(entry, "", value=True))
+        click.echo(_entry(entry, "", voided, value=True))
 
 
 def _bonds(store: SqlRegistry, number: str) -> list[str]:
@@ -282,21 +283,34 @@ def _show_bond(store: SqlRegistry, account: str) -> None:
     entries = store.entries_of(BOND, account)
     unit = next((f" {entry.unit}" for entry in entries if entry.unit), "")
     click.echo(f"  entries:  {len(entries)} (opened negative, cleared positive)")
+    voided = _voided(store, entries)
     for entry in entries:
-        click.echo(_entry(entry, unit))
+        click.echo(_entry(entry, unit, voided))
     left = -sum((entry.quantity for entry in entries), Decimal(0))
     click.echo(f"  remaining in bond: {left}{unit}")
 
 
-def _entry(entry: EntryRow, unit: str, *, value: bool = False) -> str:
+def _voided(store: SqlRegistry, entries: Sequence[EntryRow]) -> dict[int, str]:
+    """The entries' submissions that voided a Bill of Entry, with the cancelled IGM."""
+    return store.voided_by(e.submission_id for e in entries if e.function == "cancellation")
+
+
+def _function(function: str, voided_by: str | None) -> str:
+    """A version's function as shown: a Bill of Entry voided by an IGM cancellation was not
+    cancelled by a message of its own."""
+    return function if voided_by is None else f"voided by the cancellation of IGM {voided_by}"
+
+
+def _entry(entry: EntryRow, unit: str, voided: Mapping[int, str], *, value: bool = False) -> str:
     """One ledger entry as ``registry show`` lists it (``unit``: the account's, when the entry
-    names none; ``value``: with its INR value)."""
+    names none; ``voided``: see :func:`_voided`; ``value``: with its INR value)."""
     when = shown_instant(entry.created_at) if entry.created_at else "-"
     amount = f"{entry.quantity}{f' {entry.unit}' if entry.unit else unit}"
     if value:
         amount += f" / {inr(entry.value_inr)}"
+    function = _function(entry.function, voided.get(entry.submission_id))
     return (
-        f"    {entry.kind:<8} {entry.message_id} ({entry.function}) item {entry.item}: "
+        f"    {entry.kind:<8} {entry.message_id} ({function}) item {entry.item}: "
         f"{amount}  at {when}  run {entry.run_id or '-'}"
     )
 
@@ -329,8 +343,9 @@ def _show(store: SqlRegistry, record: RegistryRecord) -> None:
     )
     value = sum((entry.value_inr for entry in entries), Decimal(0))
     click.echo(f"  entries:  {len(entries)} (balance debited {quantity}{unit} / {inr(value)})")
+    voided = _voided(store, entries)
     for entry in entries:
-        click.echo(_entry(entry, unit, value=True))
+        click.echo(_entry(entry, unit, voided, value=True))
     left_q = None if record.quantity is None else record.quantity - quantity
     left_v = None if record.value_inr is None else record.value_inr - value
     click.echo(f"  remaining: {_limit(left_q, unit)} / {_money(left_v)}")
@@ -347,13 +362,15 @@ def history(message_id: str, db: str | None) -> None:
             click.echo(f"customs: no committed document {message_id}", err=True)
             sys.exit(1)
         kind = versions[0][0].kind.replace("_", " ")
+        voided = store.voided_by(version.id for version, _ in versions)
         click.echo(
             f"{kind} {message_id}: {len(versions)} version{'s' if len(versions) != 1 else ''}"
         )
         for number, (version, entries) in enumerate(versions, start=1):
             when = shown_instant(version.committed_at)
             click.echo(
-                f"  {number}. {version.function} at {when} run {version.run_id or '-'}"
+                f"  {number}. {_function(version.function, voided.get(version.id))} at {when} "
+                f"run {version.run_id or '-'}"
                 f" ({version.message_key.split('#', 1)[-1]})"
             )
             if not entries:

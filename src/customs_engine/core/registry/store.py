@@ -228,6 +228,32 @@ class SqlRegistry:
             for entry in self.entries_of(scheme, number)
         ]
 
+    def voided_by(self, submission_ids: Iterable[int]) -> dict[int, str]:
+        """Of these submissions, those that are a Bill of Entry voided by an IGM cancellation
+        (written under a ``void`` key): each with the message id of the cancelled IGM."""
+        wanted = sorted(set(submission_ids))
+        if not wanted:
+            return {}
+        with Session(self.engine) as session:
+            voids = session.execute(
+                select(SubmissionRow.id, SubmissionRow.message_key).where(
+                    SubmissionRow.id.in_(wanted),
+                    SubmissionRow.message_key.contains("#void-", autoescape=True),
+                )
+            ).all()
+            found = {}
+            for submission_id, key in voids:
+                cancelling = key.rsplit("#void-", 1)[1]
+                igm = session.scalars(
+                    select(SubmissionRow.message_id).where(
+                        SubmissionRow.kind == "manifest",
+                        SubmissionRow.message_key.endswith(f"#{cancelling}", autoescape=True),
+                    )
+                ).first()
+                if igm is not None:
+                    found[submission_id] = igm
+            return found
+
     def history(self, message_id: str) -> list[tuple[SubmissionRow, list[EntryRow]]]:
         """A document's versions, oldest first, each with the entries it wrote."""
         with Session(self.engine, expire_on_commit=False) as session:
