@@ -208,14 +208,14 @@ def test_every_error_is_a_problem_document(make_client: Callable[..., TestClient
     def broken(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("secret internals")
 
-    service.validator.run_path = broken
+    service.validator.run_uploads = broken
     failed = problem(client.post("/v1/validations", content=b"x"), 500)
     assert "secret internals" not in failed["detail"]
 
     def database_gone(*_args: object, **_kwargs: object) -> None:
         raise LedgerError("message BE-1: registry database failed: connection refused")
 
-    service.validator.run_path = database_gone
+    service.validator.run_uploads = database_gone
     gone = problem(client.post("/v1/validations", content=b"x"), 503)
     assert gone["type"].endswith("registry-unavailable") and "BE-1" in gone["detail"]
     service.validator.registry = SqlRegistry(create_engine("sqlite:////no/such/dir/x.db"))

@@ -1,5 +1,7 @@
 """The console in a real browser (Debian's chromium with chromedriver, through Selenium): pick a
-file and see its findings; drop a file on the page; open the authorisation's ledger.
+file and see its findings; drop a file on the page; open the authorisation's ledger; drop several
+files anywhere on the page (a real drop, through the DevTools protocol); the console's pages load
+with no error in the browser's log (no missing icon, nothing the Content-Security-Policy blocks).
 
 Skips, saying why, only when chromium or chromedriver is not installed (``.ci/run`` installs
 them with apt-get). ``CUSTOMS_SCREENSHOT=path.png`` saves a screenshot of the console there.
@@ -43,6 +45,7 @@ def browser() -> Iterator[object]:
         "--window-size=1400,1000",
     ):
         options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=DriverService(executable_path=DRIVER), options=options)
     driver.set_page_load_timeout(60)
     try:
@@ -109,3 +112,61 @@ def test_upload_then_findings_then_drop_then_ledger(
     entries = [row.text for row in browser.find_elements(By.CSS_SELECTOR, "tr.entry")]
     assert len(entries) == 1 and entries[0].startswith("debit BE-BROWSER-1 ")
     assert "20" in entries[0] and "1000000.00" in entries[0]
+
+
+def real_drop(browser, files: list[Path], x: int, y: int) -> None:  # type: ignore[no-untyped-def]
+    """Files dragged from the desktop and dropped at (x, y), as chromium gets them from the
+    system (DevTools' Input.dispatchDragEvent): what the page does not take, the browser opens."""
+    data = {"items": [], "files": [str(file) for file in files], "dragOperationsMask": 1}
+    for kind in ("dragEnter", "dragOver", "drop"):
+        browser.execute_cdp_cmd(
+            "Input.dispatchDragEvent", {"type": kind, "x": x, "y": y, "data": data}
+        )
+
+
+#: a form that says it is sending, but does not leave the page (to read what it says)
+HOLD_SUBMIT = """
+document.getElementById("upload-form").addEventListener("submit", function (event) {
+  event.preventDefault();
+});
+"""
+
+
+def test_files_dropped_anywhere_are_one_run_with_feedback(
+    browser,  # type: ignore[no-untyped-def]
+    registry_url: str,
+    serve: Callable[..., Server],
+    tmp_path: Path,
+) -> None:
+    """A drop beside the small drop box was opened by the browser in a new tab; a drop of two
+    files validated the last one only; nothing said the files were being sent."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    server = serve(registry_url).wait()
+    wait = WebDriverWait(browser, 30)
+    bill_file, igm_file = tmp_path / "be.xml", tmp_path / "igm.xml"
+    bill_file.write_bytes(BOE.read_bytes())
+    igm_file.write_bytes(IGM.read_bytes())
+    browser.get(server.base + "/")
+    header = browser.find_element(By.TAG_NAME, "header").rect
+    at = (int(header["x"] + header["width"] - 40), int(header["y"] + header["height"] / 2))
+    browser.execute_script(HOLD_SUBMIT)
+    real_drop(browser, [bill_file, igm_file], *at)
+    progress = browser.find_element(By.ID, "progress")
+    assert progress.text == "Uploading and validating 2 files…"
+    assert not browser.find_element(By.ID, "validate").is_enabled()
+    assert browser.current_url == server.base + "/" and len(browser.window_handles) == 1
+    browser.get(server.base + "/")
+    real_drop(browser, [bill_file, igm_file], *at)
+    wait.until(ec.url_contains("/validations/"))
+    headings = [h.text for h in browser.find_elements(By.CSS_SELECTOR, "section.response h2")]
+    assert len(headings) == 2
+    assert headings[0].startswith("igm.xml #0 manifest") and "ACCEPTED" in headings[0].upper()
+    assert headings[1].startswith("be.xml #0 bill_of_entry") and "ACCEPTED" in headings[1].upper()
+    # nothing in the browser's log: the icon is there, the policy blocks nothing of the pages
+    for page in (server.base + "/", server.base + "/authorisations/IMS-2026-00042"):
+        browser.get(page)
+    errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+    assert errors == []

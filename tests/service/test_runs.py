@@ -12,9 +12,9 @@ from sqlalchemy import event
 from customs_engine.cli import main
 from customs_engine.core.plugin_host import PluginHost
 from customs_engine.core.registry import SqlRegistry
-from customs_engine.service.runs import Validator
+from customs_engine.service.runs import Upload, Validator
 
-from .conftest import AUTHORISATION, REGISTRY_CSV, bill
+from .conftest import AUTHORISATION, IGM, REGISTRY_CSV, bill
 
 
 def _validate(validator: Validator, tmp_path: Path, message_id: str) -> dict:  # type: ignore[type-arg]
@@ -72,3 +72,39 @@ def test_a_run_that_commits_nothing_reads_the_ledger_in_one_transaction(
     assert response["message"]["reference"] == "BE-ONE-1"
     assert begins == ["begin"]  # about fourteen ledger reads, one transaction
     store.close()
+
+
+def test_several_uploads_are_one_run_manifests_first(
+    tmp_path: Path, registry_url: str, host: PluginHost
+) -> None:
+    """The files of one console upload, in the order a browser may send them: a Bill of Entry
+    before its IGM (loose, or packed in an archive) is noted against it all the same, and the
+    second bill sees the first one's debit, as in one ``customs validate`` run."""
+    import zipfile
+
+    store = SqlRegistry.open(registry_url)
+    try:
+        validator = Validator(host, store)
+        first, second = tmp_path / "be-1.xml", tmp_path / "be-2.xml"
+        first.write_bytes(bill("BE-UP-1", quantity=20))
+        second.write_bytes(bill("BE-UP-2", quantity=30))
+        loose = tmp_path / "igm.xml"
+        loose.write_bytes(IGM.read_bytes())
+        packed = tmp_path / "igm.zip"
+        with zipfile.ZipFile(packed, "w") as archive:
+            archive.write(IGM, "igm.xml")
+        for manifest in (loose, packed):
+            uploads = [Upload(str(path), path.name) for path in (first, manifest, second)]
+            responses = validator.run_uploads(uploads)
+            assert [r.message.reference for r in responses] == [
+                "IGM-INNSA1-2234567",
+                "BE-UP-1",
+                "BE-UP-2",
+            ]
+            assert [r.status for r in responses] == ["accepted"] * 3, responses
+            assert [str(r.authorisations[0].remaining_quantity) for r in responses[1:]] == [
+                "80",
+                "50",
+            ]
+    finally:
+        store.close()

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import PurePosixPath, PureWindowsPath
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from fastapi import FastAPI, Query, Request
 from fastapi.encoders import jsonable_encoder
@@ -44,10 +44,11 @@ from customs_engine.core.plugin_host import PluginHost
 from customs_engine.core.registry.database import database_reason
 from customs_engine.core.registry.store import SqlRegistry
 from customs_engine.core.response import Response
+from customs_engine.service.headers import SecurityHeaders
 from customs_engine.service.metrics import Metrics
 from customs_engine.service.problems import BodyTooLarge, Problem, problem_response
 from customs_engine.service.results import ResultStore
-from customs_engine.service.runs import MEDIA_TYPES, Validator
+from customs_engine.service.runs import MEDIA_TYPES, Upload, Validator, uploads_source
 from customs_engine.service.tokens import Scope, TokenInfo, TokenStore
 
 log = logging.getLogger("customs_engine.service")
@@ -146,11 +147,12 @@ class Service:
             )
 
     def validate(
-        self, path: str, name: str, *, as_of: date | None, commit: bool
+        self, uploads: Sequence[Upload], *, as_of: date | None, commit: bool
     ) -> tuple[str, list[Response]]:
-        """One run of an uploaded file; stored, counted; returns (validation id, responses)."""
+        """One run of the uploaded files (one for the API, one or more from the console);
+        stored, counted; returns (validation id, responses)."""
         try:
-            responses = self.validator.run_path(path, name, as_of=as_of, commit=commit)
+            responses = self.validator.run_uploads(uploads, as_of=as_of, commit=commit)
         except LedgerError as exc:
             done = "committed" if commit else "checked"
             raise Problem(
@@ -160,7 +162,7 @@ class Service:
                 "is back: committed messages are replayed, never debited twice.",
                 kind="registry-unavailable",
             ) from exc
-        validation_id = self.results.save(name, responses, committed=commit)
+        validation_id = self.results.save(uploads_source(uploads), responses, committed=commit)
         self.metrics.observe_responses(responses)
         self.purge_if_due()
         return validation_id, responses
@@ -340,11 +342,18 @@ Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 ASGIApp = Callable[[Scope_, Receive, Send], Awaitable[None]]
 
 
+@runtime_checkable
+class ProblemPages(Protocol):
+    """A route whose errors are pages for people (the console's), not problem documents."""
+
+    async def problem_page(self, request: Request, problem: Problem) -> HttpResponse: ...
+
+
 class BodyLimit:
     """413 for a body above the limit: at once from Content-Length, else as soon as the bytes
     received pass it (the rest is never read). A request refused from its Content-Length is
     given the route it was sent to (``scope["route"]``, as routing would), so the metrics count
-    it there rather than as unmatched."""
+    it there rather than as unmatched, and a console route answers it with its own page."""
 
     def __init__(self, app: ASGIApp, limit: int, router: Router | None = None):
         self.app = app
@@ -360,7 +369,12 @@ class BodyLimit:
             route = self._route(scope)
             if route is not None:
                 scope["route"] = route
-            response = BodyTooLarge(self.limit).response(scope.get("path"))
+            problem = BodyTooLarge(self.limit)
+            response = (
+                await route.problem_page(Request(scope, receive), problem)
+                if isinstance(route, ProblemPages)
+                else problem.response(scope.get("path"))
+            )
             response.headers["Connection"] = "close"
             await response(scope, receive, send)
             return
@@ -440,6 +454,7 @@ def create_app(service: Service) -> FastAPI:
     app.state.service = service
     app.add_middleware(BodyLimit, limit=service.settings.max_body, router=app.router)
     app.add_middleware(Measure, metrics=service.metrics)
+    app.add_middleware(SecurityHeaders)
     _handlers(app)
     _api(app)
     _docs(app)
@@ -553,7 +568,7 @@ def _api(app: FastAPI) -> None:
         path = await receive_body(request, service.settings.max_body)
         try:
             validation_id, responses = await run_in_threadpool(
-                service.validate, path, shown, as_of=day, commit=commit
+                service.validate, [Upload(path, shown)], as_of=day, commit=commit
             )
         finally:
             os.unlink(path)

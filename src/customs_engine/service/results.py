@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import ColumnElement, Engine, delete, func, select
 from sqlalchemy.orm import Session
 
 from customs_engine.core.batch.summary import STATUSES
@@ -47,6 +47,19 @@ class StoredMessage:
     created_at: datetime
     committed: bool
     response: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class StoredPage:
+    """Some of a stored validation's responses (as JSON), with how many it holds in all."""
+
+    validation_id: str
+    source: str
+    created_at: datetime
+    status: str
+    committed: bool
+    messages: int
+    responses: list[dict[str, Any]]
 
 
 class ResultStore:
@@ -105,9 +118,15 @@ class ResultStore:
             )
 
     def recent(
-        self, *, status: str | None = None, rule: str | None = None, limit: int = 100
+        self,
+        *,
+        status: str | None = None,
+        rule: str | None = None,
+        offset: int = 0,
+        limit: int = 100,
     ) -> list[StoredMessage]:
-        """The newest responses first, optionally only of one status or with one rule."""
+        """The newest responses first (from the ``offset``-th), optionally only of one status or
+        with one rule."""
         query = (
             select(
                 ValidationRow.validation_id,
@@ -117,19 +136,56 @@ class ResultStore:
                 ValidationMessageRow.body,
             )
             .join(ValidationRow, ValidationRow.id == ValidationMessageRow.validation_id)
-            .where(ValidationRow.created_at >= self._cutoff())
+            .where(ValidationRow.created_at >= self._cutoff(), *_matching(status, rule))
             .order_by(ValidationRow.id.desc(), ValidationMessageRow.position)
+            .offset(offset)
             .limit(limit)
         )
-        if status:
-            query = query.where(ValidationMessageRow.status == status)
-        if rule:
-            query = query.where(ValidationMessageRow.rules.contains(f" {rule} ", autoescape=True))
         with Session(self.engine) as session:
             return [
                 StoredMessage(vid, source, _utc(created), committed, json.loads(body))
                 for vid, source, created, committed, body in session.execute(query)
             ]
+
+    def count(self, *, status: str | None = None, rule: str | None = None) -> int:
+        """How many responses :meth:`recent` can list with these filters, over every page."""
+        query = (
+            select(func.count())
+            .select_from(ValidationMessageRow)
+            .join(ValidationRow, ValidationRow.id == ValidationMessageRow.validation_id)
+            .where(ValidationRow.created_at >= self._cutoff(), *_matching(status, rule))
+        )
+        with Session(self.engine) as session:
+            return int(session.execute(query).scalar_one())
+
+    def page(self, validation_id: str, *, offset: int, limit: int) -> StoredPage | None:
+        """Part of one validation (its responses from the ``offset``-th, as JSON), for a page
+        that must not grow with the size of an archive."""
+        with Session(self.engine) as session:
+            row = session.scalars(
+                select(ValidationRow).where(
+                    ValidationRow.validation_id == validation_id,
+                    ValidationRow.created_at >= self._cutoff(),
+                )
+            ).first()
+            if row is None:
+                return None
+            bodies = session.scalars(
+                select(ValidationMessageRow.body)
+                .where(ValidationMessageRow.validation_id == row.id)
+                .order_by(ValidationMessageRow.position)
+                .offset(offset)
+                .limit(limit)
+            ).all()
+            return StoredPage(
+                row.validation_id,
+                row.source,
+                _utc(row.created_at),
+                row.status,
+                row.committed,
+                row.messages,
+                [json.loads(body) for body in bodies],
+            )
 
     def purge(self) -> int:
         """Delete the validations older than the retention period; returns how many."""
@@ -145,6 +201,16 @@ class ResultStore:
 
     def _cutoff(self) -> datetime:
         return datetime.now(UTC) - self.retention
+
+
+def _matching(status: str | None, rule: str | None) -> list[ColumnElement[bool]]:
+    """The console's filters: a response of one status; one with a finding of one rule."""
+    conditions: list[ColumnElement[bool]] = []
+    if status:
+        conditions.append(ValidationMessageRow.status == status)
+    if rule:
+        conditions.append(ValidationMessageRow.rules.contains(f" {rule} ", autoescape=True))
+    return conditions
 
 
 def _utc(moment: datetime) -> datetime:

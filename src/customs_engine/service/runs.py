@@ -4,7 +4,8 @@ The run is :func:`customs_engine.core.batch.runner.run` with the inputs of
 :func:`customs_engine.core.batch.inputs.iter_file` — the machinery of ``customs validate``, with its
 archive protections (traversal, links, size and ratio bounds, no nesting) — so the messages of one
 request or file see each other as in one CLI run (an IGM earlier in an archive notes a later Bill
-of Entry; a second Bill of Entry sees the first one's debit).
+of Entry; a second Bill of Entry sees the first one's debit). Several files of one console upload
+are one run too, read as ``customs validate`` reads a folder (:func:`iter_uploads`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from sqlalchemy import Engine as SqlEngine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from customs_engine.core.batch.inputs import InputFile, Limits, iter_file
+from customs_engine.core.batch.archives import HEAD_BYTES, Classifier, archive_kind
+from customs_engine.core.batch.inputs import InputFile, Limits, iter_file, read_bounded, read_file
 from customs_engine.core.batch.runner import run
 from customs_engine.core.check_context import CheckContext
 from customs_engine.core.engine import Engine
@@ -45,6 +47,61 @@ MEDIA_TYPES = {
     "scmtr-sfl": "application/jsonl",
     "scmtr-ack": "application/jsonl",
 }
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A received file: where it is on disk, and the name it is shown (and recognised) by."""
+
+    path: str
+    name: str
+
+
+def iter_uploads(
+    uploads: Sequence[Upload], limits: Limits, is_manifest: Classifier | None = None
+) -> Iterator[InputFile]:
+    """Several received files as one run, manifests first as ``customs validate`` reads a folder:
+    the message files that are manifests, then the archives (each with its own manifests first),
+    then the other files, each group in the order given. So a Bill of Entry picked or dropped
+    together with its IGM, loose or packed, is noted against it, whatever order the browser sent
+    them in. One file is read exactly as :func:`iter_file` reads it."""
+    if is_manifest is None or len(uploads) == 1:
+        for upload in uploads:
+            yield from iter_file(upload.path, upload.name, limits, is_manifest=is_manifest)
+        return
+    archives: list[Upload] = []
+    others: list[Upload] = []
+    for upload in uploads:
+        head = _head(upload.path)
+        if archive_kind(upload.name, head[:512]) is not None:
+            archives.append(upload)
+        elif is_manifest(head, upload.name):
+            yield read_file(upload.path, upload.name, limits)
+        else:
+            others.append(upload)
+    for upload in archives:
+        yield from iter_file(upload.path, upload.name, limits, is_manifest=is_manifest)
+    for upload in others:
+        yield read_file(upload.path, upload.name, limits)
+
+
+#: the names a validation of several files is listed under, before "and N more"
+NAMES_SHOWN = 5
+
+
+def uploads_source(uploads: Sequence[Upload]) -> str:
+    """What a validation of ``uploads`` is listed as: the file's name, or the files' names."""
+    names = [upload.name for upload in uploads]
+    shown = ", ".join(names[:NAMES_SHOWN])
+    more = len(names) - NAMES_SHOWN
+    return f"{shown} and {more} more" if more > 0 else shown
+
+
+def _head(path: str) -> bytes:
+    try:
+        return read_bounded(path, HEAD_BYTES - 1)
+    except OSError:
+        return b""  # reading it in full reports the problem
 
 
 class Collector:
@@ -132,8 +189,14 @@ class Validator:
         """One file on disk shown as ``name``: a message file, or an archive read exactly as
         ``customs validate`` reads it — its manifests first, then the rest — so a Bill of Entry
         packed before its IGM is noted against it all the same."""
+        return self.run_uploads([Upload(path, name)], as_of=as_of, commit=commit)
+
+    def run_uploads(
+        self, uploads: Sequence[Upload], *, as_of: date | None = None, commit: bool = False
+    ) -> list[Response]:
+        """Several files on disk as one run, in the order of :func:`iter_uploads`."""
         with self.engine(as_of=as_of, commit=commit) as engine:
-            files = iter_file(path, name, self.limits, is_manifest=engine.is_manifest)
+            files = iter_uploads(uploads, self.limits, is_manifest=engine.is_manifest)
             return self._run(engine, files)
 
     @staticmethod
