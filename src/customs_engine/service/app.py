@@ -37,7 +37,7 @@ from starlette.routing import BaseRoute, Match, Router
 from starlette.staticfiles import StaticFiles
 
 from customs_engine import __version__
-from customs_engine.core.batch.inputs import Limits
+from customs_engine.core.batch.inputs import Limits, shown_name
 from customs_engine.core.dates import parse_iso_date
 from customs_engine.core.ledger.run_state import LedgerError
 from customs_engine.core.plugin_host import PluginHost
@@ -264,7 +264,8 @@ def refuse_forms(request: Request) -> None:
 
 def upload_name(request: Request, name: str | None) -> str:
     """The name an upload is shown (and its kind recognised) by: ``?name=``, else the
-    Content-Disposition filename, else ``upload``; never a path."""
+    Content-Disposition filename, else ``upload``; never a path, and control characters written
+    as escapes (``\\x00``), as the CLI shows a file's name (a NUL could never be stored)."""
     if not name:
         disposition = request.headers.get("content-disposition", "")
         for part in disposition.split(";"):
@@ -272,7 +273,7 @@ def upload_name(request: Request, name: str | None) -> str:
             if key.lower() == "filename":
                 name = value.strip().strip('"')
     base = PureWindowsPath(PurePosixPath(name or "").name).name.strip()
-    return base or "upload"
+    return shown_name(base) if base else "upload"
 
 
 def wants_json_lines(accept: str) -> bool:
