@@ -142,3 +142,11 @@ def test_a_token_holding_a_nul_is_refused_not_a_database_failure(api: TestClient
     ):
         reply = api.post("/v1/validations?commit=true", content=b"x", headers=headers)
         assert "unknown or revoked" in problem(reply, 401)["detail"]
+
+
+def test_the_console_finds_nothing_by_a_nul_either(api: TestClient) -> None:
+    """Its pages read the same stores: a page for a path or filter holding a NUL, never the
+    "database does not answer" page."""
+    assert api.get("/validations/%00").status_code == 404
+    assert api.get("/authorisations/A%00B").status_code == 404
+    assert api.get("/?rule=A%00").status_code == 200

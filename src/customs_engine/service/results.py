@@ -133,6 +133,8 @@ class ResultStore:
     ) -> list[StoredMessage]:
         """The newest responses first (from the ``offset``-th), optionally only of one status or
         with one rule."""
+        if not storable(status, rule):  # no stored response has one (see storable)
+            return []
         query = (
             select(
                 ValidationRow.validation_id,
@@ -155,6 +157,8 @@ class ResultStore:
 
     def count(self, *, status: str | None = None, rule: str | None = None) -> int:
         """How many responses :meth:`recent` can list with these filters, over every page."""
+        if not storable(status, rule):
+            return 0
         query = (
             select(func.count())
             .select_from(ValidationMessageRow)
@@ -167,6 +171,8 @@ class ResultStore:
     def page(self, validation_id: str, *, offset: int, limit: int) -> StoredPage | None:
         """Part of one validation (its responses from the ``offset``-th, as JSON), for a page
         that must not grow with the size of an archive."""
+        if not storable(validation_id):
+            return None
         with Session(self.engine) as session:
             row = session.scalars(
                 select(ValidationRow).where(
