@@ -21,14 +21,15 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import PurePosixPath, PureWindowsPath
-from typing import Any, Protocol, runtime_checkable
+from typing import Annotated, Any, Protocol, runtime_checkable
 
 from fastapi import FastAPI, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from fastapi.responses import Response as HttpResponse
+from pydantic import BeforeValidator
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
@@ -37,7 +38,7 @@ from starlette.routing import BaseRoute, Match, Router
 from starlette.staticfiles import StaticFiles
 
 from customs_engine import __version__
-from customs_engine.core.batch.inputs import Limits
+from customs_engine.core.batch.inputs import Limits, shown_name
 from customs_engine.core.dates import parse_iso_date
 from customs_engine.core.ledger.run_state import LedgerError
 from customs_engine.core.plugin_host import PluginHost
@@ -46,7 +47,13 @@ from customs_engine.core.registry.store import SqlRegistry
 from customs_engine.core.response import Response
 from customs_engine.service.headers import SecurityHeaders
 from customs_engine.service.metrics import Metrics
-from customs_engine.service.problems import BodyTooLarge, Problem, problem_response
+from customs_engine.service.problems import MEDIA_TYPE as PROBLEM_TYPE
+from customs_engine.service.problems import (
+    BodyTooLarge,
+    Problem,
+    ProblemDocument,
+    problem_response,
+)
 from customs_engine.service.results import ResultStore
 from customs_engine.service.runs import MEDIA_TYPES, Upload, Validator, uploads_source
 from customs_engine.service.tokens import Scope, TokenInfo, TokenStore
@@ -262,17 +269,28 @@ def refuse_forms(request: Request) -> None:
         )
 
 
-def upload_name(request: Request, name: str | None) -> str:
-    """The name an upload is shown (and its kind recognised) by: ``?name=``, else the
-    Content-Disposition filename, else ``upload``; never a path."""
+#: what an upload that names no file is shown as
+UNNAMED = "upload"
+
+
+def given_name(request: Request, name: str | None) -> str:
+    """The file name the client gave: ``?name=``, else the Content-Disposition filename; never a
+    path; empty when it gave none."""
     if not name:
         disposition = request.headers.get("content-disposition", "")
         for part in disposition.split(";"):
             key, _, value = part.strip().partition("=")
             if key.lower() == "filename":
                 name = value.strip().strip('"')
-    base = PureWindowsPath(PurePosixPath(name or "").name).name.strip()
-    return base or "upload"
+    return PureWindowsPath(PurePosixPath(name or "").name).name.strip()
+
+
+def upload_name(request: Request, name: str | None) -> str:
+    """The name an upload is shown (and its kind recognised) by: the name given
+    (:func:`given_name`), else ``upload``; control characters written as escapes (``\\x00``),
+    as the CLI shows a file's name (a NUL could never be stored)."""
+    given = given_name(request, name)
+    return shown_name(given) if given else UNNAMED
 
 
 def wants_json_lines(accept: str) -> bool:
@@ -409,6 +427,35 @@ def _matching(routes: Sequence[BaseRoute], scope: Scope_) -> BaseRoute | None:
     return None
 
 
+class HeadAsGet:
+    """HEAD wherever GET is (RFC 9110 §9.3.2; FastAPI's routes answer GET alone): the GET's
+    answer, status and headers (Content-Length too), without its body. The request goes on as a
+    GET in a copy of the scope (the server reads the original's method to send no body); the
+    route it reached is copied back, so the metrics count it there."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope_, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") != "HEAD":
+            await self.app(scope, receive, send)
+            return
+        as_get = {**scope, "method": "GET"}
+
+        async def headers_only(message: MutableMapping[str, Any]) -> None:
+            if message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        try:
+            await self.app(as_get, receive, headers_only)
+        finally:
+            if "route" in as_get:
+                scope["route"] = as_get["route"]
+
+
 class Measure:
     """Counts every request and times it, labelled by route template (not by raw path)."""
 
@@ -452,12 +499,14 @@ def create_app(service: Service) -> FastAPI:
         "before they are filed. Errors are RFC 9457 problem documents.",
     )
     app.state.service = service
+    app.add_middleware(HeadAsGet)
     app.add_middleware(BodyLimit, limit=service.settings.max_body, router=app.router)
     app.add_middleware(Measure, metrics=service.metrics)
     app.add_middleware(SecurityHeaders)
     _handlers(app)
     _api(app)
     _docs(app)
+    _openapi(app)
     from customs_engine.service.console import router as console_router
     from customs_engine.service.console import static_files
 
@@ -539,6 +588,76 @@ def _handlers(app: FastAPI) -> None:
         )
 
 
+# -- what the OpenAPI description says that the routes cannot -----------------------------------
+
+#: every error is a problem document (:class:`ProblemDocument`, added by :func:`_openapi`)
+PROBLEM_CONTENT = {PROBLEM_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+#: when a route answers each error status
+PROBLEM_WHEN: dict[int | str, str] = {
+    400: "an unknown output format (formats lists those there are)",
+    401: "no token where one is needed, or a malformed, unknown or revoked one "
+    "(WWW-Authenticate: Bearer)",
+    403: "the token's scope does not allow it (commit=true needs the commit scope)",
+    404: "nothing by that name (a stored validation: or older than the retention period)",
+    413: "the body is above the limit (customs serve --max-body)",
+    415: "a multipart/form-data body: send the file itself as the body",
+    422: "a malformed query parameter (errors lists each: loc, msg)",
+    503: "the registry database does not answer: send the request again once it is back "
+    "(committed messages are replayed, never debited twice)",
+    "default": "any other error (405 with Allow, 500): a problem document too",
+}
+
+
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """A route's error answers, for ``responses=``: problem documents (and ``default``)."""
+    answered: list[int | str] = [*statuses, "default"]
+    return {
+        status: {"description": PROBLEM_WHEN[status], "content": PROBLEM_CONTENT}
+        for status in answered
+    }
+
+
+#: the request body of POST /v1/validations: the file itself (Swagger UI offers a file picker)
+UPLOAD_BODY = {
+    "required": True,
+    "description": "The file itself (curl --data-binary @FILE): a message in any input format, "
+    "gzip/bzip2/xz compressed or not, or a zip/tar archive. Any Content-Type but "
+    "multipart/form-data.",
+    "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+}
+#: a bearer token (customs tokens create): needed for commit=true (commit scope), and for every
+#: call under --require-token; otherwise optional (the empty requirement)
+TOKEN_OPTIONAL: list[dict[str, list[str]]] = [{"bearer": []}, {}]
+BEARER_SCHEME = {
+    "type": "http",
+    "scheme": "bearer",
+    "description": "A token of customs tokens create: the commit scope for commit=true; any "
+    "scope for every call when the service runs with --require-token.",
+}
+#: where a validation's answer is kept
+STORED_HEADERS = {
+    "Location": {"description": "/v1/validations/{id}", "schema": {"type": "string"}},
+    "X-Validation-Id": {"description": "the stored validation's id", "schema": {"type": "string"}},
+}
+#: the answer in the other output formats (format=, or Accept for JSON Lines)
+OTHER_FORMATS = {
+    media_type: {"schema": {"type": "string"}}
+    for media_type in sorted({*MEDIA_TYPES.values(), "application/octet-stream"})
+    if media_type != "application/json"
+}
+
+
+def _query_date(value: object) -> object:
+    """A date query value read as the CLI reads one (YYYY-MM-DD, strictly; empty: none). A
+    malformed one fails validation: 422 invalid-request, as every malformed query value."""
+    if value is None or value == "":
+        return None
+    return parse_iso_date(value) if isinstance(value, str) else value
+
+
+QueryDate = Annotated[date | None, BeforeValidator(_query_date)]
+
+
 def _api(app: FastAPI) -> None:
     @app.post(
         "/v1/validations",
@@ -546,29 +665,41 @@ def _api(app: FastAPI) -> None:
         tags=["validations"],
         summary="Validate one file (any input format) or a zip/tar archive",
         responses={
-            201: {"description": "structured responses, one per message"},
-            413: {"description": "body above the limit"},
+            201: {
+                "model": Response | list[Response],
+                "description": "the responses exactly as customs validate writes them: one "
+                "object for one message, else an array (format=json); other formats as they "
+                "write them",
+                "headers": STORED_HEADERS,
+                "content": OTHER_FORMATS,
+            },
+            **problems(400, 401, 403, 413, 415, 422, 503),
         },
+        openapi_extra={"requestBody": UPLOAD_BODY, "security": TOKEN_OPTIONAL},
     )
     async def create_validation(
         request: Request,
         format: str | None = Query(
             None, description="Output format (default json; jsonl when Accept asks for JSON Lines)"
         ),
-        as_of: str | None = Query(None, description="Rules in force on YYYY-MM-DD"),
+        as_of: Annotated[QueryDate, Query(description="Rules in force on YYYY-MM-DD")] = None,
         commit: bool = Query(False, description="Persist IGMs and debits (commit scope)"),
-        name: str | None = Query(None, description="File name (else Content-Disposition)"),
+        name: str | None = Query(
+            None,
+            description="File name (else Content-Disposition); an archive or compressed file "
+            "is known by it, as by customs validate (by its first bytes when none is given)",
+        ),
     ) -> HttpResponse:
         service: Service = request.app.state.service
         await authorise(request, "commit" if commit else None)
         fmt = output_format(request, format)
-        day = parse_as_of(as_of)
         refuse_forms(request)
         shown = upload_name(request, name)
+        named = bool(given_name(request, name))
         path = await receive_body(request, service.settings.max_body)
         try:
             validation_id, responses = await run_in_threadpool(
-                service.validate, [Upload(path, shown)], as_of=day, commit=commit
+                service.validate, [Upload(path, shown, named)], as_of=as_of, commit=commit
             )
         finally:
             os.unlink(path)
@@ -578,6 +709,15 @@ def _api(app: FastAPI) -> None:
         "/v1/validations/{validation_id}",
         tags=["validations"],
         summary="A stored validation's responses (kept for the retention period)",
+        responses={
+            200: {
+                "model": Response | list[Response],
+                "description": "the responses as the POST answered them, in any format",
+                "content": OTHER_FORMATS,
+            },
+            **problems(400, 401, 403, 404, 503),
+        },
+        openapi_extra={"security": TOKEN_OPTIONAL},
     )
     async def get_validation(
         request: Request, validation_id: str, format: str | None = None
@@ -595,7 +735,13 @@ def _api(app: FastAPI) -> None:
             )
         return answer(service, stored.responses, fmt, 200, validation_id)
 
-    @app.get("/v1/rules", tags=["reference"], summary="Every rule of every loaded plugin")
+    @app.get(
+        "/v1/rules",
+        tags=["reference"],
+        summary="Every rule of every loaded plugin",
+        responses=problems(401, 403, 404),
+        openapi_extra={"security": TOKEN_OPTIONAL},
+    )
     async def rules(request: Request, scheme: str | None = None) -> list[dict[str, Any]]:
         await authorise(request, None)
         host = request.app.state.service.validator.host
@@ -613,7 +759,13 @@ def _api(app: FastAPI) -> None:
             )
         return selected
 
-    @app.get("/v1/plugins", tags=["reference"], summary="Loaded plugins, versions, hooks")
+    @app.get(
+        "/v1/plugins",
+        tags=["reference"],
+        summary="Loaded plugins, versions, hooks",
+        responses=problems(401, 403),
+        openapi_extra={"security": TOKEN_OPTIONAL},
+    )
     async def plugins(request: Request) -> list[dict[str, Any]]:
         await authorise(request, None)
         host = request.app.state.service.validator.host
@@ -627,6 +779,8 @@ def _api(app: FastAPI) -> None:
         "/v1/registry/{number:path}",
         tags=["reference"],
         summary="A registry number: its rows, committed debits and what remains",
+        responses=problems(401, 403, 404, 503),
+        openapi_extra={"security": TOKEN_OPTIONAL},
     )
     async def registry_number(request: Request, number: str) -> dict[str, Any]:
         await authorise(request, None)
@@ -636,7 +790,12 @@ def _api(app: FastAPI) -> None:
             raise Problem(404, f"{number} is not in the registry", kind="not-found")
         return found
 
-    @app.get("/healthz", tags=["operations"], summary="Liveness and database reachability")
+    @app.get(
+        "/healthz",
+        tags=["operations"],
+        summary="Liveness and database reachability",
+        responses=problems(503),
+    )
     async def healthz(request: Request) -> dict[str, str]:
         service: Service = request.app.state.service
         try:
@@ -647,7 +806,13 @@ def _api(app: FastAPI) -> None:
             ) from exc
         return {"status": "ok", "version": __version__}
 
-    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
+    @app.get(
+        "/metrics",
+        tags=["operations"],
+        summary="Prometheus metrics",
+        response_class=PlainTextResponse,
+        responses=problems(),
+    )
     async def metrics(request: Request) -> HttpResponse:
         body, content_type = request.app.state.service.metrics.render()
         return HttpResponse(body, media_type=content_type)
@@ -696,6 +861,23 @@ def registry_entry(registry: SqlRegistry, number: str) -> dict[str, Any] | None:
         )
         rows.append(row)
     return {"number": number, "records": rows}
+
+
+def _openapi(app: FastAPI) -> None:
+    """The OpenAPI description as FastAPI derives it from the routes, with what they refer to:
+    the problem document's schema and the bearer scheme."""
+    derive = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        described = derive()  # kept as app.openapi_schema: completed once, here
+        components = described.setdefault("components", {})
+        components.setdefault("schemas", {})["Problem"] = ProblemDocument.model_json_schema()
+        components["securitySchemes"] = {"bearer": BEARER_SCHEME}
+        return described
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _docs(app: FastAPI) -> None:

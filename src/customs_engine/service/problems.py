@@ -5,10 +5,35 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import JSONResponse
 
 MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "urn:customs-engine:problem:"
+
+
+class ProblemDocument(BaseModel):
+    """What every error of the service answers (``application/problem+json``): the OpenAPI
+    description's ``Problem`` schema. Never built: :func:`problem_response` writes the body."""
+
+    model_config = ConfigDict(
+        title="Problem",
+        extra="allow",
+        json_schema_extra={
+            "description": "An RFC 9457 problem document. Some carry more members: errors (422: "
+            "[{loc, msg}]), formats (400 unknown-format), limit (413 body-too-large)."
+        },
+    )
+
+    type: str = Field(
+        description=f"about:blank, or {TYPE_BASE}<kind> (unauthorized, forbidden, not-found, "
+        "unknown-format, body-too-large, unsupported-media-type, invalid-request, "
+        "registry-unavailable, internal-error, ...)"
+    )
+    title: str = Field(description="the HTTP status phrase")
+    status: int
+    detail: str = Field(description="what went wrong, for a person to read")
+    instance: str | None = Field(None, description="the path of the request")
 
 
 class Problem(Exception):

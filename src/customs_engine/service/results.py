@@ -18,7 +18,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, Engine, delete, func, select
 from sqlalchemy.orm import Session
 
+from customs_engine.core.batch.inputs import shown_name
 from customs_engine.core.batch.summary import STATUSES
+from customs_engine.core.registry.database import storable
 from customs_engine.core.registry.tables import ValidationMessageRow, ValidationRow
 from customs_engine.core.response import Response
 
@@ -68,11 +70,13 @@ class ResultStore:
         self.retention = retention
 
     def save(self, source: str, responses: Sequence[Response], *, committed: bool) -> str:
-        """Store one run's responses; returns its new validation id."""
+        """Store one run's responses; returns its new validation id. ``source`` is stored as
+        answers show it (control characters escaped: PostgreSQL cannot store a NUL, and a
+        committed run must not fail to be answered for its name)."""
         validation_id = uuid.uuid4().hex
         row = ValidationRow(
             validation_id=validation_id,
-            source=source,
+            source=shown_name(source),
             created_at=datetime.now(UTC),
             status=worst_status([r.status for r in responses]),
             committed=committed,
@@ -94,6 +98,8 @@ class ResultStore:
         return validation_id
 
     def get(self, validation_id: str) -> StoredValidation | None:
+        if not storable(validation_id):  # never stored (see storable): no database asked
+            return None
         with Session(self.engine) as session:
             row = session.scalars(
                 select(ValidationRow).where(
@@ -127,6 +133,8 @@ class ResultStore:
     ) -> list[StoredMessage]:
         """The newest responses first (from the ``offset``-th), optionally only of one status or
         with one rule."""
+        if not storable(status, rule):  # no stored response has one (see storable)
+            return []
         query = (
             select(
                 ValidationRow.validation_id,
@@ -149,6 +157,8 @@ class ResultStore:
 
     def count(self, *, status: str | None = None, rule: str | None = None) -> int:
         """How many responses :meth:`recent` can list with these filters, over every page."""
+        if not storable(status, rule):
+            return 0
         query = (
             select(func.count())
             .select_from(ValidationMessageRow)
@@ -161,6 +171,8 @@ class ResultStore:
     def page(self, validation_id: str, *, offset: int, limit: int) -> StoredPage | None:
         """Part of one validation (its responses from the ``offset``-th, as JSON), for a page
         that must not grow with the size of an archive."""
+        if not storable(validation_id):
+            return None
         with Session(self.engine) as session:
             row = session.scalars(
                 select(ValidationRow).where(

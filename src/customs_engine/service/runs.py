@@ -22,7 +22,7 @@ from sqlalchemy import Engine as SqlEngine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from customs_engine.core.batch.archives import HEAD_BYTES, Classifier, archive_kind
+from customs_engine.core.batch.archives import HEAD_BYTES, Classifier, archive_kind, is_archive_name
 from customs_engine.core.batch.inputs import InputFile, Limits, iter_file, read_bounded, read_file
 from customs_engine.core.batch.runner import run
 from customs_engine.core.check_context import CheckContext
@@ -55,6 +55,10 @@ class Upload:
 
     path: str
     name: str
+    #: false when the client named no file (``name`` is then ``upload``): an archive or a
+    #: compressed file is known by its first bytes, as standard input is; else by its name, as
+    #: ``customs validate`` knows a file (see ``iter_file``)
+    named: bool = True
 
 
 def iter_uploads(
@@ -67,13 +71,19 @@ def iter_uploads(
     them in. One file is read exactly as :func:`iter_file` reads it."""
     if is_manifest is None or len(uploads) == 1:
         for upload in uploads:
-            yield from iter_file(upload.path, upload.name, limits, is_manifest=is_manifest)
+            yield from iter_file(
+                upload.path, upload.name, limits, is_manifest=is_manifest, named=upload.named
+            )
         return
     archives: list[Upload] = []
     others: list[Upload] = []
     for upload in uploads:
         head = _head(upload.path)
-        if archive_kind(upload.name, head[:512]) is not None:
+        if (
+            is_archive_name(upload.name)
+            if upload.named
+            else archive_kind("", head[:512]) is not None
+        ):
             archives.append(upload)
         elif is_manifest(head, upload.name):
             yield read_file(upload.path, upload.name, limits)

@@ -20,6 +20,7 @@ from typing import Literal
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from customs_engine.core.registry.database import storable
 from customs_engine.core.registry.tables import ServiceTokenRow
 
 Scope = Literal["validate", "commit", "admin"]
@@ -99,6 +100,8 @@ class TokenStore:
     def check(self, token: str) -> TokenInfo | None:
         """The token's record when it is genuine and not revoked; else ``None``."""
         token_id, secret = _split(token)
+        if not storable(token_id):  # (a quoted cookie can hold one: "\000") no token has it
+            return None
         with Session(self.engine) as session:
             row = session.scalars(
                 select(ServiceTokenRow).where(ServiceTokenRow.token_id == token_id)

@@ -97,12 +97,12 @@ def test_a_compressed_single_file_is_read_as_the_file_it_holds(
     (tmp_path / "drop").mkdir()
     packed = tmp_path / "drop" / f"be.xml{suffix}"
     packed.write_bytes(compress(message))
-    unnamed = tmp_path / "be.bin"  # known by its first bytes, as an upload or standard input
+    unnamed = tmp_path / "be.bin"  # known by its first bytes, as an unnamed upload or stdin
     unnamed.write_bytes(compress(message))
     for file in (
         *iter_inputs([str(packed)]),
         *iter_inputs([str(tmp_path / "drop")]),
-        *inputs.iter_file(str(unnamed), "upload"),
+        *inputs.iter_file(str(unnamed), "upload", named=False),
         *iter_inputs(["-"], stdin=io.BytesIO(compress(message))),
     ):
         assert file.problem is None and file.data == message
@@ -348,6 +348,31 @@ def test_a_plain_message_named_as_compressed_is_still_read(tmp_path: Path) -> No
     broken.write_bytes(message)
     (file,) = iter_inputs([str(broken)])
     assert "is not a readable tar archive" in (file.problem or "")
+
+
+def test_a_named_file_is_known_by_its_name_as_the_cli_knows_it(tmp_path: Path) -> None:
+    """An upload or watched file with a name is read as ``customs validate`` reads a file of
+    that name: ``foo.xml`` holding a zip, ``foo.json`` holding gzip are those files as they are
+    (the service once opened them by their first bytes, and answered otherwise than the CLI);
+    only an upload without a name is known by its first bytes, as standard input is."""
+    message = (MESSAGES / "02-be-laptops-ims.xml").read_bytes()
+    zipped = write_zip(tmp_path / "foo.xml", [("a.xml", message), ("b.xml", message)])
+    gzipped = tmp_path / "foo.json"
+    gzipped.write_bytes(gzip.compress(message))
+    for path in (zipped, gzipped):
+        (cli,) = iter_inputs([str(path)])
+        (named,) = inputs.iter_file(str(path), str(path))
+        assert named == cli and named.data == path.read_bytes()
+    assert names(list(inputs.iter_file(str(zipped), "upload", named=False))) == [
+        "upload!a.xml",
+        "upload!b.xml",
+    ]
+    assert names(list(iter_inputs(["-"], stdin=io.BytesIO(zipped.read_bytes())))) == [
+        "<stdin>!a.xml",
+        "<stdin>!b.xml",
+    ]
+    (unnamed,) = inputs.iter_file(str(gzipped), "upload", named=False)
+    assert unnamed.data == message
 
 
 def test_an_empty_zip_on_standard_input_is_known_as_a_zip() -> None:

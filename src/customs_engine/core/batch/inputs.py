@@ -340,17 +340,29 @@ def _stdin(
 
 
 def iter_file(
-    path: str, name: str, limits: Limits | None = None, is_manifest: Classifier | None = None
+    path: str,
+    name: str,
+    limits: Limits | None = None,
+    is_manifest: Classifier | None = None,
+    *,
+    named: bool = True,
 ) -> Iterator[InputFile]:
-    """One file on disk shown as ``name`` (an upload, a watched file): an archive, known by its
-    name or first bytes, member by member with every protection above; else the file itself."""
+    """One file on disk shown as ``name`` (an upload, a watched file): an archive member by
+    member with every protection above, else the file itself. An archive or compressed file is
+    known by its name, as ``customs validate FILE`` knows it, so that a file answers the same
+    under the same name; one that came without a name (``named`` false: an upload that named
+    none) by its first bytes, as standard input is."""
     limits = limits or Limits.from_env()
-    try:
-        head = read_bounded(path, 511)
-    except OSError as exc:
-        yield InputFile(name, b"", f"cannot read file: {exc.strerror or exc}")
-        return
-    if archive_kind(name, head) is not None:
+    if named:
+        archive = is_archive_name(name)
+    else:
+        try:
+            head = read_bounded(path, 511)
+        except OSError as exc:
+            yield InputFile(name, b"", f"cannot read file: {exc.strerror or exc}")
+            return
+        archive = archive_kind("", head) is not None
+    if archive:
         yield from _archive(path, name, limits, is_manifest)
     else:
         yield read_file(path, name, limits)

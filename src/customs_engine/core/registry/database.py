@@ -23,7 +23,15 @@ from customs_engine.core.registry.urls import (
     sqlite_path,
 )
 
-__all__ = ["ENV_VAR", "create", "default_url", "migrate", "resolve_url", "sqlite_file_exists"]
+__all__ = [
+    "ENV_VAR",
+    "create",
+    "default_url",
+    "migrate",
+    "resolve_url",
+    "sqlite_file_exists",
+    "storable",
+]
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 #: pg_advisory_xact_lock key: one migrator at a time when several processes open the registry
@@ -43,6 +51,14 @@ def database_reason(exc: BaseException) -> str:
 
 #: SQLAlchemy's "(Background on this error at: https://sqlalche.me/…)"
 _BACKGROUND = re.compile(r"\s*\(Background on this error at: [^)]*\)")
+
+
+def storable(*texts: str | None) -> bool:
+    """Whether every one of ``texts`` can be stored: none holds a NUL (U+0000). PostgreSQL's text
+    cannot hold one and refuses such a parameter with an error, even in a look-up; so the
+    registry stores no text holding one on any backend (SQLite too, so that both answer alike),
+    and a look-up by one finds nothing without asking the database."""
+    return not any(value is not None and "\x00" in value for value in texts)
 
 
 #: how long a SQLite connection waits for another process's lock (first opens, commits)

@@ -87,6 +87,22 @@ def _ledger_call(method: Callable[P, R]) -> Callable[P, R]:
     return call
 
 
+def _finds_nothing_by_nul(nothing: Callable[[], Any]) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """A look-up by a text holding NUL (U+0000) answers ``nothing()`` without asking the
+    database: no stored text holds one (see :func:`database.storable`), and PostgreSQL would
+    refuse the parameter with an error (a message, a URL or a file name can hold one)."""
+
+    def wrap(method: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(method)
+        def call(*args: P.args, **kwargs: P.kwargs) -> R:
+            texts = [value for value in (*args, *kwargs.values()) if isinstance(value, str)]
+            return method(*args, **kwargs) if database.storable(*texts) else cast(R, nothing())
+
+        return call
+
+    return wrap
+
+
 class SqlRegistry:
     """Registry rows and committed ledger in one SQLAlchemy database (SQLite or PostgreSQL)."""
 
@@ -169,6 +185,7 @@ class SqlRegistry:
                 count += 1
         return count
 
+    @_finds_nothing_by_nul(list)
     def records(self, kind: str | None = None, number: str | None = None) -> list[RegistryRecord]:
         query = select(RecordRow).order_by(
             RecordRow.kind, RecordRow.scheme, RecordRow.number, RecordRow.issued_on
@@ -184,6 +201,7 @@ class SqlRegistry:
         """Every reference row in memory: what checks read (picklable, worker-safe)."""
         return MemoryRegistry(self.records())
 
+    @_finds_nothing_by_nul(list)
     def entries_of(self, scheme: str, number: str) -> list[EntryRow]:
         """Every ledger entry of an account (authorisation, registration or bond), in order."""
         query = (
@@ -194,6 +212,7 @@ class SqlRegistry:
         with Session(self.engine, expire_on_commit=False) as session:
             return list(session.scalars(query))
 
+    @_finds_nothing_by_nul(list)
     def entries_numbered(self, number: str) -> list[EntryRow]:
         """Every ledger entry of an account ``number`` of any scheme but a bond, in order: what
         was debited of a licence that has no registry row (yet)."""
@@ -205,6 +224,7 @@ class SqlRegistry:
         with Session(self.engine, expire_on_commit=False) as session:
             return list(session.scalars(query))
 
+    @_finds_nothing_by_nul(list)
     def bond_accounts(self, warehousing_id: str) -> list[str]:
         """The bond balances a warehousing Bill of Entry (its message id) opened, one per HS
         code (``<message id>/<HS code>``), sorted."""
@@ -254,6 +274,7 @@ class SqlRegistry:
                     found[submission_id] = igm
             return found
 
+    @_finds_nothing_by_nul(list)
     def history(self, message_id: str) -> list[tuple[SubmissionRow, list[EntryRow]]]:
         """A document's versions, oldest first, each with the entries it wrote."""
         with Session(self.engine, expire_on_commit=False) as session:
@@ -304,6 +325,7 @@ class SqlRegistry:
             raise LedgerError(f"registry database failed: {database.database_reason(exc)}") from exc
 
     @_ledger_call
+    @_finds_nothing_by_nul(list)
     def find_manifests(self, igm_number: str) -> Sequence[ImportGeneralManifest]:
         with self._reading() as connection:  # a read of columns: no ORM session needed
             return [
@@ -312,6 +334,7 @@ class SqlRegistry:
             ]
 
     @_ledger_call
+    @_finds_nothing_by_nul(list)
     def find_unnumbered_manifests(self, port_code: str) -> Sequence[ImportGeneralManifest]:
         with self._reading() as connection:
             return [
@@ -320,12 +343,14 @@ class SqlRegistry:
             ]
 
     @_ledger_call
+    @_finds_nothing_by_nul(lambda: (ZERO, ZERO))
     def debited(self, scheme: str, number: str) -> tuple[Decimal, Decimal]:
         with self._reading() as connection:
             scheme = scheme.upper()
             return _debited(connection, scheme, number, _limit_unit(connection, scheme, number))
 
     @_ledger_call
+    @_finds_nothing_by_nul(list)
     def uses(self, scheme: str, number: str) -> Sequence[str]:
         with self._reading() as connection:
             bound = {"scheme": scheme.upper(), "number": number}
@@ -335,15 +360,20 @@ class SqlRegistry:
     def committed_uses(self, key: str, *aliases: str) -> Sequence[AuthorisationUse] | None:
         """What the submission stored under ``key`` (or one of its ``aliases``, such as the
         key release 0.1 used) debited, or ``None`` when none is stored."""
+        keys = [each for each in (key, *aliases) if database.storable(each)]
+        if not keys:  # a key no database can hold was never stored
+            return None
         with self._reading() as connection:
-            return _committed_uses(connection, (key, *aliases))
+            return _committed_uses(connection, keys)
 
     @_ledger_call
+    @_finds_nothing_by_nul(lambda: None)
     def document(self, message_id: str) -> DocumentVersion | None:
         with self._reading() as connection:
             return _document(connection, message_id)
 
     @_ledger_call
+    @_finds_nothing_by_nul(lambda: None)
     def first_document(self, message_id: str) -> DocumentVersion | None:
         with self._reading() as connection:
             row = connection.execute(
@@ -352,11 +382,13 @@ class SqlRegistry:
             return None if row is None else _version(row)
 
     @_ledger_call
+    @_finds_nothing_by_nul(dict)
     def holdings(self, message_id: str) -> Holdings:
         with Session(self.engine) as session:
             return _holdings(session, message_id)
 
     @_ledger_call
+    @_finds_nothing_by_nul(lambda: None)
     def replaced_by(self, key: str) -> Replaced | None:
         with Session(self.engine) as session:
             row = session.scalars(
@@ -409,6 +441,7 @@ class SqlRegistry:
             )
 
     @_ledger_call
+    @_finds_nothing_by_nul(lambda: None)
     def numbered(self, number: str) -> str | None:
         with Session(self.engine) as session:
             return session.scalars(
@@ -420,17 +453,20 @@ class SqlRegistry:
             ).first()
 
     @_ledger_call
+    @_finds_nothing_by_nul(list)
     def noted_against(self, igm_number: str) -> Sequence[str]:
         with Session(self.engine) as session:
             return _noted_against(session, igm_number)
 
     @_ledger_call
+    @_finds_nothing_by_nul(list)
     def igm_numbers(self, manifest_id: str) -> Sequence[str]:
         """Every IGM number a committed version of this manifest carried."""
         with Session(self.engine) as session:
             return _igm_numbers(session, manifest_id)
 
     @_ledger_call
+    @_finds_nothing_by_nul(list)
     def noted_by_bl(self, manifest_id: str) -> Sequence[str]:
         """Bills of Entry noted by their B/L against this manifest (message id) while it had no
         IGM number."""
@@ -446,6 +482,9 @@ class SqlRegistry:
         The document lock is taken before anything is read, so two committers of one document
         are serialised: the second sees the first's submission (a replay) or its new state.
         """
+        unstorable = _unstorable(submission)
+        if unstorable is not None:
+            return CommitOutcome(committed=False, conflict=("CORE-SYNTAX-005", unstorable))
         connection = self.engine.connect().execution_options(sqlite_begin="IMMEDIATE")
         try:
             with Session(bind=connection) as session, session.begin():
@@ -533,6 +572,35 @@ class SqlRegistry:
         with Session(self.engine) as session, session.begin():
             for table in (ManifestRow, LicenceUseRow, EntryRow, SubmissionRow):
                 session.execute(delete(table))
+
+
+def _unstorable(submission: Submission) -> str | None:
+    """Why no database can store a submission (one of its texts holds a NUL, see
+    :func:`database.storable`), or ``None``. No reader of the engine lets one through to an
+    accepted message; a plugin's reader might, and the message is refused rather than the run
+    stopped by the database's error (or, on SQLite alone, the text stored)."""
+    manifest = submission.manifest
+    texts: list[tuple[str, str | None]] = [
+        ("message id", submission.message_id),
+        ("submission key", submission.key),
+        ("IGM number", submission.igm_number),
+        ("document number", submission.document_number),
+        ("noted manifest", submission.noted_manifest),
+        ("port code", manifest.port_code if manifest is not None else None),
+        *(("noted IGM", part) for part in submission.noted_igm or ()),
+        *(
+            (f"account of item {debit.item}", f"{debit.scheme} {debit.number} {debit.unit or ''}")
+            for debit in submission.debits
+        ),
+        *(("licence", f"{scheme} {number}") for scheme, number in submission.licences),
+    ]
+    for name, value in texts:
+        if not database.storable(value):
+            return (
+                f"the {name} holds a NUL character (U+0000), which no registry database can "
+                f"store: {value!r}; nothing is stored"
+            )
+    return None
 
 
 #: the columns of a submission :func:`_version` reads
