@@ -370,6 +370,7 @@ def test_health_metrics_and_docs(client: TestClient) -> None:
     docs = client.get("/docs").text
     assert "/_swagger/swagger-ui-bundle.js" in docs and "cdn" not in docs.lower()
     assert client.get("/_swagger/swagger-ui-bundle.js").status_code == 200
+    assert client.get("/_swagger/favicon.png").status_code == 200
     assert "/v1/validations" in client.get("/openapi.json").json()["paths"]
 
 

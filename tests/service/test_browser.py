@@ -170,3 +170,33 @@ def test_files_dropped_anywhere_are_one_run_with_feedback(
         browser.get(page)
     errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
     assert errors == []
+
+
+def test_the_api_page_renders_every_operation_and_sends_a_file(
+    browser,  # type: ignore[no-untyped-def]
+    registry_url: str,
+    serve: Callable[..., Server],
+) -> None:
+    """Swagger UI 4 (the first bundle shipped) could not render FastAPI's OpenAPI 3.1
+    description: /docs showed "Unable to render this definition" and no operation."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    server = serve(registry_url).wait()
+    wait = WebDriverWait(browser, 30)
+    browser.get(server.base + "/docs")
+    wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, ".opblock")))
+    assert "Unable to render" not in browser.page_source
+    shown = {
+        element.text.replace("\u200b", "")
+        for element in browser.find_elements(By.CSS_SELECTOR, ".opblock-summary-path")
+    }
+    assert {"/v1/validations", "/v1/rules", "/healthz"} <= shown, shown
+    posts = browser.find_elements(By.CSS_SELECTOR, ".opblock-post .opblock-summary")
+    posts[0].click()  # the file upload of POST /v1/validations is offered
+    wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, ".opblock-post .try-out__btn")))
+    browser.find_element(By.CSS_SELECTOR, ".opblock-post .try-out__btn").click()
+    wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, ".opblock-post input[type=file]")))
+    errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert errors == [], errors

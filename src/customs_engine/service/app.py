@@ -3,7 +3,7 @@
 FastAPI rather than bare Starlette: the engine's models are already pydantic, and FastAPI turns the
 routes and their query parameters into the OpenAPI document at ``/docs`` with no second
 description to keep in step; it is Starlette underneath, so the body limit and metrics are plain
-ASGI middleware. The Swagger UI files are served from the ``swagger-ui-bundle`` package: no page
+ASGI middleware. The Swagger UI files are served from the ``fastapi-offline`` package: no page
 of the service loads anything from the internet.
 
 Every run goes through :class:`~customs_engine.service.runs.Validator` (the runner of
@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from importlib import resources
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Annotated, Any, Protocol, runtime_checkable
 
@@ -881,11 +882,10 @@ def _openapi(app: FastAPI) -> None:
 
 
 def _docs(app: FastAPI) -> None:
-    try:
-        import swagger_ui_bundle  # type: ignore[import-untyped]
-    except ImportError:  # pragma: no cover - a declared dependency
-        return
-    app.mount("/_swagger", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger")
+    """The Swagger UI at ``/docs``, from the files ``fastapi-offline`` ships (Swagger UI 5: the
+    OpenAPI 3.1 description FastAPI writes is one Swagger UI 4 cannot render); no CDN."""
+    static = resources.files("fastapi_offline") / "static"
+    app.mount("/_swagger", StaticFiles(directory=str(static)), name="swagger")
 
     @app.get("/docs", include_in_schema=False)
     async def docs() -> HTMLResponse:
@@ -894,5 +894,5 @@ def _docs(app: FastAPI) -> None:
             title="customs-engine API",
             swagger_js_url="/_swagger/swagger-ui-bundle.js",
             swagger_css_url="/_swagger/swagger-ui.css",
-            swagger_favicon_url="/_swagger/favicon-32x32.png",
+            swagger_favicon_url="/_swagger/favicon.png",
         )
