@@ -3,8 +3,10 @@ after kill -9 finishes ``.processing/`` without answering or debiting twice, SIG
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -19,6 +21,7 @@ from click.testing import CliRunner
 from customs_engine.cli import main
 from customs_engine.core.plugin_host import PluginHost
 from customs_engine.core.registry import SqlRegistry
+from customs_engine.service.results import ResultStore
 from customs_engine.service.runs import Validator
 from customs_engine.service.watch import NAMES_LOCK, DropFolder
 
@@ -596,3 +599,319 @@ def test_a_file_name_that_is_not_utf8_is_answered_and_the_watcher_goes_on(
     assert len(answered) == 1
     assert json.loads(answered[0].read_bytes())["message"]["source"] == "be\\xff\\nline.xml"
     assert b"be\\xff\\nline.xml" in err and b"be\xff" not in err  # one log line, writable
+
+
+# -- outside audit, ninth round ----------------------------------------------------------------
+
+
+def _as_another_user() -> list[str]:
+    """A command prefix under which file permissions apply (root ignores them: it is run
+    without the capabilities that override them, as an ordinary service user would be)."""
+    if os.geteuid() != 0:
+        return []
+    if shutil.which("setpriv") is None:
+        pytest.skip("running as root without setpriv: file permissions cannot be tested")
+    caps = "-dac_override,-dac_read_search,-fowner"
+    return ["setpriv", "--bounding-set", caps, "--inh-caps", caps, "--"]
+
+
+def _customs_watch(url: str, inbox: Path, out: Path, *args: str) -> subprocess.Popen[bytes]:
+    """``customs watch`` as a user that file permissions apply to."""
+    return subprocess.Popen(
+        [
+            *_as_another_user(),
+            sys.executable,
+            "-m",
+            "customs_engine.cli",
+            "watch",
+            str(inbox),
+            "--out",
+            str(out),
+            "--db",
+            url,
+            "--settle",
+            "0.2",
+            *args,
+        ],
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+
+
+def _ended(watcher: subprocess.Popen[bytes]) -> bytes:
+    """The stderr of a watcher that should stop by itself (killed if it does not)."""
+    try:
+        return watcher.communicate(timeout=60)[1]
+    finally:
+        if watcher.poll() is None:
+            watcher.kill()
+            watcher.communicate()
+
+
+def test_a_file_that_cannot_be_claimed_is_left_and_never_stops_the_files_after_it(
+    tmp_path: Path,
+    registry_url: str,
+    host: PluginHost,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A 254-character name dropped twice (the second would be kept as ``<name>.1``, too long
+    for the file system) and a file the watcher may not rename (another user's, in a shared
+    inbox with the sticky bit: EPERM) are left in the inbox with one log line each; the files
+    after them are answered, on this pass and after a restart."""
+    long_name = "x" * 250 + ".xml"
+    folder = _folder_with(tmp_path, registry_url, host, long_name)
+    stop = threading.Event()
+    folder.take_complete(stop)
+    assert [p.name for p in (folder.inbox / ".failed").iterdir()] == [long_name]  # as before
+    for name in (long_name, "a-other.xml", "zz.xml"):
+        (folder.inbox / name).write_bytes(IGM.read_bytes())
+        _old(folder.inbox / name)
+    rename = os.rename
+
+    def sticky(source: object, target: object) -> None:
+        if os.path.basename(os.fsdecode(source)) == "a-other.xml":  # type: ignore[arg-type]
+            raise PermissionError(errno.EPERM, os.strerror(errno.EPERM), source)
+        rename(source, target)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "rename", sticky)
+    caplog.clear()
+    with caplog.at_level("ERROR", logger="customs_engine.watch"):
+        folder.take_complete(stop)
+        folder.take_complete(stop)  # said once, not at every pass
+    assert json.loads((tmp_path / "out" / "zz.xml.json").read_text())["status"] == "accepted"
+    assert sorted(p.name for p in folder.inbox.iterdir() if not p.name.startswith(".")) == [
+        "a-other.xml",
+        long_name,
+    ]
+    said = [r.getMessage() for r in caplog.records]
+    assert said == [
+        "a-other.xml: cannot be taken (Operation not permitted); left in the inbox",
+        f"{long_name}: not answered: its name is too long to be kept (and it cannot be moved "
+        "to .failed/); left in the inbox",
+    ]
+    folder.close()
+    restarted = DropFolder(folder.inbox, tmp_path / "out", folder.validator, settle=0)
+    restarted.prepare()
+    (folder.inbox / "zzz.xml").write_bytes(IGM.read_bytes())
+    restarted.take_complete(stop)
+    assert (tmp_path / "out" / "zzz.xml.json").exists()
+    restarted.close()
+    folder.validator.registry.close()
+
+
+def _stored(results: ResultStore) -> list[str]:
+    return sorted(m.source for m in results.recent())
+
+
+def test_a_file_done_again_is_stored_once_and_the_failing_move_is_named(
+    tmp_path: Path,
+    registry_url: str,
+    host: PluginHost,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The move to .done/ failing (retried) and a watcher dying between storing the result and
+    that move (the file is done again by the next one) each leave one stored validation of
+    the file, and the log says it is the move that failed, not the answers."""
+    from customs_engine.service import watch
+
+    store = SqlRegistry.open(registry_url)
+    results = ResultStore(store.engine, timedelta(days=1))
+    first = DropFolder(tmp_path / "in", tmp_path / "out", Validator(host, store), results)
+    first.prepare()
+    (first.inbox / "igm.xml").write_bytes(IGM.read_bytes())
+    claimed = first.claim(first.inbox / "igm.xml")
+    assert claimed is not None
+    move, refusals = watch._move_to_free_name, iter([True, True])
+
+    def refusing(path: Path, folder: Path, name: str | None = None) -> Path:
+        if next(refusals, False):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(folder))
+        return move(path, folder, name)
+
+    stop = threading.Event()
+    stop.wait = lambda seconds=None: False  # type: ignore[assignment,method-assign]
+    monkeypatch.setattr(watch, "_move_to_free_name", refusing)
+    with caplog.at_level("ERROR", logger="customs_engine.watch"):
+        first._process_retrying(claimed, stop)
+    assert [r.getMessage() for r in caplog.records] == [
+        "igm.xml: cannot move it to .done/ (Permission denied); retrying in 5 s"
+    ] * 2
+    assert _stored(results) == ["igm.xml"]
+
+    def killed(*_args: object) -> None:
+        raise KeyboardInterrupt  # the process dies between the stored result and the move
+
+    (first.inbox / "be.xml").write_bytes(IGM.read_bytes())
+    monkeypatch.setattr(watch, "_move_to_free_name", killed)
+    claimed = first.claim(first.inbox / "be.xml")
+    assert claimed is not None
+    with pytest.raises(KeyboardInterrupt):
+        first.process(claimed)
+    first.close()  # ends with the file in hand: its lock is free (as after kill -9)
+    monkeypatch.setattr(watch, "_move_to_free_name", move)
+    second = DropFolder(first.inbox, tmp_path / "out", Validator(host, store), results, settle=0)
+    second.prepare()
+    second.take_complete(threading.Event())
+    second.close()
+    assert sorted(p.name for p in (first.inbox / ".done").iterdir()) == ["be.xml", "igm.xml"]
+    assert _stored(results) == ["be.xml", "igm.xml"]
+    # another file of the same name is another validation
+    (first.inbox / "igm.xml").write_bytes(IGM.read_bytes())
+    second.prepare()
+    second.take_complete(threading.Event())
+    second.close()
+    assert _stored(results) == ["be.xml", "igm.xml", "igm.xml.1"]
+    store.close()
+
+
+@pytest.mark.parametrize("where", [".", ".processing", ".done/answers", ".failed"])
+def test_answers_where_the_watcher_would_take_or_move_them_are_refused(
+    tmp_path: Path, registry_url: str, host: PluginHost, where: str
+) -> None:
+    """--out INBOX made the watcher answer its own answers without end."""
+    from customs_engine.service.watch import WatchError
+
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    store = SqlRegistry.open(registry_url)
+    folder = DropFolder(inbox, inbox / where, Validator(host, store))
+    with pytest.raises(WatchError, match=r"--out .* (is INBOX itself|is inside INBOX's)"):
+        folder.prepare()
+    store.close()
+    assert list(inbox.iterdir()) == []  # nothing made
+    fine = DropFolder(inbox, inbox / "answers", Validator(host, store))  # a subfolder will do
+    fine.prepare()
+    fine.close()
+
+
+def test_out_equal_to_the_inbox_stops_the_command_with_exit_code_2(
+    tmp_path: Path, registry_url: str
+) -> None:
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    (inbox / "igm.xml").write_bytes(IGM.read_bytes())
+    watcher = _watch(registry_url, inbox, inbox)
+    err = _ended(watcher)
+    assert watcher.returncode == 2
+    assert err.decode().startswith("customs: --out ") and b"Traceback" not in err
+    assert [p.name for p in inbox.iterdir()] == ["igm.xml"]
+
+
+def _zip(path: Path, members: dict[str, bytes]) -> None:
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+
+
+def _ack_records(path: Path) -> list[list[str]]:
+    lines = path.read_bytes().split(b"\r\n")
+    assert lines[0].startswith(b"HREC") and lines[-2].startswith(b"TREC") and lines[-1] == b""
+    return [line.decode().split("\x1d") for line in lines[1:-2]]
+
+
+def test_ices_members_get_their_ack_beside_members_that_cannot_be_recognised(
+    tmp_path: Path, registry_url: str, host: PluginHost, samples_dir: Path
+) -> None:
+    """An archive of ICES Bills of Entry with a README.txt or an empty .be beside them, and a
+    lone .be too damaged to be recognised, each get a CHCAI02 .ack: the bills' records, and a
+    negative record (CORE-SYNTAX-001) for what could not be read."""
+    be = (samples_dir / "icegate" / ICES_BE).read_bytes()
+    folder = _folder_with(tmp_path, registry_url, host)
+    _zip(folder.inbox / "two.zip", {"a.be": be, "b.be": be})
+    _zip(folder.inbox / "readme.zip", {"a.be": be, "b.be": be, "README.txt": b"two bills\n"})
+    _zip(folder.inbox / "empty.zip", {"a.be": be, "empty.be": b""})
+    (folder.inbox / "damaged.be").write_bytes(b"HREC\x1dZZ\x1dgarbage")
+    (folder.inbox / "junk.txt").write_bytes(b"not a message")  # nothing to say it is ICES
+    folder.take_complete(threading.Event())
+    out = tmp_path / "out"
+    bills = _ack_records(out / "two.zip.ack")
+    syntax = [r for r in bills if r[19] == "CORE-SYNTAX-001"]
+    assert bills and not syntax
+    for archive, extra in (("readme.zip", 1), ("empty.zip", 1)):
+        records = _ack_records(out / f"{archive}.ack")
+        unread = [r for r in records if r[19] == "CORE-SYNTAX-001"]
+        assert len(unread) == extra and unread[0][0] == "F"
+        assert len(records) - extra == len(bills) // (2 if archive == "empty.zip" else 1)
+    [nak] = _ack_records(out / "damaged.be.ack")
+    assert nak[19] == "CORE-SYNTAX-001"
+    assert not (out / "junk.txt.ack").exists()
+    folder.close()
+    folder.validator.registry.close()
+
+
+def test_a_file_that_cannot_be_read_is_left_not_rejected(tmp_path: Path, registry_url: str) -> None:
+    """A file the watcher may not read (yet) is a local problem, not a customs rejection: it is
+    left in the inbox with one log line, and answered once it can be read."""
+    inbox, out = tmp_path / "in", tmp_path / "out"
+    inbox.mkdir()
+    locked = inbox / "locked.xml"
+    locked.write_bytes(IGM.read_bytes())
+    locked.chmod(0)
+    _old(locked)
+    watcher = _customs_watch(registry_url, inbox, out, "--poll")
+    try:
+        (inbox / "zz.xml").write_bytes(IGM.read_bytes())
+        _old(inbox / "zz.xml")
+        _wait_for(lambda: (out / "zz.xml.json").exists())  # (after locked.xml's turn)
+        assert locked.exists() and not (out / "locked.xml.json").exists()
+        assert _count(inbox / ".failed") == 0
+        locked.chmod(0o644)
+        _wait_for(lambda: (out / "locked.xml.json").exists())
+    finally:
+        watcher.send_signal(signal.SIGTERM)
+        _, err = watcher.communicate(timeout=30)
+    assert watcher.returncode == 0, err
+    assert json.loads((out / "locked.xml.json").read_text())["status"] == "accepted"
+    said = err.decode()
+    assert said.count("locked.xml: cannot be read (Permission denied); left in the inbox") == 1
+
+
+@pytest.mark.parametrize("unwritable", ["out", "in"])
+def test_a_folder_it_cannot_write_stops_it_at_start_with_one_line(
+    tmp_path: Path, registry_url: str, unwritable: str
+) -> None:
+    inbox, out = tmp_path / "in", tmp_path / "out"
+    inbox.mkdir()
+    out.mkdir()
+    (tmp_path / unwritable).chmod(0o555)
+    watcher = _customs_watch(registry_url, inbox, out)
+    err = _ended(watcher)
+    assert watcher.returncode == 2, err
+    shown = "--out" if unwritable == "out" else "INBOX"
+    assert err.decode().startswith(f"customs: {shown} {tmp_path / unwritable} cannot be written")
+    assert b"Traceback" not in err
+    assert [p.name for p in out.iterdir()] == []
+    if (inbox / ".processing").exists():  # no claim folder left
+        assert [p.name for p in (inbox / ".processing").iterdir()] == [NAMES_LOCK]
+
+
+def test_a_stop_while_the_watcher_starts_ends_it_quietly(
+    tmp_path: Path, registry_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C while plugins load: no traceback, no 'Aborted!', nothing made."""
+    import customs_engine.cli
+
+    load_host = customs_engine.cli.load_host
+
+    def interrupted() -> PluginHost:
+        os.kill(os.getpid(), signal.SIGINT)
+        return load_host()
+
+    monkeypatch.setattr(customs_engine.cli, "load_host", interrupted)
+    (tmp_path / "in").mkdir()
+    handlers = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+    try:
+        result = CliRunner().invoke(
+            main,
+            ["watch", str(tmp_path / "in"), "--out", str(tmp_path / "out"), "--db", registry_url],
+        )
+    finally:
+        signal.signal(signal.SIGINT, handlers[0])
+        signal.signal(signal.SIGTERM, handlers[1])
+    assert result.exit_code == 0, result.output
+    assert result.output == ""
+    assert list((tmp_path / "in").iterdir()) == [] and not (tmp_path / "out").exists()

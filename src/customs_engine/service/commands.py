@@ -10,11 +10,16 @@ import os
 import shutil
 import sys
 import tempfile
+from typing import TYPE_CHECKING
 
 import click
 
 from customs_engine.cli_options import commit_option, config_option, db_option
 from customs_engine.core.dates import shown_instant
+
+if TYPE_CHECKING:
+    from customs_engine.core.registry.store import SqlRegistry
+    from customs_engine.service.watch import DropFolder
 
 
 @click.command()
@@ -220,6 +225,60 @@ def watch(
     import logging
     import signal
     import threading
+
+    from customs_engine.registry_cli import EXIT_USAGE
+    from customs_engine.service.watch import WatchError
+
+    class Stopped(BaseException):
+        """A stop signal before the watcher watches: nothing of its own to finish."""
+
+    def stopped(_signum: int, _frame: object) -> None:
+        raise Stopped
+
+    stop = threading.Event()
+
+    def _stop(signum: int, _frame: object) -> None:
+        logging.getLogger("customs_engine.watch").info(
+            "%s: stopping after the file in hand", signal.Signals(signum).name
+        )
+        stop.set()
+
+    signals = (signal.SIGTERM, signal.SIGINT)
+    previous = {signum: signal.getsignal(signum) for signum in signals}
+    # while it starts (plugins, registry), a stop signal ends it at once and quietly; once its
+    # folders are being made, after the file in hand (none yet: before taking any)
+    for signum in signals:
+        signal.signal(signum, stopped)
+    try:
+        try:
+            folder, registry = _drop_folder(inbox, out, commit, db, poll, settle, config_path)
+            for signum in signals:
+                signal.signal(signum, _stop)
+        except Stopped:
+            return
+        try:
+            folder.run(stop)
+        except WatchError as exc:
+            click.echo(f"customs: {exc}", err=True)
+            sys.exit(EXIT_USAGE)
+        finally:
+            registry.close()
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _drop_folder(
+    inbox: str,
+    out: str,
+    commit: bool,
+    db: str | None,
+    poll: bool,
+    settle: float,
+    config_path: str | None,
+) -> tuple[DropFolder, SqlRegistry]:
+    """The watcher's drop folder, its log on stderr, and the registry it opened."""
+    import logging
     from datetime import timedelta
     from pathlib import Path
 
@@ -239,11 +298,11 @@ def watch(
     config = load_config(config_path)
     host = load_host()
     warn_unknown_tables(config, host)
-    registry = open_registry(db)
-    assert registry is not None
     inbox_path = Path(inbox)
     if not inbox_path.is_dir():
         raise click.BadParameter(f"{inbox} is not a directory", param_hint="INBOX")
+    registry = open_registry(db)
+    assert registry is not None
     folder = DropFolder(
         inbox_path,
         Path(out),
@@ -253,15 +312,4 @@ def watch(
         settle=settle,
         poll=poll,
     )
-    stop = threading.Event()
-
-    def _stop(signum: int, _frame: object) -> None:
-        watch_log.info("%s: stopping after the file in hand", signal.Signals(signum).name)
-        stop.set()
-
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
-    try:
-        folder.run(stop)
-    finally:
-        registry.close()
+    return folder, registry

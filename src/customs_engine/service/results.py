@@ -69,11 +69,21 @@ class ResultStore:
         self.engine = engine
         self.retention = retention
 
-    def save(self, source: str, responses: Sequence[Response], *, committed: bool) -> str:
-        """Store one run's responses; returns its new validation id. ``source`` is stored as
-        answers show it (control characters escaped: PostgreSQL cannot store a NUL, and a
-        committed run must not fail to be answered for its name)."""
-        validation_id = uuid.uuid4().hex
+    def save(
+        self,
+        source: str,
+        responses: Sequence[Response],
+        *,
+        committed: bool,
+        validation_id: str | None = None,
+    ) -> str:
+        """Store one run's responses; returns its validation id: a new one, or
+        ``validation_id`` (32 hexadecimal digits), which replaces what was stored under it (a
+        watched file done again is stored once). ``source`` is stored as answers show it (control
+        characters escaped: PostgreSQL cannot store a NUL, and a committed run must not fail to be
+        answered for its name)."""
+        replacing = validation_id is not None
+        validation_id = validation_id or uuid.uuid4().hex
         row = ValidationRow(
             validation_id=validation_id,
             source=shown_name(source),
@@ -83,6 +93,18 @@ class ResultStore:
             messages=len(responses),
         )
         with Session(self.engine) as session, session.begin():
+            if replacing:
+                earlier = select(ValidationRow.id).where(
+                    ValidationRow.validation_id == validation_id
+                )
+                session.execute(
+                    delete(ValidationMessageRow).where(
+                        ValidationMessageRow.validation_id.in_(earlier)
+                    )
+                )
+                session.execute(
+                    delete(ValidationRow).where(ValidationRow.validation_id == validation_id)
+                )
             session.add(row)
             session.flush()
             session.add_all(

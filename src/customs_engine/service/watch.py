@@ -49,6 +49,7 @@ import contextlib
 import ctypes
 import errno
 import fcntl
+import hashlib
 import logging
 import os
 import re
@@ -105,6 +106,41 @@ PARTIAL_FOLDER = ".partial-"
 NAMES_LOCK = ".names"
 #: the answers a file may have in ``DIR``: ``<kept>.json``, ``<kept>.ack``
 ANSWER_SUFFIXES = (".json", ".ack")
+#: the step of writing a file's answers (a name too long for them: the file is given up)
+ANSWERS_STEP = "cannot write its answers in"
+#: the format of a message the engine could not recognise (empty, damaged, not customs at all)
+UNRECOGNISED = "unknown"
+#: how the envelope of an input format starts: a file none of whose messages was recognised
+#: but which starts so (a damaged ICES flat file) is answered in that format's reply too
+ENVELOPES = ((b"HREC", "ices_flatfile"),)
+#: how many bytes of a file :data:`ENVELOPES` are looked for in
+HEAD_BYTES = 64
+
+
+class WatchError(Exception):
+    """The watcher cannot start (``customs watch`` says why and exits with code 2)."""
+
+
+class StepFailed(Exception):
+    """A local file operation of one step failed: the file stays claimed and is retried (a full
+    disk, a permission), and the log names the step."""
+
+    def __init__(self, step: str, error: OSError) -> None:
+        super().__init__(step, error)
+        self.step = step
+        self.error = error
+
+    def __str__(self) -> str:
+        return f"{self.step} ({self.error.strerror or self.error})"
+
+
+@contextlib.contextmanager
+def _step(what: str) -> Iterator[None]:
+    """Name the step an :class:`OSError` of the block happened in (:class:`StepFailed`)."""
+    try:
+        yield
+    except OSError as exc:
+        raise StepFailed(what, exc) from exc
 
 
 def kept_name(claimed: str) -> str:
@@ -157,6 +193,8 @@ class DropFolder:
     _passed_over: set[str] = field(default_factory=set, init=False, repr=False)
     #: inbox name → (size, modification time, when this watcher first saw that pair)
     _looks: dict[str, tuple[int, int, float]] = field(default_factory=dict, init=False, repr=False)
+    #: inbox name → why it is left in the inbox for now (said once while it stays so)
+    _left: dict[str, str] = field(default_factory=dict, init=False, repr=False)
 
     @property
     def processing(self) -> Path:
@@ -208,9 +246,53 @@ class DropFolder:
 
     def prepare(self) -> None:
         """Create the folders and this watcher's locked claim folder, and take over what dead
-        watchers left (see :meth:`adopt`)."""
-        for folder in (self.processing, self.done, self.failed, self.out):
-            folder.mkdir(parents=True, exist_ok=True)
+        watchers left (see :meth:`adopt`). :class:`WatchError` when the watcher cannot work
+        here: ``out`` where it would take its own answers, or a folder it cannot write to
+        (nothing of this watcher is then left behind)."""
+        self._check_out()
+        try:
+            with _step(f"--out {self.out} cannot be written to"):
+                self.out.mkdir(parents=True, exist_ok=True)
+                self.partials.mkdir(exist_ok=True)
+            with _step(f"INBOX {self.inbox} cannot be written to"):
+                self.inbox.mkdir(parents=True, exist_ok=True)
+                self._probe_inbox()
+                for folder in (self.processing, self.done, self.failed):
+                    folder.mkdir(exist_ok=True)
+                self._claim_folder()
+            with _step(f"cannot take over what earlier watchers left in {self.processing}"):
+                for stale in self.out.glob(f".*{PARTIAL}"):  # an earlier version's reply
+                    if stale.is_file():
+                        stale.unlink(missing_ok=True)
+                self.adopt()
+        except StepFailed as exc:
+            self._unprepare()
+            where = f": {exc.error.filename}" if exc.error.filename else ""
+            raise WatchError(f"{exc.step}{where}: {exc.error.strerror or exc.error}") from exc
+
+    def _check_out(self) -> None:
+        """Refuse an answer folder the watcher would take its own answers from (INBOX itself)
+        or that it moves files through (``.processing``, ``.done``, ``.failed``)."""
+        out = os.path.realpath(self.out)
+        if out == os.path.realpath(self.inbox):
+            raise WatchError(
+                f"--out {self.out} is INBOX itself: the answers would be taken as new files; "
+                "give another folder (a subfolder of INBOX will do)"
+            )
+        for folder in (self.processing, self.done, self.failed):
+            if os.path.commonpath([out, os.path.realpath(folder)]) == os.path.realpath(folder):
+                raise WatchError(
+                    f"--out {self.out} is inside INBOX's {folder.name}/, which the watcher "
+                    "moves files through; give another folder"
+                )
+
+    def _probe_inbox(self) -> None:
+        """A file is claimed by renaming it out of INBOX: INBOX must take a new name."""
+        probe = self.inbox / f".probe-{self.token}"
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        probe.unlink()
+
+    def _claim_folder(self) -> None:
         if self._lock is None:
             # locked before it gets its name: a sibling never sees it unlocked
             staging = self.processing / f".new-{self.token}"
@@ -219,11 +301,17 @@ class DropFolder:
             self._lock = try_lock(staging / LOCK)
             assert self._lock is not None, "a folder nobody else knows of"
             os.rename(staging, self.claims)
-        self.partials.mkdir(exist_ok=True)
-        for stale in self.out.glob(f".*{PARTIAL}"):  # an earlier version's reply cut short
-            if stale.is_file():
-                stale.unlink(missing_ok=True)
-        self.adopt()
+
+    def _unprepare(self) -> None:
+        """Remove what :meth:`prepare` made of this watcher's own before it failed."""
+        shutil.rmtree(self.partials, ignore_errors=True)
+        shutil.rmtree(self.processing / f".new-{self.token}", ignore_errors=True)
+        if self._lock is not None:
+            with contextlib.suppress(OSError):
+                (self.claims / LOCK).unlink(missing_ok=True)
+                self.claims.rmdir()  # (a file it adopted stays, for the next watcher)
+            os.close(self._lock)
+            self._lock = None
 
     def adopt(self) -> list[str]:
         """Move into this watcher's claim folder the files of every claim folder whose lock is
@@ -353,20 +441,28 @@ class DropFolder:
 
     def process(self, claimed: Path) -> str:
         """Validate a claimed file, write its answers under its kept name, move it on; returns
-        its status."""
+        its status. A local file operation that fails raises :class:`StepFailed` naming it."""
         kept = kept_name(claimed.name)
+        with _step("cannot read it"):
+            head, result_id = self._look_at(claimed)
         responses = self.validator.run_path(
             str(claimed), input_name(claimed.name), commit=self.commit
         )
-        self._reply(kept, ".json", self.validator.render(responses, "json"))
-        rendered = self.replies(responses)
-        if rendered:  # nothing to acknowledge: no .ack
-            self._reply(kept, ".ack", rendered)
+        with _step(f"{ANSWERS_STEP} {self.out}"):
+            self._reply(kept, ".json", self.validator.render(responses, "json"))
+            rendered = self.replies(responses, head)
+            if rendered:  # nothing to acknowledge: no .ack
+                self._reply(kept, ".ack", rendered)
         if self.results is not None:
-            self.results.save(shown_name(kept), responses, committed=self.commit)
+            # stored under the file's own id: a file done again (a kill before the move below,
+            # a move retried) replaces its stored validation, never adds a second one
+            self.results.save(
+                shown_name(kept), responses, committed=self.commit, validation_id=result_id
+            )
         accepted = all(response.accepted for response in responses)
-        with self._names():
-            moved = _move_to_free_name(claimed, self.done if accepted else self.failed, kept)
+        folder = self.done if accepted else self.failed
+        with _step(f"cannot move it to {folder.name}/"), self._names():
+            moved = _move_to_free_name(claimed, folder, kept)
         if moved.name != kept:  # only a file put there by hand, or left by an earlier version
             log.warning("%s: kept as %s, its answers are %s.*", kept, moved.name, kept)
         status = "accepted" if accepted else "not accepted"
@@ -379,23 +475,48 @@ class DropFolder:
         )
         return status
 
-    def reply_format(self, responses: Sequence[Response]) -> str | None:
-        """The ICEGATE reply format of the file's input format, when the plugins write one."""
-        formats = {response.message.format for response in responses}
-        if len(formats) != 1:
-            return None
-        reply = REPLY_FORMATS.get(formats.pop())
+    def _look_at(self, claimed: Path) -> tuple[bytes, str]:
+        """The first bytes of a claimed file (see :data:`ENVELOPES`), and the id its validation
+        is stored under: the same for the same file however often it is done (its inbox, kept
+        name, inode, size and modification time), another for any other file."""
+        with open(claimed, "rb") as handle:
+            head = handle.read(HEAD_BYTES)
+            status = os.fstat(handle.fileno())
+        key = b"\0".join(
+            [
+                os.fsencode(os.path.realpath(self.inbox)),
+                os.fsencode(kept_name(claimed.name)),
+                *(str(n).encode() for n in (status.st_ino, status.st_size, status.st_mtime_ns)),
+            ]
+        )
+        return head, hashlib.sha256(key).hexdigest()[:32]
+
+    def input_format(self, responses: Sequence[Response], head: bytes = b"") -> str | None:
+        """The one input format of the file's messages, those the engine could not recognise
+        aside; for a file none of whose messages was recognised, the format whose envelope it
+        starts with (:data:`ENVELOPES`). ``None`` when there are several, or none."""
+        formats = {response.message.format for response in responses} - {UNRECOGNISED}
+        if not formats:
+            start = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+            formats = {fmt for envelope, fmt in ENVELOPES if start.startswith(envelope)}
+        return formats.pop() if len(formats) == 1 else None
+
+    def reply_format(self, responses: Sequence[Response], head: bytes = b"") -> str | None:
+        """The ICEGATE reply format of the file's input format (see :meth:`input_format`), when
+        the plugins write one."""
+        reply = REPLY_FORMATS.get(self.input_format(responses, head) or "")
         return reply if reply in self.validator.host.output_formats() else None
 
-    def replies(self, responses: Sequence[Response]) -> bytes:
-        """What ``DIR/<kept>.ack`` holds: the file's ICEGATE replies (empty: none). Where the
-        input format has a reply of its own for structural failures (SCMTR's SFL, which its
-        writer writes only for a message that fails so), each message gets that one when it
-        is written, else its ACK, in input order."""
-        reply = self.reply_format(responses)
+    def replies(self, responses: Sequence[Response], head: bytes = b"") -> bytes:
+        """What ``DIR/<kept>.ack`` holds: the file's ICEGATE replies (empty: none), one for
+        every message, those the engine could not recognise as rejections. Where the input
+        format has a reply of its own for structural failures (SCMTR's SFL, which its writer
+        writes only for a message that fails so), each message gets that one when it is
+        written, else its ACK, in input order."""
+        reply = self.reply_format(responses, head)
         if reply is None:
             return b""
-        structural = STRUCTURAL_REPLIES.get(responses[0].message.format)
+        structural = STRUCTURAL_REPLIES.get(self.input_format(responses, head) or "")
         if structural is None or structural not in self.validator.host.output_formats():
             return self.validator.render(responses, reply)
         render = self.validator.render
@@ -471,9 +592,67 @@ class DropFolder:
         for path in self.complete_files():
             if stop.is_set():
                 return
-            claimed = self.claim(path)
+            if not self._readable(path):
+                continue
+            try:
+                claimed = self.claim(path)
+            except OSError as exc:
+                self._not_claimed(path, exc)
+                continue
+            self._left.pop(path.name, None)
             if claimed is not None:
                 self._process_retrying(claimed, stop)
+        self._left = {name: why for name, why in self._left.items() if name in self._looks}
+
+    def _readable(self, path: Path) -> bool:
+        """Whether this watcher can read an inbox file. One it cannot (a permission: a writer
+        that makes its files readable once written, a watcher run as the wrong user) is a
+        local problem, not a customs rejection: it is left in the inbox, said once, and taken
+        on a later pass once it can be read."""
+        try:
+            with open(path, "rb"):
+                return True
+        except FileNotFoundError:
+            return False  # taken meanwhile
+        except OSError as exc:
+            self._leave(path.name, f"cannot be read ({exc.strerror or exc}); left in the inbox")
+            return False
+
+    def _not_claimed(self, path: Path, exc: OSError) -> None:
+        """A file the rename into the claim folder fails for (other than its being gone): never
+        the end of the watcher, nor of the files after it. A name too long to be kept (a
+        second file of a name at the file system's limit is kept as ``<name>.1``) can never be
+        answered: it goes to ``.failed/`` when a name there is free. Anything else (the file
+        of another user in a shared inbox with the sticky bit) is left in the inbox, said
+        once."""
+        if exc.errno == errno.ENAMETOOLONG:
+            try:
+                with self._names():
+                    moved = _move_to_free_name(path, self.failed)
+            except FileNotFoundError:
+                return
+            except OSError:
+                pass
+            else:
+                log.error(
+                    "%s: not answered: its name is too long to be kept; moved to %s",
+                    path.name,
+                    moved,
+                )
+                return
+            self._leave(
+                path.name,
+                "not answered: its name is too long to be kept (and it cannot be moved to "
+                ".failed/); left in the inbox",
+            )
+            return
+        self._leave(path.name, f"cannot be taken ({exc.strerror or exc}); left in the inbox")
+
+    def _leave(self, name: str, why: str) -> None:
+        """Say once why an inbox file is left where it is (again if the reason changes)."""
+        if self._left.get(name) != why:
+            self._left[name] = why
+            log.error("%s: %s", name, why)
 
     def _process_retrying(self, claimed: Path, stop: threading.Event) -> None:
         """A failure that may pass leaves the file claimed and retries it: the registry database
@@ -491,27 +670,43 @@ class DropFolder:
             except (LedgerError, SQLAlchemyError) as exc:
                 reason = database_reason(exc)
                 log.error("%s: %s; retrying in %.0f s", claimed.name, reason, LEDGER_RETRY_SECONDS)
+            except StepFailed as exc:
+                if exc.error.errno == errno.ENAMETOOLONG and exc.step.startswith(ANSWERS_STEP):
+                    if self._give_up(claimed, "its name is too long for the names of its answers"):
+                        return
+                else:
+                    log.error("%s: %s; retrying in %.0f s", claimed.name, exc, LEDGER_RETRY_SECONDS)
             except OSError as exc:
-                if exc.errno == errno.ENAMETOOLONG:
-                    self._give_up(claimed, "its name is too long for the names of its answers")
-                    return
                 log.error(
-                    "%s: cannot write its answers (%s); retrying in %.0f s",
+                    "%s: %s; retrying in %.0f s",
                     claimed.name,
                     exc.strerror or exc,
                     LEDGER_RETRY_SECONDS,
                 )
             except Exception as exc:  # a fault of the engine or a plugin: never a poison pill
                 log.error("%s: %s: %s", claimed.name, type(exc).__name__, exc, exc_info=exc)
-                self._give_up(claimed, f"the engine failed on it ({type(exc).__name__})")
-                return
+                if self._give_up(claimed, f"the engine failed on it ({type(exc).__name__})"):
+                    return
             stop.wait(LEDGER_RETRY_SECONDS)
 
-    def _give_up(self, claimed: Path, why: str) -> None:
+    def _give_up(self, claimed: Path, why: str) -> bool:
+        """Move a file that can never be answered to ``.failed/``; ``False`` (said, and left
+        claimed to be tried again) when even that move fails."""
         kept = kept_name(claimed.name)
-        with self._names():
-            moved = _move_to_free_name(claimed, self.failed, kept)
+        try:
+            with self._names():
+                moved = _move_to_free_name(claimed, self.failed, kept)
+        except OSError as exc:
+            log.error(
+                "%s: not answered: %s; cannot move it to .failed/ (%s); retrying in %.0f s",
+                kept,
+                why,
+                exc.strerror or exc,
+                LEDGER_RETRY_SECONDS,
+            )
+            return False
         log.error("%s: not answered: %s; moved to %s", kept, why, moved)
+        return True
 
 
 def _move_to_free_name(path: Path, folder: Path, name: str | None = None) -> Path:
