@@ -120,30 +120,18 @@ class ResultStore:
         return validation_id
 
     def get(self, validation_id: str) -> StoredValidation | None:
-        if not storable(validation_id):  # never stored (see storable): no database asked
+        found = self._stored(validation_id, offset=0, limit=None)
+        if found is None:
             return None
-        with Session(self.engine) as session:
-            row = session.scalars(
-                select(ValidationRow).where(
-                    ValidationRow.validation_id == validation_id,
-                    ValidationRow.created_at >= self._cutoff(),
-                )
-            ).first()
-            if row is None:
-                return None
-            bodies = session.scalars(
-                select(ValidationMessageRow.body)
-                .where(ValidationMessageRow.validation_id == row.id)
-                .order_by(ValidationMessageRow.position)
-            ).all()
-            return StoredValidation(
-                row.validation_id,
-                row.source,
-                _utc(row.created_at),
-                row.status,
-                row.committed,
-                [Response.model_validate_json(body) for body in bodies],
-            )
+        row, bodies = found
+        return StoredValidation(
+            row.validation_id,
+            row.source,
+            _utc(row.created_at),
+            row.status,
+            row.committed,
+            [Response.model_validate_json(body) for body in bodies],
+        )
 
     def recent(
         self,
@@ -193,9 +181,28 @@ class ResultStore:
     def page(self, validation_id: str, *, offset: int, limit: int) -> StoredPage | None:
         """Part of one validation (its responses from the ``offset``-th, as JSON), for a page
         that must not grow with the size of an archive."""
-        if not storable(validation_id):
+        found = self._stored(validation_id, offset=offset, limit=limit)
+        if found is None:
             return None
-        with Session(self.engine) as session:
+        row, bodies = found
+        return StoredPage(
+            row.validation_id,
+            row.source,
+            _utc(row.created_at),
+            row.status,
+            row.committed,
+            row.messages,
+            [json.loads(body) for body in bodies],
+        )
+
+    def _stored(
+        self, validation_id: str, *, offset: int, limit: int | None
+    ) -> tuple[ValidationRow, Sequence[str]] | None:
+        """A validation kept within the retention period, and its responses' JSON bodies in
+        order from the ``offset``-th (``limit``: how many at most, ``None``: all)."""
+        if not storable(validation_id):  # never stored (see storable): no database asked
+            return None
+        with Session(self.engine, expire_on_commit=False) as session:
             row = session.scalars(
                 select(ValidationRow).where(
                     ValidationRow.validation_id == validation_id,
@@ -211,15 +218,7 @@ class ResultStore:
                 .offset(offset)
                 .limit(limit)
             ).all()
-            return StoredPage(
-                row.validation_id,
-                row.source,
-                _utc(row.created_at),
-                row.status,
-                row.committed,
-                row.messages,
-                [json.loads(body) for body in bodies],
-            )
+            return row, bodies
 
     def purge(self) -> int:
         """Delete the validations older than the retention period; returns how many."""
