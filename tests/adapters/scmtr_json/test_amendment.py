@@ -90,7 +90,7 @@ def test_sca_update_keeps_what_it_does_not_send(load: Any) -> None:
         "AKI0284326",
         "ETS BON BERGER CLOTHING",
     )
-    assert line.gross_weight_kg is None  # the new measures send no weight
+    assert line.gross_weight_kg == 26072  # the new measures send no weight: it is kept
     assert any(f.rule == "CORE-IGM-005" for f in amended.findings)  # fewer packages: hold
 
 
