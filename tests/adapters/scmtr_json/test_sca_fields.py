@@ -107,7 +107,8 @@ def test_an_added_goods_item_keeps_the_others(load: Any) -> None:
 
 def test_a_deleted_goods_item_is_the_one_removed(load: Any) -> None:
     engine = _two_items(load)
-    engine.validate_bytes(dump(update_of_line_1(load, itemDtls=[item(2, "D", hsCd="620342")])), "d.json")
+    deletion = update_of_line_1(load, itemDtls=[item(2, "D", hsCd="620342")])
+    engine.validate_bytes(dump(deletion), "d.json")
     assert [g.hs_code for g in line_1(engine).goods_items] == ["630900"]
 
 

@@ -13,9 +13,10 @@
   SFL where it has syntax findings): the header and ``decRef`` echoed with numbers as strings, one
   ``…ErrorCode`` array per object (``000`` Successful when nothing failed), ``itemDtls``,
   ``trnsprteqmt`` and ``itnry`` per sequence number, house lines in ``hcargoDec`` at index
-  sub-line − 1 (the ``{}`` before them written as a stream). A failing finding (reject, hold or query) is placed on the object its JSON
-  pointer or canonical line names, with the message implementation guide's three-digit code
-  where one fits (:data:`FIELD_CODES`, :data:`KEYWORD_CODES`) and our rule ID otherwise.
+  sub-line − 1 (the ``{}`` before them written as a stream). A failing finding (reject, hold
+  or query) is placed on the object its JSON pointer or canonical line names, with the
+  message implementation guide's three-digit code where one fits (:data:`FIELD_CODES`,
+  :data:`KEYWORD_CODES`) and our rule ID otherwise.
   We are not ICEGATE: no CSN number, MCIN or PCIN is allotted (``csn_no`` appears only when
   the declaration quotes one) and the ACK is not signed.
 
