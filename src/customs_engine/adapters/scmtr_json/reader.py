@@ -66,6 +66,8 @@ class _Unreadable(Exception):
     ):
         super().__init__(message)
         self.line, self.column, self.kind, self.field = line, column, kind, field
+        #: the JSON value, when the text could be read as one (a repeated key, say)
+        self.document: Any = None
 
 
 def read(data: bytes, source: str) -> list[ParsedMessage]:
@@ -84,12 +86,16 @@ def parse(data: bytes) -> ParsedMessage:
     try:
         document = decode(data)
     except _Unreadable as exc:
+        # the SFL echoes the declaration's header whenever it can be read
+        header = _readable_header(data, exc.document)
+        echo = None if header is None else {"headerField": header, "errors": []}
         if exc.kind == "unreadable":
-            return unparsable(FORMAT, str(exc), line=exc.line, column=exc.column)
+            parsed = unparsable(FORMAT, str(exc), line=exc.line, column=exc.column)
+            return parsed if echo is None else parsed.model_copy(update={"echo": echo})
         finding = syntax_finding(
             str(exc), kind=exc.kind, field=exc.field, line=exc.line, column=exc.column
         )
-        return _rejected(None, [finding])
+        return _rejected(None, [finding], echo=echo)
     if not isinstance(document, dict):
         return _rejected(
             None,
@@ -216,11 +222,60 @@ def decode(data: bytes) -> Any:
             line,
             column,
         ) from None
-    if faulty:
-        raise _fault(text, value)
-    if _ESCAPED_SUSPECT.search(text):
-        _refuse_characters(text, value)
+    try:
+        if faulty:
+            raise _fault(text, value)
+        if _ESCAPED_SUSPECT.search(text):
+            _refuse_characters(text, value)
+    except _Unreadable as exc:
+        exc.document = value
+        raise
     return value
+
+
+#: where a ``headerField`` object starts in the text
+_HEADER_AT = re.compile(r'"headerField"\s*:\s*(?=\{)')
+
+
+def _readable_header(data: bytes, document: Any) -> dict[str, Any] | None:
+    """The declaration's ``headerField``, for the SFL of a document that fails a JSON-level
+    check: from the JSON value when the text could be read as one (a repeated key, NaN, a
+    control character), else read on its own from the text (trailing data, nesting too deep
+    elsewhere). Only its plain members: a value that is itself at fault is left out."""
+    header: Any = None
+    if isinstance(document, dict):
+        header = _header(document)[1]
+    else:
+        try:
+            text = data.removeprefix(_BOM).decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        found = _HEADER_AT.search(text)
+        if found is None:
+            return None
+        try:
+            decoder = json.JSONDecoder(
+                parse_float=Decimal, parse_int=_integer, parse_constant=_no_constant
+            )
+            header, _ = decoder.raw_decode(text, found.end())
+        except (ValueError, RecursionError):
+            return None
+    if not isinstance(header, dict) or not header:
+        return None
+    return {
+        key: value
+        for key, value in header.items()
+        if not _FORBIDDEN.search(key)
+        and (
+            value is None
+            or isinstance(value, bool | int | Decimal)
+            or (isinstance(value, str) and not _FORBIDDEN.search(value))
+        )
+    }
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
 
 
 #: a ``\u`` escape of a control character, of half a surrogate pair or of a noncharacter (raw
