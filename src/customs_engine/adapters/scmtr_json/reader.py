@@ -132,8 +132,17 @@ def parse(data: bytes) -> ParsedMessage:
     if event in ("SCE", "SCA"):
         try:
             igm = mapping.to_manifest(document)
-        except mapping.LineRefused as refused:  # at the value (a weight of 0, say)
+        except mapping.LineRefused as refused:  # at the value (a date out of range, say)
             ((line, column),) = _located(data, [refused.pointer]).values()
+            if _zero_weight(document, refused.pointer):
+                zero = amendment.RULES["SCMTR-WGT-001"].finding(
+                    "reject",
+                    f"line {line}, column {column}: {refused.pointer}: a gross weight of 0 is "
+                    "allowed by the guide's field, but a manifest line's weight is positive or "
+                    "not given: send the weight, or leave grossWeight out",
+                    field=refused.pointer,
+                )
+                return _rejected(document, [zero], echo=echo)
             finding = syntax_finding(
                 f"the declaration cannot make a manifest: {refused.why}"[:600],
                 kind="value",
@@ -161,6 +170,16 @@ def parse(data: bytes) -> ParsedMessage:
         echo["actions"] = amendment.actions(document)
         echo["amendment"] = igm.model_dump(mode="json")
     return ParsedMessage(index=0, format=FORMAT, type="manifest", reference=reference, echo=echo)
+
+
+def _zero_weight(document: Mapping[str, Any], at: str) -> bool:
+    """Whether the model refused a line's ``grossWeight`` of 0 (which the guide allows)."""
+    if not at.endswith("/trnsprtDocMsr/grossWeight"):
+        return False
+    node: Any = document
+    for step in at.split("/")[1:]:
+        node = node[int(step)] if isinstance(node, list) else node[step]
+    return isinstance(node, int | Decimal) and not isinstance(node, bool) and node == 0
 
 
 # -- decoding --------------------------------------------------------------------------------
