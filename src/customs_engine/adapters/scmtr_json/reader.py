@@ -87,15 +87,17 @@ def parse(data: bytes) -> ParsedMessage:
         document = decode(data)
     except _Unreadable as exc:
         # the SFL echoes the declaration's header whenever it can be read
-        header = _readable_header(data, exc.document)
-        echo = None if header is None else {"headerField": header, "errors": []}
+        readable = _readable_header(data, exc.document)
+        answered: dict[str, Any] | None = (
+            None if readable is None else {"headerField": readable, "errors": []}
+        )
         if exc.kind == "unreadable":
             parsed = unparsable(FORMAT, str(exc), line=exc.line, column=exc.column)
-            return parsed if echo is None else parsed.model_copy(update={"echo": echo})
+            return parsed if answered is None else parsed.model_copy(update={"echo": answered})
         finding = syntax_finding(
             str(exc), kind=exc.kind, field=exc.field, line=exc.line, column=exc.column
         )
-        return _rejected(None, [finding], echo=echo)
+        return _rejected(None, [finding], echo=answered)
     if not isinstance(document, dict):
         return _rejected(
             None,
