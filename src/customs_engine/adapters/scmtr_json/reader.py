@@ -327,7 +327,7 @@ def _refuse_characters(text: str, value: Any) -> None:
         elif isinstance(node, list):
             stack.extend(reversed([((*steps, str(i)), child) for i, child in enumerate(node)]))
         elif isinstance(node, str) and (bad := _FORBIDDEN.search(node)):
-            at = pointer(steps)
+            at = pointer(steps) or "/"  # the document itself is that text
             ((line, column),) = positions.locate(text, [at]).values()
             code = ord(bad.group())
             if 0xD800 <= code <= 0xDFFF:
