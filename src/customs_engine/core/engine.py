@@ -35,7 +35,7 @@ from customs_engine.core.ledger.run_state import (
     bond_parts,
     message_key,
 )
-from customs_engine.core.ledger.run_view import ReadOnlyRun
+from customs_engine.core.ledger.run_view import AsItStood, ReadOnlyRun
 from customs_engine.core.ledger.units import convert
 from customs_engine.core.models import (
     MAX_MAGNITUDE,
@@ -319,6 +319,8 @@ class Engine:
             run=self.view,
         )
         findings += failures
+        if isinstance(whole, Unapplied):
+            whole = self._resent(parsed, whole)
         # a partial amendment that does not fit its document: answered, never filed
         unapplied = isinstance(whole, Unapplied)
         if isinstance(whole, Unapplied):
@@ -337,7 +339,10 @@ class Engine:
         )
         if message is not None:
             key = assessment.key or message_key(parsed.message or message)
-            self.run.current_key = key
+            # an unapplied partial amendment is no submission (it is never filed): even when the
+            # version it is answered as equals a filed one, it is checked against the document as
+            # it stands, not replayed against the version before
+            self.run.current_key = None if unapplied else key
             only = CANCELLATION_PLUGINS if message.function == Function.CANCELLATION else None
             assessed, memo = self._last_memo
             with one_message(memo if assessed is parsed.message else None):
@@ -482,6 +487,37 @@ class Engine:
                 if _as_given(copy) != given:
                     return f"{impl.plugin_name!r} in {hook_name}"
         return None
+
+    def _resent(
+        self, parsed: ParsedMessage, unapplied: Unapplied
+    ) -> BillOfEntry | ImportGeneralManifest | Unapplied:
+        """A partial amendment that does not fit its document as it stands may be the very one
+        that made it so, sent again (a retry after a crash, a file dropped twice): it is when,
+        built on the version its document's current version replaced, it gives that current
+        version exactly. Its whole document is then that version (the same submission: the
+        engine replays it as it was answered, and files nothing again); else it stays
+        unapplied."""
+        message = unapplied.message
+        current = self.run.document(message.message_id)
+        if current is None or current.function != Function.AMENDMENT:
+            return unapplied
+        replaced = self.run.replayed(current.key, message.message_id)
+        before = replaced.before.model() if replaced and replaced.before else None
+        if not isinstance(before, ImportGeneralManifest) or before.message_id != current.message_id:
+            return unapplied
+        again, failures = self._first(
+            BillOfEntry | ImportGeneralManifest | Unapplied,
+            "customs_resolve_message",
+            parsed=parsed,
+            run=ReadOnlyRun(AsItStood(self.view, before)),
+        )
+        if (
+            not failures
+            and isinstance(again, ImportGeneralManifest)
+            and message_key(again) == current.key
+        ):
+            return again
+        return unapplied
 
     def _credited_before(
         self, key: str, message: BillOfEntry | ImportGeneralManifest

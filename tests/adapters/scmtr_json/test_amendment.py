@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import pytest
+
 from customs_engine.core.models import ImportGeneralManifest
 from customs_engine.testing import findings_of, make_engine
 
@@ -90,7 +92,7 @@ def test_sca_update_keeps_what_it_does_not_send(load: Any) -> None:
         "AKI0284326",
         "ETS BON BERGER CLOTHING",
     )
-    assert line.gross_weight_kg is None  # the new measures send no weight
+    assert line.gross_weight_kg == 26072  # the new measures send no weight: it is kept
     assert any(f.rule == "CORE-IGM-005" for f in amended.findings)  # fewer packages: hold
 
 
@@ -211,3 +213,26 @@ def test_sca_may_list_the_houses_of_a_master_it_deletes(load: Any) -> None:
     assert deletion.status != "rejected"
     current = engine.run.manifest("1000007")
     assert current is not None and current.lines == []
+
+
+@pytest.mark.parametrize(
+    ("where", "value", "pointer"),
+    [
+        ("msgTyp", "D", "/master/decRef/msgTyp"),
+        ("msgTyp", "F", "/master/decRef/msgTyp"),
+        ("amendment", "D", "/master/decRef/amendment"),
+    ],
+)
+def test_an_sca_that_says_it_deletes_or_is_fresh_is_refused(
+    load: Any, where: str, value: str, pointer: str
+) -> None:
+    """An SCA of message type D (or F), or whose decRef.amendment is D, is not processed as a
+    line amendment: which it is, is undefined."""
+    engine = with_known_csn(load)
+    document = sca(load)
+    document["master"]["decRef"][where] = value
+    [refused] = engine.validate_bytes(dump(document), "sca.json")
+    assert refused.status == "rejected"
+    [finding] = [f for f in refused.findings if f.outcome == "reject"]
+    assert (finding.rule, finding.field) == ("CORE-SYNTAX-003", pointer)
+    assert lines_of_csn(engine) == ["AKI0284326"]

@@ -278,3 +278,11 @@ def test_a_header_event_the_declaration_contradicts_is_refused_at_the_declaratio
     )
     assert message.startswith(place(data.decode(), '"SCE"', within='"rptngEvent"'))
     assert parse(dump(load(SCE))).findings == []
+
+
+def test_a_document_that_is_only_a_text_with_a_control_character_is_refused_at_the_root() -> None:
+    """Found by the fuzz test: the finding's field was the empty pointer."""
+    from customs_engine.adapters.scmtr_json.reader import parse
+
+    [finding] = parse(b'"\\u001f"').findings
+    assert (finding.rule, finding.field) == ("CORE-SYNTAX-005", "/")

@@ -14,7 +14,7 @@ from customs_engine.adapters.scmtr_json.reader import parse
 from customs_engine.adapters.scmtr_json.replies import AckWriter, SflWriter
 from customs_engine.testing import make_engine
 
-from .conftest import SCE, dump
+from .conftest import SCE, dump, replies
 
 #: a number field of each kind the schema has: a measure with places, and whole numbers
 FIELDS = {
@@ -96,13 +96,20 @@ def test_places_are_still_checked(load: Any, raw: str) -> None:
 
 
 @pytest.mark.parametrize("raw", ["0e0", "-0.0"])  # text found nowhere else in the sample
-def test_a_value_the_model_refuses_is_placed_at_the_value(load: Any, raw: str) -> None:
-    """The schemas allow a gross weight of 0; the canonical model does not: the refusal is
-    placed at that value (it was at ``/master``, and the ACK marked the object holding the
-    value "Successful")."""
+def test_a_gross_weight_of_0_is_refused_as_a_business_finding(load: Any, raw: str) -> None:
+    """The schemas allow a gross weight of 0; a manifest line's weight is positive or not given:
+    the declaration is refused at that value by the adapter's own rule — not as a structural
+    failure (no SFL), nor with the guide's 052 "Can Not Be -Ve" (0 is not negative)."""
     pointer = "/master/mastrCnsgmtDec/0/trnsprtDocMsr/grossWeight"
-    finding = value_finding(load, pointer, raw)
-    assert "grossWeight: Input should be greater than 0" in finding.message
+    data, line, column = with_value(load, pointer, raw)
+    [response] = make_engine().validate_bytes(data, "sce.json")
+    [finding] = response.findings
+    assert (finding.rule, finding.outcome, finding.field) == ("SCMTR-WGT-001", "reject", pointer)
+    assert finding.message.startswith(f"line {line}, column {column}: ")
+    assert replies(SflWriter, [response]) == []
+    [ack] = replies(AckWriter, [response])
+    [entry] = ack["master"]["mastrCnsgnmtDec"][0]["trnsprtDocmsrErrorCode"]
+    assert entry["errorCode"] == "SCMTR-WGT-001"
 
 
 @pytest.mark.parametrize("raw", ["12.345", "12.3450000", "1.2E+3"])
@@ -110,6 +117,7 @@ def test_numbers_in_range_with_their_places_pass(load: Any, raw: str) -> None:
     data, _, _ = with_value(load, "/master/mastrCnsgmtDec/0/trnsprtDocMsr/grossWeight", raw)
     parsed = parse(data)
     assert parsed.findings == [] and parsed.message is not None
+    assert "SCMTR-WGT-001" not in {f.rule for f in parsed.findings}
 
 
 @pytest.mark.parametrize("raw", ["NaN", "Infinity", "-Infinity"])

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from customs_engine.adapters.scmtr_json import manifest as mapping
 from customs_engine.core.formats import Unapplied
 from customs_engine.core.models import Function, ImportGeneralManifest, ManifestLine
 from customs_engine.core.response import Finding
@@ -28,43 +29,74 @@ from customs_engine.core.rules import load_rules
 RULES = load_rules("customs_engine.adapters.scmtr_json")
 _ACTIONS = {"S": "adds", "U": "updates", "D": "deletes"}
 
-#: the fields of a line an SCA object replaces when it is sent (object → canonical fields)
-_FIELDS = {
-    "trnsprtDoc": ("consignee_name", "consignee_iec", "description"),
-    "trnsprtDocMsr": ("packages", "package_kind", "gross_weight_kg"),
-    "locCstm": ("cargo_movement",),
-    "ref": ("bl_number", "bl_date"),
+#: per object of a line: each JSON field an SCA update sends → the canonical fields it replaces
+#: (what it does not send is kept; the B/L number and date of ``MCRef``/``HCRef`` always come)
+_FIELDS: dict[str, dict[str, tuple[str, ...]]] = {
+    "trnsprtDoc": {
+        "cnsgnesName": ("consignee_name",),
+        "cnsgnesCd": ("consignee_iec",),
+        "goodsDescAsPerBl": ("description",),
+    },
+    "trnsprtDocMsr": {
+        "nmbrOfPkgs": ("packages",),
+        "typsOfPkgs": ("package_kind",),
+        "grossWeight": ("gross_weight_kg",),
+    },
+    "locCstm": {"crgoMvmt": ("cargo_movement",), "typOfCrgo": ("cargo_movement",)},
+}
+#: an ``itemDtls`` entry's JSON fields → the goods item's fields
+_ITEM_FIELDS = {
+    "hsCd": ("hs_code",),
+    "crgoItemDesc": ("description",),
+    "nmbrOfPkgs": ("packages",),
+    "typOfPkgs": ("package_kind",),
 }
 
 
 def actions(document: dict[str, Any]) -> list[dict[str, Any]]:
-    """Per canonical line of the SCA (masters, each followed by its houses): its key, action and
-    which objects it sends."""
+    """Per canonical line of the SCA (masters, each followed by its houses): its key, action,
+    which objects and fields it sends, and its goods item actions."""
     out = []
     for mc_index, mc in enumerate(document["master"]["mastrCnsgmtDec"]):
         ref = mc["MCRef"]
         line = int(ref["lineNo"])
         base = f"/master/mastrCnsgmtDec/{mc_index}"
-        out.append(
-            {
-                "line": line,
-                "subline": 0,
-                "action": ref.get("amendment", "U"),
-                "sent": sorted(mc),
-                "pointer": f"{base}/MCRef/amendment",
-            }
-        )
+        out.append(_step(line, 0, ref.get("amendment", "U"), mc, base, "MCRef"))
         for hc_index, hc in enumerate(mc.get("houseCargoDec") or []):
             out.append(
-                {
-                    "line": line,
-                    "subline": int(hc["HCRef"]["subLineNo"]),
-                    "action": hc["HCRef"].get("amendment", "U"),
-                    "sent": sorted(hc),
-                    "pointer": f"{base}/houseCargoDec/{hc_index}/HCRef/amendment",
-                }
+                _step(
+                    line,
+                    int(hc["HCRef"]["subLineNo"]),
+                    hc["HCRef"].get("amendment", "U"),
+                    hc,
+                    f"{base}/houseCargoDec/{hc_index}",
+                    "HCRef",
+                )
             )
     return out
+
+
+def _step(
+    line: int, subline: int, action: str, obj: dict[str, Any], base: str, ref: str
+) -> dict[str, Any]:
+    return {
+        "line": line,
+        "subline": subline,
+        "action": action,
+        "sent": sorted(obj),
+        "fields": {name: sorted(value) for name, value in obj.items() if isinstance(value, dict)},
+        "items": [
+            {
+                "seq": int(item["crgoItemSeqNmbr"]),
+                "action": item.get("amendment", "U"),
+                "fields": sorted(item),
+                "goods": mapping.goods_item(item).model_dump(mode="json"),
+                "pointer": f"{base}/itemDtls/{index}/amendment",
+            }
+            for index, item in enumerate(obj.get("itemDtls") or [])
+        ],
+        "pointer": f"{base}/{ref}/amendment",
+    }
 
 
 def apply(
@@ -92,7 +124,8 @@ def apply(
         elif action == "S":
             lines[key] = new
         else:
-            lines[key] = _updated(lines[key], new, step["sent"])
+            lines[key], unfit = _updated(lines[key], new, step)
+            refused += unfit
     amended = current.model_copy(
         update={
             "function": Function.AMENDMENT,
@@ -123,14 +156,71 @@ def _refusal(current: ImportGeneralManifest, step: dict[str, Any], key: tuple[in
     )
 
 
-def _updated(old: ManifestLine, new: ManifestLine, sent: list[str]) -> ManifestLine:
+def _updated(
+    old: ManifestLine, new: ManifestLine, step: dict[str, Any]
+) -> tuple[ManifestLine, list[Finding]]:
+    """``old`` with the fields the SCA sends for it replaced (``new`` holds their values), and
+    its goods items changed item by item; with the refusals of item actions that do not fit."""
     values = old.model_dump()
-    objects = [*sent, "ref"]
+    values.update(bl_number=new.bl_number, bl_date=new.bl_date)
+    sent: dict[str, list[str]] = step.get("fields") or {}
     for obj, fields in _FIELDS.items():
-        if obj in objects:
-            values.update({name: getattr(new, name) for name in fields})
-    if "itemDtls" in sent:
-        values["goods_items"] = [g.model_dump() for g in new.goods_items]
-    elif "trnsprtDocMsr" in sent and len(old.goods_items) <= 1:
-        values["goods_items"] = []  # one kind of goods: rebuilt from the new totals
-    return ManifestLine.model_validate(values)
+        for key in sent.get(obj, ()):
+            values.update({name: getattr(new, name) for name in fields.get(key, ())})
+    goods, refused = _items(old, step)
+    if goods is not None:
+        values["goods_items"] = goods
+    weight = values["gross_weight_kg"]
+    if len(values["goods_items"]) == 1 and (goods is not None or "trnsprtDocMsr" in sent):
+        # a line of one kind of goods: the item weighs what the line does (as an SCE is read)
+        values["goods_items"][0]["gross_weight_kg"] = weight
+    elif goods is not None:
+        for item in values["goods_items"]:
+            item["gross_weight_kg"] = None  # the guide gives no weight per item
+    return ManifestLine.model_validate(values), refused
+
+
+def _items(
+    old: ManifestLine, step: dict[str, Any]
+) -> tuple[list[dict[str, Any]] | None, list[Finding]]:
+    """The line's goods items with the SCA's item actions applied (``None``: it sends none).
+
+    The manifest keeps a line's goods items in their order, not their sequence numbers: item
+    ``n`` of the line is ``crgoItemSeqNmbr`` ``n``, as an SCE numbers them. An update sends the
+    fields it changes; an addition (``S``) of a number the line has, or an update or deletion
+    of one it has not, refuses the SCA (``SCMTR-SCA-003``)."""
+    actions = step.get("items") or []
+    if not actions:
+        return None, []
+    items = {n: g.model_dump(mode="json") for n, g in enumerate(old.goods_items, start=1)}
+    refused: list[Finding] = []
+    for action in actions:
+        seq, code = action["seq"], action["action"]
+        if (code == "S") == (seq in items):
+            refused.append(_item_refusal(old, action))
+        elif code == "D":
+            del items[seq]
+        elif code == "S":
+            items[seq] = action["goods"]
+        else:
+            for key in action["fields"]:
+                for name in _ITEM_FIELDS.get(key, ()):
+                    items[seq][name] = action["goods"][name]
+    return [items[n] for n in sorted(items)], refused
+
+
+def _item_refusal(line: ManifestLine, action: dict[str, Any]) -> Finding:
+    where = f"line {line.line}" + (f" sub-line {line.subline}" if line.subline else "")
+    code, seq = action["action"], action["seq"]
+    count = len(line.goods_items)
+    why = (
+        f"{where} already has goods item {seq}"
+        if code == "S"
+        else f"{where} has no goods item {seq} (it has {count})"
+    )
+    return RULES["SCMTR-SCA-003"].finding(
+        "reject",
+        f"the SCA {_ACTIONS.get(code, code)} ({code}) goods item {seq} (itemDtls "
+        f"crgoItemSeqNmbr {seq}), but {why}: the amendment is refused and nothing of it is filed",
+        field=action.get("pointer"),
+    )

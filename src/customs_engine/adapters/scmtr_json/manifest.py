@@ -224,7 +224,7 @@ def _goods_items(items: list[Mapping[str, Any]], line_weight: Decimal | None) ->
     goods = []
     for index, item in enumerate(items):
         try:
-            goods.append(_goods(item))
+            goods.append(goods_item(item))
         except ValidationError as exc:
             raise _GoodsRefused(index, exc.errors()[0]) from None
     if len(goods) == 1 and line_weight is not None:
@@ -232,7 +232,7 @@ def _goods_items(items: list[Mapping[str, Any]], line_weight: Decimal | None) ->
     return goods
 
 
-def _goods(item: Mapping[str, Any]) -> GoodsItem:
+def goods_item(item: Mapping[str, Any]) -> GoodsItem:
     """One ``itemDtls`` entry: HS code, description and packages. The guide gives no weight per
     item, so an item has none of its own (:func:`_goods_items` gives a line's only item the
     line's gross weight; several items leave it on the line)."""

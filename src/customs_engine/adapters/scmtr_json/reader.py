@@ -66,6 +66,8 @@ class _Unreadable(Exception):
     ):
         super().__init__(message)
         self.line, self.column, self.kind, self.field = line, column, kind, field
+        #: the JSON value, when the text could be read as one (a repeated key, say)
+        self.document: Any = None
 
 
 def read(data: bytes, source: str) -> list[ParsedMessage]:
@@ -84,12 +86,18 @@ def parse(data: bytes) -> ParsedMessage:
     try:
         document = decode(data)
     except _Unreadable as exc:
+        # the SFL echoes the declaration's header whenever it can be read
+        readable = _readable_header(data, exc.document)
+        answered: dict[str, Any] | None = (
+            None if readable is None else {"headerField": readable, "errors": []}
+        )
         if exc.kind == "unreadable":
-            return unparsable(FORMAT, str(exc), line=exc.line, column=exc.column)
+            parsed = unparsable(FORMAT, str(exc), line=exc.line, column=exc.column)
+            return parsed if answered is None else parsed.model_copy(update={"echo": answered})
         finding = syntax_finding(
             str(exc), kind=exc.kind, field=exc.field, line=exc.line, column=exc.column
         )
-        return _rejected(None, [finding])
+        return _rejected(None, [finding], echo=answered)
     if not isinstance(document, dict):
         return _rejected(
             None,
@@ -126,8 +134,17 @@ def parse(data: bytes) -> ParsedMessage:
     if event in ("SCE", "SCA"):
         try:
             igm = mapping.to_manifest(document)
-        except mapping.LineRefused as refused:  # at the value (a weight of 0, say)
+        except mapping.LineRefused as refused:  # at the value (a date out of range, say)
             ((line, column),) = _located(data, [refused.pointer]).values()
+            if _zero_weight(document, refused.pointer):
+                zero = amendment.RULES["SCMTR-WGT-001"].finding(
+                    "reject",
+                    f"line {line}, column {column}: {refused.pointer}: a gross weight of 0 is "
+                    "allowed by the guide's field, but a manifest line's weight is positive or "
+                    "not given: send the weight, or leave grossWeight out",
+                    field=refused.pointer,
+                )
+                return _rejected(document, [zero], echo=echo)
             finding = syntax_finding(
                 f"the declaration cannot make a manifest: {refused.why}"[:600],
                 kind="value",
@@ -155,6 +172,16 @@ def parse(data: bytes) -> ParsedMessage:
         echo["actions"] = amendment.actions(document)
         echo["amendment"] = igm.model_dump(mode="json")
     return ParsedMessage(index=0, format=FORMAT, type="manifest", reference=reference, echo=echo)
+
+
+def _zero_weight(document: Mapping[str, Any], at: str) -> bool:
+    """Whether the model refused a line's ``grossWeight`` of 0 (which the guide allows)."""
+    if not at.endswith("/trnsprtDocMsr/grossWeight"):
+        return False
+    node: Any = document
+    for step in at.split("/")[1:]:
+        node = node[int(step)] if isinstance(node, list) else node[step]
+    return isinstance(node, int | Decimal) and not isinstance(node, bool) and node == 0
 
 
 # -- decoding --------------------------------------------------------------------------------
@@ -216,11 +243,60 @@ def decode(data: bytes) -> Any:
             line,
             column,
         ) from None
-    if faulty:
-        raise _fault(text, value)
-    if _ESCAPED_SUSPECT.search(text):
-        _refuse_characters(text, value)
+    try:
+        if faulty:
+            raise _fault(text, value)
+        if _ESCAPED_SUSPECT.search(text):
+            _refuse_characters(text, value)
+    except _Unreadable as exc:
+        exc.document = value
+        raise
     return value
+
+
+#: where a ``headerField`` object starts in the text
+_HEADER_AT = re.compile(r'"headerField"\s*:\s*(?=\{)')
+
+
+def _readable_header(data: bytes, document: Any) -> dict[str, Any] | None:
+    """The declaration's ``headerField``, for the SFL of a document that fails a JSON-level
+    check: from the JSON value when the text could be read as one (a repeated key, NaN, a
+    control character), else read on its own from the text (trailing data, nesting too deep
+    elsewhere). Only its plain members: a value that is itself at fault is left out."""
+    header: Any = None
+    if isinstance(document, dict):
+        header = _header(document)[1]
+    else:
+        try:
+            text = data.removeprefix(_BOM).decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        found = _HEADER_AT.search(text)
+        if found is None:
+            return None
+        try:
+            decoder = json.JSONDecoder(
+                parse_float=Decimal, parse_int=_integer, parse_constant=_no_constant
+            )
+            header, _ = decoder.raw_decode(text, found.end())
+        except (ValueError, RecursionError):
+            return None
+    if not isinstance(header, dict) or not header:
+        return None
+    return {
+        key: value
+        for key, value in header.items()
+        if not _FORBIDDEN.search(key)
+        and (
+            value is None
+            or isinstance(value, bool | int | Decimal)
+            or (isinstance(value, str) and not _FORBIDDEN.search(value))
+        )
+    }
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
 
 
 #: a ``\u`` escape of a control character, of half a surrogate pair or of a noncharacter (raw
@@ -251,7 +327,7 @@ def _refuse_characters(text: str, value: Any) -> None:
         elif isinstance(node, list):
             stack.extend(reversed([((*steps, str(i)), child) for i, child in enumerate(node)]))
         elif isinstance(node, str) and (bad := _FORBIDDEN.search(node)):
-            at = pointer(steps)
+            at = pointer(steps) or "/"  # the document itself is that text
             ((line, column),) = positions.locate(text, [at]).values()
             code = ord(bad.group())
             if 0xD800 <= code <= 0xDFFF:

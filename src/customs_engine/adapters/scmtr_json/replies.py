@@ -13,9 +13,10 @@
   SFL where it has syntax findings): the header and ``decRef`` echoed with numbers as strings, one
   ``…ErrorCode`` array per object (``000`` Successful when nothing failed), ``itemDtls``,
   ``trnsprteqmt`` and ``itnry`` per sequence number, house lines in ``hcargoDec`` at index
-  sub-line − 1. A failing finding (reject, hold or query) is placed on the object its JSON
-  pointer or canonical line names, with the message implementation guide's three-digit code
-  where one fits (:data:`FIELD_CODES`, :data:`KEYWORD_CODES`) and our rule ID otherwise.
+  sub-line − 1 (the ``{}`` before them written as a stream). A failing finding (reject, hold
+  or query) is placed on the object its JSON pointer or canonical line names, with the
+  message implementation guide's three-digit code where one fits (:data:`FIELD_CODES`,
+  :data:`KEYWORD_CODES`) and our rule ID otherwise.
   We are not ICEGATE: no CSN number, MCIN or PCIN is allotted (``csn_no`` appears only when
   the declaration quotes one) and the ACK is not signed.
 
@@ -204,6 +205,8 @@ LABELS = {
     "364": "HBl Can not have Sub-Line Number as Zero-0",
 }
 _LINE = re.compile(r"^lines\[(\d+)\]")
+#: ``{}`` written at a time where ``hcargoDec`` is padded
+_PADDING_CHUNK = 1024
 _INDEX = re.compile(r"/\d+(?=/|$)")
 
 
@@ -435,13 +438,42 @@ class AckWriter:
         dec_ref["decRefErrorCode"] = [
             e for e in own if rest == [] or e["errorCode"] != _SUCCESS
         ] + rest
-        self.stream.write(_line({"headerField": header, "master": master}))
+        self._write({"headerField": header, "master": master})
 
-    def _line(self, placer: _Placer, index: int, line: dict[str, Any]) -> dict[str, Any]:
+    def _write(self, document: dict[str, Any]) -> None:
+        """The ACK as one JSON line, written line by line of the declaration: the ``{}`` that
+        pad ``hcargoDec`` up to a house line's sub-line number (up to 9,998 per master line) are
+        written in chunks, never built, so memory stays flat whatever the sub-line numbers."""
+        lines = document["master"].pop("mastrCnsgnmtDec")
+        head = _line(document)[:-3]  # without the closing ``}}`` and the newline
+        self.stream.write(head + b',"mastrCnsgnmtDec":[')
+        for index, (line, houses) in enumerate(lines):
+            if index:
+                self.stream.write(b",")
+            if not houses:
+                self.stream.write(_line(line)[:-1])
+                continue
+            self.stream.write(_line(line)[:-2] + b',"hcargoDec":[')
+            for at, (padding, house) in enumerate(houses):
+                if at:
+                    self.stream.write(b",")
+                for written in range(0, padding, _PADDING_CHUNK):
+                    self.stream.write(b"{}," * min(_PADDING_CHUNK, padding - written))
+                self.stream.write(_line(house)[:-1])
+            self.stream.write(b"]}")
+        self.stream.write(b"]}}\n")
+
+    def _line(
+        self, placer: _Placer, index: int, line: dict[str, Any]
+    ) -> tuple[dict[str, Any], list[tuple[int, dict[str, Any]]]]:
+        """A master line's ACK object, and its house lines in ``hcargoDec`` order, each with
+        the number of ``{}`` written before it (ICEGATE places a house line at index sub-line
+        - 1)."""
         out = self._objects(
             placer, (index, None), line, "/master/mastrCnsgmtDec", "MCRef", "lineNo"
         )
-        houses: list[dict[str, Any]] = []
+        houses: list[tuple[int, dict[str, Any]]] = []
+        size = 0
         for hc_index, house in enumerate(line.get("houses") or []):
             sub = house.get("subLineNo")
             at = (
@@ -452,21 +484,22 @@ class AckWriter:
                 and sub == int(sub)
                 else -1
             )
-            if at > len(houses):  # ICEGATE places a house line at index sub-line - 1
-                houses += [{} for _ in range(at - len(houses))]
+            padding = max(0, at - size)  # ICEGATE places a house line at index sub-line - 1
             houses.append(
-                self._objects(
-                    placer,
-                    (index, hc_index),
-                    house,
-                    "/master/mastrCnsgmtDec/houseCargoDec",
-                    "HCRef",
-                    "subLineNo",
+                (
+                    padding,
+                    self._objects(
+                        placer,
+                        (index, hc_index),
+                        house,
+                        "/master/mastrCnsgmtDec/houseCargoDec",
+                        "HCRef",
+                        "subLineNo",
+                    ),
                 )
             )
-        if houses:
-            out["hcargoDec"] = houses
-        return out
+            size += padding + 1
+        return out, houses
 
     @staticmethod
     def _objects(

@@ -212,6 +212,35 @@ def _problems(error: ValidationError) -> list[Problem]:
 # -- what a schema cannot say -----------------------------------------------------------------
 
 
+def _sca_kind(declared: Mapping[str, Any]) -> Iterator[Problem]:
+    """An SCA amends lines of its CSN: message type A, and a ``decRef`` that updates (U). A
+    message type F or D, or a ``decRef.amendment`` D (deleting the whole CSN), contradicts the
+    event: whether it amends or cancels the CSN is undefined, so it is refused (a CSN is
+    cancelled by an SCE of message type D)."""
+    decref = "/properties/master/properties/decRef/properties"
+    kind = declared.get("msgTyp")
+    if kind != "A":
+        yield Problem(
+            instance="/master/decRef/msgTyp",
+            schema=f"{decref}/msgTyp",
+            keyword="const",
+            message=f'an SCA (amendment) has message type "A", not {_json(kind)}: whether it '
+            "amends or cancels the CSN is undefined (a CSN is cancelled by an SCE of message "
+            "type D)",
+            members={"expected": "A", "found": kind},
+        )
+    if declared.get("amendment") == "D":
+        yield Problem(
+            instance="/master/decRef/amendment",
+            schema=f"{decref}/amendment",
+            keyword="const",
+            message="an SCA's decRef.amendment D would delete the whole CSN, which an SCA line "
+            "amendment does not do: send its lines' actions with decRef.amendment U, or cancel "
+            "the CSN by an SCE of message type D",
+            members={"expected": "U", "found": "D"},
+        )
+
+
 def _keys(document: Mapping[str, Any]) -> Iterator[Problem]:
     """The reporting event said twice two ways; repeated line and sub-line numbers; house lines
     under a master that is not consolidated."""
@@ -227,6 +256,8 @@ def _keys(document: Mapping[str, Any]) -> Iterator[Problem]:
             f"{_json(said)}: which one the declaration is, is undefined",
             members={"expected": said, "found": told},
         )
+    if "SCA" in (said, told):
+        yield from _sca_kind(declared)
     lines_schema = "/properties/master/properties/mastrCnsgmtDec/items"
     masters = document["master"]["mastrCnsgmtDec"]
     seen: dict[Any, int] = {}

@@ -97,6 +97,38 @@ class ReadOnlyRun:
         return copy
 
 
+class AsItStood:
+    """The run with one manifest as it stood before its current version (``before``, an earlier
+    version of it): what a partial amendment sent again is resolved on, to tell whether it is
+    the one that made the current version (the engine's ``_resent``). Everything else is the
+    run's."""
+
+    def __init__(self, run: RunView, before: ImportGeneralManifest) -> None:
+        self._run, self._before = run, before
+
+    def manifests_numbered(self, igm_number: str) -> list[ImportGeneralManifest]:
+        found = [
+            m
+            for m in self._run.manifests_numbered(igm_number)
+            if m.message_id != self._before.message_id
+        ]
+        return [self._before, *found] if self._before.igm_number == igm_number else found
+
+    def manifest(
+        self, igm_number: str, igm_date: date | None = None
+    ) -> ImportGeneralManifest | None:
+        for candidate in self.manifests_numbered(igm_number):
+            if igm_date is None or candidate.igm_date in (None, igm_date):
+                return candidate
+        return None
+
+    def prior_uses(self, scheme: str, number: str, *, excluding: str) -> list[str]:
+        return self._run.prior_uses(scheme, number, excluding=excluding)
+
+    def debited(self, scheme: str, number: str) -> tuple[Decimal, Decimal]:
+        return self._run.debited(scheme, number)
+
+
 #: IGM copies a :class:`ReadOnlyRun` keeps for reuse
 COPIES = 16
 
