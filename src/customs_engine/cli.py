@@ -16,12 +16,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Any, BinaryIO, NoReturn, cast
+from typing import Any, BinaryIO, NoReturn, cast, get_args
 
 import click
 
 from customs_engine import __version__
 from customs_engine.cli_options import commit_option, config_option, db_option
+from customs_engine.core.batch.archives import archive_kind
 from customs_engine.core.batch.inputs import (
     InputError,
     Limits,
@@ -35,6 +36,7 @@ from customs_engine.core.batch.runner import IN_HAND, STOP, RunError, run
 from customs_engine.core.check_context import CheckContext
 from customs_engine.core.dates import parse_iso_date
 from customs_engine.core.engine import Engine
+from customs_engine.core.formats import ParsedMessage
 from customs_engine.core.ledger.run_state import LedgerError, RunState
 from customs_engine.core.plugin_host import (
     BlockedEssentialError,
@@ -44,6 +46,7 @@ from customs_engine.core.plugin_host import (
 )
 from customs_engine.core.registry.records import MemoryRegistry
 from customs_engine.core.registry.urls import resolve_url, sqlite_path
+from customs_engine.core.response import Outcome
 from customs_engine.registry_cli import open_registry, registry
 from customs_engine.service.commands import serve, tokens, watch
 
@@ -51,6 +54,8 @@ EXIT_ACCEPTED, EXIT_NOT_ACCEPTED, EXIT_USAGE, EXIT_PLUGIN, EXIT_WORKER = 0, 1, 2
 EXIT_INTERRUPTED = 130
 #: ``--config`` files are small tables; anything larger is not one
 MAX_CONFIG_BYTES = 1024 * 1024
+#: the first bytes of a file that tell an archive (a tar header's magic is at 257)
+ARCHIVE_HEAD = 512
 #: ``-j`` above this many processes per core is capped (more only adds memory and switching)
 JOBS_PER_CORE = 4
 
@@ -155,10 +160,15 @@ class _GuardedOutput:
             raise self._failed(exc) from exc
 
 
-def check_output(output: str | None, paths: tuple[str, ...], *others: str | None) -> None:
+def check_output(
+    output: str | None,
+    paths: tuple[str, ...],
+    *others: str | None,
+    written: str = "the responses",
+) -> None:
     """Refuse an ``-o`` that would overwrite what the run reads, before anything is written:
     an input file, a file inside an input directory (the walk would read it back), the
-    ``--config`` file or the registry database file."""
+    ``--config`` file or the registry database file (``written``: what ``-o`` receives)."""
     if output is None or output == "-":
         return
     target = Path(output)
@@ -168,7 +178,7 @@ def check_output(output: str | None, paths: tuple[str, ...], *others: str | None
         source = Path(raw)
         if _same_file(target, source) or (source.is_dir() and _inside(target, source)):
             raise click.UsageError(
-                f"--output {output} would overwrite the input {raw}: write the responses elsewhere"
+                f"--output {output} would overwrite the input {raw}: write {written} elsewhere"
             )
 
 
@@ -456,20 +466,26 @@ def rules(scheme: str | None, fmt: str) -> None:
 @click.option(
     "--force",
     is_flag=True,
-    help="Write what could be converted even when reading found reject findings.",
+    help="Write what could be converted even when reading found findings (other than info) "
+    "or the target format cannot hold some of the messages.",
 )
 def convert(
     file: str, target: str, output: str | None, config_path: str | None, force: bool
 ) -> None:
-    """Convert a message file to another wire format (parse + write).
+    """Convert one message file to another wire format (parse + write).
 
+    FILE is one message file (or - for standard input), not an archive: validate takes those.
     Every finding of reading the file goes to stderr, and so does each message the target format
-    cannot hold (a value too long for its field, refused by the XML schema, or a character the
-    format cannot carry). Exit 0: converted cleanly; 1: a reject finding or a message that cannot
-    be written (nothing written unless --force, which writes the others); 2: nothing could be
-    converted, or a usage error (such as -o naming the input).
+    cannot hold (a value too long for its field, refused by the XML schema, a character or a
+    time to the second the format cannot carry). A finding of the reading is about the file as
+    it is written: any above info (a reject, or a query or warning that a value was changed or
+    left out) stops the conversion, since the converted file would not carry it and would look
+    cleaner than its source. Exit 0: converted cleanly; 1: such a finding or a message that
+    cannot be written (nothing written unless --force, which writes what could be read and
+    converted, and says which messages); 2: nothing could be converted, or a usage error (such
+    as -o naming the input, or an archive).
     """
-    check_output(output, (file,), config_path)
+    check_output(output, (file,), config_path, written="the converted message")
     host = load_host()
     targets = sorted(host.convert_targets())
     if target not in targets and not host.hook.customs_write_messages.get_hookimpls():
@@ -493,7 +509,69 @@ def convert(
     why = limits.size_problem(len(data))
     if why is not None:
         raise click.BadParameter(f"{file}: {why}", param_hint="FILE")
+    kind = archive_kind(file, data[:ARCHIVE_HEAD])
+    if kind is not None:
+        raise click.BadParameter(
+            f"{file} is a {kind} archive: convert takes one message file; use validate for "
+            "archives (or convert each message file of it)",
+            param_hint="FILE",
+        )
     parsed = engine.parse(data, file)
+    _report_reading(file, parsed)
+    messages = [p.message for p in parsed if p.message is not None]
+    if not messages:
+        click.echo(f"customs: {file}: nothing could be converted", err=True)
+        sys.exit(EXIT_USAGE)
+    # what the reading found travels with no converted file: any finding above info stops it
+    stopping = sorted(
+        {f.outcome for p in parsed for f in p.findings if f.outcome != "info"},
+        key=get_args(Outcome).index,
+    )
+    if stopping and not force:
+        click.echo(
+            f"customs: {file}: not converted: {' and '.join(stopping)} findings of the reading "
+            "above, which the converted file would not carry (--force writes what could be "
+            "read)",
+            err=True,
+        )
+        sys.exit(EXIT_NOT_ACCEPTED)
+    rendered: bytes | None
+    written = messages
+    try:
+        rendered, refused = _write_messages(host, messages, target), False
+    except ValueError as exc:
+        for line in str(exc).splitlines():
+            click.echo(f"customs: {file}: {line}", err=True)
+        written = [m for m in messages if force and _writable(host, m, target)]
+        more = " (--force writes the others)" if len(messages) > 1 else ""
+        click.echo(
+            f"customs: {file}: {target} cannot hold the message(s) above: not written"
+            if force
+            else f"customs: {file}: not converted: {target} cannot hold the message(s) above{more}",
+            err=True,
+        )
+        rendered = _write_messages(host, written, target) if written else None
+        refused = True
+    if rendered is not None:
+        try:
+            with output_stream(output) as stream:
+                stream.write(rendered)
+        except OutputError as exc:
+            output_failed(exc)
+    if force and (stopping or refused):
+        names = ", ".join(_message_names(messages, written)) or "none"
+        click.echo(
+            f"customs: {file}: --force: written to {output or 'standard output'}: {names} "
+            f"({len(written)} of {len(messages)} message{'s' if len(messages) != 1 else ''})",
+            err=True,
+        )
+    if stopping or refused:
+        sys.exit(EXIT_NOT_ACCEPTED)
+
+
+def _report_reading(file: str, parsed: list[ParsedMessage]) -> None:
+    """Every finding of reading ``file`` on stderr, and each message read that is no document
+    the other formats carry (an SCMTR exit or domestic declaration, a partial amendment)."""
     for message in parsed:
         for finding in message.findings:
             where = f"message {message.reference or message.index + 1}"
@@ -503,7 +581,6 @@ def convert(
                 f"{finding.message}",
                 err=True,
             )
-    messages = [p.message for p in parsed if p.message is not None]
     for partial in (p for p in parsed if p.message is None and not p.findings):
         event = (partial.echo or {}).get("event")
         what = (
@@ -517,39 +594,19 @@ def convert(
             f"customs: {file}: message {partial.reference or partial.index + 1} is {what}",
             err=True,
         )
-    if not messages:
-        click.echo(f"customs: {file}: nothing could be converted", err=True)
-        sys.exit(EXIT_USAGE)
-    rejected = any(f.outcome == "reject" for p in parsed for f in p.findings)
-    if rejected and not force:
-        click.echo(
-            f"customs: {file}: not converted: reject findings above (--force writes "
-            "what could be read)",
-            err=True,
-        )
-        sys.exit(EXIT_NOT_ACCEPTED)
-    rendered: bytes | None
-    try:
-        rendered, refused = _write_messages(host, messages, target), False
-    except ValueError as exc:
-        for line in str(exc).splitlines():
-            click.echo(f"customs: {file}: {line}", err=True)
-        writable = [m for m in messages if force and _writable(host, m, target)]
-        more = " (--force writes the others)" if len(messages) > 1 and not force else ""
-        click.echo(
-            f"customs: {file}: not converted: {target} cannot hold the message(s) above{more}",
-            err=True,
-        )
-        rendered = _write_messages(host, writable, target) if writable else None
-        refused = True
-    if rendered is not None:
-        try:
-            with output_stream(output) as stream:
-                stream.write(rendered)
-        except OutputError as exc:
-            output_failed(exc)
-    if rejected or refused:
-        sys.exit(EXIT_NOT_ACCEPTED)
+
+
+def _message_names(messages: list[Any], written: list[Any]) -> list[str]:
+    """The messages of ``written`` by id, and by place where ids repeat (``BE-1 (message 2
+    of 3)``, as the writers' refusals name them)."""
+    ids = [m.message_id for m in messages]
+    return [
+        f"{m.message_id} (message {place} of {len(ids)})"
+        if ids.count(m.message_id) > 1
+        else m.message_id
+        for place, m in enumerate(messages, start=1)
+        if any(m is w for w in written)
+    ]
 
 
 def _write_messages(host: PluginHost, messages: list[Any], target: str) -> bytes:

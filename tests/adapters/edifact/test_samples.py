@@ -63,5 +63,14 @@ def test_wrong_unt_count_sample_gets_a_finding_and_is_still_mapped(samples_dir: 
     assert parsed.message.port_code == "GBPME" and parsed.message.voyage == "TRANS1234"
     assert [f.message for f in parsed.findings] == [
         "line 31, column 1: message MREF123456, segment UNT #30: UNT says 313 segments in "
-        "the message, but there are 30"
+        "the message, but there are 30",
+        # longer than the D.95B directory allows, in data elements the reader passes over
+        "line 7, column 1: message MREF123456, segment TDT #6: data element 8213 has 14 "
+        "characters, at most 9 allowed",
+        "line 23, column 1: message MREF123456, segment NAD #22: data element 3124 has 38 "
+        "characters, at most 35 allowed",
+        "line 24, column 1: message MREF123456, segment NAD #23: data element 3124 has 36 "
+        "characters, at most 35 allowed",
+        "line 25, column 1: message MREF123456, segment NAD #24: data element 3124 has 57 "
+        "characters, at most 35 allowed",
     ]

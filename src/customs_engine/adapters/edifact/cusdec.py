@@ -16,7 +16,6 @@ from customs_engine.adapters.edifact.reading import (
     joined_text,
     more_text,
 )
-from customs_engine.adapters.edifact.references import message_id
 from customs_engine.core.models import (
     MAX_ITEM_NUMBER,
     BillOfEntry,
@@ -148,7 +147,9 @@ class CusdecReader(MessageReader):
         )
         self.dispatch()
         self._close_item()
-        self.boe["message_id"] = message_id(self.raw.reference, self.declarant_reference)
+        # the guide's declarant's reference (BGM 1004) is the message id; the UNH reference
+        # (0062, at most 14 characters, often just 1, 2 … in an interchange) only without one
+        self.boe["message_id"] = self.declarant_reference or self.raw.reference
         return self._build()
 
     # -- header ---------------------------------------------------------------------------------

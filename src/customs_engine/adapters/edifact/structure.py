@@ -204,7 +204,7 @@ class Length:
 
 @cache
 def element_lengths() -> dict[str, list[Length]]:
-    """``mig/ELEMENT_LENGTHS.txt`` by segment tag."""
+    """``mig/ELEMENT_LENGTHS.txt`` by segment tag, each tag's rules by element and component."""
     path = resources.files("customs_engine.adapters.edifact") / "mig" / "ELEMENT_LENGTHS.txt"
     table: dict[str, list[Length]] = {}
     for raw in path.read_text(encoding="utf-8").splitlines():
@@ -215,6 +215,8 @@ def element_lengths() -> dict[str, list[Length]]:
         table.setdefault(tag, []).append(
             Length(int(element), int(component), kind == "n", int(size), data_element)
         )
+    for rules in table.values():  # in element and component order, wherever the file lists them
+        rules.sort(key=lambda rule: (rule.element, rule.component))
     return table
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -59,8 +60,9 @@ CONVEYANCE_CODES = {Conveyance.VESSEL: "1", Conveyance.AIRCRAFT: "4", Conveyance
 FREE_TEXT_WIDTH = 70  # 4440 an..70, five per C108
 NAME_WIDTH = 35  # 3036 an..35, five per C080
 NAME_PARTS = 5
-#: C0 controls and DEL: no EDIFACT character set carries them, and our reader refuses them
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+#: C0 controls, DEL and the C1 controls (U+0080 to U+009F): no EDIFACT repertoire we write
+#: carries them as text (UNOC is ISO 8859-1's graphic characters), and our reader refuses C0
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 #: what a segment carries, by tag and qualifier (``None``: any qualifier), to name it in refusals
 FIELDS = {
     ("BGM", "929"): "message id (declarant's reference)",
@@ -459,10 +461,10 @@ def _enveloped(ref: str, identifier: list[str], body: list[Segment]) -> list[Seg
 
 
 def _rendered(
-    message: BillOfEntry | ImportGeneralManifest, ref: str
+    message: BillOfEntry | ImportGeneralManifest, ref: str, name: str | None = None
 ) -> tuple[tuple[str, list[str], list[Segment]], date | datetime]:
     """The message's reference (``ref``), identifier and body, checked (``ValueError`` naming
-    what cannot be written)."""
+    what cannot be written, the message by ``name`` when given, else by its id)."""
     if isinstance(message, BillOfEntry):
         body = cusdec_body(message)  # BGM 1004 carries the whole message id
         identifier, tree = ["CUSDEC", "D", "96B", "UN"], "CUSDEC_D96B"
@@ -472,42 +474,94 @@ def _rendered(
         identifier, tree = ["CUSCAR", "D", "95B", "UN"], "CUSCAR_D95B"
         when = message.filed_at or message.igm_date or date(2000, 1, 1)
     problems = refusals(_enveloped(ref, identifier, body), tree)
+    problems += _time_refusals(message)
     if isinstance(message, ImportGeneralManifest):
         problems += _igm_date_refusal(message)
     else:
         problems += _certificate_refusals(message)
     if problems:
-        raise ValueError("\n".join(f"message {message.message_id}: {p}" for p in problems))
+        raise ValueError("\n".join(f"message {name or message.message_id}: {p}" for p in problems))
     return (ref, identifier, body), when
 
 
-def _certificate_refusals(boe: BillOfEntry) -> list[str]:
-    """The guide gives an item one set of radiation levels (``MEA+AAE+BGR/MXR``) and one of each
-    declaration (``PNOR``/``PNOE`` for the PSIC, ``CNOR``/``CNOE`` for the contract): an item
-    whose second PSIC or contract carries its own would lose them (a radioactive reading
-    dropped, a reject read back as a hold), so it is refused."""
+#: the date-times of each message type, with their DTM qualifier
+DATE_TIMES = {
+    BillOfEntry: (("presented_at", "137"), ("arrived_at", "178")),
+    ImportGeneralManifest: (
+        ("filed_at", "137"),
+        ("expected_arrival", "132"),
+        ("arrived_at", "178"),
+        ("entry_inwards_at", "151"),
+    ),
+}
+
+
+def _time_refusals(message: BillOfEntry | ImportGeneralManifest) -> list[str]:
+    """The guide writes a date-time as DTM format 203, CCYYMMDDHHMM in India time: a time with
+    seconds or a fraction of one would read back a different instant (to the minute), and the
+    checks that compare times to the second (CORE-IGM-001) would answer otherwise. Refused, not
+    cut; the offset is moved to India time, which keeps the instant."""
     problems = []
-    carried = {
-        CertificateType.PSIC: ("background_usvh", "max_usvh", "no_radioactive", "no_explosives"),
-        CertificateType.CONTRACT: ("no_radioactive", "no_explosives"),
-    }
+    for field, qualifier in DATE_TIMES[type(message)]:
+        value = getattr(message, field)
+        if not isinstance(value, datetime):
+            continue
+        local = value.astimezone(IST)
+        if local.second or local.microsecond:
+            problems.append(
+                f"{field} (DTM+{qualifier}): {value.isoformat()} has seconds, which DTM format 203 "
+                "(CCYYMMDDHHMM, India time) cannot hold: written to the minute, it would read "
+                f"back as {local.replace(second=0, microsecond=0).isoformat()}, a different time"
+            )
+    return problems
+
+
+#: what CUSDEC carries of an item's certificates, by type: only the first of its type, and only
+#: these fields (beside type, number, issue date and agency, which every certificate keeps):
+#: ``MEA+AAE+BGR``/``MXR`` and ``PNOR``/``PNOE`` for the PSIC, ``CNOR``/``CNOE`` for the contract
+CARRIED = {
+    CertificateType.PSIC: ("background_usvh", "max_usvh", "no_radioactive", "no_explosives"),
+    CertificateType.CONTRACT: ("no_radioactive", "no_explosives"),
+}
+#: the certificate fields the guide carries for some certificates only
+DECLARED = ("background_usvh", "max_usvh", "no_radioactive", "no_explosives")
+
+
+def _certificate_refusals(boe: BillOfEntry) -> list[str]:
+    """The guide gives an item one set of radiation levels (``MEA+AAE+BGR/MXR``, the PSIC's) and
+    one of each declaration (``PNOR``/``PNOE`` for the PSIC, ``CNOR``/``CNOE`` for the contract):
+    any other value of these fields — a contract's radiation levels, a supplier's or defence
+    declaration's, or what a second PSIC or contract gives beyond the first — would be lost (a
+    radioactive reading dropped, a reject read back as a hold), so the item is refused."""
+    problems = []
     for item in boe.items:
-        for kind, fields in carried.items():
-            given_ones = list(item.certificates_of(kind))
-            for extra in given_ones[1:]:
-                # what the first already says is not lost; anything else would be
-                given = [
-                    name
-                    for name in fields
-                    if getattr(extra, name) is not None
-                    and getattr(extra, name) != getattr(given_ones[0], name)
-                ]
-                if given:
-                    problems.append(
-                        f"item {item.number}: {kind.value} {extra.number} gives "
-                        f"{', '.join(given)}, which CUSDEC carries for one {kind.value} of an "
-                        "item only (the first)"
-                    )
+        first: dict[CertificateType, Certificate] = {}
+        for cert in item.certificates:
+            leader = first.setdefault(cert.type, cert)
+            kept = CARRIED.get(cert.type, ())
+            lost = [
+                name
+                for name in DECLARED
+                if getattr(cert, name) is not None
+                and (
+                    name not in kept
+                    # a later certificate's value is lost unless the first already says it
+                    or (leader is not cert and getattr(cert, name) != getattr(leader, name))
+                )
+            ]
+            if not lost:
+                continue
+            if cert.type in CARRIED and leader is not cert:
+                why = f"which CUSDEC carries for one {cert.type.value} of an item only (the first)"
+            elif cert.type in CARRIED:
+                why = f"which CUSDEC does not carry for a {cert.type.value}"
+            else:
+                why = f"which CUSDEC does not carry for a {cert.type.value} certificate"
+            problems.append(
+                f"item {item.number}: {cert.type.value} {cert.number} gives {', '.join(lost)}, "
+                f"{why} (only the first PSIC's {', '.join(CARRIED[CertificateType.PSIC])} and "
+                f"the first CONTRACT's {', '.join(CARRIED[CertificateType.CONTRACT])})"
+            )
     return problems
 
 
@@ -606,6 +660,18 @@ def _references(messages: Sequence[BillOfEntry | ImportGeneralManifest]) -> list
     return out
 
 
+def _names(messages: Sequence[BillOfEntry | ImportGeneralManifest]) -> list[str | None]:
+    """How a refusal names each message: by its id, and where messages share an id, also by its
+    place among them (``BE-1 (message 2 of 3)``), so that the one meant is clear."""
+    counts = Counter(message.message_id for message in messages)
+    return [
+        f"{message.message_id} (message {place} of {len(messages)})"
+        if counts[message.message_id] > 1
+        else None
+        for place, message in enumerate(messages, start=1)
+    ]
+
+
 def write(message: BillOfEntry | ImportGeneralManifest) -> bytes:
     """One interchange holding the message as CUSDEC D:96B or CUSCAR D:95B."""
     return write_all([message])
@@ -615,7 +681,10 @@ def write_all(messages: Sequence[BillOfEntry | ImportGeneralManifest]) -> bytes:
     """One interchange holding every message; dated and referenced by the first. A message that
     cannot be written is a ``ValueError`` naming every such message and why."""
     references = iter(_references(messages))
-    rendered = written_each(messages, lambda message: _rendered(message, next(references)))
+    names = iter(_names(messages))
+    rendered = written_each(
+        messages, lambda message: _rendered(message, next(references), next(names))
+    )
     return interchange(
         [body for body, _ in rendered], rendered[0][1], control_reference(messages[0].message_id)
     )
