@@ -43,10 +43,8 @@ def edifact(
     text = text.replace("MEA+AAE++NOS:60'", f"MEA+AAE++NOS:{quantity}'")
     text = text.replace("CST+1+", f"CST+{item}+")
     reference = re.search(r"UNH\+([^+]+)\+", text)
-    assert reference is not None and "BGM+929:::H+BE-INNSA1-000123+" in text
-    # the message id is the declarant's reference (BGM 1004); UNH's (0062) names the message
-    text = text.replace("BGM+929:::H+BE-INNSA1-000123+", f"BGM+929:::H+{message_id}+")
-    return text.replace(reference[1], message_id[:14]).encode()
+    assert reference is not None  # the message id is UNH's reference (0062)
+    return text.replace(reference[1], message_id).encode()
 
 
 def xml(quantity: str = "60", *, message_id: str = "BE-INNSA1-000123", item: str = "1") -> bytes:

