@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from customs_engine.cli import main
-from customs_engine.core.refdata import reference, shipped_data
+from customs_engine.core.refdata import REFERENCE_TABLES, reference, shipped_data
 from customs_engine.core.response import Response
 from customs_engine.testing import rules_of
 from tests.conftest import MESSAGES
@@ -25,6 +25,10 @@ NEW_PORT = {"ports": {"INXYZ1": {"name": "New Port", "station_type": "sea", "sta
 
 def fees(response: Response, rule: str) -> list[Decimal]:
     return [fee.amount for fee in response.fees if fee.rule == rule]
+
+
+def test_the_core_declares_every_table_of_its_reference_data_as_a_setting() -> None:
+    assert set(REFERENCE_TABLES) == set(shipped_data())
 
 
 def test_a_port_notified_since_the_release_is_added_from_the_core_table() -> None:

@@ -25,7 +25,7 @@ from customs_engine.core.hookspecs import hookimpl
 from customs_engine.core.ledger.run_state import ledger_of
 from customs_engine.core.ledger.run_view import RunView
 from customs_engine.core.models import BillOfEntry, BillOfEntryType, Function, ImportGeneralManifest
-from customs_engine.core.refdata import reference, shipped_data
+from customs_engine.core.refdata import REFERENCE_TABLES, reference
 from customs_engine.core.response import Fee, Finding, Routing
 from customs_engine.core.rules import Rule
 
@@ -38,7 +38,7 @@ def customs_schemes() -> list[Scheme]:
         Scheme(
             name="core",
             title="Core customs checks (IEC, noting, deadlines, routing)",
-            settings=("legacy_numeric_iec_until", *shipped_data()),
+            settings=("legacy_numeric_iec_until", *REFERENCE_TABLES),
         )
     ]
 

@@ -23,6 +23,9 @@ from customs_engine.core.rules import Period, PerSettings, Schedule, read_toml
 PACKAGE = "customs_engine.core.refdata"
 
 STATION_TYPES = frozenset({"sea", "air", "icd", "land", "rail"})
+#: the tables of a ``[core]`` --config table that lay values over the reference data (the keys
+#: of :func:`shipped_data`; a test keeps the two equal)
+REFERENCE_TABLES = ("deadlines", "iec", "ports", "routing")
 
 
 @dataclass(frozen=True)
