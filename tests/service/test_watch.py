@@ -25,7 +25,7 @@ from customs_engine.service.results import ResultStore
 from customs_engine.service.runs import Validator
 from customs_engine.service.watch import NAMES_LOCK, DropFolder
 
-from .conftest import AUTHORISATION, IGM, bill
+from .conftest import AUTHORISATION, BOE, IGM, bill
 
 ICES_BE = "synthetic_cachi01_steel_be.be"
 
@@ -915,3 +915,31 @@ def test_a_stop_while_the_watcher_starts_ends_it_quietly(
     assert result.exit_code == 0, result.output
     assert result.output == ""
     assert list((tmp_path / "in").iterdir()) == [] and not (tmp_path / "out").exists()
+
+
+def test_edifact_files_get_a_cusres_ack(
+    tmp_path: Path, registry_url: str, host: PluginHost
+) -> None:
+    """EDIFACT's response to a CUSDEC or CUSCAR is CUSRES: an .edi file gets one per message as
+    its .ack (it got none), and an interchange too damaged to be read gets a rejection."""
+    from pydifact.segmentcollection import Interchange
+
+    converted = CliRunner().invoke(main, ["convert", "--to", "edifact", str(BOE)])
+    assert converted.exit_code == 0, converted.output
+    folder = _folder_with(tmp_path, registry_url, host)
+    (folder.inbox / "be.edi").write_bytes(converted.stdout_bytes)
+    (folder.inbox / "damaged.edi").write_bytes(b"UNB+UNOC:3+garbage")
+    (folder.inbox / "igm.xml").write_bytes(IGM.read_bytes())
+    folder.take_complete(threading.Event())
+    out = tmp_path / "out"
+    answer = json.loads((out / "be.edi.json").read_text())
+    reply = Interchange.from_str((out / "be.edi.ack").read_text())
+    [message] = list(reply.get_messages())
+    bgm = message.get_segment("BGM")
+    assert bgm is not None and bgm.elements[0] == "962"
+    assert bgm.elements[2] == {"accepted": "AP", "rejected": "RE"}.get(answer["status"], "CA")
+    damaged = (out / "damaged.edi.ack").read_text()
+    assert "BGM+962" in damaged and "+RE'" in damaged
+    assert not (out / "igm.xml.ack").exists()  # the XML rendering has no reply format
+    folder.close()
+    folder.validator.registry.close()

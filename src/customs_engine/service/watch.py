@@ -88,9 +88,10 @@ class _ShownNames(logging.Filter):
 
 log.addFilter(_ShownNames())
 
-#: input format → the output format of its ICEGATE reply (written as DIR/<name>.ack). ICEGATE's
-#: own reply formats only: the XML and EDIFACT renderings have none.
-REPLY_FORMATS = {"ices_flatfile": "ices-ack", "scmtr_json": "scmtr-ack"}
+#: input format → the output format of its reply (written as DIR/<name>.ack): ICEGATE's own
+#: acknowledgements, and EDIFACT's response message (CUSRES) to a CUSDEC or CUSCAR; the
+#: ICEGATE-style XML has none.
+REPLY_FORMATS = {"ices_flatfile": "ices-ack", "scmtr_json": "scmtr-ack", "edifact": "cusres"}
 #: input format → the reply ICEGATE sends instead to a message that fails structurally: an
 #: SCMTR declaration that fails the schema, or cannot be read, gets its SFL and no ACK, as
 #: ICEGATE stops there
@@ -112,7 +113,7 @@ ANSWERS_STEP = "cannot write its answers in"
 UNRECOGNISED = "unknown"
 #: how the envelope of an input format starts: a file none of whose messages was recognised
 #: but which starts so (a damaged ICES flat file) is answered in that format's reply too
-ENVELOPES = ((b"HREC", "ices_flatfile"),)
+ENVELOPES = ((b"HREC", "ices_flatfile"), (b"UNA", "edifact"), (b"UNB", "edifact"))
 #: how many bytes of a file :data:`ENVELOPES` are looked for in
 HEAD_BYTES = 64
 
