@@ -100,6 +100,24 @@ def test_note_002_quiet_when_the_igm_is_known_or_not_yet_needed(sqlite_url) -> N
         store.close()
 
 
+def test_a_bl_on_two_lines_is_noted_against_the_line_consigned_to_the_importer() -> None:
+    """A manifest that repeats a master B/L: a Bill of Entry quoting the B/L alone was compared
+    with the first line, and queried for a consignee the other line had right."""
+    other = igm().lines[0].model_copy(update={"line": 11, "consignee_iec": "AACCG5678D"})
+    run = engine()
+    run.validate_message(igm(lines=[other, *igm().lines]))
+    by_bl = run.validate_message(boe(manifest={"igm_number": "2234567", "bl_number": "MAEU123456"}))
+    assert rules_of(by_bl, "CORE-BOE-NOTE") == {}
+    stranger = boe(
+        message_id="BE-2",
+        importer={"iec": "ABCDE1234F", "name": "OTHER"},
+        manifest={"igm_number": "2234567", "bl_number": "MAEU123456"},
+    )
+    queried = run.validate_message(stranger)
+    assert rules_of(queried, "CORE-BOE-NOTE") == {"CORE-BOE-NOTE-004": "query"}
+    assert "line 11/0" in next(f.message for f in queried.findings if "NOTE-004" in f.rule)
+
+
 def test_noted_by_bl_number_when_no_line() -> None:
     run = engine()
     run.validate_message(igm())

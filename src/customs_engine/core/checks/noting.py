@@ -82,7 +82,7 @@ def check_noting(boe: BillOfEntry, run: RunState) -> list[Finding]:
         ]
     if not located:
         return []  # a prior Bill of Entry quoting the IGM alone: no line to compare yet
-    line = _find_line(igm, reference.line, reference.subline, reference.bl_number)
+    line = _find_line(igm, reference.line, reference.subline, reference.bl_number, boe)
     if line is None:
         wanted = (
             f"line {reference.line}/{reference.subline or 0}"
@@ -100,11 +100,22 @@ def check_noting(boe: BillOfEntry, run: RunState) -> list[Finding]:
 
 
 def _find_line(
-    igm: ImportGeneralManifest, line: int | None, subline: int | None, bl_number: str | None
+    igm: ImportGeneralManifest,
+    line: int | None,
+    subline: int | None,
+    bl_number: str | None,
+    boe: BillOfEntry,
 ) -> ManifestLine | None:
+    """The line a Bill of Entry is noted against: by its number, else by its B/L. A B/L on
+    several lines (a manifest may repeat a master B/L) is the line consigned to the importer
+    when one is, else the first."""
     if line is not None:
         return igm.find_line(line, subline or 0)
-    return igm.find_by_bl(bl_number or "")
+    wanted = (bl_number or "").strip().upper()
+    iec = (boe.importer.iec or "").strip().upper()
+    carrying = [ml for ml in igm.lines if (ml.bl_number or "").strip().upper() == wanted]
+    consigned = [ml for ml in carrying if (ml.consignee_iec or "").strip().upper() == iec]
+    return next(iter(consigned or carrying), None)
 
 
 def _compare_line(
