@@ -35,6 +35,13 @@ def test_detected_by_content_not_by_name(sample_paths: dict[str, Path]) -> None:
     assert master_first.index(b'"messageID"') > 4096
     assert detect(master_first[:4096], "")
     assert isinstance(parse(master_first).message, ImportGeneralManifest)
+    # nor one that starts with its signature: a real certificate is several KiB
+    signed = {"startSignature": "S" * 100, "startCertificate": "C" * 5000, "signerVersion": "1"}
+    rest = {key: value for key, value in document.items() if key != "digSign"}
+    signature_first = json.dumps({"digSign": signed, **rest}).encode()
+    assert signature_first.index(b'"decRef"') > 4096
+    assert detect(signature_first[:4096], "")
+    assert not detect(b'{"digSign": "x", "other": 1}', "")
     # the file named ..._SCD_... declares SCE inside: it is read as an arrival manifest
     parsed = parse(sample_paths[SCD].read_bytes())
     assert parsed.type == "manifest" and parsed.findings == []

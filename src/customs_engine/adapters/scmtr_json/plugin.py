@@ -22,8 +22,12 @@ if TYPE_CHECKING:
 #: ``"messageID" : "SACHM2x"`` near the start of a JSON document (the header comes first)
 _MESSAGE = re.compile(rb'"messageID"\s*:\s*"SACHM2[0-9]"')
 #: keys only an SCMTR declaration has: JSON keys have no order, and a declaration that writes
-#: its ``master`` before its ``headerField`` may not name its message within the first 4 KiB
-_KEYS = re.compile(rb'"(?:decRef|mastrCnsgmtDec|vesselDtls|voyageDtls)"\s*:')
+#: its ``master`` before its ``headerField`` may not name its message within the first 4 KiB,
+#: nor one that starts with its signature (a certificate of several KiB; its first key is named
+#: before it)
+_KEYS = re.compile(
+    rb'"(?:decRef|mastrCnsgmtDec|vesselDtls|voyageDtls)"\s*:|"digSign"\s*:\s*\{\s*"(?:startSignature|startCertificate|signerVersion)"\s*:'
+)
 _JSON_START = re.compile(rb"^\s*[\[{]")
 
 
