@@ -49,6 +49,24 @@ def test_detected_by_content_not_by_name(sample_paths: dict[str, Path]) -> None:
     assert isinstance(parsed.message, ImportGeneralManifest)
 
 
+def test_a_declaration_in_utf16_or_utf32_is_refused_for_its_encoding(
+    sample_paths: dict[str, Path],
+) -> None:
+    """It was "format not recognised (expected … SCMTR JSON)": the encoding is the fault."""
+    text = sample_paths[SCE].read_bytes().decode("utf-8-sig")
+    for codec, name in (("utf-16", "UTF-16"), ("utf-32", "UTF-32"), ("utf-16-be", None)):
+        data = text.encode(codec)
+        if name is None:  # no byte-order mark: not recognised at all
+            assert not detect(data[:4096], "")
+            continue
+        assert detect(data[:4096], "")
+        parsed = parse(data)
+        assert parsed.message is None
+        [finding] = parsed.findings
+        assert finding.rule == "CORE-SYNTAX-001"
+        assert f"the file is {name} text" in finding.message and "UTF-8" in finding.message
+
+
 def test_sce_sample_maps_onto_the_manifest(sample_paths: dict[str, Path]) -> None:
     parsed = parse(sample_paths[SCE].read_bytes())
     igm = parsed.message
