@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
@@ -30,9 +31,13 @@ from .conftest import AUTHORISATION, BOE, IGM, bill
 ICES_BE = "synthetic_cachi01_steel_be.be"
 
 
-def _watch(url: str, inbox: Path, out: Path, *args: str) -> subprocess.Popen[bytes]:
+def _watch(
+    url: str, inbox: Path, out: Path, *args: str, runner: Sequence[str] = ()
+) -> subprocess.Popen[bytes]:
+    """``customs watch`` in a process of its own (``runner``: a command it runs under)."""
     return subprocess.Popen(
         [
+            *runner,
             sys.executable,
             "-m",
             "customs_engine.cli",
@@ -617,25 +622,7 @@ def _as_another_user() -> list[str]:
 
 def _customs_watch(url: str, inbox: Path, out: Path, *args: str) -> subprocess.Popen[bytes]:
     """``customs watch`` as a user that file permissions apply to."""
-    return subprocess.Popen(
-        [
-            *_as_another_user(),
-            sys.executable,
-            "-m",
-            "customs_engine.cli",
-            "watch",
-            str(inbox),
-            "--out",
-            str(out),
-            "--db",
-            url,
-            "--settle",
-            "0.2",
-            *args,
-        ],
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
+    return _watch(url, inbox, out, *args, runner=_as_another_user())
 
 
 def _ended(watcher: subprocess.Popen[bytes]) -> bytes:

@@ -15,7 +15,7 @@ from customs_engine.core.dates import india_date
 from customs_engine.core.ledger.run_state import RunState
 from customs_engine.core.models import BillOfEntry, Conveyance, Function, ImportGeneralManifest
 from customs_engine.core.money import inr
-from customs_engine.core.refdata import CoreReference, reference
+from customs_engine.core.refdata import CoreReference, reference_of
 from customs_engine.core.refdata.ports import station_type
 from customs_engine.core.response import Fee, Finding
 
@@ -32,7 +32,7 @@ def check_late_presentation(
     presented; by default its own)."""
     presented = presented or boe.presented_on
     igm = noted_manifest(boe, run)
-    ref = reference(ctx.settings("core"))
+    ref = reference_of(ctx)
     station = _station(ref, boe.port_code)
     arrived, regime_on, regime = _arrival_and_regime(
         ref,
@@ -139,7 +139,7 @@ def check_manifest_deadlines(igm: ImportGeneralManifest, ctx: CheckContext) -> l
     """The deadlines of filing a manifest: an amendment or a cancellation is not its filing."""
     if igm.function != Function.ORIGINAL:
         return []
-    ref = reference(ctx.settings("core"))
+    ref = reference_of(ctx)
     return _filing_deadline(igm, ref, ctx) + _advance_filing(igm, ref)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from customs_engine.core.check_context import CheckContext
 from customs_engine.core.checks.catalogue import RULES
 from customs_engine.core.models import BillOfEntry, BillOfEntryType, ImportGeneralManifest
-from customs_engine.core.refdata import reference
+from customs_engine.core.refdata import reference_of
 from customs_engine.core.refdata.ports import is_well_formed
 from customs_engine.core.response import Finding
 
@@ -21,7 +21,7 @@ def check_port(message: BillOfEntry | ImportGeneralManifest, ctx: CheckContext) 
                 field="port_code",
             )
         ]
-    if reference(ctx.settings("core")).port(code) is None:
+    if reference_of(ctx).port(code) is None:
         return [
             rule.finding(
                 "query", f"port code {code} is not in the shipped port master", field="port_code"

@@ -14,12 +14,12 @@ from customs_engine.core.check_context import CheckContext
 from customs_engine.core.checks.catalogue import RULES
 from customs_engine.core.models import BillOfEntry
 from customs_engine.core.money import inr
-from customs_engine.core.refdata import reference
+from customs_engine.core.refdata import reference_of
 from customs_engine.core.response import Finding
 
 
 def check_exchange(boe: BillOfEntry, ctx: CheckContext) -> list[Finding]:
-    tolerance = Decimal(reference(ctx.settings("core")).deadlines["exchange"]["tolerance_inr"])
+    tolerance = Decimal(reference_of(ctx).deadlines["exchange"]["tolerance_inr"])
     findings = []
     for index, item in enumerate(boe.items):
         foreign = item.foreign_value

@@ -14,7 +14,7 @@ from customs_engine.core.checks.catalogue import RULES
 from customs_engine.core.dates import parse_iso_date
 from customs_engine.core.models import BillOfEntry
 from customs_engine.core.money import inr
-from customs_engine.core.refdata import PermanentIec, iec_data, reference
+from customs_engine.core.refdata import PermanentIec, iec_data, reference_of
 from customs_engine.core.response import Finding
 
 PAN_FORMAT = re.compile(r"^[A-Z]{5}[0-9]{4}[A-Z]$")
@@ -52,7 +52,7 @@ def _check_iec(boe: BillOfEntry, ctx: CheckContext) -> list[Finding]:
     where = "importer.iec"
     if not iec:
         return [rule.finding("reject", "no IEC on the Bill of Entry", field=where)]
-    permanent = reference(ctx.settings("core")).permanent_iecs.get(iec)
+    permanent = reference_of(ctx).permanent_iecs.get(iec)
     on = ctx.reference_date(boe)
     if permanent is not None and permanent.iec == iec:
         return _check_permanent(boe, permanent, on)
@@ -150,7 +150,7 @@ def _check_gstin(boe: BillOfEntry, ctx: CheckContext) -> list[Finding]:
         ]
     embedded = gstin_number.to_pan(gstin)
     iec = (boe.importer.iec or "").strip().upper()
-    permanent = reference(ctx.settings("core")).permanent_iecs
+    permanent = reference_of(ctx).permanent_iecs
     if PAN_FORMAT.match(iec) and iec not in permanent and embedded != iec:
         return [
             rule.finding(

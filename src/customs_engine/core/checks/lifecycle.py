@@ -22,7 +22,7 @@ from customs_engine.core.models import (
     Function,
     ImportGeneralManifest,
 )
-from customs_engine.core.refdata import CoreReference, reference
+from customs_engine.core.refdata import CoreReference, reference_of
 from customs_engine.core.response import Fee, Finding
 from customs_engine.core.rules import Rule
 
@@ -141,7 +141,7 @@ def check_lifecycle(
         ]
     previous = current.model()
     on = ctx.reference_date(message)
-    ref = reference(ctx.settings("core"))
+    ref = reference_of(ctx)
     if isinstance(message, BillOfEntry):
         before = previous if isinstance(previous, BillOfEntry) else None
         if message.function == Function.AMENDMENT:

@@ -25,7 +25,7 @@ from customs_engine.core.hookspecs import hookimpl
 from customs_engine.core.ledger.run_state import ledger_of
 from customs_engine.core.ledger.run_view import RunView
 from customs_engine.core.models import BillOfEntry, BillOfEntryType, Function, ImportGeneralManifest
-from customs_engine.core.refdata import REFERENCE_TABLES, reference
+from customs_engine.core.refdata import REFERENCE_TABLES, reference_of
 from customs_engine.core.response import Fee, Finding, Routing
 from customs_engine.core.rules import Rule
 
@@ -88,7 +88,7 @@ def customs_check_in_sequence(
     return [
         *documents,
         *noting.check_noting(message, run),
-        *noting.check_prior(message, run, reference(ctx.settings("core")), presented),
+        *noting.check_prior(message, run, reference_of(ctx), presented),
         *deadlines.check_late_presentation(message, ctx, run, presented),
         *bonds.check_warehousing(message, run),
     ]

@@ -10,7 +10,7 @@ from customs_engine.core.checks.arrival import arrival_date, entry_inwards_date,
 from customs_engine.core.checks.catalogue import RULES
 from customs_engine.core.ledger.run_state import RunState
 from customs_engine.core.models import BillOfEntry, BillOfEntryType, Function
-from customs_engine.core.refdata import reference
+from customs_engine.core.refdata import reference_of
 from customs_engine.core.response import Finding, Routing
 
 
@@ -18,7 +18,7 @@ def route(boe: BillOfEntry, ctx: CheckContext) -> Routing | None:
     if not boe.items:
         return None
     hs_code = boe.items[0].hs_code
-    groups = reference(ctx.settings("core")).routing.at(ctx.reference_date(boe)) or ()
+    groups = reference_of(ctx).routing.at(ctx.reference_date(boe)) or ()
     found = next((g for g in groups if g.covers(hs_code)), None)
     return Routing(nac=found.nac, group=found.group) if found else None
 
@@ -31,7 +31,7 @@ def check_routing(boe: BillOfEntry, ctx: CheckContext) -> list[Finding]:
     why = (
         f"chapter {hs_code[:2]} (heading {hs_code[:4]}) of the first item is not mapped to a "
         "faceless-assessment group"
-        if reference(ctx.settings("core")).routing.at(on)
+        if reference_of(ctx).routing.at(on)
         else f"no faceless-assessment routing table is in force on {on}"
     )
     return [

@@ -44,7 +44,7 @@ from customs_engine.core.ledger.documents import (
 )
 from customs_engine.core.ledger.journal import RunJournal
 from customs_engine.core.ledger.replay import ReplayTable
-from customs_engine.core.ledger.run_view import RunView, _wrapped
+from customs_engine.core.ledger.run_view import RunView, _wrapped, dated
 from customs_engine.core.ledger.units import convert
 from customs_engine.core.models import BillOfEntry, BillOfEntryType, Function, ImportGeneralManifest
 from customs_engine.core.registry.records import Registry, RegistryRecord
@@ -512,10 +512,7 @@ class RunState:
     def manifest(
         self, igm_number: str, igm_date: date | None = None
     ) -> ImportGeneralManifest | None:
-        for candidate in self.manifests_numbered(igm_number):
-            if igm_date is None or candidate.igm_date in (None, igm_date):
-                return candidate
-        return None
+        return dated(self.manifests_numbered(igm_number), igm_date)
 
     def prior_uses(self, scheme: str, number: str, *, excluding: str) -> list[str]:
         """Other Bills of Entry (earlier in the run or committed) that quote this licence: a

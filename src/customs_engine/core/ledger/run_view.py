@@ -9,6 +9,7 @@ receives is a :class:`ReadOnlyRun`, which has these four methods and nothing els
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 from typing import Protocol
@@ -97,6 +98,13 @@ class ReadOnlyRun:
         return copy
 
 
+def dated(
+    manifests: Iterable[ImportGeneralManifest], igm_date: date | None
+) -> ImportGeneralManifest | None:
+    """The first of ``manifests`` of this IGM date (any, without one; one of no date fits)."""
+    return next((m for m in manifests if igm_date is None or m.igm_date in (None, igm_date)), None)
+
+
 class AsItStood:
     """The run with one manifest as it stood before its current version (``before``, an earlier
     version of it): what a partial amendment sent again is resolved on, to tell whether it is
@@ -117,10 +125,7 @@ class AsItStood:
     def manifest(
         self, igm_number: str, igm_date: date | None = None
     ) -> ImportGeneralManifest | None:
-        for candidate in self.manifests_numbered(igm_number):
-            if igm_date is None or candidate.igm_date in (None, igm_date):
-                return candidate
-        return None
+        return dated(self.manifests_numbered(igm_number), igm_date)
 
     def prior_uses(self, scheme: str, number: str, *, excluding: str) -> list[str]:
         return self._run.prior_uses(scheme, number, excluding=excluding)

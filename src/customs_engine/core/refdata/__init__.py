@@ -15,10 +15,13 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from customs_engine.core.refdata.ports import is_well_formed
 from customs_engine.core.rules import Period, PerSettings, Schedule, read_toml
+
+if TYPE_CHECKING:
+    from customs_engine.core.check_context import CheckContext
 
 PACKAGE = "customs_engine.core.refdata"
 
@@ -206,6 +209,11 @@ def _per_settings() -> PerSettings[CoreReference]:
     return PerSettings.overlaid(
         shipped_data(), "core", CoreReference.from_data, codes=("core.ports",)
     )
+
+
+def reference_of(ctx: CheckContext) -> CoreReference:
+    """The core's reference data as the run of ``ctx`` sees it (its ``[core]`` table over it)."""
+    return reference(ctx.settings("core"))
 
 
 def reference(table: Mapping[str, Any] | None = None) -> CoreReference:
