@@ -47,11 +47,11 @@ from customs_engine.core.plugin_host import (
 from customs_engine.core.registry.records import MemoryRegistry
 from customs_engine.core.registry.urls import resolve_url, sqlite_path
 from customs_engine.core.response import Outcome
+from customs_engine.launch import EXIT_INTERRUPTED
 from customs_engine.registry_cli import open_registry, registry
 from customs_engine.service.commands import serve, tokens, watch
 
 EXIT_ACCEPTED, EXIT_NOT_ACCEPTED, EXIT_USAGE, EXIT_PLUGIN, EXIT_WORKER = 0, 1, 2, 3, 4
-EXIT_INTERRUPTED = 130
 #: ``--config`` files are small tables; anything larger is not one
 MAX_CONFIG_BYTES = 1024 * 1024
 #: the first bytes of a file that tell an archive (a tar header's magic is at 257)
