@@ -267,12 +267,15 @@ def _show_unrecorded(store: SqlRegistry, number: str, entries: list[EntryRow]) -
 
 
 def _bonds(store: SqlRegistry, number: str) -> list[str]:
-    """The bond balances ``number`` names: one balance, or a warehousing BoE's."""
+    """The bond balances ``number`` names: one balance, or a warehousing BoE's (by its message
+    id, or by its BE number: every one's that carries it, as BE numbers are allotted per
+    port)."""
     from customs_engine.core.ledger.run_state import BOND
 
     if "/" in number and store.entries_of(BOND, number):
         return [number]
-    return store.bond_accounts(store.numbered(number) or number)
+    holders = [*store.numbered(number)] or [number]
+    return [account for holder in holders for account in store.bond_accounts(holder)]
 
 
 def _show_bond(store: SqlRegistry, account: str) -> None:

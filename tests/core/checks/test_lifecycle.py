@@ -1060,6 +1060,18 @@ def test_registry_show_prints_a_bond_and_its_movements(url: str) -> None:
     assert missing.exit_code == 1 and "not in the registry" in missing.output
 
 
+def test_registry_show_of_a_be_number_two_bills_carry_prints_both_bonds(url: str) -> None:
+    """BE numbers are allotted per port: ``registry show`` of one that two warehousing Bills of
+    Entry carry prints the bonds of both, each naming its Bill of Entry."""
+    store, run = committed_run(url)
+    run.validate_message(warehousing(100, message_id="WH-2", port_code="INMAA1"))
+    run.validate_message(warehousing(70))
+    store.close()
+    shown = CliRunner().invoke(main, ["registry", "show", "--db", url, "7000001"])
+    assert shown.exit_code == 0, shown.output
+    assert "bond WH-1/84716040" in shown.output and "bond WH-2/84716040" in shown.output
+
+
 def test_bond_001_unknown_warehousing_bill() -> None:
     run = engine()
     unknown = run.validate_message(ex_bond(1))
@@ -1273,6 +1285,106 @@ def test_an_ex_bond_of_a_cancelled_or_renumbered_warehousing_bill() -> None:
     assert rules_of(run.validate_message(ex_bond(1)), "CORE-BOND") == {"CORE-BOND-001": "query"}
     renumbered = run.validate_message(ex_bond(1, message_id="XB-2", ex_bond_of="7000002"))
     assert rules_of(renumbered, "CORE-BOND") == {}
+
+
+OTHER = {"iec": "AABCB1234C", "name": "OTHER"}
+
+
+def cleared_from_one_of(
+    url: str, where: str, earlier: BillOfEntry, later: BillOfEntry, *clearing: BillOfEntry
+) -> tuple[list[Any], dict[str, Decimal]]:
+    """Two warehousing Bills of Entry (100 each), then ``clearing`` (ex-bond ones): all in one
+    run (``run``), the two committed by an earlier run (``ledger``), or ``earlier`` committed
+    and ``later`` in the clearing's run (``both``). The clearings' responses, and what remains
+    in bond of each warehousing BoE's HS 84716040."""
+    store = SqlRegistry.open(url)
+    if where != "run":
+        first = engine(registry=store.snapshot(), store=store, commit=True)
+        for message in (earlier, later) if where == "ledger" else (earlier,):
+            assert first.validate_message(message).status != "rejected"
+    run = engine(registry=store.snapshot(), store=store)
+    for message in {"run": (earlier, later), "ledger": (), "both": (later,)}[where]:
+        assert run.validate_message(message).status != "rejected"
+    responses = [run.validate_message(message) for message in clearing]
+    left = {
+        boe.message_id: -run.run.debited("BOND", f"{boe.message_id}/84716040")[0]
+        for boe in (earlier, later)
+    }
+    store.close()
+    return responses, left
+
+
+WHERE = ["run", "ledger", "both"]
+
+
+@pytest.mark.parametrize("where", WHERE)
+def test_bond_a_be_number_two_importers_hold_names_the_ex_bond_importers_bill(
+    url: str, where: str
+) -> None:
+    """BE numbers are allotted per port: two importers' warehousing Bills of Entry may carry
+    the same one. Each importer's ex-bond Bill of Entry is checked and debited against its own
+    (the latest of that number is the other importer's)."""
+    others = warehousing(message_id="WH-2", importer=OTHER)
+    (theirs, mine), left = cleared_from_one_of(
+        url, where, others, warehousing(), ex_bond(60, importer=OTHER), ex_bond(30, "XB-2")
+    )
+    assert rules_of(theirs, "CORE-BOND") == {}, theirs.findings
+    assert [(use.number, use.debited_quantity) for use in theirs.authorisations] == [
+        ("WH-2/84716040", 60)
+    ]
+    assert rules_of(mine, "CORE-BOND") == {}, mine.findings
+    assert left == {"WH-2": 40, "WH-1": 70}
+
+
+@pytest.mark.parametrize("where", WHERE)
+def test_bond_a_be_number_of_two_ports_names_the_bill_of_the_ex_bond_port(
+    url: str, where: str
+) -> None:
+    """One importer's warehousing Bills of Entry at two ports with the same BE number: the
+    ex-bond Bill of Entry clears from the one at its own port."""
+    at_chennai = warehousing(message_id="WH-2", port_code="INMAA1")
+    (cleared,), left = cleared_from_one_of(
+        url, where, at_chennai, warehousing(), ex_bond(60, port_code="INMAA1")
+    )
+    assert rules_of(cleared, "CORE-BOND") == {}, cleared.findings
+    assert left == {"WH-2": 40, "WH-1": 100}
+
+
+@pytest.mark.parametrize("where", WHERE)
+def test_bond_001_a_be_number_the_importer_and_port_do_not_tell_apart(url: str, where: str) -> None:
+    """The same importer's two warehousing Bills of Entry at one port with one BE number (a
+    number allotted again another year): which is meant is not guessed. CORE-BOND-001 names
+    both, and nothing is cleared from either bond; by its message id it is found."""
+    again = warehousing(message_id="WH-2", presented_at=at("2026-03-20"))
+    (unknown, quoted), left = cleared_from_one_of(
+        url, where, warehousing(), again, ex_bond(60), ex_bond(60, "XB-2", ex_bond_of="WH-1")
+    )
+    assert rules_of(unknown, "CORE-BOND") == {"CORE-BOND-001": "query"}
+    message = next(f.message for f in unknown.findings if f.rule == "CORE-BOND-001")
+    assert "WH-1" in message and "WH-2" in message and "message id" in message
+    assert [use for use in unknown.authorisations if use.scheme == "BOND"] == []
+    assert rules_of(quoted, "CORE-BOND") == {}
+    assert left == {"WH-1": 40, "WH-2": 100}
+
+
+def test_bond_a_cancelled_bill_of_one_be_number_is_told_from_a_live_one() -> None:
+    """Of two Bills of Entry of one importer and port with one BE number, the cancelled one is
+    not what an ex-bond Bill of Entry clears from; the importer's own cancelled one is, though,
+    where the other live one is another importer's: nothing remains in bond under it."""
+    run = engine()
+    run.validate_message(warehousing(message_id="WH-2"))
+    run.validate_message(warehousing())
+    run.validate_message(warehousing(function="cancellation"))
+    cleared = run.validate_message(ex_bond(60))
+    assert rules_of(cleared, "CORE-BOND") == {}, cleared.findings
+    assert run.run.debited("BOND", "WH-2/84716040")[0] == -40
+    run = engine()
+    run.validate_message(warehousing())
+    run.validate_message(warehousing(function="cancellation"))
+    run.validate_message(warehousing(message_id="WH-2", importer=OTHER))
+    cancelled = run.validate_message(ex_bond(60))
+    assert rules_of(cancelled, "CORE-BOND") == {"CORE-BOND-003": "reject"}
+    assert "was cancelled" in cancelled.findings[-1].message
 
 
 # -- writers and convert show the function and what was credited back ------------------------

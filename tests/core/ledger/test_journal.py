@@ -66,13 +66,14 @@ def test_noted_and_numbered_bills_across_the_spill_each_list_apart() -> None:
         journal.add_noted(f"IGM-{n % 2}", f"BE-{n}")
     journal.add_numbered("7000001", "BE-A")
     journal.add_numbered("7000002", "BE-B")
-    journal.add_numbered("7000001", "BE-C")  # an amendment's number: the latest wins
+    journal.add_numbered("7000001", "BE-C")  # BE numbers are per port: two may share one
+    journal.add_numbered("7000001", "BE-A")  # (an amendment of BE-A)
     journal.add_use("", "IGM-0", "BE-USE")  # same key, another list
     assert journal._db is not None and journal._id_count <= 2  # most moved out
     assert journal.noted("IGM-0") == ["BE-0", "BE-2", "BE-4"]
     assert journal.noted("IGM-1") == ["BE-1", "BE-3", "BE-5"]
-    assert journal.numbered("7000001") == "BE-C"
-    assert journal.numbered("7000002") == "BE-B"
-    assert journal.numbered("IGM-0") is None and journal.noted("7000001") == []
+    assert journal.numbered("7000001") == ["BE-A", "BE-C"]  # each once, the latest first
+    assert journal.numbered("7000002") == ["BE-B"]
+    assert journal.numbered("IGM-0") == [] and journal.noted("7000001") == []
     assert journal.uses("", "IGM-0") == ["BE-USE"]
     journal.close()

@@ -32,7 +32,7 @@ def test_a_look_up_by_a_text_holding_nul_finds_nothing(store: SqlRegistry) -> No
     held = "IGM-\x001"
     assert store.document(held) is None and store.first_document(held) is None
     assert store.committed_uses(f"{held}#0", f"{held}#1") is None
-    assert store.replaced_by(f"{held}#0") is None and store.numbered(held) is None
+    assert store.replaced_by(f"{held}#0") is None and store.numbered(held) == []
     assert store.holdings(held) == {}
     assert store.debited("TESTAUTH", "AUTH\x00") == (Decimal(0), Decimal(0))
     assert store.uses("TESTAUTH", "AUTH\x00") == []

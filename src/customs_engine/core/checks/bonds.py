@@ -10,7 +10,13 @@ from __future__ import annotations
 
 from customs_engine.core.checks.catalogue import RULES
 from customs_engine.core.dates import add_months
-from customs_engine.core.ledger.run_state import BOND, RunState, bond_units, kept_bond_units
+from customs_engine.core.ledger.run_state import (
+    BOND,
+    RunState,
+    bond_units,
+    importer_iec,
+    kept_bond_units,
+)
 from customs_engine.core.ledger.units import compatible
 from customs_engine.core.models import BillOfEntry, BillOfEntryType
 from customs_engine.core.response import Finding
@@ -20,9 +26,8 @@ def check_ex_bond(boe: BillOfEntry, run: RunState) -> list[Finding]:
     if boe.type != BillOfEntryType.EX_BOND or not (boe.ex_bond_of or "").strip():
         return []
     reference = (boe.ex_bond_of or "").strip()
-    warehousing = run.bill_of_entry(reference)
-    version = run.bill_of_entry_version(reference) if warehousing is None else None
-    if version is not None and version.cancelled:
+    named = run.warehousing_of(boe)
+    if named.version is not None and named.version.cancelled:
         return [
             RULES["CORE-BOND-003"].finding(
                 "reject",
@@ -31,6 +36,18 @@ def check_ex_bond(boe: BillOfEntry, run: RunState) -> list[Finding]:
                 field="ex_bond_of",
             )
         ]
+    if named.candidates:
+        return [
+            RULES["CORE-BOND-001"].finding(
+                "query",
+                f"BE number {reference} names {len(named.candidates)} known Bills of Entry "
+                f"(message ids {', '.join(named.candidates)}) that the importer's IEC and the "
+                "port do not tell apart: the warehousing Bill of Entry cannot be identified, "
+                "nothing is cleared from any bond; quote its message id in ex_bond_of instead",
+                field="ex_bond_of",
+            )
+        ]
+    warehousing = named.bill
     if warehousing is None:
         return [
             RULES["CORE-BOND-001"].finding(
@@ -51,8 +68,7 @@ def check_ex_bond(boe: BillOfEntry, run: RunState) -> list[Finding]:
                 field="ex_bond_of",
             )
         ]
-    iec = (boe.importer.iec or "").strip().upper()
-    holder = (warehousing.importer.iec or "").strip().upper()
+    iec, holder = importer_iec(boe), importer_iec(warehousing)
     if iec != holder:
         return [
             refuse.finding(

@@ -141,10 +141,11 @@ class RunJournal(TemporaryStore):
     def add_numbered(self, be_number: str, message_id: str) -> None:
         self._add_id(("numbered", "", be_number), message_id)
 
-    def numbered(self, be_number: str) -> str | None:
-        """The message id of the latest Bill of Entry accepted with this BE number."""
-        found = self._ids_of(("numbered", "", be_number))
-        return found[-1] if found else None
+    def numbered(self, be_number: str) -> list[str]:
+        """Message ids of the Bills of Entry accepted with this BE number, each once, the one
+        accepted with it latest first (BE numbers are allotted per port: several may share
+        one)."""
+        return list(dict.fromkeys(reversed(self._ids_of(("numbered", "", be_number)))))
 
     def _add_id(self, key: tuple[str, str, str], message_id: str) -> None:
         self._ids.setdefault(key, []).append(message_id)

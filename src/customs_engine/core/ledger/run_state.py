@@ -340,6 +340,25 @@ class CommitOutcome:
     left: dict[tuple[str, str], tuple[Decimal | None, Decimal | None]] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class WarehousingBill:
+    """The warehousing Bill of Entry an ex-bond one names (``ex_bond_of``), as far as it can be
+    told: its latest version, or — its BE number naming several that the importer and the port
+    do not tell apart — their message ids."""
+
+    #: the latest version, live or cancelled (``None``: not known, or not identified)
+    version: DocumentVersion | None = None
+    #: not identified: the message ids of the live Bills of Entry its BE number may name
+    candidates: tuple[str, ...] = ()
+
+    @property
+    def bill(self) -> BillOfEntry | None:
+        """The live Bill of Entry (``None``: not known, not identified, or cancelled)."""
+        version = self.version
+        boe = version.model() if version is not None and not version.cancelled else None
+        return boe if isinstance(boe, BillOfEntry) else None
+
+
 class LedgerStore(Protocol):
     """What earlier, committed runs left behind (implemented by the SQL registry)."""
 
@@ -375,8 +394,9 @@ class LedgerStore(Protocol):
         """What the committed amendment or cancellation ``key`` replaced, credited back and
         voided (``None``: no such submission)."""
 
-    def numbered(self, number: str) -> str | None:
-        """The message id of the latest committed Bill of Entry with this BE number."""
+    def numbered(self, number: str) -> Sequence[str]:
+        """Message ids of the committed Bills of Entry a version of which had this BE number,
+        each once, the one that had it latest first."""
 
     def noted_against(self, igm_number: str) -> Sequence[str]:
         """Message ids of committed Bills of Entry whose latest version is noted against this
@@ -658,9 +678,11 @@ class RunState:
         """What an ex-bond Bill of Entry clears from its warehousing BoE's bond balances: one
         claim per line whose HS code the warehousing BoE has, in that line's unit (the other
         lines are refused by CORE-BOND-002 before anything is debited)."""
-        warehousing = self.bill_of_entry(boe.ex_bond_of) if boe.ex_bond_of else None
+        warehousing = self.warehousing_of(boe).bill
         if warehousing is None or warehousing.type != BillOfEntryType.WAREHOUSING:
-            return []  # a cancelled one is refused by CORE-BOND-003 without a claim
+            # a cancelled one is refused by CORE-BOND-003, one not identified is queried by
+            # CORE-BOND-001: neither is drawn on
+            return []
         units = self.bond_units_of(warehousing)
         claims = []
         for index, item in enumerate(boe.items):
@@ -684,28 +706,36 @@ class RunState:
         unit its account was opened in, else its first line's."""
         return bond_units(warehousing, kept_bond_units(self.holdings(warehousing.message_id)))
 
-    def bill_of_entry(self, reference: str) -> BillOfEntry | None:
-        """The live Bill of Entry known by this BE number, else by this message id."""
-        version = self.bill_of_entry_version(reference)
-        boe = version.model() if version is not None and not version.cancelled else None
-        return boe if isinstance(boe, BillOfEntry) else None
+    def warehousing_of(self, boe: BillOfEntry) -> WarehousingBill:
+        """The Bill of Entry an ex-bond one names by ``ex_bond_of``: the known one with that BE
+        number (one amended to another number is not), else with that message id. BE numbers
+        are allotted per port, so a number may name several: see :func:`identified`."""
+        reference = (boe.ex_bond_of or "").strip()
+        if not reference:
+            return WarehousingBill()
+        numbered = self._numbered(reference)
+        if numbered:
+            return identified(numbered, boe)
+        version = self.document(reference)
+        if version is not None and version.kind == "bill_of_entry" and _readable(version):
+            return WarehousingBill(version)
+        return WarehousingBill()
 
-    def bill_of_entry_version(self, reference: str) -> DocumentVersion | None:
-        """The latest version (live or cancelled) of the Bill of Entry known by this BE number
-        (one amended to another number is not), else by this message id."""
-        candidates = [(self._journal.numbered(reference), True)]
+    def _numbered(self, number: str) -> list[DocumentVersion]:
+        """The latest versions (live or cancelled) of the known Bills of Entry that carry this
+        BE number, the latest numbered first."""
+        message_ids = list(self._journal.numbered(number))
         if self._ledger is not None:
-            candidates.append((self._ledger.numbered(reference), True))
-        candidates.append((reference, False))
-        for message_id, by_number in candidates:
-            version = self.document(message_id) if message_id else None
-            if version is None or version.kind != "bill_of_entry":
+            message_ids.extend(self._stored("numbered", number))
+        found = []
+        for message_id in dict.fromkeys(message_ids):
+            version = self.document(message_id)
+            if version is None or version.kind != "bill_of_entry" or not _readable(version):
                 continue
-            if by_number and version.number is not None and version.number != reference:
+            if version.number is not None and version.number != number:
                 continue  # renumbered by an amendment
-            if version.cancelled or version.body is not None:
-                return version
-        return None
+            found.append(version)
+        return found
 
     # -- what the engine applies, in input order ----------------------------------------------
 
@@ -1227,6 +1257,42 @@ def bond_openings(boe: BillOfEntry, kept: Mapping[str, str] | None = None) -> li
                 )
             )
     return openings
+
+
+def identified(numbered: Sequence[DocumentVersion], boe: BillOfEntry) -> WarehousingBill:
+    """Which of the known Bills of Entry carrying one BE number (latest numbered first) the
+    ex-bond ``boe`` names. BE numbers are allotted per port, so Bills of Entry of several ports
+    and importers may carry the same one: the importer's own at its port is meant, else the
+    importer's own at any port, and a live one before a cancelled one. Several live ones left
+    are not told apart (no guess: each is another bond). One alone is the one named, whoever
+    holds it (CORE-BOND-002 refuses another importer's)."""
+    if len(numbered) < 2:
+        return WarehousingBill(numbered[0] if numbered else None)
+    iec = importer_iec(boe)
+    of_iec: list[tuple[DocumentVersion, BillOfEntry]] = []
+    for version in numbered:
+        model = version.model()
+        if iec and isinstance(model, BillOfEntry) and importer_iec(model) == iec:
+            of_iec.append((version, model))
+    at_port = [version for version, model in of_iec if model.port_code == boe.port_code]
+    meant = at_port or [version for version, _model in of_iec] or list(numbered)
+    live = [version for version in meant if not version.cancelled]
+    if len(live) == 1:
+        return WarehousingBill(live[0])
+    if not live:  # nothing remains in bond under any of them
+        return WarehousingBill(meant[0])
+    return WarehousingBill(candidates=tuple(version.message_id for version in live))
+
+
+def importer_iec(boe: BillOfEntry) -> str:
+    """The importer's IEC as compared: trimmed, upper case (empty: none given)."""
+    return (boe.importer.iec or "").strip().upper()
+
+
+def _readable(version: DocumentVersion) -> bool:
+    """Whether a Bill of Entry's version can be checked against: cancelled, or with its content
+    (an older release committed none)."""
+    return version.cancelled or version.body is not None
 
 
 def notes(boe: BillOfEntry, manifest: ImportGeneralManifest) -> bool:

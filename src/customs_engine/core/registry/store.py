@@ -441,16 +441,21 @@ class SqlRegistry:
             )
 
     @_ledger_call
-    @_finds_nothing_by_nul(lambda: None)
-    def numbered(self, number: str) -> str | None:
+    @_finds_nothing_by_nul(list)
+    def numbered(self, number: str) -> Sequence[str]:
+        """Committed Bills of Entry a version of which had this BE number, latest first."""
         with Session(self.engine) as session:
-            return session.scalars(
-                select(SubmissionRow.message_id)
-                .where(
-                    SubmissionRow.document_number == number, SubmissionRow.kind == "bill_of_entry"
+            return list(
+                session.scalars(
+                    select(SubmissionRow.message_id)
+                    .where(
+                        SubmissionRow.document_number == number,
+                        SubmissionRow.kind == "bill_of_entry",
+                    )
+                    .group_by(SubmissionRow.message_id)
+                    .order_by(func.max(SubmissionRow.id).desc())
                 )
-                .order_by(SubmissionRow.id.desc())
-            ).first()
+            )
 
     @_ledger_call
     @_finds_nothing_by_nul(list)
