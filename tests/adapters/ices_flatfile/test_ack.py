@@ -6,6 +6,7 @@ import io
 from datetime import date
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from customs_engine.adapters.ices_flatfile.ack import AckWriter
@@ -178,7 +179,10 @@ def test_amendment_of_an_unknown_be_number_is_answered_doc_002() -> None:
     assert record[23] == "BE"
 
 
-def test_amendment_with_the_job_number_replaces_the_original() -> None:
+@pytest.mark.parametrize("header", ["CACHI01_A", "CACHI01-A", "cachi01-a"])
+def test_amendment_with_the_job_number_replaces_the_original(header: str) -> None:
+    """Under either spelling of the amendment's header (the documented ``CACHI01-A`` was filed
+    as ``CACHI01-A-INNSA1-…``, a second document debited as an original)."""
     tables = steel_be()
     for rows in tables.values():
         for row in rows:
@@ -186,7 +190,7 @@ def test_amendment_with_the_job_number_replaces_the_original() -> None:
     _, _manifest, original, record, _ = _ack(
         flat_file("sachi01", igm()),
         flat_file("cachi01", steel_be()),
-        flat_file("cachi01", tables, message_id="CACHI01_A"),
+        flat_file("cachi01", tables, message_id=header),
     )
     assert original[19] == "00" and record[19] == "00"  # known document: replaced, accepted
     assert original[4] == "" and record[4] == "1234567"  # the amendment names its BE number

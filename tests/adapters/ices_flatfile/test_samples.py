@@ -10,7 +10,7 @@ import pytest
 
 from customs_engine.adapters.ices_flatfile import sachi01
 from customs_engine.adapters.ices_flatfile.reader import parse
-from customs_engine.adapters.ices_flatfile.records import read_envelopes
+from customs_engine.adapters.ices_flatfile.records import Envelope, read_envelopes
 from customs_engine.core.models import BillOfEntry, ImportGeneralManifest
 from customs_engine.testing import make_engine
 
@@ -105,7 +105,8 @@ def test_real_redacted_igm_excerpt_has_three_lines_and_four_containers(icegate_d
         (4, 0, "LC"),
     ]
     assert igm.message_id == "SACHI01-INCCU1-22021W"
-    [envelope], _ = read_envelopes(data)
+    [envelope] = read_envelopes(data)
+    assert isinstance(envelope, Envelope)
     containers = sachi01.containers(envelope)
     assert [(c.line, c.number) for c in containers] == [
         (1, "MLCU2894978"),

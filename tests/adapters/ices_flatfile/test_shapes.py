@@ -83,13 +83,24 @@ def test_a_long_issuer_name_gives_way_to_the_issuer_code_as_agency() -> None:
     assert agencies == ["PSIA-017", "PSIA"]
 
 
-def test_a_message_id_is_at_most_64_characters() -> None:
+def test_a_message_id_is_at_most_64_characters_and_never_cut() -> None:
+    """A control number that would make the id longer than the model holds is a finding at HREC
+    field 10 and no document is made: a cut id could be another manifest's (two 80-character
+    control numbers that differ only at the end got one id)."""
     [parsed] = parse(flat_file("cachi01", steel_be(), control="C" * 90), {})
-    assert isinstance(parsed.message, BillOfEntry)
-    assert parsed.reference is not None and len(parsed.reference) <= 64
-    [manifest] = parse(flat_file("sachi01", igm(), control="C" * 90), {})
-    assert isinstance(manifest.message, ImportGeneralManifest)
-    assert len(manifest.message.message_id) == 64
+    assert isinstance(parsed.message, BillOfEntry)  # keyed by its job number: no control number
+    assert parsed.reference == "CACHI01-INNSA1-7001"
+    references = set()
+    for last in "AB":
+        [manifest] = parse(flat_file("sachi01", igm(), control="C" * 79 + last), {})
+        assert manifest.message is None and manifest.type == "unknown"
+        [finding] = manifest.findings
+        assert finding.rule == "CORE-SYNTAX-002" and finding.field == "HREC[line 1].field 10"
+        assert "would have 95 characters, more than 64: the control number has 80" in (
+            finding.message
+        )
+        references.add(manifest.reference)
+    assert len(references) == 2
 
 
 def test_a_manifest_last_port_reads_as_a_un_locode_or_is_reported() -> None:

@@ -21,13 +21,25 @@ ACK_FORMAT = "ices-ack"
 #: the field separator (ASCII group separator)
 GS = "\x1d"
 Dialect = Literal["cachi01", "sachi01"]
-#: HREC position 9 → dialect; "CACHI01-A" is how the release history spells the amendment id
+#: the most characters of a message id (the canonical model's bound)
+MESSAGE_ID_LENGTH = 64
+#: HREC position 9 → dialect
 MESSAGE_IDS: dict[str, Dialect] = {
     "CACHI01": "cachi01",
     "CACHI01_A": "cachi01",
-    "CACHI01-A": "cachi01",
     "SACHI01": "sachi01",
 }
+#: other spellings of a message id: "CACHI01-A" is how the release history spells the amendment
+_SPELLINGS = {"CACHI01-A": "CACHI01_A"}
+
+
+def message_id(text: str) -> str | None:
+    """HREC position 9 in the one spelling the reader uses (``cachi01-a`` is ``CACHI01_A``), or
+    ``None`` when it names no message read here."""
+    code = text.strip().upper()
+    code = _SPELLINGS.get(code, code)
+    return code if code in MESSAGE_IDS else None
+
 
 #: the keys of the ``[ices_flatfile]`` table (another one is reported when a run starts)
 SETTINGS = (

@@ -2,9 +2,12 @@
 
 Choices the format leaves open (documented here because users see them):
 
-* ``message_id`` = ``<message id>-<custom house>-<user job no>`` (``CACHI01-INNSA1-4821``); an
-  amendment, which has no job number, uses the BE number (``CACHI01-INNSA1-BE1234567``); with
-  neither, the HREC control number.
+* ``message_id`` = ``CACHI01-<custom house>-<user job no>`` (``CACHI01-INNSA1-4821``), under
+  a ``CACHI01_A`` (or ``CACHI01-A``) header too; an amendment, which has no job number, uses the
+  BE number (``CACHI01-INNSA1-BE1234567``); with neither, the HREC control number.
+* The function is BE field 1's (``F`` original, ``A``/``S`` amendment, ``D`` cancellation; an
+  original under a ``CACHI01_A`` header is an amendment). Only an original must carry the tables
+  of a fresh Bill of Entry, whichever header it came under.
 * ``presented_at`` = the User Job Date (BE field 4, the date ICES keys the BE by and echoes in its
   acknowledgement) at the HREC transmission time when the file was sent that day, else at 00:00;
   IST. An amendment (no job date) uses the HREC date and time.
@@ -55,8 +58,6 @@ _BE_TYPES = {
 _MODES = {"S": "SEA", "A": "AIR", "L": "ROAD"}
 _FUNCTIONS = {"F": "original", "A": "amendment", "S": "amendment", "D": "cancellation"}
 _CATEGORIES = {"G": "GOVERNMENT"}
-#: the most characters of a message id (the canonical model's bound)
-MESSAGE_ID_LENGTH = 64
 ITEM_BASE = 10000
 #: the most characters of an agency (a certificate's issuing party)
 AGENCY_LENGTH = 35
@@ -114,7 +115,7 @@ def decode_item_number(number: int) -> tuple[int, int]:
 def to_bill_of_entry(envelope: Envelope, settings: Settings) -> BillOfEntry | None:
     """The canonical BE, or ``None`` when its mandatory parts are unusable (see the findings)."""
     amendment = envelope.header.message_id != "CACHI01"
-    if not amendment:
+    if _fresh(envelope):
         _required_tables(envelope)
     be = envelope.single(
         "BE",
@@ -128,7 +129,7 @@ def to_bill_of_entry(envelope: Envelope, settings: Settings) -> BillOfEntry | No
     numbers = _item_numbers(envelope)
     values = valuation.value_items(envelope, settings)
     sources: dict[int, _Sources] = {}
-    items = _items(envelope, settings, numbers, values, sources, mode=be.get("mode"))
+    items = _items(envelope, settings, numbers, values, sources, mode=be.text("mode"))
     for line, finding in values.findings:
         envelope.findings.append(finding.model_copy(update={"item": numbers.get(line)}))
     try:
@@ -179,9 +180,19 @@ def _places(
     return place
 
 
+def _fresh(envelope: Envelope) -> bool:
+    """A fresh Bill of Entry: a ``CACHI01`` header whose BE record is no amendment or
+    cancellation (an unknown code is refused at the field, and checked as an original)."""
+    if envelope.header.message_id != "CACHI01":
+        return False
+    be = envelope.table("BE")
+    code = (be[0].text("message_type") or "").upper() if be else ""
+    return _FUNCTIONS.get(code, "original") == "original"
+
+
 def _required_tables(envelope: Envelope) -> None:
     present = {record.table for record in envelope.records}
-    air = any(record.get("mode") == "A" for record in envelope.table("BE"))
+    air = any((record.text("mode") or "").upper() == "A" for record in envelope.table("BE"))
     # an ex-bond Bill of Entry clears goods from a warehouse: it quotes no IGM line, and the
     # goods are no longer in the containers they arrived in
     ex_bond = any((record.text("be_type") or "").upper() == "X" for record in envelope.table("BE"))
@@ -400,7 +411,7 @@ def _single_window_info(
     if exemption == "returnable_racks":
         for item in items:
             item["purpose"] = Purpose.PACKAGING_REIMPORT
-    elif exemption == "air" and mode != "A":
+    elif exemption == "air" and (mode or "").upper() != "A":
         envelope.problem(
             f"{code} declares an air shipment but the BE mode is {mode!r}",
             table=record.table,
@@ -472,9 +483,10 @@ def _agency(record: Record, fields: tuple[str, ...]) -> str | None:
 def message_id(envelope: Envelope) -> str:
     """``CACHI01-INNSA1-4821`` — readable even when the BE record is unusable.
 
-    The document's identity for its whole life: an amendment (``CACHI01_A``) of job 4821 at
-    INNSA1 has the same id as the original, so it replaces it (the BE number stands in for the
-    job number when the amendment gives only that)."""
+    The document's identity for its whole life: an amendment (``CACHI01_A``, or ``CACHI01-A``)
+    of job 4821 at INNSA1 has the same id as the original, so it replaces it (the BE number
+    stands in for the job number when the amendment gives only that). An id longer than the
+    model holds is refused by the reader, never cut (a cut id could be another document's)."""
     header = envelope.header
     first = envelope.records[0] if envelope.records else None
     custom_house = (first.text("custom_house") if first else None) or header.receiver.strip()
@@ -484,7 +496,7 @@ def message_id(envelope: Envelope) -> str:
             f"BE{first.text('be_number')}" if first.text("be_number") else None
         )
     key = key or header.control_no
-    return f"{header.message_id.split('_', 1)[0]}-{custom_house}-{key}"[:MESSAGE_ID_LENGTH]
+    return f"CACHI01-{custom_house}-{key}"
 
 
 def _presented_at(envelope: Envelope, be: Record) -> datetime | None:
@@ -519,7 +531,7 @@ def _main(envelope: Envelope, be: Record) -> dict[str, Any]:
     importer: dict[str, Any] = {
         "iec": be.text("iec"),
         "name": be.text("importer_name"),
-        "category": _CATEGORIES.get(be.text("importer_type") or ""),
+        "category": _CATEGORIES.get((be.text("importer_type") or "").upper()),
         "unit_type": unit_type,
     }
     ctx = envelope.table("CTX")
@@ -559,7 +571,7 @@ def _main(envelope: Envelope, be: Record) -> dict[str, Any]:
         "type": be_type,
         "number": be.text("be_number"),
         "presented_at": _presented_at(envelope, be),
-        "prior": be.text("prior_be") == "Y",
+        "prior": be.get("prior_be") == "Y",  # a Y/N flag, read upper-case
         "mode": mode,
         "importer": importer,
         "broker": be.text("cha_code"),

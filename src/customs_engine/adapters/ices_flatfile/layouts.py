@@ -2,7 +2,8 @@
 
 A layout says, position by position, what a record of a table holds: the field's name, its type and
 length, and whether a fresh record must fill it. :func:`convert` turns one raw field into a typed
-value (``str``, ``Decimal``, ``date``, ``datetime``) or explains why it cannot.
+value (``str``, ``Decimal``, ``date``, ``datetime``) or explains why it cannot. A Y/N flag
+(type ``YN``) is read in any case and kept upper-case; any other value is refused.
 """
 
 from __future__ import annotations
@@ -19,12 +20,16 @@ from customs_engine.adapters.ices_flatfile import Dialect
 
 Value = str | Decimal | date | datetime | None
 
-_TYPE = re.compile(r"^(?:C(?P<clen>\d+)|N(?P<prec>\d+)(?:,(?P<scale>\d+))?|(?P<kind>D|DMY|DMYHM))$")
+_TYPE = re.compile(
+    r"^(?:C(?P<clen>\d+)|N(?P<prec>\d+)(?:,(?P<scale>\d+))?|(?P<kind>D|DMY|DMYHM|YN))$"
+)
 _NUMBER = re.compile(r"^(?P<int>\d+)(?:\.(?P<frac>\d+))?$")
 _DIGITS8 = re.compile(r"^\d{8}$")
 _DATETIME = re.compile(r"^(\d{8}) (\d{2}):(\d{2})$")
 #: printable ASCII only: the files are ASCII, and a control character is corruption
 _PRINTABLE = re.compile(r"^[\x20-\x7e]*$")
+_UNPRINTABLE = re.compile(r"[^\x20-\x7e]")
+_FLAGS = ("Y", "N")
 
 
 class FieldProblem(ValueError):
@@ -35,7 +40,7 @@ class FieldProblem(ValueError):
 class FieldSpec:
     position: int  # 1-based
     name: str
-    kind: str  # "C", "N", "D", "DMY", "DMYHM"
+    kind: str  # "C", "N", "D", "DMY", "DMYHM", "YN"
     length: int | None  # C: maximum characters
     precision: int | None  # N: total digits
     scale: int  # N: digits after the point
@@ -50,6 +55,8 @@ class FieldSpec:
             return f"C{self.length}"
         if self.kind == "N":
             return f"N{self.precision},{self.scale}" if self.scale else f"N{self.precision}"
+        if self.kind == "YN":
+            return "flag Y or N"
         return {"D": "date YYYYMMDD", "DMY": "date DDMMYYYY", "DMYHM": "date-time DDMMYYYY HH:MM"}[
             self.kind
         ]
@@ -109,8 +116,9 @@ def layouts(dialect: Dialect) -> dict[str, TableLayout]:
 
 def convert(spec: FieldSpec, raw: str) -> Value:
     """The typed value of a non-empty raw field; :class:`FieldProblem` when it does not fit."""
-    if not _PRINTABLE.match(raw):
-        raise FieldProblem("contains a control or non-ASCII character")
+    bad = unprintable(raw)
+    if bad is not None:
+        raise FieldProblem(bad)
     if spec.kind == "C":
         assert spec.length is not None
         if len(raw) > spec.length:
@@ -118,6 +126,10 @@ def convert(spec: FieldSpec, raw: str) -> Value:
         return raw.strip() or None
     if spec.kind == "N":
         return _number(spec, raw)
+    if spec.kind == "YN":
+        if raw.upper() not in _FLAGS:
+            raise FieldProblem(f"{raw[:20]!r} is not a {spec.describe()}")
+        return raw.upper()
     if spec.kind == "DMYHM":
         match = _DATETIME.match(raw)
         if match is None:
@@ -127,6 +139,19 @@ def convert(spec: FieldSpec, raw: str) -> Value:
             lambda: datetime(day.year, day.month, day.day, int(match[2]), int(match[3])), raw, spec
         )
     return _date(raw, spec.kind, spec)
+
+
+def unprintable(text: str) -> str | None:
+    """Why a field is not printable ASCII, naming its first other character and where it is
+    (``None`` when it is printable): the files are ASCII, and a control character is corruption."""
+    if _PRINTABLE.match(text):
+        return None
+    found = _UNPRINTABLE.search(text)
+    assert found is not None
+    return (
+        f"contains a control or non-ASCII character, U+{ord(found.group()):04X}, "
+        f"at character {found.start() + 1} of the field"
+    )
 
 
 def _number(spec: FieldSpec, raw: str) -> Decimal:

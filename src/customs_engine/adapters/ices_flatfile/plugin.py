@@ -7,7 +7,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from customs_engine.adapters.ices_flatfile import ACK_FORMAT, FORMAT, GS, MESSAGE_IDS, SETTINGS
+from customs_engine.adapters.ices_flatfile import (
+    ACK_FORMAT,
+    FORMAT,
+    GS,
+    MESSAGE_IDS,
+    SETTINGS,
+    message_id,
+)
 from customs_engine.adapters.ices_flatfile.catalogue import RULES
 from customs_engine.core.formats import ParsedMessage, ResponseFormat, WireFormat
 from customs_engine.core.hookspecs import hookimpl
@@ -29,9 +36,7 @@ def _message_id(head: bytes) -> str | None:
         return None
     first = text.split(b"\n", 1)[0].rstrip(b"\r").decode("ascii", errors="replace")
     fields = first.split(GS)
-    if len(fields) > 8 and fields[8].strip().upper() in MESSAGE_IDS:
-        return fields[8].strip().upper()
-    return None
+    return message_id(fields[8]) if len(fields) > 8 else None
 
 
 def detect(head: bytes, name: str) -> bool:
@@ -43,10 +48,10 @@ def detect(head: bytes, name: str) -> bool:
 def customs_message_kind(format: str, head: bytes) -> str | None:
     if format != FORMAT:
         return None
-    message_id = _message_id(head)
-    if message_id is None:
+    code = _message_id(head)
+    if code is None:
         return None
-    return "manifest" if MESSAGE_IDS[message_id] == "sachi01" else "bill_of_entry"
+    return "manifest" if MESSAGE_IDS[code] == "sachi01" else "bill_of_entry"
 
 
 def read(data: bytes, source: str, config: Mapping[str, Mapping[str, Any]]) -> list[ParsedMessage]:

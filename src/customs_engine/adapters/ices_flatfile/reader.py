@@ -1,13 +1,23 @@
-"""Bytes → :class:`ParsedMessage` list: one message per HREC … TREC envelope of the file."""
+"""Bytes → :class:`ParsedMessage` list: one message per HREC … TREC envelope of the file.
+
+An envelope whose header cannot be read, and lines before the first HREC, are a message of their
+own (type unknown, with the findings that say why): their findings never land on another
+message."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from customs_engine.adapters.ices_flatfile import FORMAT, cachi01, sachi01, settings
+from customs_engine.adapters.ices_flatfile import (
+    FORMAT,
+    MESSAGE_ID_LENGTH,
+    cachi01,
+    sachi01,
+    settings,
+)
 from customs_engine.adapters.ices_flatfile.catalogue import RULES
-from customs_engine.adapters.ices_flatfile.records import Envelope, read_envelopes
+from customs_engine.adapters.ices_flatfile.records import Envelope, Unread, read_envelopes
 from customs_engine.core.formats import ParsedMessage, syntax_finding, unparsable
 from customs_engine.core.response import MessageType
 
@@ -28,27 +38,48 @@ def read(
 def parse(data: bytes, config: Mapping[str, Mapping[str, Any]] | None) -> list[ParsedMessage]:
     """Like :func:`read` without the last-resort guard (fuzzing calls this to see real bugs)."""
     options = settings.load(config)
-    envelopes, stray = read_envelopes(data)
-    if not envelopes:
-        findings = stray or [syntax_finding("no HREC … TREC message found", line=1)]
-        return [ParsedMessage(index=0, format=FORMAT, type="unknown", findings=findings)]
+    parts = read_envelopes(data) or [
+        Unread([syntax_finding("no HREC … TREC message found", line=1)])
+    ]
     out = []
-    for index, envelope in enumerate(envelopes):
-        if index == 0:
-            envelope.findings[:0] = stray
-        envelope.findings.extend(syntax_finding(text) for text in options.problems)
-        out.append(_message(index, envelope, options))
+    for index, part in enumerate(parts):
+        part.findings.extend(syntax_finding(text) for text in options.problems)
+        if isinstance(part, Unread):
+            out.append(
+                ParsedMessage(index=index, format=FORMAT, type="unknown", findings=part.findings)
+            )
+        else:
+            out.append(_message(index, part, options))
     return out
 
 
 def _message(index: int, envelope: Envelope, options: settings.Settings) -> ParsedMessage:
     kind: MessageType
+    model: Any = None
     if envelope.dialect == "cachi01":
-        model: Any = cachi01.to_bill_of_entry(envelope, options)
         reference, kind = cachi01.message_id(envelope), "bill_of_entry"
     else:
-        model = sachi01.to_manifest(envelope, options)
         reference, kind = sachi01.message_id(envelope), "manifest"
+    if len(reference) > MESSAGE_ID_LENGTH:
+        # cut, it could be another message's id: the document is not made
+        header = envelope.header
+        name, position, value = max(
+            ("control number", 10, header.control_no),
+            ("receiver", 5, header.receiver),
+            key=lambda part: len(part[2]),
+        )
+        envelope.problem(
+            f"the message id {reference[:MESSAGE_ID_LENGTH]}… would have {len(reference)} "
+            f"characters, more than {MESSAGE_ID_LENGTH}: the {name} has {len(value)}",
+            table="HREC",
+            line=header.line,
+            position=position,
+            kind="envelope",
+        )
+    elif envelope.dialect == "cachi01":
+        model = cachi01.to_bill_of_entry(envelope, options)
+    else:
+        model = sachi01.to_manifest(envelope, options)
     if model is None:
         kind = "unknown"
     findings = list(envelope.findings)

@@ -3,7 +3,8 @@
 Tolerated (the format's own ambiguities and errata): CRLF or LF line ends, one trailing GS
 after the last field, the ``SUPPORTINGDOCS`` spelling, blank lines, lower/upper case section
 markers, a UTF-8 byte-order mark, and the digital-signature block every file filed with ICEGATE
-carries after TREC (recorded, not verified). Everything else that breaks the layout — a wrong
+carries after TREC (recorded, not verified). Lines ended by CR alone or LF CR are read with one
+finding that names them. Everything else that breaks the layout — a wrong
 field count, an over-long field, a bad date or number, an empty mandatory field, a record outside
 a section, an unknown table, a missing or mismatched trailer — becomes a ``CORE-SYNTAX-00x``
 finding of its kind (envelope, structure, value) naming the table, the 1-based line of the file
@@ -19,18 +20,22 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from customs_engine.adapters.ices_flatfile import GS, MESSAGE_IDS, Dialect
+from customs_engine.adapters.ices_flatfile import GS, MESSAGE_IDS, Dialect, message_id
 from customs_engine.adapters.ices_flatfile.layouts import (
     FieldProblem,
     TableLayout,
     Value,
     convert,
     layouts,
+    unprintable,
 )
 from customs_engine.core.formats import SyntaxKind, syntax_finding
 from customs_engine.core.response import Finding
 
 HEADER_FIELDS = 12
+#: white space around a line that is still blank (not ``str.strip``'s: the separators
+#: FS, GS, RS and US count as white space there, and a record of separators is a record)
+_BLANKS = " \t\r"
 #: findings kept per message, so a corrupted archive member cannot flood the response
 MAX_FINDINGS = 200
 
@@ -102,6 +107,14 @@ class Signature:
 
     line: int
     signer_version: str
+
+
+@dataclass
+class Unread:
+    """Lines of a file that make no message — an envelope whose header cannot be read, or lines
+    before the first HREC — with the findings saying why; answered as a message of its own."""
+
+    findings: list[Finding]
 
 
 @dataclass
@@ -186,15 +199,23 @@ def problem(
     return syntax_finding(message, kind=kind, field=place)
 
 
-def split_lines(data: bytes) -> list[tuple[int, str]]:
-    """(1-based line number, text) of every non-blank line; CRLF, LF and a BOM are accepted."""
+def split_lines(data: bytes) -> tuple[list[tuple[int, str]], Finding | None]:
+    """(1-based line number, text) of every non-blank line; CRLF, LF and a BOM are accepted.
+    Lines ended by CR alone, or by LF CR, are read too, with one finding saying so."""
     text = data.removeprefix(b"\xef\xbb\xbf").decode("utf-8", errors="replace")
-    out = []
-    for number, line in enumerate(text.split("\n"), 1):
-        line = line.rstrip("\r")
-        if line.strip():
-            out.append((number, line))
-    return out
+    ends = None
+    if "\r" in text.rstrip("\r") and "\n" not in text:
+        ends, lines = "CR alone", text.split("\r")
+    else:
+        lines = [line.rstrip("\r") for line in text.split("\n")]
+        if any(line.startswith("\r") for line in lines[1:]):
+            ends, lines = "LF CR", [line.lstrip("\r") for line in lines]
+    out = [(number, line) for number, line in enumerate(lines, 1) if line.strip(_BLANKS)]
+    if ends is None:
+        return out, None
+    return out, problem(
+        f"the lines end in {ends}: an ICES file ends its lines in CRLF or LF", kind="envelope"
+    )
 
 
 def read_header(number: int, line: str) -> tuple[Header | None, list[Finding]]:
@@ -211,11 +232,11 @@ def read_header(number: int, line: str) -> tuple[Header | None, list[Finding]]:
             )
         )
     fields += [""] * (HEADER_FIELDS - len(fields))
-    message_id = fields[8].strip().upper()
-    if message_id not in MESSAGE_IDS:
+    code = message_id(fields[8])
+    if code is None:
         findings.append(
             problem(
-                f"message id {fields[8][:20]!r} is not CACHI01, CACHI01_A or SACHI01",
+                f"message id {fields[8][:20]!r} is not CACHI01, CACHI01_A (CACHI01-A) or SACHI01",
                 table="HREC",
                 line=number,
                 position=9,
@@ -223,6 +244,11 @@ def read_header(number: int, line: str) -> tuple[Header | None, list[Finding]]:
             )
         )
         return None, findings
+    for position, text in enumerate(fields[:HEADER_FIELDS], 1):
+        if (bad := unprintable(text)) is not None:
+            findings.append(
+                problem(bad, table="HREC", line=number, position=position, kind="value")
+            )
     sent_at = None
     try:
         day = fields[10]
@@ -252,8 +278,8 @@ def read_header(number: int, line: str) -> tuple[Header | None, list[Finding]]:
         sender=fields[2],
         receiver=fields[4],
         version=fields[5],
-        test=fields[6] == "T",
-        message_id=message_id,
+        test=fields[6].upper() == "T",
+        message_id=code,
         control_no=fields[9].strip(),
         sent_at=sent_at,
     )
@@ -280,7 +306,7 @@ def read_record(
     if len(raw) != expected and not (layout.extensible and len(raw) > expected):
         envelope.problem(f"{len(raw)} fields, the layout has {expected}", table=table, line=number)
     raw = raw[:expected] + [""] * (expected - len(raw))
-    fresh = raw[0].strip() == "F"
+    fresh = raw[0].upper() == "F"
     values: dict[str, Value] = {}
     for spec, text in zip(layout.fields, raw, strict=True):
         if text == "":
@@ -307,33 +333,44 @@ def read_record(
     return Record(table=table, line=number, raw=tuple(raw), values=values, layout=layout)
 
 
-def read_envelopes(data: bytes) -> tuple[list[Envelope], list[Finding]]:
-    """Every HREC … TREC message of a file; findings that belong to no message come apart."""
-    lines = split_lines(data)
-    envelopes: list[Envelope] = []
-    stray: list[Finding] = []
+def read_envelopes(data: bytes) -> list[Envelope | Unread]:
+    """Every HREC … TREC message of a file, in order, and what makes no message.
+
+    An HREC starts a message at the top of the file and after the open message's TREC; one
+    before that TREC is in the middle of the open message (a finding there, not a new one)."""
+    lines, line_ends = split_lines(data)
+    parts: list[Envelope | Unread] = []
     chunk: list[tuple[int, str]] = []
+    outside: list[tuple[int, str]] = []
+    closed = False  # the open message has had its TREC
     for number, line in lines:
-        if line.startswith("HREC") and chunk:
-            _read_chunk(chunk, envelopes, stray)
-            chunk = []
-        chunk.append((number, line))
+        if line.startswith("HREC") and (not chunk or closed):
+            if chunk:
+                parts.append(_read_chunk(chunk))
+            chunk, closed = [(number, line)], False
+        elif chunk:
+            chunk.append((number, line))
+            closed = closed or line.startswith("TREC")
+        else:
+            outside.append((number, line))
     if chunk:
-        _read_chunk(chunk, envelopes, stray)
-    return envelopes, stray
+        parts.append(_read_chunk(chunk))
+    if outside:  # only before the first HREC: every later line is in a message
+        first, last = outside[0][0], outside[-1][0]
+        lines_said = f"line {first} is" if first == last else f"lines {first}–{last} are"
+        said = f"expected the HREC header record: {lines_said} outside any HREC … TREC message"
+        parts.insert(0, Unread([problem(said, line=first, kind="envelope")]))
+    if line_ends is not None:
+        for part in parts:
+            part.findings.insert(0, line_ends)
+    return parts
 
 
-def _read_chunk(
-    chunk: list[tuple[int, str]], envelopes: list[Envelope], stray: list[Finding]
-) -> None:
+def _read_chunk(chunk: list[tuple[int, str]]) -> Envelope | Unread:
     number, first = chunk[0]
-    if not first.startswith("HREC"):
-        stray.append(problem("expected the HREC header record", line=number, kind="envelope"))
-        return
     header, findings = read_header(number, first)
     if header is None:
-        stray.extend(findings)
-        return
+        return Unread(findings)
     envelope = Envelope(header=header, dialect=MESSAGE_IDS[header.message_id], findings=findings)
     body = _without_signature(chunk[1:], envelope)
     trailer = body.pop() if body and body[-1][1].startswith("TREC") else None
@@ -357,7 +394,7 @@ def _read_chunk(
         extra = len(envelope.findings) - MAX_FINDINGS
         envelope.findings = envelope.findings[:MAX_FINDINGS]
         envelope.problem(f"{extra} more problems not listed")
-    envelopes.append(envelope)
+    return envelope
 
 
 def _without_signature(body: list[tuple[int, str]], envelope: Envelope) -> list[tuple[int, str]]:
@@ -368,11 +405,14 @@ def _without_signature(body: list[tuple[int, str]], envelope: Envelope) -> list[
     if trec is None:
         return body
     number, line = body[trec]
-    after = [(number, line[line.index("<") :])] if "<" in line else []
+    # the block may start on the TREC line, after the control number (which may hold a "<")
+    control = f"TREC{GS}{envelope.header.control_no}"
+    start = line.find("<", len(control) if line.startswith(control) else 0)
+    after = [(number, line[start:])] if start >= 0 else []
     after += [(n, text) for n, text in body[trec + 1 :]]
     if not after or not after[0][1].lstrip().startswith("<"):
         return body  # no block; text after TREC is reported as misplaced by the body's reader
-    kept = [*body[:trec], (number, line.partition("<")[0])]
+    kept = [*body[:trec], (number, line if start < 0 else line[:start])]
     block = "\n".join(text.strip() for _, text in after)
     found = {name: part.findall(block) for name, part in _SIGNATURE_PARTS.items()}
     rest = block
@@ -411,6 +451,11 @@ def _read_body(envelope: Envelope, body: list[tuple[int, str]]) -> None:
             if line.startswith(("HREC", "TREC")):
                 envelope.problem(
                     f"{line[:4]} in the middle of the message", kind="envelope", line=number
+                )
+            elif current is not None and not line.strip(GS + _BLANKS):
+                # not read: its empty keys would differ from the BE's, said at each field
+                envelope.problem(
+                    "the record holds no value, only separators", table=current, line=number
                 )
             elif current is not None:
                 envelope.records.append(

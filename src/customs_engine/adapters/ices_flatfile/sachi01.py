@@ -2,6 +2,8 @@
 use: ``docs/formats/ices-flatfile.md``).
 
 * ``message_id`` = ``SACHI01-<port>-<HREC control no>``; ``port_code`` = vesinfo custom house.
+  An amendment replaces the manifest filed under its control number: one sent under a new
+  control number is the amendment of an unknown manifest (documented, not guessed at).
 * ``igm_number`` / ``igm_date`` = vesinfo fields 3–4; a fresh IGM leaves them empty (ICES allots
   them), so ``[ices_flatfile] igm_number`` / ``igm_date`` fill them. Without either the manifest
   still parses with ``igm_number`` ``None``: it cannot be noted against, which is the truth of a
@@ -39,8 +41,6 @@ from customs_engine.core.models import ImportGeneralManifest
 _TONNES = {"MTS", "TNE", "MTN", "TON"}
 _KILOGRAMS = {"KGS", "KGM", "KG"}
 _FUNCTIONS = {"F": "original", "A": "amendment"}
-#: the most characters of a message id (the canonical model's bound)
-MESSAGE_ID_LENGTH = 64
 #: manifest field → the vesinfo field that gives it
 _VESINFO_FIELDS = {
     "port_code": "custom_house",
@@ -79,7 +79,7 @@ class Container:
 def message_id(envelope: Envelope) -> str:
     vesinfo = envelope.table("vesinfo")
     port = (vesinfo[0].text("custom_house") if vesinfo else None) or envelope.header.receiver
-    return f"SACHI01-{port.strip()}-{envelope.header.control_no}"[:MESSAGE_ID_LENGTH]
+    return f"SACHI01-{port.strip()}-{envelope.header.control_no}"
 
 
 def containers(envelope: Envelope) -> list[Container]:
