@@ -45,6 +45,19 @@ def test_manifest_reference_required_unless_prior() -> None:
     assert "CORE-BOE-NOTE-001" not in rules_of(run.validate_message(boe(manifest=None, prior=True)))
 
 
+def test_note_001_says_what_the_reference_lacks() -> None:
+    """A B/L number without the IGM it is on is not called "no B/L number"."""
+    run = engine()
+
+    def said(manifest: dict[str, object] | None) -> str:
+        response = run.validate_message(boe(manifest=manifest))
+        return next(f.message for f in response.findings if f.rule == "CORE-BOE-NOTE-001")
+
+    assert "carries no manifest reference" in said(None)
+    assert "has no IGM number" in said({"bl_number": "MSCU1234567"})
+    assert "neither a line nor a B/L number" in said({"igm_number": "2234567"})
+
+
 def test_unknown_igm_is_a_query_and_an_earlier_igm_of_the_run_is_seen() -> None:
     run = engine()
     assert rules_of(run.validate_message(boe()))["CORE-BOE-NOTE-002"] == "query"

@@ -11,7 +11,13 @@ from datetime import date
 from customs_engine.core.checks.arrival import arrival_date, noted_manifest
 from customs_engine.core.checks.catalogue import RULES
 from customs_engine.core.ledger.run_state import RunState
-from customs_engine.core.models import BillOfEntry, Function, ImportGeneralManifest, ManifestLine
+from customs_engine.core.models import (
+    BillOfEntry,
+    Function,
+    ImportGeneralManifest,
+    ManifestLine,
+    ManifestReference,
+)
 from customs_engine.core.refdata import CoreReference
 from customs_engine.core.response import Finding
 
@@ -28,8 +34,7 @@ def check_noting(boe: BillOfEntry, run: RunState) -> list[Finding]:
         return [
             RULES["CORE-BOE-NOTE-001"].finding(
                 "reject",
-                "the Bill of Entry carries no manifest reference (IGM number and line or "
-                "B/L number): it cannot be noted",
+                _unlocated(reference),
                 field="manifest",
             )
         ]
@@ -173,3 +178,18 @@ def check_prior(
             field="prior",
         )
     ]
+
+
+def _unlocated(reference: ManifestReference | None) -> str:
+    """Why a Bill of Entry's manifest reference cannot be noted: what it lacks."""
+    if reference is None:
+        return "the Bill of Entry carries no manifest reference: it cannot be noted"
+    if not reference.igm_number:
+        return (
+            "the Bill of Entry's manifest reference has no IGM number (a line or B/L number "
+            "needs the IGM it is on): it cannot be noted"
+        )
+    return (
+        f"the Bill of Entry quotes IGM {reference.igm_number} but neither a line nor a B/L "
+        "number on it: it cannot be noted"
+    )

@@ -31,6 +31,7 @@ from customs_engine.core.money import rupees
 from customs_engine.core.refdata.ports import station_type
 from customs_engine.core.registry.records import RegistryRecord
 from customs_engine.core.response import Fee, Finding
+from customs_engine.core.response import quantity as shown_quantity
 from customs_engine.core.rules import Period, Rule, RuleSet, Schedule, load_rules, read_toml
 
 THOUSAND = Decimal(1000)
@@ -538,12 +539,13 @@ class MonitoringScheme:
                 pct = self.percentage(ctx, "quantity_tolerance_pct")
                 limit = _with_tolerance(record.quantity, pct)
                 if quantity > limit:
+                    most = shown_quantity(limit.normalize())
                     out.append(
                         rule.finding(
                             "query",
                             f"quantity {quantity} {record.unit or ''} exceeds the "
                             f"{record.quantity} registered under {self.scheme} {number} "
-                            f"(limit with tolerance {limit})".replace("  ", " "),
+                            f"(limit with tolerance {most})".replace("  ", " "),
                             **where,
                         )
                     )
