@@ -236,7 +236,7 @@ def test_scmtr_declarations_get_their_ack(
         / "F_SACHM22_SCE_SOMESENDER_2_190820201705_DEC.json"
     )
     responses = host_responses(host, sce.read_bytes())
-    assert folder.reply_format(responses) == "scmtr-ack"
+    assert folder.reply_formats("scmtr_json") == ("scmtr-ack", "scmtr-sfl")
     [ack] = [json.loads(line) for line in validator.render(responses, "scmtr-ack").splitlines()]
     assert ack["master"]["decRef"]["decRefErrorCode"][0]["errorCode"] == "000"
     store.close()
@@ -930,3 +930,60 @@ def test_edifact_files_get_a_cusres_ack(
     assert not (out / "igm.xml.ack").exists()  # the XML rendering has no reply format
     folder.close()
     folder.validator.registry.close()
+
+
+def test_a_files_answers_are_written_as_its_messages_complete(
+    tmp_path: Path,
+    registry_url: str,
+    host: PluginHost,
+    samples_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A file's responses go to its answers as each message completes, not once the whole file
+    is done (every response of a large interchange was held in memory until then); the answers
+    are what rendering them all at the end wrote, byte for byte: a .ack whose first member
+    could not be recognised (answered from what was kept on disk), and none for a file of two
+    input formats."""
+    from customs_engine.core.engine import Engine
+    from customs_engine.service import watch
+
+    be = (samples_dir / "icegate" / ICES_BE).read_bytes()
+    store = SqlRegistry.open(registry_url)
+    results = ResultStore(store.engine, timedelta(days=1))
+    validator = Validator(host, store)
+    folder = DropFolder(tmp_path / "in", tmp_path / "out", validator, results, settle=0)
+    folder.prepare()
+    members = {"README.txt": b"two bills\n", "a.be": be, "b.be": be}
+    _zip(folder.inbox / "bills.zip", members)
+    _zip(folder.inbox / "mixed.zip", {"a.be": be, "igm.xml": IGM.read_bytes()})
+    _zip(tmp_path / "bills.zip", members)  # rendered the old way below
+    expected = validator.run_path(str(tmp_path / "bills.zip"), "bills.zip")
+    events: list[str] = []
+    complete, write = Engine.complete, watch.Answers.write
+
+    def completing(self: Engine, *args: object, **kwargs: object) -> object:
+        events.append("complete")
+        return complete(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    def writing(self: watch.Answers, response: object) -> None:
+        events.append("write")
+        write(self, response)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Engine, "complete", completing)
+    monkeypatch.setattr(watch.Answers, "write", writing)
+    for name in ("bills.zip", "mixed.zip"):
+        claimed = folder.claim(folder.inbox / name)
+        assert claimed is not None
+        folder.process(claimed)
+    assert events == ["complete", "write"] * 5
+    out = tmp_path / "out"
+    assert (out / "bills.zip.json").read_bytes() == validator.render(expected, "json")
+    assert [r.message.format for r in expected] == ["unknown", "ices_flatfile", "ices_flatfile"]
+    assert (out / "bills.zip.ack").read_bytes() == validator.render(expected, "ices-ack")
+    assert (out / "mixed.zip.json").exists() and not (out / "mixed.zip.ack").exists()
+    stored = results.get(next(m for m in results.recent() if m.source == "bills.zip").validation_id)
+    assert stored is not None
+    assert [r.to_json() for r in stored.responses] == [r.to_json() for r in expected]
+    assert [p.name for p in folder.partials.iterdir()] == []  # no partial answer, no spool left
+    folder.close()
+    store.close()

@@ -12,6 +12,7 @@ Every run goes through :class:`~customs_engine.service.runs.Validator` (the runn
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import tempfile
@@ -41,13 +42,14 @@ from starlette.staticfiles import StaticFiles
 from customs_engine import __version__
 from customs_engine.core.batch.inputs import Limits, shown_name
 from customs_engine.core.dates import parse_iso_date
+from customs_engine.core.formats import ResponseWriter
 from customs_engine.core.ledger.run_state import LedgerError
 from customs_engine.core.plugin_host import PluginHost
 from customs_engine.core.registry.database import database_reason
 from customs_engine.core.registry.store import SqlRegistry
 from customs_engine.core.response import Response
 from customs_engine.service.headers import SecurityHeaders
-from customs_engine.service.metrics import Metrics
+from customs_engine.service.metrics import Metrics, Tally
 from customs_engine.service.problems import MEDIA_TYPE as PROBLEM_TYPE
 from customs_engine.service.problems import (
     BodyTooLarge,
@@ -55,8 +57,8 @@ from customs_engine.service.problems import (
     ProblemDocument,
     problem_response,
 )
-from customs_engine.service.results import ResultStore
-from customs_engine.service.runs import MEDIA_TYPES, Upload, Validator, uploads_source
+from customs_engine.service.results import ResultStore, Spool
+from customs_engine.service.runs import MEDIA_TYPES, Tee, Upload, Validator, uploads_source
 from customs_engine.service.tokens import Scope, TokenInfo, TokenStore
 
 log = logging.getLogger("customs_engine.service")
@@ -155,25 +157,36 @@ class Service:
             )
 
     def validate(
-        self, uploads: Sequence[Upload], *, as_of: date | None, commit: bool
-    ) -> tuple[str, list[Response]]:
-        """One run of the uploaded files (one for the API, one or more from the console);
-        stored, counted; returns (validation id, responses)."""
-        try:
-            responses = self.validator.run_uploads(uploads, as_of=as_of, commit=commit)
-        except LedgerError as exc:
-            done = "committed" if commit else "checked"
-            raise Problem(
-                503,
-                f"stopped at {exc}. The messages before it were {done}; nothing "
-                "of this message was stored. Send the file again once the database "
-                "is back: committed messages are replayed, never debited twice.",
-                kind="registry-unavailable",
-            ) from exc
-        validation_id = self.results.save(uploads_source(uploads), responses, committed=commit)
-        self.metrics.observe_responses(responses)
+        self,
+        uploads: Sequence[Upload],
+        *,
+        as_of: date | None,
+        commit: bool,
+        answer: ResponseWriter | None = None,
+    ) -> str:
+        """One run of the uploaded files (one for the API, one or more from the console), each
+        response written to ``answer`` as it completes; stored, counted; returns the validation
+        id. The responses are kept on disk until they are stored, never all in memory."""
+        tally = Tally()
+        with Spool() as spool:
+            writers = (spool, tally) if answer is None else (spool, tally, answer)
+            try:
+                self.validator.run_uploads(
+                    uploads, as_of=as_of, commit=commit, writer=Tee(*writers)
+                )
+            except LedgerError as exc:
+                done = "committed" if commit else "checked"
+                raise Problem(
+                    503,
+                    f"stopped at {exc}. The messages before it were {done}; nothing "
+                    "of this message was stored. Send the file again once the database "
+                    "is back: committed messages are replayed, never debited twice.",
+                    kind="registry-unavailable",
+                ) from exc
+            validation_id = self.results.save(uploads_source(uploads), spool, committed=commit)
+        self.metrics.observe_responses(tally)
         self.purge_if_due()
-        return validation_id, responses
+        return validation_id
 
 
 # -- authentication ----------------------------------------------------------------------------
@@ -331,10 +344,7 @@ def output_format(request: Request, fmt: str | None) -> str:
     return fmt
 
 
-def answer(
-    service: Service, responses: list[Response], fmt: str, status: int, validation_id: str
-) -> HttpResponse:
-    body = service.validator.render(responses, fmt)
+def answer(body: bytes, fmt: str, status: int, validation_id: str) -> HttpResponse:
     location = f"/v1/validations/{validation_id}"
     return HttpResponse(
         body,
@@ -698,13 +708,18 @@ def _api(app: FastAPI) -> None:
         shown = upload_name(request, name)
         named = bool(given_name(request, name))
         path = await receive_body(request, service.settings.max_body)
+        body = io.BytesIO()
         try:
-            validation_id, responses = await run_in_threadpool(
-                service.validate, [Upload(path, shown, named)], as_of=as_of, commit=commit
+            validation_id = await run_in_threadpool(
+                service.validate,
+                [Upload(path, shown, named)],
+                as_of=as_of,
+                commit=commit,
+                answer=service.validator.writer(fmt, body),
             )
         finally:
             os.unlink(path)
-        return answer(service, responses, fmt, 201, validation_id)
+        return answer(body.getvalue(), fmt, 201, validation_id)
 
     @app.get(
         "/v1/validations/{validation_id}",
@@ -734,7 +749,8 @@ def _api(app: FastAPI) -> None:
                 f"the {service.settings.retention_days:g}-day retention)",
                 kind="not-found",
             )
-        return answer(service, stored.responses, fmt, 200, validation_id)
+        body = service.validator.render(stored.responses, fmt)
+        return answer(body, fmt, 200, validation_id)
 
     @app.get(
         "/v1/rules",

@@ -263,9 +263,7 @@ async def upload(request: Request) -> RedirectResponse:
             uploads.append(Upload(path, upload_name(request, item.filename)))
             with os.fdopen(handle, "wb") as sink:
                 await run_in_threadpool(shutil.copyfileobj, item.file, sink)
-        validation_id, _responses = await run_in_threadpool(
-            service.validate, uploads, as_of=day, commit=commit
-        )
+        validation_id = await run_in_threadpool(service.validate, uploads, as_of=day, commit=commit)
     finally:
         for received in uploads:
             os.unlink(received.path)

@@ -5,7 +5,7 @@ multiprocess mode (``PROMETHEUS_MULTIPROC_DIR``, set up by ``customs serve --wor
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections import Counter as Tallied
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -20,6 +20,24 @@ from customs_engine.core.response import Response
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class Tally:
+    """What the metrics count of a run's responses, counted as they are written (a response
+    writer): messages by status, findings by rule (a handful of numbers, whatever the run's
+    size); :meth:`Metrics.observe_responses` adds them once the run is stored."""
+
+    def __init__(self) -> None:
+        self.statuses: Tallied[str] = Tallied()
+        self.rules: Tallied[str] = Tallied()
+
+    def write(self, response: Response) -> None:
+        self.statuses[response.status] += 1
+        for finding in response.findings:
+            self.rules[finding.rule] += 1
+
+    def close(self) -> None:
+        pass
 
 
 class Metrics:
@@ -50,11 +68,11 @@ class Metrics:
         self.requests.labels(method, route, str(status)).inc()
         self.latency.labels(route).observe(seconds)
 
-    def observe_responses(self, responses: Sequence[Response]) -> None:
-        for response in responses:
-            self.messages.labels(response.status).inc()
-            for finding in response.findings:
-                self.findings.labels(finding.rule).inc()
+    def observe_responses(self, tally: Tally) -> None:
+        for status, messages in tally.statuses.items():
+            self.messages.labels(status).inc(messages)
+        for rule, findings in tally.rules.items():
+            self.findings.labels(rule).inc(findings)
 
     def render(self) -> tuple[bytes, str]:
         if os.environ.get(MULTIPROC_ENV):

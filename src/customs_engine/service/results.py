@@ -3,19 +3,22 @@ the registry database for ``GET /v1/validations/{id}`` and the console, for a re
 
 A validation is one run (one request, one watched file); each of its responses is stored as its
 structured JSON response with the status and the rules of its findings, which the console
-filters on.
+filters on. A run's responses are kept on disk as they are written (:class:`Spool`), not in
+memory, and stored in chunks of :data:`SAVE_CHUNK` rows, in one transaction.
 """
 
 from __future__ import annotations
 
 import json
+import tempfile
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from itertools import islice
+from typing import Any, BinaryIO
 
-from sqlalchemy import ColumnElement, Engine, delete, func, select
+from sqlalchemy import ColumnElement, Engine, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from customs_engine.core.batch.inputs import shown_name
@@ -24,10 +27,79 @@ from customs_engine.core.registry.database import storable
 from customs_engine.core.registry.tables import ValidationMessageRow, ValidationRow
 from customs_engine.core.response import Response
 
+#: how many responses are stored per INSERT (a run's rows are never all in memory at once)
+SAVE_CHUNK = 500
 
-def worst_status(statuses: Sequence[str]) -> str:
+
+def worst_status(statuses: Iterable[str]) -> str:
     """The run's status: its worst message's (``accepted`` when it held none)."""
     return max(statuses, key=STATUSES.index, default="accepted")
+
+
+@dataclass(frozen=True)
+class StoredRow:
+    """One response as it is stored: its status, the rules of its findings (space-separated and
+    padded with spaces, for the console's filter) and its JSON."""
+
+    status: str
+    rules: str
+    body: str
+
+    @classmethod
+    def of(cls, response: Response) -> StoredRow:
+        rules = " " + " ".join(sorted({f.rule for f in response.findings})) + " "
+        return cls(response.status, rules, response.to_json())
+
+
+class Spool:
+    """A response writer that keeps a run's responses on disk as they are written (an anonymous
+    temporary file in ``folder``, gone once closed, or once the process ends however it ends),
+    for :meth:`ResultStore.save` to store and for what must be read back in order: a run's
+    memory does not grow with its number of messages."""
+
+    def __init__(self, folder: str | None = None) -> None:
+        self._file: BinaryIO = tempfile.TemporaryFile(dir=folder)  # noqa: SIM115 - closed by discard
+        self.count = 0
+
+    def write(self, response: Response) -> None:
+        row = StoredRow.of(response)
+        # the status and rules as a JSON array (no tab, no line feed), then the compact JSON body
+        # (neither: JSON escapes both inside strings), one response a line
+        head = json.dumps([row.status, row.rules]).encode()
+        self._file.write(head + b"\t" + row.body.encode() + b"\n")
+        self.count += 1
+
+    def close(self) -> None:
+        """(A writer's end of the run: what was written stays until :meth:`discard`.)"""
+
+    def discard(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> Spool:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.discard()
+
+    def rows(self, limit: int | None = None) -> Iterator[StoredRow]:
+        """The responses written so far (the first ``limit`` of them), in order, as stored.
+        Nothing may be written to the spool until they are read."""
+        self._file.flush()
+        position = self._file.tell()
+        self._file.seek(0)
+        try:
+            for line in islice(self._file, self.count if limit is None else limit):
+                head, _, body = line.rstrip(b"\n").partition(b"\t")
+                status, rules = json.loads(head)
+                yield StoredRow(status, rules, body.decode())
+        finally:
+            self._file.seek(position)
+
+    def responses(self, limit: int | None = None) -> Iterator[Response]:
+        """The responses written so far (the first ``limit`` of them), in order (as
+        :meth:`rows`)."""
+        for row in self.rows(limit):
+            yield Response.model_validate_json(row.body)
 
 
 @dataclass(frozen=True)
@@ -72,26 +144,30 @@ class ResultStore:
     def save(
         self,
         source: str,
-        responses: Sequence[Response],
+        responses: Iterable[Response] | Spool,
         *,
         committed: bool,
         validation_id: str | None = None,
     ) -> str:
-        """Store one run's responses; returns its validation id: a new one, or
+        """Store one run's responses (or what a :class:`Spool` kept of them) in one transaction,
+        :data:`SAVE_CHUNK` at a time; returns its validation id: a new one, or
         ``validation_id`` (32 hexadecimal digits), which replaces what was stored under it (a
         watched file done again is stored once). ``source`` is stored as answers show it (control
         characters escaped: PostgreSQL cannot store a NUL, and a committed run must not fail to be
         answered for its name)."""
+        rows = responses.rows() if isinstance(responses, Spool) else map(StoredRow.of, responses)
         replacing = validation_id is not None
         validation_id = validation_id or uuid.uuid4().hex
         row = ValidationRow(
             validation_id=validation_id,
             source=shown_name(source),
             created_at=datetime.now(UTC),
-            status=worst_status([r.status for r in responses]),
+            status="accepted",  # (and the count: set once every response is stored)
             committed=committed,
-            messages=len(responses),
+            messages=0,
         )
+        statuses: set[str] = set()
+        count = 0
         with Session(self.engine) as session, session.begin():
             if replacing:
                 earlier = select(ValidationRow.id).where(
@@ -107,16 +183,24 @@ class ResultStore:
                 )
             session.add(row)
             session.flush()
-            session.add_all(
-                ValidationMessageRow(
-                    validation_id=row.id,
-                    position=position,
-                    status=response.status,
-                    rules=" " + " ".join(sorted({f.rule for f in response.findings})) + " ",
-                    body=response.to_json(),
+            numbered = enumerate(rows)
+            while chunk := list(islice(numbered, SAVE_CHUNK)):
+                session.execute(
+                    insert(ValidationMessageRow),
+                    [
+                        {
+                            "validation_id": row.id,
+                            "position": position,
+                            "status": stored.status,
+                            "rules": stored.rules,
+                            "body": stored.body,
+                        }
+                        for position, stored in chunk
+                    ],
                 )
-                for position, response in enumerate(responses)
-            )
+                statuses.update(stored.status for _, stored in chunk)
+                count += len(chunk)
+            row.status, row.messages = worst_status(statuses), count
         return validation_id
 
     def get(self, validation_id: str) -> StoredValidation | None:

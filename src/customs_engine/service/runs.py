@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, cast
+from typing import Any, BinaryIO, cast
 
 from sqlalchemy import Connection, func, select
 from sqlalchemy import Engine as SqlEngine
@@ -27,6 +27,7 @@ from customs_engine.core.batch.inputs import InputFile, Limits, iter_file, read_
 from customs_engine.core.batch.runner import run
 from customs_engine.core.check_context import CheckContext
 from customs_engine.core.engine import Engine
+from customs_engine.core.formats import ResponseWriter
 from customs_engine.core.ledger.run_state import LedgerError, RunState
 from customs_engine.core.plugin_host import PluginHost
 from customs_engine.core.registry.records import MemoryRegistry
@@ -115,7 +116,8 @@ def _head(path: str) -> bytes:
 
 
 class Collector:
-    """A response writer that keeps the responses (a request's answer is a handful)."""
+    """A response writer that keeps the responses (for a handful: a run of any size is written
+    as it goes, see :meth:`Validator.run_uploads`)."""
 
     def __init__(self) -> None:
         self.responses: list[Response] = []
@@ -125,6 +127,21 @@ class Collector:
 
     def close(self) -> None:
         pass
+
+
+class Tee:
+    """A response writer that hands each response to several, in order."""
+
+    def __init__(self, *writers: ResponseWriter) -> None:
+        self.writers = writers
+
+    def write(self, response: Response) -> None:
+        for writer in self.writers:
+            writer.write(response)
+
+    def close(self) -> None:
+        for writer in self.writers:
+            writer.close()
 
 
 @dataclass
@@ -186,41 +203,71 @@ class Validator:
             raise LedgerError(f"registry database failed: {reason}") from exc
 
     def run_files(
-        self, files: Iterable[InputFile], *, as_of: date | None = None, commit: bool = False
+        self,
+        files: Iterable[InputFile],
+        *,
+        as_of: date | None = None,
+        commit: bool = False,
+        writer: ResponseWriter | None = None,
     ) -> list[Response]:
         """Validate ``files`` as one run; with ``commit`` each message is committed as it
-        completes (a :class:`~customs_engine.core.ledger.run_state.LedgerError` stops the run)."""
+        completes (a :class:`~customs_engine.core.ledger.run_state.LedgerError` stops the run).
+        Each response is written to ``writer`` as it completes (none are then returned), else
+        returned."""
         with self.engine(as_of=as_of, commit=commit) as engine:
-            return self._run(engine, files)
+            return self._run(engine, files, writer)
 
     def run_path(
-        self, path: str, name: str, *, as_of: date | None = None, commit: bool = False
+        self,
+        path: str,
+        name: str,
+        *,
+        as_of: date | None = None,
+        commit: bool = False,
+        writer: ResponseWriter | None = None,
     ) -> list[Response]:
         """One file on disk shown as ``name``: a message file, or an archive read exactly as
         ``customs validate`` reads it — its manifests first, then the rest — so a Bill of Entry
-        packed before its IGM is noted against it all the same."""
-        return self.run_uploads([Upload(path, name)], as_of=as_of, commit=commit)
+        packed before its IGM is noted against it all the same. (``writer``: as
+        :meth:`run_files`.)"""
+        return self.run_uploads([Upload(path, name)], as_of=as_of, commit=commit, writer=writer)
 
     def run_uploads(
-        self, uploads: Sequence[Upload], *, as_of: date | None = None, commit: bool = False
+        self,
+        uploads: Sequence[Upload],
+        *,
+        as_of: date | None = None,
+        commit: bool = False,
+        writer: ResponseWriter | None = None,
     ) -> list[Response]:
-        """Several files on disk as one run, in the order of :func:`iter_uploads`."""
+        """Several files on disk as one run, in the order of :func:`iter_uploads`.
+        (``writer``: as :meth:`run_files`.)"""
         with self.engine(as_of=as_of, commit=commit) as engine:
             files = iter_uploads(uploads, self.limits, is_manifest=engine.is_manifest)
-            return self._run(engine, files)
+            return self._run(engine, files, writer)
 
     @staticmethod
-    def _run(engine: Engine, files: Iterable[InputFile]) -> list[Response]:
+    def _run(
+        engine: Engine, files: Iterable[InputFile], writer: ResponseWriter | None
+    ) -> list[Response]:
+        if writer is not None:
+            run(engine, files, writer)
+            return []
         collector = Collector()
         run(engine, files, collector)
         return collector.responses
 
-    def render(self, responses: Sequence[Response], fmt: str) -> bytes:
-        """The responses in an output format, exactly as ``customs validate --format`` writes."""
-        stream = io.BytesIO()
+    def writer(self, fmt: str, stream: BinaryIO) -> ResponseWriter:
+        """The writer of an output format on ``stream``, as ``customs validate --format``'s."""
         writer = self.host.response_writer(fmt, stream)
         if writer is None:
             raise ValueError(f"no loaded plugin writes {fmt}")
+        return writer
+
+    def render(self, responses: Sequence[Response], fmt: str) -> bytes:
+        """The responses in an output format, exactly as ``customs validate --format`` writes."""
+        stream = io.BytesIO()
+        writer = self.writer(fmt, stream)
         for response in responses:
             writer.write(response)
         writer.close()

@@ -15,7 +15,8 @@ The life of a file:
    file never starts with a dot), so the kept name survives a crash and a takeover.
 3. It is validated as one run (:class:`~customs_engine.service.runs.Validator`: archives member by
    member with the command line's protections; with ``--commit`` each message is committed).
-4. Its answers are written through a temporary file and a rename: ``DIR/<kept>.json`` (what
+4. Its answers are written message by message as it is validated (:class:`Answers`: nothing
+   of the file is held in memory), through a temporary file and a rename: ``DIR/<kept>.json`` (what
    ``customs validate --format json`` writes) and, where its input format has an ICEGATE reply
    format, ``DIR/<kept>.ack`` (CHCAI02 for ICES flat files; for SCMTR JSON the SFL of a
    declaration that fails structurally, else its ACK). A second
@@ -58,16 +59,17 @@ import shutil
 import socket
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from customs_engine.core.batch.inputs import shown_name
+from customs_engine.core.formats import ResponseWriter
 from customs_engine.core.ledger.run_state import LedgerError
 from customs_engine.core.registry.database import database_reason
 from customs_engine.core.response import Response
-from customs_engine.service.results import ResultStore
+from customs_engine.service.results import ResultStore, Spool
 from customs_engine.service.runs import Validator
 
 log = logging.getLogger("customs_engine.watch")
@@ -446,32 +448,31 @@ class DropFolder:
         kept = kept_name(claimed.name)
         with _step("cannot read it"):
             head, result_id = self._look_at(claimed)
-        responses = self.validator.run_path(
-            str(claimed), input_name(claimed.name), commit=self.commit
-        )
-        with _step(f"{ANSWERS_STEP} {self.out}"):
-            self._reply(kept, ".json", self.validator.render(responses, "json"))
-            rendered = self.replies(responses, head)
-            if rendered:  # nothing to acknowledge: no .ack
-                self._reply(kept, ".ack", rendered)
-        if self.results is not None:
-            # stored under the file's own id: a file done again (a kill before the move below,
-            # a move retried) replaces its stored validation, never adds a second one
-            self.results.save(
-                shown_name(kept), responses, committed=self.commit, validation_id=result_id
+        answers = Answers(self, kept, head)
+        try:
+            self.validator.run_path(
+                str(claimed), input_name(claimed.name), commit=self.commit, writer=answers
             )
-        accepted = all(response.accepted for response in responses)
-        folder = self.done if accepted else self.failed
+            answers.publish()
+            if self.results is not None:
+                # stored under the file's own id: a file done again (a kill before the move
+                # below, a move retried) replaces its stored validation, never adds a second one
+                self.results.save(
+                    shown_name(kept), answers.spool, committed=self.commit, validation_id=result_id
+                )
+        finally:
+            answers.discard()
+        folder = self.done if answers.accepted else self.failed
         with _step(f"cannot move it to {folder.name}/"), self._names():
             moved = _move_to_free_name(claimed, folder, kept)
         if moved.name != kept:  # only a file put there by hand, or left by an earlier version
             log.warning("%s: kept as %s, its answers are %s.*", kept, moved.name, kept)
-        status = "accepted" if accepted else "not accepted"
+        status = "accepted" if answers.accepted else "not accepted"
         log.info(
             "answered %s: %d message%s, %s",
             kept,
-            len(responses),
-            "" if len(responses) == 1 else "s",
+            answers.count,
+            "" if answers.count == 1 else "s",
             status,
         )
         return status
@@ -492,47 +493,17 @@ class DropFolder:
         )
         return head, hashlib.sha256(key).hexdigest()[:32]
 
-    def input_format(self, responses: Sequence[Response], head: bytes = b"") -> str | None:
-        """The one input format of the file's messages, those the engine could not recognise
-        aside; for a file none of whose messages was recognised, the format whose envelope it
-        starts with (:data:`ENVELOPES`). ``None`` when there are several, or none."""
-        formats = {response.message.format for response in responses} - {UNRECOGNISED}
-        if not formats:
-            start = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-            formats = {fmt for envelope, fmt in ENVELOPES if start.startswith(envelope)}
-        return formats.pop() if len(formats) == 1 else None
-
-    def reply_format(self, responses: Sequence[Response], head: bytes = b"") -> str | None:
-        """The ICEGATE reply format of the file's input format (see :meth:`input_format`), when
-        the plugins write one."""
-        reply = REPLY_FORMATS.get(self.input_format(responses, head) or "")
-        return reply if reply in self.validator.host.output_formats() else None
-
-    def replies(self, responses: Sequence[Response], head: bytes = b"") -> bytes:
-        """What ``DIR/<kept>.ack`` holds: the file's ICEGATE replies (empty: none), one for
-        every message, those the engine could not recognise as rejections. Where the input
-        format has a reply of its own for structural failures (SCMTR's SFL, which its writer
-        writes only for a message that fails so), each message gets that one when it is
-        written, else its ACK, in input order."""
-        reply = self.reply_format(responses, head)
-        if reply is None:
-            return b""
-        structural = STRUCTURAL_REPLIES.get(self.input_format(responses, head) or "")
-        if structural is None or structural not in self.validator.host.output_formats():
-            return self.validator.render(responses, reply)
-        render = self.validator.render
-        return b"".join(
-            render([response], structural) or render([response], reply) for response in responses
-        )
-
-    def _reply(self, name: str, suffix: str, body: bytes) -> None:
-        target = self.out / f"{name}{suffix}"
-        partial = self.partials / f"{name}{suffix}{PARTIAL}"
-        with open(partial, "wb") as handle:
-            handle.write(body)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(partial, target)
+    def reply_formats(self, input_format: str | None) -> tuple[str, str | None] | None:
+        """The ICEGATE reply format of files of ``input_format`` (written as ``DIR/<kept>.ack``)
+        when the plugins write one, and where that input format has a reply of its own for
+        structural failures (SCMTR's SFL, which its writer writes only for a message that fails
+        so) the plugins write too, that one."""
+        formats = self.validator.host.output_formats()
+        reply = REPLY_FORMATS.get(input_format or "")
+        if reply is None or reply not in formats:
+            return None
+        structural = STRUCTURAL_REPLIES.get(input_format or "")
+        return reply, structural if structural in formats else None
 
     # -- the loop -------------------------------------------------------------------------------
 
@@ -708,6 +679,152 @@ class DropFolder:
             return False
         log.error("%s: not answered: %s; moved to %s", kept, why, moved)
         return True
+
+
+def envelope_format(head: bytes) -> str | None:
+    """The input format whose envelope the first bytes of a file start with (:data:`ENVELOPES`),
+    for a file none of whose messages was recognised (a damaged ICES flat file)."""
+    start = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    formats = {fmt for envelope, fmt in ENVELOPES if start.startswith(envelope)}
+    return formats.pop() if len(formats) == 1 else None
+
+
+class Answers:
+    """A claimed file's answers, written as its responses complete (a response writer), so that
+    a file of any size is never held in memory: ``<kept>.json`` (what ``customs validate
+    --format json`` writes) and ``<kept>.ack`` in the watcher's reply folder, renamed into
+    ``out`` by :meth:`publish` once the run is over (a client never sees half an answer), and
+    the responses kept on disk for the result store (:attr:`spool`). A local file operation that
+    fails raises :class:`StepFailed` naming it.
+
+    The .ack answers the file's one input format, those of the messages the engine could not
+    recognise aside (they are answered in it as rejections): it is written from the first
+    recognised message on (the unrecognised ones before it read back from the spool), and
+    dropped when a message of another input format comes. A file none of whose messages was
+    recognised is answered in the format its envelope starts (:func:`envelope_format`). Where
+    the input format has a reply of its own for structural failures, each message gets that one
+    when it is written, else the ordinary reply, in input order. No .ack when there is nothing
+    to acknowledge."""
+
+    def __init__(self, folder: DropFolder, kept: str, head: bytes) -> None:
+        self.folder, self.kept, self.head = folder, kept, head
+        self.count = 0
+        self.accepted = True
+        self._files: dict[str, BinaryIO] = {}
+        #: the input format of the file's first recognised message (``None``: none yet)
+        self._format: str | None = None
+        #: how many messages came before it (none of them recognised)
+        self._before = 0
+        self._ack: ResponseWriter | None = None
+        self._mixed = False
+        with self._step():
+            self.spool = Spool(str(folder.partials))
+        try:
+            with self._step():
+                self._json = folder.validator.writer("json", self._open(".json"))
+        except BaseException:
+            self.discard()
+            raise
+
+    def _step(self) -> contextlib.AbstractContextManager[None]:
+        return _step(f"{ANSWERS_STEP} {self.folder.out}")
+
+    def _partial(self, suffix: str) -> Path:
+        return self.folder.partials / f"{self.kept}{suffix}{PARTIAL}"
+
+    def _open(self, suffix: str) -> BinaryIO:
+        handle = open(self._partial(suffix), "wb")  # noqa: SIM115 - closed by publish or discard
+        self._files[suffix] = handle
+        return handle
+
+    def write(self, response: Response) -> None:
+        with self._step():
+            self.spool.write(response)
+            self._json.write(response)
+            self.count += 1
+            self.accepted = self.accepted and response.accepted
+            fmt = response.message.format
+            if self._mixed:
+                return
+            if fmt == UNRECOGNISED:
+                if self._format is None:
+                    self._before += 1
+                    return
+            elif self._format is None:
+                self._acknowledge(fmt)
+            elif fmt != self._format:
+                self._mixed, self._ack = True, None  # several input formats: no reply
+                return
+            if self._ack is not None:
+                self._ack.write(response)
+
+    def _acknowledge(self, fmt: str | None) -> None:
+        """Start the .ack in the reply format of ``fmt``, with the messages before it."""
+        self._format = fmt
+        replies = self.folder.reply_formats(fmt)
+        if replies is None:
+            return
+        reply, structural = replies
+        stream = self._open(".ack")
+        validator = self.folder.validator
+        self._ack = (
+            validator.writer(reply, stream)
+            if structural is None
+            else _EachReplied(validator, reply, structural, stream)
+        )
+        for earlier in self.spool.responses(self._before):
+            self._ack.write(earlier)
+
+    def close(self) -> None:
+        """The end of the run (of a run that failed too: what was written is then discarded)."""
+        with self._step():
+            self._json.close()
+            if self._ack is not None:
+                self._ack.close()
+
+    def publish(self) -> None:
+        """Rename the answers into ``out`` (after the run)."""
+        with self._step():
+            if self._format is None:  # none of its messages was recognised
+                self._acknowledge(envelope_format(self.head))
+                if self._ack is not None:
+                    self._ack.close()
+            self._rename(".json")
+            if self._ack is not None and self._files[".ack"].tell():
+                self._rename(".ack")
+
+    def _rename(self, suffix: str) -> None:
+        handle = self._files.pop(suffix)
+        with handle:
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(self._partial(suffix), self.folder.out / f"{self.kept}{suffix}")
+
+    def discard(self) -> None:
+        """Remove what was not published, and the spool."""
+        for suffix, handle in self._files.items():
+            with contextlib.suppress(OSError):
+                handle.close()
+                self._partial(suffix).unlink(missing_ok=True)
+        self._files.clear()
+        self.spool.discard()
+
+
+class _EachReplied:
+    """A reply written message by message: a message's structural reply when its writer writes
+    one, else its ordinary reply."""
+
+    def __init__(self, validator: Validator, reply: str, structural: str, stream: BinaryIO):
+        self.validator = validator
+        self.reply, self.structural = reply, structural
+        self.stream = stream
+
+    def write(self, response: Response) -> None:
+        render = self.validator.render
+        self.stream.write(render([response], self.structural) or render([response], self.reply))
+
+    def close(self) -> None:
+        pass
 
 
 def _move_to_free_name(path: Path, folder: Path, name: str | None = None) -> Path:
