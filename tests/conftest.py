@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -118,7 +119,9 @@ class FakeDistributions:
         version: str = "9.9.9",
     ) -> None:
         (self.root / f"{module}.py").write_text(source)
-        info = self.root / f"{dist}-{version}.dist-info"
+        # named as installers name it (``customs_engine_paper-0.1.0``): importlib.metadata reads
+        # the name up to the first dash, and takes two distributions of one name for one
+        info = self.root / f"{re.sub(r'[-_.]+', '_', dist)}-{version}.dist-info"
         info.mkdir()
         (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n")
         (info / "entry_points.txt").write_text(

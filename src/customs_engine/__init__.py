@@ -84,6 +84,7 @@ _EXPORTS: dict[str, str] = {
     "ResponseWriter": "customs_engine.core.formats",
     "syntax_finding": "customs_engine.core.formats",
     "unparsable": "customs_engine.core.formats",
+    "Unapplied": "customs_engine.core.formats",
     # monitoring-registration schemes (SIMS, AIMS, …): data file + a thin plugin class
     "FeeFormula": "customs_engine.core.monitoring.scheme",
     "MonitoringScheme": "customs_engine.core.monitoring.scheme",
@@ -138,6 +139,7 @@ __all__ = [
     "Scope",
     "ScrapForm",
     "Status",
+    "Unapplied",
     "UnitType",
     "WireFormat",
     "__version__",
@@ -167,6 +169,7 @@ if TYPE_CHECKING:
         ParsedMessage,
         ResponseFormat,
         ResponseWriter,
+        Unapplied,
         WireFormat,
         syntax_finding,
         unparsable,

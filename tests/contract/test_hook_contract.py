@@ -25,7 +25,7 @@ from customs_engine.core.engine import Engine
 from customs_engine.core.formats import ParsedMessage, ResponseFormat, WireFormat
 from customs_engine.core.ledger.run_state import RunState
 from customs_engine.core.models import BillOfEntry, ImportGeneralManifest
-from customs_engine.core.plugin_host import PluginLoadError
+from customs_engine.core.plugin_host import PluginClashError, PluginLoadError
 from customs_engine.core.response import AuthorisationClaim, Fee, Finding, Response, Routing
 from customs_engine.core.rules import Rule
 from customs_engine.testing import (
@@ -104,9 +104,10 @@ def test_hook_customs_rules() -> None:
     assert list(host.rules) == ["PROBE-CHK-001", "PROBE-CHK-002"]
     assert host.rule_owner == {"PROBE-CHK-001": "probe0", "PROBE-CHK-002": "probe1"}
 
-    with pytest.raises(PluginLoadError, match="PROBE-CHK-001 is already declared") as exc:
+    with pytest.raises(PluginClashError) as exc:
         engine_with(Probe(), Probe())
-    assert exc.value.plugin == "probe1"  # the plugin that declared it second
+    assert exc.value.reason == "rule ID PROBE-CHK-001 is declared by both 'probe0' and 'probe1'"
+    assert exc.value.plugins == ("probe0", "probe1")
 
     class Broken:
         @hookimpl
@@ -527,7 +528,7 @@ def test_hook_customs_output_formats() -> None:
             return ["paper-report"]
 
     # a name two plugins claim would silently shadow one of them: refused at load
-    with pytest.raises(PluginLoadError, match="'paper-report' is already registered"):
+    with pytest.raises(PluginClashError, match="'paper-report' is registered by both"):
         engine_with(Output(), Shadowing())
 
 
@@ -605,17 +606,23 @@ def test_hook_customs_wire_formats() -> None:
 
 
 def test_a_wire_format_registered_twice_is_refused_naming_both_plugins() -> None:
-    with pytest.raises(PluginLoadError) as info:
+    with pytest.raises(PluginClashError) as info:
         engine_with(PaperRecords(), PaperRecords())
-    assert info.value.plugin == "probe0"
-    assert "wire format 'paper' is already registered by plugin 'probe1'" in info.value.reason
+    assert info.value.plugins == ("probe1", "probe0")  # (pluggy asks the last one first)
+    assert str(info.value) == (
+        "plugin clash: wire format 'paper' is registered by both 'probe0' and 'probe1'"
+    )
 
     class XmlAgain:
         @hookimpl
         def customs_wire_formats(self) -> list[WireFormat]:
             return [dataclasses.replace(paper_record("other_xml"), convert_name="xml")]
 
-    with pytest.raises(PluginLoadError, match="convert target 'xml' is already written"):
+    with pytest.raises(
+        PluginClashError,
+        match=r"convert target 'xml' is written by both 'icegate_xml' \(format 'icegate_xml'\) "
+        r"and 'xml2' \(format 'other_xml'\)",
+    ):
         make_engine(only=["icegate_xml"], extra=[("xml2", XmlAgain())])
 
 
@@ -632,7 +639,7 @@ def test_hook_customs_response_formats() -> None:
     assert writer is not None
     run(engine, [InputFile("a.paper", b"PAPER BE-1\n")], writer)
     assert stream.getvalue() == b"BE-1:accepted\nend\n"
-    with pytest.raises(PluginLoadError, match="response format 'paper-report' is already"):
+    with pytest.raises(PluginClashError, match="response format 'paper-report' is registered by"):
         engine_with(Records(), Output())
 
 

@@ -7,6 +7,7 @@ the other plugins' answers are kept.
 
 from __future__ import annotations
 
+import json
 import pickle
 from collections.abc import Iterator
 from datetime import date, datetime
@@ -24,12 +25,15 @@ from customs_engine.core.registry.records import MemoryRegistry
 from customs_engine.core.response import AuthorisationClaim, Fee, Finding, Routing
 from customs_engine.core.rules import Rule
 from customs_engine.testing import (
+    as_response,
     assert_finding,
     authorisation,
     bill_of_entry,
     item,
     licence,
     make_engine,
+    manifest,
+    manifest_line,
     render,
     write_message,
 )
@@ -542,14 +546,52 @@ class _Odd(BaseException):
     pass
 
 
-@pytest.mark.parametrize("raised", [SystemExit(0), SystemExit("done"), _Odd("odd")])
+@pytest.mark.parametrize(
+    "raised", [SystemExit(0), SystemExit("done"), _Odd("odd"), GeneratorExit("closed")]
+)
 def test_a_plugin_raising_system_exit_fails_the_message_not_the_run(raised: BaseException) -> None:
-    """``sys.exit()`` in a hook ended the run with exit 0 and no answers (a silent "clear")."""
+    """``sys.exit()`` in a hook ended the run with exit 0 and no answers (a silent "clear");
+    a ``GeneratorExit`` ended it with a traceback and exit 1."""
     engine = make_engine(extra=[("exits", Exits(raised))])
     response = engine.validate_message(bill_of_entry(message_id="BE-8"))
     failure = assert_finding(response, "CORE-PLUGIN-001", outcome="reject")
     assert "plugin 'exits' failed in customs_check_bill_of_entry" in failure.message
     assert type(raised).__name__ in failure.message
+
+
+RAISES_IN_ITS_CHECK = """
+from customs_engine import hookimpl
+
+@hookimpl
+def customs_check_bill_of_entry(boe, ctx):
+    raise {raised}
+"""
+
+
+@pytest.mark.parametrize("raised", ["GeneratorExit()", "SystemExit(0)"])
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_hook_raising_generator_exit_or_system_exit_is_a_finding_in_the_cli_not_a_traceback(
+    fake_dists: Any, customs_cli: Any, tmp_path: Path, raised: str, jobs: str
+) -> None:
+    """``GeneratorExit`` from a check ended ``validate`` with a traceback and exit 1, in one
+    process or in workers; neither it nor ``SystemExit(0)`` may end the run or read as clear."""
+    paths = [
+        str(write_message(tmp_path / f"be-{n}.xml", bill_of_entry(message_id=f"BE-{n}")))
+        for n in (1, 2)
+    ]
+    source = RAISES_IN_ITS_CHECK.format(raised=raised)
+    fake_dists.add(
+        "customs-engine-raises", f"ce_raises_{jobs}_{raised[:3]}", source, entry_name="raises"
+    )
+    result = customs_cli("validate", "--format", "json", "-j", jobs, *paths)
+    assert result.exit_code == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    responses = [as_response(r) for r in json.loads(result.stdout)]
+    assert len(responses) == 2
+    for response in responses:
+        failure = assert_finding(response, "CORE-PLUGIN-001", outcome="reject")
+        assert "plugin 'raises' failed in customs_check_bill_of_entry" in failure.message
+        assert raised.split("(")[0] in failure.message
 
 
 def test_a_plugin_that_only_reads_the_message_is_quiet() -> None:
@@ -603,6 +645,11 @@ def _messages_then_junk() -> Iterator[object]:
     yield "junk"
 
 
+def _closing_itself() -> Iterator[object]:
+    yield from ()
+    raise GeneratorExit("reader closed")
+
+
 @pytest.mark.parametrize(
     ("formats", "data", "problem"),
     [
@@ -610,8 +657,9 @@ def _messages_then_junk() -> Iterator[object]:
         (Formats(read="x"), b"ODD", "returned str 'x', not a list of ParsedMessage"),
         (Formats(read=[object()]), b"ODD", "not a ParsedMessage"),
         (Formats(read=_messages_then_junk()), b"ODD", "gave str 'junk', not a ParsedMessage"),
+        (Formats(read=_closing_itself()), b"ODD", "GeneratorExit: reader closed"),
     ],
-    ids=["detect-int", "read-str", "read-object", "iterator-junk"],
+    ids=["detect-int", "read-str", "read-object", "iterator-junk", "iterator-generator-exit"],
 )
 def test_a_format_answering_out_of_contract_fails_the_file_closed(
     formats: Formats, data: bytes, problem: str
@@ -779,6 +827,93 @@ def test_an_answer_built_with_model_construct_and_right_types_is_kept(
     engine = make_engine(only=["core"], extra=[("constructs", Constructs(hook, model, fields))])
     response = engine.validate_message(bill_of_entry())
     assert "CORE-PLUGIN-001" not in {f.rule for f in response.findings}
+
+
+def test_a_file_whose_messages_are_not_all_taken_closes_quietly() -> None:
+    """The engine's own generator is closed at its ``yield``: that ``GeneratorExit`` ends it; it
+    is no plugin's failure (taken for one, the generator would ignore it)."""
+    engine = make_engine(only=["core", "icegate_xml"])
+    data = render([bill_of_entry(message_id="BE-1"), bill_of_entry(message_id="BE-2")])
+    messages = engine.messages(data, "two.xml")
+    assert next(messages).message is not None
+    messages.close()  # no RuntimeError: generator ignored GeneratorExit
+
+
+# -- answers on an item the message does not have; claims that are no debit --------------------
+
+
+@pytest.mark.parametrize(
+    ("hook", "model", "fields", "what"),
+    [
+        (
+            "customs_check_bill_of_entry",
+            Finding,
+            _FINDING | {"item": 99},
+            "finding of rule PROBE-CHK-001",
+        ),
+        (
+            "customs_check_in_sequence",
+            Finding,
+            _FINDING | {"item": 99},
+            "finding of rule PROBE-CHK-001",
+        ),
+        ("customs_fees", Fee, _FEE | {"item": 99}, "fee of rule PROBE-FEE-001"),
+        ("customs_check_in_sequence", Fee, _FEE | {"item": 0}, "fee of rule PROBE-FEE-001"),
+        ("customs_authorisations", Claim, _CLAIM | {"item": 99}, "claim on PROBE licence P-1"),
+    ],
+)
+def test_an_answer_on_an_item_the_message_does_not_have_fails_it_closed(
+    hook: str, model: type[Any], fields: dict[str, Any], what: str
+) -> None:
+    """Was accepted; a claim on item 99 of a one-item Bill of Entry was debited as "item 99"."""
+    records = [authorisation("PROBE", "P-1", quantity=100, value_inr=10**7)]
+    engine = make_engine(
+        only=["core"], extra=[("constructs", Constructs(hook, model, fields))], records=records
+    )
+    response = engine.validate_message(bill_of_entry(item("39269099")))
+    failure = assert_finding(response, "CORE-PLUGIN-001", outcome="reject")
+    assert f"plugin 'constructs' failed in {hook}" in failure.message
+    assert (
+        f"its {what} is on item {fields['item']}, which the message does not have (its items: 1)"
+    ) in failure.message
+    assert response.status == "rejected"
+    assert response.fees == [] and response.authorisations == []
+
+
+def test_a_finding_on_a_manifest_line_it_has_is_kept_and_on_one_it_lacks_is_refused() -> None:
+    igm = manifest(manifest_line(line=3), manifest_line(line=7))
+    for line, kept in ((7, True), (4, False)):
+        plugin = Constructs("customs_check_in_sequence", Finding, _FINDING | {"item": line})
+        response = make_engine(only=["core"], extra=[("constructs", plugin)]).validate_message(igm)
+        if kept:
+            assert_finding(response, CHECK_RULE.id, item=7)
+        else:
+            failure = assert_finding(response, "CORE-PLUGIN-001")
+            assert "is on line 4, which the message does not have (its lines: 3, 7)" in (
+                failure.message
+            )
+
+
+@pytest.mark.parametrize(
+    ("fields", "said"),
+    [
+        ({"quantity": Decimal(-5)}, "a claim of -5 / INR 0 is negative and would credit"),
+        ({"value_inr": Decimal(-1)}, "a claim of 1 / INR -1 is negative and would credit"),
+        ({"quantity": Decimal(0)}, "a claim of nothing (zero quantity and zero value)"),
+    ],
+)
+def test_a_claim_that_is_no_debit_is_the_plugins_failure_not_its_shortfall(
+    fields: dict[str, Any], said: str
+) -> None:
+    """Was reported under the plugin's own shortfall rule, as if the balance fell short."""
+    records = [authorisation("PROBE", "P-1", quantity=100, value_inr=10**7)]
+    plugin = Constructs("customs_authorisations", Claim, _CLAIM | fields)
+    engine = make_engine(only=["core"], extra=[("constructs", plugin)], records=records)
+    response = engine.validate_message(bill_of_entry(item("39269099")))
+    failure = assert_finding(response, "CORE-PLUGIN-001", outcome="reject")
+    assert "its claim on PROBE licence P-1 is not a debit: " + said in failure.message
+    assert OWN_BALANCE.id not in {f.rule for f in response.findings}
+    assert response.authorisations == []
 
 
 # -- the shared CheckContext -------------------------------------------------------------------

@@ -103,7 +103,8 @@ def test_duplicate_rule_ids_are_refused(fake_dists) -> None:
     fake_dists.add("dup", "ce_dup_rules", source, entry_name="dup")
     with pytest.raises(PluginLoadError) as info:
         PluginHost.from_entry_points(blocked=(), trace=False)
-    assert "CORE-SYNTAX-001" in str(info.value) and "already declared" in str(info.value)
+    assert "rule ID CORE-SYNTAX-001 is declared by both" in str(info.value)
+    assert "'dup'" in str(info.value)
 
 
 def test_a_plugin_crashing_on_a_message_rejects_it_instead_of_passing_it(fake_dists) -> None:

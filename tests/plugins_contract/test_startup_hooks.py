@@ -1,6 +1,6 @@
 """Start-up hooks answering out of contract stop the run as a load failure (exit code 3) that
 names the plugin, the hook and what it returned — never a traceback; a duplicate rule ID names
-the plugin that declared it second; validation errors read as one line."""
+both plugins; validation errors read as one line."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 
 from customs_engine import ResponseFormat, WireFormat, hookimpl
 from customs_engine.core.check_context import Scheme
-from customs_engine.core.plugin_host import PluginLoadError
+from customs_engine.core.plugin_host import PluginClashError, PluginLoadError
 from customs_engine.core.rules import Rule
 from customs_engine.testing import bill_of_entry, make_engine, write_message
 
@@ -174,7 +174,7 @@ def test_the_cli_stops_with_exit_3_naming_the_plugin(
         assert "Traceback" not in result.stderr and result.stdout == ""
 
 
-# -- who a duplicate rule ID blames ------------------------------------------------------------
+# -- a duplicate rule ID names both plugins, blaming neither ----------------------------------
 
 
 def declaring(rule_id: str) -> object:
@@ -186,21 +186,39 @@ def declaring(rule_id: str) -> object:
     return Declares()
 
 
-def test_a_plugin_reusing_a_built_in_rule_id_is_the_one_named() -> None:
-    with pytest.raises(PluginLoadError) as info:
+def test_a_plugin_reusing_a_built_in_rule_id_names_both() -> None:
+    with pytest.raises(PluginClashError) as info:
         make_engine(only=["core"], extra=[("dup", declaring("CORE-LIC-001"))])
-    assert info.value.plugin == "dup"
-    assert info.value.reason == "rule ID CORE-LIC-001 is already declared by plugin 'core'"
+    assert info.value.plugins == ("core", "dup") and info.value.plugin == "dup"
+    assert info.value.reason == "rule ID CORE-LIC-001 is declared by both 'core' and 'dup'"
 
 
-def test_the_plugin_registered_second_is_named_for_a_duplicate() -> None:
-    with pytest.raises(PluginLoadError) as info:
-        make_engine(
-            only=[],
-            extra=[("first", declaring("DUP-X-001")), ("second", declaring("DUP-X-001"))],
+def test_a_duplicate_names_both_plugins_in_name_order_whoever_came_second() -> None:
+    """The message was "plugin 'second' failed to load: … already declared by plugin 'first'":
+    the legitimate plugin was blamed whenever its name sorted after the other's."""
+    for first, second in (("aaa", "zzz"), ("zzz", "aaa")):
+        with pytest.raises(PluginClashError) as info:
+            make_engine(
+                only=[],
+                extra=[(first, declaring("DUP-X-001")), (second, declaring("DUP-X-001"))],
+            )
+        assert info.value.plugins == (first, second)
+        assert str(info.value) == (
+            "plugin clash: rule ID DUP-X-001 is declared by both 'aaa' and 'zzz'"
         )
-    assert info.value.plugin == "second"
-    assert "already declared by plugin 'first'" in info.value.reason
+
+
+def test_a_rule_id_a_plugin_declares_twice_names_that_plugin() -> None:
+    class Twice:
+        @hookimpl
+        def customs_rules(self) -> list[Rule]:
+            return [PROBE_RULE, PROBE_RULE]
+
+    with pytest.raises(PluginLoadError) as info:
+        make_engine(only=[], extra=[("twice", Twice())])
+    assert not isinstance(info.value, PluginClashError)
+    assert info.value.plugin == "twice"
+    assert info.value.reason == "rule ID PROBE-X-001 is declared twice"
 
 
 DUP_CORE_RULE = """
@@ -212,16 +230,15 @@ def customs_rules():
 """
 
 
-def test_a_third_party_named_before_core_is_still_the_one_named(
+def test_a_third_party_named_before_core_clashes_with_exit_3_naming_both(
     fake_dists: Any, customs_cli: Any
 ) -> None:
-    """Entry points register in name order; ``aaa_dup`` comes before ``core`` yet is blamed."""
+    """Entry points register in name order; ``aaa_dup`` comes before ``core``."""
     fake_dists.add("customs-engine-aaa-dup", "ce_aaa_dup", DUP_CORE_RULE, entry_name="aaa_dup")
     result = customs_cli("plugins")
     assert result.exit_code == 3
     assert (
-        "customs: plugin 'aaa_dup' failed to load: rule ID CORE-LIC-001 is already declared "
-        "by plugin 'core'"
+        "customs: plugin clash: rule ID CORE-LIC-001 is declared by both 'aaa_dup' and 'core'"
     ) in result.stderr
 
 

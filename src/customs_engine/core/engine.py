@@ -204,8 +204,12 @@ class Engine:
             result = None
         # a third party's findings may have been built without validation (model_construct)
         trusted = answer.plugin is None or self.host.is_builtin(answer.plugin)
-        try:
-            for message in result or ():
+        messages: Iterator[Any] | None = None
+        while wrong is None:
+            try:  # the plugin's code only: a GeneratorExit at this generator's own yield (its
+                # consumer closing it) must end it, never be taken for the plugin's failure
+                messages = iter(result or ()) if messages is None else messages
+                message = next(messages)
                 if not isinstance(message, ParsedMessage):
                     wrong = TypeError(f"gave {_shown(message)}, not a ParsedMessage")
                     break
@@ -213,12 +217,15 @@ class Engine:
                 if invalid is not None:
                     wrong = ValueError(invalid)
                     break
-                yield message
-                count += 1
-        except (LedgerError, *STOPS_THE_RUN):
-            raise
-        except BaseException as exc:  # isolated: reported against the plugin, like a failed call
-            wrong = exc
+            except StopIteration:
+                break
+            except (LedgerError, *STOPS_THE_RUN):
+                raise
+            except BaseException as exc:  # isolated: reported against the plugin, like a call
+                wrong = exc
+                break
+            yield message
+            count += 1
         if wrong is not None:
             failure = self._plugin_failure(hook, wrong, answer.plugin or fmt)
             yield ParsedMessage(index=count, format=fmt, type="unknown", findings=[failure])
@@ -606,6 +613,8 @@ class Engine:
         out: list[Any] = []
         expected = _RETURNS[hook_name]
         after = self._after_each_call(kwargs.get("ctx"))
+        message = kwargs.get("boe") or kwargs.get("manifest") or kwargs.get("message")
+        numbers: frozenset[int] | None = None  # the message's item numbers, once asked for
         for call in self.host.call_each(hook_name, only=only, after=after, **kwargs):
             if call.error is not None:
                 out.append(self._plugin_failure(call.hook, call.error, call.plugin))
@@ -620,6 +629,11 @@ class Engine:
                     if isinstance(part, AuthorisationClaim)
                     else self._not_its_own(part, call.plugin)
                 )
+                if problem is None and part.item is not None and message is not None:
+                    if numbers is None:
+                        numbers = _item_numbers(message)
+                    if part.item not in numbers:
+                        problem = _no_such_item(part, message, numbers)
                 out.append(
                     part
                     if problem is None
@@ -889,6 +903,32 @@ def _parts(result: Any, expected: tuple[type, ...]) -> list[Any] | TypeError:
         if not isinstance(part, expected):
             return TypeError(f"returned a list holding {_shown(part)}, not only {_named(expected)}")
     return parts
+
+
+def _item_numbers(message: BillOfEntry | ImportGeneralManifest) -> frozenset[int]:
+    """What a finding, fee or claim on ``message`` may give as its ``item``: a Bill of Entry's
+    item numbers, a manifest's line numbers."""
+    if isinstance(message, BillOfEntry):
+        return frozenset(item.number for item in message.items)
+    return frozenset(line.line for line in message.lines)
+
+
+def _no_such_item(
+    part: Finding | Fee | AuthorisationClaim,
+    message: BillOfEntry | ImportGeneralManifest,
+    numbers: frozenset[int],
+) -> str:
+    """Why a part on an item the message does not have is refused (a claim on it would be
+    debited against a line nobody declared)."""
+    if isinstance(part, AuthorisationClaim):
+        what = f"claim on {part.scheme} licence {part.number}"
+    else:
+        what = f"{'fee' if isinstance(part, Fee) else 'finding'} of rule {part.rule}"
+    kind = "item" if isinstance(message, BillOfEntry) else "line"
+    shown = ", ".join(str(number) for number in sorted(numbers)[:10])
+    more = ", …" if len(numbers) > 10 else ""
+    has = f"its {kind}s: {shown}{more}" if numbers else f"it has no {kind}s"
+    return f"its {what} is on {kind} {part.item}, which the message does not have ({has})"
 
 
 _UNSEEN = object()

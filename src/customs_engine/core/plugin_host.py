@@ -1,9 +1,12 @@
 """Loading plugins: entry points, start-up validation, operator switches.
 
-Fail closed: a plugin that cannot be imported, implements an unknown hook, implements a hook as a
-pluggy wrapper, declares a rule ID that another plugin already declared, or names a shortfall rule
-it does not declare with the outcome ``reject`` stops the run (:class:`PluginLoadError`, exit code
-3) — a missing scheme must never read as "clear".
+Fail closed: a plugin that cannot be imported (whatever it raises, ``SystemExit`` included),
+implements an unknown hook (``optionalhook`` or not) or a hook as a pluggy wrapper, or names a
+shortfall rule it does not declare with the outcome ``reject`` stops the run
+(:class:`PluginLoadError`, exit code 3) — a missing scheme must never read as "clear". So does
+anything that must have one owner and is declared by two plugins (:class:`PluginClashError`): a
+plugin name (two installed distributions' entry points), a rule ID, a scheme, a licence scheme, a
+format.
 
 Every hook is called through :meth:`PluginHost.call_each` (collected hooks) or
 :meth:`PluginHost.call_first` (first-non-None hooks): each plugin is called on its own, a failure
@@ -26,7 +29,6 @@ import sys
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import metadata
-from types import ModuleType
 from typing import Any, BinaryIO, TypeVar
 
 import pluggy
@@ -35,7 +37,7 @@ from pydantic import BaseModel, ValidationError
 from customs_engine.core import hookspecs
 from customs_engine.core.check_context import Scheme
 from customs_engine.core.formats import ResponseFormat, ResponseWriter, WireFormat
-from customs_engine.core.ledger.run_state import LedgerError
+from customs_engine.core.ledger.run_state import LedgerError, improper
 from customs_engine.core.response import AuthorisationClaim, Fee, Finding, Routing
 from customs_engine.core.rules import Rule
 
@@ -53,6 +55,31 @@ class PluginLoadError(Exception):
     def __init__(self, plugin: str, reason: str):
         super().__init__(f"plugin {plugin!r} failed to load: {reason}")
         self.plugin = plugin
+        self.reason = reason
+
+
+class PluginClashError(PluginLoadError):
+    """Two plugins (or two distributions) declare something only one may own: a rule ID, a
+    scheme, a licence scheme, a format, a plugin name. Both are named and neither is blamed:
+    which one is wrong is for the operator to say (exit code 3 all the same)."""
+
+    def __init__(
+        self,
+        what: str,
+        plugins: tuple[str, str],
+        *,
+        shown: tuple[str, str] | None = None,
+        verb: str = "declared",
+        advice: str = "",
+    ):
+        """``what`` is declared by both ``plugins`` (the one that came second last; shown in
+        name order, or as ``shown`` when given: distributions rather than plugin names);
+        ``advice`` ends the message."""
+        first, second = shown if shown is not None else sorted(repr(name) for name in plugins)
+        reason = f"{what} is {verb} by both {first} and {second}{advice}"
+        Exception.__init__(self, f"plugin clash: {reason}")
+        self.plugin = plugins[1]
+        self.plugins = plugins
         self.reason = reason
 
 
@@ -86,9 +113,10 @@ class PluginInfo:
     hooks: tuple[str, ...]
 
 
-#: what a plugin's call lets through: the run being stopped (Ctrl-C, SIGTERM) or a generator
-#: closed; anything else it raises, ``SystemExit`` included, is the plugin's failure
-STOPS_THE_RUN = (KeyboardInterrupt, GeneratorExit)
+#: what a plugin's call lets through: the run being stopped (Ctrl-C, SIGTERM); anything else it
+#: raises, ``SystemExit`` and ``GeneratorExit`` included, is the plugin's failure (a generator
+#: being closed raises ``GeneratorExit`` at its own ``yield``, never out of a call made here)
+STOPS_THE_RUN = (KeyboardInterrupt,)
 
 
 @dataclass(frozen=True)
@@ -126,16 +154,10 @@ class PluginHost:
         self._versions: dict[str, str] = {}
         self._builtin: dict[str, bool] = {}
         for name, plugin, version in plugins:
-            try:
-                self.pm.register(plugin, name=name)
-            except (ValueError, pluggy.PluginValidationError) as exc:
-                raise PluginLoadError(name, str(exc)) from exc
+            self._register(name, plugin)
             self._refuse_unmarked(name, plugin)
             self._versions[name] = version
-        try:
-            self.pm.check_pending()
-        except pluggy.PluginValidationError as exc:
-            raise PluginLoadError(_plugin_name(self.pm, exc.plugin), str(exc)) from exc
+        self._refuse_unknown_hooks()
         self._refuse_wrappers()
         self.tracing = trace
         self._hooktrace = self.pm.trace.root.get("hook")
@@ -174,23 +196,31 @@ class PluginHost:
         extra = list(extra)
         wanted = None if only is None else frozenset(only) - {name for name, _, _ in extra}
         loaded: list[tuple[str, object, str]] = []
-        seen: set[str] = set()
+        seen: dict[str, metadata.EntryPoint] = {}
         entry_points = sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name)
         if blocked is None:
             _warn_unknown_blocked(skip - {ep.name for ep in entry_points})
-        for ep in entry_points:
-            if ep.name in skip or ep.name in seen:
-                continue
-            if wanted is not None and ep.name not in wanted:
-                continue
-            seen.add(ep.name)
+        chosen = [
+            ep
+            for ep in entry_points
+            if ep.name not in skip and (wanted is None or ep.name in wanted)
+        ]
+        for ep in chosen:
+            if ep.name in seen:
+                _refuse_second_entry_point(seen[ep.name], ep)
+                continue  # the same target seen twice: one plugin
+            seen[ep.name] = ep
+        for ep in seen.values():
             try:
                 plugin = ep.load()
-            except Exception as exc:  # any import-time failure must stop the run, named
+            except KeyboardInterrupt:
+                raise
+            except BaseException as exc:  # any import-time failure (``sys.exit()`` too) must
+                # stop the run, named: a scheme that exits while loading never reads as clear
                 raise PluginLoadError(ep.name, describe_error(exc)) from exc
             version = ep.dist.version if ep.dist is not None else "unknown"
             loaded.append((ep.name, plugin, version))
-        missing = sorted((wanted or frozenset()) - seen - skip)
+        missing = sorted((wanted or frozenset()) - seen.keys() - skip)
         if missing:
             raise PluginLoadError(missing[0], "not installed (no customs_engine entry point)")
         loaded.extend(extra)
@@ -512,10 +542,10 @@ class PluginHost:
                         call.plugin, "customs_output_formats returned an empty format name"
                     )
                 if ("response", name) in self.format_owner:
-                    owner = self.format_owner["response", name]
-                    raise PluginLoadError(
-                        call.plugin,
-                        f"response format {name!r} is already registered by plugin {owner!r}",
+                    raise PluginClashError(
+                        f"response format {name!r}",
+                        (self.format_owner["response", name], call.plugin),
+                        verb="registered",
                     )
                 legacy.append(name)
                 self.format_owner["response", name] = call.plugin
@@ -529,10 +559,10 @@ class PluginHost:
                 plugin, f"returned {type(record).__name__}, not a {expected.__name__}"
             )
         if (kind, record.name) in self.format_owner:
-            raise PluginLoadError(
-                plugin,
-                f"{kind} format {record.name!r} is already registered "
-                f"by plugin {self.format_owner[kind, record.name]!r}",
+            raise PluginClashError(
+                f"{kind} format {record.name!r}",
+                (self.format_owner[kind, record.name], plugin),
+                verb="registered",
             )
         if isinstance(record, WireFormat) and record.write is not None:
             clash = next(
@@ -544,12 +574,57 @@ class PluginHost:
                 None,
             )
             if clash is not None:
-                raise PluginLoadError(
-                    plugin,
-                    f"convert target {record.target!r} is already written by format {clash.name!r}",
+                owner = self.format_owner["wire", clash.name]
+                raise PluginClashError(
+                    f"convert target {record.target!r}",
+                    (owner, plugin),
+                    shown=(
+                        f"{owner!r} (format {clash.name!r})",
+                        f"{plugin!r} (format {record.name!r})",
+                    ),
+                    verb="written",
                 )
         table[record.name] = record
         self.format_owner[kind, record.name] = plugin
+
+    def _register(self, name: str, plugin: object) -> None:
+        """Register one plugin: one that cannot be (a name or object registered twice, a hook
+        with an argument the hook does not have, anything else pluggy meets reading it —
+        ``SystemExit`` too) stops the run, named."""
+        try:
+            self.pm.register(plugin, name=name)
+        except pluggy.PluginValidationError as exc:
+            raise PluginLoadError(name, str(exc)) from exc
+        except ValueError as exc:  # pluggy: this name or object is registered already
+            names = self.pm.list_name_plugin()
+            again = next((other for other, obj in names if obj is plugin), None)
+            reason = (
+                f"it is the same module or object as plugin {again!r}: one plugin cannot load "
+                "under two names"
+                if again is not None and again != name
+                else describe_error(exc)
+            )
+            raise PluginLoadError(name, reason) from exc
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:
+            raise PluginLoadError(name, f"cannot be registered: {describe_error(exc)}") from exc
+
+    def _refuse_unknown_hooks(self) -> None:
+        """A hook implementation whose name no hook has would never be called: a typo, or a hook
+        of another version of customs-engine. Refused named, ``optionalhook=True`` or not (pluggy's
+        own ``check_pending`` lets an optional one through in silence)."""
+        for name, caller in sorted(vars(self.pm.hook).items()):
+            if name.startswith("_") or not isinstance(caller, pluggy.HookCaller):
+                continue
+            if caller.has_spec():
+                continue
+            for impl in caller.get_hookimpls():
+                raise PluginLoadError(
+                    impl.plugin_name,
+                    f"implements {name}, which is no hook of customs-engine (a typo, or a hook "
+                    "of another version; optionalhook=True does not make it one)",
+                )
 
     def _refuse_unmarked(self, name: str, plugin: object) -> None:
         """A function or method named ``customs_…`` that is not marked ``@hookimpl`` would never
@@ -561,7 +636,9 @@ class PluginHost:
                 continue
             try:
                 value = getattr(plugin, attribute)
-            except Exception:  # a property that raises: no function
+            except KeyboardInterrupt:
+                raise
+            except BaseException:  # a property that raises (SystemExit too): no function
                 continue
             if not inspect.isroutine(value):
                 continue
@@ -605,25 +682,31 @@ class PluginHost:
 
     def claim_problem(self, plugin: str, claim: AuthorisationClaim) -> str | None:
         """Why ``plugin`` may not file ``claim`` (``None``: it may): its shortfall rule must be
-        reportable and the plugin's own, and a licence scheme another plugin's scheme handles
-        is that plugin's to debit; and every field must be what the model says (however the
-        claim was built: :func:`answer_problem`)."""
+        reportable and the plugin's own, it must be a debit (nothing negative, not nothing at
+        all), and a licence scheme another plugin's scheme handles is that plugin's to debit;
+        and every field must be what the model says (however the claim was built:
+        :func:`answer_problem`)."""
         problem = (
             None if self.is_builtin(plugin) else answer_problem(claim)
         ) or self.shortfall_problem(claim.shortfall_rule)
         if problem is not None:
             return problem
+        not_a_debit = improper(claim.quantity, claim.value_inr)
+        if not_a_debit is not None:  # not a balance falling short: the plugin's own fault
+            return (
+                f"its claim on {claim.scheme} licence {claim.number} is not a debit: {not_a_debit}"
+            )
         owner = self.rule_owner.get(claim.shortfall_rule)
         if owner != plugin:
             return (
                 f"its claim names shortfall rule {claim.shortfall_rule}, which plugin "
                 f"{owner!r} declares"
             )
-        handlers = self._licence_handlers.get(claim.scheme.upper(), ())
-        if handlers and plugin not in handlers:
+        handler = self._licence_handlers.get(claim.scheme.upper())
+        if handler is not None and handler != plugin:
             return (
                 f"its claim debits {claim.scheme} licence {claim.number}, which plugin "
-                f"{', '.join(repr(name) for name in handlers)} handles"
+                f"{handler!r} handles"
             )
         return None
 
@@ -640,10 +723,10 @@ class PluginHost:
         return None
 
     def _collect_rules(self) -> dict[str, Rule]:
-        """Every plugin's rules. A rule ID declared twice stops the run naming the plugin that
-        declared it second: the built-in plugins first, then the others in registration order
-        (entry points by name, ``extra`` plugins after them) — so a third-party plugin that
-        reuses a built-in rule's ID is the one named, whatever its name."""
+        """Every plugin's rules. A rule ID declared by two plugins stops the run naming both
+        (:class:`PluginClashError`): the built-in plugins first, then the others in registration
+        order (entry points by name, ``extra`` plugins after them); one a plugin declares twice
+        names that plugin."""
         rules: dict[str, Rule] = {}
         owner: dict[str, str] = {}
         # call_each asks the plugin registered last first: reversed, registration order
@@ -656,10 +739,9 @@ class PluginHost:
                 if invalid is not None:
                     raise PluginLoadError(call.plugin, f"customs_rules returned {invalid}")
                 if rule.id in rules:
-                    raise PluginLoadError(
-                        call.plugin,
-                        f"rule ID {rule.id} is already declared by plugin {owner[rule.id]!r}",
-                    )
+                    if owner[rule.id] == call.plugin:
+                        raise PluginLoadError(call.plugin, f"rule ID {rule.id} is declared twice")
+                    raise PluginClashError(f"rule ID {rule.id}", (owner[rule.id], call.plugin))
                 problem = _declaration_problem(rule, call.plugin, schemes)
                 if problem is not None:
                     raise PluginLoadError(call.plugin, f"rule {rule.id} {problem}")
@@ -679,12 +761,16 @@ class PluginHost:
             invalid = record_problem(scheme)
             if invalid is not None:
                 raise PluginLoadError(plugin, f"customs_schemes returned {invalid}")
-        handlers: dict[str, set[str]] = {}
+        # a scheme's findings, and a licence scheme's balance, are one plugin's: two plugins
+        # declaring one would report (or debit) it twice, or each for the other
+        schemes: dict[str, str] = {}
+        #: licence scheme (upper case) → the plugin whose schemes handle it (claim_problem)
+        self._licence_handlers: dict[str, str] = {}
         for name, scheme in self._scheme_plugins:
+            _claim(schemes, scheme.name, name, f"scheme {scheme.name!r}")
             for licence in scheme.licence_schemes:
-                handlers.setdefault(licence.upper(), set()).add(name)
-        #: licence scheme (upper case) → the plugins whose schemes handle it (claim_problem)
-        self._licence_handlers = {key: tuple(sorted(names)) for key, names in handlers.items()}
+                key = licence.upper()
+                _claim(self._licence_handlers, key, name, f"licence scheme {key!r}")
         return sorted((scheme for _, scheme in self._scheme_plugins), key=lambda s: s.name)
 
     def is_builtin(self, name: str) -> bool:
@@ -880,10 +966,30 @@ def _warn_unknown_blocked(names: Iterable[str]) -> None:
         )
 
 
-def _plugin_name(pm: pluggy.PluginManager, plugin: object) -> str:
-    name = pm.get_name(plugin) if plugin is not None else None
-    if name:
-        return name
-    if isinstance(plugin, ModuleType):
-        return plugin.__name__
-    return repr(plugin)
+def _claim(owners: dict[str, str], key: str, plugin: str, what: str) -> None:
+    """``plugin`` takes ``key``; one another plugin took already is a clash naming both."""
+    owner = owners.setdefault(key, plugin)
+    if owner != plugin:
+        raise PluginClashError(what, (owner, plugin))
+
+
+def _refuse_second_entry_point(first: metadata.EntryPoint, second: metadata.EntryPoint) -> None:
+    """Two entry points under one plugin name: the same target (one distribution seen twice,
+    one module listed by two distributions) is one plugin; two targets are a clash naming both
+    distributions — neither may silently shadow the other (a scheme that is not running never
+    reads as clear)."""
+    if first.value == second.value:
+        return
+    raise PluginClashError(
+        f"plugin name {first.name!r} (a customs_engine entry point)",
+        (first.name, second.name),
+        shown=(_distribution(first), _distribution(second)),
+        advice=": only one can run under it; uninstall the one that should not",
+    )
+
+
+def _distribution(ep: metadata.EntryPoint) -> str:
+    """An entry point as an operator finds it: its distribution, version and module."""
+    dist = ep.dist
+    named = f"{dist.name} {dist.version}" if dist is not None else "an unknown distribution"
+    return f"{named} ({ep.value})"

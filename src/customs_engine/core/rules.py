@@ -100,10 +100,15 @@ class Rule(BaseModel):
 
 
 class RuleSet(Mapping[str, Rule]):
-    """A plugin's rules by ID."""
+    """A plugin's rules by ID. A rule ID given twice is a :class:`ValueError`: the one given
+    last would silently replace the other."""
 
     def __init__(self, rules: Iterable[Rule]):
-        self._rules = {rule.id: rule for rule in rules}
+        self._rules: dict[str, Rule] = {}
+        for rule in rules:
+            if rule.id in self._rules:
+                raise ValueError(f"rule ID {rule.id} is declared twice")
+            self._rules[rule.id] = rule
 
     def __getitem__(self, rule_id: str) -> Rule:
         return self._rules[rule_id]
@@ -124,11 +129,30 @@ def read_toml(package: str, name: str) -> dict[str, Any]:
 def load_rules(package: str, name: str = "rules.toml") -> RuleSet:
     """Read ``[[rule]]`` tables (id, title, outcomes, reference, effective dates) of a plugin.
 
-    The file's top-level ``scheme`` names the scheme every rule belongs to.
+    The file's top-level ``scheme`` names the scheme every rule belongs to. A file without a
+    ``scheme`` string or without ``[[rule]]`` tables, or one declaring a rule ID twice, is a
+    :class:`ValueError` naming the file (and the ID): the plugin fails to load.
     """
     data = read_toml(package, name)
-    scheme = data["scheme"]
-    return RuleSet(Rule(scheme=scheme, **entry) for entry in data["rule"])
+    where = str(resources.files(package).joinpath(name))
+    scheme = data.get("scheme")
+    if not isinstance(scheme, str) or not scheme.strip():
+        raise ValueError(
+            f'{where}: no top-level scheme = "…" (the scheme its rules belong to), got {scheme!r}'
+        )
+    entries = data.get("rule")
+    if entries is None:
+        raise ValueError(f"{where}: no [[rule]] tables")
+    if not isinstance(entries, list) or not all(isinstance(entry, dict) for entry in entries):
+        raise ValueError(f"{where}: rule must be [[rule]] tables, got {_kind(entries)}")
+    ids = [entry.get("id") for entry in entries]
+    repeated = next((i for i in ids if isinstance(i, str) and ids.count(i) > 1), None)
+    if repeated is not None:
+        raise ValueError(
+            f"{where}: rule ID {repeated} is declared {ids.count(repeated)} times "
+            "(one [[rule]] table per ID)"
+        )
+    return RuleSet(Rule(scheme=scheme, **entry) for entry in entries)
 
 
 T = TypeVar("T")

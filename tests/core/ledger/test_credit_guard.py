@@ -1,6 +1,7 @@
-"""The ledger itself refuses a claim that would credit an authorisation (defence in depth: the
-readers and the model refuse negative quantities first, but a plugin or an API caller may still
-hand the ledger a negative or empty claim)."""
+"""A claim that would credit an authorisation, or claims nothing, is refused: the engine reports
+it as the plugin's failure (``CORE-PLUGIN-001``, not its shortfall rule: no balance fell short),
+and the ledger itself refuses one too (defence in depth: an API caller may still hand the ledger
+a negative or empty claim)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from decimal import Decimal
 import pytest
 from pydantic import ValidationError
 
-from customs_engine.core.ledger.run_state import Debit, LedgerError, Submission
+from customs_engine.core.ledger.run_state import Debit, LedgerError, RunState, Submission
 from customs_engine.core.models import Item
 from customs_engine.core.registry import SqlRegistry
 from customs_engine.core.response import AuthorisationClaim
@@ -26,11 +27,14 @@ class Crediting(ClaimsPlugin):
         return self.quantity, self.value
 
 
-@pytest.mark.parametrize(
+NOT_DEBITS = pytest.mark.parametrize(
     ("quantity", "value", "why"),
     [("-1000", "0", "negative"), ("10", "-5", "negative"), ("0", "0", "nothing")],
 )
-def test_the_ledger_refuses_a_claim_that_is_not_a_debit(
+
+
+@NOT_DEBITS
+def test_a_plugin_claim_that_is_not_a_debit_is_the_plugins_failure(
     quantity: str, value: str, why: str
 ) -> None:
     store = SqlRegistry.open("sqlite://")
@@ -38,11 +42,34 @@ def test_the_ledger_refuses_a_claim_that_is_not_a_debit(
     faulty = Crediting(Decimal(quantity), Decimal(value))
     run = engine(registry=store.snapshot(), store=store, commit=True, claims=faulty)
     response = run.validate_message(boe(items=[with_licence(quantity=Decimal(10))]))
-    (finding,) = [f for f in response.findings if f.rule == "TESTAUTH-BAL-001"]
+    (finding,) = [f for f in response.findings if f.rule == "CORE-PLUGIN-001"]
     assert finding.outcome == "reject" and why in finding.message
-    assert "nothing is debited" in finding.message
+    assert "its claim on TESTAUTH licence AUTH-1 is not a debit" in finding.message
+    assert "TESTAUTH-BAL-001" not in {f.rule for f in response.findings}
+    assert response.authorisations == []
     assert store.debited("TESTAUTH", "AUTH-1") == (0, 0)
     assert store.debits_of("TESTAUTH", "AUTH-1") == []
+    store.close()
+
+
+@NOT_DEBITS
+def test_the_ledger_refuses_a_claim_that_is_not_a_debit(
+    quantity: str, value: str, why: str
+) -> None:
+    store = SqlRegistry.open("sqlite://")
+    store.replace_records([authorisation(quantity="100")], "test")
+    claim = AuthorisationClaim(
+        scheme="TESTAUTH",
+        number="AUTH-1",
+        item=1,
+        quantity=Decimal(quantity),
+        value_inr=Decimal(value),
+        shortfall_rule="TESTAUTH-BAL-001",
+    )
+    result = RunState(store, commit=True).apply_claims("BE-1#1", [claim], store.snapshot())
+    (shortfall,) = result.shortfalls
+    assert why in (shortfall.reason or "")
+    assert result.debits == []
     store.close()
 
 
