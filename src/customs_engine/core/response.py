@@ -106,6 +106,11 @@ class AuthorisationUse(_Record):
     debited_value: Money
     remaining_quantity: Quantity | None
     remaining_value: Money | None
+    unit: str | None = Field(
+        default=None,
+        description="The unit of `debited_quantity` and `remaining_quantity`: the limit's (a "
+        "claim in another unit is converted into it), else the claim's",
+    )
 
 
 class Credit(_Record):
