@@ -103,8 +103,8 @@ def test_text_writes_fees_and_debits_as_the_json_does() -> None:
         f"remaining no limit on record / INR {first['remaining_value']}"
     )
     assert lines[3] == (
-        f"  debit  IMS IMS-2 item 2: {second['debited_quantity']} {second['unit']} / INR "
-        f"{second['debited_value']}, remaining {second['remaining_quantity']} {second['unit']} / "
+        f"  debit  IMS IMS-2 item 2: {second['debited_quantity']} KGS / INR "
+        f"{second['debited_value']}, remaining {second['remaining_quantity']} KGS / "
         "INR no limit on record"
     )
     # the unit as the credit line shows it (none when the use states none)

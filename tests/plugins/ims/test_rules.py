@@ -440,7 +440,6 @@ def test_licensed_commercial_line_debits_and_lists_what_remains():
         "debited_value": "3000000.00",
         "remaining_quantity": "40",
         "remaining_value": "2000000.00",
-        "unit": "NOS",  # the limit's: what the quantities are counted in
     }
 
 
