@@ -380,11 +380,18 @@ def validate(
         click.echo(f"customs: {exc}", err=True)
         sys.exit(EXIT_WORKER)
     except LedgerError as exc:
+        from customs_engine.core.registry.database import refuses_writes
+
         done = "written and committed" if commit else "written"
+        again = (
+            "Run again with a database (a role, a file) that may be written to"
+            if refuses_writes(exc)
+            else "Run again once the database is back"
+        )
         click.echo(
             f"customs: stopped at {exc}. The responses before it were {done}; nothing "
-            "of this message was stored. Run again once the database is back: committed "
-            "messages are replayed, never debited twice.",
+            f"of this message was stored. {again}: committed messages are replayed, never "
+            "debited twice.",
             err=True,
         )
         sys.exit(EXIT_USAGE)

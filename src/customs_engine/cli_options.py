@@ -7,14 +7,25 @@ from typing import Any, TypeVar
 
 import click
 
-from customs_engine.core.registry.urls import DEFAULT_DESCRIPTION
+from customs_engine.core.registry.urls import DEFAULT_DESCRIPTION, EmptyUrl, given_url
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 DB_HELP = f"Registry database URL (default: $CUSTOMS_DB, else {DEFAULT_DESCRIPTION})."
 
+
+def _given_db(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    """An empty ``--db`` or ``CUSTOMS_DB`` is a usage error (exit code 2), never the default
+    database."""
+    try:
+        given_url(value)
+    except EmptyUrl as exc:
+        raise click.UsageError(str(exc)) from None
+    return value
+
+
 #: ``--db`` (the registry database; ``$CUSTOMS_DB`` when not given)
-db_option = click.option("--db", envvar="CUSTOMS_DB", help=DB_HELP)
+db_option = click.option("--db", envvar="CUSTOMS_DB", help=DB_HELP, callback=_given_db)
 #: ``--commit`` (keep what a run accepted in the registry database)
 commit_option = click.option(
     "--commit", is_flag=True, help="Persist IGMs and authorisation debits."

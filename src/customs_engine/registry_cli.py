@@ -17,6 +17,7 @@ from customs_engine.core.ledger.units import in_limit_unit
 from customs_engine.core.money import inr
 from customs_engine.core.registry import missing_driver_hint, resolve_url, url_for_run
 from customs_engine.core.registry.records import RegistryRecord
+from customs_engine.core.registry.urls import in_memory, shown_url
 
 if TYPE_CHECKING:  # SQLAlchemy and Alembic load only when a database is opened
     from customs_engine.core.registry.loader import FileOutcome
@@ -28,19 +29,25 @@ EXIT_USAGE = 2
 
 @contextmanager
 def opened_registry(
-    db: str | None, *, create: bool = True, failure: str = "cannot read the registry"
+    db: str | None,
+    *,
+    create: bool = True,
+    reads_only: bool = False,
+    failure: str = "cannot read the registry",
 ) -> Iterator[SqlRegistry]:
     """The registry database for a command that reads or writes it (created and migrated when
     needed; exit code 2 when it cannot be opened), closed when the command is done. A command
     that only reads (``create=False``) creates nothing: a SQLite file that does not exist, or a
-    database that holds no registry schema, is reported (exit code 2) instead of being created.
+    database that holds no registry schema, is reported (exit code 2) instead of being created;
+    one that writes nothing either (``reads_only``) opens a registry at the newest schema
+    revision read-only (not a byte of a SQLite file changes, not its journal mode).
 
     A database failure while the command works with it (a full disk, a read-only database, a
     lost connection) stops it with one line on stderr, ``customs: <failure> <URL>: <reason>``,
     and exit code 2: never a traceback. ``failure`` says what could not be done, and what was
     left as it was (``cannot import into the registry``, ``…; nothing imported``).
     """
-    store = open_registry(db, create=create)
+    store = open_registry(db, create=create and not reads_only, reads_only=reads_only)
     assert store is not None  # only a run (``for_run``) may go without a database
     try:
         with database_failures_reported(db, failure):
@@ -62,7 +69,7 @@ def database_failures_reported(db: str | None, failure: str) -> Iterator[None]:
     except SQLAlchemyError as exc:
         lead, _, outcome = failure.partition(";")
         click.echo(
-            f"customs: {lead} {shown(resolve_url(db))}: {database_reason(exc)}"
+            f"customs: {lead} {shown_url(resolve_url(db))}: {database_reason(exc)}"
             f"{';' + outcome if outcome else ''}",
             err=True,
         )
@@ -70,18 +77,26 @@ def database_failures_reported(db: str | None, failure: str) -> Iterator[None]:
 
 
 def open_registry(
-    db: str | None, *, for_run: bool = False, commit: bool = False, create: bool = True
+    db: str | None,
+    *,
+    for_run: bool = False,
+    commit: bool = False,
+    create: bool = True,
+    reads_only: bool = False,
 ) -> SqlRegistry | None:
     """Open the registry or stop with exit code 2 and the reason.
 
     For a run (``for_run``) that has no database to read, ``None`` (and a warning on stderr):
     SQLAlchemy and Alembic are then never imported. Without ``create``, a database that does
     not exist (a SQLite file) or holds no registry schema stops the command with exit code 2;
-    nothing is created (a registry at an older schema revision is migrated, as on every open).
+    nothing is created (a registry at an older schema revision is migrated, as on every open);
+    with ``reads_only`` too, one at the newest revision is opened read-only. A command that
+    stores (``create``, a run's ``commit``) refuses an in-memory database (exit code 2): what it
+    stored would be gone when it ends.
     """
     url = resolve_url(db)
     if (for_run or not create) and url_for_run(url, commit) is None:
-        missing = f"customs: no registry database at {shown(url)}"
+        missing = f"customs: no registry database at {shown_url(url)}"
         if not for_run:
             click.echo(f"{missing} ({NOTHING_CREATED})", err=True)
             sys.exit(EXIT_USAGE)
@@ -90,6 +105,13 @@ def open_registry(
             err=True,
         )
         return None
+    if (commit if for_run else create) and in_memory(url):
+        click.echo(
+            f"customs: {shown_url(url)} is an in-memory database: what this command stores would "
+            "be gone when it ends; give a database file (sqlite:///PATH) or a server database",
+            err=True,
+        )
+        sys.exit(EXIT_USAGE)
     from alembic.util import CommandError
     from sqlalchemy.exc import SQLAlchemyError
 
@@ -102,17 +124,18 @@ def open_registry(
             store = SqlRegistry.open_read_only(url)
             if store is None:
                 click.echo(
-                    f"customs: the registry database at {shown(url)} holds no registry yet: "
+                    f"customs: the registry database at {shown_url(url)} holds no registry yet: "
                     "checking against an empty registry (nothing is created without "
                     "--commit)",
                     err=True,
                 )
             return store
         if not create:
-            found = SqlRegistry.open_existing(url)
+            found = SqlRegistry.open_existing(url, writes=not reads_only)
             if found is None:
                 click.echo(
-                    f"customs: the database at {shown(url)} holds no registry ({NOTHING_CREATED})",
+                    f"customs: the database at {shown_url(url)} holds no registry "
+                    f"({NOTHING_CREATED})",
                     err=True,
                 )
                 sys.exit(EXIT_USAGE)
@@ -120,31 +143,20 @@ def open_registry(
         return SqlRegistry.open(url)
     except ImportError as exc:  # the dialect's DBAPI driver is not installed
         click.echo(
-            f"customs: cannot open registry {shown(url)}: its database driver is not installed "
+            f"customs: cannot open registry {shown_url(url)}: its database driver is not installed "
             f"({exc.name or exc}); {missing_driver_hint(url)}",
             err=True,
         )
         sys.exit(EXIT_USAGE)
     except (SQLAlchemyError, CommandError, OSError, ValueError) as exc:
-        click.echo(f"customs: cannot open registry {shown(url)}: {database_reason(exc)}", err=True)
+        click.echo(
+            f"customs: cannot open registry {shown_url(url)}: {database_reason(exc)}", err=True
+        )
         sys.exit(EXIT_USAGE)
 
 
 #: what a command that only reads says of a database it does not find
 NOTHING_CREATED = "nothing is created: 'customs registry import' creates it"
-
-
-def shown(url: str) -> str:
-    """``url`` as messages show it: a password in it is masked (``***``)."""
-    if "@" not in url:  # no credentials to mask (and SQLAlchemy, 13 MiB, not loaded for that)
-        return url
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:  # not a URL SQLAlchemy reads: it holds no password it could find
-        return url
 
 
 @click.group()
@@ -157,7 +169,7 @@ def registry() -> None:
 def where(db: str | None) -> None:
     """Print the registry database URL in use (--db, else $CUSTOMS_DB, else the default); a
     password in it is shown as ``***``."""
-    click.echo(shown(resolve_url(db)))
+    click.echo(shown_url(resolve_url(db)))
 
 
 def _rows(count: int) -> str:
@@ -193,7 +205,7 @@ def _stopped(_signum: int, _frame: object) -> None:
 def import_(files: tuple[str, ...], replace: bool, db: str | None) -> None:
     """Import CSV (.csv) or JSON Lines (.jsonl) files; a file with a bad or conflicting row
     imports nothing."""
-    from customs_engine.core.registry.loader import Load, StagingError
+    from customs_engine.core.registry.loader import ImportRaced, Load, StagingError
 
     # SIGTERM stops the import as Ctrl-C does: the file in hand is rolled back and its staging
     # copy (several times the file's size) removed, instead of left behind in the temp folder
@@ -204,7 +216,7 @@ def import_(files: tuple[str, ...], replace: bool, db: str | None) -> None:
         ) as store:
             try:
                 outcomes = Load(store, replace=replace).run(files)
-            except StagingError as exc:
+            except (StagingError, ImportRaced) as exc:
                 click.echo(f"customs: {exc}; nothing imported", err=True)
                 sys.exit(EXIT_USAGE)
     except KeyboardInterrupt:
@@ -236,7 +248,7 @@ def show(number: str, db: str | None) -> None:
     """Holder, validity, limits, committed debits and what remains of one number: an
     authorisation, registration, agency or exchange rate; or the bond balances of a warehousing
     Bill of Entry (its BE number or message id, or one balance ``<message id>/<HS code>``)."""
-    with opened_registry(db, create=False) as store:
+    with opened_registry(db, reads_only=True) as store:
         found = store.records(number=number)
         bonds = [] if found else _bonds(store, number)
         if not found and not bonds:
@@ -294,14 +306,15 @@ def _show_bond(store: SqlRegistry, account: str) -> None:
 
 
 def _voided(store: SqlRegistry, entries: Sequence[EntryRow]) -> dict[int, str]:
-    """The entries' submissions that voided a Bill of Entry, with the cancelled IGM."""
+    """The entries' submissions that voided a Bill of Entry, with the cancelled IGM
+    (``IGM 2234567``)."""
     return store.voided_by(e.submission_id for e in entries if e.function == "cancellation")
 
 
 def _function(function: str, voided_by: str | None) -> str:
     """A version's function as shown: a Bill of Entry voided by an IGM cancellation was not
     cancelled by a message of its own."""
-    return function if voided_by is None else f"voided by the cancellation of IGM {voided_by}"
+    return function if voided_by is None else f"voided by the cancellation of {voided_by}"
 
 
 def _entry(entry: EntryRow, unit: str, voided: Mapping[int, str], *, value: bool = False) -> str:
@@ -359,7 +372,7 @@ def _show(store: SqlRegistry, record: RegistryRecord) -> None:
 @db_option
 def history(message_id: str, db: str | None) -> None:
     """A document's committed versions and what each did to which balance."""
-    with opened_registry(db, create=False) as store:
+    with opened_registry(db, reads_only=True) as store:
         versions = store.history(message_id)
         if not versions:
             click.echo(f"customs: no committed document {message_id}", err=True)
@@ -402,7 +415,7 @@ def _money(value: Decimal | None) -> str:
 @db_option
 def list_(kind: str | None, db: str | None) -> None:
     """Every row of the registry (or of one kind), one per line."""
-    with opened_registry(db, create=False) as store:
+    with opened_registry(db, reads_only=True) as store:
         for record in store.records(kind=kind):
             detail = (
                 f"{record.currency} {record.rate}"

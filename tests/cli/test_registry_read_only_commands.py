@@ -3,7 +3,9 @@ list``) and ``tokens revoke`` create nothing in a database that holds no registr
 SQLite file, another application's database, an empty PostgreSQL schema: they say so (exit 2),
 as for a SQLite file that does not exist. A registry at an older schema revision is migrated as
 before; one at a revision this version does not know (a newer customs-engine's) is refused with
-that reason. ``registry where`` masks a password like every other message."""
+that reason. ``registry where`` masks a password like every other message. The commands that
+only read leave a registry file byte for byte (its journal mode too); a SQLite file is switched
+to WAL only by a command that writes, once it is known to hold a registry."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from sqlalchemy import create_engine, inspect, text
 from customs_engine.cli import main
 from tests.conftest import FIXTURES, MESSAGES, REGISTRY_CSV
 
+BOE = MESSAGES / "02-be-laptops-ims.xml"
 READERS = [
     ("registry", "list"),
     ("registry", "show", "IMS-2026-00042"),
@@ -175,3 +178,72 @@ def test_a_sqlite_uri_filename_is_found(tmp_path: Path) -> None:
     result = run("registry", "list", "--db", missing)
     assert result.exit_code == 2 and "no registry database at" in result.stderr
     assert not (tmp_path / "typo.db").exists()
+
+
+def rollback_journal_registry(path: Path) -> str:
+    """A registry file in SQLite's rollback-journal mode (as an operator may keep it), with a
+    committed Bill of Entry."""
+    url = f"sqlite:///{path}"
+    assert run("registry", "import", "--db", url, str(REGISTRY_CSV)).exit_code == 0
+    committed = run("validate", "--commit", "--no-progress", "--db", url, str(BOE))
+    assert committed.exit_code in (0, 1), committed.output
+    connection = sqlite3.connect(path)
+    connection.execute("PRAGMA journal_mode = DELETE")
+    connection.close()
+    return url
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("registry", "list"),
+        ("registry", "show", "IMS-2026-00042"),
+        ("registry", "history", "BE-INNSA1-000123"),
+        ("tokens", "list"),
+    ],
+    ids=" ".join,
+)
+def test_a_command_that_only_reads_leaves_the_file_byte_for_byte(
+    tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    """They wrote nothing but switched the file to WAL (its header changed, -wal and -shm files
+    came and went)."""
+    path = tmp_path / "customs.db"
+    url = rollback_journal_registry(path)
+    before = snapshot(tmp_path)
+    result = run(*args, "--db", url)
+    assert result.exit_code == 0, result.output
+    assert snapshot(tmp_path) == before
+    assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+
+
+def test_a_command_that_writes_still_switches_a_registry_to_wal(tmp_path: Path) -> None:
+    path = tmp_path / "customs.db"
+    url = rollback_journal_registry(path)
+    assert run("tokens", "revoke", "nope", "--db", url).exit_code == 1  # opened to write
+    assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_an_import_into_another_applications_file_leaves_its_journal_mode(
+    tmp_path: Path,
+) -> None:
+    """Its own table named like the registry's: the migration fails (exit 2, every table left
+    as it was), and its journal mode is no longer switched to WAL first."""
+    path = tmp_path / "theirs.db"
+    connection = sqlite3.connect(path)
+    connection.execute("CREATE TABLE registry_record (id INTEGER, foo TEXT)")
+    connection.execute("INSERT INTO registry_record VALUES (1, 'keep')")
+    connection.commit()
+    connection.close()
+    before = snapshot(tmp_path)
+    result = run("registry", "import", "--db", f"sqlite:///{path}", str(REGISTRY_CSV))
+    assert result.exit_code == 2, result.output
+    assert "table registry_record already exists" in result.stderr
+    assert snapshot(tmp_path) == before
+    assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+
+
+def test_a_new_registry_is_created_in_wal_mode(tmp_path: Path) -> None:
+    path = tmp_path / "new.db"
+    assert run("registry", "import", "--db", f"sqlite:///{path}", str(REGISTRY_CSV)).exit_code == 0
+    assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0] == "wal"

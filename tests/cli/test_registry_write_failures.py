@@ -16,7 +16,9 @@ from sqlalchemy import Engine, event
 
 from customs_engine.cli import main
 from customs_engine.core.registry import SqlRegistry, database
-from tests.conftest import REGISTRY_CSV
+from tests.conftest import MESSAGES, REGISTRY_CSV
+
+BOE = MESSAGES / "02-be-laptops-ims.xml"
 
 ROWS = len(REGISTRY_CSV.read_text().splitlines()) - 1
 HEADER = "kind,scheme,number,iec,issued_on,quantity,unit,value_inr"
@@ -186,6 +188,22 @@ def test_a_read_only_postgresql_session_names_the_database_without_its_password(
     assert line.startswith("customs: cannot import into the registry postgresql")
     assert line.endswith("; nothing imported")
     assert "PSIA-NEW" not in numbers(pg_url)
+
+
+@pytest.mark.postgres
+def test_a_commit_refused_by_a_read_only_postgresql_session_says_so(pg_url: str) -> None:
+    """The database's own words, not the driver's exception class; and not "run again once the
+    database is back", which a read-only role never is."""
+    assert run("registry", "import", "--db", pg_url, str(REGISTRY_CSV)).exit_code == 0
+    base, _, options = pg_url.partition("?options=")
+    read_only = f"{base}?options={options}{quote(' -cdefault_transaction_read_only=on')}"
+    result = run("validate", "--commit", "--no-progress", "--db", read_only, str(BOE))
+    assert result.exit_code == 2, result.output
+    assert "registry database failed: cannot execute" in result.stderr
+    assert "in a read-only transaction" in result.stderr
+    assert "Run again with a database (a role, a file) that may be written to" in result.stderr
+    for leak in ("psycopg", "ReadOnlySqlTransaction", "once the database is back", "Traceback"):
+        assert leak not in result.output
 
 
 def test_an_import_stopped_by_sigterm_leaves_no_staging_copy_and_imports_nothing(

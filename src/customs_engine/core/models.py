@@ -338,10 +338,12 @@ HSCode = Annotated[
     _shape("[0-9]{8}", "8-digit ITC-HS tariff item (`84713010`)"),
     _refused_as("hs_code", "is not an 8-digit ITC-HS code"),
 ]
+#: the form of a unit quantity code: two or three capitals (the registry's units are held to it)
+UNIT_CODE = "[A-Z]{2,3}"
 #: a unit quantity code (``NOS``, ``KGS``, ``MT``): two or three capitals
 UnitCode = Annotated[
     str,
-    _shape("[A-Z]{2,3}", "unit quantity code, 2 or 3 capitals (`KGS`)"),
+    _shape(UNIT_CODE, "unit quantity code, 2 or 3 capitals (`KGS`)"),
     _refused_as("unit_code", "is not a unit quantity code (2 or 3 capitals)"),
 ]
 #: the highest IGM line or sub-line number

@@ -157,7 +157,7 @@ def tokens_list(db: str | None) -> None:
     from customs_engine.registry_cli import opened_registry
     from customs_engine.service.tokens import TokenStore
 
-    with opened_registry(db, create=False) as registry:
+    with opened_registry(db, reads_only=True) as registry:
         for info in TokenStore(registry.engine).list():
             revoked = (
                 f"revoked {shown_instant(info.revoked_at, 'minutes')}"

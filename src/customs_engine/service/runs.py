@@ -30,6 +30,7 @@ from customs_engine.core.engine import Engine
 from customs_engine.core.formats import ResponseWriter
 from customs_engine.core.ledger.run_state import LedgerError, RunState
 from customs_engine.core.plugin_host import PluginHost
+from customs_engine.core.registry.database import database_reason
 from customs_engine.core.registry.records import MemoryRegistry
 from customs_engine.core.registry.store import SqlRegistry
 from customs_engine.core.registry.tables import RecordRow
@@ -199,8 +200,7 @@ class Validator:
                 reader = SqlRegistry(cast(SqlEngine, connection))
                 yield Engine(self.host, ctx, RunState(reader))
         except SQLAlchemyError as exc:  # the reads before the run, or closing the connection
-            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise LedgerError(f"registry database failed: {reason}") from exc
+            raise LedgerError(f"registry database failed: {database_reason(exc)}") from exc
 
     def run_files(
         self,

@@ -697,9 +697,9 @@ def test_igm_008_cancellation_voids_the_noted_bills_and_credits_them_back(url: s
     assert voided is not None and voided.cancelled
     # the ledger names what voided it: no cancellation of BE-1 was ever sent
     history = CliRunner().invoke(main, ["registry", "history", "--db", url, "BE-1"]).output
-    assert "2. voided by the cancellation of IGM IGM-1 at" in history, history
+    assert "2. voided by the cancellation of IGM 2234567 at" in history, history
     shown = CliRunner().invoke(main, ["registry", "show", "--db", url, "AUTH-1"]).output
-    assert "reversal BE-1 (voided by the cancellation of IGM IGM-1) item 1: -30" in shown, shown
+    assert "reversal BE-1 (voided by the cancellation of IGM 2234567) item 1: -30" in shown, shown
     assert "debit    BE-2 (original)" in shown
     store.close()
     store, run = committed_run(url)  # sent again (a retry): the same answer, nothing written

@@ -19,6 +19,7 @@ def use(item: int, remaining: Decimal | None) -> AuthorisationUse:
         debited_value=Decimal("10.10"),
         remaining_quantity=remaining,
         remaining_value=None,
+        unit="NOS",
     )
 
 

@@ -2,7 +2,9 @@
 nothing of that file: an exchange rate of 0 (every foreign value would become INR 0.00), money
 with more than 2 decimals (paise are the smallest unit), a country that is not an ISO 3166-1
 code, a holder IEC that is neither a PAN-format IEC, a permanent IEC nor a legacy 10-digit
-number (what CORE-IEC-001 refuses on a Bill of Entry)."""
+number (what CORE-IEC-001 refuses on a Bill of Entry), a unit that is not a unit quantity code
+as messages write one (``NUMBERS``: every Bill of Entry quoting the licence was then refused
+CORE-LIC-004)."""
 
 from __future__ import annotations
 
@@ -92,6 +94,14 @@ def rows_file(tmp_path: Path, *rows: dict[str, str]) -> Path:
         ),
         ({**GOOD_IMS, "iec": "AAPFU0939"}, "iec: 'AAPFU0939' is neither"),
         ({**GOOD_IMS, "iec": "01000000111"}, "iec: '01000000111' is neither"),
+        (
+            {**GOOD_IMS, "unit": "NUMBERS"},
+            "unit: 'NUMBERS' is not a unit quantity code (2 or 3 capitals, as messages write it: "
+            "NOS, KGS, MTS)",
+        ),
+        ({**GOOD_IMS, "unit": "K"}, "unit: 'K' is not a unit quantity code"),
+        ({**GOOD_IMS, "unit": "KG1"}, "unit: 'KG1' is not a unit quantity code"),
+        ({**GOOD_SIMS, "quantity": "5", "unit": "N.O.S"}, "unit: 'N.O.S' is not a unit"),
     ],
 )
 def test_a_bad_value_is_refused_with_file_and_line(
@@ -124,6 +134,8 @@ def test_a_row_with_several_bad_values_names_each(db: str, tmp_path: Path) -> No
         {**GOOD_IMS, "value_inr": "0"},
         {**GOOD_IMS, "quantity": "2.125"},  # a quantity is not money
         {**GOOD_IMS, "iec": "aapfu0939f"},  # codes are read in capitals
+        {**GOOD_IMS, "unit": "kgs"},  # a unit too
+        {**GOOD_IMS, "unit": "MT"},
         {**GOOD_IMS, "iec": "0100000011"},  # a legacy 10-digit number (permanent IEC's too)
         {**GOOD_IMS, "iec": "IIEGN0161E"},  # a permanent IEC
         {**GOOD_IMS, "iec": "1234567890"},  # a legacy number CORE-IEC-001 warns about

@@ -941,7 +941,7 @@ class RunState:
                         unconvertible=amount is None,
                     )
                 )
-                result.uses.append(_use(claim, ZERO, ZERO, left_quantity, left_value))
+                result.uses.append(_use(claim, ZERO, ZERO, left_quantity, left_value, unit))
                 continue
             own[number] = (own_quantity + amount, own_value + claim.value_inr)
             result.debits.append(Debit(*number, claim.item, amount, claim.value_inr, claim, unit))
@@ -952,6 +952,7 @@ class RunState:
                     claim.value_inr,
                     None if left_quantity is None else left_quantity - amount,
                     None if left_value is None else left_value - claim.value_inr,
+                    unit,
                 )
             )
         return standing
@@ -1446,6 +1447,7 @@ def _use(
     value: Decimal,
     remaining_quantity: Decimal | None,
     remaining_value: Decimal | None,
+    unit: str | None,
 ) -> AuthorisationUse:
     return AuthorisationUse(
         scheme=claim.scheme.lower(),
@@ -1455,6 +1457,7 @@ def _use(
         debited_value=value,
         remaining_quantity=remaining_quantity,
         remaining_value=remaining_value,
+        unit=unit,
     )
 
 

@@ -49,6 +49,23 @@ def database_reason(exc: BaseException) -> str:
     return _BACKGROUND.sub("", lines[0]).strip()
 
 
+def refuses_writes(exc: BaseException | None) -> bool:
+    """Whether a failure, or one it was raised from, is the database refusing to write: a
+    read-only transaction, session or role, no privilege on a table (PostgreSQL), a read-only
+    SQLite file. Running again does not help, unlike a lost connection."""
+    while exc is not None:
+        cause = getattr(exc, "orig", None)
+        if getattr(cause, "sqlstate", None) in _REFUSED_WRITES or "readonly database" in str(
+            cause or ""
+        ):
+            return True
+        exc = exc.__cause__
+    return False
+
+
+#: read_only_sql_transaction, insufficient_privilege
+_REFUSED_WRITES = ("25006", "42501")
+
 #: SQLAlchemy's "(Background on this error at: https://sqlalche.me/…)"
 _BACKGROUND = re.compile(r"\s*\(Background on this error at: [^)]*\)")
 
@@ -72,7 +89,9 @@ class DatabaseLost(SQLAlchemyError):
 
 def create(url: str, *, read_only: bool = False) -> Engine:
     """An engine for ``url``; ``read_only`` changes nothing in the database, byte for byte
-    (SQLite: opened ``mode=ro``, journal mode left as it is; PostgreSQL: read-only sessions)."""
+    (SQLite: opened ``mode=ro``; PostgreSQL: read-only sessions). Opening changes nothing in a
+    SQLite file either way: its journal mode is switched to WAL only by :func:`write_ahead`,
+    once the file is known to be a registry and the command writes."""
     if url == default_url():  # the user data directory may not exist yet
         default_path().parent.mkdir(parents=True, exist_ok=True)
     path = sqlite_path(url)
@@ -89,7 +108,7 @@ def create(url: str, *, read_only: bool = False) -> Engine:
         # found out before use and replaced, instead of failing the next request or run
         engine = create_engine(url, future=True, pool_pre_ping=True)
     if engine.dialect.name == "sqlite":
-        _serialise_sqlite_writers(engine, path, read_only=read_only)
+        _serialise_sqlite_writers(engine, path)
     elif read_only:
         _read_only_sessions(engine)
     return engine
@@ -174,7 +193,7 @@ def _file_identity(path: str) -> tuple[int, int] | None:
     return status.st_dev, status.st_ino
 
 
-def _serialise_sqlite_writers(engine: Engine, path: str | None, *, read_only: bool = False) -> None:
+def _serialise_sqlite_writers(engine: Engine, path: str | None) -> None:
     """SQLite has no row locks: a committing transaction takes the write lock up front
     (``BEGIN IMMEDIATE``) so its balance re-check cannot race another writer.
 
@@ -189,11 +208,6 @@ def _serialise_sqlite_writers(engine: Engine, path: str | None, *, read_only: bo
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
         cursor.execute("PRAGMA foreign_keys = ON")
-        if not read_only:
-            # WAL: readers never wait for the committer; NORMAL sync survives a killed process
-            # (only an OS crash may lose the last commits, never half of one)
-            _retry_while_locked(lambda: cursor.execute("PRAGMA journal_mode = WAL"))
-            cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
         if path is not None:
             opened.setdefault("file", _file_identity(path))
@@ -204,6 +218,26 @@ def _serialise_sqlite_writers(engine: Engine, path: str | None, *, read_only: bo
             raise DatabaseLost(f"the database file {path} was deleted or replaced during the run")
         mode = connection.get_execution_options().get("sqlite_begin", "")
         connection.exec_driver_sql(f"BEGIN {mode}".strip())
+
+
+def write_ahead(engine: Engine) -> None:
+    """SQLite: switch the registry file to WAL (readers never wait for the committer) with
+    NORMAL sync (survives a killed process: only an OS crash may lose the last commits, never
+    half of one), on the connection open now and every one opened later. Called once the file
+    holds our schema (migrated) and by commands that write: a read, or a failed open of
+    another application's file, leaves its journal mode as it was. Other backends: nothing."""
+    if engine.dialect.name != "sqlite":
+        return
+    event.listen(engine, "connect", _write_ahead_connection)
+    with engine.connect() as connection:  # the pooled connection the migration used
+        _write_ahead_connection(connection.connection.dbapi_connection, None)
+
+
+def _write_ahead_connection(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    _retry_while_locked(lambda: cursor.execute("PRAGMA journal_mode = WAL"))
+    cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.close()
 
 
 def _retry_while_locked(statement: Callable[[], object]) -> None:

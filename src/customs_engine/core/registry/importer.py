@@ -24,6 +24,7 @@ from pydantic import ValidationError
 
 from customs_engine.core.batch.inputs import special_file_problem
 from customs_engine.core.checks.identity import LEGACY_NUMERIC, PAN_FORMAT
+from customs_engine.core.models import UNIT_CODE
 from customs_engine.core.refdata import is_country, permanent_iecs
 from customs_engine.core.registry.records import RegistryRecord
 
@@ -57,6 +58,8 @@ USED: dict[str, frozenset[str]] = {
     "exchange_rate": frozenset(("number", "currency", "rate", "issued_on")),
 }
 _CURRENCY = re.compile(r"[A-Z]{3}")
+#: a limit's unit: as a message writes the unit of a quantity it claims against it
+_UNIT = re.compile(UNIT_CODE)
 #: the longest line read (a registry row is a few hundred characters)
 MAX_LINE = 64 * 1024
 #: the most bytes such a line takes in UTF-8
@@ -299,6 +302,11 @@ def _record(row: dict[str, Any]) -> RegistryRecord | str:
         problems.append(
             f"unit: missing; a quantity limit ({record.quantity}) is counted in a unit "
             "(NOS, KGS, …)"
+        )
+    if record.unit is not None and not _UNIT.fullmatch(record.unit):
+        problems.append(
+            f"unit: {record.unit!r} is not a unit quantity code (2 or 3 capitals, as messages "
+            "write it: NOS, KGS, MTS)"
         )
     if record.rate is not None and record.rate <= 0:
         problems.append(

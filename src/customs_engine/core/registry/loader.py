@@ -8,8 +8,12 @@ whatever the file size), then:
   ``FILE:LINE`` and the files holding them import nothing (identical repeats are fine);
 * a row that differs from the stored row of its key is a conflict too, unless ``replace`` is
   asked for (``registry import --replace``); a row equal to the stored one is left as it is;
+* a row that restates an authorisation's limit in a unit that does not convert from the unit
+  committed Bills of Entry already debited it in (``NOS`` to ``MTS``) is refused, even with
+  ``replace``: its balance would mix units;
 * a file with a bad row or a conflict imports nothing; the rows of the other files are written in
-  one transaction, in batches.
+  one transaction, in batches. When another import writes the same keys between the comparison
+  and the write, the rows are compared again with what it stored.
 """
 
 from __future__ import annotations
@@ -28,8 +32,10 @@ from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import Table, delete, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from customs_engine.core.ledger.units import compatible
 from customs_engine.core.registry.importer import ImportFileError, read_rows
 from customs_engine.core.registry.records import RegistryRecord
 from customs_engine.core.registry.tables import RecordRow, record_key
@@ -42,6 +48,8 @@ _VALUE_COLUMNS = tuple(RegistryRecord.model_fields)
 #: the table itself: a Core insert of plain dicts (the ORM's bulk path builds an object per row)
 RECORDS = cast(Table, RecordRow.__table__)
 _DATES = ("issued_on", "valid_until", "expected_arrival")
+#: how many times rows are compared again when another import wrote the same keys meanwhile
+RACES = 5
 
 
 @dataclass
@@ -128,6 +136,11 @@ class StagingError(Exception):
     nothing was imported."""
 
 
+class ImportRaced(Exception):
+    """Other imports kept writing the same rows between this one's comparison and its write:
+    nothing was imported."""
+
+
 @contextmanager
 def _stops_held() -> Iterator[None]:
     """SIGINT and SIGTERM held back until the block ends (delivered then): a stop that landed
@@ -180,8 +193,7 @@ class Load:
                     self._stage(staging, index, outcome)
                 staging.execute("CREATE INDEX staging_key ON staging (key)")
                 self._conflicts_between_rows(staging, outcomes)
-                self._compare_with_stored(staging, outcomes)
-                self._write(staging, outcomes)
+                self._compare_and_write(staging, outcomes)
             finally:
                 staging.close()
         return outcomes
@@ -240,7 +252,8 @@ class Load:
         self, staging: sqlite3.Connection, outcomes: list[FileOutcome]
     ) -> None:
         """Mark each key ``insert``, ``replace`` or ``keep``; a stored row that differs is a
-        conflict without ``replace``."""
+        conflict without ``replace``, and with it when its limit's new unit would strand what
+        was debited in the old one (see :meth:`_stranded`)."""
         cursor = staging.execute("SELECT key, MIN(rowid) FROM staging GROUP BY key ORDER BY key")
         while chunk := cursor.fetchmany(500):
             firsts = {key: rowid for key, rowid in chunk}
@@ -263,22 +276,48 @@ class Load:
                 ).fetchone()
                 if _digest(theirs) == digest:
                     decisions.append(("keep", key))
-                elif self.replace:
-                    decisions.append(("replace", key))
                 else:
+                    why = (
+                        self._stranded(json.loads(body), row)
+                        if self.replace
+                        else f"differs from the stored row (imported from {row.source}): "
+                        f"{_differences(json.loads(body), theirs)}; nothing is replaced "
+                        "without --replace"
+                    )
+                    if why is None:
+                        decisions.append(("replace", key))
+                        continue
                     decisions.append(("conflict", key))
                     for other_file, other_line in staging.execute(
                         "SELECT file, line FROM staging WHERE key = ?", (key,)
                     ).fetchall():
                         outcomes[other_file].problem(
                             f"{outcomes[other_file].path}:{other_line}: "
-                            f"{_describe(json.loads(body))} differs from the stored row "
-                            f"(imported from {row.source}): "
-                            f"{_differences(json.loads(body), theirs)}; nothing is replaced "
-                            "without --replace"
+                            f"{_describe(json.loads(body))} {why}"
                         )
             staging.executemany("UPDATE staging SET action = ? WHERE key = ?", decisions)
         self._drop_failed(staging, outcomes)
+
+    def _stranded(self, values: dict[str, Any], stored: RecordRow) -> str | None:
+        """Why a licence's restated limit cannot replace the stored one: committed Bills of
+        Entry debited it in a unit the new limit's does not convert from (``NOS`` to ``MTS``),
+        and its balance would then add up quantities in both; ``None`` when nothing would."""
+        unit = values["unit"]
+        if stored.kind not in ("authorisation", "registration") or not unit:
+            return None
+        if unit == stored.unit:
+            return None
+        held: dict[str | None, Decimal] = {}
+        for entry in self.store.entries_of(stored.scheme or "", stored.number):
+            held[entry.unit] = held.get(entry.unit, Decimal(0)) + entry.quantity
+        for debited_unit, quantity in held.items():
+            if quantity and not compatible(debited_unit, unit):
+                return (
+                    f"restates its limit as {values['quantity']} {unit}, but {quantity} "
+                    f"{debited_unit} are already debited against it by committed Bills of "
+                    f"Entry, and {debited_unit} does not convert to {unit}; nothing is replaced"
+                )
+        return None
 
     @staticmethod
     def _drop_failed(staging: sqlite3.Connection, outcomes: list[FileOutcome]) -> None:
@@ -287,8 +326,27 @@ class Load:
 
     # -- writing ---------------------------------------------------------------------------------
 
+    def _compare_and_write(self, staging: sqlite3.Connection, outcomes: list[FileOutcome]) -> None:
+        """Compare with the stored rows, then write. Another import may store one of the same
+        keys in between (two imports of one file at once): this one's insert then breaks the
+        key's uniqueness and its transaction writes nothing, so its rows are compared again
+        with what the other stored (now unchanged rows, or conflicts)."""
+        for _ in range(RACES):
+            self._compare_with_stored(staging, outcomes)
+            try:
+                self._write(staging, outcomes)
+            except IntegrityError as exc:
+                if not _duplicate_key(exc):
+                    raise
+                continue
+            self._count(staging, outcomes)
+            return
+        raise ImportRaced(
+            f"other imports kept storing the same rows while this one compared them ({RACES} "
+            "times): run it again"
+        )
+
     def _write(self, staging: sqlite3.Connection, outcomes: list[FileOutcome]) -> None:
-        self._count(staging, outcomes)
         rows = staging.execute(
             "SELECT key, action, file, body FROM staging WHERE rowid IN "
             "(SELECT MIN(rowid) FROM staging GROUP BY key) AND action IN ('insert', 'replace') "
@@ -320,6 +378,14 @@ class Load:
         for outcome in outcomes:
             if not outcome.failed:
                 outcome.repeated = outcome.rows - outcome.imported - outcome.unchanged
+
+
+def _duplicate_key(exc: IntegrityError) -> bool:
+    """Whether the database refused a row because its key is stored already (PostgreSQL's
+    unique violation, SQLite's UNIQUE constraint), not for another constraint."""
+    return getattr(exc.orig, "sqlstate", None) == "23505" or "UNIQUE constraint failed" in str(
+        exc.orig
+    )
 
 
 def _inserts(

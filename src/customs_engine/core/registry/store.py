@@ -81,7 +81,7 @@ def _ledger_call(method: Callable[P, R]) -> Callable[P, R]:
         try:
             return method(*args, **kwargs)
         except SQLAlchemyError as exc:
-            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            reason = database.database_reason(exc)
             raise LedgerError(f"registry database failed: {reason}") from exc
 
     return call
@@ -117,25 +117,32 @@ class SqlRegistry:
         try:
             database.check_revision(engine)
             database.migrate(engine)
+            database.write_ahead(engine)
         except Exception:
             engine.dispose()
             raise
         return cls(engine)
 
     @classmethod
-    def open_existing(cls, url: str | None = None) -> SqlRegistry | None:
+    def open_existing(cls, url: str | None = None, *, writes: bool = True) -> SqlRegistry | None:
         """Open ``url`` when it already holds a registry, creating nothing otherwise (the
         commands that only read, and ``tokens revoke``): ``None`` when it holds no registry
         schema (an empty file or schema, another application's database), looked at without
         writing a byte. A registry at an older schema revision is migrated, as :meth:`open`
-        does; :class:`ValueError` when its schema is newer than this version's."""
+        does; :class:`ValueError` when its schema is newer than this version's. Without
+        ``writes`` a registry at the newest revision is opened read-only: not a byte of it
+        changes (not its SQLite journal mode)."""
         resolved = database.resolve_url(url)
         probe = database.create(resolved, read_only=True)
         try:
-            current, _head = database.check_revision(probe)
-        finally:
+            current, head = database.check_revision(probe)
+        except Exception:
             probe.dispose()
-        return None if current is None else cls.open(resolved)
+            raise
+        if current is None or current != head or writes:
+            probe.dispose()
+            return None if current is None else cls.open(resolved)
+        return cls(probe)
 
     @classmethod
     def open_read_only(cls, url: str | None = None) -> SqlRegistry | None:
@@ -250,7 +257,8 @@ class SqlRegistry:
 
     def voided_by(self, submission_ids: Iterable[int]) -> dict[int, str]:
         """Of these submissions, those that are a Bill of Entry voided by an IGM cancellation
-        (written under a ``void`` key): each with the message id of the cancelled IGM."""
+        (written under a ``void`` key): each with the cancelled IGM as messages name it
+        (``IGM 2234567``, or ``manifest <message id>`` when it had no IGM number)."""
         wanted = sorted(set(submission_ids))
         if not wanted:
             return {}
@@ -264,14 +272,16 @@ class SqlRegistry:
             found = {}
             for submission_id, key in voids:
                 cancelling = key.rsplit("#void-", 1)[1]
-                igm = session.scalars(
-                    select(SubmissionRow.message_id).where(
+                igm = session.execute(
+                    select(SubmissionRow.message_id, SubmissionRow.igm_number).where(
                         SubmissionRow.kind == "manifest",
                         SubmissionRow.message_key.endswith(f"#{cancelling}", autoescape=True),
                     )
                 ).first()
                 if igm is not None:
-                    found[submission_id] = igm
+                    found[submission_id] = (
+                        f"IGM {igm.igm_number}" if igm.igm_number else f"manifest {igm.message_id}"
+                    )
             return found
 
     @_finds_nothing_by_nul(list)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from urllib.parse import parse_qs, unquote
 
@@ -25,9 +26,60 @@ def default_url() -> str:
     return f"sqlite:///{default_path()}"
 
 
+class EmptyUrl(ValueError):
+    """An empty database URL was given (``--db ""``, ``CUSTOMS_DB=``): not a URL, and never
+    taken to mean the default database (a script whose variable is unset or misspelt would
+    otherwise write to the per-user registry)."""
+
+
 def resolve_url(url: str | None) -> str:
-    """``--db``, else ``CUSTOMS_DB``, else the default database in the user data directory."""
-    return url or os.environ.get(ENV_VAR) or default_url()
+    """``--db``, else ``CUSTOMS_DB``, else the default database in the user data directory
+    (:class:`EmptyUrl` when the one given is empty, see :func:`given_url`)."""
+    return given_url(url) or default_url()
+
+
+def given_url(url: str | None) -> str | None:
+    """The URL given: ``--db`` (``url``), else ``CUSTOMS_DB``; ``None`` when neither is.
+    :class:`EmptyUrl`, naming where it came from, when the one given is empty or blank."""
+    if url is not None:
+        if not url.strip():
+            raise EmptyUrl("--db is empty: give a database URL, or leave --db out")
+        return url
+    given = os.environ.get(ENV_VAR)
+    if given is not None and not given.strip():
+        raise EmptyUrl(
+            f"the environment variable {ENV_VAR} is set but empty: give a database URL, or unset it"
+        )
+    return given
+
+
+def in_memory(url: str) -> bool:
+    """Whether ``url`` is an in-memory SQLite database (``sqlite://``, ``sqlite:///:memory:``,
+    ``mode=memory``): whatever is written to it is gone when the process ends."""
+    return _is_sqlite(url) and sqlite_path(url) is None
+
+
+def _is_sqlite(url: str) -> bool:
+    scheme, sep, _ = url.partition("://")
+    return bool(sep) and scheme.split("+", 1)[0].lower() == "sqlite"
+
+
+#: query parameters that carry a password (libpq's ``password`` and ``sslpassword``, other
+#: drivers' ``passwd`` and ``pwd``)
+_SECRET_QUERY = re.compile(r"([?&](?:password|passwd|pwd|sslpassword)=)[^&#]*", re.IGNORECASE)
+
+
+def shown_url(url: str) -> str:
+    """``url`` as messages and ``registry where`` show it: a password in it masked (``***``),
+    in the user information (``user:***@host``) and in the query (``?password=***``)."""
+    scheme, sep, rest = url.partition("://")
+    if sep:
+        # the user information ends at the last "@" before the query (a password may hold "/")
+        at = rest.partition("?")[0].rfind("@")
+        user, colon, _password = rest[: max(at, 0)].partition(":")
+        if at >= 0 and colon:
+            rest = f"{user}:***{rest[at:]}"
+    return _SECRET_QUERY.sub(r"\1***", f"{scheme}{sep}{rest}")
 
 
 _EXTRA = "pip install 'customs-engine[postgres]'"
@@ -61,10 +113,9 @@ def sqlite_path(url: str) -> str | None:
     With ``uri=true`` the database is an SQLite URI filename
     (``sqlite:///file:/var/customs.db?mode=ro&uri=true``): its path is the file's.
     """
-    scheme, sep, rest = url.partition("://")
-    if not sep or scheme.split("+", 1)[0].lower() != "sqlite":
+    if not _is_sqlite(url):
         return None
-    path, _, query = rest.partition("?")
+    path, _, query = url.partition("://")[2].partition("?")
     database = path.removeprefix("/")
     options = parse_qs(query)
     if options.get("uri", [""])[-1].lower() == "true" and database.startswith("file:"):
@@ -84,7 +135,7 @@ def sqlite_file_exists(url: str) -> bool:
     (``sqlite:///customs.db``) or absolute (``sqlite:////var/customs.db``); an empty path or
     ``:memory:`` is an in-memory database, which never exists beforehand.
     """
-    if sqlite_path(url) is None and url.partition("://")[0].split("+", 1)[0].lower() != "sqlite":
+    if not _is_sqlite(url):
         return True
     database = sqlite_path(url)
     return database is not None and Path(database).exists()
