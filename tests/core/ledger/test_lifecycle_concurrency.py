@@ -4,6 +4,8 @@
   (never the balance shortfall that a duplicate check taken before the row lock used to give);
 * 8 processes amending and cancelling the same documents: the ledger always equals a serial replay
   of the messages it accepted, in the order it committed them;
+* 6 processes amending one Bill of Entry at once, each to a quantity that fits once the version
+  it replaces is released: every one is accepted and reports the limit less its own quantity;
 * kill -9 of a committer amending one document over and over: the document holds exactly what its
   latest committed version debited, and the balance is the sum of its entries.
 """
