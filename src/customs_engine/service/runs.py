@@ -30,6 +30,7 @@ from customs_engine.core.engine import Engine
 from customs_engine.core.formats import ResponseWriter
 from customs_engine.core.ledger.run_state import LedgerError, RunState
 from customs_engine.core.plugin_host import PluginHost
+from customs_engine.core.registry import database
 from customs_engine.core.registry.database import database_reason
 from customs_engine.core.registry.records import MemoryRegistry
 from customs_engine.core.registry.store import SqlRegistry
@@ -191,7 +192,10 @@ class Validator:
                 )
                 yield Engine(self.host, ctx, RunState(self.registry, commit=True))
                 return
-            with self.registry.engine.connect() as connection, connection.begin():
+            with (
+                self.registry.engine.connect() as connection,
+                database.one_snapshot(connection).begin(),
+            ):
                 ctx = CheckContext(
                     registry=self.reference(connection), as_of=as_of, config=self.config
                 )

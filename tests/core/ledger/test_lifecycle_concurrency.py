@@ -4,6 +4,8 @@
   (never the balance shortfall that a duplicate check taken before the row lock used to give);
 * 8 processes amending and cancelling the same documents: the ledger always equals a serial replay
   of the messages it accepted, in the order it committed them;
+* 6 processes amending one Bill of Entry at once, each to a quantity that fits once the version
+  it replaces is released: every one is accepted and reports the limit less its own quantity;
 * kill -9 of a committer amending one document over and over: the document holds exactly what its
   latest committed version debited, and the balance is the sum of its entries.
 """
@@ -204,3 +206,86 @@ def _versions(url: str) -> list[int]:
             return list(session.scalars(select(SubmissionRow.id)))
     finally:
         store.close()
+
+
+AMENDERS = 6
+AMENDMENTS = 4
+
+
+def _amend_one(url: str, worker: int, barrier: Any, answers: Any) -> None:
+    """Amend BE-ONE again and again, each time to a quantity (61…95) that fits the limit of 100
+    once the version it replaces is released."""
+    holdings = SqlRegistry.holdings
+
+    def slow_holdings(self: SqlRegistry, message_id: str) -> Any:
+        # a pause after reading what the document holds, before its balance is read: time for
+        # another amender to commit in between (each read saw its own moment on PostgreSQL)
+        held = holdings(self, message_id)
+        time.sleep(0.02)
+        return held
+
+    SqlRegistry.holdings = slow_holdings  # type: ignore[method-assign]  # this process only
+    store = SqlRegistry.open(url)
+    run = engine(registry=store.snapshot(), store=store, commit=True)
+    barrier.wait()
+    for step in range(AMENDMENTS):
+        # in turn low (61…66) and high (90…95): replacing a low one by a high one, the balance
+        # read after that commit and the holdings read before it leave too little for a high one
+        quantity = (61, 90)[(worker + step) % 2] + worker % 6
+        amendment = boe(
+            message_id="BE-ONE",
+            function="amendment",
+            items=[  # each its own value: no amendment repeats another
+                with_licence(
+                    "AUTH-1",
+                    quantity=Decimal(quantity),
+                    value_inr=Decimal(quantity * 1000 + worker * AMENDMENTS + step),
+                )
+            ],
+        )
+        response = run.validate_message(amendment)
+        answers.put(
+            (
+                quantity,
+                response.status,
+                [(f.rule, f.message) for f in response.findings],
+                [(u.debited_quantity, u.remaining_quantity) for u in response.authorisations],
+            )
+        )
+    store.close()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_concurrent_amendments_of_one_bill_each_release_the_version_they_replace(
+    backend: str, request: pytest.FixtureRequest
+) -> None:
+    """Every amendment is checked against one balance with the version it replaces released
+    (on PostgreSQL the balance and the document's holdings were read at two moments, so an
+    amendment that fits was refused a balance the ledger never held), and each reports what
+    the ledger held after its own commit: the limit less its own quantity."""
+    url = request.getfixturevalue(backend)
+    store = SqlRegistry.open(url)
+    store.replace_records([authorisation(quantity="100", value="100000000.00")], "test")
+    setup = engine(registry=store.snapshot(), store=store, commit=True)
+    assert setup.validate_message(bill("BE-ONE", 60)).status != "rejected"
+    context = multiprocessing.get_context("fork")
+    barrier = context.Barrier(AMENDERS)
+    answers = context.Queue()
+    workers = [
+        context.Process(target=_amend_one, args=(url, w, barrier, answers)) for w in range(AMENDERS)
+    ]
+    for worker in workers:
+        worker.start()
+    results = [answers.get(timeout=120) for _ in range(AMENDERS * AMENDMENTS)]
+    for worker in workers:
+        worker.join(timeout=60)
+    assert [r for r in results if r[1] == "rejected"] == []
+    for quantity, _, _, uses in results:
+        assert uses == [(quantity, 100 - quantity)]
+    latest = store.document("BE-ONE")
+    assert latest is not None
+    body = latest.model()
+    assert isinstance(body, BillOfEntry)
+    assert store.debited("TESTAUTH", "AUTH-1")[0] == body.items[0].quantity
+    assert len(store.history("BE-ONE")) == 1 + AMENDERS * AMENDMENTS
+    store.close()

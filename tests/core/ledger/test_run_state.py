@@ -130,6 +130,63 @@ def test_a_commit_reports_the_balance_it_left_not_the_one_it_read(store) -> None
     assert again.authorisations[0].remaining_quantity == 30
 
 
+def amending(message_id: str, quantity: int, function: Function = Function.AMENDMENT):  # type: ignore[no-untyped-def]
+    return bill(message_id, quantity).model_copy(update={"function": function})
+
+
+def test_a_messages_reads_of_the_ledger_are_of_one_moment(store) -> None:  # type: ignore[no-untyped-def]
+    """PostgreSQL's READ COMMITTED gave each read of a message its own moment: a document's
+    holdings read before another amendment of it committed and the balance read after it were
+    added up (100 - 92 + 68 left, a balance the ledger never held)."""
+    run_of(store, commit=True).validate_message(bill("BE-1", 60))
+    with store.reading_together() as reader:
+        held = reader.holdings("BE-1")
+        assert debited(run_of(store, commit=True).validate_message(amending("BE-1", 90))) == 90
+        assert reader.debited("TESTAUTH", "AUTH-1")[0] == 60  # as when the holdings were read
+        assert reader.holdings("BE-1") == held
+    assert store.debited("TESTAUTH", "AUTH-1")[0] == 90
+
+
+def committing_first(slow, *messages):  # type: ignore[no-untyped-def]
+    """``slow`` commits after another run has committed ``messages`` (it checked its message
+    before they were committed)."""
+    other = run_of(slow.run.store, commit=True)
+    committing = slow.run.commit
+
+    def others_first(*args, **kwargs):  # type: ignore[no-untyped-def]
+        for message in messages:
+            assert other.validate_message(message).status != "rejected"
+        return committing(*args, **kwargs)
+
+    slow.run.commit = others_first
+
+
+@pytest.mark.parametrize(
+    ("meanwhile", "rule", "left"),
+    [
+        # the document was cancelled, another debited 20: not 30 + 70 (as if it still held 60)
+        ([amending("BE-1", 60, Function.CANCELLATION), bill("BE-2", 20)], "CORE-DOC-003", 80),
+        # another debited 35: the 65 the amendment could have had is the finding's; the ledger
+        # holds 5 (not 65, as if the version it would replace were released)
+        ([bill("BE-2", 35)], "TESTAUTH-BAL-001", 5),
+    ],
+)
+def test_an_amendment_refused_under_the_lock_reports_the_balance_the_ledger_holds(  # type: ignore[no-untyped-def]
+    store, meanwhile, rule: str, left: int
+) -> None:
+    run_of(store, commit=True).validate_message(bill("BE-1", 60))
+    slow = run_of(store, commit=True)
+    committing_first(slow, *meanwhile)
+    refused = slow.validate_message(amending("BE-1", 70))
+    assert rules_of(refused)[rule] == "reject"
+    (use,) = refused.authorisations
+    assert (use.debited_quantity, use.remaining_quantity) == (0, left)
+    assert use.remaining_value == Decimal(left * 10000)
+    assert store.debited("TESTAUTH", "AUTH-1")[0] == 100 - left  # nothing of it written
+    if rule == "TESTAUTH-BAL-001":  # what the claim could have had, the replaced 60 released
+        assert "65 NOS" in next(f.message for f in refused.findings if f.rule == rule)
+
+
 def unfileable(message_id: str, quantity: int):  # type: ignore[no-untyped-def]
     """A bill whose claim the balance covers but which another rule rejects (importer IEC)."""
     changed = bill(message_id, quantity).model_dump()

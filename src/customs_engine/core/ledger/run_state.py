@@ -335,8 +335,9 @@ class CommitOutcome:
     conflict: tuple[str, str] | None = None
     #: the Bills of Entry voided (IGM cancellation)
     voided: list[str] = field(default_factory=list)
-    #: what each debited account with a limit had left after the commit, read under its lock:
-    #: (scheme, number) → (quantity, INR value), ``None`` where the limit has none
+    #: what each debited account with a limit had left after the commit, read under its lock;
+    #: refused, what each account the uses name has left as the ledger holds it, nothing of the
+    #: message written: (scheme, number) → (quantity, INR value), ``None`` where there is no limit
     left: dict[tuple[str, str], tuple[Decimal | None, Decimal | None]] = field(default_factory=dict)
 
 
@@ -1107,7 +1108,7 @@ class RunState:
             if outcome.replayed:
                 self._applied[key] = outcome.replayed
             return ClaimResult(uses=list(outcome.replayed), replayed=True)
-        uses = _undebited(result.uses if result else (), outcome.shortfalls)
+        uses = _undebited(result.uses if result else (), outcome.left)
         return ClaimResult(uses=uses, shortfalls=outcome.shortfalls, conflict=outcome.conflict)
 
     def _voided_version(self, message_id: str, igm_key: str) -> DocumentVersion | None:
@@ -1354,16 +1355,19 @@ def version_of(
 
 
 def _undebited(
-    uses: Iterable[AuthorisationUse], shortfalls: Sequence[Shortfall]
+    uses: Iterable[AuthorisationUse],
+    standing: Mapping[tuple[str, str], tuple[Decimal | None, Decimal | None]],
 ) -> list[AuthorisationUse]:
-    """The uses of a refused commit: nothing debited; what is left without this message's debits
-    (a shortfall's own figures, else the remainder before this use's debit)."""
-    left = {(s.claim.scheme.upper(), s.claim.number, s.claim.item): s for s in shortfalls}
+    """The uses of a refused commit: nothing debited, and what each account has left as the
+    store found it when it refused (``standing``), nothing of the message written and nothing
+    of a version it would replace released — as a message refused before the commit reports
+    it. An account the store read nothing of (a submission it refused unread): the remainder
+    the run worked out, before this use's debit."""
     out = []
     for use in uses:
-        shortfall = left.get((use.scheme.upper(), use.number, use.item))
-        if shortfall is not None:
-            quantity, value = shortfall.remaining_quantity, shortfall.remaining_value
+        found = standing.get((use.scheme.upper(), use.number))
+        if found is not None:
+            quantity, value = found
         else:
             quantity = (
                 None

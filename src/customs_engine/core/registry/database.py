@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from customs_engine.core.registry.urls import (
@@ -112,6 +112,19 @@ def create(url: str, *, read_only: bool = False) -> Engine:
     elif read_only:
         _read_only_sessions(engine)
     return engine
+
+
+def one_snapshot(connection: Connection) -> Connection:
+    """``connection``, its next transaction reading from one snapshot of the database: what the
+    reads of a message (or of a run that commits nothing) answer must be of one moment. SQLite's
+    read transaction is one snapshot already; PostgreSQL's default READ COMMITTED gives each
+    statement its own, so that a balance read after another process committed and a
+    document's holdings read before it would be added up as if they were of one moment:
+    REPEATABLE READ gives the whole transaction one (set before it begins, and set back when
+    the connection returns to the pool). Nothing may be written through it."""
+    if connection.dialect.name == "postgresql":
+        connection.execution_options(isolation_level="REPEATABLE READ")
+    return connection
 
 
 def _read_only_sessions(engine: Engine) -> None:

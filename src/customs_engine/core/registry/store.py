@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -320,15 +320,20 @@ class SqlRegistry:
 
     @contextmanager
     def reading_together(self) -> Iterator[SqlRegistry]:
-        """This registry for reads on one connection in one transaction: a message's completion
-        asks the ledger several questions, and a connection's check-out, BEGIN and ROLLBACK for
-        each cost more than SQLite takes to answer them. Nothing may be committed through it
-        (on SQLite its open read would hold back a writer: leave it before committing)."""
+        """This registry for reads on one connection in one transaction, of one snapshot (see
+        :func:`database.one_snapshot`): a message's completion asks the ledger several
+        questions, which must be answered of one moment (an amendment's balance less what the
+        version it replaces holds), and a connection's check-out, BEGIN and ROLLBACK for each
+        cost more than SQLite takes to answer them. Nothing may be committed through it (on
+        SQLite its open read would hold back a writer: leave it before committing)."""
         if isinstance(self.engine, Connection):  # already one connection (a service run)
             yield self
             return
         try:
-            with self.engine.connect() as connection, connection.begin():
+            with (
+                self.engine.connect() as connection,
+                database.one_snapshot(connection).begin(),
+            ):
                 # the ORM reads open a Session on it: they join its transaction
                 yield SqlRegistry(cast(Engine, connection))
         except SQLAlchemyError as exc:
@@ -520,7 +525,7 @@ class SqlRegistry:
                 current = _document(reading, submission.message_id)
                 conflict = _conflict(current, submission) or _noted_cancelled(reading, submission)
                 if conflict is not None:
-                    return CommitOutcome(committed=False, conflict=conflict)
+                    return _refused(reading, submission, conflict=conflict)
                 credits: list[Credit] = []
                 if submission.replaces and current is not None:
                     credits = reversals(_holdings(session, submission.message_id))
@@ -532,7 +537,7 @@ class SqlRegistry:
                     lambda number: _debited(reading, BOND, number, None)[0],
                 )
                 if underflow is not None:
-                    return CommitOutcome(committed=False, conflict=("CORE-BOND-003", underflow))
+                    return _refused(reading, submission, conflict=("CORE-BOND-003", underflow))
                 voids: dict[str, tuple[DocumentVersion, list[Credit]]] = {}
                 if submission.voids is not None and current is not None:
                     voids = _voidable(session, current, submission.voids)
@@ -541,11 +546,12 @@ class SqlRegistry:
                         lambda number: _debited(reading, BOND, number, None)[0],
                     )
                     if underflow is not None:
-                        return CommitOutcome(committed=False, conflict=("CORE-BOND-003", underflow))
+                        return _refused(reading, submission, conflict=("CORE-BOND-003", underflow))
                 all_credits = credits + [c for _, held in voids.values() for c in held]
                 shortfalls, left = _recheck(session, submission.debits, all_credits)
                 if shortfalls:
-                    raise _Refused(shortfalls)  # leaves the transaction by rolling it back
+                    # leaves the transaction by rolling it back
+                    raise _Refused(_refused(reading, submission, shortfalls=shortfalls))
                 # the balances its uses report, as committed (the run read them before the lock)
                 submission = replace(
                     submission, uses=tuple(as_committed(list(submission.uses), left))
@@ -573,7 +579,7 @@ class SqlRegistry:
                 committed=True, credits=all_credits, voided=sorted(voids), left=left
             )
         except _Refused as refused:
-            return CommitOutcome(committed=False, shortfalls=refused.shortfalls)
+            return refused.outcome
         except IntegrityError:
             # another process committed the same submission first: it is a re-submission
             return CommitOutcome(
@@ -931,9 +937,81 @@ def _noted_cancelled(reading: Connection, submission: Submission) -> tuple[str, 
 
 
 class _Refused(Exception):
-    def __init__(self, shortfalls: list[Shortfall]):
+    def __init__(self, outcome: CommitOutcome):
         super().__init__("balance re-check failed")
-        self.shortfalls = shortfalls
+        self.outcome = outcome
+
+
+def _refused(
+    reading: Connection,
+    submission: Submission,
+    *,
+    shortfalls: Sequence[Shortfall] = (),
+    conflict: tuple[str, str] | None = None,
+) -> CommitOutcome:
+    """A submission the store refuses under its locks, with what each account its uses name
+    has left as the ledger holds it, read in the refusing transaction: nothing of it written,
+    nothing of the version it would replace released (what the run worked out before the
+    locks is of another moment)."""
+    accounts = {(use.scheme.upper(), use.number) for use in submission.uses}
+    return CommitOutcome(
+        committed=False,
+        shortfalls=list(shortfalls),
+        conflict=conflict,
+        left=_standing(reading, accounts),
+    )
+
+
+def _limits(
+    reading: Connection, accounts: Collection[tuple[str, str]], *, lock: bool = False
+) -> dict[tuple[str, str], tuple[Decimal | None, Decimal | None, str | None]]:
+    """The limit of each account that has a registry row: (quantity, INR value, unit);
+    ``lock``: the rows locked, in key order (deterministic, so two committers never deadlock)."""
+    if not accounts:
+        return {}
+    keys = sorted(
+        record_key("authorisation", scheme, number, None, None) for scheme, number in accounts
+    )
+    query = (
+        select(
+            RecordRow.scheme,
+            RecordRow.number,
+            RecordRow.quantity,
+            RecordRow.value_inr,
+            RecordRow.unit,
+        )
+        .where(RecordRow.record_key.in_(keys))
+        .order_by(RecordRow.record_key)
+    )
+    rows = reading.execute(query.with_for_update() if lock else query).all()
+    return {
+        (scheme or "", number): (quantity, value, unit)
+        for scheme, number, quantity, value, unit in rows
+    }
+
+
+def _standing(
+    reading: Connection, accounts: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], tuple[Decimal | None, Decimal | None]]:
+    """What each account has left as the ledger holds it: its limit less its entries (``None``
+    where there is no limit; a bond holds the opposite of its entries)."""
+    accounts = sorted(set(accounts))
+    limits = _limits(reading, [account for account in accounts if account[0] != BOND])
+    standing: dict[tuple[str, str], tuple[Decimal | None, Decimal | None]] = {}
+    for scheme, number in accounts:
+        if scheme == BOND:
+            standing[(scheme, number)] = (-_debited(reading, BOND, number, None)[0], None)
+            continue
+        limit_q, limit_v, unit = limits.get((scheme, number), (None, None, None))
+        if limit_q is None and limit_v is None:
+            standing[(scheme, number)] = (None, None)
+            continue
+        quantity, value = _debited(reading, scheme, number, unit)
+        standing[(scheme, number)] = (
+            None if limit_q is None else limit_q - quantity,
+            None if limit_v is None else limit_v - value,
+        )
+    return standing
 
 
 def _limit_unit(reading: Connection, scheme: str, number: str) -> str | None:
@@ -983,26 +1061,10 @@ def _recheck(
     ):
         _lock_document(session, warehousing)
     accounts = {(d.scheme, d.number) for d in debits} | {(c.scheme, c.number) for c in credits}
-    keys = sorted(
-        record_key("authorisation", scheme, number, None, None) for scheme, number in accounts
-    )
     reading = session.connection()  # the transaction's own, for reads of columns
-    locked = reading.execute(
-        select(
-            RecordRow.scheme,
-            RecordRow.number,
-            RecordRow.quantity,
-            RecordRow.value_inr,
-            RecordRow.unit,
-        )
-        .where(RecordRow.record_key.in_(keys))
-        .order_by(RecordRow.record_key)
-        .with_for_update()
-    ).all()
-    limits = {
-        (scheme or "", number): (quantity, value) for scheme, number, quantity, value, _ in locked
-    }
-    units = {(scheme or "", number): unit for scheme, number, _, _, unit in locked}
+    locked = _limits(reading, accounts, lock=True)
+    limits = {key: (quantity, value) for key, (quantity, value, _) in locked.items()}
+    units = {key: unit for key, (_, _, unit) in locked.items()}
     spent: dict[tuple[str, str], tuple[Decimal, Decimal]] = {}
     left: dict[tuple[str, str], tuple[Decimal | None, Decimal | None]] = {}
     shortfalls = []
