@@ -26,7 +26,13 @@ from customs_engine.testing import (
     manifest_reference,
 )
 
-READ_METHODS = {"debited", "manifest", "manifests_numbered", "prior_uses"}
+READ_METHODS = {
+    "debited",
+    "manifest",
+    "manifests_numbered",
+    "prior_uses",
+    "unnumbered_manifests",
+}
 
 
 class Probe:

@@ -13,6 +13,12 @@ The result is the current manifest with the lines changed, its own ``message_id`
 is the manifest that was filed), ``function`` amendment: the core's lifecycle rules then see an
 IGM amendment (CORE-IGM-003; an excised line, CORE-IGM-004), and later Bills of Entry are noted
 against it.
+
+An SCE is filed before ICEGATE allots its CSN, which only the ACK carries: a declaration the
+engine read without it has no IGM number, and an SCA quoting the CSN cannot find it by number.
+:func:`filed_before_csn` finds it by what the SCA says of it instead — port, voyage and the
+master B/L of each line it updates or deletes — when exactly one such declaration fits; the
+amended manifest then carries the CSN.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from __future__ import annotations
 from typing import Any
 
 from customs_engine.adapters.scmtr_json import manifest as mapping
+from customs_engine.core.dates import india_date
 from customs_engine.core.formats import Unapplied
 from customs_engine.core.models import Function, ImportGeneralManifest, ManifestLine
 from customs_engine.core.response import Finding
@@ -97,6 +104,50 @@ def _step(
         ],
         "pointer": f"{base}/{ref}/amendment",
     }
+
+
+def filed_before_csn(
+    sca: ImportGeneralManifest,
+    steps: list[dict[str, Any]],
+    candidates: list[ImportGeneralManifest],
+) -> ImportGeneralManifest | None:
+    """The declaration an SCA amends among ``candidates`` — the port's manifests filed without
+    a CSN (``sca.lines`` parallel to ``steps``) — or ``None`` when not exactly one fits.
+
+    A fitting one is of the SCA's port and voyage (``voyageDtls.cnvnceRefNmbr``, which the SCA
+    must send), of its vessel when both name one, filed no later than the CSN's date, and has
+    every master line the SCA updates or deletes, under the same master B/L number; the SCA
+    must update or delete at least one (an SCA that only adds lines names no B/L already
+    filed). Two declarations that fit, or none, leave the CSN unknown."""
+    voyage = _key(sca.voyage)
+    named = {
+        (step["line"], _key(line.bl_number))
+        for step, line in zip(steps, sca.lines, strict=True)
+        if step["subline"] == 0 and step["action"] != "S"
+    }
+    csn_date = sca.igm_date
+    if not voyage or not named or csn_date is None:
+        return None
+
+    def fits(manifest: ImportGeneralManifest) -> bool:
+        filed = manifest.filed_at
+        masters = {(ln.line, _key(ln.bl_number)) for ln in manifest.lines if ln.subline == 0}
+        return (
+            manifest.igm_number is None
+            and manifest.port_code == sca.port_code
+            and _key(manifest.voyage) == voyage
+            and sca.vessel_name in (None, manifest.vessel_name or sca.vessel_name)
+            and (filed is None or india_date(filed) <= csn_date)
+            and named <= masters
+        )
+
+    found = [manifest for manifest in candidates if fits(manifest)]
+    return found[0] if len(found) == 1 else None
+
+
+def _key(text: str | None) -> str:
+    """A voyage or B/L number as compared: padding and case aside."""
+    return (text or "").strip().upper()
 
 
 def apply(

@@ -100,7 +100,10 @@ def customs_resolve_message(
     parsed: ParsedMessage, run: RunView
 ) -> ImportGeneralManifest | Unapplied | None:
     """An SCA applied to the manifest of the CSN it names, when the run knows that CSN (stored,
-    or earlier in the run, at the same port). Else the SCA as it came, an amendment of that CSN
+    or earlier in the run, at the same port) — or, when no manifest of the port carries that
+    CSN number yet, to the one declaration filed there before its CSN was allotted that the SCA's
+    voyage and master B/Ls identify (:func:`.amendment.filed_before_csn`), which then takes the
+    CSN. Else the SCA as it came, an amendment of that CSN
     holding only the lines it sends: the engine answers it as an amendment of a document it
     does not know and, as nothing of the CSN is known to replace, files none of it — its own
     lines are not a manifest. An SCA whose line actions do not fit the known manifest (guide
@@ -110,9 +113,19 @@ def customs_resolve_message(
         return None
     sca = ImportGeneralManifest.model_validate(echo["amendment"])
     sca = sca.model_copy(update={"function": Function.AMENDMENT})
-    current = run.manifest(sca.igm_number, sca.igm_date) if sca.igm_number else None
-    if current is None or current.port_code != sca.port_code:
+    if not sca.igm_number:
         return sca
     from customs_engine.adapters.scmtr_json import amendment
 
-    return amendment.apply(current, sca, echo.get("actions") or [])
+    steps = echo.get("actions") or []
+    numbered = [m for m in run.manifests_numbered(sca.igm_number) if m.port_code == sca.port_code]
+    current = next((m for m in numbered if m.igm_date in (None, sca.igm_date)), None)
+    if current is None and not numbered:  # no manifest of the port has the number
+        filed = amendment.filed_before_csn(sca, steps, run.unnumbered_manifests(sca.port_code))
+        if filed is not None:
+            current = filed.model_copy(
+                update={"igm_number": sca.igm_number, "igm_date": sca.igm_date}
+            )
+    if current is None:
+        return sca
+    return amendment.apply(current, sca, steps)

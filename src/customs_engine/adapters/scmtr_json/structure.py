@@ -7,8 +7,9 @@ those of a draft-04 validator: ``level``, ``schema`` and ``instance`` pointers, 
 finding (its message names the JSON pointer) and an entry of the SFL reply.
 
 Checks a schema cannot express follow the schema's: line numbers repeated in one declaration,
-sub-lines repeated under one master line, house lines under a straight (``S``) master B/L, and a
-house B/L (``H``) declared as a master line — a house B/L needs its consolidated master.
+sub-lines repeated under one master line, house lines under a straight (``S``) master B/L, a
+house B/L (``H``) declared as a master line — a house B/L needs its consolidated master — and,
+in an SCA, a line it adds (``S``) that lacks what a line of the declaration must carry.
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from customs_engine.adapters.scmtr_json.fields import EVENTS
-from customs_engine.adapters.scmtr_json.schema import Variant, validator
+from customs_engine.adapters.scmtr_json.schema import Variant, schema, validator
 
 if TYPE_CHECKING:
     from jsonschema import ValidationError
@@ -76,7 +78,7 @@ def problems(document: Mapping[str, Any], variant: Variant) -> list[Problem]:
             if len(out) >= LIMIT:
                 return out
     if not out:
-        out.extend(_keys(document))
+        out.extend(islice(_keys(document), LIMIT))  # a line may be checked whole
     return out[:LIMIT]
 
 
@@ -256,10 +258,11 @@ def _keys(document: Mapping[str, Any]) -> Iterator[Problem]:
             f"{_json(said)}: which one the declaration is, is undefined",
             members={"expected": said, "found": told},
         )
-    if "SCA" in (said, told):
-        yield from _sca_kind(declared)
     lines_schema = "/properties/master/properties/mastrCnsgmtDec/items"
     masters = document["master"]["mastrCnsgmtDec"]
+    if "SCA" in (said, told):
+        yield from _sca_kind(declared)
+        yield from _added_lines(masters)
     seen: dict[Any, int] = {}
     for index, master in enumerate(masters):
         ref = master["MCRef"]
@@ -309,6 +312,78 @@ def _keys(document: Mapping[str, Any]) -> Iterator[Problem]:
                 )
             else:
                 subs[sub] = sub_index
+
+
+def _added_lines(masters: Sequence[Mapping[str, Any]]) -> Iterator[Problem]:
+    """Each line an SCA adds (``S``) checked as a line of the declaration (the SCE layout).
+
+    The amendment layout makes most of a line optional because an update sends only what it
+    changes and keeps the rest; a line that is added has nothing to keep, so it carries what
+    the guide makes mandatory for a line of the CSN — a master line its measures
+    (``trnsprtDocMsr``, with packages) and equipment (``trnsprtEqmt``), a house line its
+    measures. Its ``amendment`` codes and ``supRef`` (the amendment's own members) are set
+    aside, and a master's house lines are checked on their own."""
+    layout = schema("D")["properties"]["master"]["properties"]["mastrCnsgmtDec"]
+    master_at = "/properties/master/properties/mastrCnsgmtDec/items"
+    house_at = f"{master_at}/properties/houseCargoDec/items"
+    master_layout = layout["items"]
+    house_layout = master_layout["properties"]["houseCargoDec"]["items"]
+    for index, master in enumerate(masters):
+        number = _text(master["MCRef"]["lineNo"])
+        at: list[str | int] = ["master", "mastrCnsgmtDec", index]
+        if master["MCRef"].get("amendment") == "S":
+            yield from _as_declared(
+                master, master_layout, at, master_at, f"line {number}", leave="houseCargoDec"
+            )
+        for sub_index, house in enumerate(master.get("houseCargoDec") or []):
+            if house["HCRef"].get("amendment") == "S":
+                yield from _as_declared(
+                    house,
+                    house_layout,
+                    [*at, "houseCargoDec", sub_index],
+                    house_at,
+                    f"line {number} sub-line {_text(house['HCRef']['subLineNo'])}",
+                )
+
+
+def _as_declared(
+    line: Mapping[str, Any],
+    layout: Mapping[str, Any],
+    at: list[str | int],
+    schema_at: str,
+    name: str,
+    leave: str = "",
+) -> Iterator[Problem]:
+    """The problems of an added ``line`` against the declaration's ``layout`` of a line,
+    placed in the SCA (``at``, ``schema_at``) and naming the line."""
+    declared = _members(line, layout)
+    declared.pop(leave, None)
+    seen: set[tuple[str, str]] = set()  # the validator names each missing member on its own
+    for error in validator("D").evolve(schema=layout).iter_errors(declared):
+        for problem in _problems(error):
+            key = (problem.instance, problem.keyword + _json(problem.members))
+            if key in seen:
+                continue
+            seen.add(key)
+            yield Problem(
+                instance=pointer(at) + problem.instance,
+                schema=schema_at + problem.schema,
+                keyword=problem.keyword,
+                message=f"{name} is added (S): a new line carries what a line of the "
+                f"declaration must; {problem.message}",
+                members=problem.members,
+            )
+
+
+def _members(value: Any, layout: Mapping[str, Any]) -> Any:
+    """``value`` with only the members the declaration's ``layout`` has (an SCA's ``amendment``
+    codes and ``supRef`` left out), at every level."""
+    if isinstance(value, list):
+        return [_members(item, layout.get("items", {})) for item in value]
+    if not isinstance(value, dict):
+        return value
+    known = layout.get("properties", {})
+    return {key: _members(child, known[key]) for key, child in value.items() if key in known}
 
 
 def _repeated(at: str, schema: str, message: str, value: Any) -> Problem:

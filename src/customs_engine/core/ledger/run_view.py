@@ -1,9 +1,10 @@
 """What an in-sequence hook may read of the run: a read-only view of the ledger.
 
 ``customs_check_in_sequence`` and ``customs_rate_date`` receive the run typed as :class:`RunView`:
-IGMs earlier in the run or stored, earlier uses of a licence and the authorisation debits so far.
-Only the engine records messages and applies debits, after the hook returns: the object a hook
-receives is a :class:`ReadOnlyRun`, which has these four methods and nothing else.
+IGMs earlier in the run or stored (by number, or a port's that have none yet), earlier uses of a
+licence and the authorisation debits so far. Only the engine records messages and applies debits,
+after the hook returns: the object a hook receives is a :class:`ReadOnlyRun`, which has these five
+methods and nothing else.
 """
 
 from __future__ import annotations
@@ -30,6 +31,11 @@ class RunView(Protocol):
         """The IGM with this number (and date, when given), the run's latest first."""
         ...
 
+    def unnumbered_manifests(self, port_code: str) -> list[ImportGeneralManifest]:
+        """IGMs of this port filed without an IGM number that have none yet (it is allotted
+        later), the run's latest first, then stored ones."""
+        ...
+
     def prior_uses(self, scheme: str, number: str, *, excluding: str) -> list[str]:
         """Message IDs of other Bills of Entry (earlier in the run or committed) whose latest
         version quotes this licence (a cancelled one does not), ``excluding`` the asking
@@ -42,7 +48,7 @@ class RunView(Protocol):
 
 
 class ReadOnlyRun:
-    """The :class:`RunView` the engine hands to hooks: the four read methods, nothing else.
+    """The :class:`RunView` the engine hands to hooks: the five read methods, nothing else.
 
     The run's ledger (:class:`~customs_engine.core.ledger.run_state.RunState`) applies claims and
     commits; a plugin must not. This wrapper has no attribute a plugin can set and no method that
@@ -78,6 +84,9 @@ class ReadOnlyRun:
     ) -> ImportGeneralManifest | None:
         found = self.__run.manifest(igm_number, igm_date)
         return None if found is None else self.__copy(found)
+
+    def unnumbered_manifests(self, port_code: str) -> list[ImportGeneralManifest]:
+        return [self.__copy(m) for m in self.__run.unnumbered_manifests(port_code)]
 
     def prior_uses(self, scheme: str, number: str, *, excluding: str) -> list[str]:
         return list(self.__run.prior_uses(scheme, number, excluding=excluding))
@@ -126,6 +135,16 @@ class AsItStood:
         self, igm_number: str, igm_date: date | None = None
     ) -> ImportGeneralManifest | None:
         return dated(self.manifests_numbered(igm_number), igm_date)
+
+    def unnumbered_manifests(self, port_code: str) -> list[ImportGeneralManifest]:
+        found = [
+            m
+            for m in self._run.unnumbered_manifests(port_code)
+            if m.message_id != self._before.message_id
+        ]
+        before = self._before
+        unnumbered = before.igm_number is None and before.port_code == port_code
+        return [before, *found] if unnumbered else found
 
     def prior_uses(self, scheme: str, number: str, *, excluding: str) -> list[str]:
         return self._run.prior_uses(scheme, number, excluding=excluding)
