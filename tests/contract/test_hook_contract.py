@@ -347,9 +347,19 @@ def test_a_fee_must_be_the_plugins_own_and_not_negative(plugin: Fees, problem: s
         ({"rule": "PROBE-CHK-001"}, "PROBE-CHK-001, which plugin 'probe0' declares"),
         ({"scheme": "core"}, "says scheme 'core'"),
         ({"reference": " "}, "has no message or no legal reference"),
+        (
+            {"reference": "Probe Act s.9"},
+            "cites 'Probe Act s.9', not the rule's legal reference 'tests/contract probe plugin'",
+        ),
         ({"outcome": "hold"}, "not declared with the outcome 'hold'"),
     ],
-    ids=["another-plugins-rule", "another-scheme", "no-reference", "undeclared-outcome"],
+    ids=[
+        "another-plugins-rule",
+        "another-scheme",
+        "no-reference",
+        "another-reference",
+        "undeclared-outcome",
+    ],
 )
 def test_a_finding_must_name_the_plugins_own_rule_as_declared(
     finding: dict[str, Any], problem: str
@@ -368,7 +378,7 @@ def test_a_finding_must_name_the_plugins_own_rule_as_declared(
                 "scheme": "probe",
                 "outcome": "query",
                 "message": "m",
-                "reference": "r",
+                "reference": own.reference,
                 **finding,
             }
             return [Finding(**fields)]

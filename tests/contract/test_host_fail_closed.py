@@ -721,7 +721,7 @@ CHECK_RULE = Rule(
     reference="tests/contract probe plugin",
 )
 _FINDING = {"rule": CHECK_RULE.id, "scheme": "probe", "outcome": "warn", "message": "m"}
-_FINDING |= {"reference": "r", "item": None, "field": None}
+_FINDING |= {"reference": CHECK_RULE.reference, "item": None, "field": None}
 _FEE = {"rule": FEE_RULE.id, "scheme": "probe", "kind": "probe", "amount": Decimal(5)}
 _FEE |= {"currency": "INR", "item": None, "basis": "b"}
 _CLAIM = {"scheme": "PROBE", "number": "P-1", "item": 1, "quantity": Decimal(1), "unit": "KGS"}

@@ -334,3 +334,63 @@ def test_a_rules_file_missing_a_key_is_refused_naming_the_file(
     with pytest.raises(ValueError) as info:
         load_rules(name)
     assert str(info.value).startswith(f"{path}: ") and said in str(info.value)
+
+
+# -- a rule's title and reference are one printable line ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("title", "said"),
+    [
+        ("Probe\\nFAKE-RULE-999 core reject forged line", "\\n (U+000A) at character 6"),
+        ("Probe \\u202eelbat", "\\u202e (U+202E) at character 7"),
+        ("Probe\\u001b[31m red", "\\x1b (U+001B) at character 6"),
+    ],
+    ids=["line-feed", "right-to-left-override", "escape"],
+)
+def test_a_rule_title_that_is_not_one_printable_line_stops_the_run(
+    fake_dists: Any, customs_cli: Any, title: str, said: str
+) -> None:
+    """A title holding a line break forged an extra line in ``customs rules`` (a rule that does
+    not exist); a U+202E reversed what the line reads."""
+    path = _rules_package(
+        fake_dists.root,
+        f"ce_rules_title_{abs(hash(title))}",
+        'scheme = "probe"\n' + RULE.format(id="PROBE-A-001", title=title, outcome="info"),
+    )
+    source = (
+        "from customs_engine import hookimpl, load_rules\n"
+        f"RULES = load_rules({path.parent.name!r})\n"
+        "@hookimpl\ndef customs_rules():\n    return list(RULES.values())\n"
+    )
+    fake_dists.add("customs-engine-probe", f"{path.parent.name}_plugin", source, entry_name="probe")
+    result = customs_cli("rules")
+    assert result.exit_code == 3 and result.stdout == ""
+    assert result.stderr.splitlines()[0] == (
+        f"customs: plugin 'probe' failed to load: ValueError: {path}: rule PROBE-A-001: title: "
+        f"must be one line of printable text; it holds {said}"
+    )
+
+
+def test_a_rule_reference_that_is_not_one_printable_line_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"reference\n.*it holds \\u202e \(U\+202E\)"):
+        Rule(id="PROBE-A-001", scheme="p", title="t", outcomes=("info",), reference="Act\u202e")
+    # a title or reference on one line, in any script, is kept
+    Rule(id="PROBE-A-001", scheme="p", title="लौह इस्पात", outcomes=("info",), reference="धारा 46")
+
+
+def test_a_rule_built_in_code_or_without_validation_is_checked_too() -> None:
+    """Not only a rules file: ``Rule(...)`` refuses the title, and one built with
+    ``model_construct`` stops the run at start-up."""
+    fields = {"id": "PROBE-A-001", "scheme": "probe", "outcomes": ("info",), "reference": "r"}
+    with pytest.raises(ValueError, match="title"):
+        Rule(title="two\nlines", **fields)
+
+    class Forger:
+        @hookimpl
+        def customs_rules(self) -> list[Rule]:
+            return [Rule.model_construct(title="two\nlines", **fields)]
+
+    with pytest.raises(PluginLoadError) as info:
+        make_engine(only=[], extra=[("forger", Forger())])
+    assert "title: must be one line of printable text; it holds \\n (U+000A)" in str(info.value)

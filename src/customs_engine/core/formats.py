@@ -69,6 +69,33 @@ class Unapplied(BaseModel):
 #: at most this many values the canonical model refuses are reported for one message
 MAX_REFUSALS = 10
 
+#: byte-order marks of the wider Unicode encodings, longest first (UTF-32 LE starts as UTF-16 LE)
+WIDE_BOMS = (
+    (b"\xff\xfe\x00\x00", "UTF-32"),
+    (b"\x00\x00\xfe\xff", "UTF-32"),
+    (b"\xff\xfe", "UTF-16"),
+    (b"\xfe\xff", "UTF-16"),
+)
+
+
+def wide_encoding(data: bytes) -> str | None:
+    """``"UTF-16"`` or ``"UTF-32"`` when ``data`` starts with that encoding's byte-order mark.
+
+    A format exchanged as ASCII or UTF-8 recognises such a file by content (:func:`narrowed`)
+    and refuses it naming its encoding, the one fault to fix, rather than answering "format
+    not recognised"."""
+    return next((name for bom, name in WIDE_BOMS if data.startswith(bom)), None)
+
+
+def narrowed(head: bytes) -> bytes:
+    """The start of a file saved in a wider Unicode encoding as UTF-8 (its byte-order mark and a
+    character cut at the end dropped), for detection by content; any other start unchanged."""
+    wide = wide_encoding(head)
+    if wide is None:
+        return head
+    whole = head[: len(head) - len(head) % 4]
+    return whole.decode(wide.lower(), "ignore").removeprefix("\ufeff").encode("utf-8")
+
 
 def field_path(loc: Sequence[int | str]) -> str:
     """A model location as the response names fields: ``items[0].licences[1].number``."""

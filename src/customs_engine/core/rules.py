@@ -16,9 +16,10 @@ from decimal import Decimal
 from importlib import resources
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from customs_engine.core.response import Fee, Finding, Outcome
+from customs_engine.core.writers.printable import printable
 
 RULE_ID_PATTERN = r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$"
 
@@ -36,6 +37,21 @@ class Rule(BaseModel):
     effective_from: date | None = None
     effective_until: date | None = None
     keyed_on: str = "presented_at date (IST)"
+
+    @field_validator("title", "reference")
+    @classmethod
+    def _one_line(cls, value: str) -> str:
+        """Each is printed on a line of its own (``customs rules``, text responses): a line
+        break would forge another line, a control or bidirectional character (U+202E) change
+        what the line reads."""
+        at = next((at for at, char in enumerate(value) if not char.isprintable()), None)
+        if at is not None:
+            char = value[at]
+            raise ValueError(
+                f"must be one line of printable text; it holds {printable(char)} "
+                f"(U+{ord(char):04X}) at character {at + 1}"
+            )
+        return value
 
     @field_validator("outcomes")
     @classmethod
@@ -152,7 +168,18 @@ def load_rules(package: str, name: str = "rules.toml") -> RuleSet:
             f"{where}: rule ID {repeated} is declared {ids.count(repeated)} times "
             "(one [[rule]] table per ID)"
         )
-    return RuleSet(Rule(scheme=scheme, **entry) for entry in entries)
+    return RuleSet(_rule(where, scheme, entry) for entry in entries)
+
+
+def _rule(where: str, scheme: str, entry: dict[str, Any]) -> Rule:
+    """One ``[[rule]]`` table as a rule; one the model refuses is a :class:`ValueError` naming
+    the file and the rule (a plugin author learns which table to fix)."""
+    try:
+        return Rule(scheme=scheme, **entry)
+    except ValidationError as exc:
+        from customs_engine.core.formats import refusals  # formats reads the core rules
+
+        raise ValueError(f"{where}: rule {entry.get('id', '(no id)')}: {refusals(exc)}") from None
 
 
 T = TypeVar("T")

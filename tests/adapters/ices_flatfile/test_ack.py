@@ -78,6 +78,24 @@ def test_negative_ack_for_an_unreadable_message_keeps_its_keys() -> None:
     assert record[23] == "BE"
 
 
+@pytest.mark.parametrize(
+    ("data", "table"),
+    [
+        (b"", "BE"),  # nothing to read
+        (b"\x00 neither format", "BE"),  # not a format read here
+        (flat_file("cachi01", steel_be()).decode().encode("utf-16"), "BE"),  # a BE as UTF-16
+        # an IGM that makes no manifest: its findings fail its vesinfo record
+        (flat_file("sachi01", {k: v for k, v in igm().items() if k != "vesinfo"}), "vesinfo"),
+    ],
+    ids=["empty", "unrecognised", "utf-16", "igm-without-vesinfo"],
+)
+def test_a_message_that_could_not_be_read_fails_a_named_record(data: bytes, table: str) -> None:
+    """Its findings name no ICES record: they fail the BE record (vesinfo for an IGM), as for
+    a message that was read; field 24 was left empty."""
+    _, record, _ = _ack(data)
+    assert record[19].startswith("CORE-SYNTAX-") and record[23] == table
+
+
 def _response(findings: list[Finding]) -> Response:
     return Response(
         message=MessageInfo(

@@ -33,6 +33,27 @@ def test_detection_by_hrec_message_id(head: bytes, expected: str | None) -> None
     assert detect(head[:4096], "f") is (expected is not None)
 
 
+@pytest.mark.parametrize(("codec", "name"), [("utf-16", "UTF-16"), ("utf-32", "UTF-32")])
+@pytest.mark.parametrize("dialect", ["cachi01", "sachi01"])
+def test_a_flat_file_in_utf16_or_utf32_is_refused_for_its_encoding(
+    dialect: str, codec: str, name: str
+) -> None:
+    """It was "format not recognised (expected … an ICES 1.5 flat file …)": the encoding is the
+    fault, and the response says so, as it does for an SCMTR declaration."""
+    tables = steel_be() if dialect == "cachi01" else igm()
+    data = flat_file(dialect, tables).decode("ascii").encode(codec)
+    assert detect(data[:4096], "f")
+    [response] = make_engine().validate_bytes(data, "f")
+    assert (response.message.format, response.message.type) == ("ices_flatfile", "unknown")
+    assert [(f.rule, f.message) for f in response.findings] == [
+        (
+            "CORE-SYNTAX-001",
+            f"line 1, column 1: the file is {name} text: an ICES 1.5 flat file is ASCII text; "
+            "save it as ASCII",
+        )
+    ]
+
+
 def test_adapter_is_loaded_through_entry_points() -> None:
     engine = make_engine()
     assert "ices_flatfile" in engine.host.versions()

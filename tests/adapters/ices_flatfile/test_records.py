@@ -6,6 +6,7 @@ import pytest
 
 from customs_engine.adapters.ices_flatfile.reader import parse, read
 from customs_engine.core.models import BillOfEntry, ImportGeneralManifest
+from customs_engine.testing import make_engine
 
 from .flat_files import GS, flat_file, igm, steel_be
 
@@ -136,11 +137,68 @@ def test_several_bad_records_are_all_reported_and_the_rest_still_read() -> None:
     [parsed] = parse(flat_file("cachi01", tables), {})
     places = {f.field.split(".")[0] for f in parsed.findings if f.field}
     assert {p.split("[")[0] for p in places} == {"ITEMS", "CTX"}
-    assert len(places) == 3
+    assert len(places - {"ITEMS"}) == 3  # "ITEMS": item 1 is left out (below)
     assert isinstance(parsed.message, BillOfEntry)
     # item 1 has no usable quantity; item 2 is still there, with its finding tagged
     assert [i.number for i in parsed.message.items] == [2]
-    assert {f.item for f in parsed.findings if f.field and f.field.startswith("ITEMS")} == {1, 2}
+    assert {f.item for f in parsed.findings if f.field and f.field.startswith("ITEMS[")} == {1, 2}
+
+
+def test_an_item_left_out_is_said_with_what_items_n_then_counts() -> None:
+    """With item 1 of two unreadable, the Bill of Entry is item 2 alone, and the findings on it
+    said ``item=2 field=items[0]…`` with nothing telling that items[0] was no longer item 1."""
+    tables = steel_be()
+    tables["ITEMS"][0]["quantity"] = "1.1234567"
+    data = flat_file("cachi01", tables)
+    line = data.split(b"\r\n").index(b"<TABLE>ITEMS") + 2
+    [parsed] = parse(data, {})
+    assert isinstance(parsed.message, BillOfEntry)
+    [said] = [f for f in parsed.findings if f.field == "ITEMS"]
+    assert (said.rule, said.item) == ("CORE-SYNTAX-003", None)
+    assert said.message == (
+        f"table ITEMS: item 1 (line {line}) cannot be read and is left out of the Bill of "
+        "Entry: items[N] in the findings counts the 1 item read, in item order, so items[0] "
+        "is item 2"
+    )
+    # through the engine: the business findings on item 2 are the ones items[0] names
+    [response] = make_engine().validate_bytes(data, "x.be")
+    assert said.message in [f.message for f in response.findings]
+    assert {f.field.split(".")[0] for f in response.findings if f.item == 2 and f.field} >= {
+        "items[0]"
+    }
+
+
+def test_an_item_left_out_after_the_last_one_read_moves_no_index() -> None:
+    tables = steel_be()
+    tables["ITEMS"][1]["quantity"] = "abc"
+    [parsed] = parse(flat_file("cachi01", tables), {})
+    assert isinstance(parsed.message, BillOfEntry)
+    assert [i.number for i in parsed.message.items] == [1]
+    assert not [f for f in parsed.findings if f.field == "ITEMS"]
+
+
+def test_a_short_record_is_said_once_not_once_per_missing_field() -> None:
+    """A record cut short got "N fields, the layout has M" and then one "mandatory on a fresh
+    record but empty" finding for every mandatory position past its end."""
+    data = flat_file("cachi01", steel_be())
+    lines = data.split(b"\r\n")
+    row = lines.index(b"<TABLE>ITEMS") + 2
+    lines[row] = GS.encode().join(lines[row].split(GS.encode())[:34])
+    [parsed] = parse(b"\r\n".join(lines), {})
+    mine = [
+        f.message for f in parsed.findings if (f.field or "").startswith(f"ITEMS[line {row + 1}]")
+    ]
+    assert mine == [f"table ITEMS, line {row + 1}: 34 fields, the layout has 92"]
+    # an empty mandatory field inside the record is still said at its position
+    lines[row] = lines[row].replace(GS.encode() + b"KGS" + GS.encode(), GS.encode() * 2, 1)
+    [parsed] = parse(b"\r\n".join(lines), {})
+    mine = [
+        f.message for f in parsed.findings if (f.field or "").startswith(f"ITEMS[line {row + 1}]")
+    ]
+    assert mine == [
+        f"table ITEMS, line {row + 1}: 34 fields, the layout has 92",
+        f"table ITEMS, line {row + 1}, field 10: unit is mandatory on a fresh record but empty",
+    ]
 
 
 def test_unusable_be_main_makes_an_unknown_message() -> None:
@@ -247,6 +305,90 @@ def test_section_markers_are_checked() -> None:
     messages = _syntax(parse(data, {}))
     assert "line 3: data record outside any table section" in messages
     assert any("<END-vesinfo> closes no open section" in m for m in messages)
+
+
+def test_an_end_marker_of_another_section_names_the_open_one() -> None:
+    """``<END-contain>`` closing an open ``<cargo>`` was "closes no open section"."""
+    data = flat_file("sachi01", igm())
+    line = data.split(b"\r\n").index(b"<END-cargo>") + 1
+    data = data.replace(b"<END-cargo>", b"<END-contain>", 1)
+    messages = _syntax(parse(data, {}))
+    assert messages[0] == (
+        f"line {line}: <END-contain> does not close the open section <cargo>, which "
+        "<END-cargo> closes"
+    )
+    assert not any("closes no open section" in m for m in messages)
+
+
+_UNWRAPPED = (
+    "line 2: <vesinfo> opens before <manifest>: the sections of a SACHI01 file are wrapped in "
+    "<manifest> … <END-manifest>"
+)
+
+
+@pytest.mark.parametrize(
+    ("dropped", "said"),
+    [
+        ([b"<manifest>"], _UNWRAPPED),
+        ([b"<END-manifest>"], "line 2: <manifest> is never closed by <END-manifest>"),
+        ([b"<manifest>", b"<END-manifest>"], _UNWRAPPED),
+    ],
+)
+def test_the_manifest_wrapper_is_mandatory(dropped: list[bytes], said: str) -> None:
+    """A SACHI01 file without its ``<manifest>`` … ``<END-manifest>`` wrapper was accepted
+    without a word; a fault in the wrapper is one finding."""
+    lines = flat_file("sachi01", igm()).split(b"\r\n")
+    lines = [line for line in lines if line not in dropped]
+    [parsed] = parse(b"\r\n".join(lines), {})
+    assert [(f.rule, f.message) for f in parsed.findings] == [("CORE-SYNTAX-003", said)]
+
+
+def test_a_section_after_the_wrapper_and_a_second_wrapper_are_said() -> None:
+    lines = flat_file("sachi01", igm()).split(b"\r\n")
+    lines.remove(b"<END-manifest>")
+    contain = lines.index(b"<contain>")
+    lines.insert(contain, b"<END-manifest>")
+    messages = _syntax(parse(b"\r\n".join(lines), {}))
+    assert messages == [
+        f"line {contain + 2}: <contain> opens after <END-manifest>: the sections of a SACHI01 "
+        "file are wrapped in <manifest> … <END-manifest>"
+    ]
+    lines = flat_file("sachi01", igm()).split(b"\r\n")
+    twice = [lines[0], lines[1], *lines[1:]]
+    assert _syntax(parse(b"\r\n".join(twice), {})) == [
+        "line 3: a second <manifest> (a file carries one manifest)"
+    ]
+
+
+@pytest.mark.parametrize("dialect", ["cachi01", "sachi01"])
+@pytest.mark.parametrize(
+    "block",
+    [
+        "<START-SIGNATURE>QUJD</START-SIGNATURE>\r\n<START-CERTIFICATE>TUlJ</START-CERTIFICATE>"
+        "\r\n<SIGNER-VERSION>1.0</SIGNER-VERSION>\r\n",
+        "<START-SIGNATURE>\r\nQUJD\r\nQUJD\r\n</START-SIGNATURE>\r\n<START-CERTIFICATE>\r\n"
+        "TUlJ\r\n</START-CERTIFICATE>\r\n<SIGNER-VERSION>1.0\r\n",
+    ],
+    ids=["one-line-parts", "multi-line-parts"],
+)
+def test_a_signature_block_before_trec_is_said_as_one(dialect: str, block: str) -> None:
+    """A signature block placed before TREC was read as broken records of the open table (three
+    malformed SUPPORTING_DOCS records and nine key mismatches), with no word of a signature."""
+    tables = steel_be() if dialect == "cachi01" else igm()
+    # before TREC, or inside SACHI01's last section
+    before = b"<END-contain>" if dialect == "sachi01" else f"TREC{GS}".encode()
+    data = flat_file(dialect, tables).replace(before, block.encode() + before)
+    lines = data.split(b"\r\n")
+    first = next(n for n, line in enumerate(lines, 1) if line.startswith(b"<START-SIGNATURE>"))
+    [parsed] = parse(data, {})
+    assert parsed.message is not None
+    assert [(f.rule, f.message) for f in parsed.findings] == [
+        (
+            "CORE-SYNTAX-002",
+            f"line {first}: a digital-signature block (<START-SIGNATURE>) out of place, "
+            "before TREC: the block follows the TREC trailer",
+        )
+    ]
 
 
 def test_a_container_on_a_line_whose_cargo_value_was_refused_has_its_cargo_record() -> None:

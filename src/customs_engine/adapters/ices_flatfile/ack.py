@@ -10,9 +10,10 @@ GS-delimited fields per record, CRLF, inside an HREC … TREC envelope like ever
 * A message that is **not accepted** gets one negative record per failing input record — the
   record named by a syntax finding's locator (``ITEMS[line 12].field 9``), the ITEMS record of an
   item-level finding (invoice and item serial from the item number), or the BE main record for a
-  message-level finding — with that record's table in field 24 and our rule IDs, ``|``-separated
-  as ICES clubs its codes, in the error-code field 20 (split over several records when longer than
-  its 100 characters). Only reject, hold and query findings fail a record.
+  message-level finding (vesinfo for a manifest), a message that could not be read too — with
+  that record's table in field 24 and our rule IDs, ``|``-separated as ICES clubs its codes, in
+  the error-code field 20 (split over several records when longer than its 100 characters).
+  Only reject, hold and query findings fail a record.
 * A manifest (SACHI01, or any other input) is acknowledged in the same layout with its IGM number
   and date in fields 14–15; ICES's own IGM reply layout is not published.
 * Deterministic: HREC date is the run's ``--as-of`` date when given, else empty; its control
@@ -127,7 +128,7 @@ def _group(
     The ITEMS record of an item is one record whether a syntax finding names its line or a rule
     names its item number; other records are told apart by their line.
     """
-    main = {"bill_of_entry": "BE", "manifest": "vesinfo"}.get(response.message.type, "")
+    main = _main_record(response)
     groups: dict[tuple[str, int | None, int | None], list[str]] = {}
     for finding in failing:
         match = _LOCATOR.match(finding.field or "")
@@ -147,6 +148,16 @@ def _group(
         if finding.rule not in rules:
             rules.append(finding.rule)
     return groups
+
+
+def _main_record(response: Response) -> str:
+    """The record a finding that names none fails: a manifest's vesinfo, else the BE record,
+    also for a message that could not be read (an IGM by its id, any other as a BE)."""
+    manifest = response.message.type == "manifest" or (
+        response.message.type == "unknown"
+        and (response.message.reference or "").upper().startswith("SACHI01-")
+    )
+    return "vesinfo" if manifest else "BE"
 
 
 @cache

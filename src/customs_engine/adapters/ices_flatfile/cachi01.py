@@ -130,6 +130,7 @@ def to_bill_of_entry(envelope: Envelope, settings: Settings) -> BillOfEntry | No
     values = valuation.value_items(envelope, settings)
     sources: dict[int, _Sources] = {}
     items = _items(envelope, settings, numbers, values, sources, mode=be.text("mode"))
+    _left_out(envelope, numbers, items)
     for line, finding in values.findings:
         envelope.findings.append(finding.model_copy(update={"item": numbers.get(line)}))
     try:
@@ -144,6 +145,35 @@ def to_bill_of_entry(envelope: Envelope, settings: Settings) -> BillOfEntry | No
         return None
     finally:
         _tag_items(envelope, numbers)
+
+
+def _left_out(envelope: Envelope, numbers: dict[int, int], items: list[dict[str, Any]]) -> None:
+    """Say which ITEMS records the Bill of Entry is made without (each has its own finding)
+    when that shifts the ``items[N]`` of the findings: they count the items read, so after a
+    record left out ``items[0]`` need not be the file's first item."""
+    line_of = {number: line for line, number in numbers.items()}
+    made = [line_of[item["number"]] for item in items]
+    dropped = [r.line for r in envelope.table("ITEMS") if r.line not in made]
+    if not dropped:
+        return
+    shifted = next(
+        ((index, item["number"]) for index, item in enumerate(items) if made[index] > dropped[0]),
+        None,
+    )
+    if shifted is None:
+        return  # left out only after the last item read: no index moves
+    named = [
+        f"item {numbers[line]} (line {line})" if line in numbers else f"line {line}"
+        for line in dropped
+    ]
+    listed = named[0] if len(named) == 1 else f"{', '.join(named[:-1])} and {named[-1]}"
+    read = f"{len(items)} item{'s' if len(items) != 1 else ''}"
+    envelope.problem(
+        f"{listed} cannot be read and {'is' if len(named) == 1 else 'are'} left out of the "
+        f"Bill of Entry: items[N] in the findings counts the {read} read, in item order, "
+        f"so items[{shifted[0]}] is item {shifted[1]}",
+        table="ITEMS",
+    )
 
 
 def _places(

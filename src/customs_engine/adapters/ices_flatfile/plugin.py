@@ -16,7 +16,7 @@ from customs_engine.adapters.ices_flatfile import (
     message_id,
 )
 from customs_engine.adapters.ices_flatfile.catalogue import RULES
-from customs_engine.core.formats import ParsedMessage, ResponseFormat, WireFormat
+from customs_engine.core.formats import ParsedMessage, ResponseFormat, WireFormat, narrowed
 from customs_engine.core.hookspecs import hookimpl
 from customs_engine.core.rules import Rule
 
@@ -30,8 +30,9 @@ def customs_rules() -> list[Rule]:
 
 
 def _message_id(head: bytes) -> str | None:
-    """Position 9 of the HREC header when it is CACHI01, CACHI01_A or SACHI01."""
-    text = head.removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n")
+    """Position 9 of the HREC header when it is CACHI01, CACHI01_A or SACHI01 (in a file saved
+    as UTF-16 or UTF-32 too, which the reader then refuses for its encoding)."""
+    text = narrowed(head).removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n")
     if not text.startswith(b"HREC"):
         return None
     first = text.split(b"\n", 1)[0].rstrip(b"\r").decode("ascii", errors="replace")

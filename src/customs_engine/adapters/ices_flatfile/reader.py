@@ -18,7 +18,7 @@ from customs_engine.adapters.ices_flatfile import (
 )
 from customs_engine.adapters.ices_flatfile.catalogue import RULES
 from customs_engine.adapters.ices_flatfile.records import Envelope, Unread, read_envelopes
-from customs_engine.core.formats import ParsedMessage, syntax_finding, unparsable
+from customs_engine.core.formats import ParsedMessage, syntax_finding, unparsable, wide_encoding
 from customs_engine.core.response import MessageType
 
 
@@ -37,6 +37,9 @@ def read(
 
 def parse(data: bytes, config: Mapping[str, Mapping[str, Any]] | None) -> list[ParsedMessage]:
     """Like :func:`read` without the last-resort guard (fuzzing calls this to see real bugs)."""
+    if (wide := wide_encoding(data)) is not None:
+        said = f"the file is {wide} text: an ICES 1.5 flat file is ASCII text; save it as ASCII"
+        return [unparsable(FORMAT, said, line=1, column=1)]
     options = settings.load(config)
     parts = read_envelopes(data) or [
         Unread([syntax_finding("no HREC … TREC message found", line=1)])

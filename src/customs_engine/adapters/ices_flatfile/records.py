@@ -303,15 +303,17 @@ def read_record(
     """Split and type one data record, reporting every field that breaks the layout."""
     expected = len(layout.fields)
     raw = _fields(line, expected)
-    if len(raw) != expected and not (layout.extensible and len(raw) > expected):
-        envelope.problem(f"{len(raw)} fields, the layout has {expected}", table=table, line=number)
-    raw = raw[:expected] + [""] * (expected - len(raw))
+    given = len(raw)
+    if given != expected and not (layout.extensible and given > expected):
+        envelope.problem(f"{given} fields, the layout has {expected}", table=table, line=number)
+    raw = raw[:expected] + [""] * (expected - given)
     fresh = raw[0].upper() == "F"
     values: dict[str, Value] = {}
     for spec, text in zip(layout.fields, raw, strict=True):
         if text == "":
             values[spec.name] = None
-            if fresh and spec.mandatory:
+            # a field past the record's end is said once, by the field count above
+            if fresh and spec.mandatory and spec.position <= given:
                 envelope.problem(
                     f"{spec.name} is mandatory on a fresh record but empty",
                     table=table,
@@ -439,13 +441,17 @@ def _without_signature(body: list[tuple[int, str]], envelope: Envelope) -> list[
 
 def _read_body(envelope: Envelope, body: list[tuple[int, str]]) -> None:
     """Assign records to sections: ``<TABLE>NAME`` (CACHI01) or ``<name>`` … ``<END-name>``
-    inside ``<manifest>`` (SACHI01)."""
+    inside ``<manifest>`` … ``<END-manifest>`` (SACHI01)."""
     tables = layouts(envelope.dialect)
     by_upper = {name.upper(): name for name in tables}
     sachi01 = envelope.dialect == "sachi01"
     current: str | None = None  # the table whose records follow
     unknown = False  # inside an unknown table: reported once at its marker, not per record
+    wrapper = _Wrapper(envelope, sachi01)
+    signature = _EarlySignature(envelope)
     for number, line in body:
+        if signature.takes(number, line):
+            continue
         marker = _marker(line)
         if marker is None:
             if line.startswith(("HREC", "TREC")):
@@ -465,11 +471,10 @@ def _read_body(envelope: Envelope, body: list[tuple[int, str]]) -> None:
                 envelope.problem("data record outside any table section", line=number)
             continue
         kind, name = marker
-        if sachi01 and name.upper() == "MANIFEST":
-            continue  # the wrapper of the three sections
+        if wrapper.takes(kind, name, number):
+            continue
         if kind == "END":
-            if current is None or name.upper() != current.upper():
-                envelope.problem(f"<END-{name[:40]}> closes no open section", line=number)
+            _close(envelope, name, current, number)
             current, unknown = None, False
             continue
         if kind == "SECTION" and not sachi01:
@@ -487,6 +492,107 @@ def _read_body(envelope: Envelope, body: list[tuple[int, str]]) -> None:
         current, unknown = tables[canonical].name, False
     if sachi01 and current is not None:
         envelope.problem(f"section <{current}> is never closed by <END-{current}>")
+    wrapper.end()
+
+
+def _close(envelope: Envelope, name: str, current: str | None, number: int) -> None:
+    """``<END-name>``: a finding when it closes no open section, or not the one open."""
+    if current is None:
+        envelope.problem(f"<END-{name[:40]}> closes no open section", line=number)
+    elif name.upper() != current.upper():
+        opened = f"<TABLE>{current}" if envelope.dialect == "cachi01" else f"<{current}>"
+        envelope.problem(
+            f"<END-{name[:40]}> does not close the open section {opened}, which "
+            f"<END-{current}> closes",
+            line=number,
+        )
+
+
+_WRAPS = "the sections of a SACHI01 file are wrapped in <manifest> … <END-manifest>"
+
+
+@dataclass
+class _Wrapper:
+    """SACHI01's ``<manifest>`` … ``<END-manifest>`` around its sections: a fault in it is said
+    once per message (a missing ``<manifest>`` is not also an unopened ``<END-manifest>``)."""
+
+    envelope: Envelope
+    active: bool  # a SACHI01 message (CACHI01 has no wrapper)
+    opened: int | None = None  # the line of <manifest>
+    closed: bool = False
+    said: bool = False
+
+    def _say(self, text: str, line: int) -> None:
+        if not self.said:
+            self.said = True
+            self.envelope.problem(text, line=line)
+
+    def takes(self, kind: str, name: str, number: int) -> bool:
+        """``True`` for the wrapper's own markers; a section's is checked to be inside it."""
+        if not self.active:
+            return False
+        if name.upper() != "MANIFEST":
+            if kind != "END":
+                self._section(name, number)
+            return False
+        self._mark(kind, number)
+        return True
+
+    def _mark(self, kind: str, number: int) -> None:
+        if kind == "END":
+            if self.opened is None or self.closed:
+                self._say(f"<END-manifest> closes no open <manifest>: {_WRAPS}", number)
+            self.closed = True
+        elif self.opened is not None:
+            self._say("a second <manifest> (a file carries one manifest)", number)
+        else:
+            self.opened = number
+
+    def _section(self, name: str, number: int) -> None:
+        if self.opened is None:
+            self._say(f"<{name[:40]}> opens before <manifest>: {_WRAPS}", number)
+        elif self.closed:
+            self._say(f"<{name[:40]}> opens after <END-manifest>: {_WRAPS}", number)
+
+    def end(self) -> None:
+        if self.active and self.opened is not None and not self.closed:
+            self._say("<manifest> is never closed by <END-manifest>", self.opened)
+
+
+@dataclass
+class _EarlySignature:
+    """A digital-signature block before TREC: said once at its first line and its lines left
+    unread (they are no records), rather than read as broken records of the open table."""
+
+    envelope: Envelope
+    said: bool = False
+    closing: str | None = None  # the end tag a multi-line part still awaits
+
+    def takes(self, number: int, line: str) -> bool:
+        text = line.strip().upper()
+        if self.closing is not None:
+            if self.closing in text:
+                self.closing = None
+                return True
+            if GS in line or _marker(line) is not None or line.startswith(("HREC", "TREC")):
+                self.closing = None  # the block ended without its tag: the line is the file's
+                return False
+            return True
+        tag = next((tag for tag in _SIGNATURE_TAGS.values() if text.startswith(tag)), None)
+        if tag is None:
+            return False
+        if not self.said:
+            self.said = True
+            self.envelope.problem(
+                f"a digital-signature block ({tag}) out of place, before TREC: the block "
+                "follows the TREC trailer",
+                line=number,
+                kind="envelope",
+            )
+        closing = "</" + tag[1:]
+        if tag != "<SIGNER-VERSION>" and closing not in text:
+            self.closing = closing
+        return True
 
 
 def _marker(line: str) -> tuple[str, str] | None:

@@ -13,11 +13,3 @@ FORMAT = "scmtr_json"
 #: the reply formats: structural-failure replies and acknowledgements
 SFL_FORMAT = "scmtr-sfl"
 ACK_FORMAT = "scmtr-ack"
-#: byte-order marks of the wider Unicode encodings, longest first (UTF-32 LE starts as UTF-16 LE):
-#: such a declaration is recognised, and refused for its encoding (JSON is exchanged as UTF-8)
-WIDE_BOMS = (
-    (b"\xff\xfe\x00\x00", "UTF-32"),
-    (b"\x00\x00\xfe\xff", "UTF-32"),
-    (b"\xff\xfe", "UTF-16"),
-    (b"\xfe\xff", "UTF-16"),
-)

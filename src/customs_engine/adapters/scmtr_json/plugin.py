@@ -9,8 +9,14 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from customs_engine.adapters.scmtr_json import ACK_FORMAT, FORMAT, SFL_FORMAT, WIDE_BOMS
-from customs_engine.core.formats import ParsedMessage, ResponseFormat, Unapplied, WireFormat
+from customs_engine.adapters.scmtr_json import ACK_FORMAT, FORMAT, SFL_FORMAT
+from customs_engine.core.formats import (
+    ParsedMessage,
+    ResponseFormat,
+    Unapplied,
+    WireFormat,
+    narrowed,
+)
 from customs_engine.core.hookspecs import hookimpl
 from customs_engine.core.ledger.run_view import RunView
 from customs_engine.core.models import Function, ImportGeneralManifest
@@ -35,11 +41,8 @@ def detect(head: bytes, name: str) -> bool:
     """By content, never by file name: a JSON document whose header names SACHM22 (or its
     vessel sister SACHM23, which is then reported as not supported), or that holds the keys of
     an SCMTR declaration in whatever order (the reader then checks its header)."""
-    text = head.removeprefix(b"\xef\xbb\xbf")
-    wide = next((name for bom, name in WIDE_BOMS if text.startswith(bom)), None)
-    if wide is not None:  # recognised, so that the reader can say the encoding is the fault
-        codec = {"UTF-16": "utf-16", "UTF-32": "utf-32"}[wide]
-        text = text[: len(text) - len(text) % 4].decode(codec, "ignore").encode("utf-8")
+    # UTF-16 or UTF-32 too: recognised, so that the reader can say the encoding is the fault
+    text = narrowed(head.removeprefix(b"\xef\xbb\xbf"))
     return bool(_JSON_START.match(text) and (_MESSAGE.search(text) or _KEYS.search(text)))
 
 

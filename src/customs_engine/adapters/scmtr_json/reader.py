@@ -29,7 +29,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from customs_engine.adapters.scmtr_json import FORMAT, WIDE_BOMS, amendment, positions
+from customs_engine.adapters.scmtr_json import FORMAT, amendment, positions
 from customs_engine.adapters.scmtr_json import manifest as mapping
 from customs_engine.adapters.scmtr_json.fields import EVENTS
 from customs_engine.adapters.scmtr_json.schema import Variant
@@ -40,6 +40,7 @@ from customs_engine.core.formats import (
     refusals,
     syntax_finding,
     unparsable,
+    wide_encoding,
 )
 from customs_engine.core.response import Finding
 
@@ -192,7 +193,7 @@ def decode(data: bytes) -> Any:
     integer too long for ``int`` (over 4300 digits) as ``Decimal`` too, left to the schema's
     range check like any other number out of range."""
     raw = data.removeprefix(_BOM)
-    wide = next((name for bom, name in WIDE_BOMS if raw.startswith(bom)), None)
+    wide = wide_encoding(raw)
     if wide is not None:
         raise _Unreadable(
             f"the file is {wide} text: JSON exchanged between systems is UTF-8 (RFC 8259 §8.1), "
