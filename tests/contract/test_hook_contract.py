@@ -347,17 +347,12 @@ def test_a_fee_must_be_the_plugins_own_and_not_negative(plugin: Fees, problem: s
         ({"rule": "PROBE-CHK-001"}, "PROBE-CHK-001, which plugin 'probe0' declares"),
         ({"scheme": "core"}, "says scheme 'core'"),
         ({"reference": " "}, "has no message or no legal reference"),
-        (
-            {"reference": "Probe Act s.9"},
-            "cites 'Probe Act s.9', not the rule's legal reference 'tests/contract probe plugin'",
-        ),
         ({"outcome": "hold"}, "not declared with the outcome 'hold'"),
     ],
     ids=[
         "another-plugins-rule",
         "another-scheme",
         "no-reference",
-        "another-reference",
         "undeclared-outcome",
     ],
 )
@@ -387,6 +382,26 @@ def test_a_finding_must_name_the_plugins_own_rule_as_declared(
     failure = assert_finding(response, "CORE-PLUGIN-001", message_contains=problem)
     assert "plugin 'probe1' failed in customs_check_bill_of_entry" in failure.message
     assert_no_finding(response, finding.get("rule", own.id))
+
+
+def test_a_finding_may_cite_a_more_precise_reference_than_its_rule() -> None:
+    """The rule's reference is what ``rule.finding(...)`` fills in; a plugin may cite the
+    paragraph that applies to this case instead."""
+    own = RULE.model_copy(update={"id": "PROBE-CHK-002"})
+
+    class Precise:
+        @hookimpl
+        def customs_rules(self) -> list[Rule]:
+            return [own]
+
+        @hookimpl
+        def customs_check_bill_of_entry(self, boe: BillOfEntry) -> list[Finding]:
+            return [own.finding("query", "m").model_copy(update={"reference": "Probe Act s.9(2)"})]
+
+    response = engine_with(Probe(), Precise()).validate_message(bill_of_entry())
+    assert_no_finding(response, "CORE-PLUGIN-001")
+    [finding] = [f for f in response.findings if f.rule == own.id]
+    assert finding.reference == "Probe Act s.9(2)"
 
 
 def test_hook_customs_authorisations() -> None:
