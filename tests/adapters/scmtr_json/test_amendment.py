@@ -33,6 +33,19 @@ def sca(load: Any, *, csn: int = 1000007) -> dict[str, Any]:
     return document
 
 
+def line_1_down_to_400(document: dict[str, Any]) -> dict[str, Any]:
+    """Make master line 1 of an SCA an update (U) of its measures to 400 packages; the line."""
+    update: dict[str, Any] = document["master"]["mastrCnsgmtDec"][0]
+    update["MCRef"]["amendment"] = "U"
+    update["trnsprtDocMsr"] = {
+        "nmbrOfPkgs": 400,
+        "typsOfPkgs": "PKG",
+        "marksNoOnPkgs": "NIL",
+        "amendment": "U",
+    }
+    return update
+
+
 def with_known_csn(load: Any) -> Any:
     """An engine whose run knows the SCE of CSN 1000007 (one line, B/L AKI0284326)."""
     engine = make_engine()
@@ -76,14 +89,7 @@ def test_sca_changes_what_later_boes_are_noted_against(load: Any) -> None:
 def test_sca_update_keeps_what_it_does_not_send(load: Any) -> None:
     engine = with_known_csn(load)
     document = sca(load)
-    update = document["master"]["mastrCnsgmtDec"][0]
-    update["MCRef"]["amendment"] = "U"
-    update["trnsprtDocMsr"] = {
-        "nmbrOfPkgs": 400,
-        "typsOfPkgs": "PKG",
-        "marksNoOnPkgs": "NIL",
-        "amendment": "U",
-    }
+    update = line_1_down_to_400(document)
     document["master"]["mastrCnsgmtDec"] = [update]
     [amended] = engine.validate_bytes(dump(document), "sca.json")
     line = engine.run.manifest("1000007").lines[0]  # type: ignore[union-attr]
@@ -130,14 +136,7 @@ def test_sca_of_a_known_csn_is_no_unknown_amendment(load: Any) -> None:
 def _update_of_line_1(load: Any) -> dict[str, Any]:
     """An SCA updating only the measures of master line 1 (B/L AKI0284326)."""
     document = sca(load)
-    update = document["master"]["mastrCnsgmtDec"][0]
-    update["MCRef"]["amendment"] = "U"
-    update["trnsprtDocMsr"] = {
-        "nmbrOfPkgs": 400,
-        "typsOfPkgs": "PKG",
-        "marksNoOnPkgs": "NIL",
-        "amendment": "U",
-    }
+    update = line_1_down_to_400(document)
     document["master"]["mastrCnsgmtDec"] = [update]
     return document
 

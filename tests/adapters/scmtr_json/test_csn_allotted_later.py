@@ -18,7 +18,7 @@ from customs_engine.core.registry import SqlRegistry
 from customs_engine.testing import findings_of, make_engine
 
 from .conftest import dump
-from .test_amendment import sca
+from .test_amendment import line_1_down_to_400, sca
 from .test_manifest import boe_by_bl, import_line
 from .test_resent import answer
 
@@ -38,14 +38,7 @@ def update_of_line_1(load: Any) -> dict[str, Any]:
     document = sca(load)
     document["master"]["voyageDtls"]["cnvnceRefNmbr"] = "INMUN120201796"
     document["master"]["vesselDtls"]["trnsprtMeansId"] = "9618587"
-    update = document["master"]["mastrCnsgmtDec"][0]
-    update["MCRef"]["amendment"] = "U"
-    update["trnsprtDocMsr"] = {
-        "nmbrOfPkgs": 400,
-        "typsOfPkgs": "PKG",
-        "marksNoOnPkgs": "NIL",
-        "amendment": "U",
-    }
+    line_1_down_to_400(document)
     return document
 
 
