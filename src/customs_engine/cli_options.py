@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
+from click.core import ParameterSource
 
 from customs_engine.core.registry.urls import DEFAULT_DESCRIPTION, EmptyUrl, given_url
 
@@ -14,11 +15,13 @@ F = TypeVar("F", bound=Callable[..., Any])
 DB_HELP = f"Registry database URL (default: $CUSTOMS_DB, else {DEFAULT_DESCRIPTION})."
 
 
-def _given_db(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+def _given_db(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     """An empty ``--db`` or ``CUSTOMS_DB`` is a usage error (exit code 2), never the default
-    database."""
+    database; the message names the one that was given (click hands a blank ``CUSTOMS_DB`` in
+    as the option's value)."""
+    from_environment = ctx.get_parameter_source(param.name or "db") is ParameterSource.ENVIRONMENT
     try:
-        given_url(value)
+        given_url(None if from_environment else value)
     except EmptyUrl as exc:
         raise click.UsageError(str(exc)) from None
     return value

@@ -56,6 +56,14 @@ def test_a_blank_db_option_is_empty_too() -> None:
     assert result.exit_code == 2 and "--db is empty" in result.stderr
 
 
+def test_a_blank_customs_db_is_named_as_such_not_as_the_option() -> None:
+    """click hands a blank (not empty) environment value in as the option's own."""
+    result = run("registry", "where", env={"CUSTOMS_DB": "  "})
+    assert result.exit_code == 2
+    assert "the environment variable CUSTOMS_DB is set but empty" in result.stderr
+    assert "--db is empty" not in result.stderr
+
+
 def test_db_option_wins_over_an_empty_customs_db(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'r.db'}"
     result = run("registry", "where", "--db", url, env={"CUSTOMS_DB": ""})

@@ -106,10 +106,6 @@ class AuthorisationUse(_Record):
     debited_value: Money
     remaining_quantity: Quantity | None
     remaining_value: Money | None
-    #: the unit of the quantities (the limit's: a claim in another unit is converted into it;
-    #: else the claim's), for the text response's debit line; not a field of the JSON and XML
-    #: responses, whose shape is fixed
-    unit: str | None = Field(default=None, exclude=True)
 
 
 class Credit(_Record):

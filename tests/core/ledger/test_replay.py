@@ -19,7 +19,6 @@ def use(item: int, remaining: Decimal | None) -> AuthorisationUse:
         debited_value=Decimal("10.10"),
         remaining_quantity=remaining,
         remaining_value=None,
-        unit="NOS",
     )
 
 

@@ -45,7 +45,6 @@ def response(source: str, index: int = 0) -> Response:
                 debited_value=Decimal("1.234"),
                 remaining_quantity=Decimal("0"),
                 remaining_value=None,
-                unit="KGS",
             ),
         ],
         engine=EngineInfo(version="0"),
@@ -103,12 +102,11 @@ def test_text_writes_fees_and_debits_as_the_json_does() -> None:
         f"remaining no limit on record / INR {first['remaining_value']}"
     )
     assert lines[3] == (
-        f"  debit  IMS IMS-2 item 2: {second['debited_quantity']} KGS / INR "
-        f"{second['debited_value']}, remaining {second['remaining_quantity']} KGS / "
+        f"  debit  IMS IMS-2 item 2: {second['debited_quantity']} / INR "
+        f"{second['debited_value']}, remaining {second['remaining_quantity']} / "
         "INR no limit on record"
     )
-    # the unit as the credit line shows it (none when the use states none)
     assert lines[2:] == [
         "  debit  IMS IMS-1 item 1: 60.50 / INR 100.00, remaining no limit on record / INR 0.00",
-        "  debit  IMS IMS-2 item 2: 10 KGS / INR 1.23, remaining 0 KGS / INR no limit on record",
+        "  debit  IMS IMS-2 item 2: 10 / INR 1.23, remaining 0 / INR no limit on record",
     ]

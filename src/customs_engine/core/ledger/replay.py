@@ -33,7 +33,6 @@ def _pack(uses: Iterable[AuthorisationUse]) -> _Packed:
                 u.debited_value,
                 u.remaining_quantity,
                 u.remaining_value,
-                u.unit,
             )
             for u in uses
         ),
@@ -50,7 +49,6 @@ def _unpack(packed: _Packed) -> list[AuthorisationUse]:
         "debited_value",
         "remaining_quantity",
         "remaining_value",
-        "unit",
     )
     return [AuthorisationUse(**dict(zip(fields, row, strict=True))) for row in pickle.loads(packed)]
 

@@ -942,7 +942,7 @@ class RunState:
                         unconvertible=amount is None,
                     )
                 )
-                result.uses.append(_use(claim, ZERO, ZERO, left_quantity, left_value, unit))
+                result.uses.append(_use(claim, ZERO, ZERO, left_quantity, left_value))
                 continue
             own[number] = (own_quantity + amount, own_value + claim.value_inr)
             result.debits.append(Debit(*number, claim.item, amount, claim.value_inr, claim, unit))
@@ -953,7 +953,6 @@ class RunState:
                     claim.value_inr,
                     None if left_quantity is None else left_quantity - amount,
                     None if left_value is None else left_value - claim.value_inr,
-                    unit,
                 )
             )
         return standing
@@ -1451,7 +1450,6 @@ def _use(
     value: Decimal,
     remaining_quantity: Decimal | None,
     remaining_value: Decimal | None,
-    unit: str | None,
 ) -> AuthorisationUse:
     return AuthorisationUse(
         scheme=claim.scheme.lower(),
@@ -1461,7 +1459,6 @@ def _use(
         debited_value=value,
         remaining_quantity=remaining_quantity,
         remaining_value=remaining_value,
-        unit=unit,
     )
 
 

@@ -91,11 +91,10 @@ class TextWriter:
             # as the JSON response writes them (the fields' serializers)
             left = use.remaining_quantity
             left_value = use.remaining_value
-            unit = f" {use.unit}" if use.unit else ""
             lines.append(
                 f"  debit  {use.scheme.upper()} {use.number} item {use.item}: "
-                f"{quantity(use.debited_quantity)}{unit} / INR {money(use.debited_value)}, "
-                f"remaining {'no limit on record' if left is None else quantity(left) + unit} / "
+                f"{quantity(use.debited_quantity)} / INR {money(use.debited_value)}, remaining "
+                f"{'no limit on record' if left is None else quantity(left)} / "
                 f"INR {'no limit on record' if left_value is None else money(left_value)}"
             )
         for credit in response.credited:
