@@ -43,7 +43,7 @@ def restated(tmp_path: Path, quantity: str, unit: str) -> Path:
 def committed(db: str) -> None:
     assert run("registry", "import", "--db", db, str(REGISTRY_CSV)).exit_code == 0
     result = run("validate", "--commit", "--no-progress", "--db", db, str(BOE))
-    assert "debit  IMS IMS-2026-00042 item 1: 60 NOS" in result.stdout, result.output
+    assert "debit  IMS IMS-2026-00042 item 1: 60 / INR" in result.stdout, result.output
 
 
 def test_replace_refuses_a_unit_the_debits_do_not_convert_from(db: str, tmp_path: Path) -> None:
