@@ -5,6 +5,7 @@ a negative or empty claim)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
@@ -33,12 +34,19 @@ NOT_DEBITS = pytest.mark.parametrize(
 )
 
 
+@pytest.fixture
+def store() -> Iterator[SqlRegistry]:
+    """An in-memory registry holding one authorisation of 100."""
+    registry = SqlRegistry.open("sqlite://")
+    registry.replace_records([authorisation(quantity="100")], "test")
+    yield registry
+    registry.close()
+
+
 @NOT_DEBITS
 def test_a_plugin_claim_that_is_not_a_debit_is_the_plugins_failure(
-    quantity: str, value: str, why: str
+    quantity: str, value: str, why: str, store: SqlRegistry
 ) -> None:
-    store = SqlRegistry.open("sqlite://")
-    store.replace_records([authorisation(quantity="100")], "test")
     faulty = Crediting(Decimal(quantity), Decimal(value))
     run = engine(registry=store.snapshot(), store=store, commit=True, claims=faulty)
     response = run.validate_message(boe(items=[with_licence(quantity=Decimal(10))]))
@@ -49,15 +57,12 @@ def test_a_plugin_claim_that_is_not_a_debit_is_the_plugins_failure(
     assert response.authorisations == []
     assert store.debited("TESTAUTH", "AUTH-1") == (0, 0)
     assert store.debits_of("TESTAUTH", "AUTH-1") == []
-    store.close()
 
 
 @NOT_DEBITS
 def test_the_ledger_refuses_a_claim_that_is_not_a_debit(
-    quantity: str, value: str, why: str
+    quantity: str, value: str, why: str, store: SqlRegistry
 ) -> None:
-    store = SqlRegistry.open("sqlite://")
-    store.replace_records([authorisation(quantity="100")], "test")
     claim = AuthorisationClaim(
         scheme="TESTAUTH",
         number="AUTH-1",
@@ -70,7 +75,6 @@ def test_the_ledger_refuses_a_claim_that_is_not_a_debit(
     (shortfall,) = result.shortfalls
     assert why in (shortfall.reason or "")
     assert result.debits == []
-    store.close()
 
 
 def test_the_store_never_writes_a_negative_debit() -> None:
